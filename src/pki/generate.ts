@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { x509 } from './crypto.js';
+import { addDays, systemClock, type Clock } from './clock.js';
+import { generateKey, keyAlgorithms, privateKeyToPem, type GeneratedKey, type KeyType } from './keys.js';
+
+/** A minted certificate with its private key, in memory. */
+export interface Credential {
+  /** The certificate (peculiar x509 object). */
+  cert: x509.X509Certificate;
+  /** PEM of the certificate alone. */
+  certPem: string;
+  /** PEM of the certificate followed by the intermediates a peer must send with it (leaf first). */
+  chainPem: string;
+  /** PKCS#8 PEM of the private key. Never written into a report or log. */
+  keyPem: string;
+  key: GeneratedKey;
+  /** The credential that issued this one (in memory only; absent for self-signed). */
+  issuerOf?: Credential;
+}
+
+export interface SubjectAltNames {
+  dns?: string[];
+  ip?: string[];
+  uri?: string[];
+  email?: string[];
+}
+
+export type Eku = 'serverAuth' | 'clientAuth';
+
+export interface MintOptions {
+  /** Distinguished name, e.g. `CN=localhost, O=mtls-harness`. */
+  subject: string;
+  /** Issuer; omitted means self-signed. */
+  issuer?: Credential;
+  keyType?: KeyType;
+  /** Reuse an existing key (e.g. a CA with the same name but another key is NOT this; this is for renewals). */
+  key?: GeneratedKey;
+  notBefore: Date;
+  notAfter: Date;
+  ca?: boolean;
+  pathLength?: number;
+  /** Omit or pass an empty object for a certificate with no subjectAltName extension. */
+  sans?: SubjectAltNames;
+  eku?: Eku[];
+  serialNumber?: string;
+}
+
+/** A positive random 128-bit serial number, hex. */
+export function randomSerial(): string {
+  const b = randomBytes(16);
+  b[0] = (b[0]! & 0x7f) | 0x01; // positive, and never a leading zero byte
+  return b.toString('hex');
+}
+
+function sanEntries(sans: SubjectAltNames | undefined): { type: 'dns' | 'ip' | 'url' | 'email'; value: string }[] {
+  if (!sans) return [];
+  return [
+    ...(sans.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(sans.ip ?? []).map((value) => ({ type: 'ip' as const, value })),
+    ...(sans.uri ?? []).map((value) => ({ type: 'url' as const, value })),
+    ...(sans.email ?? []).map((value) => ({ type: 'email' as const, value })),
+  ];
+}
+
+/**
+ * Mints one certificate. Profiles follow RFC 5280: CAs get a critical basicConstraints CA:TRUE and
+ * keyCertSign/cRLSign; leaves get CA:FALSE, digitalSignature (+keyEncipherment for RSA) and the EKUs asked for.
+ */
+export async function mintCertificate(opts: MintOptions): Promise<Credential> {
+  const keyType = opts.key?.type ?? opts.keyType ?? opts.issuer?.key.type ?? 'ec-p256';
+  const key = opts.key ?? (await generateKey(keyType));
+  const issuerKey = opts.issuer?.key ?? key;
+  const isCa = opts.ca ?? false;
+  const KU = x509.KeyUsageFlags;
+  const leafUsage = KU.digitalSignature | (keyType.startsWith('rsa') ? KU.keyEncipherment : 0);
+  const caUsage = KU.keyCertSign | KU.cRLSign | KU.digitalSignature;
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(isCa, isCa ? opts.pathLength : undefined, true),
+    new x509.KeyUsagesExtension(isCa ? caUsage : leafUsage, true),
+    await x509.SubjectKeyIdentifierExtension.create(key.pair.publicKey),
+    await x509.AuthorityKeyIdentifierExtension.create(issuerKey.pair.publicKey),
+  ];
+  if (opts.eku && opts.eku.length > 0) {
+    extensions.push(new x509.ExtendedKeyUsageExtension(opts.eku.map((e) => x509.ExtendedKeyUsage[e])));
+  }
+  const names = sanEntries(opts.sans);
+  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
+
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: opts.serialNumber ?? randomSerial(),
+    subject: opts.subject,
+    issuer: opts.issuer ? opts.issuer.cert.subject : opts.subject,
+    notBefore: opts.notBefore,
+    notAfter: opts.notAfter,
+    publicKey: key.pair.publicKey,
+    signingKey: issuerKey.pair.privateKey,
+    signingAlgorithm: keyAlgorithms(issuerKey.type).sign,
+    extensions,
+  });
+  const certPem = cert.toString('pem') + '\n';
+  // A leaf's chain is itself plus every non-root issuer above it.
+  let chainPem = certPem;
+  for (let p = opts.issuer; p && !isSelfIssued(p); p = p.issuerOf) chainPem += p.certPem;
+  const cred: Credential = { cert, certPem, chainPem, keyPem: privateKeyToPem(key.pair.privateKey), key };
+  if (opts.issuer) cred.issuerOf = opts.issuer;
+  return cred;
+}
+
+function isSelfIssued(c: Credential): boolean {
+  return c.cert.subject === c.cert.issuer && !c.issuerOf;
+}
+
+/** Options for the fixture PKI of a run. */
+export interface FixturePkiOptions {
+  clock?: Clock;
+  keyType?: KeyType;
+  /** DNS names the server leaf covers (default `localhost`). */
+  serverDnsNames?: string[];
+  /** IP addresses the server leaf covers (default `127.0.0.1`, `::1`). */
+  serverIps?: string[];
+  serverCommonName?: string;
+  /** Optional URI SAN of the valid client (e.g. `spiffe://example.org/ns/default/sa/client`). */
+  clientUri?: string;
+  clientCommonName?: string;
+  /** Validity of leaves in days (default 365). */
+  leafDays?: number;
+  /** Days until the `expiringServer` certificate expires (default 3). */
+  expiringInDays?: number;
+  /** Name prefix for subjects (default `mtls-harness`). */
+  organization?: string;
+}
+
+/** The whole fixture PKI: a trusted hierarchy, the valid credentials and every crafted bad certificate. */
+export interface FixturePki {
+  createdAt: Date;
+  root: Credential;
+  intermediate: Credential;
+  /** Server leaf issued by the intermediate; serve `chainPem` (leaf + intermediate). */
+  server: Credential;
+  /** Valid client leaf issued by the root. */
+  client: Credential;
+  badClients: {
+    /** Issued by a CA whose subject equals the trusted root's, with another key. */
+    untrustedCa: Credential;
+    untrustedCaIssuer: Credential;
+    selfSigned: Credential;
+    /** Issued by the trusted root, EKU serverAuth only. */
+    wrongEku: Credential;
+    /** Issued by the trusted root, CA:TRUE with clientAuth. */
+    caAsLeaf: Credential;
+    /** Issued by the trusted root, expired yesterday. */
+    expired: Credential;
+    /** Issued by the trusted root, valid from tomorrow. */
+    notYetValid: Credential;
+    /** Issued by the intermediate; `chainPem` carries the intermediate. */
+    intermediateIssued: Credential;
+  };
+  badServers: {
+    /** SAN `wrong.example` only. */
+    wrongSan: Credential;
+    /** No subjectAltName, CN only. */
+    cnOnly: Credential;
+    /** Expires in `expiringInDays` days. */
+    expiring: Credential;
+    /** Expired yesterday. */
+    expired: Credential;
+    /** Issued by the intermediate; serve `certPem` only (the intermediate is not sent). */
+    incompleteChain: Credential;
+  };
+}
+
+/**
+ * Mints the fixture PKI for a run: root → intermediate → server, root → client, and every crafted
+ * bad client and server certificate of CONFORMANCE.md. ECDSA P-256 unless `keyType` says otherwise.
+ */
+export async function mintFixturePki(options: FixturePkiOptions = {}): Promise<FixturePki> {
+  const clock = options.clock ?? systemClock;
+  const now = clock();
+  const keyType = options.keyType ?? 'ec-p256';
+  const org = options.organization ?? 'mtls-harness';
+  const leafDays = options.leafDays ?? 365;
+  const start = addDays(now, -1 / 24); // one hour of tolerance for peers with a skewed clock
+  const leafEnd = addDays(now, leafDays);
+  const caEnd = addDays(now, 3650);
+  const rootSubject = `CN=${org} Test Root CA, O=${org}`;
+  const serverSans: SubjectAltNames = { dns: options.serverDnsNames ?? ['localhost'], ip: options.serverIps ?? ['127.0.0.1', '::1'] };
+  const serverCn = options.serverCommonName ?? serverSans.dns?.[0] ?? 'localhost';
+  const clientSubject = `CN=${options.clientCommonName ?? `${org} client`}, O=${org}`;
+  const clientSans: SubjectAltNames | undefined = options.clientUri ? { uri: [options.clientUri] } : undefined;
+
+  const root = await mintCertificate({ subject: rootSubject, keyType, notBefore: start, notAfter: caEnd, ca: true, pathLength: 1 });
+  const untrustedCaIssuer = await mintCertificate({ subject: rootSubject, keyType, notBefore: start, notAfter: caEnd, ca: true, pathLength: 1 });
+  const intermediate = await mintCertificate({ subject: `CN=${org} Test Intermediate CA, O=${org}`, issuer: root, notBefore: start, notAfter: caEnd, ca: true, pathLength: 0 });
+
+  const server = (issuer: Credential, over: Partial<MintOptions> = {}) =>
+    mintCertificate({ subject: `CN=${serverCn}, O=${org}`, issuer, keyType, notBefore: start, notAfter: leafEnd, sans: serverSans, eku: ['serverAuth'], ...over });
+  const client = (issuer: Credential, over: Partial<MintOptions> = {}) =>
+    mintCertificate({ subject: clientSubject, issuer, keyType, notBefore: start, notAfter: leafEnd, sans: clientSans, eku: ['clientAuth'], ...over });
+
+  const [srv, cli] = await Promise.all([server(intermediate), client(root)]);
+  const [untrustedCa, selfSigned, wrongEku, caAsLeaf, expired, notYetValid, intermediateIssued] = await Promise.all([
+    client(untrustedCaIssuer),
+    mintCertificate({ subject: clientSubject, keyType, notBefore: start, notAfter: leafEnd, sans: clientSans, eku: ['clientAuth'] }),
+    client(root, { eku: ['serverAuth'] }),
+    client(root, { ca: true, eku: ['clientAuth'] }),
+    client(root, { notBefore: addDays(now, -30), notAfter: addDays(now, -1) }),
+    client(root, { notBefore: addDays(now, 1), notAfter: addDays(now, 30) }),
+    client(intermediate),
+  ]);
+  const [wrongSan, cnOnly, expiring, expiredServer] = await Promise.all([
+    server(intermediate, { sans: { dns: ['wrong.example'] }, subject: `CN=wrong.example, O=${org}` }),
+    server(intermediate, { sans: {} }),
+    server(intermediate, { notAfter: addDays(now, options.expiringInDays ?? 3) }),
+    server(intermediate, { notBefore: addDays(now, -30), notAfter: addDays(now, -1) }),
+  ]);
+  return {
+    createdAt: now,
+    root,
+    intermediate,
+    server: srv,
+    client: cli,
+    badClients: { untrustedCa, untrustedCaIssuer, selfSigned, wrongEku, caAsLeaf, expired, notYetValid, intermediateIssued },
+    badServers: { wrongSan, cnOnly, expiring, expired: expiredServer, incompleteChain: srv },
+  };
+}

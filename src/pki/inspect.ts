@@ -1,0 +1,321 @@
+import { X509Certificate as NodeX509, createPrivateKey, createHash, type KeyObject } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { HarnessError } from '../errors.js';
+import { x509 } from './crypto.js';
+import { DAY_MS, systemClock, type Clock } from './clock.js';
+
+/** Plain-data summary of a certificate: safe to serialise into any report (no key material). */
+export interface CertSummary {
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  sans: { dns: string[]; ip: string[]; uri: string[]; email: string[]; other: string[] };
+  /** Extended key usages by name (`serverAuth`, `clientAuth`, …) or OID when unknown; empty when absent. */
+  extKeyUsage: string[];
+  keyUsage: string[];
+  basicConstraints?: { ca: boolean; pathLength?: number; critical: boolean };
+  notBefore: string;
+  notAfter: string;
+  /** Whole days until notAfter (negative once expired), by the injected clock. */
+  daysLeft: number;
+  expired: boolean;
+  notYetValid: boolean;
+  publicKey: { type: string; bits?: number; curve?: string };
+  signatureAlgorithm: string;
+  /** SHA-256 of the DER, upper-case hex with colons (the `openssl x509 -fingerprint -sha256` form). */
+  fingerprintSha256: string;
+  selfIssued: boolean;
+}
+
+const EKU_NAMES: Record<string, string> = {
+  '1.3.6.1.5.5.7.3.1': 'serverAuth',
+  '1.3.6.1.5.5.7.3.2': 'clientAuth',
+  '1.3.6.1.5.5.7.3.3': 'codeSigning',
+  '1.3.6.1.5.5.7.3.4': 'emailProtection',
+  '1.3.6.1.5.5.7.3.8': 'timeStamping',
+  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
+  '2.5.29.37.0': 'anyExtendedKeyUsage',
+};
+
+const KU_NAMES: [number, string][] = [
+  [1, 'digitalSignature'], [2, 'nonRepudiation'], [4, 'keyEncipherment'], [8, 'dataEncipherment'],
+  [16, 'keyAgreement'], [32, 'keyCertSign'], [64, 'cRLSign'], [128, 'encipherOnly'], [256, 'decipherOnly'],
+];
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+
+/** One PEM block: its label and DER bytes. */
+export interface PemBlock {
+  label: string;
+  der: Buffer;
+  /** The block's original text (for keys, handed to node:crypto as is). */
+  text: string;
+}
+
+/**
+ * Splits text into PEM blocks. Throws `pki.malformed-pem` when the text has BEGIN lines that do not
+ * form valid blocks or a block's body is not base64.
+ */
+export function parsePemBlocks(text: string, source = 'input'): PemBlock[] {
+  const blocks: PemBlock[] = [];
+  for (const m of text.matchAll(PEM_BLOCK)) {
+    const label = m[1]!;
+    const body = m[2]!.split(/\r?\n/).filter((l) => !/^[A-Za-z-]+:/.test(l)).join('').replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0 || body.length === 0) {
+      throw new HarnessError('pki.malformed-pem', `${source}: the PEM block "${label}" is not valid base64; re-export the file (e.g. openssl x509 -in FILE -out FILE.pem)`);
+    }
+    blocks.push({ label, der: Buffer.from(body, 'base64'), text: m[0] });
+  }
+  const begins = (text.match(/-----BEGIN /g) ?? []).length;
+  if (begins !== blocks.length) {
+    throw new HarnessError('pki.malformed-pem', `${source}: ${begins} BEGIN line(s) but ${blocks.length} complete PEM block(s); the file is truncated or its BEGIN/END labels do not match`);
+  }
+  return blocks;
+}
+
+function looksLikeDer(buf: Buffer): boolean {
+  return buf.length > 2 && buf[0] === 0x30;
+}
+
+/**
+ * Parses certificates from a PEM bundle (any number of CERTIFICATE blocks) or one DER certificate.
+ * Throws `pki.malformed-pem` / `pki.no-certificate` with the source named.
+ */
+export function parseCertificates(input: string | Buffer, source = 'input'): NodeX509[] {
+  const buf = typeof input === 'string' ? Buffer.from(input) : input;
+  const text = buf.toString('latin1');
+  if (text.includes('-----BEGIN ')) {
+    const blocks = parsePemBlocks(text, source).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE');
+    if (blocks.length === 0) throw new HarnessError('pki.no-certificate', `${source}: no CERTIFICATE block found (is this a key or a CSR instead of a certificate?)`);
+    return blocks.map((b, i) => parseDer(b.der, `${source} (certificate #${i + 1})`));
+  }
+  if (looksLikeDer(buf)) return [parseDer(buf, source)];
+  throw new HarnessError('pki.malformed-pem', `${source}: neither PEM nor DER; expected "-----BEGIN CERTIFICATE-----" blocks`);
+}
+
+function parseDer(der: Buffer, source: string): NodeX509 {
+  try {
+    return new NodeX509(der);
+  } catch {
+    throw new HarnessError('pki.malformed-pem', `${source}: the certificate cannot be parsed as X.509 DER; the file is corrupt or not a certificate`);
+  }
+}
+
+function fingerprintOf(der: Buffer): string {
+  return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
+}
+
+/** Summarises a certificate (node X509Certificate, peculiar certificate, or DER). */
+export function summarizeCertificate(input: NodeX509 | x509.X509Certificate | Buffer, clock: Clock = systemClock): CertSummary {
+  const der = input instanceof NodeX509 ? input.raw : input instanceof x509.X509Certificate ? Buffer.from(input.rawData) : input;
+  const node = input instanceof NodeX509 ? input : new NodeX509(der);
+  const now = clock().getTime();
+  const sans: CertSummary['sans'] = { dns: [], ip: [], uri: [], email: [], other: [] };
+  let extKeyUsage: string[] = [];
+  let keyUsage: string[] = [];
+  let basicConstraints: CertSummary['basicConstraints'];
+  let signatureAlgorithm = 'unknown';
+  let notBefore = new Date(node.validFrom);
+  let notAfter = new Date(node.validTo);
+  let subject = node.subject.replace(/\n/g, ', ');
+  let issuer = node.issuer.replace(/\n/g, ', ');
+  try {
+    const p = input instanceof x509.X509Certificate ? input : new x509.X509Certificate(new Uint8Array(der));
+    subject = p.subject;
+    issuer = p.issuer;
+    notBefore = p.notBefore;
+    notAfter = p.notAfter;
+    const sig = p.signatureAlgorithm as { name?: string; hash?: { name?: string } };
+    signatureAlgorithm = [sig.hash?.name, sig.name].filter(Boolean).join(' with ') || 'unknown';
+    for (const ext of p.extensions) {
+      if (ext instanceof x509.SubjectAlternativeNameExtension) {
+        for (const n of ext.names.toJSON()) {
+          if (n.type === 'dns') sans.dns.push(n.value);
+          else if (n.type === 'ip') sans.ip.push(n.value);
+          else if (n.type === 'url') sans.uri.push(n.value);
+          else if (n.type === 'email') sans.email.push(n.value);
+          else sans.other.push(`${n.type}:${n.value}`);
+        }
+      } else if (ext instanceof x509.ExtendedKeyUsageExtension) {
+        extKeyUsage = ext.usages.map((u) => EKU_NAMES[String(u)] ?? String(u));
+      } else if (ext instanceof x509.KeyUsagesExtension) {
+        keyUsage = KU_NAMES.filter(([bit]) => (ext.usages & bit) !== 0).map(([, n]) => n);
+      } else if (ext instanceof x509.BasicConstraintsExtension) {
+        basicConstraints = { ca: ext.ca, critical: ext.critical, ...(ext.pathLength !== undefined ? { pathLength: ext.pathLength } : {}) };
+      }
+    }
+  } catch {
+    // A certificate node can parse but peculiar cannot: keep what node gave us.
+  }
+  const pk = node.publicKey;
+  const details = pk.asymmetricKeyDetails ?? {};
+  const publicKey: CertSummary['publicKey'] = { type: (pk.asymmetricKeyType ?? 'unknown').toUpperCase() };
+  if (details.modulusLength) publicKey.bits = details.modulusLength;
+  if (details.namedCurve) {
+    publicKey.curve = details.namedCurve === 'prime256v1' ? 'P-256' : details.namedCurve === 'secp384r1' ? 'P-384' : details.namedCurve === 'secp521r1' ? 'P-521' : details.namedCurve;
+    const bits = { 'P-256': 256, 'P-384': 384, 'P-521': 521 }[publicKey.curve];
+    if (bits) publicKey.bits = bits;
+  }
+  return {
+    subject,
+    issuer,
+    serialNumber: node.serialNumber.toLowerCase(),
+    sans,
+    extKeyUsage,
+    keyUsage,
+    ...(basicConstraints ? { basicConstraints } : {}),
+    notBefore: notBefore.toISOString(),
+    notAfter: notAfter.toISOString(),
+    daysLeft: Math.floor((notAfter.getTime() - now) / DAY_MS),
+    expired: notAfter.getTime() < now,
+    notYetValid: notBefore.getTime() > now,
+    publicKey,
+    signatureAlgorithm,
+    fingerprintSha256: fingerprintOf(der),
+    selfIssued: node.subject === node.issuer,
+  };
+}
+
+/** True when `child` names `parent` as issuer and `parent`'s key verifies `child`'s signature. */
+export function isIssuedBy(child: NodeX509, parent: NodeX509): boolean {
+  if (child.issuer !== parent.subject) return false;
+  try {
+    return child.verify(parent.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** Result of checking a presented chain's order (RFC 8446 §4.4.2 / RFC 5246 §7.4.2). */
+export interface ChainOrderReport {
+  ok: boolean;
+  /** Leaf first and each certificate issued by the next one. */
+  ordered: boolean;
+  /** Self-signed root sent along (allowed, but useless). */
+  rootSent: boolean;
+  /** Indexes of certificates that certify nothing in the chain. */
+  unrelated: number[];
+  issues: string[];
+}
+
+/** Checks that a chain is leaf first, each certificate issued by the next, with nothing unrelated. */
+export function checkChainOrder(chain: NodeX509[]): ChainOrderReport {
+  const issues: string[] = [];
+  let ordered = true;
+  const used = new Set<number>([0]);
+  for (let i = 0; i + 1 < chain.length; i++) {
+    if (isIssuedBy(chain[i]!, chain[i + 1]!)) {
+      used.add(i + 1);
+    } else {
+      ordered = false;
+      issues.push(`certificate #${i + 1} (${oneLine(chain[i]!.subject)}) is not issued by certificate #${i + 2} (${oneLine(chain[i + 1]!.subject)})`);
+    }
+  }
+  // Certificates that issue nothing in the chain are unrelated extras (out-of-order ones are still related).
+  const unrelated: number[] = [];
+  for (let j = 1; j < chain.length; j++) {
+    if (used.has(j)) continue;
+    if (!chain.some((c, i) => i !== j && isIssuedBy(c, chain[j]!))) unrelated.push(j);
+  }
+  for (const j of unrelated) issues.push(`certificate #${j + 1} (${oneLine(chain[j]!.subject)}) issues nothing in the chain`);
+  const last = chain[chain.length - 1];
+  const rootSent = chain.length > 1 && last !== undefined && last.subject === last.issuer && isIssuedBy(last, last);
+  return { ok: ordered && unrelated.length === 0, ordered, rootSent, unrelated, issues };
+}
+
+function oneLine(name: string): string {
+  return name.replace(/\n/g, ', ');
+}
+
+/** Reads a file for PKI input, turning fs errors into exit-2 errors that name the file. */
+export function readPkiFile(path: string, what: string): Buffer {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new HarnessError('pki.file-missing', `${what} file not found: ${path}`);
+  }
+  if (!st.isFile()) throw new HarnessError('pki.file-unreadable', `${what} path is not a file: ${path}`);
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new HarnessError('pki.file-unreadable', `cannot read ${what} file ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+/**
+ * Parses a private key (PKCS#8, PKCS#1, SEC1; PEM or DER). An encrypted key without a passphrase,
+ * a wrong passphrase, or anything else gives a coded exit-2 error naming the source.
+ */
+export function parsePrivateKey(input: Buffer | string, source = 'key', passphrase?: string): KeyObject {
+  const buf = typeof input === 'string' ? Buffer.from(input) : input;
+  const text = buf.toString('latin1');
+  if (text.includes('-----BEGIN ')) {
+    const blocks = parsePemBlocks(text, source);
+    const keyBlocks = blocks.filter((b) => /PRIVATE KEY$/.test(b.label));
+    if (keyBlocks.length === 0) throw new HarnessError('pki.no-private-key', `${source}: no PRIVATE KEY block found (is this a certificate instead of its key?)`);
+    const block = keyBlocks[0]!;
+    const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(block.text);
+    if (encrypted && passphrase === undefined) {
+      throw new HarnessError('pki.encrypted-key', `${source}: the private key is encrypted; pass its passphrase with --key-passphrase-env VAR (the name of an environment variable holding it)`);
+    }
+    try {
+      return createPrivateKey(passphrase !== undefined ? { key: block.text, passphrase } : { key: block.text });
+    } catch (e) {
+      if (encrypted) throw new HarnessError('pki.bad-passphrase', `${source}: the passphrase does not decrypt the private key`);
+      throw new HarnessError('pki.malformed-pem', `${source}: the private key cannot be parsed (${shortCryptoReason(e)})`);
+    }
+  }
+  for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
+    try {
+      return createPrivateKey({ key: buf, format: 'der', type });
+    } catch {
+      /* try the next encoding */
+    }
+  }
+  throw new HarnessError('pki.malformed-pem', `${source}: neither a PEM nor a DER private key`);
+}
+
+function shortCryptoReason(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0]!.slice(0, 120);
+}
+
+/** True when the private key belongs to the certificate. */
+export function keyMatchesCertificate(key: KeyObject, cert: NodeX509): boolean {
+  try {
+    return cert.checkPrivateKey(key);
+  } catch {
+    return false;
+  }
+}
+
+/** Client (or server) credentials loaded from files, validated: the key matches the first certificate. */
+export interface LoadedCredentials {
+  /** PEM of the certificate chain as given (leaf first). */
+  certPem: string;
+  /** PEM (PKCS#8) of the private key, decrypted. Never logged. */
+  keyPem: string;
+  chain: NodeX509[];
+}
+
+/** Loads a certificate (chain) file and its key file; throws exit-2 errors for every bad-input case. */
+export function loadCredentialFiles(certFile: string, keyFile: string, passphrase?: string): LoadedCredentials {
+  const certBuf = readPkiFile(certFile, 'certificate');
+  const chain = parseCertificates(certBuf, certFile);
+  const key = parsePrivateKey(readPkiFile(keyFile, 'private key'), keyFile, passphrase);
+  if (!keyMatchesCertificate(key, chain[0]!)) {
+    throw new HarnessError('pki.key-mismatch', `${keyFile} is not the private key of ${certFile} (subject ${oneLine(chain[0]!.subject)}); pass the key that was generated with this certificate`);
+  }
+  return {
+    certPem: chain.map((c) => c.toString()).join(''),
+    keyPem: key.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    chain,
+  };
+}
+
+/** Loads a trust-anchor bundle (one or more CA certificates). */
+export function loadCaFile(caFile: string): { pem: string; certs: NodeX509[] } {
+  const certs = parseCertificates(readPkiFile(caFile, 'CA'), caFile);
+  return { pem: certs.map((c) => c.toString()).join(''), certs };
+}

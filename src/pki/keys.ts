@@ -1,0 +1,63 @@
+import { KeyObject } from 'node:crypto';
+import { HarnessError } from '../errors.js';
+import { subtle } from './crypto.js';
+
+/** Key algorithms the fixture PKI can mint. ECDSA P-256 is the default. */
+export type KeyType = 'ec-p256' | 'ec-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
+
+export const KEY_TYPES: readonly KeyType[] = ['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
+
+/** Accepts the spellings users type (`ec`, `rsa`, `rsa4096`, `rsa:3072`, `p384`) and returns a KeyType. */
+export function parseKeyType(input: string): KeyType {
+  const s = input.trim().toLowerCase().replace(/[:_]/g, '-');
+  const aliases: Record<string, KeyType> = {
+    ec: 'ec-p256', ecdsa: 'ec-p256', 'ec-p256': 'ec-p256', p256: 'ec-p256', 'p-256': 'ec-p256', 'ec-p-256': 'ec-p256',
+    'ec-p384': 'ec-p384', p384: 'ec-p384', 'p-384': 'ec-p384', 'ec-p-384': 'ec-p384',
+    rsa: 'rsa-2048', 'rsa-2048': 'rsa-2048', rsa2048: 'rsa-2048',
+    'rsa-3072': 'rsa-3072', rsa3072: 'rsa-3072',
+    'rsa-4096': 'rsa-4096', rsa4096: 'rsa-4096',
+  };
+  const t = aliases[s];
+  if (!t) {
+    throw new HarnessError('usage.invalid-value', `unknown key type "${input}": use one of ec (P-256, default), ec-p384, rsa (2048), rsa-3072, rsa-4096`);
+  }
+  return t;
+}
+
+export interface KeyAlgorithms {
+  generate: EcKeyGenParams | RsaHashedKeyGenParams;
+  /** Signature algorithm used when this key signs a certificate. */
+  sign: Algorithm | EcdsaParams;
+}
+
+export function keyAlgorithms(type: KeyType): KeyAlgorithms {
+  switch (type) {
+    case 'ec-p256':
+      return { generate: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams };
+    case 'ec-p384':
+      return { generate: { name: 'ECDSA', namedCurve: 'P-384' }, sign: { name: 'ECDSA', hash: 'SHA-384' } as EcdsaParams };
+    default: {
+      const modulusLength = Number(type.slice(4));
+      return {
+        generate: { name: 'RSASSA-PKCS1-v1_5', modulusLength, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+        sign: { name: 'RSASSA-PKCS1-v1_5' },
+      };
+    }
+  }
+}
+
+/** A generated key pair with its type; the private key is extractable so it can be written as PKCS#8 PEM. */
+export interface GeneratedKey {
+  type: KeyType;
+  pair: CryptoKeyPair;
+}
+
+export async function generateKey(type: KeyType): Promise<GeneratedKey> {
+  const pair = (await subtle.generateKey(keyAlgorithms(type).generate, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return { type, pair };
+}
+
+/** PKCS#8 PEM of a private CryptoKey. */
+export function privateKeyToPem(key: CryptoKey): string {
+  return KeyObject.from(key).export({ format: 'pem', type: 'pkcs8' }).toString();
+}

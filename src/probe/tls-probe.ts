@@ -1,0 +1,414 @@
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import { X509Certificate } from 'node:crypto';
+import { HarnessError } from '../errors.js';
+import { x509 } from '../pki/crypto.js';
+import { summarizeCertificate, type CertSummary } from '../pki/inspect.js';
+import { systemClock, type Clock } from '../pki/clock.js';
+import { alertFromError, type TlsAlert } from './alerts.js';
+import { ServerFlightRecorder, type ServerFlight } from './tls-records.js';
+import { formatEndpoint } from './endpoint.js';
+
+/** Where a connection was refused (CONFORMANCE.md "Rejection, precisely"), or `unreachable`. */
+export type RejectedAt = 'handshake' | 'post-handshake' | 'application' | 'accepted' | 'unreachable';
+
+/** Why the harness could not evaluate a target (only with `rejectedAt: 'unreachable'`). */
+export type FailureKind = 'refused' | 'reset' | 'timeout' | 'dns' | 'plaintext-http' | 'not-tls' | 'closed' | 'network' | 'tls-client';
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** Options of one probe. Validated once, up front; everything else passes straight to node:tls. */
+export interface ProbeOptions {
+  host: string;
+  port: number;
+  /** SNI and the name the server certificate is checked against (default: host, unless it is an IP). */
+  servername?: string;
+  /** Trust anchors (PEM). Without it the system store is used for `authorized`. */
+  ca?: string | Buffer;
+  /** Client certificate chain (PEM, leaf first). Give with `key`, or neither. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** ALPN protocols offered (default `['http/1.1']` for https, none for tls). */
+  alpn?: string[];
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
+  /** Budget for the whole probe, connect to verdict, in ms (default 5000). */
+  timeoutMs?: number;
+  /** Raw TLS: how long the connection must stay open after the handshake to count as accepted (default 300 ms). */
+  graceMs?: number;
+  /** `https` sends one HTTP/1.1 request after the handshake; `tls` only reads (default `https`). */
+  protocol?: 'https' | 'tls';
+  /** Path of the HTTP request (default `/`). */
+  httpPath?: string;
+  /** HTTP statuses that mean "refused at the application layer" (default 400, 401, 403, 495, 496). */
+  rejectStatuses?: number[];
+  /** DNS lookup override (tests use it to simulate resolution failures without touching a resolver). */
+  lookup?: net.LookupFunction;
+  clock?: Clock;
+}
+
+/** The answer of a probe: data, never an exception for target behaviour. */
+export interface ProbeOutcome {
+  target: string;
+  servername?: string;
+  rejectedAt: RejectedAt;
+  /** One plain sentence: what happened. */
+  reason: string;
+  failure?: { kind: FailureKind; phase: 'connect' | 'handshake' | 'exchange' };
+  alert?: TlsAlert;
+  errorCode?: string;
+  protocol?: string;
+  cipher?: string;
+  alpn?: string;
+  /** The certificates the server presented, leaf first. */
+  peerChain: CertSummary[];
+  /** PEM of the presented certificates (public material). */
+  peerChainPem: string[];
+  /** `wire`: read from the server's Certificate message; `node`: reconstructed by node (the built chain). */
+  peerChainSource: 'wire' | 'node' | 'none';
+  /** The presented chain verified to the trust anchors and the name matched (node's verdict). */
+  authorized: boolean;
+  authorizationError?: string;
+  clientCertificateOffered: boolean;
+  /** Did the server send a CertificateRequest? Undefined when its flight could not be read. */
+  certificateRequested?: boolean;
+  /** Distinguished names of the CAs the server said it accepts. */
+  acceptableCaNames: string[];
+  /** How the server's handshake flight was read (client-auth detection method) and its limitation if any. */
+  handshakeInsight: { method: ServerFlight['method']; limitation?: string };
+  /** TLS 1.3: the server issued a session ticket after our Finished (it processed our certificate). */
+  sessionTicket?: boolean;
+  httpStatus?: number;
+  /** First line of the HTTP response, truncated to 200 characters (hostile input: render escaped). */
+  httpStatusLine?: string;
+  timings: { connectMs?: number; handshakeMs?: number };
+  durationMs: number;
+}
+
+const DEFAULT_REJECT_STATUSES = [400, 401, 403, 495, 496];
+const VERSIONS: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/** Accepts `1.2`, `tls1.2`, `TLSv1.2`; returns node's spelling. */
+export function parseTlsVersion(v: string): TlsVersion {
+  const m = /^(?:tls\s*v?)?1(?:\.([0-3]))?$/i.exec(v.trim());
+  if (m) {
+    const minor = m[1] ?? '0';
+    const out = minor === '0' ? 'TLSv1' : (`TLSv1.${minor}` as TlsVersion);
+    if (VERSIONS.includes(out)) return out;
+  }
+  throw new HarnessError('usage.invalid-value', `unknown TLS version "${v}": use 1.2 or 1.3 (or TLSv1.2, TLSv1.3)`);
+}
+
+/** Passes socket bytes through untouched while letting the recorder see every byte the server sends. */
+class TapDuplex extends Duplex {
+  constructor(private readonly raw: net.Socket, tap: (b: Buffer) => void) {
+    super();
+    raw.on('data', (d: Buffer) => {
+      tap(d);
+      if (!this.push(d)) raw.pause();
+    });
+    raw.on('end', () => this.push(null));
+    raw.on('error', (e) => this.destroy(e));
+  }
+  override _read(): void {
+    this.raw.resume();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.raw.write(chunk, cb);
+  }
+  override _final(cb: (e?: Error | null) => void): void {
+    this.raw.end();
+    cb();
+  }
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    this.raw.destroy();
+    cb(err);
+  }
+}
+
+function validate(opts: ProbeOptions): void {
+  if (!opts.host) throw new HarnessError('usage.missing-argument', 'probe needs a host');
+  if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535) throw new HarnessError('usage.invalid-value', `port ${opts.port} is not in 1..65535`);
+  if (!!opts.cert !== !!opts.key) throw new HarnessError('usage.missing-argument', 'a client certificate needs its key and a key needs its certificate: pass both --cert and --key');
+  if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) throw new HarnessError('usage.invalid-value', `timeout must be a positive number of milliseconds`);
+}
+
+function describeNonTls(prefix: Buffer): { kind: FailureKind; reason: string } {
+  const text = prefix.toString('latin1');
+  if (/^HTTP\/\d/.test(text)) {
+    const line = printable(text.split(/\r?\n/)[0] ?? '');
+    return { kind: 'plaintext-http', reason: `the peer answered plaintext HTTP, not TLS ("${line}"): point the harness at the TLS port, or enable TLS on this one` };
+  }
+  if (/^SSH-/.test(text)) return { kind: 'not-tls', reason: `the peer speaks SSH, not TLS ("${printable(text.split(/\r?\n/)[0] ?? '')}")` };
+  return { kind: 'not-tls', reason: `the peer sent bytes that are not TLS (starting 0x${prefix.subarray(0, 8).toString('hex')}): it is not a TLS server` };
+}
+
+/** Makes hostile text safe for one-line display: printable ASCII only, bounded length. */
+export function printable(s: string, max = 200): string {
+  const clean = s.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+function nameToString(der: Buffer): string {
+  try {
+    return new x509.Name(new Uint8Array(der)).toString();
+  } catch {
+    return `(undecodable name, ${der.length} bytes)`;
+  }
+}
+
+/**
+ * Connects once and classifies what the server did (CONFORMANCE.md "Rejection, precisely").
+ * Never rejects for target behaviour: refused, reset, hung and non-TLS peers are outcomes.
+ * After the handshake it always exchanges data (an HTTP request, or a read for `graceMs`) so a
+ * TLS 1.3 post-handshake rejection is seen before the connection is called accepted.
+ */
+export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
+  validate(opts);
+  const clock = opts.clock ?? systemClock;
+  const protocol = opts.protocol ?? 'https';
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const graceMs = opts.graceMs ?? 300;
+  const rejectStatuses = opts.rejectStatuses ?? DEFAULT_REJECT_STATUSES;
+  const servername = opts.servername ?? (net.isIP(opts.host) ? undefined : opts.host);
+  const target = formatEndpoint(opts);
+  const recorder = new ServerFlightRecorder();
+  const t0 = performance.now();
+
+  return new Promise<ProbeOutcome>((resolve) => {
+    let settled = false;
+    let phase: 'connect' | 'handshake' | 'exchange' = 'connect';
+    let connectAt: number | undefined;
+    let handshakeAt: number | undefined;
+    let tlsSock: tls.TLSSocket | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+    let rawError: NodeJS.ErrnoException | undefined;
+    const http: Buffer[] = [];
+    let httpBytes = 0;
+    const info: Partial<ProbeOutcome> = {};
+
+    const raw = net.connect({ host: opts.host, port: opts.port, ...(opts.lookup ? { lookup: opts.lookup } : {}) });
+    raw.setNoDelay(true);
+    raw.on('error', (e: NodeJS.ErrnoException) => {
+      rawError ??= e;
+      if (phase === 'connect') finishConnectError(e);
+    });
+
+    const deadline = setTimeout(() => {
+      if (phase === 'connect') {
+        finish({ rejectedAt: 'unreachable', failure: { kind: 'timeout', phase }, reason: `TCP connect to ${target} did not complete within ${timeoutMs} ms (filtered port or unreachable host)` });
+      } else if (phase === 'handshake') {
+        const got = recorder.bytesReceived;
+        finish({
+          rejectedAt: 'unreachable',
+          failure: { kind: 'timeout', phase },
+          reason: got === 0
+            ? `the peer accepted the TCP connection but never answered the TLS ClientHello within ${timeoutMs} ms`
+            : `the TLS handshake did not complete within ${timeoutMs} ms (the peer stalled after ${got} bytes)`,
+        });
+      } else {
+        // Connected, not refused, and nothing came back for the whole budget.
+        finish({ rejectedAt: 'accepted', reason: protocol === 'https'
+          ? `the connection was accepted and stayed open, but no HTTP response arrived within ${timeoutMs} ms`
+          : `the connection was accepted and stayed open` });
+      }
+    }, timeoutMs);
+
+    raw.once('connect', () => {
+      connectAt = performance.now();
+      phase = 'handshake';
+      const tap = new TapDuplex(raw, (b) => recorder.push(b));
+      const tlsOpts: tls.ConnectionOptions = {
+        socket: tap,
+        host: opts.host,
+        rejectUnauthorized: false,
+        ...(servername ? { servername } : {}),
+        ...(opts.ca ? { ca: opts.ca } : {}),
+        ...(opts.cert && opts.key ? { cert: opts.cert, key: opts.key } : {}),
+        ...(opts.minVersion ? { minVersion: opts.minVersion } : {}),
+        ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
+      };
+      const alpn = opts.alpn ?? (protocol === 'https' ? ['http/1.1'] : []);
+      if (alpn.length > 0) tlsOpts.ALPNProtocols = alpn;
+      let sock: tls.TLSSocket;
+      try {
+        sock = tls.connect(tlsOpts);
+      } catch (e) {
+        finish({ rejectedAt: 'unreachable', failure: { kind: 'tls-client', phase }, reason: `the TLS client could not be set up: ${printable((e as Error).message)}` });
+        return;
+      }
+      tlsSock = sock;
+      sock.on('keylog', (line: Buffer) => recorder.addKeylogLine(line));
+      sock.once('secureConnect', () => {
+        handshakeAt = performance.now();
+        phase = 'exchange';
+        info.protocol = sock.getProtocol() ?? undefined;
+        info.cipher = sock.getCipher()?.standardName ?? sock.getCipher()?.name;
+        if (sock.alpnProtocol) info.alpn = sock.alpnProtocol;
+        info.authorized = sock.authorized;
+        if (sock.authorizationError) info.authorizationError = String(sock.authorizationError);
+        if (protocol === 'https') {
+          const hostHeader = servername ?? (net.isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host);
+          sock.write(`GET ${opts.httpPath ?? '/'} HTTP/1.1\r\nHost: ${hostHeader}:${opts.port}\r\nUser-Agent: mtls-harness\r\nAccept: */*\r\nConnection: close\r\n\r\n`);
+        } else {
+          graceTimer = setTimeout(() => finish({ rejectedAt: 'accepted', reason: `the server completed the handshake and kept the connection open for ${graceMs} ms` }), graceMs);
+        }
+      });
+      sock.on('data', (d: Buffer) => {
+        if (protocol !== 'https') {
+          finish({ rejectedAt: 'accepted', reason: 'the server completed the handshake and sent application data' });
+          return;
+        }
+        if (httpBytes < 16384) {
+          http.push(d);
+          httpBytes += d.length;
+        }
+        const text = Buffer.concat(http).toString('latin1');
+        if (text.includes('\r\n\r\n') || text.includes('\n\n') || httpBytes >= 16384) finishHttp(text);
+      });
+      sock.on('error', (e) => onTlsEnd(e));
+      sock.on('end', () => onTlsEnd(undefined));
+      sock.on('close', () => onTlsEnd(undefined));
+    });
+
+    function finishConnectError(e: NodeJS.ErrnoException): void {
+      const code = e.code ?? 'ERROR';
+      const map: Record<string, [FailureKind, string]> = {
+        ECONNREFUSED: ['refused', `connection refused: nothing listens on ${target}`],
+        ENOTFOUND: ['dns', `DNS lookup of "${printable(opts.host)}" failed: the name does not resolve`],
+        EAI_AGAIN: ['dns', `DNS lookup of "${printable(opts.host)}" failed temporarily (no resolver answer)`],
+        ECONNRESET: ['reset', `the connection to ${target} was reset while connecting`],
+        EHOSTUNREACH: ['network', `no route to host ${printable(opts.host)}`],
+        ENETUNREACH: ['network', `network unreachable for ${printable(opts.host)}`],
+        ETIMEDOUT: ['timeout', `TCP connect to ${target} timed out`],
+      };
+      const [kind, reason] = map[code] ?? ['network', `cannot connect to ${target}: ${code}`];
+      finish({ rejectedAt: 'unreachable', failure: { kind, phase: 'connect' }, errorCode: code, reason });
+    }
+
+    function finishHttp(text: string): void {
+      const line = text.split(/\r?\n/)[0] ?? '';
+      const m = /^HTTP\/\d(?:\.\d)? (\d{3})(?: (.*))?$/.exec(line);
+      if (!m) {
+        finish({ rejectedAt: 'accepted', reason: 'the server completed the handshake and answered, but not with HTTP', httpStatusLine: printable(line) });
+        return;
+      }
+      const status = Number(m[1]);
+      const statusLine = printable(line);
+      if (rejectStatuses.includes(status)) {
+        finish({ rejectedAt: 'application', httpStatus: status, httpStatusLine: statusLine, reason: `the TLS connection was established, then the request was refused with HTTP ${status} (${statusLine})` });
+      } else {
+        finish({ rejectedAt: 'accepted', httpStatus: status, httpStatusLine: statusLine, reason: `the request was served: ${statusLine}` });
+      }
+    }
+
+    function onTlsEnd(err: Error | undefined): void {
+      if (settled) return;
+      if (phase === 'exchange' && protocol === 'https' && httpBytes > 0) {
+        finishHttp(Buffer.concat(http).toString('latin1'));
+        return;
+      }
+      const errCode = (err as NodeJS.ErrnoException | undefined)?.code ?? rawError?.code;
+      const flight = recorder.decode();
+      const alert = lastFatalAlert(flight) ?? alertFromError(err);
+      if (phase === 'handshake') {
+        if (!flight.spokeTls) {
+          if (flight.nonTlsPrefix || (recorder.bytesReceived > 0 && !flight.spokeTls)) {
+            const d = describeNonTls(flight.nonTlsPrefix ?? Buffer.alloc(0));
+            finish({ rejectedAt: 'unreachable', failure: { kind: d.kind, phase }, reason: d.reason, ...(errCode ? { errorCode: errCode } : {}) });
+          } else if (errCode === 'ECONNRESET') {
+            finish({ rejectedAt: 'unreachable', failure: { kind: 'reset', phase }, errorCode: errCode, reason: 'the peer reset the connection without answering the TLS ClientHello' });
+          } else if (err && !errCode?.startsWith('ECONN')) {
+            finish({ rejectedAt: 'unreachable', failure: { kind: 'tls-client', phase }, ...(errCode ? { errorCode: errCode } : {}), reason: `the TLS client gave up before the server answered: ${printable(err.message)}` });
+          } else {
+            finish({ rejectedAt: 'unreachable', failure: { kind: 'closed', phase }, ...(errCode ? { errorCode: errCode } : {}), reason: 'the peer closed the connection without answering the TLS ClientHello' });
+          }
+          return;
+        }
+        const how = alert ? `with alert ${alert.code} ${alert.name}` : errCode === 'ECONNRESET' ? 'with a TCP reset (no alert)' : 'by closing the connection (no alert)';
+        finish({ rejectedAt: 'handshake', ...(alert ? { alert } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the server refused the TLS handshake ${how}` });
+        return;
+      }
+      // After the handshake completed: the server refused our certificate (or its absence) late.
+      const how = alert && alert.code !== 0 ? `sent alert ${alert.code} ${alert.name}` : errCode === 'ECONNRESET' ? 'reset the connection without an alert' : 'closed the connection without a response';
+      finish({ rejectedAt: 'post-handshake', ...(alert && alert.code !== 0 ? { alert } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the handshake completed, then the server ${how}` });
+    }
+
+    function finish(partial: Partial<ProbeOutcome> & Pick<ProbeOutcome, 'rejectedAt' | 'reason'>): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      if (graceTimer) clearTimeout(graceTimer);
+      const flight = recorder.decode();
+      let peerChainPem: string[] = [];
+      let peerChainSource: ProbeOutcome['peerChainSource'] = 'none';
+      const certs: X509Certificate[] = [];
+      for (const der of flight.certificates) {
+        try {
+          certs.push(new X509Certificate(der));
+        } catch {
+          /* an unparsable certificate from the peer is skipped; the chain checks will notice */
+        }
+      }
+      if (certs.length > 0) peerChainSource = 'wire';
+      else if (tlsSock && handshakeAt !== undefined) {
+        certs.push(...nodePeerChain(tlsSock));
+        if (certs.length > 0) peerChainSource = 'node';
+      }
+      peerChainPem = certs.map((c) => c.toString());
+      const alertFromFlight = partial.alert ?? (partial.rejectedAt === 'handshake' || partial.rejectedAt === 'post-handshake' ? lastFatalAlert(flight) : undefined);
+      const outcome: ProbeOutcome = {
+        target,
+        ...(servername ? { servername } : {}),
+        ...info,
+        ...partial,
+        ...(alertFromFlight ? { alert: alertFromFlight } : {}),
+        peerChain: certs.map((c) => summarizeCertificate(c, clock)),
+        peerChainPem,
+        peerChainSource,
+        authorized: info.authorized ?? false,
+        clientCertificateOffered: !!(opts.cert && opts.key),
+        acceptableCaNames: flight.acceptableCaNames.map(nameToString),
+        handshakeInsight: { method: flight.method, ...(flight.limitation ? { limitation: flight.limitation } : {}) },
+        ...(flight.certificateRequested !== undefined ? { certificateRequested: flight.certificateRequested } : {}),
+        ...(flight.version === 'TLSv1.3' ? { sessionTicket: flight.sessionTicket } : {}),
+        ...(info.protocol === undefined && flight.version ? { protocol: flight.version } : {}),
+        timings: {
+          ...(connectAt !== undefined ? { connectMs: round(connectAt - t0) } : {}),
+          ...(handshakeAt !== undefined && connectAt !== undefined ? { handshakeMs: round(handshakeAt - connectAt) } : {}),
+        },
+        durationMs: round(performance.now() - t0),
+      };
+      tlsSock?.destroy();
+      raw.destroy();
+      resolve(outcome);
+    }
+  });
+}
+
+function lastFatalAlert(flight: ServerFlight): TlsAlert | undefined {
+  const fatal = flight.alerts.filter((a) => a.code !== 0);
+  return fatal[fatal.length - 1];
+}
+
+function nodePeerChain(sock: tls.TLSSocket): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  const seen = new Set<string>();
+  let c: tls.DetailedPeerCertificate | undefined = sock.getPeerCertificate(true) as tls.DetailedPeerCertificate;
+  while (c && c.raw && !seen.has(c.fingerprint256)) {
+    seen.add(c.fingerprint256);
+    try {
+      out.push(new X509Certificate(c.raw));
+    } catch {
+      break;
+    }
+    c = c.issuerCertificate;
+  }
+  return out;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
