@@ -1,0 +1,39 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { HarnessError } from '../errors.js';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs with strict checking, turning its errors into one-line usage errors (exit 2). */
+export function parseCommandArgs(command: string, argv: string[], options: OptionSpec): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
+  try {
+    const r = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
+    return { values: r.values as Record<string, string | boolean | string[] | undefined>, positionals: r.positionals };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const msg = err.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+    throw new HarnessError(err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 'usage.unknown-option' : 'usage.invalid-value', `${command}: ${msg} (see mtls-harness ${command} --help)`);
+  }
+}
+
+/** Parses a duration: `5s`, `500ms`, `2m`, or a plain number of seconds. Returns milliseconds. */
+export function parseDuration(flag: string, v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  if (!m) throw new HarnessError('usage.invalid-value', `${flag} "${v}" is not a duration (e.g. 5s, 500ms, 2m)`);
+  const n = Number(m[1]);
+  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  if (!(ms > 0)) throw new HarnessError('usage.invalid-value', `${flag} must be greater than zero`);
+  return ms;
+}
+
+/** Parses a non-negative integer flag. */
+export function parseIntFlag(flag: string, v: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < min || n > max) {
+    throw new HarnessError('usage.invalid-value', `${flag} "${v}" must be a whole number between ${min} and ${max}`);
+  }
+  return n;
+}
+
+export function splitList(v: string | undefined): string[] {
+  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}

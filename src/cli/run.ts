@@ -1,0 +1,65 @@
+import { isHarnessError } from '../errors.js';
+import { toolInfo } from '../version.js';
+import { certsCommand, CERTS_HELP } from './commands/certs.js';
+import { demoCommand } from './commands/demo.js';
+import { probeCommand } from './commands/probe.js';
+import type { CliIO } from './io.js';
+
+export const MAIN_HELP = `Usage: mtls-harness <command> [options]
+
+Proves (or disproves) that a service really enforces mutual TLS.
+
+Commands:
+  probe HOST:PORT     diagnose one endpoint: client-auth mode, where a cert-less client is refused,
+                      whether your client cert is accepted, server chain and SANs
+  certs init          generate an mTLS PKI with your stack's file names (gufo, kong, nova, per-service)
+  demo                start the in-process reference server (strict, optional-client-cert) and probe it
+  help, --version
+
+Run "mtls-harness <command> --help" for a command's options.
+Exit status: 0 pass, 1 fail or error, 2 usage error.
+`;
+
+type Command = (argv: string[], io: CliIO) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  probe: probeCommand,
+  certs: certsCommand,
+  demo: demoCommand,
+};
+
+/**
+ * Runs the CLI and returns its exit code. Usage errors print one line (exit 2); no stack trace ever
+ * reaches the user, and no private key ever reaches any output.
+ */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+      if (rest[0] === 'certs') io.stdout.write(CERTS_HELP);
+      else if (rest[0] && COMMANDS[rest[0]]) return await COMMANDS[rest[0]]!(['--help'], io);
+      else io.stdout.write(MAIN_HELP);
+      return cmd === undefined ? 2 : 0;
+    }
+    if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+      io.stdout.write(`${toolInfo().version}\n`);
+      return 0;
+    }
+    const command = COMMANDS[cmd];
+    if (!command) {
+      io.stderr.write(`mtls-harness: unknown command "${cmd}"; commands: ${Object.keys(COMMANDS).join(', ')} (mtls-harness --help)\n`);
+      return 2;
+    }
+    return await command(rest, io);
+  } catch (e) {
+    if (isHarnessError(e)) {
+      io.stderr.write(`mtls-harness: error: ${e.message}\n`);
+      if (e.details) io.stderr.write(`${e.details}\n`);
+      return e.isUsageError ? 2 : 1;
+    }
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    io.stderr.write(`mtls-harness: internal error: ${msg} (please report this with the command you ran; set MTLS_HARNESS_DEBUG=1 for details)\n`);
+    if (io.env.MTLS_HARNESS_DEBUG) io.stderr.write(`${(e as Error).stack ?? ''}\n`);
+    return 1;
+  }
+}
