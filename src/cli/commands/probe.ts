@@ -56,7 +56,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) {
-    throw new HarnessError('usage.missing-argument', positionals.length === 0 ? 'probe: give one target, e.g. mtls-harness probe localhost:8443' : `probe: one target at a time (got ${positionals.length}); use "run" for many`);
+    throw new HarnessError('usage.missing-argument', positionals.length === 0 ? 'probe: give one target, e.g. mtls-harness probe localhost:8443' : `probe: one target at a time (got ${positionals.length})`);
   }
   const endpoint = parseEndpoint(positionals[0]!);
   if (!!v.cert !== !!v.key) throw new HarnessError('usage.missing-argument', 'probe: --cert and --key go together');
