@@ -1,0 +1,73 @@
+/**
+ * mtls-harness public API. Named exports only; everything else under src/ is internal.
+ *
+ * @example
+ * ```ts
+ * import { mintFixturePki, NodeReference, diagnoseEndpoint } from 'mtls-harness';
+ * const pki = await mintFixturePki();
+ * const ref = await new NodeReference({ profile: 'strict', pki }).start();
+ * const d = await diagnoseEndpoint({ host: '127.0.0.1', port: ref.endpoint.port, servername: 'localhost',
+ *   ca: pki.root.certPem, cert: pki.client.chainPem, key: pki.client.keyPem });
+ * console.log(d.clientAuth.mode); // 'required'
+ * await ref.stop();
+ * ```
+ * @packageDocumentation
+ */
+
+/** Harness errors: a stable `code` and an actionable message; usage/config/pki codes mean exit 2. */
+export { HarnessError, isHarnessError, type ErrorCode } from './errors.js';
+
+/** Injected clocks for everything that depends on "now" (validity, days left, expiry checks). */
+export { systemClock, fixedClock, addDays, type Clock } from './pki/clock.js';
+/** Key types the PKI mints (ECDSA P-256 by default) and the parser for user spellings (`ec`, `rsa-3072`). */
+export { parseKeyType, KEY_TYPES, type KeyType } from './pki/keys.js';
+/** Minting: one certificate, or the whole fixture PKI with every crafted bad certificate of CONFORMANCE.md. */
+export {
+  mintCertificate,
+  mintFixturePki,
+  type Credential,
+  type MintOptions,
+  type SubjectAltNames,
+  type Eku,
+  type FixturePki,
+  type FixturePkiOptions,
+} from './pki/generate.js';
+/** Inspection: PEM/DER parsing, certificate summaries, key↔certificate match, chain order. */
+export {
+  parsePemBlocks,
+  parseCertificates,
+  summarizeCertificate,
+  checkChainOrder,
+  isIssuedBy,
+  parsePrivateKey,
+  keyMatchesCertificate,
+  loadCredentialFiles,
+  loadCaFile,
+  type CertSummary,
+  type ChainOrderReport,
+  type LoadedCredentials,
+} from './pki/inspect.js';
+/** Path building to trust anchors (with the reason it fails) and RFC 6125 name matching. */
+export { verifyChain, sanCovers, type ChainVerification, type ChainProblem } from './pki/verify.js';
+/** `certs init`: the layouts of common stacks (default, gufo, kong, nova, per-service) written to disk. */
+export { certsInit, parseLayout, LAYOUTS, type LayoutName, type CertsInitOptions, type CertsInitResult } from './pki/layouts.js';
+
+/** One TLS connection, classified: where (and how) a server refuses a client, or why it could not be evaluated. */
+export { probeEndpoint, parseTlsVersion, type ProbeOptions, type ProbeOutcome, type RejectedAt, type FailureKind, type TlsVersion } from './probe/tls-probe.js';
+/** TLS alert codes and names. */
+export { ALERT_NAMES, alertOf, type TlsAlert } from './probe/alerts.js';
+/** `host:port`, `[v6]:port` and `https://` target parsing. */
+export { parseEndpoint, formatEndpoint, type Endpoint } from './probe/endpoint.js';
+/** Client-auth mode (required / optional / not-requested) from a cert-less and a with-cert probe. */
+export { detectClientAuthMode, type ClientAuthMode, type ClientAuthDetection } from './probe/client-auth.js';
+/** The `probe` command's diagnosis: both probes plus chain, expiry and SAN findings with fixes. */
+export { diagnoseEndpoint, type DiagnoseOptions, type Diagnosis, type Finding, type FindingStatus } from './probe/diagnose.js';
+
+/** Reference profiles of CONFORMANCE.md and the in-process node reference server. */
+export { PROFILES, PROFILE_DESCRIPTIONS, isProfileName, type ProfileName } from './targets/profiles.js';
+export type { StartedReference } from './targets/target.js';
+export { NodeReference, StartedNodeReference, NODE_PROFILES, type NodeReferenceOptions } from './targets/reference/node.js';
+
+/** Terminal rendering of a diagnosis (cli-table3). */
+export { renderDiagnosis } from './report/diagnosis-table.js';
+export { makeStyle, type Style } from './report/style.js';
