@@ -3,6 +3,7 @@ import { toolInfo } from '../version.js';
 import { certsCommand, CERTS_HELP } from './commands/certs.js';
 import { demoCommand } from './commands/demo.js';
 import { probeCommand } from './commands/probe.js';
+import { runCommand } from './commands/run.js';
 import type { CliIO } from './io.js';
 
 export const MAIN_HELP = `Usage: mtls-harness <command> [options]
@@ -12,6 +13,8 @@ Proves (or disproves) that a service really enforces mutual TLS.
 Commands:
   probe HOST:PORT     diagnose one endpoint: client-auth mode, where a cert-less client is refused,
                       whether your client cert is accepted, server chain and SANs
+  run                 run the conformance suites against targets or a reference server; JSON/JUnit
+                      reports (mtls-harness run --reference node --profile strict)
   certs init          generate an mTLS PKI with your stack's file names (gufo, kong, nova, per-service)
   demo                start the in-process reference server (strict, optional-client-cert) and probe it
   help, --version
@@ -24,6 +27,7 @@ type Command = (argv: string[], io: CliIO) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   probe: probeCommand,
+  run: runCommand,
   certs: certsCommand,
   demo: demoCommand,
 };

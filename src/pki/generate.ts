@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import { x509 } from './crypto.js';
 import { addDays, systemClock, type Clock } from './clock.js';
-import { generateKey, keyAlgorithms, privateKeyToPem, type GeneratedKey, type KeyType } from './keys.js';
+import { generateKey, importKeyPair, keyAlgorithms, privateKeyToPem, type GeneratedKey, type KeyType } from './keys.js';
 
 /** A minted certificate with its private key, in memory. */
 export interface Credential {
@@ -222,4 +222,16 @@ export async function mintFixturePki(options: FixturePkiOptions = {}): Promise<F
     badClients: { untrustedCa, untrustedCaIssuer, selfSigned, wrongEku, caAsLeaf, expired, notYetValid, intermediateIssued },
     badServers: { wrongSan, cnOnly, expiring, expired: expiredServer, incompleteChain: srv },
   };
+}
+
+/**
+ * Wraps an existing CA (certificate + private key, e.g. from --ca and --ca-key) as a Credential so
+ * crafted test certificates can be issued by it.
+ */
+export async function credentialFromPem(certPem: string, privateKey: KeyObject): Promise<Credential> {
+  const nodeCert = new NodeX509(certPem);
+  const key = await importKeyPair(privateKey, nodeCert.publicKey);
+  const cert = new x509.X509Certificate(certPem);
+  const pem = cert.toString('pem') + '\n';
+  return { cert, certPem: pem, chainPem: pem, keyPem: privateKeyToPem(key.pair.privateKey), key };
 }

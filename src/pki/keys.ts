@@ -61,3 +61,27 @@ export async function generateKey(type: KeyType): Promise<GeneratedKey> {
 export function privateKeyToPem(key: CryptoKey): string {
   return KeyObject.from(key).export({ format: 'pem', type: 'pkcs8' }).toString();
 }
+
+/**
+ * Imports an existing private key (e.g. a user's CA key given with --ca-key) for signing, with the
+ * public key taken from its certificate. Supports EC P-256/P-384 and RSA keys.
+ */
+export async function importKeyPair(privateKey: KeyObject, publicKey: KeyObject): Promise<GeneratedKey> {
+  const d = privateKey.asymmetricKeyDetails ?? {};
+  let type: KeyType;
+  if (privateKey.asymmetricKeyType === 'ec') {
+    if (d.namedCurve === 'prime256v1') type = 'ec-p256';
+    else if (d.namedCurve === 'secp384r1') type = 'ec-p384';
+    else throw new HarnessError('pki.unsupported-key', `EC curve ${d.namedCurve ?? 'unknown'} is not supported for signing test certificates; use P-256 or P-384`);
+  } else if (privateKey.asymmetricKeyType === 'rsa') {
+    const bits = d.modulusLength ?? 0;
+    type = bits >= 4096 ? 'rsa-4096' : bits >= 3072 ? 'rsa-3072' : 'rsa-2048';
+  } else {
+    throw new HarnessError('pki.unsupported-key', `${privateKey.asymmetricKeyType ?? 'unknown'} keys are not supported for signing test certificates; use an EC (P-256/P-384) or RSA CA key`);
+  }
+  const alg = keyAlgorithms(type).generate;
+  const importAlg = alg.name === 'ECDSA' ? { name: 'ECDSA', namedCurve: (alg as EcKeyGenParams).namedCurve } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  const priv = await subtle.importKey('pkcs8', privateKey.export({ format: 'der', type: 'pkcs8' }), importAlg, true, ['sign']);
+  const pub = await subtle.importKey('spki', publicKey.export({ format: 'der', type: 'spki' }), importAlg, true, ['verify']);
+  return { type, pair: { privateKey: priv, publicKey: pub } };
+}

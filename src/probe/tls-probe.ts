@@ -34,6 +34,8 @@ export interface ProbeOptions {
   alpn?: string[];
   minVersion?: TlsVersion;
   maxVersion?: TlsVersion;
+  /** OpenSSL cipher string (e.g. `DEFAULT:@SECLEVEL=0` to be able to offer a TLS 1.1 hello at all). */
+  ciphers?: string;
   /** Budget for the whole probe, connect to verdict, in ms (default 5000). */
   timeoutMs?: number;
   /** Raw TLS: how long the connection must stay open after the handshake to count as accepted (default 300 ms). */
@@ -229,6 +231,7 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
         ...(opts.cert && opts.key ? { cert: opts.cert, key: opts.key } : {}),
         ...(opts.minVersion ? { minVersion: opts.minVersion } : {}),
         ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
+        ...(opts.ciphers ? { ciphers: opts.ciphers } : {}),
       };
       const alpn = opts.alpn ?? (protocol === 'https' ? ['http/1.1'] : []);
       if (alpn.length > 0) tlsOpts.ALPNProtocols = alpn;

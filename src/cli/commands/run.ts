@@ -1,0 +1,333 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import * as path from 'node:path';
+import { loadConfigFile, type FileConfig, type FilePolicy, type FileTarget } from '../../config/load.js';
+import { HarnessError } from '../../errors.js';
+import { mintFixturePki } from '../../pki/generate.js';
+import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../../pki/inspect.js';
+import { parseEndpoint } from '../../probe/endpoint.js';
+import { parseTlsVersion } from '../../probe/tls-probe.js';
+import { buildJsonReport } from '../../report/json.js';
+import { buildJunitXml } from '../../report/junit.js';
+import { renderResultsTable } from '../../report/results-table.js';
+import { makeStyle } from '../../report/style.js';
+import { runChecks, selectChecks } from '../../runner/run.js';
+import { DEFAULT_POLICY, type ClientCredentials, type Policy, type TargetConfig } from '../../runner/types.js';
+import { isProfileName, PROFILES } from '../../targets/profiles.js';
+import { NODE_PROFILES, NodeReference, type StartedNodeReference } from '../../targets/reference/node.js';
+import { SUITES } from '../../../suites/index.js';
+import { parseCommandArgs, parseDuration, parseIntFlag, splitList } from '../args.js';
+import type { CliIO } from '../io.js';
+
+export const RUN_HELP = `Usage: mtls-harness run [--target HOST:PORT ...] [options]
+       mtls-harness run --reference node --profile NAME [options]
+       mtls-harness run --config mtls.yaml
+
+Runs the conformance suites (CONFORMANCE.md) against live targets or a reference server and
+writes JSON / JUnit reports.
+
+Targets and credentials:
+  --target HOST:PORT        a live target (repeatable)
+  --reference IMPL          start a reference server instead (node) ...
+  --profile NAME            ... in this profile (strict, optional-client-cert, no-client-auth, ...)
+  --ca FILE                 trust anchors for the server chain (and the client CA's name)
+  --cert FILE --key FILE    valid client credentials; --key-passphrase-env VAR for an encrypted key
+  --ca-key FILE             the client CA's private key: lets the harness mint crafted client
+                            certificates (wrong EKU, CA as leaf, expired, ...); never written anywhere
+  --servername NAME         SNI and the name the server certificate must cover
+  --expected-name NAME      another name the certificate must cover (repeatable)
+  --protocol https|tls      https (default) sends one request after the handshake; tls only reads
+Selection and policy:
+  --suite a,b               suites: ${SUITES.map((s) => s.id).join(', ')}
+  --check id,id             only these checks
+  --list-checks             print the catalogue and exit
+  --min-tls V               policy minimum TLS version (default 1.2)
+  --warn-days N             warn when a certificate expires within N days (default 30)
+  --fail-days N             fail when a certificate expires within N days (default 7)
+  --require-tls-rejection   a refusal only at the HTTP layer counts as fail
+  --fail-on warn|fail       exit 1 on warn too (default: fail)
+Run:
+  --timeout DURATION        per connection (default 5s)
+  --concurrency N           connections at once (default 8)
+  --config FILE             YAML or JSON config (README "Config file"); flags override it
+Reports:
+  --json FILE               JSON report (- for stdout instead of the table)
+  --junit FILE              JUnit XML report
+  --quiet                   table shows only warn/fail/error rows
+
+Environment: MTLS_CONFIG, MTLS_TARGETS (comma-separated), MTLS_CA, MTLS_CERT, MTLS_KEY, MTLS_CA_KEY,
+MTLS_KEY_PASSPHRASE (the passphrase itself), MTLS_SERVERNAME, MTLS_TIMEOUT, MTLS_CONCURRENCY,
+MTLS_FAIL_ON, MTLS_WARN_DAYS, MTLS_FAIL_DAYS, MTLS_MIN_TLS, MTLS_JSON, MTLS_JUNIT. Flags win over the
+environment, the environment over the config file.
+
+Exit status: 0 no fail and no error (and no warn with --fail-on warn); 1 otherwise; 2 usage or
+configuration error (nothing was run).
+`;
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** A flag's value, else the environment's, else undefined. */
+function pick(v: Values, env: NodeJS.ProcessEnv, flag: string, envName: string): string | undefined {
+  const f = v[flag];
+  if (typeof f === 'string') return f;
+  const e = env[envName];
+  return e !== undefined && e !== '' ? e : undefined;
+}
+
+/** A PEM value from the config: inline PEM, or a file path relative to the config file. */
+function pemOrFile(value: string, baseDir: string): { pem?: string; file?: string } {
+  return value.includes('-----BEGIN ') ? { pem: value } : { file: path.resolve(baseDir, value) };
+}
+
+function mergePolicy(base: Policy, p: FilePolicy | undefined, where: string): Policy {
+  if (!p) return base;
+  const out = { ...base };
+  if (p.minTlsVersion !== undefined) out.minTlsVersion = parseTlsVersion(p.minTlsVersion);
+  if (p.warnDays !== undefined) out.warnDays = p.warnDays;
+  if (p.failDays !== undefined) out.failDays = p.failDays;
+  if (p.requireTlsRejection !== undefined) out.requireTlsRejection = p.requireTlsRejection;
+  if (out.failDays > out.warnDays) throw new HarnessError('config.invalid', `${where}: failDays (${out.failDays}) must not exceed warnDays (${out.warnDays})`);
+  return out;
+}
+
+interface Resolved {
+  targets: (TargetConfig | { reference: { implementation: string; profile: string }; name?: string; policy: Policy; line?: number })[];
+}
+
+export async function runCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseCommandArgs('run', argv, {
+    target: { type: 'string', multiple: true },
+    reference: { type: 'string' },
+    profile: { type: 'string' },
+    ca: { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    'key-passphrase-env': { type: 'string' },
+    'ca-key': { type: 'string' },
+    servername: { type: 'string' },
+    'expected-name': { type: 'string', multiple: true },
+    protocol: { type: 'string' },
+    suite: { type: 'string' },
+    check: { type: 'string' },
+    'list-checks': { type: 'boolean' },
+    'min-tls': { type: 'string' },
+    'warn-days': { type: 'string' },
+    'fail-days': { type: 'string' },
+    'require-tls-rejection': { type: 'boolean' },
+    'fail-on': { type: 'string' },
+    timeout: { type: 'string' },
+    concurrency: { type: 'string' },
+    config: { type: 'string' },
+    json: { type: 'string' },
+    junit: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  if (v.help) {
+    io.stdout.write(RUN_HELP);
+    return 0;
+  }
+  if (v['list-checks']) {
+    for (const s of SUITES) {
+      io.stdout.write(`${s.id} — ${s.title}\n`);
+      for (const c of s.checks) io.stdout.write(`  ${c.id.padEnd(40)} ${c.title}\n`);
+    }
+    return 0;
+  }
+  if (positionals.length > 0) throw new HarnessError('usage.invalid-value', `run: unexpected argument "${positionals[0]}" (targets go in --target HOST:PORT)`);
+  const env = io.env;
+
+  const configFile = pick(v, env, 'config', 'MTLS_CONFIG');
+  const file: FileConfig = configFile ? loadConfigFile(configFile) : {};
+  const baseDir = configFile ? path.dirname(path.resolve(configFile)) : process.cwd();
+
+  // Global options: flag > env > file > default.
+  const failOn = pick(v, env, 'fail-on', 'MTLS_FAIL_ON') ?? file.failOn ?? 'fail';
+  if (failOn !== 'warn' && failOn !== 'fail') throw new HarnessError('usage.invalid-value', `run: --fail-on must be warn or fail, not "${failOn}"`);
+  const timeoutText = pick(v, env, 'timeout', 'MTLS_TIMEOUT') ?? file.timeout;
+  const timeoutMs = timeoutText ? parseDuration('--timeout', timeoutText) : 5000;
+  const concText = pick(v, env, 'concurrency', 'MTLS_CONCURRENCY');
+  const concurrency = concText ? parseIntFlag('--concurrency', concText, 1, 256) : (file.concurrency ?? 8);
+  const suiteIds = v.suite ? splitList(v.suite as string) : file.suites;
+  const checkIds = v.check ? splitList(v.check as string) : file.checks;
+  selectChecks([...SUITES], suiteIds, checkIds); // unknown ids: exit 2 before anything starts
+  const jsonOut = pick(v, env, 'json', 'MTLS_JSON') ?? (file.reports?.json ? path.resolve(baseDir, file.reports.json) : undefined);
+  const junitOut = pick(v, env, 'junit', 'MTLS_JUNIT') ?? (file.reports?.junit ? path.resolve(baseDir, file.reports.junit) : undefined);
+
+  let globalPolicy = mergePolicy(DEFAULT_POLICY, file.policy, configFile ?? 'config');
+  const flagPolicy: FilePolicy = {};
+  const minTls = pick(v, env, 'min-tls', 'MTLS_MIN_TLS');
+  if (minTls) flagPolicy.minTlsVersion = minTls;
+  const warnDays = pick(v, env, 'warn-days', 'MTLS_WARN_DAYS');
+  if (warnDays) flagPolicy.warnDays = parseIntFlag('--warn-days', warnDays, 0, 3650);
+  const failDays = pick(v, env, 'fail-days', 'MTLS_FAIL_DAYS');
+  if (failDays) flagPolicy.failDays = parseIntFlag('--fail-days', failDays, 0, 3650);
+  if (v['require-tls-rejection']) flagPolicy.requireTlsRejection = true;
+
+  // Targets: flags (or MTLS_TARGETS) replace the file's list; per-target flags override each target.
+  const flagTargets = (v.target as string[] | undefined) ?? (env.MTLS_TARGETS ? splitList(env.MTLS_TARGETS) : []);
+  let fileTargets: FileTarget[] = file.targets ?? [];
+  if (flagTargets.length > 0 || v.reference) fileTargets = flagTargets.map((endpoint) => ({ endpoint }));
+  if (v.reference || v.profile) {
+    if (!v.reference || !v.profile) throw new HarnessError('usage.missing-argument', 'run: --reference IMPL and --profile NAME go together (e.g. --reference node --profile strict)');
+    fileTargets.push({ reference: { implementation: v.reference as string, profile: v.profile as string } });
+  }
+  if (fileTargets.length === 0) throw new HarnessError('usage.missing-argument', 'run: nothing to test: give --target HOST:PORT, --reference node --profile NAME, or --config FILE with targets');
+
+  const over = {
+    ca: pick(v, env, 'ca', 'MTLS_CA'),
+    cert: pick(v, env, 'cert', 'MTLS_CERT'),
+    key: pick(v, env, 'key', 'MTLS_KEY'),
+    caKey: pick(v, env, 'ca-key', 'MTLS_CA_KEY'),
+    servername: pick(v, env, 'servername', 'MTLS_SERVERNAME'),
+    passEnv: v['key-passphrase-env'] as string | undefined,
+    protocol: v.protocol as string | undefined,
+    expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
+  };
+  if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', 'run: --cert and --key go together');
+  if (over.protocol && over.protocol !== 'https' && over.protocol !== 'tls') throw new HarnessError('usage.invalid-value', `run: --protocol must be https or tls, not "${over.protocol}"`);
+
+  const resolved: Resolved = { targets: [] };
+  for (const [i, t] of fileTargets.entries()) {
+    const where = configFile && t.line ? `${configFile}:${t.line}` : `target ${i + 1}`;
+    const policy = mergePolicy(mergePolicy(globalPolicy, t.policy, where), flagPolicy, 'flags');
+    if (t.reference) {
+      resolved.targets.push({ reference: t.reference, ...(t.name ? { name: t.name } : {}), policy, ...(t.line ? { line: t.line } : {}) });
+      continue;
+    }
+    resolved.targets.push(resolveLiveTarget(t, over, baseDir, policy, env, where));
+  }
+  globalPolicy = mergePolicy(globalPolicy, flagPolicy, 'flags');
+
+  // Reference targets start only now, after all input validated.
+  const started: StartedNodeReference[] = [];
+  const stopAll = async () => {
+    await Promise.all(started.splice(0).map((s) => s.stop().catch(() => undefined)));
+  };
+  const unregister = io.onInterrupt?.(stopAll);
+  try {
+    const targets: TargetConfig[] = [];
+    for (const t of resolved.targets) {
+      if ('host' in t) {
+        targets.push(t);
+        continue;
+      }
+      const { implementation, profile } = t.reference;
+      if (implementation !== 'node') throw new HarnessError('usage.invalid-value', `run: reference implementation "${implementation}" is not available yet; available: node`);
+      if (!isProfileName(profile)) throw new HarnessError('usage.invalid-value', `run: unknown profile "${profile}"; profiles: ${PROFILES.join(', ')}`);
+      if (!NODE_PROFILES.includes(profile)) throw new HarnessError('target.unsupported-profile', `run: the node reference does not support profile "${profile}" (unsupported); supported: ${NODE_PROFILES.join(', ')}`);
+      const pki = await mintFixturePki();
+      const ref = await new NodeReference({ profile, pki }).start();
+      started.push(ref);
+      targets.push({
+        name: t.name ?? `${implementation}:${profile}`,
+        host: ref.endpoint.host,
+        port: ref.endpoint.port,
+        servername: 'localhost',
+        expectedNames: ['127.0.0.1'],
+        protocol: 'https',
+        trustPem: pki.root.certPem,
+        client: { certPem: pki.client.chainPem, keyPem: pki.client.keyPem, chain: [new X509Certificate(pki.client.certPem)] },
+        expect: {},
+        policy: t.policy,
+        plaintextPorts: [],
+        fixture: pki,
+        reference: { implementation, profile },
+      });
+    }
+
+    const report = await runChecks({ targets, suites: [...SUITES], ...(suiteIds ? { suiteIds } : {}), ...(checkIds ? { checkIds } : {}), timeoutMs, concurrency });
+    const fullArgv = ['run', ...argv];
+    let reportFailed = false;
+    const write = (what: string, file: string, content: () => string) => {
+      try {
+        const text = content();
+        if (file === '-') {
+          io.stdout.write(text);
+          return;
+        }
+        mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+        writeFileSync(file, text);
+      } catch (e) {
+        reportFailed = true;
+        io.stderr.write(`mtls-harness: error: could not write the ${what} report to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+      }
+    };
+    // Each reporter on its own: one failing never loses another's output.
+    if (jsonOut) write('JSON', jsonOut, () => JSON.stringify(buildJsonReport(report, fullArgv), null, 2) + '\n');
+    if (junitOut) write('JUnit', junitOut, () => buildJunitXml(report));
+    if (jsonOut !== '-') {
+      const st = makeStyle({ isTTY: !!io.stdout.isTTY, env });
+      io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
+    }
+    const s = report.summary;
+    const failed = s.fail > 0 || s.error > 0 || (failOn === 'warn' && s.warn > 0);
+    return failed || reportFailed ? 1 : 0;
+  } finally {
+    unregister?.();
+    await stopAll();
+  }
+}
+
+function resolveLiveTarget(
+  t: FileTarget,
+  over: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined; caKey?: string | undefined; servername?: string | undefined; passEnv?: string | undefined; protocol?: string | undefined; expectedNames: string[] },
+  baseDir: string,
+  policy: Policy,
+  env: NodeJS.ProcessEnv,
+  where: string,
+): TargetConfig {
+  const endpoint = parseEndpoint(t.endpoint!);
+  const flagDir = process.cwd();
+  const src = (flag: string | undefined, fileVal: string | undefined) => (flag !== undefined ? pemOrFile(flag, flagDir) : fileVal !== undefined ? pemOrFile(fileVal, baseDir) : undefined);
+
+  const caSrc = src(over.ca, t.ca);
+  const trustPem = caSrc ? (caSrc.pem ? parseCertificates(caSrc.pem, `${where} ca`).map((c) => c.toString()).join('') : loadCaFile(caSrc.file!).pem) : undefined;
+  const clientCaSrc = t.clientCa !== undefined ? pemOrFile(t.clientCa, baseDir) : undefined;
+  const clientCaPem = clientCaSrc ? (clientCaSrc.pem ?? loadCaFile(clientCaSrc.file!).pem) : undefined;
+
+  const passVar = over.passEnv ?? t.keyPassphraseEnv;
+  let passphrase: string | undefined = env.MTLS_KEY_PASSPHRASE;
+  if (passVar !== undefined) {
+    passphrase = env[passVar];
+    if (passphrase === undefined) throw new HarnessError('usage.invalid-value', `${where}: environment variable ${passVar} (the key passphrase) is not set`);
+  }
+  const certSrc = src(over.cert, t.cert);
+  const keySrc = src(over.key, t.key);
+  if (!!certSrc !== !!keySrc) throw new HarnessError('config.invalid', `${where}: cert and key go together`);
+  let client: ClientCredentials | undefined;
+  if (certSrc && keySrc) {
+    if (certSrc.file && keySrc.file) {
+      client = loadCredentialFiles(certSrc.file, keySrc.file, passphrase);
+    } else {
+      const certPem = certSrc.pem ?? readPkiFile(certSrc.file!, 'certificate').toString();
+      const keyBuf = keySrc.pem ?? readPkiFile(keySrc.file!, 'private key');
+      const chain = parseCertificates(certPem, `${where} cert`);
+      const key = parsePrivateKey(keyBuf, `${where} key`, passphrase);
+      if (!chain[0]!.checkPrivateKey(key)) throw new HarnessError('pki.key-mismatch', `${where}: the key is not the private key of the client certificate`);
+      client = { certPem: chain.map((c) => c.toString()).join(''), keyPem: key.export({ format: 'pem', type: 'pkcs8' }).toString(), chain };
+    }
+  }
+  const caKeySrc = src(over.caKey, t.caKey);
+  const caKey = caKeySrc ? parsePrivateKey(caKeySrc.pem ?? readPkiFile(caKeySrc.file!, 'CA private key'), caKeySrc.file ?? `${where} caKey`) : undefined;
+  if (caKey && !trustPem && !clientCaPem) throw new HarnessError('usage.missing-argument', `${where}: --ca-key needs the CA certificate too (--ca)`);
+
+  const servername = over.servername ?? t.servername;
+  const protocol = (over.protocol ?? t.protocol ?? 'https') as 'https' | 'tls';
+  return {
+    name: t.name ?? t.endpoint!,
+    host: endpoint.host,
+    port: endpoint.port,
+    ...(servername ? { servername } : !isIP(endpoint.host) ? { servername: endpoint.host } : {}),
+    expectedNames: [...new Set([...(t.expectedNames ?? []), ...over.expectedNames])],
+    protocol,
+    ...(t.path ? { httpPath: t.path } : {}),
+    ...(trustPem ? { trustPem } : {}),
+    ...(client ? { client } : {}),
+    ...(clientCaPem ? { clientCaPem } : {}),
+    ...(caKey ? { caKey } : {}),
+    expect: { ...(t.expect?.serverIdentity ? { serverIdentity: t.expect.serverIdentity } : {}), ...(t.expect?.allowedClientIdentities ? { allowedClientIdentities: t.expect.allowedClientIdentities } : {}) },
+    policy,
+    plaintextPorts: t.plaintextPorts ?? [],
+  };
+}

@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { HarnessError } from '../errors.js';
+
+/**
+ * The config file (`mtls.yaml`, or JSON), as written by the user. Every field is optional except
+ * `targets[].endpoint` (or `targets[].reference`). Paths are relative to the file's directory.
+ * Documented in README.md ("Config file").
+ */
+export interface FileConfig {
+  policy?: FilePolicy;
+  failOn?: 'warn' | 'fail';
+  timeout?: string;
+  concurrency?: number;
+  suites?: string[];
+  checks?: string[];
+  reports?: { json?: string; junit?: string };
+  targets?: FileTarget[];
+}
+
+export interface FilePolicy {
+  minTlsVersion?: string;
+  warnDays?: number;
+  failDays?: number;
+  requireTlsRejection?: boolean;
+}
+
+export interface FileTarget {
+  name?: string;
+  endpoint?: string;
+  reference?: { implementation: string; profile: string };
+  servername?: string;
+  expectedNames?: string[];
+  protocol?: 'https' | 'tls';
+  path?: string;
+  /** A file path or inline PEM. */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  keyPassphraseEnv?: string;
+  caKey?: string;
+  clientCa?: string;
+  plaintextPorts?: number[];
+  expect?: { serverIdentity?: string; allowedClientIdentities?: string[] };
+  policy?: FilePolicy;
+  /** Line of the target in the file, for messages. */
+  line?: number;
+}
+
+type Kind = 'string' | 'number' | 'boolean' | 'string[]' | 'number[]' | { t: 'enum'; values: readonly string[] } | { t: 'map'; shape: Shape } | { t: 'list'; of: Kind };
+type Shape = Record<string, Kind>;
+const map = (shape: Shape): Kind => ({ t: 'map', shape });
+const oneOf = (...values: string[]): Kind => ({ t: 'enum', values });
+
+const POLICY = map({ minTlsVersion: 'string', warnDays: 'number', failDays: 'number', requireTlsRejection: 'boolean' });
+const TARGET = map({
+  name: 'string',
+  endpoint: 'string',
+  reference: map({ implementation: 'string', profile: 'string' }),
+  servername: 'string',
+  expectedNames: 'string[]',
+  protocol: oneOf('https', 'tls'),
+  path: 'string',
+  ca: 'string',
+  cert: 'string',
+  key: 'string',
+  keyPassphraseEnv: 'string',
+  caKey: 'string',
+  clientCa: 'string',
+  plaintextPorts: 'number[]',
+  expect: map({ serverIdentity: 'string', allowedClientIdentities: 'string[]' }),
+  policy: POLICY,
+});
+const ROOT = map({
+  policy: POLICY,
+  failOn: oneOf('warn', 'fail'),
+  timeout: 'string',
+  concurrency: 'number',
+  suites: 'string[]',
+  checks: 'string[]',
+  reports: map({ json: 'string', junit: 'string' }),
+  targets: { t: 'list', of: TARGET },
+});
+
+/**
+ * Reads and validates a config file. Every mistake is a `config.invalid` error (exit 2) that names
+ * the file, the line and the key: "mtls.yaml:7: targets[0].endpont is not a known key (did you mean endpoint?)".
+ */
+export function loadConfigFile(file: string): FileConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new HarnessError(code === 'ENOENT' ? 'config.invalid' : 'config.invalid', code === 'ENOENT' ? `config file not found: ${file}` : `cannot read config file ${file}: ${code ?? 'error'}`);
+  }
+  return parseConfigText(text, file);
+}
+
+export function parseConfigText(text: string, file: string): FileConfig {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (n: Node | null | undefined) => (n?.range ? lc.linePos(n.range[0]).line : 1);
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line;
+    throw new HarnessError('config.invalid', `${file}:${line}: not valid YAML/JSON: ${e.message.split('\n')[0]}`);
+  }
+  if (doc.contents === null) return {};
+  const fail = (n: Node | null | undefined, msg: string): never => {
+    throw new HarnessError('config.invalid', `${file}:${lineOf(n)}: ${msg}`);
+  };
+
+  const walk = (node: Node | null | undefined, kind: Kind, where: string): unknown => {
+    if (kind === 'string' || kind === 'number' || kind === 'boolean') {
+      if (!isScalar(node) || typeof node.value !== kind) fail(node, `${where} must be a ${kind}`);
+      return (node as { value: unknown }).value;
+    }
+    if (kind === 'string[]' || kind === 'number[]') {
+      const item = kind === 'string[]' ? 'string' : 'number';
+      if (!isSeq(node)) fail(node, `${where} must be a list of ${item}s`);
+      return (node as { items: Node[] }).items.map((n, i) => walk(n, item, `${where}[${i}]`));
+    }
+    if (kind.t === 'enum') {
+      if (!isScalar(node) || typeof node.value !== 'string' || !kind.values.includes(node.value)) fail(node, `${where} must be one of ${kind.values.join(', ')}`);
+      return (node as { value: unknown }).value;
+    }
+    if (kind.t === 'list') {
+      if (!isSeq(node)) fail(node, `${where} must be a list`);
+      return (node as { items: Node[] }).items.map((n, i) => {
+        const v = walk(n, kind.of, `${where}[${i}]`) as Record<string, unknown>;
+        return { ...v, line: lineOf(n) };
+      });
+    }
+    if (!isMap(node)) return fail(node, `${where || 'the file'} must be a mapping`);
+    const out: Record<string, unknown> = {};
+    for (const pair of (node as YAMLMap).items) {
+      const keyNode = pair.key as Node;
+      const key = isScalar(keyNode) ? String(keyNode.value) : '?';
+      const path = where ? `${where}.${key}` : key;
+      const sub = kind.shape[key];
+      if (!sub) {
+        const near = Object.keys(kind.shape).find((k) => similar(k, key));
+        fail(keyNode, `${path} is not a known key${near ? ` (did you mean ${near}?)` : `; known keys here: ${Object.keys(kind.shape).join(', ')}`}`);
+      }
+      out[key] = walk(pair.value as Node, sub!, path);
+    }
+    return out;
+  };
+  const cfg = walk(doc.contents as Node, ROOT, '') as FileConfig;
+  for (const [i, t] of (cfg.targets ?? []).entries()) {
+    if (!t.endpoint && !t.reference) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] needs an endpoint (host:port) or a reference (implementation, profile)`);
+    if (t.endpoint && t.reference) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] has both an endpoint and a reference; give one`);
+  }
+  if (cfg.concurrency !== undefined && (!Number.isInteger(cfg.concurrency) || cfg.concurrency < 1 || cfg.concurrency > 256)) {
+    throw new HarnessError('config.invalid', `${file}: concurrency must be a whole number from 1 to 256`);
+  }
+  return cfg;
+}
+
+/** Edit distance ≤ 2 or a case-insensitive match: enough for typos such as "endpont" or "servername". */
+function similar(a: string, b: string): boolean {
+  if (a.toLowerCase() === b.toLowerCase()) return true;
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return dp[a.length]![b.length]! <= 2;
+}

@@ -1,0 +1,73 @@
+import { hostname } from 'node:os';
+import { create } from 'xmlbuilder2';
+import type { Result, RunReport } from '../runner/types.js';
+
+/** XML 1.0 cannot carry most control characters, even escaped: drop them (hostile certificate text). */
+function xmlSafe(s: string): string {
+  return s.replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '?');
+}
+
+/** The schema's timestamp: ISO 8601 without a zone or fraction (UTC). */
+function timestamp(iso: string): string {
+  return iso.slice(0, 19);
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+/** Flattens evidence into `name=value` properties (JSON for nested values). */
+function evidenceProperties(r: Result): [string, string][] {
+  const props: [string, string][] = [[`${r.check}.status`, r.status], [`${r.check}.message`, r.message]];
+  if (r.remediation) props.push([`${r.check}.remediation`, r.remediation]);
+  for (const [k, v] of Object.entries(r.evidence)) props.push([`${r.check}.evidence.${k}`, typeof v === 'string' ? v : JSON.stringify(v)]);
+  return props;
+}
+
+/**
+ * JUnit XML valid against the Apache Ant schema (shared/external/junit/JUnit.xsd): one testsuite per
+ * (target, suite), one testcase per check; fail → failure, error → error, skip → skipped; the
+ * evidence of each check as testsuite properties (the schema has no testcase properties).
+ * Built with xmlbuilder2, which escapes every attribute and text node.
+ */
+export function buildJunitXml(run: RunReport): string {
+  const host = hostname() || 'localhost';
+  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites');
+  const groups = new Map<string, Result[]>();
+  for (const r of run.results) {
+    const key = `${r.target}\u0000${r.suite}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  let id = 0;
+  for (const results of groups.values()) {
+    const { target, suite } = results[0]!;
+    const count = (s: Result['status']) => results.filter((r) => r.status === s).length;
+    const ts = root.ele('testsuite', {
+      name: xmlSafe(`${target} ${suite}`),
+      package: xmlSafe(`mtls-harness.${suite}`),
+      id: String(id++),
+      timestamp: timestamp(run.startedAt),
+      hostname: xmlSafe(host),
+      tests: String(results.length),
+      failures: String(count('fail')),
+      errors: String(count('error')),
+      skipped: String(count('skip')),
+      time: seconds(results.reduce((a, r) => Math.max(a, r.durationMs), 0)),
+    });
+    const props = ts.ele('properties');
+    props.ele('property', { name: 'target', value: xmlSafe(target) });
+    props.ele('property', { name: 'suite', value: suite });
+    for (const r of results) for (const [name, value] of evidenceProperties(r)) props.ele('property', { name: xmlSafe(name), value: xmlSafe(value) });
+    for (const r of results) {
+      const tc = ts.ele('testcase', { name: r.check, classname: xmlSafe(`${target}.${suite}`), time: seconds(r.durationMs) });
+      const body = xmlSafe([r.message, r.remediation ? `Fix: ${r.remediation}` : ''].filter(Boolean).join('\n'));
+      if (r.status === 'fail') tc.ele('failure', { message: xmlSafe(r.message), type: 'fail' }).txt(body);
+      else if (r.status === 'error') tc.ele('error', { message: xmlSafe(r.message), type: 'error' }).txt(body);
+      else if (r.status === 'skip') tc.ele('skipped', { message: xmlSafe(r.message) });
+    }
+    const warns = results.filter((r) => r.status === 'warn');
+    ts.ele('system-out').txt(xmlSafe(warns.map((r) => `WARN ${r.check}: ${r.message}`).join('\n')));
+    ts.ele('system-err').txt('');
+  }
+  return root.end({ prettyPrint: true }) + '\n';
+}

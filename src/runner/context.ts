@@ -1,0 +1,148 @@
+import { X509Certificate, createPublicKey } from 'node:crypto';
+import { addDays, type Clock } from '../pki/clock.js';
+import { x509 } from '../pki/crypto.js';
+import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';
+import { parseCertificates } from '../pki/inspect.js';
+import { probeEndpoint, type ProbeOptions, type ProbeOutcome, type TlsVersion } from '../probe/tls-probe.js';
+import type { CheckContext, CraftedKind, TargetConfig } from './types.js';
+
+/** Bounds how many connections are open at once across the whole run. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async use<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+export const NEEDS_CA_KEY = 'needs the CA private key (--ca-key) to mint this test certificate';
+const WRONG_IDENTITY_URI = 'spiffe://mtls-harness.invalid/wrong-identity';
+
+export interface ContextOptions {
+  timeoutMs: number;
+  graceMs?: number;
+  clock: Clock;
+  semaphore: Semaphore;
+}
+
+/**
+ * The per-target context: every probe is made at most once per target and shared by the checks
+ * that need it; crafted certificates come from the fixture PKI (reference targets) or are minted
+ * from the user's CA key (live targets).
+ */
+export function createContext(target: TargetConfig, o: ContextOptions): CheckContext {
+  const memo = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    let p = memo.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = fn();
+      memo.set(key, p);
+    }
+    return p;
+  };
+  const base: ProbeOptions = {
+    host: target.host,
+    port: target.port,
+    ...(target.servername ? { servername: target.servername } : {}),
+    ...(target.trustPem ? { ca: target.trustPem } : {}),
+    protocol: target.protocol,
+    ...(target.httpPath ? { httpPath: target.httpPath } : {}),
+    timeoutMs: o.timeoutMs,
+    ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
+    clock: o.clock,
+  };
+  const probe = (extra: Partial<ProbeOptions>) => o.semaphore.use(() => probeEndpoint({ ...base, ...extra }));
+
+  const issuer = () =>
+    once('issuer', async (): Promise<Credential | { skip: string }> => {
+      if (target.fixture) return target.fixture.root;
+      if (!target.caKey) return { skip: NEEDS_CA_KEY };
+      const bundle = target.clientCaPem ?? target.trustPem;
+      if (!bundle) return { skip: 'needs the CA certificate (--ca) that goes with --ca-key' };
+      const pub = createPublicKey(target.caKey).export({ format: 'der', type: 'spki' });
+      const ca = parseCertificates(bundle, 'CA bundle').find((c) => c.publicKey.export({ format: 'der', type: 'spki' }).equals(pub));
+      if (!ca) return { skip: 'the --ca-key does not belong to any certificate in the CA bundle' };
+      return credentialFromPem(ca.toString(), target.caKey);
+    });
+
+  /** The name of the CA the server trusts for clients: from the bundle, or from what the server advertised. */
+  const trustedCaName = async (): Promise<string | undefined> => {
+    if (target.fixture) return target.fixture.root.cert.subject;
+    const bundle = target.clientCaPem ?? target.trustPem;
+    if (bundle) {
+      const last = parseCertificates(bundle, 'CA bundle').at(-1);
+      if (last) return new x509.X509Certificate(last.raw).subject;
+    }
+    const advertised = (await ctx.noCert()).acceptableCaNames;
+    return advertised[0];
+  };
+
+  const crafted = (kind: CraftedKind) =>
+    once(`crafted:${kind}`, async (): Promise<Credential | { skip: string }> => {
+      const now = o.clock();
+      const start = addDays(now, -1 / 24);
+      const end = addDays(now, 30);
+      const subject = 'CN=mtls-harness crafted client, O=mtls-harness';
+      const f = target.fixture;
+      if (kind === 'selfSigned') {
+        return f ? f.badClients.selfSigned : mintCertificate({ subject, notBefore: start, notAfter: end, eku: ['clientAuth'] });
+      }
+      if (kind === 'untrustedCa') {
+        if (f) return f.badClients.untrustedCa;
+        const name = await trustedCaName();
+        if (!name) return { skip: 'needs the name of the trusted client CA: pass --ca, or a server that advertises its acceptable CAs' };
+        const lookAlike = await mintCertificate({ subject: name, notBefore: start, notAfter: addDays(now, 365), ca: true, pathLength: 1 });
+        return mintCertificate({ subject, issuer: lookAlike, notBefore: start, notAfter: end, eku: ['clientAuth'] });
+      }
+      if (f && kind !== 'wrongIdentity') return f.badClients[kind];
+      const ca = await issuer();
+      if ('skip' in ca) return ca;
+      switch (kind) {
+        case 'wrongEku':
+          return mintCertificate({ subject, issuer: ca, notBefore: start, notAfter: end, eku: ['serverAuth'] });
+        case 'caAsLeaf':
+          return mintCertificate({ subject, issuer: ca, notBefore: start, notAfter: end, ca: true, eku: ['clientAuth'] });
+        case 'expired':
+          return mintCertificate({ subject, issuer: ca, notBefore: addDays(now, -30), notAfter: addDays(now, -1), eku: ['clientAuth'] });
+        case 'notYetValid':
+          return mintCertificate({ subject, issuer: ca, notBefore: addDays(now, 1), notAfter: addDays(now, 30), eku: ['clientAuth'] });
+        case 'intermediateIssued': {
+          const int = await mintCertificate({ subject: 'CN=mtls-harness test intermediate, O=mtls-harness', issuer: ca, notBefore: start, notAfter: end, ca: true, pathLength: 0 });
+          return mintCertificate({ subject, issuer: int, notBefore: start, notAfter: end, eku: ['clientAuth'] });
+        }
+        case 'wrongIdentity':
+          return mintCertificate({ subject: 'CN=mtls-harness wrong identity, O=mtls-harness', issuer: ca, notBefore: start, notAfter: end, eku: ['clientAuth'], sans: { uri: [WRONG_IDENTITY_URI], dns: ['wrong-identity.mtls-harness.invalid'] } });
+      }
+    });
+
+  const ctx: CheckContext = {
+    target,
+    clock: o.clock,
+    noCert: () => once('noCert', () => probe({})),
+    withCert: () => once('withCert', async () => (target.client ? probe({ cert: target.client.certPem, key: target.client.keyPem }) : undefined)),
+    capped: (maxVersion: TlsVersion) =>
+      // Offering an old version at all needs OpenSSL's security level 0 on our side.
+      once(`capped:${maxVersion}`, () => probe({ minVersion: 'TLSv1', maxVersion, ciphers: 'DEFAULT:@SECLEVEL=0', ...(target.client ? { cert: target.client.certPem, key: target.client.keyPem } : {}) })),
+    crafted,
+    withCrafted: (kind: CraftedKind) =>
+      once(`withCrafted:${kind}`, async () => {
+        const c = await crafted(kind);
+        if ('skip' in c) return c;
+        return probe({ cert: c.chainPem, key: c.keyPem });
+      }),
+  };
+  return ctx;
+}
+
+/** The certificates the server presented, as node X509 objects (leaf first). */
+export function presentedChain(o: ProbeOutcome): X509Certificate[] {
+  return o.peerChainPem.map((p) => new X509Certificate(p));
+}

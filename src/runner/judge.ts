@@ -1,0 +1,67 @@
+import type { CertSummary } from '../pki/inspect.js';
+import type { ProbeOutcome } from '../probe/tls-probe.js';
+import { safeText } from '../text.js';
+import type { CheckVerdict, Evidence, Policy } from './types.js';
+
+/** The evidence of one probe: where it was refused, alert, version, status line. Never key material. */
+export function probeEvidence(o: ProbeOutcome): Evidence {
+  return {
+    rejectedAt: o.rejectedAt,
+    ...(o.alert ? { alert: { code: o.alert.code, name: o.alert.name } } : {}),
+    ...(o.errorCode ? { errorCode: o.errorCode } : {}),
+    ...(o.failure ? { failure: o.failure } : {}),
+    ...(o.protocol ? { tlsVersion: o.protocol } : {}),
+    ...(o.cipher ? { cipher: o.cipher } : {}),
+    ...(o.httpStatusLine ? { httpStatusLine: safeText(o.httpStatusLine, 200) } : {}),
+    ...(o.certificateRequested !== undefined ? { certificateRequested: o.certificateRequested } : {}),
+    clientCertificateOffered: o.clientCertificateOffered,
+    reason: safeText(o.reason, 300),
+    durationMs: Math.round(o.durationMs),
+  };
+}
+
+/** Where a refusal happened, in words: "at post-handshake with alert 116 certificate_required". */
+export function whereRefused(o: ProbeOutcome): string {
+  if (o.rejectedAt === 'application') return `at the HTTP layer (${safeText(o.httpStatusLine ?? String(o.httpStatus), 120)})`;
+  return `at ${o.rejectedAt}${o.alert ? ` with alert ${o.alert.code} ${o.alert.name}` : ' (connection closed without an alert)'}`;
+}
+
+/** An `error` verdict for a probe that could not reach a verdict. */
+export function unreachableVerdict(o: ProbeOutcome, what: string): CheckVerdict {
+  return { status: 'error', message: `${what}: ${safeText(o.reason, 300)}`, evidence: probeEvidence(o) };
+}
+
+/**
+ * Judges a connection that must be refused (a cert-less or crafted-certificate client).
+ * Refused in the handshake or just after it: pass. Refused only with an HTTP 4xx: enforcement
+ * all the same (pass), unless the policy demands TLS-layer refusal (fail). Served: `onAccepted`.
+ */
+export function mustBeRefused(o: ProbeOutcome, policy: Policy, what: string, onAccepted: { status: 'fail' | 'warn'; remediation: string }): CheckVerdict {
+  const evidence = probeEvidence(o);
+  switch (o.rejectedAt) {
+    case 'handshake':
+    case 'post-handshake':
+      return { status: 'pass', message: `${what} was refused ${whereRefused(o)}`, evidence };
+    case 'application':
+      return policy.requireTlsRejection
+        ? { status: 'fail', message: `${what} completed the TLS handshake and was refused only ${whereRefused(o)}; the policy requires refusal in TLS (--require-tls-rejection)`, remediation: 'verify client certificates in the TLS layer (e.g. haproxy verify required, Envoy require_client_certificate) rather than in the application', evidence }
+        : { status: 'pass', message: `${what} was refused ${whereRefused(o)}; nothing was served`, evidence };
+    case 'accepted':
+      return { status: onAccepted.status, message: `${what} was accepted: ${safeText(o.reason, 200)}`, remediation: onAccepted.remediation, evidence };
+    default:
+      return unreachableVerdict(o, `could not test ${what}`);
+  }
+}
+
+/** Days-left thresholds for one certificate. */
+export function expiryVerdict(s: CertSummary, policy: Policy, what: string): CheckVerdict {
+  const evidence = { subject: s.subject, notBefore: s.notBefore, notAfter: s.notAfter, daysLeft: s.daysLeft, fingerprintSha256: s.fingerprintSha256 };
+  const name = safeText(s.subject, 160);
+  if (s.notYetValid) return { status: 'fail', message: `${what} (${name}) is not valid until ${s.notBefore}`, remediation: 'check the issuing clock and reissue the certificate with a notBefore in the past', evidence };
+  if (s.expired) return { status: 'fail', message: `${what} (${name}) expired on ${s.notAfter.slice(0, 10)}`, remediation: 'renew the certificate and reload the service', evidence };
+  if (s.daysLeft < policy.failDays) return { status: 'fail', message: `${what} (${name}) expires in ${s.daysLeft} day(s), on ${s.notAfter.slice(0, 10)} (fail under ${policy.failDays})`, remediation: 'renew now (cert-manager: check renewBefore and that the Certificate is Ready)', evidence };
+  if (s.daysLeft < policy.warnDays) return { status: 'warn', message: `${what} (${name}) expires in ${s.daysLeft} days, on ${s.notAfter.slice(0, 10)} (warn under ${policy.warnDays})`, remediation: `renew within ${s.daysLeft - policy.failDays} days`, evidence };
+  return { status: 'pass', message: `${what} (${name}) is valid for ${s.daysLeft} more days, until ${s.notAfter.slice(0, 10)}`, evidence };
+}
+
+export const skip = (message: string): CheckVerdict => ({ status: 'skip', message });

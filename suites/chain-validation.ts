@@ -1,0 +1,124 @@
+import { tlsRootCertificatesAsX509 } from '../src/pki/system-roots.js';
+import { checkChainOrder, parseCertificates, summarizeCertificate } from '../src/pki/inspect.js';
+import { verifyChain } from '../src/pki/verify.js';
+import { presentedChain } from '../src/runner/context.js';
+import { mustBeRefused, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
+import type { Check, CheckContext, CheckVerdict, CraftedKind, Suite } from '../src/runner/types.js';
+import { safeText } from '../src/text.js';
+
+/** The chain the server sent, or a verdict when there is none to judge. */
+async function sentChain(ctx: CheckContext) {
+  const o = await ctx.noCert();
+  if (o.peerChainPem.length === 0) return { verdict: unreachableVerdict(o, 'the server presented no certificate') };
+  return { o, chain: presentedChain(o) };
+}
+
+function anchors(ctx: CheckContext) {
+  return ctx.target.trustPem ? parseCertificates(ctx.target.trustPem, 'CA bundle') : tlsRootCertificatesAsX509();
+}
+
+const trustWord = (ctx: CheckContext) => (ctx.target.trustPem ? 'the configured trust anchors' : "the system's trust store (pass --ca for a private CA)");
+
+function crafted(id: string, title: string, kind: CraftedKind, what: string, onAccepted: { status: 'fail' | 'warn'; remediation: string }): Check {
+  return {
+    id,
+    title,
+    async run(ctx) {
+      const o = await ctx.withCrafted(kind);
+      if ('skip' in o) return skip(o.skip);
+      return mustBeRefused(o, ctx.target.policy, what, onAccepted);
+    },
+  };
+}
+
+export const chainValidation: Suite = {
+  id: 'chain-validation',
+  title: 'Chain validation (server chain sent, client chains accepted)',
+  checks: [
+    {
+      id: 'chain.server-trusted',
+      title: 'The server chain verifies to the trust anchors',
+      async run(ctx) {
+        const c = await sentChain(ctx);
+        if ('verdict' in c) return c.verdict!;
+        const v = verifyChain(c.chain, anchors(ctx), ctx.clock);
+        const evidence = { path: v.path, ...(v.anchor ? { anchor: v.anchor } : {}), problems: v.problems, trust: ctx.target.trustPem ? 'configured' : 'system' };
+        if (v.ok) return { status: 'pass', message: `the server chain verifies to ${safeText(v.anchor ?? '', 160)}`, evidence };
+        return { status: 'fail', message: `the server chain does not verify to ${trustWord(ctx)}: ${safeText(v.problems.map((p) => p.message).join('; '), 300)}`, remediation: v.problems.some((p) => p.code === 'issuer-missing') ? 'send the intermediate certificate(s) with the leaf (nginx: ssl_certificate must be the full chain file)' : 'serve a certificate issued by the CA clients trust, and renew anything expired', evidence };
+      },
+    },
+    {
+      id: 'chain.server-complete',
+      title: 'The server sends every intermediate',
+      async run(ctx) {
+        const c = await sentChain(ctx);
+        if ('verdict' in c) return c.verdict!;
+        const v = verifyChain(c.chain, anchors(ctx), ctx.clock);
+        const evidence = { sent: c.chain.length, path: v.path, ...(v.missingIssuer ? { missingIssuer: v.missingIssuer } : {}) };
+        if (v.problems.some((p) => p.code === 'issuer-missing')) {
+          return { status: 'fail', message: `the server sent ${c.chain.length} certificate(s) and the issuer "${safeText(v.missingIssuer ?? '?', 160)}" is neither sent nor a trust anchor; clients without it cached fail`, remediation: 'append the intermediate certificate(s) to the served certificate file (leaf first)', evidence };
+        }
+        return { status: 'pass', message: `the server sent ${c.chain.length} certificate(s); no intermediate is missing`, evidence };
+      },
+    },
+    {
+      id: 'chain.server-order',
+      title: 'The server chain is in order, with nothing unrelated',
+      async run(ctx) {
+        const c = await sentChain(ctx);
+        if ('verdict' in c) return c.verdict!;
+        const r = checkChainOrder(c.chain);
+        const evidence = { subjects: c.chain.map((x) => safeText(x.subject.replace(/\n/g, ', '), 200)), ordered: r.ordered, rootSent: r.rootSent, unrelated: r.unrelated };
+        if (!r.ordered) return { status: 'fail', message: `the chain is out of order: ${safeText(r.issues.join('; '), 300)}`, remediation: 'serve the leaf first, then each issuer in turn', evidence };
+        if (r.unrelated.length > 0) return { status: 'warn', message: `the chain carries unrelated certificate(s): ${safeText(r.issues.join('; '), 300)}`, remediation: 'remove certificates that issue nothing in the chain', evidence };
+        if (r.rootSent) return { status: 'warn', message: 'the chain is in order but includes the self-signed root, which clients ignore', remediation: 'stop sending the root (clients must already trust it)', evidence };
+        return { status: 'pass', message: `the ${c.chain.length} certificate(s) are in order, leaf first`, evidence };
+      },
+    },
+    {
+      id: 'chain.server-leaf-profile',
+      title: 'The server leaf is a proper TLS server certificate',
+      async run(ctx) {
+        const c = await sentChain(ctx);
+        if ('verdict' in c) return c.verdict!;
+        const s = summarizeCertificate(c.chain[0]!, ctx.clock);
+        const problems: string[] = [];
+        if (s.basicConstraints?.ca) problems.push('it is a CA certificate (CA:TRUE)');
+        if (s.extKeyUsage.length > 0 && !s.extKeyUsage.includes('serverAuth') && !s.extKeyUsage.includes('anyExtendedKeyUsage')) problems.push(`its extended key usage (${s.extKeyUsage.join(', ')}) lacks serverAuth`);
+        if (s.publicKey.type === 'RSA' && (s.publicKey.bits ?? 0) < 2048) problems.push(`its RSA key has ${s.publicKey.bits} bits (< 2048)`);
+        if (s.publicKey.type === 'EC' && s.publicKey.bits !== undefined && s.publicKey.bits < 256) problems.push(`its EC key has ${s.publicKey.bits} bits (< P-256)`);
+        if (/sha-?1\b|sha1/i.test(s.signatureAlgorithm)) problems.push(`it is signed with ${s.signatureAlgorithm}`);
+        const evidence = { subject: s.subject, basicConstraints: s.basicConstraints ?? null, extKeyUsage: s.extKeyUsage, publicKey: s.publicKey, signatureAlgorithm: s.signatureAlgorithm };
+        if (problems.length > 0) return { status: 'fail', message: `the server leaf is not a proper server certificate: ${problems.join('; ')}`, remediation: 'reissue the server certificate: CA:FALSE, EKU serverAuth, RSA ≥ 2048 or EC ≥ P-256, SHA-256 or better', evidence };
+        return { status: 'pass', message: `the server leaf is CA:FALSE, ${s.extKeyUsage.length ? `EKU ${s.extKeyUsage.join(', ')}` : 'no EKU restriction'}, ${s.publicKey.type}${s.publicKey.curve ? ` ${s.publicKey.curve}` : s.publicKey.bits ? ` ${s.publicKey.bits}` : ''}, ${s.signatureAlgorithm}`, evidence };
+      },
+    },
+    crafted('chain.rejects-untrusted-ca-client', 'A client from a look-alike CA (same name, other key) is refused', 'untrustedCa', "a client certificate from a CA with the trusted CA's name but another key", {
+      status: 'fail',
+      remediation: 'verify client certificates against your CA (not just its name): nginx ssl_verify_client on + ssl_client_certificate; haproxy verify required + ca-file',
+    }),
+    crafted('chain.rejects-self-signed-client', 'A self-signed client certificate is refused', 'selfSigned', 'a self-signed client certificate', {
+      status: 'fail',
+      remediation: 'verify client certificates against your CA instead of accepting any certificate (no "optional_no_ca", no trust-all verifier)',
+    }),
+    crafted('chain.rejects-wrong-eku-client', 'A client certificate without clientAuth is refused', 'wrongEku', 'a trusted-CA certificate whose EKU is serverAuth only', {
+      status: 'fail',
+      remediation: 'check the clientAuth extended key usage of client certificates (OpenSSL purpose sslclient; Go ExtKeyUsageClientAuth)',
+    }),
+    crafted('chain.rejects-ca-as-client', 'A CA certificate used as a client leaf is refused', 'caAsLeaf', 'a trusted-CA certificate with CA:TRUE used as a client leaf', {
+      status: 'warn',
+      remediation: 'best practice: refuse CA certificates as client leaves (OpenSSL-based servers accept them by default; add an explicit check if your stack allows)',
+    }),
+    {
+      id: 'chain.accepts-intermediate-client',
+      title: 'A client issued by an intermediate (chain sent) is accepted',
+      async run(ctx): Promise<CheckVerdict> {
+        const o = await ctx.withCrafted('intermediateIssued');
+        if ('skip' in o) return skip(o.skip);
+        if (o.rejectedAt === 'unreachable') return unreachableVerdict(o, 'could not test the intermediate-issued client');
+        if (o.rejectedAt === 'accepted') return { status: 'pass', message: 'a client certificate issued by an intermediate of the trusted CA, sent with its chain, was accepted', evidence: probeEvidence(o) };
+        return { status: 'warn', message: `a client certificate issued by an intermediate of the trusted CA, sent with its chain, was refused ${whereRefused(o)}`, remediation: 'raise the verification depth (nginx ssl_verify_depth 2 or more) if clients are issued by intermediates', evidence: probeEvidence(o) };
+      },
+    },
+  ],
+};

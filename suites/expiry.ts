@@ -1,0 +1,58 @@
+import { summarizeCertificate } from '../src/pki/inspect.js';
+import { presentedChain } from '../src/runner/context.js';
+import { expiryVerdict, mustBeRefused, skip, unreachableVerdict } from '../src/runner/judge.js';
+import type { Check, CheckVerdict, CraftedKind, Suite, Status } from '../src/runner/types.js';
+
+const RANK: Record<Status, number> = { pass: 0, skip: 0, warn: 1, fail: 2, error: 3 };
+
+function refuses(id: string, title: string, kind: CraftedKind, what: string): Check {
+  return {
+    id,
+    title,
+    async run(ctx) {
+      const o = await ctx.withCrafted(kind);
+      if ('skip' in o) return skip(o.skip);
+      return mustBeRefused(o, ctx.target.policy, what, { status: 'fail', remediation: 'verify client certificate validity dates (do not disable time checks; keep the server clock in sync)' });
+    },
+  };
+}
+
+export const expiry: Suite = {
+  id: 'expiry',
+  title: 'Certificate expiry',
+  checks: [
+    {
+      id: 'expiry.server-cert',
+      title: 'The server certificate is not expiring',
+      async run(ctx) {
+        const o = await ctx.noCert();
+        if (o.peerChainPem.length === 0) return unreachableVerdict(o, 'the server presented no certificate');
+        return expiryVerdict(summarizeCertificate(presentedChain(o)[0]!, ctx.clock), ctx.target.policy, 'the server certificate');
+      },
+    },
+    {
+      id: 'expiry.server-chain',
+      title: 'The intermediates sent are not expiring',
+      async run(ctx): Promise<CheckVerdict> {
+        const o = await ctx.noCert();
+        if (o.peerChainPem.length === 0) return unreachableVerdict(o, 'the server presented no certificate');
+        const intermediates = presentedChain(o).slice(1).filter((c) => c.subject !== c.issuer);
+        if (intermediates.length === 0) return { status: 'pass', message: 'the server sent no intermediate certificates', evidence: { intermediates: 0 } };
+        const verdicts = intermediates.map((c) => expiryVerdict(summarizeCertificate(c, ctx.clock), ctx.target.policy, 'intermediate'));
+        const worst = verdicts.reduce((a, b) => (RANK[b.status] > RANK[a.status] ? b : a));
+        return { ...worst, ...(worst.status === 'pass' ? { message: `all ${intermediates.length} intermediate(s) are valid for at least ${ctx.target.policy.warnDays} days` } : {}), evidence: { intermediates: verdicts.map((v) => v.evidence) } };
+      },
+    },
+    {
+      id: 'expiry.client-cert',
+      title: 'The client certificate given is not expiring',
+      async run(ctx) {
+        const c = ctx.target.client;
+        if (!c) return skip('no client credentials given (--cert and --key)');
+        return expiryVerdict(summarizeCertificate(c.chain[0]!, ctx.clock), ctx.target.policy, 'the client certificate');
+      },
+    },
+    refuses('expiry.rejects-expired-client', 'An expired client certificate is refused', 'expired', 'a trusted-CA client certificate that expired yesterday'),
+    refuses('expiry.rejects-not-yet-valid-client', 'A not-yet-valid client certificate is refused', 'notYetValid', 'a trusted-CA client certificate valid from tomorrow'),
+  ],
+};

@@ -1,0 +1,72 @@
+import { detectClientAuthMode } from '../src/probe/client-auth.js';
+import type { TlsVersion } from '../src/probe/tls-probe.js';
+import { probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
+import type { Suite } from '../src/runner/types.js';
+import { safeText } from '../src/text.js';
+
+const ORDER: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+export const handshakeWithCert: Suite = {
+  id: 'handshake-with-cert',
+  title: 'Handshake with a valid client certificate',
+  checks: [
+    {
+      id: 'handshake.accepts-valid-client-cert',
+      title: 'A valid client certificate is accepted',
+      async run(ctx) {
+        const o = await ctx.withCert();
+        if (!o) return skip('needs client credentials (--cert and --key) to test that a valid client is accepted');
+        if (o.rejectedAt === 'unreachable') return unreachableVerdict(o, 'could not connect with the client certificate');
+        if (o.rejectedAt === 'accepted') return { status: 'pass', message: `the valid client certificate was accepted${o.httpStatusLine ? ` and the request answered (${safeText(o.httpStatusLine, 120)})` : ''}`, evidence: probeEvidence(o) };
+        return {
+          status: 'fail',
+          message: `the valid client certificate was refused ${whereRefused(o)}`,
+          remediation: 'make the server trust the CA that issued the client certificate (nginx ssl_client_certificate, haproxy ca-file) and check ssl_verify_depth covers its chain',
+          evidence: probeEvidence(o),
+        };
+      },
+    },
+    {
+      id: 'handshake.protocol-version',
+      title: 'TLS version at or above the policy minimum, older hellos refused',
+      async run(ctx) {
+        const min = ctx.target.policy.minTlsVersion;
+        const o = (await ctx.withCert()) ?? (await ctx.noCert());
+        if (!o.protocol) return unreachableVerdict(o, 'no TLS handshake completed');
+        const negotiated = o.protocol as TlsVersion;
+        if (ORDER.indexOf(negotiated) < ORDER.indexOf(min)) {
+          return { status: 'fail', message: `negotiated ${negotiated}, below the policy minimum ${min}`, remediation: `set the server's minimum protocol to ${min} (nginx ssl_protocols, haproxy ssl-min-ver)`, evidence: { negotiated, minTlsVersion: min } };
+        }
+        const below = ORDER[ORDER.indexOf(min) - 1];
+        if (!below) return { status: 'pass', message: `negotiated ${negotiated}; nothing older than ${min} exists to offer`, evidence: { negotiated, minTlsVersion: min } };
+        const old = await ctx.capped(below);
+        const evidence = { negotiated, minTlsVersion: min, offeredMax: below, capped: probeEvidence(old) };
+        if (old.failure?.kind === 'tls-client') return { status: 'error', message: `could not offer a ${below} hello from this machine: ${safeText(old.reason, 200)}`, evidence };
+        if (old.protocol && ORDER.indexOf(old.protocol as TlsVersion) < ORDER.indexOf(min) && (old.rejectedAt === 'accepted' || old.rejectedAt === 'application')) {
+          return { status: 'fail', message: `the server accepted a hello capped at ${below} (negotiated ${old.protocol})`, remediation: `disable protocols older than ${min} on the server`, evidence };
+        }
+        return { status: 'pass', message: `negotiated ${negotiated}; a hello capped at ${below} was refused ${old.alert ? `with alert ${old.alert.code} ${old.alert.name}` : `(${safeText(old.reason, 120)})`}`, evidence };
+      },
+    },
+    {
+      id: 'handshake.client-auth-mode',
+      title: 'Client-auth mode is required',
+      async run(ctx) {
+        const [noCert, withCert] = await Promise.all([ctx.noCert(), ctx.withCert()]);
+        const d = detectClientAuthMode(noCert, withCert);
+        const evidence = { mode: d.mode, method: d.method, acceptableCaNames: d.acceptableCaNames.map((n) => safeText(n, 300)), evidence: d.evidence, ...(d.caveat ? { caveat: d.caveat } : {}), noCert: probeEvidence(noCert) };
+        const cas = d.acceptableCaNames.length > 0 ? `; acceptable CAs advertised: ${safeText(d.acceptableCaNames.join(' | '), 200)}` : '';
+        switch (d.mode) {
+          case 'required':
+            return { status: 'pass', message: `required: ${d.evidence}${cas}`, evidence };
+          case 'optional':
+            return { status: 'fail', message: `optional: ${d.evidence}${cas}`, remediation: 'make the client certificate mandatory (nginx ssl_verify_client on; haproxy verify required; Envoy require_client_certificate: true; node requestCert + rejectUnauthorized)', evidence };
+          case 'not-requested':
+            return { status: 'fail', message: `not requested: ${d.evidence}`, remediation: 'enable client-certificate verification against your CA (nginx ssl_client_certificate + ssl_verify_client on; haproxy ca-file + verify required)', evidence };
+          default:
+            return { status: 'error', message: `client-auth mode could not be determined: ${d.evidence}`, evidence };
+        }
+      },
+    },
+  ],
+};

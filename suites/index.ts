@@ -1,0 +1,9 @@
+import type { Suite } from '../src/runner/types.js';
+import { chainValidation } from './chain-validation.js';
+import { expiry } from './expiry.js';
+import { handshakeWithCert } from './handshake-with-cert.js';
+import { rejectionWithoutCert } from './rejection-without-cert.js';
+import { sanValidation } from './san-validation.js';
+
+/** The server-under-test catalogue of CONFORMANCE.md, in report order (rotation-continuity arrives later). */
+export const SUITES: readonly Suite[] = [handshakeWithCert, rejectionWithoutCert, chainValidation, sanValidation, expiry];

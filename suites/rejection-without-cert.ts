@@ -1,0 +1,43 @@
+import { probePlaintext, type PlaintextOutcome } from '../src/probe/plaintext.js';
+import { mustBeRefused } from '../src/runner/judge.js';
+import type { Suite } from '../src/runner/types.js';
+
+export const rejectionWithoutCert: Suite = {
+  id: 'rejection-without-cert',
+  title: 'Rejection without a client certificate',
+  checks: [
+    {
+      id: 'reject.no-client-cert',
+      title: 'A client without a certificate is refused',
+      async run(ctx) {
+        return mustBeRefused(await ctx.noCert(), ctx.target.policy, 'a client offering no certificate', {
+          status: 'fail',
+          remediation: 'require a client certificate on this listener (nginx ssl_verify_client on; haproxy verify required; node requestCert + rejectUnauthorized)',
+        });
+      },
+    },
+    {
+      id: 'reject.plaintext',
+      title: 'Plaintext HTTP/1.1 and h2c are not served',
+      async run(ctx) {
+        const t = ctx.target;
+        const timeout = 3000;
+        const ports = [t.port, ...t.plaintextPorts];
+        const outcomes: (PlaintextOutcome & { port: number })[] = [];
+        for (const port of ports) {
+          for (const kind of ['http1', 'h2c-upgrade', 'h2c-prior-knowledge'] as const) {
+            outcomes.push({ port, ...(await probePlaintext(t.host, port, kind, timeout)) });
+          }
+        }
+        const evidence = { attempts: outcomes.map((o) => ({ port: o.port, kind: o.kind, served: o.served, reason: o.reason, ...(o.statusLine ? { statusLine: o.statusLine } : {}) })) };
+        const served = outcomes.filter((o) => o.served);
+        if (served.length > 0) {
+          const s = served[0]!;
+          return { status: 'fail', message: `port ${s.port} served a plaintext ${s.kind} request: ${s.reason}`, remediation: 'close plaintext listeners or redirect them to nothing that serves data; only the mTLS port should answer', evidence };
+        }
+        if (outcomes[0]!.unreachable) return { status: 'error', message: `could not connect to port ${t.port} to send a plaintext request: ${outcomes[0]!.reason}`, evidence };
+        return { status: 'pass', message: `plaintext HTTP/1.1 and h2c requests were not served on port(s) ${ports.join(', ')} (${outcomes[0]!.reason})`, evidence };
+      },
+    },
+  ],
+};

@@ -1,0 +1,87 @@
+import { isIP } from 'node:net';
+import { summarizeCertificate } from '../src/pki/inspect.js';
+import { sanCovers } from '../src/pki/verify.js';
+import { presentedChain } from '../src/runner/context.js';
+import { mustBeRefused, skip, unreachableVerdict } from '../src/runner/judge.js';
+import type { CheckContext, Suite } from '../src/runner/types.js';
+import { safeText } from '../src/text.js';
+
+async function leaf(ctx: CheckContext) {
+  const o = await ctx.noCert();
+  if (o.peerChainPem.length === 0) return { verdict: unreachableVerdict(o, 'the server presented no certificate') };
+  const cert = presentedChain(o)[0]!;
+  return { cert, summary: summarizeCertificate(cert, ctx.clock) };
+}
+
+/** The names a client dials: the servername (or the host when none is set) and every expected name. */
+export function expectedNames(ctx: CheckContext): string[] {
+  const t = ctx.target;
+  return [...new Set([t.servername ?? t.host, ...t.expectedNames])];
+}
+
+function sanList(s: ReturnType<typeof summarizeCertificate>): string[] {
+  return [...s.sans.dns.map((d) => `DNS:${d}`), ...s.sans.ip.map((i) => `IP:${i}`), ...s.sans.uri.map((u) => `URI:${u}`)];
+}
+
+export const sanValidation: Suite = {
+  id: 'san-validation',
+  title: 'Subject alternative names and identities',
+  checks: [
+    {
+      id: 'san.server-has-san',
+      title: 'The server certificate has a subjectAltName',
+      async run(ctx) {
+        const l = await leaf(ctx);
+        if ('verdict' in l) return l.verdict!;
+        const sans = sanList(l.summary);
+        const evidence = { subject: l.summary.subject, sans };
+        if (sans.length === 0 && l.summary.sans.email.length === 0 && l.summary.sans.other.length === 0) {
+          return { status: 'fail', message: `the server certificate (${safeText(l.summary.subject, 160)}) has no subjectAltName; clients ignore the CN (RFC 6125 §6.4.4)`, remediation: 'reissue the certificate with subjectAltName DNS entries (and IP entries for IP access)', evidence };
+        }
+        return { status: 'pass', message: `the server certificate names ${safeText(sans.join(', '), 200)}`, evidence };
+      },
+    },
+    {
+      id: 'san.server-matches-name',
+      title: 'A SAN covers every expected name',
+      async run(ctx) {
+        const l = await leaf(ctx);
+        if ('verdict' in l) return l.verdict!;
+        const names = expectedNames(ctx);
+        const missing = names.filter((n) => !sanCovers(l.cert, n));
+        const evidence = { expectedNames: names, sans: sanList(l.summary), missing };
+        if (missing.length > 0) {
+          return { status: 'fail', message: `${missing.map((n) => `"${safeText(n, 100)}"`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not covered by the server certificate's SANs (${safeText(sanList(l.summary).join(', ') || 'none', 200)})`, remediation: `reissue the server certificate with ${missing.map((n) => `${isIP(n) ? 'IP' : 'DNS'}:${n}`).join(', ')}`, evidence };
+        }
+        return { status: 'pass', message: `every expected name (${names.join(', ')}) is covered by a SAN`, evidence };
+      },
+    },
+    {
+      id: 'san.server-identity',
+      title: 'The server presents the expected identity',
+      async run(ctx) {
+        const want = ctx.target.expect.serverIdentity;
+        if (!want) return skip('no expected server identity declared (expect.serverIdentity in the config)');
+        const l = await leaf(ctx);
+        if ('verdict' in l) return l.verdict!;
+        const have = [...l.summary.sans.dns, ...l.summary.sans.uri];
+        const evidence = { expected: want, sans: sanList(l.summary) };
+        if (have.includes(want)) return { status: 'pass', message: `the server certificate carries the identity ${safeText(want, 200)}`, evidence };
+        return { status: 'fail', message: `the server certificate does not carry the identity ${safeText(want, 200)} (it has ${safeText(sanList(l.summary).join(', ') || 'no SAN', 200)})`, remediation: `issue the server certificate with SAN ${want.includes('://') ? 'URI' : 'DNS'}:${want}`, evidence };
+      },
+    },
+    {
+      id: 'san.rejects-wrong-identity-client',
+      title: 'A trusted client with an identity not allowed is refused',
+      async run(ctx) {
+        if (!ctx.target.expect.allowedClientIdentities?.length) return skip('no allowed client identities declared (expect.allowedClientIdentities in the config)');
+        const o = await ctx.withCrafted('wrongIdentity');
+        if ('skip' in o) return skip(o.skip);
+        return mustBeRefused(o, ctx.target.policy, 'a trusted-CA client certificate with an identity outside the allowed list', {
+          status: 'fail',
+          remediation: 'authorize client identities (SAN/SPIFFE ID) after verifying the chain, not only the CA (Envoy match_typed_subject_alt_names; nginx map on $ssl_client_s_dn)',
+        });
+      },
+    },
+  ],
+};
