@@ -21,14 +21,9 @@ export const rejectionWithoutCert: Suite = {
       title: 'Plaintext HTTP/1.1 and h2c are not served',
       async run(ctx) {
         const t = ctx.target;
-        const timeout = 3000;
         const ports = [t.port, ...t.plaintextPorts];
-        const outcomes: (PlaintextOutcome & { port: number })[] = [];
-        for (const port of ports) {
-          for (const kind of ['http1', 'h2c-upgrade', 'h2c-prior-knowledge'] as const) {
-            outcomes.push({ port, ...(await probePlaintext(t.host, port, kind, timeout)) });
-          }
-        }
+        const attempts = ports.flatMap((port) => (['http1', 'h2c-upgrade', 'h2c-prior-knowledge'] as const).map((kind) => ({ port, kind })));
+        const outcomes: (PlaintextOutcome & { port: number })[] = await Promise.all(attempts.map(async ({ port, kind }) => ({ port, ...(await probePlaintext(t.host, port, kind, ctx.timeoutMs)) })));
         const evidence = { attempts: outcomes.map((o) => ({ port: o.port, kind: o.kind, served: o.served, reason: o.reason, ...(o.statusLine ? { statusLine: o.statusLine } : {}) })) };
         const served = outcomes.filter((o) => o.served);
         if (served.length > 0) {

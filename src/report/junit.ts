@@ -2,9 +2,12 @@ import { hostname } from 'node:os';
 import { create } from 'xmlbuilder2';
 import type { Result, RunReport } from '../runner/types.js';
 
-/** XML 1.0 cannot carry most control characters, even escaped: drop them (hostile certificate text). */
+/**
+ * XML 1.0 cannot carry most control characters, even escaped: replace them, and the bidi/zero-width
+ * characters that make hostile certificate text display as something else.
+ */
 function xmlSafe(s: string): string {
-  return s.replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '?');
+  return s.replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]|[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/gu, '?');
 }
 
 /** The schema's timestamp: ISO 8601 without a zone or fraction (UTC). */

@@ -126,6 +126,7 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
   const ctx: CheckContext = {
     target,
     clock: o.clock,
+    timeoutMs: o.timeoutMs,
     noCert: () => once('noCert', () => probe({})),
     withCert: () => once('withCert', async () => (target.client ? probe({ cert: target.client.certPem, key: target.client.keyPem }) : undefined)),
     capped: (maxVersion: TlsVersion) =>

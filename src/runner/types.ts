@@ -81,6 +81,8 @@ export type CraftedKind = 'untrustedCa' | 'selfSigned' | 'wrongEku' | 'caAsLeaf'
 export interface CheckContext {
   target: TargetConfig;
   clock: Clock;
+  /** Per-connection timeout of the run (ms). */
+  timeoutMs: number;
   /** Probe without a client certificate (memoised per target). */
   noCert(): Promise<ProbeOutcome>;
   /** Probe with the valid client credentials, or undefined without them (memoised). */

@@ -1,0 +1,278 @@
+// `mtls-harness run` end to end: reports (JSON, schema-valid JUnit), live targets given by flags and
+// by config file, unreachable and hung targets, bad configuration.
+import { execFile, spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { create } from 'xmlbuilder2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run.js';
+import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
+import { NodeReference, type StartedNodeReference } from '../src/targets/reference/node.js';
+import { SUITES } from '../suites/index.js';
+import { freePort, NGINX, skipUnless, startNginx, type StartedServer } from './helpers/servers.js';
+
+// A copy of shared/external/junit/JUnit.xsd (Apache-2.0, see fixtures/junit/PROVENANCE.md).
+const XSD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/junit/JUnit.xsd');
+const HAVE_XMLLINT = spawnSync('sh', ['-c', 'command -v xmllint']).status === 0;
+
+let dir: string;
+let pki: FixturePki;
+let strict: StartedNodeReference;
+const f = (n: string) => path.join(dir, n);
+
+async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1', ...env } });
+  return { code, stdout, stderr };
+}
+
+async function readJson(file: string) {
+  return JSON.parse(await fs.readFile(file, 'utf8')) as { schemaVersion: number; results: { check: string; status: string; target: string; message: string; evidence: Record<string, unknown> }[]; summary: Record<string, number>; run: { argv: string[] }; targets: unknown[] };
+}
+
+const statusOf = (results: { check: string; status: string }[], id: string) => results.find((r) => r.check === id)?.status;
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-run-'));
+  pki = await mintFixturePki();
+  await fs.writeFile(f('ca.pem'), pki.root.certPem);
+  await fs.writeFile(f('ca-key.pem'), pki.root.keyPem, { mode: 0o600 });
+  await fs.writeFile(f('client.pem'), pki.client.certPem);
+  await fs.writeFile(f('client-key.pem'), pki.client.keyPem, { mode: 0o600 });
+  strict = await new NodeReference({ profile: 'strict', pki }).start();
+});
+afterAll(async () => {
+  await strict?.stop();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('reports', () => {
+  it('optional-client-cert: exit 1, reject.no-client-cert fails; JUnit validates against the schema and parses back', async () => {
+    const r = await run(['run', '--reference', 'node', '--profile', 'optional-client-cert', '--json', f('r.json'), '--junit', f('r.xml')]);
+    expect(r.code).toBe(1);
+    const j = await readJson(f('r.json'));
+    expect(j.schemaVersion).toBe(1);
+    expect(statusOf(j.results, 'reject.no-client-cert')).toBe('fail');
+    expect(j.summary.fail).toBe(2);
+    expect(r.stdout).toMatch(/FAIL\s+│ reject\.no-client-cert/);
+    expect(r.stdout).toMatch(/23 checks on 1 target\(s\) in [\d.]+ s: 18 passed, 1 warned, 2 failed, 2 skipped, 0 errors/);
+
+    const xml = await fs.readFile(f('r.xml'), 'utf8');
+    if (HAVE_XMLLINT) {
+      const lint = spawnSync('xmllint', ['--noout', '--schema', XSD, f('r.xml')], { encoding: 'utf8' });
+      expect(lint.status, lint.stderr).toBe(0);
+    } else {
+      console.warn('SKIPPED the XSD validation: xmllint not installed (apt-get install libxml2-utils)');
+    }
+    const doc = create(xml).end({ format: 'object' }) as { testsuites: { testsuite: { '@name': string; '@failures': string; testcase: { '@name': string; failure?: unknown; skipped?: unknown }[] }[] } };
+    const suites = doc.testsuites.testsuite;
+    expect(suites.map((s) => s['@name'])).toEqual(SUITES.map((s) => `node:optional-client-cert ${s.id}`));
+    const cases = suites.flatMap((s) => (Array.isArray(s.testcase) ? s.testcase : [s.testcase]));
+    expect(cases).toHaveLength(23);
+    expect(cases.filter((c) => c.failure).map((c) => c['@name']).sort()).toEqual(['handshake.client-auth-mode', 'reject.no-client-cert']);
+    expect(cases.filter((c) => c.skipped)).toHaveLength(2);
+    expect(xml).not.toContain('PRIVATE KEY');
+  });
+
+  it('strict: exit 0', async () => {
+    const r = await run(['run', '--reference', 'node', '--profile', 'strict', '--json', '-']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.summary).toEqual({ pass: 20, warn: 1, fail: 0, skip: 2, error: 0 });
+  });
+
+  it('--fail-on warn turns the CA-as-leaf warning into exit 1', async () => {
+    expect((await run(['run', '--reference', 'node', '--profile', 'strict', '--fail-on', 'warn', '--quiet'])).code).toBe(1);
+  });
+});
+
+describe('live targets given by flags', () => {
+  it('the strict server as a live target reaches the same verdicts as the reference run', async () => {
+    const r = await run([
+      'run', '--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--expected-name', '127.0.0.1',
+      '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--ca-key', f('ca-key.pem'), '--json', f('live.json'),
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const j = await readJson(f('live.json'));
+    const notPass = j.results.filter((x) => x.status !== 'pass').map((x) => `${x.check}=${x.status}`).sort();
+    expect(notPass).toEqual(['chain.rejects-ca-as-client=warn', 'san.rejects-wrong-identity-client=skip', 'san.server-identity=skip']);
+    // The CA key was used to mint crafted certificates, never written into the report.
+    const text = await fs.readFile(f('live.json'), 'utf8');
+    expect(text).not.toContain('PRIVATE KEY');
+    expect(j.run.argv).toContain('--ca-key');
+  });
+
+  it('without --ca-key the checks that need it are skipped, saying why', async () => {
+    const r = await run(['run', '--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--json', '-']);
+    const j = JSON.parse(r.stdout) as { results: { check: string; status: string; message: string }[] };
+    for (const id of ['chain.rejects-wrong-eku-client', 'chain.rejects-ca-as-client', 'chain.accepts-intermediate-client', 'expiry.rejects-expired-client', 'expiry.rejects-not-yet-valid-client']) {
+      const x = j.results.find((y) => y.check === id)!;
+      expect(x.status).toBe('skip');
+      expect(x.message).toBe('needs the CA private key (--ca-key) to mint this test certificate');
+    }
+    // The look-alike and self-signed clients need no key.
+    expect(statusOf(j.results, 'chain.rejects-untrusted-ca-client')).toBe('pass');
+    expect(statusOf(j.results, 'chain.rejects-self-signed-client')).toBe('pass');
+    expect(r.code).toBe(0);
+  });
+
+  describe.skipIf(skipUnless(NGINX, 'nginx', 'apt-get install nginx-light'))('nginx ssl_verify_client on (refuses at the HTTP layer)', () => {
+    let nginx: StartedServer;
+    beforeAll(async () => {
+      nginx = await startNginx({ pki, verify: 'on' });
+    });
+    afterAll(async () => {
+      await nginx?.stop();
+    });
+    it('counts HTTP 400 as enforcement, and as fail with --require-tls-rejection; plaintext is refused', async () => {
+      const base = ['run', '--target', `127.0.0.1:${nginx.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--ca-key', f('ca-key.pem'), '--suite', 'rejection-without-cert,handshake-with-cert', '--json', '-'];
+      const a = await run(base);
+      const ja = JSON.parse(a.stdout) as { results: { check: string; status: string; evidence: { rejectedAt?: string; httpStatusLine?: string } }[] };
+      const noCert = ja.results.find((x) => x.check === 'reject.no-client-cert')!;
+      expect(noCert.status).toBe('pass');
+      expect(noCert.evidence.rejectedAt).toBe('application');
+      expect(noCert.evidence.httpStatusLine).toBe('HTTP/1.1 400 Bad Request');
+      expect(statusOf(ja.results, 'reject.plaintext')).toBe('pass');
+      expect(statusOf(ja.results, 'handshake.client-auth-mode')).toBe('pass');
+      expect(a.code).toBe(0);
+      const b = await run([...base, '--require-tls-rejection']);
+      expect(statusOf(JSON.parse(b.stdout).results, 'reject.no-client-cert')).toBe('fail');
+      expect(b.code).toBe(1);
+    });
+  });
+});
+
+describe('targets that cannot be evaluated', () => {
+  it('a closed port: every check is error or skip, exit 1, and both reports are still written', async () => {
+    const port = await freePort();
+    const r = await run(['run', '--target', `127.0.0.1:${port}`, '--timeout', '1s', '--json', f('down.json'), '--junit', f('down.xml')]);
+    expect(r.code).toBe(1);
+    const j = await readJson(f('down.json'));
+    expect(j.results).toHaveLength(23);
+    for (const x of j.results) expect(['error', 'skip'], `${x.check}: ${x.message}`).toContain(x.status);
+    expect(statusOf(j.results, 'reject.no-client-cert')).toBe('error');
+    expect(j.results.find((x) => x.check === 'reject.no-client-cert')!.message).toMatch(/refused/);
+    expect((await fs.stat(f('down.xml'))).size).toBeGreaterThan(0);
+  });
+
+  it('a hung target does not stall the others: both finish within the per-connection timeout budget', async () => {
+    const hang = net.createServer(() => {});
+    const sockets: net.Socket[] = [];
+    hang.on('connection', (s) => sockets.push(s));
+    await new Promise<void>((res) => hang.listen(0, '127.0.0.1', res));
+    const hangPort = (hang.address() as net.AddressInfo).port;
+    try {
+      const t0 = Date.now();
+      const r = await run(['run', '--target', `127.0.0.1:${hangPort}`, '--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--timeout', '1s', '--json', '-']);
+      const elapsed = Date.now() - t0;
+      const j = JSON.parse(r.stdout) as { results: { target: string; check: string; status: string }[] };
+      const hung = j.results.filter((x) => x.target === `127.0.0.1:${hangPort}`);
+      const good = j.results.filter((x) => x.target === `127.0.0.1:${strict.endpoint.port}`);
+      expect(statusOf(hung, 'reject.no-client-cert')).toBe('error');
+      expect(statusOf(good, 'reject.no-client-cert')).toBe('pass');
+      expect(statusOf(good, 'handshake.accepts-valid-client-cert')).toBe('pass');
+      // Every connection to the hung target gives up after 1 s, and they run concurrently.
+      expect(elapsed).toBeLessThan(4_000);
+      expect(r.code).toBe(1);
+    } finally {
+      for (const s of sockets) s.destroy();
+      hang.close();
+    }
+  });
+});
+
+describe('config file', () => {
+  it('YAML with relative paths, per-target expectations and report paths', async () => {
+    const cfg = f('mtls.yaml');
+    await fs.writeFile(cfg, `# two views of one server
+policy:
+  warnDays: 30
+  failDays: 7
+reports:
+  json: out/report.json
+  junit: out/report.xml
+targets:
+  - name: strict-by-config
+    endpoint: 127.0.0.1:${strict.endpoint.port}
+    servername: localhost
+    expectedNames: [127.0.0.1]
+    ca: ca.pem
+    cert: client.pem
+    key: client-key.pem
+    caKey: ca-key.pem
+    expect:
+      serverIdentity: localhost
+      allowedClientIdentities: [spiffe://example.org/ns/default/sa/client]
+`);
+    const r = await run(['run', '--config', cfg]);
+    const j = await readJson(f('out/report.json'));
+    expect(j.results.every((x) => x.target === 'strict-by-config')).toBe(true);
+    expect(statusOf(j.results, 'san.server-identity')).toBe('pass');
+    // node's strict profile trusts the whole CA: a trusted client with another identity is accepted.
+    expect(statusOf(j.results, 'san.rejects-wrong-identity-client')).toBe('fail');
+    expect(r.code).toBe(1);
+    await fs.access(f('out/report.xml'));
+  });
+
+  it.each([
+    ['bad YAML', 'targets:\n  - endpoint: [unclosed\n', /mtls-bad\.yaml:\d+: not valid YAML/],
+    ['unknown key with a suggestion', 'targets:\n  - endpont: localhost:1\n', /mtls-bad\.yaml:2: targets\[0\]\.endpont is not a known key \(did you mean endpoint\?\)/],
+    ['wrong type', 'concurrency: many\n', /mtls-bad\.yaml:1: concurrency must be a number/],
+    ['bad enum', 'failOn: sometimes\n', /failOn must be one of warn, fail/],
+    ['target without endpoint', 'targets:\n  - name: x\n', /mtls-bad\.yaml:2: targets\[0\] needs an endpoint/],
+    ['unknown suite', 'suites: [rotation-magic]\ntargets:\n  - endpoint: localhost:1\n', /unknown suite "rotation-magic"/],
+    ['missing cert file', 'targets:\n  - endpoint: localhost:1\n    cert: nope.pem\n    key: nope-key.pem\n', /certificate file not found: .*nope\.pem/],
+  ])('%s → exit 2 with file and line', async (_name, yaml, message) => {
+    await fs.writeFile(f('mtls-bad.yaml'), yaml);
+    const r = await run(['run', '--config', f('mtls-bad.yaml')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('environment variables fill in what flags leave out', async () => {
+    const r = await run(['run', '--suite', 'handshake-with-cert', '--json', '-'], {
+      MTLS_TARGETS: `127.0.0.1:${strict.endpoint.port}`, MTLS_SERVERNAME: 'localhost', MTLS_CA: f('ca.pem'), MTLS_CERT: f('client.pem'), MTLS_KEY: f('client-key.pem'),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(statusOf(JSON.parse(r.stdout).results, 'handshake.accepts-valid-client-cert')).toBe('pass');
+  });
+});
+
+describe('usage errors', () => {
+  it.each([
+    [['run'], /nothing to test/],
+    [['run', '--reference', 'node'], /--profile/],
+    [['run', '--reference', 'node', '--profile', 'nope'], /unknown profile "nope"/],
+    [['run', '--reference', 'haproxy', '--profile', 'strict'], /not available yet/],
+    [['run', '--target', 'x:1', '--suite', 'bogus'], /unknown suite "bogus"/],
+    [['run', '--target', 'x:1', '--check', 'reject.bogus'], /unknown check "reject.bogus"/],
+    [['run', '--target', 'x:1', '--fail-on', 'maybe'], /--fail-on/],
+    [['run', '--target', 'x:1', '--cert', 'a.pem'], /--cert and --key/],
+  ])('%j', async (args, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('--list-checks prints every check id', async () => {
+    const r = await run(['run', '--list-checks']);
+    expect(r.code).toBe(0);
+    for (const s of SUITES) for (const c of s.checks) expect(r.stdout).toContain(c.id);
+  });
+});
+
+// Spawned once to prove the built binary runs `run` too (the rest runs in-process for speed).
+it('the built CLI runs the suites', async () => {
+  const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/src/cli/main.js');
+  const out = await new Promise<{ code: number; stdout: string }>((resolve) =>
+    execFile(process.execPath, [cli, 'run', '--reference', 'node', '--profile', 'strict', '--json', '-'], (err, stdout) => resolve({ code: err ? Number(err.code) : 0, stdout })),
+  );
+  expect(out.code).toBe(0);
+  expect(JSON.parse(out.stdout).results).toHaveLength(23);
+});

@@ -1,0 +1,91 @@
+// The harness's self-test (CONFORMANCE.md "Reference profiles and expected verdicts"): `run` against
+// the node reference in every profile it supports; the verdict of EVERY check must equal the table,
+// all-pass rows included, five times over.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run.js';
+import type { Status } from '../src/runner/types.js';
+import { NODE_PROFILES } from '../src/targets/reference/node.js';
+import { SUITES } from '../suites/index.js';
+
+const REPEAT = 5;
+const ALL_CHECKS = SUITES.flatMap((s) => s.checks.map((c) => c.id));
+
+/** Deviations everywhere: node accepts a CA certificate as client leaf; no identities declared. */
+const EVERYWHERE: Record<string, Status> = {
+  'chain.rejects-ca-as-client': 'warn',
+  'san.server-identity': 'skip',
+  'san.rejects-wrong-identity-client': 'skip',
+};
+
+/** The table, transcribed: profile → deviations from all-pass. */
+const TABLE: Record<string, Record<string, Status>> = {
+  strict: {},
+  'optional-client-cert': { 'reject.no-client-cert': 'fail', 'handshake.client-auth-mode': 'fail' },
+  'no-client-auth': {
+    'reject.no-client-cert': 'fail',
+    'handshake.client-auth-mode': 'fail',
+    'chain.rejects-untrusted-ca-client': 'fail',
+    'chain.rejects-self-signed-client': 'fail',
+    'chain.rejects-wrong-eku-client': 'fail',
+    'chain.rejects-ca-as-client': 'warn',
+    'expiry.rejects-expired-client': 'fail',
+    'expiry.rejects-not-yet-valid-client': 'fail',
+  },
+  'trust-any-client': {
+    'chain.rejects-untrusted-ca-client': 'fail',
+    'chain.rejects-self-signed-client': 'fail',
+    'chain.rejects-wrong-eku-client': 'fail',
+    'expiry.rejects-expired-client': 'fail',
+    'expiry.rejects-not-yet-valid-client': 'fail',
+  },
+  'accept-expired-client': { 'expiry.rejects-expired-client': 'fail', 'expiry.rejects-not-yet-valid-client': 'fail' },
+  'wrong-san-server': { 'san.server-matches-name': 'fail' },
+  'cn-only-server': { 'san.server-has-san': 'fail', 'san.server-matches-name': 'fail' },
+  'incomplete-chain': { 'chain.server-complete': 'fail', 'chain.server-trusted': 'fail' },
+  'expiring-server': { 'expiry.server-cert': 'fail' },
+  'expired-server': { 'expiry.server-cert': 'fail', 'chain.server-trusted': 'fail' },
+};
+
+function expected(profile: string): Record<string, Status> {
+  const out: Record<string, Status> = {};
+  for (const id of ALL_CHECKS) out[id] = TABLE[profile]![id] ?? EVERYWHERE[id] ?? 'pass';
+  return out;
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-matrix-'));
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } });
+  return { code, stdout, stderr };
+}
+
+it('the table covers every node profile and every check id exists', () => {
+  expect(Object.keys(TABLE).sort()).toEqual([...NODE_PROFILES].sort());
+  for (const devs of Object.values(TABLE)) for (const id of Object.keys(devs)) expect(ALL_CHECKS).toContain(id);
+});
+
+describe.each(NODE_PROFILES.map((p) => [p]))('profile %s', (profile) => {
+  it(`every check's verdict equals the table, ${REPEAT} times`, async () => {
+    const want = expected(profile);
+    for (let i = 0; i < REPEAT; i++) {
+      const out = path.join(dir, `${profile}-${i}.json`);
+      const r = await run(['run', '--reference', 'node', '--profile', profile, '--json', out]);
+      const report = JSON.parse(await fs.readFile(out, 'utf8'));
+      const got = Object.fromEntries(report.results.map((x: { check: string; status: Status }) => [x.check, x.status]));
+      expect(got, `run ${i + 1} of ${profile}`).toEqual(want);
+      const failing = Object.values(want).some((s) => s === 'fail' || s === 'error');
+      expect(r.code, r.stderr).toBe(failing ? 1 : 0);
+    }
+  });
+});
