@@ -78,6 +78,14 @@ describe('reports', () => {
     expect(xml).not.toContain('PRIVATE KEY');
   });
 
+  it('one report failing to write does not lose the other, and the run says so (exit 1)', async () => {
+    await fs.mkdir(f('a-directory.json'), { recursive: true });
+    const r = await run(['run', '--reference', 'node', '--profile', 'strict', '--json', f('a-directory.json'), '--junit', f('still.xml')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/could not write the JSON report to .*a-directory\.json: EISDIR/);
+    expect(await fs.readFile(f('still.xml'), 'utf8')).toContain('<testsuites>');
+  });
+
   it('strict: exit 0', async () => {
     const r = await run(['run', '--reference', 'node', '--profile', 'strict', '--json', '-']);
     expect(r.code, r.stderr).toBe(0);
