@@ -207,6 +207,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const unregister = io.onInterrupt?.(stopAll);
   try {
     const targets: TargetConfig[] = [];
+    let fixture: Awaited<ReturnType<typeof mintFixturePki>> | undefined;
     for (const t of resolved.targets) {
       if ('host' in t) {
         targets.push(t);
@@ -216,7 +217,9 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       if (implementation !== 'node') throw new HarnessError('usage.invalid-value', `run: reference implementation "${implementation}" is not available yet; available: node`);
       if (!isProfileName(profile)) throw new HarnessError('usage.invalid-value', `run: unknown profile "${profile}"; profiles: ${PROFILES.join(', ')}`);
       if (!NODE_PROFILES.includes(profile)) throw new HarnessError('target.unsupported-profile', `run: the node reference does not support profile "${profile}" (unsupported); supported: ${NODE_PROFILES.join(', ')}`);
-      const pki = await mintFixturePki();
+      // One fixture PKI per run, in memory, shared by every reference target.
+      fixture ??= await mintFixturePki();
+      const pki = fixture;
       const ref = await new NodeReference({ profile, pki }).start();
       started.push(ref);
       targets.push({
