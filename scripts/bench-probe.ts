@@ -5,11 +5,12 @@
 //  3. Minting the fixture PKI (all valid and crafted certificates), ECDSA P-256.
 // Results go to stdout and reports/bench/probe.json.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { runBench, stats, writeBenchJson } from './bench-util.js';
 import { mintFixturePki } from '../src/pki/generate.js';
 import { probeEndpoint } from '../src/probe/tls-probe.js';
 import { NodeReference } from '../src/targets/reference/node.js';
@@ -18,12 +19,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cliJs = path.resolve(here, '../src/cli/main.js');
 
-function stats(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
-  const r = (v: number) => Math.round(v * 10) / 10;
-  return { runs: s.length, medianMs: r(s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2), p95Ms: r(q(0.95)), minMs: r(s[0]!), maxMs: r(s[s.length - 1]!) };
-}
 
 function runCli(args: string[]): Promise<{ ms: number; code: number; stdout: string }> {
   const t0 = performance.now();
@@ -79,23 +74,18 @@ async function main(): Promise<void> {
       libraryProbe: { ...stats(probeTimes), what: 'probeEndpoint() without a cert: connect, TLS 1.3 handshake, HTTP request, rejection read' },
       mintFixturePki: { ...stats(mintTimes), what: 'root, intermediate, server, client, 8 bad clients, 4 bad servers (ECDSA P-256)' },
     };
-    const out = path.resolve(here, '../../reports/bench');
-    mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, 'probe.json'), JSON.stringify(result, null, 2) + '\n');
+    const written = writeBenchJson('probe', result);
     const line = (name: string, s: ReturnType<typeof stats>) => `${name.padEnd(34)} median ${String(s.medianMs).padStart(7)} ms   p95 ${String(s.p95Ms).padStart(7)} ms   min ${s.minMs} / max ${s.maxMs} (${s.runs} runs)`;
     console.log(`mtls-harness bench (${result.node}, ${result.cpus} CPUs) against ${result.target}`);
     console.log(line('CLI probe (wall, process incl.)', result.cliProbe));
     console.log(line('probeEndpoint() one connection', result.libraryProbe));
     console.log(line('mintFixturePki()', result.mintFixturePki));
     console.log(`Stability: ${[...verdicts].map(([k, n]) => `${n}/${RUNS} "${k}"`).join('; ')}`);
-    console.log(`Written: ${path.join(out, 'probe.json')}`);
+    console.log(`Written: ${written}`);
   } finally {
     await ref.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((e) => {
-  console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
-});
+runBench(main);

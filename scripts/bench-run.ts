@@ -2,11 +2,12 @@
 // strict reference, min/median/max of N runs, CLI start included; and, when testssl.sh is installed
 // (Debian package testssl.sh, binary `testssl`), its `-p` and default runs against the same server.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { runBench, stats, writeBenchJson } from './bench-util.js';
 import { mintFixturePki } from '../src/pki/generate.js';
 import { NodeReference } from '../src/targets/reference/node.js';
 
@@ -14,13 +15,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cliJs = path.resolve(here, '../src/cli/main.js');
 
-interface Stats { runs: number; minMs: number; medianMs: number; maxMs: number }
-function stats(xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  const med = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  const r = (v: number) => Math.round(v);
-  return { runs: s.length, minMs: r(s[0]!), medianMs: r(med), maxMs: r(s[s.length - 1]!) };
-}
 
 function timed(cmd: string, args: string[], timeoutMs = 600_000): Promise<{ ms: number; code: number; stdout: string }> {
   const t0 = performance.now();
@@ -88,18 +82,13 @@ async function main(): Promise<void> {
     } else {
       lines.push('testssl.sh not installed (apt-get install testssl.sh): comparison skipped');
     }
-    const out = path.resolve(here, '../../reports/bench');
-    mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, 'run.json'), JSON.stringify(result, null, 2) + '\n');
+    const written = writeBenchJson('run', result);
     console.log(lines.join('\n'));
-    console.log(`Written: ${path.join(out, 'run.json')}`);
+    console.log(`Written: ${written}`);
   } finally {
     await ref.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((e) => {
-  console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
-});
+runBench(main);

@@ -2,8 +2,8 @@ import { tlsRootCertificatesAsX509 } from '../src/pki/system-roots.js';
 import { checkChainOrder, parseCertificates, summarizeCertificate } from '../src/pki/inspect.js';
 import { verifyChain } from '../src/pki/verify.js';
 import { presentedChain } from '../src/runner/context.js';
-import { mustBeRefused, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
-import type { Check, CheckContext, CheckVerdict, CraftedKind, Suite } from '../src/runner/types.js';
+import { probeEvidence, refusesCrafted, skip, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
+import type { CheckContext, CheckVerdict, Suite } from '../src/runner/types.js';
 import { safeText } from '../src/text.js';
 
 /** The chain the server sent, or a verdict when there is none to judge. */
@@ -18,18 +18,6 @@ function anchors(ctx: CheckContext) {
 }
 
 const trustWord = (ctx: CheckContext) => (ctx.target.trustPem ? 'the configured trust anchors' : "the system's trust store (pass --ca for a private CA)");
-
-function crafted(id: string, title: string, kind: CraftedKind, what: string, onAccepted: { status: 'fail' | 'warn'; remediation: string }): Check {
-  return {
-    id,
-    title,
-    async run(ctx) {
-      const o = await ctx.withCrafted(kind);
-      if ('skip' in o) return skip(o.skip);
-      return mustBeRefused(o, ctx.target.policy, what, onAccepted);
-    },
-  };
-}
 
 export const chainValidation: Suite = {
   id: 'chain-validation',
@@ -93,19 +81,19 @@ export const chainValidation: Suite = {
         return { status: 'pass', message: `the server leaf is CA:FALSE, ${s.extKeyUsage.length ? `EKU ${s.extKeyUsage.join(', ')}` : 'no EKU restriction'}, ${s.publicKey.type}${s.publicKey.curve ? ` ${s.publicKey.curve}` : s.publicKey.bits ? ` ${s.publicKey.bits}` : ''}, ${s.signatureAlgorithm}`, evidence };
       },
     },
-    crafted('chain.rejects-untrusted-ca-client', 'A client from a look-alike CA (same name, other key) is refused', 'untrustedCa', "a client certificate from a CA with the trusted CA's name but another key", {
+    refusesCrafted('chain.rejects-untrusted-ca-client', 'A client from a look-alike CA (same name, other key) is refused', 'untrustedCa', "a client certificate from a CA with the trusted CA's name but another key", {
       status: 'fail',
       remediation: 'verify client certificates against your CA (not just its name): nginx ssl_verify_client on + ssl_client_certificate; haproxy verify required + ca-file',
     }),
-    crafted('chain.rejects-self-signed-client', 'A self-signed client certificate is refused', 'selfSigned', 'a self-signed client certificate', {
+    refusesCrafted('chain.rejects-self-signed-client', 'A self-signed client certificate is refused', 'selfSigned', 'a self-signed client certificate', {
       status: 'fail',
       remediation: 'verify client certificates against your CA instead of accepting any certificate (no "optional_no_ca", no trust-all verifier)',
     }),
-    crafted('chain.rejects-wrong-eku-client', 'A client certificate without clientAuth is refused', 'wrongEku', 'a trusted-CA certificate whose EKU is serverAuth only', {
+    refusesCrafted('chain.rejects-wrong-eku-client', 'A client certificate without clientAuth is refused', 'wrongEku', 'a trusted-CA certificate whose EKU is serverAuth only', {
       status: 'fail',
       remediation: 'check the clientAuth extended key usage of client certificates (OpenSSL purpose sslclient; Go ExtKeyUsageClientAuth)',
     }),
-    crafted('chain.rejects-ca-as-client', 'A CA certificate used as a client leaf is refused', 'caAsLeaf', 'a trusted-CA certificate with CA:TRUE used as a client leaf', {
+    refusesCrafted('chain.rejects-ca-as-client', 'A CA certificate used as a client leaf is refused', 'caAsLeaf', 'a trusted-CA certificate with CA:TRUE used as a client leaf', {
       status: 'warn',
       remediation: 'best practice: refuse CA certificates as client leaves (OpenSSL-based servers accept them by default; add an explicit check if your stack allows)',
     }),

@@ -1,21 +1,11 @@
 import { summarizeCertificate } from '../src/pki/inspect.js';
 import { presentedChain } from '../src/runner/context.js';
-import { expiryVerdict, mustBeRefused, skip, unreachableVerdict } from '../src/runner/judge.js';
-import type { Check, CheckVerdict, CraftedKind, Suite, Status } from '../src/runner/types.js';
+import { expiryVerdict, refusesCrafted, skip, unreachableVerdict } from '../src/runner/judge.js';
+import type { CheckVerdict, Suite, Status } from '../src/runner/types.js';
 
 const RANK: Record<Status, number> = { pass: 0, skip: 0, warn: 1, fail: 2, error: 3 };
 
-function refuses(id: string, title: string, kind: CraftedKind, what: string): Check {
-  return {
-    id,
-    title,
-    async run(ctx) {
-      const o = await ctx.withCrafted(kind);
-      if ('skip' in o) return skip(o.skip);
-      return mustBeRefused(o, ctx.target.policy, what, { status: 'fail', remediation: 'verify client certificate validity dates (do not disable time checks; keep the server clock in sync)' });
-    },
-  };
-}
+const DATES = { status: 'fail' as const, remediation: 'verify client certificate validity dates (do not disable time checks; keep the server clock in sync)' };
 
 export const expiry: Suite = {
   id: 'expiry',
@@ -52,7 +42,7 @@ export const expiry: Suite = {
         return expiryVerdict(summarizeCertificate(c.chain[0]!, ctx.clock), ctx.target.policy, 'the client certificate');
       },
     },
-    refuses('expiry.rejects-expired-client', 'An expired client certificate is refused', 'expired', 'a trusted-CA client certificate that expired yesterday'),
-    refuses('expiry.rejects-not-yet-valid-client', 'A not-yet-valid client certificate is refused', 'notYetValid', 'a trusted-CA client certificate valid from tomorrow'),
+    refusesCrafted('expiry.rejects-expired-client', 'An expired client certificate is refused', 'expired', 'a trusted-CA client certificate that expired yesterday', DATES),
+    refusesCrafted('expiry.rejects-not-yet-valid-client', 'A not-yet-valid client certificate is refused', 'notYetValid', 'a trusted-CA client certificate valid from tomorrow', DATES),
   ],
 };

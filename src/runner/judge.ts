@@ -1,7 +1,7 @@
 import type { CertSummary } from '../pki/inspect.js';
 import type { ProbeOutcome } from '../probe/tls-probe.js';
 import { safeText } from '../text.js';
-import type { CheckVerdict, Evidence, Policy } from './types.js';
+import type { Check, CheckVerdict, CraftedKind, Evidence, Policy } from './types.js';
 
 /** The evidence of one probe: where it was refused, alert, version, status line. Never key material. */
 export function probeEvidence(o: ProbeOutcome): Evidence {
@@ -65,3 +65,16 @@ export function expiryVerdict(s: CertSummary, policy: Policy, what: string): Che
 }
 
 export const skip = (message: string): CheckVerdict => ({ status: 'skip', message });
+
+/** A check that presents a crafted client certificate which the target must refuse. */
+export function refusesCrafted(id: string, title: string, kind: CraftedKind, what: string, onAccepted: { status: 'fail' | 'warn'; remediation: string }): Check {
+  return {
+    id,
+    title,
+    async run(ctx) {
+      const o = await ctx.withCrafted(kind);
+      if ('skip' in o) return skip(o.skip);
+      return mustBeRefused(o, ctx.target.policy, what, onAccepted);
+    },
+  };
+}
