@@ -1,9 +1,5 @@
 import { isHarnessError } from '../errors.js';
 import { toolInfo } from '../version.js';
-import { certsCommand, CERTS_HELP } from './commands/certs.js';
-import { demoCommand } from './commands/demo.js';
-import { probeCommand } from './commands/probe.js';
-import { runCommand } from './commands/run.js';
 import type { CliIO } from './io.js';
 
 export const MAIN_HELP = `Usage: mtls-harness <command> [options]
@@ -25,11 +21,12 @@ Exit status: 0 pass, 1 fail or error, 2 usage error.
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
+// Loaded on demand: a command pays only for the modules it uses (CLI start time matters in CI loops).
 const COMMANDS: Record<string, Command> = {
-  probe: probeCommand,
-  run: runCommand,
-  certs: certsCommand,
-  demo: demoCommand,
+  probe: async (argv, io) => (await import('./commands/probe.js')).probeCommand(argv, io),
+  run: async (argv, io) => (await import('./commands/run.js')).runCommand(argv, io),
+  certs: async (argv, io) => (await import('./commands/certs.js')).certsCommand(argv, io),
+  demo: async (argv, io) => (await import('./commands/demo.js')).demoCommand(argv, io),
 };
 
 /**
@@ -40,8 +37,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
-      if (rest[0] === 'certs') io.stdout.write(CERTS_HELP);
-      else if (rest[0] && COMMANDS[rest[0]]) return await COMMANDS[rest[0]]!(['--help'], io);
+      if (rest[0] && COMMANDS[rest[0]]) return await COMMANDS[rest[0]]!(rest[0] === 'certs' ? [] : ['--help'], io).then(() => 0);
       else io.stdout.write(MAIN_HELP);
       return cmd === undefined ? 2 : 0;
     }
