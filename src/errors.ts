@@ -40,9 +40,9 @@ export class HarnessError extends Error {
     if (options?.details !== undefined) this.details = options.details;
   }
 
-  /** True for errors detected before any check runs: bad usage, configuration or input files (exit 2). */
+  /** True for errors detected before any check runs: bad usage, configuration, input files, a profile an implementation cannot express (exit 2). */
   get isUsageError(): boolean {
-    return this.code.startsWith('usage.') || this.code.startsWith('config.') || this.code.startsWith('pki.');
+    return this.code.startsWith('usage.') || this.code.startsWith('config.') || this.code.startsWith('pki.') || this.code === 'target.unsupported-profile';
   }
 }
 

@@ -12,6 +12,7 @@ Commands:
   run                 run the conformance suites against targets or a reference server; JSON/JUnit
                       reports (mtls-harness run --reference node --profile strict)
   certs init          generate an mTLS PKI with your stack's file names (gufo, kong, nova, per-service)
+  reference start     start a reference server (node, openssl, nginx, haproxy, stunnel) until Ctrl-C
   demo                start the in-process reference server (strict, optional-client-cert) and probe it
   help, --version
 
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   run: async (argv, io) => (await import('./commands/run.js')).runCommand(argv, io),
   certs: async (argv, io) => (await import('./commands/certs.js')).certsCommand(argv, io),
   demo: async (argv, io) => (await import('./commands/demo.js')).demoCommand(argv, io),
+  reference: async (argv, io) => (await import('./commands/reference.js')).referenceCommand(argv, io),
 };
 
 /**

@@ -1,3 +1,5 @@
+import type { Credential, FixturePki } from '../pki/generate.js';
+
 /** Reference profiles of CONFORMANCE.md: one configuration each, expressed by every implementation that can. */
 export const PROFILES = [
   'strict',
@@ -33,4 +35,29 @@ export const PROFILE_DESCRIPTIONS: Readonly<Record<ProfileName, string>> = {
 
 export function isProfileName(s: string): s is ProfileName {
   return (PROFILES as readonly string[]).includes(s);
+}
+
+/** The server certificate a profile serves, and whether its intermediate is sent (CONFORMANCE.md table). */
+export function serverCredentialFor(profile: ProfileName, pki: FixturePki): { cred: Credential; sendChain: boolean } {
+  switch (profile) {
+    case 'wrong-san-server': return { cred: pki.badServers.wrongSan, sendChain: true };
+    case 'cn-only-server': return { cred: pki.badServers.cnOnly, sendChain: true };
+    case 'incomplete-chain': return { cred: pki.badServers.incompleteChain, sendChain: false };
+    case 'expiring-server': return { cred: pki.badServers.expiring, sendChain: true };
+    case 'expired-server': return { cred: pki.badServers.expired, sendChain: true };
+    default: return { cred: pki.server, sendChain: true };
+  }
+}
+
+/** The client-certificate policy of a profile, implementation-neutral. */
+export type ClientPolicy = 'require-verified' | 'optional-verified' | 'none' | 'require-any' | 'require-ignore-dates';
+
+export function clientPolicyFor(profile: ProfileName): ClientPolicy {
+  switch (profile) {
+    case 'optional-client-cert': return 'optional-verified';
+    case 'no-client-auth': return 'none';
+    case 'trust-any-client': return 'require-any';
+    case 'accept-expired-client': return 'require-ignore-dates';
+    default: return 'require-verified';
+  }
 }

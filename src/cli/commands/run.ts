@@ -14,8 +14,8 @@ import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { runChecks, selectChecks } from '../../runner/run.js';
 import { DEFAULT_POLICY, type ClientCredentials, type Policy, type TargetConfig } from '../../runner/types.js';
-import { isProfileName, PROFILES } from '../../targets/profiles.js';
-import { NODE_PROFILES, NodeReference, type StartedNodeReference } from '../../targets/reference/node.js';
+import type { StartedReference } from '../../targets/target.js';
+import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';
 import { SUITES } from '../../../suites/index.js';
 import { parseCommandArgs, parseDuration, parseIntFlag, splitList } from '../args.js';
 import type { CliIO } from '../io.js';
@@ -29,8 +29,9 @@ writes JSON / JUnit reports.
 
 Targets and credentials:
   --target HOST:PORT        a live target (repeatable)
-  --reference IMPL          start a reference server instead (node) ...
+  --reference IMPL          start a reference server instead: node, openssl, nginx, haproxy, stunnel ...
   --profile NAME            ... in this profile (strict, optional-client-cert, no-client-auth, ...)
+  --provider P              process (default: local processes) or container (Docker, testcontainers)
   --ca FILE                 trust anchors for the server chain (and the client CA's name)
   --cert FILE --key FILE    valid client credentials; --key-passphrase-env VAR for an encrypted key
   --ca-key FILE             the client CA's private key: lets the harness mint crafted client
@@ -100,6 +101,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     target: { type: 'string', multiple: true },
     reference: { type: 'string' },
     profile: { type: 'string' },
+    provider: { type: 'string' },
     ca: { type: 'string' },
     cert: { type: 'string' },
     key: { type: 'string' },
@@ -198,9 +200,12 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     resolved.targets.push(resolveLiveTarget(t, over, baseDir, policy, env, where));
   }
   globalPolicy = mergePolicy(globalPolicy, flagPolicy, 'flags');
+  const provider = (v.provider as string | undefined) ?? env.MTLS_PROVIDER ?? 'process';
+  if (provider !== 'process' && provider !== 'container') throw new HarnessError('usage.invalid-value', `run: --provider must be process or container, not "${provider}"`);
+  for (const t of resolved.targets) if (!('host' in t)) checkReference(t.reference.implementation, t.reference.profile);
 
   // Reference targets start only now, after all input validated.
-  const started: StartedNodeReference[] = [];
+  const started: StartedReference[] = [];
   const stopAll = async () => {
     await Promise.all(started.splice(0).map((s) => s.stop().catch(() => undefined)));
   };
@@ -213,17 +218,14 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
         targets.push(t);
         continue;
       }
-      const { implementation, profile } = t.reference;
-      if (implementation !== 'node') throw new HarnessError('usage.invalid-value', `run: reference implementation "${implementation}" is not available yet; available: node`);
-      if (!isProfileName(profile)) throw new HarnessError('usage.invalid-value', `run: unknown profile "${profile}"; profiles: ${PROFILES.join(', ')}`);
-      if (!NODE_PROFILES.includes(profile)) throw new HarnessError('target.unsupported-profile', `run: the node reference does not support profile "${profile}" (unsupported); supported: ${NODE_PROFILES.join(', ')}`);
+      const { implementation, profile } = checkReference(t.reference.implementation, t.reference.profile);
       // One fixture PKI per run, in memory, shared by every reference target.
       fixture ??= await mintFixturePki();
       const pki = fixture;
-      const ref = await new NodeReference({ profile, pki }).start();
+      const ref = await startReference({ implementation, profile, pki, provider: provider as Provider });
       started.push(ref);
       targets.push({
-        name: t.name ?? `${implementation}:${profile}`,
+        name: t.name ?? `${implementation}${provider === 'container' ? '/container' : ''}:${profile}`,
         host: ref.endpoint.host,
         port: ref.endpoint.port,
         servername: 'localhost',
@@ -235,7 +237,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
         policy: t.policy,
         plaintextPorts: [],
         fixture: pki,
-        reference: { implementation, profile },
+        reference: { implementation: provider === 'container' ? `${implementation} (container)` : implementation, profile },
       });
     }
 

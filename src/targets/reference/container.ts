@@ -1,0 +1,160 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { HarnessError } from '../../errors.js';
+import type { FixturePki } from '../../pki/generate.js';
+import { clientPolicyFor, type ProfileName } from '../profiles.js';
+import type { StartedReference } from '../target.js';
+import { PROCESS_IMPLEMENTATIONS, type ImplementationName } from './index.js';
+import { pkiFiles, tail, waitForTls, writeFiles } from './process.js';
+
+/** The reference image (fixtures/images): override with MTLS_REFERENCE_IMAGE. */
+export function referenceImage(): string {
+  return process.env.MTLS_REFERENCE_IMAGE || 'mtls-harness-reference:1';
+}
+
+/** Every container we start carries this label, so leftovers can always be found and removed. */
+export const CONTAINER_LABEL = 'org.mtls-harness.reference';
+const CONTAINER_DIR = '/mtls';
+const CONTAINER_PORT = 8443;
+
+const running = new Set<StartedContainerReference>();
+
+/** Stops every container this process started (Ctrl-C handlers, test teardown). */
+export async function stopAllContainers(): Promise<void> {
+  await Promise.all([...running].map((c) => c.stop().catch(() => undefined)));
+}
+
+type Testcontainers = typeof import('testcontainers');
+let tc: Promise<Testcontainers> | undefined;
+
+/** testcontainers, loaded only when a container is asked for; Ryuk (the reaper image) cannot be pulled here. */
+async function loadTestcontainers(): Promise<Testcontainers> {
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  tc ??= import('testcontainers');
+  return tc;
+}
+
+/** Is a Docker engine reachable, and is the reference image there? A reason when not. */
+export async function containerProviderUnavailable(): Promise<string | undefined> {
+  try {
+    const { getContainerRuntimeClient } = await loadTestcontainers();
+    const client = await getContainerRuntimeClient();
+    const images = await client.image.exists(new (await loadTestcontainers()).ImageName(...splitImage(referenceImage())));
+    if (!images) return `the reference image ${referenceImage()} is not built (npm run image:build)`;
+    return undefined;
+  } catch (e) {
+    return `Docker engine not reachable (${(e as Error).message.split('\n')[0]})`;
+  }
+}
+
+function splitImage(image: string): [string | undefined, string, string] {
+  const at = image.lastIndexOf(':');
+  const hasTag = at > image.lastIndexOf('/');
+  return [undefined, hasTag ? image.slice(0, at) : image, hasTag ? image.slice(at + 1) : 'latest'];
+}
+
+/**
+ * Starts a reference implementation in a container of the reference image: the same rendered
+ * config and PKI as the process provider, copied to /mtls; the port published on 127.0.0.1 only.
+ */
+export async function startContainerReference(o: { implementation: ImplementationName; profile: ProfileName; pki: FixturePki }): Promise<StartedReference> {
+  if (o.implementation === 'node') throw new HarnessError('target.unsupported-profile', 'the node reference runs in-process only; use --provider process for node');
+  const impl = PROCESS_IMPLEMENTATIONS[o.implementation];
+  const { GenericContainer, Wait } = await loadTestcontainers();
+
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `mtls-container-${impl.name}-`));
+  await fs.chmod(dir, 0o700);
+  const { files, sendChain, secret } = pkiFiles(o.pki, o.profile);
+  const rendered = impl.render({ profile: o.profile, policy: clientPolicyFor(o.profile), dir: CONTAINER_DIR, bind: '0.0.0.0', port: CONTAINER_PORT, sendChain });
+  await writeFiles(dir, { ...files, ...rendered.files }, secret);
+  const command = rendered.command[0] === impl.binary ? [impl.binary, ...rendered.command.slice(1)] : rendered.command;
+
+  /** Publishes the port on 127.0.0.1 only (testcontainers binds every interface by default). */
+  class LoopbackContainer extends GenericContainer {
+    bindLoopback(): this {
+      this.hostConfig.PortBindings = { [`${CONTAINER_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '0' }] };
+      return this;
+    }
+  }
+  const container = new LoopbackContainer(referenceImage())
+    .withLabels({ [CONTAINER_LABEL]: 'true', [`${CONTAINER_LABEL}.implementation`]: impl.name, [`${CONTAINER_LABEL}.profile`]: o.profile })
+    .withCopyDirectoriesToContainer([{ source: dir, target: CONTAINER_DIR }])
+    .withWorkingDir(CONTAINER_DIR)
+    .withExposedPorts(CONTAINER_PORT)
+    .bindLoopback()
+    .withCommand(command)
+    .withWaitStrategy(Wait.forListeningPorts())
+    .withStartupTimeout(30_000);
+  let started: Awaited<ReturnType<typeof container.start>>;
+  try {
+    started = await container.start();
+  } catch (e) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw new HarnessError('target.start-failed', `${impl.name} container (profile ${o.profile}) did not start: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const port = started.getMappedPort(CONTAINER_PORT);
+  const ref = new StartedContainerReference(impl.name, o.profile, { host: '127.0.0.1', port }, o.pki, dir, started, rendered.reloadSignal);
+  running.add(ref);
+  try {
+    await waitForTls('127.0.0.1', port, () => undefined, 20_000);
+  } catch (e) {
+    const log = await ref.fetchLogs();
+    await ref.stop();
+    throw new HarnessError('target.start-failed', `${impl.name} container (profile ${o.profile}) is not answering TLS: ${(e as Error).message}`, { details: `last lines of the container log:\n${tail(log)}` });
+  }
+  return ref;
+}
+
+type StartedTc = Awaited<ReturnType<InstanceType<Testcontainers['GenericContainer']>['start']>>;
+
+export class StartedContainerReference implements StartedReference {
+  readonly url: string;
+  private stopped = false;
+  private logLines: string[] = [];
+  constructor(
+    readonly implementation: string,
+    readonly profile: ProfileName,
+    readonly endpoint: { host: string; port: number },
+    readonly pki: FixturePki,
+    private readonly dir: string,
+    private readonly container: StartedTc,
+    private readonly reloadSignal: NodeJS.Signals | undefined,
+  ) {
+    this.url = `https://${endpoint.host}:${endpoint.port}/`;
+  }
+  get containerId(): string {
+    return this.container.getId();
+  }
+  logs(): string[] {
+    return [...this.logLines];
+  }
+  async fetchLogs(): Promise<string> {
+    try {
+      const stream = await this.container.logs({ tail: 200 });
+      const text = await new Promise<string>((resolve) => {
+        let out = '';
+        stream.on('data', (d: Buffer | string) => (out += d.toString()));
+        stream.on('end', () => resolve(out));
+        setTimeout(() => resolve(out), 1000);
+      });
+      this.logLines = text.split('\n').filter(Boolean);
+      return text;
+    } catch {
+      return '';
+    }
+  }
+  /** The implementation's graceful reload inside the container (signal to its main process, PID 1). */
+  async reload(): Promise<void> {
+    if (!this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
+    await this.container.exec(['kill', `-${this.reloadSignal.replace(/^SIG/, '')}`, '1']);
+  }
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    running.delete(this);
+    await this.fetchLogs();
+    await this.container.stop({ remove: true, timeout: 2000 }).catch(() => undefined);
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+}

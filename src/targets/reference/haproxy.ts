@@ -1,0 +1,26 @@
+import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
+
+/**
+ * haproxy in master-worker mode (`-W -db`, graceful reload with SIGUSR2 to the master).
+ * `verify required|optional|none` with `ca-file`; trust-any is `verify required` with
+ * `crt-ignore-err all ca-ignore-err all`; accept-expired is `crt-ignore-err 9,10`
+ * (X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED on the client leaf).
+ */
+export const haproxy: ProcessImplementation = {
+  name: 'haproxy',
+  debianPackage: 'haproxy',
+  binary: 'haproxy',
+  unsupported: (profile) => (profile.startsWith('rotation-') ? 'rotation profiles arrive with the rotation suite' : undefined),
+  render(ctx: RenderContext) {
+    const ca = `ca-file ${ctx.dir}/client-ca.pem`;
+    const clientAuth: Record<RenderContext['policy'], string> = {
+      'require-verified': `${ca} verify required`,
+      'optional-verified': `${ca} verify optional`,
+      none: 'verify none',
+      'require-any': `${ca} verify required crt-ignore-err all ca-ignore-err all`,
+      'require-ignore-dates': `${ca} verify required crt-ignore-err 9,10`,
+    };
+    const cfg = renderTemplate('haproxy.cfg.tmpl', { profile: ctx.profile, dir: ctx.dir, bind: ctx.bind, port: String(ctx.port), client_auth: clientAuth[ctx.policy] });
+    return { files: { 'haproxy.cfg': cfg }, command: ['haproxy', '-W', '-db', '-f', `${ctx.dir}/haproxy.cfg`], reloadSignal: 'SIGUSR2' };
+  },
+};

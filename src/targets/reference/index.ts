@@ -1,0 +1,9 @@
+import { haproxy } from './haproxy.js';
+import { nginx } from './nginx.js';
+import { openssl } from './openssl.js';
+import type { ProcessImplementation, ProcessImplementationName } from './process.js';
+import { stunnel } from './stunnel.js';
+
+export const PROCESS_IMPLEMENTATIONS: Readonly<Record<ProcessImplementationName, ProcessImplementation>> = { openssl, nginx, haproxy, stunnel };
+export const IMPLEMENTATIONS = ['node', 'openssl', 'nginx', 'haproxy', 'stunnel'] as const;
+export type ImplementationName = (typeof IMPLEMENTATIONS)[number];

@@ -1,0 +1,28 @@
+import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
+
+/**
+ * `openssl s_server -www`. Client auth: `-Verify 1` requests and requires a certificate, `-verify 1`
+ * requests one; only `-verify_return_error` makes a failed verification fatal; `-no_check_time`
+ * skips validity dates. s_server sends only the first certificate of `-cert`, so the intermediate
+ * goes in `-cert_chain`.
+ */
+export const openssl: ProcessImplementation = {
+  name: 'openssl',
+  debianPackage: 'openssl',
+  binary: 'openssl',
+  unsupported: (profile) => (profile.startsWith('rotation-') ? 'rotation profiles arrive with the rotation suite' : undefined),
+  render(ctx: RenderContext) {
+    const base = renderTemplate('openssl-s_server.args.tmpl', { bind: ctx.bind, port: String(ctx.port), dir: ctx.dir }).split('\n').map((l) => l.trim()).filter(Boolean);
+    const verify: Record<RenderContext['policy'], string[]> = {
+      'require-verified': ['-Verify', '1', '-verify_return_error'],
+      'optional-verified': ['-verify', '1', '-verify_return_error'],
+      none: [],
+      'require-any': ['-Verify', '1'],
+      'require-ignore-dates': ['-Verify', '1', '-verify_return_error', '-no_check_time'],
+    };
+    return {
+      files: {},
+      command: ['openssl', ...base, ...(ctx.sendChain ? ['-cert_chain', `${ctx.dir}/intermediates.pem`] : []), ...verify[ctx.policy]],
+    };
+  },
+};

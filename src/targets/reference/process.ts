@@ -1,0 +1,263 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { HarnessError } from '../../errors.js';
+import { mintFixturePki, type FixturePki } from '../../pki/generate.js';
+import { clientPolicyFor, serverCredentialFor, type ClientPolicy, type ProfileName } from '../profiles.js';
+import type { StartedReference } from '../target.js';
+
+/** Names of the file-based implementations (the node reference is in-process). */
+export type ProcessImplementationName = 'openssl' | 'nginx' | 'haproxy' | 'stunnel';
+
+/** Where the rendered files live, as the server process sees them (host temp dir, or /mtls in a container). */
+export interface RenderContext {
+  profile: ProfileName;
+  policy: ClientPolicy;
+  /** Directory holding the PKI files and the rendered config, as seen by the server. */
+  dir: string;
+  /** Address and port the server binds. */
+  bind: string;
+  port: number;
+  /** Whether the server's intermediate is sent (false for incomplete-chain). */
+  sendChain: boolean;
+}
+
+/** What an implementation renders for a profile: files to write beside the PKI, and how to run and reload it. */
+export interface Rendered {
+  files: Record<string, string>;
+  command: string[];
+  /** Graceful reload: a signal to the main process (nginx HUP, haproxy master USR2, stunnel HUP). */
+  reloadSignal?: NodeJS.Signals;
+}
+
+/** One real TLS server implementation, rendered from a template in fixtures/reference/. */
+export interface ProcessImplementation {
+  name: ProcessImplementationName;
+  /** Debian package that provides it. */
+  debianPackage: string;
+  /** Binary name looked up on PATH (and the sbin directories). */
+  binary: string;
+  /** Why a profile cannot be expressed honestly, or undefined when it can. */
+  unsupported(profile: ProfileName): string | undefined;
+  render(ctx: RenderContext): Rendered;
+}
+
+/** PKI file names inside the rendered directory. */
+export const PKI_FILES = {
+  leaf: 'server.pem',
+  intermediates: 'intermediates.pem',
+  /** Leaf + intermediate (or the leaf alone for incomplete-chain). */
+  chain: 'server-chain.pem',
+  key: 'server-key.pem',
+  /** Chain + key in one file (haproxy `crt`). */
+  combined: 'server-combined.pem',
+  clientCa: 'client-ca.pem',
+} as const;
+
+const TEMPLATE_DIR = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, 'fixtures', 'reference');
+    if (existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  return path.resolve('fixtures', 'reference');
+})();
+
+/**
+ * Renders `fixtures/reference/<name>` replacing `{{key}}`; a placeholder without a value is a bug
+ * and throws (a silently empty directive could weaken a profile).
+ */
+export function renderTemplate(name: string, values: Record<string, string>): string {
+  const text = readFileSync(path.join(TEMPLATE_DIR, name), 'utf8');
+  return text.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
+    const v = values[k];
+    if (v === undefined) throw new HarnessError('internal', `template ${name}: no value for {{${k}}}`);
+    return v;
+  });
+}
+
+/** Path of a binary on PATH or in the sbin directories (a non-root PATH may lack them). */
+export function findBinary(bin: string): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/bin']) {
+    if (dir && existsSync(path.join(dir, bin))) return path.join(dir, bin);
+  }
+  return undefined;
+}
+
+/** The PKI files every implementation reads: keys 0600. */
+export function pkiFiles(pki: FixturePki, profile: ProfileName): { files: Record<string, string>; sendChain: boolean; secret: Set<string> } {
+  const { cred, sendChain } = serverCredentialFor(profile, pki);
+  const chain = sendChain ? cred.chainPem : cred.certPem;
+  return {
+    sendChain,
+    files: {
+      [PKI_FILES.leaf]: cred.certPem,
+      [PKI_FILES.intermediates]: pki.intermediate.certPem,
+      [PKI_FILES.chain]: chain,
+      [PKI_FILES.key]: cred.keyPem,
+      [PKI_FILES.combined]: chain + cred.keyPem,
+      [PKI_FILES.clientCa]: pki.root.certPem,
+    },
+    secret: new Set([PKI_FILES.key, PKI_FILES.combined]),
+  };
+}
+
+export async function writeFiles(dir: string, files: Record<string, string>, secret: Set<string>): Promise<void> {
+  for (const [name, content] of Object.entries(files)) {
+    const mode = secret.has(name) ? 0o600 : name.endsWith('.sh') ? 0o755 : 0o644;
+    await fs.writeFile(path.join(dir, name), content, { mode });
+    await fs.chmod(path.join(dir, name), mode);
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Resolves once a full TLS handshake with the server completes, or a TLS alert proves a TLS server
+ * is answering (a server that requires a client certificate refuses ours). A listening socket is
+ * not enough: nginx and haproxy accept before they are ready to handshake.
+ */
+export async function waitForTls(host: string, port: number, isDead: () => string | undefined, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const dead = isDead();
+    if (dead) throw new Error(dead);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = tls.connect({ host, port, rejectUnauthorized: false, servername: 'localhost' });
+      const done = (v: boolean, why?: string) => {
+        if (why) last = why;
+        s.destroy();
+        resolve(v);
+      };
+      s.setTimeout(1000, () => done(false, 'timeout'));
+      s.once('secureConnect', () => done(true));
+      s.once('error', (e) => done(/alert/i.test(e.message), e.message));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no TLS handshake on ${host}:${port} within ${timeoutMs} ms (last attempt: ${last})`);
+}
+
+export function tail(text: string, lines = 25): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** A reference server running as a local process. */
+export class StartedProcessReference implements StartedReference {
+  readonly url: string;
+  private stopped = false;
+  constructor(
+    readonly implementation: ProcessImplementationName,
+    readonly profile: ProfileName,
+    readonly endpoint: { host: string; port: number },
+    readonly pki: FixturePki,
+    /** The directory with the rendered config and PKI (0700; removed on stop). */
+    readonly dir: string,
+    private readonly proc: ChildProcess,
+    private readonly output: () => string,
+    private readonly reloadSignal: NodeJS.Signals | undefined,
+  ) {
+    this.url = `https://${endpoint.host}:${endpoint.port}/`;
+  }
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+  logs(): string[] {
+    return this.output().split('\n').filter(Boolean);
+  }
+  /** The implementation's own graceful reload (re-reads the files in `dir`). */
+  async reload(): Promise<void> {
+    if (!this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
+    this.proc.kill(this.reloadSignal);
+  }
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await stopProcess(this.proc);
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** SIGTERM, then SIGKILL after 3 s; resolves when the process is gone. */
+export async function stopProcess(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+    proc.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+  });
+}
+
+export interface ProcessReferenceOptions {
+  profile: ProfileName;
+  pki?: FixturePki;
+}
+
+/** Starts an implementation as a local process on 127.0.0.1 and a free port. */
+export async function startProcessReference(impl: ProcessImplementation, o: ProcessReferenceOptions): Promise<StartedProcessReference> {
+  const why = impl.unsupported(o.profile);
+  if (why) throw new HarnessError('target.unsupported-profile', `${impl.name} cannot express profile "${o.profile}" (unsupported): ${why}`);
+  const bin = findBinary(impl.binary);
+  if (!bin) throw new HarnessError('target.start-failed', `${impl.name} is not installed: apt-get install ${impl.debianPackage}`);
+  const pki = o.pki ?? (await mintFixturePki());
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), `mtls-${impl.name}-`));
+    await fs.chmod(dir, 0o700);
+    const port = await freePort();
+    const { files, sendChain, secret } = pkiFiles(pki, o.profile);
+    const rendered = impl.render({ profile: o.profile, policy: clientPolicyFor(o.profile), dir, bind: '127.0.0.1', port, sendChain });
+    await writeFiles(dir, { ...files, ...rendered.files }, secret);
+    const [cmd, ...args] = rendered.command;
+    const proc = spawn(cmd === impl.binary ? bin : cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir });
+    let out = '';
+    const add = (b: Buffer) => {
+      if (out.length < 500_000) out += b.toString('utf8');
+    };
+    proc.stdout!.on('data', add);
+    proc.stderr!.on('data', add);
+    let spawnError: string | undefined;
+    proc.on('error', (e) => (spawnError = e.message));
+    const output = () => {
+      let extra = '';
+      for (const f of ['error.log', 'stunnel.log']) {
+        try {
+          extra += readFileSync(path.join(dir, f), 'utf8');
+        } catch {
+          /* not written */
+        }
+      }
+      return out + extra;
+    };
+    try {
+      await waitForTls('127.0.0.1', port, () => spawnError ?? (proc.exitCode !== null || proc.signalCode !== null ? `${impl.name} exited (${proc.exitCode ?? proc.signalCode}) during start` : undefined));
+      return new StartedProcessReference(impl.name, o.profile, { host: '127.0.0.1', port }, pki, dir, proc, output, rendered.reloadSignal);
+    } catch (e) {
+      lastError = new HarnessError('target.start-failed', `${impl.name} (profile ${o.profile}) did not start: ${(e as Error).message}`, { details: `last lines of the ${impl.name} log:\n${tail(output())}` });
+      await stopProcess(proc);
+      const busy = /in use|EADDRINUSE|cannot bind|Address already/i.test(output());
+      await fs.rm(dir, { recursive: true, force: true });
+      if (!busy) break;
+    }
+  }
+  throw lastError;
+}

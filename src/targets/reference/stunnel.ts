@@ -1,0 +1,32 @@
+import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
+
+/**
+ * stunnel4, serving each connection with a tiny HTTP responder (`exec`, inetd style), so no backend
+ * is needed. `verifyChain = yes` (implies requireCert), `requireCert = no` after it for optional,
+ * `requireCert = yes` alone for trust-any. stunnel cannot ignore validity dates while verifying:
+ * accept-expired-client is unsupported. Reload: SIGHUP.
+ */
+export const stunnel: ProcessImplementation = {
+  name: 'stunnel',
+  debianPackage: 'stunnel4',
+  binary: 'stunnel4',
+  unsupported: (profile) =>
+    profile === 'accept-expired-client'
+      ? 'stunnel cannot verify a client chain while ignoring its validity dates'
+      : profile.startsWith('rotation-')
+        ? 'rotation profiles arrive with the rotation suite'
+        : undefined,
+  render(ctx: RenderContext) {
+    const ca = `CAfile = ${ctx.dir}/client-ca.pem`;
+    const clientAuth: Record<RenderContext['policy'], string> = {
+      'require-verified': `${ca}\nverifyChain = yes`,
+      'optional-verified': `${ca}\nverifyChain = yes\nrequireCert = no`,
+      none: '',
+      'require-any': 'requireCert = yes',
+      'require-ignore-dates': '',
+    };
+    const conf = renderTemplate('stunnel.conf.tmpl', { profile: ctx.profile, dir: ctx.dir, bind: ctx.bind, port: String(ctx.port), client_auth: clientAuth[ctx.policy] });
+    const respond = renderTemplate('stunnel-respond.sh.tmpl', { profile: ctx.profile });
+    return { files: { 'stunnel.conf': conf, 'respond.sh': respond }, command: ['stunnel4', `${ctx.dir}/stunnel.conf`], reloadSignal: 'SIGHUP' };
+  },
+};
