@@ -8,53 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
 import type { Status } from '../src/runner/types.js';
 import { NODE_PROFILES } from '../src/targets/reference/node.js';
-import { SUITES } from '../suites/index.js';
+import { ALL_CHECKS, expectedVerdicts as expected, TABLE } from './helpers/conformance.js';
 
 const REPEAT = 5;
-const ALL_CHECKS = SUITES.flatMap((s) => s.checks.map((c) => c.id));
-
-/** Deviations everywhere: node accepts a CA certificate as client leaf; no identities declared. */
-const EVERYWHERE: Record<string, Status> = {
-  'chain.rejects-ca-as-client': 'warn',
-  'san.server-identity': 'skip',
-  'san.rejects-wrong-identity-client': 'skip',
-};
-
-/** The table, transcribed: profile → deviations from all-pass. */
-const TABLE: Record<string, Record<string, Status>> = {
-  strict: {},
-  'optional-client-cert': { 'reject.no-client-cert': 'fail', 'handshake.client-auth-mode': 'fail' },
-  'no-client-auth': {
-    'reject.no-client-cert': 'fail',
-    'handshake.client-auth-mode': 'fail',
-    'chain.rejects-untrusted-ca-client': 'fail',
-    'chain.rejects-self-signed-client': 'fail',
-    'chain.rejects-wrong-eku-client': 'fail',
-    'chain.rejects-ca-as-client': 'warn',
-    'expiry.rejects-expired-client': 'fail',
-    'expiry.rejects-not-yet-valid-client': 'fail',
-  },
-  'trust-any-client': {
-    'chain.rejects-untrusted-ca-client': 'fail',
-    'chain.rejects-self-signed-client': 'fail',
-    'chain.rejects-wrong-eku-client': 'fail',
-    'expiry.rejects-expired-client': 'fail',
-    'expiry.rejects-not-yet-valid-client': 'fail',
-  },
-  'accept-expired-client': { 'expiry.rejects-expired-client': 'fail', 'expiry.rejects-not-yet-valid-client': 'fail' },
-  'wrong-san-server': { 'san.server-matches-name': 'fail' },
-  'cn-only-server': { 'san.server-has-san': 'fail', 'san.server-matches-name': 'fail' },
-  'incomplete-chain': { 'chain.server-complete': 'fail', 'chain.server-trusted': 'fail' },
-  'expiring-server': { 'expiry.server-cert': 'fail' },
-  'expired-server': { 'expiry.server-cert': 'fail', 'chain.server-trusted': 'fail' },
-};
-
-function expected(profile: string): Record<string, Status> {
-  const out: Record<string, Status> = {};
-  for (const id of ALL_CHECKS) out[id] = TABLE[profile]![id] ?? EVERYWHERE[id] ?? 'pass';
-  return out;
-}
-
 let dir: string;
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-matrix-'));

@@ -1,0 +1,105 @@
+// The verdict matrix of CONFORMANCE.md on real implementations: openssl, nginx, haproxy, stunnel
+// as local processes (every supported profile), and nginx and openssl in containers (every profile).
+// Where implementations legitimately differ (where and how they refuse) the test asserts what each
+// really does, recorded as evidence in the results.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run.js';
+import type { Status } from '../src/runner/types.js';
+import { PROFILES } from '../src/targets/profiles.js';
+import { containerProviderUnavailable, stopAllContainers } from '../src/targets/reference/container.js';
+import { PROCESS_IMPLEMENTATIONS } from '../src/targets/reference/index.js';
+import { findBinary, type ProcessImplementationName } from '../src/targets/reference/process.js';
+import { expectedVerdicts } from './helpers/conformance.js';
+
+const MATRIX_PROFILES = PROFILES.filter((p) => !p.startsWith('rotation-'));
+
+interface Result { check: string; status: Status; evidence: { rejectedAt?: string; alert?: { code: number; name: string }; httpStatusLine?: string } }
+
+/** How each implementation refuses on TLS 1.3 (strict profile): the differences the README documents. */
+const REFUSAL: Record<ProcessImplementationName, { noCert: string; untrustedCa: string; wrongEku: string; expired: string }> = {
+  openssl: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
+  haproxy: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
+  stunnel: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
+  nginx: { noCert: 'application HTTP/1.1 400 Bad Request', untrustedCa: 'application HTTP/1.1 400 Bad Request', wrongEku: 'application HTTP/1.1 400 Bad Request', expired: 'application HTTP/1.1 400 Bad Request' },
+};
+
+function refusal(results: Result[], id: string): string {
+  const e = results.find((r) => r.check === id)!.evidence;
+  return [e.rejectedAt, e.alert?.code, e.httpStatusLine].filter((x) => x !== undefined).join(' ');
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-impl-matrix-'));
+});
+afterAll(async () => {
+  await stopAllContainers();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function runReference(impl: string, profile: string, provider: 'process' | 'container'): Promise<{ code: number; results: Result[]; stderr: string }> {
+  const out = path.join(dir, `${impl}-${profile}-${provider}.json`);
+  let stderr = '';
+  const code = await runCli(['run', '--reference', impl, '--profile', profile, '--provider', provider, '--json', out], { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } });
+  const results = code === 2 ? [] : (JSON.parse(await fs.readFile(out, 'utf8')) as { results: Result[] }).results;
+  return { code, results, stderr };
+}
+
+function matrix(provider: 'process' | 'container', impls: ProcessImplementationName[], unavailable: () => string | undefined) {
+  for (const name of impls) {
+    const impl = PROCESS_IMPLEMENTATIONS[name];
+    describe(`${name} (${provider})`, () => {
+      for (const profile of MATRIX_PROFILES) {
+        const why = impl.unsupported(profile);
+        if (why) {
+          it(`${profile}: reported as unsupported, never approximated`, async () => {
+            const r = await runReference(name, profile, provider);
+            expect(r.code).toBe(2);
+            expect(r.stderr).toMatch(new RegExp(`${name} cannot express profile "${profile}" \\(unsupported\\)`));
+          });
+          continue;
+        }
+        it(`${profile}: every check's verdict equals CONFORMANCE.md`, async (ctx) => {
+          const skip = unavailable();
+          if (skip) {
+            console.warn(`SKIPPED ${name} ${provider} ${profile}: ${skip}`);
+            ctx.skip();
+          }
+          const r = await runReference(name, profile, provider);
+          const got = Object.fromEntries(r.results.map((x) => [x.check, x.status]));
+          expect(got, r.stderr).toEqual(expectedVerdicts(profile));
+          if (profile === 'strict') {
+            const want = REFUSAL[name];
+            expect(refusal(r.results, 'reject.no-client-cert')).toBe(want.noCert);
+            expect(refusal(r.results, 'chain.rejects-untrusted-ca-client')).toBe(want.untrustedCa);
+            expect(refusal(r.results, 'chain.rejects-wrong-eku-client')).toBe(want.wrongEku);
+            expect(refusal(r.results, 'expiry.rejects-expired-client')).toBe(want.expired);
+          }
+        });
+      }
+    });
+  }
+}
+
+const missing = (name: ProcessImplementationName) => () => {
+  const impl = PROCESS_IMPLEMENTATIONS[name];
+  return findBinary(impl.binary) ? undefined : `${impl.binary} not installed (apt-get install ${impl.debianPackage})`;
+};
+
+describe('process provider', () => {
+  for (const name of ['openssl', 'nginx', 'haproxy', 'stunnel'] as const) matrix('process', [name], missing(name));
+});
+
+describe('container provider', () => {
+  let reason: string | undefined;
+  beforeAll(async () => {
+    reason = await containerProviderUnavailable();
+    // CI sets MTLS_REQUIRE_CONTAINERS=1: there the container matrix must run, never skip.
+    if (reason && process.env.MTLS_REQUIRE_CONTAINERS) throw new Error(`container provider required but unavailable: ${reason}`);
+    if (reason) console.warn(`SKIPPED the container matrix: ${reason}`);
+  }, 30_000);
+  matrix('container', ['nginx', 'openssl'], () => reason);
+});
