@@ -2,11 +2,10 @@
 // `openssl s_server` and nginx, each with its files in a 0700 temp dir removed on stop.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as tls from 'node:tls';
 import type { FixturePki } from '../../src/pki/generate.js';
+import { findBinary, freePort, stopProcess, tail, waitForTls } from '../../src/targets/reference/process.js';
 
 export interface StartedServer {
   host: string;
@@ -16,33 +15,15 @@ export interface StartedServer {
   stop(): Promise<void>;
 }
 
-/** Path of a binary on PATH (or in the sbin directories a non-root PATH may lack), or undefined. */
-export function which(bin: string): string | undefined {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin']) {
-    if (dir && existsSync(path.join(dir, bin))) return path.join(dir, bin);
-  }
-  return undefined;
-}
-
-export const OPENSSL = which('openssl');
-export const NGINX = which('nginx');
+export const OPENSSL = findBinary('openssl');
+export const NGINX = findBinary('nginx');
+export { freePort };
 
 /** Says why a suite is skipped, in the test output, and returns whether to skip. */
 export function skipUnless(bin: string | undefined, name: string, install: string): boolean {
   if (bin) return false;
   console.warn(`SKIPPED: ${name} not installed (install it with: ${install}); its tests do not run`);
   return true;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function tempDir(prefix: string): Promise<string> {
@@ -68,36 +49,6 @@ async function writeServerFiles(dir: string, pki: FixturePki): Promise<{ cert: s
   return files;
 }
 
-/** Resolves once a full TLS handshake against the port succeeds (a listening socket is not enough). */
-async function waitForTls(port: number, proc: ChildProcess, logs: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`server exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${tail(logs())}`);
-    }
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
-      const done = (v: boolean, why?: string) => {
-        if (why) lastError = why;
-        s.destroy();
-        resolve(v);
-      };
-      s.setTimeout(1000, () => done(false, 'timeout'));
-      s.once('secureConnect', () => done(true));
-      s.once('error', (e) => done(false, e.message));
-    });
-    // A refusal alert after connect also proves a TLS server is answering.
-    if (ok || /alert/.test(lastError)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no TLS handshake on 127.0.0.1:${port} within ${timeoutMs} ms (last: ${lastError}):\n${tail(logs())}`);
-}
-
-function tail(s: string, lines = 30): string {
-  return s.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
 function collect(proc: ChildProcess): () => string {
   let out = '';
   const add = (b: Buffer) => {
@@ -108,20 +59,6 @@ function collect(proc: ChildProcess): () => string {
   return () => out;
 }
 
-async function kill(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(() => {
-      proc.kill('SIGKILL');
-    }, 3000);
-    proc.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    proc.kill('SIGTERM');
-  });
-}
-
 /** Starts a process on a fresh port, retrying when the port was taken between choice and bind. */
 async function startOnPort(start: (port: number) => ChildProcess, attempts = 3): Promise<{ proc: ChildProcess; port: number; logs: () => string }> {
   let last: unknown;
@@ -130,11 +67,11 @@ async function startOnPort(start: (port: number) => ChildProcess, attempts = 3):
     const proc = start(port);
     const logs = collect(proc);
     try {
-      await waitForTls(port, proc, logs);
+      await waitForTls('127.0.0.1', port, () => (proc.exitCode !== null || proc.signalCode !== null ? `server exited (${proc.exitCode ?? proc.signalCode}):\n${tail(logs())}` : undefined));
       return { proc, port, logs };
     } catch (e) {
       last = e;
-      await kill(proc);
+      await stopProcess(proc);
       if (!/in use|EADDRINUSE|bind/i.test(logs())) break;
     }
   }
@@ -179,7 +116,7 @@ export async function startOpensslServer(o: OpensslServerOptions): Promise<Start
     port,
     logs,
     stop: async () => {
-      await kill(proc);
+      await stopProcess(proc);
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
@@ -245,7 +182,7 @@ http {
       return logs() + err;
     },
     stop: async () => {
-      await kill(proc);
+      await stopProcess(proc);
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
