@@ -1,7 +1,7 @@
 // Real third-party TLS servers for the integration tests, on 127.0.0.1 and ephemeral ports:
 // `openssl s_server` and nginx, each with its files in a 0700 temp dir removed on stop.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
+import { promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FixturePki } from '../../src/pki/generate.js';
