@@ -44,7 +44,9 @@ async function runReference(impl: string, profile: string, provider: 'process' |
   const out = path.join(dir, `${impl}-${profile}-${provider}.json`);
   let stderr = '';
   const code = await runCli(['run', '--reference', impl, '--profile', profile, '--provider', provider, '--json', out], { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } });
-  const results = code === 2 ? [] : (JSON.parse(await fs.readFile(out, 'utf8')) as { results: Result[] }).results;
+  const json = await fs.readFile(out, 'utf8').catch(() => undefined);
+  if (code !== 2 && json === undefined) throw new Error(`${impl} ${profile} (${provider}) produced no report (exit ${code}): ${stderr}`);
+  const results = json === undefined ? [] : (JSON.parse(json) as { results: Result[] }).results;
   return { code, results, stderr };
 }
 

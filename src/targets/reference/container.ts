@@ -31,6 +31,10 @@ let tc: Promise<Testcontainers> | undefined;
 /** testcontainers, loaded only when a container is asked for; Ryuk (the reaper image) cannot be pulled here. */
 async function loadTestcontainers(): Promise<Testcontainers> {
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  // Ports are published on 127.0.0.1 only, so that is where the engine's host is reached. Without
+  // this, testcontainers running inside a container guesses the bridge gateway (172.17.0.1) and
+  // waits for a port that is (deliberately) not bound there.
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
   tc ??= import('testcontainers');
   return tc;
 }
