@@ -137,7 +137,7 @@ export function summarizeCertificate(input: NodeX509 | x509.X509Certificate | Bu
           else sans.other.push(`${n.type}:${n.value}`);
         }
       } else if (ext instanceof x509.ExtendedKeyUsageExtension) {
-        extKeyUsage = ext.usages.map((u) => EKU_NAMES[String(u)] ?? String(u));
+        extKeyUsage = Array.from(ext.usages, (u) => EKU_NAMES[String(u)] ?? String(u)); // a plain array, not peculiar's Array subclass
       } else if (ext instanceof x509.KeyUsagesExtension) {
         keyUsage = KU_NAMES.filter(([bit]) => (ext.usages & bit) !== 0).map(([, n]) => n);
       } else if (ext instanceof x509.BasicConstraintsExtension) {
@@ -269,7 +269,18 @@ export function parsePrivateKey(input: Buffer | string, source = 'key', passphra
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
     try {
       return createPrivateKey({ key: buf, format: 'der', type });
-    } catch {
+    } catch (e) {
+      // DER EncryptedPrivateKeyInfo (openssl pkcs8 -topk8 -outform DER): node asks for the passphrase.
+      if (type === 'pkcs8' && (e as { code?: unknown }).code === 'ERR_MISSING_PASSPHRASE') {
+        if (passphrase === undefined) {
+          throw new HarnessError('pki.encrypted-key', `${source}: the private key is encrypted; pass its passphrase with --key-passphrase-env VAR (the name of an environment variable holding it)`);
+        }
+        try {
+          return createPrivateKey({ key: buf, format: 'der', type, passphrase });
+        } catch {
+          throw new HarnessError('pki.bad-passphrase', `${source}: the passphrase does not decrypt the private key`);
+        }
+      }
       /* try the next encoding */
     }
   }
