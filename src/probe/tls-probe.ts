@@ -147,6 +147,9 @@ function describeNonTls(prefix: Buffer): { kind: FailureKind; reason: string } {
   return { kind: 'not-tls', reason: `the peer sent bytes that are not TLS (starting 0x${prefix.subarray(0, 8).toString('hex')}): it is not a TLS server` };
 }
 
+/** TLS 1.3: how long to wait for the server's verdict on our certificate before sending the request. */
+const VERDICT_WINDOW_MS = 100;
+
 /** Makes hostile text safe for one-line display: printable ASCII only, bounded length. */
 export function printable(s: string, max = 200): string {
   const clean = s.replace(/[^\x20-\x7e]/g, '?');
@@ -254,7 +257,31 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
         if (sock.authorizationError) info.authorizationError = String(sock.authorizationError);
         if (protocol === 'https') {
           const hostHeader = servername ?? (net.isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host);
-          sock.write(`GET ${opts.httpPath ?? '/'} HTTP/1.1\r\nHost: ${hostHeader}:${opts.port}\r\nUser-Agent: mtls-harness\r\nAccept: */*\r\nConnection: close\r\n\r\n`);
+          const send = () => {
+            if (!sock.destroyed && sock.writable) sock.write(`GET ${opts.httpPath ?? '/'} HTTP/1.1\r\nHost: ${hostHeader}:${opts.port}\r\nUser-Agent: mtls-harness\r\nAccept: */*\r\nConnection: close\r\n\r\n`);
+          };
+          if (info.protocol === 'TLSv1.3') {
+            // TLS 1.3: the server judges our certificate after our Finished and answers with a
+            // session ticket (accepted) or an alert (refused). Writing the request before that
+            // verdict races it: a server that refuses and closes with our request unread sends a
+            // TCP reset, and the reset can destroy the alert before we read it. So wait for the
+            // ticket, the alert, or a short window, whichever comes first.
+            let sent = false;
+            const go = () => {
+              if (sent) return;
+              sent = true;
+              clearTimeout(window);
+              send();
+            };
+            const window = setTimeout(go, VERDICT_WINDOW_MS);
+            // Not synchronously: 'session' fires inside OpenSSL's read of the ticket, and a write
+            // made there is encrypted but never flushed to the socket (the request is lost and the
+            // probe waits out its whole budget). Defer it to the next turn of the event loop.
+            sock.once('session', () => setImmediate(go));
+            sock.once('close', () => clearTimeout(window));
+          } else {
+            send();
+          }
         } else {
           graceTimer = setTimeout(() => finish({ rejectedAt: 'accepted', reason: `the server completed the handshake and kept the connection open for ${graceMs} ms` }), graceMs);
         }
