@@ -36,7 +36,8 @@ export function parseEndpoint(input: string): Endpoint {
       host = s;
     }
   }
-  const port = portText !== undefined ? Number(portText) : defaultPort;
+  // Digits only: Number() alone would take "+443", "443.0" and "1e3" (= 1000) as ports.
+  const port = portText !== undefined ? (/^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN) : defaultPort;
   if (!host || port === undefined || !Number.isInteger(port) || port < 1 || port > 65535 || !/^[A-Za-z0-9.\-_:%]+$/.test(host)) {
     throw new HarnessError('usage.invalid-value', `target "${input}" is not HOST:PORT (e.g. localhost:8443, [::1]:8443)`);
   }
