@@ -15,8 +15,17 @@ beforeAll(async () => {
 });
 
 /** What must not change between repetitions. */
-function classification(o: ProbeOutcome): string {
-  return JSON.stringify({ at: o.rejectedAt, alert: o.alert?.code, http: o.httpStatus, requested: o.certificateRequested, protocol: o.protocol, failure: o.failure?.kind });
+interface Classification {
+  at: ProbeOutcome['rejectedAt'];
+  alert: number | null;
+  http: number | null;
+  requested: boolean | null;
+  protocol: string | null;
+  failure: string | null;
+}
+
+function classification(o: ProbeOutcome): Classification {
+  return { at: o.rejectedAt, alert: o.alert?.code ?? null, http: o.httpStatus ?? null, requested: o.certificateRequested ?? null, protocol: o.protocol ?? null, failure: o.failure?.kind ?? null };
 }
 
 interface Expectation {
@@ -132,15 +141,20 @@ function suite(title: string, cases: Case[], skip: boolean): void {
         });
 
         it('classifies the cert-less client, the valid client and an untrusted-CA client', async () => {
-          const [noCert, withCert, untrusted] = await Promise.all([
-            probeEndpoint(base),
-            probeEndpoint({ ...base, cert: pki.client.chainPem, key: pki.client.keyPem }),
-            probeEndpoint({ ...base, cert: pki.badClients.untrustedCa.chainPem, key: pki.badClients.untrustedCa.keyPem }),
-          ]);
+          // One after the other: s_server serves one connection at a time.
+          const noCert = await probeEndpoint(base);
+          const withCert = await probeEndpoint({ ...base, cert: pki.client.chainPem, key: pki.client.keyPem });
+          const untrusted = await probeEndpoint({ ...base, cert: pki.badClients.untrustedCa.chainPem, key: pki.badClients.untrustedCa.keyPem });
           const ctx = `server log:\n${srv.logs().slice(-2000)}`;
           expectOutcome(noCert, c.expect.noCert, c.expect.protocol);
           expect(withCert.rejectedAt, `${withCert.reason}\n${ctx}`).toBe('accepted');
+          expect(withCert.alert).toBeUndefined();
+          expect(withCert.protocol).toBe(c.expect.protocol);
+          // Over HTTP the valid client is served (openssl -www: "HTTP/1.0 200 ok"; nginx: 200 + body).
+          if (c.probe?.protocol === 'tls') expect(withCert.httpStatus).toBeUndefined();
+          else expect(withCert.httpStatus, withCert.httpStatusLine).toBe(200);
           expect(withCert.clientCertificateOffered).toBe(true);
+          if (noCert.rejectedAt === 'application') expect(noCert.httpStatusLine).toMatch(/^HTTP\/1\.1 400 /);
           expectOutcome(untrusted, c.expect.untrusted, c.expect.protocol);
           // The server's chain as sent: leaf + intermediate, verified against the root.
           expect(noCert.peerChain.map((s) => s.subject)).toEqual([pki.server.cert.subject, pki.intermediate.cert.subject]);
@@ -166,12 +180,19 @@ function suite(title: string, cases: Case[], skip: boolean): void {
         it(`gives the same classification ${REPEAT} times in a row`, async () => {
           const seen = new Map<string, number>();
           for (let i = 0; i < REPEAT; i++) {
-            const k = classification(await probeEndpoint(base));
+            const k = JSON.stringify(classification(await probeEndpoint(base)));
             seen.set(k, (seen.get(k) ?? 0) + 1);
           }
-          expect([...seen.entries()]).toHaveLength(1);
-          const only = JSON.parse([...seen.keys()][0]!);
-          expect(only.at).toBe(c.expect.noCert.rejectedAt);
+          // All 20 identical, and identical to what the server really does.
+          const expected: Classification = {
+            at: c.expect.noCert.rejectedAt!,
+            alert: c.expect.noCert.alert?.[0] ?? null,
+            http: c.probe?.protocol === 'tls' ? null : (c.expect.noCert.httpStatus ?? null),
+            requested: c.expect.mode !== 'not-requested',
+            protocol: c.expect.protocol,
+            failure: null,
+          };
+          expect(Object.fromEntries(seen)).toEqual({ [JSON.stringify(expected)]: REPEAT });
         });
       });
     }

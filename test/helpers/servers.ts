@@ -4,13 +4,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import type { FixturePki } from '../../src/pki/generate.js';
-import { findBinary, freePort, stopProcess, tail, waitForTls } from '../../src/targets/reference/process.js';
+import { findBinary, freePort, stopProcess, tail } from '../../src/targets/reference/process.js';
 
 export interface StartedServer {
   host: string;
   port: number;
-  /** The server's stdout and stderr so far (for failure messages). */
+  /** The server's stdout and stderr so far, plus its log file if it has one (for failure messages). */
   logs(): string;
   stop(): Promise<void>;
 }
@@ -32,20 +33,34 @@ async function tempDir(prefix: string): Promise<string> {
   return dir;
 }
 
+interface ServerFiles {
+  /** Leaf + intermediate. */
+  chain: string;
+  leaf: string;
+  intermediates: string;
+  key: string;
+  /** Trust anchor for client certificates (the fixture root). */
+  ca: string;
+}
+
 /** Writes the server side of the fixture PKI: chain (leaf + intermediate), key 0600, client trust anchor. */
-async function writeServerFiles(dir: string, pki: FixturePki): Promise<{ cert: string; leaf: string; intermediates: string; key: string; ca: string }> {
-  const files = {
-    cert: path.join(dir, 'server-chain.pem'),
+async function writeServerFiles(dir: string, pki: FixturePki): Promise<ServerFiles> {
+  const files: ServerFiles = {
+    chain: path.join(dir, 'server-chain.pem'),
     leaf: path.join(dir, 'server.pem'),
     intermediates: path.join(dir, 'intermediates.pem'),
     key: path.join(dir, 'server-key.pem'),
     ca: path.join(dir, 'client-ca.pem'),
   };
-  await fs.writeFile(files.cert, pki.server.chainPem);
-  await fs.writeFile(files.leaf, pki.server.certPem);
-  await fs.writeFile(files.intermediates, pki.intermediate.certPem);
-  await fs.writeFile(files.key, pki.server.keyPem, { mode: 0o600 });
-  await fs.writeFile(files.ca, pki.root.certPem);
+  const write = async (file: string, content: string, mode: number) => {
+    await fs.writeFile(file, content, { mode });
+    await fs.chmod(file, mode);
+  };
+  await write(files.chain, pki.server.chainPem, 0o644);
+  await write(files.leaf, pki.server.certPem, 0o644);
+  await write(files.intermediates, pki.intermediate.certPem, 0o644);
+  await write(files.key, pki.server.keyPem, 0o600);
+  await write(files.ca, pki.root.certPem, 0o644);
   return files;
 }
 
@@ -59,20 +74,73 @@ function collect(proc: ChildProcess): () => string {
   return () => out;
 }
 
-/** Starts a process on a fresh port, retrying when the port was taken between choice and bind. */
-async function startOnPort(start: (port: number) => ChildProcess, attempts = 3): Promise<{ proc: ChildProcess; port: number; logs: () => string }> {
+/**
+ * Resolves once a complete TLS handshake succeeds on the port. It presents the valid fixture client
+ * certificate, so even a server that requires one completes the handshake: a listening socket, or
+ * an alert, is not taken for readiness. Throws (with the server's log tail) when the process dies
+ * or the deadline passes.
+ */
+async function waitForHandshake(port: number, pki: FixturePki, proc: ChildProcess, logs: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no attempt';
+  let spawnError: Error | undefined;
+  proc.once('error', (e) => (spawnError = e));
+  while (Date.now() < deadline) {
+    if (spawnError) throw new Error(`the server could not be started: ${spawnError.message}\n${tail(logs())}`);
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`the server exited during start (${proc.exitCode ?? proc.signalCode}); last lines of its output:\n${tail(logs())}`);
+    }
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = tls.connect({
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        ca: pki.root.certPem,
+        cert: pki.client.chainPem,
+        key: pki.client.keyPem,
+        rejectUnauthorized: false,
+      });
+      const done = (v: boolean, why?: string) => {
+        if (why) last = why;
+        clearTimeout(t);
+        s.destroy();
+        resolve(v);
+      };
+      const t = setTimeout(() => done(false, 'handshake timed out after 1000 ms'), 1000);
+      s.once('secureConnect', () => done(true));
+      s.once('error', (e) => done(false, e.message));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no TLS handshake succeeded on 127.0.0.1:${port} within ${timeoutMs} ms (last attempt: ${last}); last lines of the server's output:\n${tail(logs())}`);
+}
+
+const IN_USE = /in use|EADDRINUSE|bind\(\)|cannot bind|Address already/i;
+
+/**
+ * Starts a server on a free port (bind port 0, close, reuse the number) and waits for a real
+ * handshake; retries on a new port when another process took the port between choice and bind.
+ */
+async function startOnPort(
+  pki: FixturePki,
+  start: (port: number) => { proc: ChildProcess; extraLogs?: () => string },
+  attempts = 3,
+  timeoutMs = 15_000,
+): Promise<{ proc: ChildProcess; port: number; logs: () => string }> {
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
     const port = await freePort();
-    const proc = start(port);
-    const logs = collect(proc);
+    const { proc, extraLogs } = start(port);
+    const out = collect(proc);
+    const logs = () => out() + (extraLogs?.() ?? '');
     try {
-      await waitForTls('127.0.0.1', port, () => (proc.exitCode !== null || proc.signalCode !== null ? `server exited (${proc.exitCode ?? proc.signalCode}):\n${tail(logs())}` : undefined));
+      await waitForHandshake(port, pki, proc, logs, timeoutMs);
       return { proc, port, logs };
     } catch (e) {
       last = e;
       await stopProcess(proc);
-      if (!/in use|EADDRINUSE|bind/i.test(logs())) break;
+      if (!IN_USE.test(logs())) break;
     }
   }
   throw last;
@@ -85,41 +153,51 @@ export interface OpensslServerOptions {
   mode: ClientVerifyMode;
   /** Highest TLS version (1.3 default; 1.2 caps it with -no_tls1_3). */
   tls?: '1.3' | '1.2';
-  /** `https` answers each request with openssl's status page (-www); `tls` echoes nothing (raw). */
+  /**
+   * `https` (default): `-www`, which answers a `GET` with `HTTP/1.0 200 ok` and an HTML status page.
+   * `tls`: raw TLS, no HTTP (s_server copies what it reads to stdout; `-quiet` keeps that short).
+   */
   protocol?: 'https' | 'tls';
 }
 
 /**
- * `openssl s_server`: required = `-Verify 1 -verify_return_error`, optional = `-verify 1`, none = no
- * verify flag (no CertificateRequest).
+ * `openssl s_server`: required = `-Verify 1 -verify_return_error` (fail without a certificate or
+ * with one that does not verify), optional = `-verify 1` (ask, serve whatever comes), none = no
+ * verify flag (no CertificateRequest at all).
  */
 export async function startOpensslServer(o: OpensslServerOptions): Promise<StartedServer> {
-  if (!OPENSSL) throw new Error('openssl is not installed');
+  if (!OPENSSL) throw new Error('openssl is not installed: apt-get install openssl');
   const dir = await tempDir('mtls-openssl-');
-  const f = await writeServerFiles(dir, o.pki);
-  const verify = o.mode === 'required' ? ['-Verify', '1', '-verify_return_error'] : o.mode === 'optional' ? ['-verify', '1'] : [];
-  const { proc, port, logs } = await startOnPort((p) =>
-    spawn(
-      OPENSSL,
-      [
-        's_server', '-accept', `127.0.0.1:${p}`, '-naccept', '100000',
-        // s_server sends only the first certificate of -cert; the intermediate goes in -cert_chain.
-        '-cert', f.leaf, '-cert_chain', f.intermediates, '-key', f.key, '-CAfile', f.ca, ...verify,
-        ...(o.tls === '1.2' ? ['-no_tls1_3'] : []),
-        ...(o.protocol === 'tls' ? ['-quiet'] : ['-www']),
-      ],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
-    ),
-  );
-  return {
-    host: '127.0.0.1',
-    port,
-    logs,
-    stop: async () => {
-      await stopProcess(proc);
-      await fs.rm(dir, { recursive: true, force: true });
-    },
-  };
+  try {
+    const f = await writeServerFiles(dir, o.pki);
+    const verify = o.mode === 'required' ? ['-Verify', '1', '-verify_return_error'] : o.mode === 'optional' ? ['-verify', '1'] : [];
+    const { proc, port, logs } = await startOnPort(o.pki, (p) => ({
+      proc: spawn(
+        OPENSSL,
+        [
+          's_server', '-accept', `127.0.0.1:${p}`, '-naccept', '100000',
+          // s_server sends only the first certificate of -cert; the intermediate goes in -cert_chain.
+          '-cert', f.leaf, '-cert_chain', f.intermediates, '-key', f.key, '-CAfile', f.ca, ...verify,
+          ...(o.tls === '1.2' ? ['-no_tls1_3'] : []),
+          ...(o.protocol === 'tls' ? ['-quiet'] : ['-www']),
+        ],
+        // stdin stays an open pipe: in raw mode s_server reads it, and EOF on it would end the session.
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      ),
+    }));
+    return {
+      host: '127.0.0.1',
+      port,
+      logs,
+      stop: async () => {
+        await stopProcess(proc);
+        await fs.rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 export interface NginxOptions {
@@ -130,16 +208,25 @@ export interface NginxOptions {
 
 /** nginx (Debian nginx-light) in the foreground with every path inside its temp dir, so it runs unprivileged too. */
 export async function startNginx(o: NginxOptions): Promise<StartedServer> {
-  if (!NGINX) throw new Error('nginx is not installed');
+  if (!NGINX) throw new Error('nginx is not installed: apt-get install nginx-light');
   const dir = await tempDir('mtls-nginx-');
-  const f = await writeServerFiles(dir, o.pki);
-  const conf = path.join(dir, 'nginx.conf');
-  const write = (port: number) => `
+  const errorLog = path.join(dir, 'error.log');
+  const readErrorLog = () => {
+    try {
+      return readFileSync(errorLog, 'utf8');
+    } catch {
+      return ''; // not written yet, or already removed
+    }
+  };
+  try {
+    const f = await writeServerFiles(dir, o.pki);
+    const conf = path.join(dir, 'nginx.conf');
+    const render = (port: number) => `
 daemon off;
 master_process off;
 worker_processes 1;
 pid ${dir}/nginx.pid;
-error_log ${dir}/error.log info;
+error_log ${errorLog} info;
 events { worker_connections 256; }
 http {
   access_log ${dir}/access.log;
@@ -151,7 +238,7 @@ http {
   server {
     listen 127.0.0.1:${port} ssl;
     server_name localhost;
-    ssl_certificate ${f.cert};
+    ssl_certificate ${f.chain};
     ssl_certificate_key ${f.key};
     ssl_client_certificate ${f.ca};
     ssl_verify_client ${o.verify};
@@ -164,26 +251,24 @@ http {
   }
 }
 `;
-  const { proc, port, logs } = await startOnPort((p) => {
-    // Written synchronously so the file exists before nginx reads it.
-    writeFileSync(conf, write(p));
-    return spawn(NGINX, ['-p', dir, '-c', conf, '-e', `${dir}/error.log`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  });
-  return {
-    host: '127.0.0.1',
-    port,
-    logs: () => {
-      let err = '';
-      try {
-        err = readFileSync(path.join(dir, 'error.log'), 'utf8');
-      } catch {
-        /* not written yet, or already removed */
-      }
-      return logs() + err;
-    },
-    stop: async () => {
-      await stopProcess(proc);
-      await fs.rm(dir, { recursive: true, force: true });
-    },
-  };
+    const { proc, port, logs } = await startOnPort(o.pki, (p) => {
+      // Written synchronously so the file exists before nginx reads it.
+      writeFileSync(conf, render(p), { mode: 0o644 });
+      writeFileSync(errorLog, ''); // a retry must not see the previous attempt's "address in use"
+      // -e: the error log nginx uses before it has read its config (otherwise /var/log/nginx).
+      return { proc: spawn(NGINX, ['-p', `${dir}/`, '-c', conf, '-e', errorLog], { stdio: ['ignore', 'pipe', 'pipe'] }), extraLogs: readErrorLog };
+    });
+    return {
+      host: '127.0.0.1',
+      port,
+      logs,
+      stop: async () => {
+        await stopProcess(proc);
+        await fs.rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw e;
+  }
 }
