@@ -120,6 +120,14 @@ class TapDuplex extends Duplex {
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     this.raw.write(chunk, cb);
   }
+  /**
+   * Buffered chunks go out in one TCP write. TLS hands its flight over record by record; sent as
+   * separate segments, a server that refuses after the first ones (and closes) answers the rest with
+   * a TCP reset, which can destroy its alert before we read it.
+   */
+  override _writev(chunks: { chunk: Buffer }[], cb: (e?: Error | null) => void): void {
+    this.raw.write(Buffer.concat(chunks.map((c) => c.chunk)), cb);
+  }
   override _final(cb: (e?: Error | null) => void): void {
     this.raw.end();
     cb();
@@ -148,7 +156,7 @@ function describeNonTls(prefix: Buffer): { kind: FailureKind; reason: string } {
 }
 
 /** TLS 1.3: how long to wait for the server's verdict on our certificate before sending the request. */
-const VERDICT_WINDOW_MS = 100;
+const VERDICT_WINDOW_MS = 500;
 
 /** Makes hostile text safe for one-line display: printable ASCII only, bounded length. */
 export function printable(s: string, max = 200): string {
