@@ -1,17 +1,9 @@
 import { tlsRootCertificatesAsX509 } from '../src/pki/system-roots.js';
 import { checkChainOrder, parseCertificates, summarizeCertificate } from '../src/pki/inspect.js';
 import { verifyChain } from '../src/pki/verify.js';
-import { presentedChain } from '../src/runner/context.js';
-import { probeEvidence, refusesCrafted, skip, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
+import { presentedOrVerdict, probeEvidence, refusesCrafted, skip, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
 import type { CheckContext, CheckVerdict, Suite } from '../src/runner/types.js';
 import { safeText } from '../src/text.js';
-
-/** The chain the server sent, or a verdict when there is none to judge. */
-async function sentChain(ctx: CheckContext) {
-  const o = await ctx.noCert();
-  if (o.peerChainPem.length === 0) return { verdict: unreachableVerdict(o, 'the server presented no certificate') };
-  return { o, chain: presentedChain(o) };
-}
 
 function anchors(ctx: CheckContext) {
   return ctx.target.trustPem ? parseCertificates(ctx.target.trustPem, 'CA bundle') : tlsRootCertificatesAsX509();
@@ -27,8 +19,8 @@ export const chainValidation: Suite = {
       id: 'chain.server-trusted',
       title: 'The server chain verifies to the trust anchors',
       async run(ctx) {
-        const c = await sentChain(ctx);
-        if ('verdict' in c) return c.verdict!;
+        const c = await presentedOrVerdict(ctx);
+        if ('verdict' in c) return c.verdict;
         const v = verifyChain(c.chain, anchors(ctx), ctx.clock);
         const evidence = { path: v.path, ...(v.anchor ? { anchor: v.anchor } : {}), problems: v.problems, trust: ctx.target.trustPem ? 'configured' : 'system' };
         if (v.ok) return { status: 'pass', message: `the server chain verifies to ${safeText(v.anchor ?? '', 160)}`, evidence };
@@ -39,8 +31,8 @@ export const chainValidation: Suite = {
       id: 'chain.server-complete',
       title: 'The server sends every intermediate',
       async run(ctx) {
-        const c = await sentChain(ctx);
-        if ('verdict' in c) return c.verdict!;
+        const c = await presentedOrVerdict(ctx);
+        if ('verdict' in c) return c.verdict;
         const v = verifyChain(c.chain, anchors(ctx), ctx.clock);
         const evidence = { sent: c.chain.length, path: v.path, ...(v.missingIssuer ? { missingIssuer: v.missingIssuer } : {}) };
         if (v.problems.some((p) => p.code === 'issuer-missing')) {
@@ -53,8 +45,8 @@ export const chainValidation: Suite = {
       id: 'chain.server-order',
       title: 'The server chain is in order, with nothing unrelated',
       async run(ctx) {
-        const c = await sentChain(ctx);
-        if ('verdict' in c) return c.verdict!;
+        const c = await presentedOrVerdict(ctx);
+        if ('verdict' in c) return c.verdict;
         const r = checkChainOrder(c.chain);
         const evidence = { subjects: c.chain.map((x) => safeText(x.subject.replace(/\n/g, ', '), 200)), ordered: r.ordered, rootSent: r.rootSent, unrelated: r.unrelated };
         if (!r.ordered) return { status: 'fail', message: `the chain is out of order: ${safeText(r.issues.join('; '), 300)}`, remediation: 'serve the leaf first, then each issuer in turn', evidence };
@@ -67,8 +59,8 @@ export const chainValidation: Suite = {
       id: 'chain.server-leaf-profile',
       title: 'The server leaf is a proper TLS server certificate',
       async run(ctx) {
-        const c = await sentChain(ctx);
-        if ('verdict' in c) return c.verdict!;
+        const c = await presentedOrVerdict(ctx);
+        if ('verdict' in c) return c.verdict;
         const s = summarizeCertificate(c.chain[0]!, ctx.clock);
         const problems: string[] = [];
         if (s.basicConstraints?.ca) problems.push('it is a CA certificate (CA:TRUE)');

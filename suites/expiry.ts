@@ -1,6 +1,5 @@
 import { summarizeCertificate } from '../src/pki/inspect.js';
-import { presentedChain } from '../src/runner/context.js';
-import { expiryVerdict, refusesCrafted, skip, unreachableVerdict } from '../src/runner/judge.js';
+import { expiryVerdict, presentedOrVerdict, refusesCrafted, skip } from '../src/runner/judge.js';
 import type { CheckVerdict, Suite, Status } from '../src/runner/types.js';
 
 const RANK: Record<Status, number> = { pass: 0, skip: 0, warn: 1, fail: 2, error: 3 };
@@ -15,18 +14,18 @@ export const expiry: Suite = {
       id: 'expiry.server-cert',
       title: 'The server certificate is not expiring',
       async run(ctx) {
-        const o = await ctx.noCert();
-        if (o.peerChainPem.length === 0) return unreachableVerdict(o, 'the server presented no certificate');
-        return expiryVerdict(summarizeCertificate(presentedChain(o)[0]!, ctx.clock), ctx.target.policy, 'the server certificate');
+        const p = await presentedOrVerdict(ctx);
+        if ('verdict' in p) return p.verdict;
+        return expiryVerdict(summarizeCertificate(p.chain[0]!, ctx.clock), ctx.target.policy, 'the server certificate');
       },
     },
     {
       id: 'expiry.server-chain',
       title: 'The intermediates sent are not expiring',
       async run(ctx): Promise<CheckVerdict> {
-        const o = await ctx.noCert();
-        if (o.peerChainPem.length === 0) return unreachableVerdict(o, 'the server presented no certificate');
-        const intermediates = presentedChain(o).slice(1).filter((c) => c.subject !== c.issuer);
+        const p = await presentedOrVerdict(ctx);
+        if ('verdict' in p) return p.verdict;
+        const intermediates = p.chain.slice(1).filter((c) => c.subject !== c.issuer);
         if (intermediates.length === 0) return { status: 'pass', message: 'the server sent no intermediate certificates', evidence: { intermediates: 0 } };
         const verdicts = intermediates.map((c) => expiryVerdict(summarizeCertificate(c, ctx.clock), ctx.target.policy, 'intermediate'));
         const worst = verdicts.reduce((a, b) => (RANK[b.status] > RANK[a.status] ? b : a));

@@ -1,15 +1,14 @@
 import { isIP } from 'node:net';
 import { summarizeCertificate } from '../src/pki/inspect.js';
 import { sanCovers } from '../src/pki/verify.js';
-import { presentedChain } from '../src/runner/context.js';
-import { mustBeRefused, skip, unreachableVerdict } from '../src/runner/judge.js';
+import { mustBeRefused, presentedOrVerdict, skip } from '../src/runner/judge.js';
 import type { CheckContext, Suite } from '../src/runner/types.js';
 import { safeText } from '../src/text.js';
 
 async function leaf(ctx: CheckContext) {
-  const o = await ctx.noCert();
-  if (o.peerChainPem.length === 0) return { verdict: unreachableVerdict(o, 'the server presented no certificate') };
-  const cert = presentedChain(o)[0]!;
+  const p = await presentedOrVerdict(ctx);
+  if ('verdict' in p) return p;
+  const cert = p.chain[0]!;
   return { cert, summary: summarizeCertificate(cert, ctx.clock) };
 }
 
@@ -32,7 +31,7 @@ export const sanValidation: Suite = {
       title: 'The server certificate has a subjectAltName',
       async run(ctx) {
         const l = await leaf(ctx);
-        if ('verdict' in l) return l.verdict!;
+        if ('verdict' in l) return l.verdict;
         const sans = sanList(l.summary);
         const evidence = { subject: l.summary.subject, sans };
         if (sans.length === 0 && l.summary.sans.email.length === 0 && l.summary.sans.other.length === 0) {
@@ -46,7 +45,7 @@ export const sanValidation: Suite = {
       title: 'A SAN covers every expected name',
       async run(ctx) {
         const l = await leaf(ctx);
-        if ('verdict' in l) return l.verdict!;
+        if ('verdict' in l) return l.verdict;
         const names = expectedNames(ctx);
         const missing = names.filter((n) => !sanCovers(l.cert, n));
         const evidence = { expectedNames: names, sans: sanList(l.summary), missing };
@@ -63,7 +62,7 @@ export const sanValidation: Suite = {
         const want = ctx.target.expect.serverIdentity;
         if (!want) return skip('no expected server identity declared (expect.serverIdentity in the config)');
         const l = await leaf(ctx);
-        if ('verdict' in l) return l.verdict!;
+        if ('verdict' in l) return l.verdict;
         const have = [...l.summary.sans.dns, ...l.summary.sans.uri];
         const evidence = { expected: want, sans: sanList(l.summary) };
         if (have.includes(want)) return { status: 'pass', message: `the server certificate carries the identity ${safeText(want, 200)}`, evidence };

@@ -1,9 +1,9 @@
-import { X509Certificate, createPublicKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { addDays, type Clock } from '../pki/clock.js';
 import { x509 } from '../pki/crypto.js';
 import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';
 import { parseCertificates } from '../pki/inspect.js';
-import { probeEndpoint, type ProbeOptions, type ProbeOutcome, type TlsVersion } from '../probe/tls-probe.js';
+import { probeEndpoint, type ProbeOptions, type TlsVersion } from '../probe/tls-probe.js';
 import type { CheckContext, CraftedKind, TargetConfig } from './types.js';
 
 /** Bounds how many connections are open at once across the whole run. */
@@ -141,9 +141,4 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
       }),
   };
   return ctx;
-}
-
-/** The certificates the server presented, as node X509 objects (leaf first). */
-export function presentedChain(o: ProbeOutcome): X509Certificate[] {
-  return o.peerChainPem.map((p) => new X509Certificate(p));
 }

@@ -1,7 +1,8 @@
 import type { CertSummary } from '../pki/inspect.js';
 import type { ProbeOutcome } from '../probe/tls-probe.js';
 import { safeText } from '../text.js';
-import type { Check, CheckVerdict, CraftedKind, Evidence, Policy } from './types.js';
+import { X509Certificate } from 'node:crypto';
+import type { Check, CheckContext, CheckVerdict, CraftedKind, Evidence, Policy } from './types.js';
 
 /** The evidence of one probe: where it was refused, alert, version, status line. Never key material. */
 export function probeEvidence(o: ProbeOutcome): Evidence {
@@ -77,4 +78,14 @@ export function refusesCrafted(id: string, title: string, kind: CraftedKind, wha
       return mustBeRefused(o, ctx.target.policy, what, onAccepted);
     },
   };
+}
+
+/**
+ * The chain the server presented to a cert-less client (leaf first), or the `error` verdict when it
+ * presented none. Shared by the chain, SAN and expiry checks: one probe, one place that decides.
+ */
+export async function presentedOrVerdict(ctx: CheckContext): Promise<{ chain: X509Certificate[] } | { verdict: CheckVerdict }> {
+  const o = await ctx.noCert();
+  if (o.peerChainPem.length === 0) return { verdict: unreachableVerdict(o, 'the server presented no certificate') };
+  return { chain: o.peerChainPem.map((p) => new X509Certificate(p)) };
 }

@@ -146,6 +146,19 @@ async function startOnPort(
   throw last;
 }
 
+/** The handle of a started server: stop() ends the process and removes its directory. */
+function handle(port: number, logs: () => string, proc: ChildProcess, dir: string): StartedServer {
+  return {
+    host: '127.0.0.1',
+    port,
+    logs,
+    stop: async () => {
+      await stopProcess(proc);
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export type ClientVerifyMode = 'required' | 'optional' | 'none';
 
 export interface OpensslServerOptions {
@@ -185,15 +198,7 @@ export async function startOpensslServer(o: OpensslServerOptions): Promise<Start
         { stdio: ['pipe', 'pipe', 'pipe'] },
       ),
     }));
-    return {
-      host: '127.0.0.1',
-      port,
-      logs,
-      stop: async () => {
-        await stopProcess(proc);
-        await fs.rm(dir, { recursive: true, force: true });
-      },
-    };
+    return handle(port, logs, proc, dir);
   } catch (e) {
     await fs.rm(dir, { recursive: true, force: true });
     throw e;
@@ -258,15 +263,7 @@ http {
       // -e: the error log nginx uses before it has read its config (otherwise /var/log/nginx).
       return { proc: spawn(NGINX, ['-p', `${dir}/`, '-c', conf, '-e', errorLog], { stdio: ['ignore', 'pipe', 'pipe'] }), extraLogs: readErrorLog };
     });
-    return {
-      host: '127.0.0.1',
-      port,
-      logs,
-      stop: async () => {
-        await stopProcess(proc);
-        await fs.rm(dir, { recursive: true, force: true });
-      },
-    };
+    return handle(port, logs, proc, dir);
   } catch (e) {
     await fs.rm(dir, { recursive: true, force: true });
     throw e;
