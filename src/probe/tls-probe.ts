@@ -46,6 +46,25 @@ export interface ProbeOptions {
   httpPath?: string;
   /** HTTP statuses that mean "refused at the application layer" (default 400, 401, 403, 495, 496). */
   rejectStatuses?: number[];
+  /**
+   * A prepared secure context (trust anchors and client credentials) used instead of ca/cert/key:
+   * no PEM parsing per connection (the rotation prober). `withClientCert` says whether it holds one.
+   */
+  secureContext?: { context: tls.SecureContext; withClientCert: boolean };
+  /**
+   * `exchange` (default): after the handshake, an HTTP request (https) or a read (tls).
+   * `handshake`: accepted as soon as the server's verdict on the handshake is known, without
+   * application data: TLS 1.2 its Finished; TLS 1.3 a session ticket (or no alert within the
+   * verdict window). Refusals at the HTTP layer are not seen in this mode.
+   */
+  until?: 'exchange' | 'handshake';
+  /**
+   * `full` (default): the server's bytes are recorded (alerts, CertificateRequest, the chain as
+   * sent) and the chain summarised. `fast`: a native TLS socket, alerts from the TLS library's
+   * error, only the leaf's fingerprint; a server that closes mid-handshake without an alert cannot
+   * be told from one that never spoke TLS. For the rotation prober's thousands of attempts.
+   */
+  detail?: 'full' | 'fast';
   /** DNS lookup override (tests use it to simulate resolution failures without touching a resolver). */
   lookup?: net.LookupFunction;
   clock?: Clock;
@@ -66,8 +85,10 @@ export interface ProbeOutcome {
   alpn?: string;
   /** The certificates the server presented, leaf first. */
   peerChain: CertSummary[];
-  /** PEM of the presented certificates (public material). */
+  /** PEM of the presented certificates (public material); empty with `detail: 'fast'`. */
   peerChainPem: string[];
+  /** SHA-256 fingerprint of the served leaf (`AB:CD:…`, node's spelling), whenever one was served. */
+  leafFingerprint?: string;
   /** `wire`: read from the server's Certificate message; `node`: reconstructed by node (the built chain). */
   peerChainSource: 'wire' | 'node' | 'none';
   /** The presented chain verified to the trust anchors and the name matched (node's verdict). */
@@ -141,6 +162,7 @@ class TapDuplex extends Duplex {
 function validate(opts: ProbeOptions): void {
   if (!opts.host) throw new HarnessError('usage.missing-argument', 'probe needs a host');
   if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535) throw new HarnessError('usage.invalid-value', `port ${opts.port} is not in 1..65535`);
+  if (opts.secureContext && (opts.ca || opts.cert || opts.key)) throw new HarnessError('usage.invalid-value', 'a prepared secure context replaces ca, cert and key: give one or the other');
   if (!!opts.cert !== !!opts.key) throw new HarnessError('usage.missing-argument', 'a client certificate needs its key and a key needs its certificate: pass both --cert and --key');
   if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) throw new HarnessError('usage.invalid-value', `timeout must be a positive number of milliseconds`);
 }
@@ -154,6 +176,9 @@ function describeNonTls(prefix: Buffer): { kind: FailureKind; reason: string } {
   if (/^SSH-/.test(text)) return { kind: 'not-tls', reason: `the peer speaks SSH, not TLS ("${printable(text.split(/\r?\n/)[0] ?? '')}")` };
   return { kind: 'not-tls', reason: `the peer sent bytes that are not TLS (starting 0x${prefix.subarray(0, 8).toString('hex')}): it is not a TLS server` };
 }
+
+/** OpenSSL's errors when the peer's first bytes are not a TLS record (an HTTP or SSH server). */
+const NOT_TLS_ERRORS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST', 'ERR_SSL_RECORD_LAYER_FAILURE']);
 
 /** TLS 1.3: how long to wait for the server's verdict on our certificate before sending the request. */
 const VERDICT_WINDOW_MS = 500;
@@ -202,12 +227,8 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
     let httpBytes = 0;
     const info: Partial<ProbeOutcome> = {};
 
-    const raw = net.connect({ host: opts.host, port: opts.port, ...(opts.lookup ? { lookup: opts.lookup } : {}) });
-    raw.setNoDelay(true);
-    raw.on('error', (e: NodeJS.ErrnoException) => {
-      rawError ??= e;
-      if (phase === 'connect') finishConnectError(e);
-    });
+    const fast = opts.detail === 'fast';
+    let raw: net.Socket | undefined;
 
     const deadline = setTimeout(() => {
       if (phase === 'connect') {
@@ -217,27 +238,66 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
         finish({
           rejectedAt: 'unreachable',
           failure: { kind: 'timeout', phase },
-          reason: got === 0
-            ? `the peer accepted the TCP connection but never answered the TLS ClientHello within ${timeoutMs} ms`
-            : `the TLS handshake did not complete within ${timeoutMs} ms (the peer stalled after ${got} bytes)`,
+          reason: fast
+            ? `the TLS handshake did not complete within ${timeoutMs} ms`
+            : got === 0
+              ? `the peer accepted the TCP connection but never answered the TLS ClientHello within ${timeoutMs} ms`
+              : `the TLS handshake did not complete within ${timeoutMs} ms (the peer stalled after ${got} bytes)`,
         });
       } else {
         // Connected, not refused, and nothing came back for the whole budget.
-        finish({ rejectedAt: 'accepted', reason: protocol === 'https'
+        finish({ rejectedAt: 'accepted', reason: protocol === 'https' && opts.until !== 'handshake'
           ? `the connection was accepted and stayed open, but no HTTP response arrived within ${timeoutMs} ms`
           : `the connection was accepted and stayed open` });
       }
     }, timeoutMs);
 
-    raw.once('connect', () => {
-      connectAt = performance.now();
-      phase = 'handshake';
-      const tap = new TapDuplex(raw, (b) => recorder.push(b));
+    if (fast) {
+      // A native TLS socket: no tap, no key log (the rotation prober).
+      startTls(undefined);
+    } else {
+      raw = net.connect({ host: opts.host, port: opts.port, ...(opts.lookup ? { lookup: opts.lookup } : {}) });
+      raw.setNoDelay(true);
+      raw.on('error', (e: NodeJS.ErrnoException) => {
+        rawError ??= e;
+        if (phase === 'connect') finishConnectError(e);
+      });
+      raw.once('connect', () => {
+        connectAt = performance.now();
+        phase = 'handshake';
+        startTls(new TapDuplex(raw!, (b) => recorder.push(b)));
+      });
+    }
+
+    /**
+     * TLS 1.3: the server judges our certificate after our Finished and answers with a session
+     * ticket (accepted) or an alert (refused). Anything sent before that verdict races it: a server
+     * that refuses and closes with our request unread sends a TCP reset, and the reset can destroy
+     * the alert before we read it. So wait for the ticket, the alert, or a short window.
+     */
+    function afterVerdict(sock: tls.TLSSocket, then: (ticket: boolean) => void): void {
+      let done = false;
+      const go = (ticket: boolean) => {
+        if (done) return;
+        done = true;
+        clearTimeout(window);
+        then(ticket);
+      };
+      const window = setTimeout(() => go(false), VERDICT_WINDOW_MS);
+      // Not synchronously: 'session' fires inside OpenSSL's read of the ticket, and a write made
+      // there is encrypted but never flushed to the socket (the request is lost and the probe waits
+      // out its whole budget). Defer it to the next turn of the event loop.
+      sock.once('session', () => setImmediate(() => go(true)));
+      sock.once('close', () => clearTimeout(window));
+    }
+
+    function startTls(socket: Duplex | undefined): void {
       const tlsOpts: tls.ConnectionOptions = {
-        socket: tap,
+        ...(socket ? { socket } : { port: opts.port, ...(opts.lookup ? { lookup: opts.lookup } : {}) }),
         host: opts.host,
         rejectUnauthorized: false,
         ...(servername ? { servername } : {}),
+        ...(opts.secureContext ? { secureContext: opts.secureContext.context } : {}),
         ...(opts.ca ? { ca: opts.ca } : {}),
         ...(opts.cert && opts.key ? { cert: opts.cert, key: opts.key } : {}),
         ...(opts.minVersion ? { minVersion: opts.minVersion } : {}),
@@ -254,7 +314,15 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
         return;
       }
       tlsSock = sock;
-      sock.on('keylog', (line: Buffer) => recorder.addKeylogLine(line));
+      if (!socket) {
+        sock.setNoDelay(true);
+        sock.once('connect', () => {
+          connectAt = performance.now();
+          phase = 'handshake';
+        });
+      } else {
+        sock.on('keylog', (line: Buffer) => recorder.addKeylogLine(line));
+      }
       sock.once('secureConnect', () => {
         handshakeAt = performance.now();
         phase = 'exchange';
@@ -263,33 +331,25 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
         if (sock.alpnProtocol) info.alpn = sock.alpnProtocol;
         info.authorized = sock.authorized;
         if (sock.authorizationError) info.authorizationError = String(sock.authorizationError);
+        const leaf = sock.getPeerX509Certificate();
+        if (leaf) info.leafFingerprint = leaf.fingerprint256;
+        if (opts.until === 'handshake') {
+          if (info.protocol === 'TLSv1.3') {
+            afterVerdict(sock, (ticket) => {
+              if (!sock.destroyed) finish({ rejectedAt: 'accepted', reason: ticket ? 'the server completed the handshake and issued a session ticket (it accepted our certificate)' : `the server completed the handshake and sent no alert within ${VERDICT_WINDOW_MS} ms` });
+            });
+          } else {
+            finish({ rejectedAt: 'accepted', reason: 'the server completed the handshake (its Finished follows its verification of our certificate)' });
+          }
+          return;
+        }
         if (protocol === 'https') {
           const hostHeader = servername ?? (net.isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host);
           const send = () => {
             if (!sock.destroyed && sock.writable) sock.write(`GET ${opts.httpPath ?? '/'} HTTP/1.1\r\nHost: ${hostHeader}:${opts.port}\r\nUser-Agent: mtls-harness\r\nAccept: */*\r\nConnection: close\r\n\r\n`);
           };
-          if (info.protocol === 'TLSv1.3') {
-            // TLS 1.3: the server judges our certificate after our Finished and answers with a
-            // session ticket (accepted) or an alert (refused). Writing the request before that
-            // verdict races it: a server that refuses and closes with our request unread sends a
-            // TCP reset, and the reset can destroy the alert before we read it. So wait for the
-            // ticket, the alert, or a short window, whichever comes first.
-            let sent = false;
-            const go = () => {
-              if (sent) return;
-              sent = true;
-              clearTimeout(window);
-              send();
-            };
-            const window = setTimeout(go, VERDICT_WINDOW_MS);
-            // Not synchronously: 'session' fires inside OpenSSL's read of the ticket, and a write
-            // made there is encrypted but never flushed to the socket (the request is lost and the
-            // probe waits out its whole budget). Defer it to the next turn of the event loop.
-            sock.once('session', () => setImmediate(go));
-            sock.once('close', () => clearTimeout(window));
-          } else {
-            send();
-          }
+          if (info.protocol === 'TLSv1.3') afterVerdict(sock, send);
+          else send();
         } else {
           graceTimer = setTimeout(() => finish({ rejectedAt: 'accepted', reason: `the server completed the handshake and kept the connection open for ${graceMs} ms` }), graceMs);
         }
@@ -306,10 +366,13 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
         const text = Buffer.concat(http).toString('latin1');
         if (text.includes('\r\n\r\n') || text.includes('\n\n') || httpBytes >= 16384) finishHttp(text);
       });
-      sock.on('error', (e) => onTlsEnd(e));
+      sock.on('error', (e: NodeJS.ErrnoException) => {
+        if (phase === 'connect') finishConnectError(e);
+        else onTlsEnd(e);
+      });
       sock.on('end', () => onTlsEnd(undefined));
       sock.on('close', () => onTlsEnd(undefined));
-    });
+    }
 
     function finishConnectError(e: NodeJS.ErrnoException): void {
       const code = e.code ?? 'ERROR';
@@ -351,8 +414,16 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
       const errCode = (err as NodeJS.ErrnoException | undefined)?.code ?? rawError?.code;
       const flight = recorder.decode();
       const alert = lastFatalAlert(flight) ?? alertFromError(err);
+      if (phase === 'handshake' && fast && !alert) {
+        // No record of the server's bytes: classify from the TLS library's error alone.
+        if (errCode && NOT_TLS_ERRORS.has(errCode)) finish({ rejectedAt: 'unreachable', failure: { kind: 'not-tls', phase }, errorCode: errCode, reason: `the peer does not speak TLS (${errCode})` });
+        else if (errCode === 'ECONNRESET') finish({ rejectedAt: 'unreachable', failure: { kind: 'reset', phase }, errorCode: errCode, reason: 'the peer reset the connection during the TLS handshake' });
+        else if (err && !errCode?.startsWith('ECONN')) finish({ rejectedAt: 'unreachable', failure: { kind: 'tls-client', phase }, ...(errCode ? { errorCode: errCode } : {}), reason: `the TLS handshake failed: ${printable(err.message)}` });
+        else finish({ rejectedAt: 'unreachable', failure: { kind: 'closed', phase }, ...(errCode ? { errorCode: errCode } : {}), reason: 'the peer closed the connection during the TLS handshake, without an alert' });
+        return;
+      }
       if (phase === 'handshake') {
-        if (!flight.spokeTls) {
+        if (!flight.spokeTls && !fast) {
           if (flight.nonTlsPrefix || (recorder.bytesReceived > 0 && !flight.spokeTls)) {
             const d = describeNonTls(flight.nonTlsPrefix ?? Buffer.alloc(0));
             finish({ rejectedAt: 'unreachable', failure: { kind: d.kind, phase }, reason: d.reason, ...(errCode ? { errorCode: errCode } : {}) });
@@ -391,7 +462,7 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
         }
       }
       if (certs.length > 0) peerChainSource = 'wire';
-      else if (tlsSock && handshakeAt !== undefined) {
+      else if (tlsSock && handshakeAt !== undefined && !fast) {
         certs.push(...nodePeerChain(tlsSock));
         if (certs.length > 0) peerChainSource = 'node';
       }
@@ -406,8 +477,9 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
         peerChain: certs.map((c) => summarizeCertificate(c, clock)),
         peerChainPem,
         peerChainSource,
+        ...(certs[0] ? { leafFingerprint: certs[0].fingerprint256 } : {}),
         authorized: info.authorized ?? false,
-        clientCertificateOffered: !!(opts.cert && opts.key),
+        clientCertificateOffered: !!(opts.cert && opts.key) || !!opts.secureContext?.withClientCert,
         acceptableCaNames: flight.acceptableCaNames.map(nameToString),
         handshakeInsight: { method: flight.method, ...(flight.limitation ? { limitation: flight.limitation } : {}) },
         ...(flight.certificateRequested !== undefined ? { certificateRequested: flight.certificateRequested } : {}),
@@ -420,7 +492,7 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
         durationMs: round(performance.now() - t0),
       };
       tlsSock?.destroy();
-      raw.destroy();
+      raw?.destroy();
       resolve(outcome);
     }
   });
