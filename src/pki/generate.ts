@@ -235,3 +235,38 @@ export async function credentialFromPem(certPem: string, privateKey: KeyObject):
   const pem = cert.toString('pem') + '\n';
   return { cert, certPem: pem, chainPem: pem, keyPem: privateKeyToPem(key.pair.privateKey), key };
 }
+
+/**
+ * Renews a certificate the way a rotation does: same subject, SANs, EKU and validity length, a new
+ * key and a new serial, issued by `issuer` (the original's issuer unless given).
+ */
+export async function reissue(cred: Credential, issuer?: Credential, clock: Clock = systemClock): Promise<Credential> {
+  const by = issuer ?? cred.issuerOf;
+  const old = cred.cert;
+  const sans: SubjectAltNames = {};
+  const san = old.getExtension(x509.SubjectAlternativeNameExtension);
+  for (const n of san?.names.toJSON() ?? []) {
+    if (n.type === 'dns') (sans.dns ??= []).push(n.value);
+    else if (n.type === 'ip') (sans.ip ??= []).push(n.value);
+    else if (n.type === 'url') (sans.uri ??= []).push(n.value);
+    else if (n.type === 'email') (sans.email ??= []).push(n.value);
+  }
+  const ekuExt = old.getExtension(x509.ExtendedKeyUsageExtension);
+  const eku: Eku[] = [];
+  for (const u of ekuExt?.usages ?? []) {
+    if (u === x509.ExtendedKeyUsage.serverAuth) eku.push('serverAuth');
+    else if (u === x509.ExtendedKeyUsage.clientAuth) eku.push('clientAuth');
+  }
+  const now = clock();
+  const lifetimeMs = old.notAfter.getTime() - old.notBefore.getTime();
+  const notBefore = addDays(now, -1 / 24);
+  return mintCertificate({
+    subject: old.subject,
+    ...(by ? { issuer: by } : {}),
+    keyType: cred.key.type,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + lifetimeMs),
+    sans,
+    eku,
+  });
+}

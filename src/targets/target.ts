@@ -1,4 +1,4 @@
-import type { FixturePki } from '../pki/generate.js';
+import type { Credential, FixturePki } from '../pki/generate.js';
 import type { Endpoint } from '../probe/endpoint.js';
 import type { ProfileName } from './profiles.js';
 
@@ -11,7 +11,24 @@ export interface StartedReference {
   url: string;
   /** The fixture PKI the server uses (trust anchor for its clients and issuer of its certificate). */
   pki: FixturePki;
+  /**
+   * Rotation: writes the changed files and applies them with the implementation's graceful reload
+   * or by restarting it. Absent on references that cannot (the in-process node reference's
+   * static profiles).
+   */
+  apply?(change: ReferenceChange, mode: ApplyMode, mark?: (label: string) => void): Promise<void>;
   /** The server's log lines (connection events; never key material). */
   logs(): string[];
   stop(): Promise<void>;
 }
+
+/** What a rotation changes on a reference server. */
+export interface ReferenceChange {
+  /** A new server credential, served with its chain (as the profile serves the old one). */
+  server?: Credential;
+  /** A new client CA bundle (PEM): the trust anchors for client certificates. */
+  clientCaPem?: string;
+}
+
+/** `graceful`: the implementation's own reload; `restart`: stop the server and start it again. */
+export type ApplyMode = 'graceful' | 'restart';

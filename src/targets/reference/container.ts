@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { HarnessError } from '../../errors.js';
 import type { FixturePki } from '../../pki/generate.js';
 import { clientPolicyFor, type ProfileName } from '../profiles.js';
-import type { StartedReference } from '../target.js';
+import type { ApplyMode, ReferenceChange, StartedReference } from '../target.js';
 import { PROCESS_IMPLEMENTATIONS, type ImplementationName } from './index.js';
-import { pkiFiles, tail, waitForTls, writeFiles } from './process.js';
+import { changedFiles, fileMode, freePort, pkiFiles, SECRET_FILES, tail, waitForTls, writeFiles } from './process.js';
 
 /** The reference image (fixtures/images): override with MTLS_REFERENCE_IMAGE. */
 export function referenceImage(): string {
@@ -74,10 +74,14 @@ export async function startContainerReference(o: { implementation: Implementatio
   await writeFiles(dir, { ...files, ...rendered.files }, secret);
   const command = rendered.command[0] === impl.binary ? [impl.binary, ...rendered.command.slice(1)] : rendered.command;
 
-  /** Publishes the port on 127.0.0.1 only (testcontainers binds every interface by default). */
+  /**
+   * Publishes the port on 127.0.0.1 only (testcontainers binds every interface by default), on a
+   * host port chosen here: an engine-chosen port can change when the container restarts (rotation).
+   */
+  const hostPort = await freePort();
   class LoopbackContainer extends GenericContainer {
     bindLoopback(): this {
-      this.hostConfig.PortBindings = { [`${CONTAINER_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '0' }] };
+      this.hostConfig.PortBindings = { [`${CONTAINER_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] };
       return this;
     }
   }
@@ -98,7 +102,7 @@ export async function startContainerReference(o: { implementation: Implementatio
     throw new HarnessError('target.start-failed', `${impl.name} container (profile ${o.profile}) did not start: ${(e as Error).message.split('\n')[0]}`);
   }
   const port = started.getMappedPort(CONTAINER_PORT);
-  const ref = new StartedContainerReference(impl.name, o.profile, { host: '127.0.0.1', port }, o.pki, dir, started, rendered.reloadSignal);
+  const ref = new StartedContainerReference(impl.name, o.profile, { host: '127.0.0.1', port }, o.pki, dir, started, rendered.reloadSignal, sendChain);
   running.add(ref);
   try {
     await waitForTls('127.0.0.1', port, () => undefined, 20_000);
@@ -124,6 +128,7 @@ export class StartedContainerReference implements StartedReference {
     private readonly dir: string,
     private readonly container: StartedTc,
     private readonly reloadSignal: NodeJS.Signals | undefined,
+    private readonly sendChain: boolean,
   ) {
     this.url = `https://${endpoint.host}:${endpoint.port}/`;
   }
@@ -152,6 +157,22 @@ export class StartedContainerReference implements StartedReference {
   async reload(): Promise<void> {
     if (!this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
     await this.container.exec(['kill', `-${this.reloadSignal.replace(/^SIG/, '')}`, '1']);
+  }
+  /** Copies the changed files into the container, then reloads its server or restarts the container. */
+  async apply(change: ReferenceChange, mode: ApplyMode, mark?: (label: string) => void): Promise<void> {
+    if (mode === 'graceful' && !this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
+    const files = changedFiles(change, this.sendChain);
+    await this.container.copyContentToContainer(Object.entries(files).map(([name, content]) => ({ content, target: `${CONTAINER_DIR}/${name}`, mode: fileMode(name, SECRET_FILES) })));
+    mark?.('new files copied into the container');
+    if (mode === 'graceful') {
+      await this.reload();
+      mark?.(`${this.reloadSignal} sent to ${this.implementation} (container PID 1)`);
+      return;
+    }
+    await this.container.restart({ timeout: 1000 });
+    mark?.('container restarted');
+    await waitForTls(this.endpoint.host, this.endpoint.port, () => undefined, 20_000);
+    mark?.(`${this.implementation} answering again`);
   }
   async stop(): Promise<void> {
     if (this.stopped) return;

@@ -10,7 +10,7 @@ export const haproxy: ProcessImplementation = {
   name: 'haproxy',
   debianPackage: 'haproxy',
   binary: 'haproxy',
-  unsupported: (profile) => (profile.startsWith('rotation-') ? 'rotation profiles arrive with the rotation suite' : undefined),
+  unsupported: () => undefined,
   render(ctx: RenderContext) {
     const ca = `ca-file ${ctx.dir}/client-ca.pem`;
     const clientAuth: Record<RenderContext['policy'], string> = {

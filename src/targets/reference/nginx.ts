@@ -15,8 +15,6 @@ export const nginx: ProcessImplementation = {
       ? 'nginx cannot verify a client chain while ignoring its validity dates'
       : profile === 'trust-any-client'
         ? 'nginx cannot accept any certificate: even ssl_verify_client optional_no_ca still refuses expired, not-yet-valid and wrong-purpose certificates (400)'
-        : profile.startsWith('rotation-')
-        ? 'rotation profiles arrive with the rotation suite'
         : undefined,
   render(ctx: RenderContext) {
     const ca = `    ssl_client_certificate ${ctx.dir}/client-ca.pem;\n    ssl_verify_depth 2;\n`;

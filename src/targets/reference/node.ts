@@ -44,7 +44,7 @@ const PLANS: Partial<Record<ProfileName, ProfilePlan>> = {
   'expired-server': { policy: 'require-verified', server: (p) => p.badServers.expired },
 };
 
-/** Profiles the node reference can express (the rotation profiles arrive with the rotation suite). */
+/** Profiles the in-process node reference expresses (the rotation profiles run node as a child process: node-process.ts). */
 export const NODE_PROFILES: readonly ProfileName[] = PROFILES.filter((p) => PLANS[p] !== undefined);
 
 const TIME_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
@@ -59,7 +59,7 @@ export class NodeReference {
   private readonly opts: NodeReferenceOptions;
   constructor(opts: NodeReferenceOptions) {
     if (!PLANS[opts.profile]) {
-      throw new HarnessError('target.unsupported-profile', `the node reference does not support profile "${opts.profile}" yet; supported: ${NODE_PROFILES.join(', ')}`);
+      throw new HarnessError('target.unsupported-profile', `the in-process node reference does not run profile "${opts.profile}" (rotation profiles start node as a process: startReference); in-process profiles: ${NODE_PROFILES.join(', ')}`);
     }
     this.opts = opts;
   }

@@ -10,7 +10,7 @@ export const openssl: ProcessImplementation = {
   name: 'openssl',
   debianPackage: 'openssl',
   binary: 'openssl',
-  unsupported: (profile) => (profile.startsWith('rotation-') ? 'rotation profiles arrive with the rotation suite' : undefined),
+  unsupported: (profile) => (profile === 'rotation-graceful' ? 'openssl s_server cannot reload its certificate (it has no reload signal): it can only be restarted (rotation-restart)' : undefined),
   render(ctx: RenderContext) {
     const base = renderTemplate('openssl-s_server.args.tmpl', { bind: ctx.bind, port: String(ctx.port), dir: ctx.dir }).split('\n').map((l) => l.trim()).filter(Boolean);
     const verify: Record<RenderContext['policy'], string[]> = {

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { HarnessError } from '../../errors.js';
 import { mintFixturePki, type FixturePki } from '../../pki/generate.js';
 import { clientPolicyFor, serverCredentialFor, type ClientPolicy, type ProfileName } from '../profiles.js';
-import type { StartedReference } from '../target.js';
+import type { ApplyMode, ReferenceChange, StartedReference } from '../target.js';
+import type { Credential } from '../../pki/generate.js';
 
 /** Names of the file-based implementations (the node reference is in-process). */
 export type ProcessImplementationName = 'openssl' | 'nginx' | 'haproxy' | 'stunnel';
@@ -36,7 +37,8 @@ export interface Rendered {
 
 /** One real TLS server implementation, rendered from a template in fixtures/reference/. */
 export interface ProcessImplementation {
-  name: ProcessImplementationName;
+  /** `node` is the node reference as a child process (rotation profiles only). */
+  name: ProcessImplementationName | 'node';
   /** Debian package that provides it. */
   debianPackage: string;
   /** Binary name looked up on PATH (and the sbin directories). */
@@ -90,28 +92,52 @@ export function findBinary(bin: string): string | undefined {
 }
 
 /** The PKI files every implementation reads: keys 0600. */
-export function pkiFiles(pki: FixturePki, profile: ProfileName): { files: Record<string, string>; sendChain: boolean; secret: Set<string> } {
+export function pkiFiles(pki: FixturePki, profile: ProfileName): { files: Record<string, string>; sendChain: boolean; secret: ReadonlySet<string> } {
   const { cred, sendChain } = serverCredentialFor(profile, pki);
-  const chain = sendChain ? cred.chainPem : cred.certPem;
   return {
     sendChain,
-    files: {
-      [PKI_FILES.leaf]: cred.certPem,
-      [PKI_FILES.intermediates]: pki.intermediate.certPem,
-      [PKI_FILES.chain]: chain,
-      [PKI_FILES.key]: cred.keyPem,
-      [PKI_FILES.combined]: chain + cred.keyPem,
-      [PKI_FILES.clientCa]: pki.root.certPem,
-    },
-    secret: new Set([PKI_FILES.key, PKI_FILES.combined]),
+    files: { ...serverFiles(cred, sendChain), [PKI_FILES.intermediates]: pki.intermediate.certPem, [PKI_FILES.clientCa]: pki.root.certPem },
+    secret: SECRET_FILES,
   };
 }
 
-export async function writeFiles(dir: string, files: Record<string, string>, secret: Set<string>): Promise<void> {
+/** Files holding a private key (mode 0600). */
+export const SECRET_FILES: ReadonlySet<string> = new Set([PKI_FILES.key, PKI_FILES.combined]);
+
+/** The files that carry the server credential: every implementation reads its own subset. */
+function serverFiles(cred: Credential, sendChain: boolean): Record<string, string> {
+  const chain = sendChain ? cred.chainPem : cred.certPem;
+  return { [PKI_FILES.leaf]: cred.certPem, [PKI_FILES.chain]: chain, [PKI_FILES.key]: cred.keyPem, [PKI_FILES.combined]: chain + cred.keyPem };
+}
+
+/** The files a change rewrites (a new server credential, a new client CA bundle). */
+export function changedFiles(change: ReferenceChange, sendChain: boolean): Record<string, string> {
+  return { ...(change.server ? serverFiles(change.server, sendChain) : {}), ...(change.clientCaPem ? { [PKI_FILES.clientCa]: change.clientCaPem } : {}) };
+}
+
+export function fileMode(name: string, secret: ReadonlySet<string>): number {
+  return secret.has(name) ? 0o600 : name.endsWith('.sh') ? 0o755 : 0o644;
+}
+
+export async function writeFiles(dir: string, files: Record<string, string>, secret: ReadonlySet<string>): Promise<void> {
   for (const [name, content] of Object.entries(files)) {
-    const mode = secret.has(name) ? 0o600 : name.endsWith('.sh') ? 0o755 : 0o644;
+    const mode = fileMode(name, secret);
     await fs.writeFile(path.join(dir, name), content, { mode });
     await fs.chmod(path.join(dir, name), mode);
+  }
+}
+
+/**
+ * Replaces files atomically (write beside, then rename), so a server reloading at that moment
+ * reads the old file or the new one, never half of one. The key files keep mode 0600.
+ */
+export async function replaceFiles(dir: string, files: Record<string, string>, secret: ReadonlySet<string>): Promise<void> {
+  for (const [name, content] of Object.entries(files)) {
+    const mode = fileMode(name, secret);
+    const tmp = path.join(dir, `.${name}.${process.pid}.${Date.now()}.tmp`);
+    await fs.writeFile(tmp, content, { mode, flag: 'wx' });
+    await fs.chmod(tmp, mode);
+    await fs.rename(tmp, path.join(dir, name));
   }
 }
 
@@ -149,7 +175,7 @@ export async function waitForTls(host: string, port: number, isDead: () => strin
       s.once('error', (e) => done(/alert/i.test(e.message), e.message));
     });
     if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`no TLS handshake on ${host}:${port} within ${timeoutMs} ms (last attempt: ${last})`);
 }
@@ -158,25 +184,33 @@ export function tail(text: string, lines = 25): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+/** A spawned server process and its captured output. */
+interface Spawned {
+  proc: ChildProcess;
+  spawnError: () => string | undefined;
+}
+
 /** A reference server running as a local process. */
 export class StartedProcessReference implements StartedReference {
   readonly url: string;
   private stopped = false;
   constructor(
-    readonly implementation: ProcessImplementationName,
+    readonly implementation: ProcessImplementation['name'],
     readonly profile: ProfileName,
     readonly endpoint: { host: string; port: number },
     readonly pki: FixturePki,
     /** The directory with the rendered config and PKI (0700; removed on stop). */
     readonly dir: string,
-    private readonly proc: ChildProcess,
+    private current: Spawned,
     private readonly output: () => string,
     private readonly reloadSignal: NodeJS.Signals | undefined,
+    private readonly sendChain: boolean,
+    private readonly respawn: () => Spawned,
   ) {
     this.url = `https://${endpoint.host}:${endpoint.port}/`;
   }
   get pid(): number | undefined {
-    return this.proc.pid;
+    return this.current.proc.pid;
   }
   logs(): string[] {
     return this.output().split('\n').filter(Boolean);
@@ -184,12 +218,34 @@ export class StartedProcessReference implements StartedReference {
   /** The implementation's own graceful reload (re-reads the files in `dir`). */
   async reload(): Promise<void> {
     if (!this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
-    this.proc.kill(this.reloadSignal);
+    this.current.proc.kill(this.reloadSignal);
+  }
+  /** Stops the process and starts it again on the same port with the files in `dir`; resolves once it answers TLS. */
+  async restart(mark?: (label: string) => void): Promise<void> {
+    await stopProcess(this.current.proc);
+    mark?.(`${this.implementation} stopped`);
+    this.current = this.respawn();
+    const { proc, spawnError } = this.current;
+    await waitForTls(this.endpoint.host, this.endpoint.port, () => spawnError() ?? (proc.exitCode !== null || proc.signalCode !== null ? `${this.implementation} exited (${proc.exitCode ?? proc.signalCode}) during restart` : undefined)).catch((e: Error) => {
+      throw new HarnessError('target.start-failed', `${this.implementation} did not come back after the restart: ${e.message}`, { details: `last lines of the ${this.implementation} log:\n${tail(this.output())}` });
+    });
+    mark?.(`${this.implementation} answering again`);
+  }
+  async apply(change: ReferenceChange, mode: ApplyMode, mark?: (label: string) => void): Promise<void> {
+    if (mode === 'graceful' && !this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
+    await replaceFiles(this.dir, changedFiles(change, this.sendChain), SECRET_FILES);
+    mark?.('new files written');
+    if (mode === 'graceful') {
+      await this.reload();
+      mark?.(`${this.reloadSignal} sent to ${this.implementation}`);
+    } else {
+      await this.restart(mark);
+    }
   }
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await stopProcess(this.proc);
+    await stopProcess(this.current.proc);
     await fs.rm(this.dir, { recursive: true, force: true });
   }
 }
@@ -216,7 +272,7 @@ export interface ProcessReferenceOptions {
 export async function startProcessReference(impl: ProcessImplementation, o: ProcessReferenceOptions): Promise<StartedProcessReference> {
   const why = impl.unsupported(o.profile);
   if (why) throw new HarnessError('target.unsupported-profile', `${impl.name} cannot express profile "${o.profile}" (unsupported): ${why}`);
-  const bin = findBinary(impl.binary);
+  const bin = path.isAbsolute(impl.binary) ? impl.binary : findBinary(impl.binary);
   if (!bin) throw new HarnessError('target.start-failed', `${impl.name} is not installed: apt-get install ${impl.debianPackage}`);
   const pki = o.pki ?? (await mintFixturePki());
   let lastError: unknown;
@@ -228,15 +284,18 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
     const rendered = impl.render({ profile: o.profile, policy: clientPolicyFor(o.profile), dir, bind: '127.0.0.1', port, sendChain });
     await writeFiles(dir, { ...files, ...rendered.files }, secret);
     const [cmd, ...args] = rendered.command;
-    const proc = spawn(cmd === impl.binary ? bin : cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir });
     let out = '';
     const add = (b: Buffer) => {
       if (out.length < 500_000) out += b.toString('utf8');
     };
-    proc.stdout!.on('data', add);
-    proc.stderr!.on('data', add);
-    let spawnError: string | undefined;
-    proc.on('error', (e) => (spawnError = e.message));
+    const spawnOnce = (): Spawned => {
+      const proc = spawn(cmd === impl.binary ? bin : cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir });
+      proc.stdout!.on('data', add);
+      proc.stderr!.on('data', add);
+      let spawnError: string | undefined;
+      proc.on('error', (e) => (spawnError = e.message));
+      return { proc, spawnError: () => spawnError };
+    };
     const output = () => {
       let extra = '';
       for (const f of ['error.log', 'stunnel.log']) {
@@ -248,9 +307,11 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
       }
       return out + extra;
     };
+    const first = spawnOnce();
+    const { proc } = first;
     try {
-      await waitForTls('127.0.0.1', port, () => spawnError ?? (proc.exitCode !== null || proc.signalCode !== null ? `${impl.name} exited (${proc.exitCode ?? proc.signalCode}) during start` : undefined));
-      return new StartedProcessReference(impl.name, o.profile, { host: '127.0.0.1', port }, pki, dir, proc, output, rendered.reloadSignal);
+      await waitForTls('127.0.0.1', port, () => first.spawnError() ?? (proc.exitCode !== null || proc.signalCode !== null ? `${impl.name} exited (${proc.exitCode ?? proc.signalCode}) during start` : undefined));
+      return new StartedProcessReference(impl.name, o.profile, { host: '127.0.0.1', port }, pki, dir, first, output, rendered.reloadSignal, sendChain, spawnOnce);
     } catch (e) {
       lastError = new HarnessError('target.start-failed', `${impl.name} (profile ${o.profile}) did not start: ${(e as Error).message}`, { details: `last lines of the ${impl.name} log:\n${tail(output())}` });
       await stopProcess(proc);

@@ -4,6 +4,7 @@ import { isProfileName, PROFILES, type ProfileName } from '../profiles.js';
 import type { StartedReference } from '../target.js';
 import { IMPLEMENTATIONS, PROCESS_IMPLEMENTATIONS, type ImplementationName } from './index.js';
 import { NODE_PROFILES, NodeReference } from './node.js';
+import { nodeProcess } from './node-process.js';
 import { startProcessReference } from './process.js';
 
 export type Provider = 'process' | 'container';
@@ -21,7 +22,7 @@ export function isImplementation(s: string): s is ImplementationName {
 
 /** Why an implementation cannot express a profile, or undefined when it can. */
 export function unsupportedReason(implementation: ImplementationName, profile: ProfileName): string | undefined {
-  if (implementation === 'node') return NODE_PROFILES.includes(profile) ? undefined : 'rotation profiles arrive with the rotation suite';
+  if (implementation === 'node') return NODE_PROFILES.includes(profile) ? undefined : nodeProcess.unsupported(profile);
   return PROCESS_IMPLEMENTATIONS[implementation].unsupported(profile);
 }
 
@@ -42,6 +43,9 @@ export async function startReference(o: StartReferenceOptions): Promise<StartedR
     const { startContainerReference } = await import('./container.js');
     return startContainerReference({ implementation, profile, pki: o.pki });
   }
-  if (implementation === 'node') return new NodeReference({ profile, pki: o.pki }).start();
+  if (implementation === 'node') {
+    // Rotation profiles need a process to reload or restart; the static ones run in-process.
+    return NODE_PROFILES.includes(profile) ? new NodeReference({ profile, pki: o.pki }).start() : startProcessReference(nodeProcess, { profile, pki: o.pki });
+  }
   return startProcessReference(PROCESS_IMPLEMENTATIONS[implementation], { profile, pki: o.pki });
 }

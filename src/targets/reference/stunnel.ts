@@ -4,7 +4,7 @@ import { renderTemplate, type ProcessImplementation, type RenderContext } from '
  * stunnel4, serving each connection with a tiny HTTP responder (`exec`, inetd style), so no backend
  * is needed. `verifyChain = yes` (implies requireCert), `requireCert = no` after it for optional,
  * `requireCert = yes` alone for trust-any. stunnel cannot ignore validity dates while verifying:
- * accept-expired-client is unsupported. Reload: SIGHUP.
+ * accept-expired-client is unsupported. Reload: SIGHUP, which drops connections (rotation-graceful unsupported).
  */
 export const stunnel: ProcessImplementation = {
   name: 'stunnel',
@@ -13,8 +13,8 @@ export const stunnel: ProcessImplementation = {
   unsupported: (profile) =>
     profile === 'accept-expired-client'
       ? 'stunnel cannot verify a client chain while ignoring its validity dates'
-      : profile.startsWith('rotation-')
-        ? 'rotation profiles arrive with the rotation suite'
+      : profile === 'rotation-graceful'
+        ? "stunnel's reload (SIGHUP) closes and re-binds its listening socket: new connections are refused for tens of milliseconds (measured, README), so it has no zero-drop reload; it can be restarted (rotation-restart)"
         : undefined,
   render(ctx: RenderContext) {
     const ca = `CAfile = ${ctx.dir}/client-ca.pem`;
