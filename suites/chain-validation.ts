@@ -1,13 +1,9 @@
-import { tlsRootCertificatesAsX509 } from '../src/pki/system-roots.js';
-import { checkChainOrder, parseCertificates, summarizeCertificate } from '../src/pki/inspect.js';
+import { checkChainOrder, summarizeCertificate } from '../src/pki/inspect.js';
 import { verifyChain } from '../src/pki/verify.js';
-import { presentedOrVerdict, probeEvidence, refusesCrafted, skip, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
+import { presentedOrVerdict, probeEvidence, refusesCrafted, skip, trustAnchors as anchors, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
 import type { CheckContext, CheckVerdict, Suite } from '../src/runner/types.js';
 import { safeText } from '../src/text.js';
 
-function anchors(ctx: CheckContext) {
-  return ctx.target.trustPem ? parseCertificates(ctx.target.trustPem, 'CA bundle') : tlsRootCertificatesAsX509();
-}
 
 const trustWord = (ctx: CheckContext) => (ctx.target.trustPem ? 'the configured trust anchors' : "the system's trust store (pass --ca for a private CA)");
 

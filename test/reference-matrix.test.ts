@@ -14,9 +14,44 @@ import { PROCESS_IMPLEMENTATIONS } from '../src/targets/reference/index.js';
 import { findBinary, type ProcessImplementationName } from '../src/targets/reference/process.js';
 import { expectedVerdicts } from './helpers/conformance.js';
 
-const MATRIX_PROFILES = PROFILES.filter((p) => !p.startsWith('rotation-'));
+const MATRIX_PROFILES = PROFILES;
 
-interface Result { check: string; status: Status; evidence: { rejectedAt?: string; alert?: { code: number; name: string }; httpStatusLine?: string } }
+interface Outage { failures: number; gapMs: number; boundsMs: [number, number] }
+interface Result {
+  check: string;
+  status: Status;
+  evidence: {
+    rejectedAt?: string;
+    alert?: { code: number; name: string };
+    httpStatusLine?: string;
+    failures?: number;
+    longestGapMs?: number;
+    outages?: Outage[];
+    fingerprintBefore?: string;
+    fingerprintAfter?: string;
+    expectedFingerprint?: string;
+    timeline?: { attempts: unknown[]; marks: { label: string }[] };
+  };
+}
+
+/** Rotation evidence: graceful → zero failures and the installed leaf served; restart → a measured gap. */
+function assertRotationEvidence(results: Result[], profile: string): void {
+  const cont = results.find((r) => r.check === 'rotation.continuity')!.evidence;
+  const served = results.find((r) => r.check === 'rotation.new-cert-served')!.evidence;
+  expect(cont.timeline!.attempts.length).toBeGreaterThan(100);
+  expect(cont.fingerprintBefore).not.toBe(cont.fingerprintAfter);
+  expect(served.fingerprintAfter).toBe(served.expectedFingerprint);
+  if (profile === 'rotation-graceful') {
+    expect(cont.failures).toBe(0);
+    expect(cont.longestGapMs).toBe(0);
+  } else {
+    expect(cont.failures).toBeGreaterThan(0);
+    expect(cont.longestGapMs).toBeGreaterThan(0);
+    const o = cont.outages![0]!;
+    expect(o.boundsMs[0]).toBeLessThanOrEqual(o.gapMs);
+    expect(o.gapMs).toBeLessThanOrEqual(o.boundsMs[1]);
+  }
+}
 
 /** How each implementation refuses on TLS 1.3 (strict profile): the differences the README documents. */
 const REFUSAL: Record<ProcessImplementationName, { noCert: string; untrustedCa: string; wrongEku: string; expired: string }> = {
@@ -73,6 +108,7 @@ function matrix(provider: 'process' | 'container', impls: ProcessImplementationN
           const r = await runReference(name, profile, provider);
           const got = Object.fromEntries(r.results.map((x) => [x.check, x.status]));
           expect(got, r.stderr).toEqual(expectedVerdicts(profile));
+          if (profile.startsWith('rotation-')) assertRotationEvidence(r.results, profile);
           if (profile === 'strict') {
             const want = REFUSAL[name];
             expect(refusal(r.results, 'reject.no-client-cert')).toBe(want.noCert);

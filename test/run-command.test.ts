@@ -59,7 +59,7 @@ describe('reports', () => {
     expect(statusOf(j.results, 'reject.no-client-cert')).toBe('fail');
     expect(j.summary.fail).toBe(2);
     expect(r.stdout).toMatch(/FAIL\s+│ reject\.no-client-cert/);
-    expect(r.stdout).toMatch(/23 checks on 1 target\(s\) in [\d.]+ s: 18 passed, 1 warned, 2 failed, 2 skipped, 0 errors/);
+    expect(r.stdout).toMatch(/26 checks on 1 target\(s\) in [\d.]+ s: 18 passed, 1 warned, 2 failed, 5 skipped, 0 errors/);
 
     const xml = await fs.readFile(f('r.xml'), 'utf8');
     if (HAVE_XMLLINT) {
@@ -72,9 +72,10 @@ describe('reports', () => {
     const suites = doc.testsuites.testsuite;
     expect(suites.map((s) => s['@name'])).toEqual(SUITES.map((s) => `node:optional-client-cert ${s.id}`));
     const cases = suites.flatMap((s) => (Array.isArray(s.testcase) ? s.testcase : [s.testcase]));
-    expect(cases).toHaveLength(23);
+    expect(cases).toHaveLength(26);
     expect(cases.filter((c) => c.failure).map((c) => c['@name']).sort()).toEqual(['handshake.client-auth-mode', 'reject.no-client-cert']);
-    expect(cases.filter((c) => c.skipped)).toHaveLength(2);
+    // The identity checks (no identities declared) and the rotation checks (a static profile).
+    expect(cases.filter((c) => c.skipped)).toHaveLength(5);
     expect(xml).not.toContain('PRIVATE KEY');
   });
 
@@ -90,7 +91,7 @@ describe('reports', () => {
     const r = await run(['run', '--reference', 'node', '--profile', 'strict', '--json', '-']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.summary).toEqual({ pass: 20, warn: 1, fail: 0, skip: 2, error: 0 });
+    expect(j.summary).toEqual({ pass: 20, warn: 1, fail: 0, skip: 5, error: 0 });
   });
 
   it('--fail-on warn turns the CA-as-leaf warning into exit 1', async () => {
@@ -107,7 +108,7 @@ describe('live targets given by flags', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const j = await readJson(f('live.json'));
     const notPass = j.results.filter((x) => x.status !== 'pass').map((x) => `${x.check}=${x.status}`).sort();
-    expect(notPass).toEqual(['chain.rejects-ca-as-client=warn', 'san.rejects-wrong-identity-client=skip', 'san.server-identity=skip']);
+    expect(notPass).toEqual(['chain.rejects-ca-as-client=warn', 'rotation.ca-overlap=skip', 'rotation.continuity=skip', 'rotation.new-cert-served=skip', 'san.rejects-wrong-identity-client=skip', 'san.server-identity=skip']);
     // The CA key was used to mint crafted certificates, never written into the report.
     const text = await fs.readFile(f('live.json'), 'utf8');
     expect(text).not.toContain('PRIVATE KEY');
@@ -160,7 +161,7 @@ describe('targets that cannot be evaluated', () => {
     const r = await run(['run', '--target', `127.0.0.1:${port}`, '--timeout', '1s', '--json', f('down.json'), '--junit', f('down.xml')]);
     expect(r.code).toBe(1);
     const j = await readJson(f('down.json'));
-    expect(j.results).toHaveLength(23);
+    expect(j.results).toHaveLength(26);
     for (const x of j.results) expect(['error', 'skip'], `${x.check}: ${x.message}`).toContain(x.status);
     expect(statusOf(j.results, 'reject.no-client-cert')).toBe('error');
     expect(j.results.find((x) => x.check === 'reject.no-client-cert')!.message).toMatch(/refused/);
@@ -284,5 +285,5 @@ it('the built CLI runs the suites', async () => {
     execFile(process.execPath, [cli, 'run', '--reference', 'node', '--profile', 'strict', '--json', '-'], (err, stdout) => resolve({ code: err ? Number(err.code) : 0, stdout })),
   );
   expect(out.code).toBe(0);
-  expect(JSON.parse(out.stdout).results).toHaveLength(23);
+  expect(JSON.parse(out.stdout).results).toHaveLength(26);
 });

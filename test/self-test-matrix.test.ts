@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
 import type { Status } from '../src/runner/types.js';
+import { PROFILES } from '../src/targets/profiles.js';
 import { NODE_PROFILES } from '../src/targets/reference/node.js';
 import { ALL_CHECKS, expectedVerdicts as expected, TABLE } from './helpers/conformance.js';
 
@@ -26,15 +27,21 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout, stderr };
 }
 
-it('the table covers every node profile and every check id exists', () => {
-  expect(Object.keys(TABLE).sort()).toEqual([...NODE_PROFILES].sort());
+/** The rotation profiles take seconds each (they rotate for real): fewer repetitions. */
+const ROTATION_REPEAT = 2;
+const ALL_NODE_PROFILES = [...NODE_PROFILES, 'rotation-graceful', 'rotation-restart'];
+
+it('the table covers every profile, node expresses all of them, and every check id exists', () => {
+  expect(Object.keys(TABLE).sort()).toEqual([...PROFILES].sort());
+  expect([...ALL_NODE_PROFILES].sort()).toEqual([...PROFILES].sort());
   for (const devs of Object.values(TABLE)) for (const id of Object.keys(devs)) expect(ALL_CHECKS).toContain(id);
 });
 
-describe.each(NODE_PROFILES.map((p) => [p]))('profile %s', (profile) => {
-  it(`every check's verdict equals the table, ${REPEAT} times`, async () => {
+describe.each(ALL_NODE_PROFILES.map((p) => [p]))('profile %s', (profile) => {
+  const times = profile.startsWith('rotation-') ? ROTATION_REPEAT : REPEAT;
+  it(`every check's verdict equals the table, ${times} times`, async () => {
     const want = expected(profile);
-    for (let i = 0; i < REPEAT; i++) {
+    for (let i = 0; i < times; i++) {
       const out = path.join(dir, `${profile}-${i}.json`);
       const r = await run(['run', '--reference', 'node', '--profile', profile, '--json', out]);
       const report = JSON.parse(await fs.readFile(out, 'utf8'));

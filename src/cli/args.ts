@@ -17,10 +17,10 @@ export function parseCommandArgs(command: string, argv: string[], options: Optio
 
 /** Parses a duration: `5s`, `500ms`, `2m`, or a plain number of seconds. Returns milliseconds. */
 export function parseDuration(flag: string, v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
-  if (!m) throw new HarnessError('usage.invalid-value', `${flag} "${v}" is not a duration (e.g. 5s, 500ms, 2m)`);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new HarnessError('usage.invalid-value', `${flag} "${v}" is not a duration (e.g. 5s, 500ms, 2m, 1h)`);
   const n = Number(m[1]);
-  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : m[2] === 'h' ? n * 3_600_000 : n * 1000;
   if (!(ms > 0)) throw new HarnessError('usage.invalid-value', `${flag} must be greater than zero`);
   return ms;
 }

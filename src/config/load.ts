@@ -25,6 +25,27 @@ export interface FilePolicy {
   requireTlsRejection?: boolean;
 }
 
+/** How a live target rotates (README "Rotation"). Durations like 500ms, 5s, 10m. */
+export interface FileRotation {
+  /** A command (run by /bin/sh) that rotates the target, e.g. `kubectl rollout restart deploy/x && kubectl rollout status deploy/x`. */
+  command?: string;
+  /** Only observe for this long. */
+  watch?: string;
+  /** The command's time limit (default 10m). */
+  timeout?: string;
+  /** Probing before the command and after it exits (defaults 2s and 5s). */
+  before?: string;
+  after?: string;
+  /** Handshakes per second (default 20) and open at once (default 4). */
+  rate?: number;
+  inFlight?: number;
+  /** One HTTP request per handshake (default true for https). */
+  request?: boolean;
+  /** A client certificate and key from the other CA, for rotation.ca-overlap. */
+  overlapCert?: string;
+  overlapKey?: string;
+}
+
 export interface FileTarget {
   name?: string;
   endpoint?: string;
@@ -43,6 +64,7 @@ export interface FileTarget {
   plaintextPorts?: number[];
   expect?: { serverIdentity?: string; allowedClientIdentities?: string[] };
   policy?: FilePolicy;
+  rotation?: FileRotation;
   /** Line of the target in the file, for messages. */
   line?: number;
 }
@@ -70,6 +92,7 @@ const TARGET = map({
   plaintextPorts: 'number[]',
   expect: map({ serverIdentity: 'string', allowedClientIdentities: 'string[]' }),
   policy: POLICY,
+  rotation: map({ command: 'string', watch: 'string', timeout: 'string', before: 'string', after: 'string', rate: 'number', inFlight: 'number', request: 'boolean', overlapCert: 'string', overlapKey: 'string' }),
 });
 const ROOT = map({
   policy: POLICY,
@@ -151,6 +174,9 @@ export function parseConfigText(text: string, file: string): FileConfig {
   for (const [i, t] of (cfg.targets ?? []).entries()) {
     if (!t.endpoint && !t.reference) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] needs an endpoint (host:port) or a reference (implementation, profile)`);
     if (t.endpoint && t.reference) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] has both an endpoint and a reference; give one`);
+    const r = t.rotation;
+    if (r?.command !== undefined && r.watch !== undefined) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}].rotation has both command and watch; give one (a command to trigger the rotation, or a window to watch)`);
+    if (r && !!r.overlapCert !== !!r.overlapKey) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}].rotation.overlapCert and overlapKey go together`);
   }
   if (cfg.concurrency !== undefined && (!Number.isInteger(cfg.concurrency) || cfg.concurrency < 1 || cfg.concurrency > 256)) {
     throw new HarnessError('config.invalid', `${file}: concurrency must be a whole number from 1 to 256`);

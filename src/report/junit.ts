@@ -19,11 +19,20 @@ function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);
 }
 
-/** Flattens evidence into `name=value` properties (JSON for nested values). */
+/**
+ * Flattens evidence into `name=value` properties (JSON for nested values). A rotation timeline
+ * (thousands of attempts) stays in the JSON report; JUnit says how many attempts it holds.
+ */
 function evidenceProperties(r: Result): [string, string][] {
   const props: [string, string][] = [[`${r.check}.status`, r.status], [`${r.check}.message`, r.message]];
   if (r.remediation) props.push([`${r.check}.remediation`, r.remediation]);
-  for (const [k, v] of Object.entries(r.evidence)) props.push([`${r.check}.evidence.${k}`, typeof v === 'string' ? v : JSON.stringify(v)]);
+  for (const [k, v] of Object.entries(r.evidence)) {
+    if (k === 'timeline' && v && typeof v === 'object' && Array.isArray((v as { attempts?: unknown }).attempts)) {
+      props.push([`${r.check}.evidence.timeline`, `${(v as { attempts: unknown[] }).attempts.length} attempts: the full timeline is in the JSON report`]);
+      continue;
+    }
+    props.push([`${r.check}.evidence.${k}`, typeof v === 'string' ? v : JSON.stringify(v)]);
+  }
   return props;
 }
 

@@ -4,6 +4,7 @@ import { x509 } from '../pki/crypto.js';
 import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';
 import { parseCertificates } from '../pki/inspect.js';
 import { probeEndpoint, type ProbeOptions, type TlsVersion } from '../probe/tls-probe.js';
+import { observeRotation } from '../rotation/observe.js';
 import type { CheckContext, CraftedKind, TargetConfig } from './types.js';
 
 /** Bounds how many connections are open at once across the whole run. */
@@ -133,6 +134,8 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
       // Offering an old version at all needs OpenSSL's security level 0 on our side.
       once(`capped:${maxVersion}`, () => probe({ minVersion: 'TLSv1', maxVersion, ciphers: 'DEFAULT:@SECLEVEL=0', ...(target.client ? { cert: target.client.certPem, key: target.client.keyPem } : {}) })),
     crafted,
+    // Not under the run's connection bound: the prober keeps its own rate and in-flight bound.
+    rotation: () => once('rotation', () => observeRotation(target, { timeoutMs: o.timeoutMs, clock: o.clock })),
     withCrafted: (kind: CraftedKind) =>
       once(`withCrafted:${kind}`, async () => {
         const c = await crafted(kind);

@@ -2,6 +2,8 @@ import type { CertSummary } from '../pki/inspect.js';
 import type { ProbeOutcome } from '../probe/tls-probe.js';
 import { safeText } from '../text.js';
 import { X509Certificate } from 'node:crypto';
+import { parseCertificates } from '../pki/inspect.js';
+import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
 import type { Check, CheckContext, CheckVerdict, CraftedKind, Evidence, Policy } from './types.js';
 
 /** The evidence of one probe: where it was refused, alert, version, status line. Never key material. */
@@ -88,4 +90,9 @@ export async function presentedOrVerdict(ctx: CheckContext): Promise<{ chain: X5
   const o = await ctx.noCert();
   if (o.peerChainPem.length === 0) return { verdict: unreachableVerdict(o, 'the server presented no certificate') };
   return { chain: o.peerChainPem.map((p) => new X509Certificate(p)) };
+}
+
+/** The trust anchors for the server chain: the configured bundle, or the system store. */
+export function trustAnchors(ctx: CheckContext): X509Certificate[] {
+  return ctx.target.trustPem ? parseCertificates(ctx.target.trustPem, 'CA bundle') : tlsRootCertificatesAsX509();
 }

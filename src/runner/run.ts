@@ -28,8 +28,7 @@ export function selectChecks(suites: Suite[], suiteIds?: string[], checkIds?: st
   const known = new Map(suites.map((s) => [s.id, s]));
   for (const id of suiteIds ?? []) {
     if (!known.has(id)) {
-      const hint = id === 'rotation-continuity' ? ' (rotation-continuity is not implemented yet)' : '';
-      throw new HarnessError('usage.invalid-value', `unknown suite "${id}"${hint}; suites: ${[...known.keys()].join(', ')}`);
+      throw new HarnessError('usage.invalid-value', `unknown suite "${id}"; suites: ${[...known.keys()].join(', ')}`);
     }
   }
   const all = suites.flatMap((suite) => suite.checks.map((check) => ({ suite, check })));
@@ -82,13 +81,16 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
   const perTarget = await Promise.all(
     o.targets.map(async (target) => {
       const ctx = createContext(target, { timeoutMs, clock, semaphore, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) });
-      const results = await Promise.all(
-        selected.map(async ({ suite, check }) => {
-          const r = await runOne(target, suite, check, ctx, budgetMs);
-          o.onResult?.(r);
-          return r;
-        }),
-      );
+      const one = async ({ suite, check }: { suite: Suite; check: Check }) => {
+        const r = await runOne(target, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs);
+        o.onResult?.(r);
+        return r;
+      };
+      // Checks that change the target (rotation) run alone, after the others, in catalogue order.
+      const results = await Promise.all(selected.filter((c) => !c.check.exclusive).map(one));
+      for (const c of selected.filter((c) => c.check.exclusive)) results.push(await one(c));
+      const order = new Map(selected.map((c, i) => [c.check.id, i]));
+      results.sort((a, b) => order.get(a.check)! - order.get(b.check)!);
       const noCert = await ctx.noCert().catch(() => undefined);
       const report: TargetReport = {
         name: target.name,

@@ -4,6 +4,8 @@ import type { Credential, FixturePki } from '../pki/generate.js';
 import type { CertSummary } from '../pki/inspect.js';
 import type { ProbeOutcome, TlsVersion } from '../probe/tls-probe.js';
 import type { ProfileName } from '../targets/profiles.js';
+import type { ApplyMode, StartedReference } from '../targets/target.js';
+import type { RotationObservation } from '../rotation/observe.js';
 
 /** Every check ends in exactly one status (CONFORMANCE.md). */
 export type Status = 'pass' | 'warn' | 'fail' | 'skip' | 'error';
@@ -71,8 +73,41 @@ export interface TargetConfig {
   plaintextPorts: number[];
   /** Reference targets: the fixture PKI their crafted certificates come from. */
   fixture?: FixturePki;
+  /** How this target rotates, for the rotation-continuity suite (absent: its checks are `skip`). */
+  rotation?: RotationConfig;
   reference?: { implementation: string; profile: ProfileName };
 }
+
+/** What triggers a rotation (CONFORMANCE.md rotation-continuity). */
+export type RotationTrigger =
+  /** A reference server the harness rotates itself: new files, then its reload or a restart. */
+  | { kind: 'reference'; mode: ApplyMode; reference: StartedReference }
+  /** A user command (run through /bin/sh) that rotates a live target, e.g. a rollout restart. */
+  | { kind: 'command'; command: string; timeoutMs: number }
+  /** Only observe for a window (a rotation expected to happen on its own). */
+  | { kind: 'watch'; durationMs: number };
+
+export interface RotationConfig {
+  /** Absent: nothing triggers or is watched (the continuity checks skip; ca-overlap may still run). */
+  trigger?: RotationTrigger;
+  /** Handshakes per second (default 20). */
+  rate: number;
+  /** Handshakes open at once at most (default 4). */
+  maxInFlight: number;
+  /** Probe this long before the trigger, and this long after it completes (ms). */
+  beforeMs: number;
+  afterMs: number;
+  /** One HTTP request per attempt (default: yes for https targets). */
+  request: boolean;
+  /** A client credential from the other CA, for rotation.ca-overlap on live targets. */
+  overlapClient?: ClientCredentials;
+}
+
+/**
+ * Live targets: 20 handshakes/s (CONFORMANCE.md). Reference targets: 100/s, because a local process
+ * restart can be out for less than one 50 ms slot of 20/s and slip between two attempts.
+ */
+export const ROTATION_DEFAULTS = { rate: 20, referenceRate: 100, maxInFlight: 4, referenceInFlight: 16, beforeMs: 2000, afterMs: 5000 } as const;
 
 /** The kinds of crafted client certificates checks present (CONFORMANCE.md chain-validation, expiry, san). */
 export type CraftedKind = 'untrustedCa' | 'selfSigned' | 'wrongEku' | 'caAsLeaf' | 'expired' | 'notYetValid' | 'intermediateIssued' | 'wrongIdentity';
@@ -93,6 +128,8 @@ export interface CheckContext {
   capped(maxVersion: TlsVersion): Promise<ProbeOutcome>;
   /** A crafted credential (for evidence), or the skip reason. */
   crafted(kind: CraftedKind): Promise<Credential | { skip: string }>;
+  /** The rotation observed with a continuous stream of handshakes (memoised), or why not. */
+  rotation(): Promise<RotationObservation | { skip: string }>;
 }
 
 /** What a check returns; the runner adds target, suite, id, title and timing. */
@@ -107,6 +144,13 @@ export interface Check {
   /** Stable id from CONFORMANCE.md; never renamed. */
   id: string;
   title: string;
+  /**
+   * Changes the target (rotation): runs alone, after every other check of its target, in
+   * catalogue order.
+   */
+  exclusive?: boolean;
+  /** Time this check may take on a target (default: a few connection timeouts). */
+  budgetMs?(target: TargetConfig, timeoutMs: number): number;
   run(ctx: CheckContext): Promise<CheckVerdict>;
 }
 

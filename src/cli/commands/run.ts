@@ -13,7 +13,8 @@ import { buildJunitXml } from '../../report/junit.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { runChecks, selectChecks } from '../../runner/run.js';
-import { DEFAULT_POLICY, type ClientCredentials, type Policy, type TargetConfig } from '../../runner/types.js';
+import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type TargetConfig } from '../../runner/types.js';
+import { safeText } from '../../text.js';
 import type { StartedReference } from '../../targets/target.js';
 import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';
 import { SUITES } from '../../../suites/index.js';
@@ -48,6 +49,16 @@ Selection and policy:
   --fail-days N             fail when a certificate expires within N days (default 7)
   --require-tls-rejection   a refusal only at the HTTP layer counts as fail
   --fail-on warn|fail       exit 1 on warn too (default: fail)
+Rotation (suite rotation-continuity; reference profiles rotation-graceful/-restart rotate by themselves):
+  --rotation-command CMD    a command (run by /bin/sh) that rotates the live target(s), e.g.
+                            "kubectl rollout restart deploy/x && kubectl rollout status deploy/x"
+  --rotation-watch DURATION only observe for this window (e.g. 10m) instead of triggering
+  --rotation-timeout D      the command's time limit (default 10m)
+  --rate N                  handshakes per second while rotating (default 20)
+  --in-flight N             handshakes open at once at most (default 4)
+  --rotation-handshake-only no HTTP request per handshake (default: one request on https targets)
+  --rotation-overlap-cert FILE --rotation-overlap-key FILE
+                            a client from the other CA: rotation.ca-overlap on live targets
 Run:
   --timeout DURATION        per connection (default 5s)
   --concurrency N           connections at once (default 8)
@@ -124,6 +135,14 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     json: { type: 'string' },
     junit: { type: 'string' },
     quiet: { type: 'boolean' },
+    'rotation-command': { type: 'string' },
+    'rotation-watch': { type: 'string' },
+    'rotation-timeout': { type: 'string' },
+    rate: { type: 'string' },
+    'in-flight': { type: 'string' },
+    'rotation-handshake-only': { type: 'boolean' },
+    'rotation-overlap-cert': { type: 'string' },
+    'rotation-overlap-key': { type: 'string' },
   });
   if (v.help) {
     io.stdout.write(RUN_HELP);
@@ -187,6 +206,20 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
   };
   if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', 'run: --cert and --key go together');
+  const rotationFlags: RotationFlags = {
+    command: v['rotation-command'] as string | undefined,
+    watch: v['rotation-watch'] as string | undefined,
+    timeout: v['rotation-timeout'] as string | undefined,
+    rate: v.rate !== undefined ? parseIntFlag('--rate', v.rate as string, 1, 5000) : undefined,
+    inFlight: v['in-flight'] !== undefined ? parseIntFlag('--in-flight', v['in-flight'] as string, 1, 256) : undefined,
+    handshakeOnly: !!v['rotation-handshake-only'],
+    overlapCert: v['rotation-overlap-cert'] as string | undefined,
+    overlapKey: v['rotation-overlap-key'] as string | undefined,
+  };
+  if (rotationFlags.command !== undefined && rotationFlags.watch !== undefined) throw new HarnessError('usage.invalid-value', 'run: --rotation-command and --rotation-watch exclude each other (trigger a rotation, or watch for one)');
+  if (!!rotationFlags.overlapCert !== !!rotationFlags.overlapKey) throw new HarnessError('usage.missing-argument', 'run: --rotation-overlap-cert and --rotation-overlap-key go together');
+  if (rotationFlags.watch !== undefined) parseDuration('--rotation-watch', rotationFlags.watch);
+  if (rotationFlags.timeout !== undefined) parseDuration('--rotation-timeout', rotationFlags.timeout);
   if (over.protocol && over.protocol !== 'https' && over.protocol !== 'tls') throw new HarnessError('usage.invalid-value', `run: --protocol must be https or tls, not "${over.protocol}"`);
 
   const resolved: Resolved = { targets: [] };
@@ -197,7 +230,9 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       resolved.targets.push({ reference: t.reference, ...(t.name ? { name: t.name } : {}), policy, ...(t.line ? { line: t.line } : {}) });
       continue;
     }
-    resolved.targets.push(resolveLiveTarget(t, over, baseDir, policy, env, where));
+    const live = resolveLiveTarget(t, over, baseDir, policy, env, where);
+    const rotation = resolveRotation(t, rotationFlags, baseDir, env, where, live.protocol);
+    resolved.targets.push(rotation ? { ...live, rotation } : live);
   }
   globalPolicy = mergePolicy(globalPolicy, flagPolicy, 'flags');
   const provider = (v.provider as string | undefined) ?? env.MTLS_PROVIDER ?? 'process';
@@ -224,6 +259,16 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       const pki = fixture;
       const ref = await startReference({ implementation, profile, pki, provider: provider as Provider });
       started.push(ref);
+      const rotation: RotationConfig | undefined = profile === 'rotation-graceful' || profile === 'rotation-restart'
+        ? {
+            trigger: { kind: 'reference', mode: profile === 'rotation-graceful' ? 'graceful' : 'restart', reference: ref },
+            rate: rotationFlags.rate ?? ROTATION_DEFAULTS.referenceRate,
+            maxInFlight: rotationFlags.inFlight ?? ROTATION_DEFAULTS.referenceInFlight,
+            beforeMs: REFERENCE_ROTATION_WINDOW_MS,
+            afterMs: REFERENCE_ROTATION_WINDOW_MS,
+            request: !rotationFlags.handshakeOnly,
+          }
+        : undefined;
       targets.push({
         name: t.name ?? `${implementation}${provider === 'container' ? '/container' : ''}:${profile}`,
         host: ref.endpoint.host,
@@ -238,6 +283,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
         plaintextPorts: [],
         fixture: pki,
         reference: { implementation: provider === 'container' ? `${implementation} (container)` : implementation, profile },
+        ...(rotation ? { rotation } : {}),
       });
     }
 
@@ -264,6 +310,9 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     if (jsonOut !== '-') {
       const st = makeStyle({ isTTY: !!io.stdout.isTTY, env });
       io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
+      for (const r of report.results) {
+        if (r.check === 'rotation.continuity' && typeof r.evidence.summary === 'string') io.stdout.write(`rotation ${safeText(r.target, 120)}: ${r.evidence.summary}\n`);
+      }
     }
     const s = report.summary;
     const failed = s.fail > 0 || s.error > 0 || (failOn === 'warn' && s.warn > 0);
@@ -272,6 +321,52 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     unregister?.();
     await stopAll();
   }
+}
+
+/** Reference targets rotate on their own: a second of probing before the trigger and after it. */
+const REFERENCE_ROTATION_WINDOW_MS = 1000;
+
+interface RotationFlags {
+  command?: string | undefined;
+  watch?: string | undefined;
+  timeout?: string | undefined;
+  rate?: number | undefined;
+  inFlight?: number | undefined;
+  handshakeOnly: boolean;
+  overlapCert?: string | undefined;
+  overlapKey?: string | undefined;
+}
+
+/** A live target's rotation settings: flags over the file's `rotation:`; undefined when neither says anything. */
+function resolveRotation(t: FileTarget, f: RotationFlags, baseDir: string, env: NodeJS.ProcessEnv, where: string, protocol: 'https' | 'tls'): RotationConfig | undefined {
+  const r = t.rotation ?? {};
+  // A trigger given by flag replaces the file's (command and watch exclude each other).
+  const command = f.command ?? (f.watch === undefined ? r.command : undefined);
+  const watch = f.watch ?? (f.command === undefined ? r.watch : undefined);
+  const overlapCert = f.overlapCert ?? r.overlapCert;
+  const overlapKey = f.overlapKey ?? r.overlapKey;
+  const anything = command !== undefined || watch !== undefined || overlapCert !== undefined;
+  if (!anything) return undefined;
+  const dur = (name: string, value: string | undefined, dflt: number) => (value === undefined ? dflt : parseDuration(`${where} rotation.${name}`, value));
+  const rate = f.rate ?? r.rate ?? ROTATION_DEFAULTS.rate;
+  const maxInFlight = f.inFlight ?? r.inFlight ?? ROTATION_DEFAULTS.maxInFlight;
+  if (!Number.isInteger(rate) || rate < 1 || rate > 5000) throw new HarnessError('config.invalid', `${where}: rotation.rate must be a whole number from 1 to 5000`);
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 256) throw new HarnessError('config.invalid', `${where}: rotation.inFlight must be a whole number from 1 to 256`);
+  let overlapClient: ClientCredentials | undefined;
+  if (overlapCert !== undefined && overlapKey !== undefined) {
+    const dir = f.overlapCert !== undefined ? process.cwd() : baseDir;
+    overlapClient = loadCredentialFiles(path.resolve(dir, overlapCert), path.resolve(dir, overlapKey), env.MTLS_KEY_PASSPHRASE);
+  }
+  return {
+    ...(command !== undefined ? { trigger: { kind: 'command' as const, command, timeoutMs: dur('timeout', f.timeout ?? r.timeout, 600_000) } } : {}),
+    ...(watch !== undefined ? { trigger: { kind: 'watch' as const, durationMs: dur('watch', watch, 0) } } : {}),
+    rate,
+    maxInFlight,
+    beforeMs: dur('before', r.before, ROTATION_DEFAULTS.beforeMs),
+    afterMs: dur('after', r.after, ROTATION_DEFAULTS.afterMs),
+    request: !f.handshakeOnly && (r.request ?? true) && protocol === 'https',
+    ...(overlapClient ? { overlapClient } : {}),
+  };
 }
 
 function resolveLiveTarget(
