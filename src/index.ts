@@ -65,7 +65,14 @@ export { diagnoseEndpoint, type DiagnoseOptions, type Diagnosis, type Finding, t
 
 /** Reference profiles of CONFORMANCE.md and the in-process node reference server. */
 export { PROFILES, PROFILE_DESCRIPTIONS, isProfileName, type ProfileName } from './targets/profiles.js';
-export type { StartedReference } from './targets/target.js';
+export type { StartedReference, ReferenceChange, ApplyMode } from './targets/target.js';
+/** Starts any reference implementation (process or container provider). */
+export { startReference, type StartReferenceOptions, type Provider } from './targets/reference/start.js';
+
+/** The rotation prober: a continuous, rate-keeping stream of full mTLS handshakes and its timeline. */
+export { RotationProber, runProber, type ProberOptions, type ProberRun, type Attempt, type SeenCertificate, type Mark } from './rotation/prober.js';
+export { analyzeTimeline, rotationSummaryLine, type Outage, type TimelineAnalysis } from './rotation/timeline.js';
+export { observeRotation, type RotationObservation, type TriggerRecord } from './rotation/observe.js';
 export { NodeReference, StartedNodeReference, NODE_PROFILES, type NodeReferenceOptions } from './targets/reference/node.js';
 
 /** Terminal rendering of a diagnosis (cli-table3). */
