@@ -42,7 +42,7 @@ function budget(target: TargetConfig): number {
 
 function remediationFor(r: RotationObservation): string {
   const t = r.trigger;
-  if (t.kind === 'reference' && /restarted/.test(t.description)) return 'rotate with the server\'s graceful reload (nginx -s reload, haproxy reload, stunnel/node SIGHUP) instead of a restart';
+  if (t.kind === 'reference' && t.mode === 'restart') return 'rotate with the server\'s graceful reload (nginx -s reload, haproxy reload, stunnel/node SIGHUP) instead of a restart';
   if (t.kind === 'command') return 'roll out with overlap: keep old instances serving until new ones are ready (maxUnavailable: 0, readiness probes, a preStop delay), or reload certificates in place';
   return 'reload certificates in place (SIGHUP, nginx -s reload, a file watcher) rather than restarting, and keep old instances serving until new ones are ready';
 }

@@ -7,6 +7,7 @@ import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tl
 import { serverCredentialFor } from '../targets/profiles.js';
 import { safeText } from '../text.js';
 import type { ClientCredentials, RotationConfig, TargetConfig } from '../runner/types.js';
+import type { ApplyMode } from '../targets/target.js';
 import { RotationProber, type ProberRun } from './prober.js';
 import { analyzeTimeline, type TimelineAnalysis } from './timeline.js';
 
@@ -16,6 +17,8 @@ export const RELOAD_DEADLINE_MS = 15_000;
 /** What the trigger did, on the prober's clock. */
 export interface TriggerRecord {
   kind: 'reference' | 'command' | 'watch';
+  /** Reference targets: the implementation's reload, or a restart. */
+  mode?: ApplyMode;
   /** Human description: "nginx graceful reload (SIGHUP)", the command line, "watch 10m". */
   description: string;
   startedT?: number;
@@ -61,8 +64,8 @@ function tailOf(text: string | undefined, lines = 10): string | undefined {
   return safeText(text.trimEnd().split('\n').slice(-lines).join('\n').replace(/\n/g, ' | '), 1000);
 }
 
-/** Probe options shared by the prober and the full probes of a rotation (no key material in them is ever reported). */
-export function rotationProbeBase(target: TargetConfig, timeoutMs: number, clock: Clock): ProbeOptions {
+/** Where and how to reach a target: the probe options every check and the prober start from (no trust, no credentials). */
+export function targetProbeOptions(target: TargetConfig, timeoutMs: number, clock: Clock): ProbeOptions {
   return {
     host: target.host,
     port: target.port,
@@ -76,7 +79,7 @@ export function rotationProbeBase(target: TargetConfig, timeoutMs: number, clock
 
 /** A full probe with a client credential (trust anchors from the target). */
 export function probeWith(target: TargetConfig, client: ClientCredentials, o: ObserveOptions): Promise<ProbeOutcome> {
-  return probeEndpoint({ ...rotationProbeBase(target, o.timeoutMs, o.clock), ...(target.trustPem ? { ca: target.trustPem } : {}), cert: client.certPem, key: client.keyPem });
+  return probeEndpoint({ ...targetProbeOptions(target, o.timeoutMs, o.clock), ...(target.trustPem ? { ca: target.trustPem } : {}), cert: client.certPem, key: client.keyPem });
 }
 
 /** Why a target's rotation cannot be observed, or undefined. */
@@ -99,7 +102,7 @@ export async function observeRotation(target: TargetConfig, o: ObserveOptions): 
   const context = tls.createSecureContext({ ...(target.trustPem ? { ca: target.trustPem } : {}), cert: client.certPem, key: client.keyPem });
   const trigger = cfg.trigger;
   const prober = new RotationProber({
-    probe: { ...rotationProbeBase(target, o.timeoutMs, o.clock), secureContext: { context, withClientCert: true } },
+    probe: { ...targetProbeOptions(target, o.timeoutMs, o.clock), secureContext: { context, withClientCert: true } },
     rate: cfg.rate,
     maxInFlight: cfg.maxInFlight,
     request: cfg.request && target.protocol === 'https',
@@ -154,7 +157,7 @@ export async function observeRotation(target: TargetConfig, o: ObserveOptions): 
 async function rotateReference(target: TargetConfig, trigger: Extract<NonNullable<RotationConfig['trigger']>, { kind: 'reference' }>, prober: RotationProber): Promise<TriggerRecord> {
   const ref = trigger.reference;
   const description = trigger.mode === 'graceful' ? `${ref.implementation} graceful reload with a new server certificate` : `${ref.implementation} restarted with a new server certificate`;
-  const record: TriggerRecord = { kind: 'reference', description, startedT: round1(prober.now()) };
+  const record: TriggerRecord = { kind: 'reference', mode: trigger.mode, description, startedT: round1(prober.now()) };
   try {
     if (!ref.apply || !target.fixture || !target.reference) throw new Error(`${ref.implementation} cannot be rotated by the harness`);
     const current = serverCredentialFor(target.reference.profile, target.fixture).cred;

@@ -4,7 +4,7 @@ import { x509 } from '../pki/crypto.js';
 import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';
 import { parseCertificates } from '../pki/inspect.js';
 import { probeEndpoint, type ProbeOptions, type TlsVersion } from '../probe/tls-probe.js';
-import { observeRotation } from '../rotation/observe.js';
+import { observeRotation, targetProbeOptions } from '../rotation/observe.js';
 import type { CheckContext, CraftedKind, TargetConfig } from './types.js';
 
 /** Bounds how many connections are open at once across the whole run. */
@@ -50,15 +50,9 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
     return p;
   };
   const base: ProbeOptions = {
-    host: target.host,
-    port: target.port,
-    ...(target.servername ? { servername: target.servername } : {}),
+    ...targetProbeOptions(target, o.timeoutMs, o.clock),
     ...(target.trustPem ? { ca: target.trustPem } : {}),
-    protocol: target.protocol,
-    ...(target.httpPath ? { httpPath: target.httpPath } : {}),
-    timeoutMs: o.timeoutMs,
     ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
-    clock: o.clock,
   };
   const probe = (extra: Partial<ProbeOptions>) => o.semaphore.use(() => probeEndpoint({ ...base, ...extra }));
 
