@@ -1,5 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { loadConfigFile, type FileConfig, type FilePolicy, type FileTarget } from '../../config/load.js';
@@ -8,8 +7,7 @@ import { mintFixturePki } from '../../pki/generate.js';
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../../pki/inspect.js';
 import { parseEndpoint } from '../../probe/endpoint.js';
 import { parseTlsVersion } from '../../probe/tls-probe.js';
-import { buildJsonReport } from '../../report/json.js';
-import { buildJunitXml } from '../../report/junit.js';
+import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { runChecks, selectChecks } from '../../runner/run.js';
@@ -289,24 +287,8 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
 
     const report = await runChecks({ targets, suites: [...SUITES], ...(suiteIds ? { suiteIds } : {}), ...(checkIds ? { checkIds } : {}), timeoutMs, concurrency });
     const fullArgv = ['run', ...argv];
-    let reportFailed = false;
-    const write = (what: string, file: string, content: () => string) => {
-      try {
-        const text = content();
-        if (file === '-') {
-          io.stdout.write(text);
-          return;
-        }
-        mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-        writeFileSync(file, text);
-      } catch (e) {
-        reportFailed = true;
-        io.stderr.write(`mtls-harness: error: could not write the ${what} report to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-      }
-    };
     // Each reporter on its own: one failing never loses another's output.
-    if (jsonOut) write('JSON', jsonOut, () => JSON.stringify(buildJsonReport(report, fullArgv), null, 2) + '\n');
-    if (junitOut) write('JUnit', junitOut, () => buildJunitXml(report));
+    const reportsOk = await writeReportFiles(runReportWriters(report, fullArgv, { json: jsonOut, junit: junitOut }), io);
     if (jsonOut !== '-') {
       const st = makeStyle({ isTTY: !!io.stdout.isTTY, env });
       io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
@@ -316,7 +298,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     }
     const s = report.summary;
     const failed = s.fail > 0 || s.error > 0 || (failOn === 'warn' && s.warn > 0);
-    return failed || reportFailed ? 1 : 0;
+    return failed || !reportsOk ? 1 : 0;
   } finally {
     unregister?.();
     await stopAll();

@@ -1,0 +1,61 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { RunReport } from '../runner/types.js';
+import { buildJsonReport } from './json.js';
+import { buildJunitXml } from './junit.js';
+
+/** Where a run's reports go (`-` for stdout). Each one is optional. */
+export interface ReportOutputs {
+  json?: string | undefined;
+  junit?: string | undefined;
+  html?: string | undefined;
+  pdf?: string | undefined;
+}
+
+/** A report format: how to render it, and whether it may go to stdout. */
+export interface ReportWriter {
+  what: string;
+  /** Renders the report's bytes (may be async, e.g. printing to PDF in a browser). */
+  render(): string | Buffer | Promise<string | Buffer>;
+}
+
+/**
+ * Writes each report on its own: one failing (unwritable path, renderer error) never loses another's
+ * output, and the failure is one plain line on stderr. Returns false when any report failed.
+ */
+export async function writeReportFiles(
+  writers: { file: string; writer: ReportWriter }[],
+  io: { stdout: { write(s: string | Buffer): unknown }; stderr: { write(s: string): unknown } },
+): Promise<boolean> {
+  let ok = true;
+  for (const { file, writer } of writers) {
+    try {
+      const bytes = await writer.render();
+      if (file === '-') {
+        io.stdout.write(bytes);
+        continue;
+      }
+      mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      writeFileSync(file, bytes);
+    } catch (e) {
+      ok = false;
+      const err = e as NodeJS.ErrnoException;
+      const reason = err.code && /^E[A-Z]+$/.test(err.code) ? err.code : (err.message ?? String(e)).split('\n')[0];
+      io.stderr.write(`mtls-harness: error: could not write the ${writer.what} report to ${file}: ${reason}\n`);
+    }
+  }
+  return ok;
+}
+
+/** The JSON report's exact bytes, as `--json` writes them (the HTML report carries their SHA-256). */
+export function jsonReportText(run: RunReport, argv: string[]): string {
+  return JSON.stringify(buildJsonReport(run, argv), null, 2) + '\n';
+}
+
+/** Writers for a run's JSON and JUnit reports (the HTML and PDF writers are added by their own modules). */
+export function runReportWriters(run: RunReport, argv: string[], out: ReportOutputs): { file: string; writer: ReportWriter }[] {
+  const list: { file: string; writer: ReportWriter }[] = [];
+  if (out.json) list.push({ file: out.json, writer: { what: 'JSON', render: () => jsonReportText(run, argv) } });
+  if (out.junit) list.push({ file: out.junit, writer: { what: 'JUnit', render: () => buildJunitXml(run) } });
+  return list;
+}
