@@ -1,6 +1,6 @@
 import { checkChainOrder, summarizeCertificate } from '../src/pki/inspect.js';
 import { verifyChain } from '../src/pki/verify.js';
-import { presentedOrVerdict, probeEvidence, refusesCrafted, skip, trustAnchors as anchors, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
+import { presentedOrVerdict, probeEvidence, refusesCrafted, skip, withPresented, trustAnchors as anchors, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
 import type { CheckContext, CheckVerdict, Suite } from '../src/runner/types.js';
 import { safeText } from '../src/text.js';
 
@@ -92,8 +92,8 @@ export const chainValidation: Suite = {
         const o = await ctx.withCrafted('intermediateIssued');
         if ('skip' in o) return skip(o.skip);
         if (o.rejectedAt === 'unreachable') return unreachableVerdict(o, 'could not test the intermediate-issued client');
-        if (o.rejectedAt === 'accepted') return { status: 'pass', message: 'a client certificate issued by an intermediate of the trusted CA, sent with its chain, was accepted', evidence: probeEvidence(o) };
-        return { status: 'warn', message: `a client certificate issued by an intermediate of the trusted CA, sent with its chain, was refused ${whereRefused(o)}`, remediation: 'raise the verification depth (nginx ssl_verify_depth 2 or more) if clients are issued by intermediates', evidence: probeEvidence(o) };
+        if (o.rejectedAt === 'accepted') return withPresented(ctx, 'intermediateIssued', { status: 'pass', message: 'a client certificate issued by an intermediate of the trusted CA, sent with its chain, was accepted', evidence: probeEvidence(o) });
+        return withPresented(ctx, 'intermediateIssued', { status: 'warn', message: `a client certificate issued by an intermediate of the trusted CA, sent with its chain, was refused ${whereRefused(o)}`, remediation: 'raise the verification depth (nginx ssl_verify_depth 2 or more) if clients are issued by intermediates', evidence: probeEvidence(o) });
       },
     },
   ],

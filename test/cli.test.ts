@@ -1,5 +1,6 @@
 // The built CLI (dist/, made by `npm test` before vitest runs) spawned as a user would run it.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -167,5 +168,12 @@ describe('probe against real servers', () => {
     expect(r.stdout).toContain('profile "optional-client-cert"');
     expect(r.stdout).toContain('Verdict: client certificates are enforced.');
     expect(r.stdout).toContain('Verdict: client certificates are NOT enforced');
+    // It also writes the evidence report (cwd-relative reports/demo.html) with the digest of its JSON.
+    const html = await fs.readFile(path.join(tmp, 'reports/demo.html'), 'utf8');
+    const json = await fs.readFile(path.join(tmp, 'reports/demo.json'));
+    expect(html).toContain(`SHA-256 ${createHash('sha256').update(json).digest('hex')}`);
+    for (const p of ['strict', 'optional-client-cert', 'rotation-graceful']) expect(html).toContain(`node:${p}`);
+    expect(html).toMatch(/<svg[^>]*role="img"[^>]*aria-labelledby="rotation-chart-title/);
+    expect(html).not.toMatch(/PRIVATE KEY/);
   });
 });

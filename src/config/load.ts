@@ -14,7 +14,7 @@ export interface FileConfig {
   concurrency?: number;
   suites?: string[];
   checks?: string[];
-  reports?: { json?: string; junit?: string };
+  reports?: { json?: string; junit?: string; html?: string; pdf?: string };
   targets?: FileTarget[];
 }
 
@@ -101,7 +101,7 @@ const ROOT = map({
   concurrency: 'number',
   suites: 'string[]',
   checks: 'string[]',
-  reports: map({ json: 'string', junit: 'string' }),
+  reports: map({ json: 'string', junit: 'string', html: 'string', pdf: 'string' }),
   targets: { t: 'list', of: TARGET },
 });
 

@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import type { RunReport } from '../runner/types.js';
 import { buildJsonReport } from './json.js';
 import { buildJunitXml } from './junit.js';
+import { buildRunHtml } from './html/index.js';
+import { findChromium, printHtmlToPdf } from './pdf.js';
 
 /** Where a run's reports go (`-` for stdout). Each one is optional. */
 export interface ReportOutputs {
@@ -52,10 +54,19 @@ export function jsonReportText(run: RunReport, argv: string[]): string {
   return JSON.stringify(buildJsonReport(run, argv), null, 2) + '\n';
 }
 
-/** Writers for a run's JSON and JUnit reports (the HTML and PDF writers are added by their own modules). */
-export function runReportWriters(run: RunReport, argv: string[], out: ReportOutputs): { file: string; writer: ReportWriter }[] {
+/**
+ * Writers for a run's reports. The HTML carries the SHA-256 of the JSON report's bytes (the same
+ * bytes `--json` writes); the PDF is that HTML printed by Chromium (`chromiumPath`, resolved up front).
+ */
+export function runReportWriters(run: RunReport, argv: string[], out: ReportOutputs, chromiumPath?: string): { file: string; writer: ReportWriter }[] {
   const list: { file: string; writer: ReportWriter }[] = [];
-  if (out.json) list.push({ file: out.json, writer: { what: 'JSON', render: () => jsonReportText(run, argv) } });
+  let json: string | undefined;
+  const jsonText = () => (json ??= jsonReportText(run, argv));
+  let html: string | undefined;
+  const htmlText = () => (html ??= buildRunHtml(run, argv, jsonText()));
+  if (out.json) list.push({ file: out.json, writer: { what: 'JSON', render: jsonText } });
   if (out.junit) list.push({ file: out.junit, writer: { what: 'JUnit', render: () => buildJunitXml(run) } });
+  if (out.html) list.push({ file: out.html, writer: { what: 'HTML', render: htmlText } });
+  if (out.pdf) list.push({ file: out.pdf, writer: { what: 'PDF', render: () => printHtmlToPdf(htmlText(), chromiumPath ?? findChromium()) } });
   return list;
 }

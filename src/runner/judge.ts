@@ -2,7 +2,7 @@ import type { CertSummary } from '../pki/inspect.js';
 import type { ProbeOutcome } from '../probe/tls-probe.js';
 import { safeText } from '../text.js';
 import { X509Certificate } from 'node:crypto';
-import { parseCertificates } from '../pki/inspect.js';
+import { parseCertificates, summarizeCertificate } from '../pki/inspect.js';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
 import type { Check, CheckContext, CheckVerdict, CraftedKind, Evidence, Policy } from './types.js';
 
@@ -69,6 +69,29 @@ export function expiryVerdict(s: CertSummary, policy: Policy, what: string): Che
 
 export const skip = (message: string): CheckVerdict => ({ status: 'skip', message });
 
+/**
+ * Adds the crafted client certificate a check presented to its evidence (subject, issuer, serial,
+ * validity, EKU, fingerprint): an auditor can see exactly what was offered. Never the key.
+ */
+export async function withPresented(ctx: CheckContext, kind: CraftedKind, v: CheckVerdict): Promise<CheckVerdict> {
+  const c = await ctx.crafted(kind);
+  if ('skip' in c) return v;
+  const s = summarizeCertificate(Buffer.from(c.cert.rawData), ctx.clock);
+  const presentedCertificate = {
+    subject: s.subject,
+    issuer: s.issuer,
+    serialNumber: s.serialNumber,
+    notBefore: s.notBefore,
+    notAfter: s.notAfter,
+    extKeyUsage: s.extKeyUsage,
+    ...(s.basicConstraints ? { basicConstraints: s.basicConstraints } : {}),
+    sans: s.sans,
+    chainLength: parseCertificates(c.chainPem, 'crafted chain').length,
+    fingerprintSha256: s.fingerprintSha256,
+  };
+  return { ...v, evidence: { ...(v.evidence ?? {}), presentedCertificate } };
+}
+
 /** A check that presents a crafted client certificate which the target must refuse. */
 export function refusesCrafted(id: string, title: string, kind: CraftedKind, what: string, onAccepted: { status: 'fail' | 'warn'; remediation: string }): Check {
   return {
@@ -77,7 +100,7 @@ export function refusesCrafted(id: string, title: string, kind: CraftedKind, wha
     async run(ctx) {
       const o = await ctx.withCrafted(kind);
       if ('skip' in o) return skip(o.skip);
-      return mustBeRefused(o, ctx.target.policy, what, onAccepted);
+      return withPresented(ctx, kind, mustBeRefused(o, ctx.target.policy, what, onAccepted));
     },
   };
 }

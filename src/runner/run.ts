@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { HarnessError } from '../errors.js';
 import { systemClock, type Clock } from '../pki/clock.js';
+import { summarizeCertificate } from '../pki/inspect.js';
 import { formatEndpoint } from '../probe/endpoint.js';
 import { safeText } from '../text.js';
 import { createContext, Semaphore } from './context.js';
@@ -100,6 +101,8 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
         ...(target.reference ? { reference: { ...target.reference } } : {}),
         ...(noCert?.protocol ? { protocol: noCert.protocol } : {}),
         ...(noCert && noCert.peerChain.length > 0 ? { peerChain: noCert.peerChain } : {}),
+        policy: { ...target.policy },
+        ...(target.client ? { clientChain: target.client.chain.map((c) => summarizeCertificate(c, clock)) } : {}),
       };
       return { results, report };
     }),

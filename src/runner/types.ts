@@ -169,11 +169,26 @@ export interface TargetReport {
   reference?: { implementation: string; profile: string };
   protocol?: string;
   peerChain?: CertSummary[];
+  /** The policy this target was judged by (global policy with the target's overrides). */
+  policy?: Policy;
+  /** The valid client credential's certificates (leaf first) the harness presented; never a key. */
+  clientChain?: CertSummary[];
+}
+
+/** How the run was set up, for the reports' header ("the policy in force"). */
+export interface RunSettings {
+  failOn: 'fail' | 'warn';
+  timeoutMs: number;
+  concurrency: number;
+  suites?: string[];
+  checks?: string[];
 }
 
 export type Summary = Record<Status, number>;
 
 export interface RunReport {
+  /** Absent when the caller did not say (library use); the CLI always sets it. */
+  settings?: RunSettings;
   startedAt: string;
   finishedAt: string;
   durationMs: number;

@@ -1,18 +1,31 @@
+import * as path from 'node:path';
 import { mintFixturePki } from '../../pki/generate.js';
 import { diagnoseEndpoint } from '../../probe/diagnose.js';
 import { renderDiagnosis } from '../../report/diagnosis-table.js';
+import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
+import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
+import { referenceTarget } from '../../runner/reference-target.js';
+import { runChecks } from '../../runner/run.js';
+import { DEFAULT_POLICY, type TargetConfig } from '../../runner/types.js';
 import { PROFILE_DESCRIPTIONS, type ProfileName } from '../../targets/profiles.js';
 import { NodeReference } from '../../targets/reference/node.js';
+import { startReference } from '../../targets/reference/start.js';
+import type { StartedReference } from '../../targets/target.js';
+import { SUITES } from '../../../suites/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliIO } from '../io.js';
 
-export const DEMO_HELP = `Usage: mtls-harness demo
+export const DEMO_HELP = `Usage: mtls-harness demo [--html FILE] [--json FILE]
 
-Starts the in-process reference server in profile "strict" and then "optional-client-cert" on
-127.0.0.1 (fresh fixture PKI, no Docker, no external server), probes each with and without the
-fixture client certificate and prints the diagnosis. Exit status 0 when both verdicts come out as
-expected (strict: enforced; optional-client-cert: not enforced).
+Starts the node reference server on 127.0.0.1 (fresh fixture PKI, no Docker, no external server):
+1. probes profile "strict" and then "optional-client-cert" with and without the fixture client
+   certificate and prints the diagnosis of each;
+2. runs the whole catalogue against strict, optional-client-cert and rotation-graceful (a node
+   process that rotates its certificate while it is probed) and writes the HTML evidence report
+   (default reports/demo.html) and its JSON (default reports/demo.json).
+Exit status 0 when every verdict comes out as expected (strict: enforced; optional-client-cert: not
+enforced; rotation-graceful: no failed handshake).
 `;
 
 const DEMO: { profile: ProfileName; expectEnforced: boolean }[] = [
@@ -20,12 +33,21 @@ const DEMO: { profile: ProfileName; expectEnforced: boolean }[] = [
   { profile: 'optional-client-cert', expectEnforced: false },
 ];
 
+/** The profiles of the demo's report, and the verdict each must reach on its deciding check. */
+const REPORT_PROFILES: { profile: ProfileName; check: string; status: string }[] = [
+  { profile: 'strict', check: 'reject.no-client-cert', status: 'pass' },
+  { profile: 'optional-client-cert', check: 'reject.no-client-cert', status: 'fail' },
+  { profile: 'rotation-graceful', check: 'rotation.continuity', status: 'pass' },
+];
+
 export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs('demo', argv, {});
+  const { values } = parseCommandArgs('demo', argv, { html: { type: 'string' }, json: { type: 'string' } });
   if (values.help) {
     io.stdout.write(DEMO_HELP);
     return 0;
   }
+  const htmlOut = (values.html as string | undefined) ?? path.join('reports', 'demo.html');
+  const jsonOut = (values.json as string | undefined) ?? path.join('reports', 'demo.json');
   const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
   const pki = await mintFixturePki();
   let asExpected = true;
@@ -47,7 +69,37 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
       await ref.stop();
     }
   }
-  io.stdout.write(`\nTry it on your own server:\n  mtls-harness probe HOST:PORT --ca ca.pem --cert client.pem --key client-key.pem\n`);
+
+  io.stdout.write(`\n${st.bold('== The whole catalogue against strict, optional-client-cert and rotation-graceful')}\n`);
+  const started: StartedReference[] = [];
+  const unregister = io.onInterrupt?.(async () => {
+    await Promise.all(started.splice(0).map((s) => s.stop().catch(() => undefined)));
+  });
+  try {
+    const targets: TargetConfig[] = [];
+    for (const { profile } of REPORT_PROFILES) {
+      const ref = await startReference({ implementation: 'node', profile, pki, provider: 'process' });
+      started.push(ref);
+      targets.push(referenceTarget(ref, pki, 'node', profile, { policy: DEFAULT_POLICY }));
+    }
+    const report = await runChecks({ targets, suites: [...SUITES], timeoutMs: 5000, concurrency: 8 });
+    report.settings = { failOn: 'fail', timeoutMs: 5000, concurrency: 8 };
+    io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, true));
+    for (const { profile, check, status } of REPORT_PROFILES) {
+      const r = report.results.find((x) => x.target === `node:${profile}` && x.check === check);
+      if (r?.status !== status) {
+        asExpected = false;
+        io.stderr.write(`mtls-harness demo: ${check} on node:${profile} is ${r?.status ?? 'missing'}, expected ${status}\n`);
+      }
+    }
+    const ok = await writeReportFiles(runReportWriters(report, ['demo', ...argv], { json: jsonOut, html: htmlOut }), io);
+    if (ok) io.stdout.write(`\nEvidence report: ${htmlOut} (open it in a browser; JSON: ${jsonOut})\n`);
+    else asExpected = false;
+  } finally {
+    unregister?.();
+    await Promise.all(started.splice(0).map((s) => s.stop().catch(() => undefined)));
+  }
+  io.stdout.write(`\nTry it on your own server:\n  mtls-harness probe HOST:PORT --ca ca.pem --cert client.pem --key client-key.pem --html probe.html\n  mtls-harness run --target HOST:PORT --ca ca.pem --cert client.pem --key client-key.pem --html report.html\n`);
   if (!asExpected) io.stderr.write('mtls-harness demo: a verdict differed from the expected one (see above)\n');
   return asExpected ? 0 : 1;
 }

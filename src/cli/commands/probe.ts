@@ -6,6 +6,11 @@ import { parseTlsVersion } from '../../probe/tls-probe.js';
 import { renderDiagnosis } from '../../report/diagnosis-table.js';
 import { makeStyle } from '../../report/style.js';
 import { toolInfo } from '../../version.js';
+import { performance } from 'node:perf_hooks';
+import { buildProbeHtml } from '../../report/html/index.js';
+import { writeReportFiles } from '../../report/outputs.js';
+import { findChromium, printHtmlToPdf } from '../../report/pdf.js';
+import { DEFAULT_POLICY } from '../../runner/types.js';
 import { parseCommandArgs, parseDuration, parseIntFlag } from '../args.js';
 import type { CliIO } from '../io.js';
 
@@ -28,6 +33,8 @@ Options:
   --timeout DURATION        budget per connection (default 5s)
   --warn-days N, --fail-days N  server certificate expiry thresholds (default 30, 7)
   --json                    print the diagnosis as JSON instead of a table
+  --html FILE               write the diagnosis as a self-contained HTML evidence report
+  --pdf FILE                ... and printed to PDF by Chromium (/usr/bin/chromium or $MTLS_CHROMIUM)
 
 Exit status: 0 client certificates are enforced; 1 they are not, or the server could not be
 evaluated; 2 usage error (bad flag, missing or malformed file, key not matching certificate).
@@ -50,6 +57,8 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     'warn-days': { type: 'string' },
     'fail-days': { type: 'string' },
     json: { type: 'boolean' },
+    html: { type: 'string' },
+    pdf: { type: 'string' },
   });
   if (v.help) {
     io.stdout.write(PROBE_HELP);
@@ -70,6 +79,14 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   const ca = v.ca ? loadCaFile(v.ca as string) : undefined;
   const protocol = (v.protocol as string | undefined) ?? 'https';
   if (protocol !== 'https' && protocol !== 'tls') throw new HarnessError('usage.invalid-value', `probe: --protocol must be https or tls, not "${protocol}"`);
+  const htmlOut = v.html as string | undefined;
+  const pdfOut = v.pdf as string | undefined;
+  if (htmlOut === '-' || pdfOut === '-') throw new HarnessError('usage.invalid-value', 'probe: --html and --pdf need a file name (--json prints to stdout)');
+  const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
+  const warnDays = v['warn-days'] ? parseIntFlag('--warn-days', v['warn-days'] as string) : DEFAULT_POLICY.warnDays;
+  const failDays = v['fail-days'] ? parseIntFlag('--fail-days', v['fail-days'] as string) : DEFAULT_POLICY.failDays;
+  const startedAt = new Date();
+  const t0 = performance.now();
   const diagnosis = await diagnoseEndpoint({
     ...endpoint,
     ...(v.servername ? { servername: v.servername as string } : {}),
@@ -81,15 +98,30 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     ...(v.path ? { httpPath: v.path as string } : {}),
     ...(v.grace ? { graceMs: parseDuration('--grace', v.grace as string) } : {}),
     ...(v.timeout ? { timeoutMs: parseDuration('--timeout', v.timeout as string) } : {}),
-    ...(v['warn-days'] ? { warnDays: parseIntFlag('--warn-days', v['warn-days'] as string) } : {}),
-    ...(v['fail-days'] ? { failDays: parseIntFlag('--fail-days', v['fail-days'] as string) } : {}),
+    warnDays,
+    failDays,
   });
+  const timing = { startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - t0) };
+  const fullArgv = ['probe', ...argv];
+  const jsonText = JSON.stringify(diagnosisToJson(diagnosis, fullArgv), null, 2) + '\n';
+  let reportsOk = true;
+  if (htmlOut || pdfOut) {
+    let html: string | undefined;
+    const htmlText = () => (html ??= buildProbeHtml(diagnosis, fullArgv, jsonText, timing, { ...DEFAULT_POLICY, warnDays, failDays }));
+    reportsOk = await writeReportFiles(
+      [
+        ...(htmlOut ? [{ file: htmlOut, writer: { what: 'HTML', render: htmlText } }] : []),
+        ...(pdfOut ? [{ file: pdfOut, writer: { what: 'PDF', render: () => printHtmlToPdf(htmlText(), chromiumPath!) } }] : []),
+      ],
+      io,
+    );
+  }
   if (v.json) {
-    io.stdout.write(JSON.stringify(diagnosisToJson(diagnosis, ['probe', ...argv]), null, 2) + '\n');
+    io.stdout.write(jsonText);
   } else {
     io.stdout.write(renderDiagnosis(diagnosis, makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env }), io.stdout.columns ?? 100));
   }
-  return diagnosis.enforced ? 0 : 1;
+  return diagnosis.enforced && reportsOk ? 0 : 1;
 }
 
 /** The `probe --json` document: versioned, with the tool and the exact arguments (no secrets are in argv). */

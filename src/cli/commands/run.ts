@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { loadConfigFile, type FileConfig, type FilePolicy, type FileTarget } from '../../config/load.js';
@@ -8,9 +7,11 @@ import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, re
 import { parseEndpoint } from '../../probe/endpoint.js';
 import { parseTlsVersion } from '../../probe/tls-probe.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
+import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { runChecks, selectChecks } from '../../runner/run.js';
+import { referenceTarget } from '../../runner/reference-target.js';
 import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type TargetConfig } from '../../runner/types.js';
 import { safeText } from '../../text.js';
 import type { StartedReference } from '../../targets/target.js';
@@ -64,11 +65,15 @@ Run:
 Reports:
   --json FILE               JSON report (- for stdout instead of the table)
   --junit FILE              JUnit XML report
+  --html FILE               self-contained HTML evidence report (- for stdout); carries the SHA-256
+                            of the JSON report's bytes and embeds them
+  --pdf FILE                the HTML report printed to PDF by Chromium (/usr/bin/chromium or
+                            $MTLS_CHROMIUM)
   --quiet                   table shows only warn/fail/error rows
 
 Environment: MTLS_CONFIG, MTLS_TARGETS (comma-separated), MTLS_CA, MTLS_CERT, MTLS_KEY, MTLS_CA_KEY,
 MTLS_KEY_PASSPHRASE (the passphrase itself), MTLS_SERVERNAME, MTLS_TIMEOUT, MTLS_CONCURRENCY,
-MTLS_FAIL_ON, MTLS_WARN_DAYS, MTLS_FAIL_DAYS, MTLS_MIN_TLS, MTLS_JSON, MTLS_JUNIT. Flags win over the
+MTLS_FAIL_ON, MTLS_WARN_DAYS, MTLS_FAIL_DAYS, MTLS_MIN_TLS, MTLS_JSON, MTLS_JUNIT, MTLS_HTML, MTLS_PDF, MTLS_CHROMIUM. Flags win over the
 environment, the environment over the config file.
 
 Exit status: 0 no fail and no error (and no warn with --fail-on warn); 1 otherwise; 2 usage or
@@ -132,6 +137,8 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     config: { type: 'string' },
     json: { type: 'string' },
     junit: { type: 'string' },
+    html: { type: 'string' },
+    pdf: { type: 'string' },
     quiet: { type: 'boolean' },
     'rotation-command': { type: 'string' },
     'rotation-watch': { type: 'string' },
@@ -172,6 +179,12 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   selectChecks([...SUITES], suiteIds, checkIds); // unknown ids: exit 2 before anything starts
   const jsonOut = pick(v, env, 'json', 'MTLS_JSON') ?? (file.reports?.json ? path.resolve(baseDir, file.reports.json) : undefined);
   const junitOut = pick(v, env, 'junit', 'MTLS_JUNIT') ?? (file.reports?.junit ? path.resolve(baseDir, file.reports.junit) : undefined);
+  const htmlOut = pick(v, env, 'html', 'MTLS_HTML') ?? (file.reports?.html ? path.resolve(baseDir, file.reports.html) : undefined);
+  const pdfOut = pick(v, env, 'pdf', 'MTLS_PDF') ?? (file.reports?.pdf ? path.resolve(baseDir, file.reports.pdf) : undefined);
+  if (pdfOut === '-' ) throw new HarnessError('usage.invalid-value', 'run: --pdf needs a file name (a PDF is not written to stdout)');
+  if (htmlOut === '-' && jsonOut === '-') throw new HarnessError('usage.invalid-value', 'run: only one report can go to stdout (--json - or --html -)');
+  // Chromium is looked up before anything starts: a missing browser is a usage error (exit 2), not a lost report.
+  const chromiumPath = pdfOut ? findChromium(env) : undefined;
 
   let globalPolicy = mergePolicy(DEFAULT_POLICY, file.policy, configFile ?? 'config');
   const flagPolicy: FilePolicy = {};
@@ -257,39 +270,22 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       const pki = fixture;
       const ref = await startReference({ implementation, profile, pki, provider: provider as Provider });
       started.push(ref);
-      const rotation: RotationConfig | undefined = profile === 'rotation-graceful' || profile === 'rotation-restart'
-        ? {
-            trigger: { kind: 'reference', mode: profile === 'rotation-graceful' ? 'graceful' : 'restart', reference: ref },
-            rate: rotationFlags.rate ?? ROTATION_DEFAULTS.referenceRate,
-            maxInFlight: rotationFlags.inFlight ?? ROTATION_DEFAULTS.referenceInFlight,
-            beforeMs: REFERENCE_ROTATION_WINDOW_MS,
-            afterMs: REFERENCE_ROTATION_WINDOW_MS,
-            request: !rotationFlags.handshakeOnly,
-          }
-        : undefined;
-      targets.push({
-        name: t.name ?? `${implementation}${provider === 'container' ? '/container' : ''}:${profile}`,
-        host: ref.endpoint.host,
-        port: ref.endpoint.port,
-        servername: 'localhost',
-        expectedNames: ['127.0.0.1'],
-        protocol: 'https',
-        trustPem: pki.root.certPem,
-        client: { certPem: pki.client.chainPem, keyPem: pki.client.keyPem, chain: [new X509Certificate(pki.client.certPem)] },
-        expect: {},
+      targets.push(referenceTarget(ref, pki, implementation, profile, {
+        ...(t.name ? { name: t.name } : {}),
         policy: t.policy,
-        plaintextPorts: [],
-        fixture: pki,
-        reference: { implementation: provider === 'container' ? `${implementation} (container)` : implementation, profile },
-        ...(rotation ? { rotation } : {}),
-      });
+        container: provider === 'container',
+        rate: rotationFlags.rate,
+        inFlight: rotationFlags.inFlight,
+        handshakeOnly: rotationFlags.handshakeOnly,
+      }));
     }
 
     const report = await runChecks({ targets, suites: [...SUITES], ...(suiteIds ? { suiteIds } : {}), ...(checkIds ? { checkIds } : {}), timeoutMs, concurrency });
+    report.settings = { failOn, timeoutMs, concurrency, ...(suiteIds ? { suites: suiteIds } : {}), ...(checkIds ? { checks: checkIds } : {}) };
     const fullArgv = ['run', ...argv];
     // Each reporter on its own: one failing never loses another's output.
-    const reportsOk = await writeReportFiles(runReportWriters(report, fullArgv, { json: jsonOut, junit: junitOut }), io);
-    if (jsonOut !== '-') {
+    const reportsOk = await writeReportFiles(runReportWriters(report, fullArgv, { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath), io);
+    if (jsonOut !== '-' && htmlOut !== '-') {
       const st = makeStyle({ isTTY: !!io.stdout.isTTY, env });
       io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
       for (const r of report.results) {
@@ -304,9 +300,6 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     await stopAll();
   }
 }
-
-/** Reference targets rotate on their own: a second of probing before the trigger and after it. */
-const REFERENCE_ROTATION_WINDOW_MS = 1000;
 
 interface RotationFlags {
   command?: string | undefined;

@@ -1,0 +1,20 @@
+import type { Diagnosis } from '../../probe/diagnose.js';
+import type { Policy, RunReport } from '../../runner/types.js';
+import { probeHtmlModel, runHtmlModel } from './model.js';
+import { renderHtmlReport } from './render.js';
+
+export { renderHtmlReport } from './render.js';
+export { runHtmlModel, probeHtmlModel, worstStatus, type HtmlModel } from './model.js';
+
+/**
+ * The HTML evidence report of a run. `jsonText` must be the exact bytes of the run's JSON report
+ * (`jsonReportText`): the HTML carries their SHA-256 and embeds them.
+ */
+export function buildRunHtml(run: RunReport, argv: string[], jsonText: string): string {
+  return renderHtmlReport(runHtmlModel(run, argv, jsonText));
+}
+
+/** The HTML report of a `probe` diagnosis; `jsonText` is the exact `probe --json` document. */
+export function buildProbeHtml(d: Diagnosis, argv: string[], jsonText: string, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy): string {
+  return renderHtmlReport(probeHtmlModel(d, argv, jsonText, timing, policy));
+}

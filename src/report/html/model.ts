@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { CertSummary } from '../../pki/inspect.js';
+import type { Diagnosis, FindingStatus } from '../../probe/diagnose.js';
+import type { ProbeOutcome } from '../../probe/tls-probe.js';
+import { summarizeCertificate } from '../../pki/inspect.js';
+import { STATUSES, type Evidence, type Policy, type RunReport, type RunSettings, type Status, type Summary } from '../../runner/types.js';
+import { toolInfo } from '../../version.js';
+import { redactArgv } from '../json.js';
+import { referencesOf, type Reference } from '../../../suites/references.js';
+import { SUITES } from '../../../suites/index.js';
+import { probeEvidence } from '../../runner/judge.js';
+
+/** A row status in the HTML report: a check's status, or `info` for a diagnosis line that judges nothing. */
+export type RowStatus = Status | 'info';
+
+export interface HtmlCheck {
+  status: RowStatus;
+  id: string;
+  title: string;
+  suite: string;
+  message: string;
+  remediation?: string;
+  references: readonly Reference[];
+  evidence: Evidence;
+  durationMs?: number;
+}
+
+export interface HtmlSuiteCell {
+  id: string;
+  title: string;
+  /** Worst status of the suite's checks on this target; undefined when none ran. */
+  status?: Status;
+  counts: Summary;
+}
+
+export interface HtmlTarget {
+  /** Anchor id (t1, t2 …): never derived from hostile text. */
+  anchor: string;
+  name: string;
+  endpoint: string;
+  servername?: string;
+  kind: string;
+  reference?: { implementation: string; profile: string };
+  protocol?: string;
+  policy?: Policy;
+  verdict: Status;
+  counts: Summary;
+  suites: HtmlSuiteCell[];
+  checks: HtmlCheck[];
+  serverChain: CertSummary[];
+  /** The trust anchor the server chain verified to (subject), when it did. */
+  anchorSubject?: string;
+  clientChain: CertSummary[];
+}
+
+export interface HtmlModel {
+  kind: 'run' | 'probe';
+  title: string;
+  tool: { name: string; version: string };
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** The local time zone of the machine the harness ran on, e.g. "Europe/Berlin". */
+  timeZone: string;
+  command: string[];
+  host: string;
+  policy?: Policy;
+  settings?: RunSettings;
+  verdict: Status;
+  summary: Summary;
+  targets: HtmlTarget[];
+  /** SHA-256 (hex) of the JSON report's exact bytes, and those bytes (embedded for verification). */
+  digest: { sha256: string; of: string; json: string };
+}
+
+const SEVERITY: Status[] = ['error', 'fail', 'warn', 'pass', 'skip'];
+
+/** The worst status: error > fail > warn > pass > skip (all skipped: skip). */
+export function worstStatus(statuses: Iterable<Status>): Status {
+  let worst: Status = 'skip';
+  for (const s of statuses) if (SEVERITY.indexOf(s) < SEVERITY.indexOf(worst)) worst = s;
+  return worst;
+}
+
+function countStatuses(statuses: Status[]): Summary {
+  const s = Object.fromEntries(STATUSES.map((k) => [k, 0])) as Summary;
+  for (const x of statuses) s[x]++;
+  return s;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Hostile text (certificates, servers) may carry control or bidi-override characters that make it
+ * display as something else; escaping is the template's job, this only makes the characters visible
+ * as "?" and bounds the length. Applied to every string of the model.
+ */
+function clean(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') {
+    const s = value.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '?');
+    return s.length > 4000 ? `${s.slice(0, 4000)}… (${s.length - 4000} more characters)` : s;
+  }
+  if (depth > 12 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => clean(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [clean(k, depth + 1) as string, clean(v, depth + 1)]));
+}
+
+function timeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
+}
+
+/** The model of a `run` report: what the HTML shows, every string cleaned. */
+export function runHtmlModel(run: RunReport, argv: string[], jsonText: string): HtmlModel {
+  const suiteTitles = new Map(SUITES.map((s) => [s.id, s.title]));
+  const targets: HtmlTarget[] = run.targets.map((t, i) => {
+    const results = run.results.filter((r) => r.target === t.name);
+    const suiteIds = [...new Set([...SUITES.map((s) => s.id), ...results.map((r) => r.suite)])];
+    const suites: HtmlSuiteCell[] = suiteIds.map((id) => {
+      const rs = results.filter((r) => r.suite === id);
+      return { id, title: suiteTitles.get(id) ?? id, ...(rs.length ? { status: worstStatus(rs.map((r) => r.status)) } : {}), counts: countStatuses(rs.map((r) => r.status)) };
+    });
+    const trusted = results.find((r) => r.check === 'chain.server-trusted' && r.status === 'pass');
+    const anchorSubject = typeof trusted?.evidence.anchor === 'string' ? trusted.evidence.anchor : undefined;
+    return {
+      anchor: `t${i + 1}`,
+      name: t.name,
+      endpoint: t.endpoint,
+      ...(t.servername ? { servername: t.servername } : {}),
+      kind: t.kind,
+      ...(t.reference ? { reference: t.reference } : {}),
+      ...(t.protocol ? { protocol: t.protocol } : {}),
+      ...(t.policy ? { policy: t.policy } : {}),
+      verdict: worstStatus(results.map((r) => r.status)),
+      counts: countStatuses(results.map((r) => r.status)),
+      suites,
+      checks: results.map((r) => ({
+        status: r.status,
+        id: r.check,
+        title: r.title,
+        suite: r.suite,
+        message: r.message,
+        ...(r.remediation ? { remediation: r.remediation } : {}),
+        references: referencesOf(r.check),
+        evidence: r.evidence,
+        durationMs: r.durationMs,
+      })),
+      serverChain: t.peerChain ?? [],
+      ...(anchorSubject ? { anchorSubject } : {}),
+      clientChain: t.clientChain ?? [],
+    };
+  });
+  const model: HtmlModel = {
+    kind: 'run',
+    title: 'mTLS conformance report',
+    tool: toolInfo(),
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    durationMs: run.durationMs,
+    timeZone: timeZone(),
+    command: ['mtls-harness', ...redactArgv(argv)],
+    host: hostname(),
+    ...(run.targets[0]?.policy ? { policy: run.targets[0].policy } : {}),
+    ...(run.settings ? { settings: run.settings } : {}),
+    verdict: worstStatus(run.results.map((r) => r.status)),
+    summary: run.summary,
+    targets,
+    digest: { sha256: sha256Hex(jsonText), of: 'the JSON report (--json) of this run, byte for byte', json: jsonText },
+  };
+  return clean(model) as HtmlModel;
+}
+
+const FINDING_STATUS: Record<FindingStatus, RowStatus> = { ok: 'pass', warn: 'warn', problem: 'fail', info: 'info' };
+
+function outcomeCerts(o: ProbeOutcome | undefined): CertSummary[] {
+  if (!o) return [];
+  if (o.peerChain.length > 0) return o.peerChain;
+  return o.peerChainPem.map((p) => summarizeCertificate(Buffer.from(p)));
+}
+
+/** The model of a `probe` diagnosis: one target, one row per finding, both probes as evidence. */
+export function probeHtmlModel(d: Diagnosis, argv: string[], jsonText: string, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy): HtmlModel {
+  const evidenceFor = (id: string): Evidence => {
+    switch (id) {
+      case 'without-cert': return probeEvidence(d.withoutCert);
+      case 'with-cert': return d.withCert ? probeEvidence(d.withCert) : {};
+      case 'client-auth-mode': return { mode: d.clientAuth.mode, method: d.clientAuth.method, acceptableCaNames: d.clientAuth.acceptableCaNames, observed: d.clientAuth.evidence, ...(d.clientAuth.caveat ? { caveat: d.clientAuth.caveat } : {}) };
+      case 'server-chain': return { path: d.chain.path, ...(d.chain.anchor ? { anchor: d.chain.anchor } : {}), problems: d.chain.problems, trust: d.chain.trust };
+      default: return {};
+    }
+  };
+  const statuses: Status[] = d.findings.map((f) => FINDING_STATUS[f.status]).filter((s): s is Status => s !== 'info');
+  const checks: HtmlCheck[] = d.findings.map((f) => ({
+    status: FINDING_STATUS[f.status],
+    id: `probe.${f.id}`,
+    title: f.aspect,
+    suite: 'probe',
+    message: f.finding,
+    ...(f.fix ? { remediation: f.fix } : {}),
+    references: referencesOf(PROBE_FINDING_CHECK[f.id] ?? ''),
+    evidence: evidenceFor(f.id),
+  }));
+  const ref = d.withCert?.peerChainPem.length ? d.withCert : d.withoutCert;
+  const counts = countStatuses(statuses);
+  const verdict = d.unreachable ? 'error' : worstStatus(statuses);
+  const target: HtmlTarget = {
+    anchor: 't1',
+    name: d.target,
+    endpoint: d.target,
+    ...(d.servername ? { servername: d.servername } : {}),
+    kind: 'live',
+    ...(ref.protocol ? { protocol: ref.protocol } : {}),
+    policy,
+    verdict,
+    counts,
+    suites: [{ id: 'probe', title: 'Diagnosis', status: verdict, counts }],
+    checks,
+    serverChain: outcomeCerts(ref),
+    ...(d.chain.ok && d.chain.anchor ? { anchorSubject: d.chain.anchor } : {}),
+    clientChain: [],
+  };
+  const model: HtmlModel = {
+    kind: 'probe',
+    title: 'mTLS diagnosis',
+    tool: toolInfo(),
+    ...timing,
+    timeZone: timeZone(),
+    command: ['mtls-harness', ...redactArgv(argv)],
+    host: hostname(),
+    policy,
+    verdict,
+    summary: counts,
+    targets: [target],
+    digest: { sha256: sha256Hex(jsonText), of: 'the JSON diagnosis (probe --json) of this probe, byte for byte', json: jsonText },
+  };
+  return clean(model) as HtmlModel;
+}
+
+/** The catalogue check whose references fit each diagnosis line. */
+const PROBE_FINDING_CHECK: Record<string, string> = {
+  connection: 'handshake.protocol-version',
+  'client-auth-mode': 'handshake.client-auth-mode',
+  'without-cert': 'reject.no-client-cert',
+  'with-cert': 'handshake.accepts-valid-client-cert',
+  'server-chain': 'chain.server-trusted',
+  'server-expiry': 'expiry.server-cert',
+  'san-coverage': 'san.server-matches-name',
+};

@@ -1,0 +1,53 @@
+import { X509Certificate } from 'node:crypto';
+import type { FixturePki } from '../pki/generate.js';
+import type { ProfileName } from '../targets/profiles.js';
+import type { StartedReference } from '../targets/target.js';
+import { ROTATION_DEFAULTS, type Policy, type RotationConfig, type TargetConfig } from './types.js';
+
+/** Reference targets rotate on their own: a second of probing before the trigger and after it. */
+export const REFERENCE_ROTATION_WINDOW_MS = 1000;
+
+export interface ReferenceTargetOptions {
+  name?: string;
+  policy: Policy;
+  container?: boolean;
+  /** Rotation overrides (flags): rate, in-flight bound, no HTTP request per handshake. */
+  rate?: number | undefined;
+  inFlight?: number | undefined;
+  handshakeOnly?: boolean;
+}
+
+/**
+ * The target a started reference server is tested as: the fixture PKI's root as trust anchor, its
+ * client as the valid credential, `localhost` + `127.0.0.1` as the names to cover, and for the
+ * rotation profiles the reference's own rotation as the trigger.
+ */
+export function referenceTarget(ref: StartedReference, pki: FixturePki, implementation: string, profile: ProfileName, o: ReferenceTargetOptions): TargetConfig {
+  const rotation: RotationConfig | undefined =
+    profile === 'rotation-graceful' || profile === 'rotation-restart'
+      ? {
+          trigger: { kind: 'reference', mode: profile === 'rotation-graceful' ? 'graceful' : 'restart', reference: ref },
+          rate: o.rate ?? ROTATION_DEFAULTS.referenceRate,
+          maxInFlight: o.inFlight ?? ROTATION_DEFAULTS.referenceInFlight,
+          beforeMs: REFERENCE_ROTATION_WINDOW_MS,
+          afterMs: REFERENCE_ROTATION_WINDOW_MS,
+          request: !o.handshakeOnly,
+        }
+      : undefined;
+  return {
+    name: o.name ?? `${implementation}${o.container ? '/container' : ''}:${profile}`,
+    host: ref.endpoint.host,
+    port: ref.endpoint.port,
+    servername: 'localhost',
+    expectedNames: ['127.0.0.1'],
+    protocol: 'https',
+    trustPem: pki.root.certPem,
+    client: { certPem: pki.client.chainPem, keyPem: pki.client.keyPem, chain: [new X509Certificate(pki.client.certPem)] },
+    expect: {},
+    policy: o.policy,
+    plaintextPorts: [],
+    fixture: pki,
+    reference: { implementation: o.container ? `${implementation} (container)` : implementation, profile },
+    ...(rotation ? { rotation } : {}),
+  };
+}

@@ -1,0 +1,68 @@
+/** A normative source a check rests on: shown with each check in the HTML report. */
+export interface Reference {
+  /** Short citation, e.g. "RFC 8446 §4.4.2". */
+  cite: string;
+  /** What that section is about. */
+  about: string;
+  url: string;
+}
+
+const rfc = (n: number, section: string | undefined, about: string): Reference => ({
+  cite: `RFC ${n}${section ? ` §${section}` : ''}`,
+  about,
+  url: `https://www.rfc-editor.org/rfc/rfc${n}${section ? `#section-${/^[A-Z]/.test(section) ? `appendix-${section}` : section}` : ''}`,
+});
+
+const TLS13_CERT = rfc(8446, '4.4.2', 'TLS 1.3 Certificate message: the sender’s certificate first, each following one certifying the one before');
+const TLS13_RECV_CERT = rfc(8446, '4.4.2.4', 'Receiving a Certificate message: an empty client certificate may be refused with certificate_required');
+const TLS13_CERT_REQ = rfc(8446, '4.3.2', 'CertificateRequest and its certificate_authorities extension');
+const TLS12_CERT_REQ = rfc(5246, '7.4.4', 'TLS 1.2 CertificateRequest');
+const TLS12_CLIENT_CERT = rfc(5246, '7.4.6', 'TLS 1.2 client Certificate: a server may abort when client authentication is required');
+const TLS12_SERVER_CERT = rfc(5246, '7.4.2', 'TLS 1.2 server Certificate: the chain, sender first');
+const ALERTS = rfc(8446, '6.2', 'Error alerts (certificate_required 116, unknown_ca 48, certificate_expired 45, …)');
+const PATH_VALIDATION = rfc(5280, '6.1', 'Certification path validation');
+const BASIC_CONSTRAINTS = rfc(5280, '4.2.1.9', 'Basic constraints: cA for certificates that issue others');
+const EKU = rfc(5280, '4.2.1.12', 'Extended key usage: id-kp-serverAuth / id-kp-clientAuth');
+const SAN = rfc(5280, '4.2.1.6', 'Subject alternative name');
+const VALIDITY = rfc(5280, '4.1.2.5', 'Validity: notBefore and notAfter');
+const SERVICE_IDENTITY = rfc(9525, '6', 'Verifying service identity: DNS-ID / IP-ID in the SAN; never the CN');
+const WILDCARDS = rfc(9525, '6.3', 'Wildcards only as the complete left-most label');
+const HTTPS_IDENTITY = rfc(9110, '4.3.4', 'https certificate verification');
+
+/**
+ * The normative basis of every check of the catalogue, by stable check id. A check without an RFC
+ * behind it (rotation behaviour is operational practice) says so with an empty list.
+ */
+export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = {
+  'handshake.accepts-valid-client-cert': [TLS13_CERT, TLS12_CLIENT_CERT, PATH_VALIDATION],
+  'handshake.protocol-version': [rfc(8446, '4.2.1', 'supported_versions'), rfc(8996, undefined, 'Deprecating TLS 1.0 and TLS 1.1'), rfc(9325, '3.1.1', 'BCP 195: TLS 1.2 or higher')],
+  'handshake.client-auth-mode': [TLS13_CERT_REQ, TLS12_CERT_REQ, TLS13_RECV_CERT],
+  'reject.no-client-cert': [TLS13_RECV_CERT, TLS12_CLIENT_CERT, ALERTS],
+  'reject.plaintext': [rfc(9110, '4.2.2', 'The https URI scheme'), rfc(9113, '3.3', 'HTTP/2 with prior knowledge (h2c)'), rfc(7540, '3.2', 'HTTP/2 upgrade from http/1.1 (h2c)')],
+  'chain.server-trusted': [PATH_VALIDATION, HTTPS_IDENTITY],
+  'chain.server-complete': [TLS13_CERT, TLS12_SERVER_CERT, rfc(5280, '4.2.2.1', 'Authority information access (which clients must not be made to rely on)')],
+  'chain.server-order': [TLS13_CERT, TLS12_SERVER_CERT],
+  'chain.server-leaf-profile': [BASIC_CONSTRAINTS, EKU, rfc(9155, undefined, 'Deprecating MD5 and SHA-1 signature hashes in TLS 1.2'), rfc(8446, '4.4.2.2', 'Server certificate selection')],
+  'chain.rejects-untrusted-ca-client': [PATH_VALIDATION, rfc(5280, '6.1.3', 'Basic certificate processing: the signature verifies with the issuer’s key')],
+  'chain.rejects-self-signed-client': [PATH_VALIDATION, TLS13_RECV_CERT],
+  'chain.rejects-wrong-eku-client': [EKU, rfc(8446, '4.4.2.3', 'Client certificate selection')],
+  'chain.rejects-ca-as-client': [BASIC_CONSTRAINTS, rfc(5280, '4.2.1.3', 'Key usage: keyCertSign for CA certificates')],
+  'chain.accepts-intermediate-client': [TLS13_CERT, PATH_VALIDATION],
+  'san.server-has-san': [SAN, SERVICE_IDENTITY],
+  'san.server-matches-name': [SERVICE_IDENTITY, WILDCARDS, rfc(2818, '3.1', 'HTTP over TLS: server identity')],
+  'san.server-identity': [SAN, { cite: 'SPIFFE X509-SVID §2', about: 'The SPIFFE ID in the URI SAN', url: 'https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md#2-spiffe-id' }],
+  'san.rejects-wrong-identity-client': [SAN, rfc(6125, '6.2', 'Identity checking: the presented identifier must be one the relying party expects')],
+  'expiry.server-cert': [VALIDITY],
+  'expiry.server-chain': [VALIDITY, PATH_VALIDATION],
+  'expiry.client-cert': [VALIDITY],
+  'expiry.rejects-expired-client': [VALIDITY, rfc(5280, '6.1.3', 'Basic certificate processing: the certificate validity period includes the current time'), ALERTS],
+  'expiry.rejects-not-yet-valid-client': [VALIDITY, rfc(5280, '6.1.3', 'Basic certificate processing: the certificate validity period includes the current time')],
+  'rotation.continuity': [],
+  'rotation.new-cert-served': [PATH_VALIDATION, VALIDITY],
+  'rotation.ca-overlap': [PATH_VALIDATION],
+};
+
+/** The references of a check id (empty when none, or the id is unknown). */
+export function referencesOf(checkId: string): readonly Reference[] {
+  return CHECK_REFERENCES[checkId] ?? [];
+}
