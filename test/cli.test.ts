@@ -173,7 +173,7 @@ describe('probe against real servers', () => {
     const json = await fs.readFile(path.join(tmp, 'reports/demo.json'));
     expect(html).toContain(`SHA-256 ${createHash('sha256').update(json).digest('hex')}`);
     for (const p of ['strict', 'optional-client-cert', 'rotation-graceful']) expect(html).toContain(`node:${p}`);
-    expect(html).toMatch(/<svg[^>]*role="img"[^>]*aria-labelledby="rotation-chart-title/);
+    expect(html).toMatch(/<svg[^>]*role="img"[^>]*aria-labelledby="t3-rotation-chart-title"/);
     expect(html).not.toMatch(/PRIVATE KEY/);
   });
 });

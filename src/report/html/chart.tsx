@@ -91,7 +91,7 @@ export function thinAttempts(attempts: ChartAttempt[], xOf: (t: number) => numbe
   return keep;
 }
 
-export function RotationChart({ data, caption }: { data: ChartData; caption: string }) {
+export function RotationChart({ data, caption, id }: { data: ChartData; caption: string; id: string }) {
   const maxLatency = Math.max(...data.attempts.map((a) => a.latencyMs), 1);
   const yStep = niceStep(maxLatency, 4);
   const yMax = Math.ceil(maxLatency / yStep) * yStep;
@@ -109,20 +109,20 @@ export function RotationChart({ data, caption }: { data: ChartData; caption: str
   const failures = data.attempts.filter((a) => !a.ok);
   const changeX = data.changedAtT !== undefined ? xOf(data.changedAtT) : undefined;
   const short = (fp: string) => `${fp.slice(0, 11)}…`;
-  const titleId = 'rotation-chart-title';
+  const titleId = `${id}-title`;
   return (
-    <figure class="chart">
+    <figure class="chart" id={id}>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={titleId} xmlns="http://www.w3.org/2000/svg" font-family="system-ui, 'DejaVu Sans', sans-serif" font-size="11">
         <title id={titleId}>{caption}</title>
         <defs>
-          <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+          <pattern id={`${id}-hatch`} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
             <rect width="6" height="6" fill="#ffebe9" />
             <line x1="0" y1="0" x2="0" y2="6" stroke="#cf222e" stroke-width="1.5" />
           </pattern>
         </defs>
         {/* outages: shaded (hatched) from the first to the last failure */}
         {data.outages.map((o) => (
-          <rect class="outage" x={xOf(o.firstFailT)} y={T} width={Math.max(2, xOf(o.lastFailT) - xOf(o.firstFailT))} height={PH + LANE} fill="url(#hatch)" opacity="0.55">
+          <rect class="outage" x={xOf(o.firstFailT)} y={T} width={Math.max(2, xOf(o.lastFailT) - xOf(o.firstFailT))} height={PH + LANE} fill={`url(#${id}-hatch)`} opacity="0.55">
             <title>{`outage: ${o.failures} failed attempt(s), about ${Math.round(o.gapMs)} ms`}</title>
           </rect>
         ))}

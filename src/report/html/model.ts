@@ -156,7 +156,7 @@ export function runHtmlModel(run: RunReport, argv: string[], jsonText: string): 
       clientChain: t.clientChain ?? [],
     };
   });
-  const model: HtmlModel = {
+  const model: Omit<HtmlModel, 'digest'> = {
     kind: 'run',
     title: 'mTLS conformance report',
     tool: toolInfo(),
@@ -171,9 +171,9 @@ export function runHtmlModel(run: RunReport, argv: string[], jsonText: string): 
     verdict: worstStatus(run.results.map((r) => r.status)),
     summary: run.summary,
     targets,
-    digest: { sha256: sha256Hex(jsonText), of: 'the JSON report (--json) of this run, byte for byte', json: jsonText },
   };
-  return clean(model) as HtmlModel;
+  // The digest and the embedded bytes are ours, and must stay byte-exact: never cleaned or cut.
+  return { ...(clean(model) as Omit<HtmlModel, 'digest'>), digest: { sha256: sha256Hex(jsonText), of: 'the JSON report (--json) of this run, byte for byte', json: jsonText } };
 }
 
 const FINDING_STATUS: Record<FindingStatus, RowStatus> = { ok: 'pass', warn: 'warn', problem: 'fail', info: 'info' };
@@ -225,7 +225,7 @@ export function probeHtmlModel(d: Diagnosis, argv: string[], jsonText: string, t
     ...(d.chain.ok && d.chain.anchor ? { anchorSubject: d.chain.anchor } : {}),
     clientChain: [],
   };
-  const model: HtmlModel = {
+  const model: Omit<HtmlModel, 'digest'> = {
     kind: 'probe',
     title: 'mTLS diagnosis',
     tool: toolInfo(),
@@ -237,9 +237,8 @@ export function probeHtmlModel(d: Diagnosis, argv: string[], jsonText: string, t
     verdict,
     summary: counts,
     targets: [target],
-    digest: { sha256: sha256Hex(jsonText), of: 'the JSON diagnosis (probe --json) of this probe, byte for byte', json: jsonText },
   };
-  return clean(model) as HtmlModel;
+  return { ...(clean(model) as Omit<HtmlModel, 'digest'>), digest: { sha256: sha256Hex(jsonText), of: 'the JSON diagnosis (probe --json) of this probe, byte for byte', json: jsonText } };
 }
 
 /** The catalogue check whose references fit each diagnosis line. */

@@ -197,7 +197,7 @@ function Summary({ m }: { m: HtmlModel }) {
 }
 
 const KEY_LABELS: Record<string, string> = {
-  rejectedAt: 'Refused at',
+  rejectedAt: 'Outcome',
   alert: 'TLS alert',
   tlsVersion: 'TLS version',
   httpStatusLine: 'HTTP status',
@@ -311,7 +311,7 @@ function Check({ c, target }: { c: HtmlCheck; target: HtmlTarget }) {
           ))}
         </p>
       ) : null}
-      {chart ? <RotationChart data={chart} caption={`Rotation timeline of ${target.name}: ${chart.attempts.length} handshake attempts, ${chart.attempts.filter((a) => !a.ok).length} failed`} /> : null}
+      {chart ? <RotationChart id={`${target.anchor}-rotation-chart`} data={chart} caption={`Rotation timeline of ${target.name}: ${chart.attempts.length} handshake attempts, ${chart.attempts.filter((a) => !a.ok).length} failed`} /> : null}
       {Object.keys(c.evidence).length > 0 ? (
         <>
           <h4>Evidence</h4>
