@@ -244,6 +244,14 @@ targets:
     expect(r.stdout).toBe('');
   });
 
+  it('an HTML report that cannot be written is one line on stderr; the JSON report is still written (exit 1)', async () => {
+    await fs.writeFile(f('a-file'), 'not a directory');
+    const r = await run(['run', '--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--suite', 'handshake-with-cert', '--html', f('a-file/report.html'), '--json', f('out/with-html.json')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^mtls-harness: error: could not write the HTML report to .*a-file\/report\.html: (ENOTDIR|EEXIST)$/)]);
+    expect((await readJson(f('out/with-html.json'))).results).toHaveLength(3);
+  });
+
   it('environment variables fill in what flags leave out', async () => {
     const r = await run(['run', '--suite', 'handshake-with-cert', '--json', '-'], {
       MTLS_TARGETS: `127.0.0.1:${strict.endpoint.port}`, MTLS_SERVERNAME: 'localhost', MTLS_CA: f('ca.pem'), MTLS_CERT: f('client.pem'), MTLS_KEY: f('client-key.pem'),
@@ -265,8 +273,13 @@ describe('usage errors', () => {
     [['run', '--target', 'x:1', '--check', 'reject.bogus'], /unknown check "reject.bogus"/],
     [['run', '--target', 'x:1', '--fail-on', 'maybe'], /--fail-on/],
     [['run', '--target', 'x:1', '--cert', 'a.pem'], /--cert and --key/],
+    [['run', '--target', 'x:1', '--pdf', '-'], /--pdf needs a file name/],
+    [['run', '--target', 'x:1', '--json', '-', '--html', '-'], /only one report can go to stdout/],
+    [['run', '--target', 'x:1', '--pdf', 'r.pdf'], /MTLS_CHROMIUM=\/nonexistent\/chromium is not an executable file/],
+    [['probe', 'x:1', '--html', '-'], /--html and --pdf need a file name/],
+    [['probe', 'x:1', '--pdf', 'r.pdf'], /MTLS_CHROMIUM=\/nonexistent\/chromium is not an executable file/],
   ])('%j', async (args, message) => {
-    const r = await run(args);
+    const r = await run(args, { MTLS_CHROMIUM: '/nonexistent/chromium' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
   });
