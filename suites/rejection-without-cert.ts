@@ -1,4 +1,4 @@
-import { probePlaintext, type PlaintextOutcome } from '../src/probe/plaintext.js';
+import type { PlaintextOutcome } from '../src/probe/plaintext.js';
 import { mustBeRefused } from '../src/runner/judge.js';
 import type { Suite } from '../src/runner/types.js';
 
@@ -23,7 +23,7 @@ export const rejectionWithoutCert: Suite = {
         const t = ctx.target;
         const ports = [t.port, ...t.plaintextPorts];
         const attempts = ports.flatMap((port) => (['http1', 'h2c-upgrade', 'h2c-prior-knowledge'] as const).map((kind) => ({ port, kind })));
-        const outcomes: (PlaintextOutcome & { port: number })[] = await Promise.all(attempts.map(async ({ port, kind }) => ({ port, ...(await probePlaintext(t.host, port, kind, ctx.timeoutMs)) })));
+        const outcomes: (PlaintextOutcome & { port: number })[] = await Promise.all(attempts.map(async ({ port, kind }) => ({ port, ...(await ctx.plaintext(port, kind)) })));
         const evidence = { attempts: outcomes.map((o) => ({ port: o.port, kind: o.kind, served: o.served, reason: o.reason, ...(o.statusLine ? { statusLine: o.statusLine } : {}) })) };
         const served = outcomes.filter((o) => o.served);
         if (served.length > 0) {

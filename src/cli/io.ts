@@ -1,7 +1,7 @@
 /** Where a command writes; injected so the CLI can run in-process in tests. */
 export interface CliIO {
   stdout: { write(s: string): unknown; isTTY?: boolean; columns?: number };
-  stderr: { write(s: string): unknown };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   /** Registers cleanup for Ctrl-C; returns an unregister function. */
   onInterrupt?(fn: () => void | Promise<void>): () => void;

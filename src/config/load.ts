@@ -11,7 +11,14 @@ export interface FileConfig {
   policy?: FilePolicy;
   failOn?: 'warn' | 'fail';
   timeout?: string;
+  /** Targets scanned at once (default 16). */
   concurrency?: number;
+  /** Connections open at once to one target (default 8). */
+  connectionsPerTarget?: number;
+  /** Time one target may take (default max(30s, 6 × timeout)). */
+  targetTimeout?: string;
+  /** A file with one `host:port[,servername]` per line (relative to this file). */
+  targetsFile?: string;
   suites?: string[];
   checks?: string[];
   reports?: { json?: string; junit?: string; html?: string; pdf?: string };
@@ -99,6 +106,9 @@ const ROOT = map({
   failOn: oneOf('warn', 'fail'),
   timeout: 'string',
   concurrency: 'number',
+  connectionsPerTarget: 'number',
+  targetTimeout: 'string',
+  targetsFile: 'string',
   suites: 'string[]',
   checks: 'string[]',
   reports: map({ json: 'string', junit: 'string', html: 'string', pdf: 'string' }),

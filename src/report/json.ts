@@ -32,7 +32,7 @@ export function buildJsonReport(run: RunReport, argv: string[]) {
   return {
     schemaVersion: 1 as const,
     tool: { name: toolInfo().name, version: toolInfo().version },
-    run: { startedAt: run.startedAt, finishedAt: run.finishedAt, durationMs: run.durationMs, argv: redactArgv(argv), ...(run.settings ? { settings: run.settings } : {}) },
+    run: { startedAt: run.startedAt, finishedAt: run.finishedAt, durationMs: run.durationMs, argv: redactArgv(argv), ...(run.settings ? { settings: run.settings } : {}), ...(run.incomplete ? { incomplete: run.incomplete } : {}) },
     targets: run.targets,
     results: run.results,
     summary: run.summary,

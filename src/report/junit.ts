@@ -69,6 +69,7 @@ export function buildJunitXml(run: RunReport): string {
     const props = ts.ele('properties');
     props.ele('property', { name: 'target', value: xmlSafe(target) });
     props.ele('property', { name: 'suite', value: suite });
+    if (run.incomplete) props.ele('property', { name: 'incomplete', value: xmlSafe(`${run.incomplete.reason}; ${run.incomplete.targetsFinished} of ${run.incomplete.targetsTotal} target(s) finished`) });
     for (const r of results) for (const [name, value] of evidenceProperties(r)) props.ele('property', { name: xmlSafe(name), value: xmlSafe(value) });
     for (const r of results) {
       const tc = ts.ele('testcase', { name: r.check, classname: xmlSafe(`${target}.${suite}`), time: seconds(r.durationMs) });

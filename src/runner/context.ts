@@ -3,11 +3,15 @@ import { addDays, type Clock } from '../pki/clock.js';
 import { x509 } from '../pki/crypto.js';
 import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';
 import { parseCertificates } from '../pki/inspect.js';
-import { probeEndpoint, type ProbeOptions, type TlsVersion } from '../probe/tls-probe.js';
+import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../probe/plaintext.js';
+import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome, type TlsVersion } from '../probe/tls-probe.js';
 import { observeRotation, targetProbeOptions } from '../rotation/observe.js';
 import type { CheckContext, CraftedKind, TargetConfig } from './types.js';
 
-/** Bounds how many connections are open at once across the whole run. */
+/** Unreachable outcomes of the first connection that no other connection to the target could change. */
+const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http']);
+
+/** Bounds how many things run at once (targets in a run; connections to one target). */
 export class Semaphore {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -31,6 +35,7 @@ export interface ContextOptions {
   timeoutMs: number;
   graceMs?: number;
   clock: Clock;
+  /** Bounds this target's open connections. */
   semaphore: Semaphore;
 }
 
@@ -54,7 +59,21 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
     ...(target.trustPem ? { ca: target.trustPem } : {}),
     ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
   };
-  const probe = (extra: Partial<ProbeOptions>) => o.semaphore.use(() => probeEndpoint({ ...base, ...extra }));
+  const rawProbe = (extra: Partial<ProbeOptions>) => o.semaphore.use(() => probeEndpoint({ ...base, ...extra }));
+  const noCert = () => once('noCert', () => rawProbe({}));
+  /**
+   * Every other connection waits for the first one (the reachability gate). When that one found
+   * nothing to talk to (no listener, no answer in time, no DNS, not TLS), the others are not made:
+   * they report the same classified outcome at once, so a hung or black-holed target costs one
+   * timeout, not one per probe.
+   */
+  const gated = async <T>(make: () => Promise<T>, stand: (g: ProbeOutcome) => T): Promise<T> => {
+    const g = await noCert();
+    if (g.rejectedAt === 'unreachable' && g.failure && SHORT_CIRCUIT.has(g.failure.kind)) return stand(g);
+    return make();
+  };
+  const notAttempted = (g: ProbeOutcome): ProbeOutcome => ({ ...g, durationMs: 0, reason: `not attempted: the first connection to this target failed (${g.reason})` });
+  const probe = (extra: Partial<ProbeOptions>) => gated(() => rawProbe(extra), notAttempted);
 
   const issuer = () =>
     once('issuer', async (): Promise<Credential | { skip: string }> => {
@@ -122,7 +141,14 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
     target,
     clock: o.clock,
     timeoutMs: o.timeoutMs,
-    noCert: () => once('noCert', () => probe({})),
+    noCert,
+    plaintext: (port: number, kind: PlaintextKind) =>
+      once(`plaintext:${port}:${kind}`, () => {
+        const attempt = () => o.semaphore.use(() => probePlaintext(target.host, port, kind, o.timeoutMs));
+        // Only the TLS port is known to be down; other plaintext ports are tried regardless.
+        if (port !== target.port) return attempt();
+        return gated(attempt, (g): PlaintextOutcome => ({ kind, served: false, unreachable: true, reason: `not attempted: the first connection to this target failed (${g.reason})` }));
+      }),
     withCert: () => once('withCert', async () => (target.client ? probe({ cert: target.client.certPem, key: target.client.keyPem }) : undefined)),
     capped: (maxVersion: TlsVersion) =>
       // Offering an old version at all needs OpenSSL's security level 0 on our side.

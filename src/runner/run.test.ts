@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type Suite, type TargetConfig } from './types.js';
 import { runChecks, selectChecks } from './run.js';
@@ -23,7 +24,7 @@ describe('runChecks', () => {
     expect(r.summary).toEqual({ pass: 1, warn: 0, fail: 0, skip: 1, error: 1 });
   });
 
-  it('bounds connections with the semaphore and shares one probe between checks', async () => {
+  it('bounds targets at once and connections per target, and shares one probe between checks', async () => {
     let open = 0;
     let maxOpen = 0;
     let connections = 0;
@@ -38,11 +39,90 @@ describe('runChecks', () => {
     const port = (srv.address() as net.AddressInfo).port;
     const probing: Suite = { id: 'p', title: 'p', checks: [1, 2, 3].map((i) => ({ id: `p.${i}`, title: 'p', run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.noCert()).rejectedAt }) })) };
     const targets = Array.from({ length: 6 }, (_, i) => ({ ...target, name: `t${i}`, port }));
-    const r = await runChecks({ targets, suites: [probing], concurrency: 2, timeoutMs: 2000 });
+    const r = await runChecks({ targets, suites: [probing], concurrency: 2, connectionsPerTarget: 1, timeoutMs: 2000 });
     srv.close();
     expect(r.results).toHaveLength(18);
     expect(connections).toBe(6); // one no-cert probe per target, shared by its three checks
     expect(maxOpen).toBeLessThanOrEqual(2);
+    expect(maxOpen).toBe(2); // and the two lanes were used
+  });
+
+  it('a target that never answers costs one timeout: its other probes are not made (the reachability gate)', async () => {
+    let connections = 0;
+    const sockets = new Set<net.Socket>();
+    const srv = net.createServer((s) => {
+      connections++;
+      sockets.add(s); // accept, never speak
+    });
+    await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+    const port = (srv.address() as net.AddressInfo).port;
+    const probing: Suite = {
+      id: 'p',
+      title: 'p',
+      checks: [
+        { id: 'p.nocert', title: 'p', run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.noCert()).reason }) },
+        { id: 'p.capped', title: 'p', run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.capped('TLSv1.1')).reason }) },
+        { id: 'p.plain', title: 'p', run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.plaintext(port, 'http1')).reason }) },
+      ],
+    };
+    const t0 = performance.now();
+    const r = await runChecks({ targets: [{ ...target, port }], suites: [probing], timeoutMs: 400 });
+    const took = performance.now() - t0;
+    for (const s of sockets) s.destroy();
+    srv.close();
+    expect(connections).toBe(1);
+    expect(took).toBeLessThan(400 + 300 + 400); // one timeout, plus the report's own use of the same (memoised) probe
+    expect(r.results[0]!.message).toMatch(/never answered the TLS ClientHello within 400 ms/);
+    expect(r.results[1]!.message).toMatch(/^not attempted: the first connection to this target failed \(the peer accepted/);
+    expect(r.results[2]!.message).toMatch(/^not attempted: the first connection to this target failed/);
+  });
+
+  it('a target over its budget gets error for the checks still running; the other targets are unaffected', async () => {
+    const slow: Suite = {
+      id: 's',
+      title: 's',
+      checks: [
+        { id: 's.fast', title: 'fast', run: async () => ({ status: 'pass', message: 'fine' }) },
+        { id: 's.slow', title: 'slow', run: async (ctx) => (ctx.target.name === 'slow' ? new Promise(() => undefined) : { status: 'pass', message: 'fine' }) },
+      ],
+    };
+    const r = await runChecks({ targets: [{ ...target, name: 'slow' }, { ...target, name: 'quick' }], suites: [slow], timeoutMs: 100, targetTimeoutMs: 300 });
+    expect(r.results.map((x) => [x.target, x.check, x.status])).toEqual([
+      ['slow', 's.fast', 'pass'],
+      ['slow', 's.slow', 'error'],
+      ['quick', 's.fast', 'pass'],
+      ['quick', 's.slow', 'pass'],
+    ]);
+    expect(r.results[1]!.message).toMatch(/did not finish within its budget \(--target-timeout 300 ms\)/);
+  });
+
+  it('an abort ends the run at once: finished results kept, the rest error "not finished", the report marked incomplete', async () => {
+    const abort = new AbortController();
+    const hang: Suite = {
+      id: 'h',
+      title: 'h',
+      checks: [
+        { id: 'h.done', title: 'done', run: async () => ({ status: 'fail', message: 'a real verdict' }) },
+        { id: 'h.hangs', title: 'hangs', run: async (ctx) => (ctx.target.name === 'quick' ? { status: 'pass', message: 'fine' } : new Promise(() => undefined)) },
+      ],
+    };
+    setTimeout(() => abort.abort(new Error('the run was interrupted (Ctrl-C)')), 200);
+    const t0 = performance.now();
+    // Two lanes: quick finishes, second and third hang in theirs, queued never gets one.
+    const r = await runChecks({ targets: ['quick', 'second', 'third', 'queued'].map((name) => ({ ...target, name })), suites: [hang], concurrency: 2, signal: abort.signal });
+    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(r.results.map((x) => [x.target, x.check, x.status])).toEqual([
+      ['quick', 'h.done', 'fail'],
+      ['quick', 'h.hangs', 'pass'],
+      ['second', 'h.done', 'fail'],
+      ['second', 'h.hangs', 'error'],
+      ['third', 'h.done', 'fail'],
+      ['third', 'h.hangs', 'error'],
+      ['queued', 'h.done', 'error'],
+      ['queued', 'h.hangs', 'error'],
+    ]);
+    expect(r.results[3]!.message).toBe('not finished: the run was interrupted (Ctrl-C)');
+    expect(r.incomplete).toEqual({ reason: 'the run was interrupted (Ctrl-C)', targetsFinished: 1, targetsTotal: 4 });
   });
 
   it('selects by suite and check id and rejects unknown ids', () => {

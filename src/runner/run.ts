@@ -16,12 +16,30 @@ export interface RunOptions {
   checkIds?: string[];
   /** Per-connection timeout (ms), default 5000. */
   timeoutMs?: number;
-  /** Connections open at once across the run, default 8. */
+  /** Targets scanned at once, default 16. */
   concurrency?: number;
+  /** Connections open at once to one target, default 8. */
+  connectionsPerTarget?: number;
+  /**
+   * Time one target may take for its (non-rotation) checks, default max(30 s, 6 × timeoutMs): a peer
+   * that trickles bytes or stalls costs at most this. Checks still running then are `error`.
+   */
+  targetTimeoutMs?: number;
   graceMs?: number;
   clock?: Clock;
+  /** Aborting (Ctrl-C) ends the run at once: finished results are kept, the rest are `error` and the report is marked incomplete. */
+  signal?: AbortSignal;
   /** Called as each result is known (progress output). */
   onResult?: (r: Result) => void;
+  /** Called as each target is done. */
+  onTarget?: (t: TargetReport, results: Result[]) => void;
+}
+
+export const RUN_DEFAULTS = { timeoutMs: 5000, concurrency: 16, connectionsPerTarget: 8 } as const;
+
+/** The default per-target budget for a connection timeout. */
+export function defaultTargetTimeoutMs(timeoutMs: number): number {
+  return Math.max(30_000, 6 * timeoutMs);
 }
 
 /** Resolves `--suite` / `--check` selections against the catalogue; unknown ids are usage errors (exit 2). */
@@ -39,23 +57,52 @@ export function selectChecks(suites: Suite[], suiteIds?: string[], checkIds?: st
   return all.filter((c) => (!suiteIds?.length || suiteIds.includes(c.suite.id)) && (!checkIds?.length || checkIds.includes(c.check.id)));
 }
 
-/** Runs one check, turning a throw into `error` and bounding its time so one hung target never stalls a run. */
-async function runOne(target: TargetConfig, suite: Suite, check: Check, ctx: CheckContext, budgetMs: number): Promise<Result> {
+/** Why a check ended without a verdict of its own: its budget, its target's budget, or the run was interrupted. */
+class Cutoff extends Error {}
+
+/**
+ * Runs one check, turning a throw into `error` and bounding its time (its own budget, and what is
+ * left of its target's) so one hung target never stalls a run. An abort ends it at once.
+ */
+async function runOne(target: TargetConfig, suite: Suite, check: Check, ctx: CheckContext, budgetMs: number, targetBudget: { deadline: number; ms: number } | undefined, signal: AbortSignal | undefined): Promise<Result> {
   const t0 = performance.now();
   const base = { target: target.name, suite: suite.id, check: check.id, title: check.title };
-  let timer: NodeJS.Timeout | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  let onAbort: (() => void) | undefined;
   try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the check did not finish within ${Math.round(budgetMs / 1000)} s`)), budgetMs);
-    });
-    const v = await Promise.race([check.run(ctx), timeout]);
+    const stops: Promise<never>[] = [
+      new Promise<never>((_, reject) => {
+        timers.push(setTimeout(() => reject(new Error(`the check did not finish within ${Math.round(budgetMs / 1000)} s`)), budgetMs));
+      }),
+    ];
+    if (targetBudget) {
+      const left = Math.max(0, targetBudget.deadline - performance.now());
+      stops.push(new Promise<never>((_, reject) => {
+        timers.push(setTimeout(() => reject(new Cutoff(`the target did not finish within its budget (--target-timeout ${targetBudget.ms < 1000 ? `${targetBudget.ms} ms` : `${Math.round(targetBudget.ms / 1000)} s`}): the peer is too slow (it stalls or trickles bytes)`)), left));
+      }));
+    }
+    if (signal) {
+      if (signal.aborted) throw new Cutoff(interruptedMessage(signal));
+      stops.push(new Promise<never>((_, reject) => {
+        onAbort = () => reject(new Cutoff(interruptedMessage(signal)));
+        signal.addEventListener('abort', onAbort, { once: true });
+      }));
+    }
+    const v = await Promise.race([check.run(ctx), ...stops]);
     return { ...base, status: v.status, message: v.message, ...(v.remediation ? { remediation: v.remediation } : {}), evidence: v.evidence ?? {}, durationMs: Math.round(performance.now() - t0) };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof Cutoff) return { ...base, status: 'error', message: safeText(msg, 300), evidence: { cutoff: safeText(msg, 300) }, durationMs: Math.round(performance.now() - t0) };
     return { ...base, status: 'error', message: `the harness could not evaluate this check: ${safeText(msg, 300)}`, evidence: { error: safeText(msg, 500) }, durationMs: Math.round(performance.now() - t0) };
   } finally {
-    if (timer) clearTimeout(timer);
+    for (const t of timers) clearTimeout(t);
+    if (onAbort && signal) signal.removeEventListener('abort', onAbort);
   }
+}
+
+function interruptedMessage(signal: AbortSignal): string {
+  const why = signal.reason instanceof Error ? signal.reason.message : typeof signal.reason === 'string' ? signal.reason : 'the run was interrupted';
+  return `not finished: ${why}`;
 }
 
 export function summarize(results: Result[]): Summary {
@@ -73,43 +120,52 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
   const startedAt = clock();
   const t0 = performance.now();
   const selected = selectChecks(o.suites, o.suiteIds, o.checkIds);
-  const timeoutMs = o.timeoutMs ?? 5000;
-  const semaphore = new Semaphore(o.concurrency ?? 8);
+  const timeoutMs = o.timeoutMs ?? RUN_DEFAULTS.timeoutMs;
+  const targetTimeoutMs = o.targetTimeoutMs ?? defaultTargetTimeoutMs(timeoutMs);
+  const lanes = new Semaphore(o.concurrency ?? RUN_DEFAULTS.concurrency);
   // A check makes at most a handful of sequential connections, each bounded by timeoutMs, and may
   // wait for the semaphore behind the others: this budget only catches a harness bug.
   const budgetMs = timeoutMs * 4 + 60_000;
+  const signal = o.signal;
 
-  const perTarget = await Promise.all(
-    o.targets.map(async (target) => {
-      const ctx = createContext(target, { timeoutMs, clock, semaphore, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) });
-      const one = async ({ suite, check }: { suite: Suite; check: Check }) => {
-        const r = await runOne(target, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs);
-        o.onResult?.(r);
-        return r;
-      };
-      // Checks that change the target (rotation) run alone, after the others, in catalogue order.
-      const results = await Promise.all(selected.filter((c) => !c.check.exclusive).map(one));
-      for (const c of selected.filter((c) => c.check.exclusive)) results.push(await one(c));
-      const order = new Map(selected.map((c, i) => [c.check.id, i]));
-      results.sort((a, b) => order.get(a.check)! - order.get(b.check)!);
-      const noCert = await ctx.noCert().catch(() => undefined);
-      const report: TargetReport = {
-        name: target.name,
-        endpoint: formatEndpoint(target),
-        ...(target.servername ? { servername: target.servername } : {}),
-        kind: target.reference ? 'reference' : 'live',
-        ...(target.reference ? { reference: { ...target.reference } } : {}),
-        ...(noCert?.protocol ? { protocol: noCert.protocol } : {}),
-        ...(noCert && noCert.peerChain.length > 0 ? { peerChain: noCert.peerChain } : {}),
-        policy: { ...target.policy },
-        ...(target.client ? { clientChain: target.client.chain.map((c) => summarizeCertificate(c, clock)) } : {}),
-      };
-      return { results, report };
-    }),
-  );
+  const runTarget = async (target: TargetConfig) => {
+    const ctx = createContext(target, { timeoutMs, clock, semaphore: new Semaphore(o.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget), ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) });
+    const targetBudget = { deadline: performance.now() + targetTimeoutMs, ms: targetTimeoutMs };
+    const one = async ({ suite, check }: { suite: Suite; check: Check }, bounded: boolean) => {
+      const r = await runOne(target, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs, bounded ? targetBudget : undefined, signal);
+      o.onResult?.(r);
+      return r;
+    };
+    // Checks that change the target (rotation) run alone, after the others, in catalogue order,
+    // each within its own budget (a rotation watch can legitimately take minutes).
+    const results = await Promise.all(selected.filter((c) => !c.check.exclusive).map((c) => one(c, true)));
+    for (const c of selected.filter((c) => c.check.exclusive)) results.push(await one(c, false));
+    const order = new Map(selected.map((c, i) => [c.check.id, i]));
+    results.sort((a, b) => order.get(a.check)! - order.get(b.check)!);
+    // The chain for the report: the first connection's (already made unless no check needed it);
+    // after an interrupt, only if it already finished.
+    const noCert = await (signal?.aborted ? Promise.race([ctx.noCert(), Promise.resolve(undefined)]) : ctx.noCert()).catch(() => undefined);
+    const report: TargetReport = {
+      name: target.name,
+      endpoint: formatEndpoint(target),
+      ...(target.servername ? { servername: target.servername } : {}),
+      kind: target.reference ? 'reference' : 'live',
+      ...(target.reference ? { reference: { ...target.reference } } : {}),
+      ...(noCert?.protocol ? { protocol: noCert.protocol } : {}),
+      ...(noCert && noCert.peerChain.length > 0 ? { peerChain: noCert.peerChain } : {}),
+      policy: { ...target.policy },
+      ...(target.client ? { clientChain: target.client.chain.map((c) => summarizeCertificate(c, clock)) } : {}),
+    };
+    o.onTarget?.(report, results);
+    return { results, report };
+  };
+
+  // Targets queue for a lane; an interrupted run still goes through every target so each check
+  // gets its result (finished, or `error` "not finished"), in catalogue order.
+  const perTarget = await Promise.all(o.targets.map((target) => lanes.use(() => runTarget(target))));
   const results = perTarget.flatMap((t) => t.results);
   const finishedAt = clock();
-  return {
+  const report: RunReport = {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
@@ -117,4 +173,9 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
     results,
     summary: summarize(results),
   };
+  if (signal?.aborted) {
+    const unfinished = new Set(results.filter((r) => r.evidence.cutoff !== undefined && r.message.startsWith('not finished')).map((r) => r.target));
+    report.incomplete = { reason: interruptedMessage(signal).replace(/^not finished: /, ''), targetsFinished: o.targets.length - unfinished.size, targetsTotal: o.targets.length };
+  }
+  return report;
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../pki/clock.js';
 import type { Credential, FixturePki } from '../pki/generate.js';
 import type { CertSummary } from '../pki/inspect.js';
 import type { ProbeOutcome, TlsVersion } from '../probe/tls-probe.js';
+import type { PlaintextKind, PlaintextOutcome } from '../probe/plaintext.js';
 import type { ProfileName } from '../targets/profiles.js';
 import type { ApplyMode, StartedReference } from '../targets/target.js';
 import type { RotationObservation } from '../rotation/observe.js';
@@ -118,8 +119,10 @@ export interface CheckContext {
   clock: Clock;
   /** Per-connection timeout of the run (ms). */
   timeoutMs: number;
-  /** Probe without a client certificate (memoised per target). */
+  /** Probe without a client certificate (memoised per target); the first connection to a target. */
   noCert(): Promise<ProbeOutcome>;
+  /** A plaintext HTTP/1.1 or h2c attempt on a port (memoised). */
+  plaintext(port: number, kind: PlaintextKind): Promise<PlaintextOutcome>;
   /** Probe with the valid client credentials, or undefined without them (memoised). */
   withCert(): Promise<ProbeOutcome | undefined>;
   /** Probe presenting a crafted certificate; `skip` says what is missing to mint it (memoised). */
@@ -179,7 +182,10 @@ export interface TargetReport {
 export interface RunSettings {
   failOn: 'fail' | 'warn';
   timeoutMs: number;
+  /** Targets scanned at once. */
   concurrency: number;
+  connectionsPerTarget?: number;
+  targetTimeoutMs?: number;
   suites?: string[];
   checks?: string[];
 }
@@ -189,6 +195,8 @@ export type Summary = Record<Status, number>;
 export interface RunReport {
   /** Absent when the caller did not say (library use); the CLI always sets it. */
   settings?: RunSettings;
+  /** Set when the run ended early (Ctrl-C): the results hold what finished; the rest are `error` "not finished". */
+  incomplete?: { reason: string; targetsFinished: number; targetsTotal: number };
   startedAt: string;
   finishedAt: string;
   durationMs: number;

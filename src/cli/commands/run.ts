@@ -4,7 +4,6 @@ import { loadConfigFile, type FileConfig, type FilePolicy, type FileTarget } fro
 import { HarnessError } from '../../errors.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../../pki/inspect.js';
-import { parseEndpoint } from '../../probe/endpoint.js';
 import { parseTlsVersion } from '../../probe/tls-probe.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
 import { findChromium } from '../../report/pdf.js';
@@ -12,6 +11,10 @@ import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { runChecks, selectChecks } from '../../runner/run.js';
 import { referenceTarget } from '../../runner/reference-target.js';
+import { defaultTargetTimeoutMs, RUN_DEFAULTS } from '../../runner/run.js';
+import { loadTargetsFile } from '../../config/targets-file.js';
+import { Progress, progressEnabled } from '../../report/progress.js';
+import { formatEndpoint, parseEndpoint } from '../../probe/endpoint.js';
 import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type TargetConfig } from '../../runner/types.js';
 import { safeText } from '../../text.js';
 import type { StartedReference } from '../../targets/target.js';
@@ -60,7 +63,11 @@ Rotation (suite rotation-continuity; reference profiles rotation-graceful/-resta
                             a client from the other CA: rotation.ca-overlap on live targets
 Run:
   --timeout DURATION        per connection (default 5s)
-  --concurrency N           connections at once (default 8)
+  --targets-file FILE       one host:port[,servername] per line (# comments); adds to --target
+  --concurrency N           targets scanned at once (default 16)
+  --connections-per-target N  connections open at once to one target (default 8)
+  --target-timeout DURATION time one target may take (default max(30s, 6 x --timeout)); a peer
+                            that stalls or trickles bytes costs at most this
   --config FILE             YAML or JSON config (README "Config file"); flags override it
 Reports:
   --json FILE               JSON report (- for stdout instead of the table)
@@ -134,6 +141,9 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     'fail-on': { type: 'string' },
     timeout: { type: 'string' },
     concurrency: { type: 'string' },
+    'connections-per-target': { type: 'string' },
+    'target-timeout': { type: 'string' },
+    'targets-file': { type: 'string' },
     config: { type: 'string' },
     json: { type: 'string' },
     junit: { type: 'string' },
@@ -173,7 +183,14 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const timeoutText = pick(v, env, 'timeout', 'MTLS_TIMEOUT') ?? file.timeout;
   const timeoutMs = timeoutText ? parseDuration('--timeout', timeoutText) : 5000;
   const concText = pick(v, env, 'concurrency', 'MTLS_CONCURRENCY');
-  const concurrency = concText ? parseIntFlag('--concurrency', concText, 1, 256) : (file.concurrency ?? 8);
+  const concurrency = concText ? parseIntFlag('--concurrency', concText, 1, 1024) : (file.concurrency ?? RUN_DEFAULTS.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw new HarnessError('config.invalid', `${configFile ?? 'config'}: concurrency must be a whole number from 1 to 1024`);
+  const perTargetText = v['connections-per-target'] as string | undefined;
+  const connectionsPerTarget = perTargetText ? parseIntFlag('--connections-per-target', perTargetText, 1, 64) : (file.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget);
+  if (!Number.isInteger(connectionsPerTarget) || connectionsPerTarget < 1 || connectionsPerTarget > 64) throw new HarnessError('config.invalid', `${configFile ?? 'config'}: connectionsPerTarget must be a whole number from 1 to 64`);
+  const targetTimeoutText = (v['target-timeout'] as string | undefined) ?? file.targetTimeout;
+  const targetTimeoutMs = targetTimeoutText ? parseDuration('--target-timeout', targetTimeoutText) : defaultTargetTimeoutMs(timeoutMs);
+  if (targetTimeoutMs < timeoutMs) throw new HarnessError('usage.invalid-value', `run: --target-timeout (${targetTimeoutMs} ms) must be at least --timeout (${timeoutMs} ms)`);
   const suiteIds = v.suite ? splitList(v.suite as string) : file.suites;
   const checkIds = v.check ? splitList(v.check as string) : file.checks;
   selectChecks([...SUITES], suiteIds, checkIds); // unknown ids: exit 2 before anything starts
@@ -197,9 +214,13 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   if (v['require-tls-rejection']) flagPolicy.requireTlsRejection = true;
 
   // Targets: flags (or MTLS_TARGETS) replace the file's list; per-target flags override each target.
-  const flagTargets = (v.target as string[] | undefined) ?? (env.MTLS_TARGETS ? splitList(env.MTLS_TARGETS) : []);
+  const flagTargets: FileTarget[] = ((v.target as string[] | undefined) ?? (env.MTLS_TARGETS ? splitList(env.MTLS_TARGETS) : [])).map((endpoint) => ({ endpoint }));
+  const targetsFile = (v['targets-file'] as string | undefined) ?? (file.targetsFile ? path.resolve(baseDir, file.targetsFile) : undefined);
+  if (v['targets-file'] !== undefined || (file.targetsFile && flagTargets.length === 0)) {
+    for (const t of loadTargetsFile(targetsFile!)) flagTargets.push({ endpoint: formatEndpoint(t), ...(t.servername ? { servername: t.servername } : {}) });
+  }
   let fileTargets: FileTarget[] = file.targets ?? [];
-  if (flagTargets.length > 0 || v.reference) fileTargets = flagTargets.map((endpoint) => ({ endpoint }));
+  if (flagTargets.length > 0 || v.reference) fileTargets = flagTargets;
   if (v.reference || v.profile) {
     if (!v.reference || !v.profile) throw new HarnessError('usage.missing-argument', 'run: --reference IMPL and --profile NAME go together (e.g. --reference node --profile strict)');
     fileTargets.push({ reference: { implementation: v.reference as string, profile: v.profile as string } });
@@ -255,7 +276,17 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const stopAll = async () => {
     await Promise.all(started.splice(0).map((s) => s.stop().catch(() => undefined)));
   };
-  const unregister = io.onInterrupt?.(stopAll);
+  // Ctrl-C: the run ends at once with what finished, the reports are written (marked incomplete),
+  // then the reference servers stop.
+  const abort = new AbortController();
+  let reportsWritten: () => void = () => undefined;
+  const written = new Promise<void>((resolve) => (reportsWritten = resolve));
+  let running = false;
+  const unregister = io.onInterrupt?.(async () => {
+    abort.abort(new Error('the run was interrupted (Ctrl-C)'));
+    if (running) await written;
+    await stopAll();
+  });
   try {
     const targets: TargetConfig[] = [];
     let fixture: Awaited<ReturnType<typeof mintFixturePki>> | undefined;
@@ -280,11 +311,31 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       }));
     }
 
-    const report = await runChecks({ targets, suites: [...SUITES], ...(suiteIds ? { suiteIds } : {}), ...(checkIds ? { checkIds } : {}), timeoutMs, concurrency });
-    report.settings = { failOn, timeoutMs, concurrency, ...(suiteIds ? { suites: suiteIds } : {}), ...(checkIds ? { checks: checkIds } : {}) };
+    if (abort.signal.aborted) return 130;
+    const progress = progressEnabled(io.stderr, env, !!v.quiet) ? new Progress(io.stderr, targets.length) : undefined;
+    running = true;
+    const report = await runChecks({
+      targets,
+      suites: [...SUITES],
+      ...(suiteIds ? { suiteIds } : {}),
+      ...(checkIds ? { checkIds } : {}),
+      timeoutMs,
+      concurrency,
+      connectionsPerTarget,
+      targetTimeoutMs,
+      signal: abort.signal,
+      ...(progress ? { onTarget: (t, r) => progress.onTarget(t, r) } : {}),
+    }).finally(() => progress?.end());
+    report.settings = { failOn, timeoutMs, concurrency, connectionsPerTarget, targetTimeoutMs, ...(suiteIds ? { suites: suiteIds } : {}), ...(checkIds ? { checks: checkIds } : {}) };
     const fullArgv = ['run', ...argv];
     // Each reporter on its own: one failing never loses another's output.
-    const reportsOk = await writeReportFiles(runReportWriters(report, fullArgv, { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath), io);
+    let reportsOk: boolean;
+    try {
+      reportsOk = await writeReportFiles(runReportWriters(report, fullArgv, { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath), io);
+    } finally {
+      reportsWritten();
+    }
+    if (report.incomplete) io.stderr.write(`mtls-harness: incomplete: ${report.incomplete.reason}; ${report.incomplete.targetsFinished} of ${report.incomplete.targetsTotal} target(s) finished; the reports hold what was known\n`);
     if (jsonOut !== '-' && htmlOut !== '-') {
       const st = makeStyle({ isTTY: !!io.stdout.isTTY, env });
       io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
@@ -294,6 +345,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     }
     const s = report.summary;
     const failed = s.fail > 0 || s.error > 0 || (failOn === 'warn' && s.warn > 0);
+    if (report.incomplete) return 130;
     return failed || !reportsOk ? 1 : 0;
   } finally {
     unregister?.();

@@ -69,6 +69,8 @@ export interface HtmlModel {
   settings?: RunSettings;
   verdict: Status;
   summary: Summary;
+  /** The run ended early (Ctrl-C): what finished is shown, the rest is `error` "not finished". */
+  incomplete?: { reason: string; targetsFinished: number; targetsTotal: number };
   targets: HtmlTarget[];
   /** SHA-256 (hex) of the JSON report's exact bytes, and those bytes (embedded for verification). */
   digest: { sha256: string; of: string; json: string };
@@ -170,6 +172,7 @@ export function runHtmlModel(run: RunReport, argv: string[], jsonText: string): 
     ...(run.settings ? { settings: run.settings } : {}),
     verdict: worstStatus(run.results.map((r) => r.status)),
     summary: run.summary,
+    ...(run.incomplete ? { incomplete: run.incomplete } : {}),
     targets,
   };
   // The digest and the embedded bytes are ours, and must stay byte-exact: never cleaned or cut.

@@ -96,6 +96,12 @@ function Header({ m }: { m: HtmlModel }) {
     <header class="report">
       <div class="muted">{`${m.tool.name} ${m.tool.version}`}</div>
       <h1>{m.title}</h1>
+      {m.incomplete ? (
+        <div class="incomplete" role="alert">
+          <strong>INCOMPLETE RUN. </strong>
+          {`${m.incomplete.reason}: ${m.incomplete.targetsFinished} of ${m.incomplete.targetsTotal} target(s) finished. Checks that did not finish are shown as ERROR "not finished"; nothing shown here was invented.`}
+        </div>
+      ) : null}
       <div class="headline">
         <Badge status={m.verdict} big />
         <span class="counts">
@@ -469,7 +475,7 @@ function Page({ m }: { m: HtmlModel }) {
         <meta http-equiv="Content-Security-Policy" content={csp} />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="generator" content={`${m.tool.name} ${m.tool.version}`} />
-        <title>{`${m.title} — ${m.verdict.toUpperCase()} — ${m.targets.length === 1 ? m.targets[0]!.name : `${m.targets.length} targets`}`}</title>
+        <title>{`${m.title} — ${m.incomplete ? 'INCOMPLETE — ' : ''}${m.verdict.toUpperCase()} — ${m.targets.length === 1 ? m.targets[0]!.name : `${m.targets.length} targets`}`}</title>
         <style dangerouslySetInnerHTML={{ __html: REPORT_CSS }} />
       </head>
       <body>

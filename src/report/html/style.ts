@@ -41,6 +41,7 @@ table.matrix .cell{display:inline-flex;flex-direction:column;align-items:center;
 table.matrix .small{font-size:11px;color:var(--muted)}
 section.target{margin-top:34px;padding-top:10px;border-top:1px solid var(--line)}
 .target-head{display:flex;justify-content:space-between;align-items:flex-start;gap:16px;flex-wrap:wrap}
+.incomplete{margin:10px 0;padding:10px 14px;border:3px double var(--error);background:var(--error-bg);color:var(--fg)}
 .problems{margin:10px 0;padding:8px 12px;border-left:4px solid var(--fail);background:var(--fail-bg)}
 .problems ul{margin:4px 0 0;padding-left:18px}
 .nothing{margin:10px 0;padding:8px 12px;border-left:4px solid var(--pass);background:var(--pass-bg)}
