@@ -70,7 +70,7 @@ afterAll(async () => {
 
 describe('probe: bad input → exit 2, one line', () => {
   it.each([
-    ['no target', () => ['probe'], /give one target/],
+    ['no target', () => ['probe'], /give a target/],
     ['bad endpoint', () => ['probe', 'localhost'], /HOST:PORT|port/i],
     ['unknown option', () => ['probe', '127.0.0.1:1', '--bogus'], /--bogus/],
     ['bad TLS version', () => ['probe', '127.0.0.1:1', '--tls-min', '1.5'], /1\.5/],

@@ -47,3 +47,39 @@ export function renderDiagnosis(d: Diagnosis, st: Style, width = 100): string {
   out.push(verdict);
   return out.join('\n') + '\n';
 }
+
+/** Many diagnoses at once: one row per target (mode, without / with a certificate, chain, expiry, SANs, verdict). */
+export function renderDiagnosisSummary(ds: (Diagnosis | { target: string; notFinished: string })[], st: Style, width = 120): string {
+  const w = Math.max(100, Math.min(width, 200));
+  const t = new Table({
+    head: ['Target', 'Mode', 'Without cert', 'With cert', 'Chain', 'Expiry', 'SAN', 'Verdict'],
+    colWidths: [Math.floor(w * 0.2), 14, Math.floor(w * 0.17), Math.floor(w * 0.13), 9, 9, 7, 13],
+    wordWrap: true,
+    style: tableStyle(st),
+  });
+  const cell = (d: Diagnosis, id: string) => {
+    const f = d.findings.find((x) => x.id === id);
+    return f ? mark(f.status, st) : st.dim('—');
+  };
+  let enforced = 0;
+  for (const d of ds) {
+    if ('notFinished' in d) {
+      t.push([safeText(d.target, 80), st.dim('—'), st.dim(d.notFinished), '', '', '', '', st.bad('NOT FINISHED')]);
+      continue;
+    }
+    if (d.enforced) enforced++;
+    const without = d.findings.find((x) => x.id === 'without-cert');
+    const withC = d.findings.find((x) => x.id === 'with-cert');
+    t.push([
+      safeText(d.target, 80) + (d.servername ? `\n(SNI ${safeText(d.servername, 60)})` : ''),
+      d.unreachable ? st.dim('—') : d.clientAuth.mode,
+      d.unreachable ? st.bad(safeText(d.withoutCert.reason, 120)) : without ? `${mark(without.status, st)} ${safeText(without.finding, 100)}` : '',
+      withC ? `${mark(withC.status, st)} ${safeText(withC.finding, 80)}` : '',
+      cell(d, 'server-chain'),
+      cell(d, 'server-expiry'),
+      cell(d, 'san-coverage'),
+      d.unreachable ? st.bad('ERROR') : d.enforced ? st.ok('ENFORCED') : st.bad('NOT ENFORCED'),
+    ]);
+  }
+  return `${t.toString()}\n${enforced} of ${ds.length} target(s) enforce client certificates.\n`;
+}

@@ -34,9 +34,18 @@ export class Progress {
   }
 
   onTarget(_t: TargetReport, results: Result[]): void {
+    this.count(results.some((r) => r.status === 'fail'), results.some((r) => r.status === 'error'));
+  }
+
+  /** One probed target: enforced (pass), not enforced (fail), not evaluated (error). */
+  onDiagnosis(verdict: 'pass' | 'fail' | 'error'): void {
+    this.count(verdict === 'fail', verdict === 'error');
+  }
+
+  private count(failing: boolean, erroring: boolean): void {
     this.done++;
-    if (results.some((r) => r.status === 'fail')) this.failing++;
-    if (results.some((r) => r.status === 'error')) this.erroring++;
+    if (failing) this.failing++;
+    if (erroring) this.erroring++;
     this.draw(this.done === this.total);
   }
 

@@ -1,9 +1,13 @@
 import { HarnessError } from '../../errors.js';
 import { loadCaFile, loadCredentialFiles } from '../../pki/inspect.js';
 import { diagnoseEndpoint, type Diagnosis } from '../../probe/diagnose.js';
-import { parseEndpoint } from '../../probe/endpoint.js';
+import { formatEndpoint, parseEndpoint } from '../../probe/endpoint.js';
 import { parseTlsVersion } from '../../probe/tls-probe.js';
-import { renderDiagnosis } from '../../report/diagnosis-table.js';
+import { renderDiagnosis, renderDiagnosisSummary } from '../../report/diagnosis-table.js';
+import { loadTargetsFile } from '../../config/targets-file.js';
+import { Progress, progressEnabled } from '../../report/progress.js';
+import { Semaphore } from '../../runner/context.js';
+import { RUN_DEFAULTS } from '../../runner/run.js';
 import { makeStyle } from '../../report/style.js';
 import { toolInfo } from '../../version.js';
 import { performance } from 'node:perf_hooks';
@@ -14,7 +18,8 @@ import { DEFAULT_POLICY } from '../../runner/types.js';
 import { parseCommandArgs, parseDuration, parseIntFlag } from '../args.js';
 import type { CliIO } from '../io.js';
 
-export const PROBE_HELP = `Usage: mtls-harness probe HOST:PORT [options]
+export const PROBE_HELP = `Usage: mtls-harness probe HOST:PORT [HOST:PORT ...] [options]
+       mtls-harness probe --targets-file FILE [options]
 
 Diagnoses one TLS endpoint: does it enforce client certificates, where does it refuse a client
 without one (handshake / post-handshake / HTTP layer), is your client certificate accepted, is the
@@ -32,12 +37,18 @@ Options:
   --grace DURATION          raw TLS: how long an accepted connection must stay open (default 300ms)
   --timeout DURATION        budget per connection (default 5s)
   --warn-days N, --fail-days N  server certificate expiry thresholds (default 30, 7)
-  --json                    print the diagnosis as JSON instead of a table
+  --targets-file FILE       one host:port[,servername] per line (# comments)
+  --concurrency N           targets probed at once (default 16)
+  --quiet                   no progress line (it is shown on a terminal only, never in CI)
+  --json                    print the diagnosis as JSON instead of a table (several targets:
+                            {"diagnoses": [...]})
   --html FILE               write the diagnosis as a self-contained HTML evidence report
   --pdf FILE                ... and printed to PDF by Chromium (/usr/bin/chromium or $MTLS_CHROMIUM)
 
-Exit status: 0 client certificates are enforced; 1 they are not, or the server could not be
-evaluated; 2 usage error (bad flag, missing or malformed file, key not matching certificate).
+With several targets a summary table has one row per target.
+
+Exit status: 0 client certificates are enforced (on every target); 1 they are not, or a server could
+not be evaluated; 130 interrupted (what finished is still printed and written); 2 usage error (bad flag, missing or malformed file, key not matching certificate).
 `;
 
 /** `mtls-harness probe`: returns the exit code. */
@@ -59,15 +70,18 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     json: { type: 'boolean' },
     html: { type: 'string' },
     pdf: { type: 'string' },
+    'targets-file': { type: 'string' },
+    concurrency: { type: 'string' },
+    quiet: { type: 'boolean' },
   });
   if (v.help) {
     io.stdout.write(PROBE_HELP);
     return 0;
   }
-  if (positionals.length !== 1) {
-    throw new HarnessError('usage.missing-argument', positionals.length === 0 ? 'probe: give one target, e.g. mtls-harness probe localhost:8443' : `probe: one target at a time (got ${positionals.length})`);
-  }
-  const endpoint = parseEndpoint(positionals[0]!);
+  const endpoints: { host: string; port: number; servername?: string }[] = positionals.map((p) => parseEndpoint(p));
+  if (v['targets-file'] !== undefined) endpoints.push(...loadTargetsFile(v['targets-file'] as string));
+  if (endpoints.length === 0) throw new HarnessError('usage.missing-argument', 'probe: give a target, e.g. mtls-harness probe localhost:8443 (or several, or --targets-file FILE)');
+  const many = endpoints.length > 1 || v['targets-file'] !== undefined;
   if (!!v.cert !== !!v.key) throw new HarnessError('usage.missing-argument', 'probe: --cert and --key go together');
   let passphrase: string | undefined;
   const passVar = v['key-passphrase-env'] as string | undefined;
@@ -85,46 +99,89 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
   const warnDays = v['warn-days'] ? parseIntFlag('--warn-days', v['warn-days'] as string) : DEFAULT_POLICY.warnDays;
   const failDays = v['fail-days'] ? parseIntFlag('--fail-days', v['fail-days'] as string) : DEFAULT_POLICY.failDays;
-  const startedAt = new Date();
-  const t0 = performance.now();
-  const diagnosis = await diagnoseEndpoint({
-    ...endpoint,
-    ...(v.servername ? { servername: v.servername as string } : {}),
+  const concurrency = v.concurrency ? parseIntFlag('--concurrency', v.concurrency as string, 1, 1024) : RUN_DEFAULTS.concurrency;
+  const common = {
     ...(ca ? { ca: ca.pem } : {}),
     ...(creds ? { cert: creds.certPem, key: creds.keyPem } : {}),
     ...(v['tls-min'] ? { minVersion: parseTlsVersion(v['tls-min'] as string) } : {}),
     ...(v['tls-max'] ? { maxVersion: parseTlsVersion(v['tls-max'] as string) } : {}),
-    protocol,
+    protocol: protocol as 'https' | 'tls',
     ...(v.path ? { httpPath: v.path as string } : {}),
     ...(v.grace ? { graceMs: parseDuration('--grace', v.grace as string) } : {}),
     ...(v.timeout ? { timeoutMs: parseDuration('--timeout', v.timeout as string) } : {}),
     warnDays,
     failDays,
+  };
+
+  // Ctrl-C: what finished is kept and reported (marked incomplete).
+  const abort = new AbortController();
+  let reportsWritten: () => void = () => undefined;
+  const written = new Promise<void>((resolve) => (reportsWritten = resolve));
+  const unregister = io.onInterrupt?.(async () => {
+    abort.abort();
+    await written;
   });
-  const timing = { startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - t0) };
-  const fullArgv = ['probe', ...argv];
-  const jsonText = JSON.stringify(diagnosisToJson(diagnosis, fullArgv), null, 2) + '\n';
-  let reportsOk = true;
-  if (htmlOut || pdfOut) {
-    let html: string | undefined;
-    const htmlText = () => (html ??= buildProbeHtml(diagnosis, fullArgv, jsonText, timing, { ...DEFAULT_POLICY, warnDays, failDays }));
-    reportsOk = await writeReportFiles(
-      [
-        ...(htmlOut ? [{ file: htmlOut, writer: { what: 'HTML', render: htmlText } }] : []),
-        ...(pdfOut ? [{ file: pdfOut, writer: { what: 'PDF', render: () => printHtmlToPdf(htmlText(), chromiumPath!) } }] : []),
-      ],
-      io,
-    );
+  try {
+    const startedAt = new Date();
+    const t0 = performance.now();
+    const lanes = new Semaphore(concurrency);
+    const progress = many && progressEnabled(io.stderr, io.env, !!v.quiet) ? new Progress(io.stderr, endpoints.length) : undefined;
+    const interrupted = new Promise<'interrupted'>((resolve) => abort.signal.addEventListener('abort', () => resolve('interrupted'), { once: true }));
+    const settled = await Promise.all(
+      endpoints.map(async (e) => {
+        const servername = (v.servername as string | undefined) ?? e.servername;
+        const d = await Promise.race([lanes.use(() => (abort.signal.aborted ? Promise.resolve(undefined) : diagnoseEndpoint({ host: e.host, port: e.port, ...(servername ? { servername } : {}), ...common }))), interrupted]);
+        if (d === 'interrupted' || d === undefined) return { target: formatEndpoint(e), notFinished: 'not finished: the probe was interrupted (Ctrl-C)' };
+        progress?.onDiagnosis(d.unreachable ? 'error' : d.enforced ? 'pass' : 'fail');
+        return d;
+      }),
+    ).finally(() => progress?.end());
+    const diagnoses = settled.filter((d): d is Diagnosis => !('notFinished' in d));
+    const incomplete = abort.signal.aborted ? { reason: 'the probe was interrupted (Ctrl-C)', targetsFinished: diagnoses.length, targetsTotal: endpoints.length } : undefined;
+    const timing = { startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - t0) };
+    const fullArgv = ['probe', ...argv];
+    if (!many && diagnoses.length === 0) {
+      reportsWritten();
+      io.stderr.write('mtls-harness: incomplete: the probe was interrupted (Ctrl-C) before it finished; nothing to report\n');
+      return 130;
+    }
+    const jsonText = JSON.stringify(many ? diagnosesToJson(diagnoses, fullArgv, incomplete) : diagnosisToJson(diagnoses[0]!, fullArgv), null, 2) + '\n';
+    let reportsOk = true;
+    try {
+      if ((htmlOut || pdfOut) && diagnoses.length > 0) {
+        let html: string | undefined;
+        const htmlText = () => (html ??= buildProbeHtml(diagnoses, fullArgv, jsonText, timing, { ...DEFAULT_POLICY, warnDays, failDays }, incomplete));
+        reportsOk = await writeReportFiles(
+          [
+            ...(htmlOut ? [{ file: htmlOut, writer: { what: 'HTML', render: htmlText } }] : []),
+            ...(pdfOut ? [{ file: pdfOut, writer: { what: 'PDF', render: () => printHtmlToPdf(htmlText(), chromiumPath!) } }] : []),
+          ],
+          io,
+        );
+      }
+    } finally {
+      reportsWritten();
+    }
+    const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
+    if (v.json) io.stdout.write(jsonText);
+    else if (!many) io.stdout.write(renderDiagnosis(diagnoses[0]!, st, io.stdout.columns ?? 100));
+    else io.stdout.write(renderDiagnosisSummary(settled, st, io.stdout.columns ?? 120));
+    if (incomplete) {
+      io.stderr.write(`mtls-harness: incomplete: ${incomplete.reason}; ${incomplete.targetsFinished} of ${incomplete.targetsTotal} target(s) finished\n`);
+      return 130;
+    }
+    return diagnoses.every((d) => d.enforced) && reportsOk ? 0 : 1;
+  } finally {
+    unregister?.();
   }
-  if (v.json) {
-    io.stdout.write(jsonText);
-  } else {
-    io.stdout.write(renderDiagnosis(diagnosis, makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env }), io.stdout.columns ?? 100));
-  }
-  return diagnosis.enforced && reportsOk ? 0 : 1;
 }
 
 /** The `probe --json` document: versioned, with the tool and the exact arguments (no secrets are in argv). */
 export function diagnosisToJson(d: Diagnosis, argv: string[]) {
   return { schemaVersion: 1, kind: 'probe', tool: toolInfo(), argv, diagnosis: d };
+}
+
+/** `probe --json` with several targets (or --targets-file): the diagnoses in target order. */
+export function diagnosesToJson(ds: Diagnosis[], argv: string[], incomplete?: { reason: string; targetsFinished: number; targetsTotal: number }) {
+  return { schemaVersion: 1, kind: 'probe', tool: toolInfo(), argv, diagnoses: ds, ...(incomplete ? { incomplete } : {}) };
 }

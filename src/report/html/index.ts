@@ -1,6 +1,6 @@
 import type { Diagnosis } from '../../probe/diagnose.js';
 import type { Policy, RunReport } from '../../runner/types.js';
-import { probeHtmlModel, runHtmlModel } from './model.js';
+import { probeHtmlModel, runHtmlModel, type HtmlModel } from './model.js';
 import { renderHtmlReport } from './render.js';
 
 export { renderHtmlReport } from './render.js';
@@ -14,7 +14,7 @@ export function buildRunHtml(run: RunReport, argv: string[], jsonText: string): 
   return renderHtmlReport(runHtmlModel(run, argv, jsonText));
 }
 
-/** The HTML report of a `probe` diagnosis; `jsonText` is the exact `probe --json` document. */
-export function buildProbeHtml(d: Diagnosis, argv: string[], jsonText: string, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy): string {
-  return renderHtmlReport(probeHtmlModel(d, argv, jsonText, timing, policy));
+/** The HTML report of `probe` diagnoses (one target each); `jsonText` is the exact `probe --json` document. */
+export function buildProbeHtml(ds: Diagnosis[], argv: string[], jsonText: string, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy, incomplete?: HtmlModel['incomplete']): string {
+  return renderHtmlReport(probeHtmlModel(ds, argv, jsonText, timing, policy, incomplete));
 }

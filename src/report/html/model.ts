@@ -187,14 +187,15 @@ function outcomeCerts(o: ProbeOutcome | undefined): CertSummary[] {
   return o.peerChainPem.map((p) => summarizeCertificate(Buffer.from(p)));
 }
 
-/** The model of a `probe` diagnosis: one target, one row per finding, both probes as evidence. */
-export function probeHtmlModel(d: Diagnosis, argv: string[], jsonText: string, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy): HtmlModel {
+/** One diagnosis as a report target: one row per finding, both probes as evidence. */
+function diagnosisTarget(d: Diagnosis, i: number, policy: Policy): HtmlTarget {
   const evidenceFor = (id: string): Evidence => {
     switch (id) {
       case 'without-cert': return probeEvidence(d.withoutCert);
       case 'with-cert': return d.withCert ? probeEvidence(d.withCert) : {};
       case 'client-auth-mode': return { mode: d.clientAuth.mode, method: d.clientAuth.method, acceptableCaNames: d.clientAuth.acceptableCaNames, observed: d.clientAuth.evidence, ...(d.clientAuth.caveat ? { caveat: d.clientAuth.caveat } : {}) };
       case 'server-chain': return { path: d.chain.path, ...(d.chain.anchor ? { anchor: d.chain.anchor } : {}), problems: d.chain.problems, trust: d.chain.trust };
+      case 'connection': return d.unreachable ? probeEvidence(d.withoutCert) : {};
       default: return {};
     }
   };
@@ -212,8 +213,8 @@ export function probeHtmlModel(d: Diagnosis, argv: string[], jsonText: string, t
   const ref = d.withCert?.peerChainPem.length ? d.withCert : d.withoutCert;
   const counts = countStatuses(statuses);
   const verdict = d.unreachable ? 'error' : worstStatus(statuses);
-  const target: HtmlTarget = {
-    anchor: 't1',
+  return {
+    anchor: `t${i + 1}`,
     name: d.target,
     endpoint: d.target,
     ...(d.servername ? { servername: d.servername } : {}),
@@ -228,6 +229,12 @@ export function probeHtmlModel(d: Diagnosis, argv: string[], jsonText: string, t
     ...(d.chain.ok && d.chain.anchor ? { anchorSubject: d.chain.anchor } : {}),
     clientChain: [],
   };
+}
+
+/** The model of `probe` diagnoses (one target each). */
+export function probeHtmlModel(ds: Diagnosis[], argv: string[], jsonText: string, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy, incomplete?: HtmlModel['incomplete']): HtmlModel {
+  const targets = ds.map((d, i) => diagnosisTarget(d, i, policy));
+  const summary = countStatuses(targets.flatMap((t) => t.checks.map((c) => c.status).filter((s): s is Status => s !== 'info')));
   const model: Omit<HtmlModel, 'digest'> = {
     kind: 'probe',
     title: 'mTLS diagnosis',
@@ -237,9 +244,10 @@ export function probeHtmlModel(d: Diagnosis, argv: string[], jsonText: string, t
     command: ['mtls-harness', ...redactArgv(argv)],
     host: hostname(),
     policy,
-    verdict,
-    summary: counts,
-    targets: [target],
+    verdict: worstStatus(targets.map((t) => t.verdict)),
+    summary,
+    ...(incomplete ? { incomplete } : {}),
+    targets,
   };
   return { ...(clean(model) as Omit<HtmlModel, 'digest'>), digest: { sha256: sha256Hex(jsonText), of: 'the JSON diagnosis (probe --json) of this probe, byte for byte', json: jsonText } };
 }
