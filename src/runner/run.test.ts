@@ -1,5 +1,4 @@
 import * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type Suite, type TargetConfig } from './types.js';
 import { runChecks, selectChecks } from './run.js';
@@ -65,13 +64,10 @@ describe('runChecks', () => {
         { id: 'p.plain', title: 'p', run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.plaintext(port, 'http1')).reason }) },
       ],
     };
-    const t0 = performance.now();
     const r = await runChecks({ targets: [{ ...target, port }], suites: [probing], timeoutMs: 400 });
-    const took = performance.now() - t0;
     for (const s of sockets) s.destroy();
     srv.close();
-    expect(connections).toBe(1);
-    expect(took).toBeLessThan(400 + 300 + 400); // one timeout, plus the report's own use of the same (memoised) probe
+    expect(connections).toBe(1); // one connection, one timeout: the capped and plaintext probes were never made
     expect(r.results[0]!.message).toMatch(/never answered the TLS ClientHello within 400 ms/);
     expect(r.results[1]!.message).toMatch(/^not attempted: the first connection to this target failed \(the peer accepted/);
     expect(r.results[2]!.message).toMatch(/^not attempted: the first connection to this target failed/);

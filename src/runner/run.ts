@@ -64,11 +64,10 @@ class Cutoff extends Error {}
  * Runs one check, turning a throw into `error` and bounding its time (its own budget, and what is
  * left of its target's) so one hung target never stalls a run. An abort ends it at once.
  */
-async function runOne(target: TargetConfig, suite: Suite, check: Check, ctx: CheckContext, budgetMs: number, targetBudget: { deadline: number; ms: number } | undefined, signal: AbortSignal | undefined): Promise<Result> {
+async function runOne(target: TargetConfig, suite: Suite, check: Check, ctx: CheckContext, budgetMs: number, targetBudget: { deadline: number; ms: number } | undefined, aborted: { promise: Promise<never>; signal: AbortSignal } | undefined): Promise<Result> {
   const t0 = performance.now();
   const base = { target: target.name, suite: suite.id, check: check.id, title: check.title };
   const timers: NodeJS.Timeout[] = [];
-  let onAbort: (() => void) | undefined;
   try {
     const stops: Promise<never>[] = [
       new Promise<never>((_, reject) => {
@@ -81,12 +80,10 @@ async function runOne(target: TargetConfig, suite: Suite, check: Check, ctx: Che
         timers.push(setTimeout(() => reject(new Cutoff(`the target did not finish within its budget (--target-timeout ${targetBudget.ms < 1000 ? `${targetBudget.ms} ms` : `${Math.round(targetBudget.ms / 1000)} s`}): the peer is too slow (it stalls or trickles bytes)`)), left));
       }));
     }
-    if (signal) {
-      if (signal.aborted) throw new Cutoff(interruptedMessage(signal));
-      stops.push(new Promise<never>((_, reject) => {
-        onAbort = () => reject(new Cutoff(interruptedMessage(signal)));
-        signal.addEventListener('abort', onAbort, { once: true });
-      }));
+    if (aborted) {
+      // A check never starts after an interrupt; one running ends at once.
+      if (aborted.signal.aborted) throw new Cutoff(interruptedMessage(aborted.signal));
+      stops.push(aborted.promise);
     }
     const v = await Promise.race([check.run(ctx), ...stops]);
     return { ...base, status: v.status, message: v.message, ...(v.remediation ? { remediation: v.remediation } : {}), evidence: v.evidence ?? {}, durationMs: Math.round(performance.now() - t0) };
@@ -96,7 +93,6 @@ async function runOne(target: TargetConfig, suite: Suite, check: Check, ctx: Che
     return { ...base, status: 'error', message: `the harness could not evaluate this check: ${safeText(msg, 300)}`, evidence: { error: safeText(msg, 500) }, durationMs: Math.round(performance.now() - t0) };
   } finally {
     for (const t of timers) clearTimeout(t);
-    if (onAbort && signal) signal.removeEventListener('abort', onAbort);
   }
 }
 
@@ -127,12 +123,24 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
   // wait for the semaphore behind the others: this budget only catches a harness bug.
   const budgetMs = timeoutMs * 4 + 60_000;
   const signal = o.signal;
+  // One promise for the whole run (not one abort listener per check): it rejects when the run is interrupted.
+  const aborted = signal
+    ? {
+        signal,
+        promise: new Promise<never>((_, reject) => {
+          const fire = () => reject(new Cutoff(interruptedMessage(signal)));
+          if (signal.aborted) fire();
+          else signal.addEventListener('abort', fire, { once: true });
+        }),
+      }
+    : undefined;
+  aborted?.promise.catch(() => undefined);
 
   const runTarget = async (target: TargetConfig) => {
     const ctx = createContext(target, { timeoutMs, clock, semaphore: new Semaphore(o.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget), ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) });
     const targetBudget = { deadline: performance.now() + targetTimeoutMs, ms: targetTimeoutMs };
     const one = async ({ suite, check }: { suite: Suite; check: Check }, bounded: boolean) => {
-      const r = await runOne(target, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs, bounded ? targetBudget : undefined, signal);
+      const r = await runOne(target, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs, bounded ? targetBudget : undefined, aborted);
       o.onResult?.(r);
       return r;
     };
