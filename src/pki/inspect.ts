@@ -67,6 +67,13 @@ export function parsePemBlocks(text: string, source = 'input'): PemBlock[] {
     blocks.push({ label, der: Buffer.from(body, 'base64'), text: m[0] });
   }
   const begins = (text.match(/-----BEGIN /g) ?? []).length;
+  // Text around the blocks is allowed (comments, "Bag Attributes", as openssl allows); binary data
+  // is not: it means a corrupted or concatenated-by-accident file.
+  // (Comments in UTF-8, as in curl's cacert.pem, are text.)
+  const outside = Buffer.from(text.replace(PEM_BLOCK, ''), 'latin1').toString('utf8');
+  if (begins === blocks.length && /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/.test(outside)) {
+    throw new HarnessError('pki.malformed-pem', `${source}: binary data outside the PEM blocks; the file is corrupt or has something appended: keep only the -----BEGIN/END----- blocks (and text comments)`);
+  }
   if (begins !== blocks.length) {
     throw new HarnessError('pki.malformed-pem', `${source}: ${begins} BEGIN line(s) but ${blocks.length} complete PEM block(s); the file is truncated or its BEGIN/END labels do not match`);
   }
@@ -236,6 +243,7 @@ export function readPkiFile(path: string, what: string): Buffer {
     throw new HarnessError('pki.file-missing', `${what} file not found: ${path}`);
   }
   if (!st.isFile()) throw new HarnessError('pki.file-unreadable', `${what} path is not a file: ${path}`);
+  if (st.size > MAX_PKI_FILE_BYTES) throw new HarnessError('pki.file-unreadable', `${what} file ${path} is ${(st.size / 1048576).toFixed(1)} MB: too large for a certificate or key file (at most ${MAX_PKI_FILE_BYTES / 1048576} MB)`);
   try {
     return readFileSync(path);
   } catch (e) {
@@ -310,10 +318,16 @@ export interface LoadedCredentials {
   chain: NodeX509[];
 }
 
+/** A certificate or key file (or CA bundle) larger than this is refused before it is parsed. */
+export const MAX_PKI_FILE_BYTES = 8 * 1048576;
+/** A client chain longer than this is refused: verifiers stop far earlier (OpenSSL's default depth is 100). */
+export const MAX_CLIENT_CHAIN = 64;
+
 /** Loads a certificate (chain) file and its key file; throws exit-2 errors for every bad-input case. */
 export function loadCredentialFiles(certFile: string, keyFile: string, passphrase?: string): LoadedCredentials {
   const certBuf = readPkiFile(certFile, 'certificate');
   const chain = parseCertificates(certBuf, certFile);
+  if (chain.length > MAX_CLIENT_CHAIN) throw new HarnessError('pki.malformed-pem', `${certFile} holds a chain of ${chain.length} certificates; a client chain is the leaf and its intermediates (at most ${MAX_CLIENT_CHAIN}): is this a CA bundle?`);
   const key = parsePrivateKey(readPkiFile(keyFile, 'private key'), keyFile, passphrase);
   if (!keyMatchesCertificate(key, chain[0]!)) {
     throw new HarnessError('pki.key-mismatch', `${keyFile} is not the private key of ${certFile} (subject ${oneLine(chain[0]!.subject)}); pass the key that was generated with this certificate`);

@@ -439,6 +439,19 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
           }
           return;
         }
+        if (!alert && errCode && /^ERR_SSL_/.test(errCode) && !/ALERT/.test(errCode)) {
+          // Our own TLS library gave up on what the server sent (an oversized or malformed message):
+          // the server did not refuse anything, and nothing can be concluded about client auth.
+          finish({ rejectedAt: 'unreachable', failure: { kind: 'tls-client', phase }, errorCode: errCode, reason: `the harness's TLS client aborted the handshake on the server's messages (${errCode}): e.g. a certificate list larger than the client accepts, or a malformed message` });
+          return;
+        }
+        if (!alert && !fast && flight.version && flight.flightComplete === false && flight.limitation === "the server's first flight did not arrive complete") {
+          // No client certificate is sent before the server's first flight is complete: a close here
+          // is a broken or overloaded server, not a verdict on the client.
+          const how = errCode === 'ECONNRESET' ? 'reset' : 'closed';
+          finish({ rejectedAt: 'unreachable', failure: { kind: how === 'reset' ? 'reset' : 'closed', phase }, ...(errCode ? { errorCode: errCode } : {}), reason: `the server ${how} the connection in the middle of its own handshake flight (after ${recorder.bytesReceived} bytes), before any client certificate was sent` });
+          return;
+        }
         const how = alert ? `with alert ${alert.code} ${alert.name}` : errCode === 'ECONNRESET' ? 'with a TCP reset (no alert)' : 'by closing the connection (no alert)';
         finish({ rejectedAt: 'handshake', ...(alert ? { alert } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the server refused the TLS handshake ${how}` });
         return;

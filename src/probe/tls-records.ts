@@ -49,6 +49,8 @@ export interface ServerFlight {
   sessionTicket: boolean;
   /** First bytes of decrypted application data (TLS 1.3 only). */
   appDataPrefix?: Buffer;
+  /** The end of the server's first flight arrived (TLS 1.2 ServerHelloDone, TLS 1.3 Finished). */
+  flightComplete?: boolean;
   /** How the flight was read, and why not when it could not be. */
   method: 'tls1.2-plaintext' | 'tls1.3-keylog' | 'unavailable';
   limitation?: string;
@@ -328,6 +330,7 @@ export class ServerFlightRecorder {
       // TLS 1.2 encrypted records (after the server's ChangeCipherSpec) are not needed: skip.
     }
     if (flight.spokeTls && flight.version) {
+      flight.flightComplete = flightComplete;
       flight.method = tls13 ? 'tls1.3-keylog' : 'tls1.2-plaintext';
       if (flightComplete || sawCertRequestMsg) {
         flight.certificateRequested = sawCertRequestMsg;
