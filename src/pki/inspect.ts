@@ -112,11 +112,38 @@ function fingerprintOf(der: Buffer): string {
   return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
+/**
+ * Summaries without the clock-dependent fields, by DER fingerprint: a scan of many targets sees the
+ * same few certificates thousands of times, and parsing extensions is the costly part. Bounded.
+ */
+const SUMMARY_CACHE = new Map<string, Omit<CertSummary, 'daysLeft' | 'expired' | 'notYetValid'>>();
+const SUMMARY_CACHE_MAX = 2048;
+
 /** Summarises a certificate (node X509Certificate, peculiar certificate, or DER). */
 export function summarizeCertificate(input: NodeX509 | x509.X509Certificate | Buffer, clock: Clock = systemClock): CertSummary {
   const der = input instanceof NodeX509 ? input.raw : input instanceof x509.X509Certificate ? Buffer.from(input.rawData) : input;
-  const node = input instanceof NodeX509 ? input : new NodeX509(der);
+  const fingerprint = fingerprintOf(der);
+  let fixed = SUMMARY_CACHE.get(fingerprint);
+  if (!fixed) {
+    fixed = staticSummary(input instanceof NodeX509 ? input : new NodeX509(der), der, fingerprint);
+    if (SUMMARY_CACHE.size >= SUMMARY_CACHE_MAX) SUMMARY_CACHE.clear();
+    SUMMARY_CACHE.set(fingerprint, fixed);
+  }
   const now = clock().getTime();
+  const notBefore = Date.parse(fixed.notBefore);
+  const notAfter = Date.parse(fixed.notAfter);
+  return {
+    ...fixed,
+    sans: { dns: [...fixed.sans.dns], ip: [...fixed.sans.ip], uri: [...fixed.sans.uri], email: [...fixed.sans.email], other: [...fixed.sans.other] },
+    extKeyUsage: [...fixed.extKeyUsage],
+    keyUsage: [...fixed.keyUsage],
+    daysLeft: Math.floor((notAfter - now) / DAY_MS),
+    expired: notAfter < now,
+    notYetValid: notBefore > now,
+  };
+}
+
+function staticSummary(node: NodeX509, der: Buffer, fingerprint: string): Omit<CertSummary, 'daysLeft' | 'expired' | 'notYetValid'> {
   const sans: CertSummary['sans'] = { dns: [], ip: [], uri: [], email: [], other: [] };
   let extKeyUsage: string[] = [];
   let keyUsage: string[] = [];
@@ -127,7 +154,7 @@ export function summarizeCertificate(input: NodeX509 | x509.X509Certificate | Bu
   let subject = node.subject.replace(/\n/g, ', ');
   let issuer = node.issuer.replace(/\n/g, ', ');
   try {
-    const p = input instanceof x509.X509Certificate ? input : new x509.X509Certificate(new Uint8Array(der));
+    const p = new x509.X509Certificate(new Uint8Array(der));
     subject = p.subject;
     issuer = p.issuer;
     notBefore = p.notBefore;
@@ -173,12 +200,9 @@ export function summarizeCertificate(input: NodeX509 | x509.X509Certificate | Bu
     ...(basicConstraints ? { basicConstraints } : {}),
     notBefore: notBefore.toISOString(),
     notAfter: notAfter.toISOString(),
-    daysLeft: Math.floor((notAfter.getTime() - now) / DAY_MS),
-    expired: notAfter.getTime() < now,
-    notYetValid: notBefore.getTime() > now,
     publicKey,
     signatureAlgorithm,
-    fingerprintSha256: fingerprintOf(der),
+    fingerprintSha256: fingerprint,
     selfIssued: node.subject === node.issuer,
   };
 }

@@ -332,8 +332,11 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
         if (sock.authorizationError) info.authorizationError = String(sock.authorizationError);
         // getPeerCertificate's fingerprint costs a third of getPeerX509Certificate's (measured):
         // it matters at the rotation prober's hundreds of handshakes per second.
-        const leaf = sock.getPeerCertificate();
-        if (leaf?.fingerprint256) info.leafFingerprint = leaf.fingerprint256;
+        if (fast) {
+          // (The full probe takes the fingerprint from the chain it reads off the wire.)
+          const leaf = sock.getPeerCertificate();
+          if (leaf?.fingerprint256) info.leafFingerprint = leaf.fingerprint256;
+        }
         const cipher = sock.getCipher();
         info.cipher = cipher?.standardName ?? cipher?.name;
         if (opts.until === 'handshake') {
@@ -471,18 +474,15 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
       let peerChainSource: ProbeOutcome['peerChainSource'] = 'none';
       const certs: X509Certificate[] = [];
       for (const der of flight.certificates) {
-        try {
-          certs.push(new X509Certificate(der));
-        } catch {
-          /* an unparsable certificate from the peer is skipped; the chain checks will notice */
-        }
+        const c = parsedCertificate(der);
+        if (c) certs.push(c); // an unparsable certificate from the peer is skipped; the chain checks will notice
       }
       if (certs.length > 0) peerChainSource = 'wire';
       else if (tlsSock && handshakeAt !== undefined && !fast) {
         certs.push(...nodePeerChain(tlsSock));
         if (certs.length > 0) peerChainSource = 'node';
       }
-      peerChainPem = certs.map((c) => c.toString());
+      peerChainPem = certs.map((c) => pemOf(c));
       const alertFromFlight = partial.alert ?? (partial.rejectedAt === 'handshake' || partial.rejectedAt === 'post-handshake' ? lastFatalAlert(flight) : undefined);
       const outcome: ProbeOutcome = {
         target,
@@ -512,6 +512,31 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
       resolve(outcome);
     }
   });
+}
+
+/**
+ * Peer certificates parsed once per distinct DER (and their PEM): a scan of many targets sees the
+ * same chain on every connection. Bounded; parse failures are not cached.
+ */
+const PARSED = new Map<string, { cert: X509Certificate; pem: string }>();
+const PARSED_MAX = 1024;
+
+function parsedCertificate(der: Buffer): X509Certificate | undefined {
+  const key = der.toString('latin1');
+  const hit = PARSED.get(key);
+  if (hit) return hit.cert;
+  try {
+    const cert = new X509Certificate(der);
+    if (PARSED.size >= PARSED_MAX) PARSED.clear();
+    PARSED.set(key, { cert, pem: cert.toString() });
+    return cert;
+  } catch {
+    return undefined;
+  }
+}
+
+function pemOf(c: X509Certificate): string {
+  return PARSED.get(c.raw.toString('latin1'))?.pem ?? c.toString();
 }
 
 function lastFatalAlert(flight: ServerFlight): TlsAlert | undefined {

@@ -15,8 +15,38 @@ function paint(st: Style, s: Status): string {
   }
 }
 
-/** The terminal table: one row per (target, check) with one plain sentence, then a summary line. */
+/** Above this many targets the terminal shows one row per target (the reports keep every check). */
+export const PER_TARGET_ROWS_ABOVE = 10;
+
+const SEVERITY: Status[] = ['error', 'fail', 'warn', 'pass', 'skip'];
+
+/** One row per target: its worst status, its counts and the checks to look at first. */
+function renderTargetsTable(run: RunReport, st: Style, width: number, quiet: boolean): string {
+  const table = new Table({ head: ['Target', 'Verdict', 'pass', 'warn', 'fail', 'skip', 'error', 'To look at'], style: { head: [], border: [] }, wordWrap: true, colWidths: [30, 9, 6, 6, 6, 6, 7, Math.max(30, width - 86)] });
+  for (const t of run.targets) {
+    const rs = run.results.filter((r) => r.target === t.name);
+    const worst = SEVERITY.find((s) => rs.some((r) => r.status === s)) ?? 'skip';
+    if (quiet && worst !== 'error' && worst !== 'fail' && worst !== 'warn') continue;
+    const count = (s: Status) => String(rs.filter((r) => r.status === s).length);
+    const bad = rs.filter((r) => r.status === 'fail' || r.status === 'error');
+    const look = (bad.length > 0 ? bad : rs.filter((r) => r.status === 'warn')).slice(0, 3);
+    const first = bad.find((r) => r.status === 'error') ?? bad[0];
+    const note = look.map((r) => r.check).join(', ') + (first ? `\n${safeText(first.message, 160)}` : '');
+    table.push([safeText(t.name, 60), paint(st, worst), count('pass'), count('warn'), count('fail'), count('skip'), count('error'), note]);
+  }
+  return table.length > 0 ? table.toString() + '\n' : '';
+}
+
+/**
+ * The terminal table: one row per (target, check) with one plain sentence (one row per target
+ * above PER_TARGET_ROWS_ABOVE targets), then a summary line.
+ */
 export function renderResultsTable(run: RunReport, st: Style, width = 120, quiet = false): string {
+  if (run.targets.length > PER_TARGET_ROWS_ABOVE) {
+    const s = run.summary;
+    const failing = run.targets.filter((t) => run.results.some((r) => r.target === t.name && (r.status === 'fail' || r.status === 'error'))).length;
+    return `${renderTargetsTable(run, st, width, quiet)}${run.results.length} checks on ${run.targets.length} targets in ${(run.durationMs / 1000).toFixed(2)} s: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors; ${failing} target(s) with failures or errors (every check is in the JSON/JUnit/HTML reports)\n`;
+  }
   const rows: Result[] = quiet ? run.results.filter((r) => r.status === 'fail' || r.status === 'error' || r.status === 'warn') : run.results;
   const multi = run.targets.length > 1;
   const msgWidth = Math.max(40, width - (multi ? 26 : 0) - 50);

@@ -1,4 +1,5 @@
 import { createPublicKey } from 'node:crypto';
+import * as tls from 'node:tls';
 import { addDays, type Clock } from '../pki/clock.js';
 import { x509 } from '../pki/crypto.js';
 import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';
@@ -37,6 +38,10 @@ export interface ContextOptions {
   clock: Clock;
   /** Bounds this target's open connections. */
   semaphore: Semaphore;
+  /** Crafted certificates shared by the targets of one run (keyed by kind and issuing CA). */
+  craftedCache?: Map<string, Promise<Credential>>;
+  /** Prepared TLS contexts shared by the targets of one run (keyed by trust anchors and client certificate). */
+  contextCache?: Map<string, NonNullable<ProbeOptions['secureContext']>>;
 }
 
 /**
@@ -56,10 +61,31 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
   };
   const base: ProbeOptions = {
     ...targetProbeOptions(target, o.timeoutMs, o.clock),
-    ...(target.trustPem ? { ca: target.trustPem } : {}),
     ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
   };
-  const rawProbe = (extra: Partial<ProbeOptions>) => o.semaphore.use(() => probeEndpoint({ ...base, ...extra }));
+  /**
+   * A prepared secure context for (trust anchors, client credential): parsing PEM and keys for
+   * every connection is most of a probe's CPU time, and the targets of a run share credentials.
+   */
+  const prepared = (cert?: string, key?: string): NonNullable<ProbeOptions['secureContext']> => {
+    const k = `${target.trustPem ?? ''}\u0000${cert ?? ''}`;
+    let c = o.contextCache?.get(k);
+    if (!c) {
+      c = { context: tls.createSecureContext({ ...(target.trustPem ? { ca: target.trustPem } : {}), ...(cert && key ? { cert, key } : {}) }), withClientCert: !!(cert && key) };
+      o.contextCache?.set(k, c);
+    }
+    return c;
+  };
+  const rawProbe = (extra: Partial<ProbeOptions>) => {
+    // Connections with our usual settings use a prepared context; others (a capped hello with its
+    // own versions and ciphers) give ca/cert/key to tls.connect.
+    const custom = extra.minVersion !== undefined || extra.maxVersion !== undefined || extra.ciphers !== undefined;
+    const { cert, key, ...rest } = extra;
+    const opts: ProbeOptions = custom
+      ? { ...base, ...(target.trustPem ? { ca: target.trustPem } : {}), ...extra }
+      : { ...base, ...rest, secureContext: prepared(typeof cert === 'string' ? cert : undefined, typeof key === 'string' ? key : undefined) };
+    return o.semaphore.use(() => probeEndpoint(opts));
+  };
   const noCert = () => once('noCert', () => rawProbe({}));
   /**
    * Every other connection waits for the first one (the reachability gate). When that one found
@@ -106,36 +132,58 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
       const end = addDays(now, 30);
       const subject = 'CN=mtls-harness crafted client, O=mtls-harness';
       const f = target.fixture;
+      // Targets of one run that share a CA share its crafted certificates (minting is the costly part
+      // of a scan of many targets).
+      const shared = (key: string, mint: () => Promise<Credential>): Promise<Credential> => {
+        const cache = o.craftedCache;
+        if (!cache) return mint();
+        let p = cache.get(key);
+        if (!p) {
+          p = mint();
+          cache.set(key, p);
+        }
+        return p;
+      };
       if (kind === 'selfSigned') {
-        return f ? f.badClients.selfSigned : mintCertificate({ subject, notBefore: start, notAfter: end, eku: ['clientAuth'] });
+        return f ? f.badClients.selfSigned : shared('selfSigned', () => mintCertificate({ subject, notBefore: start, notAfter: end, eku: ['clientAuth'] }));
       }
       if (kind === 'untrustedCa') {
         if (f) return f.badClients.untrustedCa;
         const name = await trustedCaName();
         if (!name) return { skip: 'needs the name of the trusted client CA: pass --ca, or a server that advertises its acceptable CAs' };
-        const lookAlike = await mintCertificate({ subject: name, notBefore: start, notAfter: addDays(now, 365), ca: true, pathLength: 1 });
-        return mintCertificate({ subject, issuer: lookAlike, notBefore: start, notAfter: end, eku: ['clientAuth'] });
+        return shared(`untrustedCa\u0000${name}`, async () => {
+          const lookAlike = await mintCertificate({ subject: name, notBefore: start, notAfter: addDays(now, 365), ca: true, pathLength: 1 });
+          return mintCertificate({ subject, issuer: lookAlike, notBefore: start, notAfter: end, eku: ['clientAuth'] });
+        });
       }
       if (f && kind !== 'wrongIdentity') return f.badClients[kind];
       const ca = await issuer();
       if ('skip' in ca) return ca;
-      switch (kind) {
-        case 'wrongEku':
-          return mintCertificate({ subject, issuer: ca, notBefore: start, notAfter: end, eku: ['serverAuth'] });
-        case 'caAsLeaf':
-          return mintCertificate({ subject, issuer: ca, notBefore: start, notAfter: end, ca: true, eku: ['clientAuth'] });
-        case 'expired':
-          return mintCertificate({ subject, issuer: ca, notBefore: addDays(now, -30), notAfter: addDays(now, -1), eku: ['clientAuth'] });
-        case 'notYetValid':
-          return mintCertificate({ subject, issuer: ca, notBefore: addDays(now, 1), notAfter: addDays(now, 30), eku: ['clientAuth'] });
-        case 'intermediateIssued': {
-          const int = await mintCertificate({ subject: 'CN=mtls-harness test intermediate, O=mtls-harness', issuer: ca, notBefore: start, notAfter: end, ca: true, pathLength: 0 });
-          return mintCertificate({ subject, issuer: int, notBefore: start, notAfter: end, eku: ['clientAuth'] });
-        }
-        case 'wrongIdentity':
-          return mintCertificate({ subject: 'CN=mtls-harness wrong identity, O=mtls-harness', issuer: ca, notBefore: start, notAfter: end, eku: ['clientAuth'], sans: { uri: [WRONG_IDENTITY_URI], dns: ['wrong-identity.mtls-harness.invalid'] } });
-      }
+      return shared(`${kind}\u0000${ca.certPem}`, () => mintCrafted(kind, ca));
     });
+
+  const mintCrafted = async (kind: Exclude<CraftedKind, 'selfSigned' | 'untrustedCa'>, ca: Credential): Promise<Credential> => {
+    const now = o.clock();
+    const start = addDays(now, -1 / 24);
+    const end = addDays(now, 30);
+    const subject = 'CN=mtls-harness crafted client, O=mtls-harness';
+    switch (kind) {
+      case 'wrongEku':
+        return mintCertificate({ subject, issuer: ca, notBefore: start, notAfter: end, eku: ['serverAuth'] });
+      case 'caAsLeaf':
+        return mintCertificate({ subject, issuer: ca, notBefore: start, notAfter: end, ca: true, eku: ['clientAuth'] });
+      case 'expired':
+        return mintCertificate({ subject, issuer: ca, notBefore: addDays(now, -30), notAfter: addDays(now, -1), eku: ['clientAuth'] });
+      case 'notYetValid':
+        return mintCertificate({ subject, issuer: ca, notBefore: addDays(now, 1), notAfter: addDays(now, 30), eku: ['clientAuth'] });
+      case 'intermediateIssued': {
+        const int = await mintCertificate({ subject: 'CN=mtls-harness test intermediate, O=mtls-harness', issuer: ca, notBefore: start, notAfter: end, ca: true, pathLength: 0 });
+        return mintCertificate({ subject, issuer: int, notBefore: start, notAfter: end, eku: ['clientAuth'] });
+      }
+      case 'wrongIdentity':
+        return mintCertificate({ subject: 'CN=mtls-harness wrong identity, O=mtls-harness', issuer: ca, notBefore: start, notAfter: end, eku: ['clientAuth'], sans: { uri: [WRONG_IDENTITY_URI], dns: ['wrong-identity.mtls-harness.invalid'] } });
+    }
+  };
 
   const ctx: CheckContext = {
     target,

@@ -112,8 +112,16 @@ export function refusesCrafted(id: string, title: string, kind: CraftedKind, wha
 export async function presentedOrVerdict(ctx: CheckContext): Promise<{ chain: X509Certificate[] } | { verdict: CheckVerdict }> {
   const o = await ctx.noCert();
   if (o.peerChainPem.length === 0) return { verdict: unreachableVerdict(o, 'the server presented no certificate') };
-  return { chain: o.peerChainPem.map((p) => new X509Certificate(p)) };
+  let chain = PARSED.get(o);
+  if (!chain) {
+    chain = o.peerChainPem.map((p) => new X509Certificate(p));
+    PARSED.set(o, chain);
+  }
+  return { chain };
 }
+
+/** The presented chain parsed once per probe outcome, not once per check. */
+const PARSED = new WeakMap<ProbeOutcome, X509Certificate[]>();
 
 /** The trust anchors for the server chain: the configured bundle, or the system store. */
 export function trustAnchors(ctx: CheckContext): X509Certificate[] {

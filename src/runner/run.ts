@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { HarnessError } from '../errors.js';
 import { systemClock, type Clock } from '../pki/clock.js';
 import { summarizeCertificate } from '../pki/inspect.js';
+import type { Credential } from '../pki/generate.js';
+import type { ProbeOptions } from '../probe/tls-probe.js';
 import { formatEndpoint } from '../probe/endpoint.js';
 import { safeText } from '../text.js';
 import { createContext, Semaphore } from './context.js';
@@ -136,8 +138,10 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
     : undefined;
   aborted?.promise.catch(() => undefined);
 
+  const craftedCache = new Map<string, Promise<Credential>>();
+  const contextCache = new Map<string, NonNullable<ProbeOptions['secureContext']>>();
   const runTarget = async (target: TargetConfig) => {
-    const ctx = createContext(target, { timeoutMs, clock, semaphore: new Semaphore(o.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget), ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) });
+    const ctx = createContext(target, { timeoutMs, clock, semaphore: new Semaphore(o.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget), craftedCache, contextCache, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) });
     const targetBudget = { deadline: performance.now() + targetTimeoutMs, ms: targetTimeoutMs };
     const one = async ({ suite, check }: { suite: Suite; check: Check }, bounded: boolean) => {
       const r = await runOne(target, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs, bounded ? targetBudget : undefined, aborted);
