@@ -119,6 +119,12 @@ export function runEvidence(run: ClientRun): Evidence {
   };
 }
 
+/** The last line the command printed (stderr first), for a message. */
+function lastLine(c: CommandRun): string | undefined {
+  const tail = c.stderrTail ?? c.stdoutTail;
+  return tail?.split(' | ').filter((l) => l.trim()).pop()?.slice(0, 160);
+}
+
 /** Errors that make any verdict impossible: the command did not start, or never reached the server. */
 function unevaluable(run: ClientRun): CheckVerdict | undefined {
   const c = run.command;
@@ -127,7 +133,7 @@ function unevaluable(run: ClientRun): CheckVerdict | undefined {
   if (!run.observation.reached) {
     return c.timedOut
       ? { status: 'error', message: `the client timed out without ever connecting to the reference server at ${evidence.server}`, evidence }
-      : { status: 'error', message: `the client never connected to the reference server at ${evidence.server} (${exitText(c)}); does the command use {url} or {host}:{port}?`, remediation: 'connect to {url} (or {host}:{port} with SNI {servername}); curl: --resolve {resolve} {url}', evidence };
+      : { status: 'error', message: `the client never connected to the reference server at ${evidence.server} (${exitText(c)}${lastLine(c) ? `: ${lastLine(c)}` : ''}); does the command use {url} or {host}:{port}?`, remediation: 'connect to {url} (or {host}:{port} with SNI {servername}); curl: --resolve {resolve} {url}', evidence };
   }
   return undefined;
 }
@@ -180,5 +186,5 @@ export function judgeRejects(check: ClientCheck, run: ClientRun, baseline: Clien
   if (run.command.exitCode === 0) {
     return { status: 'warn', message: `the client refused ${flaw} (${describeRefusal(o)}) but exited 0, so a caller cannot tell it failed`, remediation: 'exit non-zero when the connection fails (curl --fail-with-body; check the error in scripts)', evidence };
   }
-  return { status: 'pass', message: `the client refused ${flaw}: it ${describeRefusal(o)} and ${exitText(run.command)}`, evidence };
+  return { status: 'pass', message: `the client refused ${flaw}: it ${describeRefusal(o)} (${exitText(run.command)})`, evidence };
 }

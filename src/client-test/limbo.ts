@@ -76,6 +76,18 @@ export function limboSkipReason(c: LimboCase): string | undefined {
   return undefined;
 }
 
+/**
+ * The corpus names servers such as example.com and 8.8.8.8: a client that dialled them would leave
+ * the machine. The command must therefore route the name to the reference server, which it can
+ * only do if it uses {host} (curl: `--connect-to ::{host}:{port}`). Usage error (exit 2) otherwise.
+ */
+export function checkLimboRouting(spec: ClientSpec): void {
+  const parts = [...(Array.isArray(spec.command) ? spec.command : [spec.command]), ...Object.values(spec.env ?? {})];
+  if (!parts.some((p) => p.includes('{host}'))) {
+    throw new HarnessError('usage.invalid-value', `client ${safeText(spec.name, 100)}: with --corpus limbo the command must connect to {host}:{port} whatever the name it verifies (the cases name hosts such as example.com and 8.8.8.8; curl: --connect-to ::{host}:{port} {url})`);
+  }
+}
+
 /** Filters case ids with a glob (`*` any run of characters), e.g. `webpki::san::*`. */
 export function matchCaseIds(cases: LimboCase[], patterns: string[] | undefined): LimboCase[] {
   if (!patterns?.length) return cases;
@@ -128,7 +140,7 @@ export function judgeLimboCase(c: LimboCase, run: ClientRun): CheckVerdict {
   const what = connected
     ? o.requests[0] ? `connected and sent ${o.requests[0].method} ${o.requests[0].path}` : o.dataArrived ? 'connected and sent data' : 'completed the handshake and exited 0'
     : `${describeRefusal(o)} (${cmd.exitCode !== undefined ? `exit ${cmd.exitCode}` : 'no exit code'})`;
-  const first = safeText(c.description.split('\n')[0] ?? '', 160);
+  const first = safeText(c.description.replace(/\s+/g, ' ').trim(), 160);
   return {
     status: got === c.expected_result ? 'pass' : 'fail',
     message: `${got === c.expected_result ? 'agrees' : 'disagrees'}: expected ${c.expected_result === 'SUCCESS' ? 'a connection' : 'a refusal'}, the client ${what} — ${first}`,
@@ -171,6 +183,7 @@ export async function runLimbo(o: LimboRunOptions): Promise<RunReport> {
   const clock = o.clock ?? systemClock;
   const startedAt = clock();
   const t0 = performance.now();
+  checkLimboRouting(o.client);
   const pki = o.pki ?? (await mintFixturePki({ clock }));
   const files = await writeClientFiles(pki);
   const unregister = o.onInterrupt?.(() => removeClientFiles(files));
