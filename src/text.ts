@@ -10,7 +10,7 @@ export function safeText(s: string, max = 300): string {
 }
 
 /** A PEM private-key block (any kind: PKCS#8, EC, RSA, encrypted), or its unterminated start or end. */
-const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)|^[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----/g;
+const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)|^(?:(?!-----BEGIN )[\s\S])*?-----END [A-Z0-9 ]*PRIVATE KEY-----/g;
 
 /** Replaces every private-key PEM block (even a cut one) with a marker: a command's output may print a key. */
 export function redactPrivateKeys(s: string): string {
