@@ -15,7 +15,7 @@ function obs(o: Partial<Observation> = {}): Observation {
   return merged;
 }
 function run(o: Partial<Observation>, exitCode: number | undefined = 0, extra: Partial<ClientRun['command']> = {}): ClientRun {
-  return { command: { argv: ['client'], ...(exitCode !== undefined ? { exitCode } : {}), timedOut: false, durationMs: 5, ...extra }, observation: obs(o), endpoint: { host: '127.0.0.1', port: 4433 } };
+  return { command: { argv: ['client'], ...(exitCode !== undefined ? { exitCode } : {}), timedOut: false, limitMs: 10_000, durationMs: 5, ...extra }, observation: obs(o), endpoint: { host: '127.0.0.1', port: 4433 } };
 }
 const GET = [{ method: 'GET', path: '/' }];
 const CHAINED = { subject: 'CN=client', issuer: 'CN=root', fingerprint256: 'AA', chainLength: 1, chains: true };

@@ -90,6 +90,11 @@ export function describeRefusal(o: Observation): string {
   return err ? `closed the connection during the handshake without an alert (${err.code})` : 'closed the connection during the handshake without an alert';
 }
 
+/** Milliseconds as seconds with at most one decimal: 800 → "0.8", 10000 → "10". */
+function seconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
+}
+
 function exitText(c: CommandRun): string {
   if (c.timedOut) return 'timed out';
   if (c.signal) return `killed by ${c.signal}`;
@@ -145,6 +150,7 @@ export function judgePresentsCert(run: ClientRun): CheckVerdict {
   const o = run.observation;
   const evidence = runEvidence(run);
   const cert = o.clientCert;
+  if (!cert && run.command.timedOut) return { status: 'error', message: `the client did not finish within ${seconds(run.command.limitMs)} s and was stopped, without presenting a certificate`, evidence };
   if (!cert) {
     return o.handshakeCompleted
       ? { status: 'fail', message: 'the client sent no certificate although the server asked for one', remediation: 'give the client its certificate and key (curl --cert/--key, node cert/key options, Go tls.Config.Certificates)', evidence }
@@ -176,7 +182,7 @@ export function judgeRejects(check: ClientCheck, run: ClientRun, baseline: Clien
   }
   const bad = unevaluable(run);
   if (bad) return { ...bad, evidence };
-  if (run.command.timedOut) return { status: 'error', message: `the client did not finish within ${Math.round(run.command.durationMs / 1000)} s and was stopped (it sent nothing to ${flaw})`, evidence };
+  if (run.command.timedOut) return { status: 'error', message: `the client did not finish within ${seconds(run.command.limitMs)} s and was stopped (it sent nothing to ${flaw})`, evidence };
   if (accepted(run)) {
     return { status: 'fail', message: `the client completed the TLS handshake with ${flaw} and exited 0: it accepted the server (it only had nothing to send)`, ...(check.remediation ? { remediation: check.remediation } : {}), evidence };
   }

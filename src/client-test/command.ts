@@ -108,6 +108,8 @@ export interface CommandRun {
   /** Killed by this signal (after a timeout, SIGTERM then SIGKILL). */
   signal?: string;
   timedOut: boolean;
+  /** The time limit it ran under (ms). */
+  limitMs: number;
   /** The command could not be started (e.g. ENOENT). */
   spawnError?: string;
   durationMs: number;
@@ -134,6 +136,7 @@ export async function runClientCommand(spec: ClientSpec, p: Placeholders): Promi
     ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
     ...(r.signal ? { signal: r.signal } : {}),
     timedOut: !!r.timedOut,
+    limitMs: spec.timeoutMs,
     ...(r.exitCode === undefined && !r.timedOut && !r.signal && spawnCode ? { spawnError: `${spawnCode}: ${safeText(r.shortMessage ?? '', 200)}` } : {}),
     durationMs,
     ...(out ? { stdoutTail: out } : {}),

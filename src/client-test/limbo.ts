@@ -135,7 +135,7 @@ export function judgeLimboCase(c: LimboCase, run: ClientRun): CheckVerdict {
     return { status: 'skip', message: `node's TLS server could not complete a handshake with this case's certificate and key (${o.serverSideFailure.code}): no verdict of the client`, evidence };
   }
   if (!o.reached) return { status: 'error', message: `the client never connected to the reference server at ${evidence.server}; route {servername} to {host}:{port} (curl: --connect-to ::{host}:{port})`, evidence };
-  if (!connected && cmd.timedOut) return { status: 'error', message: 'the client did not finish within its time limit and was stopped', evidence };
+  if (!connected && cmd.timedOut) return { status: 'error', message: `the client did not finish within ${cmd.limitMs / 1000} s and was stopped`, evidence };
   const got = connected ? 'SUCCESS' : 'FAILURE';
   const what = connected
     ? o.requests[0] ? `connected and sent ${o.requests[0].method} ${o.requests[0].path}` : o.dataArrived ? 'connected and sent data' : 'completed the handshake and exited 0'
