@@ -66,13 +66,18 @@ describe.skipIf(skipCurl)('x509-limbo corpus', () => {
     expect(cases).toHaveLength(160);
   });
 
-  it('curl: every case staged is judged, the figures are the ones in README.md', { timeout: 180_000 }, async () => {
-    const report = await runLimbo({ client: curl, cases, concurrency: 3, pki });
+  /** Runs the whole corpus against a client, checks it is sound and that README.md records its figures. */
+  async function measure(client: ClientSpec): Promise<Map<string, Result>> {
+    const report = await runLimbo({ client, cases, concurrency: 3, pki });
     expectSound(report);
-    const line = limboSummaryLine('curl', limboFigures(report.results));
+    const line = limboSummaryLine(client.name, limboFigures(report.results));
     console.log(line);
     expect(README, `README.md must record the measured figures: ${line}`).toContain(line);
-    const got = byId(report);
+    return byId(report);
+  }
+
+  it('curl: every case staged is judged, the figures are the ones in README.md', { timeout: 180_000 }, async () => {
+    const got = await measure(curl);
     expect(got.get('webpki::san::exact-dns-san')!.status).toBe('pass');
     expect(got.get('webpki::san::exact-localhost-ip-san')!.status).toBe('pass'); // an IP name, through --connect-to
     expect(got.get('rfc5280::chain-untrusted-root')!.status).toBe('pass');
@@ -80,12 +85,7 @@ describe.skipIf(skipCurl)('x509-limbo corpus', () => {
   });
 
   it("node's tls.connect: every case staged is judged, the figures are the ones in README.md", { timeout: 240_000 }, async () => {
-    const report = await runLimbo({ client: nodeTls, cases, concurrency: 3, pki });
-    expectSound(report);
-    const line = limboSummaryLine('node-tls', limboFigures(report.results));
-    console.log(line);
-    expect(README, `README.md must record the measured figures: ${line}`).toContain(line);
-    const got = byId(report);
+    const got = await measure(nodeTls);
     expect(got.get('webpki::san::exact-dns-san')!.status).toBe('pass');
     expect(got.get('webpki::san::mismatch-domain-san')!).toMatchObject({ status: 'pass', evidence: { exitCode: 1, requests: [] } });
   });

@@ -4,13 +4,12 @@ import { performance } from 'node:perf_hooks';
 import { HarnessError } from '../errors.js';
 import { fixturePath } from '../fixtures.js';
 import { systemClock, type Clock } from '../pki/clock.js';
-import { mintFixturePki, type FixturePki } from '../pki/generate.js';
-import { summarize } from '../runner/run.js';
+import { mintFixturePki } from '../pki/generate.js';
 import type { CheckVerdict, Result, RunReport } from '../runner/types.js';
 import { safeText } from '../text.js';
 import type { ClientSpec } from './command.js';
 import { accepted, describeRefusal, runEvidence, type ClientRun } from './checks.js';
-import { clientTargetReport, removeClientFiles, runAgainstServer, writeClientFiles } from './run.js';
+import { clientRunReport, clientTargetReport, removeClientFiles, runAgainstServer, writeClientFiles, type ClientRunHooks } from './run.js';
 
 /** One x509-limbo testcase (fields the harness reads; limbo-schema.json `$defs/Testcase`). */
 export interface LimboCase {
@@ -160,17 +159,12 @@ function caseEvidence(c: LimboCase): Record<string, unknown> {
   };
 }
 
-export interface LimboRunOptions {
+export interface LimboRunOptions extends ClientRunHooks {
   client: ClientSpec;
   /** The cases to run (already selected); unstageable ones come out as `skip` with the reason. */
   cases: LimboCase[];
   /** Cases in flight at once (default 4). */
   concurrency?: number;
-  /** For the {cert}/{key} files (the limbo server does not ask for a client certificate). Minted when absent. */
-  pki?: FixturePki;
-  clock?: Clock;
-  onInterrupt?: (fn: () => Promise<void>) => () => void;
-  onResult?: (r: Result) => void;
 }
 
 /**
@@ -206,7 +200,7 @@ export async function runLimbo(o: LimboRunOptions): Promise<RunReport> {
     unregister?.();
     await removeClientFiles(files);
   }
-  return { startedAt: startedAt.toISOString(), finishedAt: clock().toISOString(), durationMs: Math.round(performance.now() - t0), targets: [clientTargetReport(o.client)], results, summary: summarize(results) };
+  return clientRunReport(startedAt, t0, clock, [clientTargetReport(o.client)], results);
 }
 
 async function runCase(client: ClientSpec, c: LimboCase, files: { dir: string; cert: string; key: string }, i: number): Promise<CheckVerdict> {

@@ -84,17 +84,26 @@ export async function runAgainstServer(spec: ClientSpec, served: ServedCredentia
   }
 }
 
-export interface ClientConformanceOptions {
-  clients: ClientSpec[];
-  /** Only these check ids (default: all of CLIENT_CHECKS). */
-  checkIds?: string[];
-  /** The fixture PKI (minted when absent). */
+/** What every client-test run takes besides its clients: the PKI, the clock and the hooks. */
+export interface ClientRunHooks {
+  /** The fixture PKI: the CA and client credentials the client is given (minted when absent). */
   pki?: FixturePki;
   clock?: Clock;
   /** Registers a cleanup for Ctrl-C (temp files); returns an unregister function. */
   onInterrupt?: (fn: () => Promise<void>) => () => void;
   /** Called as each result is known. */
   onResult?: (r: Result) => void;
+}
+
+export interface ClientConformanceOptions extends ClientRunHooks {
+  clients: ClientSpec[];
+  /** Only these check ids (default: all of CLIENT_CHECKS). */
+  checkIds?: string[];
+}
+
+/** A RunReport from results gathered since `startedAt` (wall clock) / `t0` (performance clock). */
+export function clientRunReport(startedAt: Date, t0: number, clock: Clock, targets: TargetReport[], results: Result[]): RunReport {
+  return { startedAt: startedAt.toISOString(), finishedAt: clock().toISOString(), durationMs: Math.round(performance.now() - t0), targets, results, summary: summarize(results) };
 }
 
 /**
@@ -140,7 +149,7 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
       await removeClientFiles(files);
     }
   }
-  return { startedAt: startedAt.toISOString(), finishedAt: clock().toISOString(), durationMs: Math.round(performance.now() - t0), targets, results, summary: summarize(results) };
+  return clientRunReport(startedAt, t0, clock, targets, results);
 }
 
 /** A client as a report target: its name and its command line (with placeholders, as configured). */
