@@ -1,5 +1,6 @@
 // client-test end to end: real clients (curl, openssl s_client, node https) against the observing
 // reference server on 127.0.0.1, each with the exact verdicts its configuration must earn.
+import { X509Certificate } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -58,21 +59,36 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
+const NGINX = findBinary('nginx');
+
 describe('client-conformance verdicts of real clients', () => {
   const skipCurl = skipUnless(CURL, 'curl', 'apt-get install curl');
   const skipOpenssl = skipUnless(OPENSSL, 'openssl', 'apt-get install openssl');
-  for (const c of CASES) {
-    const skip = (c.needs === CURL && skipCurl) || (c.needs === OPENSSL && skipOpenssl);
-    it.skipIf(skip)(`${c.name}: ${c.expected.join(' ')}`, async () => {
-      const report = await runClientConformance({ clients: [{ name: c.name, command: c.command, timeoutMs: 10_000 }], pki });
-      const got = report.results.map((r) => r.status);
-      const detail = report.results.map((r) => `${r.check}: ${r.status}: ${r.message}`).join('\n');
-      expect(got, detail).toEqual(c.expected);
-      expect(report.results.map((r) => r.check)).toEqual(CLIENT_CHECKS.map((k) => k.id));
-      expect(report.results.every((r) => r.suite === 'client-conformance' && r.target === c.name)).toBe(true);
-      expect(report.targets).toEqual([expect.objectContaining({ name: c.name, kind: 'client' })]);
-    });
+  const skipNginx = skipUnless(NGINX, 'nginx', 'apt-get install nginx-light');
+  // The same verdicts whichever reference observes the client: node in-process, nginx from its logs.
+  for (const reference of ['node', 'nginx'] as const) {
+    for (const c of CASES) {
+      const skip = (c.needs === CURL && skipCurl) || (c.needs === OPENSSL && skipOpenssl) || (reference === 'nginx' && skipNginx);
+      it.skipIf(skip)(`${reference} reference, ${c.name}: ${c.expected.join(' ')}`, async () => {
+        const report = await runClientConformance({ clients: [{ name: c.name, command: c.command, timeoutMs: 10_000 }], pki, reference });
+        const got = report.results.map((r) => r.status);
+        const detail = report.results.map((r) => `${r.check}: ${r.status}: ${r.message}`).join('\n');
+        expect(got, detail).toEqual(c.expected);
+        expect(report.results.map((r) => r.check)).toEqual(CLIENT_CHECKS.map((k) => k.id));
+        expect(report.results.every((r) => r.suite === 'client-conformance' && r.target === c.name)).toBe(true);
+        expect(report.targets).toEqual([expect.objectContaining({ name: c.name, kind: 'client', reference: { implementation: reference, profile: 'client-test' } })]);
+      });
+    }
   }
+
+  it.skipIf(skipCurl || skipNginx)('nginx reference: reads the alert, the client certificate and the request from its logs', async () => {
+    const report = await runClientConformance({ clients: [{ name: 'curl', command: CASES[0]!.command, timeoutMs: 10_000 }], pki, reference: 'nginx' });
+    const by = Object.fromEntries(report.results.map((r) => [r.check, r]));
+    expect(by['client.presents-cert']!.evidence).toMatchObject({ exitCode: 0, handshake: 'completed', sni: 'localhost', requests: ['GET /'], clientCert: { chains: true, subject: 'CN=mtls-harness client, O=mtls-harness' } });
+    expect((by['client.presents-cert']!.evidence.clientCert as { fingerprint256: string }).fingerprint256).toBe(new X509Certificate(pki.client.certPem).fingerprint256);
+    expect(by['client.rejects-expired-server']!.evidence).toMatchObject({ exitCode: 60, handshake: 'failed', clientAlert: { code: 45, name: 'certificate_expired' }, requests: [] });
+    expect(by['client.rejects-wrong-san-server']!.evidence).toMatchObject({ exitCode: 60, handshake: 'completed', requests: [] });
+  });
 
   it.skipIf(skipCurl)('records what the server saw: the alert, the client certificate and the request', async () => {
     const report = await runClientConformance({ clients: [{ name: 'curl', command: CASES[0]!.command, timeoutMs: 10_000 }], pki });
@@ -169,10 +185,11 @@ describe('mtls-harness client-test', () => {
   });
 
   it('refuses bad input with one line and exit 2 before anything runs', async () => {
+    expectUsageError(await cli(['client-test', '--reference', 'haproxy', '--', 'curl', '{url}']), /the haproxy reference cannot report what a client did .* runs against node or nginx/);
+    expectUsageError(await cli(['client-test', '--reference', 'nginx', '--corpus', 'limbo', '--', 'curl', '--connect-to', '::{host}:{port}', '{url}']), /--corpus runs on the node reference only/);
     expectUsageError(await cli(['client-test']), /no client to test: give its command after --/);
     expectUsageError(await cli(['client-test', '--']), /no client to test/);
     expectUsageError(await cli(['client-test', '--', 'no-such-client-xyz', '{url}']), /command "no-such-client-xyz" not found on PATH/);
-    expectUsageError(await cli(['client-test', '--reference', 'nginx', '--', 'curl', '{url}']), /the nginx reference cannot report what a client did .* runs against node only/);
     expectUsageError(await cli(['client-test', '--reference', 'iis', '--', 'curl', '{url}']), /unknown reference implementation "iis"/);
     expectUsageError(await cli(['client-test', '--corpus', 'bettertls', '--', 'curl', '{url}']), /unknown corpus "bettertls"; corpora: limbo/);
     expectUsageError(await cli(['client-test', '--corpus', 'limbo', '--', 'curl', '{url}']), /must connect to \{host\}:\{port\}/);

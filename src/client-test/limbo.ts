@@ -200,7 +200,7 @@ export async function runLimbo(o: LimboRunOptions): Promise<RunReport> {
     unregister?.();
     await removeClientFiles(files);
   }
-  return clientRunReport(startedAt, t0, clock, [clientTargetReport(o.client)], results);
+  return clientRunReport(startedAt, t0, clock, [clientTargetReport(o.client, 'node')], results);
 }
 
 async function runCase(client: ClientSpec, c: LimboCase, files: { dir: string; cert: string; key: string }, i: number): Promise<CheckVerdict> {

@@ -29,8 +29,8 @@ export interface SeenClientCert {
   subject: string;
   issuer: string;
   fingerprint256: string;
-  /** Certificates the client sent (leaf first). */
-  chainLength: number;
+  /** Certificates the client sent (leaf first), when the server can tell (node can, nginx cannot). */
+  chainLength?: number;
   /** Verified by OpenSSL against `clientCaPem` (chain, signatures, dates, purpose). */
   chains: boolean;
   /** OpenSSL's reason when it does not chain, e.g. `UNABLE_TO_GET_ISSUER_CERT_LOCALLY`. */
@@ -77,6 +77,34 @@ export interface Observation {
   serverSideFailure?: { code: string; message: string };
 }
 
+/** A running observing server, whatever the implementation (node in-process, nginx from its logs). */
+export interface StartedObserver {
+  host: string;
+  port: number;
+  /** Waits (at most `maxMs`) until the client's last events are in, after its command exited. */
+  settle(maxMs?: number): Promise<void>;
+  observation(): Observation;
+  stop(): Promise<void>;
+}
+
+/** Sums up the connections of one client run. */
+export function summarizeObservation(connections: ConnectionObservation[]): Observation {
+  const requests = connections.flatMap((c) => c.requests);
+  const alert = connections.find((c) => c.clientAlert)?.clientAlert;
+  const cert = connections.find((c) => c.clientCert?.chains)?.clientCert ?? connections.find((c) => c.clientCert)?.clientCert;
+  const serverSide = connections.find((c) => c.handshakeError?.serverSide)?.handshakeError;
+  return {
+    connections,
+    reached: connections.length > 0,
+    handshakeCompleted: connections.some((c) => c.handshake === 'completed'),
+    dataArrived: requests.length > 0 || connections.some((c) => c.otherData),
+    requests,
+    ...(alert ? { clientAlert: alert } : {}),
+    ...(cert ? { clientCert: cert } : {}),
+    ...(serverSide ? { serverSideFailure: { code: serverSide.code, message: serverSide.message } } : {}),
+  };
+}
+
 const ALERT_CODE = /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_/;
 const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING']);
 
@@ -87,7 +115,7 @@ const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ERR_SSL_UNEXPECTED_EOF_WHIL
  * HTTP requests arrive. It answers every request with 200 and never refuses anyone: refusing is
  * the client's job here.
  */
-export class ObservingServer {
+export class ObservingServer implements StartedObserver {
   private server?: https.Server;
   /** By the raw TCP socket: a TLS socket's `_parent` (its remote address is gone once it is reset). */
   private readonly conns = new WeakMap<Socket, ConnectionObservation>();
@@ -205,21 +233,7 @@ export class ObservingServer {
 
   /** What happened so far, summarised. */
   observation(): Observation {
-    const connections = this.order.map((o) => ({ ...o, requests: [...o.requests] }));
-    const requests = connections.flatMap((c) => c.requests);
-    const alert = connections.find((c) => c.clientAlert)?.clientAlert;
-    const cert = connections.find((c) => c.clientCert?.chains)?.clientCert ?? connections.find((c) => c.clientCert)?.clientCert;
-    const serverSide = connections.find((c) => c.handshakeError?.serverSide)?.handshakeError;
-    return {
-      connections,
-      reached: connections.length > 0,
-      handshakeCompleted: connections.some((c) => c.handshake === 'completed'),
-      dataArrived: requests.length > 0 || connections.some((c) => c.otherData),
-      requests,
-      ...(alert ? { clientAlert: alert } : {}),
-      ...(cert ? { clientCert: cert } : {}),
-      ...(serverSide ? { serverSideFailure: { code: serverSide.code, message: serverSide.message } } : {}),
-    };
+    return summarizeObservation(this.order.map((o) => ({ ...o, requests: [...o.requests] })));
   }
 
   async stop(): Promise<void> {

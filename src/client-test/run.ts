@@ -9,7 +9,12 @@ import type { CheckVerdict, Result, RunReport, TargetReport } from '../runner/ty
 import { redactArgv } from '../text.js';
 import { runClientCommand, urlFor, type ClientSpec, type Placeholders } from './command.js';
 import { CLIENT_CHECKS, CLIENT_SUITE_ID, judgePresentsCert, judgeRejects, type ClientCheck, type ClientRun, type ServerProfile } from './checks.js';
-import { ObservingServer } from './observer.js';
+import { NginxObserver } from './nginx-observer.js';
+import { ObservingServer, type StartedObserver } from './observer.js';
+
+/** Reference implementations that can observe a client: node (in-process, the default) and nginx (from its logs). */
+export const OBSERVER_IMPLEMENTATIONS = ['node', 'nginx'] as const;
+export type ObserverImplementation = (typeof OBSERVER_IMPLEMENTATIONS)[number];
 
 /** A server credential as the reference server sends it. */
 export interface ServedCredential {
@@ -73,8 +78,9 @@ const SETTLE_MS = 1000;
  * Runs the client once against an observing server presenting `served`, and returns what the
  * command did and what the server saw. The server asks for a client certificate when `clientCaPem` is given.
  */
-export async function runAgainstServer(spec: ClientSpec, served: ServedCredential, files: { ca: string; cert: string; key: string }, servername: string, clientCaPem?: string): Promise<ClientRun> {
-  const server = await new ObservingServer({ certChainPem: served.chainPem, keyPem: served.keyPem, ...(clientCaPem ? { clientCaPem } : {}) }).start();
+export async function runAgainstServer(spec: ClientSpec, served: ServedCredential, files: { ca: string; cert: string; key: string }, servername: string, clientCaPem?: string, reference: ObserverImplementation = 'node'): Promise<ClientRun> {
+  const opts = { certChainPem: served.chainPem, keyPem: served.keyPem, ...(clientCaPem ? { clientCaPem } : {}) };
+  const server: StartedObserver = reference === 'nginx' ? await new NginxObserver(opts).start() : await new ObservingServer(opts).start();
   try {
     const command = await runClientCommand(spec, placeholdersFor(files, server.host, server.port, servername));
     await server.settle(SETTLE_MS);
@@ -99,6 +105,8 @@ export interface ClientConformanceOptions extends ClientRunHooks {
   clients: ClientSpec[];
   /** Only these check ids (default: all of CLIENT_CHECKS). */
   checkIds?: string[];
+  /** The reference server that observes the client (default node). */
+  reference?: ObserverImplementation;
 }
 
 /** A RunReport from results gathered since `startedAt` (wall clock) / `t0` (performance clock). */
@@ -124,7 +132,7 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
     const files = await writeClientFiles(pki);
     const unregister = o.onInterrupt?.(() => removeClientFiles(files));
     try {
-      const runOf = (check: ClientCheck) => runAgainstServer(spec, servers[check.profile], files, 'localhost', pki.root.certPem);
+      const runOf = (check: ClientCheck) => runAgainstServer(spec, servers[check.profile], files, 'localhost', pki.root.certPem, o.reference ?? 'node');
       const tb = performance.now();
       const baseline = await runOf(CLIENT_CHECKS[0]!);
       const baselineMs = Math.round(performance.now() - tb);
@@ -143,7 +151,7 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
         results.push(r);
         o.onResult?.(r);
       }
-      targets.push(clientTargetReport(spec));
+      targets.push(clientTargetReport(spec, o.reference ?? 'node'));
     } finally {
       unregister?.();
       await removeClientFiles(files);
@@ -153,6 +161,6 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
 }
 
 /** A client as a report target: its name and its command line (with placeholders, as configured). */
-export function clientTargetReport(spec: ClientSpec): TargetReport {
-  return { name: spec.name, endpoint: Array.isArray(spec.command) ? redactArgv(spec.command).join(' ') : redactArgv([spec.command])[0]!, kind: 'client' };
+export function clientTargetReport(spec: ClientSpec, reference: ObserverImplementation): TargetReport {
+  return { name: spec.name, endpoint: Array.isArray(spec.command) ? redactArgv(spec.command).join(' ') : redactArgv([spec.command])[0]!, kind: 'client', reference: { implementation: reference, profile: 'client-test' } };
 }

@@ -4,7 +4,7 @@ import { HarnessError } from '../../errors.js';
 import { checkClientSpec, PLACEHOLDERS, type ClientSpec } from '../../client-test/command.js';
 import { CLIENT_CHECKS, CLIENT_SUITE_ID } from '../../client-test/checks.js';
 import { checkLimboRouting, CORPORA, LIMBO_SUITE_ID, limboFigures, limboSummaryLine, loadLimbo, matchCaseIds, runLimbo, stageableLimboCases } from '../../client-test/limbo.js';
-import { runClientConformance } from '../../client-test/run.js';
+import { OBSERVER_IMPLEMENTATIONS, runClientConformance, type ObserverImplementation } from '../../client-test/run.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
 import { renderResultsTable } from '../../report/results-table.js';
@@ -12,6 +12,7 @@ import { makeStyle } from '../../report/style.js';
 import { summarize } from '../../runner/run.js';
 import type { Result, RunReport } from '../../runner/types.js';
 import { IMPLEMENTATIONS } from '../../targets/reference/index.js';
+import { findBinary } from '../../targets/reference/process.js';
 import { safeText } from '../../text.js';
 import { parseCommandArgs, parseDuration, parseIntFlag, splitList } from '../args.js';
 import type { CliIO } from '../io.js';
@@ -38,8 +39,9 @@ ${CLIENT_CHECKS.map((c) => `  ${c.id.padEnd(40)} ${c.title}`).join('\n')}
 
 Options:
   --name NAME               the client's name in reports (default: the program's name)
-  --reference IMPL          reference server implementation (default and only: node; the others
-                            cannot report what a client did)
+  --reference IMPL          the observing reference server: node (default, in-process) or nginx
+                            (read from its logs); openssl, haproxy and stunnel cannot report what a
+                            client did
   --check id,id             only these checks
   --list-checks             print the checks and exit
   --corpus limbo            run the x509-limbo corpus instead: per case, a server presents the case's
@@ -91,10 +93,12 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
   const env = io.env;
 
   const reference = (v.reference as string | undefined) ?? 'node';
-  if (reference !== 'node') {
+  if (!(OBSERVER_IMPLEMENTATIONS as readonly string[]).includes(reference)) {
     if (!(IMPLEMENTATIONS as readonly string[]).includes(reference)) throw new HarnessError('usage.invalid-value', `client-test: unknown reference implementation "${safeText(reference, 100)}"; implementations: ${IMPLEMENTATIONS.join(', ')}`);
-    throw new HarnessError('usage.invalid-value', `client-test: the ${reference} reference cannot report what a client did (whether its handshake completed, the alert it sent, the certificate it presented and whether it chains), so client-test runs against node only`);
+    throw new HarnessError('usage.invalid-value', `client-test: the ${reference} reference cannot report what a client did (whether its handshake completed, the alert it sent, the certificate it presented and whether it chains); client-test runs against ${OBSERVER_IMPLEMENTATIONS.join(' or ')}`);
   }
+  if (reference === 'nginx' && !findBinary('nginx')) throw new HarnessError('usage.invalid-value', 'client-test: --reference nginx: nginx is not installed (apt-get install nginx-light)');
+  if (reference !== 'node' && v.corpus !== undefined) throw new HarnessError('usage.invalid-value', `client-test: --corpus runs on the node reference only (it classifies handshakes the server itself cannot make, e.g. with a P-192 or DSA key, from node's errors); drop --reference ${reference}`);
   const corpus = v.corpus as string | undefined;
   if (corpus !== undefined && !(CORPORA as readonly string[]).includes(corpus)) throw new HarnessError('usage.invalid-value', `client-test: unknown corpus "${safeText(corpus, 100)}"; corpora: ${CORPORA.join(', ')}`);
   if (v.case && corpus === undefined) throw new HarnessError('usage.invalid-value', 'client-test: --case selects corpus cases; give --corpus limbo too');
@@ -142,7 +146,7 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
     for (const client of clients) parts.push(await runLimbo({ client, cases, concurrency, pki, ...(onInterrupt ? { onInterrupt } : {}) }));
     report = mergeReports(parts);
   } else {
-    report = await runClientConformance({ clients, pki, ...(checkIds ? { checkIds } : {}), ...(onInterrupt ? { onInterrupt } : {}) });
+    report = await runClientConformance({ clients, pki, reference: reference as ObserverImplementation, ...(checkIds ? { checkIds } : {}), ...(onInterrupt ? { onInterrupt } : {}) });
   }
 
   const reportsOk = await writeReportFiles(runReportWriters(report, ['client-test', ...argv], { json: jsonOut, junit: junitOut }), io);
