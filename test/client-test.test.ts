@@ -1,6 +1,7 @@
 // client-test end to end: real clients (curl, openssl s_client, node https) against the observing
 // reference server on 127.0.0.1, each with the exact verdicts its configuration must earn.
 import { X509Certificate } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -125,6 +126,14 @@ describe('client-conformance verdicts of real clients', () => {
       ['error', 'the client did not finish within 0.8 s and was stopped, without presenting a certificate'],
       ['error', 'the client did not finish within 0.8 s and was stopped (it sent nothing to a server whose certificate chains to the trusted CA but expired yesterday)'],
     ]);
+  });
+
+  it("the time limit stops the client's children too (its own process group)", async () => {
+    const marker = `${20 + Math.floor(Math.random() * 1000) / 1000}`; // a unique 'sleep 20.xyz'
+    const report = await runClientConformance({ clients: [{ name: 'wrapper', command: ['sh', '-c', `sleep ${marker} >/dev/null 2>&1; true`], timeoutMs: 500 }], pki, checkIds: ['client.presents-cert'] });
+    expect(report.results[0]).toMatchObject({ status: 'error', message: expect.stringMatching(/^the client did not finish within 0\.5 s and was stopped; it never connected to the reference server at 127\.0\.0\.1:\d+$/) });
+    const left = spawnSync('pgrep', ['-f', `sleep ${marker}`]);
+    expect(left.stdout.toString().trim(), 'a sleep outlived its client').toBe('');
   });
 
   it('a command that never connects is an error naming its last words', async () => {

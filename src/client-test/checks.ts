@@ -137,7 +137,7 @@ function unevaluable(run: ClientRun): CheckVerdict | undefined {
   if (c.spawnError) return { status: 'error', message: `the client command could not be started: ${c.spawnError}`, evidence };
   if (!run.observation.reached) {
     return c.timedOut
-      ? { status: 'error', message: `the client timed out without ever connecting to the reference server at ${evidence.server}`, evidence }
+      ? { status: 'error', message: `the client did not finish within ${seconds(c.limitMs)} s and was stopped; it never connected to the reference server at ${evidence.server}`, evidence }
       : { status: 'error', message: `the client never connected to the reference server at ${evidence.server} (${exitText(c)}${lastLine(c) ? `: ${lastLine(c)}` : ''}); does the command use {url} or {host}:{port}?`, remediation: 'connect to {url} (or {host}:{port} with SNI {servername}); curl: --resolve {resolve} {url}', evidence };
   }
   return undefined;

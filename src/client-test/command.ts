@@ -118,15 +118,38 @@ export interface CommandRun {
 }
 
 /** Runs the client once with the placeholders substituted; never throws for the command's own failure. */
-export async function runClientCommand(spec: ClientSpec, p: Placeholders): Promise<CommandRun> {
+export async function runClientCommand(spec: ClientSpec, p: Placeholders, onInterrupt?: (fn: () => Promise<void>) => () => void): Promise<CommandRun> {
   const env: Record<string, string> = {};
   for (const k of PLACEHOLDERS) env[PLACEHOLDER_ENV[k]] = p[k];
   for (const [k, v] of Object.entries(spec.env ?? {})) env[k] = substitute(v, p);
   const shell = !Array.isArray(spec.command);
   const argv = Array.isArray(spec.command) ? spec.command.map((a) => substitute(a, p)) : [substitute(spec.command, p)];
   const t0 = performance.now();
-  const opts = { reject: false, timeout: spec.timeoutMs, forceKillAfterDelay: 1000, stdin: 'ignore', maxBuffer: 1_000_000, env, shell } as const;
-  const r = shell ? await execa(argv[0]!, opts) : await execa(argv[0]!, argv.slice(1), opts);
+  // Its own process group, so that the time limit, Ctrl-C and the final clean-up reach the client's
+  // children too (a shell's `sleep`, a wrapper script's real client), not only the first process.
+  const opts = { reject: false, stdin: 'ignore', maxBuffer: 1_000_000, env, shell, detached: true } as const;
+  const child = shell ? execa(argv[0]!, opts) : execa(argv[0]!, argv.slice(1), opts);
+  const killGroup = (signal: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      /* already gone */
+    }
+  };
+  let timedOut = false;
+  let forceKill: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup('SIGTERM');
+    forceKill = setTimeout(() => killGroup('SIGKILL'), 1000);
+  }, spec.timeoutMs);
+  const unregister = onInterrupt?.(async () => killGroup('SIGKILL'));
+  const r = await child;
+  clearTimeout(timer);
+  clearTimeout(forceKill);
+  unregister?.();
+  killGroup('SIGKILL'); // whatever it left running
   const durationMs = Math.round(performance.now() - t0);
   const out = outputTail(typeof r.stdout === 'string' ? r.stdout : undefined, 30, 2000);
   const err = outputTail(typeof r.stderr === 'string' ? r.stderr : undefined, 30, 2000);
@@ -135,9 +158,9 @@ export async function runClientCommand(spec: ClientSpec, p: Placeholders): Promi
     argv: redactArgv(argv).map((a) => safeText(a, 500)),
     ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
     ...(r.signal ? { signal: r.signal } : {}),
-    timedOut: !!r.timedOut,
+    timedOut,
     limitMs: spec.timeoutMs,
-    ...(r.exitCode === undefined && !r.timedOut && !r.signal && spawnCode ? { spawnError: `${spawnCode}: ${safeText(r.shortMessage ?? '', 200)}` } : {}),
+    ...(r.exitCode === undefined && !timedOut && !r.signal && spawnCode ? { spawnError: `${spawnCode}: ${safeText(r.shortMessage ?? '', 200)}` } : {}),
     durationMs,
     ...(out ? { stdoutTail: out } : {}),
     ...(err ? { stderrTail: err } : {}),

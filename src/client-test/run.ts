@@ -78,14 +78,25 @@ const SETTLE_MS = 1000;
  * Runs the client once against an observing server presenting `served`, and returns what the
  * command did and what the server saw. The server asks for a client certificate when `clientCaPem` is given.
  */
-export async function runAgainstServer(spec: ClientSpec, served: ServedCredential, files: { ca: string; cert: string; key: string }, servername: string, clientCaPem?: string, reference: ObserverImplementation = 'node'): Promise<ClientRun> {
+export async function runAgainstServer(
+  spec: ClientSpec,
+  served: ServedCredential,
+  files: { ca: string; cert: string; key: string },
+  servername: string,
+  clientCaPem?: string,
+  reference: ObserverImplementation = 'node',
+  onInterrupt?: ClientRunHooks['onInterrupt'],
+): Promise<ClientRun> {
   const opts = { certChainPem: served.chainPem, keyPem: served.keyPem, ...(clientCaPem ? { clientCaPem } : {}) };
   const server: StartedObserver = reference === 'nginx' ? await new NginxObserver(opts).start() : await new ObservingServer(opts).start();
+  // Ctrl-C: an nginx observer is a child process and must not outlive the harness.
+  const unregister = onInterrupt?.(() => server.stop());
   try {
-    const command = await runClientCommand(spec, placeholdersFor(files, server.host, server.port, servername));
+    const command = await runClientCommand(spec, placeholdersFor(files, server.host, server.port, servername), onInterrupt);
     await server.settle(SETTLE_MS);
     return { command, observation: server.observation(), endpoint: { host: server.host, port: server.port } };
   } finally {
+    unregister?.();
     await server.stop();
   }
 }
@@ -132,7 +143,7 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
     const files = await writeClientFiles(pki);
     const unregister = o.onInterrupt?.(() => removeClientFiles(files));
     try {
-      const runOf = (check: ClientCheck) => runAgainstServer(spec, servers[check.profile], files, 'localhost', pki.root.certPem, o.reference ?? 'node');
+      const runOf = (check: ClientCheck) => runAgainstServer(spec, servers[check.profile], files, 'localhost', pki.root.certPem, o.reference ?? 'node', o.onInterrupt);
       const tb = performance.now();
       const baseline = await runOf(CLIENT_CHECKS[0]!);
       const baselineMs = Math.round(performance.now() - tb);
