@@ -31,13 +31,13 @@ export function outputTail(text: string | undefined, lines = 10, max = 1000): st
 /** Flags whose values are never written to a report. */
 const SECRET_FLAG = /pass|secret|token|password/i;
 
-/** argv with secrets redacted: values of secret-looking flags, inline PEM, `pass:` strings. */
+/** argv with secrets redacted: values of secret-looking flags, inline PEM, `pass:` strings, HTTP authorization headers, curl's `-u user:password`. */
 export function redactArgv(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = /^(--[^=]+)=(.*)$/s.exec(a);
-    if (eq && SECRET_FLAG.test(eq[1]!) && !/-env$/.test(eq[1]!)) {
+    if (eq && ((SECRET_FLAG.test(eq[1]!) && !/-env$/.test(eq[1]!)) || /^--(?:proxy-)?user$/.test(eq[1]!))) {
       out.push(`${eq[1]}=[REDACTED]`);
       continue;
     }
@@ -45,7 +45,18 @@ export function redactArgv(argv: string[]): string[] {
       out.push('[REDACTED]');
       continue;
     }
+    // A client command's credentials (client-test argv): HTTP auth headers, `user:password`.
+    const header = /^(\s*(?:proxy-)?authorization\s*:).*$/is.exec(a);
+    if (header) {
+      out.push(`${header[1]} [REDACTED]`);
+      continue;
+    }
     out.push(a);
+    if ((a === '-u' || a === '--user' || a === '--proxy-user' || a === '-U') && i + 1 < argv.length) {
+      out.push('[REDACTED]');
+      i++;
+      continue;
+    }
     if (a.startsWith('--') && !a.includes('=') && SECRET_FLAG.test(a) && !/-env$/.test(a) && i + 1 < argv.length) {
       out.push('[REDACTED]');
       i++;

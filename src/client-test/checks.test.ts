@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../config/load.js';
-import { outputTail, redactPrivateKeys } from '../text.js';
+import { outputTail, redactArgv, redactPrivateKeys } from '../text.js';
 import { accepted, CLIENT_CHECKS, judgePresentsCert, judgeRejects, type ClientRun } from './checks.js';
 import { checkClientSpec, substitute, urlFor, type Placeholders } from './command.js';
 import { checkLimboRouting, judgeLimboCase, limboFigures, limboSkipReason, limboSummaryLine, matchCaseIds, stageableLimboCases, type LimboCase } from './limbo.js';
@@ -57,6 +57,12 @@ describe('output tails', () => {
     // A key cut by the tail window is still recognised, because redaction happens before cutting.
     expect(outputTail(`${'y'.repeat(3000)}\n${key}`, 30, 40)).not.toMatch(/MIGH|PRIVATE/);
     expect(outputTail('  \n')).toBeUndefined();
+  });
+});
+
+describe('client command lines in reports', () => {
+  it('redact credentials a client command carries', () => {
+    expect(redactArgv(['curl', '-u', 'alice:s3cret', '-H', 'Authorization: Bearer abc', '--pass', 'pw', '--proxy-user=x', '{url}'])).toEqual(['curl', '-u', '[REDACTED]', '-H', 'Authorization: [REDACTED]', '--pass', '[REDACTED]', '--proxy-user=[REDACTED]', '{url}']);
   });
 });
 
