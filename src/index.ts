@@ -78,3 +78,42 @@ export { NodeReference, StartedNodeReference, NODE_PROFILES, type NodeReferenceO
 /** Terminal rendering of a diagnosis (cli-table3). */
 export { renderDiagnosis } from './report/diagnosis-table.js';
 export { makeStyle, type Style } from './report/style.js';
+
+/** The result model every command reports in: one `Result` per (target, check), gathered in a `RunReport`. */
+export type { Result, RunReport, Status, Evidence, TargetReport, Summary } from './runner/types.js';
+
+/**
+ * Client-under-test (`client-test`): run a client command against reference servers that observe
+ * what it does. `runClientConformance` runs the client-conformance checks (`client.presents-cert`,
+ * `client.rejects-*-server`) and returns a `RunReport` like `run`; each check starts its own
+ * observing server on 127.0.0.1 and runs the command once (time limit `ClientSpec.timeoutMs`).
+ */
+export { runClientConformance, runAgainstServer, clientTestServers, type ClientConformanceOptions, type ServedCredential } from './client-test/run.js';
+/** The client-conformance catalogue and its verdict functions (pure: from a command run and an observation). */
+export { CLIENT_CHECKS, CLIENT_SUITE_ID, judgePresentsCert, judgeRejects, accepted, type ClientCheck, type ClientRun, type ServerProfile } from './client-test/checks.js';
+/** A client command with `{host}` `{port}` `{url}` `{ca}` `{cert}` `{key}` `{servername}` `{resolve}` placeholders, its validation and one run of it. */
+export { runClientCommand, checkClientSpec, substitute, PLACEHOLDERS, PLACEHOLDER_ENV, type ClientSpec, type Placeholders, type CommandRun } from './client-test/command.js';
+/** The observing server: handshake completion, the client's alert, its certificate (and whether it chains), requests. */
+export { ObservingServer, type ObserverOptions, type Observation, type ConnectionObservation, type SeenClientCert } from './client-test/observer.js';
+/**
+ * The x509-limbo corpus against a client: `runLimbo` stages each case (a node TLS server presenting
+ * the case's chain and key), runs the client and compares connected/refused with the expected
+ * result; `limboFigures` counts agree/disagree/skip/error.
+ */
+export {
+  loadLimbo,
+  stageableLimboCases,
+  limboSkipReason,
+  matchCaseIds,
+  runLimbo,
+  judgeLimboCase,
+  limboFigures,
+  limboSummaryLine,
+  checkLimboRouting,
+  LIMBO_SUITE_ID,
+  type LimboCase,
+  type LimboFigures,
+  type LimboRunOptions,
+} from './client-test/limbo.js';
+/** Output tails for evidence: private-key PEM blocks redacted, bounded, control characters removed. */
+export { outputTail, redactPrivateKeys } from './text.js';

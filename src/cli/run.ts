@@ -11,6 +11,9 @@ Commands:
                       whether your client cert is accepted, server chain and SANs
   run                 run the conformance suites against targets or a reference server; JSON/JUnit
                       reports (mtls-harness run --reference node --profile strict)
+  client-test -- CMD  test an mTLS client: does it present its certificate, does it refuse bad
+                      servers (untrusted, wrong SAN, expired, self-signed, incomplete chain);
+                      --corpus limbo measures it against the x509-limbo path-validation cases
   certs init          generate an mTLS PKI with your stack's file names (gufo, kong, nova, per-service)
   reference start     start a reference server (node, openssl, nginx, haproxy, stunnel) until Ctrl-C
   demo                start the in-process reference server (strict, optional-client-cert) and probe it
@@ -26,6 +29,7 @@ type Command = (argv: string[], io: CliIO) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   probe: async (argv, io) => (await import('./commands/probe.js')).probeCommand(argv, io),
   run: async (argv, io) => (await import('./commands/run.js')).runCommand(argv, io),
+  'client-test': async (argv, io) => (await import('./commands/client-test.js')).clientTestCommand(argv, io),
   certs: async (argv, io) => (await import('./commands/certs.js')).certsCommand(argv, io),
   demo: async (argv, io) => (await import('./commands/demo.js')).demoCommand(argv, io),
   reference: async (argv, io) => (await import('./commands/reference.js')).referenceCommand(argv, io),

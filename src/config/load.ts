@@ -23,6 +23,21 @@ export interface FileConfig {
   checks?: string[];
   reports?: { json?: string; junit?: string; html?: string; pdf?: string };
   targets?: FileTarget[];
+  /** Clients under test for `client-test` (README "client-test"). */
+  clients?: FileClient[];
+}
+
+/** A client under test: a command the harness runs against its reference servers. */
+export interface FileClient {
+  name?: string;
+  /** A list (run directly) or a string (run by /bin/sh), with {placeholders}. */
+  command: string[] | string;
+  /** Extra environment, values with {placeholders}. */
+  env?: Record<string, string>;
+  /** One run's time limit, e.g. 10s (default 10s). */
+  timeout?: string;
+  /** Line of the client in the file, for messages. */
+  line?: number;
 }
 
 export interface FilePolicy {
@@ -76,7 +91,7 @@ export interface FileTarget {
   line?: number;
 }
 
-type Kind = 'string' | 'number' | 'boolean' | 'string[]' | 'number[]' | { t: 'enum'; values: readonly string[] } | { t: 'map'; shape: Shape } | { t: 'list'; of: Kind };
+type Kind = 'string' | 'number' | 'boolean' | 'string[]' | 'number[]' | 'string|string[]' | { t: 'dict'; of: 'string' } | { t: 'enum'; values: readonly string[] } | { t: 'map'; shape: Shape } | { t: 'list'; of: Kind };
 type Shape = Record<string, Kind>;
 const map = (shape: Shape): Kind => ({ t: 'map', shape });
 const oneOf = (...values: string[]): Kind => ({ t: 'enum', values });
@@ -101,6 +116,7 @@ const TARGET = map({
   policy: POLICY,
   rotation: map({ command: 'string', watch: 'string', timeout: 'string', before: 'string', after: 'string', rate: 'number', inFlight: 'number', request: 'boolean', overlapCert: 'string', overlapKey: 'string' }),
 });
+const CLIENT = map({ name: 'string', command: 'string|string[]', env: { t: 'dict', of: 'string' }, timeout: 'string' });
 const ROOT = map({
   policy: POLICY,
   failOn: oneOf('warn', 'fail'),
@@ -113,6 +129,7 @@ const ROOT = map({
   checks: 'string[]',
   reports: map({ json: 'string', junit: 'string', html: 'string', pdf: 'string' }),
   targets: { t: 'list', of: TARGET },
+  clients: { t: 'list', of: CLIENT },
 });
 
 /**
@@ -149,10 +166,20 @@ export function parseConfigText(text: string, file: string): FileConfig {
       if (!isScalar(node) || typeof node.value !== kind) fail(node, `${where} must be a ${kind}`);
       return (node as { value: unknown }).value;
     }
+    if (kind === 'string|string[]') return isSeq(node) ? walk(node, 'string[]', where) : walk(node, 'string', where);
     if (kind === 'string[]' || kind === 'number[]') {
       const item = kind === 'string[]' ? 'string' : 'number';
       if (!isSeq(node)) fail(node, `${where} must be a list of ${item}s`);
       return (node as { items: Node[] }).items.map((n, i) => walk(n, item, `${where}[${i}]`));
+    }
+    if (kind.t === 'dict') {
+      if (!isMap(node)) fail(node, `${where} must be a mapping of names to ${kind.of}s`);
+      const out: Record<string, unknown> = {};
+      for (const pair of (node as YAMLMap).items) {
+        const key = isScalar(pair.key) ? String((pair.key as { value: unknown }).value) : '?';
+        out[key] = walk(pair.value as Node, kind.of, `${where}.${key}`);
+      }
+      return out;
     }
     if (kind.t === 'enum') {
       if (!isScalar(node) || typeof node.value !== 'string' || !kind.values.includes(node.value)) fail(node, `${where} must be one of ${kind.values.join(', ')}`);
@@ -187,6 +214,9 @@ export function parseConfigText(text: string, file: string): FileConfig {
     const r = t.rotation;
     if (r?.command !== undefined && r.watch !== undefined) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}].rotation has both command and watch; give one (a command to trigger the rotation, or a window to watch)`);
     if (r && !!r.overlapCert !== !!r.overlapKey) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}].rotation.overlapCert and overlapKey go together`);
+  }
+  for (const [i, c] of (cfg.clients ?? []).entries()) {
+    if (c.command === undefined || (Array.isArray(c.command) ? c.command.length === 0 : !c.command.trim())) throw new HarnessError('config.invalid', `${file}:${c.line}: clients[${i}] needs a command (a list, or a string run by /bin/sh)`);
   }
   if (cfg.concurrency !== undefined && (!Number.isInteger(cfg.concurrency) || cfg.concurrency < 1 || cfg.concurrency > 256)) {
     throw new HarnessError('config.invalid', `${file}: concurrency must be a whole number from 1 to 256`);

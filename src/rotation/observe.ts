@@ -5,7 +5,7 @@ import { reissue } from '../pki/generate.js';
 import type { Clock } from '../pki/clock.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
 import { serverCredentialFor } from '../targets/profiles.js';
-import { safeText } from '../text.js';
+import { outputTail, safeText } from '../text.js';
 import type { ClientCredentials, RotationConfig, TargetConfig } from '../runner/types.js';
 import type { ApplyMode } from '../targets/target.js';
 import { RotationProber, type ProberRun } from './prober.js';
@@ -58,11 +58,6 @@ export interface ObserveOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function tailOf(text: string | undefined, lines = 10): string | undefined {
-  if (!text) return undefined;
-  return safeText(text.trimEnd().split('\n').slice(-lines).join('\n').replace(/\n/g, ' | '), 1000);
-}
 
 /** Where and how to reach a target: the probe options every check and the prober start from (no trust, no credentials). */
 export function targetProbeOptions(target: TargetConfig, timeoutMs: number, clock: Clock): ProbeOptions {
@@ -180,8 +175,8 @@ async function runCommand(trigger: Extract<NonNullable<RotationConfig['trigger']
   record.finishedT = round1(prober.now());
   if (r.exitCode !== undefined) record.exitCode = r.exitCode;
   if (r.timedOut) record.timedOut = true;
-  const out = tailOf(typeof r.stdout === 'string' ? r.stdout : undefined);
-  const err = tailOf(typeof r.stderr === 'string' ? r.stderr : undefined);
+  const out = outputTail(typeof r.stdout === 'string' ? r.stdout : undefined);
+  const err = outputTail(typeof r.stderr === 'string' ? r.stderr : undefined);
   if (out) record.stdoutTail = out;
   if (err) record.stderrTail = err;
   if (r.timedOut) record.error = `the rotation command did not finish within ${Math.round(trigger.timeoutMs / 1000)} s and was stopped`;

@@ -168,7 +168,8 @@ export interface TargetReport {
   name: string;
   endpoint: string;
   servername?: string;
-  kind: 'live' | 'reference';
+  /** `client`: a client under test (client-test); `endpoint` is then its command line. */
+  kind: 'live' | 'reference' | 'client';
   reference?: { implementation: string; profile: string };
   protocol?: string;
   peerChain?: CertSummary[];

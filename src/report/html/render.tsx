@@ -436,7 +436,7 @@ function TargetSection({ t, m }: { t: HtmlTarget; m: HtmlModel }) {
           <div class="muted wrap">
             <span class="mono">{t.endpoint}</span>
             {t.servername ? ` · SNI ${t.servername}` : ''}
-            {t.reference ? ` · reference ${t.reference.implementation}, profile ${t.reference.profile}` : ` · ${t.kind} target`}
+            {t.kind === 'client' ? ` · client under test, observed by the ${t.reference?.implementation ?? 'node'} reference server` : t.reference ? ` · reference ${t.reference.implementation}, profile ${t.reference.profile}` : ` · ${t.kind} target`}
             {t.protocol ? ` · ${t.protocol}` : ''}
           </div>
           {t.policy && m.policy && policyText(t.policy) !== policyText(m.policy) ? <div class="muted">{`Policy for this target: ${policyText(t.policy)}`}</div> : null}

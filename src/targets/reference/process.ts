@@ -4,8 +4,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { HarnessError } from '../../errors.js';
+import { fixturePath } from '../../fixtures.js';
 import { mintFixturePki, type FixturePki } from '../../pki/generate.js';
 import { clientPolicyFor, serverCredentialFor, type ClientPolicy, type ProfileName } from '../profiles.js';
 import type { ApplyMode, ReferenceChange, StartedReference } from '../target.js';
@@ -60,15 +60,7 @@ export const PKI_FILES = {
   clientCa: 'client-ca.pem',
 } as const;
 
-const TEMPLATE_DIR = (() => {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, 'fixtures', 'reference');
-    if (existsSync(candidate)) return candidate;
-    dir = path.dirname(dir);
-  }
-  return path.resolve('fixtures', 'reference');
-})();
+const TEMPLATE_DIR = fixturePath('reference');
 
 /**
  * Renders `fixtures/reference/<name>` replacing `{{key}}`; a placeholder without a value is a bug

@@ -1,0 +1,198 @@
+import * as path from 'node:path';
+import { loadConfigFile, type FileClient } from '../../config/load.js';
+import { HarnessError } from '../../errors.js';
+import { checkClientSpec, PLACEHOLDERS, type ClientSpec } from '../../client-test/command.js';
+import { CLIENT_CHECKS, CLIENT_SUITE_ID } from '../../client-test/checks.js';
+import { checkLimboRouting, CORPORA, LIMBO_SUITE_ID, limboFigures, limboSummaryLine, loadLimbo, matchCaseIds, runLimbo, stageableLimboCases } from '../../client-test/limbo.js';
+import { OBSERVER_IMPLEMENTATIONS, runClientConformance, type ObserverImplementation } from '../../client-test/run.js';
+import { mintFixturePki } from '../../pki/generate.js';
+import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
+import { findChromium } from '../../report/pdf.js';
+import { renderResultsTable } from '../../report/results-table.js';
+import { makeStyle } from '../../report/style.js';
+import { summarize } from '../../runner/run.js';
+import type { Result, RunReport } from '../../runner/types.js';
+import { IMPLEMENTATIONS } from '../../targets/reference/index.js';
+import { findBinary } from '../../targets/reference/process.js';
+import { safeText } from '../../text.js';
+import { parseCommandArgs, parseDuration, parseIntFlag, splitList } from '../args.js';
+import type { CliIO } from '../io.js';
+
+export const CLIENT_TEST_HELP = `Usage: mtls-harness client-test [options] -- COMMAND ARGS...
+       mtls-harness client-test --config mtls.yaml        (its clients: list)
+       mtls-harness client-test --corpus limbo [options] -- COMMAND ARGS...
+
+Tests an mTLS *client*: starts reference servers on 127.0.0.1 and runs COMMAND once per check,
+with these placeholders substituted in its arguments and environment (also set as MTLS_HOST,
+MTLS_PORT, MTLS_URL, MTLS_CA, MTLS_CERT, MTLS_KEY, MTLS_SERVERNAME, MTLS_RESOLVE):
+  {host} {port}   where the reference server listens (127.0.0.1 and an ephemeral port)
+  {url}           https://{servername}:{port}/
+  {servername}    the name to verify and send as SNI (localhost; the case's name with --corpus)
+  {ca}            the CA certificate to trust (PEM file)
+  {cert} {key}    the client's certificate and key (PEM files; the key 0600, deleted afterwards)
+  {resolve}       {servername}:{port}:{host}, for curl --resolve
+
+  mtls-harness client-test -- curl -sS --cacert {ca} --cert {cert} --key {key} --resolve {resolve} {url}
+
+Checks (suite ${CLIENT_SUITE_ID}): the server sees whether a certificate chaining to the CA was
+presented and whether a request arrived; the command's exit status is evidence.
+${CLIENT_CHECKS.map((c) => `  ${c.id.padEnd(40)} ${c.title}`).join('\n')}
+
+Options:
+  --name NAME               the client's name in reports (default: the program's name)
+  --reference IMPL          the observing reference server: node (default, in-process) or nginx
+                            (read from its logs); openssl, haproxy and stunnel cannot report what a
+                            client did
+  --check id,id             only these checks
+  --list-checks             print the checks and exit
+  --corpus limbo            run the x509-limbo corpus instead: per case, a server presents the case's
+                            chain; the client must route {servername} to {host}:{port}
+                            (curl: --connect-to ::{host}:{port}) and connect or refuse as expected
+  --case GLOB,GLOB          limbo cases whose id matches (e.g. 'webpki::san::*')
+  --concurrency N           limbo cases at once (default 4)
+  --timeout DURATION        one run of the command (default 10s)
+  --fail-on warn|fail       exit 1 on warn too (default: fail)
+  --config FILE             YAML/JSON with clients: [{name, command, env, timeout}]
+  --json FILE               JSON report (- for stdout instead of the table)
+  --junit FILE              JUnit XML report
+  --html FILE               self-contained HTML evidence report
+  --pdf FILE                ... printed to PDF by Chromium (/usr/bin/chromium or $MTLS_CHROMIUM)
+  --quiet                   table shows only warn/fail/error rows
+
+Exit status: 0 no fail and no error; 1 otherwise (with --corpus: a disagreement is a fail);
+2 usage or configuration error (nothing was run).
+`;
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export async function clientTestCommand(argv: string[], io: CliIO): Promise<number> {
+  const dash = argv.indexOf('--');
+  const flags = dash >= 0 ? argv.slice(0, dash) : argv;
+  const command = dash >= 0 ? argv.slice(dash + 1) : [];
+  const { values: v, positionals } = parseCommandArgs('client-test', flags, {
+    name: { type: 'string' },
+    reference: { type: 'string' },
+    check: { type: 'string' },
+    'list-checks': { type: 'boolean' },
+    corpus: { type: 'string' },
+    case: { type: 'string', multiple: true },
+    concurrency: { type: 'string' },
+    timeout: { type: 'string' },
+    'fail-on': { type: 'string' },
+    config: { type: 'string' },
+    json: { type: 'string' },
+    junit: { type: 'string' },
+    html: { type: 'string' },
+    pdf: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  if (v.help) {
+    io.stdout.write(CLIENT_TEST_HELP);
+    return 0;
+  }
+  if (v['list-checks']) {
+    io.stdout.write(`${CLIENT_SUITE_ID}\n${CLIENT_CHECKS.map((c) => `  ${c.id.padEnd(40)} ${c.title}\n`).join('')}${LIMBO_SUITE_ID} (--corpus limbo)\n  limbo.<case-id>                          agreement with the case's expected result\n`);
+    return 0;
+  }
+  if (positionals.length > 0) throw new HarnessError('usage.invalid-value', `client-test: unexpected argument "${safeText(positionals[0]!, 100)}": the client's command goes after -- (mtls-harness client-test -- curl ...)`);
+  const env = io.env;
+
+  const reference = (v.reference as string | undefined) ?? 'node';
+  if (!(OBSERVER_IMPLEMENTATIONS as readonly string[]).includes(reference)) {
+    if (!(IMPLEMENTATIONS as readonly string[]).includes(reference)) throw new HarnessError('usage.invalid-value', `client-test: unknown reference implementation "${safeText(reference, 100)}"; implementations: ${IMPLEMENTATIONS.join(', ')}`);
+    throw new HarnessError('usage.invalid-value', `client-test: the ${reference} reference cannot report what a client did (whether its handshake completed, the alert it sent, the certificate it presented and whether it chains); client-test runs against ${OBSERVER_IMPLEMENTATIONS.join(' or ')}`);
+  }
+  if (reference === 'nginx' && !findBinary('nginx')) throw new HarnessError('usage.invalid-value', 'client-test: --reference nginx: nginx is not installed (apt-get install nginx-light)');
+  if (reference !== 'node' && v.corpus !== undefined) throw new HarnessError('usage.invalid-value', `client-test: --corpus runs on the node reference only (it classifies handshakes the server itself cannot make, e.g. with a P-192 or DSA key, from node's errors); drop --reference ${reference}`);
+  const corpus = v.corpus as string | undefined;
+  if (corpus !== undefined && !(CORPORA as readonly string[]).includes(corpus)) throw new HarnessError('usage.invalid-value', `client-test: unknown corpus "${safeText(corpus, 100)}"; corpora: ${CORPORA.join(', ')}`);
+  if (v.case && corpus === undefined) throw new HarnessError('usage.invalid-value', 'client-test: --case selects corpus cases; give --corpus limbo too');
+  const checkIds = v.check ? splitList(v.check as string) : undefined;
+  if (checkIds && corpus !== undefined) throw new HarnessError('usage.invalid-value', 'client-test: --check selects client-conformance checks; with --corpus use --case');
+  for (const id of checkIds ?? []) {
+    if (!CLIENT_CHECKS.some((c) => c.id === id)) throw new HarnessError('usage.invalid-value', `client-test: unknown check "${safeText(id, 100)}"; checks: ${CLIENT_CHECKS.map((c) => c.id).join(', ')}`);
+  }
+  const configFile = (v.config as string | undefined) ?? env.MTLS_CONFIG;
+  const file = configFile ? loadConfigFile(configFile) : {};
+  const failOn = (v['fail-on'] as string | undefined) ?? env.MTLS_FAIL_ON ?? file.failOn ?? 'fail';
+  if (failOn !== 'warn' && failOn !== 'fail') throw new HarnessError('usage.invalid-value', `client-test: --fail-on must be warn or fail, not "${safeText(failOn, 50)}"`);
+  const flagTimeout = v.timeout !== undefined ? parseDuration('--timeout', v.timeout as string) : undefined;
+  const concurrency = v.concurrency !== undefined ? parseIntFlag('--concurrency', v.concurrency as string, 1, 32) : 4;
+  const baseDir = configFile ? path.dirname(path.resolve(configFile)) : process.cwd();
+  const jsonOut = (v.json as string | undefined) ?? (file.reports?.json ? path.resolve(baseDir, file.reports.json) : undefined);
+  const junitOut = (v.junit as string | undefined) ?? (file.reports?.junit ? path.resolve(baseDir, file.reports.junit) : undefined);
+  const htmlOut = (v.html as string | undefined) ?? (file.reports?.html ? path.resolve(baseDir, file.reports.html) : undefined);
+  const pdfOut = (v.pdf as string | undefined) ?? (file.reports?.pdf ? path.resolve(baseDir, file.reports.pdf) : undefined);
+  if (htmlOut === '-' || pdfOut === '-') throw new HarnessError('usage.invalid-value', 'client-test: --html and --pdf need a file name');
+  const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
+
+  // The command after -- replaces the file's clients (flags over file).
+  const clients: ClientSpec[] = [];
+  if (command.length > 0) {
+    const spec: ClientSpec = { name: (v.name as string | undefined) ?? path.basename(command[0]!), command, timeoutMs: flagTimeout ?? DEFAULT_TIMEOUT_MS };
+    checkClientSpec(spec, 'client-test', env);
+    clients.push(spec);
+  } else {
+    for (const [i, c] of (file.clients ?? []).entries()) clients.push(fileClient(c, i, configFile!, flagTimeout, env));
+  }
+  if (clients.length === 0) throw new HarnessError('usage.missing-argument', `client-test: no client to test: give its command after -- (e.g. mtls-harness client-test -- curl --cacert {ca} --cert {cert} --key {key} --resolve {resolve} {url}) or clients: in --config; placeholders: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`);
+  const names = new Set<string>();
+  for (const c of clients) {
+    if (names.has(c.name)) throw new HarnessError('config.invalid', `client-test: two clients are named "${safeText(c.name, 100)}"; give each a name`);
+    names.add(c.name);
+  }
+  const cases = corpus === 'limbo' ? matchCaseIds(stageableLimboCases(loadLimbo()), v.case ? (v.case as string[]).flatMap((c) => splitList(c)) : undefined) : [];
+  if (corpus === 'limbo') {
+    for (const c of clients) checkLimboRouting(c);
+    if (cases.length === 0) throw new HarnessError('usage.invalid-value', `client-test: no limbo case matches ${(v.case as string[]).join(', ')}`);
+  }
+
+  const pki = await mintFixturePki();
+  const onInterrupt = io.onInterrupt?.bind(io);
+  let report: RunReport;
+  if (corpus === 'limbo') {
+    const parts: RunReport[] = [];
+    for (const client of clients) parts.push(await runLimbo({ client, cases, concurrency, pki, ...(onInterrupt ? { onInterrupt } : {}) }));
+    report = mergeReports(parts);
+  } else {
+    report = await runClientConformance({ clients, pki, reference: reference as ObserverImplementation, ...(checkIds ? { checkIds } : {}), ...(onInterrupt ? { onInterrupt } : {}) });
+  }
+
+  const reportsOk = await writeReportFiles(runReportWriters(report, ['client-test', ...argv], { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath), io);
+  if (jsonOut !== '-') {
+    const st = makeStyle({ isTTY: !!io.stdout.isTTY, env });
+    io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
+    if (corpus === 'limbo') {
+      for (const c of clients) io.stdout.write(`${limboSummaryLine(c.name, limboFigures(report.results.filter((r: Result) => r.target === c.name)))}\n`);
+    }
+  }
+  const s = report.summary;
+  const failed = s.fail > 0 || s.error > 0 || (failOn === 'warn' && s.warn > 0);
+  return failed || !reportsOk ? 1 : 0;
+}
+
+function fileClient(c: FileClient, i: number, configFile: string, flagTimeout: number | undefined, env: NodeJS.ProcessEnv): ClientSpec {
+  const where = `${configFile}:${c.line ?? 1}`;
+  const program = Array.isArray(c.command) ? c.command[0]! : (c.command.trim().split(/\s+/)[0] ?? 'client');
+  const spec: ClientSpec = {
+    name: c.name ?? path.basename(program),
+    command: c.command,
+    ...(c.env ? { env: c.env } : {}),
+    timeoutMs: flagTimeout ?? (c.timeout !== undefined ? parseDuration(`${where} clients[${i}].timeout`, c.timeout) : DEFAULT_TIMEOUT_MS),
+  };
+  checkClientSpec(spec, `${where} clients[${i}]`, env);
+  return spec;
+}
+
+/** One report of several runs (one per client). */
+function mergeReports(parts: RunReport[]): RunReport {
+  const results = parts.flatMap((p) => p.results);
+  return {
+    startedAt: parts[0]!.startedAt,
+    finishedAt: parts[parts.length - 1]!.finishedAt,
+    durationMs: parts.reduce((n, p) => n + p.durationMs, 0),
+    targets: parts.flatMap((p) => p.targets),
+    results,
+    summary: summarize(results),
+  };
+}
