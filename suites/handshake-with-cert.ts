@@ -16,7 +16,17 @@ export const handshakeWithCert: Suite = {
       async run(ctx) {
         const o = await ctx.withCert();
         if (!o) return skip('needs client credentials (--cert and --key) to test that a valid client is accepted');
+        if (o.rejectedAt === 'unreachable' && o.failure?.kind === 'alpn' && ctx.target.protocol === 'grpc') {
+          return { status: 'fail', message: `the server does not negotiate ALPN h2, so no gRPC client can connect: ${safeText(o.reason, 200)}`, remediation: 'serve gRPC over HTTP/2 with ALPN h2 on this TLS port (e.g. Envoy/nginx: http2 on the listener; tonic/grpc-go do it by default)', evidence: probeEvidence(o) };
+        }
         if (o.rejectedAt === 'unreachable') return unreachableVerdict(o, 'could not connect with the client certificate');
+        if (o.rejectedAt === 'accepted' && ctx.target.protocol === 'grpc') {
+          // gRPC needs HTTP/2: ALPN h2, and one real call answered over this mTLS connection.
+          if (o.alpn !== 'h2') return { status: 'fail', message: `the valid client certificate was accepted, but the server did not negotiate ALPN h2 (it chose ${o.alpn ? `"${safeText(o.alpn, 40)}"` : 'none'}): gRPC clients cannot connect`, remediation: 'serve gRPC over HTTP/2 with ALPN h2 on this TLS port (e.g. Envoy/nginx: http2 on the listener; tonic/grpc-go do it by default)', evidence: probeEvidence(o) };
+          if (!o.grpc || o.grpc.code === 14 || o.grpc.code === 4 || o.grpc.code === 1) return { status: 'fail', message: `the valid client certificate was accepted, but the gRPC Health/Check call got no answer: ${safeText(o.grpc ? `${o.grpc.codeName}${o.grpc.details ? ` (${o.grpc.details})` : ''}` : 'not made', 200)}`, remediation: 'check that the port serves gRPC (not another protocol) and that the server is up', evidence: probeEvidence(o) };
+          const note = o.grpc.code === 0 ? `: ${o.grpc.servingStatus}` : o.grpc.code === 12 ? ' with UNIMPLEMENTED (the server answers gRPC but has no grpc.health.v1 service)' : ` with ${o.grpc.codeName}`;
+          return { status: 'pass', message: `the valid client certificate was accepted over ALPN h2 and the gRPC Health/Check call was answered${note}`, evidence: probeEvidence(o) };
+        }
         if (o.rejectedAt === 'accepted') return { status: 'pass', message: `the valid client certificate was accepted${o.httpStatusLine ? ` and the request answered (${safeText(o.httpStatusLine, 120)})` : ''}`, evidence: probeEvidence(o) };
         return {
           status: 'fail',

@@ -9,6 +9,7 @@ import { runCli } from '../src/cli/run.js';
 import type { Status } from '../src/runner/types.js';
 import { PROFILES } from '../src/targets/profiles.js';
 import { NODE_PROFILES } from '../src/targets/reference/node.js';
+import { GRPC_PROFILES } from '../src/targets/reference/grpc.js';
 import { ALL_CHECKS, expectedVerdicts as expected, TABLE } from './helpers/conformance.js';
 
 const REPEAT = 5;
@@ -51,4 +52,34 @@ describe.each(ALL_NODE_PROFILES.map((p) => [p]))('profile %s', (profile) => {
       expect(r.code, r.stderr).toBe(failing ? 1 : 0);
     }
   });
+});
+
+// The gRPC reference (grpc-js, Health/Check, protocol grpc): the client-auth profiles.
+describe.each(GRPC_PROFILES.map((p) => [p]))('gRPC reference (node-grpc), profile %s', (profile) => {
+  it(`every check's verdict equals the table, ${REPEAT} times, with the gRPC call as evidence`, async () => {
+    const want = expected(profile);
+    for (let i = 0; i < REPEAT; i++) {
+      const out = path.join(dir, `grpc-${profile}-${i}.json`);
+      const r = await run(['run', '--reference', 'node-grpc', '--profile', profile, '--json', out]);
+      const report = JSON.parse(await fs.readFile(out, 'utf8')) as { results: { check: string; status: Status; evidence: { alpn?: string; grpc?: { codeName: string; servingStatus?: string }; rejectedAt?: string } }[] };
+      const got = Object.fromEntries(report.results.map((x) => [x.check, x.status]));
+      expect(got, `run ${i + 1} of ${profile}`).toEqual(want);
+      const failing = Object.values(want).some((s) => s === 'fail' || s === 'error');
+      expect(r.code, r.stderr).toBe(failing ? 1 : 0);
+      // The valid client: ALPN h2 and a real Health/Check answered SERVING.
+      const ok = report.results.find((x) => x.check === 'handshake.accepts-valid-client-cert')!.evidence;
+      expect(ok).toMatchObject({ rejectedAt: 'accepted', alpn: 'h2', grpc: { codeName: 'OK', servingStatus: 'SERVING' } });
+      const noCert = report.results.find((x) => x.check === 'reject.no-client-cert')!.evidence;
+      if (profile === 'strict') expect(noCert.rejectedAt).toBe('post-handshake');
+      else expect(noCert).toMatchObject({ rejectedAt: 'accepted', grpc: { servingStatus: 'SERVING' } });
+    }
+  });
+});
+
+it('the gRPC reference declares the other profiles unsupported (exit 2), never approximates them', async () => {
+  for (const profile of PROFILES.filter((p) => !GRPC_PROFILES.includes(p))) {
+    const r = await run(['run', '--reference', 'node-grpc', '--profile', profile]);
+    expect(r.code, profile).toBe(2);
+    expect(r.stderr).toMatch(/node-grpc cannot express profile .* \(unsupported\)/);
+  }
 });

@@ -74,7 +74,7 @@ export interface FileTarget {
   reference?: { implementation: string; profile: string };
   servername?: string;
   expectedNames?: string[];
-  protocol?: 'https' | 'tls';
+  protocol?: 'https' | 'tls' | 'grpc';
   path?: string;
   /** A file path or inline PEM. */
   ca?: string;
@@ -103,7 +103,7 @@ const TARGET = map({
   reference: map({ implementation: 'string', profile: 'string' }),
   servername: 'string',
   expectedNames: 'string[]',
-  protocol: oneOf('https', 'tls'),
+  protocol: oneOf('https', 'tls', 'grpc'),
   path: 'string',
   ca: 'string',
   cert: 'string',

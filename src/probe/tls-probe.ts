@@ -10,12 +10,13 @@ import { systemClock, type Clock } from '../pki/clock.js';
 import { alertFromError, type TlsAlert } from './alerts.js';
 import { ServerFlightRecorder, type ServerFlight } from './tls-records.js';
 import { formatEndpoint } from './endpoint.js';
+import { grpcHealthCheck, type GrpcHealthOutcome } from './grpc.js';
 
 /** Where a connection was refused (CONFORMANCE.md "Rejection, precisely"), or `unreachable`. */
 export type RejectedAt = 'handshake' | 'post-handshake' | 'application' | 'accepted' | 'unreachable';
 
 /** Why the harness could not evaluate a target (only with `rejectedAt: 'unreachable'`). */
-export type FailureKind = 'refused' | 'reset' | 'timeout' | 'dns' | 'plaintext-http' | 'not-tls' | 'closed' | 'network' | 'tls-client';
+export type FailureKind = 'refused' | 'reset' | 'timeout' | 'dns' | 'plaintext-http' | 'not-tls' | 'closed' | 'network' | 'tls-client' | 'alpn';
 
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
@@ -30,7 +31,7 @@ export interface ProbeOptions {
   /** Client certificate chain (PEM, leaf first). Give with `key`, or neither. */
   cert?: string | Buffer;
   key?: string | Buffer;
-  /** ALPN protocols offered (default `['http/1.1']` for https, none for tls). */
+  /** ALPN protocols offered (default `['http/1.1']` for https, `['h2']` for grpc, none for tls). */
   alpn?: string[];
   minVersion?: TlsVersion;
   maxVersion?: TlsVersion;
@@ -40,8 +41,12 @@ export interface ProbeOptions {
   timeoutMs?: number;
   /** Raw TLS: how long the connection must stay open after the handshake to count as accepted (default 300 ms). */
   graceMs?: number;
-  /** `https` sends one HTTP/1.1 request after the handshake; `tls` only reads (default `https`). */
-  protocol?: 'https' | 'tls';
+  /**
+   * `https` sends one HTTP/1.1 request after the handshake; `tls` only reads; `grpc` offers ALPN h2,
+   * reads like `tls`, and when the connection is accepted makes one real grpc.health.v1 Health/Check
+   * call with the same credentials (default `https`).
+   */
+  protocol?: 'https' | 'tls' | 'grpc';
   /** Path of the HTTP request (default `/`). */
   httpPath?: string;
   /** HTTP statuses that mean "refused at the application layer" (default 400, 401, 403, 495, 496). */
@@ -89,6 +94,8 @@ export interface ProbeOutcome {
   peerChainPem: string[];
   /** SHA-256 fingerprint of the served leaf (`AB:CD:…`, node's spelling), whenever one was served. */
   leafFingerprint?: string;
+  /** gRPC targets: the Health/Check call made after an accepted handshake. */
+  grpc?: GrpcHealthOutcome;
   /** `wire`: read from the server's Certificate message; `node`: reconstructed by node (the built chain). */
   peerChainSource: 'wire' | 'node' | 'none';
   /** The presented chain verified to the trust anchors and the name matched (node's verdict). */
@@ -205,6 +212,30 @@ function nameToString(der: Buffer): string {
  */
 export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
   validate(opts);
+  const o = await probeTls(opts);
+  if (opts.protocol !== 'grpc' || o.rejectedAt !== 'accepted' || opts.until === 'handshake' || opts.detail === 'fast') return o;
+  return withGrpcCall(opts, o);
+}
+
+/** gRPC statuses that mean "refused at the application layer" (the gRPC analogue of HTTP 401/403). */
+const GRPC_REFUSALS = new Set([7, 16]);
+/** Statuses the client produces itself when no gRPC answer came (the transport failed). */
+const GRPC_NO_ANSWER = new Set([1, 4, 14]);
+
+/** An accepted gRPC connection: one Health/Check call over the same credentials decides what was served. */
+async function withGrpcCall(opts: ProbeOptions, o: ProbeOutcome): Promise<ProbeOutcome> {
+  const context = opts.secureContext?.context ?? tls.createSecureContext({ ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.cert && opts.key ? { cert: opts.cert, key: opts.key } : {}), ...(opts.minVersion ? { minVersion: opts.minVersion } : {}), ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}), ...(opts.ciphers ? { ciphers: opts.ciphers } : {}) });
+  const servername = opts.servername ?? (net.isIP(opts.host) ? undefined : opts.host);
+  const g = await grpcHealthCheck({ host: opts.host, port: opts.port, ...(servername ? { servername } : {}), secureContext: context, timeoutMs: Math.max(1000, (opts.timeoutMs ?? 5000) - o.durationMs) });
+  const detail = g.details ? ` (${g.details})` : '';
+  const base = { ...o, grpc: g, durationMs: round(o.durationMs + g.durationMs) };
+  if (GRPC_REFUSALS.has(g.code)) return { ...base, rejectedAt: 'application', reason: `the TLS connection was established, then the gRPC Health/Check call was refused with ${g.codeName}${detail}` };
+  if (g.code === 0) return { ...base, reason: `the gRPC Health/Check call was answered: ${g.servingStatus}` };
+  if (GRPC_NO_ANSWER.has(g.code)) return { ...base, reason: `the TLS handshake was accepted, but the gRPC Health/Check call got no answer: ${g.codeName}${detail}` };
+  return { ...base, reason: `the gRPC Health/Check call was answered with ${g.codeName}${detail}` };
+}
+
+async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
   const clock = opts.clock ?? systemClock;
   const protocol = opts.protocol ?? 'https';
   const timeoutMs = opts.timeoutMs ?? 5000;
@@ -304,7 +335,7 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
         ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
         ...(opts.ciphers ? { ciphers: opts.ciphers } : {}),
       };
-      const alpn = opts.alpn ?? (protocol === 'https' ? ['http/1.1'] : []);
+      const alpn = opts.alpn ?? (protocol === 'https' ? ['http/1.1'] : protocol === 'grpc' ? ['h2'] : []);
       if (alpn.length > 0) tlsOpts.ALPNProtocols = alpn;
       let sock: tls.TLSSocket;
       try {
@@ -453,6 +484,13 @@ export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
           // is a broken or overloaded server, not a verdict on the client.
           const how = errCode === 'ECONNRESET' ? 'reset' : 'closed';
           finish({ rejectedAt: 'unreachable', failure: { kind: how === 'reset' ? 'reset' : 'closed', phase }, ...(errCode ? { errorCode: errCode } : {}), reason: `the server ${how} the connection in the middle of its own handshake flight (after ${recorder.bytesReceived} bytes), before any client certificate was sent` });
+          return;
+        }
+        if (alert?.code === 120) {
+          // no_application_protocol: the server speaks none of the protocols offered (ALPN). That is
+          // not a verdict on the client's certificate.
+          const offered = (opts.alpn ?? (protocol === 'https' ? ['http/1.1'] : protocol === 'grpc' ? ['h2'] : [])).join(', ');
+          finish({ rejectedAt: 'unreachable', failure: { kind: 'alpn', phase }, alert, ...(errCode ? { errorCode: errCode } : {}), reason: `the server refused the application protocol offered by ALPN (${offered || 'none'}) with alert 120 no_application_protocol${protocol === 'grpc' ? ': it does not serve HTTP/2, which gRPC needs' : ''}` });
           return;
         }
         const how = alert ? `with alert ${alert.code} ${alert.name}` : errCode === 'ECONNRESET' ? 'with a TCP reset (no alert)' : 'by closing the connection (no alert)';

@@ -10,7 +10,7 @@ import { observeRotation, targetProbeOptions } from '../rotation/observe.js';
 import type { CheckContext, CraftedKind, TargetConfig } from './types.js';
 
 /** Unreachable outcomes of the first connection that no other connection to the target could change. */
-const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http']);
+const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn']);
 
 /** Bounds how many things run at once (targets in a run; connections to one target). */
 export class Semaphore {

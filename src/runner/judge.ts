@@ -15,6 +15,8 @@ export function probeEvidence(o: ProbeOutcome): Evidence {
     ...(o.failure ? { failure: o.failure } : {}),
     ...(o.protocol ? { tlsVersion: o.protocol } : {}),
     ...(o.cipher ? { cipher: o.cipher } : {}),
+    ...(o.alpn ? { alpn: o.alpn } : {}),
+    ...(o.grpc ? { grpc: { code: o.grpc.code, codeName: o.grpc.codeName, ...(o.grpc.servingStatus ? { servingStatus: o.grpc.servingStatus } : {}), ...(o.grpc.details ? { details: safeText(o.grpc.details, 200) } : {}) } } : {}),
     ...(o.httpStatusLine ? { httpStatusLine: safeText(o.httpStatusLine, 200) } : {}),
     ...(o.certificateRequested !== undefined ? { certificateRequested: o.certificateRequested } : {}),
     clientCertificateOffered: o.clientCertificateOffered,
@@ -25,6 +27,7 @@ export function probeEvidence(o: ProbeOutcome): Evidence {
 
 /** Where a refusal happened, in words: "at post-handshake with alert 116 certificate_required". */
 export function whereRefused(o: ProbeOutcome): string {
+  if (o.rejectedAt === 'application' && o.grpc) return `at the gRPC layer (${o.grpc.codeName}${o.grpc.details ? `: ${safeText(o.grpc.details, 120)}` : ''})`;
   if (o.rejectedAt === 'application') return `at the HTTP layer (${safeText(o.httpStatusLine ?? String(o.httpStatus), 120)})`;
   return `at ${o.rejectedAt}${o.alert ? ` with alert ${o.alert.code} ${o.alert.name}` : ' (connection closed without an alert)'}`;
 }

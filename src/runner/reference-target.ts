@@ -40,7 +40,8 @@ export function referenceTarget(ref: StartedReference, pki: FixturePki, implemen
     port: ref.endpoint.port,
     servername: 'localhost',
     expectedNames: ['127.0.0.1'],
-    protocol: 'https',
+    // The gRPC reference speaks gRPC (ALPN h2, Health/Check); the others HTTP/1.1.
+    protocol: implementation === 'node-grpc' ? 'grpc' : 'https',
     trustPem: pki.root.certPem,
     client: { certPem: pki.client.chainPem, keyPem: pki.client.keyPem, chain: [new X509Certificate(pki.client.certPem)] },
     expect: {},

@@ -59,7 +59,7 @@ export interface TargetConfig {
   servername?: string;
   /** Names the server certificate must cover besides the servername. */
   expectedNames: string[];
-  protocol: 'https' | 'tls';
+  protocol: 'https' | 'tls' | 'grpc';
   httpPath?: string;
   /** Trust anchors for the server chain (PEM bundle); the system store when absent. */
   trustPem?: string;

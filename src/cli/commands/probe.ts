@@ -31,8 +31,9 @@ Options:
   --key-passphrase-env VAR  environment variable holding the key's passphrase
   --servername NAME         SNI and the name the server certificate must cover (default: HOST)
   --tls-min V, --tls-max V  TLS versions to offer (1.2, 1.3)
-  --protocol https|tls      https (default) sends one HTTP request after the handshake;
-                            tls only reads for --grace after it (raw TLS services)
+  --protocol P              https (default) sends one HTTP request after the handshake;
+                            tls only reads for --grace after it (raw TLS services);
+                            grpc offers ALPN h2 and makes a grpc.health.v1 Health/Check call
   --path PATH               HTTP path to request (default /)
   --grace DURATION          raw TLS: how long an accepted connection must stay open (default 300ms)
   --timeout DURATION        budget per connection (default 5s)
@@ -92,7 +93,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   const creds = v.cert ? loadCredentialFiles(v.cert as string, v.key as string, passphrase) : undefined;
   const ca = v.ca ? loadCaFile(v.ca as string) : undefined;
   const protocol = (v.protocol as string | undefined) ?? 'https';
-  if (protocol !== 'https' && protocol !== 'tls') throw new HarnessError('usage.invalid-value', `probe: --protocol must be https or tls, not "${protocol}"`);
+  if (protocol !== 'https' && protocol !== 'tls' && protocol !== 'grpc') throw new HarnessError('usage.invalid-value', `probe: --protocol must be https, tls or grpc, not "${protocol}"`);
   const htmlOut = v.html as string | undefined;
   const pdfOut = v.pdf as string | undefined;
   if (htmlOut === '-' || pdfOut === '-') throw new HarnessError('usage.invalid-value', 'probe: --html and --pdf need a file name (--json prints to stdout)');
@@ -105,7 +106,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     ...(creds ? { cert: creds.certPem, key: creds.keyPem } : {}),
     ...(v['tls-min'] ? { minVersion: parseTlsVersion(v['tls-min'] as string) } : {}),
     ...(v['tls-max'] ? { maxVersion: parseTlsVersion(v['tls-max'] as string) } : {}),
-    protocol: protocol as 'https' | 'tls',
+    protocol: protocol as 'https' | 'tls' | 'grpc',
     ...(v.path ? { httpPath: v.path as string } : {}),
     ...(v.grace ? { graceMs: parseDuration('--grace', v.grace as string) } : {}),
     ...(v.timeout ? { timeoutMs: parseDuration('--timeout', v.timeout as string) } : {}),

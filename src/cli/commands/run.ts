@@ -41,7 +41,8 @@ Targets and credentials:
                             certificates (wrong EKU, CA as leaf, expired, ...); never written anywhere
   --servername NAME         SNI and the name the server certificate must cover
   --expected-name NAME      another name the certificate must cover (repeatable)
-  --protocol https|tls      https (default) sends one request after the handshake; tls only reads
+  --protocol P              https (default) sends one request after the handshake; tls only reads;
+                            grpc: ALPN h2 and a grpc.health.v1 Health/Check call
 Selection and policy:
   --suite a,b               suites: ${SUITES.map((s) => s.id).join(', ')}
   --check id,id             only these checks
@@ -252,7 +253,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   if (!!rotationFlags.overlapCert !== !!rotationFlags.overlapKey) throw new HarnessError('usage.missing-argument', 'run: --rotation-overlap-cert and --rotation-overlap-key go together');
   if (rotationFlags.watch !== undefined) parseDuration('--rotation-watch', rotationFlags.watch);
   if (rotationFlags.timeout !== undefined) parseDuration('--rotation-timeout', rotationFlags.timeout);
-  if (over.protocol && over.protocol !== 'https' && over.protocol !== 'tls') throw new HarnessError('usage.invalid-value', `run: --protocol must be https or tls, not "${over.protocol}"`);
+  if (over.protocol && over.protocol !== 'https' && over.protocol !== 'tls' && over.protocol !== 'grpc') throw new HarnessError('usage.invalid-value', `run: --protocol must be https, tls or grpc, not "${over.protocol}"`);
 
   const resolved: Resolved = { targets: [] };
   for (const [i, t] of fileTargets.entries()) {
@@ -365,7 +366,7 @@ interface RotationFlags {
 }
 
 /** A live target's rotation settings: flags over the file's `rotation:`; undefined when neither says anything. */
-function resolveRotation(t: FileTarget, f: RotationFlags, baseDir: string, env: NodeJS.ProcessEnv, where: string, protocol: 'https' | 'tls'): RotationConfig | undefined {
+function resolveRotation(t: FileTarget, f: RotationFlags, baseDir: string, env: NodeJS.ProcessEnv, where: string, protocol: 'https' | 'tls' | 'grpc'): RotationConfig | undefined {
   const r = t.rotation ?? {};
   // A trigger given by flag replaces the file's (command and watch exclude each other).
   const command = f.command ?? (f.watch === undefined ? r.command : undefined);
@@ -440,7 +441,7 @@ function resolveLiveTarget(
   if (caKey && !trustPem && !clientCaPem) throw new HarnessError('usage.missing-argument', `${where}: --ca-key needs the CA certificate too (--ca)`);
 
   const servername = over.servername ?? t.servername;
-  const protocol = (over.protocol ?? t.protocol ?? 'https') as 'https' | 'tls';
+  const protocol = (over.protocol ?? t.protocol ?? 'https') as 'https' | 'tls' | 'grpc';
   return {
     name: t.name ?? t.endpoint!,
     host: endpoint.host,

@@ -63,7 +63,7 @@ function splitImage(image: string): [string | undefined, string, string] {
  * config and PKI as the process provider, copied to /mtls; the port published on 127.0.0.1 only.
  */
 export async function startContainerReference(o: { implementation: ImplementationName; profile: ProfileName; pki: FixturePki }): Promise<StartedReference> {
-  if (o.implementation === 'node') throw new HarnessError('target.unsupported-profile', 'the node reference runs in-process only; use --provider process for node');
+  if (o.implementation === 'node' || o.implementation === 'node-grpc') throw new HarnessError('target.unsupported-profile', `the ${o.implementation} reference runs in-process only; use --provider process for it`);
   const impl = PROCESS_IMPLEMENTATIONS[o.implementation];
   const { GenericContainer, Wait } = await loadTestcontainers();
 

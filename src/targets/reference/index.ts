@@ -5,5 +5,6 @@ import type { ProcessImplementation, ProcessImplementationName } from './process
 import { stunnel } from './stunnel.js';
 
 export const PROCESS_IMPLEMENTATIONS: Readonly<Record<ProcessImplementationName, ProcessImplementation>> = { openssl, nginx, haproxy, stunnel };
-export const IMPLEMENTATIONS = ['node', 'openssl', 'nginx', 'haproxy', 'stunnel'] as const;
+/** `node-grpc`: @grpc/grpc-js with the health service (protocol grpc). */
+export const IMPLEMENTATIONS = ['node', 'node-grpc', 'openssl', 'nginx', 'haproxy', 'stunnel'] as const;
 export type ImplementationName = (typeof IMPLEMENTATIONS)[number];

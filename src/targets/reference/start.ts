@@ -6,6 +6,7 @@ import { IMPLEMENTATIONS, PROCESS_IMPLEMENTATIONS, type ImplementationName } fro
 import { NODE_PROFILES, NodeReference } from './node.js';
 import { nodeProcess } from './node-process.js';
 import { startProcessReference } from './process.js';
+import { grpcUnsupported, startGrpcReference } from './grpc.js';
 
 export type Provider = 'process' | 'container';
 
@@ -23,6 +24,7 @@ export function isImplementation(s: string): s is ImplementationName {
 /** Why an implementation cannot express a profile, or undefined when it can. */
 export function unsupportedReason(implementation: ImplementationName, profile: ProfileName): string | undefined {
   if (implementation === 'node') return NODE_PROFILES.includes(profile) ? undefined : nodeProcess.unsupported(profile);
+  if (implementation === 'node-grpc') return grpcUnsupported(profile);
   return PROCESS_IMPLEMENTATIONS[implementation].unsupported(profile);
 }
 
@@ -39,6 +41,10 @@ export function checkReference(implementation: string, profile: string): { imple
 export async function startReference(o: StartReferenceOptions): Promise<StartedReference> {
   const { implementation, profile } = checkReference(o.implementation, o.profile);
   const provider = o.provider ?? 'process';
+  if (implementation === 'node-grpc') {
+    if (provider === 'container') throw new HarnessError('target.unsupported-profile', 'node-grpc runs in-process only (no container form)');
+    return startGrpcReference({ profile, pki: o.pki });
+  }
   if (provider === 'container') {
     const { startContainerReference } = await import('./container.js');
     return startContainerReference({ implementation, profile, pki: o.pki });
