@@ -37,3 +37,12 @@ export function parseIntFlag(flag: string, v: string, min = 0, max = Number.MAX_
 export function splitList(v: string | undefined): string[] {
   return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
+
+/** The report flags every command that runs checks takes (run, client-test, k8s scan). */
+export const REPORT_OPTIONS = {
+  json: { type: 'string' },
+  junit: { type: 'string' },
+  html: { type: 'string' },
+  pdf: { type: 'string' },
+  quiet: { type: 'boolean' },
+} as const;

@@ -15,7 +15,7 @@ import type { Result, RunReport } from '../../runner/types.js';
 import { IMPLEMENTATIONS } from '../../targets/reference/index.js';
 import { findBinary } from '../../targets/reference/process.js';
 import { safeText } from '../../text.js';
-import { parseCommandArgs, parseDuration, parseIntFlag, splitList } from '../args.js';
+import { parseCommandArgs, parseDuration, parseIntFlag, splitList, REPORT_OPTIONS } from '../args.js';
 import type { CliIO } from '../io.js';
 
 export const CLIENT_TEST_HELP = `Usage: mtls-harness client-test [options] -- COMMAND ARGS...
@@ -80,11 +80,7 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
     timeout: { type: 'string' },
     'fail-on': { type: 'string' },
     config: { type: 'string' },
-    json: { type: 'string' },
-    junit: { type: 'string' },
-    html: { type: 'string' },
-    pdf: { type: 'string' },
-    quiet: { type: 'boolean' },
+    ...REPORT_OPTIONS,
   });
   if (v.help) {
     io.stdout.write(CLIENT_TEST_HELP);

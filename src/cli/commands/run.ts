@@ -20,7 +20,7 @@ import { safeText } from '../../text.js';
 import type { StartedReference } from '../../targets/target.js';
 import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';
 import { SUITES } from '../../../suites/index.js';
-import { parseCommandArgs, parseDuration, parseIntFlag, splitList } from '../args.js';
+import { parseCommandArgs, parseDuration, parseIntFlag, splitList, REPORT_OPTIONS } from '../args.js';
 import type { CliIO } from '../io.js';
 
 export const RUN_HELP = `Usage: mtls-harness run [--target HOST:PORT ...] [options]
@@ -146,11 +146,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     'target-timeout': { type: 'string' },
     'targets-file': { type: 'string' },
     config: { type: 'string' },
-    json: { type: 'string' },
-    junit: { type: 'string' },
-    html: { type: 'string' },
-    pdf: { type: 'string' },
-    quiet: { type: 'boolean' },
+    ...REPORT_OPTIONS,
     'rotation-command': { type: 'string' },
     'rotation-watch': { type: 'string' },
     'rotation-timeout': { type: 'string' },
