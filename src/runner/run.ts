@@ -110,8 +110,10 @@ export function summarize(results: Result[]): Summary {
 }
 
 /**
- * Runs the selected checks against every target. Targets and checks run concurrently; connections
- * are bounded by `concurrency` and each has `timeoutMs`. Results come back in catalogue order.
+ * Runs the selected checks against every target: `concurrency` targets at a time, a target's checks
+ * concurrently with at most `connectionsPerTarget` connections open (each within `timeoutMs`, the
+ * target within `targetTimeoutMs`). Results come back in target order, each target's in catalogue
+ * order; a throw, a budget or an abort becomes that check's `error`, never a lost result.
  */
 export async function runChecks(o: RunOptions): Promise<RunReport> {
   const clock = o.clock ?? systemClock;
