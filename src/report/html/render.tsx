@@ -408,7 +408,7 @@ function Certificates({ t }: { t: HtmlTarget }) {
           <h4>Server chain, as presented</h4>
           <ChainDiagram chain={t.serverChain} {...(t.anchorSubject ? { anchor: t.anchorSubject } : {})} label="server chain" />
           <div class="certs">
-            {t.serverChain.map((c, i) => <CertCard c={c} role={i === 0 ? 'Server leaf' : `Server chain #${i + 1}`} {...(t.policy ? { policy: t.policy } : {})} />)}
+            {t.serverChain.map((c, i) => <CertCard c={c} role={i === 0 ? 'Server leaf' : `${c.selfIssued ? 'Root' : 'Intermediate'} #${i + 1}, sent by the server`} {...(t.policy ? { policy: t.policy } : {})} />)}
           </div>
         </>
       ) : null}
@@ -416,7 +416,7 @@ function Certificates({ t }: { t: HtmlTarget }) {
         <>
           <h4>Client certificate the harness presented</h4>
           <div class="certs">
-            {t.clientChain.map((c, i) => <CertCard c={c} role={i === 0 ? 'Client leaf' : `Client chain #${i + 1}`} {...(t.policy ? { policy: t.policy } : {})} />)}
+            {t.clientChain.map((c, i) => <CertCard c={c} role={i === 0 ? 'Client leaf' : `Client chain #${i + 1} (${c.selfIssued ? 'root' : 'intermediate'})`} {...(t.policy ? { policy: t.policy } : {})} />)}
           </div>
         </>
       ) : null}
