@@ -11,6 +11,8 @@ Commands:
                       whether your client cert is accepted, server chain and SANs
   run                 run the conformance suites against targets or a reference server; JSON/JUnit
                       reports (mtls-harness run --reference node --profile strict)
+  audit PATH...       audit certificate and key files offline (layouts of certs init recognised):
+                      parse, key match, chain, SANs, EKU, expiry, key permissions, keys in CA bundles
   certs init          generate an mTLS PKI with your stack's file names (gufo, kong, nova, per-service)
   reference start     start a reference server (node, openssl, nginx, haproxy, stunnel) until Ctrl-C
   demo                start the in-process reference server (strict, optional-client-cert) and probe it
@@ -26,6 +28,7 @@ type Command = (argv: string[], io: CliIO) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   probe: async (argv, io) => (await import('./commands/probe.js')).probeCommand(argv, io),
   run: async (argv, io) => (await import('./commands/run.js')).runCommand(argv, io),
+  audit: async (argv, io) => (await import('./commands/audit.js')).auditCommand(argv, io),
   certs: async (argv, io) => (await import('./commands/certs.js')).certsCommand(argv, io),
   demo: async (argv, io) => (await import('./commands/demo.js')).demoCommand(argv, io),
   reference: async (argv, io) => (await import('./commands/reference.js')).referenceCommand(argv, io),
