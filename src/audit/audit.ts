@@ -236,15 +236,14 @@ export function auditPaths(o: AuditOptions): RunReport {
   const ownKey = (f: DiscoveredFile) => f.content.keys.length > 0;
   const unpaired: DiscoveredFile[] = [];
   for (const k of keyFiles) {
-    const candidates = certFiles.filter((c) => c.dir === k.dir && certBase(c.name) === keyBase(k.name) && !certCreds.get(c)!.keyFile);
-    const pick = candidates.find((c) => !ownKey(c)) ?? candidates[0];
-    if (pick) {
-      const cred = certCreds.get(pick)!;
+    // Every certificate file of that name takes the key (server.pem and server.der are one certificate twice).
+    const candidates = certFiles.filter((c) => c.dir === k.dir && certBase(c.name) === keyBase(k.name) && !certCreds.get(c)!.keyFile && !ownKey(c));
+    for (const c of candidates) {
+      const cred = certCreds.get(c)!;
       cred.keyFile = k;
       cred.pairedBy = 'file name';
-    } else {
-      unpaired.push(k);
     }
+    if (candidates.length === 0) unpaired.push(k);
   }
   for (const k of unpaired) {
     const key = k.content.keys.find((x) => x.key)?.key;
@@ -283,7 +282,7 @@ export function auditPaths(o: AuditOptions): RunReport {
     const t0 = Date.now();
     const files = [cred.main, ...(cred.keyFile ? [cred.keyFile] : [])];
     checkParse(cred, files, add);
-    checkKeyPermissions(files, add);
+    checkKeyPermissions(files, cred.kind === 'ca' ? cred.main : undefined, add);
     const certs = cred.main.content.certs;
     const anchors = trustFor(cred, caCreds, o.ca);
 
@@ -364,13 +363,13 @@ function certRole(cred: Cred, i: number): string {
 
 function checkParse(cred: Cred, files: DiscoveredFile[], add: Add): void {
   const evidence = { files: files.map((f) => ({ file: f.display, format: f.content.format, contains: describeContent(f), ...(f.content.errors.length ? { errors: f.content.errors } : {}) })) };
-  const names = files.map((f) => f.name).join(' and ');
   const errors = files.flatMap((f) => f.content.errors);
   const main = cred.main;
   if (main.content.tooLarge) {
     add('audit.parse', 'skip', `${main.name} was not read: it is ${main.size} bytes, over the audit's size limit for a PKI file.`, evidence);
   } else if (errors.length > 0) {
-    add('audit.parse', 'fail', `${names} ${files.length > 1 ? 'do' : 'does'} not parse: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : ''}.`, evidence, 'Re-export the file from its source (openssl x509 -in … -out …, openssl pkey -in … -out …); a truncated copy or a bad paste is the usual cause.');
+    const bad = files.filter((f) => f.content.errors.length > 0);
+    add('audit.parse', 'fail', `${bad.map((f) => f.name).join(' and ')} ${bad.length > 1 ? 'do' : 'does'} not parse: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : ''}.`, evidence, 'Re-export the file from its source (openssl x509 -in … -out …, openssl pkey -in … -out …); a truncated copy or a bad paste is the usual cause.');
   } else if (main.content.format === 'pkcs12') {
     add('audit.parse', 'skip', `${main.name} is a PKCS#12 archive, which the audit does not open (it needs the archive's passphrase).`, evidence, `Audit its contents as PEM: openssl pkcs12 -in ${main.display} -nodes -out DIR/bundle.pem (mode 0600), then mtls-harness audit DIR.`);
   } else if (cred.kind === 'other') {
@@ -380,7 +379,7 @@ function checkParse(cred: Cred, files: DiscoveredFile[], add: Add): void {
   }
 }
 
-function checkKeyPermissions(files: DiscoveredFile[], add: Add): void {
+function checkKeyPermissions(files: DiscoveredFile[], caBundle: DiscoveredFile | undefined, add: Add): void {
   const keyFiles = files.filter((f) => f.content.keyLike || f.content.keys.length > 0);
   if (keyFiles.length === 0) return;
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
@@ -405,7 +404,7 @@ function checkKeyPermissions(files: DiscoveredFile[], add: Add): void {
     'fail',
     `${f.name} holds a private key and has mode ${octal(f.mode)}: ${who} can ${f.mode & 0o022 ? 'read or replace' : 'read'} it${open.length > 1 ? ` (and ${open.length - 1} more key file${open.length > 2 ? 's' : ''})` : ''}.`,
     { files: ev },
-    `chmod 600 ${open.map((x) => x.display).join(' ')}${k8s ? ' — in a Kubernetes Secret volume set defaultMode: 0400 (or 0440 with an fsGroup) on the volume instead' : ''}`,
+    `chmod 600 ${open.map((x) => x.display).join(' ')}${k8s ? ' — in a Kubernetes Secret volume set defaultMode: 0400 (or 0440 with an fsGroup) on the volume instead' : ''}${caBundle && open.includes(caBundle) ? ` — better, take the key out of ${caBundle.name} (see audit.no-key-in-ca-bundle): a CA bundle is meant to be readable` : ''}`,
   );
 }
 
@@ -425,7 +424,7 @@ function checkNoKeyInCaBundle(cred: Cred, belongsTo: (k: KeyObject) => { file: D
     'fail',
     `${f.name} is where the CA bundle belongs, yet it holds ${isCaKey ? "the CA's own private key: anyone given this trust bundle can issue certificates every peer accepts" : 'a private key: every peer given the trust bundle receives that key too'}.`,
     { file: f.display, keys },
-    `Remove the PRIVATE KEY block from ${f.display} (a CA bundle holds certificates only), keep the key apart with mode 0600, and treat it as compromised if the bundle was ever distributed: ${isCaKey ? 'issue a new CA and re-issue every certificate' : 're-issue the certificate it belongs to'}.`,
+    `Remove the private key block from ${f.display} (a CA bundle holds certificates only), keep the key apart with mode 0600, and treat it as compromised if the bundle was ever distributed: ${isCaKey ? 'issue a new CA and re-issue every certificate' : 're-issue the certificate it belongs to'}.`,
   );
 }
 
