@@ -559,7 +559,7 @@ function checkLeafChain(cred: Cred, trust: Trust | undefined, clock: Clock, add:
   const certs = cred.main.content.certs;
   const v = verifyChain([...certs, ...trust.pool], trust.anchors, clock);
   const ev = { file: cred.main.display, trustedFrom: trust.from, path: v.path, ...(v.anchor ? { anchor: v.anchor } : {}), problems: v.problems.map((p) => `${p.code}: ${p.message}`), ...(trust.partial ? { partialChain: true } : {}) };
-  if (v.ok) add('audit.chain-verifies', 'pass', `${cred.main.name} chains to "${v.anchor}" (${trust.from}).`, ev);
+  if (v.ok) add('audit.chain-verifies', 'pass', `${cred.main.name} chains to "${v.anchor}" (${trust.from})${trust.partial ? ', an intermediate: no root CA certificate is among the files' : ''}.`, ev);
   else add('audit.chain-verifies', 'fail', `${cred.main.name} does not verify against ${trust.from}: ${v.problems[0]!.message}.`, ev, chainFix(v.problems[0]!.code));
 }
 
@@ -583,6 +583,10 @@ function checkCaChain(cred: Cred, trust: Trust | undefined, ca: AuditOptions['ca
   if (certs.length === 0) return; // audit.ca-cert-is-ca says what is wrong
   const problems: string[] = [];
   const paths: string[][] = [];
+  const rootless: string[] = [];
+  // Without --ca, the bundle's own roots (and those of other CA files of the set) anchor its intermediates.
+  const anchors = ca ? (trust?.anchors ?? []) : [...cred.main.content.certs.filter(selfSigned), ...(trust?.anchors ?? []).filter(selfSigned)];
+  const pool = [...cred.main.content.certs.filter((c) => !selfSigned(c)), ...(trust?.pool ?? [])];
   for (const c of certs) {
     if (!ca && selfSigned(c)) {
       const v = verifyChain([c], [c], clock);
@@ -590,16 +594,19 @@ function checkCaChain(cred: Cred, trust: Trust | undefined, ca: AuditOptions['ca
       problems.push(...v.problems.map((p) => p.message));
       continue;
     }
-    if (!ca && !trust?.anchors.some((a) => a !== c && selfSigned(a))) {
-      problems.push(`"${c.subject.replace(/\n/g, ', ')}" is an intermediate and no root CA certificate is among the audited files`);
+    if (anchors.length === 0) {
+      rootless.push(c.subject.replace(/\n/g, ', '));
       continue;
     }
-    const v = verifyChain([c, ...(trust?.pool ?? []).filter((x) => x !== c)], (trust?.anchors ?? []).filter((a) => ca || a !== c), clock);
+    const v = verifyChain([c, ...pool.filter((x) => x !== c)], anchors, clock);
     paths.push(v.path);
     problems.push(...v.problems.map((p) => p.message));
   }
-  const ev = { file: cred.main.display, ...(ca ? { trustedFrom: `--ca ${ca.file}` } : {}), paths, problems };
-  if (problems.length === 0) add('audit.chain-verifies', 'pass', ca ? `${cred.main.name} chains to --ca ${path.basename(ca.file)}.` : `${cred.main.name}: every root's self-signature verifies${certs.some((c) => !selfSigned(c)) ? ' and every intermediate chains to a root of the set' : ''}.`, ev);
+  const ev = { file: cred.main.display, ...(ca ? { trustedFrom: `--ca ${ca.file}` } : {}), paths, problems, ...(rootless.length ? { intermediatesWithoutRoot: rootless } : {}) };
+  if (problems.length === 0 && rootless.length > 0) {
+    // e.g. Let's Encrypt's chain.pem: the root lives in the peers' trust stores, not among these files.
+    add('audit.chain-verifies', 'skip', `${cred.main.name} holds intermediate CA certificates whose root is not among the audited files, so they cannot be verified here.`, ev, 'Audit the root CA certificate too, or name it with --ca FILE.');
+  } else if (problems.length === 0) add('audit.chain-verifies', 'pass', ca ? `${cred.main.name} chains to --ca ${path.basename(ca.file)}.` : `${cred.main.name}: every root's self-signature verifies${certs.some((c) => !selfSigned(c)) ? ' and every intermediate chains to a root of the set' : ''}.`, ev);
   else add('audit.chain-verifies', 'fail', `${cred.main.name}: ${problems[0]}.`, ev, ca ? `The CA bundle is not the CA named with --ca: deploy the CA that issued your certificates.` : 'Re-export the CA certificates from the issuing CA.');
 }
 

@@ -17,7 +17,7 @@ import type { LayoutName } from '../pki/layouts.js';
 export interface WalkLimits {
   /** Directory levels below a named directory that are walked (default 6). */
   maxDepth: number;
-  /** Files read at most across all paths (default 5,000). */
+  /** Files examined at most across all paths, PKI or not (default 5,000). */
   maxFiles: number;
   /** Files larger than this are not read (default 4 MiB): a finding, not a crash. */
   maxFileBytes: number;
@@ -247,6 +247,7 @@ export function discoverFiles(paths: string[], opts: { cwd?: string; limits?: Pa
   const roots: string[] = [];
   const truncated: string[] = [];
   let budgetNoted = false;
+  let examined = 0;
 
   const addFile = (abs: string, st: Stats, explicit: boolean, k8sVolume: boolean) => {
     let real: string;
@@ -258,7 +259,7 @@ export function discoverFiles(paths: string[], opts: { cwd?: string; limits?: Pa
     const id = `${st.dev}:${st.ino}`;
     if (seenFiles.has(id)) return;
     seenFiles.add(id);
-    if (files.length >= limits.maxFiles) {
+    if (examined++ >= limits.maxFiles) {
       if (!budgetNoted) truncated.push(`more than ${limits.maxFiles} files: the rest were not audited (audit fewer paths at a time)`);
       budgetNoted = true;
       return;
