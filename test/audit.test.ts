@@ -1,7 +1,7 @@
 // The offline audit (mtls-harness audit) on real layouts written by the project's own `certs init`,
 // each broken one way, with key matching and chain verification cross-checked by openssl, and the
 // built CLI run end to end (table, --json -, --junit against the XSD, --html).
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,9 +12,9 @@ import { addDays, fixedClock } from '../src/pki/clock.js';
 import { mintCertificate, type Credential, type MintOptions } from '../src/pki/generate.js';
 import { certsInit, type LayoutName } from '../src/pki/layouts.js';
 import type { Result, RunReport, Status } from '../src/runner/types.js';
+import { CLI_JS as cliJs, expectUsageError, spawnCli, type Ran } from './helpers/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cliJs = path.join(root, 'dist/src/cli/main.js');
 const XSD = path.join(root, 'fixtures/junit/JUnit.xsd');
 const HAVE_OPENSSL = spawnSync('sh', ['-c', 'command -v openssl']).status === 0;
 const HAVE_XMLLINT = spawnSync('sh', ['-c', 'command -v xmllint']).status === 0;
@@ -55,28 +55,7 @@ const opensslKeySpki = (keyFile: string, pass?: string) => sha256(openssl(['pkey
 /** The same for a certificate's public key. */
 const opensslCertSpki = (certFile: string) => sha256(openssl(['pkey', '-pubin', '-outform', 'DER'], openssl(['x509', '-in', certFile, '-pubkey', '-noout']).out).out);
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliJs, ...args], { cwd: tmp, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-function expectUsageError(r: Ran, message: RegExp): void {
-  expect(r.code, `stderr: ${r.stderr}`).toBe(2);
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^mtls-harness: error: /);
-  expect(lines[0]).toMatch(message);
-  expect(r.stdout).toBe('');
-}
+const cli = (args: string[], env: Record<string, string> = {}): Promise<Ran> => spawnCli(args, tmp, env);
 
 /** A gufo-named set minted here, for certificates certs init would never make. */
 async function customSet(opts: { server?: Partial<MintOptions>; client?: Partial<MintOptions>; now?: Date } = {}): Promise<{ dir: string; ca: Credential }> {
