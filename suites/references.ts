@@ -74,6 +74,7 @@ export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = 
   'audit.san-covers-expected': [SERVICE_IDENTITY, WILDCARDS],
   'audit.eku-fits-role': [EKU, rfc(8446, '4.4.2.2', 'Server certificate selection'), rfc(8446, '4.4.2.3', 'Client certificate selection')],
   'audit.expiry': [VALIDITY],
+  'audit.crypto-strength': [rfc(9325, '4.1', 'BCP 195: key sizes (RSA ≥ 2048, EC ≥ 224 bits; this audit asks P-256)'), rfc(9155, undefined, 'Deprecating MD5 and SHA-1 signature hashes in TLS 1.2')],
 };
 
 /** The references of a check id (empty when none, or the id is unknown). */

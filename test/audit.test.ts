@@ -323,6 +323,25 @@ describe('broken one way each', () => {
     expectUsageError(await cli(['audit', dir, '--key-passphrase-env', 'UNSET_VAR_FOR_AUDIT']), /UNSET_VAR_FOR_AUDIT.*not set/);
   });
 
+  it.skipIf(!HAVE_OPENSSL)("weak crypto made by openssl (RSA 1024, SHA-1) fails crypto-strength; a root's own SHA-1 self-signature does not count", async () => {
+    const dir = p(`weak-${++seq}`);
+    await fs.mkdir(dir);
+    const at = (n: string) => path.join(dir, n);
+    expect(openssl(['req', '-x509', '-newkey', 'rsa:2048', '-sha1', '-nodes', '-subj', '/CN=weak root', '-keyout', p(`weak-ca-key-${seq}.pem`), '-out', at('ca.pem'), '-days', '400', '-addext', 'basicConstraints=critical,CA:TRUE']).code).toBe(0);
+    expect(openssl(['req', '-newkey', 'rsa:1024', '-nodes', '-subj', '/CN=weak', '-keyout', at('server-key.pem'), '-out', p(`weak-${seq}.csr`)]).code).toBe(0);
+    await fs.writeFile(p(`weak-${seq}.ext`), 'subjectAltName=DNS:weak\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
+    expect(openssl(['x509', '-req', '-in', p(`weak-${seq}.csr`), '-CA', at('ca.pem'), '-CAkey', p(`weak-ca-key-${seq}.pem`), '-sha1', '-days', '100', '-out', at('server.pem'), '-extfile', p(`weak-${seq}.ext`)]).code).toBe(0);
+    await fs.chmod(at('server-key.pem'), 0o600);
+    const r = audit([dir]);
+    const rel = path.basename(dir);
+    expect(find(r, `CA ${rel}/ca.pem`, 'audit.crypto-strength').status).toBe('pass');
+    const res = find(r, `server ${rel}/server.pem`, 'audit.crypto-strength');
+    expect(res.status).toBe('fail');
+    expect(res.message).toBe('server.pem uses an RSA 1024-bit key (needs ≥ 2048) and a SHA-1 with RSASSA-PKCS1-v1_5 signature: peers with current security levels refuse it, and it can be forged or broken.');
+    expect(statuses(r, 'fail')).toEqual([`server ${rel}/server.pem audit.crypto-strength`]);
+    expect(find(r, `server ${rel}/server.pem`, 'audit.key-matches-cert').status).toBe('pass'); // RSA keys from openssl match too
+  });
+
   it('a stray private key no certificate claims is its own target (warn); a key named oddly pairs by public key', async () => {
     const { dir } = await customSet();
     const rel = path.basename(dir);
@@ -412,7 +431,7 @@ describe('the built CLI, end to end', () => {
     expect(table.code, table.stderr).toBe(1);
     expect(table.stdout).toMatch(/FAIL\s+│ audit\.key-permissions/);
     expect(table.stdout).toMatch(/chmod 600/);
-    expect(table.stdout).toMatch(/37 checks on 5 target\(s\) in [\d.]+ s: 31 passed, 1 warned, 1 failed, 4 skipped, 0 errors/);
+    expect(table.stdout).toMatch(/41 checks on 5 target\(s\) in [\d.]+ s: 35 passed, 1 warned, 1 failed, 4 skipped, 0 errors/);
     const out = await cli(['audit', dir, '--json', '-', '--junit', 'audit.xml', '--html', 'audit.html']);
     expect(out.code, out.stderr).toBe(1);
     const j = JSON.parse(out.stdout);

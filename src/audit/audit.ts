@@ -32,6 +32,7 @@ export const AUDIT_CHECKS = [
   { id: 'audit.san-covers-expected', title: 'The SANs cover every --expected-name' },
   { id: 'audit.eku-fits-role', title: 'The extended key usage fits the role (server/client)' },
   { id: 'audit.expiry', title: 'Certificates are valid now and not about to expire' },
+  { id: 'audit.crypto-strength', title: 'Keys and signatures are strong enough (RSA ≥ 2048, EC ≥ P-256, no SHA-1/MD5)' },
 ] as const;
 
 export type AuditCheckId = (typeof AUDIT_CHECKS)[number]['id'];
@@ -293,6 +294,7 @@ export function auditPaths(o: AuditOptions): RunReport {
       checkCaChain(cred, anchors, o.ca, clock, add);
       checkCaIsCa(cred, summary, add);
       checkExpiry(cred, summary, warnDays, failDays, add);
+      checkStrength(cred, summary, add);
     } else if (cred.kind === 'leaf' && certs.length > 0) {
       const s = summary(certs[0]!);
       checkKeyMatch(cred, o, belongsTo, add);
@@ -302,6 +304,7 @@ export function auditPaths(o: AuditOptions): RunReport {
       checkSans(cred, s, expectedNames, add);
       checkEku(cred, s, add);
       checkExpiry(cred, summary, warnDays, failDays, add);
+      checkStrength(cred, summary, add);
     } else if (cred.kind === 'key') {
       checkKeyMatch(cred, o, belongsTo, add);
     }
@@ -507,10 +510,13 @@ function checkKeyMatch(cred: Cred, o: AuditOptions, belongsTo: (k: KeyObject) =>
     return;
   }
   const owners = belongsTo(k.key!).filter((x) => x.cert !== cert);
+  const whose = owners.length ? ` (it belongs to ${owners.map((x) => x.file.name).join(', ')})` : '';
   add(
     'audit.key-matches-cert',
     'fail',
-    `${k.file.name} is not the private key of ${cred.main.name}${owners.length ? ` (it belongs to ${owners.map((x) => x.file.name).join(', ')})` : ''}: a TLS stack refuses to load this pair.`,
+    k.file === cred.main
+      ? `The private key in ${cred.main.name} does not belong to its certificate${whose}: a TLS stack refuses to load this pair.`
+      : `${k.file.name} is not the private key of ${cred.main.name}${whose}: a TLS stack refuses to load this pair.`,
     { ...ev, keyPublicKeySha256: keySha, keyBelongsTo: owners.map((x) => x.file.display) },
     owners.length ? `The files look swapped: put the key of ${cred.main.name} into ${k.file.name}.` : `Deploy the key generated with ${cred.main.name}, or re-issue the certificate for this key.`,
   );
@@ -686,4 +692,22 @@ function checkExpiry(cred: Cred, summary: (c: NodeX509) => CertSummary, warnDays
       ? `expired on ${worst.notAfter.slice(0, 10)} (${-worst.daysLeft} day${worst.daysLeft === -1 ? '' : 's'} ago)`
       : `expires on ${worst.notAfter.slice(0, 10)}, in ${worst.daysLeft} day${worst.daysLeft === 1 ? '' : 's'} (${worst.status === 'fail' ? `under --fail-days ${failDays}` : `under --warn-days ${warnDays}`})`;
   add('audit.expiry', worst.status, `${who(worst)} ${what}.`, ev, worst.s.notYetValid ? 'Check the clock of the machine that issued it, or wait until its notBefore.' : `Renew ${cred.main.name} and deploy it before it expires${cred.kind === 'ca' ? ' (a new CA means re-issuing every certificate: start early and deploy old+new CA together)' : ''}.`);
+}
+
+/** RFC 9325 / CONFORMANCE.md chain.server-leaf-profile: RSA ≥ 2048, EC ≥ P-256, no SHA-1/MD5 signature (a root's self-signature is never checked by peers). */
+function checkStrength(cred: Cred, summary: (c: NodeX509) => CertSummary, add: Add): void {
+  const rows = cred.main.content.certs.map((c, i) => {
+    const s = summary(c);
+    const weak: string[] = [];
+    const { type, bits } = s.publicKey;
+    if (type === 'RSA' && (bits ?? 0) < 2048) weak.push(`an RSA ${bits ?? '?'}-bit key (needs ≥ 2048)`);
+    else if (type === 'EC' && (bits ?? 0) < 256) weak.push(`an EC ${s.publicKey.curve ?? '?'} key (needs ≥ P-256)`);
+    else if (type === 'DSA') weak.push('a DSA key (not usable in TLS 1.3)');
+    if (/\b(SHA-1|MD5|MD2)\b/i.test(s.signatureAlgorithm) && !selfSigned(c)) weak.push(`a ${s.signatureAlgorithm} signature`);
+    return { index: i + 1, subject: s.subject, publicKey: [type, s.publicKey.curve, bits ? `${bits} bits` : undefined].filter(Boolean).join(' '), signatureAlgorithm: s.signatureAlgorithm, ...(weak.length ? { weak } : {}) };
+  });
+  const bad = rows.find((r) => r.weak);
+  const ev = { file: cred.main.display, certificates: rows };
+  if (!bad) add('audit.crypto-strength', 'pass', `${cred.main.name}: ${rows.map((r) => `${r.publicKey}, ${r.signatureAlgorithm}`).filter((x, i, a) => a.indexOf(x) === i).join('; ')}.`, ev);
+  else add('audit.crypto-strength', 'fail', `${cred.main.name}${rows.length > 1 ? ` certificate #${bad.index} ("${bad.subject}")` : ''} uses ${bad.weak!.join(' and ')}: peers with current security levels refuse it, and it can be forged or broken.`, ev, 'Re-issue it with an ECDSA P-256 (or RSA ≥ 2048) key and a SHA-256 signature (mtls-harness certs init does).');
 }

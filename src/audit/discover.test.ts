@@ -101,7 +101,9 @@ describe('detectLayouts', () => {
     expect(detectLayouts(gufo.map((n) => f('/g', n)))).toEqual([{ dir: '/g', layout: 'gufo' }]);
     expect(detectLayouts([...gufo, 'ca-key.pem'].map((n) => f('/d', n)))).toEqual([{ dir: '/d', layout: 'default' }]);
     expect(detectLayouts(['ca.crt', 'ca.key', 'server.crt', 'server.key', 'kong-client.crt', 'kong-client.key'].map((n) => f('/k', n)))).toEqual([{ dir: '/k', layout: 'kong' }]);
-    expect(detectLayouts(['ca.crt', 'tls.crt', 'tls.key'].map((n) => f('/n', n)))).toEqual([{ dir: '/n', layout: 'nova' }]);
+    expect(detectLayouts(['ca.crt', 'tls.crt', 'tls.key', 'client.crt', 'client.key'].map((n) => f('/n', n)))).toEqual([{ dir: '/n', layout: 'nova' }]);
+    // A plain kubernetes.io/tls Secret volume (e.g. a client's) is no layout: tls.crt's role then comes from its EKU.
+    expect(detectLayouts(['ca.crt', 'tls.crt', 'tls.key'].map((n) => f('/t', n)))).toEqual([]);
     expect(detectLayouts([f('/p', 'ca.pem'), f('/p/api', 'cert.pem'), f('/p/api', 'key.pem'), f('/p/web', 'cert.pem'), f('/p/web', 'key.pem')])).toEqual([{ dir: '/p', layout: 'per-service', services: ['api', 'web'] }]);
     expect(detectLayouts(['ca.pem', 'server.pem'].map((n) => f('/x', n)))).toEqual([]);
   });

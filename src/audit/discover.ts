@@ -372,7 +372,8 @@ export function discoverFiles(paths: string[], opts: { cwd?: string; limits?: Pa
 const LAYOUT_FILES: [LayoutName, string[], string[]][] = [
   // [layout, required, must be absent]
   ['kong', ['ca.crt', 'server.crt', 'server.key', 'kong-client.crt', 'kong-client.key'], []],
-  ['nova', ['ca.crt', 'tls.crt', 'tls.key'], []],
+  // All five: ca.crt + tls.crt + tls.key alone is any kubernetes.io/tls Secret (a client's too), not nova's.
+  ['nova', ['ca.crt', 'tls.crt', 'tls.key', 'client.crt', 'client.key'], []],
   ['default', ['ca.pem', 'ca-key.pem', 'server.pem', 'server-key.pem', 'client.pem', 'client-key.pem'], []],
   ['gufo', ['ca.pem', 'server.pem', 'server-key.pem', 'client.pem', 'client-key.pem'], ['ca-key.pem']],
 ];
