@@ -423,6 +423,18 @@ describe('the built CLI, end to end', () => {
     expectUsageError(await cli(args()), msg);
   });
 
+  it('a hostile file name is inert: escaped in the HTML, no escape sequence reaches the terminal', async () => {
+    const { dir } = await customSet();
+    const evil = '<img src=x onerror=alert(1)>\u001b[31mserver.pem';
+    await fs.rename(path.join(dir, 'server.pem'), path.join(dir, evil));
+    const out = await cli(['audit', dir, '--html', 'evil.html']);
+    expect(out.stdout).not.toContain('\u001b');
+    expect(out.stdout).toContain('onerror=alert(1)>?[31m');
+    const html = await fs.readFile(p('evil.html'), 'utf8');
+    expect(html).not.toContain('<img src=x');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)>');
+  });
+
   it('table, --json -, --junit (valid against the XSD) and --html from one run; exit 1 on a finding', async () => {
     const dir = await layout('kong');
     const rel = path.basename(dir);

@@ -704,7 +704,7 @@ function checkStrength(cred: Cred, summary: (c: NodeX509) => CertSummary, add: A
     else if (type === 'EC' && (bits ?? 0) < 256) weak.push(`an EC ${s.publicKey.curve ?? '?'} key (needs ≥ P-256)`);
     else if (type === 'DSA') weak.push('a DSA key (not usable in TLS 1.3)');
     if (/\b(SHA-1|MD5|MD2)\b/i.test(s.signatureAlgorithm) && !selfSigned(c)) weak.push(`a ${s.signatureAlgorithm} signature`);
-    return { index: i + 1, subject: s.subject, publicKey: [type, s.publicKey.curve, bits ? `${bits} bits` : undefined].filter(Boolean).join(' '), signatureAlgorithm: s.signatureAlgorithm, ...(weak.length ? { weak } : {}) };
+    return { index: i + 1, subject: s.subject, publicKey: s.publicKey.curve ? `${type} ${s.publicKey.curve}` : `${type}${bits ? ` ${bits} bits` : ''}`, signatureAlgorithm: s.signatureAlgorithm, ...(weak.length ? { weak } : {}) };
   });
   const bad = rows.find((r) => r.weak);
   const ev = { file: cred.main.display, certificates: rows };

@@ -13,8 +13,8 @@ export const AUDIT_HELP = `Usage: mtls-harness audit PATH... [options]
 Audits certificate and key files offline — files or directories; the layouts of
 "mtls-harness certs init" (default, gufo, kong, nova, per-service) are recognised. Every
 certificate is parsed and summarised; keys are matched to their certificates; chains verified
-against the CA found among the files (or --ca); SANs, EKU for the role, expiry, private key file
-permissions, and private keys stored where a CA bundle belongs are checked.
+against the CA found among the files (or --ca); SANs, EKU for the role, expiry, key strength,
+private key file permissions, and private keys stored where a CA bundle belongs are checked.
 
 Checks (suite offline-audit):
 ${AUDIT_CHECKS.map((c) => `  ${c.id.padEnd(28)} ${c.title}`).join('\n')}
