@@ -445,7 +445,10 @@ function checkCaKeyPresent(cred: Cred, files: DiscoveredFile[], add: Add): void 
     'warn',
     `The CA private key is stored with the certificates (${all.map((f) => f.display).join(', ')}): whoever can read it can mint server and client certificates your services trust.`,
     { caFile: cred.main.display, caKeyFiles: all.map((f) => f.display) },
-    `Move ${all.map((f) => f.name).join(', ')} to offline storage or a secrets manager; deploy only the CA certificate and each service's own certificate and key.`,
+    [
+      all.some((f) => f !== cred.main) ? `Move ${all.filter((f) => f !== cred.main).map((f) => f.name).join(', ')} to offline storage or a secrets manager; deploy only the CA certificate and each service's own certificate and key.` : '',
+      all.includes(cred.main) ? `Take the key out of ${cred.main.name} (see audit.no-key-in-ca-bundle).` : '',
+    ].filter(Boolean).join(' '),
   );
 }
 
