@@ -293,7 +293,7 @@ describe('broken one way each', () => {
     expect(keyParse.message).toBe('client-key.pem does not parse: client-key.pem: 1 BEGIN line(s) but 0 complete PEM block(s); the file is truncated or its BEGIN/END labels do not match.');
     // Still a key by its name: its permissions are judged, and the match is skipped with the reason.
     expect(find(r, `client ${rel}/client.pem`, 'audit.key-permissions').status).toBe('fail');
-    expect(find(r, `client ${rel}/client.pem`, 'audit.key-matches-cert').status).toBe('skip');
+    expect(find(r, `client ${rel}/client.pem`, 'audit.key-matches-cert')).toMatchObject({ status: 'skip', message: 'client-key.pem holds no parseable private key (see audit.parse), so it cannot be matched with client.pem.' });
     expect(find(r, `server ${rel}/server.pem`, 'audit.parse')).toMatchObject({ status: 'fail', message: expect.stringMatching(/^server\.pem does not parse: server\.pem: 1 BEGIN line/) });
     const body = key.split('\n').filter((l) => l && !l.startsWith('-----'));
     const ran = await cli(['audit', dir, '--json', '-']);
@@ -369,6 +369,25 @@ describe('broken one way each', () => {
 });
 
 describe('walking directories', () => {
+  const asNobody = spawnSync('sh', ['-c', 'command -v runuser']).status === 0 && process.getuid?.() === 0;
+  if (!asNobody) console.warn('SKIPPED the unreadable-key test: it needs root and runuser to audit as user nobody');
+  it.skipIf(!asNobody)('a key the auditing user cannot read (audited as nobody) is a skip with the reason, its permissions still judged', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-audit-nobody-'));
+    try {
+      await certsInit({ out: dir, layout: 'gufo', force: true });
+      await fs.chmod(dir, 0o755);
+      const ran = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, cliJs, 'audit', dir, '--json', '-'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      expect(ran.status, ran.stderr).toBe(0);
+      const j = JSON.parse(ran.stdout) as RunReport;
+      const t = `server ${dir}/server.pem`;
+      expect(find(j, t, 'audit.parse')).toMatchObject({ status: 'skip', message: 'server-key.pem cannot be read by the auditing user, so its content is not audited (permissions are).' });
+      expect(find(j, t, 'audit.key-permissions')).toMatchObject({ status: 'pass', evidence: { files: [expect.objectContaining({ mode: '0600', ownedByAuditingUser: false })] } });
+      expect(find(j, t, 'audit.key-matches-cert')).toMatchObject({ status: 'skip', message: 'server-key.pem cannot be read by the auditing user, so it cannot be matched with server.pem.' });
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a symlink loop ends; a Kubernetes secret volume (..data symlinks) is audited once, with the defaultMode fix', async () => {
     const src = await layout('nova');
     const vol = p(`k8s-vol-${++seq}`);

@@ -200,7 +200,9 @@ export function auditPaths(o: AuditOptions): RunReport {
     const root = setRootOf(f);
     const layout = layoutOf(root);
     const base = { setRoot: root, ...(layout ? { layout } : {}) };
-    if (c.tooLarge || c.unreadable || c.format === 'pkcs12' || c.format === 'k8s-secret' || (c.certs.length === 0 && c.keys.length === 0 && c.errors.length === 0)) {
+    if (c.unreadable && c.keyLike) {
+      keyFiles.push(f); // a key locked away from the auditing user still pairs with its certificate by name
+    } else if (c.tooLarge || c.unreadable || c.format === 'pkcs12' || c.format === 'k8s-secret' || (c.certs.length === 0 && c.keys.length === 0 && c.errors.length === 0)) {
       creds.push({ kind: 'other', role: 'unknown', main: f, ...base, name: `file ${f.display}` });
     } else if (c.certs.length > 0) {
       certFiles.push(f);
@@ -366,13 +368,17 @@ function certRole(cred: Cred, i: number): string {
 
 function checkParse(cred: Cred, files: DiscoveredFile[], add: Add): void {
   const evidence = { files: files.map((f) => ({ file: f.display, format: f.content.format, contains: describeContent(f), ...(f.content.errors.length ? { errors: f.content.errors } : {}) })) };
-  const errors = files.flatMap((f) => f.content.errors);
+  const errors = files.filter((f) => !f.content.unreadable).flatMap((f) => f.content.errors);
+  const unread = files.filter((f) => f.content.unreadable);
   const main = cred.main;
   if (main.content.tooLarge) {
     add('audit.parse', 'skip', `${main.name} was not read: it is ${main.size} bytes, over the audit's size limit for a PKI file.`, evidence);
   } else if (errors.length > 0) {
     const bad = files.filter((f) => f.content.errors.length > 0);
     add('audit.parse', 'fail', `${bad.map((f) => f.name).join(' and ')} ${bad.length > 1 ? 'do' : 'does'} not parse: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : ''}.`, evidence, 'Re-export the file from its source (openssl x509 -in … -out …, openssl pkey -in … -out …); a truncated copy or a bad paste is the usual cause.');
+  } else if (unread.length > 0) {
+    // Typically a key locked down to another user (good): say so instead of calling it broken.
+    add('audit.parse', 'skip', `${unread.map((f) => f.name).join(' and ')} cannot be read by the auditing user, so ${unread.length > 1 ? 'their' : 'its'} content is not audited (permissions are).`, evidence, 'Run the audit as the user the service runs as (or root) to audit the content too.');
   } else if (main.content.format === 'pkcs12') {
     add('audit.parse', 'skip', `${main.name} is a PKCS#12 archive, which the audit does not open (it needs the archive's passphrase).`, evidence, `Audit its contents as PEM: openssl pkcs12 -in ${main.display} -nodes -out DIR/bundle.pem (mode 0600), then mtls-harness audit DIR.`);
   } else if (cred.kind === 'other') {
@@ -496,6 +502,11 @@ function checkKeyMatch(cred: Cred, o: AuditOptions, belongsTo: (k: KeyObject) =>
   }
   const cert = cred.main.content.certs[0]!;
   const base = { certificateFile: cred.main.display, certificateSha256: summarizeFingerprint(cert), certPublicKeySha256: spkiSha256(cert.publicKey) };
+  if (keys.length === 0 && cred.keyFile) {
+    const why = cred.keyFile.content.unreadable ? 'cannot be read by the auditing user' : 'holds no parseable private key (see audit.parse)';
+    add('audit.key-matches-cert', 'skip', `${cred.keyFile.name} ${why}, so it cannot be matched with ${cred.main.name}.`, { ...base, keyFile: cred.keyFile.display });
+    return;
+  }
   if (keys.length === 0) {
     const expect = cred.role === 'ca' ? '' : ` (e.g. ${certBase(cred.main.name) || 'key'}${cred.main.name.endsWith('.crt') ? '.key' : '-key.pem'})`;
     add('audit.key-matches-cert', 'skip', `No private key for ${cred.main.name} among the audited files${expect}.`, base);
