@@ -52,6 +52,23 @@ export { verifyChain, sanCovers, type ChainVerification, type ChainProblem } fro
 /** `certs init`: the layouts of common stacks (default, gufo, kong, nova, per-service) written to disk. */
 export { certsInit, parseLayout, LAYOUTS, type LayoutName, type CertsInitOptions, type CertsInitResult } from './pki/layouts.js';
 
+/**
+ * Offline audit (`mtls-harness audit PATH...`): certificate and key files judged without a network —
+ * parse, key↔certificate match, chain to the CA of the set, SANs, EKU for the role, expiry
+ * (`warnDays` 30 / `failDays` 7 by default), key file permissions (owner-only), private keys in CA
+ * bundles, a CA key shipped with the certificates. Returns a `RunReport` (suite `offline-audit`) for
+ * the same table/JSON/JUnit/HTML writers as `run`; throws `HarnessError` only for usage errors.
+ */
+export { auditPaths, AUDIT_CHECKS, AUDIT_SUITE, AUDIT_ROLES, type AuditOptions, type AuditRole, type AuditCheckId } from './audit/audit.js';
+/** What an audit adds to the report model (kind `files` targets): the certificates found and the audit's settings. */
+export type { FileCertificate, AuditSettings } from './runner/types.js';
+/**
+ * The audit's file discovery: bounded directory walks (depth, file count, size; symlink loops walked
+ * once), each file classified by content (PEM blocks, DER, PKCS#12, Kubernetes Secret manifests), and
+ * the `certs init` layouts recognised by file names.
+ */
+export { discoverFiles, classifyBytes, detectLayouts, spkiSha256, DEFAULT_WALK_LIMITS, type Discovery, type DiscoveredFile, type FileContent, type FoundKey, type DetectedLayout, type WalkLimits } from './audit/discover.js';
+
 /** One TLS connection, classified: where (and how) a server refuses a client, or why it could not be evaluated. */
 export { probeEndpoint, parseTlsVersion, type ProbeOptions, type ProbeOutcome, type RejectedAt, type FailureKind, type TlsVersion } from './probe/tls-probe.js';
 /** TLS alert codes and names. */

@@ -27,6 +27,7 @@ const SAN = rfc(5280, '4.2.1.6', 'Subject alternative name');
 const VALIDITY = rfc(5280, '4.1.2.5', 'Validity: notBefore and notAfter');
 const SERVICE_IDENTITY = rfc(9525, '6', 'Verifying service identity: DNS-ID / IP-ID in the SAN; never the CN');
 const WILDCARDS = rfc(9525, '6.3', 'Wildcards only as the complete left-most label');
+const KEY_PROTECTION: Reference = { cite: 'NIST SP 800-57 Pt. 1 §6.2.2', about: 'Private keys need confidentiality protection: access limited to their owner', url: 'https://csrc.nist.gov/pubs/sp/800/57/pt1/r5/final' };
 const HTTPS_IDENTITY = rfc(9110, '4.3.4', 'https certificate verification');
 
 /**
@@ -66,6 +67,20 @@ export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = 
   'rotation.continuity': [],
   'rotation.new-cert-served': [PATH_VALIDATION, VALIDITY],
   'rotation.ca-overlap': [PATH_VALIDATION],
+  // Offline audit (mtls-harness audit): files, not endpoints.
+  'audit.parse': [rfc(7468, '2', 'Textual encoding of PKIX structures (PEM): BEGIN/END labels, base64 body'), rfc(5280, '4.1', 'Basic certificate fields')],
+  'audit.key-permissions': [KEY_PROTECTION],
+  'audit.no-key-in-ca-bundle': [rfc(5280, '6.1.1', 'Trust anchor information: public, distributed to every relying party'), KEY_PROTECTION],
+  'audit.ca-key-present': [KEY_PROTECTION, BASIC_CONSTRAINTS],
+  'audit.key-matches-cert': [rfc(5280, '4.1.2.7', 'Subject public key info'), rfc(8446, '4.4.3', 'CertificateVerify: proof of possession of the private key')],
+  'audit.chain-verifies': [PATH_VALIDATION],
+  'audit.ca-cert-is-ca': [BASIC_CONSTRAINTS, rfc(5280, '4.2.1.3', 'Key usage: keyCertSign for CA certificates')],
+  'audit.leaf-not-ca': [BASIC_CONSTRAINTS],
+  'audit.san-present': [SAN, SERVICE_IDENTITY],
+  'audit.san-covers-expected': [SERVICE_IDENTITY, WILDCARDS],
+  'audit.eku-fits-role': [EKU, rfc(8446, '4.4.2.2', 'Server certificate selection'), rfc(8446, '4.4.2.3', 'Client certificate selection')],
+  'audit.expiry': [VALIDITY],
+  'audit.crypto-strength': [rfc(9325, '4.1', 'BCP 195: key sizes (RSA ≥ 2048, EC ≥ 224 bits; this audit asks P-256)'), rfc(9155, undefined, 'Deprecating MD5 and SHA-1 signature hashes in TLS 1.2')],
 };
 
 /** The references of a check id (empty when none, or the id is unknown). */

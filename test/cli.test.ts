@@ -9,36 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { NodeReference, type StartedNodeReference } from '../src/targets/reference/node.js';
+import { expectUsageError, spawnCli, type Ran } from './helpers/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cliJs = path.join(root, 'dist/src/cli/main.js');
 const badInput = path.join(root, 'fixtures/bad-input');
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliJs, ...args], { cwd: tmp, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Exit 2 with exactly one line on stderr, nothing resembling a stack trace, nothing on stdout. */
-function expectUsageError(r: Ran, message: RegExp): void {
-  expect(r.code, `stderr: ${r.stderr}`).toBe(2);
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^mtls-harness: error: /);
-  expect(lines[0]).toMatch(message);
-  expect(r.stderr).not.toMatch(/\n\s+at |node:internal|\.ts:\d+|\.js:\d+/);
-  expect(r.stdout).toBe('');
-}
+const cli = (args: string[], env: Record<string, string> = {}): Promise<Ran> => spawnCli(args, tmp, env);
 
 let tmp: string;
 let pki: FixturePki;

@@ -7,20 +7,25 @@ export const MAIN_HELP = `Usage: mtls-harness <command> [options]
 Proves (or disproves) that a service really enforces mutual TLS.
 
 Commands:
-  probe HOST:PORT     diagnose one endpoint: client-auth mode, where a cert-less client is refused,
+  probe HOST:PORT...  diagnose endpoints: client-auth mode, where a cert-less client is refused,
                       whether your client cert is accepted, server chain and SANs
-  run                 run the conformance suites against targets or a reference server; JSON/JUnit
-                      reports (mtls-harness run --reference node --profile strict)
+  run                 run the conformance suites against targets (many: --targets-file) or a
+                      reference server; JSON/JUnit/HTML/PDF reports
+                      (mtls-harness run --reference node --profile strict --html report.html)
   client-test -- CMD  test an mTLS client: does it present its certificate, does it refuse bad
                       servers (untrusted, wrong SAN, expired, self-signed, incomplete chain);
                       --corpus limbo measures it against the x509-limbo path-validation cases
+  audit PATH...       audit certificate and key files offline (layouts of certs init recognised):
+                      parse, key match, chain, SANs, EKU, expiry, key permissions, keys in CA bundles
   certs init          generate an mTLS PKI with your stack's file names (gufo, kong, nova, per-service)
-  reference start     start a reference server (node, openssl, nginx, haproxy, stunnel) until Ctrl-C
-  demo                start the in-process reference server (strict, optional-client-cert) and probe it
+  reference start     start a reference server (node, node-grpc, openssl, nginx, haproxy, stunnel)
+                      until Ctrl-C
+  demo                probe the node reference (strict, optional-client-cert), run the catalogue,
+                      write reports/demo.html
   help, --version
 
 Run "mtls-harness <command> --help" for a command's options.
-Exit status: 0 pass, 1 fail or error, 2 usage error.
+Exit status: 0 pass, 1 fail or error, 2 usage error, 130 interrupted (reports still written).
 `;
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
@@ -30,6 +35,7 @@ const COMMANDS: Record<string, Command> = {
   probe: async (argv, io) => (await import('./commands/probe.js')).probeCommand(argv, io),
   run: async (argv, io) => (await import('./commands/run.js')).runCommand(argv, io),
   'client-test': async (argv, io) => (await import('./commands/client-test.js')).clientTestCommand(argv, io),
+  audit: async (argv, io) => (await import('./commands/audit.js')).auditCommand(argv, io),
   certs: async (argv, io) => (await import('./commands/certs.js')).certsCommand(argv, io),
   demo: async (argv, io) => (await import('./commands/demo.js')).demoCommand(argv, io),
   reference: async (argv, io) => (await import('./commands/reference.js')).referenceCommand(argv, io),

@@ -168,8 +168,8 @@ export interface TargetReport {
   name: string;
   endpoint: string;
   servername?: string;
-  /** `client`: a client under test (client-test); `endpoint` is then its command line. */
-  kind: 'live' | 'reference' | 'client';
+  /** `client`: a client under test (client-test), `endpoint` its command line; `files`: a credential set of the offline audit (`mtls-harness audit`), not an endpoint. */
+  kind: 'live' | 'reference' | 'client' | 'files';
   reference?: { implementation: string; profile: string };
   protocol?: string;
   peerChain?: CertSummary[];
@@ -177,6 +177,33 @@ export interface TargetReport {
   policy?: Policy;
   /** The valid client credential's certificates (leaf first) the harness presented; never a key. */
   clientChain?: CertSummary[];
+  /** Offline audit: the certificates found in this credential set's files, each with its file; never a key. */
+  fileCertificates?: FileCertificate[];
+}
+
+/** A certificate found by the offline audit, with the file it is in and what it is there for. */
+export interface FileCertificate {
+  /** The file as the report shows it (relative to the working directory when below it). */
+  file: string;
+  /** 1-based position of the certificate in its file. */
+  index: number;
+  /** What it is, e.g. `server leaf`, `CA`, `chain #2`. */
+  role: string;
+  cert: CertSummary;
+}
+
+/** How an offline audit was set up (`mtls-harness audit`): what was audited, against what. */
+export interface AuditSettings {
+  paths: string[];
+  warnDays: number;
+  failDays: number;
+  expectedNames: string[];
+  /** Roles given with --role (file → role). */
+  roles: { file: string; role: string }[];
+  /** The trust anchors given with --ca, if any (else the CAs found among the files). */
+  ca?: string;
+  /** `certs init` layouts recognised, by directory. */
+  layouts: { dir: string; layout: string }[];
 }
 
 /** How the run was set up, for the reports' header ("the policy in force"). */
@@ -189,6 +216,8 @@ export interface RunSettings {
   targetTimeoutMs?: number;
   suites?: string[];
   checks?: string[];
+  /** Offline audits only (timeout and concurrency do not apply to them). */
+  audit?: AuditSettings;
 }
 
 export type Summary = Record<Status, number>;

@@ -4,12 +4,13 @@ import type { CertSummary } from '../../pki/inspect.js';
 import type { Diagnosis, FindingStatus } from '../../probe/diagnose.js';
 import type { ProbeOutcome } from '../../probe/tls-probe.js';
 import { summarizeCertificate } from '../../pki/inspect.js';
-import { STATUSES, type Evidence, type Policy, type RunReport, type RunSettings, type Status, type Summary } from '../../runner/types.js';
+import { STATUSES, type Evidence, type FileCertificate, type Policy, type RunReport, type RunSettings, type Status, type Summary } from '../../runner/types.js';
 import { toolInfo } from '../../version.js';
 import { redactArgv } from '../json.js';
 import { referencesOf, type Reference } from '../../../suites/references.js';
 import { SUITES } from '../../../suites/index.js';
 import { probeEvidence } from '../../runner/judge.js';
+import { AUDIT_SUITE } from '../../audit/audit.js';
 
 /** A row status in the HTML report: a check's status, or `info` for a diagnosis line that judges nothing. */
 export type RowStatus = Status | 'info';
@@ -52,10 +53,13 @@ export interface HtmlTarget {
   /** The trust anchor the server chain verified to (subject), when it did. */
   anchorSubject?: string;
   clientChain: CertSummary[];
+  /** Offline audit: the certificates found in the target's files. */
+  fileCertificates: FileCertificate[];
 }
 
 export interface HtmlModel {
-  kind: 'run' | 'probe';
+  /** `audit`: an offline audit of files (`mtls-harness audit`), rendered with the run layout. */
+  kind: 'run' | 'probe' | 'audit';
   title: string;
   tool: { name: string; version: string };
   startedAt: string;
@@ -120,7 +124,8 @@ function timeZone(): string {
 
 /** The model of a `run` report: what the HTML shows, every string cleaned. */
 export function runHtmlModel(run: RunReport, argv: string[], jsonText: string): HtmlModel {
-  const suiteTitles = new Map(SUITES.map((s) => [s.id, s.title]));
+  const suiteTitles = new Map<string, string>([...SUITES.map((s) => [s.id, s.title] as const), [AUDIT_SUITE.id, AUDIT_SUITE.title]]);
+  const audit = run.targets.length > 0 && run.targets.every((t) => t.kind === 'files');
   const targets: HtmlTarget[] = run.targets.map((t, i) => {
     const results = run.results.filter((r) => r.target === t.name);
     const suiteIds = [...new Set([...SUITES.map((s) => s.id), ...results.map((r) => r.suite)])];
@@ -156,11 +161,12 @@ export function runHtmlModel(run: RunReport, argv: string[], jsonText: string): 
       serverChain: t.peerChain ?? [],
       ...(anchorSubject ? { anchorSubject } : {}),
       clientChain: t.clientChain ?? [],
+      fileCertificates: t.fileCertificates ?? [],
     };
   });
   const model: Omit<HtmlModel, 'digest'> = {
-    kind: 'run',
-    title: 'mTLS conformance report',
+    kind: audit ? 'audit' : 'run',
+    title: audit ? 'mTLS credential audit' : 'mTLS conformance report',
     tool: toolInfo(),
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
@@ -228,6 +234,7 @@ function diagnosisTarget(d: Diagnosis, i: number, policy: Policy): HtmlTarget {
     serverChain: outcomeCerts(ref),
     ...(d.chain.ok && d.chain.anchor ? { anchorSubject: d.chain.anchor } : {}),
     clientChain: [],
+    fileCertificates: [],
   };
 }
 

@@ -9,7 +9,7 @@
 import { renderToString } from 'preact-render-to-string';
 import type { ComponentChildren } from 'preact';
 import type { CertSummary } from '../../pki/inspect.js';
-import type { Policy, Status } from '../../runner/types.js';
+import type { Policy, RunSettings, Status } from '../../runner/types.js';
 import { RotationChart, chartDataOf } from './chart.js';
 import type { HtmlCheck, HtmlModel, HtmlTarget, RowStatus } from './model.js';
 import { REPORT_CSS } from './style.js';
@@ -85,6 +85,12 @@ function policyText(p: Policy): string {
   return `TLS ≥ ${p.minTlsVersion.replace('TLSv', '')} · expiry: warn under ${p.warnDays} days, fail under ${p.failDays} · refusal only at the HTTP layer counts as ${p.requireTlsRejection ? 'fail (--require-tls-rejection)' : 'enforcement'}`;
 }
 
+function auditSettingsText(a: NonNullable<RunSettings['audit']>, failOn: string): string {
+  const roles = a.roles.length ? ` · roles: ${a.roles.map((r) => `${r.file}=${r.role}`).join(', ')}` : '';
+  const layouts = a.layouts.length ? a.layouts.map((l) => `${l.dir} (${l.layout})`).join(', ') : 'none recognised';
+  return `fail on: ${failOn} · audited: ${a.paths.join(', ')} · certs init layouts: ${layouts} · trust anchors: ${a.ca ? `--ca ${a.ca}` : 'the CA files found'} · expected names: ${a.expectedNames.join(', ') || 'none'}${roles}`;
+}
+
 function countsText(c: Record<Status, number>): string {
   return STATUS_ORDER.filter((s) => c[s] > 0).map((s) => `${c[s]} ${s}`).join(' · ') || 'no checks';
 }
@@ -117,8 +123,10 @@ function Header({ m }: { m: HtmlModel }) {
           <tr><th>Duration</th><td>{duration(m.durationMs)}</td></tr>
           <tr><th>Command</th><td><code class="cmd wrap">{shellJoin(m.command)}</code><span class="muted">Secrets (passphrases, tokens, inline PEM) are redacted.</span></td></tr>
           <tr><th>Host</th><td class="wrap">{m.host}</td></tr>
-          {m.policy ? <tr><th>Policy in force</th><td>{policyText(m.policy)}{m.targets.some((t) => t.policy && policyText(t.policy) !== policyText(m.policy!)) ? ' (some targets override it: see each target)' : ''}</td></tr> : null}
-          {m.settings ? (
+          {m.kind === 'audit' && m.policy ? <tr><th>Policy in force</th><td>{`expiry: warn under ${m.policy.warnDays} days, fail under ${m.policy.failDays}; private keys readable by their owner only`}</td></tr> : null}
+          {m.kind === 'audit' && m.settings?.audit ? <tr><th>Audit settings</th><td class="wrap">{auditSettingsText(m.settings.audit, m.settings.failOn)}</td></tr> : null}
+          {m.kind !== 'audit' && m.policy ? <tr><th>Policy in force</th><td>{policyText(m.policy)}{m.targets.some((t) => t.policy && policyText(t.policy) !== policyText(m.policy!)) ? ' (some targets override it: see each target)' : ''}</td></tr> : null}
+          {m.kind !== 'audit' && m.settings ? (
             <tr>
               <th>Run settings</th>
               <td>
@@ -168,7 +176,7 @@ function Summary({ m }: { m: HtmlModel }) {
           ))}
         </tbody>
       </table>
-      {m.kind === 'run' ? (
+      {m.kind !== 'probe' ? (
         <>
           <h3>Targets × suites</h3>
           <table class="matrix">
@@ -399,7 +407,7 @@ function ChainDiagram({ chain, anchor, label: what }: { chain: CertSummary[]; an
 }
 
 function Certificates({ t }: { t: HtmlTarget }) {
-  if (t.serverChain.length === 0 && t.clientChain.length === 0) return null;
+  if (t.serverChain.length === 0 && t.clientChain.length === 0 && t.fileCertificates.length === 0) return null;
   return (
     <section class="certificates">
       <h3>Certificates</h3>
@@ -409,6 +417,14 @@ function Certificates({ t }: { t: HtmlTarget }) {
           <ChainDiagram chain={t.serverChain} {...(t.anchorSubject ? { anchor: t.anchorSubject } : {})} label="server chain" />
           <div class="certs">
             {t.serverChain.map((c, i) => <CertCard c={c} role={i === 0 ? 'Server leaf' : `${c.selfIssued ? 'Root' : 'Intermediate'} #${i + 1}, sent by the server`} {...(t.policy ? { policy: t.policy } : {})} />)}
+          </div>
+        </>
+      ) : null}
+      {t.fileCertificates.length > 0 ? (
+        <>
+          <h4>Certificates in the audited files</h4>
+          <div class="certs">
+            {t.fileCertificates.map((f) => <CertCard c={f.cert} role={`${f.role} · ${f.file}${f.index > 1 ? ` #${f.index}` : ''}`} {...(t.policy ? { policy: t.policy } : {})} />)}
           </div>
         </>
       ) : null}
@@ -436,7 +452,7 @@ function TargetSection({ t, m }: { t: HtmlTarget; m: HtmlModel }) {
           <div class="muted wrap">
             <span class="mono">{t.endpoint}</span>
             {t.servername ? ` · SNI ${t.servername}` : ''}
-            {t.kind === 'client' ? ` · client under test, observed by the ${t.reference?.implementation ?? 'node'} reference server` : t.reference ? ` · reference ${t.reference.implementation}, profile ${t.reference.profile}` : ` · ${t.kind} target`}
+            {t.kind === 'client' ? ` · client under test, observed by the ${t.reference?.implementation ?? 'node'} reference server` : t.reference ? ` · reference ${t.reference.implementation}, profile ${t.reference.profile}` : t.kind === 'files' ? ' · audited files' : ` · ${t.kind} target`}
             {t.protocol ? ` · ${t.protocol}` : ''}
           </div>
           {t.policy && m.policy && policyText(t.policy) !== policyText(m.policy) ? <div class="muted">{`Policy for this target: ${policyText(t.policy)}`}</div> : null}

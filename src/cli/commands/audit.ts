@@ -1,0 +1,123 @@
+import { AUDIT_CHECKS, AUDIT_ROLES, auditPaths, type AuditRole } from '../../audit/audit.js';
+import { HarnessError } from '../../errors.js';
+import { loadCaFile } from '../../pki/inspect.js';
+import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
+import { findChromium } from '../../report/pdf.js';
+import { renderResultsTable } from '../../report/results-table.js';
+import { makeStyle } from '../../report/style.js';
+import { parseCommandArgs, parseIntFlag } from '../args.js';
+import type { CliIO } from '../io.js';
+
+export const AUDIT_HELP = `Usage: mtls-harness audit PATH... [options]
+
+Audits certificate and key files offline — files or directories; the layouts of
+"mtls-harness certs init" (default, gufo, kong, nova, per-service) are recognised. Every
+certificate is parsed and summarised; keys are matched to their certificates; chains verified
+against the CA found among the files (or --ca); SANs, EKU for the role, expiry, key strength,
+private key file permissions, and private keys stored where a CA bundle belongs are checked.
+
+Checks (suite offline-audit):
+${AUDIT_CHECKS.map((c) => `  ${c.id.padEnd(28)} ${c.title}`).join('\n')}
+
+Options:
+  --expected-name NAME      a name server certificates must cover (repeatable; RFC 6125 matching)
+  --role FILE=ROLE          the role of a certificate file: server, client, peer (both) or ca
+                            (repeatable; default: from the file name or the layout)
+  --ca FILE                 verify chains against these trust anchors instead of the CA files found
+  --warn-days N             warn when a certificate expires within N days (default 30)
+  --alert-days N            the same as --warn-days (the spelling of check-cert-expiry.sh)
+  --fail-days N             fail when a certificate expires within N days (default 7)
+  --key-passphrase-env VAR  the environment variable holding the passphrase of encrypted keys
+                            (without it their key/certificate match is skipped)
+  --fail-on warn|fail       exit 1 on warn too (default: fail)
+Reports:
+  --json FILE               JSON report (- for stdout instead of the table)
+  --junit FILE              JUnit XML report
+  --html FILE               self-contained HTML evidence report (- for stdout)
+  --pdf FILE                the HTML report printed to PDF by Chromium ($MTLS_CHROMIUM)
+  --quiet                   table shows only warn/fail/error rows
+
+A file that does not parse is a finding (audit.parse fail), not a usage error. No private key
+is ever printed or written to a report.
+
+Exit status: 0 no fail and no error (and no warn with --fail-on warn); 1 otherwise; 2 usage error
+(a path that does not exist, a bad flag, an unreadable --ca).
+`;
+
+function parseRole(spec: string): { file: string; role: AuditRole } {
+  const i = spec.lastIndexOf('=');
+  const file = i > 0 ? spec.slice(0, i) : '';
+  const role = (i > 0 ? spec.slice(i + 1) : '').trim().toLowerCase();
+  if (!file || !(AUDIT_ROLES as readonly string[]).includes(role)) {
+    throw new HarnessError('usage.invalid-value', `audit: --role "${spec}" must be FILE=ROLE with ROLE one of ${AUDIT_ROLES.join(', ')} (e.g. --role certs/tls.crt=server)`);
+  }
+  return { file, role: role as AuditRole };
+}
+
+export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseCommandArgs('audit', argv, {
+    'expected-name': { type: 'string', multiple: true },
+    role: { type: 'string', multiple: true },
+    ca: { type: 'string' },
+    'warn-days': { type: 'string' },
+    'alert-days': { type: 'string' },
+    'fail-days': { type: 'string' },
+    'key-passphrase-env': { type: 'string' },
+    'fail-on': { type: 'string' },
+    json: { type: 'string' },
+    junit: { type: 'string' },
+    html: { type: 'string' },
+    pdf: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  if (v.help) {
+    io.stdout.write(AUDIT_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new HarnessError('usage.missing-argument', 'audit: give at least one file or directory to audit (e.g. mtls-harness audit certs/)');
+  const failOn = (v['fail-on'] as string | undefined) ?? 'fail';
+  if (failOn !== 'warn' && failOn !== 'fail') throw new HarnessError('usage.invalid-value', `audit: --fail-on must be warn or fail, not "${failOn}"`);
+  const warnFlag = v['warn-days'] as string | undefined;
+  const alertFlag = v['alert-days'] as string | undefined;
+  const warnDays = warnFlag !== undefined ? parseIntFlag('--warn-days', warnFlag, 0, 3650) : undefined;
+  const alertDays = alertFlag !== undefined ? parseIntFlag('--alert-days', alertFlag, 0, 3650) : undefined;
+  if (warnDays !== undefined && alertDays !== undefined && warnDays !== alertDays) {
+    throw new HarnessError('usage.invalid-value', `audit: --alert-days is another name for --warn-days; they disagree (${alertDays} vs ${warnDays}): give one`);
+  }
+  const failDaysFlag = v['fail-days'] as string | undefined;
+  const failDays = failDaysFlag !== undefined ? parseIntFlag('--fail-days', failDaysFlag, 0, 3650) : undefined;
+  const roles = ((v.role as string[] | undefined) ?? []).map(parseRole);
+  const passVar = v['key-passphrase-env'] as string | undefined;
+  let passphrase: string | undefined;
+  if (passVar !== undefined) {
+    passphrase = io.env[passVar];
+    if (passphrase === undefined) throw new HarnessError('usage.invalid-value', `audit: environment variable ${passVar} (the key passphrase) is not set`);
+  }
+  const caFile = v.ca as string | undefined;
+  const ca = caFile !== undefined ? { file: caFile, certs: loadCaFile(caFile).certs } : undefined;
+  const jsonOut = v.json as string | undefined;
+  const htmlOut = v.html as string | undefined;
+  const pdfOut = v.pdf as string | undefined;
+  if (pdfOut === '-') throw new HarnessError('usage.invalid-value', 'audit: --pdf needs a file name (a PDF is not written to stdout)');
+  if (htmlOut === '-' && jsonOut === '-') throw new HarnessError('usage.invalid-value', 'audit: only one report can go to stdout (--json - or --html -)');
+  const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
+
+  const report = auditPaths({
+    paths: positionals,
+    expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
+    roles,
+    ...(ca ? { ca } : {}),
+    ...((warnDays ?? alertDays) !== undefined ? { warnDays: (warnDays ?? alertDays)! } : {}),
+    ...(failDays !== undefined ? { failDays } : {}),
+    ...(passphrase !== undefined ? { passphrase, passphraseSource: `$${passVar}` } : {}),
+    failOn,
+  });
+  const reportsOk = await writeReportFiles(runReportWriters(report, ['audit', ...argv], { json: jsonOut, junit: v.junit as string | undefined, html: htmlOut, pdf: pdfOut }, chromiumPath), io);
+  if (jsonOut !== '-' && htmlOut !== '-') {
+    const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
+    io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
+  }
+  const s = report.summary;
+  const failed = s.fail > 0 || s.error > 0 || (failOn === 'warn' && s.warn > 0);
+  return failed || !reportsOk ? 1 : 0;
+}

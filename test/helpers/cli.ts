@@ -1,0 +1,34 @@
+// The built CLI (dist/, made by `npm test` before vitest runs) spawned as a user would run it.
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+
+export const CLI_JS = path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'), 'dist/src/cli/main.js');
+
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `mtls-harness ARGS` in `cwd` with NO_COLOR and extra environment; never rejects. */
+export function spawnCli(args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI_JS, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Exit 2 with exactly one line on stderr, nothing resembling a stack trace, nothing on stdout. */
+export function expectUsageError(r: Ran, message: RegExp): void {
+  expect(r.code, `stderr: ${r.stderr}`).toBe(2);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^mtls-harness: error: /);
+  expect(lines[0]).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at |node:internal|\.ts:\d+|\.js:\d+/);
+  expect(r.stdout).toBe('');
+}
