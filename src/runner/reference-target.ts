@@ -2,6 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import type { FixturePki } from '../pki/generate.js';
 import type { ProfileName } from '../targets/profiles.js';
 import type { StartedReference } from '../targets/target.js';
+import { PROCESS_IMPLEMENTATIONS } from '../targets/reference/index.js';
+import type { ProcessImplementation } from '../targets/reference/process.js';
 import { ROTATION_DEFAULTS, type Policy, type RotationConfig, type TargetConfig } from './types.js';
 
 /** Reference targets rotate on their own: a second of probing before the trigger and after it. */
@@ -31,7 +33,8 @@ export function referenceTarget(ref: StartedReference, pki: FixturePki, implemen
           maxInFlight: o.inFlight ?? ROTATION_DEFAULTS.referenceInFlight,
           beforeMs: REFERENCE_ROTATION_WINDOW_MS,
           afterMs: REFERENCE_ROTATION_WINDOW_MS,
-          request: !o.handshakeOnly,
+          // Where a request per attempt would measure the responder rather than TLS (stunnel's inetd-style script), the handshake decides.
+          request: !o.handshakeOnly && !(PROCESS_IMPLEMENTATIONS as Record<string, ProcessImplementation | undefined>)[implementation]?.rotationHandshakeOnly,
         }
       : undefined;
   return {

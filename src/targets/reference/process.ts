@@ -45,6 +45,11 @@ export interface ProcessImplementation {
   binary: string;
   /** Why a profile cannot be expressed honestly, or undefined when it can. */
   unsupported(profile: ProfileName): string | undefined;
+  /**
+   * Why the rotation prober judges each attempt by its handshake alone (no HTTP request) on this
+   * implementation, when a request per attempt would measure something else than TLS continuity.
+   */
+  rotationHandshakeOnly?: string;
   render(ctx: RenderContext): Rendered;
 }
 

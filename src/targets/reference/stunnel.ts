@@ -16,6 +16,8 @@ export const stunnel: ProcessImplementation = {
       : profile === 'rotation-graceful'
         ? "stunnel's reload (SIGHUP) closes and re-binds its listening socket: new connections are refused for tens of milliseconds (measured, README), so it has no zero-drop reload; it can be restarted (rotation-restart)"
         : undefined,
+  rotationHandshakeOnly:
+    'stunnel answers each connection by running a shell script (inetd style): at 100 attempts a second a request per attempt measures fork and exec of the responder (hundreds of ms on a busy machine), not the TLS continuity; each attempt is judged by its handshake (TLS 1.3: the session ticket)',
   render(ctx: RenderContext) {
     const ca = `CAfile = ${ctx.dir}/client-ca.pem`;
     const clientAuth: Record<RenderContext['policy'], string> = {
