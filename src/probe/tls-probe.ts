@@ -196,12 +196,22 @@ export function printable(s: string, max = 200): string {
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 
+/** Distinguished names decoded once per distinct DER (servers advertise the same CA names on every connection). */
+const NAMES = new Map<string, string>();
+
 function nameToString(der: Buffer): string {
+  const key = der.toString('latin1');
+  const hit = NAMES.get(key);
+  if (hit !== undefined) return hit;
+  let name: string;
   try {
-    return new x509.Name(new Uint8Array(der)).toString();
+    name = new x509.Name(new Uint8Array(der)).toString();
   } catch {
-    return `(undecodable name, ${der.length} bytes)`;
+    name = `(undecodable name, ${der.length} bytes)`;
   }
+  if (NAMES.size >= 1024) NAMES.clear();
+  NAMES.set(key, name);
+  return name;
 }
 
 /**

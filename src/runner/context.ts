@@ -29,6 +29,9 @@ export class Semaphore {
   }
 }
 
+/** The client CA's name by bundle text (targets of a run share the bundle). */
+const CA_NAMES = new Map<string, string>();
+
 export const NEEDS_CA_KEY = 'needs the CA private key (--ca-key) to mint this test certificate';
 const WRONG_IDENTITY_URI = 'spiffe://mtls-harness.invalid/wrong-identity';
 
@@ -42,6 +45,8 @@ export interface ContextOptions {
   craftedCache?: Map<string, Promise<Credential>>;
   /** Prepared TLS contexts shared by the targets of one run (keyed by trust anchors and client certificate). */
   contextCache?: Map<string, NonNullable<ProbeOptions['secureContext']>>;
+  /** The CA credential (certificate + key) crafted certificates are issued from, shared likewise. */
+  issuerCache?: Map<string, Promise<Credential | { skip: string }>>;
 }
 
 /**
@@ -64,14 +69,18 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
     ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
   };
   /**
-   * A prepared secure context for (trust anchors, client credential): parsing PEM and keys for
-   * every connection is most of a probe's CPU time, and the targets of a run share credentials.
+   * A prepared secure context per client credential: parsing PEM and keys for every connection is
+   * most of a probe's CPU time, and the targets of a run share credentials. It holds no trust
+   * anchors on purpose: the checks judge the server's chain with the harness's own verifier
+   * (verifyChain), so OpenSSL's verification — and node's detailed peer-certificate walk and
+   * hostname check that follow a successful one — would only cost time (`authorized` is then
+   * false; no check reads it).
    */
   const prepared = (cert?: string, key?: string): NonNullable<ProbeOptions['secureContext']> => {
-    const k = `${target.trustPem ?? ''}\u0000${cert ?? ''}`;
+    const k = cert ?? '';
     let c = o.contextCache?.get(k);
     if (!c) {
-      c = { context: tls.createSecureContext({ ...(target.trustPem ? { ca: target.trustPem } : {}), ...(cert && key ? { cert, key } : {}) }), withClientCert: !!(cert && key) };
+      c = { context: tls.createSecureContext(cert && key ? { cert, key } : {}), withClientCert: !!(cert && key) };
       o.contextCache?.set(k, c);
     }
     return c;
@@ -107,10 +116,23 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
       if (!target.caKey) return { skip: NEEDS_CA_KEY };
       const bundle = target.clientCaPem ?? target.trustPem;
       if (!bundle) return { skip: 'needs the CA certificate (--ca) that goes with --ca-key' };
-      const pub = createPublicKey(target.caKey).export({ format: 'der', type: 'spki' });
-      const ca = parseCertificates(bundle, 'CA bundle').find((c) => c.publicKey.export({ format: 'der', type: 'spki' }).equals(pub));
-      if (!ca) return { skip: 'the --ca-key does not belong to any certificate in the CA bundle' };
-      return credentialFromPem(ca.toString(), target.caKey);
+      const caKey = target.caKey;
+      const find = async (): Promise<Credential | { skip: string }> => {
+        const pub = createPublicKey(caKey).export({ format: 'der', type: 'spki' });
+        const ca = parseCertificates(bundle, 'CA bundle').find((c) => c.publicKey.export({ format: 'der', type: 'spki' }).equals(pub));
+        if (!ca) return { skip: 'the --ca-key does not belong to any certificate in the CA bundle' };
+        return credentialFromPem(ca.toString(), caKey);
+      };
+      // The targets of a run share their CA: find its certificate and load its key once.
+      const cache = o.issuerCache;
+      if (!cache) return find();
+      const k = `${bundle}\u0000${caKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`;
+      let p = cache.get(k);
+      if (!p) {
+        p = find();
+        cache.set(k, p);
+      }
+      return p;
     });
 
   /** The name of the CA the server trusts for clients: from the bundle, or from what the server advertised. */
@@ -118,8 +140,13 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
     if (target.fixture) return target.fixture.root.cert.subject;
     const bundle = target.clientCaPem ?? target.trustPem;
     if (bundle) {
-      const last = parseCertificates(bundle, 'CA bundle').at(-1);
-      if (last) return new x509.X509Certificate(last.raw).subject;
+      const name = CA_NAMES.get(bundle) ?? (() => {
+        const last = parseCertificates(bundle, 'CA bundle').at(-1);
+        return last ? new x509.X509Certificate(last.raw).subject : '';
+      })();
+      if (CA_NAMES.size >= 64) CA_NAMES.clear();
+      CA_NAMES.set(bundle, name);
+      if (name) return name;
     }
     const advertised = (await ctx.noCert()).acceptableCaNames;
     return advertised[0];

@@ -89,7 +89,7 @@ export async function withPresented(ctx: CheckContext, kind: CraftedKind, v: Che
     extKeyUsage: s.extKeyUsage,
     ...(s.basicConstraints ? { basicConstraints: s.basicConstraints } : {}),
     sans: s.sans,
-    chainLength: parseCertificates(c.chainPem, 'crafted chain').length,
+    chainLength: (c.chainPem.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length,
     fingerprintSha256: s.fingerprintSha256,
   };
   return { ...v, evidence: { ...(v.evidence ?? {}), presentedCertificate } };
@@ -128,5 +128,16 @@ const PARSED = new WeakMap<ProbeOutcome, X509Certificate[]>();
 
 /** The trust anchors for the server chain: the configured bundle, or the system store. */
 export function trustAnchors(ctx: CheckContext): X509Certificate[] {
-  return ctx.target.trustPem ? parseCertificates(ctx.target.trustPem, 'CA bundle') : tlsRootCertificatesAsX509();
+  const pem = ctx.target.trustPem;
+  if (!pem) return tlsRootCertificatesAsX509();
+  let anchors = ANCHORS.get(pem);
+  if (!anchors) {
+    anchors = parseCertificates(pem, 'CA bundle');
+    if (ANCHORS.size >= 64) ANCHORS.clear();
+    ANCHORS.set(pem, anchors);
+  }
+  return anchors;
 }
+
+/** Parsed trust bundles by PEM text: the targets of a run share one bundle, and every chain check reads it. */
+const ANCHORS = new Map<string, X509Certificate[]>();

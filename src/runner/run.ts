@@ -142,8 +142,9 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
 
   const craftedCache = new Map<string, Promise<Credential>>();
   const contextCache = new Map<string, NonNullable<ProbeOptions['secureContext']>>();
+  const issuerCache = new Map<string, Promise<Credential | { skip: string }>>();
   const runTarget = async (target: TargetConfig) => {
-    const ctx = createContext(target, { timeoutMs, clock, semaphore: new Semaphore(o.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget), craftedCache, contextCache, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) });
+    const ctx = createContext(target, { timeoutMs, clock, semaphore: new Semaphore(o.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget), craftedCache, contextCache, issuerCache, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) });
     const targetBudget = { deadline: performance.now() + targetTimeoutMs, ms: targetTimeoutMs };
     const one = async ({ suite, check }: { suite: Suite; check: Check }, bounded: boolean) => {
       const r = await runOne(target, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs, bounded ? targetBudget : undefined, aborted);

@@ -252,6 +252,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   if (over.protocol && over.protocol !== 'https' && over.protocol !== 'tls' && over.protocol !== 'grpc') throw new HarnessError('usage.invalid-value', `run: --protocol must be https, tls or grpc, not "${over.protocol}"`);
 
   const resolved: Resolved = { targets: [] };
+  const files = new FileCache();
   for (const [i, t] of fileTargets.entries()) {
     const where = configFile && t.line ? `${configFile}:${t.line}` : `target ${i + 1}`;
     const policy = mergePolicy(mergePolicy(globalPolicy, t.policy, where), flagPolicy, 'flags');
@@ -259,7 +260,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       resolved.targets.push({ reference: t.reference, ...(t.name ? { name: t.name } : {}), policy, ...(t.line ? { line: t.line } : {}) });
       continue;
     }
-    const live = resolveLiveTarget(t, over, baseDir, policy, env, where);
+    const live = resolveLiveTarget(t, over, baseDir, policy, env, where, files);
     const rotation = resolveRotation(t, rotationFlags, baseDir, env, where, live.protocol);
     resolved.targets.push(rotation ? { ...live, rotation } : live);
   }
@@ -393,6 +394,19 @@ function resolveRotation(t: FileTarget, f: RotationFlags, baseDir: string, env: 
   };
 }
 
+/**
+ * Files every target of a run names (the CA, the client credential, the CA key): read, parsed and
+ * checked once per run, not once per target. Keyed by path (and passphrase variable); errors are
+ * not cached, they stop the run (exit 2) anyway.
+ */
+class FileCache {
+  private readonly map = new Map<string, unknown>();
+  get<T>(key: string, load: () => T): T {
+    if (!this.map.has(key)) this.map.set(key, load());
+    return this.map.get(key) as T;
+  }
+}
+
 function resolveLiveTarget(
   t: FileTarget,
   over: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined; caKey?: string | undefined; servername?: string | undefined; passEnv?: string | undefined; protocol?: string | undefined; expectedNames: string[] },
@@ -400,15 +414,16 @@ function resolveLiveTarget(
   policy: Policy,
   env: NodeJS.ProcessEnv,
   where: string,
+  files: FileCache,
 ): TargetConfig {
   const endpoint = parseEndpoint(t.endpoint!);
   const flagDir = process.cwd();
   const src = (flag: string | undefined, fileVal: string | undefined) => (flag !== undefined ? pemOrFile(flag, flagDir) : fileVal !== undefined ? pemOrFile(fileVal, baseDir) : undefined);
 
   const caSrc = src(over.ca, t.ca);
-  const trustPem = caSrc ? (caSrc.pem ? parseCertificates(caSrc.pem, `${where} ca`).map((c) => c.toString()).join('') : loadCaFile(caSrc.file!).pem) : undefined;
+  const trustPem = caSrc ? (caSrc.pem ? parseCertificates(caSrc.pem, `${where} ca`).map((c) => c.toString()).join('') : files.get(`ca\u0000${caSrc.file}`, () => loadCaFile(caSrc.file!)).pem) : undefined;
   const clientCaSrc = t.clientCa !== undefined ? pemOrFile(t.clientCa, baseDir) : undefined;
-  const clientCaPem = clientCaSrc ? (clientCaSrc.pem ?? loadCaFile(clientCaSrc.file!).pem) : undefined;
+  const clientCaPem = clientCaSrc ? (clientCaSrc.pem ?? files.get(`ca\u0000${clientCaSrc.file}`, () => loadCaFile(clientCaSrc.file!)).pem) : undefined;
 
   const passVar = over.passEnv ?? t.keyPassphraseEnv;
   let passphrase: string | undefined = env.MTLS_KEY_PASSPHRASE;
@@ -422,7 +437,7 @@ function resolveLiveTarget(
   let client: ClientCredentials | undefined;
   if (certSrc && keySrc) {
     if (certSrc.file && keySrc.file) {
-      client = loadCredentialFiles(certSrc.file, keySrc.file, passphrase);
+      client = files.get(`cred\u0000${certSrc.file}\u0000${keySrc.file}\u0000${passVar ?? ''}`, () => loadCredentialFiles(certSrc.file!, keySrc.file!, passphrase));
     } else {
       const certPem = certSrc.pem ?? readPkiFile(certSrc.file!, 'certificate').toString();
       const keyBuf = keySrc.pem ?? readPkiFile(keySrc.file!, 'private key');
@@ -433,7 +448,7 @@ function resolveLiveTarget(
     }
   }
   const caKeySrc = src(over.caKey, t.caKey);
-  const caKey = caKeySrc ? parsePrivateKey(caKeySrc.pem ?? readPkiFile(caKeySrc.file!, 'CA private key'), caKeySrc.file ?? `${where} caKey`) : undefined;
+  const caKey = caKeySrc ? (caKeySrc.file ? files.get(`cakey\u0000${caKeySrc.file}`, () => parsePrivateKey(readPkiFile(caKeySrc.file!, 'CA private key'), caKeySrc.file)) : parsePrivateKey(caKeySrc.pem!, `${where} caKey`)) : undefined;
   if (caKey && !trustPem && !clientCaPem) throw new HarnessError('usage.missing-argument', `${where}: --ca-key needs the CA certificate too (--ca)`);
 
   const servername = over.servername ?? t.servername;
