@@ -168,8 +168,11 @@ export interface TargetReport {
   name: string;
   endpoint: string;
   servername?: string;
-  /** `client`: a client under test (client-test); `endpoint` is then its command line. */
-  kind: 'live' | 'reference' | 'client';
+  /**
+   * `client`: a client under test (client-test); `endpoint` is then its command line.
+   * `kubernetes`: an object audited by `k8s scan` (a Secret, Pod, ConfigMap, Certificate); `endpoint` is its `kind/namespace/name`.
+   */
+  kind: 'live' | 'reference' | 'client' | 'kubernetes';
   reference?: { implementation: string; profile: string };
   protocol?: string;
   peerChain?: CertSummary[];
