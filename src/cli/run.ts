@@ -14,6 +14,8 @@ Commands:
   client-test -- CMD  test an mTLS client: does it present its certificate, does it refuse bad
                       servers (untrusted, wrong SAN, expired, self-signed, incomplete chain);
                       --corpus limbo measures it against the x509-limbo path-validation cases
+  k8s scan            discover a namespace's Services, probe each through port-forward, audit its
+                      Secrets, ConfigMaps, Pods and cert-manager Certificates
   certs init          generate an mTLS PKI with your stack's file names (gufo, kong, nova, per-service)
   reference start     start a reference server (node, openssl, nginx, haproxy, stunnel) until Ctrl-C
   demo                start the in-process reference server (strict, optional-client-cert) and probe it
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   probe: async (argv, io) => (await import('./commands/probe.js')).probeCommand(argv, io),
   run: async (argv, io) => (await import('./commands/run.js')).runCommand(argv, io),
   'client-test': async (argv, io) => (await import('./commands/client-test.js')).clientTestCommand(argv, io),
+  k8s: async (argv, io) => (await import('./commands/k8s.js')).k8sCommand(argv, io),
   certs: async (argv, io) => (await import('./commands/certs.js')).certsCommand(argv, io),
   demo: async (argv, io) => (await import('./commands/demo.js')).demoCommand(argv, io),
   reference: async (argv, io) => (await import('./commands/reference.js')).referenceCommand(argv, io),
