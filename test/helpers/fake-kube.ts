@@ -32,6 +32,8 @@ export interface FakeKubeOptions {
 
 export interface FakeKube {
   server: string;
+  /** The CA of the fake's serving certificate (what a Pod finds in its service account's ca.crt). */
+  caPem: string;
   /** A kubeconfig (token auth, the fake's CA) with context `fake`, namespace nova. */
   kubeconfig: string;
   token: string;
@@ -234,6 +236,7 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
 
   return {
     server: url,
+    caPem: tls.root.certPem,
     kubeconfig,
     token,
     requests,

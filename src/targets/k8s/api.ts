@@ -56,15 +56,14 @@ async function loadKubeConfig(k: ClientNode, o: LoadKubeOptions): Promise<{ kc: 
     const port = o.env.KUBERNETES_SERVICE_PORT ?? '443';
     if (!host || !existsSync(path.join(dir, 'token'))) return false;
     const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    kc.loadFromClusterAndUser(
-      { name: 'in-cluster', server, caFile: path.join(dir, 'ca.crt'), skipTLSVerify: false },
-      { name: 'in-cluster', authProvider: { name: 'tokenFile', config: { tokenFile: path.join(dir, 'token') } } },
-    );
     const nsFile = path.join(dir, 'namespace');
-    if (existsSync(nsFile)) {
-      const ctx = kc.getContextObject(kc.getCurrentContext());
-      if (ctx) (ctx as { namespace?: string }).namespace = readFileSync(nsFile, 'utf8').trim();
-    }
+    const namespace = existsSync(nsFile) ? readFileSync(nsFile, 'utf8').trim() : undefined;
+    kc.loadFromOptions({
+      clusters: [{ name: 'in-cluster', server, caFile: path.join(dir, 'ca.crt'), skipTLSVerify: false }],
+      users: [{ name: 'in-cluster', authProvider: { name: 'tokenFile', config: { tokenFile: path.join(dir, 'token') } } }],
+      contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'in-cluster', ...(namespace ? { namespace } : {}) }],
+      currentContext: 'in-cluster',
+    });
     return true;
   };
   if (o.inCluster && !o.kubeconfig) {

@@ -128,7 +128,8 @@ export function auditCluster(i: AuditInput): AuditOutput {
     // its own files with `items:` does not serve with the Secret).
     const servedBy = new Map<string, Service[]>();
     for (const p of snap.pods ?? []) {
-      const services = (snap.services ?? []).filter((svc) => selectorMatches(svc.spec?.selector, p.metadata.labels));
+      // Services opted out of the scan (mtls-harness/enabled: "false", e.g. a metrics port) are not dialled with TLS.
+      const services = (snap.services ?? []).filter((svc) => selectorMatches(svc.spec?.selector, p.metadata.labels) && svc.metadata.annotations?.['mtls-harness/enabled']?.trim().toLowerCase() !== 'false');
       for (const u of secretUses(p)) {
         if (!u.volume) continue;
         const entry = secretsByName.get(u.secret);
