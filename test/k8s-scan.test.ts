@@ -280,3 +280,68 @@ describe('in-cluster', () => {
     expect(r.stderr).toMatch(/context in-cluster .*namespace nova: .*dialled directly/);
   });
 });
+
+describe('the command', () => {
+  it('--all-namespaces scans every namespace the API lists; a 403 on listing them is a k8s.rbac error', async () => {
+    const r = await scan(['-A', '--suite', 'k8s-audit', '--json', '-']);
+    const j = JSON.parse(r.stdout) as Json;
+    expect([...new Set(j.results.filter((x) => x.target.startsWith('rbac/')).map((x) => x.target))].sort()).toEqual(['rbac/default', 'rbac/gufo', 'rbac/kong', 'rbac/nova']);
+    const denied = await startFakeKube({ pems: pki.pems, forbidden: [{ verb: 'list', resource: 'namespaces' }] });
+    try {
+      const d = await cli(['k8s', 'scan', '-A', '--json', '-'], { KUBECONFIG: denied.kubeconfig });
+      expect(d.code).toBe(1);
+      const dj = JSON.parse(d.stdout) as Json;
+      expect(get(dj, 'rbac/cluster/list namespaces', 'k8s.rbac').message).toMatch(/may not list namespaces \(cluster scope\)/);
+    } finally {
+      await denied.stop();
+    }
+  });
+
+  it('Ctrl-C: the reports are written with what finished (incomplete, exit 130) and every port-forward listener is closed', async () => {
+    let onInt: (() => void | Promise<void>) | undefined;
+    let stdout = '';
+    const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true }, env: { NO_COLOR: '1', HOME: tmp, KUBECONFIG: kube.kubeconfig }, onInterrupt: (fn: () => void | Promise<void>) => ((onInt = fn), () => (onInt = undefined)) };
+    const running = runCli(['k8s', 'scan', '-n', 'gufo', '--secret', 'gufo-mtls', '--ca-key-secret', 'gufo-ca-key', '--rotation-watch', '30s', '--json', '-'], io);
+    // Wait until the scan is probing (the rotation watch keeps it busy), then interrupt.
+    for (let i = 0; i < 100 && !kube.requests.some((q) => q.resource === 'pods/portforward' && q.name === 'gufo-gateway-7d9f6c5b8-k2x9p'); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1500));
+    const cleanup = onInt!();
+    const code = await running;
+    await cleanup;
+    expect(code).toBe(130);
+    const j = JSON.parse(stdout) as Json & { run: { incomplete?: unknown } };
+    expect(j.run.incomplete).toBeDefined();
+    const ep = j.targets.find((t) => t.name === 'service/gufo/gufo-gateway:443')!.endpoint;
+    expect(ep).toMatch(/via port-forward/);
+    // Every port-forward stream was closed by the teardown.
+    for (let i = 0; i < 40 && kube.openStreams() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(kube.openStreams()).toBe(0);
+    // The audit is in the report too.
+    expect(get(j, 'secret/gufo/gufo-mtls', 'k8s.secret-key-matches').status).toBe('pass');
+  });
+
+  it('help, --list-checks with k8s-audit, an unknown subcommand, conflicting flags', async () => {
+    const h = await cli(['k8s', 'scan', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/--secret \[NS\/\]NAME/);
+    const l = await cli(['k8s', 'scan', '--list-checks']);
+    expect(l.stdout).toMatch(/^k8s-audit — /m);
+    expect(l.stdout).toMatch(/k8s\.pod-secret-default-mode/);
+    const run = await cli(['run', '--list-checks']);
+    expect(run.stdout).not.toMatch(/k8s-audit/);
+    expect((await cli(['k8s', 'frob'])).code).toBe(2);
+    const both = await scan(['-n', 'nova', '--secret', 'x', '--cert', 'c.pem', '--key', 'k.pem']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--secret and --cert\/--key exclude each other/);
+    expect((await scan(['--check', 'k8s.nope'])).stderr).toMatch(/unknown check "k8s\.nope"/);
+  });
+
+  it('@kubernetes/client-node is imported by src/targets/k8s/api.ts only, with await import()', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const hits = execFileSync('grep', ['-rlE', "from '@kubernetes/client-node'|import\\('@kubernetes/client-node'\\)", 'src', 'suites'], { cwd: path.resolve(import.meta.dirname, '..'), encoding: 'utf8' }).trim().split('\n').filter((f) => !f.endsWith('.test.ts'));
+    expect(hits).toEqual(['src/targets/k8s/api.ts']);
+    const api = await fs.readFile(path.resolve(import.meta.dirname, '../src/targets/k8s/api.ts'), 'utf8');
+    expect(api).not.toMatch(/^import .*from '@kubernetes\/client-node'/m);
+    expect(api).toMatch(/await import\('@kubernetes\/client-node'\)/);
+  });
+});

@@ -40,6 +40,8 @@ export interface FakeKube {
   /** Every request made: verb (get/list/create for port-forward), resource, namespace, name. */
   requests: { verb: string; resource: string; namespace?: string; name?: string }[];
   forwards: Record<string, { host: string; port: number }>;
+  /** Port-forward streams open now. */
+  openStreams(): number;
   stop(): Promise<void>;
 }
 
@@ -241,6 +243,7 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
     token,
     requests,
     forwards,
+    openStreams: () => live.size,
     async stop() {
       for (const e of live) {
         e.tcp?.destroy();
