@@ -198,6 +198,8 @@ describe('the acceptance command', () => {
     expect(failures.length).toBeGreaterThanOrEqual(7);
     expect(r.stdout).toMatch(/k8s\.secret-key-matches/);
     expect(xml + page + r.stdout + r.stderr).not.toMatch(PRIVATE);
+    // The command is evidence, with the Secret's name (a name, not a secret).
+    expect(page).toContain('k8s scan -n nova --secret grpc-tls-certs --junit');
   });
 });
 
@@ -247,6 +249,31 @@ describe('access problems', () => {
     const r = await cli(['k8s', 'scan', '--kubeconfig', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^mtls-harness: error: cannot reach the Kubernetes API server https:\/\/127\.0\.0\.1:9 \(context "fake", from --kubeconfig .*\): ECONNREFUSED$/m);
+  });
+
+  it('rejected credentials (401) are exit 2; an unknown --context lists the contexts', async () => {
+    const cfg = (await fs.readFile(kube.kubeconfig, 'utf8')).replace(/token: .*/, 'token: wrong');
+    const file = path.join(tmp, 'badtoken.kubeconfig');
+    await fs.writeFile(file, cfg);
+    const r = await cli(['k8s', 'scan', '--kubeconfig', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/refused the credentials of context "fake" \(401 Unauthorized\)/);
+    const c = await scan(['--context', 'prod']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/no context "prod" in KUBECONFIG .*; contexts: fake/);
+  });
+
+  it('a --secret that may not be read (get secrets forbidden) is a k8s.rbac error; the probes run without client credentials', async () => {
+    const denied = await startFakeKube({ pems: pki.pems, forbidden: [{ verb: 'get', resource: 'secrets', namespace: 'nova' }], forwards: kube.forwards });
+    try {
+      const r = await cli(['k8s', 'scan', '-n', 'nova', '--secret', 'grpc-tls-certs', '--suite', 'handshake-with-cert,k8s-audit', '--json', '-'], { KUBECONFIG: denied.kubeconfig });
+      expect(r.code).toBe(1);
+      const j = JSON.parse(r.stdout) as Json;
+      expect(get(j, 'rbac/nova/get secrets', 'k8s.rbac').message).toMatch(/may not get secrets in namespace nova/);
+      expect(get(j, 'service/nova/identity-service:50051', 'handshake.accepts-valid-client-cert').status).toBe('skip');
+    } finally {
+      await denied.stop();
+    }
   });
 
   it('a --secret that does not exist is exit 2; one without a client pair says which keys it has', async () => {
