@@ -186,7 +186,8 @@ async function scanCommand(argv: string[], io: CliIO): Promise<number> {
         port = f.port;
       }
       const policy = targetPolicy(st, undefined, t.name);
-      const live = resolveLiveTarget({ endpoint: `${host}:${port}`, name: t.name, servername: t.servername, expectedNames: t.expectedNames, protocol: t.protocol }, { ...over, protocol: over.protocol }, process.cwd(), policy, env, t.name);
+      // The run's own resolution: --ca/--cert/--key files and --protocol (over the annotation) apply.
+      const live = resolveLiveTarget({ endpoint: `${host}:${port}`, name: t.name, servername: t.servername, expectedNames: t.expectedNames, protocol: t.protocol }, over, process.cwd(), policy, env, t.name);
       // Secret credentials, unless files were given on the command line.
       if (!over.cert && fromSecret.client) live.client = fromSecret.client;
       if (!over.ca && fromSecret.trustPem) live.trustPem = fromSecret.trustPem;
@@ -194,8 +195,6 @@ async function scanCommand(argv: string[], io: CliIO): Promise<number> {
         live.caKey = caKeyFromSecret.key;
         live.clientCaPem = caKeyFromSecret.caPem;
       }
-      // The annotation's protocol wins over the default, a --protocol flag over both.
-      live.protocol = (over.protocol as TargetConfig['protocol'] | undefined) ?? t.protocol;
       const rotation = resolveRotation({}, rotationFlags, process.cwd(), env, t.name, live.protocol);
       targets.push(rotation ? { ...live, rotation } : live);
     }
