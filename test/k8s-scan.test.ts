@@ -2,6 +2,7 @@
 // suites through port-forward to real TLS servers (the node reference for gufo's https gateway, the
 // node-grpc reference for nova's gRPC services), every k8s-audit finding on the recorded objects,
 // 403s, and a missing cluster.
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -198,6 +199,11 @@ describe('the acceptance command', () => {
     expect(failures.length).toBeGreaterThanOrEqual(7);
     expect(r.stdout).toMatch(/k8s\.secret-key-matches/);
     expect(xml + page + r.stdout + r.stderr).not.toMatch(PRIVATE);
+    // Valid against the Ant JUnit schema, as run's reports (when xmllint is installed).
+    if (spawnSync('sh', ['-c', 'command -v xmllint']).status === 0) {
+      const lint = spawnSync('xmllint', ['--noout', '--schema', path.resolve(import.meta.dirname, '../fixtures/junit/JUnit.xsd'), junit], { encoding: 'utf8' });
+      expect(lint.status, lint.stderr).toBe(0);
+    } else console.warn('SKIPPED the XSD validation: xmllint not installed (apt-get install libxml2-utils)');
     // The command is evidence, with the Secret's name (a name, not a secret).
     expect(page).toContain('k8s scan -n nova --secret grpc-tls-certs --junit');
   });
