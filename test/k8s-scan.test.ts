@@ -114,6 +114,15 @@ describe('k8s scan through port-forward', () => {
     // Both Services selecting the Pod were tried: the plaintext http port of dogcatcher-api was not.
     expect(j.targets.map((t) => t.name).sort()).toEqual(['service/default/dogcatcher-api-mtls:5443', 'service/default/dogcatcher-api:5443']);
   });
+
+  it('-l and --service narrow the probed Services; the audit still covers the namespace', async () => {
+    const r = await scan(['-n', 'default', '-l', 'app=dogcatcher-api', '--service', 'dogcatcher-api-mtls', '--suite', 'rejection-without-cert,k8s-audit', '--json', '-']);
+    const j = JSON.parse(r.stdout) as Json;
+    expect(j.targets.filter((t) => t.kind === 'live').map((t) => t.name)).toEqual(['service/default/dogcatcher-api-mtls:5443']);
+    expect(get(j, 'secret/default/dogcatcher-server-cert', 'k8s.secret-san-covers-service').status).toBe('fail');
+    const none = JSON.parse((await scan(['-n', 'default', '-l', 'app=nothing', '--suite', 'rejection-without-cert', '--json', '-'])).stdout) as Json;
+    expect(none.targets).toEqual([]);
+  });
 });
 
 /** Every audit verdict expected on the recorded objects (fixtures/k8s): the findings, and the clean objects that must not trigger one. */
