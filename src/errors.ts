@@ -25,6 +25,10 @@ export type ErrorCode =
   | 'target.unsupported-profile'
   | 'target.start-failed'
   | 'report.write-failed'
+  | 'k8s.no-cluster'
+  | 'k8s.unreachable'
+  | 'k8s.unauthorized'
+  | 'k8s.not-found'
   | 'internal';
 
 /** Error raised by the harness for what it cannot do; carries a stable code and an actionable message. */
@@ -40,9 +44,12 @@ export class HarnessError extends Error {
     if (options?.details !== undefined) this.details = options.details;
   }
 
-  /** True for errors detected before any check runs: bad usage, configuration, input files, a profile an implementation cannot express (exit 2). */
+  /**
+   * True for errors detected before any check runs: bad usage, configuration, input files, a profile
+   * an implementation cannot express, no reachable Kubernetes cluster (exit 2).
+   */
   get isUsageError(): boolean {
-    return this.code.startsWith('usage.') || this.code.startsWith('config.') || this.code.startsWith('pki.') || this.code === 'target.unsupported-profile';
+    return this.code.startsWith('usage.') || this.code.startsWith('config.') || this.code.startsWith('pki.') || this.code.startsWith('k8s.') || this.code === 'target.unsupported-profile';
   }
 }
 

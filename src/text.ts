@@ -30,6 +30,8 @@ export function outputTail(text: string | undefined, lines = 10, max = 1000): st
 
 /** Flags whose values are never written to a report. */
 const SECRET_FLAG = /pass|secret|token|password/i;
+/** Flags that name a secret rather than hold one (k8s scan's Kubernetes Secret names): kept as evidence. */
+const NAMES_A_SECRET = /^--(?:ca-key-)?secret$|-env$/;
 
 /** argv with secrets redacted: values of secret-looking flags, inline PEM, `pass:` strings, HTTP authorization headers, curl's `-u user:password`. */
 export function redactArgv(argv: string[]): string[] {
@@ -37,7 +39,7 @@ export function redactArgv(argv: string[]): string[] {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = /^(--[^=]+)=(.*)$/s.exec(a);
-    if (eq && ((SECRET_FLAG.test(eq[1]!) && !/-env$/.test(eq[1]!)) || /^--(?:proxy-)?user$/.test(eq[1]!))) {
+    if (eq && ((SECRET_FLAG.test(eq[1]!) && !NAMES_A_SECRET.test(eq[1]!)) || /^--(?:proxy-)?user$/.test(eq[1]!))) {
       out.push(`${eq[1]}=[REDACTED]`);
       continue;
     }
@@ -57,7 +59,7 @@ export function redactArgv(argv: string[]): string[] {
       i++;
       continue;
     }
-    if (a.startsWith('--') && !a.includes('=') && SECRET_FLAG.test(a) && !/-env$/.test(a) && i + 1 < argv.length) {
+    if (a.startsWith('--') && !a.includes('=') && SECRET_FLAG.test(a) && !NAMES_A_SECRET.test(a) && i + 1 < argv.length) {
       out.push('[REDACTED]');
       i++;
     }

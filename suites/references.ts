@@ -29,6 +29,8 @@ const SERVICE_IDENTITY = rfc(9525, '6', 'Verifying service identity: DNS-ID / IP
 const WILDCARDS = rfc(9525, '6.3', 'Wildcards only as the complete left-most label');
 const KEY_PROTECTION: Reference = { cite: 'NIST SP 800-57 Pt. 1 §6.2.2', about: 'Private keys need confidentiality protection: access limited to their owner', url: 'https://csrc.nist.gov/pubs/sp/800/57/pt1/r5/final' };
 const HTTPS_IDENTITY = rfc(9110, '4.3.4', 'https certificate verification');
+const k8s = (about: string, url: string): Reference => ({ cite: 'Kubernetes docs', about, url });
+const K8S_TLS_SECRET = k8s('TLS Secrets (kubernetes.io/tls: tls.crt, tls.key)', 'https://kubernetes.io/docs/concepts/configuration/secret/#tls-secrets');
 
 /**
  * The normative basis of every check of the catalogue, by stable check id. A check without an RFC
@@ -81,6 +83,18 @@ export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = 
   'audit.eku-fits-role': [EKU, rfc(8446, '4.4.2.2', 'Server certificate selection'), rfc(8446, '4.4.2.3', 'Client certificate selection')],
   'audit.expiry': [VALIDITY],
   'audit.crypto-strength': [rfc(9325, '4.1', 'BCP 195: key sizes (RSA ≥ 2048, EC ≥ 224 bits; this audit asks P-256)'), rfc(9155, undefined, 'Deprecating MD5 and SHA-1 signature hashes in TLS 1.2')],
+  // k8s-audit (k8s scan): Kubernetes' own documentation is the normative source for object semantics.
+  'k8s.secret-cert-expiry': [VALIDITY],
+  'k8s.secret-key-matches': [rfc(5280, '4.1.2.7', 'Subject public key info: the certificate binds this public key'), K8S_TLS_SECRET],
+  'k8s.secret-chain': [PATH_VALIDATION, K8S_TLS_SECRET],
+  'k8s.secret-san-covers-service': [SERVICE_IDENTITY, WILDCARDS, k8s('DNS for Services and Pods', 'https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/')],
+  'k8s.configmap-private-key': [k8s('ConfigMaps are not for confidential data', 'https://kubernetes.io/docs/concepts/configuration/configmap/'), k8s('Good practices for Kubernetes Secrets', 'https://kubernetes.io/docs/concepts/security/secrets-good-practices/')],
+  'k8s.pod-secret-mount-readonly': [k8s('Using Secrets as files from a Pod (readOnly: true)', 'https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets-as-files-from-a-pod')],
+  'k8s.pod-secret-default-mode': [k8s('Secret files permissions (defaultMode, default 0644)', 'https://kubernetes.io/docs/concepts/configuration/secret/#secret-files-permissions')],
+  'k8s.pod-missing-secret': [k8s('Optional Secrets: a Pod referencing a missing Secret does not start', 'https://kubernetes.io/docs/concepts/configuration/secret/#restriction-secret-must-exist')],
+  'k8s.certificate-ready': [{ cite: 'cert-manager Certificate', about: 'The Ready condition and how to read it', url: 'https://cert-manager.io/docs/usage/certificate/' }],
+  'k8s.certificate-renew-before': [{ cite: 'cert-manager renewBefore', about: 'When a Certificate is renewed (default: 2/3 through its duration)', url: 'https://cert-manager.io/docs/usage/certificate/#reissuance-triggered-by-expiry-renewal' }, VALIDITY],
+  'k8s.rbac': [k8s('Using RBAC Authorization', 'https://kubernetes.io/docs/reference/access-authn-authz/rbac/')],
 };
 
 /** The references of a check id (empty when none, or the id is unknown). */

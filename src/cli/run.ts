@@ -17,6 +17,8 @@ Commands:
                       --corpus limbo measures it against the x509-limbo path-validation cases
   audit PATH...       audit certificate and key files offline (layouts of certs init recognised):
                       parse, key match, chain, SANs, EKU, expiry, key permissions, keys in CA bundles
+  k8s scan            discover a namespace's Services, probe each through port-forward, audit its
+                      Secrets, ConfigMaps, Pods and cert-manager Certificates
   certs init          generate an mTLS PKI with your stack's file names (gufo, kong, nova, per-service)
   reference start     start a reference server (node, node-grpc, openssl, nginx, haproxy, stunnel)
                       until Ctrl-C
@@ -36,6 +38,7 @@ const COMMANDS: Record<string, Command> = {
   run: async (argv, io) => (await import('./commands/run.js')).runCommand(argv, io),
   'client-test': async (argv, io) => (await import('./commands/client-test.js')).clientTestCommand(argv, io),
   audit: async (argv, io) => (await import('./commands/audit.js')).auditCommand(argv, io),
+  k8s: async (argv, io) => (await import('./commands/k8s.js')).k8sCommand(argv, io),
   certs: async (argv, io) => (await import('./commands/certs.js')).certsCommand(argv, io),
   demo: async (argv, io) => (await import('./commands/demo.js')).demoCommand(argv, io),
   reference: async (argv, io) => (await import('./commands/reference.js')).referenceCommand(argv, io),

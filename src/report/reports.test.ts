@@ -62,5 +62,7 @@ describe('JSON', () => {
     expect(j.tool.name).toBe('mtls-harness');
     expect(j.run.argv).toEqual(['run', '--target', 'gw:443', '--key-passphrase', '[REDACTED]', '--token=[REDACTED]', '--key-passphrase-env', 'VAR', '[REDACTED]']);
     expect(redactArgv(['pass:secret'])).toEqual(['[REDACTED]']);
+    // k8s scan's --secret / --ca-key-secret name a Kubernetes Secret: evidence, not a secret.
+    expect(redactArgv(['k8s', 'scan', '--secret', 'grpc-tls-certs', '--ca-key-secret=nova/ca', '--client-secret', 'x'])).toEqual(['k8s', 'scan', '--secret', 'grpc-tls-certs', '--ca-key-secret=nova/ca', '--client-secret', '[REDACTED]']);
   });
 });

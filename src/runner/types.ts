@@ -168,8 +168,12 @@ export interface TargetReport {
   name: string;
   endpoint: string;
   servername?: string;
-  /** `client`: a client under test (client-test), `endpoint` its command line; `files`: a credential set of the offline audit (`mtls-harness audit`), not an endpoint. */
-  kind: 'live' | 'reference' | 'client' | 'files';
+  /**
+   * `client`: a client under test (client-test); `endpoint` is then its command line.
+   * `files`: a credential set of the offline audit (`mtls-harness audit`), not an endpoint.
+   * `kubernetes`: an object audited by `k8s scan` (a Secret, Pod, ConfigMap, Certificate); `endpoint` is its `kind/namespace/name`.
+   */
+  kind: 'live' | 'reference' | 'client' | 'files' | 'kubernetes';
   reference?: { implementation: string; profile: string };
   protocol?: string;
   peerChain?: CertSummary[];

@@ -5,22 +5,22 @@ import { HarnessError } from '../../errors.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../../pki/inspect.js';
 import { parseTlsVersion } from '../../probe/tls-probe.js';
-import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
+import { runReportWriters, writeReportFiles, type ReportOutputs } from '../../report/outputs.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
-import { runChecks, selectChecks } from '../../runner/run.js';
+import { runChecks, selectChecks, summarize } from '../../runner/run.js';
 import { referenceTarget } from '../../runner/reference-target.js';
 import { defaultTargetTimeoutMs, RUN_DEFAULTS } from '../../runner/run.js';
 import { loadTargetsFile } from '../../config/targets-file.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
 import { formatEndpoint, parseEndpoint } from '../../probe/endpoint.js';
-import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type TargetConfig } from '../../runner/types.js';
+import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type RunReport, type Suite, type TargetConfig } from '../../runner/types.js';
 import { safeText } from '../../text.js';
 import type { StartedReference } from '../../targets/target.js';
 import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';
 import { SUITES } from '../../../suites/index.js';
-import { parseCommandArgs, parseDuration, parseIntFlag, splitList, REPORT_OPTIONS } from '../args.js';
+import { parseCommandArgs, parseDuration, parseIntFlag, splitList, REPORT_OPTIONS, type OptionSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 
 export const RUN_HELP = `Usage: mtls-harness run [--target HOST:PORT ...] [options]
@@ -88,7 +88,7 @@ Exit status: 0 no fail and no error (and no warn with --fail-on warn); 1 otherwi
 configuration error (nothing was run).
 `;
 
-type Values = Record<string, string | boolean | string[] | undefined>;
+export type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** A flag's value, else the environment's, else undefined. */
 function pick(v: Values, env: NodeJS.ProcessEnv, flag: string, envName: string): string | undefined {
@@ -118,65 +118,87 @@ interface Resolved {
   targets: (TargetConfig | { reference: { implementation: string; profile: string }; name?: string; policy: Policy; line?: number })[];
 }
 
-export async function runCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values: v, positionals } = parseCommandArgs('run', argv, {
-    target: { type: 'string', multiple: true },
-    reference: { type: 'string' },
-    profile: { type: 'string' },
-    provider: { type: 'string' },
-    ca: { type: 'string' },
-    cert: { type: 'string' },
-    key: { type: 'string' },
-    'key-passphrase-env': { type: 'string' },
-    'ca-key': { type: 'string' },
-    servername: { type: 'string' },
-    'expected-name': { type: 'string', multiple: true },
-    protocol: { type: 'string' },
-    suite: { type: 'string' },
-    check: { type: 'string' },
-    'list-checks': { type: 'boolean' },
-    'min-tls': { type: 'string' },
-    'warn-days': { type: 'string' },
-    'fail-days': { type: 'string' },
-    'require-tls-rejection': { type: 'boolean' },
-    'fail-on': { type: 'string' },
-    timeout: { type: 'string' },
-    concurrency: { type: 'string' },
-    'connections-per-target': { type: 'string' },
-    'target-timeout': { type: 'string' },
-    'targets-file': { type: 'string' },
-    config: { type: 'string' },
-    ...REPORT_OPTIONS,
-    'rotation-command': { type: 'string' },
-    'rotation-watch': { type: 'string' },
-    'rotation-timeout': { type: 'string' },
-    rate: { type: 'string' },
-    'in-flight': { type: 'string' },
-    'rotation-handshake-only': { type: 'boolean' },
-    'rotation-overlap-cert': { type: 'string' },
-    'rotation-overlap-key': { type: 'string' },
-  });
-  if (v.help) {
-    io.stdout.write(RUN_HELP);
-    return 0;
-  }
-  if (v['list-checks']) {
-    for (const s of SUITES) {
-      io.stdout.write(`${s.id} — ${s.title}\n`);
-      for (const c of s.checks) io.stdout.write(`  ${c.id.padEnd(40)} ${c.title}\n`);
-    }
-    return 0;
-  }
-  if (positionals.length > 0) throw new HarnessError('usage.invalid-value', `run: unexpected argument "${positionals[0]}" (targets go in --target HOST:PORT)`);
-  const env = io.env;
+/** The targets of `run` (k8s scan discovers its own). */
+const RUN_TARGET_OPTIONS: OptionSpec = {
+  target: { type: 'string', multiple: true },
+  reference: { type: 'string' },
+  profile: { type: 'string' },
+  provider: { type: 'string' },
+  'targets-file': { type: 'string' },
+};
 
+/**
+ * Options every command that runs the catalogue shares (run, k8s scan): credentials, selection,
+ * policy, rotation, run budgets, config file and reports.
+ */
+export const RUN_SHARED_OPTIONS: OptionSpec = {
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  'key-passphrase-env': { type: 'string' },
+  'ca-key': { type: 'string' },
+  servername: { type: 'string' },
+  'expected-name': { type: 'string', multiple: true },
+  protocol: { type: 'string' },
+  suite: { type: 'string' },
+  check: { type: 'string' },
+  'list-checks': { type: 'boolean' },
+  'min-tls': { type: 'string' },
+  'warn-days': { type: 'string' },
+  'fail-days': { type: 'string' },
+  'require-tls-rejection': { type: 'boolean' },
+  'fail-on': { type: 'string' },
+  timeout: { type: 'string' },
+  concurrency: { type: 'string' },
+  'connections-per-target': { type: 'string' },
+  'target-timeout': { type: 'string' },
+  config: { type: 'string' },
+  ...REPORT_OPTIONS,
+  'rotation-command': { type: 'string' },
+  'rotation-watch': { type: 'string' },
+  'rotation-timeout': { type: 'string' },
+  rate: { type: 'string' },
+  'in-flight': { type: 'string' },
+  'rotation-handshake-only': { type: 'boolean' },
+  'rotation-overlap-cert': { type: 'string' },
+  'rotation-overlap-key': { type: 'string' },
+};
+
+/** The run-wide settings resolved from flags > environment > config file > defaults, validated before anything starts. */
+export interface RunSettingsResolved {
+  configFile: string | undefined;
+  file: FileConfig;
+  baseDir: string;
+  failOn: 'fail' | 'warn';
+  timeoutMs: number;
+  concurrency: number;
+  connectionsPerTarget: number;
+  targetTimeoutMs: number;
+  suiteIds: string[] | undefined;
+  checkIds: string[] | undefined;
+  outputs: ReportOutputs;
+  chromiumPath: string | undefined;
+  /** The config file's global policy (targets merge theirs, then the flags'). */
+  filePolicy: Policy;
+  /** The policy flags (applied over every target's). */
+  flagPolicy: FilePolicy;
+  /** The global policy in force: file, then flags. */
+  policy: Policy;
+  quiet: boolean;
+}
+
+/**
+ * Resolves the options shared by `run` and `k8s scan` (RUN_SHARED_OPTIONS): budgets, selection
+ * (validated against `catalogue`: unknown ids are exit 2), reports, policy. Nothing starts here.
+ */
+export function resolveRunSettings(command: string, v: Values, env: NodeJS.ProcessEnv, catalogue: readonly Suite[]): RunSettingsResolved {
   const configFile = pick(v, env, 'config', 'MTLS_CONFIG');
   const file: FileConfig = configFile ? loadConfigFile(configFile) : {};
   const baseDir = configFile ? path.dirname(path.resolve(configFile)) : process.cwd();
 
   // Global options: flag > env > file > default.
   const failOn = pick(v, env, 'fail-on', 'MTLS_FAIL_ON') ?? file.failOn ?? 'fail';
-  if (failOn !== 'warn' && failOn !== 'fail') throw new HarnessError('usage.invalid-value', `run: --fail-on must be warn or fail, not "${failOn}"`);
+  if (failOn !== 'warn' && failOn !== 'fail') throw new HarnessError('usage.invalid-value', `${command}: --fail-on must be warn or fail, not "${failOn}"`);
   const timeoutText = pick(v, env, 'timeout', 'MTLS_TIMEOUT') ?? file.timeout;
   const timeoutMs = timeoutText ? parseDuration('--timeout', timeoutText) : 5000;
   const concText = pick(v, env, 'concurrency', 'MTLS_CONCURRENCY');
@@ -187,20 +209,20 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   if (!Number.isInteger(connectionsPerTarget) || connectionsPerTarget < 1 || connectionsPerTarget > 64) throw new HarnessError('config.invalid', `${configFile ?? 'config'}: connectionsPerTarget must be a whole number from 1 to 64`);
   const targetTimeoutText = (v['target-timeout'] as string | undefined) ?? file.targetTimeout;
   const targetTimeoutMs = targetTimeoutText ? parseDuration('--target-timeout', targetTimeoutText) : defaultTargetTimeoutMs(timeoutMs);
-  if (targetTimeoutMs < timeoutMs) throw new HarnessError('usage.invalid-value', `run: --target-timeout (${targetTimeoutMs} ms) must be at least --timeout (${timeoutMs} ms)`);
+  if (targetTimeoutMs < timeoutMs) throw new HarnessError('usage.invalid-value', `${command}: --target-timeout (${targetTimeoutMs} ms) must be at least --timeout (${timeoutMs} ms)`);
   const suiteIds = v.suite ? splitList(v.suite as string) : file.suites;
   const checkIds = v.check ? splitList(v.check as string) : file.checks;
-  selectChecks([...SUITES], suiteIds, checkIds); // unknown ids: exit 2 before anything starts
+  selectChecks([...catalogue], suiteIds, checkIds); // unknown ids: exit 2 before anything starts
   const jsonOut = pick(v, env, 'json', 'MTLS_JSON') ?? (file.reports?.json ? path.resolve(baseDir, file.reports.json) : undefined);
   const junitOut = pick(v, env, 'junit', 'MTLS_JUNIT') ?? (file.reports?.junit ? path.resolve(baseDir, file.reports.junit) : undefined);
   const htmlOut = pick(v, env, 'html', 'MTLS_HTML') ?? (file.reports?.html ? path.resolve(baseDir, file.reports.html) : undefined);
   const pdfOut = pick(v, env, 'pdf', 'MTLS_PDF') ?? (file.reports?.pdf ? path.resolve(baseDir, file.reports.pdf) : undefined);
-  if (pdfOut === '-' ) throw new HarnessError('usage.invalid-value', 'run: --pdf needs a file name (a PDF is not written to stdout)');
-  if (htmlOut === '-' && jsonOut === '-') throw new HarnessError('usage.invalid-value', 'run: only one report can go to stdout (--json - or --html -)');
+  if (pdfOut === '-') throw new HarnessError('usage.invalid-value', `${command}: --pdf needs a file name (a PDF is not written to stdout)`);
+  if (htmlOut === '-' && jsonOut === '-') throw new HarnessError('usage.invalid-value', `${command}: only one report can go to stdout (--json - or --html -)`);
   // Chromium is looked up before anything starts: a missing browser is a usage error (exit 2), not a lost report.
   const chromiumPath = pdfOut ? findChromium(env) : undefined;
 
-  let globalPolicy = mergePolicy(DEFAULT_POLICY, file.policy, configFile ?? 'config');
+  const filePolicy = mergePolicy(DEFAULT_POLICY, file.policy, configFile ?? 'config');
   const flagPolicy: FilePolicy = {};
   const minTls = pick(v, env, 'min-tls', 'MTLS_MIN_TLS');
   if (minTls) flagPolicy.minTlsVersion = minTls;
@@ -209,6 +231,127 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const failDays = pick(v, env, 'fail-days', 'MTLS_FAIL_DAYS');
   if (failDays) flagPolicy.failDays = parseIntFlag('--fail-days', failDays, 0, 3650);
   if (v['require-tls-rejection']) flagPolicy.requireTlsRejection = true;
+  return {
+    configFile, file, baseDir, failOn, timeoutMs, concurrency, connectionsPerTarget, targetTimeoutMs, suiteIds, checkIds,
+    outputs: { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath,
+    filePolicy, flagPolicy, policy: mergePolicy(filePolicy, flagPolicy, 'flags'), quiet: !!v.quiet,
+  };
+}
+
+/** A target's policy: the file's global policy, the target's overrides, then the flags. */
+export function targetPolicy(s: RunSettingsResolved, own: FilePolicy | undefined, where: string): Policy {
+  return mergePolicy(mergePolicy(s.filePolicy, own, where), s.flagPolicy, 'flags');
+}
+
+/**
+ * Ctrl-C for a command that runs checks: the run ends at once with what finished, the reports are
+ * written (marked incomplete), then `cleanup` stops what the command started.
+ */
+export interface RunInterrupt {
+  signal: AbortSignal;
+  /** Checks are running from now on: an interrupt waits for the reports before cleaning up. */
+  running(): void;
+  /** The reports are written (or failed): cleanup may proceed. */
+  written(): void;
+  unregister(): void;
+}
+
+export function interruptibleRun(io: CliIO, cleanup: () => Promise<void>): RunInterrupt {
+  const abort = new AbortController();
+  let reportsWritten: () => void = () => undefined;
+  const written = new Promise<void>((resolve) => (reportsWritten = resolve));
+  let running = false;
+  const unregister = io.onInterrupt?.(async () => {
+    abort.abort(new Error('the run was interrupted (Ctrl-C)'));
+    if (running) await written;
+    await cleanup();
+  });
+  return { signal: abort.signal, running: () => (running = true), written: () => reportsWritten(), unregister: () => unregister?.() };
+}
+
+export interface ExecuteRunOptions {
+  /** The command line as typed (`run …`, `k8s scan …`), for the reports (secrets redacted there). */
+  argv: string[];
+  io: CliIO;
+  targets: TargetConfig[];
+  suites: readonly Suite[];
+  settings: RunSettingsResolved;
+  interrupt: RunInterrupt;
+  /** Adds to the report before it is written (k8s scan: audit results, targets that could not be reached). */
+  complete?(report: RunReport): void | Promise<void>;
+}
+
+/**
+ * Runs the checks with progress on a terminal, writes every report (one failing never loses
+ * another), prints the table, and returns the exit code: 0, 1 (fail/error, or warn with --fail-on
+ * warn, or a report not written), 130 (interrupted).
+ */
+export async function executeRun(o: ExecuteRunOptions): Promise<number> {
+  const { io, settings: st, interrupt } = o;
+  const env = io.env;
+  if (interrupt.signal.aborted) return 130;
+  const progress = o.targets.length > 0 && progressEnabled(io.stderr, env, st.quiet) ? new Progress(io.stderr, o.targets.length) : undefined;
+  interrupt.running();
+  let reportsOk: boolean;
+  let report: RunReport;
+  try {
+    report = await runChecks({
+      targets: o.targets,
+      suites: [...o.suites],
+      ...(st.suiteIds ? { suiteIds: st.suiteIds } : {}),
+      ...(st.checkIds ? { checkIds: st.checkIds } : {}),
+      timeoutMs: st.timeoutMs,
+      concurrency: st.concurrency,
+      connectionsPerTarget: st.connectionsPerTarget,
+      targetTimeoutMs: st.targetTimeoutMs,
+      signal: interrupt.signal,
+      ...(progress ? { onTarget: (t, r) => progress.onTarget(t, r) } : {}),
+    }).finally(() => progress?.end());
+    report.settings = { failOn: st.failOn, timeoutMs: st.timeoutMs, concurrency: st.concurrency, connectionsPerTarget: st.connectionsPerTarget, targetTimeoutMs: st.targetTimeoutMs, ...(st.suiteIds ? { suites: st.suiteIds } : {}), ...(st.checkIds ? { checks: st.checkIds } : {}) };
+    await o.complete?.(report);
+    report.summary = summarize(report.results);
+    // Each reporter on its own: one failing never loses another's output.
+    reportsOk = await writeReportFiles(runReportWriters(report, o.argv, st.outputs, st.chromiumPath), io);
+  } finally {
+    interrupt.written();
+  }
+  if (report.incomplete) io.stderr.write(`mtls-harness: incomplete: ${report.incomplete.reason}; ${report.incomplete.targetsFinished} of ${report.incomplete.targetsTotal} target(s) finished; the reports hold what was known\n`);
+  if (st.outputs.json !== '-' && st.outputs.html !== '-') {
+    const style = makeStyle({ isTTY: !!io.stdout.isTTY, env });
+    io.stdout.write(renderResultsTable(report, style, io.stdout.columns ?? 120, st.quiet));
+    for (const r of report.results) {
+      if (r.check === 'rotation.continuity' && typeof r.evidence.summary === 'string') io.stdout.write(`rotation ${safeText(r.target, 120)}: ${r.evidence.summary}\n`);
+    }
+  }
+  const s = report.summary;
+  const failed = s.fail > 0 || s.error > 0 || (st.failOn === 'warn' && s.warn > 0);
+  if (report.incomplete) return 130;
+  return failed || !reportsOk ? 1 : 0;
+}
+
+/** Prints the catalogue (`--list-checks`). */
+export function listChecks(io: CliIO, catalogue: readonly Suite[]): number {
+  for (const s of catalogue) {
+    io.stdout.write(`${s.id} — ${s.title}\n`);
+    for (const c of s.checks) io.stdout.write(`  ${c.id.padEnd(40)} ${c.title}\n`);
+  }
+  return 0;
+}
+
+export async function runCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseCommandArgs('run', argv, {
+    ...RUN_TARGET_OPTIONS,
+    ...RUN_SHARED_OPTIONS,
+  });
+  if (v.help) {
+    io.stdout.write(RUN_HELP);
+    return 0;
+  }
+  if (v['list-checks']) return listChecks(io, SUITES);
+  if (positionals.length > 0) throw new HarnessError('usage.invalid-value', `run: unexpected argument "${positionals[0]}" (targets go in --target HOST:PORT)`);
+  const env = io.env;
+  const st = resolveRunSettings('run', v, env, SUITES);
+  const { configFile, file, baseDir } = st;
 
   // Targets: flags (or MTLS_TARGETS) replace the file's list; per-target flags override each target.
   const flagTargets: FileTarget[] = ((v.target as string[] | undefined) ?? (env.MTLS_TARGETS ? splitList(env.MTLS_TARGETS) : [])).map((endpoint) => ({ endpoint }));
@@ -224,38 +367,14 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   }
   if (fileTargets.length === 0) throw new HarnessError('usage.missing-argument', 'run: nothing to test: give --target HOST:PORT, --reference node --profile NAME, or --config FILE with targets');
 
-  const over = {
-    ca: pick(v, env, 'ca', 'MTLS_CA'),
-    cert: pick(v, env, 'cert', 'MTLS_CERT'),
-    key: pick(v, env, 'key', 'MTLS_KEY'),
-    caKey: pick(v, env, 'ca-key', 'MTLS_CA_KEY'),
-    servername: pick(v, env, 'servername', 'MTLS_SERVERNAME'),
-    passEnv: v['key-passphrase-env'] as string | undefined,
-    protocol: v.protocol as string | undefined,
-    expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
-  };
-  if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', 'run: --cert and --key go together');
-  const rotationFlags: RotationFlags = {
-    command: v['rotation-command'] as string | undefined,
-    watch: v['rotation-watch'] as string | undefined,
-    timeout: v['rotation-timeout'] as string | undefined,
-    rate: v.rate !== undefined ? parseIntFlag('--rate', v.rate as string, 1, 5000) : undefined,
-    inFlight: v['in-flight'] !== undefined ? parseIntFlag('--in-flight', v['in-flight'] as string, 1, 256) : undefined,
-    handshakeOnly: !!v['rotation-handshake-only'],
-    overlapCert: v['rotation-overlap-cert'] as string | undefined,
-    overlapKey: v['rotation-overlap-key'] as string | undefined,
-  };
-  if (rotationFlags.command !== undefined && rotationFlags.watch !== undefined) throw new HarnessError('usage.invalid-value', 'run: --rotation-command and --rotation-watch exclude each other (trigger a rotation, or watch for one)');
-  if (!!rotationFlags.overlapCert !== !!rotationFlags.overlapKey) throw new HarnessError('usage.missing-argument', 'run: --rotation-overlap-cert and --rotation-overlap-key go together');
-  if (rotationFlags.watch !== undefined) parseDuration('--rotation-watch', rotationFlags.watch);
-  if (rotationFlags.timeout !== undefined) parseDuration('--rotation-timeout', rotationFlags.timeout);
-  if (over.protocol && over.protocol !== 'https' && over.protocol !== 'tls' && over.protocol !== 'grpc') throw new HarnessError('usage.invalid-value', `run: --protocol must be https, tls or grpc, not "${over.protocol}"`);
+  const over = credentialFlags('run', v, env);
+  const rotationFlags = resolveRotationFlags('run', v);
 
   const resolved: Resolved = { targets: [] };
   const files = new FileCache();
   for (const [i, t] of fileTargets.entries()) {
     const where = configFile && t.line ? `${configFile}:${t.line}` : `target ${i + 1}`;
-    const policy = mergePolicy(mergePolicy(globalPolicy, t.policy, where), flagPolicy, 'flags');
+    const policy = targetPolicy(st, t.policy, where);
     if (t.reference) {
       resolved.targets.push({ reference: t.reference, ...(t.name ? { name: t.name } : {}), policy, ...(t.line ? { line: t.line } : {}) });
       continue;
@@ -264,7 +383,6 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     const rotation = resolveRotation(t, rotationFlags, baseDir, env, where, live.protocol);
     resolved.targets.push(rotation ? { ...live, rotation } : live);
   }
-  globalPolicy = mergePolicy(globalPolicy, flagPolicy, 'flags');
   const provider = (v.provider as string | undefined) ?? env.MTLS_PROVIDER ?? 'process';
   if (provider !== 'process' && provider !== 'container') throw new HarnessError('usage.invalid-value', `run: --provider must be process or container, not "${provider}"`);
   for (const t of resolved.targets) if (!('host' in t)) checkReference(t.reference.implementation, t.reference.profile);
@@ -274,17 +392,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const stopAll = async () => {
     await Promise.all(started.splice(0).map((s) => s.stop().catch(() => undefined)));
   };
-  // Ctrl-C: the run ends at once with what finished, the reports are written (marked incomplete),
-  // then the reference servers stop.
-  const abort = new AbortController();
-  let reportsWritten: () => void = () => undefined;
-  const written = new Promise<void>((resolve) => (reportsWritten = resolve));
-  let running = false;
-  const unregister = io.onInterrupt?.(async () => {
-    abort.abort(new Error('the run was interrupted (Ctrl-C)'));
-    if (running) await written;
-    await stopAll();
-  });
+  const interrupt = interruptibleRun(io, stopAll);
   try {
     const targets: TargetConfig[] = [];
     let fixture: Awaited<ReturnType<typeof mintFixturePki>> | undefined;
@@ -308,50 +416,60 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
         handshakeOnly: rotationFlags.handshakeOnly,
       }));
     }
-
-    if (abort.signal.aborted) return 130;
-    const progress = progressEnabled(io.stderr, env, !!v.quiet) ? new Progress(io.stderr, targets.length) : undefined;
-    running = true;
-    const report = await runChecks({
-      targets,
-      suites: [...SUITES],
-      ...(suiteIds ? { suiteIds } : {}),
-      ...(checkIds ? { checkIds } : {}),
-      timeoutMs,
-      concurrency,
-      connectionsPerTarget,
-      targetTimeoutMs,
-      signal: abort.signal,
-      ...(progress ? { onTarget: (t, r) => progress.onTarget(t, r) } : {}),
-    }).finally(() => progress?.end());
-    report.settings = { failOn, timeoutMs, concurrency, connectionsPerTarget, targetTimeoutMs, ...(suiteIds ? { suites: suiteIds } : {}), ...(checkIds ? { checks: checkIds } : {}) };
-    const fullArgv = ['run', ...argv];
-    // Each reporter on its own: one failing never loses another's output.
-    let reportsOk: boolean;
-    try {
-      reportsOk = await writeReportFiles(runReportWriters(report, fullArgv, { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath), io);
-    } finally {
-      reportsWritten();
-    }
-    if (report.incomplete) io.stderr.write(`mtls-harness: incomplete: ${report.incomplete.reason}; ${report.incomplete.targetsFinished} of ${report.incomplete.targetsTotal} target(s) finished; the reports hold what was known\n`);
-    if (jsonOut !== '-' && htmlOut !== '-') {
-      const st = makeStyle({ isTTY: !!io.stdout.isTTY, env });
-      io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
-      for (const r of report.results) {
-        if (r.check === 'rotation.continuity' && typeof r.evidence.summary === 'string') io.stdout.write(`rotation ${safeText(r.target, 120)}: ${r.evidence.summary}\n`);
-      }
-    }
-    const s = report.summary;
-    const failed = s.fail > 0 || s.error > 0 || (failOn === 'warn' && s.warn > 0);
-    if (report.incomplete) return 130;
-    return failed || !reportsOk ? 1 : 0;
+    return await executeRun({ argv: ['run', ...argv], io, targets, suites: SUITES, settings: st, interrupt });
   } finally {
-    unregister?.();
+    interrupt.unregister();
     await stopAll();
   }
 }
 
-interface RotationFlags {
+/** Credential and naming flags (flag > environment) applied over every target. */
+export interface CredentialFlags {
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  caKey?: string | undefined;
+  servername?: string | undefined;
+  passEnv?: string | undefined;
+  protocol?: string | undefined;
+  expectedNames: string[];
+}
+
+export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessEnv): CredentialFlags {
+  const over: CredentialFlags = {
+    ca: pick(v, env, 'ca', 'MTLS_CA'),
+    cert: pick(v, env, 'cert', 'MTLS_CERT'),
+    key: pick(v, env, 'key', 'MTLS_KEY'),
+    caKey: pick(v, env, 'ca-key', 'MTLS_CA_KEY'),
+    servername: pick(v, env, 'servername', 'MTLS_SERVERNAME'),
+    passEnv: v['key-passphrase-env'] as string | undefined,
+    protocol: v.protocol as string | undefined,
+    expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
+  };
+  if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', `${command}: --cert and --key go together`);
+  if (over.protocol && over.protocol !== 'https' && over.protocol !== 'tls' && over.protocol !== 'grpc') throw new HarnessError('usage.invalid-value', `${command}: --protocol must be https, tls or grpc, not "${over.protocol}"`);
+  return over;
+}
+
+export function resolveRotationFlags(command: string, v: Values): RotationFlags {
+  const rotationFlags: RotationFlags = {
+    command: v['rotation-command'] as string | undefined,
+    watch: v['rotation-watch'] as string | undefined,
+    timeout: v['rotation-timeout'] as string | undefined,
+    rate: v.rate !== undefined ? parseIntFlag('--rate', v.rate as string, 1, 5000) : undefined,
+    inFlight: v['in-flight'] !== undefined ? parseIntFlag('--in-flight', v['in-flight'] as string, 1, 256) : undefined,
+    handshakeOnly: !!v['rotation-handshake-only'],
+    overlapCert: v['rotation-overlap-cert'] as string | undefined,
+    overlapKey: v['rotation-overlap-key'] as string | undefined,
+  };
+  if (rotationFlags.command !== undefined && rotationFlags.watch !== undefined) throw new HarnessError('usage.invalid-value', `${command}: --rotation-command and --rotation-watch exclude each other (trigger a rotation, or watch for one)`);
+  if (!!rotationFlags.overlapCert !== !!rotationFlags.overlapKey) throw new HarnessError('usage.missing-argument', `${command}: --rotation-overlap-cert and --rotation-overlap-key go together`);
+  if (rotationFlags.watch !== undefined) parseDuration('--rotation-watch', rotationFlags.watch);
+  if (rotationFlags.timeout !== undefined) parseDuration('--rotation-timeout', rotationFlags.timeout);
+  return rotationFlags;
+}
+
+export interface RotationFlags {
   command?: string | undefined;
   watch?: string | undefined;
   timeout?: string | undefined;
@@ -363,7 +481,7 @@ interface RotationFlags {
 }
 
 /** A live target's rotation settings: flags over the file's `rotation:`; undefined when neither says anything. */
-function resolveRotation(t: FileTarget, f: RotationFlags, baseDir: string, env: NodeJS.ProcessEnv, where: string, protocol: 'https' | 'tls' | 'grpc'): RotationConfig | undefined {
+export function resolveRotation(t: FileTarget, f: RotationFlags, baseDir: string, env: NodeJS.ProcessEnv, where: string, protocol: 'https' | 'tls' | 'grpc'): RotationConfig | undefined {
   const r = t.rotation ?? {};
   // A trigger given by flag replaces the file's (command and watch exclude each other).
   const command = f.command ?? (f.watch === undefined ? r.command : undefined);
@@ -399,7 +517,7 @@ function resolveRotation(t: FileTarget, f: RotationFlags, baseDir: string, env: 
  * checked once per run, not once per target. Keyed by path (and passphrase variable); errors are
  * not cached, they stop the run (exit 2) anyway.
  */
-class FileCache {
+export class FileCache {
   private readonly map = new Map<string, unknown>();
   get<T>(key: string, load: () => T): T {
     if (!this.map.has(key)) this.map.set(key, load());
@@ -407,14 +525,14 @@ class FileCache {
   }
 }
 
-function resolveLiveTarget(
+export function resolveLiveTarget(
   t: FileTarget,
-  over: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined; caKey?: string | undefined; servername?: string | undefined; passEnv?: string | undefined; protocol?: string | undefined; expectedNames: string[] },
+  over: CredentialFlags,
   baseDir: string,
   policy: Policy,
   env: NodeJS.ProcessEnv,
   where: string,
-  files: FileCache,
+  files: FileCache = new FileCache(),
 ): TargetConfig {
   const endpoint = parseEndpoint(t.endpoint!);
   const flagDir = process.cwd();

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { parseGoDuration } from './audit.js';
+import { discoverTargets } from './discovery.js';
+import type { NamespaceSnapshot, Pod, Service } from './objects.js';
+
+const pod = (name: string, labels: Record<string, string>, ready: boolean, ports: { name?: string; containerPort: number }[]): Pod => ({
+  metadata: { name, labels },
+  spec: { containers: [{ name: 'c', ports }] },
+  status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+});
+const svc = (name: string, ports: Service['spec'] extends infer S ? NonNullable<S>['ports'] : never, annotations: Record<string, string> = {}): Service => ({ metadata: { name, annotations }, spec: { selector: { app: name }, ports } });
+
+describe('discoverTargets', () => {
+  it('resolves a named targetPort on a ready Pod, skips plaintext-named ports, takes protocol and servername from annotations', () => {
+    const s = svc('gw', [{ name: 'https', port: 443, targetPort: 'https' }, { name: 'http', port: 80, targetPort: 8080 }], { 'mtls-harness/servername': 'gw.example', 'mtls-harness/protocol': 'grpc' });
+    const snap: NamespaceSnapshot = { namespace: 'ns', services: [s], pods: [pod('gw-0', { app: 'gw' }, false, [{ name: 'https', containerPort: 9443 }]), pod('gw-1', { app: 'gw' }, true, [{ name: 'https', containerPort: 8443 }])] };
+    const d = discoverTargets(snap, [s]);
+    expect(d.targets).toEqual([expect.objectContaining({ name: 'service/ns/gw:443', servername: 'gw.example', expectedNames: ['gw.ns.svc.cluster.local'], protocol: 'grpc', pod: { name: 'gw-1', port: 8443 } })]);
+    expect(d.skipped).toEqual([{ service: 'service/ns/gw', reason: 'port http (80): named/declared as plaintext HTTP' }]);
+  });
+
+  it('Endpoints win over the selector (they carry the resolved port); a port named grpc means gRPC', () => {
+    const s = svc('api', [{ name: 'grpc', port: 50051, targetPort: 'grpc' }]);
+    const snap: NamespaceSnapshot = { namespace: 'ns', services: [s], pods: [], endpoints: [{ metadata: { name: 'api' }, subsets: [{ addresses: [{ targetRef: { kind: 'Pod', name: 'api-7' } }], ports: [{ name: 'grpc', port: 6000 }] }] }] };
+    expect(discoverTargets(snap, [s]).targets[0]).toMatchObject({ protocol: 'grpc', pod: { name: 'api-7', port: 6000 } });
+  });
+
+  it('no ready Pod, an unknown named port and a bad protocol annotation are problems of that target; opted-out and ExternalName Services are skipped', () => {
+    const a = svc('a', [{ port: 1 }]);
+    const b = svc('b', [{ port: 2, targetPort: 'nope' }]);
+    const c = svc('c', [{ port: 3 }], { 'mtls-harness/protocol': 'quic' });
+    const off = svc('off', [{ port: 4 }], { 'mtls-harness/enabled': 'false' });
+    const ext: Service = { metadata: { name: 'ext' }, spec: { type: 'ExternalName' } };
+    const snap: NamespaceSnapshot = { namespace: 'ns', pods: [pod('a-0', { app: 'a' }, false, []), pod('b-0', { app: 'b' }, true, [{ name: 'web', containerPort: 80 }]), pod('c-0', { app: 'c' }, true, [])] };
+    const d = discoverTargets(snap, [a, b, c, off, ext]);
+    expect(d.targets.map((t) => t.problem)).toEqual([
+      'no ready Pod behind service/ns/a (1 Pod(s) selected, none Running and Ready)',
+      'service/ns/b port 2 targets the named port "nope", which no ready Pod declares',
+      'service/ns/c: mtls-harness/protocol "quic" is not https, tls or grpc',
+    ]);
+    expect(d.skipped.map((s) => s.service)).toEqual(['service/ns/off', 'service/ns/ext']);
+  });
+
+  it('mtls-harness/ports selects ports by name or number', () => {
+    const s = svc('m', [{ name: 'http', port: 80 }, { name: 'tls', port: 8443 }, { port: 9000 }], { 'mtls-harness/ports': 'http,9000' });
+    const snap: NamespaceSnapshot = { namespace: 'ns', pods: [pod('m-0', { app: 'm' }, true, [])] };
+    expect(discoverTargets(snap, [s]).targets.map((t) => t.port.port)).toEqual([80, 9000]);
+  });
+});
+
+describe('parseGoDuration (cert-manager durations)', () => {
+  it('reads h/m/s/ms sums and refuses anything else', () => {
+    expect(parseGoDuration('2160h')).toBe(2160 * 3_600_000);
+    expect(parseGoDuration('720h0m0s')).toBe(720 * 3_600_000);
+    expect(parseGoDuration('1h30m')).toBe(90 * 60_000);
+    expect(parseGoDuration('15d')).toBeUndefined();
+    expect(parseGoDuration(undefined)).toBeUndefined();
+  });
+});

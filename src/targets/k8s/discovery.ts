@@ -1,0 +1,114 @@
+// Services → probe targets: which ports, which protocol and name, and which ready Pod serves each
+// port (Endpoints first, they carry the resolved port; else the selector's Pods and the named port).
+import { objectRef, podReady, selectorMatches, serviceFqdn, type NamespaceSnapshot, type Service, type ServicePort } from './objects.js';
+
+export const ANNOTATIONS = {
+  enabled: 'mtls-harness/enabled',
+  servername: 'mtls-harness/servername',
+  protocol: 'mtls-harness/protocol',
+  ports: 'mtls-harness/ports',
+  expectedNames: 'mtls-harness/expected-names',
+} as const;
+
+export interface ServiceTarget {
+  namespace: string;
+  service: string;
+  port: ServicePort;
+  /** `service/ns/name:port`. */
+  name: string;
+  /** `name.ns.svc.cluster.local`. */
+  fqdn: string;
+  servername: string;
+  expectedNames: string[];
+  protocol: 'https' | 'tls' | 'grpc';
+  /** The ready Pod and its port the Service port leads to, or why there is none. */
+  pod?: { name: string; port: number };
+  problem?: string;
+}
+
+export interface Skipped {
+  service: string;
+  reason: string;
+}
+
+const PLAIN_HTTP_NAME = /^(http|metrics|health|healthz)(-.*)?$/;
+const PLAIN_APP_PROTOCOL = new Set(['http', 'kubernetes.io/h2c', 'h2c']);
+
+function protocolOf(svc: Service, p: ServicePort): ServiceTarget['protocol'] | { invalid: string } {
+  const a = svc.metadata.annotations?.[ANNOTATIONS.protocol]?.trim().toLowerCase();
+  if (a) return a === 'https' || a === 'tls' || a === 'grpc' ? a : { invalid: a };
+  if (p.appProtocol === 'grpc' || /^grpc($|-)/.test(p.name ?? '')) return 'grpc';
+  return 'https';
+}
+
+/** Which ports of a Service to probe: the annotation's list, else every TCP port not named as plaintext HTTP. */
+function portsOf(svc: Service): { probe: ServicePort[]; skipped: string[] } {
+  const tcp = (svc.spec?.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP');
+  const listed = svc.metadata.annotations?.[ANNOTATIONS.ports];
+  if (listed) {
+    const want = new Set(listed.split(',').map((s) => s.trim()).filter(Boolean));
+    return { probe: tcp.filter((p) => want.has(String(p.port)) || (p.name !== undefined && want.has(p.name))), skipped: tcp.filter((p) => !(want.has(String(p.port)) || (p.name !== undefined && want.has(p.name)))).map((p) => `${p.name ?? p.port}: not in ${ANNOTATIONS.ports}`) };
+  }
+  const plain = (p: ServicePort) => PLAIN_HTTP_NAME.test(p.name ?? '') || PLAIN_APP_PROTOCOL.has(p.appProtocol ?? '');
+  return { probe: tcp.filter((p) => !plain(p)), skipped: tcp.filter(plain).map((p) => `${p.name ?? p.port} (${p.port}): named/declared as plaintext HTTP`) };
+}
+
+/** The ready Pod and container port behind one Service port. */
+function backendOf(snap: NamespaceSnapshot, svc: Service, p: ServicePort): { pod: { name: string; port: number } } | { problem: string } {
+  const ref = objectRef('service', svc.metadata, snap.namespace);
+  const ep = (snap.endpoints ?? []).find((e) => e.metadata.name === svc.metadata.name);
+  for (const subset of ep?.subsets ?? []) {
+    const port = (subset.ports ?? []).find((x) => (p.name ? x.name === p.name : true) && (x.protocol ?? 'TCP') === 'TCP');
+    const addr = (subset.addresses ?? []).find((a) => a.targetRef?.kind === 'Pod' && a.targetRef.name);
+    if (port && addr) return { pod: { name: addr.targetRef!.name!, port: port.port } };
+  }
+  // No Endpoints (not readable, or not yet written): the selector's ready Pods and the target port.
+  const selected = (snap.pods ?? []).filter((pod) => selectorMatches(svc.spec?.selector, pod.metadata.labels));
+  if (!svc.spec?.selector || Object.keys(svc.spec.selector).length === 0) return { problem: `${ref} has no selector and no Endpoints with a Pod: nothing to port-forward to` };
+  const ready = selected.filter(podReady);
+  if (ready.length === 0) return { problem: `no ready Pod behind ${ref} (${selected.length} Pod(s) selected, none Running and Ready)` };
+  const tp = p.targetPort ?? p.port;
+  for (const pod of ready) {
+    if (typeof tp === 'number') return { pod: { name: pod.metadata.name, port: tp } };
+    if (/^\d+$/.test(tp)) return { pod: { name: pod.metadata.name, port: Number(tp) } };
+    for (const c of pod.spec?.containers ?? []) {
+      const cp = (c.ports ?? []).find((x) => x.name === tp);
+      if (cp) return { pod: { name: pod.metadata.name, port: cp.containerPort } };
+    }
+  }
+  return { problem: `${ref} port ${p.name ?? p.port} targets the named port "${tp}", which no ready Pod declares` };
+}
+
+/** Probe targets of a namespace's Services (already filtered by selector / --service). */
+export function discoverTargets(snap: NamespaceSnapshot, services: Service[]): { targets: ServiceTarget[]; skipped: Skipped[] } {
+  const targets: ServiceTarget[] = [];
+  const skipped: Skipped[] = [];
+  for (const svc of services) {
+    const ref = objectRef('service', svc.metadata, snap.namespace);
+    const ann = svc.metadata.annotations ?? {};
+    if (ann[ANNOTATIONS.enabled]?.trim().toLowerCase() === 'false') {
+      skipped.push({ service: ref, reason: `${ANNOTATIONS.enabled}: "false"` });
+      continue;
+    }
+    if (svc.spec?.type === 'ExternalName') {
+      skipped.push({ service: ref, reason: 'type ExternalName (no Pods in this cluster)' });
+      continue;
+    }
+    const { probe, skipped: skippedPorts } = portsOf(svc);
+    for (const s of skippedPorts) skipped.push({ service: ref, reason: `port ${s}` });
+    const fqdn = serviceFqdn(svc.metadata.name, snap.namespace);
+    const servername = ann[ANNOTATIONS.servername]?.trim() || fqdn;
+    const expected = (ann[ANNOTATIONS.expectedNames] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    for (const p of probe) {
+      const protocol = protocolOf(svc, p);
+      const base = { namespace: snap.namespace, service: svc.metadata.name, port: p, name: `${ref}:${p.port}`, fqdn, servername, expectedNames: [...new Set([...(servername !== fqdn ? [fqdn] : []), ...expected])] };
+      if (typeof protocol === 'object') {
+        targets.push({ ...base, protocol: 'https', problem: `${ref}: ${ANNOTATIONS.protocol} "${protocol.invalid}" is not https, tls or grpc` });
+        continue;
+      }
+      const b = backendOf(snap, svc, p);
+      targets.push({ ...base, protocol, ...('pod' in b ? { pod: b.pod } : { problem: b.problem }) });
+    }
+  }
+  return { targets, skipped };
+}

@@ -1,0 +1,194 @@
+// deploy/ validated offline: every manifest is loaded with client-node's loadAllYaml and walked
+// against client-node's generated models (the Kubernetes OpenAPI schema as code): an unknown field
+// anywhere is an error (as kubectl --validate=strict), required fields must be present, and the
+// Role's rules are exactly the documented minimal set — and cover every request a scan makes.
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run.js';
+import { startFakeKube, type FakeKube } from './helpers/fake-kube.js';
+import { mintK8sPki } from './helpers/k8s-fixtures.js';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+
+const DEPLOY = path.resolve(import.meta.dirname, '../deploy');
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
+
+/** kind → (apiVersion, model class). */
+const KINDS: Record<string, [string, string]> = {
+  Namespace: ['v1', 'V1Namespace'],
+  ServiceAccount: ['v1', 'V1ServiceAccount'],
+  PersistentVolumeClaim: ['v1', 'V1PersistentVolumeClaim'],
+  Role: ['rbac.authorization.k8s.io/v1', 'V1Role'],
+  RoleBinding: ['rbac.authorization.k8s.io/v1', 'V1RoleBinding'],
+  Job: ['batch/v1', 'V1Job'],
+  CronJob: ['batch/v1', 'V1CronJob'],
+};
+
+/** Fields the OpenAPI schema marks required (for the kinds shipped), as paths with [] for arrays. */
+const REQUIRED: Record<string, string[]> = {
+  '*': ['metadata.name'],
+  Role: ['rules[].verbs'],
+  RoleBinding: ['roleRef.apiGroup', 'roleRef.kind', 'roleRef.name', 'subjects[].kind', 'subjects[].name'],
+  PersistentVolumeClaim: ['spec.accessModes', 'spec.resources.requests.storage'],
+  Job: ['spec.template.spec.containers[].name', 'spec.template.spec.containers[].image', 'spec.template.spec.restartPolicy', 'spec.template.spec.containers[].volumeMounts[].name', 'spec.template.spec.containers[].volumeMounts[].mountPath', 'spec.template.spec.volumes[].name'],
+  CronJob: ['spec.schedule', 'spec.jobTemplate.spec.template.spec.containers[].name', 'spec.jobTemplate.spec.template.spec.containers[].image', 'spec.jobTemplate.spec.template.spec.restartPolicy', 'spec.jobTemplate.spec.template.spec.volumes[].name'],
+};
+
+const models = k8s as unknown as Record<string, { getAttributeTypeMap?: () => { name: string; baseName: string; type: string }[] }>;
+
+/** Walks a value against a client-node model type; returns the unknown or mistyped fields. */
+function validate(value: unknown, type: string, at: string): string[] {
+  if (value === undefined || value === null) return [];
+  const arr = /^Array<(.+)>$/.exec(type);
+  if (arr) return Array.isArray(value) ? value.flatMap((v, i) => validate(v, arr[1]!, `${at}[${i}]`)) : [`${at}: expected a list`];
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map) return typeof value === 'object' && !Array.isArray(value) ? Object.entries(value as object).flatMap(([k, v]) => validate(v, map[1]!, `${at}.${k}`)) : [`${at}: expected a map`];
+  switch (type) {
+    case 'string':
+      return typeof value === 'string' ? [] : [`${at}: expected a string, got ${JSON.stringify(value)}`];
+    case 'number':
+      return typeof value === 'number' ? [] : [`${at}: expected a number, got ${JSON.stringify(value)}`];
+    case 'boolean':
+      return typeof value === 'boolean' ? [] : [`${at}: expected a boolean`];
+    case 'IntOrString':
+      return typeof value === 'string' || typeof value === 'number' ? [] : [`${at}: expected an int or string`];
+    case 'Date':
+      return typeof value === 'string' ? [] : [`${at}: expected a date string`];
+    case 'any':
+    case 'object':
+      return [];
+  }
+  const model = models[type];
+  if (!model?.getAttributeTypeMap) return [`${at}: unknown model type ${type}`];
+  if (typeof value !== 'object' || Array.isArray(value)) return [`${at}: expected an object (${type})`];
+  const attrs = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
+  return Object.entries(value as object).flatMap(([k, v]) => (attrs.has(k) ? validate(v, attrs.get(k)!, `${at}.${k}`) : [`${at}.${k}: unknown field (not in ${type})`]));
+}
+
+/** Values at a path with [] for "every element". */
+function at(o: unknown, p: string): unknown[] {
+  let cur: unknown[] = [o];
+  for (const seg of p.split('.')) {
+    const many = seg.endsWith('[]');
+    const key = many ? seg.slice(0, -2) : seg;
+    cur = cur.flatMap((c) => {
+      const v = (c as Record<string, unknown> | undefined)?.[key];
+      return many ? (Array.isArray(v) ? v : [undefined]) : [v];
+    });
+  }
+  return cur;
+}
+
+function loadDeploy(): Obj[] {
+  return readdirSync(DEPLOY).filter((f) => f.endsWith('.yaml')).sort().flatMap((f) => (k8s.loadAllYaml(readFileSync(path.join(DEPLOY, f), 'utf8')) as Obj[]).map((o) => Object.assign(o, { __file: f })));
+}
+
+/** The documented minimal rules (README "RBAC"): read-only; port-forward only for scans from outside. */
+const ROLE_RULES = [
+  { apiGroups: [''], resources: ['services', 'endpoints', 'pods', 'secrets', 'configmaps'], verbs: ['get', 'list'] },
+  { apiGroups: ['cert-manager.io'], resources: ['certificates'], verbs: ['get', 'list'] },
+];
+const PORT_FORWARD_RULE = { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] };
+
+const allowed = (rules: typeof ROLE_RULES, q: { verb: string; resource: string }) =>
+  rules.some((r) => r.resources.includes(q.resource) && r.verbs.includes(q.verb) && r.apiGroups.includes(q.resource === 'certificates' ? 'cert-manager.io' : ''));
+
+describe('deploy/ manifests', () => {
+  const objs = loadDeploy();
+
+  it('every object has a known kind and apiVersion, no unknown field anywhere, and the required fields', () => {
+    expect(objs.map((o) => o.kind).sort()).toEqual(['CronJob', 'Job', 'Namespace', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'ServiceAccount']);
+    for (const o of objs) {
+      const { __file, ...obj } = o as Obj & { __file: string };
+      const known = KINDS[obj.kind];
+      expect(known, `${__file}: kind ${obj.kind}`).toBeDefined();
+      expect(obj.apiVersion, `${__file}: apiVersion of ${obj.kind}`).toBe(known![0]);
+      expect(validate(obj, known![1], `${__file}:${obj.kind}`)).toEqual([]);
+      for (const p of [...REQUIRED['*']!, ...(REQUIRED[obj.kind] ?? [])]) {
+        const vals = at(obj, p);
+        expect(vals.length > 0 && vals.every((v) => v !== undefined && v !== ''), `${__file}: ${obj.kind} needs ${p}`).toBe(true);
+      }
+    }
+  });
+
+  it('the validator catches what kubectl --validate=strict would (a typo, a wrong type)', () => {
+    expect(validate({ metadata: { name: 'x' }, spec: { template: { spec: { containers: [{ name: 'c', image: 'i', volumeMounts: [{ name: 'v', mountPath: '/m', readonly: true }] }] } } } }, 'V1Job', 'job')).toEqual([
+      'job.spec.template.spec.containers[0].volumeMounts[0].readonly: unknown field (not in V1VolumeMount)',
+    ]);
+    expect(validate({ spec: { backoffLimit: '0' } }, 'V1Job', 'job')).toEqual(['job.spec.backoffLimit: expected a number, got "0"']);
+  });
+
+  it('the Role grants exactly the documented read-only rules; the RoleBinding binds it to the ServiceAccount the Jobs run as', () => {
+    const role = objs.find((o) => o.kind === 'Role')!;
+    expect(role.rules).toEqual(ROLE_RULES);
+    const sa = objs.find((o) => o.kind === 'ServiceAccount')!;
+    const rb = objs.find((o) => o.kind === 'RoleBinding')!;
+    expect(rb.metadata.namespace).toBe(role.metadata.namespace);
+    expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
+    expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
+    const readme = readFileSync(path.resolve(DEPLOY, '../README.md'), 'utf8');
+    expect(readme).toContain('resources: [pods/portforward]');
+  });
+
+  it('the Job and the CronJob run k8s scan --in-cluster as the ServiceAccount, non-root on a read-only root, reports on the volume', async () => {
+    const sa = objs.find((o) => o.kind === 'ServiceAccount')!;
+    const pvc = objs.find((o) => o.kind === 'PersistentVolumeClaim')!;
+    const job = objs.find((o) => o.kind === 'Job')!;
+    const cron = objs.find((o) => o.kind === 'CronJob')!;
+    for (const spec of [at(job, 'spec.template.spec')[0], at(cron, 'spec.jobTemplate.spec.template.spec')[0]] as Record<string, any>[]) {
+      expect(spec.serviceAccountName).toBe(sa.metadata.name);
+      expect(spec.restartPolicy).toBe('Never');
+      expect(spec.securityContext.runAsNonRoot).toBe(true);
+      const c = spec.containers[0];
+      expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+      expect(c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/reports')).toBeDefined();
+      expect(spec.volumes.find((v: { persistentVolumeClaim?: { claimName: string } }) => v.persistentVolumeClaim?.claimName === pvc.metadata.name)).toBeDefined();
+    }
+    // The Job's arguments are a valid command line (they parse; --list-checks stops before any cluster access).
+    const args = (at(job, 'spec.template.spec.containers')[0] as { args: string[] }[])[0]!.args;
+    expect(args.slice(0, 3)).toEqual(['k8s', 'scan', '--in-cluster']);
+    const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} };
+    expect(await runCli([...args, '--list-checks'], io)).toBe(0);
+    const cronScript = ((at(cron, 'spec.jobTemplate.spec.template.spec.containers')[0] as { args: string[] }[])[0]!.args)[0]!;
+    expect(cronScript).toMatch(/exec mtls-harness k8s scan --in-cluster --namespace nova --secret grpc-tls-certs --json \/reports\/\$d\.json --junit \/reports\/\$d\.xml --html \/reports\/\$d\.html/);
+  });
+
+  it('the Dockerfile builds on node:20-slim, installs production dependencies only, and runs the scan in-cluster by default', () => {
+    const df = readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8');
+    expect(df.match(/^FROM node:20-slim/gm)).toHaveLength(2);
+    expect(df).toMatch(/^RUN npm ci --omit=dev/m);
+    expect(df).toMatch(/^USER 10001:10001$/m);
+    expect(df).toMatch(/^ENTRYPOINT \["mtls-harness"\]$/m);
+    expect(df).toMatch(/^CMD \["k8s", "scan", "--in-cluster"\]$/m);
+  });
+});
+
+describe('the documented RBAC covers what a scan does', () => {
+  let kube: FakeKube;
+  let sa: string;
+  beforeAll(async () => {
+    const pki = await mintK8sPki();
+    kube = await startFakeKube({ pems: pki.pems });
+    sa = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-sa-'));
+    await fs.writeFile(path.join(sa, 'token'), kube.token);
+    await fs.writeFile(path.join(sa, 'ca.crt'), kube.caPem);
+  });
+  afterAll(async () => {
+    await kube?.stop();
+    if (sa) await fs.rm(sa, { recursive: true, force: true });
+  });
+
+  it('in-cluster (the Job): every request is allowed by deploy/role.yaml; from outside: by it plus the port-forward rule', async () => {
+    const io = { stdout: { write: () => true }, stderr: { write: () => true } };
+    const port = new URL(kube.server).port;
+    await runCli(['k8s', 'scan', '--in-cluster', '-n', 'nova', '--secret', 'grpc-tls-certs', '--suite', 'k8s-audit'], { ...io, env: { MTLS_K8S_SERVICEACCOUNT_DIR: sa, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port } });
+    expect(kube.requests.length).toBeGreaterThan(5);
+    expect(kube.requests.filter((q) => !allowed(ROLE_RULES, q))).toEqual([]);
+    kube.requests.length = 0;
+    await runCli(['k8s', 'scan', '-n', 'nova', '--secret', 'grpc-tls-certs', '--check', 'reject.no-client-cert,k8s.rbac', '--timeout', '1s'], { ...io, env: { KUBECONFIG: kube.kubeconfig } });
+    expect(kube.requests.some((q) => q.resource === 'pods/portforward')).toBe(true);
+    expect(kube.requests.filter((q) => !allowed([...ROLE_RULES, PORT_FORWARD_RULE], q))).toEqual([]);
+  });
+});
