@@ -36,14 +36,37 @@ describe('runChecks', () => {
     });
     await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
     const port = (srv.address() as net.AddressInfo).port;
-    const probing: Suite = { id: 'p', title: 'p', checks: [1, 2, 3].map((i) => ({ id: `p.${i}`, title: 'p', run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.noCert()).rejectedAt }) })) };
+    let running = 0;
+    let maxRunning = 0;
+    const probing: Suite = {
+      id: 'p',
+      title: 'p',
+      checks: [1, 2, 3].map((i) => ({
+        id: `p.${i}`,
+        title: 'p',
+        run: async (ctx) => {
+          running++;
+          maxRunning = Math.max(maxRunning, running);
+          const first = await ctx.noCert();
+          await new Promise((r) => setTimeout(r, 50));
+          running--;
+          return { status: 'pass' as const, message: first.rejectedAt };
+        },
+      })),
+    };
     const targets = Array.from({ length: 6 }, (_, i) => ({ ...target, name: `t${i}`, port }));
-    const r = await runChecks({ targets, suites: [probing], concurrency: 2, connectionsPerTarget: 1, timeoutMs: 2000 });
-    srv.close();
+    const r = await runChecks({ targets, suites: [probing], concurrency: 2, timeoutMs: 2000 });
     expect(r.results).toHaveLength(18);
     expect(connections).toBe(6); // one no-cert probe per target, shared by its three checks
-    expect(maxOpen).toBeLessThanOrEqual(2);
-    expect(maxOpen).toBe(2); // and the two lanes were used
+    expect(maxRunning).toBe(6); // two targets in lanes at once, three checks each
+    // One target, connections bounded per target: capped probes of three versions, one at a time.
+    connections = 0;
+    maxOpen = 0;
+    const capped: Suite = { id: 'c', title: 'c', checks: (['TLSv1', 'TLSv1.1', 'TLSv1.2'] as const).map((v) => ({ id: `c.${v}`, title: 'c', run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.capped(v)).rejectedAt }) })) };
+    await runChecks({ targets: [{ ...target, port }], suites: [capped], connectionsPerTarget: 1, timeoutMs: 2000 });
+    srv.close();
+    expect(connections).toBe(4); // the gate, then the three capped hellos
+    expect(maxOpen).toBe(1);
   });
 
   it('a target that never answers costs one timeout: its other probes are not made (the reachability gate)', async () => {

@@ -143,8 +143,7 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
   const craftedCache = new Map<string, Promise<Credential>>();
   const contextCache = new Map<string, NonNullable<ProbeOptions['secureContext']>>();
   const issuerCache = new Map<string, Promise<Credential | { skip: string }>>();
-  const runTarget = async (target: TargetConfig) => {
-    const ctx = createContext(target, { timeoutMs, clock, semaphore: new Semaphore(o.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget), craftedCache, contextCache, issuerCache, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) });
+  const runTarget = async (target: TargetConfig, ctx: CheckContext) => {
     const targetBudget = { deadline: performance.now() + targetTimeoutMs, ms: targetTimeoutMs };
     const one = async ({ suite, check }: { suite: Suite; check: Check }, bounded: boolean) => {
       const r = await runOne(target, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs, bounded ? targetBudget : undefined, aborted);
@@ -177,7 +176,20 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
 
   // Targets queue for a lane; an interrupted run still goes through every target so each check
   // gets its result (finished, or `error` "not finished"), in catalogue order.
-  const perTarget = await Promise.all(o.targets.map((target) => lanes.use(() => runTarget(target))));
+  const contexts = o.targets.map((target) => createContext(target, { timeoutMs, clock, semaphore: new Semaphore(o.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget), craftedCache, contextCache, issuerCache, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) }));
+  // Each target's first connection (its reachability gate, shared by its checks) is made ahead of
+  // the lanes, with a wider bound: hung or black-holed targets then wait out their timeouts side by
+  // side instead of each holding a lane for a whole timeout. A target takes a lane once its gate is
+  // known; an unreachable one then finishes at once.
+  const gateLanes = new Semaphore(Math.max(64, 4 * (o.concurrency ?? RUN_DEFAULTS.concurrency)));
+  const interrupted = aborted ? aborted.promise.catch(() => undefined) : new Promise<undefined>(() => undefined);
+  const perTarget = await Promise.all(
+    o.targets.map(async (target, i) => {
+      const ctx = contexts[i]!;
+      await Promise.race([gateLanes.use(() => ctx.noCert()).catch(() => undefined), interrupted]);
+      return lanes.use(() => runTarget(target, ctx));
+    }),
+  );
   const results = perTarget.flatMap((t) => t.results);
   const finishedAt = clock();
   const report: RunReport = {
