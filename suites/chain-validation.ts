@@ -1,9 +1,13 @@
 import { checkChainOrder, summarizeCertificate } from '../src/pki/inspect.js';
+import { answeredClientHello, controlEvidence, readRefusal } from '../src/probe/controls.js';
 import { verifyChain } from '../src/pki/verify.js';
 import { presentedOrVerdict, probeEvidence, refusesCrafted, skip, withPresented, trustAnchors as anchors, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
 import type { CheckContext, CheckVerdict, Suite } from '../src/runner/types.js';
 import { safeText } from '../src/text.js';
 
+
+/** The server sent CA certificates above its leaf: what is missing is more likely the root than an intermediate. */
+const anchorLikelyMissing = (chain: { ca: boolean }[]): boolean => chain.length > 1 && chain[chain.length - 1]!.ca;
 
 const trustWord = (ctx: CheckContext) => (ctx.target.trustPem ? 'the configured trust anchors' : "the system's trust store (pass --ca for a private CA)");
 
@@ -20,7 +24,15 @@ export const chainValidation: Suite = {
         const v = verifyChain(c.chain, anchors(ctx), ctx.clock);
         const evidence = { path: v.path, ...(v.anchor ? { anchor: v.anchor } : {}), problems: v.problems, trust: ctx.target.trustPem ? 'configured' : 'system' };
         if (v.ok) return { status: 'pass', message: `the server chain verifies to ${safeText(v.anchor ?? '', 160)}`, evidence };
-        return { status: 'fail', message: `the server chain does not verify to ${trustWord(ctx)}: ${safeText(v.problems.map((p) => p.message).join('; '), 300)}`, remediation: v.problems.some((p) => p.code === 'issuer-missing') ? 'send the intermediate certificate(s) with the leaf (nginx: ssl_certificate must be the full chain file)' : 'serve a certificate issued by the CA clients trust, and renew anything expired', evidence };
+        const missing = v.problems.some((p) => p.code === 'issuer-missing');
+        const remediation = !missing
+          ? 'serve a certificate issued by the CA clients trust, and renew anything expired'
+          : ctx.target.trustPem
+            ? 'send the intermediate certificate(s) with the leaf (the served file must hold the full chain, leaf first)'
+            : anchorLikelyMissing(c.chain)
+              ? `the server sends its intermediate(s); "${safeText(v.missingIssuer ?? '?', 120)}" is probably your private root CA, which the system trust store does not hold: pass it with --ca (nothing to change on the server)`
+              : `if "${safeText(v.missingIssuer ?? '?', 120)}" is your private root CA, pass it with --ca; if it is an intermediate, the server must send it after its leaf`;
+        return { status: 'fail', message: `the server chain does not verify to ${trustWord(ctx)}: ${safeText(v.problems.map((p) => p.message).join('; '), 300)}`, remediation, evidence };
       },
     },
     {
@@ -32,6 +44,10 @@ export const chainValidation: Suite = {
         const v = verifyChain(c.chain, anchors(ctx), ctx.clock);
         const evidence = { sent: c.chain.length, path: v.path, ...(v.missingIssuer ? { missingIssuer: v.missingIssuer } : {}) };
         if (v.problems.some((p) => p.code === 'issuer-missing')) {
+          if (!ctx.target.trustPem) {
+            // Without the trust anchor an intermediate missing and a private root not given look the same.
+            return { status: 'error', message: `cannot tell whether "${safeText(v.missingIssuer ?? '?', 160)}" is an intermediate the server should send or a private root CA the system trust store lacks: pass the CA with --ca to decide`, evidence };
+          }
           return { status: 'fail', message: `the server sent ${c.chain.length} certificate(s) and the issuer "${safeText(v.missingIssuer ?? '?', 160)}" is neither sent nor a trust anchor; clients without it cached fail`, remediation: 'append the intermediate certificate(s) to the served certificate file (leaf first)', evidence };
         }
         return { status: 'pass', message: `the server sent ${c.chain.length} certificate(s); no intermediate is missing`, evidence };
@@ -93,7 +109,12 @@ export const chainValidation: Suite = {
         if ('skip' in o) return skip(o.skip);
         if (o.rejectedAt === 'unreachable') return unreachableVerdict(o, 'could not test the intermediate-issued client');
         if (o.rejectedAt === 'accepted') return withPresented(ctx, 'intermediateIssued', { status: 'pass', message: 'a client certificate issued by an intermediate of the trusted CA, sent with its chain, was accepted', evidence: probeEvidence(o) });
-        return withPresented(ctx, 'intermediateIssued', { status: 'warn', message: `a client certificate issued by an intermediate of the trusted CA, sent with its chain, was refused ${whereRefused(o)}`, remediation: 'raise the verification depth (nginx ssl_verify_depth 2 or more) if clients are issued by intermediates', evidence: probeEvidence(o) });
+        // A refusal is a finding only when a valid client issued directly by the CA is accepted.
+        const c = answeredClientHello(o) ? undefined : await ctx.control('intermediateIssued');
+        const r = readRefusal(o, c, ctx.target.protocol);
+        const evidence = { ...probeEvidence(o), ...(c ? { control: controlEvidence(c) } : {}) };
+        if (r.kind === 'inconclusive') return withPresented(ctx, 'intermediateIssued', { status: 'error', message: `inconclusive: the intermediate-issued client was refused, but ${r.reason}${r.hint ? `; ${r.hint}` : ''}`, evidence: { ...evidence, inconclusive: r.reason } });
+        return withPresented(ctx, 'intermediateIssued', { status: 'warn', message: `a client certificate issued by an intermediate of the trusted CA, sent with its chain, was refused ${whereRefused(o)}, while ${c?.what ?? 'a client issued by the CA itself'} was accepted`, remediation: 'raise the verification depth (nginx ssl_verify_depth 2 or more) if clients are issued by intermediates', evidence });
       },
     },
   ],

@@ -1,4 +1,5 @@
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
+import { answeredClientHello, controlEvidence } from '../src/probe/controls.js';
 import type { TlsVersion } from '../src/probe/tls-probe.js';
 import { probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
 import type { Suite } from '../src/runner/types.js';
@@ -28,6 +29,12 @@ export const handshakeWithCert: Suite = {
           return { status: 'pass', message: `the valid client certificate was accepted over ALPN h2 and the gRPC Health/Check call was answered${note}`, evidence: probeEvidence(o) };
         }
         if (o.rejectedAt === 'accepted') return { status: 'pass', message: `the valid client certificate was accepted${o.httpStatusLine ? ` and the request answered (${safeText(o.httpStatusLine, 120)})` : ''}`, evidence: probeEvidence(o) };
+        if (answeredClientHello(o)) {
+          return { status: 'error', message: `could not test the valid client certificate: the server refused ${whereRefused(o)}, before any certificate could matter; check --servername and the TLS versions the server allows`, evidence: probeEvidence(o) };
+        }
+        if (o.postHandshakeAuth?.kind === 'tls13') {
+          return { status: 'error', message: 'could not test the valid client certificate: the server asked for it after the handshake (TLS 1.3 post-handshake authentication), which the harness cannot answer; try --tls-max 1.2', evidence: probeEvidence(o) };
+        }
         return {
           status: 'fail',
           message: `the valid client certificate was refused ${whereRefused(o)}`,
@@ -62,9 +69,9 @@ export const handshakeWithCert: Suite = {
       id: 'handshake.client-auth-mode',
       title: 'Client-auth mode is required',
       async run(ctx) {
-        const [noCert, withCert] = await Promise.all([ctx.noCert(), ctx.withCert()]);
-        const d = detectClientAuthMode(noCert, withCert);
-        const evidence = { mode: d.mode, method: d.method, acceptableCaNames: d.acceptableCaNames.map((n) => safeText(n, 300)), evidence: d.evidence, ...(d.caveat ? { caveat: d.caveat } : {}), noCert: probeEvidence(noCert) };
+        const [noCert, control] = await Promise.all([ctx.noCert(), ctx.control('noCert')]);
+        const d = detectClientAuthMode(noCert, control);
+        const evidence = { mode: d.mode, method: d.method, acceptableCaNames: d.acceptableCaNames.map((n) => safeText(n, 300)), evidence: d.evidence, ...(d.caveat ? { caveat: d.caveat } : {}), noCert: probeEvidence(noCert), ...(control ? { control: controlEvidence(control) } : {}) };
         const cas = d.acceptableCaNames.length > 0 ? `; acceptable CAs advertised: ${safeText(d.acceptableCaNames.join(' | '), 200)}` : '';
         switch (d.mode) {
           case 'required':
@@ -74,6 +81,7 @@ export const handshakeWithCert: Suite = {
           case 'not-requested':
             return { status: 'fail', message: `not requested: ${d.evidence}`, remediation: 'enable client-certificate verification against your CA (nginx ssl_client_certificate + ssl_verify_client on; haproxy ca-file + verify required)', evidence };
           default:
+            if (d.inconclusive) return { status: 'error', message: `client-auth mode: inconclusive: ${d.inconclusive.reason}${d.inconclusive.hint ? `; ${d.inconclusive.hint}` : ''}`, evidence };
             return { status: 'error', message: `client-auth mode could not be determined: ${d.evidence}`, evidence };
         }
       },

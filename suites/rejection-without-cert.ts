@@ -10,7 +10,7 @@ export const rejectionWithoutCert: Suite = {
       id: 'reject.no-client-cert',
       title: 'A client without a certificate is refused',
       async run(ctx) {
-        return mustBeRefused(await ctx.noCert(), ctx.target.policy, 'a client offering no certificate', {
+        return mustBeRefused(await ctx.noCert(), () => ctx.control('noCert'), ctx.target, 'a client offering no certificate', {
           status: 'fail',
           remediation: 'require a client certificate on this listener (nginx ssl_verify_client on; haproxy verify required; node requestCert + rejectUnauthorized)',
         });

@@ -76,7 +76,7 @@ export const sanValidation: Suite = {
         if (!ctx.target.expect.allowedClientIdentities?.length) return skip('no allowed client identities declared (expect.allowedClientIdentities in the config)');
         const o = await ctx.withCrafted('wrongIdentity');
         if ('skip' in o) return skip(o.skip);
-        return withPresented(ctx, 'wrongIdentity', mustBeRefused(o, ctx.target.policy, 'a trusted-CA client certificate with an identity outside the allowed list', {
+        return withPresented(ctx, 'wrongIdentity', await mustBeRefused(o, () => ctx.control('wrongIdentity'), ctx.target, 'a trusted-CA client certificate with an identity outside the allowed list', {
           status: 'fail',
           remediation: 'authorize client identities (SAN/SPIFFE ID) after verifying the chain, not only the CA (Envoy match_typed_subject_alt_names; nginx map on $ssl_client_s_dn)',
         }));

@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { promises as fs } from 'node:fs';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -59,18 +60,41 @@ const keyPair = () => [{ private_key: Buffer.from(pki.server.keyPem), cert_chain
 
 describe('gRPC targets', () => {
   it('a server that refuses at the gRPC layer (UNAUTHENTICATED without a verified certificate): enforcement, unless TLS-layer refusal is required', async () => {
-    // TLS asks for no certificate; the service itself refuses a caller without a verified one.
-    const port = await grpcServer(grpc.ServerCredentials.createSsl(Buffer.from(pki.root.certPem), keyPair(), false), (call, cb) =>
-      call.getAuthContext()?.sslPeerCertificate ? cb(null, { status: 1 }) : cb({ code: grpc.status.UNAUTHENTICATED, details: 'a client certificate is required' }),
-    );
+    // TLS asks for a certificate but requires none (node:tls terminates it); the service itself
+    // refuses a caller without a verified one: verified connections go to a serving grpc-js server,
+    // the others to one that answers UNAUTHENTICATED.
+    const serving = new grpc.Server();
+    serving.addService(HEALTH, { Check: (_c: unknown, cb: grpc.sendUnaryData<{ status: number }>) => cb(null, { status: 1 }) });
+    const refusing = new grpc.Server();
+    refusing.addService(HEALTH, { Check: (_c: unknown, cb: grpc.sendUnaryData<{ status: number }>) => cb({ code: grpc.status.UNAUTHENTICATED, details: 'a client certificate is required' }) });
+    const toServing = serving.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const toRefusing = refusing.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const front = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+    front.on('secureConnection', (sock: tls.TLSSocket) => (sock.authorized ? toServing : toRefusing).injectConnection(sock));
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    stops.push(() => { serving.forceShutdown(); refusing.forceShutdown(); return new Promise<void>((resolve) => front.close(() => resolve())); });
+    const port = (front.address() as AddressInfo).port;
     const r = await run(['run', '--target', `127.0.0.1:${port}`, ...creds(), '--suite', 'rejection-without-cert,handshake-with-cert', '--json', '-']);
     const j = JSON.parse(r.stdout) as Json;
     const noCert = result(j, 'reject.no-client-cert');
-    expect(noCert.status).toBe('pass');
+    expect(noCert.status, noCert.message).toBe("pass");
     expect(noCert.message).toMatch(/refused at the gRPC layer \(UNAUTHENTICATED: a client certificate is required\)/);
     expect(noCert.evidence).toMatchObject({ rejectedAt: 'application', alpn: 'h2', grpc: { codeName: 'UNAUTHENTICATED' } });
     const strictPolicy = JSON.parse((await run(['run', '--target', `127.0.0.1:${port}`, ...creds(), '--check', 'reject.no-client-cert', '--require-tls-rejection', '--json', '-'])).stdout) as Json;
     expect(result(strictPolicy, 'reject.no-client-cert').status).toBe('fail');
+  });
+
+  it('a server that refuses every caller at the gRPC layer (it never asks for a certificate): inconclusive, never enforcement', async () => {
+    // grpc-js createSsl(…, false) asks for no certificate, so the valid client sends none either.
+    const port = await grpcServer(grpc.ServerCredentials.createSsl(Buffer.from(pki.root.certPem), keyPair(), false), (call, cb) =>
+      call.getAuthContext()?.sslPeerCertificate ? cb(null, { status: 1 }) : cb({ code: grpc.status.UNAUTHENTICATED, details: 'a client certificate is required' }),
+    );
+    const j = JSON.parse((await run(['run', '--target', `127.0.0.1:${port}`, ...creds(), '--suite', 'rejection-without-cert,handshake-with-cert', '--json', '-'])).stdout) as Json;
+    const noCert = result(j, 'reject.no-client-cert');
+    expect(noCert.status, noCert.message).toBe('error');
+    expect(noCert.message).toMatch(/inconclusive: .*refused the valid client certificate given \(--cert\) the same way/);
+    expect(result(j, 'handshake.accepts-valid-client-cert').status).toBe('fail');
+    expect(result(j, 'handshake.client-auth-mode').status).toBe('fail'); // the server never sent a CertificateRequest
   });
 
   it('a gRPC server without the health service: the call is answered (UNIMPLEMENTED), so the valid client passes', async () => {

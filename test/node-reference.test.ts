@@ -123,10 +123,13 @@ for (const profile of NODE_PROFILES) {
           expect(statusOf(id), `${id}: ${d.findings.find((f) => f.id === id)?.finding}`).toBe(expected[id] ?? 'ok');
         }
         for (const f of d.findings) if (f.status === 'problem') expect(f.fix, f.id).toBeTruthy();
-        expect(d.enforced).toBe(policy.mode === 'required');
+        // Required and verified: a self-signed certificate is refused too (probe presents one).
+        const verified = policy.mode === 'required' && policy.verifiesChain;
+        expect(d.enforced).toBe(verified);
+        expect(!!d.trustsAnyCertificate).toBe(policy.mode === 'required' && !policy.verifiesChain);
         expect(d.unreachable).toBe(false);
         expect(d.clientAuth.mode).toBe(policy.mode);
-        expect(statusOf('client-auth-mode')).toBe(policy.mode === 'required' ? 'ok' : 'problem');
+        expect(statusOf('client-auth-mode')).toBe(verified ? 'ok' : 'problem');
         expect(statusOf('without-cert')).toBe(policy.mode === 'required' ? 'ok' : 'problem');
         expect(statusOf('with-cert')).toBe('ok');
         if (profile === 'incomplete-chain') {
@@ -187,9 +190,11 @@ describe('stability', () => {
     const ref = await new NodeReference({ profile: 'strict', pki, maxVersion }).start();
     try {
       const seen = new Set<string>();
+      // The control: the valid client, accepted.
+      const valid = await probeEndpoint({ host: ref.endpoint.host, port: ref.endpoint.port, servername: 'localhost', ca: pki.root.certPem, cert: pki.client.chainPem, key: pki.client.keyPem });
       for (let i = 0; i < 20; i++) {
         const o = await probeEndpoint({ host: ref.endpoint.host, port: ref.endpoint.port, servername: 'localhost', ca: pki.root.certPem });
-        seen.add(JSON.stringify([o.rejectedAt, o.alert?.code, o.reason, o.certificateRequested, o.handshakeInsight.method, o.protocol, detectClientAuthMode(o).mode]));
+        seen.add(JSON.stringify([o.rejectedAt, o.alert?.code, o.reason, o.certificateRequested, o.handshakeInsight.method, o.protocol, detectClientAuthMode(o, valid).mode]));
       }
       const tls13 = maxVersion === 'TLSv1.3';
       expect([...seen]).toEqual([JSON.stringify([

@@ -133,7 +133,7 @@ describe('run with many targets', () => {
   });
 
   it('shows progress on a terminal (stderr), never on stdout, never in CI or with --quiet', async () => {
-    const args = ['run', '--target', `127.0.0.1:${refs[0]!.endpoint.port}`, '--target', `127.0.0.1:${closedPort}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--suite', 'handshake-with-cert', '--json', '-'];
+    const args = ['run', '--target', `127.0.0.1:${refs[0]!.endpoint.port}`, '--target', `127.0.0.1:${closedPort}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--suite', 'handshake-with-cert', '--json', '-'];
     const tty = await inProcess(args, {}, true);
     expect(tty.stderr).toMatch(/\r\x1b\[Kmtls-harness: 2\/2 targets · 0 failing · 1 with errors/);
     expect(tty.stderr.endsWith('\r\x1b[K')).toBe(true); // cleared at the end
@@ -171,10 +171,13 @@ describe('run with many targets', () => {
 
 describe('probe with many targets', () => {
   it('diagnoses each target, prints one row per target and exits 0 only when all enforce', async () => {
-    const strictOnly = await inProcess(['probe', `127.0.0.1:${refs[0]!.endpoint.port}`, `127.0.0.1:${refs[1]!.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem')]);
+    // The valid client is the control of every refusal: without it a probe is inconclusive.
+    const noControl = await inProcess(['probe', `127.0.0.1:${refs[0]!.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem')]);
+    expect(noControl.code).toBe(1);
+    const strictOnly = await inProcess(['probe', `127.0.0.1:${refs[0]!.endpoint.port}`, `127.0.0.1:${refs[1]!.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem')]);
     expect(strictOnly.code, strictOnly.stderr).toBe(0);
     expect(strictOnly.stdout).toContain('2 of 2 target(s) enforce client certificates.');
-    const mixed = await inProcess(['probe', '--targets-file', f('targets.txt'), '--ca', f('ca.pem'), '--timeout', '1s', '--json']);
+    const mixed = await inProcess(['probe', '--targets-file', f('targets.txt'), '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--timeout', '1s', '--json']);
     expect(mixed.code).toBe(1);
     const j = JSON.parse(mixed.stdout) as { kind: string; diagnoses: { target: string; enforced: boolean; unreachable: boolean; clientAuth: { mode: string } }[] };
     expect(j.kind).toBe('probe');

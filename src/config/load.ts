@@ -76,6 +76,9 @@ export interface FileTarget {
   expectedNames?: string[];
   protocol?: 'https' | 'tls' | 'grpc';
   path?: string;
+  /** TLS versions the harness offers this target (not the policy minimum). */
+  tlsMin?: string;
+  tlsMax?: string;
   /** A file path or inline PEM. */
   ca?: string;
   cert?: string;
@@ -105,6 +108,8 @@ const TARGET = map({
   expectedNames: 'string[]',
   protocol: oneOf('https', 'tls', 'grpc'),
   path: 'string',
+  tlsMin: 'string',
+  tlsMax: 'string',
   ca: 'string',
   cert: 'string',
   key: 'string',

@@ -1,3 +1,4 @@
+import { describeRefusal, readRefusal, type Control } from './controls.js';
 import type { ProbeOutcome } from './tls-probe.js';
 
 /** What a server does about client certificates (CONFORMANCE.md `handshake.client-auth-mode`). */
@@ -7,53 +8,63 @@ export interface ClientAuthDetection {
   mode: ClientAuthMode;
   /**
    * How the CertificateRequest was observed: read in plaintext (TLS 1.2), decrypted from the
-   * handshake with the secrets node's `keylog` event gives (TLS 1.3), or not observed and the
-   * mode inferred from the refusal alone.
+   * handshake with the secrets node's `keylog` event gives (TLS 1.3), on a TLS 1.2 renegotiation,
+   * or not observed and the mode inferred from the refusal against an accepted control.
    */
-  method: 'tls1.2-plaintext' | 'tls1.3-keylog' | 'inferred-from-rejection' | 'none';
+  method: 'tls1.2-plaintext' | 'tls1.3-keylog' | 'renegotiation' | 'inferred-from-rejection' | 'none';
   /** Distinguished names of the CAs the server advertised in its CertificateRequest. */
   acceptableCaNames: string[];
   /** One sentence: what was seen. */
   evidence: string;
   caveat?: string;
+  /**
+   * Set when the refusal of the cert-less client proves nothing (no accepted control, the server
+   * refused the ClientHello itself, post-handshake auth the harness cannot answer): the mode is
+   * then `unknown`, and this says what would decide it.
+   */
+  inconclusive?: { reason: string; hint?: string };
 }
 
-const REJECTED = new Set(['handshake', 'post-handshake', 'application']);
-
 /**
- * Decides the client-auth mode from a probe without a client certificate (and, if available, one
- * with a valid certificate). Deterministic: it rests on whether the server's handshake contained a
- * CertificateRequest, which the probe reads from the wire (on TLS 1.3 by decrypting it), not on
- * timing.
+ * Decides the client-auth mode from a probe without a client certificate and its control (the
+ * valid client, given or minted). Deterministic: it rests on whether the server's handshake
+ * contained a CertificateRequest, read from the wire (on TLS 1.3 by decrypting it), not on timing;
+ * and a refusal counts as `required` only when the control was accepted by the same target.
  */
-export function detectClientAuthMode(noCert: ProbeOutcome, withCert?: ProbeOutcome): ClientAuthDetection {
+export function detectClientAuthMode(noCert: ProbeOutcome, controlOrWithCert?: Control | ProbeOutcome): ClientAuthDetection {
+  // A bare outcome is the user's valid client (the library's earlier signature).
+  const control: Control | undefined = controlOrWithCert && 'outcome' in controlOrWithCert ? controlOrWithCert : controlOrWithCert ? { what: 'the valid client certificate', source: 'given', outcome: controlOrWithCert } : undefined;
+  const withCert = control?.outcome;
   const caNames = noCert.acceptableCaNames.length > 0 ? noCert.acceptableCaNames : (withCert?.acceptableCaNames ?? []);
   const requested = noCert.certificateRequested ?? withCert?.certificateRequested;
   const insight = noCert.certificateRequested !== undefined ? noCert.handshakeInsight : (withCert?.handshakeInsight ?? noCert.handshakeInsight);
-  const method = insight.method === 'unavailable' ? 'none' : insight.method;
-  const rejected = REJECTED.has(noCert.rejectedAt);
-  const where = noCert.rejectedAt === 'application' ? `at the HTTP layer (${noCert.httpStatusLine ?? noCert.httpStatus})` : `at ${noCert.rejectedAt}${noCert.alert ? ` (alert ${noCert.alert.code} ${noCert.alert.name})` : ''}`;
+  const renegotiated = noCert.postHandshakeAuth?.kind === 'renegotiation';
+  const method = renegotiated && !requested ? 'renegotiation' : insight.method === 'unavailable' ? 'none' : insight.method;
+  if (noCert.postHandshakeAuth?.kind === 'tls13' || withCert?.postHandshakeAuth?.kind === 'tls13') {
+    const reason = 'the server asked for a client certificate after the handshake (TLS 1.3 post-handshake authentication), which the harness\'s TLS client cannot answer';
+    return { mode: 'unknown', method: 'none', acceptableCaNames: caNames, evidence: `inconclusive: ${reason}`, inconclusive: { reason, hint: 'try --tls-max 1.2 (the server may then ask on a renegotiation, which the harness follows)' } };
+  }
   if (noCert.rejectedAt === 'unreachable') {
     return { mode: 'unknown', method: 'none', acceptableCaNames: caNames, evidence: `the probe without a certificate could not evaluate the server: ${noCert.reason}` };
   }
-  if (requested === true) {
-    const served = withCert ? withCert.rejectedAt === 'accepted' : undefined;
-    const caveat = served === false ? `the valid client certificate was refused too (${withCert!.reason})` : undefined;
-    return rejected
-      ? { mode: 'required', method, acceptableCaNames: caNames, evidence: `the server requested a client certificate and refused the connection without one ${where}`, ...(caveat ? { caveat } : {}) }
-      : { mode: 'optional', method, acceptableCaNames: caNames, evidence: 'the server requested a client certificate but served the request without one', ...(caveat ? { caveat } : {}) };
+  if (noCert.rejectedAt === 'accepted') {
+    if (requested === true || (renegotiated && noCert.postHandshakeAuth?.certificateRequested)) {
+      return { mode: 'optional', method, acceptableCaNames: caNames, evidence: `the server requested a client certificate${renegotiated && !requested ? ' on a renegotiation' : ''} but served the request without one` };
+    }
+    if (requested === false) return { mode: 'not-requested', method, acceptableCaNames: [], evidence: 'the server never sent a CertificateRequest, and served the request without a certificate' };
+    return { mode: 'unknown', method: 'none', acceptableCaNames: caNames, evidence: 'the server served a client without a certificate; whether it asks for one could not be observed', caveat: insight.limitation ?? 'handshake not observable' };
   }
-  if (requested === false) {
-    return {
-      mode: 'not-requested',
-      method,
-      acceptableCaNames: [],
-      evidence: 'the server never sent a CertificateRequest',
-      ...(rejected ? { caveat: `it refused the connection anyway ${where}, for a reason other than client certificates` } : {}),
-    };
+  // Refused. A server that never asked for a certificate has not enforced one, whatever it refused.
+  if (requested === false && !renegotiated) {
+    return { mode: 'not-requested', method, acceptableCaNames: [], evidence: 'the server never sent a CertificateRequest', caveat: `it refused the connection anyway ${describeRefusal(noCert)}, for a reason other than client certificates` };
   }
-  // The handshake flight could not be read (e.g. an unsupported TLS 1.3 cipher suite).
-  return rejected
-    ? { mode: 'required', method: 'inferred-from-rejection', acceptableCaNames: caNames, evidence: `the connection without a certificate was refused ${where}`, caveat: `the CertificateRequest itself could not be observed (${insight.limitation ?? 'unknown reason'})` }
-    : { mode: 'unknown', method: 'none', acceptableCaNames: caNames, evidence: 'the server served a client without a certificate; whether it asks for one could not be observed', caveat: insight.limitation ?? 'handshake not observable' };
+  const r = readRefusal(noCert, control);
+  if (r.kind === 'inconclusive') {
+    return { mode: 'unknown', method, acceptableCaNames: caNames, evidence: `inconclusive: ${r.reason}`, inconclusive: { reason: r.reason, ...(r.hint ? { hint: r.hint } : {}) } };
+  }
+  const where = describeRefusal(noCert);
+  const against = control ? `, while ${control.what} was accepted` : '';
+  if (requested === true) return { mode: 'required', method, acceptableCaNames: caNames, evidence: `the server requested a client certificate and refused the connection without one ${where}${against}` };
+  if (renegotiated) return { mode: 'required', method: 'renegotiation', acceptableCaNames: caNames, evidence: `the server asked for a client certificate on a renegotiation (per-path client auth) and refused the connection without one ${where}${against}`, caveat: 'requested after the initial handshake: the mode describes the path probed' };
+  return { mode: 'required', method: 'inferred-from-rejection', acceptableCaNames: caNames, evidence: `the connection without a certificate was refused ${where}${against}`, caveat: `the CertificateRequest itself could not be observed (${insight.limitation ?? 'unknown reason'})` };
 }

@@ -5,6 +5,9 @@ import { systemClock } from '../pki/clock.js';
 import { verifyChain, sanCovers, type ChainVerification } from '../pki/verify.js';
 import { safeText } from '../text.js';
 import { detectClientAuthMode, type ClientAuthDetection } from './client-auth.js';
+import { answeredClientHello, describeRefusal, type Control } from './controls.js';
+import { addDays, type Clock } from '../pki/clock.js';
+import { mintCertificate, type Credential } from '../pki/generate.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from './tls-probe.js';
 
 /** Options for an ad hoc diagnosis: the probe options plus expiry thresholds. */
@@ -13,13 +16,15 @@ export interface DiagnoseOptions extends ProbeOptions {
   warnDays?: number;
   /** Problem when it expires within this many days (default 7). */
   failDays?: number;
+  /** A refusal only at the HTTP layer is not enforcement (as `run --require-tls-rejection`). */
+  requireTlsRejection?: boolean;
 }
 
 export type FindingStatus = 'ok' | 'warn' | 'problem' | 'info';
 
 /** One line of a diagnosis: what was looked at, what was found, and how to fix it. */
 export interface Finding {
-  id: 'connection' | 'client-auth-mode' | 'without-cert' | 'with-cert' | 'server-chain' | 'server-expiry' | 'san-coverage';
+  id: 'connection' | 'client-auth-mode' | 'without-cert' | 'with-cert' | 'self-signed' | 'server-chain' | 'server-expiry' | 'san-coverage';
   aspect: string;
   status: FindingStatus;
   finding: string;
@@ -36,6 +41,10 @@ export interface Diagnosis {
   clientAuth: ClientAuthDetection;
   withoutCert: ProbeOutcome;
   withCert?: ProbeOutcome;
+  /** A self-signed client certificate the harness minted: a server that verifies certificates refuses it. */
+  selfSigned: ProbeOutcome;
+  /** Required, but a self-signed certificate was accepted: the certificate is asked for, not verified. */
+  trustsAnyCertificate?: boolean;
   chain: ChainVerification & { trust: 'given-ca' | 'system-store' };
   findings: Finding[];
   checkedAt: string;
@@ -47,12 +56,19 @@ export interface Diagnosis {
  */
 export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis> {
   const clock = opts.clock ?? systemClock;
-  const { cert, key, warnDays = 30, failDays = 7, ...base } = opts;
-  const [withoutCert, withCert] = await Promise.all([
+  const { cert, key, warnDays = 30, failDays = 7, requireTlsRejection = false, ...base } = opts;
+  // Three connections at once: none, the user's client (the control of every refusal), and a
+  // self-signed client (no CA key needed) that a server verifying certificates must refuse.
+  const [withoutCert, withCert, selfSigned] = await Promise.all([
     probeEndpoint(base),
     cert && key ? probeEndpoint({ ...base, cert, key }) : Promise.resolve(undefined),
+    selfSignedClient(clock).then((c) => probeEndpoint({ ...base, cert: c.certPem, key: c.keyPem })),
   ]);
-  const clientAuth = detectClientAuthMode(withoutCert, withCert);
+  const control: Control | undefined = withCert ? { what: 'your client certificate', source: 'given', outcome: withCert } : undefined;
+  const clientAuth = detectClientAuthMode(withoutCert, control);
+  // Required, but is the certificate verified? A self-signed one accepted says no.
+  const trustsAnyCertificate = clientAuth.mode === 'required' && selfSigned.rejectedAt === 'accepted';
+  const httpOnly = withoutCert.rejectedAt === 'application';
   const ref = [withCert, withoutCert].find((o) => o && o.peerChainPem.length > 0) ?? withoutCert;
   const presented = ref.peerChainPem.map((p) => new X509Certificate(p));
   const anchorsPem = opts.ca ? [opts.ca.toString()] : rootCertificates;
@@ -72,9 +88,10 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
       status: 'info',
       finding: [o.protocol ?? 'handshake not completed', o.cipher, o.alpn ? `ALPN ${o.alpn}` : undefined].filter(Boolean).join(', '),
     });
-    findings.push(clientAuthFinding(clientAuth));
-    findings.push(withoutCertFinding(withoutCert));
+    findings.push(clientAuthFinding(clientAuth, trustsAnyCertificate ? selfSigned : undefined));
+    findings.push(withoutCertFinding(withoutCert, clientAuth, requireTlsRejection));
     findings.push(withCertFinding(withCert, clientAuth));
+    findings.push(selfSignedFinding(selfSigned, clientAuth));
   }
   if (presented.length > 0) {
     findings.push(chainFinding(chain, presented.length));
@@ -99,11 +116,13 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
   return {
     target: withoutCert.target,
     ...(withoutCert.servername ? { servername: withoutCert.servername } : {}),
-    enforced: clientAuth.mode === 'required',
+    enforced: clientAuth.mode === 'required' && !trustsAnyCertificate && !(httpOnly && requireTlsRejection),
+    ...(trustsAnyCertificate ? { trustsAnyCertificate } : {}),
     unreachable,
     clientAuth,
     withoutCert,
     ...(withCert ? { withCert } : {}),
+    selfSigned,
     chain,
     findings,
     checkedAt: clock().toISOString(),
@@ -127,29 +146,38 @@ function fixForUnreachable(o: ProbeOutcome): string {
   }
 }
 
-function clientAuthFinding(d: ClientAuthDetection): Finding {
-  const how = d.method === 'tls1.3-keylog' ? ' (seen in the decrypted TLS 1.3 handshake)' : d.method === 'tls1.2-plaintext' ? ' (seen in the TLS 1.2 handshake)' : d.method === 'inferred-from-rejection' ? ' (inferred: the request itself was not observable)' : '';
+function clientAuthFinding(d: ClientAuthDetection, selfSignedAccepted: ProbeOutcome | undefined): Finding {
+  const how = d.method === 'tls1.3-keylog' ? ' (seen in the decrypted TLS 1.3 handshake)' : d.method === 'tls1.2-plaintext' ? ' (seen in the TLS 1.2 handshake)' : d.method === 'renegotiation' ? ' (asked for on a TLS 1.2 renegotiation: per-path client auth)' : d.method === 'inferred-from-rejection' ? ' (inferred: the request itself was not observable)' : '';
   const cas = d.acceptableCaNames.length > 0 ? `; acceptable CAs advertised: ${safeText(d.acceptableCaNames.join(' | '), 240)}` : d.mode === 'required' || d.mode === 'optional' ? '; no acceptable CA names advertised' : '';
+  const aspect = 'Client-auth mode';
   switch (d.mode) {
     case 'required':
-      return { id: 'client-auth-mode', aspect: 'Client-auth mode', status: 'ok', finding: `required${how}${cas}` };
+      if (selfSignedAccepted) return { id: 'client-auth-mode', aspect, status: 'problem', finding: `required but not verified: a self-signed certificate was accepted (${safeText(selfSignedAccepted.reason, 160)}): the server asks for a certificate and takes any${how}`, fix: 'verify client certificates against your CA, not only that one is sent (Go: tls.RequireAndVerifyClientCert with ClientCAs; haproxy: verify required without crt-ignore-err all; nginx: ssl_verify_client on)' };
+      return { id: 'client-auth-mode', aspect, status: 'ok', finding: `required${how}${cas}` };
     case 'optional':
-      return { id: 'client-auth-mode', aspect: 'Client-auth mode', status: 'problem', finding: `optional: the server asks for a certificate but serves clients without one${how}${cas}`, fix: 'make the client certificate mandatory (nginx: ssl_verify_client on; haproxy: verify required; Envoy: require_client_certificate: true; node: requestCert + rejectUnauthorized)' };
+      return { id: 'client-auth-mode', aspect, status: 'problem', finding: `optional: the server asks for a certificate but serves clients without one${how}${cas}`, fix: 'make the client certificate mandatory (nginx: ssl_verify_client on; haproxy: verify required; Envoy: require_client_certificate: true; node: requestCert + rejectUnauthorized)' };
     case 'not-requested':
-      return { id: 'client-auth-mode', aspect: 'Client-auth mode', status: 'problem', finding: `not requested: the server never asks for a client certificate${how}${d.caveat ? `; ${d.caveat}` : ''}`, fix: 'enable client-certificate verification against your CA (nginx: ssl_client_certificate ca.pem + ssl_verify_client on; haproxy: ca-file ca.pem verify required)' };
+      return { id: 'client-auth-mode', aspect, status: 'problem', finding: `not requested: the server never asks for a client certificate${how}${d.caveat ? `; ${d.caveat}` : ''}`, fix: 'enable client-certificate verification against your CA (nginx: ssl_client_certificate ca.pem + ssl_verify_client on; haproxy: ca-file ca.pem verify required)' };
     default:
-      return { id: 'client-auth-mode', aspect: 'Client-auth mode', status: 'warn', finding: `unknown: ${d.evidence}${d.caveat ? ` (${d.caveat})` : ''}` };
+      if (d.inconclusive) return { id: 'client-auth-mode', aspect, status: 'warn', finding: `inconclusive: ${safeText(d.inconclusive.reason, 300)}`, ...(d.inconclusive.hint ? { fix: d.inconclusive.hint } : {}) };
+      return { id: 'client-auth-mode', aspect, status: 'warn', finding: `unknown: ${d.evidence}${d.caveat ? ` (${d.caveat})` : ''}` };
   }
 }
 
-function withoutCertFinding(o: ProbeOutcome): Finding {
+function withoutCertFinding(o: ProbeOutcome, d: ClientAuthDetection, requireTlsRejection: boolean): Finding {
   const aspect = 'Without a client cert';
   switch (o.rejectedAt) {
     case 'handshake':
     case 'post-handshake':
-      return { id: 'without-cert', aspect, status: 'ok', finding: `refused at ${o.rejectedAt}${o.alert ? ` with alert ${o.alert.code} ${o.alert.name}` : ' (connection closed, no alert)'}` };
-    case 'application':
-      return { id: 'without-cert', aspect, status: 'warn', finding: `refused only at the HTTP layer: ${safeText(o.httpStatusLine ?? String(o.httpStatus))}; the TLS connection itself was accepted`, fix: 'acceptable (nothing is served), but refusing in the handshake is stronger: e.g. terminate mTLS where the certificate is verified (nginx answers 400 by design with ssl_verify_client on)' };
+    case 'application': {
+      const where = describeRefusal(o);
+      if (d.mode !== 'required') return { id: 'without-cert', aspect, status: 'warn', finding: `refused ${where}, but that is not enforcement: ${safeText(d.inconclusive?.reason ?? d.caveat ?? d.evidence, 240)}` };
+      if (o.rejectedAt !== 'application') return { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}` };
+      // The same rule as run's reject.no-client-cert (docs/CONFORMANCE.md "Rejection, precisely").
+      return requireTlsRejection
+        ? { id: 'without-cert', aspect, status: 'problem', finding: `refused only ${where}; the TLS connection itself was accepted, and --require-tls-rejection demands refusal in TLS`, fix: 'verify client certificates in the TLS layer (nginx answers 400 by design with ssl_verify_client on; haproxy verify required refuses in the handshake)' }
+        : { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}: nothing was served (enforcement at the HTTP layer; --require-tls-rejection to demand refusal in TLS)` };
+    }
     case 'accepted':
       return { id: 'without-cert', aspect, status: 'problem', finding: `served without a certificate: ${safeText(o.reason)}`, fix: 'require a client certificate on this listener' };
     default:
@@ -157,20 +185,34 @@ function withoutCertFinding(o: ProbeOutcome): Finding {
   }
 }
 
+function selfSignedFinding(o: ProbeOutcome, d: ClientAuthDetection): Finding {
+  const aspect = 'With a self-signed cert';
+  if (o.rejectedAt === 'accepted') {
+    const neverAsked = o.certificateRequested === false && !o.postHandshakeAuth;
+    return neverAsked
+      ? { id: 'self-signed', aspect, status: d.mode === 'required' ? 'problem' : 'info', finding: 'served; the server never asked for a certificate, so none was sent' }
+      : { id: 'self-signed', aspect, status: 'problem', finding: `accepted: ${safeText(o.reason, 200)}`, fix: 'verify client certificates against your CA instead of accepting any certificate' };
+  }
+  if (o.rejectedAt === 'unreachable') return { id: 'self-signed', aspect, status: 'info', finding: `could not be evaluated: ${safeText(o.reason, 200)}` };
+  return { id: 'self-signed', aspect, status: d.mode === 'required' ? 'ok' : 'info', finding: `refused ${describeRefusal(o)}` };
+}
+
 function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection): Finding {
   const aspect = 'With your client cert';
-  if (!o) return { id: 'with-cert', aspect, status: 'info', finding: 'not tested: pass --cert and --key to check that a valid client certificate is accepted' };
+  if (!o) return { id: 'with-cert', aspect, status: 'info', finding: 'not tested: pass --cert and --key to check that a valid client certificate is accepted (without it, no refusal can be told from a server that refuses everyone)' };
   if (o.rejectedAt === 'accepted') {
-    return { id: 'with-cert', aspect, status: 'ok', finding: `accepted${o.httpStatusLine ? `: ${safeText(o.httpStatusLine)}` : ''}` };
+    const neverAsked = o.certificateRequested === false && !o.postHandshakeAuth;
+    return { id: 'with-cert', aspect, status: 'ok', finding: neverAsked ? `served; the server never asked for a certificate, so none was sent${o.httpStatusLine ? ` (${safeText(o.httpStatusLine)})` : ''}` : `accepted${o.httpStatusLine ? `: ${safeText(o.httpStatusLine)}` : ''}` };
   }
   if (o.rejectedAt === 'unreachable') return { id: 'with-cert', aspect, status: 'warn', finding: `could not be evaluated: ${o.reason}` };
+  if (answeredClientHello(o)) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: before any certificate was asked for`, fix: 'check --servername (the name the server serves) and the TLS versions it allows (offer them with --tls-min/--tls-max)' };
+  if (o.alert?.code === 44) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself is revoked`, fix: 'reissue the client certificate (it is on the CRL or OCSP responder the server checks); nothing is wrong with the server\'s trust' };
   const hint = d.acceptableCaNames.length > 0 ? ` The server accepts client certificates from: ${safeText(d.acceptableCaNames.join(' | '), 200)}.` : '';
-  const alert = o.alert ? ` with alert ${o.alert.code} ${o.alert.name}` : '';
   return {
     id: 'with-cert',
     aspect,
     status: 'problem',
-    finding: `refused at ${o.rejectedAt}${alert}${o.httpStatusLine ? ` (${safeText(o.httpStatusLine)})` : ''}`,
+    finding: `refused ${describeRefusal(o)}`,
     fix: `check that the client certificate is issued by a CA in the server's client-CA bundle, is within its validity dates, has the clientAuth EKU, and that --cert includes any intermediate.${hint}`,
   };
 }
@@ -179,6 +221,12 @@ function chainFinding(chain: Diagnosis['chain'], count: number): Finding {
   const trustWord = chain.trust === 'given-ca' ? 'the given --ca' : 'the system trust store (pass --ca to use yours)';
   if (chain.ok) return { id: 'server-chain', aspect: 'Server chain', status: 'ok', finding: `${count} certificate(s) sent; verifies to ${safeText(chain.anchor ?? '')} via ${trustWord}` };
   const p = chain.problems[0]!;
+  if (p.code === 'issuer-missing' && chain.trust === 'system-store') {
+    const fix = count > 1
+      ? `the server sends its intermediate(s); "${safeText(chain.missingIssuer ?? '?', 120)}" is probably your private root CA: pass it with --ca (nothing to change on the server)`
+      : `if "${safeText(chain.missingIssuer ?? '?', 120)}" is your private root CA, pass it with --ca; if it is an intermediate, the server must send it after its leaf`;
+    return { id: 'server-chain', aspect: 'Server chain', status: 'problem', finding: safeText(chain.problems.map((x) => x.message).join('; '), 400), fix };
+  }
   const fixes: Record<string, string> = {
     'issuer-missing': 'configure the server to send the intermediate certificate(s) after its leaf (nginx: ssl_certificate with the full chain; haproxy: crt bundle with intermediates)',
     untrusted: `the server certificate is not issued by a CA in ${trustWord}: pass the right --ca, or reissue the server certificate from your CA`,
@@ -188,4 +236,16 @@ function chainFinding(chain: Diagnosis['chain'], count: number): Finding {
     'intermediate-not-ca': 'the chain contains a non-CA certificate as issuer: reissue from a proper intermediate CA',
   };
   return { id: 'server-chain', aspect: 'Server chain', status: 'problem', finding: safeText(chain.problems.map((x) => x.message).join('; '), 400), fix: fixes[p.code] ?? 'fix the server certificate chain' };
+}
+
+/** One self-signed client certificate per process and day: minting costs a few ms, probes are many. */
+let SELF_SIGNED: { day: string; cred: Promise<Credential> } | undefined;
+
+function selfSignedClient(clock: Clock): Promise<Credential> {
+  const now = clock();
+  const day = now.toISOString().slice(0, 10);
+  if (!SELF_SIGNED || SELF_SIGNED.day !== day) {
+    SELF_SIGNED = { day, cred: mintCertificate({ subject: 'CN=mtls-harness self-signed probe client, O=mtls-harness', notBefore: addDays(now, -1), notAfter: addDays(now, 30), eku: ['clientAuth'] }) };
+  }
+  return SELF_SIGNED.cred;
 }

@@ -110,6 +110,20 @@ export interface ProbeOutcome {
   handshakeInsight: { method: ServerFlight['method']; limitation?: string };
   /** TLS 1.3: the server issued a session ticket after our Finished (it processed our certificate). */
   sessionTicket?: boolean;
+  /**
+   * A real ServerHello (not a HelloRetryRequest) arrived. A refusal without one answered the
+   * ClientHello itself, before any certificate could matter. Absent on outcomes of older builds.
+   */
+  serverHello?: boolean;
+  /** The server sent a HelloRetryRequest (TLS 1.3) before its ServerHello. */
+  helloRetryRequest?: boolean;
+  /**
+   * The server asked for a certificate after the initial handshake: a TLS 1.3 post-handshake
+   * CertificateRequest (which the harness's client cannot answer), or a TLS 1.2 renegotiation.
+   */
+  postHandshakeAuth?: { kind: 'tls13' | 'renegotiation'; certificateRequested?: boolean };
+  /** The HTTP `Server` response header (printable ASCII, at most 100 characters). */
+  httpServer?: string;
   httpStatus?: number;
   /** First line of the HTTP response, truncated to 200 characters (hostile input: render escaped). */
   httpStatusLine?: string;

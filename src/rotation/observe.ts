@@ -67,6 +67,8 @@ export function targetProbeOptions(target: TargetConfig, timeoutMs: number, cloc
     ...(target.servername ? { servername: target.servername } : {}),
     protocol: target.protocol,
     ...(target.httpPath ? { httpPath: target.httpPath } : {}),
+    ...(target.tlsVersions?.min ? { minVersion: target.tlsVersions.min } : {}),
+    ...(target.tlsVersions?.max ? { maxVersion: target.tlsVersions.max } : {}),
     timeoutMs,
     clock,
   };

@@ -8,6 +8,7 @@ import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../pr
 import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome, type TlsVersion } from '../probe/tls-probe.js';
 import { observeRotation, targetProbeOptions } from '../rotation/observe.js';
 import type { CheckContext, CraftedKind, TargetConfig } from './types.js';
+import type { Control } from '../probe/controls.js';
 
 /** Unreachable outcomes of the first connection that no other connection to the target could change. */
 const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn']);
@@ -34,6 +35,8 @@ const CA_NAMES = new Map<string, string>();
 
 export const NEEDS_CA_KEY = 'needs the CA private key (--ca-key) to mint this test certificate';
 const WRONG_IDENTITY_URI = 'spiffe://mtls-harness.invalid/wrong-identity';
+/** The subject of every crafted client certificate and of its control. */
+const CRAFTED_SUBJECT = 'CN=mtls-harness crafted client, O=mtls-harness';
 
 export interface ContextOptions {
   timeoutMs: number;
@@ -77,10 +80,12 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
    * false; no check reads it).
    */
   const prepared = (cert?: string, key?: string): NonNullable<ProbeOptions['secureContext']> => {
-    const k = cert ?? '';
+    const versions = target.tlsVersions;
+    const k = `${versions?.min ?? ''}\u0000${versions?.max ?? ''}\u0000${cert ?? ''}`;
     let c = o.contextCache?.get(k);
     if (!c) {
-      c = { context: tls.createSecureContext(cert && key ? { cert, key } : {}), withClientCert: !!(cert && key) };
+      const offered = { ...(versions?.min ? { minVersion: versions.min } : {}), ...(versions?.max ? { maxVersion: versions.max } : {}) };
+      c = { context: tls.createSecureContext({ ...offered, ...(cert && key ? { cert, key } : {}) }), withClientCert: !!(cert && key) };
       o.contextCache?.set(k, c);
     }
     return c;
@@ -89,7 +94,9 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
     // Connections with our usual settings use a prepared context; others (a capped hello with its
     // own versions and ciphers) give ca/cert/key to tls.connect.
     const custom = extra.minVersion !== undefined || extra.maxVersion !== undefined || extra.ciphers !== undefined;
-    const { cert, key, ...rest } = extra;
+    const { cert, key, ...rest0 } = extra;
+    // The offered versions live in the prepared context (tls.connect ignores them beside one).
+    const { minVersion: _min, maxVersion: _max, ...rest } = rest0;
     const opts: ProbeOptions = custom
       ? { ...base, ...(target.trustPem ? { ca: target.trustPem } : {}), ...extra }
       : { ...base, ...rest, secureContext: prepared(typeof cert === 'string' ? cert : undefined, typeof key === 'string' ? key : undefined) };
@@ -212,8 +219,55 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
     }
   };
 
+  /**
+   * The positive control of the crafted checks: a valid client minted from the same CA, with the
+   * crafted certificates' subject, key type and validity scheme (now − 1 h … now + 30 d), CA:FALSE
+   * and EKU clientAuth; for the identity check, an allowed identity. Shared like the crafted ones.
+   */
+  const controlCredential = (identity: boolean) =>
+    once(`controlCredential:${identity}`, async (): Promise<Credential | undefined> => {
+      const ca = await issuer();
+      if ('skip' in ca) return undefined;
+      const now = o.clock();
+      const allowed = target.expect.allowedClientIdentities?.[0];
+      if (identity && !allowed) return undefined;
+      const sans = identity && allowed ? (/^[a-z][a-z0-9+.-]*:/i.test(allowed) ? { uri: [allowed] } : { dns: [allowed] }) : undefined;
+      const mint = () => mintCertificate({ subject: CRAFTED_SUBJECT, issuer: ca, notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 30), eku: ['clientAuth'], ...(sans ? { sans } : {}) });
+      const key = `control\u0000${identity ? allowed : ''}\u0000${ca.certPem}`;
+      const cache = o.craftedCache;
+      if (!cache) return mint();
+      let p = cache.get(key);
+      if (!p) {
+        p = mint();
+        cache.set(key, p);
+      }
+      return p;
+    });
+  const givenControl = async (): Promise<Control | undefined> => {
+    const outcome = await ctx.withCert();
+    return outcome && { what: 'the valid client certificate given (--cert)', source: 'given', outcome };
+  };
+  const control = (kind: CraftedKind | 'noCert') =>
+    once(`control:${kind}`, async (): Promise<Control | undefined> => {
+      if (kind === 'noCert' && target.client) return givenControl();
+      const identity = kind === 'wrongIdentity';
+      const cred = await controlCredential(identity);
+      if (cred) {
+        const outcome = await once(`controlProbe:${identity}`, () => probe({ cert: cred.chainPem, key: cred.keyPem }));
+        const what = kind === 'noCert'
+          ? 'a valid client certificate minted from the CA key'
+          : identity
+            ? 'a control certificate minted from the same CA with an allowed identity'
+            : 'a valid control certificate minted from the same CA (same profile, without the crafted property)';
+        return { what, source: 'minted', outcome };
+      }
+      // No CA key: the user's own valid client is the closest control there is (look-alike CA, self-signed).
+      return target.client ? givenControl() : undefined;
+    });
+
   const ctx: CheckContext = {
     target,
+    control,
     clock: o.clock,
     timeoutMs: o.timeoutMs,
     noCert,

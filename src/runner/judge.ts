@@ -4,7 +4,8 @@ import { safeText } from '../text.js';
 import { X509Certificate } from 'node:crypto';
 import { parseCertificates, summarizeCertificate } from '../pki/inspect.js';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
-import type { Check, CheckContext, CheckVerdict, CraftedKind, Evidence, Policy } from './types.js';
+import type { Check, CheckContext, CheckVerdict, CraftedKind, Evidence, Policy, TargetConfig } from './types.js';
+import { answeredClientHello, controlEvidence, describeRefusal, describeServed, isRefusal, readRefusal, type Control } from '../probe/controls.js';
 
 /** The evidence of one probe: where it was refused, alert, version, status line. Never key material. */
 export function probeEvidence(o: ProbeOutcome): Evidence {
@@ -19,6 +20,10 @@ export function probeEvidence(o: ProbeOutcome): Evidence {
     ...(o.grpc ? { grpc: { code: o.grpc.code, codeName: o.grpc.codeName, ...(o.grpc.servingStatus ? { servingStatus: o.grpc.servingStatus } : {}), ...(o.grpc.details ? { details: safeText(o.grpc.details, 200) } : {}) } } : {}),
     ...(o.httpStatusLine ? { httpStatusLine: safeText(o.httpStatusLine, 200) } : {}),
     ...(o.certificateRequested !== undefined ? { certificateRequested: o.certificateRequested } : {}),
+    ...(o.serverHello === false ? { serverHello: false } : {}),
+    ...(o.helloRetryRequest ? { helloRetryRequest: true } : {}),
+    ...(o.postHandshakeAuth ? { postHandshakeAuth: o.postHandshakeAuth } : {}),
+    ...(o.httpServer ? { httpServer: safeText(o.httpServer, 100) } : {}),
     clientCertificateOffered: o.clientCertificateOffered,
     reason: safeText(o.reason, 300),
     durationMs: Math.round(o.durationMs),
@@ -26,11 +31,7 @@ export function probeEvidence(o: ProbeOutcome): Evidence {
 }
 
 /** Where a refusal happened, in words: "at post-handshake with alert 116 certificate_required". */
-export function whereRefused(o: ProbeOutcome): string {
-  if (o.rejectedAt === 'application' && o.grpc) return `at the gRPC layer (${o.grpc.codeName}${o.grpc.details ? `: ${safeText(o.grpc.details, 120)}` : ''})`;
-  if (o.rejectedAt === 'application') return `at the HTTP layer (${safeText(o.httpStatusLine ?? String(o.httpStatus), 120)})`;
-  return `at ${o.rejectedAt}${o.alert ? ` with alert ${o.alert.code} ${o.alert.name}` : ' (connection closed without an alert)'}`;
-}
+export const whereRefused = describeRefusal;
 
 /** An `error` verdict for a probe that could not reach a verdict. */
 export function unreachableVerdict(o: ProbeOutcome, what: string): CheckVerdict {
@@ -38,25 +39,31 @@ export function unreachableVerdict(o: ProbeOutcome, what: string): CheckVerdict 
 }
 
 /**
- * Judges a connection that must be refused (a cert-less or crafted-certificate client).
- * Refused in the handshake or just after it: pass. Refused only with an HTTP 4xx: enforcement
- * all the same (pass), unless the policy demands TLS-layer refusal (fail). Served: `onAccepted`.
+ * Judges a connection that must be refused (a cert-less or crafted-certificate client) against its
+ * control (docs/CONFORMANCE.md "Controls"). Served: `onAccepted` — acceptance needs no control.
+ * Refused, with the control accepted by the same target: pass (at the HTTP layer too, unless the
+ * policy demands TLS-layer refusal: fail). Refused without an accepted control, or in answer to the
+ * ClientHello itself: `error`, "inconclusive", with what would decide it. The control is probed only
+ * when the verdict needs it.
  */
-export function mustBeRefused(o: ProbeOutcome, policy: Policy, what: string, onAccepted: { status: 'fail' | 'warn'; remediation: string }): CheckVerdict {
+export async function mustBeRefused(o: ProbeOutcome, control: () => Promise<Control | undefined>, target: TargetConfig, what: string, onAccepted: { status: 'fail' | 'warn'; remediation: string }): Promise<CheckVerdict> {
   const evidence = probeEvidence(o);
-  switch (o.rejectedAt) {
-    case 'handshake':
-    case 'post-handshake':
-      return { status: 'pass', message: `${what} was refused ${whereRefused(o)}`, evidence };
-    case 'application':
-      return policy.requireTlsRejection
-        ? { status: 'fail', message: `${what} completed the TLS handshake and was refused only ${whereRefused(o)}; the policy requires refusal in TLS (--require-tls-rejection)`, remediation: 'verify client certificates in the TLS layer (e.g. haproxy verify required, Envoy require_client_certificate) rather than in the application', evidence }
-        : { status: 'pass', message: `${what} was refused ${whereRefused(o)}; nothing was served`, evidence };
-    case 'accepted':
-      return { status: onAccepted.status, message: `${what} was accepted: ${safeText(o.reason, 200)}`, remediation: onAccepted.remediation, evidence };
-    default:
-      return unreachableVerdict(o, `could not test ${what}`);
+  if (o.rejectedAt === 'accepted') return { status: onAccepted.status, message: describeServed(o, what), remediation: onAccepted.remediation, evidence };
+  if (o.rejectedAt === 'unreachable') return unreachableVerdict(o, `could not test ${what}`);
+  const c = isRefusal(o) && !answeredClientHello(o) ? await control() : undefined;
+  const r = readRefusal(o, c, target.protocol);
+  const withControl = c ? { ...evidence, control: controlEvidence(c) } : evidence;
+  if (r.kind === 'inconclusive') {
+    return { status: 'error', message: `inconclusive: ${what} was refused, but ${r.reason}${r.hint ? `; ${r.hint}` : ''}`, evidence: { ...withControl, inconclusive: r.reason } };
   }
+  if (r.kind !== 'refused') return unreachableVerdict(o, `could not test ${what}`);
+  const against = `, while ${r.control.what} was accepted`;
+  if (o.rejectedAt === 'application') {
+    return target.policy.requireTlsRejection
+      ? { status: 'fail', message: `${what} completed the TLS handshake and was refused only ${whereRefused(o)}; the policy requires refusal in TLS (--require-tls-rejection)`, remediation: 'verify client certificates in the TLS layer (e.g. haproxy verify required, Envoy require_client_certificate) rather than in the application', evidence: withControl }
+      : { status: 'pass', message: `${what} was refused ${whereRefused(o)}; nothing was served${against}`, evidence: withControl };
+  }
+  return { status: 'pass', message: `${what} was refused ${whereRefused(o)}${against}`, evidence: withControl };
 }
 
 /** Days-left thresholds for one certificate. */
@@ -103,7 +110,7 @@ export function refusesCrafted(id: string, title: string, kind: CraftedKind, wha
     async run(ctx) {
       const o = await ctx.withCrafted(kind);
       if ('skip' in o) return skip(o.skip);
-      return withPresented(ctx, kind, mustBeRefused(o, ctx.target.policy, what, onAccepted));
+      return withPresented(ctx, kind, await mustBeRefused(o, () => ctx.control(kind), ctx.target, what, onAccepted));
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../pki/clock.js';
 import type { Credential, FixturePki } from '../pki/generate.js';
 import type { CertSummary } from '../pki/inspect.js';
 import type { ProbeOutcome, TlsVersion } from '../probe/tls-probe.js';
+import type { Control } from '../probe/controls.js';
 import type { PlaintextKind, PlaintextOutcome } from '../probe/plaintext.js';
 import type { ProfileName } from '../targets/profiles.js';
 import type { ApplyMode, StartedReference } from '../targets/target.js';
@@ -61,6 +62,8 @@ export interface TargetConfig {
   expectedNames: string[];
   protocol: 'https' | 'tls' | 'grpc';
   httpPath?: string;
+  /** TLS versions the harness offers (default: node's, TLS 1.2–1.3). Not the policy minimum. */
+  tlsVersions?: { min?: TlsVersion; max?: TlsVersion };
   /** Trust anchors for the server chain (PEM bundle); the system store when absent. */
   trustPem?: string;
   /** The valid client credentials. */
@@ -129,6 +132,13 @@ export interface CheckContext {
   withCrafted(kind: CraftedKind): Promise<ProbeOutcome | { skip: string }>;
   /** Probe with a hello capped at `maxVersion` (memoised). */
   capped(maxVersion: TlsVersion): Promise<ProbeOutcome>;
+  /**
+   * The control of a refusal (docs/CONFORMANCE.md "Controls"): for `noCert`, the valid client
+   * (given, or minted from the CA key); for a crafted kind, a valid client minted from the same CA
+   * with the same profile except the property under test (the given client when no CA key).
+   * Undefined when there is none. Memoised; probed only when asked.
+   */
+  control(kind: CraftedKind | 'noCert'): Promise<Control | undefined>;
   /** A crafted credential (for evidence), or the skip reason. */
   crafted(kind: CraftedKind): Promise<Credential | { skip: string }>;
   /** The rotation observed with a continuous stream of handshakes (memoised), or why not. */

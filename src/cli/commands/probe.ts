@@ -30,7 +30,7 @@ Options:
   --cert FILE --key FILE    a client certificate (chain, leaf first) and its private key
   --key-passphrase-env VAR  environment variable holding the key's passphrase
   --servername NAME         SNI and the name the server certificate must cover (default: HOST)
-  --tls-min V, --tls-max V  TLS versions to offer (1.2, 1.3)
+  --tls-min V, --tls-max V  TLS versions to offer (1.2, 1.3; --max-tls is an alias)
   --protocol P              https (default) sends one HTTP request after the handshake;
                             tls only reads for --grace after it (raw TLS services);
                             grpc offers ALPN h2 and makes a grpc.health.v1 Health/Check call
@@ -38,6 +38,7 @@ Options:
   --grace DURATION          raw TLS: how long an accepted connection must stay open (default 300ms)
   --timeout DURATION        budget per connection (default 5s)
   --warn-days N, --fail-days N  server certificate expiry thresholds (default 30, 7)
+  --require-tls-rejection   a refusal only at the HTTP layer is not enforcement (as run's flag)
   --targets-file FILE       one host:port[,servername] per line (# comments)
   --concurrency N           targets probed at once (default 16)
   --quiet                   no progress line (it is shown on a terminal only, never in CI)
@@ -48,7 +49,11 @@ Options:
 
 With several targets a summary table has one row per target.
 
-Exit status: 0 client certificates are enforced (on every target); 1 they are not, or a server could
+Three connections per target: without a certificate, with yours (the control: a refusal counts only
+when your valid client is accepted), and with a self-signed one (a server that verifies refuses it).
+
+Exit status: 0 client certificates are enforced (on every target); 1 they are not, the evidence is
+inconclusive (e.g. no --cert/--key given, or every client refused alike), or a server could
 not be evaluated; 130 interrupted (what finished is still printed and written); 2 usage error (bad flag, missing or malformed file, key not matching certificate).
 `;
 
@@ -62,6 +67,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     servername: { type: 'string' },
     'tls-min': { type: 'string' },
     'tls-max': { type: 'string' },
+    'max-tls': { type: 'string' },
     protocol: { type: 'string' },
     path: { type: 'string' },
     grace: { type: 'string' },
@@ -74,6 +80,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     'targets-file': { type: 'string' },
     concurrency: { type: 'string' },
     quiet: { type: 'boolean' },
+    'require-tls-rejection': { type: 'boolean' },
   });
   if (v.help) {
     io.stdout.write(PROBE_HELP);
@@ -105,13 +112,14 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     ...(ca ? { ca: ca.pem } : {}),
     ...(creds ? { cert: creds.certPem, key: creds.keyPem } : {}),
     ...(v['tls-min'] ? { minVersion: parseTlsVersion(v['tls-min'] as string) } : {}),
-    ...(v['tls-max'] ? { maxVersion: parseTlsVersion(v['tls-max'] as string) } : {}),
+    ...((v['tls-max'] ?? v['max-tls']) ? { maxVersion: parseTlsVersion((v['tls-max'] ?? v['max-tls']) as string) } : {}),
     protocol: protocol as 'https' | 'tls' | 'grpc',
     ...(v.path ? { httpPath: v.path as string } : {}),
     ...(v.grace ? { graceMs: parseDuration('--grace', v.grace as string) } : {}),
     ...(v.timeout ? { timeoutMs: parseDuration('--timeout', v.timeout as string) } : {}),
     warnDays,
     failDays,
+    requireTlsRejection: !!v['require-tls-rejection'],
   };
 
   // Ctrl-C: what finished is kept and reported (marked incomplete).

@@ -4,7 +4,7 @@ import { loadConfigFile, type FileConfig, type FilePolicy, type FileTarget } fro
 import { HarnessError } from '../../errors.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../../pki/inspect.js';
-import { parseTlsVersion } from '../../probe/tls-probe.js';
+import { parseTlsVersion, type TlsVersion } from '../../probe/tls-probe.js';
 import { runReportWriters, writeReportFiles, type ReportOutputs } from '../../report/outputs.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
@@ -43,6 +43,9 @@ Targets and credentials:
   --expected-name NAME      another name the certificate must cover (repeatable)
   --protocol P              https (default) sends one request after the handshake; tls only reads;
                             grpc: ALPN h2 and a grpc.health.v1 Health/Check call
+  --path PATH               HTTP path of the request after the handshake (default /)
+  --tls-min V, --tls-max V  TLS versions the harness offers (1.2, 1.3; --max-tls is an alias);
+                            the policy minimum is --min-tls
 Selection and policy:
   --suite a,b               suites: ${SUITES.map((s) => s.id).join(', ')}
   --check id,id             only these checks
@@ -144,6 +147,10 @@ export const RUN_SHARED_OPTIONS: OptionSpec = {
   check: { type: 'string' },
   'list-checks': { type: 'boolean' },
   'min-tls': { type: 'string' },
+  'tls-min': { type: 'string' },
+  'tls-max': { type: 'string' },
+  'max-tls': { type: 'string' },
+  path: { type: 'string' },
   'warn-days': { type: 'string' },
   'fail-days': { type: 'string' },
   'require-tls-rejection': { type: 'boolean' },
@@ -415,6 +422,8 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
         inFlight: rotationFlags.inFlight,
         handshakeOnly: rotationFlags.handshakeOnly,
       }));
+      const ref0 = targets[targets.length - 1]!;
+      Object.assign(ref0, offeredVersions(over, {}), over.path ? { httpPath: over.path } : {});
     }
     return await executeRun({ argv: ['run', ...argv], io, targets, suites: SUITES, settings: st, interrupt });
   } finally {
@@ -433,6 +442,10 @@ export interface CredentialFlags {
   passEnv?: string | undefined;
   protocol?: string | undefined;
   expectedNames: string[];
+  /** TLS versions offered (not the policy minimum, which is --min-tls). */
+  tlsMin?: TlsVersion | undefined;
+  tlsMax?: TlsVersion | undefined;
+  path?: string | undefined;
 }
 
 export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessEnv): CredentialFlags {
@@ -445,7 +458,11 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
     passEnv: v['key-passphrase-env'] as string | undefined,
     protocol: v.protocol as string | undefined,
     expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
+    tlsMin: v['tls-min'] !== undefined ? parseTlsVersion(v['tls-min'] as string) : undefined,
+    tlsMax: (v['tls-max'] ?? v['max-tls']) !== undefined ? parseTlsVersion((v['tls-max'] ?? v['max-tls']) as string) : undefined,
+    path: v.path as string | undefined,
   };
+  if (over.path !== undefined && !over.path.startsWith('/')) throw new HarnessError('usage.invalid-value', `${command}: --path must start with / (got "${over.path}")`);
   if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', `${command}: --cert and --key go together`);
   if (over.protocol && over.protocol !== 'https' && over.protocol !== 'tls' && over.protocol !== 'grpc') throw new HarnessError('usage.invalid-value', `${command}: --protocol must be https, tls or grpc, not "${over.protocol}"`);
   return over;
@@ -578,7 +595,8 @@ export function resolveLiveTarget(
     ...(servername ? { servername } : !isIP(endpoint.host) ? { servername: endpoint.host } : {}),
     expectedNames: [...new Set([...(t.expectedNames ?? []), ...over.expectedNames])],
     protocol,
-    ...(t.path ? { httpPath: t.path } : {}),
+    ...((over.path ?? t.path) ? { httpPath: over.path ?? t.path } : {}),
+    ...offeredVersions(over, t),
     ...(trustPem ? { trustPem } : {}),
     ...(client ? { client } : {}),
     ...(clientCaPem ? { clientCaPem } : {}),
@@ -587,4 +605,12 @@ export function resolveLiveTarget(
     policy,
     plaintextPorts: t.plaintextPorts ?? [],
   };
+}
+
+/** The TLS versions offered to a target: flags over the config file's `tlsMin`/`tlsMax`. */
+function offeredVersions(over: CredentialFlags, t: { tlsMin?: string; tlsMax?: string }): { tlsVersions?: { min?: TlsVersion; max?: TlsVersion } } {
+  const min = over.tlsMin ?? (t.tlsMin !== undefined ? parseTlsVersion(t.tlsMin) : undefined);
+  const max = over.tlsMax ?? (t.tlsMax !== undefined ? parseTlsVersion(t.tlsMax) : undefined);
+  if (!min && !max) return {};
+  return { tlsVersions: { ...(min ? { min } : {}), ...(max ? { max } : {}) } };
 }

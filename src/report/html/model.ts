@@ -199,6 +199,7 @@ function diagnosisTarget(d: Diagnosis, i: number, policy: Policy): HtmlTarget {
     switch (id) {
       case 'without-cert': return probeEvidence(d.withoutCert);
       case 'with-cert': return d.withCert ? probeEvidence(d.withCert) : {};
+      case 'self-signed': return d.selfSigned ? probeEvidence(d.selfSigned) : {};
       case 'client-auth-mode': return { mode: d.clientAuth.mode, method: d.clientAuth.method, acceptableCaNames: d.clientAuth.acceptableCaNames, observed: d.clientAuth.evidence, ...(d.clientAuth.caveat ? { caveat: d.clientAuth.caveat } : {}) };
       case 'server-chain': return { path: d.chain.path, ...(d.chain.anchor ? { anchor: d.chain.anchor } : {}), problems: d.chain.problems, trust: d.chain.trust };
       case 'connection': return d.unreachable ? probeEvidence(d.withoutCert) : {};
@@ -265,6 +266,7 @@ const PROBE_FINDING_CHECK: Record<string, string> = {
   'client-auth-mode': 'handshake.client-auth-mode',
   'without-cert': 'reject.no-client-cert',
   'with-cert': 'handshake.accepts-valid-client-cert',
+  'self-signed': 'chain.rejects-self-signed-client',
   'server-chain': 'chain.server-trusted',
   'server-expiry': 'expiry.server-cert',
   'san-coverage': 'san.server-matches-name',

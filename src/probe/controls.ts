@@ -1,0 +1,136 @@
+/**
+ * "A refusal is evidence only against an accepted control" (docs/CONFORMANCE.md "Controls").
+ *
+ * A server that refuses a client without a certificate (or with a crafted one) has proven
+ * something about certificates only when a control — a client that differs from the refused one in
+ * the property under test alone — is accepted by the same target in the same run. A server that
+ * refuses everyone (an SNI catch-all, a TLS-version mismatch, a broker closing on an HTTP request,
+ * per-path client auth the harness cannot answer) refuses the control too, and then the refusal is
+ * not a verdict: it is `inconclusive`, with the reason and what would decide it.
+ *
+ * Pure functions over probe outcomes; `probe` and `run` both judge through them.
+ */
+import { safeText } from '../text.js';
+import type { ProbeOutcome } from './tls-probe.js';
+
+/** A client that differs from the one under test in the tested property alone, and how it fared. */
+export interface Control {
+  /** What the control presented, in words ("the valid client certificate given with --cert"). */
+  what: string;
+  /** `given`: the user's own valid client; `minted`: minted by the harness from the CA key. */
+  source: 'given' | 'minted';
+  outcome: ProbeOutcome;
+}
+
+/** What a probe that was expected to be refused says, once read against its control. */
+export type RefusalReading =
+  | { kind: 'served' }
+  | { kind: 'unreachable'; reason: string }
+  /** Refused, and the control was accepted: the refusal is about the property under test. */
+  | { kind: 'refused'; control: Control }
+  /** Refused, but that proves nothing about the property: `reason` says why, `hint` what would decide it. */
+  | { kind: 'inconclusive'; reason: string; hint?: string };
+
+const REFUSED = new Set(['handshake', 'post-handshake', 'application']);
+
+export function isRefusal(o: ProbeOutcome): boolean {
+  return REFUSED.has(o.rejectedAt);
+}
+
+/**
+ * The server refused in answer to the ClientHello itself (no ServerHello): an SNI catch-all, no
+ * shared version or cipher, any alert before the server said anything else. Never about client
+ * certificates: none can have been asked for.
+ */
+export function answeredClientHello(o: ProbeOutcome): boolean {
+  if (o.rejectedAt !== 'handshake') return false;
+  return o.serverHello !== undefined ? !o.serverHello : o.protocol === undefined;
+}
+
+/** Where and how a connection was refused, in words: "at post-handshake with alert 116 certificate_required". */
+export function describeRefusal(o: ProbeOutcome): string {
+  if (o.rejectedAt === 'application' && o.grpc) return `at the gRPC layer (${o.grpc.codeName}${o.grpc.details ? `: ${safeText(o.grpc.details, 120)}` : ''})`;
+  if (o.rejectedAt === 'application') return `at the HTTP layer (${safeText(o.httpStatusLine ?? String(o.httpStatus), 120)})`;
+  if (answeredClientHello(o)) return `in answer to the ClientHello, before any ServerHello${o.alert ? `, with alert ${o.alert.code} ${o.alert.name}` : ' (connection closed without an alert)'}`;
+  return `at ${o.rejectedAt}${o.alert ? ` with alert ${o.alert.code} ${o.alert.name}` : ' (connection closed without an alert)'}`;
+}
+
+/** What would decide a refusal in answer to the ClientHello, by its alert. */
+function clientHelloHint(o: ProbeOutcome): string {
+  switch (o.alert?.code) {
+    case 112:
+      return 'give --servername with a name this server serves (it refuses the SNI sent, or its absence)';
+    case 70:
+      return 'the server shares no TLS version with the harness: check the versions it allows and offer them with --tls-min/--tls-max';
+    case 40:
+    case 71:
+      return 'the server shares no cipher suite, group or signature algorithm with the harness, or refuses the SNI sent: check its TLS settings and --servername';
+    default:
+      return 'check --servername and the TLS versions the server allows; a server that refuses the ClientHello has not looked at any certificate';
+  }
+}
+
+/** What would decide an inconclusive refusal, read from how the control was refused. */
+function controlHint(o: ProbeOutcome, c: ProbeOutcome, protocol: string | undefined): string {
+  if (o.postHandshakeAuth?.kind === 'tls13' || c.postHandshakeAuth?.kind === 'tls13') {
+    return 'the server asked for a certificate after the handshake (TLS 1.3 post-handshake authentication), which the harness cannot answer: try --tls-max 1.2';
+  }
+  if (c.alert?.code === 44) return 'the valid client certificate itself is revoked (alert 44 certificate_revoked): reissue it, then test again';
+  if (c.alert?.code === 45) return 'the valid client certificate itself has expired (alert 45 certificate_expired): renew it, then test again';
+  if (c.rejectedAt === 'application' && c.httpStatus === 403 && c.protocol === 'TLSv1.3') {
+    return 'an HTTP 403 to every client over TLS 1.3 is what a server asking for certificates per path (post-handshake authentication) answers: try --tls-max 1.2, or --path with a path that is not protected per location';
+  }
+  if ((protocol ?? 'https') === 'https' && c.rejectedAt !== 'application' && !c.httpStatus) {
+    return 'the server closed on the HTTP request of every client: if this is not an HTTP service, give --protocol tls (or the protocol it speaks)';
+  }
+  return 'make sure the valid client certificate is trusted by the server (see handshake.accepts-valid-client-cert), then test again';
+}
+
+/**
+ * Reads a probe that should have been refused against its control. `control` undefined: there is
+ * none (no valid client given and none could be minted).
+ */
+export function readRefusal(o: ProbeOutcome, control: Control | undefined, protocol?: string): RefusalReading {
+  if (o.rejectedAt === 'accepted') return { kind: 'served' };
+  if (o.rejectedAt === 'unreachable') return { kind: 'unreachable', reason: o.reason };
+  if (answeredClientHello(o)) {
+    const same = control && answeredClientHello(control.outcome) ? `; ${control.what} was refused the same way` : '';
+    return { kind: 'inconclusive', reason: `the server refused ${describeRefusal(o)}${same}: no certificate could have mattered yet`, hint: clientHelloHint(o) };
+  }
+  if (!control) {
+    return { kind: 'inconclusive', reason: `the server refused ${describeRefusal(o)}, but no valid client was tested to compare with: a server that refuses every client would look the same`, hint: 'give a valid client certificate (--cert/--key), or the CA key (--ca-key) so the harness can mint one' };
+  }
+  const c = control.outcome;
+  if (c.rejectedAt === 'unreachable') {
+    return { kind: 'inconclusive', reason: `the server refused ${describeRefusal(o)}, and the control (${control.what}) could not be evaluated: ${safeText(c.reason, 200)}`, hint: 'test again when the control connection succeeds' };
+  }
+  if (c.rejectedAt !== 'accepted') {
+    const a = describeRefusal(o);
+    const b = describeRefusal(c);
+    const how = a === b ? `the same way (${a})` : `too (${b}; this client ${a})`;
+    return { kind: 'inconclusive', reason: `the server refused ${control.what} ${how}`, hint: controlHint(o, c, protocol) };
+  }
+  return { kind: 'refused', control };
+}
+
+/** The control as evidence: what it was and how it fared. Never key material. */
+export function controlEvidence(c: Control): Record<string, unknown> {
+  const o = c.outcome;
+  return {
+    what: c.what,
+    source: c.source,
+    rejectedAt: o.rejectedAt,
+    ...(o.alert ? { alert: { code: o.alert.code, name: o.alert.name } } : {}),
+    ...(o.httpStatusLine ? { httpStatusLine: safeText(o.httpStatusLine, 200) } : {}),
+    ...(o.grpc ? { grpc: { code: o.grpc.code, codeName: o.grpc.codeName } } : {}),
+    ...(o.protocol ? { tlsVersion: o.protocol } : {}),
+    reason: safeText(o.reason, 300),
+  };
+}
+
+/** A served probe, in words that say only what happened. */
+export function describeServed(o: ProbeOutcome, what: string): string {
+  const neverAsked = o.certificateRequested === false && !o.postHandshakeAuth;
+  if (neverAsked && o.clientCertificateOffered) return `${what}: served; the server never asked for a certificate, so none was sent (${safeText(o.reason, 160)})`;
+  return `${what} was accepted: ${safeText(o.reason, 200)}`;
+}
