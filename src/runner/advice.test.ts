@@ -67,6 +67,13 @@ describe('advise', () => {
     }
   });
 
+  it("the leak check is not vacuous: every stack's tokens occur in its own advice", () => {
+    for (const stack of STACKS) {
+      const own = TOPICS.map((t) => advise(t, stack)).join('\n');
+      for (const token of TOKENS[stack]) expect(own, `${stack} ${token}`).toMatch(token);
+    }
+  });
+
   it('with no stack recognised, lists at most four common stacks, most common first, and user advice lists none', () => {
     for (const topic of TOPICS) {
       const { lines } = adviceParts(topic);
@@ -81,6 +88,9 @@ describe('advise', () => {
     expect(advise('trust-anchor-missing')).toBe("The server's chain is complete but ends at a CA the harness was not given: pass that CA bundle with --ca.");
     expect(advise('trust-anchor-missing', 'nginx')).toMatch(/--ca\. nginx: nothing to change on the server\.$/);
     expect(advise('prober-rate')).not.toMatch(/nginx|haproxy/);
+    expect(advise('client-cert-expired-own')).toBe(adviceParts('client-cert-expired-own').neutral);
+    // A line that starts with the stack's name is not labelled twice.
+    expect(advise('allow-intermediate-clients')).toMatch(/; haproxy sets no depth limit/);
   });
 
   it('names the real directive for the recognised stack', () => {

@@ -262,6 +262,8 @@ interface StackProfile {
   chainFile: string;
   /** Noun phrase: where the served certificate is configured. */
   serverCert: string;
+  /** Full statement: how a new server certificate is put in place. */
+  installCert: string;
   /** Imperative fragment: reload certificates without dropping connections. */
   reload: string;
   /** Imperative fragment: make a changed client-CA bundle take effect (default: reload). */
@@ -296,6 +298,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `ssl_protocols ${atLeast(v).join(' ')}`,
     chainFile: 'ssl_certificate must name the full-chain file (leaf first, then the intermediates)',
     serverCert: 'the ssl_certificate and ssl_certificate_key files',
+    installCert: 'put the new files where ssl_certificate and ssl_certificate_key point, then run nginx -s reload',
     reload: 'run nginx -s reload (old workers finish their connections)',
     alpnH2: 'http2 on (or listen … ssl http2 before 1.25.1) with grpc_pass to the backend',
     grpcHealth: 'check that the location uses grpc_pass (not proxy_pass) to a live gRPC backend',
@@ -315,6 +318,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `ssl-min-ver TLSv${num(v)} on the bind line (or ssl-default-bind-options)`,
     chainFile: 'the crt PEM must hold the leaf, then the intermediates, then the key',
     serverCert: 'the crt file of the bind line',
+    installCert: 'replace the crt file of the bind line, then reload haproxy',
     reload: 'reload haproxy in master-worker mode (old processes finish their connections)',
     alpnH2: 'alpn h2,http/1.1 on the bind line and proto h2 on the gRPC server line',
     grpcHealth: 'check that the backend server line uses proto h2 and points at a live gRPC server',
@@ -334,7 +338,9 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `common_tls_context.tls_params.tls_minimum_protocol_version: TLSv1_${MINOR[v]}`,
     chainFile: 'tls_certificates.certificate_chain must hold the leaf, then the intermediates',
     serverCert: 'tls_certificates (or the SDS secret)',
+    installCert: 'update the file or SDS secret behind tls_certificates (SDS updates apply without a restart)',
     reload: 'deliver certificates through SDS (a watched file or an SDS server) so listeners update without a restart',
+    reloadCa: 'deliver the validation context through SDS (a watched file or an SDS server) so a new bundle applies without a restart',
     alpnH2: 'alpn_protocols: [h2] in common_tls_context with an HTTP/2-capable HTTP connection manager',
     grpcHealth: 'check that the route goes to a cluster with HTTP/2 (http2_protocol_options) and a live gRPC backend',
     tlsRefusal: 'require_client_certificate: true refuses in the handshake (instead of an RBAC or ext_authz filter)',
@@ -353,6 +359,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `Gateway tls.minProtocolVersion: TLSV1_${MINOR[v]} (mesh: meshConfig.meshMTLS.minProtocolVersion)`,
     chainFile: 'tls.crt in the credentialName Secret must hold the leaf, then the intermediates',
     serverCert: 'tls.crt and tls.key in the credentialName Secret',
+    installCert: 'update tls.crt and tls.key in the credentialName Secret (the gateway picks them up without a restart)',
     reload: 'update the credentialName Secret (the gateway picks it up through SDS without a restart)',
     alpnH2: 'name the Service port grpc-… (or appProtocol: grpc) so the gateway speaks HTTP/2 to it',
     grpcHealth: 'check that the VirtualService routes to the gRPC Service and its port is named grpc-… (or appProtocol: grpc)',
@@ -372,6 +379,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `SSLProtocol -all ${atLeast(v).map((x) => `+${x}`).join(' ')}`,
     chainFile: 'SSLCertificateFile must hold the leaf, then the intermediates',
     serverCert: 'SSLCertificateFile and SSLCertificateKeyFile',
+    installCert: 'replace SSLCertificateFile and SSLCertificateKeyFile, then run apachectl graceful',
     reload: 'run apachectl graceful',
     alpnH2: 'Protocols h2 http/1.1 (mod_http2) and proxy gRPC with an h2:// backend',
     grpcHealth: 'check that ProxyPass uses an h2:// backend that is a live gRPC server',
@@ -391,6 +399,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `tls { protocols tls${num(v)} }`,
     chainFile: 'the certificate file given to the tls directive must hold the leaf, then the intermediates',
     serverCert: 'the files given to the tls directive',
+    installCert: 'replace the files given to the tls directive, then run caddy reload',
     reload: 'run caddy reload',
     alpnH2: 'Caddy offers h2 by default, so do not restrict the server protocols or tls alpn to http/1.1 and proxy gRPC with reverse_proxy h2c:// or transport http versions 2',
     grpcHealth: 'check that reverse_proxy reaches a live gRPC backend over HTTP/2 (h2c:// or transport http versions 2)',
@@ -410,6 +419,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `TLSOption minVersion: VersionTLS${compact(v)}`,
     chainFile: 'the certFile (or the Secret tls.crt) must hold the leaf, then the intermediates',
     serverCert: 'the tls.certificates certFile and keyFile (or the Secret)',
+    installCert: 'replace the certFile and keyFile (or the Secret), which Traefik reloads without a restart',
     reload: 'update the dynamic TLS configuration or Secret (Traefik reloads it without a restart)',
     alpnH2: 'keep h2 in the TLSOption alpnProtocols (the default) and use an h2c:// or https service for gRPC',
     grpcHealth: 'check that the service uses scheme h2c (or https) to a live gRPC backend',
@@ -429,7 +439,10 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `ssl_protocols = ${atLeast(v).join(' ')} in kong.conf`,
     chainFile: 'the Certificate entity (or ssl_cert in kong.conf) must hold the leaf, then the intermediates',
     serverCert: 'the Certificate entity (or ssl_cert and ssl_cert_key in kong.conf)',
+    installCert: 'update the Certificate entity (or ssl_cert and ssl_cert_key in kong.conf, then kong reload)',
     reload: 'update the Certificate entity (applied without a restart) or run kong reload',
+    alpnH2: 'a proxy_listen with the http2 flag (e.g. 0.0.0.0:8443 http2 ssl) and a route with protocols grpcs',
+    grpcHealth: 'check that the route has protocols grpcs and its service (protocol grpc or grpcs) is a live gRPC server',
     tlsRefusal: 'mtls-auth refuses at the HTTP layer by design, so refuse in TLS with nginx_proxy_ssl_verify_client = on in kong.conf',
     plaintext: 'remove the plain proxy_listen address',
   },
@@ -446,6 +459,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `ssl.openssl.ssl-conf-cmd = ("MinProtocol" => "TLSv${num(v)}")`,
     chainFile: 'ssl.pemfile must hold the leaf, then the intermediates',
     serverCert: 'ssl.pemfile and ssl.privkey',
+    installCert: 'replace ssl.pemfile and ssl.privkey, then send lighttpd SIGUSR1',
     reload: 'send lighttpd SIGUSR1 (graceful restart)',
     alpnH2: 'keep server.h2proto enabled (the default since 1.4.59)',
     tlsRefusal: 'ssl.verifyclient.enforce = "enable" refuses in the handshake',
@@ -464,7 +478,9 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `disable ${below(v).map((x) => `TLS ${num(x)}`).join(' and ') || 'older protocols'} under the SCHANNEL Protocols registry key (Server Enabled=0)`,
     chainFile: 'Windows sends the intermediates it finds, so import them into the machine Intermediate Certification Authorities store',
     serverCert: 'the https binding certificate',
+    installCert: 'import the new certificate and switch the https binding to it',
     reload: 'switch the https binding to the new certificate (no restart needed)',
+    alpnH2: 'IIS offers HTTP/2 over TLS by default since Windows Server 2016, so check it is not disabled on the binding',
     tlsRefusal: 'IIS refuses missing certificates with HTTP 403.7 by design, so terminate mTLS in front of it if the policy needs a handshake refusal',
     plaintext: 'remove the http binding',
   },
@@ -481,6 +497,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `SslProtocols = ${atLeast(v).map((x) => `SslProtocols.Tls${compact(x)}`).join(' | ')}`,
     chainFile: 'load the certificate with its intermediates (PEM chain or PFX) so Kestrel sends them',
     serverCert: 'the Kestrel endpoint Certificate',
+    installCert: 'replace the Kestrel endpoint certificate (reloadOnChange or a ServerCertificateSelector picks it up)',
     reload: 'load certificates from configuration with reloadOnChange (or a ServerCertificateSelector) instead of restarting',
     alpnH2: 'Protocols = HttpProtocols.Http2 (or Http1AndHttp2) on the endpoint',
     grpcHealth: 'map the health service with MapGrpcHealthChecksService',
@@ -501,6 +518,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `MinVersion: tls.VersionTLS${compact(v)}`,
     chainFile: 'the certificate file given to tls.LoadX509KeyPair must hold the leaf, then the intermediates',
     serverCert: 'tls.Config Certificates (or GetCertificate)',
+    installCert: 'replace the files and serve them through tls.Config.GetCertificate so they are read without a restart',
     reload: 'serve certificates through tls.Config.GetCertificate that re-reads the files instead of restarting',
     reloadCa: 'ClientCAs is read once, so rebuild the pool in tls.Config.GetConfigForClient (or restart with overlap)',
     alpnH2: 'NextProtos: []string{"h2"} (net/http ServeTLS and grpc-go set it unless TLSNextProto disables HTTP/2)',
@@ -521,6 +539,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `setEnabledProtocols to ${atLeast(v).join(', ')} (Spring Boot server.ssl.enabled-protocols, or jdk.tls.disabledAlgorithms)`,
     chainFile: 'the keystore key entry must hold the full certificate chain (leaf, then the intermediates)',
     serverCert: 'the keystore key entry (Spring Boot server.ssl.key-store or an SSL bundle)',
+    installCert: 'replace the keystore entry (a Spring Boot SSL bundle with reload-on-update: true picks it up)',
     reload: 'use a Spring Boot SSL bundle with reload-on-update: true (or swap the SSLContext) instead of restarting',
     alpnH2: 'enable HTTP/2 (Spring Boot server.http2.enabled=true, grpc-java NettyServerBuilder with GrpcSslContexts)',
     grpcHealth: 'add the grpc-services HealthStatusManager health service to the server',
@@ -540,6 +559,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `ctx.minimum_version = ssl.TLSVersion.TLSv1_${MINOR[v]}`,
     chainFile: 'the certfile given to ctx.load_cert_chain must hold the leaf, then the intermediates',
     serverCert: 'the files given to ctx.load_cert_chain',
+    installCert: 'replace the files given to ctx.load_cert_chain and load them into a new SSLContext (gunicorn: HUP)',
     reload: 'build a new SSLContext for new connections (gunicorn: send HUP for a graceful reload)',
     alpnH2: 'ctx.set_alpn_protocols(["h2"]) (grpcio does it itself)',
     grpcHealth: 'add grpc_health.v1 HealthServicer with add_HealthServicer_to_server',
@@ -559,6 +579,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `minVersion: 'TLSv${num(v)}'`,
     chainFile: 'the cert option must hold the leaf, then the intermediates',
     serverCert: 'the cert and key options',
+    installCert: 'replace the files and call server.setSecureContext({ cert, key, ca })',
     reload: 'call server.setSecureContext({ cert, key, ca }) when the files change',
     alpnH2: 'http2.createSecureServer (ALPN h2)',
     grpcHealth: 'add the grpc-health-check service to the server',
@@ -578,6 +599,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `grpc-go MinVersion: tls.VersionTLS${compact(v)} (grpc-js follows Node --tls-min-v${num(v)})`,
     chainFile: 'the cert_chain of keyCertPairs (grpc-go: the certificate file) must hold the leaf, then the intermediates',
     serverCert: 'the keyCertPairs of createSsl (grpc-go: tls.Config Certificates)',
+    installCert: 'replace the keyCertPairs certificate and restart with overlap (grpc-go: GetCertificate re-reads the files)',
     reload: 'start a new server on the new certificate and tryShutdown the old one (grpc-go: GetCertificate re-reading the files)',
     alpnH2: 'gRPC servers negotiate h2 themselves, so check that a TLS proxy in front forwards HTTP/2',
     grpcHealth: 'register the grpc.health.v1 Health service (grpc-health-check, grpc-go health.NewServer)',
@@ -597,8 +619,10 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `-min_protocol TLSv${num(v)}`,
     chainFile: '-cert_chain must name the intermediates (or -cert the full chain)',
     serverCert: '-cert and -key',
+    installCert: 'replace -cert and -key and restart it',
     reload: 'restart it (a test server has no reload)',
     alpnH2: '-alpn h2',
+    grpcHealth: 'it is a TLS test server, not a gRPC server, so point the harness at the gRPC port',
     tlsRefusal: '-Verify with -verify_return_error refuses in the handshake',
   },
   gnutls: {
@@ -614,8 +638,10 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `--priority NORMAL${below(v).map((x) => `:-VERS-TLS${num(x)}`).join('')}`,
     chainFile: '--x509certfile must hold the leaf, then the intermediates',
     serverCert: '--x509certfile and --x509keyfile',
+    installCert: 'replace --x509certfile and --x509keyfile and restart it',
     reload: 'restart it (a test server has no reload)',
     alpnH2: '--alpn h2',
+    grpcHealth: 'it is a TLS test server, not a gRPC server, so point the harness at the gRPC port',
     tlsRefusal: '--require-client-cert --verify-client-cert refuses in the handshake',
   },
   stunnel: {
@@ -631,6 +657,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     minVersion: (v) => `sslVersionMin = TLSv${num(v)}`,
     chainFile: 'the cert file must hold the leaf, then the intermediates',
     serverCert: 'cert and key',
+    installCert: 'replace cert and key, then send stunnel SIGHUP',
     reload: 'send stunnel SIGHUP (it reloads the configuration and certificates)',
     tlsRefusal: 'verifyChain = yes refuses in the handshake',
   },
@@ -704,13 +731,14 @@ const TOPIC_SPECS: Readonly<Record<Topic, TopicSpec>> = {
     line: (s) => s.tlsRefusal,
   },
   'client-cert-revoked': {
-    neutral: () => 'Your client certificate itself is revoked (alert 44 certificate_revoked): reissue it with a new key, or, if it was revoked by mistake, have the CA correct its revocation list.',
+    neutral: () => 'Your client certificate itself is revoked (alert 44 certificate_revoked): reissue it with a new key, or, if it should not be revoked, check the revocation list the server loads.',
     line: (s) => s.crl,
   },
   'client-cert-expired-own': {
     neutral: () => 'The server finds your client certificate expired (alert 45 certificate_expired): renew it, and if its dates are valid, check the server clock.',
     line: (s) => s.clock,
     generic: (label) => `${label} judges the dates by the server host clock (check NTP there)`,
+    fallback: [],
   },
   'client-cert-refused': {
     neutral: () => "Check that your client certificate is issued by a CA in the server's client-CA bundle, is within its validity dates and has the clientAuth EKU, and that --cert includes any intermediate.",
@@ -736,22 +764,22 @@ const TOPIC_SPECS: Readonly<Record<Topic, TopicSpec>> = {
   },
   'server-leaf-profile': {
     neutral: () => 'Reissue the server certificate as a TLS server certificate: CA:FALSE, EKU serverAuth, RSA 2048+ or EC P-256+, signed with SHA-256 or better.',
-    line: (s) => `replace ${s.serverCert}, then ${s.reload}`,
+    line: (s) => s.installCert,
     fallback: CERT_FALLBACK,
   },
   'san-coverage': {
     neutral: (p) => `Reissue the server certificate with subjectAltName entries for every name clients use${p.names?.length ? ` (${p.names.slice(0, 8).map(sanEntry).join(', ')})` : ''}.`,
-    line: (s) => `replace ${s.serverCert}, then ${s.reload}`,
+    line: (s) => s.installCert,
     fallback: CERT_FALLBACK,
   },
   'server-cert-renew': {
     neutral: () => 'Renew the server certificate and load the new one before the old expires (cert-manager: check the Certificate is Ready and renewBefore is long enough).',
-    line: (s) => `replace ${s.serverCert}, then ${s.reload}`,
+    line: (s) => s.installCert,
     fallback: CERT_FALLBACK,
   },
   'cert-not-yet-valid': {
     neutral: () => "Reissue the certificate with a notBefore in the past and check the issuing machine's clock.",
-    line: (s) => `replace ${s.serverCert}, then ${s.reload}`,
+    line: (s) => s.installCert,
     fallback: CERT_FALLBACK,
   },
   'min-tls-version': {
@@ -761,13 +789,13 @@ const TOPIC_SPECS: Readonly<Record<Topic, TopicSpec>> = {
   'alpn-h2': {
     neutral: () => 'Serve gRPC over HTTP/2: the TLS port must negotiate ALPN h2.',
     line: (s) => s.alpnH2,
-    generic: (label) => `${label} cannot serve gRPC itself, so put a gRPC-capable server or proxy on this port`,
+    generic: (label) => `${label}: check that it negotiates ALPN h2 with clients, or terminate TLS in a gRPC-capable server or proxy`,
     fallback: GRPC_FALLBACK,
   },
   'grpc-health': {
     neutral: () => 'Check that this port serves gRPC (not another protocol), that the server is up, and that it answers grpc.health.v1 Health/Check.',
     line: (s) => s.grpcHealth,
-    generic: (label) => `${label} must pass gRPC to a live gRPC server over HTTP/2`,
+    generic: (label) => `${label}: check that it passes gRPC to a live gRPC server over HTTP/2`,
     fallback: GRPC_FALLBACK,
   },
   'plaintext-port': {
@@ -784,8 +812,8 @@ const TOPIC_SPECS: Readonly<Record<Topic, TopicSpec>> = {
     line: (s) => `to reload in place, ${s.reload}`,
   },
   'ca-rotation-overlap': {
-    neutral: () => 'During a CA rotation, trust the old and the new CA together (one bundle) until every client has a certificate from the new CA, and keep the new CA afterwards.',
-    line: (s) => `put both CAs in ${s.caFile}, then ${s.reloadCa ?? s.reload}`,
+    neutral: () => 'During a CA rotation, trust the old and the new CA together (one bundle the server has reloaded) until every client has a certificate from the new CA, and keep the new CA afterwards.',
+    line: (s) => `put both CAs in ${s.caFile}`,
   },
   'reload-client-ca': {
     neutral: () => 'Reload the server after changing its client-CA bundle: the old trust stays in memory until then.',
@@ -836,8 +864,12 @@ export function advise(topic: Topic, stack?: Stack, params: AdviceParams = {}): 
   const { neutral, lines } = adviceParts(topic, stack, params);
   if (lines.length === 0) return neutral;
   if (stack) {
-    const l = lines[0]!;
-    return `${neutral} ${l.line.startsWith(l.label) ? l.line : `${l.label}: ${l.line}`}.`;
+    return `${neutral} ${labelled(lines[0]!)}.`;
   }
-  return `${neutral} Common stacks: ${lines.map((l) => `${l.label}: ${l.line}`).join('; ')}.`;
+  return `${neutral} Common stacks: ${lines.map(labelled).join('; ')}.`;
+}
+
+/** "nginx: ssl_…", or the line itself when it already starts with the stack's name ("haproxy sets no depth limit, …"). */
+function labelled(l: { label: string; line: string }): string {
+  return l.line.startsWith(l.label) ? l.line : `${l.label}: ${l.line}`;
 }
