@@ -86,6 +86,7 @@ export type Topic =
   | 'client-cert-revoked'
   | 'client-cert-expired-own'
   | 'client-cert-refused'
+  | 'client-cert-renew'
   // The server certificate
   | 'send-full-chain'
   | 'server-chain-order'
@@ -111,7 +112,7 @@ export type Topic =
 /** Every topic, in a stable order. */
 export const TOPICS: readonly Topic[] = [
   'require-client-cert', 'verify-client-cert', 'check-client-eku', 'reject-ca-as-client', 'check-client-dates', 'authorize-client-identity', 'allow-intermediate-clients', 'trust-client-ca', 'refuse-in-tls',
-  'client-cert-revoked', 'client-cert-expired-own', 'client-cert-refused',
+  'client-cert-revoked', 'client-cert-expired-own', 'client-cert-refused', 'client-cert-renew',
   'send-full-chain', 'server-chain-order', 'trust-anchor-missing', 'server-cert-untrusted', 'server-leaf-profile', 'san-coverage', 'server-cert-renew', 'cert-not-yet-valid',
   'min-tls-version', 'alpn-h2', 'grpc-health', 'plaintext-port',
   'graceful-reload', 'rollout-overlap', 'ca-rotation-overlap', 'reload-client-ca', 'cert-files-delivered', 'prober-rate',
@@ -744,6 +745,12 @@ const TOPIC_SPECS: Readonly<Record<Topic, TopicSpec>> = {
     neutral: () => "Check that your client certificate is issued by a CA in the server's client-CA bundle, is within its validity dates and has the clientAuth EKU, and that --cert includes any intermediate.",
     line: (s) => `the server's client-CA bundle is ${s.caFile}`,
   },
+  'client-cert-renew': {
+    neutral: () => 'Renew your client certificate before it expires (cert-manager: check the Certificate is Ready and renewBefore is long enough).',
+    line: () => undefined,
+    generic: () => 'nothing to change on the server',
+    user: true,
+  },
   'send-full-chain': {
     neutral: () => "Send the intermediate certificate(s) after the server's leaf.",
     line: (s) => s.chainFile,
@@ -773,7 +780,7 @@ const TOPIC_SPECS: Readonly<Record<Topic, TopicSpec>> = {
     fallback: CERT_FALLBACK,
   },
   'server-cert-renew': {
-    neutral: () => 'Renew the server certificate and load the new one before the old expires (cert-manager: check the Certificate is Ready and renewBefore is long enough).',
+    neutral: () => "Renew the expiring certificate of the server's chain (leaf or intermediate) and load it before the old one expires (cert-manager: check the Certificate is Ready and renewBefore is long enough).",
     line: (s) => s.installCert,
     fallback: CERT_FALLBACK,
   },
@@ -857,7 +864,7 @@ export function adviceParts(topic: Topic, stack?: Stack, params: AdviceParams = 
  * One or two sentences of remediation: the stack-neutral instruction first, then the setting for
  * `stack` ("nginx: ssl_verify_client on + ssl_client_certificate ca.pem."), or, with no stack
  * recognised, the settings of up to four common stacks ("Common stacks: nginx: …; haproxy: …").
- * Advice to the harness user (`trust-anchor-missing`, `prober-rate`) lists no stacks, and with a
+ * Advice to the harness user (`trust-anchor-missing`, `client-cert-renew`, `prober-rate`) lists no stacks, and with a
  * recognised stack says there is nothing to change on that server.
  */
 export function advise(topic: Topic, stack?: Stack, params: AdviceParams = {}): string {
