@@ -1,7 +1,7 @@
 import { checkChainOrder, summarizeCertificate } from '../src/pki/inspect.js';
 import { answeredClientHello, controlEvidence, readRefusal } from '../src/probe/controls.js';
 import { verifyChain } from '../src/pki/verify.js';
-import { presentedOrVerdict, probeEvidence, refusesCrafted, skip, withPresented, trustAnchors as anchors, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
+import { adviceFor, presentedOrVerdict, probeEvidence, refusesCrafted, skip, withPresented, trustAnchors as anchors, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
 import type { CheckContext, CheckVerdict, Suite } from '../src/runner/types.js';
 import { safeText } from '../src/text.js';
 
@@ -26,12 +26,12 @@ export const chainValidation: Suite = {
         if (v.ok) return { status: 'pass', message: `the server chain verifies to ${safeText(v.anchor ?? '', 160)}`, evidence };
         const missing = v.problems.some((p) => p.code === 'issuer-missing');
         const remediation = !missing
-          ? 'serve a certificate issued by the CA clients trust, and renew anything expired'
+          ? await adviceFor(ctx, 'server-cert-untrusted')
           : ctx.target.trustPem
-            ? 'send the intermediate certificate(s) with the leaf (the served file must hold the full chain, leaf first)'
+            ? await adviceFor(ctx, 'send-full-chain')
             : anchorLikelyMissing(c.chain)
-              ? `the server sends its intermediate(s); "${safeText(v.missingIssuer ?? '?', 120)}" is probably your private root CA, which the system trust store does not hold: pass it with --ca (nothing to change on the server)`
-              : `if "${safeText(v.missingIssuer ?? '?', 120)}" is your private root CA, pass it with --ca; if it is an intermediate, the server must send it after its leaf`;
+              ? `the server sends its intermediate(s); "${safeText(v.missingIssuer ?? '?', 120)}" is probably your private root CA, which the system trust store does not hold: ${await adviceFor(ctx, 'trust-anchor-missing')}`
+              : `if "${safeText(v.missingIssuer ?? '?', 120)}" is your private root CA, pass it with --ca; if it is an intermediate: ${await adviceFor(ctx, 'send-full-chain')}`;
         return { status: 'fail', message: `the server chain does not verify to ${trustWord(ctx)}: ${safeText(v.problems.map((p) => p.message).join('; '), 300)}`, remediation, evidence };
       },
     },
@@ -48,7 +48,7 @@ export const chainValidation: Suite = {
             // Without the trust anchor an intermediate missing and a private root not given look the same.
             return { status: 'error', message: `cannot tell whether "${safeText(v.missingIssuer ?? '?', 160)}" is an intermediate the server should send or a private root CA the system trust store lacks: pass the CA with --ca to decide`, evidence };
           }
-          return { status: 'fail', message: `the server sent ${c.chain.length} certificate(s) and the issuer "${safeText(v.missingIssuer ?? '?', 160)}" is neither sent nor a trust anchor; clients without it cached fail`, remediation: 'append the intermediate certificate(s) to the served certificate file (leaf first)', evidence };
+          return { status: 'fail', message: `the server sent ${c.chain.length} certificate(s) and the issuer "${safeText(v.missingIssuer ?? '?', 160)}" is neither sent nor a trust anchor; clients without it cached fail`, remediation: await adviceFor(ctx, 'send-full-chain'), evidence };
         }
         return { status: 'pass', message: `the server sent ${c.chain.length} certificate(s); no intermediate is missing`, evidence };
       },
@@ -85,22 +85,10 @@ export const chainValidation: Suite = {
         return { status: 'pass', message: `the server leaf is CA:FALSE, ${s.extKeyUsage.length ? `EKU ${s.extKeyUsage.join(', ')}` : 'no EKU restriction'}, ${s.publicKey.type}${s.publicKey.curve ? ` ${s.publicKey.curve}` : s.publicKey.bits ? ` ${s.publicKey.bits}` : ''}, ${s.signatureAlgorithm}`, evidence };
       },
     },
-    refusesCrafted('chain.rejects-untrusted-ca-client', 'A client from a look-alike CA (same name, other key) is refused', 'untrustedCa', "a client certificate from a CA with the trusted CA's name but another key", {
-      status: 'fail',
-      remediation: 'verify client certificates against your CA (not just its name): nginx ssl_verify_client on + ssl_client_certificate; haproxy verify required + ca-file',
-    }),
-    refusesCrafted('chain.rejects-self-signed-client', 'A self-signed client certificate is refused', 'selfSigned', 'a self-signed client certificate', {
-      status: 'fail',
-      remediation: 'verify client certificates against your CA instead of accepting any certificate (no "optional_no_ca", no trust-all verifier)',
-    }),
-    refusesCrafted('chain.rejects-wrong-eku-client', 'A client certificate without clientAuth is refused', 'wrongEku', 'a trusted-CA certificate whose EKU is serverAuth only', {
-      status: 'fail',
-      remediation: 'check the clientAuth extended key usage of client certificates (OpenSSL purpose sslclient; Go ExtKeyUsageClientAuth)',
-    }),
-    refusesCrafted('chain.rejects-ca-as-client', 'A CA certificate used as a client leaf is refused', 'caAsLeaf', 'a trusted-CA certificate with CA:TRUE used as a client leaf', {
-      status: 'warn',
-      remediation: 'best practice: refuse CA certificates as client leaves (OpenSSL-based servers accept them by default; add an explicit check if your stack allows)',
-    }),
+    refusesCrafted('chain.rejects-untrusted-ca-client', 'A client from a look-alike CA (same name, other key) is refused', 'untrustedCa', "a client certificate from a CA with the trusted CA's name but another key", { status: 'fail', topic: 'verify-client-cert' }),
+    refusesCrafted('chain.rejects-self-signed-client', 'A self-signed client certificate is refused', 'selfSigned', 'a self-signed client certificate', { status: 'fail', topic: 'verify-client-cert' }),
+    refusesCrafted('chain.rejects-wrong-eku-client', 'A client certificate without clientAuth is refused', 'wrongEku', 'a trusted-CA certificate whose EKU is serverAuth only', { status: 'fail', topic: 'check-client-eku' }),
+    refusesCrafted('chain.rejects-ca-as-client', 'A CA certificate used as a client leaf is refused', 'caAsLeaf', 'a trusted-CA certificate with CA:TRUE used as a client leaf', { status: 'warn', topic: 'reject-ca-as-client' }),
     {
       id: 'chain.accepts-intermediate-client',
       title: 'A client issued by an intermediate (chain sent) is accepted',
@@ -114,7 +102,7 @@ export const chainValidation: Suite = {
         const r = readRefusal(o, c, ctx.target.protocol);
         const evidence = { ...probeEvidence(o), ...(c ? { control: controlEvidence(c) } : {}) };
         if (r.kind === 'inconclusive') return withPresented(ctx, 'intermediateIssued', { status: 'error', message: `inconclusive: the intermediate-issued client was refused, but ${r.reason}${r.hint ? `; ${r.hint}` : ''}`, evidence: { ...evidence, inconclusive: r.reason } });
-        return withPresented(ctx, 'intermediateIssued', { status: 'warn', message: `a client certificate issued by an intermediate of the trusted CA, sent with its chain, was refused ${whereRefused(o)}, while ${c?.what ?? 'a client issued by the CA itself'} was accepted`, remediation: 'raise the verification depth (nginx ssl_verify_depth 2 or more) if clients are issued by intermediates', evidence });
+        return withPresented(ctx, 'intermediateIssued', { status: 'warn', message: `a client certificate issued by an intermediate of the trusted CA, sent with its chain, was refused ${whereRefused(o)}, while ${c?.what ?? 'a client issued by the CA itself'} was accepted`, remediation: await adviceFor(ctx, 'allow-intermediate-clients'), evidence });
       },
     },
   ],

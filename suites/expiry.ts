@@ -4,7 +4,7 @@ import type { CheckVerdict, Suite, Status } from '../src/runner/types.js';
 
 const RANK: Record<Status, number> = { pass: 0, skip: 0, warn: 1, fail: 2, error: 3 };
 
-const DATES = { status: 'fail' as const, remediation: 'verify client certificate validity dates (do not disable time checks; keep the server clock in sync)' };
+const DATES = { status: 'fail' as const, topic: 'check-client-dates' as const };
 
 export const expiry: Suite = {
   id: 'expiry',

@@ -1,7 +1,7 @@
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
 import { answeredClientHello, controlEvidence } from '../src/probe/controls.js';
 import type { TlsVersion } from '../src/probe/tls-probe.js';
-import { probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
+import { adviceFor, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
 import type { Suite } from '../src/runner/types.js';
 import { safeText } from '../src/text.js';
 
@@ -18,12 +18,12 @@ export const handshakeWithCert: Suite = {
         const o = await ctx.withCert();
         if (!o) return skip('needs client credentials (--cert and --key) to test that a valid client is accepted');
         if (o.rejectedAt === 'unreachable' && o.failure?.kind === 'alpn' && ctx.target.protocol === 'grpc') {
-          return { status: 'fail', message: `the server does not negotiate ALPN h2, so no gRPC client can connect: ${safeText(o.reason, 200)}`, remediation: 'serve gRPC over HTTP/2 with ALPN h2 on this TLS port (e.g. Envoy/nginx: http2 on the listener; tonic/grpc-go do it by default)', evidence: probeEvidence(o) };
+          return { status: 'fail', message: `the server does not negotiate ALPN h2, so no gRPC client can connect: ${safeText(o.reason, 200)}`, remediation: await adviceFor(ctx, 'alpn-h2'), evidence: probeEvidence(o) };
         }
         if (o.rejectedAt === 'unreachable') return unreachableVerdict(o, 'could not connect with the client certificate');
         if (o.rejectedAt === 'accepted' && ctx.target.protocol === 'grpc') {
           // gRPC needs HTTP/2: ALPN h2, and one real call answered over this mTLS connection.
-          if (o.alpn !== 'h2') return { status: 'fail', message: `the valid client certificate was accepted, but the server did not negotiate ALPN h2 (it chose ${o.alpn ? `"${safeText(o.alpn, 40)}"` : 'none'}): gRPC clients cannot connect`, remediation: 'serve gRPC over HTTP/2 with ALPN h2 on this TLS port (e.g. Envoy/nginx: http2 on the listener; tonic/grpc-go do it by default)', evidence: probeEvidence(o) };
+          if (o.alpn !== 'h2') return { status: 'fail', message: `the valid client certificate was accepted, but the server did not negotiate ALPN h2 (it chose ${o.alpn ? `"${safeText(o.alpn, 40)}"` : 'none'}): gRPC clients cannot connect`, remediation: await adviceFor(ctx, 'alpn-h2'), evidence: probeEvidence(o) };
           if (!o.grpc || o.grpc.code === 14 || o.grpc.code === 4 || o.grpc.code === 1) return { status: 'fail', message: `the valid client certificate was accepted, but the gRPC Health/Check call got no answer: ${safeText(o.grpc ? `${o.grpc.codeName}${o.grpc.details ? ` (${o.grpc.details})` : ''}` : 'not made', 200)}`, remediation: 'check that the port serves gRPC (not another protocol) and that the server is up', evidence: probeEvidence(o) };
           const note = o.grpc.code === 0 ? `: ${o.grpc.servingStatus}` : o.grpc.code === 12 ? ' with UNIMPLEMENTED (the server answers gRPC but has no grpc.health.v1 service)' : ` with ${o.grpc.codeName}`;
           return { status: 'pass', message: `the valid client certificate was accepted over ALPN h2 and the gRPC Health/Check call was answered${note}`, evidence: probeEvidence(o) };
@@ -32,13 +32,18 @@ export const handshakeWithCert: Suite = {
         if (answeredClientHello(o)) {
           return { status: 'error', message: `could not test the valid client certificate: the server refused ${whereRefused(o)}, before any certificate could matter; check --servername and the TLS versions the server allows`, evidence: probeEvidence(o) };
         }
+        if (o.certificateRequested === false && !o.postHandshakeAuth) {
+          // No certificate was asked for, so none was sent: the refusal cannot be about it.
+          const hint = ctx.target.protocol === 'https' && o.rejectedAt !== 'application' ? '; if this is not an HTTP service, give --protocol tls' : '';
+          return { status: 'error', message: `could not test the valid client certificate: the server never asked for a certificate (so none was sent) and refused the connection ${whereRefused(o)}${hint}`, evidence: probeEvidence(o) };
+        }
         if (o.postHandshakeAuth?.kind === 'tls13') {
           return { status: 'error', message: 'could not test the valid client certificate: the server asked for it after the handshake (TLS 1.3 post-handshake authentication), which the harness cannot answer; try --tls-max 1.2', evidence: probeEvidence(o) };
         }
         return {
           status: 'fail',
           message: `the valid client certificate was refused ${whereRefused(o)}`,
-          remediation: 'make the server trust the CA that issued the client certificate (nginx ssl_client_certificate, haproxy ca-file) and check ssl_verify_depth covers its chain',
+          remediation: await adviceFor(ctx, o.alert?.code === 44 ? 'client-cert-revoked' : o.alert?.code === 45 ? 'client-cert-expired-own' : 'trust-client-ca'),
           evidence: probeEvidence(o),
         };
       },
@@ -52,7 +57,7 @@ export const handshakeWithCert: Suite = {
         if (!o.protocol) return unreachableVerdict(o, 'no TLS handshake completed');
         const negotiated = o.protocol as TlsVersion;
         if (ORDER.indexOf(negotiated) < ORDER.indexOf(min)) {
-          return { status: 'fail', message: `negotiated ${negotiated}, below the policy minimum ${min}`, remediation: `set the server's minimum protocol to ${min} (nginx ssl_protocols, haproxy ssl-min-ver)`, evidence: { negotiated, minTlsVersion: min } };
+          return { status: 'fail', message: `negotiated ${negotiated}, below the policy minimum ${min}`, remediation: await adviceFor(ctx, 'min-tls-version', { minTlsVersion: min }), evidence: { negotiated, minTlsVersion: min } };
         }
         const below = ORDER[ORDER.indexOf(min) - 1];
         if (!below) return { status: 'pass', message: `negotiated ${negotiated}; nothing older than ${min} exists to offer`, evidence: { negotiated, minTlsVersion: min } };
@@ -77,9 +82,9 @@ export const handshakeWithCert: Suite = {
           case 'required':
             return { status: 'pass', message: `required: ${d.evidence}${cas}`, evidence };
           case 'optional':
-            return { status: 'fail', message: `optional: ${d.evidence}${cas}`, remediation: 'make the client certificate mandatory (nginx ssl_verify_client on; haproxy verify required; Envoy require_client_certificate: true; node requestCert + rejectUnauthorized)', evidence };
+            return { status: 'fail', message: `optional: ${d.evidence}${cas}`, remediation: await adviceFor(ctx, 'require-client-cert'), evidence };
           case 'not-requested':
-            return { status: 'fail', message: `not requested: ${d.evidence}`, remediation: 'enable client-certificate verification against your CA (nginx ssl_client_certificate + ssl_verify_client on; haproxy ca-file + verify required)', evidence };
+            return { status: 'fail', message: `not requested: ${d.evidence}`, remediation: await adviceFor(ctx, 'require-client-cert'), evidence };
           default:
             if (d.inconclusive) return { status: 'error', message: `client-auth mode: inconclusive: ${d.inconclusive.reason}${d.inconclusive.hint ? `; ${d.inconclusive.hint}` : ''}`, evidence };
             return { status: 'error', message: `client-auth mode could not be determined: ${d.evidence}`, evidence };

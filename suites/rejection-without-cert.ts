@@ -1,5 +1,5 @@
 import type { PlaintextOutcome } from '../src/probe/plaintext.js';
-import { mustBeRefused } from '../src/runner/judge.js';
+import { adviceFor, mustBeRefused } from '../src/runner/judge.js';
 import type { Suite } from '../src/runner/types.js';
 
 export const rejectionWithoutCert: Suite = {
@@ -10,9 +10,10 @@ export const rejectionWithoutCert: Suite = {
       id: 'reject.no-client-cert',
       title: 'A client without a certificate is refused',
       async run(ctx) {
-        return mustBeRefused(await ctx.noCert(), () => ctx.control('noCert'), ctx.target, 'a client offering no certificate', {
+        const o = await ctx.noCert();
+        return mustBeRefused(o, () => ctx.control('noCert'), ctx.target, 'a client offering no certificate', {
           status: 'fail',
-          remediation: 'require a client certificate on this listener (nginx ssl_verify_client on; haproxy verify required; node requestCert + rejectUnauthorized)',
+          remediation: o.rejectedAt === 'accepted' ? await adviceFor(ctx, 'require-client-cert') : '',
         });
       },
     },

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { summarizeCertificate } from '../src/pki/inspect.js';
 import { sanCovers } from '../src/pki/verify.js';
-import { mustBeRefused, presentedOrVerdict, skip, withPresented } from '../src/runner/judge.js';
+import { adviceFor, mustBeRefused, presentedOrVerdict, skip, withPresented } from '../src/runner/judge.js';
 import type { CheckContext, Suite } from '../src/runner/types.js';
 import { safeText } from '../src/text.js';
 
@@ -78,7 +78,7 @@ export const sanValidation: Suite = {
         if ('skip' in o) return skip(o.skip);
         return withPresented(ctx, 'wrongIdentity', await mustBeRefused(o, () => ctx.control('wrongIdentity'), ctx.target, 'a trusted-CA client certificate with an identity outside the allowed list', {
           status: 'fail',
-          remediation: 'authorize client identities (SAN/SPIFFE ID) after verifying the chain, not only the CA (Envoy match_typed_subject_alt_names; nginx map on $ssl_client_s_dn)',
+          remediation: await adviceFor(ctx, 'authorize-client-identity'),
         }));
       },
     },

@@ -154,7 +154,8 @@ describe.skipIf(skipUnless(NGINX, 'nginx', 'apt-get install nginx-light'))('1. n
     expect(noCert.evidence.rejectedAt, r.summary).toBe('handshake');
     expect(noCert.evidence.alert?.code, r.summary).toBe(112);
     expect(r.byId('handshake.client-auth-mode').status, r.summary).toBe('error');
-    expect(r.byId('handshake.accepts-valid-client-cert').status, r.summary).toBe('fail');
+    // Refused before any certificate was asked for: the valid client was not judged (error, not fail).
+    expect(r.byId('handshake.accepts-valid-client-cert').status, r.summary).toBe('error');
     expect(r.byId('handshake.accepts-valid-client-cert').evidence.alert?.code, r.summary).toBe(112);
     expectNoPassOnRefusal(r);
     expect(r.code).toBe(1);
@@ -271,7 +272,10 @@ describe('4. TLS brokers that do not speak HTTP, probed at the default protocol 
         expect(noCert.message, r.summary).toMatch(/--protocol tls/);
         expect(noCert.evidence.rejectedAt, r.summary).toBe('post-handshake');
         expect(noCert.evidence.alert, r.summary).toBeUndefined();
-        expect(r.byId('handshake.accepts-valid-client-cert').status, r.summary).toBe('fail');
+        // The broker never asked for a certificate and closed on the HTTP request: not about the certificate.
+        const valid = r.byId('handshake.accepts-valid-client-cert');
+        expect(valid.status, r.summary).toBe('error');
+        expect(valid.message, r.summary).toMatch(/never asked for a certificate.*--protocol tls/);
         expect(r.byId('handshake.client-auth-mode').status, r.summary).not.toBe('pass');
         for (const id of CRAFTED_REJECTIONS) expect(r.byId(id).status, `${id}\n${r.summary}`).toBe('error');
         expectNoPassOnRefusal(r);

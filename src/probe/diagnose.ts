@@ -5,6 +5,7 @@ import { systemClock } from '../pki/clock.js';
 import { verifyChain, sanCovers, type ChainVerification } from '../pki/verify.js';
 import { safeText } from '../text.js';
 import { detectClientAuthMode, type ClientAuthDetection } from './client-auth.js';
+import { advise, recognizeStack, type Stack } from './advice.js';
 import { answeredClientHello, describeRefusal, type Control } from './controls.js';
 import { addDays, type Clock } from '../pki/clock.js';
 import { mintCertificate, type Credential } from '../pki/generate.js';
@@ -69,6 +70,10 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
   // Required, but is the certificate verified? A self-signed one accepted says no.
   const trustsAnyCertificate = clientAuth.mode === 'required' && selfSigned.rejectedAt === 'accepted';
   const httpOnly = withoutCert.rejectedAt === 'application';
+  // Advice names the stack the server gave away (its Server header), else a short list of common ones.
+  const httpServer = [withCert, withoutCert, selfSigned].find((o) => o?.httpServer)?.httpServer;
+  const recognized = recognizeStack({ ...(httpServer ? { httpServer } : {}), ...(opts.protocol ? { protocol: opts.protocol } : {}) });
+  const stack = recognized?.stack;
   const ref = [withCert, withoutCert].find((o) => o && o.peerChainPem.length > 0) ?? withoutCert;
   const presented = ref.peerChainPem.map((p) => new X509Certificate(p));
   const anchorsPem = opts.ca ? [opts.ca.toString()] : rootCertificates;
@@ -88,13 +93,13 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
       status: 'info',
       finding: [o.protocol ?? 'handshake not completed', o.cipher, o.alpn ? `ALPN ${o.alpn}` : undefined].filter(Boolean).join(', '),
     });
-    findings.push(clientAuthFinding(clientAuth, trustsAnyCertificate ? selfSigned : undefined));
-    findings.push(withoutCertFinding(withoutCert, clientAuth, requireTlsRejection));
-    findings.push(withCertFinding(withCert, clientAuth));
-    findings.push(selfSignedFinding(selfSigned, clientAuth));
+    findings.push(clientAuthFinding(clientAuth, trustsAnyCertificate ? selfSigned : undefined, stack));
+    findings.push(withoutCertFinding(withoutCert, clientAuth, requireTlsRejection, stack));
+    findings.push(withCertFinding(withCert, clientAuth, stack));
+    findings.push(selfSignedFinding(selfSigned, clientAuth, stack));
   }
   if (presented.length > 0) {
-    findings.push(chainFinding(chain, presented.length));
+    findings.push(chainFinding(chain, presented.length, stack));
     const leafDays = ref.peerChain[0]!.daysLeft;
     const leafEnd = ref.peerChain[0]!.notAfter.slice(0, 10);
     if (leafDays < failDays) {
@@ -146,25 +151,25 @@ function fixForUnreachable(o: ProbeOutcome): string {
   }
 }
 
-function clientAuthFinding(d: ClientAuthDetection, selfSignedAccepted: ProbeOutcome | undefined): Finding {
+function clientAuthFinding(d: ClientAuthDetection, selfSignedAccepted: ProbeOutcome | undefined, stack: Stack | undefined): Finding {
   const how = d.method === 'tls1.3-keylog' ? ' (seen in the decrypted TLS 1.3 handshake)' : d.method === 'tls1.2-plaintext' ? ' (seen in the TLS 1.2 handshake)' : d.method === 'renegotiation' ? ' (asked for on a TLS 1.2 renegotiation: per-path client auth)' : d.method === 'inferred-from-rejection' ? ' (inferred: the request itself was not observable)' : '';
   const cas = d.acceptableCaNames.length > 0 ? `; acceptable CAs advertised: ${safeText(d.acceptableCaNames.join(' | '), 240)}` : d.mode === 'required' || d.mode === 'optional' ? '; no acceptable CA names advertised' : '';
   const aspect = 'Client-auth mode';
   switch (d.mode) {
     case 'required':
-      if (selfSignedAccepted) return { id: 'client-auth-mode', aspect, status: 'problem', finding: `required but not verified: a self-signed certificate was accepted (${safeText(selfSignedAccepted.reason, 160)}): the server asks for a certificate and takes any${how}`, fix: 'verify client certificates against your CA, not only that one is sent (Go: tls.RequireAndVerifyClientCert with ClientCAs; haproxy: verify required without crt-ignore-err all; nginx: ssl_verify_client on)' };
+      if (selfSignedAccepted) return { id: 'client-auth-mode', aspect, status: 'problem', finding: `required but not verified: a self-signed certificate was accepted (${safeText(selfSignedAccepted.reason, 160)}): the server asks for a certificate and takes any${how}`, fix: advise('verify-client-cert', stack) };
       return { id: 'client-auth-mode', aspect, status: 'ok', finding: `required${how}${cas}` };
     case 'optional':
-      return { id: 'client-auth-mode', aspect, status: 'problem', finding: `optional: the server asks for a certificate but serves clients without one${how}${cas}`, fix: 'make the client certificate mandatory (nginx: ssl_verify_client on; haproxy: verify required; Envoy: require_client_certificate: true; node: requestCert + rejectUnauthorized)' };
+      return { id: 'client-auth-mode', aspect, status: 'problem', finding: `optional: the server asks for a certificate but serves clients without one${how}${cas}`, fix: advise('require-client-cert', stack) };
     case 'not-requested':
-      return { id: 'client-auth-mode', aspect, status: 'problem', finding: `not requested: the server never asks for a client certificate${how}${d.caveat ? `; ${d.caveat}` : ''}`, fix: 'enable client-certificate verification against your CA (nginx: ssl_client_certificate ca.pem + ssl_verify_client on; haproxy: ca-file ca.pem verify required)' };
+      return { id: 'client-auth-mode', aspect, status: 'problem', finding: `not requested: the server never asks for a client certificate${how}${d.caveat ? `; ${d.caveat}` : ''}`, fix: advise('require-client-cert', stack) };
     default:
       if (d.inconclusive) return { id: 'client-auth-mode', aspect, status: 'warn', finding: `inconclusive: ${safeText(d.inconclusive.reason, 300)}`, ...(d.inconclusive.hint ? { fix: d.inconclusive.hint } : {}) };
       return { id: 'client-auth-mode', aspect, status: 'warn', finding: `unknown: ${d.evidence}${d.caveat ? ` (${d.caveat})` : ''}` };
   }
 }
 
-function withoutCertFinding(o: ProbeOutcome, d: ClientAuthDetection, requireTlsRejection: boolean): Finding {
+function withoutCertFinding(o: ProbeOutcome, d: ClientAuthDetection, requireTlsRejection: boolean, stack: Stack | undefined): Finding {
   const aspect = 'Without a client cert';
   switch (o.rejectedAt) {
     case 'handshake':
@@ -175,29 +180,29 @@ function withoutCertFinding(o: ProbeOutcome, d: ClientAuthDetection, requireTlsR
       if (o.rejectedAt !== 'application') return { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}` };
       // The same rule as run's reject.no-client-cert (docs/CONFORMANCE.md "Rejection, precisely").
       return requireTlsRejection
-        ? { id: 'without-cert', aspect, status: 'problem', finding: `refused only ${where}; the TLS connection itself was accepted, and --require-tls-rejection demands refusal in TLS`, fix: 'verify client certificates in the TLS layer (nginx answers 400 by design with ssl_verify_client on; haproxy verify required refuses in the handshake)' }
+        ? { id: 'without-cert', aspect, status: 'problem', finding: `refused only ${where}; the TLS connection itself was accepted, and --require-tls-rejection demands refusal in TLS`, fix: advise('refuse-in-tls', stack) }
         : { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}: nothing was served (enforcement at the HTTP layer; --require-tls-rejection to demand refusal in TLS)` };
     }
     case 'accepted':
-      return { id: 'without-cert', aspect, status: 'problem', finding: `served without a certificate: ${safeText(o.reason)}`, fix: 'require a client certificate on this listener' };
+      return { id: 'without-cert', aspect, status: 'problem', finding: `served without a certificate: ${safeText(o.reason)}`, fix: advise('require-client-cert', stack) };
     default:
       return { id: 'without-cert', aspect, status: 'warn', finding: `could not be evaluated: ${o.reason}` };
   }
 }
 
-function selfSignedFinding(o: ProbeOutcome, d: ClientAuthDetection): Finding {
+function selfSignedFinding(o: ProbeOutcome, d: ClientAuthDetection, stack: Stack | undefined): Finding {
   const aspect = 'With a self-signed cert';
   if (o.rejectedAt === 'accepted') {
     const neverAsked = o.certificateRequested === false && !o.postHandshakeAuth;
     return neverAsked
       ? { id: 'self-signed', aspect, status: d.mode === 'required' ? 'problem' : 'info', finding: 'served; the server never asked for a certificate, so none was sent' }
-      : { id: 'self-signed', aspect, status: 'problem', finding: `accepted: ${safeText(o.reason, 200)}`, fix: 'verify client certificates against your CA instead of accepting any certificate' };
+      : { id: 'self-signed', aspect, status: 'problem', finding: `accepted: ${safeText(o.reason, 200)}`, fix: advise('verify-client-cert', stack) };
   }
   if (o.rejectedAt === 'unreachable') return { id: 'self-signed', aspect, status: 'info', finding: `could not be evaluated: ${safeText(o.reason, 200)}` };
   return { id: 'self-signed', aspect, status: d.mode === 'required' ? 'ok' : 'info', finding: `refused ${describeRefusal(o)}` };
 }
 
-function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection): Finding {
+function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection, stack: Stack | undefined): Finding {
   const aspect = 'With your client cert';
   if (!o) return { id: 'with-cert', aspect, status: 'info', finding: 'not tested: pass --cert and --key to check that a valid client certificate is accepted (without it, no refusal can be told from a server that refuses everyone)' };
   if (o.rejectedAt === 'accepted') {
@@ -206,29 +211,30 @@ function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection): F
   }
   if (o.rejectedAt === 'unreachable') return { id: 'with-cert', aspect, status: 'warn', finding: `could not be evaluated: ${o.reason}` };
   if (answeredClientHello(o)) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: before any certificate was asked for`, fix: 'check --servername (the name the server serves) and the TLS versions it allows (offer them with --tls-min/--tls-max)' };
-  if (o.alert?.code === 44) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself is revoked`, fix: 'reissue the client certificate (it is on the CRL or OCSP responder the server checks); nothing is wrong with the server\'s trust' };
+  if (o.alert?.code === 44) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself is revoked`, fix: advise('client-cert-revoked', stack) };
+  if (o.alert?.code === 45) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself has expired (as the server sees it)`, fix: advise('client-cert-expired-own', stack) };
   const hint = d.acceptableCaNames.length > 0 ? ` The server accepts client certificates from: ${safeText(d.acceptableCaNames.join(' | '), 200)}.` : '';
   return {
     id: 'with-cert',
     aspect,
     status: 'problem',
     finding: `refused ${describeRefusal(o)}`,
-    fix: `check that the client certificate is issued by a CA in the server's client-CA bundle, is within its validity dates, has the clientAuth EKU, and that --cert includes any intermediate.${hint}`,
+    fix: `${advise('client-cert-refused', stack)}${hint}`,
   };
 }
 
-function chainFinding(chain: Diagnosis['chain'], count: number): Finding {
+function chainFinding(chain: Diagnosis['chain'], count: number, stack: Stack | undefined): Finding {
   const trustWord = chain.trust === 'given-ca' ? 'the given --ca' : 'the system trust store (pass --ca to use yours)';
   if (chain.ok) return { id: 'server-chain', aspect: 'Server chain', status: 'ok', finding: `${count} certificate(s) sent; verifies to ${safeText(chain.anchor ?? '')} via ${trustWord}` };
   const p = chain.problems[0]!;
   if (p.code === 'issuer-missing' && chain.trust === 'system-store') {
     const fix = count > 1
-      ? `the server sends its intermediate(s); "${safeText(chain.missingIssuer ?? '?', 120)}" is probably your private root CA: pass it with --ca (nothing to change on the server)`
-      : `if "${safeText(chain.missingIssuer ?? '?', 120)}" is your private root CA, pass it with --ca; if it is an intermediate, the server must send it after its leaf`;
+      ? `the server sends its intermediate(s); "${safeText(chain.missingIssuer ?? '?', 120)}" is probably your private root CA: ${advise('trust-anchor-missing', stack)}`
+      : `if "${safeText(chain.missingIssuer ?? '?', 120)}" is your private root CA, pass it with --ca; if it is an intermediate: ${advise('send-full-chain', stack)}`;
     return { id: 'server-chain', aspect: 'Server chain', status: 'problem', finding: safeText(chain.problems.map((x) => x.message).join('; '), 400), fix };
   }
   const fixes: Record<string, string> = {
-    'issuer-missing': 'configure the server to send the intermediate certificate(s) after its leaf (nginx: ssl_certificate with the full chain; haproxy: crt bundle with intermediates)',
+    'issuer-missing': advise('send-full-chain', stack),
     untrusted: `the server certificate is not issued by a CA in ${trustWord}: pass the right --ca, or reissue the server certificate from your CA`,
     'signature-mismatch': 'the issuing CA was regenerated (same name, new key): reissue the server certificate from the current CA, or update --ca',
     expired: 'renew the expired certificate and reload the server',

@@ -46,7 +46,7 @@ export function renderDiagnosis(d: Diagnosis, st: Style, width = 100): string {
       : d.trustsAnyCertificate
         ? st.bad('Verdict: client certificates are required but not verified: a self-signed certificate was accepted.')
         : d.clientAuth.inconclusive
-          ? st.bad(`Verdict: inconclusive: no evidence that client certificates are enforced (${safeText(d.clientAuth.inconclusive.reason, 300)}).`)
+          ? st.bad(`Verdict: inconclusive: enforcement of client certificates is not shown (${safeText(d.clientAuth.inconclusive.reason, 300)}).`)
           : st.bad(`Verdict: client certificates are NOT enforced (client-auth mode: ${d.clientAuth.mode}).`);
   out.push(verdict);
   return out.join('\n') + '\n';

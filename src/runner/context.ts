@@ -9,6 +9,7 @@ import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome, 
 import { observeRotation, targetProbeOptions } from '../rotation/observe.js';
 import type { CheckContext, CraftedKind, TargetConfig } from './types.js';
 import type { Control } from '../probe/controls.js';
+import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
 
 /** Unreachable outcomes of the first connection that no other connection to the target could change. */
 const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn']);
@@ -193,6 +194,12 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
       if (f && kind !== 'wrongIdentity') return f.badClients[kind];
       const ca = await issuer();
       if ('skip' in ca) return ca;
+      if (kind === 'intermediateIssued') {
+        // RFC 5280 §4.2.1.9: a CA with pathLenConstraint 0 may issue no intermediate; a server that
+        // refuses a client under one is right, so there is nothing to test.
+        const bc = ca.cert.getExtension(x509.BasicConstraintsExtension);
+        if (bc?.pathLength === 0) return { skip: 'not applicable: the client CA has pathLenConstraint 0, so no intermediate under it may issue clients (RFC 5280 §4.2.1.9); a server refusing such a client is right' };
+      }
       return shared(`${kind}\u0000${ca.certPem}`, () => mintCrafted(kind, ca));
     });
 
@@ -265,9 +272,20 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
       return target.client ? givenControl() : undefined;
     });
 
+  const stack = () =>
+    once('stack', async (): Promise<RecognizedStack | undefined> => {
+      // The reference in use is certain; otherwise what the server said about itself.
+      const ref = target.reference ? recognizeStack({ reference: target.reference.implementation }) : undefined;
+      if (ref) return ref;
+      const seen = [await ctx.noCert(), ...(target.client ? [await ctx.withCert()] : [])];
+      const httpServer = seen.find((x) => x?.httpServer)?.httpServer;
+      return recognizeStack({ ...(httpServer ? { httpServer } : {}), protocol: target.protocol });
+    });
+
   const ctx: CheckContext = {
     target,
     control,
+    stack,
     clock: o.clock,
     timeoutMs: o.timeoutMs,
     noCert,

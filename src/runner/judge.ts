@@ -5,6 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { parseCertificates, summarizeCertificate } from '../pki/inspect.js';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
 import type { Check, CheckContext, CheckVerdict, CraftedKind, Evidence, Policy, TargetConfig } from './types.js';
+import { advise, recognizeStack, type AdviceParams, type Topic } from '../probe/advice.js';
 import { answeredClientHello, controlEvidence, describeRefusal, describeServed, isRefusal, readRefusal, type Control } from '../probe/controls.js';
 
 /** The evidence of one probe: where it was refused, alert, version, status line. Never key material. */
@@ -60,7 +61,7 @@ export async function mustBeRefused(o: ProbeOutcome, control: () => Promise<Cont
   const against = `, while ${r.control.what} was accepted`;
   if (o.rejectedAt === 'application') {
     return target.policy.requireTlsRejection
-      ? { status: 'fail', message: `${what} completed the TLS handshake and was refused only ${whereRefused(o)}; the policy requires refusal in TLS (--require-tls-rejection)`, remediation: 'verify client certificates in the TLS layer (e.g. haproxy verify required, Envoy require_client_certificate) rather than in the application', evidence: withControl }
+      ? { status: 'fail', message: `${what} completed the TLS handshake and was refused only ${whereRefused(o)}; the policy requires refusal in TLS (--require-tls-rejection)`, remediation: advise('refuse-in-tls', recognizeStack({ ...(target.reference ? { reference: target.reference.implementation } : {}), ...(o.httpServer ? { httpServer: o.httpServer } : {}), protocol: target.protocol })?.stack), evidence: withControl }
       : { status: 'pass', message: `${what} was refused ${whereRefused(o)}; nothing was served${against}`, evidence: withControl };
   }
   return { status: 'pass', message: `${what} was refused ${whereRefused(o)}${against}`, evidence: withControl };
@@ -102,15 +103,24 @@ export async function withPresented(ctx: CheckContext, kind: CraftedKind, v: Che
   return { ...v, evidence: { ...(v.evidence ?? {}), presentedCertificate } };
 }
 
+/**
+ * Remediation for a topic, stack-neutral first, then the line for the stack recognised on this
+ * target (or a short list of common stacks).
+ */
+export async function adviceFor(ctx: CheckContext, topic: Topic, params?: AdviceParams): Promise<string> {
+  return advise(topic, (await ctx.stack())?.stack, params);
+}
+
 /** A check that presents a crafted client certificate which the target must refuse. */
-export function refusesCrafted(id: string, title: string, kind: CraftedKind, what: string, onAccepted: { status: 'fail' | 'warn'; remediation: string }): Check {
+export function refusesCrafted(id: string, title: string, kind: CraftedKind, what: string, onAccepted: { status: 'fail' | 'warn'; topic: Topic }): Check {
   return {
     id,
     title,
     async run(ctx) {
       const o = await ctx.withCrafted(kind);
       if ('skip' in o) return skip(o.skip);
-      return withPresented(ctx, kind, await mustBeRefused(o, () => ctx.control(kind), ctx.target, what, onAccepted));
+      const remediation = o.rejectedAt === 'accepted' ? await adviceFor(ctx, onAccepted.topic) : '';
+      return withPresented(ctx, kind, await mustBeRefused(o, () => ctx.control(kind), ctx.target, what, { status: onAccepted.status, remediation }));
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Credential, FixturePki } from '../pki/generate.js';
 import type { CertSummary } from '../pki/inspect.js';
 import type { ProbeOutcome, TlsVersion } from '../probe/tls-probe.js';
 import type { Control } from '../probe/controls.js';
+import type { RecognizedStack } from '../probe/advice.js';
 import type { PlaintextKind, PlaintextOutcome } from '../probe/plaintext.js';
 import type { ProfileName } from '../targets/profiles.js';
 import type { ApplyMode, StartedReference } from '../targets/target.js';
@@ -139,6 +140,11 @@ export interface CheckContext {
    * Undefined when there is none. Memoised; probed only when asked.
    */
   control(kind: CraftedKind | 'noCert'): Promise<Control | undefined>;
+  /**
+   * The server stack, for advice that names the right configuration line: from the reference in
+   * use, else the HTTP Server header the probes saw, else a gRPC target; undefined when unknown.
+   */
+  stack(): Promise<RecognizedStack | undefined>;
   /** A crafted credential (for evidence), or the skip reason. */
   crafted(kind: CraftedKind): Promise<Credential | { skip: string }>;
   /** The rotation observed with a continuous stream of handshakes (memoised), or why not. */

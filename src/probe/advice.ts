@@ -17,7 +17,7 @@
  * Where a stack has no knob for something, the line says so instead of inventing one (Go checks
  * dates and EKU by default: a Go server that accepts an expired client runs custom verification).
  */
-import type { TlsVersion } from '../probe/tls-probe.js';
+import type { TlsVersion } from './tls-probe.js';
 
 /** The server stacks the harness can recognise and give specific advice for. */
 export type Stack =
@@ -212,7 +212,7 @@ function stackFromServerHeader(header: string): Stack | undefined {
  */
 export function recognizeStack(hints: StackHints): RecognizedStack | undefined {
   if (hints.reference) {
-    const name = hints.reference.trim().toLowerCase().split(/[/:]/)[0] ?? '';
+    const name = hints.reference.trim().toLowerCase().split(/[/:\s(]/)[0] ?? '';
     const stack = REFERENCES[name];
     if (stack) return { stack, evidence: `reference implementation ${name}` };
   }
