@@ -38,7 +38,7 @@ const alive = (pid: number | undefined) => {
   }
 };
 
-for (const name of ['nginx', 'haproxy', 'stunnel', 'openssl'] as const) {
+for (const name of ['nginx', 'haproxy', 'stunnel', 'openssl', 'caddy'] as const) {
   const impl = PROCESS_IMPLEMENTATIONS[name];
   describe.skipIf(!findBinary(impl.binary))(`${name} process lifecycle`, () => {
     let ref: StartedProcessReference;
