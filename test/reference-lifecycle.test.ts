@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHarnessError } from '../src/errors.js';
 import { mintCertificate, mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { PROCESS_IMPLEMENTATIONS } from '../src/targets/reference/index.js';
-import { findBinary, PKI_FILES, startProcessReference, type StartedProcessReference } from '../src/targets/reference/process.js';
+import { findBinary, PKI_FILES, runReloadCommand, startProcessReference, type StartedProcessReference } from '../src/targets/reference/process.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
@@ -38,7 +38,7 @@ const alive = (pid: number | undefined) => {
   }
 };
 
-for (const name of ['nginx', 'haproxy', 'stunnel', 'openssl'] as const) {
+for (const name of ['nginx', 'haproxy', 'stunnel', 'openssl', 'caddy'] as const) {
   const impl = PROCESS_IMPLEMENTATIONS[name];
   describe.skipIf(!findBinary(impl.binary))(`${name} process lifecycle`, () => {
     let ref: StartedProcessReference;
@@ -93,3 +93,47 @@ for (const name of ['nginx', 'haproxy', 'stunnel', 'openssl'] as const) {
     });
   });
 }
+
+// caddy: confined to 127.0.0.1 and its temp dir, and why its reload is forced.
+describe.skipIf(!findBinary('caddy'))('caddy reference specifics', () => {
+  const caddyImpl = PROCESS_IMPLEMENTATIONS.caddy;
+
+  it('renders valid JSON that binds only the given address, admin on a unix socket, no automatic HTTPS, TLS 1.2-1.3', () => {
+    for (const policy of ['require-verified', 'optional-verified', 'none', 'require-any'] as const) {
+      const r = caddyImpl.render({ profile: 'strict', policy, dir: '/tmp/x', bind: '127.0.0.1', port: 4443, sendChain: true });
+      const c = JSON.parse(r.files['caddy.json']!);
+      expect(c.admin.listen).toBe('unix//tmp/x/admin.sock');
+      const srv = c.apps.http.servers.reference;
+      expect(srv.listen).toEqual(['127.0.0.1:4443']);
+      expect(srv.automatic_https.disable).toBe(true);
+      expect(srv.protocols).toEqual(['h1']);
+      const tp = srv.tls_connection_policies[0];
+      expect([tp.protocol_min, tp.protocol_max]).toEqual(['tls1.2', 'tls1.3']);
+      const mode = { 'require-verified': 'require_and_verify', 'optional-verified': 'verify_if_given', none: undefined, 'require-any': 'require' }[policy];
+      expect(tp.client_authentication?.mode).toBe(mode);
+      expect(r.env).toEqual({ HOME: '/tmp/x', XDG_DATA_HOME: '/tmp/x', XDG_CONFIG_HOME: '/tmp/x' });
+      expect(r.reloadCommand).toContain('--force');
+    }
+    expect(caddyImpl.unsupported('accept-expired-client')).toMatch(/no option to ignore validity dates/);
+  });
+
+  it('`caddy reload` without --force keeps the old certificate when only the files changed ("config is unchanged"); with --force it serves the new one', async () => {
+    const ref = await startProcessReference(caddyImpl, { profile: 'strict', pki });
+    try {
+      const before = await servedLeaf(ref.endpoint.port);
+      const renewed = await mintCertificate({ subject: 'CN=localhost, O=renewed', issuer: pki.intermediate, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000 * 90), sans: { dns: ['localhost'], ip: ['127.0.0.1'] }, eku: ['serverAuth'] });
+      await fs.writeFile(path.join(ref.dir, PKI_FILES.chain), renewed.chainPem);
+      await fs.writeFile(path.join(ref.dir, PKI_FILES.key), renewed.keyPem);
+      const env = { ...process.env, HOME: ref.dir, XDG_DATA_HOME: ref.dir, XDG_CONFIG_HOME: ref.dir };
+      await runReloadCommand('caddy', [findBinary('caddy')!, 'reload', '--config', path.join(ref.dir, 'caddy.json'), '--address', `unix/${ref.dir}/admin.sock`], env, ref.dir);
+      expect(await servedLeaf(ref.endpoint.port)).toBe(before);
+      expect(ref.logs().join('\n')).toMatch(/config is unchanged/);
+      const pid = ref.pid;
+      await ref.reload();
+      expect(await servedLeaf(ref.endpoint.port)).toBe(new (await import('node:crypto')).X509Certificate(renewed.certPem).fingerprint256);
+      expect(ref.pid).toBe(pid);
+    } finally {
+      await ref.stop();
+    }
+  });
+});

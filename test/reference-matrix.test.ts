@@ -1,5 +1,5 @@
-// The verdict matrix of CONFORMANCE.md on real implementations: openssl, nginx, haproxy, stunnel
-// as local processes (every supported profile), and nginx and openssl in containers (every profile).
+// The verdict matrix of CONFORMANCE.md on real implementations: openssl, nginx, haproxy, stunnel,
+// caddy (Go's crypto/tls) as local processes (every supported profile), and nginx, openssl and caddy in containers (every profile).
 // Where implementations legitimately differ (where and how they refuse) the test asserts what each
 // really does, recorded as evidence in the results.
 import { promises as fs } from 'node:fs';
@@ -59,6 +59,8 @@ const REFUSAL: Record<ProcessImplementationName, { noCert: string; untrustedCa: 
   haproxy: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
   stunnel: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
   nginx: { noCert: 'application HTTP/1.1 400 Bad Request', untrustedCa: 'application HTTP/1.1 400 Bad Request', wrongEku: 'application HTTP/1.1 400 Bad Request', expired: 'application HTTP/1.1 400 Bad Request' },
+  // Go 1.19's crypto/tls (Debian caddy 2.6.2) sends bad_certificate for every refusal, no certificate included (its log: "client didn't provide a certificate", "x509: certificate signed by unknown authority", "incompatible key usage", "certificate has expired or is not yet valid").
+  caddy: { noCert: 'post-handshake 42', untrustedCa: 'post-handshake 42', wrongEku: 'post-handshake 42', expired: 'post-handshake 42' },
 };
 
 function refusal(results: Result[], id: string): string {
@@ -128,7 +130,7 @@ const missing = (name: ProcessImplementationName) => () => {
 };
 
 describe('process provider', () => {
-  for (const name of ['openssl', 'nginx', 'haproxy', 'stunnel'] as const) matrix('process', [name], missing(name));
+  for (const name of ['openssl', 'nginx', 'haproxy', 'stunnel', 'caddy'] as const) matrix('process', [name], missing(name));
 });
 
 describe('container provider', () => {
@@ -139,5 +141,5 @@ describe('container provider', () => {
     if (reason && process.env.MTLS_REQUIRE_CONTAINERS) throw new Error(`container provider required but unavailable: ${reason}`);
     if (reason) console.warn(`SKIPPED the container matrix: ${reason}`);
   }, 30_000);
-  matrix('container', ['nginx', 'openssl'], () => reason);
+  matrix('container', ['nginx', 'openssl', 'caddy'], () => reason);
 });

@@ -10,7 +10,7 @@ import { changedFiles, fileMode, freePort, pkiFiles, SECRET_FILES, tail, waitFor
 
 /** The reference image (fixtures/images): override with MTLS_REFERENCE_IMAGE. */
 export function referenceImage(): string {
-  return process.env.MTLS_REFERENCE_IMAGE || 'mtls-harness-reference:1';
+  return process.env.MTLS_REFERENCE_IMAGE || 'mtls-harness-reference:2';
 }
 
 /** Every container we start carries this label, so leftovers can always be found and removed. */
@@ -92,6 +92,7 @@ export async function startContainerReference(o: { implementation: Implementatio
     .withExposedPorts(CONTAINER_PORT)
     .bindLoopback()
     .withCommand(command)
+    .withEnvironment(rendered.env ?? {})
     .withWaitStrategy(Wait.forListeningPorts())
     .withStartupTimeout(30_000);
   let started: Awaited<ReturnType<typeof container.start>>;
@@ -102,7 +103,7 @@ export async function startContainerReference(o: { implementation: Implementatio
     throw new HarnessError('target.start-failed', `${impl.name} container (profile ${o.profile}) did not start: ${(e as Error).message.split('\n')[0]}`);
   }
   const port = started.getMappedPort(CONTAINER_PORT);
-  const ref = new StartedContainerReference(impl.name, o.profile, { host: '127.0.0.1', port }, o.pki, dir, started, rendered.reloadSignal, sendChain);
+  const ref = new StartedContainerReference(impl.name, o.profile, { host: '127.0.0.1', port }, o.pki, dir, started, rendered.reloadSignal, sendChain, rendered.reloadCommand);
   running.add(ref);
   try {
     await waitForTls('127.0.0.1', port, () => undefined, 20_000);
@@ -129,6 +130,8 @@ export class StartedContainerReference implements StartedReference {
     private readonly container: StartedTc,
     private readonly reloadSignal: NodeJS.Signals | undefined,
     private readonly sendChain: boolean,
+    /** Reload by a command run in the container (caddy reload), instead of a signal to PID 1. */
+    private readonly reloadCommand?: string[],
   ) {
     this.url = `https://${endpoint.host}:${endpoint.port}/`;
   }
@@ -155,18 +158,23 @@ export class StartedContainerReference implements StartedReference {
   }
   /** The implementation's graceful reload inside the container (signal to its main process, PID 1). */
   async reload(): Promise<void> {
+    if (this.reloadCommand) {
+      const r = await this.container.exec(this.reloadCommand);
+      if (r.exitCode !== 0) throw new HarnessError('target.start-failed', `${this.implementation} reload (${this.reloadCommand.join(' ')}) failed in the container: exit ${r.exitCode}`, { details: tail(r.output) });
+      return;
+    }
     if (!this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
     await this.container.exec(['kill', `-${this.reloadSignal.replace(/^SIG/, '')}`, '1']);
   }
   /** Copies the changed files into the container, then reloads its server or restarts the container. */
   async apply(change: ReferenceChange, mode: ApplyMode, mark?: (label: string) => void): Promise<void> {
-    if (mode === 'graceful' && !this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
+    if (mode === 'graceful' && !this.reloadSignal && !this.reloadCommand) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
     const files = changedFiles(change, this.sendChain);
     await this.container.copyContentToContainer(Object.entries(files).map(([name, content]) => ({ content, target: `${CONTAINER_DIR}/${name}`, mode: fileMode(name, SECRET_FILES) })));
     mark?.('new files copied into the container');
     if (mode === 'graceful') {
       await this.reload();
-      mark?.(`${this.reloadSignal} sent to ${this.implementation} (container PID 1)`);
+      mark?.(this.reloadCommand ? `${this.reloadCommand.slice(0, 2).join(' ')} done in the container` : `${this.reloadSignal} sent to ${this.implementation} (container PID 1)`);
       return;
     }
     await this.container.restart({ timeout: 1000 });

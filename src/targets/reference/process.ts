@@ -12,7 +12,7 @@ import type { ApplyMode, ReferenceChange, StartedReference } from '../target.js'
 import type { Credential } from '../../pki/generate.js';
 
 /** Names of the file-based implementations (the node reference is in-process). */
-export type ProcessImplementationName = 'openssl' | 'nginx' | 'haproxy' | 'stunnel';
+export type ProcessImplementationName = 'openssl' | 'nginx' | 'haproxy' | 'stunnel' | 'caddy';
 
 /** Where the rendered files live, as the server process sees them (host temp dir, or /mtls in a container). */
 export interface RenderContext {
@@ -33,6 +33,10 @@ export interface Rendered {
   command: string[];
   /** Graceful reload: a signal to the main process (nginx HUP, haproxy master USR2, stunnel HUP). */
   reloadSignal?: NodeJS.Signals;
+  /** Graceful reload by a command instead (caddy reload): argv, run beside the server with its env; must exit 0. */
+  reloadCommand?: string[];
+  /** Extra environment of the server and its reload command (caddy: HOME and XDG dirs in the rendered dir). */
+  env?: Record<string, string>;
 }
 
 /** One real TLS server implementation, rendered from a template in fixtures/reference/. */
@@ -203,6 +207,7 @@ export class StartedProcessReference implements StartedReference {
     private readonly reloadSignal: NodeJS.Signals | undefined,
     private readonly sendChain: boolean,
     private readonly respawn: () => Spawned,
+    private readonly reloadCommand?: { argv: string[]; env: NodeJS.ProcessEnv },
   ) {
     this.url = `https://${endpoint.host}:${endpoint.port}/`;
   }
@@ -214,6 +219,7 @@ export class StartedProcessReference implements StartedReference {
   }
   /** The implementation's own graceful reload (re-reads the files in `dir`). */
   async reload(): Promise<void> {
+    if (this.reloadCommand) return runReloadCommand(this.implementation, this.reloadCommand.argv, this.reloadCommand.env, this.dir);
     if (!this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
     this.current.proc.kill(this.reloadSignal);
   }
@@ -229,12 +235,12 @@ export class StartedProcessReference implements StartedReference {
     mark?.(`${this.implementation} answering again`);
   }
   async apply(change: ReferenceChange, mode: ApplyMode, mark?: (label: string) => void): Promise<void> {
-    if (mode === 'graceful' && !this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
+    if (mode === 'graceful' && !this.reloadSignal && !this.reloadCommand) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
     await replaceFiles(this.dir, changedFiles(change, this.sendChain), SECRET_FILES);
     mark?.('new files written');
     if (mode === 'graceful') {
       await this.reload();
-      mark?.(`${this.reloadSignal} sent to ${this.implementation}`);
+      mark?.(this.reloadCommand ? `${path.basename(this.reloadCommand.argv[0]!)} ${this.reloadCommand.argv.slice(1, 2).join(' ')} done` : `${this.reloadSignal} sent to ${this.implementation}`);
     } else {
       await this.restart(mark);
     }
@@ -245,6 +251,21 @@ export class StartedProcessReference implements StartedReference {
     await stopProcess(this.current.proc);
     await fs.rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Runs a reload command (e.g. `caddy reload`) to completion; a non-zero exit throws with its output. */
+export async function runReloadCommand(implementation: string, argv: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs = 15_000): Promise<void> {
+  const [cmd, ...args] = argv;
+  let out = '';
+  const code = await new Promise<number | string>((resolve) => {
+    const p = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd, env });
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout!.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    p.stderr!.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    p.once('error', (e) => (clearTimeout(t), resolve(e.message)));
+    p.once('exit', (c, sig) => (clearTimeout(t), resolve(c ?? String(sig))));
+  });
+  if (code !== 0) throw new HarnessError('target.start-failed', `${implementation} reload (${argv.join(' ')}) failed: ${code}`, { details: tail(out) });
 }
 
 /** SIGTERM, then SIGKILL after 3 s; resolves when the process is gone. */
@@ -286,7 +307,7 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
       if (out.length < 500_000) out += b.toString('utf8');
     };
     const spawnOnce = (): Spawned => {
-      const proc = spawn(cmd === impl.binary ? bin : cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir });
+      const proc = spawn(cmd === impl.binary ? bin : cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir, env: { ...process.env, ...rendered.env } });
       proc.stdout!.on('data', add);
       proc.stderr!.on('data', add);
       let spawnError: string | undefined;
@@ -308,7 +329,8 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
     const { proc } = first;
     try {
       await waitForTls('127.0.0.1', port, () => first.spawnError() ?? (proc.exitCode !== null || proc.signalCode !== null ? `${impl.name} exited (${proc.exitCode ?? proc.signalCode}) during start` : undefined));
-      return new StartedProcessReference(impl.name, o.profile, { host: '127.0.0.1', port }, pki, dir, first, output, rendered.reloadSignal, sendChain, spawnOnce);
+      const reloadCommand = rendered.reloadCommand && { argv: rendered.reloadCommand.map((a, i) => (i === 0 && a === impl.binary ? bin : a)), env: { ...process.env, ...rendered.env } };
+      return new StartedProcessReference(impl.name, o.profile, { host: '127.0.0.1', port }, pki, dir, first, output, rendered.reloadSignal, sendChain, spawnOnce, reloadCommand);
     } catch (e) {
       lastError = new HarnessError('target.start-failed', `${impl.name} (profile ${o.profile}) did not start: ${(e as Error).message}`, { details: `last lines of the ${impl.name} log:\n${tail(output())}` });
       await stopProcess(proc);
