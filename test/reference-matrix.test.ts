@@ -15,6 +15,8 @@ import { findBinary, type ProcessImplementationName } from '../src/targets/refer
 import { expectedVerdicts } from './helpers/conformance.js';
 
 const MATRIX_PROFILES = PROFILES;
+/** Runs of every (implementation, profile) pair: `npm run matrix` sets 5; CI runs each once. */
+const REPEAT = Math.max(1, Number(process.env.MTLS_MATRIX_REPEAT ?? 1));
 
 interface Outage { failures: number; gapMs: number; boundsMs: [number, number] }
 interface Result {
@@ -106,6 +108,11 @@ function matrix(provider: 'process' | 'container', impls: ProcessImplementationN
           if (skip) {
             console.warn(`SKIPPED ${name} ${provider} ${profile}: ${skip}`);
             ctx.skip();
+          }
+          // MTLS_MATRIX_REPEAT (npm run matrix: 5) repeats every pair; CI runs each once.
+          for (let i = 1; i < REPEAT; i++) {
+            const again = await runReference(name, profile, provider);
+            expect(Object.fromEntries(again.results.map((x) => [x.check, x.status])), `repetition ${i + 1}: ${again.stderr}`).toEqual(expectedVerdicts(profile));
           }
           const r = await runReference(name, profile, provider);
           const got = Object.fromEntries(r.results.map((x) => [x.check, x.status]));
