@@ -28,7 +28,12 @@ export const handshakeWithCert: Suite = {
           const note = o.grpc.code === 0 ? `: ${o.grpc.servingStatus}` : o.grpc.code === 12 ? ' with UNIMPLEMENTED (the server answers gRPC but has no grpc.health.v1 service)' : ` with ${o.grpc.codeName}`;
           return { status: 'pass', message: `the valid client certificate was accepted over ALPN h2 and the gRPC Health/Check call was answered${note}`, evidence: probeEvidence(o) };
         }
-        if (o.rejectedAt === 'accepted') return { status: 'pass', message: `the valid client certificate was accepted${o.httpStatusLine ? ` and the request answered (${safeText(o.httpStatusLine, 120)})` : ''}`, evidence: probeEvidence(o) };
+        if (o.rejectedAt === 'accepted') {
+          const answered = o.httpStatusLine ? ` (${safeText(o.httpStatusLine, 120)})` : '';
+          // Say only what happened: a server that never asks for a certificate never saw ours.
+          if (o.certificateRequested === false && !o.postHandshakeAuth) return { status: 'pass', message: `served; the server never asked for a certificate, so none was sent${answered}`, evidence: probeEvidence(o) };
+          return { status: 'pass', message: `the valid client certificate was accepted${answered ? ` and the request answered${answered}` : ''}`, evidence: probeEvidence(o) };
+        }
         if (answeredClientHello(o)) {
           return { status: 'error', message: `could not test the valid client certificate: the server refused ${whereRefused(o)}, before any certificate could matter; check --servername and the TLS versions the server allows`, evidence: probeEvidence(o) };
         }
