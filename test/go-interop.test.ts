@@ -6,7 +6,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tls from 'node:tls';
 import { runCli } from '../src/cli/run.js';
+import { x509 } from '../src/pki/crypto.js';
+import { issuerDer, subjectDer } from '../src/pki/der.js';
+import { exactNames, mintCertificate, type Credential, type FixturePki } from '../src/pki/generate.js';
 import { buildGoServer, goTempDir, goUnavailable, startGoServer, type GoClientAuth, type StartedGoServer } from './helpers/go-server.js';
 import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
 
@@ -18,6 +22,7 @@ interface Result { check: string; status: string; message: string; evidence: Rec
 let dir: string;
 let bin: string;
 let files: ReturnType<typeof opensslPkiFiles>;
+let pki: FixturePki;
 
 async function runAgainst(server: StartedGoServer, name: string, extra: string[] = []): Promise<{ code: number; results: Result[]; logs: string; stderr: string }> {
   let stdout = '';
@@ -38,7 +43,7 @@ describe.skipIf(!!GO_MISSING)('Go crypto/tls server, openssl-CLI PKI', () => {
     dir = await goTempDir();
     bin = await buildGoServer(dir);
     await fs.mkdir(path.join(dir, 'pki'));
-    await makeOpensslPki(path.join(dir, 'pki'));
+    pki = await makeOpensslPki(path.join(dir, 'pki'));
     files = opensslPkiFiles(path.join(dir, 'pki'));
   }, 300_000);
   afterAll(async () => {
@@ -52,6 +57,8 @@ describe.skipIf(!!GO_MISSING)('Go crypto/tls server, openssl-CLI PKI', () => {
   const alone = async (server: StartedGoServer, check: string, extra: string[] = []) => {
     const before = server.logs().length;
     const r = await runAgainst(server, `${check}-${server.port}`, ['--check', check, ...extra]);
+    // Go logs a refusal just after sending its alert: give the line time to arrive.
+    await new Promise((res) => setTimeout(res, 150));
     return { result: byId(r.results, check), log: server.logs().slice(before) };
   };
 
@@ -147,6 +154,54 @@ describe.skipIf(!!GO_MISSING)('Go crypto/tls server, openssl-CLI PKI', () => {
       await s.stop();
     }
   }, 120_000);
+
+  it('request and none: a server that never refuses a certificate fails the rejection checks', async () => {
+    for (const mode of ['request', 'none'] as const) {
+      const s = await start(mode);
+      try {
+        const got = Object.fromEntries((await runAgainst(s, mode)).results.map((x) => [x.check, x.status]));
+        expect(got, mode).toMatchObject({
+          'reject.no-client-cert': 'fail',
+          'handshake.client-auth-mode': 'fail',
+          'chain.rejects-untrusted-ca-client': 'fail',
+          'chain.rejects-wrong-eku-client': 'fail',
+          'expiry.rejects-expired-client': 'fail',
+        });
+      } finally {
+        await s.stop();
+      }
+    }
+  }, 120_000);
+
+  it('why: the same valid client with its issuer name re-encoded (PrintableString) is "signed by unknown authority" for Go; copied, it is accepted', async () => {
+    const s = await start('require-and-verify', 'raw');
+    const now = Date.now();
+    try {
+      const good = await mintCertificate({ subject: 'CN=exact issuer client, O=mtls-harness', issuer: pki.root, notBefore: new Date(now - 3_600_000), notAfter: new Date(now + 86_400_000), eku: ['clientAuth'] });
+      expect(issuerDer(good.cert.rawData).equals(subjectDer(pki.root.cert.rawData))).toBe(true);
+      // What the harness minted before: the CA's subject as a string, encoded again by the library.
+      const reencoded = Buffer.from(new x509.Name(pki.root.cert.subject).toArrayBuffer());
+      expect(reencoded.equals(subjectDer(pki.root.cert.rawData))).toBe(false);
+      const bad: Credential = { ...good, cert: exactNames(good.cert, { issuer: reencoded }, pki.root.key) };
+      bad.certPem = bad.cert.toString('pem') + '\n';
+      const present = (c: Credential) =>
+        new Promise<string>((resolve) => {
+          const sock = tls.connect({ host: '127.0.0.1', port: s.port, servername: 'localhost', cert: c.certPem, key: c.keyPem, ca: pki.root.certPem, maxVersion: 'TLSv1.2' });
+          let data = '';
+          sock.on('data', (b: Buffer) => (data += b.toString()));
+          sock.on('error', (e) => resolve(`error: ${e.message}`));
+          sock.on('close', () => resolve(data));
+        });
+      expect(await present(good)).toBe('ok\n');
+      expect(s.logs()).toMatch(/accepted: client CN=exact issuer client/);
+      expect(await present(bad)).toMatch(/^error: .*bad certificate/i);
+      // The server logs after its alert is sent: wait for the line.
+      for (let i = 0; i < 50 && !/unknown authority/.test(s.logs()); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(s.logs()).toMatch(/handshake error: tls: failed to verify client certificate: x509: certificate signed by unknown authority\n/);
+    } finally {
+      await s.stop();
+    }
+  }, 60_000);
 
   it('raw TLS (--protocol tls) against require-and-verify: the same verdicts for the crafted clients', async () => {
     const s = await start('require-and-verify', 'raw');
