@@ -1,5 +1,6 @@
-import { randomBytes, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
+import { randomBytes, sign as nodeSign, KeyObject, X509Certificate as NodeX509 } from 'node:crypto';
 import { x509 } from './crypto.js';
+import { assembleCertificate, certificateParts, replaceNames, subjectDer, toBuffer } from './der.js';
 import { addDays, systemClock, type Clock } from './clock.js';
 import { generateKey, importKeyPair, keyAlgorithms, privateKeyToPem, type GeneratedKey, type KeyType } from './keys.js';
 
@@ -28,9 +29,16 @@ export interface SubjectAltNames {
 export type Eku = 'serverAuth' | 'clientAuth';
 
 export interface MintOptions {
-  /** Distinguished name, e.g. `CN=localhost, O=mtls-harness`. */
-  subject: string;
-  /** Issuer; omitted means self-signed. */
+  /**
+   * Distinguished name, e.g. `CN=localhost, O=mtls-harness`, or a DER Name (e.g. taken from a
+   * certificate we were given), which is copied into the certificate byte for byte.
+   */
+  subject: string | ArrayBuffer | ArrayBufferView;
+  /**
+   * Issuer; omitted means self-signed. The certificate's issuer Name is the DER of this
+   * credential's subject, copied exactly (RFC 5280 §4.1.2.4: Go and GnuTLS match parents by those
+   * bytes), and its authorityKeyIdentifier is the issuer's subjectKeyIdentifier when it has one.
+   */
   issuer?: Credential;
   keyType?: KeyType;
   /** Reuse an existing key (e.g. a CA with the same name but another key is NOT this; this is for renewals). */
@@ -74,11 +82,18 @@ export async function mintCertificate(opts: MintOptions): Promise<Credential> {
   const KU = x509.KeyUsageFlags;
   const leafUsage = KU.digitalSignature | (keyType.startsWith('rsa') ? KU.keyEncipherment : 0);
   const caUsage = KU.keyCertSign | KU.cRLSign | KU.digitalSignature;
+  // Copy, don't re-encode: the subject given as DER and the issuer's subject go in as they are.
+  const wantSubject = typeof opts.subject === 'string' ? undefined : toBuffer(opts.subject);
+  const wantIssuer = opts.issuer ? subjectDer(opts.issuer.cert.rawData) : wantSubject;
+  const subjectName = wantSubject ? nameFromDer(wantSubject) : (opts.subject as string);
+  const issuerName = wantIssuer ? nameFromDer(wantIssuer) : subjectName;
+  // Path building (Go, GnuTLS, OpenSSL) uses the AKI to find the parent: copy the issuer's SKI.
+  const issuerSki = opts.issuer?.cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(isCa, isCa ? opts.pathLength : undefined, true),
     new x509.KeyUsagesExtension(isCa ? caUsage : leafUsage, true),
     await x509.SubjectKeyIdentifierExtension.create(key.pair.publicKey),
-    await x509.AuthorityKeyIdentifierExtension.create(issuerKey.pair.publicKey),
+    issuerSki ? new x509.AuthorityKeyIdentifierExtension(issuerSki) : await x509.AuthorityKeyIdentifierExtension.create(issuerKey.pair.publicKey),
   ];
   if (opts.eku && opts.eku.length > 0) {
     extensions.push(new x509.ExtendedKeyUsageExtension(opts.eku.map((e) => x509.ExtendedKeyUsage[e])));
@@ -86,17 +101,19 @@ export async function mintCertificate(opts: MintOptions): Promise<Credential> {
   const names = sanEntries(opts.sans);
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
 
-  const cert = await x509.X509CertificateGenerator.create({
+  const signingAlgorithm = keyAlgorithms(issuerKey.type).sign;
+  let cert = await x509.X509CertificateGenerator.create({
     serialNumber: opts.serialNumber ?? randomSerial(),
-    subject: opts.subject,
-    issuer: opts.issuer ? opts.issuer.cert.subject : opts.subject,
+    subject: subjectName,
+    issuer: issuerName,
     notBefore: opts.notBefore,
     notAfter: opts.notAfter,
     publicKey: key.pair.publicKey,
     signingKey: issuerKey.pair.privateKey,
-    signingAlgorithm: keyAlgorithms(issuerKey.type).sign,
+    signingAlgorithm,
     extensions,
   });
+  cert = exactNames(cert, { ...(wantIssuer ? { issuer: wantIssuer } : {}), ...(wantSubject ? { subject: wantSubject } : {}) }, issuerKey);
   const certPem = cert.toString('pem') + '\n';
   // A leaf's chain is itself plus every non-root issuer above it.
   let chainPem = certPem;
@@ -104,6 +121,34 @@ export async function mintCertificate(opts: MintOptions): Promise<Credential> {
   const cred: Credential = { cert, certPem, chainPem, keyPem: privateKeyToPem(key.pair.privateKey), key };
   if (opts.issuer) cred.issuerOf = opts.issuer;
   return cred;
+}
+
+/** A DER Name for the generator; one it cannot parse gets a stand-in that exactNames replaces. */
+function nameFromDer(der: Buffer): x509.Name | string {
+  try {
+    return new x509.Name(new Uint8Array(der));
+  } catch {
+    return 'CN=mtls-harness name placeholder';
+  }
+}
+
+/**
+ * The library parses a DER Name and serialises it again, which is not guaranteed to give the same
+ * bytes (a SET OF in another order, a string type it normalises). When the minted certificate's
+ * names are not the wanted bytes, they are put in as they are and the TBSCertificate is signed again.
+ * (Exported for its unit test.)
+ */
+export function exactNames(cert: x509.X509Certificate, want: { issuer?: Buffer; subject?: Buffer }, signer: GeneratedKey): x509.X509Certificate {
+  const parts = certificateParts(cert.rawData);
+  const fix: { issuer?: Buffer; subject?: Buffer } = {};
+  if (want.issuer && !parts.issuer.equals(want.issuer)) fix.issuer = want.issuer;
+  if (want.subject && !parts.subject.equals(want.subject)) fix.subject = want.subject;
+  if (!fix.issuer && !fix.subject) return cert;
+  const tbs = replaceNames(parts, fix);
+  const privateKey = KeyObject.from(signer.pair.privateKey);
+  const hash = signer.type === 'ec-p384' ? 'sha384' : 'sha256';
+  const signature = signer.type.startsWith('ec') ? nodeSign(hash, tbs, { key: privateKey, dsaEncoding: 'der' }) : nodeSign(hash, tbs, privateKey);
+  return new x509.X509Certificate(new Uint8Array(assembleCertificate(tbs, parts.signatureAlgorithm, signature)));
 }
 
 function isSelfIssued(c: Credential): boolean {
@@ -189,7 +234,8 @@ export async function mintFixturePki(options: FixturePkiOptions = {}): Promise<F
   const clientSans: SubjectAltNames | undefined = options.clientUri ? { uri: [options.clientUri] } : undefined;
 
   const root = await mintCertificate({ subject: rootSubject, keyType, notBefore: start, notAfter: caEnd, ca: true, pathLength: 1 });
-  const untrustedCaIssuer = await mintCertificate({ subject: rootSubject, keyType, notBefore: start, notAfter: caEnd, ca: true, pathLength: 1 });
+  // The look-alike carries the root's subject byte for byte, with another key.
+  const untrustedCaIssuer = await mintCertificate({ subject: subjectDer(root.cert.rawData), keyType, notBefore: start, notAfter: caEnd, ca: true, pathLength: 1 });
   const intermediate = await mintCertificate({ subject: `CN=${org} Test Intermediate CA, O=${org}`, issuer: root, notBefore: start, notAfter: caEnd, ca: true, pathLength: 0 });
 
   const server = (issuer: Credential, over: Partial<MintOptions> = {}) =>
@@ -261,7 +307,7 @@ export async function reissue(cred: Credential, issuer?: Credential, clock: Cloc
   const lifetimeMs = old.notAfter.getTime() - old.notBefore.getTime();
   const notBefore = addDays(now, -1 / 24);
   return mintCertificate({
-    subject: old.subject,
+    subject: subjectDer(old.rawData),
     ...(by ? { issuer: by } : {}),
     keyType: cred.key.type,
     notBefore,

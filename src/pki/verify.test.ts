@@ -201,3 +201,51 @@ describe('sanCovers (RFC 6125)', () => {
     expect(sanCovers(x(pki.server), '127.0.0.2')).toBe(false);
   });
 });
+
+describe('basicConstraints pathLenConstraint (RFC 5280 §4.2.1.9)', () => {
+  const nb = addDays(NOW, -1);
+  const na = addDays(NOW, 30);
+  const ca = (subject: string, pathLength: number | undefined, issuer?: Credential, key?: Credential['key']) =>
+    mintCertificate({ subject, ...(issuer ? { issuer } : {}), ...(key ? { key } : {}), notBefore: nb, notAfter: na, ca: true, ...(pathLength !== undefined ? { pathLength } : {}) });
+  const leaf = (issuer: Credential) => mintCertificate({ subject: 'CN=path leaf', issuer, notBefore: nb, notAfter: na, eku: ['clientAuth'] });
+
+  it('a root with pathlen:0 issuing an intermediate that issues the leaf: exceeded, with the reason (openssl agrees)', async () => {
+    const root = await ca('CN=PL0 Root', 0);
+    const int = await ca('CN=PL0 Intermediate', undefined, root);
+    const l = await leaf(int);
+    const v = await check([l, int], [root]);
+    expect(codes(v)).toEqual(['path-length-exceeded']);
+    expect(v.problems[0]!.message).toBe('path length constraint exceeded: "CN=PL0 Root" has pathLenConstraint 0 (at most 0 intermediate CA(s) may follow it), but 1 follow it in the path to the leaf');
+  });
+
+  it('an intermediate with pathlen:0 issuing another intermediate: exceeded at that intermediate (the nginx "path length constraint exceeded" case)', async () => {
+    const root = await ca('CN=PL Root', 1);
+    const int = await ca('CN=PL Intermediate', 0, root);
+    const sub = await ca('CN=PL Sub', undefined, int);
+    const l = await leaf(sub);
+    const v = await check([l, sub, int], [root]);
+    expect(codes(v)).toEqual(['path-length-exceeded', 'path-length-exceeded']);
+    expect(v.problems.map((p) => p.message).join('\n')).toMatch(/"CN=PL Intermediate" has pathLenConstraint 0 .* but 1 follow it/);
+    expect(v.problems.map((p) => p.message).join('\n')).toMatch(/"CN=PL Root" has pathLenConstraint 1 .* but 2 follow it/);
+  });
+
+  it('within the constraint: root pathlen:1 → intermediate pathlen:0 → leaf, and the fixture PKI, verify', async () => {
+    const root = await ca('CN=OK Root', 1);
+    const int = await ca('CN=OK Intermediate', 0, root);
+    expect((await check([await leaf(int), int], [root])).ok).toBe(true);
+    expect((await check([pki.badClients.intermediateIssued, pki.intermediate], [pki.root])).ok).toBe(true);
+    // A CA leaf directly under a pathlen:0 CA is not an intermediate: no constraint applies to it.
+    const caLeaf = await mintCertificate({ subject: 'CN=CA leaf', issuer: int, notBefore: nb, notAfter: na, ca: true, eku: ['clientAuth'] });
+    expect((await check([caLeaf, int], [root])).ok).toBe(true);
+  });
+
+  it('a self-issued intermediate (key rollover: same name, another key) is not counted', async () => {
+    const root = await ca('CN=Rollover Root', 0);
+    const rollover = await ca(x(root).subject, undefined, root);
+    expect(x(rollover).subject).toBe(x(rollover).issuer);
+    const l = await leaf(rollover);
+    const v = await check([l, rollover], [root]);
+    expect(v.ok, JSON.stringify(v.problems)).toBe(true);
+    expect(v.path).toHaveLength(3);
+  });
+});

@@ -1,10 +1,11 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from './clock.js';
+import { x509 } from './crypto.js';
 import { isIssuedBy } from './inspect.js';
 
 /** Why a presented chain does not verify. */
-export type ChainProblem = 'empty' | 'issuer-missing' | 'untrusted' | 'signature-mismatch' | 'expired' | 'not-yet-valid' | 'intermediate-not-ca' | 'too-long';
+export type ChainProblem = 'empty' | 'issuer-missing' | 'untrusted' | 'signature-mismatch' | 'expired' | 'not-yet-valid' | 'intermediate-not-ca' | 'path-length-exceeded' | 'too-long';
 
 export interface ChainVerification {
   ok: boolean;
@@ -20,7 +21,8 @@ export interface ChainVerification {
 /**
  * Builds a path from the presented leaf through the presented certificates to one of the anchors
  * (by issuer name and signature), then checks every certificate's validity dates (by the injected
- * clock) and that intermediates are CAs. Our own verifier, so it works even when the handshake was
+ * clock), that intermediates are CAs and that no CA's basicConstraints pathLenConstraint is
+ * exceeded (RFC 5280 §4.2.1.9; enforced for the anchor too, as OpenSSL and Go do). Our own verifier, so it works even when the handshake was
  * refused and it tells *why* (a missing intermediate versus an unknown CA).
  */
 export function verifyChain(presented: X509Certificate[], anchors: X509Certificate[], clock: Clock = systemClock): ChainVerification {
@@ -66,6 +68,14 @@ export function verifyChain(presented: X509Certificate[], anchors: X509Certifica
     if (na < now) problems.push({ code: 'expired', message: `${who} expired on ${new Date(na).toISOString()}` });
     if (nb > now) problems.push({ code: 'not-yet-valid', message: `${who} is not valid before ${new Date(nb).toISOString()}` });
     if (i > 0 && !c.ca) problems.push({ code: 'intermediate-not-ca', message: `"${oneLine(c.subject)}" issues another certificate but is not a CA (basicConstraints CA:FALSE or absent)` });
+    const max = i > 0 && c.ca ? pathLenConstraint(c) : undefined;
+    if (max !== undefined) {
+      // The non-self-issued intermediate CAs between this CA and the leaf.
+      const below = path.slice(1, i).filter((x) => x.subject !== x.issuer).length;
+      if (below > max) {
+        problems.push({ code: 'path-length-exceeded', message: `path length constraint exceeded: "${oneLine(c.subject)}" has pathLenConstraint ${max} (at most ${max} intermediate CA(s) may follow it), but ${below} follow it in the path to the leaf` });
+      }
+    }
   }
   return {
     ok: problems.length === 0,
@@ -83,6 +93,22 @@ export function verifyChain(presented: X509Certificate[], anchors: X509Certifica
 export function sanCovers(cert: X509Certificate, name: string): boolean {
   if (isIP(name)) return cert.checkIP(name) !== undefined;
   return cert.checkHost(name, { subject: 'never', wildcards: true, partialWildcards: false, multiLabelWildcards: false }) !== undefined;
+}
+
+/** basicConstraints pathLenConstraint, by DER fingerprint (a scan sees the same few CAs often). */
+const PATH_LEN = new Map<string, number | undefined>();
+function pathLenConstraint(c: X509Certificate): number | undefined {
+  const k = c.fingerprint256;
+  if (PATH_LEN.has(k)) return PATH_LEN.get(k);
+  let v: number | undefined;
+  try {
+    v = new x509.X509Certificate(new Uint8Array(c.raw)).getExtension(x509.BasicConstraintsExtension)?.pathLength;
+  } catch {
+    v = undefined;
+  }
+  if (PATH_LEN.size >= 1024) PATH_LEN.clear();
+  PATH_LEN.set(k, v);
+  return v;
 }
 
 function oneLine(name: string): string {

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import * as tls from 'node:tls';
 import { addDays, type Clock } from '../pki/clock.js';
-import { x509 } from '../pki/crypto.js';
+import { subjectDer } from '../pki/der.js';
 import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';
 import { parseCertificates } from '../pki/inspect.js';
 import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../probe/plaintext.js';
@@ -31,8 +31,8 @@ export class Semaphore {
   }
 }
 
-/** The client CA's name by bundle text (targets of a run share the bundle). */
-const CA_NAMES = new Map<string, string>();
+/** The client CA's name (DER, as in its certificate) by bundle text (targets of a run share the bundle). */
+const CA_NAMES = new Map<string, Buffer>();
 
 export const NEEDS_CA_KEY = 'needs the CA private key (--ca-key) to mint this test certificate';
 const WRONG_IDENTITY_URI = 'spiffe://mtls-harness.invalid/wrong-identity';
@@ -143,19 +143,23 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
       return p;
     });
 
-  /** The name of the CA the server trusts for clients: from the bundle, or from what the server advertised. */
-  const trustedCaName = async (): Promise<string | undefined> => {
-    if (target.fixture) return target.fixture.root.cert.subject;
+  /**
+   * The name of the CA the server trusts for clients: the DER of its subject from the bundle, copied
+   * exactly (a look-alike must carry the same bytes), or the first name the server advertised.
+   */
+  const trustedCaName = async (): Promise<Buffer | string | undefined> => {
+    if (target.fixture) return subjectDer(target.fixture.root.cert.rawData);
     const bundle = target.clientCaPem ?? target.trustPem;
     if (bundle) {
       const name = CA_NAMES.get(bundle) ?? (() => {
         const last = parseCertificates(bundle, 'CA bundle').at(-1);
-        return last ? new x509.X509Certificate(last.raw).subject : '';
+        return last ? subjectDer(last.raw) : Buffer.alloc(0);
       })();
       if (CA_NAMES.size >= 64) CA_NAMES.clear();
       CA_NAMES.set(bundle, name);
-      if (name) return name;
+      if (name.length > 0) return name;
     }
+    // Only the string form of advertised names reaches here (the probe keeps no DER): re-encoded.
     const advertised = (await ctx.noCert()).acceptableCaNames;
     return advertised[0];
   };
@@ -186,7 +190,7 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
         if (f) return f.badClients.untrustedCa;
         const name = await trustedCaName();
         if (!name) return { skip: 'needs the name of the trusted client CA: pass --ca, or a server that advertises its acceptable CAs' };
-        return shared(`untrustedCa\u0000${name}`, async () => {
+        return shared(`untrustedCa\u0000${typeof name === 'string' ? name : name.toString('hex')}`, async () => {
           const lookAlike = await mintCertificate({ subject: name, notBefore: start, notAfter: addDays(now, 365), ca: true, pathLength: 1 });
           return mintCertificate({ subject, issuer: lookAlike, notBefore: start, notAfter: end, eku: ['clientAuth'] });
         });

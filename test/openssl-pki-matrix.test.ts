@@ -1,0 +1,99 @@
+// The self-test with a PKI the harness did not make: root, intermediate, server and client by the
+// openssl CLI (UTF8String names, OpenSSL's SKI/AKI), the reference servers started with it, and
+// `run` pointed at them as a LIVE target (`--target … --ca root.pem --ca-key root-key.pem`), so every
+// crafted client certificate is minted by the harness from the openssl root, as for a user's CA.
+// Every check's verdict must equal CONFORMANCE.md (test/helpers/conformance.ts) for the profile.
+//
+// What differs from the reference run (`run --reference …`), and why the table still holds:
+// - the crafted clients are minted from root-key.pem by the run (not taken from the fixture), and
+//   the look-alike CA from root.pem's subject bytes;
+// - the names a server must cover are the servername only (`localhost`), not also 127.0.0.1.
+// No expectation is weakened for the live target.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run.js';
+import type { FixturePki } from '../src/pki/generate.js';
+import type { Status } from '../src/runner/types.js';
+import type { ProfileName } from '../src/targets/profiles.js';
+import { PROCESS_IMPLEMENTATIONS } from '../src/targets/reference/index.js';
+import { NODE_PROFILES } from '../src/targets/reference/node.js';
+import { findBinary, type ProcessImplementationName } from '../src/targets/reference/process.js';
+import { startReference, unsupportedReason } from '../src/targets/reference/start.js';
+import { expectedVerdicts } from './helpers/conformance.js';
+import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
+import { OPENSSL } from './helpers/servers.js';
+
+const REPEAT = Math.max(1, Number(process.env.MTLS_MATRIX_REPEAT ?? '1') || 1);
+if (!OPENSSL) console.warn('SKIPPED the openssl-PKI matrix: openssl not installed (apt-get install openssl)');
+
+interface Result { check: string; status: Status; message: string; evidence: Record<string, unknown> }
+
+let dir: string;
+let pki: FixturePki;
+let files: ReturnType<typeof opensslPkiFiles>;
+
+/** Every mismatch of the whole matrix, printed at the end (and each pair's test fails on its own). */
+const mismatches: string[] = [];
+
+beforeAll(async () => {
+  if (!OPENSSL) return;
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-openssl-matrix-'));
+  await fs.chmod(dir, 0o700);
+  await fs.mkdir(path.join(dir, 'pki'));
+  pki = await makeOpensslPki(path.join(dir, 'pki'));
+  files = opensslPkiFiles(path.join(dir, 'pki'));
+}, 60_000);
+afterAll(async () => {
+  if (mismatches.length > 0) console.log(`openssl-PKI matrix mismatches:\n${mismatches.join('\n')}`);
+  if (dir) await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function liveRun(port: number, out: string): Promise<{ code: number; results: Result[]; stderr: string }> {
+  let stderr = '';
+  const code = await runCli(
+    ['run', '--target', `127.0.0.1:${port}`, '--servername', 'localhost', '--ca', files.root, '--cert', files.client, '--key', files.clientKey, '--ca-key', files.rootKey, '--json', out],
+    { stdout: { write: () => undefined }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } },
+  );
+  const report = JSON.parse(await fs.readFile(out, 'utf8')) as { results: Result[] };
+  return { code, results: report.results, stderr };
+}
+
+async function pair(implementation: 'node' | ProcessImplementationName, profile: ProfileName): Promise<void> {
+  const want = expectedVerdicts(profile);
+  for (let i = 0; i < REPEAT; i++) {
+    const ref = await startReference({ implementation, profile, pki });
+    let r: Awaited<ReturnType<typeof liveRun>>;
+    try {
+      r = await liveRun(ref.endpoint.port, path.join(dir, `${implementation}-${profile}-${i}.json`));
+    } finally {
+      await ref.stop();
+    }
+    const got = Object.fromEntries(r.results.map((x) => [x.check, x.status]));
+    const bad = r.results.filter((x) => x.status !== want[x.check]);
+    for (const x of bad) mismatches.push(`${implementation} ${profile} run ${i + 1}: ${x.check} expected ${want[x.check]} got ${x.status}: ${x.message}`);
+    expect(got, `${implementation} ${profile} run ${i + 1}:\n${bad.map((x) => `${x.check}: expected ${want[x.check]}, got ${x.status}: ${x.message}`).join('\n')}`).toEqual(want);
+    const failing = Object.values(want).some((s) => s === 'fail' || s === 'error');
+    expect(r.code, r.stderr).toBe(failing ? 1 : 0);
+  }
+}
+
+const STATIC_PROFILES = NODE_PROFILES as readonly ProfileName[];
+
+describe.skipIf(!OPENSSL)('node reference with the openssl-CLI PKI, run as a live target', () => {
+  it.each(STATIC_PROFILES.map((p) => [p]))('%s: every verdict equals the table', async (profile) => {
+    await pair('node', profile);
+  }, 60_000);
+});
+
+for (const impl of Object.keys(PROCESS_IMPLEMENTATIONS) as ProcessImplementationName[]) {
+  const bin = findBinary(PROCESS_IMPLEMENTATIONS[impl].binary);
+  if (!bin) console.warn(`SKIPPED the openssl-PKI matrix for ${impl}: not installed (apt-get install ${PROCESS_IMPLEMENTATIONS[impl].debianPackage})`);
+  const supported = STATIC_PROFILES.filter((p) => !unsupportedReason(impl, p));
+  describe.skipIf(!OPENSSL || !bin)(`${impl} with the openssl-CLI PKI, run as a live target`, () => {
+    it.each(supported.map((p) => [p]))('%s: every verdict equals the table', async (profile) => {
+      await pair(impl, profile);
+    }, 60_000);
+  });
+}
