@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import * as tls from 'node:tls';
 import { addDays, type Clock } from '../pki/clock.js';
+import { x509 } from '../pki/crypto.js';
 import { subjectDer } from '../pki/der.js';
 import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';
 import { parseCertificates } from '../pki/inspect.js';
@@ -164,6 +165,13 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
     return advertised[0];
   };
 
+  /** The trusted client CA's subjectKeyIdentifier (hex), when its certificate is known. */
+  const trustedCaKeyId = async (): Promise<string | undefined> => {
+    const bundle = target.fixture ? target.fixture.root.certPem : (target.clientCaPem ?? target.trustPem);
+    const last = bundle ? parseCertificates(bundle, 'CA bundle').at(-1) : undefined;
+    return last ? new x509.X509Certificate(last.raw).getExtension(x509.SubjectKeyIdentifierExtension)?.keyId : undefined;
+  };
+
   const crafted = (kind: CraftedKind) =>
     once(`crafted:${kind}`, async (): Promise<Credential | { skip: string }> => {
       const now = o.clock();
@@ -191,7 +199,10 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
         const name = await trustedCaName();
         if (!name) return { skip: 'needs the name of the trusted client CA: pass --ca, or a server that advertises its acceptable CAs' };
         return shared(`untrustedCa\u0000${typeof name === 'string' ? name : name.toString('hex')}`, async () => {
-          const lookAlike = await mintCertificate({ subject: name, notBefore: start, notAfter: addDays(now, 365), ca: true, pathLength: 1 });
+          // The trusted CA's key id too (when we have its certificate): a server that finds parents
+          // by key id must then fail on the signature, not on a missing issuer.
+          const ski = await trustedCaKeyId();
+          const lookAlike = await mintCertificate({ subject: name, notBefore: start, notAfter: addDays(now, 365), ca: true, pathLength: 1, ...(ski ? { subjectKeyId: ski } : {}) });
           return mintCertificate({ subject, issuer: lookAlike, notBefore: start, notAfter: end, eku: ['clientAuth'] });
         });
       }
@@ -201,7 +212,7 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
       if (kind === 'intermediateIssued') {
         // RFC 5280 §4.2.1.9: a CA with pathLenConstraint 0 may issue no intermediate; a server that
         // refuses a client under one is right, so there is nothing to test.
-        const bc = ca.cert.getExtension(x509.BasicConstraintsExtension);
+        const bc = ca.cert.getExtension(x509.BasicConstraintsExtension) as x509.BasicConstraintsExtension | null;
         if (bc?.pathLength === 0) return { skip: 'not applicable: the client CA has pathLenConstraint 0, so no intermediate under it may issue clients (RFC 5280 §4.2.1.9); a server refusing such a client is right' };
       }
       return shared(`${kind}\u0000${ca.certPem}`, () => mintCrafted(kind, ca));
