@@ -1,10 +1,11 @@
+import { gnutls } from './gnutls.js';
 import { haproxy } from './haproxy.js';
 import { nginx } from './nginx.js';
 import { openssl } from './openssl.js';
 import type { ProcessImplementation, ProcessImplementationName } from './process.js';
 import { stunnel } from './stunnel.js';
 
-export const PROCESS_IMPLEMENTATIONS: Readonly<Record<ProcessImplementationName, ProcessImplementation>> = { openssl, nginx, haproxy, stunnel };
+export const PROCESS_IMPLEMENTATIONS: Readonly<Record<ProcessImplementationName, ProcessImplementation>> = { openssl, nginx, haproxy, stunnel, gnutls };
 /** `node-grpc`: @grpc/grpc-js with the health service (protocol grpc). */
-export const IMPLEMENTATIONS = ['node', 'node-grpc', 'openssl', 'nginx', 'haproxy', 'stunnel'] as const;
+export const IMPLEMENTATIONS = ['node', 'node-grpc', 'openssl', 'nginx', 'haproxy', 'stunnel', 'gnutls'] as const;
 export type ImplementationName = (typeof IMPLEMENTATIONS)[number];
