@@ -1,5 +1,5 @@
-// The verdict matrix of CONFORMANCE.md on real implementations: openssl, nginx, haproxy, stunnel
-// as local processes (every supported profile), and nginx and openssl in containers (every profile).
+// The verdict matrix of CONFORMANCE.md on real implementations: openssl, nginx, haproxy, stunnel, gnutls
+// as local processes (every supported profile), and nginx, openssl and gnutls in containers (every profile).
 // Where implementations legitimately differ (where and how they refuse) the test asserts what each
 // really does, recorded as evidence in the results.
 import { promises as fs } from 'node:fs';
@@ -142,5 +142,5 @@ describe('container provider', () => {
     if (reason && process.env.MTLS_REQUIRE_CONTAINERS) throw new Error(`container provider required but unavailable: ${reason}`);
     if (reason) console.warn(`SKIPPED the container matrix: ${reason}`);
   }, 30_000);
-  matrix('container', ['nginx', 'openssl'], () => reason);
+  matrix('container', ['nginx', 'openssl', 'gnutls'], () => reason);
 });

@@ -10,7 +10,7 @@ import { changedFiles, fileMode, freePort, pkiFiles, SECRET_FILES, tail, waitFor
 
 /** The reference image (fixtures/images): override with MTLS_REFERENCE_IMAGE. */
 export function referenceImage(): string {
-  return process.env.MTLS_REFERENCE_IMAGE || 'mtls-harness-reference:1';
+  return process.env.MTLS_REFERENCE_IMAGE || 'mtls-harness-reference:2';
 }
 
 /** Every container we start carries this label, so leftovers can always be found and removed. */
