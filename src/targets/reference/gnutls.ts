@@ -32,10 +32,11 @@ export const gnutls: ProcessImplementation = {
         return 'gnutls-serv cannot verify a client chain while ignoring its validity dates (no option sets GNUTLS_VERIFY_DISABLE_TIME_CHECKS)';
       case 'rotation-graceful':
         return `gnutls-serv cannot re-read its certificate (it ignores SIGHUP and has no reload): it can only be restarted, and rotation-restart verifies clients like strict: ${NO_EKU_CHECK}`;
+      case 'strict':
       case 'optional-client-cert':
         return NO_EKU_CHECK;
       default:
-        // strict, the server-certificate profiles and rotation-restart verify clients like strict.
+        // The server-certificate profiles and rotation-restart verify clients like strict.
         return `profile ${profile} verifies client certificates like strict: ${NO_EKU_CHECK}`;
     }
   },
