@@ -1,5 +1,5 @@
 // The verdict matrix of CONFORMANCE.md on real implementations: openssl, nginx, haproxy, stunnel,
-// caddy (Go's crypto/tls) as local processes (every supported profile), and nginx, openssl and caddy in containers (every profile).
+// caddy (Go's crypto/tls), gnutls as local processes (every supported profile), and nginx, openssl, caddy and gnutls in containers (every profile).
 // Where implementations legitimately differ (where and how they refuse) the test asserts what each
 // really does, recorded as evidence in the results.
 import { promises as fs } from 'node:fs';
@@ -63,6 +63,9 @@ const REFUSAL: Record<ProcessImplementationName, { noCert: string; untrustedCa: 
   nginx: { noCert: 'application HTTP/1.1 400 Bad Request', untrustedCa: 'application HTTP/1.1 400 Bad Request', wrongEku: 'application HTTP/1.1 400 Bad Request', expired: 'application HTTP/1.1 400 Bad Request' },
   // Go 1.19's crypto/tls (Debian caddy 2.6.2) sends bad_certificate for every refusal, no certificate included (its log: "client didn't provide a certificate", "x509: certificate signed by unknown authority", "incompatible key usage", "certificate has expired or is not yet valid").
   caddy: { noCert: 'post-handshake 42', untrustedCa: 'post-handshake 42', wrongEku: 'post-handshake 42', expired: 'post-handshake 42' },
+  // Not asserted: gnutls cannot express strict (no EKU check; test/gnutls-reference.test.ts). Observed with strict's flags:
+  // each 49 access_denied is followed by a second fatal alert 42 bad_certificate, and the probe records the last one it read.
+  gnutls: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 49, then 42', wrongEku: 'accepted HTTP/1.0 200 OK', expired: 'post-handshake 49, then 42' },
 };
 
 function refusal(results: Result[], id: string): string {
@@ -137,7 +140,7 @@ const missing = (name: ProcessImplementationName) => () => {
 };
 
 describe('process provider', () => {
-  for (const name of ['openssl', 'nginx', 'haproxy', 'stunnel', 'caddy'] as const) matrix('process', [name], missing(name));
+  for (const name of ['openssl', 'nginx', 'haproxy', 'stunnel', 'caddy', 'gnutls'] as const) matrix('process', [name], missing(name));
 });
 
 describe('container provider', () => {
@@ -148,5 +151,5 @@ describe('container provider', () => {
     if (reason && process.env.MTLS_REQUIRE_CONTAINERS) throw new Error(`container provider required but unavailable: ${reason}`);
     if (reason) console.warn(`SKIPPED the container matrix: ${reason}`);
   }, 30_000);
-  matrix('container', ['nginx', 'openssl', 'caddy'], () => reason);
+  matrix('container', ['nginx', 'openssl', 'caddy', 'gnutls'], () => reason);
 });

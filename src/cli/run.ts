@@ -20,7 +20,7 @@ Commands:
   k8s scan            discover a namespace's Services, probe each through port-forward, audit its
                       Secrets, ConfigMaps, Pods and cert-manager Certificates
   certs init          generate an mTLS PKI with your stack's file names (gufo, kong, nova, per-service)
-  reference start     start a reference server (node, node-grpc, openssl, nginx, haproxy, stunnel, caddy)
+  reference start     start a reference server (node, node-grpc, openssl, nginx, haproxy, stunnel, caddy, gnutls)
                       until Ctrl-C
   demo                probe the node reference (strict, optional-client-cert), run the catalogue,
                       write reports/demo.html

@@ -32,7 +32,7 @@ writes JSON / JUnit reports.
 
 Targets and credentials:
   --target HOST:PORT        a live target (repeatable)
-  --reference IMPL          start a reference server instead: node, openssl, nginx, haproxy, stunnel, caddy ...
+  --reference IMPL          start a reference server instead: node, openssl, nginx, haproxy, stunnel, caddy, gnutls ...
   --profile NAME            ... in this profile (strict, optional-client-cert, no-client-auth, ...)
   --provider P              process (default: local processes) or container (Docker, testcontainers)
   --ca FILE                 trust anchors for the server chain (and the client CA's name)

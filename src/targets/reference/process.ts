@@ -12,7 +12,7 @@ import type { ApplyMode, ReferenceChange, StartedReference } from '../target.js'
 import type { Credential } from '../../pki/generate.js';
 
 /** Names of the file-based implementations (the node reference is in-process). */
-export type ProcessImplementationName = 'openssl' | 'nginx' | 'haproxy' | 'stunnel' | 'caddy';
+export type ProcessImplementationName = 'openssl' | 'nginx' | 'haproxy' | 'stunnel' | 'caddy' | 'gnutls';
 
 /** Where the rendered files live, as the server process sees them (host temp dir, or /mtls in a container). */
 export interface RenderContext {
@@ -281,6 +281,9 @@ export async function stopProcess(proc: ChildProcess): Promise<void> {
   });
 }
 
+/** A server's log line saying its port is taken (start is retried on another port). */
+const PORT_BUSY = /in use|EADDRINUSE|cannot bind|Address already/i;
+
 export interface ProcessReferenceOptions {
   profile: ProfileName;
   pki?: FixturePki;
@@ -328,13 +331,14 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
     const first = spawnOnce();
     const { proc } = first;
     try {
-      await waitForTls('127.0.0.1', port, () => first.spawnError() ?? (proc.exitCode !== null || proc.signalCode !== null ? `${impl.name} exited (${proc.exitCode ?? proc.signalCode}) during start` : undefined));
+      // A server reporting its port busy is not ready even if it runs on (gnutls-serv goes on with its IPv6 listener alone).
+      await waitForTls('127.0.0.1', port, () => first.spawnError() ?? (proc.exitCode !== null || proc.signalCode !== null ? `${impl.name} exited (${proc.exitCode ?? proc.signalCode}) during start` : PORT_BUSY.test(output()) ? `${impl.name} could not bind port ${port}` : undefined));
       const reloadCommand = rendered.reloadCommand && { argv: rendered.reloadCommand.map((a, i) => (i === 0 && a === impl.binary ? bin : a)), env: { ...process.env, ...rendered.env } };
       return new StartedProcessReference(impl.name, o.profile, { host: '127.0.0.1', port }, pki, dir, first, output, rendered.reloadSignal, sendChain, spawnOnce, reloadCommand);
     } catch (e) {
       lastError = new HarnessError('target.start-failed', `${impl.name} (profile ${o.profile}) did not start: ${(e as Error).message}`, { details: `last lines of the ${impl.name} log:\n${tail(output())}` });
       await stopProcess(proc);
-      const busy = /in use|EADDRINUSE|cannot bind|Address already/i.test(output());
+      const busy = PORT_BUSY.test(output());
       await fs.rm(dir, { recursive: true, force: true });
       if (!busy) break;
     }
