@@ -115,11 +115,11 @@ function matrix(provider: 'process' | 'container', impls: ProcessImplementationN
           // MTLS_MATRIX_REPEAT (npm run matrix: 5) repeats every pair; CI runs each once.
           for (let i = 1; i < REPEAT; i++) {
             const again = await runReference(name, profile, provider);
-            expect(Object.fromEntries(again.results.map((x) => [x.check, x.status])), `repetition ${i + 1}: ${again.stderr}`).toEqual(expectedVerdicts(profile));
+            expect(Object.fromEntries(again.results.map((x) => [x.check, x.status])), `repetition ${i + 1}: ${again.stderr}`).toEqual(expectedVerdicts(profile, name));
           }
           const r = await runReference(name, profile, provider);
           const got = Object.fromEntries(r.results.map((x) => [x.check, x.status]));
-          expect(got, r.stderr).toEqual(expectedVerdicts(profile));
+          expect(got, r.stderr).toEqual(expectedVerdicts(profile, name));
           if (profile.startsWith('rotation-')) assertRotationEvidence(r.results, profile);
           if (profile === 'strict') {
             const want = REFUSAL[name];

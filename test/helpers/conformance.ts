@@ -1,6 +1,9 @@
 // CONFORMANCE.md "Reference profiles and expected verdicts", transcribed once for every matrix test.
 import type { Status } from '../../src/runner/types.js';
 import { SUITES } from '../../suites/index.js';
+import { isProfileName } from '../../src/targets/profiles.js';
+import { PROCESS_IMPLEMENTATIONS } from '../../src/targets/reference/index.js';
+import type { ProcessImplementation } from '../../src/targets/reference/process.js';
 
 export const ALL_CHECKS = SUITES.flatMap((s) => s.checks.map((c) => c.id));
 
@@ -38,10 +41,15 @@ export const TABLE: Record<string, Record<string, Status>> = {
 /** The static profiles have no rotation trigger: the rotation checks skip (README "Rotation"). */
 const NO_ROTATION: Record<string, Status> = { 'rotation.continuity': 'skip', 'rotation.new-cert-served': 'skip', 'rotation.ca-overlap': 'skip' };
 
-/** Every check's expected status for a profile. */
-export function expectedVerdicts(profile: string): Record<string, Status> {
+/**
+ * Every check's expected status for a profile; with an implementation, its declared deviations
+ * (a real gap of that server, e.g. gnutls-serv's unchecked EKU) override the table.
+ */
+export function expectedVerdicts(profile: string, implementation?: string): Record<string, Status> {
   const out: Record<string, Status> = {};
   const rotation = profile.startsWith('rotation-') ? {} : NO_ROTATION;
   for (const id of ALL_CHECKS) out[id] = TABLE[profile]![id] ?? rotation[id] ?? EVERYWHERE[id] ?? 'pass';
+  const impl = implementation ? (PROCESS_IMPLEMENTATIONS as Record<string, ProcessImplementation | undefined>)[implementation] : undefined;
+  if (impl?.deviations && isProfileName(profile)) Object.assign(out, impl.deviations(profile)?.checks ?? {});
   return out;
 }

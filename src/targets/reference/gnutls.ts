@@ -1,3 +1,4 @@
+import { clientPolicyFor } from '../profiles.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /**
@@ -25,21 +26,17 @@ export const gnutls: ProcessImplementation = {
   binary: 'gnutls-serv',
   unsupported: (profile) => {
     switch (profile) {
-      case 'no-client-auth':
-      case 'trust-any-client':
-        return undefined;
       case 'accept-expired-client':
         return 'gnutls-serv cannot verify a client chain while ignoring its validity dates (no option sets GNUTLS_VERIFY_DISABLE_TIME_CHECKS)';
       case 'rotation-graceful':
-        return `gnutls-serv cannot re-read its certificate (it ignores SIGHUP and has no reload): it can only be restarted, and rotation-restart verifies clients like strict: ${NO_EKU_CHECK}`;
-      case 'strict':
-      case 'optional-client-cert':
-        return NO_EKU_CHECK;
+        return 'gnutls-serv cannot re-read its certificate (it ignores SIGHUP and has no reload): it can only be restarted (rotation-restart)';
       default:
-        // The server-certificate profiles and rotation-restart verify clients like strict.
-        return `profile ${profile} verifies client certificates like strict: ${NO_EKU_CHECK}`;
+        return undefined;
     }
   },
+  // Every profile that verifies clients is expressed exactly (--verify-client-cert); the server's
+  // real gap is that it never checks the EKU, which the harness must report as a failure.
+  deviations: (profile) => (clientPolicyFor(profile) === 'require-verified' || clientPolicyFor(profile) === 'optional-verified' ? { checks: { 'chain.rejects-wrong-eku-client': 'fail' }, reason: NO_EKU_CHECK } : undefined),
   render(ctx: RenderContext) {
     const base = renderTemplate('gnutls-serv.args.tmpl', { port: String(ctx.port), dir: ctx.dir }).split('\n').map((l) => l.trim()).filter(Boolean);
     const clientAuth: Record<RenderContext['policy'], string[]> = {

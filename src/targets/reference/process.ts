@@ -50,6 +50,12 @@ export interface ProcessImplementation {
   /** Why a profile cannot be expressed honestly, or undefined when it can. */
   unsupported(profile: ProfileName): string | undefined;
   /**
+   * Verdicts on which this implementation, configured exactly as the profile says, really differs
+   * from the profile's table (docs/CONFORMANCE.md), with the reason: a real gap of the server the
+   * harness must report (e.g. gnutls-serv does not check a client's EKU), never an approximation.
+   */
+  deviations?(profile: ProfileName): { checks: Record<string, 'pass' | 'warn' | 'fail' | 'skip' | 'error'>; reason: string } | undefined;
+  /**
    * Why the rotation prober judges each attempt by its handshake alone (no HTTP request) on this
    * implementation, when a request per attempt would measure something else than TLS continuity.
    */
