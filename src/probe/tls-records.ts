@@ -34,17 +34,40 @@ const TLS13_SUITES: Record<number, Tls13Suite> = {
 export interface ServerFlight {
   /** True once at least one well-formed TLS record arrived. */
   spokeTls: boolean;
+  /** A real ServerHello (not a HelloRetryRequest) arrived and was parsed. */
+  serverHello: boolean;
+  /** The server answered the first ClientHello with a HelloRetryRequest (RFC 8446 §4.1.4; TLS 1.3). */
+  helloRetryRequest?: true;
   /** Negotiated version from ServerHello (`TLSv1.3`, `TLSv1.2`, …). */
   version?: string;
   cipherSuite?: number;
-  /** Whether the server sent a CertificateRequest; undefined when its flight could not be read. */
+  /**
+   * Whether the server sent a CertificateRequest in the initial handshake; undefined when its flight
+   * could not be read. A CertificateRequest after the handshake is `postHandshakeCertificateRequest`.
+   */
   certificateRequested?: boolean;
   /** Distinguished names from the CertificateRequest's certificate_authorities (DER). */
   acceptableCaNames: Buffer[];
   /** The certificates the server sent, in the order sent (DER). */
   certificates: Buffer[];
-  /** Alerts the server sent (plaintext or decrypted), in order. */
+  /** Alerts the server sent (plaintext where allowed, or decrypted), in order. */
   alerts: TlsAlert[];
+  /**
+   * TLS 1.3: alert records that arrived in plaintext after the server's ServerHello, where RFC 8446
+   * §5 demands protection. The TLS client rejects them (it does not take them as the server's alert);
+   * a relay or a broken stack put them there.
+   */
+  unprotectedAlerts?: TlsAlert[];
+  /** TLS 1.3: the server sent a CertificateRequest after its Finished (post-handshake authentication, RFC 8446 §4.6.2). */
+  postHandshakeCertificateRequest?: true;
+  /**
+   * TLS 1.2 and older: encrypted handshake records the server sent after its Finished — a
+   * HelloRequest and the flight of a renegotiation (their contents are encrypted; the outer record
+   * type is not).
+   */
+  renegotiationRecords?: number;
+  /** The first bytes of data that is not a TLS record, after well-formed records (stray bytes in the stream). */
+  trailingNonTls?: Buffer;
   /** TLS 1.3: a NewSessionTicket arrived (the server processed our Finished and kept the connection). */
   sessionTicket: boolean;
   /** First bytes of decrypted application data (TLS 1.3 only). */
@@ -171,7 +194,7 @@ export class ServerFlightRecorder {
 
   decode(): ServerFlight {
     const data = Buffer.concat(this.chunks);
-    const flight: ServerFlight = { spokeTls: false, acceptableCaNames: [], certificates: [], alerts: [], sessionTicket: false, method: 'unavailable' };
+    const flight: ServerFlight = { spokeTls: false, serverHello: false, acceptableCaNames: [], certificates: [], alerts: [], sessionTicket: false, method: 'unavailable' };
     if (data.length === 0) {
       flight.limitation = 'the server sent no bytes';
       return flight;
@@ -184,6 +207,7 @@ export class ServerFlightRecorder {
     let appKeys: RecordProtection | undefined;
     let tls13 = false;
     let tls12Encrypted = false;
+    let tls12Finished = false; // the server's Finished (the first handshake record after its ChangeCipherSpec)
     let serverFinished = false;
     let sawCertRequestMsg = false;
     let flightComplete = false; // saw the end of the server's first flight (ServerHelloDone / Finished)
@@ -206,7 +230,17 @@ export class ServerFlightRecorder {
               if (et === 0x002b && ed.length === 2) version = ed.readUInt16BE(0);
             }
           }
-          if (random.equals(HRR_RANDOM)) return; // HelloRetryRequest: the real ServerHello follows
+          if (random.equals(HRR_RANDOM)) {
+            // HelloRetryRequest (RFC 8446 §4.1.4): TLS 1.3 by definition (its supported_versions says
+            // so). The real ServerHello follows the client's second ClientHello; a compatibility
+            // ChangeCipherSpec may come in between.
+            flight.helloRetryRequest = true;
+            tls13 = true;
+            if (version !== 0x0304) flight.limitation = `a HelloRetryRequest without TLS 1.3 in supported_versions (0x${version.toString(16)})`;
+            return;
+          }
+          if (flight.serverHello) return; // a second ServerHello is a protocol violation: keep the first
+          flight.serverHello = true;
           flight.cipherSuite = cs;
           flight.version = VERSION_NAMES[version] ?? `0x${version.toString(16)}`;
           tls13 = version === 0x0304;
@@ -221,6 +255,9 @@ export class ServerFlightRecorder {
             if (tls13) list.vec16(); // per-certificate extensions
           }
           flight.certificates = certs;
+        } else if (type === 13 && tls13 && serverFinished) {
+          // After the server's Finished: post-handshake authentication, not part of the initial handshake.
+          flight.postHandshakeCertificateRequest = true;
         } else if (type === 13) {
           sawCertRequestMsg = true;
           const r = new Reader(body);
@@ -256,6 +293,7 @@ export class ServerFlightRecorder {
       const len = data.readUInt16BE(off + 3);
       if (type < 20 || type > 24 || major !== 3 || len > 16384 + 2048) {
         if (!flight.spokeTls) flight.nonTlsPrefix = data.subarray(off, off + 64);
+        else flight.trailingNonTls = Buffer.from(data.subarray(off, off + 64));
         break;
       }
       if (data.length - off - 5 < len) break; // the rest of the record never arrived
@@ -264,12 +302,26 @@ export class ServerFlightRecorder {
       const payload = data.subarray(off + 5, off + 5 + len);
       off += 5 + len;
       if (type === 20) {
-        if (!tls13) tls12Encrypted = true; // TLS 1.2: from here on the server encrypts
+        // TLS 1.2: from here on the server encrypts. Not before a real ServerHello: a TLS 1.3 server
+        // sends its compatibility ChangeCipherSpec right after a HelloRetryRequest too.
+        if (!tls13 && flight.serverHello) tls12Encrypted = true;
         continue;
       }
       if (type === 21) {
         // An outer alert record is plaintext (TLS 1.3 protects alerts inside application_data records).
-        if (!tls12Encrypted && payload.length >= 2) flight.alerts.push(alertOf(payload[1]!, payload[0]!));
+        if (tls12Encrypted || payload.length < 2) continue;
+        const alert = alertOf(payload[1]!, payload[0]!);
+        if (tls13 && flight.serverHello) (flight.unprotectedAlerts ??= []).push(alert);
+        else flight.alerts.push(alert);
+        continue;
+      }
+      if (type === 22 && tls12Encrypted) {
+        if (!tls12Finished) {
+          tls12Finished = true;
+          flightComplete = true;
+        } else {
+          flight.renegotiationRecords = (flight.renegotiationRecords ?? 0) + 1;
+        }
         continue;
       }
       if (type === 22 && !tls12Encrypted) {
