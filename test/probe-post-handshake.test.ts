@@ -1,0 +1,107 @@
+// What the probe makes of a server's behaviour around the handshake, against real peers on
+// 127.0.0.1: a HelloRetryRequest (openssl s_server offering only P-384), alerts in answer to the
+// ClientHello, hostile bytes after the handshake (a relay in front of a real node TLS server),
+// and per-path client auth by renegotiation or post-handshake authentication (Apache httpd).
+// Principle under test: only the server can refuse; an error raised by our own TLS client after
+// the handshake is never the server's verdict.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
+import { detectClientAuthMode } from '../src/probe/client-auth.js';
+import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../src/probe/tls-probe.js';
+import { APACHE, APACHE_MODULES, startAlertAnswerer, startApache, startInjectingRelay, startOpenssl, type Injection, type Peer } from './helpers/peers.js';
+
+let pki: FixturePki;
+beforeAll(async () => {
+  pki = await mintFixturePki();
+});
+
+const probe = (port: number, extra: Partial<ProbeOptions> = {}) => probeEndpoint({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.root.certPem, timeoutMs: 4000, ...extra });
+const withCert = () => ({ cert: pki.client.chainPem, key: pki.client.keyPem });
+const show = (o: ProbeOutcome) => JSON.stringify({ ...o, peerChain: undefined, peerChainPem: undefined });
+
+describe('HelloRetryRequest: openssl s_server -groups P-384 (node offers an X25519 key share first)', () => {
+  let required: Peer;
+  let open: Peer;
+  beforeAll(async () => {
+    required = await startOpenssl(pki, ['-groups', 'P-384', '-Verify', '1', '-verify_return_error', '-www']);
+    open = await startOpenssl(pki, ['-groups', 'P-384', '-www']);
+  }, 30_000);
+  afterAll(async () => {
+    await required?.stop();
+    await open?.stop();
+  });
+
+  it('-Verify 1: the CertificateRequest is read after the HRR; refused with alert 116; mode required', async () => {
+    const noCert = await probe(required.port);
+    expect(noCert, show(noCert)).toMatchObject({ helloRetryRequest: true, serverHello: true, protocol: 'TLSv1.3', certificateRequested: true, rejectedAt: 'post-handshake', alert: { code: 116, name: 'certificate_required' }, handshakeInsight: { method: 'tls1.3-keylog' } });
+    expect(noCert.handshakeInsight.limitation).toBeUndefined();
+    expect(noCert.acceptableCaNames).toEqual([pki.root.cert.subject]);
+    const ok = await probe(required.port, withCert());
+    expect(ok, show(ok)).toMatchObject({ helloRetryRequest: true, certificateRequested: true, rejectedAt: 'accepted', httpStatus: 200 });
+    const mode = detectClientAuthMode(noCert, ok);
+    expect(mode).toMatchObject({ mode: 'required', method: 'tls1.3-keylog' });
+  });
+
+  it('no -Verify: certificateRequested false after the HRR; served; mode not-requested', async () => {
+    const noCert = await probe(open.port);
+    expect(noCert, show(noCert)).toMatchObject({ helloRetryRequest: true, serverHello: true, protocol: 'TLSv1.3', certificateRequested: false, rejectedAt: 'accepted', httpStatus: 200, handshakeInsight: { method: 'tls1.3-keylog' } });
+    expect(detectClientAuthMode(noCert)).toMatchObject({ mode: 'not-requested', method: 'tls1.3-keylog' });
+  });
+
+  it('raw TLS (--protocol tls) with -Verify 1: the same reading', async () => {
+    const raw = await startOpenssl(pki, ['-groups', 'P-384', '-Verify', '1', '-verify_return_error', '-quiet']);
+    try {
+      const o = await probe(raw.port, { protocol: 'tls' });
+      expect(o, show(o)).toMatchObject({ helloRetryRequest: true, certificateRequested: true, rejectedAt: 'post-handshake', alert: { code: 116 } });
+    } finally {
+      await raw.stop();
+    }
+  });
+
+  it('without an HRR (X25519 allowed) the field is absent', async () => {
+    const plain = await startOpenssl(pki, ['-www']);
+    try {
+      const o = await probe(plain.port);
+      expect(o.helloRetryRequest).toBeUndefined();
+      expect(o).toMatchObject({ serverHello: true, certificateRequested: false, rejectedAt: 'accepted' });
+    } finally {
+      await plain.stop();
+    }
+  });
+});
+
+describe('an alert in answer to the ClientHello: refused in the handshake, serverHello false', () => {
+  it.each([
+    [70, 'protocol_version'],
+    [112, 'unrecognized_name'],
+    [199, 'unknown(199)'],
+  ])('a peer that answers any ClientHello with fatal alert %i', async (code, name) => {
+    const peer = await startAlertAnswerer(code);
+    try {
+      for (const protocol of ['https', 'tls'] as const) {
+        const o = await probe(peer.port, { protocol });
+        expect(o, show(o)).toMatchObject({ rejectedAt: 'handshake', serverHello: false, alert: { code, name } });
+        expect(o.failure).toBeUndefined();
+        expect(o.certificateRequested).toBeUndefined();
+        expect(o.reason).toBe(`the server refused the TLS handshake with alert ${code} ${name}`);
+      }
+      expect(peer.logs()).toMatch(/^2 ClientHello/);
+    } finally {
+      await peer.stop();
+    }
+  });
+
+  it('openssl s_server -tls1_1 (no client auth): node\'s TLS 1.2+ hello gets alert 70', async () => {
+    const old = await startOpenssl(pki, ['-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0', '-www']);
+    try {
+      const o = await probe(old.port);
+      expect(o, show(o)).toMatchObject({ rejectedAt: 'handshake', serverHello: false, alert: { code: 70, name: 'protocol_version' } });
+      expect(o.protocol).toBeUndefined();
+      // The same server completes a TLS 1.1 handshake: it is a TLS server, and then serverHello is true.
+      const o11 = await probe(old.port, { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' });
+      expect(o11, show(o11)).toMatchObject({ serverHello: true, protocol: 'TLSv1.1', rejectedAt: 'accepted' });
+    } finally {
+      await old.stop();
+    }
+  });
+});
