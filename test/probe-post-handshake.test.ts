@@ -105,3 +105,52 @@ describe('an alert in answer to the ClientHello: refused in the handshake, serve
     }
   });
 });
+
+describe('after the handshake, only the server can refuse: bytes injected by a relay in front of a real node TLS server', () => {
+  const cases: { injection: Exclude<Injection, 'none'>; maxVersion: 'TLSv1.3' | 'TLSv1.2'; code: RegExp; what: RegExp }[] = [
+    { injection: 'garbage', maxVersion: 'TLSv1.3', code: /^ERR_SSL_/, what: /bytes that are not a TLS record arrived \(starting 0x[0-9a-f]{16}\)/ },
+    { injection: 'plaintext-alert', maxVersion: 'TLSv1.3', code: /^ERR_SSL_/, what: /an alert record \(40 handshake_failure\) arrived unprotected, in plaintext, after the TLS 1\.3 ServerHello/ },
+    { injection: 'post-handshake-certificate-request', maxVersion: 'TLSv1.3', code: /^ERR_SSL_/, what: /the server asked for a client certificate after the handshake \(TLS 1\.3 post-handshake authentication\)/ },
+    { injection: 'garbage', maxVersion: 'TLSv1.2', code: /^ERR_SSL_/, what: /bytes that are not a TLS record arrived \(starting 0x[0-9a-f]{16}\)/ },
+    { injection: 'plaintext-alert', maxVersion: 'TLSv1.2', code: /^ERR_SSL_/, what: /an alert record \(40 handshake_failure\) arrived unprotected, in plaintext, after the server's ChangeCipherSpec/ },
+  ];
+  for (const c of cases) {
+    for (const protocol of ['https', 'tls'] as const) {
+      it(`${c.injection}, ${c.maxVersion}, protocol ${protocol} → unreachable, tls-client, phase exchange`, async () => {
+        const relay = await startInjectingRelay(pki, c.injection, { maxVersion: c.maxVersion });
+        try {
+          const o = await probe(relay.port, { protocol, graceMs: 1000 });
+          expect(relay.injected(), relay.log.join('\n')).toBe(1);
+          expect(o, show(o)).toMatchObject({ rejectedAt: 'unreachable', failure: { kind: 'tls-client', phase: 'exchange' }, serverHello: true, protocol: c.maxVersion, certificateRequested: false });
+          expect(o.errorCode).toMatch(c.code);
+          expect(o.reason).toMatch(new RegExp(`^the harness's TLS client gave up after the handshake \\(${o.errorCode}\\): `));
+          expect(o.reason).toMatch(c.what);
+          expect(o.reason).toMatch(/; this is not a refusal by the server$/);
+          expect(o.alert).toBeUndefined();
+          if (c.injection === 'post-handshake-certificate-request') expect(o.postHandshakeAuth).toEqual({ kind: 'tls13' });
+          else expect(o.postHandshakeAuth).toBeUndefined();
+          console.log(`${c.injection} ${c.maxVersion} ${protocol}: ${o.errorCode} — ${o.reason}`);
+        } finally {
+          await relay.stop();
+        }
+      });
+    }
+  }
+
+  it('controls through the same relay: the server closing after the handshake is a post-handshake refusal; a silent server is accepted', async () => {
+    const closing = await startInjectingRelay(pki, 'none', { endAfterMs: 100 });
+    const silent = await startInjectingRelay(pki, 'none');
+    try {
+      for (const protocol of ['https', 'tls'] as const) {
+        const c = await probe(closing.port, { protocol, graceMs: 1000 });
+        expect(c, show(c)).toMatchObject({ rejectedAt: 'post-handshake', serverHello: true, certificateRequested: false });
+        expect(c.failure).toBeUndefined();
+        const s = await probe(silent.port, { protocol, graceMs: 300, timeoutMs: 1500 });
+        expect(s, show(s)).toMatchObject({ rejectedAt: 'accepted', serverHello: true, certificateRequested: false });
+      }
+    } finally {
+      await closing.stop();
+      await silent.stop();
+    }
+  });
+});

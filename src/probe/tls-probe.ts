@@ -645,11 +645,21 @@ const SOCKET_END_CODES = new Set(['', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 function clientGaveUpOn(flight: ServerFlight, err: Error): string {
   if (flight.postHandshakeCertificateRequest) return 'the server asked for a client certificate after the handshake (TLS 1.3 post-handshake authentication), which this client did not offer and cannot answer';
   const unprotected = flight.unprotectedAlerts?.[0];
-  if (unprotected) return `an alert record (${unprotected.code} ${unprotected.name}) arrived unprotected, in plaintext, after the TLS 1.3 handshake, where only encrypted records are valid`;
+  if (unprotected) return `an alert record (${unprotected.code} ${unprotected.name}) arrived unprotected, in plaintext, after the ${flight.version === 'TLSv1.3' ? 'TLS 1.3 ServerHello' : "server's ChangeCipherSpec"}, where only encrypted records are valid`;
   if (flight.trailingNonTls) return `bytes that are not a TLS record arrived (starting 0x${flight.trailingNonTls.subarray(0, 8).toString('hex')})`;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  for (const [re, words] of CLIENT_ERROR_WORDS) if (re.test(code)) return words;
   if (flight.limitation === 'a TLS 1.3 record failed to decrypt with the logged secret') return 'a record failed to decrypt';
   return printable(err.message);
 }
+
+/** OpenSSL's complaints about what it read, in plain words. */
+const CLIENT_ERROR_WORDS: [RegExp, string][] = [
+  [/^ERR_SSL_(?:DECRYPTION_FAILED_OR_BAD_RECORD_MAC|DECRYPTION_FAILED|BAD_RECORD_MAC|INVALID_AAD|BAD_DECRYPT)$/, 'a record from the server failed to decrypt or authenticate'],
+  [/^ERR_SSL_(?:WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE|ENCRYPTED_LENGTH_TOO_LONG|RECORD_LENGTH_MISMATCH)$/, 'bytes that are not a valid TLS record arrived'],
+  [/^ERR_SSL_UNEXPECTED_MESSAGE$/, 'a handshake message that is not allowed at this point arrived'],
+  [/^ERR_SSL_(?:UNEXPECTED_RECORD|BAD_RECORD_TYPE)$/, 'a record of a type not allowed at this point arrived'],
+];
 
 /** The `Server` header of an HTTP response head, as printable ASCII of at most 100 characters. */
 function httpServerHeader(text: string): string | undefined {

@@ -53,9 +53,9 @@ export interface ServerFlight {
   /** Alerts the server sent (plaintext where allowed, or decrypted), in order. */
   alerts: TlsAlert[];
   /**
-   * TLS 1.3: alert records that arrived in plaintext after the server's ServerHello, where RFC 8446
-   * §5 demands protection. The TLS client rejects them (it does not take them as the server's alert);
-   * a relay or a broken stack put them there.
+   * Alert records that arrived in plaintext where the protocol demands protection: TLS 1.3 after the
+   * server's ServerHello (RFC 8446 §5), TLS 1.2 after its ChangeCipherSpec. The TLS client rejects
+   * them (it does not take them as the server's alert); a relay or a broken stack put them there.
    */
   unprotectedAlerts?: TlsAlert[];
   /** TLS 1.3: the server sent a CertificateRequest after its Finished (post-handshake authentication, RFC 8446 §4.6.2). */
@@ -309,9 +309,12 @@ export class ServerFlightRecorder {
       }
       if (type === 21) {
         // An outer alert record is plaintext (TLS 1.3 protects alerts inside application_data records).
-        if (tls12Encrypted || payload.length < 2) continue;
+        if (payload.length < 2) continue;
+        // After a TLS 1.2 ChangeCipherSpec, alerts are encrypted (not read here); a 2-byte one cannot
+        // be (an AEAD record carries at least its tag), so it is an unprotected alert.
+        if (tls12Encrypted && payload.length !== 2) continue;
         const alert = alertOf(payload[1]!, payload[0]!);
-        if (tls13 && flight.serverHello) (flight.unprotectedAlerts ??= []).push(alert);
+        if ((tls13 && flight.serverHello) || tls12Encrypted) (flight.unprotectedAlerts ??= []).push(alert);
         else flight.alerts.push(alert);
         continue;
       }
