@@ -154,3 +154,73 @@ describe('after the handshake, only the server can refuse: bytes injected by a r
     }
   });
 });
+
+if (!APACHE || !APACHE_MODULES) console.warn('SKIPPED: Apache httpd (apache2 with mod_ssl) is not installed (apt-get install apache2); the per-path client-auth tests do not run');
+
+describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth: Apache httpd, SSLVerifyClient none globally, require in <Location /secure>', () => {
+  let apache: Awaited<ReturnType<typeof startApache>>;
+  beforeAll(async () => {
+    apache = await startApache(pki);
+  }, 30_000);
+  afterAll(async () => {
+    await apache?.stop();
+  });
+  const logSince = (mark: number) => apache.errorLog().slice(mark);
+
+  it('TLS 1.2, no certificate: the initial handshake asks for none; Apache renegotiates, then refuses the renegotiation with alert 40', async () => {
+    const mark = apache.errorLog().length;
+    const o = await probe(apache.port, { maxVersion: 'TLSv1.2', httpPath: '/secure' });
+    expect(o, show(o)).toMatchObject({ protocol: 'TLSv1.2', serverHello: true, certificateRequested: false, postHandshakeAuth: { kind: 'renegotiation' }, rejectedAt: 'post-handshake', alert: { code: 40, name: 'handshake_failure' }, errorCode: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' });
+    expect(o.httpStatus).toBeUndefined();
+    const log = logSince(mark);
+    expect(log).toMatch(/AH02221: Requesting connection re-negotiation/);
+    expect(log).toMatch(/AH02261: Re-negotiation handshake failed/);
+    expect(log).toMatch(/peer did not return a certificate/);
+  });
+
+  it('TLS 1.2, a valid certificate: served 200 after the renegotiation', async () => {
+    const mark = apache.errorLog().length;
+    const o = await probe(apache.port, { maxVersion: 'TLSv1.2', httpPath: '/secure', ...withCert() });
+    expect(o, show(o)).toMatchObject({ protocol: 'TLSv1.2', certificateRequested: false, postHandshakeAuth: { kind: 'renegotiation' }, rejectedAt: 'accepted', httpStatus: 200 });
+    expect(o.httpServer).toMatch(/^Apache\/2\.\d+\.\d+/);
+    expect(logSince(mark)).toMatch(/AH02221: Requesting connection re-negotiation/);
+  });
+
+  it('TLS 1.2, a path without client auth: no renegotiation (control)', async () => {
+    const o = await probe(apache.port, { maxVersion: 'TLSv1.2', httpPath: '/index.html' });
+    expect(o, show(o)).toMatchObject({ protocol: 'TLSv1.2', certificateRequested: false, rejectedAt: 'accepted', httpStatus: 200 });
+    expect(o.postHandshakeAuth).toBeUndefined();
+  });
+
+  it('TLS 1.3: Apache needs post-handshake auth, which node does not offer: 403 with and without a certificate', async () => {
+    const mark = apache.errorLog().length;
+    for (const extra of [{}, withCert()]) {
+      const o = await probe(apache.port, { maxVersion: 'TLSv1.3', httpPath: '/secure', ...extra });
+      expect(o, show(o)).toMatchObject({ protocol: 'TLSv1.3', serverHello: true, certificateRequested: false, rejectedAt: 'application', httpStatus: 403, sessionTicket: true });
+      expect(o.postHandshakeAuth).toBeUndefined(); // it never sent a CertificateRequest: it could not
+      expect(o.httpServer).toMatch(/^Apache\//);
+    }
+    const log = logSince(mark);
+    expect(log.match(/AH10158: cannot perform post-handshake authentication/g)).toHaveLength(2);
+    expect(log).toMatch(/extension not received/);
+  });
+});
+
+describe('the HTTP Server header', () => {
+  it('is kept as printable ASCII, at most 100 characters', async () => {
+    const tls = await import('node:tls');
+    const srv = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem }, (s) => {
+      s.on('error', () => undefined);
+      s.once('data', () => s.end(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\nserver:   evil\u001b[31m/1.0 ${'x'.repeat(200)}\r\nX-Server: no\r\n\r\n`));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const o = await probe((srv.address() as import('node:net').AddressInfo).port);
+      expect(o.rejectedAt).toBe('accepted');
+      expect(o.httpServer).toBe(`evil?[31m/1.0 ${'x'.repeat(86)}`);
+      expect(o.httpServer).toHaveLength(100);
+    } finally {
+      await new Promise((r) => srv.close(r));
+    }
+  });
+});
