@@ -597,7 +597,7 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
         serverHello: flight.serverHello || handshakeAt !== undefined || (fast && keylogged),
         ...(flight.helloRetryRequest ? { helloRetryRequest: true as const } : {}),
         ...(flight.certificateRequested !== undefined ? { certificateRequested: flight.certificateRequested } : {}),
-        ...(flight.postHandshakeCertificateRequest ? { postHandshakeAuth: { kind: 'tls13' as const } } : (flight.renegotiationRecords ?? 0) > 0 || clientRandoms.size > 1 ? { postHandshakeAuth: { kind: 'renegotiation' as const } } : {}),
+        ...(flight.postHandshakeCertificateRequest ? { postHandshakeAuth: { kind: 'tls13' as const } } : (flight.renegotiationRecords ?? 0) > 0 || clientRandoms.size > 1 ? { postHandshakeAuth: { kind: 'renegotiation' as const, ...(flight.renegotiation?.certificateRequested !== undefined ? { certificateRequested: flight.renegotiation.certificateRequested } : {}) } } : {}),
         ...(flight.version === 'TLSv1.3' ? { sessionTicket: flight.sessionTicket } : {}),
         ...(info.protocol === undefined && flight.version ? { protocol: flight.version } : {}),
         timings: {

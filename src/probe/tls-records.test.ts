@@ -2,7 +2,7 @@
 // captured on loopback by a recording TCP relay, decoded with and without the client's key log.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { X509Certificate, randomBytes } from 'node:crypto';
+import { X509Certificate, constants, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintFixturePki, type FixturePki } from '../pki/generate.js';
 import { x509 } from '../pki/crypto.js';
@@ -325,5 +325,53 @@ describe('TLS 1.3 (handshake decrypted with the key log), captured on loopback',
     const f = r.decode();
     expect(f).toMatchObject({ serverHello: true, helloRetryRequest: true, version: 'TLSv1.3', certificateRequested: false, method: 'tls1.3-keylog', sessionTicket: true });
     expect(f.postHandshakeCertificateRequest).toBeUndefined();
+  });
+
+  describe('TLS 1.2 renegotiation started by a node server (tlsSocket.renegotiate), decrypted with CLIENT_RANDOM', () => {
+    const servers: tls.Server[] = [];
+    afterAll(async () => {
+      await Promise.all(servers.map((x) => new Promise((r) => x.close(r))));
+    });
+    /** `resume`: node resumes the session on renegotiation unless told not to (then no CertificateRequest can come). */
+    async function renegotiating(requestCert: boolean, resume = false): Promise<tls.Server> {
+      const s = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256', ...(resume ? {} : { secureOptions: constants.SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION }) }, (c) => {
+        c.on('error', () => {});
+        c.write('before\n', () => c.renegotiate({ requestCert, rejectUnauthorized: false }, () => c.end('after\n')));
+      });
+      s.on('tlsClientError', () => {});
+      servers.push(s);
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+      return s;
+    }
+
+    it.each([
+      [true, false, true],
+      [false, false, false],
+      [true, true, false],
+    ])('requestCert %s, resumed %s: HelloRequest and the renegotiation\'s CertificateRequest (%s) read from the encrypted records', async (requestCert, resume, expected) => {
+      const { bytes, keylog } = await capture(true, await renegotiating(requestCert, resume));
+      expect(keylog.filter((l) => l.toString().startsWith('CLIENT_RANDOM '))).toHaveLength(2);
+      const r = new ServerFlightRecorder();
+      r.push(bytes);
+      for (const l of keylog) r.addKeylogLine(l);
+      const f = r.decode();
+      expect(f).toMatchObject({ version: 'TLSv1.2', certificateRequested: false, method: 'tls1.2-plaintext', renegotiation: { helloRequest: true, serverHello: true, certificateRequested: expected } });
+      expect(f.renegotiationRecords).toBeGreaterThanOrEqual(2);
+      expect(f.appDataPrefix?.toString()).toBe('before\n');
+    });
+
+    it('without the key log (or with a wrong master secret): only the outer record types say a renegotiation happened', async () => {
+      const { bytes, keylog } = await capture(true, await renegotiating(true));
+      for (const lines of [[], keylog.map((l) => l.toString().trim().replace(/ [0-9a-f]+$/i, ` ${'00'.repeat(48)}`))]) {
+        const r = new ServerFlightRecorder();
+        r.push(bytes);
+        for (const l of lines) r.addKeylogLine(l);
+        const f = r.decode();
+        expect(f.certificateRequested).toBe(false);
+        expect(f.renegotiation).toBeUndefined();
+        expect(f.renegotiationRecords).toBeGreaterThanOrEqual(2);
+        expect(f.appDataPrefix).toBeUndefined();
+      }
+    });
   });
 });
