@@ -91,6 +91,22 @@ describe('an alert in answer to the ClientHello: refused in the handshake, serve
     }
   });
 
+  it('detail fast (no recording): serverHello inferred from the key log', async () => {
+    const peer = await startAlertAnswerer(70);
+    const tls12Required = await startOpenssl(pki, ['-Verify', '1', '-verify_return_error', '-no_tls1_3', '-www']);
+    try {
+      const before = await probe(peer.port, { detail: 'fast' });
+      expect(before, show(before)).toMatchObject({ rejectedAt: 'handshake', serverHello: false, alert: { code: 70 } });
+      const after = await probe(tls12Required.port, { detail: 'fast' });
+      expect(after, show(after)).toMatchObject({ rejectedAt: 'handshake', serverHello: true, alert: { code: 40 } });
+      const served = await probe(tls12Required.port, { detail: 'fast', ...withCert() });
+      expect(served, show(served)).toMatchObject({ rejectedAt: 'accepted', serverHello: true });
+    } finally {
+      await peer.stop();
+      await tls12Required.stop();
+    }
+  });
+
   it('openssl s_server -tls1_1 (no client auth): node\'s TLS 1.2+ hello gets alert 70', async () => {
     const old = await startOpenssl(pki, ['-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0', '-www']);
     try {
