@@ -188,6 +188,7 @@ describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth: Apache httpd,
     const o = await probe(apache.port, { maxVersion: 'TLSv1.2', httpPath: '/secure' });
     expect(o, show(o)).toMatchObject({ protocol: 'TLSv1.2', serverHello: true, certificateRequested: false, postHandshakeAuth: { kind: 'renegotiation', certificateRequested: true }, rejectedAt: 'post-handshake', alert: { code: 40, name: 'handshake_failure', level: 2 }, errorCode: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' }); // level: read from the wire (decrypted)
     expect(o.httpStatus).toBeUndefined();
+    expect(o.reason).toBe('the handshake completed, then the server sent alert 40 handshake_failure, in the renegotiation it started after the handshake to request a client certificate');
     const log = logSince(mark);
     expect(log).toMatch(/AH02221: Requesting connection re-negotiation/);
     expect(log).toMatch(/AH02261: Re-negotiation handshake failed/);

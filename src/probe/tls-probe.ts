@@ -557,7 +557,9 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
       }
       const named = alert && alert.code !== 0 ? alert : undefined;
       const how = named ? `sent alert ${named.code} ${named.name}` : !alert && receivedAlert ? `sent an alert (${errCode})` : errCode === 'ECONNRESET' ? 'reset the connection without an alert' : 'closed the connection without a response';
-      finish({ rejectedAt: 'post-handshake', ...(named ? { alert: named } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the handshake completed, then the server ${how}` });
+      const renegotiated = (flight.renegotiationRecords ?? 0) > 0 || clientRandoms.size > 1;
+      const during = renegotiated ? `, in the renegotiation it started after the handshake${flight.renegotiation?.certificateRequested ? ' to request a client certificate' : ''}` : '';
+      finish({ rejectedAt: 'post-handshake', ...(named ? { alert: named } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the handshake completed, then the server ${how}${during}` });
     }
 
     function finish(partial: Partial<ProbeOutcome> & Pick<ProbeOutcome, 'rejectedAt' | 'reason'>): void {
