@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../src/probe/tls-probe.js';
-import { APACHE, APACHE_MODULES, startAlertAnswerer, startApache, startInjectingRelay, startOpenssl, type Injection, type Peer } from './helpers/peers.js';
+import { APACHE, APACHE_MODULES, NGINX, startAlertAnswerer, startApache, startInjectingRelay, startNginxRejectingUnknownNames, startOpenssl, type Injection, type Peer } from './helpers/peers.js';
 
 let pki: FixturePki;
 beforeAll(async () => {
@@ -88,6 +88,21 @@ describe('an alert in answer to the ClientHello: refused in the handshake, serve
       expect(peer.logs()).toMatch(/^2 ClientHello/);
     } finally {
       await peer.stop();
+    }
+  });
+
+  it.skipIf(!NGINX)('nginx ssl_reject_handshake on: an unknown SNI name gets alert 112 before any ServerHello', async () => {
+    const nginx = await startNginxRejectingUnknownNames(pki);
+    try {
+      for (const protocol of ['https', 'tls'] as const) {
+        const o = await probe(nginx.port, { servername: 'unknown.example', protocol });
+        expect(o, show(o)).toMatchObject({ rejectedAt: 'handshake', serverHello: false, alert: { code: 112, name: 'unrecognized_name', level: 2 } });
+        expect(o.certificateRequested).toBeUndefined();
+      }
+      const known = await probe(nginx.port, { servername: 'localhost' });
+      expect(known, show(known)).toMatchObject({ rejectedAt: 'accepted', serverHello: true, httpStatus: 200, httpServer: expect.stringMatching(/^nginx/) });
+    } finally {
+      await nginx.stop();
     }
   });
 

@@ -195,6 +195,69 @@ async function tcpReady(port: number, proc: ChildProcess, ms: number): Promise<b
   return false;
 }
 
+export const NGINX = findBinary('nginx');
+
+/**
+ * nginx with `ssl_reject_handshake on` in its default server (nginx ≥ 1.19.4): a ClientHello whose
+ * SNI names no other server is answered with alert 112 unrecognized_name; `localhost` is served.
+ */
+export async function startNginxRejectingUnknownNames(pki: FixturePki): Promise<Peer> {
+  if (!NGINX) throw new Error('nginx is not installed: apt-get install nginx-light');
+  const dir = await tempDir('mtls-peer-nginx-');
+  const f = await writePkiFiles(dir, pki);
+  const errorLog = path.join(dir, 'error.log');
+  const readLog = () => {
+    try {
+      return readFileSync(errorLog, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const conf = (port: number) => `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${errorLog} info;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port} ssl default_server;
+    ssl_reject_handshake on;
+  }
+  server {
+    listen 127.0.0.1:${port} ssl;
+    server_name localhost;
+    ssl_certificate ${f.chain};
+    ssl_certificate_key ${f.key};
+    location / { return 200 "hello\n"; }
+  }
+}
+`;
+  let last = '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    await fs.writeFile(path.join(dir, 'nginx.conf'), conf(port), { mode: 0o644 });
+    await fs.writeFile(errorLog, '');
+    const proc = spawn(NGINX, ['-p', `${dir}/`, '-c', path.join(dir, 'nginx.conf'), '-e', errorLog], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = collect(proc);
+    const logs = () => `${c.out()}${readLog()}`;
+    if (await tlsReady(port, proc, 15_000)) {
+      return { port, logs, stop: async () => { await stopProcess(proc); await fs.rm(dir, { recursive: true, force: true }); } };
+    }
+    last = logs();
+    await stopProcess(proc);
+    if (!/in use|bind\(\)/i.test(last)) break;
+  }
+  await fs.rm(dir, { recursive: true, force: true });
+  throw new Error(`nginx did not start:\n${tail(last)}`);
+}
+
 /** A TLS handshake (no client certificate) completes on the port before the deadline. */
 async function tlsReady(port: number, proc: ChildProcess, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
