@@ -18,13 +18,27 @@ export interface TlsAlert {
   level?: number;
 }
 
+/** An alert by code; a code outside the registry is named `unknown(CODE)`. */
 export function alertOf(code: number, level?: number): TlsAlert {
-  return { code, name: ALERT_NAMES[code] ?? `unknown_alert_${code}`, ...(level !== undefined ? { level } : {}) };
+  return { code, name: ALERT_NAMES[code] ?? `unknown(${code})`, ...(level !== undefined ? { level } : {}) };
 }
 
-/** Extracts a received alert from a node/OpenSSL error ("... SSL alert number 116"), if any. */
+/**
+ * Extracts a received alert from a node/OpenSSL error ("... SSL alert number 116"), if any. OpenSSL
+ * adds "SSL alert number" only to errors about an alert it *received* from the peer.
+ */
 export function alertFromError(err: unknown): TlsAlert | undefined {
   const msg = err instanceof Error ? err.message : String(err ?? '');
   const m = /SSL alert number (\d+)/.exec(msg);
   return m ? alertOf(Number(m[1])) : undefined;
+}
+
+/**
+ * node's error codes that name an alert received from the peer (`ERR_SSL_SSLV3_ALERT_*`,
+ * `ERR_SSL_TLSV1_ALERT_*`, `ERR_SSL_TLSV13_ALERT_*`, and OpenSSL's five RFC 6066 ones spelt without
+ * ALERT, e.g. `ERR_SSL_TLSV1_UNRECOGNIZED_NAME` for alert 112). Every other `ERR_SSL_*` is raised by
+ * our own TLS client about what it read.
+ */
+export function isReceivedAlertCode(code: string | undefined): boolean {
+  return !!code && /^ERR_SSL_(?:(?:SSLV3|TLSV1|TLSV13)_ALERT_|TLSV1_(?:UNRECOGNIZED_NAME|UNSUPPORTED_EXTENSION|CERTIFICATE_UNOBTAINABLE|BAD_CERTIFICATE_STATUS_RESPONSE|BAD_CERTIFICATE_HASH_VALUE)$)/.test(code);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertFromError, alertOf } from './alerts.js';
+import { alertFromError, alertOf, isReceivedAlertCode } from './alerts.js';
 import { formatEndpoint, parseEndpoint } from './endpoint.js';
 import { parseTlsVersion, printable } from './tls-probe.js';
 
@@ -45,7 +45,7 @@ describe('alerts and versions', () => {
     expect(alertFromError(new Error('socket hang up'))).toBeUndefined();
     expect(alertOf(48).name).toBe('unknown_ca');
     expect(alertOf(45).name).toBe('certificate_expired');
-    expect(alertOf(250).name).toBe('unknown_alert_250');
+    expect(alertOf(250).name).toBe('unknown(250)');
   });
 
   it('parses TLS versions users type', () => {
@@ -62,6 +62,18 @@ describe('alerts and versions', () => {
 
   it.each(['', '1.4', '2', 'v1.2', 'SSLv3', '1.2.0', 'TLSv1.2x', 'latest'])('rejects %j with a usage error', (input) => {
     expect(() => parseTlsVersion(input)).toThrow(expect.objectContaining({ name: 'HarnessError', code: 'usage.invalid-value', message: `unknown TLS version "${input}": use 1.2 or 1.3 (or TLSv1.2, TLSv1.3)` }));
+  });
+
+  it('tells node error codes that name a received alert from our own client\'s errors', () => {
+    expect(isReceivedAlertCode('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE')).toBe(true);
+    expect(isReceivedAlertCode('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA')).toBe(true);
+    expect(isReceivedAlertCode('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED')).toBe(true);
+    expect(isReceivedAlertCode('ERR_SSL_TLSV1_UNRECOGNIZED_NAME')).toBe(true);
+    expect(isReceivedAlertCode('ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC')).toBe(false);
+    expect(isReceivedAlertCode('ERR_SSL_UNEXPECTED_MESSAGE')).toBe(false);
+    expect(isReceivedAlertCode('ERR_SSL_WRONG_VERSION_NUMBER')).toBe(false);
+    expect(isReceivedAlertCode('ECONNRESET')).toBe(false);
+    expect(isReceivedAlertCode(undefined)).toBe(false);
   });
 
   it('reads alerts from TLS 1.2 errors and ignores errors without one', () => {

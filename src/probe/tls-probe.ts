@@ -7,7 +7,7 @@ import { HarnessError } from '../errors.js';
 import { x509 } from '../pki/crypto.js';
 import { summarizeCertificate, type CertSummary } from '../pki/inspect.js';
 import { systemClock, type Clock } from '../pki/clock.js';
-import { alertFromError, type TlsAlert } from './alerts.js';
+import { alertFromError, isReceivedAlertCode, type TlsAlert } from './alerts.js';
 import { ServerFlightRecorder, type ServerFlight } from './tls-records.js';
 import { formatEndpoint } from './endpoint.js';
 import { grpcHealthCheck, type GrpcHealthOutcome } from './grpc.js';
@@ -102,31 +102,41 @@ export interface ProbeOutcome {
   authorized: boolean;
   authorizationError?: string;
   clientCertificateOffered: boolean;
-  /** Did the server send a CertificateRequest? Undefined when its flight could not be read. */
+  /**
+   * A real ServerHello (not a HelloRetryRequest) arrived from the server. A refusal with
+   * `serverHello: false` answered the ClientHello itself (alert 70 protocol_version, 112
+   * unrecognized_name, any code): it cannot be about client certificates, none was asked for yet.
+   * With `detail: 'fast'` (no recording) it is inferred from the key log: the client logs its first
+   * secret only after a ServerHello.
+   */
+  serverHello: boolean;
+  /** The server answered the first ClientHello with a HelloRetryRequest (TLS 1.3, RFC 8446 §4.1.4). */
+  helloRetryRequest?: true;
+  /**
+   * Did the server send a CertificateRequest in the INITIAL handshake? Undefined when its flight
+   * could not be read. A request made after the handshake is `postHandshakeAuth`, never this.
+   */
   certificateRequested?: boolean;
+  /**
+   * The server started client authentication after the handshake: `tls13`, a CertificateRequest
+   * after its Finished (RFC 8446 §4.6.2; node's client does not offer post_handshake_auth, so it
+   * cannot answer); `renegotiation`, TLS 1.2 encrypted handshake records from the server after its
+   * Finished (a HelloRequest, then the renegotiation our client performs by itself) or a second
+   * handshake in the key log. `certificateRequested` inside it: whether the renegotiation carried a
+   * CertificateRequest, when that could be read (it is encrypted; absent when unknown).
+   */
+  postHandshakeAuth?: { kind: 'tls13' } | { kind: 'renegotiation'; certificateRequested?: boolean };
   /** Distinguished names of the CAs the server said it accepts. */
   acceptableCaNames: string[];
   /** How the server's handshake flight was read (client-auth detection method) and its limitation if any. */
   handshakeInsight: { method: ServerFlight['method']; limitation?: string };
   /** TLS 1.3: the server issued a session ticket after our Finished (it processed our certificate). */
   sessionTicket?: boolean;
-  /**
-   * A real ServerHello (not a HelloRetryRequest) arrived. A refusal without one answered the
-   * ClientHello itself, before any certificate could matter. Absent on outcomes of older builds.
-   */
-  serverHello?: boolean;
-  /** The server sent a HelloRetryRequest (TLS 1.3) before its ServerHello. */
-  helloRetryRequest?: boolean;
-  /**
-   * The server asked for a certificate after the initial handshake: a TLS 1.3 post-handshake
-   * CertificateRequest (which the harness's client cannot answer), or a TLS 1.2 renegotiation.
-   */
-  postHandshakeAuth?: { kind: 'tls13' | 'renegotiation'; certificateRequested?: boolean };
-  /** The HTTP `Server` response header (printable ASCII, at most 100 characters). */
-  httpServer?: string;
   httpStatus?: number;
   /** First line of the HTTP response, truncated to 200 characters (hostile input: render escaped). */
   httpStatusLine?: string;
+  /** The HTTP `Server` response header (printable ASCII, at most 100 characters), to recognise the server stack. */
+  httpServer?: string;
   timings: { connectMs?: number; handshakeMs?: number };
   durationMs: number;
 }
@@ -281,6 +291,10 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
     const http: Buffer[] = [];
     let httpBytes = 0;
     const info: Partial<ProbeOutcome> = {};
+    /** The client logged a secret: it has processed a ServerHello (fast mode's only sign of one). */
+    let keylogged = false;
+    /** TLS 1.2 client randoms in the key log: a second one is a second handshake (renegotiation). */
+    const clientRandoms = new Set<string>();
 
     const fast = opts.detail === 'fast';
     let raw: net.Socket | undefined;
@@ -375,9 +389,13 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
           connectAt = performance.now();
           phase = 'handshake';
         });
-      } else {
-        sock.on('keylog', (line: Buffer) => recorder.addKeylogLine(line));
       }
+      sock.on('keylog', (line: Buffer) => {
+        keylogged = true;
+        if (socket) recorder.addKeylogLine(line);
+        const m = /^CLIENT_RANDOM ([0-9a-fA-F]{64}) /.exec(line.toString('latin1'));
+        if (m && clientRandoms.size < 16) clientRandoms.add(m[1]!.toLowerCase());
+      });
       sock.once('secureConnect', () => {
         handshakeAt = performance.now();
         phase = 'exchange';
@@ -459,6 +477,8 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
       }
       const status = Number(m[1]);
       const statusLine = printable(line);
+      const server = httpServerHeader(text);
+      if (server !== undefined) info.httpServer = server;
       if (rejectStatuses.includes(status)) {
         finish({ rejectedAt: 'application', httpStatus: status, httpStatusLine: statusLine, reason: `the TLS connection was established, then the request was refused with HTTP ${status} (${statusLine})` });
       } else {
@@ -497,7 +517,7 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
           }
           return;
         }
-        if (!alert && errCode && /^ERR_SSL_/.test(errCode) && !/ALERT/.test(errCode)) {
+        if (!alert && errCode && /^ERR_SSL_/.test(errCode) && !isReceivedAlertCode(errCode)) {
           // Our own TLS library gave up on what the server sent (an oversized or malformed message):
           // the server did not refuse anything, and nothing can be concluded about client auth.
           finish({ rejectedAt: 'unreachable', failure: { kind: 'tls-client', phase }, errorCode: errCode, reason: `the harness's TLS client aborted the handshake on the server's messages (${errCode}): e.g. a certificate list larger than the client accepts, or a malformed message` });
@@ -521,9 +541,25 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
         finish({ rejectedAt: 'handshake', ...(alert ? { alert } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the server refused the TLS handshake ${how}` });
         return;
       }
-      // After the handshake completed: the server refused our certificate (or its absence) late.
-      const how = alert && alert.code !== 0 ? `sent alert ${alert.code} ${alert.name}` : errCode === 'ECONNRESET' ? 'reset the connection without an alert' : 'closed the connection without a response';
-      finish({ rejectedAt: 'post-handshake', ...(alert && alert.code !== 0 ? { alert } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the handshake completed, then the server ${how}` });
+      // After the handshake completed. Only the server can refuse: an alert it sent (decrypted from
+      // the wire, or named by our TLS library as received), or its TCP close or reset. Any other error
+      // is our own TLS client giving up on what it read (stray bytes, a record that does not decrypt,
+      // an unprotected alert, a post-handshake CertificateRequest it cannot answer): not a verdict.
+      const receivedAlert = !!alert || isReceivedAlertCode(errCode);
+      if (!receivedAlert && err && !SOCKET_END_CODES.has(errCode ?? '')) {
+        finish({
+          rejectedAt: 'unreachable',
+          failure: { kind: 'tls-client', phase: 'exchange' },
+          errorCode: errCode ?? 'ERR_TLS_CLIENT',
+          reason: `the harness's TLS client gave up after the handshake (${errCode ?? 'no error code'}): ${clientGaveUpOn(flight, err)}; this is not a refusal by the server`,
+        });
+        return;
+      }
+      const named = alert && alert.code !== 0 ? alert : undefined;
+      const how = named ? `sent alert ${named.code} ${named.name}` : !alert && receivedAlert ? `sent an alert (${errCode})` : errCode === 'ECONNRESET' ? 'reset the connection without an alert' : 'closed the connection without a response';
+      const renegotiated = (flight.renegotiationRecords ?? 0) > 0 || clientRandoms.size > 1;
+      const during = renegotiated ? `, in the renegotiation it started after the handshake${flight.renegotiation?.certificateRequested ? ' to request a client certificate' : ''}` : '';
+      finish({ rejectedAt: 'post-handshake', ...(named ? { alert: named } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the handshake completed, then the server ${how}${during}` });
     }
 
     function finish(partial: Partial<ProbeOutcome> & Pick<ProbeOutcome, 'rejectedAt' | 'reason'>): void {
@@ -560,7 +596,10 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
         clientCertificateOffered: !!(opts.cert && opts.key) || !!opts.secureContext?.withClientCert,
         acceptableCaNames: flight.acceptableCaNames.map(nameToString),
         handshakeInsight: { method: flight.method, ...(flight.limitation ? { limitation: flight.limitation } : {}) },
+        serverHello: flight.serverHello || handshakeAt !== undefined || (fast && keylogged),
+        ...(flight.helloRetryRequest ? { helloRetryRequest: true as const } : {}),
         ...(flight.certificateRequested !== undefined ? { certificateRequested: flight.certificateRequested } : {}),
+        ...(flight.postHandshakeCertificateRequest ? { postHandshakeAuth: { kind: 'tls13' as const } } : (flight.renegotiationRecords ?? 0) > 0 || clientRandoms.size > 1 ? { postHandshakeAuth: { kind: 'renegotiation' as const, ...(flight.renegotiation?.certificateRequested !== undefined ? { certificateRequested: flight.renegotiation.certificateRequested } : {}) } } : {}),
         ...(flight.version === 'TLSv1.3' ? { sessionTicket: flight.sessionTicket } : {}),
         ...(info.protocol === undefined && flight.version ? { protocol: flight.version } : {}),
         timings: {
@@ -599,6 +638,37 @@ function parsedCertificate(der: Buffer): X509Certificate | undefined {
 
 function pemOf(c: X509Certificate): string {
   return PARSED.get(c.raw.toString('latin1'))?.pem ?? c.toString();
+}
+
+/** Error codes of the TCP connection ending (the server's close or reset), not of the TLS client. */
+const SOCKET_END_CODES = new Set(['', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/** What our TLS client gave up on after the handshake, in plain words, from what the recorder saw. */
+function clientGaveUpOn(flight: ServerFlight, err: Error): string {
+  if (flight.postHandshakeCertificateRequest) return 'the server asked for a client certificate after the handshake (TLS 1.3 post-handshake authentication), which this client did not offer and cannot answer';
+  const unprotected = flight.unprotectedAlerts?.[0];
+  if (unprotected) return `an alert record (${unprotected.code} ${unprotected.name}) arrived unprotected, in plaintext, after the ${flight.version === 'TLSv1.3' ? 'TLS 1.3 ServerHello' : "server's ChangeCipherSpec"}, where only encrypted records are valid`;
+  if (flight.trailingNonTls) return `bytes that are not a TLS record arrived (starting 0x${flight.trailingNonTls.subarray(0, 8).toString('hex')})`;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  for (const [re, words] of CLIENT_ERROR_WORDS) if (re.test(code)) return words;
+  if (flight.limitation === 'a TLS 1.3 record failed to decrypt with the logged secret') return 'a record failed to decrypt';
+  return printable(err.message);
+}
+
+/** OpenSSL's complaints about what it read, in plain words. */
+const CLIENT_ERROR_WORDS: [RegExp, string][] = [
+  [/^ERR_SSL_(?:DECRYPTION_FAILED_OR_BAD_RECORD_MAC|DECRYPTION_FAILED|BAD_RECORD_MAC|INVALID_AAD|BAD_DECRYPT)$/, 'a record from the server failed to decrypt or authenticate'],
+  [/^ERR_SSL_(?:WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE|ENCRYPTED_LENGTH_TOO_LONG|RECORD_LENGTH_MISMATCH)$/, 'bytes that are not a valid TLS record arrived'],
+  [/^ERR_SSL_UNEXPECTED_MESSAGE$/, 'a handshake message that is not allowed at this point arrived'],
+  [/^ERR_SSL_(?:UNEXPECTED_RECORD|BAD_RECORD_TYPE)$/, 'a record of a type not allowed at this point arrived'],
+];
+
+/** The `Server` header of an HTTP response head, as printable ASCII of at most 100 characters. */
+function httpServerHeader(text: string): string | undefined {
+  const head = text.split(/\r?\n\r?\n/)[0] ?? '';
+  const m = /^server:[ \t]*(.*)$/im.exec(head.split(/\r?\n/).slice(1).join('\n'));
+  if (!m) return undefined;
+  return m[1]!.replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 100);
 }
 
 function lastFatalAlert(flight: ServerFlight): TlsAlert | undefined {

@@ -2,7 +2,7 @@
 // captured on loopback by a recording TCP relay, decoded with and without the client's key log.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, constants, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintFixturePki, type FixturePki } from '../pki/generate.js';
 import { x509 } from '../pki/crypto.js';
@@ -92,17 +92,59 @@ describe('TLS 1.2 (plaintext handshake)', () => {
     expect(f.method).toBe('unavailable');
   });
 
-  it('skips a HelloRetryRequest and takes the version from supported_versions', () => {
+  it('follows a HelloRetryRequest and its compatibility ChangeCipherSpec to the real ServerHello', () => {
     const hrrRandom = Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex');
     const supportedVersions13 = Buffer.concat([u16(0x002b), vec16(u16(0x0304))]);
     const hello = (random: Buffer, cs: number) => hsMsg(2, Buffer.concat([u16(0x0303), random, vec8(Buffer.alloc(0)), u16(cs), Buffer.from([0]), vec16(supportedVersions13)]));
     const r = new ServerFlightRecorder();
     r.push(record(22, hello(hrrRandom, 0x1302)));
-    expect(r.decode().version).toBeUndefined();
+    r.push(record(20, Buffer.from([1]))); // middlebox-compatibility CCS right after the HRR
+    let f = r.decode();
+    expect(f.version).toBeUndefined();
+    expect(f.serverHello).toBe(false);
+    expect(f.helloRetryRequest).toBe(true);
     r.push(record(22, hello(Buffer.alloc(32, 9), 0x1301)));
-    const f = r.decode();
+    r.push(record(21, Buffer.from([2, 40]))); // a plaintext alert after the real TLS 1.3 ServerHello is not valid
+    f = r.decode();
+    expect(f.serverHello).toBe(true);
     expect(f.version).toBe('TLSv1.3');
     expect(f.cipherSuite).toBe(0x1301);
+    expect(f.alerts).toEqual([]);
+    expect(f.unprotectedAlerts).toEqual([{ code: 40, name: 'handshake_failure', level: 2 }]);
+  });
+
+  it('an alert in answer to the ClientHello: no ServerHello, any code (unknown ones named)', () => {
+    for (const [code, name] of [[70, 'protocol_version'], [112, 'unrecognized_name'], [199, 'unknown(199)']] as const) {
+      const r = new ServerFlightRecorder();
+      r.push(record(21, Buffer.from([2, code]), 0x0301));
+      const f = r.decode();
+      expect(f).toMatchObject({ spokeTls: true, serverHello: false, method: 'unavailable', alerts: [{ code, name, level: 2 }] });
+      expect(f.version).toBeUndefined();
+    }
+  });
+
+  it('TLS 1.2: encrypted handshake records after the server\'s Finished are counted as a renegotiation', () => {
+    const r = new ServerFlightRecorder();
+    r.push(record(22, Buffer.concat([serverHello12(), certificate12([Buffer.from('x')]), serverHelloDone])));
+    r.push(record(20, Buffer.from([1])));
+    r.push(record(22, randomBytes(40))); // the server's Finished (encrypted)
+    let f = r.decode();
+    expect(f.renegotiationRecords).toBeUndefined();
+    expect(f.certificateRequested).toBe(false);
+    r.push(record(23, randomBytes(60))); // application data
+    r.push(record(22, randomBytes(40))); // an encrypted HelloRequest
+    r.push(record(22, randomBytes(400))); // the renegotiation's server flight
+    f = r.decode();
+    expect(f.renegotiationRecords).toBe(2);
+    expect(f.certificateRequested).toBe(false); // the initial handshake's, unchanged
+  });
+
+  it('stray bytes after well-formed records are kept as evidence', () => {
+    const r = new ServerFlightRecorder();
+    r.push(Buffer.concat([record(22, Buffer.concat([serverHello12(), serverHelloDone])), Buffer.from('9f3a0c7e11223344', 'hex')]));
+    const f = r.decode();
+    expect(f.certificateRequested).toBe(false);
+    expect(f.trailingNonTls?.toString('hex')).toBe('9f3a0c7e11223344');
   });
 
   it('survives malformed messages from a hostile peer', () => {
@@ -144,6 +186,9 @@ describe('peers that do not speak TLS', () => {
 
 describe('TLS 1.3 (handshake decrypted with the key log), captured on loopback', () => {
   let server: tls.Server;
+  /** Offers only P-384: node's client sends an X25519 key share first, so every handshake starts with a HelloRetryRequest. */
+  let hrrServer: tls.Server;
+  let hrrServerNoAuth: tls.Server;
   let relay: net.Server;
 
   beforeAll(async () => {
@@ -153,17 +198,31 @@ describe('TLS 1.3 (handshake decrypted with the key log), captured on loopback',
     });
     server.on('tlsClientError', () => {});
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const hrr = (requestCert: boolean) => {
+      const s = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert, rejectUnauthorized: requestCert, minVersion: 'TLSv1.3', ecdhCurve: 'P-384' }, (c) => {
+        c.on('error', () => {});
+        c.end('hello\n');
+      });
+      s.on('tlsClientError', () => {});
+      return s;
+    };
+    hrrServer = hrr(true);
+    hrrServerNoAuth = hrr(false);
+    await new Promise<void>((r) => hrrServer.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => hrrServerNoAuth.listen(0, '127.0.0.1', r));
     relay = net.createServer();
     await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
   });
   afterAll(async () => {
     await new Promise((r) => server.close(r));
+    await new Promise((r) => hrrServer.close(r));
+    await new Promise((r) => hrrServerNoAuth.close(r));
     await new Promise((r) => relay.close(r));
   });
 
   /** One TLS 1.3 connection through a relay that records what the server sent; returns the bytes and key log. */
-  async function capture(clientCert: boolean): Promise<{ bytes: Buffer; keylog: Buffer[] }> {
-    const serverPort = (server.address() as net.AddressInfo).port;
+  async function capture(clientCert: boolean, target: tls.Server = server): Promise<{ bytes: Buffer; keylog: Buffer[] }> {
+    const serverPort = (target.address() as net.AddressInfo).port;
     const chunks: Buffer[] = [];
     const relayed = new Promise<void>((resolve) => {
       relay.once('connection', (c) => {
@@ -241,5 +300,78 @@ describe('TLS 1.3 (handshake decrypted with the key log), captured on loopback',
     const f = r.decode();
     expect(f.method).toBe('unavailable');
     expect(f.limitation).toBe('a TLS 1.3 record failed to decrypt with the logged secret');
+  });
+
+  it('a HelloRetryRequest (server offers only P-384): the compatibility CCS does not stop the decoder, the CertificateRequest is read', async () => {
+    const { bytes, keylog } = await capture(true, hrrServer);
+    // The recording really starts with an HRR: ServerHello whose random is the RFC 8446 constant.
+    expect(bytes.subarray(11, 43).toString('hex')).toBe('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c');
+    const r = new ServerFlightRecorder();
+    r.push(bytes);
+    for (const l of keylog) r.addKeylogLine(l);
+    const f = r.decode();
+    expect(f).toMatchObject({ spokeTls: true, serverHello: true, helloRetryRequest: true, version: 'TLSv1.3', certificateRequested: true, method: 'tls1.3-keylog', sessionTicket: true, flightComplete: true });
+    expect(f.limitation).toBeUndefined();
+    expect(f.acceptableCaNames.map(nameOf)).toEqual([pki.root.cert.subject]);
+    expect(f.certificates).toHaveLength(2);
+    expect(f.appDataPrefix?.toString()).toBe('hello\n');
+  });
+
+  it('a HelloRetryRequest from a server that asks for no certificate: certificateRequested false', async () => {
+    const { bytes, keylog } = await capture(false, hrrServerNoAuth);
+    const r = new ServerFlightRecorder();
+    r.push(bytes);
+    for (const l of keylog) r.addKeylogLine(l);
+    const f = r.decode();
+    expect(f).toMatchObject({ serverHello: true, helloRetryRequest: true, version: 'TLSv1.3', certificateRequested: false, method: 'tls1.3-keylog', sessionTicket: true });
+    expect(f.postHandshakeCertificateRequest).toBeUndefined();
+  });
+
+  describe('TLS 1.2 renegotiation started by a node server (tlsSocket.renegotiate), decrypted with CLIENT_RANDOM', () => {
+    const servers: tls.Server[] = [];
+    afterAll(async () => {
+      await Promise.all(servers.map((x) => new Promise((r) => x.close(r))));
+    });
+    /** `resume`: node resumes the session on renegotiation unless told not to (then no CertificateRequest can come). */
+    async function renegotiating(requestCert: boolean, resume = false): Promise<tls.Server> {
+      const s = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256', ...(resume ? {} : { secureOptions: constants.SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION }) }, (c) => {
+        c.on('error', () => {});
+        c.write('before\n', () => c.renegotiate({ requestCert, rejectUnauthorized: false }, () => c.end('after\n')));
+      });
+      s.on('tlsClientError', () => {});
+      servers.push(s);
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+      return s;
+    }
+
+    it.each([
+      [true, false, true],
+      [false, false, false],
+      [true, true, false],
+    ])('requestCert %s, resumed %s: HelloRequest and the renegotiation\'s CertificateRequest (%s) read from the encrypted records', async (requestCert, resume, expected) => {
+      const { bytes, keylog } = await capture(true, await renegotiating(requestCert, resume));
+      expect(keylog.filter((l) => l.toString().startsWith('CLIENT_RANDOM '))).toHaveLength(2);
+      const r = new ServerFlightRecorder();
+      r.push(bytes);
+      for (const l of keylog) r.addKeylogLine(l);
+      const f = r.decode();
+      expect(f).toMatchObject({ version: 'TLSv1.2', certificateRequested: false, method: 'tls1.2-plaintext', renegotiation: { helloRequest: true, serverHello: true, certificateRequested: expected } });
+      expect(f.renegotiationRecords).toBeGreaterThanOrEqual(2);
+      expect(f.appDataPrefix?.toString()).toBe('before\n');
+    });
+
+    it('without the key log (or with a wrong master secret): only the outer record types say a renegotiation happened', async () => {
+      const { bytes, keylog } = await capture(true, await renegotiating(true));
+      for (const lines of [[], keylog.map((l) => l.toString().trim().replace(/ [0-9a-f]+$/i, ` ${'00'.repeat(48)}`))]) {
+        const r = new ServerFlightRecorder();
+        r.push(bytes);
+        for (const l of lines) r.addKeylogLine(l);
+        const f = r.decode();
+        expect(f.certificateRequested).toBe(false);
+        expect(f.renegotiation).toBeUndefined();
+        expect(f.renegotiationRecords).toBeGreaterThanOrEqual(2);
+        expect(f.appDataPrefix).toBeUndefined();
+      }
+    });
   });
 });
