@@ -51,12 +51,6 @@ export interface MintOptions {
   sans?: SubjectAltNames;
   eku?: Eku[];
   serialNumber?: string;
-  /**
-   * The subjectKeyIdentifier to carry (hex) instead of one computed from the key: a look-alike CA
-   * names the real CA's key id too, so servers that find parents by key id try it and must then
-   * fail on the signature.
-   */
-  subjectKeyId?: string;
 }
 
 /** A positive random 128-bit serial number, hex. */
@@ -98,7 +92,7 @@ export async function mintCertificate(opts: MintOptions): Promise<Credential> {
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(isCa, isCa ? opts.pathLength : undefined, true),
     new x509.KeyUsagesExtension(isCa ? caUsage : leafUsage, true),
-    opts.subjectKeyId ? new x509.SubjectKeyIdentifierExtension(opts.subjectKeyId) : await x509.SubjectKeyIdentifierExtension.create(key.pair.publicKey),
+    await x509.SubjectKeyIdentifierExtension.create(key.pair.publicKey),
     issuerSki ? new x509.AuthorityKeyIdentifierExtension(issuerSki) : await x509.AuthorityKeyIdentifierExtension.create(issuerKey.pair.publicKey),
   ];
   if (opts.eku && opts.eku.length > 0) {
@@ -241,8 +235,7 @@ export async function mintFixturePki(options: FixturePkiOptions = {}): Promise<F
 
   const root = await mintCertificate({ subject: rootSubject, keyType, notBefore: start, notAfter: caEnd, ca: true, pathLength: 1 });
   // The look-alike carries the root's subject byte for byte, with another key.
-  const rootSki = root.cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-  const untrustedCaIssuer = await mintCertificate({ subject: subjectDer(root.cert.rawData), keyType, notBefore: start, notAfter: caEnd, ca: true, pathLength: 1, ...(rootSki ? { subjectKeyId: rootSki } : {}) });
+  const untrustedCaIssuer = await mintCertificate({ subject: subjectDer(root.cert.rawData), keyType, notBefore: start, notAfter: caEnd, ca: true, pathLength: 1 });
   const intermediate = await mintCertificate({ subject: `CN=${org} Test Intermediate CA, O=${org}`, issuer: root, notBefore: start, notAfter: caEnd, ca: true, pathLength: 0 });
 
   const server = (issuer: Credential, over: Partial<MintOptions> = {}) =>

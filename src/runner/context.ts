@@ -165,13 +165,6 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
     return advertised[0];
   };
 
-  /** The trusted client CA's subjectKeyIdentifier (hex), when its certificate is known. */
-  const trustedCaKeyId = async (): Promise<string | undefined> => {
-    const bundle = target.fixture ? target.fixture.root.certPem : (target.clientCaPem ?? target.trustPem);
-    const last = bundle ? parseCertificates(bundle, 'CA bundle').at(-1) : undefined;
-    return last ? new x509.X509Certificate(last.raw).getExtension(x509.SubjectKeyIdentifierExtension)?.keyId : undefined;
-  };
-
   const crafted = (kind: CraftedKind) =>
     once(`crafted:${kind}`, async (): Promise<Credential | { skip: string }> => {
       const now = o.clock();
@@ -199,10 +192,7 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
         const name = await trustedCaName();
         if (!name) return { skip: 'needs the name of the trusted client CA: pass --ca, or a server that advertises its acceptable CAs' };
         return shared(`untrustedCa\u0000${typeof name === 'string' ? name : name.toString('hex')}`, async () => {
-          // The trusted CA's key id too (when we have its certificate): a server that finds parents
-          // by key id must then fail on the signature, not on a missing issuer.
-          const ski = await trustedCaKeyId();
-          const lookAlike = await mintCertificate({ subject: name, notBefore: start, notAfter: addDays(now, 365), ca: true, pathLength: 1, ...(ski ? { subjectKeyId: ski } : {}) });
+          const lookAlike = await mintCertificate({ subject: name, notBefore: start, notAfter: addDays(now, 365), ca: true, pathLength: 1 });
           return mintCertificate({ subject, issuer: lookAlike, notBefore: start, notAfter: end, eku: ['clientAuth'] });
         });
       }
