@@ -4,7 +4,11 @@
 // and per-path client auth by renegotiation or post-handshake authentication (Apache httpd).
 // Principle under test: only the server can refuse; an error raised by our own TLS client after
 // the handshake is never the server's verdict.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../src/probe/tls-probe.js';
@@ -235,6 +239,62 @@ describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth: Apache httpd,
     const log = logSince(mark);
     expect(log.match(/AH10158: cannot perform post-handshake authentication/g)).toHaveLength(2);
     expect(log).toMatch(/extension not received/);
+  });
+});
+
+describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth, judged: run and probe against Apache <Location /secure> SSLVerifyClient require', () => {
+  let apache: Awaited<ReturnType<typeof startApache>>;
+  let dir: string;
+  const f = (n: string) => path.join(dir, n);
+  beforeAll(async () => {
+    apache = await startApache(pki);
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-apache-judged-'));
+    await fs.writeFile(f('ca.pem'), pki.root.certPem);
+    await fs.writeFile(f('client.pem'), pki.client.chainPem);
+    await fs.writeFile(f('client-key.pem'), pki.client.keyPem, { mode: 0o600 });
+  }, 30_000);
+  afterAll(async () => {
+    await apache?.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  const cli = async (args: string[]) => {
+    let stdout = '';
+    const code = await runCli(args, { stdout: { write: (x: string) => (stdout += x) }, stderr: { write: () => undefined }, env: { NO_COLOR: '1' } });
+    return { code, stdout };
+  };
+  const creds = () => ['--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem')];
+  const CHECKS = 'reject.no-client-cert,handshake.client-auth-mode,handshake.accepts-valid-client-cert';
+
+  it('TLS 1.2 (--tls-max 1.2 --path /secure): asked for on the renegotiation, enforced: pass, mode required; probe exit 0', async () => {
+    const r = await cli(['run', '--target', `127.0.0.1:${apache.port}`, ...creds(), '--tls-max', '1.2', '--path', '/secure', '--check', CHECKS, '--json', '-']);
+    const res = (JSON.parse(r.stdout) as { results: { check: string; status: string; message: string; evidence: Record<string, unknown> }[] }).results;
+    const by = (id: string) => res.find((x) => x.check === id)!;
+    expect(by('reject.no-client-cert').status, by('reject.no-client-cert').message).toBe('pass');
+    expect(by('reject.no-client-cert').evidence).toMatchObject({ rejectedAt: 'post-handshake', alert: { code: 40 }, postHandshakeAuth: { kind: 'renegotiation' } });
+    expect(by('handshake.client-auth-mode').status).toBe('pass');
+    expect(by('handshake.client-auth-mode').evidence).toMatchObject({ mode: 'required', method: 'renegotiation' });
+    expect(by('handshake.accepts-valid-client-cert').status).toBe('pass');
+    const p = await cli(['probe', `127.0.0.1:${apache.port}`, ...creds(), '--tls-max', '1.2', '--path', '/secure', '--json']);
+    expect(p.code, p.stdout).toBe(0);
+    expect(JSON.parse(p.stdout).diagnosis.clientAuth).toMatchObject({ mode: 'required', method: 'renegotiation' });
+  });
+
+  it('TLS 1.3 (--path /secure): 403 to every client; inconclusive with "try --tls-max 1.2", nothing blamed on the trust configuration', async () => {
+    const r = await cli(['run', '--target', `127.0.0.1:${apache.port}`, ...creds(), '--path', '/secure', '--check', CHECKS, '--json', '-']);
+    const res = (JSON.parse(r.stdout) as { results: { check: string; status: string; message: string; remediation?: string }[] }).results;
+    const by = (id: string) => res.find((x) => x.check === id)!;
+    expect(r.code).toBe(1);
+    expect(by('reject.no-client-cert').status).toBe('error');
+    expect(by('reject.no-client-cert').message).toMatch(/inconclusive: .*403.*--tls-max 1\.2/);
+    expect(by('handshake.client-auth-mode').status).toBe('error');
+    // The valid client's 403 is not a trust problem: the server never asked for a certificate on TLS 1.3.
+    expect(by('handshake.accepts-valid-client-cert').status).toBe('error');
+    expect(by('handshake.accepts-valid-client-cert').remediation ?? '').not.toMatch(/trust|ssl_client_certificate|SSLCACertificateFile/);
+    const p = await cli(['probe', `127.0.0.1:${apache.port}`, ...creds(), '--path', '/secure']);
+    expect(p.code).toBe(1);
+    expect(p.stdout).toMatch(/Verdict: inconclusive/);
+    expect(p.stdout).toMatch(/--tls-max 1\.2/);
+    expect(p.stdout).not.toMatch(/client-CA bundle|trust the CA|SSLCACertificateFile/);
   });
 });
 

@@ -54,13 +54,16 @@ export function detectClientAuthMode(noCert: ProbeOutcome, controlOrWithCert?: C
     if (requested === false) return { mode: 'not-requested', method, acceptableCaNames: [], evidence: 'the server never sent a CertificateRequest, and served the request without a certificate' };
     return { mode: 'unknown', method: 'none', acceptableCaNames: caNames, evidence: 'the server served a client without a certificate; whether it asks for one could not be observed', caveat: insight.limitation ?? 'handshake not observable' };
   }
-  // Refused. A server that never asked for a certificate has not enforced one, whatever it refused.
-  if (requested === false && !renegotiated) {
-    return { mode: 'not-requested', method, acceptableCaNames: [], evidence: 'the server never sent a CertificateRequest', caveat: `it refused the connection anyway ${describeRefusal(noCert)}, for a reason other than client certificates` };
-  }
+  // Refused. Against no accepted control a refusal says nothing, not even "not requested": a server
+  // wanting TLS 1.3 post-handshake auth the client cannot offer (Apache per location) never sends a
+  // CertificateRequest and refuses every client alike.
   const r = readRefusal(noCert, control);
   if (r.kind === 'inconclusive') {
     return { mode: 'unknown', method, acceptableCaNames: caNames, evidence: `inconclusive: ${r.reason}`, inconclusive: { reason: r.reason, ...(r.hint ? { hint: r.hint } : {}) } };
+  }
+  // The control was served: a server that never asked for a certificate has not enforced one.
+  if (requested === false && !renegotiated) {
+    return { mode: 'not-requested', method, acceptableCaNames: [], evidence: 'the server never sent a CertificateRequest', caveat: `it refused the connection without a certificate anyway ${describeRefusal(noCert)}, while the valid client was served: for a reason other than client certificates` };
   }
   const where = describeRefusal(noCert);
   const against = control ? `, while ${control.what} was accepted` : '';
