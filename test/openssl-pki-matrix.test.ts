@@ -61,7 +61,7 @@ async function liveRun(port: number, out: string): Promise<{ code: number; resul
 }
 
 async function pair(implementation: 'node' | ProcessImplementationName, profile: ProfileName): Promise<void> {
-  const want = expectedVerdicts(profile);
+  const want = expectedVerdicts(profile, implementation);
   for (let i = 0; i < REPEAT; i++) {
     const ref = await startReference({ implementation, profile, pki });
     let r: Awaited<ReturnType<typeof liveRun>>;

@@ -494,7 +494,7 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
       }
       const errCode = (err as NodeJS.ErrnoException | undefined)?.code ?? rawError?.code;
       const flight = recorder.decode();
-      const alert = lastFatalAlert(flight) ?? alertFromError(err);
+      const alert = firstFatalAlert(flight) ?? alertFromError(err);
       if (phase === 'handshake' && fast && !alert) {
         // No record of the server's bytes: classify from the TLS library's error alone.
         if (errCode && NOT_TLS_ERRORS.has(errCode)) finish({ rejectedAt: 'unreachable', failure: { kind: 'not-tls', phase }, errorCode: errCode, reason: `the peer does not speak TLS (${errCode})` });
@@ -581,7 +581,7 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
         if (certs.length > 0) peerChainSource = 'node';
       }
       peerChainPem = certs.map((c) => pemOf(c));
-      const alertFromFlight = partial.alert ?? (partial.rejectedAt === 'handshake' || partial.rejectedAt === 'post-handshake' ? lastFatalAlert(flight) : undefined);
+      const alertFromFlight = partial.alert ?? (partial.rejectedAt === 'handshake' || partial.rejectedAt === 'post-handshake' ? firstFatalAlert(flight) : undefined);
       const outcome: ProbeOutcome = {
         target,
         ...(servername ? { servername } : {}),
@@ -671,9 +671,13 @@ function httpServerHeader(text: string): string | undefined {
   return m[1]!.replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 100);
 }
 
-function lastFatalAlert(flight: ServerFlight): TlsAlert | undefined {
-  const fatal = flight.alerts.filter((a) => a.code !== 0);
-  return fatal[fatal.length - 1];
+/**
+ * The server's first fatal alert: the one that ended the connection. A server may send a second
+ * (gnutls-serv follows its verify callback's 49 access_denied with 42 bad_certificate); reading the
+ * last would make the evidence depend on how many records arrived before the close.
+ */
+function firstFatalAlert(flight: ServerFlight): TlsAlert | undefined {
+  return flight.alerts.find((a) => a.code !== 0);
 }
 
 function nodePeerChain(sock: tls.TLSSocket): X509Certificate[] {

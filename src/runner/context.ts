@@ -165,25 +165,28 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
     return advertised[0];
   };
 
+  /**
+   * Targets of one run that share a CA share its crafted certificates and controls (minting is the
+   * costly part of a scan of many targets).
+   */
+  const shared = (key: string, mint: () => Promise<Credential>): Promise<Credential> => {
+    const cache = o.craftedCache;
+    if (!cache) return mint();
+    let p = cache.get(key);
+    if (!p) {
+      p = mint();
+      cache.set(key, p);
+    }
+    return p;
+  };
+
   const crafted = (kind: CraftedKind) =>
     once(`crafted:${kind}`, async (): Promise<Credential | { skip: string }> => {
       const now = o.clock();
       const start = addDays(now, -1 / 24);
       const end = addDays(now, 30);
-      const subject = 'CN=mtls-harness crafted client, O=mtls-harness';
+      const subject = CRAFTED_SUBJECT;
       const f = target.fixture;
-      // Targets of one run that share a CA share its crafted certificates (minting is the costly part
-      // of a scan of many targets).
-      const shared = (key: string, mint: () => Promise<Credential>): Promise<Credential> => {
-        const cache = o.craftedCache;
-        if (!cache) return mint();
-        let p = cache.get(key);
-        if (!p) {
-          p = mint();
-          cache.set(key, p);
-        }
-        return p;
-      };
       if (kind === 'selfSigned') {
         return f ? f.badClients.selfSigned : shared('selfSigned', () => mintCertificate({ subject, notBefore: start, notAfter: end, eku: ['clientAuth'] }));
       }
@@ -212,7 +215,7 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
     const now = o.clock();
     const start = addDays(now, -1 / 24);
     const end = addDays(now, 30);
-    const subject = 'CN=mtls-harness crafted client, O=mtls-harness';
+    const subject = CRAFTED_SUBJECT;
     switch (kind) {
       case 'wrongEku':
         return mintCertificate({ subject, issuer: ca, notBefore: start, notAfter: end, eku: ['serverAuth'] });
@@ -245,15 +248,7 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
       if (identity && !allowed) return undefined;
       const sans = identity && allowed ? (/^[a-z][a-z0-9+.-]*:/i.test(allowed) ? { uri: [allowed] } : { dns: [allowed] }) : undefined;
       const mint = () => mintCertificate({ subject: CRAFTED_SUBJECT, issuer: ca, notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 30), eku: ['clientAuth'], ...(sans ? { sans } : {}) });
-      const key = `control\u0000${identity ? allowed : ''}\u0000${ca.certPem}`;
-      const cache = o.craftedCache;
-      if (!cache) return mint();
-      let p = cache.get(key);
-      if (!p) {
-        p = mint();
-        cache.set(key, p);
-      }
-      return p;
+      return shared(`control\u0000${identity ? allowed : ''}\u0000${ca.certPem}`, mint);
     });
   const givenControl = async (): Promise<Control | undefined> => {
     const outcome = await ctx.withCert();

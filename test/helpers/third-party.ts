@@ -1,18 +1,18 @@
 // Real third-party peers that once drew false verdicts from the harness ("client certificates are
 // enforced" where they are not), for test/false-verdicts.test.ts. Each is a server from Debian's
 // packages (nginx, openssl s_server, mosquitto, redis-server, haproxy), a stdlib Go server built at
-// test time (fixtures/go/anyclient), or — where no packaged server behaves that way — a few lines
+// test time (fixtures/go/tlsserver), or — where no packaged server behaves that way — a few lines
 // of node:net. All listen on 127.0.0.1 on an ephemeral port, with their files in a 0700 temp dir
 // removed on stop; stop() ends the process by its PID.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FixturePki } from '../../src/pki/generate.js';
 import { findBinary, freePort, stopProcess, tail } from '../../src/targets/reference/process.js';
 import type { StartedServer } from './servers.js';
+import { buildGoServer, goTempDir, startGoServer, type GoClientAuth } from './go-server.js';
 
 export const NGINX = findBinary('nginx');
 export const OPENSSL = findBinary('openssl');
@@ -21,7 +21,6 @@ export const MOSQUITTO = findBinary('mosquitto');
 export const REDIS = findBinary('redis-server');
 export const GO = findBinary('go');
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface ThirdPartyPeer extends StartedServer {
   /** What it is, for failure messages ("nginx ssl_reject_handshake"). */
@@ -411,58 +410,26 @@ frontend fe
   });
 }
 
-export const GO_ANYCLIENT_SRC = path.join(REPO, 'fixtures/go/anyclient');
-
-/** A built fixtures/go/anyclient binary; remove() deletes it with its build caches. */
-export interface GoBinary {
-  path: string;
-  remove(): Promise<void>;
-}
-
 /**
- * Builds fixtures/go/anyclient (stdlib only) into a temp dir, with GOCACHE, GOPATH and HOME in
- * temp dirs too, GOTOOLCHAIN=local, CGO_ENABLED=0 and no module proxy: nothing is fetched.
+ * Go crypto/tls (fixtures/go/tlsserver, built at test time by test/helpers/go-server.ts) with the
+ * given ClientAuth: `require-any` is tls.RequireAnyClientCert (trusts any certificate).
  */
-export async function buildGoAnyClient(): Promise<GoBinary> {
-  const go = need(GO, 'go', 'apt-get install golang-go');
-  const dir = await tempDir('mtls-peer-go-');
-  const out = path.join(dir, 'anyclient');
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: path.join(dir, 'home'),
-    GOCACHE: path.join(dir, 'cache'),
-    GOPATH: path.join(dir, 'gopath'),
-    GOTOOLCHAIN: 'local',
-    GO111MODULE: 'off',
-    GOPROXY: 'off',
-    GOFLAGS: '',
-    CGO_ENABLED: '0',
+export async function startGoTlsServer(o: { pki: FixturePki; clientAuth: GoClientAuth }): Promise<ThirdPartyPeer & { removeBuild(): Promise<void> }> {
+  const buildDir = await goTempDir();
+  const bin = await buildGoServer(buildDir);
+  const dir = await tempDir('mtls-peer-goserver-');
+  const f: ServerFiles = await writeServerFiles(dir, o.pki);
+  const g = await startGoServer(bin, { cert: f.chain, key: f.key, clientCa: f.ca, clientAuth: o.clientAuth });
+  return {
+    name: `Go crypto/tls (${o.clientAuth})`,
+    pid: undefined,
+    host: g.host,
+    port: g.port,
+    logs: g.logs,
+    stop: async () => {
+      await g.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+    removeBuild: () => fs.rm(buildDir, { recursive: true, force: true }),
   };
-  try {
-    await new Promise<void>((resolve, reject) => {
-      execFile(go, ['build', '-o', out, '.'], { cwd: GO_ANYCLIENT_SRC, env, timeout: 120_000 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`go build of ${GO_ANYCLIENT_SRC} failed: ${err.message}\n${tail(stdout + stderr)}`)) : resolve(),
-      );
-    });
-  } catch (e) {
-    await fs.rm(dir, { recursive: true, force: true });
-    throw e;
-  }
-  return { path: out, remove: () => fs.rm(dir, { recursive: true, force: true }) };
-}
-
-export interface GoAnyClientOptions {
-  pki: FixturePki;
-  binary: GoBinary;
-  /** require-any: tls.RequireAnyClientCert (trusts any certificate); require-verify: RequireAndVerifyClientCert. */
-  mode: 'require-any' | 'require-verify';
-}
-
-export function startGoAnyClient(o: GoAnyClientOptions): Promise<ThirdPartyPeer> {
-  return launch(`Go crypto/tls (${o.mode})`, 'mtls-peer-goserver-', async (dir) => {
-    const f: ServerFiles = await writeServerFiles(dir, o.pki);
-    return {
-      command: (port) => [o.binary.path, '-addr', `127.0.0.1:${port}`, '-cert', f.chain, '-key', f.key, '-ca', f.ca, '-mode', o.mode],
-    };
-  });
 }
