@@ -11,11 +11,14 @@ import { runCli } from '../src/cli/run.js';
 import { addDays } from '../src/pki/clock.js';
 import { mintCertificate, mintFixturePki, type Credential, type FixturePki } from '../src/pki/generate.js';
 import { NodeReference, type StartedNodeReference } from '../src/targets/reference/node.js';
+import { x509 } from '../src/pki/crypto.js';
+import { NGINX, OPENSSL, startNginx, startOpensslServer } from './helpers/servers.js';
 
 let dir: string;
 let pki: FixturePki;
 let strict: StartedNodeReference;
 const servers: https.Server[] = [];
+const stops: (() => Promise<void>)[] = [];
 const f = (n: string) => path.join(dir, n);
 
 interface Res { check: string; status: string; message: string; remediation?: string; evidence: { rejectedAt?: string; control?: { source: string; rejectedAt: string; what: string }; inconclusive?: string } }
@@ -47,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await strict?.stop();
   await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  await Promise.all(stops.map((s) => s()));
   await fs.rm(dir, { recursive: true, force: true });
 });
 
@@ -118,5 +122,73 @@ describe('a client CA with pathLenConstraint 0', () => {
     expect(x.status, x.message).toBe('skip');
     expect(x.message).toMatch(/pathLenConstraint 0/);
     expect(r.by('reject.no-client-cert').status).toBe('pass');
+  });
+});
+
+async function probeCli(args: string[]): Promise<{ code: number; stdout: string }> {
+  let stdout = '';
+  const code = await runCli(['probe', ...args], { stdout: { write: (x: string) => (stdout += x) }, stderr: { write: () => undefined }, env: { NO_COLOR: '1' } });
+  return { code, stdout };
+}
+
+describe('findings blame the right thing', () => {
+  it('without --ca, a complete chain to a private root: pass the root with --ca, nothing to change on the server', async () => {
+    const p = await probeCli([`127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--cert', f('client.pem'), '--key', f('client-key.pem'), '--json']);
+    const chain = (JSON.parse(p.stdout) as { diagnosis: { findings: { id: string; fix?: string }[] } }).diagnosis.findings.find((x) => x.id === 'server-chain')!;
+    expect(chain.fix).toMatch(/probably your private root CA.*--ca/);
+    expect(chain.fix).not.toMatch(/ssl_certificate|send the intermediate/);
+    const r = await run(['--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--cert', f('client.pem'), '--key', f('client-key.pem'), '--check', 'chain.server-trusted,chain.server-complete']);
+    expect(r.by('chain.server-trusted').status).toBe('fail');
+    expect(r.by('chain.server-trusted').remediation).toMatch(/private root CA.*--ca/);
+    const complete = r.by('chain.server-complete');
+    expect(complete.status, complete.message).toBe('error');
+    expect(complete.message).toMatch(/cannot tell whether .* pass the CA with --ca/);
+  });
+
+  it.skipIf(!OPENSSL)('your own certificate revoked (alert 44): said so, and no advice to change the server\'s trust', async () => {
+    const crl = await x509.X509CrlGenerator.create({
+      issuer: pki.root.cert.subject,
+      thisUpdate: addDays(new Date(), -1),
+      nextUpdate: addDays(new Date(), 7),
+      entries: [{ serialNumber: pki.client.cert.serialNumber, revocationDate: addDays(new Date(), -1) }],
+      signingKey: pki.root.key.pair.privateKey,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    });
+    // openssl s_server checks the CRL and refuses with alert 44 (node's server closes without one).
+    await fs.writeFile(f('crl.pem'), crl.toString('pem').replace(/-----(BEGIN|END) CRL-----/g, '-----$1 X509 CRL-----'));
+    const ossl = await startOpensslServer({ pki, mode: 'required', extraArgs: ['-CRL', f('crl.pem'), '-crl_check'] });
+    stops.push(() => ossl.stop());
+    const port = ossl.port;
+    const creds = ['--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem')];
+    const p = await probeCli([`127.0.0.1:${port}`, ...creds, '--json']);
+    expect(p.code).toBe(1);
+    const findings = (JSON.parse(p.stdout) as { diagnosis: { findings: { id: string; finding: string; fix?: string }[] } }).diagnosis.findings;
+    const mine = findings.find((x) => x.id === 'with-cert')!;
+    expect(mine.finding).toMatch(/alert 44 certificate_revoked: your client certificate itself is revoked/);
+    expect(mine.fix).toMatch(/^Your client certificate itself is revoked/);
+    for (const x of findings) expect(`${x.finding} ${x.fix ?? ''}`, x.id).not.toMatch(/client-CA bundle|ssl_client_certificate|ssl_verify_depth/);
+    const r = await run([`--target`, `127.0.0.1:${port}`, ...creds, '--check', 'handshake.accepts-valid-client-cert,reject.no-client-cert']);
+    const valid = r.by('handshake.accepts-valid-client-cert');
+    expect(valid.status).toBe('fail');
+    expect(valid.remediation).toMatch(/^Your client certificate itself is revoked/);
+    const noCert = r.by('reject.no-client-cert');
+    expect(noCert.status).toBe('error');
+    expect(noCert.message).toMatch(/the valid client certificate itself is revoked/);
+  });
+
+  it.skipIf(!NGINX)('advice names the stack the server gave away (Server: nginx), and lists common stacks when none is known', async () => {
+    const nginx = await startNginx({ pki, verify: 'optional' });
+    try {
+      const r = await run(['--target', `127.0.0.1:${nginx.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--check', 'reject.no-client-cert']);
+      const x = r.by('reject.no-client-cert');
+      expect(x.status).toBe('fail');
+      expect(x.remediation).toMatch(/^Require a client certificate on this listener and verify it against your CA\. nginx: ssl_verify_client on/);
+      expect(x.remediation).not.toMatch(/haproxy|Envoy|Go crypto/);
+    } finally {
+      await nginx.stop();
+    }
+    // The node reference as a live target sends no Server header: the short list of common stacks.
+    const r = await run(['--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--ca-key', f('ca-key.pem'), '--check', 'chain.rejects-ca-as-client']);
+    expect(r.by('chain.rejects-ca-as-client').remediation).toMatch(/Common stacks: /);
   });
 });

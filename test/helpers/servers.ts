@@ -171,6 +171,8 @@ export interface OpensslServerOptions {
    * `tls`: raw TLS, no HTTP (s_server copies what it reads to stdout; `-quiet` keeps that short).
    */
   protocol?: 'https' | 'tls';
+  /** More s_server arguments (e.g. `-CRL crl.pem -crl_check`). */
+  extraArgs?: string[];
 }
 
 /**
@@ -193,6 +195,7 @@ export async function startOpensslServer(o: OpensslServerOptions): Promise<Start
           '-cert', f.leaf, '-cert_chain', f.intermediates, '-key', f.key, '-CAfile', f.ca, ...verify,
           ...(o.tls === '1.2' ? ['-no_tls1_3'] : []),
           ...(o.protocol === 'tls' ? ['-quiet'] : ['-www']),
+          ...(o.extraArgs ?? []),
         ],
         // stdin stays an open pipe: in raw mode s_server reads it, and EOF on it would end the session.
         { stdio: ['pipe', 'pipe', 'pipe'] },
