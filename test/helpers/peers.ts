@@ -77,33 +77,6 @@ function collect(proc: ChildProcess): { out: () => string; waitFor: (re: RegExp,
 }
 
 /**
- * `openssl s_server -accept 127.0.0.1:PORT -cert … -key … -CAfile … ARGS`, ready once it prints
- * `ACCEPT` (no handshake is needed for readiness: some of these servers refuse every client).
- */
-export async function startOpenssl(pki: FixturePki, args: string[]): Promise<Peer> {
-  const openssl = findBinary('openssl');
-  if (!openssl) throw new Error('openssl is not installed: apt-get install openssl');
-  const dir = await tempDir('mtls-peer-openssl-');
-  const f = await writePkiFiles(dir, pki);
-  let last = '';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const proc = spawn(openssl, ['s_server', '-accept', `127.0.0.1:${port}`, '-naccept', '100000', '-cert', f.leaf, '-cert_chain', f.intermediates, '-key', f.key, '-CAfile', f.clientCa, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const c = collect(proc);
-    // `-quiet` silences the ACCEPT line: then a TCP connect (closed at once) says it listens.
-    const ready = args.includes('-quiet') ? await tcpReady(port, proc, 10_000) : await c.waitFor(/^ACCEPT$/m, 10_000);
-    if (ready) {
-      return { port, logs: c.out, stop: async () => { await stopProcess(proc); await fs.rm(dir, { recursive: true, force: true }); } };
-    }
-    last = c.out();
-    await stopProcess(proc);
-    if (!/in use|bind/i.test(last)) break;
-  }
-  await fs.rm(dir, { recursive: true, force: true });
-  throw new Error(`openssl s_server ${args.join(' ')} did not start:\n${tail(last)}`);
-}
-
-/**
  * Apache httpd with mod_ssl: `SSLVerifyClient none` for the server, `require` in `<Location /secure>`
  * (per-path client auth: a renegotiation on TLS 1.2, post-handshake authentication on TLS 1.3).
  * `/secure` and `/` are static files. Runs in the foreground, every path in its temp dir.
@@ -177,87 +150,6 @@ SSLVerifyClient none
   throw new Error(`apache2 did not start:\n${tail(last)}`);
 }
 
-/** A TCP connection to the port is accepted before the deadline. */
-async function tcpReady(port: number, proc: ChildProcess, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline && proc.exitCode === null && proc.signalCode === null) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
-
-export const NGINX = findBinary('nginx');
-
-/**
- * nginx with `ssl_reject_handshake on` in its default server (nginx ≥ 1.19.4): a ClientHello whose
- * SNI names no other server is answered with alert 112 unrecognized_name; `localhost` is served.
- */
-export async function startNginxRejectingUnknownNames(pki: FixturePki): Promise<Peer> {
-  if (!NGINX) throw new Error('nginx is not installed: apt-get install nginx-light');
-  const dir = await tempDir('mtls-peer-nginx-');
-  const f = await writePkiFiles(dir, pki);
-  const errorLog = path.join(dir, 'error.log');
-  const readLog = () => {
-    try {
-      return readFileSync(errorLog, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const conf = (port: number) => `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${errorLog} info;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port} ssl default_server;
-    ssl_reject_handshake on;
-  }
-  server {
-    listen 127.0.0.1:${port} ssl;
-    server_name localhost;
-    ssl_certificate ${f.chain};
-    ssl_certificate_key ${f.key};
-    location / { return 200 "hello\n"; }
-  }
-}
-`;
-  let last = '';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    await fs.writeFile(path.join(dir, 'nginx.conf'), conf(port), { mode: 0o644 });
-    await fs.writeFile(errorLog, '');
-    const proc = spawn(NGINX, ['-p', `${dir}/`, '-c', path.join(dir, 'nginx.conf'), '-e', errorLog], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const c = collect(proc);
-    const logs = () => `${c.out()}${readLog()}`;
-    if (await tlsReady(port, proc, 15_000)) {
-      return { port, logs, stop: async () => { await stopProcess(proc); await fs.rm(dir, { recursive: true, force: true }); } };
-    }
-    last = logs();
-    await stopProcess(proc);
-    if (!/in use|bind\(\)/i.test(last)) break;
-  }
-  await fs.rm(dir, { recursive: true, force: true });
-  throw new Error(`nginx did not start:\n${tail(last)}`);
-}
-
 /** A TLS handshake (no client certificate) completes on the port before the deadline. */
 async function tlsReady(port: number, proc: ChildProcess, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -277,6 +169,7 @@ async function tlsReady(port: number, proc: ChildProcess, ms: number): Promise<b
   }
   return false;
 }
+
 
 /** What the relay puts into the server's stream once the server's handshake is over. */
 export type Injection = 'garbage' | 'plaintext-alert' | 'post-handshake-certificate-request' | 'none';
@@ -466,26 +359,3 @@ export async function startInjectingRelay(pki: FixturePki, injection: Injection,
   };
 }
 
-/** A TCP peer that answers any ClientHello with one plaintext alert record (`level`, `code`) and closes. */
-export async function startAlertAnswerer(code: number, level = 2): Promise<Peer> {
-  const sockets = new Set<net.Socket>();
-  let seen = 0;
-  const srv = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
-    s.on('close', () => sockets.delete(s));
-    s.once('data', (d: Buffer) => {
-      if (d[0] === 22) seen++;
-      s.end(Buffer.from([21, 3, 1, 0, 2, level, code]));
-    });
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return {
-    port: (srv.address() as net.AddressInfo).port,
-    logs: () => `${seen} ClientHello(s) answered with alert ${code}`,
-    stop: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => srv.close(r));
-    },
-  };
-}

@@ -271,7 +271,7 @@ export const startOpensslHelloRetry = (pki: FixturePki) =>
 //    plaintext alert record `15 03 03 00 02 02 <code>`, then closes. No packaged server sends an
 //    unassigned alert code, hence the synthetic one.
 
-export function startAlertPeer(code: number): Promise<ThirdPartyPeer> {
+export function startAlertPeer(code: number, level = 2): Promise<ThirdPartyPeer> {
   if (!Number.isInteger(code) || code < 0 || code > 255) throw new Error(`alert code ${code} is not a byte`);
   const sockets = new Set<net.Socket>();
   let seen = '';
@@ -291,7 +291,7 @@ export function startAlertPeer(code: number): Promise<ThirdPartyPeer> {
       // A whole handshake record (type 22): 5-byte header plus its length.
       if (buf.length >= 5 && buf.length >= 5 + buf.readUInt16BE(3)) {
         seen += `ClientHello record of ${buf.length} bytes (type ${buf[0]}); answered with alert ${code}\n`;
-        s.end(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, code]));
+        s.end(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, level, code]));
         s.removeAllListeners('data');
       }
     });
