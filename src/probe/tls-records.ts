@@ -154,7 +154,8 @@ export interface ServerFlight {
   nonTlsPrefix?: Buffer;
 }
 
-function hkdfExpandLabel(hash: 'sha256' | 'sha384', secret: Buffer, label: string, length: number): Buffer {
+/** HKDF-Expand-Label (RFC 8446 §7.1). */
+export function hkdfExpandLabel(hash: 'sha256' | 'sha384', secret: Buffer, label: string, length: number): Buffer {
   const fullLabel = Buffer.from(`tls13 ${label}`, 'latin1');
   const info = Buffer.concat([Buffer.from([length >> 8, length & 0xff, fullLabel.length]), fullLabel, Buffer.from([0])]);
   // HKDF-Expand (RFC 5869 §2.3): only the expand step, the secret already is a PRK.

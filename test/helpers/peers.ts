@@ -3,13 +3,14 @@
 // front of a real node TLS server that injects bytes into the server's stream after the handshake.
 // Files live in a temp dir removed on stop; key material is minted by the test, never committed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, type CipherGCMTypes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import type { FixturePki } from '../../src/pki/generate.js';
+import { hkdfExpandLabel } from '../../src/probe/tls-records.js';
 import { findBinary, freePort, stopProcess, tail } from '../../src/targets/reference/process.js';
 
 export const APACHE = ['/usr/sbin/apache2', findBinary('apache2'), findBinary('httpd')].find((p): p is string => !!p && existsSync(p));
@@ -183,17 +184,6 @@ export interface InjectingRelay {
   stop(): Promise<void>;
 }
 
-function hkdfExpandLabel(hash: 'sha256' | 'sha384', secret: Buffer, label: string, length: number): Buffer {
-  const full = Buffer.from(`tls13 ${label}`, 'latin1');
-  const info = Buffer.concat([Buffer.from([length >> 8, length & 0xff, full.length]), full, Buffer.from([0])]);
-  const out: Buffer[] = [];
-  let prev = Buffer.alloc(0);
-  for (let i = 1; Buffer.concat(out).length < length; i++) {
-    prev = createHmac(hash, secret).update(Buffer.concat([prev, info, Buffer.from([i])])).digest();
-    out.push(prev);
-  }
-  return Buffer.concat(out).subarray(0, length);
-}
 
 const SUITES: Record<number, { hash: 'sha256' | 'sha384'; keyLen: number; cipher: 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305' }> = {
   0x1301: { hash: 'sha256', keyLen: 16, cipher: 'aes-128-gcm' },

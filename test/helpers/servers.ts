@@ -33,23 +33,26 @@ async function tempDir(prefix: string): Promise<string> {
   return dir;
 }
 
-interface ServerFiles {
+export interface ServerFiles {
   /** Leaf + intermediate. */
   chain: string;
   leaf: string;
   intermediates: string;
   key: string;
+  /** Chain + key in one file (haproxy `crt`), 0600. */
+  combined: string;
   /** Trust anchor for client certificates (the fixture root). */
   ca: string;
 }
 
 /** Writes the server side of the fixture PKI: chain (leaf + intermediate), key 0600, client trust anchor. */
-async function writeServerFiles(dir: string, pki: FixturePki): Promise<ServerFiles> {
+export async function writeServerFiles(dir: string, pki: FixturePki): Promise<ServerFiles> {
   const files: ServerFiles = {
     chain: path.join(dir, 'server-chain.pem'),
     leaf: path.join(dir, 'server.pem'),
     intermediates: path.join(dir, 'intermediates.pem'),
     key: path.join(dir, 'server-key.pem'),
+    combined: path.join(dir, 'server-combined.pem'),
     ca: path.join(dir, 'client-ca.pem'),
   };
   const write = async (file: string, content: string, mode: number) => {
@@ -60,6 +63,7 @@ async function writeServerFiles(dir: string, pki: FixturePki): Promise<ServerFil
   await write(files.leaf, pki.server.certPem, 0o644);
   await write(files.intermediates, pki.intermediate.certPem, 0o644);
   await write(files.key, pki.server.keyPem, 0o600);
+  await write(files.combined, pki.server.chainPem + pki.server.keyPem, 0o600);
   await write(files.ca, pki.root.certPem, 0o644);
   return files;
 }

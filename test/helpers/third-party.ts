@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FixturePki } from '../../src/pki/generate.js';
 import { findBinary, freePort, stopProcess, tail } from '../../src/targets/reference/process.js';
-import type { StartedServer } from './servers.js';
+import { writeServerFiles, type ServerFiles, type StartedServer } from './servers.js';
 import { buildGoServer, goTempDir, startGoServer, type GoClientAuth } from './go-server.js';
 
 export const NGINX = findBinary('nginx');
@@ -35,29 +35,6 @@ async function tempDir(prefix: string): Promise<string> {
   return dir;
 }
 
-/** The fixture PKI's server side in `dir`: chain (leaf + intermediate), leaf, intermediate, key (0600), client CA, chain+key. */
-async function writeServerFiles(dir: string, pki: FixturePki) {
-  const f = {
-    chain: path.join(dir, 'server-chain.pem'),
-    leaf: path.join(dir, 'server.pem'),
-    intermediates: path.join(dir, 'intermediates.pem'),
-    key: path.join(dir, 'server-key.pem'),
-    combined: path.join(dir, 'server-combined.pem'),
-    ca: path.join(dir, 'client-ca.pem'),
-  };
-  const write = async (file: string, content: string, mode: number) => {
-    await fs.writeFile(file, content, { mode });
-    await fs.chmod(file, mode);
-  };
-  await write(f.chain, pki.server.chainPem, 0o644);
-  await write(f.leaf, pki.server.certPem, 0o644);
-  await write(f.intermediates, pki.intermediate.certPem, 0o644);
-  await write(f.key, pki.server.keyPem, 0o600);
-  await write(f.combined, pki.server.chainPem + pki.server.keyPem, 0o600);
-  await write(f.ca, pki.root.certPem, 0o644);
-  return f;
-}
-type ServerFiles = Awaited<ReturnType<typeof writeServerFiles>>;
 
 function collect(proc: ChildProcess): () => string {
   let out = '';
