@@ -631,7 +631,7 @@ const PROFILES: Readonly<Record<Stack, StackProfile>> = {
     verify: '--verify-client-cert with --x509cafile ca.pem',
     caFile: '--x509cafile',
     depth: 'no depth option, so have the client send its intermediate or add it to --x509cafile',
-    eku: 'no option for it, so check that --verify-client-cert is given',
+    eku: 'not possible: it verifies with no key purpose even with --verify-client-cert; a GnuTLS server must pass GNUTLS_KP_TLS_WWW_CLIENT as the purpose (gnutls_certificate_verify_peers with GNUTLS_DT_KEY_PURPOSE_OID)',
     caLeaf: 'no option for it',
     dates: 'dates are checked with --verify-client-cert, so check it is given (and the clock)',
     identity: 'no allow-list option (it is a test server)',
