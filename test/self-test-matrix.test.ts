@@ -29,7 +29,7 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 /** The rotation profiles take seconds each (they rotate for real): fewer repetitions. */
-const ROTATION_REPEAT = 2;
+const ROTATION_REPEAT = Number(process.env.MTLS_MATRIX_REPEAT ?? 2);
 const ALL_NODE_PROFILES = [...NODE_PROFILES, 'rotation-graceful', 'rotation-restart'];
 
 it('the table covers every profile, node expresses all of them, and every check id exists', () => {
