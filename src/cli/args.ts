@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HarnessError } from '../errors.js';
+import { safeText } from '../text.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -11,7 +12,7 @@ export function parseCommandArgs(command: string, argv: string[], options: Optio
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const msg = err.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
-    throw new HarnessError(err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 'usage.unknown-option' : 'usage.invalid-value', `${command}: ${msg} (see mtls-harness ${command} --help)`);
+    throw new HarnessError(err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 'usage.unknown-option' : 'usage.invalid-value', `${command}: ${safeText(msg, 200)} (see mtls-harness ${command} --help)`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { isHarnessError } from '../errors.js';
+import { safeText } from '../text.js';
 import { toolInfo } from '../version.js';
 import type { CliIO } from './io.js';
 
@@ -62,17 +63,18 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     }
     const command = COMMANDS[cmd];
     if (!command) {
-      io.stderr.write(`mtls-harness: unknown command "${cmd}"; commands: ${Object.keys(COMMANDS).join(', ')} (mtls-harness --help)\n`);
+      io.stderr.write(`mtls-harness: unknown command "${safeText(cmd, 80)}"; commands: ${Object.keys(COMMANDS).join(', ')} (mtls-harness --help)\n`);
       return 2;
     }
     return await command(rest, io);
   } catch (e) {
     if (isHarnessError(e)) {
-      io.stderr.write(`mtls-harness: error: ${e.message}\n`);
-      if (e.details) io.stderr.write(`${e.details}\n`);
+      // Messages embed values from flags, files and peers: nothing unprintable reaches the terminal.
+      io.stderr.write(`mtls-harness: error: ${safeText(e.message, 2000)}\n`);
+      if (e.details) io.stderr.write(`${e.details.split('\n').map((l) => safeText(l, 2000)).join('\n')}\n`);
       return e.isUsageError ? 2 : 1;
     }
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    const msg = safeText(e instanceof Error ? e.message.split('\n')[0]! : String(e), 2000);
     io.stderr.write(`mtls-harness: internal error: ${msg} (please report this with the command you ran; set MTLS_HARNESS_DEBUG=1 for details)\n`);
     if (io.env.MTLS_HARNESS_DEBUG) io.stderr.write(`${(e as Error).stack ?? ''}\n`);
     return 1;

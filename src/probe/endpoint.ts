@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { HarnessError } from '../errors.js';
+import { safeText } from '../text.js';
 
 /** A host and port to connect to. */
 export interface Endpoint {
@@ -31,7 +32,7 @@ export function parseEndpoint(input: string): Endpoint {
       host = s.slice(0, i);
       portText = s.slice(i + 1);
     } else if (isIP(s) === 6) {
-      throw new HarnessError('usage.invalid-value', `target "${input}": write an IPv6 target as [ADDRESS]:PORT`);
+      throw new HarnessError('usage.invalid-value', `target "${safeText(input, 80)}": write an IPv6 target as [ADDRESS]:PORT`);
     } else {
       host = s;
     }
@@ -39,7 +40,7 @@ export function parseEndpoint(input: string): Endpoint {
   // Digits only: Number() alone would take "+443", "443.0" and "1e3" (= 1000) as ports.
   const port = portText !== undefined ? (/^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN) : defaultPort;
   if (!host || port === undefined || !Number.isInteger(port) || port < 1 || port > 65535 || !/^[A-Za-z0-9.\-_:%]+$/.test(host)) {
-    throw new HarnessError('usage.invalid-value', `target "${input}" is not HOST:PORT (e.g. localhost:8443, [::1]:8443)`);
+    throw new HarnessError('usage.invalid-value', `target "${safeText(input, 80)}" is not HOST:PORT (e.g. localhost:8443, [::1]:8443)`);
   }
   return { host, port };
 }

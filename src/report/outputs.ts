@@ -1,3 +1,4 @@
+import { safeText } from '../text.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { RunReport } from '../runner/types.js';
@@ -43,7 +44,7 @@ export async function writeReportFiles(
       ok = false;
       const err = e as NodeJS.ErrnoException;
       const reason = err.code && /^E[A-Z]+$/.test(err.code) ? err.code : (err.message ?? String(e)).split('\n')[0];
-      io.stderr.write(`mtls-harness: error: could not write the ${writer.what} report to ${file}: ${reason}\n`);
+      io.stderr.write(`mtls-harness: error: could not write the ${writer.what} report to ${safeText(file, 300)}: ${safeText(String(reason), 300)}\n`);
     }
   }
   return ok;

@@ -1,3 +1,4 @@
+import { safeText } from '../../text.js';
 import type { KeyObject } from 'node:crypto';
 import { HarnessError } from '../../errors.js';
 import { selectChecks, summarize } from '../../runner/run.js';
@@ -203,8 +204,8 @@ async function scanCommand(argv: string[], io: CliIO): Promise<number> {
 
     if (!st.quiet) {
       const via = inCluster ? 'dialled directly' : 'through port-forward';
-      io.stderr.write(`mtls-harness: k8s scan: context ${api.source.context} (${api.source.server}), namespace${ns.namespaces.length === 1 ? '' : 's'} ${ns.namespaces.join(', ') || '(none)'}: ${serviceTargets.length} Service port(s), ${targets.length} ${via}, ${unreachable.length} unreachable${skipped.length ? `, ${skipped.length} skipped` : ''}${forbidden.length ? `, ${forbidden.length} forbidden read(s)` : ''}\n`);
-      for (const s of skipped) io.stderr.write(`  skipped ${s.service}: ${s.reason}\n`);
+      io.stderr.write(`mtls-harness: k8s scan: context ${safeText(api.source.context, 120)} (${safeText(api.source.server, 200)}), namespace${ns.namespaces.length === 1 ? '' : 's'} ${ns.namespaces.join(', ') || '(none)'}: ${serviceTargets.length} Service port(s), ${targets.length} ${via}, ${unreachable.length} unreachable${skipped.length ? `, ${skipped.length} skipped` : ''}${forbidden.length ? `, ${forbidden.length} forbidden read(s)` : ''}\n`);
+      for (const s of skipped) io.stderr.write(`  skipped ${safeText(s.service, 200)}: ${safeText(s.reason, 300)}\n`);
     }
 
     // The runner sees only the probe suites; the audit is evaluated on the objects read.
