@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { HarnessError } from '../errors.js';
 import { parseEndpoint, type Endpoint } from '../probe/endpoint.js';
+import { safeText } from '../text.js';
+import { checkHostName } from './validate.js';
 
 /** One line of a targets file. */
 export interface TargetLine extends Endpoint {
@@ -24,15 +26,15 @@ export function parseTargetsText(text: string, file: string): TargetLine[] {
     if (!line) continue;
     const where = `${file}:${i + 1}`;
     const parts = line.split(',').map((p) => p.trim());
-    if (parts.length > 2 || !parts[0]) throw new HarnessError('config.invalid', `${where}: expected host:port or host:port,servername, not "${line.slice(0, 80)}"`);
+    if (parts.length > 2 || !parts[0]) throw new HarnessError('config.invalid', `${where}: expected host:port or host:port,servername, not "${safeText(line, 80)}"`);
     let endpoint: Endpoint;
     try {
       endpoint = parseEndpoint(parts[0]);
     } catch (e) {
-      throw new HarnessError('config.invalid', `${where}: ${(e as Error).message}`);
+      throw new HarnessError('config.invalid', `${where}: ${safeText((e as Error).message, 200)}`);
     }
     const servername = parts[1];
-    if (servername !== undefined && !/^[A-Za-z0-9*]([A-Za-z0-9.*-]{0,252})$/.test(servername)) throw new HarnessError('config.invalid', `${where}: "${servername.slice(0, 80)}" is not a valid servername (a DNS name)`);
+    if (servername !== undefined) checkHostName(`${where}: servername`, servername, 'config.invalid');
     out.push({ ...endpoint, ...(servername ? { servername } : {}), line: i + 1 });
     if (out.length > MAX_TARGETS) throw new HarnessError('config.invalid', `${file}: more than ${MAX_TARGETS} targets`);
   }

@@ -196,6 +196,10 @@ function validate(opts: ProbeOptions): void {
   if (opts.secureContext && (opts.ca || opts.cert || opts.key)) throw new HarnessError('usage.invalid-value', 'a prepared secure context replaces ca, cert and key: give one or the other');
   if (!!opts.cert !== !!opts.key) throw new HarnessError('usage.missing-argument', 'a client certificate needs its key and a key needs its certificate: pass both --cert and --key');
   if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) throw new HarnessError('usage.invalid-value', `timeout must be a positive number of milliseconds`);
+  // Defence in depth (the loaders validate names and paths at the edge): these go into the request line and Host header.
+  for (const [what, v] of [['host', opts.host], ['servername', opts.servername], ['HTTP path', opts.httpPath]] as const) {
+    if (v !== undefined && /[\u0000-\u0020\u007f-\u009f]/.test(v)) throw new HarnessError('usage.invalid-value', `${what} "${printable(v, 80)}" contains a space or a control character (CR/LF would inject into the HTTP request): nothing was sent`);
+  }
 }
 
 function describeNonTls(prefix: Buffer): { kind: FailureKind; reason: string } {

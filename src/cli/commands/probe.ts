@@ -15,7 +15,8 @@ import { buildProbeHtml } from '../../report/html/index.js';
 import { writeReportFiles } from '../../report/outputs.js';
 import { findChromium, printHtmlToPdf } from '../../report/pdf.js';
 import { DEFAULT_POLICY } from '../../runner/types.js';
-import { parseCommandArgs, parseDuration, parseIntFlag } from '../args.js';
+import { checkHostName, checkHttpPath } from '../../config/validate.js';
+import { parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag } from '../args.js';
 import type { CliIO } from '../io.js';
 
 export const PROBE_HELP = `Usage: mtls-harness probe HOST:PORT [HOST:PORT ...] [options]
@@ -87,6 +88,8 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const endpoints: { host: string; port: number; servername?: string }[] = positionals.map((p) => parseEndpoint(p));
+  if (v.servername !== undefined) checkHostName('probe: --servername', v.servername as string);
+  if (v.path !== undefined) checkHttpPath('probe: --path', v.path as string);
   if (v['targets-file'] !== undefined) endpoints.push(...loadTargetsFile(v['targets-file'] as string));
   if (endpoints.length === 0) throw new HarnessError('usage.missing-argument', 'probe: give a target, e.g. mtls-harness probe localhost:8443 (or several, or --targets-file FILE)');
   const many = endpoints.length > 1 || v['targets-file'] !== undefined;
@@ -115,8 +118,8 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     ...((v['tls-max'] ?? v['max-tls']) ? { maxVersion: parseTlsVersion((v['tls-max'] ?? v['max-tls']) as string) } : {}),
     protocol: protocol as 'https' | 'tls' | 'grpc',
     ...(v.path ? { httpPath: v.path as string } : {}),
-    ...(v.grace ? { graceMs: parseDuration('--grace', v.grace as string) } : {}),
-    ...(v.timeout ? { timeoutMs: parseDuration('--timeout', v.timeout as string) } : {}),
+    ...(v.grace ? { graceMs: parseDuration('--grace', v.grace as string, DURATION_MAX.connection) } : {}),
+    ...(v.timeout ? { timeoutMs: parseDuration('--timeout', v.timeout as string, DURATION_MAX.connection) } : {}),
     warnDays,
     failDays,
     requireTlsRejection: !!v['require-tls-rejection'],

@@ -20,7 +20,8 @@ import { safeText } from '../../text.js';
 import type { StartedReference } from '../../targets/target.js';
 import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';
 import { SUITES } from '../../../suites/index.js';
-import { parseCommandArgs, parseDuration, parseIntFlag, splitList, REPORT_OPTIONS, type OptionSpec } from '../args.js';
+import { checkHostName, checkHttpPath } from '../../config/validate.js';
+import { parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag, splitList, REPORT_OPTIONS, type OptionSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 
 export const RUN_HELP = `Usage: mtls-harness run [--target HOST:PORT ...] [options]
@@ -207,7 +208,7 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
   const failOn = pick(v, env, 'fail-on', 'MTLS_FAIL_ON') ?? file.failOn ?? 'fail';
   if (failOn !== 'warn' && failOn !== 'fail') throw new HarnessError('usage.invalid-value', `${command}: --fail-on must be warn or fail, not "${failOn}"`);
   const timeoutText = pick(v, env, 'timeout', 'MTLS_TIMEOUT') ?? file.timeout;
-  const timeoutMs = timeoutText ? parseDuration('--timeout', timeoutText) : 5000;
+  const timeoutMs = timeoutText ? parseDuration('--timeout', timeoutText, DURATION_MAX.connection) : 5000;
   const concText = pick(v, env, 'concurrency', 'MTLS_CONCURRENCY');
   const concurrency = concText ? parseIntFlag('--concurrency', concText, 1, 1024) : (file.concurrency ?? RUN_DEFAULTS.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw new HarnessError('config.invalid', `${configFile ?? 'config'}: concurrency must be a whole number from 1 to 1024`);
@@ -462,7 +463,8 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
     tlsMax: (v['tls-max'] ?? v['max-tls']) !== undefined ? parseTlsVersion((v['tls-max'] ?? v['max-tls']) as string) : undefined,
     path: v.path as string | undefined,
   };
-  if (over.path !== undefined && !over.path.startsWith('/')) throw new HarnessError('usage.invalid-value', `${command}: --path must start with / (got "${over.path}")`);
+  if (over.path !== undefined) checkHttpPath(`${command}: --path`, over.path);
+  if (over.servername !== undefined) checkHostName(`${command}: --servername`, over.servername);
   if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', `${command}: --cert and --key go together`);
   if (over.protocol && over.protocol !== 'https' && over.protocol !== 'tls' && over.protocol !== 'grpc') throw new HarnessError('usage.invalid-value', `${command}: --protocol must be https, tls or grpc, not "${over.protocol}"`);
   return over;
@@ -586,6 +588,8 @@ export function resolveLiveTarget(
   const caKey = caKeySrc ? (caKeySrc.file ? files.get(`cakey\u0000${caKeySrc.file}`, () => parsePrivateKey(readPkiFile(caKeySrc.file!, 'CA private key'), caKeySrc.file)) : parsePrivateKey(caKeySrc.pem!, `${where} caKey`)) : undefined;
   if (caKey && !trustPem && !clientCaPem) throw new HarnessError('usage.missing-argument', `${where}: --ca-key needs the CA certificate too (--ca)`);
 
+  if (t.servername !== undefined) checkHostName(`${where}: servername`, t.servername, 'config.invalid');
+  if (t.path !== undefined) checkHttpPath(`${where}: path`, t.path, 'config.invalid');
   const servername = over.servername ?? t.servername;
   const protocol = (over.protocol ?? t.protocol ?? 'https') as 'https' | 'tls' | 'grpc';
   return {

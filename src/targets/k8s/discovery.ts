@@ -1,5 +1,7 @@
 // Services → probe targets: which ports, which protocol and name, and which ready Pod serves each
 // port (Endpoints first, they carry the resolved port; else the selector's Pods and the named port).
+import { hostNameProblem } from '../../config/validate.js';
+import { safeText } from '../../text.js';
 import { objectRef, podReady, selectorMatches, serviceFqdn, type NamespaceSnapshot, type Service, type ServicePort } from './objects.js';
 
 export const ANNOTATIONS = {
@@ -97,13 +99,20 @@ export function discoverTargets(snap: NamespaceSnapshot, services: Service[]): {
     const { probe, skipped: skippedPorts } = portsOf(svc);
     for (const s of skippedPorts) skipped.push({ service: ref, reason: `port ${s}` });
     const fqdn = serviceFqdn(svc.metadata.name, snap.namespace);
-    const servername = ann[ANNOTATIONS.servername]?.trim() || fqdn;
+    const annotated = ann[ANNOTATIONS.servername]?.trim();
+    // Validated here, where it enters: a bad name (CR/LF would reach the Host header) is that Service's problem.
+    const nameProblem = annotated ? hostNameProblem(annotated) : undefined;
+    const servername = (!nameProblem && annotated) || fqdn;
     const expected = (ann[ANNOTATIONS.expectedNames] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     for (const p of probe) {
       const protocol = protocolOf(svc, p);
       const base = { namespace: snap.namespace, service: svc.metadata.name, port: p, name: `${ref}:${p.port}`, fqdn, servername, expectedNames: [...new Set([...(servername !== fqdn ? [fqdn] : []), ...expected])] };
+      if (nameProblem) {
+        targets.push({ ...base, protocol: 'https', problem: `${ref}: ${ANNOTATIONS.servername} "${safeText(annotated!, 80)}" is not a valid host name (${nameProblem})` });
+        continue;
+      }
       if (typeof protocol === 'object') {
-        targets.push({ ...base, protocol: 'https', problem: `${ref}: ${ANNOTATIONS.protocol} "${protocol.invalid}" is not https, tls or grpc` });
+        targets.push({ ...base, protocol: 'https', problem: `${ref}: ${ANNOTATIONS.protocol} "${safeText(protocol.invalid, 80)}" is not https, tls or grpc` });
         continue;
       }
       const b = backendOf(snap, svc, p);
