@@ -11,6 +11,7 @@ import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { probeEndpoint } from '../src/probe/tls-probe.js';
 import { discoverTargets, ANNOTATIONS } from '../src/targets/k8s/discovery.js';
 import { expectUsageError, spawnCli } from './helpers/cli.js';
+import { startFakeKube } from './helpers/fake-kube.js';
 
 let tmp: string;
 let pki: FixturePki;
@@ -89,8 +90,6 @@ describe('(4) durations beyond the timer range are refused, not turned into 1 ms
 
   it('config rotation.after and --grace and client-test timeouts are bounded too', async () => {
     const file = path.join(tmp, 'rot.yaml');
-    await fs.writeFile(file, 'targets:\n  - endpoint: 127.0.0.1:9\n    rotation:\n      watch: 1m\n      after: 30d\n');
-    // 30d is not a duration at all; 721h is one, beyond the bound.
     await fs.writeFile(file, 'targets:\n  - endpoint: 127.0.0.1:9\n    rotation:\n      watch: 1m\n      after: 721h\n');
     expectUsageError(await spawnCli(['run', '--config', file], tmp), /rotation\.after "721h" is longer than the maximum \(24h\)/);
     expectUsageError(await spawnCli(['probe', '127.0.0.1:9', '--grace', '600h'], tmp), /--grace "600h" is longer than the maximum \(10m\)/);
@@ -175,6 +174,36 @@ describe('(7) CR/LF never reaches the HTTP request', () => {
     const base = { host: '127.0.0.1', port: srv.port, ca: pki.root.certPem, timeoutMs: 3000 };
     await expect(probeEndpoint({ ...base, httpPath: `/\r\n${injected}` })).rejects.toMatchObject({ name: 'HarnessError', code: 'usage.invalid-value' });
     await expect(probeEndpoint({ ...base, servername: `localhost\r\n${injected}` })).rejects.toMatchObject({ name: 'HarnessError', code: 'usage.invalid-value' });
+    expect(srv.raw()).not.toContain(injected);
+    expect(srv.connections()).toBe(0);
+  });
+  it('k8s scan (fake API server): a servername annotation with CR/LF is that Service\'s reported error; nothing is forwarded or sent', async () => {
+    const srv = await recordingServer();
+    const dir = path.join(tmp, 'k8s', 'inj');
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, 'web.yaml'), [
+      'apiVersion: v1', 'kind: Service', 'metadata:', '  name: web', '  annotations:', `    mtls-harness/servername: "web.inj\\r\\n${injected}"`,
+      'spec:', '  selector:', '    app: web', '  ports:', '    - name: https', '      port: 443', '      targetPort: 8443', '---',
+      'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: web-0', '  labels:', '    app: web', 'spec:', '  containers:', '    - name: web', '      image: web', '      ports:', '        - containerPort: 8443',
+      'status:', '  phase: Running', '  conditions:', '    - type: Ready', '      status: "True"', '',
+    ].join('\n'));
+    const kube = await startFakeKube({ pems: {}, fixturesDir: path.join(tmp, 'k8s'), forwards: { 'inj/web-0:8443': { host: '127.0.0.1', port: srv.port } } });
+    try {
+      const r = await spawnCli(['k8s', 'scan', '-n', 'inj', '--suite', 'handshake-with-cert', '--json', '-'], tmp, { KUBECONFIG: kube.kubeconfig }, 60_000);
+      expect(srv.raw()).not.toContain(injected);
+      expect(r.code, r.stderr).toBe(1);
+      const j = JSON.parse(r.stdout) as { results: { target: string; status: string; message: string }[] };
+      const web = j.results.filter((x) => x.target === 'service/inj/web:443');
+      expect(web.length).toBeGreaterThan(0);
+      for (const x of web) {
+        expect(x.status).toBe('error');
+        expect(x.message).toMatch(/mtls-harness\/servername "web\.inj\?\?X-Injected: yes" is not a valid host name/);
+      }
+      expect(r.stderr).not.toMatch(UNPRINTABLE);
+      expect(kube.requests.some((q) => q.resource.includes('portforward'))).toBe(false);
+    } finally {
+      await kube.stop();
+    }
     expect(srv.raw()).not.toContain(injected);
     expect(srv.connections()).toBe(0);
   });
