@@ -130,6 +130,13 @@ describe('known private keys, in every encoding', () => {
     expect(redactText(encodings(createPrivateKey(pem)).hex)).toBe(KEY_REDACTED);
   });
 
+  it('past 256 known keys the newest are kept', () => {
+    const keys = Array.from({ length: 300 }, () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    for (const k of keys) registerPrivateKey(k);
+    const newest = encodings(keys[299]!).hex;
+    expect(redactText(newest)).toBe(KEY_REDACTED);
+  });
+
   it.skipIf(!findBinary('openssl'))('what openssl pkey -text and -outform DER | base64 print (skipped without openssl)', () => {
     const pem = ec.export({ format: 'pem', type: 'pkcs8' }) as string;
     const text = execFileSync('openssl', ['pkey', '-text', '-noout'], { input: pem }).toString();

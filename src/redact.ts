@@ -243,11 +243,13 @@ const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----
  * base64 from an arbitrary offset still decodes to ≥ 12 aligned bytes (≤ 2 lost at each end).
  */
 const WINDOW = 12;
-const MAX_KEYS = 4096;
+/** Keys indexed at most (the newest kept): a run holds a handful; a long-lived library process may mint thousands. */
+const MAX_KEYS = 256;
 const pendingKeys: KeyObject[] = [];
 const knownKeys = new WeakSet<object>();
-let keyCount = 0;
-const secretWindows = new Set<string>();
+/** The windows of each indexed key, oldest first, and their union. */
+const indexed: string[][] = [];
+let secretWindows = new Set<string>();
 
 /**
  * Registers a private key the harness holds (read from --key/--ca-key, minted for a fixture PKI
@@ -255,28 +257,28 @@ const secretWindows = new Set<string>();
  * built on the next redaction.
  */
 export function registerPrivateKey(key: KeyObject | CryptoKey): void {
-  if (knownKeys.has(key) || keyCount >= MAX_KEYS) return;
+  if (knownKeys.has(key)) return;
   knownKeys.add(key);
   try {
     const k = key instanceof KeyObject ? key : KeyObject.from(key);
     if (k.type !== 'private') return;
     pendingKeys.push(k);
-    keyCount++;
   } catch {
     /* not a key we can read */
   }
 }
 
 /** The secret components of a key (RSA d, p, q, dp, dq, qi; EC/EdDSA d) and its DER encodings. */
-function indexKey(k: KeyObject): void {
+function indexKey(k: KeyObject): string[] {
+  const windows: string[] = [];
   let jwk: Record<string, unknown>;
   try {
     jwk = k.export({ format: 'jwk' }) as Record<string, unknown>;
   } catch {
-    return;
+    return windows;
   }
   const secrets = ['d', 'p', 'q', 'dp', 'dq', 'qi'].flatMap((n) => (typeof jwk[n] === 'string' ? [Buffer.from(jwk[n] as string, 'base64url')] : [])).filter((b) => b.length >= WINDOW);
-  const add = (b: Buffer, from: number) => secretWindows.add(b.toString('latin1', from, from + WINDOW));
+  const add = (b: Buffer, from: number) => windows.push(b.toString('latin1', from, from + WINDOW));
   for (const b of secrets) for (let i = 0; i + WINDOW <= b.length; i++) add(b, i);
   // Windows of the DER encodings that include secret bytes (never the public parts alone: those are in certificates).
   const types = k.asymmetricKeyType === 'rsa' ? (['pkcs8', 'pkcs1'] as const) : k.asymmetricKeyType === 'ec' ? (['pkcs8', 'sec1'] as const) : (['pkcs8'] as const);
@@ -293,6 +295,21 @@ function indexKey(k: KeyObject): void {
       if (at >= 0) secret.fill(1, at, at + b.length);
     }
     for (let i = 0; i + WINDOW <= der.length; i++) if (secret.subarray(i, i + WINDOW).includes(1)) add(der, i);
+  }
+  return windows;
+}
+
+/** Indexes the keys registered since the last redaction; past MAX_KEYS the oldest quarter is dropped. */
+function indexPending(): void {
+  if (!pendingKeys.length) return;
+  for (const k of pendingKeys.splice(0)) {
+    const w = indexKey(k);
+    indexed.push(w);
+    for (const x of w) secretWindows.add(x);
+  }
+  if (indexed.length > MAX_KEYS) {
+    indexed.splice(0, indexed.length - Math.floor((MAX_KEYS * 3) / 4));
+    secretWindows = new Set(indexed.flat());
   }
 }
 
@@ -314,7 +331,7 @@ function keyRun(run: string, decode: (joined: string, offset: number) => Buffer,
 
 /** Replaces any run of a known private key's bytes (hex or base64, across line breaks) with the marker. */
 function redactKeyMaterial(s: string): string {
-  if (pendingKeys.length) for (const k of pendingKeys.splice(0)) indexKey(k);
+  indexPending();
   if (secretWindows.size === 0 || s.length < 16) return s;
   const replaceRun = (run: string) => {
     const lead = /^\s*/.exec(run)![0];
