@@ -243,12 +243,17 @@ const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----
  * base64 from an arbitrary offset still decodes to ≥ 12 aligned bytes (≤ 2 lost at each end).
  */
 const WINDOW = 12;
-/** Keys indexed at most (the newest kept): a run holds a handful; a long-lived library process may mint thousands. */
+/**
+ * Minted keys indexed at most (the newest kept): a scan of many CAs mints thousands of crafted
+ * client keys. Keys the harness read (the user's --key, --ca-key) are pinned, up to MAX_PINNED.
+ */
 const MAX_KEYS = 256;
-const pendingKeys: KeyObject[] = [];
+const MAX_PINNED = 1024;
+const pendingKeys: { key: KeyObject; pinned: boolean }[] = [];
 const knownKeys = new WeakSet<object>();
 /** The windows of each indexed key, oldest first, and their union. */
-const indexed: string[][] = [];
+const indexed: { windows: string[]; pinned: boolean }[] = [];
+let pinnedCount = 0;
 let secretWindows = new Set<string>();
 
 /**
@@ -256,13 +261,15 @@ let secretWindows = new Set<string>();
  * or a client under test), so that its bytes are redacted from any output. Cheap: the index is
  * built on the next redaction.
  */
-export function registerPrivateKey(key: KeyObject | CryptoKey): void {
+export function registerPrivateKey(key: KeyObject | CryptoKey, o: { pinned?: boolean } = {}): void {
   if (knownKeys.has(key)) return;
   knownKeys.add(key);
   try {
     const k = key instanceof KeyObject ? key : KeyObject.from(key);
     if (k.type !== 'private') return;
-    pendingKeys.push(k);
+    const pinned = !!o.pinned && pinnedCount < MAX_PINNED;
+    if (pinned) pinnedCount++;
+    pendingKeys.push({ key: k, pinned });
   } catch {
     /* not a key we can read */
   }
@@ -302,14 +309,17 @@ function indexKey(k: KeyObject): string[] {
 /** Indexes the keys registered since the last redaction; past MAX_KEYS the oldest quarter is dropped. */
 function indexPending(): void {
   if (!pendingKeys.length) return;
-  for (const k of pendingKeys.splice(0)) {
-    const w = indexKey(k);
-    indexed.push(w);
-    for (const x of w) secretWindows.add(x);
+  for (const { key, pinned } of pendingKeys.splice(0)) {
+    const windows = indexKey(key);
+    indexed.push({ windows, pinned });
+    for (const x of windows) secretWindows.add(x);
   }
-  if (indexed.length > MAX_KEYS) {
-    indexed.splice(0, indexed.length - Math.floor((MAX_KEYS * 3) / 4));
-    secretWindows = new Set(indexed.flat());
+  const minted = indexed.filter((e) => !e.pinned);
+  if (minted.length > MAX_KEYS) {
+    const drop = new Set(minted.slice(0, minted.length - Math.floor((MAX_KEYS * 3) / 4)));
+    const keep = indexed.filter((e) => !drop.has(e));
+    indexed.splice(0, indexed.length, ...keep);
+    secretWindows = new Set(indexed.flatMap((e) => e.windows));
   }
 }
 

@@ -281,7 +281,7 @@ export function readPkiFile(path: string, what: string): Buffer {
  * a wrong passphrase, or anything else gives a coded exit-2 error naming the source.
  */
 /** A key the harness read: its bytes are redacted from every command output (src/redact.ts). */
-const known = (k: KeyObject): KeyObject => (registerPrivateKey(k), k);
+const known = (k: KeyObject): KeyObject => (registerPrivateKey(k, { pinned: true }), k);
 
 export function parsePrivateKey(input: Buffer | string, source = 'key', passphrase?: string): KeyObject {
   const buf = typeof input === 'string' ? Buffer.from(input) : input;
