@@ -134,3 +134,5 @@ export {
 } from './client-test/limbo.js';
 /** Output tails for evidence: private-key PEM blocks redacted, bounded, control characters removed. */
 export { outputTail, redactPrivateKeys } from './text.js';
+/** Redaction of argv, shell command lines and command output (credentials, known private keys). */
+export { redactArgv, redactCommandLine, redactText, registerPrivateKey } from './redact.js';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { HarnessError } from '../errors.js';
-import { outputTail, redactArgv, safeText } from '../text.js';
+import { outputTail, redactArgv, redactCommandLine, redactText, safeText } from '../text.js';
 
 /**
  * A client under test: a command line the harness runs once per check. `command` as a list is run
@@ -160,7 +160,7 @@ export async function runClientCommand(spec: ClientSpec, p: Placeholders, onInte
     ...(r.signal ? { signal: r.signal } : {}),
     timedOut,
     limitMs: spec.timeoutMs,
-    ...(r.exitCode === undefined && !timedOut && !r.signal && spawnCode ? { spawnError: `${spawnCode}: ${safeText(r.shortMessage ?? '', 200)}` } : {}),
+    ...(r.exitCode === undefined && !timedOut && !r.signal && spawnCode ? { spawnError: `${spawnCode}: ${safeText(redactText((r.shortMessage ?? '').replace(argv.join(' '), redactCommandLine(argv.join(' ')))), 200)}` } : {}),
     durationMs,
     ...(out ? { stdoutTail: out } : {}),
     ...(err ? { stderrTail: err } : {}),

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { HarnessError } from '../errors.js';
 import { alertOf } from '../probe/alerts.js';
 import { findBinary, freePort, renderTemplate, stopProcess, tail, writeFiles } from '../targets/reference/process.js';
-import { safeText } from '../text.js';
+import { redactText, safeText } from '../text.js';
 import { summarizeObservation, type ConnectionObservation, type Observation, type ObserverOptions, type StartedObserver } from './observer.js';
 
 const SECRET = new Set(['server-key.pem']);
@@ -130,7 +130,7 @@ export function parseNginxLogs(errorLog: string, accessLog: string): ConnectionO
     c.handshake = 'completed';
     if (m[2] && m[2] !== '-') c.protocol = m[2];
     if (m[3] && m[3] !== '-') c.servername = m[3];
-    if (m[5] && m[5] !== '-') c.requests.push({ method: safeText(m[5], 20), path: safeText(m[6] ?? '?', 200) });
+    if (m[5] && m[5] !== '-') c.requests.push({ method: safeText(m[5], 20), path: safeText(redactText(m[6] ?? '?'), 200) });
     else c.otherData = true;
     const verify = m[4]!;
     if (verify !== 'NONE' && m[7] && m[7] !== '-') {

@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { HarnessError } from '../errors.js';
 import { alertFromError, type TlsAlert } from '../probe/alerts.js';
-import { safeText } from '../text.js';
+import { redactText, safeText } from '../text.js';
 
 /** What the observing server serves and asks for. */
 export interface ObserverOptions {
@@ -216,7 +216,7 @@ export class ObservingServer implements StartedObserver {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const obs = this.obsOf(req.socket);
-    obs?.requests.push({ method: safeText(req.method ?? '?', 20), path: safeText(req.url ?? '?', 200) });
+    obs?.requests.push({ method: safeText(req.method ?? '?', 20), path: safeText(redactText(req.url ?? '?'), 200) });
     req.resume();
     res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
     res.end('hello from the mtls-harness observing server\n');

@@ -1,6 +1,7 @@
 import { X509Certificate as NodeX509, createPrivateKey, createHash, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { HarnessError } from '../errors.js';
+import { registerPrivateKey } from '../redact.js';
 import { x509 } from './crypto.js';
 import { DAY_MS, systemClock, type Clock } from './clock.js';
 
@@ -279,6 +280,9 @@ export function readPkiFile(path: string, what: string): Buffer {
  * Parses a private key (PKCS#8, PKCS#1, SEC1; PEM or DER). An encrypted key without a passphrase,
  * a wrong passphrase, or anything else gives a coded exit-2 error naming the source.
  */
+/** A key the harness read: its bytes are redacted from every command output (src/redact.ts). */
+const known = (k: KeyObject): KeyObject => (registerPrivateKey(k, { pinned: true }), k);
+
 export function parsePrivateKey(input: Buffer | string, source = 'key', passphrase?: string): KeyObject {
   const buf = typeof input === 'string' ? Buffer.from(input) : input;
   const text = buf.toString('latin1');
@@ -292,7 +296,7 @@ export function parsePrivateKey(input: Buffer | string, source = 'key', passphra
       throw new HarnessError('pki.encrypted-key', `${source}: the private key is encrypted; pass its passphrase with --key-passphrase-env VAR (the name of an environment variable holding it)`);
     }
     try {
-      return createPrivateKey(passphrase !== undefined ? { key: block.text, passphrase } : { key: block.text });
+      return known(createPrivateKey(passphrase !== undefined ? { key: block.text, passphrase } : { key: block.text }));
     } catch (e) {
       if (encrypted) throw new HarnessError('pki.bad-passphrase', `${source}: the passphrase does not decrypt the private key`);
       throw new HarnessError('pki.malformed-pem', `${source}: the private key cannot be parsed (${shortCryptoReason(e)})`);
@@ -300,7 +304,7 @@ export function parsePrivateKey(input: Buffer | string, source = 'key', passphra
   }
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
     try {
-      return createPrivateKey({ key: buf, format: 'der', type });
+      return known(createPrivateKey({ key: buf, format: 'der', type }));
     } catch (e) {
       // DER EncryptedPrivateKeyInfo (openssl pkcs8 -topk8 -outform DER): node asks for the passphrase.
       if (type === 'pkcs8' && (e as { code?: unknown }).code === 'ERR_MISSING_PASSPHRASE') {
@@ -308,7 +312,7 @@ export function parsePrivateKey(input: Buffer | string, source = 'key', passphra
           throw new HarnessError('pki.encrypted-key', `${source}: the private key is encrypted; pass its passphrase with --key-passphrase-env VAR (the name of an environment variable holding it)`);
         }
         try {
-          return createPrivateKey({ key: buf, format: 'der', type, passphrase });
+          return known(createPrivateKey({ key: buf, format: 'der', type, passphrase }));
         } catch {
           throw new HarnessError('pki.bad-passphrase', `${source}: the passphrase does not decrypt the private key`);
         }

@@ -1,5 +1,6 @@
 import { KeyObject } from 'node:crypto';
 import { HarnessError } from '../errors.js';
+import { registerPrivateKey } from '../redact.js';
 import { subtle } from './crypto.js';
 
 /** Key algorithms the fixture PKI can mint. ECDSA P-256 is the default. */
@@ -59,6 +60,7 @@ export async function generateKey(type: KeyType): Promise<GeneratedKey> {
 
 /** PKCS#8 PEM of a private CryptoKey. */
 export function privateKeyToPem(key: CryptoKey): string {
+  registerPrivateKey(key); // every key the harness mints: its bytes are redacted from command output
   return KeyObject.from(key).export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 

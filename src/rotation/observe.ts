@@ -5,7 +5,7 @@ import { reissue } from '../pki/generate.js';
 import type { Clock } from '../pki/clock.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
 import { serverCredentialFor } from '../targets/profiles.js';
-import { outputTail, safeText } from '../text.js';
+import { outputTail, redactCommandLine, redactText, safeText } from '../text.js';
 import type { ClientCredentials, RotationConfig, TargetConfig } from '../runner/types.js';
 import type { ApplyMode } from '../targets/target.js';
 import { RotationProber, type ProberRun } from './prober.js';
@@ -170,7 +170,7 @@ async function rotateReference(target: TargetConfig, trigger: Extract<NonNullabl
 }
 
 async function runCommand(trigger: Extract<NonNullable<RotationConfig['trigger']>, { kind: 'command' }>, prober: RotationProber): Promise<TriggerRecord> {
-  const record: TriggerRecord = { kind: 'command', description: safeText(trigger.command, 500), startedT: round1(prober.now()) };
+  const record: TriggerRecord = { kind: 'command', description: safeText(redactCommandLine(trigger.command), 500), startedT: round1(prober.now()) };
   prober.mark('command started');
   // The user's own command line, as they would type it (pipes, &&): run by /bin/sh.
   const r = await execa(trigger.command, { shell: true, reject: false, timeout: trigger.timeoutMs, stdin: 'ignore', maxBuffer: 1_000_000 });
@@ -182,7 +182,7 @@ async function runCommand(trigger: Extract<NonNullable<RotationConfig['trigger']
   if (out) record.stdoutTail = out;
   if (err) record.stderrTail = err;
   if (r.timedOut) record.error = `the rotation command did not finish within ${Math.round(trigger.timeoutMs / 1000)} s and was stopped`;
-  else if (r.failed) record.error = `the rotation command failed (${r.exitCode !== undefined ? `exit ${r.exitCode}` : safeText(r.shortMessage ?? 'error', 200)})`;
+  else if (r.failed) record.error = `the rotation command failed (${r.exitCode !== undefined ? `exit ${r.exitCode}` : safeText(redactText((r.shortMessage ?? 'error').replace(trigger.command, redactCommandLine(trigger.command))), 200)})`;
   prober.mark(r.timedOut ? 'command timed out' : `command exited (${r.exitCode ?? 'error'})`);
   return record;
 }
