@@ -3,7 +3,7 @@
 // live targets rotated by a user command or only watched, the CA overlap with two credentials,
 // and stunnel's reload that refuses connections (why it cannot express rotation-graceful).
 import { X509Certificate } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
@@ -26,6 +26,14 @@ let pki: FixturePki;
 let clientContext: tls.SecureContext;
 const f = (n: string) => path.join(dir, n);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A process still running (an exited one not yet reaped by its new parent, a zombie, is not). */
+const alive = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -184,6 +192,37 @@ describe('live targets', () => {
     expect(got['rotation.new-cert-served']!.status).toBe('fail');
     expect(r.code).toBe(1);
   }, 30_000);
+
+  it('a rotation command past --rotation-timeout is stopped at the limit with its whole process group (a child holding its output too)', async () => {
+    // The command forks a long sleeper that keeps the command's stdout open, then itself runs past the limit.
+    const pidFile = f('sleeper-timeout.pid');
+    const out = f('live-timeout.json');
+    const yaml = (cmd: string, name: string) => fs.writeFile(f(name), ['targets:', `  - endpoint: 127.0.0.1:${ref.endpoint.port}`, '    servername: localhost', '    ca: ca.pem', '    cert: client.pem', '    key: client-key.pem', '    rotation:', `      command: '${cmd}'`, '      timeout: 2s', '      before: 300ms', '      after: 300ms', ''].join('\n'));
+    await yaml(`sleep 30 & echo $! > ${pidFile}; echo started; sleep 20`, 'timeout.yaml');
+    const t0 = Date.now();
+    await run(['run', '--config', f('timeout.yaml'), '--check', 'rotation.continuity', '--json', out]);
+    const elapsed = Date.now() - t0;
+    expect(elapsed, `the run took ${elapsed} ms`).toBeLessThan(4500);
+    const got = (await results(out))['rotation.continuity']!;
+    expect(got.status).toBe('error');
+    expect(got.message).toMatch(/timed out after 2 s/);
+    expect(got.evidence.trigger).toMatchObject({ timedOut: true, limitMs: 2000, stdoutTail: 'started' });
+    expect(got.evidence.trigger.durationMs).toBeGreaterThanOrEqual(1900);
+    expect(got.evidence.trigger.durationMs).toBeLessThan(3500);
+    const sleeper = Number((await fs.readFile(pidFile, 'utf8')).trim());
+    expect(alive(sleeper), `sleeper ${sleeper} still running`).toBe(false);
+
+    // A command that exits in time: what it left running in its group is stopped when it exits.
+    const pidFile2 = f('sleeper-exit.pid');
+    await yaml(`sleep 30 & echo $! > ${pidFile2}; echo started; sleep 1`, 'exit.yaml');
+    const t1 = Date.now();
+    await run(['run', '--config', f('exit.yaml'), '--check', 'rotation.continuity', '--json', out]);
+    expect(Date.now() - t1).toBeLessThan(3500);
+    const got2 = (await results(out))['rotation.continuity']!;
+    expect(got2.evidence.trigger).toMatchObject({ exitCode: 0, stdoutTail: 'started' });
+    expect(got2.evidence.trigger.timedOut).toBeUndefined();
+    expect(alive(Number((await fs.readFile(pidFile2, 'utf8')).trim()))).toBe(false);
+  }, 60_000);
 
   it('rotation.watch: observes only; no change seen means new-cert-served is skip', async () => {
     const out = f('live-watch.json');

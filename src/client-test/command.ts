@@ -1,8 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { execa } from 'execa';
 import { HarnessError } from '../errors.js';
+import { runInProcessGroup } from '../process-group.js';
 import { outputTail, redactArgv, redactCommandLine, redactText, safeText } from '../text.js';
 
 /**
@@ -124,36 +123,13 @@ export async function runClientCommand(spec: ClientSpec, p: Placeholders, onInte
   for (const [k, v] of Object.entries(spec.env ?? {})) env[k] = substitute(v, p);
   const shell = !Array.isArray(spec.command);
   const argv = Array.isArray(spec.command) ? spec.command.map((a) => substitute(a, p)) : [substitute(spec.command, p)];
-  const t0 = performance.now();
-  // Its own process group, so that the time limit, Ctrl-C and the final clean-up reach the client's
-  // children too (a shell's `sleep`, a wrapper script's real client), not only the first process.
-  const opts = { reject: false, stdin: 'ignore', maxBuffer: 1_000_000, env, shell, detached: true } as const;
-  const child = shell ? execa(argv[0]!, opts) : execa(argv[0]!, argv.slice(1), opts);
-  const killGroup = (signal: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      /* already gone */
-    }
-  };
-  let timedOut = false;
-  let forceKill: NodeJS.Timeout | undefined;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup('SIGTERM');
-    forceKill = setTimeout(() => killGroup('SIGKILL'), 1000);
-  }, spec.timeoutMs);
-  const unregister = onInterrupt?.(async () => killGroup('SIGKILL'));
-  const r = await child;
-  clearTimeout(timer);
-  clearTimeout(forceKill);
-  unregister?.();
-  killGroup('SIGKILL'); // whatever it left running
-  const durationMs = Math.round(performance.now() - t0);
-  const out = outputTail(typeof r.stdout === 'string' ? r.stdout : undefined, 30, 2000);
-  const err = outputTail(typeof r.stderr === 'string' ? r.stderr : undefined, 30, 2000);
-  const spawnCode = (r.cause as NodeJS.ErrnoException | undefined)?.code;
+  // Its own process group (src/process-group.ts): the time limit, Ctrl-C and the client's own exit
+  // reach its children too (a shell's `sleep`, a wrapper script's real client).
+  const r = await runInProcessGroup({ command: shell ? argv[0]! : argv, env, timeoutMs: spec.timeoutMs, ...(onInterrupt ? { onInterrupt } : {}) });
+  const { timedOut, durationMs } = r;
+  const out = outputTail(r.stdout, 30, 2000);
+  const err = outputTail(r.stderr, 30, 2000);
+  const spawnCode = r.spawnCode;
   return {
     argv: redactArgv(argv).map((a) => safeText(a, 500)),
     ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),

@@ -9,7 +9,8 @@ import type { CheckVerdict, Result, RunReport } from '../runner/types.js';
 import { safeText } from '../text.js';
 import type { ClientSpec } from './command.js';
 import { accepted, describeRefusal, runEvidence, type ClientRun } from './checks.js';
-import { clientRunReport, clientTargetReport, removeClientFiles, runAgainstServer, writeClientFiles, type ClientRunHooks } from './run.js';
+import { clientRunReport, clientTargetReport, removeClientFiles, runAgainstServer, untilInterrupted, writeClientFiles, type ClientRunHooks } from './run.js';
+import { notFinishedResult } from '../runner/run.js';
 
 /** One x509-limbo testcase (fields the harness reads; limbo-schema.json `$defs/Testcase`). */
 export interface LimboCase {
@@ -189,8 +190,10 @@ export async function runLimbo(o: LimboRunOptions): Promise<RunReport> {
         const i = next++;
         const c = o.cases[i]!;
         const t1 = performance.now();
-        const verdict = await runCase(o.client, c, files, i);
-        const r: Result = { target: o.client.name, suite: LIMBO_SUITE_ID, check: `limbo.${c.id}`, title: c.id, status: verdict.status, message: verdict.message, evidence: verdict.evidence ?? {}, durationMs: Math.round(performance.now() - t1) };
+        const base = { target: o.client.name, suite: LIMBO_SUITE_ID, check: `limbo.${c.id}`, title: c.id };
+        // Ctrl-C: the case running ends at once and is not judged; the rest never start.
+        const verdict = await untilInterrupted(runCase(o.client, c, files, i, o.onInterrupt), o.signal);
+        const r: Result = verdict ? { ...base, status: verdict.status, message: verdict.message, evidence: verdict.evidence ?? {}, durationMs: Math.round(performance.now() - t1) } : notFinishedResult(base, o.signal!, Math.round(performance.now() - t1));
         results[i] = r;
         o.onResult?.(r);
       }
@@ -203,7 +206,7 @@ export async function runLimbo(o: LimboRunOptions): Promise<RunReport> {
   return clientRunReport(startedAt, t0, clock, [clientTargetReport(o.client, 'node')], results);
 }
 
-async function runCase(client: ClientSpec, c: LimboCase, files: { dir: string; cert: string; key: string }, i: number): Promise<CheckVerdict> {
+async function runCase(client: ClientSpec, c: LimboCase, files: { dir: string; cert: string; key: string }, i: number, onInterrupt?: ClientRunHooks['onInterrupt']): Promise<CheckVerdict> {
   const skip = !c.peer_certificate_key ? 'the case carries no peer private key: a TLS server cannot present its certificate'
     : c.validation_kind !== 'SERVER' ? 'a CLIENT validation case: the harness stages server certificates only'
       : c.validation_time ? `the case validates at ${c.validation_time}, and the client validates at its own current time`
@@ -213,7 +216,7 @@ async function runCase(client: ClientSpec, c: LimboCase, files: { dir: string; c
   await fs.writeFile(ca, c.trusted_certs.join(''), { mode: 0o644 });
   try {
     const served = { chainPem: [c.peer_certificate, ...c.untrusted_intermediates].join(''), keyPem: c.peer_certificate_key! };
-    const run = await runAgainstServer(client, served, { ca, cert: files.cert, key: files.key }, c.expected_peer_name!.value);
+    const run = await runAgainstServer(client, served, { ca, cert: files.cert, key: files.key }, c.expected_peer_name!.value, undefined, 'node', onInterrupt);
     return judgeLimboCase(c, run);
   } catch (e) {
     if ((e as { code?: string }).code === 'target.start-failed') return { status: 'skip', message: `not staged: ${(e as Error).message}`, evidence: caseEvidence(c) };

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { addDays, systemClock, type Clock } from '../pki/clock.js';
 import { mintCertificate, mintFixturePki, type FixturePki } from '../pki/generate.js';
-import { summarize } from '../runner/run.js';
+import { markIncomplete, notFinishedResult, summarize } from '../runner/run.js';
 import type { CheckVerdict, Result, RunReport, TargetReport } from '../runner/types.js';
 import { redactArgv } from '../text.js';
 import { runClientCommand, urlFor, type ClientSpec, type Placeholders } from './command.js';
@@ -101,6 +101,27 @@ export async function runAgainstServer(
   }
 }
 
+/**
+ * `p`, or undefined once `signal` aborts (Ctrl-C): the run being awaited is then abandoned (its
+ * client is killed by its own Ctrl-C hook) and never judged.
+ */
+export async function untilInterrupted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+  if (!signal) return p;
+  p.catch(() => undefined);
+  if (signal.aborted) return undefined;
+  let onAbort = () => undefined as void;
+  const stopped = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const r = await Promise.race([p, stopped]);
+    return signal.aborted ? undefined : r;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 /** What every client-test run takes besides its clients: the PKI, the clock and the hooks. */
 export interface ClientRunHooks {
   /** The fixture PKI: the CA and client credentials the client is given (minted when absent). */
@@ -110,6 +131,8 @@ export interface ClientRunHooks {
   onInterrupt?: (fn: () => Promise<void>) => () => void;
   /** Called as each result is known. */
   onResult?: (r: Result) => void;
+  /** Aborting (Ctrl-C) ends the run at once: finished results are kept, the rest are `error` "not finished", the report is marked incomplete. */
+  signal?: AbortSignal;
 }
 
 export interface ClientConformanceOptions extends ClientRunHooks {
@@ -139,36 +162,45 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
   const selected = CLIENT_CHECKS.filter((c) => !o.checkIds?.length || o.checkIds.includes(c.id));
   const results: Result[] = [];
   const targets: TargetReport[] = [];
+  const signal = o.signal;
+  const push = (r: Result) => {
+    results.push(r);
+    o.onResult?.(r);
+  };
+  const base = (spec: ClientSpec, check: ClientCheck) => ({ target: spec.name, suite: CLIENT_SUITE_ID, check: check.id, title: check.title });
+  const untilInterrupt = <T>(p: Promise<T>) => untilInterrupted(p, signal);
   for (const spec of o.clients) {
+    targets.push(clientTargetReport(spec, o.reference ?? 'node'));
+    if (signal?.aborted) {
+      for (const check of selected) push(notFinishedResult(base(spec, check), signal));
+      continue;
+    }
     const files = await writeClientFiles(pki);
     const unregister = o.onInterrupt?.(() => removeClientFiles(files));
     try {
-      const runOf = (check: ClientCheck) => runAgainstServer(spec, servers[check.profile], files, 'localhost', pki.root.certPem, o.reference ?? 'node', o.onInterrupt);
+      const runOf = (check: ClientCheck) => untilInterrupt(runAgainstServer(spec, servers[check.profile], files, 'localhost', pki.root.certPem, o.reference ?? 'node', o.onInterrupt));
       const tb = performance.now();
       const baseline = await runOf(CLIENT_CHECKS[0]!);
       const baselineMs = Math.round(performance.now() - tb);
       for (const check of selected) {
         const t1 = performance.now();
-        let verdict: CheckVerdict;
-        let ms: number;
-        if (check.profile === 'valid') {
-          verdict = judgePresentsCert(baseline);
-          ms = baselineMs;
-        } else {
-          verdict = judgeRejects(check, await runOf(check), baseline);
-          ms = Math.round(performance.now() - t1);
+        const run = baseline && check.profile !== 'valid' ? await runOf(check) : undefined;
+        const ms = check.profile === 'valid' ? baselineMs : Math.round(performance.now() - t1);
+        if (!baseline || (check.profile !== 'valid' && !run)) {
+          push(notFinishedResult(base(spec, check), signal!, ms));
+          continue;
         }
-        const r: Result = { target: spec.name, suite: CLIENT_SUITE_ID, check: check.id, title: check.title, status: verdict.status, message: verdict.message, ...(verdict.remediation ? { remediation: verdict.remediation } : {}), evidence: verdict.evidence ?? {}, durationMs: ms };
-        results.push(r);
-        o.onResult?.(r);
+        const verdict: CheckVerdict = check.profile === 'valid' ? judgePresentsCert(baseline) : judgeRejects(check, run!, baseline);
+        push({ ...base(spec, check), status: verdict.status, message: verdict.message, ...(verdict.remediation ? { remediation: verdict.remediation } : {}), evidence: verdict.evidence ?? {}, durationMs: ms });
       }
-      targets.push(clientTargetReport(spec, o.reference ?? 'node'));
     } finally {
       unregister?.();
       await removeClientFiles(files);
     }
   }
-  return clientRunReport(startedAt, t0, clock, targets, results);
+  const report = clientRunReport(startedAt, t0, clock, targets, results);
+  markIncomplete(report, signal, o.clients.length);
+  return report;
 }
 
 /** A client as a report target: its name and its command line (with placeholders, as configured). */

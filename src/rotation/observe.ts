@@ -1,7 +1,7 @@
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { execa } from 'execa';
 import { reissue } from '../pki/generate.js';
+import { formatLimit, KILL_GRACE_MS, runInProcessGroup } from '../process-group.js';
 import type { Clock } from '../pki/clock.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
 import { serverCredentialFor } from '../targets/profiles.js';
@@ -28,6 +28,10 @@ export interface TriggerRecord {
   /** When the expected leaf was first served (reference targets). */
   appliedT?: number;
   exitCode?: number;
+  /** Commands: the real elapsed time (ms) and the time limit it ran under. */
+  durationMs?: number;
+  limitMs?: number;
+  /** The command hit its time limit: it and its process group were stopped. */
   timedOut?: boolean;
   /** Last lines of the command's output (hostile text made safe). */
   stdoutTail?: string;
@@ -172,16 +176,19 @@ async function rotateReference(target: TargetConfig, trigger: Extract<NonNullabl
 async function runCommand(trigger: Extract<NonNullable<RotationConfig['trigger']>, { kind: 'command' }>, prober: RotationProber): Promise<TriggerRecord> {
   const record: TriggerRecord = { kind: 'command', description: safeText(redactCommandLine(trigger.command), 500), startedT: round1(prober.now()) };
   prober.mark('command started');
-  // The user's own command line, as they would type it (pipes, &&): run by /bin/sh.
-  const r = await execa(trigger.command, { shell: true, reject: false, timeout: trigger.timeoutMs, stdin: 'ignore', maxBuffer: 1_000_000 });
+  // The user's own command line, as they would type it (pipes, &&): run by /bin/sh, in its own
+  // process group, stopped whole at the time limit and when it exits (src/process-group.ts).
+  const r = await runInProcessGroup({ command: trigger.command, timeoutMs: trigger.timeoutMs });
   record.finishedT = round1(prober.now());
+  record.durationMs = r.durationMs;
+  record.limitMs = trigger.timeoutMs;
   if (r.exitCode !== undefined) record.exitCode = r.exitCode;
   if (r.timedOut) record.timedOut = true;
-  const out = outputTail(typeof r.stdout === 'string' ? r.stdout : undefined);
-  const err = outputTail(typeof r.stderr === 'string' ? r.stderr : undefined);
+  const out = outputTail(r.stdout);
+  const err = outputTail(r.stderr);
   if (out) record.stdoutTail = out;
   if (err) record.stderrTail = err;
-  if (r.timedOut) record.error = `the rotation command did not finish within ${Math.round(trigger.timeoutMs / 1000)} s and was stopped`;
+  if (r.timedOut) record.error = `the rotation command timed out after ${formatLimit(trigger.timeoutMs)} (its time limit, --rotation-timeout) and was stopped with its process group (SIGTERM, SIGKILL after ${formatLimit(KILL_GRACE_MS)}); it ran ${formatLimit(r.durationMs)} in all`;
   else if (r.failed) record.error = `the rotation command failed (${r.exitCode !== undefined ? `exit ${r.exitCode}` : safeText(redactText((r.shortMessage ?? 'error').replace(trigger.command, redactCommandLine(trigger.command))), 200)})`;
   prober.mark(r.timedOut ? 'command timed out' : `command exited (${r.exitCode ?? 'error'})`);
   return record;

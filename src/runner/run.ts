@@ -98,7 +98,7 @@ async function runOne(target: TargetConfig, suite: Suite, check: Check, ctx: Che
   }
 }
 
-function interruptedMessage(signal: AbortSignal): string {
+export function interruptedMessage(signal: AbortSignal): string {
   const why = signal.reason instanceof Error ? signal.reason.message : typeof signal.reason === 'string' ? signal.reason : 'the run was interrupted';
   return `not finished: ${why}`;
 }
@@ -200,9 +200,19 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
     results,
     summary: summarize(results),
   };
-  if (signal?.aborted) {
-    const unfinished = new Set(results.filter((r) => r.evidence.cutoff !== undefined && r.message.startsWith('not finished')).map((r) => r.target));
-    report.incomplete = { reason: interruptedMessage(signal).replace(/^not finished: /, ''), targetsFinished: o.targets.length - unfinished.size, targetsTotal: o.targets.length };
-  }
+  markIncomplete(report, signal, o.targets.length);
   return report;
+}
+
+/** A check an interrupt ended (or never started): `error` "not finished: …", evidence `cutoff`. */
+export function notFinishedResult(base: Pick<Result, 'target' | 'suite' | 'check' | 'title'>, signal: AbortSignal, durationMs = 0): Result {
+  const msg = safeText(interruptedMessage(signal), 300);
+  return { ...base, status: 'error', message: msg, evidence: { cutoff: msg }, durationMs };
+}
+
+/** After an interrupt: the report says why and how many of its targets finished (every report marks it). */
+export function markIncomplete(report: RunReport, signal: AbortSignal | undefined, targetsTotal: number): void {
+  if (!signal?.aborted) return;
+  const unfinished = new Set(report.results.filter((r) => r.evidence.cutoff !== undefined && r.message.startsWith('not finished')).map((r) => r.target));
+  report.incomplete = { reason: interruptedMessage(signal).replace(/^not finished: /, ''), targetsFinished: targetsTotal - unfinished.size, targetsTotal };
 }

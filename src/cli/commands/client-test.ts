@@ -10,13 +10,14 @@ import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
-import { summarize } from '../../runner/run.js';
+import { markIncomplete, summarize } from '../../runner/run.js';
 import type { Result, RunReport } from '../../runner/types.js';
 import { IMPLEMENTATIONS } from '../../targets/reference/index.js';
 import { findBinary } from '../../targets/reference/process.js';
 import { safeText } from '../../text.js';
 import { parseCommandArgs, parseDuration, parseIntFlag, splitList, REPORT_OPTIONS } from '../args.js';
 import type { CliIO } from '../io.js';
+import { interruptibleRun, sayIncomplete } from './run.js';
 
 export const CLIENT_TEST_HELP = `Usage: mtls-harness client-test [options] -- COMMAND ARGS...
        mtls-harness client-test --config mtls.yaml        (its clients: list)
@@ -60,7 +61,8 @@ Options:
   --quiet                   table shows only warn/fail/error rows
 
 Exit status: 0 no fail and no error; 1 otherwise (with --corpus: a disagreement is a fail);
-2 usage or configuration error (nothing was run).
+2 usage or configuration error (nothing was run); 130 interrupted (Ctrl-C: the reports are still
+written, marked incomplete, with what finished).
 `;
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -145,16 +147,28 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
 
   const pki = await mintFixturePki();
   const onInterrupt = io.onInterrupt?.bind(io);
+  // Ctrl-C as in run: the checks end at once, the reports are written marked incomplete, exit 130.
+  const interrupt = interruptibleRun(io, async () => undefined);
   let report: RunReport;
-  if (corpus === 'limbo') {
-    const parts: RunReport[] = [];
-    for (const client of clients) parts.push(await runLimbo({ client, cases, concurrency, pki, ...(onInterrupt ? { onInterrupt } : {}) }));
-    report = mergeReports(parts);
-  } else {
-    report = await runClientConformance({ clients, pki, reference: reference as ObserverImplementation, ...(checkIds ? { checkIds } : {}), ...(onInterrupt ? { onInterrupt } : {}) });
+  let reportsOk: boolean;
+  try {
+    if (interrupt.signal.aborted) return 130;
+    interrupt.running();
+    const signal = interrupt.signal;
+    if (corpus === 'limbo') {
+      const parts: RunReport[] = [];
+      for (const client of clients) parts.push(await runLimbo({ client, cases, concurrency, pki, signal, ...(onInterrupt ? { onInterrupt } : {}) }));
+      report = mergeReports(parts);
+      markIncomplete(report, signal, clients.length);
+    } else {
+      report = await runClientConformance({ clients, pki, reference: reference as ObserverImplementation, signal, ...(checkIds ? { checkIds } : {}), ...(onInterrupt ? { onInterrupt } : {}) });
+    }
+    reportsOk = await writeReportFiles(runReportWriters(report, ['client-test', ...argv], { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath), io);
+  } finally {
+    interrupt.written();
+    interrupt.unregister();
   }
-
-  const reportsOk = await writeReportFiles(runReportWriters(report, ['client-test', ...argv], { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath), io);
+  sayIncomplete(io, report);
   if (jsonOut !== '-') {
     const st = makeStyle({ isTTY: !!io.stdout.isTTY, env });
     io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
@@ -164,6 +178,7 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
   }
   const s = report.summary;
   const failed = s.fail > 0 || s.error > 0 || (failOn === 'warn' && s.warn > 0);
+  if (report.incomplete) return 130;
   return failed || !reportsOk ? 1 : 0;
 }
 

@@ -277,6 +277,11 @@ export function interruptibleRun(io: CliIO, cleanup: () => Promise<void>): RunIn
   return { signal: abort.signal, running: () => (running = true), written: () => reportsWritten(), unregister: () => unregister?.() };
 }
 
+/** After an interrupt, one line on stderr: what the reports hold. */
+export function sayIncomplete(io: CliIO, report: RunReport): void {
+  if (report.incomplete) io.stderr.write(`mtls-harness: incomplete: ${report.incomplete.reason}; ${report.incomplete.targetsFinished} of ${report.incomplete.targetsTotal} target(s) finished; the reports hold what was known\n`);
+}
+
 export interface ExecuteRunOptions {
   /** The command line as typed (`run …`, `k8s scan …`), for the reports (secrets redacted there). */
   argv: string[];
@@ -323,7 +328,7 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
   } finally {
     interrupt.written();
   }
-  if (report.incomplete) io.stderr.write(`mtls-harness: incomplete: ${report.incomplete.reason}; ${report.incomplete.targetsFinished} of ${report.incomplete.targetsTotal} target(s) finished; the reports hold what was known\n`);
+  sayIncomplete(io, report);
   if (st.outputs.json !== '-' && st.outputs.html !== '-') {
     const style = makeStyle({ isTTY: !!io.stdout.isTTY, env });
     io.stdout.write(renderResultsTable(report, style, io.stdout.columns ?? 120, st.quiet));
