@@ -128,7 +128,7 @@ describe('run: a rotation command carrying a token', () => {
       expect(text, kind).toContain('[REDACTED]');
       expect(text, kind).toContain('[private key redacted]');
     }
-    const rep = JSON.parse(files.json);
+    const rep = JSON.parse(files.json!);
     const trigger = rep.results.find((x: { check: string }) => x.check === 'rotation.continuity').evidence.trigger;
     expect(trigger.description).toContain('Authorization: [REDACTED]');
   }, 60_000);
