@@ -3,8 +3,10 @@
 // ends the run with its reports written, one line on stderr and exit 1.
 import { X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summarizeCertificate } from '../src/pki/inspect.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
@@ -22,6 +24,48 @@ export function alterCurve(der: Buffer): Buffer {
   return out;
 }
 const toPem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+
+/**
+ * A real node TLS 1.2 server behind a raw TCP relay that rewrites the server leaf inside the
+ * (plaintext, TLS 1.2) Certificate message into its undecodable twin: a node server cannot load such
+ * a certificate, and neither can openssl s_server ("error setting certificate").
+ */
+async function relayServingUndecodableLeaf(chainPem: string, keyPem: string, leafDer: Buffer): Promise<{ port: number; close(): Promise<void> }> {
+  const badLeaf = alterCurve(leafDer);
+  const server = tls.createServer({ cert: chainPem, key: keyPem, maxVersion: 'TLSv1.2' }, (s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const upstream = (server.address() as net.AddressInfo).port;
+  const socks = new Set<net.Socket>();
+  const relay = net.createServer((client) => {
+    const up = net.connect(upstream, '127.0.0.1');
+    socks.add(client).add(up);
+    client.on('error', () => up.destroy());
+    up.on('error', () => client.destroy());
+    client.on('close', () => up.destroy());
+    up.on('close', () => client.destroy());
+    client.pipe(up);
+    let held: Buffer | undefined = Buffer.alloc(0);
+    up.on('data', (d: Buffer) => {
+      if (!held) return void client.write(d);
+      held = Buffer.concat([held, d]);
+      const at = held.indexOf(leafDer);
+      if (at < 0 && held.length < 65536) return;
+      if (at >= 0) badLeaf.copy(held, at);
+      client.write(held);
+      held = undefined;
+    });
+    up.on('end', () => client.end());
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  return {
+    port: (relay.address() as net.AddressInfo).port,
+    close: async () => {
+      for (const s of socks) s.destroy();
+      await Promise.all([new Promise((r) => relay.close(r)), new Promise((r) => server.close(r))]);
+    },
+  };
+}
 
 let tmp: string;
 let pki: FixturePki;
@@ -79,4 +123,45 @@ describe('a certificate whose public key cannot be decoded', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/^mtls-harness: error: .*bad\.pem.*public key.*cannot be decoded/);
   });
+
+  it('probe and run: a server presenting it is classified, the other target is unaffected', async () => {
+    const relay = await relayServingUndecodableLeaf(pki.server.chainPem, pki.server.keyPem, Buffer.from(pki.server.cert.rawData));
+    const good = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: true }, (s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
+    good.on('tlsClientError', () => undefined);
+    await new Promise<void>((r) => good.listen(0, '127.0.0.1', r));
+    try {
+      const goodPort = (good.address() as net.AddressInfo).port;
+      await fs.writeFile(f('targets.txt'), `127.0.0.1:${relay.port},localhost\n127.0.0.1:${goodPort},localhost\n`);
+      await fs.writeFile(f('client.pem'), pki.client.chainPem);
+      await fs.writeFile(f('client-key.pem'), pki.client.keyPem, { mode: 0o600 });
+      const creds = ['--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem')];
+
+      const p = await spawnCli(['probe', '--targets-file', f('targets.txt'), ...creds, '--json'], tmp, {}, 60_000);
+      expect(p.stderr).not.toMatch(STACK);
+      expect(p.stderr).not.toMatch(/internal error/);
+      expect([0, 1]).toContain(p.code);
+      const pj = JSON.parse(p.stdout);
+      expect(pj.diagnoses).toHaveLength(2);
+
+      const r = await spawnCli(['run', '--targets-file', f('targets.txt'), ...creds, '--json', f('run.json')], tmp, {}, 120_000);
+      expect(r.stderr).not.toMatch(STACK);
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(r.code).toBe(1);
+      const rj = JSON.parse(await fs.readFile(f('run.json'), 'utf8'));
+      const goodRes = rj.results.filter((x: { target: string }) => x.target.includes(String(goodPort)));
+      expect(goodRes.find((x: { check: string }) => x.check === 'handshake.accepts-valid-client-cert').status).toBe('pass');
+      const badRes = rj.results.filter((x: { target: string }) => x.target.includes(String(relay.port)));
+      expect(badRes.length).toBeGreaterThan(0);
+      expect(badRes.find((x: { check: string }) => x.check === 'handshake.accepts-valid-client-cert').status).not.toBe('pass');
+      // The leaf the relay presented is summarised with its undecodable part named.
+      const profile = badRes.find((x: { check: string }) => x.check === 'chain.server-leaf-profile');
+      expect(profile.status, JSON.stringify(profile)).toBe('error');
+      expect(profile.message).toMatch(/cannot be decoded/);
+      const d = pj.diagnoses.find((x: { target: string }) => x.target.includes(String(relay.port)));
+      expect(JSON.stringify(d)).toMatch(/subject public key \(SPKI\) cannot be decoded/);
+    } finally {
+      await relay.close();
+      await new Promise((r) => good.close(r));
+    }
+  }, 200_000);
 });
