@@ -57,3 +57,17 @@ export class HarnessError extends Error {
 export function isHarnessError(e: unknown): e is HarnessError {
   return e instanceof HarnessError || (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'HarnessError' && typeof (e as { code?: unknown }).code === 'string');
 }
+
+/**
+ * The reason the CLI's last line of defence (src/cli/main.ts) aborts a run with when an exception
+ * escaped anyway: the run ends like Ctrl-C (reports written, the rest "not finished: internal error …")
+ * and main prints the one line, so the commands print no "incomplete" line of their own.
+ */
+export function internalFailure(e: unknown): Error {
+  const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
+  return new Error(`internal error: ${msg}`);
+}
+
+export function isInternalFailure(reason: unknown): boolean {
+  return reason instanceof Error && reason.message.startsWith('internal error: ');
+}
