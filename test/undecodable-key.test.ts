@@ -1,13 +1,14 @@
 // Issue 16 (1): a certificate whose public key cannot be decoded (a P-256 key whose curve OID is
 // altered, minted at test time) is classified, never a crash; and an exception that escapes anyway
 // ends the run with its reports written, one line on stderr and exit 1.
-import { X509Certificate } from 'node:crypto';
+import { sign, X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assembleCertificate, certificateParts } from '../src/pki/der.js';
 import { summarizeCertificate } from '../src/pki/inspect.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { spawnCli } from './helpers/cli.js';
@@ -23,6 +24,11 @@ export function alterCurve(der: Buffer): Buffer {
   BOGUS_OID.copy(out, at);
   return out;
 }
+/** The altered certificate signed again by its issuer (ECDSA with SHA-256, as minted): the chain verifies. */
+function alterCurveResigned(der: Buffer, issuerKeyPem: string): Buffer {
+  const parts = certificateParts(alterCurve(der));
+  return assembleCertificate(parts.tbs, parts.signatureAlgorithm, sign('sha256', parts.tbs, issuerKeyPem));
+}
 const toPem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
 
 /**
@@ -30,8 +36,8 @@ const toPem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('bas
  * (plaintext, TLS 1.2) Certificate message into its undecodable twin: a node server cannot load such
  * a certificate, and neither can openssl s_server ("error setting certificate").
  */
-async function relayServingUndecodableLeaf(chainPem: string, keyPem: string, leafDer: Buffer): Promise<{ port: number; close(): Promise<void> }> {
-  const badLeaf = alterCurve(leafDer);
+async function relayServingUndecodableLeaf(chainPem: string, keyPem: string, leafDer: Buffer, badLeaf: Buffer): Promise<{ port: number; close(): Promise<void> }> {
+  if (badLeaf.length !== leafDer.length) throw new Error('the relay rewrites in place: the altered leaf must keep its length');
   const server = tls.createServer({ cert: chainPem, key: keyPem, maxVersion: 'TLSv1.2' }, (s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -78,6 +84,7 @@ beforeAll(async () => {
   pki = await mintFixturePki();
   badDer = alterCurve(Buffer.from(pki.client.cert.rawData));
   await fs.writeFile(f('bad.pem'), toPem(badDer));
+  await fs.writeFile(f('bad-resigned.pem'), toPem(alterCurveResigned(Buffer.from(pki.client.cert.rawData), pki.root.keyPem)));
   await fs.writeFile(f('bad-key.pem'), pki.client.keyPem, { mode: 0o600 });
   await fs.writeFile(f('ca.pem'), pki.root.certPem);
 });
@@ -124,8 +131,24 @@ describe('a certificate whose public key cannot be decoded', () => {
     expect(r.stderr).toMatch(/^mtls-harness: error: .*bad\.pem.*public key.*cannot be decoded/);
   });
 
-  it('probe and run: a server presenting it is classified, the other target is unaffected', async () => {
-    const relay = await relayServingUndecodableLeaf(pki.server.chainPem, pki.server.keyPem, Buffer.from(pki.server.cert.rawData));
+  it('audit: re-signed by its CA, the chain still verifies and the key is still named', async () => {
+    const r = await spawnCli(['audit', f('bad-resigned.pem'), f('ca.pem'), '--json', f('audit2.json')], tmp);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).not.toMatch(/internal error/);
+    const j = JSON.parse(await fs.readFile(f('audit2.json'), 'utf8'));
+    const mine = j.results.filter((x: { target: string }) => /bad-resigned/.test(x.target));
+    expect(mine.find((x: { check: string }) => x.check === 'audit.crypto-strength').status).toBe('error');
+    expect(mine.find((x: { check: string }) => x.check === 'audit.chain-verifies').status).toBe('pass');
+    expect(mine.find((x: { check: string }) => x.check === 'audit.key-matches-cert')).toMatchObject({ status: 'error', message: expect.stringMatching(/subject public key \(SPKI\) cannot be decoded/) });
+  });
+
+  it.each(['patched', 'resigned'] as const)('probe and run: a server presenting it (%s) is classified, the other target is unaffected', async (variant) => {
+    // A re-signed leaf may be a few bytes longer or shorter (ECDSA signatures vary): re-sign until it keeps the length.
+    const leaf = Buffer.from(pki.server.cert.rawData);
+    let bad = alterCurve(leaf);
+    for (let i = 0; variant === 'resigned' && i < 64; i++) if ((bad = alterCurveResigned(leaf, pki.intermediate.keyPem)).length === leaf.length) break;
+    expect(bad.length).toBe(leaf.length);
+    const relay = await relayServingUndecodableLeaf(pki.server.chainPem, pki.server.keyPem, leaf, bad);
     const good = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: true }, (s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
     good.on('tlsClientError', () => undefined);
     await new Promise<void>((r) => good.listen(0, '127.0.0.1', r));
