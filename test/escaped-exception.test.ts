@@ -84,7 +84,7 @@ afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
-const env = () => ({ NODE_OPTIONS: `--import=${hook}`, MTLS_TEST_THROW_PORT: String(crashPort) });
+const env = (kind = 'throw') => ({ NODE_OPTIONS: `--import=${hook}`, MTLS_TEST_THROW_PORT: String(crashPort), MTLS_TEST_THROW_KIND: kind });
 
 function expectOneLine(stderr: string): void {
   const lines = stderr.trimEnd().split('\n').filter((l) => !/ExperimentalWarning|--trace-warnings/.test(l));
@@ -94,8 +94,8 @@ function expectOneLine(stderr: string): void {
 }
 
 describe('an exception escaping from a socket handler', () => {
-  it('run: reports written, finished results kept, the rest "not finished: internal error", exit 1', async () => {
-    const r = await spawnCli(['run', '--targets-file', f('targets.txt'), ...creds, '--json', f('run.json'), '--junit', f('run.xml')], tmp, env(), 60_000);
+  it.each(['throw', 'reject'])('run (%s): reports written, finished results kept, the rest "not finished: internal error", exit 1', async (kind) => {
+    const r = await spawnCli(['run', '--targets-file', f('targets.txt'), ...creds, '--json', f('run.json'), '--junit', f('run.xml')], tmp, env(kind), 60_000);
     expectOneLine(r.stderr);
     expect(r.code).toBe(1);
     const j = JSON.parse(await fs.readFile(f('run.json'), 'utf8'));
