@@ -5,6 +5,8 @@
  * what to do next. Codes in the usage/config/pki families are detected before any check runs and
  * map to exit code 2.
  */
+import { redactPrivateKeys, safeText } from './text.js';
+
 export type ErrorCode =
   | 'usage.unknown-command'
   | 'usage.unknown-option'
@@ -64,7 +66,7 @@ export function isHarnessError(e: unknown): e is HarnessError {
  * and main prints the one line, so the commands print no "incomplete" line of their own.
  */
 export function internalFailure(e: unknown): Error {
-  const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
+  const msg = safeText(redactPrivateKeys(e instanceof Error ? e.message : String(e)).split('\n')[0]!, 300);
   return new Error(`internal error: ${msg}`);
 }
 
