@@ -5,6 +5,8 @@
  * what to do next. Codes in the usage/config/pki families are detected before any check runs and
  * map to exit code 2.
  */
+import { redactPrivateKeys, safeText } from './text.js';
+
 export type ErrorCode =
   | 'usage.unknown-command'
   | 'usage.unknown-option'
@@ -56,4 +58,18 @@ export class HarnessError extends Error {
 /** Type guard for HarnessError (also across module copies). */
 export function isHarnessError(e: unknown): e is HarnessError {
   return e instanceof HarnessError || (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'HarnessError' && typeof (e as { code?: unknown }).code === 'string');
+}
+
+/**
+ * The reason the CLI's last line of defence (src/cli/main.ts) aborts a run with when an exception
+ * escaped anyway: the run ends like Ctrl-C (reports written, the rest "not finished: internal error …")
+ * and main prints the one line, so the commands print no "incomplete" line of their own.
+ */
+export function internalFailure(e: unknown): Error {
+  const msg = safeText(redactPrivateKeys(e instanceof Error ? e.message : String(e)).split('\n')[0]!, 300);
+  return new Error(`internal error: ${msg}`);
+}
+
+export function isInternalFailure(reason: unknown): boolean {
+  return reason instanceof Error && reason.message.startsWith('internal error: ');
 }

@@ -81,6 +81,7 @@ export const chainValidation: Suite = {
         if (s.publicKey.type === 'EC' && s.publicKey.bits !== undefined && s.publicKey.bits < 256) problems.push(`its EC key has ${s.publicKey.bits} bits (< P-256)`);
         if (/sha-?1\b|sha1/i.test(s.signatureAlgorithm)) problems.push(`it is signed with ${s.signatureAlgorithm}`);
         const evidence = { subject: s.subject, basicConstraints: s.basicConstraints ?? null, extKeyUsage: s.extKeyUsage, publicKey: s.publicKey, signatureAlgorithm: s.signatureAlgorithm };
+        if (s.publicKey.undecodable) return { status: 'error', message: `the server leaf's key cannot be judged: its ${s.publicKey.undecodable}${problems.length ? `; also ${problems.join('; ')}` : ''}`, remediation: 'reissue the server certificate with an ECDSA P-256 or RSA ≥ 2048 key (no peer can verify with a key it cannot decode)', evidence };
         if (problems.length > 0) return { status: 'fail', message: `the server leaf is not a proper server certificate: ${problems.join('; ')}`, remediation: 'reissue the server certificate: CA:FALSE, EKU serverAuth, RSA ≥ 2048 or EC ≥ P-256, SHA-256 or better', evidence };
         return { status: 'pass', message: `the server leaf is CA:FALSE, ${s.extKeyUsage.length ? `EKU ${s.extKeyUsage.join(', ')}` : 'no EKU restriction'}, ${s.publicKey.type}${s.publicKey.curve ? ` ${s.publicKey.curve}` : s.publicKey.bits ? ` ${s.publicKey.bits}` : ''}, ${s.signatureAlgorithm}`, evidence };
       },

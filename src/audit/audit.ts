@@ -10,7 +10,7 @@ import { X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { HarnessError, isHarnessError } from '../errors.js';
 import { systemClock, type Clock } from '../pki/clock.js';
-import { isIssuedBy, keyMatchesCertificate, parsePrivateKey, summarizeCertificate, type CertSummary } from '../pki/inspect.js';
+import { isIssuedBy, keyMatchesCertificate, parsePrivateKey, publicKeyProblem, summarizeCertificate, type CertSummary } from '../pki/inspect.js';
 import { sanCovers, verifyChain } from '../pki/verify.js';
 import { DEFAULT_POLICY, STATUSES, type Evidence, type FileCertificate, type Result, type RunReport, type Status, type TargetReport } from '../runner/types.js';
 import { discoverFiles, spkiSha256, type DetectedLayout, type DiscoveredFile, type FoundKey, type WalkLimits } from './discover.js';
@@ -501,7 +501,12 @@ function checkKeyMatch(cred: Cred, o: AuditOptions, belongsTo: (k: KeyObject) =>
     return;
   }
   const cert = cred.main.content.certs[0]!;
-  const base = { certificateFile: cred.main.display, certificateSha256: summarizeFingerprint(cert), certPublicKeySha256: spkiSha256(cert.publicKey) };
+  const certKeyProblem = publicKeyProblem(cert);
+  const base = { certificateFile: cred.main.display, certificateSha256: summarizeFingerprint(cert), ...(certKeyProblem ? { certPublicKeyProblem: certKeyProblem } : { certPublicKeySha256: spkiSha256(cert.publicKey) }) };
+  if (certKeyProblem) {
+    add('audit.key-matches-cert', 'error', `${cred.main.name}: the certificate's ${certKeyProblem}, so no private key can be matched with it.`, base, 'Re-issue the certificate with a key on a supported algorithm (ECDSA P-256 or RSA ≥ 2048).');
+    return;
+  }
   if (keys.length === 0 && cred.keyFile) {
     const why = cred.keyFile.content.unreadable ? 'cannot be read by the auditing user' : 'holds no parseable private key (see audit.parse)';
     add('audit.key-matches-cert', 'skip', `${cred.keyFile.name} ${why}, so it cannot be matched with ${cred.main.name}.`, { ...base, keyFile: cred.keyFile.display });
@@ -714,7 +719,8 @@ function checkStrength(cred: Cred, summary: (c: NodeX509) => CertSummary, add: A
     const s = summary(c);
     const weak: string[] = [];
     const { type, bits } = s.publicKey;
-    if (type === 'RSA' && (bits ?? 0) < 2048) weak.push(`an RSA ${bits ?? '?'}-bit key (needs ≥ 2048)`);
+    if (s.publicKey.undecodable) weak.push(`a key that cannot be used: its ${s.publicKey.undecodable}`);
+    else if (type === 'RSA' && (bits ?? 0) < 2048) weak.push(`an RSA ${bits ?? '?'}-bit key (needs ≥ 2048)`);
     else if (type === 'EC' && (bits ?? 0) < 256) weak.push(`an EC ${s.publicKey.curve ?? '?'} key (needs ≥ P-256)`);
     else if (type === 'DSA') weak.push('a DSA key (not usable in TLS 1.3)');
     if (/\b(SHA-1|MD5|MD2)\b/i.test(s.signatureAlgorithm) && !selfSigned(c)) weak.push(`a ${s.signatureAlgorithm} signature`);
@@ -723,5 +729,6 @@ function checkStrength(cred: Cred, summary: (c: NodeX509) => CertSummary, add: A
   const bad = rows.find((r) => r.weak);
   const ev = { file: cred.main.display, certificates: rows };
   if (!bad) add('audit.crypto-strength', 'pass', `${cred.main.name}: ${rows.map((r) => `${r.publicKey}, ${r.signatureAlgorithm}`).filter((x, i, a) => a.indexOf(x) === i).join('; ')}.`, ev);
+  else if (bad.weak!.some((w) => w.startsWith('a key that cannot be used'))) add('audit.crypto-strength', 'error', `${cred.main.name}${rows.length > 1 ? ` certificate #${bad.index} ("${bad.subject}")` : ''} has ${bad.weak!.join(' and ')}: no peer can verify with it.`, ev, 'Re-issue it with an ECDSA P-256 (or RSA ≥ 2048) key and a SHA-256 signature (mtls-harness certs init does).');
   else add('audit.crypto-strength', 'fail', `${cred.main.name}${rows.length > 1 ? ` certificate #${bad.index} ("${bad.subject}")` : ''} uses ${bad.weak!.join(' and ')}: peers with current security levels refuse it, and it can be forged or broken.`, ev, 'Re-issue it with an ECDSA P-256 (or RSA ≥ 2048) key and a SHA-256 signature (mtls-harness certs init does).');
 }

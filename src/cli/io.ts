@@ -3,6 +3,6 @@ export interface CliIO {
   stdout: { write(s: string): unknown; isTTY?: boolean; columns?: number };
   stderr: { write(s: string): unknown; isTTY?: boolean };
   env: NodeJS.ProcessEnv;
-  /** Registers cleanup for Ctrl-C; returns an unregister function. */
-  onInterrupt?(fn: () => void | Promise<void>): () => void;
+  /** Registers cleanup for Ctrl-C (or, with `reason`, an internal error that escaped); returns an unregister function. */
+  onInterrupt?(fn: (reason?: Error) => void | Promise<void>): () => void;
 }

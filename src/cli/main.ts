@@ -1,8 +1,9 @@
 #!/usr/bin/env node
+import { internalFailure } from '../errors.js';
 import { runCli } from './run.js';
 
 // Ctrl-C / SIGTERM: run the registered cleanups (stop reference servers and containers), then exit 130.
-const cleanups = new Set<() => void | Promise<void>>();
+const cleanups = new Set<(reason?: Error) => void | Promise<void>>();
 let interrupted = false;
 const onSignal = (sig: NodeJS.Signals) => {
   if (interrupted) process.exit(130);
@@ -15,6 +16,23 @@ const onSignal = (sig: NodeJS.Signals) => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
+// Last line of defence: an exception that escapes anyway (a throw in a socket handler) ends the run
+// the way Ctrl-C does — the registered handlers write the reports with what finished (the rest
+// "not finished: internal error …") and stop what was started — then one line and exit 1.
+let crashed = false;
+const onEscaped = (e: unknown) => {
+  if (crashed || interrupted) return;
+  crashed = true;
+  const reason = internalFailure(e);
+  process.stderr.write(`mtls-harness: ${reason.message} (please report this with the command you ran; set MTLS_HARNESS_DEBUG=1 for details); the reports hold what finished\n`);
+  if (process.env.MTLS_HARNESS_DEBUG && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);
+  const force = setTimeout(() => process.exit(1), 10_000);
+  force.unref();
+  void Promise.allSettled([...cleanups].map((fn) => fn(reason))).then(() => process.exit(1));
+};
+process.on('uncaughtException', onEscaped);
+process.on('unhandledRejection', onEscaped);
+
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
@@ -24,4 +42,4 @@ const code = await runCli(process.argv.slice(2), {
     return () => cleanups.delete(fn);
   },
 });
-process.exitCode = code;
+process.exitCode = crashed ? 1 : code;

@@ -21,7 +21,8 @@ export interface CertSummary {
   daysLeft: number;
   expired: boolean;
   notYetValid: boolean;
-  publicKey: { type: string; bits?: number; curve?: string };
+  /** `type: 'undecodable'` with `undecodable` saying why when the SPKI cannot be decoded (e.g. an unknown curve OID). */
+  publicKey: { type: string; bits?: number; curve?: string; undecodable?: string };
   signatureAlgorithm: string;
   /** SHA-256 of the DER, upper-case hex with colons (the `openssl x509 -fingerprint -sha256` form). */
   fingerprintSha256: string;
@@ -182,9 +183,10 @@ function staticSummary(node: NodeX509, der: Buffer, fingerprint: string): Omit<C
   } catch {
     // A certificate node can parse but peculiar cannot: keep what node gave us.
   }
-  const pk = node.publicKey;
-  const details = pk.asymmetricKeyDetails ?? {};
-  const publicKey: CertSummary['publicKey'] = { type: (pk.asymmetricKeyType ?? 'unknown').toUpperCase() };
+  const problem = publicKeyProblem(node);
+  const pk = problem === undefined ? node.publicKey : undefined;
+  const details = pk?.asymmetricKeyDetails ?? {};
+  const publicKey: CertSummary['publicKey'] = pk ? { type: (pk.asymmetricKeyType ?? 'unknown').toUpperCase() } : { type: 'undecodable', undecodable: problem! };
   if (details.modulusLength) publicKey.bits = details.modulusLength;
   if (details.namedCurve) {
     publicKey.curve = details.namedCurve === 'prime256v1' ? 'P-256' : details.namedCurve === 'secp384r1' ? 'P-384' : details.namedCurve === 'secp521r1' ? 'P-521' : details.namedCurve;
@@ -206,6 +208,19 @@ function staticSummary(node: NodeX509, der: Buffer, fingerprint: string): Omit<C
     fingerprintSha256: fingerprint,
     selfIssued: node.subject === node.issuer,
   };
+}
+
+/**
+ * Why the certificate's public key cannot be decoded (an unknown curve OID, a truncated key), or
+ * undefined when it can: node parses such a certificate but throws on `.publicKey`, `.verify()`.
+ */
+export function publicKeyProblem(cert: NodeX509): string | undefined {
+  try {
+    void cert.publicKey;
+    return undefined;
+  } catch (e) {
+    return `subject public key (SPKI) cannot be decoded: ${oneLine(e instanceof Error ? e.message : String(e))}`;
+  }
 }
 
 /** True when `child` names `parent` as issuer and `parent`'s key verifies `child`'s signature. */
@@ -356,6 +371,8 @@ export function loadCredentialFiles(certFile: string, keyFile: string, passphras
   const certBuf = readPkiFile(certFile, 'certificate');
   const chain = parseCertificates(certBuf, certFile);
   if (chain.length > MAX_CLIENT_CHAIN) throw new HarnessError('pki.malformed-pem', `${certFile} holds a chain of ${chain.length} certificates; a client chain is the leaf and its intermediates (at most ${MAX_CLIENT_CHAIN}): is this a CA bundle?`);
+  const keyProblem = publicKeyProblem(chain[0]!);
+  if (keyProblem) throw new HarnessError('pki.unsupported-key', `${certFile}: the certificate's ${keyProblem}; a client certificate needs a key the harness can use`);
   const key = parsePrivateKey(readPkiFile(keyFile, 'private key'), keyFile, passphrase);
   if (!keyMatchesCertificate(key, chain[0]!)) {
     throw new HarnessError('pki.key-mismatch', `${keyFile} is not the private key of ${certFile} (subject ${oneLine(chain[0]!.subject)}); pass the key that was generated with this certificate`);
@@ -370,5 +387,9 @@ export function loadCredentialFiles(certFile: string, keyFile: string, passphras
 /** Loads a trust-anchor bundle (one or more CA certificates). */
 export function loadCaFile(caFile: string): { pem: string; certs: NodeX509[] } {
   const certs = parseCertificates(readPkiFile(caFile, 'CA'), caFile);
+  for (const [i, c] of certs.entries()) {
+    const problem = publicKeyProblem(c);
+    if (problem) throw new HarnessError('pki.unsupported-key', `${caFile}: certificate ${i + 1} (subject ${oneLine(c.subject)}): its ${problem}; a trust anchor needs a key that can verify signatures`);
+  }
   return { pem: certs.map((c) => c.toString()).join(''), certs };
 }

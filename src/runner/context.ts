@@ -4,7 +4,7 @@ import { addDays, type Clock } from '../pki/clock.js';
 import { x509 } from '../pki/crypto.js';
 import { subjectDer } from '../pki/der.js';
 import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';
-import { parseCertificates } from '../pki/inspect.js';
+import { parseCertificates, publicKeyProblem } from '../pki/inspect.js';
 import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../probe/plaintext.js';
 import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome, type TlsVersion } from '../probe/tls-probe.js';
 import { observeRotation, targetProbeOptions } from '../rotation/observe.js';
@@ -128,7 +128,7 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
       const caKey = target.caKey;
       const find = async (): Promise<Credential | { skip: string }> => {
         const pub = createPublicKey(caKey).export({ format: 'der', type: 'spki' });
-        const ca = parseCertificates(bundle, 'CA bundle').find((c) => c.publicKey.export({ format: 'der', type: 'spki' }).equals(pub));
+        const ca = parseCertificates(bundle, 'CA bundle').find((c) => !publicKeyProblem(c) && c.publicKey.export({ format: 'der', type: 'spki' }).equals(pub));
         if (!ca) return { skip: 'the --ca-key does not belong to any certificate in the CA bundle' };
         return credentialFromPem(ca.toString(), caKey);
       };

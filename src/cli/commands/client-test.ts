@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { loadConfigFile, type FileClient } from '../../config/load.js';
-import { HarnessError } from '../../errors.js';
+import { HarnessError, isInternalFailure } from '../../errors.js';
 import { checkClientSpec, PLACEHOLDERS, type ClientSpec } from '../../client-test/command.js';
 import { CLIENT_CHECKS, CLIENT_SUITE_ID } from '../../client-test/checks.js';
 import { checkLimboRouting, CORPORA, LIMBO_SUITE_ID, limboFigures, limboSummaryLine, loadLimbo, matchCaseIds, runLimbo, stageableLimboCases } from '../../client-test/limbo.js';
@@ -168,7 +168,7 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
     interrupt.written();
     interrupt.unregister();
   }
-  sayIncomplete(io, report);
+  if (!isInternalFailure(interrupt.signal.reason)) sayIncomplete(io, report);
   if (jsonOut !== '-') {
     const st = makeStyle({ isTTY: !!io.stdout.isTTY, env });
     io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));

@@ -1,4 +1,4 @@
-import { HarnessError } from '../../errors.js';
+import { HarnessError, isInternalFailure } from '../../errors.js';
 import { loadCaFile, loadCredentialFiles } from '../../pki/inspect.js';
 import { diagnoseEndpoint, type Diagnosis } from '../../probe/diagnose.js';
 import { formatEndpoint, parseEndpoint } from '../../probe/endpoint.js';
@@ -129,10 +129,11 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   const abort = new AbortController();
   let reportsWritten: () => void = () => undefined;
   const written = new Promise<void>((resolve) => (reportsWritten = resolve));
-  const unregister = io.onInterrupt?.(async () => {
-    abort.abort();
+  const unregister = io.onInterrupt?.(async (reason?: Error) => {
+    abort.abort(reason ?? new Error('the probe was interrupted (Ctrl-C)'));
     await written;
   });
+  const stopReason = () => (abort.signal.reason instanceof Error ? abort.signal.reason.message : 'the probe was interrupted (Ctrl-C)');
   try {
     const startedAt = new Date();
     const t0 = performance.now();
@@ -143,18 +144,18 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
       endpoints.map(async (e) => {
         const servername = (v.servername as string | undefined) ?? e.servername;
         const d = await Promise.race([lanes.use(() => (abort.signal.aborted ? Promise.resolve(undefined) : diagnoseEndpoint({ host: e.host, port: e.port, ...(servername ? { servername } : {}), ...common }))), interrupted]);
-        if (d === 'interrupted' || d === undefined) return { target: formatEndpoint(e), notFinished: 'not finished: the probe was interrupted (Ctrl-C)' };
+        if (d === 'interrupted' || d === undefined) return { target: formatEndpoint(e), notFinished: `not finished: ${stopReason()}` };
         progress?.onDiagnosis(d.unreachable ? 'error' : d.enforced ? 'pass' : 'fail');
         return d;
       }),
     ).finally(() => progress?.end());
     const diagnoses = settled.filter((d): d is Diagnosis => !('notFinished' in d));
-    const incomplete = abort.signal.aborted ? { reason: 'the probe was interrupted (Ctrl-C)', targetsFinished: diagnoses.length, targetsTotal: endpoints.length } : undefined;
+    const incomplete = abort.signal.aborted ? { reason: stopReason(), targetsFinished: diagnoses.length, targetsTotal: endpoints.length } : undefined;
     const timing = { startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - t0) };
     const fullArgv = ['probe', ...argv];
     if (!many && diagnoses.length === 0) {
       reportsWritten();
-      io.stderr.write('mtls-harness: incomplete: the probe was interrupted (Ctrl-C) before it finished; nothing to report\n');
+      if (!isInternalFailure(abort.signal.reason)) io.stderr.write('mtls-harness: incomplete: the probe was interrupted (Ctrl-C) before it finished; nothing to report\n');
       return 130;
     }
     const jsonText = JSON.stringify(many ? diagnosesToJson(diagnoses, fullArgv, incomplete) : diagnosisToJson(diagnoses[0]!, fullArgv), null, 2) + '\n';
@@ -179,7 +180,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     else if (!many) io.stdout.write(renderDiagnosis(diagnoses[0]!, st, io.stdout.columns ?? 100));
     else io.stdout.write(renderDiagnosisSummary(settled, st, io.stdout.columns ?? 120));
     if (incomplete) {
-      io.stderr.write(`mtls-harness: incomplete: ${incomplete.reason}; ${incomplete.targetsFinished} of ${incomplete.targetsTotal} target(s) finished\n`);
+      if (!isInternalFailure(abort.signal.reason)) io.stderr.write(`mtls-harness: incomplete: ${incomplete.reason}; ${incomplete.targetsFinished} of ${incomplete.targetsTotal} target(s) finished\n`);
       return 130;
     }
     return diagnoses.every((d) => d.enforced) && reportsOk ? 0 : 1;

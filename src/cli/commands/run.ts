@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { loadConfigFile, type FileConfig, type FilePolicy, type FileTarget } from '../../config/load.js';
-import { HarnessError } from '../../errors.js';
+import { HarnessError, isInternalFailure } from '../../errors.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../../pki/inspect.js';
 import { parseTlsVersion, type TlsVersion } from '../../probe/tls-probe.js';
@@ -269,8 +269,8 @@ export function interruptibleRun(io: CliIO, cleanup: () => Promise<void>): RunIn
   let reportsWritten: () => void = () => undefined;
   const written = new Promise<void>((resolve) => (reportsWritten = resolve));
   let running = false;
-  const unregister = io.onInterrupt?.(async () => {
-    abort.abort(new Error('the run was interrupted (Ctrl-C)'));
+  const unregister = io.onInterrupt?.(async (reason?: Error) => {
+    abort.abort(reason ?? new Error('the run was interrupted (Ctrl-C)'));
     if (running) await written;
     await cleanup();
   });
@@ -328,7 +328,7 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
   } finally {
     interrupt.written();
   }
-  sayIncomplete(io, report);
+  if (!isInternalFailure(interrupt.signal.reason)) sayIncomplete(io, report);
   if (st.outputs.json !== '-' && st.outputs.html !== '-') {
     const style = makeStyle({ isTTY: !!io.stdout.isTTY, env });
     io.stdout.write(renderResultsTable(report, style, io.stdout.columns ?? 120, st.quiet));

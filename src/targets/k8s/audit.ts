@@ -204,8 +204,8 @@ function auditSecret(m: SecretMaterial, services: Service[], ns: string, i: Audi
     const bad = pairs.filter((p) => !p.matches);
     add('k8s.secret-key-matches', target, bad.length
       ? {
-          status: 'fail',
-          message: bad.map((p) => (p.keyError ? `${p.keyKey} cannot be read (${safeText(p.keyError, 120)})` : `${p.keyKey} is not the private key of ${p.certKey}`)).join('; '),
+          status: bad.some((p) => p.certKeyProblem) ? 'error' : 'fail',
+          message: bad.map((p) => (p.certKeyProblem ? `${p.certKey}: the certificate's ${safeText(p.certKeyProblem, 160)}, so ${p.keyKey} cannot be matched with it` : p.keyError ? `${p.keyKey} cannot be read (${safeText(p.keyError, 120)})` : `${p.keyKey} is not the private key of ${p.certKey}`)).join('; '),
           remediation: 'put the key that was generated with the certificate into the Secret (cert-manager: delete the Secret to have it reissued); a server with a mismatched pair fails to start or to handshake',
           evidence: { pairs: pairs.map((p) => ({ cert: p.certKey, key: p.keyKey, matches: p.matches })) },
         }

@@ -5,7 +5,7 @@
 // Key material stays in memory: results and errors name data keys, never values.
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { HarnessError, isHarnessError } from '../../errors.js';
-import { keyMatchesCertificate, parseCertificates, parsePemBlocks, parsePrivateKey } from '../../pki/inspect.js';
+import { keyMatchesCertificate, parseCertificates, parsePemBlocks, parsePrivateKey, publicKeyProblem } from '../../pki/inspect.js';
 import type { ClientCredentials } from '../../runner/types.js';
 import { objectRef, type Secret } from './objects.js';
 
@@ -27,6 +27,8 @@ export interface KeyPair {
   chain: X509Certificate[];
   key?: KeyObject;
   keyError?: string;
+  /** The certificate's public key cannot be decoded (so no key can match it). */
+  certKeyProblem?: string;
   matches: boolean;
 }
 
@@ -100,6 +102,7 @@ export function keyPairs(m: SecretMaterial): KeyPair[] {
       chain,
       ...(pk.keyObject ? { key: pk.keyObject } : {}),
       ...(pk.error ? { keyError: pk.error } : {}),
+      ...(publicKeyProblem(chain[0]!) ? { certKeyProblem: publicKeyProblem(chain[0]!)! } : {}),
       matches: pk.keyObject ? keyMatchesCertificate(pk.keyObject, chain[0]!) : false,
     });
   }

@@ -1,0 +1,19 @@
+// Test-only preload for the built CLI (`node --import` via NODE_OPTIONS; nothing in src/ knows it):
+// the first bytes received from 127.0.0.1:MTLS_TEST_THROW_PORT make the socket's 'data' emission
+// throw, i.e. an exception from inside a socket event handler that no promise can catch, as a bug in
+// a handler or a library would raise. It reaches process 'uncaughtException' (the CLI's last line
+// of defence, src/cli/main.ts). With MTLS_TEST_THROW_KIND=reject the handler instead leaves a
+// rejected promise nobody handles ('unhandledRejection').
+import * as net from 'node:net';
+
+const port = Number(process.env.MTLS_TEST_THROW_PORT);
+let thrown = false;
+const emit = net.Socket.prototype.emit;
+net.Socket.prototype.emit = function (event, ...args) {
+  if (!thrown && port && event === 'data' && this.remotePort === port) {
+    thrown = true;
+    if (process.env.MTLS_TEST_THROW_KIND === 'reject') void Promise.reject(new Error('injected: a socket handler threw'));
+    else throw new Error('injected: a socket handler threw');
+  }
+  return emit.call(this, event, ...args);
+};
