@@ -48,7 +48,9 @@ export function buildJunitXml(run: RunReport): string {
   const groups = new Map<string, Result[]>();
   for (const r of run.results) {
     const key = `${r.target}\u0000${r.suite}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const list = groups.get(key);
+    if (list) list.push(r);
+    else groups.set(key, [r]);
   }
   let id = 0;
   for (const results of groups.values()) {
