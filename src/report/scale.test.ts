@@ -68,3 +68,14 @@ describe('results grouped by target once', () => {
     expect(xml.match(/<testsuite /g)).toHaveLength(6000);
   }, 120_000);
 });
+
+describe('JUnit written as text', () => {
+  it('escapes every & (also one that looks like an entity), < > and quotes; empty runs are one element', () => {
+    const run = syntheticRun(1, 2);
+    run.results[0] = { ...run.results[0]!, status: 'fail', message: 'CN=a &lt;b&gt; & "c" <d>' };
+    const xml = buildJunitXml(run);
+    expect(xml).toContain('message="CN=a &amp;lt;b&amp;gt; &amp; &quot;c&quot; &lt;d&gt;"');
+    expect(xml).toContain('>CN=a &amp;lt;b&amp;gt; &amp; "c" &lt;d&gt;</failure>');
+    expect(buildJunitXml({ ...run, results: [] })).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites/>\n');
+  });
+});
