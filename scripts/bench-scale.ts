@@ -2,15 +2,28 @@
 // against many loopback endpoints served by ONE other process: 200 endpoints of which 20 are hung
 // (accept TCP, never speak), wall time and the harness's peak RSS; and the cost curve over 25, 50,
 // 100 and 200 healthy endpoints (it should be linear). CLI start included.
+// Then the large scans (BENCH_SCALE_SIZES, default 1000,3000 healthy endpoints) with every report
+// written (JSON, JUnit, HTML; not PDF): wall, the checks phase (the report's durationMs), what came
+// after it, peak RSS; the report phases (table, JSON, JUnit, HTML) timed one by one in this process
+// on that run's report; and the per-1,000-target cost of `probe --targets-file` with a
+// 10,001-certificate --ca bundle and with the system store (BENCH_PROBE_TARGETS, default 1000).
+// BENCH_SCALE_ONLY=large skips the 200-endpoint figures; BENCH_SCALE_ONLY=small skips the large ones.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { runBench, writeBenchJson } from './bench-util.js';
-import { mintFixturePki } from '../src/pki/generate.js';
+import { addDays } from '../src/pki/clock.js';
+import { mintCertificate, mintFixturePki } from '../src/pki/generate.js';
+import { buildRunHtml } from '../src/report/html/index.js';
+import { buildJunitXml } from '../src/report/junit.js';
+import { jsonReportText } from '../src/report/outputs.js';
+import { renderResultsTable } from '../src/report/results-table.js';
+import { makeStyle } from '../src/report/style.js';
+import type { RunReport } from '../src/runner/types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cliJs = path.resolve(here, '../src/cli/main.js');
@@ -55,7 +68,86 @@ async function scan(dir: string, ports: number[], hung: number): Promise<Scan> {
   return { endpoints: ports.length, hung, wallMs: Math.round(wallMs), peakRssMiB: Math.round(peak / 1024), exitCode, results: j.results.length, statuses };
 }
 
+interface LargeScan {
+  endpoints: number;
+  wallMs: number;
+  /** The checks phase: the run's own durationMs. */
+  checksMs: number;
+  /** Wall minus the checks: CLI start, loading credentials, the table and every report. */
+  afterChecksMs: number;
+  peakRssMiB: number;
+  exitCode: number | null;
+  results: number;
+  statuses: Record<string, number>;
+  bytes: { json: number; junit: number; html: number };
+  /** Each phase after the checks, timed on its own in the bench process on this run's report. */
+  phasesMs: { table: number; json: number; junit: number; html: number };
+  tableMsPer1000Targets: number;
+  /** Target: the whole run within 2× the checks phase alone. */
+  withinTwiceChecks: boolean;
+}
+
+async function timeMs<T>(f: () => T | Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const v = await f();
+  return [Math.round(performance.now() - t0), v];
+}
+
+/** `run` over n healthy endpoints with --json, --junit and --html, then its phases one by one. */
+async function largeScan(dir: string, ports: number[]): Promise<LargeScan> {
+  const n = ports.length;
+  const file = path.join(dir, `targets-${n}.txt`);
+  writeFileSync(file, ports.map((p) => `127.0.0.1:${p},localhost`).join('\n') + '\n');
+  const out = { json: path.join(dir, `large-${n}.json`), junit: path.join(dir, `large-${n}.xml`), html: path.join(dir, `large-${n}.html`) };
+  const args = [cliJs, 'run', '--targets-file', file, '--ca', path.join(dir, 'ca.pem'), '--cert', path.join(dir, 'client.pem'), '--key', path.join(dir, 'client-key.pem'), '--ca-key', path.join(dir, 'ca-key.pem'), '--timeout', `${TIMEOUT_MS}ms`, '--json', out.json, '--junit', out.junit, '--html', out.html];
+  const t0 = performance.now();
+  // The table goes to stdout as a user would see it (not --quiet, which would hide the passing targets).
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CI: 'true' } });
+  let peak = 0;
+  const poll = setInterval(() => (peak = Math.max(peak, vmHwmKiB(child.pid!) ?? 0)), 25);
+  const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const wallMs = Math.round(performance.now() - t0);
+  clearInterval(poll);
+  const text = readFileSync(out.json, 'utf8');
+  const bytes = { json: Buffer.byteLength(text), junit: statSync(out.junit).size, html: statSync(out.html).size };
+  const j = JSON.parse(text) as { run: RunReport & { argv: string[] }; targets: RunReport['targets']; results: RunReport['results']; summary: RunReport['summary'] };
+  const run: RunReport = { ...j.run, targets: j.targets, results: j.results, summary: j.summary };
+  const statuses: Record<string, number> = {};
+  for (const r of run.results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  for (const f of Object.values(out)) rmSync(f, { force: true });
+  const argv = j.run.argv;
+  const style = makeStyle({ isTTY: false, env: {} });
+  const [table] = await timeMs(() => renderResultsTable(run, style, 120, false));
+  const [json, jsonText] = await timeMs(() => jsonReportText(run, argv));
+  const [junit] = await timeMs(() => buildJunitXml(run));
+  const [html] = await timeMs(() => buildRunHtml(run, argv, jsonText));
+  const checksMs = run.durationMs;
+  return {
+    endpoints: n, wallMs, checksMs, afterChecksMs: wallMs - checksMs, peakRssMiB: Math.round(peak / 1024), exitCode, results: run.results.length, statuses, bytes,
+    phasesMs: { table, json, junit, html }, tableMsPer1000Targets: Math.round((table / n) * 1000), withinTwiceChecks: wallMs <= 2 * checksMs,
+  };
+}
+
+/** `probe --targets-file` over n endpoints (JSON to a discarded stdout): ms per 1,000 targets. */
+async function probeCost(dir: string, ports: number[], ca: string | undefined): Promise<{ targets: number; ca: string; wallMs: number; msPer1000Targets: number; exitCode: number | null; peakRssMiB: number }> {
+  const file = path.join(dir, `probe-targets-${ports.length}.txt`);
+  writeFileSync(file, ports.map((p) => `127.0.0.1:${p},localhost`).join('\n') + '\n');
+  const args = [cliJs, 'probe', '--targets-file', file, ...(ca ? ['--ca', ca] : []), '--cert', path.join(dir, 'client.pem'), '--key', path.join(dir, 'client-key.pem'), '--timeout', `${TIMEOUT_MS}ms`, '--json'];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CI: 'true' } });
+  let peak = 0;
+  const poll = setInterval(() => (peak = Math.max(peak, vmHwmKiB(child.pid!) ?? 0)), 25);
+  const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const wallMs = Math.round(performance.now() - t0);
+  clearInterval(poll);
+  return { targets: ports.length, ca: ca ? path.basename(ca) : 'system store', wallMs, msPer1000Targets: Math.round((wallMs / ports.length) * 1000), exitCode, peakRssMiB: Math.round(peak / 1024) };
+}
+
 async function main(): Promise<void> {
+  const only = process.env.BENCH_SCALE_ONLY;
+  const sizes = (process.env.BENCH_SCALE_SIZES ?? '1000,3000').split(',').map(Number).filter((x) => x > 0);
+  const probeTargets = Number(process.env.BENCH_PROBE_TARGETS ?? 1000);
+  const needed = Math.max(200, ...(only === 'small' ? [] : [...sizes, probeTargets]));
   const pki = await mintFixturePki();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mtls-bench-scale-'));
   const w = (n: string, s: string, mode = 0o644) => writeFileSync(path.join(dir, n), s, { mode });
@@ -65,7 +157,11 @@ async function main(): Promise<void> {
   w('client-key.pem', pki.client.keyPem, 0o600);
   w('server-chain.pem', pki.server.chainPem);
   w('server-key.pem', pki.server.keyPem, 0o600);
-  const server = spawn(process.execPath, [serversJs, dir, '200', '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // A 10,001-certificate bundle: the root and 10,000 copies of an unrelated CA (parsing is the cost).
+  const now = new Date();
+  const other = await mintCertificate({ subject: 'CN=bench unrelated CA', notBefore: addDays(now, -1), notAfter: addDays(now, 365), ca: true });
+  w('bundle-10001.pem', pki.root.certPem + other.certPem.repeat(10_000));
+  const server = spawn(process.execPath, [serversJs, dir, String(needed), '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const line = await new Promise<string>((resolve, reject) => {
       createInterface({ input: server.stdout! }).once('line', resolve);
@@ -74,6 +170,25 @@ async function main(): Promise<void> {
     const { healthy, hung } = JSON.parse(line) as { healthy: number[]; hung: number[] };
     // Warm-up (not counted): module loading and the page cache.
     await scan(dir, healthy.slice(0, 5), 0);
+    const large: LargeScan[] = [];
+    const probe: Awaited<ReturnType<typeof probeCost>>[] = [];
+    if (only !== 'small') {
+      for (const n of sizes) {
+        const l = await largeScan(dir, healthy.slice(0, n));
+        large.push(l);
+        console.log(`${n} endpoints, JSON+JUnit+HTML: ${l.wallMs} ms wall (checks ${l.checksMs} ms, after them ${l.afterChecksMs} ms incl. CLI start; ${l.withinTwiceChecks ? 'within' : 'NOT within'} 2× the checks), peak RSS ${l.peakRssMiB} MiB, exit ${l.exitCode}, ${l.results} results ${JSON.stringify(l.statuses)}; phases in-process: table ${l.phasesMs.table} ms (${l.tableMsPer1000Targets} ms/1,000 targets), JSON ${l.phasesMs.json} ms, JUnit ${l.phasesMs.junit} ms, HTML ${l.phasesMs.html} ms; bytes ${JSON.stringify(l.bytes)}`);
+      }
+      for (const ca of [path.join(dir, 'bundle-10001.pem'), undefined]) {
+        const p = await probeCost(dir, healthy.slice(0, probeTargets), ca);
+        probe.push(p);
+        console.log(`probe --targets-file, ${p.targets} targets, --ca ${p.ca}: ${p.wallMs} ms wall (${p.msPer1000Targets} ms per 1,000 targets), peak RSS ${p.peakRssMiB} MiB, exit ${p.exitCode}`);
+      }
+    }
+    if (only === 'large') {
+      const file = writeBenchJson('scale-large', { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), large, probe });
+      console.log(`Written: ${file}`);
+      return;
+    }
     // 200 endpoints, 20 of them hung, spread through the list.
     const mixed = healthy.slice(0, 180);
     hung.forEach((p, i) => mixed.splice(i * 10 + 5, 0, p));
@@ -89,6 +204,9 @@ async function main(): Promise<void> {
       what: 'mtls-harness run, full catalogue (26 checks, --ca-key), --timeout 5s, defaults --concurrency 16 --connections-per-target 8; servers: one node process, 127.0.0.1',
       headline: { ...headline, beyondOneTimeoutMs: beyond, targetMs: 10_000 },
       curve: curve.map((c, i) => ({ ...c, msPerEndpoint: perEndpoint[i] })),
+      loadavg: os.loadavg(),
+      large,
+      probe,
     };
     const file = writeBenchJson('scale', result);
     console.log(`200 endpoints (20 hung), full catalogue: ${headline.wallMs} ms wall (${beyond} ms beyond one ${TIMEOUT_MS} ms timeout; target < 10000), peak RSS ${headline.peakRssMiB} MiB, exit ${headline.exitCode}, ${headline.results} results ${JSON.stringify(headline.statuses)}`);

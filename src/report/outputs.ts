@@ -2,7 +2,7 @@ import { safeText } from '../text.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { RunReport } from '../runner/types.js';
-import { buildJsonReport } from './json.js';
+import { buildJsonReport, reportJsonText } from './json.js';
 import { buildJunitXml } from './junit.js';
 import { buildRunHtml } from './html/index.js';
 import { findChromium, printHtmlToPdf } from './pdf.js';
@@ -52,7 +52,7 @@ export async function writeReportFiles(
 
 /** The JSON report's exact bytes, as `--json` writes them (the HTML report carries their SHA-256). */
 export function jsonReportText(run: RunReport, argv: string[]): string {
-  return JSON.stringify(buildJsonReport(run, argv), null, 2) + '\n';
+  return reportJsonText(buildJsonReport(run, argv));
 }
 
 /**

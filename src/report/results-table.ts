@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import type { Result, RunReport, Status } from '../runner/types.js';
 import { safeText } from '../text.js';
 import type { Style } from './style.js';
+import { resultsByTarget } from './by-target.js';
 
 const LABEL: Record<Status, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP', error: 'ERROR' };
 
@@ -22,9 +23,10 @@ const SEVERITY: Status[] = ['error', 'fail', 'warn', 'pass', 'skip'];
 
 /** One row per target: its worst status, its counts and the checks to look at first. */
 function renderTargetsTable(run: RunReport, st: Style, width: number, quiet: boolean): string {
-  const table = new Table({ head: ['Target', 'Verdict', 'pass', 'warn', 'fail', 'skip', 'error', 'To look at'], style: { head: [], border: [] }, wordWrap: true, colWidths: [30, 9, 6, 6, 6, 6, 7, Math.max(30, width - 86)] });
+  const rows: string[][] = [];
+  const byTarget = resultsByTarget(run.results);
   for (const t of run.targets) {
-    const rs = run.results.filter((r) => r.target === t.name);
+    const rs = byTarget.get(t.name) ?? [];
     const worst = SEVERITY.find((s) => rs.some((r) => r.status === s)) ?? 'skip';
     if (quiet && worst !== 'error' && worst !== 'fail' && worst !== 'warn') continue;
     const count = (s: Status) => String(rs.filter((r) => r.status === s).length);
@@ -32,9 +34,30 @@ function renderTargetsTable(run: RunReport, st: Style, width: number, quiet: boo
     const look = (bad.length > 0 ? bad : rs.filter((r) => r.status === 'warn')).slice(0, 3);
     const first = bad.find((r) => r.status === 'error') ?? bad[0];
     const note = look.map((r) => r.check).join(', ') + (first ? `\n${safeText(first.message, 160)}` : '');
-    table.push([safeText(t.name, 60), paint(st, worst), count('pass'), count('warn'), count('fail'), count('skip'), count('error'), note]);
+    rows.push([safeText(t.name, 60), paint(st, worst), count('pass'), count('warn'), count('fail'), count('skip'), count('error'), note]);
   }
-  return table.length > 0 ? table.toString() + '\n' : '';
+  return rows.length > 0 ? renderChunkedTable(['Target', 'Verdict', 'pass', 'warn', 'fail', 'skip', 'error', 'To look at'], [30, 9, 6, 6, 6, 6, 7, Math.max(30, width - 86)], rows) + '\n' : '';
+}
+
+/** Rows per cli-table3 table: its layout is quadratic in the number of rows (1.7 s for 3,000). */
+export const TABLE_CHUNK_ROWS = 100;
+
+/**
+ * One table with fixed column widths, drawn by cli-table3 in chunks of TABLE_CHUNK_ROWS rows and
+ * stitched together (each chunk's bottom border becomes a row separator, the next one's top border
+ * goes): the same text as one table, in time linear in the number of rows.
+ */
+export function renderChunkedTable(head: string[], colWidths: number[], rows: string[][], chunkRows = TABLE_CHUNK_ROWS): string {
+  const parts: string[] = [];
+  for (let i = 0; i === 0 || i < rows.length; i += chunkRows) {
+    const table = new Table({ head: i === 0 ? head : [], style: { head: [], border: [] }, wordWrap: true, colWidths });
+    for (const row of rows.slice(i, i + chunkRows)) table.push(row);
+    const lines = table.toString().split('\n');
+    if (i > 0) lines.shift();
+    if (i + chunkRows < rows.length) lines[lines.length - 1] = lines[lines.length - 1]!.replace(/└/g, '├').replace(/┴/g, '┼').replace(/┘/g, '┤');
+    parts.push(lines.join('\n'));
+  }
+  return parts.join('\n');
 }
 
 /**
@@ -44,7 +67,8 @@ function renderTargetsTable(run: RunReport, st: Style, width: number, quiet: boo
 export function renderResultsTable(run: RunReport, st: Style, width = 120, quiet = false): string {
   if (run.targets.length > PER_TARGET_ROWS_ABOVE) {
     const s = run.summary;
-    const failing = run.targets.filter((t) => run.results.some((r) => r.target === t.name && (r.status === 'fail' || r.status === 'error'))).length;
+    const failingNames = new Set(run.results.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => r.target));
+    const failing = run.targets.filter((t) => failingNames.has(t.name)).length;
     return `${renderTargetsTable(run, st, width, quiet)}${run.results.length} checks on ${run.targets.length} targets in ${(run.durationMs / 1000).toFixed(2)} s: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors; ${failing} target(s) with failures or errors (every check is in the JSON/JUnit/HTML reports)\n`;
   }
   const rows: Result[] = quiet ? run.results.filter((r) => r.status === 'fail' || r.status === 'error' || r.status === 'warn') : run.results;

@@ -13,6 +13,7 @@ import { toolInfo } from '../../version.js';
 import { performance } from 'node:perf_hooks';
 import { buildProbeHtml } from '../../report/html/index.js';
 import { writeReportFiles } from '../../report/outputs.js';
+import { reportJsonText } from '../../report/json.js';
 import { findChromium, printHtmlToPdf } from '../../report/pdf.js';
 import { DEFAULT_POLICY } from '../../runner/types.js';
 import { checkHostName, checkHttpPath } from '../../config/validate.js';
@@ -158,7 +159,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
       if (!isInternalFailure(abort.signal.reason)) io.stderr.write('mtls-harness: incomplete: the probe was interrupted (Ctrl-C) before it finished; nothing to report\n');
       return 130;
     }
-    const jsonText = JSON.stringify(many ? diagnosesToJson(diagnoses, fullArgv, incomplete) : diagnosisToJson(diagnoses[0]!, fullArgv), null, 2) + '\n';
+    const jsonText = reportJsonText(many ? diagnosesToJson(diagnoses, fullArgv, incomplete) : diagnosisToJson(diagnoses[0]!, fullArgv));
     let reportsOk = true;
     try {
       if ((htmlOut || pdfOut) && diagnoses.length > 0) {

@@ -11,6 +11,7 @@ import { referencesOf, type Reference } from '../../../suites/references.js';
 import { SUITES } from '../../../suites/index.js';
 import { probeEvidence } from '../../runner/judge.js';
 import { AUDIT_SUITE } from '../../audit/audit.js';
+import { resultsByTarget } from '../by-target.js';
 
 /** A row status in the HTML report: a check's status, or `info` for a diagnosis line that judges nothing. */
 export type RowStatus = Status | 'info';
@@ -126,8 +127,9 @@ function timeZone(): string {
 export function runHtmlModel(run: RunReport, argv: string[], jsonText: string): HtmlModel {
   const suiteTitles = new Map<string, string>([...SUITES.map((s) => [s.id, s.title] as const), [AUDIT_SUITE.id, AUDIT_SUITE.title]]);
   const audit = run.targets.length > 0 && run.targets.every((t) => t.kind === 'files');
+  const byTarget = resultsByTarget(run.results);
   const targets: HtmlTarget[] = run.targets.map((t, i) => {
-    const results = run.results.filter((r) => r.target === t.name);
+    const results = byTarget.get(t.name) ?? [];
     const suiteIds = [...new Set([...SUITES.map((s) => s.id), ...results.map((r) => r.suite)])];
     const suites: HtmlSuiteCell[] = suiteIds.map((id) => {
       const rs = results.filter((r) => r.suite === id);
