@@ -87,7 +87,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const endpoints: { host: string; port: number; servername?: string }[] = positionals.map((p) => parseEndpoint(p));
-  if (v['targets-file'] !== undefined) endpoints.push(...loadTargetsFile(v['targets-file'] as string));
+  if (v['targets-file'] !== undefined) endpoints.push(...(await loadTargetsFile(v['targets-file'] as string)));
   if (endpoints.length === 0) throw new HarnessError('usage.missing-argument', 'probe: give a target, e.g. mtls-harness probe localhost:8443 (or several, or --targets-file FILE)');
   const many = endpoints.length > 1 || v['targets-file'] !== undefined;
   if (!!v.cert !== !!v.key) throw new HarnessError('usage.missing-argument', 'probe: --cert and --key go together');

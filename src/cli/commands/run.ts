@@ -364,7 +364,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const flagTargets: FileTarget[] = ((v.target as string[] | undefined) ?? (env.MTLS_TARGETS ? splitList(env.MTLS_TARGETS) : [])).map((endpoint) => ({ endpoint }));
   const targetsFile = (v['targets-file'] as string | undefined) ?? (file.targetsFile ? path.resolve(baseDir, file.targetsFile) : undefined);
   if (v['targets-file'] !== undefined || (file.targetsFile && flagTargets.length === 0)) {
-    for (const t of loadTargetsFile(targetsFile!)) flagTargets.push({ endpoint: formatEndpoint(t), ...(t.servername ? { servername: t.servername } : {}) });
+    for (const t of await loadTargetsFile(targetsFile!)) flagTargets.push({ endpoint: formatEndpoint(t), ...(t.servername ? { servername: t.servername } : {}) });
   }
   let fileTargets: FileTarget[] = file.targets ?? [];
   if (flagTargets.length > 0 || v.reference) fileTargets = flagTargets;
