@@ -138,3 +138,51 @@ describe('a targets file is streamed', () => {
     expectOneLineExit2({ ...(await run(['probe', '--targets-file', file])), ms: 0 }, /more than 1000000 targets/);
   });
 });
+
+describe('report paths', () => {
+  const creds = () => ['--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem')];
+  it('a symlink at the report path is replaced by the report; its target is untouched', async () => {
+    await fs.writeFile(f('precious.txt'), 'precious\n');
+    await fs.symlink(f('precious.txt'), f('link.json'));
+    const r = await run(['run', '--target', target, ...creds(), '--check', 'handshake.accepts-valid-client-cert', '--json', f('link.json'), '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await fs.readFile(f('precious.txt'), 'utf8')).toBe('precious\n');
+    expect((await fs.lstat(f('link.json'))).isSymbolicLink()).toBe(false);
+    expect(JSON.parse(await fs.readFile(f('link.json'), 'utf8')).schemaVersion).toBe(1);
+    expect((await fs.readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+  it('reports are 0600 (umask or not); --report-mode 0644 gives 0644; nonsense is exit 2', async () => {
+    const old = process.umask(0o022);
+    try {
+      const r = await run(['run', '--target', target, ...creds(), '--check', 'handshake.accepts-valid-client-cert', '--json', f('m.json'), '--junit', f('m.xml'), '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+      expect((await fs.stat(f('m.json'))).mode & 0o777).toBe(0o600);
+      expect((await fs.stat(f('m.xml'))).mode & 0o777).toBe(0o600);
+      const p = await run(['probe', target, ...creds(), '--html', f('p.html')]);
+      expect(p.code, p.stderr).toBe(0);
+      expect((await fs.stat(f('p.html'))).mode & 0o777).toBe(0o600);
+      const r2 = await run(['run', '--target', target, ...creds(), '--check', 'handshake.accepts-valid-client-cert', '--json', f('m.json'), '--report-mode', '0644', '--quiet']);
+      expect(r2.code, r2.stderr).toBe(0);
+      expect((await fs.stat(f('m.json'))).mode & 0o777).toBe(0o644);
+    } finally {
+      process.umask(old);
+    }
+    for (const bad of ['rw', '0999', '12345', '0400']) expectOneLineExit2(await run(['run', '--target', target, ...creds(), '--json', f('x.json'), '--report-mode', bad]), /--report-mode/);
+  });
+  it('a report path equal to an input file (or a symlink to it) is refused before anything runs; the input is unchanged', async () => {
+    const ca = await fs.readFile(f('ca.pem'), 'utf8');
+    await fs.symlink(f('ca.pem'), f('ca-link.pem'));
+    for (const [flag, out] of [['--json', f('ca.pem')], ['--junit', f('client-key.pem')], ['--html', f('ca-link.pem')]] as const) {
+      expectOneLineExit2(await run(['run', '--target', target, ...creds(), flag, out]), /is the input file/);
+    }
+    await fs.writeFile(f('targets.txt'), `${target}\n`);
+    expectOneLineExit2(await run(['probe', '--targets-file', f('targets.txt'), '--html', f('targets.txt')]), /is the input file --targets-file/);
+    expectOneLineExit2(await run(['audit', f('ca.pem'), '--json', f('ca.pem')]), /is the input file/);
+    expect(await fs.readFile(f('ca.pem'), 'utf8')).toBe(ca);
+    expect(await fs.readFile(f('targets.txt'), 'utf8')).toBe(`${target}\n`);
+  });
+  it('two reports to one path are refused (--json x --junit x)', async () => {
+    expectOneLineExit2(await run(['run', '--target', target, ...creds(), '--json', f('same'), '--junit', f('same')]), /--junit .*same is also --json/);
+    await expect(fs.stat(f('same'))).rejects.toThrow();
+  });
+});

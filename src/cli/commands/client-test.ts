@@ -7,6 +7,7 @@ import { checkLimboRouting, CORPORA, LIMBO_SUITE_ID, limboFigures, limboSummaryL
 import { OBSERVER_IMPLEMENTATIONS, runClientConformance, type ObserverImplementation } from '../../client-test/run.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
+import { assertReportPaths, parseReportMode } from '../../files.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
@@ -120,6 +121,8 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
   const htmlOut = (v.html as string | undefined) ?? (file.reports?.html ? path.resolve(baseDir, file.reports.html) : undefined);
   const pdfOut = (v.pdf as string | undefined) ?? (file.reports?.pdf ? path.resolve(baseDir, file.reports.pdf) : undefined);
   if (htmlOut === '-' || pdfOut === '-') throw new HarnessError('usage.invalid-value', 'client-test: --html and --pdf need a file name');
+  const reportMode = parseReportMode(v['report-mode'] as string | undefined);
+  assertReportPaths('client-test', [['--json', jsonOut], ['--junit', junitOut], ['--html', htmlOut], ['--pdf', pdfOut]], [['--config', configFile]]);
   const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
 
   // The command after -- replaces the file's clients (flags over file).
@@ -154,7 +157,7 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
     report = await runClientConformance({ clients, pki, reference: reference as ObserverImplementation, ...(checkIds ? { checkIds } : {}), ...(onInterrupt ? { onInterrupt } : {}) });
   }
 
-  const reportsOk = await writeReportFiles(runReportWriters(report, ['client-test', ...argv], { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath), io);
+  const reportsOk = await writeReportFiles(runReportWriters(report, ['client-test', ...argv], { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath), io, reportMode);
   if (jsonOut !== '-') {
     const st = makeStyle({ isTTY: !!io.stdout.isTTY, env });
     io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));

@@ -13,6 +13,7 @@ import { toolInfo } from '../../version.js';
 import { performance } from 'node:perf_hooks';
 import { buildProbeHtml } from '../../report/html/index.js';
 import { writeReportFiles } from '../../report/outputs.js';
+import { assertReportPaths, parseReportMode } from '../../files.js';
 import { findChromium, printHtmlToPdf } from '../../report/pdf.js';
 import { DEFAULT_POLICY } from '../../runner/types.js';
 import { parseCommandArgs, parseDuration, parseIntFlag } from '../args.js';
@@ -77,6 +78,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     json: { type: 'boolean' },
     html: { type: 'string' },
     pdf: { type: 'string' },
+    'report-mode': { type: 'string' },
     'targets-file': { type: 'string' },
     concurrency: { type: 'string' },
     quiet: { type: 'boolean' },
@@ -104,6 +106,8 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   const htmlOut = v.html as string | undefined;
   const pdfOut = v.pdf as string | undefined;
   if (htmlOut === '-' || pdfOut === '-') throw new HarnessError('usage.invalid-value', 'probe: --html and --pdf need a file name (--json prints to stdout)');
+  const reportMode = parseReportMode(v['report-mode'] as string | undefined);
+  assertReportPaths('probe', [['--html', htmlOut], ['--pdf', pdfOut]], [['--ca', v.ca as string | undefined], ['--cert', v.cert as string | undefined], ['--key', v.key as string | undefined], ['--targets-file', v['targets-file'] as string | undefined]]);
   const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
   const warnDays = v['warn-days'] ? parseIntFlag('--warn-days', v['warn-days'] as string) : DEFAULT_POLICY.warnDays;
   const failDays = v['fail-days'] ? parseIntFlag('--fail-days', v['fail-days'] as string) : DEFAULT_POLICY.failDays;
@@ -166,6 +170,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
             ...(pdfOut ? [{ file: pdfOut, writer: { what: 'PDF', render: () => printHtmlToPdf(htmlText(), chromiumPath!) } }] : []),
           ],
           io,
+          reportMode,
         );
       }
     } finally {

@@ -13,6 +13,7 @@ import { runChecks, selectChecks, summarize } from '../../runner/run.js';
 import { referenceTarget } from '../../runner/reference-target.js';
 import { defaultTargetTimeoutMs, RUN_DEFAULTS } from '../../runner/run.js';
 import { loadTargetsFile } from '../../config/targets-file.js';
+import { assertReportPaths, parseReportMode } from '../../files.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
 import { formatEndpoint, parseEndpoint } from '../../probe/endpoint.js';
 import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type RunReport, type Suite, type TargetConfig } from '../../runner/types.js';
@@ -192,6 +193,8 @@ export interface RunSettingsResolved {
   /** The global policy in force: file, then flags. */
   policy: Policy;
   quiet: boolean;
+  /** --report-mode (default 0600). */
+  reportMode: number;
 }
 
 /**
@@ -228,6 +231,14 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
   if (htmlOut === '-' && jsonOut === '-') throw new HarnessError('usage.invalid-value', `${command}: only one report can go to stdout (--json - or --html -)`);
   // Chromium is looked up before anything starts: a missing browser is a usage error (exit 2), not a lost report.
   const chromiumPath = pdfOut ? findChromium(env) : undefined;
+  const reportMode = parseReportMode(v['report-mode'] as string | undefined);
+  const inputFile = (x: string | undefined) => (x && !x.includes('-----BEGIN') ? path.resolve(baseDir, x) : undefined);
+  assertReportPaths(command, [['--json', jsonOut], ['--junit', junitOut], ['--html', htmlOut], ['--pdf', pdfOut]], [
+    ['--config', configFile], ['--ca', v.ca as string | undefined], ['--cert', v.cert as string | undefined], ['--key', v.key as string | undefined], ['--ca-key', v['ca-key'] as string | undefined],
+    ['--targets-file', v['targets-file'] as string | undefined], ['targetsFile', inputFile(file.targetsFile)],
+    ['--rotation-overlap-cert', v['rotation-overlap-cert'] as string | undefined], ['--rotation-overlap-key', v['rotation-overlap-key'] as string | undefined],
+    ...(file.targets ?? []).flatMap((t) => [t.ca, t.cert, t.key, t.caKey, t.clientCa, t.rotation?.overlapCert, t.rotation?.overlapKey].map((x): [string, string | undefined] => [`${configFile}:${t.line}`, inputFile(x)])),
+  ]);
 
   const filePolicy = mergePolicy(DEFAULT_POLICY, file.policy, configFile ?? 'config');
   const flagPolicy: FilePolicy = {};
@@ -241,7 +252,7 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
   return {
     configFile, file, baseDir, failOn, timeoutMs, concurrency, connectionsPerTarget, targetTimeoutMs, suiteIds, checkIds,
     outputs: { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath,
-    filePolicy, flagPolicy, policy: mergePolicy(filePolicy, flagPolicy, 'flags'), quiet: !!v.quiet,
+    filePolicy, flagPolicy, policy: mergePolicy(filePolicy, flagPolicy, 'flags'), quiet: !!v.quiet, reportMode,
   };
 }
 
@@ -318,7 +329,7 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
     await o.complete?.(report);
     report.summary = summarize(report.results);
     // Each reporter on its own: one failing never loses another's output.
-    reportsOk = await writeReportFiles(runReportWriters(report, o.argv, st.outputs, st.chromiumPath), io);
+    reportsOk = await writeReportFiles(runReportWriters(report, o.argv, st.outputs, st.chromiumPath), io, st.reportMode);
   } finally {
     interrupt.written();
   }
