@@ -36,6 +36,7 @@ Reports:
   --junit FILE              JUnit XML report
   --html FILE               self-contained HTML evidence report (- for stdout)
   --pdf FILE                the HTML report printed to PDF by Chromium ($MTLS_CHROMIUM)
+  --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
   --quiet                   table shows only warn/fail/error rows
 
 A file that does not parse is a finding (audit.parse fail), not a usage error. No private key

@@ -58,6 +58,7 @@ Options:
   --junit FILE              JUnit XML report
   --html FILE               self-contained HTML evidence report
   --pdf FILE                ... printed to PDF by Chromium (/usr/bin/chromium or $MTLS_CHROMIUM)
+  --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
   --quiet                   table shows only warn/fail/error rows
 
 Exit status: 0 no fail and no error; 1 otherwise (with --corpus: a disagreement is a fail);

@@ -47,6 +47,7 @@ Options:
                             {"diagnoses": [...]})
   --html FILE               write the diagnosis as a self-contained HTML evidence report
   --pdf FILE                ... and printed to PDF by Chromium (/usr/bin/chromium or $MTLS_CHROMIUM)
+  --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
 
 With several targets a summary table has one row per target.
 

@@ -81,6 +81,7 @@ Reports:
                             of the JSON report's bytes and embeds them
   --pdf FILE                the HTML report printed to PDF by Chromium (/usr/bin/chromium or
                             $MTLS_CHROMIUM)
+  --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
   --quiet                   table shows only warn/fail/error rows
 
 Environment: MTLS_CONFIG, MTLS_TARGETS (comma-separated), MTLS_CA, MTLS_CERT, MTLS_KEY, MTLS_CA_KEY,
