@@ -55,4 +55,5 @@ export const REPORT_OPTIONS = {
   html: { type: 'string' },
   pdf: { type: 'string' },
   quiet: { type: 'boolean' },
+  'report-mode': { type: 'string' },
 } as const;

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { HarnessError } from '../errors.js';
+import { MAX_CONFIG_BYTES, readInputFile } from '../files.js';
 
 /**
  * The config file (`mtls.yaml`, or JSON), as written by the user. Every field is optional except
@@ -142,13 +142,7 @@ const ROOT = map({
  * the file, the line and the key: "mtls.yaml:7: targets[0].endpont is not a known key (did you mean endpoint?)".
  */
 export function loadConfigFile(file: string): FileConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new HarnessError(code === 'ENOENT' ? 'config.invalid' : 'config.invalid', code === 'ENOENT' ? `config file not found: ${file}` : `cannot read config file ${file}: ${code ?? 'error'}`);
-  }
+  const text = readInputFile(file, 'config file', MAX_CONFIG_BYTES).toString('utf8');
   return parseConfigText(text, file);
 }
 

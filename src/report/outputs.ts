@@ -1,6 +1,5 @@
 import { safeText } from '../text.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
+import { DEFAULT_REPORT_MODE, writeFileAtomic } from '../files.js';
 import type { RunReport } from '../runner/types.js';
 import { buildJsonReport, reportJsonText } from './json.js';
 import { buildJunitXml } from './junit.js';
@@ -24,11 +23,13 @@ export interface ReportWriter {
 
 /**
  * Writes each report on its own: one failing (unwritable path, renderer error) never loses another's
- * output, and the failure is one plain line on stderr. Returns false when any report failed.
+ * output, and the failure is one plain line on stderr. Each is written atomically with `mode` (0600 by
+ * default: reports hold evidence). Returns false when any report failed.
  */
 export async function writeReportFiles(
   writers: { file: string; writer: ReportWriter }[],
   io: { stdout: { write(s: string | Buffer): unknown }; stderr: { write(s: string): unknown } },
+  mode: number = DEFAULT_REPORT_MODE,
 ): Promise<boolean> {
   let ok = true;
   for (const { file, writer } of writers) {
@@ -38,8 +39,7 @@ export async function writeReportFiles(
         io.stdout.write(bytes);
         continue;
       }
-      mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      writeFileSync(file, bytes);
+      writeFileAtomic(file, bytes, mode); // temp file + rename: a symlink at `file` is replaced, never followed
     } catch (e) {
       ok = false;
       const err = e as NodeJS.ErrnoException;

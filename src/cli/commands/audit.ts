@@ -2,6 +2,7 @@ import { AUDIT_CHECKS, AUDIT_ROLES, auditPaths, type AuditRole } from '../../aud
 import { HarnessError } from '../../errors.js';
 import { loadCaFile } from '../../pki/inspect.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
+import { assertReportPaths, parseReportMode } from '../../files.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
@@ -35,6 +36,7 @@ Reports:
   --junit FILE              JUnit XML report
   --html FILE               self-contained HTML evidence report (- for stdout)
   --pdf FILE                the HTML report printed to PDF by Chromium ($MTLS_CHROMIUM)
+  --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
   --quiet                   table shows only warn/fail/error rows
 
 A file that does not parse is a finding (audit.parse fail), not a usage error. No private key
@@ -69,6 +71,7 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
     html: { type: 'string' },
     pdf: { type: 'string' },
     quiet: { type: 'boolean' },
+    'report-mode': { type: 'string' },
   });
   if (v.help) {
     io.stdout.write(AUDIT_HELP);
@@ -100,6 +103,8 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
   const pdfOut = v.pdf as string | undefined;
   if (pdfOut === '-') throw new HarnessError('usage.invalid-value', 'audit: --pdf needs a file name (a PDF is not written to stdout)');
   if (htmlOut === '-' && jsonOut === '-') throw new HarnessError('usage.invalid-value', 'audit: only one report can go to stdout (--json - or --html -)');
+  const reportMode = parseReportMode(v['report-mode'] as string | undefined);
+  assertReportPaths('audit', [['--json', jsonOut], ['--junit', v.junit as string | undefined], ['--html', htmlOut], ['--pdf', pdfOut]], [['--ca', caFile], ...positionals.map((p): [string, string] => ['audit path', p])]);
   const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
 
   const report = auditPaths({
@@ -112,7 +117,7 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
     ...(passphrase !== undefined ? { passphrase, passphraseSource: `$${passVar}` } : {}),
     failOn,
   });
-  const reportsOk = await writeReportFiles(runReportWriters(report, ['audit', ...argv], { json: jsonOut, junit: v.junit as string | undefined, html: htmlOut, pdf: pdfOut }, chromiumPath), io);
+  const reportsOk = await writeReportFiles(runReportWriters(report, ['audit', ...argv], { json: jsonOut, junit: v.junit as string | undefined, html: htmlOut, pdf: pdfOut }, chromiumPath), io, reportMode);
   if (jsonOut !== '-' && htmlOut !== '-') {
     const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
     io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));

@@ -7,6 +7,7 @@ import { checkLimboRouting, CORPORA, LIMBO_SUITE_ID, limboFigures, limboSummaryL
 import { OBSERVER_IMPLEMENTATIONS, runClientConformance, type ObserverImplementation } from '../../client-test/run.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
+import { assertReportPaths, parseReportMode } from '../../files.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
@@ -58,6 +59,7 @@ Options:
   --junit FILE              JUnit XML report
   --html FILE               self-contained HTML evidence report
   --pdf FILE                ... printed to PDF by Chromium (/usr/bin/chromium or $MTLS_CHROMIUM)
+  --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
   --quiet                   table shows only warn/fail/error rows
 
 Exit status: 0 no fail and no error; 1 otherwise (with --corpus: a disagreement is a fail);
@@ -122,6 +124,8 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
   const htmlOut = (v.html as string | undefined) ?? (file.reports?.html ? path.resolve(baseDir, file.reports.html) : undefined);
   const pdfOut = (v.pdf as string | undefined) ?? (file.reports?.pdf ? path.resolve(baseDir, file.reports.pdf) : undefined);
   if (htmlOut === '-' || pdfOut === '-') throw new HarnessError('usage.invalid-value', 'client-test: --html and --pdf need a file name');
+  const reportMode = parseReportMode(v['report-mode'] as string | undefined);
+  assertReportPaths('client-test', [['--json', jsonOut], ['--junit', junitOut], ['--html', htmlOut], ['--pdf', pdfOut]], [['--config', configFile]]);
   const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
 
   // The command after -- replaces the file's clients (flags over file).
@@ -163,7 +167,7 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
     } else {
       report = await runClientConformance({ clients, pki, reference: reference as ObserverImplementation, signal, ...(checkIds ? { checkIds } : {}), ...(onInterrupt ? { onInterrupt } : {}) });
     }
-    reportsOk = await writeReportFiles(runReportWriters(report, ['client-test', ...argv], { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath), io);
+    reportsOk = await writeReportFiles(runReportWriters(report, ['client-test', ...argv], { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath), io, reportMode);
   } finally {
     interrupt.written();
     interrupt.unregister();

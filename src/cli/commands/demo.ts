@@ -3,6 +3,7 @@ import { mintFixturePki } from '../../pki/generate.js';
 import { diagnoseEndpoint } from '../../probe/diagnose.js';
 import { renderDiagnosis } from '../../report/diagnosis-table.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
+import { assertReportPaths } from '../../files.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { referenceTarget } from '../../runner/reference-target.js';
@@ -48,6 +49,7 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
   }
   const htmlOut = (values.html as string | undefined) ?? path.join('reports', 'demo.html');
   const jsonOut = (values.json as string | undefined) ?? path.join('reports', 'demo.json');
+  assertReportPaths('demo', [['--html', htmlOut], ['--json', jsonOut]], []);
   const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
   const pki = await mintFixturePki();
   let asExpected = true;

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { buildProbeHtml } from '../../report/html/index.js';
 import { writeReportFiles } from '../../report/outputs.js';
 import { reportJsonText } from '../../report/json.js';
+import { assertReportPaths, parseReportMode } from '../../files.js';
 import { findChromium, printHtmlToPdf } from '../../report/pdf.js';
 import { DEFAULT_POLICY } from '../../runner/types.js';
 import { checkHostName, checkHttpPath } from '../../config/validate.js';
@@ -48,6 +49,7 @@ Options:
                             {"diagnoses": [...]})
   --html FILE               write the diagnosis as a self-contained HTML evidence report
   --pdf FILE                ... and printed to PDF by Chromium (/usr/bin/chromium or $MTLS_CHROMIUM)
+  --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
 
 With several targets a summary table has one row per target.
 
@@ -79,6 +81,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     json: { type: 'boolean' },
     html: { type: 'string' },
     pdf: { type: 'string' },
+    'report-mode': { type: 'string' },
     'targets-file': { type: 'string' },
     concurrency: { type: 'string' },
     quiet: { type: 'boolean' },
@@ -91,7 +94,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   const endpoints: { host: string; port: number; servername?: string }[] = positionals.map((p) => parseEndpoint(p));
   if (v.servername !== undefined) checkHostName('probe: --servername', v.servername as string);
   if (v.path !== undefined) checkHttpPath('probe: --path', v.path as string);
-  if (v['targets-file'] !== undefined) endpoints.push(...loadTargetsFile(v['targets-file'] as string));
+  if (v['targets-file'] !== undefined) endpoints.push(...(await loadTargetsFile(v['targets-file'] as string)));
   if (endpoints.length === 0) throw new HarnessError('usage.missing-argument', 'probe: give a target, e.g. mtls-harness probe localhost:8443 (or several, or --targets-file FILE)');
   const many = endpoints.length > 1 || v['targets-file'] !== undefined;
   if (!!v.cert !== !!v.key) throw new HarnessError('usage.missing-argument', 'probe: --cert and --key go together');
@@ -108,6 +111,8 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   const htmlOut = v.html as string | undefined;
   const pdfOut = v.pdf as string | undefined;
   if (htmlOut === '-' || pdfOut === '-') throw new HarnessError('usage.invalid-value', 'probe: --html and --pdf need a file name (--json prints to stdout)');
+  const reportMode = parseReportMode(v['report-mode'] as string | undefined);
+  assertReportPaths('probe', [['--html', htmlOut], ['--pdf', pdfOut]], [['--ca', v.ca as string | undefined], ['--cert', v.cert as string | undefined], ['--key', v.key as string | undefined], ['--targets-file', v['targets-file'] as string | undefined]]);
   const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
   const warnDays = v['warn-days'] ? parseIntFlag('--warn-days', v['warn-days'] as string) : DEFAULT_POLICY.warnDays;
   const failDays = v['fail-days'] ? parseIntFlag('--fail-days', v['fail-days'] as string) : DEFAULT_POLICY.failDays;
@@ -171,6 +176,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
             ...(pdfOut ? [{ file: pdfOut, writer: { what: 'PDF', render: () => printHtmlToPdf(htmlText(), chromiumPath!) } }] : []),
           ],
           io,
+          reportMode,
         );
       }
     } finally {

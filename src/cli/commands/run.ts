@@ -13,6 +13,7 @@ import { runChecks, selectChecks, summarize } from '../../runner/run.js';
 import { referenceTarget } from '../../runner/reference-target.js';
 import { defaultTargetTimeoutMs, RUN_DEFAULTS } from '../../runner/run.js';
 import { loadTargetsFile } from '../../config/targets-file.js';
+import { assertReportPaths, parseReportMode } from '../../files.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
 import { formatEndpoint, parseEndpoint } from '../../probe/endpoint.js';
 import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type RunReport, type Suite, type TargetConfig } from '../../runner/types.js';
@@ -81,6 +82,7 @@ Reports:
                             of the JSON report's bytes and embeds them
   --pdf FILE                the HTML report printed to PDF by Chromium (/usr/bin/chromium or
                             $MTLS_CHROMIUM)
+  --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
   --quiet                   table shows only warn/fail/error rows
 
 Environment: MTLS_CONFIG, MTLS_TARGETS (comma-separated), MTLS_CA, MTLS_CERT, MTLS_KEY, MTLS_CA_KEY,
@@ -193,6 +195,8 @@ export interface RunSettingsResolved {
   /** The global policy in force: file, then flags. */
   policy: Policy;
   quiet: boolean;
+  /** --report-mode (default 0600). */
+  reportMode: number;
 }
 
 /**
@@ -229,6 +233,14 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
   if (htmlOut === '-' && jsonOut === '-') throw new HarnessError('usage.invalid-value', `${command}: only one report can go to stdout (--json - or --html -)`);
   // Chromium is looked up before anything starts: a missing browser is a usage error (exit 2), not a lost report.
   const chromiumPath = pdfOut ? findChromium(env) : undefined;
+  const reportMode = parseReportMode(v['report-mode'] as string | undefined);
+  const inputFile = (x: string | undefined) => (x && !x.includes('-----BEGIN') ? path.resolve(baseDir, x) : undefined);
+  assertReportPaths(command, [['--json', jsonOut], ['--junit', junitOut], ['--html', htmlOut], ['--pdf', pdfOut]], [
+    ['--config', configFile], ['--ca', v.ca as string | undefined], ['--cert', v.cert as string | undefined], ['--key', v.key as string | undefined], ['--ca-key', v['ca-key'] as string | undefined],
+    ['--targets-file', v['targets-file'] as string | undefined], ['targetsFile', inputFile(file.targetsFile)],
+    ['--rotation-overlap-cert', v['rotation-overlap-cert'] as string | undefined], ['--rotation-overlap-key', v['rotation-overlap-key'] as string | undefined],
+    ...(file.targets ?? []).flatMap((t) => [t.ca, t.cert, t.key, t.caKey, t.clientCa, t.rotation?.overlapCert, t.rotation?.overlapKey].map((x): [string, string | undefined] => [`${configFile}:${t.line}`, inputFile(x)])),
+  ]);
 
   const filePolicy = mergePolicy(DEFAULT_POLICY, file.policy, configFile ?? 'config');
   const flagPolicy: FilePolicy = {};
@@ -242,7 +254,7 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
   return {
     configFile, file, baseDir, failOn, timeoutMs, concurrency, connectionsPerTarget, targetTimeoutMs, suiteIds, checkIds,
     outputs: { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath,
-    filePolicy, flagPolicy, policy: mergePolicy(filePolicy, flagPolicy, 'flags'), quiet: !!v.quiet,
+    filePolicy, flagPolicy, policy: mergePolicy(filePolicy, flagPolicy, 'flags'), quiet: !!v.quiet, reportMode,
   };
 }
 
@@ -324,7 +336,7 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
     await o.complete?.(report);
     report.summary = summarize(report.results);
     // Each reporter on its own: one failing never loses another's output.
-    reportsOk = await writeReportFiles(runReportWriters(report, o.argv, st.outputs, st.chromiumPath), io);
+    reportsOk = await writeReportFiles(runReportWriters(report, o.argv, st.outputs, st.chromiumPath), io, st.reportMode);
   } finally {
     interrupt.written();
   }
@@ -370,7 +382,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const flagTargets: FileTarget[] = ((v.target as string[] | undefined) ?? (env.MTLS_TARGETS ? splitList(env.MTLS_TARGETS) : [])).map((endpoint) => ({ endpoint }));
   const targetsFile = (v['targets-file'] as string | undefined) ?? (file.targetsFile ? path.resolve(baseDir, file.targetsFile) : undefined);
   if (v['targets-file'] !== undefined || (file.targetsFile && flagTargets.length === 0)) {
-    for (const t of loadTargetsFile(targetsFile!)) flagTargets.push({ endpoint: formatEndpoint(t), ...(t.servername ? { servername: t.servername } : {}) });
+    for (const t of await loadTargetsFile(targetsFile!)) flagTargets.push({ endpoint: formatEndpoint(t), ...(t.servername ? { servername: t.servername } : {}) });
   }
   let fileTargets: FileTarget[] = file.targets ?? [];
   if (flagTargets.length > 0 || v.reference) fileTargets = flagTargets;
