@@ -290,7 +290,8 @@ describe("stunnel's SIGHUP reload", () => {
       const [cont, served] = report.results;
       expect(cont!.status, cont!.message).toBe('fail');
       const outages = cont!.evidence.outages as { kinds: Record<string, number> }[];
-      expect(outages.flatMap((o) => Object.keys(o.kinds))).toContain('refused');
+      // While it re-binds, new connections are refused or reset (which one depends on the moment).
+      expect(outages.flatMap((o) => Object.keys(o.kinds)).some((k) => k === 'refused' || k === 'reset')).toBe(true);
       expect(cont!.evidence.trigger).toMatchObject({ kind: 'reference', description: 'stunnel graceful reload with a new server certificate' });
       expect(served!.status, served!.message).toBe('pass');
     } finally {

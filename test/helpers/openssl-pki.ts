@@ -3,7 +3,7 @@
 // already has": every crafted bad client is minted by the harness from its root, which is the path
 // a live target takes (`run --ca root.pem --ca-key root-key.pem`).
 import { execFile } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -145,7 +145,10 @@ export async function makeOpensslPki(dir: string): Promise<FixturePki> {
     const csr = path.join(dir, `${name}.csr`);
     const out = path.join(dir, `${name}.pem`);
     await openssl(dir, ['req', '-new', '-config', cnf, '-utf8', ...newKey, '-keyout', key, '-out', csr, '-subj', subj]);
-    await openssl(dir, ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', String(days), '-sha256', '-extfile', cnf, '-extensions', ext, '-out', out]);
+    // A random serial per certificate: -CAcreateserial shares one .srl file, which the issues made
+    // in parallel below would race on ("Unable to load number from … .srl").
+    const serial = `0x${randomBytes(16).toString('hex').replace(/^./, (c) => (parseInt(c, 16) & 7).toString(16))}`;
+    await openssl(dir, ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', serial, '-days', String(days), '-sha256', '-extfile', cnf, '-extensions', ext, '-out', out]);
     return { cert: out, key };
   };
   const rootCa = { cert: files.root, key: files.rootKey };
