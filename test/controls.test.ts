@@ -1,6 +1,7 @@
 // docs/CONFORMANCE.md "Controls": a refusal is evidence only against an accepted control. Real node
 // TLS servers on 127.0.0.1; the harness runs in-process. Each case below is a way a refusal used to
 // pass a check without proving anything.
+import { writeClientFiles } from './helpers/cli.js';
 import { promises as fs } from 'node:fs';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -41,10 +42,7 @@ async function serve(server: Credential, clientCa: string): Promise<number> {
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-controls-'));
   pki = await mintFixturePki();
-  await fs.writeFile(f('ca.pem'), pki.root.certPem);
-  await fs.writeFile(f('ca-key.pem'), pki.root.keyPem, { mode: 0o600 });
-  await fs.writeFile(f('client.pem'), pki.client.certPem);
-  await fs.writeFile(f('client-key.pem'), pki.client.keyPem, { mode: 0o600 });
+  await writeClientFiles(dir, pki);
   strict = await new NodeReference({ profile: 'strict', pki }).start();
 });
 afterAll(async () => {

@@ -2,6 +2,7 @@
 // directory or a 2 GB file read into memory), a targets file is streamed in bounded memory, reports
 // are written atomically (a symlink at the report path is replaced, never followed) with mode 0600
 // unless --report-mode, and a report path may be neither an input nor another report.
+import { writeClientFiles } from './helpers/cli.js';
 import { execFileSync } from 'node:child_process';
 import { promises as fs, createWriteStream } from 'node:fs';
 import * as os from 'node:os';
@@ -39,10 +40,7 @@ function expectOneLineExit2(r: { code: number; stderr: string; ms: number }, pat
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-file-safety-'));
   pki = await mintFixturePki();
-  await fs.writeFile(f('ca.pem'), pki.root.certPem);
-  await fs.writeFile(f('ca-key.pem'), pki.root.keyPem, { mode: 0o600 });
-  await fs.writeFile(f('client.pem'), pki.client.certPem);
-  await fs.writeFile(f('client-key.pem'), pki.client.keyPem, { mode: 0o600 });
+  await writeClientFiles(dir, pki);
   strict = await new NodeReference({ profile: 'strict', pki }).start();
   target = `${strict.endpoint.host}:${strict.endpoint.port}`;
   execFileSync('mkfifo', [f('fifo')]);

@@ -1,5 +1,6 @@
 // `mtls-harness run` end to end: reports (JSON, schema-valid JUnit), live targets given by flags and
 // by config file, unreachable and hung targets, bad configuration.
+import { writeClientFiles } from './helpers/cli.js';
 import { execFile, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
@@ -39,10 +40,7 @@ const statusOf = (results: { check: string; status: string }[], id: string) => r
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-run-'));
   pki = await mintFixturePki();
-  await fs.writeFile(f('ca.pem'), pki.root.certPem);
-  await fs.writeFile(f('ca-key.pem'), pki.root.keyPem, { mode: 0o600 });
-  await fs.writeFile(f('client.pem'), pki.client.certPem);
-  await fs.writeFile(f('client-key.pem'), pki.client.keyPem, { mode: 0o600 });
+  await writeClientFiles(dir, pki);
   strict = await new NodeReference({ profile: 'strict', pki }).start();
 });
 afterAll(async () => {

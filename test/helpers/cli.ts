@@ -32,3 +32,15 @@ export function expectUsageError(r: Ran, message: RegExp): void {
   expect(r.stderr).not.toMatch(/\n\s+at |node:internal|\.ts:\d+|\.js:\d+/);
   expect(r.stdout).toBe('');
 }
+
+/**
+ * Writes the user's side of a fixture PKI as the CLI reads it: ca.pem, ca-key.pem, client.pem and
+ * client-key.pem in `dir` (keys 0600).
+ */
+export async function writeClientFiles(dir: string, pki: import('../../src/pki/generate.js').FixturePki): Promise<void> {
+  const { promises: fs } = await import('node:fs');
+  await fs.writeFile(path.join(dir, 'ca.pem'), pki.root.certPem);
+  await fs.writeFile(path.join(dir, 'ca-key.pem'), pki.root.keyPem, { mode: 0o600 });
+  await fs.writeFile(path.join(dir, 'client.pem'), pki.client.certPem);
+  await fs.writeFile(path.join(dir, 'client-key.pem'), pki.client.keyPem, { mode: 0o600 });
+}
