@@ -149,6 +149,10 @@ export const rotationContinuity: Suite = {
         if (r.baseline.served === 0) {
           return { status: 'error', message: `no handshake with the valid client certificate succeeded ${r.trigger.kind === 'watch' ? 'during the watch' : 'before the rotation'} (${safeText(first?.reason ?? 'no attempt', 200)}): fix that first (handshake.valid-client-cert)`, evidence };
         }
+        if (r.trigger.kind === 'reference' && r.trigger.error) {
+          // The harness itself rotates a reference: when that fails, the outage is ours, not the server's.
+          return { status: 'error', message: `the harness could not rotate the reference, so its handshakes judge nothing: ${r.trigger.error}`, evidence };
+        }
         if (a.failures > 0) {
           return { status: 'fail', message: `${a.failures} of ${a.attempts} handshakes failed across the rotation: ${describeOutages(r)}`, remediation: remediationFor(r), evidence };
         }
@@ -171,6 +175,7 @@ export const rotationContinuity: Suite = {
         const base = { fingerprintBefore: a.fingerprintBefore, fingerprintAfter: a.fingerprintAfter, ...(r.trigger.expectedFingerprint ? { expectedFingerprint: r.trigger.expectedFingerprint } : {}), ...(a.changedAtT !== undefined ? { changedAtT: a.changedAtT } : {}), mixedAfterChange: a.mixedAfterChange, trigger: r.trigger.description };
         if (!a.fingerprintBefore) return { status: 'error', message: 'no handshake served a certificate, so no change can be judged', evidence: base };
         if (a.fingerprintBefore === a.fingerprintAfter) {
+          if (r.trigger.error) return { status: 'error', message: `the rotation did not complete, so there is no new certificate to judge: ${r.trigger.error}`, evidence: base };
           if (r.trigger.kind === 'watch') return skip(`no certificate change was seen during the watch window (leaf ${shortFingerprint(a.fingerprintBefore)} throughout)`);
           return {
             status: 'fail',

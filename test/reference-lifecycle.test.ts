@@ -1,5 +1,6 @@
 // Reference processes: graceful reload serves new files, a failed start is a coded error with the
 // server's log, stop leaves no process and no files behind.
+import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +94,37 @@ for (const name of ['nginx', 'haproxy', 'stunnel', 'openssl', 'caddy'] as const)
     });
   });
 }
+
+// A restart on the same port while something still holds it (stunnel: a per-connection responder of
+// the old process, seen in CI as "Address already in use" and a failed rotation-restart).
+describe.skipIf(!findBinary('stunnel4'))('restart while the port is still held', () => {
+  it('stunnel is started again once the port is free, within the restart deadline, and serves the new certificate', async () => {
+    const ref = await startProcessReference(PROCESS_IMPLEMENTATIONS.stunnel, { profile: 'rotation-restart', pki });
+    const holder = net.createServer((s) => s.destroy());
+    try {
+      const renewed = await mintCertificate({ subject: 'CN=localhost, O=restarted', issuer: pki.intermediate, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000 * 90), sans: { dns: ['localhost'], ip: ['127.0.0.1'] }, eku: ['serverAuth'] });
+      const marks: string[] = [];
+      let held: Promise<void> | undefined;
+      await ref.apply({ server: renewed }, 'restart', (label) => {
+        marks.push(label);
+        // Between the old process's exit and the new one's start: hold the port for 600 ms.
+        if (label === 'stunnel stopped') {
+          held = new Promise<void>((resolve, reject) => {
+            holder.once('error', reject);
+            holder.listen(ref.endpoint.port, '127.0.0.1', () => setTimeout(() => holder.close(() => resolve()), 600));
+          });
+        }
+      });
+      await held;
+      expect(marks.some((m) => /port \d+ still held, starting again/.test(m))).toBe(true);
+      expect(marks.at(-1)).toBe('stunnel answering again');
+      expect(await servedLeaf(ref.endpoint.port)).toBe(new (await import('node:crypto')).X509Certificate(renewed.certPem).fingerprint256);
+    } finally {
+      holder.close();
+      await ref.stop();
+    }
+  }, 30_000);
+});
 
 // caddy: confined to 127.0.0.1 and its temp dir, and why its reload is forced.
 describe.skipIf(!findBinary('caddy'))('caddy reference specifics', () => {
