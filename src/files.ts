@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
+import { isatty } from 'node:tty';
 import { HarnessError, type ErrorCode } from './errors.js';
 
 /** A config file (`--config`, client-test's config) is at most this large. */
@@ -17,6 +18,7 @@ export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_REPORT_MODE = 0o600;
 
 function mb(n: number): string {
+  if (n < 1048576) return `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KB`;
   return `${(n / 1048576).toFixed(n % 1048576 === 0 ? 0 : 1)} MB`;
 }
 
@@ -37,6 +39,48 @@ export function checkInputFile(file: string, what: string, maxBytes: number, cod
   return st;
 }
 
+/** The file name that means standard input (`--config -`, `--targets-file -`). */
+export const STDIN = '-';
+
+/**
+ * Standard input given as a file (`-`): a pipe or a redirected file, read to its end under the same
+ * limit as the file would be. A terminal is refused (nothing was piped in; reading would wait forever).
+ */
+export function checkStdinInput(what: string, code: ErrorCode = 'config.invalid'): void {
+  let st: Stats;
+  try {
+    st = fstatSync(0);
+  } catch {
+    throw new HarnessError(code, `${what} -: there is no standard input to read`);
+  }
+  if (isatty(0)) throw new HarnessError(code, `${what} -: standard input is a terminal; pipe the ${what} in (e.g. cat FILE | mtls-harness …) or give its path`);
+  if (st.isCharacterDevice() || st.isBlockDevice()) throw new HarnessError(code, `${what} -: standard input is a device, not a pipe or a file`);
+  if (st.isDirectory()) throw new HarnessError(code, `${what} -: standard input is a directory`);
+}
+
+function readStdin(what: string, maxBytes: number, code: ErrorCode): Buffer {
+  checkStdinInput(what, code);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = Buffer.alloc(64 * 1024);
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      const c = (e as NodeJS.ErrnoException).code;
+      if (c === 'EAGAIN') continue; // a non-blocking pipe with nothing yet: wait for the writer
+      if (c === 'EOF') break;
+      throw new HarnessError(code, `cannot read ${what} from standard input: ${c ?? 'error'}`);
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > maxBytes) throw new HarnessError(code, `${what} on standard input is larger than ${mb(maxBytes)}: too large`);
+    chunks.push(buf.subarray(0, n));
+  }
+  return Buffer.concat(chunks);
+}
+
 function kindOf(st: Stats): string {
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO';
@@ -51,6 +95,7 @@ function kindOf(st: Stats): string {
  * that grows meanwhile is cut at the limit and refused).
  */
 export function readInputFile(file: string, what: string, maxBytes: number, code: ErrorCode = 'config.invalid'): Buffer {
+  if (file === STDIN) return readStdin(what, maxBytes, code);
   checkInputFile(file, what, maxBytes, code);
   let fd: number;
   try {
@@ -139,11 +184,13 @@ function identity(file: string): string {
 /**
  * Refuses (exit 2, before anything runs) a report path that is one of the input files (same inode,
  * e.g. `--json ca.pem`, or a symlink to it) or another report's path (`--json x --junit x`).
- * `-` (stdout) and undefined entries are ignored.
+ * `-` (stdout) and undefined entries are ignored; at most one input may be `-` (standard input).
  */
 export function assertReportPaths(command: string, reports: [flag: string, file: string | undefined][], inputs: [flag: string, file: string | undefined][]): void {
   const seen = new Map<string, string>();
-  for (const [flag, file] of inputs) if (file && file !== '-') seen.set(identity(file), `${flag} ${file}`);
+  const fromStdin = inputs.filter(([, file]) => file === STDIN).map(([flag]) => flag);
+  if (fromStdin.length > 1) throw new HarnessError('usage.invalid-value', `${command}: ${fromStdin.join(' and ')} both read standard input (-): only one input can; give the other as a file`);
+  for (const [flag, file] of inputs) if (file && file !== STDIN) seen.set(identity(file), `${flag} ${file}`);
   const reportIds = new Map<string, string>();
   for (const [flag, file] of reports) {
     if (!file || file === '-') continue;

@@ -323,6 +323,32 @@ describe('in-cluster', () => {
   });
 });
 
+describe('in-cluster: a hostile service account namespace file', () => {
+  it.each([
+    ['a FIFO (never opened, so never blocks)', 'fifo', /service account namespace file .*namespace is not a regular file \(a FIFO\)/],
+    ['5 MB of text', 'big', /service account namespace file .*namespace is 5 MB: too large \(at most 4 KB\)/],
+    ['not a namespace name (escape sequences, a second line)', 'bad', /the service account namespace file .*namespace does not hold a namespace name \("nova.*x"\)/],
+  ])('%s: exit 2, one line, nothing listed', async (_what, kind, message) => {
+    const sa = path.join(tmp, `sa-${kind}`);
+    await fs.mkdir(sa, { recursive: true });
+    await fs.writeFile(path.join(sa, 'token'), kube.token);
+    await fs.writeFile(path.join(sa, 'ca.crt'), kube.caPem);
+    const ns = path.join(sa, 'namespace');
+    if (kind === 'fifo') spawnSync('mkfifo', [ns]);
+    else await fs.writeFile(ns, kind === 'big' ? 'a'.repeat(5 * 1024 * 1024) : 'nova\x1b[31m\nx');
+    const before = kube.requests.length;
+    const port = new URL(kube.server).port;
+    const r = await cli(['k8s', 'scan', '--in-cluster', '--json', '-'], { KUBECONFIG: '', MTLS_K8S_SERVICEACCOUNT_DIR: sa, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(r.stderr).not.toMatch(/\x1b/);
+    expect(r.stdout).toBe('');
+    expect(kube.requests.length).toBe(before);
+  });
+});
+
 describe('the command', () => {
   it('--all-namespaces scans every namespace the API lists; a 403 on listing them is a k8s.rbac error', async () => {
     const r = await scan(['-A', '--suite', 'k8s-audit', '--json', '-']);

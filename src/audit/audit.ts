@@ -8,7 +8,7 @@
  */
 import { X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
-import { HarnessError, isHarnessError } from '../errors.js';
+import { HarnessError, internalFailure, isHarnessError } from '../errors.js';
 import { systemClock, type Clock } from '../pki/clock.js';
 import { isIssuedBy, keyMatchesCertificate, parsePrivateKey, publicKeyProblem, summarizeCertificate, type CertSummary } from '../pki/inspect.js';
 import { sanCovers, verifyChain } from '../pki/verify.js';
@@ -284,31 +284,38 @@ export function auditPaths(o: AuditOptions): RunReport {
     };
     const t0 = Date.now();
     const files = [cred.main, ...(cred.keyFile ? [cred.keyFile] : [])];
-    checkParse(cred, files, add);
-    checkKeyPermissions(files, cred.kind === 'ca' ? cred.main : undefined, add);
     const certs = cred.main.content.certs;
-    const anchors = trustFor(cred, caCreds, o.ca);
+    try {
+      checkParse(cred, files, add);
+      checkKeyPermissions(files, cred.kind === 'ca' ? cred.main : undefined, add);
+      const anchors = trustFor(cred, caCreds, o.ca);
 
-    if (cred.kind === 'ca' && certs.length > 0) {
-      checkNoKeyInCaBundle(cred, belongsTo, add);
-      checkCaKeyPresent(cred, disc.files, add);
-      if (cred.keyFile) checkKeyMatch(cred, o, belongsTo, add);
-      checkCaChain(cred, anchors, o.ca, clock, add);
-      checkCaIsCa(cred, summary, add);
-      checkExpiry(cred, summary, warnDays, failDays, add);
-      checkStrength(cred, summary, add);
-    } else if (cred.kind === 'leaf' && certs.length > 0) {
-      const s = summary(certs[0]!);
-      checkKeyMatch(cred, o, belongsTo, add);
-      checkLeafChain(cred, anchors, clock, add);
-      if (certs[0]!.ca) add('audit.leaf-not-ca', 'fail', `${cred.main.name} is a CA certificate (basicConstraints CA:TRUE) used as a ${cred.role === 'unknown' ? 'leaf' : `${cred.role} certificate`}: whoever holds its key can issue certificates.`, { file: cred.main.display, subject: s.subject, basicConstraints: s.basicConstraints ?? null }, 'Issue the leaf with basicConstraints CA:FALSE (e.g. openssl x509 -req … -extfile with basicConstraints=critical,CA:FALSE, or mtls-harness certs init).');
-      else add('audit.leaf-not-ca', 'pass', `${cred.main.name} is not a CA (${s.basicConstraints ? 'CA:FALSE' : 'no basicConstraints'}).`, { file: cred.main.display, subject: s.subject, basicConstraints: s.basicConstraints ?? null });
-      checkSans(cred, s, expectedNames, add);
-      checkEku(cred, s, add);
-      checkExpiry(cred, summary, warnDays, failDays, add);
-      checkStrength(cred, summary, add);
-    } else if (cred.kind === 'key') {
-      checkKeyMatch(cred, o, belongsTo, add);
+      if (cred.kind === 'ca' && certs.length > 0) {
+        checkNoKeyInCaBundle(cred, belongsTo, add);
+        checkCaKeyPresent(cred, disc.files, add);
+        if (cred.keyFile) checkKeyMatch(cred, o, belongsTo, add);
+        checkCaChain(cred, anchors, o.ca, clock, add);
+        checkCaIsCa(cred, summary, add);
+        checkExpiry(cred, summary, warnDays, failDays, add);
+        checkStrength(cred, summary, add);
+      } else if (cred.kind === 'leaf' && certs.length > 0) {
+        const s = summary(certs[0]!);
+        checkKeyMatch(cred, o, belongsTo, add);
+        checkLeafChain(cred, anchors, clock, add);
+        if (certs[0]!.ca) add('audit.leaf-not-ca', 'fail', `${cred.main.name} is a CA certificate (basicConstraints CA:TRUE) used as a ${cred.role === 'unknown' ? 'leaf' : `${cred.role} certificate`}: whoever holds its key can issue certificates.`, { file: cred.main.display, subject: s.subject, basicConstraints: s.basicConstraints ?? null }, 'Issue the leaf with basicConstraints CA:FALSE (e.g. openssl x509 -req … -extfile with basicConstraints=critical,CA:FALSE, or mtls-harness certs init).');
+        else add('audit.leaf-not-ca', 'pass', `${cred.main.name} is not a CA (${s.basicConstraints ? 'CA:FALSE' : 'no basicConstraints'}).`, { file: cred.main.display, subject: s.subject, basicConstraints: s.basicConstraints ?? null });
+        checkSans(cred, s, expectedNames, add);
+        checkEku(cred, s, add);
+        checkExpiry(cred, summary, warnDays, failDays, add);
+        checkStrength(cred, summary, add);
+      } else if (cred.kind === 'key') {
+        checkKeyMatch(cred, o, belongsTo, add);
+      }
+    } catch (e) {
+      // Last line of defence, per file set: a bug in one check costs that set its remaining checks
+      // (one error result saying so), never the other files' results or the reports.
+      if (isHarnessError(e)) throw e;
+      add('audit.parse', 'error', `Not finished: ${internalFailure(e).message} while auditing ${cred.main.display}; the results it reached are kept, its other checks did not run.`, { file: cred.main.display });
     }
     const ms = Date.now() - t0;
     out.sort((a, b) => order.get(a.check)! - order.get(b.check)!);
@@ -320,7 +327,7 @@ export function auditPaths(o: AuditOptions): RunReport {
       endpoint: `${rootLabel} (${cred.layout ? `${cred.layout.layout} layout` : 'no certs init layout'}): ${files.map((f) => path.relative(cred.setRoot, f.path) || f.name).join(' + ')}`,
       kind: 'files',
       policy,
-      fileCertificates: certs.map((c, i) => ({ file: cred.main.display, index: i + 1, role: certRole(cred, i), cert: summary(c) }) satisfies FileCertificate),
+      fileCertificates: fileCertificatesOf(cred, certs, summary),
     });
   }
 
@@ -356,6 +363,16 @@ export function auditPaths(o: AuditOptions): RunReport {
     results,
     summary: s,
   };
+}
+
+/** The certificates of a file set as the report lists them; none when summarising one fails (its error result says why). */
+function fileCertificatesOf(cred: Cred, certs: NodeX509[], summary: (c: NodeX509) => CertSummary): FileCertificate[] {
+  try {
+    return certs.map((c, i) => ({ file: cred.main.display, index: i + 1, role: certRole(cred, i), cert: summary(c) }) satisfies FileCertificate);
+  } catch (e) {
+    if (isHarnessError(e)) throw e;
+    return [];
+  }
 }
 
 type Add = (check: AuditCheckId, status: Status, message: string, evidence: Evidence, remediation?: string) => void;

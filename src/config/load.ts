@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { HarnessError } from '../errors.js';
-import { MAX_CONFIG_BYTES, readInputFile } from '../files.js';
+import { MAX_CONFIG_BYTES, readInputFile, STDIN } from '../files.js';
 
 /**
  * The config file (`mtls.yaml`, or JSON), as written by the user. Every field is optional except
@@ -143,7 +143,7 @@ const ROOT = map({
  */
 export function loadConfigFile(file: string): FileConfig {
   const text = readInputFile(file, 'config file', MAX_CONFIG_BYTES).toString('utf8');
-  return parseConfigText(text, file);
+  return parseConfigText(text, file === STDIN ? '(stdin)' : file);
 }
 
 export function parseConfigText(text: string, file: string): FileConfig {

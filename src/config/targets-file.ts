@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { HarnessError } from '../errors.js';
-import { checkInputFile } from '../files.js';
+import { checkInputFile, checkStdinInput, STDIN } from '../files.js';
 import { parseEndpoint, type Endpoint } from '../probe/endpoint.js';
 import { safeText } from '../text.js';
 import { checkHostName } from './validate.js';
@@ -70,13 +70,19 @@ export function parseTargetsText(text: string, file: string): TargetLine[] {
 /**
  * Reads a targets file (see `parseTargetsText`), streamed line by line: memory grows with the targets
  * kept, not with the file. A path that is not a regular file, a file over 256 MB, a line over 4096
- * bytes or more than 1,000,000 targets is a `config.invalid` error (exit 2).
+ * bytes or more than 1,000,000 targets is a `config.invalid` error (exit 2). `-` reads standard input
+ * (a pipe or a redirected file, under the same limits; a terminal is refused).
  */
-export async function loadTargetsFile(file: string): Promise<TargetLine[]> {
+export async function loadTargetsFile(file: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<TargetLine[]> {
   const mb = MAX_TARGETS_FILE_BYTES / 1048576;
-  checkInputFile(file, 'targets file', MAX_TARGETS_FILE_BYTES);
-  const p = new TargetsParser(file);
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 });
+  const fromStdin = file === STDIN;
+  if (fromStdin && stdin === process.stdin) checkStdinInput('targets file');
+  else if (!fromStdin) checkInputFile(file, 'targets file', MAX_TARGETS_FILE_BYTES);
+  const label = fromStdin ? '(stdin)' : file;
+  const p = new TargetsParser(label);
+  file = label;
+  if (fromStdin) stdin.setEncoding('utf8');
+  const stream = fromStdin ? stdin : createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 });
   let carry = '';
   let n = 0;
   let bytes = 0;
@@ -99,7 +105,7 @@ export async function loadTargetsFile(file: string): Promise<TargetLine[]> {
     if (e instanceof HarnessError) throw e;
     throw new HarnessError('config.invalid', `cannot read targets file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
   } finally {
-    stream.destroy();
+    if (!fromStdin) (stream as ReturnType<typeof createReadStream>).destroy();
   }
   if (carry) p.line(carry, ++n);
   return p.finish();

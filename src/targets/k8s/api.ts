@@ -1,10 +1,11 @@
 // The only module that loads @kubernetes/client-node (with `await import()`, so no other command pays
 // for it): kubeconfig loading as kubectl does it, the list/get calls of the scan with 403s turned into
 // data, and port-forward streams.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Duplex, Writable } from 'node:stream';
 import { HarnessError } from '../../errors.js';
+import { readInputFile } from '../../files.js';
 import { safeText } from '../../text.js';
 import type { Certificate, ConfigMap, Endpoints, Forbidden, Pod, Secret, Service } from './objects.js';
 
@@ -41,6 +42,16 @@ const NO_CLUSTER = 'no Kubernetes cluster configured';
  * first one's current context winning), else `~/.kube/config`, else the Pod's service account. Unlike
  * kubectl there is no fallback to http://localhost:8080: no configuration is exit 2 with one line.
  */
+/**
+ * The namespace file of a mounted service account: a regular file of at most 4 KiB holding one
+ * namespace name (RFC 1123 label, at most 63 characters); anything else is exit 2 naming the file.
+ */
+function serviceAccountNamespace(file: string): string {
+  const text = readInputFile(file, 'service account namespace file', 4096, 'k8s.no-cluster').toString('utf8').trim();
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(text)) throw new HarnessError('k8s.no-cluster', `${NO_CLUSTER}: the service account namespace file ${file} does not hold a namespace name ("${safeText(text, 80)}")`);
+  return text;
+}
+
 async function loadKubeConfig(k: ClientNode, o: LoadKubeOptions): Promise<{ kc: KubeConfig; from: string }> {
   const kc = new k.KubeConfig();
   const load = (file: string, into: KubeConfig) => {
@@ -57,7 +68,7 @@ async function loadKubeConfig(k: ClientNode, o: LoadKubeOptions): Promise<{ kc: 
     if (!host || !existsSync(path.join(dir, 'token'))) return false;
     const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const nsFile = path.join(dir, 'namespace');
-    const namespace = existsSync(nsFile) ? readFileSync(nsFile, 'utf8').trim() : undefined;
+    const namespace = existsSync(nsFile) ? serviceAccountNamespace(nsFile) : undefined;
     kc.loadFromOptions({
       clusters: [{ name: 'in-cluster', server, caFile: path.join(dir, 'ca.crt'), skipTLSVerify: false }],
       users: [{ name: 'in-cluster', authProvider: { name: 'tokenFile', config: { tokenFile: path.join(dir, 'token') } } }],
