@@ -117,4 +117,22 @@ describe('an exception escaping from a socket handler', () => {
     expect(j.incomplete.reason).toMatch(/^internal error: injected/);
     expect(j.diagnoses.map((d: { target: string }) => d.target)).toEqual([`127.0.0.1:${goodPort}`]);
   }, 90_000);
+
+  it('client-test (a throw in the request handler of its own server): JSON, JUnit and HTML written, the finished check kept, exit 1', async () => {
+    // curl (a real client) against the harness's servers; the second request the harness receives throws.
+    const r = await spawnCli(['client-test', '--timeout', '3s', '--json', f('ct.json'), '--junit', f('ct.xml'), '--html', f('ct.html'), '--', 'sh', '-c', 'curl -sS -k --cert "$MTLS_CERT" --key "$MTLS_KEY" "$MTLS_URL" -o /dev/null'], tmp, { NODE_OPTIONS: `--import=${hook}`, MTLS_TEST_THROW_REQUEST: '2' }, 60_000);
+    const lines = r.stderr.trimEnd().split('\n').filter((l) => !/ExperimentalWarning|--trace-warnings/.test(l));
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^mtls-harness: internal error: injected: a request handler threw .*the reports hold what finished$/);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(await fs.readFile(f('ct.json'), 'utf8')) as { run: { incomplete: { reason: string } }; results: { check: string; status: string; message: string }[] };
+    expect(j.run.incomplete.reason).toBe('internal error: injected: a request handler threw');
+    expect(j.results.find((x) => x.check === 'client.presents-cert')).toMatchObject({ status: 'pass' });
+    const rest = j.results.filter((x) => x.check !== 'client.presents-cert');
+    expect(rest.length).toBe(5);
+    expect(rest.every((x) => x.status === 'error' && x.message === 'not finished: internal error: injected: a request handler threw')).toBe(true);
+    await expect(fs.readFile(f('ct.xml'), 'utf8')).resolves.toContain('name="incomplete" value="internal error: injected: a request handler threw');
+    await expect(fs.readFile(f('ct.html'), 'utf8')).resolves.toContain('INCOMPLETE RUN');
+  }, 90_000);
 });
