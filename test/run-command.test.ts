@@ -282,6 +282,18 @@ describe('usage errors', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it('--check takes globs and ! exclusions, repeated or comma-separated; a pattern matching nothing is exit 2', async () => {
+    const r = await run(['run', '--reference', 'node', '--profile', 'strict', '--check', 'reject.*,chain.rejects-*', '--check', '!chain.rejects-ca-as-client', '--check', '!reject.plaintext', '--json', '-']);
+    expect(r.code, r.stderr).toBe(0);
+    const got = (JSON.parse(r.stdout).results as { check: string }[]).map((x) => x.check);
+    const want = SUITES.flatMap((x) => x.checks.map((c) => c.id)).filter((id) => (id.startsWith('reject.') || id.startsWith('chain.rejects-')) && id !== 'chain.rejects-ca-as-client' && id !== 'reject.plaintext');
+    expect(got).toEqual(want);
+    expect(got.length).toBeGreaterThan(2);
+    const typo = await run(['run', '--target', 'x:1', '--check', 'chian.*']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/check pattern "chian\.\*" matches no check/);
+  });
+
   it('--list-checks prints every check id', async () => {
     const r = await run(['run', '--list-checks']);
     expect(r.code).toBe(0);

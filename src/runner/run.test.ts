@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type Suite, type TargetConfig } from './types.js';
+import { SUITES } from '../../suites/index.js';
 import { runChecks, selectChecks } from './run.js';
 
 const target: TargetConfig = { name: 't', host: '127.0.0.1', port: 9, expectedNames: [], protocol: 'https', expect: {}, policy: DEFAULT_POLICY, plaintextPorts: [] };
@@ -148,5 +149,23 @@ describe('runChecks', () => {
     expect(selectChecks([suite], undefined, ['s.ok']).map((c) => c.check.id)).toEqual(['s.ok']);
     expect(() => selectChecks([suite], ['nope'])).toThrow(/unknown suite "nope"; suites: s/);
     expect(() => selectChecks([suite], undefined, ['x.y'])).toThrow(/unknown check "x.y"/);
+  });
+
+  it('selects checks by glob, and excludes with !, on the real catalogue', () => {
+    const ids = (patterns: string[]) => selectChecks([...SUITES], undefined, patterns).map((c) => c.check.id);
+    const chain = SUITES.flatMap((x) => x.checks.map((c) => c.id)).filter((id) => id.startsWith('chain.'));
+    expect(chain.length).toBeGreaterThan(3);
+    expect(ids(['chain.*'])).toEqual(chain);
+    expect(ids(['chain.*', '!chain.rejects-ca-as-client'])).toEqual(chain.filter((id) => id !== 'chain.rejects-ca-as-client'));
+    // Only negations: everything else.
+    const all = SUITES.flatMap((x) => x.checks.map((c) => c.id));
+    expect(ids(['!chain.*', '!rotation.*'])).toEqual(all.filter((id) => !id.startsWith('chain.') && !id.startsWith('rotation.')));
+    // A glob and an exact id together; a negation that wins over a positive match.
+    expect(ids(['*.no-client-cert', 'expiry.server-cert'])).toEqual(all.filter((id) => id.endsWith('.no-client-cert') || id === 'expiry.server-cert'));
+    expect(ids(['reject.*', '!reject.*'])).toEqual([]);
+    // A pattern or a negation that matches nothing is a typo: exit 2, before anything runs.
+    expect(() => ids(['chian.*'])).toThrow(/check pattern "chian\.\*" matches no check/);
+    expect(() => ids(['!chain.rejects-everything'])).toThrow(/unknown check "!chain\.rejects-everything"/);
+    expect(() => ids(['!'])).toThrow(/unknown check "!"/);
   });
 });

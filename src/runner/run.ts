@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import picomatch from 'picomatch';
 import { HarnessError } from '../errors.js';
 import { systemClock, type Clock } from '../pki/clock.js';
 import { summarizeCertificate } from '../pki/inspect.js';
@@ -44,7 +45,33 @@ export function defaultTargetTimeoutMs(timeoutMs: number): number {
   return Math.max(30_000, 6 * timeoutMs);
 }
 
-/** Resolves `--suite` / `--check` selections against the catalogue; unknown ids are usage errors (exit 2). */
+/**
+ * A check selection (`--check`, config `checks:`): IDs or globs (`chain.*`, picomatch syntax), each
+ * optionally negated with `!`. Returns which of `ids` are selected: those matching some positive
+ * entry (or all, when there is none) and no negated one. An entry matching none of `ids` (a typo) is
+ * a usage error (exit 2) that says where to see the list (`hint`).
+ */
+export function matchCheckIds(ids: readonly string[], patterns: readonly string[] | undefined, hint = 'see "mtls-harness run --list-checks"'): string[] {
+  if (!patterns?.length) return [...ids];
+  const entries = patterns.map((raw) => {
+    const negated = raw.startsWith('!');
+    const pattern = negated ? raw.slice(1) : raw;
+    const glob = /[*?[\]{}]/.test(pattern);
+    const matches = pattern ? picomatch(pattern, { dot: true }) : () => false;
+    if (!ids.some((id) => matches(id))) {
+      throw new HarnessError('usage.invalid-value', `${glob ? 'check pattern' : 'unknown check'} "${safeText(raw, 80)}"${glob ? ' matches no check' : ''}; ${hint}`);
+    }
+    return { negated, matches };
+  });
+  const positives = entries.filter((e) => !e.negated);
+  const negatives = entries.filter((e) => e.negated);
+  return ids.filter((id) => (positives.length === 0 || positives.some((e) => e.matches(id))) && !negatives.some((e) => e.matches(id)));
+}
+
+/**
+ * Resolves `--suite` / `--check` selections against the catalogue (checks: see `matchCheckIds`); an
+ * unknown suite or a check entry that matches nothing is a usage error (exit 2).
+ */
 export function selectChecks(suites: Suite[], suiteIds?: string[], checkIds?: string[]): { suite: Suite; check: Check }[] {
   const known = new Map(suites.map((s) => [s.id, s]));
   for (const id of suiteIds ?? []) {
@@ -53,10 +80,8 @@ export function selectChecks(suites: Suite[], suiteIds?: string[], checkIds?: st
     }
   }
   const all = suites.flatMap((suite) => suite.checks.map((check) => ({ suite, check })));
-  for (const id of checkIds ?? []) {
-    if (!all.some((c) => c.check.id === id)) throw new HarnessError('usage.invalid-value', `unknown check "${id}"; see "mtls-harness run --list-checks"`);
-  }
-  return all.filter((c) => (!suiteIds?.length || suiteIds.includes(c.suite.id)) && (!checkIds?.length || checkIds.includes(c.check.id)));
+  const chosen = new Set(matchCheckIds(all.map((c) => c.check.id), checkIds));
+  return all.filter((c) => (!suiteIds?.length || suiteIds.includes(c.suite.id)) && chosen.has(c.check.id));
 }
 
 /** Why a check ended without a verdict of its own: its budget, its target's budget, or the run was interrupted. */

@@ -11,7 +11,7 @@ import { assertReportPaths, parseReportMode } from '../../files.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
-import { markIncomplete, summarize } from '../../runner/run.js';
+import { markIncomplete, matchCheckIds, summarize } from '../../runner/run.js';
 import type { Result, RunReport } from '../../runner/types.js';
 import { IMPLEMENTATIONS } from '../../targets/reference/index.js';
 import { findBinary } from '../../targets/reference/process.js';
@@ -45,7 +45,8 @@ Options:
   --reference IMPL          the observing reference server: node (default, in-process) or nginx
                             (read from its logs); openssl, haproxy and stunnel cannot report what a
                             client did
-  --check id,id             only these checks
+  --check id,id             only these checks: IDs or globs, ! excludes (repeatable:
+                            --check 'chain.*' --check '!chain.rejects-ca-as-client')
   --list-checks             print the checks and exit
   --corpus limbo            run the x509-limbo corpus instead: per case, a server presents the case's
                             chain; the client must route {servername} to {host}:{port}
@@ -76,7 +77,7 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
   const { values: v, positionals } = parseCommandArgs('client-test', flags, {
     name: { type: 'string' },
     reference: { type: 'string' },
-    check: { type: 'string' },
+    check: { type: 'string', multiple: true },
     'list-checks': { type: 'boolean' },
     corpus: { type: 'string' },
     case: { type: 'string', multiple: true },
@@ -107,11 +108,9 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
   const corpus = v.corpus as string | undefined;
   if (corpus !== undefined && !(CORPORA as readonly string[]).includes(corpus)) throw new HarnessError('usage.invalid-value', `client-test: unknown corpus "${safeText(corpus, 100)}"; corpora: ${CORPORA.join(', ')}`);
   if (v.case && corpus === undefined) throw new HarnessError('usage.invalid-value', 'client-test: --case selects corpus cases; give --corpus limbo too');
-  const checkIds = v.check ? splitList(v.check as string) : undefined;
-  if (checkIds && corpus !== undefined) throw new HarnessError('usage.invalid-value', 'client-test: --check selects client-conformance checks; with --corpus use --case');
-  for (const id of checkIds ?? []) {
-    if (!CLIENT_CHECKS.some((c) => c.id === id)) throw new HarnessError('usage.invalid-value', `client-test: unknown check "${safeText(id, 100)}"; checks: ${CLIENT_CHECKS.map((c) => c.id).join(', ')}`);
-  }
+  const checkPatterns = v.check ? (v.check as string[]).flatMap((x) => splitList(x)) : undefined;
+  if (checkPatterns && corpus !== undefined) throw new HarnessError('usage.invalid-value', 'client-test: --check selects client-conformance checks; with --corpus use --case');
+  const checkIds = checkPatterns ? matchCheckIds(CLIENT_CHECKS.map((c) => c.id), checkPatterns, `checks: ${CLIENT_CHECKS.map((c) => c.id).join(', ')}`) : undefined;
   const configFile = (v.config as string | undefined) ?? env.MTLS_CONFIG;
   const file = configFile ? loadConfigFile(configFile) : {};
   const failOn = (v['fail-on'] as string | undefined) ?? env.MTLS_FAIL_ON ?? file.failOn ?? 'fail';

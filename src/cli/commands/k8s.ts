@@ -210,7 +210,7 @@ async function scanCommand(argv: string[], io: CliIO): Promise<number> {
 
     // The runner sees only the probe suites; the audit is evaluated on the objects read.
     const probeSuiteIds = st.suiteIds?.filter((id) => id !== K8S_AUDIT_SUITE.id);
-    const probeCheckIds = st.checkIds?.filter((id) => !auditIds.has(id) && !id.startsWith('k8s.'));
+    const probeCheckIds = st.checkIds ? probeSelected.map((c) => c.check.id) : undefined;
     const runSettings = { ...st, suiteIds: probeSuiteIds?.length ? probeSuiteIds : undefined, checkIds: probeCheckIds?.length ? probeCheckIds : undefined };
     const clock = systemClock;
     return await executeRun({

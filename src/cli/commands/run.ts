@@ -50,7 +50,8 @@ Targets and credentials:
                             the policy minimum is --min-tls
 Selection and policy:
   --suite a,b               suites: ${SUITES.map((s) => s.id).join(', ')}
-  --check id,id             only these checks
+  --check id,id             only these checks: IDs or globs, ! excludes (repeatable:
+                            --check 'chain.*' --check '!chain.rejects-ca-as-client')
   --list-checks             print the catalogue and exit
   --min-tls V               policy minimum TLS version (default 1.2)
   --warn-days N             warn when a certificate expires within N days (default 30)
@@ -147,7 +148,7 @@ export const RUN_SHARED_OPTIONS: OptionSpec = {
   'expected-name': { type: 'string', multiple: true },
   protocol: { type: 'string' },
   suite: { type: 'string' },
-  check: { type: 'string' },
+  check: { type: 'string', multiple: true },
   'list-checks': { type: 'boolean' },
   'min-tls': { type: 'string' },
   'tls-min': { type: 'string' },
@@ -223,7 +224,7 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
   const targetTimeoutMs = targetTimeoutText ? parseDuration('--target-timeout', targetTimeoutText) : defaultTargetTimeoutMs(timeoutMs);
   if (targetTimeoutMs < timeoutMs) throw new HarnessError('usage.invalid-value', `${command}: --target-timeout (${targetTimeoutMs} ms) must be at least --timeout (${timeoutMs} ms)`);
   const suiteIds = v.suite ? splitList(v.suite as string) : file.suites;
-  const checkIds = v.check ? splitList(v.check as string) : file.checks;
+  const checkIds = v.check ? (v.check as string[]).flatMap((x) => splitList(x)) : file.checks;
   selectChecks([...catalogue], suiteIds, checkIds); // unknown ids: exit 2 before anything starts
   const jsonOut = pick(v, env, 'json', 'MTLS_JSON') ?? (file.reports?.json ? path.resolve(baseDir, file.reports.json) : undefined);
   const junitOut = pick(v, env, 'junit', 'MTLS_JUNIT') ?? (file.reports?.junit ? path.resolve(baseDir, file.reports.junit) : undefined);
