@@ -228,7 +228,7 @@ targets:
   it.each([
     ['bad YAML', 'targets:\n  - endpoint: [unclosed\n', /mtls-bad\.yaml:\d+: not valid YAML/],
     ['unknown key with a suggestion', 'targets:\n  - endpont: localhost:1\n', /mtls-bad\.yaml:2: targets\[0\]\.endpont is not a known key \(did you mean endpoint\?\)/],
-    ['wrong type', 'concurrency: many\n', /mtls-bad\.yaml:1: concurrency must be a number/],
+    ['wrong type', 'concurrency: many\n', /mtls-bad\.yaml:1: concurrency must be a whole number/],
     ['bad enum', 'failOn: sometimes\n', /failOn must be one of warn, fail/],
     ['target without endpoint', 'targets:\n  - name: x\n', /mtls-bad\.yaml:2: targets\[0\] needs an endpoint/],
     ['unknown suite', 'suites: [rotation-magic]\ntargets:\n  - endpoint: localhost:1\n', /unknown suite "rotation-magic"/],

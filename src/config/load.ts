@@ -1,6 +1,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { HarnessError } from '../errors.js';
 import { MAX_CONFIG_BYTES, readInputFile, STDIN } from '../files.js';
+import { CONFIG_SCHEMA, type Kind } from './schema.js';
 
 /**
  * The config file (`mtls.yaml`, or JSON), as written by the user. Every field is optional except
@@ -94,49 +95,6 @@ export interface FileTarget {
   line?: number;
 }
 
-type Kind = 'string' | 'number' | 'boolean' | 'string[]' | 'number[]' | 'string|string[]' | { t: 'dict'; of: 'string' } | { t: 'enum'; values: readonly string[] } | { t: 'map'; shape: Shape } | { t: 'list'; of: Kind };
-type Shape = Record<string, Kind>;
-const map = (shape: Shape): Kind => ({ t: 'map', shape });
-const oneOf = (...values: string[]): Kind => ({ t: 'enum', values });
-
-const POLICY = map({ minTlsVersion: 'string', warnDays: 'number', failDays: 'number', requireTlsRejection: 'boolean' });
-const TARGET = map({
-  name: 'string',
-  endpoint: 'string',
-  reference: map({ implementation: 'string', profile: 'string' }),
-  servername: 'string',
-  expectedNames: 'string[]',
-  protocol: oneOf('https', 'tls', 'grpc'),
-  path: 'string',
-  tlsMin: 'string',
-  tlsMax: 'string',
-  ca: 'string',
-  cert: 'string',
-  key: 'string',
-  keyPassphraseEnv: 'string',
-  caKey: 'string',
-  clientCa: 'string',
-  plaintextPorts: 'number[]',
-  expect: map({ serverIdentity: 'string', allowedClientIdentities: 'string[]' }),
-  policy: POLICY,
-  rotation: map({ command: 'string', watch: 'string', timeout: 'string', before: 'string', after: 'string', rate: 'number', inFlight: 'number', request: 'boolean', overlapCert: 'string', overlapKey: 'string' }),
-});
-const CLIENT = map({ name: 'string', command: 'string|string[]', env: { t: 'dict', of: 'string' }, timeout: 'string' });
-const ROOT = map({
-  policy: POLICY,
-  failOn: oneOf('warn', 'fail'),
-  timeout: 'string',
-  concurrency: 'number',
-  connectionsPerTarget: 'number',
-  targetTimeout: 'string',
-  targetsFile: 'string',
-  suites: 'string[]',
-  checks: 'string[]',
-  reports: map({ json: 'string', junit: 'string', html: 'string', pdf: 'string' }),
-  targets: { t: 'list', of: TARGET },
-  clients: { t: 'list', of: CLIENT },
-});
-
 /**
  * Reads and validates a config file. Every mistake is a `config.invalid` error (exit 2) that names
  * the file, the line and the key: "mtls.yaml:7: targets[0].endpont is not a known key (did you mean endpoint?)".
@@ -161,8 +119,13 @@ export function parseConfigText(text: string, file: string): FileConfig {
   };
 
   const walk = (node: Node | null | undefined, kind: Kind, where: string): unknown => {
-    if (kind === 'string' || kind === 'number' || kind === 'boolean') {
-      if (!isScalar(node) || typeof node.value !== kind) fail(node, `${where} must be a ${kind}`);
+    if (kind === 'string' || kind === 'number' || kind === 'boolean' || kind === 'duration') {
+      const type = kind === 'duration' ? 'string' : kind;
+      if (!isScalar(node) || typeof node.value !== type) fail(node, `${where} must be a ${kind === 'duration' ? 'duration (e.g. 5s, 500ms, 2m)' : kind}`);
+      return (node as { value: unknown }).value;
+    }
+    if (kind === 'integer') {
+      if (!isScalar(node) || typeof node.value !== 'number' || !Number.isInteger(node.value)) fail(node, `${where} must be a whole number`);
       return (node as { value: unknown }).value;
     }
     if (kind === 'string|string[]') return isSeq(node) ? walk(node, 'string[]', where) : walk(node, 'string', where);
@@ -206,12 +169,13 @@ export function parseConfigText(text: string, file: string): FileConfig {
     }
     return out;
   };
-  const cfg = walk(doc.contents as Node, ROOT, '') as FileConfig;
+  const cfg = walk(doc.contents as Node, CONFIG_SCHEMA, '') as FileConfig;
   for (const [i, t] of (cfg.targets ?? []).entries()) {
     if (!t.endpoint && !t.reference) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] needs an endpoint (host:port) or a reference (implementation, profile)`);
     if (t.endpoint && t.reference) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] has both an endpoint and a reference; give one`);
     const r = t.rotation;
     if (r?.command !== undefined && r.watch !== undefined) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}].rotation has both command and watch; give one (a command to trigger the rotation, or a window to watch)`);
+    if (t.reference && (!t.reference.implementation || !t.reference.profile)) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}].reference needs an implementation and a profile`);
     if (r && !!r.overlapCert !== !!r.overlapKey) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}].rotation.overlapCert and overlapKey go together`);
   }
   for (const [i, c] of (cfg.clients ?? []).entries()) {

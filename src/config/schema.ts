@@ -1,0 +1,201 @@
+/**
+ * The config file's one schema definition (`mtls.yaml`, or JSON). `load.ts` validates a file by
+ * walking it (messages with file, line and key, "did you mean"); `configJsonSchema()` derives the
+ * published JSON Schema (schema/mtls-harness.config.schema.json, `npm run schema`) from the same
+ * definition, so editors and CI lint the file by the rules the harness applies.
+ */
+
+/** What a key holds. `duration` is a string such as 500ms, 5s, 10m, 1h. */
+export type Kind =
+  | 'string'
+  | 'number'
+  | 'integer'
+  | 'boolean'
+  | 'duration'
+  | 'string[]'
+  | 'number[]'
+  | 'string|string[]'
+  | { t: 'dict'; of: 'string' }
+  | { t: 'enum'; values: readonly string[] }
+  | { t: 'map'; shape: Shape; docs?: Docs; required?: readonly (readonly string[])[] }
+  | { t: 'list'; of: Kind };
+export type Shape = Record<string, Kind>;
+type Docs = Record<string, string>;
+
+/**
+ * A mapping with these keys (no others). `required`: the mapping must hold every key of at least one
+ * of the lists (checked after the walk by load.ts, with its own message).
+ */
+const map = (shape: Shape, docs?: Docs, required?: readonly (readonly string[])[]): Kind => ({ t: 'map', shape, ...(docs ? { docs } : {}), ...(required ? { required } : {}) });
+const oneOf = (...values: string[]): Kind => ({ t: 'enum', values });
+
+const POLICY = map(
+  { minTlsVersion: 'string', warnDays: 'integer', failDays: 'integer', requireTlsRejection: 'boolean' },
+  {
+    minTlsVersion: 'Lowest TLS version the target may negotiate (1.2 or 1.3; default 1.2).',
+    warnDays: 'Warn when a certificate expires within this many days (default 30).',
+    failDays: 'Fail when a certificate expires within this many days (default 7).',
+    requireTlsRejection: 'A refusal only at the HTTP layer (after the handshake) counts as fail.',
+  },
+);
+
+const ROTATION = map(
+  { command: 'string', watch: 'duration', timeout: 'duration', before: 'duration', after: 'duration', rate: 'number', inFlight: 'integer', request: 'boolean', overlapCert: 'string', overlapKey: 'string' },
+  {
+    command: 'A command (run by /bin/sh, in its own process group) that rotates the target.',
+    watch: 'Only observe the target for this long (instead of a command).',
+    timeout: "The command's time limit (default 10m).",
+    before: 'Probing before the command (default 2s).',
+    after: 'Probing after the command exits (default 5s).',
+    rate: 'Handshakes per second (default 20).',
+    inFlight: 'Handshakes open at once (default 4).',
+    request: 'One HTTP request per handshake (default true for https).',
+    overlapCert: 'A client certificate from the other CA, for rotation.ca-overlap (file or inline PEM).',
+    overlapKey: 'Its private key (file or inline PEM).',
+  },
+);
+
+const TARGET = map(
+  {
+    name: 'string',
+    endpoint: 'string',
+    reference: map({ implementation: 'string', profile: 'string' }, { implementation: 'A reference server implementation (node, nginx, haproxy, stunnel, openssl, caddy, gnutls, …).', profile: 'A reference profile (strict, no-client-auth, …).' }, [['implementation', 'profile']]),
+    servername: 'string',
+    expectedNames: 'string[]',
+    protocol: oneOf('https', 'tls', 'grpc'),
+    path: 'string',
+    tlsMin: 'string',
+    tlsMax: 'string',
+    ca: 'string',
+    cert: 'string',
+    key: 'string',
+    keyPassphraseEnv: 'string',
+    caKey: 'string',
+    clientCa: 'string',
+    plaintextPorts: 'number[]',
+    expect: map({ serverIdentity: 'string', allowedClientIdentities: 'string[]' }),
+    policy: POLICY,
+    rotation: ROTATION,
+  },
+  {
+    name: 'A name for the target in the reports (default: its endpoint).',
+    endpoint: 'host:port of a live target (or [v6]:port).',
+    reference: 'A reference server the harness starts itself, instead of an endpoint.',
+    servername: 'SNI and the name the server certificate must cover.',
+    expectedNames: 'More names the server certificate must cover.',
+    protocol: 'https (default) sends one request after the handshake; tls only reads; grpc calls grpc.health.v1 Health/Check.',
+    path: 'HTTP path of the request after the handshake (default /).',
+    tlsMin: 'Lowest TLS version the harness offers (1.2, 1.3); not the policy minimum.',
+    tlsMax: 'Highest TLS version the harness offers (1.2, 1.3).',
+    ca: 'The CA bundle the server certificate must chain to (file or inline PEM).',
+    cert: 'The valid client certificate (file or inline PEM).',
+    key: 'Its private key (file or inline PEM).',
+    keyPassphraseEnv: 'Name of the environment variable holding the key passphrase.',
+    caKey: "The client CA's private key: the harness then mints the crafted client certificates and their controls.",
+    clientCa: 'The CA the server trusts for clients, when it is not the one in ca.',
+    plaintextPorts: 'Ports that must not serve plaintext.',
+    expect: 'Identities to check (serverIdentity; allowedClientIdentities).',
+    policy: 'Policy for this target (overrides the file-level policy).',
+    rotation: 'How the target rotates its certificate (rotation-continuity suite).',
+  },
+  [['endpoint'], ['reference']],
+);
+
+const CLIENT = map(
+  { name: 'string', command: 'string|string[]', env: { t: 'dict', of: 'string' }, timeout: 'duration' },
+  {
+    name: 'A name for the client in the reports.',
+    command: 'A list (run directly) or a string (run by /bin/sh), with {placeholders} such as {url}, {ca}, {cert}, {key}.',
+    env: 'Extra environment, values with {placeholders}.',
+    timeout: "One run's time limit (default 10s).",
+  },
+  [['command']],
+);
+
+/** The whole file. */
+export const CONFIG_SCHEMA: Kind = map(
+  {
+    policy: POLICY,
+    failOn: oneOf('warn', 'fail'),
+    timeout: 'duration',
+    concurrency: 'integer',
+    connectionsPerTarget: 'integer',
+    targetTimeout: 'duration',
+    targetsFile: 'string',
+    suites: 'string[]',
+    checks: 'string[]',
+    reports: map({ json: 'string', junit: 'string', html: 'string', pdf: 'string' }, { json: 'JSON report path.', junit: 'JUnit XML report path.', html: 'HTML evidence report path.', pdf: 'PDF evidence report path (needs Chromium).' }),
+    targets: { t: 'list', of: TARGET },
+    clients: { t: 'list', of: CLIENT },
+  },
+  {
+    policy: 'The policy every target is judged by (minimum TLS version, expiry thresholds).',
+    failOn: 'Exit 1 on fail only (default) or on warn too.',
+    timeout: 'One connection attempt (default 5s).',
+    concurrency: 'Targets scanned at once (1–256, default 16).',
+    connectionsPerTarget: 'Connections open at once to one target (default 8).',
+    targetTimeout: 'Time one target may take (default max(30s, 6 × timeout)).',
+    targetsFile: 'A file with one host:port[,servername] per line (relative to this file).',
+    suites: 'Only these suites.',
+    checks: "Only these checks: IDs or globs, '!' excludes (e.g. chain.*, !chain.rejects-ca-as-client).",
+    reports: 'Where to write the reports (relative to this file).',
+    targets: 'Servers to test.',
+    clients: 'Clients under test, for client-test.',
+  },
+);
+
+/** A duration as the harness parses it (src/cli/args.ts parseDuration). */
+export const DURATION_PATTERN = '^\\s*\\d+(\\.\\d+)?(ms|s|m|h)?\\s*$';
+
+type JsonSchema = Record<string, unknown>;
+
+function toJsonSchema(kind: Kind): JsonSchema {
+  switch (kind) {
+    case 'string':
+    case 'number':
+    case 'integer':
+    case 'boolean':
+      return { type: kind };
+    case 'duration':
+      return { type: 'string', pattern: DURATION_PATTERN, description: 'A duration: 500ms, 5s, 2m, 1h.' };
+    case 'string[]':
+      return { type: 'array', items: { type: 'string' } };
+    case 'number[]':
+      return { type: 'array', items: { type: 'number' } };
+    case 'string|string[]':
+      return { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string' }, minItems: 1 }] };
+  }
+  switch (kind.t) {
+    case 'dict':
+      return { type: 'object', additionalProperties: { type: kind.of } };
+    case 'enum':
+      return { enum: [...kind.values] };
+    case 'list':
+      return { type: 'array', items: toJsonSchema(kind.of) };
+    case 'map': {
+      const properties: Record<string, JsonSchema> = {};
+      for (const [key, sub] of Object.entries(kind.shape)) {
+        const s = toJsonSchema(sub);
+        const doc = kind.docs?.[key];
+        properties[key] = doc ? { ...s, description: doc } : s;
+      }
+      const out: JsonSchema = { type: 'object', properties, additionalProperties: false };
+      if (kind.required?.length === 1) out.required = [...kind.required[0]!];
+      else if (kind.required) out.oneOf = kind.required.map((keys) => ({ required: [...keys] }));
+      return out;
+    }
+  }
+}
+
+/** The JSON Schema (draft 2020-12) of the config file, derived from `CONFIG_SCHEMA`. */
+export function configJsonSchema(): JsonSchema {
+  const root = toJsonSchema(CONFIG_SCHEMA);
+  const props = root.properties as Record<string, JsonSchema>;
+  props.concurrency = { ...props.concurrency, minimum: 1, maximum: 256 };
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'mtls-harness config file (mtls.yaml)',
+    description: 'Targets, clients, policy and reports for mtls-harness run, k8s scan and client-test. Relative paths are relative to the file.',
+    ...root,
+  };
+}
