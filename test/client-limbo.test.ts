@@ -1,5 +1,5 @@
 // The x509-limbo corpus, run in full against curl and node's tls client (measurements of those
-// clients, recorded in README.md), plus a control client that trusts anything, which must agree on
+// clients, recorded in docs/client-test.md), plus a control client that trusts anything, which must agree on
 // exactly the SUCCESS cases: proof that agreement comes from what the server saw, not from defaults.
 import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { findBinary } from '../src/targets/reference/process.js';
 import { skipUnless } from './helpers/servers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const README = readFileSync(path.join(root, 'README.md'), 'utf8');
+const DOC = readFileSync(path.join(root, 'docs/client-test.md'), 'utf8');
 const CURL = findBinary('curl');
 const skipCurl = skipUnless(CURL, 'curl', 'apt-get install curl');
 
@@ -66,17 +66,17 @@ describe.skipIf(skipCurl)('x509-limbo corpus', () => {
     expect(cases).toHaveLength(160);
   });
 
-  /** Runs the whole corpus against a client, checks it is sound and that README.md records its figures. */
+  /** Runs the whole corpus against a client, checks it is sound and that docs/client-test.md records its figures. */
   async function measure(client: ClientSpec): Promise<Map<string, Result>> {
     const report = await runLimbo({ client, cases, concurrency: 3, pki });
     expectSound(report);
     const line = limboSummaryLine(client.name, limboFigures(report.results));
     console.log(line);
-    expect(README, `README.md must record the measured figures: ${line}`).toContain(line);
+    expect(DOC, `docs/client-test.md must record the measured figures: ${line}`).toContain(line);
     return byId(report);
   }
 
-  it('curl: every case staged is judged, the figures are the ones in README.md', { timeout: 180_000 }, async () => {
+  it('curl: every case staged is judged, the figures are the ones in docs/client-test.md', { timeout: 180_000 }, async () => {
     const got = await measure(curl);
     expect(got.get('webpki::san::exact-dns-san')!.status).toBe('pass');
     expect(got.get('webpki::san::exact-localhost-ip-san')!.status).toBe('pass'); // an IP name, through --connect-to
@@ -84,7 +84,7 @@ describe.skipIf(skipCurl)('x509-limbo corpus', () => {
     expect(got.get('webpki::forbidden-weak-rsa-in-leaf')!).toMatchObject({ status: 'pass', evidence: { clientAlert: { code: 42, name: 'bad_certificate' }, exitCode: 60 } });
   });
 
-  it("node's tls.connect: every case staged is judged, the figures are the ones in README.md", { timeout: 240_000 }, async () => {
+  it("node's tls.connect: every case staged is judged, the figures are the ones in docs/client-test.md", { timeout: 240_000 }, async () => {
     const got = await measure(nodeTls);
     expect(got.get('webpki::san::exact-dns-san')!.status).toBe('pass');
     expect(got.get('webpki::san::mismatch-domain-san')!).toMatchObject({ status: 'pass', evidence: { exitCode: 1, requests: [] } });

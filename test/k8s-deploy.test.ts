@@ -85,7 +85,7 @@ function loadDeploy(): Obj[] {
   return readdirSync(DEPLOY).filter((f) => f.endsWith('.yaml')).sort().flatMap((f) => (k8s.loadAllYaml(readFileSync(path.join(DEPLOY, f), 'utf8')) as Obj[]).map((o) => Object.assign(o, { __file: f })));
 }
 
-/** The documented minimal rules (README "RBAC"): read-only; port-forward only for scans from outside. */
+/** The documented minimal rules (docs/k8s.md "RBAC"): read-only; port-forward only for scans from outside. */
 const ROLE_RULES = [
   { apiGroups: [''], resources: ['services', 'endpoints', 'pods', 'secrets', 'configmaps'], verbs: ['get', 'list'] },
   { apiGroups: ['cert-manager.io'], resources: ['certificates'], verbs: ['get', 'list'] },
@@ -128,8 +128,8 @@ describe('deploy/ manifests', () => {
     expect(rb.metadata.namespace).toBe(role.metadata.namespace);
     expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
     expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
-    const readme = readFileSync(path.resolve(DEPLOY, '../README.md'), 'utf8');
-    expect(readme).toContain('resources: [pods/portforward]');
+    const doc = readFileSync(path.resolve(DEPLOY, '../docs/k8s.md'), 'utf8');
+    expect(doc).toContain('resources: [pods/portforward]');
   });
 
   it('the Job and the CronJob run k8s scan --in-cluster as the ServiceAccount, non-root on a read-only root, reports on the volume', async () => {

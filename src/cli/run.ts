@@ -27,7 +27,8 @@ Commands:
                       write reports/demo.html
   help, --version
 
-Run "mtls-harness <command> --help" for a command's options.
+Run "mtls-harness <command> --help" for a command's options. Documentation: README.md and docs/
+(one page per command: docs/README.md; the check catalogue: docs/CONFORMANCE.md).
 Exit status: 0 pass, 1 fail or error, 2 usage error, 130 interrupted (reports still written).
 `;
 

@@ -11,7 +11,7 @@ import type { CliIO } from '../io.js';
 
 export const REFERENCE_HELP = `Usage: mtls-harness reference start IMPL --profile NAME [--provider process|container] [--out DIR]
 
-Starts a reference mTLS server (${IMPLEMENTATIONS.join(', ')}) in a CONFORMANCE.md profile on
+Starts a reference mTLS server (${IMPLEMENTATIONS.join(', ')}) in a docs/CONFORMANCE.md profile on
 127.0.0.1, prints its endpoint and the paths of the CA and client credentials, and runs until
 Ctrl-C, so you can point your own clients at it. The fixture PKI is written to --out (default: a
 new private temp dir, removed at exit); keys are 0600.

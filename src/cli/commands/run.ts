@@ -29,7 +29,7 @@ export const RUN_HELP = `Usage: mtls-harness run [--target HOST:PORT ...] [optio
        mtls-harness run --reference node --profile NAME [options]
        mtls-harness run --config mtls.yaml
 
-Runs the conformance suites (CONFORMANCE.md) against live targets or a reference server and
+Runs the conformance suites (docs/CONFORMANCE.md) against live targets or a reference server and
 writes JSON / JUnit reports.
 
 Targets and credentials:
@@ -75,7 +75,7 @@ Run:
   --connections-per-target N  connections open at once to one target (default 8)
   --target-timeout DURATION time one target may take (default max(30s, 6 x --timeout)); a peer
                             that stalls or trickles bytes costs at most this
-  --config FILE             YAML or JSON config (README "Config file"); flags override it
+  --config FILE             YAML or JSON config (docs/config.md); flags override it
 Reports:
   --json FILE               JSON report (- for stdout instead of the table)
   --junit FILE              JUnit XML report

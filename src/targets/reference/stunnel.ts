@@ -14,7 +14,7 @@ export const stunnel: ProcessImplementation = {
     profile === 'accept-expired-client'
       ? 'stunnel cannot verify a client chain while ignoring its validity dates'
       : profile === 'rotation-graceful'
-        ? "stunnel's reload (SIGHUP) closes and re-binds its listening socket: new connections are refused for tens of milliseconds (measured, README), so it has no zero-drop reload; it can be restarted (rotation-restart)"
+        ? "stunnel's reload (SIGHUP) closes and re-binds its listening socket: new connections are refused for tens of milliseconds (measured: docs/rotation.md), so it has no zero-drop reload; it can be restarted (rotation-restart)"
         : undefined,
   rotationHandshakeOnly:
     'stunnel answers each connection by running a shell script (inetd style): at 100 attempts a second a request per attempt measures fork and exec of the responder (hundreds of ms on a busy machine), not the TLS continuity; each attempt is judged by its handshake (TLS 1.3: the session ticket)',
