@@ -357,17 +357,14 @@ describe('README.md', () => {
     const ran = await spawnCli(['demo'], dir, {}, 55_000);
     expect(existsSync(path.join(dir, 'reports/demo.html'))).toBe(true);
     expect(existsSync(path.join(dir, 'reports/demo.json'))).toBe(true);
-    if (ran.code !== 0) {
-      // The one difference a busy machine makes (the whole suite runs beside this test): the rotation
-      // prober cannot keep its 100/s, so rotation.continuity is `warn` (shortfall, the harness's own
-      // limit), not `pass`. Anything else is a broken demo.
-      const differed = ran.stderr.split('\n').filter((l) => / is \w+, expected \w+$/.test(l));
-      const report = JSON.parse(await fs.readFile(path.join(dir, 'reports/demo.json'), 'utf8')) as { results: { target: string; check: string; status: string; message: string }[] };
-      const rotation = report.results.find((r) => r.target === 'node:rotation-graceful' && r.check === 'rotation.continuity');
-      const loadOnly = differed.length > 0 && differed.every((l) => l === 'mtls-harness demo: rotation.continuity on node:rotation-graceful is warn, expected pass') && /shortfall/.test(rotation?.message ?? '');
-      expect(loadOnly, `demo: exit ${ran.code}\n${ran.stderr}\n${ran.stdout.slice(-2000)}`).toBe(true);
-      console.warn(`demo: exit 1 only because the machine is busy: ${rotation!.message}`);
-    }
+    expect(ran.code, `demo: exit ${ran.code}\n${ran.stderr}\n${ran.stdout.slice(-2000)}`).toBe(0);
+    // A busy machine (the whole suite runs beside this test) may keep the rotation prober below its
+    // 100/s: rotation.continuity is then warn with no failed handshake, which the demo says and accepts.
+    const report = JSON.parse(await fs.readFile(path.join(dir, 'reports/demo.json'), 'utf8')) as { results: { target: string; check: string; status: string; evidence: { failures?: number } }[] };
+    const rotation = report.results.find((r) => r.target === 'node:rotation-graceful' && r.check === 'rotation.continuity')!;
+    expect(rotation.evidence.failures).toBe(0);
+    if (rotation.status === 'warn') expect(ran.stdout).toMatch(/Note: rotation\.continuity on node:rotation-graceful is warn, not pass, only because this machine is busy: no handshake failed/);
+    else expect(rotation.status).toBe('pass');
   });
 });
 

@@ -259,6 +259,20 @@ targets:
   });
 });
 
+describe('config targetsFile', () => {
+  it("adds its targets to the file's targets: (a flag --target or --targets-file replaces both)", async () => {
+    // The same server twice: named in targets:, and as a line of the targets file with another SNI.
+    await fs.writeFile(f('more-targets.txt'), `127.0.0.1:${strict.endpoint.port},localhost\n`);
+    await fs.writeFile(f('with-file.yaml'), ['targetsFile: more-targets.txt', 'targets:', `  - name: named`, `    endpoint: 127.0.0.1:${strict.endpoint.port}`, '    servername: localhost', 'ca: ca.pem', ''].join('\n').replace('ca: ca.pem\n', ''));
+    const both = await run(['run', '--config', f('with-file.yaml'), '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--check', 'handshake.accepts-valid-client-cert', '--json', '-']);
+    expect(both.code, both.stderr).toBe(0);
+    expect((JSON.parse(both.stdout).targets as { name: string }[]).map((t) => t.name)).toEqual(['named', `127.0.0.1:${strict.endpoint.port}`]);
+    const flag = await run(['run', '--config', f('with-file.yaml'), '--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--check', 'handshake.accepts-valid-client-cert', '--json', '-']);
+    expect(flag.code, flag.stderr).toBe(0);
+    expect((JSON.parse(flag.stdout).targets as unknown[]).length).toBe(1);
+  });
+});
+
 describe('usage errors', () => {
   it.each([
     [['run'], /nothing to test/],

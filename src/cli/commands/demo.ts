@@ -26,7 +26,8 @@ Starts the node reference server on 127.0.0.1 (fresh fixture PKI, no Docker, no 
    process that rotates its certificate while it is probed) and writes the HTML evidence report
    (default reports/demo.html) and its JSON (default reports/demo.json).
 Exit status 0 when every verdict comes out as expected (strict: enforced; optional-client-cert: not
-enforced; rotation-graceful: no failed handshake).
+enforced; rotation-graceful: no failed handshake — a warn because a busy machine could not keep the
+prober's rate is said so and still counts).
 `;
 
 const DEMO: { profile: ProfileName; expectEnforced: boolean }[] = [
@@ -89,6 +90,12 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, true));
     for (const { profile, check, status } of REPORT_PROFILES) {
       const r = report.results.find((x) => x.target === `node:${profile}` && x.check === check);
+      if (r && check === 'rotation.continuity' && r.status === 'warn' && (r.evidence as { failures?: number }).failures === 0) {
+        // No handshake failed, but a busy machine could not keep the prober's rate: the harness's own
+        // limit, said as such (the verdict on the server is what the demo expects).
+        io.stdout.write(`\nNote: ${check} on node:${profile} is warn, not pass, only because this machine is busy: ${r.message}\n`);
+        continue;
+      }
       if (r?.status !== status) {
         asExpected = false;
         io.stderr.write(`mtls-harness demo: ${check} on node:${profile} is ${r?.status ?? 'missing'}, expected ${status}\n`);

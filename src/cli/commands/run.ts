@@ -379,14 +379,14 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const st = resolveRunSettings('run', v, env, SUITES);
   const { configFile, file, baseDir } = st;
 
-  // Targets: flags (or MTLS_TARGETS) replace the file's list; per-target flags override each target.
+  // Targets: flags (--target, MTLS_TARGETS, --targets-file) replace the file's list; the file's own
+  // targetsFile adds to its targets:; per-target flags override each target.
+  const fromTargetsFile = async (file: string): Promise<FileTarget[]> => (await loadTargetsFile(file)).map((t) => ({ endpoint: formatEndpoint(t), ...(t.servername ? { servername: t.servername } : {}) }));
   const flagTargets: FileTarget[] = ((v.target as string[] | undefined) ?? (env.MTLS_TARGETS ? splitList(env.MTLS_TARGETS) : [])).map((endpoint) => ({ endpoint }));
-  const targetsFile = (v['targets-file'] as string | undefined) ?? (file.targetsFile ? path.resolve(baseDir, file.targetsFile) : undefined);
-  if (v['targets-file'] !== undefined || (file.targetsFile && flagTargets.length === 0)) {
-    for (const t of await loadTargetsFile(targetsFile!)) flagTargets.push({ endpoint: formatEndpoint(t), ...(t.servername ? { servername: t.servername } : {}) });
-  }
+  if (v['targets-file'] !== undefined) flagTargets.push(...(await fromTargetsFile(v['targets-file'] as string)));
   let fileTargets: FileTarget[] = file.targets ?? [];
   if (flagTargets.length > 0 || v.reference) fileTargets = flagTargets;
+  else if (file.targetsFile) fileTargets = [...fileTargets, ...(await fromTargetsFile(path.resolve(baseDir, file.targetsFile)))];
   if (v.reference || v.profile) {
     if (!v.reference || !v.profile) throw new HarnessError('usage.missing-argument', 'run: --reference IMPL and --profile NAME go together (e.g. --reference node --profile strict)');
     fileTargets.push({ reference: { implementation: v.reference as string, profile: v.profile as string } });
