@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { runBench, writeBenchJson } from './bench-util.js';
-import { addDays } from '../src/pki/clock.js';
+import { addDays } from '../src/core/clock.js';
 import { mintCertificate, mintFixturePki } from '../src/pki/generate.js';
 import { buildRunHtml } from '../src/report/html/index.js';
 import { buildJunitXml } from '../src/report/junit.js';

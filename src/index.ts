@@ -15,10 +15,10 @@
  */
 
 /** Harness errors: a stable `code` and an actionable message; usage/config/pki codes mean exit 2. */
-export { HarnessError, isHarnessError, type ErrorCode } from './errors.js';
+export { HarnessError, isHarnessError, type ErrorCode } from './core/errors.js';
 
 /** Injected clocks for everything that depends on "now" (validity, days left, expiry checks). */
-export { systemClock, fixedClock, addDays, type Clock } from './pki/clock.js';
+export { systemClock, fixedClock, addDays, type Clock } from './core/clock.js';
 /** Key types the PKI mints (ECDSA P-256 by default) and the parser for user spellings (`ec`, `rsa-3072`). */
 export { parseKeyType, KEY_TYPES, type KeyType } from './pki/keys.js';
 /** Minting: one certificate, or the whole fixture PKI with every crafted bad certificate of CONFORMANCE.md. */
@@ -74,7 +74,7 @@ export { probeEndpoint, parseTlsVersion, type ProbeOptions, type ProbeOutcome, t
 /** TLS alert codes and names. */
 export { ALERT_NAMES, alertOf, type TlsAlert } from './probe/alerts.js';
 /** `host:port`, `[v6]:port` and `https://` target parsing. */
-export { parseEndpoint, formatEndpoint, type Endpoint } from './probe/endpoint.js';
+export { parseEndpoint, formatEndpoint, type Endpoint } from './core/endpoint.js';
 /** Client-auth mode (required / optional / not-requested) from a cert-less and a with-cert probe. */
 export { detectClientAuthMode, type ClientAuthMode, type ClientAuthDetection } from './probe/client-auth.js';
 /** The `probe` command's diagnosis: both probes plus chain, expiry and SAN findings with fixes. */
@@ -133,6 +133,6 @@ export {
   type LimboRunOptions,
 } from './client-test/limbo.js';
 /** Output tails for evidence: private-key PEM blocks redacted, bounded, control characters removed. */
-export { outputTail, redactPrivateKeys } from './text.js';
+export { outputTail, redactPrivateKeys } from './core/text.js';
 /** Redaction of argv, shell command lines and command output (credentials, known private keys). */
-export { redactArgv, redactCommandLine, redactText, registerPrivateKey } from './redact.js';
+export { redactArgv, redactCommandLine, redactText, registerPrivateKey } from './core/redact.js';

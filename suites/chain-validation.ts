@@ -3,7 +3,7 @@ import { answeredClientHello, controlEvidence, readRefusal } from '../src/probe/
 import { verifyChain } from '../src/pki/verify.js';
 import { adviceFor, presentedOrVerdict, probeEvidence, refusesCrafted, skip, withPresented, trustAnchors as anchors, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
 import type { CheckContext, CheckVerdict, Suite } from '../src/runner/types.js';
-import { safeText } from '../src/text.js';
+import { safeText } from '../src/core/text.js';
 
 
 /** The server sent CA certificates above its leaf: what is missing is more likely the root than an intermediate. */

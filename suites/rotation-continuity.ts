@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { addDays } from '../src/pki/clock.js';
+import { addDays } from '../src/core/clock.js';
 import { mintCertificate } from '../src/pki/generate.js';
 import { summarizeCertificate } from '../src/pki/inspect.js';
 import { verifyChain } from '../src/pki/verify.js';
@@ -8,7 +8,7 @@ import { probeWith, RELOAD_DEADLINE_MS, rotationSkipReason, type RotationObserva
 import { rotationSummaryLine, shortFingerprint } from '../src/rotation/timeline.js';
 import { probeEvidence, skip, trustAnchors, whereRefused } from '../src/runner/judge.js';
 import type { CheckContext, CheckVerdict, ClientCredentials, Evidence, RotationConfig, Suite, TargetConfig } from '../src/runner/types.js';
-import { safeText } from '../src/text.js';
+import { safeText } from '../src/core/text.js';
 
 /** Below this achieved share of the asked rate, "no failure" proves continuity only at the lower rate. */
 const SHORTFALL_WARN_PCT = 5;

@@ -3,7 +3,7 @@ import { summarizeCertificate } from '../src/pki/inspect.js';
 import { sanCovers } from '../src/pki/verify.js';
 import { adviceFor, mustBeRefused, presentedOrVerdict, skip, withPresented } from '../src/runner/judge.js';
 import type { CheckContext, Suite } from '../src/runner/types.js';
-import { safeText } from '../src/text.js';
+import { safeText } from '../src/core/text.js';
 
 async function leaf(ctx: CheckContext) {
   const p = await presentedOrVerdict(ctx);

@@ -8,8 +8,8 @@
  */
 import { X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
-import { HarnessError, isHarnessError } from '../errors.js';
-import { systemClock, type Clock } from '../pki/clock.js';
+import { HarnessError, isHarnessError } from '../core/errors.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { isIssuedBy, keyMatchesCertificate, parsePrivateKey, publicKeyProblem, summarizeCertificate, type CertSummary } from '../pki/inspect.js';
 import { sanCovers, verifyChain } from '../pki/verify.js';
 import { DEFAULT_POLICY, STATUSES, type Evidence, type FileCertificate, type Result, type RunReport, type Status, type TargetReport } from '../runner/types.js';

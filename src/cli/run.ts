@@ -1,5 +1,5 @@
-import { isHarnessError } from '../errors.js';
-import { safeText } from '../text.js';
+import { isHarnessError } from '../core/errors.js';
+import { safeText } from '../core/text.js';
 import { toolInfo } from '../version.js';
 import type { CliIO } from './io.js';
 

@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
-import { HarnessError } from '../errors.js';
+import { HarnessError } from '../core/errors.js';
 import { MAX_CONFIG_BYTES, readInputFile } from '../files.js';
 
 /**

@@ -1,9 +1,9 @@
 import { X509Certificate as NodeX509, createPrivateKey, createHash, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { HarnessError } from '../errors.js';
-import { registerPrivateKey } from '../redact.js';
+import { HarnessError } from '../core/errors.js';
+import { registerPrivateKey } from '../core/redact.js';
 import { x509 } from './crypto.js';
-import { DAY_MS, systemClock, type Clock } from './clock.js';
+import { DAY_MS, systemClock, type Clock } from '../core/clock.js';
 
 /** Plain-data summary of a certificate: safe to serialise into any report (no key material). */
 export interface CertSummary {
@@ -295,7 +295,7 @@ export function readPkiFile(path: string, what: string): Buffer {
  * Parses a private key (PKCS#8, PKCS#1, SEC1; PEM or DER). An encrypted key without a passphrase,
  * a wrong passphrase, or anything else gives a coded exit-2 error naming the source.
  */
-/** A key the harness read: its bytes are redacted from every command output (src/redact.ts). */
+/** A key the harness read: its bytes are redacted from every command output (src/core/redact.ts). */
 const known = (k: KeyObject): KeyObject => (registerPrivateKey(k, { pinned: true }), k);
 
 export function parsePrivateKey(input: Buffer | string, source = 'key', passphrase?: string): KeyObject {

@@ -3,13 +3,13 @@ import * as tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { X509Certificate } from 'node:crypto';
-import { HarnessError } from '../errors.js';
+import { HarnessError } from '../core/errors.js';
 import { x509 } from '../pki/crypto.js';
 import { summarizeCertificate, type CertSummary } from '../pki/inspect.js';
-import { systemClock, type Clock } from '../pki/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { alertFromError, isReceivedAlertCode, type TlsAlert } from './alerts.js';
 import { ServerFlightRecorder, type ServerFlight } from './tls-records.js';
-import { formatEndpoint } from './endpoint.js';
+import { formatEndpoint } from '../core/endpoint.js';
 import { grpcHealthCheck, type GrpcHealthOutcome } from './grpc.js';
 
 /** Where a connection was refused (CONFORMANCE.md "Rejection, precisely"), or `unreachable`. */

@@ -1,8 +1,8 @@
 import { toolInfo } from '../version.js';
 import type { RunReport } from '../runner/types.js';
 
-export { redactArgv } from '../text.js';
-import { redactArgv } from '../text.js';
+export { redactArgv } from '../core/text.js';
+import { redactArgv } from '../core/text.js';
 
 /** The JSON report (DESIGN.md "Reports"): the machine contract, versioned by `schemaVersion`. */
 export function buildJsonReport(run: RunReport, argv: string[]) {

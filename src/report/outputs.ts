@@ -1,4 +1,4 @@
-import { safeText } from '../text.js';
+import { safeText } from '../core/text.js';
 import { DEFAULT_REPORT_MODE, writeFileAtomic } from '../files.js';
 import type { RunReport } from '../runner/types.js';
 import { buildJsonReport, reportJsonText } from './json.js';

@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import * as tls from 'node:tls';
-import { addDays, type Clock } from '../pki/clock.js';
+import { addDays, type Clock } from '../core/clock.js';
 import { x509 } from '../pki/crypto.js';
 import { subjectDer } from '../pki/der.js';
 import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';

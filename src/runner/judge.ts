@@ -1,6 +1,6 @@
 import type { CertSummary } from '../pki/inspect.js';
 import type { ProbeOutcome } from '../probe/tls-probe.js';
-import { safeText } from '../text.js';
+import { safeText } from '../core/text.js';
 import { X509Certificate } from 'node:crypto';
 import { parseCertificates, summarizeCertificate } from '../pki/inspect.js';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';

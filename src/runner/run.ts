@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { HarnessError } from '../errors.js';
-import { systemClock, type Clock } from '../pki/clock.js';
+import { HarnessError } from '../core/errors.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { summarizeCertificate } from '../pki/inspect.js';
 import type { Credential } from '../pki/generate.js';
 import type { ProbeOptions } from '../probe/tls-probe.js';
-import { formatEndpoint } from '../probe/endpoint.js';
-import { safeText } from '../text.js';
+import { formatEndpoint } from '../core/endpoint.js';
+import { safeText } from '../core/text.js';
 import { createContext, Semaphore } from './context.js';
 import { STATUSES, type Check, type CheckContext, type Result, type RunReport, type Suite, type Summary, type TargetConfig, type TargetReport } from './types.js';
 

@@ -1,5 +1,5 @@
 import type { Credential, FixturePki } from '../pki/generate.js';
-import type { Endpoint } from '../probe/endpoint.js';
+import type { Endpoint } from '../core/endpoint.js';
 import type { ProfileName } from './profiles.js';
 
 /** A reference server that is running: where it listens, what it was started with, and how to stop it. */

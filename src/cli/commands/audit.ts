@@ -1,5 +1,5 @@
 import { AUDIT_CHECKS, AUDIT_ROLES, auditPaths, type AuditRole } from '../../audit/audit.js';
-import { HarnessError } from '../../errors.js';
+import { HarnessError } from '../../core/errors.js';
 import { loadCaFile } from '../../pki/inspect.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
 import { assertReportPaths, parseReportMode } from '../../files.js';

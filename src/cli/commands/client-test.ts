@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { loadConfigFile, type FileClient } from '../../config/load.js';
-import { HarnessError, isInternalFailure } from '../../errors.js';
+import { HarnessError, isInternalFailure } from '../../core/errors.js';
 import { checkClientSpec, PLACEHOLDERS, type ClientSpec } from '../../client-test/command.js';
 import { CLIENT_CHECKS, CLIENT_SUITE_ID } from '../../client-test/checks.js';
 import { checkLimboRouting, CORPORA, LIMBO_SUITE_ID, limboFigures, limboSummaryLine, loadLimbo, matchCaseIds, runLimbo, stageableLimboCases } from '../../client-test/limbo.js';
@@ -15,7 +15,7 @@ import { markIncomplete, summarize } from '../../runner/run.js';
 import type { Result, RunReport } from '../../runner/types.js';
 import { IMPLEMENTATIONS } from '../../targets/reference/index.js';
 import { findBinary } from '../../targets/reference/process.js';
-import { safeText } from '../../text.js';
+import { safeText } from '../../core/text.js';
 import { parseCommandArgs, parseDuration, parseIntFlag, splitList, REPORT_OPTIONS } from '../args.js';
 import type { CliIO } from '../io.js';
 import { interruptibleRun, sayIncomplete } from './run.js';

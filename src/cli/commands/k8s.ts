@@ -1,9 +1,9 @@
-import { safeText } from '../../text.js';
+import { safeText } from '../../core/text.js';
 import type { KeyObject } from 'node:crypto';
-import { HarnessError } from '../../errors.js';
+import { HarnessError } from '../../core/errors.js';
 import { selectChecks, summarize } from '../../runner/run.js';
 import type { ClientCredentials, Result, RunReport, TargetConfig } from '../../runner/types.js';
-import { systemClock } from '../../pki/clock.js';
+import { systemClock } from '../../core/clock.js';
 import { SUITES } from '../../../suites/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliIO } from '../io.js';

@@ -1,7 +1,7 @@
-import { HarnessError, isInternalFailure } from '../../errors.js';
+import { HarnessError, isInternalFailure } from '../../core/errors.js';
 import { loadCaFile, loadCredentialFiles } from '../../pki/inspect.js';
 import { diagnoseEndpoint, type Diagnosis } from '../../probe/diagnose.js';
-import { formatEndpoint, parseEndpoint } from '../../probe/endpoint.js';
+import { formatEndpoint, parseEndpoint } from '../../core/endpoint.js';
 import { parseTlsVersion } from '../../probe/tls-probe.js';
 import { renderDiagnosis, renderDiagnosisSummary } from '../../report/diagnosis-table.js';
 import { loadTargetsFile } from '../../config/targets-file.js';

@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Duplex, Writable } from 'node:stream';
-import { HarnessError } from '../../errors.js';
-import { safeText } from '../../text.js';
+import { HarnessError } from '../../core/errors.js';
+import { safeText } from '../../core/text.js';
 import type { Certificate, ConfigMap, Endpoints, Forbidden, Pod, Secret, Service } from './objects.js';
 
 type ClientNode = typeof import('@kubernetes/client-node');

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { referencesOf } from '../../../suites/references.js';
-import { fixedClock } from '../../pki/clock.js';
+import { fixedClock } from '../../core/clock.js';
 import { mintFixturePki, type FixturePki } from '../../pki/generate.js';
 import { DEFAULT_POLICY } from '../../runner/types.js';
 import { auditCluster, K8S_AUDIT_CHECKS } from './audit.js';

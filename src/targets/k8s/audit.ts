@@ -2,12 +2,12 @@
 // Pods, cert-manager Certificates) read from the API. Each finding is a Result whose target is the
 // object (`secret/nova/grpc-tls-certs`). Evidence names data keys, never their values.
 import type { X509Certificate } from 'node:crypto';
-import { DAY_MS, type Clock } from '../../pki/clock.js';
+import { DAY_MS, type Clock } from '../../core/clock.js';
 import { summarizeCertificate } from '../../pki/inspect.js';
 import { sanCovers, verifyChain } from '../../pki/verify.js';
 import { expiryVerdict } from '../../runner/judge.js';
 import type { CheckVerdict, Policy, Result, Status, Suite, TargetReport } from '../../runner/types.js';
-import { safeText } from '../../text.js';
+import { safeText } from '../../core/text.js';
 import { objectRef, podContainers, selectorMatches, serviceFqdn, type Certificate, type ConfigMap, type Forbidden, type NamespaceSnapshot, type Pod, type Secret, type Service, type Volume } from './objects.js';
 import { caCertificates, isServerPair, isTlsSecret, keyPairs, readSecretMaterial, type SecretMaterial } from './secrets.js';
 

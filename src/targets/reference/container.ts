@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HarnessError } from '../../errors.js';
+import { HarnessError } from '../../core/errors.js';
 import type { FixturePki } from '../../pki/generate.js';
 import { clientPolicyFor, type ProfileName } from '../profiles.js';
 import type { ApplyMode, ReferenceChange, StartedReference } from '../target.js';

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { HarnessError } from '../../errors.js';
+import { HarnessError } from '../../core/errors.js';
 import { fixturePath } from '../../fixtures.js';
 import { mintFixturePki, type FixturePki } from '../../pki/generate.js';
 import { clientPolicyFor, serverCredentialFor, type ClientPolicy, type ProfileName } from '../profiles.js';
