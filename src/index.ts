@@ -133,6 +133,6 @@ export {
   type LimboRunOptions,
 } from './client-test/limbo.js';
 /** Output tails for evidence: private-key PEM blocks redacted, bounded, control characters removed. */
-export { outputTail, redactPrivateKeys } from './core/text.js';
-/** Redaction of argv, shell command lines and command output (credentials, known private keys). */
-export { redactArgv, redactCommandLine, redactText, registerPrivateKey } from './core/redact.js';
+export { outputTail } from './core/text.js';
+/** Redaction of argv, shell command lines and command output (credentials, known private keys), and of private-key PEM blocks. */
+export { redactArgv, redactCommandLine, redactPrivateKeys, redactText, registerPrivateKey } from './core/redact.js';

@@ -2,7 +2,8 @@ import { accessSync, constants, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { HarnessError } from '../core/errors.js';
 import { runInProcessGroup } from '../process-group.js';
-import { outputTail, redactArgv, redactCommandLine, redactText, safeText } from '../core/text.js';
+import { outputTail, safeText } from '../core/text.js';
+import { redactArgv, redactCommandLine, redactText } from '../core/redact.js';
 
 /**
  * A client under test: a command line the harness runs once per check. `command` as a list is run

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { HarnessError } from '../core/errors.js';
 import { alertOf } from '../probe/alerts.js';
 import { findBinary, freePort, renderTemplate, stopProcess, tail, writeFiles } from '../targets/reference/process.js';
-import { redactText, safeText } from '../core/text.js';
+import { safeText } from '../core/text.js';
+import { redactText } from '../core/redact.js';
 import { summarizeObservation, type ConnectionObservation, type Observation, type ObserverOptions, type StartedObserver } from './observer.js';
 
 const SECRET = new Set(['server-key.pem']);

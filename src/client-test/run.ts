@@ -6,7 +6,7 @@ import { addDays, systemClock, type Clock } from '../core/clock.js';
 import { mintCertificate, mintFixturePki, type FixturePki } from '../pki/generate.js';
 import { markIncomplete, notFinishedResult, summarize } from '../runner/run.js';
 import type { CheckVerdict, Result, RunReport, TargetReport } from '../runner/types.js';
-import { redactArgv } from '../core/text.js';
+import { redactArgv } from '../core/redact.js';
 import { runClientCommand, urlFor, type ClientSpec, type Placeholders } from './command.js';
 import { CLIENT_CHECKS, CLIENT_SUITE_ID, judgePresentsCert, judgeRejects, type ClientCheck, type ClientRun, type ServerProfile } from './checks.js';
 import { NginxObserver } from './nginx-observer.js';

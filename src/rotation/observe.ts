@@ -5,7 +5,8 @@ import { formatLimit, KILL_GRACE_MS, runInProcessGroup } from '../process-group.
 import type { Clock } from '../core/clock.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
 import { serverCredentialFor } from '../targets/profiles.js';
-import { outputTail, redactCommandLine, redactText, safeText } from '../core/text.js';
+import { outputTail, safeText } from '../core/text.js';
+import { redactCommandLine, redactText } from '../core/redact.js';
 import type { ClientCredentials, RotationConfig, TargetConfig } from '../runner/types.js';
 import type { ApplyMode } from '../targets/target.js';
 import { RotationProber, type ProberRun } from './prober.js';

@@ -6,7 +6,7 @@ import type { ProbeOutcome } from '../../probe/tls-probe.js';
 import { summarizeCertificate } from '../../pki/inspect.js';
 import { STATUSES, type Evidence, type FileCertificate, type Policy, type RunReport, type RunSettings, type Status, type Summary } from '../../runner/types.js';
 import { toolInfo } from '../../version.js';
-import { redactArgv } from '../json.js';
+import { redactArgv } from '../../core/redact.js';
 import { referencesOf, type Reference } from '../../../suites/references.js';
 import { SUITES } from '../../../suites/index.js';
 import { probeEvidence } from '../../runner/judge.js';
