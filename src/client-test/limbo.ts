@@ -2,7 +2,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { HarnessError } from '../core/errors.js';
-import { fixturePath } from '../fixtures.js';
+import { fixturePath } from '../io/fixtures.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { mintFixturePki } from '../pki/generate.js';
 import type { CheckVerdict, Result, RunReport } from '../runner/types.js';

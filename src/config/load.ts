@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { HarnessError } from '../core/errors.js';
-import { MAX_CONFIG_BYTES, readInputFile } from '../files.js';
+import { MAX_CONFIG_BYTES, readInputFile } from '../io/files.js';
 
 /**
  * The config file (`mtls.yaml`, or JSON), as written by the user. Every field is optional except

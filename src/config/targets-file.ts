@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { HarnessError } from '../core/errors.js';
-import { checkInputFile } from '../files.js';
+import { checkInputFile } from '../io/files.js';
 import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import { safeText } from '../core/text.js';
 import { checkHostName } from './validate.js';

@@ -1,4 +1,4 @@
-import { toolInfo } from '../version.js';
+import { toolInfo } from '../io/version.js';
 import type { RunReport } from '../runner/types.js';
 
 import { redactArgv } from '../core/redact.js';

@@ -1,5 +1,5 @@
 import { safeText } from '../core/text.js';
-import { DEFAULT_REPORT_MODE, writeFileAtomic } from '../files.js';
+import { DEFAULT_REPORT_MODE, writeFileAtomic } from '../io/files.js';
 import type { RunReport } from '../runner/types.js';
 import { buildJsonReport, reportJsonText } from './json.js';
 import { buildJunitXml } from './junit.js';

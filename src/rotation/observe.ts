@@ -1,7 +1,7 @@
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { reissue } from '../pki/generate.js';
-import { formatLimit, KILL_GRACE_MS, runInProcessGroup } from '../process-group.js';
+import { formatLimit, KILL_GRACE_MS, runInProcessGroup } from '../io/process-group.js';
 import type { Clock } from '../core/clock.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
 import { serverCredentialFor } from '../targets/profiles.js';
@@ -178,7 +178,7 @@ async function runCommand(trigger: Extract<NonNullable<RotationConfig['trigger']
   const record: TriggerRecord = { kind: 'command', description: safeText(redactCommandLine(trigger.command), 500), startedT: round1(prober.now()) };
   prober.mark('command started');
   // The user's own command line, as they would type it (pipes, &&): run by /bin/sh, in its own
-  // process group, stopped whole at the time limit and when it exits (src/process-group.ts).
+  // process group, stopped whole at the time limit and when it exits (src/io/process-group.ts).
   const r = await runInProcessGroup({ command: trigger.command, timeoutMs: trigger.timeoutMs });
   record.finishedT = round1(prober.now());
   record.durationMs = r.durationMs;

@@ -2,7 +2,7 @@ import { AUDIT_CHECKS, AUDIT_ROLES, auditPaths, type AuditRole } from '../../aud
 import { HarnessError } from '../../core/errors.js';
 import { loadCaFile } from '../../pki/inspect.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
-import { assertReportPaths, parseReportMode } from '../../files.js';
+import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';

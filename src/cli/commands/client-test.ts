@@ -7,7 +7,7 @@ import { checkLimboRouting, CORPORA, LIMBO_SUITE_ID, limboFigures, limboSummaryL
 import { OBSERVER_IMPLEMENTATIONS, runClientConformance, type ObserverImplementation } from '../../client-test/run.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
-import { assertReportPaths, parseReportMode } from '../../files.js';
+import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';

@@ -3,7 +3,7 @@ import { mintFixturePki } from '../../pki/generate.js';
 import { diagnoseEndpoint } from '../../probe/diagnose.js';
 import { renderDiagnosis } from '../../report/diagnosis-table.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
-import { assertReportPaths } from '../../files.js';
+import { assertReportPaths } from '../../io/files.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { referenceTarget } from '../../runner/reference-target.js';

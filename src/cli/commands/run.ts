@@ -13,7 +13,7 @@ import { runChecks, selectChecks, summarize } from '../../runner/run.js';
 import { referenceTarget } from '../../runner/reference-target.js';
 import { defaultTargetTimeoutMs, RUN_DEFAULTS } from '../../runner/run.js';
 import { loadTargetsFile } from '../../config/targets-file.js';
-import { assertReportPaths, parseReportMode } from '../../files.js';
+import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
 import { formatEndpoint, parseEndpoint } from '../../core/endpoint.js';
 import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type RunReport, type Suite, type TargetConfig } from '../../runner/types.js';

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { HarnessError } from '../../core/errors.js';
-import { fixturePath } from '../../fixtures.js';
+import { fixturePath } from '../../io/fixtures.js';
 import { mintFixturePki, type FixturePki } from '../../pki/generate.js';
 import { clientPolicyFor, serverCredentialFor, type ClientPolicy, type ProfileName } from '../profiles.js';
 import type { ApplyMode, ReferenceChange, StartedReference } from '../target.js';
