@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     for (const profile of ['strict', 'optional-client-cert', 'rotation-graceful'] as const) {
       const ref = await startReference({ implementation: 'node', profile, pki, provider: 'process' });
       started.push(ref);
-      targets.push(referenceTarget(ref, pki, 'node', profile, { policy: DEFAULT_POLICY }));
+      targets.push(referenceTarget(ref, 'node', profile, { policy: DEFAULT_POLICY }));
     }
     run = await runChecks({ targets, suites: [...SUITES] });
   } finally {

@@ -72,9 +72,10 @@ async function until(probe: () => Promise<ProbeOutcome>, pred: (o: ProbeOutcome)
 /** rotation.ca-overlap on a reference target: the harness rotates the client CA itself. */
 async function referenceCaOverlap(ctx: CheckContext, cfg: RotationConfig & { trigger: { kind: 'reference' } }): Promise<CheckVerdict> {
   const target = ctx.target;
-  const f = target.fixture!;
-  const { reference: ref, mode } = cfg.trigger;
-  if (!ref.apply) return skip(`${ref.implementation} cannot be rotated by the harness`);
+  const ref = target.started;
+  const mode = cfg.trigger.mode;
+  if (!ref?.apply) return skip(`${ref?.implementation ?? target.reference?.implementation ?? target.name} cannot be rotated by the harness`);
+  const f = ref.pki;
   const o = { timeoutMs: ctx.timeoutMs, clock: ctx.clock };
   const now = ctx.clock();
   const newRoot = await mintCertificate({ subject: 'CN=mtls-harness Test Root CA 2 (rotated), O=mtls-harness', notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 3650), ca: true, pathLength: 1 });

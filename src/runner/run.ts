@@ -7,10 +7,11 @@ import type { ProbeOptions } from '../probe/tls-probe.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { safeText } from '../core/text.js';
 import { createContext, Semaphore } from './context.js';
-import { STATUSES, type Check, type CheckContext, type Result, type RunReport, type Suite, type Summary, type TargetConfig, type TargetReport } from './types.js';
+import { STATUSES, type Check, type CheckContext, type Result, type RunReport, type Suite, type Summary, type TargetReport } from './types.js';
+import type { TargetUnderTest } from '../targets/target.js';
 
 export interface RunOptions {
-  targets: TargetConfig[];
+  targets: TargetUnderTest[];
   suites: Suite[];
   /** Only these suite ids (default: all given). */
   suiteIds?: string[];
@@ -66,7 +67,7 @@ class Cutoff extends Error {}
  * Runs one check, turning a throw into `error` and bounding its time (its own budget, and what is
  * left of its target's) so one hung target never stalls a run. An abort ends it at once.
  */
-async function runOne(target: TargetConfig, suite: Suite, check: Check, ctx: CheckContext, budgetMs: number, targetBudget: { deadline: number; ms: number } | undefined, aborted: { promise: Promise<never>; signal: AbortSignal } | undefined): Promise<Result> {
+async function runOne(target: TargetUnderTest, suite: Suite, check: Check, ctx: CheckContext, budgetMs: number, targetBudget: { deadline: number; ms: number } | undefined, aborted: { promise: Promise<never>; signal: AbortSignal } | undefined): Promise<Result> {
   const t0 = performance.now();
   const base = { target: target.name, suite: suite.id, check: check.id, title: check.title };
   const timers: NodeJS.Timeout[] = [];
@@ -143,7 +144,7 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
   const craftedCache = new Map<string, Promise<Credential>>();
   const contextCache = new Map<string, NonNullable<ProbeOptions['secureContext']>>();
   const issuerCache = new Map<string, Promise<Credential | { skip: string }>>();
-  const runTarget = async (target: TargetConfig, ctx: CheckContext) => {
+  const runTarget = async (target: TargetUnderTest, ctx: CheckContext) => {
     const targetBudget = { deadline: performance.now() + targetTimeoutMs, ms: targetTimeoutMs };
     const one = async ({ suite, check }: { suite: Suite; check: Check }, bounded: boolean) => {
       const r = await runOne(target, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs, bounded ? targetBudget : undefined, aborted);

@@ -1,13 +1,13 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
-import type { Credential, FixturePki } from '../pki/generate.js';
+import type { Credential } from '../pki/generate.js';
 import type { CertSummary } from '../pki/inspect.js';
 import type { ProbeOutcome, TlsVersion } from '../probe/tls-probe.js';
 import type { Control } from '../probe/controls.js';
 import type { RecognizedStack } from '../probe/advice.js';
 import type { PlaintextKind, PlaintextOutcome } from '../probe/plaintext.js';
 import type { ProfileName } from '../targets/profiles.js';
-import type { ApplyMode, StartedReference } from '../targets/target.js';
+import type { ApplyMode, TargetUnderTest } from '../targets/target.js';
 import type { RotationObservation } from '../rotation/observe.js';
 
 /** Every check ends in exactly one status (CONFORMANCE.md). */
@@ -76,8 +76,6 @@ export interface TargetConfig {
   policy: Policy;
   /** Extra plaintext ports that must not serve (reject.plaintext). */
   plaintextPorts: number[];
-  /** Reference targets: the fixture PKI their crafted certificates come from. */
-  fixture?: FixturePki;
   /** How this target rotates, for the rotation-continuity suite (absent: its checks are `skip`). */
   rotation?: RotationConfig;
   reference?: { implementation: string; profile: ProfileName };
@@ -85,8 +83,8 @@ export interface TargetConfig {
 
 /** What triggers a rotation (CONFORMANCE.md rotation-continuity). */
 export type RotationTrigger =
-  /** A reference server the harness rotates itself: new files, then its reload or a restart. */
-  | { kind: 'reference'; mode: ApplyMode; reference: StartedReference }
+  /** A reference server the harness rotates itself (the target's `started` server): new files, then its reload or a restart. */
+  | { kind: 'reference'; mode: ApplyMode }
   /** A user command (run through /bin/sh) that rotates a live target, e.g. a rollout restart. */
   | { kind: 'command'; command: string; timeoutMs: number }
   /** Only observe for a window (a rotation expected to happen on its own). */
@@ -119,7 +117,7 @@ export type CraftedKind = 'untrustedCa' | 'selfSigned' | 'wrongEku' | 'caAsLeaf'
 
 /** What a check sees: the target, memoised probes, crafted credentials, the clock. */
 export interface CheckContext {
-  target: TargetConfig;
+  target: TargetUnderTest;
   clock: Clock;
   /** Per-connection timeout of the run (ms). */
   timeoutMs: number;

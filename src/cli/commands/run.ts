@@ -18,7 +18,7 @@ import { Progress, progressEnabled } from '../../report/progress.js';
 import { formatEndpoint, parseEndpoint } from '../../core/endpoint.js';
 import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type RunReport, type Suite, type TargetConfig } from '../../runner/types.js';
 import { safeText } from '../../core/text.js';
-import type { StartedReference } from '../../targets/target.js';
+import type { StartedReference, TargetUnderTest } from '../../targets/target.js';
 import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';
 import { SUITES } from '../../../suites/index.js';
 import { checkHostName, checkHttpPath } from '../../config/validate.js';
@@ -298,7 +298,7 @@ export interface ExecuteRunOptions {
   /** The command line as typed (`run …`, `k8s scan …`), for the reports (secrets redacted there). */
   argv: string[];
   io: CliIO;
-  targets: TargetConfig[];
+  targets: TargetUnderTest[];
   suites: readonly Suite[];
   settings: RunSettingsResolved;
   interrupt: RunInterrupt;
@@ -419,7 +419,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   };
   const interrupt = interruptibleRun(io, stopAll);
   try {
-    const targets: TargetConfig[] = [];
+    const targets: TargetUnderTest[] = [];
     let fixture: Awaited<ReturnType<typeof mintFixturePki>> | undefined;
     for (const t of resolved.targets) {
       if ('host' in t) {
@@ -432,7 +432,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       const pki = fixture;
       const ref = await startReference({ implementation, profile, pki, provider: provider as Provider });
       started.push(ref);
-      targets.push(referenceTarget(ref, pki, implementation, profile, {
+      targets.push(referenceTarget(ref, implementation, profile, {
         ...(t.name ? { name: t.name } : {}),
         policy: t.policy,
         container: provider === 'container',
