@@ -9,7 +9,7 @@ import { jsonReportText } from '../src/report/outputs.js';
 import { findChromium, printHtmlToPdf } from '../src/report/pdf.js';
 import { referenceTarget } from '../src/runner/reference-target.js';
 import { runChecks } from '../src/runner/run.js';
-import { DEFAULT_POLICY, type RunReport } from '../src/runner/types.js';
+import { DEFAULT_POLICY, type RunReport } from '../src/core/model.js';
 import { startReference } from '../src/targets/reference/start.js';
 import type { StartedReference } from '../src/targets/target.js';
 import { SUITES } from '../suites/index.js';

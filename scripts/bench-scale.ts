@@ -23,7 +23,7 @@ import { buildJunitXml } from '../src/report/junit.js';
 import { jsonReportText } from '../src/report/outputs.js';
 import { renderResultsTable } from '../src/report/results-table.js';
 import { makeStyle } from '../src/report/style.js';
-import type { RunReport } from '../src/runner/types.js';
+import type { RunReport } from '../src/core/model.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cliJs = path.resolve(here, '../src/cli/main.js');

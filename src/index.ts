@@ -61,7 +61,7 @@ export { certsInit, parseLayout, LAYOUTS, type LayoutName, type CertsInitOptions
  */
 export { auditPaths, AUDIT_CHECKS, AUDIT_SUITE, AUDIT_ROLES, type AuditOptions, type AuditRole, type AuditCheckId } from './audit/audit.js';
 /** What an audit adds to the report model (kind `files` targets): the certificates found and the audit's settings. */
-export type { FileCertificate, AuditSettings } from './runner/types.js';
+export type { FileCertificate, AuditSettings } from './core/model.js';
 /**
  * The audit's file discovery: bounded directory walks (depth, file count, size; symlink loops walked
  * once), each file classified by content (PEM blocks, DER, PKCS#12, Kubernetes Secret manifests), and
@@ -97,7 +97,7 @@ export { renderDiagnosis } from './report/diagnosis-table.js';
 export { makeStyle, type Style } from './report/style.js';
 
 /** The result model every command reports in: one `Result` per (target, check), gathered in a `RunReport`. */
-export type { Result, RunReport, Status, Evidence, TargetReport, Summary } from './runner/types.js';
+export type { Result, RunReport, Status, Evidence, TargetReport, Summary } from './core/model.js';
 
 /**
  * Client-under-test (`client-test`): run a client command against reference servers that observe

@@ -11,7 +11,7 @@ import { systemClock } from '../src/core/clock.js';
 import { issuerDer, subjectDer } from '../src/pki/der.js';
 import type { Credential } from '../src/pki/generate.js';
 import { createContext, Semaphore } from '../src/runner/context.js';
-import { DEFAULT_POLICY, type CheckContext, type CraftedKind } from '../src/runner/types.js';
+import { DEFAULT_POLICY, type CheckContext, type CraftedKind } from '../src/core/model.js';
 import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
 import { OPENSSL } from './helpers/servers.js';
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../core/clock.js';
 import { mintCertificate, type Credential } from '../pki/generate.js';
-import type { Result, RunReport } from '../runner/types.js';
+import type { Result, RunReport } from '../core/model.js';
 import { AUDIT_CHECKS, auditPaths } from './audit.js';
 
 let tmp: string;

@@ -12,7 +12,7 @@ import { HarnessError, isHarnessError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { isIssuedBy, keyMatchesCertificate, parsePrivateKey, publicKeyProblem, summarizeCertificate, type CertSummary } from '../pki/inspect.js';
 import { sanCovers, verifyChain } from '../pki/verify.js';
-import { DEFAULT_POLICY, STATUSES, type Evidence, type FileCertificate, type Result, type RunReport, type Status, type TargetReport } from '../runner/types.js';
+import { DEFAULT_POLICY, STATUSES, type Evidence, type FileCertificate, type Result, type RunReport, type Status, type TargetReport } from '../core/model.js';
 import { discoverFiles, spkiSha256, type DetectedLayout, type DiscoveredFile, type FoundKey, type WalkLimits } from './discover.js';
 
 /** The suite every audit result belongs to. */

@@ -5,7 +5,7 @@ import { HarnessError } from '../core/errors.js';
 import { fixturePath } from '../io/fixtures.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { mintFixturePki } from '../pki/generate.js';
-import type { CheckVerdict, Result, RunReport } from '../runner/types.js';
+import type { CheckVerdict, Result, RunReport } from '../core/model.js';
 import { safeText } from '../core/text.js';
 import type { ClientSpec } from './command.js';
 import { accepted, describeRefusal, runEvidence, type ClientRun } from './checks.js';

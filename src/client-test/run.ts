@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { addDays, systemClock, type Clock } from '../core/clock.js';
 import { mintCertificate, mintFixturePki, type FixturePki } from '../pki/generate.js';
 import { markIncomplete, notFinishedResult, summarize } from '../runner/run.js';
-import type { CheckVerdict, Result, RunReport, TargetReport } from '../runner/types.js';
+import type { CheckVerdict, Result, RunReport, TargetReport } from '../core/model.js';
 import { redactArgv } from '../core/redact.js';
 import { runClientCommand, urlFor, type ClientSpec, type Placeholders } from './command.js';
 import { CLIENT_CHECKS, CLIENT_SUITE_ID, judgePresentsCert, judgeRejects, type ClientCheck, type ClientRun, type ServerProfile } from './checks.js';

@@ -1,5 +1,5 @@
 import { toolInfo } from '../io/version.js';
-import type { RunReport } from '../runner/types.js';
+import type { RunReport } from '../core/model.js';
 
 import { redactArgv } from '../core/redact.js';
 

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { Result, RunReport, Status } from '../runner/types.js';
+import type { Result, RunReport, Status } from '../core/model.js';
 import { safeText } from '../core/text.js';
 import type { Style } from './style.js';
 import { resultsByTarget } from './by-target.js';

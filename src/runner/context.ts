@@ -9,7 +9,7 @@ import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../pr
 import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome, type TlsVersion } from '../probe/tls-probe.js';
 import { observeRotation, targetProbeOptions } from '../rotation/observe.js';
 import type { TargetUnderTest } from '../targets/target.js';
-import type { CheckContext, CraftedKind } from './types.js';
+import type { CheckContext, CraftedKind } from '../core/model.js';
 import type { Control } from '../probe/controls.js';
 import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
 

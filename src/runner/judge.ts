@@ -4,7 +4,7 @@ import { safeText } from '../core/text.js';
 import { X509Certificate } from 'node:crypto';
 import { parseCertificates, summarizeCertificate } from '../pki/inspect.js';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
-import type { Check, CheckContext, CheckVerdict, CraftedKind, Evidence, Policy, TargetConfig } from './types.js';
+import type { Check, CheckContext, CheckVerdict, CraftedKind, Evidence, Policy, TargetConfig } from '../core/model.js';
 import { advise, recognizeStack, type AdviceParams, type Topic } from '../probe/advice.js';
 import { answeredClientHello, controlEvidence, describeRefusal, describeServed, isRefusal, readRefusal, type Control } from '../probe/controls.js';
 

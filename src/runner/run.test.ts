@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, type Suite, type TargetConfig } from './types.js';
+import { DEFAULT_POLICY, type Suite, type TargetConfig } from '../core/model.js';
 import { runChecks, selectChecks } from './run.js';
 
 const target: TargetConfig = { name: 't', host: '127.0.0.1', port: 9, expectedNames: [], protocol: 'https', expect: {}, policy: DEFAULT_POLICY, plaintextPorts: [] };

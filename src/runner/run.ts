@@ -7,7 +7,7 @@ import type { ProbeOptions } from '../probe/tls-probe.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { safeText } from '../core/text.js';
 import { createContext, Semaphore } from './context.js';
-import { STATUSES, type Check, type CheckContext, type Result, type RunReport, type Suite, type Summary, type TargetReport } from './types.js';
+import { STATUSES, type Check, type CheckContext, type Result, type RunReport, type Suite, type Summary, type TargetReport } from '../core/model.js';
 import type { TargetUnderTest } from '../targets/target.js';
 
 export interface RunOptions {

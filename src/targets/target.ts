@@ -1,7 +1,7 @@
 import type { Credential, FixturePki } from '../pki/generate.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { ProfileName } from './profiles.js';
-import type { TargetConfig } from '../runner/types.js';
+import type { TargetConfig } from '../core/model.js';
 
 /** A reference server that is running: where it listens, what it was started with, and how to stop it. */
 export interface StartedReference {

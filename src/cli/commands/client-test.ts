@@ -12,7 +12,7 @@ import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { markIncomplete, summarize } from '../../runner/run.js';
-import type { Result, RunReport } from '../../runner/types.js';
+import type { Result, RunReport } from '../../core/model.js';
 import { IMPLEMENTATIONS } from '../../targets/reference/index.js';
 import { findBinary } from '../../targets/reference/process.js';
 import { safeText } from '../../core/text.js';

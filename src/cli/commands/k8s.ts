@@ -2,7 +2,7 @@ import { safeText } from '../../core/text.js';
 import type { KeyObject } from 'node:crypto';
 import { HarnessError } from '../../core/errors.js';
 import { selectChecks, summarize } from '../../runner/run.js';
-import type { ClientCredentials, Result, RunReport, TargetConfig } from '../../runner/types.js';
+import type { ClientCredentials, Result, RunReport, TargetConfig } from '../../core/model.js';
 import { systemClock } from '../../core/clock.js';
 import { SUITES } from '../../../suites/index.js';
 import { parseCommandArgs } from '../args.js';

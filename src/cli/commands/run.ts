@@ -16,7 +16,7 @@ import { loadTargetsFile } from '../../config/targets-file.js';
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
 import { formatEndpoint, parseEndpoint } from '../../core/endpoint.js';
-import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type RunReport, type Suite, type TargetConfig } from '../../runner/types.js';
+import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type RunReport, type Suite, type TargetConfig } from '../../core/model.js';
 import { safeText } from '../../core/text.js';
 import type { StartedReference, TargetUnderTest } from '../../targets/target.js';
 import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';

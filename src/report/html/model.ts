@@ -4,7 +4,7 @@ import type { CertSummary } from '../../pki/inspect.js';
 import type { Diagnosis, FindingStatus } from '../../probe/diagnose.js';
 import type { ProbeOutcome } from '../../probe/tls-probe.js';
 import { summarizeCertificate } from '../../pki/inspect.js';
-import { STATUSES, type Evidence, type FileCertificate, type Policy, type RunReport, type RunSettings, type Status, type Summary } from '../../runner/types.js';
+import { STATUSES, type Evidence, type FileCertificate, type Policy, type RunReport, type RunSettings, type Status, type Summary } from '../../core/model.js';
 import { toolInfo } from '../../io/version.js';
 import { redactArgv } from '../../core/redact.js';
 import { referencesOf, type Reference } from '../../../suites/references.js';

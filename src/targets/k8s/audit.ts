@@ -6,7 +6,7 @@ import { DAY_MS, type Clock } from '../../core/clock.js';
 import { summarizeCertificate } from '../../pki/inspect.js';
 import { sanCovers, verifyChain } from '../../pki/verify.js';
 import { expiryVerdict } from '../../runner/judge.js';
-import type { CheckVerdict, Policy, Result, Status, Suite, TargetReport } from '../../runner/types.js';
+import type { CheckVerdict, Policy, Result, Status, Suite, TargetReport } from '../../core/model.js';
 import { safeText } from '../../core/text.js';
 import { objectRef, podContainers, selectorMatches, serviceFqdn, type Certificate, type ConfigMap, type Forbidden, type NamespaceSnapshot, type Pod, type Secret, type Service, type Volume } from './objects.js';
 import { caCertificates, isServerPair, isTlsSecret, keyPairs, readSecretMaterial, type SecretMaterial } from './secrets.js';
