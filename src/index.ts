@@ -43,10 +43,10 @@ export {
   keyMatchesCertificate,
   loadCredentialFiles,
   loadCaFile,
-  type CertSummary,
   type ChainOrderReport,
   type LoadedCredentials,
 } from './pki/inspect.js';
+export type { CertSummary } from './core/model.js';
 /** Path building to trust anchors (with the reason it fails) and RFC 6125 name matching. */
 export { verifyChain, sanCovers, type ChainVerification, type ChainProblem } from './pki/verify.js';
 /** `certs init`: the layouts of common stacks (default, gufo, kong, nova, per-service) written to disk. */
@@ -70,7 +70,8 @@ export type { FileCertificate, AuditSettings } from './core/model.js';
 export { discoverFiles, classifyBytes, detectLayouts, spkiSha256, DEFAULT_WALK_LIMITS, type Discovery, type DiscoveredFile, type FileContent, type FoundKey, type DetectedLayout, type WalkLimits } from './audit/discover.js';
 
 /** One TLS connection, classified: where (and how) a server refuses a client, or why it could not be evaluated. */
-export { probeEndpoint, parseTlsVersion, type ProbeOptions, type ProbeOutcome, type RejectedAt, type FailureKind, type TlsVersion } from './probe/tls-probe.js';
+export { probeEndpoint, parseTlsVersion, type ProbeOptions, type ProbeOutcome, type RejectedAt, type FailureKind } from './probe/tls-probe.js';
+export type { TlsVersion } from './core/target.js';
 /** TLS alert codes and names. */
 export { ALERT_NAMES, alertOf, type TlsAlert } from './probe/alerts.js';
 /** `host:port`, `[v6]:port` and `https://` target parsing. */
@@ -82,7 +83,8 @@ export { diagnoseEndpoint, type DiagnoseOptions, type Diagnosis, type Finding, t
 
 /** Reference profiles of CONFORMANCE.md and the in-process node reference server. */
 export { PROFILES, PROFILE_DESCRIPTIONS, isProfileName, type ProfileName } from './targets/profiles.js';
-export type { StartedReference, ReferenceChange, ApplyMode } from './targets/target.js';
+export type { StartedReference, ReferenceChange } from './targets/target.js';
+export type { ApplyMode } from './core/target.js';
 /** Starts any reference implementation (process or container provider). */
 export { startReference, type StartReferenceOptions, type Provider } from './targets/reference/start.js';
 
@@ -97,7 +99,8 @@ export { renderDiagnosis } from './report/diagnosis-table.js';
 export { makeStyle, type Style } from './report/style.js';
 
 /** The result model every command reports in: one `Result` per (target, check), gathered in a `RunReport`. */
-export type { Result, RunReport, Status, Evidence, TargetReport, Summary } from './core/model.js';
+export type { Result, RunReport, Evidence, TargetReport } from './core/model.js';
+export type { Status, Summary } from './core/status.js';
 
 /**
  * Client-under-test (`client-test`): run a client command against reference servers that observe

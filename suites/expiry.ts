@@ -1,6 +1,8 @@
 import { summarizeCertificate } from '../src/pki/inspect.js';
 import { expiryVerdict, presentedOrVerdict, refusesCrafted, skip } from '../src/runner/judge.js';
-import type { CheckVerdict, Suite, Status } from '../src/core/model.js';
+import type { CheckVerdict } from '../src/core/model.js';
+import type { Suite } from '../src/checks/types.js';
+import type { Status } from '../src/core/status.js';
 
 const RANK: Record<Status, number> = { pass: 0, skip: 0, warn: 1, fail: 2, error: 3 };
 

@@ -1,4 +1,4 @@
-import type { Suite } from '../src/core/model.js';
+import type { Suite } from '../src/checks/types.js';
 import { chainValidation } from './chain-validation.js';
 import { expiry } from './expiry.js';
 import { handshakeWithCert } from './handshake-with-cert.js';

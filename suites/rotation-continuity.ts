@@ -7,7 +7,9 @@ import type { ProbeOutcome } from '../src/probe/tls-probe.js';
 import { probeWith, RELOAD_DEADLINE_MS, rotationSkipReason, type RotationObservation } from '../src/rotation/observe.js';
 import { rotationSummaryLine, shortFingerprint } from '../src/rotation/timeline.js';
 import { probeEvidence, skip, trustAnchors, whereRefused } from '../src/runner/judge.js';
-import type { CheckContext, CheckVerdict, ClientCredentials, Evidence, RotationConfig, Suite, TargetConfig } from '../src/core/model.js';
+import type { CheckContext, Suite } from '../src/checks/types.js';
+import type { CheckVerdict, Evidence } from '../src/core/model.js';
+import type { ClientCredentials, RotationConfig, TargetConfig } from '../src/core/target.js';
 import { safeText } from '../src/core/text.js';
 
 /** Below this achieved share of the asked rate, "no failure" proves continuity only at the lower rate. */

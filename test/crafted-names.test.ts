@@ -11,7 +11,8 @@ import { systemClock } from '../src/core/clock.js';
 import { issuerDer, subjectDer } from '../src/pki/der.js';
 import type { Credential } from '../src/pki/generate.js';
 import { createContext, Semaphore } from '../src/runner/context.js';
-import { DEFAULT_POLICY, type CheckContext, type CraftedKind } from '../src/core/model.js';
+import { DEFAULT_POLICY } from '../src/core/target.js';
+import type { CheckContext, CraftedKind } from '../src/checks/types.js';
 import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
 import { OPENSSL } from './helpers/servers.js';
 

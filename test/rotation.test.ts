@@ -14,9 +14,9 @@ import { mintCertificate, mintFixturePki, reissue, type Credential, type Fixture
 import { RotationProber, runProber } from '../src/rotation/prober.js';
 import { analyzeTimeline } from '../src/rotation/timeline.js';
 import { runChecks } from '../src/runner/run.js';
-import type { RotationConfig } from '../src/core/model.js';
+import type { RotationConfig } from '../src/core/target.js';
 import type { TargetUnderTest } from '../src/targets/target.js';
-import { DEFAULT_POLICY } from '../src/core/model.js';
+import { DEFAULT_POLICY } from '../src/core/target.js';
 import { findBinary, PKI_FILES, startProcessReference, type StartedProcessReference } from '../src/targets/reference/process.js';
 import { startReference } from '../src/targets/reference/start.js';
 import { stunnel } from '../src/targets/reference/stunnel.js';

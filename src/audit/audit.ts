@@ -10,9 +10,12 @@ import { X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { HarnessError, isHarnessError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { isIssuedBy, keyMatchesCertificate, parsePrivateKey, publicKeyProblem, summarizeCertificate, type CertSummary } from '../pki/inspect.js';
+import { isIssuedBy, keyMatchesCertificate, parsePrivateKey, publicKeyProblem, summarizeCertificate } from '../pki/inspect.js';
+import type { CertSummary } from '../core/model.js';
 import { sanCovers, verifyChain } from '../pki/verify.js';
-import { DEFAULT_POLICY, STATUSES, type Evidence, type FileCertificate, type Result, type RunReport, type Status, type TargetReport } from '../core/model.js';
+import { DEFAULT_POLICY } from '../core/target.js';
+import { STATUSES, type Status } from '../core/status.js';
+import type { Evidence, FileCertificate, Result, RunReport, TargetReport } from '../core/model.js';
 import { discoverFiles, spkiSha256, type DetectedLayout, type DiscoveredFile, type FoundKey, type WalkLimits } from './discover.js';
 
 /** The suite every audit result belongs to. */

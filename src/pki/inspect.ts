@@ -4,30 +4,7 @@ import { HarnessError } from '../core/errors.js';
 import { registerPrivateKey } from '../core/redact.js';
 import { x509 } from './crypto.js';
 import { DAY_MS, systemClock, type Clock } from '../core/clock.js';
-
-/** Plain-data summary of a certificate: safe to serialise into any report (no key material). */
-export interface CertSummary {
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  sans: { dns: string[]; ip: string[]; uri: string[]; email: string[]; other: string[] };
-  /** Extended key usages by name (`serverAuth`, `clientAuth`, …) or OID when unknown; empty when absent. */
-  extKeyUsage: string[];
-  keyUsage: string[];
-  basicConstraints?: { ca: boolean; pathLength?: number; critical: boolean };
-  notBefore: string;
-  notAfter: string;
-  /** Whole days until notAfter (negative once expired), by the injected clock. */
-  daysLeft: number;
-  expired: boolean;
-  notYetValid: boolean;
-  /** `type: 'undecodable'` with `undecodable` saying why when the SPKI cannot be decoded (e.g. an unknown curve OID). */
-  publicKey: { type: string; bits?: number; curve?: string; undecodable?: string };
-  signatureAlgorithm: string;
-  /** SHA-256 of the DER, upper-case hex with colons (the `openssl x509 -fingerprint -sha256` form). */
-  fingerprintSha256: string;
-  selfIssued: boolean;
-}
+import type { CertSummary } from '../core/model.js';
 
 const EKU_NAMES: Record<string, string> = {
   '1.3.6.1.5.5.7.3.1': 'serverAuth',

@@ -7,8 +7,9 @@ import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tl
 import { serverCredentialFor } from '../targets/profiles.js';
 import { outputTail, safeText } from '../core/text.js';
 import { redactCommandLine, redactText } from '../core/redact.js';
-import type { ClientCredentials, RotationConfig, TargetConfig } from '../core/model.js';
-import type { ApplyMode, TargetUnderTest } from '../targets/target.js';
+import type { ClientCredentials, RotationConfig, TargetConfig } from '../core/target.js';
+import type { ApplyMode } from '../core/target.js';
+import type { TargetUnderTest } from '../targets/target.js';
 import { RotationProber, type ProberRun } from './prober.js';
 import { analyzeTimeline, type TimelineAnalysis } from './timeline.js';
 

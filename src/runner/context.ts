@@ -6,10 +6,11 @@ import { subjectDer } from '../pki/der.js';
 import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';
 import { parseCertificates, publicKeyProblem } from '../pki/inspect.js';
 import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../probe/plaintext.js';
-import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome, type TlsVersion } from '../probe/tls-probe.js';
+import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
+import type { TlsVersion } from '../core/target.js';
 import { observeRotation, targetProbeOptions } from '../rotation/observe.js';
 import type { TargetUnderTest } from '../targets/target.js';
-import type { CheckContext, CraftedKind } from '../core/model.js';
+import type { CheckContext, CraftedKind } from '../checks/types.js';
 import type { Control } from '../probe/controls.js';
 import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
 

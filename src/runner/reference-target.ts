@@ -3,7 +3,7 @@ import type { ProfileName } from '../targets/profiles.js';
 import type { StartedReference, TargetUnderTest } from '../targets/target.js';
 import { PROCESS_IMPLEMENTATIONS } from '../targets/reference/index.js';
 import type { ProcessImplementation } from '../targets/reference/process.js';
-import { ROTATION_DEFAULTS, type Policy, type RotationConfig } from '../core/model.js';
+import { ROTATION_DEFAULTS, type Policy, type RotationConfig } from '../core/target.js';
 
 /** Reference targets rotate on their own: a second of probing before the trigger and after it. */
 export const REFERENCE_ROTATION_WINDOW_MS = 1000;

@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, type Suite, type TargetConfig } from '../core/model.js';
+import { DEFAULT_POLICY, type TargetConfig } from '../core/target.js';
+import type { Suite } from '../checks/types.js';
 import { runChecks, selectChecks } from './run.js';
 
 const target: TargetConfig = { name: 't', host: '127.0.0.1', port: 9, expectedNames: [], protocol: 'https', expect: {}, policy: DEFAULT_POLICY, plaintextPorts: [] };

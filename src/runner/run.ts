@@ -7,7 +7,9 @@ import type { ProbeOptions } from '../probe/tls-probe.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { safeText } from '../core/text.js';
 import { createContext, Semaphore } from './context.js';
-import { STATUSES, type Check, type CheckContext, type Result, type RunReport, type Suite, type Summary, type TargetReport } from '../core/model.js';
+import { STATUSES, type Summary } from '../core/status.js';
+import type { Check, CheckContext, Suite } from '../checks/types.js';
+import type { Result, RunReport, TargetReport } from '../core/model.js';
 import type { TargetUnderTest } from '../targets/target.js';
 
 export interface RunOptions {

@@ -1,7 +1,7 @@
 import type { Credential, FixturePki } from '../pki/generate.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { ProfileName } from './profiles.js';
-import type { TargetConfig } from '../core/model.js';
+import type { ApplyMode, TargetConfig } from '../core/target.js';
 
 /** A reference server that is running: where it listens, what it was started with, and how to stop it. */
 export interface StartedReference {
@@ -30,9 +30,6 @@ export interface ReferenceChange {
   /** A new client CA bundle (PEM): the trust anchors for client certificates. */
   clientCaPem?: string;
 }
-
-/** `graceful`: the implementation's own reload; `restart`: stop the server and start it again. */
-export type ApplyMode = 'graceful' | 'restart';
 
 /**
  * A target under test: its configuration (data) and, for a reference target, the server the

@@ -8,7 +8,7 @@ import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { referenceTarget } from '../../runner/reference-target.js';
 import { runChecks } from '../../runner/run.js';
-import { DEFAULT_POLICY } from '../../core/model.js';
+import { DEFAULT_POLICY } from '../../core/target.js';
 import { PROFILE_DESCRIPTIONS, type ProfileName } from '../../targets/profiles.js';
 import { NodeReference } from '../../targets/reference/node.js';
 import { startReference } from '../../targets/reference/start.js';

@@ -16,7 +16,7 @@ import { writeReportFiles } from '../../report/outputs.js';
 import { reportJsonText } from '../../report/json.js';
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { findChromium, printHtmlToPdf } from '../../report/pdf.js';
-import { DEFAULT_POLICY } from '../../core/model.js';
+import { DEFAULT_POLICY } from '../../core/target.js';
 import { checkHostName, checkHttpPath } from '../../config/validate.js';
 import { parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag } from '../args.js';
 import type { CliIO } from '../io.js';

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { referencesOf } from '../../../suites/references.js';
 import { fixedClock } from '../../core/clock.js';
 import { mintFixturePki, type FixturePki } from '../../pki/generate.js';
-import { DEFAULT_POLICY } from '../../core/model.js';
+import { DEFAULT_POLICY } from '../../core/target.js';
 import { auditCluster, K8S_AUDIT_CHECKS } from './audit.js';
 import type { NamespaceSnapshot, Pod } from './objects.js';
 

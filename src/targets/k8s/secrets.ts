@@ -6,7 +6,7 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { HarnessError, isHarnessError } from '../../core/errors.js';
 import { keyMatchesCertificate, parseCertificates, parsePemBlocks, parsePrivateKey, publicKeyProblem } from '../../pki/inspect.js';
-import type { ClientCredentials } from '../../core/model.js';
+import type { ClientCredentials } from '../../core/target.js';
 import { objectRef, type Secret } from './objects.js';
 
 export interface SecretMaterial {

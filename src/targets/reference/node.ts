@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { HarnessError } from '../../core/errors.js';
 import { mintFixturePki, type Credential, type FixturePki } from '../../pki/generate.js';
 import { isIssuedBy } from '../../pki/inspect.js';
-import type { TlsVersion } from '../../probe/tls-probe.js';
+import type { TlsVersion } from '../../core/target.js';
 import { PROFILES, type ProfileName } from '../profiles.js';
 import type { StartedReference } from '../target.js';
 
