@@ -1,5 +1,5 @@
 import { summarizeCertificate } from '../src/pki/inspect.js';
-import { expiryVerdict, presentedOrVerdict, refusesCrafted, skip } from '../src/runner/judge.js';
+import { expiryVerdict, presentedOrVerdict, refusesCrafted, skip } from '../src/checks/judge.js';
 import type { CheckVerdict } from '../src/core/model.js';
 import type { Suite } from '../src/checks/types.js';
 import type { Status } from '../src/core/status.js';

@@ -1,7 +1,7 @@
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
 import { answeredClientHello, controlEvidence } from '../src/probe/controls.js';
 import type { TlsVersion } from '../src/core/target.js';
-import { adviceFor, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
+import { adviceFor, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/checks/judge.js';
 import type { Suite } from '../src/checks/types.js';
 import { safeText } from '../src/core/text.js';
 

@@ -1,5 +1,5 @@
 import type { PlaintextOutcome } from '../src/probe/plaintext.js';
-import { adviceFor, mustBeRefused } from '../src/runner/judge.js';
+import { adviceFor, mustBeRefused } from '../src/checks/judge.js';
 import type { Suite } from '../src/checks/types.js';
 
 export const rejectionWithoutCert: Suite = {

@@ -6,7 +6,7 @@ import { verifyChain } from '../src/pki/verify.js';
 import type { ProbeOutcome } from '../src/probe/tls-probe.js';
 import { probeWith, RELOAD_DEADLINE_MS, rotationSkipReason, type RotationObservation } from '../src/rotation/observe.js';
 import { rotationSummaryLine, shortFingerprint } from '../src/rotation/timeline.js';
-import { probeEvidence, skip, trustAnchors, whereRefused } from '../src/runner/judge.js';
+import { probeEvidence, skip, trustAnchors, whereRefused } from '../src/checks/judge.js';
 import type { CheckContext, Suite } from '../src/checks/types.js';
 import type { CheckVerdict, Evidence } from '../src/core/model.js';
 import type { ClientCredentials, RotationConfig, TargetConfig } from '../src/core/target.js';

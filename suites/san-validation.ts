@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { summarizeCertificate } from '../src/pki/inspect.js';
 import { sanCovers } from '../src/pki/verify.js';
-import { adviceFor, mustBeRefused, presentedOrVerdict, skip, withPresented } from '../src/runner/judge.js';
+import { adviceFor, mustBeRefused, presentedOrVerdict, skip, withPresented } from '../src/checks/judge.js';
 import type { CheckContext, Suite } from '../src/checks/types.js';
 import { safeText } from '../src/core/text.js';
 

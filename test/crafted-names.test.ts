@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/core/clock.js';
 import { issuerDer, subjectDer } from '../src/pki/der.js';
 import type { Credential } from '../src/pki/generate.js';
-import { createContext, Semaphore } from '../src/runner/context.js';
+import { createContext, Semaphore } from '../src/checks/context.js';
 import { DEFAULT_POLICY } from '../src/core/target.js';
 import type { CheckContext, CraftedKind } from '../src/checks/types.js';
 import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';

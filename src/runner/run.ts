@@ -6,7 +6,7 @@ import type { Credential } from '../pki/generate.js';
 import type { ProbeOptions } from '../probe/tls-probe.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { safeText } from '../core/text.js';
-import { createContext, Semaphore } from './context.js';
+import { createContext, Semaphore } from '../checks/context.js';
 import { STATUSES, type Summary } from '../core/status.js';
 import type { Check, CheckContext, Suite } from '../checks/types.js';
 import type { Result, RunReport, TargetReport } from '../core/model.js';

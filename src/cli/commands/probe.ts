@@ -6,7 +6,7 @@ import { parseTlsVersion } from '../../probe/tls-probe.js';
 import { renderDiagnosis, renderDiagnosisSummary } from '../../report/diagnosis-table.js';
 import { loadTargetsFile } from '../../config/targets-file.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
-import { Semaphore } from '../../runner/context.js';
+import { Semaphore } from '../../checks/context.js';
 import { RUN_DEFAULTS } from '../../runner/run.js';
 import { makeStyle } from '../../report/style.js';
 import { toolInfo } from '../../io/version.js';

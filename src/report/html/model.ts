@@ -11,7 +11,7 @@ import { toolInfo } from '../../io/version.js';
 import { redactArgv } from '../../core/redact.js';
 import { referencesOf, type Reference } from '../../../suites/references.js';
 import { SUITES } from '../../../suites/index.js';
-import { probeEvidence } from '../../runner/judge.js';
+import { probeEvidence } from '../../checks/judge.js';
 import { AUDIT_SUITE } from '../../audit/audit.js';
 import { resultsByTarget } from '../by-target.js';
 

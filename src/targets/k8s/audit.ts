@@ -5,7 +5,7 @@ import type { X509Certificate } from 'node:crypto';
 import { DAY_MS, type Clock } from '../../core/clock.js';
 import { summarizeCertificate } from '../../pki/inspect.js';
 import { sanCovers, verifyChain } from '../../pki/verify.js';
-import { expiryVerdict } from '../../runner/judge.js';
+import { expiryVerdict } from '../../checks/judge.js';
 import type { CheckVerdict, Result, TargetReport } from '../../core/model.js';
 import type { Policy } from '../../core/target.js';
 import type { Status } from '../../core/status.js';

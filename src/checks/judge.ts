@@ -4,7 +4,7 @@ import { safeText } from '../core/text.js';
 import { X509Certificate } from 'node:crypto';
 import { parseCertificates, summarizeCertificate } from '../pki/inspect.js';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
-import type { Check, CheckContext, CraftedKind } from '../checks/types.js';
+import type { Check, CheckContext, CraftedKind } from './types.js';
 import type { CheckVerdict, Evidence } from '../core/model.js';
 import type { Policy, TargetConfig } from '../core/target.js';
 import { advise, recognizeStack, type AdviceParams, type Topic } from '../probe/advice.js';

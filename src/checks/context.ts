@@ -10,7 +10,7 @@ import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome }
 import type { TlsVersion } from '../core/target.js';
 import { observeRotation, targetProbeOptions } from '../rotation/observe.js';
 import type { TargetUnderTest } from '../targets/target.js';
-import type { CheckContext, CraftedKind } from '../checks/types.js';
+import type { CheckContext, CraftedKind } from './types.js';
 import type { Control } from '../probe/controls.js';
 import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
 
