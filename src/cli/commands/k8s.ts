@@ -11,7 +11,7 @@ import type { CliIO } from '../io.js';
 import {
   credentialFlags, executeRun, FileCache, interruptibleRun, listChecks, resolveLiveTarget, resolveRotation, resolveRotationFlags, resolveRunSettings, RUN_SHARED_OPTIONS, targetPolicy, type Values,
 } from './run.js';
-import { K8S_AUDIT_SUITE, auditCluster } from '../../targets/k8s/audit.js';
+import { K8S_AUDIT_SUITE, auditCluster } from '../../audit/k8s.js';
 import type { Forbidden, NamespaceSnapshot } from '../../targets/k8s/objects.js';
 import type { ServiceTarget, Skipped } from '../../targets/k8s/discovery.js';
 import type { OpenForward } from '../../targets/k8s/port-forward.js';

@@ -2,17 +2,17 @@
 // Pods, cert-manager Certificates) read from the API. Each finding is a Result whose target is the
 // object (`secret/nova/grpc-tls-certs`). Evidence names data keys, never their values.
 import type { X509Certificate } from 'node:crypto';
-import { DAY_MS, type Clock } from '../../core/clock.js';
-import { summarizeCertificate } from '../../pki/inspect.js';
-import { sanCovers, verifyChain } from '../../pki/verify.js';
-import { expiryVerdict } from '../../checks/judge.js';
-import type { CheckVerdict, Result, TargetReport } from '../../core/model.js';
-import type { Policy } from '../../core/target.js';
-import type { Status } from '../../core/status.js';
-import type { Suite } from '../../checks/types.js';
-import { safeText } from '../../core/text.js';
-import { objectRef, podContainers, selectorMatches, serviceFqdn, type Certificate, type ConfigMap, type Forbidden, type NamespaceSnapshot, type Pod, type Secret, type Service, type Volume } from './objects.js';
-import { caCertificates, isServerPair, isTlsSecret, keyPairs, readSecretMaterial, type SecretMaterial } from './secrets.js';
+import { DAY_MS, type Clock } from '../core/clock.js';
+import { summarizeCertificate } from '../pki/inspect.js';
+import { sanCovers, verifyChain } from '../pki/verify.js';
+import { expiryVerdict } from '../checks/judge.js';
+import type { CheckVerdict, Result, TargetReport } from '../core/model.js';
+import type { Policy } from '../core/target.js';
+import type { Status } from '../core/status.js';
+import type { Suite } from '../checks/types.js';
+import { safeText } from '../core/text.js';
+import { objectRef, podContainers, selectorMatches, serviceFqdn, type Certificate, type ConfigMap, type Forbidden, type NamespaceSnapshot, type Pod, type Secret, type Service, type Volume } from '../targets/k8s/objects.js';
+import { caCertificates, isServerPair, isTlsSecret, keyPairs, readSecretMaterial, type SecretMaterial } from '../targets/k8s/secrets.js';
 
 /** The audit's check ids and titles (README "k8s-audit"); stable, as every check id. */
 export const K8S_AUDIT_CHECKS = [
