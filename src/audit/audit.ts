@@ -14,7 +14,7 @@ import { isIssuedBy, keyMatchesCertificate, parsePrivateKey, publicKeyProblem, s
 import type { CertSummary } from '../core/model.js';
 import { sanCovers, verifyChain } from '../pki/verify.js';
 import { DEFAULT_POLICY } from '../core/target.js';
-import { STATUSES, type Status } from '../core/status.js';
+import { summarize, type FailOn, type Status } from '../core/status.js';
 import type { Evidence, FileCertificate, Result, RunReport, TargetReport } from '../core/model.js';
 import { discoverFiles, spkiSha256, type DetectedLayout, type DiscoveredFile, type FoundKey, type WalkLimits } from './discover.js';
 
@@ -61,7 +61,7 @@ export interface AuditOptions {
   passphrase?: string;
   /** Where the passphrase came from, for messages (e.g. `$KEY_PASS`). */
   passphraseSource?: string;
-  failOn?: 'fail' | 'warn';
+  failOn?: FailOn;
   clock?: Clock;
   /** Paths in reports are relative to this directory when below it (default: process.cwd()). */
   cwd?: string;
@@ -334,8 +334,6 @@ export function auditPaths(o: AuditOptions): RunReport {
   }
 
   const finished = clock();
-  const s = Object.fromEntries(STATUSES.map((k) => [k, 0])) as Record<Status, number>;
-  for (const r of results) s[r.status]++;
   return {
     settings: {
       failOn: o.failOn ?? 'fail',
@@ -357,7 +355,7 @@ export function auditPaths(o: AuditOptions): RunReport {
     durationMs: Date.now() - started,
     targets,
     results,
-    summary: s,
+    summary: summarize(results),
   };
 }
 

@@ -8,7 +8,7 @@ import { sanCovers, verifyChain } from '../pki/verify.js';
 import { expiryVerdict } from '../checks/judge.js';
 import type { CheckVerdict, Result, TargetReport } from '../core/model.js';
 import type { Policy } from '../core/target.js';
-import type { Status } from '../core/status.js';
+import { worstOf } from '../core/status.js';
 import type { Suite } from '../checks/types.js';
 import { safeText } from '../core/text.js';
 import { objectRef, podContainers, selectorMatches, serviceFqdn, type Certificate, type ConfigMap, type Forbidden, type NamespaceSnapshot, type Pod, type Secret, type Service, type Volume } from '../targets/k8s/objects.js';
@@ -41,7 +41,6 @@ export const K8S_AUDIT_SUITE: Suite = {
 };
 
 const TITLES = new Map<string, string>(K8S_AUDIT_CHECKS.map((c) => [c.id, c.title]));
-const RANK: Record<Status, number> = { pass: 0, skip: 0, warn: 1, fail: 2, error: 3 };
 
 export interface AuditInput {
   snapshots: NamespaceSnapshot[];
@@ -187,7 +186,7 @@ function auditSecret(m: SecretMaterial, services: Service[], ns: string, i: Audi
     }
   }
   if (verdicts.length > 0) {
-    const worst = verdicts.reduce((a, b) => (RANK[b.status] > RANK[a.status] ? b : a));
+    const worst = worstOf(verdicts);
     add('k8s.secret-cert-expiry', target, {
       status: worst.status,
       message: worst.status === 'pass' ? `all ${verdicts.length} certificate(s) are valid for at least ${i.policy.warnDays} days` : worst.message,

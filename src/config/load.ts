@@ -1,5 +1,6 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { HarnessError } from '../core/errors.js';
+import type { FailOn } from '../core/status.js';
 import { MAX_CONFIG_BYTES, readInputFile } from '../io/files.js';
 
 /**
@@ -9,7 +10,7 @@ import { MAX_CONFIG_BYTES, readInputFile } from '../io/files.js';
  */
 export interface FileConfig {
   policy?: FilePolicy;
-  failOn?: 'warn' | 'fail';
+  failOn?: FailOn;
   timeout?: string;
   /** Targets scanned at once (default 16). */
   concurrency?: number;

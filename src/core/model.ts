@@ -2,7 +2,7 @@
  * The result and report model (data only): what a check concludes, what a run reports. Every
  * command reports in it; nothing here holds a live object.
  */
-import type { Status, Summary } from './status.js';
+import type { FailOn, Status, Summary } from './status.js';
 import type { Policy } from './target.js';
 
 /** Structured, JSON-safe evidence of a result: alerts, versions, chain summaries… never a private key. */
@@ -104,7 +104,7 @@ export interface AuditSettings {
 
 /** How the run was set up, for the reports' header ("the policy in force"). */
 export interface RunSettings {
-  failOn: 'fail' | 'warn';
+  failOn: FailOn;
   timeoutMs: number;
   /** Targets scanned at once. */
   concurrency: number;

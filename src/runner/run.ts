@@ -7,7 +7,7 @@ import type { ProbeOptions } from '../probe/tls-probe.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { safeText } from '../core/text.js';
 import { createContext, Semaphore } from '../checks/context.js';
-import { STATUSES, type Summary } from '../core/status.js';
+import { summarize } from '../core/status.js';
 import type { Check, CheckContext, Suite } from '../checks/types.js';
 import type { Result, RunReport, TargetReport } from '../core/model.js';
 import type { TargetUnderTest } from '../targets/target.js';
@@ -104,12 +104,6 @@ async function runOne(target: TargetUnderTest, suite: Suite, check: Check, ctx: 
 export function interruptedMessage(signal: AbortSignal): string {
   const why = signal.reason instanceof Error ? signal.reason.message : typeof signal.reason === 'string' ? signal.reason : 'the run was interrupted';
   return `not finished: ${why}`;
-}
-
-export function summarize(results: Result[]): Summary {
-  const s = Object.fromEntries(STATUSES.map((k) => [k, 0])) as Summary;
-  for (const r of results) s[r.status]++;
-  return s;
 }
 
 /**

@@ -11,7 +11,8 @@ import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
-import { markIncomplete, summarize } from '../../runner/run.js';
+import { failsRun, summarize } from '../../core/status.js';
+import { markIncomplete } from '../../runner/run.js';
 import type { Result, RunReport } from '../../core/model.js';
 import { IMPLEMENTATIONS } from '../../targets/reference/index.js';
 import { findBinary } from '../../targets/reference/process.js';
@@ -180,10 +181,8 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
       for (const c of clients) io.stdout.write(`${limboSummaryLine(c.name, limboFigures(report.results.filter((r: Result) => r.target === c.name)))}\n`);
     }
   }
-  const s = report.summary;
-  const failed = s.fail > 0 || s.error > 0 || (failOn === 'warn' && s.warn > 0);
   if (report.incomplete) return 130;
-  return failed || !reportsOk ? 1 : 0;
+  return failsRun(report.summary, failOn) || !reportsOk ? 1 : 0;
 }
 
 function fileClient(c: FileClient, i: number, configFile: string, flagTimeout: number | undefined, env: NodeJS.ProcessEnv): ClientSpec {

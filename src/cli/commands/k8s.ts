@@ -1,7 +1,8 @@
 import { safeText } from '../../core/text.js';
 import type { KeyObject } from 'node:crypto';
 import { HarnessError } from '../../core/errors.js';
-import { selectChecks, summarize } from '../../runner/run.js';
+import { summarize } from '../../core/status.js';
+import { selectChecks } from '../../runner/run.js';
 import type { ClientCredentials, TargetConfig } from '../../core/target.js';
 import type { Result, RunReport } from '../../core/model.js';
 import { systemClock } from '../../core/clock.js';

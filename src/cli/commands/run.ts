@@ -10,7 +10,8 @@ import { runReportWriters, writeReportFiles, type ReportOutputs } from '../../re
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
-import { runChecks, selectChecks, summarize } from '../../runner/run.js';
+import { failsRun, summarize, type FailOn } from '../../core/status.js';
+import { runChecks, selectChecks } from '../../runner/run.js';
 import { referenceTarget } from '../../runner/reference-target.js';
 import { defaultTargetTimeoutMs, RUN_DEFAULTS } from '../../runner/run.js';
 import { loadTargetsFile } from '../../config/targets-file.js';
@@ -182,7 +183,7 @@ export interface RunSettingsResolved {
   configFile: string | undefined;
   file: FileConfig;
   baseDir: string;
-  failOn: 'fail' | 'warn';
+  failOn: FailOn;
   timeoutMs: number;
   concurrency: number;
   connectionsPerTarget: number;
@@ -351,10 +352,8 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
       if (r.check === 'rotation.continuity' && typeof r.evidence.summary === 'string') io.stdout.write(`rotation ${safeText(r.target, 120)}: ${r.evidence.summary}\n`);
     }
   }
-  const s = report.summary;
-  const failed = s.fail > 0 || s.error > 0 || (st.failOn === 'warn' && s.warn > 0);
   if (report.incomplete) return 130;
-  return failed || !reportsOk ? 1 : 0;
+  return failsRun(report.summary, st.failOn) || !reportsOk ? 1 : 0;
 }
 
 /** Prints the catalogue (`--list-checks`). */
