@@ -9,7 +9,8 @@ import { jsonReportText } from '../src/report/outputs.js';
 import { findChromium, printHtmlToPdf } from '../src/report/pdf.js';
 import { referenceTarget } from '../src/runner/reference-target.js';
 import { runChecks } from '../src/runner/run.js';
-import { DEFAULT_POLICY, type RunReport } from '../src/runner/types.js';
+import { DEFAULT_POLICY } from '../src/core/target.js';
+import type { RunReport } from '../src/core/model.js';
 import { startReference } from '../src/targets/reference/start.js';
 import type { StartedReference } from '../src/targets/target.js';
 import { SUITES } from '../suites/index.js';
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     for (const profile of ['strict', 'optional-client-cert', 'rotation-graceful'] as const) {
       const ref = await startReference({ implementation: 'node', profile, pki, provider: 'process' });
       started.push(ref);
-      targets.push(referenceTarget(ref, pki, 'node', profile, { policy: DEFAULT_POLICY }));
+      targets.push(referenceTarget(ref, 'node', profile, { policy: DEFAULT_POLICY }));
     }
     run = await runChecks({ targets, suites: [...SUITES] });
   } finally {

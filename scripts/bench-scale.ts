@@ -16,14 +16,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { runBench, writeBenchJson } from './bench-util.js';
-import { addDays } from '../src/pki/clock.js';
+import { addDays } from '../src/core/clock.js';
 import { mintCertificate, mintFixturePki } from '../src/pki/generate.js';
 import { buildRunHtml } from '../src/report/html/index.js';
 import { buildJunitXml } from '../src/report/junit.js';
 import { jsonReportText } from '../src/report/outputs.js';
 import { renderResultsTable } from '../src/report/results-table.js';
 import { makeStyle } from '../src/report/style.js';
-import type { RunReport } from '../src/runner/types.js';
+import type { RunReport } from '../src/core/model.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cliJs = path.resolve(here, '../src/cli/main.js');

@@ -15,10 +15,10 @@
  */
 
 /** Harness errors: a stable `code` and an actionable message; usage/config/pki codes mean exit 2. */
-export { HarnessError, isHarnessError, type ErrorCode } from './errors.js';
+export { HarnessError, isHarnessError, type ErrorCode } from './core/errors.js';
 
 /** Injected clocks for everything that depends on "now" (validity, days left, expiry checks). */
-export { systemClock, fixedClock, addDays, type Clock } from './pki/clock.js';
+export { systemClock, fixedClock, addDays, type Clock } from './core/clock.js';
 /** Key types the PKI mints (ECDSA P-256 by default) and the parser for user spellings (`ec`, `rsa-3072`). */
 export { parseKeyType, KEY_TYPES, type KeyType } from './pki/keys.js';
 /** Minting: one certificate, or the whole fixture PKI with every crafted bad certificate of CONFORMANCE.md. */
@@ -43,10 +43,10 @@ export {
   keyMatchesCertificate,
   loadCredentialFiles,
   loadCaFile,
-  type CertSummary,
   type ChainOrderReport,
   type LoadedCredentials,
 } from './pki/inspect.js';
+export type { CertSummary } from './core/model.js';
 /** Path building to trust anchors (with the reason it fails) and RFC 6125 name matching. */
 export { verifyChain, sanCovers, type ChainVerification, type ChainProblem } from './pki/verify.js';
 /** `certs init`: the layouts of common stacks (default, gufo, kong, nova, per-service) written to disk. */
@@ -61,7 +61,7 @@ export { certsInit, parseLayout, LAYOUTS, type LayoutName, type CertsInitOptions
  */
 export { auditPaths, AUDIT_CHECKS, AUDIT_SUITE, AUDIT_ROLES, type AuditOptions, type AuditRole, type AuditCheckId } from './audit/audit.js';
 /** What an audit adds to the report model (kind `files` targets): the certificates found and the audit's settings. */
-export type { FileCertificate, AuditSettings } from './runner/types.js';
+export type { FileCertificate, AuditSettings } from './core/model.js';
 /**
  * The audit's file discovery: bounded directory walks (depth, file count, size; symlink loops walked
  * once), each file classified by content (PEM blocks, DER, PKCS#12, Kubernetes Secret manifests), and
@@ -70,11 +70,12 @@ export type { FileCertificate, AuditSettings } from './runner/types.js';
 export { discoverFiles, classifyBytes, detectLayouts, spkiSha256, DEFAULT_WALK_LIMITS, type Discovery, type DiscoveredFile, type FileContent, type FoundKey, type DetectedLayout, type WalkLimits } from './audit/discover.js';
 
 /** One TLS connection, classified: where (and how) a server refuses a client, or why it could not be evaluated. */
-export { probeEndpoint, parseTlsVersion, type ProbeOptions, type ProbeOutcome, type RejectedAt, type FailureKind, type TlsVersion } from './probe/tls-probe.js';
+export { probeEndpoint, parseTlsVersion, type ProbeOptions, type ProbeOutcome, type RejectedAt, type FailureKind } from './probe/tls-probe.js';
+export type { TlsVersion } from './core/target.js';
 /** TLS alert codes and names. */
 export { ALERT_NAMES, alertOf, type TlsAlert } from './probe/alerts.js';
 /** `host:port`, `[v6]:port` and `https://` target parsing. */
-export { parseEndpoint, formatEndpoint, type Endpoint } from './probe/endpoint.js';
+export { parseEndpoint, formatEndpoint, type Endpoint } from './core/endpoint.js';
 /** Client-auth mode (required / optional / not-requested) from a cert-less and a with-cert probe. */
 export { detectClientAuthMode, type ClientAuthMode, type ClientAuthDetection } from './probe/client-auth.js';
 /** The `probe` command's diagnosis: both probes plus chain, expiry and SAN findings with fixes. */
@@ -82,7 +83,8 @@ export { diagnoseEndpoint, type DiagnoseOptions, type Diagnosis, type Finding, t
 
 /** Reference profiles of CONFORMANCE.md and the in-process node reference server. */
 export { PROFILES, PROFILE_DESCRIPTIONS, isProfileName, type ProfileName } from './targets/profiles.js';
-export type { StartedReference, ReferenceChange, ApplyMode } from './targets/target.js';
+export type { StartedReference, ReferenceChange } from './targets/target.js';
+export type { ApplyMode } from './core/target.js';
 /** Starts any reference implementation (process or container provider). */
 export { startReference, type StartReferenceOptions, type Provider } from './targets/reference/start.js';
 
@@ -97,7 +99,8 @@ export { renderDiagnosis } from './report/diagnosis-table.js';
 export { makeStyle, type Style } from './report/style.js';
 
 /** The result model every command reports in: one `Result` per (target, check), gathered in a `RunReport`. */
-export type { Result, RunReport, Status, Evidence, TargetReport, Summary } from './runner/types.js';
+export type { Result, RunReport, Evidence, TargetReport } from './core/model.js';
+export type { Status, Summary } from './core/status.js';
 
 /**
  * Client-under-test (`client-test`): run a client command against reference servers that observe
@@ -133,6 +136,6 @@ export {
   type LimboRunOptions,
 } from './client-test/limbo.js';
 /** Output tails for evidence: private-key PEM blocks redacted, bounded, control characters removed. */
-export { outputTail, redactPrivateKeys } from './text.js';
-/** Redaction of argv, shell command lines and command output (credentials, known private keys). */
-export { redactArgv, redactCommandLine, redactText, registerPrivateKey } from './redact.js';
+export { outputTail } from './core/text.js';
+/** Redaction of argv, shell command lines and command output (credentials, known private keys), and of private-key PEM blocks. */
+export { redactArgv, redactCommandLine, redactPrivateKeys, redactText, registerPrivateKey } from './core/redact.js';

@@ -1,9 +1,10 @@
 import { checkChainOrder, summarizeCertificate } from '../src/pki/inspect.js';
 import { answeredClientHello, controlEvidence, readRefusal } from '../src/probe/controls.js';
 import { verifyChain } from '../src/pki/verify.js';
-import { adviceFor, presentedOrVerdict, probeEvidence, refusesCrafted, skip, withPresented, trustAnchors as anchors, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
-import type { CheckContext, CheckVerdict, Suite } from '../src/runner/types.js';
-import { safeText } from '../src/text.js';
+import { adviceFor, presentedOrVerdict, probeEvidence, refusesCrafted, skip, withPresented, trustAnchors as anchors, unreachableVerdict, whereRefused } from '../src/checks/judge.js';
+import type { CheckContext, Suite } from '../src/checks/types.js';
+import type { CheckVerdict } from '../src/core/model.js';
+import { safeText } from '../src/core/text.js';
 
 
 /** The server sent CA certificates above its leaf: what is missing is more likely the root than an intermediate. */

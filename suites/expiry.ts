@@ -1,8 +1,8 @@
 import { summarizeCertificate } from '../src/pki/inspect.js';
-import { expiryVerdict, presentedOrVerdict, refusesCrafted, skip } from '../src/runner/judge.js';
-import type { CheckVerdict, Suite, Status } from '../src/runner/types.js';
-
-const RANK: Record<Status, number> = { pass: 0, skip: 0, warn: 1, fail: 2, error: 3 };
+import { expiryVerdict, presentedOrVerdict, refusesCrafted, skip } from '../src/checks/judge.js';
+import type { CheckVerdict } from '../src/core/model.js';
+import type { Suite } from '../src/checks/types.js';
+import { worstOf } from '../src/core/status.js';
 
 const DATES = { status: 'fail' as const, topic: 'check-client-dates' as const };
 
@@ -28,7 +28,7 @@ export const expiry: Suite = {
         const intermediates = p.chain.slice(1).filter((c) => c.subject !== c.issuer);
         if (intermediates.length === 0) return { status: 'pass', message: 'the server sent no intermediate certificates', evidence: { intermediates: 0 } };
         const verdicts = intermediates.map((c) => expiryVerdict(summarizeCertificate(c, ctx.clock), ctx.target.policy, 'intermediate'));
-        const worst = verdicts.reduce((a, b) => (RANK[b.status] > RANK[a.status] ? b : a));
+        const worst = worstOf(verdicts);
         return { ...worst, ...(worst.status === 'pass' ? { message: `all ${intermediates.length} intermediate(s) are valid for at least ${ctx.target.policy.warnDays} days` } : {}), evidence: { intermediates: verdicts.map((v) => v.evidence) } };
       },
     },

@@ -1,9 +1,9 @@
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
 import { answeredClientHello, controlEvidence } from '../src/probe/controls.js';
-import type { TlsVersion } from '../src/probe/tls-probe.js';
-import { adviceFor, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/runner/judge.js';
-import type { Suite } from '../src/runner/types.js';
-import { safeText } from '../src/text.js';
+import type { TlsVersion } from '../src/core/target.js';
+import { adviceFor, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/checks/judge.js';
+import type { Suite } from '../src/checks/types.js';
+import { safeText } from '../src/core/text.js';
 
 const ORDER: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 

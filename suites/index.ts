@@ -1,4 +1,4 @@
-import type { Suite } from '../src/runner/types.js';
+import type { Suite } from '../src/checks/types.js';
 import { chainValidation } from './chain-validation.js';
 import { expiry } from './expiry.js';
 import { handshakeWithCert } from './handshake-with-cert.js';

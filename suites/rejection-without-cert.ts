@@ -1,6 +1,6 @@
 import type { PlaintextOutcome } from '../src/probe/plaintext.js';
-import { adviceFor, mustBeRefused } from '../src/runner/judge.js';
-import type { Suite } from '../src/runner/types.js';
+import { adviceFor, mustBeRefused } from '../src/checks/judge.js';
+import type { Suite } from '../src/checks/types.js';
 
 export const rejectionWithoutCert: Suite = {
   id: 'rejection-without-cert',

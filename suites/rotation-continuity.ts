@@ -1,14 +1,16 @@
 import { X509Certificate } from 'node:crypto';
-import { addDays } from '../src/pki/clock.js';
+import { addDays } from '../src/core/clock.js';
 import { mintCertificate } from '../src/pki/generate.js';
 import { summarizeCertificate } from '../src/pki/inspect.js';
 import { verifyChain } from '../src/pki/verify.js';
 import type { ProbeOutcome } from '../src/probe/tls-probe.js';
 import { probeWith, RELOAD_DEADLINE_MS, rotationSkipReason, type RotationObservation } from '../src/rotation/observe.js';
 import { rotationSummaryLine, shortFingerprint } from '../src/rotation/timeline.js';
-import { probeEvidence, skip, trustAnchors, whereRefused } from '../src/runner/judge.js';
-import type { CheckContext, CheckVerdict, ClientCredentials, Evidence, RotationConfig, Suite, TargetConfig } from '../src/runner/types.js';
-import { safeText } from '../src/text.js';
+import { probeEvidence, skip, trustAnchors, whereRefused } from '../src/checks/judge.js';
+import type { CheckContext, Suite } from '../src/checks/types.js';
+import type { CheckVerdict, Evidence } from '../src/core/model.js';
+import type { ClientCredentials, RotationConfig, TargetConfig } from '../src/core/target.js';
+import { safeText } from '../src/core/text.js';
 
 /** Below this achieved share of the asked rate, "no failure" proves continuity only at the lower rate. */
 const SHORTFALL_WARN_PCT = 5;
@@ -72,9 +74,10 @@ async function until(probe: () => Promise<ProbeOutcome>, pred: (o: ProbeOutcome)
 /** rotation.ca-overlap on a reference target: the harness rotates the client CA itself. */
 async function referenceCaOverlap(ctx: CheckContext, cfg: RotationConfig & { trigger: { kind: 'reference' } }): Promise<CheckVerdict> {
   const target = ctx.target;
-  const f = target.fixture!;
-  const { reference: ref, mode } = cfg.trigger;
-  if (!ref.apply) return skip(`${ref.implementation} cannot be rotated by the harness`);
+  const ref = target.started;
+  const mode = cfg.trigger.mode;
+  if (!ref?.apply) return skip(`${ref?.implementation ?? target.reference?.implementation ?? target.name} cannot be rotated by the harness`);
+  const f = ref.pki;
   const o = { timeoutMs: ctx.timeoutMs, clock: ctx.clock };
   const now = ctx.clock();
   const newRoot = await mintCertificate({ subject: 'CN=mtls-harness Test Root CA 2 (rotated), O=mtls-harness', notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 3650), ca: true, pathLength: 1 });

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import { summarizeCertificate } from '../src/pki/inspect.js';
 import { sanCovers } from '../src/pki/verify.js';
-import { adviceFor, mustBeRefused, presentedOrVerdict, skip, withPresented } from '../src/runner/judge.js';
-import type { CheckContext, Suite } from '../src/runner/types.js';
-import { safeText } from '../src/text.js';
+import { adviceFor, mustBeRefused, presentedOrVerdict, skip, withPresented } from '../src/checks/judge.js';
+import type { CheckContext, Suite } from '../src/checks/types.js';
+import { safeText } from '../src/core/text.js';
 
 async function leaf(ctx: CheckContext) {
   const p = await presentedOrVerdict(ctx);

@@ -8,10 +8,11 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditPaths, type AuditOptions } from '../src/audit/audit.js';
-import { addDays, fixedClock } from '../src/pki/clock.js';
+import { addDays, fixedClock } from '../src/core/clock.js';
 import { mintCertificate, type Credential, type MintOptions } from '../src/pki/generate.js';
 import { certsInit, type LayoutName } from '../src/pki/layouts.js';
-import type { Result, RunReport, Status } from '../src/runner/types.js';
+import type { Result, RunReport } from '../src/core/model.js';
+import type { Status } from '../src/core/status.js';
 import { CLI_JS as cliJs, expectUsageError, spawnCli, type Ran } from './helpers/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -9,7 +9,7 @@ import { runCli } from '../src/cli/run.js';
 import type { ClientSpec } from '../src/client-test/command.js';
 import { limboFigures, limboSummaryLine, loadLimbo, runLimbo, stageableLimboCases, type LimboCase } from '../src/client-test/limbo.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
-import type { Result, RunReport } from '../src/runner/types.js';
+import type { Result, RunReport } from '../src/core/model.js';
 import { findBinary } from '../src/targets/reference/process.js';
 import { skipUnless } from './helpers/servers.js';
 

@@ -12,7 +12,7 @@ import { CLIENT_CHECKS } from '../src/client-test/checks.js';
 import type { ClientSpec } from '../src/client-test/command.js';
 import { runClientConformance } from '../src/client-test/run.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
-import type { Status } from '../src/runner/types.js';
+import type { Status } from '../src/core/status.js';
 import { findBinary } from '../src/targets/reference/process.js';
 import { skipUnless } from './helpers/servers.js';
 

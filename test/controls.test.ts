@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
-import { addDays } from '../src/pki/clock.js';
+import { addDays } from '../src/core/clock.js';
 import { mintCertificate, mintFixturePki, type Credential, type FixturePki } from '../src/pki/generate.js';
 import { NodeReference, type StartedNodeReference } from '../src/targets/reference/node.js';
 import { x509 } from '../src/pki/crypto.js';

@@ -7,11 +7,12 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../src/pki/clock.js';
+import { systemClock } from '../src/core/clock.js';
 import { issuerDer, subjectDer } from '../src/pki/der.js';
 import type { Credential } from '../src/pki/generate.js';
-import { createContext, Semaphore } from '../src/runner/context.js';
-import { DEFAULT_POLICY, type CheckContext, type CraftedKind } from '../src/runner/types.js';
+import { createContext, Semaphore } from '../src/checks/context.js';
+import { DEFAULT_POLICY } from '../src/core/target.js';
+import type { CheckContext, CraftedKind } from '../src/checks/types.js';
 import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
 import { OPENSSL } from './helpers/servers.js';
 

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
-import { isHarnessError } from '../src/errors.js';
+import { isHarnessError } from '../src/core/errors.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { gnutls } from '../src/targets/reference/gnutls.js';
 import { findBinary, startProcessReference, type ProcessImplementation, type StartedProcessReference } from '../src/targets/reference/process.js';

@@ -11,7 +11,7 @@ import * as tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
-import { addDays } from '../src/pki/clock.js';
+import { addDays } from '../src/core/clock.js';
 import { mintCertificate, mintFixturePki, type Credential, type FixturePki } from '../src/pki/generate.js';
 import { NodeReference, type StartedNodeReference } from '../src/targets/reference/node.js';
 

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintFixturePki, type Credential, type FixturePki } from '../src/pki/generate.js';
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
 import { diagnoseEndpoint, type Finding } from '../src/probe/diagnose.js';
-import { probeEndpoint, type ProbeOptions, type TlsVersion } from '../src/probe/tls-probe.js';
+import { probeEndpoint, type ProbeOptions } from '../src/probe/tls-probe.js';
+import type { TlsVersion } from '../src/core/target.js';
 import { PROFILES, type ProfileName } from '../src/targets/profiles.js';
 import { NODE_PROFILES, NodeReference, type StartedNodeReference } from '../src/targets/reference/node.js';
 

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
 import type { FixturePki } from '../src/pki/generate.js';
-import type { Status } from '../src/runner/types.js';
+import type { Status } from '../src/core/status.js';
 import type { ProfileName } from '../src/targets/profiles.js';
 import { PROCESS_IMPLEMENTATIONS } from '../src/targets/reference/index.js';
 import { NODE_PROFILES } from '../src/targets/reference/node.js';

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { verifyChain } from '../src/pki/verify.js';
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
-import { probeEndpoint, type ProbeOptions, type ProbeOutcome, type TlsVersion } from '../src/probe/tls-probe.js';
+import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../src/probe/tls-probe.js';
+import type { TlsVersion } from '../src/core/target.js';
 import { NGINX, OPENSSL, skipUnless, startNginx, startOpensslServer, type StartedServer } from './helpers/servers.js';
 
 const REPEAT = 20;

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isHarnessError } from '../src/errors.js';
+import { isHarnessError } from '../src/core/errors.js';
 import { mintCertificate, mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { PROCESS_IMPLEMENTATIONS } from '../src/targets/reference/index.js';
 import { findBinary, PKI_FILES, runReloadCommand, startProcessReference, type StartedProcessReference } from '../src/targets/reference/process.js';

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
-import type { Status } from '../src/runner/types.js';
+import type { Status } from '../src/core/status.js';
 import { PROFILES } from '../src/targets/profiles.js';
 import { containerProviderUnavailable, stopAllContainers } from '../src/targets/reference/container.js';
 import { PROCESS_IMPLEMENTATIONS } from '../src/targets/reference/index.js';

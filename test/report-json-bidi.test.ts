@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
-import { addDays } from '../src/pki/clock.js';
+import { addDays } from '../src/core/clock.js';
 import { mintCertificate, mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { reportJsonText } from '../src/report/json.js';
 

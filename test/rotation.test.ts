@@ -9,13 +9,14 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
-import { addDays } from '../src/pki/clock.js';
+import { addDays } from '../src/core/clock.js';
 import { mintCertificate, mintFixturePki, reissue, type Credential, type FixturePki } from '../src/pki/generate.js';
 import { RotationProber, runProber } from '../src/rotation/prober.js';
 import { analyzeTimeline } from '../src/rotation/timeline.js';
 import { runChecks } from '../src/runner/run.js';
-import type { RotationConfig, TargetConfig } from '../src/runner/types.js';
-import { DEFAULT_POLICY } from '../src/runner/types.js';
+import type { RotationConfig } from '../src/core/target.js';
+import type { TargetUnderTest } from '../src/targets/target.js';
+import { DEFAULT_POLICY } from '../src/core/target.js';
 import { findBinary, PKI_FILES, startProcessReference, type StartedProcessReference } from '../src/targets/reference/process.js';
 import { startReference } from '../src/targets/reference/start.js';
 import { stunnel } from '../src/targets/reference/stunnel.js';
@@ -286,8 +287,8 @@ describe("stunnel's SIGHUP reload", () => {
     // Started as rotation-restart (supported), then rotated with its graceful reload anyway.
     const ref = await startProcessReference(stunnel, { profile: 'rotation-restart', pki });
     try {
-      const rotation: RotationConfig = { trigger: { kind: 'reference', mode: 'graceful', reference: ref }, rate: 400, maxInFlight: 32, beforeMs: 500, afterMs: 500, request: false };
-      const target: TargetConfig = { name: 'stunnel', host: '127.0.0.1', port: ref.endpoint.port, servername: 'localhost', expectedNames: [], protocol: 'https', trustPem: pki.root.certPem, client: { certPem: pki.client.chainPem, keyPem: pki.client.keyPem, chain: [new X509Certificate(pki.client.certPem)] }, expect: {}, policy: DEFAULT_POLICY, plaintextPorts: [], fixture: pki, reference: { implementation: 'stunnel', profile: 'rotation-restart' }, rotation };
+      const rotation: RotationConfig = { trigger: { kind: 'reference', mode: 'graceful' }, rate: 400, maxInFlight: 32, beforeMs: 500, afterMs: 500, request: false };
+      const target: TargetUnderTest = { name: 'stunnel', host: '127.0.0.1', port: ref.endpoint.port, servername: 'localhost', expectedNames: [], protocol: 'https', trustPem: pki.root.certPem, client: { certPem: pki.client.chainPem, keyPem: pki.client.keyPem, chain: [new X509Certificate(pki.client.certPem)] }, expect: {}, policy: DEFAULT_POLICY, plaintextPorts: [], reference: { implementation: 'stunnel', profile: 'rotation-restart' }, rotation, started: ref };
       const report = await runChecks({ targets: [target], suites: [...SUITES], checkIds: ['rotation.continuity', 'rotation.new-cert-served'] });
       const [cont, served] = report.results;
       expect(cont!.status, cont!.message).toBe('fail');

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
-import type { Status } from '../src/runner/types.js';
+import type { Status } from '../src/core/status.js';
 import { PROFILES } from '../src/targets/profiles.js';
 import { NODE_PROFILES } from '../src/targets/reference/node.js';
 import { GRPC_PROFILES } from '../src/targets/reference/grpc.js';

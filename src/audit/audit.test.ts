@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays } from '../pki/clock.js';
+import { addDays } from '../core/clock.js';
 import { mintCertificate, type Credential } from '../pki/generate.js';
-import type { Result, RunReport } from '../runner/types.js';
+import type { Result, RunReport } from '../core/model.js';
 import { AUDIT_CHECKS, auditPaths } from './audit.js';
 
 let tmp: string;

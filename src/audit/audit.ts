@@ -8,11 +8,14 @@
  */
 import { X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
-import { HarnessError, internalFailure, isHarnessError } from '../errors.js';
-import { systemClock, type Clock } from '../pki/clock.js';
-import { isIssuedBy, keyMatchesCertificate, parsePrivateKey, publicKeyProblem, summarizeCertificate, type CertSummary } from '../pki/inspect.js';
+import { HarnessError, internalFailure, isHarnessError } from '../core/errors.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { isIssuedBy, keyMatchesCertificate, parsePrivateKey, publicKeyProblem, summarizeCertificate } from '../pki/inspect.js';
+import type { CertSummary } from '../core/model.js';
 import { sanCovers, verifyChain } from '../pki/verify.js';
-import { DEFAULT_POLICY, STATUSES, type Evidence, type FileCertificate, type Result, type RunReport, type Status, type TargetReport } from '../runner/types.js';
+import { DEFAULT_POLICY } from '../core/target.js';
+import { summarize, type FailOn, type Status } from '../core/status.js';
+import type { Evidence, FileCertificate, Result, RunReport, TargetReport } from '../core/model.js';
 import { discoverFiles, spkiSha256, type DetectedLayout, type DiscoveredFile, type FoundKey, type WalkLimits } from './discover.js';
 
 /** The suite every audit result belongs to. */
@@ -58,7 +61,7 @@ export interface AuditOptions {
   passphrase?: string;
   /** Where the passphrase came from, for messages (e.g. `$KEY_PASS`). */
   passphraseSource?: string;
-  failOn?: 'fail' | 'warn';
+  failOn?: FailOn;
   clock?: Clock;
   /** Paths in reports are relative to this directory when below it (default: process.cwd()). */
   cwd?: string;
@@ -338,8 +341,6 @@ export function auditPaths(o: AuditOptions): RunReport {
   }
 
   const finished = clock();
-  const s = Object.fromEntries(STATUSES.map((k) => [k, 0])) as Record<Status, number>;
-  for (const r of results) s[r.status]++;
   return {
     settings: {
       failOn: o.failOn ?? 'fail',
@@ -361,7 +362,7 @@ export function auditPaths(o: AuditOptions): RunReport {
     durationMs: Date.now() - started,
     targets,
     results,
-    summary: s,
+    summary: summarize(results),
   };
 }
 

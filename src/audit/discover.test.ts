@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays } from '../pki/clock.js';
+import { addDays } from '../core/clock.js';
 import { mintCertificate, type Credential } from '../pki/generate.js';
 import { classifyBytes, detectLayouts, discoverFiles, hasKeyName, hasPkiName, spkiSha256, type DiscoveredFile } from './discover.js';
 

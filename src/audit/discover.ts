@@ -9,7 +9,7 @@
 import { X509Certificate as NodeX509, createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync, lstatSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import { HarnessError, isHarnessError } from '../errors.js';
+import { HarnessError, isHarnessError } from '../core/errors.js';
 import { parsePemBlocks, parsePrivateKey } from '../pki/inspect.js';
 import type { LayoutName } from '../pki/layouts.js';
 

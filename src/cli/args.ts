@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { HarnessError } from '../errors.js';
-import { safeText } from '../text.js';
+import { HarnessError } from '../core/errors.js';
+import { safeText } from '../core/text.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { internalFailure } from '../errors.js';
+import { internalFailure } from '../core/errors.js';
 import { runCli } from './run.js';
 
 // Ctrl-C / SIGTERM: run the registered cleanups (stop reference servers and containers), then exit 130.

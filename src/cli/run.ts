@@ -1,6 +1,6 @@
-import { isHarnessError } from '../errors.js';
-import { safeText } from '../text.js';
-import { toolInfo } from '../version.js';
+import { isHarnessError } from '../core/errors.js';
+import { safeText } from '../core/text.js';
+import { toolInfo } from '../io/version.js';
 import type { CliIO } from './io.js';
 
 export const MAIN_HELP = `Usage: mtls-harness <command> [options]

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../config/load.js';
-import { outputTail, redactArgv, redactPrivateKeys } from '../text.js';
+import { outputTail } from '../core/text.js';
+import { redactArgv, redactPrivateKeys } from '../core/redact.js';
 import { accepted, CLIENT_CHECKS, judgePresentsCert, judgeRejects, type ClientRun } from './checks.js';
 import { checkClientSpec, substitute, urlFor, type Placeholders } from './command.js';
 import { checkLimboRouting, judgeLimboCase, limboFigures, limboSkipReason, limboSummaryLine, matchCaseIds, stageableLimboCases, type LimboCase } from './limbo.js';

@@ -1,4 +1,4 @@
-import type { CheckVerdict, Evidence } from '../runner/types.js';
+import type { CheckVerdict, Evidence } from '../core/model.js';
 import type { CommandRun } from './command.js';
 import type { Observation } from './observer.js';
 

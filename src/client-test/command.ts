@@ -1,8 +1,9 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { HarnessError } from '../errors.js';
-import { runInProcessGroup } from '../process-group.js';
-import { outputTail, redactArgv, redactCommandLine, redactText, safeText } from '../text.js';
+import { HarnessError } from '../core/errors.js';
+import { runInProcessGroup } from '../io/process-group.js';
+import { outputTail, safeText } from '../core/text.js';
+import { redactArgv, redactCommandLine, redactText } from '../core/redact.js';
 
 /**
  * A client under test: a command line the harness runs once per check. `command` as a list is run
@@ -123,7 +124,7 @@ export async function runClientCommand(spec: ClientSpec, p: Placeholders, onInte
   for (const [k, v] of Object.entries(spec.env ?? {})) env[k] = substitute(v, p);
   const shell = !Array.isArray(spec.command);
   const argv = Array.isArray(spec.command) ? spec.command.map((a) => substitute(a, p)) : [substitute(spec.command, p)];
-  // Its own process group (src/process-group.ts): the time limit, Ctrl-C and the client's own exit
+  // Its own process group (src/io/process-group.ts): the time limit, Ctrl-C and the client's own exit
   // reach its children too (a shell's `sleep`, a wrapper script's real client).
   const r = await runInProcessGroup({ command: shell ? argv[0]! : argv, env, timeoutMs: spec.timeoutMs, ...(onInterrupt ? { onInterrupt } : {}) });
   const { timedOut, durationMs } = r;

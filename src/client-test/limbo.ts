@@ -1,12 +1,12 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { HarnessError } from '../errors.js';
-import { fixturePath } from '../fixtures.js';
-import { systemClock, type Clock } from '../pki/clock.js';
+import { HarnessError } from '../core/errors.js';
+import { fixturePath } from '../io/fixtures.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { mintFixturePki } from '../pki/generate.js';
-import type { CheckVerdict, Result, RunReport } from '../runner/types.js';
-import { safeText } from '../text.js';
+import type { CheckVerdict, Result, RunReport } from '../core/model.js';
+import { safeText } from '../core/text.js';
 import type { ClientSpec } from './command.js';
 import { accepted, describeRefusal, runEvidence, type ClientRun } from './checks.js';
 import { clientRunReport, clientTargetReport, removeClientFiles, runAgainstServer, untilInterrupted, writeClientFiles, type ClientRunHooks } from './run.js';

@@ -3,10 +3,11 @@ import { X509Certificate } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HarnessError } from '../errors.js';
+import { HarnessError } from '../core/errors.js';
 import { alertOf } from '../probe/alerts.js';
 import { findBinary, freePort, renderTemplate, stopProcess, tail, writeFiles } from '../targets/reference/process.js';
-import { redactText, safeText } from '../text.js';
+import { safeText } from '../core/text.js';
+import { redactText } from '../core/redact.js';
 import { summarizeObservation, type ConnectionObservation, type Observation, type ObserverOptions, type StartedObserver } from './observer.js';
 
 const SECRET = new Set(['server-key.pem']);

@@ -4,9 +4,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import type * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { HarnessError } from '../errors.js';
+import { HarnessError } from '../core/errors.js';
 import { alertFromError, type TlsAlert } from '../probe/alerts.js';
-import { redactText, safeText } from '../text.js';
+import { safeText } from '../core/text.js';
+import { redactText } from '../core/redact.js';
 
 /** What the observing server serves and asks for. */
 export interface ObserverOptions {

@@ -1,6 +1,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
-import { HarnessError } from '../errors.js';
-import { MAX_CONFIG_BYTES, readInputFile, STDIN } from '../files.js';
+import { HarnessError } from '../core/errors.js';
+import type { FailOn } from '../core/status.js';
+import { MAX_CONFIG_BYTES, readInputFile, STDIN } from '../io/files.js';
 import { CONFIG_SCHEMA, type Kind } from './schema.js';
 
 /**
@@ -10,7 +11,7 @@ import { CONFIG_SCHEMA, type Kind } from './schema.js';
  */
 export interface FileConfig {
   policy?: FilePolicy;
-  failOn?: 'warn' | 'fail';
+  failOn?: FailOn;
   timeout?: string;
   /** Targets scanned at once (default 16). */
   concurrency?: number;

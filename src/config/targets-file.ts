@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { HarnessError } from '../errors.js';
-import { checkInputFile, checkStdinInput, STDIN } from '../files.js';
-import { parseEndpoint, type Endpoint } from '../probe/endpoint.js';
-import { safeText } from '../text.js';
+import { HarnessError } from '../core/errors.js';
+import { checkInputFile, checkStdinInput, STDIN } from '../io/files.js';
+import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
+import { safeText } from '../core/text.js';
 import { checkHostName } from './validate.js';
 
 /** One line of a targets file. */

@@ -2,8 +2,8 @@
 // config file, targets file, k8s annotation) is checked once, where it enters, before anything runs.
 // The probe writes both into an HTTP request (Host header, request line): CR/LF there is injection.
 import { isIP } from 'node:net';
-import { HarnessError, type ErrorCode } from '../errors.js';
-import { safeText } from '../text.js';
+import { HarnessError, type ErrorCode } from '../core/errors.js';
+import { safeText } from '../core/text.js';
 
 /** One RFC 1123 label (underscore tolerated: some internal names carry one). */
 const LABEL = /^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$/;

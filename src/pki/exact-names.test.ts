@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays } from './clock.js';
+import { addDays } from '../core/clock.js';
 import { x509 } from './crypto.js';
 import { certificateParts, children, element, issuerDer, readTlv, subjectDer } from './der.js';
 import { credentialFromPem, exactNames, mintCertificate, reissue, type Credential } from './generate.js';

@@ -1,7 +1,7 @@
 import { randomBytes, sign as nodeSign, KeyObject, X509Certificate as NodeX509 } from 'node:crypto';
 import { x509 } from './crypto.js';
 import { assembleCertificate, certificateParts, replaceNames, subjectDer, toBuffer } from './der.js';
-import { addDays, systemClock, type Clock } from './clock.js';
+import { addDays, systemClock, type Clock } from '../core/clock.js';
 import { generateKey, importKeyPair, keyAlgorithms, privateKeyToPem, type GeneratedKey, type KeyType } from './keys.js';
 
 /** A minted certificate with its private key, in memory. */

@@ -7,8 +7,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isHarnessError, type ErrorCode } from '../errors.js';
-import { addDays, fixedClock } from './clock.js';
+import { isHarnessError, type ErrorCode } from '../core/errors.js';
+import { addDays, fixedClock } from '../core/clock.js';
 import { mintCertificate, mintFixturePki, type Credential, type FixturePki } from './generate.js';
 import {
   checkChainOrder,

@@ -1,33 +1,10 @@
 import { X509Certificate as NodeX509, createPrivateKey, createHash, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { HarnessError } from '../errors.js';
-import { registerPrivateKey } from '../redact.js';
+import { HarnessError } from '../core/errors.js';
+import { registerPrivateKey } from '../core/redact.js';
 import { x509 } from './crypto.js';
-import { DAY_MS, systemClock, type Clock } from './clock.js';
-
-/** Plain-data summary of a certificate: safe to serialise into any report (no key material). */
-export interface CertSummary {
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  sans: { dns: string[]; ip: string[]; uri: string[]; email: string[]; other: string[] };
-  /** Extended key usages by name (`serverAuth`, `clientAuth`, …) or OID when unknown; empty when absent. */
-  extKeyUsage: string[];
-  keyUsage: string[];
-  basicConstraints?: { ca: boolean; pathLength?: number; critical: boolean };
-  notBefore: string;
-  notAfter: string;
-  /** Whole days until notAfter (negative once expired), by the injected clock. */
-  daysLeft: number;
-  expired: boolean;
-  notYetValid: boolean;
-  /** `type: 'undecodable'` with `undecodable` saying why when the SPKI cannot be decoded (e.g. an unknown curve OID). */
-  publicKey: { type: string; bits?: number; curve?: string; undecodable?: string };
-  signatureAlgorithm: string;
-  /** SHA-256 of the DER, upper-case hex with colons (the `openssl x509 -fingerprint -sha256` form). */
-  fingerprintSha256: string;
-  selfIssued: boolean;
-}
+import { DAY_MS, systemClock, type Clock } from '../core/clock.js';
+import type { CertSummary } from '../core/model.js';
 
 const EKU_NAMES: Record<string, string> = {
   '1.3.6.1.5.5.7.3.1': 'serverAuth',
@@ -295,7 +272,7 @@ export function readPkiFile(path: string, what: string): Buffer {
  * Parses a private key (PKCS#8, PKCS#1, SEC1; PEM or DER). An encrypted key without a passphrase,
  * a wrong passphrase, or anything else gives a coded exit-2 error naming the source.
  */
-/** A key the harness read: its bytes are redacted from every command output (src/redact.ts). */
+/** A key the harness read: its bytes are redacted from every command output (src/core/redact.ts). */
 const known = (k: KeyObject): KeyObject => (registerPrivateKey(k, { pinned: true }), k);
 
 export function parsePrivateKey(input: Buffer | string, source = 'key', passphrase?: string): KeyObject {

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { HarnessError } from '../errors.js';
+import { HarnessError } from '../core/errors.js';
 
 /** One Kubernetes Secret to write: data values are PEM text, base64-encoded on output. */
 export interface SecretSpec {

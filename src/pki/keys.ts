@@ -1,6 +1,6 @@
 import { KeyObject } from 'node:crypto';
-import { HarnessError } from '../errors.js';
-import { registerPrivateKey } from '../redact.js';
+import { HarnessError } from '../core/errors.js';
+import { registerPrivateKey } from '../core/redact.js';
 import { subtle } from './crypto.js';
 
 /** Key algorithms the fixture PKI can mint. ECDSA P-256 is the default. */

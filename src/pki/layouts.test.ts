@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { loadAllYaml, type V1Secret } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fixedClock } from './clock.js';
+import { fixedClock } from '../core/clock.js';
 import { certsInit, parseLayout, parseSanList } from './layouts.js';
-import { isHarnessError } from '../errors.js';
+import { isHarnessError } from '../core/errors.js';
 import { parseCertificates, summarizeCertificate } from './inspect.js';
 
 const run = promisify(execFile);

@@ -1,8 +1,8 @@
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
-import { HarnessError } from '../errors.js';
-import { addDays, systemClock, type Clock } from './clock.js';
+import { HarnessError } from '../core/errors.js';
+import { addDays, systemClock, type Clock } from '../core/clock.js';
 import { mintCertificate, type Credential, type Eku, type SubjectAltNames } from './generate.js';
 import type { KeyType } from './keys.js';
 import { assertDnsLabel, renderSecretsYaml, type SecretSpec } from './k8s-manifests.js';

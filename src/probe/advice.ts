@@ -17,7 +17,7 @@
  * Where a stack has no knob for something, the line says so instead of inventing one (Go checks
  * dates and EKU by default: a Go server that accepts an expired client runs custom verification).
  */
-import type { TlsVersion } from './tls-probe.js';
+import type { TlsVersion } from '../core/target.js';
 
 /** The server stacks the harness can recognise and give specific advice for. */
 export type Stack =

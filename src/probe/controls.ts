@@ -10,7 +10,7 @@
  *
  * Pure functions over probe outcomes; `probe` and `run` both judge through them.
  */
-import { safeText } from '../text.js';
+import { safeText } from '../core/text.js';
 import type { ProbeOutcome } from './tls-probe.js';
 
 /** A client that differs from the one under test in the tested property alone, and how it fared. */

@@ -2,13 +2,13 @@ import { X509Certificate } from 'node:crypto';
 import * as tls from 'node:tls';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
 import { isIP } from 'node:net';
-import { systemClock } from '../pki/clock.js';
+import { systemClock } from '../core/clock.js';
 import { verifyChain, sanCovers, type ChainVerification } from '../pki/verify.js';
-import { safeText } from '../text.js';
+import { safeText } from '../core/text.js';
 import { detectClientAuthMode, type ClientAuthDetection } from './client-auth.js';
 import { advise, recognizeStack, type Stack } from './advice.js';
 import { answeredClientHello, describeRefusal, type Control } from './controls.js';
-import { addDays, type Clock } from '../pki/clock.js';
+import { addDays, type Clock } from '../core/clock.js';
 import { mintCertificate, type Credential } from '../pki/generate.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from './tls-probe.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alertFromError, alertOf, isReceivedAlertCode } from './alerts.js';
-import { formatEndpoint, parseEndpoint } from './endpoint.js';
+import { formatEndpoint, parseEndpoint } from '../core/endpoint.js';
 import { parseTlsVersion, printable } from './tls-probe.js';
 
 describe('parseEndpoint', () => {

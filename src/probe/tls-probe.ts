@@ -3,13 +3,15 @@ import * as tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { X509Certificate } from 'node:crypto';
-import { HarnessError } from '../errors.js';
+import { HarnessError } from '../core/errors.js';
 import { x509 } from '../pki/crypto.js';
-import { summarizeCertificate, type CertSummary } from '../pki/inspect.js';
-import { systemClock, type Clock } from '../pki/clock.js';
+import { summarizeCertificate } from '../pki/inspect.js';
+import type { CertSummary } from '../core/model.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { alertFromError, isReceivedAlertCode, type TlsAlert } from './alerts.js';
 import { ServerFlightRecorder, type ServerFlight } from './tls-records.js';
-import { formatEndpoint } from './endpoint.js';
+import { formatEndpoint } from '../core/endpoint.js';
+import type { TlsVersion } from '../core/target.js';
 import { grpcHealthCheck, type GrpcHealthOutcome } from './grpc.js';
 
 /** Where a connection was refused (CONFORMANCE.md "Rejection, precisely"), or `unreachable`. */
@@ -17,8 +19,6 @@ export type RejectedAt = 'handshake' | 'post-handshake' | 'application' | 'accep
 
 /** Why the harness could not evaluate a target (only with `rejectedAt: 'unreachable'`). */
 export type FailureKind = 'refused' | 'reset' | 'timeout' | 'dns' | 'plaintext-http' | 'not-tls' | 'closed' | 'network' | 'tls-client' | 'alpn';
-
-export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
 /** Options of one probe. Validated once, up front; everything else passes straight to node:tls. */
 export interface ProbeOptions {

@@ -1,4 +1,4 @@
-import type { Result } from '../runner/types.js';
+import type { Result } from '../core/model.js';
 
 /**
  * A run's results grouped by target name, in one pass (report order kept within a target). Every

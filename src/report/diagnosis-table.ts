@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { Diagnosis, FindingStatus } from '../probe/diagnose.js';
-import { safeText } from '../text.js';
+import { safeText } from '../core/text.js';
 import type { Style } from './style.js';
 
 const MARK: Record<FindingStatus, string> = { ok: 'OK', warn: 'WARN', problem: 'FAIL', info: 'info' };

@@ -1,8 +1,7 @@
-import { toolInfo } from '../version.js';
-import type { RunReport } from '../runner/types.js';
+import { toolInfo } from '../io/version.js';
+import type { RunReport } from '../core/model.js';
 
-export { redactArgv } from '../text.js';
-import { redactArgv } from '../text.js';
+import { redactArgv } from '../core/redact.js';
 
 /** The JSON report (DESIGN.md "Reports"): the machine contract, versioned by `schemaVersion`. */
 export function buildJsonReport(run: RunReport, argv: string[]) {

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Result, RunReport } from '../runner/types.js';
+import type { Result, RunReport } from '../core/model.js';
 
 /**
  * XML 1.0 cannot carry most control characters, even escaped: replace them, and the bidi/zero-width

@@ -1,6 +1,6 @@
-import { safeText } from '../text.js';
-import { DEFAULT_REPORT_MODE, writeFileAtomic } from '../files.js';
-import type { RunReport } from '../runner/types.js';
+import { safeText } from '../core/text.js';
+import { DEFAULT_REPORT_MODE, writeFileAtomic } from '../io/files.js';
+import type { RunReport } from '../core/model.js';
 import { buildJsonReport, reportJsonText } from './json.js';
 import { buildJunitXml } from './junit.js';
 import { buildRunHtml } from './html/index.js';

@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { HarnessError } from '../errors.js';
+import { HarnessError } from '../core/errors.js';
 
 /** Where Chromium is looked for, in order, after $MTLS_CHROMIUM. Never a downloaded browser. */
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];

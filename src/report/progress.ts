@@ -1,4 +1,4 @@
-import type { Result, TargetReport } from '../runner/types.js';
+import type { Result, TargetReport } from '../core/model.js';
 
 /** Where progress goes: a terminal (stderr), never the stream a report is piped to. */
 export interface ProgressStream {

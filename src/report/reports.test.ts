@@ -5,8 +5,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { create } from 'xmlbuilder2';
 import { describe, expect, it } from 'vitest';
-import type { RunReport } from '../runner/types.js';
-import { buildJsonReport, redactArgv } from './json.js';
+import type { RunReport } from '../core/model.js';
+import { redactArgv } from '../core/redact.js';
+import { buildJsonReport } from './json.js';
 import { buildJunitXml } from './junit.js';
 
 const XSD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/junit/JUnit.xsd');

@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
-import type { Result, RunReport, Status } from '../runner/types.js';
-import { safeText } from '../text.js';
+import type { Result, RunReport } from '../core/model.js';
+import type { Status } from '../core/status.js';
+import { safeText } from '../core/text.js';
 import type { Style } from './style.js';
 import { resultsByTarget } from './by-target.js';
 

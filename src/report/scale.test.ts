@@ -4,7 +4,8 @@
 // table, and 3,000 targets (78,000 results) go through the table, the HTML model and JUnit within
 // the test timeout (the old per-target scans over all results took minutes there).
 import { describe, expect, it } from 'vitest';
-import type { Result, RunReport, Status } from '../runner/types.js';
+import type { Result, RunReport } from '../core/model.js';
+import type { Status } from '../core/status.js';
 import { resultsByTarget } from './by-target.js';
 import { runHtmlModel } from './html/model.js';
 import { buildJunitXml } from './junit.js';

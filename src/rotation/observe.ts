@@ -1,13 +1,15 @@
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { reissue } from '../pki/generate.js';
-import { formatLimit, KILL_GRACE_MS, runInProcessGroup } from '../process-group.js';
-import type { Clock } from '../pki/clock.js';
+import { formatLimit, KILL_GRACE_MS, runInProcessGroup } from '../io/process-group.js';
+import type { Clock } from '../core/clock.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
 import { serverCredentialFor } from '../targets/profiles.js';
-import { outputTail, redactCommandLine, redactText, safeText } from '../text.js';
-import type { ClientCredentials, RotationConfig, TargetConfig } from '../runner/types.js';
-import type { ApplyMode } from '../targets/target.js';
+import { outputTail, safeText } from '../core/text.js';
+import { redactCommandLine, redactText } from '../core/redact.js';
+import type { ClientCredentials, RotationConfig, TargetConfig } from '../core/target.js';
+import type { ApplyMode } from '../core/target.js';
+import type { TargetUnderTest } from '../targets/target.js';
 import { RotationProber, type ProberRun } from './prober.js';
 import { analyzeTimeline, type TimelineAnalysis } from './timeline.js';
 
@@ -95,7 +97,7 @@ export function rotationSkipReason(target: TargetConfig): string | undefined {
  * Observes one rotation: a continuous stream of full mTLS handshakes before, during and after the
  * trigger (or for the watch window), then analyses the timeline.
  */
-export async function observeRotation(target: TargetConfig, o: ObserveOptions): Promise<RotationObservation | { skip: string }> {
+export async function observeRotation(target: TargetUnderTest, o: ObserveOptions): Promise<RotationObservation | { skip: string }> {
   const why = rotationSkipReason(target);
   if (why) return { skip: why };
   const cfg = target.rotation as RotationConfig & { trigger: NonNullable<RotationConfig['trigger']> };
@@ -155,13 +157,14 @@ export async function observeRotation(target: TargetConfig, o: ObserveOptions): 
   return { trigger: record ?? { kind: trigger.kind, description: trigger.kind, error: 'the rotation did not complete' }, run, analysis, baseline: { attempts: before.length, served: before.filter((a) => a.ok).length }, overlap };
 }
 
-async function rotateReference(target: TargetConfig, trigger: Extract<NonNullable<RotationConfig['trigger']>, { kind: 'reference' }>, prober: RotationProber): Promise<TriggerRecord> {
-  const ref = trigger.reference;
-  const description = trigger.mode === 'graceful' ? `${ref.implementation} graceful reload with a new server certificate` : `${ref.implementation} restarted with a new server certificate`;
+async function rotateReference(target: TargetUnderTest, trigger: Extract<NonNullable<RotationConfig['trigger']>, { kind: 'reference' }>, prober: RotationProber): Promise<TriggerRecord> {
+  const ref = target.started;
+  const implementation = ref?.implementation ?? target.reference?.implementation ?? target.name;
+  const description = trigger.mode === 'graceful' ? `${implementation} graceful reload with a new server certificate` : `${implementation} restarted with a new server certificate`;
   const record: TriggerRecord = { kind: 'reference', mode: trigger.mode, description, startedT: round1(prober.now()) };
   try {
-    if (!ref.apply || !target.fixture || !target.reference) throw new Error(`${ref.implementation} cannot be rotated by the harness`);
-    const current = serverCredentialFor(target.reference.profile, target.fixture).cred;
+    if (!ref?.apply || !target.reference) throw new Error(`${implementation} cannot be rotated by the harness`);
+    const current = serverCredentialFor(ref.profile, ref.pki).cred;
     const next = await reissue(current);
     record.expectedFingerprint = new X509Certificate(next.certPem).fingerprint256;
     await ref.apply({ server: next }, trigger.mode, (label) => prober.mark(label));
@@ -177,7 +180,7 @@ async function runCommand(trigger: Extract<NonNullable<RotationConfig['trigger']
   const record: TriggerRecord = { kind: 'command', description: safeText(redactCommandLine(trigger.command), 500), startedT: round1(prober.now()) };
   prober.mark('command started');
   // The user's own command line, as they would type it (pipes, &&): run by /bin/sh, in its own
-  // process group, stopped whole at the time limit and when it exits (src/process-group.ts).
+  // process group, stopped whole at the time limit and when it exits (src/io/process-group.ts).
   const r = await runInProcessGroup({ command: trigger.command, timeoutMs: trigger.timeoutMs });
   record.finishedT = round1(prober.now());
   record.durationMs = r.durationMs;

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { HarnessError } from '../errors.js';
+import { HarnessError } from '../core/errors.js';
 import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome, type RejectedAt } from '../probe/tls-probe.js';
-import { safeText } from '../text.js';
+import { safeText } from '../core/text.js';
 
 /** One handshake attempt of the rotation prober: a row of the timeline. */
 export interface Attempt {

@@ -1,10 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import type { FixturePki } from '../pki/generate.js';
 import type { ProfileName } from '../targets/profiles.js';
-import type { StartedReference } from '../targets/target.js';
+import type { StartedReference, TargetUnderTest } from '../targets/target.js';
 import { PROCESS_IMPLEMENTATIONS } from '../targets/reference/index.js';
 import type { ProcessImplementation } from '../targets/reference/process.js';
-import { ROTATION_DEFAULTS, type Policy, type RotationConfig, type TargetConfig } from './types.js';
+import { ROTATION_DEFAULTS, type Policy, type RotationConfig } from '../core/target.js';
 
 /** Reference targets rotate on their own: a second of probing before the trigger and after it. */
 export const REFERENCE_ROTATION_WINDOW_MS = 1000;
@@ -22,13 +21,15 @@ export interface ReferenceTargetOptions {
 /**
  * The target a started reference server is tested as: the fixture PKI's root as trust anchor, its
  * client as the valid credential, `localhost` + `127.0.0.1` as the names to cover, and for the
- * rotation profiles the reference's own rotation as the trigger.
+ * rotation profiles the reference's own rotation as the trigger. The server itself goes with the
+ * target (`started`): its fixture PKI issues the crafted certificates, and rotations go through it.
  */
-export function referenceTarget(ref: StartedReference, pki: FixturePki, implementation: string, profile: ProfileName, o: ReferenceTargetOptions): TargetConfig {
+export function referenceTarget(ref: StartedReference, implementation: string, profile: ProfileName, o: ReferenceTargetOptions): TargetUnderTest {
+  const pki = ref.pki;
   const rotation: RotationConfig | undefined =
     profile === 'rotation-graceful' || profile === 'rotation-restart'
       ? {
-          trigger: { kind: 'reference', mode: profile === 'rotation-graceful' ? 'graceful' : 'restart', reference: ref },
+          trigger: { kind: 'reference', mode: profile === 'rotation-graceful' ? 'graceful' : 'restart' },
           rate: o.rate ?? ROTATION_DEFAULTS.referenceRate,
           maxInFlight: o.inFlight ?? ROTATION_DEFAULTS.referenceInFlight,
           beforeMs: REFERENCE_ROTATION_WINDOW_MS,
@@ -50,8 +51,8 @@ export function referenceTarget(ref: StartedReference, pki: FixturePki, implemen
     expect: {},
     policy: o.policy,
     plaintextPorts: [],
-    fixture: pki,
     reference: { implementation: o.container ? `${implementation} (container)` : implementation, profile },
     ...(rotation ? { rotation } : {}),
+    started: ref,
   };
 }

@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, type Suite, type TargetConfig } from './types.js';
+import { DEFAULT_POLICY, type TargetConfig } from '../core/target.js';
+import type { Suite } from '../checks/types.js';
 import { SUITES } from '../../suites/index.js';
 import { runChecks, selectChecks } from './run.js';
 

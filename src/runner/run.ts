@@ -1,17 +1,20 @@
 import { performance } from 'node:perf_hooks';
 import picomatch from 'picomatch';
-import { HarnessError } from '../errors.js';
-import { systemClock, type Clock } from '../pki/clock.js';
+import { HarnessError } from '../core/errors.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { summarizeCertificate } from '../pki/inspect.js';
 import type { Credential } from '../pki/generate.js';
 import type { ProbeOptions } from '../probe/tls-probe.js';
-import { formatEndpoint } from '../probe/endpoint.js';
-import { safeText } from '../text.js';
-import { createContext, Semaphore } from './context.js';
-import { STATUSES, type Check, type CheckContext, type Result, type RunReport, type Suite, type Summary, type TargetConfig, type TargetReport } from './types.js';
+import { formatEndpoint } from '../core/endpoint.js';
+import { safeText } from '../core/text.js';
+import { createContext, Semaphore } from '../checks/context.js';
+import { summarize } from '../core/status.js';
+import type { Check, CheckContext, Suite } from '../checks/types.js';
+import type { Result, RunReport, TargetReport } from '../core/model.js';
+import type { TargetUnderTest } from '../targets/target.js';
 
 export interface RunOptions {
-  targets: TargetConfig[];
+  targets: TargetUnderTest[];
   suites: Suite[];
   /** Only these suite ids (default: all given). */
   suiteIds?: string[];
@@ -91,7 +94,7 @@ class Cutoff extends Error {}
  * Runs one check, turning a throw into `error` and bounding its time (its own budget, and what is
  * left of its target's) so one hung target never stalls a run. An abort ends it at once.
  */
-async function runOne(target: TargetConfig, suite: Suite, check: Check, ctx: CheckContext, budgetMs: number, targetBudget: { deadline: number; ms: number } | undefined, aborted: { promise: Promise<never>; signal: AbortSignal } | undefined): Promise<Result> {
+async function runOne(target: TargetUnderTest, suite: Suite, check: Check, ctx: CheckContext, budgetMs: number, targetBudget: { deadline: number; ms: number } | undefined, aborted: { promise: Promise<never>; signal: AbortSignal } | undefined): Promise<Result> {
   const t0 = performance.now();
   const base = { target: target.name, suite: suite.id, check: check.id, title: check.title };
   const timers: NodeJS.Timeout[] = [];
@@ -128,12 +131,6 @@ export function interruptedMessage(signal: AbortSignal): string {
   return `not finished: ${why}`;
 }
 
-export function summarize(results: Result[]): Summary {
-  const s = Object.fromEntries(STATUSES.map((k) => [k, 0])) as Summary;
-  for (const r of results) s[r.status]++;
-  return s;
-}
-
 /**
  * Runs the selected checks against every target: `concurrency` targets at a time, a target's checks
  * concurrently with at most `connectionsPerTarget` connections open (each within `timeoutMs`, the
@@ -168,7 +165,7 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
   const craftedCache = new Map<string, Promise<Credential>>();
   const contextCache = new Map<string, NonNullable<ProbeOptions['secureContext']>>();
   const issuerCache = new Map<string, Promise<Credential | { skip: string }>>();
-  const runTarget = async (target: TargetConfig, ctx: CheckContext) => {
+  const runTarget = async (target: TargetUnderTest, ctx: CheckContext) => {
     const targetBudget = { deadline: performance.now() + targetTimeoutMs, ms: targetTimeoutMs };
     const one = async ({ suite, check }: { suite: Suite; check: Check }, bounded: boolean) => {
       const r = await runOne(target, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs, bounded ? targetBudget : undefined, aborted);

@@ -1,6 +1,7 @@
 import type { Credential, FixturePki } from '../pki/generate.js';
-import type { Endpoint } from '../probe/endpoint.js';
+import type { Endpoint } from '../core/endpoint.js';
 import type { ProfileName } from './profiles.js';
+import type { ApplyMode, TargetConfig } from '../core/target.js';
 
 /** A reference server that is running: where it listens, what it was started with, and how to stop it. */
 export interface StartedReference {
@@ -30,5 +31,11 @@ export interface ReferenceChange {
   clientCaPem?: string;
 }
 
-/** `graceful`: the implementation's own reload; `restart`: stop the server and start it again. */
-export type ApplyMode = 'graceful' | 'restart';
+/**
+ * A target under test: its configuration (data) and, for a reference target, the server the
+ * harness started — its fixture PKI issues the crafted certificates, and a rotation is applied
+ * through it.
+ */
+export interface TargetUnderTest extends TargetConfig {
+  started?: StartedReference;
+}

@@ -1,5 +1,5 @@
 // CONFORMANCE.md "Reference profiles and expected verdicts", transcribed once for every matrix test.
-import type { Status } from '../../src/runner/types.js';
+import type { Status } from '../../src/core/status.js';
 import { SUITES } from '../../suites/index.js';
 import { isProfileName } from '../../src/targets/profiles.js';
 import { PROCESS_IMPLEMENTATIONS } from '../../src/targets/reference/index.js';

@@ -7,7 +7,7 @@ import { createPrivateKey, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { addDays } from '../../src/pki/clock.js';
+import { addDays } from '../../src/core/clock.js';
 import { subjectDer } from '../../src/pki/der.js';
 import { credentialFromPem, mintCertificate, type Credential, type FixturePki } from '../../src/pki/generate.js';
 

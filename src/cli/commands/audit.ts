@@ -1,8 +1,9 @@
 import { AUDIT_CHECKS, AUDIT_ROLES, auditPaths, type AuditRole } from '../../audit/audit.js';
-import { HarnessError } from '../../errors.js';
+import { HarnessError } from '../../core/errors.js';
+import { failsRun } from '../../core/status.js';
 import { loadCaFile } from '../../pki/inspect.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
-import { assertReportPaths, parseReportMode } from '../../files.js';
+import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
@@ -122,7 +123,5 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
     const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
     io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
   }
-  const s = report.summary;
-  const failed = s.fail > 0 || s.error > 0 || (failOn === 'warn' && s.warn > 0);
-  return failed || !reportsOk ? 1 : 0;
+  return failsRun(report.summary, failOn) || !reportsOk ? 1 : 0;
 }

@@ -1,4 +1,4 @@
-import { HarnessError } from '../../errors.js';
+import { HarnessError } from '../../core/errors.js';
 import { parseKeyType } from '../../pki/keys.js';
 import { certsInit, parseLayout } from '../../pki/layouts.js';
 import { parseCommandArgs, parseIntFlag, splitList } from '../args.js';

@@ -1,21 +1,22 @@
 import * as path from 'node:path';
 import { loadConfigFile, type FileClient } from '../../config/load.js';
-import { HarnessError, isInternalFailure } from '../../errors.js';
+import { HarnessError, isInternalFailure } from '../../core/errors.js';
 import { checkClientSpec, PLACEHOLDERS, type ClientSpec } from '../../client-test/command.js';
 import { CLIENT_CHECKS, CLIENT_SUITE_ID } from '../../client-test/checks.js';
 import { checkLimboRouting, CORPORA, LIMBO_SUITE_ID, limboFigures, limboSummaryLine, loadLimbo, matchCaseIds, runLimbo, stageableLimboCases } from '../../client-test/limbo.js';
 import { OBSERVER_IMPLEMENTATIONS, runClientConformance, type ObserverImplementation } from '../../client-test/run.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
-import { assertReportPaths, parseReportMode } from '../../files.js';
+import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
-import { markIncomplete, matchCheckIds, summarize } from '../../runner/run.js';
-import type { Result, RunReport } from '../../runner/types.js';
+import { failsRun, summarize } from '../../core/status.js';
+import { markIncomplete, matchCheckIds } from '../../runner/run.js';
+import type { Result, RunReport } from '../../core/model.js';
 import { IMPLEMENTATIONS } from '../../targets/reference/index.js';
 import { findBinary } from '../../targets/reference/process.js';
-import { safeText } from '../../text.js';
+import { safeText } from '../../core/text.js';
 import { parseCommandArgs, parseDuration, parseIntFlag, splitList, REPORT_OPTIONS } from '../args.js';
 import type { CliIO } from '../io.js';
 import { interruptibleRun, sayIncomplete } from './run.js';
@@ -179,10 +180,8 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
       for (const c of clients) io.stdout.write(`${limboSummaryLine(c.name, limboFigures(report.results.filter((r: Result) => r.target === c.name)))}\n`);
     }
   }
-  const s = report.summary;
-  const failed = s.fail > 0 || s.error > 0 || (failOn === 'warn' && s.warn > 0);
   if (report.incomplete) return 130;
-  return failed || !reportsOk ? 1 : 0;
+  return failsRun(report.summary, failOn) || !reportsOk ? 1 : 0;
 }
 
 function fileClient(c: FileClient, i: number, configFile: string, flagTimeout: number | undefined, env: NodeJS.ProcessEnv): ClientSpec {

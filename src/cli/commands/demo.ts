@@ -3,16 +3,16 @@ import { mintFixturePki } from '../../pki/generate.js';
 import { diagnoseEndpoint } from '../../probe/diagnose.js';
 import { renderDiagnosis } from '../../report/diagnosis-table.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
-import { assertReportPaths } from '../../files.js';
+import { assertReportPaths } from '../../io/files.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { referenceTarget } from '../../runner/reference-target.js';
 import { runChecks } from '../../runner/run.js';
-import { DEFAULT_POLICY, type TargetConfig } from '../../runner/types.js';
+import { DEFAULT_POLICY } from '../../core/target.js';
 import { PROFILE_DESCRIPTIONS, type ProfileName } from '../../targets/profiles.js';
 import { NodeReference } from '../../targets/reference/node.js';
 import { startReference } from '../../targets/reference/start.js';
-import type { StartedReference } from '../../targets/target.js';
+import type { StartedReference, TargetUnderTest } from '../../targets/target.js';
 import { SUITES } from '../../../suites/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliIO } from '../io.js';
@@ -79,11 +79,11 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
     await Promise.all(started.splice(0).map((s) => s.stop().catch(() => undefined)));
   });
   try {
-    const targets: TargetConfig[] = [];
+    const targets: TargetUnderTest[] = [];
     for (const { profile } of REPORT_PROFILES) {
       const ref = await startReference({ implementation: 'node', profile, pki, provider: 'process' });
       started.push(ref);
-      targets.push(referenceTarget(ref, pki, 'node', profile, { policy: DEFAULT_POLICY }));
+      targets.push(referenceTarget(ref, 'node', profile, { policy: DEFAULT_POLICY }));
     }
     const report = await runChecks({ targets, suites: [...SUITES], timeoutMs: 5000, concurrency: 8 });
     report.settings = { failOn: 'fail', timeoutMs: 5000, concurrency: 8 };

@@ -1,16 +1,18 @@
-import { safeText } from '../../text.js';
+import { safeText } from '../../core/text.js';
 import type { KeyObject } from 'node:crypto';
-import { HarnessError } from '../../errors.js';
-import { selectChecks, summarize } from '../../runner/run.js';
-import type { ClientCredentials, Result, RunReport, TargetConfig } from '../../runner/types.js';
-import { systemClock } from '../../pki/clock.js';
+import { HarnessError } from '../../core/errors.js';
+import { summarize } from '../../core/status.js';
+import { selectChecks } from '../../runner/run.js';
+import type { ClientCredentials, TargetConfig } from '../../core/target.js';
+import type { Result, RunReport } from '../../core/model.js';
+import { systemClock } from '../../core/clock.js';
 import { SUITES } from '../../../suites/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliIO } from '../io.js';
 import {
   credentialFlags, executeRun, FileCache, interruptibleRun, listChecks, resolveLiveTarget, resolveRotation, resolveRotationFlags, resolveRunSettings, RUN_SHARED_OPTIONS, targetPolicy, type Values,
 } from './run.js';
-import { K8S_AUDIT_SUITE, auditCluster } from '../../targets/k8s/audit.js';
+import { K8S_AUDIT_SUITE, auditCluster } from '../../audit/k8s.js';
 import type { Forbidden, NamespaceSnapshot } from '../../targets/k8s/objects.js';
 import type { ServiceTarget, Skipped } from '../../targets/k8s/discovery.js';
 import type { OpenForward } from '../../targets/k8s/port-forward.js';

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HarnessError } from '../../errors.js';
+import { HarnessError } from '../../core/errors.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { PROFILE_DESCRIPTIONS } from '../../targets/profiles.js';
 import { IMPLEMENTATIONS } from '../../targets/reference/index.js';

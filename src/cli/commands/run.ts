@@ -1,24 +1,28 @@
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { loadConfigFile, type FileConfig, type FilePolicy, type FileTarget } from '../../config/load.js';
-import { HarnessError, isInternalFailure } from '../../errors.js';
+import { HarnessError, isInternalFailure } from '../../core/errors.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../../pki/inspect.js';
-import { parseTlsVersion, type TlsVersion } from '../../probe/tls-probe.js';
+import { parseTlsVersion } from '../../probe/tls-probe.js';
+import type { TlsVersion } from '../../core/target.js';
 import { runReportWriters, writeReportFiles, type ReportOutputs } from '../../report/outputs.js';
 import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
-import { runChecks, selectChecks, summarize } from '../../runner/run.js';
+import { failsRun, summarize, type FailOn } from '../../core/status.js';
+import { runChecks, selectChecks } from '../../runner/run.js';
 import { referenceTarget } from '../../runner/reference-target.js';
 import { defaultTargetTimeoutMs, RUN_DEFAULTS } from '../../runner/run.js';
 import { loadTargetsFile } from '../../config/targets-file.js';
-import { assertReportPaths, parseReportMode } from '../../files.js';
+import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
-import { formatEndpoint, parseEndpoint } from '../../probe/endpoint.js';
-import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type RunReport, type Suite, type TargetConfig } from '../../runner/types.js';
-import { safeText } from '../../text.js';
-import type { StartedReference } from '../../targets/target.js';
+import { formatEndpoint, parseEndpoint } from '../../core/endpoint.js';
+import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type TargetConfig } from '../../core/target.js';
+import type { RunReport } from '../../core/model.js';
+import type { Suite } from '../../checks/types.js';
+import { safeText } from '../../core/text.js';
+import type { StartedReference, TargetUnderTest } from '../../targets/target.js';
 import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';
 import { SUITES } from '../../../suites/index.js';
 import { checkHostName, checkHttpPath } from '../../config/validate.js';
@@ -180,7 +184,7 @@ export interface RunSettingsResolved {
   configFile: string | undefined;
   file: FileConfig;
   baseDir: string;
-  failOn: 'fail' | 'warn';
+  failOn: FailOn;
   timeoutMs: number;
   concurrency: number;
   connectionsPerTarget: number;
@@ -299,7 +303,7 @@ export interface ExecuteRunOptions {
   /** The command line as typed (`run …`, `k8s scan …`), for the reports (secrets redacted there). */
   argv: string[];
   io: CliIO;
-  targets: TargetConfig[];
+  targets: TargetUnderTest[];
   suites: readonly Suite[];
   settings: RunSettingsResolved;
   interrupt: RunInterrupt;
@@ -349,10 +353,8 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
       if (r.check === 'rotation.continuity' && typeof r.evidence.summary === 'string') io.stdout.write(`rotation ${safeText(r.target, 120)}: ${r.evidence.summary}\n`);
     }
   }
-  const s = report.summary;
-  const failed = s.fail > 0 || s.error > 0 || (st.failOn === 'warn' && s.warn > 0);
   if (report.incomplete) return 130;
-  return failed || !reportsOk ? 1 : 0;
+  return failsRun(report.summary, st.failOn) || !reportsOk ? 1 : 0;
 }
 
 /** Prints the catalogue (`--list-checks`). */
@@ -420,7 +422,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   };
   const interrupt = interruptibleRun(io, stopAll);
   try {
-    const targets: TargetConfig[] = [];
+    const targets: TargetUnderTest[] = [];
     let fixture: Awaited<ReturnType<typeof mintFixturePki>> | undefined;
     for (const t of resolved.targets) {
       if ('host' in t) {
@@ -433,7 +435,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       const pki = fixture;
       const ref = await startReference({ implementation, profile, pki, provider: provider as Provider });
       started.push(ref);
-      targets.push(referenceTarget(ref, pki, implementation, profile, {
+      targets.push(referenceTarget(ref, implementation, profile, {
         ...(t.name ? { name: t.name } : {}),
         policy: t.policy,
         container: provider === 'container',

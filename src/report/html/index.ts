@@ -1,5 +1,6 @@
 import type { Diagnosis } from '../../probe/diagnose.js';
-import type { Policy, RunReport } from '../../runner/types.js';
+import type { Policy } from '../../core/target.js';
+import type { RunReport } from '../../core/model.js';
 import { probeHtmlModel, runHtmlModel, type HtmlModel } from './model.js';
 import { renderHtmlReport } from './render.js';
 

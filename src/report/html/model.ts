@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { CertSummary } from '../../pki/inspect.js';
+import type { CertSummary } from '../../core/model.js';
 import type { Diagnosis, FindingStatus } from '../../probe/diagnose.js';
 import type { ProbeOutcome } from '../../probe/tls-probe.js';
 import { summarizeCertificate } from '../../pki/inspect.js';
-import { STATUSES, type Evidence, type FileCertificate, type Policy, type RunReport, type RunSettings, type Status, type Summary } from '../../runner/types.js';
-import { toolInfo } from '../../version.js';
-import { redactArgv } from '../json.js';
+import { STATUSES, type Status, type Summary } from '../../core/status.js';
+import type { Evidence, FileCertificate, RunReport, RunSettings } from '../../core/model.js';
+import type { Policy } from '../../core/target.js';
+import { toolInfo } from '../../io/version.js';
+import { redactArgv } from '../../core/redact.js';
 import { referencesOf, type Reference } from '../../../suites/references.js';
 import { SUITES } from '../../../suites/index.js';
-import { probeEvidence } from '../../runner/judge.js';
+import { probeEvidence } from '../../checks/judge.js';
 import { AUDIT_SUITE } from '../../audit/audit.js';
 import { resultsByTarget } from '../by-target.js';
 

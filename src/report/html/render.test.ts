@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CertSummary } from '../../pki/inspect.js';
-import { DEFAULT_POLICY, type Result, type RunReport } from '../../runner/types.js';
+import type { CertSummary } from '../../core/model.js';
+import { DEFAULT_POLICY } from '../../core/target.js';
+import type { Result, RunReport } from '../../core/model.js';
 import { CHECK_REFERENCES } from '../../../suites/references.js';
 import { SUITES } from '../../../suites/index.js';
 import { jsonReportText } from '../outputs.js';

@@ -8,8 +8,10 @@
  */
 import { renderToString } from 'preact-render-to-string';
 import type { ComponentChildren } from 'preact';
-import type { CertSummary } from '../../pki/inspect.js';
-import type { Policy, RunSettings, Status } from '../../runner/types.js';
+import type { CertSummary } from '../../core/model.js';
+import type { Policy } from '../../core/target.js';
+import type { RunSettings } from '../../core/model.js';
+import type { Status } from '../../core/status.js';
 import { RotationChart, chartDataOf } from './chart.js';
 import type { HtmlCheck, HtmlModel, HtmlTarget, RowStatus } from './model.js';
 import { REPORT_CSS } from './style.js';

@@ -4,9 +4,9 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Duplex, Writable } from 'node:stream';
-import { HarnessError } from '../../errors.js';
-import { readInputFile } from '../../files.js';
-import { safeText } from '../../text.js';
+import { HarnessError } from '../../core/errors.js';
+import { readInputFile } from '../../io/files.js';
+import { safeText } from '../../core/text.js';
 import type { Certificate, ConfigMap, Endpoints, Forbidden, Pod, Secret, Service } from './objects.js';
 
 type ClientNode = typeof import('@kubernetes/client-node');

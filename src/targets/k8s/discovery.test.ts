@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGoDuration } from './audit.js';
+import { parseGoDuration } from '../../audit/k8s.js';
 import { discoverTargets } from './discovery.js';
 import type { NamespaceSnapshot, Pod, Service } from './objects.js';
 

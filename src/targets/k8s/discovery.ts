@@ -1,7 +1,7 @@
 // Services → probe targets: which ports, which protocol and name, and which ready Pod serves each
 // port (Endpoints first, they carry the resolved port; else the selector's Pods and the named port).
 import { hostNameProblem } from '../../config/validate.js';
-import { safeText } from '../../text.js';
+import { safeText } from '../../core/text.js';
 import { objectRef, podReady, selectorMatches, serviceFqdn, type NamespaceSnapshot, type Service, type ServicePort } from './objects.js';
 
 export const ANNOTATIONS = {

@@ -4,9 +4,9 @@
 // kong-client.key, per-service cert.pem/key.pem, a combined cert+key kong-client.pem).
 // Key material stays in memory: results and errors name data keys, never values.
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { HarnessError, isHarnessError } from '../../errors.js';
+import { HarnessError, isHarnessError } from '../../core/errors.js';
 import { keyMatchesCertificate, parseCertificates, parsePemBlocks, parsePrivateKey, publicKeyProblem } from '../../pki/inspect.js';
-import type { ClientCredentials } from '../../runner/types.js';
+import type { ClientCredentials } from '../../core/target.js';
 import { objectRef, type Secret } from './objects.js';
 
 export interface SecretMaterial {

@@ -1,4 +1,4 @@
-import { HarnessError } from '../../errors.js';
+import { HarnessError } from '../../core/errors.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /**

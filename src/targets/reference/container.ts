@@ -1,10 +1,11 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HarnessError } from '../../errors.js';
+import { HarnessError } from '../../core/errors.js';
 import type { FixturePki } from '../../pki/generate.js';
 import { clientPolicyFor, type ProfileName } from '../profiles.js';
-import type { ApplyMode, ReferenceChange, StartedReference } from '../target.js';
+import type { ApplyMode } from '../../core/target.js';
+import type { ReferenceChange, StartedReference } from '../target.js';
 import { PROCESS_IMPLEMENTATIONS, type ImplementationName } from './index.js';
 import { changedFiles, fileMode, freePort, pkiFiles, SECRET_FILES, tail, waitForTls, writeFiles } from './process.js';
 

@@ -1,6 +1,6 @@
 import * as tls from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
-import { HarnessError } from '../../errors.js';
+import { HarnessError } from '../../core/errors.js';
 import type { FixturePki } from '../../pki/generate.js';
 import { decodeHealthRequest, encodeHealthResponse, HEALTH_CHECK_PATH } from '../../probe/grpc.js';
 import type { ProfileName } from '../profiles.js';

@@ -2,10 +2,10 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { X509Certificate } from 'node:crypto';
-import { HarnessError } from '../../errors.js';
+import { HarnessError } from '../../core/errors.js';
 import { mintFixturePki, type Credential, type FixturePki } from '../../pki/generate.js';
 import { isIssuedBy } from '../../pki/inspect.js';
-import type { TlsVersion } from '../../probe/tls-probe.js';
+import type { TlsVersion } from '../../core/target.js';
 import { PROFILES, type ProfileName } from '../profiles.js';
 import type { StartedReference } from '../target.js';
 

@@ -4,11 +4,12 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { HarnessError } from '../../errors.js';
-import { fixturePath } from '../../fixtures.js';
+import { HarnessError } from '../../core/errors.js';
+import { fixturePath } from '../../io/fixtures.js';
 import { mintFixturePki, type FixturePki } from '../../pki/generate.js';
 import { clientPolicyFor, serverCredentialFor, type ClientPolicy, type ProfileName } from '../profiles.js';
-import type { ApplyMode, ReferenceChange, StartedReference } from '../target.js';
+import type { ApplyMode } from '../../core/target.js';
+import type { ReferenceChange, StartedReference } from '../target.js';
 import type { Credential } from '../../pki/generate.js';
 
 /** Names of the file-based implementations (the node reference is in-process). */

@@ -1,4 +1,4 @@
-import { HarnessError } from '../../errors.js';
+import { HarnessError } from '../../core/errors.js';
 import type { FixturePki } from '../../pki/generate.js';
 import { isProfileName, PROFILES, type ProfileName } from '../profiles.js';
 import type { StartedReference } from '../target.js';

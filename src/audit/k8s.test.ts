@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { referencesOf } from '../../../suites/references.js';
-import { fixedClock } from '../../pki/clock.js';
-import { mintFixturePki, type FixturePki } from '../../pki/generate.js';
-import { DEFAULT_POLICY } from '../../runner/types.js';
-import { auditCluster, K8S_AUDIT_CHECKS } from './audit.js';
-import type { NamespaceSnapshot, Pod } from './objects.js';
+import { referencesOf } from '../../suites/references.js';
+import { fixedClock } from '../core/clock.js';
+import { mintFixturePki, type FixturePki } from '../pki/generate.js';
+import { DEFAULT_POLICY } from '../core/target.js';
+import { auditCluster, K8S_AUDIT_CHECKS } from './k8s.js';
+import type { NamespaceSnapshot, Pod } from '../targets/k8s/objects.js';
 
 let pki: FixturePki;
 const b64 = (s: string) => Buffer.from(s).toString('base64');

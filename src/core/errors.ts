@@ -5,7 +5,8 @@
  * what to do next. Codes in the usage/config/pki families are detected before any check runs and
  * map to exit code 2.
  */
-import { redactPrivateKeys, safeText } from './text.js';
+import { safeText } from './text.js';
+import { redactPrivateKeys } from './redact.js';
 
 export type ErrorCode =
   | 'usage.unknown-command'

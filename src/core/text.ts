@@ -1,8 +1,5 @@
 import { redactText } from './redact.js';
 
-/** Redaction lives in one module (src/redact.ts); re-exported here for the existing imports. */
-export { redactArgv, redactCommandLine, redactPrivateKeys, redactText, registerPrivateKey } from './redact.js';
-
 /**
  * Text from certificates and servers is hostile: it may carry terminal escape sequences, bidi
  * overrides or megabytes of junk. `safeText` keeps ordinary Unicode, drops control and

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parsePrivateKey } from './pki/inspect.js';
-import { generateKey, privateKeyToPem } from './pki/keys.js';
+import { parsePrivateKey } from '../pki/inspect.js';
+import { generateKey, privateKeyToPem } from '../pki/keys.js';
 import { KEY_REDACTED, redactArgv, redactCommandLine, redactText, registerPrivateKey, shellCommands } from './redact.js';
 import { outputTail } from './text.js';
-import { findBinary } from './targets/reference/process.js';
+import { findBinary } from '../targets/reference/process.js';
 
 const R = '[REDACTED]';
 

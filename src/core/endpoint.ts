@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import { HarnessError } from '../errors.js';
-import { safeText } from '../text.js';
+import { HarnessError } from './errors.js';
+import { safeText } from './text.js';
 
 /** A host and port to connect to. */
 export interface Endpoint {

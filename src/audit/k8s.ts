@@ -2,14 +2,17 @@
 // Pods, cert-manager Certificates) read from the API. Each finding is a Result whose target is the
 // object (`secret/nova/grpc-tls-certs`). Evidence names data keys, never their values.
 import type { X509Certificate } from 'node:crypto';
-import { DAY_MS, type Clock } from '../../pki/clock.js';
-import { summarizeCertificate } from '../../pki/inspect.js';
-import { sanCovers, verifyChain } from '../../pki/verify.js';
-import { expiryVerdict } from '../../runner/judge.js';
-import type { CheckVerdict, Policy, Result, Status, Suite, TargetReport } from '../../runner/types.js';
-import { safeText } from '../../text.js';
-import { objectRef, podContainers, selectorMatches, serviceFqdn, type Certificate, type ConfigMap, type Forbidden, type NamespaceSnapshot, type Pod, type Secret, type Service, type Volume } from './objects.js';
-import { caCertificates, isServerPair, isTlsSecret, keyPairs, readSecretMaterial, type SecretMaterial } from './secrets.js';
+import { DAY_MS, type Clock } from '../core/clock.js';
+import { summarizeCertificate } from '../pki/inspect.js';
+import { sanCovers, verifyChain } from '../pki/verify.js';
+import { expiryVerdict } from '../checks/judge.js';
+import type { CheckVerdict, Result, TargetReport } from '../core/model.js';
+import type { Policy } from '../core/target.js';
+import { worstOf } from '../core/status.js';
+import type { Suite } from '../checks/types.js';
+import { safeText } from '../core/text.js';
+import { objectRef, podContainers, selectorMatches, serviceFqdn, type Certificate, type ConfigMap, type Forbidden, type NamespaceSnapshot, type Pod, type Secret, type Service, type Volume } from '../targets/k8s/objects.js';
+import { caCertificates, isServerPair, isTlsSecret, keyPairs, readSecretMaterial, type SecretMaterial } from '../targets/k8s/secrets.js';
 
 /** The audit's check ids and titles (README "k8s-audit"); stable, as every check id. */
 export const K8S_AUDIT_CHECKS = [
@@ -38,7 +41,6 @@ export const K8S_AUDIT_SUITE: Suite = {
 };
 
 const TITLES = new Map<string, string>(K8S_AUDIT_CHECKS.map((c) => [c.id, c.title]));
-const RANK: Record<Status, number> = { pass: 0, skip: 0, warn: 1, fail: 2, error: 3 };
 
 export interface AuditInput {
   snapshots: NamespaceSnapshot[];
@@ -184,7 +186,7 @@ function auditSecret(m: SecretMaterial, services: Service[], ns: string, i: Audi
     }
   }
   if (verdicts.length > 0) {
-    const worst = verdicts.reduce((a, b) => (RANK[b.status] > RANK[a.status] ? b : a));
+    const worst = worstOf(verdicts);
     add('k8s.secret-cert-expiry', target, {
       status: worst.status,
       message: worst.status === 'pass' ? `all ${verdicts.length} certificate(s) are valid for at least ${i.policy.warnDays} days` : worst.message,

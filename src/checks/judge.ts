@@ -1,10 +1,12 @@
-import type { CertSummary } from '../pki/inspect.js';
+import type { CertSummary } from '../core/model.js';
 import type { ProbeOutcome } from '../probe/tls-probe.js';
-import { safeText } from '../text.js';
+import { safeText } from '../core/text.js';
 import { X509Certificate } from 'node:crypto';
 import { parseCertificates, summarizeCertificate } from '../pki/inspect.js';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
-import type { Check, CheckContext, CheckVerdict, CraftedKind, Evidence, Policy, TargetConfig } from './types.js';
+import type { Check, CheckContext, CraftedKind } from './types.js';
+import type { CheckVerdict, Evidence } from '../core/model.js';
+import type { Policy, TargetConfig } from '../core/target.js';
 import { advise, recognizeStack, type AdviceParams, type Topic } from '../probe/advice.js';
 import { answeredClientHello, controlEvidence, describeRefusal, describeServed, isRefusal, readRefusal, type Control } from '../probe/controls.js';
 

@@ -1,14 +1,16 @@
 import { createPublicKey } from 'node:crypto';
 import * as tls from 'node:tls';
-import { addDays, type Clock } from '../pki/clock.js';
+import { addDays, type Clock } from '../core/clock.js';
 import { x509 } from '../pki/crypto.js';
 import { subjectDer } from '../pki/der.js';
 import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';
 import { parseCertificates, publicKeyProblem } from '../pki/inspect.js';
 import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../probe/plaintext.js';
-import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome, type TlsVersion } from '../probe/tls-probe.js';
+import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
+import type { TlsVersion } from '../core/target.js';
 import { observeRotation, targetProbeOptions } from '../rotation/observe.js';
-import type { CheckContext, CraftedKind, TargetConfig } from './types.js';
+import type { TargetUnderTest } from '../targets/target.js';
+import type { CheckContext, CraftedKind } from './types.js';
 import type { Control } from '../probe/controls.js';
 import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
 
@@ -59,7 +61,9 @@ export interface ContextOptions {
  * that need it; crafted certificates come from the fixture PKI (reference targets) or are minted
  * from the user's CA key (live targets).
  */
-export function createContext(target: TargetConfig, o: ContextOptions): CheckContext {
+export function createContext(target: TargetUnderTest, o: ContextOptions): CheckContext {
+  /** Reference targets: the fixture PKI of the started server, which their crafted certificates come from. */
+  const fixture = target.started?.pki;
   const memo = new Map<string, Promise<unknown>>();
   const once = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
     let p = memo.get(key) as Promise<T> | undefined;
@@ -121,7 +125,7 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
 
   const issuer = () =>
     once('issuer', async (): Promise<Credential | { skip: string }> => {
-      if (target.fixture) return target.fixture.root;
+      if (fixture) return fixture.root;
       if (!target.caKey) return { skip: NEEDS_CA_KEY };
       const bundle = target.clientCaPem ?? target.trustPem;
       if (!bundle) return { skip: 'needs the CA certificate (--ca) that goes with --ca-key' };
@@ -149,7 +153,7 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
    * exactly (a look-alike must carry the same bytes), or the first name the server advertised.
    */
   const trustedCaName = async (): Promise<Buffer | string | undefined> => {
-    if (target.fixture) return subjectDer(target.fixture.root.cert.rawData);
+    if (fixture) return subjectDer(fixture.root.cert.rawData);
     const bundle = target.clientCaPem ?? target.trustPem;
     if (bundle) {
       const name = CA_NAMES.get(bundle) ?? (() => {
@@ -186,7 +190,7 @@ export function createContext(target: TargetConfig, o: ContextOptions): CheckCon
       const start = addDays(now, -1 / 24);
       const end = addDays(now, 30);
       const subject = CRAFTED_SUBJECT;
-      const f = target.fixture;
+      const f = fixture;
       if (kind === 'selfSigned') {
         return f ? f.badClients.selfSigned : shared('selfSigned', () => mintCertificate({ subject, notBefore: start, notAfter: end, eku: ['clientAuth'] }));
       }

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { isatty } from 'node:tty';
-import { HarnessError, type ErrorCode } from './errors.js';
+import { HarnessError, type ErrorCode } from '../core/errors.js';
 
 /** A config file (`--config`, client-test's config) is at most this large. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;

@@ -1,0 +1,69 @@
+/** The check framework's types: a check, its suite, and the live context it runs in. */
+import type { Clock } from '../core/clock.js';
+import type { CheckVerdict } from '../core/model.js';
+import type { TargetConfig, TlsVersion } from '../core/target.js';
+import type { Credential } from '../pki/generate.js';
+import type { ProbeOutcome } from '../probe/tls-probe.js';
+import type { Control } from '../probe/controls.js';
+import type { RecognizedStack } from '../probe/advice.js';
+import type { PlaintextKind, PlaintextOutcome } from '../probe/plaintext.js';
+import type { TargetUnderTest } from '../targets/target.js';
+import type { RotationObservation } from '../rotation/observe.js';
+
+/** The kinds of crafted client certificates checks present (CONFORMANCE.md chain-validation, expiry, san). */
+export type CraftedKind = 'untrustedCa' | 'selfSigned' | 'wrongEku' | 'caAsLeaf' | 'expired' | 'notYetValid' | 'intermediateIssued' | 'wrongIdentity';
+
+/** What a check sees: the target, memoised probes, crafted credentials, the clock. */
+export interface CheckContext {
+  target: TargetUnderTest;
+  clock: Clock;
+  /** Per-connection timeout of the run (ms). */
+  timeoutMs: number;
+  /** Probe without a client certificate (memoised per target); the first connection to a target. */
+  noCert(): Promise<ProbeOutcome>;
+  /** A plaintext HTTP/1.1 or h2c attempt on a port (memoised). */
+  plaintext(port: number, kind: PlaintextKind): Promise<PlaintextOutcome>;
+  /** Probe with the valid client credentials, or undefined without them (memoised). */
+  withCert(): Promise<ProbeOutcome | undefined>;
+  /** Probe presenting a crafted certificate; `skip` says what is missing to mint it (memoised). */
+  withCrafted(kind: CraftedKind): Promise<ProbeOutcome | { skip: string }>;
+  /** Probe with a hello capped at `maxVersion` (memoised). */
+  capped(maxVersion: TlsVersion): Promise<ProbeOutcome>;
+  /**
+   * The control of a refusal (docs/CONFORMANCE.md "Controls"): for `noCert`, the valid client
+   * (given, or minted from the CA key); for a crafted kind, a valid client minted from the same CA
+   * with the same profile except the property under test (the given client when no CA key).
+   * Undefined when there is none. Memoised; probed only when asked.
+   */
+  control(kind: CraftedKind | 'noCert'): Promise<Control | undefined>;
+  /**
+   * The server stack, for advice that names the right configuration line: from the reference in
+   * use, else the HTTP Server header the probes saw, else a gRPC target; undefined when unknown.
+   */
+  stack(): Promise<RecognizedStack | undefined>;
+  /** A crafted credential (for evidence), or the skip reason. */
+  crafted(kind: CraftedKind): Promise<Credential | { skip: string }>;
+  /** The rotation observed with a continuous stream of handshakes (memoised), or why not. */
+  rotation(): Promise<RotationObservation | { skip: string }>;
+}
+
+export interface Check {
+  /** Stable id from CONFORMANCE.md; never renamed. */
+  id: string;
+  title: string;
+  /**
+   * Changes the target (rotation): runs alone, after every other check of its target, in
+   * catalogue order.
+   */
+  exclusive?: boolean;
+  /** Time this check may take on a target (default: a few connection timeouts). */
+  budgetMs?(target: TargetConfig, timeoutMs: number): number;
+  run(ctx: CheckContext): Promise<CheckVerdict>;
+}
+
+export interface Suite {
+  id: string;
+  title: string;
+  checks: Check[];
+}
+

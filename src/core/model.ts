@@ -1,0 +1,130 @@
+/**
+ * The result and report model (data only): what a check concludes, what a run reports. Every
+ * command reports in it; nothing here holds a live object.
+ */
+import type { FailOn, Status, Summary } from './status.js';
+import type { Policy } from './target.js';
+
+/** Structured, JSON-safe evidence of a result: alerts, versions, chain summaries… never a private key. */
+export type Evidence = Record<string, unknown>;
+
+/** One (target, check) verdict. */
+export interface Result {
+  target: string;
+  suite: string;
+  check: string;
+  title: string;
+  status: Status;
+  /** One plain sentence a human can act on. */
+  message: string;
+  /** How to fix it, when there is something to fix. */
+  remediation?: string;
+  evidence: Evidence;
+  durationMs: number;
+}
+
+/** What a check returns; the runner adds target, suite, id, title and timing. */
+export interface CheckVerdict {
+  status: Status;
+  message: string;
+  remediation?: string;
+  evidence?: Evidence;
+}
+
+/** Plain-data summary of a certificate: safe to serialise into any report (no key material). */
+export interface CertSummary {
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  sans: { dns: string[]; ip: string[]; uri: string[]; email: string[]; other: string[] };
+  /** Extended key usages by name (`serverAuth`, `clientAuth`, …) or OID when unknown; empty when absent. */
+  extKeyUsage: string[];
+  keyUsage: string[];
+  basicConstraints?: { ca: boolean; pathLength?: number; critical: boolean };
+  notBefore: string;
+  notAfter: string;
+  /** Whole days until notAfter (negative once expired), by the injected clock. */
+  daysLeft: number;
+  expired: boolean;
+  notYetValid: boolean;
+  /** `type: 'undecodable'` with `undecodable` saying why when the SPKI cannot be decoded (e.g. an unknown curve OID). */
+  publicKey: { type: string; bits?: number; curve?: string; undecodable?: string };
+  signatureAlgorithm: string;
+  /** SHA-256 of the DER, upper-case hex with colons (the `openssl x509 -fingerprint -sha256` form). */
+  fingerprintSha256: string;
+  selfIssued: boolean;
+}
+
+/** What a run reports about each target besides results. */
+export interface TargetReport {
+  name: string;
+  endpoint: string;
+  servername?: string;
+  /**
+   * `client`: a client under test (client-test); `endpoint` is then its command line.
+   * `files`: a credential set of the offline audit (`mtls-harness audit`), not an endpoint.
+   * `kubernetes`: an object audited by `k8s scan` (a Secret, Pod, ConfigMap, Certificate); `endpoint` is its `kind/namespace/name`.
+   */
+  kind: 'live' | 'reference' | 'client' | 'files' | 'kubernetes';
+  reference?: { implementation: string; profile: string };
+  protocol?: string;
+  peerChain?: CertSummary[];
+  /** The policy this target was judged by (global policy with the target's overrides). */
+  policy?: Policy;
+  /** The valid client credential's certificates (leaf first) the harness presented; never a key. */
+  clientChain?: CertSummary[];
+  /** Offline audit: the certificates found in this credential set's files, each with its file; never a key. */
+  fileCertificates?: FileCertificate[];
+}
+
+/** A certificate found by the offline audit, with the file it is in and what it is there for. */
+export interface FileCertificate {
+  /** The file as the report shows it (relative to the working directory when below it). */
+  file: string;
+  /** 1-based position of the certificate in its file. */
+  index: number;
+  /** What it is, e.g. `server leaf`, `CA`, `chain #2`. */
+  role: string;
+  cert: CertSummary;
+}
+
+/** How an offline audit was set up (`mtls-harness audit`): what was audited, against what. */
+export interface AuditSettings {
+  paths: string[];
+  warnDays: number;
+  failDays: number;
+  expectedNames: string[];
+  /** Roles given with --role (file → role). */
+  roles: { file: string; role: string }[];
+  /** The trust anchors given with --ca, if any (else the CAs found among the files). */
+  ca?: string;
+  /** `certs init` layouts recognised, by directory. */
+  layouts: { dir: string; layout: string }[];
+}
+
+/** How the run was set up, for the reports' header ("the policy in force"). */
+export interface RunSettings {
+  failOn: FailOn;
+  timeoutMs: number;
+  /** Targets scanned at once. */
+  concurrency: number;
+  connectionsPerTarget?: number;
+  targetTimeoutMs?: number;
+  suites?: string[];
+  checks?: string[];
+  /** Offline audits only (timeout and concurrency do not apply to them). */
+  audit?: AuditSettings;
+}
+
+export interface RunReport {
+  /** Absent when the caller did not say (library use); the CLI always sets it. */
+  settings?: RunSettings;
+  /** Set when the run ended early (Ctrl-C): the results hold what finished; the rest are `error` "not finished". */
+  incomplete?: { reason: string; targetsFinished: number; targetsTotal: number };
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  targets: TargetReport[];
+  results: Result[];
+  summary: Summary;
+}

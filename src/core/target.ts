@@ -1,0 +1,91 @@
+/**
+ * Target configuration (data only): where a target is, what it must present, the credentials to
+ * present to it, the policy it is judged by and how it rotates. What the harness started for a
+ * target (a reference server) goes beside it (src/targets/target.ts `TargetUnderTest`).
+ */
+import type { KeyObject, X509Certificate } from 'node:crypto';
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** Policy knobs (global, overridable per target). */
+export interface Policy {
+  minTlsVersion: TlsVersion;
+  /** `warn` when a certificate expires within this many days. */
+  warnDays: number;
+  /** `fail` when a certificate expires within this many days. */
+  failDays: number;
+  /** Count a refusal only at the HTTP layer as `fail` (default: it is enforcement, `pass`). */
+  requireTlsRejection: boolean;
+}
+
+export const DEFAULT_POLICY: Policy = { minTlsVersion: 'TLSv1.2', warnDays: 30, failDays: 7, requireTlsRejection: false };
+
+/** Client credentials loaded and checked (key matches certificate). The key never reaches a report. */
+export interface ClientCredentials {
+  certPem: string;
+  keyPem: string;
+  chain: X509Certificate[];
+}
+
+/** A normalised target: everything a check needs, resolved and validated before any check runs. */
+export interface TargetConfig {
+  /** Display name (config `name`, or host:port). */
+  name: string;
+  host: string;
+  port: number;
+  servername?: string;
+  /** Names the server certificate must cover besides the servername. */
+  expectedNames: string[];
+  protocol: 'https' | 'tls' | 'grpc';
+  httpPath?: string;
+  /** TLS versions the harness offers (default: node's, TLS 1.2–1.3). Not the policy minimum. */
+  tlsVersions?: { min?: TlsVersion; max?: TlsVersion };
+  /** Trust anchors for the server chain (PEM bundle); the system store when absent. */
+  trustPem?: string;
+  /** The valid client credentials. */
+  client?: ClientCredentials;
+  /** The CA that issues clients (default: the trust bundle) and its key, for crafted certificates. */
+  clientCaPem?: string;
+  caKey?: KeyObject;
+  expect: { serverIdentity?: string; allowedClientIdentities?: string[] };
+  policy: Policy;
+  /** Extra plaintext ports that must not serve (reject.plaintext). */
+  plaintextPorts: number[];
+  /** How this target rotates, for the rotation-continuity suite (absent: its checks are `skip`). */
+  rotation?: RotationConfig;
+  reference?: { implementation: string; profile: string };
+}
+
+/** What triggers a rotation (CONFORMANCE.md rotation-continuity). */
+export type RotationTrigger =
+  /** A reference server the harness rotates itself (the target's `started` server): new files, then its reload or a restart. */
+  | { kind: 'reference'; mode: ApplyMode }
+  /** A user command (run through /bin/sh) that rotates a live target, e.g. a rollout restart. */
+  | { kind: 'command'; command: string; timeoutMs: number }
+  /** Only observe for a window (a rotation expected to happen on its own). */
+  | { kind: 'watch'; durationMs: number };
+
+export interface RotationConfig {
+  /** Absent: nothing triggers or is watched (the continuity checks skip; ca-overlap may still run). */
+  trigger?: RotationTrigger;
+  /** Handshakes per second (default 20). */
+  rate: number;
+  /** Handshakes open at once at most (default 4). */
+  maxInFlight: number;
+  /** Probe this long before the trigger, and this long after it completes (ms). */
+  beforeMs: number;
+  afterMs: number;
+  /** One HTTP request per attempt (default: yes for https targets). */
+  request: boolean;
+  /** A client credential from the other CA, for rotation.ca-overlap on live targets. */
+  overlapClient?: ClientCredentials;
+}
+
+/**
+ * Live targets: 20 handshakes/s (CONFORMANCE.md). Reference targets: 100/s, because a local process
+ * restart can be out for less than one 50 ms slot of 20/s and slip between two attempts.
+ */
+export const ROTATION_DEFAULTS = { rate: 20, referenceRate: 100, maxInFlight: 4, referenceInFlight: 16, beforeMs: 2000, afterMs: 5000 } as const;
+
+/** `graceful`: the implementation's own reload; `restart`: stop the server and start it again. */
+export type ApplyMode = 'graceful' | 'restart';
