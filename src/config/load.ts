@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Node, YAMLMap } from 'yaml';
 import { HarnessError } from '../core/errors.js';
 import type { FailOn } from '../core/status.js';
 import { MAX_CONFIG_BYTES, readInputFile, STDIN } from '../io/files.js';
@@ -106,6 +107,8 @@ export function loadConfigFile(file: string): FileConfig {
 }
 
 export function parseConfigText(text: string, file: string): FileConfig {
+  // yaml (about 30 ms of module loading) is loaded when a config file is read, not by every command.
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const lineOf = (n: Node | null | undefined) => (n?.range ? lc.linePos(n.range[0]).line : 1);

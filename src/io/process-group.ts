@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { execa } from 'execa';
 
 /** Between SIGTERM and SIGKILL when a command's time limit is hit. */
 export const KILL_GRACE_MS = 1000;
@@ -41,6 +40,8 @@ process.on('exit', () => {
  * harness waiting. Never throws for the command's own failure.
  */
 export async function runInProcessGroup(c: GroupCommand): Promise<GroupRun> {
+  // execa (about 100 ms of module loading) is loaded by the commands that run a process, when they do.
+  const { execa } = await import('execa');
   const t0 = performance.now();
   const shell = !Array.isArray(c.command);
   const argv = Array.isArray(c.command) ? c.command : [c.command];
