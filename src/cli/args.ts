@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HarnessError } from '../core/errors.js';
-import { safeText } from '../core/text.js';
+import { closest, safeText } from '../core/text.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -12,8 +12,49 @@ export function parseCommandArgs(command: string, argv: string[], options: Optio
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const msg = err.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
-    throw new HarnessError(err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 'usage.unknown-option' : 'usage.invalid-value', `${command}: ${safeText(msg, 200)} (see mtls-harness ${command} --help)`);
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const name = /'(-[^']*)'/.exec(msg)?.[1]?.replace(/=.*$/, '');
+      const hint = name ? didYouMean(name, Object.keys(options)) : undefined;
+      throw new HarnessError('usage.unknown-option', `${command}: ${safeText(msg, 200)}${hint ? ` (did you mean ${hint}?)` : ` (see mtls-harness ${command} --help)`}`);
+    }
+    throw new HarnessError('usage.invalid-value', `${command}: ${safeText(msg, 200)} (see mtls-harness ${command} --help)`);
   }
+}
+
+/**
+ * Names other TLS tools give the same options (curl, openssl s_client, testssl.sh, grpcurl, kubectl):
+ * a user typing theirs gets ours suggested.
+ */
+const OTHER_TOOLS_NAMES: Readonly<Record<string, string>> = {
+  cacert: 'ca',
+  cafile: 'ca',
+  'ca-file': 'ca',
+  'ca-cert': 'ca',
+  capath: 'ca',
+  cacerts: 'ca',
+  'cert-file': 'cert',
+  certfile: 'cert',
+  'client-cert': 'cert',
+  'key-file': 'key',
+  keyfile: 'key',
+  'client-key': 'key',
+  sni: 'servername',
+  'server-name': 'servername',
+  'tls-server-name': 'servername',
+  authority: 'servername',
+  connect: 'target',
+  host: 'target',
+  'max-time': 'timeout',
+  'connect-timeout': 'timeout',
+};
+
+/** The option a mistyped or other-tool flag most likely means (`--cacert` → `--ca`), or undefined. */
+export function didYouMean(flag: string, known: readonly string[]): string | undefined {
+  const bare = flag.replace(/^-+/, '');
+  const mapped = OTHER_TOOLS_NAMES[bare.toLowerCase()];
+  if (mapped && known.includes(mapped)) return `--${mapped}`;
+  const near = closest(bare, known);
+  return near ? `--${near}` : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import { HarnessError } from '../core/errors.js';
 import type { FailOn } from '../core/status.js';
 import { MAX_CONFIG_BYTES, readInputFile, STDIN } from '../io/files.js';
 import { CONFIG_SCHEMA, type Kind } from './schema.js';
+import { similar } from '../core/text.js';
 
 /**
  * The config file (`mtls.yaml`, or JSON), as written by the user. Every field is optional except
@@ -189,17 +190,4 @@ export function parseConfigText(text: string, file: string): FileConfig {
     throw new HarnessError('config.invalid', `${file}: concurrency must be a whole number from 1 to 256`);
   }
   return cfg;
-}
-
-/** Edit distance ≤ 2 or a case-insensitive match: enough for typos such as "endpont" or "servername". */
-function similar(a: string, b: string): boolean {
-  if (a.toLowerCase() === b.toLowerCase()) return true;
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return dp[a.length]![b.length]! <= 2;
 }
