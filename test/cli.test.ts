@@ -117,6 +117,21 @@ describe('probe against real servers', () => {
     expect(r.stdout).not.toContain('PRIVATE KEY');
   });
 
+  it('--json FILE writes the JSON there (0600) and still prints the table; --json alone, before a flag or before the target, and --json - print it', async () => {
+    const base = ['--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem')];
+    const target = `127.0.0.1:${strict.endpoint.port}`;
+    const file = await cli(['probe', target, '--json', f('probe.json'), ...base]);
+    expect(file.code, file.stderr).toBe(0);
+    expect(JSON.parse(await fs.readFile(f('probe.json'), 'utf8'))).toMatchObject({ kind: 'probe', diagnosis: { clientAuth: { mode: 'required' } } });
+    expect((await fs.stat(f('probe.json'))).mode & 0o777).toBe(0o600);
+    expect(file.stdout).toMatch(/Verdict/); // the table, not JSON
+    for (const args of [['probe', target, ...base, '--json'], ['probe', target, '--json', ...base], ['probe', '--json', target, ...base], ['probe', target, ...base, '--json', '-']]) {
+      const r = await cli(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'probe', diagnosis: { target } });
+    }
+  });
+
   it('optional reference: exit 1 and the table names the fix', async () => {
     const r = await cli(['probe', `127.0.0.1:${optional.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem')]);
     expect(r.code, r.stderr).toBe(1);

@@ -45,8 +45,8 @@ Options:
   --targets-file FILE       one host:port[,servername] per line (# comments)
   --concurrency N           targets probed at once (default 16)
   --quiet                   no progress line (it is shown on a terminal only, never in CI)
-  --json                    print the diagnosis as JSON instead of a table (several targets:
-                            {"diagnoses": [...]})
+  --json [FILE|-]           the diagnosis as JSON (several targets: {"diagnoses": [...]}): to
+                            FILE (the table still printed), or alone / - to stdout instead
   --html FILE               write the diagnosis as a self-contained HTML evidence report
   --pdf FILE                ... and printed to PDF by Chromium (/usr/bin/chromium or $MTLS_CHROMIUM)
   --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
@@ -63,7 +63,7 @@ not be evaluated; 130 interrupted (what finished is still printed and written); 
 
 /** `mtls-harness probe`: returns the exit code. */
 export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values: v, positionals } = parseCommandArgs('probe', argv, {
+  const { values: v, positionals } = parseCommandArgs('probe', jsonToStdout(argv), {
     ca: { type: 'string' },
     cert: { type: 'string' },
     key: { type: 'string' },
@@ -78,7 +78,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     timeout: { type: 'string' },
     'warn-days': { type: 'string' },
     'fail-days': { type: 'string' },
-    json: { type: 'boolean' },
+    json: { type: 'string' },
     html: { type: 'string' },
     pdf: { type: 'string' },
     'report-mode': { type: 'string' },
@@ -111,8 +111,9 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   const htmlOut = v.html as string | undefined;
   const pdfOut = v.pdf as string | undefined;
   if (htmlOut === '-' || pdfOut === '-') throw new HarnessError('usage.invalid-value', 'probe: --html and --pdf need a file name (--json prints to stdout)');
+  const jsonOut = v.json as string | undefined;
   const reportMode = parseReportMode(v['report-mode'] as string | undefined);
-  assertReportPaths('probe', [['--html', htmlOut], ['--pdf', pdfOut]], [['--ca', v.ca as string | undefined], ['--cert', v.cert as string | undefined], ['--key', v.key as string | undefined], ['--targets-file', v['targets-file'] as string | undefined]]);
+  assertReportPaths('probe', [['--json', jsonOut], ['--html', htmlOut], ['--pdf', pdfOut]], [['--ca', v.ca as string | undefined], ['--cert', v.cert as string | undefined], ['--key', v.key as string | undefined], ['--targets-file', v['targets-file'] as string | undefined]]);
   const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
   const warnDays = v['warn-days'] ? parseIntFlag('--warn-days', v['warn-days'] as string) : DEFAULT_POLICY.warnDays;
   const failDays = v['fail-days'] ? parseIntFlag('--fail-days', v['fail-days'] as string) : DEFAULT_POLICY.failDays;
@@ -167,11 +168,12 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     const jsonText = reportJsonText(many ? diagnosesToJson(diagnoses, fullArgv, incomplete) : diagnosisToJson(diagnoses[0]!, fullArgv));
     let reportsOk = true;
     try {
-      if ((htmlOut || pdfOut) && diagnoses.length > 0) {
+      if ((htmlOut || pdfOut || (jsonOut && jsonOut !== '-')) && diagnoses.length > 0) {
         let html: string | undefined;
         const htmlText = () => (html ??= buildProbeHtml(diagnoses, fullArgv, jsonText, timing, { ...DEFAULT_POLICY, warnDays, failDays }, incomplete));
         reportsOk = await writeReportFiles(
           [
+            ...(jsonOut && jsonOut !== '-' ? [{ file: jsonOut, writer: { what: 'JSON', render: () => jsonText } }] : []),
             ...(htmlOut ? [{ file: htmlOut, writer: { what: 'HTML', render: htmlText } }] : []),
             ...(pdfOut ? [{ file: pdfOut, writer: { what: 'PDF', render: () => printHtmlToPdf(htmlText(), chromiumPath!) } }] : []),
           ],
@@ -183,7 +185,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
       reportsWritten();
     }
     const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
-    if (v.json) io.stdout.write(jsonText);
+    if (jsonOut === '-') io.stdout.write(jsonText);
     else if (!many) io.stdout.write(renderDiagnosis(diagnoses[0]!, st, io.stdout.columns ?? 100));
     else io.stdout.write(renderDiagnosisSummary(settled, st, io.stdout.columns ?? 120));
     if (incomplete) {
@@ -194,6 +196,27 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   } finally {
     unregister?.();
   }
+}
+
+/**
+ * `--json` takes a file, `-` for stdout, or nothing (stdout, as before it took a value): a bare
+ * `--json` — last, before another flag, or before a target (`--json api:8443`) — is `--json=-`.
+ */
+function jsonToStdout(argv: string[]): string[] {
+  const out = [...argv];
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] === '--') break;
+    if (out[i] !== '--json') continue;
+    const next = out[i + 1];
+    let endpoint = false;
+    try {
+      endpoint = next !== undefined && !!parseEndpoint(next);
+    } catch {
+      endpoint = false;
+    }
+    if (next === undefined || (next.startsWith('-') && next !== '-') || endpoint) out[i] = '--json=-';
+  }
+  return out;
 }
 
 /** The `probe --json` document: versioned, with the tool and the exact arguments (no secrets are in argv). */
