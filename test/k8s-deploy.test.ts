@@ -155,10 +155,14 @@ describe('deploy/ manifests', () => {
     expect(cronScript).toMatch(/exec mtls-harness k8s scan --in-cluster --namespace nova --secret grpc-tls-certs --json \/reports\/\$d\.json --junit \/reports\/\$d\.xml --html \/reports\/\$d\.html/);
   });
 
-  it('the Dockerfile builds on node:20-slim, installs production dependencies only, and runs the scan in-cluster by default', () => {
+  it("the Dockerfile builds on node:20-slim, installs production dependencies only (and the Kubernetes client), and runs the scan in-cluster by default", () => {
     const df = readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8');
     expect(df.match(/^FROM node:20-slim/gm)).toHaveLength(2);
-    expect(df).toMatch(/^RUN npm ci --omit=dev/m);
+    // Production dependencies only (devDependencies deleted, --omit=dev), plus the Kubernetes client,
+    // an optional peer dependency k8s scan needs, at the version package.json names.
+    expect(df).toMatch(/^RUN npm pkg delete devDependencies/m);
+    expect(df).toMatch(/npm pkg set "dependencies\.@kubernetes\/client-node=\$\(node -p "require\('\.\/package\.json'\)\.peerDependencies\['@kubernetes\/client-node'\]"\)"/);
+    expect(df).toMatch(/npm install --omit=dev /);
     expect(df).toMatch(/^USER 10001:10001$/m);
     expect(df).toMatch(/^ENTRYPOINT \["mtls-harness"\]$/m);
     expect(df).toMatch(/^CMD \["k8s", "scan", "--in-cluster"\]$/m);

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'usage.unknown-option'
   | 'usage.missing-argument'
   | 'usage.invalid-value'
+  | 'usage.missing-dependency'
   | 'config.invalid'
   | 'pki.file-missing'
   | 'pki.file-unreadable'

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { Duplex, Writable } from 'node:stream';
 import { HarnessError } from '../../core/errors.js';
 import { readInputFile } from '../../io/files.js';
+import { importOptional } from '../../io/optional.js';
 import { safeText } from '../../core/text.js';
 import type { Certificate, ConfigMap, Endpoints, Forbidden, Pod, Secret, Service } from './objects.js';
 
@@ -166,7 +167,7 @@ function errnoOf(e: unknown): string | undefined {
 
 /** Connects to the cluster the loading rules name. Nothing is requested yet. */
 export async function connectKube(o: LoadKubeOptions): Promise<KubeApi> {
-  const k = await import('@kubernetes/client-node');
+  const k = await importOptional('@kubernetes/client-node', () => import('@kubernetes/client-node'));
   const { kc, from } = await loadKubeConfig(k, o);
   if (o.context) {
     if (!kc.getContextObject(o.context)) throw new HarnessError('usage.invalid-value', `k8s: no context "${o.context}" in ${from}; contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`);

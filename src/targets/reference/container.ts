@@ -1,13 +1,14 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HarnessError } from '../../core/errors.js';
+import { HarnessError, isHarnessError } from '../../core/errors.js';
 import type { FixturePki } from '../../pki/generate.js';
 import { clientPolicyFor, type ProfileName } from '../profiles.js';
 import type { ApplyMode } from '../../core/target.js';
 import type { ReferenceChange, StartedReference } from '../target.js';
 import { PROCESS_IMPLEMENTATIONS, type ImplementationName } from './index.js';
 import { changedFiles, fileMode, freePort, pkiFiles, SECRET_FILES, tail, waitForTls, writeFiles } from './process.js';
+import { importOptional } from '../../io/optional.js';
 
 /** The reference image (fixtures/images): override with MTLS_REFERENCE_IMAGE. */
 export function referenceImage(): string {
@@ -36,7 +37,7 @@ async function loadTestcontainers(): Promise<Testcontainers> {
   // this, testcontainers running inside a container guesses the bridge gateway (172.17.0.1) and
   // waits for a port that is (deliberately) not bound there.
   process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
-  tc ??= import('testcontainers');
+  tc ??= importOptional('testcontainers', () => import('testcontainers'));
   return tc;
 }
 
@@ -49,6 +50,7 @@ export async function containerProviderUnavailable(): Promise<string | undefined
     if (!images) return `the reference image ${referenceImage()} is not built (npm run image:build)`;
     return undefined;
   } catch (e) {
+    if (isHarnessError(e)) return e.message;
     return `Docker engine not reachable (${(e as Error).message.split('\n')[0]})`;
   }
 }
