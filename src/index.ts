@@ -70,7 +70,8 @@ export type { FileCertificate, AuditSettings } from './core/model.js';
 export { discoverFiles, classifyBytes, detectLayouts, spkiSha256, DEFAULT_WALK_LIMITS, type Discovery, type DiscoveredFile, type FileContent, type FoundKey, type DetectedLayout, type WalkLimits } from './audit/discover.js';
 
 /** One TLS connection, classified: where (and how) a server refuses a client, or why it could not be evaluated. */
-export { probeEndpoint, parseTlsVersion, type ProbeOptions, type ProbeOutcome, type RejectedAt, type FailureKind } from './probe/tls-probe.js';
+export { probeEndpoint, parseTlsVersion, type ProbeOptions, type ProbeOutcome } from './probe/tls-probe.js';
+export { classifyTlsEnd, classifyHttp, classifyConnectError, type RejectedAt, type FailureKind, type Classified, type TlsEnd } from './probe/rejection.js';
 export type { TlsVersion } from './core/target.js';
 /** TLS alert codes and names. */
 export { ALERT_NAMES, alertOf, type TlsAlert } from './probe/alerts.js';

@@ -5,7 +5,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { probeEndpoint, type FailureKind, type ProbeOutcome } from '../src/probe/tls-probe.js';
+import { probeEndpoint, type ProbeOutcome } from '../src/probe/tls-probe.js';
+import type { FailureKind } from '../src/probe/rejection.js';
 import { freePort } from './helpers/servers.js';
 
 // The probe budget; every classification must come back before TIMEOUT + SLACK (not a benchmark:

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { alertFromError, alertOf, isReceivedAlertCode } from './alerts.js';
 import { formatEndpoint, parseEndpoint } from '../core/endpoint.js';
-import { parseTlsVersion, printable } from './tls-probe.js';
+import { parseTlsVersion } from './tls-probe.js';
+import { printable } from './rejection.js';
 
 describe('parseEndpoint', () => {
   it.each([

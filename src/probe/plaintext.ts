@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { printable } from './tls-probe.js';
+import { printable } from './rejection.js';
 
 export type PlaintextKind = 'http1' | 'h2c-upgrade' | 'h2c-prior-knowledge';
 

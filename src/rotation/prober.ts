@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { HarnessError } from '../core/errors.js';
-import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome, type RejectedAt } from '../probe/tls-probe.js';
+import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
+import type { FailureKind, RejectedAt } from '../probe/rejection.js';
 import { safeText } from '../core/text.js';
 
 /** One handshake attempt of the rotation prober: a row of the timeline. */
