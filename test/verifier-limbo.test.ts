@@ -4,6 +4,7 @@
 // validation_time (or now: the corpus's undated certificates are valid 1970–2969), with the
 // case's EKU as the purpose — and its verdict compared with expected_result. Cases whose feature
 // the verifier does not model are skipped with a counted reason. No TLS, no network: fast.
+// LIMBO_DUMP=1 prints every case run with the verifier's problems.
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadLimbo, type LimboCase } from '../src/client-test/limbo.js';
