@@ -616,6 +616,12 @@ function chainFix(code: string): string {
     case 'expired':
     case 'not-yet-valid':
       return 'Renew the certificate (see audit.expiry).';
+    case 'name-constraints':
+      return "Re-issue the certificate with names the issuing CA's name constraints permit, or from a CA without that constraint.";
+    case 'key-usage':
+      return 'Re-issue the CA certificate with the keyCertSign key usage, then the certificates below it.';
+    case 'critical-extension':
+      return 'Re-issue the certificate without the critical extension that verifiers do not understand.';
     default:
       return 'Re-issue the certificate from the CA deployed with it.';
   }

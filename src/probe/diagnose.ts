@@ -78,7 +78,8 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
   const ref = [withCert, withoutCert].find((o) => o && o.peerChainPem.length > 0) ?? withoutCert;
   const presented = ref.peerChainPem.map((p) => new X509Certificate(p));
   const anchors = opts.ca ? parsedAnchors(opts.ca.toString()) : tlsRootCertificatesAsX509();
-  const chain = { ...verifyChain(presented, anchors, clock), trust: opts.ca ? ('given-ca' as const) : ('system-store' as const) };
+  // As a server chain: the EKU and keyUsage must allow serverAuth (no other finding looks at them).
+  const chain = { ...verifyChain(presented, anchors, clock, { purpose: 'serverAuth' }), trust: opts.ca ? ('given-ca' as const) : ('system-store' as const) };
   const unreachable = withoutCert.rejectedAt === 'unreachable' && (!withCert || withCert.rejectedAt === 'unreachable');
   const findings: Finding[] = [];
   const name = withoutCert.servername ?? opts.host;
@@ -285,6 +286,10 @@ function chainFinding(chain: Diagnosis['chain'], count: number, stack: Stack | u
     expired: 'renew the expired certificate and reload the server',
     'not-yet-valid': 'check the clocks, or wait until the certificate becomes valid',
     'intermediate-not-ca': 'the chain contains a non-CA certificate as issuer: reissue from a proper intermediate CA',
+    'name-constraints': "the issuing CA's name constraints do not allow the certificate's names: reissue it with names the CA may certify, or from a CA without that constraint",
+    'key-usage': 'reissue the certificate the finding names with the key usage its role needs (a CA: keyCertSign; a TLS server: digitalSignature, or keyEncipherment for RSA key exchange)',
+    'extended-key-usage': 'reissue the server certificate with the serverAuth extended key usage (and an issuing CA whose EKU, if any, allows it)',
+    'critical-extension': 'reissue the certificate without the critical extension clients do not understand',
   };
   return { id: 'server-chain', aspect: 'Server chain', status: 'problem', finding: safeText(chain.problems.map((x) => x.message).join('; '), 400), fix: fixes[p.code] ?? 'fix the server certificate chain' };
 }
