@@ -1,6 +1,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { HarnessError } from '../errors.js';
 import { MAX_CONFIG_BYTES, readInputFile } from '../files.js';
+import { reportConfigKeys } from '../report/reporters/index.js';
 
 /**
  * The config file (`mtls.yaml`, or JSON), as written by the user. Every field is optional except
@@ -21,7 +22,8 @@ export interface FileConfig {
   targetsFile?: string;
   suites?: string[];
   checks?: string[];
-  reports?: { json?: string; junit?: string; html?: string; pdf?: string };
+  /** Report files by reporter (src/report/reporters): json, junit, html, pdf … */
+  reports?: Partial<Record<string, string>>;
   targets?: FileTarget[];
   /** Clients under test for `client-test` (README "client-test"). */
   clients?: FileClient[];
@@ -122,7 +124,8 @@ const TARGET = map({
   rotation: map({ command: 'string', watch: 'string', timeout: 'string', before: 'string', after: 'string', rate: 'number', inFlight: 'number', request: 'boolean', overlapCert: 'string', overlapKey: 'string' }),
 });
 const CLIENT = map({ name: 'string', command: 'string|string[]', env: { t: 'dict', of: 'string' }, timeout: 'string' });
-const ROOT = map({
+/** The file's shape; `reports:` has a key per reporter (src/report/reporters), read when a file is parsed. */
+const root = (): Kind => map({
   policy: POLICY,
   failOn: oneOf('warn', 'fail'),
   timeout: 'string',
@@ -132,7 +135,7 @@ const ROOT = map({
   targetsFile: 'string',
   suites: 'string[]',
   checks: 'string[]',
-  reports: map({ json: 'string', junit: 'string', html: 'string', pdf: 'string' }),
+  reports: map(Object.fromEntries(reportConfigKeys().map((k) => [k, 'string' as const]))),
   targets: { t: 'list', of: TARGET },
   clients: { t: 'list', of: CLIENT },
 });
@@ -206,7 +209,7 @@ export function parseConfigText(text: string, file: string): FileConfig {
     }
     return out;
   };
-  const cfg = walk(doc.contents as Node, ROOT, '') as FileConfig;
+  const cfg = walk(doc.contents as Node, root(), '') as FileConfig;
   for (const [i, t] of (cfg.targets ?? []).entries()) {
     if (!t.endpoint && !t.reference) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] needs an endpoint (host:port) or a reference (implementation, profile)`);
     if (t.endpoint && t.reference) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] has both an endpoint and a reference; give one`);

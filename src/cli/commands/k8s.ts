@@ -5,7 +5,7 @@ import { selectChecks, summarize } from '../../runner/run.js';
 import type { ClientCredentials, Result, RunReport, TargetConfig } from '../../runner/types.js';
 import { systemClock } from '../../pki/clock.js';
 import { SUITES } from '../../../suites/index.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, reportOptions } from '../args.js';
 import type { CliIO } from '../io.js';
 import {
   credentialFlags, executeRun, FileCache, interruptibleRun, listChecks, resolveLiveTarget, resolveRotation, resolveRotationFlags, resolveRunSettings, RUN_SHARED_OPTIONS, targetPolicy, type Values,
@@ -85,7 +85,7 @@ function secretRef(flag: string, v: string, dflt: string): { namespace: string; 
 }
 
 async function scanCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values: v, positionals } = parseCommandArgs('k8s scan', argv, { ...K8S_OPTIONS, ...RUN_SHARED_OPTIONS });
+  const { values: v, positionals } = parseCommandArgs('k8s scan', argv, { ...K8S_OPTIONS, ...RUN_SHARED_OPTIONS, ...reportOptions() });
   if (v.help) {
     io.stdout.write(K8S_HELP);
     return 0;
