@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { safeText } from '../text.js';
 import { DEFAULT_REPORT_MODE } from '../files.js';
 import type { RunReport } from '../runner/types.js';
-import type { HtmlPage } from './html/model.js';
+import type { HtmlPage, JsonBytes } from './html/model.js';
 import { buildJsonReport, reportJsonChunks, reportJsonText } from './json.js';
 import type { DocumentKind, ReportDocument, SelectedReport } from './reporters/index.js';
 import { writeFileAtomicStreamed, writeStreamed, type TextOut } from './sink.js';
@@ -17,8 +17,9 @@ export function jsonReportText(run: RunReport, argv: string[]): string {
  * `page` builds the HTML page from their digest. The digest is taken once: recorded by the JSON
  * reporter when it wrote them, else by one pass over them.
  */
-export function makeDocument(kind: DocumentKind, json: () => Iterable<string>, page: (json: { sha256: string; json(): Iterable<string> }) => Promise<HtmlPage>, run?: RunReport): ReportDocument {
+export function makeDocument(kind: DocumentKind, json: () => Iterable<string>, page: (json: JsonBytes) => Promise<HtmlPage>, run?: RunReport): ReportDocument {
   let sha256: string | undefined;
+  let html: Promise<HtmlPage> | undefined;
   const doc: ReportDocument = {
     kind,
     ...(run ? { run } : {}),
@@ -34,7 +35,8 @@ export function makeDocument(kind: DocumentKind, json: () => Iterable<string>, p
     recordJsonSha256(hex) {
       sha256 = hex;
     },
-    htmlPage: () => page({ sha256: doc.jsonSha256(), json }),
+    // The digest is read when the page renders (a getter): after a JSON report written first recorded it.
+    htmlPage: () => (html ??= page({ get sha256() { return doc.jsonSha256(); }, json })),
   };
   return doc;
 }
@@ -62,8 +64,20 @@ export async function writeReports(
   mode: number = DEFAULT_REPORT_MODE,
 ): Promise<boolean> {
   let ok = true;
+  // What the writers need is imported first: writing then turns no event loop (see sink.ts).
+  const loaded = new Set<object>();
+  const loadFailed = new Map<object, unknown>();
+  for (const { reporter } of list) {
+    try {
+      await reporter.load?.(doc);
+      loaded.add(reporter);
+    } catch (e) {
+      loadFailed.set(reporter, e);
+    }
+  }
   for (const { reporter, file, prepared } of list) {
     try {
+      if (!loaded.has(reporter)) throw loadFailed.get(reporter);
       const produce = (out: Parameters<typeof reporter.write>[1]) => reporter.write(doc, out, prepared);
       if (file === '-') await writeStreamed(io.stdout, produce);
       else await writeFileAtomicStreamed(file, produce, mode); // temp file + rename: a symlink at `file` is replaced, never followed

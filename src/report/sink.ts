@@ -1,15 +1,19 @@
 /**
  * Where a report goes as it is generated (issue 16, "stream what can be streamed"): pieces are
- * gathered into writes of about 64 KiB, and each write is awaited before the next piece is taken
- * (backpressure: a slow disk or a slow reader of stdout holds the generator, never a growing
- * buffer). A report file keeps the semantics of src/files.ts writeFileAtomic: a temporary file
- * created with O_EXCL|O_NOFOLLOW in the same folder, chmod-ed to the report mode (0600 unless
+ * gathered into writes of about 64 KiB, and each write completes before the next piece is
+ * generated (backpressure: a slow disk or a slow reader of stdout holds the generator, never a
+ * growing buffer). A report file keeps the semantics of src/files.ts writeFileAtomic: a temporary
+ * file created with O_EXCL|O_NOFOLLOW in the same folder, chmod-ed to the report mode (0600 unless
  * `--report-mode`), renamed over the final path when complete (a symlink there is replaced, never
  * followed; a reader never sees half a report), removed when anything fails.
+ *
+ * File writes are synchronous, as writeFileAtomic's were: writing a report never turns the event
+ * loop, so the 10 s limit of an interrupted run's cleanup (src/cli/main.ts) cannot cut a report
+ * half-way and leave its temporary file behind. Only a refused write to stdout (a slow pipe
+ * reader) waits for 'drain'.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { closeSync, constants, fchmodSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_REPORT_MODE } from '../files.js';
 
@@ -34,7 +38,7 @@ export const WRITE_SIZE = 64 * 1024;
 class Gather implements ReportSink {
   private parts: (string | Buffer)[] = [];
   private size = 0;
-  constructor(private readonly flushTo: (data: string | Buffer) => Promise<void>) {}
+  constructor(private readonly flushTo: (data: string | Buffer) => void | Promise<void>) {}
 
   async write(piece: string | Buffer): Promise<void> {
     if (piece.length === 0) return;
@@ -71,26 +75,26 @@ class Gather implements ReportSink {
 export async function writeFileAtomicStreamed(file: string, produce: (out: ReportSink) => Promise<void>, mode: number = DEFAULT_REPORT_MODE): Promise<void> {
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
-  await mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(abs)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
     try {
-      await fh.chmod(mode);
-      const sink = new Gather(async (data) => {
+      fchmodSync(fd, mode);
+      const sink = new Gather((data) => {
         const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
         let off = 0;
-        while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+        while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
       });
       await produce(sink);
       await sink.flush(true);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
-    await rename(tmp, abs);
+    renameSync(tmp, abs);
   } catch (e) {
     try {
-      await unlink(tmp);
+      unlinkSync(tmp);
     } catch {
       /* already renamed or gone */
     }

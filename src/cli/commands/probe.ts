@@ -165,15 +165,17 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     const jsonDoc = many ? diagnosesToJson(diagnoses, fullArgv, incomplete) : diagnosisToJson(diagnoses[0]!, fullArgv);
     const doc = makeDocument('probe', () => reportJsonChunks(jsonDoc), async (json) => (await import('../../report/html/model.js')).probeHtmlPage(diagnoses, fullArgv, json, timing, { ...DEFAULT_POLICY, warnDays, failDays }, incomplete));
     let reportsOk = true;
+    // An interrupt (or an escaped exception) waits for the reports and for --json on stdout, which
+    // is written piece by piece: the process must not exit half-way through it.
     try {
       if (reports.length > 0 && diagnoses.length > 0) reportsOk = await writeReports(reports, doc, io, reportMode);
+      const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
+      if (v.json) await writeStreamed(io.stdout, (out) => writePiecesTo(out, doc.json()));
+      else if (!many) io.stdout.write(renderDiagnosis(diagnoses[0]!, st, io.stdout.columns ?? 100));
+      else io.stdout.write(renderDiagnosisSummary(settled, st, io.stdout.columns ?? 120));
     } finally {
       reportsWritten();
     }
-    const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
-    if (v.json) await writeStreamed(io.stdout, (out) => writePiecesTo(out, doc.json()));
-    else if (!many) io.stdout.write(renderDiagnosis(diagnoses[0]!, st, io.stdout.columns ?? 100));
-    else io.stdout.write(renderDiagnosisSummary(settled, st, io.stdout.columns ?? 120));
     if (incomplete) {
       if (!isInternalFailure(abort.signal.reason)) io.stderr.write(`mtls-harness: incomplete: ${incomplete.reason}; ${incomplete.targetsFinished} of ${incomplete.targetsTotal} target(s) finished\n`);
       return 130;

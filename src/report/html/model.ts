@@ -81,6 +81,12 @@ export interface HtmlModel {
   digest: { sha256: string; of: string; json: string };
 }
 
+/** A JSON document's bytes, as pieces, and their SHA-256 (hex; may be a getter, read when the page renders). */
+export interface JsonBytes {
+  readonly sha256: string;
+  json(): Iterable<string>;
+}
+
 /** The model without its targets and JSON bytes: the page around them. Every string cleaned. */
 export type HtmlHead = Omit<HtmlModel, 'targets' | 'digest'>;
 
@@ -98,6 +104,17 @@ export interface HtmlPage {
    */
   target(i: number, full: boolean): HtmlTarget;
   digest: { sha256: string; of: string; json(): Iterable<string> };
+}
+
+/** A page's digest: `json`'s SHA-256 read when asked (the page renders after a JSON report written first). */
+function digestOf(json: JsonBytes, of: string): HtmlPage['digest'] {
+  return {
+    get sha256() {
+      return json.sha256;
+    },
+    of,
+    json: () => json.json(),
+  };
 }
 
 /** A whole model as a page (the page of a model already built). */
@@ -167,7 +184,7 @@ const RUN_DIGEST_OF = 'the JSON report (--json) of this run, byte for byte';
  * The page of a `run` report, one target at a time. `json` gives the exact bytes of the run's JSON
  * report (`reportJsonChunks`), `sha256` their digest: the HTML carries it and embeds them.
  */
-export function runHtmlPage(run: RunReport, argv: string[], json: { sha256: string; json(): Iterable<string> }): HtmlPage {
+export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): HtmlPage {
   const suiteTitles = new Map<string, string>([...SUITES.map((s) => [s.id, s.title] as const), [AUDIT_SUITE.id, AUDIT_SUITE.title]]);
   const audit = run.targets.length > 0 && run.targets.every((t) => t.kind === 'files');
   const byTarget = resultsByTarget(run.results);
@@ -231,7 +248,7 @@ export function runHtmlPage(run: RunReport, argv: string[], json: { sha256: stri
     ...(run.incomplete ? { incomplete: run.incomplete } : {}),
   };
   // The digest and the embedded bytes are ours, and must stay byte-exact: never cleaned or cut.
-  return { head: clean(head) as HtmlHead, count: run.targets.length, target, digest: { sha256: json.sha256, of: RUN_DIGEST_OF, json: json.json } };
+  return { head: clean(head) as HtmlHead, count: run.targets.length, target, digest: digestOf(json, RUN_DIGEST_OF) };
 }
 
 const FINDING_STATUS: Record<FindingStatus, RowStatus> = { ok: 'pass', warn: 'warn', problem: 'fail', info: 'info' };
@@ -301,7 +318,7 @@ export function probeHtmlModel(ds: Diagnosis[], argv: string[], jsonText: string
 }
 
 /** The page of `probe` diagnoses, one target at a time; `json` the exact `probe --json` document's bytes and digest. */
-export function probeHtmlPage(ds: Diagnosis[], argv: string[], json: { sha256: string; json(): Iterable<string> }, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy, incomplete?: HtmlModel['incomplete']): HtmlPage {
+export function probeHtmlPage(ds: Diagnosis[], argv: string[], json: JsonBytes, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy, incomplete?: HtmlModel['incomplete']): HtmlPage {
   const all = ds.map(diagnosisStatuses);
   const head: HtmlHead = {
     kind: 'probe',
@@ -320,7 +337,7 @@ export function probeHtmlPage(ds: Diagnosis[], argv: string[], json: { sha256: s
     head: clean(head) as HtmlHead,
     count: ds.length,
     target: (i, full) => clean(diagnosisTarget(ds[i]!, i, policy, full), 2) as HtmlTarget,
-    digest: { sha256: json.sha256, of: 'the JSON diagnosis (probe --json) of this probe, byte for byte', json: json.json },
+    digest: digestOf(json, 'the JSON diagnosis (probe --json) of this probe, byte for byte'),
   };
 }
 

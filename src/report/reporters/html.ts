@@ -14,6 +14,9 @@ export const htmlReporter: Reporter = {
   stdout: true,
   documents: ['run', 'probe'],
   help: "self-contained HTML evidence report (- for stdout); carries the SHA-256\nof the JSON report's bytes and embeds them",
+  async load(doc) {
+    await Promise.all([doc.htmlPage(), import('../html/render.js')]);
+  },
   async write(doc, out) {
     const [page, { streamHtmlReport }] = await Promise.all([doc.htmlPage(), import('../html/render.js')]);
     await writePieces(out, streamHtmlReport(page));

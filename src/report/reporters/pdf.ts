@@ -17,6 +17,9 @@ export const pdfReporter: Reporter = {
   help: 'the HTML report printed to PDF by Chromium (/usr/bin/chromium or\n$MTLS_CHROMIUM)',
   // Chromium is looked up before anything starts: a missing browser is a usage error (exit 2), not a lost report.
   prepare: (env) => findChromium(env),
+  async load(doc) {
+    await Promise.all([doc.htmlPage(), import('../html/render.js')]);
+  },
   async write(doc, out, chromium) {
     const [page, { streamHtmlReport }] = await Promise.all([doc.htmlPage(), import('../html/render.js')]);
     await printHtmlToPdfStreamed(streamHtmlReport(page), chromium as string, out);

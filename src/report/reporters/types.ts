@@ -19,7 +19,10 @@ export interface ReportDocument {
   jsonSha256(): string;
   /** Records the digest of json()'s bytes (the JSON reporter, once it wrote them all). */
   recordJsonSha256(hex: string): void;
-  /** The HTML page of the document (the renderer is loaded on the first call). */
+  /**
+   * The HTML page of the document (its module loaded on the first call; the same page after).
+   * Its digest is read when the page is rendered, so a JSON report written first gives it.
+   */
   htmlPage(): Promise<HtmlPage>;
 }
 
@@ -51,9 +54,11 @@ export interface Reporter {
    */
   prepare?(env: NodeJS.ProcessEnv): unknown;
   /**
-   * Writes the report of `doc` into `out`, piece by piece, awaiting each write (backpressure).
-   * Heavy code (the HTML renderer, the browser driver) is imported here, when the report is asked for.
+   * Imports what `write` needs that is heavy (the HTML renderer): called for every report asked
+   * for before the first one is written, and only then, so writing turns no event loop for it.
    */
+  load?(doc: ReportDocument): Promise<void>;
+  /** Writes the report of `doc` into `out`, piece by piece, each write done before the next (backpressure). */
   write(doc: ReportDocument, out: ReportSink, prepared: unknown): Promise<void>;
 }
 
