@@ -4,10 +4,14 @@
 // 100 and 200 healthy endpoints (it should be linear). CLI start included.
 // Then the large scans (BENCH_SCALE_SIZES, default 1000,3000 healthy endpoints) with every report
 // written (JSON, JUnit, HTML; not PDF): wall, the checks phase (the report's durationMs), what came
-// after it, peak RSS; the report phases (table, JSON, JUnit, HTML) timed one by one in this process
-// on that run's report; and the per-1,000-target cost of `probe --targets-file` with a
+// after it, peak RSS; the report phases (table, and each report streamed to a file as the CLI
+// writes it) timed one by one in this process on that run's report; and the per-1,000-target cost
+// of `probe --targets-file` with a
 // 10,001-certificate --ca bundle and with the system store (BENCH_PROBE_TARGETS, default 1000).
 // BENCH_SCALE_ONLY=large skips the 200-endpoint figures; BENCH_SCALE_ONLY=small skips the large ones.
+// BENCH_SCALE_REPORTS (default json,junit,html) picks the large scans' reports (e.g. json, or
+// json,junit,html,pdf; none: no report, the checks and the table alone, no phases timed);
+// BENCH_PROBE_TARGETS=0 skips the probe figures.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -18,9 +22,8 @@ import { performance } from 'node:perf_hooks';
 import { runBench, writeBenchJson } from './bench-util.js';
 import { addDays } from '../src/core/clock.js';
 import { mintCertificate, mintFixturePki } from '../src/pki/generate.js';
-import { buildRunHtml } from '../src/report/html/index.js';
-import { buildJunitXml } from '../src/report/junit.js';
-import { jsonReportText } from '../src/report/outputs.js';
+import { runDocument, writeReports } from '../src/report/outputs.js';
+import { resolveReports } from '../src/report/reporters/index.js';
 import { renderResultsTable } from '../src/report/results-table.js';
 import { makeStyle } from '../src/report/style.js';
 import type { RunReport } from '../src/core/model.js';
@@ -70,6 +73,7 @@ async function scan(dir: string, ports: number[], hung: number): Promise<Scan> {
 
 interface LargeScan {
   endpoints: number;
+  reports: string[];
   wallMs: number;
   /** The checks phase: the run's own durationMs. */
   checksMs: number;
@@ -79,7 +83,8 @@ interface LargeScan {
   exitCode: number | null;
   results: number;
   statuses: Record<string, number>;
-  bytes: { json: number; junit: number; html: number };
+  /** The reports the run wrote, and their sizes. */
+  bytes: Partial<Record<'json' | 'junit' | 'html' | 'pdf', number>>;
   /** Each phase after the checks, timed on its own in the bench process on this run's report. */
   phasesMs: { table: number; json: number; junit: number; html: number };
   tableMsPer1000Targets: number;
@@ -93,13 +98,24 @@ async function timeMs<T>(f: () => T | Promise<T>): Promise<[number, T]> {
   return [Math.round(performance.now() - t0), v];
 }
 
-/** `run` over n healthy endpoints with --json, --junit and --html, then its phases one by one. */
-async function largeScan(dir: string, ports: number[]): Promise<LargeScan> {
+const REPORT_EXT = { json: 'json', junit: 'xml', html: 'html', pdf: 'pdf' } as const;
+type ReportName = keyof typeof REPORT_EXT;
+
+/** The large scans' reports (BENCH_SCALE_REPORTS, default json,junit,html; none for none). */
+function benchReports(): ReportName[] {
+  const list = (process.env.BENCH_SCALE_REPORTS ?? 'json,junit,html').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+  for (const r of list) if (!(r in REPORT_EXT)) throw new Error(`BENCH_SCALE_REPORTS: unknown report ${r} (json, junit, html, pdf, or none)`);
+  if (list.length > 0 && !list.includes('json')) throw new Error('BENCH_SCALE_REPORTS must include json (the phases are timed on the run read back from it), or be none');
+  return list as ReportName[];
+}
+
+/** `run` over n healthy endpoints with the reports of BENCH_SCALE_REPORTS, then its phases one by one. */
+async function largeScan(dir: string, ports: number[], reports: ReportName[]): Promise<LargeScan> {
   const n = ports.length;
   const file = path.join(dir, `targets-${n}.txt`);
   writeFileSync(file, ports.map((p) => `127.0.0.1:${p},localhost`).join('\n') + '\n');
-  const out = { json: path.join(dir, `large-${n}.json`), junit: path.join(dir, `large-${n}.xml`), html: path.join(dir, `large-${n}.html`) };
-  const args = [cliJs, 'run', '--targets-file', file, '--ca', path.join(dir, 'ca.pem'), '--cert', path.join(dir, 'client.pem'), '--key', path.join(dir, 'client-key.pem'), '--ca-key', path.join(dir, 'ca-key.pem'), '--timeout', `${TIMEOUT_MS}ms`, '--json', out.json, '--junit', out.junit, '--html', out.html];
+  const out = Object.fromEntries(reports.map((r) => [r, path.join(dir, `large-${n}.${REPORT_EXT[r]}`)])) as Partial<Record<ReportName, string>>;
+  const args = [cliJs, 'run', '--targets-file', file, '--ca', path.join(dir, 'ca.pem'), '--cert', path.join(dir, 'client.pem'), '--key', path.join(dir, 'client-key.pem'), '--ca-key', path.join(dir, 'ca-key.pem'), '--timeout', `${TIMEOUT_MS}ms`, ...reports.flatMap((r) => [`--${r}`, out[r]!])];
   const t0 = performance.now();
   // The table goes to stdout as a user would see it (not --quiet, which would hide the passing targets).
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CI: 'true' } });
@@ -108,8 +124,11 @@ async function largeScan(dir: string, ports: number[]): Promise<LargeScan> {
   const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const wallMs = Math.round(performance.now() - t0);
   clearInterval(poll);
+  const bytes = Object.fromEntries(reports.map((r) => [r, statSync(out[r]!).size]));
+  if (!out.json) {
+    return { endpoints: n, reports, wallMs, checksMs: 0, afterChecksMs: 0, peakRssMiB: Math.round(peak / 1024), exitCode, results: 0, statuses: {}, bytes, phasesMs: { table: 0, json: 0, junit: 0, html: 0 }, tableMsPer1000Targets: 0, withinTwiceChecks: true };
+  }
   const text = readFileSync(out.json, 'utf8');
-  const bytes = { json: Buffer.byteLength(text), junit: statSync(out.junit).size, html: statSync(out.html).size };
   const j = JSON.parse(text) as { run: RunReport & { argv: string[] }; targets: RunReport['targets']; results: RunReport['results']; summary: RunReport['summary'] };
   const run: RunReport = { ...j.run, targets: j.targets, results: j.results, summary: j.summary };
   const statuses: Record<string, number> = {};
@@ -118,12 +137,21 @@ async function largeScan(dir: string, ports: number[]): Promise<LargeScan> {
   const argv = j.run.argv;
   const style = makeStyle({ isTTY: false, env: {} });
   const [table] = await timeMs(() => renderResultsTable(run, style, 120, false));
-  const [json, jsonText] = await timeMs(() => jsonReportText(run, argv));
-  const [junit] = await timeMs(() => buildJunitXml(run));
-  const [html] = await timeMs(() => buildRunHtml(run, argv, jsonText));
+  // Each report as the CLI writes it (streamed to a file), in the CLI's order: the HTML reuses the JSON's digest.
+  const doc = runDocument(run, argv);
+  const io = { stdout: process.stdout, stderr: process.stderr };
+  const write = async (name: ReportName) => {
+    const file = path.join(dir, `phase-${n}.${REPORT_EXT[name]}`);
+    const [ms] = await timeMs(() => writeReports(resolveReports('bench', { values: { [name]: file }, env: process.env }), doc, io));
+    rmSync(file, { force: true });
+    return ms;
+  };
+  const json = await write('json');
+  const junit = await write('junit');
+  const html = await write('html');
   const checksMs = run.durationMs;
   return {
-    endpoints: n, wallMs, checksMs, afterChecksMs: wallMs - checksMs, peakRssMiB: Math.round(peak / 1024), exitCode, results: run.results.length, statuses, bytes,
+    endpoints: n, reports, wallMs, checksMs, afterChecksMs: wallMs - checksMs, peakRssMiB: Math.round(peak / 1024), exitCode, results: run.results.length, statuses, bytes,
     phasesMs: { table, json, junit, html }, tableMsPer1000Targets: Math.round((table / n) * 1000), withinTwiceChecks: wallMs <= 2 * checksMs,
   };
 }
@@ -173,12 +201,13 @@ async function main(): Promise<void> {
     const large: LargeScan[] = [];
     const probe: Awaited<ReturnType<typeof probeCost>>[] = [];
     if (only !== 'small') {
+      const reports = benchReports();
       for (const n of sizes) {
-        const l = await largeScan(dir, healthy.slice(0, n));
+        const l = await largeScan(dir, healthy.slice(0, n), reports);
         large.push(l);
-        console.log(`${n} endpoints, JSON+JUnit+HTML: ${l.wallMs} ms wall (checks ${l.checksMs} ms, after them ${l.afterChecksMs} ms incl. CLI start; ${l.withinTwiceChecks ? 'within' : 'NOT within'} 2× the checks), peak RSS ${l.peakRssMiB} MiB, exit ${l.exitCode}, ${l.results} results ${JSON.stringify(l.statuses)}; phases in-process: table ${l.phasesMs.table} ms (${l.tableMsPer1000Targets} ms/1,000 targets), JSON ${l.phasesMs.json} ms, JUnit ${l.phasesMs.junit} ms, HTML ${l.phasesMs.html} ms; bytes ${JSON.stringify(l.bytes)}`);
+        console.log(`${n} endpoints, ${reports.join('+') || 'no report'}: ${l.wallMs} ms wall (checks ${l.checksMs} ms, after them ${l.afterChecksMs} ms incl. CLI start; ${l.withinTwiceChecks ? 'within' : 'NOT within'} 2× the checks), peak RSS ${l.peakRssMiB} MiB, exit ${l.exitCode}, ${l.results} results ${JSON.stringify(l.statuses)}; phases in-process: table ${l.phasesMs.table} ms (${l.tableMsPer1000Targets} ms/1,000 targets), JSON ${l.phasesMs.json} ms, JUnit ${l.phasesMs.junit} ms, HTML ${l.phasesMs.html} ms; bytes ${JSON.stringify(l.bytes)}`);
       }
-      for (const ca of [path.join(dir, 'bundle-10001.pem'), undefined]) {
+      for (const ca of probeTargets > 0 ? [path.join(dir, 'bundle-10001.pem'), undefined] : []) {
         const p = await probeCost(dir, healthy.slice(0, probeTargets), ca);
         probe.push(p);
         console.log(`probe --targets-file, ${p.targets} targets, --ca ${p.ca}: ${p.wallMs} ms wall (${p.msPer1000Targets} ms per 1,000 targets), peak RSS ${p.peakRssMiB} MiB, exit ${p.exitCode}`);

@@ -5,8 +5,9 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configJsonSchema } from '../src/config/schema.js';
+import { reportConfigKeys } from '../src/report/reporters/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const file = path.join(root, 'schema', 'mtls-harness.config.schema.json');
-writeFileSync(file, `${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify(configJsonSchema(reportConfigKeys()), null, 2)}\n`);
 process.stdout.write(`wrote ${path.relative(root, file)}\n`);

@@ -11,14 +11,15 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../src/cli/args.js';
 import { parseConfigText } from '../src/config/load.js';
 import { configJsonSchema, DURATION_PATTERN } from '../src/config/schema.js';
+import { reportConfigKeys } from '../src/report/reporters/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const schema = configJsonSchema();
+const schema = configJsonSchema(reportConfigKeys());
 const validate = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
 
 const loaderAccepts = (text: string) => {
   try {
-    parseConfigText(text, 'mtls.yaml');
+    parseConfigText(text, 'mtls.yaml', reportConfigKeys());
     return true;
   } catch {
     return false;

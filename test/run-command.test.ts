@@ -288,7 +288,7 @@ describe('usage errors', () => {
     [['run', '--target', 'x:1', '--pdf', '-'], /--pdf needs a file name/],
     [['run', '--target', 'x:1', '--json', '-', '--html', '-'], /only one report can go to stdout/],
     [['run', '--target', 'x:1', '--pdf', 'r.pdf'], /MTLS_CHROMIUM=\/nonexistent\/chromium is not an executable file/],
-    [['probe', 'x:1', '--html', '-'], /--html and --pdf need a file name/],
+    [['probe', 'x:1', '--html', '-'], /probe: --html needs a file name \(stdout is for the diagnosis/],
     [['probe', 'x:1', '--pdf', 'r.pdf'], /MTLS_CHROMIUM=\/nonexistent\/chromium is not an executable file/],
   ])('%j', async (args, message) => {
     const r = await run(args, { MTLS_CHROMIUM: '/nonexistent/chromium' });

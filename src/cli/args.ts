@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HarnessError } from '../core/errors.js';
+import { reporterOptions } from '../report/reporters/index.js';
 import { closest, safeText } from '../core/text.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -89,12 +90,11 @@ export function splitList(v: string | undefined): string[] {
   return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-/** The report flags every command that runs checks takes (run, client-test, k8s scan). */
-export const REPORT_OPTIONS = {
-  json: { type: 'string' },
-  junit: { type: 'string' },
-  html: { type: 'string' },
-  pdf: { type: 'string' },
-  quiet: { type: 'boolean' },
-  'report-mode': { type: 'string' },
-} as const;
+/**
+ * The report flags every command that runs checks takes (run, k8s scan, client-test, audit): one
+ * per reporter (src/report/reporters), --quiet and --report-mode. Derived when called, so a
+ * reporter registered at run time has its flag too.
+ */
+export function reportOptions(): OptionSpec {
+  return { ...reporterOptions(), quiet: { type: 'boolean' }, 'report-mode': { type: 'string' } };
+}

@@ -3,7 +3,7 @@ import type { Node, YAMLMap } from 'yaml';
 import { HarnessError } from '../core/errors.js';
 import type { FailOn } from '../core/status.js';
 import { MAX_CONFIG_BYTES, readInputFile, STDIN } from '../io/files.js';
-import { CONFIG_SCHEMA, type Kind } from './schema.js';
+import { configSchema, type Kind } from './schema.js';
 import { similar } from '../core/text.js';
 
 /**
@@ -25,7 +25,8 @@ export interface FileConfig {
   targetsFile?: string;
   suites?: string[];
   checks?: string[];
-  reports?: { json?: string; junit?: string; html?: string; pdf?: string };
+  /** Report files by reporter (src/report/reporters): json, junit, html, pdf … */
+  reports?: Partial<Record<string, string>>;
   targets?: FileTarget[];
   /** Clients under test for `client-test` (README "client-test"). */
   clients?: FileClient[];
@@ -102,12 +103,16 @@ export interface FileTarget {
  * Reads and validates a config file. Every mistake is a `config.invalid` error (exit 2) that names
  * the file, the line and the key: "mtls.yaml:7: targets[0].endpont is not a known key (did you mean endpoint?)".
  */
-export function loadConfigFile(file: string): FileConfig {
+/**
+ * `reportKeys`: the keys `reports:` may hold (the report formats' config keys, which the layers above
+ * know: src/report/reporters); without them any key is taken.
+ */
+export function loadConfigFile(file: string, reportKeys?: readonly string[]): FileConfig {
   const text = readInputFile(file, 'config file', MAX_CONFIG_BYTES).toString('utf8');
-  return parseConfigText(text, file === STDIN ? '(stdin)' : file);
+  return parseConfigText(text, file === STDIN ? '(stdin)' : file, reportKeys);
 }
 
-export function parseConfigText(text: string, file: string): FileConfig {
+export function parseConfigText(text: string, file: string, reportKeys?: readonly string[]): FileConfig {
   // yaml (about 30 ms of module loading) is loaded when a config file is read, not by every command.
   const { isMap, isScalar, isSeq, LineCounter, parseDocument } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   const lc = new LineCounter();
@@ -174,7 +179,7 @@ export function parseConfigText(text: string, file: string): FileConfig {
     }
     return out;
   };
-  const cfg = walk(doc.contents as Node, CONFIG_SCHEMA, '') as FileConfig;
+  const cfg = walk(doc.contents as Node, configSchema(reportKeys), '') as FileConfig;
   for (const [i, t] of (cfg.targets ?? []).entries()) {
     if (!t.endpoint && !t.reference) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] needs an endpoint (host:port) or a reference (implementation, profile)`);
     if (t.endpoint && t.reference) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] has both an endpoint and a reference; give one`);

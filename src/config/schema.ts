@@ -112,8 +112,15 @@ const CLIENT = map(
   [['command']],
 );
 
-/** The whole file. */
-export const CONFIG_SCHEMA: Kind = map(
+/**
+ * The whole file. `reports:` holds one key per report format (their config keys, from the report
+ * layer: src/report/reporters); without them (a library caller) any key is taken.
+ */
+export function configSchema(reportKeys?: readonly string[]): Kind {
+  const reports: Kind = reportKeys
+    ? map(Object.fromEntries(reportKeys.map((k) => [k, 'string' as const])), Object.fromEntries(reportKeys.map((k) => [k, REPORT_DOCS[k] ?? `${k} report path.`])))
+    : { t: 'dict', of: 'string' };
+  return map(
   {
     policy: POLICY,
     failOn: oneOf('warn', 'fail'),
@@ -124,7 +131,7 @@ export const CONFIG_SCHEMA: Kind = map(
     targetsFile: 'string',
     suites: 'string[]',
     checks: 'string[]',
-    reports: map({ json: 'string', junit: 'string', html: 'string', pdf: 'string' }, { json: 'JSON report path.', junit: 'JUnit XML report path.', html: 'HTML evidence report path.', pdf: 'PDF evidence report path (needs Chromium).' }),
+    reports,
     targets: { t: 'list', of: TARGET },
     clients: { t: 'list', of: CLIENT },
   },
@@ -143,6 +150,10 @@ export const CONFIG_SCHEMA: Kind = map(
     clients: 'Clients under test, for client-test.',
   },
 );
+}
+
+/** Descriptions of the built-in report formats' keys (the JSON Schema's help text). */
+const REPORT_DOCS: Record<string, string> = { json: 'JSON report path.', junit: 'JUnit XML report path.', html: 'HTML evidence report path.', pdf: 'PDF evidence report path (needs Chromium).' };
 
 /** A duration as the harness parses it (src/cli/args.ts parseDuration). */
 export const DURATION_PATTERN = '^\\s*\\d+(\\.\\d+)?(ms|s|m|h)?\\s*$';
@@ -188,8 +199,8 @@ function toJsonSchema(kind: Kind): JsonSchema {
 }
 
 /** The JSON Schema (draft 2020-12) of the config file, derived from `CONFIG_SCHEMA`. */
-export function configJsonSchema(): JsonSchema {
-  const root = toJsonSchema(CONFIG_SCHEMA);
+export function configJsonSchema(reportKeys: readonly string[]): JsonSchema {
+  const root = toJsonSchema(configSchema(reportKeys));
   const props = root.properties as Record<string, JsonSchema>;
   props.concurrency = { ...props.concurrency, minimum: 1, maximum: 256 };
   return {

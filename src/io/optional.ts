@@ -26,6 +26,15 @@ export function missingPackage(name: OptionalPackage): HarnessError {
   return new HarnessError('usage.missing-dependency', `${p.neededBy} needs the optional package ${name}, which is not installed: npm install ${name}@${p.version}`);
 }
 
+/** Throws the missing-package error unless `name` resolves from here (checked before anything runs). */
+export function requireInstalled(name: OptionalPackage): void {
+  try {
+    import.meta.resolve(name);
+  } catch {
+    throw missingPackage(name);
+  }
+}
+
 /** `await import(name)` of an optional package, or a usage error saying how to install it. */
 export async function importOptional<T>(name: OptionalPackage, load: () => Promise<T>): Promise<T> {
   try {

@@ -2,12 +2,12 @@ import { AUDIT_CHECKS, AUDIT_ROLES, auditPaths, type AuditRole } from '../../aud
 import { HarnessError } from '../../core/errors.js';
 import { failsRun } from '../../core/status.js';
 import { loadCaFile } from '../../pki/inspect.js';
-import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
+import { runDocument, writeReports } from '../../report/outputs.js';
+import { reportHelp, reportPaths, reportsToStdout, resolveReports } from '../../report/reporters/index.js';
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
-import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
-import { parseCommandArgs, parseIntFlag } from '../args.js';
+import { parseCommandArgs, parseIntFlag, reportOptions } from '../args.js';
 import type { CliIO } from '../io.js';
 
 export const AUDIT_HELP = `Usage: mtls-harness audit PATH... [options]
@@ -32,11 +32,8 @@ Options:
   --key-passphrase-env VAR  the environment variable holding the passphrase of encrypted keys
                             (without it their key/certificate match is skipped)
   --fail-on warn|fail       exit 1 on warn too (default: fail)
-Reports:
-  --json FILE               JSON report (- for stdout instead of the table)
-  --junit FILE              JUnit XML report
-  --html FILE               self-contained HTML evidence report (- for stdout)
-  --pdf FILE                the HTML report printed to PDF by Chromium ($MTLS_CHROMIUM)
+Reports (at most one of them on stdout):
+${reportHelp()}
   --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
   --quiet                   table shows only warn/fail/error rows
 
@@ -67,12 +64,7 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
     'fail-days': { type: 'string' },
     'key-passphrase-env': { type: 'string' },
     'fail-on': { type: 'string' },
-    json: { type: 'string' },
-    junit: { type: 'string' },
-    html: { type: 'string' },
-    pdf: { type: 'string' },
-    quiet: { type: 'boolean' },
-    'report-mode': { type: 'string' },
+    ...reportOptions(),
   });
   if (v.help) {
     io.stdout.write(AUDIT_HELP);
@@ -99,14 +91,10 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
   }
   const caFile = v.ca as string | undefined;
   const ca = caFile !== undefined ? { file: caFile, certs: loadCaFile(caFile).certs } : undefined;
-  const jsonOut = v.json as string | undefined;
-  const htmlOut = v.html as string | undefined;
-  const pdfOut = v.pdf as string | undefined;
-  if (pdfOut === '-') throw new HarnessError('usage.invalid-value', 'audit: --pdf needs a file name (a PDF is not written to stdout)');
-  if (htmlOut === '-' && jsonOut === '-') throw new HarnessError('usage.invalid-value', 'audit: only one report can go to stdout (--json - or --html -)');
+  // Reports: flags only, checked before anything is read.
+  const reports = resolveReports('audit', { values: v, env: io.env });
   const reportMode = parseReportMode(v['report-mode'] as string | undefined);
-  assertReportPaths('audit', [['--json', jsonOut], ['--junit', v.junit as string | undefined], ['--html', htmlOut], ['--pdf', pdfOut]], [['--ca', caFile], ...positionals.map((p): [string, string] => ['audit path', p])]);
-  const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
+  assertReportPaths('audit', reportPaths(reports), [['--ca', caFile], ...positionals.map((p): [string, string] => ['audit path', p])]);
 
   const report = auditPaths({
     paths: positionals,
@@ -118,8 +106,8 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
     ...(passphrase !== undefined ? { passphrase, passphraseSource: `$${passVar}` } : {}),
     failOn,
   });
-  const reportsOk = await writeReportFiles(runReportWriters(report, ['audit', ...argv], { json: jsonOut, junit: v.junit as string | undefined, html: htmlOut, pdf: pdfOut }, chromiumPath), io, reportMode);
-  if (jsonOut !== '-' && htmlOut !== '-') {
+  const reportsOk = await writeReports(reports, runDocument(report, ['audit', ...argv]), io, reportMode);
+  if (!reportsToStdout(reports)) {
     const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
     io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
   }

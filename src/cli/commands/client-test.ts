@@ -6,9 +6,9 @@ import { CLIENT_CHECKS, CLIENT_SUITE_ID } from '../../client-test/checks.js';
 import { checkLimboRouting, CORPORA, LIMBO_SUITE_ID, limboFigures, limboSummaryLine, loadLimbo, matchCaseIds, runLimbo, stageableLimboCases } from '../../client-test/limbo.js';
 import { OBSERVER_IMPLEMENTATIONS, runClientConformance, type ObserverImplementation } from '../../client-test/run.js';
 import { mintFixturePki } from '../../pki/generate.js';
-import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
+import { runDocument, writeReports } from '../../report/outputs.js';
+import { reportConfigKeys, reportHelp, reportPaths, reportsToStdout, resolveReports } from '../../report/reporters/index.js';
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
-import { findChromium } from '../../report/pdf.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { failsRun, summarize } from '../../core/status.js';
@@ -17,7 +17,7 @@ import type { Result, RunReport } from '../../core/model.js';
 import { IMPLEMENTATIONS } from '../../targets/reference/index.js';
 import { findBinary } from '../../targets/reference/process.js';
 import { safeText } from '../../core/text.js';
-import { parseCommandArgs, parseDuration, parseIntFlag, splitList, REPORT_OPTIONS } from '../args.js';
+import { parseCommandArgs, parseDuration, parseIntFlag, splitList, reportOptions } from '../args.js';
 import type { CliIO } from '../io.js';
 import { interruptibleRun, sayIncomplete } from './run.js';
 
@@ -57,10 +57,8 @@ Options:
   --timeout DURATION        one run of the command (default 10s)
   --fail-on warn|fail       exit 1 on warn too (default: fail)
   --config FILE             YAML/JSON with clients: [{name, command, env, timeout}]
-  --json FILE               JSON report (- for stdout instead of the table)
-  --junit FILE              JUnit XML report
-  --html FILE               self-contained HTML evidence report
-  --pdf FILE                ... printed to PDF by Chromium (/usr/bin/chromium or $MTLS_CHROMIUM)
+Reports (at most one of them on stdout):
+${reportHelp()}
   --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
   --quiet                   table shows only warn/fail/error rows
 
@@ -86,7 +84,7 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
     timeout: { type: 'string' },
     'fail-on': { type: 'string' },
     config: { type: 'string' },
-    ...REPORT_OPTIONS,
+    ...reportOptions(),
   });
   if (v.help) {
     io.stdout.write(CLIENT_TEST_HELP);
@@ -113,20 +111,16 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
   if (checkPatterns && corpus !== undefined) throw new HarnessError('usage.invalid-value', 'client-test: --check selects client-conformance checks; with --corpus use --case');
   const checkIds = checkPatterns ? matchCheckIds(CLIENT_CHECKS.map((c) => c.id), checkPatterns, `checks: ${CLIENT_CHECKS.map((c) => c.id).join(', ')}`) : undefined;
   const configFile = (v.config as string | undefined) ?? env.MTLS_CONFIG;
-  const file = configFile ? loadConfigFile(configFile) : {};
+  const file = configFile ? loadConfigFile(configFile, reportConfigKeys()) : {};
   const failOn = (v['fail-on'] as string | undefined) ?? env.MTLS_FAIL_ON ?? file.failOn ?? 'fail';
   if (failOn !== 'warn' && failOn !== 'fail') throw new HarnessError('usage.invalid-value', `client-test: --fail-on must be warn or fail, not "${safeText(failOn, 50)}"`);
   const flagTimeout = v.timeout !== undefined ? parseDuration('--timeout', v.timeout as string) : undefined;
   const concurrency = v.concurrency !== undefined ? parseIntFlag('--concurrency', v.concurrency as string, 1, 32) : 4;
   const baseDir = configFile ? path.dirname(path.resolve(configFile)) : process.cwd();
-  const jsonOut = (v.json as string | undefined) ?? (file.reports?.json ? path.resolve(baseDir, file.reports.json) : undefined);
-  const junitOut = (v.junit as string | undefined) ?? (file.reports?.junit ? path.resolve(baseDir, file.reports.junit) : undefined);
-  const htmlOut = (v.html as string | undefined) ?? (file.reports?.html ? path.resolve(baseDir, file.reports.html) : undefined);
-  const pdfOut = (v.pdf as string | undefined) ?? (file.reports?.pdf ? path.resolve(baseDir, file.reports.pdf) : undefined);
-  if (htmlOut === '-' || pdfOut === '-') throw new HarnessError('usage.invalid-value', 'client-test: --html and --pdf need a file name');
+  // Reports: flag > the config file's reports: (no MTLS_* variables here), checked before anything starts.
+  const reports = resolveReports('client-test', { values: v, env, config: { reports: file.reports, baseDir } });
   const reportMode = parseReportMode(v['report-mode'] as string | undefined);
-  assertReportPaths('client-test', [['--json', jsonOut], ['--junit', junitOut], ['--html', htmlOut], ['--pdf', pdfOut]], [['--config', configFile]]);
-  const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
+  assertReportPaths('client-test', reportPaths(reports), [['--config', configFile]]);
 
   // The command after -- replaces the file's clients (flags over file).
   const clients: ClientSpec[] = [];
@@ -167,13 +161,13 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
     } else {
       report = await runClientConformance({ clients, pki, reference: reference as ObserverImplementation, signal, ...(checkIds ? { checkIds } : {}), ...(onInterrupt ? { onInterrupt } : {}) });
     }
-    reportsOk = await writeReportFiles(runReportWriters(report, ['client-test', ...argv], { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath), io, reportMode);
+    reportsOk = await writeReports(reports, runDocument(report, ['client-test', ...argv]), io, reportMode);
   } finally {
     interrupt.written();
     interrupt.unregister();
   }
   if (!isInternalFailure(interrupt.signal.reason)) sayIncomplete(io, report);
-  if (jsonOut !== '-') {
+  if (!reportsToStdout(reports)) {
     const st = makeStyle({ isTTY: !!io.stdout.isTTY, env });
     io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
     if (corpus === 'limbo') {

@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { mintFixturePki } from '../../pki/generate.js';
 import { diagnoseEndpoint } from '../../probe/diagnose.js';
 import { renderDiagnosis } from '../../report/diagnosis-table.js';
-import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
+import { runDocument, writeReports } from '../../report/outputs.js';
+import { reportPaths, resolveReports } from '../../report/reporters/index.js';
 import { assertReportPaths } from '../../io/files.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
@@ -50,7 +51,9 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
   }
   const htmlOut = (values.html as string | undefined) ?? path.join('reports', 'demo.html');
   const jsonOut = (values.json as string | undefined) ?? path.join('reports', 'demo.json');
-  assertReportPaths('demo', [['--html', htmlOut], ['--json', jsonOut]], []);
+  // Only the JSON and HTML reports (both always written: their defaults are under reports/).
+  const reports = resolveReports('demo', { values: { json: jsonOut, html: htmlOut }, env: io.env });
+  assertReportPaths('demo', reportPaths(reports), []);
   const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
   const pki = await mintFixturePki();
   let asExpected = true;
@@ -101,7 +104,7 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
         io.stderr.write(`mtls-harness demo: ${check} on node:${profile} is ${r?.status ?? 'missing'}, expected ${status}\n`);
       }
     }
-    const ok = await writeReportFiles(runReportWriters(report, ['demo', ...argv], { json: jsonOut, html: htmlOut }), io);
+    const ok = await writeReports(reports, runDocument(report, ['demo', ...argv]), io);
     if (ok) io.stdout.write(`\nEvidence report: ${htmlOut} (open it in a browser; JSON: ${jsonOut})\n`);
     else asExpected = false;
   } finally {

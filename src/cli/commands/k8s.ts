@@ -7,7 +7,7 @@ import type { ClientCredentials, TargetConfig } from '../../core/target.js';
 import type { Result, RunReport } from '../../core/model.js';
 import { systemClock } from '../../core/clock.js';
 import { SUITES } from '../../../suites/index.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, reportOptions } from '../args.js';
 import type { CliIO } from '../io.js';
 import {
   credentialFlags, executeRun, FileCache, interruptibleRun, listChecks, resolveLiveTarget, resolveRotation, resolveRotationFlags, resolveRunSettings, RUN_SHARED_OPTIONS, targetPolicy, type Values,
@@ -87,7 +87,7 @@ function secretRef(flag: string, v: string, dflt: string): { namespace: string; 
 }
 
 async function scanCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values: v, positionals } = parseCommandArgs('k8s scan', argv, { ...K8S_OPTIONS, ...RUN_SHARED_OPTIONS });
+  const { values: v, positionals } = parseCommandArgs('k8s scan', argv, { ...K8S_OPTIONS, ...RUN_SHARED_OPTIONS, ...reportOptions() });
   if (v.help) {
     io.stdout.write(K8S_HELP);
     return 0;

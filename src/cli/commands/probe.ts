@@ -1,4 +1,5 @@
 import { HarnessError, isInternalFailure } from '../../core/errors.js';
+import { safeText } from '../../core/text.js';
 import { loadCaFile, loadCredentialFiles } from '../../pki/inspect.js';
 import { diagnoseEndpoint, type Diagnosis } from '../../probe/diagnose.js';
 import { formatEndpoint, parseEndpoint } from '../../core/endpoint.js';
@@ -11,11 +12,11 @@ import { RUN_DEFAULTS } from '../../runner/run.js';
 import { makeStyle } from '../../report/style.js';
 import { toolInfo } from '../../io/version.js';
 import { performance } from 'node:perf_hooks';
-import { buildProbeHtml } from '../../report/html/index.js';
-import { writeReportFiles } from '../../report/outputs.js';
-import { reportJsonText } from '../../report/json.js';
+import { makeDocument, writeReports } from '../../report/outputs.js';
+import { reportJsonChunks } from '../../report/json.js';
+import { reporterOptions, reportersFor, reportPaths, resolveReports } from '../../report/reporters/index.js';
+import { writeFileAtomicStreamed, writePiecesTo, writeStreamed } from '../../report/sink.js';
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
-import { findChromium, printHtmlToPdf } from '../../report/pdf.js';
 import { DEFAULT_POLICY } from '../../core/target.js';
 import { checkHostName, checkHttpPath } from '../../config/validate.js';
 import { parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag } from '../args.js';
@@ -79,8 +80,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     'warn-days': { type: 'string' },
     'fail-days': { type: 'string' },
     json: { type: 'string' },
-    html: { type: 'string' },
-    pdf: { type: 'string' },
+    ...reporterOptions(reportersFor('probe')),
     'report-mode': { type: 'string' },
     'targets-file': { type: 'string' },
     concurrency: { type: 'string' },
@@ -108,13 +108,12 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   const ca = v.ca ? loadCaFile(v.ca as string) : undefined;
   const protocol = (v.protocol as string | undefined) ?? 'https';
   if (protocol !== 'https' && protocol !== 'tls' && protocol !== 'grpc') throw new HarnessError('usage.invalid-value', `probe: --protocol must be https, tls or grpc, not "${protocol}"`);
-  const htmlOut = v.html as string | undefined;
-  const pdfOut = v.pdf as string | undefined;
-  if (htmlOut === '-' || pdfOut === '-') throw new HarnessError('usage.invalid-value', 'probe: --html and --pdf need a file name (--json prints to stdout)');
+  // Reports (--html, --pdf): files only, stdout is the diagnosis's; checked before anything is probed.
+  // --json (the diagnosis as JSON) is probe's own: a file, or stdout in place of the table.
+  const reports = resolveReports('probe', { values: v, env: io.env, kind: 'probe', stdoutTaken: 'stdout is for the diagnosis: its table, or its JSON with --json' });
   const jsonOut = v.json as string | undefined;
   const reportMode = parseReportMode(v['report-mode'] as string | undefined);
-  assertReportPaths('probe', [['--json', jsonOut], ['--html', htmlOut], ['--pdf', pdfOut]], [['--ca', v.ca as string | undefined], ['--cert', v.cert as string | undefined], ['--key', v.key as string | undefined], ['--targets-file', v['targets-file'] as string | undefined]]);
-  const chromiumPath = pdfOut ? findChromium(io.env) : undefined;
+  assertReportPaths('probe', [['--json', jsonOut], ...reportPaths(reports)], [['--ca', v.ca as string | undefined], ['--cert', v.cert as string | undefined], ['--key', v.key as string | undefined], ['--targets-file', v['targets-file'] as string | undefined]]);
   const warnDays = v['warn-days'] ? parseIntFlag('--warn-days', v['warn-days'] as string) : DEFAULT_POLICY.warnDays;
   const failDays = v['fail-days'] ? parseIntFlag('--fail-days', v['fail-days'] as string) : DEFAULT_POLICY.failDays;
   const concurrency = v.concurrency ? parseIntFlag('--concurrency', v.concurrency as string, 1, 1024) : RUN_DEFAULTS.concurrency;
@@ -165,29 +164,30 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
       if (!isInternalFailure(abort.signal.reason)) io.stderr.write('mtls-harness: incomplete: the probe was interrupted (Ctrl-C) before it finished; nothing to report\n');
       return 130;
     }
-    const jsonText = reportJsonText(many ? diagnosesToJson(diagnoses, fullArgv, incomplete) : diagnosisToJson(diagnoses[0]!, fullArgv));
+    // The `probe --json` document: written (and digested for the HTML) piece by piece, never whole.
+    const jsonDoc = many ? diagnosesToJson(diagnoses, fullArgv, incomplete) : diagnosisToJson(diagnoses[0]!, fullArgv);
+    const doc = makeDocument('probe', () => reportJsonChunks(jsonDoc), async (json) => (await import('../../report/html/model.js')).probeHtmlPage(diagnoses, fullArgv, json, timing, { ...DEFAULT_POLICY, warnDays, failDays }, incomplete));
     let reportsOk = true;
+    // An interrupt (or an escaped exception) waits for the reports and for --json on stdout, which
+    // is written piece by piece: the process must not exit half-way through it.
     try {
-      if ((htmlOut || pdfOut || (jsonOut && jsonOut !== '-')) && diagnoses.length > 0) {
-        let html: string | undefined;
-        const htmlText = () => (html ??= buildProbeHtml(diagnoses, fullArgv, jsonText, timing, { ...DEFAULT_POLICY, warnDays, failDays }, incomplete));
-        reportsOk = await writeReportFiles(
-          [
-            ...(jsonOut && jsonOut !== '-' ? [{ file: jsonOut, writer: { what: 'JSON', render: () => jsonText } }] : []),
-            ...(htmlOut ? [{ file: htmlOut, writer: { what: 'HTML', render: htmlText } }] : []),
-            ...(pdfOut ? [{ file: pdfOut, writer: { what: 'PDF', render: () => printHtmlToPdf(htmlText(), chromiumPath!) } }] : []),
-          ],
-          io,
-          reportMode,
-        );
+      if (reports.length > 0 && diagnoses.length > 0) reportsOk = await writeReports(reports, doc, io, reportMode);
+      if (jsonOut !== undefined && jsonOut !== '-') {
+        try {
+          await writeFileAtomicStreamed(jsonOut, (out) => writePiecesTo(out, doc.json()), reportMode);
+        } catch (e) {
+          reportsOk = false;
+          const err = e as NodeJS.ErrnoException;
+          io.stderr.write(`mtls-harness: error: could not write the JSON report to ${safeText(jsonOut, 300)}: ${safeText(err.code && /^E[A-Z]+$/.test(err.code) ? err.code : String(err.message ?? e).split('\n')[0]!, 300)}\n`);
+        }
       }
+      const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
+      if (jsonOut === '-') await writeStreamed(io.stdout, (out) => writePiecesTo(out, doc.json()));
+      else if (!many) io.stdout.write(renderDiagnosis(diagnoses[0]!, st, io.stdout.columns ?? 100));
+      else io.stdout.write(renderDiagnosisSummary(settled, st, io.stdout.columns ?? 120));
     } finally {
       reportsWritten();
     }
-    const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
-    if (jsonOut === '-') io.stdout.write(jsonText);
-    else if (!many) io.stdout.write(renderDiagnosis(diagnoses[0]!, st, io.stdout.columns ?? 100));
-    else io.stdout.write(renderDiagnosisSummary(settled, st, io.stdout.columns ?? 120));
     if (incomplete) {
       if (!isInternalFailure(abort.signal.reason)) io.stderr.write(`mtls-harness: incomplete: ${incomplete.reason}; ${incomplete.targetsFinished} of ${incomplete.targetsTotal} target(s) finished\n`);
       return 130;

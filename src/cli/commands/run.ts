@@ -6,8 +6,8 @@ import { mintFixturePki } from '../../pki/generate.js';
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../../pki/inspect.js';
 import { parseTlsVersion } from '../../probe/tls-probe.js';
 import type { TlsVersion } from '../../core/target.js';
-import { runReportWriters, writeReportFiles, type ReportOutputs } from '../../report/outputs.js';
-import { findChromium } from '../../report/pdf.js';
+import { runDocument, writeReports } from '../../report/outputs.js';
+import { reportConfigKeys, reportEnvNames, reportHelp, reportPaths, reportsToStdout, resolveReports, type SelectedReport } from '../../report/reporters/index.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { failsRun, summarize, type FailOn } from '../../core/status.js';
@@ -26,7 +26,7 @@ import type { StartedReference, TargetUnderTest } from '../../targets/target.js'
 import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';
 import { SUITES } from '../../../suites/index.js';
 import { checkHostName, checkHttpPath } from '../../config/validate.js';
-import { parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag, splitList, REPORT_OPTIONS, type OptionSpec } from '../args.js';
+import { parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag, splitList, reportOptions, type OptionSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 
 export const RUN_HELP = `Usage: mtls-harness run [--target HOST:PORT ...] [options]
@@ -80,19 +80,14 @@ Run:
   --target-timeout DURATION time one target may take (default max(30s, 6 x --timeout)); a peer
                             that stalls or trickles bytes costs at most this
   --config FILE             YAML or JSON config (docs/config.md); flags override it
-Reports:
-  --json FILE               JSON report (- for stdout instead of the table)
-  --junit FILE              JUnit XML report
-  --html FILE               self-contained HTML evidence report (- for stdout); carries the SHA-256
-                            of the JSON report's bytes and embeds them
-  --pdf FILE                the HTML report printed to PDF by Chromium (/usr/bin/chromium or
-                            $MTLS_CHROMIUM)
+Reports (at most one of them on stdout):
+${reportHelp()}
   --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
   --quiet                   table shows only warn/fail/error rows
 
 Environment: MTLS_CONFIG, MTLS_TARGETS (comma-separated), MTLS_CA, MTLS_CERT, MTLS_KEY, MTLS_CA_KEY,
 MTLS_KEY_PASSPHRASE (the passphrase itself), MTLS_SERVERNAME, MTLS_TIMEOUT, MTLS_CONCURRENCY,
-MTLS_FAIL_ON, MTLS_WARN_DAYS, MTLS_FAIL_DAYS, MTLS_MIN_TLS, MTLS_JSON, MTLS_JUNIT, MTLS_HTML, MTLS_PDF, MTLS_CHROMIUM. Flags win over the
+MTLS_FAIL_ON, MTLS_WARN_DAYS, MTLS_FAIL_DAYS, MTLS_MIN_TLS, ${reportEnvNames().join(', ')}, MTLS_CHROMIUM. Flags win over the
 environment, the environment over the config file.
 
 Exit status: 0 no fail and no error (and no warn with --fail-on warn); 1 otherwise; 2 usage or
@@ -140,7 +135,8 @@ const RUN_TARGET_OPTIONS: OptionSpec = {
 
 /**
  * Options every command that runs the catalogue shares (run, k8s scan): credentials, selection,
- * policy, rotation, run budgets, config file and reports.
+ * policy, rotation, run budgets and config file; the report flags are added from the reporters'
+ * map when the command parses (reportOptions()).
  */
 export const RUN_SHARED_OPTIONS: OptionSpec = {
   ca: { type: 'string' },
@@ -168,7 +164,6 @@ export const RUN_SHARED_OPTIONS: OptionSpec = {
   'connections-per-target': { type: 'string' },
   'target-timeout': { type: 'string' },
   config: { type: 'string' },
-  ...REPORT_OPTIONS,
   'rotation-command': { type: 'string' },
   'rotation-watch': { type: 'string' },
   'rotation-timeout': { type: 'string' },
@@ -191,8 +186,8 @@ export interface RunSettingsResolved {
   targetTimeoutMs: number;
   suiteIds: string[] | undefined;
   checkIds: string[] | undefined;
-  outputs: ReportOutputs;
-  chromiumPath: string | undefined;
+  /** The reports asked for (flag > environment > config file), checked; in the reporters' order. */
+  reports: SelectedReport[];
   /** The config file's global policy (targets merge theirs, then the flags'). */
   filePolicy: Policy;
   /** The policy flags (applied over every target's). */
@@ -210,7 +205,7 @@ export interface RunSettingsResolved {
  */
 export function resolveRunSettings(command: string, v: Values, env: NodeJS.ProcessEnv, catalogue: readonly Suite[]): RunSettingsResolved {
   const configFile = pick(v, env, 'config', 'MTLS_CONFIG');
-  const file: FileConfig = configFile ? loadConfigFile(configFile) : {};
+  const file: FileConfig = configFile ? loadConfigFile(configFile, reportConfigKeys()) : {};
   const baseDir = configFile ? path.dirname(path.resolve(configFile)) : process.cwd();
 
   // Global options: flag > env > file > default.
@@ -230,17 +225,11 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
   const suiteIds = v.suite ? splitList(v.suite as string) : file.suites;
   const checkIds = v.check ? (v.check as string[]).flatMap((x) => splitList(x)) : file.checks;
   selectChecks([...catalogue], suiteIds, checkIds); // unknown ids: exit 2 before anything starts
-  const jsonOut = pick(v, env, 'json', 'MTLS_JSON') ?? (file.reports?.json ? path.resolve(baseDir, file.reports.json) : undefined);
-  const junitOut = pick(v, env, 'junit', 'MTLS_JUNIT') ?? (file.reports?.junit ? path.resolve(baseDir, file.reports.junit) : undefined);
-  const htmlOut = pick(v, env, 'html', 'MTLS_HTML') ?? (file.reports?.html ? path.resolve(baseDir, file.reports.html) : undefined);
-  const pdfOut = pick(v, env, 'pdf', 'MTLS_PDF') ?? (file.reports?.pdf ? path.resolve(baseDir, file.reports.pdf) : undefined);
-  if (pdfOut === '-') throw new HarnessError('usage.invalid-value', `${command}: --pdf needs a file name (a PDF is not written to stdout)`);
-  if (htmlOut === '-' && jsonOut === '-') throw new HarnessError('usage.invalid-value', `${command}: only one report can go to stdout (--json - or --html -)`);
-  // Chromium is looked up before anything starts: a missing browser is a usage error (exit 2), not a lost report.
-  const chromiumPath = pdfOut ? findChromium(env) : undefined;
+  // Reports: flag > MTLS_* > the config file's reports:, checked (stdout, Chromium for --pdf) before anything starts.
+  const reports = resolveReports(command, { values: v, env, fromEnv: true, config: { reports: file.reports, baseDir } });
   const reportMode = parseReportMode(v['report-mode'] as string | undefined);
   const inputFile = (x: string | undefined) => (x && !x.includes('-----BEGIN') ? path.resolve(baseDir, x) : undefined);
-  assertReportPaths(command, [['--json', jsonOut], ['--junit', junitOut], ['--html', htmlOut], ['--pdf', pdfOut]], [
+  assertReportPaths(command, reportPaths(reports), [
     ['--config', configFile], ['--ca', v.ca as string | undefined], ['--cert', v.cert as string | undefined], ['--key', v.key as string | undefined], ['--ca-key', v['ca-key'] as string | undefined],
     ['--targets-file', v['targets-file'] as string | undefined], ['targetsFile', inputFile(file.targetsFile)],
     ['--rotation-overlap-cert', v['rotation-overlap-cert'] as string | undefined], ['--rotation-overlap-key', v['rotation-overlap-key'] as string | undefined],
@@ -258,7 +247,7 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
   if (v['require-tls-rejection']) flagPolicy.requireTlsRejection = true;
   return {
     configFile, file, baseDir, failOn, timeoutMs, concurrency, connectionsPerTarget, targetTimeoutMs, suiteIds, checkIds,
-    outputs: { json: jsonOut, junit: junitOut, html: htmlOut, pdf: pdfOut }, chromiumPath,
+    reports,
     filePolicy, flagPolicy, policy: mergePolicy(filePolicy, flagPolicy, 'flags'), quiet: !!v.quiet, reportMode,
   };
 }
@@ -341,12 +330,12 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
     await o.complete?.(report);
     report.summary = summarize(report.results);
     // Each reporter on its own: one failing never loses another's output.
-    reportsOk = await writeReportFiles(runReportWriters(report, o.argv, st.outputs, st.chromiumPath), io, st.reportMode);
+    reportsOk = await writeReports(st.reports, runDocument(report, o.argv), io, st.reportMode);
   } finally {
     interrupt.written();
   }
   if (!isInternalFailure(interrupt.signal.reason)) sayIncomplete(io, report);
-  if (st.outputs.json !== '-' && st.outputs.html !== '-') {
+  if (!reportsToStdout(st.reports)) {
     const style = makeStyle({ isTTY: !!io.stdout.isTTY, env });
     io.stdout.write(renderResultsTable(report, style, io.stdout.columns ?? 120, st.quiet));
     for (const r of report.results) {
@@ -370,6 +359,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values: v, positionals } = parseCommandArgs('run', argv, {
     ...RUN_TARGET_OPTIONS,
     ...RUN_SHARED_OPTIONS,
+    ...reportOptions(),
   });
   if (v.help) {
     io.stdout.write(RUN_HELP);

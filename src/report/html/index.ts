@@ -4,12 +4,13 @@ import type { RunReport } from '../../core/model.js';
 import { probeHtmlModel, runHtmlModel, type HtmlModel } from './model.js';
 import { renderHtmlReport } from './render.js';
 
-export { renderHtmlReport } from './render.js';
-export { runHtmlModel, probeHtmlModel, worstStatus, type HtmlModel } from './model.js';
+export { renderHtmlReport, streamHtmlReport } from './render.js';
+export { runHtmlModel, runHtmlPage, probeHtmlModel, probeHtmlPage, pageOfModel, modelOfPage, worstStatus, sha256Hex, type HtmlModel, type HtmlPage } from './model.js';
 
 /**
- * The HTML evidence report of a run. `jsonText` must be the exact bytes of the run's JSON report
- * (`jsonReportText`): the HTML carries their SHA-256 and embeds them.
+ * The HTML evidence report of a run, as one string. `jsonText` must be the exact bytes of the run's
+ * JSON report (`jsonReportText`): the HTML carries their SHA-256 and embeds them. The CLI writes
+ * the same bytes streamed (streamHtmlReport of runHtmlPage), never as one string.
  */
 export function buildRunHtml(run: RunReport, argv: string[], jsonText: string): string {
   return renderHtmlReport(runHtmlModel(run, argv, jsonText));

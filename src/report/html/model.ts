@@ -83,6 +83,55 @@ export interface HtmlModel {
   digest: { sha256: string; of: string; json: string };
 }
 
+/** A JSON document's bytes, as pieces, and their SHA-256 (hex; may be a getter, read when the page renders). */
+export interface JsonBytes {
+  readonly sha256: string;
+  json(): Iterable<string>;
+}
+
+/** The model without its targets and JSON bytes: the page around them. Every string cleaned. */
+export type HtmlHead = Omit<HtmlModel, 'targets' | 'digest'>;
+
+/**
+ * A report to render one target at a time (the streamed HTML report): the head, the targets built
+ * (and cleaned) on demand, and the JSON report's bytes as pieces. Building a target again gives the
+ * same target; nothing here holds all of them.
+ */
+export interface HtmlPage {
+  head: HtmlHead;
+  count: number;
+  /**
+   * Target `i` (0-based), as the model holds it. `full: false` leaves out what only its own section
+   * shows (checks, certificates): enough for the summary rows.
+   */
+  target(i: number, full: boolean): HtmlTarget;
+  digest: { sha256: string; of: string; json(): Iterable<string> };
+}
+
+/** A page's digest: `json`'s SHA-256 read when asked (the page renders after a JSON report written first). */
+function digestOf(json: JsonBytes, of: string): HtmlPage['digest'] {
+  return {
+    get sha256() {
+      return json.sha256;
+    },
+    of,
+    json: () => json.json(),
+  };
+}
+
+/** A whole model as a page (the page of a model already built). */
+export function pageOfModel(m: HtmlModel): HtmlPage {
+  const { targets, digest, ...head } = m;
+  return { head, count: targets.length, target: (i) => targets[i]!, digest: { sha256: digest.sha256, of: digest.of, json: () => [digest.json] } };
+}
+
+/** Builds every target of a page: the whole model (tests, and callers that want one string). */
+export function modelOfPage(p: HtmlPage): HtmlModel {
+  const json: string[] = [];
+  for (const piece of p.digest.json()) json.push(piece);
+  return { ...p.head, targets: Array.from({ length: p.count }, (_, i) => p.target(i, true)), digest: { sha256: p.digest.sha256, of: p.digest.of, json: json.join('') } };
+}
+
 const SEVERITY: Status[] = ['error', 'fail', 'warn', 'pass', 'skip'];
 
 /** The worst status: error > fail > warn > pass > skip (all skipped: skip). */
@@ -127,10 +176,22 @@ function timeZone(): string {
 
 /** The model of a `run` report: what the HTML shows, every string cleaned. */
 export function runHtmlModel(run: RunReport, argv: string[], jsonText: string): HtmlModel {
+  return modelOfPage(runHtmlPage(run, argv, { sha256: sha256Hex(jsonText), json: () => [jsonText] }));
+}
+
+/** The digest line of a run report. */
+const RUN_DIGEST_OF = 'the JSON report (--json) of this run, byte for byte';
+
+/**
+ * The page of a `run` report, one target at a time. `json` gives the exact bytes of the run's JSON
+ * report (`reportJsonChunks`), `sha256` their digest: the HTML carries it and embeds them.
+ */
+export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): HtmlPage {
   const suiteTitles = new Map<string, string>([...SUITES.map((s) => [s.id, s.title] as const), [AUDIT_SUITE.id, AUDIT_SUITE.title]]);
   const audit = run.targets.length > 0 && run.targets.every((t) => t.kind === 'files');
   const byTarget = resultsByTarget(run.results);
-  const targets: HtmlTarget[] = run.targets.map((t, i) => {
+  const target = (i: number, full: boolean): HtmlTarget => {
+    const t = run.targets[i]!;
     const results = byTarget.get(t.name) ?? [];
     const suiteIds = [...new Set([...SUITES.map((s) => s.id), ...results.map((r) => r.suite)])];
     const suites: HtmlSuiteCell[] = suiteIds.map((id) => {
@@ -139,7 +200,7 @@ export function runHtmlModel(run: RunReport, argv: string[], jsonText: string): 
     });
     const trusted = results.find((r) => r.check === 'chain.server-trusted' && r.status === 'pass');
     const anchorSubject = typeof trusted?.evidence.anchor === 'string' ? trusted.evidence.anchor : undefined;
-    return {
+    const built: HtmlTarget = {
       anchor: `t${i + 1}`,
       name: t.name,
       endpoint: t.endpoint,
@@ -151,24 +212,28 @@ export function runHtmlModel(run: RunReport, argv: string[], jsonText: string): 
       verdict: worstStatus(results.map((r) => r.status)),
       counts: countStatuses(results.map((r) => r.status)),
       suites,
-      checks: results.map((r) => ({
-        status: r.status,
-        id: r.check,
-        title: r.title,
-        suite: r.suite,
-        message: r.message,
-        ...(r.remediation ? { remediation: r.remediation } : {}),
-        references: referencesOf(r.check),
-        evidence: r.evidence,
-        durationMs: r.durationMs,
-      })),
-      serverChain: t.peerChain ?? [],
+      checks: full
+        ? results.map((r) => ({
+            status: r.status,
+            id: r.check,
+            title: r.title,
+            suite: r.suite,
+            message: r.message,
+            ...(r.remediation ? { remediation: r.remediation } : {}),
+            references: referencesOf(r.check),
+            evidence: r.evidence,
+            durationMs: r.durationMs,
+          }))
+        : [],
+      serverChain: full ? (t.peerChain ?? []) : [],
       ...(anchorSubject ? { anchorSubject } : {}),
-      clientChain: t.clientChain ?? [],
-      fileCertificates: t.fileCertificates ?? [],
+      clientChain: full ? (t.clientChain ?? []) : [],
+      fileCertificates: full ? (t.fileCertificates ?? []) : [],
     };
-  });
-  const model: Omit<HtmlModel, 'digest'> = {
+    // As an element of the model's targets list: cleaned at the depth clean(model) reaches it.
+    return clean(built, 2) as HtmlTarget;
+  };
+  const head: HtmlHead = {
     kind: audit ? 'audit' : 'run',
     title: audit ? 'mTLS credential audit' : 'mTLS conformance report',
     tool: toolInfo(),
@@ -183,10 +248,9 @@ export function runHtmlModel(run: RunReport, argv: string[], jsonText: string): 
     verdict: worstStatus(run.results.map((r) => r.status)),
     summary: run.summary,
     ...(run.incomplete ? { incomplete: run.incomplete } : {}),
-    targets,
   };
   // The digest and the embedded bytes are ours, and must stay byte-exact: never cleaned or cut.
-  return { ...(clean(model) as Omit<HtmlModel, 'digest'>), digest: { sha256: sha256Hex(jsonText), of: 'the JSON report (--json) of this run, byte for byte', json: jsonText } };
+  return { head: clean(head) as HtmlHead, count: run.targets.length, target, digest: digestOf(json, RUN_DIGEST_OF) };
 }
 
 const FINDING_STATUS: Record<FindingStatus, RowStatus> = { ok: 'pass', warn: 'warn', problem: 'fail', info: 'info' };
@@ -197,8 +261,14 @@ function outcomeCerts(o: ProbeOutcome | undefined): CertSummary[] {
   return o.peerChainPem.map((p) => summarizeCertificate(Buffer.from(p)));
 }
 
+/** A diagnosis's row statuses (info lines judge nothing) and its verdict. */
+function diagnosisStatuses(d: Diagnosis): { statuses: Status[]; verdict: Status } {
+  const statuses: Status[] = d.findings.map((f) => FINDING_STATUS[f.status]).filter((s): s is Status => s !== 'info');
+  return { statuses, verdict: d.unreachable ? 'error' : worstStatus(statuses) };
+}
+
 /** One diagnosis as a report target: one row per finding, both probes as evidence. */
-function diagnosisTarget(d: Diagnosis, i: number, policy: Policy): HtmlTarget {
+function diagnosisTarget(d: Diagnosis, i: number, policy: Policy, full: boolean): HtmlTarget {
   const evidenceFor = (id: string): Evidence => {
     switch (id) {
       case 'without-cert': return probeEvidence(d.withoutCert);
@@ -210,20 +280,21 @@ function diagnosisTarget(d: Diagnosis, i: number, policy: Policy): HtmlTarget {
       default: return {};
     }
   };
-  const statuses: Status[] = d.findings.map((f) => FINDING_STATUS[f.status]).filter((s): s is Status => s !== 'info');
-  const checks: HtmlCheck[] = d.findings.map((f) => ({
-    status: FINDING_STATUS[f.status],
-    id: `probe.${f.id}`,
-    title: f.aspect,
-    suite: 'probe',
-    message: f.finding,
-    ...(f.fix ? { remediation: f.fix } : {}),
-    references: referencesOf(PROBE_FINDING_CHECK[f.id] ?? ''),
-    evidence: evidenceFor(f.id),
-  }));
+  const { statuses, verdict } = diagnosisStatuses(d);
+  const checks: HtmlCheck[] = full
+    ? d.findings.map((f) => ({
+        status: FINDING_STATUS[f.status],
+        id: `probe.${f.id}`,
+        title: f.aspect,
+        suite: 'probe',
+        message: f.finding,
+        ...(f.fix ? { remediation: f.fix } : {}),
+        references: referencesOf(PROBE_FINDING_CHECK[f.id] ?? ''),
+        evidence: evidenceFor(f.id),
+      }))
+    : [];
   const ref = d.withCert?.peerChainPem.length ? d.withCert : d.withoutCert;
   const counts = countStatuses(statuses);
-  const verdict = d.unreachable ? 'error' : worstStatus(statuses);
   return {
     anchor: `t${i + 1}`,
     name: d.target,
@@ -236,7 +307,7 @@ function diagnosisTarget(d: Diagnosis, i: number, policy: Policy): HtmlTarget {
     counts,
     suites: [{ id: 'probe', title: 'Diagnosis', status: verdict, counts }],
     checks,
-    serverChain: outcomeCerts(ref),
+    serverChain: full ? outcomeCerts(ref) : [],
     ...(d.chain.ok && d.chain.anchor ? { anchorSubject: d.chain.anchor } : {}),
     clientChain: [],
     fileCertificates: [],
@@ -245,9 +316,13 @@ function diagnosisTarget(d: Diagnosis, i: number, policy: Policy): HtmlTarget {
 
 /** The model of `probe` diagnoses (one target each). */
 export function probeHtmlModel(ds: Diagnosis[], argv: string[], jsonText: string, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy, incomplete?: HtmlModel['incomplete']): HtmlModel {
-  const targets = ds.map((d, i) => diagnosisTarget(d, i, policy));
-  const summary = countStatuses(targets.flatMap((t) => t.checks.map((c) => c.status).filter((s): s is Status => s !== 'info')));
-  const model: Omit<HtmlModel, 'digest'> = {
+  return modelOfPage(probeHtmlPage(ds, argv, { sha256: sha256Hex(jsonText), json: () => [jsonText] }, timing, policy, incomplete));
+}
+
+/** The page of `probe` diagnoses, one target at a time; `json` the exact `probe --json` document's bytes and digest. */
+export function probeHtmlPage(ds: Diagnosis[], argv: string[], json: JsonBytes, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy, incomplete?: HtmlModel['incomplete']): HtmlPage {
+  const all = ds.map(diagnosisStatuses);
+  const head: HtmlHead = {
     kind: 'probe',
     title: 'mTLS diagnosis',
     tool: toolInfo(),
@@ -256,12 +331,16 @@ export function probeHtmlModel(ds: Diagnosis[], argv: string[], jsonText: string
     command: ['mtls-harness', ...redactArgv(argv)],
     host: hostname(),
     policy,
-    verdict: worstStatus(targets.map((t) => t.verdict)),
-    summary,
+    verdict: worstStatus(all.map((s) => s.verdict)),
+    summary: countStatuses(all.flatMap((s) => s.statuses)),
     ...(incomplete ? { incomplete } : {}),
-    targets,
   };
-  return { ...(clean(model) as Omit<HtmlModel, 'digest'>), digest: { sha256: sha256Hex(jsonText), of: 'the JSON diagnosis (probe --json) of this probe, byte for byte', json: jsonText } };
+  return {
+    head: clean(head) as HtmlHead,
+    count: ds.length,
+    target: (i, full) => clean(diagnosisTarget(ds[i]!, i, policy, full), 2) as HtmlTarget,
+    digest: digestOf(json, 'the JSON diagnosis (probe --json) of this probe, byte for byte'),
+  };
 }
 
 /** The catalogue check whose references fit each diagnosis line. */

@@ -4,16 +4,17 @@
  *
  * Everything from a certificate or a server is hostile. It is rendered only as JSX text and
  * attribute values, which preact-render-to-string escapes; the one raw insertion is the constant
- * stylesheet. Never build markup by string concatenation in this file.
+ * stylesheet. Never build markup by string concatenation in this file: the streamed report only
+ * cuts the rendered page at its (random) slot markers and puts rendered pieces (and base64) there.
  */
+import { randomBytes } from 'node:crypto';
 import { renderToString } from 'preact-render-to-string';
-import type { ComponentChildren } from 'preact';
-import type { CertSummary } from '../../core/model.js';
+import type { ComponentChildren, VNode } from 'preact';
+import type { CertSummary, RunSettings } from '../../core/model.js';
 import type { Policy } from '../../core/target.js';
-import type { RunSettings } from '../../core/model.js';
 import type { Status } from '../../core/status.js';
 import { RotationChart, chartDataOf } from './chart.js';
-import type { HtmlCheck, HtmlModel, HtmlTarget, RowStatus } from './model.js';
+import type { HtmlCheck, HtmlHead, HtmlModel, HtmlPage, HtmlSuiteCell, HtmlTarget, RowStatus } from './model.js';
 import { REPORT_CSS } from './style.js';
 
 const LABEL: Record<RowStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', error: 'ERROR', skip: 'SKIP', info: 'INFO' };
@@ -97,9 +98,54 @@ function countsText(c: Record<Status, number>): string {
   return STATUS_ORDER.filter((s) => c[s] > 0).map((s) => `${c[s]} ${s}`).join(' · ') || 'no checks';
 }
 
-function Header({ m }: { m: HtmlModel }) {
+/** The page's lists over the targets: summary rows, the targets × suites matrix, the sections. */
+type TargetList = 'rows' | 'matrix' | 'sections';
+
+/**
+ * What a page is rendered from. The whole report (renderHtmlReport) lists its targets in place;
+ * the streamed one (streamHtmlReport) renders the page around a slot for each list and one for the
+ * embedded JSON, then writes each slot one target (one piece of JSON) at a time. Both render the
+ * same components, so both give the same bytes.
+ */
+interface View {
+  m: HtmlHead;
+  /** How many targets, and the first (its name in the title, its suites' titles and order). */
+  count: number;
+  first: HtmlTarget | undefined;
+  /** Some target's policy differs from the policy in force. */
+  policyOverride: boolean;
+  /** The matrix columns: the first target's suites that some target ran. */
+  matrixSuites: HtmlSuiteCell[];
+  digest: { sha256: string; of: string };
+  /** The JSON report's bytes in base64 (or the slot where they go). */
+  base64: string;
+  each(list: TargetList, render: (t: HtmlTarget) => VNode): ComponentChildren;
+}
+
+/** The view's figures over all targets, from `targets` (light ones suffice: no checks are read). */
+function overview(m: HtmlHead, targets: Iterable<HtmlTarget>): Pick<View, 'count' | 'first' | 'policyOverride' | 'matrixSuites'> {
+  let count = 0;
+  let first: HtmlTarget | undefined;
+  let policyOverride = false;
+  const ran = new Set<string>();
+  const policy = m.policy ? policyText(m.policy) : undefined;
+  for (const t of targets) {
+    if (count++ === 0) first = t;
+    if (policy !== undefined && t.policy && policyText(t.policy) !== policy) policyOverride = true;
+    // A suite ran on this target when its (first) cell of that id has a status.
+    const seen = new Set<string>();
+    for (const cell of t.suites) {
+      if (seen.has(cell.id)) continue;
+      seen.add(cell.id);
+      if (cell.status) ran.add(cell.id);
+    }
+  }
+  return { count, first, policyOverride, matrixSuites: first?.suites.filter((s) => ran.has(s.id)) ?? [] };
+}
+
+function Header({ v }: { v: View }) {
+  const { m } = v;
   const total = Object.values(m.summary).reduce((a, b) => a + b, 0);
-  const base64 = Buffer.from(m.digest.json, 'utf8').toString('base64');
   return (
     <header class="report">
       <div class="muted">{`${m.tool.name} ${m.tool.version}`}</div>
@@ -113,7 +159,7 @@ function Header({ m }: { m: HtmlModel }) {
       <div class="headline">
         <Badge status={m.verdict} big />
         <span class="counts">
-          {`${m.targets.length} target${m.targets.length === 1 ? '' : 's'}, ${total} ${m.kind === 'probe' ? 'findings' : 'checks'}: `}
+          {`${v.count} target${v.count === 1 ? '' : 's'}, ${total} ${m.kind === 'probe' ? 'findings' : 'checks'}: `}
           {countsText(m.summary)}
         </span>
       </div>
@@ -127,7 +173,7 @@ function Header({ m }: { m: HtmlModel }) {
           <tr><th>Host</th><td class="wrap">{m.host}</td></tr>
           {m.kind === 'audit' && m.policy ? <tr><th>Policy in force</th><td>{`expiry: warn under ${m.policy.warnDays} days, fail under ${m.policy.failDays}; private keys readable by their owner only`}</td></tr> : null}
           {m.kind === 'audit' && m.settings?.audit ? <tr><th>Audit settings</th><td class="wrap">{auditSettingsText(m.settings.audit, m.settings.failOn)}</td></tr> : null}
-          {m.kind !== 'audit' && m.policy ? <tr><th>Policy in force</th><td>{policyText(m.policy)}{m.targets.some((t) => t.policy && policyText(t.policy) !== policyText(m.policy!)) ? ' (some targets override it: see each target)' : ''}</td></tr> : null}
+          {m.kind !== 'audit' && m.policy ? <tr><th>Policy in force</th><td>{policyText(m.policy)}{v.policyOverride ? ' (some targets override it: see each target)' : ''}</td></tr> : null}
           {m.kind !== 'audit' && m.settings ? (
             <tr>
               <th>Run settings</th>
@@ -139,13 +185,13 @@ function Header({ m }: { m: HtmlModel }) {
           <tr>
             <th>Evidence digest</th>
             <td>
-              <code class="wrap" data-digest="sha256">{`SHA-256 ${m.digest.sha256}`}</code>
+              <code class="wrap" data-digest="sha256">{`SHA-256 ${v.digest.sha256}`}</code>
               <br />
               <span class="muted">
-                {`of ${m.digest.of}. Check it with `}
+                {`of ${v.digest.of}. Check it with `}
                 <code>{m.kind === 'probe' ? 'sha256sum diagnosis.json' : 'sha256sum report.json'}</code>
                 {'. The same bytes are embedded here: '}
-                <a download={m.kind === 'probe' ? 'mtls-diagnosis.json' : 'mtls-report.json'} href={`data:application/json;base64,${base64}`}>
+                <a download={m.kind === 'probe' ? 'mtls-diagnosis.json' : 'mtls-report.json'} href={`data:application/json;base64,${v.base64}`}>
                   save the embedded JSON
                 </a>
                 .
@@ -158,8 +204,9 @@ function Header({ m }: { m: HtmlModel }) {
   );
 }
 
-function Summary({ m }: { m: HtmlModel }) {
-  const suites = m.targets[0]?.suites.filter((s) => m.targets.some((t) => t.suites.find((x) => x.id === s.id)?.status)) ?? [];
+function Summary({ v }: { v: View }) {
+  const { m } = v;
+  const suites = v.matrixSuites;
   return (
     <section class="summary">
       <h2>Summary</h2>
@@ -168,7 +215,7 @@ function Summary({ m }: { m: HtmlModel }) {
           <tr><th>Target</th><th>Endpoint</th><th>Verdict</th>{STATUS_ORDER.map((s) => <th class="num">{s}</th>)}</tr>
         </thead>
         <tbody>
-          {m.targets.map((t) => (
+          {v.each('rows', (t) => (
             <tr data-target={t.anchor}>
               <td class="wrap"><a href={`#${t.anchor}`}>{t.name}</a></td>
               <td class="mono wrap">{t.endpoint}</td>
@@ -186,7 +233,7 @@ function Summary({ m }: { m: HtmlModel }) {
               <tr><th>Target</th>{suites.map((s) => <th class="wrap">{s.id}</th>)}</tr>
             </thead>
             <tbody>
-              {m.targets.map((t) => (
+              {v.each('matrix', (t) => (
                 <tr>
                   <td class="wrap"><a href={`#${t.anchor}`}>{t.name}</a></td>
                   {suites.map((s) => {
@@ -443,7 +490,8 @@ function Certificates({ t }: { t: HtmlTarget }) {
   );
 }
 
-function TargetSection({ t, m }: { t: HtmlTarget; m: HtmlModel }) {
+function TargetSection({ t, v }: { t: HtmlTarget; v: View }) {
+  const { m } = v;
   const problems = t.checks.filter((c) => c.status === 'fail' || c.status === 'error' || c.status === 'warn');
   const suites = [...new Set(t.checks.map((c) => c.suite))];
   return (
@@ -475,7 +523,7 @@ function TargetSection({ t, m }: { t: HtmlTarget; m: HtmlModel }) {
       )}
       {suites.map((s) => (
         <>
-          <h3>{m.targets[0]?.suites.find((x) => x.id === s)?.title ?? s}</h3>
+          <h3>{v.first?.suites.find((x) => x.id === s)?.title ?? s}</h3>
           {t.checks.filter((c) => c.suite === s).map((c) => <Check c={c} target={t} />)}
         </>
       ))}
@@ -484,7 +532,8 @@ function TargetSection({ t, m }: { t: HtmlTarget; m: HtmlModel }) {
   );
 }
 
-function Page({ m }: { m: HtmlModel }) {
+function Page({ v }: { v: View }) {
+  const { m } = v;
   const csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
   return (
     <html lang="en">
@@ -493,19 +542,19 @@ function Page({ m }: { m: HtmlModel }) {
         <meta http-equiv="Content-Security-Policy" content={csp} />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="generator" content={`${m.tool.name} ${m.tool.version}`} />
-        <title>{`${m.title} — ${m.incomplete ? 'INCOMPLETE — ' : ''}${m.verdict.toUpperCase()} — ${m.targets.length === 1 ? m.targets[0]!.name : `${m.targets.length} targets`}`}</title>
+        <title>{`${m.title} — ${m.incomplete ? 'INCOMPLETE — ' : ''}${m.verdict.toUpperCase()} — ${v.count === 1 ? v.first!.name : `${v.count} targets`}`}</title>
         <style dangerouslySetInnerHTML={{ __html: REPORT_CSS }} />
       </head>
       <body>
         <main>
-          <Header m={m} />
-          <Summary m={m} />
-          {m.targets.map((t) => <TargetSection t={t} m={m} />)}
+          <Header v={v} />
+          <Summary v={v} />
+          {v.each('sections', (t) => <TargetSection t={t} v={v} />)}
           <footer class="report">
             <p>
               {`Generated by ${m.tool.name} ${m.tool.version} on ${utc(m.finishedAt)}. Statuses: PASS the target behaved as mTLS requires; WARN acceptable but weaker than best practice; FAIL the target violates the requirement; SKIP not applicable or not testable with what was given (the reason is stated); ERROR the harness could not evaluate (the reason is classified).`}
             </p>
-            <p>{`Everything shown from certificates and servers is quoted as data. SHA-256 of the JSON evidence: ${m.digest.sha256}.`}</p>
+            <p>{`Everything shown from certificates and servers is quoted as data. SHA-256 of the JSON evidence: ${v.digest.sha256}.`}</p>
           </footer>
         </main>
       </body>
@@ -513,7 +562,65 @@ function Page({ m }: { m: HtmlModel }) {
   );
 }
 
-/** Renders the model as one self-contained HTML document. */
+/** Renders the model as one self-contained HTML document (one string: small reports, tests). */
 export function renderHtmlReport(m: HtmlModel): string {
-  return `<!DOCTYPE html>\n${renderToString(<Page m={m} />)}\n`;
+  const v: View = {
+    m,
+    ...overview(m, m.targets),
+    digest: m.digest,
+    base64: Buffer.from(m.digest.json, 'utf8').toString('base64'),
+    each: (_list, render) => m.targets.map(render),
+  };
+  return `<!DOCTYPE html>\n${renderToString(<Page v={v} />)}\n`;
+}
+
+/**
+ * The same document as renderHtmlReport(modelOfPage(p)), byte for byte, in pieces: the page
+ * around the target lists is rendered once with a slot for each list (and one for the embedded
+ * JSON); each slot is then written one target (one base64 piece of the JSON) at a time. The slot
+ * markers carry a random nonce, so no text from a certificate or a server can pose as one.
+ */
+export function* streamHtmlReport(p: HtmlPage): Generator<string> {
+  const nonce = randomBytes(16).toString('hex');
+  const slot = (name: string) => `mtls-slot-${nonce}-${name}`;
+  const lists = new Map<string, (t: HtmlTarget) => VNode>();
+  const light = function* () {
+    for (let i = 0; i < p.count; i++) yield p.target(i, false);
+  };
+  const v: View = {
+    m: p.head,
+    ...overview(p.head, light()),
+    digest: p.digest,
+    base64: slot('json'),
+    each: (list, render) => {
+      lists.set(list, render);
+      return slot(list);
+    },
+  };
+  const page = `<!DOCTYPE html>\n${renderToString(<Page v={v} />)}\n`;
+  let at = 0;
+  for (const m of page.matchAll(new RegExp(`mtls-slot-${nonce}-(json|rows|matrix|sections)`, 'g'))) {
+    yield page.slice(at, m.index);
+    at = m.index + m[0].length;
+    const name = m[1]!;
+    if (name === 'json') {
+      yield* base64Pieces(p.digest.json());
+      continue;
+    }
+    const render = lists.get(name)!;
+    for (let i = 0; i < p.count; i++) yield renderToString(render(p.target(i, name === 'sections')));
+  }
+  yield page.slice(at);
+}
+
+/** Base64 of the UTF-8 bytes of `pieces` joined, in pieces (3-byte groups carried across). */
+function* base64Pieces(pieces: Iterable<string>): Generator<string> {
+  let carry = Buffer.alloc(0);
+  for (const piece of pieces) {
+    const bytes = carry.length ? Buffer.concat([carry, Buffer.from(piece, 'utf8')]) : Buffer.from(piece, 'utf8');
+    const whole = bytes.length - (bytes.length % 3);
+    if (whole > 0) yield bytes.subarray(0, whole).toString('base64');
+    carry = bytes.subarray(whole);
+  }
+  if (carry.length) yield carry.toString('base64');
 }
