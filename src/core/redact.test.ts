@@ -61,6 +61,17 @@ describe('shell strings: sh -c and command values', () => {
   });
 });
 
+describe('shell strings with spaces the shell does not split on', () => {
+  // Found while testing the reporters: a word loop that broke on any \s while the command loop skipped
+  // only space, tab and CR never advanced on a no-break space, and the run hung writing its reports.
+  it.each(['\u00a0', '\u2028', '\u3000', '\ufeff', '\v', '\f'])('U+%s inside a command ends, and the credential after it is still redacted', (ch) => {
+    const cmd = `curl${ch}-u admin:hunter2 https://a.example/ && echo x${ch}y`;
+    const out = redactArgv(['sh', '-c', cmd]);
+    expect(out[2]).not.toContain('hunter2');
+    expect(redactArgv([`--servername=a${ch}b`, '--rotation-command', `kubectl rollout restart deploy/x${ch}`])).toHaveLength(3);
+  });
+});
+
 describe('redactText: command output', () => {
   it('curl -v headers, sh -x traces, URL user-info, query parameters', () => {
     const out = ['> GET /?password=pw HTTP/1.1', '> Authorization: Bearer abc', '> Cookie: s=1', '< Set-Cookie: sid=2', '+ curl -u admin:hunter2 --oauth2-bearer t0k https://u:p@h/', "+ PGPASSWORD=pg1 psql", '> Accept: */*'].join('\n');

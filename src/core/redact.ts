@@ -147,7 +147,10 @@ export function shellCommands(s: string): ShellWord[][] {
   };
   while (i < s.length) {
     const c = s[i]!;
-    if (c === ' ' || c === '\t' || c === '\r') {
+    // Any whitespace but a newline separates words. sh splits on space, tab and newline only, but a
+    // no-break space or U+2028 pasted into a command must not hide the credential after it (and the
+    // word loop below breaks on every \s: skipping fewer here never advanced, and a run hung).
+    if (c !== '\n' && /\s/.test(c)) {
       i++;
       continue;
     }

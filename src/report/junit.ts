@@ -30,6 +30,7 @@ function evidenceProperties(r: Result): [string, string][] {
       props.push([`${r.check}.evidence.timeline`, `${(v as { attempts: unknown[] }).attempts.length} attempts: the full timeline is in the JSON report`]);
       continue;
     }
+    if (v === undefined) continue; // as the JSON report: an undefined value is no value
     props.push([`${r.check}.evidence.${k}`, typeof v === 'string' ? v : JSON.stringify(v)]);
   }
   return props;

@@ -28,6 +28,12 @@ const report: RunReport = {
 };
 
 describe('JUnit', () => {
+  it('an evidence value that is undefined is left out, as the JSON report leaves it out (it crashed the writer)', () => {
+    const r0 = report.results[0]!;
+    const xml = buildJunitXml({ ...report, results: [{ ...r0, evidence: { present: 'yes', absent: undefined } }] });
+    expect(xml).toContain('name="san.server-has-san.evidence.present" value="yes"');
+    expect(xml).not.toContain('evidence.absent');
+  });
   it('hostile certificate text stays text: escaped, control characters dropped, schema-valid', () => {
     const xml = buildJunitXml(report);
     expect(xml).not.toContain('<script>');
