@@ -32,20 +32,20 @@ export {
   type FixturePki,
   type FixturePkiOptions,
 } from './pki/generate.js';
-/** Inspection: PEM/DER parsing, certificate summaries, key↔certificate match, chain order. */
+/** Inspection: PEM/DER parsing, certificate summaries, key↔certificate match. */
 export {
   parsePemBlocks,
   parseCertificates,
   summarizeCertificate,
-  checkChainOrder,
   isIssuedBy,
   parsePrivateKey,
   keyMatchesCertificate,
   loadCredentialFiles,
   loadCaFile,
-  type ChainOrderReport,
   type LoadedCredentials,
 } from './pki/inspect.js';
+/** Chain order (leaf first, each certified by the next, nothing unrelated) and self-signed, from the rules. */
+export { checkChainOrder, isSelfSigned, type ChainOrderReport } from './rules/chain-order.js';
 export type { CertSummary } from './core/model.js';
 /** Path building to trust anchors (with the reason it fails) and RFC 6125 name matching. */
 export { verifyChain, sanCovers, type ChainVerification, type ChainProblem } from './pki/verify.js';

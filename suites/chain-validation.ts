@@ -1,4 +1,7 @@
-import { checkChainOrder, summarizeCertificate } from '../src/pki/inspect.js';
+import { summarizeCertificate } from '../src/pki/inspect.js';
+import { checkChainOrder, isSelfSigned } from '../src/rules/chain-order.js';
+import { ekuForRole } from '../src/rules/eku.js';
+import { keyStrength, signatureStrength } from '../src/rules/strength.js';
 import { answeredClientHello, controlEvidence, readRefusal } from '../src/probe/controls.js';
 import { verifyChain } from '../src/pki/verify.js';
 import { adviceFor, presentedOrVerdict, probeEvidence, refusesCrafted, skip, withPresented, trustAnchors as anchors, unreachableVerdict, whereRefused } from '../src/checks/judge.js';
@@ -77,10 +80,12 @@ export const chainValidation: Suite = {
         const s = summarizeCertificate(c.chain[0]!, ctx.clock);
         const problems: string[] = [];
         if (s.basicConstraints?.ca) problems.push('it is a CA certificate (CA:TRUE)');
-        if (s.extKeyUsage.length > 0 && !s.extKeyUsage.includes('serverAuth') && !s.extKeyUsage.includes('anyExtendedKeyUsage')) problems.push(`its extended key usage (${s.extKeyUsage.join(', ')}) lacks serverAuth`);
-        if (s.publicKey.type === 'RSA' && (s.publicKey.bits ?? 0) < 2048) problems.push(`its RSA key has ${s.publicKey.bits} bits (< 2048)`);
-        if (s.publicKey.type === 'EC' && s.publicKey.bits !== undefined && s.publicKey.bits < 256) problems.push(`its EC key has ${s.publicKey.bits} bits (< P-256)`);
-        if (/sha-?1\b|sha1/i.test(s.signatureAlgorithm)) problems.push(`it is signed with ${s.signatureAlgorithm}`);
+        if (!ekuForRole(s.extKeyUsage, 'server').ok) problems.push(`its extended key usage (${s.extKeyUsage.join(', ')}) lacks serverAuth`);
+        const key = keyStrength(s.publicKey);
+        if (!key.ok && key.code === 'rsa-too-short') problems.push(`its RSA key has ${s.publicKey.bits} bits (< 2048)`);
+        if (!key.ok && key.code === 'ec-too-small') problems.push(key.bits !== undefined ? `its EC key has ${key.bits} bits (< P-256)` : `its EC key is on the curve ${key.curve ?? '?'}, not P-256, P-384 or P-521`);
+        if (!key.ok && key.code === 'dsa') problems.push('its key is DSA, which no TLS 1.3 signature scheme uses');
+        if (!signatureStrength(s.signatureAlgorithm, isSelfSigned(c.chain[0]!)).ok) problems.push(`it is signed with ${s.signatureAlgorithm}`);
         const evidence = { subject: s.subject, basicConstraints: s.basicConstraints ?? null, extKeyUsage: s.extKeyUsage, publicKey: s.publicKey, signatureAlgorithm: s.signatureAlgorithm };
         if (s.publicKey.undecodable) return { status: 'error', message: `the server leaf's key cannot be judged: its ${s.publicKey.undecodable}${problems.length ? `; also ${problems.join('; ')}` : ''}`, remediation: 'reissue the server certificate with an ECDSA P-256 or RSA ≥ 2048 key (no peer can verify with a key it cannot decode)', evidence };
         if (problems.length > 0) return { status: 'fail', message: `the server leaf is not a proper server certificate: ${problems.join('; ')}`, remediation: 'reissue the server certificate: CA:FALSE, EKU serverAuth, RSA ≥ 2048 or EC ≥ P-256, SHA-256 or better', evidence };

@@ -10,12 +10,17 @@ import { X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { HarnessError, internalFailure, isHarnessError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { isIssuedBy, keyMatchesCertificate, parsePrivateKey, publicKeyProblem, summarizeCertificate } from '../pki/inspect.js';
+import { keyMatchesCertificate, parsePrivateKey, publicKeyProblem, summarizeCertificate } from '../pki/inspect.js';
 import type { CertSummary } from '../core/model.js';
-import { sanCovers, verifyChain } from '../pki/verify.js';
+import { verifyChain } from '../pki/verify.js';
 import { DEFAULT_POLICY } from '../core/target.js';
 import { summarize, type FailOn, type Status } from '../core/status.js';
 import type { Evidence, FileCertificate, Result, RunReport, TargetReport } from '../core/model.js';
+import { isSelfSigned } from '../rules/chain-order.js';
+import { caProblem, ekuForRole, roleFromEku } from '../rules/eku.js';
+import { expiryOf } from '../rules/expiry.js';
+import { hasSubjectAltName, sanCoverage, sanEntryFor, sanList } from '../rules/san.js';
+import { keyStrength, signatureStrength } from '../rules/strength.js';
 import { discoverFiles, spkiSha256, type DetectedLayout, type DiscoveredFile, type FoundKey, type WalkLimits } from './discover.js';
 
 /** The suite every audit result belongs to. */
@@ -116,18 +121,11 @@ function roleFromName(f: DiscoveredFile, layout: DetectedLayout | undefined): { 
 
 function roleFromContent(cert: NodeX509, summary: CertSummary): Role {
   if (cert.ca) return 'ca';
-  const eku = summary.extKeyUsage;
-  const s = eku.includes('serverAuth');
-  const c = eku.includes('clientAuth');
-  return s && c ? 'peer' : s ? 'server' : c ? 'client' : 'unknown';
+  return roleFromEku(summary.extKeyUsage) ?? 'unknown';
 }
 
 function octal(mode: number): string {
   return `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
-}
-
-function sanList(s: CertSummary): string[] {
-  return [...s.sans.dns.map((d) => `DNS:${d}`), ...s.sans.ip.map((d) => `IP:${d}`), ...s.sans.uri.map((d) => `URI:${d}`), ...s.sans.email.map((d) => `email:${d}`), ...s.sans.other];
 }
 
 function describeKey(k: FoundKey): string {
@@ -572,15 +570,11 @@ interface Trust {
   partial: boolean;
 }
 
-function selfSigned(c: NodeX509): boolean {
-  return c.subject === c.issuer && isIssuedBy(c, c);
-}
-
 /** Trust for a credential: --ca, else the CA bundles of its set, else of the nearest parent set, else all. */
 function trustFor(cred: Cred, cas: Cred[], ca: AuditOptions['ca']): Trust | undefined {
   const split = (certs: NodeX509[], from: string): Trust => {
-    const roots = certs.filter(selfSigned);
-    return { anchors: roots.length ? roots : certs, pool: certs.filter((c) => !selfSigned(c)), from, partial: roots.length === 0 };
+    const roots = certs.filter(isSelfSigned);
+    return { anchors: roots.length ? roots : certs, pool: certs.filter((c) => !isSelfSigned(c)), from, partial: roots.length === 0 };
   };
   if (ca) return split(ca.certs, `--ca ${ca.file}`);
   const usable = cas.filter((c) => c !== cred && c.main.content.certs.length > 0);
@@ -628,10 +622,10 @@ function checkCaChain(cred: Cred, trust: Trust | undefined, ca: AuditOptions['ca
   const paths: string[][] = [];
   const rootless: string[] = [];
   // Without --ca, the bundle's own roots (and those of other CA files of the set) anchor its intermediates.
-  const anchors = ca ? (trust?.anchors ?? []) : [...cred.main.content.certs.filter(selfSigned), ...(trust?.anchors ?? []).filter(selfSigned)];
-  const pool = [...cred.main.content.certs.filter((c) => !selfSigned(c)), ...(trust?.pool ?? [])];
+  const anchors = ca ? (trust?.anchors ?? []) : [...cred.main.content.certs.filter(isSelfSigned), ...(trust?.anchors ?? []).filter(isSelfSigned)];
+  const pool = [...cred.main.content.certs.filter((c) => !isSelfSigned(c)), ...(trust?.pool ?? [])];
   for (const c of certs) {
-    if (!ca && selfSigned(c)) {
+    if (!ca && isSelfSigned(c)) {
       const v = verifyChain([c], [c], clock);
       paths.push(v.path);
       problems.push(...v.problems.map((p) => p.message));
@@ -649,7 +643,7 @@ function checkCaChain(cred: Cred, trust: Trust | undefined, ca: AuditOptions['ca
   if (problems.length === 0 && rootless.length > 0) {
     // e.g. Let's Encrypt's chain.pem: the root lives in the peers' trust stores, not among these files.
     add('audit.chain-verifies', 'skip', `${cred.main.name} holds intermediate CA certificates whose root is not among the audited files, so they cannot be verified here.`, ev, 'Audit the root CA certificate too, or name it with --ca FILE.');
-  } else if (problems.length === 0) add('audit.chain-verifies', 'pass', ca ? `${cred.main.name} chains to --ca ${path.basename(ca.file)}.` : `${cred.main.name}: every root's self-signature verifies${certs.some((c) => !selfSigned(c)) ? ' and every intermediate chains to a root of the set' : ''}.`, ev);
+  } else if (problems.length === 0) add('audit.chain-verifies', 'pass', ca ? `${cred.main.name} chains to --ca ${path.basename(ca.file)}.` : `${cred.main.name}: every root's self-signature verifies${certs.some((c) => !isSelfSigned(c)) ? ' and every intermediate chains to a root of the set' : ''}.`, ev);
   else add('audit.chain-verifies', 'fail', `${cred.main.name}: ${problems[0]}.`, ev, ca ? `The CA bundle is not the CA named with --ca: deploy the CA that issued your certificates.` : 'Re-export the CA certificates from the issuing CA.');
 }
 
@@ -657,8 +651,8 @@ function checkCaIsCa(cred: Cred, summary: (c: NodeX509) => CertSummary, add: Add
   const certs = cred.main.content.certs;
   const rows = certs.map((c, i) => {
     const s = summary(c);
-    // RFC 5280 §4.2.1.3: a key usage extension without keyCertSign forbids signing certificates.
-    const problem = !c.ca ? 'not a CA (CA:FALSE or no basicConstraints)' : s.keyUsage.length > 0 && !s.keyUsage.includes('keyCertSign') ? 'its key usage lacks keyCertSign' : undefined;
+    const code = caProblem({ ca: c.ca, keyUsage: s.keyUsage });
+    const problem = code === 'not-ca' ? 'not a CA (CA:FALSE or no basicConstraints)' : code === 'no-key-cert-sign' ? 'its key usage lacks keyCertSign' : undefined;
     return { index: i + 1, subject: s.subject, ca: c.ca, keyUsage: s.keyUsage, ...(problem ? { problem } : {}) };
   });
   const bad = rows.find((r) => r.problem);
@@ -669,9 +663,9 @@ function checkCaIsCa(cred: Cred, summary: (c: NodeX509) => CertSummary, add: Add
 
 function checkSans(cred: Cred, s: CertSummary, expected: string[], add: Add): void {
   const cert = cred.main.content.certs[0]!;
-  const sans = sanList(s);
+  const sans = sanList(s.sans);
   const ev = { file: cred.main.display, subject: s.subject, sans, role: cred.role };
-  if (sans.length > 0) add('audit.san-present', 'pass', `${cred.main.name} has subjectAltNames: ${sans.slice(0, 6).join(', ')}${sans.length > 6 ? ` and ${sans.length - 6} more` : ''}.`, ev);
+  if (hasSubjectAltName(s.sans)) add('audit.san-present', 'pass', `${cred.main.name} has subjectAltNames: ${sans.slice(0, 6).join(', ')}${sans.length > 6 ? ` and ${sans.length - 6} more` : ''}.`, ev);
   else if (cred.role === 'client') add('audit.san-present', 'skip', `${cred.main.name} is a client certificate without subjectAltName: servers identify it by its subject (${s.subject}); a SAN (e.g. a SPIFFE URI) is needed only where servers match SANs.`, ev);
   else add('audit.san-present', cred.role === 'unknown' ? 'warn' : 'fail', `${cred.main.name} has no subjectAltName: TLS clients ignore the CN (RFC 9525), so no host name can match it.`, ev, 'Re-issue the certificate with the DNS names and IPs clients dial (mtls-harness certs init --san …, or openssl -addext subjectAltName=DNS:…).');
 
@@ -680,10 +674,10 @@ function checkSans(cred: Cred, s: CertSummary, expected: string[], add: Add): vo
   } else if (cred.role === 'client') {
     add('audit.san-covers-expected', 'skip', `--expected-name applies to server certificates; ${cred.main.name} is a client certificate.`, { ...ev, expectedNames: expected });
   } else {
-    const missing = expected.filter((n) => !sanCovers(cert, n));
+    const missing = sanCoverage(cert, expected).uncovered;
     const ev2 = { ...ev, expectedNames: expected, notCovered: missing };
     if (missing.length === 0) add('audit.san-covers-expected', 'pass', `${cred.main.name} covers ${expected.join(', ')}.`, ev2);
-    else add('audit.san-covers-expected', 'fail', `${cred.main.name} does not cover ${missing.join(', ')} (SANs: ${sans.join(', ') || 'none'}); clients dialling ${missing.length > 1 ? 'these names' : 'that name'} will refuse it.`, ev2, `Re-issue the certificate with ${missing.map((n) => `${/^[\d.:]+$/.test(n) ? 'IP' : 'DNS'}:${n}`).join(', ')} in its subjectAltName (a wildcard covers one left-most label only).`);
+    else add('audit.san-covers-expected', 'fail', `${cred.main.name} does not cover ${missing.join(', ')} (SANs: ${sans.join(', ') || 'none'}); clients dialling ${missing.length > 1 ? 'these names' : 'that name'} will refuse it.`, ev2, `Re-issue the certificate with ${missing.map(sanEntryFor).join(', ')} in its subjectAltName (a wildcard covers one left-most label only).`);
   }
 }
 
@@ -698,12 +692,11 @@ function checkEku(cred: Cred, s: CertSummary, add: Add): void {
     add('audit.eku-fits-role', 'skip', `The role of ${cred.main.name} (${cred.role}) was read from its own EKU, so there is nothing to compare: pass --role ${cred.main.display}=server|client to check it.`, ev);
     return;
   }
-  const needs = cred.role === 'peer' ? ['serverAuth', 'clientAuth'] : [cred.role === 'server' ? 'serverAuth' : 'clientAuth'];
-  if (eku.length === 0) {
+  const { needs, missing, unrestricted } = ekuForRole(eku, cred.role);
+  if (unrestricted) {
     add('audit.eku-fits-role', 'pass', `${cred.main.name} has no EKU extension, so any purpose is allowed (RFC 5280), including ${needs.join(' and ')}.`, ev);
     return;
   }
-  const missing = eku.includes('anyExtendedKeyUsage') ? [] : needs.filter((n) => !eku.includes(n));
   if (missing.length === 0) add('audit.eku-fits-role', 'pass', `${cred.main.name} (${cred.role}, from ${cred.roleSource}) allows ${needs.join(' and ')} (EKU: ${eku.join(', ')}).`, ev);
   else add('audit.eku-fits-role', 'fail', `${cred.main.name} is a ${cred.role} certificate (${cred.roleSource}) but its EKU (${eku.join(', ')}) lacks ${missing.join(' and ')}: peers refuse it for that role.`, ev, `Re-issue it with extendedKeyUsage ${needs.join(',')}${cred.roleSource === 'file name' ? ', or, if the file name misleads, pass --role FILE=server|client' : ''}.`);
 }
@@ -712,23 +705,23 @@ function checkExpiry(cred: Cred, summary: (c: NodeX509) => CertSummary, warnDays
   const certs = cred.main.content.certs;
   const rows = certs.map((c, i) => {
     const s = summary(c);
-    const status: Status = s.expired || s.notYetValid || s.daysLeft < failDays ? 'fail' : s.daysLeft < warnDays ? 'warn' : 'pass';
-    return { index: i + 1, subject: s.subject, notBefore: s.notBefore, notAfter: s.notAfter, daysLeft: s.daysLeft, status, s };
+    const { status, state } = expiryOf(s, { warnDays, failDays });
+    return { index: i + 1, subject: s.subject, notBefore: s.notBefore, notAfter: s.notAfter, daysLeft: s.daysLeft, status: status as Status, state };
   });
   const worst = rows.find((r) => r.status === 'fail') ?? rows.find((r) => r.status === 'warn');
-  const ev = { file: cred.main.display, warnDays, failDays, certificates: rows.map(({ s: _s, ...r }) => r) };
+  const ev = { file: cred.main.display, warnDays, failDays, certificates: rows.map(({ state: _state, ...r }) => r) };
   const who = (r: (typeof rows)[number]) => (certs.length === 1 ? cred.main.name : `${cred.main.name} certificate #${r.index} ("${r.subject}")`);
   if (!worst) {
     const soonest = rows.reduce((a, b) => (b.daysLeft < a.daysLeft ? b : a));
     add('audit.expiry', 'pass', `${who(soonest)} is valid for ${soonest.daysLeft} more days (until ${soonest.notAfter.slice(0, 10)}).`, ev);
     return;
   }
-  const what = worst.s.notYetValid
+  const what = worst.state === 'not-yet-valid'
     ? `is not valid before ${worst.notBefore}`
-    : worst.s.expired
+    : worst.state === 'expired'
       ? `expired on ${worst.notAfter.slice(0, 10)} (${-worst.daysLeft} day${worst.daysLeft === -1 ? '' : 's'} ago)`
       : `expires on ${worst.notAfter.slice(0, 10)}, in ${worst.daysLeft} day${worst.daysLeft === 1 ? '' : 's'} (${worst.status === 'fail' ? `under --fail-days ${failDays}` : `under --warn-days ${warnDays}`})`;
-  add('audit.expiry', worst.status, `${who(worst)} ${what}.`, ev, worst.s.notYetValid ? 'Check the clock of the machine that issued it, or wait until its notBefore.' : `Renew ${cred.main.name} and deploy it before it expires${cred.kind === 'ca' ? ' (a new CA means re-issuing every certificate: start early and deploy old+new CA together)' : ''}.`);
+  add('audit.expiry', worst.status, `${who(worst)} ${what}.`, ev, worst.state === 'not-yet-valid' ? 'Check the clock of the machine that issued it, or wait until its notBefore.' : `Renew ${cred.main.name} and deploy it before it expires${cred.kind === 'ca' ? ' (a new CA means re-issuing every certificate: start early and deploy old+new CA together)' : ''}.`);
 }
 
 /** RFC 9325 / CONFORMANCE.md chain.server-leaf-profile: RSA ≥ 2048, EC ≥ P-256, no SHA-1/MD5 signature (a root's self-signature is never checked by peers). */
@@ -737,11 +730,16 @@ function checkStrength(cred: Cred, summary: (c: NodeX509) => CertSummary, add: A
     const s = summary(c);
     const weak: string[] = [];
     const { type, bits } = s.publicKey;
-    if (s.publicKey.undecodable) weak.push(`a key that cannot be used: its ${s.publicKey.undecodable}`);
-    else if (type === 'RSA' && (bits ?? 0) < 2048) weak.push(`an RSA ${bits ?? '?'}-bit key (needs ≥ 2048)`);
-    else if (type === 'EC' && (bits ?? 0) < 256) weak.push(`an EC ${s.publicKey.curve ?? '?'} key (needs ≥ P-256)`);
-    else if (type === 'DSA') weak.push('a DSA key (not usable in TLS 1.3)');
-    if (/\b(SHA-1|MD5|MD2)\b/i.test(s.signatureAlgorithm) && !selfSigned(c)) weak.push(`a ${s.signatureAlgorithm} signature`);
+    const key = keyStrength(s.publicKey);
+    if (!key.ok) {
+      weak.push(
+        key.code === 'undecodable' ? `a key that cannot be used: its ${key.reason}`
+        : key.code === 'rsa-too-short' ? `an RSA ${bits ?? '?'}-bit key (needs ≥ 2048)`
+        : key.code === 'ec-too-small' ? `an EC ${s.publicKey.curve ?? '?'} key (needs ≥ P-256)`
+        : 'a DSA key (not usable in TLS 1.3)',
+      );
+    }
+    if (!signatureStrength(s.signatureAlgorithm, isSelfSigned(c)).ok) weak.push(`a ${s.signatureAlgorithm} signature`);
     return { index: i + 1, subject: s.subject, publicKey: s.publicKey.curve ? `${type} ${s.publicKey.curve}` : `${type}${bits ? ` ${bits} bits` : ''}`, signatureAlgorithm: s.signatureAlgorithm, ...(weak.length ? { weak } : {}) };
   });
   const bad = rows.find((r) => r.weak);

@@ -4,11 +4,13 @@
 import type { X509Certificate } from 'node:crypto';
 import { DAY_MS, type Clock } from '../core/clock.js';
 import { summarizeCertificate } from '../pki/inspect.js';
-import { sanCovers, verifyChain } from '../pki/verify.js';
+import { verifyChain } from '../pki/verify.js';
 import { expiryVerdict } from '../checks/judge.js';
 import type { CheckVerdict, Result, TargetReport } from '../core/model.js';
 import type { Policy } from '../core/target.js';
 import { worstOf } from '../core/status.js';
+import { daysStatus } from '../rules/expiry.js';
+import { sanCoverage } from '../rules/san.js';
 import type { Suite } from '../checks/types.js';
 import { safeText } from '../core/text.js';
 import { objectRef, podContainers, selectorMatches, serviceFqdn, type Certificate, type ConfigMap, type Forbidden, type NamespaceSnapshot, type Pod, type Secret, type Service, type Volume } from '../targets/k8s/objects.js';
@@ -236,7 +238,7 @@ function auditSecret(m: SecretMaterial, services: Service[], ns: string, i: Audi
     add('k8s.secret-san-covers-service', target, { status: 'skip', message: 'the Secret holds no server certificate with its key', evidence: { services: services.map((s) => s.metadata.name) } });
   } else {
     const names = services.flatMap((s) => [serviceFqdn(s.metadata.name, ns), ...(s.metadata.annotations?.['mtls-harness/servername'] ? [s.metadata.annotations['mtls-harness/servername']] : [])]);
-    const uncovered = names.filter((n) => !serverLeaves.some((l) => sanCovers(l.cert, n)));
+    const uncovered = sanCoverage(serverLeaves.map((l) => l.cert), names).uncovered;
     const sans = serverLeaves.map((l) => ({ key: l.key, sans: certEvidence(l.key, l.cert, i.clock).sans }));
     add('k8s.secret-san-covers-service', target, uncovered.length
       ? { status: 'fail', message: `${serverLeaves.map((l) => l.key).join(', ')} does not cover ${uncovered.join(', ')} (its SANs: ${safeText(sans.flatMap((s) => s.sans).join(', '), 300)})`, remediation: `reissue the certificate with ${uncovered.join(', ')} in its subjectAltName (cert-manager: spec.dnsNames), or stop mounting this Secret in that Service's Pods`, evidence: { names, uncovered, certificates: sans } }
@@ -354,9 +356,10 @@ function auditCertificate(c: Certificate, ns: string, policy: Policy, add: Add):
   const how = explicit !== undefined ? `renewBefore ${c.spec!.renewBefore}` : pct !== undefined ? `renewBeforePercentage ${pct}` : 'cert-manager\'s default (1/3 of the duration)';
   const evR = { ...ev, duration: c.spec?.duration ?? '2160h (default)', renewBeforeDays: days(renewBefore), warnDays: policy.warnDays, failDays: policy.failDays };
   const d = days(renewBefore);
-  add('k8s.certificate-renew-before', target, d < policy.failDays
+  const status = daysStatus(d, policy);
+  add('k8s.certificate-renew-before', target, status === 'fail'
     ? { status: 'fail', message: `renews only ${d} days before expiry (${how}): under the policy's failDays (${policy.failDays}), so every cycle the certificate fails expiry checks and one failed renewal is an outage`, remediation: `set spec.renewBefore to at least ${policy.warnDays * 24}h (the policy's warnDays)`, evidence: evR }
-    : d < policy.warnDays
+    : status === 'warn'
       ? { status: 'warn', message: `renews ${d} days before expiry (${how}): under the policy's warnDays (${policy.warnDays}), so the certificate is reported as expiring for ${Math.round((policy.warnDays - d) * 10) / 10} days of every cycle`, remediation: `set spec.renewBefore to at least ${policy.warnDays * 24}h, or lower --warn-days to match`, evidence: evR }
       : { status: 'pass', message: `renews ${d} days before expiry (${how})`, evidence: evR });
 }

@@ -13,6 +13,7 @@ import type { TargetUnderTest } from '../targets/target.js';
 import type { CheckContext, CraftedKind } from './types.js';
 import type { Control } from '../probe/controls.js';
 import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
+import { identityKind } from '../rules/san.js';
 
 /** Unreachable outcomes of the first connection that no other connection to the target could change. */
 const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn']);
@@ -250,7 +251,7 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
       const now = o.clock();
       const allowed = target.expect.allowedClientIdentities?.[0];
       if (identity && !allowed) return undefined;
-      const sans = identity && allowed ? (/^[a-z][a-z0-9+.-]*:/i.test(allowed) ? { uri: [allowed] } : { dns: [allowed] }) : undefined;
+      const sans = identity && allowed ? (identityKind(allowed) === 'URI' ? { uri: [allowed] } : { dns: [allowed] }) : undefined;
       const mint = () => mintCertificate({ subject: CRAFTED_SUBJECT, issuer: ca, notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 30), eku: ['clientAuth'], ...(sans ? { sans } : {}) });
       return shared(`control\u0000${identity ? allowed : ''}\u0000${ca.certPem}`, mint);
     });

@@ -7,6 +7,7 @@ import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
 import type { Check, CheckContext, CraftedKind } from './types.js';
 import type { CheckVerdict, Evidence } from '../core/model.js';
 import type { Policy, TargetConfig } from '../core/target.js';
+import { expiryOf } from '../rules/expiry.js';
 import { advise, recognizeStack, type AdviceParams, type Topic } from '../probe/advice.js';
 import { answeredClientHello, controlEvidence, describeRefusal, describeServed, isRefusal, readRefusal, type Control } from '../probe/controls.js';
 
@@ -69,15 +70,17 @@ export async function mustBeRefused(o: ProbeOutcome, control: () => Promise<Cont
   return { status: 'pass', message: `${what} was refused ${whereRefused(o)}${against}`, evidence: withControl };
 }
 
-/** Days-left thresholds for one certificate. */
+/** Days-left thresholds for one certificate (the rule: rules/expiry.ts), in the words of the server checks. */
 export function expiryVerdict(s: CertSummary, policy: Policy, what: string): CheckVerdict {
   const evidence = { subject: s.subject, notBefore: s.notBefore, notAfter: s.notAfter, daysLeft: s.daysLeft, fingerprintSha256: s.fingerprintSha256 };
   const name = safeText(s.subject, 160);
-  if (s.notYetValid) return { status: 'fail', message: `${what} (${name}) is not valid until ${s.notBefore}`, remediation: 'check the issuing clock and reissue the certificate with a notBefore in the past', evidence };
-  if (s.expired) return { status: 'fail', message: `${what} (${name}) expired on ${s.notAfter.slice(0, 10)}`, remediation: 'renew the certificate and reload the service', evidence };
-  if (s.daysLeft < policy.failDays) return { status: 'fail', message: `${what} (${name}) expires in ${s.daysLeft} day(s), on ${s.notAfter.slice(0, 10)} (fail under ${policy.failDays})`, remediation: 'renew now (cert-manager: check renewBefore and that the Certificate is Ready)', evidence };
-  if (s.daysLeft < policy.warnDays) return { status: 'warn', message: `${what} (${name}) expires in ${s.daysLeft} days, on ${s.notAfter.slice(0, 10)} (warn under ${policy.warnDays})`, remediation: `renew within ${s.daysLeft - policy.failDays} days`, evidence };
-  return { status: 'pass', message: `${what} (${name}) is valid for ${s.daysLeft} more days, until ${s.notAfter.slice(0, 10)}`, evidence };
+  switch (expiryOf(s, policy).state) {
+    case 'not-yet-valid': return { status: 'fail', message: `${what} (${name}) is not valid until ${s.notBefore}`, remediation: 'check the issuing clock and reissue the certificate with a notBefore in the past', evidence };
+    case 'expired': return { status: 'fail', message: `${what} (${name}) expired on ${s.notAfter.slice(0, 10)}`, remediation: 'renew the certificate and reload the service', evidence };
+    case 'under-fail': return { status: 'fail', message: `${what} (${name}) expires in ${s.daysLeft} day(s), on ${s.notAfter.slice(0, 10)} (fail under ${policy.failDays})`, remediation: 'renew now (cert-manager: check renewBefore and that the Certificate is Ready)', evidence };
+    case 'under-warn': return { status: 'warn', message: `${what} (${name}) expires in ${s.daysLeft} days, on ${s.notAfter.slice(0, 10)} (warn under ${policy.warnDays})`, remediation: `renew within ${s.daysLeft - policy.failDays} days`, evidence };
+    case 'valid': return { status: 'pass', message: `${what} (${name}) is valid for ${s.daysLeft} more days, until ${s.notAfter.slice(0, 10)}`, evidence };
+  }
 }
 
 export const skip = (message: string): CheckVerdict => ({ status: 'skip', message });
