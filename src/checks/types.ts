@@ -2,7 +2,7 @@
 import type { Clock } from '../core/clock.js';
 import type { CheckVerdict } from '../core/model.js';
 import type { TargetConfig, TlsVersion } from '../core/target.js';
-import type { Credential } from '../pki/generate.js';
+import type { CraftedKind, Credential } from '../pki/generate.js';
 import type { ProbeOutcome } from '../probe/tls-probe.js';
 import type { Control } from '../probe/controls.js';
 import type { RecognizedStack } from '../probe/advice.js';
@@ -10,8 +10,8 @@ import type { PlaintextKind, PlaintextOutcome } from '../probe/plaintext.js';
 import type { TargetUnderTest } from '../targets/target.js';
 import type { RotationObservation } from '../rotation/observe.js';
 
-/** The kinds of crafted client certificates checks present (CONFORMANCE.md chain-validation, expiry, san). */
-export type CraftedKind = 'untrustedCa' | 'selfSigned' | 'wrongEku' | 'caAsLeaf' | 'expired' | 'notYetValid' | 'intermediateIssued' | 'wrongIdentity';
+/** The kinds of crafted client certificates checks present (CONFORMANCE.md chain-validation, expiry, san); their recipe: pki/generate.ts. */
+export type { CraftedKind } from '../pki/generate.js';
 
 /** What a check sees: the target, memoised probes, crafted credentials, the clock. */
 export interface CheckContext {
