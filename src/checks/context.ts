@@ -3,7 +3,7 @@ import * as tls from 'node:tls';
 import { addDays, type Clock } from '../core/clock.js';
 import { x509 } from '../pki/crypto.js';
 import { subjectDer } from '../pki/der.js';
-import { craftedClientOptions, credentialFromPem, lookAlikeCaOptions, mintCertificate, type Credential, type MintOptions, type SubjectAltNames } from '../pki/generate.js';
+import { craftedOptions, credentialFromPem, lookAlikeCaOptions, mintCertificate, type Credential, type MintOptions, type SubjectAltNames } from '../pki/generate.js';
 import { parseCertificates, publicKeyProblem } from '../pki/inspect.js';
 import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../probe/plaintext.js';
 import { probeEndpoint, type FailureKind, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
@@ -187,7 +187,7 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
   /**
    * The valid client the crafted certificates of a live target are compared with: issued by the
    * CA, the crafted subject, now − 1 h … now + 30 d, EKU clientAuth (and, for the identity check's
-   * control, an allowed identity). The crafted ones change one property of it (craftedClientOptions).
+   * control, an allowed identity). The crafted ones change one property of it (craftedOptions).
    */
   const validClient = (ca: Credential | undefined, sans?: SubjectAltNames): MintOptions => {
     const now = o.clock();
@@ -200,7 +200,7 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
       const f = fixture;
       if (kind === 'selfSigned') {
         // Self-signed needs no CA, so none is looked for (the CA key may be absent).
-        return f ? f.badClients.selfSigned : shared('selfSigned', () => mintCertificate(craftedClientOptions('selfSigned', validClient(undefined), now)));
+        return f ? f.badClients.selfSigned : shared('selfSigned', () => mintCertificate(craftedOptions('selfSigned', validClient(undefined), now)));
       }
       if (kind === 'untrustedCa') {
         if (f) return f.badClients.untrustedCa;
@@ -208,7 +208,7 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
         if (!name) return { skip: 'needs the name of the trusted client CA: pass --ca, or a server that advertises its acceptable CAs' };
         return shared(`untrustedCa\u0000${typeof name === 'string' ? name : name.toString('hex')}`, async () => {
           const lookAlike = await mintCertificate(lookAlikeCaOptions(name, addDays(now, -1 / 24), addDays(now, 365)));
-          return mintCertificate(craftedClientOptions('untrustedCa', validClient(lookAlike), now, lookAlike));
+          return mintCertificate(craftedOptions('untrustedCa', validClient(lookAlike), now, lookAlike));
         });
       }
       if (f && kind !== 'wrongIdentity') return f.badClients[kind];
@@ -222,9 +222,9 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
       }
       return shared(`${kind}\u0000${ca.certPem}`, async () => {
         const valid = validClient(ca);
-        if (kind !== 'intermediateIssued') return mintCertificate(craftedClientOptions(kind, valid, now));
+        if (kind !== 'intermediateIssued') return mintCertificate(craftedOptions(kind, valid, now));
         const int = await mintCertificate({ subject: 'CN=mtls-harness test intermediate, O=mtls-harness', issuer: ca, notBefore: valid.notBefore, notAfter: valid.notAfter, ca: true, pathLength: 0 });
-        return mintCertificate(craftedClientOptions(kind, valid, now, int));
+        return mintCertificate(craftedOptions(kind, valid, now, int));
       });
     });
 

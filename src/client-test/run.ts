@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { addDays, systemClock, type Clock } from '../core/clock.js';
-import { mintCertificate, mintFixturePki, type FixturePki } from '../pki/generate.js';
+import { craftedOptions, mintCertificate, mintFixturePki, type FixturePki, type MintOptions } from '../pki/generate.js';
 import { summarize } from '../core/status.js';
 import { markIncomplete, notFinishedResult } from '../runner/run.js';
 import type { CheckVerdict, Result, RunReport, TargetReport } from '../core/model.js';
@@ -31,8 +31,8 @@ export interface ServedCredential {
  */
 export async function clientTestServers(pki: FixturePki, clock: Clock = systemClock): Promise<Record<ServerProfile, ServedCredential>> {
   const now = clock();
-  const common = { subject: 'CN=localhost, O=mtls-harness client-test', sans: { dns: ['localhost'], ip: ['127.0.0.1', '::1'] }, eku: ['serverAuth' as const], notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 30) };
-  const [untrusted, selfSigned] = await Promise.all([mintCertificate({ ...common, issuer: pki.badClients.untrustedCaIssuer }), mintCertificate(common)]);
+  const valid: MintOptions = { subject: 'CN=localhost, O=mtls-harness client-test', sans: { dns: ['localhost'], ip: ['127.0.0.1', '::1'] }, eku: ['serverAuth'], notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 30) };
+  const [untrusted, selfSigned] = await Promise.all([mintCertificate(craftedOptions('untrustedCa', valid, now, pki.badClients.untrustedCaIssuer)), mintCertificate(craftedOptions('selfSigned', valid, now))]);
   const served = (chainPem: string, keyPem: string): ServedCredential => ({ chainPem, keyPem });
   return {
     valid: served(pki.server.chainPem, pki.server.keyPem),

@@ -165,13 +165,14 @@ export type CraftedKind = 'untrustedCa' | 'selfSigned' | 'wrongEku' | 'caAsLeaf'
 export const WRONG_IDENTITY_URI = 'spiffe://mtls-harness.invalid/wrong-identity';
 
 /**
- * The one recipe of the crafted clients (the fixture PKI's and those minted from a user's CA key):
- * `valid` is the valid client they are compared with (issuer, subject, key type, validity, EKU
- * clientAuth, SANs); the result changes the property under test. `untrustedCa` and
- * `intermediateIssued` change the issuer: `issuer` is the look-alike CA (`lookAlikeCaOptions`) or
- * the intermediate under the trusted CA.
+ * The one recipe of crafted certificates (the fixture PKI's bad clients and expired server, those
+ * minted from a user's CA key, the client-test servers, the diagnosis's self-signed client):
+ * `valid` is the valid certificate they are compared with (issuer, subject, key type, validity,
+ * EKU, SANs); the result changes the property under test. `untrustedCa` and `intermediateIssued`
+ * change the issuer: `issuer` is the look-alike CA (`lookAlikeCaOptions`) or the intermediate
+ * under the trusted CA.
  */
-export function craftedClientOptions(kind: CraftedKind, valid: MintOptions, now: Date, issuer?: Credential): MintOptions {
+export function craftedOptions(kind: CraftedKind, valid: MintOptions, now: Date, issuer?: Credential): MintOptions {
   switch (kind) {
     case 'selfSigned': {
       const { issuer: _issuer, ...selfSigned } = valid;
@@ -179,7 +180,7 @@ export function craftedClientOptions(kind: CraftedKind, valid: MintOptions, now:
     }
     case 'untrustedCa':
     case 'intermediateIssued':
-      if (!issuer) throw new Error(`craftedClientOptions: ${kind} needs its issuer`);
+      if (!issuer) throw new Error(`craftedOptions: ${kind} needs its issuer`);
       return { ...valid, issuer };
     case 'wrongEku':
       return { ...valid, eku: ['serverAuth'] };
@@ -282,10 +283,10 @@ export async function mintFixturePki(options: FixturePkiOptions = {}): Promise<F
   const untrustedCaIssuer = await mintCertificate(lookAlikeCaOptions(subjectDer(root.cert.rawData), start, caEnd, keyType));
   const intermediate = await mintCertificate({ subject: `CN=${org} Test Intermediate CA, O=${org}`, issuer: root, notBefore: start, notAfter: caEnd, ca: true, pathLength: 0 });
 
-  const server = (issuer: Credential, over: Partial<MintOptions> = {}) =>
-    mintCertificate({ subject: `CN=${serverCn}, O=${org}`, issuer, keyType, notBefore: start, notAfter: leafEnd, sans: serverSans, eku: ['serverAuth'], ...over });
+  const serverOptions = (issuer: Credential): MintOptions => ({ subject: `CN=${serverCn}, O=${org}`, issuer, keyType, notBefore: start, notAfter: leafEnd, sans: serverSans, eku: ['serverAuth'] });
+  const server = (issuer: Credential, over: Partial<MintOptions> = {}) => mintCertificate({ ...serverOptions(issuer), ...over });
   const validClient: MintOptions = { subject: clientSubject, issuer: root, keyType, notBefore: start, notAfter: leafEnd, sans: clientSans, eku: ['clientAuth'] };
-  const crafted = (kind: Exclude<CraftedKind, 'wrongIdentity'>, issuer?: Credential) => mintCertificate(craftedClientOptions(kind, validClient, now, issuer));
+  const crafted = (kind: Exclude<CraftedKind, 'wrongIdentity'>, issuer?: Credential) => mintCertificate(craftedOptions(kind, validClient, now, issuer));
 
   const [srv, cli] = await Promise.all([server(intermediate), mintCertificate(validClient)]);
   const [untrustedCa, selfSigned, wrongEku, caAsLeaf, expired, notYetValid, intermediateIssued] = await Promise.all([
@@ -301,7 +302,7 @@ export async function mintFixturePki(options: FixturePkiOptions = {}): Promise<F
     server(intermediate, { sans: { dns: ['wrong.example'] }, subject: `CN=wrong.example, O=${org}` }),
     server(intermediate, { sans: {} }),
     server(intermediate, { notAfter: addDays(now, options.expiringInDays ?? 3) }),
-    server(intermediate, { notBefore: addDays(now, -30), notAfter: addDays(now, -1) }),
+    mintCertificate(craftedOptions('expired', serverOptions(intermediate), now)),
   ]);
   return {
     createdAt: now,

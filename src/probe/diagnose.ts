@@ -10,7 +10,7 @@ import { detectClientAuthMode, type ClientAuthDetection } from './client-auth.js
 import { advise, recognizeStack, type Stack } from './advice.js';
 import { answeredClientHello, describeRefusal, type Control } from './controls.js';
 import { addDays, type Clock } from '../core/clock.js';
-import { craftedClientOptions, mintCertificate, type Credential } from '../pki/generate.js';
+import { craftedOptions, mintCertificate, type Credential } from '../pki/generate.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from './tls-probe.js';
 
 /** Options for an ad hoc diagnosis: the probe options plus expiry thresholds. */
@@ -303,7 +303,7 @@ function selfSignedClient(clock: Clock): Promise<Credential> {
   const day = now.toISOString().slice(0, 10);
   if (!SELF_SIGNED || SELF_SIGNED.day !== day) {
     const valid = { subject: 'CN=mtls-harness self-signed probe client, O=mtls-harness', notBefore: addDays(now, -1), notAfter: addDays(now, 30), eku: ['clientAuth' as const] };
-    SELF_SIGNED = { day, cred: mintCertificate(craftedClientOptions('selfSigned', valid, now)) };
+    SELF_SIGNED = { day, cred: mintCertificate(craftedOptions('selfSigned', valid, now)) };
   }
   return SELF_SIGNED.cred;
 }
