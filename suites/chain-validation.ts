@@ -18,6 +18,7 @@ const trustWord = (ctx: CheckContext) => (ctx.target.trustPem ? 'the configured 
 export const chainValidation: Suite = {
   id: 'chain-validation',
   title: 'Chain validation (server chain sent, client chains accepted)',
+  kind: 'server',
   checks: [
     {
       id: 'chain.server-trusted',

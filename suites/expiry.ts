@@ -9,6 +9,7 @@ const DATES = { status: 'fail' as const, topic: 'check-client-dates' as const };
 export const expiry: Suite = {
   id: 'expiry',
   title: 'Certificate expiry',
+  kind: 'server',
   checks: [
     {
       id: 'expiry.server-cert',

@@ -20,6 +20,7 @@ export function expectedNames(ctx: CheckContext): string[] {
 export const sanValidation: Suite = {
   id: 'san-validation',
   title: 'Subject alternative names and identities',
+  kind: 'server',
   checks: [
     {
       id: 'san.server-has-san',

@@ -39,6 +39,7 @@ export type AuditCheckId = (typeof K8S_AUDIT_CHECKS)[number]['id'];
 export const K8S_AUDIT_SUITE: Suite = {
   id: 'k8s-audit',
   title: 'Kubernetes objects (Secrets, ConfigMaps, Pods, cert-manager Certificates)',
+  kind: 'cluster',
   checks: K8S_AUDIT_CHECKS.map((c) => ({ ...c, run: async () => ({ status: 'skip' as const, message: 'evaluated by k8s scan on the objects it read' }) })),
 };
 
