@@ -110,7 +110,8 @@ export type { Status, Summary } from './core/status.js';
  */
 export { runClientConformance, runAgainstServer, clientTestServers, type ClientConformanceOptions, type ServedCredential } from './client-test/run.js';
 /** The client-conformance catalogue and its verdict functions (pure: from a command run and an observation). */
-export { CLIENT_CHECKS, CLIENT_SUITE_ID, judgePresentsCert, judgeRejects, accepted, type ClientCheck, type ClientRun, type ServerProfile } from './client-test/checks.js';
+export { judgePresentsCert, judgeRejects, accepted, type BadServer, type ClientRun, type ServerProfile } from './client-test/checks.js';
+export { CLIENT_CHECKS, CLIENT_SUITE_ID, clientConformance, type ClientCheck, type ClientCheckContext } from '../suites/client-conformance.js';
 /** A client command with `{host}` `{port}` `{url}` `{ca}` `{cert}` `{key}` `{servername}` `{resolve}` placeholders, its validation and one run of it. */
 export { runClientCommand, checkClientSpec, substitute, PLACEHOLDERS, PLACEHOLDER_ENV, type ClientSpec, type Placeholders, type CommandRun } from './client-test/command.js';
 /** The observing server: handshake completion, the client's alert, its certificate (and whether it chains), requests. */

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
-import { CLIENT_CHECKS } from '../src/client-test/checks.js';
+import { CLIENT_CHECKS } from '../suites/client-conformance.js';
 import type { ClientSpec } from '../src/client-test/command.js';
 import { runClientConformance } from '../src/client-test/run.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';

@@ -9,7 +9,8 @@ import { markIncomplete, notFinishedResult } from '../runner/run.js';
 import type { CheckVerdict, Result, RunReport, TargetReport } from '../core/model.js';
 import { redactArgv } from '../core/redact.js';
 import { runClientCommand, urlFor, type ClientSpec, type Placeholders } from './command.js';
-import { CLIENT_CHECKS, CLIENT_SUITE_ID, judgePresentsCert, judgeRejects, type ClientCheck, type ClientRun, type ServerProfile } from './checks.js';
+import { CLIENT_CHECKS, CLIENT_SUITE_ID, type ClientCheck } from '../../suites/client-conformance.js';
+import type { ClientRun, ServerProfile } from './checks.js';
 import { NginxObserver } from './nginx-observer.js';
 import { ObservingServer, type StartedObserver } from './observer.js';
 
@@ -138,7 +139,7 @@ export interface ClientRunHooks {
 
 export interface ClientConformanceOptions extends ClientRunHooks {
   clients: ClientSpec[];
-  /** Only these check ids (default: all of CLIENT_CHECKS). */
+  /** Only these check ids (default: all of the client-conformance suite, suites/client-conformance.ts). */
   checkIds?: string[];
   /** The reference server that observes the client (default node). */
   reference?: ObserverImplementation;
@@ -191,7 +192,7 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
           push(notFinishedResult(base(spec, check), signal!, ms));
           continue;
         }
-        const verdict: CheckVerdict = check.profile === 'valid' ? judgePresentsCert(baseline) : judgeRejects(check, run!, baseline);
+        const verdict: CheckVerdict = check.run({ run: check.profile === 'valid' ? baseline : run!, baseline });
         push({ ...base(spec, check), status: verdict.status, message: verdict.message, ...(verdict.remediation ? { remediation: verdict.remediation } : {}), evidence: verdict.evidence ?? {}, durationMs: ms });
       }
     } finally {
