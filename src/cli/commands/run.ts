@@ -20,7 +20,7 @@ import { Progress, progressEnabled } from '../../report/progress.js';
 import { formatEndpoint, parseEndpoint } from '../../core/endpoint.js';
 import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type TargetConfig } from '../../core/target.js';
 import type { RunReport } from '../../core/model.js';
-import type { Suite } from '../../checks/types.js';
+import type { AnySuite, Suite } from '../../checks/types.js';
 import { safeText } from '../../core/text.js';
 import type { StartedReference, TargetUnderTest } from '../../targets/target.js';
 import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';
@@ -208,7 +208,7 @@ export interface RunSettingsResolved {
  * Resolves the options shared by `run` and `k8s scan` (RUN_SHARED_OPTIONS): budgets, selection
  * (validated against `catalogue`: unknown ids are exit 2), reports, policy. Nothing starts here.
  */
-export function resolveRunSettings(command: string, v: Values, env: NodeJS.ProcessEnv, catalogue: readonly Suite[]): RunSettingsResolved {
+export function resolveRunSettings(command: string, v: Values, env: NodeJS.ProcessEnv, catalogue: readonly AnySuite[]): RunSettingsResolved {
   const configFile = pick(v, env, 'config', 'MTLS_CONFIG');
   const file: FileConfig = configFile ? loadConfigFile(configFile) : {};
   const baseDir = configFile ? path.dirname(path.resolve(configFile)) : process.cwd();
@@ -358,7 +358,7 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
 }
 
 /** Prints the catalogue (`--list-checks`). */
-export function listChecks(io: CliIO, catalogue: readonly Suite[]): number {
+export function listChecks(io: CliIO, catalogue: readonly AnySuite[]): number {
   for (const s of catalogue) {
     io.stdout.write(`${s.id} — ${s.title}\n`);
     for (const c of s.checks) io.stdout.write(`  ${c.id.padEnd(40)} ${c.title}\n`);
