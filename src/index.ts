@@ -112,6 +112,13 @@ export { runClientConformance, runAgainstServer, clientTestServers, type ClientC
 /** The client-conformance catalogue and its verdict functions (pure: from a command run and an observation). */
 export { judgePresentsCert, judgeRejects, accepted, type BadServer, type ClientRun, type ServerProfile } from './client-test/checks.js';
 export { CLIENT_CHECKS, CLIENT_SUITE_ID, clientConformance, type ClientCheck, type ClientCheckContext } from '../suites/client-conformance.js';
+/**
+ * The one catalogue (suites/index.ts): every suite of every kind — server, cluster, files, client —
+ * with its checks, ids and titles; the check and suite types, generic over the context they are
+ * judged in.
+ */
+export { CATALOGUE, KINDS, SUITES, checkTitle, findCheck, suiteTitle, suitesOfKind } from '../suites/index.js';
+export type { AnySuite, Check, Suite, SuiteKind } from './checks/types.js';
 /** A client command with `{host}` `{port}` `{url}` `{ca}` `{cert}` `{key}` `{servername}` `{resolve}` placeholders, its validation and one run of it. */
 export { runClientCommand, checkClientSpec, substitute, PLACEHOLDERS, PLACEHOLDER_ENV, type ClientSpec, type Placeholders, type CommandRun } from './client-test/command.js';
 /** The observing server: handshake completion, the client's alert, its certificate (and whether it chains), requests. */

@@ -28,6 +28,7 @@ import { SUITES } from '../../../suites/index.js';
 import { checkHostName, checkHttpPath } from '../../config/validate.js';
 import { parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag, splitList, REPORT_OPTIONS, type OptionSpec } from '../args.js';
 import type { CliIO } from '../io.js';
+import { listChecks } from '../list-checks.js';
 
 export const RUN_HELP = `Usage: mtls-harness run [--target HOST:PORT ...] [options]
        mtls-harness run --reference node --profile NAME [options]
@@ -357,15 +358,6 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
   return failsRun(report.summary, st.failOn) || !reportsOk ? 1 : 0;
 }
 
-/** Prints the catalogue (`--list-checks`). */
-export function listChecks(io: CliIO, catalogue: readonly AnySuite[]): number {
-  for (const s of catalogue) {
-    io.stdout.write(`${s.id} — ${s.title}\n`);
-    for (const c of s.checks) io.stdout.write(`  ${c.id.padEnd(40)} ${c.title}\n`);
-  }
-  return 0;
-}
-
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values: v, positionals } = parseCommandArgs('run', argv, {
     ...RUN_TARGET_OPTIONS,
@@ -375,7 +367,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(RUN_HELP);
     return 0;
   }
-  if (v['list-checks']) return listChecks(io, SUITES);
+  if (v['list-checks']) return listChecks(io);
   if (positionals.length > 0) throw new HarnessError('usage.invalid-value', `run: unexpected argument "${positionals[0]}" (targets go in --target HOST:PORT)`);
   const env = io.env;
   const st = resolveRunSettings('run', v, env, SUITES);
