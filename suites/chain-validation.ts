@@ -1,17 +1,14 @@
 import { summarizeCertificate } from '../src/pki/inspect.js';
-import { checkChainOrder, isSelfSigned } from '../src/rules/chain-order.js';
+import { checkChainOrder, isSelfSigned, likelyMissingRoot } from '../src/rules/chain-order.js';
 import { ekuForRole } from '../src/rules/eku.js';
 import { keyStrength, signatureStrength } from '../src/rules/strength.js';
 import { answeredClientHello, controlEvidence, readRefusal } from '../src/probe/controls.js';
-import { verifyChain } from '../src/pki/verify.js';
-import { adviceFor, presentedOrVerdict, probeEvidence, refusesCrafted, skip, withPresented, trustAnchors as anchors, unreachableVerdict, whereRefused } from '../src/checks/judge.js';
+import { adviceFor, presentedOrVerdict, probeEvidence, refusesCrafted, skip, verifiedOrVerdict, withPresented, unreachableVerdict, whereRefused } from '../src/checks/judge.js';
 import type { CheckContext, Suite } from '../src/checks/types.js';
 import type { CheckVerdict } from '../src/core/model.js';
 import { safeText } from '../src/core/text.js';
 
 
-/** The server sent CA certificates above its leaf: what is missing is more likely the root than an intermediate. */
-const anchorLikelyMissing = (chain: { ca: boolean }[]): boolean => chain.length > 1 && chain[chain.length - 1]!.ca;
 
 const trustWord = (ctx: CheckContext) => (ctx.target.trustPem ? 'the configured trust anchors' : "the system's trust store (pass --ca for a private CA)");
 
@@ -24,9 +21,9 @@ export const chainValidation: Suite = {
       id: 'chain.server-trusted',
       title: 'The server chain verifies to the trust anchors',
       async run(ctx) {
-        const c = await presentedOrVerdict(ctx);
+        const c = await verifiedOrVerdict(ctx);
         if ('verdict' in c) return c.verdict;
-        const v = verifyChain(c.chain, anchors(ctx), ctx.clock);
+        const v = c.verification;
         const evidence = { path: v.path, ...(v.anchor ? { anchor: v.anchor } : {}), problems: v.problems, trust: ctx.target.trustPem ? 'configured' : 'system' };
         if (v.ok) return { status: 'pass', message: `the server chain verifies to ${safeText(v.anchor ?? '', 160)}`, evidence };
         const missing = v.problems.some((p) => p.code === 'issuer-missing');
@@ -34,7 +31,7 @@ export const chainValidation: Suite = {
           ? await adviceFor(ctx, 'server-cert-untrusted')
           : ctx.target.trustPem
             ? await adviceFor(ctx, 'send-full-chain')
-            : anchorLikelyMissing(c.chain)
+            : likelyMissingRoot(c.chain)
               ? `the server sends its intermediate(s); "${safeText(v.missingIssuer ?? '?', 120)}" is probably your private root CA, which the system trust store does not hold: ${await adviceFor(ctx, 'trust-anchor-missing')}`
               : `if "${safeText(v.missingIssuer ?? '?', 120)}" is your private root CA, pass it with --ca; if it is an intermediate: ${await adviceFor(ctx, 'send-full-chain')}`;
         return { status: 'fail', message: `the server chain does not verify to ${trustWord(ctx)}: ${safeText(v.problems.map((p) => p.message).join('; '), 300)}`, remediation, evidence };
@@ -44,9 +41,9 @@ export const chainValidation: Suite = {
       id: 'chain.server-complete',
       title: 'The server sends every intermediate',
       async run(ctx) {
-        const c = await presentedOrVerdict(ctx);
+        const c = await verifiedOrVerdict(ctx);
         if ('verdict' in c) return c.verdict;
-        const v = verifyChain(c.chain, anchors(ctx), ctx.clock);
+        const v = c.verification;
         const evidence = { sent: c.chain.length, path: v.path, ...(v.missingIssuer ? { missingIssuer: v.missingIssuer } : {}) };
         if (v.problems.some((p) => p.code === 'issuer-missing')) {
           if (!ctx.target.trustPem) {

@@ -13,6 +13,7 @@ import { safeText } from '../src/core/text.js';
 import { summarizeCertificate } from '../src/pki/inspect.js';
 import { verifyChain } from '../src/pki/verify.js';
 import { daysStatus } from '../src/rules/expiry.js';
+import { keyFileMode } from '../src/rules/permissions.js';
 import { sanCoverage } from '../src/rules/san.js';
 import { podContainers, serviceFqdn } from '../src/targets/k8s/objects.js';
 import { caCertificates, isServerPair, isTlsSecret, keyPairs, type SecretMaterial } from '../src/targets/k8s/secrets.js';
@@ -177,7 +178,7 @@ function podSecretDefaultMode(o: Of<'pod'>): CheckVerdict | undefined {
     }
   }
   if (modes.length === 0) return undefined;
-  const open = modes.filter((m) => (parseInt(m.mode, 8) & 0o077) !== 0);
+  const open = modes.filter((m) => !keyFileMode(parseInt(m.mode, 8)).ownerOnly);
   const explicitOpen = open.filter((m) => m.explicit);
   const what = (m: (typeof modes)[number]) => `volume ${m.volume} (Secret ${m.secret}${m.key ? `, ${m.key}` : ''}): ${m.mode}${m.explicit ? '' : ' (Kubernetes\' default)'}`;
   return explicitOpen.length

@@ -17,6 +17,7 @@ import { isSelfSigned } from '../src/rules/chain-order.js';
 import { caProblem, ekuForRole } from '../src/rules/eku.js';
 import { expiryOf } from '../src/rules/expiry.js';
 import { hasSubjectAltName, sanCoverage, sanEntryFor, sanList } from '../src/rules/san.js';
+import { keyFileMode } from '../src/rules/permissions.js';
 import { keyStrength, signatureStrength } from '../src/rules/strength.js';
 import { spkiSha256, type DiscoveredFile, type FoundKey } from '../src/audit/discover.js';
 import { certBase, describeContent, describeKey, filesOf, octal, type FileSet, type FileSetContext } from '../src/audit/fileset.js';
@@ -69,16 +70,17 @@ function keyPermissions({ set }: FileSetContext): CheckVerdict | undefined {
     ...(f.symlinkTo ? { symlinkTo: f.symlinkTo } : {}),
     ...(f.content.keys.some((k) => k.encrypted) ? { encrypted: true } : {}),
   }));
-  const open = keyFiles.filter((f) => (f.mode & 0o077) !== 0);
+  const open = keyFiles.filter((f) => !keyFileMode(f.mode).ownerOnly);
   if (open.length === 0) {
     return verdict('pass', `${keyFiles.map((f) => `${f.name} (${octal(f.mode)})`).join(', ')}: readable by the owner only.`, { files: ev });
   }
   const f = open[0]!;
-  const who = [(f.mode & 0o070) !== 0 ? 'its group' : '', (f.mode & 0o007) !== 0 ? 'every user on the host' : ''].filter(Boolean).join(' and ');
+  const mode = keyFileMode(f.mode);
+  const who = [mode.group ? 'its group' : '', mode.others ? 'every user on the host' : ''].filter(Boolean).join(' and ');
   const k8s = open.some((x) => x.inKubernetesVolume);
   return verdict(
     'fail',
-    `${f.name} holds a private key and has mode ${octal(f.mode)}: ${who} can ${f.mode & 0o022 ? 'read or replace' : 'read'} it${open.length > 1 ? ` (and ${open.length - 1} more key file${open.length > 2 ? 's' : ''})` : ''}.`,
+    `${f.name} holds a private key and has mode ${octal(f.mode)}: ${who} can ${mode.writable ? 'read or replace' : 'read'} it${open.length > 1 ? ` (and ${open.length - 1} more key file${open.length > 2 ? 's' : ''})` : ''}.`,
     { files: ev },
     `chmod 600 ${open.map((x) => x.display).join(' ')}${k8s ? ' — in a Kubernetes Secret volume set defaultMode: 0400 (or 0440 with an fsGroup) on the volume instead' : ''}${caBundle && open.includes(caBundle) ? ` — better, take the key out of ${caBundle.name} (see audit.no-key-in-ca-bundle): a CA bundle is meant to be readable` : ''}`,
   );

@@ -4,6 +4,7 @@ import { safeText } from '../core/text.js';
 import { X509Certificate } from 'node:crypto';
 import { parseCertificates, summarizeCertificate } from '../pki/inspect.js';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
+import { verifyChain, type ChainVerification } from '../pki/verify.js';
 import type { Check, CheckContext, CraftedKind } from './types.js';
 import type { CheckVerdict, Evidence } from '../core/model.js';
 import type { Policy, TargetConfig } from '../core/target.js';
@@ -147,6 +148,25 @@ export async function presentedOrVerdict(ctx: CheckContext): Promise<{ chain: X5
 
 /** The presented chain parsed once per probe outcome, not once per check. */
 const PARSED = new WeakMap<ProbeOutcome, X509Certificate[]>();
+
+/**
+ * The chain the server presented and its verification against the trust anchors (verifyChain), or
+ * the `error` verdict when it presented none: made once per probe, shared by the checks that judge
+ * the path (chain.server-trusted, chain.server-complete).
+ */
+export async function verifiedOrVerdict(ctx: CheckContext): Promise<{ chain: X509Certificate[]; verification: ChainVerification } | { verdict: CheckVerdict }> {
+  const p = await presentedOrVerdict(ctx);
+  if ('verdict' in p) return p;
+  let verification = VERIFIED.get(p.chain);
+  if (!verification) {
+    verification = verifyChain(p.chain, trustAnchors(ctx), ctx.clock);
+    VERIFIED.set(p.chain, verification);
+  }
+  return { chain: p.chain, verification };
+}
+
+/** The verification of a presented chain, by the parsed chain (one per probe outcome). */
+const VERIFIED = new WeakMap<X509Certificate[], ChainVerification>();
 
 /** The trust anchors for the server chain: the configured bundle, or the system store. */
 export function trustAnchors(ctx: CheckContext): X509Certificate[] {

@@ -211,7 +211,8 @@ export function isIssuedBy(child: NodeX509, parent: NodeX509): boolean {
   }
 }
 
-function oneLine(name: string): string {
+/** A distinguished name as node gives it (one RDN a line) on one line: `CN=a, O=b`. */
+export function oneLine(name: string): string {
   return name.replace(/\n/g, ', ');
 }
 

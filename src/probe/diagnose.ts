@@ -4,6 +4,7 @@ import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
 import { systemClock } from '../core/clock.js';
 import { verifyChain, type ChainVerification } from '../pki/verify.js';
 import { safeText } from '../core/text.js';
+import { likelyMissingRoot } from '../rules/chain-order.js';
 import { expiryOf } from '../rules/expiry.js';
 import { hasSubjectAltName, sanCoverage, sanKindFor, sanList } from '../rules/san.js';
 import { detectClientAuthMode, type ClientAuthDetection } from './client-auth.js';
@@ -100,7 +101,7 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
     findings.push(selfSignedFinding(selfSigned, clientAuth, stack));
   }
   if (presented.length > 0) {
-    findings.push(chainFinding(chain, presented.length, stack));
+    findings.push(chainFinding(chain, presented, stack));
     const leafSummary = ref.peerChain[0]!;
     const leafDays = leafSummary.daysLeft;
     const leafEnd = leafSummary.notAfter.slice(0, 10);
@@ -274,12 +275,13 @@ function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection, st
   };
 }
 
-function chainFinding(chain: Diagnosis['chain'], count: number, stack: Stack | undefined): Finding {
+function chainFinding(chain: Diagnosis['chain'], presented: readonly X509Certificate[], stack: Stack | undefined): Finding {
+  const count = presented.length;
   const trustWord = chain.trust === 'given-ca' ? 'the given --ca' : 'the system trust store (pass --ca to use yours)';
   if (chain.ok) return { id: 'server-chain', aspect: 'Server chain', status: 'ok', finding: `${count} certificate(s) sent; verifies to ${safeText(chain.anchor ?? '')} via ${trustWord}` };
   const p = chain.problems[0]!;
   if (p.code === 'issuer-missing' && chain.trust === 'system-store') {
-    const fix = count > 1
+    const fix = likelyMissingRoot(presented)
       ? `the server sends its intermediate(s); "${safeText(chain.missingIssuer ?? '?', 120)}" is probably your private root CA: ${advise('trust-anchor-missing', stack)}`
       : `if "${safeText(chain.missingIssuer ?? '?', 120)}" is your private root CA, pass it with --ca; if it is an intermediate: ${advise('send-full-chain', stack)}`;
     return { id: 'server-chain', aspect: 'Server chain', status: 'problem', finding: safeText(chain.problems.map((x) => x.message).join('; '), 400), fix };

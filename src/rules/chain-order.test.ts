@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mintFixturePki, type FixturePki } from '../pki/generate.js';
-import { checkChainOrder, isSelfSigned, type ChainOrderReport } from './chain-order.js';
+import { checkChainOrder, isSelfSigned, likelyMissingRoot, type ChainOrderReport } from './chain-order.js';
 
 let pki: FixturePki;
 beforeAll(async () => {
@@ -38,5 +38,16 @@ describe('chain order', () => {
     ['leaf', false],
   ])('%s is self-signed: %s', (n, want) => {
     expect(isSelfSigned(cert(n))).toBe(want);
+  });
+});
+
+describe('a missing issuer: root or intermediate?', () => {
+  it.each<[string, { ca: boolean }[], boolean]>([
+    ['a lone leaf: the missing one may be an intermediate', [{ ca: false }], false],
+    ['leaf and an intermediate sent: the missing one is the root', [{ ca: false }, { ca: true }], true],
+    ['leaf and a non-CA extra: cannot tell', [{ ca: false }, { ca: false }], false],
+    ['nothing sent', [], false],
+  ])('%s', (_, chain, want) => {
+    expect(likelyMissingRoot(chain)).toBe(want);
   });
 });

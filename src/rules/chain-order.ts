@@ -4,7 +4,7 @@
  * never a throw (a signature that cannot be checked is "not issued by").
  */
 import type { X509Certificate } from 'node:crypto';
-import { isIssuedBy } from '../pki/inspect.js';
+import { isIssuedBy, oneLine } from '../pki/inspect.js';
 
 /** Self-signed: it names itself as issuer and its own key verifies its signature (a root, or a self-signed leaf). */
 export function isSelfSigned(c: X509Certificate): boolean {
@@ -22,8 +22,6 @@ export interface ChainOrderReport {
   unrelated: number[];
   issues: string[];
 }
-
-const oneLine = (name: string): string => name.replace(/\n/g, ', ');
 
 /** Checks that a chain is leaf first, each certificate issued by the next, with nothing unrelated. */
 export function checkChainOrder(chain: readonly X509Certificate[]): ChainOrderReport {
@@ -48,4 +46,13 @@ export function checkChainOrder(chain: readonly X509Certificate[]): ChainOrderRe
   const last = chain[chain.length - 1];
   const rootSent = chain.length > 1 && last !== undefined && isSelfSigned(last);
   return { ok: ordered && unrelated.length === 0, ordered, rootSent, unrelated, issues };
+}
+
+/**
+ * When the path stops at an issuer that was neither sent nor trusted: the server sent CA
+ * certificates above its leaf, so what is missing is more likely the root (a private CA the trust
+ * store lacks) than an intermediate the server should send.
+ */
+export function likelyMissingRoot(chain: readonly { ca: boolean }[]): boolean {
+  return chain.length > 1 && chain[chain.length - 1]!.ca;
 }
