@@ -16,7 +16,7 @@ import { daysStatus } from '../src/rules/expiry.js';
 import { keyFileMode } from '../src/rules/permissions.js';
 import { sanCoverage } from '../src/rules/san.js';
 import { podContainers, serviceFqdn } from '../src/targets/k8s/objects.js';
-import { caCertificates, isServerPair, isTlsSecret, keyPairs, type SecretMaterial } from '../src/targets/k8s/secrets.js';
+import { caCertificates, isServerPair, isTlsSecret, keyPairs } from '../src/targets/k8s/secrets.js';
 import { certEvidence, days, parseGoDuration, secretUses, type ClusterContext, type ClusterObject } from '../src/audit/cluster.js';
 
 /** A k8s-audit check: judged on one object; no verdict for an object it is not about. */

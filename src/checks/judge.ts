@@ -146,6 +146,14 @@ export async function presentedOrVerdict(ctx: CheckContext): Promise<{ chain: X5
   return { chain };
 }
 
+/** A check of the chain the server presented (leaf first): `judge` sees it; none presented is the `error` verdict of presentedOrVerdict. */
+export function onPresentedChain(judge: (chain: X509Certificate[], ctx: CheckContext) => CheckVerdict | Promise<CheckVerdict>): (ctx: CheckContext) => Promise<CheckVerdict> {
+  return async (ctx) => {
+    const p = await presentedOrVerdict(ctx);
+    return 'verdict' in p ? p.verdict : judge(p.chain, ctx);
+  };
+}
+
 /** The presented chain parsed once per probe outcome, not once per check. */
 const PARSED = new WeakMap<ProbeOutcome, X509Certificate[]>();
 
@@ -163,6 +171,14 @@ export async function verifiedOrVerdict(ctx: CheckContext): Promise<{ chain: X50
     VERIFIED.set(p.chain, verification);
   }
   return { chain: p.chain, verification };
+}
+
+/** A check of the presented chain's verification against the trust anchors (verifiedOrVerdict). */
+export function onVerifiedChain(judge: (c: { chain: X509Certificate[]; verification: ChainVerification }, ctx: CheckContext) => CheckVerdict | Promise<CheckVerdict>): (ctx: CheckContext) => Promise<CheckVerdict> {
+  return async (ctx) => {
+    const c = await verifiedOrVerdict(ctx);
+    return 'verdict' in c ? c.verdict : judge(c, ctx);
+  };
 }
 
 /** The verification of a presented chain, by the parsed chain (one per probe outcome). */

@@ -3,7 +3,7 @@ import { loadConfigFile, type FileClient } from '../../config/load.js';
 import { HarnessError, isInternalFailure } from '../../core/errors.js';
 import { checkClientSpec, PLACEHOLDERS, type ClientSpec } from '../../client-test/command.js';
 import { CLIENT_CHECKS, CLIENT_SUITE_ID } from '../../../suites/client-conformance.js';
-import { checkLimboRouting, CORPORA, LIMBO_SUITE_ID, limboFigures, limboSummaryLine, loadLimbo, matchCaseIds, runLimbo, stageableLimboCases } from '../../client-test/limbo.js';
+import { checkLimboRouting, CORPORA, limboFigures, limboSummaryLine, loadLimbo, matchCaseIds, runLimbo, stageableLimboCases } from '../../client-test/limbo.js';
 import { OBSERVER_IMPLEMENTATIONS, runClientConformance, type ObserverImplementation } from '../../client-test/run.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { runReportWriters, writeReportFiles } from '../../report/outputs.js';
