@@ -32,20 +32,20 @@ export {
   type FixturePki,
   type FixturePkiOptions,
 } from './pki/generate.js';
-/** Inspection: PEM/DER parsing, certificate summaries, key↔certificate match, chain order. */
+/** Inspection: PEM/DER parsing, certificate summaries, key↔certificate match. */
 export {
   parsePemBlocks,
   parseCertificates,
   summarizeCertificate,
-  checkChainOrder,
   isIssuedBy,
   parsePrivateKey,
   keyMatchesCertificate,
   loadCredentialFiles,
   loadCaFile,
-  type ChainOrderReport,
   type LoadedCredentials,
 } from './pki/inspect.js';
+/** Chain order (leaf first, each certified by the next, nothing unrelated) and self-signed, from the rules. */
+export { checkChainOrder, isSelfSigned, type ChainOrderReport } from './rules/chain-order.js';
 export type { CertSummary } from './core/model.js';
 /** Path building to trust anchors (with the reason it fails) and RFC 6125 name matching. */
 export { verifyChain, sanCovers, type ChainVerification, type ChainProblem } from './pki/verify.js';
@@ -111,7 +111,15 @@ export type { Status, Summary } from './core/status.js';
  */
 export { runClientConformance, runAgainstServer, clientTestServers, type ClientConformanceOptions, type ServedCredential } from './client-test/run.js';
 /** The client-conformance catalogue and its verdict functions (pure: from a command run and an observation). */
-export { CLIENT_CHECKS, CLIENT_SUITE_ID, judgePresentsCert, judgeRejects, accepted, type ClientCheck, type ClientRun, type ServerProfile } from './client-test/checks.js';
+export { judgePresentsCert, judgeRejects, accepted, type BadServer, type ClientRun, type ServerProfile } from './client-test/checks.js';
+export { CLIENT_CHECKS, CLIENT_SUITE_ID, clientConformance, type ClientCheck, type ClientCheckContext } from '../suites/client-conformance.js';
+/**
+ * The one catalogue (suites/index.ts): every suite of every kind — server, cluster, files, client —
+ * with its checks, ids and titles; the check and suite types, generic over the context they are
+ * judged in.
+ */
+export { CATALOGUE, KINDS, SUITES, checkTitle, findCheck, suiteTitle, suitesOfKind } from '../suites/index.js';
+export type { AnySuite, Check, Suite, SuiteKind } from './checks/types.js';
 /** A client command with `{host}` `{port}` `{url}` `{ca}` `{cert}` `{key}` `{servername}` `{resolve}` placeholders, its validation and one run of it. */
 export { runClientCommand, checkClientSpec, substitute, PLACEHOLDERS, PLACEHOLDER_ENV, type ClientSpec, type Placeholders, type CommandRun } from './client-test/command.js';
 /** The observing server: handshake completion, the client's alert, its certificate (and whether it chains), requests. */

@@ -1,6 +1,5 @@
 import { summarizeCertificate } from '../src/pki/inspect.js';
-import { expiryVerdict, presentedOrVerdict, refusesCrafted, skip } from '../src/checks/judge.js';
-import type { CheckVerdict } from '../src/core/model.js';
+import { expiryVerdict, onPresentedChain, refusesCrafted, skip } from '../src/checks/judge.js';
 import type { Suite } from '../src/checks/types.js';
 import { worstOf } from '../src/core/status.js';
 
@@ -9,28 +8,25 @@ const DATES = { status: 'fail' as const, topic: 'check-client-dates' as const };
 export const expiry: Suite = {
   id: 'expiry',
   title: 'Certificate expiry',
+  kind: 'server',
   checks: [
     {
       id: 'expiry.server-cert',
       title: 'The server certificate is not expiring',
-      async run(ctx) {
-        const p = await presentedOrVerdict(ctx);
-        if ('verdict' in p) return p.verdict;
-        return expiryVerdict(summarizeCertificate(p.chain[0]!, ctx.clock), ctx.target.policy, 'the server certificate');
-      },
+      run: onPresentedChain((chain, ctx) => {
+        return expiryVerdict(summarizeCertificate(chain[0]!, ctx.clock), ctx.target.policy, 'the server certificate');
+      }),
     },
     {
       id: 'expiry.server-chain',
       title: 'The intermediates sent are not expiring',
-      async run(ctx): Promise<CheckVerdict> {
-        const p = await presentedOrVerdict(ctx);
-        if ('verdict' in p) return p.verdict;
-        const intermediates = p.chain.slice(1).filter((c) => c.subject !== c.issuer);
+      run: onPresentedChain((chain, ctx) => {
+        const intermediates = chain.slice(1).filter((c) => c.subject !== c.issuer);
         if (intermediates.length === 0) return { status: 'pass', message: 'the server sent no intermediate certificates', evidence: { intermediates: 0 } };
         const verdicts = intermediates.map((c) => expiryVerdict(summarizeCertificate(c, ctx.clock), ctx.target.policy, 'intermediate'));
         const worst = worstOf(verdicts);
         return { ...worst, ...(worst.status === 'pass' ? { message: `all ${intermediates.length} intermediate(s) are valid for at least ${ctx.target.policy.warnDays} days` } : {}), evidence: { intermediates: verdicts.map((v) => v.evidence) } };
-      },
+      }),
     },
     {
       id: 'expiry.client-cert',

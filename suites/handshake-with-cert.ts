@@ -10,6 +10,7 @@ const ORDER: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 export const handshakeWithCert: Suite = {
   id: 'handshake-with-cert',
   title: 'Handshake with a valid client certificate',
+  kind: 'server',
   checks: [
     {
       id: 'handshake.accepts-valid-client-cert',

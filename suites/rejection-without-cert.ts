@@ -5,6 +5,7 @@ import type { Suite } from '../src/checks/types.js';
 export const rejectionWithoutCert: Suite = {
   id: 'rejection-without-cert',
   title: 'Rejection without a client certificate',
+  kind: 'server',
   checks: [
     {
       id: 'reject.no-client-cert',

@@ -136,6 +136,7 @@ async function liveCaOverlap(ctx: CheckContext, cfg: RotationConfig): Promise<Ch
 export const rotationContinuity: Suite = {
   id: 'rotation-continuity',
   title: 'Rotation continuity (certificates rotate with zero failed handshakes)',
+  kind: 'server',
   checks: [
     {
       id: 'rotation.continuity',

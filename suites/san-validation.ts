@@ -1,16 +1,13 @@
-import { isIP } from 'node:net';
+import type { X509Certificate } from 'node:crypto';
 import { summarizeCertificate } from '../src/pki/inspect.js';
-import { sanCovers } from '../src/pki/verify.js';
-import { adviceFor, mustBeRefused, presentedOrVerdict, skip, withPresented } from '../src/checks/judge.js';
+import { carriesIdentity, hasSubjectAltName, identityKind, sanCoverage, sanEntryFor, sanList } from '../src/rules/san.js';
+import { adviceFor, mustBeRefused, onPresentedChain, skip, withPresented } from '../src/checks/judge.js';
 import type { CheckContext, Suite } from '../src/checks/types.js';
+import type { CertSummary, CheckVerdict } from '../src/core/model.js';
 import { safeText } from '../src/core/text.js';
 
-async function leaf(ctx: CheckContext) {
-  const p = await presentedOrVerdict(ctx);
-  if ('verdict' in p) return p;
-  const cert = p.chain[0]!;
-  return { cert, summary: summarizeCertificate(cert, ctx.clock) };
-}
+/** A check of the server's leaf: its certificate and summary (none presented: the `error` verdict). */
+const onLeaf = (judge: (cert: X509Certificate, summary: CertSummary, ctx: CheckContext) => CheckVerdict) => onPresentedChain((chain, ctx) => judge(chain[0]!, summarizeCertificate(chain[0]!, ctx.clock), ctx));
 
 /** The names a client dials: the servername (or the host when none is set) and every expected name. */
 export function expectedNames(ctx: CheckContext): string[] {
@@ -18,42 +15,35 @@ export function expectedNames(ctx: CheckContext): string[] {
   return [...new Set([t.servername ?? t.host, ...t.expectedNames])];
 }
 
-function sanList(s: ReturnType<typeof summarizeCertificate>): string[] {
-  return [...s.sans.dns.map((d) => `DNS:${d}`), ...s.sans.ip.map((i) => `IP:${i}`), ...s.sans.uri.map((u) => `URI:${u}`)];
-}
-
 export const sanValidation: Suite = {
   id: 'san-validation',
   title: 'Subject alternative names and identities',
+  kind: 'server',
   checks: [
     {
       id: 'san.server-has-san',
       title: 'The server certificate has a subjectAltName',
-      async run(ctx) {
-        const l = await leaf(ctx);
-        if ('verdict' in l) return l.verdict;
-        const sans = sanList(l.summary);
-        const evidence = { subject: l.summary.subject, sans };
-        if (sans.length === 0 && l.summary.sans.email.length === 0 && l.summary.sans.other.length === 0) {
-          return { status: 'fail', message: `the server certificate (${safeText(l.summary.subject, 160)}) has no subjectAltName; clients ignore the CN (RFC 6125 §6.4.4)`, remediation: 'reissue the certificate with subjectAltName DNS entries (and IP entries for IP access)', evidence };
+      run: onLeaf((cert, summary, ctx) => {
+        const sans = sanList(summary.sans);
+        const evidence = { subject: summary.subject, sans };
+        if (!hasSubjectAltName(summary.sans)) {
+          return { status: 'fail', message: `the server certificate (${safeText(summary.subject, 160)}) has no subjectAltName; clients ignore the CN (RFC 6125 §6.4.4)`, remediation: 'reissue the certificate with subjectAltName DNS entries (and IP entries for IP access)', evidence };
         }
         return { status: 'pass', message: `the server certificate names ${safeText(sans.join(', '), 200)}`, evidence };
-      },
+      }),
     },
     {
       id: 'san.server-matches-name',
       title: 'A SAN covers every expected name',
-      async run(ctx) {
-        const l = await leaf(ctx);
-        if ('verdict' in l) return l.verdict;
+      run: onLeaf((cert, summary, ctx) => {
         const names = expectedNames(ctx);
-        const missing = names.filter((n) => !sanCovers(l.cert, n));
-        const evidence = { expectedNames: names, sans: sanList(l.summary), missing };
+        const missing = sanCoverage(cert, names).uncovered;
+        const evidence = { expectedNames: names, sans: sanList(summary.sans), missing };
         if (missing.length > 0) {
-          return { status: 'fail', message: `${missing.map((n) => `"${safeText(n, 100)}"`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not covered by the server certificate's SANs (${safeText(sanList(l.summary).join(', ') || 'none', 200)})`, remediation: `reissue the server certificate with ${missing.map((n) => `${isIP(n) ? 'IP' : 'DNS'}:${n}`).join(', ')}`, evidence };
+          return { status: 'fail', message: `${missing.map((n) => `"${safeText(n, 100)}"`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not covered by the server certificate's SANs (${safeText(sanList(summary.sans).join(', ') || 'none', 200)})`, remediation: `reissue the server certificate with ${missing.map(sanEntryFor).join(', ')}`, evidence };
         }
         return { status: 'pass', message: `every expected name (${names.join(', ')}) is covered by a SAN`, evidence };
-      },
+      }),
     },
     {
       id: 'san.server-identity',
@@ -61,12 +51,11 @@ export const sanValidation: Suite = {
       async run(ctx) {
         const want = ctx.target.expect.serverIdentity;
         if (!want) return skip('no expected server identity declared (expect.serverIdentity in the config)');
-        const l = await leaf(ctx);
-        if ('verdict' in l) return l.verdict;
-        const have = [...l.summary.sans.dns, ...l.summary.sans.uri];
-        const evidence = { expected: want, sans: sanList(l.summary) };
-        if (have.includes(want)) return { status: 'pass', message: `the server certificate carries the identity ${safeText(want, 200)}`, evidence };
-        return { status: 'fail', message: `the server certificate does not carry the identity ${safeText(want, 200)} (it has ${safeText(sanList(l.summary).join(', ') || 'no SAN', 200)})`, remediation: `issue the server certificate with SAN ${want.includes('://') ? 'URI' : 'DNS'}:${want}`, evidence };
+        return onLeaf((_cert, summary) => {
+          const evidence = { expected: want, sans: sanList(summary.sans) };
+          if (carriesIdentity(summary.sans, want)) return { status: 'pass', message: `the server certificate carries the identity ${safeText(want, 200)}`, evidence };
+          return { status: 'fail', message: `the server certificate does not carry the identity ${safeText(want, 200)} (it has ${safeText(sanList(summary.sans).join(', ') || 'no SAN', 200)})`, remediation: `issue the server certificate with SAN ${identityKind(want)}:${want}`, evidence };
+        })(ctx);
       },
     },
     {

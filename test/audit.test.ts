@@ -443,6 +443,14 @@ describe('the built CLI, end to end', () => {
     expectUsageError(await cli(args()), msg);
   });
 
+  it('--list-checks prints the one catalogue, the offline-audit suite with its checks among the other kinds', async () => {
+    const l = await cli(['audit', '--list-checks']);
+    expect(l.code).toBe(0);
+    expect(l.stdout).toMatch(/^files checks: certificate and key files \(mtls-harness audit\)\noffline-audit — /m);
+    expect(l.stdout).toMatch(/^ {2}audit\.crypto-strength {2,}Keys and signatures are strong enough/m);
+    expect(l.stdout).toMatch(/^server checks: /m);
+  });
+
   it('a hostile file name is inert: escaped in the HTML, no escape sequence reaches the terminal', async () => {
     const { dir } = await customSet();
     const evil = '<img src=x onerror=alert(1)>\u001b[31mserver.pem';

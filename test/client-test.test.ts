@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
-import { CLIENT_CHECKS } from '../src/client-test/checks.js';
+import { CLIENT_CHECKS } from '../suites/client-conformance.js';
 import type { ClientSpec } from '../src/client-test/command.js';
 import { runClientConformance } from '../src/client-test/run.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
@@ -218,6 +218,8 @@ describe('mtls-harness client-test', () => {
     const l = await cli(['client-test', '--list-checks']);
     expect(l.code).toBe(0);
     for (const c of CLIENT_CHECKS) expect(l.stdout).toContain(c.id);
+    expect(l.stdout).toMatch(/^client checks: .*\(mtls-harness client-test\)\nclient-conformance — /m);
+    expect(l.stdout).toMatch(/^x509-limbo \(mtls-harness client-test --corpus limbo\)$/m);
     const h = await cli(['help', 'client-test']);
     expect(h.stdout).toMatch(/^Usage: mtls-harness client-test/);
   });

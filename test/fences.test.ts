@@ -17,7 +17,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 /**
  * The layer order, lowest first. A layer may import its own rank and the ranks below. `api` is
  * src/index.ts (the public API); `suites` is the suites/ folder; every other layer is src/<name>/.
- * `rules` (pure verdict rules) has its rank before it has files.
+ * `rules` holds the pure verdict rules (src/rules/), beside the probes.
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ['core'],

@@ -3,7 +3,7 @@ import * as tls from 'node:tls';
 import { addDays, type Clock } from '../core/clock.js';
 import { x509 } from '../pki/crypto.js';
 import { subjectDer } from '../pki/der.js';
-import { credentialFromPem, mintCertificate, type Credential } from '../pki/generate.js';
+import { craftedOptions, credentialFromPem, lookAlikeCaOptions, mintCertificate, type Credential, type MintOptions, type SubjectAltNames } from '../pki/generate.js';
 import { parseCertificates, publicKeyProblem } from '../pki/inspect.js';
 import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../probe/plaintext.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
@@ -14,6 +14,7 @@ import type { TargetUnderTest } from '../targets/target.js';
 import type { CheckContext, CraftedKind } from './types.js';
 import type { Control } from '../probe/controls.js';
 import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
+import { identityKind } from '../rules/san.js';
 
 /** Unreachable outcomes of the first connection that no other connection to the target could change. */
 const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn']);
@@ -39,7 +40,6 @@ export class Semaphore {
 const CA_NAMES = new Map<string, Buffer>();
 
 export const NEEDS_CA_KEY = 'needs the CA private key (--ca-key) to mint this test certificate';
-const WRONG_IDENTITY_URI = 'spiffe://mtls-harness.invalid/wrong-identity';
 /** The subject of every crafted client certificate and of its control. */
 const CRAFTED_SUBJECT = 'CN=mtls-harness crafted client, O=mtls-harness';
 
@@ -185,23 +185,31 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
     return p;
   };
 
+  /**
+   * The valid client the crafted certificates of a live target are compared with: issued by the
+   * CA, the crafted subject, now − 1 h … now + 30 d, EKU clientAuth (and, for the identity check's
+   * control, an allowed identity). The crafted ones change one property of it (craftedOptions).
+   */
+  const validClient = (ca: Credential | undefined, sans?: SubjectAltNames): MintOptions => {
+    const now = o.clock();
+    return { subject: CRAFTED_SUBJECT, ...(ca ? { issuer: ca } : {}), notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 30), eku: ['clientAuth'], ...(sans ? { sans } : {}) };
+  };
+
   const crafted = (kind: CraftedKind) =>
     once(`crafted:${kind}`, async (): Promise<Credential | { skip: string }> => {
       const now = o.clock();
-      const start = addDays(now, -1 / 24);
-      const end = addDays(now, 30);
-      const subject = CRAFTED_SUBJECT;
       const f = fixture;
       if (kind === 'selfSigned') {
-        return f ? f.badClients.selfSigned : shared('selfSigned', () => mintCertificate({ subject, notBefore: start, notAfter: end, eku: ['clientAuth'] }));
+        // Self-signed needs no CA, so none is looked for (the CA key may be absent).
+        return f ? f.badClients.selfSigned : shared('selfSigned', () => mintCertificate(craftedOptions('selfSigned', validClient(undefined), now)));
       }
       if (kind === 'untrustedCa') {
         if (f) return f.badClients.untrustedCa;
         const name = await trustedCaName();
         if (!name) return { skip: 'needs the name of the trusted client CA: pass --ca, or a server that advertises its acceptable CAs' };
         return shared(`untrustedCa\u0000${typeof name === 'string' ? name : name.toString('hex')}`, async () => {
-          const lookAlike = await mintCertificate({ subject: name, notBefore: start, notAfter: addDays(now, 365), ca: true, pathLength: 1 });
-          return mintCertificate({ subject, issuer: lookAlike, notBefore: start, notAfter: end, eku: ['clientAuth'] });
+          const lookAlike = await mintCertificate(lookAlikeCaOptions(name, addDays(now, -1 / 24), addDays(now, 365)));
+          return mintCertificate(craftedOptions('untrustedCa', validClient(lookAlike), now, lookAlike));
         });
       }
       if (f && kind !== 'wrongIdentity') return f.badClients[kind];
@@ -213,47 +221,26 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
         const bc = ca.cert.getExtension(x509.BasicConstraintsExtension) as x509.BasicConstraintsExtension | null;
         if (bc?.pathLength === 0) return { skip: 'not applicable: the client CA has pathLenConstraint 0, so no intermediate under it may issue clients (RFC 5280 §4.2.1.9); a server refusing such a client is right' };
       }
-      return shared(`${kind}\u0000${ca.certPem}`, () => mintCrafted(kind, ca));
+      return shared(`${kind}\u0000${ca.certPem}`, async () => {
+        const valid = validClient(ca);
+        if (kind !== 'intermediateIssued') return mintCertificate(craftedOptions(kind, valid, now));
+        const int = await mintCertificate({ subject: 'CN=mtls-harness test intermediate, O=mtls-harness', issuer: ca, notBefore: valid.notBefore, notAfter: valid.notAfter, ca: true, pathLength: 0 });
+        return mintCertificate(craftedOptions(kind, valid, now, int));
+      });
     });
 
-  const mintCrafted = async (kind: Exclude<CraftedKind, 'selfSigned' | 'untrustedCa'>, ca: Credential): Promise<Credential> => {
-    const now = o.clock();
-    const start = addDays(now, -1 / 24);
-    const end = addDays(now, 30);
-    const subject = CRAFTED_SUBJECT;
-    switch (kind) {
-      case 'wrongEku':
-        return mintCertificate({ subject, issuer: ca, notBefore: start, notAfter: end, eku: ['serverAuth'] });
-      case 'caAsLeaf':
-        return mintCertificate({ subject, issuer: ca, notBefore: start, notAfter: end, ca: true, eku: ['clientAuth'] });
-      case 'expired':
-        return mintCertificate({ subject, issuer: ca, notBefore: addDays(now, -30), notAfter: addDays(now, -1), eku: ['clientAuth'] });
-      case 'notYetValid':
-        return mintCertificate({ subject, issuer: ca, notBefore: addDays(now, 1), notAfter: addDays(now, 30), eku: ['clientAuth'] });
-      case 'intermediateIssued': {
-        const int = await mintCertificate({ subject: 'CN=mtls-harness test intermediate, O=mtls-harness', issuer: ca, notBefore: start, notAfter: end, ca: true, pathLength: 0 });
-        return mintCertificate({ subject, issuer: int, notBefore: start, notAfter: end, eku: ['clientAuth'] });
-      }
-      case 'wrongIdentity':
-        return mintCertificate({ subject: 'CN=mtls-harness wrong identity, O=mtls-harness', issuer: ca, notBefore: start, notAfter: end, eku: ['clientAuth'], sans: { uri: [WRONG_IDENTITY_URI], dns: ['wrong-identity.mtls-harness.invalid'] } });
-    }
-  };
-
   /**
-   * The positive control of the crafted checks: a valid client minted from the same CA, with the
-   * crafted certificates' subject, key type and validity scheme (now − 1 h … now + 30 d), CA:FALSE
-   * and EKU clientAuth; for the identity check, an allowed identity. Shared like the crafted ones.
+   * The positive control of the crafted checks: the valid client itself, minted from the same CA
+   * (validClient); for the identity check, with an allowed identity. Shared like the crafted ones.
    */
   const controlCredential = (identity: boolean) =>
     once(`controlCredential:${identity}`, async (): Promise<Credential | undefined> => {
       const ca = await issuer();
       if ('skip' in ca) return undefined;
-      const now = o.clock();
       const allowed = target.expect.allowedClientIdentities?.[0];
       if (identity && !allowed) return undefined;
-      const sans = identity && allowed ? (/^[a-z][a-z0-9+.-]*:/i.test(allowed) ? { uri: [allowed] } : { dns: [allowed] }) : undefined;
-      const mint = () => mintCertificate({ subject: CRAFTED_SUBJECT, issuer: ca, notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 30), eku: ['clientAuth'], ...(sans ? { sans } : {}) });
-      return shared(`control\u0000${identity ? allowed : ''}\u0000${ca.certPem}`, mint);
+      const sans = identity && allowed ? (identityKind(allowed) === 'URI' ? { uri: [allowed] } : { dns: [allowed] }) : undefined;
+      return shared(`control\u0000${identity ? allowed : ''}\u0000${ca.certPem}`, () => mintCertificate(validClient(ca, sans)));
     });
   const givenControl = async (): Promise<Control | undefined> => {
     const outcome = await ctx.withCert();

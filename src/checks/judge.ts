@@ -4,9 +4,11 @@ import { safeText } from '../core/text.js';
 import { X509Certificate } from 'node:crypto';
 import { parseCertificates, summarizeCertificate } from '../pki/inspect.js';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
+import { verifyChain, type ChainVerification } from '../pki/verify.js';
 import type { Check, CheckContext, CraftedKind } from './types.js';
 import type { CheckVerdict, Evidence } from '../core/model.js';
 import type { Policy, TargetConfig } from '../core/target.js';
+import { expiryOf } from '../rules/expiry.js';
 import { advise, recognizeStack, type AdviceParams, type Topic } from '../probe/advice.js';
 import { answeredClientHello, controlEvidence, describeRefusal, describeServed, isRefusal, readRefusal, type Control } from '../probe/controls.js';
 
@@ -69,15 +71,17 @@ export async function mustBeRefused(o: ProbeOutcome, control: () => Promise<Cont
   return { status: 'pass', message: `${what} was refused ${whereRefused(o)}${against}`, evidence: withControl };
 }
 
-/** Days-left thresholds for one certificate. */
+/** Days-left thresholds for one certificate (the rule: rules/expiry.ts), in the words of the server checks. */
 export function expiryVerdict(s: CertSummary, policy: Policy, what: string): CheckVerdict {
   const evidence = { subject: s.subject, notBefore: s.notBefore, notAfter: s.notAfter, daysLeft: s.daysLeft, fingerprintSha256: s.fingerprintSha256 };
   const name = safeText(s.subject, 160);
-  if (s.notYetValid) return { status: 'fail', message: `${what} (${name}) is not valid until ${s.notBefore}`, remediation: 'check the issuing clock and reissue the certificate with a notBefore in the past', evidence };
-  if (s.expired) return { status: 'fail', message: `${what} (${name}) expired on ${s.notAfter.slice(0, 10)}`, remediation: 'renew the certificate and reload the service', evidence };
-  if (s.daysLeft < policy.failDays) return { status: 'fail', message: `${what} (${name}) expires in ${s.daysLeft} day(s), on ${s.notAfter.slice(0, 10)} (fail under ${policy.failDays})`, remediation: 'renew now (cert-manager: check renewBefore and that the Certificate is Ready)', evidence };
-  if (s.daysLeft < policy.warnDays) return { status: 'warn', message: `${what} (${name}) expires in ${s.daysLeft} days, on ${s.notAfter.slice(0, 10)} (warn under ${policy.warnDays})`, remediation: `renew within ${s.daysLeft - policy.failDays} days`, evidence };
-  return { status: 'pass', message: `${what} (${name}) is valid for ${s.daysLeft} more days, until ${s.notAfter.slice(0, 10)}`, evidence };
+  switch (expiryOf(s, policy).state) {
+    case 'not-yet-valid': return { status: 'fail', message: `${what} (${name}) is not valid until ${s.notBefore}`, remediation: 'check the issuing clock and reissue the certificate with a notBefore in the past', evidence };
+    case 'expired': return { status: 'fail', message: `${what} (${name}) expired on ${s.notAfter.slice(0, 10)}`, remediation: 'renew the certificate and reload the service', evidence };
+    case 'under-fail': return { status: 'fail', message: `${what} (${name}) expires in ${s.daysLeft} day(s), on ${s.notAfter.slice(0, 10)} (fail under ${policy.failDays})`, remediation: 'renew now (cert-manager: check renewBefore and that the Certificate is Ready)', evidence };
+    case 'under-warn': return { status: 'warn', message: `${what} (${name}) expires in ${s.daysLeft} days, on ${s.notAfter.slice(0, 10)} (warn under ${policy.warnDays})`, remediation: `renew within ${s.daysLeft - policy.failDays} days`, evidence };
+    case 'valid': return { status: 'pass', message: `${what} (${name}) is valid for ${s.daysLeft} more days, until ${s.notAfter.slice(0, 10)}`, evidence };
+  }
 }
 
 export const skip = (message: string): CheckVerdict => ({ status: 'skip', message });
@@ -142,8 +146,43 @@ export async function presentedOrVerdict(ctx: CheckContext): Promise<{ chain: X5
   return { chain };
 }
 
+/** A check of the chain the server presented (leaf first): `judge` sees it; none presented is the `error` verdict of presentedOrVerdict. */
+export function onPresentedChain(judge: (chain: X509Certificate[], ctx: CheckContext) => CheckVerdict | Promise<CheckVerdict>): (ctx: CheckContext) => Promise<CheckVerdict> {
+  return async (ctx) => {
+    const p = await presentedOrVerdict(ctx);
+    return 'verdict' in p ? p.verdict : judge(p.chain, ctx);
+  };
+}
+
 /** The presented chain parsed once per probe outcome, not once per check. */
 const PARSED = new WeakMap<ProbeOutcome, X509Certificate[]>();
+
+/**
+ * The chain the server presented and its verification against the trust anchors (verifyChain), or
+ * the `error` verdict when it presented none: made once per probe, shared by the checks that judge
+ * the path (chain.server-trusted, chain.server-complete).
+ */
+export async function verifiedOrVerdict(ctx: CheckContext): Promise<{ chain: X509Certificate[]; verification: ChainVerification } | { verdict: CheckVerdict }> {
+  const p = await presentedOrVerdict(ctx);
+  if ('verdict' in p) return p;
+  let verification = VERIFIED.get(p.chain);
+  if (!verification) {
+    verification = verifyChain(p.chain, trustAnchors(ctx), ctx.clock);
+    VERIFIED.set(p.chain, verification);
+  }
+  return { chain: p.chain, verification };
+}
+
+/** A check of the presented chain's verification against the trust anchors (verifiedOrVerdict). */
+export function onVerifiedChain(judge: (c: { chain: X509Certificate[]; verification: ChainVerification }, ctx: CheckContext) => CheckVerdict | Promise<CheckVerdict>): (ctx: CheckContext) => Promise<CheckVerdict> {
+  return async (ctx) => {
+    const c = await verifiedOrVerdict(ctx);
+    return 'verdict' in c ? c.verdict : judge(c, ctx);
+  };
+}
+
+/** The verification of a presented chain, by the parsed chain (one per probe outcome). */
+const VERIFIED = new WeakMap<X509Certificate[], ChainVerification>();
 
 /** The trust anchors for the server chain: the configured bundle, or the system store. */
 export function trustAnchors(ctx: CheckContext): X509Certificate[] {

@@ -2,7 +2,7 @@
 import type { Clock } from '../core/clock.js';
 import type { CheckVerdict } from '../core/model.js';
 import type { TargetConfig, TlsVersion } from '../core/target.js';
-import type { Credential } from '../pki/generate.js';
+import type { CraftedKind, Credential } from '../pki/generate.js';
 import type { ProbeOutcome } from '../probe/tls-probe.js';
 import type { Control } from '../probe/controls.js';
 import type { RecognizedStack } from '../probe/advice.js';
@@ -10,8 +10,8 @@ import type { PlaintextKind, PlaintextOutcome } from '../probe/plaintext.js';
 import type { TargetUnderTest } from '../targets/target.js';
 import type { RotationObservation } from '../rotation/observe.js';
 
-/** The kinds of crafted client certificates checks present (CONFORMANCE.md chain-validation, expiry, san). */
-export type CraftedKind = 'untrustedCa' | 'selfSigned' | 'wrongEku' | 'caAsLeaf' | 'expired' | 'notYetValid' | 'intermediateIssued' | 'wrongIdentity';
+/** The kinds of crafted client certificates checks present (CONFORMANCE.md chain-validation, expiry, san); their recipe: pki/generate.ts. */
+export type { CraftedKind } from '../pki/generate.js';
 
 /** What a check sees: the target, memoised probes, crafted credentials, the clock. */
 export interface CheckContext {
@@ -47,23 +47,40 @@ export interface CheckContext {
   rotation(): Promise<RotationObservation | { skip: string }>;
 }
 
-export interface Check {
+/**
+ * The kinds of catalogue (suites/): checks of an endpoint under test (`run`, `k8s scan`), of
+ * certificate and key files (`audit`), of a cluster's objects (`k8s scan`), of a client under test
+ * (`client-test`).
+ */
+export type SuiteKind = 'server' | 'files' | 'cluster' | 'client';
+
+/**
+ * One check of a catalogue, judged in the context `C` of its kind (for a server check, the
+ * per-target `CheckContext`). `V` is what judging yields: a server check's verdict comes
+ * asynchronously; the checks of a catalogue evaluated in one pass (the offline audit per file set,
+ * the k8s audit per object) yield theirs at once, or none where the check does not apply.
+ */
+export interface Check<C = CheckContext, V = Promise<CheckVerdict>> {
   /** Stable id from CONFORMANCE.md; never renamed. */
   id: string;
   title: string;
   /**
    * Changes the target (rotation): runs alone, after every other check of its target, in
-   * catalogue order.
+   * catalogue order. Server checks only.
    */
   exclusive?: boolean;
-  /** Time this check may take on a target (default: a few connection timeouts). */
+  /** Time this check may take on a target (default: a few connection timeouts). Server checks only. */
   budgetMs?(target: TargetConfig, timeoutMs: number): number;
-  run(ctx: CheckContext): Promise<CheckVerdict>;
+  run(ctx: C): V;
 }
 
-export interface Suite {
+/** A suite: checks of one kind, in report order, under a stable id and a title. */
+export interface Suite<C = CheckContext, X extends Check<C, unknown> = Check<C>> {
   id: string;
   title: string;
-  checks: Check[];
+  kind: SuiteKind;
+  checks: X[];
 }
 
+/** Any suite of any kind, for what reads only ids, titles and kinds (listing, selection, title lookups). */
+export type AnySuite = Suite<never, Check<never, unknown>>;

@@ -5,62 +5,12 @@ import type { Observation } from './observer.js';
 /** The server certificate the reference server presents for a check. */
 export type ServerProfile = 'valid' | 'untrusted-ca' | 'wrong-san' | 'expired' | 'self-signed' | 'incomplete-chain';
 
-/** One check of the client-conformance suite: the server it runs against and how it is judged. */
-export interface ClientCheck {
-  /** Stable id (CONFORMANCE.md, README "client-test"). */
-  id: string;
-  title: string;
-  profile: ServerProfile;
-  /** What is wrong with the server, completing "a server whose certificate …". */
+/** What is wrong with a server a client must refuse, and how to fix a client that accepts it (suites/client-conformance.ts). */
+export interface BadServer {
+  /** Completes "a server whose certificate …". */
   serverFlaw?: string;
   /** How to fix a client that accepts that server. */
   remediation?: string;
-}
-
-export const CLIENT_SUITE_ID = 'client-conformance';
-
-/** The client-conformance catalogue, in run order. The first one also serves as the baseline. */
-export const CLIENT_CHECKS: readonly ClientCheck[] = [
-  { id: 'client.presents-cert', title: 'Client presents a certificate that chains to the CA', profile: 'valid' },
-  {
-    id: 'client.rejects-untrusted-server',
-    title: 'Client refuses a server certificate from an unknown CA',
-    profile: 'untrusted-ca',
-    serverFlaw: 'is issued by a CA the client was not told to trust (same name as the trusted CA, another key)',
-    remediation: 'verify the server against your CA only (curl --cacert; never -k/--insecure; node: no rejectUnauthorized: false; Go: no InsecureSkipVerify)',
-  },
-  {
-    id: 'client.rejects-wrong-san-server',
-    title: 'Client refuses a server certificate for another name',
-    profile: 'wrong-san',
-    serverFlaw: 'chains to the trusted CA but names only wrong.example',
-    remediation: 'keep hostname verification on (node: no custom checkServerIdentity that returns undefined; OpenSSL: -verify_hostname / SSL_set1_host; Go: set ServerName)',
-  },
-  {
-    id: 'client.rejects-expired-server',
-    title: 'Client refuses an expired server certificate',
-    profile: 'expired',
-    serverFlaw: 'chains to the trusted CA but expired yesterday',
-    remediation: 'do not ignore validity dates (OpenSSL: no -no_check_time / X509_V_FLAG_NO_CHECK_TIME; check the client host clock)',
-  },
-  {
-    id: 'client.rejects-self-signed-server',
-    title: 'Client refuses a self-signed server certificate',
-    profile: 'self-signed',
-    serverFlaw: 'is self-signed (not issued by any CA the client trusts)',
-    remediation: 'verify the server chain against your CA (a client that trusts any self-signed certificate talks to anyone)',
-  },
-  {
-    id: 'client.rejects-incomplete-chain-server',
-    title: 'Client refuses a chain it cannot complete to the CA',
-    profile: 'incomplete-chain',
-    serverFlaw: 'is issued by an intermediate the server does not send (the client trusts only the root)',
-    remediation: 'verify the full chain to your root; do not trust intermediates the server did not send unless you configured them',
-  },
-];
-
-export function isClientCheckId(id: string): boolean {
-  return CLIENT_CHECKS.some((c) => c.id === id);
 }
 
 /** One run of the client against a reference server: what the command did and what the server saw. */
@@ -172,7 +122,7 @@ export function judgePresentsCert(run: ClientRun): CheckVerdict {
  * `error` when it never connected, timed out, or also refused the valid server (the baseline), so
  * its refusal proves nothing.
  */
-export function judgeRejects(check: ClientCheck, run: ClientRun, baseline: ClientRun): CheckVerdict {
+export function judgeRejects(check: BadServer, run: ClientRun, baseline: ClientRun): CheckVerdict {
   const evidence = { ...runEvidence(run), baselineAccepted: accepted(baseline) };
   const o = run.observation;
   const flaw = `a server whose certificate ${check.serverFlaw ?? 'is invalid'}`;

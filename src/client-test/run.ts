@@ -3,13 +3,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { addDays, systemClock, type Clock } from '../core/clock.js';
-import { mintCertificate, mintFixturePki, type FixturePki } from '../pki/generate.js';
+import { craftedOptions, mintCertificate, mintFixturePki, type FixturePki, type MintOptions } from '../pki/generate.js';
 import { summarize } from '../core/status.js';
 import { markIncomplete, notFinishedResult } from '../runner/run.js';
 import type { CheckVerdict, Result, RunReport, TargetReport } from '../core/model.js';
 import { redactArgv } from '../core/redact.js';
 import { runClientCommand, urlFor, type ClientSpec, type Placeholders } from './command.js';
-import { CLIENT_CHECKS, CLIENT_SUITE_ID, judgePresentsCert, judgeRejects, type ClientCheck, type ClientRun, type ServerProfile } from './checks.js';
+import { CLIENT_CHECKS, CLIENT_SUITE_ID, type ClientCheck } from '../../suites/client-conformance.js';
+import type { ClientRun, ServerProfile } from './checks.js';
 import { NginxObserver } from './nginx-observer.js';
 import { ObservingServer, type StartedObserver } from './observer.js';
 
@@ -31,8 +32,8 @@ export interface ServedCredential {
  */
 export async function clientTestServers(pki: FixturePki, clock: Clock = systemClock): Promise<Record<ServerProfile, ServedCredential>> {
   const now = clock();
-  const common = { subject: 'CN=localhost, O=mtls-harness client-test', sans: { dns: ['localhost'], ip: ['127.0.0.1', '::1'] }, eku: ['serverAuth' as const], notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 30) };
-  const [untrusted, selfSigned] = await Promise.all([mintCertificate({ ...common, issuer: pki.badClients.untrustedCaIssuer }), mintCertificate(common)]);
+  const valid: MintOptions = { subject: 'CN=localhost, O=mtls-harness client-test', sans: { dns: ['localhost'], ip: ['127.0.0.1', '::1'] }, eku: ['serverAuth'], notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 30) };
+  const [untrusted, selfSigned] = await Promise.all([mintCertificate(craftedOptions('untrustedCa', valid, now, pki.badClients.untrustedCaIssuer)), mintCertificate(craftedOptions('selfSigned', valid, now))]);
   const served = (chainPem: string, keyPem: string): ServedCredential => ({ chainPem, keyPem });
   return {
     valid: served(pki.server.chainPem, pki.server.keyPem),
@@ -138,7 +139,7 @@ export interface ClientRunHooks {
 
 export interface ClientConformanceOptions extends ClientRunHooks {
   clients: ClientSpec[];
-  /** Only these check ids (default: all of CLIENT_CHECKS). */
+  /** Only these check ids (default: all of the client-conformance suite, suites/client-conformance.ts). */
   checkIds?: string[];
   /** The reference server that observes the client (default node). */
   reference?: ObserverImplementation;
@@ -191,7 +192,7 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
           push(notFinishedResult(base(spec, check), signal!, ms));
           continue;
         }
-        const verdict: CheckVerdict = check.profile === 'valid' ? judgePresentsCert(baseline) : judgeRejects(check, run!, baseline);
+        const verdict: CheckVerdict = check.run({ run: check.profile === 'valid' ? baseline : run!, baseline });
         push({ ...base(spec, check), status: verdict.status, message: verdict.message, ...(verdict.remediation ? { remediation: verdict.remediation } : {}), evidence: verdict.evidence ?? {}, durationMs: ms });
       }
     } finally {

@@ -155,6 +155,51 @@ function isSelfIssued(c: Credential): boolean {
   return c.cert.subject === c.cert.issuer && !c.issuerOf;
 }
 
+/**
+ * The crafted client certificates the checks present (docs/CONFORMANCE.md): each is the valid
+ * client's profile with one property changed, so that a refusal can only be about that property.
+ */
+export type CraftedKind = 'untrustedCa' | 'selfSigned' | 'wrongEku' | 'caAsLeaf' | 'expired' | 'notYetValid' | 'intermediateIssued' | 'wrongIdentity';
+
+/** The URI the `wrongIdentity` client carries: an identity no allow list names. */
+export const WRONG_IDENTITY_URI = 'spiffe://mtls-harness.invalid/wrong-identity';
+
+/**
+ * The one recipe of crafted certificates (the fixture PKI's bad clients and expired server, those
+ * minted from a user's CA key, the client-test servers, the diagnosis's self-signed client):
+ * `valid` is the valid certificate they are compared with (issuer, subject, key type, validity,
+ * EKU, SANs); the result changes the property under test. `untrustedCa` and `intermediateIssued`
+ * change the issuer: `issuer` is the look-alike CA (`lookAlikeCaOptions`) or the intermediate
+ * under the trusted CA.
+ */
+export function craftedOptions(kind: CraftedKind, valid: MintOptions, now: Date, issuer?: Credential): MintOptions {
+  switch (kind) {
+    case 'selfSigned': {
+      const { issuer: _issuer, ...selfSigned } = valid;
+      return selfSigned;
+    }
+    case 'untrustedCa':
+    case 'intermediateIssued':
+      if (!issuer) throw new Error(`craftedOptions: ${kind} needs its issuer`);
+      return { ...valid, issuer };
+    case 'wrongEku':
+      return { ...valid, eku: ['serverAuth'] };
+    case 'caAsLeaf':
+      return { ...valid, ca: true, eku: ['clientAuth'] };
+    case 'expired':
+      return { ...valid, notBefore: addDays(now, -30), notAfter: addDays(now, -1) };
+    case 'notYetValid':
+      return { ...valid, notBefore: addDays(now, 1), notAfter: addDays(now, 30) };
+    case 'wrongIdentity':
+      return { ...valid, subject: 'CN=mtls-harness wrong identity, O=mtls-harness', sans: { uri: [WRONG_IDENTITY_URI], dns: ['wrong-identity.mtls-harness.invalid'] } };
+  }
+}
+
+/** The issuer of the `untrustedCa` client: the trusted CA's subject (its DER, byte for byte) on another key, CA:TRUE. */
+export function lookAlikeCaOptions(trustedName: MintOptions['subject'], notBefore: Date, notAfter: Date, keyType?: KeyType): MintOptions {
+  return { subject: trustedName, ...(keyType ? { keyType } : {}), notBefore, notAfter, ca: true, pathLength: 1 };
+}
+
 /** Options for the fixture PKI of a run. */
 export interface FixturePkiOptions {
   clock?: Clock;
@@ -235,29 +280,29 @@ export async function mintFixturePki(options: FixturePkiOptions = {}): Promise<F
 
   const root = await mintCertificate({ subject: rootSubject, keyType, notBefore: start, notAfter: caEnd, ca: true, pathLength: 1 });
   // The look-alike carries the root's subject byte for byte, with another key.
-  const untrustedCaIssuer = await mintCertificate({ subject: subjectDer(root.cert.rawData), keyType, notBefore: start, notAfter: caEnd, ca: true, pathLength: 1 });
+  const untrustedCaIssuer = await mintCertificate(lookAlikeCaOptions(subjectDer(root.cert.rawData), start, caEnd, keyType));
   const intermediate = await mintCertificate({ subject: `CN=${org} Test Intermediate CA, O=${org}`, issuer: root, notBefore: start, notAfter: caEnd, ca: true, pathLength: 0 });
 
-  const server = (issuer: Credential, over: Partial<MintOptions> = {}) =>
-    mintCertificate({ subject: `CN=${serverCn}, O=${org}`, issuer, keyType, notBefore: start, notAfter: leafEnd, sans: serverSans, eku: ['serverAuth'], ...over });
-  const client = (issuer: Credential, over: Partial<MintOptions> = {}) =>
-    mintCertificate({ subject: clientSubject, issuer, keyType, notBefore: start, notAfter: leafEnd, sans: clientSans, eku: ['clientAuth'], ...over });
+  const serverOptions = (issuer: Credential): MintOptions => ({ subject: `CN=${serverCn}, O=${org}`, issuer, keyType, notBefore: start, notAfter: leafEnd, sans: serverSans, eku: ['serverAuth'] });
+  const server = (issuer: Credential, over: Partial<MintOptions> = {}) => mintCertificate({ ...serverOptions(issuer), ...over });
+  const validClient: MintOptions = { subject: clientSubject, issuer: root, keyType, notBefore: start, notAfter: leafEnd, sans: clientSans, eku: ['clientAuth'] };
+  const crafted = (kind: Exclude<CraftedKind, 'wrongIdentity'>, issuer?: Credential) => mintCertificate(craftedOptions(kind, validClient, now, issuer));
 
-  const [srv, cli] = await Promise.all([server(intermediate), client(root)]);
+  const [srv, cli] = await Promise.all([server(intermediate), mintCertificate(validClient)]);
   const [untrustedCa, selfSigned, wrongEku, caAsLeaf, expired, notYetValid, intermediateIssued] = await Promise.all([
-    client(untrustedCaIssuer),
-    mintCertificate({ subject: clientSubject, keyType, notBefore: start, notAfter: leafEnd, sans: clientSans, eku: ['clientAuth'] }),
-    client(root, { eku: ['serverAuth'] }),
-    client(root, { ca: true, eku: ['clientAuth'] }),
-    client(root, { notBefore: addDays(now, -30), notAfter: addDays(now, -1) }),
-    client(root, { notBefore: addDays(now, 1), notAfter: addDays(now, 30) }),
-    client(intermediate),
+    crafted('untrustedCa', untrustedCaIssuer),
+    crafted('selfSigned'),
+    crafted('wrongEku'),
+    crafted('caAsLeaf'),
+    crafted('expired'),
+    crafted('notYetValid'),
+    crafted('intermediateIssued', intermediate),
   ]);
   const [wrongSan, cnOnly, expiring, expiredServer] = await Promise.all([
     server(intermediate, { sans: { dns: ['wrong.example'] }, subject: `CN=wrong.example, O=${org}` }),
     server(intermediate, { sans: {} }),
     server(intermediate, { notAfter: addDays(now, options.expiringInDays ?? 3) }),
-    server(intermediate, { notBefore: addDays(now, -30), notAfter: addDays(now, -1) }),
+    mintCertificate(craftedOptions('expired', serverOptions(intermediate), now)),
   ]);
   return {
     createdAt: now,

@@ -6,7 +6,8 @@ import { x509 } from './crypto.js';
 import { DAY_MS, systemClock, type Clock } from '../core/clock.js';
 import type { CertSummary } from '../core/model.js';
 
-const EKU_NAMES: Record<string, string> = {
+/** Extended key usage OIDs by the names summaries use (`CertSummary.extKeyUsage`). */
+export const EKU_NAMES: Readonly<Record<string, string>> = {
   '1.3.6.1.5.5.7.3.1': 'serverAuth',
   '1.3.6.1.5.5.7.3.2': 'clientAuth',
   '1.3.6.1.5.5.7.3.3': 'codeSigning',
@@ -210,44 +211,8 @@ export function isIssuedBy(child: NodeX509, parent: NodeX509): boolean {
   }
 }
 
-/** Result of checking a presented chain's order (RFC 8446 §4.4.2 / RFC 5246 §7.4.2). */
-export interface ChainOrderReport {
-  ok: boolean;
-  /** Leaf first and each certificate issued by the next one. */
-  ordered: boolean;
-  /** Self-signed root sent along (allowed, but useless). */
-  rootSent: boolean;
-  /** Indexes of certificates that certify nothing in the chain. */
-  unrelated: number[];
-  issues: string[];
-}
-
-/** Checks that a chain is leaf first, each certificate issued by the next, with nothing unrelated. */
-export function checkChainOrder(chain: NodeX509[]): ChainOrderReport {
-  const issues: string[] = [];
-  let ordered = true;
-  const used = new Set<number>([0]);
-  for (let i = 0; i + 1 < chain.length; i++) {
-    if (isIssuedBy(chain[i]!, chain[i + 1]!)) {
-      used.add(i + 1);
-    } else {
-      ordered = false;
-      issues.push(`certificate #${i + 1} (${oneLine(chain[i]!.subject)}) is not issued by certificate #${i + 2} (${oneLine(chain[i + 1]!.subject)})`);
-    }
-  }
-  // Certificates that issue nothing in the chain are unrelated extras (out-of-order ones are still related).
-  const unrelated: number[] = [];
-  for (let j = 1; j < chain.length; j++) {
-    if (used.has(j)) continue;
-    if (!chain.some((c, i) => i !== j && isIssuedBy(c, chain[j]!))) unrelated.push(j);
-  }
-  for (const j of unrelated) issues.push(`certificate #${j + 1} (${oneLine(chain[j]!.subject)}) issues nothing in the chain`);
-  const last = chain[chain.length - 1];
-  const rootSent = chain.length > 1 && last !== undefined && last.subject === last.issuer && isIssuedBy(last, last);
-  return { ok: ordered && unrelated.length === 0, ordered, rootSent, unrelated, issues };
-}
-
-function oneLine(name: string): string {
+/** A distinguished name as node gives it (one RDN a line) on one line: `CN=a, O=b`. */
+export function oneLine(name: string): string {
   return name.replace(/\n/g, ', ');
 }
 

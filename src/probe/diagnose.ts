@@ -1,15 +1,17 @@
 import { X509Certificate } from 'node:crypto';
 import * as tls from 'node:tls';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
-import { isIP } from 'node:net';
 import { systemClock } from '../core/clock.js';
-import { verifyChain, sanCovers, type ChainVerification } from '../pki/verify.js';
+import { verifyChain, type ChainVerification } from '../pki/verify.js';
 import { safeText } from '../core/text.js';
+import { likelyMissingRoot } from '../rules/chain-order.js';
+import { expiryOf } from '../rules/expiry.js';
+import { hasSubjectAltName, sanCoverage, sanKindFor, sanList } from '../rules/san.js';
 import { detectClientAuthMode, type ClientAuthDetection } from './client-auth.js';
 import { advise, recognizeStack, type Stack } from './advice.js';
 import { answeredClientHello, describeRefusal, type Control } from './controls.js';
 import { addDays, type Clock } from '../core/clock.js';
-import { mintCertificate, type Credential } from '../pki/generate.js';
+import { craftedOptions, mintCertificate, type Credential } from '../pki/generate.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from './tls-probe.js';
 
 /** Options for an ad hoc diagnosis: the probe options plus expiry thresholds. */
@@ -100,23 +102,28 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
     findings.push(selfSignedFinding(selfSigned, clientAuth, stack));
   }
   if (presented.length > 0) {
-    findings.push(chainFinding(chain, presented.length, stack));
-    const leafDays = ref.peerChain[0]!.daysLeft;
-    const leafEnd = ref.peerChain[0]!.notAfter.slice(0, 10);
-    if (leafDays < failDays) {
-      findings.push({ id: 'server-expiry', aspect: 'Server certificate expiry', status: 'problem', finding: leafDays < 0 ? `expired on ${leafEnd}` : `expires in ${leafDays} day(s), on ${leafEnd}`, fix: 'renew the server certificate now and reload the server (cert-manager: check the Certificate is Ready and renewBefore is long enough)' });
+    findings.push(chainFinding(chain, presented, stack));
+    const leafSummary = ref.peerChain[0]!;
+    const leafDays = leafSummary.daysLeft;
+    const leafEnd = leafSummary.notAfter.slice(0, 10);
+    const expiry = expiryOf(leafSummary, { warnDays, failDays });
+    if (expiry.state === 'not-yet-valid') {
+      findings.push({ id: 'server-expiry', aspect: 'Server certificate expiry', status: 'problem', finding: `not valid until ${leafSummary.notBefore}`, fix: 'check the clock of the machine that issued it and reissue the server certificate with a notBefore in the past' });
+    } else if (expiry.status === 'fail') {
+      findings.push({ id: 'server-expiry', aspect: 'Server certificate expiry', status: 'problem', finding: expiry.state === 'expired' ? `expired on ${leafEnd}` : `expires in ${leafDays} day(s), on ${leafEnd}`, fix: 'renew the server certificate now and reload the server (cert-manager: check the Certificate is Ready and renewBefore is long enough)' });
     } else {
-      findings.push({ id: 'server-expiry', aspect: 'Server certificate expiry', status: leafDays < warnDays ? 'warn' : 'ok', finding: `expires in ${leafDays} days, on ${leafEnd}`, ...(leafDays < warnDays ? { fix: `renew within the next ${leafDays - failDays} days` } : {}) });
+      const warn = expiry.status === 'warn';
+      findings.push({ id: 'server-expiry', aspect: 'Server certificate expiry', status: warn ? 'warn' : 'ok', finding: `expires in ${leafDays} days, on ${leafEnd}`, ...(warn ? { fix: `renew within the next ${leafDays - failDays} days` } : {}) });
     }
     const leaf = presented[0]!;
     const s = ref.peerChain[0]!.sans;
-    const sanList = [...s.dns.map((d) => `DNS:${d}`), ...s.ip.map((i) => `IP:${i}`), ...s.uri.map((u) => `URI:${u}`)];
-    if (sanList.length === 0) {
-      findings.push({ id: 'san-coverage', aspect: 'SAN coverage', status: 'problem', finding: `the server certificate has no subjectAltName (CN only); clients ignore the CN (RFC 6125 §6.4.4)`, fix: `reissue it with subjectAltName ${isIP(name) ? 'IP' : 'DNS'}:${safeText(name)}` });
-    } else if (sanCovers(leaf, name)) {
-      findings.push({ id: 'san-coverage', aspect: 'SAN coverage', status: 'ok', finding: `"${safeText(name)}" is covered by ${safeText(sanList.join(', '), 200)}` });
+    const sans = sanList(s);
+    if (!hasSubjectAltName(s)) {
+      findings.push({ id: 'san-coverage', aspect: 'SAN coverage', status: 'problem', finding: `the server certificate has no subjectAltName (CN only); clients ignore the CN (RFC 6125 §6.4.4)`, fix: `reissue it with subjectAltName ${sanKindFor(name)}:${safeText(name)}` });
+    } else if (sanCoverage(leaf, [name]).ok) {
+      findings.push({ id: 'san-coverage', aspect: 'SAN coverage', status: 'ok', finding: `"${safeText(name)}" is covered by ${safeText(sans.join(', '), 200)}` });
     } else {
-      findings.push({ id: 'san-coverage', aspect: 'SAN coverage', status: 'problem', finding: `"${safeText(name)}" is not covered by the SANs ${safeText(sanList.join(', '), 200)}`, fix: `reissue the server certificate with subjectAltName ${isIP(name) ? 'IP' : 'DNS'}:${safeText(name)}, or connect with --servername set to a covered name` });
+      findings.push({ id: 'san-coverage', aspect: 'SAN coverage', status: 'problem', finding: `"${safeText(name)}" is not covered by the SANs ${safeText(sans.join(', '), 200)}`, fix: `reissue the server certificate with subjectAltName ${sanKindFor(name)}:${safeText(name)}, or connect with --servername set to a covered name` });
     }
   }
   return {
@@ -269,12 +276,13 @@ function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection, st
   };
 }
 
-function chainFinding(chain: Diagnosis['chain'], count: number, stack: Stack | undefined): Finding {
+function chainFinding(chain: Diagnosis['chain'], presented: readonly X509Certificate[], stack: Stack | undefined): Finding {
+  const count = presented.length;
   const trustWord = chain.trust === 'given-ca' ? 'the given --ca' : 'the system trust store (pass --ca to use yours)';
   if (chain.ok) return { id: 'server-chain', aspect: 'Server chain', status: 'ok', finding: `${count} certificate(s) sent; verifies to ${safeText(chain.anchor ?? '')} via ${trustWord}` };
   const p = chain.problems[0]!;
   if (p.code === 'issuer-missing' && chain.trust === 'system-store') {
-    const fix = count > 1
+    const fix = likelyMissingRoot(presented)
       ? `the server sends its intermediate(s); "${safeText(chain.missingIssuer ?? '?', 120)}" is probably your private root CA: ${advise('trust-anchor-missing', stack)}`
       : `if "${safeText(chain.missingIssuer ?? '?', 120)}" is your private root CA, pass it with --ca; if it is an intermediate: ${advise('send-full-chain', stack)}`;
     return { id: 'server-chain', aspect: 'Server chain', status: 'problem', finding: safeText(chain.problems.map((x) => x.message).join('; '), 400), fix };
@@ -301,7 +309,8 @@ function selfSignedClient(clock: Clock): Promise<Credential> {
   const now = clock();
   const day = now.toISOString().slice(0, 10);
   if (!SELF_SIGNED || SELF_SIGNED.day !== day) {
-    SELF_SIGNED = { day, cred: mintCertificate({ subject: 'CN=mtls-harness self-signed probe client, O=mtls-harness', notBefore: addDays(now, -1), notAfter: addDays(now, 30), eku: ['clientAuth'] }) };
+    const valid = { subject: 'CN=mtls-harness self-signed probe client, O=mtls-harness', notBefore: addDays(now, -1), notAfter: addDays(now, 30), eku: ['clientAuth' as const] };
+    SELF_SIGNED = { day, cred: mintCertificate(craftedOptions('selfSigned', valid, now)) };
   }
   return SELF_SIGNED.cred;
 }

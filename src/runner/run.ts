@@ -9,7 +9,7 @@ import { formatEndpoint } from '../core/endpoint.js';
 import { safeText } from '../core/text.js';
 import { createContext, Semaphore } from '../checks/context.js';
 import { summarize } from '../core/status.js';
-import type { Check, CheckContext, Suite } from '../checks/types.js';
+import type { AnySuite, Check, CheckContext, Suite } from '../checks/types.js';
 import type { Result, RunReport, TargetReport } from '../core/model.js';
 import type { TargetUnderTest } from '../targets/target.js';
 
@@ -78,14 +78,14 @@ export function matchCheckIds(ids: readonly string[], patterns: readonly string[
  * Resolves `--suite` / `--check` selections against the catalogue (checks: see `matchCheckIds`); an
  * unknown suite or a check entry that matches nothing is a usage error (exit 2).
  */
-export function selectChecks(suites: Suite[], suiteIds?: string[], checkIds?: string[]): { suite: Suite; check: Check }[] {
+export function selectChecks<S extends AnySuite>(suites: readonly S[], suiteIds?: string[], checkIds?: string[]): { suite: S; check: S['checks'][number] }[] {
   const known = new Map(suites.map((s) => [s.id, s]));
   for (const id of suiteIds ?? []) {
     if (!known.has(id)) {
       throw new HarnessError('usage.invalid-value', `unknown suite "${id}"; suites: ${[...known.keys()].join(', ')}`);
     }
   }
-  const all = suites.flatMap((suite) => suite.checks.map((check) => ({ suite, check })));
+  const all = suites.flatMap((suite) => suite.checks.map((check: S['checks'][number]) => ({ suite, check })));
   const chosen = new Set(matchCheckIds(all.map((c) => c.check.id), checkIds));
   return all.filter((c) => (!suiteIds?.length || suiteIds.includes(c.suite.id)) && chosen.has(c.check.id));
 }

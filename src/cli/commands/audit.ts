@@ -9,6 +9,7 @@ import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { parseCommandArgs, parseIntFlag, reportOptions } from '../args.js';
 import type { CliIO } from '../io.js';
+import { listChecks } from '../list-checks.js';
 
 export const AUDIT_HELP = `Usage: mtls-harness audit PATH... [options]
 
@@ -22,6 +23,7 @@ Checks (suite offline-audit):
 ${AUDIT_CHECKS.map((c) => `  ${c.id.padEnd(28)} ${c.title}`).join('\n')}
 
 Options:
+  --list-checks             print the catalogue and exit
   --expected-name NAME      a name server certificates must cover (repeatable; RFC 6125 matching)
   --role FILE=ROLE          the role of a certificate file: server, client, peer (both) or ca
                             (repeatable; default: from the file name or the layout)
@@ -56,6 +58,7 @@ function parseRole(spec: string): { file: string; role: AuditRole } {
 
 export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
   const { values: v, positionals } = parseCommandArgs('audit', argv, {
+    'list-checks': { type: 'boolean' },
     'expected-name': { type: 'string', multiple: true },
     role: { type: 'string', multiple: true },
     ca: { type: 'string' },
@@ -70,6 +73,7 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(AUDIT_HELP);
     return 0;
   }
+  if (v['list-checks']) return listChecks(io);
   if (positionals.length === 0) throw new HarnessError('usage.missing-argument', 'audit: give at least one file or directory to audit (e.g. mtls-harness audit certs/)');
   const failOn = (v['fail-on'] as string | undefined) ?? 'fail';
   if (failOn !== 'warn' && failOn !== 'fail') throw new HarnessError('usage.invalid-value', `audit: --fail-on must be warn or fail, not "${failOn}"`);

@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import { loadConfigFile, type FileClient } from '../../config/load.js';
 import { HarnessError, isInternalFailure } from '../../core/errors.js';
 import { checkClientSpec, PLACEHOLDERS, type ClientSpec } from '../../client-test/command.js';
-import { CLIENT_CHECKS, CLIENT_SUITE_ID } from '../../client-test/checks.js';
-import { checkLimboRouting, CORPORA, LIMBO_SUITE_ID, limboFigures, limboSummaryLine, loadLimbo, matchCaseIds, runLimbo, stageableLimboCases } from '../../client-test/limbo.js';
+import { CLIENT_CHECKS, CLIENT_SUITE_ID } from '../../../suites/client-conformance.js';
+import { checkLimboRouting, CORPORA, limboFigures, limboSummaryLine, loadLimbo, matchCaseIds, runLimbo, stageableLimboCases } from '../../client-test/limbo.js';
 import { OBSERVER_IMPLEMENTATIONS, runClientConformance, type ObserverImplementation } from '../../client-test/run.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { runDocument, writeReports } from '../../report/outputs.js';
@@ -19,6 +19,7 @@ import { findBinary } from '../../targets/reference/process.js';
 import { safeText } from '../../core/text.js';
 import { parseCommandArgs, parseDuration, parseIntFlag, splitList, reportOptions } from '../args.js';
 import type { CliIO } from '../io.js';
+import { listChecks } from '../list-checks.js';
 import { interruptibleRun, sayIncomplete } from './run.js';
 
 export const CLIENT_TEST_HELP = `Usage: mtls-harness client-test [options] -- COMMAND ARGS...
@@ -48,7 +49,7 @@ Options:
                             client did
   --check id,id             only these checks: IDs or globs, ! excludes (repeatable:
                             --check 'chain.*' --check '!chain.rejects-ca-as-client')
-  --list-checks             print the checks and exit
+  --list-checks             print the catalogue and exit
   --corpus limbo            run the x509-limbo corpus instead: per case, a server presents the case's
                             chain; the client must route {servername} to {host}:{port}
                             (curl: --connect-to ::{host}:{port}) and connect or refuse as expected
@@ -90,10 +91,7 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
     io.stdout.write(CLIENT_TEST_HELP);
     return 0;
   }
-  if (v['list-checks']) {
-    io.stdout.write(`${CLIENT_SUITE_ID}\n${CLIENT_CHECKS.map((c) => `  ${c.id.padEnd(40)} ${c.title}\n`).join('')}${LIMBO_SUITE_ID} (--corpus limbo)\n  limbo.<case-id>                          agreement with the case's expected result\n`);
-    return 0;
-  }
+  if (v['list-checks']) return listChecks(io);
   if (positionals.length > 0) throw new HarnessError('usage.invalid-value', `client-test: unexpected argument "${safeText(positionals[0]!, 100)}": the client's command goes after -- (mtls-harness client-test -- curl ...)`);
   const env = io.env;
 

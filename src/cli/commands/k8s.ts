@@ -6,13 +6,14 @@ import { selectChecks } from '../../runner/run.js';
 import type { ClientCredentials, TargetConfig } from '../../core/target.js';
 import type { Result, RunReport } from '../../core/model.js';
 import { systemClock } from '../../core/clock.js';
-import { SUITES } from '../../../suites/index.js';
+import { SUITES, suitesOfKind } from '../../../suites/index.js';
 import { parseCommandArgs, reportOptions } from '../args.js';
 import type { CliIO } from '../io.js';
+import { listChecks } from '../list-checks.js';
 import {
-  credentialFlags, executeRun, FileCache, interruptibleRun, listChecks, resolveLiveTarget, resolveRotation, resolveRotationFlags, resolveRunSettings, RUN_SHARED_OPTIONS, targetPolicy, type Values,
+  credentialFlags, executeRun, FileCache, interruptibleRun, resolveLiveTarget, resolveRotation, resolveRotationFlags, resolveRunSettings, RUN_SHARED_OPTIONS, targetPolicy, type Values,
 } from './run.js';
-import { K8S_AUDIT_SUITE, auditCluster } from '../../audit/k8s.js';
+import { auditCluster } from '../../audit/k8s.js';
 import type { Forbidden, NamespaceSnapshot } from '../../targets/k8s/objects.js';
 import type { ServiceTarget, Skipped } from '../../targets/k8s/discovery.js';
 import type { OpenForward } from '../../targets/k8s/port-forward.js';
@@ -67,7 +68,8 @@ const K8S_OPTIONS = {
   'in-cluster': { type: 'boolean' },
 } as const;
 
-const CATALOGUE = [...SUITES, K8S_AUDIT_SUITE];
+/** What k8s scan runs: the server suites against the Services it finds, the cluster suites on the objects it reads. */
+const SCANNED = [...suitesOfKind('server'), ...suitesOfKind('cluster')];
 
 export async function k8sCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
@@ -92,18 +94,18 @@ async function scanCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(K8S_HELP);
     return 0;
   }
-  if (v['list-checks']) return listChecks(io, CATALOGUE);
+  if (v['list-checks']) return listChecks(io);
   if (positionals.length > 0) throw new HarnessError('usage.invalid-value', `k8s scan: unexpected argument "${positionals[0]}" (Services are discovered; narrow with -n, -l, --service)`);
   const env = io.env;
-  const st = resolveRunSettings('k8s scan', v as Values, env, CATALOGUE);
+  const st = resolveRunSettings('k8s scan', v as Values, env, SCANNED);
   const over = credentialFlags('k8s scan', v as Values, env);
   const rotationFlags = resolveRotationFlags('k8s scan', v as Values);
   if (v.namespace && v['all-namespaces']) throw new HarnessError('usage.invalid-value', 'k8s scan: -n/--namespace and --all-namespaces exclude each other');
   if (v.secret && over.cert) throw new HarnessError('usage.invalid-value', 'k8s scan: --secret and --cert/--key exclude each other (one set of client credentials)');
   if (v['ca-key-secret'] && over.caKey) throw new HarnessError('usage.invalid-value', 'k8s scan: --ca-key-secret and --ca-key exclude each other');
-  const selected = selectChecks(CATALOGUE, st.suiteIds, st.checkIds);
-  const auditIds = new Set(selected.filter((c) => c.suite.id === K8S_AUDIT_SUITE.id).map((c) => c.check.id));
-  const probeSelected = selected.filter((c) => c.suite.id !== K8S_AUDIT_SUITE.id);
+  const selected = selectChecks(SCANNED, st.suiteIds, st.checkIds);
+  const auditIds = new Set(selected.filter((c) => c.suite.kind === 'cluster').map((c) => c.check.id));
+  const probeSelected = selected.filter((c) => c.suite.kind === 'server');
   const inCluster = !!v['in-cluster'];
 
   // Only now: client-node, kubeconfig, the API server.
@@ -211,7 +213,7 @@ async function scanCommand(argv: string[], io: CliIO): Promise<number> {
     }
 
     // The runner sees only the probe suites; the audit is evaluated on the objects read.
-    const probeSuiteIds = st.suiteIds?.filter((id) => id !== K8S_AUDIT_SUITE.id);
+    const probeSuiteIds = st.suiteIds?.filter((id) => SUITES.some((s) => s.id === id));
     const probeCheckIds = st.checkIds ? probeSelected.map((c) => c.check.id) : undefined;
     const runSettings = { ...st, suiteIds: probeSuiteIds?.length ? probeSuiteIds : undefined, checkIds: probeCheckIds?.length ? probeCheckIds : undefined };
     const clock = systemClock;

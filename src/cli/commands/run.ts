@@ -20,7 +20,7 @@ import { Progress, progressEnabled } from '../../report/progress.js';
 import { formatEndpoint, parseEndpoint } from '../../core/endpoint.js';
 import { DEFAULT_POLICY, ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type TargetConfig } from '../../core/target.js';
 import type { RunReport } from '../../core/model.js';
-import type { Suite } from '../../checks/types.js';
+import type { AnySuite, Suite } from '../../checks/types.js';
 import { safeText } from '../../core/text.js';
 import type { StartedReference, TargetUnderTest } from '../../targets/target.js';
 import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';
@@ -28,6 +28,7 @@ import { SUITES } from '../../../suites/index.js';
 import { checkHostName, checkHttpPath } from '../../config/validate.js';
 import { parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag, splitList, reportOptions, type OptionSpec } from '../args.js';
 import type { CliIO } from '../io.js';
+import { listChecks } from '../list-checks.js';
 
 export const RUN_HELP = `Usage: mtls-harness run [--target HOST:PORT ...] [options]
        mtls-harness run --reference node --profile NAME [options]
@@ -203,7 +204,7 @@ export interface RunSettingsResolved {
  * Resolves the options shared by `run` and `k8s scan` (RUN_SHARED_OPTIONS): budgets, selection
  * (validated against `catalogue`: unknown ids are exit 2), reports, policy. Nothing starts here.
  */
-export function resolveRunSettings(command: string, v: Values, env: NodeJS.ProcessEnv, catalogue: readonly Suite[]): RunSettingsResolved {
+export function resolveRunSettings(command: string, v: Values, env: NodeJS.ProcessEnv, catalogue: readonly AnySuite[]): RunSettingsResolved {
   const configFile = pick(v, env, 'config', 'MTLS_CONFIG');
   const file: FileConfig = configFile ? loadConfigFile(configFile, reportConfigKeys()) : {};
   const baseDir = configFile ? path.dirname(path.resolve(configFile)) : process.cwd();
@@ -346,15 +347,6 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
   return failsRun(report.summary, st.failOn) || !reportsOk ? 1 : 0;
 }
 
-/** Prints the catalogue (`--list-checks`). */
-export function listChecks(io: CliIO, catalogue: readonly Suite[]): number {
-  for (const s of catalogue) {
-    io.stdout.write(`${s.id} — ${s.title}\n`);
-    for (const c of s.checks) io.stdout.write(`  ${c.id.padEnd(40)} ${c.title}\n`);
-  }
-  return 0;
-}
-
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values: v, positionals } = parseCommandArgs('run', argv, {
     ...RUN_TARGET_OPTIONS,
@@ -365,7 +357,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(RUN_HELP);
     return 0;
   }
-  if (v['list-checks']) return listChecks(io, SUITES);
+  if (v['list-checks']) return listChecks(io);
   if (positionals.length > 0) throw new HarnessError('usage.invalid-value', `run: unexpected argument "${positionals[0]}" (targets go in --target HOST:PORT)`);
   const env = io.env;
   const st = resolveRunSettings('run', v, env, SUITES);

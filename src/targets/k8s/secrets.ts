@@ -7,6 +7,7 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import { HarnessError, isHarnessError } from '../../core/errors.js';
 import { keyMatchesCertificate, parseCertificates, parsePemBlocks, parsePrivateKey, publicKeyProblem } from '../../pki/inspect.js';
 import type { ClientCredentials } from '../../core/target.js';
+import { ekuForRole } from '../../rules/eku.js';
 import { objectRef, type Secret } from './objects.js';
 
 export interface SecretMaterial {
@@ -115,29 +116,23 @@ export function caCertificates(m: SecretMaterial): { key: string; certs: X509Cer
   return c ? { key: c.key, certs: c.chain } : undefined;
 }
 
-function ekus(cert: X509Certificate): string[] | undefined {
-  // node exposes EKUs as `keyUsage` (OIDs) on X509Certificate; absent means any purpose.
-  const ku = (cert as unknown as { keyUsage?: string[] }).keyUsage;
-  return ku && ku.length > 0 ? ku : undefined;
+/** The certificate's EKU OIDs (node exposes them as `keyUsage`); empty when absent (any purpose). */
+function ekus(cert: X509Certificate): string[] {
+  return (cert as unknown as { keyUsage?: string[] }).keyUsage ?? [];
 }
 
-const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
-const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-
-/** A pair whose leaf may serve TLS: not a CA, EKU serverAuth or none, and not named for a client. */
+/** A pair whose leaf may serve TLS: not a CA, its EKU allows serverAuth (rules/eku.ts), and not named for a client. */
 export function isServerPair(p: KeyPair): boolean {
   const leaf = p.chain[0]!;
   if (leaf.ca) return false;
   if (/client/i.test(p.certKey)) return false;
-  const e = ekus(leaf);
-  return !e || e.includes(SERVER_AUTH);
+  return ekuForRole(ekus(leaf), 'server').ok;
 }
 
 function isClientPair(p: KeyPair): boolean {
   const leaf = p.chain[0]!;
   if (leaf.ca) return false;
-  const e = ekus(leaf);
-  return !e || e.includes(CLIENT_AUTH);
+  return ekuForRole(ekus(leaf), 'client').ok;
 }
 
 /**
