@@ -133,33 +133,66 @@ export function parseReportMode(v: string | undefined): number {
   return mode;
 }
 
+/** A file being written atomically: `write` every byte, then `commit` (rename into place) or `abort`. */
+export interface AtomicFile {
+  write(bytes: string | Buffer): void;
+  commit(): void;
+  abort(): void;
+}
+
 /**
- * Writes `bytes` to `file` atomically: a temporary file in the same folder (O_EXCL|O_NOFOLLOW, the
- * given mode, chmod-ed so the umask changes nothing), then renamed over `file`. A symlink at `file`
- * is replaced by the report, never followed; a reader never sees half a report.
+ * The one way the harness writes a file that may hold evidence: a temporary file in the same folder
+ * (O_EXCL|O_NOFOLLOW, the given mode, chmod-ed so the umask changes nothing), written synchronously,
+ * then renamed over `file` by `commit`. A symlink at `file` is replaced, never followed; a reader
+ * never sees half a file. `abort` (after any failure) removes the temporary file: `file` is untouched.
  */
-export function writeFileAtomic(file: string, bytes: string | Buffer, mode: number = DEFAULT_REPORT_MODE): void {
+export function openAtomicFile(file: string, mode: number = DEFAULT_REPORT_MODE): AtomicFile {
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
   mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(abs)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  let open = true;
+  const close = () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
   try {
-    try {
-      fchmodSync(fd, mode);
-      const buf = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+    fchmodSync(fd, mode);
+  } catch (e) {
+    close();
+    unlinkSync(tmp);
+    throw e;
+  }
+  return {
+    write(bytes) {
+      const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
       let off = 0;
       while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, abs);
+    },
+    commit() {
+      close();
+      renameSync(tmp, abs);
+    },
+    abort() {
+      close();
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* already renamed or gone */
+      }
+    },
+  };
+}
+
+/** Writes `bytes` to `file` atomically (see `openAtomicFile`). */
+export function writeFileAtomic(file: string, bytes: string | Buffer, mode: number = DEFAULT_REPORT_MODE): void {
+  const f = openAtomicFile(file, mode);
+  try {
+    f.write(bytes);
+    f.commit();
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already renamed or gone */
-    }
+    f.abort();
     throw e;
   }
 }

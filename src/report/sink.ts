@@ -12,10 +12,7 @@
  * half-way and leave its temporary file behind. Only a refused write to stdout (a slow pipe
  * reader) waits for 'drain'.
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import * as path from 'node:path';
-import { DEFAULT_REPORT_MODE } from '../io/files.js';
+import { DEFAULT_REPORT_MODE, openAtomicFile } from '../io/files.js';
 
 /** Takes a report's pieces in order; each write resolves when the piece may be let go. */
 export interface ReportSink {
@@ -73,31 +70,14 @@ class Gather implements ReportSink {
  * final path is untouched.
  */
 export async function writeFileAtomicStreamed(file: string, produce: (out: ReportSink) => Promise<void>, mode: number = DEFAULT_REPORT_MODE): Promise<void> {
-  const abs = path.resolve(file);
-  const dir = path.dirname(abs);
-  mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(abs)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  const f = openAtomicFile(file, mode);
   try {
-    try {
-      fchmodSync(fd, mode);
-      const sink = new Gather((data) => {
-        const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-        let off = 0;
-        while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-      });
-      await produce(sink);
-      await sink.flush(true);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, abs);
+    const sink = new Gather((data) => f.write(data));
+    await produce(sink);
+    await sink.flush(true);
+    f.commit();
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already renamed or gone */
-    }
+    f.abort();
     throw e;
   }
 }
