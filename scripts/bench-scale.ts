@@ -109,6 +109,17 @@ function benchReports(): ReportName[] {
   return list as ReportName[];
 }
 
+/** Runs the CLI (stdout discarded, stderr shown): wall time, exit code and peak RSS (KiB, VmHWM polled). */
+async function spawnMeasured(args: string[]): Promise<{ wallMs: number; exitCode: number | null; peak: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CI: 'true' } });
+  let peak = 0;
+  const poll = setInterval(() => (peak = Math.max(peak, vmHwmKiB(child.pid!) ?? 0)), 25);
+  const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  clearInterval(poll);
+  return { wallMs: Math.round(performance.now() - t0), exitCode, peak };
+}
+
 /** `run` over n healthy endpoints with the reports of BENCH_SCALE_REPORTS, then its phases one by one. */
 async function largeScan(dir: string, ports: number[], reports: ReportName[]): Promise<LargeScan> {
   const n = ports.length;
@@ -116,14 +127,8 @@ async function largeScan(dir: string, ports: number[], reports: ReportName[]): P
   writeFileSync(file, ports.map((p) => `127.0.0.1:${p},localhost`).join('\n') + '\n');
   const out = Object.fromEntries(reports.map((r) => [r, path.join(dir, `large-${n}.${REPORT_EXT[r]}`)])) as Partial<Record<ReportName, string>>;
   const args = [cliJs, 'run', '--targets-file', file, '--ca', path.join(dir, 'ca.pem'), '--cert', path.join(dir, 'client.pem'), '--key', path.join(dir, 'client-key.pem'), '--ca-key', path.join(dir, 'ca-key.pem'), '--timeout', `${TIMEOUT_MS}ms`, ...reports.flatMap((r) => [`--${r}`, out[r]!])];
-  const t0 = performance.now();
   // The table goes to stdout as a user would see it (not --quiet, which would hide the passing targets).
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CI: 'true' } });
-  let peak = 0;
-  const poll = setInterval(() => (peak = Math.max(peak, vmHwmKiB(child.pid!) ?? 0)), 25);
-  const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const wallMs = Math.round(performance.now() - t0);
-  clearInterval(poll);
+  const { wallMs, exitCode, peak } = await spawnMeasured(args);
   const bytes = Object.fromEntries(reports.map((r) => [r, statSync(out[r]!).size]));
   if (!out.json) {
     return { endpoints: n, reports, wallMs, checksMs: 0, afterChecksMs: 0, peakRssMiB: Math.round(peak / 1024), exitCode, results: 0, statuses: {}, bytes, phasesMs: { table: 0, json: 0, junit: 0, html: 0 }, tableMsPer1000Targets: 0, withinTwiceChecks: true };
@@ -161,13 +166,7 @@ async function probeCost(dir: string, ports: number[], ca: string | undefined): 
   const file = path.join(dir, `probe-targets-${ports.length}.txt`);
   writeFileSync(file, ports.map((p) => `127.0.0.1:${p},localhost`).join('\n') + '\n');
   const args = [cliJs, 'probe', '--targets-file', file, ...(ca ? ['--ca', ca] : []), '--cert', path.join(dir, 'client.pem'), '--key', path.join(dir, 'client-key.pem'), '--timeout', `${TIMEOUT_MS}ms`, '--json'];
-  const t0 = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CI: 'true' } });
-  let peak = 0;
-  const poll = setInterval(() => (peak = Math.max(peak, vmHwmKiB(child.pid!) ?? 0)), 25);
-  const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const wallMs = Math.round(performance.now() - t0);
-  clearInterval(poll);
+  const { wallMs, exitCode, peak } = await spawnMeasured(args);
   return { targets: ports.length, ca: ca ? path.basename(ca) : 'system store', wallMs, msPer1000Targets: Math.round((wallMs / ports.length) * 1000), exitCode, peakRssMiB: Math.round(peak / 1024) };
 }
 
