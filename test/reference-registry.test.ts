@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROFILES } from '../src/targets/profiles.js';
 import { IMPLEMENTATIONS, REFERENCES, registerReference, referenceServer } from '../src/targets/reference/index.js';
-import { checkReference, isImplementation } from '../src/targets/reference/start.js';
+import { mintFixturePki } from '../src/pki/generate.js';
+import { checkReference, isImplementation, startReference } from '../src/targets/reference/start.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
@@ -69,6 +70,13 @@ describe('the reference map', () => {
         else expect(checkReference(s.name, p)).toEqual({ implementation: s.name, profile: p });
       }
       expect(s.unsupported('strict'), s.name).toBeUndefined();
+    }
+  });
+
+  it('a server without a container form is refused by --provider container before anything loads or starts', async () => {
+    const pki = await mintFixturePki();
+    for (const name of ['node', 'node-grpc']) {
+      await expect(startReference({ implementation: name, profile: 'strict', pki, provider: 'container' })).rejects.toMatchObject({ code: 'target.unsupported-profile', message: `${name} runs in-process only (no container form); use --provider process for it` });
     }
   });
 
