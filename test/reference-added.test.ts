@@ -7,9 +7,9 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/run.js';
 import { IMPLEMENTATIONS, REFERENCES, registerReference } from '../src/targets/reference/index.js';
 import { findBinary } from '../src/targets/reference/process.js';
+import { runInProcess } from './helpers/cli.js';
 import { expectedVerdicts } from './helpers/conformance.js';
 import { lighttpd, lighttpdReference } from './fixtures/reference-lighttpd.js';
 
@@ -22,19 +22,10 @@ if (MISSING) console.warn(`SKIPPED the lighttpd reference runs: ${MISSING}`);
 interface Result { check: string; status: string; message: string; evidence: { rejectedAt?: string; alert?: { code: number }; httpStatusLine?: string } }
 
 let dir: string;
-beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-reference-added-'));
-});
-afterAll(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+beforeAll(async () => void (dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-reference-added-'))));
+afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } });
-  return { code, stdout, stderr };
-}
+const run = (args: string[]) => runInProcess(args);
 
 async function runReference(profile: string): Promise<{ code: number; results: Result[]; stderr: string }> {
   const out = path.join(dir, `lighttpd-${profile}.json`);
