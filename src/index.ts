@@ -88,6 +88,9 @@ export type { StartedReference, ReferenceChange } from './targets/target.js';
 export type { ApplyMode } from './core/target.js';
 /** Starts any reference implementation (process or container provider). */
 export { startReference, type StartReferenceOptions, type Provider } from './targets/reference/start.js';
+/** The reference servers in one map; `registerReference` adds one (a file-based server: `processReference(impl, …)`). */
+export { REFERENCES, registerReference, processReference, referenceServer, type ReferenceServer, type ProcessImplementation, type Deviation } from './targets/reference/index.js';
+export { renderTemplate, type RenderContext, type Rendered } from './targets/reference/process.js';
 
 /** The rotation prober: a continuous, rate-keeping stream of full mTLS handshakes and its timeline. */
 export { RotationProber, runProber, type ProberOptions, type ProberRun, type Attempt, type SeenCertificate, type Mark } from './rotation/prober.js';

@@ -16,7 +16,7 @@ import { gnutls } from '../src/targets/reference/gnutls.js';
 import { findBinary, startProcessReference, type ProcessImplementation, type StartedProcessReference } from '../src/targets/reference/process.js';
 import { expectedVerdicts } from './helpers/conformance.js';
 
-const MISSING = findBinary(gnutls.binary) ? undefined : `${gnutls.binary} not installed (apt-get install ${gnutls.debianPackage})`;
+const MISSING = findBinary(gnutls.binary) ? undefined : `${gnutls.binary} not installed (apt-get install ${gnutls.debianPackages.join(' ')})`;
 if (MISSING) console.warn(`SKIPPED the gnutls reference tests: ${MISSING}`);
 
 /** gnutls-serv rendered for any profile, even one the implementation declares unsupported. */

@@ -17,9 +17,9 @@ import { runCli } from '../src/cli/run.js';
 import type { FixturePki } from '../src/pki/generate.js';
 import type { Status } from '../src/core/status.js';
 import type { ProfileName } from '../src/targets/profiles.js';
-import { PROCESS_IMPLEMENTATIONS } from '../src/targets/reference/index.js';
+import { REFERENCES } from '../src/targets/reference/index.js';
 import { NODE_PROFILES } from '../src/targets/reference/node.js';
-import { findBinary, type ProcessImplementationName } from '../src/targets/reference/process.js';
+import { findBinary } from '../src/targets/reference/process.js';
 import { startReference, unsupportedReason } from '../src/targets/reference/start.js';
 import { expectedVerdicts } from './helpers/conformance.js';
 import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
@@ -60,7 +60,7 @@ async function liveRun(port: number, out: string): Promise<{ code: number; resul
   return { code, results: report.results, stderr };
 }
 
-async function pair(implementation: 'node' | ProcessImplementationName, profile: ProfileName): Promise<void> {
+async function pair(implementation: string, profile: ProfileName): Promise<void> {
   const want = expectedVerdicts(profile, implementation);
   for (let i = 0; i < REPEAT; i++) {
     const ref = await startReference({ implementation, profile, pki });
@@ -87,9 +87,10 @@ describe.skipIf(!OPENSSL)('node reference with the openssl-CLI PKI, run as a liv
   }, 60_000);
 });
 
-for (const impl of Object.keys(PROCESS_IMPLEMENTATIONS) as ProcessImplementationName[]) {
-  const bin = findBinary(PROCESS_IMPLEMENTATIONS[impl].binary);
-  if (!bin) console.warn(`SKIPPED the openssl-PKI matrix for ${impl}: not installed (apt-get install ${PROCESS_IMPLEMENTATIONS[impl].debianPackage})`);
+for (const server of Object.values(REFERENCES).filter((r) => r.runs === 'process')) {
+  const impl = server.name;
+  const bin = findBinary(server.process!.binary);
+  if (!bin) console.warn(`SKIPPED the openssl-PKI matrix for ${impl}: not installed (apt-get install ${server.debianPackages.join(' ')})`);
   const supported = STATIC_PROFILES.filter((p) => !unsupportedReason(impl, p));
   describe.skipIf(!OPENSSL || !bin)(`${impl} with the openssl-CLI PKI, run as a live target`, () => {
     it.each(supported.map((p) => [p]))('%s: every verdict equals the table', async (profile) => {

@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHarnessError } from '../src/core/errors.js';
 import { mintCertificate, mintFixturePki, type FixturePki } from '../src/pki/generate.js';
-import { PROCESS_IMPLEMENTATIONS } from '../src/targets/reference/index.js';
+import { caddy } from '../src/targets/reference/caddy.js';
+import { referenceServer } from '../src/targets/reference/index.js';
+import { stunnel } from '../src/targets/reference/stunnel.js';
 import { findBinary, PKI_FILES, runReloadCommand, startProcessReference, type StartedProcessReference } from '../src/targets/reference/process.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -40,7 +42,7 @@ const alive = (pid: number | undefined) => {
 };
 
 for (const name of ['nginx', 'haproxy', 'stunnel', 'openssl', 'caddy'] as const) {
-  const impl = PROCESS_IMPLEMENTATIONS[name];
+  const impl = referenceServer(name)!.process!;
   describe.skipIf(!findBinary(impl.binary))(`${name} process lifecycle`, () => {
     let ref: StartedProcessReference;
     afterAll(async () => {
@@ -99,7 +101,7 @@ for (const name of ['nginx', 'haproxy', 'stunnel', 'openssl', 'caddy'] as const)
 // the old process, seen in CI as "Address already in use" and a failed rotation-restart).
 describe.skipIf(!findBinary('stunnel4'))('restart while the port is still held', () => {
   it('stunnel is started again once the port is free, within the restart deadline, and serves the new certificate', async () => {
-    const ref = await startProcessReference(PROCESS_IMPLEMENTATIONS.stunnel, { profile: 'rotation-restart', pki });
+    const ref = await startProcessReference(stunnel, { profile: 'rotation-restart', pki });
     const holder = net.createServer((s) => s.destroy());
     try {
       const renewed = await mintCertificate({ subject: 'CN=localhost, O=restarted', issuer: pki.intermediate, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000 * 90), sans: { dns: ['localhost'], ip: ['127.0.0.1'] }, eku: ['serverAuth'] });
@@ -128,7 +130,7 @@ describe.skipIf(!findBinary('stunnel4'))('restart while the port is still held',
 
 // caddy: confined to 127.0.0.1 and its temp dir, and why its reload is forced.
 describe.skipIf(!findBinary('caddy'))('caddy reference specifics', () => {
-  const caddyImpl = PROCESS_IMPLEMENTATIONS.caddy;
+  const caddyImpl = caddy;
 
   it('renders valid JSON that binds only the given address, admin on a unix socket, no automatic HTTPS, TLS 1.2-1.3', () => {
     for (const policy of ['require-verified', 'optional-verified', 'none', 'require-any'] as const) {

@@ -10,8 +10,8 @@ import { runCli } from '../src/cli/run.js';
 import type { Status } from '../src/core/status.js';
 import { PROFILES } from '../src/targets/profiles.js';
 import { containerProviderUnavailable, stopAllContainers } from '../src/targets/reference/container.js';
-import { PROCESS_IMPLEMENTATIONS } from '../src/targets/reference/index.js';
-import { findBinary, type ProcessImplementationName } from '../src/targets/reference/process.js';
+import { REFERENCES } from '../src/targets/reference/index.js';
+import { findBinary } from '../src/targets/reference/process.js';
 import { expectedVerdicts } from './helpers/conformance.js';
 
 const MATRIX_PROFILES = PROFILES;
@@ -56,7 +56,7 @@ function assertRotationEvidence(results: Result[], profile: string): void {
 }
 
 /** How each implementation refuses on TLS 1.3 (strict profile): the differences the README documents. */
-const REFUSAL: Record<ProcessImplementationName, { noCert: string; untrustedCa: string; wrongEku: string; expired: string }> = {
+const REFUSAL: Record<string, { noCert: string; untrustedCa: string; wrongEku: string; expired: string }> = {
   openssl: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
   haproxy: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
   stunnel: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
@@ -92,9 +92,9 @@ async function runReference(impl: string, profile: string, provider: 'process' |
   return { code, results, stderr };
 }
 
-function matrix(provider: 'process' | 'container', impls: ProcessImplementationName[], unavailable: () => string | undefined) {
+function matrix(provider: 'process' | 'container', impls: string[], unavailable: () => string | undefined) {
   for (const name of impls) {
-    const impl = PROCESS_IMPLEMENTATIONS[name];
+    const impl = REFERENCES[name]!;
     describe(`${name} (${provider})`, () => {
       for (const profile of MATRIX_PROFILES) {
         const why = impl.unsupported(profile);
@@ -122,7 +122,7 @@ function matrix(provider: 'process' | 'container', impls: ProcessImplementationN
           expect(got, r.stderr).toEqual(expectedVerdicts(profile, name));
           if (profile.startsWith('rotation-')) assertRotationEvidence(r.results, profile);
           if (profile === 'strict') {
-            const want = REFUSAL[name];
+            const want = REFUSAL[name]!;
             expect(refusal(r.results, 'reject.no-client-cert')).toBe(want.noCert);
             expect(refusal(r.results, 'chain.rejects-untrusted-ca-client')).toBe(want.untrustedCa);
             expect(refusal(r.results, 'chain.rejects-wrong-eku-client')).toBe(want.wrongEku);
@@ -134,9 +134,9 @@ function matrix(provider: 'process' | 'container', impls: ProcessImplementationN
   }
 }
 
-const missing = (name: ProcessImplementationName) => () => {
-  const impl = PROCESS_IMPLEMENTATIONS[name];
-  return findBinary(impl.binary) ? undefined : `${impl.binary} not installed (apt-get install ${impl.debianPackage})`;
+const missing = (name: string) => () => {
+  const impl = REFERENCES[name]!.process!;
+  return findBinary(impl.binary) ? undefined : `${impl.binary} not installed (apt-get install ${impl.debianPackages.join(' ')})`;
 };
 
 describe('process provider', () => {

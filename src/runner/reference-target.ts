@@ -1,8 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { ProfileName } from '../targets/profiles.js';
 import type { StartedReference, TargetUnderTest } from '../targets/target.js';
-import { PROCESS_IMPLEMENTATIONS } from '../targets/reference/index.js';
-import type { ProcessImplementation } from '../targets/reference/process.js';
+import { referenceServer } from '../targets/reference/index.js';
 import { ROTATION_DEFAULTS, type Policy, type RotationConfig } from '../core/target.js';
 
 /** Reference targets rotate on their own: a second of probing before the trigger and after it. */
@@ -26,6 +25,7 @@ export interface ReferenceTargetOptions {
  */
 export function referenceTarget(ref: StartedReference, implementation: string, profile: ProfileName, o: ReferenceTargetOptions): TargetUnderTest {
   const pki = ref.pki;
+  const server = referenceServer(implementation);
   const rotation: RotationConfig | undefined =
     profile === 'rotation-graceful' || profile === 'rotation-restart'
       ? {
@@ -35,7 +35,7 @@ export function referenceTarget(ref: StartedReference, implementation: string, p
           beforeMs: REFERENCE_ROTATION_WINDOW_MS,
           afterMs: REFERENCE_ROTATION_WINDOW_MS,
           // Where a request per attempt would measure the responder rather than TLS (stunnel's inetd-style script), the handshake decides.
-          request: !o.handshakeOnly && !(PROCESS_IMPLEMENTATIONS as Record<string, ProcessImplementation | undefined>)[implementation]?.rotationHandshakeOnly,
+          request: !o.handshakeOnly && !server?.rotationHandshakeOnly,
         }
       : undefined;
   return {
@@ -44,8 +44,8 @@ export function referenceTarget(ref: StartedReference, implementation: string, p
     port: ref.endpoint.port,
     servername: 'localhost',
     expectedNames: ['127.0.0.1'],
-    // The gRPC reference speaks gRPC (ALPN h2, Health/Check); the others HTTP/1.1.
-    protocol: implementation === 'node-grpc' ? 'grpc' : 'https',
+    // As the reference declares (the gRPC one: ALPN h2, Health/Check; the others HTTP/1.1).
+    protocol: server?.protocol ?? 'https',
     trustPem: pki.root.certPem,
     client: { certPem: pki.client.chainPem, keyPem: pki.client.keyPem, chain: [new X509Certificate(pki.client.certPem)] },
     expect: {},

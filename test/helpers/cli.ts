@@ -22,6 +22,15 @@ export function spawnCli(args: string[], cwd: string, env: Record<string, string
   });
 }
 
+/** Runs `mtls-harness ARGS` in this process (runCli: what a test registered at run time is known to), with NO_COLOR and extra environment. */
+export async function runInProcess(args: string[], env: Record<string, string> = {}): Promise<Ran> {
+  const { runCli } = await import('../../src/cli/run.js');
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1', ...env } });
+  return { code, stdout, stderr };
+}
+
 /** Exit 2 with exactly one line on stderr, nothing resembling a stack trace, nothing on stdout. */
 export function expectUsageError(r: Ran, message: RegExp): void {
   expect(r.code, `stderr: ${r.stderr}`).toBe(2);

@@ -14,7 +14,7 @@ import { renderTemplate, type ProcessImplementation, type RenderContext } from '
  */
 export const caddy: ProcessImplementation = {
   name: 'caddy',
-  debianPackage: 'caddy',
+  debianPackages: ['caddy'],
   binary: 'caddy',
   unsupported: (profile) =>
     profile === 'accept-expired-client'

@@ -6,8 +6,8 @@ import type { FixturePki } from '../../pki/generate.js';
 import { clientPolicyFor, type ProfileName } from '../profiles.js';
 import type { ApplyMode } from '../../core/target.js';
 import type { ReferenceChange, StartedReference } from '../target.js';
-import { PROCESS_IMPLEMENTATIONS, type ImplementationName } from './index.js';
 import { changedFiles, fileMode, freePort, pkiFiles, SECRET_FILES, tail, waitForTls, writeFiles } from './process.js';
+import type { ProcessImplementation } from './types.js';
 import { importOptional } from '../../io/optional.js';
 
 /** The reference image (fixtures/images): override with MTLS_REFERENCE_IMAGE. */
@@ -65,9 +65,9 @@ function splitImage(image: string): [string | undefined, string, string] {
  * Starts a reference implementation in a container of the reference image: the same rendered
  * config and PKI as the process provider, copied to /mtls; the port published on 127.0.0.1 only.
  */
-export async function startContainerReference(o: { implementation: ImplementationName; profile: ProfileName; pki: FixturePki }): Promise<StartedReference> {
-  if (o.implementation === 'node' || o.implementation === 'node-grpc') throw new HarnessError('target.unsupported-profile', `the ${o.implementation} reference runs in-process only; use --provider process for it`);
-  const impl = PROCESS_IMPLEMENTATIONS[o.implementation];
+export async function startContainerReference(impl: ProcessImplementation, o: { profile: ProfileName; pki: FixturePki }): Promise<StartedReference> {
+  const why = impl.unsupported(o.profile);
+  if (why) throw new HarnessError('target.unsupported-profile', `${impl.name} cannot express profile "${o.profile}" (unsupported): ${why}`);
   const { GenericContainer, Wait } = await loadTestcontainers();
 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), `mtls-container-${impl.name}-`));

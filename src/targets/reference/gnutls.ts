@@ -22,7 +22,7 @@ const NO_EKU_CHECK =
  */
 export const gnutls: ProcessImplementation = {
   name: 'gnutls',
-  debianPackage: 'gnutls-bin',
+  debianPackages: ['gnutls-bin'],
   binary: 'gnutls-serv',
   unsupported: (profile) => {
     switch (profile) {

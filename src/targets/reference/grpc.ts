@@ -5,6 +5,7 @@ import type { FixturePki } from '../../pki/generate.js';
 import { decodeHealthRequest, encodeHealthResponse, HEALTH_CHECK_PATH } from '../../probe/grpc.js';
 import type { ProfileName } from '../profiles.js';
 import type { StartedReference } from '../target.js';
+import type { ReferenceServer } from './types.js';
 
 /**
  * The gRPC reference (node family): @grpc/grpc-js serving grpc.health.v1.Health/Check, as the seeds'
@@ -106,3 +107,15 @@ export async function startGrpcReference(o: GrpcReferenceOptions): Promise<Start
     },
   };
 }
+
+/** The gRPC reference's entry: in-process only (no container form); grpc-js is loaded when it starts. */
+export const grpcReference: ReferenceServer = {
+  name: 'node-grpc',
+  title: '@grpc/grpc-js with grpc.health.v1 (in-process)',
+  protocol: 'grpc',
+  debianPackages: [],
+  runs: 'in-process',
+  container: false,
+  unsupported: grpcUnsupported,
+  start: startGrpcReference,
+};

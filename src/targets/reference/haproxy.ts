@@ -8,7 +8,7 @@ import { renderTemplate, type ProcessImplementation, type RenderContext } from '
  */
 export const haproxy: ProcessImplementation = {
   name: 'haproxy',
-  debianPackage: 'haproxy',
+  debianPackages: ['haproxy'],
   binary: 'haproxy',
   unsupported: () => undefined,
   render(ctx: RenderContext) {

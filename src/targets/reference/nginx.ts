@@ -8,7 +8,7 @@ import { renderTemplate, type ProcessImplementation, type RenderContext } from '
  */
 export const nginx: ProcessImplementation = {
   name: 'nginx',
-  debianPackage: 'nginx-light',
+  debianPackages: ['nginx-light'],
   binary: 'nginx',
   unsupported: (profile) =>
     profile === 'accept-expired-client'

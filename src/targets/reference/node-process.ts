@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ProcessImplementation, RenderContext } from './process.js';
+import { NODE_PROFILES, NodeReference } from './node.js';
+import { startProcessReference } from './process.js';
+import type { ProcessImplementation, ReferenceServer, RenderContext } from './types.js';
 
 /** node-main.js beside this module once compiled; from the sources (tests), the compiled copy in dist/. */
 function nodeMainPath(): string {
@@ -24,10 +26,27 @@ function nodeMainPath(): string {
  */
 export const nodeProcess: ProcessImplementation = {
   name: 'node',
-  debianPackage: 'nodejs',
+  // The harness's own Node (process.execPath): nothing to install.
+  debianPackages: [],
   binary: process.execPath,
   unsupported: (profile) => (profile.startsWith('rotation-') ? undefined : 'the node reference runs in-process for the static profiles'),
   render(ctx: RenderContext) {
     return { files: {}, command: [process.execPath, nodeMainPath(), ctx.dir, String(ctx.port), ctx.profile, ctx.bind], reloadSignal: 'SIGHUP' };
   },
+};
+
+/**
+ * The node reference (node:tls / node:https), the embedded default: the static profiles run in
+ * this process (NodeReference), the rotation profiles as a node child process (nodeProcess).
+ */
+export const nodeReference: ReferenceServer = {
+  name: 'node',
+  title: 'node:https (in-process; rotation profiles: a node child process)',
+  protocol: 'https',
+  debianPackages: [],
+  runs: 'in-process',
+  container: false,
+  unsupported: (profile) => (NODE_PROFILES.includes(profile) ? undefined : nodeProcess.unsupported(profile)),
+  // Rotation profiles need a process to reload or restart; the static ones run in-process.
+  start: ({ profile, pki }) => (NODE_PROFILES.includes(profile) ? new NodeReference({ profile, pki }).start() : startProcessReference(nodeProcess, { profile, pki })),
 };

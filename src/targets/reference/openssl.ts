@@ -8,7 +8,7 @@ import { renderTemplate, type ProcessImplementation, type RenderContext } from '
  */
 export const openssl: ProcessImplementation = {
   name: 'openssl',
-  debianPackage: 'openssl',
+  debianPackages: ['openssl'],
   binary: 'openssl',
   unsupported: (profile) => (profile === 'rotation-graceful' ? 'openssl s_server cannot reload its certificate (it has no reload signal): it can only be restarted (rotation-restart)' : undefined),
   render(ctx: RenderContext) {

@@ -7,62 +7,13 @@ import * as tls from 'node:tls';
 import { HarnessError } from '../../core/errors.js';
 import { fixturePath } from '../../io/fixtures.js';
 import { mintFixturePki, type FixturePki } from '../../pki/generate.js';
-import { clientPolicyFor, serverCredentialFor, type ClientPolicy, type ProfileName } from '../profiles.js';
+import { clientPolicyFor, serverCredentialFor, type ProfileName } from '../profiles.js';
 import type { ApplyMode } from '../../core/target.js';
 import type { ReferenceChange, StartedReference } from '../target.js';
 import type { Credential } from '../../pki/generate.js';
+import type { ProcessImplementation } from './types.js';
 
-/** Names of the file-based implementations (the node reference is in-process). */
-export type ProcessImplementationName = 'openssl' | 'nginx' | 'haproxy' | 'stunnel' | 'caddy' | 'gnutls';
-
-/** Where the rendered files live, as the server process sees them (host temp dir, or /mtls in a container). */
-export interface RenderContext {
-  profile: ProfileName;
-  policy: ClientPolicy;
-  /** Directory holding the PKI files and the rendered config, as seen by the server. */
-  dir: string;
-  /** Address and port the server binds. */
-  bind: string;
-  port: number;
-  /** Whether the server's intermediate is sent (false for incomplete-chain). */
-  sendChain: boolean;
-}
-
-/** What an implementation renders for a profile: files to write beside the PKI, and how to run and reload it. */
-export interface Rendered {
-  files: Record<string, string>;
-  command: string[];
-  /** Graceful reload: a signal to the main process (nginx HUP, haproxy master USR2, stunnel HUP). */
-  reloadSignal?: NodeJS.Signals;
-  /** Graceful reload by a command instead (caddy reload): argv, run beside the server with its env; must exit 0. */
-  reloadCommand?: string[];
-  /** Extra environment of the server and its reload command (caddy: HOME and XDG dirs in the rendered dir). */
-  env?: Record<string, string>;
-}
-
-/** One real TLS server implementation, rendered from a template in fixtures/reference/. */
-export interface ProcessImplementation {
-  /** `node` is the node reference as a child process (rotation profiles only). */
-  name: ProcessImplementationName | 'node';
-  /** Debian package that provides it. */
-  debianPackage: string;
-  /** Binary name looked up on PATH (and the sbin directories). */
-  binary: string;
-  /** Why a profile cannot be expressed honestly, or undefined when it can. */
-  unsupported(profile: ProfileName): string | undefined;
-  /**
-   * Verdicts on which this implementation, configured exactly as the profile says, really differs
-   * from the profile's table (docs/CONFORMANCE.md), with the reason: a real gap of the server the
-   * harness must report (e.g. gnutls-serv does not check a client's EKU), never an approximation.
-   */
-  deviations?(profile: ProfileName): { checks: Record<string, 'pass' | 'warn' | 'fail' | 'skip' | 'error'>; reason: string } | undefined;
-  /**
-   * Why the rotation prober judges each attempt by its handshake alone (no HTTP request) on this
-   * implementation, when a request per attempt would measure something else than TLS continuity.
-   */
-  rotationHandshakeOnly?: string;
-  render(ctx: RenderContext): Rendered;
-}
+export type { ProcessImplementation, RenderContext, Rendered } from './types.js';
 
 /** PKI file names inside the rendered directory. */
 export const PKI_FILES = {
@@ -79,11 +30,11 @@ export const PKI_FILES = {
 const TEMPLATE_DIR = fixturePath('reference');
 
 /**
- * Renders `fixtures/reference/<name>` replacing `{{key}}`; a placeholder without a value is a bug
- * and throws (a silently empty directive could weaken a profile).
+ * Renders `fixtures/reference/<name>` (or the template at an absolute path) replacing `{{key}}`; a
+ * placeholder without a value is a bug and throws (a silently empty directive could weaken a profile).
  */
 export function renderTemplate(name: string, values: Record<string, string>): string {
-  const text = readFileSync(path.join(TEMPLATE_DIR, name), 'utf8');
+  const text = readFileSync(path.resolve(TEMPLATE_DIR, name), 'utf8');
   return text.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
     const v = values[k];
     if (v === undefined) throw new HarnessError('internal', `template ${name}: no value for {{${k}}}`);
@@ -324,7 +275,7 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
   const why = impl.unsupported(o.profile);
   if (why) throw new HarnessError('target.unsupported-profile', `${impl.name} cannot express profile "${o.profile}" (unsupported): ${why}`);
   const bin = path.isAbsolute(impl.binary) ? impl.binary : findBinary(impl.binary);
-  if (!bin) throw new HarnessError('target.start-failed', `${impl.name} is not installed: apt-get install ${impl.debianPackage}`);
+  if (!bin) throw new HarnessError('target.start-failed', `${impl.name} is not installed: apt-get install ${impl.debianPackages.join(' ')}`);
   const pki = o.pki ?? (await mintFixturePki());
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {

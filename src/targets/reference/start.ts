@@ -2,11 +2,7 @@ import { HarnessError } from '../../core/errors.js';
 import type { FixturePki } from '../../pki/generate.js';
 import { isProfileName, PROFILES, type ProfileName } from '../profiles.js';
 import type { StartedReference } from '../target.js';
-import { IMPLEMENTATIONS, PROCESS_IMPLEMENTATIONS, type ImplementationName } from './index.js';
-import { NODE_PROFILES, NodeReference } from './node.js';
-import { nodeProcess } from './node-process.js';
-import { startProcessReference } from './process.js';
-import { grpcUnsupported, startGrpcReference } from './grpc.js';
+import { IMPLEMENTATIONS, referenceServer } from './index.js';
 
 export type Provider = 'process' | 'container';
 
@@ -17,19 +13,20 @@ export interface StartReferenceOptions {
   provider?: Provider;
 }
 
-export function isImplementation(s: string): s is ImplementationName {
-  return (IMPLEMENTATIONS as readonly string[]).includes(s);
+/** A reference server's name (REFERENCES), built in or registered. */
+export function isImplementation(s: string): boolean {
+  return referenceServer(s) !== undefined;
 }
 
 /** Why an implementation cannot express a profile, or undefined when it can. */
-export function unsupportedReason(implementation: ImplementationName, profile: ProfileName): string | undefined {
-  if (implementation === 'node') return NODE_PROFILES.includes(profile) ? undefined : nodeProcess.unsupported(profile);
-  if (implementation === 'node-grpc') return grpcUnsupported(profile);
-  return PROCESS_IMPLEMENTATIONS[implementation].unsupported(profile);
+export function unsupportedReason(implementation: string, profile: ProfileName): string | undefined {
+  const server = referenceServer(implementation);
+  if (!server) throw new HarnessError('internal', `no reference implementation "${implementation}"`);
+  return server.unsupported(profile);
 }
 
 /** Validates an (implementation, profile) pair up front: usage errors exit 2 before anything starts. */
-export function checkReference(implementation: string, profile: string): { implementation: ImplementationName; profile: ProfileName } {
+export function checkReference(implementation: string, profile: string): { implementation: string; profile: ProfileName } {
   if (!isImplementation(implementation)) throw new HarnessError('usage.invalid-value', `unknown reference implementation "${implementation}"; implementations: ${IMPLEMENTATIONS.join(', ')}`);
   if (!isProfileName(profile)) throw new HarnessError('usage.invalid-value', `unknown profile "${profile}"; profiles: ${PROFILES.join(', ')}`);
   const why = unsupportedReason(implementation, profile);
@@ -40,18 +37,12 @@ export function checkReference(implementation: string, profile: string): { imple
 /** Starts a reference server of any implementation with the given provider. */
 export async function startReference(o: StartReferenceOptions): Promise<StartedReference> {
   const { implementation, profile } = checkReference(o.implementation, o.profile);
-  const provider = o.provider ?? 'process';
-  if (implementation === 'node-grpc') {
-    if (provider === 'container') throw new HarnessError('target.unsupported-profile', 'node-grpc runs in-process only (no container form)');
-    return startGrpcReference({ profile, pki: o.pki });
+  const server = referenceServer(implementation)!;
+  if ((o.provider ?? 'process') === 'process') return server.start({ profile, pki: o.pki });
+  if (!server.container || !server.process) {
+    throw new HarnessError('target.unsupported-profile', `${implementation} runs ${server.runs === 'in-process' ? 'in-process' : 'as a local process'} only (no container form); use --provider process for it`);
   }
-  if (provider === 'container') {
-    const { startContainerReference } = await import('./container.js');
-    return startContainerReference({ implementation, profile, pki: o.pki });
-  }
-  if (implementation === 'node') {
-    // Rotation profiles need a process to reload or restart; the static ones run in-process.
-    return NODE_PROFILES.includes(profile) ? new NodeReference({ profile, pki: o.pki }).start() : startProcessReference(nodeProcess, { profile, pki: o.pki });
-  }
-  return startProcessReference(PROCESS_IMPLEMENTATIONS[implementation], { profile, pki: o.pki });
+  // testcontainers is loaded only here, when a container is asked for.
+  const { startContainerReference } = await import('./container.js');
+  return startContainerReference(server.process, { profile, pki: o.pki });
 }

@@ -8,7 +8,7 @@ import { renderTemplate, type ProcessImplementation, type RenderContext } from '
  */
 export const stunnel: ProcessImplementation = {
   name: 'stunnel',
-  debianPackage: 'stunnel4',
+  debianPackages: ['stunnel4'],
   binary: 'stunnel4',
   unsupported: (profile) =>
     profile === 'accept-expired-client'

@@ -1,0 +1,100 @@
+/**
+ * What a reference server declares (issue 17): one entry of REFERENCES (index.ts) per server, and
+ * for the file-based ones the rendered process form the process and container providers run.
+ */
+import type { TargetConfig } from '../../core/target.js';
+import type { FixturePki } from '../../pki/generate.js';
+import type { ClientPolicy, ProfileName } from '../profiles.js';
+import type { StartedReference } from '../target.js';
+
+/** A verdict a server really reaches, differing from its profile's table, with why (a real gap, never an approximation). */
+export interface Deviation {
+  checks: Record<string, 'pass' | 'warn' | 'fail' | 'skip' | 'error'>;
+  reason: string;
+}
+
+/** The protocol a reference server speaks, as a target's `protocol`. */
+export type ReferenceProtocol = TargetConfig['protocol'];
+
+/**
+ * One reference server: everything the harness knows of it is here, and `--reference`, the
+ * `unsupported` refusals, the container provider, the self-test's expectations, the reference
+ * image's package list (checked by a test) and the support table of docs/reference-servers.md are
+ * derived from it.
+ */
+export interface ReferenceServer {
+  /** The name `--reference` and `reference start` take. */
+  name: string;
+  /** What runs, in a few words (docs): "openssl s_server", "nginx". */
+  title: string;
+  /** What a reference target of it is tested with (the target's `protocol`). */
+  protocol: ReferenceProtocol;
+  /**
+   * Debian packages it needs: on the host for its process form, in the reference image for its
+   * container form. None for what runs in the harness's own Node.
+   */
+  debianPackages: readonly string[];
+  /** How `--provider process` runs it: a child process, or inside the harness's own process. */
+  runs: 'process' | 'in-process';
+  /** Why a profile cannot be expressed honestly, or undefined when it can. */
+  unsupported(profile: ProfileName): string | undefined;
+  /**
+   * Verdicts on which this server, configured exactly as the profile says, really differs from the
+   * profile's table (docs/CONFORMANCE.md), with the reason: a real gap of the server the harness must
+   * report (e.g. gnutls-serv does not check a client's EKU), never an approximation.
+   */
+  deviations?(profile: ProfileName): Deviation | undefined;
+  /**
+   * Why the rotation prober judges each attempt by its handshake alone (no HTTP request) on this
+   * server, when a request per attempt would measure something else than TLS continuity.
+   */
+  rotationHandshakeOnly?: string;
+  /** Starts it with `--provider process`, for a profile it supports, on 127.0.0.1 and a free port. */
+  start(o: { profile: ProfileName; pki: FixturePki }): Promise<StartedReference>;
+  /** Its file-based form (a config rendered beside the PKI files, a binary): how `start` runs it, when it is one. */
+  process?: ProcessImplementation;
+  /** Whether `--provider container` runs its file-based form in the reference image (its packages are then in fixtures/images). */
+  container: boolean;
+}
+
+/** Where the rendered files live, as the server process sees them (host temp dir, or /mtls in a container). */
+export interface RenderContext {
+  profile: ProfileName;
+  policy: ClientPolicy;
+  /** Directory holding the PKI files and the rendered config, as seen by the server. */
+  dir: string;
+  /** Address and port the server binds. */
+  bind: string;
+  port: number;
+  /** Whether the server's intermediate is sent (false for incomplete-chain). */
+  sendChain: boolean;
+}
+
+/** What an implementation renders for a profile: files to write beside the PKI, and how to run and reload it. */
+export interface Rendered {
+  files: Record<string, string>;
+  command: string[];
+  /** Graceful reload: a signal to the main process (nginx HUP, haproxy master USR2, stunnel HUP). */
+  reloadSignal?: NodeJS.Signals;
+  /** Graceful reload by a command instead (caddy reload): argv, run beside the server with its env; must exit 0. */
+  reloadCommand?: string[];
+  /** Extra environment of the server and its reload command (caddy: HOME and XDG dirs in the rendered dir). */
+  env?: Record<string, string>;
+}
+
+/** One real TLS server, run from a config rendered from a template (fixtures/reference/) beside the PKI files. */
+export interface ProcessImplementation {
+  /** Its name in REFERENCES (`node` is also the node reference as a child process, for rotation profiles). */
+  name: string;
+  /** Debian packages that provide it (the first one holds the binary). */
+  debianPackages: readonly string[];
+  /** Binary name looked up on PATH (and the sbin directories), or an absolute path. */
+  binary: string;
+  /** Why a profile cannot be expressed honestly, or undefined when it can. */
+  unsupported(profile: ProfileName): string | undefined;
+  /** Its real gaps on a profile (see ReferenceServer.deviations). */
+  deviations?(profile: ProfileName): Deviation | undefined;
+  /** See ReferenceServer.rotationHandshakeOnly. */
+  rotationHandshakeOnly?: string;
+  render(ctx: RenderContext): Rendered;
+}

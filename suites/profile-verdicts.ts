@@ -1,0 +1,64 @@
+/**
+ * What every server check of the catalogue concludes on each reference profile (docs/CONFORMANCE.md
+ * "Reference profiles and expected verdicts"): the self-test's expectations, and the source of that
+ * table in the docs (npm run docs). A reference server's declared deviations (REFERENCES) override it.
+ */
+import type { Status } from '../src/core/status.js';
+import type { ProfileName } from '../src/targets/profiles.js';
+import { referenceServer } from '../src/targets/reference/index.js';
+import { SUITES } from './index.js';
+
+/** Every server check id, in report order. */
+export const SERVER_CHECK_IDS: readonly string[] = SUITES.flatMap((s) => s.checks.map((c) => c.id));
+
+/**
+ * Expected on every profile: OpenSSL-based servers accept a CA certificate as a client leaf
+ * (`warn`), and a reference target declares no identities (`skip`).
+ */
+export const EVERYWHERE: Readonly<Record<string, Status>> = {
+  'chain.rejects-ca-as-client': 'warn',
+  'san.server-identity': 'skip',
+  'san.rejects-wrong-identity-client': 'skip',
+};
+
+const CLIENT_REJECTS_FAIL: Record<string, Status> = {
+  'chain.rejects-untrusted-ca-client': 'fail',
+  'chain.rejects-self-signed-client': 'fail',
+  'chain.rejects-wrong-eku-client': 'fail',
+  'expiry.rejects-expired-client': 'fail',
+  'expiry.rejects-not-yet-valid-client': 'fail',
+};
+
+/** Each profile's deviations from all-pass (beyond EVERYWHERE, and the rotation checks' skips on static profiles). */
+export const PROFILE_DEVIATIONS: Readonly<Record<ProfileName, Readonly<Record<string, Status>>>> = {
+  strict: {},
+  'optional-client-cert': { 'reject.no-client-cert': 'fail', 'handshake.client-auth-mode': 'fail' },
+  'no-client-auth': { 'reject.no-client-cert': 'fail', 'handshake.client-auth-mode': 'fail', ...CLIENT_REJECTS_FAIL, 'chain.rejects-ca-as-client': 'warn' },
+  'trust-any-client': CLIENT_REJECTS_FAIL,
+  'accept-expired-client': { 'expiry.rejects-expired-client': 'fail', 'expiry.rejects-not-yet-valid-client': 'fail' },
+  'wrong-san-server': { 'san.server-matches-name': 'fail' },
+  'cn-only-server': { 'san.server-has-san': 'fail', 'san.server-matches-name': 'fail' },
+  'incomplete-chain': { 'chain.server-complete': 'fail', 'chain.server-trusted': 'fail' },
+  'expiring-server': { 'expiry.server-cert': 'fail' },
+  'expired-server': { 'expiry.server-cert': 'fail', 'chain.server-trusted': 'fail' },
+  'rotation-graceful': {},
+  'rotation-restart': { 'rotation.continuity': 'fail' },
+};
+
+/** The static profiles have no rotation trigger: the rotation checks skip. */
+export const NO_ROTATION: Readonly<Record<string, Status>> = { 'rotation.continuity': 'skip', 'rotation.new-cert-served': 'skip', 'rotation.ca-overlap': 'skip' };
+
+export const isRotationProfile = (profile: ProfileName): boolean => profile.startsWith('rotation-');
+
+/**
+ * Every server check's expected status on a profile; with an implementation, its declared
+ * deviations (a real gap of that server, e.g. gnutls-serv's unchecked EKU) override the table.
+ */
+export function expectedVerdicts(profile: ProfileName, implementation?: string): Record<string, Status> {
+  const rotation = isRotationProfile(profile) ? {} : NO_ROTATION;
+  const out: Record<string, Status> = {};
+  for (const id of SERVER_CHECK_IDS) out[id] = PROFILE_DEVIATIONS[profile][id] ?? rotation[id] ?? EVERYWHERE[id] ?? 'pass';
+  const server = implementation === undefined ? undefined : referenceServer(implementation);
+  Object.assign(out, server?.deviations?.(profile)?.checks ?? {});
+  return out;
+}
