@@ -1,11 +1,12 @@
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
+import { ownCertificateFault } from '../src/probe/alerts.js';
 import { answeredClientHello, controlEvidence } from '../src/probe/controls.js';
-import type { TlsVersion } from '../src/core/target.js';
+import { TLS_VERSIONS, type TlsVersion } from '../src/core/target.js';
 import { adviceFor, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/checks/judge.js';
 import type { Suite } from '../src/checks/types.js';
 import { safeText } from '../src/core/text.js';
 
-const ORDER: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+const ORDER: readonly TlsVersion[] = TLS_VERSIONS;
 
 export const handshakeWithCert: Suite = {
   id: 'handshake-with-cert',
@@ -49,7 +50,7 @@ export const handshakeWithCert: Suite = {
         return {
           status: 'fail',
           message: `the valid client certificate was refused ${whereRefused(o)}`,
-          remediation: await adviceFor(ctx, o.alert?.code === 44 ? 'client-cert-revoked' : o.alert?.code === 45 ? 'client-cert-expired-own' : 'trust-client-ca'),
+          remediation: await adviceFor(ctx, ownCertificateFault(o.alert)?.topic ?? 'trust-client-ca'),
           evidence: probeEvidence(o),
         };
       },

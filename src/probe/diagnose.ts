@@ -9,6 +9,7 @@ import { expiryOf } from '../rules/expiry.js';
 import { hasSubjectAltName, sanCoverage, sanKindFor, sanList } from '../rules/san.js';
 import { detectClientAuthMode, type ClientAuthDetection } from './client-auth.js';
 import { advise, recognizeStack, type Stack } from './advice.js';
+import { ownCertificateFault } from './alerts.js';
 import { answeredClientHello, describeRefusal, type Control } from './controls.js';
 import { addDays, type Clock } from '../core/clock.js';
 import { craftedOptions, mintCertificate, type Credential } from '../pki/generate.js';
@@ -264,8 +265,8 @@ function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection, st
     // No certificate was asked for, so none was sent: the refusal is not about yours.
     return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}; the server never asked for a certificate, so none was sent: the refusal is not about your certificate`, fix: d.inconclusive?.hint ?? 'check what the server expects on this port and path (--protocol, --path, --tls-max)' };
   }
-  if (o.alert?.code === 44) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself is revoked`, fix: advise('client-cert-revoked', stack) };
-  if (o.alert?.code === 45) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself has expired (as the server sees it)`, fix: advise('client-cert-expired-own', stack) };
+  const own = ownCertificateFault(o.alert);
+  if (own) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself ${own.state}${own.serverClock ? ' (as the server sees it)' : ''}`, fix: advise(own.topic, stack) };
   const hint = d.acceptableCaNames.length > 0 ? ` The server accepts client certificates from: ${safeText(d.acceptableCaNames.join(' | '), 200)}.` : '';
   return {
     id: 'with-cert',
