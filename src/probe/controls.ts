@@ -11,6 +11,7 @@
  * Pure functions over probe outcomes; `probe` and `run` both judge through them.
  */
 import { safeText } from '../core/text.js';
+import type { RefusalLayer } from '../rules/refusal.js';
 import { ALERT_MEANINGS, ownCertificateFault } from './alerts.js';
 import type { ProbeOutcome } from './tls-probe.js';
 
@@ -32,9 +33,10 @@ export type RefusalReading =
   /** Refused, but that proves nothing about the property: `reason` says why, `hint` what would decide it. */
   | { kind: 'inconclusive'; reason: string; hint?: string };
 
-const REFUSED = new Set(['handshake', 'post-handshake', 'application']);
+const REFUSED = new Set<string>(['handshake', 'post-handshake', 'application'] satisfies RefusalLayer[]);
 
-export function isRefusal(o: ProbeOutcome): boolean {
+/** The server refused the connection: in the handshake, after it, or at the HTTP/gRPC layer. */
+export function isRefusal(o: ProbeOutcome): o is ProbeOutcome & { rejectedAt: RefusalLayer } {
   return REFUSED.has(o.rejectedAt);
 }
 
