@@ -14,6 +14,7 @@ import { ownCertificateFault } from './alerts.js';
 import { answeredClientHello, describeRefusal, isRefusal, type Control } from './controls.js';
 import { addDays, type Clock } from '../core/clock.js';
 import { craftedOptions, mintCertificate, type Credential } from '../pki/generate.js';
+import { tlsContextOptions } from './options.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from './tls-probe.js';
 
 /** Options for an ad hoc diagnosis: the probe options plus expiry thresholds. */
@@ -158,7 +159,7 @@ function prepared(o: ProbeOptions): ProbeOptions {
   let context = CONTEXTS.get(k);
   if (!context) {
     try {
-      context = tls.createSecureContext({ ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}), ...(o.minVersion ? { minVersion: o.minVersion } : {}), ...(o.maxVersion ? { maxVersion: o.maxVersion } : {}), ...(o.ciphers ? { ciphers: o.ciphers } : {}) });
+      context = tls.createSecureContext(tlsContextOptions(o));
     } catch {
       return o; // the probe reports what is wrong with them, as before
     }
