@@ -1,5 +1,5 @@
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
-import { ownCertificateFault } from '../src/probe/alerts.js';
+import { alertLabel, ownCertificateFault } from '../src/probe/alerts.js';
 import { answeredClientHello, controlEvidence } from '../src/probe/controls.js';
 import { TLS_VERSIONS, type TlsVersion } from '../src/core/target.js';
 import { adviceFor, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/checks/judge.js';
@@ -74,7 +74,7 @@ export const handshakeWithCert: Suite = {
         if (old.protocol && ORDER.indexOf(old.protocol as TlsVersion) < ORDER.indexOf(min) && (old.rejectedAt === 'accepted' || old.rejectedAt === 'application')) {
           return { status: 'fail', message: `the server accepted a hello capped at ${below} (negotiated ${old.protocol})`, remediation: `disable protocols older than ${min} on the server`, evidence };
         }
-        return { status: 'pass', message: `negotiated ${negotiated}; a hello capped at ${below} was refused ${old.alert ? `with alert ${old.alert.code} ${old.alert.name}` : `(${safeText(old.reason, 120)})`}`, evidence };
+        return { status: 'pass', message: `negotiated ${negotiated}; a hello capped at ${below} was refused ${old.alert ? `with ${alertLabel(old.alert)}` : `(${safeText(old.reason, 120)})`}`, evidence };
       },
     },
     {

@@ -22,8 +22,12 @@ describe('what an alert means (one table)', () => {
     expect(ALERT_MEANINGS[code]?.clientHello).toMatch(/--servername|--tls-min/);
   });
 
+  it('alert 120 refuses the protocols offered by ALPN, not the client', () => {
+    expect(ALERT_MEANINGS[120]).toEqual({ alpnRefusal: true });
+  });
+
   it('labels an alert by code and name, an unknown one too', () => {
-    expect(alertLabel(116)).toBe('alert 116 certificate_required');
-    expect(alertLabel(250)).toBe('alert 250 unknown(250)');
+    expect(alertLabel(alertOf(116))).toBe('alert 116 certificate_required');
+    expect(alertLabel(alertOf(250))).toBe('alert 250 unknown(250)');
   });
 });

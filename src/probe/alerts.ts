@@ -23,9 +23,9 @@ export function alertOf(code: number, level?: number): TlsAlert {
   return { code, name: ALERT_NAMES[code] ?? `unknown(${code})`, ...(level !== undefined ? { level } : {}) };
 }
 
-/** "alert 44 certificate_revoked". */
-export function alertLabel(code: number): string {
-  return `alert ${code} ${alertOf(code).name}`;
+/** An alert in words: "alert 44 certificate_revoked". */
+export function alertLabel(a: Pick<TlsAlert, 'code' | 'name'>): string {
+  return `alert ${a.code} ${a.name}`;
 }
 
 /** A fault of the client's own certificate, which the server otherwise trusts: not of the server's settings. */
@@ -46,6 +46,8 @@ export interface AlertMeaning {
   ownCertificate?: OwnCertificateFault;
   /** Sent in answer to the ClientHello, before any certificate mattered: what would decide it. */
   clientHello?: string;
+  /** The server speaks none of the application protocols offered by ALPN: not a verdict on the client. */
+  alpnRefusal?: true;
 }
 
 const NO_SHARED_PARAMETERS = 'the server shares no cipher suite, group or signature algorithm with the harness, or refuses the SNI sent: check its TLS settings and --servername';
@@ -57,18 +59,19 @@ export const ALERT_MEANINGS: Readonly<Record<number, AlertMeaning>> = {
   70: { clientHello: 'the server shares no TLS version with the harness: check the versions it allows and offer them with --tls-min/--tls-max' },
   71: { clientHello: NO_SHARED_PARAMETERS },
   112: { clientHello: 'give --servername with a name this server serves (it refuses the SNI sent, or its absence)' },
+  120: { alpnRefusal: true },
 };
 
 /** The fault of the client's own certificate that an alert names (44 revoked, 45 expired), with the alert's label. */
 export function ownCertificateFault(alert: TlsAlert | undefined): (OwnCertificateFault & { label: string }) | undefined {
   const own = alert ? ALERT_MEANINGS[alert.code]?.ownCertificate : undefined;
-  return own && alert ? { ...own, label: alertLabel(alert.code) } : undefined;
+  return own && alert ? { ...own, label: alertLabel(alert) } : undefined;
 }
 
 /** The alert that names a fault of the client's own certificate, by its advice topic: "alert 45 certificate_expired". */
 export function ownCertificateAlert(topic: OwnCertificateFault['topic']): string {
   const code = Object.keys(ALERT_MEANINGS).map(Number).find((c) => ALERT_MEANINGS[c]!.ownCertificate?.topic === topic)!;
-  return alertLabel(code);
+  return alertLabel(alertOf(code));
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import { safeText } from '../core/text.js';
 import type { RefusalLayer } from '../rules/refusal.js';
-import { ALERT_MEANINGS, ownCertificateFault } from './alerts.js';
+import { ALERT_MEANINGS, alertLabel, ownCertificateFault } from './alerts.js';
 import type { ProbeOutcome } from './tls-probe.js';
 
 /** A client that differs from the one under test in the tested property alone, and how it fared. */
@@ -54,8 +54,8 @@ export function answeredClientHello(o: ProbeOutcome): boolean {
 export function describeRefusal(o: ProbeOutcome): string {
   if (o.rejectedAt === 'application' && o.grpc) return `at the gRPC layer (${o.grpc.codeName}${o.grpc.details ? `: ${safeText(o.grpc.details, 120)}` : ''})`;
   if (o.rejectedAt === 'application') return `at the HTTP layer (${safeText(o.httpStatusLine ?? String(o.httpStatus), 120)})`;
-  if (answeredClientHello(o)) return `in answer to the ClientHello, before any ServerHello${o.alert ? `, with alert ${o.alert.code} ${o.alert.name}` : ' (connection closed without an alert)'}`;
-  return `at ${o.rejectedAt}${o.alert ? ` with alert ${o.alert.code} ${o.alert.name}` : ' (connection closed without an alert)'}`;
+  if (answeredClientHello(o)) return `in answer to the ClientHello, before any ServerHello${o.alert ? `, with ${alertLabel(o.alert)}` : ' (connection closed without an alert)'}`;
+  return `at ${o.rejectedAt}${o.alert ? ` with ${alertLabel(o.alert)}` : ' (connection closed without an alert)'}`;
 }
 
 /** What would decide a refusal in answer to the ClientHello, by its alert (alerts.ts ALERT_MEANINGS). */
