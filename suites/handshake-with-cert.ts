@@ -1,11 +1,12 @@
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
+import { alertLabel, ownCertificateFault } from '../src/probe/alerts.js';
 import { answeredClientHello, controlEvidence } from '../src/probe/controls.js';
-import type { TlsVersion } from '../src/core/target.js';
+import { TLS_VERSIONS, type TlsVersion } from '../src/core/target.js';
 import { adviceFor, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/checks/judge.js';
 import type { Suite } from '../src/checks/types.js';
 import { safeText } from '../src/core/text.js';
 
-const ORDER: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+const ORDER: readonly TlsVersion[] = TLS_VERSIONS;
 
 export const handshakeWithCert: Suite = {
   id: 'handshake-with-cert',
@@ -49,7 +50,7 @@ export const handshakeWithCert: Suite = {
         return {
           status: 'fail',
           message: `the valid client certificate was refused ${whereRefused(o)}`,
-          remediation: await adviceFor(ctx, o.alert?.code === 44 ? 'client-cert-revoked' : o.alert?.code === 45 ? 'client-cert-expired-own' : 'trust-client-ca'),
+          remediation: await adviceFor(ctx, ownCertificateFault(o.alert)?.topic ?? 'trust-client-ca'),
           evidence: probeEvidence(o),
         };
       },
@@ -73,7 +74,7 @@ export const handshakeWithCert: Suite = {
         if (old.protocol && ORDER.indexOf(old.protocol as TlsVersion) < ORDER.indexOf(min) && (old.rejectedAt === 'accepted' || old.rejectedAt === 'application')) {
           return { status: 'fail', message: `the server accepted a hello capped at ${below} (negotiated ${old.protocol})`, remediation: `disable protocols older than ${min} on the server`, evidence };
         }
-        return { status: 'pass', message: `negotiated ${negotiated}; a hello capped at ${below} was refused ${old.alert ? `with alert ${old.alert.code} ${old.alert.name}` : `(${safeText(old.reason, 120)})`}`, evidence };
+        return { status: 'pass', message: `negotiated ${negotiated}; a hello capped at ${below} was refused ${old.alert ? `with ${alertLabel(old.alert)}` : `(${safeText(old.reason, 120)})`}`, evidence };
       },
     },
     {

@@ -6,12 +6,14 @@
  * Private keys are parsed in memory only; nothing in this module's output is ever written to a
  * report except through the summaries `audit.ts` builds (no key material).
  */
-import { X509Certificate as NodeX509, createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync, lstatSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync, lstatSync } from 'node:fs';
 import * as path from 'node:path';
-import { HarnessError, isHarnessError } from '../core/errors.js';
-import { parsePemBlocks, parsePrivateKey } from '../pki/inspect.js';
-import type { LayoutName } from '../pki/layouts.js';
+import { HarnessError } from '../core/errors.js';
+import { TWO_PARTY_FILES, type LayoutName, type TwoPartyLayout } from '../pki/layout-files.js';
+import { classifyBytes, hasKeyName, hasPkiName, type FileContent } from './classify.js';
+
+export { classifyBytes, hasKeyName, hasPkiName, spkiSha256, type FileContent, type FoundKey } from './classify.js';
 
 /** Bounds of a directory walk. */
 export interface WalkLimits {
@@ -24,38 +26,6 @@ export interface WalkLimits {
 }
 
 export const DEFAULT_WALK_LIMITS: WalkLimits = { maxDepth: 6, maxFiles: 5000, maxFileBytes: 4 * 1024 * 1024 };
-
-/** A private key found in a file. The key material stays in memory; reports only ever see public facts. */
-export interface FoundKey {
-  /** PEM label (`PRIVATE KEY`, `EC PRIVATE KEY`, …) or `DER`. */
-  label: string;
-  encrypted: boolean;
-  /** The parsed key (unencrypted keys only). */
-  key?: KeyObject;
-  /** The encoded key, kept only for encrypted keys (decrypted later with the passphrase). */
-  encoded?: string | Buffer;
-  /** Why it does not parse (never contains key material). */
-  error?: string;
-}
-
-/** What a file holds. */
-export interface FileContent {
-  format: 'pem' | 'der' | 'pkcs12' | 'k8s-secret' | 'none';
-  certs: NodeX509[];
-  keys: FoundKey[];
-  /** CSRs, public keys, CRLs: PKI, but nothing the audit judges. */
-  others: string[];
-  /** Why (part of) the file cannot be parsed; never contains file content beyond PEM labels. */
-  errors: string[];
-  /** The bytes hold (or look like they hold) a private key, even one that does not parse. */
-  keyLike: boolean;
-  /** Kubernetes Secret manifests: the data entries that hold a private key. */
-  secretKeyEntries?: string[];
-  /** Not read: larger than the limit. */
-  tooLarge?: boolean;
-  /** Not read: the file cannot be opened (permissions). */
-  unreadable?: boolean;
-}
 
 /** One audited file. */
 export interface DiscoveredFile {
@@ -96,126 +66,8 @@ export interface Discovery {
   truncated: string[];
 }
 
-const CERT_LABELS = new Set(['CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 CERTIFICATE']);
-const OTHER_LABELS: Record<string, string> = {
-  'CERTIFICATE REQUEST': 'certificate signing request',
-  'NEW CERTIFICATE REQUEST': 'certificate signing request',
-  'PUBLIC KEY': 'public key',
-  'RSA PUBLIC KEY': 'public key',
-  'X509 CRL': 'certificate revocation list',
-  'EC PARAMETERS': 'EC parameters',
-  'DH PARAMETERS': 'DH parameters',
-};
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
-const PKI_EXT = /\.(pem|crt|cer|der|key|p8|pk8|csr|p12|pfx|chain|bundle)$/i;
 /** Directory entries a walk never enters: Kubernetes' atomic-writer internals (`..data`, `..2026_…`), VCS and dependencies. */
 const SKIP_DIRS = /^(\.\.|\.git$|node_modules$)/;
-
-/** True for names that only a PKI file would have (extension or a well-known bare name). */
-export function hasPkiName(name: string): boolean {
-  return PKI_EXT.test(name) || /^(tls\.(crt|key)|ca\.crt|ca|cert|key|privkey|fullchain|chain)$/i.test(name);
-}
-
-/** Does the file name say "private key"? (`server-key.pem`, `tls.key`, `key.pem`, `privkey.pem`) */
-export function hasKeyName(name: string): boolean {
-  return /\.key$/i.test(name) || /(^|[-_.])(private[-_]?key|privkey|key)(\.[a-z0-9]+)?$/i.test(name);
-}
-
-/** SHA-256 of a public key's DER SubjectPublicKeyInfo, hex: what `openssl pkey -pubout -outform DER | sha256sum` prints. */
-export function spkiSha256(key: KeyObject): string {
-  const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex');
-}
-
-function keyLikeText(text: string): boolean {
-  return /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text);
-}
-
-function parseKeyText(label: string, text: string, source: string): FoundKey {
-  const encrypted = label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(text);
-  if (encrypted) return { label, encrypted, encoded: text };
-  try {
-    return { label, encrypted, key: parsePrivateKey(text, source) };
-  } catch (e) {
-    return { label, encrypted, error: isHarnessError(e) ? e.message : 'the private key cannot be parsed' };
-  }
-}
-
-/**
- * Classifies a file's bytes: PEM blocks one by one (a broken block never hides the good ones), DER
- * (a certificate or a private key), PKCS#12 by name, Kubernetes Secret manifests. `pkiName` says the
- * name promises PKI content: then bytes that are neither PEM nor DER are an error, else "not PKI".
- */
-export function classifyBytes(buf: Buffer, name: string, pkiName: boolean): FileContent {
-  const c: FileContent = { format: 'none', certs: [], keys: [], others: [], errors: [], keyLike: false };
-  if (/\.(p12|pfx)$/i.test(name)) {
-    // PKCS#12 needs a passphrase and a parser node lacks; it normally holds a key, so permissions apply.
-    return { ...c, format: 'pkcs12', keyLike: true };
-  }
-  const text = buf.toString('latin1');
-  if (/^kind:\s*Secret\s*$/m.test(text) && /^apiVersion:/m.test(text)) return classifySecretManifest(text, c);
-  if (text.includes('-----BEGIN ')) {
-    c.format = 'pem';
-    c.keyLike = keyLikeText(text);
-    let n = 0;
-    for (const m of text.matchAll(PEM_BLOCK)) {
-      n++;
-      const label = m[1]!;
-      let der: Buffer;
-      try {
-        der = parsePemBlocks(m[0], `${name} block #${n}`)[0]!.der;
-      } catch (e) {
-        c.errors.push(isHarnessError(e) ? e.message : `${name}: block #${n} (${label}) is not valid PEM`);
-        continue;
-      }
-      if (CERT_LABELS.has(label)) {
-        try {
-          c.certs.push(new NodeX509(der));
-        } catch {
-          c.errors.push(`${name}: block #${n} (${label}) cannot be parsed as an X.509 certificate`);
-        }
-      } else if (/PRIVATE KEY$/.test(label)) {
-        const k = parseKeyText(label, m[0], `${name} block #${n}`);
-        c.keys.push(k);
-        if (k.error) c.errors.push(k.error);
-      } else {
-        c.others.push(OTHER_LABELS[label] ?? `PEM block "${label}"`);
-      }
-    }
-    const begins = (text.match(/-----BEGIN /g) ?? []).length;
-    if (begins !== n) c.errors.push(`${name}: ${begins} BEGIN line(s) but ${n} complete PEM block(s); the file is truncated or its BEGIN/END labels do not match`);
-    return c;
-  }
-  if (buf.length === 0) {
-    if (pkiName) c.errors.push(`${name}: the file is empty`);
-    return c;
-  }
-  // DER: a certificate, or a private key (PKCS#8, PKCS#1, SEC1; encrypted PKCS#8).
-  if (buf[0] === 0x30 && buf.length > 2) {
-    try {
-      return { ...c, format: 'der', certs: [new NodeX509(buf)] };
-    } catch {
-      /* not a certificate */
-    }
-    try {
-      return { ...c, format: 'der', keyLike: true, keys: [{ label: 'DER', encrypted: false, key: parsePrivateKey(buf, name) }] };
-    } catch (e) {
-      if (isHarnessError(e) && e.code === 'pki.encrypted-key') return { ...c, format: 'der', keyLike: true, keys: [{ label: 'DER', encrypted: true, encoded: buf }] };
-    }
-  }
-  if (pkiName) c.errors.push(`${name}: neither PEM nor DER (no "-----BEGIN" line, and the bytes are not a DER certificate or key)`);
-  return c;
-}
-
-/** A Secret manifest (kubectl YAML): which data entries hold a private key (base64 of "-----BEGIN … PRIVATE KEY"). */
-function classifySecretManifest(text: string, c: FileContent): FileContent {
-  const entries: string[] = [];
-  for (const m of text.matchAll(/^\s+([A-Za-z0-9._-]+):\s*(LS0tLS1CRUdJTi[A-Za-z0-9+/=]+)\s*$/gm)) {
-    if (keyLikeText(Buffer.from(m[2]!, 'base64').toString('latin1'))) entries.push(m[1]!);
-  }
-  if (keyLikeText(text)) entries.push('stringData (PEM in clear text)');
-  return { ...c, format: 'k8s-secret', keyLike: entries.length > 0, secretKeyEntries: [...new Set(entries)] };
-}
 
 function displayPath(abs: string, cwd: string): string {
   const rel = path.relative(cwd, abs);
@@ -368,15 +220,14 @@ export function discoverFiles(paths: string[], opts: { cwd?: string; limits?: Pa
   return { files, layouts: detectLayouts(files), roots, truncated };
 }
 
-/** File names that identify each `certs init` layout (src/pki/layouts.ts), all required. */
-const LAYOUT_FILES: [LayoutName, string[], string[]][] = [
-  // [layout, required, must be absent]
-  ['kong', ['ca.crt', 'server.crt', 'server.key', 'kong-client.crt', 'kong-client.key'], []],
-  // All five: ca.crt + tls.crt + tls.key alone is any kubernetes.io/tls Secret (a client's too), not nova's.
-  ['nova', ['ca.crt', 'tls.crt', 'tls.key', 'client.crt', 'client.key'], []],
-  ['default', ['ca.pem', 'ca-key.pem', 'server.pem', 'server-key.pem', 'client.pem', 'client-key.pem'], []],
-  ['gufo', ['ca.pem', 'server.pem', 'server-key.pem', 'client.pem', 'client-key.pem'], ['ca-key.pem']],
-];
+/**
+ * The `certs init` layouts in the order they are recognised, each with the files whose presence
+ * rules it out (gufo writes no CA key: with one, the directory is `default`). A layout is
+ * recognised by all its files but the optional ones (src/pki/layouts.ts TWO_PARTY_FILES): nova by
+ * all five, as ca.crt + tls.crt + tls.key alone is any kubernetes.io/tls Secret (a client's too).
+ */
+const RECOGNITION: readonly [TwoPartyLayout, string[]][] = [['kong', []], ['nova', []], ['default', []], ['gufo', ['ca-key.pem']]];
+const LAYOUT_FILES = RECOGNITION.map(([layout, absent]) => [layout, TWO_PARTY_FILES[layout].filter((f) => !f.optional).map((f) => f.name), absent] as const);
 
 /**
  * Recognises the `certs init` layouts among the walked files: by the names of the files of each

@@ -5,7 +5,8 @@
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
-import type { CertSummary } from '../core/model.js';
+import type { CertSummary, CheckVerdict, Evidence } from '../core/model.js';
+import type { Status } from '../core/status.js';
 import type { DetectedLayout, DiscoveredFile, FoundKey } from './discover.js';
 
 /** What a certificate is for: `peer` serves and calls (both EKUs), as per-service certificates do. */
@@ -107,4 +108,9 @@ export function describeContent(f: DiscoveredFile): string {
   for (const k of c.keys) parts.push(describeKey(k));
   parts.push(...c.others);
   return parts.join(', ') || 'nothing parseable';
+}
+
+/** An offline-audit check's verdict: the remediation only when there is one. */
+export function verdict(status: Status, message: string, evidence: Evidence, remediation?: string): CheckVerdict {
+  return { status, message, ...(remediation ? { remediation } : {}), evidence };
 }

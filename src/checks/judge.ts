@@ -9,6 +9,7 @@ import type { Check, CheckContext, CraftedKind } from './types.js';
 import type { CheckVerdict, Evidence } from '../core/model.js';
 import type { Policy, TargetConfig } from '../core/target.js';
 import { expiryOf } from '../rules/expiry.js';
+import { refusalStanding } from '../rules/refusal.js';
 import { advise, recognizeStack, type AdviceParams, type Topic } from '../probe/advice.js';
 import { answeredClientHello, controlEvidence, describeRefusal, describeServed, isRefusal, readRefusal, type Control } from '../probe/controls.js';
 
@@ -63,10 +64,11 @@ export async function mustBeRefused(o: ProbeOutcome, control: () => Promise<Cont
   }
   if (r.kind !== 'refused') return unreachableVerdict(o, `could not test ${what}`);
   const against = `, while ${r.control.what} was accepted`;
-  if (o.rejectedAt === 'application') {
-    return target.policy.requireTlsRejection
-      ? { status: 'fail', message: `${what} completed the TLS handshake and was refused only ${whereRefused(o)}; the policy requires refusal in TLS (--require-tls-rejection)`, remediation: advise('refuse-in-tls', recognizeStack({ ...(target.reference ? { reference: target.reference.implementation } : {}), ...(o.httpServer ? { httpServer: o.httpServer } : {}), protocol: target.protocol })?.stack), evidence: withControl }
-      : { status: 'pass', message: `${what} was refused ${whereRefused(o)}; nothing was served${against}`, evidence: withControl };
+  switch (refusalStanding(o.rejectedAt, target.policy)) {
+    case 'application-only':
+      return { status: 'fail', message: `${what} completed the TLS handshake and was refused only ${whereRefused(o)}; the policy requires refusal in TLS (--require-tls-rejection)`, remediation: advise('refuse-in-tls', recognizeStack({ ...(target.reference ? { reference: target.reference.implementation } : {}), ...(o.httpServer ? { httpServer: o.httpServer } : {}), protocol: target.protocol })?.stack), evidence: withControl };
+    case 'application':
+      return { status: 'pass', message: `${what} was refused ${whereRefused(o)}; nothing was served${against}`, evidence: withControl };
   }
   return { status: 'pass', message: `${what} was refused ${whereRefused(o)}${against}`, evidence: withControl };
 }

@@ -1,4 +1,5 @@
 import type { CheckVerdict, Evidence } from '../core/model.js';
+import { alertLabel } from '../probe/alerts.js';
 import type { CommandRun } from './command.js';
 import type { Observation } from './observer.js';
 
@@ -34,7 +35,7 @@ export function accepted(run: ClientRun): boolean {
 
 /** How the client ended its connection, in words: "alert 48 unknown_ca", "closed after the handshake …". */
 export function describeRefusal(o: Observation): string {
-  if (o.clientAlert) return `sent alert ${o.clientAlert.code} ${o.clientAlert.name} in the handshake`;
+  if (o.clientAlert) return `sent ${alertLabel(o.clientAlert)} in the handshake`;
   if (o.handshakeCompleted) return 'completed the TLS handshake, then closed without sending a request';
   const err = o.connections.find((c) => c.handshakeError)?.handshakeError;
   return err ? `closed the connection during the handshake without an alert (${err.code})` : 'closed the connection during the handshake without an alert';

@@ -5,7 +5,9 @@
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
 
-export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+/** The TLS versions, oldest first, in node's spelling. */
+export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
 
 /** Policy knobs (global, overridable per target). */
 export interface Policy {

@@ -17,7 +17,8 @@ export const EKU_NAMES: Readonly<Record<string, string>> = {
   '2.5.29.37.0': 'anyExtendedKeyUsage',
 };
 
-const KU_NAMES: [number, string][] = [
+/** keyUsage bits and their names (RFC 5280 §4.2.1.3). */
+export const KU_NAMES: readonly [number, string][] = [
   [1, 'digitalSignature'], [2, 'nonRepudiation'], [4, 'keyEncipherment'], [8, 'dataEncipherment'],
   [16, 'keyAgreement'], [32, 'keyCertSign'], [64, 'cRLSign'], [128, 'encipherOnly'], [256, 'decipherOnly'],
 ];

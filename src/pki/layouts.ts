@@ -6,13 +6,9 @@ import { addDays, systemClock, type Clock } from '../core/clock.js';
 import { mintCertificate, type Credential, type Eku, type SubjectAltNames } from './generate.js';
 import type { KeyType } from './keys.js';
 import { assertDnsLabel, renderSecretsYaml, type SecretSpec } from './k8s-manifests.js';
+import { LAYOUTS, TWO_PARTY_FILES, type LayoutName, type TwoPartyLayout } from './layout-files.js';
 
-/**
- * `certs init` layouts: the file names of the stacks in shared/seeds, so the output drops straight
- * into a deployment that already expects them.
- */
-export const LAYOUTS = ['default', 'gufo', 'kong', 'nova', 'per-service'] as const;
-export type LayoutName = (typeof LAYOUTS)[number];
+export { LAYOUTS, TWO_PARTY_FILES, type LayoutFile, type LayoutName, type TwoPartyLayout } from './layout-files.js';
 
 export function parseLayout(input: string): LayoutName {
   const l = input.trim().toLowerCase();
@@ -204,8 +200,16 @@ interface TwoParty {
 }
 
 /** File names and Secrets of the layouts with one server and one client identity. */
-function planTwoParty(layout: Exclude<LayoutName, 'per-service'>, p: TwoParty): void {
+function planTwoParty(layout: TwoPartyLayout, p: TwoParty): void {
   const { ca, server, client, ns, add, secrets } = p;
+  /** The files by name, as `kubectl create secret generic --from-file=DIR/` puts them in a Secret. */
+  const fromFiles: Record<string, string> = {};
+  for (const f of TWO_PARTY_FILES[layout]) {
+    const c = { ca, server, client }[f.of];
+    const content = f.part === 'cert' ? c.certPem : f.part === 'key' ? c.keyPem : c.certPem + c.keyPem;
+    add(f.name, content, f.of === 'ca' ? (f.part === 'cert' ? 'ca-cert' : 'ca-key') : f.part);
+    fromFiles[f.name] = content;
+  }
   const tls = (name: string, namespace: string, c: Credential, withCa = true): SecretSpec => ({
     name,
     namespace,
@@ -214,55 +218,21 @@ function planTwoParty(layout: Exclude<LayoutName, 'per-service'>, p: TwoParty): 
   });
   switch (layout) {
     case 'default':
-      add('ca.pem', ca.certPem, 'ca-cert');
-      add('ca-key.pem', ca.keyPem, 'ca-key');
-      add('server.pem', server.certPem, 'cert');
-      add('server-key.pem', server.keyPem, 'key');
-      add('client.pem', client.certPem, 'cert');
-      add('client-key.pem', client.keyPem, 'key');
       secrets.push({ name: 'mtls-ca', namespace: ns, type: 'Opaque', data: { 'ca.crt': ca.certPem } }, tls('mtls-server-tls', ns, server), tls('mtls-client-tls', ns, client));
       return;
     case 'gufo':
-      // `gufo cert init` writes no CA key: the CA cannot mint further identities from this directory.
-      add('ca.pem', ca.certPem, 'ca-cert');
-      add('server.pem', server.certPem, 'cert');
-      add('server-key.pem', server.keyPem, 'key');
-      add('client.pem', client.certPem, 'cert');
-      add('client-key.pem', client.keyPem, 'key');
       // As `kubectl create secret generic gufo-mtls --from-file=certs/` would make it.
-      secrets.push({
-        name: 'gufo-mtls',
-        namespace: ns,
-        type: 'Opaque',
-        data: { 'ca.pem': ca.certPem, 'server.pem': server.certPem, 'server-key.pem': server.keyPem, 'client.pem': client.certPem, 'client-key.pem': client.keyPem },
-      });
+      secrets.push({ name: 'gufo-mtls', namespace: ns, type: 'Opaque', data: fromFiles });
       return;
     case 'kong': {
-      add('ca.crt', ca.certPem, 'ca-cert');
-      add('ca.key', ca.keyPem, 'ca-key');
-      add('server.crt', server.certPem, 'cert');
-      add('server.key', server.keyPem, 'key');
-      add('kong-client.crt', client.certPem, 'cert');
-      add('kong-client.key', client.keyPem, 'key');
-      add('kong-client.pem', client.certPem + client.keyPem, 'cert+key');
       // The seed's naming: --cn dogcatcher-api → Secret dogcatcher-server-cert.
       const base = /^[a-z0-9-]+$/.test(p.cn) && p.cn !== 'localhost' ? p.cn.replace(/-api$/, '') : 'mtls';
       secrets.push({ name: 'mtls-ca', namespace: ns, type: 'Opaque', data: { 'ca.crt': ca.certPem } }, tls(`${base}-server-cert`, ns, server), tls('kong-client-cert', 'kong', client));
       return;
     }
     case 'nova':
-      // The files of the cert-manager Secret grpc-tls-certs mounted at /etc/grpc-tls/.
-      add('ca.crt', ca.certPem, 'ca-cert');
-      add('tls.crt', server.certPem, 'cert');
-      add('tls.key', server.keyPem, 'key');
-      add('client.crt', client.certPem, 'cert');
-      add('client.key', client.keyPem, 'key');
-      secrets.push({
-        name: 'grpc-tls-certs',
-        namespace: ns,
-        type: 'kubernetes.io/tls',
-        data: { 'ca.crt': ca.certPem, 'tls.crt': server.certPem, 'tls.key': server.keyPem, 'client.crt': client.certPem, 'client.key': client.keyPem },
-      });
+      // The cert-manager Secret whose files these are.
+      secrets.push({ name: 'grpc-tls-certs', namespace: ns, type: 'kubernetes.io/tls', data: fromFiles });
       return;
   }
 }

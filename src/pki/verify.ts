@@ -15,34 +15,15 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../core/clock.js';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicConstraints, Certificate, ExtendedKeyUsage, KeyUsage } from '@peculiar/asn1-x509';
-import { x509 } from './crypto.js';
-import { checkNames, describeName, formWord, MAX_COMPARISONS, namesOf, readGeneralNames, readNameConstraints, type GeneralName, type NameConstraints } from './name-constraints.js';
+import { label } from './cert-facts.js';
+import { oneLine } from './inspect.js';
+import { checkPath, type PathProblem } from './path-checks.js';
 
-/** Why a presented chain does not verify. */
-export type ChainProblem =
-  | 'empty'
-  | 'issuer-missing'
-  | 'untrusted'
-  | 'signature-mismatch'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'intermediate-not-ca'
-  | 'path-length-exceeded'
-  | 'too-long'
-  /** RFC 5280 §4.2.1.10: a name below a CA lies outside its permitted or inside its excluded subtrees (or cannot be checked). */
-  | 'name-constraints'
-  /** RFC 5280 §4.2.1.3: an issuing CA whose keyUsage lacks keyCertSign; with a purpose, a leaf keyUsage unfit for TLS. */
-  | 'key-usage'
-  /** RFC 5280 §4.2.1.12, with a purpose: an extendedKeyUsage on the path that does not allow it. */
-  | 'extended-key-usage'
-  /** RFC 5280 §4.2: a critical extension the verifier does not process (OpenSSL and Go refuse these too). */
-  | 'critical-extension';
+export type { ChainProblem } from './path-checks.js';
 
 export interface ChainVerification {
   ok: boolean;
-  problems: { code: ChainProblem; message: string }[];
+  problems: PathProblem[];
   /** Subjects from leaf to anchor along the path that was built. */
   path: string[];
   /** The anchor the path reached, when it did. */
@@ -108,7 +89,7 @@ export function verifyChain(presented: X509Certificate[], anchors: X509Certifica
   let stop: { path: X509Certificate[]; kind: 'dead-end' | 'too-long' } | undefined;
   const exhausted = () => signatureChecks >= MAX_SIGNATURE_CHECKS;
   const complete = (path: X509Certificate[]): boolean => {
-    const problems = checkPath(path, now, opts);
+    const problems = checkPath(path, now, opts.purpose);
     if (problems.length === 0) passed = path;
     first ??= { path, problems };
     return problems.length === 0;
@@ -155,242 +136,15 @@ export function verifyChain(presented: X509Certificate[], anchors: X509Certifica
     return result(path, [{ code: 'untrusted', message: `the chain loops: "${label(cur)}" is issued by "${label(loop)}", which is already on the path, and no certificate on it is issued by a trusted CA` }], false);
   }
   if ([...anchors, ...presented].some((x) => x !== cur && x.subject === cur.issuer)) {
-    return result(path, [{ code: 'signature-mismatch', message: `"${label(cur)}" names "${oneLine(cur.issuer)}" as issuer, but no certificate of that name with a matching key is available (same name, another key)` }], false);
+    return result(path, [{ code: 'signature-mismatch', message: `"${label(cur)}" names "${oneLine(cur.issuer ?? '')}" as issuer, but no certificate of that name with a matching key is available (same name, another key)` }], false);
   }
-  const missingIssuer = oneLine(cur.issuer);
+  const missingIssuer = oneLine(cur.issuer ?? '');
   return { ...result(path, [{ code: 'issuer-missing', message: `the issuer "${missingIssuer}" of "${label(cur)}" was not sent and is not a trust anchor` }], false), missingIssuer };
 }
 
 function result(path: X509Certificate[], problems: ChainVerification['problems'], anchored: boolean): ChainVerification {
   const anchor = anchored ? path[path.length - 1] : undefined;
   return { ok: anchored && problems.length === 0, problems, path: path.map(label), ...(anchor ? { anchor: label(anchor) } : {}) };
-}
-
-/** The RFC 5280 checks along one path that reaches an anchor (leaf first, anchor last). */
-function checkPath(path: X509Certificate[], now: number, opts: VerifyOptions): ChainVerification['problems'] {
-  const problems: ChainVerification['problems'] = [];
-  const facts = path.map(factsOf);
-  const budget = { left: MAX_COMPARISONS };
-  for (const [i, c] of path.entries()) {
-    const f = facts[i]!;
-    const nb = Date.parse(c.validFrom);
-    const na = Date.parse(c.validTo);
-    const who = i === 0 ? 'the leaf' : `"${label(c)}"`;
-    if (na < now) problems.push({ code: 'expired', message: `${who} expired on ${new Date(na).toISOString()}` });
-    if (nb > now) problems.push({ code: 'not-yet-valid', message: `${who} is not valid before ${new Date(nb).toISOString()}` });
-    // basicConstraints as decoded here: node's `ca` (OpenSSL's X509_check_ca) also says false for a
-    // CA whose keyUsage lacks keyCertSign, which is reported below as what it is. Without the
-    // extension node's view stands (a v1 self-signed root is a CA there, as in OpenSSL).
-    const ca = f.ca ?? c.ca;
-    if (i > 0 && !ca) problems.push({ code: 'intermediate-not-ca', message: `"${label(c)}" issues another certificate but is not a CA (basicConstraints CA:FALSE or absent)` });
-    const max = i > 0 && ca ? f.pathLen : undefined;
-    if (max !== undefined) {
-      // The non-self-issued intermediate CAs between this CA and the leaf.
-      const below = path.slice(1, i).filter((x) => x.subject !== x.issuer).length;
-      if (below > max) {
-        problems.push({ code: 'path-length-exceeded', message: `path length constraint exceeded: "${label(c)}" has pathLenConstraint ${max} (at most ${max} intermediate CA(s) may follow it), but ${below} follow it in the path to the leaf` });
-      }
-    }
-    if (i > 0 && ca && f.keyUsage !== undefined && !(f.keyUsage & KU.keyCertSign)) {
-      problems.push({ code: 'key-usage', message: `"${label(c)}" issues certificates but its keyUsage (${kuNames(f.keyUsage) || 'no bit set'}) lacks keyCertSign` });
-    }
-    for (const oid of f.unhandledCritical) {
-      problems.push({ code: 'critical-extension', message: `${who} has a critical extension ${EXTENSION_NAMES[oid] ?? oid} that the verifier does not process (RFC 5280 §4.2: such a certificate must be refused)` });
-    }
-    if (f.unreadable) problems.push(f.unreadable);
-    if (i > 0 && f.nameConstraints) problems.push(...nameConstraintProblems(path, facts, i, budget));
-    if (opts.purpose) problems.push(...purposeProblems(c, f, i, opts.purpose));
-  }
-  return problems;
-}
-
-/** OpenSSL's limit on names × constraints per certificate (NAME_CHECK_MAX), whatever their forms. */
-const MAX_NAME_CHECKS = 1 << 20;
-
-/** The constraints of the CA at `ca` over every certificate below it (self-issued intermediates exempt). */
-function nameConstraintProblems(path: X509Certificate[], facts: Facts[], ca: number, budget: { left: number }): ChainVerification['problems'] {
-  const nc = facts[ca]!.nameConstraints!;
-  const caName = `"${label(path[ca]!)}"`;
-  if (nc === 'malformed') return [{ code: 'name-constraints', message: `the nameConstraints extension of ${caName} cannot be read (malformed, or neither permitted nor excluded subtrees), so nothing below it can be checked` }];
-  for (let j = ca - 1; j >= 0; j--) {
-    const c = path[j]!;
-    if (j > 0 && c.subject === c.issuer) continue; // RFC 5280 §6.1.3(b): not for self-issued intermediates
-    const who = j === 0 ? 'the leaf' : `"${label(c)}"`;
-    const names = facts[j]!.names;
-    const subtrees = nc.permitted.length + nc.excluded.length;
-    if (facts[j]!.nameCount * subtrees > MAX_NAME_CHECKS) {
-      return [{ code: 'name-constraints', message: `checking the ${facts[j]!.nameCount} names of ${who} against the ${subtrees} name constraints of ${caName} is too much work (over ${MAX_NAME_CHECKS} name × constraint pairs): refused, as OpenSSL does` }];
-    }
-    if (names === 'malformed') return [{ code: 'name-constraints', message: `the subjectAltName of ${who} cannot be read, so it cannot be checked against the name constraints of ${caName}` }];
-    const v = checkNames(names, nc, budget);
-    if (budget.left < 0) {
-      return [{ code: 'name-constraints', message: `checking the names of ${who} against the name constraints of ${caName} takes more than ${MAX_COMPARISONS} comparisons: refused, as Go does` }];
-    }
-    if (!v) continue;
-    const n = `${formWord(v.name)} name "${describeName(v.name)}"`;
-    const con = v.constraint ? `${formWord(v.constraint)} "${describeName(v.constraint)}"` : '';
-    const message =
-      v.why === 'excluded' ? `${who} has the ${n}, which the name constraints of ${caName} exclude (excluded subtree ${con})`
-      : v.why === 'not-permitted' ? `${who} has the ${n}, outside every ${formWord(v.name)} subtree the name constraints of ${caName} permit (${permittedList(nc, v.name)})`
-      : v.why === 'malformed-name' ? `${who} has a malformed ${n}, which cannot be checked against the name constraints of ${caName}`
-      : v.why === 'malformed-constraint' ? `the name constraints of ${caName} hold a malformed ${con}, so the ${n} of ${who} cannot be checked`
-      : `the name constraints of ${caName} constrain ${formWord(v.name)} names, which the verifier cannot check, and ${who} has one`;
-    return [{ code: 'name-constraints', message }];
-  }
-  return [];
-}
-
-function permittedList(nc: NameConstraints, like: GeneralName): string {
-  const all = nc.permitted.filter((c) => c.form === like.form).map(describeName);
-  return all.length > 4 ? `${all.slice(0, 4).join(', ')}, … ${all.length} in all` : all.join(', ');
-}
-
-function purposeProblems(c: X509Certificate, f: Facts, i: number, purpose: 'serverAuth' | 'clientAuth'): ChainVerification['problems'] {
-  const problems: ChainVerification['problems'] = [];
-  const eku = f.extKeyUsage;
-  if (eku && !eku.includes(EKU[purpose]) && !eku.includes(ANY_EKU)) {
-    const list = eku.map((o) => EKU_NAMES[o] ?? o).join(', ') || 'none';
-    problems.push({
-      code: 'extended-key-usage',
-      message: i === 0 ? `the leaf's extendedKeyUsage (${list}) lacks ${purpose}` : `"${label(c)}" limits the certificates below it to the extended key usages ${list}, which lack ${purpose}`,
-    });
-  }
-  if (i === 0 && f.keyUsage !== undefined) {
-    const fit = purpose === 'serverAuth' ? KU.digitalSignature | KU.keyEncipherment | KU.keyAgreement : KU.digitalSignature | KU.keyAgreement;
-    if (!(f.keyUsage & fit)) {
-      problems.push({ code: 'key-usage', message: `the leaf's keyUsage (${kuNames(f.keyUsage) || 'none'}) allows no TLS ${purpose === 'serverAuth' ? 'server' : 'client'} handshake (it needs ${kuNames(fit).replace(/, (?=[^,]*$)/, ' or ')})` });
-    }
-  }
-  return problems;
-}
-
-/** What the checks need from one certificate's extensions, decoded once per certificate. */
-interface Facts {
-  /** basicConstraints cA; undefined without the extension. */
-  ca?: boolean;
-  pathLen?: number;
-  /** KeyUsageFlags bits; undefined without the extension. */
-  keyUsage?: number;
-  /** EKU OIDs; undefined without the extension. */
-  extKeyUsage?: string[];
-  nameConstraints?: NameConstraints | 'malformed';
-  /** The names constraints apply to (SANs, subject DN, subject emails). */
-  names: GeneralName[] | 'malformed';
-  /** SANs plus subject attributes, as OpenSSL counts them against its work limit. */
-  nameCount: number;
-  unhandledCritical: string[];
-  /** A keyUsage or extKeyUsage that cannot be decoded. */
-  unreadable?: { code: ChainProblem; message: string };
-}
-
-const KU = x509.KeyUsageFlags;
-const KU_NAMES: [number, string][] = [
-  [KU.digitalSignature, 'digitalSignature'], [KU.nonRepudiation, 'nonRepudiation'], [KU.keyEncipherment, 'keyEncipherment'], [KU.dataEncipherment, 'dataEncipherment'],
-  [KU.keyAgreement, 'keyAgreement'], [KU.keyCertSign, 'keyCertSign'], [KU.cRLSign, 'cRLSign'], [KU.encipherOnly, 'encipherOnly'], [KU.decipherOnly, 'decipherOnly'],
-];
-const kuNames = (bits: number) => KU_NAMES.filter(([b]) => bits & b).map(([, n]) => n).join(', ');
-const EKU = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2' } as const;
-const ANY_EKU = '2.5.29.37.0';
-const EKU_NAMES: Record<string, string> = {
-  [EKU.serverAuth]: 'serverAuth', [EKU.clientAuth]: 'clientAuth', '1.3.6.1.5.5.7.3.3': 'codeSigning', '1.3.6.1.5.5.7.3.4': 'emailProtection',
-  '1.3.6.1.5.5.7.3.8': 'timeStamping', '1.3.6.1.5.5.7.3.9': 'OCSPSigning', [ANY_EKU]: 'anyExtendedKeyUsage',
-};
-
-const OID = { basicConstraints: '2.5.29.19', keyUsage: '2.5.29.15', extKeyUsage: '2.5.29.37', subjectAltName: '2.5.29.17', nameConstraints: '2.5.29.30' } as const;
-/**
- * Critical extensions a certificate may carry: those processed here, and those OpenSSL accepts as
- * critical without this verifier needing them (policies, CRL distribution points, RFC 3779, proxy,
- * OCSP no-check, Netscape cert type). Any other critical one makes OpenSSL and Go refuse the
- * certificate ("unhandled critical extension"), and so does this verifier.
- */
-const HANDLED = new Set<string>([
-  ...Object.values(OID),
-  '2.5.29.32', // certificatePolicies
-  '2.5.29.33', // policyMappings
-  '2.5.29.36', // policyConstraints
-  '2.5.29.54', // inhibitAnyPolicy
-  '2.5.29.31', // cRLDistributionPoints
-  '1.3.6.1.5.5.7.1.7', // sbgp-ipAddrBlock
-  '1.3.6.1.5.5.7.1.8', // sbgp-autonomousSysNum
-  '1.3.6.1.5.5.7.1.14', // proxyCertInfo
-  '1.3.6.1.5.5.7.48.1.5', // id-pkix-ocsp-nocheck
-  '2.16.840.1.113730.1.1', // netscape-cert-type
-]);
-const EXTENSION_NAMES: Record<string, string> = {
-  '2.5.29.35': 'authorityKeyIdentifier (2.5.29.35)',
-  '2.5.29.14': 'subjectKeyIdentifier (2.5.29.14)',
-  '1.3.6.1.5.5.7.1.1': 'authorityInfoAccess (1.3.6.1.5.5.7.1.1)',
-  '2.5.29.18': 'issuerAltName (2.5.29.18)',
-  '2.5.29.9': 'subjectDirectoryAttributes (2.5.29.9)',
-};
-
-/** Decoded extensions, by DER fingerprint (a scan sees the same few CAs often). */
-const FACTS = new Map<string, Facts>();
-function factsOf(c: X509Certificate): Facts {
-  const k = c.fingerprint256;
-  const hit = FACTS.get(k);
-  if (hit) return hit;
-  const f = decode(c);
-  if (FACTS.size >= 1024) FACTS.clear();
-  FACTS.set(k, f);
-  return f;
-}
-
-function decode(c: X509Certificate): Facts {
-  let cert: Certificate;
-  try {
-    // asn1-x509 directly (what @peculiar/x509 wraps, at a fifth of its cost per certificate). Its
-    // default limit (10,000 ASN.1 nodes) refuses certificates with thousands of names that node and
-    // OpenSSL read; one node per DER byte never refuses a well-formed one.
-    cert = AsnConvert.parse(c.raw, Certificate, { berOptions: { maxNodes: Math.max(10_000, c.raw.length) } });
-  } catch {
-    // node parsed it but the library cannot: its names cannot be held against name constraints
-    // (failed closed there); its other extensions go unchecked beyond node's own view (c.ca).
-    return { names: 'malformed', nameCount: 0, unhandledCritical: [] };
-  }
-  const f: Facts = { names: [], nameCount: 0, unhandledCritical: [] };
-  let sans: GeneralName[] | undefined;
-  for (const ext of cert.tbsCertificate.extensions ?? []) {
-    const value = ext.extnValue.buffer;
-    try {
-      switch (ext.extnID) {
-        case OID.basicConstraints: {
-          const bc = AsnConvert.parse(value, BasicConstraints);
-          f.ca = bc.cA;
-          f.pathLen = bc.pathLenConstraint;
-          break;
-        }
-        case OID.keyUsage:
-          f.keyUsage = AsnConvert.parse(value, KeyUsage).toNumber();
-          break;
-        case OID.extKeyUsage:
-          f.extKeyUsage = Array.from(AsnConvert.parse(value, ExtendedKeyUsage), String);
-          break;
-        case OID.subjectAltName:
-          sans = readGeneralNames(value);
-          break;
-        case OID.nameConstraints:
-          f.nameConstraints = readNameConstraints(value);
-          break;
-      }
-    } catch {
-      if (ext.extnID === OID.nameConstraints) f.nameConstraints = 'malformed';
-      else if (ext.extnID === OID.subjectAltName) f.names = 'malformed';
-      else if (ext.extnID === OID.keyUsage) f.unreadable = { code: 'key-usage', message: `the keyUsage extension of "${label(c)}" cannot be read` };
-      else if (ext.extnID === OID.extKeyUsage) f.unreadable = { code: 'extended-key-usage', message: `the extendedKeyUsage extension of "${label(c)}" cannot be read` };
-    }
-    if (ext.critical && !HANDLED.has(ext.extnID)) f.unhandledCritical.push(ext.extnID);
-  }
-  if (f.names !== 'malformed') {
-    try {
-      const subject = new x509.Name(cert.tbsCertificate.subject);
-      f.nameCount = (sans?.length ?? 0) + subject.toJSON().reduce((n, rdn) => n + Object.values(rdn).reduce((m, v) => m + v.length, 0), 0);
-      f.names = namesOf(subject, sans);
-    } catch {
-      f.names = 'malformed';
-    }
-  }
-  return f;
 }
 
 /** Fingerprints by object, computed once per verification. */
@@ -410,13 +164,4 @@ function fingerprints(): (c: X509Certificate) => string {
 export function sanCovers(cert: X509Certificate, name: string): boolean {
   if (isIP(name)) return cert.checkIP(name) !== undefined;
   return cert.checkHost(name, { subject: 'never', wildcards: true, partialWildcards: false, multiLabelWildcards: false }) !== undefined;
-}
-
-/** A certificate's subject on one line; node gives no subject for an empty one (SAN-only certificates). */
-function label(c: X509Certificate): string {
-  return oneLine(c.subject) || '(empty subject)';
-}
-
-function oneLine(name: string | undefined): string {
-  return (name ?? '').replace(/\n/g, ', ');
 }

@@ -23,6 +23,57 @@ export function alertOf(code: number, level?: number): TlsAlert {
   return { code, name: ALERT_NAMES[code] ?? `unknown(${code})`, ...(level !== undefined ? { level } : {}) };
 }
 
+/** An alert in words: "alert 44 certificate_revoked". */
+export function alertLabel(a: Pick<TlsAlert, 'code' | 'name'>): string {
+  return `alert ${a.code} ${a.name}`;
+}
+
+/** A fault of the client's own certificate, which the server otherwise trusts: not of the server's settings. */
+export interface OwnCertificateFault {
+  /** The advice topic (src/probe/advice/topics.ts). */
+  topic: 'client-cert-revoked' | 'client-cert-expired-own';
+  /** What the certificate is, in words: "is revoked", "has expired". */
+  state: string;
+  /** What to do with it: "reissue", "renew". */
+  fix: string;
+  /** Judged by the server's clock: the server may be the one that is wrong. */
+  serverClock?: true;
+}
+
+/** What an alert means to the harness beyond its name: the one table every reader of an alert code uses. */
+export interface AlertMeaning {
+  /** Refusing a certificate the server otherwise trusts: the certificate itself is at fault (the diagnosis, the control hints, the checks, the advice). */
+  ownCertificate?: OwnCertificateFault;
+  /** Sent in answer to the ClientHello, before any certificate mattered: what would decide it. */
+  clientHello?: string;
+  /** The server speaks none of the application protocols offered by ALPN: not a verdict on the client. */
+  alpnRefusal?: true;
+}
+
+const NO_SHARED_PARAMETERS = 'the server shares no cipher suite, group or signature algorithm with the harness, or refuses the SNI sent: check its TLS settings and --servername';
+
+export const ALERT_MEANINGS: Readonly<Record<number, AlertMeaning>> = {
+  40: { clientHello: NO_SHARED_PARAMETERS },
+  44: { ownCertificate: { topic: 'client-cert-revoked', state: 'is revoked', fix: 'reissue' } },
+  45: { ownCertificate: { topic: 'client-cert-expired-own', state: 'has expired', fix: 'renew', serverClock: true } },
+  70: { clientHello: 'the server shares no TLS version with the harness: check the versions it allows and offer them with --tls-min/--tls-max' },
+  71: { clientHello: NO_SHARED_PARAMETERS },
+  112: { clientHello: 'give --servername with a name this server serves (it refuses the SNI sent, or its absence)' },
+  120: { alpnRefusal: true },
+};
+
+/** The fault of the client's own certificate that an alert names (44 revoked, 45 expired), with the alert's label. */
+export function ownCertificateFault(alert: TlsAlert | undefined): (OwnCertificateFault & { label: string }) | undefined {
+  const own = alert ? ALERT_MEANINGS[alert.code]?.ownCertificate : undefined;
+  return own && alert ? { ...own, label: alertLabel(alert) } : undefined;
+}
+
+/** The alert that names a fault of the client's own certificate, by its advice topic: "alert 45 certificate_expired". */
+export function ownCertificateAlert(topic: OwnCertificateFault['topic']): string {
+  const code = Object.keys(ALERT_MEANINGS).map(Number).find((c) => ALERT_MEANINGS[c]!.ownCertificate?.topic === topic)!;
+  return alertLabel(alertOf(code));
+}
+
 /**
  * Extracts a received alert from a node/OpenSSL error ("... SSL alert number 116"), if any. OpenSSL
  * adds "SSL alert number" only to errors about an alert it *received* from the peer.

@@ -11,6 +11,8 @@
  * Pure functions over probe outcomes; `probe` and `run` both judge through them.
  */
 import { safeText } from '../core/text.js';
+import type { RefusalLayer } from '../rules/refusal.js';
+import { ALERT_MEANINGS, alertLabel, ownCertificateFault } from './alerts.js';
 import type { ProbeOutcome } from './tls-probe.js';
 
 /** A client that differs from the one under test in the tested property alone, and how it fared. */
@@ -31,9 +33,10 @@ export type RefusalReading =
   /** Refused, but that proves nothing about the property: `reason` says why, `hint` what would decide it. */
   | { kind: 'inconclusive'; reason: string; hint?: string };
 
-const REFUSED = new Set(['handshake', 'post-handshake', 'application']);
+const REFUSED = new Set<string>(['handshake', 'post-handshake', 'application'] satisfies RefusalLayer[]);
 
-export function isRefusal(o: ProbeOutcome): boolean {
+/** The server refused the connection: in the handshake, after it, or at the HTTP/gRPC layer. */
+export function isRefusal(o: ProbeOutcome): o is ProbeOutcome & { rejectedAt: RefusalLayer } {
   return REFUSED.has(o.rejectedAt);
 }
 
@@ -51,23 +54,13 @@ export function answeredClientHello(o: ProbeOutcome): boolean {
 export function describeRefusal(o: ProbeOutcome): string {
   if (o.rejectedAt === 'application' && o.grpc) return `at the gRPC layer (${o.grpc.codeName}${o.grpc.details ? `: ${safeText(o.grpc.details, 120)}` : ''})`;
   if (o.rejectedAt === 'application') return `at the HTTP layer (${safeText(o.httpStatusLine ?? String(o.httpStatus), 120)})`;
-  if (answeredClientHello(o)) return `in answer to the ClientHello, before any ServerHello${o.alert ? `, with alert ${o.alert.code} ${o.alert.name}` : ' (connection closed without an alert)'}`;
-  return `at ${o.rejectedAt}${o.alert ? ` with alert ${o.alert.code} ${o.alert.name}` : ' (connection closed without an alert)'}`;
+  if (answeredClientHello(o)) return `in answer to the ClientHello, before any ServerHello${o.alert ? `, with ${alertLabel(o.alert)}` : ' (connection closed without an alert)'}`;
+  return `at ${o.rejectedAt}${o.alert ? ` with ${alertLabel(o.alert)}` : ' (connection closed without an alert)'}`;
 }
 
-/** What would decide a refusal in answer to the ClientHello, by its alert. */
+/** What would decide a refusal in answer to the ClientHello, by its alert (alerts.ts ALERT_MEANINGS). */
 function clientHelloHint(o: ProbeOutcome): string {
-  switch (o.alert?.code) {
-    case 112:
-      return 'give --servername with a name this server serves (it refuses the SNI sent, or its absence)';
-    case 70:
-      return 'the server shares no TLS version with the harness: check the versions it allows and offer them with --tls-min/--tls-max';
-    case 40:
-    case 71:
-      return 'the server shares no cipher suite, group or signature algorithm with the harness, or refuses the SNI sent: check its TLS settings and --servername';
-    default:
-      return 'check --servername and the TLS versions the server allows; a server that refuses the ClientHello has not looked at any certificate';
-  }
+  return (o.alert && ALERT_MEANINGS[o.alert.code]?.clientHello) ?? 'check --servername and the TLS versions the server allows; a server that refuses the ClientHello has not looked at any certificate';
 }
 
 /** What would decide an inconclusive refusal, read from how the control was refused. */
@@ -75,8 +68,8 @@ function controlHint(o: ProbeOutcome, c: ProbeOutcome, protocol: string | undefi
   if (o.postHandshakeAuth?.kind === 'tls13' || c.postHandshakeAuth?.kind === 'tls13') {
     return 'the server asked for a certificate after the handshake (TLS 1.3 post-handshake authentication), which the harness cannot answer: try --tls-max 1.2';
   }
-  if (c.alert?.code === 44) return 'the valid client certificate itself is revoked (alert 44 certificate_revoked): reissue it, then test again';
-  if (c.alert?.code === 45) return 'the valid client certificate itself has expired (alert 45 certificate_expired): renew it, then test again';
+  const own = ownCertificateFault(c.alert);
+  if (own) return `the valid client certificate itself ${own.state} (${own.label}): ${own.fix} it, then test again`;
   if (c.rejectedAt === 'application' && c.httpStatus === 403 && c.protocol === 'TLSv1.3') {
     return 'an HTTP 403 to every client over TLS 1.3 is what a server asking for certificates per path (post-handshake authentication) answers: try --tls-max 1.2, or --path with a path that is not protected per location';
   }

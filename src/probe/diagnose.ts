@@ -6,12 +6,15 @@ import { verifyChain, type ChainVerification } from '../pki/verify.js';
 import { safeText } from '../core/text.js';
 import { likelyMissingRoot } from '../rules/chain-order.js';
 import { expiryOf } from '../rules/expiry.js';
+import { refusalEnforces, refusalStanding } from '../rules/refusal.js';
 import { hasSubjectAltName, sanCoverage, sanKindFor, sanList } from '../rules/san.js';
 import { detectClientAuthMode, type ClientAuthDetection } from './client-auth.js';
 import { advise, recognizeStack, type Stack } from './advice.js';
-import { answeredClientHello, describeRefusal, type Control } from './controls.js';
+import { ownCertificateFault } from './alerts.js';
+import { answeredClientHello, describeRefusal, isRefusal, type Control } from './controls.js';
 import { addDays, type Clock } from '../core/clock.js';
 import { craftedOptions, mintCertificate, type Credential } from '../pki/generate.js';
+import { tlsContextOptions } from './options.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from './tls-probe.js';
 
 /** Options for an ad hoc diagnosis: the probe options plus expiry thresholds. */
@@ -72,7 +75,6 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
   const clientAuth = detectClientAuthMode(withoutCert, control);
   // Required, but is the certificate verified? A self-signed one accepted says no.
   const trustsAnyCertificate = clientAuth.mode === 'required' && selfSigned.rejectedAt === 'accepted';
-  const httpOnly = withoutCert.rejectedAt === 'application';
   // Advice names the stack the server gave away (its Server header), else a short list of common ones.
   const httpServer = [withCert, withoutCert, selfSigned].find((o) => o?.httpServer)?.httpServer;
   const recognized = recognizeStack({ ...(httpServer ? { httpServer } : {}), ...(opts.protocol ? { protocol: opts.protocol } : {}) });
@@ -129,7 +131,7 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
   return {
     target: withoutCert.target,
     ...(withoutCert.servername ? { servername: withoutCert.servername } : {}),
-    enforced: clientAuth.mode === 'required' && !trustsAnyCertificate && !(httpOnly && requireTlsRejection),
+    enforced: clientAuth.mode === 'required' && !trustsAnyCertificate && (!isRefusal(withoutCert) || refusalEnforces(withoutCert.rejectedAt, { requireTlsRejection })),
     ...(trustsAnyCertificate ? { trustsAnyCertificate } : {}),
     unreachable,
     clientAuth,
@@ -157,7 +159,7 @@ function prepared(o: ProbeOptions): ProbeOptions {
   let context = CONTEXTS.get(k);
   if (!context) {
     try {
-      context = tls.createSecureContext({ ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}), ...(o.minVersion ? { minVersion: o.minVersion } : {}), ...(o.maxVersion ? { maxVersion: o.maxVersion } : {}), ...(o.ciphers ? { ciphers: o.ciphers } : {}) });
+      context = tls.createSecureContext(tlsContextOptions(o));
     } catch {
       return o; // the probe reports what is wrong with them, as before
     }
@@ -226,11 +228,15 @@ function withoutCertFinding(o: ProbeOutcome, d: ClientAuthDetection, requireTlsR
     case 'application': {
       const where = describeRefusal(o);
       if (d.mode !== 'required') return { id: 'without-cert', aspect, status: 'warn', finding: `refused ${where}, but that is not enforcement: ${safeText(d.inconclusive?.reason ?? d.caveat ?? d.evidence, 240)}` };
-      if (o.rejectedAt !== 'application') return { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}` };
-      // The same rule as run's reject.no-client-cert (docs/CONFORMANCE.md "Rejection, precisely").
-      return requireTlsRejection
-        ? { id: 'without-cert', aspect, status: 'problem', finding: `refused only ${where}; the TLS connection itself was accepted, and --require-tls-rejection demands refusal in TLS`, fix: advise('refuse-in-tls', stack) }
-        : { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}: nothing was served (enforcement at the HTTP layer; --require-tls-rejection to demand refusal in TLS)` };
+      // The same rule as run's reject.no-client-cert (rules/refusal.ts).
+      switch (refusalStanding(o.rejectedAt, { requireTlsRejection })) {
+        case 'tls':
+          return { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}` };
+        case 'application-only':
+          return { id: 'without-cert', aspect, status: 'problem', finding: `refused only ${where}; the TLS connection itself was accepted, and --require-tls-rejection demands refusal in TLS`, fix: advise('refuse-in-tls', stack) };
+        case 'application':
+          return { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}: nothing was served (enforcement at the HTTP layer; --require-tls-rejection to demand refusal in TLS)` };
+      }
     }
     case 'accepted':
       return { id: 'without-cert', aspect, status: 'problem', finding: `served without a certificate: ${safeText(o.reason)}`, fix: advise('require-client-cert', stack) };
@@ -264,8 +270,8 @@ function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection, st
     // No certificate was asked for, so none was sent: the refusal is not about yours.
     return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}; the server never asked for a certificate, so none was sent: the refusal is not about your certificate`, fix: d.inconclusive?.hint ?? 'check what the server expects on this port and path (--protocol, --path, --tls-max)' };
   }
-  if (o.alert?.code === 44) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself is revoked`, fix: advise('client-cert-revoked', stack) };
-  if (o.alert?.code === 45) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself has expired (as the server sees it)`, fix: advise('client-cert-expired-own', stack) };
+  const own = ownCertificateFault(o.alert);
+  if (own) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself ${own.state}${own.serverClock ? ' (as the server sees it)' : ''}`, fix: advise(own.topic, stack) };
   const hint = d.acceptableCaNames.length > 0 ? ` The server accepts client certificates from: ${safeText(d.acceptableCaNames.join(' | '), 200)}.` : '';
   return {
     id: 'with-cert',

@@ -5,7 +5,7 @@
  * state machine in tls-probe.ts. Only the server can refuse: an error raised by our own TLS client
  * is never read as the server's verdict.
  */
-import { isReceivedAlertCode, type TlsAlert } from './alerts.js';
+import { ALERT_MEANINGS, alertLabel, isReceivedAlertCode, type TlsAlert } from './alerts.js';
 import type { ServerFlight } from './tls-records.js';
 
 /** Where a connection was refused (CONFORMANCE.md "Rejection, precisely"), or `unreachable`. */
@@ -175,13 +175,13 @@ export function classifyTlsEnd(e: TlsEnd): Classified {
       const how = errCode === 'ECONNRESET' ? 'reset' : 'closed';
       return { rejectedAt: 'unreachable', failure: { kind: how === 'reset' ? 'reset' : 'closed', phase }, ...(errCode ? { errorCode: errCode } : {}), reason: `the server ${how} the connection in the middle of its own handshake flight (after ${e.bytesReceived} bytes), before any client certificate was sent` };
     }
-    if (alert?.code === 120) {
+    if (alert && ALERT_MEANINGS[alert.code]?.alpnRefusal) {
       // no_application_protocol: the server speaks none of the protocols offered (ALPN). That is
       // not a verdict on the client's certificate.
       const offered = e.offeredAlpn.join(', ');
-      return { rejectedAt: 'unreachable', failure: { kind: 'alpn', phase }, alert, ...(errCode ? { errorCode: errCode } : {}), reason: `the server refused the application protocol offered by ALPN (${offered || 'none'}) with alert 120 no_application_protocol${e.protocol === 'grpc' ? ': it does not serve HTTP/2, which gRPC needs' : ''}` };
+      return { rejectedAt: 'unreachable', failure: { kind: 'alpn', phase }, alert, ...(errCode ? { errorCode: errCode } : {}), reason: `the server refused the application protocol offered by ALPN (${offered || 'none'}) with ${alertLabel(alert)}${e.protocol === 'grpc' ? ': it does not serve HTTP/2, which gRPC needs' : ''}` };
     }
-    const how = alert ? `with alert ${alert.code} ${alert.name}` : errCode === 'ECONNRESET' ? 'with a TCP reset (no alert)' : 'by closing the connection (no alert)';
+    const how = alert ? `with ${alertLabel(alert)}` : errCode === 'ECONNRESET' ? 'with a TCP reset (no alert)' : 'by closing the connection (no alert)';
     return { rejectedAt: 'handshake', ...(alert ? { alert } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the server refused the TLS handshake ${how}` };
   }
   // After the handshake completed. Only the server can refuse: an alert it sent (decrypted from
@@ -198,7 +198,7 @@ export function classifyTlsEnd(e: TlsEnd): Classified {
     };
   }
   const named = alert && alert.code !== 0 ? alert : undefined;
-  const how = named ? `sent alert ${named.code} ${named.name}` : !alert && receivedAlert ? `sent an alert (${errCode})` : errCode === 'ECONNRESET' ? 'reset the connection without an alert' : 'closed the connection without a response';
+  const how = named ? `sent ${alertLabel(named)}` : !alert && receivedAlert ? `sent an alert (${errCode})` : errCode === 'ECONNRESET' ? 'reset the connection without an alert' : 'closed the connection without a response';
   const during = e.renegotiated ? `, in the renegotiation it started after the handshake${flight.renegotiation?.certificateRequested ? ' to request a client certificate' : ''}` : '';
   return { rejectedAt: 'post-handshake', ...(named ? { alert: named } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the handshake completed, then the server ${how}${during}` };
 }

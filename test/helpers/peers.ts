@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import type { FixturePki } from '../../src/pki/generate.js';
-import { hkdfExpandLabel } from '../../src/probe/tls-records.js';
+import { hkdfExpandLabel } from '../../src/probe/tls-keys.js';
 import { findBinary, freePort, stopProcess, tail } from '../../src/targets/reference/process.js';
 
 export const APACHE = ['/usr/sbin/apache2', findBinary('apache2'), findBinary('httpd')].find((p): p is string => !!p && existsSync(p));
