@@ -118,7 +118,7 @@ export { CLIENT_CHECKS, CLIENT_SUITE_ID, clientConformance, type ClientCheck, ty
  * with its checks, ids and titles; the check and suite types, generic over the context they are
  * judged in.
  */
-export { CATALOGUE, KINDS, SUITES, checkTitle, findCheck, suiteTitle, suitesOfKind } from '../suites/index.js';
+export { CATALOGUE, CORPUS_SUITES, KINDS, SUITES, checkTitle, findCheck, suiteInfo, suiteTitle, suitesOfKind, type SuiteInfo } from '../suites/index.js';
 export type { AnySuite, Check, Suite, SuiteKind } from './checks/types.js';
 /** A client command with `{host}` `{port}` `{url}` `{ca}` `{cert}` `{key}` `{servername}` `{resolve}` placeholders, its validation and one run of it. */
 export { runClientCommand, checkClientSpec, substitute, PLACEHOLDERS, PLACEHOLDER_ENV, type ClientSpec, type Placeholders, type CommandRun } from './client-test/command.js';
