@@ -101,6 +101,8 @@ export { makeStyle, type Style } from './report/style.js';
 
 /** The result model every command reports in: one `Result` per (target, check), gathered in a `RunReport`. */
 export type { Result, RunReport, Evidence, TargetReport } from './core/model.js';
+/** Target ids (`TargetReport.id`, `Result.targetId`): a target's label, then `#2`, `#3`… for a later target with the same label. */
+export { TargetIds, targetIds } from './core/target-id.js';
 export type { Status, Summary } from './core/status.js';
 
 /**

@@ -34,13 +34,13 @@ function cert(over: Partial<CertSummary> = {}): CertSummary {
 }
 
 function report(results: Partial<Result>[]): RunReport {
-  const full: Result[] = results.map((r) => ({ target: `t ${EVIL}`, suite: 'rejection-without-cert', check: 'reject.no-client-cert', title: 'x', status: 'pass', message: 'm', evidence: {}, durationMs: 1, ...r }));
+  const full: Result[] = results.map((r) => ({ targetId: `t ${EVIL}`, target: `t ${EVIL}`, suite: 'rejection-without-cert', check: 'reject.no-client-cert', title: 'x', status: 'pass', message: 'm', evidence: {}, durationMs: 1, ...r }));
   return {
     startedAt: '2026-11-23T10:00:00.000Z',
     finishedAt: '2026-11-23T10:00:01.500Z',
     durationMs: 1500,
     settings: { failOn: 'fail', timeoutMs: 5000, concurrency: 8 },
-    targets: [{ name: `t ${EVIL}`, endpoint: '127.0.0.1:1', kind: 'live', peerChain: [cert()], policy: DEFAULT_POLICY }],
+    targets: [{ id: `t ${EVIL}`, name: `t ${EVIL}`, endpoint: '127.0.0.1:1', kind: 'live', peerChain: [cert()], policy: DEFAULT_POLICY }],
     results: full,
     summary: { pass: 0, warn: 0, fail: 0, skip: 0, error: 0, ...Object.fromEntries(['pass', 'warn', 'fail', 'skip', 'error'].map((s) => [s, full.filter((r) => r.status === s).length])) },
   };
