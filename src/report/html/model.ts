@@ -10,9 +10,8 @@ import type { Policy } from '../../core/target.js';
 import { toolInfo } from '../../io/version.js';
 import { redactArgv } from '../../core/redact.js';
 import { referencesOf, type Reference } from '../../../suites/references.js';
-import { SUITES } from '../../../suites/index.js';
+import { SUITES, suiteTitle } from '../../../suites/index.js';
 import { probeEvidence } from '../../checks/judge.js';
-import { AUDIT_SUITE } from '../../audit/audit.js';
 import { targetIds } from '../../core/target-id.js';
 import { resultsByTarget } from '../by-target.js';
 
@@ -190,7 +189,6 @@ const RUN_DIGEST_OF = 'the JSON report (--json) of this run, byte for byte';
  * report (`reportJsonChunks`), `sha256` their digest: the HTML carries it and embeds them.
  */
 export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): HtmlPage {
-  const suiteTitles = new Map<string, string>([...SUITES.map((s) => [s.id, s.title] as const), [AUDIT_SUITE.id, AUDIT_SUITE.title]]);
   const audit = run.targets.length > 0 && run.targets.every((t) => t.kind === 'files');
   const byTarget = resultsByTarget(run.results);
   const target = (i: number, full: boolean): HtmlTarget => {
@@ -199,7 +197,7 @@ export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): Ht
     const suiteIds = [...new Set([...SUITES.map((s) => s.id), ...results.map((r) => r.suite)])];
     const suites: HtmlSuiteCell[] = suiteIds.map((id) => {
       const rs = results.filter((r) => r.suite === id);
-      return { id, title: suiteTitles.get(id) ?? id, ...(rs.length ? { status: worstStatus(rs.map((r) => r.status)) } : {}), counts: countStatuses(rs.map((r) => r.status)) };
+      return { id, title: suiteTitle(id) ?? id, ...(rs.length ? { status: worstStatus(rs.map((r) => r.status)) } : {}), counts: countStatuses(rs.map((r) => r.status)) };
     });
     const trusted = results.find((r) => r.check === 'chain.server-trusted' && r.status === 'pass');
     const anchorSubject = typeof trusted?.evidence.anchor === 'string' ? trusted.evidence.anchor : undefined;

@@ -109,7 +109,7 @@ type TargetList = 'rows' | 'matrix' | 'sections';
  */
 interface View {
   m: HtmlHead;
-  /** How many targets, and the first (its name in the title, its suites' titles and order). */
+  /** How many targets, and the first (its name in the title, its suites' order for the matrix). */
   count: number;
   first: HtmlTarget | undefined;
   /** Some target's policy differs from the policy in force. */
@@ -523,7 +523,7 @@ function TargetSection({ t, v }: { t: HtmlTarget; v: View }) {
       )}
       {suites.map((s) => (
         <>
-          <h3>{v.first?.suites.find((x) => x.id === s)?.title ?? s}</h3>
+          <h3>{t.suites.find((x) => x.id === s)?.title ?? s}</h3>
           {t.checks.filter((c) => c.suite === s).map((c) => <Check c={c} target={t} />)}
         </>
       ))}
