@@ -12,7 +12,7 @@ import { RUN_DEFAULTS } from '../../runner/run.js';
 import { makeStyle } from '../../report/style.js';
 import { toolInfo } from '../../io/version.js';
 import { performance } from 'node:perf_hooks';
-import { makeDocument, writeReports } from '../../report/outputs.js';
+import { makeDocument, writeReports } from '../../report/write.js';
 import { reportJsonChunks } from '../../report/json-text.js';
 import { SCHEMA_VERSION } from '../../core/model.js';
 import { reporterOptions, reportersFor, reportPaths, resolveReports } from '../../report/reporters/index.js';
