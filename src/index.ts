@@ -104,6 +104,8 @@ export { makeStyle, type Style } from './report/style.js';
 
 /** The result model every command reports in: one `Result` per (target, check), gathered in a `RunReport`. */
 export type { Result, RunReport, Evidence, TargetReport } from './core/model.js';
+/** Target ids (`TargetReport.id`, `Result.targetId`): a target's label, then `#2`, `#3`… for a later target with the same label. */
+export { TargetIds, targetIds } from './core/target-id.js';
 export type { Status, Summary } from './core/status.js';
 
 /**
@@ -121,7 +123,7 @@ export { CLIENT_CHECKS, CLIENT_SUITE_ID, clientConformance, type ClientCheck, ty
  * with its checks, ids and titles; the check and suite types, generic over the context they are
  * judged in.
  */
-export { CATALOGUE, KINDS, SUITES, checkTitle, findCheck, suiteTitle, suitesOfKind } from '../suites/index.js';
+export { CATALOGUE, CORPUS_SUITES, KINDS, SUITES, checkTitle, findCheck, suiteInfo, suiteTitle, suitesOfKind, type SuiteInfo } from '../suites/index.js';
 export type { AnySuite, Check, Suite, SuiteKind } from './checks/types.js';
 /** A client command with `{host}` `{port}` `{url}` `{ca}` `{cert}` `{key}` `{servername}` `{resolve}` placeholders, its validation and one run of it. */
 export { runClientCommand, checkClientSpec, substitute, PLACEHOLDERS, PLACEHOLDER_ENV, type ClientSpec, type Placeholders, type CommandRun } from './client-test/command.js';

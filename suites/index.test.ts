@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, checkTitle, findCheck, KINDS, SUITES, suitesOfKind, suiteTitle } from './index.js';
+import { CATALOGUE, checkTitle, CORPUS_SUITES, findCheck, KINDS, SUITES, suiteInfo, suitesOfKind, suiteTitle } from './index.js';
 import { CHECK_REFERENCES } from './references.js';
 import { CLIENT_CHECKS } from './client-conformance.js';
 import { offlineAudit } from './offline-audit.js';
@@ -46,6 +46,15 @@ describe('the one catalogue', () => {
     }
     expect(checkTitle('no.such-check')).toBeUndefined();
     expect(suiteTitle('no-such-suite')).toBeUndefined();
+  });
+
+  it('a corpus run as a suite (x509-limbo) has its id, title and kind here too, for the reports', async () => {
+    const { LIMBO_SUITE_ID } = await import('../src/client-test/limbo.js');
+    expect(CORPUS_SUITES.map((s) => s.id)).toEqual([LIMBO_SUITE_ID]);
+    expect(suiteInfo(LIMBO_SUITE_ID)).toEqual(CORPUS_SUITES[0]);
+    expect(suiteTitle(LIMBO_SUITE_ID)).toBe(CORPUS_SUITES[0]!.title);
+    for (const s of CATALOGUE) expect(suiteInfo(s.id)).toEqual({ id: s.id, title: s.title, kind: s.kind });
+    expect(suiteInfo('no-such-suite')).toBeUndefined();
   });
 
   it('what the engines rely on: the offline audit starts with audit.parse, client-conformance with the valid server', () => {

@@ -46,7 +46,26 @@ export function checkTitle(id: string): string | undefined {
   return BY_ID.get(id)?.check.title;
 }
 
-/** The title of a suite of any kind, by its id. */
+/** A suite as the reports name it. */
+export interface SuiteInfo {
+  id: string;
+  title: string;
+  kind: SuiteKind;
+}
+
+/**
+ * Suites whose checks are the cases of a corpus (data: one check per case) rather than a file here:
+ * the x509-limbo corpus that `client-test --corpus limbo` runs (src/client-test/limbo.ts).
+ */
+export const CORPUS_SUITES: readonly SuiteInfo[] = [{ id: 'x509-limbo', title: 'x509-limbo corpus: agreement with each case\'s expected result', kind: 'client' }];
+
+/** A suite of any kind (or a corpus) by its id: its id, title and kind. */
+export function suiteInfo(id: string): SuiteInfo | undefined {
+  const s = CATALOGUE.find((x) => x.id === id) ?? CORPUS_SUITES.find((x) => x.id === id);
+  return s ? { id: s.id, title: s.title, kind: s.kind } : undefined;
+}
+
+/** The title of a suite of any kind (or a corpus), by its id. */
 export function suiteTitle(id: string): string | undefined {
-  return CATALOGUE.find((s) => s.id === id)?.title;
+  return suiteInfo(id)?.title;
 }

@@ -11,6 +11,7 @@ import { auditPaths, type AuditOptions } from '../src/audit/audit.js';
 import { addDays, fixedClock } from '../src/core/clock.js';
 import { mintCertificate, type Credential, type MintOptions } from '../src/pki/generate.js';
 import { certsInit, type LayoutName } from '../src/pki/layouts.js';
+import { expectTargetIds } from './helpers/target-ids.js';
 import type { Result, RunReport } from '../src/core/model.js';
 import type { Status } from '../src/core/status.js';
 import { CLI_JS as cliJs, expectUsageError, spawnCli, type Ran } from './helpers/cli.js';
@@ -475,7 +476,8 @@ describe('the built CLI, end to end', () => {
     const out = await cli(['audit', dir, '--json', '-', '--junit', 'audit.xml', '--html', 'audit.html']);
     expect(out.code, out.stderr).toBe(1);
     const j = JSON.parse(out.stdout);
-    expect(j).toMatchObject({ schemaVersion: 1, run: { argv: expect.arrayContaining(['audit']), settings: { suites: ['offline-audit'], audit: { layouts: [{ dir: rel, layout: 'kong' }] } } } });
+    expectTargetIds(j);
+    expect(j).toMatchObject({ schemaVersion: 2, run: { argv: expect.arrayContaining(['audit']), settings: { suites: ['offline-audit'], audit: { layouts: [{ dir: rel, layout: 'kong' }] } } } });
     expect(j.targets[1]).toMatchObject({ name: `server ${rel}/server.crt`, kind: 'files', endpoint: `${rel}/ (kong layout): server.crt + server.key` });
     expect(j.targets[1].fileCertificates[0]).toMatchObject({ role: 'server leaf', file: `${rel}/server.crt`, cert: { fingerprintSha256: expect.any(String) } });
     const xml = await fs.readFile(p('audit.xml'), 'utf8');

@@ -110,7 +110,7 @@ describe('probe against real servers', () => {
     const r = await cli(['probe', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ schemaVersion: 1, kind: 'probe' });
+    expect(j).toMatchObject({ schemaVersion: 2, kind: 'probe' });
     expect(j.diagnosis.clientAuth.mode).toBe('required');
     expect(j.diagnosis.withoutCert).toMatchObject({ rejectedAt: 'post-handshake', alert: { code: 116, name: 'certificate_required' } });
     expect(j.diagnosis.withCert.rejectedAt).toBe('accepted');

@@ -15,6 +15,7 @@ import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import type { Status } from '../src/core/status.js';
 import { findBinary } from '../src/targets/reference/process.js';
 import { skipUnless } from './helpers/servers.js';
+import { expectTargetIds } from './helpers/target-ids.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CURL = findBinary('curl');
@@ -168,7 +169,8 @@ describe('mtls-harness client-test', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/6 checks on 1 target\(s\) in [\d.]+ s: 6 passed, 0 warned, 0 failed, 0 skipped, 0 errors/);
     const rep = JSON.parse(await fs.readFile(json, 'utf8'));
-    expect(rep).toMatchObject({ schemaVersion: 1, summary: { pass: 6 }, targets: [{ name: 'curl', kind: 'client', endpoint: 'curl -sS --resolve {resolve} --cacert {ca} --cert {cert} --key {key} {url}' }] });
+    expectTargetIds(rep);
+    expect(rep).toMatchObject({ schemaVersion: 2, summary: { pass: 6 }, targets: [{ id: 'curl', name: 'curl', kind: 'client', endpoint: 'curl -sS --resolve {resolve} --cacert {ca} --cert {cert} --key {key} {url}' }] });
     expect(rep.run.argv[0]).toBe('client-test');
     const xml = await fs.readFile(junit, 'utf8');
     expect(xml).toContain('<testsuite name="curl client-conformance"');
@@ -187,6 +189,8 @@ describe('mtls-harness client-test', () => {
     await fs.writeFile(cfg, ['clients:', '  - name: good', `    command: [curl, -sS, --cacert, "{ca}", --cert, "{cert}", --key, "{key}", --resolve, "{resolve}", "{url}"]`, '  - name: env-driven', '    command: curl -sS --cacert "$CA" --resolve "$MTLS_RESOLVE" "$MTLS_URL"', '    env: { CA: "{ca}" }', '    timeout: 5s', ''].join('\n'));
     const r = await cli(['client-test', '--config', cfg, '--json', '-']);
     const rep = JSON.parse(r.stdout);
+    expectTargetIds(rep);
+    expect(rep.targets.map((t: { id: string }) => t.id)).toEqual(['good', 'env-driven']);
     const statuses = (t: string) => rep.results.filter((x: { target: string }) => x.target === t).map((x: { status: string }) => x.status);
     expect(statuses('good')).toEqual(ALL_PASS);
     expect(statuses('env-driven')).toEqual(NO_CERT);

@@ -195,7 +195,7 @@ describe('report paths', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(await fs.readFile(f('precious.txt'), 'utf8')).toBe('precious\n');
     expect((await fs.lstat(f('link.json'))).isSymbolicLink()).toBe(false);
-    expect(JSON.parse(await fs.readFile(f('link.json'), 'utf8')).schemaVersion).toBe(1);
+    expect(JSON.parse(await fs.readFile(f('link.json'), 'utf8')).schemaVersion).toBe(2);
     expect((await fs.readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
   it('reports are 0600 (umask or not); --report-mode 0644 gives 0644; nonsense is exit 2', async () => {

@@ -15,6 +15,9 @@ import { mintCertificate, mintFixturePki, type Credential } from '../src/pki/gen
 import { summarizeCertificate } from '../src/pki/inspect.js';
 import { CHROMIUM_ARGS, findChromium } from '../src/report/pdf.js';
 import { findBinary, freePort } from '../src/targets/reference/process.js';
+import { certsInit } from '../src/pki/layouts.js';
+import { clientConformance } from '../suites/client-conformance.js';
+import { offlineAudit } from '../suites/offline-audit.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cliJs = path.join(root, 'dist/src/cli/main.js');
@@ -337,3 +340,49 @@ describe.skipIf(!CHROMIUM)('HTML evidence report in Chromium', () => {
 });
 
 if (!PDFTOTEXT) console.warn('SKIPPED: the PDF content test needs pdftotext (apt-get install poppler-utils)');
+
+/**
+ * Issue 17: the HTML report names every suite by its catalogue title, whatever its kind (the offline
+ * audit's and client-conformance's included), as the JSON report's `suites` does. Real runs of the
+ * built CLI: `audit` on files written by `certs init`, `client-test` with a node client.
+ */
+describe('suite titles in the HTML report come from the catalogue (audit, client-test)', () => {
+  let dir: string;
+  const run = (args: string[]) => new Promise<Ran>((resolve) => {
+    execFile(process.execPath, [cliJs, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 90_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+  /** The section headings of the suites (h3) and the JSON report's suites. */
+  const read = async (name: string) => ({
+    headings: [...(await fs.readFile(path.join(dir, `${name}.html`), 'utf8')).matchAll(/<h3>([^<]*)<\/h3>/g)].map((m) => m[1]!),
+    suites: (JSON.parse(await fs.readFile(path.join(dir, `${name}.json`), 'utf8')) as { suites: { id: string; title: string; kind: string }[] }).suites,
+  });
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-html-titles-'));
+  });
+  afterAll(async () => {
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('audit: the offline-audit suite by its title', async () => {
+    await certsInit({ out: path.join(dir, 'certs'), layout: 'kong' });
+    const r = await run(['audit', 'certs', '--json', 'audit.json', '--html', 'audit.html']);
+    expect([0, 1], r.stderr).toContain(r.code);
+    const { headings, suites } = await read('audit');
+    expect(suites).toEqual([{ id: offlineAudit.id, title: offlineAudit.title, kind: 'files' }]);
+    expect(headings).toContain(offlineAudit.title);
+    expect(headings).not.toContain(offlineAudit.id);
+  });
+
+  it('client-test: the client-conformance suite by its title (it was shown by its id)', async () => {
+    const client = [process.execPath, path.join(root, 'fixtures/clients/node-https-client.mjs'), '--url', '{url}', '--host', '{host}', '--ca', '{ca}', '--cert', '{cert}', '--key', '{key}'];
+    const r = await run(['client-test', '--json', 'client.json', '--html', 'client.html', '--', ...client]);
+    expect(r.code, r.stderr).toBe(0);
+    const { headings, suites } = await read('client');
+    expect(suites).toEqual([{ id: clientConformance.id, title: clientConformance.title, kind: 'client' }]);
+    expect(headings).toContain(clientConformance.title);
+    expect(headings).not.toContain(clientConformance.id);
+  }, 60_000);
+});

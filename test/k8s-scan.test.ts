@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
 import { startReference } from '../src/targets/reference/start.js';
 import type { StartedReference } from '../src/targets/target.js';
+import { expectTargetIds } from './helpers/target-ids.js';
 import { startFakeKube, type FakeKube } from './helpers/fake-kube.js';
 import { mintK8sPki, type K8sPki } from './helpers/k8s-fixtures.js';
 
@@ -67,6 +68,8 @@ describe('k8s scan through port-forward', () => {
     expect(r.stderr).toMatch(/namespace gufo: 1 Service port\(s\), 1 through port-forward, 0 unreachable, 1 skipped/);
     expect(r.stderr).toMatch(/skipped service\/gufo\/gufo-orders: port http \(8080\): named\/declared as plaintext HTTP/);
     const j = JSON.parse(r.stdout) as Json;
+    // Service targets, then the objects the audit judged: every one with its own id.
+    expectTargetIds(j);
     const gw = 'service/gufo/gufo-gateway:443';
     expect(deviations(j, gw)).toEqual([]);
     const probe = j.results.filter((x) => x.target === gw);
@@ -93,6 +96,8 @@ describe('k8s scan through port-forward', () => {
       expect(ok.evidence).toMatchObject({ alpn: 'h2', grpc: { codeName: 'OK' } });
       expect(get(j, t, 'san.server-matches-name').status).toBe('pass');
     }
+    // The unreachable Service is a target with its id beside those the runner probed.
+    expectTargetIds(j);
     const content = j.results.filter((x) => x.target === 'service/nova/content-service:50053');
     expect(content).toHaveLength(26);
     expect(new Set(content.map((x) => x.status))).toEqual(new Set(['error']));

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
@@ -184,6 +185,19 @@ describe('heavy report writers load only when their report is asked for (built C
     expect(renderer(r.urls)).toBe(true);
     expect(preact(r.urls)).toBe(true);
     expect(browser(r.urls)).toBe(false);
+  });
+
+  it("probe --json: not the catalogue either (only the run report's JSON names suites)", async () => {
+    // A port nothing listens on: probe reports it unreachable (exit 1) and writes its document.
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const r = await modulesLoaded(['probe', `127.0.0.1:${port}`, '--timeout', '2s', '--json', 'probe.json']);
+    expect(r.status, r.stderr).toBe(1);
+    expect(JSON.parse(await fs.readFile(f('probe.json'), 'utf8'))).toMatchObject({ schemaVersion: 2, kind: 'probe' });
+    expect(r.urls.filter((u) => u.includes('/dist/suites/'))).toEqual([]);
+    expect(renderer(r.urls)).toBe(false);
   });
 
   it.skipIf(!chromium)('audit --pdf: the browser driver too', async () => {

@@ -34,12 +34,39 @@ import { ARGV_HOSTILE, emptyRunReport, fixedAuditReport, fixedRunReport, FIXED_A
  * buildJunitXml and buildRunHtml, each one string) gave for these models, hostname
  * reports-test-host, version 0.0.0-test, TZ Europe/Berlin. Change them only with a deliberate
  * change of a report's layout.
+ *
+ * Issue 17 changed the JSON on purpose (schemaVersion 2: targets' `id`, results' `targetId`, the
+ * `suites` list; docs/reports.md): `json` and `html` were taken again then, `junit` did not change.
+ * The HTML changed only by the JSON it embeds and that JSON's digest: `page` is the SHA-256 of the
+ * HTML with the embedded bytes and every digest blanked (`withoutJson`), the same at 42a9820 and
+ * after issue 17.
  */
-const BEFORE: Record<string, { json: string; junit: string; html: string }> = {
-  run: { json: '9b9058d953db4244f36aa1c11c72b43f44442f7f634a4195ce9a4bb57ac76348', junit: '08f53c3efef786ffaf4bf6276738cc9363f359fd24be3da64b33365e5cdb7550', html: 'a75ae0d22637621a422d7686d189888f2aa38235c3924d46bbeef55e42261ac9' },
-  audit: { json: 'a9be6268e1e8668c0d1f6f49f52a1dcc6eb6bb324a8203f1ff2ae3b992f06d57', junit: '3b169c1674a19b9d93a0e5fb55285af3fea3dabb686b13534973d07264221aa1', html: 'ca16184bb95532bb77cf8e021eabafe921f4456f732dfa3605b63552a2979ae6' },
-  empty: { json: 'cffa653c5f166bd19b0882b4d51df754b1306f8cb45c136c6b3174a9269a71a9', junit: 'd57c299e3639972fcf7a3e0783a1fd0976458a8bb6f392a175e30a5556e64210', html: 'a6e9e9cfd903db316a23cf6161b0e9d41bc975133752b2ab805c04702b191ced' },
+const BEFORE: Record<string, { json: string; junit: string; html: string; page: string }> = {
+  run: {
+    json: '3fd074916c83660c7465c231e4055241ee5798c946fc337f205840b9110b1531',
+    junit: '08f53c3efef786ffaf4bf6276738cc9363f359fd24be3da64b33365e5cdb7550',
+    html: 'd2b31ef1657cc2d3126a71a8d367d38609501c36b05365391fd69676fed69d42',
+    page: '234fde951522f4741343bf5194ababecb19230b435470ff520bcd47ead4fecf6',
+  },
+  audit: {
+    json: '2b8abd0c7c3a5f4ef176afc54aadc82e67936c131beedf4718ee05a55b5372e6',
+    junit: '3b169c1674a19b9d93a0e5fb55285af3fea3dabb686b13534973d07264221aa1',
+    html: '0cdd384a4e19a6047a9b71723e09ab8fdd644ef190df06ee73c4ce6101d9df6d',
+    page: 'ffcd875789abb88ed0165f4e7b7aa58440fa298f9d2dfb81ff47852035f8a436',
+  },
+  empty: {
+    json: 'a3769c6200d3c0be5931a6738a88818ca6abeb27618f76638716414a5b682133',
+    junit: 'd57c299e3639972fcf7a3e0783a1fd0976458a8bb6f392a175e30a5556e64210',
+    html: 'a2d07dd718406d6b6bdf7b565cec2f970787c786c65345d98ccd8e53ce043295',
+    page: '6d9682f6a53cca94ab639f21b2fc96efded72572444142f347c7defa81ebe02f',
+  },
 };
+/** An HTML report without the JSON it embeds and without any SHA-256 (the digest it shows). */
+const withoutJson = (html: Buffer) =>
+  html
+    .toString('utf8')
+    .replace(/href="data:application\/json;base64,[A-Za-z0-9+/=]+"/, 'href=""')
+    .replace(/\b[0-9a-f]{64}\b/g, '-');
 const MODELS: [name: string, run: () => RunReport][] = [['run', () => fixedRunReport()], ['audit', fixedAuditReport], ['empty', emptyRunReport]];
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -76,11 +103,11 @@ function embedded(html: Buffer): { json: Buffer; digest: string } {
 }
 
 describe('reports streamed to files: the same bytes as before', () => {
-  it.each(MODELS)('%s: JSON, JUnit and HTML files equal the whole-string output of 42a9820 and of today', async (name, make) => {
+  it.each(MODELS)('%s: JSON, JUnit and HTML files equal the whole-string output of 42a9820 (JSON: of issue 17) and of today', async (name, make) => {
     const run = make();
     const files = await writeAll(run, ['json', 'junit', 'html'], `all-${name}`);
     // The bytes the old implementation wrote.
-    expect({ json: sha(files.json!), junit: sha(files.junit!), html: sha(files.html!) }).toEqual(BEFORE[name]);
+    expect({ json: sha(files.json!), junit: sha(files.junit!), html: sha(files.html!), page: sha(withoutJson(files.html!)) }).toEqual(BEFORE[name]);
     // The one-string renderers (collected) give the same bytes as the streamed files.
     const json = jsonReportText(run, FIXED_ARGV);
     expect(files.json!.equals(Buffer.from(json))).toBe(true);
@@ -114,7 +141,7 @@ describe('reports streamed to files: the same bytes as before', () => {
     const refs = await Promise.all(['strict', 'optional-client-cert'].map((profile) => new NodeReference({ profile: profile as 'strict', pki }).start()));
     try {
       const ds = await Promise.all(refs.map((r) => diagnoseEndpoint({ host: r.endpoint.host, port: r.endpoint.port, servername: 'localhost', ca: pki.root.certPem, cert: pki.client.chainPem, key: pki.client.keyPem })));
-      const value = { schemaVersion: 1, kind: 'probe', argv: ['probe', ARGV_HOSTILE], diagnoses: ds };
+      const value = { schemaVersion: 2, kind: 'probe', argv: ['probe', ARGV_HOSTILE], diagnoses: ds };
       const timing = { startedAt: '2026-11-23T10:00:00.000Z', finishedAt: '2026-11-23T10:00:01.000Z', durationMs: 1000 };
       const doc = makeDocument('probe', () => reportJsonChunks(value), async (json) => probeHtmlPage(ds, ['probe', ARGV_HOSTILE], json, timing, DEFAULT_POLICY));
       const page = await doc.htmlPage();

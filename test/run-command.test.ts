@@ -14,6 +14,7 @@ import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { NodeReference, type StartedNodeReference } from '../src/targets/reference/node.js';
 import { SUITES } from '../suites/index.js';
 import { freePort, NGINX, skipUnless, startNginx, type StartedServer } from './helpers/servers.js';
+import { expectTargetIds } from './helpers/target-ids.js';
 
 // A copy of shared/external/junit/JUnit.xsd (Apache-2.0, see fixtures/junit/PROVENANCE.md).
 const XSD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/junit/JUnit.xsd');
@@ -35,6 +36,16 @@ async function readJson(file: string) {
   return JSON.parse(await fs.readFile(file, 'utf8')) as { schemaVersion: number; results: { check: string; status: string; target: string; message: string; evidence: Record<string, unknown> }[]; summary: Record<string, number>; run: { argv: string[] }; targets: unknown[] };
 }
 
+/** The JUnit file is valid against the Ant schema (when xmllint is installed). */
+function expectValidJunit(file: string): void {
+  if (!HAVE_XMLLINT) {
+    console.warn('SKIPPED the XSD validation: xmllint not installed (apt-get install libxml2-utils)');
+    return;
+  }
+  const lint = spawnSync('xmllint', ['--noout', '--schema', XSD, file], { encoding: 'utf8' });
+  expect(lint.status, lint.stderr).toBe(0);
+}
+
 const statusOf = (results: { check: string; status: string }[], id: string) => results.find((r) => r.check === id)?.status;
 
 beforeAll(async () => {
@@ -53,19 +64,14 @@ describe('reports', () => {
     const r = await run(['run', '--reference', 'node', '--profile', 'optional-client-cert', '--json', f('r.json'), '--junit', f('r.xml')]);
     expect(r.code).toBe(1);
     const j = await readJson(f('r.json'));
-    expect(j.schemaVersion).toBe(1);
+    expect(j.schemaVersion).toBe(2);
     expect(statusOf(j.results, 'reject.no-client-cert')).toBe('fail');
     expect(j.summary.fail).toBe(2);
     expect(r.stdout).toMatch(/FAIL\s+│ reject\.no-client-cert/);
     expect(r.stdout).toMatch(/26 checks on 1 target\(s\) in [\d.]+ s: 18 passed, 1 warned, 2 failed, 5 skipped, 0 errors/);
 
     const xml = await fs.readFile(f('r.xml'), 'utf8');
-    if (HAVE_XMLLINT) {
-      const lint = spawnSync('xmllint', ['--noout', '--schema', XSD, f('r.xml')], { encoding: 'utf8' });
-      expect(lint.status, lint.stderr).toBe(0);
-    } else {
-      console.warn('SKIPPED the XSD validation: xmllint not installed (apt-get install libxml2-utils)');
-    }
+    expectValidJunit(f('r.xml'));
     const doc = create(xml).end({ format: 'object' }) as { testsuites: { testsuite: { '@name': string; '@failures': string; testcase: { '@name': string; failure?: unknown; skipped?: unknown }[] }[] } };
     const suites = doc.testsuites.testsuite;
     expect(suites.map((s) => s['@name'])).toEqual(SUITES.map((s) => `node:optional-client-cert ${s.id}`));
@@ -270,6 +276,52 @@ describe('config targetsFile', () => {
     const flag = await run(['run', '--config', f('with-file.yaml'), '--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--check', 'handshake.accepts-valid-client-cert', '--json', '-']);
     expect(flag.code, flag.stderr).toBe(0);
     expect((JSON.parse(flag.stdout).targets as unknown[]).length).toBe(1);
+  });
+});
+
+describe('two targets at one address (issue 17: targetId)', () => {
+  type Doc = { targets: { id: string; name: string; servername?: string }[]; results: { targetId: string; target: string; check: string; status: string }[]; suites: { id: string; title: string; kind: string }[] };
+
+  it('--target twice, and the same address with two servernames: each target has its own id, results, JUnit testsuites, HTML section and table rows', async () => {
+    const addr = `127.0.0.1:${strict.endpoint.port}`;
+    const creds = ['--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem')];
+    const checks = ['--check', 'handshake.*', '--check', 'reject.no-client-cert'];
+    // Twice the same flag: the second is #2.
+    const twice = await run(['run', '--target', addr, '--target', addr, '--servername', 'localhost', ...creds, ...checks, '--json', f('twice.json')]);
+    expect(twice.code, twice.stdout + twice.stderr).toBe(0);
+    const t = JSON.parse(await fs.readFile(f('twice.json'), 'utf8')) as Doc;
+    expectTargetIds(t);
+    expect(t.targets.map((x) => [x.id, x.name])).toEqual([[addr, addr], [`${addr}#2`, addr]]);
+    // The table names each target by its id.
+    expect(twice.stdout).toContain(`${addr}#2`);
+
+    // Two servernames (a targets file), every report at once.
+    await fs.writeFile(f('same-address.txt'), `${addr},localhost
+${addr},127.0.0.1
+`);
+    const r = await run(['run', '--targets-file', f('same-address.txt'), '--expected-name', '127.0.0.1', ...creds, ...checks, '--json', f('same.json'), '--junit', f('same.xml'), '--html', f('same.html')]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const j = JSON.parse(await fs.readFile(f('same.json'), 'utf8')) as Doc;
+    expectTargetIds(j);
+    expect(j.targets.map((x) => [x.id, x.name, x.servername])).toEqual([[addr, addr, 'localhost'], [`${addr}#2`, addr, '127.0.0.1']]);
+    const perTarget = j.results.length / 2;
+    for (const x of j.targets) expect(j.results.filter((res) => res.targetId === x.id), x.id).toHaveLength(perTarget);
+    expect(j.results.every((res) => res.target === addr)).toBe(true);
+    expect(j.suites.map((s) => s.id)).toEqual(['handshake-with-cert', 'rejection-without-cert']);
+    expect(j.suites.map((s) => s.title)).toEqual(SUITES.slice(0, 2).map((s) => s.title));
+
+    const xml = await fs.readFile(f('same.xml'), 'utf8');
+    expectValidJunit(f('same.xml'));
+    const doc = create(xml).end({ format: 'object' }) as { testsuites: { testsuite: { '@name': string; '@tests': string }[] } };
+    const names = doc.testsuites.testsuite.map((s) => s['@name']);
+    expect(names).toEqual([`${addr} handshake-with-cert`, `${addr} rejection-without-cert`, `${addr}#2 handshake-with-cert`, `${addr}#2 rejection-without-cert`]);
+    expect(doc.testsuites.testsuite.reduce((n, s) => n + Number(s['@tests']), 0)).toBe(j.results.length);
+
+    const html = await fs.readFile(f('same.html'), 'utf8');
+    const headings = [...html.matchAll(/<h2 class="wrap">([^<]*)<\/h2>/g)].map((m) => m[1]);
+    expect(headings).toEqual([addr, `${addr}#2`]);
+    expect(html).toContain(' · SNI localhost');
+    expect(html).toContain(' · SNI 127.0.0.1');
   });
 });
 

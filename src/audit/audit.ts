@@ -12,6 +12,7 @@ import { HarnessError, internalFailure, isHarnessError } from '../core/errors.js
 import { systemClock, type Clock } from '../core/clock.js';
 import { keyMatchesCertificate, summarizeCertificate } from '../pki/inspect.js';
 import { DEFAULT_POLICY } from '../core/target.js';
+import { TargetIds } from '../core/target-id.js';
 import { summarize, type FailOn } from '../core/status.js';
 import type { CertSummary, CheckVerdict, FileCertificate, Result, RunReport, TargetReport } from '../core/model.js';
 import { isSelfSigned } from '../rules/chain-order.js';
@@ -196,10 +197,12 @@ export function auditPaths(o: AuditOptions): RunReport {
   const roleOrder: Record<Role, number> = { ca: 0, server: 1, peer: 2, client: 3, unknown: 4 };
   creds.sort((a, b) => (a.setRoot < b.setRoot ? -1 : a.setRoot > b.setRoot ? 1 : 0) || kindOrder[a.kind] - kindOrder[b.kind] || roleOrder[a.role] - roleOrder[b.role] || (a.main.path < b.main.path ? -1 : 1));
 
+  const ids = new TargetIds();
   for (const cred of creds) {
     const out: Result[] = [];
+    const targetId = ids.next(cred.name);
     const add = (check: FilesCheck, v: CheckVerdict) => {
-      out.push({ target: cred.name, suite: offlineAudit.id, check: check.id, title: check.title, status: v.status, message: v.message, ...(v.remediation ? { remediation: v.remediation } : {}), evidence: v.evidence ?? {}, durationMs: 0 });
+      out.push({ targetId, target: cred.name, suite: offlineAudit.id, check: check.id, title: check.title, status: v.status, message: v.message, ...(v.remediation ? { remediation: v.remediation } : {}), evidence: v.evidence ?? {}, durationMs: 0 });
     };
     const t0 = Date.now();
     const files = filesOf(cred);
@@ -236,6 +239,7 @@ export function auditPaths(o: AuditOptions): RunReport {
     results.push(...out);
     const rootLabel = `${display(cred.setRoot)}${cred.setRoot.endsWith(path.sep) ? '' : '/'}`;
     targets.push({
+      id: targetId,
       name: cred.name,
       endpoint: `${rootLabel} (${cred.layout ? `${cred.layout.layout} layout` : 'no certs init layout'}): ${files.map((f) => path.relative(cred.setRoot, f.path) || f.name).join(' + ')}`,
       kind: 'files',
@@ -244,10 +248,11 @@ export function auditPaths(o: AuditOptions): RunReport {
     });
   }
 
+  let walkId: string | undefined;
   for (const note of disc.truncated) {
     const name = 'audit walk';
-    if (!targets.some((t) => t.name === name)) targets.push({ name, endpoint: o.paths.join(' '), kind: 'files', policy });
-    results.push({ target: name, suite: offlineAudit.id, check: parseCheck.id, title: parseCheck.title, status: 'error', message: `Not everything was audited: ${note}.`, evidence: { note }, durationMs: 0 });
+    if (walkId === undefined) targets.push({ id: (walkId = ids.next(name)), name, endpoint: o.paths.join(' '), kind: 'files', policy });
+    results.push({ targetId: walkId, target: name, suite: offlineAudit.id, check: parseCheck.id, title: parseCheck.title, status: 'error', message: `Not everything was audited: ${note}.`, evidence: { note }, durationMs: 0 });
   }
 
   const finished = clock();

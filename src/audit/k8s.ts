@@ -5,6 +5,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Result, TargetReport } from '../core/model.js';
 import type { Policy } from '../core/target.js';
+import { TargetIds } from '../core/target-id.js';
 import { selectorMatches, type Forbidden, type NamespaceSnapshot, type Service } from '../targets/k8s/objects.js';
 import { isServerPair, isTlsSecret, keyPairs, readSecretMaterial, type SecretMaterial } from '../targets/k8s/secrets.js';
 import { k8sAudit, type ClusterCheck } from '../../suites/k8s-audit.js';
@@ -25,6 +26,8 @@ export interface AuditInput {
   clock: Clock;
   /** Only these check ids (default: all). */
   checks?: ReadonlySet<string>;
+  /** Ids the report already holds (k8s scan: its Service targets): the objects' ids stay unique beside them. */
+  takenIds?: Iterable<string>;
 }
 
 export interface AuditOutput {
@@ -75,20 +78,27 @@ function objectsOf(i: AuditInput): ClusterObject[] {
 export function auditCluster(i: AuditInput): AuditOutput {
   const checks = k8sAudit.checks.filter((c) => !i.checks || i.checks.has(c.id));
   const results: Result[] = [];
+  // One target per label (several objects may be one target, e.g. a namespace's refused reads).
+  const ids = new TargetIds(i.takenIds);
+  const idOf = new Map<string, string>();
   for (const object of objectsOf(i)) {
     const ctx = { object, policy: i.policy, clock: i.clock };
+    const target = targetOf(object);
     for (const check of checks) {
       const v = check.run(ctx);
-      if (v) results.push({ target: targetOf(object), suite: k8sAudit.id, check: check.id, title: check.title, status: v.status, message: v.message, ...(v.remediation ? { remediation: v.remediation } : {}), evidence: v.evidence ?? {}, durationMs: 0 });
+      if (!v) continue;
+      let targetId = idOf.get(target);
+      if (targetId === undefined) idOf.set(target, (targetId = ids.next(target)));
+      results.push({ targetId, target, suite: k8sAudit.id, check: check.id, title: check.title, status: v.status, message: v.message, ...(v.remediation ? { remediation: v.remediation } : {}), evidence: v.evidence ?? {}, durationMs: 0 });
     }
   }
 
   const seen = new Set<string>();
   const targets: TargetReport[] = [];
   for (const r of results) {
-    if (seen.has(r.target)) continue;
-    seen.add(r.target);
-    targets.push({ name: r.target, endpoint: r.target, kind: 'kubernetes', policy: { ...i.policy } });
+    if (seen.has(r.targetId)) continue;
+    seen.add(r.targetId);
+    targets.push({ id: r.targetId, name: r.target, endpoint: r.target, kind: 'kubernetes', policy: { ...i.policy } });
   }
   return { results, targets };
 }

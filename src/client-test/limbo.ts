@@ -190,7 +190,7 @@ export async function runLimbo(o: LimboRunOptions): Promise<RunReport> {
         const i = next++;
         const c = o.cases[i]!;
         const t1 = performance.now();
-        const base = { target: o.client.name, suite: LIMBO_SUITE_ID, check: `limbo.${c.id}`, title: c.id };
+        const base = { targetId: o.client.name, target: o.client.name, suite: LIMBO_SUITE_ID, check: `limbo.${c.id}`, title: c.id };
         // Ctrl-C: the case running ends at once and is not judged; the rest never start.
         const verdict = await untilInterrupted(runCase(o.client, c, files, i, o.onInterrupt), o.signal);
         const r: Result = verdict ? { ...base, status: verdict.status, message: verdict.message, evidence: verdict.evidence ?? {}, durationMs: Math.round(performance.now() - t1) } : notFinishedResult(base, o.signal!, Math.round(performance.now() - t1));

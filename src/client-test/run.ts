@@ -8,6 +8,7 @@ import { summarize } from '../core/status.js';
 import { markIncomplete, notFinishedResult } from '../runner/run.js';
 import type { CheckVerdict, Result, RunReport, TargetReport } from '../core/model.js';
 import { redactArgv } from '../core/redact.js';
+import { targetIds } from '../core/target-id.js';
 import { runClientCommand, urlFor, type ClientSpec, type Placeholders } from './command.js';
 import { CLIENT_CHECKS, CLIENT_SUITE_ID, type ClientCheck } from '../../suites/client-conformance.js';
 import type { ClientRun, ServerProfile } from './checks.js';
@@ -169,10 +170,13 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
     results.push(r);
     o.onResult?.(r);
   };
-  const base = (spec: ClientSpec, check: ClientCheck) => ({ target: spec.name, suite: CLIENT_SUITE_ID, check: check.id, title: check.title });
+  // Unique in the report (core/target-id.ts): the client's name, then #2, #3… should two share it.
+  const clientIds = targetIds(o.clients.map((c) => c.name));
+  const ids = new Map(o.clients.map((spec, i) => [spec, clientIds[i]!]));
+  const base = (spec: ClientSpec, check: ClientCheck) => ({ targetId: ids.get(spec)!, target: spec.name, suite: CLIENT_SUITE_ID, check: check.id, title: check.title });
   const untilInterrupt = <T>(p: Promise<T>) => untilInterrupted(p, signal);
   for (const spec of o.clients) {
-    targets.push(clientTargetReport(spec, o.reference ?? 'node'));
+    targets.push(clientTargetReport(spec, o.reference ?? 'node', ids.get(spec)!));
     if (signal?.aborted) {
       for (const check of selected) push(notFinishedResult(base(spec, check), signal));
       continue;
@@ -205,7 +209,7 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
   return report;
 }
 
-/** A client as a report target: its name and its command line (with placeholders, as configured). */
-export function clientTargetReport(spec: ClientSpec, reference: ObserverImplementation): TargetReport {
-  return { name: spec.name, endpoint: Array.isArray(spec.command) ? redactArgv(spec.command).join(' ') : redactArgv([spec.command])[0]!, kind: 'client', reference: { implementation: reference, profile: 'client-test' } };
+/** A client as a report target: its id (its name when it is the report's only client), its name and its command line (with placeholders, as configured). */
+export function clientTargetReport(spec: ClientSpec, reference: ObserverImplementation, id = spec.name): TargetReport {
+  return { id, name: spec.name, endpoint: Array.isArray(spec.command) ? redactArgv(spec.command).join(' ') : redactArgv([spec.command])[0]!, kind: 'client', reference: { implementation: reference, profile: 'client-test' } };
 }

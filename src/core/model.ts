@@ -5,11 +5,21 @@
 import type { FailOn, Status, Summary } from './status.js';
 import type { Policy } from './target.js';
 
+/**
+ * The version of every JSON document the harness writes (the run report and `probe --json`): 2
+ * since issue 17 (targets' `id`, results' `targetId`, the `suites` list); docs/reports.md has the
+ * shape and the migration from 1.
+ */
+export const SCHEMA_VERSION = 2;
+
 /** Structured, JSON-safe evidence of a result: alerts, versions, chain summaries… never a private key. */
 export type Evidence = Record<string, unknown>;
 
 /** One (target, check) verdict. */
 export interface Result {
+  /** The target's id, unique in the report (`TargetReport.id`; src/core/target-id.ts): group by this, not by `target`. */
+  targetId: string;
+  /** The target's label (its name, `host:port`, …): two targets may share it. */
   target: string;
   suite: string;
   check: string;
@@ -23,7 +33,7 @@ export interface Result {
   durationMs: number;
 }
 
-/** What a check returns; the runner adds target, suite, id, title and timing. */
+/** What a check returns; the runner adds the target (id and label), suite, id, title and timing. */
 export interface CheckVerdict {
   status: Status;
   message: string;
@@ -57,6 +67,9 @@ export interface CertSummary {
 
 /** What a run reports about each target besides results. */
 export interface TargetReport {
+  /** Unique in the report and stable across runs of the same configuration (src/core/target-id.ts); results name it as `targetId`. */
+  id: string;
+  /** The label shown for it (config `name`, or `host:port`); not unique. */
   name: string;
   endpoint: string;
   servername?: string;

@@ -55,7 +55,9 @@ function open(name: string, attrs: Record<string, string>): string {
 
 /**
  * JUnit XML valid against the Apache Ant schema (shared/external/junit/JUnit.xsd): one testsuite per
- * (target, suite), one testcase per check; fail → failure, error → error, skip → skipped; the
+ * (target, suite), named by the target's id (`targetId`: two targets at one address stay two
+ * testsuites; the id is the target's name unless an earlier target has it, and then a `targetId`
+ * property joins `target`), one testcase per check; fail → failure, error → error, skip → skipped; the
  * evidence of each check as testsuite properties (the schema has no testcase properties).
  * Written as text, line by line, with every attribute and text node escaped (the layout
  * xmlbuilder2's pretty printer gave): a DOM of a 3,000-target run held ~500 MB for 36 MB of XML.
@@ -74,7 +76,7 @@ export function* junitChunks(run: RunReport): Generator<string> {
   const host = hostname() || 'localhost';
   const groups = new Map<string, Result[]>();
   for (const r of run.results) {
-    const key = `${r.target}\u0000${r.suite}`;
+    const key = `${r.targetId}\u0000${r.suite}`;
     const list = groups.get(key);
     if (list) list.push(r);
     else groups.set(key, [r]);
@@ -89,10 +91,10 @@ export function* junitChunks(run: RunReport): Generator<string> {
   for (const results of groups.values()) {
     const out: string[] = [];
     const leaf = (indent: string, name: string, attrs: Record<string, string>, body = '') => out.push(body ? `${indent}${open(name, attrs)}>${text(body)}</${name}>` : `${indent}${open(name, attrs)}/>`);
-    const { target, suite } = results[0]!;
+    const { targetId, target, suite } = results[0]!;
     const count = (s: Result['status']) => results.filter((r) => r.status === s).length;
     out.push(`  ${open('testsuite', {
-      name: xmlSafe(`${target} ${suite}`),
+      name: xmlSafe(`${targetId} ${suite}`),
       package: xmlSafe(`mtls-harness.${suite}`),
       id: String(id++),
       timestamp: timestamp(run.startedAt),
@@ -105,12 +107,13 @@ export function* junitChunks(run: RunReport): Generator<string> {
     })}>`);
     out.push('    <properties>');
     leaf('      ', 'property', { name: 'target', value: xmlSafe(target) });
+    if (targetId !== target) leaf('      ', 'property', { name: 'targetId', value: xmlSafe(targetId) });
     leaf('      ', 'property', { name: 'suite', value: suite });
     if (run.incomplete) leaf('      ', 'property', { name: 'incomplete', value: xmlSafe(`${run.incomplete.reason}; ${run.incomplete.targetsFinished} of ${run.incomplete.targetsTotal} target(s) finished`) });
     for (const r of results) for (const [name, value] of evidenceProperties(r)) leaf('      ', 'property', { name: xmlSafe(name), value: xmlSafe(value) });
     out.push('    </properties>');
     for (const r of results) {
-      const tc = { name: r.check, classname: xmlSafe(`${target}.${suite}`), time: seconds(r.durationMs) };
+      const tc = { name: r.check, classname: xmlSafe(`${targetId}.${suite}`), time: seconds(r.durationMs) };
       const body = xmlSafe([r.message, r.remediation ? `Fix: ${r.remediation}` : ''].filter(Boolean).join('\n'));
       if (r.status !== 'fail' && r.status !== 'error' && r.status !== 'skip') {
         leaf('    ', 'testcase', tc);

@@ -27,7 +27,7 @@ function renderTargetsTable(run: RunReport, st: Style, width: number, quiet: boo
   const rows: string[][] = [];
   const byTarget = resultsByTarget(run.results);
   for (const t of run.targets) {
-    const rs = byTarget.get(t.name) ?? [];
+    const rs = byTarget.get(t.id) ?? [];
     const worst = SEVERITY.find((s) => rs.some((r) => r.status === s)) ?? 'skip';
     if (quiet && worst !== 'error' && worst !== 'fail' && worst !== 'warn') continue;
     const count = (s: Status) => String(rs.filter((r) => r.status === s).length);
@@ -35,7 +35,7 @@ function renderTargetsTable(run: RunReport, st: Style, width: number, quiet: boo
     const look = (bad.length > 0 ? bad : rs.filter((r) => r.status === 'warn')).slice(0, 3);
     const first = bad.find((r) => r.status === 'error') ?? bad[0];
     const note = look.map((r) => r.check).join(', ') + (first ? `\n${safeText(first.message, 160)}` : '');
-    rows.push([safeText(t.name, 60), paint(st, worst), count('pass'), count('warn'), count('fail'), count('skip'), count('error'), note]);
+    rows.push([safeText(t.id, 60), paint(st, worst), count('pass'), count('warn'), count('fail'), count('skip'), count('error'), note]);
   }
   return rows.length > 0 ? renderChunkedTable(['Target', 'Verdict', 'pass', 'warn', 'fail', 'skip', 'error', 'To look at'], [30, 9, 6, 6, 6, 6, 7, Math.max(30, width - 86)], rows) + '\n' : '';
 }
@@ -68,8 +68,8 @@ export function renderChunkedTable(head: string[], colWidths: number[], rows: st
 export function renderResultsTable(run: RunReport, st: Style, width = 120, quiet = false): string {
   if (run.targets.length > PER_TARGET_ROWS_ABOVE) {
     const s = run.summary;
-    const failingNames = new Set(run.results.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => r.target));
-    const failing = run.targets.filter((t) => failingNames.has(t.name)).length;
+    const failingIds = new Set(run.results.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => r.targetId));
+    const failing = run.targets.filter((t) => failingIds.has(t.id)).length;
     return `${renderTargetsTable(run, st, width, quiet)}${run.results.length} checks on ${run.targets.length} targets in ${(run.durationMs / 1000).toFixed(2)} s: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors; ${failing} target(s) with failures or errors (every check is in the JSON/JUnit/HTML reports)\n`;
   }
   const rows: Result[] = quiet ? run.results.filter((r) => r.status === 'fail' || r.status === 'error' || r.status === 'warn') : run.results;
@@ -77,7 +77,7 @@ export function renderResultsTable(run: RunReport, st: Style, width = 120, quiet
   const msgWidth = Math.max(40, width - (multi ? 26 : 0) - 50);
   const head = [...(multi ? ['Target'] : []), 'Status', 'Check', 'Finding'];
   const table = new Table({ head, style: { head: [], border: [] }, wordWrap: true, colWidths: [...(multi ? [24] : []), 8, 40, msgWidth] });
-  for (const r of rows) table.push([...(multi ? [safeText(r.target, 60)] : []), paint(st, r.status), r.check, safeText(r.message, 600) + (r.remediation && (r.status === 'fail' || r.status === 'warn') ? `\n→ ${safeText(r.remediation, 300)}` : '')]);
+  for (const r of rows) table.push([...(multi ? [safeText(r.targetId, 60)] : []), paint(st, r.status), r.check, safeText(r.message, 600) + (r.remediation && (r.status === 'fail' || r.status === 'warn') ? `\n→ ${safeText(r.remediation, 300)}` : '')]);
   const s = run.summary;
   const line = `${run.results.length} checks on ${run.targets.length} target(s) in ${(run.durationMs / 1000).toFixed(2)} s: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors`;
   return (rows.length > 0 ? table.toString() + '\n' : '') + line + '\n';

@@ -22,23 +22,31 @@ function syntheticRun(targets: number, checksPerTarget: number): RunReport {
   for (let c = 0; c < checksPerTarget; c++) {
     for (const [i, target] of names.entries()) {
       const status = i % 7 === 0 && c === 3 ? 'fail' : i % 11 === 0 && c === 5 ? 'error' : c % 9 === 8 ? 'skip' : 'pass';
-      results.push({ target, suite: c < 6 ? 'handshake-with-cert' : 'chain-validation', check: `check.${c}`, title: `Check ${c}`, status, message: `${status} on ${target}`, evidence: { n: c }, durationMs: c });
+      results.push({ targetId: target, target, suite: c < 6 ? 'handshake-with-cert' : 'chain-validation', check: `check.${c}`, title: `Check ${c}`, status, message: `${status} on ${target}`, evidence: { n: c }, durationMs: c });
     }
   }
   const summary = Object.fromEntries(STATUSES.map((s) => [s, results.filter((r) => r.status === s).length])) as RunReport['summary'];
-  return { startedAt: '2026-11-28T12:00:00.000Z', finishedAt: '2026-11-28T12:01:00.000Z', durationMs: 60_000, targets: names.map((name) => ({ name, endpoint: name, kind: 'live' })), results, summary };
+  return { startedAt: '2026-11-28T12:00:00.000Z', finishedAt: '2026-11-28T12:01:00.000Z', durationMs: 60_000, targets: names.map((name) => ({ id: name, name, endpoint: name, kind: 'live' })), results, summary };
 }
 
 describe('results grouped by target once', () => {
   it('keeps every result, in report order within each target', () => {
     const run = syntheticRun(40, 5);
     const groups = resultsByTarget(run.results);
-    expect([...groups.keys()]).toEqual(run.targets.map((t) => t.name));
+    expect([...groups.keys()]).toEqual(run.targets.map((t) => t.id));
     expect([...groups.values()].reduce((a, g) => a + g.length, 0)).toBe(run.results.length);
-    for (const [name, rs] of groups) {
-      expect(rs.every((r) => r.target === name)).toBe(true);
+    for (const [id, rs] of groups) {
+      expect(rs.every((r) => r.targetId === id)).toBe(true);
       expect(rs.map((r) => r.check)).toEqual(['check.0', 'check.1', 'check.2', 'check.3', 'check.4']);
     }
+  });
+
+  it('two targets with one name stay two groups: results are grouped by targetId', () => {
+    const run = syntheticRun(2, 3);
+    for (const r of run.results) r.target = 'same:443';
+    const groups = resultsByTarget(run.results);
+    expect([...groups.keys()]).toEqual(run.targets.map((t) => t.id));
+    for (const rs of groups.values()) expect(rs).toHaveLength(3);
   });
 
   it('the chunked terminal table is the same text as one cli-table3 table, whatever the chunk size', () => {

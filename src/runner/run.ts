@@ -12,6 +12,7 @@ import { summarize } from '../core/status.js';
 import type { AnySuite, Check, CheckContext, Suite } from '../checks/types.js';
 import type { Result, RunReport, TargetReport } from '../core/model.js';
 import type { TargetUnderTest } from '../targets/target.js';
+import { targetIds } from '../core/target-id.js';
 
 export interface RunOptions {
   targets: TargetUnderTest[];
@@ -97,9 +98,9 @@ class Cutoff extends Error {}
  * Runs one check, turning a throw into `error` and bounding its time (its own budget, and what is
  * left of its target's) so one hung target never stalls a run. An abort ends it at once.
  */
-async function runOne(target: TargetUnderTest, suite: Suite, check: Check, ctx: CheckContext, budgetMs: number, targetBudget: { deadline: number; ms: number } | undefined, aborted: { promise: Promise<never>; signal: AbortSignal } | undefined): Promise<Result> {
+async function runOne(target: TargetUnderTest, targetId: string, suite: Suite, check: Check, ctx: CheckContext, budgetMs: number, targetBudget: { deadline: number; ms: number } | undefined, aborted: { promise: Promise<never>; signal: AbortSignal } | undefined): Promise<Result> {
   const t0 = performance.now();
-  const base = { target: target.name, suite: suite.id, check: check.id, title: check.title };
+  const base = { targetId, target: target.name, suite: suite.id, check: check.id, title: check.title };
   const timers: NodeJS.Timeout[] = [];
   try {
     const stops: Promise<never>[] = [
@@ -168,10 +169,12 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
   const craftedCache = new Map<string, Promise<Credential>>();
   const contextCache = new Map<string, NonNullable<ProbeOptions['secureContext']>>();
   const issuerCache = new Map<string, Promise<Credential | { skip: string }>>();
-  const runTarget = async (target: TargetUnderTest, ctx: CheckContext) => {
+  // Unique in the report even when two targets share an address: the name, then #2, #3… (core/target-id.ts).
+  const ids = targetIds(o.targets.map((t) => t.name));
+  const runTarget = async (target: TargetUnderTest, id: string, ctx: CheckContext) => {
     const targetBudget = { deadline: performance.now() + targetTimeoutMs, ms: targetTimeoutMs };
     const one = async ({ suite, check }: { suite: Suite; check: Check }, bounded: boolean) => {
-      const r = await runOne(target, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs, bounded ? targetBudget : undefined, aborted);
+      const r = await runOne(target, id, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs, bounded ? targetBudget : undefined, aborted);
       o.onResult?.(r);
       return r;
     };
@@ -185,6 +188,7 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
     // after an interrupt, only if it already finished.
     const noCert = await (signal?.aborted ? Promise.race([ctx.noCert(), Promise.resolve(undefined)]) : ctx.noCert()).catch(() => undefined);
     const report: TargetReport = {
+      id,
       name: target.name,
       endpoint: formatEndpoint(target),
       ...(target.servername ? { servername: target.servername } : {}),
@@ -212,7 +216,7 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
     o.targets.map(async (target, i) => {
       const ctx = contexts[i]!;
       await Promise.race([gateLanes.use(() => ctx.noCert()).catch(() => undefined), interrupted]);
-      return lanes.use(() => runTarget(target, ctx));
+      return lanes.use(() => runTarget(target, ids[i]!, ctx));
     }),
   );
   const results = perTarget.flatMap((t) => t.results);
@@ -230,7 +234,7 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
 }
 
 /** A check an interrupt ended (or never started): `error` "not finished: …", evidence `cutoff`. */
-export function notFinishedResult(base: Pick<Result, 'target' | 'suite' | 'check' | 'title'>, signal: AbortSignal, durationMs = 0): Result {
+export function notFinishedResult(base: Pick<Result, 'targetId' | 'target' | 'suite' | 'check' | 'title'>, signal: AbortSignal, durationMs = 0): Result {
   const msg = safeText(interruptedMessage(signal), 300);
   return { ...base, status: 'error', message: msg, evidence: { cutoff: msg }, durationMs };
 }
@@ -238,6 +242,6 @@ export function notFinishedResult(base: Pick<Result, 'target' | 'suite' | 'check
 /** After an interrupt: the report says why and how many of its targets finished (every report marks it). */
 export function markIncomplete(report: RunReport, signal: AbortSignal | undefined, targetsTotal: number): void {
   if (!signal?.aborted) return;
-  const unfinished = new Set(report.results.filter((r) => r.evidence.cutoff !== undefined && r.message.startsWith('not finished')).map((r) => r.target));
+  const unfinished = new Set(report.results.filter((r) => r.evidence.cutoff !== undefined && r.message.startsWith('not finished')).map((r) => r.targetId));
   report.incomplete = { reason: interruptedMessage(signal).replace(/^not finished: /, ''), targetsFinished: targetsTotal - unfinished.size, targetsTotal };
 }

@@ -82,6 +82,7 @@ export function fixedRunReport(targets = 9): RunReport {
     const kind = kinds[t % kinds.length]!;
     const name = t === 2 ? `client ${HOSTILE}` : kind === 'reference' ? `node:strict-${t}` : `svc-${t}.example.internal:8443`;
     targetReports.push({
+      id: name,
       name,
       endpoint: kind === 'kubernetes' ? `Service/ns-${t}/svc-${t}` : kind === 'client' ? `curl --cert {cert} ${HOSTILE}` : `10.1.${t}.7:8443`,
       ...(t % 3 !== 1 ? { servername: `svc-${t}.example.internal` } : {}),
@@ -98,6 +99,7 @@ export function fixedRunReport(targets = 9): RunReport {
         const status = STATUSES[(t + c) % STATUSES.length]!;
         const rotation = check.id === 'rotation.continuity' && t % 2 === 0;
         results.push({
+          targetId: name,
           target: name,
           suite: suite.id,
           check: check.id,
@@ -128,6 +130,7 @@ export function fixedRunReport(targets = 9): RunReport {
 /** The offline audit's shape: every target a set of files with their certificates. */
 export function fixedAuditReport(): RunReport {
   const targets: TargetReport[] = [0, 1, 2].map((i) => ({
+    id: `certs/svc-${i}`,
     name: `certs/svc-${i}`,
     endpoint: `certs/svc-${i}`,
     kind: 'files',
@@ -138,7 +141,7 @@ export function fixedAuditReport(): RunReport {
     ],
   }));
   const results: Result[] = targets.flatMap((t, i) =>
-    ['audit.parse', 'audit.key-match', 'audit.expiry'].map((check, c) => ({ target: t.name, suite: 'offline-audit', check, title: check, status: STATUSES[(i + c) % 5]!, message: `${check} ${HOSTILE}`, evidence: evidence(i, c), durationMs: 0 })),
+    ['audit.parse', 'audit.key-match', 'audit.expiry'].map((check, c) => ({ targetId: t.id, target: t.name, suite: 'offline-audit', check, title: check, status: STATUSES[(i + c) % 5]!, message: `${check} ${HOSTILE}`, evidence: evidence(i, c), durationMs: 0 })),
   );
   const summary = Object.fromEntries(STATUSES.map((s) => [s, results.filter((r) => r.status === s).length])) as RunReport['summary'];
   return {

@@ -2,6 +2,7 @@ import { safeText } from '../../core/text.js';
 import type { KeyObject } from 'node:crypto';
 import { HarnessError } from '../../core/errors.js';
 import { summarize } from '../../core/status.js';
+import { TargetIds } from '../../core/target-id.js';
 import { selectChecks } from '../../runner/run.js';
 import type { ClientCredentials, TargetConfig } from '../../core/target.js';
 import type { Result, RunReport } from '../../core/model.js';
@@ -228,7 +229,7 @@ async function scanCommand(argv: string[], io: CliIO): Promise<number> {
         annotateForwards(report, serviceTargets, forwards, inCluster);
         addUnreachable(report, unreachable, probeSelected, st.policy);
         if (auditIds.size > 0) {
-          const audit = auditCluster({ snapshots, forbidden, policy: st.policy, clock, checks: auditIds });
+          const audit = auditCluster({ snapshots, forbidden, policy: st.policy, clock, checks: auditIds, takenIds: report.targets.map((t) => t.id) });
           report.results.push(...audit.results);
           report.targets.push(...audit.targets);
         }
@@ -266,10 +267,12 @@ function annotateForwards(report: RunReport, services: ServiceTarget[], forwards
 
 /** A Service port the scan could not reach: every selected check is an `error` that says why. */
 function addUnreachable(report: RunReport, list: { target: ServiceTarget; message: string }[], checks: ReturnType<typeof selectChecks>, policy: RunReport['targets'][number]['policy']): void {
+  const ids = new TargetIds(report.targets.map((x) => x.id));
   for (const { target: t, message } of list) {
-    report.targets.push({ name: t.name, endpoint: `${t.fqdn}:${t.port.port}`, servername: t.servername, kind: 'live', ...(policy ? { policy } : {}) });
+    const id = ids.next(t.name);
+    report.targets.push({ id, name: t.name, endpoint: `${t.fqdn}:${t.port.port}`, servername: t.servername, kind: 'live', ...(policy ? { policy } : {}) });
     for (const { suite, check } of checks) {
-      const r: Result = { target: t.name, suite: suite.id, check: check.id, title: check.title, status: 'error', message: `not attempted: ${message}`, evidence: { unreachable: message }, durationMs: 0 };
+      const r: Result = { targetId: id, target: t.name, suite: suite.id, check: check.id, title: check.title, status: 'error', message: `not attempted: ${message}`, evidence: { unreachable: message }, durationMs: 0 };
       report.results.push(r);
     }
   }

@@ -12,8 +12,9 @@ import { RUN_DEFAULTS } from '../../runner/run.js';
 import { makeStyle } from '../../report/style.js';
 import { toolInfo } from '../../io/version.js';
 import { performance } from 'node:perf_hooks';
-import { makeDocument, writeReports } from '../../report/outputs.js';
-import { reportJsonChunks } from '../../report/json.js';
+import { makeDocument, writeReports } from '../../report/write.js';
+import { reportJsonChunks } from '../../report/json-text.js';
+import { SCHEMA_VERSION } from '../../core/model.js';
 import { reporterOptions, reportersFor, reportPaths, resolveReports } from '../../report/reporters/index.js';
 import { writeFileAtomicStreamed, writePiecesTo, writeStreamed } from '../../report/sink.js';
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
@@ -221,10 +222,10 @@ function jsonToStdout(argv: string[]): string[] {
 
 /** The `probe --json` document: versioned, with the tool and the exact arguments (no secrets are in argv). */
 export function diagnosisToJson(d: Diagnosis, argv: string[]) {
-  return { schemaVersion: 1, kind: 'probe', tool: toolInfo(), argv, diagnosis: d };
+  return { schemaVersion: SCHEMA_VERSION, kind: 'probe', tool: toolInfo(), argv, diagnosis: d };
 }
 
 /** `probe --json` with several targets (or --targets-file): the diagnoses in target order. */
 export function diagnosesToJson(ds: Diagnosis[], argv: string[], incomplete?: { reason: string; targetsFinished: number; targetsTotal: number }) {
-  return { schemaVersion: 1, kind: 'probe', tool: toolInfo(), argv, diagnoses: ds, ...(incomplete ? { incomplete } : {}) };
+  return { schemaVersion: SCHEMA_VERSION, kind: 'probe', tool: toolInfo(), argv, diagnoses: ds, ...(incomplete ? { incomplete } : {}) };
 }

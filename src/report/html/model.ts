@@ -10,9 +10,9 @@ import type { Policy } from '../../core/target.js';
 import { toolInfo } from '../../io/version.js';
 import { redactArgv } from '../../core/redact.js';
 import { referencesOf, type Reference } from '../../../suites/references.js';
-import { SUITES } from '../../../suites/index.js';
+import { SUITES, suiteTitle } from '../../../suites/index.js';
 import { probeEvidence } from '../../checks/judge.js';
-import { AUDIT_SUITE } from '../../audit/audit.js';
+import { targetIds } from '../../core/target-id.js';
 import { resultsByTarget } from '../by-target.js';
 
 /** A row status in the HTML report: a check's status, or `info` for a diagnosis line that judges nothing. */
@@ -41,6 +41,8 @@ export interface HtmlSuiteCell {
 export interface HtmlTarget {
   /** Anchor id (t1, t2 …): never derived from hostile text. */
   anchor: string;
+  /** The target's id in the report (`TargetReport.id`): what the page shows it as, unique even when two targets share a name. */
+  id: string;
   name: string;
   endpoint: string;
   servername?: string;
@@ -187,21 +189,21 @@ const RUN_DIGEST_OF = 'the JSON report (--json) of this run, byte for byte';
  * report (`reportJsonChunks`), `sha256` their digest: the HTML carries it and embeds them.
  */
 export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): HtmlPage {
-  const suiteTitles = new Map<string, string>([...SUITES.map((s) => [s.id, s.title] as const), [AUDIT_SUITE.id, AUDIT_SUITE.title]]);
   const audit = run.targets.length > 0 && run.targets.every((t) => t.kind === 'files');
   const byTarget = resultsByTarget(run.results);
   const target = (i: number, full: boolean): HtmlTarget => {
     const t = run.targets[i]!;
-    const results = byTarget.get(t.name) ?? [];
+    const results = byTarget.get(t.id) ?? [];
     const suiteIds = [...new Set([...SUITES.map((s) => s.id), ...results.map((r) => r.suite)])];
     const suites: HtmlSuiteCell[] = suiteIds.map((id) => {
       const rs = results.filter((r) => r.suite === id);
-      return { id, title: suiteTitles.get(id) ?? id, ...(rs.length ? { status: worstStatus(rs.map((r) => r.status)) } : {}), counts: countStatuses(rs.map((r) => r.status)) };
+      return { id, title: suiteTitle(id) ?? id, ...(rs.length ? { status: worstStatus(rs.map((r) => r.status)) } : {}), counts: countStatuses(rs.map((r) => r.status)) };
     });
     const trusted = results.find((r) => r.check === 'chain.server-trusted' && r.status === 'pass');
     const anchorSubject = typeof trusted?.evidence.anchor === 'string' ? trusted.evidence.anchor : undefined;
     const built: HtmlTarget = {
       anchor: `t${i + 1}`,
+      id: t.id,
       name: t.name,
       endpoint: t.endpoint,
       ...(t.servername ? { servername: t.servername } : {}),
@@ -268,7 +270,7 @@ function diagnosisStatuses(d: Diagnosis): { statuses: Status[]; verdict: Status 
 }
 
 /** One diagnosis as a report target: one row per finding, both probes as evidence. */
-function diagnosisTarget(d: Diagnosis, i: number, policy: Policy, full: boolean): HtmlTarget {
+function diagnosisTarget(d: Diagnosis, i: number, id: string, policy: Policy, full: boolean): HtmlTarget {
   const evidenceFor = (id: string): Evidence => {
     switch (id) {
       case 'without-cert': return probeEvidence(d.withoutCert);
@@ -297,6 +299,7 @@ function diagnosisTarget(d: Diagnosis, i: number, policy: Policy, full: boolean)
   const counts = countStatuses(statuses);
   return {
     anchor: `t${i + 1}`,
+    id,
     name: d.target,
     endpoint: d.target,
     ...(d.servername ? { servername: d.servername } : {}),
@@ -322,6 +325,7 @@ export function probeHtmlModel(ds: Diagnosis[], argv: string[], jsonText: string
 /** The page of `probe` diagnoses, one target at a time; `json` the exact `probe --json` document's bytes and digest. */
 export function probeHtmlPage(ds: Diagnosis[], argv: string[], json: JsonBytes, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy, incomplete?: HtmlModel['incomplete']): HtmlPage {
   const all = ds.map(diagnosisStatuses);
+  const ids = targetIds(ds.map((d) => d.target));
   const head: HtmlHead = {
     kind: 'probe',
     title: 'mTLS diagnosis',
@@ -338,7 +342,7 @@ export function probeHtmlPage(ds: Diagnosis[], argv: string[], json: JsonBytes, 
   return {
     head: clean(head) as HtmlHead,
     count: ds.length,
-    target: (i, full) => clean(diagnosisTarget(ds[i]!, i, policy, full), 2) as HtmlTarget,
+    target: (i, full) => clean(diagnosisTarget(ds[i]!, i, ids[i]!, policy, full), 2) as HtmlTarget,
     digest: digestOf(json, 'the JSON diagnosis (probe --json) of this probe, byte for byte'),
   };
 }

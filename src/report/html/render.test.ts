@@ -3,11 +3,11 @@ import type { CertSummary } from '../../core/model.js';
 import { DEFAULT_POLICY } from '../../core/target.js';
 import type { Result, RunReport } from '../../core/model.js';
 import { CHECK_REFERENCES } from '../../../suites/references.js';
-import { SUITES } from '../../../suites/index.js';
+import { SUITES, suiteTitle } from '../../../suites/index.js';
 import { jsonReportText } from '../outputs.js';
 import { thinAttempts } from './chart.js';
 import { buildRunHtml } from './index.js';
-import { sha256Hex, worstStatus } from './model.js';
+import { runHtmlModel, sha256Hex, worstStatus } from './model.js';
 
 const EVIL = `<img src=x onerror=alert(1)></script><script>alert(2)</script>"'&`;
 
@@ -34,13 +34,13 @@ function cert(over: Partial<CertSummary> = {}): CertSummary {
 }
 
 function report(results: Partial<Result>[]): RunReport {
-  const full: Result[] = results.map((r) => ({ target: `t ${EVIL}`, suite: 'rejection-without-cert', check: 'reject.no-client-cert', title: 'x', status: 'pass', message: 'm', evidence: {}, durationMs: 1, ...r }));
+  const full: Result[] = results.map((r) => ({ targetId: `t ${EVIL}`, target: `t ${EVIL}`, suite: 'rejection-without-cert', check: 'reject.no-client-cert', title: 'x', status: 'pass', message: 'm', evidence: {}, durationMs: 1, ...r }));
   return {
     startedAt: '2026-11-23T10:00:00.000Z',
     finishedAt: '2026-11-23T10:00:01.500Z',
     durationMs: 1500,
     settings: { failOn: 'fail', timeoutMs: 5000, concurrency: 8 },
-    targets: [{ name: `t ${EVIL}`, endpoint: '127.0.0.1:1', kind: 'live', peerChain: [cert()], policy: DEFAULT_POLICY }],
+    targets: [{ id: `t ${EVIL}`, name: `t ${EVIL}`, endpoint: '127.0.0.1:1', kind: 'live', peerChain: [cert()], policy: DEFAULT_POLICY }],
     results: full,
     summary: { pass: 0, warn: 0, fail: 0, skip: 0, error: 0, ...Object.fromEntries(['pass', 'warn', 'fail', 'skip', 'error'].map((s) => [s, full.filter((r) => r.status === s).length])) },
   };
@@ -83,6 +83,26 @@ describe('HTML report rendering', () => {
     const html = buildRunHtml(run, [], jsonReportText(run, []));
     expect(html).toContain('<span class="days-low">5 day(s) left</span>');
     expect(html).not.toContain('PRIVATE KEY');
+  });
+
+  it('two targets with one name are two sections, each with its own checks, shown by their ids; every kind of suite by its catalogue title', () => {
+    const base = report([]);
+    const t0 = base.targets[0]!;
+    const name = '127.0.0.1:8443';
+    const r = (id: string, suite: string, check: string, status: Result['status']): Result => ({ targetId: id, target: name, suite, check, title: check, status, message: `${check} on ${id}`, evidence: {}, durationMs: 1 });
+    const run: RunReport = {
+      ...base,
+      targets: [{ ...t0, id: name, name }, { ...t0, id: `${name}#2`, name, servername: 'other.example' }],
+      results: [r(name, 'rejection-without-cert', 'reject.no-client-cert', 'pass'), r(`${name}#2`, 'rejection-without-cert', 'reject.no-client-cert', 'fail'), r(`${name}#2`, 'k8s-audit', 'k8s.secret-cert-expiry', 'warn')],
+      summary: { pass: 1, warn: 1, fail: 1, skip: 0, error: 0 },
+    };
+    const model = runHtmlModel(run, ['run'], jsonReportText(run, ['run']));
+    expect(model.targets.map((t) => [t.id, t.name, t.verdict, t.checks.length])).toEqual([[name, name, 'pass', 1], [`${name}#2`, name, 'fail', 2]]);
+    const html = buildRunHtml(run, ['run'], jsonReportText(run, ['run']));
+    expect([...html.matchAll(/<h2 class="wrap">([^<]*)<\/h2>/g)].map((m) => m[1])).toEqual([name, `${name}#2`]);
+    // Headings of the suites of every kind: the catalogue's titles (k8s-audit was shown by its id).
+    for (const id of ['rejection-without-cert', 'k8s-audit']) expect(html).toContain(`<h3>${suiteTitle(id)}</h3>`);
+    expect(html).not.toContain('<h3>k8s-audit</h3>');
   });
 
   it('takes the worst status as a verdict: error > fail > warn > pass > skip', () => {

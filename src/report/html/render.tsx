@@ -109,7 +109,7 @@ type TargetList = 'rows' | 'matrix' | 'sections';
  */
 interface View {
   m: HtmlHead;
-  /** How many targets, and the first (its name in the title, its suites' titles and order). */
+  /** How many targets, and the first (its name in the title, its suites' order for the matrix). */
   count: number;
   first: HtmlTarget | undefined;
   /** Some target's policy differs from the policy in force. */
@@ -217,7 +217,7 @@ function Summary({ v }: { v: View }) {
         <tbody>
           {v.each('rows', (t) => (
             <tr data-target={t.anchor}>
-              <td class="wrap"><a href={`#${t.anchor}`}>{t.name}</a></td>
+              <td class="wrap"><a href={`#${t.anchor}`}>{t.id}</a></td>
               <td class="mono wrap">{t.endpoint}</td>
               <td><Badge status={t.verdict} /></td>
               {STATUS_ORDER.map((s) => <td class="num">{t.counts[s]}</td>)}
@@ -235,7 +235,7 @@ function Summary({ v }: { v: View }) {
             <tbody>
               {v.each('matrix', (t) => (
                 <tr>
-                  <td class="wrap"><a href={`#${t.anchor}`}>{t.name}</a></td>
+                  <td class="wrap"><a href={`#${t.anchor}`}>{t.id}</a></td>
                   {suites.map((s) => {
                     const cell = t.suites.find((x) => x.id === s.id);
                     if (!cell?.status) return <td class="muted">—</td>;
@@ -374,7 +374,7 @@ function Check({ c, target }: { c: HtmlCheck; target: HtmlTarget }) {
           ))}
         </p>
       ) : null}
-      {chart ? <RotationChart id={`${target.anchor}-rotation-chart`} data={chart} caption={`Rotation timeline of ${target.name}: ${chart.attempts.length} handshake attempts, ${chart.attempts.filter((a) => !a.ok).length} failed`} /> : null}
+      {chart ? <RotationChart id={`${target.anchor}-rotation-chart`} data={chart} caption={`Rotation timeline of ${target.id}: ${chart.attempts.length} handshake attempts, ${chart.attempts.filter((a) => !a.ok).length} failed`} /> : null}
       {Object.keys(c.evidence).length > 0 ? (
         <>
           <h4>Evidence</h4>
@@ -498,7 +498,7 @@ function TargetSection({ t, v }: { t: HtmlTarget; v: View }) {
     <section class="target" id={t.anchor} data-target-name={t.name}>
       <div class="target-head">
         <div>
-          <h2 class="wrap">{t.name}</h2>
+          <h2 class="wrap">{t.id}</h2>
           <div class="muted wrap">
             <span class="mono">{t.endpoint}</span>
             {t.servername ? ` · SNI ${t.servername}` : ''}
@@ -523,7 +523,7 @@ function TargetSection({ t, v }: { t: HtmlTarget; v: View }) {
       )}
       {suites.map((s) => (
         <>
-          <h3>{v.first?.suites.find((x) => x.id === s)?.title ?? s}</h3>
+          <h3>{t.suites.find((x) => x.id === s)?.title ?? s}</h3>
           {t.checks.filter((c) => c.suite === s).map((c) => <Check c={c} target={t} />)}
         </>
       ))}
