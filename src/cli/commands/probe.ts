@@ -45,7 +45,8 @@ Options:
   --require-tls-rejection   a refusal only at the HTTP layer is not enforcement (as run's flag)
   --targets-file FILE       one host:port[,servername] per line (# comments)
   --concurrency N           targets probed at once (default 16)
-  --quiet                   no progress line (it is shown on a terminal only, never in CI)
+  --quiet                   no progress line; the table shows only WARN/FAIL findings (several
+                            targets: those that do not enforce); reports keep everything
   --json [FILE|-]           the diagnosis as JSON (several targets: {"diagnoses": [...]}): to
                             FILE (the table still printed), or alone / - to stdout instead
   --html FILE               write the diagnosis as a self-contained HTML evidence report
@@ -183,8 +184,8 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
       }
       const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
       if (jsonOut === '-') await writeStreamed(io.stdout, (out) => writePiecesTo(out, doc.json()));
-      else if (!many) io.stdout.write(renderDiagnosis(diagnoses[0]!, st, io.stdout.columns ?? 100));
-      else io.stdout.write(renderDiagnosisSummary(settled, st, io.stdout.columns ?? 120));
+      else if (!many) io.stdout.write(renderDiagnosis(diagnoses[0]!, st, io.stdout.columns ?? 100, !!v.quiet));
+      else io.stdout.write(renderDiagnosisSummary(settled, st, io.stdout.columns ?? 120, !!v.quiet));
     } finally {
       reportsWritten();
     }
