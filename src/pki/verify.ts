@@ -15,10 +15,12 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../core/clock.js';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicConstraints, Certificate, ExtendedKeyUsage, KeyUsage } from '@peculiar/asn1-x509';
-import { x509 } from './crypto.js';
+import type { Certificate as AsnCertificate } from '@peculiar/asn1-x509';
+import { asnSchema, asnX509, x509 } from './crypto.js';
 import { checkNames, describeName, formWord, MAX_COMPARISONS, namesOf, readGeneralNames, readNameConstraints, type GeneralName, type NameConstraints } from './name-constraints.js';
+
+const { AsnConvert } = asnSchema;
+const { BasicConstraints, Certificate, ExtendedKeyUsage, KeyUsage } = asnX509;
 
 /** Why a presented chain does not verify. */
 export type ChainProblem =
@@ -337,7 +339,7 @@ function factsOf(c: X509Certificate): Facts {
 }
 
 function decode(c: X509Certificate): Facts {
-  let cert: Certificate;
+  let cert: AsnCertificate;
   try {
     // asn1-x509 directly (what @peculiar/x509 wraps, at a fifth of its cost per certificate). Its
     // default limit (10,000 ASN.1 nodes) refuses certificates with thousands of names that node and

@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { Table } from './table.js';
 import type { Diagnosis, FindingStatus } from '../probe/diagnose.js';
 import { safeText } from '../core/text.js';
 import type { Style } from './style.js';
