@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readCertFields } from './fields.js';
+import { KEY_USAGE_FLAGS, x509 } from './crypto.js';
+import { certificateParts } from './der.js';
+import { readCertFields, readName } from './fields.js';
 import { mintFixturePki } from './generate.js';
 import { staticSummary } from './inspect.js';
 import type { KeyType } from './keys.js';
@@ -44,6 +46,15 @@ describe('readCertFields and the certificate library', () => {
       compared++;
       if (r.fast) fast++;
       expect(r.ours, der.toString('base64')).toEqual(r.library);
+      // The names alone (verify.ts and the probe read them so): text and JSON as the library's Name.
+      const parts = certificateParts(der);
+      for (const name of [parts.subject, parts.issuer]) {
+        const view = readName(name);
+        if (!view) continue;
+        const lib = new x509.Name(new Uint8Array(name));
+        expect(view.toString()).toBe(lib.toString());
+        expect(view.toJSON()).toEqual(lib.toJSON());
+      }
     }
     expect(compared).toBeGreaterThan(400);
     expect(fast).toBeGreaterThan(compared / 2); // most are read here; the rest by the library
@@ -60,4 +71,8 @@ describe('readCertFields and the certificate library', () => {
       }
     });
   }
+
+  it("the keyUsage flags are the library's", () => {
+    for (const [name, bit] of Object.entries(KEY_USAGE_FLAGS)) expect(x509.KeyUsageFlags[name as keyof typeof KEY_USAGE_FLAGS]).toBe(bit);
+  });
 });

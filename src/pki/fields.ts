@@ -6,6 +6,7 @@
 // corpus and more); for anything else (another string type, an unusual time form, a SAN form other
 // than DNS/IP/URI/email, an unknown signature algorithm, anything malformed) it returns undefined
 // and the caller asks the library.
+import { x509 } from './crypto.js';
 import { children, readTlv, type Tlv } from './der.js';
 
 export interface CertFields {
@@ -62,30 +63,60 @@ function escapeValue(v: string): string {
     .replace(/([\r\n\t])/, (c) => `\\${Buffer.from(c, 'utf8').toString('hex').toUpperCase()}`);
 }
 
+/** A Name's attributes, RDN by RDN: [type (its name or OID), value]. */
+function attributes(der: Uint8Array, name: Tlv): [string, string][][] {
+  if (name.tag !== 0x30) unusual();
+  return children(der, name).map((rdn) => {
+    if (rdn.tag !== 0x31) unusual();
+    const atvs = children(der, rdn);
+    if (atvs.length === 0) unusual();
+    return atvs.map((atv): [string, string] => {
+      const [type, value, ...more] = children(der, atv);
+      if (atv.tag !== 0x30 || !type || type.tag !== 0x06 || !value || more.length > 0) unusual();
+      const bytes = der.subarray(value!.contentStart, value!.end);
+      if (bytes.length === 0) unusual();
+      let text: string;
+      if (value!.tag === 0x0c) text = utf8.decode(bytes);
+      else if (value!.tag === 0x13 || value!.tag === 0x16) text = Buffer.from(bytes).toString('latin1');
+      else return unusual();
+      const oid = oidText(der.subarray(type!.contentStart, type!.end));
+      return [ATTRIBUTE_NAMES[oid] ?? oid, text];
+    });
+  });
+}
+
 /** A Name as the library prints it: `CN=a, O=b`, multi-valued RDNs joined by `+`. */
 export function nameText(der: Uint8Array, name: Tlv): string {
-  if (name.tag !== 0x30) unusual();
-  return children(der, name)
-    .map((rdn) => {
-      if (rdn.tag !== 0x31) unusual();
-      const atvs = children(der, rdn);
-      if (atvs.length === 0) unusual();
-      return atvs
-        .map((atv) => {
-          const [type, value, ...more] = children(der, atv);
-          if (atv.tag !== 0x30 || !type || type.tag !== 0x06 || !value || more.length > 0) unusual();
-          const bytes = der.subarray(value!.contentStart, value!.end);
-          if (bytes.length === 0) unusual();
-          let text: string;
-          if (value!.tag === 0x0c) text = utf8.decode(bytes);
-          else if (value!.tag === 0x13 || value!.tag === 0x16) text = Buffer.from(bytes).toString('latin1');
-          else return unusual();
-          const oid = oidText(der.subarray(type!.contentStart, type!.end));
-          return `${ATTRIBUTE_NAMES[oid] ?? oid}=${escapeValue(text)}`;
-        })
-        .join('+');
-    })
+  return attributes(der, name)
+    .map((rdn) => rdn.map(([type, value]) => `${type}=${escapeValue(value)}`).join('+'))
     .join(', ');
+}
+
+/** A Name as the library's `Name` gives it: its text, and its JSON (per RDN, values by type). */
+export interface NameView {
+  toString(): string;
+  toJSON(): Record<string, string[]>[];
+}
+
+/** The NameView of a DER Name, or undefined when it holds anything this reader leaves to the library. */
+export function readName(der: Uint8Array): NameView | undefined {
+  try {
+    const name = readTlv(der, 0);
+    if (name.end !== der.length) return undefined;
+    const rdns = attributes(der, name);
+    const text = nameText(der, name);
+    return {
+      toString: () => text,
+      toJSON: () =>
+        rdns.map((rdn) => {
+          const item: Record<string, string[]> = {};
+          for (const [type, value] of rdn) (item[type] ??= []).push(value);
+          return item;
+        }),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** UTCTime YYMMDDHHMMSSZ, GeneralizedTime YYYYMMDDHHMMSSZ; other forms are unusual. */
@@ -260,4 +291,9 @@ export function readCertFields(der: Uint8Array): CertFields | undefined {
     if (e instanceof Unusual || e instanceof Error) return undefined;
     throw e;
   }
+}
+
+/** A DER Name's view: read here, else by the certificate library. */
+export function nameOf(der: Uint8Array): NameView {
+  return readName(der) ?? new x509.Name(new Uint8Array(der));
 }

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import type * as Asn1js from 'asn1js';
 import type { Name as AsnName } from '@peculiar/asn1-x509';
 import { asn1js, asnSchema, asnX509, x509 } from './crypto.js';
+import type { NameView } from './fields.js';
 
 const { AsnConvert } = asnSchema;
 const AsnGeneralName = asnX509.GeneralName;
@@ -50,8 +51,8 @@ function fromElement(el: Asn1js.AsnType): GeneralName {
   throw new Error(`GeneralName [${tag}] not understood`);
 }
 
-function dnName(n: AsnName | x509.Name): GeneralName {
-  const name = n instanceof x509.Name ? n : new x509.Name(n);
+function dnName(n: AsnName | NameView): GeneralName {
+  const name = 'toJSON' in n ? n : new x509.Name(n);
   const rdns = name.toJSON().map((rdn) => new Map(Object.entries(rdn).map(([type, values]) => [type, values.map(norm).sort()])));
   return { form: 'dn', rdns, text: name.toString() };
 }
@@ -96,7 +97,7 @@ export function readGeneralNames(value: ArrayBuffer): GeneralName[] {
  * The names a certificate's constraints apply to: every SAN, the subject DN when not empty, and —
  * only without a subjectAltName — the subject's emailAddress attributes (RFC 5280 §4.2.1.10).
  */
-export function namesOf(subject: x509.Name, sans: GeneralName[] | undefined): GeneralName[] {
+export function namesOf(subject: NameView, sans: GeneralName[] | undefined): GeneralName[] {
   const names: GeneralName[] = [...(sans ?? [])];
   const json = subject.toJSON();
   if (json.length > 0) names.push(dnName(subject));

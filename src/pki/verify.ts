@@ -16,7 +16,9 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Certificate as AsnCertificate } from '@peculiar/asn1-x509';
-import { asnSchema, asnX509, x509 } from './crypto.js';
+import { asnSchema, asnX509, KEY_USAGE_FLAGS } from './crypto.js';
+import { certificateParts } from './der.js';
+import { nameOf } from './fields.js';
 import { checkNames, describeName, formWord, MAX_COMPARISONS, namesOf, readGeneralNames, readNameConstraints, type GeneralName, type NameConstraints } from './name-constraints.js';
 
 const { AsnConvert } = asnSchema;
@@ -285,7 +287,7 @@ interface Facts {
   unreadable?: { code: ChainProblem; message: string };
 }
 
-const KU = x509.KeyUsageFlags;
+const KU = KEY_USAGE_FLAGS;
 const KU_NAMES: [number, string][] = [
   [KU.digitalSignature, 'digitalSignature'], [KU.nonRepudiation, 'nonRepudiation'], [KU.keyEncipherment, 'keyEncipherment'], [KU.dataEncipherment, 'dataEncipherment'],
   [KU.keyAgreement, 'keyAgreement'], [KU.keyCertSign, 'keyCertSign'], [KU.cRLSign, 'cRLSign'], [KU.encipherOnly, 'encipherOnly'], [KU.decipherOnly, 'decipherOnly'],
@@ -385,7 +387,7 @@ function decode(c: X509Certificate): Facts {
   }
   if (f.names !== 'malformed') {
     try {
-      const subject = new x509.Name(cert.tbsCertificate.subject);
+      const subject = nameOf(certificateParts(c.raw).subject);
       f.nameCount = (sans?.length ?? 0) + subject.toJSON().reduce((n, rdn) => n + Object.values(rdn).reduce((m, v) => m + v.length, 0), 0);
       f.names = namesOf(subject, sans);
     } catch {

@@ -4,7 +4,7 @@ import { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { X509Certificate } from 'node:crypto';
 import { HarnessError } from '../core/errors.js';
-import { x509 } from '../pki/crypto.js';
+import { nameOf } from '../pki/fields.js';
 import { summarizeCertificate } from '../pki/inspect.js';
 import type { CertSummary } from '../core/model.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -208,7 +208,7 @@ function nameToString(der: Buffer): string {
   if (hit !== undefined) return hit;
   let name: string;
   try {
-    name = new x509.Name(new Uint8Array(der)).toString();
+    name = nameOf(der).toString();
   } catch {
     name = `(undecodable name, ${der.length} bytes)`;
   }
