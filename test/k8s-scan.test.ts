@@ -411,5 +411,29 @@ describe('the command', () => {
     expect((await scan(['--check', 'k8s.nope'])).stderr).toMatch(/unknown check "k8s\.nope"/);
   });
 
+  it('--quiet: no status note or progress line, only warn/fail/error rows, the same report (docs/options.md)', async () => {
+    const tty = async (args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(['k8s', 'scan', '-n', 'gufo', '--secret', 'gufo-mtls', '--suite', 'handshake-with-cert,k8s-audit', ...args], {
+        stdout: { write: (s: string) => (stdout += s) },
+        stderr: { write: (s: string) => (stderr += s), isTTY: true },
+        env: { NO_COLOR: '1', HOME: tmp, KUBECONFIG: kube.kubeconfig },
+      });
+      return { code, stdout, stderr };
+    };
+    const statuses = (t: string) => [...t.matchAll(/│ (PASS|WARN|FAIL|SKIP|ERROR) +│/g)].map((m) => m[1]);
+    const loud = await tty(['--json', path.join(tmp, 'loud.json')]);
+    const quiet = await tty(['--json', path.join(tmp, 'quiet.json'), '--quiet']);
+    expect(loud.stderr).toMatch(/namespace gufo: 1 Service port\(s\)/);
+    expect(loud.stderr).toMatch(/mtls-harness: \d+\/\d+ targets/);
+    expect(quiet.stderr).toBe('');
+    expect(statuses(loud.stdout)).toContain('PASS');
+    expect(statuses(quiet.stdout)).toEqual(statuses(loud.stdout).filter((x) => x === 'WARN' || x === 'FAIL' || x === 'ERROR'));
+    expect(quiet.code).toBe(loud.code);
+    const checks = async (n: string) => (JSON.parse(await fs.readFile(path.join(tmp, n), 'utf8')) as Json).results.map((x) => `${x.target} ${x.check} ${x.status}`);
+    expect(await checks('quiet.json')).toEqual(await checks('loud.json'));
+  });
+
   // Where @kubernetes/client-node may be imported, and only lazily: test/fences.test.ts (LAZY_PACKAGES).
 });

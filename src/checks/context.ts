@@ -3,7 +3,8 @@ import * as tls from 'node:tls';
 import { addDays, type Clock } from '../core/clock.js';
 import { x509 } from '../pki/crypto.js';
 import { subjectDer } from '../pki/der.js';
-import { craftedOptions, credentialFromPem, lookAlikeCaOptions, mintCertificate, type Credential, type MintOptions, type SubjectAltNames } from '../pki/generate.js';
+import { readCertFields } from '../pki/fields.js';
+import { certDer, craftedOptions, credentialFromPem, lookAlikeCaOptions, mintCertificate, type Credential, type MintOptions, type SubjectAltNames } from '../pki/generate.js';
 import { parseCertificates, publicKeyProblem } from '../pki/inspect.js';
 import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../probe/plaintext.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
@@ -154,7 +155,7 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
    * exactly (a look-alike must carry the same bytes), or the first name the server advertised.
    */
   const trustedCaName = async (): Promise<Buffer | string | undefined> => {
-    if (fixture) return subjectDer(fixture.root.cert.rawData);
+    if (fixture) return subjectDer(certDer(fixture.root));
     const bundle = target.clientCaPem ?? target.trustPem;
     if (bundle) {
       const name = CA_NAMES.get(bundle) ?? (() => {
@@ -218,8 +219,9 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
       if (kind === 'intermediateIssued') {
         // RFC 5280 §4.2.1.9: a CA with pathLenConstraint 0 may issue no intermediate; a server that
         // refuses a client under one is right, so there is nothing to test.
-        const bc = ca.cert.getExtension(x509.BasicConstraintsExtension) as x509.BasicConstraintsExtension | null;
-        if (bc?.pathLength === 0) return { skip: 'not applicable: the client CA has pathLenConstraint 0, so no intermediate under it may issue clients (RFC 5280 §4.2.1.9); a server refusing such a client is right' };
+        const fields = readCertFields(certDer(ca));
+        const pathLength = fields ? fields.basicConstraints?.pathLength : (ca.cert.getExtension(x509.BasicConstraintsExtension) as x509.BasicConstraintsExtension | null)?.pathLength;
+        if (pathLength === 0) return { skip: 'not applicable: the client CA has pathLenConstraint 0, so no intermediate under it may issue clients (RFC 5280 §4.2.1.9); a server refusing such a client is right' };
       }
       return shared(`${kind}\u0000${ca.certPem}`, async () => {
         const valid = validClient(ca);

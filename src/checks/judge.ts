@@ -3,6 +3,7 @@ import type { ProbeOutcome } from '../probe/tls-probe.js';
 import { safeText } from '../core/text.js';
 import { X509Certificate } from 'node:crypto';
 import { parseCertificates, summarizeCertificate } from '../pki/inspect.js';
+import { certDer } from '../pki/generate.js';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
 import { verifyChain, type ChainVerification } from '../pki/verify.js';
 import type { Check, CheckContext, CraftedKind } from './types.js';
@@ -95,7 +96,7 @@ export const skip = (message: string): CheckVerdict => ({ status: 'skip', messag
 export async function withPresented(ctx: CheckContext, kind: CraftedKind, v: CheckVerdict): Promise<CheckVerdict> {
   const c = await ctx.crafted(kind);
   if ('skip' in c) return v;
-  const s = summarizeCertificate(Buffer.from(c.cert.rawData), ctx.clock);
+  const s = summarizeCertificate(certDer(c), ctx.clock);
   const presentedCertificate = {
     subject: s.subject,
     issuer: s.issuer,

@@ -3,35 +3,6 @@ import { safeText } from '../core/text.js';
 import { toolInfo } from '../io/version.js';
 import type { CliIO } from './io.js';
 
-export const MAIN_HELP = `Usage: mtls-harness <command> [options]
-
-Proves (or disproves) that a service really enforces mutual TLS.
-
-Commands:
-  probe HOST:PORT...  diagnose endpoints: client-auth mode, where a cert-less client is refused,
-                      whether your client cert is accepted, server chain and SANs
-  run                 run the conformance suites against targets (many: --targets-file) or a
-                      reference server; JSON/JUnit/HTML/PDF reports
-                      (mtls-harness run --reference node --profile strict --html report.html)
-  client-test -- CMD  test an mTLS client: does it present its certificate, does it refuse bad
-                      servers (untrusted, wrong SAN, expired, self-signed, incomplete chain);
-                      --corpus limbo measures it against the x509-limbo path-validation cases
-  audit PATH...       audit certificate and key files offline (layouts of certs init recognised):
-                      parse, key match, chain, SANs, EKU, expiry, key permissions, keys in CA bundles
-  k8s scan            discover a namespace's Services, probe each through port-forward, audit its
-                      Secrets, ConfigMaps, Pods and cert-manager Certificates
-  certs init          generate an mTLS PKI with your stack's file names (gufo, kong, nova, per-service)
-  reference start     start a reference server (node, node-grpc, openssl, nginx, haproxy, stunnel, caddy, gnutls)
-                      until Ctrl-C
-  demo                probe the node reference (strict, optional-client-cert), run the catalogue,
-                      write reports/demo.html
-  help, --version
-
-Run "mtls-harness <command> --help" for a command's options. Documentation: README.md and docs/
-(one page per command: docs/README.md; the check catalogue: docs/CONFORMANCE.md).
-Exit status: 0 pass, 1 fail or error, 2 usage error, 130 interrupted (reports still written).
-`;
-
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
 // Loaded on demand: a command pays only for the modules it uses (CLI start time matters in CI loops).
@@ -47,6 +18,36 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /**
+ * Each command's help, from src/cli/help/ (strings and the reporters' map, nothing else): `CMD
+ * --help` is answered without loading the command. `sub` is the command's one subcommand (`k8s
+ * scan`), `helpWord` when `CMD help` prints the help too.
+ */
+const HELP: Record<string, { text: () => Promise<string>; sub?: string; helpWord?: boolean }> = {
+  probe: { text: async () => (await import('./help/probe.js')).probeHelp() },
+  run: { text: async () => (await import('./help/run.js')).runHelp() },
+  'client-test': { text: async () => (await import('./help/client-test.js')).clientTestHelp() },
+  audit: { text: async () => (await import('./help/audit.js')).auditHelp() },
+  k8s: { text: async () => (await import('./help/k8s.js')).k8sHelp(), sub: 'scan', helpWord: true },
+  certs: { text: async () => (await import('./help/certs.js')).certsHelp(), sub: 'init', helpWord: true },
+  demo: { text: async () => (await import('./help/demo.js')).demoHelp() },
+  reference: { text: async () => (await import('./help/reference.js')).referenceHelp(), sub: 'start' },
+};
+
+const isHelpFlag = (w: string | undefined) => w === '--help' || w === '-h';
+
+/**
+ * True when argv asks for a command's help and nothing else (`run --help`, `k8s scan -h`, `certs
+ * help`). With any other flag the command itself parses them all strictly first (an unknown one is
+ * exit 2 even beside --help: the documentation's examples are checked that way), then prints it.
+ */
+function onlyHelp(cmd: string, rest: string[]): boolean {
+  const h = HELP[cmd];
+  if (!h) return false;
+  if (rest.length === 1) return isHelpFlag(rest[0]) || (!!h.helpWord && rest[0] === 'help');
+  return rest.length === 2 && h.sub !== undefined && rest[0] === h.sub && isHelpFlag(rest[1]);
+}
+
+/**
  * Runs the CLI and returns its exit code. Usage errors print one line (exit 2); no stack trace ever
  * reaches the user, and no private key ever reaches any output.
  */
@@ -54,12 +55,16 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
-      if (rest[0] && COMMANDS[rest[0]]) return await COMMANDS[rest[0]]!(rest[0] === 'certs' ? [] : ['--help'], io).then(() => 0);
-      else io.stdout.write(MAIN_HELP);
+      const h = rest[0] !== undefined ? HELP[rest[0]] : undefined;
+      io.stdout.write(h ? await h.text() : (await import('./help/main.js')).mainHelp());
       return cmd === undefined ? 2 : 0;
     }
     if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
       io.stdout.write(`${toolInfo().version}\n`);
+      return 0;
+    }
+    if (onlyHelp(cmd, rest)) {
+      io.stdout.write(await HELP[cmd]!.text());
       return 0;
     }
     const command = COMMANDS[cmd];

@@ -5,11 +5,15 @@
  * extendedKeyUsage, the names constraints apply to, and the critical extensions nothing processes.
  */
 import type { X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicConstraints, Certificate, ExtendedKeyUsage, KeyUsage } from '@peculiar/asn1-x509';
-import { x509 } from './crypto.js';
+import type { Certificate as AsnCertificate } from '@peculiar/asn1-x509';
+import { asnSchema, asnX509, KEY_USAGE_FLAGS } from './crypto.js';
+import { certificateParts } from './der.js';
+import { nameOf } from './fields.js';
 import { EKU_NAMES, KU_NAMES, oneLine } from './inspect.js';
 import { namesOf, readGeneralNames, readNameConstraints, type GeneralName, type NameConstraints } from './name-constraints.js';
+
+const { AsnConvert } = asnSchema;
+const { BasicConstraints, Certificate, ExtendedKeyUsage, KeyUsage } = asnX509;
 
 /** What the checks need from one certificate's extensions, decoded once per certificate. */
 export interface Facts {
@@ -30,7 +34,7 @@ export interface Facts {
   unreadable?: { code: 'key-usage' | 'extended-key-usage'; message: string };
 }
 
-export const KU = x509.KeyUsageFlags;
+export const KU = KEY_USAGE_FLAGS;
 /** The names of the keyUsage bits set: "digitalSignature, keyEncipherment". */
 export const kuNames = (bits: number) => KU_NAMES.filter(([b]) => bits & b).map(([, n]) => n).join(', ');
 export const EKU = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2' } as const;
@@ -79,7 +83,7 @@ export function factsOf(c: X509Certificate): Facts {
 }
 
 function decode(c: X509Certificate): Facts {
-  let cert: Certificate;
+  let cert: AsnCertificate;
   try {
     // asn1-x509 directly (what @peculiar/x509 wraps, at a fifth of its cost per certificate). Its
     // default limit (10,000 ASN.1 nodes) refuses certificates with thousands of names that node and
@@ -125,7 +129,7 @@ function decode(c: X509Certificate): Facts {
   }
   if (f.names !== 'malformed') {
     try {
-      const subject = new x509.Name(cert.tbsCertificate.subject);
+      const subject = nameOf(certificateParts(c.raw).subject);
       f.nameCount = (sans?.length ?? 0) + subject.toJSON().reduce((n, rdn) => n + Object.values(rdn).reduce((m, v) => m + v.length, 0), 0);
       f.names = namesOf(subject, sans);
     } catch {

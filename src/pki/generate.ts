@@ -1,12 +1,13 @@
 import { randomBytes, sign as nodeSign, KeyObject, X509Certificate as NodeX509 } from 'node:crypto';
 import { x509 } from './crypto.js';
 import { assembleCertificate, certificateParts, replaceNames, subjectDer, toBuffer } from './der.js';
+import { certificatePem, keyIdentifier, plainNameDer, signedCertificate, subjectKeyIdOf } from './encode.js';
 import { addDays, systemClock, type Clock } from '../core/clock.js';
-import { generateKey, importKeyPair, keyAlgorithms, privateKeyToPem, type GeneratedKey, type KeyType } from './keys.js';
+import { generateKey, importKeyPair, privateKeyToPem, type GeneratedKey, type KeyType } from './keys.js';
 
 /** A minted certificate with its private key, in memory. */
 export interface Credential {
-  /** The certificate (peculiar x509 object). */
+  /** The certificate (the library's object, parsed when first read; certDer() gives its DER without parsing). */
   cert: x509.X509Certificate;
   /** PEM of the certificate alone. */
   certPem: string;
@@ -60,83 +61,73 @@ export function randomSerial(): string {
   return b.toString('hex');
 }
 
-function sanEntries(sans: SubjectAltNames | undefined): { type: 'dns' | 'ip' | 'url' | 'email'; value: string }[] {
-  if (!sans) return [];
-  return [
-    ...(sans.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
-    ...(sans.ip ?? []).map((value) => ({ type: 'ip' as const, value })),
-    ...(sans.uri ?? []).map((value) => ({ type: 'url' as const, value })),
-    ...(sans.email ?? []).map((value) => ({ type: 'email' as const, value })),
-  ];
-}
-
 /**
  * Mints one certificate. Profiles follow RFC 5280: CAs get a critical basicConstraints CA:TRUE and
  * keyCertSign/cRLSign; leaves get CA:FALSE, digitalSignature (+keyEncipherment for RSA) and the EKUs asked for.
+ * Encoded by src/pki/encode.ts and signed with node:crypto.
  */
 export async function mintCertificate(opts: MintOptions): Promise<Credential> {
   const keyType = opts.key?.type ?? opts.keyType ?? opts.issuer?.key.type ?? 'ec-p256';
   const key = opts.key ?? (await generateKey(keyType));
   const issuerKey = opts.issuer?.key ?? key;
-  const isCa = opts.ca ?? false;
-  const KU = x509.KeyUsageFlags;
-  const leafUsage = KU.digitalSignature | (keyType.startsWith('rsa') ? KU.keyEncipherment : 0);
-  const caUsage = KU.keyCertSign | KU.cRLSign | KU.digitalSignature;
   // Copy, don't re-encode: the subject given as DER and the issuer's subject go in as they are.
-  const wantSubject = typeof opts.subject === 'string' ? undefined : toBuffer(opts.subject);
-  const wantIssuer = opts.issuer ? subjectDer(opts.issuer.cert.rawData) : wantSubject;
-  const subjectName = wantSubject ? nameFromDer(wantSubject) : (opts.subject as string);
-  const issuerName = wantIssuer ? nameFromDer(wantIssuer) : subjectName;
-  // Path building (Go, GnuTLS, OpenSSL) uses the AKI to find the parent: copy the issuer's SKI.
-  const issuerSki = opts.issuer?.cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(isCa, isCa ? opts.pathLength : undefined, true),
-    new x509.KeyUsagesExtension(isCa ? caUsage : leafUsage, true),
-    await x509.SubjectKeyIdentifierExtension.create(key.pair.publicKey),
-    issuerSki ? new x509.AuthorityKeyIdentifierExtension(issuerSki) : await x509.AuthorityKeyIdentifierExtension.create(issuerKey.pair.publicKey),
-  ];
-  if (opts.eku && opts.eku.length > 0) {
-    extensions.push(new x509.ExtendedKeyUsageExtension(opts.eku.map((e) => x509.ExtendedKeyUsage[e])));
-  }
-  const names = sanEntries(opts.sans);
-  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
-
-  const signingAlgorithm = keyAlgorithms(issuerKey.type).sign;
-  let cert = await x509.X509CertificateGenerator.create({
-    serialNumber: opts.serialNumber ?? randomSerial(),
-    subject: subjectName,
-    issuer: issuerName,
-    notBefore: opts.notBefore,
-    notAfter: opts.notAfter,
-    publicKey: key.pair.publicKey,
-    signingKey: issuerKey.pair.privateKey,
-    signingAlgorithm,
-    extensions,
-  });
-  cert = exactNames(cert, { ...(wantIssuer ? { issuer: wantIssuer } : {}), ...(wantSubject ? { subject: wantSubject } : {}) }, issuerKey);
-  const certPem = cert.toString('pem') + '\n';
+  const subject = typeof opts.subject === 'string' ? nameDer(opts.subject) : toBuffer(opts.subject);
+  const issuerCert = opts.issuer ? certDer(opts.issuer) : undefined;
+  const spki = KeyObject.from(key.pair.publicKey).export({ format: 'der', type: 'spki' });
+  // Path building (Go, GnuTLS, OpenSSL) uses the AKI to find the parent: the issuer's SKI.
+  const authorityKeyId = (issuerCert && subjectKeyIdOf(issuerCert)) ?? keyIdentifier(issuerCert ? KeyObject.from(issuerKey.pair.publicKey).export({ format: 'der', type: 'spki' }) : spki);
+  const der = signedCertificate(
+    {
+      serialHex: opts.serialNumber ?? randomSerial(),
+      issuer: issuerCert ? subjectDer(issuerCert) : subject,
+      subject,
+      notBefore: opts.notBefore,
+      notAfter: opts.notAfter,
+      spki,
+      authorityKeyId,
+      ca: opts.ca ?? false,
+      pathLength: opts.ca ? opts.pathLength : undefined,
+      rsa: keyType.startsWith('rsa'),
+      eku: opts.eku,
+      sans: opts.sans,
+    },
+    KeyObject.from(issuerKey.pair.privateKey),
+    issuerKey.type,
+  );
+  const certPem = certificatePem(der) + '\n';
   // A leaf's chain is itself plus every non-root issuer above it.
   let chainPem = certPem;
   for (let p = opts.issuer; p && !isSelfIssued(p); p = p.issuerOf) chainPem += p.certPem;
-  const cred: Credential = { cert, certPem, chainPem, keyPem: privateKeyToPem(key.pair.privateKey), key };
+  const cred = withCertificate({ certPem, chainPem, keyPem: privateKeyToPem(key.pair.privateKey), key }, der);
   if (opts.issuer) cred.issuerOf = opts.issuer;
   return cred;
 }
 
-/** A DER Name for the generator; one it cannot parse gets a stand-in that exactNames replaces. */
-function nameFromDer(der: Buffer): x509.Name | string {
-  try {
-    return new x509.Name(new Uint8Array(der));
-  } catch {
-    return 'CN=mtls-harness name placeholder';
-  }
+/** A Name from text: plain `CN=…, O=…` lists encoded here, any other text by the certificate library. */
+function nameDer(text: string): Buffer {
+  return plainNameDer(text) ?? Buffer.from(new x509.Name(text).toArrayBuffer());
+}
+
+/** The DER of each credential minted or wrapped here (its `cert` is parsed from it only when read). */
+const DER = new WeakMap<object, Buffer>();
+
+/** A credential's certificate, DER (without parsing it with the certificate library). */
+export function certDer(c: Credential): Buffer {
+  return DER.get(c) ?? Buffer.from(c.cert.rawData);
+}
+
+/** The credential with its `cert`: the library's certificate object, parsed from `der` when first read. */
+function withCertificate(c: Omit<Credential, 'cert'>, der: Buffer): Credential {
+  let parsed: x509.X509Certificate | undefined;
+  const cred = Object.defineProperty(c, 'cert', { enumerable: true, configurable: true, get: () => (parsed ??= new x509.X509Certificate(new Uint8Array(der))) }) as Credential;
+  DER.set(cred, der);
+  return cred;
 }
 
 /**
- * The library parses a DER Name and serialises it again, which is not guaranteed to give the same
- * bytes (a SET OF in another order, a string type it normalises). When the minted certificate's
- * names are not the wanted bytes, they are put in as they are and the TBSCertificate is signed again.
- * (Exported for its unit test.)
+ * A certificate with its issuer and/or subject Name replaced by the given DER, signed again (the
+ * tests use it to make the re-encoded names a library would produce; mintCertificate copies names
+ * byte for byte by itself).
  */
 export function exactNames(cert: x509.X509Certificate, want: { issuer?: Buffer; subject?: Buffer }, signer: GeneratedKey): x509.X509Certificate {
   const parts = certificateParts(cert.rawData);
@@ -152,7 +143,12 @@ export function exactNames(cert: x509.X509Certificate, want: { issuer?: Buffer; 
 }
 
 function isSelfIssued(c: Credential): boolean {
-  return c.cert.subject === c.cert.issuer && !c.issuerOf;
+  if (c.issuerOf) return false;
+  const der = certDer(c);
+  const parts = certificateParts(der);
+  if (parts.subject.equals(parts.issuer)) return true;
+  const node = new NodeX509(der);
+  return node.subject === node.issuer;
 }
 
 /**
@@ -322,9 +318,8 @@ export async function mintFixturePki(options: FixturePkiOptions = {}): Promise<F
 export async function credentialFromPem(certPem: string, privateKey: KeyObject): Promise<Credential> {
   const nodeCert = new NodeX509(certPem);
   const key = await importKeyPair(privateKey, nodeCert.publicKey);
-  const cert = new x509.X509Certificate(certPem);
-  const pem = cert.toString('pem') + '\n';
-  return { cert, certPem: pem, chainPem: pem, keyPem: privateKeyToPem(key.pair.privateKey), key };
+  const pem = certificatePem(nodeCert.raw) + '\n';
+  return withCertificate({ certPem: pem, chainPem: pem, keyPem: privateKeyToPem(key.pair.privateKey), key }, nodeCert.raw);
 }
 
 /**

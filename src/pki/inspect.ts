@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { HarnessError } from '../core/errors.js';
 import { registerPrivateKey } from '../core/redact.js';
 import { x509 } from './crypto.js';
+import { readCertFields } from './fields.js';
 import { DAY_MS, systemClock, type Clock } from '../core/clock.js';
 import type { CertSummary } from '../core/model.js';
 
@@ -102,7 +103,7 @@ const SUMMARY_CACHE_MAX = 2048;
 
 /** Summarises a certificate (node X509Certificate, peculiar certificate, or DER). */
 export function summarizeCertificate(input: NodeX509 | x509.X509Certificate | Buffer, clock: Clock = systemClock): CertSummary {
-  const der = input instanceof NodeX509 ? input.raw : input instanceof x509.X509Certificate ? Buffer.from(input.rawData) : input;
+  const der = input instanceof NodeX509 ? input.raw : Buffer.isBuffer(input) ? input : Buffer.from(input.rawData);
   const fingerprint = fingerprintOf(der);
   let fixed = SUMMARY_CACHE.get(fingerprint);
   if (!fixed) {
@@ -124,7 +125,12 @@ export function summarizeCertificate(input: NodeX509 | x509.X509Certificate | Bu
   };
 }
 
-function staticSummary(node: NodeX509, der: Buffer, fingerprint: string): Omit<CertSummary, 'daysLeft' | 'expired' | 'notYetValid'> {
+/**
+ * The clock-independent summary. The fields come from src/pki/fields.ts when it reads them (the
+ * plain certificates: most), else from the certificate library (`fast: false` asks the library
+ * always: the test that compares both).
+ */
+export function staticSummary(node: NodeX509, der: Buffer, fingerprint: string, fast = true): Omit<CertSummary, 'daysLeft' | 'expired' | 'notYetValid'> {
   const sans: CertSummary['sans'] = { dns: [], ip: [], uri: [], email: [], other: [] };
   let extKeyUsage: string[] = [];
   let keyUsage: string[] = [];
@@ -132,9 +138,19 @@ function staticSummary(node: NodeX509, der: Buffer, fingerprint: string): Omit<C
   let signatureAlgorithm = 'unknown';
   let notBefore = new Date(node.validFrom);
   let notAfter = new Date(node.validTo);
-  let subject = node.subject.replace(/\n/g, ', ');
-  let issuer = node.issuer.replace(/\n/g, ', ');
-  try {
+  let subject = (node.subject ?? '').replace(/\n/g, ', ');
+  let issuer = (node.issuer ?? '').replace(/\n/g, ', ');
+  const f = fast ? readCertFields(der) : undefined;
+  if (f) {
+    ({ subject, issuer, notBefore, notAfter, signatureAlgorithm } = f);
+    sans.dns.push(...f.sans.dns);
+    sans.ip.push(...f.sans.ip);
+    sans.uri.push(...f.sans.uri);
+    sans.email.push(...f.sans.email);
+    extKeyUsage = f.extKeyUsage.map((u) => EKU_NAMES[u] ?? u);
+    if (f.keyUsage !== undefined) keyUsage = KU_NAMES.filter(([bit]) => (f.keyUsage! & bit) !== 0).map(([, n]) => n);
+    basicConstraints = f.basicConstraints;
+  } else try {
     const p = new x509.X509Certificate(new Uint8Array(der));
     subject = p.subject;
     issuer = p.issuer;

@@ -5,10 +5,13 @@
 // maintained JavaScript library does correctly (pkijs unions permitted subtrees across CAs and
 // misses wildcard SANs).
 import { isIP } from 'node:net';
-import * as asn1js from 'asn1js';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { GeneralName as AsnGeneralName, type Name as AsnName } from '@peculiar/asn1-x509';
-import { x509 } from './crypto.js';
+import type * as Asn1js from 'asn1js';
+import type { Name as AsnName } from '@peculiar/asn1-x509';
+import { asn1js, asnSchema, asnX509, x509 } from './crypto.js';
+import type { NameView } from './fields.js';
+
+const { AsnConvert } = asnSchema;
+const AsnGeneralName = asnX509.GeneralName;
 
 /** One name of a certificate, or one constraint's base name, by form. */
 export type GeneralName =
@@ -35,10 +38,10 @@ const OTHER_KIND: Record<number, string> = { 0: 'otherName', 3: 'x400Address', 5
 /** Go's limit on name-constraint comparisons per chain (crypto/x509 maxConstraintComparisons). */
 export const MAX_COMPARISONS = 250_000;
 
-function fromElement(el: asn1js.AsnType): GeneralName {
+function fromElement(el: Asn1js.AsnType): GeneralName {
   const tag = el.idBlock.tagNumber;
   if (el.idBlock.tagClass !== 3) throw new Error('not a GeneralName');
-  if (tag === 7) return { form: 'ip', bytes: new Uint8Array((el as asn1js.Primitive).valueBlock.valueHexView) };
+  if (tag === 7) return { form: 'ip', bytes: new Uint8Array((el as Asn1js.Primitive).valueBlock.valueHexView) };
   if (OTHER_KIND[tag]) return { form: 'other', kind: OTHER_KIND[tag]!, text: OTHER_KIND[tag]! };
   const gn = AsnConvert.parse(el.valueBeforeDecodeView, AsnGeneralName);
   if (gn.dNSName !== undefined) return { form: 'dns', value: gn.dNSName };
@@ -48,8 +51,8 @@ function fromElement(el: asn1js.AsnType): GeneralName {
   throw new Error(`GeneralName [${tag}] not understood`);
 }
 
-function dnName(n: AsnName | x509.Name): GeneralName {
-  const name = n instanceof x509.Name ? n : new x509.Name(n);
+function dnName(n: AsnName | NameView): GeneralName {
+  const name = 'toJSON' in n ? n : new x509.Name(n);
   const rdns = name.toJSON().map((rdn) => new Map(Object.entries(rdn).map(([type, values]) => [type, values.map(norm).sort()])));
   return { form: 'dn', rdns, text: name.toString() };
 }
@@ -57,13 +60,13 @@ function dnName(n: AsnName | x509.Name): GeneralName {
 const norm = (s: string) => s.trim().replace(/\s+/g, ' ').toLowerCase();
 
 /** The elements of a DER SEQUENCE (or of an implicitly tagged SEQUENCE OF), or throws. */
-function children(el: asn1js.AsnType): asn1js.AsnType[] {
-  const v = (el as asn1js.Constructed).valueBlock?.value;
+function children(el: Asn1js.AsnType): Asn1js.AsnType[] {
+  const v = (el as Asn1js.Constructed).valueBlock?.value;
   if (!el.idBlock.isConstructed || !Array.isArray(v)) throw new Error('expected a constructed element');
   return v;
 }
 
-function parseDer(value: ArrayBuffer): asn1js.AsnType {
+function parseDer(value: ArrayBuffer): Asn1js.AsnType {
   // DER needs at least two bytes per element: a limit of one node per byte never refuses a well-formed value.
   const r = asn1js.fromBER(value, { maxNodes: Math.max(10_000, value.byteLength) });
   if (r.offset === -1 || r.offset !== value.byteLength) throw new Error(r.result.error || 'malformed DER');
@@ -94,7 +97,7 @@ export function readGeneralNames(value: ArrayBuffer): GeneralName[] {
  * The names a certificate's constraints apply to: every SAN, the subject DN when not empty, and —
  * only without a subjectAltName — the subject's emailAddress attributes (RFC 5280 §4.2.1.10).
  */
-export function namesOf(subject: x509.Name, sans: GeneralName[] | undefined): GeneralName[] {
+export function namesOf(subject: NameView, sans: GeneralName[] | undefined): GeneralName[] {
   const names: GeneralName[] = [...(sans ?? [])];
   const json = subject.toJSON();
   if (json.length > 0) names.push(dnName(subject));

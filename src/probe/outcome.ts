@@ -9,7 +9,7 @@ import type * as tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../core/clock.js';
 import type { CertSummary } from '../core/model.js';
-import { x509 } from '../pki/crypto.js';
+import { nameOf } from '../pki/fields.js';
 import { summarizeCertificate } from '../pki/inspect.js';
 import type { TlsAlert } from './alerts.js';
 import type { GrpcHealthOutcome } from './grpc.js';
@@ -164,7 +164,7 @@ function nameToString(der: Buffer): string {
   if (hit !== undefined) return hit;
   let name: string;
   try {
-    name = new x509.Name(new Uint8Array(der)).toString();
+    name = nameOf(der).toString();
   } catch {
     name = `(undecodable name, ${der.length} bytes)`;
   }

@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { Table } from './table.js';
 import type { Diagnosis, FindingStatus } from '../probe/diagnose.js';
 import { safeText } from '../core/text.js';
 import type { Style } from './style.js';
@@ -14,15 +14,19 @@ function tableStyle(st: Style): { head: string[]; border: string[] } {
   return st.color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
 }
 
-/** Renders a diagnosis as the `probe` command's terminal output: findings, the presented chain, fixes, verdict. */
-export function renderDiagnosis(d: Diagnosis, st: Style, width = 100): string {
+/**
+ * Renders a diagnosis as the `probe` command's terminal output: findings, the presented chain, fixes,
+ * verdict. `quiet` (--quiet): only the WARN/FAIL findings.
+ */
+export function renderDiagnosis(d: Diagnosis, st: Style, width = 100, quiet = false): string {
   const out: string[] = [];
   const sni = d.servername ? ` (SNI ${safeText(d.servername)})` : '';
   out.push(st.bold(`mtls-harness probe ${d.target}${sni}`) + st.dim(`  ${d.checkedAt}`));
   const findingWidth = Math.max(40, Math.min(width, 140) - 32);
   const t = new Table({ head: ['', 'Aspect', 'Finding'], colWidths: [7, 24, findingWidth], wordWrap: true, style: tableStyle(st) });
-  for (const f of d.findings) t.push([mark(f.status, st), f.aspect, safeText(f.finding, 600)]);
-  out.push(t.toString());
+  const shown = quiet ? d.findings.filter((f) => f.status === 'warn' || f.status === 'problem') : d.findings;
+  for (const f of shown) t.push([mark(f.status, st), f.aspect, safeText(f.finding, 600)]);
+  if (shown.length > 0) out.push(t.toString());
 
   const chainOutcome = [d.withCert, d.withoutCert].find((o) => o && o.peerChain.length > 0);
   if (chainOutcome) {
@@ -52,8 +56,11 @@ export function renderDiagnosis(d: Diagnosis, st: Style, width = 100): string {
   return out.join('\n') + '\n';
 }
 
-/** Many diagnoses at once: one row per target (mode, without / with a certificate, chain, expiry, SANs, verdict). */
-export function renderDiagnosisSummary(ds: (Diagnosis | { target: string; notFinished: string })[], st: Style, width = 120): string {
+/**
+ * Many diagnoses at once: one row per target (mode, without / with a certificate, chain, expiry,
+ * SANs, verdict). `quiet` (--quiet): only the targets that do not enforce (or did not finish).
+ */
+export function renderDiagnosisSummary(ds: (Diagnosis | { target: string; notFinished: string })[], st: Style, width = 120, quiet = false): string {
   const w = Math.max(100, Math.min(width, 200));
   const t = new Table({
     head: ['Target', 'Mode', 'Without cert', 'With cert', 'Chain', 'Expiry', 'SAN', 'Verdict'],
@@ -72,6 +79,7 @@ export function renderDiagnosisSummary(ds: (Diagnosis | { target: string; notFin
       continue;
     }
     if (d.enforced) enforced++;
+    if (quiet && d.enforced) continue;
     const without = d.findings.find((x) => x.id === 'without-cert');
     const withC = d.findings.find((x) => x.id === 'with-cert');
     t.push([
@@ -85,5 +93,5 @@ export function renderDiagnosisSummary(ds: (Diagnosis | { target: string; notFin
       d.unreachable ? st.bad('ERROR') : d.enforced ? st.ok('ENFORCED') : st.bad('NOT ENFORCED'),
     ]);
   }
-  return `${t.toString()}\n${enforced} of ${ds.length} target(s) enforce client certificates.\n`;
+  return `${t.length > 0 ? `${t.toString()}\n` : ''}${enforced} of ${ds.length} target(s) enforce client certificates.\n`;
 }

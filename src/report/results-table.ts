@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { Table } from './table.js';
 import type { Result, RunReport } from '../core/model.js';
 import type { Status } from '../core/status.js';
 import { safeText } from '../core/text.js';

@@ -1,50 +1,16 @@
-import { AUDIT_CHECKS, AUDIT_ROLES, auditPaths, type AuditRole } from '../../audit/audit.js';
+import { AUDIT_ROLES, auditPaths, type AuditRole } from '../../audit/audit.js';
 import { HarnessError } from '../../core/errors.js';
 import { failsRun } from '../../core/status.js';
 import { loadCaFile } from '../../pki/inspect.js';
 import { runDocument, writeReports } from '../../report/outputs.js';
-import { reportHelp, reportPaths, reportsToStdout, resolveReports } from '../../report/reporters/index.js';
+import { reportPaths, reportsToStdout, resolveReports } from '../../report/reporters/index.js';
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { parseCommandArgs, parseIntFlag, reportOptions } from '../args.js';
 import type { CliIO } from '../io.js';
 import { listChecks } from '../list-checks.js';
-
-export const AUDIT_HELP = `Usage: mtls-harness audit PATH... [options]
-
-Audits certificate and key files offline — files or directories; the layouts of
-"mtls-harness certs init" (default, gufo, kong, nova, per-service) are recognised. Every
-certificate is parsed and summarised; keys are matched to their certificates; chains verified
-against the CA found among the files (or --ca); SANs, EKU for the role, expiry, key strength,
-private key file permissions, and private keys stored where a CA bundle belongs are checked.
-
-Checks (suite offline-audit):
-${AUDIT_CHECKS.map((c) => `  ${c.id.padEnd(28)} ${c.title}`).join('\n')}
-
-Options:
-  --list-checks             print the catalogue and exit
-  --expected-name NAME      a name server certificates must cover (repeatable; RFC 6125 matching)
-  --role FILE=ROLE          the role of a certificate file: server, client, peer (both) or ca
-                            (repeatable; default: from the file name or the layout)
-  --ca FILE                 verify chains against these trust anchors instead of the CA files found
-  --warn-days N             warn when a certificate expires within N days (default 30)
-  --alert-days N            the same as --warn-days (the spelling of check-cert-expiry.sh)
-  --fail-days N             fail when a certificate expires within N days (default 7)
-  --key-passphrase-env VAR  the environment variable holding the passphrase of encrypted keys
-                            (without it their key/certificate match is skipped)
-  --fail-on warn|fail       exit 1 on warn too (default: fail)
-Reports (at most one of them on stdout):
-${reportHelp()}
-  --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
-  --quiet                   table shows only warn/fail/error rows
-
-A file that does not parse is a finding (audit.parse fail), not a usage error. No private key
-is ever printed or written to a report.
-
-Exit status: 0 no fail and no error (and no warn with --fail-on warn); 1 otherwise; 2 usage error
-(a path that does not exist, a bad flag, an unreadable --ca).
-`;
+import { auditHelp } from '../help/audit.js';
 
 function parseRole(spec: string): { file: string; role: AuditRole } {
   const i = spec.lastIndexOf('=');
@@ -70,7 +36,7 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
     ...reportOptions(),
   });
   if (v.help) {
-    io.stdout.write(AUDIT_HELP);
+    io.stdout.write(auditHelp());
     return 0;
   }
   if (v['list-checks']) return listChecks(io);

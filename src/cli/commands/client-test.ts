@@ -2,12 +2,12 @@ import * as path from 'node:path';
 import { loadConfigFile, type FileClient } from '../../config/load.js';
 import { HarnessError, isInternalFailure } from '../../core/errors.js';
 import { checkClientSpec, PLACEHOLDERS, type ClientSpec } from '../../client-test/command.js';
-import { CLIENT_CHECKS, CLIENT_SUITE_ID } from '../../../suites/client-conformance.js';
+import { CLIENT_CHECKS } from '../../../suites/client-conformance.js';
 import { checkLimboRouting, CORPORA, limboFigures, limboSummaryLine, loadLimbo, matchCaseIds, runLimbo, stageableLimboCases } from '../../client-test/limbo.js';
 import { OBSERVER_IMPLEMENTATIONS, runClientConformance, type ObserverImplementation } from '../../client-test/run.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { runDocument, writeReports } from '../../report/outputs.js';
-import { reportConfigKeys, reportHelp, reportPaths, reportsToStdout, resolveReports } from '../../report/reporters/index.js';
+import { reportConfigKeys, reportPaths, reportsToStdout, resolveReports } from '../../report/reporters/index.js';
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
@@ -21,52 +21,7 @@ import { parseCommandArgs, parseDuration, parseIntFlag, splitList, reportOptions
 import type { CliIO } from '../io.js';
 import { listChecks } from '../list-checks.js';
 import { interruptibleRun, sayIncomplete } from './run.js';
-
-export const CLIENT_TEST_HELP = `Usage: mtls-harness client-test [options] -- COMMAND ARGS...
-       mtls-harness client-test --config mtls.yaml        (its clients: list)
-       mtls-harness client-test --corpus limbo [options] -- COMMAND ARGS...
-
-Tests an mTLS *client*: starts reference servers on 127.0.0.1 and runs COMMAND once per check,
-with these placeholders substituted in its arguments and environment (also set as MTLS_HOST,
-MTLS_PORT, MTLS_URL, MTLS_CA, MTLS_CERT, MTLS_KEY, MTLS_SERVERNAME, MTLS_RESOLVE):
-  {host} {port}   where the reference server listens (127.0.0.1 and an ephemeral port)
-  {url}           https://{servername}:{port}/
-  {servername}    the name to verify and send as SNI (localhost; the case's name with --corpus)
-  {ca}            the CA certificate to trust (PEM file)
-  {cert} {key}    the client's certificate and key (PEM files; the key 0600, deleted afterwards)
-  {resolve}       {servername}:{port}:{host}, for curl --resolve
-
-  mtls-harness client-test -- curl -sS --cacert {ca} --cert {cert} --key {key} --resolve {resolve} {url}
-
-Checks (suite ${CLIENT_SUITE_ID}): the server sees whether a certificate chaining to the CA was
-presented and whether a request arrived; the command's exit status is evidence.
-${CLIENT_CHECKS.map((c) => `  ${c.id.padEnd(40)} ${c.title}`).join('\n')}
-
-Options:
-  --name NAME               the client's name in reports (default: the program's name)
-  --reference IMPL          the observing reference server: node (default, in-process) or nginx
-                            (read from its logs); openssl, haproxy and stunnel cannot report what a
-                            client did
-  --check id,id             only these checks: IDs or globs, ! excludes (repeatable:
-                            --check 'chain.*' --check '!chain.rejects-ca-as-client')
-  --list-checks             print the catalogue and exit
-  --corpus limbo            run the x509-limbo corpus instead: per case, a server presents the case's
-                            chain; the client must route {servername} to {host}:{port}
-                            (curl: --connect-to ::{host}:{port}) and connect or refuse as expected
-  --case GLOB,GLOB          limbo cases whose id matches (e.g. 'webpki::san::*')
-  --concurrency N           limbo cases at once (default 4)
-  --timeout DURATION        one run of the command (default 10s)
-  --fail-on warn|fail       exit 1 on warn too (default: fail)
-  --config FILE             YAML/JSON with clients: [{name, command, env, timeout}]
-Reports (at most one of them on stdout):
-${reportHelp()}
-  --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
-  --quiet                   table shows only warn/fail/error rows
-
-Exit status: 0 no fail and no error; 1 otherwise (with --corpus: a disagreement is a fail);
-2 usage or configuration error (nothing was run); 130 interrupted (Ctrl-C: the reports are still
-written, marked incomplete, with what finished).
-`;
+import { clientTestHelp } from '../help/client-test.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -88,7 +43,7 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
     ...reportOptions(),
   });
   if (v.help) {
-    io.stdout.write(CLIENT_TEST_HELP);
+    io.stdout.write(clientTestHelp());
     return 0;
   }
   if (v['list-checks']) return listChecks(io);

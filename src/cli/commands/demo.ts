@@ -17,19 +17,7 @@ import type { StartedReference, TargetUnderTest } from '../../targets/target.js'
 import { SUITES } from '../../../suites/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliIO } from '../io.js';
-
-export const DEMO_HELP = `Usage: mtls-harness demo [--html FILE] [--json FILE]
-
-Starts the node reference server on 127.0.0.1 (fresh fixture PKI, no Docker, no external server):
-1. probes profile "strict" and then "optional-client-cert" with and without the fixture client
-   certificate and prints the diagnosis of each;
-2. runs the whole catalogue against strict, optional-client-cert and rotation-graceful (a node
-   process that rotates its certificate while it is probed) and writes the HTML evidence report
-   (default reports/demo.html) and its JSON (default reports/demo.json).
-Exit status 0 when every verdict comes out as expected (strict: enforced; optional-client-cert: not
-enforced; rotation-graceful: no failed handshake — a warn because a busy machine could not keep the
-prober's rate is said so and still counts).
-`;
+import { demoHelp } from '../help/demo.js';
 
 const DEMO: { profile: ProfileName; expectEnforced: boolean }[] = [
   { profile: 'strict', expectEnforced: true },
@@ -46,7 +34,7 @@ const REPORT_PROFILES: { profile: ProfileName; check: string; status: string }[]
 export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs('demo', argv, { html: { type: 'string' }, json: { type: 'string' } });
   if (values.help) {
-    io.stdout.write(DEMO_HELP);
+    io.stdout.write(demoHelp());
     return 0;
   }
   const htmlOut = (values.html as string | undefined) ?? path.join('reports', 'demo.html');

@@ -19,43 +19,7 @@ import type { Forbidden, NamespaceSnapshot } from '../../targets/k8s/objects.js'
 import type { ServiceTarget, Skipped } from '../../targets/k8s/discovery.js';
 import type { OpenForward } from '../../targets/k8s/port-forward.js';
 import type { KubeApi } from '../../targets/k8s/api.js';
-
-export const K8S_HELP = `Usage: mtls-harness k8s scan [-n NAMESPACE ...|--all-namespaces] [options]
-
-Discovers the Services of a namespace, reaches each port through port-forward (or directly with
---in-cluster), runs the conformance suites against it, and audits the namespace's Secrets,
-ConfigMaps, Pods and cert-manager Certificates (suite k8s-audit).
-
-Cluster:
-  --kubeconfig FILE         kubeconfig (default: KUBECONFIG, then ~/.kube/config, then the Pod's
-                            service account)
-  --context NAME            kubeconfig context (default: the current one)
-  -n, --namespace NS        namespace to scan (repeatable; default: the context's, else default)
-  -A, --all-namespaces      every namespace (needs list namespaces: a ClusterRole)
-  -l, --selector SEL        only Services matching this label selector (the audit covers the namespace)
-  --service NAME            only this Service (repeatable)
-  --in-cluster              the harness runs in a Pod: API access from its service account, Services
-                            dialled directly as NAME.NS.svc.cluster.local instead of port-forward
-Credentials (from Secrets; held in memory, never written or printed):
-  --secret [NS/]NAME        the client certificate, key and CA to probe with: client.crt/client.key,
-                            client.pem/client-key.pem, kong-client.crt/.key or tls.crt/tls.key, and
-                            ca.crt / ca.pem (NS defaults to the first namespace scanned)
-  --ca-key-secret [NS/]NAME the CA certificate and key (tls.crt/tls.key of a cert-manager CA issuer,
-                            ca.crt/ca.key, ca.pem/ca-key.pem) for the crafted-certificate checks
-  --ca/--cert/--key/--ca-key FILE  as in run, instead of (or over) the Secrets
-Service annotations:
-  mtls-harness/enabled: "false"     not probed
-  mtls-harness/servername: NAME     SNI and the name the certificate must cover (default NAME.NS.svc.cluster.local)
-  mtls-harness/protocol: grpc       https (default), tls or grpc (also: appProtocol grpc, port name grpc*)
-  mtls-harness/ports: "https,8443"  only these ports (default: every TCP port not named http/metrics)
-  mtls-harness/expected-names: a,b  further names the certificate must cover
-
-Every run option applies (suites and checks — k8s-audit included —, policy, budgets, rotation,
---config, reports --json/--junit/--html/--pdf, --quiet): see mtls-harness run --help.
-
-Exit status: 0 no fail and no error; 1 otherwise (a 403 is an error result, k8s.rbac); 2 usage error
-or no reachable cluster (nothing was run).
-`;
+import { k8sHelp } from '../help/k8s.js';
 
 const K8S_OPTIONS = {
   kubeconfig: { type: 'string' },
@@ -75,7 +39,7 @@ const SCANNED = [...suitesOfKind('server'), ...suitesOfKind('cluster')];
 export async function k8sCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    io.stdout.write(K8S_HELP);
+    io.stdout.write(k8sHelp());
     return sub === undefined ? 2 : 0;
   }
   if (sub !== 'scan') throw new HarnessError('usage.invalid-value', `k8s: unknown subcommand "${sub}" (mtls-harness k8s scan --help)`);
@@ -92,7 +56,7 @@ function secretRef(flag: string, v: string, dflt: string): { namespace: string; 
 async function scanCommand(argv: string[], io: CliIO): Promise<number> {
   const { values: v, positionals } = parseCommandArgs('k8s scan', argv, { ...K8S_OPTIONS, ...RUN_SHARED_OPTIONS, ...reportOptions() });
   if (v.help) {
-    io.stdout.write(K8S_HELP);
+    io.stdout.write(k8sHelp());
     return 0;
   }
   if (v['list-checks']) return listChecks(io);

@@ -22,46 +22,7 @@ import { DEFAULT_POLICY } from '../../core/target.js';
 import { checkHostName, checkHttpPath } from '../../config/validate.js';
 import { parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag } from '../args.js';
 import type { CliIO } from '../io.js';
-
-export const PROBE_HELP = `Usage: mtls-harness probe HOST:PORT [HOST:PORT ...] [options]
-       mtls-harness probe --targets-file FILE [options]
-
-Diagnoses one TLS endpoint: does it enforce client certificates, where does it refuse a client
-without one (handshake / post-handshake / HTTP layer), is your client certificate accepted, is the
-server chain complete and trusted, do its SANs cover the name?
-
-Options:
-  --ca FILE                 trust anchors (PEM bundle) for the server chain (default: system store)
-  --cert FILE --key FILE    a client certificate (chain, leaf first) and its private key
-  --key-passphrase-env VAR  environment variable holding the key's passphrase
-  --servername NAME         SNI and the name the server certificate must cover (default: HOST)
-  --tls-min V, --tls-max V  TLS versions to offer (1.2, 1.3; --max-tls is an alias)
-  --protocol P              https (default) sends one HTTP request after the handshake;
-                            tls only reads for --grace after it (raw TLS services);
-                            grpc offers ALPN h2 and makes a grpc.health.v1 Health/Check call
-  --path PATH               HTTP path to request (default /)
-  --grace DURATION          raw TLS: how long an accepted connection must stay open (default 300ms)
-  --timeout DURATION        budget per connection (default 5s)
-  --warn-days N, --fail-days N  server certificate expiry thresholds (default 30, 7)
-  --require-tls-rejection   a refusal only at the HTTP layer is not enforcement (as run's flag)
-  --targets-file FILE       one host:port[,servername] per line (# comments)
-  --concurrency N           targets probed at once (default 16)
-  --quiet                   no progress line (it is shown on a terminal only, never in CI)
-  --json [FILE|-]           the diagnosis as JSON (several targets: {"diagnoses": [...]}): to
-                            FILE (the table still printed), or alone / - to stdout instead
-  --html FILE               write the diagnosis as a self-contained HTML evidence report
-  --pdf FILE                ... and printed to PDF by Chromium (/usr/bin/chromium or $MTLS_CHROMIUM)
-  --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
-
-With several targets a summary table has one row per target.
-
-Three connections per target: without a certificate, with yours (the control: a refusal counts only
-when your valid client is accepted), and with a self-signed one (a server that verifies refuses it).
-
-Exit status: 0 client certificates are enforced (on every target); 1 they are not, the evidence is
-inconclusive (e.g. no --cert/--key given, or every client refused alike), or a server could
-not be evaluated; 130 interrupted (what finished is still printed and written); 2 usage error (bad flag, missing or malformed file, key not matching certificate).
-`;
+import { probeHelp } from '../help/probe.js';
 
 /** `mtls-harness probe`: returns the exit code. */
 export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
@@ -89,7 +50,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     'require-tls-rejection': { type: 'boolean' },
   });
   if (v.help) {
-    io.stdout.write(PROBE_HELP);
+    io.stdout.write(probeHelp());
     return 0;
   }
   const endpoints: { host: string; port: number; servername?: string }[] = positionals.map((p) => parseEndpoint(p));
@@ -184,8 +145,8 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
       }
       const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
       if (jsonOut === '-') await writeStreamed(io.stdout, (out) => writePiecesTo(out, doc.json()));
-      else if (!many) io.stdout.write(renderDiagnosis(diagnoses[0]!, st, io.stdout.columns ?? 100));
-      else io.stdout.write(renderDiagnosisSummary(settled, st, io.stdout.columns ?? 120));
+      else if (!many) io.stdout.write(renderDiagnosis(diagnoses[0]!, st, io.stdout.columns ?? 100, !!v.quiet));
+      else io.stdout.write(renderDiagnosisSummary(settled, st, io.stdout.columns ?? 120, !!v.quiet));
     } finally {
       reportsWritten();
     }

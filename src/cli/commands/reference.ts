@@ -8,26 +8,19 @@ import { IMPLEMENTATIONS } from '../../targets/reference/index.js';
 import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliIO } from '../io.js';
-
-export const REFERENCE_HELP = `Usage: mtls-harness reference start IMPL --profile NAME [--provider process|container] [--out DIR]
-
-Starts a reference mTLS server (${IMPLEMENTATIONS.join(', ')}) in a docs/CONFORMANCE.md profile on
-127.0.0.1, prints its endpoint and the paths of the CA and client credentials, and runs until
-Ctrl-C, so you can point your own clients at it. The fixture PKI is written to --out (default: a
-new private temp dir, removed at exit); keys are 0600.
-`;
+import { referenceHelp } from '../help/reference.js';
 
 /** `mtls-harness reference start`: runs until interrupted; `signal` ends it in tests. */
 export async function referenceCommand(argv: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h') {
-    io.stdout.write(REFERENCE_HELP);
+    io.stdout.write(referenceHelp());
     return sub === undefined ? 2 : 0;
   }
   if (sub !== 'start') throw new HarnessError('usage.unknown-command', `reference: unknown subcommand "${sub}"; the only one is "start"`);
   const { values: v, positionals } = parseCommandArgs('reference start', rest, { profile: { type: 'string' }, provider: { type: 'string' }, out: { type: 'string' } });
   if (v.help) {
-    io.stdout.write(REFERENCE_HELP);
+    io.stdout.write(referenceHelp());
     return 0;
   }
   if (positionals.length !== 1) throw new HarnessError('usage.missing-argument', `reference start: give one implementation (${IMPLEMENTATIONS.join(', ')})`);

@@ -7,7 +7,7 @@ import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, re
 import { parseTlsVersion } from '../../probe/tls-probe.js';
 import type { TlsVersion } from '../../core/target.js';
 import { runDocument, writeReports } from '../../report/outputs.js';
-import { reportConfigKeys, reportEnvNames, reportHelp, reportPaths, reportsToStdout, resolveReports, type SelectedReport } from '../../report/reporters/index.js';
+import { reportConfigKeys, reportPaths, reportsToStdout, resolveReports, type SelectedReport } from '../../report/reporters/index.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { failsRun, summarize, type FailOn } from '../../core/status.js';
@@ -29,71 +29,7 @@ import { checkHostName, checkHttpPath } from '../../config/validate.js';
 import { parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag, splitList, reportOptions, type OptionSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { listChecks } from '../list-checks.js';
-
-export const RUN_HELP = `Usage: mtls-harness run [--target HOST:PORT ...] [options]
-       mtls-harness run --reference node --profile NAME [options]
-       mtls-harness run --config mtls.yaml
-
-Runs the conformance suites (docs/CONFORMANCE.md) against live targets or a reference server and
-writes JSON / JUnit reports.
-
-Targets and credentials:
-  --target HOST:PORT        a live target (repeatable)
-  --reference IMPL          start a reference server instead: node, openssl, nginx, haproxy, stunnel, caddy, gnutls ...
-  --profile NAME            ... in this profile (strict, optional-client-cert, no-client-auth, ...)
-  --provider P              process (default: local processes) or container (Docker, testcontainers)
-  --ca FILE                 trust anchors for the server chain (and the client CA's name)
-  --cert FILE --key FILE    valid client credentials; --key-passphrase-env VAR for an encrypted key
-  --ca-key FILE             the client CA's private key: lets the harness mint crafted client
-                            certificates (wrong EKU, CA as leaf, expired, ...); never written anywhere
-  --servername NAME         SNI and the name the server certificate must cover
-  --expected-name NAME      another name the certificate must cover (repeatable)
-  --protocol P              https (default) sends one request after the handshake; tls only reads;
-                            grpc: ALPN h2 and a grpc.health.v1 Health/Check call
-  --path PATH               HTTP path of the request after the handshake (default /)
-  --tls-min V, --tls-max V  TLS versions the harness offers (1.2, 1.3; --max-tls is an alias);
-                            the policy minimum is --min-tls
-Selection and policy:
-  --suite a,b               suites: ${SUITES.map((s) => s.id).join(', ')}
-  --check id,id             only these checks: IDs or globs, ! excludes (repeatable:
-                            --check 'chain.*' --check '!chain.rejects-ca-as-client')
-  --list-checks             print the catalogue and exit
-  --min-tls V               policy minimum TLS version (default 1.2)
-  --warn-days N             warn when a certificate expires within N days (default 30)
-  --fail-days N             fail when a certificate expires within N days (default 7)
-  --require-tls-rejection   a refusal only at the HTTP layer counts as fail
-  --fail-on warn|fail       exit 1 on warn too (default: fail)
-Rotation (suite rotation-continuity; reference profiles rotation-graceful/-restart rotate by themselves):
-  --rotation-command CMD    a command (run by /bin/sh) that rotates the live target(s), e.g.
-                            "kubectl rollout restart deploy/x && kubectl rollout status deploy/x"
-  --rotation-watch DURATION only observe for this window (e.g. 10m) instead of triggering
-  --rotation-timeout D      the command's time limit (default 10m)
-  --rate N                  handshakes per second while rotating (default 20)
-  --in-flight N             handshakes open at once at most (default 4)
-  --rotation-handshake-only no HTTP request per handshake (default: one request on https targets)
-  --rotation-overlap-cert FILE --rotation-overlap-key FILE
-                            a client from the other CA: rotation.ca-overlap on live targets
-Run:
-  --timeout DURATION        per connection (default 5s)
-  --targets-file FILE       one host:port[,servername] per line (# comments); adds to --target
-  --concurrency N           targets scanned at once (default 16)
-  --connections-per-target N  connections open at once to one target (default 8)
-  --target-timeout DURATION time one target may take (default max(30s, 6 x --timeout)); a peer
-                            that stalls or trickles bytes costs at most this
-  --config FILE             YAML or JSON config (docs/config.md); flags override it
-Reports (at most one of them on stdout):
-${reportHelp()}
-  --report-mode OCTAL       mode of the report files (default 0600: reports hold evidence; e.g. 0644)
-  --quiet                   table shows only warn/fail/error rows
-
-Environment: MTLS_CONFIG, MTLS_TARGETS (comma-separated), MTLS_CA, MTLS_CERT, MTLS_KEY, MTLS_CA_KEY,
-MTLS_KEY_PASSPHRASE (the passphrase itself), MTLS_SERVERNAME, MTLS_TIMEOUT, MTLS_CONCURRENCY,
-MTLS_FAIL_ON, MTLS_WARN_DAYS, MTLS_FAIL_DAYS, MTLS_MIN_TLS, ${reportEnvNames().join(', ')}, MTLS_CHROMIUM. Flags win over the
-environment, the environment over the config file.
-
-Exit status: 0 no fail and no error (and no warn with --fail-on warn); 1 otherwise; 2 usage or
-configuration error (nothing was run).
-`;
+import { runHelp } from '../help/run.js';
 
 export type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -354,7 +290,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     ...reportOptions(),
   });
   if (v.help) {
-    io.stdout.write(RUN_HELP);
+    io.stdout.write(runHelp());
     return 0;
   }
   if (v['list-checks']) return listChecks(io);

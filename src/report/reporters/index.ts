@@ -61,14 +61,28 @@ export function reportEnvNames(list: readonly Reporter[] = reportersFor('run')):
   return list.flatMap((r) => (r.env ? [r.env] : []));
 }
 
-/** The help lines of the reporters' flags, in the commands' two-column layout. */
-export function reportHelp(list: readonly Reporter[] = reportersFor('run')): string {
+/**
+ * The help lines of the reporters' flags, in the commands' two-column layout (descriptions from
+ * column 28), each reporter's text word-wrapped so that no line is longer than `width` (80).
+ */
+export function reportHelp(list: readonly Reporter[] = reportersFor('run'), width = 80): string {
   const col = 28;
   return list
     .map((r) => {
-      const [first, ...more] = r.help.split('\n');
       const head = `  ${r.flag} FILE`;
-      return [`${head.length < col ? head.padEnd(col) : `${head}  `}${first}`, ...more.map((l) => `${' '.repeat(col)}${l}`)].join('\n');
+      const lines: string[] = [];
+      let line = head.length < col ? head.padEnd(col) : `${head}  `;
+      let empty = true;
+      for (const word of r.help.split(/\s+/).filter(Boolean)) {
+        if (!empty && line.length + 1 + word.length > width) {
+          lines.push(line);
+          line = ' '.repeat(col);
+          empty = true;
+        }
+        line += (empty ? '' : ' ') + word;
+        empty = false;
+      }
+      return [...lines, line].join('\n');
     })
     .join('\n');
 }

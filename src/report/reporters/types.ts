@@ -46,7 +46,7 @@ export interface Reporter {
   stdout: true | string;
   /** The documents it can write. */
   documents: readonly DocumentKind[];
-  /** Its line in the commands' help (continuation lines start at the description column). */
+  /** Its text in the commands' help, word-wrapped there to 80 columns. */
   help: string;
   /**
    * Checks made when the flag is given, before anything runs (throw a usage error); the value
