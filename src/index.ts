@@ -125,6 +125,25 @@ export { CLIENT_CHECKS, CLIENT_SUITE_ID, clientConformance, type ClientCheck, ty
  */
 export { CATALOGUE, CORPUS_SUITES, KINDS, SUITES, checkTitle, findCheck, suiteInfo, suiteTitle, suitesOfKind, type SuiteInfo } from '../suites/index.js';
 export type { AnySuite, Check, Suite, SuiteKind } from './checks/types.js';
+/**
+ * A run, as `mtls-harness run` does it (src/app): `planRun` resolves options named as the CLI's
+ * flags (`{ config: 'mtls.yaml' }`, `{ target: ['host:443'], ca, cert, key }`, `{ reference:
+ * 'node', profile: 'strict' }`) with the environment you pass (MTLS_*) and the config file, into a
+ * validated plan (a `HarnessError` with a usage/config code for bad input: what the CLI exits 2
+ * on), nothing started; `executePlan` starts its reference servers, runs the checks and stops
+ * them; `writeRunReports` writes the reports it asks for; `exitCodeOf` is the CLI's exit status.
+ *
+ * @example
+ * ```ts
+ * import { planRun, executePlan, writeRunReports, exitCodeOf } from 'mtls-harness';
+ * const plan = await planRun({ config: 'mtls.yaml' }, { env: process.env });
+ * const report = await executePlan(plan, { signal: AbortSignal.timeout(600_000) });
+ * const written = await writeRunReports(plan, report, ['run', '--config', 'mtls.yaml'], process);
+ * process.exitCode = exitCodeOf(plan, report, written);
+ * ```
+ */
+export { planRun, executePlan, ReferencePool, runWithSettings, writeRunReports, exitCodeOf, type RunPlan, type PlannedReference, type PlanRunContext, type RunHooks } from './app/run.js';
+export type { Values as RunOptionValues, RunSettingsResolved } from './app/settings.js';
 /** A client command with `{host}` `{port}` `{url}` `{ca}` `{cert}` `{key}` `{servername}` `{resolve}` placeholders, its validation and one run of it. */
 export { runClientCommand, checkClientSpec, substitute, PLACEHOLDERS, PLACEHOLDER_ENV, type ClientSpec, type Placeholders, type CommandRun } from './client-test/command.js';
 /** The observing server: handshake completion, the client's alert, its certificate (and whether it chains), requests. */

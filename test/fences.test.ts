@@ -17,7 +17,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 /**
  * The layer order, lowest first. A layer may import its own rank and the ranks below. `api` is
  * src/index.ts (the public API); `suites` is the suites/ folder; every other layer is src/<name>/.
- * `rules` holds the pure verdict rules (src/rules/), beside the probes.
+ * `rules` holds the pure verdict rules (src/rules/), beside the probes. `app` (src/app/) is the
+ * application a command and the library share: a run resolved, started, run and reported.
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ['core'],
@@ -28,6 +29,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['runner'],
   ['audit', 'client-test', 'suites'],
   ['report'],
+  ['app'],
   ['cli', 'api'],
 ];
 
@@ -242,7 +244,7 @@ describe('layer fences', () => {
 
   it('the graph is the real one: every layer with files is seen, and the lazy homes load their package', () => {
     const layers = new Set([...graph.keys()].map(layerOf));
-    for (const l of ['core', 'config', 'pki', 'io', 'probe', 'targets', 'checks', 'rotation', 'runner', 'audit', 'client-test', 'suites', 'report', 'cli', 'api']) expect(layers).toContain(l);
+    for (const l of ['core', 'config', 'pki', 'io', 'probe', 'targets', 'checks', 'rotation', 'runner', 'audit', 'client-test', 'suites', 'report', 'app', 'cli', 'api']) expect(layers).toContain(l);
     expect(graph.size).toBeGreaterThan(100);
     for (const [pkg, homes] of Object.entries(LAZY_PACKAGES)) {
       for (const home of homes) expect(graph.get(home)?.some((e) => e.to === pkg && e.kind === 'dynamic'), `${home} loads ${pkg}`).toBe(true);

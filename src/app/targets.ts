@@ -1,0 +1,202 @@
+/**
+ * The targets of a run as data: each live target's credentials, names, protocol, TLS versions and
+ * rotation settings from the flags over the config file's target (files read and checked once per
+ * run), before anything connects.
+ */
+import { isIP } from 'node:net';
+import * as path from 'node:path';
+import type { FileTarget } from '../config/load.js';
+import { checkHostName, checkHttpPath } from '../config/validate.js';
+import { parseDuration, parseIntFlag } from '../config/values.js';
+import { parseEndpoint } from '../core/endpoint.js';
+import { HarnessError } from '../core/errors.js';
+import { ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type TargetConfig, type TlsVersion } from '../core/target.js';
+import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../pki/inspect.js';
+import { parseTlsVersion } from '../probe/tls-probe.js';
+import { pemOrFile, pick, type Values } from './settings.js';
+
+/** Credential and naming flags (flag > environment) applied over every target. */
+export interface CredentialFlags {
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  caKey?: string | undefined;
+  servername?: string | undefined;
+  passEnv?: string | undefined;
+  protocol?: string | undefined;
+  expectedNames: string[];
+  /** TLS versions offered (not the policy minimum, which is --min-tls). */
+  tlsMin?: TlsVersion | undefined;
+  tlsMax?: TlsVersion | undefined;
+  path?: string | undefined;
+}
+
+export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessEnv): CredentialFlags {
+  const over: CredentialFlags = {
+    ca: pick(v, env, 'ca', 'MTLS_CA'),
+    cert: pick(v, env, 'cert', 'MTLS_CERT'),
+    key: pick(v, env, 'key', 'MTLS_KEY'),
+    caKey: pick(v, env, 'ca-key', 'MTLS_CA_KEY'),
+    servername: pick(v, env, 'servername', 'MTLS_SERVERNAME'),
+    passEnv: v['key-passphrase-env'] as string | undefined,
+    protocol: v.protocol as string | undefined,
+    expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
+    tlsMin: v['tls-min'] !== undefined ? parseTlsVersion(v['tls-min'] as string) : undefined,
+    tlsMax: (v['tls-max'] ?? v['max-tls']) !== undefined ? parseTlsVersion((v['tls-max'] ?? v['max-tls']) as string) : undefined,
+    path: v.path as string | undefined,
+  };
+  if (over.path !== undefined) checkHttpPath(`${command}: --path`, over.path);
+  if (over.servername !== undefined) checkHostName(`${command}: --servername`, over.servername);
+  if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', `${command}: --cert and --key go together`);
+  if (over.protocol && over.protocol !== 'https' && over.protocol !== 'tls' && over.protocol !== 'grpc') throw new HarnessError('usage.invalid-value', `${command}: --protocol must be https, tls or grpc, not "${over.protocol}"`);
+  return over;
+}
+
+export function resolveRotationFlags(command: string, v: Values): RotationFlags {
+  const rotationFlags: RotationFlags = {
+    command: v['rotation-command'] as string | undefined,
+    watch: v['rotation-watch'] as string | undefined,
+    timeout: v['rotation-timeout'] as string | undefined,
+    rate: v.rate !== undefined ? parseIntFlag('--rate', v.rate as string, 1, 5000) : undefined,
+    inFlight: v['in-flight'] !== undefined ? parseIntFlag('--in-flight', v['in-flight'] as string, 1, 256) : undefined,
+    handshakeOnly: !!v['rotation-handshake-only'],
+    overlapCert: v['rotation-overlap-cert'] as string | undefined,
+    overlapKey: v['rotation-overlap-key'] as string | undefined,
+  };
+  if (rotationFlags.command !== undefined && rotationFlags.watch !== undefined) throw new HarnessError('usage.invalid-value', `${command}: --rotation-command and --rotation-watch exclude each other (trigger a rotation, or watch for one)`);
+  if (!!rotationFlags.overlapCert !== !!rotationFlags.overlapKey) throw new HarnessError('usage.missing-argument', `${command}: --rotation-overlap-cert and --rotation-overlap-key go together`);
+  if (rotationFlags.watch !== undefined) parseDuration('--rotation-watch', rotationFlags.watch);
+  if (rotationFlags.timeout !== undefined) parseDuration('--rotation-timeout', rotationFlags.timeout);
+  return rotationFlags;
+}
+
+export interface RotationFlags {
+  command?: string | undefined;
+  watch?: string | undefined;
+  timeout?: string | undefined;
+  rate?: number | undefined;
+  inFlight?: number | undefined;
+  handshakeOnly: boolean;
+  overlapCert?: string | undefined;
+  overlapKey?: string | undefined;
+}
+
+/** A live target's rotation settings: flags over the file's `rotation:`; undefined when neither says anything. */
+export function resolveRotation(t: FileTarget, f: RotationFlags, baseDir: string, env: NodeJS.ProcessEnv, where: string, protocol: 'https' | 'tls' | 'grpc'): RotationConfig | undefined {
+  const r = t.rotation ?? {};
+  // A trigger given by flag replaces the file's (command and watch exclude each other).
+  const command = f.command ?? (f.watch === undefined ? r.command : undefined);
+  const watch = f.watch ?? (f.command === undefined ? r.watch : undefined);
+  const overlapCert = f.overlapCert ?? r.overlapCert;
+  const overlapKey = f.overlapKey ?? r.overlapKey;
+  const anything = command !== undefined || watch !== undefined || overlapCert !== undefined;
+  if (!anything) return undefined;
+  const dur = (name: string, value: string | undefined, dflt: number) => (value === undefined ? dflt : parseDuration(`${where} rotation.${name}`, value));
+  const rate = f.rate ?? r.rate ?? ROTATION_DEFAULTS.rate;
+  const maxInFlight = f.inFlight ?? r.inFlight ?? ROTATION_DEFAULTS.maxInFlight;
+  if (!Number.isInteger(rate) || rate < 1 || rate > 5000) throw new HarnessError('config.invalid', `${where}: rotation.rate must be a whole number from 1 to 5000`);
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 256) throw new HarnessError('config.invalid', `${where}: rotation.inFlight must be a whole number from 1 to 256`);
+  let overlapClient: ClientCredentials | undefined;
+  if (overlapCert !== undefined && overlapKey !== undefined) {
+    const dir = f.overlapCert !== undefined ? process.cwd() : baseDir;
+    overlapClient = loadCredentialFiles(path.resolve(dir, overlapCert), path.resolve(dir, overlapKey), env.MTLS_KEY_PASSPHRASE);
+  }
+  return {
+    ...(command !== undefined ? { trigger: { kind: 'command' as const, command, timeoutMs: dur('timeout', f.timeout ?? r.timeout, 600_000) } } : {}),
+    ...(watch !== undefined ? { trigger: { kind: 'watch' as const, durationMs: dur('watch', watch, 0) } } : {}),
+    rate,
+    maxInFlight,
+    beforeMs: dur('before', r.before, ROTATION_DEFAULTS.beforeMs),
+    afterMs: dur('after', r.after, ROTATION_DEFAULTS.afterMs),
+    request: !f.handshakeOnly && (r.request ?? true) && protocol === 'https',
+    ...(overlapClient ? { overlapClient } : {}),
+  };
+}
+
+/**
+ * Files every target of a run names (the CA, the client credential, the CA key): read, parsed and
+ * checked once per run, not once per target. Keyed by path (and passphrase variable); errors are
+ * not cached, they stop the run (exit 2) anyway.
+ */
+export class FileCache {
+  private readonly map = new Map<string, unknown>();
+  get<T>(key: string, load: () => T): T {
+    if (!this.map.has(key)) this.map.set(key, load());
+    return this.map.get(key) as T;
+  }
+}
+
+export function resolveLiveTarget(
+  t: FileTarget,
+  over: CredentialFlags,
+  baseDir: string,
+  policy: Policy,
+  env: NodeJS.ProcessEnv,
+  where: string,
+  files: FileCache = new FileCache(),
+): TargetConfig {
+  const endpoint = parseEndpoint(t.endpoint!);
+  const flagDir = process.cwd();
+  const src = (flag: string | undefined, fileVal: string | undefined) => (flag !== undefined ? pemOrFile(flag, flagDir) : fileVal !== undefined ? pemOrFile(fileVal, baseDir) : undefined);
+
+  const caSrc = src(over.ca, t.ca);
+  const trustPem = caSrc ? (caSrc.pem ? parseCertificates(caSrc.pem, `${where} ca`).map((c) => c.toString()).join('') : files.get(`ca\u0000${caSrc.file}`, () => loadCaFile(caSrc.file!)).pem) : undefined;
+  const clientCaSrc = t.clientCa !== undefined ? pemOrFile(t.clientCa, baseDir) : undefined;
+  const clientCaPem = clientCaSrc ? (clientCaSrc.pem ?? files.get(`ca\u0000${clientCaSrc.file}`, () => loadCaFile(clientCaSrc.file!)).pem) : undefined;
+
+  const passVar = over.passEnv ?? t.keyPassphraseEnv;
+  let passphrase: string | undefined = env.MTLS_KEY_PASSPHRASE;
+  if (passVar !== undefined) {
+    passphrase = env[passVar];
+    if (passphrase === undefined) throw new HarnessError('usage.invalid-value', `${where}: environment variable ${passVar} (the key passphrase) is not set`);
+  }
+  const certSrc = src(over.cert, t.cert);
+  const keySrc = src(over.key, t.key);
+  if (!!certSrc !== !!keySrc) throw new HarnessError('config.invalid', `${where}: cert and key go together`);
+  let client: ClientCredentials | undefined;
+  if (certSrc && keySrc) {
+    if (certSrc.file && keySrc.file) {
+      client = files.get(`cred\u0000${certSrc.file}\u0000${keySrc.file}\u0000${passVar ?? ''}`, () => loadCredentialFiles(certSrc.file!, keySrc.file!, passphrase));
+    } else {
+      const certPem = certSrc.pem ?? readPkiFile(certSrc.file!, 'certificate').toString();
+      const keyBuf = keySrc.pem ?? readPkiFile(keySrc.file!, 'private key');
+      const chain = parseCertificates(certPem, `${where} cert`);
+      const key = parsePrivateKey(keyBuf, `${where} key`, passphrase);
+      if (!chain[0]!.checkPrivateKey(key)) throw new HarnessError('pki.key-mismatch', `${where}: the key is not the private key of the client certificate`);
+      client = { certPem: chain.map((c) => c.toString()).join(''), keyPem: key.export({ format: 'pem', type: 'pkcs8' }).toString(), chain };
+    }
+  }
+  const caKeySrc = src(over.caKey, t.caKey);
+  const caKey = caKeySrc ? (caKeySrc.file ? files.get(`cakey\u0000${caKeySrc.file}`, () => parsePrivateKey(readPkiFile(caKeySrc.file!, 'CA private key'), caKeySrc.file)) : parsePrivateKey(caKeySrc.pem!, `${where} caKey`)) : undefined;
+  if (caKey && !trustPem && !clientCaPem) throw new HarnessError('usage.missing-argument', `${where}: --ca-key needs the CA certificate too (--ca)`);
+
+  if (t.servername !== undefined) checkHostName(`${where}: servername`, t.servername, 'config.invalid');
+  if (t.path !== undefined) checkHttpPath(`${where}: path`, t.path, 'config.invalid');
+  const servername = over.servername ?? t.servername;
+  const protocol = (over.protocol ?? t.protocol ?? 'https') as 'https' | 'tls' | 'grpc';
+  return {
+    name: t.name ?? t.endpoint!,
+    host: endpoint.host,
+    port: endpoint.port,
+    ...(servername ? { servername } : !isIP(endpoint.host) ? { servername: endpoint.host } : {}),
+    expectedNames: [...new Set([...(t.expectedNames ?? []), ...over.expectedNames])],
+    protocol,
+    ...((over.path ?? t.path) ? { httpPath: over.path ?? t.path } : {}),
+    ...offeredVersions(over, t),
+    ...(trustPem ? { trustPem } : {}),
+    ...(client ? { client } : {}),
+    ...(clientCaPem ? { clientCaPem } : {}),
+    ...(caKey ? { caKey } : {}),
+    expect: { ...(t.expect?.serverIdentity ? { serverIdentity: t.expect.serverIdentity } : {}), ...(t.expect?.allowedClientIdentities ? { allowedClientIdentities: t.expect.allowedClientIdentities } : {}) },
+    policy,
+    plaintextPorts: t.plaintextPorts ?? [],
+  };
+}
+
+/** The TLS versions offered to a target: flags over the config file's `tlsMin`/`tlsMax`. */
+export function offeredVersions(over: CredentialFlags, t: { tlsMin?: string; tlsMax?: string }): { tlsVersions?: { min?: TlsVersion; max?: TlsVersion } } {
+  const min = over.tlsMin ?? (t.tlsMin !== undefined ? parseTlsVersion(t.tlsMin) : undefined);
+  const max = over.tlsMax ?? (t.tlsMax !== undefined ? parseTlsVersion(t.tlsMax) : undefined);
+  if (!min && !max) return {};
+  return { tlsVersions: { ...(min ? { min } : {}), ...(max ? { max } : {}) } };
+}
