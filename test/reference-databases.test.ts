@@ -220,6 +220,9 @@ async function expectRefusedInTls(s: Server, port: number): Promise<void> {
   expect((await sClient(port, { starttls: s.starttls, cert: 'untrusted', hold: true })).alert).toBe(48);
 }
 
+/** A new server leaf from the same intermediate, as a rotation installs. */
+const renewedLeaf = (org: string) => mintCertificate({ subject: `CN=localhost, O=${org}`, issuer: pki.intermediate, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000 * 90), sans: { dns: ['localhost'], ip: ['127.0.0.1'] }, eku: ['serverAuth'] });
+
 const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
 
 /** One TLS handshake with the valid client (node's TLS client), after the protocol's request for TLS: the leaf served. */
@@ -244,105 +247,87 @@ for (const s of SERVERS) {
   const missing = [impl.binary, ...CLIENTS[s.name]].filter((b) => !findBinary(b));
   if (missing.length) console.warn(`SKIPPED the ${s.name} reference tests: ${missing.join(', ')} not installed (apt-get install ${entry.debianPackages.join(' ')})`);
   const supported = (p: ProfileName) => !entry.unsupported(p);
-  /** A test of a profile the server expresses (the others are refused, last test of the block). */
-  const profileIt = (p: ProfileName, title: string, fn: () => Promise<void>) => {
-    if (supported(p)) it(`${p}: ${title}`, fn, 30_000);
+  /** A test of a profile the server expresses, against the server started in it (the others are refused, last test of the block). */
+  const profileIt = (p: ProfileName, title: string, fn: (ref: StartedProcessReference, port: number) => Promise<void>) => {
+    if (supported(p)) it(`${p}: ${title}`, () => withServer(s, p, (ref) => fn(ref, ref.endpoint.port)), 30_000);
   };
 
   describe.skipIf(missing.length > 0)(`${s.name} (${entry.title}) with real clients`, () => {
-    profileIt('strict', 'a certificate is requested; the valid client is served, a client without one refused, an untrusted one refused in TLS', async () => {
-      await withServer(s, 'strict', async (ref) => {
-        const { port } = ref.endpoint;
-        const hello = await sClient(port, { starttls: s.starttls });
-        expect(hello.requested).toBe(true);
-        // The full chain, leaf first, verifying against the root with the name localhost.
-        expect(hello.chain.map((c) => c.fingerprint256)).toEqual([fingerprint(pki.server.certPem), fingerprint(pki.intermediate.certPem)]);
-        expect(await s.exchange(port, 'client', true)).toMatchObject({ served: true });
-        await expectNoCertRefused(s, port, true);
-        if (s.strictNoCertLog) expect(ref.logs().join('\n')).toMatch(s.strictNoCertLog);
-        await expectRefusedInTls(s, port);
-      });
+    profileIt('strict', 'a certificate is requested; the valid client is served, a client without one refused, an untrusted one refused in TLS', async (ref, port) => {
+      const hello = await sClient(port, { starttls: s.starttls });
+      expect(hello.requested).toBe(true);
+      // The full chain, leaf first, verifying against the root with the name localhost.
+      expect(hello.chain.map((c) => c.fingerprint256)).toEqual([fingerprint(pki.server.certPem), fingerprint(pki.intermediate.certPem)]);
+      expect(await s.exchange(port, 'client', true)).toMatchObject({ served: true });
+      await expectNoCertRefused(s, port, true);
+      if (s.strictNoCertLog) expect(ref.logs().join('\n')).toMatch(s.strictNoCertLog);
+      await expectRefusedInTls(s, port);
     });
 
-    profileIt('optional-client-cert', 'a certificate is requested; served without one and with the valid one; an untrusted one is refused in TLS', async () => {
-      await withServer(s, 'optional-client-cert', async (ref) => {
-        const { port } = ref.endpoint;
-        expect((await sClient(port, { starttls: s.starttls })).requested).toBe(true);
-        expect(await s.exchange(port, undefined, true)).toMatchObject({ served: true });
-        expect(await s.exchange(port, 'client', true)).toMatchObject({ served: true });
-        await expectRefusedInTls(s, port);
-      });
+    profileIt('optional-client-cert', 'a certificate is requested; served without one and with the valid one; an untrusted one is refused in TLS', async (_ref, port) => {
+      expect((await sClient(port, { starttls: s.starttls })).requested).toBe(true);
+      expect(await s.exchange(port, undefined, true)).toMatchObject({ served: true });
+      expect(await s.exchange(port, 'client', true)).toMatchObject({ served: true });
+      await expectRefusedInTls(s, port);
     });
 
-    profileIt('no-client-auth', 'no certificate is requested; a client without one is served', async () => {
-      await withServer(s, 'no-client-auth', async (ref) => {
-        const { port } = ref.endpoint;
-        expect((await sClient(port, { starttls: s.starttls })).requested).toBe(false);
-        expect(await s.exchange(port, undefined, true)).toMatchObject({ served: true });
-      });
+    profileIt('no-client-auth', 'no certificate is requested; a client without one is served', async (_ref, port) => {
+      expect((await sClient(port, { starttls: s.starttls })).requested).toBe(false);
+      expect(await s.exchange(port, undefined, true)).toMatchObject({ served: true });
     });
 
     for (const profile of ['wrong-san-server', 'cn-only-server', 'incomplete-chain', 'expiring-server', 'expired-server'] as const) {
-      profileIt(profile, "serves the profile's certificate (its chain as the profile says) with strict client auth", async () => {
-        await withServer(s, profile, async (ref) => {
-          const { port } = ref.endpoint;
-          const { cred, sendChain } = serverCredentialFor(profile, pki);
-          const hello = await sClient(port, { starttls: s.starttls });
-          expect(hello.chain.map((c) => c.fingerprint256)).toEqual(sendChain ? [fingerprint(cred.certPem), fingerprint(pki.intermediate.certPem)] : [fingerprint(cred.certPem)]);
-          expect(hello.requested).toBe(true);
-          // A client that does not check the server (it would refuse this certificate first).
-          expect(await s.exchange(port, 'client', false)).toMatchObject({ served: true });
-          await expectNoCertRefused(s, port, false);
-        });
+      profileIt(profile, "serves the profile's certificate (its chain as the profile says) with strict client auth", async (_ref, port) => {
+        const { cred, sendChain } = serverCredentialFor(profile, pki);
+        const hello = await sClient(port, { starttls: s.starttls });
+        expect(hello.chain.map((c) => c.fingerprint256)).toEqual(sendChain ? [fingerprint(cred.certPem), fingerprint(pki.intermediate.certPem)] : [fingerprint(cred.certPem)]);
+        expect(hello.requested).toBe(true);
+        // A client that does not check the server (it would refuse this certificate first).
+        expect(await s.exchange(port, 'client', false)).toMatchObject({ served: true });
+        await expectNoCertRefused(s, port, false);
       });
     }
 
-    profileIt('rotation-graceful', 'after the reload the same process serves the new leaf, with no failed handshake', async () => {
-      await withServer(s, 'rotation-graceful', async (ref) => {
-        const { port } = ref.endpoint;
-        const before = await handshake(port, s.starttls);
-        expect(before).toBe(fingerprint(pki.server.certPem));
-        const renewed = await mintCertificate({ subject: 'CN=localhost, O=renewed', issuer: pki.intermediate, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000 * 90), sans: { dns: ['localhost'], ip: ['127.0.0.1'] }, eku: ['serverAuth'] });
-        const pid = ref.pid;
-        // Handshakes back to back while the files are replaced and the server reloads, and a while after.
-        let stopAt = Infinity;
-        const seen: string[] = [];
-        const failures: string[] = [];
-        const loop = (async () => {
-          while (Date.now() < stopAt) {
-            await handshake(port, s.starttls).then((fp) => void seen.push(fp), (e: Error) => void failures.push(e.message));
-          }
-        })();
-        await new Promise((r) => setTimeout(r, 200));
-        const marks: string[] = [];
-        await ref.apply({ server: renewed }, 'graceful', (m) => marks.push(m));
-        const after = fingerprint(renewed.certPem);
-        const deadline = Date.now() + 5000;
-        while (seen.at(-1) !== after && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-        stopAt = Date.now() + 300;
-        await loop;
-        expect(failures).toEqual([]);
-        expect(seen.at(-1)).toBe(after);
-        expect(seen.length).toBeGreaterThan(5);
-        expect(ref.pid).toBe(pid);
-        expect(marks[0]).toBe('new files written');
-        expect(await s.exchange(port, 'client', true)).toMatchObject({ served: true });
-      });
+    profileIt('rotation-graceful', 'after the reload the same process serves the new leaf, with no failed handshake', async (ref, port) => {
+      const before = await handshake(port, s.starttls);
+      expect(before).toBe(fingerprint(pki.server.certPem));
+      const renewed = await renewedLeaf('renewed');
+      const pid = ref.pid;
+      // Handshakes back to back while the files are replaced and the server reloads, and a while after.
+      let stopAt = Infinity;
+      const seen: string[] = [];
+      const failures: string[] = [];
+      const loop = (async () => {
+        while (Date.now() < stopAt) {
+          await handshake(port, s.starttls).then((fp) => void seen.push(fp), (e: Error) => void failures.push(e.message));
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 200));
+      const marks: string[] = [];
+      await ref.apply({ server: renewed }, 'graceful', (m) => marks.push(m));
+      const after = fingerprint(renewed.certPem);
+      const deadline = Date.now() + 5000;
+      while (seen.at(-1) !== after && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      stopAt = Date.now() + 300;
+      await loop;
+      expect(failures).toEqual([]);
+      expect(seen.at(-1)).toBe(after);
+      expect(seen.length).toBeGreaterThan(5);
+      expect(ref.pid).toBe(pid);
+      expect(marks[0]).toBe('new files written');
+      expect(await s.exchange(port, 'client', true)).toMatchObject({ served: true });
     });
 
-    profileIt('rotation-restart', 'stopped and started on the same port, a new process serves the new leaf', async () => {
-      await withServer(s, 'rotation-restart', async (ref) => {
-        const { port } = ref.endpoint;
-        expect(await handshake(port, s.starttls)).toBe(fingerprint(pki.server.certPem));
-        const renewed = await mintCertificate({ subject: 'CN=localhost, O=restarted', issuer: pki.intermediate, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000 * 90), sans: { dns: ['localhost'], ip: ['127.0.0.1'] }, eku: ['serverAuth'] });
-        const pid = ref.pid;
-        const old = await tree(pid);
-        await ref.apply({ server: renewed }, 'restart');
-        expect(ref.pid).not.toBe(pid);
-        expect(old.filter(alive), 'the old process tree is gone').toEqual([]);
-        expect(await handshake(port, s.starttls)).toBe(fingerprint(renewed.certPem));
-        expect(await s.exchange(port, 'client', true)).toMatchObject({ served: true });
-      });
+    profileIt('rotation-restart', 'stopped and started on the same port, a new process serves the new leaf', async (ref, port) => {
+      expect(await handshake(port, s.starttls)).toBe(fingerprint(pki.server.certPem));
+      const renewed = await renewedLeaf('restarted');
+      const pid = ref.pid;
+      const old = await tree(pid);
+      await ref.apply({ server: renewed }, 'restart');
+      expect(ref.pid).not.toBe(pid);
+      expect(old.filter(alive), 'the old process tree is gone').toEqual([]);
+      expect(await handshake(port, s.starttls)).toBe(fingerprint(renewed.certPem));
+      expect(await s.exchange(port, 'client', true)).toMatchObject({ served: true });
     });
 
     it('every profile it cannot express is refused with its reason before anything starts', async () => {

@@ -1,4 +1,4 @@
-import { clientPolicyFor } from '../profiles.js';
+import { clientPolicyFor, type ClientPolicy } from '../profiles.js';
 import { findBinary, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 import { REFERENCE_DB_USER } from './starttls.js';
 
@@ -8,6 +8,13 @@ const REQUIRE: Partial<Record<RenderContext['policy'], string>> = {
   'require-verified': 'X509',
   // TLS, with or without a certificate (one presented is still verified in the handshake).
   'optional-verified': 'SSL',
+};
+
+/** Why the client policies it cannot express are unsupported (every other profile is). */
+const UNSUPPORTED: Partial<Record<ClientPolicy, string>> = {
+  none: 'mariadbd always asks for a client certificate (its TLS acceptor sets SSL_VERIFY_PEER whatever the configuration) and verifies one presented against ssl-ca, or the system trust store without it: it cannot be configured never to ask',
+  'require-any': 'mariadbd verifies every client certificate it receives (a failure is alert 48 in the handshake) and REQUIRE X509 accepts only a verified one: it cannot require a certificate without verifying it',
+  'require-ignore-dates': "mariadbd has no setting to ignore a client certificate's validity dates",
 };
 
 /**
@@ -27,18 +34,7 @@ export const mariadb: ProcessImplementation = {
   binary: 'mariadbd',
   runAs: 'mysql',
   starttls: 'mysql',
-  unsupported(profile) {
-    switch (clientPolicyFor(profile)) {
-      case 'none':
-        return 'mariadbd always asks for a client certificate (its TLS acceptor sets SSL_VERIFY_PEER whatever the configuration) and verifies one presented against ssl-ca, or the system trust store without it: it cannot be configured never to ask';
-      case 'require-any':
-        return 'mariadbd verifies every client certificate it receives (a failure is alert 48 in the handshake) and REQUIRE X509 accepts only a verified one: it cannot require a certificate without verifying it';
-      case 'require-ignore-dates':
-        return "mariadbd has no setting to ignore a client certificate's validity dates";
-      default:
-        return undefined;
-    }
-  },
+  unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
   render(ctx: RenderContext) {
     const require = REQUIRE[ctx.policy];
     if (!require) throw new Error(`mariadb: no rendering for client policy ${ctx.policy}`);

@@ -1,5 +1,12 @@
-import { clientPolicyFor } from '../profiles.js';
+import { clientPolicyFor, type ClientPolicy } from '../profiles.js';
 import { PKI_FILES, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
+
+/** Why the client policies it cannot express are unsupported (every other profile is). */
+const UNSUPPORTED: Partial<Record<ClientPolicy, string>> = {
+  'optional-verified': 'mosquitto asks for a client certificate only with require_certificate true, which refuses a client without one; with false it never asks: it has no optional mode',
+  'require-any': 'mosquitto verifies every client certificate against its cafile/capath: it cannot require a certificate without verifying it',
+  'require-ignore-dates': "mosquitto has no setting to ignore a client certificate's validity dates",
+};
 
 /**
  * mosquitto (Debian mosquitto, 2.0): an MQTT broker with one TLS listener (TLS from the first
@@ -15,18 +22,7 @@ export const mosquitto: ProcessImplementation = {
   debianPackages: ['mosquitto'],
   binary: 'mosquitto',
   runAs: 'mosquitto',
-  unsupported(profile) {
-    switch (clientPolicyFor(profile)) {
-      case 'optional-verified':
-        return 'mosquitto asks for a client certificate only with require_certificate true, which refuses a client without one; with false it never asks: it has no optional mode';
-      case 'require-any':
-        return 'mosquitto verifies every client certificate against its cafile/capath: it cannot require a certificate without verifying it';
-      case 'require-ignore-dates':
-        return "mosquitto has no setting to ignore a client certificate's validity dates";
-      default:
-        return undefined;
-    }
-  },
+  unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
   render(ctx: RenderContext) {
     if (ctx.policy !== 'require-verified' && ctx.policy !== 'none') throw new Error(`mosquitto: no rendering for client policy ${ctx.policy}`);
     const clientAuth = ctx.policy === 'none' ? 'require_certificate false' : `cafile ${ctx.dir}/${PKI_FILES.clientCa}\nrequire_certificate true`;

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { clientPolicyFor } from '../profiles.js';
+import { clientPolicyFor, type ClientPolicy } from '../profiles.js';
 import { PKI_FILES, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 import { REFERENCE_DB_USER } from './starttls.js';
 
@@ -29,6 +29,12 @@ const HBA: Partial<Record<RenderContext['policy'], string>> = {
   none: 'hostssl all all all trust',
 };
 
+/** Why the client policies it cannot express are unsupported (every other profile is). */
+const UNSUPPORTED: Partial<Record<ClientPolicy, string>> = {
+  'require-any': 'PostgreSQL verifies every client certificate it receives against ssl_ca_file (OpenSSL SSL_VERIFY_PEER; its verify callback never overrides a failure): it cannot require a certificate without verifying it',
+  'require-ignore-dates': "PostgreSQL has no setting to ignore a client certificate's validity dates",
+};
+
 /**
  * PostgreSQL (Debian postgresql): a throwaway cluster in the rendered directory, created by
  * `initdb` on the first start (`start.sh`), listening on 127.0.0.1 and the unix socket in that
@@ -49,16 +55,7 @@ export const postgres: ProcessImplementation = {
   },
   runAs: 'postgres',
   starttls: 'postgres',
-  unsupported(profile) {
-    switch (clientPolicyFor(profile)) {
-      case 'require-any':
-        return 'PostgreSQL verifies every client certificate it receives against ssl_ca_file (OpenSSL SSL_VERIFY_PEER; its verify callback never overrides a failure): it cannot require a certificate without verifying it';
-      case 'require-ignore-dates':
-        return "PostgreSQL has no setting to ignore a client certificate's validity dates";
-      default:
-        return undefined;
-    }
-  },
+  unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
   render(ctx: RenderContext) {
     const hba = HBA[ctx.policy];
     const bindir = postgresBinDir();

@@ -1,8 +1,14 @@
-import { clientPolicyFor } from '../profiles.js';
+import { clientPolicyFor, type ClientPolicy } from '../profiles.js';
 import { PKI_FILES, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /** `tls-auth-clients` per client policy: yes (required and verified), optional (verified when presented), no (never asked). */
 const AUTH_CLIENTS: Partial<Record<RenderContext['policy'], string>> = { 'require-verified': 'yes', 'optional-verified': 'optional', none: 'no' };
+
+/** Why the client policies it cannot express are unsupported (every other profile is). */
+const UNSUPPORTED: Partial<Record<ClientPolicy, string>> = {
+  'require-any': 'Redis verifies every client certificate it receives (tls-auth-clients yes or optional, against tls-ca-cert-file): it cannot require a certificate without verifying it',
+  'require-ignore-dates': "Redis has no setting to ignore a client certificate's validity dates",
+};
 
 /**
  * Redis (Debian redis-server, 7.0): TLS only (`port 0`, `tls-port`, TLS from the first byte) on
@@ -15,16 +21,7 @@ export const redis: ProcessImplementation = {
   name: 'redis',
   debianPackages: ['redis-server'],
   binary: 'redis-server',
-  unsupported(profile) {
-    switch (clientPolicyFor(profile)) {
-      case 'require-any':
-        return 'Redis verifies every client certificate it receives (tls-auth-clients yes or optional, against tls-ca-cert-file): it cannot require a certificate without verifying it';
-      case 'require-ignore-dates':
-        return "Redis has no setting to ignore a client certificate's validity dates";
-      default:
-        return undefined;
-    }
-  },
+  unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
   render(ctx: RenderContext) {
     const auth = AUTH_CLIENTS[ctx.policy];
     if (!auth) throw new Error(`redis: no rendering for client policy ${ctx.policy}`);
