@@ -9,6 +9,23 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 export type TlsVersion = (typeof TLS_VERSIONS)[number];
 
+/** The protocols a target or a reference server speaks (issue 18 adds the databases and brokers). */
+export const PROTOCOLS = ['https', 'tls', 'grpc', 'postgres', 'mysql', 'redis', 'mqtt'] as const;
+
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/**
+ * The protocols the probe speaks today, a target's `protocol`. The others are spoken only by
+ * reference servers until the protocol registry (issue 18) teaches the probe; this list goes then.
+ */
+export const PROBED_PROTOCOLS = ['https', 'tls', 'grpc'] as const satisfies readonly Protocol[];
+
+export type ProbedProtocol = (typeof PROBED_PROTOCOLS)[number];
+
+export function isProbedProtocol(p: Protocol): p is ProbedProtocol {
+  return (PROBED_PROTOCOLS as readonly Protocol[]).includes(p);
+}
+
 /** Policy knobs (global, overridable per target). */
 export interface Policy {
   minTlsVersion: TlsVersion;
@@ -38,7 +55,7 @@ export interface TargetConfig {
   servername?: string;
   /** Names the server certificate must cover besides the servername. */
   expectedNames: string[];
-  protocol: 'https' | 'tls' | 'grpc';
+  protocol: ProbedProtocol;
   httpPath?: string;
   /** TLS versions the harness offers (default: node's, TLS 1.2–1.3). Not the policy minimum. */
   tlsVersions?: { min?: TlsVersion; max?: TlsVersion };

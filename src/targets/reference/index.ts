@@ -11,10 +11,14 @@ import { caddy } from './caddy.js';
 import { gnutls } from './gnutls.js';
 import { grpcReference } from './grpc.js';
 import { haproxy } from './haproxy.js';
+import { mariadb } from './mariadb.js';
+import { mosquitto } from './mosquitto.js';
 import { nginx } from './nginx.js';
 import { nodeReference } from './node-process.js';
 import { openssl } from './openssl.js';
+import { postgres } from './postgres.js';
 import { startProcessReference } from './process.js';
+import { redis } from './redis.js';
 import { stunnel } from './stunnel.js';
 import type { ProcessImplementation, ReferenceProtocol, ReferenceServer } from './types.js';
 
@@ -50,6 +54,14 @@ export const REFERENCES: Readonly<Record<string, ReferenceServer>> = {
   stunnel: processReference(stunnel, { title: 'stunnel', container: true }),
   caddy: processReference(caddy, { title: 'caddy (Go crypto/tls)', container: true }),
   gnutls: processReference(gnutls, { title: 'gnutls-serv (GnuTLS)', container: true }),
+  // The databases and brokers of issue 18 run as local processes only for now: a container form would
+  // add PostgreSQL, MariaDB, mosquitto and Redis to the reference image's package list (postgresql-15
+  // and mariadb-server alone are 54 MB installed each, before their dependencies); whether the image
+  // carries them is decided when the probe speaks their protocols.
+  postgres: processReference(postgres, { title: 'PostgreSQL (pg_hba.conf, SSLRequest)', protocol: 'postgres', container: false }),
+  mariadb: processReference(mariadb, { title: 'MariaDB (mariadbd, SSL request)', protocol: 'mysql', container: false }),
+  mosquitto: processReference(mosquitto, { title: 'mosquitto (MQTT broker)', protocol: 'mqtt', container: false }),
+  redis: processReference(redis, { title: 'Redis (tls-port)', protocol: 'redis', container: false }),
 };
 
 const names: string[] = Object.keys(REFERENCES);

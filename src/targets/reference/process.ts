@@ -11,7 +11,8 @@ import { clientPolicyFor, serverCredentialFor, type ProfileName } from '../profi
 import type { ApplyMode } from '../../core/target.js';
 import type { ReferenceChange, StartedReference } from '../target.js';
 import type { Credential } from '../../pki/generate.js';
-import type { ProcessImplementation } from './types.js';
+import { startTlsSocket } from './starttls.js';
+import type { ProcessImplementation, StartTls } from './types.js';
 
 export type { ProcessImplementation, RenderContext, Rendered } from './types.js';
 
@@ -42,8 +43,9 @@ export function renderTemplate(name: string, values: Record<string, string>): st
   });
 }
 
-/** Path of a binary on PATH or in the sbin directories (a non-root PATH may lack them). */
+/** Path of a binary on PATH or in the sbin directories (a non-root PATH may lack them), or an absolute path that exists. */
 export function findBinary(bin: string): string | undefined {
+  if (path.isAbsolute(bin)) return existsSync(bin) ? bin : undefined;
   for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/bin']) {
     if (dir && existsSync(path.join(dir, bin))) return path.join(dir, bin);
   }
@@ -78,11 +80,27 @@ export function fileMode(name: string, secret: ReadonlySet<string>): number {
   return secret.has(name) ? 0o600 : name.endsWith('.sh') ? 0o755 : 0o644;
 }
 
-export async function writeFiles(dir: string, files: Record<string, string>, secret: ReadonlySet<string>): Promise<void> {
+/** The user a server runs as when it is not the harness's own (ProcessImplementation.runAs, when root). */
+export interface Owner {
+  user: string;
+  uid: number;
+  gid: number;
+}
+
+/** The owner of a server's process and files: its runAs user when the harness runs as root, else none (the current user). */
+export function serverOwner(impl: Pick<ProcessImplementation, 'name' | 'runAs' | 'debianPackages'>): Owner | undefined {
+  if (!impl.runAs || process.getuid?.() !== 0) return undefined;
+  const entry = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === impl.runAs);
+  if (!entry) throw new HarnessError('target.start-failed', `${impl.name} runs as the system user ${impl.runAs} when the harness is root, and there is none: apt-get install ${impl.debianPackages.join(' ')} creates it`);
+  return { user: impl.runAs, uid: Number(entry[2]), gid: Number(entry[3]) };
+}
+
+export async function writeFiles(dir: string, files: Record<string, string>, secret: ReadonlySet<string>, owner?: Owner): Promise<void> {
   for (const [name, content] of Object.entries(files)) {
     const mode = fileMode(name, secret);
     await fs.writeFile(path.join(dir, name), content, { mode });
     await fs.chmod(path.join(dir, name), mode);
+    if (owner) await fs.chown(path.join(dir, name), owner.uid, owner.gid);
   }
 }
 
@@ -90,12 +108,13 @@ export async function writeFiles(dir: string, files: Record<string, string>, sec
  * Replaces files atomically (write beside, then rename), so a server reloading at that moment
  * reads the old file or the new one, never half of one. The key files keep mode 0600.
  */
-export async function replaceFiles(dir: string, files: Record<string, string>, secret: ReadonlySet<string>): Promise<void> {
+export async function replaceFiles(dir: string, files: Record<string, string>, secret: ReadonlySet<string>, owner?: Owner): Promise<void> {
   for (const [name, content] of Object.entries(files)) {
     const mode = fileMode(name, secret);
     const tmp = path.join(dir, `.${name}.${process.pid}.${Date.now()}.tmp`);
     await fs.writeFile(tmp, content, { mode, flag: 'wx' });
     await fs.chmod(tmp, mode);
+    if (owner) await fs.chown(tmp, owner.uid, owner.gid);
     await fs.rename(tmp, path.join(dir, name));
   }
 }
@@ -114,16 +133,18 @@ export async function freePort(): Promise<number> {
 /**
  * Resolves once a full TLS handshake with the server completes, or a TLS alert proves a TLS server
  * is answering (a server that requires a client certificate refuses ours). A listening socket is
- * not enough: nginx and haproxy accept before they are ready to handshake.
+ * not enough: nginx and haproxy accept before they are ready to handshake. With `starttls`, the
+ * protocol's request for TLS comes first (PostgreSQL, MariaDB).
  */
-export async function waitForTls(host: string, port: number, isDead: () => string | undefined, timeoutMs = 15_000): Promise<void> {
+export async function waitForTls(host: string, port: number, isDead: () => string | undefined, timeoutMs = 15_000, starttls?: StartTls): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
     const dead = isDead();
     if (dead) throw new Error(dead);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = tls.connect({ host, port, rejectUnauthorized: false, servername: 'localhost' });
+    const socket = starttls ? await startTlsSocket(host, port, starttls, 1000).catch((e: Error) => void (last = e.message)) : undefined;
+    const ok = starttls && !socket ? false : await new Promise<boolean>((resolve) => {
+      const s = tls.connect({ host, port, rejectUnauthorized: false, servername: 'localhost', ...(socket ? { socket } : {}) });
       const done = (v: boolean, why?: string) => {
         if (why) last = why;
         s.destroy();
@@ -168,6 +189,8 @@ export class StartedProcessReference implements StartedReference {
     private readonly sendChain: boolean,
     private readonly respawn: () => Spawned,
     private readonly reloadCommand?: { argv: string[]; env: NodeJS.ProcessEnv },
+    /** Who owns the process and files (runAs, as root), the stop signal, the protocol's request for TLS. */
+    private readonly run: { owner?: Owner | undefined; stopSignal?: NodeJS.Signals | undefined; starttls?: StartTls | undefined } = {},
   ) {
     this.url = `https://${endpoint.host}:${endpoint.port}/`;
   }
@@ -179,13 +202,13 @@ export class StartedProcessReference implements StartedReference {
   }
   /** The implementation's own graceful reload (re-reads the files in `dir`). */
   async reload(): Promise<void> {
-    if (this.reloadCommand) return runReloadCommand(this.implementation, this.reloadCommand.argv, this.reloadCommand.env, this.dir);
+    if (this.reloadCommand) return runReloadCommand(this.implementation, this.reloadCommand.argv, this.reloadCommand.env, this.dir, undefined, this.run.owner);
     if (!this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
     this.current.proc.kill(this.reloadSignal);
   }
   /** Stops the process and starts it again on the same port with the files in `dir`; resolves once it answers TLS. */
   async restart(mark?: (label: string) => void): Promise<void> {
-    await stopProcess(this.current.proc);
+    await stopProcess(this.current.proc, this.run.stopSignal);
     mark?.(`${this.implementation} stopped`);
     // As a service manager restarting a unit would: start again on the same port. A child of the old
     // process still serving a connection may hold the listening socket for a moment (stunnel's
@@ -198,11 +221,11 @@ export class StartedProcessReference implements StartedReference {
       const exited = () => (proc.exitCode !== null || proc.signalCode !== null ? `${this.implementation} exited (${proc.exitCode ?? proc.signalCode}) during restart` : undefined);
       const busy = () => PORT_BUSY.test(ownOutput());
       try {
-        await waitForTls(this.endpoint.host, this.endpoint.port, () => spawnError() ?? (busy() ? `${this.implementation} could not bind port ${this.endpoint.port}` : exited()), Math.max(1000, deadline - Date.now()));
+        await waitForTls(this.endpoint.host, this.endpoint.port, () => spawnError() ?? (busy() ? `${this.implementation} could not bind port ${this.endpoint.port}` : exited()), Math.max(1000, deadline - Date.now()), this.run.starttls);
         break;
       } catch (e) {
         if (busy() && Date.now() < deadline) {
-          await stopProcess(proc);
+          await stopProcess(proc, this.run.stopSignal);
           mark?.(`${this.implementation}: port ${this.endpoint.port} still held, starting again`);
           await new Promise((r) => setTimeout(r, 100));
           continue;
@@ -214,7 +237,7 @@ export class StartedProcessReference implements StartedReference {
   }
   async apply(change: ReferenceChange, mode: ApplyMode, mark?: (label: string) => void): Promise<void> {
     if (mode === 'graceful' && !this.reloadSignal && !this.reloadCommand) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
-    await replaceFiles(this.dir, changedFiles(change, this.sendChain), SECRET_FILES);
+    await replaceFiles(this.dir, changedFiles(change, this.sendChain), SECRET_FILES, this.run.owner);
     mark?.('new files written');
     if (mode === 'graceful') {
       await this.reload();
@@ -226,17 +249,17 @@ export class StartedProcessReference implements StartedReference {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await stopProcess(this.current.proc);
+    await stopProcess(this.current.proc, this.run.stopSignal);
     await fs.rm(this.dir, { recursive: true, force: true });
   }
 }
 
 /** Runs a reload command (e.g. `caddy reload`) to completion; a non-zero exit throws with its output. */
-export async function runReloadCommand(implementation: string, argv: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs = 15_000): Promise<void> {
+export async function runReloadCommand(implementation: string, argv: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs = 15_000, owner?: Owner): Promise<void> {
   const [cmd, ...args] = argv;
   let out = '';
   const code = await new Promise<number | string>((resolve) => {
-    const p = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd, env });
+    const p = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd, env, ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) });
     const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
     p.stdout!.on('data', (b: Buffer) => (out += b.toString('utf8')));
     p.stderr!.on('data', (b: Buffer) => (out += b.toString('utf8')));
@@ -246,8 +269,8 @@ export async function runReloadCommand(implementation: string, argv: string[], e
   if (code !== 0) throw new HarnessError('target.start-failed', `${implementation} reload (${argv.join(' ')}) failed: ${code}`, { details: tail(out) });
 }
 
-/** SIGTERM, then SIGKILL after 3 s; resolves when the process is gone. */
-export async function stopProcess(proc: ChildProcess): Promise<void> {
+/** SIGTERM (or the server's own stop signal), then SIGKILL after 3 s; resolves when the process is gone. */
+export async function stopProcess(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
@@ -255,7 +278,7 @@ export async function stopProcess(proc: ChildProcess): Promise<void> {
       clearTimeout(t);
       resolve();
     });
-    proc.kill('SIGTERM');
+    proc.kill(signal);
   });
 }
 
@@ -277,21 +300,23 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
   const bin = path.isAbsolute(impl.binary) ? impl.binary : findBinary(impl.binary);
   if (!bin) throw new HarnessError('target.start-failed', `${impl.name} is not installed: apt-get install ${impl.debianPackages.join(' ')}`);
   const pki = o.pki ?? (await mintFixturePki());
+  const owner = serverOwner(impl);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), `mtls-${impl.name}-`));
     await fs.chmod(dir, 0o700);
+    if (owner) await fs.chown(dir, owner.uid, owner.gid);
     const port = await freePort();
     const { files, sendChain, secret } = pkiFiles(pki, o.profile);
     const rendered = impl.render({ profile: o.profile, policy: clientPolicyFor(o.profile), dir, bind: '127.0.0.1', port, sendChain });
-    await writeFiles(dir, { ...files, ...rendered.files }, secret);
+    await writeFiles(dir, { ...files, ...rendered.files }, secret, owner);
     const [cmd, ...args] = rendered.command;
     let out = '';
     const add = (b: Buffer) => {
       if (out.length < 500_000) out += b.toString('utf8');
     };
     const spawnOnce = (): Spawned => {
-      const proc = spawn(cmd === impl.binary ? bin : cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir, env: { ...process.env, ...rendered.env } });
+      const proc = spawn(cmd === impl.binary ? bin : cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir, env: { ...process.env, ...rendered.env }, ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) });
       let own = '';
       const addOwn = (b: Buffer) => {
         add(b);
@@ -318,12 +343,12 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
     const { proc } = first;
     try {
       // A server reporting its port busy is not ready even if it runs on (gnutls-serv goes on with its IPv6 listener alone).
-      await waitForTls('127.0.0.1', port, () => first.spawnError() ?? (proc.exitCode !== null || proc.signalCode !== null ? `${impl.name} exited (${proc.exitCode ?? proc.signalCode}) during start` : PORT_BUSY.test(output()) ? `${impl.name} could not bind port ${port}` : undefined));
+      await waitForTls('127.0.0.1', port, () => first.spawnError() ?? (proc.exitCode !== null || proc.signalCode !== null ? `${impl.name} exited (${proc.exitCode ?? proc.signalCode}) during start` : PORT_BUSY.test(output()) ? `${impl.name} could not bind port ${port}` : undefined), undefined, impl.starttls);
       const reloadCommand = rendered.reloadCommand && { argv: rendered.reloadCommand.map((a, i) => (i === 0 && a === impl.binary ? bin : a)), env: { ...process.env, ...rendered.env } };
-      return new StartedProcessReference(impl.name, o.profile, { host: '127.0.0.1', port }, pki, dir, first, output, rendered.reloadSignal, sendChain, spawnOnce, reloadCommand);
+      return new StartedProcessReference(impl.name, o.profile, { host: '127.0.0.1', port }, pki, dir, first, output, rendered.reloadSignal, sendChain, spawnOnce, reloadCommand, { owner, stopSignal: rendered.stopSignal, starttls: impl.starttls });
     } catch (e) {
       lastError = new HarnessError('target.start-failed', `${impl.name} (profile ${o.profile}) did not start: ${(e as Error).message}`, { details: `last lines of the ${impl.name} log:\n${tail(output())}` });
-      await stopProcess(proc);
+      await stopProcess(proc, rendered.stopSignal);
       const busy = PORT_BUSY.test(output());
       await fs.rm(dir, { recursive: true, force: true });
       if (!busy) break;

@@ -2,7 +2,7 @@
  * What a reference server declares (issue 17): one entry of REFERENCES (index.ts) per server, and
  * for the file-based ones the rendered process form the process and container providers run.
  */
-import type { TargetConfig } from '../../core/target.js';
+import type { Protocol } from '../../core/target.js';
 import type { FixturePki } from '../../pki/generate.js';
 import type { ClientPolicy, ProfileName } from '../profiles.js';
 import type { StartedReference } from '../target.js';
@@ -13,8 +13,11 @@ export interface Deviation {
   reason: string;
 }
 
-/** The protocol a reference server speaks, as a target's `protocol`. */
-export type ReferenceProtocol = TargetConfig['protocol'];
+/** The protocol a reference server speaks (its targets' `protocol` once the probe speaks it). */
+export type ReferenceProtocol = Protocol;
+
+/** How TLS starts on a port after a protocol's own request: PostgreSQL's SSLRequest, MySQL's SSL request packet. */
+export type StartTls = 'postgres' | 'mysql';
 
 /**
  * One reference server: everything the harness knows of it is here, and `--reference`, the
@@ -80,6 +83,8 @@ export interface Rendered {
   reloadCommand?: string[];
   /** Extra environment of the server and its reload command (caddy: HOME and XDG dirs in the rendered dir). */
   env?: Record<string, string>;
+  /** The signal that stops it (default SIGTERM; PostgreSQL: SIGINT, its fast shutdown, which does not wait for clients). */
+  stopSignal?: NodeJS.Signals;
 }
 
 /** One real TLS server, run from a config rendered from a template (fixtures/reference/) beside the PKI files. */
@@ -96,5 +101,13 @@ export interface ProcessImplementation {
   deviations?(profile: ProfileName): Deviation | undefined;
   /** See ReferenceServer.rotationHandshakeOnly. */
   rotationHandshakeOnly?: string;
+  /**
+   * When the harness runs as root: the system user (created by its Debian package) the server, its
+   * reload command and its files belong to — for servers that refuse root or drop to their own user
+   * before reading their key (PostgreSQL, mariadbd, mosquitto). Otherwise the current user.
+   */
+  runAs?: string;
+  /** Its TLS starts after this protocol's request (readiness speaks it); absent: TLS from the first byte. */
+  starttls?: StartTls;
   render(ctx: RenderContext): Rendered;
 }

@@ -1,0 +1,32 @@
+import { clientPolicyFor, type ClientPolicy } from '../profiles.js';
+import { PKI_FILES, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
+
+/** Why the client policies it cannot express are unsupported (every other profile is). */
+const UNSUPPORTED: Partial<Record<ClientPolicy, string>> = {
+  'optional-verified': 'mosquitto asks for a client certificate only with require_certificate true, which refuses a client without one; with false it never asks: it has no optional mode',
+  'require-any': 'mosquitto verifies every client certificate against its cafile/capath: it cannot require a certificate without verifying it',
+  'require-ignore-dates': "mosquitto has no setting to ignore a client certificate's validity dates",
+};
+
+/**
+ * mosquitto (Debian mosquitto, 2.0): an MQTT broker with one TLS listener (TLS from the first
+ * byte) on 127.0.0.1, anonymous clients allowed (the certificate is the only check).
+ * `require_certificate true` with `cafile` requests a certificate and refuses a client without a
+ * valid one in the TLS handshake (SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT); with `false`
+ * it never asks. As root it runs as the `mosquitto` user of the Debian package (mosquitto drops to
+ * that user itself before it reads its key). Graceful reload: SIGHUP re-reads the configuration
+ * and the listener's certificate, key and CA files, the listening socket kept.
+ */
+export const mosquitto: ProcessImplementation = {
+  name: 'mosquitto',
+  debianPackages: ['mosquitto'],
+  binary: 'mosquitto',
+  runAs: 'mosquitto',
+  unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
+  render(ctx: RenderContext) {
+    if (ctx.policy !== 'require-verified' && ctx.policy !== 'none') throw new Error(`mosquitto: no rendering for client policy ${ctx.policy}`);
+    const clientAuth = ctx.policy === 'none' ? 'require_certificate false' : `cafile ${ctx.dir}/${PKI_FILES.clientCa}\nrequire_certificate true`;
+    const conf = renderTemplate('mosquitto.conf.tmpl', { profile: ctx.profile, dir: ctx.dir, bind: ctx.bind, port: String(ctx.port), client_auth: clientAuth });
+    return { files: { 'mosquitto.conf': conf }, command: ['mosquitto', '-c', `${ctx.dir}/mosquitto.conf`], reloadSignal: 'SIGHUP' };
+  },
+};
