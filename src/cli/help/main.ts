@@ -20,7 +20,8 @@ Commands:
                       audit its Secrets, ConfigMaps, Pods and Certificates
   certs init          generate an mTLS PKI with your stack's file names
   reference start     start a reference server until Ctrl-C: node, node-grpc,
-                      openssl, nginx, haproxy, stunnel, caddy, gnutls
+                      openssl, nginx, haproxy, stunnel, caddy, gnutls,
+                      postgres, mariadb, mosquitto, redis
   demo                probe and test the node reference; reports/demo.html
   help CMD, --version
 
