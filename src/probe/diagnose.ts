@@ -11,10 +11,10 @@ import { hasSubjectAltName, sanCoverage, sanKindFor, sanList } from '../rules/sa
 import { detectClientAuthMode, type ClientAuthDetection } from './client-auth.js';
 import { advise, recognizeStack, type Stack } from './advice.js';
 import { ownCertificateFault } from './alerts.js';
-import { answeredClientHello, describeRefusal, isRefusal, type Control } from './controls.js';
+import { answeredClientHello, describeRefusal, isRefusal, refusalLayer, type Control } from './controls.js';
 import { addDays, type Clock } from '../core/clock.js';
 import { craftedOptions, mintCertificate, type Credential } from '../pki/generate.js';
-import { tlsContextOptions } from './options.js';
+import { appUserOf, tlsContextOptions } from './options.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from './tls-probe.js';
 
 /** Options for an ad hoc diagnosis: the probe options plus expiry thresholds. */
@@ -23,7 +23,7 @@ export interface DiagnoseOptions extends ProbeOptions {
   warnDays?: number;
   /** Problem when it expires within this many days (default 7). */
   failDays?: number;
-  /** A refusal only at the HTTP layer is not enforcement (as `run --require-tls-rejection`). */
+  /** A refusal only at the application layer (HTTP, gRPC, PostgreSQL, …) is not enforcement (as `run --require-tls-rejection`). */
   requireTlsRejection?: boolean;
 }
 
@@ -63,7 +63,9 @@ export interface Diagnosis {
  */
 export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis> {
   const clock = opts.clock ?? systemClock;
-  const { cert, key, warnDays = 30, failDays = 7, requireTlsRejection = false, ...base } = opts;
+  const { cert, key, warnDays = 30, failDays = 7, requireTlsRejection = false, ...given } = opts;
+  // One application user for the three (postgres, mysql): a refused client differs from its control in the certificate alone.
+  const base = { ...given, appUser: appUserOf(opts) };
   // Three connections at once: none, the user's client (the control of every refusal), and a
   // self-signed client (no CA key needed) that a server verifying certificates must refuse.
   const [withoutCert, withCert, selfSigned] = await Promise.all([
@@ -198,6 +200,8 @@ function fixForUnreachable(o: ProbeOutcome): string {
     case 'not-tls': return 'this port does not speak TLS: probe the TLS port of the service';
     case 'reset':
     case 'closed': return 'the peer drops TLS clients: check it terminates TLS on this port and that a proxy in front does not filter by SNI';
+    case 'starttls': return 'TLS did not start in the protocol given (--protocol): enable TLS on the server (the reason says what it answered), or check the port and the protocol';
+    case 'unavailable': return 'the server cannot take a connection now (the reason says why): test again when it can';
     default: return 'check the endpoint and the TLS options (--tls-min/--tls-max)';
   }
 }
@@ -235,7 +239,7 @@ function withoutCertFinding(o: ProbeOutcome, d: ClientAuthDetection, requireTlsR
         case 'application-only':
           return { id: 'without-cert', aspect, status: 'problem', finding: `refused only ${where}; the TLS connection itself was accepted, and --require-tls-rejection demands refusal in TLS`, fix: advise('refuse-in-tls', stack) };
         case 'application':
-          return { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}: nothing was served (enforcement at the HTTP layer; --require-tls-rejection to demand refusal in TLS)` };
+          return { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}: nothing was served (enforcement at the ${refusalLayer(o)} layer; --require-tls-rejection to demand refusal in TLS)` };
       }
     }
     case 'accepted':
