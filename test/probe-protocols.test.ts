@@ -4,6 +4,8 @@
 // client is served, a client without a certificate is refused (and where is recorded), and with
 // client authentication off the client without a certificate is served. Every classification is
 // made three times and must not change.
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { diagnoseEndpoint } from '../src/probe/diagnose.js';
@@ -106,6 +108,8 @@ describe.skipIf(skipUnless(MOSQUITTO, 'mosquitto', 'apt-get install mosquitto'))
     const d = await diagnoseEndpoint({ ...options(s, 'mqtt', 'valid') });
     expect(d.enforced).toBe(false);
     expect(d.findings.find((f) => f.id === 'without-cert')?.finding).toMatch(/^refused at the MQTT layer \(CONNACK 5 not authorized\), but that is not enforcement/);
+    // What would decide it comes from the MQTT module.
+    expect(d.clientAuth.inconclusive?.hint).toMatch(/use_identity_as_username true/);
   });
 });
 
@@ -139,6 +143,10 @@ describe.skipIf(skipUnless(POSTGRES, 'PostgreSQL', 'apt-get install postgresql')
     expect(d.findings.find((f) => f.id === 'without-cert')?.finding).toBe('refused at the PostgreSQL layer (FATAL 28000 connection requires a valid client certificate): nothing was served (enforcement at the PostgreSQL layer; --require-tls-rejection to demand refusal in TLS)');
     const strict = await diagnoseEndpoint({ ...options(s, 'postgres', 'valid'), requireTlsRejection: true });
     expect(strict.enforced).toBe(false);
+    // Logged in as a role the certificate does not name: the valid client is refused too, and the PostgreSQL module says why.
+    const other = await diagnoseEndpoint({ ...options(s, 'postgres', 'valid'), appUser: 'someone-else' });
+    expect(other.enforced).toBe(false);
+    expect(other.findings.find((f) => f.id === 'with-cert')).toMatchObject({ status: 'problem', finding: 'refused at the PostgreSQL layer (FATAL 28000 certificate authentication failed for user "someone-else")', fix: expect.stringMatching(/logged in as "someone-else"; with pg_hba.conf "cert".*the certificate's CN must name a role/) });
   });
 
   it('hostssl … trust without a client CA: a client without a certificate is served; ssl = off: TLS never starts', async () => {
@@ -172,5 +180,41 @@ describe.skipIf(skipUnless(MARIADB, 'MariaDB', 'apt-get install mariadb-server')
     running.splice(running.indexOf(s), 1);
     const off = await started(startMariadb({ pki, initSql: [`CREATE USER '${USER}'@'%'`], ssl: false }));
     expect(await probe(off, 'mysql', 'valid')).toMatchObject({ rejectedAt: 'unreachable', failure: { kind: 'starttls' }, reason: expect.stringMatching(/does not offer TLS \(no CLIENT_SSL in its greeting\)/) });
+  });
+});
+
+describe('peers that stall or close around the protocol exchange (node servers)', () => {
+  const closers: (() => void)[] = [];
+  afterEach(() => closers.splice(0).forEach((c) => c()));
+
+  async function listen(server: net.Server): Promise<StartedServer> {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => server.close());
+    const port = (server.address() as net.AddressInfo).port;
+    return { host: '127.0.0.1', port, logs: () => '', stop: async () => {} };
+  }
+  const tlsServer = (onSecure: (s: tls.TLSSocket) => void) =>
+    tls.createServer({ key: pki.server.keyPem, cert: pki.server.chainPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: true }, onSecure);
+
+  it('no answer to the SSLRequest: unreachable, a timeout in the starttls phase, in the module\'s words', async () => {
+    const s = await listen(net.createServer((c) => c.on('data', () => {})));
+    const o = await probeEndpoint(options(s, 'postgres', 'valid', { timeoutMs: 400 }));
+    expect(o).toMatchObject({ rejectedAt: 'unreachable', failure: { kind: 'timeout', phase: 'starttls' }, reason: 'the server accepted the TCP connection but did not answer the PostgreSQL SSLRequest within 400 ms' });
+    const m = await probeEndpoint(options(s, 'mysql', 'valid', { timeoutMs: 400 }));
+    expect(m.reason).toBe('the server accepted the TCP connection but sent no MySQL greeting within 400 ms');
+  });
+
+  it('a server that accepts and never answers the request: accepted, "no Redis reply arrived", the same status as https', async () => {
+    const s = await listen(tlsServer((c) => c.on('data', () => {})));
+    const o = await probeEndpoint(options(s, 'redis', 'valid', { timeoutMs: 1500 }));
+    expect(o).toMatchObject({ rejectedAt: 'accepted', reason: 'the connection was accepted and stayed open, but no Redis reply arrived within 1500 ms' });
+    const h = await probeEndpoint(options(s, 'https', 'valid', { timeoutMs: 1500 }));
+    expect(h).toMatchObject({ rejectedAt: 'accepted', reason: 'the connection was accepted and stayed open, but no HTTP response arrived within 1500 ms' });
+  });
+
+  it('a broker that closes after CONNECT without a CONNACK: never accepted, the TLS rules decide', async () => {
+    const s = await listen(tlsServer((c) => c.once('data', () => c.end())));
+    const o = await probeEndpoint(options(s, 'mqtt', 'valid'));
+    expect(o).toMatchObject({ rejectedAt: 'post-handshake', reason: 'the handshake completed, then the server closed the connection without a response' });
   });
 });

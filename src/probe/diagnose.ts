@@ -15,6 +15,7 @@ import { answeredClientHello, describeRefusal, isRefusal, refusalLayer, type Con
 import { addDays, type Clock } from '../core/clock.js';
 import { craftedOptions, mintCertificate, type Credential } from '../pki/generate.js';
 import { appUserOf, tlsContextOptions } from './options.js';
+import { answeringModule } from './protocols/index.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from './tls-probe.js';
 
 /** Options for an ad hoc diagnosis: the probe options plus expiry thresholds. */
@@ -266,7 +267,8 @@ function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection, st
   if (!o) return { id: 'with-cert', aspect, status: 'info', finding: 'not tested: pass --cert and --key to check that a valid client certificate is accepted (without it, no refusal can be told from a server that refuses everyone)' };
   if (o.rejectedAt === 'accepted') {
     const neverAsked = o.certificateRequested === false && !o.postHandshakeAuth;
-    return { id: 'with-cert', aspect, status: 'ok', finding: neverAsked ? `served; the server never asked for a certificate, so none was sent${o.httpStatusLine ? ` (${safeText(o.httpStatusLine)})` : ''}` : `accepted${o.httpStatusLine ? `: ${safeText(o.httpStatusLine)}` : ''}` };
+    const answer = o.httpStatusLine ?? o.application?.message;
+    return { id: 'with-cert', aspect, status: 'ok', finding: neverAsked ? `served; the server never asked for a certificate, so none was sent${answer ? ` (${safeText(answer)})` : ''}` : `accepted${answer ? `: ${safeText(answer)}` : ''}` };
   }
   if (o.rejectedAt === 'unreachable') return { id: 'with-cert', aspect, status: 'warn', finding: `could not be evaluated: ${o.reason}` };
   if (answeredClientHello(o)) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: before any certificate was asked for`, fix: 'check --servername (the name the server serves) and the TLS versions it allows (offer them with --tls-min/--tls-max)' };
@@ -274,6 +276,9 @@ function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection, st
     // No certificate was asked for, so none was sent: the refusal is not about yours.
     return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}; the server never asked for a certificate, so none was sent: the refusal is not about your certificate`, fix: d.inconclusive?.hint ?? 'check what the server expects on this port and path (--protocol, --path, --tls-max)' };
   }
+  // Refused by the database or broker after TLS: its module knows what admits a client there (a role, an account, a user name).
+  const byProtocol = o.rejectedAt === 'application' ? answeringModule(o).controlRefusedHint?.(o) : undefined;
+  if (byProtocol) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}`, fix: byProtocol };
   const own = ownCertificateFault(o.alert);
   if (own) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself ${own.state}${own.serverClock ? ' (as the server sees it)' : ''}`, fix: advise(own.topic, stack) };
   const hint = d.acceptableCaNames.length > 0 ? ` The server accepts client certificates from: ${safeText(d.acceptableCaNames.join(' | '), 200)}.` : '';

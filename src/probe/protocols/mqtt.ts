@@ -81,6 +81,6 @@ export const mqtt: ProtocolModule<'mqtt'> = {
   refusal: (o) => serverText(Buffer.from(o.application?.message ?? o.reason), 120),
   controlRefusedHint: (c) =>
     c.application?.protocol === 'mqtt' && c.rejectedAt === 'application'
-      ? `the broker refused the valid client too (${c.application.message}): the harness sends no user name; with mosquitto, set use_identity_as_username true (the certificate's CN becomes the user) or allow_anonymous true on this listener`
+      ? `the broker refused the valid client (${c.application.message}): the harness sends no user name; with mosquitto, set use_identity_as_username true (the certificate's CN becomes the user) or allow_anonymous true on this listener`
       : undefined,
 };

@@ -199,6 +199,6 @@ export const mysql: ProtocolModule<'mysql'> = {
   refusal: (o) => serverText(Buffer.from(o.application?.message ?? o.reason), 120),
   controlRefusedHint: (c) =>
     c.application?.protocol === 'mysql' && c.rejectedAt === 'application'
-      ? `MySQL refused the valid client too (${c.application.message ?? c.application.code}): the harness logged in as "${c.application.user ?? '?'}" with no password; the account must exist for this host, and REQUIRE X509 (or SUBJECT/ISSUER) must match the certificate`
+      ? `MySQL refused the valid client (${c.application.message ?? c.application.code}): the harness logged in as "${c.application.user ?? '?'}" with no password; the account must exist for this host, and REQUIRE X509 (or SUBJECT/ISSUER) must match the certificate`
       : undefined,
 };

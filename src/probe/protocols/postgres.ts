@@ -145,6 +145,6 @@ export const postgres: ProtocolModule<'postgres'> = {
   refusal: (o) => serverText(Buffer.from(o.application?.message ?? o.reason), 120),
   controlRefusedHint: (c) =>
     c.application?.protocol === 'postgres' && c.application.code?.startsWith('28')
-      ? `PostgreSQL refused the valid client too (${c.application.message ?? c.application.code}): the harness logged in as "${c.application.user ?? '?'}"; with pg_hba.conf "cert" (or clientcert=verify-full) the certificate's CN must name a role that may log in (or a pg_ident.conf map must), and a hostssl line must match it`
+      ? `PostgreSQL refused the valid client (${c.application.message ?? c.application.code}): the harness logged in as "${c.application.user ?? '?'}"; with pg_hba.conf "cert" (or clientcert=verify-full) the certificate's CN must name a role that may log in (or a pg_ident.conf map must), and a hostssl line must match it`
       : undefined,
 };
