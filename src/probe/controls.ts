@@ -13,7 +13,7 @@
 import { safeText } from '../core/text.js';
 import type { RefusalLayer } from '../rules/refusal.js';
 import { ALERT_MEANINGS, alertLabel, ownCertificateFault } from './alerts.js';
-import { answeringModule } from './protocols/index.js';
+import { answeringModule, protocolModule, type Protocol } from './protocols/index.js';
 import type { ProbeOutcome } from './tls-probe.js';
 
 /** A client that differs from the one under test in the tested property alone, and how it fared. */
@@ -73,29 +73,26 @@ function clientHelloHint(o: ProbeOutcome): string {
   return (o.alert && ALERT_MEANINGS[o.alert.code]?.clientHello) ?? 'check --servername and the TLS versions the server allows; a server that refuses the ClientHello has not looked at any certificate';
 }
 
-/** What would decide an inconclusive refusal, read from how the control was refused. */
-function controlHint(o: ProbeOutcome, c: ProbeOutcome, protocol: string | undefined): string {
+/**
+ * What would decide an inconclusive refusal, read from how the control was refused: a refusal at the
+ * application layer by the module that answered, any other by the module of the protocol probed
+ * (default https).
+ */
+function controlHint(o: ProbeOutcome, c: ProbeOutcome, protocol: Protocol | undefined): string {
   if (o.postHandshakeAuth?.kind === 'tls13' || c.postHandshakeAuth?.kind === 'tls13') {
     return 'the server asked for a certificate after the handshake (TLS 1.3 post-handshake authentication), which the harness cannot answer: try --tls-max 1.2';
   }
   const own = ownCertificateFault(c.alert);
   if (own) return `the valid client certificate itself ${own.state} (${own.label}): ${own.fix} it, then test again`;
-  const byProtocol = c.rejectedAt === 'application' ? answeringModule(c).controlRefusedHint?.(c) : undefined;
-  if (byProtocol) return byProtocol;
-  if (c.rejectedAt === 'application' && c.httpStatus === 403 && c.protocol === 'TLSv1.3') {
-    return 'an HTTP 403 to every client over TLS 1.3 is what a server asking for certificates per path (post-handshake authentication) answers: try --tls-max 1.2, or --path with a path that is not protected per location';
-  }
-  if ((protocol ?? 'https') === 'https' && c.rejectedAt !== 'application' && !c.httpStatus) {
-    return 'the server closed on the HTTP request of every client: if this is not an HTTP service, give --protocol tls (or the protocol it speaks)';
-  }
-  return 'make sure the valid client certificate is trusted by the server (see handshake.accepts-valid-client-cert), then test again';
+  const m = c.rejectedAt === 'application' ? answeringModule(c) : protocolModule(protocol);
+  return m.controlRefusedHint?.(c) ?? 'make sure the valid client certificate is trusted by the server (see handshake.accepts-valid-client-cert), then test again';
 }
 
 /**
  * Reads a probe that should have been refused against its control. `control` undefined: there is
  * none (no valid client given and none could be minted).
  */
-export function readRefusal(o: ProbeOutcome, control: Control | undefined, protocol?: string): RefusalReading {
+export function readRefusal(o: ProbeOutcome, control: Control | undefined, protocol?: Protocol): RefusalReading {
   if (o.rejectedAt === 'accepted') return { kind: 'served' };
   if (o.rejectedAt === 'unreachable') return { kind: 'unreachable', reason: o.reason };
   if (answeredClientHello(o)) {

@@ -75,7 +75,7 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
     selfSignedClient(clock).then((c) => probeEndpoint(prepared({ ...base, cert: c.certPem, key: c.keyPem }))),
   ]);
   const control: Control | undefined = withCert ? { what: 'your client certificate', source: 'given', outcome: withCert } : undefined;
-  const clientAuth = detectClientAuthMode(withoutCert, control);
+  const clientAuth = detectClientAuthMode(withoutCert, control, opts.protocol);
   // Required, but is the certificate verified? A self-signed one accepted says no.
   const trustsAnyCertificate = clientAuth.mode === 'required' && selfSigned.rejectedAt === 'accepted';
   // Advice names the stack the server gave away (its Server header), else a short list of common ones.

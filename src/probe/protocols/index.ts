@@ -1,7 +1,7 @@
 /**
  * The protocol registry: one module per protocol the probe speaks (docs/protocols.md). The state
  * machine (`tls-probe.ts`), the refusal wording (`controls.ts`) and the ALPN offered read a
- * protocol's behaviour from here; nothing else branches on a protocol's name.
+ * protocol's behaviour from here: the probe branches on no protocol's name.
  */
 import type { ProbeOptions } from '../options.js';
 import type { ProbeOutcome } from '../outcome.js';

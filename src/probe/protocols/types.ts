@@ -79,6 +79,9 @@ export interface ProtocolModule<P extends Protocol = Protocol> {
   afterAccepted?(opts: ProbeOptions, o: ProbeOutcome): Promise<ProbeOutcome>;
   /** A refusal at this layer, in a few words for "at the … layer (…)": the status line, the SQLSTATE and message. */
   refusal(o: ProbeOutcome): string;
-  /** What would decide it when the valid client (the control) was refused at this layer too. */
+  /**
+   * What would decide a refusal when the valid client (the control) was refused too: asked of the
+   * module that answered an application-layer refusal, else of the protocol probed.
+   */
   controlRefusedHint?(control: ProbeOutcome): string | undefined;
 }
