@@ -34,3 +34,18 @@ describe('the protocol registry', () => {
     expect(answeringModule(o({ httpStatus: 400 })).layer).toBe('HTTP');
   });
 });
+
+describe('the application user', () => {
+  it('is appUser, else the CN of the client certificate offered, else mtls-harness; a control character is refused before any connection', async () => {
+    const { appUserOf, validateProbeOptions } = await import('../options.js');
+    const { mintFixturePki } = await import('../../pki/generate.js');
+    const pki = await mintFixturePki({ clientCommonName: 'alice' });
+    expect(appUserOf({ appUser: 'bob', cert: pki.client.chainPem })).toBe('bob');
+    expect(appUserOf({ cert: pki.client.chainPem })).toBe('alice');
+    expect(appUserOf({ cert: 'not a certificate' })).toBe('mtls-harness');
+    expect(appUserOf({})).toBe('mtls-harness');
+    expect(() => validateProbeOptions({ host: 'h', port: 1, appUser: 'a\u0000b' })).toThrow(/application user "a\?b" must be 1 to 128 characters without control characters/);
+    expect(() => validateProbeOptions({ host: 'h', port: 1, appUser: '' })).toThrow(/application user/);
+    expect(() => validateProbeOptions({ host: 'h', port: 1, appUser: 'mtls-harness client' })).not.toThrow();
+  });
+});

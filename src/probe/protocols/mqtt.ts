@@ -48,7 +48,7 @@ export function readConnack(buffered: Buffer, ended: boolean): AppVerdict | unde
   if (buffered[0] !== 0x20) return served(`the server completed the handshake and answered, but not with a CONNACK (starting 0x${buffered.subarray(0, 8).toString('hex')}, "${serverText(buffered.subarray(0, 40), 40)}")`, app());
   if (buffered.length < 4) {
     if (!ended) return undefined;
-    return unavailable('the broker closed the connection in the middle of its CONNACK', app(), 'closed');
+    return unavailable('the broker\'s CONNACK was cut short (the connection ended in the middle of it)', app(), 'closed');
   }
   const rc = buffered[3]!;
   const known = RETURN_CODES[rc];

@@ -146,7 +146,7 @@ export function readGreeting(buffered: Buffer, end: PlainEnd | undefined, raw: P
 
 /** What the server's answer to the HandshakeResponse41 means (after TLS). */
 export function readLogin(buffered: Buffer, ended: boolean, user: string): AppVerdict | undefined {
-  const app = (more: Partial<ApplicationEvidence> = {}): ApplicationEvidence => ({ protocol: 'mysql', user, ...more });
+  const app = (more: Partial<ApplicationEvidence> = {}): ApplicationEvidence => ({ protocol: 'mysql', user: serverText(Buffer.from(user), 128), ...more });
   const password = (what: string) =>
     served(`the MySQL server asked for a password (${what}): the certificate is not what admits this client, and the server did not refuse it for lack of one`, app({ message: what }));
   let off = 0;
@@ -176,7 +176,7 @@ export function readLogin(buffered: Buffer, ended: boolean, user: string): AppVe
     return served(`the MySQL server answered the login with packet 0x${p.subarray(0, 1).toString('hex')}, not an authentication answer`, app());
   }
   if (!ended || off >= buffered.length) return undefined;
-  return unavailable('the server closed the connection in the middle of a MySQL packet', app(), 'closed');
+  return unavailable('the MySQL answer was cut short in the middle of a packet (the connection ended, or the answer passed the read limit)', app(), 'closed');
 }
 
 export const mysql: ProtocolModule<'mysql'> = {

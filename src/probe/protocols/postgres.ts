@@ -68,7 +68,7 @@ function unavailableState(code: string | undefined): boolean {
 
 /** What the server's answer to the StartupMessage means (after TLS). */
 export function readLogin(buffered: Buffer, ended: boolean, user: string): AppVerdict | undefined {
-  const app = (more: Partial<ApplicationEvidence> = {}): ApplicationEvidence => ({ protocol: 'postgres', user, ...more });
+  const app = (more: Partial<ApplicationEvidence> = {}): ApplicationEvidence => ({ protocol: 'postgres', user: serverText(Buffer.from(user), 128), ...more });
   let off = 0;
   while (off + 5 <= buffered.length) {
     const type = String.fromCharCode(buffered[off]!);
@@ -98,7 +98,7 @@ export function readLogin(buffered: Buffer, ended: boolean, user: string): AppVe
     if (!'NvSK'.includes(type)) return served(`the PostgreSQL server answered the login with message '${type}', not an authentication message`, app());
   }
   if (!ended || buffered.length === 0) return undefined;
-  return unavailable('the server closed the connection in the middle of a PostgreSQL message', app(), 'closed');
+  return unavailable('the PostgreSQL answer was cut short in the middle of a message (the connection ended, or the answer passed the read limit)', app(), 'closed');
 }
 
 /** What the server's answer to the SSLRequest means. */

@@ -29,7 +29,7 @@ export function readPong(buffered: Buffer, ended: boolean): AppVerdict | undefin
   const app = (more: Partial<ApplicationEvidence> = {}): ApplicationEvidence => ({ protocol: 'redis', message: line, ...more });
   const type = buffered[0];
   if (type === 0x2d /* - */) {
-    const code = /^-([A-Z]+)/.exec(line)?.[1];
+    const code = /^-([A-Z]{1,32})\b/.exec(line)?.[1];
     const evidence = app(code ? { code } : {});
     if (code && PASSWORD.has(code)) return served(`the Redis server asked for a password (${line}): the certificate is not what admits this client, and the server did not refuse it for lack of one`, evidence);
     if (code && REFUSALS.has(code)) return refused(`the TLS connection was established, then the Redis server refused the command: ${line}`, evidence);
