@@ -93,6 +93,17 @@ async function waitForAnswer(port: number, send: Buffer | undefined, s: Spawned,
   throw new Error(`nothing answered on 127.0.0.1:${port} within ${timeoutMs} ms`);
 }
 
+/** Waits for `ready`; a server that does not get there is stopped, and the error carries its log. */
+async function whenReady(port: number, s: Spawned, dir: string, ready: Promise<void>): Promise<StartedServer> {
+  try {
+    await ready;
+  } catch (e) {
+    await stopProcess(s.proc);
+    throw new Error(`${(e as Error).message}\n${tail(s.logs())}`);
+  }
+  return handle(port, s, dir);
+}
+
 /** Starts on a free port; retries on another port when the chosen one was taken meanwhile. */
 async function onFreePort(start: (port: number) => Promise<StartedServer>): Promise<StartedServer> {
   let last: unknown;
@@ -121,13 +132,7 @@ export async function startRedis(o: RedisOptions): Promise<StartedServer> {
   const f = await writeServerFiles(dir, o.pki);
   return onFreePort(async (port) => {
     const s = run(REDIS, ['--port', '0', '--bind', '127.0.0.1', '--tls-port', String(port), '--tls-cert-file', f.chain, '--tls-key-file', f.key, '--tls-ca-cert-file', f.ca, '--tls-auth-clients', o.authClients, '--save', '', '--appendonly', 'no', '--dir', dir, ...(o.requirepass ? ['--requirepass', o.requirepass] : [])]);
-    try {
-      await waitForTls('127.0.0.1', port, s.dead);
-    } catch (e) {
-      await stopProcess(s.proc);
-      throw new Error(`${(e as Error).message}\n${tail(s.logs())}`);
-    }
-    return handle(port, s, dir);
+    return whenReady(port, s, dir, waitForTls('127.0.0.1', port, s.dead));
   });
 }
 
@@ -161,13 +166,7 @@ export async function startMosquitto(o: MosquittoOptions): Promise<StartedServer
       ].join('\n'),
     );
     const s = run(MOSQUITTO, ['-c', conf]);
-    try {
-      await waitForTls('127.0.0.1', port, s.dead);
-    } catch (e) {
-      await stopProcess(s.proc);
-      throw new Error(`${(e as Error).message}\n${tail(s.logs())}`);
-    }
-    return handle(port, s, dir);
+    return whenReady(port, s, dir, waitForTls('127.0.0.1', port, s.dead));
   });
 }
 
@@ -207,13 +206,7 @@ export async function startPostgres(o: PostgresOptions): Promise<StartedServer> 
       fsync: 'off',
     };
     const s = run(POSTGRES, ['-D', data, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])], owner ?? {});
-    try {
-      await waitForAnswer(port, Buffer.from('0000000804d2162f', 'hex'), s, /database system is ready to accept connections/);
-    } catch (e) {
-      await stopProcess(s.proc);
-      throw new Error(`${(e as Error).message}\n${tail(s.logs())}`);
-    }
-    return handle(port, s, dir);
+    return whenReady(port, s, dir, waitForAnswer(port, Buffer.from('0000000804d2162f', 'hex'), s, /database system is ready to accept connections/));
   });
 }
 
@@ -241,12 +234,6 @@ export async function startMariadb(o: MariadbOptions): Promise<StartedServer> {
       ...(o.ssl === false ? ['--skip-ssl'] : [`--ssl-cert=${f.chain}`, `--ssl-key=${f.key}`, `--ssl-ca=${f.ca}`]),
       `--init-file=${init}`, '--skip-log-bin', '--innodb-buffer-pool-size=8M', '--skip-name-resolve', `--pid-file=${path.join(dir, 'pid')}`,
     ]);
-    try {
-      await waitForAnswer(port, undefined, s, /ready for connections/);
-    } catch (e) {
-      await stopProcess(s.proc);
-      throw new Error(`${(e as Error).message}\n${tail(s.logs())}`);
-    }
-    return handle(port, s, dir);
+    return whenReady(port, s, dir, waitForAnswer(port, undefined, s, /ready for connections/));
   });
 }
