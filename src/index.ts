@@ -71,7 +71,9 @@ export { discoverFiles, classifyBytes, detectLayouts, spkiSha256, DEFAULT_WALK_L
 
 /** One TLS connection, classified: where (and how) a server refuses a client, or why it could not be evaluated. */
 export { probeEndpoint, parseTlsVersion, type ProbeOptions, type ProbeOutcome } from './probe/tls-probe.js';
-export { classifyTlsEnd, classifyHttp, classifyConnectError, type RejectedAt, type FailureKind, type Classified, type TlsEnd } from './probe/rejection.js';
+export { classifyTlsEnd, classifyHttp, classifyConnectError, type RejectedAt, type FailureKind, type ProbePhase, type Classified, type TlsEnd, type ApplicationEvidence } from './probe/rejection.js';
+/** The protocols the probe speaks around TLS (`ProbeOptions.protocol`; docs/protocols.md), one module each. */
+export { PROTOCOLS, PROTOCOL_MODULES, isProtocol, type Protocol, type ProtocolModule } from './probe/protocols/index.js';
 export type { TlsVersion } from './core/target.js';
 /** TLS alert codes and names. */
 export { ALERT_NAMES, alertOf, type TlsAlert } from './probe/alerts.js';

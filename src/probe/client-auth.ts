@@ -1,4 +1,5 @@
 import { describeRefusal, readRefusal, type Control } from './controls.js';
+import type { Protocol } from './protocols/names.js';
 import type { ProbeOutcome } from './tls-probe.js';
 
 /** What a server does about client certificates (CONFORMANCE.md `handshake.client-auth-mode`). */
@@ -30,8 +31,9 @@ export interface ClientAuthDetection {
  * valid client, given or minted). Deterministic: it rests on whether the server's handshake
  * contained a CertificateRequest, read from the wire (on TLS 1.3 by decrypting it), not on timing;
  * and a refusal counts as `required` only when the control was accepted by the same target.
+ * `protocol` (default https) words what would decide an inconclusive refusal.
  */
-export function detectClientAuthMode(noCert: ProbeOutcome, controlOrWithCert?: Control | ProbeOutcome): ClientAuthDetection {
+export function detectClientAuthMode(noCert: ProbeOutcome, controlOrWithCert?: Control | ProbeOutcome, protocol?: Protocol): ClientAuthDetection {
   // A bare outcome is the user's valid client (the library's earlier signature).
   const control: Control | undefined = controlOrWithCert && 'outcome' in controlOrWithCert ? controlOrWithCert : controlOrWithCert ? { what: 'the valid client certificate', source: 'given', outcome: controlOrWithCert } : undefined;
   const withCert = control?.outcome;
@@ -57,7 +59,7 @@ export function detectClientAuthMode(noCert: ProbeOutcome, controlOrWithCert?: C
   // Refused. Against no accepted control a refusal says nothing, not even "not requested": a server
   // wanting TLS 1.3 post-handshake auth the client cannot offer (Apache per location) never sends a
   // CertificateRequest and refuses every client alike.
-  const r = readRefusal(noCert, control);
+  const r = readRefusal(noCert, control, protocol);
   if (r.kind === 'inconclusive') {
     return { mode: 'unknown', method, acceptableCaNames: caNames, evidence: `inconclusive: ${r.reason}`, inconclusive: { reason: r.reason, ...(r.hint ? { hint: r.hint } : {}) } };
   }

@@ -13,6 +13,7 @@
 import { safeText } from '../core/text.js';
 import type { RefusalLayer } from '../rules/refusal.js';
 import { ALERT_MEANINGS, alertLabel, ownCertificateFault } from './alerts.js';
+import { answeringModule, protocolModule, type Protocol } from './protocols/index.js';
 import type { ProbeOutcome } from './tls-probe.js';
 
 /** A client that differs from the one under test in the tested property alone, and how it fared. */
@@ -35,7 +36,7 @@ export type RefusalReading =
 
 const REFUSED = new Set<string>(['handshake', 'post-handshake', 'application'] satisfies RefusalLayer[]);
 
-/** The server refused the connection: in the handshake, after it, or at the HTTP/gRPC layer. */
+/** The server refused the connection: in the handshake, after it, or at the application layer (HTTP, gRPC, PostgreSQL, …). */
 export function isRefusal(o: ProbeOutcome): o is ProbeOutcome & { rejectedAt: RefusalLayer } {
   return REFUSED.has(o.rejectedAt);
 }
@@ -50,10 +51,19 @@ export function answeredClientHello(o: ProbeOutcome): boolean {
   return o.serverHello !== undefined ? !o.serverHello : o.protocol === undefined;
 }
 
-/** Where and how a connection was refused, in words: "at post-handshake with alert 116 certificate_required". */
+/** The application layer an outcome was refused at, in words: "HTTP", "gRPC", "PostgreSQL". */
+export function refusalLayer(o: ProbeOutcome): string {
+  const m = answeringModule(o);
+  return m.layer ?? m.title;
+}
+
+/**
+ * Where and how a connection was refused, in words: "at post-handshake with alert 116
+ * certificate_required", "at the PostgreSQL layer (FATAL 28000 …)" (the layer and its detail are
+ * the protocol module's).
+ */
 export function describeRefusal(o: ProbeOutcome): string {
-  if (o.rejectedAt === 'application' && o.grpc) return `at the gRPC layer (${o.grpc.codeName}${o.grpc.details ? `: ${safeText(o.grpc.details, 120)}` : ''})`;
-  if (o.rejectedAt === 'application') return `at the HTTP layer (${safeText(o.httpStatusLine ?? String(o.httpStatus), 120)})`;
+  if (o.rejectedAt === 'application') return `at the ${refusalLayer(o)} layer (${answeringModule(o).refusal(o)})`;
   if (answeredClientHello(o)) return `in answer to the ClientHello, before any ServerHello${o.alert ? `, with ${alertLabel(o.alert)}` : ' (connection closed without an alert)'}`;
   return `at ${o.rejectedAt}${o.alert ? ` with ${alertLabel(o.alert)}` : ' (connection closed without an alert)'}`;
 }
@@ -63,27 +73,26 @@ function clientHelloHint(o: ProbeOutcome): string {
   return (o.alert && ALERT_MEANINGS[o.alert.code]?.clientHello) ?? 'check --servername and the TLS versions the server allows; a server that refuses the ClientHello has not looked at any certificate';
 }
 
-/** What would decide an inconclusive refusal, read from how the control was refused. */
-function controlHint(o: ProbeOutcome, c: ProbeOutcome, protocol: string | undefined): string {
+/**
+ * What would decide an inconclusive refusal, read from how the control was refused: a refusal at the
+ * application layer by the module that answered, any other by the module of the protocol probed
+ * (default https).
+ */
+function controlHint(o: ProbeOutcome, c: ProbeOutcome, protocol: Protocol | undefined): string {
   if (o.postHandshakeAuth?.kind === 'tls13' || c.postHandshakeAuth?.kind === 'tls13') {
     return 'the server asked for a certificate after the handshake (TLS 1.3 post-handshake authentication), which the harness cannot answer: try --tls-max 1.2';
   }
   const own = ownCertificateFault(c.alert);
   if (own) return `the valid client certificate itself ${own.state} (${own.label}): ${own.fix} it, then test again`;
-  if (c.rejectedAt === 'application' && c.httpStatus === 403 && c.protocol === 'TLSv1.3') {
-    return 'an HTTP 403 to every client over TLS 1.3 is what a server asking for certificates per path (post-handshake authentication) answers: try --tls-max 1.2, or --path with a path that is not protected per location';
-  }
-  if ((protocol ?? 'https') === 'https' && c.rejectedAt !== 'application' && !c.httpStatus) {
-    return 'the server closed on the HTTP request of every client: if this is not an HTTP service, give --protocol tls (or the protocol it speaks)';
-  }
-  return 'make sure the valid client certificate is trusted by the server (see handshake.accepts-valid-client-cert), then test again';
+  const m = c.rejectedAt === 'application' ? answeringModule(c) : protocolModule(protocol);
+  return m.controlRefusedHint?.(c) ?? 'make sure the valid client certificate is trusted by the server (see handshake.accepts-valid-client-cert), then test again';
 }
 
 /**
  * Reads a probe that should have been refused against its control. `control` undefined: there is
  * none (no valid client given and none could be minted).
  */
-export function readRefusal(o: ProbeOutcome, control: Control | undefined, protocol?: string): RefusalReading {
+export function readRefusal(o: ProbeOutcome, control: Control | undefined, protocol?: Protocol): RefusalReading {
   if (o.rejectedAt === 'accepted') return { kind: 'served' };
   if (o.rejectedAt === 'unreachable') return { kind: 'unreachable', reason: o.reason };
   if (answeredClientHello(o)) {
@@ -116,6 +125,7 @@ export function controlEvidence(c: Control): Record<string, unknown> {
     ...(o.alert ? { alert: { code: o.alert.code, name: o.alert.name } } : {}),
     ...(o.httpStatusLine ? { httpStatusLine: safeText(o.httpStatusLine, 200) } : {}),
     ...(o.grpc ? { grpc: { code: o.grpc.code, codeName: o.grpc.codeName } } : {}),
+    ...(o.application ? { application: o.application } : {}),
     ...(o.protocol ? { tlsVersion: o.protocol } : {}),
     reason: safeText(o.reason, 300),
   };

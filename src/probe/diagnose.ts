@@ -11,10 +11,11 @@ import { hasSubjectAltName, sanCoverage, sanKindFor, sanList } from '../rules/sa
 import { detectClientAuthMode, type ClientAuthDetection } from './client-auth.js';
 import { advise, recognizeStack, type Stack } from './advice.js';
 import { ownCertificateFault } from './alerts.js';
-import { answeredClientHello, describeRefusal, isRefusal, type Control } from './controls.js';
+import { answeredClientHello, describeRefusal, isRefusal, refusalLayer, type Control } from './controls.js';
 import { addDays, type Clock } from '../core/clock.js';
 import { craftedOptions, mintCertificate, type Credential } from '../pki/generate.js';
-import { tlsContextOptions } from './options.js';
+import { appUserOf, tlsContextOptions } from './options.js';
+import { answeringModule } from './protocols/index.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from './tls-probe.js';
 
 /** Options for an ad hoc diagnosis: the probe options plus expiry thresholds. */
@@ -23,7 +24,7 @@ export interface DiagnoseOptions extends ProbeOptions {
   warnDays?: number;
   /** Problem when it expires within this many days (default 7). */
   failDays?: number;
-  /** A refusal only at the HTTP layer is not enforcement (as `run --require-tls-rejection`). */
+  /** A refusal only at the application layer (HTTP, gRPC, PostgreSQL, …) is not enforcement (as `run --require-tls-rejection`). */
   requireTlsRejection?: boolean;
 }
 
@@ -63,7 +64,9 @@ export interface Diagnosis {
  */
 export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis> {
   const clock = opts.clock ?? systemClock;
-  const { cert, key, warnDays = 30, failDays = 7, requireTlsRejection = false, ...base } = opts;
+  const { cert, key, warnDays = 30, failDays = 7, requireTlsRejection = false, ...given } = opts;
+  // One application user for the three (postgres, mysql): a refused client differs from its control in the certificate alone.
+  const base = { ...given, appUser: appUserOf(opts) };
   // Three connections at once: none, the user's client (the control of every refusal), and a
   // self-signed client (no CA key needed) that a server verifying certificates must refuse.
   const [withoutCert, withCert, selfSigned] = await Promise.all([
@@ -72,7 +75,7 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
     selfSignedClient(clock).then((c) => probeEndpoint(prepared({ ...base, cert: c.certPem, key: c.keyPem }))),
   ]);
   const control: Control | undefined = withCert ? { what: 'your client certificate', source: 'given', outcome: withCert } : undefined;
-  const clientAuth = detectClientAuthMode(withoutCert, control);
+  const clientAuth = detectClientAuthMode(withoutCert, control, opts.protocol);
   // Required, but is the certificate verified? A self-signed one accepted says no.
   const trustsAnyCertificate = clientAuth.mode === 'required' && selfSigned.rejectedAt === 'accepted';
   // Advice names the stack the server gave away (its Server header), else a short list of common ones.
@@ -198,6 +201,8 @@ function fixForUnreachable(o: ProbeOutcome): string {
     case 'not-tls': return 'this port does not speak TLS: probe the TLS port of the service';
     case 'reset':
     case 'closed': return 'the peer drops TLS clients: check it terminates TLS on this port and that a proxy in front does not filter by SNI';
+    case 'starttls': return 'TLS did not start in the protocol given (--protocol): enable TLS on the server (the reason says what it answered), or check the port and the protocol';
+    case 'unavailable': return 'the server cannot take a connection now (the reason says why): test again when it can';
     default: return 'check the endpoint and the TLS options (--tls-min/--tls-max)';
   }
 }
@@ -235,7 +240,7 @@ function withoutCertFinding(o: ProbeOutcome, d: ClientAuthDetection, requireTlsR
         case 'application-only':
           return { id: 'without-cert', aspect, status: 'problem', finding: `refused only ${where}; the TLS connection itself was accepted, and --require-tls-rejection demands refusal in TLS`, fix: advise('refuse-in-tls', stack) };
         case 'application':
-          return { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}: nothing was served (enforcement at the HTTP layer; --require-tls-rejection to demand refusal in TLS)` };
+          return { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}: nothing was served (enforcement at the ${refusalLayer(o)} layer; --require-tls-rejection to demand refusal in TLS)` };
       }
     }
     case 'accepted':
@@ -262,7 +267,8 @@ function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection, st
   if (!o) return { id: 'with-cert', aspect, status: 'info', finding: 'not tested: pass --cert and --key to check that a valid client certificate is accepted (without it, no refusal can be told from a server that refuses everyone)' };
   if (o.rejectedAt === 'accepted') {
     const neverAsked = o.certificateRequested === false && !o.postHandshakeAuth;
-    return { id: 'with-cert', aspect, status: 'ok', finding: neverAsked ? `served; the server never asked for a certificate, so none was sent${o.httpStatusLine ? ` (${safeText(o.httpStatusLine)})` : ''}` : `accepted${o.httpStatusLine ? `: ${safeText(o.httpStatusLine)}` : ''}` };
+    const answer = o.httpStatusLine ?? o.application?.message;
+    return { id: 'with-cert', aspect, status: 'ok', finding: neverAsked ? `served; the server never asked for a certificate, so none was sent${answer ? ` (${safeText(answer)})` : ''}` : `accepted${answer ? `: ${safeText(answer)}` : ''}` };
   }
   if (o.rejectedAt === 'unreachable') return { id: 'with-cert', aspect, status: 'warn', finding: `could not be evaluated: ${o.reason}` };
   if (answeredClientHello(o)) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: before any certificate was asked for`, fix: 'check --servername (the name the server serves) and the TLS versions it allows (offer them with --tls-min/--tls-max)' };
@@ -270,6 +276,9 @@ function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection, st
     // No certificate was asked for, so none was sent: the refusal is not about yours.
     return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}; the server never asked for a certificate, so none was sent: the refusal is not about your certificate`, fix: d.inconclusive?.hint ?? 'check what the server expects on this port and path (--protocol, --path, --tls-max)' };
   }
+  // Refused by the database or broker after TLS: its module knows what admits a client there (a role, an account, a user name).
+  const byProtocol = o.rejectedAt === 'application' ? answeringModule(o).controlRefusedHint?.(o) : undefined;
+  if (byProtocol) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}`, fix: byProtocol };
   const own = ownCertificateFault(o.alert);
   if (own) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself ${own.state}${own.serverClock ? ' (as the server sees it)' : ''}`, fix: advise(own.topic, stack) };
   const hint = d.acceptableCaNames.length > 0 ? ` The server accepts client certificates from: ${safeText(d.acceptableCaNames.join(' | '), 200)}.` : '';

@@ -1,13 +1,9 @@
 /**
- * What the probe does after the handshake: wait for a TLS 1.3 server's verdict on our certificate
- * before speaking (`afterVerdict`), the one HTTP/1.1 request of an https probe (`httpRequest`), and
- * the gRPC Health/Check call that decides what an accepted gRPC connection served (`withGrpcCall`).
+ * What the probe does right after the handshake, whatever the protocol: wait for a TLS 1.3 server's
+ * verdict on our certificate before speaking (`afterVerdict`). What is then said, and what the
+ * answer means, is the protocol module's (`protocols/`).
  */
-import * as net from 'node:net';
-import * as tls from 'node:tls';
-import { grpcHealthCheck } from './grpc.js';
-import { sniOf, tlsContextOptions, type ProbeOptions } from './options.js';
-import { roundMs, type ProbeOutcome } from './outcome.js';
+import type * as tls from 'node:tls';
 
 /** TLS 1.3: how long to wait for the server's verdict on our certificate before sending the request. */
 export const VERDICT_WINDOW_MS = 500;
@@ -32,28 +28,4 @@ export function afterVerdict(sock: tls.TLSSocket, then: (ticket: boolean) => voi
   // out its whole budget). Defer it to the next turn of the event loop.
   sock.once('session', () => setImmediate(() => go(true)));
   sock.once('close', () => clearTimeout(window));
-}
-
-/** The one request of an https probe: GET the path, Host the SNI (else the host, an IPv6 one in brackets), then close. */
-export function httpRequest(opts: Pick<ProbeOptions, 'host' | 'port' | 'httpPath'>, servername: string | undefined): string {
-  const hostHeader = servername ?? (net.isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host);
-  return `GET ${opts.httpPath ?? '/'} HTTP/1.1\r\nHost: ${hostHeader}:${opts.port}\r\nUser-Agent: mtls-harness\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
-}
-
-/** gRPC statuses that mean "refused at the application layer" (the gRPC analogue of HTTP 401/403). */
-const GRPC_REFUSALS = new Set([7, 16]);
-/** Statuses the client produces itself when no gRPC answer came (the transport failed). */
-const GRPC_NO_ANSWER = new Set([1, 4, 14]);
-
-/** An accepted gRPC connection: one Health/Check call over the same credentials decides what was served. */
-export async function withGrpcCall(opts: ProbeOptions, o: ProbeOutcome): Promise<ProbeOutcome> {
-  const context = opts.secureContext?.context ?? tls.createSecureContext(tlsContextOptions(opts));
-  const servername = sniOf(opts);
-  const g = await grpcHealthCheck({ host: opts.host, port: opts.port, ...(servername ? { servername } : {}), secureContext: context, timeoutMs: Math.max(1000, (opts.timeoutMs ?? 5000) - o.durationMs) });
-  const detail = g.details ? ` (${g.details})` : '';
-  const base = { ...o, grpc: g, durationMs: roundMs(o.durationMs + g.durationMs) };
-  if (GRPC_REFUSALS.has(g.code)) return { ...base, rejectedAt: 'application', reason: `the TLS connection was established, then the gRPC Health/Check call was refused with ${g.codeName}${detail}` };
-  if (g.code === 0) return { ...base, reason: `the gRPC Health/Check call was answered: ${g.servingStatus}` };
-  if (GRPC_NO_ANSWER.has(g.code)) return { ...base, reason: `the TLS handshake was accepted, but the gRPC Health/Check call got no answer: ${g.codeName}${detail}` };
-  return { ...base, reason: `the gRPC Health/Check call was answered with ${g.codeName}${detail}` };
 }

@@ -1,14 +1,17 @@
 /**
  * What a probe is asked to do (`ProbeOptions`), checked before any connection (`validateProbeOptions`),
- * and the TLS settings it derives from them: the secure-context options (`tlsContextOptions`, the
- * same for the probe's connection, its gRPC call and the diagnosis's shared contexts) and the ALPN
- * protocols offered.
+ * and the settings it derives from them: the secure-context options (`tlsContextOptions`, the
+ * same for the probe's connection, its gRPC call and the diagnosis's shared contexts), the SNI and
+ * the application user. (The ALPN protocols offered come from the protocol's module:
+ * `protocols/index.ts` `offeredAlpn`.)
  */
+import { X509Certificate } from 'node:crypto';
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { HarnessError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { TLS_VERSIONS, type TlsVersion } from '../core/target.js';
+import type { Protocol } from './protocols/names.js';
 import { printable } from './rejection.js';
 
 export interface ProbeOptions {
@@ -21,7 +24,7 @@ export interface ProbeOptions {
   /** Client certificate chain (PEM, leaf first). Give with `key`, or neither. */
   cert?: string | Buffer;
   key?: string | Buffer;
-  /** ALPN protocols offered (default `['http/1.1']` for https, `['h2']` for grpc, none for tls). */
+  /** ALPN protocols offered (default: the protocol's, `['http/1.1']` for https, `['h2']` for grpc, none for the others). */
   alpn?: string[];
   minVersion?: TlsVersion;
   maxVersion?: TlsVersion;
@@ -32,11 +35,19 @@ export interface ProbeOptions {
   /** Raw TLS: how long the connection must stay open after the handshake to count as accepted (default 300 ms). */
   graceMs?: number;
   /**
-   * `https` sends one HTTP/1.1 request after the handshake; `tls` only reads; `grpc` offers ALPN h2,
-   * reads like `tls`, and when the connection is accepted makes one real grpc.health.v1 Health/Check
-   * call with the same credentials (default `https`).
+   * What is spoken around TLS (docs/protocols.md; `protocols/`): `https` sends one HTTP/1.1 request
+   * after the handshake; `tls` only reads; `grpc` offers ALPN h2, reads like `tls`, and when the
+   * connection is accepted makes one real grpc.health.v1 Health/Check call with the same
+   * credentials; `postgres` and `mysql` start TLS in their own protocol first (SSLRequest) and then
+   * log in; `redis` sends PING; `mqtt` sends CONNECT (default `https`).
    */
-  protocol?: 'https' | 'tls' | 'grpc';
+  protocol?: Protocol;
+  /**
+   * postgres, mysql: the database user the probe logs in as (default: the CN of the client
+   * certificate offered, else `mtls-harness`). Give every probe of one target the same user, so that
+   * a refused client differs from its control in the certificate alone.
+   */
+  appUser?: string;
   /** Path of the HTTP request (default `/`). */
   httpPath?: string;
   /** HTTP statuses that mean "refused at the application layer" (default 400, 401, 403, 495, 496). */
@@ -87,6 +98,33 @@ export function validateProbeOptions(opts: ProbeOptions): void {
   for (const [what, v] of [['host', opts.host], ['servername', opts.servername], ['HTTP path', opts.httpPath]] as const) {
     if (v !== undefined && /[\u0000-\u0020\u007f-\u009f]/.test(v)) throw new HarnessError('usage.invalid-value', `${what} "${printable(v, 80)}" contains a space or a control character (CR/LF would inject into the HTTP request): nothing was sent`);
   }
+  if (opts.appUser !== undefined && !isAppUser(opts.appUser)) throw new HarnessError('usage.invalid-value', `the application user "${printable(opts.appUser, 80)}" must be 1 to ${APP_USER_MAX} characters without control characters: nothing was sent`);
+}
+
+/** Longest application user sent (MariaDB allows 80 characters, PostgreSQL truncates at 63 bytes). */
+const APP_USER_MAX = 128;
+
+function isAppUser(s: string): boolean {
+  return s.length > 0 && s.length <= APP_USER_MAX && !/[\u0000-\u001f\u007f-\u009f]/.test(s);
+}
+
+/** The user a database probe logs in as: `appUser`, else the CN of the client certificate offered, else `mtls-harness`. */
+export function appUserOf(opts: Pick<ProbeOptions, 'appUser' | 'cert'>): string {
+  if (opts.appUser !== undefined) return opts.appUser;
+  const cn = opts.cert ? commonNameOf(opts.cert) : undefined;
+  return cn !== undefined && isAppUser(cn) ? cn : 'mtls-harness';
+}
+
+/** The CN of the first certificate of a PEM chain; undefined when there is none or it does not parse. */
+function commonNameOf(pem: string | Buffer): string | undefined {
+  const first = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem.toString())?.[0];
+  if (!first) return undefined;
+  try {
+    const subject = new X509Certificate(first).subject;
+    return /^CN=(.*)$/m.exec(subject)?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 /** The trust anchors, client credential, versions and ciphers of the options, as TLS context options (none of them: `{}`). */
@@ -98,12 +136,6 @@ export function tlsContextOptions(o: Pick<ProbeOptions, 'ca' | 'cert' | 'key' | 
     ...(o.maxVersion ? { maxVersion: o.maxVersion } : {}),
     ...(o.ciphers ? { ciphers: o.ciphers } : {}),
   };
-}
-
-/** The ALPN protocols offered: the options', else `http/1.1` for https, `h2` for grpc, none for tls. */
-export function offeredAlpn(opts: Pick<ProbeOptions, 'alpn' | 'protocol'>): string[] {
-  const protocol = opts.protocol ?? 'https';
-  return opts.alpn ?? (protocol === 'https' ? ['http/1.1'] : protocol === 'grpc' ? ['h2'] : []);
 }
 
 /** The SNI sent: the servername, else the host unless it is an IP address. */

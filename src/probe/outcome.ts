@@ -13,7 +13,7 @@ import { nameOf } from '../pki/fields.js';
 import { summarizeCertificate } from '../pki/inspect.js';
 import type { TlsAlert } from './alerts.js';
 import type { GrpcHealthOutcome } from './grpc.js';
-import { firstFatalAlert, type FailureKind, type RejectedAt } from './rejection.js';
+import { firstFatalAlert, type ApplicationEvidence, type FailureKind, type ProbePhase, type RejectedAt } from './rejection.js';
 import type { ServerFlight } from './tls-records.js';
 
 /** The answer of a probe: data, never an exception for target behaviour. */
@@ -23,7 +23,7 @@ export interface ProbeOutcome {
   rejectedAt: RejectedAt;
   /** One plain sentence: what happened. */
   reason: string;
-  failure?: { kind: FailureKind; phase: 'connect' | 'handshake' | 'exchange' };
+  failure?: { kind: FailureKind; phase: ProbePhase };
   alert?: TlsAlert;
   errorCode?: string;
   protocol?: string;
@@ -78,7 +78,13 @@ export interface ProbeOutcome {
   httpStatusLine?: string;
   /** The HTTP `Server` response header (printable ASCII, at most 100 characters), to recognise the server stack. */
   httpServer?: string;
-  timings: { connectMs?: number; handshakeMs?: number };
+  /**
+   * postgres, mysql, redis, mqtt: how TLS was started and what the application answered (its code
+   * and message, printable, bounded). https keeps the `http*` fields and gRPC `grpc`.
+   */
+  application?: ApplicationEvidence;
+  /** `startTlsMs`: the plaintext exchange before TLS (postgres, mysql); `handshakeMs` then counts from its end. */
+  timings: { connectMs?: number; startTlsMs?: number; handshakeMs?: number };
   durationMs: number;
 }
 
@@ -102,13 +108,16 @@ export interface EndedConnection {
   clientCertificateOffered: boolean;
   t0: number;
   connectAt?: number;
+  /** When TLS started after a plaintext exchange (STARTTLS protocols). */
+  tlsStartAt?: number;
   handshakeAt?: number;
   clock: Clock;
 }
 
 /** The outcome of an ended connection. */
 export function assembleOutcome(c: EndedConnection): ProbeOutcome {
-  const { flight, end, info, fast, connectAt, handshakeAt } = c;
+  const { flight, end, info, fast, connectAt, tlsStartAt, handshakeAt } = c;
+  const tlsFrom = tlsStartAt ?? connectAt;
   const certs: X509Certificate[] = [];
   let peerChainSource: ProbeOutcome['peerChainSource'] = 'none';
   for (const der of flight.certificates) {
@@ -144,7 +153,8 @@ export function assembleOutcome(c: EndedConnection): ProbeOutcome {
     ...(info.protocol === undefined && flight.version ? { protocol: flight.version } : {}),
     timings: {
       ...(connectAt !== undefined ? { connectMs: roundMs(connectAt - c.t0) } : {}),
-      ...(handshakeAt !== undefined && connectAt !== undefined ? { handshakeMs: roundMs(handshakeAt - connectAt) } : {}),
+      ...(tlsStartAt !== undefined && connectAt !== undefined ? { startTlsMs: roundMs(tlsStartAt - connectAt) } : {}),
+      ...(handshakeAt !== undefined && tlsFrom !== undefined ? { handshakeMs: roundMs(handshakeAt - tlsFrom) } : {}),
     },
     durationMs: roundMs(performance.now() - c.t0),
   };

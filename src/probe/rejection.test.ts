@@ -7,7 +7,7 @@ import type { ServerFlight } from './tls-records.js';
 import { classifyConnectError, classifyHttp, classifyTlsEnd, describeNonTls, httpServerHeader, type TlsEnd } from './rejection.js';
 
 const flight = (over: Partial<ServerFlight> = {}): ServerFlight => ({ spokeTls: true, serverHello: true, version: 'TLSv1.3', acceptableCaNames: [], certificates: [], alerts: [], method: 'tls13-keylog', ...over }) as ServerFlight;
-const end = (over: Partial<TlsEnd>): TlsEnd => ({ phase: 'handshake', fast: false, flight: flight(), bytesReceived: 1200, offeredAlpn: ['http/1.1'], protocol: 'https', renegotiated: false, ...over });
+const end = (over: Partial<TlsEnd>): TlsEnd => ({ phase: 'handshake', fast: false, flight: flight(), bytesReceived: 1200, offeredAlpn: ['http/1.1'], renegotiated: false, ...over });
 const alert = (code: number, name: string) => ({ code, name });
 
 describe('classifyTlsEnd', () => {
@@ -18,7 +18,7 @@ describe('classifyTlsEnd', () => {
     ['handshake: closed in the middle of its own first flight (no certificate was sent yet)', { flight: flight({ flightComplete: false, limitation: "the server's first flight did not arrive complete" }) }, { rejectedAt: 'unreachable', kind: 'closed', reason: /in the middle of its own handshake flight \(after 1200 bytes\), before any client certificate was sent/ }],
     ['handshake: our TLS client gave up on what the server sent (not a refusal)', { err: { code: 'ERR_SSL_EXCESSIVE_MESSAGE_SIZE', message: 'excessive message size' }, errCode: 'ERR_SSL_EXCESSIVE_MESSAGE_SIZE' }, { rejectedAt: 'unreachable', kind: 'tls-client', reason: /the harness's TLS client aborted the handshake/ }],
     ['handshake: an alert our library names as received is still the server\'s', { err: { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', message: 'alert' }, errCode: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' }, { rejectedAt: 'handshake', reason: /refused the TLS handshake by closing/ }],
-    ['handshake: alert 120 is the ALPN, not the certificate', { alert: alert(120, 'no_application_protocol'), protocol: 'grpc', offeredAlpn: ['h2'] }, { rejectedAt: 'unreachable', kind: 'alpn', reason: /ALPN \(h2\) with alert 120 no_application_protocol: it does not serve HTTP\/2/ }],
+    ['handshake: alert 120 is the ALPN, not the certificate', { alert: alert(120, 'no_application_protocol'), alpnRefusal: 'it does not serve HTTP/2, which gRPC needs', offeredAlpn: ['h2'] }, { rejectedAt: 'unreachable', kind: 'alpn', reason: /ALPN \(h2\) with alert 120 no_application_protocol: it does not serve HTTP\/2/ }],
     ['handshake: the peer answered plaintext HTTP', { flight: flight({ spokeTls: false, nonTlsPrefix: Buffer.from('HTTP/1.1 400 Bad Request\r\n') }) }, { rejectedAt: 'unreachable', kind: 'plaintext-http', reason: /answered plaintext HTTP, not TLS \("HTTP\/1.1 400 Bad Request"\)/ }],
     ['handshake: the peer speaks SSH', { flight: flight({ spokeTls: false, nonTlsPrefix: Buffer.from('SSH-2.0-OpenSSH_9.2\r\n') }) }, { rejectedAt: 'unreachable', kind: 'not-tls', reason: /speaks SSH/ }],
     ['handshake: no answer to the ClientHello, reset', { flight: flight({ spokeTls: false }), bytesReceived: 0, errCode: 'ECONNRESET' }, { rejectedAt: 'unreachable', kind: 'reset', reason: /reset the connection without answering the TLS ClientHello/ }],

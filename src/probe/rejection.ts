@@ -6,25 +6,54 @@
  * is never read as the server's verdict.
  */
 import { ALERT_MEANINGS, alertLabel, isReceivedAlertCode, type TlsAlert } from './alerts.js';
+import type { Protocol } from './protocols/names.js';
 import type { ServerFlight } from './tls-records.js';
 
 /** Where a connection was refused (CONFORMANCE.md "Rejection, precisely"), or `unreachable`. */
 export type RejectedAt = 'handshake' | 'post-handshake' | 'application' | 'accepted' | 'unreachable';
 
-/** Why the harness could not evaluate a target (only with `rejectedAt: 'unreachable'`). */
-export type FailureKind = 'refused' | 'reset' | 'timeout' | 'dns' | 'plaintext-http' | 'not-tls' | 'closed' | 'network' | 'tls-client' | 'alpn';
+/**
+ * Why the harness could not evaluate a target (only with `rejectedAt: 'unreachable'`). `starttls`:
+ * the plaintext exchange before TLS did not start it (TLS not enabled, the server refused the
+ * connection before TLS, not the protocol expected); `unavailable`: the application answered that
+ * it cannot serve now (too many connections, starting up, protocol version).
+ */
+export type FailureKind = 'refused' | 'reset' | 'timeout' | 'dns' | 'plaintext-http' | 'not-tls' | 'closed' | 'network' | 'tls-client' | 'alpn' | 'starttls' | 'unavailable';
+
+/** Where a probe was when it ended: `starttls` is the plaintext exchange before TLS (postgres, mysql). */
+export type ProbePhase = 'connect' | 'starttls' | 'handshake' | 'exchange';
+
+/**
+ * What the application said, for the protocols other than https and gRPC (which keep their own
+ * fields): the server's code and message, printable and bounded (hostile input).
+ */
+export interface ApplicationEvidence {
+  protocol: Protocol;
+  /** How TLS was started, for a protocol that negotiates it in plaintext first ("SSLRequest answered S"). */
+  startTls?: string;
+  /** The server software as it announced itself before TLS (MySQL's greeting). */
+  server?: string;
+  /** postgres, mysql: the user the probe logged in as. */
+  user?: string;
+  /** The server's code: a SQLSTATE, a MySQL error number, a CONNACK return code, a Redis error prefix. */
+  code?: string;
+  /** The server's answer in one line ("FATAL 28000 connection requires a valid client certificate"). */
+  message?: string;
+}
 
 /** A classified end: the fields of the probe's outcome that say where and why. */
 export interface Classified {
   rejectedAt: RejectedAt;
   reason: string;
-  failure?: { kind: FailureKind; phase: 'connect' | 'handshake' | 'exchange' };
+  failure?: { kind: FailureKind; phase: ProbePhase };
   errorCode?: string;
   alert?: TlsAlert;
   httpStatus?: number;
   httpStatusLine?: string;
   /** The response's Server header (for stack recognition), when there was one. */
   httpServer?: string;
+  /** The application's answer (postgres, mysql, redis, mqtt). */
+  application?: ApplicationEvidence;
 }
 
 /** Makes hostile text safe for one-line display: printable ASCII only, bounded length. */
@@ -135,7 +164,8 @@ export interface TlsEnd {
   bytesReceived: number;
   /** The ALPN protocols offered (for alert 120). */
   offeredAlpn: readonly string[];
-  protocol: 'https' | 'tls' | 'grpc';
+  /** What the protocol adds to an ALPN refusal (alert 120), from its module: "it does not serve HTTP/2, which gRPC needs". */
+  alpnRefusal?: string;
   /** TLS 1.2: a second handshake (renegotiation) was seen. */
   renegotiated: boolean;
 }
@@ -179,7 +209,7 @@ export function classifyTlsEnd(e: TlsEnd): Classified {
       // no_application_protocol: the server speaks none of the protocols offered (ALPN). That is
       // not a verdict on the client's certificate.
       const offered = e.offeredAlpn.join(', ');
-      return { rejectedAt: 'unreachable', failure: { kind: 'alpn', phase }, alert, ...(errCode ? { errorCode: errCode } : {}), reason: `the server refused the application protocol offered by ALPN (${offered || 'none'}) with ${alertLabel(alert)}${e.protocol === 'grpc' ? ': it does not serve HTTP/2, which gRPC needs' : ''}` };
+      return { rejectedAt: 'unreachable', failure: { kind: 'alpn', phase }, alert, ...(errCode ? { errorCode: errCode } : {}), reason: `the server refused the application protocol offered by ALPN (${offered || 'none'}) with ${alertLabel(alert)}${e.alpnRefusal ? `: ${e.alpnRefusal}` : ''}` };
     }
     const how = alert ? `with ${alertLabel(alert)}` : errCode === 'ECONNRESET' ? 'with a TCP reset (no alert)' : 'by closing the connection (no alert)';
     return { rejectedAt: 'handshake', ...(alert ? { alert } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the server refused the TLS handshake ${how}` };

@@ -1,10 +1,12 @@
 /**
- * The probe: one connection, driven through its phases (connect, handshake, exchange) and classified
- * when it ends (CONFORMANCE.md "Rejection, precisely"). The parts around the state machine live
- * beside it: `options.ts` (what a probe is asked, validated; the TLS settings derived), `tap.ts` (the
- * byte tap the flight recorder reads), `tls-records.ts` (the server's flight decoded),
- * `rejection.ts` (how an end is classified, pure), `exchange.ts` (after the handshake: the TLS 1.3
- * verdict wait, the HTTP request, the gRPC call) and `outcome.ts` (the outcome put together).
+ * The probe: one connection, driven through its phases (connect, the plaintext exchange before TLS
+ * for a protocol that has one, handshake, exchange) and classified when it ends (CONFORMANCE.md
+ * "Rejection, precisely"). What is said around TLS is the protocol module's (`protocols/`): this
+ * file knows no protocol by name. The parts around the state machine live beside it: `options.ts`
+ * (what a probe is asked, validated; the TLS settings derived), `tap.ts` (the byte tap the flight
+ * recorder reads), `tls-records.ts` (the server's flight decoded), `rejection.ts` (how an end is
+ * classified, pure), `exchange.ts` (the TLS 1.3 verdict wait) and `outcome.ts` (the outcome put
+ * together).
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -13,52 +15,59 @@ import { performance } from 'node:perf_hooks';
 import { systemClock } from '../core/clock.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { alertFromError } from './alerts.js';
-import { afterVerdict, httpRequest, VERDICT_WINDOW_MS, withGrpcCall } from './exchange.js';
-import { offeredAlpn, sniOf, tlsContextOptions, validateProbeOptions, type ProbeOptions } from './options.js';
+import { afterVerdict, VERDICT_WINDOW_MS } from './exchange.js';
+import { appUserOf, sniOf, tlsContextOptions, validateProbeOptions, type ProbeOptions } from './options.js';
 import { assembleOutcome, type ProbeOutcome } from './outcome.js';
-import { classifyConnectError, classifyHttp, classifyTlsEnd, firstFatalAlert, printable } from './rejection.js';
+import { offeredAlpn, protocolModule } from './protocols/index.js';
+import { classifyConnectError, classifyTlsEnd, firstFatalAlert, printable, type ApplicationEvidence, type ProbePhase } from './rejection.js';
 import { TapDuplex } from './tap.js';
 import { ServerFlightRecorder } from './tls-records.js';
 
 export { parseTlsVersion, type ProbeOptions } from './options.js';
 export type { ProbeOutcome } from './outcome.js';
 
-const DEFAULT_REJECT_STATUSES = [400, 401, 403, 495, 496];
+/** The most of the server's answer after the handshake that is kept for its protocol to read. */
+const READ_MAX = 16384;
 
 /**
  * Connects once and classifies what the server did (CONFORMANCE.md "Rejection, precisely").
  * Never rejects for target behaviour: refused, reset, hung and non-TLS peers are outcomes.
- * After the handshake it always exchanges data (an HTTP request, or a read for `graceMs`) so a
- * TLS 1.3 post-handshake rejection is seen before the connection is called accepted.
+ * After the handshake it always exchanges data (the protocol's request, or a read for `graceMs`) so
+ * a TLS 1.3 post-handshake rejection is seen before the connection is called accepted.
  */
 export async function probeEndpoint(opts: ProbeOptions): Promise<ProbeOutcome> {
   validateProbeOptions(opts);
   const o = await probeTls(opts);
-  if (opts.protocol !== 'grpc' || o.rejectedAt !== 'accepted' || opts.until === 'handshake' || opts.detail === 'fast') return o;
-  return withGrpcCall(opts, o);
+  const after = protocolModule(opts.protocol).afterAccepted;
+  if (!after || o.rejectedAt !== 'accepted' || opts.until === 'handshake' || opts.detail === 'fast') return o;
+  return after(opts, o);
 }
 
 async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
   const clock = opts.clock ?? systemClock;
-  const protocol = opts.protocol ?? 'https';
   const timeoutMs = opts.timeoutMs ?? 5000;
   const graceMs = opts.graceMs ?? 300;
-  const rejectStatuses = opts.rejectStatuses ?? DEFAULT_REJECT_STATUSES;
   const servername = sniOf(opts);
   const target = formatEndpoint(opts);
   const recorder = new ServerFlightRecorder();
+  const mod = protocolModule(opts.protocol);
+  const session = mod.session({ opts, ...(servername ? { servername } : {}), appUser: appUserOf(opts) });
   const t0 = performance.now();
 
   return new Promise<ProbeOutcome>((resolve) => {
     let settled = false;
-    let phase: 'connect' | 'handshake' | 'exchange' = 'connect';
+    let phase: ProbePhase = 'connect';
     let connectAt: number | undefined;
+    let tlsStartAt: number | undefined;
     let handshakeAt: number | undefined;
     let tlsSock: tls.TLSSocket | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
     let rawError: NodeJS.ErrnoException | undefined;
-    const http: Buffer[] = [];
-    let httpBytes = 0;
+    /** What the server said before TLS (STARTTLS protocols): evidence on every end after it. */
+    let startEvidence: ApplicationEvidence | undefined;
+    /** The server's answer after the handshake, for the protocol to read (at most READ_MAX bytes). */
+    const answer: Buffer[] = [];
+    let answerBytes = 0;
     const info: Partial<ProbeOutcome> = {};
     /** The client logged a secret: it has processed a ServerHello (fast mode's only sign of one). */
     let keylogged = false;
@@ -71,6 +80,8 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
     const deadline = setTimeout(() => {
       if (phase === 'connect') {
         finish({ rejectedAt: 'unreachable', failure: { kind: 'timeout', phase }, reason: `TCP connect to ${target} did not complete within ${timeoutMs} ms (filtered port or unreachable host)` });
+      } else if (phase === 'starttls') {
+        finish({ rejectedAt: 'unreachable', failure: { kind: 'timeout', phase }, reason: session.startTlsStalled?.(timeoutMs) ?? `TLS did not start within ${timeoutMs} ms` });
       } else if (phase === 'handshake') {
         const got = recorder.bytesReceived;
         finish({
@@ -84,30 +95,49 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
         });
       } else {
         // Connected, not refused, and nothing came back for the whole budget.
-        finish({ rejectedAt: 'accepted', reason: protocol === 'https' && opts.until !== 'handshake'
-          ? `the connection was accepted and stayed open, but no HTTP response arrived within ${timeoutMs} ms`
+        finish({ rejectedAt: 'accepted', reason: mod.answer && session.request && opts.until !== 'handshake'
+          ? `the connection was accepted and stayed open, but no ${mod.answer} arrived within ${timeoutMs} ms`
           : `the connection was accepted and stayed open` });
       }
     }, timeoutMs);
 
-    if (fast) {
+    if (fast && !session.startTls) {
       // A native TLS socket: no tap, no key log (the rotation prober).
-      startTls(undefined);
+      beginTls(undefined);
     } else {
-      raw = net.connect({ host: opts.host, port: opts.port, ...(opts.lookup ? { lookup: opts.lookup } : {}) });
-      raw.setNoDelay(true);
-      raw.on('error', (e: NodeJS.ErrnoException) => {
+      const sock = net.connect({ host: opts.host, port: opts.port, ...(opts.lookup ? { lookup: opts.lookup } : {}) });
+      raw = sock;
+      sock.setNoDelay(true);
+      sock.on('error', (e: NodeJS.ErrnoException) => {
         rawError ??= e;
         if (phase === 'connect') finishConnectError(e);
       });
-      raw.once('connect', () => {
+      sock.once('connect', () => {
         connectAt = performance.now();
-        phase = 'handshake';
-        startTls(new TapDuplex(raw!, (b) => recorder.push(b)));
+        // The tap wraps the raw socket only when TLS starts: the plaintext exchange is not part of the TLS flight.
+        const overTls = () => beginTls(fast ? sock : new TapDuplex(sock, (b) => recorder.push(b)));
+        if (!session.startTls) {
+          phase = 'handshake';
+          overTls();
+          return;
+        }
+        phase = 'starttls';
+        session.startTls(sock).then(
+          (r) => {
+            if (settled) return;
+            if (!r.ok) return finish(r.end);
+            startEvidence = r.evidence;
+            tlsStartAt = performance.now();
+            phase = 'handshake';
+            overTls();
+          },
+          (e: Error) => finish({ rejectedAt: 'unreachable', failure: { kind: 'starttls', phase }, reason: `the ${mod.title} exchange before TLS failed: ${printable(e.message)}` }),
+        );
       });
     }
 
-    function startTls(socket: Duplex | undefined): void {
+    /** The TLS client: over `socket` (the tapped or raw TCP socket), or its own connection (fast mode, TLS at connect). */
+    function beginTls(socket: Duplex | undefined): void {
       const tlsOpts: tls.ConnectionOptions = {
         ...(socket ? { socket } : { port: opts.port, ...(opts.lookup ? { lookup: opts.lookup } : {}) }),
         host: opts.host,
@@ -135,7 +165,7 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
       }
       sock.on('keylog', (line: Buffer) => {
         keylogged = true;
-        if (socket) recorder.addKeylogLine(line);
+        if (!fast) recorder.addKeylogLine(line);
         const m = /^CLIENT_RANDOM ([0-9a-fA-F]{64}) /.exec(line.toString('latin1'));
         if (m && clientRandoms.size < 16) clientRandoms.add(m[1]!.toLowerCase());
       });
@@ -165,9 +195,10 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
           }
           return;
         }
-        if (protocol === 'https') {
+        if (session.request) {
+          const request = session.request;
           const send = () => {
-            if (!sock.destroyed && sock.writable) sock.write(httpRequest(opts, servername));
+            if (!sock.destroyed && sock.writable) sock.write(request());
           };
           if (info.protocol === 'TLSv1.3') afterVerdict(sock, send);
           else send();
@@ -176,16 +207,12 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
         }
       });
       sock.on('data', (d: Buffer) => {
-        if (protocol !== 'https') {
-          finish({ rejectedAt: 'accepted', reason: 'the server completed the handshake and sent application data' });
-          return;
+        if (answerBytes < READ_MAX) {
+          answer.push(d);
+          answerBytes += d.length;
         }
-        if (httpBytes < 16384) {
-          http.push(d);
-          httpBytes += d.length;
-        }
-        const text = Buffer.concat(http).toString('latin1');
-        if (text.includes('\r\n\r\n') || text.includes('\n\n') || httpBytes >= 16384) finishHttp(text);
+        const verdict = session.read(Buffer.concat(answer), answerBytes >= READ_MAX);
+        if (verdict) finish(verdict);
       });
       sock.on('error', (e: NodeJS.ErrnoException) => {
         if (phase === 'connect') finishConnectError(e);
@@ -199,22 +226,17 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
       finish(classifyConnectError(e.code, target, opts.host));
     }
 
-    function finishHttp(text: string): void {
-      const c = classifyHttp(text, rejectStatuses);
-      if (c.httpServer !== undefined) info.httpServer = c.httpServer;
-      const { httpServer: _, ...rest } = c;
-      finish(rest);
-    }
-
     function onTlsEnd(err: Error | undefined): void {
       if (settled) return;
-      if (phase === 'exchange' && protocol === 'https' && httpBytes > 0) {
-        finishHttp(Buffer.concat(http).toString('latin1'));
-        return;
+      if (phase === 'exchange' && answerBytes > 0) {
+        // An answer cut short is still the protocol's to read (a truncated HTTP head, a partial message).
+        const verdict = session.read(Buffer.concat(answer), true);
+        if (verdict) return finish(verdict);
       }
-      if (phase === 'connect') return;
+      if (phase === 'connect' || phase === 'starttls') return;
       const ownCode = (err as NodeJS.ErrnoException | undefined)?.code;
       const flight = recorder.decode();
+      const alert = firstFatalAlert(flight) ?? alertFromError(err);
       finish(
         classifyTlsEnd({
           phase,
@@ -222,10 +244,10 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
           ...(err ? { err: { ...(ownCode ? { code: ownCode } : {}), message: err.message } } : {}),
           ...((ownCode ?? rawError?.code) ? { errCode: (ownCode ?? rawError?.code)! } : {}),
           flight,
-          ...((firstFatalAlert(flight) ?? alertFromError(err)) ? { alert: (firstFatalAlert(flight) ?? alertFromError(err))! } : {}),
+          ...(alert ? { alert } : {}),
           bytesReceived: recorder.bytesReceived,
           offeredAlpn: offeredAlpn(opts),
-          protocol,
+          ...(mod.alpnRefusal ? { alpnRefusal: mod.alpnRefusal } : {}),
           renegotiated: (flight.renegotiationRecords ?? 0) > 0 || clientRandoms.size > 1,
         }),
       );
@@ -236,11 +258,12 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
       settled = true;
       clearTimeout(deadline);
       if (graceTimer) clearTimeout(graceTimer);
+      const application = startEvidence || end.application ? { ...startEvidence, ...end.application } as ApplicationEvidence : undefined;
       const outcome = assembleOutcome({
         target,
         ...(servername ? { servername } : {}),
         info,
-        end,
+        end: { ...end, ...(application ? { application } : {}) },
         flight: recorder.decode(),
         ...(tlsSock ? { tlsSock } : {}),
         fast,
@@ -249,6 +272,7 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
         clientCertificateOffered: !!(opts.cert && opts.key) || !!opts.secureContext?.withClientCert,
         t0,
         ...(connectAt !== undefined ? { connectAt } : {}),
+        ...(tlsStartAt !== undefined ? { tlsStartAt } : {}),
         ...(handshakeAt !== undefined ? { handshakeAt } : {}),
         clock,
       });

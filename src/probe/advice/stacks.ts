@@ -4,6 +4,8 @@
  * or a gRPC target with no proxy identified. Pure, no I/O.
  */
 
+import type { Protocol } from '../protocols/names.js';
+
 /** Every stack the harness can recognise and give specific advice for, in a stable order. */
 export const STACKS = ['nginx', 'haproxy', 'envoy', 'istio', 'apache', 'caddy', 'traefik', 'kong', 'lighttpd', 'iis', 'dotnet', 'go', 'java', 'python', 'node', 'grpc', 'openssl', 'gnutls', 'stunnel'] as const;
 
@@ -45,7 +47,7 @@ export interface StackHints {
   /** The ALPN protocol the server chose (shown in the evidence of a gRPC guess; identifies no stack on its own). */
   alpn?: string;
   /** The target's protocol: `grpc` with no proxy identified means advice for the gRPC libraries. */
-  protocol?: 'https' | 'tls' | 'grpc';
+  protocol?: Protocol;
   /** The `server` header of a gRPC response (proxies such as Envoy or nginx set it; gRPC libraries do not). */
   grpcServer?: string;
 }
