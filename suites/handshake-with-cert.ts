@@ -82,7 +82,7 @@ export const handshakeWithCert: Suite = {
       title: 'Client-auth mode is required',
       async run(ctx) {
         const [noCert, control] = await Promise.all([ctx.noCert(), ctx.control('noCert')]);
-        const d = detectClientAuthMode(noCert, control);
+        const d = detectClientAuthMode(noCert, control, ctx.target.protocol);
         const evidence = { mode: d.mode, method: d.method, acceptableCaNames: d.acceptableCaNames.map((n) => safeText(n, 300)), evidence: d.evidence, ...(d.caveat ? { caveat: d.caveat } : {}), noCert: probeEvidence(noCert), ...(control ? { control: controlEvidence(control) } : {}) };
         const cas = d.acceptableCaNames.length > 0 ? `; acceptable CAs advertised: ${safeText(d.acceptableCaNames.join(' | '), 200)}` : '';
         switch (d.mode) {

@@ -1,4 +1,5 @@
 import type { PlaintextOutcome } from '../src/probe/plaintext.js';
+import { protocolModule } from '../src/probe/protocols/index.js';
 import { adviceFor, mustBeRefused } from '../src/checks/judge.js';
 import type { Suite } from '../src/checks/types.js';
 
@@ -23,6 +24,10 @@ export const rejectionWithoutCert: Suite = {
       title: 'Plaintext HTTP/1.1 and h2c are not served',
       async run(ctx) {
         const t = ctx.target;
+        const mod = protocolModule(t.protocol);
+        // A database or broker port answers its own plaintext protocol, not HTTP: an HTTP request it
+        // closes on proves nothing about whether it serves its protocol without TLS.
+        if (!mod.plaintextHttp) return { status: 'skip', message: `not tested for ${mod.title}: the harness sends plaintext HTTP/1.1 and h2c, not plaintext ${mod.title}, so it cannot tell whether this port serves ${mod.title} without TLS (check that the server refuses non-TLS connections, e.g. hostssl-only pg_hba.conf lines, REQUIRE SSL, a TLS-only listener)` };
         const ports = [t.port, ...t.plaintextPorts];
         const attempts = ports.flatMap((port) => (['http1', 'h2c-upgrade', 'h2c-prior-knowledge'] as const).map((kind) => ({ port, kind })));
         const outcomes: (PlaintextOutcome & { port: number })[] = await Promise.all(attempts.map(async ({ port, kind }) => ({ port, ...(await ctx.plaintext(port, kind)) })));

@@ -340,30 +340,44 @@ for (const s of SERVERS) {
   });
 }
 
-describe('until the probe speaks their protocols, the database and broker references are refused', () => {
+describe('the whole catalogue against each database and broker reference (the probe speaks their protocols)', () => {
   it('each declares its protocol, its Debian packages, no container form', () => {
     expect(Object.fromEntries(SERVERS.map((s) => [s.name, REFERENCES[s.name]!.protocol]))).toEqual({ postgres: 'postgres', mariadb: 'mysql', mosquitto: 'mqtt', redis: 'redis' });
     for (const s of SERVERS) expect(REFERENCES[s.name]).toMatchObject({ runs: 'process', container: false });
+    for (const s of SERVERS) expect(checkReference(s.name, 'strict')).toEqual({ implementation: s.name, profile: 'strict' });
   });
 
-  it('checkReference and run --reference refuse them (exit 2) before anything starts', async () => {
-    for (const s of SERVERS) {
-      const protocol = REFERENCES[s.name]!.protocol;
-      expect(() => checkReference(s.name, 'strict')).toThrow(`the probe does not speak ${protocol} yet (issue 18)`);
-    }
-    const before = await fs.readdir(os.tmpdir());
-    const r = await runInProcess(['run', '--reference', 'postgres', '--profile', 'strict']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/the probe does not speak postgres yet \(issue 18\)/);
-    expect(r.stdout).toBe('');
-    expect((await fs.readdir(os.tmpdir())).filter((f) => f.startsWith('mtls-postgres-') && !before.includes(f))).toEqual([]);
-  });
+  const installed = (s: Server) => !!findBinary(REFERENCES[s.name]!.process!.binary);
+  const verdicts = (stdout: string) => new Map<string, { status: string; message: string }>(JSON.parse(stdout).results.map((r: { check: string; status: string; message: string }) => [r.check, r]));
 
-  it.skipIf(!findBinary('redis-server'))('a started one is not made a target the probe would judge as HTTPS', async () => {
-    await withServer(SERVERS.find((s) => s.name === 'redis')!, 'strict', async (ref) => {
-      expect(() => referenceTarget(ref, 'redis', 'strict', { policy: DEFAULT_POLICY })).toThrow('the probe does not speak redis yet (issue 18)');
-    });
-  });
+  for (const s of SERVERS) {
+    it.skipIf(!installed(s))(`${s.name} strict: enforced, judged at its own protocol's layer; plaintext not claimed`, async () => {
+      const r = await runInProcess(['run', '--reference', s.name, '--profile', 'strict', '--json', '-']);
+      expect(r.code, r.stderr).toBe(0);
+      const v = verdicts(r.stdout);
+      expect(v.get('handshake.accepts-valid-client-cert')?.status).toBe('pass');
+      expect(v.get('reject.no-client-cert')?.status, v.get('reject.no-client-cert')?.message).toBe('pass');
+      expect(v.get('chain.rejects-untrusted-ca-client')?.status).toBe('pass');
+      expect(v.get('handshake.client-auth-mode')?.message).toMatch(/^required/);
+      // A plaintext HTTP request proves nothing about a database or broker port: never a pass.
+      expect(v.get('reject.plaintext')?.status).toBe('skip');
+      expect(v.get('reject.plaintext')?.message).toMatch(/^not tested for /);
+      // Where the cert-less client is refused, as measured: the databases at their own layer, the brokers in TLS.
+      const where = s.name === 'postgres' ? /at the PostgreSQL layer \(FATAL 28000/ : s.name === 'mariadb' ? /at the MySQL layer \(.*1045/ : /alert 116 certificate_required/;
+      expect(v.get('reject.no-client-cert')?.message).toMatch(where);
+    }, 120_000);
+  }
+
+  for (const name of ['redis', 'mosquitto', 'postgres']) {
+    const s = SERVERS.find((x) => x.name === name)!;
+    it.skipIf(!installed(s))(`${name} no-client-auth: the cert-less client is served, and that is a fail`, async () => {
+      const r = await runInProcess(['run', '--reference', name, '--profile', 'no-client-auth', '--json', '-']);
+      expect(r.code).toBe(1);
+      const v = verdicts(r.stdout);
+      expect(v.get('reject.no-client-cert')?.status, v.get('reject.no-client-cert')?.message).toBe('fail');
+      expect(v.get('handshake.accepts-valid-client-cert')?.status).toBe('pass');
+    }, 120_000);
+  }
 });
 
 afterAll(() => {

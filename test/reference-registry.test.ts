@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isProbedProtocol, PROTOCOLS } from '../src/core/target.js';
+import { PROTOCOLS } from '../src/core/target.js';
 import { PROFILES } from '../src/targets/profiles.js';
 import { IMPLEMENTATIONS, REFERENCES, registerReference, referenceServer } from '../src/targets/reference/index.js';
 import { mintFixturePki } from '../src/pki/generate.js';
@@ -69,8 +69,6 @@ describe('the reference map', () => {
         const why = s.unsupported(p);
         expect(why === undefined || (typeof why === 'string' && why.length > 20), `${s.name} ${p}`).toBe(true);
         if (why) expect(() => checkReference(s.name, p)).toThrow(`${s.name} cannot express profile "${p}" (unsupported): ${why}`);
-        // Until the protocol registry (issue 18), a reference whose protocol the probe does not speak is refused.
-        else if (!isProbedProtocol(s.protocol)) expect(() => checkReference(s.name, p)).toThrow(`the probe does not speak ${s.protocol} yet (issue 18)`);
         else expect(checkReference(s.name, p)).toEqual({ implementation: s.name, profile: p });
       }
       expect(s.unsupported('strict'), s.name).toBeUndefined();

@@ -10,7 +10,7 @@ import { checkHostName, checkHttpPath } from '../config/validate.js';
 import { parseDuration, parseIntFlag } from '../config/values.js';
 import { parseEndpoint } from '../core/endpoint.js';
 import { HarnessError } from '../core/errors.js';
-import { ROTATION_DEFAULTS, type ClientCredentials, type Policy, type RotationConfig, type TargetConfig, type TlsVersion } from '../core/target.js';
+import { isProtocol, PROTOCOLS, ROTATION_DEFAULTS, type Protocol, type ClientCredentials, type Policy, type RotationConfig, type TargetConfig, type TlsVersion } from '../core/target.js';
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../pki/inspect.js';
 import { parseTlsVersion } from '../probe/tls-probe.js';
 import { pemOrFile, pick, type Values } from './settings.js';
@@ -48,7 +48,7 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
   if (over.path !== undefined) checkHttpPath(`${command}: --path`, over.path);
   if (over.servername !== undefined) checkHostName(`${command}: --servername`, over.servername);
   if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', `${command}: --cert and --key go together`);
-  if (over.protocol && over.protocol !== 'https' && over.protocol !== 'tls' && over.protocol !== 'grpc') throw new HarnessError('usage.invalid-value', `${command}: --protocol must be https, tls or grpc, not "${over.protocol}"`);
+  if (over.protocol && !isProtocol(over.protocol)) throw new HarnessError('usage.invalid-value', `${command}: --protocol must be one of ${PROTOCOLS.join(', ')}, not "${over.protocol}"`);
   return over;
 }
 
@@ -82,7 +82,7 @@ export interface RotationFlags {
 }
 
 /** A live target's rotation settings: flags over the file's `rotation:`; undefined when neither says anything. */
-export function resolveRotation(t: FileTarget, f: RotationFlags, baseDir: string, env: NodeJS.ProcessEnv, where: string, protocol: 'https' | 'tls' | 'grpc'): RotationConfig | undefined {
+export function resolveRotation(t: FileTarget, f: RotationFlags, baseDir: string, env: NodeJS.ProcessEnv, where: string, protocol: Protocol): RotationConfig | undefined {
   const r = t.rotation ?? {};
   // A trigger given by flag replaces the file's (command and watch exclude each other).
   const command = f.command ?? (f.watch === undefined ? r.command : undefined);
@@ -173,7 +173,7 @@ export function resolveLiveTarget(
   if (t.servername !== undefined) checkHostName(`${where}: servername`, t.servername, 'config.invalid');
   if (t.path !== undefined) checkHttpPath(`${where}: path`, t.path, 'config.invalid');
   const servername = over.servername ?? t.servername;
-  const protocol = (over.protocol ?? t.protocol ?? 'https') as 'https' | 'tls' | 'grpc';
+  const protocol = (over.protocol ?? t.protocol ?? 'https') as Protocol;
   return {
     name: t.name ?? t.endpoint!,
     host: endpoint.host,

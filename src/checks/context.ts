@@ -18,7 +18,7 @@ import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
 import { identityKind } from '../rules/san.js';
 
 /** Unreachable outcomes of the first connection that no other connection to the target could change. */
-const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn']);
+const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn', 'starttls']);
 
 /** Bounds how many things run at once (targets in a run; connections to one target). */
 export class Semaphore {

@@ -1,3 +1,4 @@
+import type { Protocol } from '../core/target.js';
 import { createRequire } from 'node:module';
 import type { Node, YAMLMap } from 'yaml';
 import { HarnessError } from '../core/errors.js';
@@ -79,7 +80,7 @@ export interface FileTarget {
   reference?: { implementation: string; profile: string };
   servername?: string;
   expectedNames?: string[];
-  protocol?: 'https' | 'tls' | 'grpc';
+  protocol?: Protocol;
   path?: string;
   /** TLS versions the harness offers this target (not the policy minimum). */
   tlsMin?: string;

@@ -4,6 +4,7 @@
  * published JSON Schema (schema/mtls-harness.config.schema.json, `npm run schema`) from the same
  * definition, so editors and CI lint the file by the rules the harness applies.
  */
+import { PROTOCOLS } from '../core/target.js';
 
 /** What a key holds. `duration` is a string such as 500ms, 5s, 10m, 1h. */
 export type Kind =
@@ -62,7 +63,7 @@ const TARGET = map(
     reference: map({ implementation: 'string', profile: 'string' }, { implementation: 'A reference server implementation (node, nginx, haproxy, stunnel, openssl, caddy, gnutls, …).', profile: 'A reference profile (strict, no-client-auth, …).' }, [['implementation', 'profile']]),
     servername: 'string',
     expectedNames: 'string[]',
-    protocol: oneOf('https', 'tls', 'grpc'),
+    protocol: oneOf(...PROTOCOLS),
     path: 'string',
     tlsMin: 'string',
     tlsMax: 'string',

@@ -14,16 +14,9 @@ export const PROTOCOLS = ['https', 'tls', 'grpc', 'postgres', 'mysql', 'redis', 
 
 export type Protocol = (typeof PROTOCOLS)[number];
 
-/**
- * The protocols the probe speaks today, a target's `protocol`. The others are spoken only by
- * reference servers until the protocol registry (issue 18) teaches the probe; this list goes then.
- */
-export const PROBED_PROTOCOLS = ['https', 'tls', 'grpc'] as const satisfies readonly Protocol[];
-
-export type ProbedProtocol = (typeof PROBED_PROTOCOLS)[number];
-
-export function isProbedProtocol(p: Protocol): p is ProbedProtocol {
-  return (PROBED_PROTOCOLS as readonly Protocol[]).includes(p);
+/** Whether `s` names a protocol (the probe's registry has one module per name). */
+export function isProtocol(s: string): s is Protocol {
+  return (PROTOCOLS as readonly string[]).includes(s);
 }
 
 /** Policy knobs (global, overridable per target). */
@@ -55,7 +48,12 @@ export interface TargetConfig {
   servername?: string;
   /** Names the server certificate must cover besides the servername. */
   expectedNames: string[];
-  protocol: ProbedProtocol;
+  protocol: Protocol;
+  /**
+   * The user a database or broker probe logs in as (postgres, mysql): default the CN of the valid
+   * client certificate (what certificate authentication maps to a role), else `mtls-harness`.
+   */
+  appUser?: string;
   httpPath?: string;
   /** TLS versions the harness offers (default: node's, TLS 1.2–1.3). Not the policy minimum. */
   tlsVersions?: { min?: TlsVersion; max?: TlsVersion };

@@ -65,6 +65,13 @@ export interface ObserveOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The user a database probe of the target logs in as: its own, else the valid client certificate's CN. */
+function appUserOfTarget(target: TargetConfig): string | undefined {
+  if (target.appUser !== undefined) return target.appUser;
+  const cn = target.client?.chain[0] ? /^CN=(.+)$/m.exec(target.client.chain[0].subject)?.[1] : undefined;
+  return cn && cn.length <= 128 ? cn : undefined;
+}
+
 /** Where and how to reach a target: the probe options every check and the prober start from (no trust, no credentials). */
 export function targetProbeOptions(target: TargetConfig, timeoutMs: number, clock: Clock): ProbeOptions {
   return {
@@ -72,6 +79,7 @@ export function targetProbeOptions(target: TargetConfig, timeoutMs: number, cloc
     port: target.port,
     ...(target.servername ? { servername: target.servername } : {}),
     protocol: target.protocol,
+    ...(appUserOfTarget(target) ? { appUser: appUserOfTarget(target)! } : {}),
     ...(target.httpPath ? { httpPath: target.httpPath } : {}),
     ...(target.tlsVersions?.min ? { minVersion: target.tlsVersions.min } : {}),
     ...(target.tlsVersions?.max ? { maxVersion: target.tlsVersions.max } : {}),

@@ -2,7 +2,6 @@ import { X509Certificate } from 'node:crypto';
 import type { ProfileName } from '../targets/profiles.js';
 import type { StartedReference, TargetUnderTest } from '../targets/target.js';
 import { referenceServer } from '../targets/reference/index.js';
-import { probedProtocol } from '../targets/reference/start.js';
 import { ROTATION_DEFAULTS, type Policy, type RotationConfig } from '../core/target.js';
 
 /** Reference targets rotate on their own: a second of probing before the trigger and after it. */
@@ -46,7 +45,8 @@ export function referenceTarget(ref: StartedReference, implementation: string, p
     servername: 'localhost',
     expectedNames: ['127.0.0.1'],
     // As the reference declares (the gRPC one: ALPN h2, Health/Check; the others HTTP/1.1), if the probe speaks it.
-    protocol: server ? probedProtocol(server) : 'https',
+    protocol: server?.protocol ?? 'https',
+    ...(server?.appUser ? { appUser: server.appUser } : {}),
     trustPem: pki.root.certPem,
     client: { certPem: pki.client.chainPem, keyPem: pki.client.keyPem, chain: [new X509Certificate(pki.client.certPem)] },
     expect: {},

@@ -1,3 +1,4 @@
+import { isProtocol, PROTOCOLS } from '../../core/target.js';
 import { HarnessError, isInternalFailure } from '../../core/errors.js';
 import { safeText } from '../../core/text.js';
 import { loadCaFile, loadCredentialFiles } from '../../pki/inspect.js';
@@ -69,7 +70,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   const creds = v.cert ? loadCredentialFiles(v.cert as string, v.key as string, passphrase) : undefined;
   const ca = v.ca ? loadCaFile(v.ca as string) : undefined;
   const protocol = (v.protocol as string | undefined) ?? 'https';
-  if (protocol !== 'https' && protocol !== 'tls' && protocol !== 'grpc') throw new HarnessError('usage.invalid-value', `probe: --protocol must be https, tls or grpc, not "${protocol}"`);
+  if (!isProtocol(protocol)) throw new HarnessError('usage.invalid-value', `probe: --protocol must be one of ${PROTOCOLS.join(', ')}, not "${protocol}"`);
   // Reports (--html, --pdf): files only, stdout is the diagnosis's; checked before anything is probed.
   // --json (the diagnosis as JSON) is probe's own: a file, or stdout in place of the table.
   const reports = resolveReports('probe', { values: v, env: io.env, kind: 'probe', stdoutTaken: 'stdout is for the diagnosis: its table, or its JSON with --json' });
@@ -84,7 +85,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     ...(creds ? { cert: creds.certPem, key: creds.keyPem } : {}),
     ...(v['tls-min'] ? { minVersion: parseTlsVersion(v['tls-min'] as string) } : {}),
     ...((v['tls-max'] ?? v['max-tls']) ? { maxVersion: parseTlsVersion((v['tls-max'] ?? v['max-tls']) as string) } : {}),
-    protocol: protocol as 'https' | 'tls' | 'grpc',
+    protocol,
     ...(v.path ? { httpPath: v.path as string } : {}),
     ...(v.grace ? { graceMs: parseDuration('--grace', v.grace as string, DURATION_MAX.connection) } : {}),
     ...(v.timeout ? { timeoutMs: parseDuration('--timeout', v.timeout as string, DURATION_MAX.connection) } : {}),

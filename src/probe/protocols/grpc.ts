@@ -33,6 +33,7 @@ export const grpc: ProtocolModule<'grpc'> = {
   name: 'grpc',
   title: 'gRPC',
   layer: 'gRPC',
+  plaintextHttp: true,
   defaultPorts: [443, 50051],
   alpn: ['h2'],
   startsTls: 'at connect',

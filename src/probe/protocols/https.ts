@@ -22,6 +22,7 @@ export const https: ProtocolModule<'https'> = {
   name: 'https',
   title: 'HTTPS',
   layer: 'HTTP',
+  plaintextHttp: true,
   defaultPorts: [443, 8443],
   alpn: ['http/1.1'],
   startsTls: 'at connect',

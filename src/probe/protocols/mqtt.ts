@@ -70,6 +70,7 @@ export const mqtt: ProtocolModule<'mqtt'> = {
   name: 'mqtt',
   title: 'MQTT',
   layer: 'MQTT',
+  plaintextHttp: false,
   defaultPorts: [8883, 1883],
   alpn: [],
   startsTls: 'at connect',

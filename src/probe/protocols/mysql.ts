@@ -183,6 +183,7 @@ export const mysql: ProtocolModule<'mysql'> = {
   name: 'mysql',
   title: 'MySQL/MariaDB',
   layer: 'MySQL',
+  plaintextHttp: false,
   defaultPorts: [3306],
   alpn: [],
   startsTls: 'the server greets (protocol 10, CLIENT_SSL), the client sends an SSLRequest packet',

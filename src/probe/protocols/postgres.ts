@@ -132,6 +132,7 @@ export const postgres: ProtocolModule<'postgres'> = {
   name: 'postgres',
   title: 'PostgreSQL',
   layer: 'PostgreSQL',
+  plaintextHttp: false,
   defaultPorts: [5432],
   alpn: [],
   startsTls: 'SSLRequest (8 bytes), the server answers S',

@@ -44,6 +44,7 @@ export const redis: ProtocolModule<'redis'> = {
   name: 'redis',
   title: 'Redis',
   layer: 'Redis',
+  plaintextHttp: false,
   defaultPorts: [6379, 6380],
   alpn: [],
   startsTls: 'at connect',

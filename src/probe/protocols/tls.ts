@@ -15,6 +15,7 @@ export const readOnly: ProtocolSession = {
 export const tls: ProtocolModule<'tls'> = {
   name: 'tls',
   title: 'raw TLS',
+  plaintextHttp: true,
   defaultPorts: [],
   alpn: [],
   startsTls: 'at connect',

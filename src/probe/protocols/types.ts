@@ -64,6 +64,12 @@ export interface ProtocolModule<P extends Protocol = Protocol> {
   title: string;
   /** The layer a refusal after TLS is at, in words: "at the PostgreSQL layer (…)". None for raw TLS. */
   layer?: string;
+  /**
+   * Whether a plaintext HTTP/1.1 or h2c request to the port tests what this protocol would serve
+   * without TLS (reject.plaintext): true for https, grpc and raw TLS; a database or broker speaks
+   * its own plaintext protocol, which the harness does not send yet.
+   */
+  plaintextHttp: boolean;
   /** Well-known ports: hints for a later auto-detection. */
   defaultPorts: readonly number[];
   /** ALPN protocols offered by default. */

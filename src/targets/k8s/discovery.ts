@@ -1,5 +1,6 @@
 // Services → probe targets: which ports, which protocol and name, and which ready Pod serves each
 // port (Endpoints first, they carry the resolved port; else the selector's Pods and the named port).
+import { isProtocol, PROTOCOLS, type Protocol } from '../../core/target.js';
 import { hostNameProblem } from '../../config/validate.js';
 import { safeText } from '../../core/text.js';
 import { objectRef, podReady, selectorMatches, serviceFqdn, type NamespaceSnapshot, type Service, type ServicePort } from './objects.js';
@@ -22,7 +23,7 @@ export interface ServiceTarget {
   fqdn: string;
   servername: string;
   expectedNames: string[];
-  protocol: 'https' | 'tls' | 'grpc';
+  protocol: Protocol;
   /** The ready Pod and its port the Service port leads to, or why there is none. */
   pod?: { name: string; port: number };
   problem?: string;
@@ -38,7 +39,7 @@ const PLAIN_APP_PROTOCOL = new Set(['http', 'kubernetes.io/h2c', 'h2c']);
 
 function protocolOf(svc: Service, p: ServicePort): ServiceTarget['protocol'] | { invalid: string } {
   const a = svc.metadata.annotations?.[ANNOTATIONS.protocol]?.trim().toLowerCase();
-  if (a) return a === 'https' || a === 'tls' || a === 'grpc' ? a : { invalid: a };
+  if (a) return isProtocol(a) ? a : { invalid: a };
   if (p.appProtocol === 'grpc' || /^grpc($|-)/.test(p.name ?? '')) return 'grpc';
   return 'https';
 }
@@ -112,7 +113,7 @@ export function discoverTargets(snap: NamespaceSnapshot, services: Service[]): {
         continue;
       }
       if (typeof protocol === 'object') {
-        targets.push({ ...base, protocol: 'https', problem: `${ref}: ${ANNOTATIONS.protocol} "${safeText(protocol.invalid, 80)}" is not https, tls or grpc` });
+        targets.push({ ...base, protocol: 'https', problem: `${ref}: ${ANNOTATIONS.protocol} "${safeText(protocol.invalid, 80)}" is not one of ${PROTOCOLS.join(', ')}` });
         continue;
       }
       const b = backendOf(snap, svc, p);

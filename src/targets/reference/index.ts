@@ -17,6 +17,7 @@ import { nginx } from './nginx.js';
 import { nodeReference } from './node-process.js';
 import { openssl } from './openssl.js';
 import { postgres } from './postgres.js';
+import { REFERENCE_DB_USER } from './starttls.js';
 import { startProcessReference } from './process.js';
 import { redis } from './redis.js';
 import { stunnel } from './stunnel.js';
@@ -28,11 +29,12 @@ export type { Deviation, ProcessImplementation, ReferenceProtocol, ReferenceServ
  * The entry of a file-based server: it runs as a local process from its rendered config, and in the
  * reference image too when `container` (its packages must then be in fixtures/images).
  */
-export function processReference(impl: ProcessImplementation, o: { title: string; protocol?: ReferenceProtocol; container: boolean }): ReferenceServer {
+export function processReference(impl: ProcessImplementation, o: { title: string; protocol?: ReferenceProtocol; appUser?: string; container: boolean }): ReferenceServer {
   return {
     name: impl.name,
     title: o.title,
     protocol: o.protocol ?? 'https',
+    ...(o.appUser ? { appUser: o.appUser } : {}),
     debianPackages: impl.debianPackages,
     runs: 'process',
     unsupported: impl.unsupported,
@@ -58,8 +60,8 @@ export const REFERENCES: Readonly<Record<string, ReferenceServer>> = {
   // add PostgreSQL, MariaDB, mosquitto and Redis to the reference image's package list (postgresql-15
   // and mariadb-server alone are 54 MB installed each, before their dependencies); whether the image
   // carries them is decided when the probe speaks their protocols.
-  postgres: processReference(postgres, { title: 'PostgreSQL (pg_hba.conf, SSLRequest)', protocol: 'postgres', container: false }),
-  mariadb: processReference(mariadb, { title: 'MariaDB (mariadbd, SSL request)', protocol: 'mysql', container: false }),
+  postgres: processReference(postgres, { title: 'PostgreSQL (pg_hba.conf, SSLRequest)', protocol: 'postgres', appUser: REFERENCE_DB_USER, container: false }),
+  mariadb: processReference(mariadb, { title: 'MariaDB (mariadbd, SSL request)', protocol: 'mysql', appUser: REFERENCE_DB_USER, container: false }),
   mosquitto: processReference(mosquitto, { title: 'mosquitto (MQTT broker)', protocol: 'mqtt', container: false }),
   redis: processReference(redis, { title: 'Redis (tls-port)', protocol: 'redis', container: false }),
 };

@@ -1,5 +1,4 @@
 import { HarnessError } from '../../core/errors.js';
-import { isProbedProtocol, type ProbedProtocol } from '../../core/target.js';
 import type { FixturePki } from '../../pki/generate.js';
 import { isProfileName, PROFILES, type ProfileName } from '../profiles.js';
 import type { StartedReference } from '../target.js';
@@ -26,15 +25,6 @@ export function unsupportedReason(implementation: string, profile: ProfileName):
   return server.unsupported(profile);
 }
 
-/**
- * The protocol a reference is tested with. Until the protocol registry (issue 18) teaches the probe
- * postgres, mysql, redis and mqtt, a reference speaking one of them is refused (exit 2) rather
- * than judged as if it spoke HTTPS.
- */
-export function probedProtocol(server: ReferenceServer): ProbedProtocol {
-  if (!isProbedProtocol(server.protocol)) throw new HarnessError('usage.invalid-value', `the probe does not speak ${server.protocol} yet (issue 18): reference ${server.name} cannot be run or started from the command line`);
-  return server.protocol;
-}
 
 /** Validates an (implementation, profile) pair up front: usage errors exit 2 before anything starts. */
 export function checkReference(implementation: string, profile: string): { implementation: string; profile: ProfileName } {
@@ -42,7 +32,6 @@ export function checkReference(implementation: string, profile: string): { imple
   if (!isProfileName(profile)) throw new HarnessError('usage.invalid-value', `unknown profile "${profile}"; profiles: ${PROFILES.join(', ')}`);
   const why = unsupportedReason(implementation, profile);
   if (why) throw new HarnessError('target.unsupported-profile', `${implementation} cannot express profile "${profile}" (unsupported): ${why}`);
-  probedProtocol(referenceServer(implementation)!);
   return { implementation, profile };
 }
 

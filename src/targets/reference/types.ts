@@ -32,6 +32,8 @@ export interface ReferenceServer {
   title: string;
   /** What a reference target of it is tested with (the target's `protocol`). */
   protocol: ReferenceProtocol;
+  /** The user its database probes log in as (the account it creates), when it has one. */
+  appUser?: string;
   /**
    * Debian packages it needs: on the host for its process form, in the reference image for its
    * container form. None for what runs in the harness's own Node.
