@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { HarnessError } from '../../core/errors.js';
 import { mintFixturePki } from '../../pki/generate.js';
 import { PROFILE_DESCRIPTIONS } from '../../targets/profiles.js';
-import { IMPLEMENTATIONS } from '../../targets/reference/index.js';
+import { IMPLEMENTATIONS, referenceServer } from '../../targets/reference/index.js';
 import { checkReference, startReference, type Provider } from '../../targets/reference/start.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliIO } from '../io.js';
@@ -47,13 +47,15 @@ export async function referenceCommand(argv: string[], io: CliIO, signal?: Abort
   })());
   const unregister = io.onInterrupt?.(stop);
   const e = ref.endpoint;
+  const protocol = referenceServer(implementation)?.protocol ?? 'https';
+  const protocolFlag = protocol === 'https' ? '' : ` --protocol ${protocol}`;
   io.stdout.write(
     [
       `${implementation} reference (${provider}), profile ${profile}: ${PROFILE_DESCRIPTIONS[profile]}`,
-      `  endpoint   ${e.host}:${e.port}   (${ref.url}, SNI localhost)`,
+      `  endpoint   ${e.host}:${e.port}   (${protocol === 'https' ? `${ref.url}, ` : `protocol ${protocol}, `}SNI localhost)`,
       `  CA         ${path.join(out, 'ca.pem')}`,
       `  client     ${path.join(out, 'client.pem')}  key ${path.join(out, 'client-key.pem')}`,
-      `  try        mtls-harness probe ${e.host}:${e.port} --servername localhost --ca ${path.join(out, 'ca.pem')} --cert ${path.join(out, 'client.pem')} --key ${path.join(out, 'client-key.pem')}`,
+      `  try        mtls-harness probe ${e.host}:${e.port}${protocolFlag} --servername localhost --ca ${path.join(out, 'ca.pem')} --cert ${path.join(out, 'client.pem')} --key ${path.join(out, 'client-key.pem')}`,
       'Running until Ctrl-C.',
       '',
     ].join('\n'),
