@@ -15,7 +15,9 @@ import { reportConfigKeys } from '../src/report/reporters/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const schema = configJsonSchema(reportConfigKeys());
-const validate = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
+// ajv's 2020 entry is CommonJS: its default import is the class at run time, which its types do not say.
+const Ajv = Ajv2020 as unknown as typeof import('ajv').default;
+const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
 
 const loaderAccepts = (text: string) => {
   try {

@@ -109,7 +109,7 @@ describe('a targets file is streamed', () => {
     const file = f('million.txt');
     const w = createWriteStream(file);
     for (let i = 0; i < 1_000_000; i++) {
-      if (!w.write(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:${1 + (i % 60000)}\n`)) await new Promise((r) => w.once('drain', r));
+      if (!w.write(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:${1 + (i % 60000)}\n`)) await new Promise<void>((r) => w.once('drain', () => r()));
     }
     await new Promise<void>((r) => w.end(r));
     (globalThis as { gc?: () => void }).gc?.();
@@ -129,7 +129,7 @@ describe('a targets file is streamed', () => {
     const file = f('too-many.txt');
     const w = createWriteStream(file);
     for (let i = 0; i <= 1_000_000; i++) {
-      if (!w.write(`h${i}:443\n`)) await new Promise((r) => w.once('drain', r));
+      if (!w.write(`h${i}:443\n`)) await new Promise<void>((r) => w.once('drain', () => r()));
     }
     await new Promise<void>((r) => w.end(r));
     expectOneLineExit2({ ...(await run(['probe', '--targets-file', file])), ms: 0 }, /more than 1000000 targets/);

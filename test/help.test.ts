@@ -153,7 +153,7 @@ describe("every help and its command's parser agree", () => {
         const argv = words(example).slice(1 + w.length);
         expect(words(example).slice(1, 1 + w.length), example).toEqual(w);
         const flags = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
-        expect(() => parseCommandArgs(command, flags, spec!), example).not.toThrow();
+        expect(() => parseCommandArgs(command, flags, spec as OptionSpec), example).not.toThrow();
       }
     });
   }
@@ -165,7 +165,7 @@ describe("every help and its command's parser agree", () => {
       const help = HELPS.find((h) => h.command && h.words.every((x, i) => w[i] === x) && (h.words.length > 1 || !['k8s', 'certs', 'reference'].includes(w[0]!)));
       expect(help, example).toBeDefined();
       await inProcess([...help!.words, '--help', '--help']);
-      expect(() => parseCommandArgs(help!.command!, w.slice(help!.words.length), specs.get(help!.command!)!), example).not.toThrow();
+      expect(() => parseCommandArgs(help!.command!, w.slice(help!.words.length), specs.get(help!.command!) as OptionSpec), example).not.toThrow();
     }
   });
 });

@@ -284,7 +284,7 @@ describe.skipIf(!CHROMIUM)('HTML evidence report in Chromium', () => {
       expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
       // Nothing executable or injected anywhere in the document.
       expect(await page.locator('script, img, iframe, object, embed').count()).toBe(0);
-      const withHandlers = await page.evaluate(() => [...document.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => a.name.toLowerCase().startsWith('on'))).length);
+      const withHandlers = await page.evaluate(() => Array.from(document.querySelectorAll('*')).filter((e) => Array.from(e.attributes).some((a) => a.name.toLowerCase().startsWith('on'))).length);
       expect(withHandlers).toBe(0);
       const hrefs = await page.locator('a[href]').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
       expect(hrefs.filter((h) => !/^(#|https:\/\/|data:application\/json;base64,)/.test(h))).toEqual([]);

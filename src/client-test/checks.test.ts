@@ -149,7 +149,7 @@ describe('x509-limbo', () => {
     expect(ev).toMatchObject({ caseId: CASE.id, description: 'Produces a chain with an EE cert.', expectedResult: 'SUCCESS', expectedPeerName: 'DNS:example.com' });
   });
   it('counts figures and prints them', () => {
-    const r = (status: 'pass' | 'fail' | 'skip' | 'error') => ({ target: 'c', suite: 'x509-limbo', check: 'x', title: 'x', status, message: '', evidence: {}, durationMs: 0 });
+    const r = (status: 'pass' | 'fail' | 'skip' | 'error') => ({ targetId: 'c', target: 'c', suite: 'x509-limbo', check: 'x', title: 'x', status, message: '', evidence: {}, durationMs: 0 });
     const f = limboFigures([r('pass'), r('pass'), r('fail'), r('skip'), r('error')]);
     expect(f).toEqual({ agree: 2, disagree: 1, skip: 1, error: 1, total: 5 });
     expect(limboSummaryLine('curl', f)).toBe('x509-limbo curl: 2 agree, 1 disagree, 1 skip, 1 error of 5 cases (67% of the 3 judged)');

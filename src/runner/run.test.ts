@@ -10,6 +10,7 @@ const target: TargetConfig = { name: 't', host: '127.0.0.1', port: 9, expectedNa
 const suite: Suite = {
   id: 's',
   title: 'test suite',
+  kind: 'server',
   checks: [
     { id: 's.ok', title: 'ok', run: async () => ({ status: 'pass', message: 'fine' }) },
     { id: 's.throws', title: 'throws', run: async () => { throw new Error('boom\u001b[31m'); } },
@@ -43,6 +44,7 @@ describe('runChecks', () => {
     const probing: Suite = {
       id: 'p',
       title: 'p',
+      kind: 'server',
       checks: [1, 2, 3].map((i) => ({
         id: `p.${i}`,
         title: 'p',
@@ -64,7 +66,7 @@ describe('runChecks', () => {
     // One target, connections bounded per target: capped probes of three versions, one at a time.
     connections = 0;
     maxOpen = 0;
-    const capped: Suite = { id: 'c', title: 'c', checks: (['TLSv1', 'TLSv1.1', 'TLSv1.2'] as const).map((v) => ({ id: `c.${v}`, title: 'c', run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.capped(v)).rejectedAt }) })) };
+    const capped: Suite = { id: 'c', title: 'c', kind: 'server', checks: (['TLSv1', 'TLSv1.1', 'TLSv1.2'] as const).map((v) => ({ id: `c.${v}`, title: 'c', run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.capped(v)).rejectedAt }) })) };
     await runChecks({ targets: [{ ...target, port }], suites: [capped], connectionsPerTarget: 1, timeoutMs: 2000 });
     srv.close();
     expect(connections).toBe(4); // the gate, then the three capped hellos
@@ -83,6 +85,7 @@ describe('runChecks', () => {
     const probing: Suite = {
       id: 'p',
       title: 'p',
+      kind: 'server',
       checks: [
         { id: 'p.nocert', title: 'p', run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.noCert()).reason }) },
         { id: 'p.capped', title: 'p', run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.capped('TLSv1.1')).reason }) },
@@ -102,6 +105,7 @@ describe('runChecks', () => {
     const slow: Suite = {
       id: 's',
       title: 's',
+      kind: 'server',
       checks: [
         { id: 's.fast', title: 'fast', run: async () => ({ status: 'pass', message: 'fine' }) },
         { id: 's.slow', title: 'slow', run: async (ctx) => (ctx.target.name === 'slow' ? new Promise(() => undefined) : { status: 'pass', message: 'fine' }) },
@@ -122,6 +126,7 @@ describe('runChecks', () => {
     const hang: Suite = {
       id: 'h',
       title: 'h',
+      kind: 'server',
       checks: [
         { id: 'h.done', title: 'done', run: async () => ({ status: 'fail', message: 'a real verdict' }) },
         { id: 'h.hangs', title: 'hangs', run: async (ctx) => (ctx.target.name === 'quick' ? { status: 'pass', message: 'fine' } : new Promise(() => undefined)) },

@@ -8,7 +8,7 @@ const pod = (name: string, labels: Record<string, string>, ready: boolean, ports
   spec: { containers: [{ name: 'c', ports }] },
   status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
 });
-const svc = (name: string, ports: Service['spec'] extends infer S ? NonNullable<S>['ports'] : never, annotations: Record<string, string> = {}): Service => ({ metadata: { name, annotations }, spec: { selector: { app: name }, ports } });
+const svc = (name: string, ports: NonNullable<NonNullable<Service['spec']>['ports']>, annotations: Record<string, string> = {}): Service => ({ metadata: { name, annotations }, spec: { selector: { app: name }, ports } });
 
 describe('discoverTargets', () => {
   it('resolves a named targetPort on a ready Pod, skips plaintext-named ports, takes protocol and servername from annotations', () => {
