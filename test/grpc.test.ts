@@ -155,6 +155,6 @@ describe('gRPC targets', () => {
   it('--protocol rejects anything but https, tls and grpc (exit 2)', async () => {
     const r = await run(['run', '--target', '127.0.0.1:1', '--protocol', 'h3']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--protocol must be https, tls or grpc, not "h3"/);
+    expect(r.stderr).toMatch(/--protocol must be one of https, tls, grpc, postgres, mysql, redis, mqtt, not "h3"/);
   });
 });

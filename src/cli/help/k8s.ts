@@ -34,8 +34,9 @@ Service annotations:
   mtls-harness/enabled: "false"     not probed
   mtls-harness/servername: NAME     SNI and the name the certificate must cover
                                     (default NAME.NS.svc.cluster.local)
-  mtls-harness/protocol: grpc       https (default), tls or grpc (also:
-                                    appProtocol grpc, a port named grpc*)
+  mtls-harness/protocol: grpc       https (default), tls, grpc, postgres,
+                                    mysql, redis or mqtt (also: appProtocol
+                                    grpc, a port named grpc*)
   mtls-harness/ports: "https,8443"  only these ports (default: every TCP port
                                     not named http/metrics)
   mtls-harness/expected-names: a,b  further names the certificate must cover

@@ -24,7 +24,9 @@ Options:
                             alias of --tls-max
   --protocol P              https (default): one HTTP request after the
                             handshake; tls: only read for --grace; grpc: ALPN
-                            h2 and a grpc.health.v1 Health/Check call
+                            h2 and a grpc.health.v1 Health/Check call;
+                            postgres, mysql (STARTTLS, a login), redis
+                            (PING), mqtt (CONNECT): docs/protocols.md
   --path PATH               HTTP path to request (default /)
   --grace DURATION          tls: how long an accepted connection must stay
                             open (default 300ms)

@@ -18,7 +18,9 @@ export function runSharedOptionsHelp(): string {
   --servername NAME         SNI and the name the server certificate must cover
   --expected-name NAME      another name the certificate must cover (repeat)
   --protocol P              https (default): one request after the handshake;
-                            tls: only read; grpc: ALPN h2 and a Health/Check
+                            tls: only read; grpc: ALPN h2 and a Health/Check;
+                            postgres, mysql (STARTTLS, a login), redis
+                            (PING), mqtt (CONNECT): docs/protocols.md
   --path PATH               HTTP path of the request (default /)
   --tls-min V, --tls-max V  TLS versions offered (1.2, 1.3; --max-tls is an
                             alias); the policy minimum is --min-tls

@@ -36,7 +36,7 @@ describe('discoverTargets', () => {
     expect(d.targets.map((t) => t.problem)).toEqual([
       'no ready Pod behind service/ns/a (1 Pod(s) selected, none Running and Ready)',
       'service/ns/b port 2 targets the named port "nope", which no ready Pod declares',
-      'service/ns/c: mtls-harness/protocol "quic" is not https, tls or grpc',
+      'service/ns/c: mtls-harness/protocol "quic" is not one of https, tls, grpc, postgres, mysql, redis, mqtt',
     ]);
     expect(d.skipped.map((s) => s.service)).toEqual(['service/ns/off', 'service/ns/ext']);
   });
