@@ -61,6 +61,29 @@ export function didYouMean(flag: string, known: readonly string[]): string | und
 export { DURATION_MAX, parseDuration, parseIntFlag, splitList } from '../config/values.js';
 
 /**
+ * The flags of a connection to a target, the same in every command that connects (probe, run, k8s
+ * scan): trust anchors, the client credential, names, TLS versions offered, protocol and path, the
+ * connection timeout, the expiry thresholds and TLS-layer refusal.
+ */
+export const CONNECTION_OPTIONS: OptionSpec = {
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  'key-passphrase-env': { type: 'string' },
+  servername: { type: 'string' },
+  'tls-min': { type: 'string' },
+  'tls-max': { type: 'string' },
+  'max-tls': { type: 'string' },
+  protocol: { type: 'string' },
+  path: { type: 'string' },
+  timeout: { type: 'string' },
+  'warn-days': { type: 'string' },
+  'fail-days': { type: 'string' },
+  'require-tls-rejection': { type: 'boolean' },
+  concurrency: { type: 'string' },
+};
+
+/**
  * The report flags every command that runs checks takes (run, k8s scan, client-test, audit): one
  * per reporter (src/report/reporters), --quiet and --report-mode. Derived when called, so a
  * reporter registered at run time has its flag too.

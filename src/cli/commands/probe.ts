@@ -21,34 +21,20 @@ import { writeFileAtomicStreamed, writePiecesTo, writeStreamed } from '../../rep
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { DEFAULT_POLICY } from '../../core/target.js';
 import { checkHostName, checkHttpPath } from '../../config/validate.js';
-import { parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag } from '../args.js';
+import { CONNECTION_OPTIONS, parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag } from '../args.js';
 import type { CliIO } from '../io.js';
 import { probeHelp } from '../help/probe.js';
 
 /** `mtls-harness probe`: returns the exit code. */
 export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   const { values: v, positionals } = parseCommandArgs('probe', jsonToStdout(argv), {
-    ca: { type: 'string' },
-    cert: { type: 'string' },
-    key: { type: 'string' },
-    'key-passphrase-env': { type: 'string' },
-    servername: { type: 'string' },
-    'tls-min': { type: 'string' },
-    'tls-max': { type: 'string' },
-    'max-tls': { type: 'string' },
-    protocol: { type: 'string' },
-    path: { type: 'string' },
+    ...CONNECTION_OPTIONS,
     grace: { type: 'string' },
-    timeout: { type: 'string' },
-    'warn-days': { type: 'string' },
-    'fail-days': { type: 'string' },
     json: { type: 'string' },
     ...reporterOptions(reportersFor('probe')),
     'report-mode': { type: 'string' },
     'targets-file': { type: 'string' },
-    concurrency: { type: 'string' },
     quiet: { type: 'boolean' },
-    'require-tls-rejection': { type: 'boolean' },
   });
   if (v.help) {
     io.stdout.write(probeHelp());

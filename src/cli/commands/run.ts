@@ -14,7 +14,7 @@ import { Progress, progressEnabled } from '../../report/progress.js';
 import type { TargetUnderTest } from '../../targets/target.js';
 import { exitCodeOf, planRun, ReferencePool, runWithSettings, writeRunReports } from '../../app/run.js';
 import type { RunSettingsResolved } from '../../app/settings.js';
-import { parseCommandArgs, reportOptions, type OptionSpec } from '../args.js';
+import { CONNECTION_OPTIONS, parseCommandArgs, reportOptions, type OptionSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { listChecks } from '../list-checks.js';
 import { runHelp } from '../help/run.js';
@@ -38,28 +38,14 @@ const RUN_TARGET_OPTIONS: OptionSpec = {
  * map when the command parses (reportOptions()).
  */
 export const RUN_SHARED_OPTIONS: OptionSpec = {
-  ca: { type: 'string' },
-  cert: { type: 'string' },
-  key: { type: 'string' },
-  'key-passphrase-env': { type: 'string' },
+  ...CONNECTION_OPTIONS,
   'ca-key': { type: 'string' },
-  servername: { type: 'string' },
   'expected-name': { type: 'string', multiple: true },
-  protocol: { type: 'string' },
   suite: { type: 'string' },
   check: { type: 'string', multiple: true },
   'list-checks': { type: 'boolean' },
   'min-tls': { type: 'string' },
-  'tls-min': { type: 'string' },
-  'tls-max': { type: 'string' },
-  'max-tls': { type: 'string' },
-  path: { type: 'string' },
-  'warn-days': { type: 'string' },
-  'fail-days': { type: 'string' },
-  'require-tls-rejection': { type: 'boolean' },
   'fail-on': { type: 'string' },
-  timeout: { type: 'string' },
-  concurrency: { type: 'string' },
   'connections-per-target': { type: 'string' },
   'target-timeout': { type: 'string' },
   config: { type: 'string' },
