@@ -25,6 +25,20 @@ describe('discoverTargets', () => {
     expect(discoverTargets(snap, [s]).targets[0]).toMatchObject({ protocol: 'grpc', pod: { name: 'api-7', port: 6000 } });
   });
 
+  it('a database or broker port by appProtocol, by its name, then by its well-known number; an annotation wins; anything else is https', () => {
+    const s = svc('db', [
+      { name: 'tcp-a', port: 15432, appProtocol: 'postgresql', targetPort: 5432 },
+      { name: 'mariadb-tls', port: 13306, targetPort: 3306 },
+      { name: 'cache', port: 6380, targetPort: 6380 },
+      { name: 'broker', port: 8883, targetPort: 8883 },
+      { name: 'web', port: 9443, targetPort: 9443 },
+    ]);
+    const snap: NamespaceSnapshot = { namespace: 'ns', services: [s], pods: [pod('db-0', { app: 'db' }, true, [])] };
+    expect(discoverTargets(snap, [s]).targets.map((t) => [t.port.port, t.protocol])).toEqual([[15432, 'postgres'], [13306, 'mysql'], [6380, 'redis'], [8883, 'mqtt'], [9443, 'https']]);
+    const annotated = svc('db2', [{ name: 'postgres', port: 5432, targetPort: 5432 }], { 'mtls-harness/protocol': 'tls' });
+    expect(discoverTargets({ ...snap, services: [annotated], pods: [pod('db2-0', { app: 'db2' }, true, [])] }, [annotated]).targets[0]!.protocol).toBe('tls');
+  });
+
   it('no ready Pod, an unknown named port and a bad protocol annotation are problems of that target; opted-out and ExternalName Services are skipped', () => {
     const a = svc('a', [{ port: 1 }]);
     const b = svc('b', [{ port: 2, targetPort: 'nope' }]);

@@ -1,6 +1,7 @@
 // Services → probe targets: which ports, which protocol and name, and which ready Pod serves each
 // port (Endpoints first, they carry the resolved port; else the selector's Pods and the named port).
 import { isProtocol, PROTOCOLS, type Protocol } from '../../core/target.js';
+import { PROTOCOL_MODULES } from '../../probe/protocols/index.js';
 import { hostNameProblem } from '../../config/validate.js';
 import { safeText } from '../../core/text.js';
 import { objectRef, podReady, selectorMatches, serviceFqdn, type NamespaceSnapshot, type Service, type ServicePort } from './objects.js';
@@ -41,8 +42,24 @@ function protocolOf(svc: Service, p: ServicePort): ServiceTarget['protocol'] | {
   const a = svc.metadata.annotations?.[ANNOTATIONS.protocol]?.trim().toLowerCase();
   if (a) return isProtocol(a) ? a : { invalid: a };
   if (p.appProtocol === 'grpc' || /^grpc($|-)/.test(p.name ?? '')) return 'grpc';
+  // A database or broker port, by what the Service says of it (appProtocol, the port's name), then
+  // by its well-known number: PostgreSQL, MySQL/MariaDB, Redis and MQTT speak their own protocol
+  // around TLS, and probing them as HTTPS would judge nothing (docs/protocols.md).
+  for (const [protocol, names] of BY_NAME) if (names.test(p.appProtocol ?? '') || names.test(p.name ?? '')) return protocol;
+  for (const [protocol, ports] of BY_PORT) if (ports.includes(p.port)) return protocol;
   return 'https';
 }
+
+/** Port names and appProtocol values of the databases and brokers (a `-suffix` allowed: `postgres-tls`). */
+const BY_NAME: readonly (readonly [Protocol, RegExp])[] = [
+  ['postgres', /^(postgres|postgresql|pg)($|-)/i],
+  ['mysql', /^(mysql|mariadb)($|-)/i],
+  ['redis', /^(redis|rediss)($|-)/i],
+  ['mqtt', /^(mqtt|mqtts|secure-mqtt)($|-)/i],
+];
+
+/** Their well-known ports (the protocol modules' defaults), for a port that says nothing else. */
+const BY_PORT: readonly (readonly [Protocol, readonly number[]])[] = (['postgres', 'mysql', 'redis', 'mqtt'] as const).map((p) => [p, PROTOCOL_MODULES[p].defaultPorts] as const);
 
 /** Which ports of a Service to probe: the annotation's list, else every TCP port not named as plaintext HTTP. */
 function portsOf(svc: Service): { probe: ServicePort[]; skipped: string[] } {
