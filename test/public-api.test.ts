@@ -2,15 +2,28 @@
 // dist/src/index.js, what `import 'mtls-harness'` loads) is used to do what
 // `mtls-harness run --config mtls.yaml` does — a config naming a reference target and a live
 // openssl s_server, resolved, run, its reports written — and the result is compared with the CLI's
-// own run of the same config.
+// own run of the same config. An aborted run is marked incomplete and its reference server stops;
+// the CI gate of docs/library.md runs as written (`node gate.mjs`, importing the package by name).
+import { execFile } from 'node:child_process';
 import { promises as fs, statSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnCli, writeClientFiles } from './helpers/cli.js';
+import { spawnCli, writeClientFiles, type Ran } from './helpers/cli.js';
 import { OPENSSL, skipUnless, startOpensslServer, type StartedServer } from './helpers/servers.js';
 
 const api = (await import(path.resolve(import.meta.dirname, '../dist/src/index.js'))) as typeof import('../src/index.js');
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** Whether a TCP port on 127.0.0.1 refuses connections. */
+const refuses = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(false)));
+    s.once('error', () => resolve(true));
+  });
 
 const SKIP = skipUnless(OPENSSL, 'openssl', 'apt-get install openssl');
 
@@ -97,4 +110,63 @@ describe.skipIf(SKIP)('public API: a run from a config file, as `run --config` d
     expect(cli.stderr).toContain(err.message);
     expect(err.code).toMatch(/^(usage|config)\./);
   });
+
+  it('an aborted run is marked incomplete (exit 130); the reference servers are stopped (executePlan, ReferencePool.stopAll)', async () => {
+    const plan = await api.planRun({ config, suite: 'handshake-with-cert' }, { env: {} });
+    const abort = new AbortController();
+    abort.abort(new Error('the gate was cancelled'));
+    const report = await api.executePlan(plan, { signal: abort.signal });
+    expect(report.incomplete?.reason).toBe('the gate was cancelled');
+    expect(report.results.length).toBeGreaterThan(0);
+    expect(report.results.every((r) => r.status === 'error' && r.message === 'not finished: the gate was cancelled')).toBe(true);
+    expect(api.exitCodeOf(plan, report)).toBe(130);
+    // executePlan stopped the reference server it started: its port is closed.
+    const refPort = Number(/:(\d+)$/.exec(report.targets.find((t) => t.name === 'reference-node')!.endpoint)![1]);
+    expect(await refuses(refPort)).toBe(true);
+
+    // In steps: the pool's reference server listens until stopAll (which may be called twice).
+    const pool = new api.ReferencePool();
+    const targets = await pool.start(plan);
+    const ref = targets.find((t) => t.name === 'reference-node')!;
+    expect(ref.reference).toEqual({ implementation: 'node', profile: 'strict' });
+    expect(await refuses(ref.port)).toBe(false);
+    await pool.stopAll();
+    await pool.stopAll();
+    expect(await refuses(ref.port)).toBe(true);
+  }, 60_000);
+
+  it('the CI gate of docs/library.md runs as written (node gate.mjs, importing the package by name)', async () => {
+    const md = await fs.readFile(path.join(ROOT, 'docs/library.md'), 'utf8');
+    const gate = /```js\n([\s\S]*?)```/.exec(md)![1]!;
+    expect(gate).toContain("from 'mtls-harness'");
+    // The package as an installed dependency would be: node_modules/mtls-harness (its "exports" entry).
+    await fs.mkdir(path.join(dir, 'node_modules'), { recursive: true });
+    await fs.symlink(ROOT, path.join(dir, 'node_modules/mtls-harness'));
+    await fs.writeFile(path.join(dir, 'gate.mjs'), gate);
+    const node = (cwd: string, env: Record<string, string> = {}) =>
+      new Promise<Ran>((resolve) => {
+        execFile(process.execPath, [path.join(dir, 'gate.mjs')], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+        );
+      });
+    // The config of the first test; MTLS_JSON asks for a report, as it does of the CLI.
+    const ok = await node(dir, { MTLS_JSON: 'gate.json' });
+    const cli = await spawnCli(['run', '--config', 'mtls.yaml'], dir, {}, 120_000);
+    expect(ok.code, ok.stderr).toBe(cli.code);
+    expect(ok.stderr.trim().split('\n').sort()).toEqual([expect.stringMatching(/^live-openssl: \d+ checks$/), expect.stringMatching(/^reference-node: \d+ checks$/)]);
+    const summary = JSON.parse(ok.stdout) as Record<string, number>;
+    expect(summary.pass).toBeGreaterThan(0);
+    expect(statSync(path.join(dir, 'gate.json')).mode & 0o777).toBe(0o600);
+    const gateJson = JSON.parse(await fs.readFile(path.join(dir, 'gate.json'), 'utf8')) as { summary: Record<string, number>; run: { argv: string[] } };
+    expect(gateJson.summary).toEqual(summary);
+    expect(gateJson.run.argv).toEqual(['gate.mjs']);
+    // A bad config: the CLI's message, exit 2.
+    await fs.mkdir(path.join(dir, 'bad'));
+    await fs.writeFile(path.join(dir, 'bad/mtls.yaml'), 'failOn: never\n');
+    const bad = await node(path.join(dir, 'bad'));
+    expect(bad.code).toBe(2);
+    const badCli = await spawnCli(['run', '--config', 'mtls.yaml'], path.join(dir, 'bad'));
+    expect(badCli.stderr).toMatch(/^mtls-harness: error: mtls\.yaml:1: failOn /);
+    expect(bad.stderr).toBe(badCli.stderr.replace(/^mtls-harness: error: /, 'gate: '));
+  }, 180_000);
 });

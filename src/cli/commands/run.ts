@@ -6,13 +6,11 @@
 import { HarnessError, isInternalFailure } from '../../core/errors.js';
 import type { RunReport } from '../../core/model.js';
 import { safeText } from '../../core/text.js';
-import type { Suite } from '../../checks/types.js';
 import { reportsToStdout } from '../../report/reporters/index.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { makeStyle } from '../../report/style.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
-import type { TargetUnderTest } from '../../targets/target.js';
-import { exitCodeOf, planRun, ReferencePool, runWithSettings, writeRunReports } from '../../app/run.js';
+import { exitCodeOf, planRun, ReferencePool, runWithSettings, writeRunReports, type RunHooks } from '../../app/run.js';
 import type { RunSettingsResolved } from '../../app/settings.js';
 import { CONNECTION_OPTIONS, parseCommandArgs, reportOptions, type OptionSpec } from '../args.js';
 import type { CliIO } from '../io.js';
@@ -59,9 +57,6 @@ export const RUN_SHARED_OPTIONS: OptionSpec = {
   'rotation-overlap-key': { type: 'string' },
 };
 
-
-
-
 /**
  * Ctrl-C for a command that runs checks: the run ends at once with what finished, the reports are
  * written (marked incomplete), then `cleanup` stops what the command started.
@@ -97,12 +92,12 @@ export interface ExecuteRunOptions {
   /** The command line as typed (`run …`, `k8s scan …`), for the reports (secrets redacted there). */
   argv: string[];
   io: CliIO;
-  targets: TargetUnderTest[];
-  suites: readonly Suite[];
   settings: RunSettingsResolved;
   interrupt: RunInterrupt;
-  /** Adds to the report before it is written (k8s scan: audit results, targets that could not be reached). */
-  complete?(report: RunReport): void | Promise<void>;
+  /** How many targets the checks run against (the progress line). */
+  targets: number;
+  /** Runs the checks and completes the report (run: `runWithSettings`; k8s scan: `ClusterScan.check`). */
+  check(hooks: Omit<RunHooks, 'complete'>): Promise<RunReport>;
 }
 
 /**
@@ -114,16 +109,14 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
   const { io, settings: st, interrupt } = o;
   const env = io.env;
   if (interrupt.signal.aborted) return 130;
-  const progress = o.targets.length > 0 && progressEnabled(io.stderr, env, st.quiet) ? new Progress(io.stderr, o.targets.length) : undefined;
+  const progress = o.targets > 0 && progressEnabled(io.stderr, env, st.quiet) ? new Progress(io.stderr, o.targets) : undefined;
   interrupt.running();
   let reportsOk: boolean;
   let report: RunReport;
   try {
-    report = await runWithSettings(o.targets, o.suites, st, {
-      signal: interrupt.signal,
-      ...(progress ? { onTarget: (t, r) => progress.onTarget(t, r) } : {}),
-      ...(o.complete ? { complete: o.complete } : {}),
-    }).finally(() => progress?.end());
+    report = await o
+      .check({ signal: interrupt.signal, ...(progress ? { onTarget: (t, r) => progress.onTarget(t, r) } : {}) })
+      .finally(() => progress?.end());
     // Each reporter on its own: one failing never loses another's output.
     reportsOk = await writeRunReports({ settings: st }, report, o.argv, io);
   } finally {
@@ -158,7 +151,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const interrupt = interruptibleRun(io, () => pool.stopAll());
   try {
     const targets = await pool.start(plan);
-    return await executeRun({ argv: ['run', ...argv], io, targets, suites: plan.suites, settings: plan.settings, interrupt });
+    return await executeRun({ argv: ['run', ...argv], io, settings: plan.settings, interrupt, targets: targets.length, check: (hooks) => runWithSettings(targets, plan.suites, plan.settings, hooks) });
   } finally {
     interrupt.unregister();
     await pool.stopAll();
