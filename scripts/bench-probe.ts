@@ -19,7 +19,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cliJs = path.resolve(here, '../src/cli/main.js');
 
-
 function runCli(args: string[]): Promise<{ ms: number; code: number; stdout: string }> {
   const t0 = performance.now();
   return new Promise((resolve) =>
@@ -44,7 +43,19 @@ async function main(): Promise<void> {
     writeFileSync(path.join(dir, 'client.pem'), pki.client.certPem);
     writeFileSync(path.join(dir, 'client-key.pem'), pki.client.keyPem, { mode: 0o600 });
     const target = `127.0.0.1:${ref.endpoint.port}`;
-    const args = ['probe', target, '--servername', 'localhost', '--ca', path.join(dir, 'ca.pem'), '--cert', path.join(dir, 'client.pem'), '--key', path.join(dir, 'client-key.pem'), '--json'];
+    const args = [
+      'probe',
+      target,
+      '--servername',
+      'localhost',
+      '--ca',
+      path.join(dir, 'ca.pem'),
+      '--cert',
+      path.join(dir, 'client.pem'),
+      '--key',
+      path.join(dir, 'client-key.pem'),
+      '--json',
+    ];
 
     await runCli(args); // warm the file cache; not counted
     const cliTimes: number[] = [];
@@ -69,13 +80,17 @@ async function main(): Promise<void> {
       node: process.version,
       cpus: os.cpus().length,
       target: `node reference, profile strict, TLS 1.3, ${target}`,
-      cliProbe: { ...stats(cliTimes), what: 'mtls-harness probe --json with a client cert: process start, 2 concurrent connections (with and without cert), diagnosis' },
+      cliProbe: {
+        ...stats(cliTimes),
+        what: 'mtls-harness probe --json with a client cert: process start, 2 concurrent connections (with and without cert), diagnosis',
+      },
       verdicts: Object.fromEntries(verdicts),
       libraryProbe: { ...stats(probeTimes), what: 'probeEndpoint() without a cert: connect, TLS 1.3 handshake, HTTP request, rejection read' },
       mintFixturePki: { ...stats(mintTimes), what: 'root, intermediate, server, client, 8 bad clients, 4 bad servers (ECDSA P-256)' },
     };
     const written = writeBenchJson('probe', result);
-    const line = (name: string, s: ReturnType<typeof stats>) => `${name.padEnd(34)} median ${String(s.medianMs).padStart(7)} ms   p95 ${String(s.p95Ms).padStart(7)} ms   min ${s.minMs} / max ${s.maxMs} (${s.runs} runs)`;
+    const line = (name: string, s: ReturnType<typeof stats>) =>
+      `${name.padEnd(34)} median ${String(s.medianMs).padStart(7)} ms   p95 ${String(s.p95Ms).padStart(7)} ms   min ${s.minMs} / max ${s.maxMs} (${s.runs} runs)`;
     console.log(`mtls-harness bench (${result.node}, ${result.cpus} CPUs) against ${result.target}`);
     console.log(line('CLI probe (wall, process incl.)', result.cliProbe));
     console.log(line('probeEndpoint() one connection', result.libraryProbe));

@@ -39,10 +39,27 @@ function longTimeline(run: RunReport, n: number): RunReport {
   const attempts = Array.from({ length: n }, (_, i) => {
     const t = i * 50;
     const failed = t >= 300_000 && t < 300_150;
-    return { ...template, seq: i, t, latencyMs: 4 + ((i * 7919) % 97) / 10, ok: !failed, outcome: failed ? 'unreachable' : 'accepted', leaf: t < 300_000 ? 0 : 1 };
+    return {
+      ...template,
+      seq: i,
+      t,
+      latencyMs: 4 + ((i * 7919) % 97) / 10,
+      ok: !failed,
+      outcome: failed ? 'unreachable' : 'accepted',
+      leaf: t < 300_000 ? 0 : 1,
+    };
   });
-  const evidence = { ...r.evidence, timeline: { ...tl, attempts, durationMs: n * 50 }, changedAtT: 300_150, outages: [{ firstFailT: 300_000, lastFailT: 300_100, recoveredT: 300_150, failures: 3, gapMs: 150 }] };
-  return { ...run, targets: run.targets.filter((t) => t.name === r.target), results: run.results.filter((x) => x.target === r.target).map((x) => (x === r ? { ...x, evidence } : x)) };
+  const evidence = {
+    ...r.evidence,
+    timeline: { ...tl, attempts, durationMs: n * 50 },
+    changedAtT: 300_150,
+    outages: [{ firstFailT: 300_000, lastFailT: 300_100, recoveredT: 300_150, failures: 3, gapMs: 150 }],
+  };
+  return {
+    ...run,
+    targets: run.targets.filter((t) => t.name === r.target),
+    results: run.results.filter((x) => x.target === r.target).map((x) => (x === r ? { ...x, evidence } : x)),
+  };
 }
 
 async function main(): Promise<void> {
@@ -66,8 +83,18 @@ async function main(): Promise<void> {
   const result: Record<string, unknown> = {
     date: new Date().toISOString(),
     node: process.version,
-    threeTargets: { ...three.stats, htmlBytes: three.htmlBytes, jsonBytes: three.jsonBytes, what: 'buildRunHtml for node strict + optional-client-cert + rotation-graceful (78 checks), JSON embedded' },
-    rotation12k: { ...long.stats, htmlBytes: long.htmlBytes, jsonBytes: long.jsonBytes, what: 'one target whose rotation timeline has 12,000 attempts (10 min at 20/s)' },
+    threeTargets: {
+      ...three.stats,
+      htmlBytes: three.htmlBytes,
+      jsonBytes: three.jsonBytes,
+      what: 'buildRunHtml for node strict + optional-client-cert + rotation-graceful (78 checks), JSON embedded',
+    },
+    rotation12k: {
+      ...long.stats,
+      htmlBytes: long.htmlBytes,
+      jsonBytes: long.jsonBytes,
+      what: 'one target whose rotation timeline has 12,000 attempts (10 min at 20/s)',
+    },
   };
   const lines = [
     `HTML, 3 targets / 78 checks: render median ${three.stats.medianMs} ms (max ${three.stats.maxMs}, ${RUNS} runs), ${(three.htmlBytes / 1024).toFixed(0)} KiB (JSON ${(three.jsonBytes / 1024).toFixed(0)} KiB)`,

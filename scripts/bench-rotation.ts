@@ -43,17 +43,32 @@ async function loop(ctx: tls.SecureContext, port: number, inFlight: number, ms: 
         resolve();
       });
     });
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (performance.now() < end) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (performance.now() < end) await one();
+    }),
+  );
   if (failed > 0) throw new Error(`${failed} raw handshakes failed: the benchmark server is not healthy`);
   return (n / ms) * 1000;
 }
 
 async function trial(ctx: tls.SecureContext, port: number, rate: number, maxInFlight: number) {
-  const r = await runProber({ probe: { host: '127.0.0.1', port, servername: 'localhost', protocol: 'tls', secureContext: { context: ctx, withClientCert: true } }, rate, maxInFlight, durationMs: TRIAL_MS });
+  const r = await runProber({
+    probe: { host: '127.0.0.1', port, servername: 'localhost', protocol: 'tls', secureContext: { context: ctx, withClientCert: true } },
+    rate,
+    maxInFlight,
+    durationMs: TRIAL_MS,
+  });
   const failures = r.attempts.filter((a) => !a.ok).length;
-  return { rate, achieved: r.rate.achieved, shortfallPct: r.rate.shortfallPct, missed: r.missed, failures, lagP99Ms: r.lagMs.p99, ok: r.rate.shortfallPct <= 1 && failures === 0 };
+  return {
+    rate,
+    achieved: r.rate.achieved,
+    shortfallPct: r.rate.shortfallPct,
+    missed: r.missed,
+    failures,
+    lagP99Ms: r.lagMs.p99,
+    ok: r.rate.shortfallPct <= 1 && failures === 0,
+  };
 }
 
 async function main(): Promise<void> {
@@ -95,7 +110,12 @@ async function main(): Promise<void> {
         trials.push(again);
         if (!again.ok) best = trials.filter((t) => t.ok && t.rate < best!.rate).at(-1);
       }
-      searches.push({ maxInFlight: inFlight, bestSustainedPerS: best?.rate ?? 0, ratioToCeiling: best ? Math.round((best.rate / ceiling) * 1000) / 1000 : 0, trials });
+      searches.push({
+        maxInFlight: inFlight,
+        bestSustainedPerS: best?.rate ?? 0,
+        ratioToCeiling: best ? Math.round((best.rate / ceiling) * 1000) / 1000 : 0,
+        trials,
+      });
     }
     const result = {
       machine: { cpus: os.cpus().length, node: process.version },
@@ -104,10 +124,17 @@ async function main(): Promise<void> {
       target: 'ratio ≥ 0.80',
     };
     const file = writeBenchJson('rotation', result);
-    console.log(`rotation prober: raw ceiling ${round(ceiling)} handshakes/s (sequential ${seq.map(round).join('/')}, ${IN_FLIGHT} in flight ${par.map(round).join('/')})`);
+    console.log(
+      `rotation prober: raw ceiling ${round(ceiling)} handshakes/s (sequential ${seq.map(round).join('/')}, ${IN_FLIGHT} in flight ${par.map(round).join('/')})`,
+    );
     for (const sr of searches) {
-      for (const t of sr.trials) console.log(`  [${sr.maxInFlight} in flight] ${t.rate}/s → achieved ${t.achieved}/s, shortfall ${t.shortfallPct}% (in flight full ${t.missed.inFlightFull}, stalled ${t.missed.stalled}), failures ${t.failures}, lag p99 ${t.lagP99Ms} ms ${t.ok ? 'held' : 'NOT held'}`);
-      console.log(`rotation prober (${sr.maxInFlight} in flight): sustains ${sr.bestSustainedPerS}/s with ≤ 1% shortfall = ${(sr.ratioToCeiling * 100).toFixed(1)}% of the ceiling (target ≥ 80%)`);
+      for (const t of sr.trials)
+        console.log(
+          `  [${sr.maxInFlight} in flight] ${t.rate}/s → achieved ${t.achieved}/s, shortfall ${t.shortfallPct}% (in flight full ${t.missed.inFlightFull}, stalled ${t.missed.stalled}), failures ${t.failures}, lag p99 ${t.lagP99Ms} ms ${t.ok ? 'held' : 'NOT held'}`,
+        );
+      console.log(
+        `rotation prober (${sr.maxInFlight} in flight): sustains ${sr.bestSustainedPerS}/s with ≤ 1% shortfall = ${(sr.ratioToCeiling * 100).toFixed(1)}% of the ceiling (target ≥ 80%)`,
+      );
     }
     console.log(`rotation prober → ${file}`);
   } finally {

@@ -15,7 +15,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cliJs = path.resolve(here, '../src/cli/main.js');
 
-
 function timed(cmd: string, args: string[], timeoutMs = 600_000): Promise<{ ms: number; code: number; stdout: string }> {
   const t0 = performance.now();
   return new Promise((resolve) =>
@@ -43,7 +42,26 @@ async function main(): Promise<void> {
       return path.join(dir, n);
     };
     const target = `127.0.0.1:${ref.endpoint.port}`;
-    const liveArgs = ['run', '--target', target, '--servername', 'localhost', '--expected-name', '127.0.0.1', '--ca', w('ca.pem', pki.root.certPem), '--cert', w('client.pem', pki.client.certPem), '--key', w('client-key.pem', pki.client.keyPem, 0o600), '--ca-key', w('ca-key.pem', pki.root.keyPem, 0o600), '--json', path.join(dir, 'r.json'), '--quiet'];
+    const liveArgs = [
+      'run',
+      '--target',
+      target,
+      '--servername',
+      'localhost',
+      '--expected-name',
+      '127.0.0.1',
+      '--ca',
+      w('ca.pem', pki.root.certPem),
+      '--cert',
+      w('client.pem', pki.client.certPem),
+      '--key',
+      w('client-key.pem', pki.client.keyPem, 0o600),
+      '--ca-key',
+      w('ca-key.pem', pki.root.keyPem, 0o600),
+      '--json',
+      path.join(dir, 'r.json'),
+      '--quiet',
+    ];
     await timed(process.execPath, [cliJs, ...liveArgs]); // warm-up, not counted
     const live: number[] = [];
     const codes = new Set<number>();
@@ -60,7 +78,11 @@ async function main(): Promise<void> {
       node: process.version,
       cpus: os.cpus().length,
       server: `node reference, profile strict, ${target}`,
-      mtlsHarnessRunLive: { ...stats(live), exitCodes: [...codes], what: 'mtls-harness run, all five suites (23 checks), live target + --ca-key, CLI start included' },
+      mtlsHarnessRunLive: {
+        ...stats(live),
+        exitCodes: [...codes],
+        what: 'mtls-harness run, all five suites (23 checks), live target + --ca-key, CLI start included',
+      },
       mtlsHarnessRunReference: { ...stats(refRuns), what: 'mtls-harness run --reference node --profile strict (mints the PKI and starts the server too)' },
     };
     const lines = [
@@ -69,14 +91,34 @@ async function main(): Promise<void> {
     ];
     const testssl = findTestssl();
     if (testssl) {
-      const base = ['--quiet', '--color', '0', '--warnings', 'off', '--connect-timeout', '5', '--openssl-timeout', '5', '--sneaky', '--ip', '127.0.0.1', `localhost:${ref.endpoint.port}`];
+      const base = [
+        '--quiet',
+        '--color',
+        '0',
+        '--warnings',
+        'off',
+        '--connect-timeout',
+        '5',
+        '--openssl-timeout',
+        '5',
+        '--sneaky',
+        '--ip',
+        '127.0.0.1',
+        `localhost:${ref.endpoint.port}`,
+      ];
       const tRuns = Math.min(RUNS, Number(process.env.BENCH_TESTSSL_RUNS ?? 3));
       const p: number[] = [];
       for (let i = 0; i < tRuns; i++) p.push((await timed(testssl, ['-p', ...base])).ms);
       const full = (await timed(testssl, base)).ms;
       const ratioP = stats(p).medianMs / stats(live).medianMs;
       const ratioFull = full / stats(live).medianMs;
-      result.testssl = { binary: testssl, protocolsOnly: { ...stats(p), flags: '-p' }, defaultRunMs: Math.round(full), ratioProtocolsOnly: Number(ratioP.toFixed(1)), ratioDefault: Number(ratioFull.toFixed(1)) };
+      result.testssl = {
+        binary: testssl,
+        protocolsOnly: { ...stats(p), flags: '-p' },
+        defaultRunMs: Math.round(full),
+        ratioProtocolsOnly: Number(ratioP.toFixed(1)),
+        ratioDefault: Number(ratioFull.toFixed(1)),
+      };
       lines.push(`testssl.sh -p (protocols only):   median ${stats(p).medianMs} ms (${tRuns} runs) — ${ratioP.toFixed(1)}× our median`);
       lines.push(`testssl.sh default run:           ${Math.round(full)} ms (1 run) — ${ratioFull.toFixed(1)}× our median`);
     } else {

@@ -57,7 +57,25 @@ async function scan(dir: string, ports: number[], hung: number): Promise<Scan> {
   const file = path.join(dir, `targets-${ports.length}.txt`);
   writeFileSync(file, ports.map((p) => `127.0.0.1:${p},localhost`).join('\n') + '\n');
   const out = path.join(dir, `scan-${ports.length}.json`);
-  const args = [cliJs, 'run', '--targets-file', file, '--ca', path.join(dir, 'ca.pem'), '--cert', path.join(dir, 'client.pem'), '--key', path.join(dir, 'client-key.pem'), '--ca-key', path.join(dir, 'ca-key.pem'), '--timeout', `${TIMEOUT_MS}ms`, '--json', out, '--quiet'];
+  const args = [
+    cliJs,
+    'run',
+    '--targets-file',
+    file,
+    '--ca',
+    path.join(dir, 'ca.pem'),
+    '--cert',
+    path.join(dir, 'client.pem'),
+    '--key',
+    path.join(dir, 'client-key.pem'),
+    '--ca-key',
+    path.join(dir, 'ca-key.pem'),
+    '--timeout',
+    `${TIMEOUT_MS}ms`,
+    '--json',
+    out,
+    '--quiet',
+  ];
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CI: 'true' } });
   let peak = 0;
@@ -103,9 +121,13 @@ type ReportName = keyof typeof REPORT_EXT;
 
 /** The large scans' reports (BENCH_SCALE_REPORTS, default json,junit,html; none for none). */
 function benchReports(): ReportName[] {
-  const list = (process.env.BENCH_SCALE_REPORTS ?? 'json,junit,html').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+  const list = (process.env.BENCH_SCALE_REPORTS ?? 'json,junit,html')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s && s !== 'none');
   for (const r of list) if (!(r in REPORT_EXT)) throw new Error(`BENCH_SCALE_REPORTS: unknown report ${r} (json, junit, html, pdf, or none)`);
-  if (list.length > 0 && !list.includes('json')) throw new Error('BENCH_SCALE_REPORTS must include json (the phases are timed on the run read back from it), or be none');
+  if (list.length > 0 && !list.includes('json'))
+    throw new Error('BENCH_SCALE_REPORTS must include json (the phases are timed on the run read back from it), or be none');
   return list as ReportName[];
 }
 
@@ -126,15 +148,50 @@ async function largeScan(dir: string, ports: number[], reports: ReportName[]): P
   const file = path.join(dir, `targets-${n}.txt`);
   writeFileSync(file, ports.map((p) => `127.0.0.1:${p},localhost`).join('\n') + '\n');
   const out = Object.fromEntries(reports.map((r) => [r, path.join(dir, `large-${n}.${REPORT_EXT[r]}`)])) as Partial<Record<ReportName, string>>;
-  const args = [cliJs, 'run', '--targets-file', file, '--ca', path.join(dir, 'ca.pem'), '--cert', path.join(dir, 'client.pem'), '--key', path.join(dir, 'client-key.pem'), '--ca-key', path.join(dir, 'ca-key.pem'), '--timeout', `${TIMEOUT_MS}ms`, ...reports.flatMap((r) => [`--${r}`, out[r]!])];
+  const args = [
+    cliJs,
+    'run',
+    '--targets-file',
+    file,
+    '--ca',
+    path.join(dir, 'ca.pem'),
+    '--cert',
+    path.join(dir, 'client.pem'),
+    '--key',
+    path.join(dir, 'client-key.pem'),
+    '--ca-key',
+    path.join(dir, 'ca-key.pem'),
+    '--timeout',
+    `${TIMEOUT_MS}ms`,
+    ...reports.flatMap((r) => [`--${r}`, out[r]!]),
+  ];
   // The table goes to stdout as a user would see it (not --quiet, which would hide the passing targets).
   const { wallMs, exitCode, peak } = await spawnMeasured(args);
   const bytes = Object.fromEntries(reports.map((r) => [r, statSync(out[r]!).size]));
   if (!out.json) {
-    return { endpoints: n, reports, wallMs, checksMs: 0, afterChecksMs: 0, peakRssMiB: Math.round(peak / 1024), exitCode, results: 0, statuses: {}, bytes, phasesMs: { table: 0, json: 0, junit: 0, html: 0 }, tableMsPer1000Targets: 0, withinTwiceChecks: true };
+    return {
+      endpoints: n,
+      reports,
+      wallMs,
+      checksMs: 0,
+      afterChecksMs: 0,
+      peakRssMiB: Math.round(peak / 1024),
+      exitCode,
+      results: 0,
+      statuses: {},
+      bytes,
+      phasesMs: { table: 0, json: 0, junit: 0, html: 0 },
+      tableMsPer1000Targets: 0,
+      withinTwiceChecks: true,
+    };
   }
   const text = readFileSync(out.json, 'utf8');
-  const j = JSON.parse(text) as { run: RunReport & { argv: string[] }; targets: RunReport['targets']; results: RunReport['results']; summary: RunReport['summary'] };
+  const j = JSON.parse(text) as {
+    run: RunReport & { argv: string[] };
+    targets: RunReport['targets'];
+    results: RunReport['results'];
+    summary: RunReport['summary'];
+  };
   const run: RunReport = { ...j.run, targets: j.targets, results: j.results, summary: j.summary };
   const statuses: Record<string, number> = {};
   for (const r of run.results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
@@ -156,23 +213,61 @@ async function largeScan(dir: string, ports: number[], reports: ReportName[]): P
   const html = await write('html');
   const checksMs = run.durationMs;
   return {
-    endpoints: n, reports, wallMs, checksMs, afterChecksMs: wallMs - checksMs, peakRssMiB: Math.round(peak / 1024), exitCode, results: run.results.length, statuses, bytes,
-    phasesMs: { table, json, junit, html }, tableMsPer1000Targets: Math.round((table / n) * 1000), withinTwiceChecks: wallMs <= 2 * checksMs,
+    endpoints: n,
+    reports,
+    wallMs,
+    checksMs,
+    afterChecksMs: wallMs - checksMs,
+    peakRssMiB: Math.round(peak / 1024),
+    exitCode,
+    results: run.results.length,
+    statuses,
+    bytes,
+    phasesMs: { table, json, junit, html },
+    tableMsPer1000Targets: Math.round((table / n) * 1000),
+    withinTwiceChecks: wallMs <= 2 * checksMs,
   };
 }
 
 /** `probe --targets-file` over n endpoints (JSON to a discarded stdout): ms per 1,000 targets. */
-async function probeCost(dir: string, ports: number[], ca: string | undefined): Promise<{ targets: number; ca: string; wallMs: number; msPer1000Targets: number; exitCode: number | null; peakRssMiB: number }> {
+async function probeCost(
+  dir: string,
+  ports: number[],
+  ca: string | undefined,
+): Promise<{ targets: number; ca: string; wallMs: number; msPer1000Targets: number; exitCode: number | null; peakRssMiB: number }> {
   const file = path.join(dir, `probe-targets-${ports.length}.txt`);
   writeFileSync(file, ports.map((p) => `127.0.0.1:${p},localhost`).join('\n') + '\n');
-  const args = [cliJs, 'probe', '--targets-file', file, ...(ca ? ['--ca', ca] : []), '--cert', path.join(dir, 'client.pem'), '--key', path.join(dir, 'client-key.pem'), '--timeout', `${TIMEOUT_MS}ms`, '--json'];
+  const args = [
+    cliJs,
+    'probe',
+    '--targets-file',
+    file,
+    ...(ca ? ['--ca', ca] : []),
+    '--cert',
+    path.join(dir, 'client.pem'),
+    '--key',
+    path.join(dir, 'client-key.pem'),
+    '--timeout',
+    `${TIMEOUT_MS}ms`,
+    '--json',
+  ];
   const { wallMs, exitCode, peak } = await spawnMeasured(args);
-  return { targets: ports.length, ca: ca ? path.basename(ca) : 'system store', wallMs, msPer1000Targets: Math.round((wallMs / ports.length) * 1000), exitCode, peakRssMiB: Math.round(peak / 1024) };
+  return {
+    targets: ports.length,
+    ca: ca ? path.basename(ca) : 'system store',
+    wallMs,
+    msPer1000Targets: Math.round((wallMs / ports.length) * 1000),
+    exitCode,
+    peakRssMiB: Math.round(peak / 1024),
+  };
 }
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_SCALE_ONLY;
-  const sizes = (process.env.BENCH_SCALE_SIZES ?? '1000,3000').split(',').map(Number).filter((x) => x > 0);
+  const sizes = (process.env.BENCH_SCALE_SIZES ?? '1000,3000')
+    .split(',')
+    .map(Number)
+    .filter((x) => x > 0);
   const probeTargets = Number(process.env.BENCH_PROBE_TARGETS ?? 1000);
   const needed = Math.max(200, ...(only === 'small' ? [] : [...sizes, probeTargets]));
   const pki = await mintFixturePki();
@@ -204,16 +299,27 @@ async function main(): Promise<void> {
       for (const n of sizes) {
         const l = await largeScan(dir, healthy.slice(0, n), reports);
         large.push(l);
-        console.log(`${n} endpoints, ${reports.join('+') || 'no report'}: ${l.wallMs} ms wall (checks ${l.checksMs} ms, after them ${l.afterChecksMs} ms incl. CLI start; ${l.withinTwiceChecks ? 'within' : 'NOT within'} 2× the checks), peak RSS ${l.peakRssMiB} MiB, exit ${l.exitCode}, ${l.results} results ${JSON.stringify(l.statuses)}; phases in-process: table ${l.phasesMs.table} ms (${l.tableMsPer1000Targets} ms/1,000 targets), JSON ${l.phasesMs.json} ms, JUnit ${l.phasesMs.junit} ms, HTML ${l.phasesMs.html} ms; bytes ${JSON.stringify(l.bytes)}`);
+        console.log(
+          `${n} endpoints, ${reports.join('+') || 'no report'}: ${l.wallMs} ms wall (checks ${l.checksMs} ms, after them ${l.afterChecksMs} ms incl. CLI start; ${l.withinTwiceChecks ? 'within' : 'NOT within'} 2× the checks), peak RSS ${l.peakRssMiB} MiB, exit ${l.exitCode}, ${l.results} results ${JSON.stringify(l.statuses)}; phases in-process: table ${l.phasesMs.table} ms (${l.tableMsPer1000Targets} ms/1,000 targets), JSON ${l.phasesMs.json} ms, JUnit ${l.phasesMs.junit} ms, HTML ${l.phasesMs.html} ms; bytes ${JSON.stringify(l.bytes)}`,
+        );
       }
       for (const ca of probeTargets > 0 ? [path.join(dir, 'bundle-10001.pem'), undefined] : []) {
         const p = await probeCost(dir, healthy.slice(0, probeTargets), ca);
         probe.push(p);
-        console.log(`probe --targets-file, ${p.targets} targets, --ca ${p.ca}: ${p.wallMs} ms wall (${p.msPer1000Targets} ms per 1,000 targets), peak RSS ${p.peakRssMiB} MiB, exit ${p.exitCode}`);
+        console.log(
+          `probe --targets-file, ${p.targets} targets, --ca ${p.ca}: ${p.wallMs} ms wall (${p.msPer1000Targets} ms per 1,000 targets), peak RSS ${p.peakRssMiB} MiB, exit ${p.exitCode}`,
+        );
       }
     }
     if (only === 'large') {
-      const file = writeBenchJson('scale-large', { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), large, probe });
+      const file = writeBenchJson('scale-large', {
+        date: new Date().toISOString(),
+        node: process.version,
+        cpus: os.cpus().length,
+        loadavg: os.loadavg(),
+        large,
+        probe,
+      });
       console.log(`Written: ${file}`);
       return;
     }
@@ -237,8 +343,12 @@ async function main(): Promise<void> {
       probe,
     };
     const file = writeBenchJson('scale', result);
-    console.log(`200 endpoints (20 hung), full catalogue: ${headline.wallMs} ms wall (${beyond} ms beyond one ${TIMEOUT_MS} ms timeout; target < 10000), peak RSS ${headline.peakRssMiB} MiB, exit ${headline.exitCode}, ${headline.results} results ${JSON.stringify(headline.statuses)}`);
-    console.log(`cost curve (healthy): ${curve.map((c, i) => `${c.endpoints} → ${c.wallMs} ms (${perEndpoint[i]} ms/endpoint, ${c.peakRssMiB} MiB)`).join('; ')}`);
+    console.log(
+      `200 endpoints (20 hung), full catalogue: ${headline.wallMs} ms wall (${beyond} ms beyond one ${TIMEOUT_MS} ms timeout; target < 10000), peak RSS ${headline.peakRssMiB} MiB, exit ${headline.exitCode}, ${headline.results} results ${JSON.stringify(headline.statuses)}`,
+    );
+    console.log(
+      `cost curve (healthy): ${curve.map((c, i) => `${c.endpoints} → ${c.wallMs} ms (${perEndpoint[i]} ms/endpoint, ${c.peakRssMiB} MiB)`).join('; ')}`,
+    );
     console.log(`Written: ${file}`);
   } finally {
     server.kill();

@@ -22,8 +22,11 @@ const cliJs = path.resolve(here, '../src/cli/main.js');
 function timed(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ ms: number; code: number; stderr: string }> {
   const t0 = performance.now();
   return new Promise((resolve) =>
-    execFile(process.execPath, args, { env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, _stdout, stderr) =>
-      resolve({ ms: performance.now() - t0, code: err ? Number(err.code ?? -1) : 0, stderr }),
+    execFile(
+      process.execPath,
+      args,
+      { env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, _stdout, stderr) => resolve({ ms: performance.now() - t0, code: err ? Number(err.code ?? -1) : 0, stderr }),
     ),
   );
 }
@@ -69,7 +72,27 @@ async function main(): Promise<void> {
     const key = w('client-key.pem', pki.client.keyPem, 0o600);
     const caKey = w('ca-key.pem', pki.root.keyPem, 0o600);
     const bare = w('bare.mjs', BARE);
-    const runArgs = [cliJs, 'run', '--target', `127.0.0.1:${port}`, '--servername', 'localhost', '--expected-name', '127.0.0.1', '--ca', ca, '--cert', cert, '--key', key, '--ca-key', caKey, '--json', path.join(dir, 'r.json'), '--quiet'];
+    const runArgs = [
+      cliJs,
+      'run',
+      '--target',
+      `127.0.0.1:${port}`,
+      '--servername',
+      'localhost',
+      '--expected-name',
+      '127.0.0.1',
+      '--ca',
+      ca,
+      '--cert',
+      cert,
+      '--key',
+      key,
+      '--ca-key',
+      caKey,
+      '--json',
+      path.join(dir, 'r.json'),
+      '--quiet',
+    ];
 
     // Warm-up (file cache), and the number of connections one run makes.
     await timed(runArgs);
@@ -90,7 +113,10 @@ async function main(): Promise<void> {
 
     // Modules that run loads (ESM load hook).
     const list = path.join(dir, 'modules.txt');
-    w('hooks.mjs', `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(list)}, url + '\\n'); return next(url, context); }\n`);
+    w(
+      'hooks.mjs',
+      `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(list)}, url + '\\n'); return next(url, context); }\n`,
+    );
     // The load hook sees ES modules; CommonJS ones (the certificate library is required) are read
     // from the require cache at exit. Counted once each.
     w(
@@ -98,7 +124,14 @@ async function main(): Promise<void> {
       `import { appendFileSync } from 'node:fs';\nimport { createRequire, register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)});\nconst cache = createRequire(import.meta.url).cache;\nprocess.on('exit', () => appendFileSync(${JSON.stringify(list)}, Object.keys(cache).map((f) => 'file://' + f).join('\\n') + '\\n'));\n`,
     );
     await timed(runArgs, { NODE_OPTIONS: `--import ${path.join(dir, 'register.mjs')}` });
-    const loaded = [...new Set(readFileSync(list, 'utf8').trim().split('\n').filter((u) => u.startsWith('file://')))];
+    const loaded = [
+      ...new Set(
+        readFileSync(list, 'utf8')
+          .trim()
+          .split('\n')
+          .filter((u) => u.startsWith('file://')),
+      ),
+    ];
     const deps = loaded.filter((u) => u.includes('/node_modules/')).length;
     const ours = loaded.filter((u) => u.includes('/dist/') && !u.includes('/node_modules/')).length;
 
@@ -109,8 +142,14 @@ async function main(): Promise<void> {
       cpus: os.cpus().length,
       loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
       connectionsPerRun: perRun,
-      mtlsHarnessRun: { ...stats(run), what: 'mtls-harness run, the whole catalogue, one local node strict target, --ca-key (every crafted client), CLI start included' },
-      bareScript: { ...stats(bareRuns), what: `node script: ${perRun} TLS connections with the client credential, one GET each, 8 at once, node start included` },
+      mtlsHarnessRun: {
+        ...stats(run),
+        what: 'mtls-harness run, the whole catalogue, one local node strict target, --ca-key (every crafted client), CLI start included',
+      },
+      bareScript: {
+        ...stats(bareRuns),
+        what: `node script: ${perRun} TLS connections with the client credential, one GET each, 8 at once, node start included`,
+      },
       ratio: Number(ratio.toFixed(2)),
       target: 2.5,
       nodeStart: { ...stats(nodeOnly), what: 'node -e ""' },

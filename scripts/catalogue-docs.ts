@@ -24,7 +24,10 @@ const row = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
 const table = (head: readonly string[], rows: readonly (readonly string[])[]) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
 
 /** `id` status, …, for a set of verdicts. */
-const verdictList = (v: Readonly<Record<string, Status>>) => Object.entries(v).map(([id, s]) => `${code(id)} ${s}`).join(', ');
+const verdictList = (v: Readonly<Record<string, Status>>) =>
+  Object.entries(v)
+    .map(([id, s]) => `${code(id)} ${s}`)
+    .join(', ');
 
 /** docs/checks.md: every kind, suite and check of the catalogue, and the server checks' expected verdicts per profile. */
 export function checksPage(): string {
@@ -36,11 +39,18 @@ export function checksPage(): string {
     'Every check of every kind, from the one catalogue (`suites/index.ts`; `mtls-harness run --list-checks`',
     'prints the same). Check ids are stable: never renamed. What each server and client check passes on, the',
     'statuses and the controls are in [CONFORMANCE.md](CONFORMANCE.md); the normative references below are',
-    "shown with each check in the HTML report.",
+    'shown with each check in the HTML report.',
     '',
     table(
       ['kind', 'judges', 'run by', 'suites'],
-      KINDS.map((k) => [k.kind, k.judges, k.commands.map(code).join(', '), suitesOfKind(k.kind).map((s) => code(s.id)).join(', ')]),
+      KINDS.map((k) => [
+        k.kind,
+        k.judges,
+        k.commands.map(code).join(', '),
+        suitesOfKind(k.kind)
+          .map((s) => code(s.id))
+          .join(', '),
+      ]),
     ),
   ];
   for (const k of KINDS) {
@@ -52,7 +62,13 @@ export function checksPage(): string {
           ...('exclusive' in c && c.exclusive ? ['changes the target: runs alone, after the other checks'] : []),
           ...('profile' in c && typeof c.profile === 'string' ? [`against the ${c.profile} server`] : []),
         ];
-        return [code(c.id), c.title + (notes.length ? ` (${notes.join('; ')})` : ''), referencesOf(c.id).map((r) => `[${r.cite}](${r.url})`).join(', ') || '—'];
+        return [
+          code(c.id),
+          c.title + (notes.length ? ` (${notes.join('; ')})` : ''),
+          referencesOf(c.id)
+            .map((r) => `[${r.cite}](${r.url})`)
+            .join(', ') || '—',
+        ];
       });
       out.push(table(['id', 'title', 'references'], rows));
     }
@@ -68,7 +84,12 @@ export function checksPage(): string {
   for (const suite of suitesOfKind('server')) {
     out.push('', `### ${suite.id}`, '');
     const verdicts = Object.fromEntries(PROFILES.map((p) => [p, expectedVerdicts(p)]));
-    out.push(table(['profile', ...suite.checks.map((c) => code(c.id))], PROFILES.map((p) => [code(p), ...suite.checks.map((c) => verdicts[p]![c.id]!)])));
+    out.push(
+      table(
+        ['profile', ...suite.checks.map((c) => code(c.id))],
+        PROFILES.map((p) => [code(p), ...suite.checks.map((c) => verdicts[p]![c.id]!)]),
+      ),
+    );
   }
   return `${out.join('\n')}\n`;
 }
@@ -100,7 +121,14 @@ export function referencesBlock(): string {
   const out: string[] = [
     table(
       ['reference', 'what runs', 'protocol', '`--provider process`', '`--provider container`', 'Debian packages'],
-      servers.map((s) => [code(s.name), s.title, s.protocol, s.runs === 'in-process' ? 'in the harness' : 'a local process', s.container ? 'the reference image' : '—', s.debianPackages.map(code).join(', ') || '— (the harness\'s Node)']),
+      servers.map((s) => [
+        code(s.name),
+        s.title,
+        s.protocol,
+        s.runs === 'in-process' ? 'in the harness' : 'a local process',
+        s.container ? 'the reference image' : '—',
+        s.debianPackages.map(code).join(', ') || "— (the harness's Node)",
+      ]),
     ),
     '',
     table(
@@ -111,7 +139,8 @@ export function referencesBlock(): string {
     'Unsupported, as each says (exit 2, nothing started):',
     '',
   ];
-  for (const s of servers) for (const [why, ps] of byText(PROFILES.map((p) => [p, s.unsupported(p)]))) out.push(`- ${code(s.name)}, ${ps.map(code).join(', ')}: ${why}`);
+  for (const s of servers)
+    for (const [why, ps] of byText(PROFILES.map((p) => [p, s.unsupported(p)]))) out.push(`- ${code(s.name)}, ${ps.map(code).join(', ')}: ${why}`);
   out.push('', 'Declared deviations (the self-test expects them):', '');
   for (const s of servers) {
     const devs = byText(PROFILES.map((p) => [p, s.deviations?.(p) ? `${verdictList(s.deviations(p)!.checks)}: ${s.deviations(p)!.reason}` : undefined]));

@@ -67,11 +67,33 @@ export type { FileCertificate, AuditSettings } from './core/model.js';
  * once), each file classified by content (PEM blocks, DER, PKCS#12, Kubernetes Secret manifests), and
  * the `certs init` layouts recognised by file names.
  */
-export { discoverFiles, classifyBytes, detectLayouts, spkiSha256, DEFAULT_WALK_LIMITS, type Discovery, type DiscoveredFile, type FileContent, type FoundKey, type DetectedLayout, type WalkLimits } from './audit/discover.js';
+export {
+  discoverFiles,
+  classifyBytes,
+  detectLayouts,
+  spkiSha256,
+  DEFAULT_WALK_LIMITS,
+  type Discovery,
+  type DiscoveredFile,
+  type FileContent,
+  type FoundKey,
+  type DetectedLayout,
+  type WalkLimits,
+} from './audit/discover.js';
 
 /** One TLS connection, classified: where (and how) a server refuses a client, or why it could not be evaluated. */
 export { probeEndpoint, parseTlsVersion, type ProbeOptions, type ProbeOutcome } from './probe/tls-probe.js';
-export { classifyTlsEnd, classifyHttp, classifyConnectError, type RejectedAt, type FailureKind, type ProbePhase, type Classified, type TlsEnd, type ApplicationEvidence } from './probe/rejection.js';
+export {
+  classifyTlsEnd,
+  classifyHttp,
+  classifyConnectError,
+  type RejectedAt,
+  type FailureKind,
+  type ProbePhase,
+  type Classified,
+  type TlsEnd,
+  type ApplicationEvidence,
+} from './probe/rejection.js';
 /** The protocols the probe speaks around TLS (`ProbeOptions.protocol`; docs/protocols.md), one module each. */
 export { PROTOCOLS, PROTOCOL_MODULES, isProtocol, type Protocol, type ProtocolModule } from './probe/protocols/index.js';
 export type { TlsVersion } from './core/target.js';
@@ -91,7 +113,15 @@ export type { ApplyMode } from './core/target.js';
 /** Starts any reference implementation (process or container provider). */
 export { startReference, type StartReferenceOptions, type Provider } from './targets/reference/start.js';
 /** The reference servers in one map; `registerReference` adds one (a file-based server: `processReference(impl, …)`). */
-export { REFERENCES, registerReference, processReference, referenceServer, type ReferenceServer, type ProcessImplementation, type Deviation } from './targets/reference/index.js';
+export {
+  REFERENCES,
+  registerReference,
+  processReference,
+  referenceServer,
+  type ReferenceServer,
+  type ProcessImplementation,
+  type Deviation,
+} from './targets/reference/index.js';
 export { renderTemplate, type RenderContext, type Rendered } from './targets/reference/process.js';
 
 /** The rotation prober: a continuous, rate-keeping stream of full mTLS handshakes and its timeline. */
@@ -144,10 +174,30 @@ export type { AnySuite, Check, Suite, SuiteKind } from './checks/types.js';
  * process.exitCode = exitCodeOf(plan, report, written);
  * ```
  */
-export { planRun, executePlan, ReferencePool, runWithSettings, writeRunReports, exitCodeOf, type RunPlan, type PlannedReference, type PlanRunContext, type RunHooks } from './app/run.js';
+export {
+  planRun,
+  executePlan,
+  ReferencePool,
+  runWithSettings,
+  writeRunReports,
+  exitCodeOf,
+  type RunPlan,
+  type PlannedReference,
+  type PlanRunContext,
+  type RunHooks,
+} from './app/run.js';
 export type { Values as RunOptionValues, RunSettingsResolved } from './app/settings.js';
 /** A client command with `{host}` `{port}` `{url}` `{ca}` `{cert}` `{key}` `{servername}` `{resolve}` placeholders, its validation and one run of it. */
-export { runClientCommand, checkClientSpec, substitute, PLACEHOLDERS, PLACEHOLDER_ENV, type ClientSpec, type Placeholders, type CommandRun } from './client-test/command.js';
+export {
+  runClientCommand,
+  checkClientSpec,
+  substitute,
+  PLACEHOLDERS,
+  PLACEHOLDER_ENV,
+  type ClientSpec,
+  type Placeholders,
+  type CommandRun,
+} from './client-test/command.js';
 /** The observing server: handshake completion, the client's alert, its certificate (and whether it chains), requests. */
 export { ObservingServer, type ObserverOptions, type Observation, type ConnectionObservation, type SeenClientCert } from './client-test/observer.js';
 /**

@@ -45,7 +45,8 @@ export const clientConformance: Suite<ClientCheckContext, ClientCheck> = {
       title: 'Client refuses a server certificate for another name',
       profile: 'wrong-san',
       serverFlaw: 'chains to the trusted CA but names only wrong.example',
-      remediation: 'keep hostname verification on (node: no custom checkServerIdentity that returns undefined; OpenSSL: -verify_hostname / SSL_set1_host; Go: set ServerName)',
+      remediation:
+        'keep hostname verification on (node: no custom checkServerIdentity that returns undefined; OpenSSL: -verify_hostname / SSL_set1_host; Go: set ServerName)',
     }),
     rejects({
       id: 'client.rejects-expired-server',

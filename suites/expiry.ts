@@ -25,7 +25,13 @@ export const expiry: Suite = {
         if (intermediates.length === 0) return { status: 'pass', message: 'the server sent no intermediate certificates', evidence: { intermediates: 0 } };
         const verdicts = intermediates.map((c) => expiryVerdict(summarizeCertificate(c, ctx.clock), ctx.target.policy, 'intermediate'));
         const worst = worstOf(verdicts);
-        return { ...worst, ...(worst.status === 'pass' ? { message: `all ${intermediates.length} intermediate(s) are valid for at least ${ctx.target.policy.warnDays} days` } : {}), evidence: { intermediates: verdicts.map((v) => v.evidence) } };
+        return {
+          ...worst,
+          ...(worst.status === 'pass'
+            ? { message: `all ${intermediates.length} intermediate(s) are valid for at least ${ctx.target.policy.warnDays} days` }
+            : {}),
+          evidence: { intermediates: verdicts.map((v) => v.evidence) },
+        };
       }),
     },
     {
@@ -37,7 +43,19 @@ export const expiry: Suite = {
         return expiryVerdict(summarizeCertificate(c.chain[0]!, ctx.clock), ctx.target.policy, 'the client certificate');
       },
     },
-    refusesCrafted('expiry.rejects-expired-client', 'An expired client certificate is refused', 'expired', 'a trusted-CA client certificate that expired yesterday', DATES),
-    refusesCrafted('expiry.rejects-not-yet-valid-client', 'A not-yet-valid client certificate is refused', 'notYetValid', 'a trusted-CA client certificate valid from tomorrow', DATES),
+    refusesCrafted(
+      'expiry.rejects-expired-client',
+      'An expired client certificate is refused',
+      'expired',
+      'a trusted-CA client certificate that expired yesterday',
+      DATES,
+    ),
+    refusesCrafted(
+      'expiry.rejects-not-yet-valid-client',
+      'A not-yet-valid client certificate is refused',
+      'notYetValid',
+      'a trusted-CA client certificate valid from tomorrow',
+      DATES,
+    ),
   ],
 };

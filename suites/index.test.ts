@@ -22,7 +22,9 @@ describe('the one catalogue', () => {
   it('every kind has its suites, listed in the order of KINDS; the server suites are SUITES, in report order', () => {
     expect(KINDS.map((k) => k.kind)).toEqual(['server', 'cluster', 'files', 'client']);
     for (const k of KINDS) expect(suitesOfKind(k.kind).length, k.kind).toBeGreaterThan(0);
-    expect(CATALOGUE.map((s) => s.kind)).toEqual([...CATALOGUE.map((s) => s.kind)].sort((a, b) => KINDS.findIndex((k) => k.kind === a) - KINDS.findIndex((k) => k.kind === b)));
+    expect(CATALOGUE.map((s) => s.kind)).toEqual(
+      [...CATALOGUE.map((s) => s.kind)].sort((a, b) => KINDS.findIndex((k) => k.kind === a) - KINDS.findIndex((k) => k.kind === b)),
+    );
     expect(suitesOfKind('server')).toEqual([...SUITES]);
     expect(suitesOfKind('cluster').map((s) => s.id)).toEqual(['k8s-audit']);
     expect(suitesOfKind('files').map((s) => s.id)).toEqual(['offline-audit']);
@@ -66,7 +68,9 @@ describe('the one catalogue', () => {
   it('no check or suite title is written again outside suites/ (a check is one hop from suites/)', () => {
     const files = productionFiles('src').map((f) => ({ f, text: readFileSync(path.join(ROOT, f), 'utf8') }));
     const titles = [...CATALOGUE.map((s) => s.title), ...checks.map((c) => c.check.title)];
-    const copies = titles.flatMap((t) => files.filter(({ text }) => text.includes(`'${t}'`) || text.includes(`"${t}"`) || text.includes(`\`${t}\``)).map(({ f }) => `${f}: ${t}`));
+    const copies = titles.flatMap((t) =>
+      files.filter(({ text }) => text.includes(`'${t}'`) || text.includes(`"${t}"`) || text.includes(`\`${t}\``)).map(({ f }) => `${f}: ${t}`),
+    );
     expect(copies).toEqual([]);
   });
 });

@@ -57,7 +57,9 @@ export interface SuiteInfo {
  * Suites whose checks are the cases of a corpus (data: one check per case) rather than a file here:
  * the x509-limbo corpus that `client-test --corpus limbo` runs (src/client-test/limbo.ts).
  */
-export const CORPUS_SUITES: readonly SuiteInfo[] = [{ id: 'x509-limbo', title: 'x509-limbo corpus: agreement with each case\'s expected result', kind: 'client' }];
+export const CORPUS_SUITES: readonly SuiteInfo[] = [
+  { id: 'x509-limbo', title: "x509-limbo corpus: agreement with each case's expected result", kind: 'client' },
+];
 
 /** A suite of any kind (or a corpus) by its id: its id, title and kind. */
 export function suiteInfo(id: string): SuiteInfo | undefined {

@@ -25,8 +25,10 @@ export type ClusterCheck = Check<ClusterContext, CheckVerdict | undefined>;
 type Of<K extends ClusterObject['kind']> = Extract<ClusterObject, { kind: K }>;
 
 /** The check applies to objects of one kind only. */
-const on = <K extends ClusterObject['kind']>(kind: K, judge: (o: Of<K>, ctx: ClusterContext) => CheckVerdict | undefined) => (ctx: ClusterContext): CheckVerdict | undefined =>
-  ctx.object.kind === kind ? judge(ctx.object as Of<K>, ctx) : undefined;
+const on =
+  <K extends ClusterObject['kind']>(kind: K, judge: (o: Of<K>, ctx: ClusterContext) => CheckVerdict | undefined) =>
+  (ctx: ClusterContext): CheckVerdict | undefined =>
+    ctx.object.kind === kind ? judge(ctx.object as Of<K>, ctx) : undefined;
 
 function rbac(ctx: ClusterContext): CheckVerdict | undefined {
   const o = ctx.object;
@@ -65,7 +67,9 @@ function secretCertExpiry({ material: m }: Of<'secret'>, i: ClusterContext): Che
     return {
       status: worst.status,
       message: worst.status === 'pass' ? `all ${verdicts.length} certificate(s) are valid for at least ${i.policy.warnDays} days` : worst.message,
-      ...(worst.remediation ? { remediation: `${worst.remediation} (cert-manager: check the Certificate's status; otherwise reissue and update the Secret)` } : {}),
+      ...(worst.remediation
+        ? { remediation: `${worst.remediation} (cert-manager: check the Certificate's status; otherwise reissue and update the Secret)` }
+        : {}),
       evidence: { certificates: evidence },
     };
   }
@@ -76,16 +80,34 @@ function secretCertExpiry({ material: m }: Of<'secret'>, i: ClusterContext): Che
 function secretKeyMatches({ material: m }: Of<'secret'>): CheckVerdict {
   const pairs = keyPairs(m);
   const unpaired = m.privateKeys.filter((pk) => !pairs.some((p) => p.keyKey === pk.key)).map((pk) => pk.key);
-  if (pairs.length === 0) return { status: 'skip', message: m.privateKeys.length ? `no certificate named like the private key(s) ${unpaired.join(', ')}` : 'the Secret holds no private key', evidence: { keys: m.keys } };
+  if (pairs.length === 0)
+    return {
+      status: 'skip',
+      message: m.privateKeys.length ? `no certificate named like the private key(s) ${unpaired.join(', ')}` : 'the Secret holds no private key',
+      evidence: { keys: m.keys },
+    };
   const bad = pairs.filter((p) => !p.matches);
   return bad.length
-      ? {
-          status: bad.some((p) => p.certKeyProblem) ? 'error' : 'fail',
-          message: bad.map((p) => (p.certKeyProblem ? `${p.certKey}: the certificate's ${safeText(p.certKeyProblem, 160)}, so ${p.keyKey} cannot be matched with it` : p.keyError ? `${p.keyKey} cannot be read (${safeText(p.keyError, 120)})` : `${p.keyKey} is not the private key of ${p.certKey}`)).join('; '),
-          remediation: 'put the key that was generated with the certificate into the Secret (cert-manager: delete the Secret to have it reissued); a server with a mismatched pair fails to start or to handshake',
-          evidence: { pairs: pairs.map((p) => ({ cert: p.certKey, key: p.keyKey, matches: p.matches })) },
-        }
-      : { status: 'pass', message: `${pairs.map((p) => `${p.keyKey} belongs to ${p.certKey}`).join('; ')}`, evidence: { pairs: pairs.map((p) => ({ cert: p.certKey, key: p.keyKey, matches: true })), ...(unpaired.length ? { unpairedKeys: unpaired } : {}) } };
+    ? {
+        status: bad.some((p) => p.certKeyProblem) ? 'error' : 'fail',
+        message: bad
+          .map((p) =>
+            p.certKeyProblem
+              ? `${p.certKey}: the certificate's ${safeText(p.certKeyProblem, 160)}, so ${p.keyKey} cannot be matched with it`
+              : p.keyError
+                ? `${p.keyKey} cannot be read (${safeText(p.keyError, 120)})`
+                : `${p.keyKey} is not the private key of ${p.certKey}`,
+          )
+          .join('; '),
+        remediation:
+          'put the key that was generated with the certificate into the Secret (cert-manager: delete the Secret to have it reissued); a server with a mismatched pair fails to start or to handshake',
+        evidence: { pairs: pairs.map((p) => ({ cert: p.certKey, key: p.keyKey, matches: p.matches })) },
+      }
+    : {
+        status: 'pass',
+        message: `${pairs.map((p) => `${p.keyKey} belongs to ${p.certKey}`).join('; ')}`,
+        evidence: { pairs: pairs.map((p) => ({ cert: p.certKey, key: p.keyKey, matches: true })), ...(unpaired.length ? { unpairedKeys: unpaired } : {}) },
+      };
 }
 
 /** Chain: each leaf to the Secret's own CA (dates are the expiry check's business). */
@@ -93,35 +115,77 @@ function secretChain({ material: m }: Of<'secret'>, i: ClusterContext): CheckVer
   const ca = caCertificates(m);
   const leaves = m.certs.filter((c) => c.key !== ca?.key && !c.chain[0]!.ca);
   if (leaves.length === 0) return { status: 'skip', message: 'the Secret holds no leaf certificate besides its CA', evidence: { keys: m.keys } };
-  if (!ca) return { status: 'skip', message: `no CA certificate (ca.crt, ca.pem) in the Secret: the chain of ${leaves.map((l) => l.key).join(', ')} cannot be checked here`, evidence: { keys: m.keys } };
-  const problems = leaves.flatMap((l) => verifyChain(l.chain, ca.certs, i.clock).problems.filter((p) => p.code !== 'expired' && p.code !== 'not-yet-valid').map((p) => `${l.key}: ${p.message}`));
+  if (!ca)
+    return {
+      status: 'skip',
+      message: `no CA certificate (ca.crt, ca.pem) in the Secret: the chain of ${leaves.map((l) => l.key).join(', ')} cannot be checked here`,
+      evidence: { keys: m.keys },
+    };
+  const problems = leaves.flatMap((l) =>
+    verifyChain(l.chain, ca.certs, i.clock)
+      .problems.filter((p) => p.code !== 'expired' && p.code !== 'not-yet-valid')
+      .map((p) => `${l.key}: ${p.message}`),
+  );
   return problems.length
-      ? { status: 'fail', message: safeText(problems.join('; '), 600), remediation: `issue ${leaves.map((l) => l.key).join(', ')} from the CA in ${ca.key} (or put the issuing CA there); peers trusting ${ca.key} refuse this certificate`, evidence: { ca: ca.key, leaves: leaves.map((l) => l.key), problems } }
-      : { status: 'pass', message: `${leaves.map((l) => l.key).join(', ')} chain${leaves.length === 1 ? 's' : ''} to ${ca.key}`, evidence: { ca: ca.key, leaves: leaves.map((l) => l.key) } };
+    ? {
+        status: 'fail',
+        message: safeText(problems.join('; '), 600),
+        remediation: `issue ${leaves.map((l) => l.key).join(', ')} from the CA in ${ca.key} (or put the issuing CA there); peers trusting ${ca.key} refuse this certificate`,
+        evidence: { ca: ca.key, leaves: leaves.map((l) => l.key), problems },
+      }
+    : {
+        status: 'pass',
+        message: `${leaves.map((l) => l.key).join(', ')} chain${leaves.length === 1 ? 's' : ''} to ${ca.key}`,
+        evidence: { ca: ca.key, leaves: leaves.map((l) => l.key) },
+      };
 }
 
 /** SANs: the server certificate must cover every Service whose Pods mount the Secret. */
 function secretSanCoversService({ material: m, services, namespace: ns }: Of<'secret'>, i: ClusterContext): CheckVerdict {
-  const serverLeaves = keyPairs(m).filter(isServerPair).map((p) => ({ key: p.certKey, cert: p.chain[0]! }));
-  if (services.length === 0) return { status: 'skip', message: 'no Service selects a Pod that mounts this Secret\'s server certificate', evidence: {} };
-  if (serverLeaves.length === 0) return { status: 'skip', message: 'the Secret holds no server certificate with its key', evidence: { services: services.map((s) => s.metadata.name) } };
-  const names = services.flatMap((s) => [serviceFqdn(s.metadata.name, ns), ...(s.metadata.annotations?.['mtls-harness/servername'] ? [s.metadata.annotations['mtls-harness/servername']] : [])]);
-  const uncovered = sanCoverage(serverLeaves.map((l) => l.cert), names).uncovered;
+  const serverLeaves = keyPairs(m)
+    .filter(isServerPair)
+    .map((p) => ({ key: p.certKey, cert: p.chain[0]! }));
+  if (services.length === 0) return { status: 'skip', message: "no Service selects a Pod that mounts this Secret's server certificate", evidence: {} };
+  if (serverLeaves.length === 0)
+    return { status: 'skip', message: 'the Secret holds no server certificate with its key', evidence: { services: services.map((s) => s.metadata.name) } };
+  const names = services.flatMap((s) => [
+    serviceFqdn(s.metadata.name, ns),
+    ...(s.metadata.annotations?.['mtls-harness/servername'] ? [s.metadata.annotations['mtls-harness/servername']] : []),
+  ]);
+  const uncovered = sanCoverage(
+    serverLeaves.map((l) => l.cert),
+    names,
+  ).uncovered;
   const sans = serverLeaves.map((l) => ({ key: l.key, sans: certEvidence(l.key, l.cert, i.clock).sans }));
   return uncovered.length
-      ? { status: 'fail', message: `${serverLeaves.map((l) => l.key).join(', ')} does not cover ${uncovered.join(', ')} (its SANs: ${safeText(sans.flatMap((s) => s.sans).join(', '), 300)})`, remediation: `reissue the certificate with ${uncovered.join(', ')} in its subjectAltName (cert-manager: spec.dnsNames), or stop mounting this Secret in that Service's Pods`, evidence: { names, uncovered, certificates: sans } }
-      : { status: 'pass', message: `${serverLeaves.map((l) => l.key).join(', ')} covers ${names.join(', ')}`, evidence: { names, certificates: sans } };
+    ? {
+        status: 'fail',
+        message: `${serverLeaves.map((l) => l.key).join(', ')} does not cover ${uncovered.join(', ')} (its SANs: ${safeText(sans.flatMap((s) => s.sans).join(', '), 300)})`,
+        remediation: `reissue the certificate with ${uncovered.join(', ')} in its subjectAltName (cert-manager: spec.dnsNames), or stop mounting this Secret in that Service's Pods`,
+        evidence: { names, uncovered, certificates: sans },
+      }
+    : { status: 'pass', message: `${serverLeaves.map((l) => l.key).join(', ')} covers ${names.join(', ')}`, evidence: { names, certificates: sans } };
 }
 
 const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 
 function configMapPrivateKey({ configMap: cm }: Of<'configmap'>): CheckVerdict {
   const keys = [
-    ...Object.entries(cm.data ?? {}).filter(([, v]) => PRIVATE_KEY.test(v)).map(([k]) => k),
-    ...Object.entries(cm.binaryData ?? {}).filter(([, v]) => PRIVATE_KEY.test(Buffer.from(v, 'base64').toString('latin1'))).map(([k]) => k),
+    ...Object.entries(cm.data ?? {})
+      .filter(([, v]) => PRIVATE_KEY.test(v))
+      .map(([k]) => k),
+    ...Object.entries(cm.binaryData ?? {})
+      .filter(([, v]) => PRIVATE_KEY.test(Buffer.from(v, 'base64').toString('latin1')))
+      .map(([k]) => k),
   ];
   return keys.length
-    ? { status: 'fail', message: `private key(s) in ConfigMap data ${keys.join(', ')}: ConfigMaps are not secret (readable with "get configmaps", shown by kubectl describe, not encrypted at rest)`, remediation: 'move the key into a Secret (type kubernetes.io/tls or Opaque), mount it readOnly with defaultMode 0400, delete it from the ConfigMap and rotate it: consider it disclosed', evidence: { keys } }
+    ? {
+        status: 'fail',
+        message: `private key(s) in ConfigMap data ${keys.join(', ')}: ConfigMaps are not secret (readable with "get configmaps", shown by kubectl describe, not encrypted at rest)`,
+        remediation:
+          'move the key into a Secret (type kubernetes.io/tls or Opaque), mount it readOnly with defaultMode 0400, delete it from the ConfigMap and rotate it: consider it disclosed',
+        evidence: { keys },
+      }
     : { status: 'pass', message: 'no private key in the ConfigMap', evidence: { keys: [...Object.keys(cm.data ?? {}), ...Object.keys(cm.binaryData ?? {})] } };
 }
 
@@ -148,8 +212,14 @@ function podSecretMountReadonly(o: Of<'pod'>): CheckVerdict | undefined {
     }
   }
   return writable.length
-      ? { status: 'fail', message: `certificate Secret mounted without readOnly: true in ${writable.join(', ')}`, remediation: 'set readOnly: true on every volumeMount of a certificate Secret ("all mounts must be read-only"); the kubelet serves Secret volumes read-only anyway, but the spec is what reviews and admission policies check', evidence: { mounts } }
-      : { status: 'pass', message: `every mount of a certificate Secret is readOnly (${mounts.length})`, evidence: { mounts } };
+    ? {
+        status: 'fail',
+        message: `certificate Secret mounted without readOnly: true in ${writable.join(', ')}`,
+        remediation:
+          'set readOnly: true on every volumeMount of a certificate Secret ("all mounts must be read-only"); the kubelet serves Secret volumes read-only anyway, but the spec is what reviews and admission policies check',
+        evidence: { mounts },
+      }
+    : { status: 'pass', message: `every mount of a certificate Secret is readOnly (${mounts.length})`, evidence: { mounts } };
 }
 
 /** Modes: Kubernetes' default is 0644 (world-readable); a private key should be 0400 (or 0600). */
@@ -171,7 +241,13 @@ function podSecretDefaultMode(o: Of<'pod'>): CheckVerdict | undefined {
     if (items?.some((it) => it.mode !== undefined)) {
       for (const it of items) {
         const mode = it.mode ?? defaultMode ?? 0o644;
-        modes.push({ volume: v.name, secret: u.secret, key: it.key, mode: `0${mode.toString(8)}`, explicit: it.mode !== undefined || defaultMode !== undefined });
+        modes.push({
+          volume: v.name,
+          secret: u.secret,
+          key: it.key,
+          mode: `0${mode.toString(8)}`,
+          explicit: it.mode !== undefined || defaultMode !== undefined,
+        });
       }
     } else {
       modes.push({ volume: v.name, secret: u.secret, mode: `0${(defaultMode ?? 0o644).toString(8)}`, explicit: defaultMode !== undefined });
@@ -180,22 +256,49 @@ function podSecretDefaultMode(o: Of<'pod'>): CheckVerdict | undefined {
   if (modes.length === 0) return undefined;
   const open = modes.filter((m) => !keyFileMode(parseInt(m.mode, 8)).ownerOnly);
   const explicitOpen = open.filter((m) => m.explicit);
-  const what = (m: (typeof modes)[number]) => `volume ${m.volume} (Secret ${m.secret}${m.key ? `, ${m.key}` : ''}): ${m.mode}${m.explicit ? '' : ' (Kubernetes\' default)'}`;
+  const what = (m: (typeof modes)[number]) =>
+    `volume ${m.volume} (Secret ${m.secret}${m.key ? `, ${m.key}` : ''}): ${m.mode}${m.explicit ? '' : " (Kubernetes' default)"}`;
   return explicitOpen.length
-        ? { status: 'fail', message: `private keys mounted group/world-readable: ${explicitOpen.map(what).join('; ')}`, remediation: 'set defaultMode: 0400 on the Secret volume (0440 with fsGroup if a non-root group must read it)', evidence: { volumes: modes } }
-        : open.length
-          ? { status: 'warn', message: `private keys mounted with Kubernetes' default mode 0644 (world-readable inside the Pod): ${open.map(what).join('; ')}`, remediation: 'set defaultMode: 0400 on the Secret volume, as the nova manifests do', evidence: { volumes: modes } }
-          : { status: 'pass', message: `private keys are mounted owner-only: ${modes.map(what).join('; ')}`, evidence: { volumes: modes } };
+    ? {
+        status: 'fail',
+        message: `private keys mounted group/world-readable: ${explicitOpen.map(what).join('; ')}`,
+        remediation: 'set defaultMode: 0400 on the Secret volume (0440 with fsGroup if a non-root group must read it)',
+        evidence: { volumes: modes },
+      }
+    : open.length
+      ? {
+          status: 'warn',
+          message: `private keys mounted with Kubernetes' default mode 0644 (world-readable inside the Pod): ${open.map(what).join('; ')}`,
+          remediation: 'set defaultMode: 0400 on the Secret volume, as the nova manifests do',
+          evidence: { volumes: modes },
+        }
+      : { status: 'pass', message: `private keys are mounted owner-only: ${modes.map(what).join('; ')}`, evidence: { volumes: modes } };
 }
 
 /** Missing Secrets (optional references are allowed to be missing). */
 function podMissingSecret({ pod, snapshot: snap, secrets, namespace: ns }: Of<'pod'>): CheckVerdict | undefined {
-  const required = [...new Set(secretUses(pod).filter((u) => !u.optional).map((u) => u.secret))];
+  const required = [
+    ...new Set(
+      secretUses(pod)
+        .filter((u) => !u.optional)
+        .map((u) => u.secret),
+    ),
+  ];
   if (required.length === 0) return undefined;
-  if (!snap.secrets) return { status: 'skip', message: `secrets in ${ns} could not be listed (see k8s.rbac): cannot tell whether ${required.join(', ')} exist`, evidence: { referenced: required } };
+  if (!snap.secrets)
+    return {
+      status: 'skip',
+      message: `secrets in ${ns} could not be listed (see k8s.rbac): cannot tell whether ${required.join(', ')} exist`,
+      evidence: { referenced: required },
+    };
   const missing = required.filter((n) => !secrets.has(n));
   return missing.length
-    ? { status: 'fail', message: `the Pod references Secret(s) that do not exist: ${missing.join(', ')}; it cannot start (ContainerCreating / CreateContainerConfigError) or runs without its certificates`, remediation: `create ${missing.join(', ')} in namespace ${ns} (cert-manager: is the Certificate issuing it Ready?), or fix the secretName`, evidence: { referenced: required, missing } }
+    ? {
+        status: 'fail',
+        message: `the Pod references Secret(s) that do not exist: ${missing.join(', ')}; it cannot start (ContainerCreating / CreateContainerConfigError) or runs without its certificates`,
+        remediation: `create ${missing.join(', ')} in namespace ${ns} (cert-manager: is the Certificate issuing it Ready?), or fix the secretName`,
+        evidence: { referenced: required, missing },
+      }
     : { status: 'pass', message: `every Secret the Pod references exists: ${required.join(', ')}`, evidence: { referenced: required } };
 }
 
@@ -214,7 +317,12 @@ function certificateReady({ certificate: c, namespace: ns }: Of<'certificate'>):
 
 /** What the evidence shows of a cert-manager Certificate. */
 function certificateEvidence(c: Of<'certificate'>['certificate']) {
-  return { secretName: c.spec?.secretName, dnsNames: c.spec?.dnsNames ?? [], ...(c.status?.notAfter ? { notAfter: c.status.notAfter } : {}), ...(c.status?.renewalTime ? { renewalTime: c.status.renewalTime } : {}) };
+  return {
+    secretName: c.spec?.secretName,
+    dnsNames: c.spec?.dnsNames ?? [],
+    ...(c.status?.notAfter ? { notAfter: c.status.notAfter } : {}),
+    ...(c.status?.renewalTime ? { renewalTime: c.status.renewalTime } : {}),
+  };
 }
 
 /** cert-manager's default: duration 90 days, renewal at 2/3 of it (renewBefore = duration / 3). */
@@ -226,22 +334,47 @@ function certificateRenewBefore({ certificate: c }: Of<'certificate'>, { policy 
   const pct = c.spec?.renewBeforePercentage;
   const explicit = parseGoDuration(c.spec?.renewBefore);
   const renewBefore = explicit ?? (pct !== undefined ? (duration * pct) / 100 : duration / 3);
-  const how = explicit !== undefined ? `renewBefore ${c.spec!.renewBefore}` : pct !== undefined ? `renewBeforePercentage ${pct}` : 'cert-manager\'s default (1/3 of the duration)';
-  const evR = { ...ev, duration: c.spec?.duration ?? '2160h (default)', renewBeforeDays: days(renewBefore), warnDays: policy.warnDays, failDays: policy.failDays };
+  const how =
+    explicit !== undefined
+      ? `renewBefore ${c.spec!.renewBefore}`
+      : pct !== undefined
+        ? `renewBeforePercentage ${pct}`
+        : "cert-manager's default (1/3 of the duration)";
+  const evR = {
+    ...ev,
+    duration: c.spec?.duration ?? '2160h (default)',
+    renewBeforeDays: days(renewBefore),
+    warnDays: policy.warnDays,
+    failDays: policy.failDays,
+  };
   const d = days(renewBefore);
   const status = daysStatus(d, policy);
   return status === 'fail'
-    ? { status: 'fail', message: `renews only ${d} days before expiry (${how}): under the policy's failDays (${policy.failDays}), so every cycle the certificate fails expiry checks and one failed renewal is an outage`, remediation: `set spec.renewBefore to at least ${policy.warnDays * 24}h (the policy's warnDays)`, evidence: evR }
+    ? {
+        status: 'fail',
+        message: `renews only ${d} days before expiry (${how}): under the policy's failDays (${policy.failDays}), so every cycle the certificate fails expiry checks and one failed renewal is an outage`,
+        remediation: `set spec.renewBefore to at least ${policy.warnDays * 24}h (the policy's warnDays)`,
+        evidence: evR,
+      }
     : status === 'warn'
-      ? { status: 'warn', message: `renews ${d} days before expiry (${how}): under the policy's warnDays (${policy.warnDays}), so the certificate is reported as expiring for ${Math.round((policy.warnDays - d) * 10) / 10} days of every cycle`, remediation: `set spec.renewBefore to at least ${policy.warnDays * 24}h, or lower --warn-days to match`, evidence: evR }
+      ? {
+          status: 'warn',
+          message: `renews ${d} days before expiry (${how}): under the policy's warnDays (${policy.warnDays}), so the certificate is reported as expiring for ${Math.round((policy.warnDays - d) * 10) / 10} days of every cycle`,
+          remediation: `set spec.renewBefore to at least ${policy.warnDays * 24}h, or lower --warn-days to match`,
+          evidence: evR,
+        }
       : { status: 'pass', message: `renews ${d} days before expiry (${how})`, evidence: evR };
 }
 
 const checks = [
   { id: 'k8s.secret-cert-expiry', title: 'Certificates in Secrets are not expiring', run: on('secret', secretCertExpiry) },
   { id: 'k8s.secret-key-matches', title: 'Each private key in a Secret belongs to its certificate', run: on('secret', secretKeyMatches) },
-  { id: 'k8s.secret-chain', title: 'Certificates in a Secret chain to the Secret\'s CA', run: on('secret', secretChain) },
-  { id: 'k8s.secret-san-covers-service', title: 'A Secret\'s server certificate covers the Services whose Pods mount it', run: on('secret', secretSanCoversService) },
+  { id: 'k8s.secret-chain', title: "Certificates in a Secret chain to the Secret's CA", run: on('secret', secretChain) },
+  {
+    id: 'k8s.secret-san-covers-service',
+    title: "A Secret's server certificate covers the Services whose Pods mount it",
+    run: on('secret', secretSanCoversService),
+  },
   { id: 'k8s.configmap-private-key', title: 'No private key in a ConfigMap', run: on('configmap', configMapPrivateKey) },
   { id: 'k8s.pod-secret-mount-readonly', title: 'Certificate Secrets are mounted readOnly: true', run: on('pod', podSecretMountReadonly) },
   { id: 'k8s.pod-secret-default-mode', title: 'Private keys are mounted owner-only (defaultMode 0400/0600)', run: on('pod', podSecretDefaultMode) },

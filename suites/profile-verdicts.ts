@@ -46,7 +46,11 @@ export const PROFILE_DEVIATIONS: Readonly<Record<ProfileName, Readonly<Record<st
 };
 
 /** The static profiles have no rotation trigger: the rotation checks skip. */
-export const NO_ROTATION: Readonly<Record<string, Status>> = { 'rotation.continuity': 'skip', 'rotation.new-cert-served': 'skip', 'rotation.ca-overlap': 'skip' };
+export const NO_ROTATION: Readonly<Record<string, Status>> = {
+  'rotation.continuity': 'skip',
+  'rotation.new-cert-served': 'skip',
+  'rotation.ca-overlap': 'skip',
+};
 
 export const isRotationProfile = (profile: ProfileName): boolean => profile.startsWith('rotation-');
 

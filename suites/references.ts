@@ -27,7 +27,11 @@ const SAN = rfc(5280, '4.2.1.6', 'Subject alternative name');
 const VALIDITY = rfc(5280, '4.1.2.5', 'Validity: notBefore and notAfter');
 const SERVICE_IDENTITY = rfc(9525, '6', 'Verifying service identity: DNS-ID / IP-ID in the SAN; never the CN');
 const WILDCARDS = rfc(9525, '6.3', 'Wildcards only as the complete left-most label');
-const KEY_PROTECTION: Reference = { cite: 'NIST SP 800-57 Pt. 1 §6.2.2', about: 'Private keys need confidentiality protection: access limited to their owner', url: 'https://csrc.nist.gov/pubs/sp/800/57/pt1/r5/final' };
+const KEY_PROTECTION: Reference = {
+  cite: 'NIST SP 800-57 Pt. 1 §6.2.2',
+  about: 'Private keys need confidentiality protection: access limited to their owner',
+  url: 'https://csrc.nist.gov/pubs/sp/800/57/pt1/r5/final',
+};
 const HTTPS_IDENTITY = rfc(9110, '4.3.4', 'https certificate verification');
 const k8s = (about: string, url: string): Reference => ({ cite: 'Kubernetes docs', about, url });
 const K8S_TLS_SECRET = k8s('TLS Secrets (kubernetes.io/tls: tls.crt, tls.key)', 'https://kubernetes.io/docs/concepts/configuration/secret/#tls-secrets');
@@ -38,14 +42,27 @@ const K8S_TLS_SECRET = k8s('TLS Secrets (kubernetes.io/tls: tls.crt, tls.key)', 
  */
 export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = {
   'handshake.accepts-valid-client-cert': [TLS13_CERT, TLS12_CLIENT_CERT, PATH_VALIDATION],
-  'handshake.protocol-version': [rfc(8446, '4.2.1', 'supported_versions'), rfc(8996, undefined, 'Deprecating TLS 1.0 and TLS 1.1'), rfc(9325, '3.1.1', 'BCP 195: TLS 1.2 or higher')],
+  'handshake.protocol-version': [
+    rfc(8446, '4.2.1', 'supported_versions'),
+    rfc(8996, undefined, 'Deprecating TLS 1.0 and TLS 1.1'),
+    rfc(9325, '3.1.1', 'BCP 195: TLS 1.2 or higher'),
+  ],
   'handshake.client-auth-mode': [TLS13_CERT_REQ, TLS12_CERT_REQ, TLS13_RECV_CERT],
   'reject.no-client-cert': [TLS13_RECV_CERT, TLS12_CLIENT_CERT, ALERTS],
-  'reject.plaintext': [rfc(9110, '4.2.2', 'The https URI scheme'), rfc(9113, '3.3', 'HTTP/2 with prior knowledge (h2c)'), rfc(7540, '3.2', 'HTTP/2 upgrade from http/1.1 (h2c)')],
+  'reject.plaintext': [
+    rfc(9110, '4.2.2', 'The https URI scheme'),
+    rfc(9113, '3.3', 'HTTP/2 with prior knowledge (h2c)'),
+    rfc(7540, '3.2', 'HTTP/2 upgrade from http/1.1 (h2c)'),
+  ],
   'chain.server-trusted': [PATH_VALIDATION, HTTPS_IDENTITY],
   'chain.server-complete': [TLS13_CERT, TLS12_SERVER_CERT, rfc(5280, '4.2.2.1', 'Authority information access (which clients must not be made to rely on)')],
   'chain.server-order': [TLS13_CERT, TLS12_SERVER_CERT],
-  'chain.server-leaf-profile': [BASIC_CONSTRAINTS, EKU, rfc(9155, undefined, 'Deprecating MD5 and SHA-1 signature hashes in TLS 1.2'), rfc(8446, '4.4.2.2', 'Server certificate selection')],
+  'chain.server-leaf-profile': [
+    BASIC_CONSTRAINTS,
+    EKU,
+    rfc(9155, undefined, 'Deprecating MD5 and SHA-1 signature hashes in TLS 1.2'),
+    rfc(8446, '4.4.2.2', 'Server certificate selection'),
+  ],
   'chain.rejects-untrusted-ca-client': [PATH_VALIDATION, rfc(5280, '6.1.3', 'Basic certificate processing: the signature verifies with the issuer’s key')],
   'chain.rejects-self-signed-client': [PATH_VALIDATION, TLS13_RECV_CERT],
   'chain.rejects-wrong-eku-client': [EKU, rfc(8446, '4.4.2.3', 'Client certificate selection')],
@@ -53,13 +70,27 @@ export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = 
   'chain.accepts-intermediate-client': [TLS13_CERT, PATH_VALIDATION],
   'san.server-has-san': [SAN, SERVICE_IDENTITY],
   'san.server-matches-name': [SERVICE_IDENTITY, WILDCARDS, rfc(2818, '3.1', 'HTTP over TLS: server identity')],
-  'san.server-identity': [SAN, { cite: 'SPIFFE X509-SVID §2', about: 'The SPIFFE ID in the URI SAN', url: 'https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md#2-spiffe-id' }],
+  'san.server-identity': [
+    SAN,
+    {
+      cite: 'SPIFFE X509-SVID §2',
+      about: 'The SPIFFE ID in the URI SAN',
+      url: 'https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md#2-spiffe-id',
+    },
+  ],
   'san.rejects-wrong-identity-client': [SAN, rfc(6125, '6.2', 'Identity checking: the presented identifier must be one the relying party expects')],
   'expiry.server-cert': [VALIDITY],
   'expiry.server-chain': [VALIDITY, PATH_VALIDATION],
   'expiry.client-cert': [VALIDITY],
-  'expiry.rejects-expired-client': [VALIDITY, rfc(5280, '6.1.3', 'Basic certificate processing: the certificate validity period includes the current time'), ALERTS],
-  'expiry.rejects-not-yet-valid-client': [VALIDITY, rfc(5280, '6.1.3', 'Basic certificate processing: the certificate validity period includes the current time')],
+  'expiry.rejects-expired-client': [
+    VALIDITY,
+    rfc(5280, '6.1.3', 'Basic certificate processing: the certificate validity period includes the current time'),
+    ALERTS,
+  ],
+  'expiry.rejects-not-yet-valid-client': [
+    VALIDITY,
+    rfc(5280, '6.1.3', 'Basic certificate processing: the certificate validity period includes the current time'),
+  ],
   'client.presents-cert': [rfc(8446, '4.4.2.3', 'Client certificate selection'), TLS12_CLIENT_CERT],
   'client.rejects-untrusted-server': [PATH_VALIDATION, HTTPS_IDENTITY],
   'client.rejects-wrong-san-server': [SERVICE_IDENTITY, HTTPS_IDENTITY],
@@ -82,18 +113,46 @@ export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = 
   'audit.san-covers-expected': [SERVICE_IDENTITY, WILDCARDS],
   'audit.eku-fits-role': [EKU, rfc(8446, '4.4.2.2', 'Server certificate selection'), rfc(8446, '4.4.2.3', 'Client certificate selection')],
   'audit.expiry': [VALIDITY],
-  'audit.crypto-strength': [rfc(9325, '4.1', 'BCP 195: key sizes (RSA ≥ 2048, EC ≥ 224 bits; this audit asks P-256)'), rfc(9155, undefined, 'Deprecating MD5 and SHA-1 signature hashes in TLS 1.2')],
+  'audit.crypto-strength': [
+    rfc(9325, '4.1', 'BCP 195: key sizes (RSA ≥ 2048, EC ≥ 224 bits; this audit asks P-256)'),
+    rfc(9155, undefined, 'Deprecating MD5 and SHA-1 signature hashes in TLS 1.2'),
+  ],
   // k8s-audit (k8s scan): Kubernetes' own documentation is the normative source for object semantics.
   'k8s.secret-cert-expiry': [VALIDITY],
   'k8s.secret-key-matches': [rfc(5280, '4.1.2.7', 'Subject public key info: the certificate binds this public key'), K8S_TLS_SECRET],
   'k8s.secret-chain': [PATH_VALIDATION, K8S_TLS_SECRET],
-  'k8s.secret-san-covers-service': [SERVICE_IDENTITY, WILDCARDS, k8s('DNS for Services and Pods', 'https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/')],
-  'k8s.configmap-private-key': [k8s('ConfigMaps are not for confidential data', 'https://kubernetes.io/docs/concepts/configuration/configmap/'), k8s('Good practices for Kubernetes Secrets', 'https://kubernetes.io/docs/concepts/security/secrets-good-practices/')],
-  'k8s.pod-secret-mount-readonly': [k8s('Using Secrets as files from a Pod (readOnly: true)', 'https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets-as-files-from-a-pod')],
-  'k8s.pod-secret-default-mode': [k8s('Secret files permissions (defaultMode, default 0644)', 'https://kubernetes.io/docs/concepts/configuration/secret/#secret-files-permissions')],
-  'k8s.pod-missing-secret': [k8s('Optional Secrets: a Pod referencing a missing Secret does not start', 'https://kubernetes.io/docs/concepts/configuration/secret/#restriction-secret-must-exist')],
-  'k8s.certificate-ready': [{ cite: 'cert-manager Certificate', about: 'The Ready condition and how to read it', url: 'https://cert-manager.io/docs/usage/certificate/' }],
-  'k8s.certificate-renew-before': [{ cite: 'cert-manager renewBefore', about: 'When a Certificate is renewed (default: 2/3 through its duration)', url: 'https://cert-manager.io/docs/usage/certificate/#reissuance-triggered-by-expiry-renewal' }, VALIDITY],
+  'k8s.secret-san-covers-service': [
+    SERVICE_IDENTITY,
+    WILDCARDS,
+    k8s('DNS for Services and Pods', 'https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/'),
+  ],
+  'k8s.configmap-private-key': [
+    k8s('ConfigMaps are not for confidential data', 'https://kubernetes.io/docs/concepts/configuration/configmap/'),
+    k8s('Good practices for Kubernetes Secrets', 'https://kubernetes.io/docs/concepts/security/secrets-good-practices/'),
+  ],
+  'k8s.pod-secret-mount-readonly': [
+    k8s('Using Secrets as files from a Pod (readOnly: true)', 'https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets-as-files-from-a-pod'),
+  ],
+  'k8s.pod-secret-default-mode': [
+    k8s('Secret files permissions (defaultMode, default 0644)', 'https://kubernetes.io/docs/concepts/configuration/secret/#secret-files-permissions'),
+  ],
+  'k8s.pod-missing-secret': [
+    k8s(
+      'Optional Secrets: a Pod referencing a missing Secret does not start',
+      'https://kubernetes.io/docs/concepts/configuration/secret/#restriction-secret-must-exist',
+    ),
+  ],
+  'k8s.certificate-ready': [
+    { cite: 'cert-manager Certificate', about: 'The Ready condition and how to read it', url: 'https://cert-manager.io/docs/usage/certificate/' },
+  ],
+  'k8s.certificate-renew-before': [
+    {
+      cite: 'cert-manager renewBefore',
+      about: 'When a Certificate is renewed (default: 2/3 through its duration)',
+      url: 'https://cert-manager.io/docs/usage/certificate/#reissuance-triggered-by-expiry-renewal',
+    },
+    VALIDITY,
+  ],
   'k8s.rbac': [k8s('Using RBAC Authorization', 'https://kubernetes.io/docs/reference/access-authn-authz/rbac/')],
 };
 

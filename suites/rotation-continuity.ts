@@ -44,8 +44,10 @@ function budget(target: TargetConfig): number {
 
 function remediationFor(r: RotationObservation): string {
   const t = r.trigger;
-  if (t.kind === 'reference' && t.mode === 'restart') return 'rotate with the server\'s graceful reload (nginx -s reload, haproxy reload, stunnel/node SIGHUP) instead of a restart';
-  if (t.kind === 'command') return 'roll out with overlap: keep old instances serving until new ones are ready (maxUnavailable: 0, readiness probes, a preStop delay), or reload certificates in place';
+  if (t.kind === 'reference' && t.mode === 'restart')
+    return "rotate with the server's graceful reload (nginx -s reload, haproxy reload, stunnel/node SIGHUP) instead of a restart";
+  if (t.kind === 'command')
+    return 'roll out with overlap: keep old instances serving until new ones are ready (maxUnavailable: 0, readiness probes, a preStop delay), or reload certificates in place';
   return 'reload certificates in place (SIGHUP, nginx -s reload, a file watcher) rather than restarting, and keep old instances serving until new ones are ready';
 }
 
@@ -53,7 +55,9 @@ function describeOutages(r: RotationObservation): string {
   const o = r.analysis.outages;
   if (o.length === 0) return '';
   const longest = o.reduce((m, x) => (x.gapMs > m.gapMs ? x : m));
-  const kinds = Object.entries(longest.kinds).map(([k, n]) => `${k}×${n}`).join(', ');
+  const kinds = Object.entries(longest.kinds)
+    .map(([k, n]) => `${k}×${n}`)
+    .join(', ');
   return `${o.length} outage(s); the longest ~${Math.round(longest.gapMs)} ms (between ${longest.boundsMs[0]} and ${longest.boundsMs[1]} ms) from t=${Math.round(longest.firstFailT)} ms${longest.recoveredT === undefined ? ', never recovered' : ''} (${kinds})`;
 }
 
@@ -61,7 +65,11 @@ const accepted = (o: ProbeOutcome) => o.rejectedAt === 'accepted';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Probes until `pred` holds or the deadline passes; the last outcome either way. */
-async function until(probe: () => Promise<ProbeOutcome>, pred: (o: ProbeOutcome) => boolean, deadlineMs: number): Promise<{ o: ProbeOutcome; met: boolean; afterMs: number }> {
+async function until(
+  probe: () => Promise<ProbeOutcome>,
+  pred: (o: ProbeOutcome) => boolean,
+  deadlineMs: number,
+): Promise<{ o: ProbeOutcome; met: boolean; afterMs: number }> {
   const t0 = Date.now();
   for (;;) {
     const o = await probe();
@@ -80,8 +88,20 @@ async function referenceCaOverlap(ctx: CheckContext, cfg: RotationConfig & { tri
   const f = ref.pki;
   const o = { timeoutMs: ctx.timeoutMs, clock: ctx.clock };
   const now = ctx.clock();
-  const newRoot = await mintCertificate({ subject: 'CN=mtls-harness Test Root CA 2 (rotated), O=mtls-harness', notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 3650), ca: true, pathLength: 1 });
-  const newLeaf = await mintCertificate({ subject: 'CN=mtls-harness client (new CA), O=mtls-harness', issuer: newRoot, notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 30), eku: ['clientAuth'] });
+  const newRoot = await mintCertificate({
+    subject: 'CN=mtls-harness Test Root CA 2 (rotated), O=mtls-harness',
+    notBefore: addDays(now, -1 / 24),
+    notAfter: addDays(now, 3650),
+    ca: true,
+    pathLength: 1,
+  });
+  const newLeaf = await mintCertificate({
+    subject: 'CN=mtls-harness client (new CA), O=mtls-harness',
+    issuer: newRoot,
+    notBefore: addDays(now, -1 / 24),
+    notAfter: addDays(now, 30),
+    eku: ['clientAuth'],
+  });
   const oldClient = target.client!;
   const newClient: ClientCredentials = { certPem: newLeaf.chainPem, keyPem: newLeaf.keyPem, chain: [new X509Certificate(newLeaf.certPem)] };
   const pOld = () => probeWith(target, oldClient, o);
@@ -91,29 +111,68 @@ async function referenceCaOverlap(ctx: CheckContext, cfg: RotationConfig & { tri
   const before = await pNew();
   steps.push({ step: 'before: bundle = old CA', newCaClient: probeEvidence(before) });
   if (accepted(before)) {
-    return { status: 'fail', message: 'a client from a CA the server was never given was accepted before the rotation: client certificates are not verified, so a CA rotation cannot be judged', remediation: 'verify client certificates against the configured CA bundle', evidence: { mode, steps } };
+    return {
+      status: 'fail',
+      message:
+        'a client from a CA the server was never given was accepted before the rotation: client certificates are not verified, so a CA rotation cannot be judged',
+      remediation: 'verify client certificates against the configured CA bundle',
+      evidence: { mode, steps },
+    };
   }
   await ref.apply({ clientCaPem: f.root.certPem + newRoot.certPem }, mode);
   const both = await until(pNew, accepted, RELOAD_DEADLINE_MS);
   const oldDuring = await pOld();
-  steps.push({ step: 'overlap: bundle = old CA + new CA', newCaClient: probeEvidence(both.o), oldCaClient: probeEvidence(oldDuring), newAcceptedAfterMs: both.afterMs });
+  steps.push({
+    step: 'overlap: bundle = old CA + new CA',
+    newCaClient: probeEvidence(both.o),
+    oldCaClient: probeEvidence(oldDuring),
+    newAcceptedAfterMs: both.afterMs,
+  });
   if (!both.met || !accepted(oldDuring)) {
-    const who = [!both.met ? `the new CA's client (refused ${whereRefused(both.o)})` : '', !accepted(oldDuring) ? `the old CA's client (refused ${whereRefused(oldDuring)})` : ''].filter(Boolean).join(' and ');
-    return { status: 'fail', message: `with a bundle of old and new CA, ${who} was not accepted`, remediation: 'during a CA rotation, trust the old and the new CA together (one bundle file) until every client has new certificates, and make sure the server reloads the bundle', evidence: { mode, steps } };
+    const who = [
+      !both.met ? `the new CA's client (refused ${whereRefused(both.o)})` : '',
+      !accepted(oldDuring) ? `the old CA's client (refused ${whereRefused(oldDuring)})` : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    return {
+      status: 'fail',
+      message: `with a bundle of old and new CA, ${who} was not accepted`,
+      remediation:
+        'during a CA rotation, trust the old and the new CA together (one bundle file) until every client has new certificates, and make sure the server reloads the bundle',
+      evidence: { mode, steps },
+    };
   }
   await ref.apply({ clientCaPem: newRoot.certPem }, mode);
   const gone = await until(pOld, (x) => !accepted(x) && x.rejectedAt !== 'unreachable', RELOAD_DEADLINE_MS);
   const newAfter = await pNew();
   steps.push({ step: 'after: bundle = new CA', oldCaClient: probeEvidence(gone.o), newCaClient: probeEvidence(newAfter) });
-  if (!gone.met) return { status: 'fail', message: `the old CA was removed from the bundle, yet its client was still ${accepted(gone.o) ? 'accepted' : 'not refused'} ${Math.round(gone.afterMs / 1000)} s later: the server keeps trusting a retired CA`, remediation: 'reload the server after changing its client CA bundle (the old trust stays in memory until then)', evidence: { mode, steps } };
-  if (!accepted(newAfter)) return { status: 'fail', message: `after the old CA was removed, the new CA's client was refused ${whereRefused(newAfter)}`, remediation: 'keep the new CA in the bundle', evidence: { mode, steps } };
-  return { status: 'pass', message: `with a bundle of old and new CA both CAs' clients were accepted; once the old CA was removed its client was refused ${whereRefused(gone.o)} and the new one still served`, evidence: { mode, steps } };
+  if (!gone.met)
+    return {
+      status: 'fail',
+      message: `the old CA was removed from the bundle, yet its client was still ${accepted(gone.o) ? 'accepted' : 'not refused'} ${Math.round(gone.afterMs / 1000)} s later: the server keeps trusting a retired CA`,
+      remediation: 'reload the server after changing its client CA bundle (the old trust stays in memory until then)',
+      evidence: { mode, steps },
+    };
+  if (!accepted(newAfter))
+    return {
+      status: 'fail',
+      message: `after the old CA was removed, the new CA's client was refused ${whereRefused(newAfter)}`,
+      remediation: 'keep the new CA in the bundle',
+      evidence: { mode, steps },
+    };
+  return {
+    status: 'pass',
+    message: `with a bundle of old and new CA both CAs' clients were accepted; once the old CA was removed its client was refused ${whereRefused(gone.o)} and the new one still served`,
+    evidence: { mode, steps },
+  };
 }
 
 /** rotation.ca-overlap on a live target: both client credentials must be accepted (before and after the trigger, when there is one). */
 async function liveCaOverlap(ctx: CheckContext, cfg: RotationConfig): Promise<CheckVerdict> {
   const target = ctx.target;
-  if (!cfg.overlapClient) return skip('needs a client certificate from the other CA (rotation.overlapCert / overlapKey, or --rotation-overlap-cert/--rotation-overlap-key)');
+  if (!cfg.overlapClient)
+    return skip('needs a client certificate from the other CA (rotation.overlapCert / overlapKey, or --rotation-overlap-cert/--rotation-overlap-key)');
   if (!target.client) return skip('needs the valid client credentials (--cert/--key)');
   let rounds: { when: string; main: ProbeOutcome; other: ProbeOutcome }[];
   if (cfg.trigger && !rotationSkipReason(target)) {
@@ -128,8 +187,17 @@ async function liveCaOverlap(ctx: CheckContext, cfg: RotationConfig): Promise<Ch
   const evidence = { rounds: rounds.map((x) => ({ when: x.when, mainClient: probeEvidence(x.main), otherCaClient: probeEvidence(x.other) })) };
   const unreachable = rounds.flatMap((x) => [x.main, x.other]).find((x) => x.rejectedAt === 'unreachable');
   if (unreachable) return { status: 'error', message: `could not test the CA overlap: ${safeText(unreachable.reason, 300)}`, evidence };
-  const refused = rounds.flatMap((x) => [...(!accepted(x.main) ? [`the main client ${x.when} (${whereRefused(x.main)})`] : []), ...(!accepted(x.other) ? [`the other CA's client ${x.when} (${whereRefused(x.other)})`] : [])]);
-  if (refused.length > 0) return { status: 'fail', message: `not every client was accepted during the CA overlap: ${refused.join('; ')}`, remediation: 'trust the old and the new CA together (one bundle) until every client has a certificate from the new CA', evidence };
+  const refused = rounds.flatMap((x) => [
+    ...(!accepted(x.main) ? [`the main client ${x.when} (${whereRefused(x.main)})`] : []),
+    ...(!accepted(x.other) ? [`the other CA's client ${x.when} (${whereRefused(x.other)})`] : []),
+  ]);
+  if (refused.length > 0)
+    return {
+      status: 'fail',
+      message: `not every client was accepted during the CA overlap: ${refused.join('; ')}`,
+      remediation: 'trust the old and the new CA together (one bundle) until every client has a certificate from the new CA',
+      evidence,
+    };
   return { status: 'pass', message: `clients from both CAs were accepted (${rounds.map((x) => x.when).join(', ')})`, evidence };
 }
 
@@ -151,20 +219,38 @@ export const rotationContinuity: Suite = {
         const first = r.run.attempts.find((x) => !x.ok);
         if (a.attempts === 0) return { status: 'error', message: 'the prober made no attempt (the harness could not keep any slot)', evidence };
         if (r.baseline.served === 0) {
-          return { status: 'error', message: `no handshake with the valid client certificate succeeded ${r.trigger.kind === 'watch' ? 'during the watch' : 'before the rotation'} (${safeText(first?.reason ?? 'no attempt', 200)}): fix that first (handshake.valid-client-cert)`, evidence };
+          return {
+            status: 'error',
+            message: `no handshake with the valid client certificate succeeded ${r.trigger.kind === 'watch' ? 'during the watch' : 'before the rotation'} (${safeText(first?.reason ?? 'no attempt', 200)}): fix that first (handshake.valid-client-cert)`,
+            evidence,
+          };
         }
         if (r.trigger.kind === 'reference' && r.trigger.error) {
           // The harness itself rotates a reference: when that fails, the outage is ours, not the server's.
           return { status: 'error', message: `the harness could not rotate the reference, so its handshakes judge nothing: ${r.trigger.error}`, evidence };
         }
         if (a.failures > 0) {
-          return { status: 'fail', message: `${a.failures} of ${a.attempts} handshakes failed across the rotation: ${describeOutages(r)}`, remediation: remediationFor(r), evidence };
+          return {
+            status: 'fail',
+            message: `${a.failures} of ${a.attempts} handshakes failed across the rotation: ${describeOutages(r)}`,
+            remediation: remediationFor(r),
+            evidence,
+          };
         }
         if (r.trigger.error) return { status: 'error', message: `no handshake failed, but the rotation itself did not complete: ${r.trigger.error}`, evidence };
         if (r.run.rate.shortfallPct > SHORTFALL_WARN_PCT) {
-          return { status: 'warn', message: `no handshake failed, but the prober kept only ${r.run.rate.achieved}/s of ${r.run.rate.target}/s (shortfall ${r.run.rate.shortfallPct}%, the harness's own limit): continuity is proven only at the achieved rate`, remediation: 'lower --rate, raise --in-flight, or run the harness on a less loaded machine', evidence };
+          return {
+            status: 'warn',
+            message: `no handshake failed, but the prober kept only ${r.run.rate.achieved}/s of ${r.run.rate.target}/s (shortfall ${r.run.rate.shortfallPct}%, the harness's own limit): continuity is proven only at the achieved rate`,
+            remediation: 'lower --rate, raise --in-flight, or run the harness on a less loaded machine',
+            evidence,
+          };
         }
-        return { status: 'pass', message: `all ${a.attempts} handshakes succeeded across the rotation (${r.run.rate.achieved}/s, ${r.trigger.description})`, evidence };
+        return {
+          status: 'pass',
+          message: `all ${a.attempts} handshakes succeeded across the rotation (${r.run.rate.achieved}/s, ${r.trigger.description})`,
+          evidence,
+        };
       },
     },
     {
@@ -176,33 +262,69 @@ export const rotationContinuity: Suite = {
         const r = await ctx.rotation();
         if ('skip' in r) return skip(r.skip);
         const a = r.analysis;
-        const base = { fingerprintBefore: a.fingerprintBefore, fingerprintAfter: a.fingerprintAfter, ...(r.trigger.expectedFingerprint ? { expectedFingerprint: r.trigger.expectedFingerprint } : {}), ...(a.changedAtT !== undefined ? { changedAtT: a.changedAtT } : {}), mixedAfterChange: a.mixedAfterChange, trigger: r.trigger.description };
+        const base = {
+          fingerprintBefore: a.fingerprintBefore,
+          fingerprintAfter: a.fingerprintAfter,
+          ...(r.trigger.expectedFingerprint ? { expectedFingerprint: r.trigger.expectedFingerprint } : {}),
+          ...(a.changedAtT !== undefined ? { changedAtT: a.changedAtT } : {}),
+          mixedAfterChange: a.mixedAfterChange,
+          trigger: r.trigger.description,
+        };
         if (!a.fingerprintBefore) return { status: 'error', message: 'no handshake served a certificate, so no change can be judged', evidence: base };
         if (a.fingerprintBefore === a.fingerprintAfter) {
-          if (r.trigger.error) return { status: 'error', message: `the rotation did not complete, so there is no new certificate to judge: ${r.trigger.error}`, evidence: base };
-          if (r.trigger.kind === 'watch') return skip(`no certificate change was seen during the watch window (leaf ${shortFingerprint(a.fingerprintBefore)} throughout)`);
+          if (r.trigger.error)
+            return { status: 'error', message: `the rotation did not complete, so there is no new certificate to judge: ${r.trigger.error}`, evidence: base };
+          if (r.trigger.kind === 'watch')
+            return skip(`no certificate change was seen during the watch window (leaf ${shortFingerprint(a.fingerprintBefore)} throughout)`);
           return {
             status: 'fail',
-            message: r.trigger.kind === 'reference'
-              ? `the server still served the old leaf ${shortFingerprint(a.fingerprintBefore)} ${Math.round(RELOAD_DEADLINE_MS / 1000)} s after the new files were applied`
-              : `after the rotation command the server still serves the same leaf ${shortFingerprint(a.fingerprintBefore)}: the certificate was not replaced`,
+            message:
+              r.trigger.kind === 'reference'
+                ? `the server still served the old leaf ${shortFingerprint(a.fingerprintBefore)} ${Math.round(RELOAD_DEADLINE_MS / 1000)} s after the new files were applied`
+                : `after the rotation command the server still serves the same leaf ${shortFingerprint(a.fingerprintBefore)}: the certificate was not replaced`,
             remediation: 'make sure the new certificate files reach the server (Secret mounted, not subPath) and that it reloads them',
             evidence: base,
           };
         }
         // The leaf changed: does the new one still verify (chain.server-trusted)?
         const o = await probeWith(ctx.target, ctx.target.client!, { timeoutMs: ctx.timeoutMs, clock: ctx.clock });
-        if (o.peerChainPem.length === 0) return { status: 'error', message: `could not read the new chain: ${safeText(o.reason, 200)}`, evidence: { ...base, probe: probeEvidence(o) } };
+        if (o.peerChainPem.length === 0)
+          return { status: 'error', message: `could not read the new chain: ${safeText(o.reason, 200)}`, evidence: { ...base, probe: probeEvidence(o) } };
         const chain = o.peerChainPem.map((p) => new X509Certificate(p));
         const v = verifyChain(chain, trustAnchors(ctx), ctx.clock);
         const leaf = summarizeCertificate(chain[0]!, ctx.clock);
-        const evidence = { ...base, leaf: { subject: leaf.subject, serialNumber: leaf.serialNumber, notBefore: leaf.notBefore, notAfter: leaf.notAfter, fingerprintSha256: leaf.fingerprintSha256 }, path: v.path, problems: v.problems };
+        const evidence = {
+          ...base,
+          leaf: {
+            subject: leaf.subject,
+            serialNumber: leaf.serialNumber,
+            notBefore: leaf.notBefore,
+            notAfter: leaf.notAfter,
+            fingerprintSha256: leaf.fingerprintSha256,
+          },
+          path: v.path,
+          problems: v.problems,
+        };
         if (r.trigger.expectedFingerprint && leaf.fingerprintSha256 !== r.trigger.expectedFingerprint) {
-          return { status: 'fail', message: `the server serves a leaf (${shortFingerprint(leaf.fingerprintSha256)}) that is neither the old one nor the one installed (${shortFingerprint(r.trigger.expectedFingerprint)})`, evidence };
+          return {
+            status: 'fail',
+            message: `the server serves a leaf (${shortFingerprint(leaf.fingerprintSha256)}) that is neither the old one nor the one installed (${shortFingerprint(r.trigger.expectedFingerprint)})`,
+            evidence,
+          };
         }
-        if (!v.ok) return { status: 'fail', message: `the new leaf ${shortFingerprint(leaf.fingerprintSha256)} is served but its chain does not verify: ${safeText(v.problems.map((p) => p.message).join('; '), 300)}`, remediation: 'issue the new certificate from the CA clients trust and serve its intermediates', evidence };
+        if (!v.ok)
+          return {
+            status: 'fail',
+            message: `the new leaf ${shortFingerprint(leaf.fingerprintSha256)} is served but its chain does not verify: ${safeText(v.problems.map((p) => p.message).join('; '), 300)}`,
+            remediation: 'issue the new certificate from the CA clients trust and serve its intermediates',
+            evidence,
+          };
         const mixed = a.mixedAfterChange > 0 ? `; ${a.mixedAfterChange} later handshake(s) still got the old leaf (several instances)` : '';
-        return { status: 'pass', message: `the served leaf changed ${shortFingerprint(a.fingerprintBefore)} → ${shortFingerprint(leaf.fingerprintSha256)} (serial ${safeText(leaf.serialNumber, 40)}) and its chain verifies to ${safeText(v.anchor ?? '', 120)}${mixed}`, evidence };
+        return {
+          status: 'pass',
+          message: `the served leaf changed ${shortFingerprint(a.fingerprintBefore)} → ${shortFingerprint(leaf.fingerprintSha256)} (serial ${safeText(leaf.serialNumber, 40)}) and its chain verifies to ${safeText(v.anchor ?? '', 120)}${mixed}`,
+          evidence,
+        };
       },
     },
     {
@@ -217,7 +339,8 @@ export const rotationContinuity: Suite = {
           if (why || !cfg?.trigger || cfg.trigger.kind !== 'reference') return skip(why ?? 'the reference cannot be rotated');
           return referenceCaOverlap(ctx, cfg as RotationConfig & { trigger: { kind: 'reference' } });
         }
-        if (!cfg) return skip('needs a client certificate from the other CA (rotation.overlapCert / overlapKey, or --rotation-overlap-cert/--rotation-overlap-key)');
+        if (!cfg)
+          return skip('needs a client certificate from the other CA (rotation.overlapCert / overlapKey, or --rotation-overlap-cert/--rotation-overlap-key)');
         return liveCaOverlap(ctx, cfg);
       },
     },

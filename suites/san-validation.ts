@@ -7,7 +7,8 @@ import type { CertSummary, CheckVerdict } from '../src/core/model.js';
 import { safeText } from '../src/core/text.js';
 
 /** A check of the server's leaf: its certificate and summary (none presented: the `error` verdict). */
-const onLeaf = (judge: (cert: X509Certificate, summary: CertSummary, ctx: CheckContext) => CheckVerdict) => onPresentedChain((chain, ctx) => judge(chain[0]!, summarizeCertificate(chain[0]!, ctx.clock), ctx));
+const onLeaf = (judge: (cert: X509Certificate, summary: CertSummary, ctx: CheckContext) => CheckVerdict) =>
+  onPresentedChain((chain, ctx) => judge(chain[0]!, summarizeCertificate(chain[0]!, ctx.clock), ctx));
 
 /** The names a client dials: the servername (or the host when none is set) and every expected name. */
 export function expectedNames(ctx: CheckContext): string[] {
@@ -27,7 +28,12 @@ export const sanValidation: Suite = {
         const sans = sanList(summary.sans);
         const evidence = { subject: summary.subject, sans };
         if (!hasSubjectAltName(summary.sans)) {
-          return { status: 'fail', message: `the server certificate (${safeText(summary.subject, 160)}) has no subjectAltName; clients ignore the CN (RFC 6125 §6.4.4)`, remediation: 'reissue the certificate with subjectAltName DNS entries (and IP entries for IP access)', evidence };
+          return {
+            status: 'fail',
+            message: `the server certificate (${safeText(summary.subject, 160)}) has no subjectAltName; clients ignore the CN (RFC 6125 §6.4.4)`,
+            remediation: 'reissue the certificate with subjectAltName DNS entries (and IP entries for IP access)',
+            evidence,
+          };
         }
         return { status: 'pass', message: `the server certificate names ${safeText(sans.join(', '), 200)}`, evidence };
       }),
@@ -40,7 +46,12 @@ export const sanValidation: Suite = {
         const missing = sanCoverage(cert, names).uncovered;
         const evidence = { expectedNames: names, sans: sanList(summary.sans), missing };
         if (missing.length > 0) {
-          return { status: 'fail', message: `${missing.map((n) => `"${safeText(n, 100)}"`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not covered by the server certificate's SANs (${safeText(sanList(summary.sans).join(', ') || 'none', 200)})`, remediation: `reissue the server certificate with ${missing.map(sanEntryFor).join(', ')}`, evidence };
+          return {
+            status: 'fail',
+            message: `${missing.map((n) => `"${safeText(n, 100)}"`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not covered by the server certificate's SANs (${safeText(sanList(summary.sans).join(', ') || 'none', 200)})`,
+            remediation: `reissue the server certificate with ${missing.map(sanEntryFor).join(', ')}`,
+            evidence,
+          };
         }
         return { status: 'pass', message: `every expected name (${names.join(', ')}) is covered by a SAN`, evidence };
       }),
@@ -53,8 +64,14 @@ export const sanValidation: Suite = {
         if (!want) return skip('no expected server identity declared (expect.serverIdentity in the config)');
         return onLeaf((_cert, summary) => {
           const evidence = { expected: want, sans: sanList(summary.sans) };
-          if (carriesIdentity(summary.sans, want)) return { status: 'pass', message: `the server certificate carries the identity ${safeText(want, 200)}`, evidence };
-          return { status: 'fail', message: `the server certificate does not carry the identity ${safeText(want, 200)} (it has ${safeText(sanList(summary.sans).join(', ') || 'no SAN', 200)})`, remediation: `issue the server certificate with SAN ${identityKind(want)}:${want}`, evidence };
+          if (carriesIdentity(summary.sans, want))
+            return { status: 'pass', message: `the server certificate carries the identity ${safeText(want, 200)}`, evidence };
+          return {
+            status: 'fail',
+            message: `the server certificate does not carry the identity ${safeText(want, 200)} (it has ${safeText(sanList(summary.sans).join(', ') || 'no SAN', 200)})`,
+            remediation: `issue the server certificate with SAN ${identityKind(want)}:${want}`,
+            evidence,
+          };
         })(ctx);
       },
     },
@@ -62,13 +79,18 @@ export const sanValidation: Suite = {
       id: 'san.rejects-wrong-identity-client',
       title: 'A trusted client with an identity not allowed is refused',
       async run(ctx) {
-        if (!ctx.target.expect.allowedClientIdentities?.length) return skip('no allowed client identities declared (expect.allowedClientIdentities in the config)');
+        if (!ctx.target.expect.allowedClientIdentities?.length)
+          return skip('no allowed client identities declared (expect.allowedClientIdentities in the config)');
         const o = await ctx.withCrafted('wrongIdentity');
         if ('skip' in o) return skip(o.skip);
-        return withPresented(ctx, 'wrongIdentity', await mustBeRefused(o, () => ctx.control('wrongIdentity'), ctx.target, 'a trusted-CA client certificate with an identity outside the allowed list', {
-          status: 'fail',
-          remediation: await adviceFor(ctx, 'authorize-client-identity'),
-        }));
+        return withPresented(
+          ctx,
+          'wrongIdentity',
+          await mustBeRefused(o, () => ctx.control('wrongIdentity'), ctx.target, 'a trusted-CA client certificate with an identity outside the allowed list', {
+            status: 'fail',
+            remediation: await adviceFor(ctx, 'authorize-client-identity'),
+          }),
+        );
       },
     },
   ],

@@ -14,12 +14,37 @@ const hook = path.join(path.dirname(fileURLToPath(import.meta.url)), 'helpers/th
 let tmp: string;
 
 function selfSigned(dir: string, cn: string): void {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'server-key.pem'), '-out', path.join(dir, 'server.pem'), '-subj', `/CN=${cn}`, '-days', '30', '-addext', `subjectAltName=DNS:${cn}`], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'server-key.pem'),
+      '-out',
+      path.join(dir, 'server.pem'),
+      '-subj',
+      `/CN=${cn}`,
+      '-days',
+      '30',
+      '-addext',
+      `subjectAltName=DNS:${cn}`,
+    ],
+    { stdio: 'ignore' },
+  );
 }
 
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-audit-throw-'));
-  for (const [d, cn] of [['good', 'good.example'], ['bad', 'throw-here.example']] as const) {
+  for (const [d, cn] of [
+    ['good', 'good.example'],
+    ['bad', 'throw-here.example'],
+  ] as const) {
     await fs.mkdir(path.join(tmp, 'pki', d), { recursive: true });
     selfSigned(path.join(tmp, 'pki', d), cn);
     await fs.chmod(path.join(tmp, 'pki', d, 'server-key.pem'), 0o600);
@@ -29,11 +54,14 @@ afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
-describe('audit: an exception inside one file set\'s checks', () => {
+describe("audit: an exception inside one file set's checks", () => {
   it('is one error result for that set; the other set is audited in full; reports written; exit 1, no stack trace', async () => {
     const json = path.join(tmp, 'audit.json');
     const junit = path.join(tmp, 'audit.xml');
-    const r = await spawnCli(['audit', 'pki', '--json', json, '--junit', junit], tmp, { NODE_OPTIONS: `--import ${hook}`, MTLS_TEST_THROW_SUBJECT: 'throw-here' });
+    const r = await spawnCli(['audit', 'pki', '--json', json, '--junit', junit], tmp, {
+      NODE_OPTIONS: `--import ${hook}`,
+      MTLS_TEST_THROW_SUBJECT: 'throw-here',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).not.toMatch(/\n\s+at |node:internal|\.ts:\d+|\.js:\d+/);
     const report = JSON.parse(await fs.readFile(json, 'utf8')) as { results: { check: string; status: string; message: string; evidence: unknown }[] };
@@ -46,7 +74,9 @@ describe('audit: an exception inside one file set\'s checks', () => {
     expect(bad.find((x) => x.check === 'audit.key-permissions')?.status).toBe('pass');
     // The other set is audited as without the fault: every check, none error.
     const good = ofFile('good');
-    expect(good.map((x) => x.check)).toEqual(expect.arrayContaining(['audit.parse', 'audit.key-matches-cert', 'audit.san-present', 'audit.expiry', 'audit.crypto-strength']));
+    expect(good.map((x) => x.check)).toEqual(
+      expect.arrayContaining(['audit.parse', 'audit.key-matches-cert', 'audit.san-present', 'audit.expiry', 'audit.crypto-strength']),
+    );
     expect(good.every((x) => x.status !== 'error')).toBe(true);
     expect(await fs.readFile(junit, 'utf8')).toMatch(/internal error: injected/);
     // Without the fault, the same files audit with no error at all: the error above is the injected one.

@@ -53,9 +53,11 @@ function openssl(args: string[], input?: Buffer): { code: number; out: Buffer; e
 
 const sha256 = (b: Buffer) => execFileSync('sha256sum', [], { input: b }).toString().split(' ')[0]!;
 /** `openssl pkey -pubout -outform DER | sha256sum` of a private key file. */
-const opensslKeySpki = (keyFile: string, pass?: string) => sha256(openssl(['pkey', '-in', keyFile, '-pubout', '-outform', 'DER', ...(pass ? ['-passin', `pass:${pass}`] : [])]).out);
+const opensslKeySpki = (keyFile: string, pass?: string) =>
+  sha256(openssl(['pkey', '-in', keyFile, '-pubout', '-outform', 'DER', ...(pass ? ['-passin', `pass:${pass}`] : [])]).out);
 /** The same for a certificate's public key. */
-const opensslCertSpki = (certFile: string) => sha256(openssl(['pkey', '-pubin', '-outform', 'DER'], openssl(['x509', '-in', certFile, '-pubkey', '-noout']).out).out);
+const opensslCertSpki = (certFile: string) =>
+  sha256(openssl(['pkey', '-pubin', '-outform', 'DER'], openssl(['x509', '-in', certFile, '-pubkey', '-noout']).out).out);
 
 const cli = (args: string[], env: Record<string, string> = {}): Promise<Ran> => spawnCli(args, tmp, env);
 
@@ -90,7 +92,10 @@ describe('clean layouts written by certs init', () => {
   const expected: Record<LayoutName, { targets: string[]; warns: string[] }> = {
     default: { targets: ['CA ca.pem', 'server server.pem', 'client client.pem'], warns: ['CA ca.pem audit.ca-key-present'] },
     gufo: { targets: ['CA ca.pem', 'server server.pem', 'client client.pem'], warns: [] },
-    kong: { targets: ['CA ca.crt', 'server server.crt', 'client kong-client.crt', 'client kong-client.pem', 'file k8s-mtls-secrets.yaml'], warns: ['CA ca.crt audit.ca-key-present'] },
+    kong: {
+      targets: ['CA ca.crt', 'server server.crt', 'client kong-client.crt', 'client kong-client.pem', 'file k8s-mtls-secrets.yaml'],
+      warns: ['CA ca.crt audit.ca-key-present'],
+    },
     nova: { targets: ['CA ca.crt', 'server tls.crt', 'client client.crt'], warns: [] },
     'per-service': { targets: ['CA ca.pem', 'peer api/cert.pem', 'peer web/cert.pem'], warns: ['CA ca.pem audit.ca-key-present'] },
   };
@@ -133,7 +138,10 @@ describe('clean layouts written by certs init', () => {
   it.skipIf(!HAVE_OPENSSL)('every pass of chain-verifies and key-matches-cert agrees with openssl', async () => {
     const dir = await layout('default');
     const r = audit([dir]);
-    for (const [cert, key] of [['server.pem', 'server-key.pem'], ['client.pem', 'client-key.pem']] as const) {
+    for (const [cert, key] of [
+      ['server.pem', 'server-key.pem'],
+      ['client.pem', 'client-key.pem'],
+    ] as const) {
       expect(openssl(['verify', '-CAfile', path.join(dir, 'ca.pem'), path.join(dir, cert)]).code).toBe(0);
       const res = find(r, `${cert.replace('.pem', '')} ${path.basename(dir)}/${cert}`, 'audit.key-matches-cert');
       expect(res.evidence.keyPublicKeySha256).toBe(opensslKeySpki(path.join(dir, key)));
@@ -202,7 +210,13 @@ describe('broken one way each', () => {
     expect(statuses(good, 'fail')).toEqual([]);
     expect(find(good, `server ${path.basename(dir)}/server.pem`, 'audit.chain-verifies').evidence.trustedFrom).toBe(`--ca ${path.join(dir, 'ca.pem')}`);
     const bad = audit([dir], { ca: { file: path.join(other, 'ca.pem'), certs: loadCaFile(path.join(other, 'ca.pem')).certs } });
-    expect(statuses(bad, 'fail').sort()).toEqual([`CA ${path.basename(dir)}/ca.pem audit.chain-verifies`, `client ${path.basename(dir)}/client.pem audit.chain-verifies`, `server ${path.basename(dir)}/server.pem audit.chain-verifies`].sort());
+    expect(statuses(bad, 'fail').sort()).toEqual(
+      [
+        `CA ${path.basename(dir)}/ca.pem audit.chain-verifies`,
+        `client ${path.basename(dir)}/client.pem audit.chain-verifies`,
+        `server ${path.basename(dir)}/server.pem audit.chain-verifies`,
+      ].sort(),
+    );
   });
 
   it('expiry: a leaf expiring in 3 days fails (--fail-days 7), warns with --fail-days 2; an expired one fails with the date', async () => {
@@ -269,15 +283,23 @@ describe('broken one way each', () => {
     let res = find(r, `CA ${rel}/ca.pem`, 'audit.no-key-in-ca-bundle');
     expect(res.status).toBe('fail');
     expect(res.message).toMatch(/holds a private key: every peer given the trust bundle receives that key too/);
-    expect(res.evidence.keys).toEqual([expect.objectContaining({ belongsTo: [expect.stringContaining(`${rel}/client.pem`)], publicKeySha256: expect.stringMatching(/^[0-9a-f]{64}$/) })]);
-    expect(find(r, `CA ${rel}/ca.pem`, 'audit.key-permissions')).toMatchObject({ status: 'fail', remediation: expect.stringMatching(new RegExp(`^chmod 600 ${rel}/ca\\.pem — better, take the key out of ca\\.pem`)) });
+    expect(res.evidence.keys).toEqual([
+      expect.objectContaining({ belongsTo: [expect.stringContaining(`${rel}/client.pem`)], publicKeySha256: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+    ]);
+    expect(find(r, `CA ${rel}/ca.pem`, 'audit.key-permissions')).toMatchObject({
+      status: 'fail',
+      remediation: expect.stringMatching(new RegExp(`^chmod 600 ${rel}/ca\\.pem — better, take the key out of ca\\.pem`)),
+    });
     // The CA's own key in the bundle.
     const d2 = await layout('default');
     await fs.appendFile(path.join(d2, 'ca.pem'), await fs.readFile(path.join(d2, 'ca-key.pem')));
     r = audit([d2]);
     res = find(r, `CA ${path.basename(d2)}/ca.pem`, 'audit.no-key-in-ca-bundle');
     expect(res.message).toMatch(/the CA's own private key: anyone given this trust bundle can issue certificates/);
-    expect(find(r, `CA ${path.basename(d2)}/ca.pem`, 'audit.ca-key-present').evidence.caKeyFiles).toEqual([`${path.basename(d2)}/ca-key.pem`, `${path.basename(d2)}/ca.pem`]);
+    expect(find(r, `CA ${path.basename(d2)}/ca.pem`, 'audit.ca-key-present').evidence.caKeyFiles).toEqual([
+      `${path.basename(d2)}/ca-key.pem`,
+      `${path.basename(d2)}/ca.pem`,
+    ]);
     expect(JSON.stringify(r)).not.toContain('PRIVATE KEY');
   });
 
@@ -292,11 +314,19 @@ describe('broken one way each', () => {
     const r = audit([dir]);
     const keyParse = find(r, `client ${rel}/client.pem`, 'audit.parse');
     expect(keyParse.status).toBe('fail');
-    expect(keyParse.message).toBe('client-key.pem does not parse: client-key.pem: 1 BEGIN line(s) but 0 complete PEM block(s); the file is truncated or its BEGIN/END labels do not match.');
+    expect(keyParse.message).toBe(
+      'client-key.pem does not parse: client-key.pem: 1 BEGIN line(s) but 0 complete PEM block(s); the file is truncated or its BEGIN/END labels do not match.',
+    );
     // Still a key by its name: its permissions are judged, and the match is skipped with the reason.
     expect(find(r, `client ${rel}/client.pem`, 'audit.key-permissions').status).toBe('fail');
-    expect(find(r, `client ${rel}/client.pem`, 'audit.key-matches-cert')).toMatchObject({ status: 'skip', message: 'client-key.pem holds no parseable private key (see audit.parse), so it cannot be matched with client.pem.' });
-    expect(find(r, `server ${rel}/server.pem`, 'audit.parse')).toMatchObject({ status: 'fail', message: expect.stringMatching(/^server\.pem does not parse: server\.pem: 1 BEGIN line/) });
+    expect(find(r, `client ${rel}/client.pem`, 'audit.key-matches-cert')).toMatchObject({
+      status: 'skip',
+      message: 'client-key.pem holds no parseable private key (see audit.parse), so it cannot be matched with client.pem.',
+    });
+    expect(find(r, `server ${rel}/server.pem`, 'audit.parse')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/^server\.pem does not parse: server\.pem: 1 BEGIN line/),
+    });
     const body = key.split('\n').filter((l) => l && !l.startsWith('-----'));
     const ran = await cli(['audit', dir, '--json', '-']);
     expect(ran.code).toBe(1);
@@ -312,7 +342,10 @@ describe('broken one way each', () => {
     await fs.rename(`${k}.enc`, k);
     await fs.chmod(k, 0o600);
     const skipped = find(audit([dir]), `client ${rel}/client.pem`, 'audit.key-matches-cert');
-    expect(skipped).toMatchObject({ status: 'skip', message: 'client-key.pem is encrypted: pass its passphrase with --key-passphrase-env VAR to check that it belongs to the certificate.' });
+    expect(skipped).toMatchObject({
+      status: 'skip',
+      message: 'client-key.pem is encrypted: pass its passphrase with --key-passphrase-env VAR to check that it belongs to the certificate.',
+    });
     const passed = find(audit([dir], { passphrase: 's3cret' }), `client ${rel}/client.pem`, 'audit.key-matches-cert');
     expect(passed.status).toBe('pass');
     expect(passed.evidence.keyPublicKeySha256).toBe(opensslKeySpki(k, 's3cret'));
@@ -325,24 +358,68 @@ describe('broken one way each', () => {
     expectUsageError(await cli(['audit', dir, '--key-passphrase-env', 'UNSET_VAR_FOR_AUDIT']), /UNSET_VAR_FOR_AUDIT.*not set/);
   });
 
-  it.skipIf(!HAVE_OPENSSL)("weak crypto made by openssl (RSA 1024, SHA-1) fails crypto-strength; a root's own SHA-1 self-signature does not count", async () => {
-    const dir = p(`weak-${++seq}`);
-    await fs.mkdir(dir);
-    const at = (n: string) => path.join(dir, n);
-    expect(openssl(['req', '-x509', '-newkey', 'rsa:2048', '-sha1', '-nodes', '-subj', '/CN=weak root', '-keyout', p(`weak-ca-key-${seq}.pem`), '-out', at('ca.pem'), '-days', '400', '-addext', 'basicConstraints=critical,CA:TRUE']).code).toBe(0);
-    expect(openssl(['req', '-newkey', 'rsa:1024', '-nodes', '-subj', '/CN=weak', '-keyout', at('server-key.pem'), '-out', p(`weak-${seq}.csr`)]).code).toBe(0);
-    await fs.writeFile(p(`weak-${seq}.ext`), 'subjectAltName=DNS:weak\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
-    expect(openssl(['x509', '-req', '-in', p(`weak-${seq}.csr`), '-CA', at('ca.pem'), '-CAkey', p(`weak-ca-key-${seq}.pem`), '-sha1', '-days', '100', '-out', at('server.pem'), '-extfile', p(`weak-${seq}.ext`)]).code).toBe(0);
-    await fs.chmod(at('server-key.pem'), 0o600);
-    const r = audit([dir]);
-    const rel = path.basename(dir);
-    expect(find(r, `CA ${rel}/ca.pem`, 'audit.crypto-strength').status).toBe('pass');
-    const res = find(r, `server ${rel}/server.pem`, 'audit.crypto-strength');
-    expect(res.status).toBe('fail');
-    expect(res.message).toBe('server.pem uses an RSA 1024-bit key (needs ≥ 2048) and a SHA-1 with RSASSA-PKCS1-v1_5 signature: peers with current security levels refuse it, and it can be forged or broken.');
-    expect(statuses(r, 'fail')).toEqual([`server ${rel}/server.pem audit.crypto-strength`]);
-    expect(find(r, `server ${rel}/server.pem`, 'audit.key-matches-cert').status).toBe('pass'); // RSA keys from openssl match too
-  });
+  it.skipIf(!HAVE_OPENSSL)(
+    "weak crypto made by openssl (RSA 1024, SHA-1) fails crypto-strength; a root's own SHA-1 self-signature does not count",
+    async () => {
+      const dir = p(`weak-${++seq}`);
+      await fs.mkdir(dir);
+      const at = (n: string) => path.join(dir, n);
+      expect(
+        openssl([
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-sha1',
+          '-nodes',
+          '-subj',
+          '/CN=weak root',
+          '-keyout',
+          p(`weak-ca-key-${seq}.pem`),
+          '-out',
+          at('ca.pem'),
+          '-days',
+          '400',
+          '-addext',
+          'basicConstraints=critical,CA:TRUE',
+        ]).code,
+      ).toBe(0);
+      expect(openssl(['req', '-newkey', 'rsa:1024', '-nodes', '-subj', '/CN=weak', '-keyout', at('server-key.pem'), '-out', p(`weak-${seq}.csr`)]).code).toBe(
+        0,
+      );
+      await fs.writeFile(p(`weak-${seq}.ext`), 'subjectAltName=DNS:weak\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
+      expect(
+        openssl([
+          'x509',
+          '-req',
+          '-in',
+          p(`weak-${seq}.csr`),
+          '-CA',
+          at('ca.pem'),
+          '-CAkey',
+          p(`weak-ca-key-${seq}.pem`),
+          '-sha1',
+          '-days',
+          '100',
+          '-out',
+          at('server.pem'),
+          '-extfile',
+          p(`weak-${seq}.ext`),
+        ]).code,
+      ).toBe(0);
+      await fs.chmod(at('server-key.pem'), 0o600);
+      const r = audit([dir]);
+      const rel = path.basename(dir);
+      expect(find(r, `CA ${rel}/ca.pem`, 'audit.crypto-strength').status).toBe('pass');
+      const res = find(r, `server ${rel}/server.pem`, 'audit.crypto-strength');
+      expect(res.status).toBe('fail');
+      expect(res.message).toBe(
+        'server.pem uses an RSA 1024-bit key (needs ≥ 2048) and a SHA-1 with RSASSA-PKCS1-v1_5 signature: peers with current security levels refuse it, and it can be forged or broken.',
+      );
+      expect(statuses(r, 'fail')).toEqual([`server ${rel}/server.pem audit.crypto-strength`]);
+      expect(find(r, `server ${rel}/server.pem`, 'audit.key-matches-cert').status).toBe('pass'); // RSA keys from openssl match too
+    },
+  );
 
   it('a stray private key no certificate claims is its own target (warn); a key named oddly pairs by public key', async () => {
     const { dir } = await customSet();
@@ -351,11 +428,17 @@ describe('broken one way each', () => {
     await fs.copyFile(path.join(other.dir, 'client-key.pem'), path.join(dir, 'stray.key'));
     await fs.rename(path.join(dir, 'server-key.pem'), path.join(dir, 'svc-private.pem'));
     const r = audit([dir]);
-    expect(find(r, `key ${rel}/stray.key`, 'audit.key-matches-cert')).toMatchObject({ status: 'warn', message: expect.stringMatching(/belongs to no certificate among the audited files/) });
-    expect(find(r, `server ${rel}/server.pem`, 'audit.key-matches-cert')).toMatchObject({ status: 'pass', evidence: { keyFile: `${rel}/svc-private.pem`, pairedBy: 'public key' } });
+    expect(find(r, `key ${rel}/stray.key`, 'audit.key-matches-cert')).toMatchObject({
+      status: 'warn',
+      message: expect.stringMatching(/belongs to no certificate among the audited files/),
+    });
+    expect(find(r, `server ${rel}/server.pem`, 'audit.key-matches-cert')).toMatchObject({
+      status: 'pass',
+      evidence: { keyFile: `${rel}/svc-private.pem`, pairedBy: 'public key' },
+    });
   });
 
-  it('--alert-days is --warn-days (the seeds\' check-cert-expiry.sh spelling)', async () => {
+  it("--alert-days is --warn-days (the seeds' check-cert-expiry.sh spelling)", async () => {
     const dir = await layout('gufo', { days: 20 });
     const rel = path.basename(dir);
     const warn = await cli(['audit', dir, '--alert-days', '30', '--json', '-']);
@@ -378,13 +461,25 @@ describe('walking directories', () => {
     try {
       await certsInit({ out: dir, layout: 'gufo', force: true });
       await fs.chmod(dir, 0o755);
-      const ran = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, cliJs, 'audit', dir, '--json', '-'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      const ran = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, cliJs, 'audit', dir, '--json', '-'], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
       expect(ran.status, ran.stderr).toBe(0);
       const j = JSON.parse(ran.stdout) as RunReport;
       const t = `server ${dir}/server.pem`;
-      expect(find(j, t, 'audit.parse')).toMatchObject({ status: 'skip', message: 'server-key.pem cannot be read by the auditing user, so its content is not audited (permissions are).' });
-      expect(find(j, t, 'audit.key-permissions')).toMatchObject({ status: 'pass', evidence: { files: [expect.objectContaining({ mode: '0600', ownedByAuditingUser: false })] } });
-      expect(find(j, t, 'audit.key-matches-cert')).toMatchObject({ status: 'skip', message: 'server-key.pem cannot be read by the auditing user, so it cannot be matched with server.pem.' });
+      expect(find(j, t, 'audit.parse')).toMatchObject({
+        status: 'skip',
+        message: 'server-key.pem cannot be read by the auditing user, so its content is not audited (permissions are).',
+      });
+      expect(find(j, t, 'audit.key-permissions')).toMatchObject({
+        status: 'pass',
+        evidence: { files: [expect.objectContaining({ mode: '0600', ownedByAuditingUser: false })] },
+      });
+      expect(find(j, t, 'audit.key-matches-cert')).toMatchObject({
+        status: 'skip',
+        message: 'server-key.pem cannot be read by the auditing user, so it cannot be matched with server.pem.',
+      });
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
@@ -418,7 +513,10 @@ describe('walking directories', () => {
     openssl(['x509', '-in', path.join(dir, 'server.pem'), '-outform', 'DER', '-out', path.join(dir, 'server.der')]);
     await fs.writeFile(path.join(dir, 'README.md'), '0 certificates here\n');
     const r = audit([dir]);
-    expect(find(r, `server ${rel}/server.der`, 'audit.parse')).toMatchObject({ status: 'pass', evidence: { files: expect.arrayContaining([expect.objectContaining({ file: `${rel}/server.der`, format: 'der', contains: '1 certificate' })]) } });
+    expect(find(r, `server ${rel}/server.der`, 'audit.parse')).toMatchObject({
+      status: 'pass',
+      evidence: { files: expect.arrayContaining([expect.objectContaining({ file: `${rel}/server.der`, format: 'der', contains: '1 certificate' })]) },
+    });
     expect(r.targets.some((t) => t.name.includes('README'))).toBe(false);
     const deep = p(`deep-${++seq}`, 'a', 'b', 'c');
     await fs.mkdir(deep, { recursive: true });
@@ -477,7 +575,10 @@ describe('the built CLI, end to end', () => {
     expect(out.code, out.stderr).toBe(1);
     const j = JSON.parse(out.stdout);
     expectTargetIds(j);
-    expect(j).toMatchObject({ schemaVersion: 2, run: { argv: expect.arrayContaining(['audit']), settings: { suites: ['offline-audit'], audit: { layouts: [{ dir: rel, layout: 'kong' }] } } } });
+    expect(j).toMatchObject({
+      schemaVersion: 2,
+      run: { argv: expect.arrayContaining(['audit']), settings: { suites: ['offline-audit'], audit: { layouts: [{ dir: rel, layout: 'kong' }] } } },
+    });
     expect(j.targets[1]).toMatchObject({ name: `server ${rel}/server.crt`, kind: 'files', endpoint: `${rel}/ (kong layout): server.crt + server.key` });
     expect(j.targets[1].fileCertificates[0]).toMatchObject({ role: 'server leaf', file: `${rel}/server.crt`, cert: { fingerprintSha256: expect.any(String) } });
     const xml = await fs.readFile(p('audit.xml'), 'utf8');

@@ -33,7 +33,11 @@ beforeAll(async () => {
   await fs.writeFile(f('other-key.pem'), pki.badClients.selfSigned.keyPem, { mode: 0o600 });
   // An encrypted PKCS#8 key, made the way users make them.
   await new Promise<void>((resolve, reject) =>
-    execFile('openssl', ['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', f('client-key.pem'), '-out', f('client-key.enc.pem'), '-passout', 'pass:s3cret'], (e) => (e ? reject(e) : resolve())),
+    execFile(
+      'openssl',
+      ['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', f('client-key.pem'), '-out', f('client-key.enc.pem'), '-passout', 'pass:s3cret'],
+      (e) => (e ? reject(e) : resolve()),
+    ),
   );
   strict = await new NodeReference({ profile: 'strict', pki }).start();
   optional = await new NodeReference({ profile: 'optional-client-cert', pki }).start();
@@ -60,16 +64,51 @@ describe('probe: bad input → exit 2, one line', () => {
     ['DER that is no certificate', () => ['probe', '127.0.0.1:1', '--ca', path.join(badInput, 'not-a-certificate.pem')], /not-a-certificate\.pem/],
     ['--cert without --key', () => ['probe', '127.0.0.1:1', '--cert', f('client.pem')], /--cert and --key/],
     ['key not matching the certificate', () => ['probe', '127.0.0.1:1', '--cert', f('client.pem'), '--key', f('other-key.pem')], /is not the private key of/],
-    ['encrypted key without passphrase', () => ['probe', '127.0.0.1:1', '--cert', f('client.pem'), '--key', f('client-key.enc.pem')], /encrypted.*--key-passphrase-env/],
+    [
+      'encrypted key without passphrase',
+      () => ['probe', '127.0.0.1:1', '--cert', f('client.pem'), '--key', f('client-key.enc.pem')],
+      /encrypted.*--key-passphrase-env/,
+    ],
     ['certificate given as key', () => ['probe', '127.0.0.1:1', '--cert', f('client.pem'), '--key', f('client.pem')], /no PRIVATE KEY block/],
   ])('%s', async (_name, args, message) => {
     expectUsageError(await cli(args()), message);
   });
 
   it('wrong passphrase is a usage error too; the right one loads the key', async () => {
-    const wrong = await cli(['probe', `127.0.0.1:${strict.endpoint.port}`, '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.enc.pem'), '--key-passphrase-env', 'PASS'], { PASS: 'wrong' });
+    const wrong = await cli(
+      [
+        'probe',
+        `127.0.0.1:${strict.endpoint.port}`,
+        '--ca',
+        f('ca.pem'),
+        '--cert',
+        f('client.pem'),
+        '--key',
+        f('client-key.enc.pem'),
+        '--key-passphrase-env',
+        'PASS',
+      ],
+      { PASS: 'wrong' },
+    );
     expectUsageError(wrong, /passphrase/);
-    const right = await cli(['probe', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.enc.pem'), '--key-passphrase-env', 'PASS', '--json'], { PASS: 's3cret' });
+    const right = await cli(
+      [
+        'probe',
+        `127.0.0.1:${strict.endpoint.port}`,
+        '--servername',
+        'localhost',
+        '--ca',
+        f('ca.pem'),
+        '--cert',
+        f('client.pem'),
+        '--key',
+        f('client-key.enc.pem'),
+        '--key-passphrase-env',
+        'PASS',
+        '--json',
+      ],
+      { PASS: 's3cret' },
+    );
     expect(right.code, right.stderr).toBe(0);
     expect(JSON.parse(right.stdout).diagnosis.withCert.rejectedAt).toBe('accepted');
   });
@@ -107,7 +146,19 @@ describe('certs init: bad input → exit 2, one line', () => {
 
 describe('probe against real servers', () => {
   it('strict reference: exit 0, JSON says required and refused post-handshake with certificate_required', async () => {
-    const r = await cli(['probe', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--json']);
+    const r = await cli([
+      'probe',
+      `127.0.0.1:${strict.endpoint.port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      f('ca.pem'),
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ schemaVersion: 2, kind: 'probe' });
@@ -125,7 +176,12 @@ describe('probe against real servers', () => {
     expect(JSON.parse(await fs.readFile(f('probe.json'), 'utf8'))).toMatchObject({ kind: 'probe', diagnosis: { clientAuth: { mode: 'required' } } });
     expect((await fs.stat(f('probe.json'))).mode & 0o777).toBe(0o600);
     expect(file.stdout).toMatch(/Verdict/); // the table, not JSON
-    for (const args of [['probe', target, ...base, '--json'], ['probe', target, '--json', ...base], ['probe', '--json', target, ...base], ['probe', target, ...base, '--json', '-']]) {
+    for (const args of [
+      ['probe', target, ...base, '--json'],
+      ['probe', target, '--json', ...base],
+      ['probe', '--json', target, ...base],
+      ['probe', target, ...base, '--json', '-'],
+    ]) {
       const r = await cli(args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'probe', diagnosis: { target } });

@@ -19,7 +19,11 @@ const CURL = findBinary('curl');
 const skipCurl = skipUnless(CURL, 'curl', 'apt-get install curl');
 
 const curl: ClientSpec = { name: 'curl', command: ['curl', '-sS', '--cacert', '{ca}', '--connect-to', '::{host}:{port}', '{url}'], timeoutMs: 10_000 };
-const nodeTls: ClientSpec = { name: 'node-tls', command: [process.execPath, path.join(root, 'fixtures/clients/node-tls-client.mjs'), '{host}', '{port}', '{servername}', '{ca}'], timeoutMs: 10_000 };
+const nodeTls: ClientSpec = {
+  name: 'node-tls',
+  command: [process.execPath, path.join(root, 'fixtures/clients/node-tls-client.mjs'), '{host}', '{port}', '{servername}', '{ca}'],
+  timeoutMs: 10_000,
+};
 const trustsAnything: ClientSpec = { name: 'curl -k', command: ['curl', '-sSk', '--connect-to', '::{host}:{port}', '{url}'], timeoutMs: 10_000 };
 
 // Cases the harness cannot stage, each for a stated reason (the same for every client).
@@ -32,7 +36,8 @@ const SKIPPED: Record<string, RegExp> = {
   'pathlen::max-chain-depth-1-self-issued': /max_chain_depth 1/,
   'pathological::intermediate-cycle-distinct-cas-max-depth': /max_chain_depth 255/,
   'rfc5280::nc::permitted-dn-match': /^not staged: the case names no expected peer/,
-  'webpki::forbidden-p192-leaf': /^node's TLS server could not complete a handshake with this case's certificate and key \(ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM\)/,
+  'webpki::forbidden-p192-leaf':
+    /^node's TLS server could not complete a handshake with this case's certificate and key \(ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM\)/,
   'webpki::forbidden-dsa-leaf': /^node's TLS server could not complete a handshake .*\(ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM\)/,
 };
 
@@ -51,7 +56,9 @@ function expectSound(report: RunReport): void {
   expect(errors.map((r) => `${r.title}: ${r.message}`)).toEqual([]);
   const skipped = report.results.filter((r) => r.status === 'skip');
   for (const r of skipped) console.log(`limbo skip ${r.target} ${r.title}: ${r.message}`);
-  expect(Object.fromEntries(skipped.map((r) => [r.title, r.message]))).toEqual(Object.fromEntries(Object.entries(SKIPPED).map(([id, re]) => [id, expect.stringMatching(re)])));
+  expect(Object.fromEntries(skipped.map((r) => [r.title, r.message]))).toEqual(
+    Object.fromEntries(Object.entries(SKIPPED).map(([id, re]) => [id, expect.stringMatching(re)])),
+  );
   for (const r of report.results) {
     expect(r.check).toBe(`limbo.${r.title}`);
     expect(r.suite).toBe('x509-limbo');
@@ -81,7 +88,10 @@ describe.skipIf(skipCurl)('x509-limbo corpus', () => {
     expect(got.get('webpki::san::exact-dns-san')!.status).toBe('pass');
     expect(got.get('webpki::san::exact-localhost-ip-san')!.status).toBe('pass'); // an IP name, through --connect-to
     expect(got.get('rfc5280::chain-untrusted-root')!.status).toBe('pass');
-    expect(got.get('webpki::forbidden-weak-rsa-in-leaf')!).toMatchObject({ status: 'pass', evidence: { clientAlert: { code: 42, name: 'bad_certificate' }, exitCode: 60 } });
+    expect(got.get('webpki::forbidden-weak-rsa-in-leaf')!).toMatchObject({
+      status: 'pass',
+      evidence: { clientAlert: { code: 42, name: 'bad_certificate' }, exitCode: 60 },
+    });
   });
 
   it("node's tls.connect: every case staged is judged, the figures are the ones in docs/client-test.md", { timeout: 240_000 }, async () => {
@@ -103,12 +113,22 @@ describe.skipIf(skipCurl)('x509-limbo corpus', () => {
   it('client-test --corpus limbo --case prints the agreement line and exits 1 on a disagreement', async () => {
     let stdout = '';
     let stderr = '';
-    const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1', PATH: process.env.PATH ?? '' } };
-    const ok = await runCli(['client-test', '--corpus', 'limbo', '--case', 'webpki::san::exact-*,webpki::san::mismatch-domain-san', '--', ...(curl.command as string[])], io);
+    const io = {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: { NO_COLOR: '1', PATH: process.env.PATH ?? '' },
+    };
+    const ok = await runCli(
+      ['client-test', '--corpus', 'limbo', '--case', 'webpki::san::exact-*,webpki::san::mismatch-domain-san', '--', ...(curl.command as string[])],
+      io,
+    );
     expect(ok, stderr).toBe(0);
     expect(stdout).toMatch(/^x509-limbo curl: 3 agree, 0 disagree, 0 skip, 0 error of 3 cases \(100% of the 3 judged\)$/m);
     stdout = '';
-    const bad = await runCli(['client-test', '--corpus', 'limbo', '--case', 'webpki::san::mismatch-domain-san', '--name', 'insecure', '--', ...(trustsAnything.command as string[])], io);
+    const bad = await runCli(
+      ['client-test', '--corpus', 'limbo', '--case', 'webpki::san::mismatch-domain-san', '--name', 'insecure', '--', ...(trustsAnything.command as string[])],
+      io,
+    );
     expect(bad).toBe(1);
     expect(stdout).toMatch(/disagrees: expected a refusal, the client connected and sent GET \//);
     expect(stdout).toMatch(/^x509-limbo insecure: 0 agree, 1 disagree, 0 skip, 0 error of 1 cases \(0% of the 1 judged\)$/m);

@@ -23,25 +23,39 @@ afterAll(async () => {
 /** The children of `pid` (ps), as [pid, pgid, command]. */
 function childrenOf(pid: number): { pid: number; pgid: number; cmd: string }[] {
   const out = spawnSync('ps', ['-o', 'pid=,pgid=,args=', '--ppid', String(pid)]).stdout.toString();
-  return out.split('\n').filter((l) => l.trim()).map((l) => {
-    const [p, g, ...rest] = l.trim().split(/\s+/);
-    return { pid: Number(p), pgid: Number(g), cmd: rest.join(' ') };
-  });
+  return out
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      const [p, g, ...rest] = l.trim().split(/\s+/);
+      return { pid: Number(p), pgid: Number(g), cmd: rest.join(' ') };
+    });
 }
 
 /** Processes (not zombies) still in process group `pgid`. */
 function groupMembers(pgid: number): string[] {
   const out = spawnSync('ps', ['-eo', 'pid=,pgid=,stat=,args=']).stdout.toString();
-  return out.split('\n').map((l) => l.trim().split(/\s+/)).filter((c) => Number(c[1]) === pgid && !c[2]?.startsWith('Z')).map((c) => c.join(' '));
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((c) => Number(c[1]) === pgid && !c[2]?.startsWith('Z'))
+    .map((c) => c.join(' '));
 }
 
-interface Json { run: { incomplete?: unknown }; results: { check: string; status: string; message: string }[] }
+interface Json {
+  run: { incomplete?: unknown };
+  results: { check: string; status: string; message: string }[];
+}
 
 it('Ctrl-C writes the JSON, JUnit and HTML reports marked incomplete, keeps what finished, exits 130 and leaves no client behind', async () => {
   if (!existsSync(cliJs)) throw new Error(`${cliJs} is missing: run "npm run build"`);
   // A client that never finishes: each run is stopped at its 2 s limit, so the first check
   // (client.presents-cert, judged from the baseline run) finishes and the second is running when Ctrl-C comes.
-  const child = spawn(process.execPath, [cliJs, 'client-test', '--timeout', '2s', '--json', f('r.json'), '--junit', f('r.xml'), '--html', f('r.html'), '--', 'sh', '-c', 'sleep 30'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [cliJs, 'client-test', '--timeout', '2s', '--json', f('r.json'), '--junit', f('r.xml'), '--html', f('r.html'), '--', 'sh', '-c', 'sleep 30'],
+    { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

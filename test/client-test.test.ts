@@ -38,17 +38,37 @@ interface Case {
   needs: string | undefined;
 }
 const CASES: Case[] = [
-  { name: 'curl --cacert --cert --key', command: [...curlBase, '--cacert', '{ca}', '--cert', '{cert}', '--key', '{key}', '{url}'], expected: ALL_PASS, needs: CURL },
+  {
+    name: 'curl --cacert --cert --key',
+    command: [...curlBase, '--cacert', '{ca}', '--cert', '{cert}', '--key', '{key}', '{url}'],
+    expected: ALL_PASS,
+    needs: CURL,
+  },
   { name: 'curl -k --cert --key', command: [...curlBase, '-k', '--cert', '{cert}', '--key', '{key}', '{url}'], expected: TRUSTS_ANY, needs: CURL },
   { name: 'curl --cacert (no client cert)', command: [...curlBase, '--cacert', '{ca}', '{url}'], expected: NO_CERT, needs: CURL },
   { name: 'curl -k (no client cert)', command: [...curlBase, '-k', '{url}'], expected: ['fail', 'fail', 'fail', 'fail', 'fail', 'fail'], needs: CURL },
   // Without --cacert curl trusts the system store only and refuses even the valid server: its refusals prove nothing.
-  { name: 'curl --cert --key (system trust store)', command: [...curlBase, '--cert', '{cert}', '--key', '{key}', '{url}'], expected: ['fail', 'error', 'error', 'error', 'error', 'error'], needs: CURL },
+  {
+    name: 'curl --cert --key (system trust store)',
+    command: [...curlBase, '--cert', '{cert}', '--key', '{key}', '{url}'],
+    expected: ['fail', 'error', 'error', 'error', 'error', 'error'],
+    needs: CURL,
+  },
   { name: 'openssl s_client -verify_return_error', command: sClient(true), expected: ALL_PASS, needs: OPENSSL },
   // Without -verify_return_error s_client reports verification errors and carries on.
   { name: 'openssl s_client', command: sClient(false), expected: TRUSTS_ANY, needs: OPENSSL },
-  { name: 'node https.request', command: [process.execPath, nodeHttps, '--url', '{url}', '--host', '{host}', '--ca', '{ca}', '--cert', '{cert}', '--key', '{key}'], expected: ALL_PASS, needs: process.execPath },
-  { name: 'node https.request rejectUnauthorized: false', command: [process.execPath, nodeHttps, '--url', '{url}', '--host', '{host}', '--ca', '{ca}', '--cert', '{cert}', '--key', '{key}', '--insecure'], expected: TRUSTS_ANY, needs: process.execPath },
+  {
+    name: 'node https.request',
+    command: [process.execPath, nodeHttps, '--url', '{url}', '--host', '{host}', '--ca', '{ca}', '--cert', '{cert}', '--key', '{key}'],
+    expected: ALL_PASS,
+    needs: process.execPath,
+  },
+  {
+    name: 'node https.request rejectUnauthorized: false',
+    command: [process.execPath, nodeHttps, '--url', '{url}', '--host', '{host}', '--ca', '{ca}', '--cert', '{cert}', '--key', '{key}', '--insecure'],
+    expected: TRUSTS_ANY,
+    needs: process.execPath,
+  },
 ];
 
 let pki: FixturePki;
@@ -78,7 +98,9 @@ describe('client-conformance verdicts of real clients', () => {
         expect(got, detail).toEqual(c.expected);
         expect(report.results.map((r) => r.check)).toEqual(CLIENT_CHECKS.map((k) => k.id));
         expect(report.results.every((r) => r.suite === 'client-conformance' && r.target === c.name)).toBe(true);
-        expect(report.targets).toEqual([expect.objectContaining({ name: c.name, kind: 'client', reference: { implementation: reference, profile: 'client-test' } })]);
+        expect(report.targets).toEqual([
+          expect.objectContaining({ name: c.name, kind: 'client', reference: { implementation: reference, profile: 'client-test' } }),
+        ]);
       });
     }
   }
@@ -86,24 +108,54 @@ describe('client-conformance verdicts of real clients', () => {
   it.skipIf(skipCurl || skipNginx)('nginx reference: reads the alert, the client certificate and the request from its logs', async () => {
     const report = await runClientConformance({ clients: [{ name: 'curl', command: CASES[0]!.command, timeoutMs: 10_000 }], pki, reference: 'nginx' });
     const by = Object.fromEntries(report.results.map((r) => [r.check, r]));
-    expect(by['client.presents-cert']!.evidence).toMatchObject({ exitCode: 0, handshake: 'completed', sni: 'localhost', requests: ['GET /'], clientCert: { chains: true, subject: 'CN=mtls-harness client, O=mtls-harness' } });
-    expect((by['client.presents-cert']!.evidence.clientCert as { fingerprint256: string }).fingerprint256).toBe(new X509Certificate(pki.client.certPem).fingerprint256);
-    expect(by['client.rejects-expired-server']!.evidence).toMatchObject({ exitCode: 60, handshake: 'failed', clientAlert: { code: 45, name: 'certificate_expired' }, requests: [] });
+    expect(by['client.presents-cert']!.evidence).toMatchObject({
+      exitCode: 0,
+      handshake: 'completed',
+      sni: 'localhost',
+      requests: ['GET /'],
+      clientCert: { chains: true, subject: 'CN=mtls-harness client, O=mtls-harness' },
+    });
+    expect((by['client.presents-cert']!.evidence.clientCert as { fingerprint256: string }).fingerprint256).toBe(
+      new X509Certificate(pki.client.certPem).fingerprint256,
+    );
+    expect(by['client.rejects-expired-server']!.evidence).toMatchObject({
+      exitCode: 60,
+      handshake: 'failed',
+      clientAlert: { code: 45, name: 'certificate_expired' },
+      requests: [],
+    });
     expect(by['client.rejects-wrong-san-server']!.evidence).toMatchObject({ exitCode: 60, handshake: 'completed', requests: [] });
   });
 
   it.skipIf(skipCurl)('records what the server saw: the alert, the client certificate and the request', async () => {
     const report = await runClientConformance({ clients: [{ name: 'curl', command: CASES[0]!.command, timeoutMs: 10_000 }], pki });
     const by = Object.fromEntries(report.results.map((r) => [r.check, r]));
-    expect(by['client.presents-cert']!.evidence).toMatchObject({ exitCode: 0, handshake: 'completed', sni: 'localhost', requests: ['GET /'], clientCert: { chains: true, subject: 'CN=mtls-harness client, O=mtls-harness' } });
-    expect(by['client.rejects-expired-server']!.evidence).toMatchObject({ exitCode: 60, handshake: 'failed', clientAlert: { code: 45, name: 'certificate_expired' }, requests: [] });
+    expect(by['client.presents-cert']!.evidence).toMatchObject({
+      exitCode: 0,
+      handshake: 'completed',
+      sni: 'localhost',
+      requests: ['GET /'],
+      clientCert: { chains: true, subject: 'CN=mtls-harness client, O=mtls-harness' },
+    });
+    expect(by['client.rejects-expired-server']!.evidence).toMatchObject({
+      exitCode: 60,
+      handshake: 'failed',
+      clientAlert: { code: 45, name: 'certificate_expired' },
+      requests: [],
+    });
     expect(by['client.rejects-untrusted-server']!.evidence).toMatchObject({ clientAlert: { code: 48, name: 'unknown_ca' }, baselineAccepted: true });
     expect(by['client.rejects-expired-server']!.evidence.stderrTail).toMatch(/certificate has expired/);
   });
 
   it.skipIf(skipCurl)('never writes a private key into evidence, gives the key file mode 0600 and deletes the files afterwards', async () => {
     const report = await runClientConformance({
-      clients: [{ name: 'leaky', command: ['sh', '-c', 'cat {key}; stat -c "mode %a" {key}; echo {cert}; curl -sS --cacert {ca} --cert {cert} --key {key} --resolve {resolve} {url}'], timeoutMs: 10_000 }],
+      clients: [
+        {
+          name: 'leaky',
+          command: ['sh', '-c', 'cat {key}; stat -c "mode %a" {key}; echo {cert}; curl -sS --cacert {ca} --cert {cert} --key {key} --resolve {resolve} {url}'],
+          timeoutMs: 10_000,
+        },
+      ],
       pki,
       checkIds: ['client.presents-cert'],
     });
@@ -119,34 +171,61 @@ describe('client-conformance verdicts of real clients', () => {
   });
 
   it('a command that hangs is stopped at its time limit and is an error, not a refusal', async () => {
-    const hang: ClientSpec = { name: 'hang', command: [process.execPath, '-e', "require('net').connect(Number(process.env.MTLS_PORT), process.env.MTLS_HOST); setTimeout(() => {}, 60000)"], timeoutMs: 800 };
+    const hang: ClientSpec = {
+      name: 'hang',
+      command: [process.execPath, '-e', "require('net').connect(Number(process.env.MTLS_PORT), process.env.MTLS_HOST); setTimeout(() => {}, 60000)"],
+      timeoutMs: 800,
+    };
     const t0 = Date.now();
     const report = await runClientConformance({ clients: [hang], pki, checkIds: ['client.presents-cert', 'client.rejects-expired-server'] });
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(report.results.map((r) => [r.status, r.message])).toEqual([
       ['error', 'the client did not finish within 0.8 s and was stopped, without presenting a certificate'],
-      ['error', 'the client did not finish within 0.8 s and was stopped (it sent nothing to a server whose certificate chains to the trusted CA but expired yesterday)'],
+      [
+        'error',
+        'the client did not finish within 0.8 s and was stopped (it sent nothing to a server whose certificate chains to the trusted CA but expired yesterday)',
+      ],
     ]);
   });
 
   it("the time limit stops the client's children too (its own process group)", async () => {
     const marker = `${20 + Math.floor(Math.random() * 1000) / 1000}`; // a unique 'sleep 20.xyz'
-    const report = await runClientConformance({ clients: [{ name: 'wrapper', command: ['sh', '-c', `sleep ${marker} >/dev/null 2>&1; true`], timeoutMs: 500 }], pki, checkIds: ['client.presents-cert'] });
-    expect(report.results[0]).toMatchObject({ status: 'error', message: expect.stringMatching(/^the client did not finish within 0\.5 s and was stopped; it never connected to the reference server at 127\.0\.0\.1:\d+$/) });
+    const report = await runClientConformance({
+      clients: [{ name: 'wrapper', command: ['sh', '-c', `sleep ${marker} >/dev/null 2>&1; true`], timeoutMs: 500 }],
+      pki,
+      checkIds: ['client.presents-cert'],
+    });
+    expect(report.results[0]).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(
+        /^the client did not finish within 0\.5 s and was stopped; it never connected to the reference server at 127\.0\.0\.1:\d+$/,
+      ),
+    });
     const left = spawnSync('pgrep', ['-f', `sleep ${marker}`]);
     expect(left.stdout.toString().trim(), 'a sleep outlived its client').toBe('');
   });
 
   it('a command that never connects is an error naming its last words', async () => {
-    const report = await runClientConformance({ clients: [{ name: 'lost', command: ['sh', '-c', 'echo "no route to {servername}" >&2; exit 7'], timeoutMs: 5000 }], pki, checkIds: ['client.rejects-untrusted-server'] });
-    expect(report.results[0]).toMatchObject({ status: 'error', message: expect.stringMatching(/^the client never connected to the reference server at 127\.0\.0\.1:\d+ \(exit 7: no route to localhost\)/) });
+    const report = await runClientConformance({
+      clients: [{ name: 'lost', command: ['sh', '-c', 'echo "no route to {servername}" >&2; exit 7'], timeoutMs: 5000 }],
+      pki,
+      checkIds: ['client.rejects-untrusted-server'],
+    });
+    expect(report.results[0]).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/^the client never connected to the reference server at 127\.0\.0\.1:\d+ \(exit 7: no route to localhost\)/),
+    });
   });
 });
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1', PATH: process.env.PATH ?? '' } });
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { NO_COLOR: '1', PATH: process.env.PATH ?? '' },
+  });
   return { code, stdout, stderr };
 }
 
@@ -170,7 +249,11 @@ describe('mtls-harness client-test', () => {
     expect(r.stdout).toMatch(/6 checks on 1 target\(s\) in [\d.]+ s: 6 passed, 0 warned, 0 failed, 0 skipped, 0 errors/);
     const rep = JSON.parse(await fs.readFile(json, 'utf8'));
     expectTargetIds(rep);
-    expect(rep).toMatchObject({ schemaVersion: 2, summary: { pass: 6 }, targets: [{ id: 'curl', name: 'curl', kind: 'client', endpoint: 'curl -sS --resolve {resolve} --cacert {ca} --cert {cert} --key {key} {url}' }] });
+    expect(rep).toMatchObject({
+      schemaVersion: 2,
+      summary: { pass: 6 },
+      targets: [{ id: 'curl', name: 'curl', kind: 'client', endpoint: 'curl -sS --resolve {resolve} --cacert {ca} --cert {cert} --key {key} {url}' }],
+    });
     expect(rep.run.argv[0]).toBe('client-test');
     const xml = await fs.readFile(junit, 'utf8');
     expect(xml).toContain('<testsuite name="curl client-conformance"');
@@ -178,7 +261,19 @@ describe('mtls-harness client-test', () => {
   });
 
   it.skipIf(skipCurl)('exits 1 for curl -k and says what it did', async () => {
-    const r = await cli(['client-test', '--name', 'insecure', '--check', 'client.rejects-self-signed-server', '--', 'curl', '-sSk', '--resolve', '{resolve}', '{url}']);
+    const r = await cli([
+      'client-test',
+      '--name',
+      'insecure',
+      '--check',
+      'client.rejects-self-signed-server',
+      '--',
+      'curl',
+      '-sSk',
+      '--resolve',
+      '{resolve}',
+      '{url}',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL/);
     expect(r.stdout).toMatch(/the client sent GET \/ to a server whose certificate is self-signed/);
@@ -186,7 +281,19 @@ describe('mtls-harness client-test', () => {
 
   it.skipIf(skipCurl)('runs the clients: of a config file', async () => {
     const cfg = path.join(dir, 'clients.yaml');
-    await fs.writeFile(cfg, ['clients:', '  - name: good', `    command: [curl, -sS, --cacert, "{ca}", --cert, "{cert}", --key, "{key}", --resolve, "{resolve}", "{url}"]`, '  - name: env-driven', '    command: curl -sS --cacert "$CA" --resolve "$MTLS_RESOLVE" "$MTLS_URL"', '    env: { CA: "{ca}" }', '    timeout: 5s', ''].join('\n'));
+    await fs.writeFile(
+      cfg,
+      [
+        'clients:',
+        '  - name: good',
+        `    command: [curl, -sS, --cacert, "{ca}", --cert, "{cert}", --key, "{key}", --resolve, "{resolve}", "{url}"]`,
+        '  - name: env-driven',
+        '    command: curl -sS --cacert "$CA" --resolve "$MTLS_RESOLVE" "$MTLS_URL"',
+        '    env: { CA: "{ca}" }',
+        '    timeout: 5s',
+        '',
+      ].join('\n'),
+    );
     const r = await cli(['client-test', '--config', cfg, '--json', '-']);
     const rep = JSON.parse(r.stdout);
     expectTargetIds(rep);
@@ -198,15 +305,24 @@ describe('mtls-harness client-test', () => {
   });
 
   it('refuses bad input with one line and exit 2 before anything runs', async () => {
-    expectUsageError(await cli(['client-test', '--reference', 'haproxy', '--', 'curl', '{url}']), /the haproxy reference cannot report what a client did .* runs against node or nginx/);
-    expectUsageError(await cli(['client-test', '--reference', 'nginx', '--corpus', 'limbo', '--', 'curl', '--connect-to', '::{host}:{port}', '{url}']), /--corpus runs on the node reference only/);
+    expectUsageError(
+      await cli(['client-test', '--reference', 'haproxy', '--', 'curl', '{url}']),
+      /the haproxy reference cannot report what a client did .* runs against node or nginx/,
+    );
+    expectUsageError(
+      await cli(['client-test', '--reference', 'nginx', '--corpus', 'limbo', '--', 'curl', '--connect-to', '::{host}:{port}', '{url}']),
+      /--corpus runs on the node reference only/,
+    );
     expectUsageError(await cli(['client-test']), /no client to test: give its command after --/);
     expectUsageError(await cli(['client-test', '--']), /no client to test/);
     expectUsageError(await cli(['client-test', '--', 'no-such-client-xyz', '{url}']), /command "no-such-client-xyz" not found on PATH/);
     expectUsageError(await cli(['client-test', '--reference', 'iis', '--', 'curl', '{url}']), /unknown reference implementation "iis"/);
     expectUsageError(await cli(['client-test', '--corpus', 'bettertls', '--', 'curl', '{url}']), /unknown corpus "bettertls"; corpora: limbo/);
     expectUsageError(await cli(['client-test', '--corpus', 'limbo', '--', 'curl', '{url}']), /must connect to \{host\}:\{port\}/);
-    expectUsageError(await cli(['client-test', '--corpus', 'limbo', '--case', 'nothing::*', '--', 'curl', '--connect-to', '::{host}:{port}', '{url}']), /no limbo case matches nothing::\*/);
+    expectUsageError(
+      await cli(['client-test', '--corpus', 'limbo', '--case', 'nothing::*', '--', 'curl', '--connect-to', '::{host}:{port}', '{url}']),
+      /no limbo case matches nothing::\*/,
+    );
     expectUsageError(await cli(['client-test', '--', 'curl', '{cacert}']), /unknown placeholder \{cacert\}/);
     expectUsageError(await cli(['client-test', '--check', 'client.rejects-everything', '--', 'curl', '{url}']), /unknown check "client\.rejects-everything"/);
     expectUsageError(await cli(['client-test', 'curl', '{url}']), /unexpected argument "curl": the client's command goes after --/);

@@ -79,13 +79,16 @@ describe('the config JSON Schema', () => {
     expect(schemaAccepts(yaml), JSON.stringify(validate.errors)).toBe(valid);
   });
 
-  it.each(['5s', '500ms', '2m', '1h', '1.5s', '10', ' 5s ', '5 s', '5sec', '-1s', '1d', '', 'five'])('duration %j: the schema pattern agrees with the harness parser', (d) => {
-    let parsed = true;
-    try {
-      parseDuration('--timeout', d);
-    } catch {
-      parsed = false;
-    }
-    expect(new RegExp(DURATION_PATTERN).test(d) && !/^\s*0+(\.0+)?(ms|s|m|h)?\s*$/.test(d)).toBe(parsed);
-  });
+  it.each(['5s', '500ms', '2m', '1h', '1.5s', '10', ' 5s ', '5 s', '5sec', '-1s', '1d', '', 'five'])(
+    'duration %j: the schema pattern agrees with the harness parser',
+    (d) => {
+      let parsed = true;
+      try {
+        parseDuration('--timeout', d);
+      } catch {
+        parsed = false;
+      }
+      expect(new RegExp(DURATION_PATTERN).test(d) && !/^\s*0+(\.0+)?(ms|s|m|h)?\s*$/.test(d)).toBe(parsed);
+    },
+  );
 });

@@ -22,18 +22,30 @@ const servers: https.Server[] = [];
 const stops: (() => Promise<void>)[] = [];
 const f = (n: string) => path.join(dir, n);
 
-interface Res { check: string; status: string; message: string; remediation?: string; evidence: { rejectedAt?: string; control?: { source: string; rejectedAt: string; what: string }; inconclusive?: string } }
+interface Res {
+  check: string;
+  status: string;
+  message: string;
+  remediation?: string;
+  evidence: { rejectedAt?: string; control?: { source: string; rejectedAt: string; what: string }; inconclusive?: string };
+}
 
 async function run(args: string[]): Promise<{ code: number; results: Res[]; by: (id: string) => Res }> {
   let stdout = '';
-  const code = await runCli(['run', ...args, '--json', '-'], { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => undefined }, env: { NO_COLOR: '1' } });
+  const code = await runCli(['run', ...args, '--json', '-'], {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: () => undefined },
+    env: { NO_COLOR: '1' },
+  });
   const results = (JSON.parse(stdout) as { results: Res[] }).results;
   return { code, results, by: (id) => results.find((r) => r.check === id)! };
 }
 
 /** An HTTPS server requiring client certificates from `clientCa` (node requestCert + rejectUnauthorized). */
 async function serve(server: Credential, clientCa: string): Promise<number> {
-  const s = https.createServer({ cert: server.chainPem, key: server.keyPem, ca: clientCa, requestCert: true, rejectUnauthorized: true }, (_q, r) => r.end('ok'));
+  const s = https.createServer({ cert: server.chainPem, key: server.keyPem, ca: clientCa, requestCert: true, rejectUnauthorized: true }, (_q, r) =>
+    r.end('ok'),
+  );
   servers.push(s);
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   return (s.address() as AddressInfo).port;
@@ -53,7 +65,13 @@ afterAll(async () => {
 });
 
 const target = (port: number) => ['--target', `127.0.0.1:${port}`, '--servername', 'localhost', '--ca', f('ca.pem')];
-const CRAFTED = ['chain.rejects-untrusted-ca-client', 'chain.rejects-self-signed-client', 'chain.rejects-wrong-eku-client', 'expiry.rejects-expired-client', 'expiry.rejects-not-yet-valid-client'];
+const CRAFTED = [
+  'chain.rejects-untrusted-ca-client',
+  'chain.rejects-self-signed-client',
+  'chain.rejects-wrong-eku-client',
+  'expiry.rejects-expired-client',
+  'expiry.rejects-not-yet-valid-client',
+];
 
 describe('a server that refuses every client (it trusts another CA than the one given)', () => {
   let port: number;
@@ -67,7 +85,9 @@ describe('a server that refuses every client (it trusts another CA than the one 
     expect(r.code).toBe(1);
     const noCert = r.by('reject.no-client-cert');
     expect(noCert.status, noCert.message).toBe('error');
-    expect(noCert.message).toMatch(/^inconclusive: a client offering no certificate was refused, but the server refused the valid client certificate given \(--cert\)/);
+    expect(noCert.message).toMatch(
+      /^inconclusive: a client offering no certificate was refused, but the server refused the valid client certificate given \(--cert\)/,
+    );
     expect(noCert.evidence.control).toMatchObject({ source: 'given', rejectedAt: 'post-handshake' });
     expect(r.by('handshake.client-auth-mode').status).toBe('error');
     expect(r.by('handshake.accepts-valid-client-cert').status).toBe('fail');
@@ -85,7 +105,13 @@ describe('a server that refuses every client (it trusts another CA than the one 
 
 describe('the strict reference (refuses without a valid certificate, serves a valid one)', () => {
   it('with --ca-key and no --cert, the control is minted: no-client-cert passes against it', async () => {
-    const r = await run([...target(strict.endpoint.port), '--ca-key', f('ca-key.pem'), '--check', 'reject.no-client-cert,handshake.client-auth-mode,chain.rejects-wrong-eku-client']);
+    const r = await run([
+      ...target(strict.endpoint.port),
+      '--ca-key',
+      f('ca-key.pem'),
+      '--check',
+      'reject.no-client-cert,handshake.client-auth-mode,chain.rejects-wrong-eku-client',
+    ]);
     const noCert = r.by('reject.no-client-cert');
     expect(noCert.status, noCert.message).toBe('pass');
     expect(noCert.message).toMatch(/while a valid client certificate minted from the CA key was accepted/);
@@ -107,15 +133,43 @@ describe('the strict reference (refuses without a valid certificate, serves a va
 describe('a client CA with pathLenConstraint 0', () => {
   it('chain.accepts-intermediate-client is not applicable (skip), never a warn to raise the verify depth', async () => {
     const now = new Date();
-    const ca = await mintCertificate({ subject: 'CN=pathlen0 CA, O=mtls-harness', notBefore: addDays(now, -1), notAfter: addDays(now, 60), ca: true, pathLength: 0 });
-    const server = await mintCertificate({ subject: 'CN=localhost', issuer: ca, notBefore: addDays(now, -1), notAfter: addDays(now, 30), eku: ['serverAuth'], sans: { dns: ['localhost'] } });
+    const ca = await mintCertificate({
+      subject: 'CN=pathlen0 CA, O=mtls-harness',
+      notBefore: addDays(now, -1),
+      notAfter: addDays(now, 60),
+      ca: true,
+      pathLength: 0,
+    });
+    const server = await mintCertificate({
+      subject: 'CN=localhost',
+      issuer: ca,
+      notBefore: addDays(now, -1),
+      notAfter: addDays(now, 30),
+      eku: ['serverAuth'],
+      sans: { dns: ['localhost'] },
+    });
     const client = await mintCertificate({ subject: 'CN=client', issuer: ca, notBefore: addDays(now, -1), notAfter: addDays(now, 30), eku: ['clientAuth'] });
     await fs.writeFile(f('pl0-ca.pem'), ca.certPem);
     await fs.writeFile(f('pl0-ca-key.pem'), ca.keyPem, { mode: 0o600 });
     await fs.writeFile(f('pl0-client.pem'), client.certPem);
     await fs.writeFile(f('pl0-client-key.pem'), client.keyPem, { mode: 0o600 });
     const port = await serve(server, ca.certPem);
-    const r = await run(['--target', `127.0.0.1:${port}`, '--servername', 'localhost', '--ca', f('pl0-ca.pem'), '--cert', f('pl0-client.pem'), '--key', f('pl0-client-key.pem'), '--ca-key', f('pl0-ca-key.pem'), '--check', 'chain.accepts-intermediate-client,reject.no-client-cert']);
+    const r = await run([
+      '--target',
+      `127.0.0.1:${port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      f('pl0-ca.pem'),
+      '--cert',
+      f('pl0-client.pem'),
+      '--key',
+      f('pl0-client-key.pem'),
+      '--ca-key',
+      f('pl0-ca-key.pem'),
+      '--check',
+      'chain.accepts-intermediate-client,reject.no-client-cert',
+    ]);
     const x = r.by('chain.accepts-intermediate-client');
     expect(x.status, x.message).toBe('skip');
     expect(x.message).toMatch(/pathLenConstraint 0/);
@@ -125,17 +179,43 @@ describe('a client CA with pathLenConstraint 0', () => {
 
 async function probeCli(args: string[]): Promise<{ code: number; stdout: string }> {
   let stdout = '';
-  const code = await runCli(['probe', ...args], { stdout: { write: (x: string) => (stdout += x) }, stderr: { write: () => undefined }, env: { NO_COLOR: '1' } });
+  const code = await runCli(['probe', ...args], {
+    stdout: { write: (x: string) => (stdout += x) },
+    stderr: { write: () => undefined },
+    env: { NO_COLOR: '1' },
+  });
   return { code, stdout };
 }
 
 describe('findings blame the right thing', () => {
   it('without --ca, a complete chain to a private root: pass the root with --ca, nothing to change on the server', async () => {
-    const p = await probeCli([`127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--cert', f('client.pem'), '--key', f('client-key.pem'), '--json']);
-    const chain = (JSON.parse(p.stdout) as { diagnosis: { findings: { id: string; fix?: string }[] } }).diagnosis.findings.find((x) => x.id === 'server-chain')!;
+    const p = await probeCli([
+      `127.0.0.1:${strict.endpoint.port}`,
+      '--servername',
+      'localhost',
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      '--json',
+    ]);
+    const chain = (JSON.parse(p.stdout) as { diagnosis: { findings: { id: string; fix?: string }[] } }).diagnosis.findings.find(
+      (x) => x.id === 'server-chain',
+    )!;
     expect(chain.fix).toMatch(/probably your private root CA.*--ca/);
     expect(chain.fix).not.toMatch(/ssl_certificate|send the intermediate/);
-    const r = await run(['--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--cert', f('client.pem'), '--key', f('client-key.pem'), '--check', 'chain.server-trusted,chain.server-complete']);
+    const r = await run([
+      '--target',
+      `127.0.0.1:${strict.endpoint.port}`,
+      '--servername',
+      'localhost',
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      '--check',
+      'chain.server-trusted,chain.server-complete',
+    ]);
     expect(r.by('chain.server-trusted').status).toBe('fail');
     expect(r.by('chain.server-trusted').remediation).toMatch(/private root CA.*--ca/);
     const complete = r.by('chain.server-complete');
@@ -143,7 +223,7 @@ describe('findings blame the right thing', () => {
     expect(complete.message).toMatch(/cannot tell whether .* pass the CA with --ca/);
   });
 
-  it.skipIf(!OPENSSL)('your own certificate revoked (alert 44): said so, and no advice to change the server\'s trust', async () => {
+  it.skipIf(!OPENSSL)("your own certificate revoked (alert 44): said so, and no advice to change the server's trust", async () => {
     const crl = await x509.X509CrlGenerator.create({
       issuer: pki.root.cert.subject,
       thisUpdate: addDays(new Date(), -1),
@@ -177,7 +257,20 @@ describe('findings blame the right thing', () => {
   it.skipIf(!NGINX)('advice names the stack the server gave away (Server: nginx), and lists common stacks when none is known', async () => {
     const nginx = await startNginx({ pki, verify: 'optional' });
     try {
-      const r = await run(['--target', `127.0.0.1:${nginx.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--check', 'reject.no-client-cert']);
+      const r = await run([
+        '--target',
+        `127.0.0.1:${nginx.port}`,
+        '--servername',
+        'localhost',
+        '--ca',
+        f('ca.pem'),
+        '--cert',
+        f('client.pem'),
+        '--key',
+        f('client-key.pem'),
+        '--check',
+        'reject.no-client-cert',
+      ]);
       const x = r.by('reject.no-client-cert');
       expect(x.status).toBe('fail');
       expect(x.remediation).toMatch(/^Require a client certificate on this listener and verify it against your CA\. nginx: ssl_verify_client on/);
@@ -186,7 +279,18 @@ describe('findings blame the right thing', () => {
       await nginx.stop();
     }
     // The node reference as a live target sends no Server header: the short list of common stacks.
-    const r = await run(['--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--ca-key', f('ca-key.pem'), '--check', 'chain.rejects-ca-as-client']);
+    const r = await run([
+      '--target',
+      `127.0.0.1:${strict.endpoint.port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      f('ca.pem'),
+      '--ca-key',
+      f('ca-key.pem'),
+      '--check',
+      'chain.rejects-ca-as-client',
+    ]);
     expect(r.by('chain.rejects-ca-as-client').remediation).toMatch(/Common stacks: /);
   });
 });

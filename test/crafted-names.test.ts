@@ -40,7 +40,18 @@ describe.skipIf(!OPENSSL)('crafted certificates of a live target, from an openss
     rootDer = new X509Certificate(rootPem).raw;
     // No connection is made: crafting needs only the CA bundle and key.
     ctx = createContext(
-      { name: 'live', host: '127.0.0.1', port: 9, expectedNames: [], protocol: 'https', expect: {}, policy: DEFAULT_POLICY, plaintextPorts: [], trustPem: rootPem, caKey: createPrivateKey(await fs.readFile(files.rootKey)) },
+      {
+        name: 'live',
+        host: '127.0.0.1',
+        port: 9,
+        expectedNames: [],
+        protocol: 'https',
+        expect: {},
+        policy: DEFAULT_POLICY,
+        plaintextPorts: [],
+        trustPem: rootPem,
+        caKey: createPrivateKey(await fs.readFile(files.rootKey)),
+      },
       { timeoutMs: 1000, clock: systemClock, semaphore: new Semaphore(1) },
     );
   }, 60_000);
@@ -54,17 +65,24 @@ describe.skipIf(!OPENSSL)('crafted certificates of a live target, from an openss
     expect(name.includes(Buffer.from([0x13, 'OpenSSL Test Root CA'.length]))).toBe(false);
   });
 
-  it.each(['wrongEku', 'caAsLeaf', 'expired', 'notYetValid', 'wrongIdentity'] as CraftedKind[])('%s: issuer bytes are the root subject bytes; only its own defect keeps openssl from accepting it', async (kind) => {
-    const c = await crafted(kind);
-    expect(issuerDer(c.cert.rawData).equals(subjectDer(rootDer))).toBe(true);
-    const f = path.join(dir, `${kind}.pem`);
-    await fs.writeFile(f, c.certPem);
-    const r = await opensslVerify(['-CAfile', files.root, '-purpose', 'sslclient', f]);
-    const why: Partial<Record<CraftedKind, RegExp>> = { wrongEku: /unsuitable certificate purpose/, expired: /certificate has expired/, notYetValid: /certificate is not yet valid/ };
-    if (why[kind]) expect(r.out, r.out).toMatch(why[kind]!);
-    else expect(r.out, kind).toMatch(/: OK/);
-    expect(r.out).not.toMatch(/unable to get local issuer certificate/);
-  });
+  it.each(['wrongEku', 'caAsLeaf', 'expired', 'notYetValid', 'wrongIdentity'] as CraftedKind[])(
+    '%s: issuer bytes are the root subject bytes; only its own defect keeps openssl from accepting it',
+    async (kind) => {
+      const c = await crafted(kind);
+      expect(issuerDer(c.cert.rawData).equals(subjectDer(rootDer))).toBe(true);
+      const f = path.join(dir, `${kind}.pem`);
+      await fs.writeFile(f, c.certPem);
+      const r = await opensslVerify(['-CAfile', files.root, '-purpose', 'sslclient', f]);
+      const why: Partial<Record<CraftedKind, RegExp>> = {
+        wrongEku: /unsuitable certificate purpose/,
+        expired: /certificate has expired/,
+        notYetValid: /certificate is not yet valid/,
+      };
+      if (why[kind]) expect(r.out, r.out).toMatch(why[kind]!);
+      else expect(r.out, kind).toMatch(/: OK/);
+      expect(r.out).not.toMatch(/unable to get local issuer certificate/);
+    },
+  );
 
   it('intermediateIssued: the harness intermediate names the root byte for byte and the chain verifies', async () => {
     const c = await crafted('intermediateIssued');

@@ -31,7 +31,11 @@ describe('the generated docs are up to date', () => {
 
   it("the reference block has one column per reference server and each one's packages", () => {
     const text = page('docs/reference-servers.md');
-    expect(text).toContain(`| profile | ${Object.keys(REFERENCES).map((n) => `\`${n}\``).join(' | ')} |`);
+    expect(text).toContain(
+      `| profile | ${Object.keys(REFERENCES)
+        .map((n) => `\`${n}\``)
+        .join(' | ')} |`,
+    );
     for (const s of Object.values(REFERENCES)) for (const pkg of s.debianPackages) expect(text).toContain(`\`${pkg}\``);
   });
 

@@ -72,9 +72,18 @@ describe('(4) durations beyond the timer range are refused, not turned into 1 ms
     { name: 'MTLS_TIMEOUT', args: [], env: { MTLS_TIMEOUT: '2147484s' }, message: /--timeout "2147484s" is longer than the maximum \(10m\)/ },
     { name: 'config timeout', args: [], config: 'timeout: 11m\n', message: /timeout "11m" is longer than the maximum \(10m\)/ },
     { name: '--target-timeout', args: ['--target-timeout', '25h'], message: /--target-timeout "25h" is longer than the maximum \(24h\)/ },
-    { name: 'config targetTimeout', args: [], config: 'targetTimeout: 9999999999999999999999h\n', message: /target-timeout "9999999999999999999999h" is longer than the maximum \(24h\)/ },
+    {
+      name: 'config targetTimeout',
+      args: [],
+      config: 'targetTimeout: 9999999999999999999999h\n',
+      message: /target-timeout "9999999999999999999999h" is longer than the maximum \(24h\)/,
+    },
     { name: '--rotation-watch', args: ['--rotation-watch', '600h'], message: /--rotation-watch "600h" is longer than the maximum \(24h\)/ },
-    { name: '--rotation-timeout', args: ['--rotation-command', 'true', '--rotation-timeout', '1441m'], message: /--rotation-timeout "1441m" is longer than the maximum \(24h\)/ },
+    {
+      name: '--rotation-timeout',
+      args: ['--rotation-command', 'true', '--rotation-timeout', '1441m'],
+      message: /--rotation-timeout "1441m" is longer than the maximum \(24h\)/,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: exit 2, one line`, async () => {
@@ -122,7 +131,10 @@ describe('(6) no terminal escapes from inputs reach stderr', () => {
   });
   it('--servername with escapes (run and probe)', async () => {
     for (const cmd of ['run', 'probe']) {
-      const r = await spawnCli(cmd === 'run' ? ['run', '--target', '127.0.0.1:9', '--servername', hostile] : ['probe', '127.0.0.1:9', '--servername', hostile], tmp);
+      const r = await spawnCli(
+        cmd === 'run' ? ['run', '--target', '127.0.0.1:9', '--servername', hostile] : ['probe', '127.0.0.1:9', '--servername', hostile],
+        tmp,
+      );
       expectUsageError(r, /--servername .* is not a valid host name/);
       expect(r.stderr).not.toMatch(UNPRINTABLE);
     }
@@ -143,7 +155,12 @@ describe('(7) CR/LF never reaches the HTTP request', () => {
     const srv = await recordingServer();
     for (const cmd of ['probe', 'run']) {
       const target = `127.0.0.1:${srv.port}`;
-      const r = await spawnCli(cmd === 'probe' ? ['probe', target, '--servername', `localhost\r\n${injected}`] : ['run', '--target', target, '--servername', `localhost\r\n${injected}`], tmp);
+      const r = await spawnCli(
+        cmd === 'probe'
+          ? ['probe', target, '--servername', `localhost\r\n${injected}`]
+          : ['run', '--target', target, '--servername', `localhost\r\n${injected}`],
+        tmp,
+      );
       expectUsageError(r, /--servername "localhost\?\?X-Injected: yes" is not a valid host name/);
     }
     expect(srv.raw()).not.toContain(injected);
@@ -154,7 +171,10 @@ describe('(7) CR/LF never reaches the HTTP request', () => {
     const target = `127.0.0.1:${srv.port}`;
     expectUsageError(await spawnCli(['probe', target, '--path', `/\r\n${injected}`], tmp), /--path "\/\?\?X-Injected: yes" is not a valid HTTP path/);
     expectUsageError(await spawnCli(['run', '--target', target, '--path', `/ HTTP/1.1\r\n${injected}`], tmp), /--path .* is not a valid HTTP path/);
-    expectUsageError(await spawnCli(['run', '--target', target], tmp, { MTLS_SERVERNAME: `localhost\r\n${injected}` }), /servername .* is not a valid host name/);
+    expectUsageError(
+      await spawnCli(['run', '--target', target], tmp, { MTLS_SERVERNAME: `localhost\r\n${injected}` }),
+      /servername .* is not a valid host name/,
+    );
     const file = path.join(tmp, 'inject.yaml');
     await fs.writeFile(file, `targets:\n  - endpoint: ${target}\n    servername: "localhost\\r\\n${injected}"\n`);
     expectUsageError(await spawnCli(['run', '--config', file], tmp), /servername .* is not a valid host name/);
@@ -173,20 +193,54 @@ describe('(7) CR/LF never reaches the HTTP request', () => {
     const srv = await recordingServer();
     const base = { host: '127.0.0.1', port: srv.port, ca: pki.root.certPem, timeoutMs: 3000 };
     await expect(probeEndpoint({ ...base, httpPath: `/\r\n${injected}` })).rejects.toMatchObject({ name: 'HarnessError', code: 'usage.invalid-value' });
-    await expect(probeEndpoint({ ...base, servername: `localhost\r\n${injected}` })).rejects.toMatchObject({ name: 'HarnessError', code: 'usage.invalid-value' });
+    await expect(probeEndpoint({ ...base, servername: `localhost\r\n${injected}` })).rejects.toMatchObject({
+      name: 'HarnessError',
+      code: 'usage.invalid-value',
+    });
     expect(srv.raw()).not.toContain(injected);
     expect(srv.connections()).toBe(0);
   });
-  it('k8s scan (fake API server): a servername annotation with CR/LF is that Service\'s reported error; nothing is forwarded or sent', async () => {
+  it("k8s scan (fake API server): a servername annotation with CR/LF is that Service's reported error; nothing is forwarded or sent", async () => {
     const srv = await recordingServer();
     const dir = path.join(tmp, 'k8s', 'inj');
     await fs.mkdir(dir, { recursive: true });
-    await fs.writeFile(path.join(dir, 'web.yaml'), [
-      'apiVersion: v1', 'kind: Service', 'metadata:', '  name: web', '  annotations:', `    mtls-harness/servername: "web.inj\\r\\n${injected}"`,
-      'spec:', '  selector:', '    app: web', '  ports:', '    - name: https', '      port: 443', '      targetPort: 8443', '---',
-      'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: web-0', '  labels:', '    app: web', 'spec:', '  containers:', '    - name: web', '      image: web', '      ports:', '        - containerPort: 8443',
-      'status:', '  phase: Running', '  conditions:', '    - type: Ready', '      status: "True"', '',
-    ].join('\n'));
+    await fs.writeFile(
+      path.join(dir, 'web.yaml'),
+      [
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata:',
+        '  name: web',
+        '  annotations:',
+        `    mtls-harness/servername: "web.inj\\r\\n${injected}"`,
+        'spec:',
+        '  selector:',
+        '    app: web',
+        '  ports:',
+        '    - name: https',
+        '      port: 443',
+        '      targetPort: 8443',
+        '---',
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata:',
+        '  name: web-0',
+        '  labels:',
+        '    app: web',
+        'spec:',
+        '  containers:',
+        '    - name: web',
+        '      image: web',
+        '      ports:',
+        '        - containerPort: 8443',
+        'status:',
+        '  phase: Running',
+        '  conditions:',
+        '    - type: Ready',
+        '      status: "True"',
+        '',
+      ].join('\n'),
+    );
     const kube = await startFakeKube({ pems: {}, fixturesDir: path.join(tmp, 'k8s'), forwards: { 'inj/web-0:8443': { host: '127.0.0.1', port: srv.port } } });
     try {
       const r = await spawnCli(['k8s', 'scan', '-n', 'inj', '--suite', 'handshake-with-cert', '--json', '-'], tmp, { KUBECONFIG: kube.kubeconfig }, 60_000);
@@ -208,7 +262,10 @@ describe('(7) CR/LF never reaches the HTTP request', () => {
     expect(srv.connections()).toBe(0);
   });
   it('k8s: a servername annotation with CR/LF makes that Service a reported problem, not a request', () => {
-    const svc = { metadata: { name: 'web', namespace: 'ns', annotations: { [ANNOTATIONS.servername]: `web\r\n${injected}` } }, spec: { selector: { app: 'web' }, ports: [{ name: 'https', port: 443, protocol: 'TCP' }] } };
+    const svc = {
+      metadata: { name: 'web', namespace: 'ns', annotations: { [ANNOTATIONS.servername]: `web\r\n${injected}` } },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'https', port: 443, protocol: 'TCP' }] },
+    };
     const { targets } = discoverTargets({ namespace: 'ns', services: [svc], pods: [] } as never, [svc] as never);
     expect(targets).toHaveLength(1);
     expect(targets[0]!.problem).toMatch(/mtls-harness\/servername "web\?\?X-Injected: yes" is not a valid host name/);

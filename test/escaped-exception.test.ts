@@ -45,7 +45,10 @@ async function slowRelay(upstream: number): Promise<number> {
   const relay = net.createServer((client) => {
     const up = net.connect(upstream, '127.0.0.1');
     socks.add(client).add(up);
-    for (const [a, b] of [[client, up], [up, client]] as const) {
+    for (const [a, b] of [
+      [client, up],
+      [up, client],
+    ] as const) {
       a.on('error', () => b.destroy());
       a.on('close', () => b.destroy());
     }
@@ -87,27 +90,36 @@ afterAll(async () => {
 const env = (kind = 'throw') => ({ NODE_OPTIONS: `--import=${hook}`, MTLS_TEST_THROW_PORT: String(crashPort), MTLS_TEST_THROW_KIND: kind });
 
 function expectOneLine(stderr: string): void {
-  const lines = stderr.trimEnd().split('\n').filter((l) => !/ExperimentalWarning|--trace-warnings/.test(l));
+  const lines = stderr
+    .trimEnd()
+    .split('\n')
+    .filter((l) => !/ExperimentalWarning|--trace-warnings/.test(l));
   expect(lines, stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^mtls-harness: internal error: injected: a socket handler threw .*the reports hold what finished$/);
   expect(stderr).not.toMatch(STACK);
 }
 
 describe('an exception escaping from a socket handler', () => {
-  it.each(['throw', 'reject'])('run (%s): reports written, finished results kept, the rest "not finished: internal error", exit 1', async (kind) => {
-    const r = await spawnCli(['run', '--targets-file', f('targets.txt'), ...creds, '--json', f('run.json'), '--junit', f('run.xml')], tmp, env(kind), 60_000);
-    expectOneLine(r.stderr);
-    expect(r.code).toBe(1);
-    const j = JSON.parse(await fs.readFile(f('run.json'), 'utf8'));
-    expect(j.run.incomplete.reason).toMatch(/^internal error: injected/);
-    const good = j.results.filter((x: { target: string }) => x.target.includes(String(goodPort)));
-    expect(good.find((x: { check: string }) => x.check === 'handshake.accepts-valid-client-cert').status).toBe('pass');
-    expect(good.every((x: { message: string }) => !/not finished/.test(x.message))).toBe(true);
-    const crashed = j.results.filter((x: { target: string }) => x.target.includes(String(crashPort)));
-    expect(crashed.length).toBeGreaterThan(0);
-    expect(crashed.some((x: { status: string; message: string }) => x.status === 'error' && /^not finished: internal error: injected/.test(x.message))).toBe(true);
-    await expect(fs.readFile(f('run.xml'), 'utf8')).resolves.toMatch(/<testsuites/);
-  }, 90_000);
+  it.each(['throw', 'reject'])(
+    'run (%s): reports written, finished results kept, the rest "not finished: internal error", exit 1',
+    async (kind) => {
+      const r = await spawnCli(['run', '--targets-file', f('targets.txt'), ...creds, '--json', f('run.json'), '--junit', f('run.xml')], tmp, env(kind), 60_000);
+      expectOneLine(r.stderr);
+      expect(r.code).toBe(1);
+      const j = JSON.parse(await fs.readFile(f('run.json'), 'utf8'));
+      expect(j.run.incomplete.reason).toMatch(/^internal error: injected/);
+      const good = j.results.filter((x: { target: string }) => x.target.includes(String(goodPort)));
+      expect(good.find((x: { check: string }) => x.check === 'handshake.accepts-valid-client-cert').status).toBe('pass');
+      expect(good.every((x: { message: string }) => !/not finished/.test(x.message))).toBe(true);
+      const crashed = j.results.filter((x: { target: string }) => x.target.includes(String(crashPort)));
+      expect(crashed.length).toBeGreaterThan(0);
+      expect(crashed.some((x: { status: string; message: string }) => x.status === 'error' && /^not finished: internal error: injected/.test(x.message))).toBe(
+        true,
+      );
+      await expect(fs.readFile(f('run.xml'), 'utf8')).resolves.toMatch(/<testsuites/);
+    },
+    90_000,
+  );
 
   it('probe: what finished is printed, the rest not, exit 1', async () => {
     const r = await spawnCli(['probe', '--targets-file', f('targets.txt'), ...creds, '--json'], tmp, env(), 60_000);
@@ -120,13 +132,38 @@ describe('an exception escaping from a socket handler', () => {
 
   it('client-test (a throw in the request handler of its own server): JSON, JUnit and HTML written, the finished check kept, exit 1', async () => {
     // curl (a real client) against the harness's servers; the second request the harness receives throws.
-    const r = await spawnCli(['client-test', '--timeout', '3s', '--json', f('ct.json'), '--junit', f('ct.xml'), '--html', f('ct.html'), '--', 'sh', '-c', 'curl -sS -k --cert "$MTLS_CERT" --key "$MTLS_KEY" "$MTLS_URL" -o /dev/null'], tmp, { NODE_OPTIONS: `--import=${hook}`, MTLS_TEST_THROW_REQUEST: '2' }, 60_000);
-    const lines = r.stderr.trimEnd().split('\n').filter((l) => !/ExperimentalWarning|--trace-warnings/.test(l));
+    const r = await spawnCli(
+      [
+        'client-test',
+        '--timeout',
+        '3s',
+        '--json',
+        f('ct.json'),
+        '--junit',
+        f('ct.xml'),
+        '--html',
+        f('ct.html'),
+        '--',
+        'sh',
+        '-c',
+        'curl -sS -k --cert "$MTLS_CERT" --key "$MTLS_KEY" "$MTLS_URL" -o /dev/null',
+      ],
+      tmp,
+      { NODE_OPTIONS: `--import=${hook}`, MTLS_TEST_THROW_REQUEST: '2' },
+      60_000,
+    );
+    const lines = r.stderr
+      .trimEnd()
+      .split('\n')
+      .filter((l) => !/ExperimentalWarning|--trace-warnings/.test(l));
     expect(lines, r.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/^mtls-harness: internal error: injected: a request handler threw .*the reports hold what finished$/);
     expect(r.stderr).not.toMatch(STACK);
     expect(r.code).toBe(1);
-    const j = JSON.parse(await fs.readFile(f('ct.json'), 'utf8')) as { run: { incomplete: { reason: string } }; results: { check: string; status: string; message: string }[] };
+    const j = JSON.parse(await fs.readFile(f('ct.json'), 'utf8')) as {
+      run: { incomplete: { reason: string } };
+      results: { check: string; status: string; message: string }[];
+    };
     expect(j.run.incomplete.reason).toBe('internal error: injected: a request handler threw');
     expect(j.results.find((x) => x.check === 'client.presents-cert')).toMatchObject({ status: 'pass' });
     const rest = j.results.filter((x) => x.check !== 'client.presents-cert');

@@ -78,7 +78,11 @@ afterAll(async () => {
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1', CI: 'true' } });
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { NO_COLOR: '1', CI: 'true' },
+  });
   return { code, stdout, stderr };
 }
 
@@ -88,8 +92,14 @@ async function run(peer: ThirdPartyPeer, args: string[]): Promise<{ code: number
   const file = f(`run-${++runs}.json`);
   const r = await cli(['run', '--target', `127.0.0.1:${peer.port}`, ...args, '--quiet', '--json', file]);
   const report = JSON.parse(await fs.readFile(file, 'utf8')) as RunReport;
-  const summary = `${peer.name} on port ${peer.port}, run ${args.filter((a) => !a.startsWith('/')).join(' ')} (exit ${r.code}):\n` +
-    report.results.map((x) => `  ${x.check} ${x.status}${x.evidence?.rejectedAt ? ` [${x.evidence.rejectedAt}${x.evidence.alert ? ` ${x.evidence.alert.code}` : ''}]` : ''}: ${x.message}`).join('\n');
+  const summary =
+    `${peer.name} on port ${peer.port}, run ${args.filter((a) => !a.startsWith('/')).join(' ')} (exit ${r.code}):\n` +
+    report.results
+      .map(
+        (x) =>
+          `  ${x.check} ${x.status}${x.evidence?.rejectedAt ? ` [${x.evidence.rejectedAt}${x.evidence.alert ? ` ${x.evidence.alert.code}` : ''}]` : ''}: ${x.message}`,
+      )
+      .join('\n');
   const byId = (id: string) => {
     const x = report.results.find((y) => y.check === id);
     if (!x) throw new Error(`no result for ${id}\n${summary}`);
@@ -104,20 +114,30 @@ async function probe(peer: ThirdPartyPeer, args: string[]): Promise<{ code: numb
   const t = await cli(['probe', `127.0.0.1:${peer.port}`, ...args]);
   const d = (JSON.parse(j.stdout) as { diagnosis: DiagnosisJson }).diagnosis;
   const verdict = t.stdout.split('\n').find((l) => l.startsWith('Verdict')) ?? '(no verdict line)';
-  const summary = `${peer.name} on port ${peer.port}, probe ${args.filter((a) => !a.startsWith('/')).join(' ')}: exit ${j.code}/${t.code}; ${verdict}; mode ${d.clientAuth.mode} (${d.clientAuth.evidence}); ` +
+  const summary =
+    `${peer.name} on port ${peer.port}, probe ${args.filter((a) => !a.startsWith('/')).join(' ')}: exit ${j.code}/${t.code}; ${verdict}; mode ${d.clientAuth.mode} (${d.clientAuth.evidence}); ` +
     `without cert ${d.withoutCert.rejectedAt}${d.withoutCert.alert ? ` alert ${d.withoutCert.alert.code}` : ''}; with cert ${d.withCert?.rejectedAt ?? '-'}${d.withCert?.alert ? ` alert ${d.withCert.alert.code}` : ''}\n${t.stdout}`;
   expect(t.code, summary).toBe(j.code);
   return { code: j.code, d, text: t.stdout, summary };
 }
 
-const CRAFTED_REJECTIONS = ['chain.rejects-untrusted-ca-client', 'chain.rejects-self-signed-client', 'chain.rejects-wrong-eku-client', 'chain.rejects-ca-as-client', 'expiry.rejects-expired-client', 'expiry.rejects-not-yet-valid-client'];
+const CRAFTED_REJECTIONS = [
+  'chain.rejects-untrusted-ca-client',
+  'chain.rejects-self-signed-client',
+  'chain.rejects-wrong-eku-client',
+  'chain.rejects-ca-as-client',
+  'expiry.rejects-expired-client',
+  'expiry.rejects-not-yet-valid-client',
+];
 /** The five whose acceptance is `fail` (the CA-as-leaf one is `warn` when accepted). */
 const FIVE = CRAFTED_REJECTIONS.filter((id) => id !== 'chain.rejects-ca-as-client');
 const REFUSED = new Set(['handshake', 'post-handshake', 'application']);
 
 /** No check passes on the strength of a refusal (the valid client was refused the same way). */
 function expectNoPassOnRefusal(r: { report: RunReport; summary: string }): void {
-  const passedOnRefusal = r.report.results.filter((x) => x.status === 'pass' && x.check !== 'reject.plaintext' && REFUSED.has(x.evidence?.rejectedAt ?? '')).map((x) => x.check);
+  const passedOnRefusal = r.report.results
+    .filter((x) => x.status === 'pass' && x.check !== 'reject.plaintext' && REFUSED.has(x.evidence?.rejectedAt ?? ''))
+    .map((x) => x.check);
   expect(passedOnRefusal, r.summary).toEqual([]);
 }
 
@@ -125,52 +145,55 @@ async function stop(peer: ThirdPartyPeer | undefined): Promise<void> {
   await peer?.stop();
 }
 
-describe.skipIf(skipUnless(NGINX, 'nginx', 'apt-get install nginx-light'))('1. nginx: default_server ssl_reject_handshake on, vhost app.example serves anyone', () => {
-  let peer: ThirdPartyPeer;
-  beforeAll(async () => {
-    peer = await startNginxRejectHandshake({ pki });
-  });
-  afterAll(() => stop(peer));
+describe.skipIf(skipUnless(NGINX, 'nginx', 'apt-get install nginx-light'))(
+  '1. nginx: default_server ssl_reject_handshake on, vhost app.example serves anyone',
+  () => {
+    let peer: ThirdPartyPeer;
+    beforeAll(async () => {
+      peer = await startNginxRejectHandshake({ pki });
+    });
+    afterAll(() => stop(peer));
 
-  it('probed by IP (no SNI): alert 112 to the ClientHello is not enforcement: probe exit 1', async () => {
-    const p = await probe(peer, creds);
-    expect(p.d.withoutCert.rejectedAt, p.summary).toBe('handshake');
-    expect(p.d.withoutCert.alert?.code, p.summary).toBe(112);
-    expect(p.d.withCert?.rejectedAt, p.summary).toBe('handshake');
-    expect(p.d.withCert?.alert?.code, p.summary).toBe(112);
-    expect(p.d.enforced, p.summary).toBe(false);
-    expect(p.d.clientAuth.mode, p.summary).not.toBe('required');
-    expect(p.text, p.summary).not.toMatch(/client certificates are enforced/);
-    expect(p.code, p.summary).toBe(1);
-  });
+    it('probed by IP (no SNI): alert 112 to the ClientHello is not enforcement: probe exit 1', async () => {
+      const p = await probe(peer, creds);
+      expect(p.d.withoutCert.rejectedAt, p.summary).toBe('handshake');
+      expect(p.d.withoutCert.alert?.code, p.summary).toBe(112);
+      expect(p.d.withCert?.rejectedAt, p.summary).toBe('handshake');
+      expect(p.d.withCert?.alert?.code, p.summary).toBe(112);
+      expect(p.d.enforced, p.summary).toBe(false);
+      expect(p.d.clientAuth.mode, p.summary).not.toBe('required');
+      expect(p.text, p.summary).not.toMatch(/client certificates are enforced/);
+      expect(p.code, p.summary).toBe(1);
+    });
 
-  it('run by IP (no SNI): no-client-cert and mode inconclusive (error), the valid client fails, nothing passes on a refusal', async () => {
-    const r = await run(peer, [...creds, ...caKey]);
-    const noCert = r.byId('reject.no-client-cert');
-    expect(noCert.status, r.summary).toBe('error');
-    expect(noCert.message, r.summary).toMatch(/inconclusive/i);
-    expect(noCert.evidence.rejectedAt, r.summary).toBe('handshake');
-    expect(noCert.evidence.alert?.code, r.summary).toBe(112);
-    expect(r.byId('handshake.client-auth-mode').status, r.summary).toBe('error');
-    // Refused before any certificate was asked for: the valid client was not judged (error, not fail).
-    expect(r.byId('handshake.accepts-valid-client-cert').status, r.summary).toBe('error');
-    expect(r.byId('handshake.accepts-valid-client-cert').evidence.alert?.code, r.summary).toBe(112);
-    expectNoPassOnRefusal(r);
-    expect(r.code).toBe(1);
-  });
+    it('run by IP (no SNI): no-client-cert and mode inconclusive (error), the valid client fails, nothing passes on a refusal', async () => {
+      const r = await run(peer, [...creds, ...caKey]);
+      const noCert = r.byId('reject.no-client-cert');
+      expect(noCert.status, r.summary).toBe('error');
+      expect(noCert.message, r.summary).toMatch(/inconclusive/i);
+      expect(noCert.evidence.rejectedAt, r.summary).toBe('handshake');
+      expect(noCert.evidence.alert?.code, r.summary).toBe(112);
+      expect(r.byId('handshake.client-auth-mode').status, r.summary).toBe('error');
+      // Refused before any certificate was asked for: the valid client was not judged (error, not fail).
+      expect(r.byId('handshake.accepts-valid-client-cert').status, r.summary).toBe('error');
+      expect(r.byId('handshake.accepts-valid-client-cert').evidence.alert?.code, r.summary).toBe(112);
+      expectNoPassOnRefusal(r);
+      expect(r.code).toBe(1);
+    });
 
-  it('with --servername app.example: served without a certificate: no-client-cert fail, mode fail (not-requested)', async () => {
-    const sni = ['--servername', 'app.example'];
-    const r = await run(peer, [...creds, ...sni, ...caKey]);
-    expect(r.byId('reject.no-client-cert').status, r.summary).toBe('fail');
-    expect(r.byId('reject.no-client-cert').evidence.rejectedAt, r.summary).toBe('accepted');
-    expect(r.byId('handshake.client-auth-mode').status, r.summary).toBe('fail');
-    expect(r.byId('handshake.client-auth-mode').message, r.summary).toMatch(/not.requested/i);
-    const p = await probe(peer, [...creds, ...sni]);
-    expect(p.d.clientAuth.mode, p.summary).toBe('not-requested');
-    expect(p.code, p.summary).toBe(1);
-  });
-});
+    it('with --servername app.example: served without a certificate: no-client-cert fail, mode fail (not-requested)', async () => {
+      const sni = ['--servername', 'app.example'];
+      const r = await run(peer, [...creds, ...sni, ...caKey]);
+      expect(r.byId('reject.no-client-cert').status, r.summary).toBe('fail');
+      expect(r.byId('reject.no-client-cert').evidence.rejectedAt, r.summary).toBe('accepted');
+      expect(r.byId('handshake.client-auth-mode').status, r.summary).toBe('fail');
+      expect(r.byId('handshake.client-auth-mode').message, r.summary).toMatch(/not.requested/i);
+      const p = await probe(peer, [...creds, ...sni]);
+      expect(p.d.clientAuth.mode, p.summary).toBe('not-requested');
+      expect(p.code, p.summary).toBe(1);
+    });
+  },
+);
 
 describe.skipIf(skipUnless(OPENSSL, 'openssl', 'apt-get install openssl'))('2. openssl s_server: alert 70 protocol_version is not enforcement', () => {
   describe('-tls1_1 -cipher DEFAULT:@SECLEVEL=0 -www (no client auth at all)', () => {
@@ -251,7 +274,12 @@ describe('3. synthetic: a fatal alert of any code answers every ClientHello', ()
 
 describe('4. TLS brokers that do not speak HTTP, probed at the default protocol (https)', () => {
   const brokers: { name: string; bin: string | undefined; install: string; start: () => Promise<ThirdPartyPeer> }[] = [
-    { name: 'mosquitto, require_certificate false', bin: MOSQUITTO, install: 'apt-get install mosquitto', start: () => startMosquitto({ pki, requireCertificate: false }) },
+    {
+      name: 'mosquitto, require_certificate false',
+      bin: MOSQUITTO,
+      install: 'apt-get install mosquitto',
+      start: () => startMosquitto({ pki, requireCertificate: false }),
+    },
     { name: 'redis-server, tls-auth-clients no', bin: REDIS, install: 'apt-get install redis-server', start: () => startRedisTls({ pki }) },
   ];
   for (const b of brokers) {
@@ -294,38 +322,41 @@ describe('4. TLS brokers that do not speak HTTP, probed at the default protocol 
     });
   }
 
-  describe.skipIf(skipUnless(MOSQUITTO, 'mosquitto', 'apt-get install mosquitto'))('mosquitto, require_certificate true (the control: it verifies with OpenSSL)', () => {
-    let peer: ThirdPartyPeer;
-    beforeAll(async () => {
-      peer = await startMosquitto({ pki, requireCertificate: true });
-    });
-    afterAll(() => stop(peer));
+  describe.skipIf(skipUnless(MOSQUITTO, 'mosquitto', 'apt-get install mosquitto'))(
+    'mosquitto, require_certificate true (the control: it verifies with OpenSSL)',
+    () => {
+      let peer: ThirdPartyPeer;
+      beforeAll(async () => {
+        peer = await startMosquitto({ pki, requireCertificate: true });
+      });
+      afterAll(() => stop(peer));
 
-    it('--protocol tls: no-client-cert pass (116 after the handshake), the crafted clients refused with their alerts', async () => {
-      const r = await run(peer, [...creds, ...caKey, '--protocol', 'tls']);
-      const noCert = r.byId('reject.no-client-cert');
-      expect(noCert.status, r.summary).toBe('pass');
-      expect(noCert.evidence.rejectedAt, r.summary).toBe('post-handshake');
-      expect(noCert.evidence.alert?.code, r.summary).toBe(116);
-      expect(r.byId('handshake.accepts-valid-client-cert').status, r.summary).toBe('pass');
-      expect(r.byId('handshake.client-auth-mode').status, r.summary).toBe('pass');
-      const alerts: Record<string, number> = {
-        'chain.rejects-untrusted-ca-client': 48,
-        'chain.rejects-self-signed-client': 48,
-        'chain.rejects-wrong-eku-client': 43,
-        'expiry.rejects-expired-client': 45,
-        'expiry.rejects-not-yet-valid-client': 42,
-      };
-      for (const [id, alert] of Object.entries(alerts)) {
-        expect(r.byId(id).status, `${id}\n${r.summary}`).toBe('pass');
-        expect(r.byId(id).evidence.rejectedAt, `${id}\n${r.summary}`).toBe('post-handshake');
-        expect(r.byId(id).evidence.alert?.code, `${id}\n${r.summary}`).toBe(alert);
-      }
-      // OpenSSL accepts a CA:TRUE leaf by default (CONFORMANCE.md: warn, never fail).
-      expect(r.byId('chain.rejects-ca-as-client').status, r.summary).toBe('warn');
-      expect(r.code, r.summary).toBe(0);
-    });
-  });
+      it('--protocol tls: no-client-cert pass (116 after the handshake), the crafted clients refused with their alerts', async () => {
+        const r = await run(peer, [...creds, ...caKey, '--protocol', 'tls']);
+        const noCert = r.byId('reject.no-client-cert');
+        expect(noCert.status, r.summary).toBe('pass');
+        expect(noCert.evidence.rejectedAt, r.summary).toBe('post-handshake');
+        expect(noCert.evidence.alert?.code, r.summary).toBe(116);
+        expect(r.byId('handshake.accepts-valid-client-cert').status, r.summary).toBe('pass');
+        expect(r.byId('handshake.client-auth-mode').status, r.summary).toBe('pass');
+        const alerts: Record<string, number> = {
+          'chain.rejects-untrusted-ca-client': 48,
+          'chain.rejects-self-signed-client': 48,
+          'chain.rejects-wrong-eku-client': 43,
+          'expiry.rejects-expired-client': 45,
+          'expiry.rejects-not-yet-valid-client': 42,
+        };
+        for (const [id, alert] of Object.entries(alerts)) {
+          expect(r.byId(id).status, `${id}\n${r.summary}`).toBe('pass');
+          expect(r.byId(id).evidence.rejectedAt, `${id}\n${r.summary}`).toBe('post-handshake');
+          expect(r.byId(id).evidence.alert?.code, `${id}\n${r.summary}`).toBe(alert);
+        }
+        // OpenSSL accepts a CA:TRUE leaf by default (CONFORMANCE.md: warn, never fail).
+        expect(r.byId('chain.rejects-ca-as-client').status, r.summary).toBe('warn');
+        expect(r.code, r.summary).toBe(0);
+      });
+    },
+  );
 });
 
 describe('5. a client certificate required but never verified', () => {
@@ -350,20 +381,23 @@ describe('5. a client certificate required but never verified', () => {
     }
   };
 
-  describe.skipIf(skipUnless(GO, 'go', 'apt-get install golang-go'))('Go crypto/tls, ClientAuth RequireAnyClientCert (fixtures/go/tlsserver -client-auth require-any)', () => {
-    let peer: Awaited<ReturnType<typeof startGoTlsServer>>;
-    beforeAll(async () => {
-      peer = await startGoTlsServer({ pki, clientAuth: 'require-any' });
-    }, 120_000);
-    afterAll(async () => {
-      await stop(peer);
-      await peer?.removeBuild();
-    });
+  describe.skipIf(skipUnless(GO, 'go', 'apt-get install golang-go'))(
+    'Go crypto/tls, ClientAuth RequireAnyClientCert (fixtures/go/tlsserver -client-auth require-any)',
+    () => {
+      let peer: Awaited<ReturnType<typeof startGoTlsServer>>;
+      beforeAll(async () => {
+        peer = await startGoTlsServer({ pki, clientAuth: 'require-any' });
+      }, 120_000);
+      afterAll(async () => {
+        await stop(peer);
+        await peer?.removeBuild();
+      });
 
-    it('probe: "required but not verified: a self-signed certificate was accepted", exit 1; run: the chain checks fail', async () => {
-      await expectNotVerified(peer);
-    });
-  });
+      it('probe: "required but not verified: a self-signed certificate was accepted", exit 1; run: the chain checks fail', async () => {
+        await expectNotVerified(peer);
+      });
+    },
+  );
 
   describe.skipIf(skipUnless(HAPROXY, 'haproxy', 'apt-get install haproxy'))('haproxy verify required crt-ignore-err all ca-ignore-err all', () => {
     let peer: ThirdPartyPeer;
@@ -378,28 +412,31 @@ describe('5. a client certificate required but never verified', () => {
   });
 });
 
-describe.skipIf(skipUnless(OPENSSL, 'openssl', 'apt-get install openssl'))('6. TLS 1.3 with a HelloRetryRequest (openssl -tls1_3 -groups P-384), no client auth', () => {
-  // --protocol grpc is not covered: it needs an h2 server behind the HelloRetryRequest, and
-  // s_server -www speaks HTTP/1.0 only.
-  let peer: ThirdPartyPeer;
-  beforeAll(async () => {
-    peer = await startOpensslHelloRetry(pki);
-  });
-  afterAll(() => stop(peer));
+describe.skipIf(skipUnless(OPENSSL, 'openssl', 'apt-get install openssl'))(
+  '6. TLS 1.3 with a HelloRetryRequest (openssl -tls1_3 -groups P-384), no client auth',
+  () => {
+    // --protocol grpc is not covered: it needs an h2 server behind the HelloRetryRequest, and
+    // s_server -www speaks HTTP/1.0 only.
+    let peer: ThirdPartyPeer;
+    beforeAll(async () => {
+      peer = await startOpensslHelloRetry(pki);
+    });
+    afterAll(() => stop(peer));
 
-  it('probe: the CertificateRequest is looked for after the retry: mode not-requested, exit 1', async () => {
-    const p = await probe(peer, creds);
-    expect(p.d.withoutCert.protocol, p.summary).toBe('TLSv1.3');
-    expect(p.d.withoutCert.rejectedAt, p.summary).toBe('accepted');
-    expect(p.d.withoutCert.certificateRequested, p.summary).toBe(false);
-    expect(p.d.clientAuth.mode, p.summary).toBe('not-requested');
-    expect(p.code, p.summary).toBe(1);
-  });
+    it('probe: the CertificateRequest is looked for after the retry: mode not-requested, exit 1', async () => {
+      const p = await probe(peer, creds);
+      expect(p.d.withoutCert.protocol, p.summary).toBe('TLSv1.3');
+      expect(p.d.withoutCert.rejectedAt, p.summary).toBe('accepted');
+      expect(p.d.withoutCert.certificateRequested, p.summary).toBe(false);
+      expect(p.d.clientAuth.mode, p.summary).toBe('not-requested');
+      expect(p.code, p.summary).toBe(1);
+    });
 
-  it('run: handshake.client-auth-mode fail (not-requested), reject.no-client-cert fail', async () => {
-    const r = await run(peer, [...creds, ...caKey]);
-    expect(r.byId('handshake.client-auth-mode').status, r.summary).toBe('fail');
-    expect(r.byId('handshake.client-auth-mode').message, r.summary).toMatch(/not.requested/i);
-    expect(r.byId('reject.no-client-cert').status, r.summary).toBe('fail');
-  });
-});
+    it('run: handshake.client-auth-mode fail (not-requested), reject.no-client-cert fail', async () => {
+      const r = await run(peer, [...creds, ...caKey]);
+      expect(r.byId('handshake.client-auth-mode').status, r.summary).toBe('fail');
+      expect(r.byId('handshake.client-auth-mode').message, r.summary).toMatch(/not.requested/i);
+      expect(r.byId('reject.no-client-cert').status, r.summary).toBe('fail');
+    });
+  },
+);

@@ -244,10 +244,32 @@ describe('layer fences', () => {
 
   it('the graph is the real one: every layer with files is seen, and the lazy homes load their package', () => {
     const layers = new Set([...graph.keys()].map(layerOf));
-    for (const l of ['core', 'config', 'pki', 'io', 'probe', 'targets', 'checks', 'rotation', 'runner', 'audit', 'client-test', 'suites', 'report', 'app', 'cli', 'api']) expect(layers).toContain(l);
+    for (const l of [
+      'core',
+      'config',
+      'pki',
+      'io',
+      'probe',
+      'targets',
+      'checks',
+      'rotation',
+      'runner',
+      'audit',
+      'client-test',
+      'suites',
+      'report',
+      'app',
+      'cli',
+      'api',
+    ])
+      expect(layers).toContain(l);
     expect(graph.size).toBeGreaterThan(100);
     for (const [pkg, homes] of Object.entries(LAZY_PACKAGES)) {
-      for (const home of homes) expect(graph.get(home)?.some((e) => e.to === pkg && e.kind === 'dynamic'), `${home} loads ${pkg}`).toBe(true);
+      for (const home of homes)
+        expect(
+          graph.get(home)?.some((e) => e.to === pkg && e.kind === 'dynamic'),
+          `${home} loads ${pkg}`,
+        ).toBe(true);
     }
   });
 
@@ -262,7 +284,7 @@ describe('layer fences', () => {
       "export * from './e.js';",
       "export type { F } from './f.js';",
       "type K = typeof import('@kubernetes/client-node');",
-      "const s = \"import x from './string.js'\";",
+      'const s = "import x from \'./string.js\'";',
       "async function f() { return import('./g.js'); }",
       'async function h(n: string) { return import(n); }',
     ].join('\n');
@@ -318,7 +340,13 @@ describe('layer fences', () => {
       'src/targets/target.ts imports src/targets/missing.ts: not a fenced source file',
     ]);
     // One upward import added to an otherwise clean graph is enough to fail.
-    const clean = new Map([...synthetic].filter(([f]) => ['src/core/status.ts', 'src/pki/inspect.ts', 'src/config/load.ts', 'src/report/json.ts', 'suites/index.ts', 'src/index.ts', 'src/cli/main.ts'].includes(f)));
+    const clean = new Map(
+      [...synthetic].filter(([f]) =>
+        ['src/core/status.ts', 'src/pki/inspect.ts', 'src/config/load.ts', 'src/report/json.ts', 'suites/index.ts', 'src/index.ts', 'src/cli/main.ts'].includes(
+          f,
+        ),
+      ),
+    );
     clean.set('suites/index.ts', []);
     expect(checkGraph(clean)).toEqual([]);
     clean.set('src/pki/inspect.ts', [e('src/core/status.ts'), e('src/probe/tls-probe.ts', 'type')]);

@@ -158,13 +158,23 @@ function cliWithStdin(args: string[], stdin: { text: string } | { file: string }
 
 describe('`-` reads standard input: --targets-file - and --config -', () => {
   it('probe --targets-file -: the piped targets are probed (a comment line and a servername too)', async () => {
-    const r = await cliWithStdin(['probe', '--targets-file', '-', '--ca', 'ca.pem', '--cert', 'client.pem', '--key', 'client-key.pem', '--json'], { text: `# piped\n${target},localhost\n` });
+    const r = await cliWithStdin(['probe', '--targets-file', '-', '--ca', 'ca.pem', '--cert', 'client.pem', '--key', 'client-key.pem', '--json'], {
+      text: `# piped\n${target},localhost\n`,
+    });
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as { targets: { target: string; servername?: string }[] } | { target: string }[];
     expect(JSON.stringify(j)).toContain(target);
   });
   it('run --config -: the piped config is used, relative paths from the working directory', async () => {
-    const yaml = ['targets:', `  - endpoint: ${target}`, '    servername: localhost', '    ca: ca.pem', '    cert: client.pem', '    key: client-key.pem', ''].join('\n');
+    const yaml = [
+      'targets:',
+      `  - endpoint: ${target}`,
+      '    servername: localhost',
+      '    ca: ca.pem',
+      '    cert: client.pem',
+      '    key: client-key.pem',
+      '',
+    ].join('\n');
     const r = await cliWithStdin(['run', '--config', '-', '--check', 'handshake.accepts-valid-client-cert', '--json', f('stdin-config.json')], { text: yaml });
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(await fs.readFile(f('stdin-config.json'), 'utf8')) as { results: { check: string; status: string }[] };
@@ -174,7 +184,10 @@ describe('`-` reads standard input: --targets-file - and --config -', () => {
     expectOneLineExit2(await cliWithStdin(['run', '--config', '-'], { text: 'targets:\n  - endpont: x:1\n' }), /\(stdin\):2: .*endpont/);
   });
   it('--config - with --targets-file -: exit 2, nothing run', async () => {
-    expectOneLineExit2(await cliWithStdin(['run', '--config', '-', '--targets-file', '-'], { text: 'targets: []\n' }), /--config and --targets-file both read standard input/);
+    expectOneLineExit2(
+      await cliWithStdin(['run', '--config', '-', '--targets-file', '-'], { text: 'targets: []\n' }),
+      /--config and --targets-file both read standard input/,
+    );
   });
   it('standard input that is a device (/dev/zero) is refused, never read', async () => {
     expectOneLineExit2(await cliWithStdin(['run', '--config', '-'], { file: '/dev/zero' }), /--config|config file -: standard input is a device/);
@@ -182,7 +195,10 @@ describe('`-` reads standard input: --targets-file - and --config -', () => {
   });
   it('an endless pipe is cut at the limit: a targets line over 4096 bytes, a config over 4 MB', async () => {
     expectOneLineExit2(await cliWithStdin(['probe', '--targets-file', '-'], { text: 'a'.repeat(100_000) }), /\(stdin\):1: line longer than 4096 bytes/);
-    expectOneLineExit2(await cliWithStdin(['run', '--config', '-'], { text: `# ${'x'.repeat(5 * 1024 * 1024)}\n` }), /config file on standard input is larger than 4 MB: too large/);
+    expectOneLineExit2(
+      await cliWithStdin(['run', '--config', '-'], { text: `# ${'x'.repeat(5 * 1024 * 1024)}\n` }),
+      /config file on standard input is larger than 4 MB: too large/,
+    );
   });
 });
 
@@ -201,25 +217,54 @@ describe('report paths', () => {
   it('reports are 0600 (umask or not); --report-mode 0644 gives 0644; nonsense is exit 2', async () => {
     const old = process.umask(0o022);
     try {
-      const r = await run(['run', '--target', target, ...creds(), '--check', 'handshake.accepts-valid-client-cert', '--json', f('m.json'), '--junit', f('m.xml'), '--quiet']);
+      const r = await run([
+        'run',
+        '--target',
+        target,
+        ...creds(),
+        '--check',
+        'handshake.accepts-valid-client-cert',
+        '--json',
+        f('m.json'),
+        '--junit',
+        f('m.xml'),
+        '--quiet',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       expect((await fs.stat(f('m.json'))).mode & 0o777).toBe(0o600);
       expect((await fs.stat(f('m.xml'))).mode & 0o777).toBe(0o600);
       const p = await run(['probe', target, ...creds(), '--html', f('p.html')]);
       expect(p.code, p.stderr).toBe(0);
       expect((await fs.stat(f('p.html'))).mode & 0o777).toBe(0o600);
-      const r2 = await run(['run', '--target', target, ...creds(), '--check', 'handshake.accepts-valid-client-cert', '--json', f('m.json'), '--report-mode', '0644', '--quiet']);
+      const r2 = await run([
+        'run',
+        '--target',
+        target,
+        ...creds(),
+        '--check',
+        'handshake.accepts-valid-client-cert',
+        '--json',
+        f('m.json'),
+        '--report-mode',
+        '0644',
+        '--quiet',
+      ]);
       expect(r2.code, r2.stderr).toBe(0);
       expect((await fs.stat(f('m.json'))).mode & 0o777).toBe(0o644);
     } finally {
       process.umask(old);
     }
-    for (const bad of ['rw', '0999', '12345', '0400']) expectOneLineExit2(await run(['run', '--target', target, ...creds(), '--json', f('x.json'), '--report-mode', bad]), /--report-mode/);
+    for (const bad of ['rw', '0999', '12345', '0400'])
+      expectOneLineExit2(await run(['run', '--target', target, ...creds(), '--json', f('x.json'), '--report-mode', bad]), /--report-mode/);
   });
   it('a report path equal to an input file (or a symlink to it) is refused before anything runs; the input is unchanged', async () => {
     const ca = await fs.readFile(f('ca.pem'), 'utf8');
     await fs.symlink(f('ca.pem'), f('ca-link.pem'));
-    for (const [flag, out] of [['--json', f('ca.pem')], ['--junit', f('client-key.pem')], ['--html', f('ca-link.pem')]] as const) {
+    for (const [flag, out] of [
+      ['--json', f('ca.pem')],
+      ['--junit', f('client-key.pem')],
+      ['--html', f('ca-link.pem')],
+    ] as const) {
       expectOneLineExit2(await run(['run', '--target', target, ...creds(), flag, out]), /is the input file/);
     }
     await fs.writeFile(f('targets.txt'), `${target}\n`);

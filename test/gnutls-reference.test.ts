@@ -22,7 +22,12 @@ if (MISSING) console.warn(`SKIPPED the gnutls reference tests: ${MISSING}`);
 /** gnutls-serv rendered for any profile, even one the implementation declares unsupported. */
 const unguarded: ProcessImplementation = { ...gnutls, unsupported: () => undefined };
 
-interface Result { check: string; status: string; message: string; evidence: { rejectedAt?: string; alert?: { code: number; name: string }; errorCode?: string; httpStatusLine?: string } }
+interface Result {
+  check: string;
+  status: string;
+  message: string;
+  evidence: { rejectedAt?: string; alert?: { code: number; name: string }; errorCode?: string; httpStatusLine?: string };
+}
 
 let dir: string;
 let pki: FixturePki;
@@ -52,7 +57,29 @@ async function start(profile: 'strict' | 'optional-client-cert'): Promise<Starte
 async function runAgainst(port: number, extra: string[] = []): Promise<Result[]> {
   const out = f(`run-${port}-${extra.join('')}.json`);
   let stderr = '';
-  const code = await runCli(['run', '--target', `127.0.0.1:${port}`, '--servername', 'localhost', '--expected-name', '127.0.0.1', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--ca-key', f('ca-key.pem'), '--json', out, ...extra], { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } });
+  const code = await runCli(
+    [
+      'run',
+      '--target',
+      `127.0.0.1:${port}`,
+      '--servername',
+      'localhost',
+      '--expected-name',
+      '127.0.0.1',
+      '--ca',
+      f('ca.pem'),
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      '--ca-key',
+      f('ca-key.pem'),
+      '--json',
+      out,
+      ...extra,
+    ],
+    { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } },
+  );
   expect(code, stderr).not.toBe(2);
   return (JSON.parse(await fs.readFile(out, 'utf8')) as { results: Result[] }).results;
 }
@@ -71,7 +98,12 @@ describe.skipIf(MISSING)('gnutls-serv', () => {
     // access_denied for a certificate that fails verification, followed by a second fatal alert
     // 42 bad_certificate; node and the probe both report the first.
     expect(ev('reject.no-client-cert')).toMatchObject({ rejectedAt: 'post-handshake', alert: { code: 116 } });
-    for (const id of ['chain.rejects-untrusted-ca-client', 'chain.rejects-self-signed-client', 'expiry.rejects-expired-client', 'expiry.rejects-not-yet-valid-client']) {
+    for (const id of [
+      'chain.rejects-untrusted-ca-client',
+      'chain.rejects-self-signed-client',
+      'expiry.rejects-expired-client',
+      'expiry.rejects-not-yet-valid-client',
+    ]) {
       expect(ev(id).rejectedAt, id).toBe('post-handshake');
       expect(ev(id).alert?.code, id).toBe(49);
       expect(ev(id).errorCode, id).toBe('ERR_SSL_TLSV1_ALERT_ACCESS_DENIED');
@@ -103,7 +135,15 @@ describe.skipIf(MISSING)('gnutls-serv', () => {
     await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
     const expired = pki.badClients.expired;
     await new Promise<void>((resolve) => {
-      const s = tls.connect({ host: '127.0.0.1', port: (relay.address() as net.AddressInfo).port, servername: 'localhost', rejectUnauthorized: false, maxVersion: 'TLSv1.2', cert: expired.chainPem, key: expired.keyPem });
+      const s = tls.connect({
+        host: '127.0.0.1',
+        port: (relay.address() as net.AddressInfo).port,
+        servername: 'localhost',
+        rejectUnauthorized: false,
+        maxVersion: 'TLSv1.2',
+        cert: expired.chainPem,
+        key: expired.keyPem,
+      });
       s.on('error', () => undefined);
       s.on('close', () => resolve());
       s.setTimeout(3000, () => s.destroy());

@@ -17,19 +17,45 @@ import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
 const GO_MISSING = goUnavailable();
 if (GO_MISSING) console.warn(`SKIPPED the Go crypto/tls tests: ${GO_MISSING}`);
 
-interface Result { check: string; status: string; message: string; evidence: Record<string, unknown> }
+interface Result {
+  check: string;
+  status: string;
+  message: string;
+  evidence: Record<string, unknown>;
+}
 
 let dir: string;
 let bin: string;
 let files: ReturnType<typeof opensslPkiFiles>;
 let pki: FixturePki;
 
-async function runAgainst(server: StartedGoServer, name: string, extra: string[] = []): Promise<{ code: number; results: Result[]; logs: string; stderr: string }> {
+async function runAgainst(
+  server: StartedGoServer,
+  name: string,
+  extra: string[] = [],
+): Promise<{ code: number; results: Result[]; logs: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const out = path.join(dir, `${name}.json`);
   const code = await runCli(
-    ['run', '--target', `127.0.0.1:${server.port}`, '--ca', files.root, '--cert', files.client, '--key', files.clientKey, '--ca-key', files.rootKey, '--servername', 'localhost', '--json', out, ...extra],
+    [
+      'run',
+      '--target',
+      `127.0.0.1:${server.port}`,
+      '--ca',
+      files.root,
+      '--cert',
+      files.client,
+      '--key',
+      files.clientKey,
+      '--ca-key',
+      files.rootKey,
+      '--servername',
+      'localhost',
+      '--json',
+      out,
+      ...extra,
+    ],
     { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } },
   );
   const report = JSON.parse(await fs.readFile(out, 'utf8')) as { results: Result[] };
@@ -100,7 +126,9 @@ describe.skipIf(!!GO_MISSING)('Go crypto/tls server, openssl-CLI PKI', () => {
       // candidate parent and refuses on the signature.
       const look = await alone(s, 'chain.rejects-untrusted-ca-client');
       expect(look.result.status).toBe('pass');
-      expect(look.log).toMatch(/unknown authority \(possibly because of "x509: ECDSA verification failure" while trying to verify candidate authority certificate "OpenSSL Test Root CA"\)/);
+      expect(look.log).toMatch(
+        /unknown authority \(possibly because of "x509: ECDSA verification failure" while trying to verify candidate authority certificate "OpenSSL Test Root CA"\)/,
+      );
     } finally {
       await s.stop();
     }
@@ -149,7 +177,12 @@ describe.skipIf(!!GO_MISSING)('Go crypto/tls server, openssl-CLI PKI', () => {
     const s = await start('verify-if-given');
     try {
       const got = Object.fromEntries((await runAgainst(s, 'verify-if-given')).results.map((x) => [x.check, x.status]));
-      expect(got).toMatchObject({ 'reject.no-client-cert': 'fail', 'handshake.client-auth-mode': 'fail', 'chain.rejects-wrong-eku-client': 'pass', 'chain.accepts-intermediate-client': 'pass' });
+      expect(got).toMatchObject({
+        'reject.no-client-cert': 'fail',
+        'handshake.client-auth-mode': 'fail',
+        'chain.rejects-wrong-eku-client': 'pass',
+        'chain.accepts-intermediate-client': 'pass',
+      });
     } finally {
       await s.stop();
     }
@@ -177,7 +210,13 @@ describe.skipIf(!!GO_MISSING)('Go crypto/tls server, openssl-CLI PKI', () => {
     const s = await start('require-and-verify', 'raw');
     const now = Date.now();
     try {
-      const good = await mintCertificate({ subject: 'CN=exact issuer client, O=mtls-harness', issuer: pki.root, notBefore: new Date(now - 3_600_000), notAfter: new Date(now + 86_400_000), eku: ['clientAuth'] });
+      const good = await mintCertificate({
+        subject: 'CN=exact issuer client, O=mtls-harness',
+        issuer: pki.root,
+        notBefore: new Date(now - 3_600_000),
+        notAfter: new Date(now + 86_400_000),
+        eku: ['clientAuth'],
+      });
       expect(issuerDer(good.cert.rawData).equals(subjectDer(pki.root.cert.rawData))).toBe(true);
       // What the harness minted before: the CA's subject as a string, encoded again by the library.
       const reencoded = Buffer.from(new x509.Name(pki.root.cert.subject).toArrayBuffer());
@@ -186,7 +225,15 @@ describe.skipIf(!!GO_MISSING)('Go crypto/tls server, openssl-CLI PKI', () => {
       bad.certPem = bad.cert.toString('pem') + '\n';
       const present = (c: Credential) =>
         new Promise<string>((resolve) => {
-          const sock = tls.connect({ host: '127.0.0.1', port: s.port, servername: 'localhost', cert: c.certPem, key: c.keyPem, ca: pki.root.certPem, maxVersion: 'TLSv1.2' });
+          const sock = tls.connect({
+            host: '127.0.0.1',
+            port: s.port,
+            servername: 'localhost',
+            cert: c.certPem,
+            key: c.keyPem,
+            ca: pki.root.certPem,
+            maxVersion: 'TLSv1.2',
+          });
           let data = '';
           sock.on('data', (b: Buffer) => (data += b.toString()));
           sock.on('error', (e) => resolve(`error: ${e.message}`));

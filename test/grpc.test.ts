@@ -21,10 +21,21 @@ const stops: (() => Promise<void> | void)[] = [];
 const f = (n: string) => path.join(tmp, n);
 
 const HEALTH = {
-  Check: { path: HEALTH_CHECK_PATH, requestStream: false, responseStream: false, requestSerialize: (v: unknown) => v as Buffer, requestDeserialize: decodeHealthRequest, responseSerialize: encodeHealthResponse, responseDeserialize: (b: Buffer) => b },
+  Check: {
+    path: HEALTH_CHECK_PATH,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (v: unknown) => v as Buffer,
+    requestDeserialize: decodeHealthRequest,
+    responseSerialize: encodeHealthResponse,
+    responseDeserialize: (b: Buffer) => b,
+  },
 };
 
-async function grpcServer(creds: grpc.ServerCredentials, handler?: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<{ status: number }>) => void): Promise<number> {
+async function grpcServer(
+  creds: grpc.ServerCredentials,
+  handler?: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<{ status: number }>) => void,
+): Promise<number> {
   const server = new grpc.Server();
   if (handler) server.addService(HEALTH, { Check: handler });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? reject(e) : resolve(p))));
@@ -66,30 +77,50 @@ describe('gRPC targets', () => {
     const serving = new grpc.Server();
     serving.addService(HEALTH, { Check: (_c: unknown, cb: grpc.sendUnaryData<{ status: number }>) => cb(null, { status: 1 }) });
     const refusing = new grpc.Server();
-    refusing.addService(HEALTH, { Check: (_c: unknown, cb: grpc.sendUnaryData<{ status: number }>) => cb({ code: grpc.status.UNAUTHENTICATED, details: 'a client certificate is required' }) });
+    refusing.addService(HEALTH, {
+      Check: (_c: unknown, cb: grpc.sendUnaryData<{ status: number }>) =>
+        cb({ code: grpc.status.UNAUTHENTICATED, details: 'a client certificate is required' }),
+    });
     const toServing = serving.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     const toRefusing = refusing.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-    const front = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+    const front = tls.createServer({
+      cert: pki.server.chainPem,
+      key: pki.server.keyPem,
+      ca: pki.root.certPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ALPNProtocols: ['h2'],
+    });
     front.on('secureConnection', (sock: tls.TLSSocket) => (sock.authorized ? toServing : toRefusing).injectConnection(sock));
     await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-    stops.push(() => { serving.forceShutdown(); refusing.forceShutdown(); return new Promise<void>((resolve) => front.close(() => resolve())); });
+    stops.push(() => {
+      serving.forceShutdown();
+      refusing.forceShutdown();
+      return new Promise<void>((resolve) => front.close(() => resolve()));
+    });
     const port = (front.address() as AddressInfo).port;
     const r = await run(['run', '--target', `127.0.0.1:${port}`, ...creds(), '--suite', 'rejection-without-cert,handshake-with-cert', '--json', '-']);
     const j = JSON.parse(r.stdout) as Json;
     const noCert = result(j, 'reject.no-client-cert');
-    expect(noCert.status, noCert.message).toBe("pass");
+    expect(noCert.status, noCert.message).toBe('pass');
     expect(noCert.message).toMatch(/refused at the gRPC layer \(UNAUTHENTICATED: a client certificate is required\)/);
     expect(noCert.evidence).toMatchObject({ rejectedAt: 'application', alpn: 'h2', grpc: { codeName: 'UNAUTHENTICATED' } });
-    const strictPolicy = JSON.parse((await run(['run', '--target', `127.0.0.1:${port}`, ...creds(), '--check', 'reject.no-client-cert', '--require-tls-rejection', '--json', '-'])).stdout) as Json;
+    const strictPolicy = JSON.parse(
+      (await run(['run', '--target', `127.0.0.1:${port}`, ...creds(), '--check', 'reject.no-client-cert', '--require-tls-rejection', '--json', '-'])).stdout,
+    ) as Json;
     expect(result(strictPolicy, 'reject.no-client-cert').status).toBe('fail');
   });
 
   it('a server that refuses every caller at the gRPC layer (it never asks for a certificate): inconclusive, never enforcement', async () => {
     // grpc-js createSsl(…, false) asks for no certificate, so the valid client sends none either.
     const port = await grpcServer(grpc.ServerCredentials.createSsl(Buffer.from(pki.root.certPem), keyPair(), false), (call, cb) =>
-      call.getAuthContext()?.sslPeerCertificate ? cb(null, { status: 1 }) : cb({ code: grpc.status.UNAUTHENTICATED, details: 'a client certificate is required' }),
+      call.getAuthContext()?.sslPeerCertificate
+        ? cb(null, { status: 1 })
+        : cb({ code: grpc.status.UNAUTHENTICATED, details: 'a client certificate is required' }),
     );
-    const j = JSON.parse((await run(['run', '--target', `127.0.0.1:${port}`, ...creds(), '--suite', 'rejection-without-cert,handshake-with-cert', '--json', '-'])).stdout) as Json;
+    const j = JSON.parse(
+      (await run(['run', '--target', `127.0.0.1:${port}`, ...creds(), '--suite', 'rejection-without-cert,handshake-with-cert', '--json', '-'])).stdout,
+    ) as Json;
     const noCert = result(j, 'reject.no-client-cert');
     expect(noCert.status, noCert.message).toBe('error');
     expect(noCert.message).toMatch(/inconclusive: .*refused the valid client certificate given \(--cert\) the same way/);
@@ -99,22 +130,43 @@ describe('gRPC targets', () => {
 
   it('a gRPC server without the health service: the call is answered (UNIMPLEMENTED), so the valid client passes', async () => {
     const port = await grpcServer(grpc.ServerCredentials.createSsl(Buffer.from(pki.root.certPem), keyPair(), true));
-    const j = JSON.parse((await run(['run', '--target', `127.0.0.1:${port}`, ...creds(), '--check', 'handshake.accepts-valid-client-cert', '--json', '-'])).stdout) as Json;
+    const j = JSON.parse(
+      (await run(['run', '--target', `127.0.0.1:${port}`, ...creds(), '--check', 'handshake.accepts-valid-client-cert', '--json', '-'])).stdout,
+    ) as Json;
     const ok = result(j, 'handshake.accepts-valid-client-cert');
     expect(ok.status).toBe('pass');
     expect(ok.message).toMatch(/UNIMPLEMENTED \(the server answers gRPC but has no grpc\.health\.v1 service\)/);
   });
 
   it('a TLS server without ALPN h2 fails the valid-client check for a grpc target', async () => {
-    const srv = https.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['http/1.1'] }, (_q, res) => res.end('ok'));
+    const srv = https.createServer(
+      { cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['http/1.1'] },
+      (_q, res) => res.end('ok'),
+    );
     await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
     stops.push(() => new Promise<void>((resolve) => srv.close(() => resolve())));
-    const j = JSON.parse((await run(['run', '--target', `127.0.0.1:${(srv.address() as AddressInfo).port}`, ...creds(), '--check', 'handshake.accepts-valid-client-cert', '--json', '-'])).stdout) as Json;
+    const j = JSON.parse(
+      (
+        await run([
+          'run',
+          '--target',
+          `127.0.0.1:${(srv.address() as AddressInfo).port}`,
+          ...creds(),
+          '--check',
+          'handshake.accepts-valid-client-cert',
+          '--json',
+          '-',
+        ])
+      ).stdout,
+    ) as Json;
     const ok = result(j, 'handshake.accepts-valid-client-cert');
     expect(ok.status).toBe('fail');
     expect(ok.message).toMatch(/does not negotiate ALPN h2, so no gRPC client can connect: .*alert 120 no_application_protocol/);
     // ... and the refusal of the protocol is not taken for a refusal of the certificate.
-    const noCert = JSON.parse((await run(['run', '--target', `127.0.0.1:${(srv.address() as AddressInfo).port}`, ...creds(), '--check', 'reject.no-client-cert', '--json', '-'])).stdout) as Json;
+    const noCert = JSON.parse(
+      (await run(['run', '--target', `127.0.0.1:${(srv.address() as AddressInfo).port}`, ...creds(), '--check', 'reject.no-client-cert', '--json', '-']))
+        .stdout,
+    ) as Json;
     expect(result(noCert, 'reject.no-client-cert')).toMatchObject({ status: 'error', evidence: { failure: { kind: 'alpn' } } });
   });
 
@@ -144,7 +196,10 @@ describe('gRPC targets', () => {
     try {
       const r = await run(['probe', `127.0.0.1:${ref.endpoint.port}`, ...creds(), '--json']);
       expect(r.code, r.stderr).toBe(0);
-      const d = JSON.parse(r.stdout).diagnosis as { clientAuth: { mode: string }; withCert: { alpn: string; grpc: { codeName: string; servingStatus: string } } };
+      const d = JSON.parse(r.stdout).diagnosis as {
+        clientAuth: { mode: string };
+        withCert: { alpn: string; grpc: { codeName: string; servingStatus: string } };
+      };
       expect(d.clientAuth.mode).toBe('required');
       expect(d.withCert).toMatchObject({ alpn: 'h2', grpc: { codeName: 'OK', servingStatus: 'SERVING' } });
     } finally {

@@ -117,8 +117,14 @@ describe('every --help (the built CLI)', () => {
 
   it('CMD --help loads neither the command, nor the catalogue, nor the certificate library', async () => {
     const list = path.join(tmp, 'modules.txt');
-    writeFileSync(path.join(tmp, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(list)}, url + '\\n'); return next(url, context); }\n`);
-    writeFileSync(path.join(tmp, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(tmp, 'hooks.mjs')).href)});\n`);
+    writeFileSync(
+      path.join(tmp, 'hooks.mjs'),
+      `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(list)}, url + '\\n'); return next(url, context); }\n`,
+    );
+    writeFileSync(
+      path.join(tmp, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(tmp, 'hooks.mjs')).href)});\n`,
+    );
     for (const { words: w } of HELPS) {
       rmSync(list, { force: true });
       const r = await spawnCli([...w, '--help'], tmp, { NODE_OPTIONS: `--import ${path.join(tmp, 'register.mjs')}` });
@@ -162,7 +168,9 @@ describe("every help and its command's parser agree", () => {
     const main = await inProcess(['--help']);
     for (const example of examplesOf(main.stdout)) {
       const w = words(example).slice(1);
-      const help = HELPS.find((h) => h.command && h.words.every((x, i) => w[i] === x) && (h.words.length > 1 || !['k8s', 'certs', 'reference'].includes(w[0]!)));
+      const help = HELPS.find(
+        (h) => h.command && h.words.every((x, i) => w[i] === x) && (h.words.length > 1 || !['k8s', 'certs', 'reference'].includes(w[0]!)),
+      );
       expect(help, example).toBeDefined();
       await inProcess([...help!.words, '--help', '--help']);
       expect(() => parseCommandArgs(help!.command!, w.slice(help!.words.length), specs.get(help!.command!) as OptionSpec), example).not.toThrow();

@@ -36,8 +36,11 @@ interface Ran {
 
 function cli(args: string[]): Promise<Ran> {
   return new Promise((resolve) =>
-    execFile(process.execPath, [cliJs, ...args], { cwd: tmp, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000, maxBuffer: 32 << 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [cliJs, ...args],
+      { cwd: tmp, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000, maxBuffer: 32 << 20 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
     ),
   );
 }
@@ -61,7 +64,13 @@ async function longChain(n: number): Promise<Credential[]> {
   let issuer: Credential | undefined;
   for (let i = 0; i < n; i++) {
     const last = i === n - 1;
-    const c: Credential = await mintCertificate({ subject: `CN=${last ? 'leaf' : `CA ${i}`}`, ...(issuer ? { issuer } : {}), notBefore: addDays(now, -1), notAfter: addDays(now, 30), ...(last ? { eku: ['clientAuth' as const], sans: { dns: ['localhost'] } } : { ca: true }) });
+    const c: Credential = await mintCertificate({
+      subject: `CN=${last ? 'leaf' : `CA ${i}`}`,
+      ...(issuer ? { issuer } : {}),
+      notBefore: addDays(now, -1),
+      notAfter: addDays(now, 30),
+      ...(last ? { eku: ['clientAuth' as const], sans: { dns: ['localhost'] } } : { ca: true }),
+    });
     chain.unshift(c);
     issuer = c;
   }
@@ -79,7 +88,9 @@ beforeAll(async () => {
   await fs.writeFile(f('other-key.pem'), pki.badClients.selfSigned.keyPem, { mode: 0o600 });
   await fs.writeFile(f('trailing-garbage.pem'), Buffer.concat([Buffer.from(pki.root.certPem), randomBytes(64)]));
   await fs.writeFile(f('der-as.pem'), Buffer.from(pki.root.cert.rawData));
-  const enc = (await import('node:crypto')).createPrivateKey(pki.client.keyPem).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 's3cret' });
+  const enc = (await import('node:crypto'))
+    .createPrivateKey(pki.client.keyPem)
+    .export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 's3cret' });
   await fs.writeFile(f('client-key.enc.pem'), enc, { mode: 0o600 });
   const chain = await longChain(1000);
   await fs.writeFile(f('chain-1000.pem'), chain.map((c) => c.certPem).join(''));
@@ -115,9 +126,21 @@ describe('hostile files → exit 2, one line', () => {
     ['empty file (static)', () => ['--ca', path.join(corpus, 'empty.pem')], /empty\.pem/],
     ['PEM framing around a non-certificate (static)', () => ['--ca', path.join(corpus, 'not-a-certificate.pem')], /cannot be parsed as X\.509/],
     ['PEM with trailing binary garbage', () => ['--ca', f('trailing-garbage.pem')], /trailing-garbage\.pem: binary data outside the PEM blocks/],
-    ['a key that does not match its certificate', () => ['--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('other-key.pem')], /other-key\.pem is not the private key of/],
-    ['an encrypted key without a passphrase', () => ['--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.enc.pem')], /encrypted.*--key-passphrase-env/],
-    ['a client chain of 1,000 certificates', () => ['--ca', f('ca.pem'), '--cert', f('chain-1000.pem'), '--key', f('chain-1000-key.pem')], /holds a chain of 1000 certificates; a client chain is the leaf and its intermediates \(at most 64\)/],
+    [
+      'a key that does not match its certificate',
+      () => ['--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('other-key.pem')],
+      /other-key\.pem is not the private key of/,
+    ],
+    [
+      'an encrypted key without a passphrase',
+      () => ['--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.enc.pem')],
+      /encrypted.*--key-passphrase-env/,
+    ],
+    [
+      'a client chain of 1,000 certificates',
+      () => ['--ca', f('ca.pem'), '--cert', f('chain-1000.pem'), '--key', f('chain-1000-key.pem')],
+      /holds a chain of 1000 certificates; a client chain is the leaf and its intermediates \(at most 64\)/,
+    ],
     ['a 10 MB "certificate" file', () => ['--ca', f('huge.pem')], /huge\.pem is 10\.0 MB: too large/],
   ])('%s', async (_name, extra, message) => {
     expectExit2(await cli([...live(), ...extra()]), message);
@@ -140,7 +163,9 @@ describe('hostile files → exit 2, one line', () => {
   });
 });
 
-type Json = { results: { check: string; status: string; message: string; evidence: { rejectedAt?: string; failure?: { kind: string }; httpStatusLine?: string } }[] };
+type Json = {
+  results: { check: string; status: string; message: string; evidence: { rejectedAt?: string; failure?: { kind: string }; httpStatusLine?: string } }[];
+};
 
 describe('hostile servers → classified results, no crash, bounded memory', () => {
   const peaks: number[] = [];
@@ -155,11 +180,31 @@ describe('hostile servers → classified results, no crash, bounded memory', () 
   async function scan(port: number, extra: string[] = [], expectCode = 1): Promise<Json> {
     let stdout = '';
     let stderr = '';
-    const code = await runCli(['run', '--target', `127.0.0.1:${port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--timeout', '1500ms', '--json', '-', ...extra], {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      env: { NO_COLOR: '1' },
-    });
+    const code = await runCli(
+      [
+        'run',
+        '--target',
+        `127.0.0.1:${port}`,
+        '--servername',
+        'localhost',
+        '--ca',
+        f('ca.pem'),
+        '--cert',
+        f('client.pem'),
+        '--key',
+        f('client-key.pem'),
+        '--timeout',
+        '1500ms',
+        '--json',
+        '-',
+        ...extra,
+      ],
+      {
+        stdout: { write: (s: string) => (stdout += s) },
+        stderr: { write: (s: string) => (stderr += s) },
+        env: { NO_COLOR: '1' },
+      },
+    );
     expect(stderr).toBe('');
     expect(code).toBe(expectCode);
     return JSON.parse(stdout) as Json;
@@ -227,13 +272,16 @@ describe('hostile servers → classified results, no crash, bounded memory', () 
 
   it('answers with a 10 MB HTTP response → accepted (status line read, body not kept)', async () => {
     const body = Buffer.alloc(10 << 20, 0x41);
-    const srv = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: true }, (s) => {
-      s.on('error', () => undefined);
-      s.once('data', () => {
-        s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
-        s.end(body);
-      });
-    });
+    const srv = tls.createServer(
+      { cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: true },
+      (s) => {
+        s.on('error', () => undefined);
+        s.once('data', () => {
+          s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+          s.end(body);
+        });
+      },
+    );
     servers.push(srv);
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const j = await scan((srv.address() as net.AddressInfo).port, ['--suite', 'handshake-with-cert,rejection-without-cert'], 0);

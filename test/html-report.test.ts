@@ -65,16 +65,26 @@ const reports: Record<'passing' | 'failing' | 'probe', { html: string; json: str
 
 function cli(args: string[]): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliJs, ...args], { cwd: tmp, env: { ...process.env, NO_COLOR: '1' }, timeout: 90_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [cliJs, ...args],
+      { cwd: tmp, env: { ...process.env, NO_COLOR: '1' }, timeout: 90_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 /** A TLS server that asks for a client certificate, presents a hostile chain, and answers 403 with a hostile reason phrase. */
 async function startHostileServer(): Promise<{ server: tls.Server; port: number; ca: Credential }> {
   const now = Date.now();
-  const ca = await mintCertificate({ subject: `CN=${dn(HOSTILE.caCn)}, O=${dn(HOSTILE.caO)}`, ca: true, notBefore: new Date(now - 3600e3), notAfter: new Date(now + 400 * 86400e3) });
+  const ca = await mintCertificate({
+    subject: `CN=${dn(HOSTILE.caCn)}, O=${dn(HOSTILE.caO)}`,
+    ca: true,
+    notBefore: new Date(now - 3600e3),
+    notAfter: new Date(now + 400 * 86400e3),
+  });
   const leaf = await mintCertificate({
     subject: `CN=${dn(HOSTILE.leafCn)}`,
     issuer: ca,
@@ -212,21 +222,35 @@ describe.skipIf(!CHROMIUM)('HTML evidence report in Chromium', () => {
     expect(meta).toContain(os.hostname());
     expect(meta).toMatch(/SHA-256 [0-9a-f]{64}/);
     // Summary: one row per target with its verdict; the matrix has the six suites.
-    const verdicts = await page.locator('table.targets tbody tr').evaluateAll((rows) => rows.map((r) => [r.querySelector('a')!.textContent, r.querySelector('.badge')!.getAttribute('data-status')]));
+    const verdicts = await page
+      .locator('table.targets tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [r.querySelector('a')!.textContent, r.querySelector('.badge')!.getAttribute('data-status')]));
     expect(verdicts).toEqual([
       ['optional-client-cert', 'fail'],
       ['rotation-restart', 'fail'],
       ['hostile-server', 'error'],
       ['closed-port', 'error'],
     ]);
-    expect(await page.locator('table.matrix thead th').allInnerTexts()).toEqual(['Target', 'handshake-with-cert', 'rejection-without-cert', 'chain-validation', 'san-validation', 'expiry', 'rotation-continuity']);
+    expect(await page.locator('table.matrix thead th').allInnerTexts()).toEqual([
+      'Target',
+      'handshake-with-cert',
+      'rejection-without-cert',
+      'chain-validation',
+      'san-validation',
+      'expiry',
+      'rotation-continuity',
+    ]);
     await page.context().close();
   });
 
   it('shows each check with status, id, message, fix, references and the evidence of where it was refused', async () => {
     const json = JSON.parse(await fs.readFile(reports.failing.json, 'utf8')) as { results: { target: string; check: string; status: string }[] };
     const { page } = await open(reports.failing.html);
-    const rendered = await page.locator('section.target article.check').evaluateAll((els) => els.map((e) => [e.closest('section')!.getAttribute('data-target-name'), e.getAttribute('data-check'), e.getAttribute('data-status')]));
+    const rendered = await page
+      .locator('section.target article.check')
+      .evaluateAll((els) =>
+        els.map((e) => [e.closest('section')!.getAttribute('data-target-name'), e.getAttribute('data-check'), e.getAttribute('data-status')]),
+      );
     expect(rendered).toEqual(json.results.map((r) => [r.target, r.check, r.status]));
     const noCert = page.locator('#t1 [data-check="reject.no-client-cert"]');
     const text = await noCert.innerText();
@@ -253,7 +277,8 @@ describe.skipIf(!CHROMIUM)('HTML evidence report in Chromium', () => {
     const chain = await page.locator('#t1 .chain .node').allInnerTexts();
     expect(chain.map((t) => t.split('\n')[0])).toEqual(['LEAF', 'INTERMEDIATE', 'TRUST ANCHOR (NOT SENT)']);
     const leaf = await page.locator('#t1 .cert').first().innerText();
-    for (const field of ['Subject', 'Issuer', 'Serial', 'SANs', 'Extended key usage', 'Valid', 'Public key', 'Signature', 'SHA-256 fingerprint']) expect(leaf).toContain(field);
+    for (const field of ['Subject', 'Issuer', 'Serial', 'SANs', 'Extended key usage', 'Valid', 'Public key', 'Signature', 'SHA-256 fingerprint'])
+      expect(leaf).toContain(field);
     expect(leaf).toMatch(/DNS:localhost, IP:127\.0\.0\.1/);
     expect(leaf).toMatch(/\d+ day\(s\) left/);
     expect(leaf).toMatch(/EC P-256/);
@@ -262,7 +287,9 @@ describe.skipIf(!CHROMIUM)('HTML evidence report in Chromium', () => {
   });
 
   it('draws the rotation timeline as an inline SVG: one × per failed attempt, the leaf change marked', async () => {
-    const json = JSON.parse(await fs.readFile(reports.failing.json, 'utf8')) as { results: { target: string; check: string; evidence: { failures: number; timeline: { attempts: unknown[] } } }[] };
+    const json = JSON.parse(await fs.readFile(reports.failing.json, 'utf8')) as {
+      results: { target: string; check: string; evidence: { failures: number; timeline: { attempts: unknown[] } } }[];
+    };
     const rot = json.results.find((r) => r.target === 'rotation-restart' && r.check === 'rotation.continuity')!;
     expect(rot.evidence.failures).toBeGreaterThan(0);
     const { page } = await open(reports.failing.html);
@@ -284,7 +311,9 @@ describe.skipIf(!CHROMIUM)('HTML evidence report in Chromium', () => {
       expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
       // Nothing executable or injected anywhere in the document.
       expect(await page.locator('script, img, iframe, object, embed').count()).toBe(0);
-      const withHandlers = await page.evaluate(() => Array.from(document.querySelectorAll('*')).filter((e) => Array.from(e.attributes).some((a) => a.name.toLowerCase().startsWith('on'))).length);
+      const withHandlers = await page.evaluate(
+        () => Array.from(document.querySelectorAll('*')).filter((e) => Array.from(e.attributes).some((a) => a.name.toLowerCase().startsWith('on'))).length,
+      );
       expect(withHandlers).toBe(0);
       const hrefs = await page.locator('a[href]').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
       expect(hrefs.filter((h) => !/^(#|https:\/\/|data:application\/json;base64,)/.test(h))).toEqual([]);
@@ -307,7 +336,10 @@ describe.skipIf(!CHROMIUM)('HTML evidence report in Chromium', () => {
   });
 
   it('saves screenshots of a passing and a failing run', async () => {
-    for (const [name, r] of [['passing', reports.passing], ['failing', reports.failing]] as const) {
+    for (const [name, r] of [
+      ['passing', reports.passing],
+      ['failing', reports.failing],
+    ] as const) {
       const { page } = await open(r.html);
       const file = path.join(OUT, `${name}.png`);
       await page.screenshot({ path: file, fullPage: true });
@@ -348,11 +380,12 @@ if (!PDFTOTEXT) console.warn('SKIPPED: the PDF content test needs pdftotext (apt
  */
 describe('suite titles in the HTML report come from the catalogue (audit, client-test)', () => {
   let dir: string;
-  const run = (args: string[]) => new Promise<Ran>((resolve) => {
-    execFile(process.execPath, [cliJs, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+  const run = (args: string[]) =>
+    new Promise<Ran>((resolve) => {
+      execFile(process.execPath, [cliJs, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 90_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
     });
-  });
   /** The section headings of the suites (h3) and the JSON report's suites. */
   const read = async (name: string) => ({
     headings: [...(await fs.readFile(path.join(dir, `${name}.html`), 'utf8')).matchAll(/<h3>([^<]*)<\/h3>/g)].map((m) => m[1]!),
@@ -377,7 +410,20 @@ describe('suite titles in the HTML report come from the catalogue (audit, client
   });
 
   it('client-test: the client-conformance suite by its title (it was shown by its id)', async () => {
-    const client = [process.execPath, path.join(root, 'fixtures/clients/node-https-client.mjs'), '--url', '{url}', '--host', '{host}', '--ca', '{ca}', '--cert', '{cert}', '--key', '{key}'];
+    const client = [
+      process.execPath,
+      path.join(root, 'fixtures/clients/node-https-client.mjs'),
+      '--url',
+      '{url}',
+      '--host',
+      '{host}',
+      '--ca',
+      '{ca}',
+      '--cert',
+      '{cert}',
+      '--key',
+      '{key}',
+    ];
     const r = await run(['client-test', '--json', 'client.json', '--html', 'client.html', '--', ...client]);
     expect(r.code, r.stderr).toBe(0);
     const { headings, suites } = await read('client');

@@ -32,8 +32,21 @@ const REQUIRED: Record<string, string[]> = {
   Role: ['rules[].verbs'],
   RoleBinding: ['roleRef.apiGroup', 'roleRef.kind', 'roleRef.name', 'subjects[].kind', 'subjects[].name'],
   PersistentVolumeClaim: ['spec.accessModes', 'spec.resources.requests.storage'],
-  Job: ['spec.template.spec.containers[].name', 'spec.template.spec.containers[].image', 'spec.template.spec.restartPolicy', 'spec.template.spec.containers[].volumeMounts[].name', 'spec.template.spec.containers[].volumeMounts[].mountPath', 'spec.template.spec.volumes[].name'],
-  CronJob: ['spec.schedule', 'spec.jobTemplate.spec.template.spec.containers[].name', 'spec.jobTemplate.spec.template.spec.containers[].image', 'spec.jobTemplate.spec.template.spec.restartPolicy', 'spec.jobTemplate.spec.template.spec.volumes[].name'],
+  Job: [
+    'spec.template.spec.containers[].name',
+    'spec.template.spec.containers[].image',
+    'spec.template.spec.restartPolicy',
+    'spec.template.spec.containers[].volumeMounts[].name',
+    'spec.template.spec.containers[].volumeMounts[].mountPath',
+    'spec.template.spec.volumes[].name',
+  ],
+  CronJob: [
+    'spec.schedule',
+    'spec.jobTemplate.spec.template.spec.containers[].name',
+    'spec.jobTemplate.spec.template.spec.containers[].image',
+    'spec.jobTemplate.spec.template.spec.restartPolicy',
+    'spec.jobTemplate.spec.template.spec.volumes[].name',
+  ],
 };
 
 const models = k8s as unknown as Record<string, { getAttributeTypeMap?: () => { name: string; baseName: string; type: string }[] }>;
@@ -44,7 +57,10 @@ function validate(value: unknown, type: string, at: string): string[] {
   const arr = /^Array<(.+)>$/.exec(type);
   if (arr) return Array.isArray(value) ? value.flatMap((v, i) => validate(v, arr[1]!, `${at}[${i}]`)) : [`${at}: expected a list`];
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
-  if (map) return typeof value === 'object' && !Array.isArray(value) ? Object.entries(value as object).flatMap(([k, v]) => validate(v, map[1]!, `${at}.${k}`)) : [`${at}: expected a map`];
+  if (map)
+    return typeof value === 'object' && !Array.isArray(value)
+      ? Object.entries(value as object).flatMap(([k, v]) => validate(v, map[1]!, `${at}.${k}`))
+      : [`${at}: expected a map`];
   switch (type) {
     case 'string':
       return typeof value === 'string' ? [] : [`${at}: expected a string, got ${JSON.stringify(value)}`];
@@ -64,7 +80,9 @@ function validate(value: unknown, type: string, at: string): string[] {
   if (!model?.getAttributeTypeMap) return [`${at}: unknown model type ${type}`];
   if (typeof value !== 'object' || Array.isArray(value)) return [`${at}: expected an object (${type})`];
   const attrs = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
-  return Object.entries(value as object).flatMap(([k, v]) => (attrs.has(k) ? validate(v, attrs.get(k)!, `${at}.${k}`) : [`${at}.${k}: unknown field (not in ${type})`]));
+  return Object.entries(value as object).flatMap(([k, v]) =>
+    attrs.has(k) ? validate(v, attrs.get(k)!, `${at}.${k}`) : [`${at}.${k}: unknown field (not in ${type})`],
+  );
 }
 
 /** Values at a path with [] for "every element". */
@@ -82,7 +100,10 @@ function at(o: unknown, p: string): unknown[] {
 }
 
 function loadDeploy(): Obj[] {
-  return readdirSync(DEPLOY).filter((f) => f.endsWith('.yaml')).sort().flatMap((f) => (k8s.loadAllYaml(readFileSync(path.join(DEPLOY, f), 'utf8')) as Obj[]).map((o) => Object.assign(o, { __file: f })));
+  return readdirSync(DEPLOY)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .flatMap((f) => (k8s.loadAllYaml(readFileSync(path.join(DEPLOY, f), 'utf8')) as Obj[]).map((o) => Object.assign(o, { __file: f })));
 }
 
 /** The documented minimal rules (docs/k8s.md "RBAC"): read-only; port-forward only for scans from outside. */
@@ -93,7 +114,9 @@ const ROLE_RULES = [
 const PORT_FORWARD_RULE = { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] };
 
 const allowed = (rules: typeof ROLE_RULES, q: { verb: string; resource: string }) =>
-  rules.some((r) => r.resources.includes(q.resource) && r.verbs.includes(q.verb) && r.apiGroups.includes(q.resource === 'certificates' ? 'cert-manager.io' : ''));
+  rules.some(
+    (r) => r.resources.includes(q.resource) && r.verbs.includes(q.verb) && r.apiGroups.includes(q.resource === 'certificates' ? 'cert-manager.io' : ''),
+  );
 
 describe('deploy/ manifests', () => {
   const objs = loadDeploy();
@@ -114,9 +137,16 @@ describe('deploy/ manifests', () => {
   });
 
   it('the validator catches what kubectl --validate=strict would (a typo, a wrong type)', () => {
-    expect(validate({ metadata: { name: 'x' }, spec: { template: { spec: { containers: [{ name: 'c', image: 'i', volumeMounts: [{ name: 'v', mountPath: '/m', readonly: true }] }] } } } }, 'V1Job', 'job')).toEqual([
-      'job.spec.template.spec.containers[0].volumeMounts[0].readonly: unknown field (not in V1VolumeMount)',
-    ]);
+    expect(
+      validate(
+        {
+          metadata: { name: 'x' },
+          spec: { template: { spec: { containers: [{ name: 'c', image: 'i', volumeMounts: [{ name: 'v', mountPath: '/m', readonly: true }] }] } } },
+        },
+        'V1Job',
+        'job',
+      ),
+    ).toEqual(['job.spec.template.spec.containers[0].volumeMounts[0].readonly: unknown field (not in V1VolumeMount)']);
     expect(validate({ spec: { backoffLimit: '0' } }, 'V1Job', 'job')).toEqual(['job.spec.backoffLimit: expected a number, got "0"']);
   });
 
@@ -144,24 +174,30 @@ describe('deploy/ manifests', () => {
       const c = spec.containers[0];
       expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
       expect(c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/reports')).toBeDefined();
-      expect(spec.volumes.find((v: { persistentVolumeClaim?: { claimName: string } }) => v.persistentVolumeClaim?.claimName === pvc.metadata.name)).toBeDefined();
+      expect(
+        spec.volumes.find((v: { persistentVolumeClaim?: { claimName: string } }) => v.persistentVolumeClaim?.claimName === pvc.metadata.name),
+      ).toBeDefined();
     }
     // The Job's arguments are a valid command line (they parse; --list-checks stops before any cluster access).
     const args = (at(job, 'spec.template.spec.containers')[0] as { args: string[] }[])[0]!.args;
     expect(args.slice(0, 3)).toEqual(['k8s', 'scan', '--in-cluster']);
     const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} };
     expect(await runCli([...args, '--list-checks'], io)).toBe(0);
-    const cronScript = ((at(cron, 'spec.jobTemplate.spec.template.spec.containers')[0] as { args: string[] }[])[0]!.args)[0]!;
-    expect(cronScript).toMatch(/exec mtls-harness k8s scan --in-cluster --namespace nova --secret grpc-tls-certs --json \/reports\/\$d\.json --junit \/reports\/\$d\.xml --html \/reports\/\$d\.html/);
+    const cronScript = (at(cron, 'spec.jobTemplate.spec.template.spec.containers')[0] as { args: string[] }[])[0]!.args[0]!;
+    expect(cronScript).toMatch(
+      /exec mtls-harness k8s scan --in-cluster --namespace nova --secret grpc-tls-certs --json \/reports\/\$d\.json --junit \/reports\/\$d\.xml --html \/reports\/\$d\.html/,
+    );
   });
 
-  it("the Dockerfile builds on node:20-slim, installs production dependencies only (and the Kubernetes client), and runs the scan in-cluster by default", () => {
+  it('the Dockerfile builds on node:20-slim, installs production dependencies only (and the Kubernetes client), and runs the scan in-cluster by default', () => {
     const df = readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8');
     expect(df.match(/^FROM node:20-slim/gm)).toHaveLength(2);
     // Production dependencies only (devDependencies deleted, --omit=dev), plus the Kubernetes client,
     // an optional peer dependency k8s scan needs, at the version package.json names.
     expect(df).toMatch(/^RUN npm pkg delete devDependencies/m);
-    expect(df).toMatch(/npm pkg set "dependencies\.@kubernetes\/client-node=\$\(node -p "require\('\.\/package\.json'\)\.peerDependencies\['@kubernetes\/client-node'\]"\)"/);
+    expect(df).toMatch(
+      /npm pkg set "dependencies\.@kubernetes\/client-node=\$\(node -p "require\('\.\/package\.json'\)\.peerDependencies\['@kubernetes\/client-node'\]"\)"/,
+    );
     expect(df).toMatch(/npm install --omit=dev /);
     expect(df).toMatch(/^USER 10001:10001$/m);
     expect(df).toMatch(/^ENTRYPOINT \["mtls-harness"\]$/m);
@@ -187,11 +223,17 @@ describe('the documented RBAC covers what a scan does', () => {
   it('in-cluster (the Job): every request is allowed by deploy/role.yaml; from outside: by it plus the port-forward rule', async () => {
     const io = { stdout: { write: () => true }, stderr: { write: () => true } };
     const port = new URL(kube.server).port;
-    await runCli(['k8s', 'scan', '--in-cluster', '-n', 'nova', '--secret', 'grpc-tls-certs', '--suite', 'k8s-audit'], { ...io, env: { MTLS_K8S_SERVICEACCOUNT_DIR: sa, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port } });
+    await runCli(['k8s', 'scan', '--in-cluster', '-n', 'nova', '--secret', 'grpc-tls-certs', '--suite', 'k8s-audit'], {
+      ...io,
+      env: { MTLS_K8S_SERVICEACCOUNT_DIR: sa, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port },
+    });
     expect(kube.requests.length).toBeGreaterThan(5);
     expect(kube.requests.filter((q) => !allowed(ROLE_RULES, q))).toEqual([]);
     kube.requests.length = 0;
-    await runCli(['k8s', 'scan', '-n', 'nova', '--secret', 'grpc-tls-certs', '--check', 'reject.no-client-cert,k8s.rbac', '--timeout', '1s'], { ...io, env: { KUBECONFIG: kube.kubeconfig } });
+    await runCli(['k8s', 'scan', '-n', 'nova', '--secret', 'grpc-tls-certs', '--check', 'reject.no-client-cert,k8s.rbac', '--timeout', '1s'], {
+      ...io,
+      env: { KUBECONFIG: kube.kubeconfig },
+    });
     expect(kube.requests.some((q) => q.resource === 'pods/portforward')).toBe(true);
     expect(kube.requests.filter((q) => !allowed([...ROLE_RULES, PORT_FORWARD_RULE], q))).toEqual([]);
   });

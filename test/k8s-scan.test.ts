@@ -19,12 +19,20 @@ let kube: FakeKube;
 let tmp: string;
 const refs: StartedReference[] = [];
 
-type Json = { results: { target: string; check: string; suite: string; status: string; message: string; evidence: Record<string, unknown> }[]; targets: { name: string; endpoint: string; kind: string }[]; summary: Record<string, number> };
+type Json = {
+  results: { target: string; check: string; suite: string; status: string; message: string; evidence: Record<string, unknown> }[];
+  targets: { name: string; endpoint: string; kind: string }[];
+  summary: Record<string, number>;
+};
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1', HOME: tmp, ...env } });
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { NO_COLOR: '1', HOME: tmp, ...env },
+  });
   return { code, stdout, stderr };
 }
 const scan = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(['k8s', 'scan', ...args], { KUBECONFIG: kube.kubeconfig, ...env });
@@ -59,7 +67,9 @@ afterAll(async () => {
 const ALLOWED_DEVIATIONS = new Set(['chain.rejects-ca-as-client:warn']);
 /** Probe results that are not pass, except the deviations every reference shows (CONFORMANCE.md) and skips. */
 const deviations = (j: Json, target: string) =>
-  j.results.filter((x) => x.target === target && x.status !== 'pass' && x.status !== 'skip' && !ALLOWED_DEVIATIONS.has(`${x.check}:${x.status}`)).map((x) => `${x.check}: ${x.status} ${x.message}`);
+  j.results
+    .filter((x) => x.target === target && x.status !== 'pass' && x.status !== 'skip' && !ALLOWED_DEVIATIONS.has(`${x.check}:${x.status}`))
+    .map((x) => `${x.check}: ${x.status} ${x.message}`);
 const PRIVATE = /PRIVATE KEY|MII[A-Za-z0-9+/]{40}/;
 
 describe('k8s scan through port-forward', () => {
@@ -75,7 +85,12 @@ describe('k8s scan through port-forward', () => {
     const probe = j.results.filter((x) => x.target === gw);
     expect(probe).toHaveLength(26);
     // With the CA key from the Secret, the crafted-certificate checks ran (none skipped for want of it).
-    expect(probe.filter((x) => x.status === 'skip').map((x) => x.check).sort()).toEqual(['rotation.ca-overlap', 'rotation.continuity', 'rotation.new-cert-served', 'san.rejects-wrong-identity-client', 'san.server-identity']);
+    expect(
+      probe
+        .filter((x) => x.status === 'skip')
+        .map((x) => x.check)
+        .sort(),
+    ).toEqual(['rotation.ca-overlap', 'rotation.continuity', 'rotation.new-cert-served', 'san.rejects-wrong-identity-client', 'san.server-identity']);
     expect(get(j, gw, 'san.server-matches-name').message).toMatch(/gufo-gateway\.gufo\.svc\.cluster\.local/);
     expect(get(j, gw, 'handshake.accepts-valid-client-cert').evidence.rejectedAt).toBe('accepted');
     const t = j.targets.find((x) => x.name === gw)!;
@@ -87,7 +102,16 @@ describe('k8s scan through port-forward', () => {
   });
 
   it('nova: gRPC services (annotation, and a port named grpc) pass the full suites; a Service without a ready Pod is an error; an opted-out one is not probed', async () => {
-    const r = await scan(['-n', 'nova', '--secret', 'grpc-tls-certs', '--suite', 'handshake-with-cert,rejection-without-cert,chain-validation,san-validation,expiry,rotation-continuity', '--json', '-']);
+    const r = await scan([
+      '-n',
+      'nova',
+      '--secret',
+      'grpc-tls-certs',
+      '--suite',
+      'handshake-with-cert,rejection-without-cert,chain-validation,san-validation,expiry,rotation-continuity',
+      '--json',
+      '-',
+    ]);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout) as Json;
     for (const t of ['service/nova/identity-service:50051', 'service/nova/user-service:50052']) {
@@ -108,7 +132,7 @@ describe('k8s scan through port-forward', () => {
     expect(j.results.some((x) => x.suite === 'k8s-audit')).toBe(false);
   });
 
-  it('a forward the Pod refuses (error channel) is an error result carrying the kubelet\'s message; the scan goes on', async () => {
+  it("a forward the Pod refuses (error channel) is an error result carrying the kubelet's message; the scan goes on", async () => {
     const r = await scan(['-n', 'default', '--suite', 'handshake-with-cert', '--json', '-']);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout) as Json;
@@ -121,7 +145,18 @@ describe('k8s scan through port-forward', () => {
   });
 
   it('-l and --service narrow the probed Services; the audit still covers the namespace', async () => {
-    const r = await scan(['-n', 'default', '-l', 'app=dogcatcher-api', '--service', 'dogcatcher-api-mtls', '--suite', 'rejection-without-cert,k8s-audit', '--json', '-']);
+    const r = await scan([
+      '-n',
+      'default',
+      '-l',
+      'app=dogcatcher-api',
+      '--service',
+      'dogcatcher-api-mtls',
+      '--suite',
+      'rejection-without-cert,k8s-audit',
+      '--json',
+      '-',
+    ]);
     const j = JSON.parse(r.stdout) as Json;
     expect(j.targets.filter((t) => t.kind === 'live').map((t) => t.name)).toEqual(['service/default/dogcatcher-api-mtls:5443']);
     expect(get(j, 'secret/default/dogcatcher-server-cert', 'k8s.secret-san-covers-service').status).toBe('fail');
@@ -132,31 +167,93 @@ describe('k8s scan through port-forward', () => {
 
 /** Every audit verdict expected on the recorded objects (fixtures/k8s): the findings, and the clean objects that must not trigger one. */
 const EXPECTED_AUDIT: Record<string, Record<string, string>> = {
-  'secret/gufo/gufo-mtls': { 'k8s.secret-cert-expiry': 'pass', 'k8s.secret-key-matches': 'pass', 'k8s.secret-chain': 'pass', 'k8s.secret-san-covers-service': 'pass' },
-  'secret/gufo/gufo-ca-key': { 'k8s.secret-cert-expiry': 'pass', 'k8s.secret-key-matches': 'pass', 'k8s.secret-chain': 'skip', 'k8s.secret-san-covers-service': 'skip' },
+  'secret/gufo/gufo-mtls': {
+    'k8s.secret-cert-expiry': 'pass',
+    'k8s.secret-key-matches': 'pass',
+    'k8s.secret-chain': 'pass',
+    'k8s.secret-san-covers-service': 'pass',
+  },
+  'secret/gufo/gufo-ca-key': {
+    'k8s.secret-cert-expiry': 'pass',
+    'k8s.secret-key-matches': 'pass',
+    'k8s.secret-chain': 'skip',
+    'k8s.secret-san-covers-service': 'skip',
+  },
   'configmap/gufo/gufo-ca': { 'k8s.configmap-private-key': 'pass' },
   'configmap/gufo/gufo-legacy-certs': { 'k8s.configmap-private-key': 'fail' },
   'pod/gufo/gufo-gateway-7d9f6c5b8-k2x9p': { 'k8s.pod-secret-mount-readonly': 'pass', 'k8s.pod-secret-default-mode': 'pass', 'k8s.pod-missing-secret': 'pass' },
   'pod/gufo/gufo-orders-5b7c9d-4hq2m': { 'k8s.pod-secret-mount-readonly': 'pass', 'k8s.pod-secret-default-mode': 'pass', 'k8s.pod-missing-secret': 'pass' },
   'pod/gufo/gufo-worker-0': { 'k8s.pod-secret-mount-readonly': 'fail', 'k8s.pod-secret-default-mode': 'warn', 'k8s.pod-missing-secret': 'pass' },
-  'secret/nova/grpc-tls-certs': { 'k8s.secret-cert-expiry': 'pass', 'k8s.secret-key-matches': 'pass', 'k8s.secret-chain': 'pass', 'k8s.secret-san-covers-service': 'pass' },
-  'secret/nova/legacy-grpc-tls': { 'k8s.secret-cert-expiry': 'fail', 'k8s.secret-key-matches': 'pass', 'k8s.secret-chain': 'pass', 'k8s.secret-san-covers-service': 'skip' },
-  'secret/nova/search-tls': { 'k8s.secret-cert-expiry': 'pass', 'k8s.secret-key-matches': 'fail', 'k8s.secret-chain': 'pass', 'k8s.secret-san-covers-service': 'skip' },
-  'secret/nova/events-tls': { 'k8s.secret-cert-expiry': 'pass', 'k8s.secret-key-matches': 'pass', 'k8s.secret-chain': 'fail', 'k8s.secret-san-covers-service': 'skip' },
+  'secret/nova/grpc-tls-certs': {
+    'k8s.secret-cert-expiry': 'pass',
+    'k8s.secret-key-matches': 'pass',
+    'k8s.secret-chain': 'pass',
+    'k8s.secret-san-covers-service': 'pass',
+  },
+  'secret/nova/legacy-grpc-tls': {
+    'k8s.secret-cert-expiry': 'fail',
+    'k8s.secret-key-matches': 'pass',
+    'k8s.secret-chain': 'pass',
+    'k8s.secret-san-covers-service': 'skip',
+  },
+  'secret/nova/search-tls': {
+    'k8s.secret-cert-expiry': 'pass',
+    'k8s.secret-key-matches': 'fail',
+    'k8s.secret-chain': 'pass',
+    'k8s.secret-san-covers-service': 'skip',
+  },
+  'secret/nova/events-tls': {
+    'k8s.secret-cert-expiry': 'pass',
+    'k8s.secret-key-matches': 'pass',
+    'k8s.secret-chain': 'fail',
+    'k8s.secret-san-covers-service': 'skip',
+  },
   'configmap/nova/grpc-tls-env': { 'k8s.configmap-private-key': 'pass' },
-  'pod/nova/identity-service-6c9f8d7b5-x2x7k': { 'k8s.pod-secret-mount-readonly': 'pass', 'k8s.pod-secret-default-mode': 'pass', 'k8s.pod-missing-secret': 'pass' },
+  'pod/nova/identity-service-6c9f8d7b5-x2x7k': {
+    'k8s.pod-secret-mount-readonly': 'pass',
+    'k8s.pod-secret-default-mode': 'pass',
+    'k8s.pod-missing-secret': 'pass',
+  },
   'pod/nova/user-service-7f6d5c4b3-m8n4q': { 'k8s.pod-secret-mount-readonly': 'pass', 'k8s.pod-secret-default-mode': 'fail', 'k8s.pod-missing-secret': 'pass' },
-  'pod/nova/content-service-84d9f7c6b-p5r7t': { 'k8s.pod-secret-mount-readonly': 'fail', 'k8s.pod-secret-default-mode': 'warn', 'k8s.pod-missing-secret': 'pass' },
+  'pod/nova/content-service-84d9f7c6b-p5r7t': {
+    'k8s.pod-secret-mount-readonly': 'fail',
+    'k8s.pod-secret-default-mode': 'warn',
+    'k8s.pod-missing-secret': 'pass',
+  },
   'pod/nova/media-service-0': { 'k8s.pod-secret-mount-readonly': 'pass', 'k8s.pod-secret-default-mode': 'pass', 'k8s.pod-missing-secret': 'fail' },
   'certificate/nova/grpc-tls-cert': { 'k8s.certificate-ready': 'pass', 'k8s.certificate-renew-before': 'warn' },
   'certificate/nova/media-tls': { 'k8s.certificate-ready': 'fail', 'k8s.certificate-renew-before': 'pass' },
   'certificate/nova/events-tls': { 'k8s.certificate-ready': 'pass', 'k8s.certificate-renew-before': 'fail' },
-  'secret/kong/kong-client-cert': { 'k8s.secret-cert-expiry': 'pass', 'k8s.secret-key-matches': 'pass', 'k8s.secret-chain': 'pass', 'k8s.secret-san-covers-service': 'skip' },
-  'secret/kong/kong-upstream-mtls': { 'k8s.secret-cert-expiry': 'pass', 'k8s.secret-key-matches': 'pass', 'k8s.secret-chain': 'pass', 'k8s.secret-san-covers-service': 'skip' },
+  'secret/kong/kong-client-cert': {
+    'k8s.secret-cert-expiry': 'pass',
+    'k8s.secret-key-matches': 'pass',
+    'k8s.secret-chain': 'pass',
+    'k8s.secret-san-covers-service': 'skip',
+  },
+  'secret/kong/kong-upstream-mtls': {
+    'k8s.secret-cert-expiry': 'pass',
+    'k8s.secret-key-matches': 'pass',
+    'k8s.secret-chain': 'pass',
+    'k8s.secret-san-covers-service': 'skip',
+  },
   'pod/kong/kong-kong-6b8d9c7f5-w2v8s': { 'k8s.pod-secret-mount-readonly': 'pass', 'k8s.pod-secret-default-mode': 'pass', 'k8s.pod-missing-secret': 'pass' },
-  'secret/default/mtls-ca': { 'k8s.secret-cert-expiry': 'pass', 'k8s.secret-key-matches': 'skip', 'k8s.secret-chain': 'skip', 'k8s.secret-san-covers-service': 'skip' },
-  'secret/default/dogcatcher-server-cert': { 'k8s.secret-cert-expiry': 'pass', 'k8s.secret-key-matches': 'pass', 'k8s.secret-chain': 'pass', 'k8s.secret-san-covers-service': 'fail' },
-  'pod/default/dogcatcher-api-59d8c7f6d-tq4zn': { 'k8s.pod-secret-mount-readonly': 'pass', 'k8s.pod-secret-default-mode': 'pass', 'k8s.pod-missing-secret': 'pass' },
+  'secret/default/mtls-ca': {
+    'k8s.secret-cert-expiry': 'pass',
+    'k8s.secret-key-matches': 'skip',
+    'k8s.secret-chain': 'skip',
+    'k8s.secret-san-covers-service': 'skip',
+  },
+  'secret/default/dogcatcher-server-cert': {
+    'k8s.secret-cert-expiry': 'pass',
+    'k8s.secret-key-matches': 'pass',
+    'k8s.secret-chain': 'pass',
+    'k8s.secret-san-covers-service': 'fail',
+  },
+  'pod/default/dogcatcher-api-59d8c7f6d-tq4zn': {
+    'k8s.pod-secret-mount-readonly': 'pass',
+    'k8s.pod-secret-default-mode': 'pass',
+    'k8s.pod-missing-secret': 'pass',
+  },
   'rbac/gufo': { 'k8s.rbac': 'pass' },
   'rbac/nova': { 'k8s.rbac': 'pass' },
   'rbac/kong': { 'k8s.rbac': 'pass' },
@@ -176,10 +273,14 @@ describe('k8s-audit on the recorded objects', () => {
     // The API objects gufo-api-keys / dogcatcher-api-keys hold no certificate: not audited as cert Secrets.
     expect(Object.keys(got).some((t) => t.endsWith('-api-keys'))).toBe(false);
     // Messages say what is wrong in plain words; no key material anywhere.
-    expect(get(j, 'secret/default/dogcatcher-server-cert', 'k8s.secret-san-covers-service').message).toMatch(/tls\.crt does not cover dogcatcher-api-mtls\.default\.svc\.cluster\.local/);
+    expect(get(j, 'secret/default/dogcatcher-server-cert', 'k8s.secret-san-covers-service').message).toMatch(
+      /tls\.crt does not cover dogcatcher-api-mtls\.default\.svc\.cluster\.local/,
+    );
     expect(get(j, 'configmap/gufo/gufo-legacy-certs', 'k8s.configmap-private-key').message).toMatch(/private key\(s\) in ConfigMap data client-key\.pem/);
     expect(get(j, 'secret/nova/search-tls', 'k8s.secret-key-matches').message).toBe('tls.key is not the private key of tls.crt');
-    expect(get(j, 'secret/nova/legacy-grpc-tls', 'k8s.secret-cert-expiry').message).toMatch(/^tls\.crt: the certificate \(CN=\*\.nova\.svc\.cluster\.local, O=nova\) expired on /);
+    expect(get(j, 'secret/nova/legacy-grpc-tls', 'k8s.secret-cert-expiry').message).toMatch(
+      /^tls\.crt: the certificate \(CN=\*\.nova\.svc\.cluster\.local, O=nova\) expired on /,
+    );
     expect(get(j, 'certificate/nova/media-tls', 'k8s.certificate-ready').message).toMatch(/not Ready \(False, DoesNotExist/);
     expect(get(j, 'pod/nova/media-service-0', 'k8s.pod-missing-secret').message).toMatch(/do not exist: media-tls/);
     expect(r.stdout + r.stderr).not.toMatch(PRIVATE);
@@ -204,7 +305,18 @@ describe('the acceptance command', () => {
     expect(r.code, r.stderr).toBe(1);
     const xml = await fs.readFile(junit, 'utf8');
     const page = await fs.readFile(html, 'utf8');
-    for (const finding of ['secret/nova/legacy-grpc-tls', 'secret/nova/search-tls', 'secret/nova/events-tls', 'pod/nova/user-service-7f6d5c4b3-m8n4q', 'pod/nova/content-service-84d9f7c6b-p5r7t', 'pod/nova/media-service-0', 'certificate/nova/media-tls', 'certificate/nova/events-tls', 'service/nova/identity-service:50051', 'service/nova/content-service:50053']) {
+    for (const finding of [
+      'secret/nova/legacy-grpc-tls',
+      'secret/nova/search-tls',
+      'secret/nova/events-tls',
+      'pod/nova/user-service-7f6d5c4b3-m8n4q',
+      'pod/nova/content-service-84d9f7c6b-p5r7t',
+      'pod/nova/media-service-0',
+      'certificate/nova/media-tls',
+      'certificate/nova/events-tls',
+      'service/nova/identity-service:50051',
+      'service/nova/content-service:50053',
+    ]) {
       expect(xml, finding).toContain(finding);
       expect(page, finding).toContain(finding);
     }
@@ -227,7 +339,11 @@ describe('access problems', () => {
   it('403s are k8s.rbac errors naming verb and resource; the scan goes on with what it may read (exit 1, not 2)', async () => {
     const denied = await startFakeKube({
       pems: pki.pems,
-      forbidden: [{ verb: 'list', resource: 'secrets', namespace: 'nova' }, { verb: 'list', resource: 'certificates', namespace: 'nova' }, { verb: 'create', resource: 'pods/portforward', namespace: 'gufo' }],
+      forbidden: [
+        { verb: 'list', resource: 'secrets', namespace: 'nova' },
+        { verb: 'list', resource: 'certificates', namespace: 'nova' },
+        { verb: 'create', resource: 'pods/portforward', namespace: 'gufo' },
+      ],
       forwards: kube.forwards,
     });
     try {
@@ -242,7 +358,9 @@ describe('access problems', () => {
       expect(get(j, 'rbac/nova/list certificates', 'k8s.rbac').message).toMatch(/may not list certificates\.cert-manager\.io/);
       const pf = get(j, 'rbac/gufo/create pods/portforward', 'k8s.rbac');
       expect(pf.status).toBe('error');
-      expect(get(j, 'service/gufo/gufo-gateway:443', 'reject.no-client-cert').message).toMatch(/port-forward is forbidden in namespace gufo \(create pods\/portforward/);
+      expect(get(j, 'service/gufo/gufo-gateway:443', 'reject.no-client-cert').message).toMatch(
+        /port-forward is forbidden in namespace gufo \(create pods\/portforward/,
+      );
       // What could be read was audited and probed: nova's Pods, the gRPC services through port-forward
       // (get secrets is allowed, so --secret worked); nothing about nova's Secrets or Certificates.
       expect(get(j, 'pod/nova/media-service-0', 'k8s.pod-missing-secret').status).toBe('skip');
@@ -259,7 +377,9 @@ describe('access problems', () => {
     const r = await cli(['k8s', 'scan', '-n', 'nova'], { KUBECONFIG: '' });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^mtls-harness: error: no Kubernetes cluster configured: no --kubeconfig, KUBECONFIG is not set, .*\.kube\/config does not exist and this is not a Pod with a service account$/m);
+    expect(r.stderr).toMatch(
+      /^mtls-harness: error: no Kubernetes cluster configured: no --kubeconfig, KUBECONFIG is not set, .*\.kube\/config does not exist and this is not a Pod with a service account$/m,
+    );
   });
 
   it('an unreachable API server: exit 2 naming the server and the reason', async () => {
@@ -268,7 +388,9 @@ describe('access problems', () => {
     await fs.writeFile(file, cfg);
     const r = await cli(['k8s', 'scan', '--kubeconfig', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^mtls-harness: error: cannot reach the Kubernetes API server https:\/\/127\.0\.0\.1:9 \(context "fake", from --kubeconfig .*\): ECONNREFUSED$/m);
+    expect(r.stderr).toMatch(
+      /^mtls-harness: error: cannot reach the Kubernetes API server https:\/\/127\.0\.0\.1:9 \(context "fake", from --kubeconfig .*\): ECONNREFUSED$/m,
+    );
   });
 
   it('rejected credentials (401) are exit 2; an unknown --context lists the contexts', async () => {
@@ -286,7 +408,9 @@ describe('access problems', () => {
   it('a --secret that may not be read (get secrets forbidden) is a k8s.rbac error; the probes run without client credentials', async () => {
     const denied = await startFakeKube({ pems: pki.pems, forbidden: [{ verb: 'get', resource: 'secrets', namespace: 'nova' }], forwards: kube.forwards });
     try {
-      const r = await cli(['k8s', 'scan', '-n', 'nova', '--secret', 'grpc-tls-certs', '--suite', 'handshake-with-cert,k8s-audit', '--json', '-'], { KUBECONFIG: denied.kubeconfig });
+      const r = await cli(['k8s', 'scan', '-n', 'nova', '--secret', 'grpc-tls-certs', '--suite', 'handshake-with-cert,k8s-audit', '--json', '-'], {
+        KUBECONFIG: denied.kubeconfig,
+      });
       expect(r.code).toBe(1);
       const j = JSON.parse(r.stdout) as Json;
       expect(get(j, 'rbac/nova/get secrets', 'k8s.rbac').message).toMatch(/may not get secrets in namespace nova/);
@@ -315,7 +439,12 @@ describe('in-cluster', () => {
     await fs.writeFile(path.join(sa, 'namespace'), 'nova');
     const before = kube.requests.filter((q) => q.resource === 'pods/portforward').length;
     const port = new URL(kube.server).port;
-    const r = await cli(['k8s', 'scan', '--in-cluster', '--check', 'reject.no-client-cert', '--timeout', '2s', '--json', '-'], { KUBECONFIG: '', MTLS_K8S_SERVICEACCOUNT_DIR: sa, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port });
+    const r = await cli(['k8s', 'scan', '--in-cluster', '--check', 'reject.no-client-cert', '--timeout', '2s', '--json', '-'], {
+      KUBECONFIG: '',
+      MTLS_K8S_SERVICEACCOUNT_DIR: sa,
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: port,
+    });
     const j = JSON.parse(r.stdout) as Json;
     const t = j.targets.find((x) => x.name === 'service/nova/identity-service:50051')!;
     expect(t.endpoint).toBe('identity-service.nova.svc.cluster.local:50051');
@@ -332,7 +461,11 @@ describe('in-cluster: a hostile service account namespace file', () => {
   it.each([
     ['a FIFO (never opened, so never blocks)', 'fifo', /service account namespace file .*namespace is not a regular file \(a FIFO\)/],
     ['5 MB of text', 'big', /service account namespace file .*namespace is 5 MB: too large \(at most 4 KB\)/],
-    ['not a namespace name (escape sequences, a second line)', 'bad', /the service account namespace file .*namespace does not hold a namespace name \("nova.*x"\)/],
+    [
+      'not a namespace name (escape sequences, a second line)',
+      'bad',
+      /the service account namespace file .*namespace does not hold a namespace name \("nova.*x"\)/,
+    ],
   ])('%s: exit 2, one line, nothing listed', async (_what, kind, message) => {
     const sa = path.join(tmp, `sa-${kind}`);
     await fs.mkdir(sa, { recursive: true });
@@ -343,7 +476,12 @@ describe('in-cluster: a hostile service account namespace file', () => {
     else await fs.writeFile(ns, kind === 'big' ? 'a'.repeat(5 * 1024 * 1024) : 'nova\x1b[31m\nx');
     const before = kube.requests.length;
     const port = new URL(kube.server).port;
-    const r = await cli(['k8s', 'scan', '--in-cluster', '--json', '-'], { KUBECONFIG: '', MTLS_K8S_SERVICEACCOUNT_DIR: sa, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port });
+    const r = await cli(['k8s', 'scan', '--in-cluster', '--json', '-'], {
+      KUBECONFIG: '',
+      MTLS_K8S_SERVICEACCOUNT_DIR: sa,
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: port,
+    });
     expect(r.code).toBe(2);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
@@ -358,7 +496,12 @@ describe('the command', () => {
   it('--all-namespaces scans every namespace the API lists; a 403 on listing them is a k8s.rbac error', async () => {
     const r = await scan(['-A', '--suite', 'k8s-audit', '--json', '-']);
     const j = JSON.parse(r.stdout) as Json;
-    expect([...new Set(j.results.filter((x) => x.target.startsWith('rbac/')).map((x) => x.target))].sort()).toEqual(['rbac/default', 'rbac/gufo', 'rbac/kong', 'rbac/nova']);
+    expect([...new Set(j.results.filter((x) => x.target.startsWith('rbac/')).map((x) => x.target))].sort()).toEqual([
+      'rbac/default',
+      'rbac/gufo',
+      'rbac/kong',
+      'rbac/nova',
+    ]);
     const denied = await startFakeKube({ pems: pki.pems, forbidden: [{ verb: 'list', resource: 'namespaces' }] });
     try {
       const d = await cli(['k8s', 'scan', '-A', '--json', '-'], { KUBECONFIG: denied.kubeconfig });
@@ -373,10 +516,19 @@ describe('the command', () => {
   it('Ctrl-C: the reports are written with what finished (incomplete, exit 130) and every port-forward listener is closed', async () => {
     let onInt: (() => void | Promise<void>) | undefined;
     let stdout = '';
-    const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true }, env: { NO_COLOR: '1', HOME: tmp, KUBECONFIG: kube.kubeconfig }, onInterrupt: (fn: () => void | Promise<void>) => ((onInt = fn), () => (onInt = undefined)) };
-    const running = runCli(['k8s', 'scan', '-n', 'gufo', '--secret', 'gufo-mtls', '--ca-key-secret', 'gufo-ca-key', '--rotation-watch', '30s', '--json', '-'], io);
+    const io = {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: () => true },
+      env: { NO_COLOR: '1', HOME: tmp, KUBECONFIG: kube.kubeconfig },
+      onInterrupt: (fn: () => void | Promise<void>) => ((onInt = fn), () => (onInt = undefined)),
+    };
+    const running = runCli(
+      ['k8s', 'scan', '-n', 'gufo', '--secret', 'gufo-mtls', '--ca-key-secret', 'gufo-ca-key', '--rotation-watch', '30s', '--json', '-'],
+      io,
+    );
     // Wait until the scan is probing (the rotation watch keeps it busy), then interrupt.
-    for (let i = 0; i < 100 && !kube.requests.some((q) => q.resource === 'pods/portforward' && q.name === 'gufo-gateway-7d9f6c5b8-k2x9p'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !kube.requests.some((q) => q.resource === 'pods/portforward' && q.name === 'gufo-gateway-7d9f6c5b8-k2x9p'); i++)
+      await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 1500));
     const cleanup = onInt!();
     const code = await running;
@@ -431,7 +583,8 @@ describe('the command', () => {
     expect(statuses(loud.stdout)).toContain('PASS');
     expect(statuses(quiet.stdout)).toEqual(statuses(loud.stdout).filter((x) => x === 'WARN' || x === 'FAIL' || x === 'ERROR'));
     expect(quiet.code).toBe(loud.code);
-    const checks = async (n: string) => (JSON.parse(await fs.readFile(path.join(tmp, n), 'utf8')) as Json).results.map((x) => `${x.target} ${x.check} ${x.status}`);
+    const checks = async (n: string) =>
+      (JSON.parse(await fs.readFile(path.join(tmp, n), 'utf8')) as Json).results.map((x) => `${x.target} ${x.check} ${x.status}`);
     expect(await checks('quiet.json')).toEqual(await checks('loud.json'));
   });
 

@@ -11,7 +11,8 @@ import { startFakeKube, type FakeKube } from './helpers/fake-kube.js';
 
 const P256_OID = Buffer.from('06082a8648ce3d030107', 'hex');
 const BOGUS_OID = Buffer.from('06082a8648ce3d030119', 'hex');
-const toPem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+const toPem = (der: Buffer) =>
+  `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
 
 let tmp: string;
 let kube: FakeKube;
@@ -45,7 +46,10 @@ beforeAll(async () => {
   BOGUS_OID.copy(bad, der.indexOf(P256_OID));
   await fs.mkdir(path.join(tmp, 'fixtures/bad'), { recursive: true });
   await fs.writeFile(path.join(tmp, 'fixtures/bad/secrets.yaml'), SECRETS);
-  kube = await startFakeKube({ fixturesDir: path.join(tmp, 'fixtures'), pems: { 'bad/cert': toPem(bad), 'bad/key': pki.server.keyPem, 'good/cert': pki.server.certPem, 'good/key': pki.server.keyPem } });
+  kube = await startFakeKube({
+    fixturesDir: path.join(tmp, 'fixtures'),
+    pems: { 'bad/cert': toPem(bad), 'bad/key': pki.server.keyPem, 'good/cert': pki.server.certPem, 'good/key': pki.server.keyPem },
+  });
 });
 afterAll(async () => {
   await kube?.stop();
@@ -56,7 +60,11 @@ describe('k8s scan: a Secret with an undecodable certificate key', () => {
   it('is classified; the other Secret is audited as before', async () => {
     let stdout = '';
     let stderr = '';
-    const code = await runCli(['k8s', 'scan', '-n', 'bad', '--json', '-'], { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1', HOME: tmp, KUBECONFIG: kube.kubeconfig } });
+    const code = await runCli(['k8s', 'scan', '-n', 'bad', '--json', '-'], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: { NO_COLOR: '1', HOME: tmp, KUBECONFIG: kube.kubeconfig },
+    });
     expect(stderr).not.toMatch(/internal error|\n\s+at /);
     expect([0, 1]).toContain(code);
     const j = JSON.parse(stdout) as { results: { target: string; check: string; status: string; message: string }[] };

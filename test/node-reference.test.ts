@@ -42,7 +42,9 @@ beforeAll(async () => {
 
 it('runs every static profile of CONFORMANCE.md in-process; the rotation profiles run node as a process', () => {
   expect([...NODE_PROFILES].sort()).toEqual(PROFILES.filter((p) => !p.startsWith('rotation-')).sort());
-  expect(() => new NodeReference({ profile: 'rotation-graceful' })).toThrow(/does not run profile "rotation-graceful" \(rotation profiles start node as a process/);
+  expect(() => new NodeReference({ profile: 'rotation-graceful' })).toThrow(
+    /does not run profile "rotation-graceful" \(rotation profiles start node as a process/,
+  );
 });
 
 for (const profile of NODE_PROFILES) {
@@ -73,10 +75,14 @@ for (const profile of NODE_PROFILES) {
           // Native verification (requestCert + rejectUnauthorized) lets OpenSSL send the alert; the
           // policies node cannot express natively (trust-any, ignore-dates) refuse by closing after the handshake.
           if (policy.verifiesChain && policy.checksDates) {
-            expect(noCert.alert).toEqual(version === 'TLSv1.3' ? { code: 116, name: 'certificate_required', level: 2 } : { code: 40, name: 'handshake_failure', level: 2 });
-            expect(noCert.reason).toBe(version === 'TLSv1.3'
-              ? 'the handshake completed, then the server sent alert 116 certificate_required'
-              : 'the server refused the TLS handshake with alert 40 handshake_failure');
+            expect(noCert.alert).toEqual(
+              version === 'TLSv1.3' ? { code: 116, name: 'certificate_required', level: 2 } : { code: 40, name: 'handshake_failure', level: 2 },
+            );
+            expect(noCert.reason).toBe(
+              version === 'TLSv1.3'
+                ? 'the handshake completed, then the server sent alert 116 certificate_required'
+                : 'the server refused the TLS handshake with alert 40 handshake_failure',
+            );
           } else {
             expect(noCert.alert).toBeUndefined();
           }
@@ -91,7 +97,7 @@ for (const profile of NODE_PROFILES) {
       });
 
       const crafted: [string, (p: FixturePki) => Credential, (pol: ClientPolicy) => boolean][] = [
-        ['untrusted CA with the trusted CA\'s name', (p) => p.badClients.untrustedCa, (pol) => pol.verifiesChain],
+        ["untrusted CA with the trusted CA's name", (p) => p.badClients.untrustedCa, (pol) => pol.verifiesChain],
         ['self-signed', (p) => p.badClients.selfSigned, (pol) => pol.verifiesChain],
         ['wrong EKU (serverAuth only)', (p) => p.badClients.wrongEku, (pol) => pol.verifiesChain],
         ['expired', (p) => p.badClients.expired, (pol) => pol.checksDates],
@@ -144,7 +150,12 @@ for (const profile of NODE_PROFILES) {
 }
 
 describe('strict over both protocol variants (https answers HTTP, tls only holds the connection)', () => {
-  const cases: ['https' | 'tls', TlsVersion][] = [['https', 'TLSv1.3'], ['https', 'TLSv1.2'], ['tls', 'TLSv1.3'], ['tls', 'TLSv1.2']];
+  const cases: ['https' | 'tls', TlsVersion][] = [
+    ['https', 'TLSv1.3'],
+    ['https', 'TLSv1.2'],
+    ['tls', 'TLSv1.3'],
+    ['tls', 'TLSv1.2'],
+  ];
   it.each(cases)('%s, %s: no cert refused with the alert, valid cert accepted, untrusted CA refused', async (protocol, maxVersion) => {
     const ref = await new NodeReference({ profile: 'strict', pki, protocol, maxVersion }).start();
     try {
@@ -176,7 +187,14 @@ describe('strict over both protocol variants (https answers HTTP, tls only holds
   it('optional-client-cert over raw TLS: the cert-less client is held open (accepted)', async () => {
     const ref = await new NodeReference({ profile: 'optional-client-cert', pki, protocol: 'tls' }).start();
     try {
-      const o = await probeEndpoint({ host: ref.endpoint.host, port: ref.endpoint.port, servername: 'localhost', ca: pki.root.certPem, protocol: 'tls', graceMs: 200 });
+      const o = await probeEndpoint({
+        host: ref.endpoint.host,
+        port: ref.endpoint.port,
+        servername: 'localhost',
+        ca: pki.root.certPem,
+        protocol: 'tls',
+        graceMs: 200,
+      });
       expect(o.rejectedAt, o.reason).toBe('accepted');
       expect(o.certificateRequested).toBe(true);
       expect(o.httpStatus).toBeUndefined();
@@ -192,21 +210,42 @@ describe('stability', () => {
     try {
       const seen = new Set<string>();
       // The control: the valid client, accepted.
-      const valid = await probeEndpoint({ host: ref.endpoint.host, port: ref.endpoint.port, servername: 'localhost', ca: pki.root.certPem, cert: pki.client.chainPem, key: pki.client.keyPem });
+      const valid = await probeEndpoint({
+        host: ref.endpoint.host,
+        port: ref.endpoint.port,
+        servername: 'localhost',
+        ca: pki.root.certPem,
+        cert: pki.client.chainPem,
+        key: pki.client.keyPem,
+      });
       for (let i = 0; i < 20; i++) {
         const o = await probeEndpoint({ host: ref.endpoint.host, port: ref.endpoint.port, servername: 'localhost', ca: pki.root.certPem });
-        seen.add(JSON.stringify([o.rejectedAt, o.alert?.code, o.reason, o.certificateRequested, o.handshakeInsight.method, o.protocol, detectClientAuthMode(o, valid).mode]));
+        seen.add(
+          JSON.stringify([
+            o.rejectedAt,
+            o.alert?.code,
+            o.reason,
+            o.certificateRequested,
+            o.handshakeInsight.method,
+            o.protocol,
+            detectClientAuthMode(o, valid).mode,
+          ]),
+        );
       }
       const tls13 = maxVersion === 'TLSv1.3';
-      expect([...seen]).toEqual([JSON.stringify([
-        tls13 ? 'post-handshake' : 'handshake',
-        tls13 ? 116 : 40,
-        tls13 ? 'the handshake completed, then the server sent alert 116 certificate_required' : 'the server refused the TLS handshake with alert 40 handshake_failure',
-        true,
-        tls13 ? 'tls1.3-keylog' : 'tls1.2-plaintext',
-        maxVersion,
-        'required',
-      ])]);
+      expect([...seen]).toEqual([
+        JSON.stringify([
+          tls13 ? 'post-handshake' : 'handshake',
+          tls13 ? 116 : 40,
+          tls13
+            ? 'the handshake completed, then the server sent alert 116 certificate_required'
+            : 'the server refused the TLS handshake with alert 40 handshake_failure',
+          true,
+          tls13 ? 'tls1.3-keylog' : 'tls1.2-plaintext',
+          maxVersion,
+          'required',
+        ]),
+      ]);
     } finally {
       await ref.stop();
     }

@@ -28,7 +28,12 @@ import { OPENSSL } from './helpers/servers.js';
 const REPEAT = Math.max(1, Number(process.env.MTLS_MATRIX_REPEAT ?? '1') || 1);
 if (!OPENSSL) console.warn('SKIPPED the openssl-PKI matrix: openssl not installed (apt-get install openssl)');
 
-interface Result { check: string; status: Status; message: string; evidence: Record<string, unknown> }
+interface Result {
+  check: string;
+  status: Status;
+  message: string;
+  evidence: Record<string, unknown>;
+}
 
 let dir: string;
 let pki: FixturePki;
@@ -53,7 +58,23 @@ afterAll(async () => {
 async function liveRun(port: number, out: string): Promise<{ code: number; results: Result[]; stderr: string }> {
   let stderr = '';
   const code = await runCli(
-    ['run', '--target', `127.0.0.1:${port}`, '--servername', 'localhost', '--ca', files.root, '--cert', files.client, '--key', files.clientKey, '--ca-key', files.rootKey, '--json', out],
+    [
+      'run',
+      '--target',
+      `127.0.0.1:${port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      files.root,
+      '--cert',
+      files.client,
+      '--key',
+      files.clientKey,
+      '--ca-key',
+      files.rootKey,
+      '--json',
+      out,
+    ],
     { stdout: { write: () => undefined }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } },
   );
   const report = JSON.parse(await fs.readFile(out, 'utf8')) as { results: Result[] };
@@ -73,7 +94,10 @@ async function pair(implementation: string, profile: ProfileName): Promise<void>
     const got = Object.fromEntries(r.results.map((x) => [x.check, x.status]));
     const bad = r.results.filter((x) => x.status !== want[x.check]);
     for (const x of bad) mismatches.push(`${implementation} ${profile} run ${i + 1}: ${x.check} expected ${want[x.check]} got ${x.status}: ${x.message}`);
-    expect(got, `${implementation} ${profile} run ${i + 1}:\n${bad.map((x) => `${x.check}: expected ${want[x.check]}, got ${x.status}: ${x.message}`).join('\n')}`).toEqual(want);
+    expect(
+      got,
+      `${implementation} ${profile} run ${i + 1}:\n${bad.map((x) => `${x.check}: expected ${want[x.check]}, got ${x.status}: ${x.message}`).join('\n')}`,
+    ).toEqual(want);
     const failing = Object.values(want).some((s) => s === 'fail' || s === 'error');
     expect(r.code, r.stderr).toBe(failing ? 1 : 0);
   }
@@ -82,9 +106,13 @@ async function pair(implementation: string, profile: ProfileName): Promise<void>
 const STATIC_PROFILES = NODE_PROFILES as readonly ProfileName[];
 
 describe.skipIf(!OPENSSL)('node reference with the openssl-CLI PKI, run as a live target', () => {
-  it.each(STATIC_PROFILES.map((p) => [p]))('%s: every verdict equals the table', async (profile) => {
-    await pair('node', profile);
-  }, 60_000);
+  it.each(STATIC_PROFILES.map((p) => [p]))(
+    '%s: every verdict equals the table',
+    async (profile) => {
+      await pair('node', profile);
+    },
+    60_000,
+  );
 });
 
 // The references whose protocol the probe speaks (the databases and brokers wait for issue 18's protocol registry).
@@ -94,8 +122,12 @@ for (const server of Object.values(REFERENCES).filter((r) => r.runs === 'process
   if (!bin) console.warn(`SKIPPED the openssl-PKI matrix for ${impl}: not installed (apt-get install ${server.debianPackages.join(' ')})`);
   const supported = STATIC_PROFILES.filter((p) => !unsupportedReason(impl, p));
   describe.skipIf(!OPENSSL || !bin)(`${impl} with the openssl-CLI PKI, run as a live target`, () => {
-    it.each(supported.map((p) => [p]))('%s: every verdict equals the table', async (profile) => {
-      await pair(impl, profile);
-    }, 60_000);
+    it.each(supported.map((p) => [p]))(
+      '%s: every verdict equals the table',
+      async (profile) => {
+        await pair(impl, profile);
+      },
+      60_000,
+    );
   });
 }

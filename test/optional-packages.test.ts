@@ -41,10 +41,19 @@ describe('optional packages', () => {
   });
 
   it.each([
-    [['k8s', 'scan', '-n', 'nova'], /^mtls-harness: error: k8s scan needs the optional package @kubernetes\/client-node, which is not installed: npm install @kubernetes\/client-node@1\.4\.0$/],
-    [['run', '--reference', 'nginx', '--profile', 'strict', '--provider', 'container'], /needs the optional package testcontainers, which is not installed: npm install testcontainers@11\.14\.0$/],
+    [
+      ['k8s', 'scan', '-n', 'nova'],
+      /^mtls-harness: error: k8s scan needs the optional package @kubernetes\/client-node, which is not installed: npm install @kubernetes\/client-node@1\.4\.0$/,
+    ],
+    [
+      ['run', '--reference', 'nginx', '--profile', 'strict', '--provider', 'container'],
+      /needs the optional package testcontainers, which is not installed: npm install testcontainers@11\.14\.0$/,
+    ],
     // Checked before anything runs, like the browser itself.
-    [['run', '--reference', 'node', '--profile', 'strict', '--pdf', 'r.pdf'], /^mtls-harness: error: PDF reports \(--pdf\) needs the optional package playwright-core, which is not installed: npm install playwright-core@1\.64\.1$/],
+    [
+      ['run', '--reference', 'node', '--profile', 'strict', '--pdf', 'r.pdf'],
+      /^mtls-harness: error: PDF reports \(--pdf\) needs the optional package playwright-core, which is not installed: npm install playwright-core@1\.64\.1$/,
+    ],
     [['probe', '127.0.0.1:9', '--pdf', 'p.pdf'], /PDF reports \(--pdf\) needs the optional package playwright-core/],
   ])('without them: %j says what to install, one line, exit 2', async (args, message) => {
     const r = await spawnCli(args, tmp, { ...hidden, KUBECONFIG: path.join(tmp, 'none'), MTLS_CHROMIUM: '/bin/true' }, 60_000);

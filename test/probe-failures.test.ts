@@ -179,7 +179,9 @@ describe('unreachable and non-TLS targets', () => {
     const reset = await tcpServer((s) => s.resetAndDestroy());
     const closed = await freePort();
     const t0 = Date.now();
-    const outs = await Promise.all(Array.from({ length: 30 }, (_, i) => probeEndpoint({ host: '127.0.0.1', port: [hang, reset, closed][i % 3]!, timeoutMs: TIMEOUT })));
+    const outs = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => probeEndpoint({ host: '127.0.0.1', port: [hang, reset, closed][i % 3]!, timeoutMs: TIMEOUT })),
+    );
     expect(Date.now() - t0).toBeLessThan(TIMEOUT + SLACK);
     expect(new Set(outs.map((o) => o.failure?.kind))).toEqual(new Set(['timeout', 'reset', 'refused']));
   });
@@ -192,6 +194,9 @@ describe('bad probe options are usage errors, not outcomes', () => {
     [{ cert: 'x' }, /--cert and --key/],
     [{ timeoutMs: -1 }, /timeout/],
   ])('%j', async (over, message) => {
-    await expect(probeEndpoint({ host: '127.0.0.1', port: 443, ...over })).rejects.toMatchObject({ name: 'HarnessError', message: expect.stringMatching(message) });
+    await expect(probeEndpoint({ host: '127.0.0.1', port: 443, ...over })).rejects.toMatchObject({
+      name: 'HarnessError',
+      message: expect.stringMatching(message),
+    });
   });
 });

@@ -23,7 +23,8 @@ beforeAll(async () => {
   pki = await mintFixturePki();
 });
 
-const probe = (port: number, extra: Partial<ProbeOptions> = {}) => probeEndpoint({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.root.certPem, timeoutMs: 4000, ...extra });
+const probe = (port: number, extra: Partial<ProbeOptions> = {}) =>
+  probeEndpoint({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.root.certPem, timeoutMs: 4000, ...extra });
 const withCert = () => ({ cert: pki.client.chainPem, key: pki.client.keyPem });
 const show = (o: ProbeOutcome) => JSON.stringify({ ...o, peerChain: undefined, peerChainPem: undefined });
 
@@ -41,7 +42,15 @@ describe('HelloRetryRequest: openssl s_server -groups P-384 (node offers an X255
 
   it('-Verify 1: the CertificateRequest is read after the HRR; refused with alert 116; mode required', async () => {
     const noCert = await probe(required.port);
-    expect(noCert, show(noCert)).toMatchObject({ helloRetryRequest: true, serverHello: true, protocol: 'TLSv1.3', certificateRequested: true, rejectedAt: 'post-handshake', alert: { code: 116, name: 'certificate_required' }, handshakeInsight: { method: 'tls1.3-keylog' } });
+    expect(noCert, show(noCert)).toMatchObject({
+      helloRetryRequest: true,
+      serverHello: true,
+      protocol: 'TLSv1.3',
+      certificateRequested: true,
+      rejectedAt: 'post-handshake',
+      alert: { code: 116, name: 'certificate_required' },
+      handshakeInsight: { method: 'tls1.3-keylog' },
+    });
     expect(noCert.handshakeInsight.limitation).toBeUndefined();
     expect(noCert.acceptableCaNames).toEqual([pki.root.cert.subject]);
     const ok = await probe(required.port, withCert());
@@ -52,7 +61,15 @@ describe('HelloRetryRequest: openssl s_server -groups P-384 (node offers an X255
 
   it('no -Verify: certificateRequested false after the HRR; served; mode not-requested', async () => {
     const noCert = await probe(open.port);
-    expect(noCert, show(noCert)).toMatchObject({ helloRetryRequest: true, serverHello: true, protocol: 'TLSv1.3', certificateRequested: false, rejectedAt: 'accepted', httpStatus: 200, handshakeInsight: { method: 'tls1.3-keylog' } });
+    expect(noCert, show(noCert)).toMatchObject({
+      helloRetryRequest: true,
+      serverHello: true,
+      protocol: 'TLSv1.3',
+      certificateRequested: false,
+      rejectedAt: 'accepted',
+      httpStatus: 200,
+      handshakeInsight: { method: 'tls1.3-keylog' },
+    });
     expect(detectClientAuthMode(noCert)).toMatchObject({ mode: 'not-requested', method: 'tls1.3-keylog' });
   });
 
@@ -130,7 +147,7 @@ describe('an alert in answer to the ClientHello: refused in the handshake, serve
     }
   });
 
-  it('openssl s_server -tls1_1 (no client auth): node\'s TLS 1.2+ hello gets alert 70', async () => {
+  it("openssl s_server -tls1_1 (no client auth): node's TLS 1.2+ hello gets alert 70", async () => {
     const old = await startOpenssl(pki, ['-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0', '-www']);
     try {
       const o = await probe(old.port);
@@ -148,10 +165,25 @@ describe('an alert in answer to the ClientHello: refused in the handshake, serve
 describe('after the handshake, only the server can refuse: bytes injected by a relay in front of a real node TLS server', () => {
   const cases: { injection: Exclude<Injection, 'none'>; maxVersion: 'TLSv1.3' | 'TLSv1.2'; code: RegExp; what: RegExp }[] = [
     { injection: 'garbage', maxVersion: 'TLSv1.3', code: /^ERR_SSL_/, what: /bytes that are not a TLS record arrived \(starting 0x[0-9a-f]{16}\)/ },
-    { injection: 'plaintext-alert', maxVersion: 'TLSv1.3', code: /^ERR_SSL_/, what: /an alert record \(40 handshake_failure\) arrived unprotected, in plaintext, after the TLS 1\.3 ServerHello/ },
-    { injection: 'post-handshake-certificate-request', maxVersion: 'TLSv1.3', code: /^ERR_SSL_/, what: /the server asked for a client certificate after the handshake \(TLS 1\.3 post-handshake authentication\)/ },
+    {
+      injection: 'plaintext-alert',
+      maxVersion: 'TLSv1.3',
+      code: /^ERR_SSL_/,
+      what: /an alert record \(40 handshake_failure\) arrived unprotected, in plaintext, after the TLS 1\.3 ServerHello/,
+    },
+    {
+      injection: 'post-handshake-certificate-request',
+      maxVersion: 'TLSv1.3',
+      code: /^ERR_SSL_/,
+      what: /the server asked for a client certificate after the handshake \(TLS 1\.3 post-handshake authentication\)/,
+    },
     { injection: 'garbage', maxVersion: 'TLSv1.2', code: /^ERR_SSL_/, what: /bytes that are not a TLS record arrived \(starting 0x[0-9a-f]{16}\)/ },
-    { injection: 'plaintext-alert', maxVersion: 'TLSv1.2', code: /^ERR_SSL_/, what: /an alert record \(40 handshake_failure\) arrived unprotected, in plaintext, after the server's ChangeCipherSpec/ },
+    {
+      injection: 'plaintext-alert',
+      maxVersion: 'TLSv1.2',
+      code: /^ERR_SSL_/,
+      what: /an alert record \(40 handshake_failure\) arrived unprotected, in plaintext, after the server's ChangeCipherSpec/,
+    },
   ];
   for (const c of cases) {
     for (const protocol of ['https', 'tls'] as const) {
@@ -160,7 +192,13 @@ describe('after the handshake, only the server can refuse: bytes injected by a r
         try {
           const o = await probe(relay.port, { protocol, graceMs: 1000 });
           expect(relay.injected(), relay.log.join('\n')).toBe(1);
-          expect(o, show(o)).toMatchObject({ rejectedAt: 'unreachable', failure: { kind: 'tls-client', phase: 'exchange' }, serverHello: true, protocol: c.maxVersion, certificateRequested: false });
+          expect(o, show(o)).toMatchObject({
+            rejectedAt: 'unreachable',
+            failure: { kind: 'tls-client', phase: 'exchange' },
+            serverHello: true,
+            protocol: c.maxVersion,
+            certificateRequested: false,
+          });
           expect(o.errorCode).toMatch(c.code);
           expect(o.reason).toMatch(new RegExp(`^the harness's TLS client gave up after the handshake \\(${o.errorCode}\\): `));
           expect(o.reason).toMatch(c.what);
@@ -194,7 +232,8 @@ describe('after the handshake, only the server can refuse: bytes injected by a r
   });
 });
 
-if (!APACHE || !APACHE_MODULES) console.warn('SKIPPED: Apache httpd (apache2 with mod_ssl) is not installed (apt-get install apache2); the per-path client-auth tests do not run');
+if (!APACHE || !APACHE_MODULES)
+  console.warn('SKIPPED: Apache httpd (apache2 with mod_ssl) is not installed (apt-get install apache2); the per-path client-auth tests do not run');
 
 describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth: Apache httpd, SSLVerifyClient none globally, require in <Location /secure>', () => {
   let apache: Awaited<ReturnType<typeof startApache>>;
@@ -209,9 +248,19 @@ describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth: Apache httpd,
   it('TLS 1.2, no certificate: the initial handshake asks for none; Apache renegotiates, then refuses the renegotiation with alert 40', async () => {
     const mark = apache.errorLog().length;
     const o = await probe(apache.port, { maxVersion: 'TLSv1.2', httpPath: '/secure' });
-    expect(o, show(o)).toMatchObject({ protocol: 'TLSv1.2', serverHello: true, certificateRequested: false, postHandshakeAuth: { kind: 'renegotiation', certificateRequested: true }, rejectedAt: 'post-handshake', alert: { code: 40, name: 'handshake_failure', level: 2 }, errorCode: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' }); // level: read from the wire (decrypted)
+    expect(o, show(o)).toMatchObject({
+      protocol: 'TLSv1.2',
+      serverHello: true,
+      certificateRequested: false,
+      postHandshakeAuth: { kind: 'renegotiation', certificateRequested: true },
+      rejectedAt: 'post-handshake',
+      alert: { code: 40, name: 'handshake_failure', level: 2 },
+      errorCode: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+    }); // level: read from the wire (decrypted)
     expect(o.httpStatus).toBeUndefined();
-    expect(o.reason).toBe('the handshake completed, then the server sent alert 40 handshake_failure, in the renegotiation it started after the handshake to request a client certificate');
+    expect(o.reason).toBe(
+      'the handshake completed, then the server sent alert 40 handshake_failure, in the renegotiation it started after the handshake to request a client certificate',
+    );
     const log = logSince(mark);
     expect(log).toMatch(/AH02221: Requesting connection re-negotiation/);
     expect(log).toMatch(/AH02261: Re-negotiation handshake failed/);
@@ -221,7 +270,13 @@ describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth: Apache httpd,
   it('TLS 1.2, a valid certificate: served 200 after the renegotiation', async () => {
     const mark = apache.errorLog().length;
     const o = await probe(apache.port, { maxVersion: 'TLSv1.2', httpPath: '/secure', ...withCert() });
-    expect(o, show(o)).toMatchObject({ protocol: 'TLSv1.2', certificateRequested: false, postHandshakeAuth: { kind: 'renegotiation', certificateRequested: true }, rejectedAt: 'accepted', httpStatus: 200 });
+    expect(o, show(o)).toMatchObject({
+      protocol: 'TLSv1.2',
+      certificateRequested: false,
+      postHandshakeAuth: { kind: 'renegotiation', certificateRequested: true },
+      rejectedAt: 'accepted',
+      httpStatus: 200,
+    });
     expect(o.httpServer).toMatch(/^Apache\/2\.\d+\.\d+/);
     expect(logSince(mark)).toMatch(/AH02221: Requesting connection re-negotiation/);
   });
@@ -236,7 +291,14 @@ describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth: Apache httpd,
     const mark = apache.errorLog().length;
     for (const extra of [{}, withCert()]) {
       const o = await probe(apache.port, { maxVersion: 'TLSv1.3', httpPath: '/secure', ...extra });
-      expect(o, show(o)).toMatchObject({ protocol: 'TLSv1.3', serverHello: true, certificateRequested: false, rejectedAt: 'application', httpStatus: 403, sessionTicket: true });
+      expect(o, show(o)).toMatchObject({
+        protocol: 'TLSv1.3',
+        serverHello: true,
+        certificateRequested: false,
+        rejectedAt: 'application',
+        httpStatus: 403,
+        sessionTicket: true,
+      });
       expect(o.postHandshakeAuth).toBeUndefined(); // it never sent a CertificateRequest: it could not
       expect(o.httpServer).toMatch(/^Apache\//);
     }
@@ -274,7 +336,11 @@ describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth, judged: run a
     const res = (JSON.parse(r.stdout) as { results: { check: string; status: string; message: string; evidence: Record<string, unknown> }[] }).results;
     const by = (id: string) => res.find((x) => x.check === id)!;
     expect(by('reject.no-client-cert').status, by('reject.no-client-cert').message).toBe('pass');
-    expect(by('reject.no-client-cert').evidence).toMatchObject({ rejectedAt: 'post-handshake', alert: { code: 40 }, postHandshakeAuth: { kind: 'renegotiation' } });
+    expect(by('reject.no-client-cert').evidence).toMatchObject({
+      rejectedAt: 'post-handshake',
+      alert: { code: 40 },
+      postHandshakeAuth: { kind: 'renegotiation' },
+    });
     expect(by('handshake.client-auth-mode').status).toBe('pass');
     expect(by('handshake.client-auth-mode').evidence).toMatchObject({ mode: 'required', method: 'renegotiation' });
     expect(by('handshake.accepts-valid-client-cert').status).toBe('pass');

@@ -26,7 +26,14 @@ interface Classification {
 }
 
 function classification(o: ProbeOutcome): Classification {
-  return { at: o.rejectedAt, alert: o.alert?.code ?? null, http: o.httpStatus ?? null, requested: o.certificateRequested ?? null, protocol: o.protocol ?? null, failure: o.failure?.kind ?? null };
+  return {
+    at: o.rejectedAt,
+    alert: o.alert?.code ?? null,
+    http: o.httpStatus ?? null,
+    requested: o.certificateRequested ?? null,
+    protocol: o.protocol ?? null,
+    failure: o.failure?.kind ?? null,
+  };
 }
 
 interface Expectation {
@@ -56,18 +63,36 @@ const opensslCases: Case[] = [
   {
     name: 'openssl -Verify 1 -verify_return_error, TLS 1.3',
     start: () => startOpensslServer({ pki, mode: 'required' }),
-    expect: { noCert: postHandshake(116, 'certificate_required'), mode: 'required', method: 'tls1.3-keylog', untrusted: postHandshake(48, 'unknown_ca'), protocol: 'TLSv1.3' },
+    expect: {
+      noCert: postHandshake(116, 'certificate_required'),
+      mode: 'required',
+      method: 'tls1.3-keylog',
+      untrusted: postHandshake(48, 'unknown_ca'),
+      protocol: 'TLSv1.3',
+    },
   },
   {
     name: 'openssl -Verify 1 -verify_return_error, capped at TLS 1.2',
     start: () => startOpensslServer({ pki, mode: 'required', tls: '1.2' }),
-    expect: { noCert: handshake(40, 'handshake_failure'), mode: 'required', method: 'tls1.2-plaintext', untrusted: handshake(48, 'unknown_ca'), protocol: 'TLSv1.2' },
+    expect: {
+      noCert: handshake(40, 'handshake_failure'),
+      mode: 'required',
+      method: 'tls1.2-plaintext',
+      untrusted: handshake(48, 'unknown_ca'),
+      protocol: 'TLSv1.2',
+    },
   },
   {
     name: 'openssl -Verify 1 -verify_return_error, raw TLS (no HTTP), TLS 1.3',
     start: () => startOpensslServer({ pki, mode: 'required', protocol: 'tls' }),
     probe: { protocol: 'tls' },
-    expect: { noCert: postHandshake(116, 'certificate_required'), mode: 'required', method: 'tls1.3-keylog', untrusted: postHandshake(48, 'unknown_ca'), protocol: 'TLSv1.3' },
+    expect: {
+      noCert: postHandshake(116, 'certificate_required'),
+      mode: 'required',
+      method: 'tls1.3-keylog',
+      untrusted: postHandshake(48, 'unknown_ca'),
+      protocol: 'TLSv1.3',
+    },
   },
   {
     // -verify (lower case) asks for a certificate and carries on whatever the outcome.
@@ -162,7 +187,10 @@ function suite(title: string, cases: Case[], skip: boolean): void {
           expect(noCert.peerChainSource).toBe('wire');
           // node only judges the chain when the handshake completes; the harness's own path builder always can.
           if (noCert.rejectedAt !== 'handshake') expect(noCert.authorized).toBe(true);
-          const v = verifyChain(noCert.peerChainPem.map((p) => new X509Certificate(p)), [new X509Certificate(pki.root.certPem)]);
+          const v = verifyChain(
+            noCert.peerChainPem.map((p) => new X509Certificate(p)),
+            [new X509Certificate(pki.root.certPem)],
+          );
           expect(v.ok, JSON.stringify(v.problems)).toBe(true);
 
           const mode = detectClientAuthMode(noCert, withCert);

@@ -63,7 +63,8 @@ describe.skipIf(SKIP)('public API: a run from a config file, as `run --config` d
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
-  const shape = (results: { targetId: string; suite: string; check: string; status: string }[]) => results.map((r) => `${r.targetId} ${r.suite} ${r.check} ${r.status}`).sort();
+  const shape = (results: { targetId: string; suite: string; check: string; status: string }[]) =>
+    results.map((r) => `${r.targetId} ${r.suite} ${r.check} ${r.status}`).sort();
 
   it('planRun, executePlan, writeRunReports, exitCodeOf give the CLI’s results, reports and exit status', async () => {
     const plan = await api.planRun({ config }, { env: {} });
@@ -76,7 +77,10 @@ describe.skipIf(SKIP)('public API: a run from a config file, as `run --config` d
     const junit = path.join(dir, 'lib.xml');
     const libPlan = await api.planRun({ config, json, junit }, { env: {} });
     const stderr: string[] = [];
-    const written = await api.writeRunReports(libPlan, report, ['run', '--config', config], { stdout: { write: () => true }, stderr: { write: (s: string) => stderr.push(s) } });
+    const written = await api.writeRunReports(libPlan, report, ['run', '--config', config], {
+      stdout: { write: () => true },
+      stderr: { write: (s: string) => stderr.push(s) },
+    });
     expect(written, stderr.join('')).toBe(true);
     for (const f of [json, junit]) expect(statSync(f).mode & 0o777).toBe(0o600);
     const fromLib = JSON.parse(await fs.readFile(json, 'utf8'));
@@ -89,7 +93,9 @@ describe.skipIf(SKIP)('public API: a run from a config file, as `run --config` d
     expect(api.exitCodeOf(plan, report, written)).toBe(cli.code);
     // Both strict servers enforce: every check passes or is not applicable, so both exit 0.
     expect(cli.code, cli.stderr).toBe(0);
-    const byId = new Map<string, string>(fromLib.results.map((r: { targetId: string; check: string; status: string }) => [`${r.targetId} ${r.check}`, r.status]));
+    const byId = new Map<string, string>(
+      fromLib.results.map((r: { targetId: string; check: string; status: string }) => [`${r.targetId} ${r.check}`, r.status]),
+    );
     expect(byId.get('live-openssl reject.no-client-cert')).toBe('pass');
     expect(byId.get('reference-node reject.no-client-cert')).toBe('pass');
   }, 180_000);
@@ -145,15 +151,21 @@ describe.skipIf(SKIP)('public API: a run from a config file, as `run --config` d
     await fs.writeFile(path.join(dir, 'gate.mjs'), gate);
     const node = (cwd: string, env: Record<string, string> = {}) =>
       new Promise<Ran>((resolve) => {
-        execFile(process.execPath, [path.join(dir, 'gate.mjs')], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000 }, (err, stdout, stderr) =>
-          resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+        execFile(
+          process.execPath,
+          [path.join(dir, 'gate.mjs')],
+          { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000 },
+          (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
         );
       });
     // The config of the first test; MTLS_JSON asks for a report, as it does of the CLI.
     const ok = await node(dir, { MTLS_JSON: 'gate.json' });
     const cli = await spawnCli(['run', '--config', 'mtls.yaml'], dir, {}, 120_000);
     expect(ok.code, ok.stderr).toBe(cli.code);
-    expect(ok.stderr.trim().split('\n').sort()).toEqual([expect.stringMatching(/^live-openssl: \d+ checks$/), expect.stringMatching(/^reference-node: \d+ checks$/)]);
+    expect(ok.stderr.trim().split('\n').sort()).toEqual([
+      expect.stringMatching(/^live-openssl: \d+ checks$/),
+      expect.stringMatching(/^reference-node: \d+ checks$/),
+    ]);
     const summary = JSON.parse(ok.stdout) as Record<string, number>;
     expect(summary.pass).toBeGreaterThan(0);
     expect(statSync(path.join(dir, 'gate.json')).mode & 0o777).toBe(0o600);

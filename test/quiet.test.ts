@@ -25,7 +25,11 @@ const at = (r: StartedNodeReference) => `127.0.0.1:${r.endpoint.port}`;
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s), isTTY: true }, env: { NO_COLOR: '1' } });
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s), isTTY: true },
+    env: { NO_COLOR: '1' },
+  });
   return { code, stdout, stderr };
 }
 
@@ -59,7 +63,8 @@ describe('--quiet', () => {
     expect(statuses(quiet.stdout)).toEqual(statuses(loud.stdout).filter((s) => s === 'WARN' || s === 'FAIL' || s === 'ERROR'));
     expect(quiet.stdout).toMatch(/checks on 1 target\(s\) in .*: \d+ passed, \d+ warned, [1-9]\d* failed/);
     expect(quiet.code).toBe(loud.code);
-    const results = async (n: string) => JSON.parse(await fs.readFile(f(n), 'utf8')).results.map((r: { check: string; status: string }) => `${r.check}:${r.status}`);
+    const results = async (n: string) =>
+      JSON.parse(await fs.readFile(f(n), 'utf8')).results.map((r: { check: string; status: string }) => `${r.check}:${r.status}`);
     expect(await results('quiet.json')).toEqual(await results('loud.json'));
   });
 
@@ -105,7 +110,21 @@ describe('--quiet', () => {
 
   it('client-test: only warn/fail/error rows', async () => {
     // A client that trusts any server: presents its certificate (pass), accepts every bad server (fail).
-    const client = [process.execPath, path.join(root, 'fixtures/clients/node-https-client.mjs'), '--url', '{url}', '--host', '{host}', '--ca', '{ca}', '--cert', '{cert}', '--key', '{key}', '--insecure'];
+    const client = [
+      process.execPath,
+      path.join(root, 'fixtures/clients/node-https-client.mjs'),
+      '--url',
+      '{url}',
+      '--host',
+      '{host}',
+      '--ca',
+      '{ca}',
+      '--cert',
+      '{cert}',
+      '--key',
+      '{key}',
+      '--insecure',
+    ];
     const loud = await cli(['client-test', '--', ...client]);
     const quiet = await cli(['client-test', '--quiet', '--', ...client]);
     expect(statuses(loud.stdout)).toContain('PASS');

@@ -30,7 +30,10 @@ import { mintK8sPki } from './helpers/k8s-fixtures.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const README = path.join(root, 'README.md');
-const DOCS = readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => path.join(root, 'docs', f));
+const DOCS = readdirSync(path.join(root, 'docs'))
+  .filter((f) => f.endsWith('.md'))
+  .sort()
+  .map((f) => path.join(root, 'docs', f));
 const rel = (f: string) => path.relative(root, f);
 
 // ---- Markdown ---------------------------------------------------------------------------------
@@ -161,7 +164,10 @@ function anchors(file: string): Set<string> {
     if (/^\s*```/.test(l)) inFence = !inFence;
     const h = !inFence && /^#{1,6}\s+(.*?)\s*$/.exec(l);
     if (!h) continue;
-    const slug = h[1]!.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+    const slug = h[1]!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(slug) ?? 0;
     seen.set(slug, n + 1);
     out.add(n === 0 ? slug : `${slug}-${n}`);
@@ -222,7 +228,11 @@ async function dirFor(block: Block): Promise<string> {
 
 /** `mtls-harness reference start …` as a child process, until stopped; resolves with its endpoint. */
 async function referenceProcess(args: string[], cwd: string): Promise<{ host: string; port: number; stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [CLI_JS, 'reference', 'start', ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [CLI_JS, 'reference', 'start', ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -258,7 +268,7 @@ interface Runner {
 
 const RUNNERS: Runner[] = [
   {
-    how: 'api.internal:8443 stands for your service: `mtls-harness reference start node --profile strict --out DIR` runs in its place (it writes ca.pem, client.pem, client-key.pem into DIR, the example\'s directory) and the example probes its endpoint instead; enforced, so exit 0',
+    how: "api.internal:8443 stands for your service: `mtls-harness reference start node --profile strict --out DIR` runs in its place (it writes ca.pem, client.pem, client-key.pem into DIR, the example's directory) and the example probes its endpoint instead; enforced, so exit 0",
     match: (ex) => ex.argv[0] === 'probe' && ex.argv.includes('api.internal:8443'),
     async run(ex, dir) {
       const ref = await referenceProcess(['node', '--profile', 'strict', '--out', dir], dir);
@@ -282,7 +292,7 @@ const RUNNERS: Runner[] = [
     run: async (ex, dir) => ({ ran: await spawnCli(ex.argv, dir, {}, 50_000), expectExit: [0, 1] }),
   },
   {
-    how: 'as written, in the block\'s directory',
+    how: "as written, in the block's directory",
     match: (ex) => ex.argv[0] === 'certs' && ex.argv[1] === 'init',
     run: async (ex, dir) => ({ ran: await spawnCli(ex.argv, dir), expectExit: 0 }),
   },
@@ -292,7 +302,7 @@ const RUNNERS: Runner[] = [
     run: async (ex, dir) => ({ ran: await spawnCli(ex.argv, dir), expectExit: [0, 1] }),
   },
   {
-    how: 'against the fake Kubernetes API server (test/helpers/fake-kube.ts, serving fixtures/k8s through KUBECONFIG) whose nova Pods forward to a node-grpc reference with nova\'s PKI, as test/k8s-scan.test.ts does; exit 1: the recorded nova namespace has a Service without a ready Pod and audit findings',
+    how: "against the fake Kubernetes API server (test/helpers/fake-kube.ts, serving fixtures/k8s through KUBECONFIG) whose nova Pods forward to a node-grpc reference with nova's PKI, as test/k8s-scan.test.ts does; exit 1: the recorded nova namespace has a Service without a ready Pod and audit findings",
     match: (ex) => ex.argv[0] === 'k8s' && ex.argv[1] === 'scan' && ex.argv.includes('nova'),
     async run(ex, dir) {
       const pki = await mintK8sPki();
@@ -304,8 +314,12 @@ const RUNNERS: Runner[] = [
       });
       cleanups.push(() => kube.stop());
       const ran = await spawnCli(ex.argv, dir, { KUBECONFIG: kube.kubeconfig, HOME: dir }, 50_000);
-      expect(kube.requests.some((q) => q.verb === 'create' && q.resource === 'pods/portforward'), 'the scan went through port-forward').toBe(true);
-      for (const f of reportFiles(ex.argv).filter((f) => f.endsWith('.xml'))) expect(await fs.readFile(path.join(dir, f), 'utf8')).toContain('service/nova/identity-service:50051');
+      expect(
+        kube.requests.some((q) => q.verb === 'create' && q.resource === 'pods/portforward'),
+        'the scan went through port-forward',
+      ).toBe(true);
+      for (const f of reportFiles(ex.argv).filter((f) => f.endsWith('.xml')))
+        expect(await fs.readFile(path.join(dir, f), 'utf8')).toContain('service/nova/identity-service:50051');
       return { ran, expectExit: 1 };
     },
   },
@@ -351,7 +365,9 @@ describe('README.md', () => {
     // `npm test` (the suite this test is part of).
     expect(scripts.demo).toBe('npm run --silent build && node dist/src/cli/main.js demo');
     expect(scripts.test).toMatch(/vitest run/);
-    console.warn('NOT RUN: `npm ci` (it reinstalls node_modules from the registry) and `npm test` (the suite running this test); `npm run demo` runs below without its build step');
+    console.warn(
+      'NOT RUN: `npm ci` (it reinstalls node_modules from the registry) and `npm test` (the suite running this test); `npm run demo` runs below without its build step',
+    );
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-readme-demo-'));
     cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
     const ran = await spawnCli(['demo'], dir, {}, 55_000);
@@ -360,10 +376,15 @@ describe('README.md', () => {
     expect(ran.code, `demo: exit ${ran.code}\n${ran.stderr}\n${ran.stdout.slice(-2000)}`).toBe(0);
     // A busy machine (the whole suite runs beside this test) may keep the rotation prober below its
     // 100/s: rotation.continuity is then warn with no failed handshake, which the demo says and accepts.
-    const report = JSON.parse(await fs.readFile(path.join(dir, 'reports/demo.json'), 'utf8')) as { results: { target: string; check: string; status: string; evidence: { failures?: number } }[] };
+    const report = JSON.parse(await fs.readFile(path.join(dir, 'reports/demo.json'), 'utf8')) as {
+      results: { target: string; check: string; status: string; evidence: { failures?: number } }[];
+    };
     const rotation = report.results.find((r) => r.target === 'node:rotation-graceful' && r.check === 'rotation.continuity')!;
     expect(rotation.evidence.failures).toBe(0);
-    if (rotation.status === 'warn') expect(ran.stdout).toMatch(/Note: rotation\.continuity on node:rotation-graceful is warn, not pass, only because this machine is busy: no handshake failed/);
+    if (rotation.status === 'warn')
+      expect(ran.stdout).toMatch(
+        /Note: rotation\.continuity on node:rotation-graceful is warn, not pass, only because this machine is busy: no handshake failed/,
+      );
     else expect(rotation.status).toBe('pass');
   });
 });
@@ -387,14 +408,18 @@ describe('docs/*.md examples', () => {
   });
 
   it('config-file examples load (unknown keys and wrong types would be exit 2)', () => {
-    const configs = DOCS.flatMap(codeBlocks).filter((b) => (b.lang === 'yaml' || b.lang === 'yml') && /^(policy|targets|clients|failOn|timeout|reports|suites|checks):/m.test(b.text));
+    const configs = DOCS.flatMap(codeBlocks).filter(
+      (b) => (b.lang === 'yaml' || b.lang === 'yml') && /^(policy|targets|clients|failOn|timeout|reports|suites|checks):/m.test(b.text),
+    );
     expect(configs.map((b) => rel(b.file)).sort()).toEqual(expect.arrayContaining(['docs/client-test.md', 'docs/config.md']));
     for (const b of configs) expect(() => parseConfigText(b.text, `${rel(b.file)}:${b.line}`)).not.toThrow();
   });
 
   it('every `npm run X` names a script of package.json', () => {
     const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    const named = [README, ...DOCS].flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/npm run (?:--silent )?([a-z][\w:-]*)/g)].map((m) => `${rel(f)}: ${m[1]}`));
+    const named = [README, ...DOCS].flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/npm run (?:--silent )?([a-z][\w:-]*)/g)].map((m) => `${rel(f)}: ${m[1]}`),
+    );
     expect(named.length).toBeGreaterThan(3);
     expect(named.filter((n) => !(n.split(': ')[1]! in scripts))).toEqual([]);
   });
@@ -418,7 +443,8 @@ describe('links', () => {
         if (anchor !== undefined) withAnchor++;
         const dest = p === '' ? file : path.resolve(path.dirname(file), p);
         if (!existsSync(dest)) broken.push(`${rel(file)}: ${target}: no such file`);
-        else if (anchor !== undefined && !(dest.endsWith('.md') && anchors(dest).has(anchor))) broken.push(`${rel(file)}: ${target}: no heading #${anchor} in ${rel(dest)}`);
+        else if (anchor !== undefined && !(dest.endsWith('.md') && anchors(dest).has(anchor)))
+          broken.push(`${rel(file)}: ${target}: no heading #${anchor} in ${rel(dest)}`);
       }
     }
     expect(broken).toEqual([]);

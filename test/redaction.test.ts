@@ -29,7 +29,11 @@ afterAll(async () => {
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1', PATH: process.env.PATH ?? '' } });
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { NO_COLOR: '1', PATH: process.env.PATH ?? '' },
+  });
   return { code, stdout, stderr };
 }
 
@@ -43,7 +47,8 @@ function keyLeaks(kind: string, text: string, keyPem: string): string[] {
   const d = Buffer.from(key.export({ format: 'jwk' }).d!, 'base64url');
   const leaks: string[] = [];
   const hexText = text.toLowerCase().replace(/[^0-9a-f]/g, '');
-  for (let i = 0; i + 16 <= d.length; i++) if (hexText.includes(d.subarray(i, i + 16).toString('hex'))) leaks.push(`${kind}: 16 bytes of the key in hex at ${i}`);
+  for (let i = 0; i + 16 <= d.length; i++)
+    if (hexText.includes(d.subarray(i, i + 16).toString('hex'))) leaks.push(`${kind}: 16 bytes of the key in hex at ${i}`);
   const b64Text = text.replace(/[^A-Za-z0-9+/]/g, '');
   for (const type of ['pkcs8', 'sec1'] as const) {
     const der = key.export({ format: 'der', type });
@@ -60,7 +65,11 @@ function keyLeaks(kind: string, text: string, keyPem: string): string[] {
 }
 
 async function reports(base: string): Promise<Record<string, string>> {
-  return { json: await fs.readFile(f(`${base}.json`), 'utf8'), junit: await fs.readFile(f(`${base}.xml`), 'utf8'), html: await fs.readFile(f(`${base}.html`), 'utf8') };
+  return {
+    json: await fs.readFile(f(`${base}.json`), 'utf8'),
+    junit: await fs.readFile(f(`${base}.xml`), 'utf8'),
+    html: await fs.readFile(f(`${base}.html`), 'utf8'),
+  };
 }
 
 function expectNone(files: Record<string, string>, secrets: string[], keyPem: string): void {
@@ -73,33 +82,56 @@ function expectNone(files: Record<string, string>, secrets: string[], keyPem: st
 }
 
 describe('client-test: a shell-string client with credentials that prints its private key', () => {
-  const skip = skipUnless(CURL, 'curl', 'apt-get install curl') || skipUnless(OPENSSL, 'openssl', 'apt-get install openssl') || skipUnless(BASE64, 'base64', 'apt-get install coreutils');
+  const skip =
+    skipUnless(CURL, 'curl', 'apt-get install curl') ||
+    skipUnless(OPENSSL, 'openssl', 'apt-get install openssl') ||
+    skipUnless(BASE64, 'base64', 'apt-get install coreutils');
 
-  it.skipIf(skip)('keeps every credential and every fragment of the key out of JSON, JUnit and HTML', async () => {
-    const seen = f('seen-key.pem');
-    const script = [
-      'set -x',
-      `cp {key} ${seen}`,
-      'openssl pkey -in {key} -text -noout',
-      'openssl pkey -in {key} -outform DER | base64',
-      'openssl pkey -in {key} -outform DER | base64 -w0; echo',
-      'openssl pkey -in {key} -outform DER | od -An -tx1',
-      'PGPASSWORD=pgsecret123 true',
-      'curl -sS -v -u admin:hunter2 --oauth2-bearer oauthTOKEN1 -H "X-Api-Key: apikeyVALUE1" -H "Authorization: Bearer bearerTOKEN2" -H "Cookie: session=cookieVALUE3" --cacert {ca} --cert {cert} --key {key} --resolve {resolve} "https://urluser:urlPASS4@{servername}:{port}/?password=queryPW5"',
-    ].join('; ');
-    const r = await cli(['client-test', '--name', 'leaky', '--check', 'client.presents-cert', '--json', f('ct.json'), '--junit', f('ct.xml'), '--html', f('ct.html'), '--', 'sh', '-c', script]);
-    expect(r.code, r.stdout + r.stderr).toBeLessThan(2);
-    const files = await reports('ct');
-    const keyPem = await fs.readFile(seen, 'utf8');
-    expectNone(files, ['hunter2', 'oauthTOKEN1', 'apikeyVALUE1', 'bearerTOKEN2', 'cookieVALUE3', 'urlPASS4', 'queryPW5', 'pgsecret123'], keyPem);
-    for (const [kind, text] of Object.entries(files)) {
-      expect(text, kind).toContain('[private key redacted]');
-      expect(text, kind).toContain('[REDACTED]');
-    }
-    // What is not secret stays: the program, its flags, the header names.
-    expect(files.json).toContain('X-Api-Key: [REDACTED]');
-    expect(files.json).toMatch(/curl -sS -v -u \[REDACTED\]/);
-  }, 60_000);
+  it.skipIf(skip)(
+    'keeps every credential and every fragment of the key out of JSON, JUnit and HTML',
+    async () => {
+      const seen = f('seen-key.pem');
+      const script = [
+        'set -x',
+        `cp {key} ${seen}`,
+        'openssl pkey -in {key} -text -noout',
+        'openssl pkey -in {key} -outform DER | base64',
+        'openssl pkey -in {key} -outform DER | base64 -w0; echo',
+        'openssl pkey -in {key} -outform DER | od -An -tx1',
+        'PGPASSWORD=pgsecret123 true',
+        'curl -sS -v -u admin:hunter2 --oauth2-bearer oauthTOKEN1 -H "X-Api-Key: apikeyVALUE1" -H "Authorization: Bearer bearerTOKEN2" -H "Cookie: session=cookieVALUE3" --cacert {ca} --cert {cert} --key {key} --resolve {resolve} "https://urluser:urlPASS4@{servername}:{port}/?password=queryPW5"',
+      ].join('; ');
+      const r = await cli([
+        'client-test',
+        '--name',
+        'leaky',
+        '--check',
+        'client.presents-cert',
+        '--json',
+        f('ct.json'),
+        '--junit',
+        f('ct.xml'),
+        '--html',
+        f('ct.html'),
+        '--',
+        'sh',
+        '-c',
+        script,
+      ]);
+      expect(r.code, r.stdout + r.stderr).toBeLessThan(2);
+      const files = await reports('ct');
+      const keyPem = await fs.readFile(seen, 'utf8');
+      expectNone(files, ['hunter2', 'oauthTOKEN1', 'apikeyVALUE1', 'bearerTOKEN2', 'cookieVALUE3', 'urlPASS4', 'queryPW5', 'pgsecret123'], keyPem);
+      for (const [kind, text] of Object.entries(files)) {
+        expect(text, kind).toContain('[private key redacted]');
+        expect(text, kind).toContain('[REDACTED]');
+      }
+      // What is not secret stays: the program, its flags, the header names.
+      expect(files.json).toContain('X-Api-Key: [REDACTED]');
+      expect(files.json).toMatch(/curl -sS -v -u \[REDACTED\]/);
+    },
+    60_000,
+  );
 });
 
 describe('run: a rotation command carrying a token', () => {
@@ -119,29 +151,89 @@ describe('run: a rotation command carrying a token', () => {
   // Traces itself (sh -x prints the command with its token), asks a closed port on 127.0.0.1, and prints the run's --key.
   const command = `set -x; curl -sS -H "Authorization: Bearer rotTOKEN9" -u deploy:rotPASS8 "http://ci:rotURL7@127.0.0.1:9/rotate?token=rotQUERY6" || true; openssl pkey -in ${'CLIENTKEY'} -text -noout`;
 
-  it.skipIf(skip)('--rotation-command: the token is in none of the reports, the marker is', async () => {
-    const cmd = command.replace('CLIENTKEY', f('client-key.pem'));
-    await cli(['run', '--target', `127.0.0.1:${ref.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--suite', 'rotation-continuity', '--rate', '5', '--rotation-command', cmd, '--json', f('rot.json'), '--junit', f('rot.xml'), '--html', f('rot.html')]);
-    const files = await reports('rot');
-    expectNone(files, ['rotTOKEN9', 'rotPASS8', 'rotURL7', 'rotQUERY6'], pki.client.keyPem);
-    for (const [kind, text] of Object.entries(files)) {
-      expect(text, kind).toContain('[REDACTED]');
-      expect(text, kind).toContain('[private key redacted]');
-    }
-    const rep = JSON.parse(files.json!);
-    const trigger = rep.results.find((x: { check: string }) => x.check === 'rotation.continuity').evidence.trigger;
-    expect(trigger.description).toContain('Authorization: [REDACTED]');
-  }, 60_000);
+  it.skipIf(skip)(
+    '--rotation-command: the token is in none of the reports, the marker is',
+    async () => {
+      const cmd = command.replace('CLIENTKEY', f('client-key.pem'));
+      await cli([
+        'run',
+        '--target',
+        `127.0.0.1:${ref.endpoint.port}`,
+        '--servername',
+        'localhost',
+        '--ca',
+        f('ca.pem'),
+        '--cert',
+        f('client.pem'),
+        '--key',
+        f('client-key.pem'),
+        '--suite',
+        'rotation-continuity',
+        '--rate',
+        '5',
+        '--rotation-command',
+        cmd,
+        '--json',
+        f('rot.json'),
+        '--junit',
+        f('rot.xml'),
+        '--html',
+        f('rot.html'),
+      ]);
+      const files = await reports('rot');
+      expectNone(files, ['rotTOKEN9', 'rotPASS8', 'rotURL7', 'rotQUERY6'], pki.client.keyPem);
+      for (const [kind, text] of Object.entries(files)) {
+        expect(text, kind).toContain('[REDACTED]');
+        expect(text, kind).toContain('[private key redacted]');
+      }
+      const rep = JSON.parse(files.json!);
+      const trigger = rep.results.find((x: { check: string }) => x.check === 'rotation.continuity').evidence.trigger;
+      expect(trigger.description).toContain('Authorization: [REDACTED]');
+    },
+    60_000,
+  );
 
-  it.skipIf(skip)('config rotation.command: the same', async () => {
-    const cmd = command.replace('CLIENTKEY', 'client-key.pem');
-    await fs.writeFile(f('rot.yaml'), ['targets:', `  - endpoint: 127.0.0.1:${ref.endpoint.port}`, '    servername: localhost', '    ca: ca.pem', '    cert: client.pem', '    key: client-key.pem', '    rotation:', `      command: ${JSON.stringify(`cd ${dir}; ${cmd}`)}`, '      before: 500ms', '      after: 500ms', '      rate: 5', ''].join('\n'));
-    await cli(['run', '--config', f('rot.yaml'), '--suite', 'rotation-continuity', '--json', f('rotc.json'), '--junit', f('rotc.xml'), '--html', f('rotc.html')]);
-    const files = await reports('rotc');
-    expectNone(files, ['rotTOKEN9', 'rotPASS8', 'rotURL7', 'rotQUERY6'], pki.client.keyPem);
-    for (const [kind, text] of Object.entries(files)) {
-      expect(text, kind).toContain('[REDACTED]');
-      expect(text, kind).toContain('[private key redacted]');
-    }
-  }, 60_000);
+  it.skipIf(skip)(
+    'config rotation.command: the same',
+    async () => {
+      const cmd = command.replace('CLIENTKEY', 'client-key.pem');
+      await fs.writeFile(
+        f('rot.yaml'),
+        [
+          'targets:',
+          `  - endpoint: 127.0.0.1:${ref.endpoint.port}`,
+          '    servername: localhost',
+          '    ca: ca.pem',
+          '    cert: client.pem',
+          '    key: client-key.pem',
+          '    rotation:',
+          `      command: ${JSON.stringify(`cd ${dir}; ${cmd}`)}`,
+          '      before: 500ms',
+          '      after: 500ms',
+          '      rate: 5',
+          '',
+        ].join('\n'),
+      );
+      await cli([
+        'run',
+        '--config',
+        f('rot.yaml'),
+        '--suite',
+        'rotation-continuity',
+        '--json',
+        f('rotc.json'),
+        '--junit',
+        f('rotc.xml'),
+        '--html',
+        f('rotc.html'),
+      ]);
+      const files = await reports('rotc');
+      expectNone(files, ['rotTOKEN9', 'rotPASS8', 'rotURL7', 'rotQUERY6'], pki.client.keyPem);
+      for (const [kind, text] of Object.entries(files)) {
+        expect(text, kind).toContain('[REDACTED]');
+        expect(text, kind).toContain('[private key redacted]');
+      }
+    },
+    60_000,
+  );
 });

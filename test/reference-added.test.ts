@@ -16,10 +16,18 @@ import { lighttpd, lighttpdReference } from './fixtures/reference-lighttpd.js';
 registerReference(lighttpdReference);
 
 const MOD_OPENSSL = '/usr/lib/lighttpd/mod_openssl.so';
-const MISSING = !findBinary(lighttpd.binary) || !existsSync(MOD_OPENSSL) ? `lighttpd with mod_openssl not installed (apt-get install ${lighttpd.debianPackages.join(' ')})` : undefined;
+const MISSING =
+  !findBinary(lighttpd.binary) || !existsSync(MOD_OPENSSL)
+    ? `lighttpd with mod_openssl not installed (apt-get install ${lighttpd.debianPackages.join(' ')})`
+    : undefined;
 if (MISSING) console.warn(`SKIPPED the lighttpd reference runs: ${MISSING}`);
 
-interface Result { check: string; status: string; message: string; evidence: { rejectedAt?: string; alert?: { code: number }; httpStatusLine?: string } }
+interface Result {
+  check: string;
+  status: string;
+  message: string;
+  evidence: { rejectedAt?: string; alert?: { code: number }; httpStatusLine?: string };
+}
 
 let dir: string;
 beforeAll(async () => void (dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-reference-added-'))));
@@ -40,7 +48,13 @@ describe('a reference server added by one file and one entry (lighttpd, register
   it('is in the map after the built-in ones, with what it declares', () => {
     expect(IMPLEMENTATIONS.at(-1)).toBe('lighttpd');
     expect(Object.keys(REFERENCES).at(-1)).toBe('lighttpd');
-    expect(REFERENCES.lighttpd).toMatchObject({ name: 'lighttpd', protocol: 'https', runs: 'process', container: false, debianPackages: ['lighttpd', 'lighttpd-mod-openssl'] });
+    expect(REFERENCES.lighttpd).toMatchObject({
+      name: 'lighttpd',
+      protocol: 'https',
+      runs: 'process',
+      container: false,
+      debianPackages: ['lighttpd', 'lighttpd-mod-openssl'],
+    });
   });
 
   it.skipIf(!!MISSING)('run --reference lighttpd --profile strict: every verdict equals CONFORMANCE.md (exit 0)', async () => {
@@ -58,13 +72,24 @@ describe('a reference server added by one file and one entry (lighttpd, register
     const r = await runReference('no-client-auth');
     const got = statuses(r.results);
     expect(got, r.stderr).toEqual(expectedVerdicts('no-client-auth', 'lighttpd'));
-    expect(Object.entries(got).filter(([, s]) => s === 'fail').map(([id]) => id).sort()).toEqual(
-      ['chain.rejects-self-signed-client', 'chain.rejects-untrusted-ca-client', 'chain.rejects-wrong-eku-client', 'expiry.rejects-expired-client', 'expiry.rejects-not-yet-valid-client', 'handshake.client-auth-mode', 'reject.no-client-cert'],
-    );
+    expect(
+      Object.entries(got)
+        .filter(([, s]) => s === 'fail')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([
+      'chain.rejects-self-signed-client',
+      'chain.rejects-untrusted-ca-client',
+      'chain.rejects-wrong-eku-client',
+      'expiry.rejects-expired-client',
+      'expiry.rejects-not-yet-valid-client',
+      'handshake.client-auth-mode',
+      'reject.no-client-cert',
+    ]);
     expect(r.code).toBe(1);
   });
 
-  it.skipIf(!!MISSING)('--profile expired-server: the certificate it serves is the profile\'s (exit 1)', async () => {
+  it.skipIf(!!MISSING)("--profile expired-server: the certificate it serves is the profile's (exit 1)", async () => {
     const r = await runReference('expired-server');
     expect(statuses(r.results), r.stderr).toEqual(expectedVerdicts('expired-server', 'lighttpd'));
     expect(r.code).toBe(1);
@@ -73,7 +98,9 @@ describe('a reference server added by one file and one entry (lighttpd, register
   it('a profile it cannot express is refused before anything starts (exit 2, unsupported)', async () => {
     const r = await run(['run', '--reference', 'lighttpd', '--profile', 'trust-any-client']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/lighttpd cannot express profile "trust-any-client" \(unsupported\): lighttpd cannot require a client certificate without verifying it/);
+    expect(r.stderr).toMatch(
+      /lighttpd cannot express profile "trust-any-client" \(unsupported\): lighttpd cannot require a client certificate without verifying it/,
+    );
   });
 
   it('it has no container form, and says so (exit 2)', async () => {

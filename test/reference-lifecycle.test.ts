@@ -49,31 +49,43 @@ for (const name of ['nginx', 'haproxy', 'stunnel', 'openssl', 'caddy'] as const)
       await ref?.stop();
     });
 
-    it(name === 'openssl' ? 'has no graceful reload (s_server cannot re-read its files), and says so' : 'reload() makes the server serve the new certificate without a restart', async () => {
-      ref = await startProcessReference(impl, { profile: 'strict', pki });
-      const before = await servedLeaf(ref.endpoint.port);
-      expect(before).toBe(new (await import('node:crypto')).X509Certificate(pki.server.certPem).fingerprint256);
-      if (name === 'openssl') {
-        await expect(ref.reload()).rejects.toThrow(/openssl has no graceful reload/);
-        return;
-      }
-      const renewed = await mintCertificate({ subject: 'CN=localhost, O=renewed', issuer: pki.intermediate, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000 * 90), sans: { dns: ['localhost'], ip: ['127.0.0.1'] }, eku: ['serverAuth'] });
-      const pid = ref.pid;
-      const w = (f: string, c: string) => fs.writeFile(path.join(ref.dir, f), c);
-      await w(PKI_FILES.chain, renewed.chainPem);
-      await w(PKI_FILES.key, renewed.keyPem);
-      await w(PKI_FILES.combined, renewed.chainPem + renewed.keyPem);
-      await ref.reload();
-      const deadline = Date.now() + 8000;
-      let now = before;
-      while (now === before && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-        now = await servedLeaf(ref.endpoint.port).catch(() => before);
-      }
-      expect(now).toBe(new (await import('node:crypto')).X509Certificate(renewed.certPem).fingerprint256);
-      expect(ref.pid).toBe(pid);
-      expect(alive(pid)).toBe(true);
-    });
+    it(
+      name === 'openssl'
+        ? 'has no graceful reload (s_server cannot re-read its files), and says so'
+        : 'reload() makes the server serve the new certificate without a restart',
+      async () => {
+        ref = await startProcessReference(impl, { profile: 'strict', pki });
+        const before = await servedLeaf(ref.endpoint.port);
+        expect(before).toBe(new (await import('node:crypto')).X509Certificate(pki.server.certPem).fingerprint256);
+        if (name === 'openssl') {
+          await expect(ref.reload()).rejects.toThrow(/openssl has no graceful reload/);
+          return;
+        }
+        const renewed = await mintCertificate({
+          subject: 'CN=localhost, O=renewed',
+          issuer: pki.intermediate,
+          notBefore: new Date(Date.now() - 3600_000),
+          notAfter: new Date(Date.now() + 86400_000 * 90),
+          sans: { dns: ['localhost'], ip: ['127.0.0.1'] },
+          eku: ['serverAuth'],
+        });
+        const pid = ref.pid;
+        const w = (f: string, c: string) => fs.writeFile(path.join(ref.dir, f), c);
+        await w(PKI_FILES.chain, renewed.chainPem);
+        await w(PKI_FILES.key, renewed.keyPem);
+        await w(PKI_FILES.combined, renewed.chainPem + renewed.keyPem);
+        await ref.reload();
+        const deadline = Date.now() + 8000;
+        let now = before;
+        while (now === before && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+          now = await servedLeaf(ref.endpoint.port).catch(() => before);
+        }
+        expect(now).toBe(new (await import('node:crypto')).X509Certificate(renewed.certPem).fingerprint256);
+        expect(ref.pid).toBe(pid);
+        expect(alive(pid)).toBe(true);
+      },
+    );
 
     it('stop() ends the process (by PID) and removes its directory', async () => {
       const pid = ref.pid;
@@ -104,7 +116,14 @@ describe.skipIf(!findBinary('stunnel4'))('restart while the port is still held',
     const ref = await startProcessReference(stunnel, { profile: 'rotation-restart', pki });
     const holder = net.createServer((s) => s.destroy());
     try {
-      const renewed = await mintCertificate({ subject: 'CN=localhost, O=restarted', issuer: pki.intermediate, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000 * 90), sans: { dns: ['localhost'], ip: ['127.0.0.1'] }, eku: ['serverAuth'] });
+      const renewed = await mintCertificate({
+        subject: 'CN=localhost, O=restarted',
+        issuer: pki.intermediate,
+        notBefore: new Date(Date.now() - 3600_000),
+        notAfter: new Date(Date.now() + 86400_000 * 90),
+        sans: { dns: ['localhost'], ip: ['127.0.0.1'] },
+        eku: ['serverAuth'],
+      });
       const marks: string[] = [];
       let held: Promise<void> | undefined;
       await ref.apply({ server: renewed }, 'restart', (label) => {
@@ -155,11 +174,23 @@ describe.skipIf(!findBinary('caddy'))('caddy reference specifics', () => {
     const ref = await startProcessReference(caddyImpl, { profile: 'strict', pki });
     try {
       const before = await servedLeaf(ref.endpoint.port);
-      const renewed = await mintCertificate({ subject: 'CN=localhost, O=renewed', issuer: pki.intermediate, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000 * 90), sans: { dns: ['localhost'], ip: ['127.0.0.1'] }, eku: ['serverAuth'] });
+      const renewed = await mintCertificate({
+        subject: 'CN=localhost, O=renewed',
+        issuer: pki.intermediate,
+        notBefore: new Date(Date.now() - 3600_000),
+        notAfter: new Date(Date.now() + 86400_000 * 90),
+        sans: { dns: ['localhost'], ip: ['127.0.0.1'] },
+        eku: ['serverAuth'],
+      });
       await fs.writeFile(path.join(ref.dir, PKI_FILES.chain), renewed.chainPem);
       await fs.writeFile(path.join(ref.dir, PKI_FILES.key), renewed.keyPem);
       const env = { ...process.env, HOME: ref.dir, XDG_DATA_HOME: ref.dir, XDG_CONFIG_HOME: ref.dir };
-      await runReloadCommand('caddy', [findBinary('caddy')!, 'reload', '--config', path.join(ref.dir, 'caddy.json'), '--address', `unix/${ref.dir}/admin.sock`], env, ref.dir);
+      await runReloadCommand(
+        'caddy',
+        [findBinary('caddy')!, 'reload', '--config', path.join(ref.dir, 'caddy.json'), '--address', `unix/${ref.dir}/admin.sock`],
+        env,
+        ref.dir,
+      );
       expect(await servedLeaf(ref.endpoint.port)).toBe(before);
       expect(ref.logs().join('\n')).toMatch(/config is unchanged/);
       const pid = ref.pid;

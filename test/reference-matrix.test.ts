@@ -18,7 +18,11 @@ const MATRIX_PROFILES = PROFILES;
 /** Runs of every (implementation, profile) pair: `npm run matrix` sets 5; CI runs each once. */
 const REPEAT = Math.max(1, Number(process.env.MTLS_MATRIX_REPEAT ?? 1));
 
-interface Outage { failures: number; gapMs: number; boundsMs: [number, number] }
+interface Outage {
+  failures: number;
+  gapMs: number;
+  boundsMs: [number, number];
+}
 interface Result {
   check: string;
   status: Status;
@@ -60,7 +64,12 @@ const REFUSAL: Record<string, { noCert: string; untrustedCa: string; wrongEku: s
   openssl: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
   haproxy: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
   stunnel: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
-  nginx: { noCert: 'application HTTP/1.1 400 Bad Request', untrustedCa: 'application HTTP/1.1 400 Bad Request', wrongEku: 'application HTTP/1.1 400 Bad Request', expired: 'application HTTP/1.1 400 Bad Request' },
+  nginx: {
+    noCert: 'application HTTP/1.1 400 Bad Request',
+    untrustedCa: 'application HTTP/1.1 400 Bad Request',
+    wrongEku: 'application HTTP/1.1 400 Bad Request',
+    expired: 'application HTTP/1.1 400 Bad Request',
+  },
   // Go 1.19's crypto/tls (Debian caddy 2.6.2) sends bad_certificate for every refusal, no certificate included (its log: "client didn't provide a certificate", "x509: certificate signed by unknown authority", "incompatible key usage", "certificate has expired or is not yet valid").
   caddy: { noCert: 'post-handshake 42', untrustedCa: 'post-handshake 42', wrongEku: 'post-handshake 42', expired: 'post-handshake 42' },
   // GnuTLS's verify callback refuses with 49 access_denied, followed by a second fatal alert 42 (the probe
@@ -85,7 +94,11 @@ afterAll(async () => {
 async function runReference(impl: string, profile: string, provider: 'process' | 'container'): Promise<{ code: number; results: Result[]; stderr: string }> {
   const out = path.join(dir, `${impl}-${profile}-${provider}.json`);
   let stderr = '';
-  const code = await runCli(['run', '--reference', impl, '--profile', profile, '--provider', provider, '--json', out], { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } });
+  const code = await runCli(['run', '--reference', impl, '--profile', profile, '--provider', provider, '--json', out], {
+    stdout: { write: () => true },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { NO_COLOR: '1' },
+  });
   const json = await fs.readFile(out, 'utf8').catch(() => undefined);
   if (code !== 2 && json === undefined) throw new Error(`${impl} ${profile} (${provider}) produced no report (exit ${code}): ${stderr}`);
   const results = json === undefined ? [] : (JSON.parse(json) as { results: Result[] }).results;
@@ -115,7 +128,9 @@ function matrix(provider: 'process' | 'container', impls: string[], unavailable:
           // MTLS_MATRIX_REPEAT (npm run matrix: 5) repeats every pair; CI runs each once.
           for (let i = 1; i < REPEAT; i++) {
             const again = await runReference(name, profile, provider);
-            expect(Object.fromEntries(again.results.map((x) => [x.check, x.status])), `repetition ${i + 1}: ${again.stderr}`).toEqual(expectedVerdicts(profile, name));
+            expect(Object.fromEntries(again.results.map((x) => [x.check, x.status])), `repetition ${i + 1}: ${again.stderr}`).toEqual(
+              expectedVerdicts(profile, name),
+            );
           }
           const r = await runReference(name, profile, provider);
           const got = Object.fromEntries(r.results.map((x) => [x.check, x.status]));

@@ -40,7 +40,20 @@ const servers = Object.values(REFERENCES);
 
 describe('the reference map', () => {
   it('lists node, node-grpc and the file-based servers; IMPLEMENTATIONS is its keys, each entry under its own name', () => {
-    expect(IMPLEMENTATIONS).toEqual(['node', 'node-grpc', 'openssl', 'nginx', 'haproxy', 'stunnel', 'caddy', 'gnutls', 'postgres', 'mariadb', 'mosquitto', 'redis']);
+    expect(IMPLEMENTATIONS).toEqual([
+      'node',
+      'node-grpc',
+      'openssl',
+      'nginx',
+      'haproxy',
+      'stunnel',
+      'caddy',
+      'gnutls',
+      'postgres',
+      'mariadb',
+      'mosquitto',
+      'redis',
+    ]);
     expect(Object.keys(REFERENCES)).toEqual(IMPLEMENTATIONS);
     for (const [name, s] of Object.entries(REFERENCES)) {
       expect(s.name).toBe(name);
@@ -52,7 +65,20 @@ describe('the reference map', () => {
   });
 
   it('each declares its protocol, how it runs, its packages and a container form only with a file-based one', () => {
-    expect(Object.fromEntries(servers.map((s) => [s.name, s.protocol]))).toEqual({ node: 'https', 'node-grpc': 'grpc', openssl: 'https', nginx: 'https', haproxy: 'https', stunnel: 'https', caddy: 'https', gnutls: 'https', postgres: 'postgres', mariadb: 'mysql', mosquitto: 'mqtt', redis: 'redis' });
+    expect(Object.fromEntries(servers.map((s) => [s.name, s.protocol]))).toEqual({
+      node: 'https',
+      'node-grpc': 'grpc',
+      openssl: 'https',
+      nginx: 'https',
+      haproxy: 'https',
+      stunnel: 'https',
+      caddy: 'https',
+      gnutls: 'https',
+      postgres: 'postgres',
+      mariadb: 'mysql',
+      mosquitto: 'mqtt',
+      redis: 'redis',
+    });
     for (const s of servers) expect(PROTOCOLS, s.name).toContain(s.protocol);
     for (const s of servers) {
       if (s.runs === 'in-process') expect(s.debianPackages, s.name).toEqual([]);
@@ -78,7 +104,10 @@ describe('the reference map', () => {
   it('a server without a container form is refused by --provider container before anything loads or starts', async () => {
     const pki = await mintFixturePki();
     for (const name of ['node', 'node-grpc']) {
-      await expect(startReference({ implementation: name, profile: 'strict', pki, provider: 'container' })).rejects.toMatchObject({ code: 'target.unsupported-profile', message: `${name} runs in-process only (no container form); use --provider process for it` });
+      await expect(startReference({ implementation: name, profile: 'strict', pki, provider: 'container' })).rejects.toMatchObject({
+        code: 'target.unsupported-profile',
+        message: `${name} runs in-process only (no container form); use --provider process for it`,
+      });
     }
   });
 

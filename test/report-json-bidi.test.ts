@@ -28,11 +28,20 @@ beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-json-bidi-'));
   pki = await mintFixturePki();
   const now = new Date();
-  const leaf = await mintCertificate({ subject: `CN=${HOSTILE_CN}, O=mtls-harness`, issuer: pki.root, notBefore: addDays(now, -1), notAfter: addDays(now, 30), sans: { dns: ['localhost'], ip: ['127.0.0.1'] }, eku: ['serverAuth'] });
+  const leaf = await mintCertificate({
+    subject: `CN=${HOSTILE_CN}, O=mtls-harness`,
+    issuer: pki.root,
+    notBefore: addDays(now, -1),
+    notAfter: addDays(now, 30),
+    sans: { dns: ['localhost'], ip: ['127.0.0.1'] },
+    eku: ['serverAuth'],
+  });
   expect(leaf.cert.subject).toContain(RLO);
   server = tls.createServer({ cert: leaf.certPem, key: leaf.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: true }, (sock) => {
     sock.on('error', () => undefined);
-    sock.once('data', () => sock.end(Buffer.from(`HTTP/1.1 200 OK${RLO}\r\nserver: nginx\u2066evil\u2069${RLO}\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok`, 'utf8')));
+    sock.once('data', () =>
+      sock.end(Buffer.from(`HTTP/1.1 200 OK${RLO}\r\nserver: nginx\u2066evil\u2069${RLO}\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok`, 'utf8')),
+    );
   });
   server.on('tlsClientError', () => undefined);
   server.on('connection', (s) => {
@@ -55,7 +64,11 @@ afterAll(async () => {
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { ...process.env, NO_COLOR: '1', CI: 'true' } });
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+  });
   return { code, stdout, stderr };
 }
 
@@ -70,7 +83,25 @@ function strings(v: unknown, out: string[] = []): string[] {
 describe('bidi and control characters in the JSON report', () => {
   it('run --json: the certificate subject is escaped in the file and exact once parsed', async () => {
     const out = path.join(tmp, 'run.json');
-    const r = await cli(['run', '--target', `127.0.0.1:${port}`, '--servername', 'localhost', '--ca', path.join(tmp, 'ca.pem'), '--cert', path.join(tmp, 'client.pem'), '--key', path.join(tmp, 'client-key.pem'), '--suite', 'handshake-with-cert,chain-validation,san-validation', '--json', out, '--timeout', '3s']);
+    const r = await cli([
+      'run',
+      '--target',
+      `127.0.0.1:${port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      path.join(tmp, 'ca.pem'),
+      '--cert',
+      path.join(tmp, 'client.pem'),
+      '--key',
+      path.join(tmp, 'client-key.pem'),
+      '--suite',
+      'handshake-with-cert,chain-validation,san-validation',
+      '--json',
+      out,
+      '--timeout',
+      '3s',
+    ]);
     expect(r.stderr).not.toMatch(/internal error|error:/);
     const text = await fs.readFile(out, 'utf8');
     expect(text).not.toMatch(RAW_UNSAFE);
@@ -84,7 +115,21 @@ describe('bidi and control characters in the JSON report', () => {
   }, 60_000);
 
   it('probe --json (stdout): the same', async () => {
-    const r = await cli(['probe', `127.0.0.1:${port}`, '--servername', 'localhost', '--ca', path.join(tmp, 'ca.pem'), '--cert', path.join(tmp, 'client.pem'), '--key', path.join(tmp, 'client-key.pem'), '--json', '--timeout', '3s']);
+    const r = await cli([
+      'probe',
+      `127.0.0.1:${port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      path.join(tmp, 'ca.pem'),
+      '--cert',
+      path.join(tmp, 'client.pem'),
+      '--key',
+      path.join(tmp, 'client-key.pem'),
+      '--json',
+      '--timeout',
+      '3s',
+    ]);
     expect(r.stderr).not.toMatch(/internal error|error:/);
     const text = r.stdout;
     expect(text).not.toMatch(RAW_UNSAFE);
@@ -93,7 +138,11 @@ describe('bidi and control characters in the JSON report', () => {
   }, 60_000);
 
   it('reportJsonText escapes what JSON.stringify leaves raw, and round-trips exactly', () => {
-    const value = { s: 'a\u202ab\u202bc\u202cd\u202de\u202ef\u2066g\u2067h\u2068i\u2069j\u200ek\u200fl\u200bm\u2028n\u2029o\u0085p\u007fq\ufeffr', plain: 'é ü 日本 ✓', ctl: '\u0001\n' };
+    const value = {
+      s: 'a\u202ab\u202bc\u202cd\u202de\u202ef\u2066g\u2067h\u2068i\u2069j\u200ek\u200fl\u200bm\u2028n\u2029o\u0085p\u007fq\ufeffr',
+      plain: 'é ü 日本 ✓',
+      ctl: '\u0001\n',
+    };
     const text = reportJsonText(value);
     expect(text).not.toMatch(RAW_UNSAFE);
     expect(text).toContain('\\u202e');

@@ -43,7 +43,11 @@ const CHECK = 'handshake.accepts-valid-client-cert';
 async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1', ...env } });
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { NO_COLOR: '1', ...env },
+  });
   return { code, stdout, stderr };
 }
 
@@ -100,7 +104,10 @@ describe('a reporter registered at run time (in this test only) is a format like
 
   it("the config file's reports: takes a csv key (relative to the file), and its validation knows it", async () => {
     await fs.mkdir(f('cfg'), { recursive: true });
-    await fs.writeFile(f('cfg/mtls.yaml'), `reports:\n  csv: out/report.csv\nchecks: [${CHECK}]\ntargets:\n  - endpoint: ${target}\n    servername: localhost\n    ca: ../ca.pem\n    cert: ../client.pem\n    key: ../client-key.pem\n`);
+    await fs.writeFile(
+      f('cfg/mtls.yaml'),
+      `reports:\n  csv: out/report.csv\nchecks: [${CHECK}]\ntargets:\n  - endpoint: ${target}\n    servername: localhost\n    ca: ../ca.pem\n    cert: ../client.pem\n    key: ../client-key.pem\n`,
+    );
     const r = await run(['run', '--config', f('cfg/mtls.yaml'), '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     expect(csvLines(await fs.readFile(f('cfg/out/report.csv'), 'utf8'))).toHaveLength(2);
@@ -112,7 +119,10 @@ describe('a reporter registered at run time (in this test only) is a format like
     const r = await run(['run', '--target', target, ...creds(), '--check', CHECK, '--csv', '-']);
     expect(r.code, r.stderr).toBe(0);
     expect(csvLines(r.stdout)).toEqual(['target,check,status', `${target},${CHECK},pass`]);
-    expectOneLineExit2(await run(['run', '--target', '127.0.0.1:1', '--csv', '-', '--json', '-']), /^mtls-harness: error: run: only one report can go to stdout \(--json -, --csv -\)/);
+    expectOneLineExit2(
+      await run(['run', '--target', '127.0.0.1:1', '--csv', '-', '--json', '-']),
+      /^mtls-harness: error: run: only one report can go to stdout \(--json -, --csv -\)/,
+    );
   });
 
   it('every command that writes run reports takes it (audit, offline); probe, whose documents it does not write, does not', async () => {
@@ -134,7 +144,12 @@ describe('a reporter registered at run time (in this test only) is a format like
 describe('one report on stdout at most (issue 17): two documents there could not be told apart', () => {
   it.each([
     ['run', ['run', '--target', '127.0.0.1:1', '--json', '-', '--junit', '-'], /run: only one report can go to stdout \(--json -, --junit -\)/],
-    ['run (environment)', ['run', '--target', '127.0.0.1:1', '--json', '-'], /run: only one report can go to stdout \(--json -, --html -\)/, { MTLS_HTML: '-' }],
+    [
+      'run (environment)',
+      ['run', '--target', '127.0.0.1:1', '--json', '-'],
+      /run: only one report can go to stdout \(--json -, --html -\)/,
+      { MTLS_HTML: '-' },
+    ],
     ['audit', ['audit', '.', '--junit', '-', '--html', '-'], /audit: only one report can go to stdout \(--junit -, --html -\)/],
     ['client-test', ['client-test', '--json', '-', '--junit', '-', '--', 'true'], /client-test: only one report can go to stdout \(--json -, --junit -\)/],
     ['k8s scan', ['k8s', 'scan', '--json', '-', '--junit', '-'], /k8s scan: only one report can go to stdout \(--json -, --junit -\)/],
@@ -151,11 +166,19 @@ describe('one report on stdout at most (issue 17): two documents there could not
 async function modulesLoaded(args: string[]): Promise<{ status: number | null; urls: string[]; stderr: string }> {
   const hooks = f('hooks');
   await fs.mkdir(hooks, { recursive: true });
-  await fs.writeFile(path.join(hooks, 'loader.mjs'), "import { appendFileSync } from 'node:fs';\nexport async function resolve(specifier, context, next) {\n  const r = await next(specifier, context);\n  appendFileSync(process.env.MTLS_TEST_MODULE_LOG, r.url + '\\n');\n  return r;\n}\n");
+  await fs.writeFile(
+    path.join(hooks, 'loader.mjs'),
+    "import { appendFileSync } from 'node:fs';\nexport async function resolve(specifier, context, next) {\n  const r = await next(specifier, context);\n  appendFileSync(process.env.MTLS_TEST_MODULE_LOG, r.url + '\\n');\n  return r;\n}\n",
+  );
   await fs.writeFile(path.join(hooks, 'register.mjs'), "import { register } from 'node:module';\nregister('./loader.mjs', import.meta.url);\n");
   const log = path.join(hooks, `log-${Date.now()}-${Math.random().toString(16).slice(2)}.txt`);
   await fs.writeFile(log, '');
-  const r = spawnSync(process.execPath, ['--import', path.join(hooks, 'register.mjs'), CLI_JS, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', MTLS_TEST_MODULE_LOG: log }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', path.join(hooks, 'register.mjs'), CLI_JS, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', MTLS_TEST_MODULE_LOG: log },
+    timeout: 60_000,
+  });
   return { status: r.status, urls: (await fs.readFile(log, 'utf8')).split('\n').filter(Boolean), stderr: r.stderr };
 }
 

@@ -18,7 +18,16 @@ process.env.TZ = 'Europe/Berlin';
 
 import { buildJsonReport, reportJsonChunks, reportJsonText } from '../src/report/json.js';
 import { buildJunitXml } from '../src/report/junit.js';
-import { buildRunHtml, modelOfPage, pageOfModel, probeHtmlPage, renderHtmlReport, runHtmlModel, sha256Hex, streamHtmlReport } from '../src/report/html/index.js';
+import {
+  buildRunHtml,
+  modelOfPage,
+  pageOfModel,
+  probeHtmlPage,
+  renderHtmlReport,
+  runHtmlModel,
+  sha256Hex,
+  streamHtmlReport,
+} from '../src/report/html/index.js';
 import { jsonReportText, makeDocument, runDocument, writeReports } from '../src/report/outputs.js';
 import { resolveReports } from '../src/report/reporters/index.js';
 import { WRITE_SIZE, writeFileAtomicStreamed, type ReportSink } from '../src/report/sink.js';
@@ -67,7 +76,11 @@ const withoutJson = (html: Buffer) =>
     .toString('utf8')
     .replace(/href="data:application\/json;base64,[A-Za-z0-9+/=]+"/, 'href=""')
     .replace(/\b[0-9a-f]{64}\b/g, '-');
-const MODELS: [name: string, run: () => RunReport][] = [['run', () => fixedRunReport()], ['audit', fixedAuditReport], ['empty', emptyRunReport]];
+const MODELS: [name: string, run: () => RunReport][] = [
+  ['run', () => fixedRunReport()],
+  ['audit', fixedAuditReport],
+  ['empty', emptyRunReport],
+];
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const quiet = { stdout: { write: () => true }, stderr: { write: (s: string) => void errors.push(s) } };
@@ -140,10 +153,25 @@ describe('reports streamed to files: the same bytes as before', () => {
     const pki = await mintFixturePki();
     const refs = await Promise.all(['strict', 'optional-client-cert'].map((profile) => new NodeReference({ profile: profile as 'strict', pki }).start()));
     try {
-      const ds = await Promise.all(refs.map((r) => diagnoseEndpoint({ host: r.endpoint.host, port: r.endpoint.port, servername: 'localhost', ca: pki.root.certPem, cert: pki.client.chainPem, key: pki.client.keyPem })));
+      const ds = await Promise.all(
+        refs.map((r) =>
+          diagnoseEndpoint({
+            host: r.endpoint.host,
+            port: r.endpoint.port,
+            servername: 'localhost',
+            ca: pki.root.certPem,
+            cert: pki.client.chainPem,
+            key: pki.client.keyPem,
+          }),
+        ),
+      );
       const value = { schemaVersion: 2, kind: 'probe', argv: ['probe', ARGV_HOSTILE], diagnoses: ds };
       const timing = { startedAt: '2026-11-23T10:00:00.000Z', finishedAt: '2026-11-23T10:00:01.000Z', durationMs: 1000 };
-      const doc = makeDocument('probe', () => reportJsonChunks(value), async (json) => probeHtmlPage(ds, ['probe', ARGV_HOSTILE], json, timing, DEFAULT_POLICY));
+      const doc = makeDocument(
+        'probe',
+        () => reportJsonChunks(value),
+        async (json) => probeHtmlPage(ds, ['probe', ARGV_HOSTILE], json, timing, DEFAULT_POLICY),
+      );
       const page = await doc.htmlPage();
       const streamed = [...streamHtmlReport(page)].join('');
       expect(streamed === renderHtmlReport(modelOfPage(page))).toBe(true);

@@ -43,7 +43,12 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout, stderr };
 }
 
-interface JsonResult { check: string; status: string; message: string; evidence: Record<string, any> }
+interface JsonResult {
+  check: string;
+  status: string;
+  message: string;
+  evidence: Record<string, any>;
+}
 async function results(file: string): Promise<Record<string, JsonResult>> {
   const r = JSON.parse(await fs.readFile(file, 'utf8')) as { results: JsonResult[] };
   return Object.fromEntries(r.results.map((x) => [x.check, x]));
@@ -73,7 +78,13 @@ async function mtlsServer(server: Credential = pki.server) {
   return { srv, port };
 }
 
-const probeTo = (port: number) => ({ host: '127.0.0.1', port, servername: 'localhost', protocol: 'tls' as const, secureContext: { context: clientContext, withClientCert: true } });
+const probeTo = (port: number) => ({
+  host: '127.0.0.1',
+  port,
+  servername: 'localhost',
+  protocol: 'tls' as const,
+  secureContext: { context: clientContext, withClientCert: true },
+});
 
 describe('the prober', () => {
   it('measures an injected ~300 ms outage within 50 ms of the truth, at the default 20/s', async () => {
@@ -150,7 +161,21 @@ describe('live targets', () => {
   afterAll(async () => {
     await ref?.stop();
   });
-  const live = () => ['run', '--target', `127.0.0.1:${ref.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--suite', 'rotation-continuity'];
+  const live = () => [
+    'run',
+    '--target',
+    `127.0.0.1:${ref.endpoint.port}`,
+    '--servername',
+    'localhost',
+    '--ca',
+    f('ca.pem'),
+    '--cert',
+    f('client.pem'),
+    '--key',
+    f('client-key.pem'),
+    '--suite',
+    'rotation-continuity',
+  ];
 
   it('rotation.command: probing before, during and after a command that rotates the target', async () => {
     // The user's command: install the new files atomically, then reload (as a deploy script would).
@@ -175,14 +200,32 @@ describe('live targets', () => {
     expect(xml).toMatch(/name="rotation\.continuity\.evidence\.summary" value="\d+ attempts, 0 failed/);
     expect(xml).not.toContain('PRIVATE KEY');
     // The terminal's one-line summary.
-    expect(r.stdout).toMatch(/^rotation 127\.0\.0\.1:\d+: \d+ attempts, 0 failed, longest gap 0 ms, leaf [0-9A-F:]+… → [0-9A-F:]+…, 20\/s achieved \(target 20\/s\)$/m);
+    expect(r.stdout).toMatch(
+      /^rotation 127\.0\.0\.1:\d+: \d+ attempts, 0 failed, longest gap 0 ms, leaf [0-9A-F:]+… → [0-9A-F:]+…, 20\/s achieved \(target 20\/s\)$/m,
+    );
     expect(r.code).toBe(0);
   }, 30_000);
 
   it('a failing rotation command is an error with its exit status and output, the timeline still reported', async () => {
     // From a config file this time, with short windows around the command.
     const out = f('live-fail.json');
-    await fs.writeFile(f('fail.yaml'), ['targets:', `  - endpoint: 127.0.0.1:${ref.endpoint.port}`, '    servername: localhost', '    ca: ca.pem', '    cert: client.pem', '    key: client-key.pem', '    rotation:', '      command: echo "no such deployment" >&2; exit 3', '      before: 500ms', '      after: 500ms', '      rate: 50', ''].join('\n'));
+    await fs.writeFile(
+      f('fail.yaml'),
+      [
+        'targets:',
+        `  - endpoint: 127.0.0.1:${ref.endpoint.port}`,
+        '    servername: localhost',
+        '    ca: ca.pem',
+        '    cert: client.pem',
+        '    key: client-key.pem',
+        '    rotation:',
+        '      command: echo "no such deployment" >&2; exit 3',
+        '      before: 500ms',
+        '      after: 500ms',
+        '      rate: 50',
+        '',
+      ].join('\n'),
+    );
     const r = await run(['run', '--config', f('fail.yaml'), '--suite', 'rotation-continuity', '--json', out]);
     const got = await results(out);
     expect(got['rotation.continuity']!.status).toBe('error');
@@ -192,7 +235,9 @@ describe('live targets', () => {
     expect(got['rotation.continuity']!.evidence.rate.target).toBe(50);
     // The rotation never happened: there is no new certificate to judge, which is not a server's failure.
     expect(got['rotation.new-cert-served']!.status).toBe('error');
-    expect(got['rotation.new-cert-served']!.message).toMatch(/the rotation did not complete, so there is no new certificate to judge: the rotation command failed \(exit 3\)/);
+    expect(got['rotation.new-cert-served']!.message).toMatch(
+      /the rotation did not complete, so there is no new certificate to judge: the rotation command failed \(exit 3\)/,
+    );
     expect(r.code).toBe(1);
   }, 30_000);
 
@@ -200,7 +245,24 @@ describe('live targets', () => {
     // The command forks a long sleeper that keeps the command's stdout open, then itself runs past the limit.
     const pidFile = f('sleeper-timeout.pid');
     const out = f('live-timeout.json');
-    const yaml = (cmd: string, name: string) => fs.writeFile(f(name), ['targets:', `  - endpoint: 127.0.0.1:${ref.endpoint.port}`, '    servername: localhost', '    ca: ca.pem', '    cert: client.pem', '    key: client-key.pem', '    rotation:', `      command: '${cmd}'`, '      timeout: 2s', '      before: 300ms', '      after: 300ms', ''].join('\n'));
+    const yaml = (cmd: string, name: string) =>
+      fs.writeFile(
+        f(name),
+        [
+          'targets:',
+          `  - endpoint: 127.0.0.1:${ref.endpoint.port}`,
+          '    servername: localhost',
+          '    ca: ca.pem',
+          '    cert: client.pem',
+          '    key: client-key.pem',
+          '    rotation:',
+          `      command: '${cmd}'`,
+          '      timeout: 2s',
+          '      before: 300ms',
+          '      after: 300ms',
+          '',
+        ].join('\n'),
+      );
     await yaml(`sleep 30 & echo $! > ${pidFile}; echo started; sleep 20`, 'timeout.yaml');
     const t0 = Date.now();
     await run(['run', '--config', f('timeout.yaml'), '--check', 'rotation.continuity', '--json', out]);
@@ -253,8 +315,20 @@ describe('rotation.ca-overlap on a live target with two client credentials', () 
   beforeAll(async () => {
     ref = (await startReference({ implementation: 'node', profile: 'rotation-graceful', pki })) as StartedProcessReference;
     const now = new Date();
-    const newRoot = await mintCertificate({ subject: 'CN=Second Root, O=test', notBefore: addDays(now, -1), notAfter: addDays(now, 30), ca: true, pathLength: 1 });
-    other = await mintCertificate({ subject: 'CN=client of the second root', issuer: newRoot, notBefore: addDays(now, -1), notAfter: addDays(now, 30), eku: ['clientAuth'] });
+    const newRoot = await mintCertificate({
+      subject: 'CN=Second Root, O=test',
+      notBefore: addDays(now, -1),
+      notAfter: addDays(now, 30),
+      ca: true,
+      pathLength: 1,
+    });
+    other = await mintCertificate({
+      subject: 'CN=client of the second root',
+      issuer: newRoot,
+      notBefore: addDays(now, -1),
+      notAfter: addDays(now, 30),
+      eku: ['clientAuth'],
+    });
     await fs.writeFile(f('other.pem'), other.chainPem);
     await fs.writeFile(f('other-key.pem'), other.keyPem, { mode: 0o600 });
     // The server trusts only the first root for now.
@@ -263,7 +337,27 @@ describe('rotation.ca-overlap on a live target with two client credentials', () 
   afterAll(async () => {
     await ref?.stop();
   });
-  const args = (out: string) => ['run', '--target', `127.0.0.1:${ref.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--check', 'rotation.ca-overlap', '--rotation-overlap-cert', f('other.pem'), '--rotation-overlap-key', f('other-key.pem'), '--json', out];
+  const args = (out: string) => [
+    'run',
+    '--target',
+    `127.0.0.1:${ref.endpoint.port}`,
+    '--servername',
+    'localhost',
+    '--ca',
+    f('ca.pem'),
+    '--cert',
+    f('client.pem'),
+    '--key',
+    f('client-key.pem'),
+    '--check',
+    'rotation.ca-overlap',
+    '--rotation-overlap-cert',
+    f('other.pem'),
+    '--rotation-overlap-key',
+    f('other-key.pem'),
+    '--json',
+    out,
+  ];
 
   it('fails while the server trusts only the old CA, passes once it trusts both', async () => {
     let got = await results((await run(args(f('overlap-1.json'))), f('overlap-1.json')));
@@ -287,8 +381,30 @@ describe("stunnel's SIGHUP reload", () => {
     // Started as rotation-restart (supported), then rotated with its graceful reload anyway.
     const ref = await startProcessReference(stunnel, { profile: 'rotation-restart', pki });
     try {
-      const rotation: RotationConfig = { trigger: { kind: 'reference', mode: 'graceful' }, rate: 400, maxInFlight: 32, beforeMs: 500, afterMs: 500, request: false };
-      const target: TargetUnderTest = { name: 'stunnel', host: '127.0.0.1', port: ref.endpoint.port, servername: 'localhost', expectedNames: [], protocol: 'https', trustPem: pki.root.certPem, client: { certPem: pki.client.chainPem, keyPem: pki.client.keyPem, chain: [new X509Certificate(pki.client.certPem)] }, expect: {}, policy: DEFAULT_POLICY, plaintextPorts: [], reference: { implementation: 'stunnel', profile: 'rotation-restart' }, rotation, started: ref };
+      const rotation: RotationConfig = {
+        trigger: { kind: 'reference', mode: 'graceful' },
+        rate: 400,
+        maxInFlight: 32,
+        beforeMs: 500,
+        afterMs: 500,
+        request: false,
+      };
+      const target: TargetUnderTest = {
+        name: 'stunnel',
+        host: '127.0.0.1',
+        port: ref.endpoint.port,
+        servername: 'localhost',
+        expectedNames: [],
+        protocol: 'https',
+        trustPem: pki.root.certPem,
+        client: { certPem: pki.client.chainPem, keyPem: pki.client.keyPem, chain: [new X509Certificate(pki.client.certPem)] },
+        expect: {},
+        policy: DEFAULT_POLICY,
+        plaintextPorts: [],
+        reference: { implementation: 'stunnel', profile: 'rotation-restart' },
+        rotation,
+        started: ref,
+      };
       const report = await runChecks({ targets: [target], suites: [...SUITES], checkIds: ['rotation.continuity', 'rotation.new-cert-served'] });
       const [cont, served] = report.results;
       expect(cont!.status, cont!.message).toBe('fail');

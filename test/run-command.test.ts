@@ -28,12 +28,22 @@ const f = (n: string) => path.join(dir, n);
 async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1', ...env } });
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { NO_COLOR: '1', ...env },
+  });
   return { code, stdout, stderr };
 }
 
 async function readJson(file: string) {
-  return JSON.parse(await fs.readFile(file, 'utf8')) as { schemaVersion: number; results: { check: string; status: string; target: string; message: string; evidence: Record<string, unknown> }[]; summary: Record<string, number>; run: { argv: string[] }; targets: unknown[] };
+  return JSON.parse(await fs.readFile(file, 'utf8')) as {
+    schemaVersion: number;
+    results: { check: string; status: string; target: string; message: string; evidence: Record<string, unknown> }[];
+    summary: Record<string, number>;
+    run: { argv: string[] };
+    targets: unknown[];
+  };
 }
 
 /** The JUnit file is valid against the Ant schema (when xmllint is installed). */
@@ -72,12 +82,19 @@ describe('reports', () => {
 
     const xml = await fs.readFile(f('r.xml'), 'utf8');
     expectValidJunit(f('r.xml'));
-    const doc = create(xml).end({ format: 'object' }) as { testsuites: { testsuite: { '@name': string; '@failures': string; testcase: { '@name': string; failure?: unknown; skipped?: unknown }[] }[] } };
+    const doc = create(xml).end({ format: 'object' }) as {
+      testsuites: { testsuite: { '@name': string; '@failures': string; testcase: { '@name': string; failure?: unknown; skipped?: unknown }[] }[] };
+    };
     const suites = doc.testsuites.testsuite;
     expect(suites.map((s) => s['@name'])).toEqual(SUITES.map((s) => `node:optional-client-cert ${s.id}`));
     const cases = suites.flatMap((s) => (Array.isArray(s.testcase) ? s.testcase : [s.testcase]));
     expect(cases).toHaveLength(26);
-    expect(cases.filter((c) => c.failure).map((c) => c['@name']).sort()).toEqual(['handshake.client-auth-mode', 'reject.no-client-cert']);
+    expect(
+      cases
+        .filter((c) => c.failure)
+        .map((c) => c['@name'])
+        .sort(),
+    ).toEqual(['handshake.client-auth-mode', 'reject.no-client-cert']);
     // The identity checks (no identities declared) and the rotation checks (a static profile).
     expect(cases.filter((c) => c.skipped)).toHaveLength(5);
     expect(xml).not.toContain('PRIVATE KEY');
@@ -106,13 +123,38 @@ describe('reports', () => {
 describe('live targets given by flags', () => {
   it('the strict server as a live target reaches the same verdicts as the reference run', async () => {
     const r = await run([
-      'run', '--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--expected-name', '127.0.0.1',
-      '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--ca-key', f('ca-key.pem'), '--json', f('live.json'),
+      'run',
+      '--target',
+      `127.0.0.1:${strict.endpoint.port}`,
+      '--servername',
+      'localhost',
+      '--expected-name',
+      '127.0.0.1',
+      '--ca',
+      f('ca.pem'),
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      '--ca-key',
+      f('ca-key.pem'),
+      '--json',
+      f('live.json'),
     ]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const j = await readJson(f('live.json'));
-    const notPass = j.results.filter((x) => x.status !== 'pass').map((x) => `${x.check}=${x.status}`).sort();
-    expect(notPass).toEqual(['chain.rejects-ca-as-client=warn', 'rotation.ca-overlap=skip', 'rotation.continuity=skip', 'rotation.new-cert-served=skip', 'san.rejects-wrong-identity-client=skip', 'san.server-identity=skip']);
+    const notPass = j.results
+      .filter((x) => x.status !== 'pass')
+      .map((x) => `${x.check}=${x.status}`)
+      .sort();
+    expect(notPass).toEqual([
+      'chain.rejects-ca-as-client=warn',
+      'rotation.ca-overlap=skip',
+      'rotation.continuity=skip',
+      'rotation.new-cert-served=skip',
+      'san.rejects-wrong-identity-client=skip',
+      'san.server-identity=skip',
+    ]);
     // The CA key was used to mint crafted certificates, never written into the report.
     const text = await fs.readFile(f('live.json'), 'utf8');
     expect(text).not.toContain('PRIVATE KEY');
@@ -120,9 +162,29 @@ describe('live targets given by flags', () => {
   });
 
   it('without --ca-key the checks that need it are skipped, saying why', async () => {
-    const r = await run(['run', '--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--json', '-']);
+    const r = await run([
+      'run',
+      '--target',
+      `127.0.0.1:${strict.endpoint.port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      f('ca.pem'),
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      '--json',
+      '-',
+    ]);
     const j = JSON.parse(r.stdout) as { results: { check: string; status: string; message: string }[] };
-    for (const id of ['chain.rejects-wrong-eku-client', 'chain.rejects-ca-as-client', 'chain.accepts-intermediate-client', 'expiry.rejects-expired-client', 'expiry.rejects-not-yet-valid-client']) {
+    for (const id of [
+      'chain.rejects-wrong-eku-client',
+      'chain.rejects-ca-as-client',
+      'chain.accepts-intermediate-client',
+      'expiry.rejects-expired-client',
+      'expiry.rejects-not-yet-valid-client',
+    ]) {
       const x = j.results.find((y) => y.check === id)!;
       expect(x.status).toBe('skip');
       expect(x.message).toBe('needs the CA private key (--ca-key) to mint this test certificate');
@@ -142,7 +204,25 @@ describe('live targets given by flags', () => {
       await nginx?.stop();
     });
     it('counts HTTP 400 as enforcement, and as fail with --require-tls-rejection; plaintext is refused', async () => {
-      const base = ['run', '--target', `127.0.0.1:${nginx.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--ca-key', f('ca-key.pem'), '--suite', 'rejection-without-cert,handshake-with-cert', '--json', '-'];
+      const base = [
+        'run',
+        '--target',
+        `127.0.0.1:${nginx.port}`,
+        '--servername',
+        'localhost',
+        '--ca',
+        f('ca.pem'),
+        '--cert',
+        f('client.pem'),
+        '--key',
+        f('client-key.pem'),
+        '--ca-key',
+        f('ca-key.pem'),
+        '--suite',
+        'rejection-without-cert,handshake-with-cert',
+        '--json',
+        '-',
+      ];
       const a = await run(base);
       const ja = JSON.parse(a.stdout) as { results: { check: string; status: string; evidence: { rejectedAt?: string; httpStatusLine?: string } }[] };
       const noCert = ja.results.find((x) => x.check === 'reject.no-client-cert')!;
@@ -180,7 +260,25 @@ describe('targets that cannot be evaluated', () => {
     const hangPort = (hang.address() as net.AddressInfo).port;
     try {
       const t0 = Date.now();
-      const r = await run(['run', '--target', `127.0.0.1:${hangPort}`, '--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--timeout', '1s', '--json', '-']);
+      const r = await run([
+        'run',
+        '--target',
+        `127.0.0.1:${hangPort}`,
+        '--target',
+        `127.0.0.1:${strict.endpoint.port}`,
+        '--servername',
+        'localhost',
+        '--ca',
+        f('ca.pem'),
+        '--cert',
+        f('client.pem'),
+        '--key',
+        f('client-key.pem'),
+        '--timeout',
+        '1s',
+        '--json',
+        '-',
+      ]);
       const elapsed = Date.now() - t0;
       const j = JSON.parse(r.stdout) as { results: { target: string; check: string; status: string }[] };
       const hung = j.results.filter((x) => x.target === `127.0.0.1:${hangPort}`);
@@ -201,7 +299,9 @@ describe('targets that cannot be evaluated', () => {
 describe('config file', () => {
   it('YAML with relative paths, per-target expectations and report paths', async () => {
     const cfg = f('mtls.yaml');
-    await fs.writeFile(cfg, `# two views of one server
+    await fs.writeFile(
+      cfg,
+      `# two views of one server
 policy:
   warnDays: 30
   failDays: 7
@@ -220,7 +320,8 @@ targets:
     expect:
       serverIdentity: localhost
       allowedClientIdentities: [spiffe://example.org/ns/default/sa/client]
-`);
+`,
+    );
     const r = await run(['run', '--config', cfg]);
     const j = await readJson(f('out/report.json'));
     expect(j.results.every((x) => x.target === 'strict-by-config')).toBe(true);
@@ -233,7 +334,11 @@ targets:
 
   it.each([
     ['bad YAML', 'targets:\n  - endpoint: [unclosed\n', /mtls-bad\.yaml:\d+: not valid YAML/],
-    ['unknown key with a suggestion', 'targets:\n  - endpont: localhost:1\n', /mtls-bad\.yaml:2: targets\[0\]\.endpont is not a known key \(did you mean endpoint\?\)/],
+    [
+      'unknown key with a suggestion',
+      'targets:\n  - endpont: localhost:1\n',
+      /mtls-bad\.yaml:2: targets\[0\]\.endpont is not a known key \(did you mean endpoint\?\)/,
+    ],
     ['wrong type', 'concurrency: many\n', /mtls-bad\.yaml:1: concurrency must be a whole number/],
     ['bad enum', 'failOn: sometimes\n', /failOn must be one of warn, fail/],
     ['target without endpoint', 'targets:\n  - name: x\n', /mtls-bad\.yaml:2: targets\[0\] needs an endpoint/],
@@ -250,15 +355,35 @@ targets:
 
   it('an HTML report that cannot be written is one line on stderr; the JSON report is still written (exit 1)', async () => {
     await fs.writeFile(f('a-file'), 'not a directory');
-    const r = await run(['run', '--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--suite', 'handshake-with-cert', '--html', f('a-file/report.html'), '--json', f('out/with-html.json')]);
+    const r = await run([
+      'run',
+      '--target',
+      `127.0.0.1:${strict.endpoint.port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      f('ca.pem'),
+      '--suite',
+      'handshake-with-cert',
+      '--html',
+      f('a-file/report.html'),
+      '--json',
+      f('out/with-html.json'),
+    ]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^mtls-harness: error: could not write the HTML report to .*a-file\/report\.html: (ENOTDIR|EEXIST)$/)]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^mtls-harness: error: could not write the HTML report to .*a-file\/report\.html: (ENOTDIR|EEXIST)$/),
+    ]);
     expect((await readJson(f('out/with-html.json'))).results).toHaveLength(3);
   });
 
   it('environment variables fill in what flags leave out', async () => {
     const r = await run(['run', '--suite', 'handshake-with-cert', '--json', '-'], {
-      MTLS_TARGETS: `127.0.0.1:${strict.endpoint.port}`, MTLS_SERVERNAME: 'localhost', MTLS_CA: f('ca.pem'), MTLS_CERT: f('client.pem'), MTLS_KEY: f('client-key.pem'),
+      MTLS_TARGETS: `127.0.0.1:${strict.endpoint.port}`,
+      MTLS_SERVERNAME: 'localhost',
+      MTLS_CA: f('ca.pem'),
+      MTLS_CERT: f('client.pem'),
+      MTLS_KEY: f('client-key.pem'),
     });
     expect(r.code, r.stderr).toBe(0);
     expect(statusOf(JSON.parse(r.stdout).results, 'handshake.accepts-valid-client-cert')).toBe('pass');
@@ -269,18 +394,67 @@ describe('config targetsFile', () => {
   it("adds its targets to the file's targets: (a flag --target or --targets-file replaces both)", async () => {
     // The same server twice: named in targets:, and as a line of the targets file with another SNI.
     await fs.writeFile(f('more-targets.txt'), `127.0.0.1:${strict.endpoint.port},localhost\n`);
-    await fs.writeFile(f('with-file.yaml'), ['targetsFile: more-targets.txt', 'targets:', `  - name: named`, `    endpoint: 127.0.0.1:${strict.endpoint.port}`, '    servername: localhost', 'ca: ca.pem', ''].join('\n').replace('ca: ca.pem\n', ''));
-    const both = await run(['run', '--config', f('with-file.yaml'), '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--check', 'handshake.accepts-valid-client-cert', '--json', '-']);
+    await fs.writeFile(
+      f('with-file.yaml'),
+      [
+        'targetsFile: more-targets.txt',
+        'targets:',
+        `  - name: named`,
+        `    endpoint: 127.0.0.1:${strict.endpoint.port}`,
+        '    servername: localhost',
+        'ca: ca.pem',
+        '',
+      ]
+        .join('\n')
+        .replace('ca: ca.pem\n', ''),
+    );
+    const both = await run([
+      'run',
+      '--config',
+      f('with-file.yaml'),
+      '--ca',
+      f('ca.pem'),
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      '--check',
+      'handshake.accepts-valid-client-cert',
+      '--json',
+      '-',
+    ]);
     expect(both.code, both.stderr).toBe(0);
     expect((JSON.parse(both.stdout).targets as { name: string }[]).map((t) => t.name)).toEqual(['named', `127.0.0.1:${strict.endpoint.port}`]);
-    const flag = await run(['run', '--config', f('with-file.yaml'), '--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--check', 'handshake.accepts-valid-client-cert', '--json', '-']);
+    const flag = await run([
+      'run',
+      '--config',
+      f('with-file.yaml'),
+      '--target',
+      `127.0.0.1:${strict.endpoint.port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      f('ca.pem'),
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      '--check',
+      'handshake.accepts-valid-client-cert',
+      '--json',
+      '-',
+    ]);
     expect(flag.code, flag.stderr).toBe(0);
     expect((JSON.parse(flag.stdout).targets as unknown[]).length).toBe(1);
   });
 });
 
 describe('two targets at one address (issue 17: targetId)', () => {
-  type Doc = { targets: { id: string; name: string; servername?: string }[]; results: { targetId: string; target: string; check: string; status: string }[]; suites: { id: string; title: string; kind: string }[] };
+  type Doc = {
+    targets: { id: string; name: string; servername?: string }[];
+    results: { targetId: string; target: string; check: string; status: string }[];
+    suites: { id: string; title: string; kind: string }[];
+  };
 
   it('--target twice, and the same address with two servernames: each target has its own id, results, JUnit testsuites, HTML section and table rows', async () => {
     const addr = `127.0.0.1:${strict.endpoint.port}`;
@@ -291,21 +465,48 @@ describe('two targets at one address (issue 17: targetId)', () => {
     expect(twice.code, twice.stdout + twice.stderr).toBe(0);
     const t = JSON.parse(await fs.readFile(f('twice.json'), 'utf8')) as Doc;
     expectTargetIds(t);
-    expect(t.targets.map((x) => [x.id, x.name])).toEqual([[addr, addr], [`${addr}#2`, addr]]);
+    expect(t.targets.map((x) => [x.id, x.name])).toEqual([
+      [addr, addr],
+      [`${addr}#2`, addr],
+    ]);
     // The table names each target by its id.
     expect(twice.stdout).toContain(`${addr}#2`);
 
     // Two servernames (a targets file), every report at once.
-    await fs.writeFile(f('same-address.txt'), `${addr},localhost
+    await fs.writeFile(
+      f('same-address.txt'),
+      `${addr},localhost
 ${addr},127.0.0.1
-`);
-    const r = await run(['run', '--targets-file', f('same-address.txt'), '--expected-name', '127.0.0.1', ...creds, ...checks, '--json', f('same.json'), '--junit', f('same.xml'), '--html', f('same.html')]);
+`,
+    );
+    const r = await run([
+      'run',
+      '--targets-file',
+      f('same-address.txt'),
+      '--expected-name',
+      '127.0.0.1',
+      ...creds,
+      ...checks,
+      '--json',
+      f('same.json'),
+      '--junit',
+      f('same.xml'),
+      '--html',
+      f('same.html'),
+    ]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const j = JSON.parse(await fs.readFile(f('same.json'), 'utf8')) as Doc;
     expectTargetIds(j);
-    expect(j.targets.map((x) => [x.id, x.name, x.servername])).toEqual([[addr, addr, 'localhost'], [`${addr}#2`, addr, '127.0.0.1']]);
+    expect(j.targets.map((x) => [x.id, x.name, x.servername])).toEqual([
+      [addr, addr, 'localhost'],
+      [`${addr}#2`, addr, '127.0.0.1'],
+    ]);
     const perTarget = j.results.length / 2;
-    for (const x of j.targets) expect(j.results.filter((res) => res.targetId === x.id), x.id).toHaveLength(perTarget);
+    for (const x of j.targets)
+      expect(
+        j.results.filter((res) => res.targetId === x.id),
+        x.id,
+      ).toHaveLength(perTarget);
     expect(j.results.every((res) => res.target === addr)).toBe(true);
     expect(j.suites.map((s) => s.id)).toEqual(['handshake-with-cert', 'rejection-without-cert']);
     expect(j.suites.map((s) => s.title)).toEqual(SUITES.slice(0, 2).map((s) => s.title));
@@ -314,7 +515,12 @@ ${addr},127.0.0.1
     expectValidJunit(f('same.xml'));
     const doc = create(xml).end({ format: 'object' }) as { testsuites: { testsuite: { '@name': string; '@tests': string }[] } };
     const names = doc.testsuites.testsuite.map((s) => s['@name']);
-    expect(names).toEqual([`${addr} handshake-with-cert`, `${addr} rejection-without-cert`, `${addr}#2 handshake-with-cert`, `${addr}#2 rejection-without-cert`]);
+    expect(names).toEqual([
+      `${addr} handshake-with-cert`,
+      `${addr} rejection-without-cert`,
+      `${addr}#2 handshake-with-cert`,
+      `${addr}#2 rejection-without-cert`,
+    ]);
     expect(doc.testsuites.testsuite.reduce((n, s) => n + Number(s['@tests']), 0)).toBe(j.results.length);
 
     const html = await fs.readFile(f('same.html'), 'utf8');
@@ -349,10 +555,26 @@ describe('usage errors', () => {
   });
 
   it('--check takes globs and ! exclusions, repeated or comma-separated; a pattern matching nothing is exit 2', async () => {
-    const r = await run(['run', '--reference', 'node', '--profile', 'strict', '--check', 'reject.*,chain.rejects-*', '--check', '!chain.rejects-ca-as-client', '--check', '!reject.plaintext', '--json', '-']);
+    const r = await run([
+      'run',
+      '--reference',
+      'node',
+      '--profile',
+      'strict',
+      '--check',
+      'reject.*,chain.rejects-*',
+      '--check',
+      '!chain.rejects-ca-as-client',
+      '--check',
+      '!reject.plaintext',
+      '--json',
+      '-',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const got = (JSON.parse(r.stdout).results as { check: string }[]).map((x) => x.check);
-    const want = SUITES.flatMap((x) => x.checks.map((c) => c.id)).filter((id) => (id.startsWith('reject.') || id.startsWith('chain.rejects-')) && id !== 'chain.rejects-ca-as-client' && id !== 'reject.plaintext');
+    const want = SUITES.flatMap((x) => x.checks.map((c) => c.id)).filter(
+      (id) => (id.startsWith('reject.') || id.startsWith('chain.rejects-')) && id !== 'chain.rejects-ca-as-client' && id !== 'reject.plaintext',
+    );
     expect(got).toEqual(want);
     expect(got.length).toBeGreaterThan(2);
     const typo = await run(['run', '--target', 'x:1', '--check', 'chian.*']);
@@ -371,7 +593,9 @@ describe('usage errors', () => {
 it('the built CLI runs the suites', async () => {
   const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/src/cli/main.js');
   const out = await new Promise<{ code: number; stdout: string }>((resolve) =>
-    execFile(process.execPath, [cli, 'run', '--reference', 'node', '--profile', 'strict', '--json', '-'], (err, stdout) => resolve({ code: err ? Number(err.code) : 0, stdout })),
+    execFile(process.execPath, [cli, 'run', '--reference', 'node', '--profile', 'strict', '--json', '-'], (err, stdout) =>
+      resolve({ code: err ? Number(err.code) : 0, stdout }),
+    ),
   );
   expect(out.code).toBe(0);
   expect(JSON.parse(out.stdout).results).toHaveLength(26);

@@ -35,7 +35,11 @@ async function listen(server: net.Server): Promise<number> {
 async function inProcess(args: string[], env: Record<string, string> = {}, stderrTTY = false) {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s), isTTY: stderrTTY }, env: { NO_COLOR: '1', ...env } });
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s), isTTY: stderrTTY },
+    env: { NO_COLOR: '1', ...env },
+  });
   return { code, stdout, stderr };
 }
 
@@ -84,12 +88,31 @@ afterAll(async () => {
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
-type Json = { run: { incomplete?: { reason: string; targetsFinished: number; targetsTotal: number }; settings: Record<string, unknown> }; targets: { name: string }[]; results: { target: string; check: string; status: string; message: string }[] };
+type Json = {
+  run: { incomplete?: { reason: string; targetsFinished: number; targetsTotal: number }; settings: Record<string, unknown> };
+  targets: { name: string }[];
+  results: { target: string; check: string; status: string; message: string }[];
+};
 
 describe('run with many targets', () => {
   it('scans a targets file: healthy targets get their verdicts, hung / trickling / closed ones a classified error after one connection', async () => {
     hungConnections = 0;
-    const r = await inProcess(['run', '--targets-file', f('targets.txt'), '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--timeout', '1500ms', '--json', f('many.json'), '--quiet']);
+    const r = await inProcess([
+      'run',
+      '--targets-file',
+      f('targets.txt'),
+      '--ca',
+      f('ca.pem'),
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      '--timeout',
+      '1500ms',
+      '--json',
+      f('many.json'),
+      '--quiet',
+    ]);
     expect(r.code).toBe(1);
     const j = JSON.parse(await fs.readFile(f('many.json'), 'utf8')) as Json;
     expect(j.targets.map((t) => t.name)).toEqual([
@@ -133,7 +156,25 @@ describe('run with many targets', () => {
   });
 
   it('shows progress on a terminal (stderr), never on stdout, never in CI or with --quiet', async () => {
-    const args = ['run', '--target', `127.0.0.1:${refs[0]!.endpoint.port}`, '--target', `127.0.0.1:${closedPort}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--suite', 'handshake-with-cert', '--json', '-'];
+    const args = [
+      'run',
+      '--target',
+      `127.0.0.1:${refs[0]!.endpoint.port}`,
+      '--target',
+      `127.0.0.1:${closedPort}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      f('ca.pem'),
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      '--suite',
+      'handshake-with-cert',
+      '--json',
+      '-',
+    ];
     const tty = await inProcess(args, {}, true);
     expect(tty.stderr).toMatch(/\r\x1b\[Kmtls-harness: 2\/2 targets · 0 failing · 1 with errors/);
     expect(tty.stderr.endsWith('\r\x1b[K')).toBe(true); // cleared at the end
@@ -145,7 +186,30 @@ describe('run with many targets', () => {
 
   it('Ctrl-C writes every report with what finished, marked incomplete, and exits 130', async () => {
     if (!existsSync(cliJs)) throw new Error(`${cliJs} is missing: run "npm run build"`);
-    const args = [cliJs, 'run', '--target', `127.0.0.1:${refs[0]!.endpoint.port}`, '--target', `127.0.0.1:${hungPort}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--timeout', '60s', '--json', f('int.json'), '--junit', f('int.xml'), '--html', f('int.html')];
+    const args = [
+      cliJs,
+      'run',
+      '--target',
+      `127.0.0.1:${refs[0]!.endpoint.port}`,
+      '--target',
+      `127.0.0.1:${hungPort}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      f('ca.pem'),
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      '--timeout',
+      '60s',
+      '--json',
+      f('int.json'),
+      '--junit',
+      f('int.xml'),
+      '--html',
+      f('int.html'),
+    ];
     const child = spawn(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -174,12 +238,40 @@ describe('probe with many targets', () => {
     // The valid client is the control of every refusal: without it a probe is inconclusive.
     const noControl = await inProcess(['probe', `127.0.0.1:${refs[0]!.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem')]);
     expect(noControl.code).toBe(1);
-    const strictOnly = await inProcess(['probe', `127.0.0.1:${refs[0]!.endpoint.port}`, `127.0.0.1:${refs[1]!.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem')]);
+    const strictOnly = await inProcess([
+      'probe',
+      `127.0.0.1:${refs[0]!.endpoint.port}`,
+      `127.0.0.1:${refs[1]!.endpoint.port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      f('ca.pem'),
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+    ]);
     expect(strictOnly.code, strictOnly.stderr).toBe(0);
     expect(strictOnly.stdout).toContain('2 of 2 target(s) enforce client certificates.');
-    const mixed = await inProcess(['probe', '--targets-file', f('targets.txt'), '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--timeout', '1s', '--json']);
+    const mixed = await inProcess([
+      'probe',
+      '--targets-file',
+      f('targets.txt'),
+      '--ca',
+      f('ca.pem'),
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      '--timeout',
+      '1s',
+      '--json',
+    ]);
     expect(mixed.code).toBe(1);
-    const j = JSON.parse(mixed.stdout) as { kind: string; diagnoses: { target: string; enforced: boolean; unreachable: boolean; clientAuth: { mode: string } }[] };
+    const j = JSON.parse(mixed.stdout) as {
+      kind: string;
+      diagnoses: { target: string; enforced: boolean; unreachable: boolean; clientAuth: { mode: string } }[];
+    };
     expect(j.kind).toBe('probe');
     expect(j.diagnoses.map((d) => [d.enforced, d.unreachable, d.clientAuth.mode])).toEqual([
       [true, false, 'required'],

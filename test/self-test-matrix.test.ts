@@ -61,7 +61,9 @@ describe.each(GRPC_PROFILES.map((p) => [p]))('gRPC reference (node-grpc), profil
     for (let i = 0; i < REPEAT; i++) {
       const out = path.join(dir, `grpc-${profile}-${i}.json`);
       const r = await run(['run', '--reference', 'node-grpc', '--profile', profile, '--json', out]);
-      const report = JSON.parse(await fs.readFile(out, 'utf8')) as { results: { check: string; status: Status; evidence: { alpn?: string; grpc?: { codeName: string; servingStatus?: string }; rejectedAt?: string } }[] };
+      const report = JSON.parse(await fs.readFile(out, 'utf8')) as {
+        results: { check: string; status: Status; evidence: { alpn?: string; grpc?: { codeName: string; servingStatus?: string }; rejectedAt?: string } }[];
+      };
       const got = Object.fromEntries(report.results.map((x) => [x.check, x.status]));
       expect(got, `run ${i + 1} of ${profile}`).toEqual(want);
       const failing = Object.values(want).some((s) => s === 'fail' || s === 'error');

@@ -22,7 +22,10 @@ beforeAll(async () => {
   const pki = await mintFixturePki();
   await writeClientFiles(dir, pki);
   strict = await new NodeReference({ profile: 'strict', pki }).start();
-  await fs.writeFile(f('hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(f('modules.txt'))}, url + '\\n'); return next(url, context); }\n`);
+  await fs.writeFile(
+    f('hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(f('modules.txt'))}, url + '\\n'); return next(url, context); }\n`,
+  );
   await fs.writeFile(
     f('register.mjs'),
     `import { appendFileSync } from 'node:fs';\nimport { createRequire, register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(f('hooks.mjs')).href)});\nconst cache = createRequire(import.meta.url).cache;\nprocess.on('exit', () => appendFileSync(${JSON.stringify(f('modules.txt'))}, Object.keys(cache).map((p) => 'file://' + p).join('\\n') + '\\n'));\n`,
@@ -35,15 +38,41 @@ afterAll(async () => {
 
 describe('start-up', () => {
   it('run, the whole catalogue with --ca-key against a live target, loads no certificate library, no HTML renderer, browser driver, process runner or YAML parser', async () => {
-    const r = await spawnCli(['run', '--target', `127.0.0.1:${strict.endpoint.port}`, '--servername', 'localhost', '--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem'), '--ca-key', f('ca-key.pem'), '--json', f('r.json'), '--quiet'], dir, { NODE_OPTIONS: `--import ${f('register.mjs')}` }, 60_000);
+    const r = await spawnCli(
+      [
+        'run',
+        '--target',
+        `127.0.0.1:${strict.endpoint.port}`,
+        '--servername',
+        'localhost',
+        '--ca',
+        f('ca.pem'),
+        '--cert',
+        f('client.pem'),
+        '--key',
+        f('client-key.pem'),
+        '--ca-key',
+        f('ca-key.pem'),
+        '--json',
+        f('r.json'),
+        '--quiet',
+      ],
+      dir,
+      { NODE_OPTIONS: `--import ${f('register.mjs')}` },
+      60_000,
+    );
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(await fs.readFile(f('r.json'), 'utf8')) as { results: { check: string; status: string; evidence?: { presentedCertificate?: { subject: string } } }[] };
+    const report = JSON.parse(await fs.readFile(f('r.json'), 'utf8')) as {
+      results: { check: string; status: string; evidence?: { presentedCertificate?: { subject: string } } }[];
+    };
     // The crafted clients were minted and presented (their evidence summarised).
     expect(report.results.find((x) => x.check === 'expiry.rejects-expired-client')?.status).toBe('pass');
     expect(report.results.find((x) => x.check === 'expiry.rejects-expired-client')?.evidence?.presentedCertificate?.subject).toMatch(/^CN=/);
     const loaded = [...new Set((await fs.readFile(f('modules.txt'), 'utf8')).trim().split('\n'))];
     expect(loaded.some((u) => u.includes('/dist/src/pki/encode.js'))).toBe(true);
     expect(loaded.filter((u) => /\/node_modules\/(@peculiar\/x509|tsyringe|reflect-metadata)\//.test(u))).toEqual([]);
-    expect(loaded.filter((u) => /\/dist\/src\/report\/html\/|\/node_modules\/(preact|preact-render-to-string|playwright-core|execa|yaml)\//.test(u))).toEqual([]);
+    expect(loaded.filter((u) => /\/dist\/src\/report\/html\/|\/node_modules\/(preact|preact-render-to-string|playwright-core|execa|yaml)\//.test(u))).toEqual(
+      [],
+    );
   }, 60_000);
 });

@@ -10,7 +10,9 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 it('tsc: production code and tests type-check (tsconfig.test.json)', async () => {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = await new Promise<{ code: number; out: string }>((resolve) =>
-    execFile(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.test.json')], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` })),
+    execFile(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.test.json')], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    ),
   );
   expect(r.out.trim(), 'type errors').toBe('');
   expect(r.code).toBe(0);

@@ -29,14 +29,20 @@ function alterCurveResigned(der: Buffer, issuerKeyPem: string): Buffer {
   const parts = certificateParts(alterCurve(der));
   return assembleCertificate(parts.tbs, parts.signatureAlgorithm, sign('sha256', parts.tbs, issuerKeyPem));
 }
-const toPem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+const toPem = (der: Buffer) =>
+  `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
 
 /**
  * A real node TLS 1.2 server behind a raw TCP relay that rewrites the server leaf inside the
  * (plaintext, TLS 1.2) Certificate message into its undecodable twin: a node server cannot load such
  * a certificate, and neither can openssl s_server ("error setting certificate").
  */
-async function relayServingUndecodableLeaf(chainPem: string, keyPem: string, leafDer: Buffer, badLeaf: Buffer): Promise<{ port: number; close(): Promise<void> }> {
+async function relayServingUndecodableLeaf(
+  chainPem: string,
+  keyPem: string,
+  leafDer: Buffer,
+  badLeaf: Buffer,
+): Promise<{ port: number; close(): Promise<void> }> {
   if (badLeaf.length !== leafDer.length) throw new Error('the relay rewrites in place: the altered leaf must keep its length');
   const server = tls.createServer({ cert: chainPem, key: keyPem, maxVersion: 'TLSv1.2' }, (s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
   server.on('tlsClientError', () => undefined);
@@ -139,52 +145,62 @@ describe('a certificate whose public key cannot be decoded', () => {
     const mine = j.results.filter((x: { target: string }) => /bad-resigned/.test(x.target));
     expect(mine.find((x: { check: string }) => x.check === 'audit.crypto-strength').status).toBe('error');
     expect(mine.find((x: { check: string }) => x.check === 'audit.chain-verifies').status).toBe('pass');
-    expect(mine.find((x: { check: string }) => x.check === 'audit.key-matches-cert')).toMatchObject({ status: 'error', message: expect.stringMatching(/subject public key \(SPKI\) cannot be decoded/) });
+    expect(mine.find((x: { check: string }) => x.check === 'audit.key-matches-cert')).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/subject public key \(SPKI\) cannot be decoded/),
+    });
   });
 
-  it.each(['patched', 'resigned'] as const)('probe and run: a server presenting it (%s) is classified, the other target is unaffected', async (variant) => {
-    // A re-signed leaf may be a few bytes longer or shorter (ECDSA signatures vary): re-sign until it keeps the length.
-    const leaf = Buffer.from(pki.server.cert.rawData);
-    let bad = alterCurve(leaf);
-    for (let i = 0; variant === 'resigned' && i < 64; i++) if ((bad = alterCurveResigned(leaf, pki.intermediate.keyPem)).length === leaf.length) break;
-    expect(bad.length).toBe(leaf.length);
-    const relay = await relayServingUndecodableLeaf(pki.server.chainPem, pki.server.keyPem, leaf, bad);
-    const good = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: true }, (s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
-    good.on('tlsClientError', () => undefined);
-    await new Promise<void>((r) => good.listen(0, '127.0.0.1', r));
-    try {
-      const goodPort = (good.address() as net.AddressInfo).port;
-      await fs.writeFile(f('targets.txt'), `127.0.0.1:${relay.port},localhost\n127.0.0.1:${goodPort},localhost\n`);
-      await fs.writeFile(f('client.pem'), pki.client.chainPem);
-      await fs.writeFile(f('client-key.pem'), pki.client.keyPem, { mode: 0o600 });
-      const creds = ['--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem')];
+  it.each(['patched', 'resigned'] as const)(
+    'probe and run: a server presenting it (%s) is classified, the other target is unaffected',
+    async (variant) => {
+      // A re-signed leaf may be a few bytes longer or shorter (ECDSA signatures vary): re-sign until it keeps the length.
+      const leaf = Buffer.from(pki.server.cert.rawData);
+      let bad = alterCurve(leaf);
+      for (let i = 0; variant === 'resigned' && i < 64; i++) if ((bad = alterCurveResigned(leaf, pki.intermediate.keyPem)).length === leaf.length) break;
+      expect(bad.length).toBe(leaf.length);
+      const relay = await relayServingUndecodableLeaf(pki.server.chainPem, pki.server.keyPem, leaf, bad);
+      const good = tls.createServer(
+        { cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: true },
+        (s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'),
+      );
+      good.on('tlsClientError', () => undefined);
+      await new Promise<void>((r) => good.listen(0, '127.0.0.1', r));
+      try {
+        const goodPort = (good.address() as net.AddressInfo).port;
+        await fs.writeFile(f('targets.txt'), `127.0.0.1:${relay.port},localhost\n127.0.0.1:${goodPort},localhost\n`);
+        await fs.writeFile(f('client.pem'), pki.client.chainPem);
+        await fs.writeFile(f('client-key.pem'), pki.client.keyPem, { mode: 0o600 });
+        const creds = ['--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem')];
 
-      const p = await spawnCli(['probe', '--targets-file', f('targets.txt'), ...creds, '--json'], tmp, {}, 60_000);
-      expect(p.stderr).not.toMatch(STACK);
-      expect(p.stderr).not.toMatch(/internal error/);
-      expect([0, 1]).toContain(p.code);
-      const pj = JSON.parse(p.stdout);
-      expect(pj.diagnoses).toHaveLength(2);
+        const p = await spawnCli(['probe', '--targets-file', f('targets.txt'), ...creds, '--json'], tmp, {}, 60_000);
+        expect(p.stderr).not.toMatch(STACK);
+        expect(p.stderr).not.toMatch(/internal error/);
+        expect([0, 1]).toContain(p.code);
+        const pj = JSON.parse(p.stdout);
+        expect(pj.diagnoses).toHaveLength(2);
 
-      const r = await spawnCli(['run', '--targets-file', f('targets.txt'), ...creds, '--json', f('run.json')], tmp, {}, 120_000);
-      expect(r.stderr).not.toMatch(STACK);
-      expect(r.stderr).not.toMatch(/internal error/);
-      expect(r.code).toBe(1);
-      const rj = JSON.parse(await fs.readFile(f('run.json'), 'utf8'));
-      const goodRes = rj.results.filter((x: { target: string }) => x.target.includes(String(goodPort)));
-      expect(goodRes.find((x: { check: string }) => x.check === 'handshake.accepts-valid-client-cert').status).toBe('pass');
-      const badRes = rj.results.filter((x: { target: string }) => x.target.includes(String(relay.port)));
-      expect(badRes.length).toBeGreaterThan(0);
-      expect(badRes.find((x: { check: string }) => x.check === 'handshake.accepts-valid-client-cert').status).not.toBe('pass');
-      // The leaf the relay presented is summarised with its undecodable part named.
-      const profile = badRes.find((x: { check: string }) => x.check === 'chain.server-leaf-profile');
-      expect(profile.status, JSON.stringify(profile)).toBe('error');
-      expect(profile.message).toMatch(/cannot be decoded/);
-      const d = pj.diagnoses.find((x: { target: string }) => x.target.includes(String(relay.port)));
-      expect(JSON.stringify(d)).toMatch(/subject public key \(SPKI\) cannot be decoded/);
-    } finally {
-      await relay.close();
-      await new Promise((r) => good.close(r));
-    }
-  }, 200_000);
+        const r = await spawnCli(['run', '--targets-file', f('targets.txt'), ...creds, '--json', f('run.json')], tmp, {}, 120_000);
+        expect(r.stderr).not.toMatch(STACK);
+        expect(r.stderr).not.toMatch(/internal error/);
+        expect(r.code).toBe(1);
+        const rj = JSON.parse(await fs.readFile(f('run.json'), 'utf8'));
+        const goodRes = rj.results.filter((x: { target: string }) => x.target.includes(String(goodPort)));
+        expect(goodRes.find((x: { check: string }) => x.check === 'handshake.accepts-valid-client-cert').status).toBe('pass');
+        const badRes = rj.results.filter((x: { target: string }) => x.target.includes(String(relay.port)));
+        expect(badRes.length).toBeGreaterThan(0);
+        expect(badRes.find((x: { check: string }) => x.check === 'handshake.accepts-valid-client-cert').status).not.toBe('pass');
+        // The leaf the relay presented is summarised with its undecodable part named.
+        const profile = badRes.find((x: { check: string }) => x.check === 'chain.server-leaf-profile');
+        expect(profile.status, JSON.stringify(profile)).toBe('error');
+        expect(profile.message).toMatch(/cannot be decoded/);
+        const d = pj.diagnoses.find((x: { target: string }) => x.target.includes(String(relay.port)));
+        expect(JSON.stringify(d)).toMatch(/subject public key \(SPKI\) cannot be decoded/);
+      } finally {
+        await relay.close();
+        await new Promise((r) => good.close(r));
+      }
+    },
+    200_000,
+  );
 });

@@ -24,15 +24,28 @@ const SKIP: [reason: string, applies: (c: LimboCase) => boolean][] = [
   [
     'an issuance-profile rule that path validation does not check (AKI/SKI presence, serial numbers, extension criticality and duplicates, empty names, field encodings)',
     (c) =>
-      /^rfc5280::(aki|ski|serial)::/.test(c.id) && !['rfc5280::aki::critical-aki', 'rfc5280::ski::critical-ski', 'rfc5280::aki::self-signed-root-missing-aki'].includes(c.id) ||
-      ['rfc5280::duplicate-extensions', 'rfc5280::ee-empty-issuer', 'rfc5280::ca-empty-subject', 'rfc5280::san::malformed', 'rfc5280::san::noncritical-with-empty-subject', 'rfc5280::root-non-critical-basic-constraints', 'rfc5280::eku::ee-eku-empty', 'rfc5280::mismatching-signature-algorithm'].includes(c.id),
+      (/^rfc5280::(aki|ski|serial)::/.test(c.id) &&
+        !['rfc5280::aki::critical-aki', 'rfc5280::ski::critical-ski', 'rfc5280::aki::self-signed-root-missing-aki'].includes(c.id)) ||
+      [
+        'rfc5280::duplicate-extensions',
+        'rfc5280::ee-empty-issuer',
+        'rfc5280::ca-empty-subject',
+        'rfc5280::san::malformed',
+        'rfc5280::san::noncritical-with-empty-subject',
+        'rfc5280::root-non-critical-basic-constraints',
+        'rfc5280::eku::ee-eku-empty',
+        'rfc5280::mismatching-signature-algorithm',
+      ].includes(c.id),
   ],
   [
     'a CA/Browser Forum (Web PKI) profile rule beyond RFC 5280 (key sizes and curves, v3 only, AKI form, AIA form, CA certificates as leaves)',
     (c) => /^webpki::(aki::|forbidden-|v1-cert|explicit-curve|malformed-aia|ee-basicconstraints-ca|ca-as-leaf)/.test(c.id),
   ],
   ['the case requires leaf key usages (key_usage) the verifier is not asked for', (c) => (c.key_usage?.length ?? 0) > 0],
-  ['the case requires EKUs other than one of serverAuth/clientAuth', (c) => (c.extended_key_usage ?? []).length > 1 || (c.extended_key_usage ?? []).some((e) => e !== 'serverAuth' && e !== 'clientAuth')],
+  [
+    'the case requires EKUs other than one of serverAuth/clientAuth',
+    (c) => (c.extended_key_usage ?? []).length > 1 || (c.extended_key_usage ?? []).some((e) => e !== 'serverAuth' && e !== 'clientAuth'),
+  ],
 ];
 
 /** The feature a case exercises, for the per-category figures. */
@@ -85,10 +98,12 @@ function runCase(c: LimboCase): Outcome {
 const KNOWN_DISAGREEMENTS: Record<string, string> = {
   'rfc5280::nc::permitted-dns-match-noncritical':
     'conflicts with webpki::nc::permitted-dns-match-noncritical, which agrees: like OpenSSL, Go and the Web PKI, the verifier applies name constraints whether the extension is critical or not',
-  'rfc5280::nc::invalid-dnsname-leading-period': 'OpenSSL and Go read a leading period in a DNS constraint as "subdomains only" and accept the chain; so does the verifier',
+  'rfc5280::nc::invalid-dnsname-leading-period':
+    'OpenSSL and Go read a leading period in a DNS constraint as "subdomains only" and accept the chain; so does the verifier',
   'rfc5280::nc::not-allowed-in-ee-noncritical': 'nameConstraints in a leaf constrain nothing below it: an issuance-profile breach that OpenSSL and Go accept',
   'rfc5280::nc::not-allowed-in-ee-critical': 'as not-allowed-in-ee-noncritical (the extension is processed, so its criticality changes nothing)',
-  'rfc5280::leaf-ku-keycertsign': 'a CA:FALSE leaf asserting keyCertSign issues nothing on the path: an issuance-profile breach that OpenSSL (without -x509_strict) and Go accept',
+  'rfc5280::leaf-ku-keycertsign':
+    'a CA:FALSE leaf asserting keyCertSign issues nothing on the path: an issuance-profile breach that OpenSSL (without -x509_strict) and Go accept',
 };
 
 /**
@@ -129,7 +144,9 @@ const disagree = outcomes.filter((o) => o.got !== o.c.expected_result);
 
 // Print the figures (vitest shows console output of the file).
 {
-  const lines = [`x509-limbo verifyChain: ${outcomes.length} cases run, ${agree.length} agree, ${disagree.length} disagree, ${all.length - outcomes.length} skipped (of ${all.length})`];
+  const lines = [
+    `x509-limbo verifyChain: ${outcomes.length} cases run, ${agree.length} agree, ${disagree.length} disagree, ${all.length - outcomes.length} skipped (of ${all.length})`,
+  ];
   const cats = [...new Set(outcomes.map((o) => o.category))].sort();
   for (const cat of cats) {
     const inCat = outcomes.filter((o) => o.category === cat);
@@ -137,8 +154,13 @@ const disagree = outcomes.filter((o) => o.got !== o.c.expected_result);
     lines.push(`  ${cat}: ${inCat.length - bad.length}/${inCat.length} agree${bad.length ? `; disagree: ${bad.map((o) => o.c.id).join(', ')}` : ''}`);
   }
   lines.push('  disagreements:');
-  for (const o of disagree) lines.push(`    ${o.c.id}: expected ${o.c.expected_result}, got ${o.got} (${o.detail.slice(0, 200)})${KNOWN_DISAGREEMENTS[o.c.id] ? ` — known: ${KNOWN_DISAGREEMENTS[o.c.id]}` : ' — NOT A KNOWN DISAGREEMENT'}`);
-  if (process.env.LIMBO_DUMP) for (const o of outcomes) lines.push(`    ${o.got === o.c.expected_result ? 'ok ' : 'BAD'} ${o.category} ${o.c.id}: ${o.c.expected_result} ${o.detail.slice(0, 300)}`);
+  for (const o of disagree)
+    lines.push(
+      `    ${o.c.id}: expected ${o.c.expected_result}, got ${o.got} (${o.detail.slice(0, 200)})${KNOWN_DISAGREEMENTS[o.c.id] ? ` — known: ${KNOWN_DISAGREEMENTS[o.c.id]}` : ' — NOT A KNOWN DISAGREEMENT'}`,
+    );
+  if (process.env.LIMBO_DUMP)
+    for (const o of outcomes)
+      lines.push(`    ${o.got === o.c.expected_result ? 'ok ' : 'BAD'} ${o.category} ${o.c.id}: ${o.c.expected_result} ${o.detail.slice(0, 300)}`);
   lines.push('  skipped:');
   for (const [why, ids] of skipped) lines.push(`    ${ids.length} × ${why}`);
   console.log(lines.join('\n'));
@@ -147,24 +169,40 @@ const disagree = outcomes.filter((o) => o.got !== o.c.expected_result);
 describe('verifyChain against x509-limbo', () => {
   it(`agrees on at least ${AGREEMENT_FLOOR} cases, and every disagreement is a known one`, () => {
     expect(agree.length).toBeGreaterThanOrEqual(AGREEMENT_FLOOR);
-    expect(disagree.filter((o) => !(o.c.id in KNOWN_DISAGREEMENTS)).map((o) => `${o.c.id}: expected ${o.c.expected_result}, got ${o.got} (${o.detail})`)).toEqual([]);
+    expect(
+      disagree.filter((o) => !(o.c.id in KNOWN_DISAGREEMENTS)).map((o) => `${o.c.id}: expected ${o.c.expected_result}, got ${o.got} (${o.detail})`),
+    ).toEqual([]);
   });
 
   it('name constraints, pathlen, keyUsage keyCertSign and validity (expired and not-yet-valid intermediates too) agree, but for the listed cases', () => {
     const wrong = (cat: string) => outcomes.filter((o) => o.category === cat && o.got !== o.c.expected_result).map((o) => o.c.id);
-    expect(wrong('name constraints')).toEqual(['rfc5280::nc::permitted-dns-match-noncritical', 'rfc5280::nc::invalid-dnsname-leading-period', 'rfc5280::nc::not-allowed-in-ee-noncritical', 'rfc5280::nc::not-allowed-in-ee-critical']);
+    expect(wrong('name constraints')).toEqual([
+      'rfc5280::nc::permitted-dns-match-noncritical',
+      'rfc5280::nc::invalid-dnsname-leading-period',
+      'rfc5280::nc::not-allowed-in-ee-noncritical',
+      'rfc5280::nc::not-allowed-in-ee-critical',
+    ]);
     expect(wrong('pathlen')).toEqual([]);
     expect(wrong('key usage')).toEqual(['rfc5280::leaf-ku-keycertsign']);
     expect(wrong('validity')).toEqual([]);
     // They were run, not skipped (max-chain-depth cases are, being a client setting).
     const ran = (id: string) => outcomes.some((o) => o.c.id === id);
-    for (const id of ['rfc5280::validity::expired-intermediate', 'rfc5280::validity::expired-root', 'rfc5280::validity::notafter-fractional', 'rfc5280::root-inconsistent-ca-extensions', 'pathlen::intermediate-violates-pathlen-0', 'pathlen::self-issued-certs-pathlen', 'rfc5280::nc::nc-forbids-same-chain-ica', 'cve::cve-2025-61727']) {
+    for (const id of [
+      'rfc5280::validity::expired-intermediate',
+      'rfc5280::validity::expired-root',
+      'rfc5280::validity::notafter-fractional',
+      'rfc5280::root-inconsistent-ca-extensions',
+      'pathlen::intermediate-violates-pathlen-0',
+      'pathlen::self-issued-certs-pathlen',
+      'rfc5280::nc::nc-forbids-same-chain-ica',
+      'cve::cve-2025-61727',
+    ]) {
       expect(ran(id), id).toBe(true);
     }
     expect(outcomes.filter((o) => o.category === 'name constraints')).toHaveLength(57);
   });
 
-  it('an agreeing FAILURE in those categories fails for that category\'s reason', () => {
+  it("an agreeing FAILURE in those categories fails for that category's reason", () => {
     const wrongReason = outcomes
       .filter((o) => REASON[o.category] && o.c.expected_result === 'FAILURE' && o.got === 'FAILURE')
       .filter((o) => !(OTHER_REASON[o.c.id] ?? REASON[o.category]!).test(o.detail.split(' | ').join('\n')))
@@ -177,7 +215,12 @@ describe('verifyChain against x509-limbo', () => {
   });
 
   it('finds the valid path when the first one tried breaks a constraint (backtracking)', () => {
-    for (const id of ['rfc5280::nc::nc-forbids-alternate-chain-ica', 'rfc5280::nc::nc-forbids-same-chain-ica', 'pathological::multiple-chains-expired-intermediate', 'cve::cve-2024-0567']) {
+    for (const id of [
+      'rfc5280::nc::nc-forbids-alternate-chain-ica',
+      'rfc5280::nc::nc-forbids-same-chain-ica',
+      'pathological::multiple-chains-expired-intermediate',
+      'cve::cve-2024-0567',
+    ]) {
       expect(outcomes.find((o) => o.c.id === id)?.got, id).toBe('SUCCESS');
     }
   });

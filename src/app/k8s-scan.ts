@@ -88,8 +88,10 @@ export class ClusterScan {
 
   /** Checks the options that exclude each other and the selection; nothing is contacted yet. */
   constructor(private readonly o: ClusterScanOptions) {
-    if (o.namespaces?.length && o.allNamespaces) throw new HarnessError('usage.invalid-value', 'k8s scan: -n/--namespace and --all-namespaces exclude each other');
-    if (o.secret && o.credentials.cert) throw new HarnessError('usage.invalid-value', 'k8s scan: --secret and --cert/--key exclude each other (one set of client credentials)');
+    if (o.namespaces?.length && o.allNamespaces)
+      throw new HarnessError('usage.invalid-value', 'k8s scan: -n/--namespace and --all-namespaces exclude each other');
+    if (o.secret && o.credentials.cert)
+      throw new HarnessError('usage.invalid-value', 'k8s scan: --secret and --cert/--key exclude each other (one set of client credentials)');
     if (o.caKeySecret && o.credentials.caKey) throw new HarnessError('usage.invalid-value', 'k8s scan: --ca-key-secret and --ca-key exclude each other');
     this.selected = selectChecks(SCANNED, o.settings.suiteIds, o.settings.checkIds);
     this.auditIds = new Set(this.selected.filter((c) => c.suite.kind === 'cluster').map((c) => c.check.id));
@@ -182,7 +184,15 @@ export class ClusterScan {
       }
       const policy = targetPolicy(o.settings, undefined, t.name);
       // The run's own resolution: --ca/--cert/--key files and --protocol (over the annotation) apply.
-      const live = resolveLiveTarget({ endpoint: `${host}:${port}`, name: t.name, servername: t.servername, expectedNames: t.expectedNames, protocol: t.protocol }, over, process.cwd(), policy, o.env, t.name, files);
+      const live = resolveLiveTarget(
+        { endpoint: `${host}:${port}`, name: t.name, servername: t.servername, expectedNames: t.expectedNames, protocol: t.protocol },
+        over,
+        process.cwd(),
+        policy,
+        o.env,
+        t.name,
+        files,
+      );
       // Secret credentials, unless files were given on the command line.
       if (!over.cert && this.fromSecret.client) live.client = this.fromSecret.client;
       if (!over.ca && this.fromSecret.trustPem) live.trustPem = this.fromSecret.trustPem;
@@ -232,7 +242,14 @@ export class ClusterScan {
         this.annotateForwards(report);
         this.addUnreachable(report);
         if (this.auditIds.size > 0) {
-          const audit = auditCluster({ snapshots: this.snapshots, forbidden: this.forbidden, policy: st.policy, clock: this.o.clock ?? systemClock, checks: this.auditIds, takenIds: report.targets.map((t) => t.id) });
+          const audit = auditCluster({
+            snapshots: this.snapshots,
+            forbidden: this.forbidden,
+            policy: st.policy,
+            clock: this.o.clock ?? systemClock,
+            checks: this.auditIds,
+            takenIds: report.targets.map((t) => t.id),
+          });
           report.results.push(...audit.results);
           report.targets.push(...audit.targets);
         }
@@ -257,7 +274,10 @@ export class ClusterScan {
     for (const tr of report.targets) {
       const st = this.serviceTargets.find((s) => s.name === tr.name);
       if (!st) continue;
-      tr.endpoint = this.o.inCluster || !st.pod ? `${st.fqdn}:${st.port.port}` : `${st.fqdn}:${st.port.port} via port-forward to pod/${st.namespace}/${st.pod.name}:${st.pod.port}`;
+      tr.endpoint =
+        this.o.inCluster || !st.pod
+          ? `${st.fqdn}:${st.port.port}`
+          : `${st.fqdn}:${st.port.port} via port-forward to pod/${st.namespace}/${st.pod.name}:${st.pod.port}`;
     }
     for (const [name, f] of this.forwards) {
       if (f.errors.length === 0) continue;
@@ -277,7 +297,17 @@ export class ClusterScan {
       const id = ids.next(t.name);
       report.targets.push({ id, name: t.name, endpoint: `${t.fqdn}:${t.port.port}`, servername: t.servername, kind: 'live', ...(policy ? { policy } : {}) });
       for (const { suite, check } of this.probeSelected) {
-        const r: Result = { targetId: id, target: t.name, suite: suite.id, check: check.id, title: check.title, status: 'error', message: `not attempted: ${message}`, evidence: { unreachable: message }, durationMs: 0 };
+        const r: Result = {
+          targetId: id,
+          target: t.name,
+          suite: suite.id,
+          check: check.id,
+          title: check.title,
+          status: 'error',
+          message: `not attempted: ${message}`,
+          evidence: { unreachable: message },
+          durationMs: 0,
+        };
         report.results.push(r);
       }
     }

@@ -25,7 +25,16 @@ import { checkReference, startReference, type Provider } from '../targets/refere
 import type { StartedReference, TargetUnderTest } from '../targets/target.js';
 import { SUITES } from '../../suites/index.js';
 import { resolveRunSettings, targetPolicy, type RunSettingsResolved, type Values } from './settings.js';
-import { credentialFlags, FileCache, offeredVersions, resolveLiveTarget, resolveRotation, resolveRotationFlags, type CredentialFlags, type RotationFlags } from './targets.js';
+import {
+  credentialFlags,
+  FileCache,
+  offeredVersions,
+  resolveLiveTarget,
+  resolveRotation,
+  resolveRotationFlags,
+  type CredentialFlags,
+  type RotationFlags,
+} from './targets.js';
 
 /** A reference target of a plan: started only by `ReferencePool.start`. */
 export interface PlannedReference {
@@ -73,17 +82,25 @@ export async function planRun(v: Values, ctx: PlanRunContext = {}): Promise<RunP
 
   // Targets: flags (--target, MTLS_TARGETS, --targets-file) replace the file's list; the file's own
   // targetsFile adds to its targets:; per-target flags override each target.
-  const fromTargetsFile = async (f: string): Promise<FileTarget[]> => (await loadTargetsFile(f)).map((t) => ({ endpoint: formatEndpoint(t), ...(t.servername ? { servername: t.servername } : {}) }));
-  const flagTargets: FileTarget[] = ((v.target as string[] | undefined) ?? (env.MTLS_TARGETS ? splitList(env.MTLS_TARGETS) : [])).map((endpoint) => ({ endpoint }));
+  const fromTargetsFile = async (f: string): Promise<FileTarget[]> =>
+    (await loadTargetsFile(f)).map((t) => ({ endpoint: formatEndpoint(t), ...(t.servername ? { servername: t.servername } : {}) }));
+  const flagTargets: FileTarget[] = ((v.target as string[] | undefined) ?? (env.MTLS_TARGETS ? splitList(env.MTLS_TARGETS) : [])).map((endpoint) => ({
+    endpoint,
+  }));
   if (v['targets-file'] !== undefined) flagTargets.push(...(await fromTargetsFile(v['targets-file'] as string)));
   let fileTargets: FileTarget[] = file.targets ?? [];
   if (flagTargets.length > 0 || v.reference) fileTargets = flagTargets;
   else if (file.targetsFile) fileTargets = [...fileTargets, ...(await fromTargetsFile(path.resolve(baseDir, file.targetsFile)))];
   if (v.reference || v.profile) {
-    if (!v.reference || !v.profile) throw new HarnessError('usage.missing-argument', `${command}: --reference IMPL and --profile NAME go together (e.g. --reference node --profile strict)`);
+    if (!v.reference || !v.profile)
+      throw new HarnessError('usage.missing-argument', `${command}: --reference IMPL and --profile NAME go together (e.g. --reference node --profile strict)`);
     fileTargets.push({ reference: { implementation: v.reference as string, profile: v.profile as string } });
   }
-  if (fileTargets.length === 0) throw new HarnessError('usage.missing-argument', `${command}: nothing to test: give --target HOST:PORT, --reference node --profile NAME, or --config FILE with targets`);
+  if (fileTargets.length === 0)
+    throw new HarnessError(
+      'usage.missing-argument',
+      `${command}: nothing to test: give --target HOST:PORT, --reference node --profile NAME, or --config FILE with targets`,
+    );
 
   const credentials = credentialFlags(command, v, env);
   const rotation = resolveRotationFlags(command, v);
@@ -101,7 +118,8 @@ export async function planRun(v: Values, ctx: PlanRunContext = {}): Promise<RunP
     targets.push(rot ? { ...live, rotation: rot } : live);
   }
   const provider = (v.provider as string | undefined) ?? env.MTLS_PROVIDER ?? 'process';
-  if (provider !== 'process' && provider !== 'container') throw new HarnessError('usage.invalid-value', `${command}: --provider must be process or container, not "${provider}"`);
+  if (provider !== 'process' && provider !== 'container')
+    throw new HarnessError('usage.invalid-value', `${command}: --provider must be process or container, not "${provider}"`);
   for (const t of targets) if (!('host' in t)) checkReference(t.reference.implementation, t.reference.profile);
   return { settings: st, targets, provider, suites, credentials, rotation };
 }
@@ -169,7 +187,15 @@ export async function runWithSettings(targets: TargetUnderTest[], suites: readon
     ...(hooks.signal ? { signal: hooks.signal } : {}),
     ...(hooks.onTarget ? { onTarget: hooks.onTarget } : {}),
   });
-  report.settings = { failOn: st.failOn, timeoutMs: st.timeoutMs, concurrency: st.concurrency, connectionsPerTarget: st.connectionsPerTarget, targetTimeoutMs: st.targetTimeoutMs, ...(st.suiteIds ? { suites: st.suiteIds } : {}), ...(st.checkIds ? { checks: st.checkIds } : {}) };
+  report.settings = {
+    failOn: st.failOn,
+    timeoutMs: st.timeoutMs,
+    concurrency: st.concurrency,
+    connectionsPerTarget: st.connectionsPerTarget,
+    targetTimeoutMs: st.targetTimeoutMs,
+    ...(st.suiteIds ? { suites: st.suiteIds } : {}),
+    ...(st.checkIds ? { checks: st.checkIds } : {}),
+  };
   await hooks.complete?.(report);
   report.summary = summarize(report.results);
   return report;
@@ -191,7 +217,12 @@ export async function executePlan(plan: RunPlan, hooks: RunHooks = {}): Promise<
  * `argv` is recorded in the reports (secrets redacted). False when one could not be written (said
  * on `streams.stderr`); the others are still written.
  */
-export async function writeRunReports(plan: Pick<RunPlan, 'settings'>, report: RunReport, argv: string[], streams: { stdout: TextOut; stderr: { write(s: string): unknown } }): Promise<boolean> {
+export async function writeRunReports(
+  plan: Pick<RunPlan, 'settings'>,
+  report: RunReport,
+  argv: string[],
+  streams: { stdout: TextOut; stderr: { write(s: string): unknown } },
+): Promise<boolean> {
   return writeReports(plan.settings.reports, runDocument(report, argv), streams, plan.settings.reportMode);
 }
 

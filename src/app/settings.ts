@@ -82,13 +82,18 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
   const timeoutMs = timeoutText ? parseDuration('--timeout', timeoutText, DURATION_MAX.connection) : 5000;
   const concText = pick(v, env, 'concurrency', 'MTLS_CONCURRENCY');
   const concurrency = concText ? parseIntFlag('--concurrency', concText, 1, 1024) : (file.concurrency ?? RUN_DEFAULTS.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw new HarnessError('config.invalid', `${configFile ?? 'config'}: concurrency must be a whole number from 1 to 1024`);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
+    throw new HarnessError('config.invalid', `${configFile ?? 'config'}: concurrency must be a whole number from 1 to 1024`);
   const perTargetText = v['connections-per-target'] as string | undefined;
-  const connectionsPerTarget = perTargetText ? parseIntFlag('--connections-per-target', perTargetText, 1, 64) : (file.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget);
-  if (!Number.isInteger(connectionsPerTarget) || connectionsPerTarget < 1 || connectionsPerTarget > 64) throw new HarnessError('config.invalid', `${configFile ?? 'config'}: connectionsPerTarget must be a whole number from 1 to 64`);
+  const connectionsPerTarget = perTargetText
+    ? parseIntFlag('--connections-per-target', perTargetText, 1, 64)
+    : (file.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget);
+  if (!Number.isInteger(connectionsPerTarget) || connectionsPerTarget < 1 || connectionsPerTarget > 64)
+    throw new HarnessError('config.invalid', `${configFile ?? 'config'}: connectionsPerTarget must be a whole number from 1 to 64`);
   const targetTimeoutText = (v['target-timeout'] as string | undefined) ?? file.targetTimeout;
   const targetTimeoutMs = targetTimeoutText ? parseDuration('--target-timeout', targetTimeoutText) : defaultTargetTimeoutMs(timeoutMs);
-  if (targetTimeoutMs < timeoutMs) throw new HarnessError('usage.invalid-value', `${command}: --target-timeout (${targetTimeoutMs} ms) must be at least --timeout (${timeoutMs} ms)`);
+  if (targetTimeoutMs < timeoutMs)
+    throw new HarnessError('usage.invalid-value', `${command}: --target-timeout (${targetTimeoutMs} ms) must be at least --timeout (${timeoutMs} ms)`);
   const suiteIds = v.suite ? splitList(v.suite as string) : file.suites;
   const checkIds = v.check ? (v.check as string[]).flatMap((x) => splitList(x)) : file.checks;
   selectChecks([...catalogue], suiteIds, checkIds); // unknown ids: exit 2 before anything starts
@@ -97,10 +102,21 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
   const reportMode = parseReportMode(v['report-mode'] as string | undefined);
   const inputFile = (x: string | undefined) => (x && !x.includes('-----BEGIN') ? path.resolve(baseDir, x) : undefined);
   assertReportPaths(command, reportPaths(reports), [
-    ['--config', configFile], ['--ca', v.ca as string | undefined], ['--cert', v.cert as string | undefined], ['--key', v.key as string | undefined], ['--ca-key', v['ca-key'] as string | undefined],
-    ['--targets-file', v['targets-file'] as string | undefined], ['targetsFile', inputFile(file.targetsFile)],
-    ['--rotation-overlap-cert', v['rotation-overlap-cert'] as string | undefined], ['--rotation-overlap-key', v['rotation-overlap-key'] as string | undefined],
-    ...(file.targets ?? []).flatMap((t) => [t.ca, t.cert, t.key, t.caKey, t.clientCa, t.rotation?.overlapCert, t.rotation?.overlapKey].map((x): [string, string | undefined] => [`${configFile}:${t.line}`, inputFile(x)])),
+    ['--config', configFile],
+    ['--ca', v.ca as string | undefined],
+    ['--cert', v.cert as string | undefined],
+    ['--key', v.key as string | undefined],
+    ['--ca-key', v['ca-key'] as string | undefined],
+    ['--targets-file', v['targets-file'] as string | undefined],
+    ['targetsFile', inputFile(file.targetsFile)],
+    ['--rotation-overlap-cert', v['rotation-overlap-cert'] as string | undefined],
+    ['--rotation-overlap-key', v['rotation-overlap-key'] as string | undefined],
+    ...(file.targets ?? []).flatMap((t) =>
+      [t.ca, t.cert, t.key, t.caKey, t.clientCa, t.rotation?.overlapCert, t.rotation?.overlapKey].map((x): [string, string | undefined] => [
+        `${configFile}:${t.line}`,
+        inputFile(x),
+      ]),
+    ),
   ]);
 
   const filePolicy = mergePolicy(DEFAULT_POLICY, file.policy, configFile ?? 'config');
@@ -113,9 +129,22 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
   if (failDays) flagPolicy.failDays = parseIntFlag('--fail-days', failDays, 0, 3650);
   if (v['require-tls-rejection']) flagPolicy.requireTlsRejection = true;
   return {
-    configFile, file, baseDir, failOn, timeoutMs, concurrency, connectionsPerTarget, targetTimeoutMs, suiteIds, checkIds,
+    configFile,
+    file,
+    baseDir,
+    failOn,
+    timeoutMs,
+    concurrency,
+    connectionsPerTarget,
+    targetTimeoutMs,
+    suiteIds,
+    checkIds,
     reports,
-    filePolicy, flagPolicy, policy: mergePolicy(filePolicy, flagPolicy, 'flags'), quiet: !!v.quiet, reportMode,
+    filePolicy,
+    flagPolicy,
+    policy: mergePolicy(filePolicy, flagPolicy, 'flags'),
+    quiet: !!v.quiet,
+    reportMode,
   };
 }
 

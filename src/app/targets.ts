@@ -10,7 +10,17 @@ import { checkHostName, checkHttpPath } from '../config/validate.js';
 import { parseDuration, parseIntFlag } from '../config/values.js';
 import { parseEndpoint } from '../core/endpoint.js';
 import { HarnessError } from '../core/errors.js';
-import { isProtocol, PROTOCOLS, ROTATION_DEFAULTS, type Protocol, type ClientCredentials, type Policy, type RotationConfig, type TargetConfig, type TlsVersion } from '../core/target.js';
+import {
+  isProtocol,
+  PROTOCOLS,
+  ROTATION_DEFAULTS,
+  type Protocol,
+  type ClientCredentials,
+  type Policy,
+  type RotationConfig,
+  type TargetConfig,
+  type TlsVersion,
+} from '../core/target.js';
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../pki/inspect.js';
 import { parseTlsVersion } from '../probe/tls-probe.js';
 import { pemOrFile, pick, type Values } from './settings.js';
@@ -48,7 +58,8 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
   if (over.path !== undefined) checkHttpPath(`${command}: --path`, over.path);
   if (over.servername !== undefined) checkHostName(`${command}: --servername`, over.servername);
   if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', `${command}: --cert and --key go together`);
-  if (over.protocol && !isProtocol(over.protocol)) throw new HarnessError('usage.invalid-value', `${command}: --protocol must be one of ${PROTOCOLS.join(', ')}, not "${over.protocol}"`);
+  if (over.protocol && !isProtocol(over.protocol))
+    throw new HarnessError('usage.invalid-value', `${command}: --protocol must be one of ${PROTOCOLS.join(', ')}, not "${over.protocol}"`);
   return over;
 }
 
@@ -63,8 +74,13 @@ export function resolveRotationFlags(command: string, v: Values): RotationFlags 
     overlapCert: v['rotation-overlap-cert'] as string | undefined,
     overlapKey: v['rotation-overlap-key'] as string | undefined,
   };
-  if (rotationFlags.command !== undefined && rotationFlags.watch !== undefined) throw new HarnessError('usage.invalid-value', `${command}: --rotation-command and --rotation-watch exclude each other (trigger a rotation, or watch for one)`);
-  if (!!rotationFlags.overlapCert !== !!rotationFlags.overlapKey) throw new HarnessError('usage.missing-argument', `${command}: --rotation-overlap-cert and --rotation-overlap-key go together`);
+  if (rotationFlags.command !== undefined && rotationFlags.watch !== undefined)
+    throw new HarnessError(
+      'usage.invalid-value',
+      `${command}: --rotation-command and --rotation-watch exclude each other (trigger a rotation, or watch for one)`,
+    );
+  if (!!rotationFlags.overlapCert !== !!rotationFlags.overlapKey)
+    throw new HarnessError('usage.missing-argument', `${command}: --rotation-overlap-cert and --rotation-overlap-key go together`);
   if (rotationFlags.watch !== undefined) parseDuration('--rotation-watch', rotationFlags.watch);
   if (rotationFlags.timeout !== undefined) parseDuration('--rotation-timeout', rotationFlags.timeout);
   return rotationFlags;
@@ -82,7 +98,14 @@ export interface RotationFlags {
 }
 
 /** A live target's rotation settings: flags over the file's `rotation:`; undefined when neither says anything. */
-export function resolveRotation(t: FileTarget, f: RotationFlags, baseDir: string, env: NodeJS.ProcessEnv, where: string, protocol: Protocol): RotationConfig | undefined {
+export function resolveRotation(
+  t: FileTarget,
+  f: RotationFlags,
+  baseDir: string,
+  env: NodeJS.ProcessEnv,
+  where: string,
+  protocol: Protocol,
+): RotationConfig | undefined {
   const r = t.rotation ?? {};
   // A trigger given by flag replaces the file's (command and watch exclude each other).
   const command = f.command ?? (f.watch === undefined ? r.command : undefined);
@@ -94,8 +117,10 @@ export function resolveRotation(t: FileTarget, f: RotationFlags, baseDir: string
   const dur = (name: string, value: string | undefined, dflt: number) => (value === undefined ? dflt : parseDuration(`${where} rotation.${name}`, value));
   const rate = f.rate ?? r.rate ?? ROTATION_DEFAULTS.rate;
   const maxInFlight = f.inFlight ?? r.inFlight ?? ROTATION_DEFAULTS.maxInFlight;
-  if (!Number.isInteger(rate) || rate < 1 || rate > 5000) throw new HarnessError('config.invalid', `${where}: rotation.rate must be a whole number from 1 to 5000`);
-  if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 256) throw new HarnessError('config.invalid', `${where}: rotation.inFlight must be a whole number from 1 to 256`);
+  if (!Number.isInteger(rate) || rate < 1 || rate > 5000)
+    throw new HarnessError('config.invalid', `${where}: rotation.rate must be a whole number from 1 to 5000`);
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 256)
+    throw new HarnessError('config.invalid', `${where}: rotation.inFlight must be a whole number from 1 to 256`);
   let overlapClient: ClientCredentials | undefined;
   if (overlapCert !== undefined && overlapKey !== undefined) {
     const dir = f.overlapCert !== undefined ? process.cwd() : baseDir;
@@ -137,10 +162,17 @@ export function resolveLiveTarget(
 ): TargetConfig {
   const endpoint = parseEndpoint(t.endpoint!);
   const flagDir = process.cwd();
-  const src = (flag: string | undefined, fileVal: string | undefined) => (flag !== undefined ? pemOrFile(flag, flagDir) : fileVal !== undefined ? pemOrFile(fileVal, baseDir) : undefined);
+  const src = (flag: string | undefined, fileVal: string | undefined) =>
+    flag !== undefined ? pemOrFile(flag, flagDir) : fileVal !== undefined ? pemOrFile(fileVal, baseDir) : undefined;
 
   const caSrc = src(over.ca, t.ca);
-  const trustPem = caSrc ? (caSrc.pem ? parseCertificates(caSrc.pem, `${where} ca`).map((c) => c.toString()).join('') : files.get(`ca\u0000${caSrc.file}`, () => loadCaFile(caSrc.file!)).pem) : undefined;
+  const trustPem = caSrc
+    ? caSrc.pem
+      ? parseCertificates(caSrc.pem, `${where} ca`)
+          .map((c) => c.toString())
+          .join('')
+      : files.get(`ca\u0000${caSrc.file}`, () => loadCaFile(caSrc.file!)).pem
+    : undefined;
   const clientCaSrc = t.clientCa !== undefined ? pemOrFile(t.clientCa, baseDir) : undefined;
   const clientCaPem = clientCaSrc ? (clientCaSrc.pem ?? files.get(`ca\u0000${clientCaSrc.file}`, () => loadCaFile(clientCaSrc.file!)).pem) : undefined;
 
@@ -156,7 +188,9 @@ export function resolveLiveTarget(
   let client: ClientCredentials | undefined;
   if (certSrc && keySrc) {
     if (certSrc.file && keySrc.file) {
-      client = files.get(`cred\u0000${certSrc.file}\u0000${keySrc.file}\u0000${passVar ?? ''}`, () => loadCredentialFiles(certSrc.file!, keySrc.file!, passphrase));
+      client = files.get(`cred\u0000${certSrc.file}\u0000${keySrc.file}\u0000${passVar ?? ''}`, () =>
+        loadCredentialFiles(certSrc.file!, keySrc.file!, passphrase),
+      );
     } else {
       const certPem = certSrc.pem ?? readPkiFile(certSrc.file!, 'certificate').toString();
       const keyBuf = keySrc.pem ?? readPkiFile(keySrc.file!, 'private key');
@@ -167,7 +201,11 @@ export function resolveLiveTarget(
     }
   }
   const caKeySrc = src(over.caKey, t.caKey);
-  const caKey = caKeySrc ? (caKeySrc.file ? files.get(`cakey\u0000${caKeySrc.file}`, () => parsePrivateKey(readPkiFile(caKeySrc.file!, 'CA private key'), caKeySrc.file)) : parsePrivateKey(caKeySrc.pem!, `${where} caKey`)) : undefined;
+  const caKey = caKeySrc
+    ? caKeySrc.file
+      ? files.get(`cakey\u0000${caKeySrc.file}`, () => parsePrivateKey(readPkiFile(caKeySrc.file!, 'CA private key'), caKeySrc.file))
+      : parsePrivateKey(caKeySrc.pem!, `${where} caKey`)
+    : undefined;
   if (caKey && !trustPem && !clientCaPem) throw new HarnessError('usage.missing-argument', `${where}: --ca-key needs the CA certificate too (--ca)`);
 
   if (t.servername !== undefined) checkHostName(`${where}: servername`, t.servername, 'config.invalid');
@@ -187,7 +225,10 @@ export function resolveLiveTarget(
     ...(client ? { client } : {}),
     ...(clientCaPem ? { clientCaPem } : {}),
     ...(caKey ? { caKey } : {}),
-    expect: { ...(t.expect?.serverIdentity ? { serverIdentity: t.expect.serverIdentity } : {}), ...(t.expect?.allowedClientIdentities ? { allowedClientIdentities: t.expect.allowedClientIdentities } : {}) },
+    expect: {
+      ...(t.expect?.serverIdentity ? { serverIdentity: t.expect.serverIdentity } : {}),
+      ...(t.expect?.allowedClientIdentities ? { allowedClientIdentities: t.expect.allowedClientIdentities } : {}),
+    },
     policy,
     plaintextPorts: t.plaintextPorts ?? [],
   };

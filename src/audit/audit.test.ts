@@ -29,21 +29,48 @@ beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'mtls-audit-unit-'));
   const now = new Date();
   root = await mintCertificate({ subject: 'CN=unit root', notBefore: addDays(now, -1), notAfter: addDays(now, 3000), ca: true });
-  inter = await mintCertificate({ subject: 'CN=unit intermediate', issuer: root, notBefore: addDays(now, -1), notAfter: addDays(now, 1000), ca: true, pathLength: 0 });
-  leaf = await mintCertificate({ subject: 'CN=www', issuer: inter, notBefore: addDays(now, -1), notAfter: addDays(now, 90), eku: ['serverAuth'], sans: { dns: ['www.example'] } });
+  inter = await mintCertificate({
+    subject: 'CN=unit intermediate',
+    issuer: root,
+    notBefore: addDays(now, -1),
+    notAfter: addDays(now, 1000),
+    ca: true,
+    pathLength: 0,
+  });
+  leaf = await mintCertificate({
+    subject: 'CN=www',
+    issuer: inter,
+    notBefore: addDays(now, -1),
+    notAfter: addDays(now, 90),
+    eku: ['serverAuth'],
+    sans: { dns: ['www.example'] },
+  });
 });
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('auditPaths', () => {
   it("Let's Encrypt's live directory: cert.pem and fullchain.pem share privkey.pem; chain.pem's root is elsewhere (skip)", () => {
-    const dir = write('le', { 'cert.pem': leaf.certPem, 'chain.pem': inter.certPem, 'fullchain.pem': leaf.certPem + inter.certPem, 'privkey.pem': leaf.keyPem, README: 'not PKI\n' });
+    const dir = write('le', {
+      'cert.pem': leaf.certPem,
+      'chain.pem': inter.certPem,
+      'fullchain.pem': leaf.certPem + inter.certPem,
+      'privkey.pem': leaf.keyPem,
+      README: 'not PKI\n',
+    });
     const r = auditPaths({ paths: [dir], cwd: tmp });
     expect(r.targets.map((t) => t.name)).toEqual(['CA le/chain.pem', 'server le/cert.pem', 'server le/fullchain.pem']);
-    expect(find(r, 'CA le/chain.pem', 'audit.chain-verifies')).toMatchObject({ status: 'skip', evidence: { intermediatesWithoutRoot: ['CN=unit intermediate'] } });
+    expect(find(r, 'CA le/chain.pem', 'audit.chain-verifies')).toMatchObject({
+      status: 'skip',
+      evidence: { intermediatesWithoutRoot: ['CN=unit intermediate'] },
+    });
     for (const t of ['server le/cert.pem', 'server le/fullchain.pem']) {
       expect(find(r, t, 'audit.key-matches-cert')).toMatchObject({ status: 'pass', evidence: { keyFile: 'le/privkey.pem', pairedBy: 'file name' } });
-      expect(find(r, t, 'audit.chain-verifies')).toMatchObject({ status: 'pass', message: expect.stringMatching(/an intermediate: no root CA certificate is among the files/), evidence: { partialChain: true } });
+      expect(find(r, t, 'audit.chain-verifies')).toMatchObject({
+        status: 'pass',
+        message: expect.stringMatching(/an intermediate: no root CA certificate is among the files/),
+        evidence: { partialChain: true },
+      });
       // The role came from the EKU itself: nothing to compare it with.
       expect(find(r, t, 'audit.eku-fits-role').status).toBe('skip');
     }
@@ -54,8 +81,14 @@ describe('auditPaths', () => {
   it('with the root in the set, an intermediate bundle verifies to it and leaves chain through it', () => {
     const dir = write('inter', { 'ca.pem': root.certPem + inter.certPem, 'server.pem': leaf.certPem, 'server-key.pem': leaf.keyPem });
     const r = auditPaths({ paths: [dir], cwd: tmp });
-    expect(find(r, 'CA inter/ca.pem', 'audit.chain-verifies')).toMatchObject({ status: 'pass', evidence: { paths: [['CN=unit root'], ['CN=unit intermediate', 'CN=unit root']] } });
-    expect(find(r, 'server inter/server.pem', 'audit.chain-verifies').evidence).toMatchObject({ path: ['CN=www', 'CN=unit intermediate', 'CN=unit root'], anchor: 'CN=unit root' });
+    expect(find(r, 'CA inter/ca.pem', 'audit.chain-verifies')).toMatchObject({
+      status: 'pass',
+      evidence: { paths: [['CN=unit root'], ['CN=unit intermediate', 'CN=unit root']] },
+    });
+    expect(find(r, 'server inter/server.pem', 'audit.chain-verifies').evidence).toMatchObject({
+      path: ['CN=www', 'CN=unit intermediate', 'CN=unit root'],
+      anchor: 'CN=unit root',
+    });
   });
 
   it('results come in catalogue order, one per check per target, all in suite offline-audit', () => {

@@ -55,7 +55,8 @@ const CA_NAME = /(^|[-_.])(ca|cacerts?|ca-?bundle|ca-?chain|ca-?certificates|roo
 function roleFromName(f: DiscoveredFile, layout: DetectedLayout | undefined): { role: Role; source: string } | undefined {
   const stem = stemOf(f.name);
   if (CA_NAME.test(stem) || CA_NAME.test(keyBase(f.name))) return { role: 'ca', source: 'file name' };
-  if (layout?.layout === 'nova' && (f.name === 'tls.crt' || f.name === 'tls.key')) return { role: 'server', source: 'nova layout (cert-manager tls.crt serves)' };
+  if (layout?.layout === 'nova' && (f.name === 'tls.crt' || f.name === 'tls.key'))
+    return { role: 'server', source: 'nova layout (cert-manager tls.crt serves)' };
   if (layout?.layout === 'per-service' && f.dir !== layout.dir && (f.name === 'cert.pem' || f.name === 'key.pem')) {
     return { role: 'peer', source: 'per-service layout (each service serves and calls)' };
   }
@@ -104,7 +105,8 @@ export function auditPaths(o: AuditOptions): RunReport {
   }
 
   const perService = disc.layouts.filter((l) => l.layout === 'per-service');
-  const setRootOf = (f: DiscoveredFile) => perService.find((l) => f.dir === l.dir || (path.dirname(f.dir) === l.dir && l.services!.includes(path.basename(f.dir))))?.dir ?? f.dir;
+  const setRootOf = (f: DiscoveredFile) =>
+    perService.find((l) => f.dir === l.dir || (path.dirname(f.dir) === l.dir && l.services!.includes(path.basename(f.dir))))?.dir ?? f.dir;
   const layoutOf = (root: string) => disc.layouts.find((l) => l.dir === root);
 
   // What each file is.
@@ -122,7 +124,13 @@ export function auditPaths(o: AuditOptions): RunReport {
     const base = { setRoot: root, ...(layout ? { layout } : {}) };
     if (c.unreadable && c.keyLike) {
       keyFiles.push(f); // a key locked away from the auditing user still pairs with its certificate by name
-    } else if (c.tooLarge || c.unreadable || c.format === 'pkcs12' || c.format === 'k8s-secret' || (c.certs.length === 0 && c.keys.length === 0 && c.errors.length === 0)) {
+    } else if (
+      c.tooLarge ||
+      c.unreadable ||
+      c.format === 'pkcs12' ||
+      c.format === 'k8s-secret' ||
+      (c.certs.length === 0 && c.keys.length === 0 && c.errors.length === 0)
+    ) {
       creds.push({ kind: 'other', role: 'unknown', main: f, ...base, name: `file ${f.display}` });
     } else if (c.certs.length > 0) {
       certFiles.push(f);
@@ -149,7 +157,15 @@ export function auditPaths(o: AuditOptions): RunReport {
       if (role !== 'unknown') source = 'certificate content (basicConstraints / EKU)';
     }
     const label = role === 'ca' ? 'CA' : role === 'unknown' ? 'certificate' : role;
-    const cred: FileSet = { kind: role === 'ca' ? 'ca' : 'leaf', role, ...(source ? { roleSource: source } : {}), main: f, setRoot: root, ...(layout ? { layout } : {}), name: `${label} ${f.display}` };
+    const cred: FileSet = {
+      kind: role === 'ca' ? 'ca' : 'leaf',
+      role,
+      ...(source ? { roleSource: source } : {}),
+      main: f,
+      setRoot: root,
+      ...(layout ? { layout } : {}),
+      name: `${label} ${f.display}`,
+    };
     certFileSets.set(f, cred);
     creds.push(cred);
   }
@@ -170,7 +186,11 @@ export function auditPaths(o: AuditOptions): RunReport {
   }
   for (const k of unpaired) {
     const key = k.content.keys.find((x) => x.key)?.key;
-    const match = key ? certFiles.filter((c) => !certFileSets.get(c)!.keyFile && !ownKey(c) && c.content.certs[0] && keyMatchesCertificate(key, c.content.certs[0])).sort((a, b) => Number(setRootOf(b) === setRootOf(k)) - Number(setRootOf(a) === setRootOf(k)))[0] : undefined;
+    const match = key
+      ? certFiles
+          .filter((c) => !certFileSets.get(c)!.keyFile && !ownKey(c) && c.content.certs[0] && keyMatchesCertificate(key, c.content.certs[0]))
+          .sort((a, b) => Number(setRootOf(b) === setRootOf(k)) - Number(setRootOf(a) === setRootOf(k)))[0]
+      : undefined;
     if (match) {
       const cred = certFileSets.get(match)!;
       cred.keyFile = k;
@@ -195,14 +215,31 @@ export function auditPaths(o: AuditOptions): RunReport {
 
   const kindOrder = { ca: 0, leaf: 1, key: 2, other: 3 };
   const roleOrder: Record<Role, number> = { ca: 0, server: 1, peer: 2, client: 3, unknown: 4 };
-  creds.sort((a, b) => (a.setRoot < b.setRoot ? -1 : a.setRoot > b.setRoot ? 1 : 0) || kindOrder[a.kind] - kindOrder[b.kind] || roleOrder[a.role] - roleOrder[b.role] || (a.main.path < b.main.path ? -1 : 1));
+  creds.sort(
+    (a, b) =>
+      (a.setRoot < b.setRoot ? -1 : a.setRoot > b.setRoot ? 1 : 0) ||
+      kindOrder[a.kind] - kindOrder[b.kind] ||
+      roleOrder[a.role] - roleOrder[b.role] ||
+      (a.main.path < b.main.path ? -1 : 1),
+  );
 
   const ids = new TargetIds();
   for (const cred of creds) {
     const out: Result[] = [];
     const targetId = ids.next(cred.name);
     const add = (check: FilesCheck, v: CheckVerdict) => {
-      out.push({ targetId, target: cred.name, suite: offlineAudit.id, check: check.id, title: check.title, status: v.status, message: v.message, ...(v.remediation ? { remediation: v.remediation } : {}), evidence: v.evidence ?? {}, durationMs: 0 });
+      out.push({
+        targetId,
+        target: cred.name,
+        suite: offlineAudit.id,
+        check: check.id,
+        title: check.title,
+        status: v.status,
+        message: v.message,
+        ...(v.remediation ? { remediation: v.remediation } : {}),
+        evidence: v.evidence ?? {},
+        durationMs: 0,
+      });
     };
     const t0 = Date.now();
     const files = filesOf(cred);
@@ -231,7 +268,11 @@ export function auditPaths(o: AuditOptions): RunReport {
       // Last line of defence, per file set: a bug in one check costs that set its remaining checks
       // (one error result saying so), never the other files' results or the reports.
       if (isHarnessError(e)) throw e;
-      add(parseCheck, { status: 'error', message: `Not finished: ${internalFailure(e).message} while auditing ${cred.main.display}; the results it reached are kept, its other checks did not run.`, evidence: { file: cred.main.display } });
+      add(parseCheck, {
+        status: 'error',
+        message: `Not finished: ${internalFailure(e).message} while auditing ${cred.main.display}; the results it reached are kept, its other checks did not run.`,
+        evidence: { file: cred.main.display },
+      });
     }
     const ms = Date.now() - t0;
     out.sort((a, b) => order.get(a.check)! - order.get(b.check)!);
@@ -252,7 +293,17 @@ export function auditPaths(o: AuditOptions): RunReport {
   for (const note of disc.truncated) {
     const name = 'audit walk';
     if (walkId === undefined) targets.push({ id: (walkId = ids.next(name)), name, endpoint: o.paths.join(' '), kind: 'files', policy });
-    results.push({ targetId: walkId, target: name, suite: offlineAudit.id, check: parseCheck.id, title: parseCheck.title, status: 'error', message: `Not everything was audited: ${note}.`, evidence: { note }, durationMs: 0 });
+    results.push({
+      targetId: walkId,
+      target: name,
+      suite: offlineAudit.id,
+      check: parseCheck.id,
+      title: parseCheck.title,
+      status: 'error',
+      message: `Not everything was audited: ${note}.`,
+      evidence: { note },
+      durationMs: 0,
+    });
   }
 
   const finished = clock();
@@ -312,6 +363,8 @@ function trustFor(cred: FileSet, cas: FileSet[], ca: AuditOptions['ca']): Trust 
   }
   if (chosen.length === 0) chosen = usable;
   if (chosen.length === 0) return undefined;
-  return split(chosen.flatMap((c) => c.main.content.certs.filter((x) => x.ca)), chosen.map((c) => c.main.display).join(', '));
+  return split(
+    chosen.flatMap((c) => c.main.content.certs.filter((x) => x.ca)),
+    chosen.map((c) => c.main.display).join(', '),
+  );
 }
-

@@ -65,7 +65,9 @@ export function hasKeyName(name: string): boolean {
 /** SHA-256 of a public key's DER SubjectPublicKeyInfo, hex: what `openssl pkey -pubout -outform DER | sha256sum` prints. */
 export function spkiSha256(key: KeyObject): string {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(pub.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 function keyLikeText(text: string): boolean {
@@ -124,7 +126,8 @@ export function classifyBytes(buf: Buffer, name: string, pkiName: boolean): File
       }
     }
     const begins = (text.match(/-----BEGIN /g) ?? []).length;
-    if (begins !== n) c.errors.push(`${name}: ${begins} BEGIN line(s) but ${n} complete PEM block(s); the file is truncated or its BEGIN/END labels do not match`);
+    if (begins !== n)
+      c.errors.push(`${name}: ${begins} BEGIN line(s) but ${n} complete PEM block(s); the file is truncated or its BEGIN/END labels do not match`);
     return c;
   }
   if (buf.length === 0) {
@@ -141,7 +144,8 @@ export function classifyBytes(buf: Buffer, name: string, pkiName: boolean): File
     try {
       return { ...c, format: 'der', keyLike: true, keys: [{ label: 'DER', encrypted: false, key: parsePrivateKey(buf, name) }] };
     } catch (e) {
-      if (isHarnessError(e) && e.code === 'pki.encrypted-key') return { ...c, format: 'der', keyLike: true, keys: [{ label: 'DER', encrypted: true, encoded: buf }] };
+      if (isHarnessError(e) && e.code === 'pki.encrypted-key')
+        return { ...c, format: 'der', keyLike: true, keys: [{ label: 'DER', encrypted: true, encoded: buf }] };
     }
   }
   if (pkiName) c.errors.push(`${name}: neither PEM nor DER (no "-----BEGIN" line, and the bytes are not a DER certificate or key)`);

@@ -7,7 +7,17 @@ import type { X509Certificate } from 'node:crypto';
 import { DAY_MS, type Clock } from '../core/clock.js';
 import type { Policy } from '../core/target.js';
 import { summarizeCertificate } from '../pki/inspect.js';
-import { objectRef, podContainers, type Certificate, type ConfigMap, type Forbidden, type NamespaceSnapshot, type Pod, type Service, type Volume } from '../targets/k8s/objects.js';
+import {
+  objectRef,
+  podContainers,
+  type Certificate,
+  type ConfigMap,
+  type Forbidden,
+  type NamespaceSnapshot,
+  type Pod,
+  type Service,
+  type Volume,
+} from '../targets/k8s/objects.js';
 import type { SecretMaterial } from '../targets/k8s/secrets.js';
 
 /** One thing the k8s audit judges: an object read from the API, a namespace read in full, or a read refused. */
@@ -34,12 +44,18 @@ export interface ClusterContext {
 /** The report target of an object: `secret/nova/grpc-tls-certs`, `rbac/nova`, `rbac/cluster/list namespaces`. */
 export function targetOf(o: ClusterObject): string {
   switch (o.kind) {
-    case 'forbidden': return `rbac/${o.forbidden.namespace ?? 'cluster'}/${o.forbidden.verb} ${o.forbidden.resource}`;
-    case 'namespace': return `rbac/${o.namespace}`;
-    case 'secret': return o.material.ref;
-    case 'configmap': return objectRef('configmap', o.configMap.metadata, o.namespace);
-    case 'pod': return objectRef('pod', o.pod.metadata, o.namespace);
-    case 'certificate': return objectRef('certificate', o.certificate.metadata, o.namespace);
+    case 'forbidden':
+      return `rbac/${o.forbidden.namespace ?? 'cluster'}/${o.forbidden.verb} ${o.forbidden.resource}`;
+    case 'namespace':
+      return `rbac/${o.namespace}`;
+    case 'secret':
+      return o.material.ref;
+    case 'configmap':
+      return objectRef('configmap', o.configMap.metadata, o.namespace);
+    case 'pod':
+      return objectRef('pod', o.pod.metadata, o.namespace);
+    case 'certificate':
+      return objectRef('certificate', o.certificate.metadata, o.namespace);
   }
 }
 
@@ -57,13 +73,21 @@ export interface SecretUse {
 export function secretUses(p: Pod): SecretUse[] {
   const uses: SecretUse[] = [];
   for (const v of p.spec?.volumes ?? []) {
-    if (v.secret?.secretName) uses.push({ secret: v.secret.secretName, volume: v, optional: !!v.secret.optional, ...(v.secret.items ? { items: v.secret.items.map((i) => i.key) } : {}) });
+    if (v.secret?.secretName)
+      uses.push({
+        secret: v.secret.secretName,
+        volume: v,
+        optional: !!v.secret.optional,
+        ...(v.secret.items ? { items: v.secret.items.map((i) => i.key) } : {}),
+      });
     for (const s of v.projected?.sources ?? []) {
-      if (s.secret?.name) uses.push({ secret: s.secret.name, volume: v, optional: !!s.secret.optional, ...(s.secret.items ? { items: s.secret.items.map((i) => i.key) } : {}) });
+      if (s.secret?.name)
+        uses.push({ secret: s.secret.name, volume: v, optional: !!s.secret.optional, ...(s.secret.items ? { items: s.secret.items.map((i) => i.key) } : {}) });
     }
   }
   for (const c of podContainers(p)) {
-    for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef?.name) uses.push({ secret: e.valueFrom.secretKeyRef.name, env: true, optional: !!e.valueFrom.secretKeyRef.optional });
+    for (const e of c.env ?? [])
+      if (e.valueFrom?.secretKeyRef?.name) uses.push({ secret: e.valueFrom.secretKeyRef.name, env: true, optional: !!e.valueFrom.secretKeyRef.optional });
     for (const e of c.envFrom ?? []) if (e.secretRef?.name) uses.push({ secret: e.secretRef.name, env: true, optional: !!e.secretRef.optional });
   }
   return uses;
@@ -89,5 +113,13 @@ export const days = (ms: number): number => Math.round((ms / DAY_MS) * 10) / 10;
 /** What the evidence shows of a certificate in a Secret: never the key. */
 export function certEvidence(key: string, c: X509Certificate, clock: Clock) {
   const s = summarizeCertificate(c, clock);
-  return { key, subject: s.subject, issuer: s.issuer, notAfter: s.notAfter, daysLeft: s.daysLeft, sans: [...s.sans.dns, ...s.sans.ip, ...s.sans.uri], fingerprintSha256: s.fingerprintSha256 };
+  return {
+    key,
+    subject: s.subject,
+    issuer: s.issuer,
+    notAfter: s.notAfter,
+    daysLeft: s.daysLeft,
+    sans: [...s.sans.dns, ...s.sans.ip, ...s.sans.uri],
+    fingerprintSha256: s.fingerprintSha256,
+  };
 }

@@ -14,7 +14,14 @@ let tmp: string;
 beforeAll(async () => {
   const now = new Date();
   ca = await mintCertificate({ subject: 'CN=unit CA', notBefore: addDays(now, -1), notAfter: addDays(now, 30), ca: true });
-  leaf = await mintCertificate({ subject: 'CN=leaf', issuer: ca, notBefore: addDays(now, -1), notAfter: addDays(now, 30), eku: ['serverAuth'], sans: { dns: ['leaf'] } });
+  leaf = await mintCertificate({
+    subject: 'CN=leaf',
+    issuer: ca,
+    notBefore: addDays(now, -1),
+    notAfter: addDays(now, 30),
+    eku: ['serverAuth'],
+    sans: { dns: ['leaf'] },
+  });
   tmp = mkdtempSync(path.join(os.tmpdir(), 'mtls-discover-'));
 });
 
@@ -78,8 +85,16 @@ describe('classifyBytes', () => {
 
 describe('names', () => {
   it.each([
-    ['server-key.pem', true], ['tls.key', true], ['key.pem', true], ['privkey.pem', true], ['ca.key', true], ['client_key.pem', true],
-    ['server.pem', false], ['tls.crt', false], ['keystore.jks', false], ['monkey.pem', false],
+    ['server-key.pem', true],
+    ['tls.key', true],
+    ['key.pem', true],
+    ['privkey.pem', true],
+    ['ca.key', true],
+    ['client_key.pem', true],
+    ['server.pem', false],
+    ['tls.crt', false],
+    ['keystore.jks', false],
+    ['monkey.pem', false],
   ])('hasKeyName(%s) is %s', (name, expected) => {
     expect(hasKeyName(name)).toBe(expected);
   });
@@ -92,7 +107,16 @@ describe('names', () => {
 
 describe('detectLayouts', () => {
   const f = (dir: string, name: string): DiscoveredFile => ({
-    path: path.join(dir, name), display: name, dir, name, size: 1, mode: 0o600, uid: 0, gid: 0, explicit: false, inKubernetesVolume: false,
+    path: path.join(dir, name),
+    display: name,
+    dir,
+    name,
+    size: 1,
+    mode: 0o600,
+    uid: 0,
+    gid: 0,
+    explicit: false,
+    inKubernetesVolume: false,
     content: { format: 'pem', certs: [], keys: [], others: [], errors: [], keyLike: false },
   });
 
@@ -100,11 +124,15 @@ describe('detectLayouts', () => {
     const gufo = ['ca.pem', 'server.pem', 'server-key.pem', 'client.pem', 'client-key.pem'];
     expect(detectLayouts(gufo.map((n) => f('/g', n)))).toEqual([{ dir: '/g', layout: 'gufo' }]);
     expect(detectLayouts([...gufo, 'ca-key.pem'].map((n) => f('/d', n)))).toEqual([{ dir: '/d', layout: 'default' }]);
-    expect(detectLayouts(['ca.crt', 'ca.key', 'server.crt', 'server.key', 'kong-client.crt', 'kong-client.key'].map((n) => f('/k', n)))).toEqual([{ dir: '/k', layout: 'kong' }]);
+    expect(detectLayouts(['ca.crt', 'ca.key', 'server.crt', 'server.key', 'kong-client.crt', 'kong-client.key'].map((n) => f('/k', n)))).toEqual([
+      { dir: '/k', layout: 'kong' },
+    ]);
     expect(detectLayouts(['ca.crt', 'tls.crt', 'tls.key', 'client.crt', 'client.key'].map((n) => f('/n', n)))).toEqual([{ dir: '/n', layout: 'nova' }]);
     // A plain kubernetes.io/tls Secret volume (e.g. a client's) is no layout: tls.crt's role then comes from its EKU.
     expect(detectLayouts(['ca.crt', 'tls.crt', 'tls.key'].map((n) => f('/t', n)))).toEqual([]);
-    expect(detectLayouts([f('/p', 'ca.pem'), f('/p/api', 'cert.pem'), f('/p/api', 'key.pem'), f('/p/web', 'cert.pem'), f('/p/web', 'key.pem')])).toEqual([{ dir: '/p', layout: 'per-service', services: ['api', 'web'] }]);
+    expect(detectLayouts([f('/p', 'ca.pem'), f('/p/api', 'cert.pem'), f('/p/api', 'key.pem'), f('/p/web', 'cert.pem'), f('/p/web', 'key.pem')])).toEqual([
+      { dir: '/p', layout: 'per-service', services: ['api', 'web'] },
+    ]);
     expect(detectLayouts(['ca.pem', 'server.pem'].map((n) => f('/x', n)))).toEqual([]);
   });
 });

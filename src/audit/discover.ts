@@ -128,7 +128,15 @@ export function discoverFiles(paths: string[], opts: { cwd?: string; limits?: Pa
         buf = readHead(abs, st.size);
       } catch (e) {
         if (!pkiName) return;
-        content = { format: 'none', certs: [], keys: [], others: [], errors: [`${name}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`], keyLike: hasKeyName(name), unreadable: true };
+        content = {
+          format: 'none',
+          certs: [],
+          keys: [],
+          others: [],
+          errors: [`${name}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`],
+          keyLike: hasKeyName(name),
+          unreadable: true,
+        };
       }
       if (buf) {
         content = classifyBytes(buf, name, pkiName);
@@ -226,7 +234,12 @@ export function discoverFiles(paths: string[], opts: { cwd?: string; limits?: Pa
  * recognised by all its files but the optional ones (src/pki/layouts.ts TWO_PARTY_FILES): nova by
  * all five, as ca.crt + tls.crt + tls.key alone is any kubernetes.io/tls Secret (a client's too).
  */
-const RECOGNITION: readonly [TwoPartyLayout, string[]][] = [['kong', []], ['nova', []], ['default', []], ['gufo', ['ca-key.pem']]];
+const RECOGNITION: readonly [TwoPartyLayout, string[]][] = [
+  ['kong', []],
+  ['nova', []],
+  ['default', []],
+  ['gufo', ['ca-key.pem']],
+];
 const LAYOUT_FILES = RECOGNITION.map(([layout, absent]) => [layout, TWO_PARTY_FILES[layout].filter((f) => !f.optional).map((f) => f.name), absent] as const);
 
 /**
@@ -248,7 +261,10 @@ export function detectLayouts(files: DiscoveredFile[]): DetectedLayout[] {
       }
     }
     if (names.has('ca.pem') && !out.some((l) => l.dir === dir)) {
-      const services = [...byDir].filter(([d, ns]) => path.dirname(d) === dir && ns.has('cert.pem') && ns.has('key.pem')).map(([d]) => path.basename(d)).sort();
+      const services = [...byDir]
+        .filter(([d, ns]) => path.dirname(d) === dir && ns.has('cert.pem') && ns.has('key.pem'))
+        .map(([d]) => path.basename(d))
+        .sort();
       if (services.length > 0) out.push({ dir, layout: 'per-service', services });
     }
   }

@@ -76,12 +76,16 @@ export function stemOf(name: string): string {
 
 /** `server-key.pem` → server, `tls.key` → tls, `key.pem` → '', `ca-key.pem` → ca. */
 export function keyBase(name: string): string {
-  return stemOf(name).replace(/[-_.]?(private[-_]?key|privkey|key)$/i, '').toLowerCase();
+  return stemOf(name)
+    .replace(/[-_.]?(private[-_]?key|privkey|key)$/i, '')
+    .toLowerCase();
 }
 
 /** `server.pem` → server, `tls.crt` → tls, `cert.pem` → '', `server-cert.pem` → server. */
 export function certBase(name: string): string {
-  return stemOf(name).replace(/[-_.]?(certificate|cert|crt|fullchain)$/i, '').toLowerCase();
+  return stemOf(name)
+    .replace(/[-_.]?(certificate|cert|crt|fullchain)$/i, '')
+    .toLowerCase();
 }
 
 export function octal(mode: number): string {

@@ -27,8 +27,33 @@ describe('auditCluster', () => {
     const p: Pod = {
       metadata: { name: 'p' },
       spec: {
-        containers: [{ name: 'c', volumeMounts: [{ name: 'proj', mountPath: '/tls', readOnly: true }], env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'maybe', key: 'k', optional: true } } }], envFrom: [{ secretRef: { name: 'env-secret' } }] }],
-        volumes: [{ name: 'proj', projected: { defaultMode: 0o400, sources: [{ secret: { name: 'tls', items: [{ key: 'tls.crt', path: 'tls.crt', mode: 0o644 }, { key: 'tls.key', path: 'tls.key' }] } }] } }],
+        containers: [
+          {
+            name: 'c',
+            volumeMounts: [{ name: 'proj', mountPath: '/tls', readOnly: true }],
+            env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'maybe', key: 'k', optional: true } } }],
+            envFrom: [{ secretRef: { name: 'env-secret' } }],
+          },
+        ],
+        volumes: [
+          {
+            name: 'proj',
+            projected: {
+              defaultMode: 0o400,
+              sources: [
+                {
+                  secret: {
+                    name: 'tls',
+                    items: [
+                      { key: 'tls.crt', path: 'tls.crt', mode: 0o644 },
+                      { key: 'tls.key', path: 'tls.key' },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
       },
     };
     const get = audit({ namespace: 'ns', pods: [p], secrets: [tls] });
@@ -42,14 +67,27 @@ describe('auditCluster', () => {
   });
 
   it('a private key in binaryData is found; a CA certificate in a ConfigMap is fine', () => {
-    const get = audit({ namespace: 'ns', configMaps: [{ metadata: { name: 'bin' }, binaryData: { 'key.der.pem': b64(pki.client.keyPem) } }, { metadata: { name: 'ca' }, data: { 'ca.pem': pki.root.certPem } }] });
+    const get = audit({
+      namespace: 'ns',
+      configMaps: [
+        { metadata: { name: 'bin' }, binaryData: { 'key.der.pem': b64(pki.client.keyPem) } },
+        { metadata: { name: 'ca' }, data: { 'ca.pem': pki.root.certPem } },
+      ],
+    });
     expect(get('configmap/ns/bin', 'k8s.configmap-private-key')?.status).toBe('fail');
     expect(get('configmap/ns/ca', 'k8s.configmap-private-key')?.status).toBe('pass');
   });
 
   it('renewBeforePercentage and the default (1/3 of duration) are judged against the policy', () => {
-    const cert = (name: string, spec: Record<string, unknown>) => ({ metadata: { name }, spec: { secretName: name, ...spec }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
-    const get = audit({ namespace: 'ns', certificates: [cert('pct', { duration: '2160h', renewBeforePercentage: 5 }), cert('short', { duration: '720h' }), cert('dflt', {})] });
+    const cert = (name: string, spec: Record<string, unknown>) => ({
+      metadata: { name },
+      spec: { secretName: name, ...spec },
+      status: { conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    const get = audit({
+      namespace: 'ns',
+      certificates: [cert('pct', { duration: '2160h', renewBeforePercentage: 5 }), cert('short', { duration: '720h' }), cert('dflt', {})],
+    });
     expect(get('certificate/ns/pct', 'k8s.certificate-renew-before')?.message).toMatch(/renews only 4\.5 days before expiry \(renewBeforePercentage 5\)/);
     expect(get('certificate/ns/short', 'k8s.certificate-renew-before')?.status).toBe('warn');
     expect(get('certificate/ns/dflt', 'k8s.certificate-renew-before')?.status).toBe('pass');
@@ -57,7 +95,15 @@ describe('auditCluster', () => {
   });
 
   it('a key that cannot be read is a key-match failure that says so, never the key', () => {
-    const get = audit({ namespace: 'ns', secrets: [{ metadata: { name: 's' }, data: { 'tls.crt': b64(pki.server.certPem), 'tls.key': b64('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n') } }] });
+    const get = audit({
+      namespace: 'ns',
+      secrets: [
+        {
+          metadata: { name: 's' },
+          data: { 'tls.crt': b64(pki.server.certPem), 'tls.key': b64('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n') },
+        },
+      ],
+    });
     const r = get('secret/ns/s', 'k8s.secret-key-matches')!;
     expect(r.status).toBe('fail');
     expect(r.message).toMatch(/^tls\.key cannot be read/);

@@ -50,12 +50,18 @@ function objectsOf(i: AuditInput): ClusterObject[] {
     const servedBy = new Map<string, Service[]>();
     for (const p of snap.pods ?? []) {
       // Services opted out of the scan (mtls-harness/enabled: "false", e.g. a metrics port) are not dialled with TLS.
-      const services = (snap.services ?? []).filter((svc) => selectorMatches(svc.spec?.selector, p.metadata.labels) && svc.metadata.annotations?.['mtls-harness/enabled']?.trim().toLowerCase() !== 'false');
+      const services = (snap.services ?? []).filter(
+        (svc) => selectorMatches(svc.spec?.selector, p.metadata.labels) && svc.metadata.annotations?.['mtls-harness/enabled']?.trim().toLowerCase() !== 'false',
+      );
       for (const u of secretUses(p)) {
         if (!u.volume) continue;
         const entry = secretsByName.get(u.secret);
         if (entry && u.items) {
-          const serverKeys = new Set(keyPairs(entry.material).filter(isServerPair).flatMap((kp) => [kp.certKey, kp.keyKey]));
+          const serverKeys = new Set(
+            keyPairs(entry.material)
+              .filter(isServerPair)
+              .flatMap((kp) => [kp.certKey, kp.keyKey]),
+          );
           if (!u.items.some((k) => serverKeys.has(k))) continue;
         }
         const list = servedBy.get(u.secret) ?? [];
@@ -89,7 +95,18 @@ export function auditCluster(i: AuditInput): AuditOutput {
       if (!v) continue;
       let targetId = idOf.get(target);
       if (targetId === undefined) idOf.set(target, (targetId = ids.next(target)));
-      results.push({ targetId, target, suite: k8sAudit.id, check: check.id, title: check.title, status: v.status, message: v.message, ...(v.remediation ? { remediation: v.remediation } : {}), evidence: v.evidence ?? {}, durationMs: 0 });
+      results.push({
+        targetId,
+        target,
+        suite: k8sAudit.id,
+        check: check.id,
+        title: check.title,
+        status: v.status,
+        message: v.message,
+        ...(v.remediation ? { remediation: v.remediation } : {}),
+        evidence: v.evidence ?? {},
+        durationMs: 0,
+      });
     }
   }
 

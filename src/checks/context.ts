@@ -4,7 +4,16 @@ import { addDays, type Clock } from '../core/clock.js';
 import { x509 } from '../pki/crypto.js';
 import { subjectDer } from '../pki/der.js';
 import { readCertFields } from '../pki/fields.js';
-import { certDer, craftedOptions, credentialFromPem, lookAlikeCaOptions, mintCertificate, type Credential, type MintOptions, type SubjectAltNames } from '../pki/generate.js';
+import {
+  certDer,
+  craftedOptions,
+  credentialFromPem,
+  lookAlikeCaOptions,
+  mintCertificate,
+  type Credential,
+  type MintOptions,
+  type SubjectAltNames,
+} from '../pki/generate.js';
 import { parseCertificates, publicKeyProblem } from '../pki/inspect.js';
 import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../probe/plaintext.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
@@ -122,7 +131,11 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
     if (g.rejectedAt === 'unreachable' && g.failure && SHORT_CIRCUIT.has(g.failure.kind)) return stand(g);
     return make();
   };
-  const notAttempted = (g: ProbeOutcome): ProbeOutcome => ({ ...g, durationMs: 0, reason: `not attempted: the first connection to this target failed (${g.reason})` });
+  const notAttempted = (g: ProbeOutcome): ProbeOutcome => ({
+    ...g,
+    durationMs: 0,
+    reason: `not attempted: the first connection to this target failed (${g.reason})`,
+  });
   const probe = (extra: Partial<ProbeOptions>) => gated(() => rawProbe(extra), notAttempted);
 
   const issuer = () =>
@@ -158,10 +171,12 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
     if (fixture) return subjectDer(certDer(fixture.root));
     const bundle = target.clientCaPem ?? target.trustPem;
     if (bundle) {
-      const name = CA_NAMES.get(bundle) ?? (() => {
-        const last = parseCertificates(bundle, 'CA bundle').at(-1);
-        return last ? subjectDer(last.raw) : Buffer.alloc(0);
-      })();
+      const name =
+        CA_NAMES.get(bundle) ??
+        (() => {
+          const last = parseCertificates(bundle, 'CA bundle').at(-1);
+          return last ? subjectDer(last.raw) : Buffer.alloc(0);
+        })();
       if (CA_NAMES.size >= 64) CA_NAMES.clear();
       CA_NAMES.set(bundle, name);
       if (name.length > 0) return name;
@@ -193,7 +208,14 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
    */
   const validClient = (ca: Credential | undefined, sans?: SubjectAltNames): MintOptions => {
     const now = o.clock();
-    return { subject: CRAFTED_SUBJECT, ...(ca ? { issuer: ca } : {}), notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 30), eku: ['clientAuth'], ...(sans ? { sans } : {}) };
+    return {
+      subject: CRAFTED_SUBJECT,
+      ...(ca ? { issuer: ca } : {}),
+      notBefore: addDays(now, -1 / 24),
+      notAfter: addDays(now, 30),
+      eku: ['clientAuth'],
+      ...(sans ? { sans } : {}),
+    };
   };
 
   const crafted = (kind: CraftedKind) =>
@@ -220,13 +242,25 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
         // RFC 5280 §4.2.1.9: a CA with pathLenConstraint 0 may issue no intermediate; a server that
         // refuses a client under one is right, so there is nothing to test.
         const fields = readCertFields(certDer(ca));
-        const pathLength = fields ? fields.basicConstraints?.pathLength : (ca.cert.getExtension(x509.BasicConstraintsExtension) as x509.BasicConstraintsExtension | null)?.pathLength;
-        if (pathLength === 0) return { skip: 'not applicable: the client CA has pathLenConstraint 0, so no intermediate under it may issue clients (RFC 5280 §4.2.1.9); a server refusing such a client is right' };
+        const pathLength = fields
+          ? fields.basicConstraints?.pathLength
+          : (ca.cert.getExtension(x509.BasicConstraintsExtension) as x509.BasicConstraintsExtension | null)?.pathLength;
+        if (pathLength === 0)
+          return {
+            skip: 'not applicable: the client CA has pathLenConstraint 0, so no intermediate under it may issue clients (RFC 5280 §4.2.1.9); a server refusing such a client is right',
+          };
       }
       return shared(`${kind}\u0000${ca.certPem}`, async () => {
         const valid = validClient(ca);
         if (kind !== 'intermediateIssued') return mintCertificate(craftedOptions(kind, valid, now));
-        const int = await mintCertificate({ subject: 'CN=mtls-harness test intermediate, O=mtls-harness', issuer: ca, notBefore: valid.notBefore, notAfter: valid.notAfter, ca: true, pathLength: 0 });
+        const int = await mintCertificate({
+          subject: 'CN=mtls-harness test intermediate, O=mtls-harness',
+          issuer: ca,
+          notBefore: valid.notBefore,
+          notAfter: valid.notAfter,
+          ca: true,
+          pathLength: 0,
+        });
         return mintCertificate(craftedOptions(kind, valid, now, int));
       });
     });
@@ -255,11 +289,12 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
       const cred = await controlCredential(identity);
       if (cred) {
         const outcome = await once(`controlProbe:${identity}`, () => probe({ cert: cred.chainPem, key: cred.keyPem }));
-        const what = kind === 'noCert'
-          ? 'a valid client certificate minted from the CA key'
-          : identity
-            ? 'a control certificate minted from the same CA with an allowed identity'
-            : 'a valid control certificate minted from the same CA (same profile, without the crafted property)';
+        const what =
+          kind === 'noCert'
+            ? 'a valid client certificate minted from the CA key'
+            : identity
+              ? 'a control certificate minted from the same CA with an allowed identity'
+              : 'a valid control certificate minted from the same CA (same profile, without the crafted property)';
         return { what, source: 'minted', outcome };
       }
       // No CA key: the user's own valid client is the closest control there is (look-alike CA, self-signed).
@@ -288,12 +323,24 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
         const attempt = () => o.semaphore.use(() => probePlaintext(target.host, port, kind, o.timeoutMs));
         // Only the TLS port is known to be down; other plaintext ports are tried regardless.
         if (port !== target.port) return attempt();
-        return gated(attempt, (g): PlaintextOutcome => ({ kind, served: false, unreachable: true, reason: `not attempted: the first connection to this target failed (${g.reason})` }));
+        return gated(attempt, (g): PlaintextOutcome => ({
+          kind,
+          served: false,
+          unreachable: true,
+          reason: `not attempted: the first connection to this target failed (${g.reason})`,
+        }));
       }),
     withCert: () => once('withCert', async () => (target.client ? probe({ cert: target.client.certPem, key: target.client.keyPem }) : undefined)),
     capped: (maxVersion: TlsVersion) =>
       // Offering an old version at all needs OpenSSL's security level 0 on our side.
-      once(`capped:${maxVersion}`, () => probe({ minVersion: 'TLSv1', maxVersion, ciphers: 'DEFAULT:@SECLEVEL=0', ...(target.client ? { cert: target.client.certPem, key: target.client.keyPem } : {}) })),
+      once(`capped:${maxVersion}`, () =>
+        probe({
+          minVersion: 'TLSv1',
+          maxVersion,
+          ciphers: 'DEFAULT:@SECLEVEL=0',
+          ...(target.client ? { cert: target.client.certPem, key: target.client.keyPem } : {}),
+        }),
+      ),
     crafted,
     // Not under the run's connection bound: the prober keeps its own rate and in-flight bound.
     rotation: () => once('rotation', () => observeRotation(target, { timeoutMs: o.timeoutMs, clock: o.clock })),

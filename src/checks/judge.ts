@@ -24,7 +24,16 @@ export function probeEvidence(o: ProbeOutcome): Evidence {
     ...(o.protocol ? { tlsVersion: o.protocol } : {}),
     ...(o.cipher ? { cipher: o.cipher } : {}),
     ...(o.alpn ? { alpn: o.alpn } : {}),
-    ...(o.grpc ? { grpc: { code: o.grpc.code, codeName: o.grpc.codeName, ...(o.grpc.servingStatus ? { servingStatus: o.grpc.servingStatus } : {}), ...(o.grpc.details ? { details: safeText(o.grpc.details, 200) } : {}) } } : {}),
+    ...(o.grpc
+      ? {
+          grpc: {
+            code: o.grpc.code,
+            codeName: o.grpc.codeName,
+            ...(o.grpc.servingStatus ? { servingStatus: o.grpc.servingStatus } : {}),
+            ...(o.grpc.details ? { details: safeText(o.grpc.details, 200) } : {}),
+          },
+        }
+      : {}),
     ...(o.httpStatusLine ? { httpStatusLine: safeText(o.httpStatusLine, 200) } : {}),
     ...(o.certificateRequested !== undefined ? { certificateRequested: o.certificateRequested } : {}),
     ...(o.serverHello === false ? { serverHello: false } : {}),
@@ -53,7 +62,13 @@ export function unreachableVerdict(o: ProbeOutcome, what: string): CheckVerdict 
  * ClientHello itself: `error`, "inconclusive", with what would decide it. The control is probed only
  * when the verdict needs it.
  */
-export async function mustBeRefused(o: ProbeOutcome, control: () => Promise<Control | undefined>, target: TargetConfig, what: string, onAccepted: { status: 'fail' | 'warn'; remediation: string }): Promise<CheckVerdict> {
+export async function mustBeRefused(
+  o: ProbeOutcome,
+  control: () => Promise<Control | undefined>,
+  target: TargetConfig,
+  what: string,
+  onAccepted: { status: 'fail' | 'warn'; remediation: string },
+): Promise<CheckVerdict> {
   const evidence = probeEvidence(o);
   if (o.rejectedAt === 'accepted') return { status: onAccepted.status, message: describeServed(o, what), remediation: onAccepted.remediation, evidence };
   if (o.rejectedAt === 'unreachable') return unreachableVerdict(o, `could not test ${what}`);
@@ -61,13 +76,29 @@ export async function mustBeRefused(o: ProbeOutcome, control: () => Promise<Cont
   const r = readRefusal(o, c, target.protocol);
   const withControl = c ? { ...evidence, control: controlEvidence(c) } : evidence;
   if (r.kind === 'inconclusive') {
-    return { status: 'error', message: `inconclusive: ${what} was refused, but ${r.reason}${r.hint ? `; ${r.hint}` : ''}`, evidence: { ...withControl, inconclusive: r.reason } };
+    return {
+      status: 'error',
+      message: `inconclusive: ${what} was refused, but ${r.reason}${r.hint ? `; ${r.hint}` : ''}`,
+      evidence: { ...withControl, inconclusive: r.reason },
+    };
   }
   if (r.kind !== 'refused') return unreachableVerdict(o, `could not test ${what}`);
   const against = `, while ${r.control.what} was accepted`;
   switch (refusalStanding(o.rejectedAt, target.policy)) {
     case 'application-only':
-      return { status: 'fail', message: `${what} completed the TLS handshake and was refused only ${whereRefused(o)}; the policy requires refusal in TLS (--require-tls-rejection)`, remediation: advise('refuse-in-tls', recognizeStack({ ...(target.reference ? { reference: target.reference.implementation } : {}), ...(o.httpServer ? { httpServer: o.httpServer } : {}), protocol: target.protocol })?.stack), evidence: withControl };
+      return {
+        status: 'fail',
+        message: `${what} completed the TLS handshake and was refused only ${whereRefused(o)}; the policy requires refusal in TLS (--require-tls-rejection)`,
+        remediation: advise(
+          'refuse-in-tls',
+          recognizeStack({
+            ...(target.reference ? { reference: target.reference.implementation } : {}),
+            ...(o.httpServer ? { httpServer: o.httpServer } : {}),
+            protocol: target.protocol,
+          })?.stack,
+        ),
+        evidence: withControl,
+      };
     case 'application':
       return { status: 'pass', message: `${what} was refused ${whereRefused(o)}; nothing was served${against}`, evidence: withControl };
   }
@@ -79,11 +110,36 @@ export function expiryVerdict(s: CertSummary, policy: Policy, what: string): Che
   const evidence = { subject: s.subject, notBefore: s.notBefore, notAfter: s.notAfter, daysLeft: s.daysLeft, fingerprintSha256: s.fingerprintSha256 };
   const name = safeText(s.subject, 160);
   switch (expiryOf(s, policy).state) {
-    case 'not-yet-valid': return { status: 'fail', message: `${what} (${name}) is not valid until ${s.notBefore}`, remediation: 'check the issuing clock and reissue the certificate with a notBefore in the past', evidence };
-    case 'expired': return { status: 'fail', message: `${what} (${name}) expired on ${s.notAfter.slice(0, 10)}`, remediation: 'renew the certificate and reload the service', evidence };
-    case 'under-fail': return { status: 'fail', message: `${what} (${name}) expires in ${s.daysLeft} day(s), on ${s.notAfter.slice(0, 10)} (fail under ${policy.failDays})`, remediation: 'renew now (cert-manager: check renewBefore and that the Certificate is Ready)', evidence };
-    case 'under-warn': return { status: 'warn', message: `${what} (${name}) expires in ${s.daysLeft} days, on ${s.notAfter.slice(0, 10)} (warn under ${policy.warnDays})`, remediation: `renew within ${s.daysLeft - policy.failDays} days`, evidence };
-    case 'valid': return { status: 'pass', message: `${what} (${name}) is valid for ${s.daysLeft} more days, until ${s.notAfter.slice(0, 10)}`, evidence };
+    case 'not-yet-valid':
+      return {
+        status: 'fail',
+        message: `${what} (${name}) is not valid until ${s.notBefore}`,
+        remediation: 'check the issuing clock and reissue the certificate with a notBefore in the past',
+        evidence,
+      };
+    case 'expired':
+      return {
+        status: 'fail',
+        message: `${what} (${name}) expired on ${s.notAfter.slice(0, 10)}`,
+        remediation: 'renew the certificate and reload the service',
+        evidence,
+      };
+    case 'under-fail':
+      return {
+        status: 'fail',
+        message: `${what} (${name}) expires in ${s.daysLeft} day(s), on ${s.notAfter.slice(0, 10)} (fail under ${policy.failDays})`,
+        remediation: 'renew now (cert-manager: check renewBefore and that the Certificate is Ready)',
+        evidence,
+      };
+    case 'under-warn':
+      return {
+        status: 'warn',
+        message: `${what} (${name}) expires in ${s.daysLeft} days, on ${s.notAfter.slice(0, 10)} (warn under ${policy.warnDays})`,
+        remediation: `renew within ${s.daysLeft - policy.failDays} days`,
+        evidence,
+      };
+    case 'valid':
+      return { status: 'pass', message: `${what} (${name}) is valid for ${s.daysLeft} more days, until ${s.notAfter.slice(0, 10)}`, evidence };
   }
 }
 
@@ -150,7 +206,9 @@ export async function presentedOrVerdict(ctx: CheckContext): Promise<{ chain: X5
 }
 
 /** A check of the chain the server presented (leaf first): `judge` sees it; none presented is the `error` verdict of presentedOrVerdict. */
-export function onPresentedChain(judge: (chain: X509Certificate[], ctx: CheckContext) => CheckVerdict | Promise<CheckVerdict>): (ctx: CheckContext) => Promise<CheckVerdict> {
+export function onPresentedChain(
+  judge: (chain: X509Certificate[], ctx: CheckContext) => CheckVerdict | Promise<CheckVerdict>,
+): (ctx: CheckContext) => Promise<CheckVerdict> {
   return async (ctx) => {
     const p = await presentedOrVerdict(ctx);
     return 'verdict' in p ? p.verdict : judge(p.chain, ctx);
@@ -177,7 +235,9 @@ export async function verifiedOrVerdict(ctx: CheckContext): Promise<{ chain: X50
 }
 
 /** A check of the presented chain's verification against the trust anchors (verifiedOrVerdict). */
-export function onVerifiedChain(judge: (c: { chain: X509Certificate[]; verification: ChainVerification }, ctx: CheckContext) => CheckVerdict | Promise<CheckVerdict>): (ctx: CheckContext) => Promise<CheckVerdict> {
+export function onVerifiedChain(
+  judge: (c: { chain: X509Certificate[]; verification: ChainVerification }, ctx: CheckContext) => CheckVerdict | Promise<CheckVerdict>,
+): (ctx: CheckContext) => Promise<CheckVerdict> {
   return async (ctx) => {
     const c = await verifiedOrVerdict(ctx);
     return 'verdict' in c ? c.verdict : judge(c, ctx);

@@ -6,7 +6,11 @@ import { closest, safeText } from '../core/text.js';
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs with strict checking, turning its errors into one-line usage errors (exit 2). */
-export function parseCommandArgs(command: string, argv: string[], options: OptionSpec): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
+export function parseCommandArgs(
+  command: string,
+  argv: string[],
+  options: OptionSpec,
+): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {
     const r = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
     return { values: r.values as Record<string, string | boolean | string[] | undefined>, positionals: r.positionals };
@@ -16,7 +20,10 @@ export function parseCommandArgs(command: string, argv: string[], options: Optio
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const name = /'(-[^']*)'/.exec(msg)?.[1]?.replace(/=.*$/, '');
       const hint = name ? didYouMean(name, Object.keys(options)) : undefined;
-      throw new HarnessError('usage.unknown-option', `${command}: ${safeText(msg, 200)}${hint ? ` (did you mean ${hint}?)` : ` (see mtls-harness ${command} --help)`}`);
+      throw new HarnessError(
+        'usage.unknown-option',
+        `${command}: ${safeText(msg, 200)}${hint ? ` (did you mean ${hint}?)` : ` (see mtls-harness ${command} --help)`}`,
+      );
     }
     throw new HarnessError('usage.invalid-value', `${command}: ${safeText(msg, 200)} (see mtls-harness ${command} --help)`);
   }

@@ -15,7 +15,8 @@ export async function listChecks(io: CliIO): Promise<number> {
       for (const c of s.checks) lines.push(`  ${c.id.padEnd(40)} ${c.title}`);
     }
     // The x509-limbo corpus is data, not a suite: one check per case of the corpus.
-    if (k.kind === 'client') lines.push(`${LIMBO_SUITE_ID} (mtls-harness client-test --corpus limbo)`, `  ${'limbo.<case-id>'.padEnd(40)} agreement with the case's expected result`);
+    if (k.kind === 'client')
+      lines.push(`${LIMBO_SUITE_ID} (mtls-harness client-test --corpus limbo)`, `  ${'limbo.<case-id>'.padEnd(40)} agreement with the case's expected result`);
     return lines.join('\n');
   });
   io.stdout.write(`${groups.join('\n\n')}\n`);

@@ -24,7 +24,9 @@ const onEscaped = (e: unknown) => {
   if (crashed || interrupted) return;
   crashed = true;
   const reason = internalFailure(e);
-  process.stderr.write(`mtls-harness: ${reason.message} (please report this with the command you ran; set MTLS_HARNESS_DEBUG=1 for details); the reports hold what finished\n`);
+  process.stderr.write(
+    `mtls-harness: ${reason.message} (please report this with the command you ran; set MTLS_HARNESS_DEBUG=1 for details); the reports hold what finished\n`,
+  );
   if (process.env.MTLS_HARNESS_DEBUG && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();

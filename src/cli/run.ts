@@ -77,7 +77,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (isHarnessError(e)) {
       // Messages embed values from flags, files and peers: nothing unprintable reaches the terminal.
       io.stderr.write(`mtls-harness: error: ${safeText(e.message, 2000)}\n`);
-      if (e.details) io.stderr.write(`${e.details.split('\n').map((l) => safeText(l, 2000)).join('\n')}\n`);
+      if (e.details)
+        io.stderr.write(
+          `${e.details
+            .split('\n')
+            .map((l) => safeText(l, 2000))
+            .join('\n')}\n`,
+        );
       return e.isUsageError ? 2 : 1;
     }
     const msg = safeText(e instanceof Error ? e.message.split('\n')[0]! : String(e), 2000);

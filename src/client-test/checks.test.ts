@@ -5,19 +5,44 @@ import { redactArgv, redactPrivateKeys } from '../core/redact.js';
 import { CLIENT_CHECKS } from '../../suites/client-conformance.js';
 import { accepted, judgePresentsCert, judgeRejects, type ClientRun } from './checks.js';
 import { checkClientSpec, substitute, urlFor, type Placeholders } from './command.js';
-import { checkLimboRouting, judgeLimboCase, limboFigures, limboSkipReason, limboSummaryLine, matchCaseIds, stageableLimboCases, type LimboCase } from './limbo.js';
+import {
+  checkLimboRouting,
+  judgeLimboCase,
+  limboFigures,
+  limboSkipReason,
+  limboSummaryLine,
+  matchCaseIds,
+  stageableLimboCases,
+  type LimboCase,
+} from './limbo.js';
 import type { Observation } from './observer.js';
 
-const P: Placeholders = { host: '127.0.0.1', port: '4433', url: 'https://localhost:4433/', ca: '/t/ca.pem', cert: '/t/c.pem', key: '/t/k.pem', servername: 'localhost', resolve: 'localhost:4433:127.0.0.1' };
+const P: Placeholders = {
+  host: '127.0.0.1',
+  port: '4433',
+  url: 'https://localhost:4433/',
+  ca: '/t/ca.pem',
+  cert: '/t/c.pem',
+  key: '/t/k.pem',
+  servername: 'localhost',
+  resolve: 'localhost:4433:127.0.0.1',
+};
 
 function obs(o: Partial<Observation> = {}): Observation {
   const base: Observation = { connections: [], reached: true, handshakeCompleted: false, dataArrived: false, requests: [] };
   const merged = { ...base, ...o };
-  if (merged.reached && merged.connections.length === 0) merged.connections = [{ atMs: 1, handshake: merged.handshakeCompleted ? 'completed' : 'failed', requests: merged.requests, otherData: false, closed: true }];
+  if (merged.reached && merged.connections.length === 0)
+    merged.connections = [
+      { atMs: 1, handshake: merged.handshakeCompleted ? 'completed' : 'failed', requests: merged.requests, otherData: false, closed: true },
+    ];
   return merged;
 }
 function run(o: Partial<Observation>, exitCode: number | undefined = 0, extra: Partial<ClientRun['command']> = {}): ClientRun {
-  return { command: { argv: ['client'], ...(exitCode !== undefined ? { exitCode } : {}), timedOut: false, limitMs: 10_000, durationMs: 5, ...extra }, observation: obs(o), endpoint: { host: '127.0.0.1', port: 4433 } };
+  return {
+    command: { argv: ['client'], ...(exitCode !== undefined ? { exitCode } : {}), timedOut: false, limitMs: 10_000, durationMs: 5, ...extra },
+    observation: obs(o),
+    endpoint: { host: '127.0.0.1', port: 4433 },
+  };
 }
 const GET = [{ method: 'GET', path: '/' }];
 const CHAINED = { subject: 'CN=client', issuer: 'CN=root', fingerprint256: 'AA', chainLength: 1, chains: true };
@@ -26,7 +51,9 @@ const untrusted = CLIENT_CHECKS.find((c) => c.id === 'client.rejects-untrusted-s
 
 describe('placeholders', () => {
   it('substitutes known placeholders and leaves shell variables and JSON alone', () => {
-    expect(substitute('--cacert={ca} {url} ${HOME} ${port} {"a":1} {other}', P)).toBe('--cacert=/t/ca.pem https://localhost:4433/ ${HOME} ${port} {"a":1} {other}');
+    expect(substitute('--cacert={ca} {url} ${HOME} ${port} {"a":1} {other}', P)).toBe(
+      '--cacert=/t/ca.pem https://localhost:4433/ ${HOME} ${port} {"a":1} {other}',
+    );
   });
   it('brackets IPv6 names in URLs', () => {
     expect(urlFor('::1', 443)).toBe('https://[::1]:443/');
@@ -64,7 +91,17 @@ describe('output tails', () => {
 
 describe('client command lines in reports', () => {
   it('redact credentials a client command carries', () => {
-    expect(redactArgv(['curl', '-u', 'alice:s3cret', '-H', 'Authorization: Bearer abc', '--pass', 'pw', '--proxy-user=x', '{url}'])).toEqual(['curl', '-u', '[REDACTED]', '-H', 'Authorization: [REDACTED]', '--pass', '[REDACTED]', '--proxy-user=[REDACTED]', '{url}']);
+    expect(redactArgv(['curl', '-u', 'alice:s3cret', '-H', 'Authorization: Bearer abc', '--pass', 'pw', '--proxy-user=x', '{url}'])).toEqual([
+      'curl',
+      '-u',
+      '[REDACTED]',
+      '-H',
+      'Authorization: [REDACTED]',
+      '--pass',
+      '[REDACTED]',
+      '--proxy-user=[REDACTED]',
+      '{url}',
+    ]);
   });
 });
 
@@ -80,7 +117,9 @@ describe('client-conformance verdicts', () => {
     expect(judgePresentsCert(run({ handshakeCompleted: true, dataArrived: true, requests: GET, clientCert: CHAINED }, 3)).status).toBe('warn');
     const none = judgePresentsCert(run({ handshakeCompleted: true, dataArrived: true, requests: GET }));
     expect(none).toMatchObject({ status: 'fail', message: 'the client sent no certificate although the server asked for one' });
-    const other = judgePresentsCert(run({ handshakeCompleted: true, clientCert: { ...CHAINED, chains: false, verifyError: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' } }));
+    const other = judgePresentsCert(
+      run({ handshakeCompleted: true, clientCert: { ...CHAINED, chains: false, verifyError: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' } }),
+    );
     expect(other.status).toBe('fail');
     expect(other.message).toMatch(/does not chain to the CA \(UNABLE_TO_GET_ISSUER_CERT_LOCALLY\)/);
     expect(judgePresentsCert(run({ reached: false }, 6)).status).toBe('error');
@@ -89,19 +128,30 @@ describe('client-conformance verdicts', () => {
     const refused = run({ clientAlert: { code: 48, name: 'unknown_ca' } }, 60);
     expect(judgeRejects(untrusted, refused, good)).toMatchObject({ status: 'pass', message: expect.stringMatching(/alert 48 unknown_ca .*\(exit 60\)$/) });
     expect(judgeRejects(untrusted, run({ handshakeCompleted: true }, 1), good).status).toBe('pass'); // node: closes after its own check
-    expect(judgeRejects(untrusted, run({ handshakeCompleted: true, dataArrived: true, requests: GET }, 0), good)).toMatchObject({ status: 'fail', message: expect.stringMatching(/^the client sent GET \/ to a server whose certificate/) });
-    expect(judgeRejects(untrusted, run({ handshakeCompleted: true }, 0), good)).toMatchObject({ status: 'fail', message: expect.stringMatching(/completed the TLS handshake .* exited 0/) });
+    expect(judgeRejects(untrusted, run({ handshakeCompleted: true, dataArrived: true, requests: GET }, 0), good)).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/^the client sent GET \/ to a server whose certificate/),
+    });
+    expect(judgeRejects(untrusted, run({ handshakeCompleted: true }, 0), good)).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/completed the TLS handshake .* exited 0/),
+    });
     expect(judgeRejects(untrusted, run({ clientAlert: { code: 48, name: 'unknown_ca' } }, 0), good).status).toBe('warn');
   });
   it('rejects-*: a request that arrived is a fail even when the command then timed out', () => {
-    expect(judgeRejects(untrusted, run({ handshakeCompleted: true, dataArrived: true, requests: GET }, undefined, { timedOut: true }), good).status).toBe('fail');
+    expect(judgeRejects(untrusted, run({ handshakeCompleted: true, dataArrived: true, requests: GET }, undefined, { timedOut: true }), good).status).toBe(
+      'fail',
+    );
     expect(judgeRejects(untrusted, run({ handshakeCompleted: true }, undefined, { timedOut: true }), good).status).toBe('error');
   });
   it('rejects-*: error when the client never connected, could not start, or also refused the valid server', () => {
     expect(judgeRejects(untrusted, run({ reached: false }, 1), good).message).toMatch(/never connected/);
     expect(judgeRejects(untrusted, run({ reached: false }, undefined, { spawnError: 'ENOENT: x' }), good).message).toMatch(/could not be started/);
     const baselineRefused = run({ clientAlert: { code: 48, name: 'unknown_ca' } }, 60);
-    expect(judgeRejects(untrusted, run({ clientAlert: { code: 48, name: 'unknown_ca' } }, 60), baselineRefused)).toMatchObject({ status: 'error', message: expect.stringMatching(/^inconclusive: the client also refused the valid reference server/) });
+    expect(judgeRejects(untrusted, run({ clientAlert: { code: 48, name: 'unknown_ca' } }, 60), baselineRefused)).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/^inconclusive: the client also refused the valid reference server/),
+    });
   });
 });
 
@@ -121,7 +171,12 @@ const CASE: LimboCase = {
 
 describe('x509-limbo', () => {
   it('stages keyed SERVER cases without validation_time', () => {
-    const cases = [CASE, { ...CASE, id: 'a', validation_kind: 'CLIENT' as const }, { ...CASE, id: 'b', peer_certificate_key: null }, { ...CASE, id: 'c', validation_time: '2024-01-01T00:00:00Z' }];
+    const cases = [
+      CASE,
+      { ...CASE, id: 'a', validation_kind: 'CLIENT' as const },
+      { ...CASE, id: 'b', peer_certificate_key: null },
+      { ...CASE, id: 'c', validation_time: '2024-01-01T00:00:00Z' },
+    ];
     expect(stageableLimboCases(cases).map((c) => c.id)).toEqual([CASE.id]);
   });
   it('says why a case cannot be set up', () => {
@@ -140,16 +195,34 @@ describe('x509-limbo', () => {
     expect(matchCaseIds(cases, ['webpki::san']).length).toBe(0);
   });
   it('judges agreement from what the server saw, and skips when the server itself failed', () => {
-    expect(judgeLimboCase(CASE, good)).toMatchObject({ status: 'pass', message: expect.stringMatching(/^agrees: expected a connection, the client connected and sent GET \/ — Produces a chain with an EE cert\.$/) });
+    expect(judgeLimboCase(CASE, good)).toMatchObject({
+      status: 'pass',
+      message: expect.stringMatching(/^agrees: expected a connection, the client connected and sent GET \/ — Produces a chain with an EE cert\.$/),
+    });
     expect(judgeLimboCase({ ...CASE, expected_result: 'FAILURE' }, good).status).toBe('fail');
     expect(judgeLimboCase({ ...CASE, expected_result: 'FAILURE' }, run({ clientAlert: { code: 42, name: 'bad_certificate' } }, 60)).status).toBe('pass');
     expect(judgeLimboCase(CASE, run({ serverSideFailure: { code: 'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM', message: '' } }, 35)).status).toBe('skip');
     expect(judgeLimboCase(CASE, run({ reached: false }, 6)).status).toBe('error');
     const ev = judgeLimboCase(CASE, good).evidence!;
-    expect(ev).toMatchObject({ caseId: CASE.id, description: 'Produces a chain with an EE cert.', expectedResult: 'SUCCESS', expectedPeerName: 'DNS:example.com' });
+    expect(ev).toMatchObject({
+      caseId: CASE.id,
+      description: 'Produces a chain with an EE cert.',
+      expectedResult: 'SUCCESS',
+      expectedPeerName: 'DNS:example.com',
+    });
   });
   it('counts figures and prints them', () => {
-    const r = (status: 'pass' | 'fail' | 'skip' | 'error') => ({ targetId: 'c', target: 'c', suite: 'x509-limbo', check: 'x', title: 'x', status, message: '', evidence: {}, durationMs: 0 });
+    const r = (status: 'pass' | 'fail' | 'skip' | 'error') => ({
+      targetId: 'c',
+      target: 'c',
+      suite: 'x509-limbo',
+      check: 'x',
+      title: 'x',
+      status,
+      message: '',
+      evidence: {},
+      durationMs: 0,
+    });
     const f = limboFigures([r('pass'), r('pass'), r('fail'), r('skip'), r('error')]);
     expect(f).toEqual({ agree: 2, disagree: 1, skip: 1, error: 1, total: 5 });
     expect(limboSummaryLine('curl', f)).toBe('x509-limbo curl: 2 agree, 1 disagree, 1 skip, 1 error of 5 cases (67% of the 3 judged)');
@@ -162,14 +235,19 @@ describe('x509-limbo', () => {
 
 describe('clients: in the config file', () => {
   it('reads list and string commands with env and timeout', () => {
-    const cfg = parseConfigText('clients:\n  - name: curl\n    command: [curl, "{url}"]\n    env: { SSL_CERT_FILE: "{ca}" }\n    timeout: 5s\n  - command: "curl {url} | head -1"\n', 'm.yaml');
+    const cfg = parseConfigText(
+      'clients:\n  - name: curl\n    command: [curl, "{url}"]\n    env: { SSL_CERT_FILE: "{ca}" }\n    timeout: 5s\n  - command: "curl {url} | head -1"\n',
+      'm.yaml',
+    );
     expect(cfg.clients).toEqual([
       { name: 'curl', command: ['curl', '{url}'], env: { SSL_CERT_FILE: '{ca}' }, timeout: '5s', line: 2 },
       { command: 'curl {url} | head -1', line: 6 },
     ]);
   });
   it('names file and line for unknown keys, wrong types and a missing command', () => {
-    expect(() => parseConfigText('clients:\n  - name: a\n    comand: [curl]\n', 'm.yaml')).toThrow(/^m\.yaml:3: clients\[0\]\.comand is not a known key \(did you mean command\?\)$/);
+    expect(() => parseConfigText('clients:\n  - name: a\n    comand: [curl]\n', 'm.yaml')).toThrow(
+      /^m\.yaml:3: clients\[0\]\.comand is not a known key \(did you mean command\?\)$/,
+    );
     expect(() => parseConfigText('clients:\n  - command: [curl]\n    env: [a]\n', 'm.yaml')).toThrow(/^m\.yaml:3: clients\[0\]\.env must be a mapping/);
     expect(() => parseConfigText('clients:\n  - command: [curl]\n    env: { A: 1 }\n', 'm.yaml')).toThrow(/^m\.yaml:3: clients\[0\]\.env\.A must be a string$/);
     expect(() => parseConfigText('clients:\n  - name: a\n', 'm.yaml')).toThrow(/^m\.yaml:2: clients\[0\] needs a command/);

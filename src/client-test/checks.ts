@@ -78,7 +78,11 @@ export function runEvidence(run: ClientRun): Evidence {
 /** The last line the command printed (stderr first), for a message. */
 function lastLine(c: CommandRun): string | undefined {
   const tail = c.stderrTail ?? c.stdoutTail;
-  return tail?.split(' | ').filter((l) => l.trim()).pop()?.slice(0, 160);
+  return tail
+    ?.split(' | ')
+    .filter((l) => l.trim())
+    .pop()
+    ?.slice(0, 160);
 }
 
 /** Errors that make any verdict impossible: the command did not start, or never reached the server. */
@@ -88,8 +92,17 @@ function unevaluable(run: ClientRun): CheckVerdict | undefined {
   if (c.spawnError) return { status: 'error', message: `the client command could not be started: ${c.spawnError}`, evidence };
   if (!run.observation.reached) {
     return c.timedOut
-      ? { status: 'error', message: `the client did not finish within ${seconds(c.limitMs)} s and was stopped; it never connected to the reference server at ${evidence.server}`, evidence }
-      : { status: 'error', message: `the client never connected to the reference server at ${evidence.server} (${exitText(c)}${lastLine(c) ? `: ${lastLine(c)}` : ''}); does the command use {url} or {host}:{port}?`, remediation: 'connect to {url} (or {host}:{port} with SNI {servername}); curl: --resolve {resolve} {url}', evidence };
+      ? {
+          status: 'error',
+          message: `the client did not finish within ${seconds(c.limitMs)} s and was stopped; it never connected to the reference server at ${evidence.server}`,
+          evidence,
+        }
+      : {
+          status: 'error',
+          message: `the client never connected to the reference server at ${evidence.server} (${exitText(c)}${lastLine(c) ? `: ${lastLine(c)}` : ''}); does the command use {url} or {host}:{port}?`,
+          remediation: 'connect to {url} (or {host}:{port} with SNI {servername}); curl: --resolve {resolve} {url}',
+          evidence,
+        };
   }
   return undefined;
 }
@@ -101,19 +114,48 @@ export function judgePresentsCert(run: ClientRun): CheckVerdict {
   const o = run.observation;
   const evidence = runEvidence(run);
   const cert = o.clientCert;
-  if (!cert && run.command.timedOut) return { status: 'error', message: `the client did not finish within ${seconds(run.command.limitMs)} s and was stopped, without presenting a certificate`, evidence };
+  if (!cert && run.command.timedOut)
+    return {
+      status: 'error',
+      message: `the client did not finish within ${seconds(run.command.limitMs)} s and was stopped, without presenting a certificate`,
+      evidence,
+    };
   if (!cert) {
     return o.handshakeCompleted
-      ? { status: 'fail', message: 'the client sent no certificate although the server asked for one', remediation: 'give the client its certificate and key (curl --cert/--key, node cert/key options, Go tls.Config.Certificates)', evidence }
-      : { status: 'fail', message: `the client sent no certificate: it ended the handshake with the valid server first (${describeRefusal(o)}; ${exitText(run.command)})`, remediation: 'make the client trust the CA ({ca}) and give it its certificate and key ({cert}, {key})', evidence };
+      ? {
+          status: 'fail',
+          message: 'the client sent no certificate although the server asked for one',
+          remediation: 'give the client its certificate and key (curl --cert/--key, node cert/key options, Go tls.Config.Certificates)',
+          evidence,
+        }
+      : {
+          status: 'fail',
+          message: `the client sent no certificate: it ended the handshake with the valid server first (${describeRefusal(o)}; ${exitText(run.command)})`,
+          remediation: 'make the client trust the CA ({ca}) and give it its certificate and key ({cert}, {key})',
+          evidence,
+        };
   }
   if (!cert.chains) {
-    return { status: 'fail', message: `the client presented "${cert.subject}", which does not chain to the CA (${cert.verifyError ?? 'verification failed'})`, remediation: 'present the certificate issued by the CA the server trusts, with its intermediates', evidence };
+    return {
+      status: 'fail',
+      message: `the client presented "${cert.subject}", which does not chain to the CA (${cert.verifyError ?? 'verification failed'})`,
+      remediation: 'present the certificate issued by the CA the server trusts, with its intermediates',
+      evidence,
+    };
   }
   if (run.command.timedOut || run.command.exitCode !== 0) {
-    return { status: 'warn', message: `the client presented "${cert.subject}", which chains to the CA, but then ${exitText(run.command)}${o.dataArrived ? '' : ' without sending a request'}`, remediation: 'check the command: it should succeed against a valid server', evidence };
+    return {
+      status: 'warn',
+      message: `the client presented "${cert.subject}", which chains to the CA, but then ${exitText(run.command)}${o.dataArrived ? '' : ' without sending a request'}`,
+      remediation: 'check the command: it should succeed against a valid server',
+      evidence,
+    };
   }
-  return { status: 'pass', message: `the client presented "${cert.subject}", which chains to the CA${o.requests[0] ? `, and sent ${o.requests[0].method} ${o.requests[0].path}` : ''}`, evidence };
+  return {
+    status: 'pass',
+    message: `the client presented "${cert.subject}", which chains to the CA${o.requests[0] ? `, and sent ${o.requests[0].method} ${o.requests[0].path}` : ''}`,
+    evidence,
+  };
 }
 
 /**
@@ -133,15 +175,35 @@ export function judgeRejects(check: BadServer, run: ClientRun, baseline: ClientR
   }
   const bad = unevaluable(run);
   if (bad) return { ...bad, evidence };
-  if (run.command.timedOut) return { status: 'error', message: `the client did not finish within ${seconds(run.command.limitMs)} s and was stopped (it sent nothing to ${flaw})`, evidence };
+  if (run.command.timedOut)
+    return {
+      status: 'error',
+      message: `the client did not finish within ${seconds(run.command.limitMs)} s and was stopped (it sent nothing to ${flaw})`,
+      evidence,
+    };
   if (accepted(run)) {
-    return { status: 'fail', message: `the client completed the TLS handshake with ${flaw} and exited 0: it accepted the server (it only had nothing to send)`, ...(check.remediation ? { remediation: check.remediation } : {}), evidence };
+    return {
+      status: 'fail',
+      message: `the client completed the TLS handshake with ${flaw} and exited 0: it accepted the server (it only had nothing to send)`,
+      ...(check.remediation ? { remediation: check.remediation } : {}),
+      evidence,
+    };
   }
   if (!accepted(baseline)) {
-    return { status: 'error', message: `inconclusive: the client also refused the valid reference server (client.presents-cert run: ${describeRefusal(baseline.observation)}, ${exitText(baseline.command)}), so this refusal proves nothing`, remediation: 'fix the command until it succeeds against the valid server: trust {ca}, connect to {url}', evidence };
+    return {
+      status: 'error',
+      message: `inconclusive: the client also refused the valid reference server (client.presents-cert run: ${describeRefusal(baseline.observation)}, ${exitText(baseline.command)}), so this refusal proves nothing`,
+      remediation: 'fix the command until it succeeds against the valid server: trust {ca}, connect to {url}',
+      evidence,
+    };
   }
   if (run.command.exitCode === 0) {
-    return { status: 'warn', message: `the client refused ${flaw} (${describeRefusal(o)}) but exited 0, so a caller cannot tell it failed`, remediation: 'exit non-zero when the connection fails (curl --fail-with-body; check the error in scripts)', evidence };
+    return {
+      status: 'warn',
+      message: `the client refused ${flaw} (${describeRefusal(o)}) but exited 0, so a caller cannot tell it failed`,
+      remediation: 'exit non-zero when the connection fails (curl --fail-with-body; check the error in scripts)',
+      evidence,
+    };
   }
   return { status: 'pass', message: `the client refused ${flaw}: it ${describeRefusal(o)} (${exitText(run.command)})`, evidence };
 }

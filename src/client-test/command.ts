@@ -86,10 +86,15 @@ function programOf(command: string[] | string): string | undefined {
  */
 export function checkClientSpec(spec: ClientSpec, where: string, env: NodeJS.ProcessEnv = process.env): void {
   const parts = Array.isArray(spec.command) ? spec.command : [spec.command];
-  if (parts.length === 0 || !parts[0]!.trim()) throw new HarnessError('usage.missing-argument', `${where}: no client command (mtls-harness client-test -- curl --cacert {ca} --cert {cert} --key {key} {url})`);
+  if (parts.length === 0 || !parts[0]!.trim())
+    throw new HarnessError(
+      'usage.missing-argument',
+      `${where}: no client command (mtls-harness client-test -- curl --cacert {ca} --cert {cert} --key {key} {url})`,
+    );
   for (const s of [...parts, ...Object.values(spec.env ?? {})]) {
     for (const m of s.matchAll(PLACEHOLDER)) {
-      if (!(PLACEHOLDERS as readonly string[]).includes(m[1]!)) throw new HarnessError('usage.invalid-value', `${where}: unknown placeholder {${m[1]}}; placeholders: ${PLACEHOLDERS.map((n) => `{${n}}`).join(' ')}`);
+      if (!(PLACEHOLDERS as readonly string[]).includes(m[1]!))
+        throw new HarnessError('usage.invalid-value', `${where}: unknown placeholder {${m[1]}}; placeholders: ${PLACEHOLDERS.map((n) => `{${n}}`).join(' ')}`);
     }
   }
   const program = programOf(spec.command);
@@ -97,7 +102,11 @@ export function checkClientSpec(spec: ClientSpec, where: string, env: NodeJS.Pro
   const found = program.includes('/')
     ? isExecutable(path.resolve(program))
     : (env.PATH ?? '').split(path.delimiter).some((dir) => dir && isExecutable(path.join(dir, program)));
-  if (!found) throw new HarnessError('usage.invalid-value', `${where}: command "${safeText(program, 200)}" not found${program.includes('/') ? ' or not executable' : ' on PATH'}`);
+  if (!found)
+    throw new HarnessError(
+      'usage.invalid-value',
+      `${where}: command "${safeText(program, 200)}" not found${program.includes('/') ? ' or not executable' : ' on PATH'}`,
+    );
 }
 
 /** One run of the client command: its exit, and the tails of its output (keys redacted). */
@@ -137,7 +146,9 @@ export async function runClientCommand(spec: ClientSpec, p: Placeholders, onInte
     ...(r.signal ? { signal: r.signal } : {}),
     timedOut,
     limitMs: spec.timeoutMs,
-    ...(r.exitCode === undefined && !timedOut && !r.signal && spawnCode ? { spawnError: `${spawnCode}: ${safeText(redactText((r.shortMessage ?? '').replace(argv.join(' '), redactCommandLine(argv.join(' ')))), 200)}` } : {}),
+    ...(r.exitCode === undefined && !timedOut && !r.signal && spawnCode
+      ? { spawnError: `${spawnCode}: ${safeText(redactText((r.shortMessage ?? '').replace(argv.join(' '), redactCommandLine(argv.join(' ')))), 200)}` }
+      : {}),
     durationMs,
     ...(out ? { stdoutTail: out } : {}),
     ...(err ? { stderrTail: err } : {}),

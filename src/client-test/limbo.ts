@@ -67,7 +67,8 @@ export function limboSkipReason(c: LimboCase): string | undefined {
   const name = c.expected_peer_name;
   if (!name) return 'the case names no expected peer (expected_peer_name is empty): a TLS client always verifies some name';
   if (name.kind !== 'DNS' && name.kind !== 'IP') return `the expected peer name is of kind ${name.kind}: a TLS client verifies DNS names and IP addresses only`;
-  if (c.max_chain_depth !== null && c.max_chain_depth !== undefined) return `the case sets max_chain_depth ${c.max_chain_depth}: a client cannot be told a maximum chain depth through {placeholders}`;
+  if (c.max_chain_depth !== null && c.max_chain_depth !== undefined)
+    return `the case sets max_chain_depth ${c.max_chain_depth}: a client cannot be told a maximum chain depth through {placeholders}`;
   if (c.key_usage?.length) return `the case requires key usages (${c.key_usage.join(', ')}) the client cannot be told`;
   if (c.signature_algorithms?.length) return 'the case restricts signature algorithms, which the client cannot be told';
   if (c.crls?.length) return 'the case supplies CRLs, which the client cannot be given through {placeholders}';
@@ -84,14 +85,25 @@ export function limboSkipReason(c: LimboCase): string | undefined {
 export function checkLimboRouting(spec: ClientSpec): void {
   const parts = [...(Array.isArray(spec.command) ? spec.command : [spec.command]), ...Object.values(spec.env ?? {})];
   if (!parts.some((p) => p.includes('{host}'))) {
-    throw new HarnessError('usage.invalid-value', `client ${safeText(spec.name, 100)}: with --corpus limbo the command must connect to {host}:{port} whatever the name it verifies (the cases name hosts such as example.com and 8.8.8.8; curl: --connect-to ::{host}:{port} {url})`);
+    throw new HarnessError(
+      'usage.invalid-value',
+      `client ${safeText(spec.name, 100)}: with --corpus limbo the command must connect to {host}:{port} whatever the name it verifies (the cases name hosts such as example.com and 8.8.8.8; curl: --connect-to ::{host}:{port} {url})`,
+    );
   }
 }
 
 /** Filters case ids with a glob (`*` any run of characters), e.g. `webpki::san::*`. */
 export function matchCaseIds(cases: LimboCase[], patterns: string[] | undefined): LimboCase[] {
   if (!patterns?.length) return cases;
-  const res = patterns.map((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+  const res = patterns.map(
+    (p) =>
+      new RegExp(
+        `^${p
+          .split('*')
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ),
+  );
   return cases.filter((c) => res.some((re) => re.test(c.id)));
 }
 
@@ -132,13 +144,26 @@ export function judgeLimboCase(c: LimboCase, run: ClientRun): CheckVerdict {
   if (cmd.spawnError) return { status: 'error', message: `the client command could not be started: ${cmd.spawnError}`, evidence };
   const connected = accepted(run);
   if (!connected && o.serverSideFailure) {
-    return { status: 'skip', message: `node's TLS server could not complete a handshake with this case's certificate and key (${o.serverSideFailure.code}): no verdict of the client`, evidence };
+    return {
+      status: 'skip',
+      message: `node's TLS server could not complete a handshake with this case's certificate and key (${o.serverSideFailure.code}): no verdict of the client`,
+      evidence,
+    };
   }
-  if (!o.reached) return { status: 'error', message: `the client never connected to the reference server at ${evidence.server}; route {servername} to {host}:{port} (curl: --connect-to ::{host}:{port})`, evidence };
+  if (!o.reached)
+    return {
+      status: 'error',
+      message: `the client never connected to the reference server at ${evidence.server}; route {servername} to {host}:{port} (curl: --connect-to ::{host}:{port})`,
+      evidence,
+    };
   if (!connected && cmd.timedOut) return { status: 'error', message: `the client did not finish within ${cmd.limitMs / 1000} s and was stopped`, evidence };
   const got = connected ? 'SUCCESS' : 'FAILURE';
   const what = connected
-    ? o.requests[0] ? `connected and sent ${o.requests[0].method} ${o.requests[0].path}` : o.dataArrived ? 'connected and sent data' : 'completed the handshake and exited 0'
+    ? o.requests[0]
+      ? `connected and sent ${o.requests[0].method} ${o.requests[0].path}`
+      : o.dataArrived
+        ? 'connected and sent data'
+        : 'completed the handshake and exited 0'
     : `${describeRefusal(o)} (${cmd.exitCode !== undefined ? `exit ${cmd.exitCode}` : 'no exit code'})`;
   const first = safeText(c.description.replace(/\s+/g, ' ').trim(), 160);
   return {
@@ -193,7 +218,9 @@ export async function runLimbo(o: LimboRunOptions): Promise<RunReport> {
         const base = { targetId: o.client.name, target: o.client.name, suite: LIMBO_SUITE_ID, check: `limbo.${c.id}`, title: c.id };
         // Ctrl-C: the case running ends at once and is not judged; the rest never start.
         const verdict = await untilInterrupted(runCase(o.client, c, files, i, o.onInterrupt), o.signal);
-        const r: Result = verdict ? { ...base, status: verdict.status, message: verdict.message, evidence: verdict.evidence ?? {}, durationMs: Math.round(performance.now() - t1) } : notFinishedResult(base, o.signal!, Math.round(performance.now() - t1));
+        const r: Result = verdict
+          ? { ...base, status: verdict.status, message: verdict.message, evidence: verdict.evidence ?? {}, durationMs: Math.round(performance.now() - t1) }
+          : notFinishedResult(base, o.signal!, Math.round(performance.now() - t1));
         results[i] = r;
         o.onResult?.(r);
       }
@@ -206,10 +233,19 @@ export async function runLimbo(o: LimboRunOptions): Promise<RunReport> {
   return clientRunReport(startedAt, t0, clock, [clientTargetReport(o.client, 'node')], results);
 }
 
-async function runCase(client: ClientSpec, c: LimboCase, files: { dir: string; cert: string; key: string }, i: number, onInterrupt?: ClientRunHooks['onInterrupt']): Promise<CheckVerdict> {
-  const skip = !c.peer_certificate_key ? 'the case carries no peer private key: a TLS server cannot present its certificate'
-    : c.validation_kind !== 'SERVER' ? 'a CLIENT validation case: the harness stages server certificates only'
-      : c.validation_time ? `the case validates at ${c.validation_time}, and the client validates at its own current time`
+async function runCase(
+  client: ClientSpec,
+  c: LimboCase,
+  files: { dir: string; cert: string; key: string },
+  i: number,
+  onInterrupt?: ClientRunHooks['onInterrupt'],
+): Promise<CheckVerdict> {
+  const skip = !c.peer_certificate_key
+    ? 'the case carries no peer private key: a TLS server cannot present its certificate'
+    : c.validation_kind !== 'SERVER'
+      ? 'a CLIENT validation case: the harness stages server certificates only'
+      : c.validation_time
+        ? `the case validates at ${c.validation_time}, and the client validates at its own current time`
         : limboSkipReason(c);
   if (skip) return { status: 'skip', message: `not staged: ${skip}`, evidence: caseEvidence(c) };
   const ca = path.join(files.dir, `limbo-trust-${i}.pem`);
@@ -219,7 +255,8 @@ async function runCase(client: ClientSpec, c: LimboCase, files: { dir: string; c
     const run = await runAgainstServer(client, served, { ca, cert: files.cert, key: files.key }, c.expected_peer_name!.value, undefined, 'node', onInterrupt);
     return judgeLimboCase(c, run);
   } catch (e) {
-    if ((e as { code?: string }).code === 'target.start-failed') return { status: 'skip', message: `not staged: ${(e as Error).message}`, evidence: caseEvidence(c) };
+    if ((e as { code?: string }).code === 'target.start-failed')
+      return { status: 'skip', message: `not staged: ${(e as Error).message}`, evidence: caseEvidence(c) };
     throw e;
   } finally {
     await fs.rm(ca, { force: true });

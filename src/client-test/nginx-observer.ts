@@ -36,11 +36,26 @@ export class NginxObserver implements StartedObserver {
       this.dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-nginx-observer-'));
       await fs.chmod(this.dir, 0o700);
       this.port = await freePort();
-      const clientAuth = this.opts.clientCaPem !== undefined ? `    ssl_client_certificate ${this.dir}/client-ca.pem;\n    ssl_verify_client optional;\n    ssl_verify_depth 3;` : '';
+      const clientAuth =
+        this.opts.clientCaPem !== undefined
+          ? `    ssl_client_certificate ${this.dir}/client-ca.pem;\n    ssl_verify_client optional;\n    ssl_verify_depth 3;`
+          : '';
       const conf = renderTemplate('nginx-observer.conf.tmpl', { dir: this.dir, bind: this.host, port: String(this.port), client_auth: clientAuth });
-      await writeFiles(this.dir, { 'nginx.conf': conf, 'server-chain.pem': this.opts.certChainPem, 'server-key.pem': this.opts.keyPem, ...(this.opts.clientCaPem !== undefined ? { 'client-ca.pem': this.opts.clientCaPem } : {}) }, SECRET);
+      await writeFiles(
+        this.dir,
+        {
+          'nginx.conf': conf,
+          'server-chain.pem': this.opts.certChainPem,
+          'server-key.pem': this.opts.keyPem,
+          ...(this.opts.clientCaPem !== undefined ? { 'client-ca.pem': this.opts.clientCaPem } : {}),
+        },
+        SECRET,
+      );
       this.output = '';
-      const proc = spawn(bin, ['-p', this.dir, '-c', `${this.dir}/nginx.conf`, '-e', `${this.dir}/error.log`], { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir });
+      const proc = spawn(bin, ['-p', this.dir, '-c', `${this.dir}/nginx.conf`, '-e', `${this.dir}/error.log`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: this.dir,
+      });
       this.proc = proc;
       const add = (b: Buffer) => {
         if (this.output.length < 100_000) this.output += b.toString('utf8');
@@ -52,10 +67,15 @@ export class NginxObserver implements StartedObserver {
       // The master binds before it starts its worker; a connection made from then on waits in the
       // backlog. No readiness handshake: every connection in the logs is the client's.
       const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline && !spawnError && proc.exitCode === null && !/start worker process/.test(this.read('error.log'))) await new Promise((r) => setTimeout(r, 10));
+      while (Date.now() < deadline && !spawnError && proc.exitCode === null && !/start worker process/.test(this.read('error.log')))
+        await new Promise((r) => setTimeout(r, 10));
       if (/start worker process/.test(this.read('error.log')) && proc.exitCode === null) return this;
       const log = this.output + this.read('error.log');
-      lastError = new HarnessError('target.start-failed', `nginx (client-test observer) did not start: ${spawnError ?? (proc.exitCode !== null ? `exited (${proc.exitCode})` : 'no worker within 10 s')}`, { details: `last lines of the nginx log:\n${tail(log)}` });
+      lastError = new HarnessError(
+        'target.start-failed',
+        `nginx (client-test observer) did not start: ${spawnError ?? (proc.exitCode !== null ? `exited (${proc.exitCode})` : 'no worker within 10 s')}`,
+        { details: `last lines of the nginx log:\n${tail(log)}` },
+      );
       await this.stop();
       if (!/in use|Address already/i.test(log)) break;
     }
@@ -119,7 +139,12 @@ export function parseNginxLogs(errorLog: string, accessLog: string): ConnectionO
     if (/while SSL handshaking/.test(text)) {
       c.handshake = 'failed';
       if (alert) c.clientAlert = alertOf(Number(alert[1]));
-      else c.handshakeError = { code: /peer closed connection/.test(text) ? 'ECONNRESET' : 'NGINX', message: safeText(text.replace(/, client: .*$/, ''), 200), serverSide: !/peer closed|closed connection|reset by peer/.test(text) };
+      else
+        c.handshakeError = {
+          code: /peer closed connection/.test(text) ? 'ECONNRESET' : 'NGINX',
+          message: safeText(text.replace(/, client: .*$/, ''), 200),
+          serverSide: !/peer closed|closed connection|reset by peer/.test(text),
+        };
     } else if (/while waiting for request|keepalive connection|while reading client request/.test(text)) {
       c.handshake = 'completed';
     }

@@ -143,13 +143,23 @@ export class ObservingServer implements StartedObserver {
         (req, res) => this.onRequest(req, res),
       );
     } catch (e) {
-      throw new HarnessError('target.start-failed', `the observing server cannot use this certificate and key: ${safeText((e as Error).message.split('\n')[0] ?? '', 200)}`, { cause: e });
+      throw new HarnessError(
+        'target.start-failed',
+        `the observing server cannot use this certificate and key: ${safeText((e as Error).message.split('\n')[0] ?? '', 200)}`,
+        { cause: e },
+      );
     }
     this.server = server;
     this.t0 = performance.now();
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
-      const obs: ConnectionObservation = { atMs: Math.round(performance.now() - this.t0), handshake: 'incomplete', requests: [], otherData: false, closed: false };
+      const obs: ConnectionObservation = {
+        atMs: Math.round(performance.now() - this.t0),
+        handshake: 'incomplete',
+        requests: [],
+        otherData: false,
+        closed: false,
+      };
       this.conns.set(s, obs);
       this.order.push(obs);
       s.once('close', () => {
@@ -169,7 +179,11 @@ export class ObservingServer implements StartedObserver {
         if (peer) {
           let n = 0;
           const seen = new Set<string>();
-          for (let c = sock.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined; c?.raw && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
+          for (
+            let c = sock.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined;
+            c?.raw && !seen.has(c.fingerprint256);
+            c = c.issuerCertificate
+          ) {
             seen.add(c.fingerprint256);
             n++;
           }
@@ -192,7 +206,12 @@ export class ObservingServer implements StartedObserver {
       const alert = alertFromError(err);
       const code = err.code ?? 'ERR_UNKNOWN';
       if (alert && ALERT_CODE.test(code)) obs.clientAlert = alert;
-      else obs.handshakeError = { code, message: safeText(err.message.split('\n')[0] ?? '', 200), serverSide: !CLIENT_GONE.has(code) && !/disconnected before secure TLS/i.test(err.message) };
+      else
+        obs.handshakeError = {
+          code,
+          message: safeText(err.message.split('\n')[0] ?? '', 200),
+          serverSide: !CLIENT_GONE.has(code) && !/disconnected before secure TLS/i.test(err.message),
+        };
     });
     server.on('clientError', (err: NodeJS.ErrnoException, sock: Socket) => {
       // Bytes that are not HTTP still mean the client talked to this server.
@@ -201,7 +220,9 @@ export class ObservingServer implements StartedObserver {
       sock.destroy();
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new HarnessError('target.start-failed', `the observing server could not listen: ${(e as Error).message}`, { cause: e })));
+      server.once('error', (e) =>
+        reject(new HarnessError('target.start-failed', `the observing server could not listen: ${(e as Error).message}`, { cause: e })),
+      );
       server.listen(0, this.opts.host ?? '127.0.0.1', () => resolve());
     });
     const addr = server.address() as AddressInfo;

@@ -33,8 +33,17 @@ export interface ServedCredential {
  */
 export async function clientTestServers(pki: FixturePki, clock: Clock = systemClock): Promise<Record<ServerProfile, ServedCredential>> {
   const now = clock();
-  const valid: MintOptions = { subject: 'CN=localhost, O=mtls-harness client-test', sans: { dns: ['localhost'], ip: ['127.0.0.1', '::1'] }, eku: ['serverAuth'], notBefore: addDays(now, -1 / 24), notAfter: addDays(now, 30) };
-  const [untrusted, selfSigned] = await Promise.all([mintCertificate(craftedOptions('untrustedCa', valid, now, pki.badClients.untrustedCaIssuer)), mintCertificate(craftedOptions('selfSigned', valid, now))]);
+  const valid: MintOptions = {
+    subject: 'CN=localhost, O=mtls-harness client-test',
+    sans: { dns: ['localhost'], ip: ['127.0.0.1', '::1'] },
+    eku: ['serverAuth'],
+    notBefore: addDays(now, -1 / 24),
+    notAfter: addDays(now, 30),
+  };
+  const [untrusted, selfSigned] = await Promise.all([
+    mintCertificate(craftedOptions('untrustedCa', valid, now, pki.badClients.untrustedCaIssuer)),
+    mintCertificate(craftedOptions('selfSigned', valid, now)),
+  ]);
   const served = (chainPem: string, keyPem: string): ServedCredential => ({ chainPem, keyPem });
   return {
     valid: served(pki.server.chainPem, pki.server.keyPem),
@@ -71,7 +80,16 @@ export async function removeClientFiles(files: ClientFiles): Promise<void> {
 
 /** Placeholders for a server on 127.0.0.1:port that the client must reach as `servername`. */
 export function placeholdersFor(files: { ca: string; cert: string; key: string }, host: string, port: number, servername: string): Placeholders {
-  return { host, port: String(port), url: urlFor(servername, port), ca: files.ca, cert: files.cert, key: files.key, servername, resolve: `${servername.includes(':') ? `[${servername}]` : servername}:${port}:${host}` };
+  return {
+    host,
+    port: String(port),
+    url: urlFor(servername, port),
+    ca: files.ca,
+    cert: files.cert,
+    key: files.key,
+    servername,
+    resolve: `${servername.includes(':') ? `[${servername}]` : servername}:${port}:${host}`,
+  };
 }
 
 /** How long the observer waits after the command exits for its connections to close (their last events). */
@@ -148,7 +166,14 @@ export interface ClientConformanceOptions extends ClientRunHooks {
 
 /** A RunReport from results gathered since `startedAt` (wall clock) / `t0` (performance clock). */
 export function clientRunReport(startedAt: Date, t0: number, clock: Clock, targets: TargetReport[], results: Result[]): RunReport {
-  return { startedAt: startedAt.toISOString(), finishedAt: clock().toISOString(), durationMs: Math.round(performance.now() - t0), targets, results, summary: summarize(results) };
+  return {
+    startedAt: startedAt.toISOString(),
+    finishedAt: clock().toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    targets,
+    results,
+    summary: summarize(results),
+  };
 }
 
 /**
@@ -173,7 +198,13 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
   // Unique in the report (core/target-id.ts): the client's name, then #2, #3… should two share it.
   const clientIds = targetIds(o.clients.map((c) => c.name));
   const ids = new Map(o.clients.map((spec, i) => [spec, clientIds[i]!]));
-  const base = (spec: ClientSpec, check: ClientCheck) => ({ targetId: ids.get(spec)!, target: spec.name, suite: CLIENT_SUITE_ID, check: check.id, title: check.title });
+  const base = (spec: ClientSpec, check: ClientCheck) => ({
+    targetId: ids.get(spec)!,
+    target: spec.name,
+    suite: CLIENT_SUITE_ID,
+    check: check.id,
+    title: check.title,
+  });
   const untilInterrupt = <T>(p: Promise<T>) => untilInterrupted(p, signal);
   for (const spec of o.clients) {
     targets.push(clientTargetReport(spec, o.reference ?? 'node', ids.get(spec)!));
@@ -184,7 +215,8 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
     const files = await writeClientFiles(pki);
     const unregister = o.onInterrupt?.(() => removeClientFiles(files));
     try {
-      const runOf = (check: ClientCheck) => untilInterrupt(runAgainstServer(spec, servers[check.profile], files, 'localhost', pki.root.certPem, o.reference ?? 'node', o.onInterrupt));
+      const runOf = (check: ClientCheck) =>
+        untilInterrupt(runAgainstServer(spec, servers[check.profile], files, 'localhost', pki.root.certPem, o.reference ?? 'node', o.onInterrupt));
       const tb = performance.now();
       const baseline = await runOf(CLIENT_CHECKS[0]!);
       const baselineMs = Math.round(performance.now() - tb);
@@ -197,7 +229,14 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
           continue;
         }
         const verdict: CheckVerdict = check.run({ run: check.profile === 'valid' ? baseline : run!, baseline });
-        push({ ...base(spec, check), status: verdict.status, message: verdict.message, ...(verdict.remediation ? { remediation: verdict.remediation } : {}), evidence: verdict.evidence ?? {}, durationMs: ms });
+        push({
+          ...base(spec, check),
+          status: verdict.status,
+          message: verdict.message,
+          ...(verdict.remediation ? { remediation: verdict.remediation } : {}),
+          evidence: verdict.evidence ?? {},
+          durationMs: ms,
+        });
       }
     } finally {
       unregister?.();
@@ -211,5 +250,11 @@ export async function runClientConformance(o: ClientConformanceOptions): Promise
 
 /** A client as a report target: its id (its name when it is the report's only client), its name and its command line (with placeholders, as configured). */
 export function clientTargetReport(spec: ClientSpec, reference: ObserverImplementation, id = spec.name): TargetReport {
-  return { id, name: spec.name, endpoint: Array.isArray(spec.command) ? redactArgv(spec.command).join(' ') : redactArgv([spec.command])[0]!, kind: 'client', reference: { implementation: reference, profile: 'client-test' } };
+  return {
+    id,
+    name: spec.name,
+    endpoint: Array.isArray(spec.command) ? redactArgv(spec.command).join(' ') : redactArgv([spec.command])[0]!,
+    kind: 'client',
+    reference: { implementation: reference, profile: 'client-test' },
+  };
 }

@@ -155,7 +155,8 @@ export function parseConfigText(text: string, file: string, reportKeys?: readonl
       return out;
     }
     if (kind.t === 'enum') {
-      if (!isScalar(node) || typeof node.value !== 'string' || !kind.values.includes(node.value)) fail(node, `${where} must be one of ${kind.values.join(', ')}`);
+      if (!isScalar(node) || typeof node.value !== 'string' || !kind.values.includes(node.value))
+        fail(node, `${where} must be one of ${kind.values.join(', ')}`);
       return (node as { value: unknown }).value;
     }
     if (kind.t === 'list') {
@@ -182,15 +183,23 @@ export function parseConfigText(text: string, file: string, reportKeys?: readonl
   };
   const cfg = walk(doc.contents as Node, configSchema(reportKeys), '') as FileConfig;
   for (const [i, t] of (cfg.targets ?? []).entries()) {
-    if (!t.endpoint && !t.reference) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] needs an endpoint (host:port) or a reference (implementation, profile)`);
+    if (!t.endpoint && !t.reference)
+      throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] needs an endpoint (host:port) or a reference (implementation, profile)`);
     if (t.endpoint && t.reference) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] has both an endpoint and a reference; give one`);
     const r = t.rotation;
-    if (r?.command !== undefined && r.watch !== undefined) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}].rotation has both command and watch; give one (a command to trigger the rotation, or a window to watch)`);
-    if (t.reference && (!t.reference.implementation || !t.reference.profile)) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}].reference needs an implementation and a profile`);
-    if (r && !!r.overlapCert !== !!r.overlapKey) throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}].rotation.overlapCert and overlapKey go together`);
+    if (r?.command !== undefined && r.watch !== undefined)
+      throw new HarnessError(
+        'config.invalid',
+        `${file}:${t.line}: targets[${i}].rotation has both command and watch; give one (a command to trigger the rotation, or a window to watch)`,
+      );
+    if (t.reference && (!t.reference.implementation || !t.reference.profile))
+      throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}].reference needs an implementation and a profile`);
+    if (r && !!r.overlapCert !== !!r.overlapKey)
+      throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}].rotation.overlapCert and overlapKey go together`);
   }
   for (const [i, c] of (cfg.clients ?? []).entries()) {
-    if (c.command === undefined || (Array.isArray(c.command) ? c.command.length === 0 : !c.command.trim())) throw new HarnessError('config.invalid', `${file}:${c.line}: clients[${i}] needs a command (a list, or a string run by /bin/sh)`);
+    if (c.command === undefined || (Array.isArray(c.command) ? c.command.length === 0 : !c.command.trim()))
+      throw new HarnessError('config.invalid', `${file}:${c.line}: clients[${i}] needs a command (a list, or a string run by /bin/sh)`);
   }
   if (cfg.concurrency !== undefined && (!Number.isInteger(cfg.concurrency) || cfg.concurrency < 1 || cfg.concurrency > 256)) {
     throw new HarnessError('config.invalid', `${file}: concurrency must be a whole number from 1 to 256`);

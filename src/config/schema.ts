@@ -27,7 +27,12 @@ type Docs = Record<string, string>;
  * A mapping with these keys (no others). `required`: the mapping must hold every key of at least one
  * of the lists (checked after the walk by load.ts, with its own message).
  */
-const map = (shape: Shape, docs?: Docs, required?: readonly (readonly string[])[]): Kind => ({ t: 'map', shape, ...(docs ? { docs } : {}), ...(required ? { required } : {}) });
+const map = (shape: Shape, docs?: Docs, required?: readonly (readonly string[])[]): Kind => ({
+  t: 'map',
+  shape,
+  ...(docs ? { docs } : {}),
+  ...(required ? { required } : {}),
+});
 const oneOf = (...values: string[]): Kind => ({ t: 'enum', values });
 
 const POLICY = map(
@@ -41,7 +46,18 @@ const POLICY = map(
 );
 
 const ROTATION = map(
-  { command: 'string', watch: 'duration', timeout: 'duration', before: 'duration', after: 'duration', rate: 'number', inFlight: 'integer', request: 'boolean', overlapCert: 'string', overlapKey: 'string' },
+  {
+    command: 'string',
+    watch: 'duration',
+    timeout: 'duration',
+    before: 'duration',
+    after: 'duration',
+    rate: 'number',
+    inFlight: 'integer',
+    request: 'boolean',
+    overlapCert: 'string',
+    overlapKey: 'string',
+  },
   {
     command: 'A command (run by /bin/sh, in its own process group) that rotates the target.',
     watch: 'Only observe the target for this long (instead of a command).',
@@ -60,7 +76,14 @@ const TARGET = map(
   {
     name: 'string',
     endpoint: 'string',
-    reference: map({ implementation: 'string', profile: 'string' }, { implementation: 'A reference server implementation (node, nginx, haproxy, stunnel, openssl, caddy, gnutls, …).', profile: 'A reference profile (strict, no-client-auth, …).' }, [['implementation', 'profile']]),
+    reference: map(
+      { implementation: 'string', profile: 'string' },
+      {
+        implementation: 'A reference server implementation (node, nginx, haproxy, stunnel, openssl, caddy, gnutls, …).',
+        profile: 'A reference profile (strict, no-client-auth, …).',
+      },
+      [['implementation', 'profile']],
+    ),
     servername: 'string',
     expectedNames: 'string[]',
     protocol: oneOf(...PROTOCOLS),
@@ -119,42 +142,50 @@ const CLIENT = map(
  */
 export function configSchema(reportKeys?: readonly string[]): Kind {
   const reports: Kind = reportKeys
-    ? map(Object.fromEntries(reportKeys.map((k) => [k, 'string' as const])), Object.fromEntries(reportKeys.map((k) => [k, REPORT_DOCS[k] ?? `${k} report path.`])))
+    ? map(
+        Object.fromEntries(reportKeys.map((k) => [k, 'string' as const])),
+        Object.fromEntries(reportKeys.map((k) => [k, REPORT_DOCS[k] ?? `${k} report path.`])),
+      )
     : { t: 'dict', of: 'string' };
   return map(
-  {
-    policy: POLICY,
-    failOn: oneOf('warn', 'fail'),
-    timeout: 'duration',
-    concurrency: 'integer',
-    connectionsPerTarget: 'integer',
-    targetTimeout: 'duration',
-    targetsFile: 'string',
-    suites: 'string[]',
-    checks: 'string[]',
-    reports,
-    targets: { t: 'list', of: TARGET },
-    clients: { t: 'list', of: CLIENT },
-  },
-  {
-    policy: 'The policy every target is judged by (minimum TLS version, expiry thresholds).',
-    failOn: 'Exit 1 on fail only (default) or on warn too.',
-    timeout: 'One connection attempt (default 5s).',
-    concurrency: 'Targets scanned at once (1–256, default 16).',
-    connectionsPerTarget: 'Connections open at once to one target (default 8).',
-    targetTimeout: 'Time one target may take (default max(30s, 6 × timeout)).',
-    targetsFile: 'A file with one host:port[,servername] per line (relative to this file).',
-    suites: 'Only these suites.',
-    checks: "Only these checks: IDs or globs, '!' excludes (e.g. chain.*, !chain.rejects-ca-as-client).",
-    reports: 'Where to write the reports (relative to this file).',
-    targets: 'Servers to test.',
-    clients: 'Clients under test, for client-test.',
-  },
-);
+    {
+      policy: POLICY,
+      failOn: oneOf('warn', 'fail'),
+      timeout: 'duration',
+      concurrency: 'integer',
+      connectionsPerTarget: 'integer',
+      targetTimeout: 'duration',
+      targetsFile: 'string',
+      suites: 'string[]',
+      checks: 'string[]',
+      reports,
+      targets: { t: 'list', of: TARGET },
+      clients: { t: 'list', of: CLIENT },
+    },
+    {
+      policy: 'The policy every target is judged by (minimum TLS version, expiry thresholds).',
+      failOn: 'Exit 1 on fail only (default) or on warn too.',
+      timeout: 'One connection attempt (default 5s).',
+      concurrency: 'Targets scanned at once (1–256, default 16).',
+      connectionsPerTarget: 'Connections open at once to one target (default 8).',
+      targetTimeout: 'Time one target may take (default max(30s, 6 × timeout)).',
+      targetsFile: 'A file with one host:port[,servername] per line (relative to this file).',
+      suites: 'Only these suites.',
+      checks: "Only these checks: IDs or globs, '!' excludes (e.g. chain.*, !chain.rejects-ca-as-client).",
+      reports: 'Where to write the reports (relative to this file).',
+      targets: 'Servers to test.',
+      clients: 'Clients under test, for client-test.',
+    },
+  );
 }
 
 /** Descriptions of the built-in report formats' keys (the JSON Schema's help text). */
-const REPORT_DOCS: Record<string, string> = { json: 'JSON report path.', junit: 'JUnit XML report path.', html: 'HTML evidence report path.', pdf: 'PDF evidence report path (needs Chromium).' };
+const REPORT_DOCS: Record<string, string> = {
+  json: 'JSON report path.',
+  junit: 'JUnit XML report path.',
+  html: 'HTML evidence report path.',
+  pdf: 'PDF evidence report path (needs Chromium).',
+};
 
 /** A duration as the harness parses it (src/cli/args.ts parseDuration). */
 export const DURATION_PATTERN = '^\\s*\\d+(\\.\\d+)?(ms|s|m|h)?\\s*$';
@@ -175,7 +206,12 @@ function toJsonSchema(kind: Kind): JsonSchema {
     case 'number[]':
       return { type: 'array', items: { type: 'number' } };
     case 'string|string[]':
-      return { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string' }, minItems: 1 }] };
+      return {
+        oneOf: [
+          { type: 'string', minLength: 1 },
+          { type: 'array', items: { type: 'string' }, minItems: 1 },
+        ],
+      };
   }
   switch (kind.t) {
     case 'dict':

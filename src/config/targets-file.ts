@@ -35,7 +35,8 @@ class TargetsParser {
     if (!line) return;
     const where = `${this.file}:${n}`;
     const parts = line.includes(',') ? line.split(',').map((p) => p.trim()) : [line];
-    if (parts.length > 2 || !parts[0]) throw new HarnessError('config.invalid', `${where}: expected host:port or host:port,servername, not "${safeText(line, 80)}"`);
+    if (parts.length > 2 || !parts[0])
+      throw new HarnessError('config.invalid', `${where}: expected host:port or host:port,servername, not "${safeText(line, 80)}"`);
     let endpoint: Endpoint;
     try {
       endpoint = parseEndpoint(parts[0]);
@@ -99,7 +100,8 @@ export async function loadTargetsFile(file: string, stdin: NodeJS.ReadableStream
       }
       carry = text.slice(start);
       text = '';
-      if (carry.length > MAX_TARGETS_LINE_BYTES) throw new HarnessError('config.invalid', `${file}:${n + 1}: line longer than ${MAX_TARGETS_LINE_BYTES} bytes (one host:port[,servername] per line)`);
+      if (carry.length > MAX_TARGETS_LINE_BYTES)
+        throw new HarnessError('config.invalid', `${file}:${n + 1}: line longer than ${MAX_TARGETS_LINE_BYTES} bytes (one host:port[,servername] per line)`);
     }
   } catch (e) {
     if (e instanceof HarnessError) throw e;

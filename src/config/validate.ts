@@ -18,7 +18,8 @@ export function hostNameProblem(name: string): string | undefined {
   const n = name.endsWith('.') ? name.slice(0, -1) : name;
   if (n.length === 0 || n.length > 253) return 'a host name has 1 to 253 characters';
   const labels = n.split('.');
-  if (!labels.every((l, i) => LABEL.test(l) || (i === 0 && l === '*' && labels.length > 1))) return 'letters, digits, hyphens and dots only (RFC 1123), or an IP address';
+  if (!labels.every((l, i) => LABEL.test(l) || (i === 0 && l === '*' && labels.length > 1)))
+    return 'letters, digits, hyphens and dots only (RFC 1123), or an IP address';
   return undefined;
 }
 
@@ -34,6 +35,10 @@ const PATH = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/;
 
 /** Throws `code` (exit 2) naming `what` unless `p` is an HTTP path: starts with '/', no spaces, controls or raw non-ASCII (percent-encode them). */
 export function checkHttpPath(what: string, p: string, code: ErrorCode = 'usage.invalid-value'): string {
-  if (p.length > 4096 || !PATH.test(p)) throw new HarnessError(code, `${what} "${safeText(p, 80)}" is not a valid HTTP path (it starts with /; no spaces, control characters or CR/LF; percent-encode anything else, e.g. %20)`);
+  if (p.length > 4096 || !PATH.test(p))
+    throw new HarnessError(
+      code,
+      `${what} "${safeText(p, 80)}" is not a valid HTTP path (it starts with /; no spaces, control characters or CR/LF; percent-encode anything else, e.g. %20)`,
+    );
   return p;
 }

@@ -31,5 +31,8 @@ export function parseIntFlag(flag: string, v: string, min = 0, max = Number.MAX_
 }
 
 export function splitList(v: string | undefined): string[] {
-  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -53,13 +53,22 @@ export class HarnessError extends Error {
    * an implementation cannot express, no reachable Kubernetes cluster (exit 2).
    */
   get isUsageError(): boolean {
-    return this.code.startsWith('usage.') || this.code.startsWith('config.') || this.code.startsWith('pki.') || this.code.startsWith('k8s.') || this.code === 'target.unsupported-profile';
+    return (
+      this.code.startsWith('usage.') ||
+      this.code.startsWith('config.') ||
+      this.code.startsWith('pki.') ||
+      this.code.startsWith('k8s.') ||
+      this.code === 'target.unsupported-profile'
+    );
   }
 }
 
 /** Type guard for HarnessError (also across module copies). */
 export function isHarnessError(e: unknown): e is HarnessError {
-  return e instanceof HarnessError || (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'HarnessError' && typeof (e as { code?: unknown }).code === 'string');
+  return (
+    e instanceof HarnessError ||
+    (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'HarnessError' && typeof (e as { code?: unknown }).code === 'string')
+  );
 }
 
 /**

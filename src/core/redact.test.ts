@@ -11,25 +11,80 @@ const R = '[REDACTED]';
 
 describe('redactArgv: credential flags, headers, URLs, assignments', () => {
   it('curl -u/--user, -U, --oauth2-bearer, attached -uuser:pw', () => {
-    expect(redactArgv(['curl', '-u', 'admin:hunter2', '--oauth2-bearer', 'tok', '-U', 'p:x', '--user=a:b', '-uadmin:hunter2', '{url}'])).toEqual(['curl', '-u', R, '--oauth2-bearer', R, '-U', R, `--user=${R}`, `-u${R}`, '{url}']);
+    expect(redactArgv(['curl', '-u', 'admin:hunter2', '--oauth2-bearer', 'tok', '-U', 'p:x', '--user=a:b', '-uadmin:hunter2', '{url}'])).toEqual([
+      'curl',
+      '-u',
+      R,
+      '--oauth2-bearer',
+      R,
+      '-U',
+      R,
+      `--user=${R}`,
+      `-u${R}`,
+      '{url}',
+    ]);
   });
   it('-H/--header with Authorization, Proxy-Authorization, Cookie, X-Api-Key, X-Auth-Token; other headers kept', () => {
-    expect(redactArgv(['curl', '-H', 'Authorization: Bearer abc', '-H', 'Proxy-Authorization: Basic eA==', '-H', 'Cookie: s=1', '-H', 'X-Api-Key: k1', '--header', 'X-Auth-Token: t', '-H', 'Accept: */*', '--header=Authorization: Bearer z', '-HCookie: c'])).toEqual([
-      'curl', '-H', `Authorization: ${R}`, '-H', `Proxy-Authorization: ${R}`, '-H', `Cookie: ${R}`, '-H', `X-Api-Key: ${R}`, '--header', `X-Auth-Token: ${R}`, '-H', 'Accept: */*', `--header=Authorization: ${R}`, `-HCookie: ${R}`,
+    expect(
+      redactArgv([
+        'curl',
+        '-H',
+        'Authorization: Bearer abc',
+        '-H',
+        'Proxy-Authorization: Basic eA==',
+        '-H',
+        'Cookie: s=1',
+        '-H',
+        'X-Api-Key: k1',
+        '--header',
+        'X-Auth-Token: t',
+        '-H',
+        'Accept: */*',
+        '--header=Authorization: Bearer z',
+        '-HCookie: c',
+      ]),
+    ).toEqual([
+      'curl',
+      '-H',
+      `Authorization: ${R}`,
+      '-H',
+      `Proxy-Authorization: ${R}`,
+      '-H',
+      `Cookie: ${R}`,
+      '-H',
+      `X-Api-Key: ${R}`,
+      '--header',
+      `X-Auth-Token: ${R}`,
+      '-H',
+      'Accept: */*',
+      `--header=Authorization: ${R}`,
+      `-HCookie: ${R}`,
     ]);
   });
   it('--password=, wget --password/--http-password, mysql -pSECRET, PGPASSWORD=', () => {
-    expect(redactArgv(['wget', '--password=pw', '--http-password', 'pw2', '--http-user=u', 'https://h/'])).toEqual(['wget', `--password=${R}`, '--http-password', R, `--http-user=${R}`, 'https://h/']);
+    expect(redactArgv(['wget', '--password=pw', '--http-password', 'pw2', '--http-user=u', 'https://h/'])).toEqual([
+      'wget',
+      `--password=${R}`,
+      '--http-password',
+      R,
+      `--http-user=${R}`,
+      'https://h/',
+    ]);
     expect(redactArgv(['mysql', '-uroot', '-phunter2', '-h', '127.0.0.1'])).toEqual(['mysql', `-uroot`, `-p${R}`, '-h', '127.0.0.1']);
     expect(redactArgv(['ssh', '-p2222', 'host'])).toEqual(['ssh', '-p2222', 'host']);
     expect(redactArgv(['env', 'PGPASSWORD=pg1', 'MTLS_CA=/x/ca.pem', 'psql'])).toEqual(['env', `PGPASSWORD=${R}`, 'MTLS_CA=/x/ca.pem', 'psql']);
   });
   it('URL user-info and secret query parameters', () => {
-    expect(redactArgv(['curl', 'https://user:pass@h:8443/p?x=1&password=pw&access_token=t'])).toEqual(['curl', `https://${R}@h:8443/p?x=1&password=${R}&access_token=${R}`]);
+    expect(redactArgv(['curl', 'https://user:pass@h:8443/p?x=1&password=pw&access_token=t'])).toEqual([
+      'curl',
+      `https://${R}@h:8443/p?x=1&password=${R}&access_token=${R}`,
+    ]);
     expect(redactArgv(['curl', '{url}'])).toEqual(['curl', '{url}']);
   });
   it("keeps the harness's own flags that name files or secrets' names", () => {
-    expect(redactArgv(['run', '--ca-key', 'ca-key.pem', '--key', 'k.pem', '--key-passphrase-env', 'V', '--secret', 'grpc-tls', '--key-passphrase', 'x'])).toEqual(['run', '--ca-key', 'ca-key.pem', '--key', 'k.pem', '--key-passphrase-env', 'V', '--secret', 'grpc-tls', '--key-passphrase', R]);
+    expect(
+      redactArgv(['run', '--ca-key', 'ca-key.pem', '--key', 'k.pem', '--key-passphrase-env', 'V', '--secret', 'grpc-tls', '--key-passphrase', 'x']),
+    ).toEqual(['run', '--ca-key', 'ca-key.pem', '--key', 'k.pem', '--key-passphrase-env', 'V', '--secret', 'grpc-tls', '--key-passphrase', R]);
   });
 });
 
@@ -39,9 +94,9 @@ describe('shell strings: sh -c and command values', () => {
     expect(cmds).toEqual([['a', 'b c', 'd "e"', 'f g', '$(h i)'], ['j'], ['k', '2', '1'], ['l']]);
   });
   it('sh -c with curl -u, -H, --oauth2-bearer, URL user-info: only the secrets change', () => {
-    expect(redactArgv(['sh', '-c', `curl -sS -u admin:hunter2 -H "Authorization: Bearer abc" --oauth2-bearer t0k 'https://u:p@h/?token=q' && echo ok`])).toEqual([
-      'sh', '-c', `curl -sS -u ${R} -H 'Authorization: ${R}' --oauth2-bearer ${R} 'https://${R}@h/?token=${R}' && echo ok`,
-    ]);
+    expect(
+      redactArgv(['sh', '-c', `curl -sS -u admin:hunter2 -H "Authorization: Bearer abc" --oauth2-bearer t0k 'https://u:p@h/?token=q' && echo ok`]),
+    ).toEqual(['sh', '-c', `curl -sS -u ${R} -H 'Authorization: ${R}' --oauth2-bearer ${R} 'https://${R}@h/?token=${R}' && echo ok`]);
   });
   it('--rotation-command values (flag and = forms) and config rotation.command strings', () => {
     const cmd = `kubectl rollout restart deploy/x && curl -H "X-Api-Key: k" https://ci:pw@h/hook`;
@@ -49,7 +104,9 @@ describe('shell strings: sh -c and command values', () => {
     expect(redactArgv(['run', '--rotation-command', cmd])).toEqual(['run', '--rotation-command', want]);
     expect(redactArgv([`--rotation-command=${cmd}`])).toEqual([`--rotation-command=${want}`]);
     expect(redactCommandLine(cmd)).toBe(want);
-    expect(redactCommandLine('PGPASSWORD=x psql -h db; mysql -pSECRET db; wget --http-password=w u')).toBe(`PGPASSWORD=${R} psql -h db; mysql -p${R} db; wget --http-password=${R} u`);
+    expect(redactCommandLine('PGPASSWORD=x psql -h db; mysql -pSECRET db; wget --http-password=w u')).toBe(
+      `PGPASSWORD=${R} psql -h db; mysql -p${R} db; wget --http-password=${R} u`,
+    );
   });
   it('nested shells', () => {
     expect(redactCommandLine(`ssh host "sh -c 'curl -u a:b h'"`)).not.toContain('a:b');
@@ -74,7 +131,15 @@ describe('shell strings with spaces the shell does not split on', () => {
 
 describe('redactText: command output', () => {
   it('curl -v headers, sh -x traces, URL user-info, query parameters', () => {
-    const out = ['> GET /?password=pw HTTP/1.1', '> Authorization: Bearer abc', '> Cookie: s=1', '< Set-Cookie: sid=2', '+ curl -u admin:hunter2 --oauth2-bearer t0k https://u:p@h/', "+ PGPASSWORD=pg1 psql", '> Accept: */*'].join('\n');
+    const out = [
+      '> GET /?password=pw HTTP/1.1',
+      '> Authorization: Bearer abc',
+      '> Cookie: s=1',
+      '< Set-Cookie: sid=2',
+      '+ curl -u admin:hunter2 --oauth2-bearer t0k https://u:p@h/',
+      '+ PGPASSWORD=pg1 psql',
+      '> Accept: */*',
+    ].join('\n');
     const r = redactText(out);
     for (const s of ['=pw', 'abc', 's=1', 'sid=2', 'hunter2', 't0k', 'u:p@', 'pg1']) expect(r).not.toContain(s);
     expect(r).toContain('> Accept: */*');
@@ -95,10 +160,16 @@ describe('known private keys, in every encoding', () => {
   registerPrivateKey(ec);
   registerPrivateKey(rsa);
 
-  for (const [name, key] of [['EC', ec], ['RSA', rsa]] as const) {
+  for (const [name, key] of [
+    ['EC', ec],
+    ['RSA', rsa],
+  ] as const) {
     it(`${name}: hex (colons, plain, upper, wrapped like openssl -text), base64 DER (wrapped or not, any offset)`, () => {
       const e = encodings(key);
-      const wrapped = e.colons.match(/.{1,45}/g)!.map((l) => `    ${l}`).join('\n');
+      const wrapped = e.colons
+        .match(/.{1,45}/g)!
+        .map((l) => `    ${l}`)
+        .join('\n');
       const b64 = e.der.toString('base64');
       const cases = [
         `priv:\n${wrapped}\npub:`,

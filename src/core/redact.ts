@@ -27,11 +27,23 @@ const SECRET_FLAG = /pass|secret|token|bearer|api-?key|credential/i;
 /** Flags that name a secret rather than hold one (k8s scan's Kubernetes Secret names, env var names): kept. */
 const NAMES_A_SECRET = /^--(?:ca-key-)?secret$|-env$/;
 /** Flags (any program) whose next argument is a credential. */
-const CREDENTIAL_FLAGS = new Set(['-u', '--user', '--proxy-user', '-U', '--oauth2-bearer', '--http-user', '--http-password', '--proxy-password', '--password', '--passwd']);
+const CREDENTIAL_FLAGS = new Set([
+  '-u',
+  '--user',
+  '--proxy-user',
+  '-U',
+  '--oauth2-bearer',
+  '--http-user',
+  '--http-password',
+  '--proxy-password',
+  '--password',
+  '--passwd',
+]);
 /** Flags whose next argument is an HTTP header. */
 const HEADER_FLAGS = new Set(['-H', '--header', '--proxy-header']);
 /** HTTP header names that carry credentials. */
-const SECRET_HEADER = /^(?:(?:proxy-)?authorization|(?:set-)?cookie|[a-z0-9-]*(?:token|api-?key|apikey|secret|password|passwd|session|credential|signature)[a-z0-9-]*|x-auth[a-z0-9-]*)$/i;
+const SECRET_HEADER =
+  /^(?:(?:proxy-)?authorization|(?:set-)?cookie|[a-z0-9-]*(?:token|api-?key|apikey|secret|password|passwd|session|credential|signature)[a-z0-9-]*|x-auth[a-z0-9-]*)$/i;
 /** Environment variables and query/form parameters whose values are credentials. */
 const SECRET_NAME = /pass(?:word|wd)?|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|credential|auth|signature|^sig$/i;
 /** Environment names that hold a path or a name, not a secret. */
@@ -48,7 +60,9 @@ const isSecretName = (name: string) => SECRET_NAME.test(name) && !NOT_A_SECRET_N
 function redactUrlParts(s: string): string {
   return s
     .replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^/\s@?#'"]+)@/gi, `$1${REDACTED}@`)
-    .replace(/([?&])([A-Za-z_][A-Za-z0-9_.-]*)=([^&#\s'"]*)/g, (whole, sep: string, name: string) => (isSecretName(name) ? `${sep}${name}=${REDACTED}` : whole));
+    .replace(/([?&])([A-Za-z_][A-Za-z0-9_.-]*)=([^&#\s'"]*)/g, (whole, sep: string, name: string) =>
+      isSecretName(name) ? `${sep}${name}=${REDACTED}` : whole,
+    );
 }
 
 /** `Name: value` with a credential header name → `Name: [REDACTED]`; anything else undefined. */
@@ -239,7 +253,8 @@ export function redactCommandLine(s: string): string {
 // Private keys
 
 /** A PEM private-key block (any kind: PKCS#8, EC, RSA, encrypted), or its unterminated start or end. */
-const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)|^(?:(?!-----BEGIN )[\s\S])*?-----END [A-Z0-9 ]*PRIVATE KEY-----/g;
+const PRIVATE_KEY_BLOCK =
+  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)|^(?:(?!-----BEGIN )[\s\S])*?-----END [A-Z0-9 ]*PRIVATE KEY-----/g;
 
 /**
  * Window size (bytes) of the known-key index. A run of ≥ 16 bytes of key material printed in
@@ -287,11 +302,14 @@ function indexKey(k: KeyObject): string[] {
   } catch {
     return windows;
   }
-  const secrets = ['d', 'p', 'q', 'dp', 'dq', 'qi'].flatMap((n) => (typeof jwk[n] === 'string' ? [Buffer.from(jwk[n] as string, 'base64url')] : [])).filter((b) => b.length >= WINDOW);
+  const secrets = ['d', 'p', 'q', 'dp', 'dq', 'qi']
+    .flatMap((n) => (typeof jwk[n] === 'string' ? [Buffer.from(jwk[n] as string, 'base64url')] : []))
+    .filter((b) => b.length >= WINDOW);
   const add = (b: Buffer, from: number) => windows.push(b.toString('latin1', from, from + WINDOW));
   for (const b of secrets) for (let i = 0; i + WINDOW <= b.length; i++) add(b, i);
   // Windows of the DER encodings that include secret bytes (never the public parts alone: those are in certificates).
-  const types = k.asymmetricKeyType === 'rsa' ? (['pkcs8', 'pkcs1'] as const) : k.asymmetricKeyType === 'ec' ? (['pkcs8', 'sec1'] as const) : (['pkcs8'] as const);
+  const types =
+    k.asymmetricKeyType === 'rsa' ? (['pkcs8', 'pkcs1'] as const) : k.asymmetricKeyType === 'ec' ? (['pkcs8', 'sec1'] as const) : (['pkcs8'] as const);
   for (const type of types) {
     let der: Buffer;
     try {
@@ -351,7 +369,9 @@ function redactKeyMaterial(s: string): string {
     const trail = /\s*$/.exec(run)![0];
     return `${lead}${KEY_REDACTED}${trail}`;
   };
-  s = s.replace(HEX_RUN, (run) => (keyRun(run, (h, j) => Buffer.from(h.slice(j, j + ((h.length - j) & ~1)), 'hex'), 2, /[^0-9A-Fa-f]/g) ? replaceRun(run) : run));
+  s = s.replace(HEX_RUN, (run) =>
+    keyRun(run, (h, j) => Buffer.from(h.slice(j, j + ((h.length - j) & ~1)), 'hex'), 2, /[^0-9A-Fa-f]/g) ? replaceRun(run) : run,
+  );
   s = s.replace(B64_RUN, (run) => {
     if (!keyRun(run, (b, j) => Buffer.from(b.slice(j).replace(/=/g, ''), 'base64'), 4, /\s/g)) return run;
     // Words around the long tokens (a "256" ending the line above, an "ok" after) are kept; a short
@@ -378,14 +398,19 @@ export function redactPrivateKeys(s: string): string {
 // Free text (a command's output)
 
 const HEADER_LINE = /(^|[\s>'"])([A-Za-z0-9-]+)(\s*:[ \t]*)([^\r\n'"]*)/gm;
-const FLAG_IN_TEXT = /(^|\s)(-u|-U|--user|--proxy-user|--oauth2-bearer|--password|--passwd|--http-password|--proxy-password|--pass)(=|[ \t]+)('[^']*'|"[^"]*"|\S+)/gm;
+const FLAG_IN_TEXT =
+  /(^|\s)(-u|-U|--user|--proxy-user|--oauth2-bearer|--password|--passwd|--http-password|--proxy-password|--pass)(=|[ \t]+)('[^']*'|"[^"]*"|\S+)/gm;
 const ASSIGN_IN_TEXT = /(^|[\s'"])([A-Za-z_][A-Za-z0-9_]*)=('[^']*'|"[^"]*"|[^\s'"&]+)/gm;
 
 /** A command's output with private keys, credential headers, URL user-info and credential flags/assignments redacted. */
 export function redactText(s: string): string {
   let out = redactPrivateKeys(s);
-  out = out.replace(HEADER_LINE, (whole, pre: string, name: string, colon: string, value: string) => (value && SECRET_HEADER.test(name) && !/^\[REDACTED\]/.test(value) ? `${pre}${name}${colon}${REDACTED}` : whole));
-  out = out.replace(FLAG_IN_TEXT, (whole, pre: string, flag: string, sep: string, value: string) => (value === REDACTED ? whole : `${pre}${flag}${sep}${REDACTED}`));
+  out = out.replace(HEADER_LINE, (whole, pre: string, name: string, colon: string, value: string) =>
+    value && SECRET_HEADER.test(name) && !/^\[REDACTED\]/.test(value) ? `${pre}${name}${colon}${REDACTED}` : whole,
+  );
+  out = out.replace(FLAG_IN_TEXT, (whole, pre: string, flag: string, sep: string, value: string) =>
+    value === REDACTED ? whole : `${pre}${flag}${sep}${REDACTED}`,
+  );
   out = out.replace(ASSIGN_IN_TEXT, (whole, pre: string, name: string) => (isSecretName(name) ? `${pre}${name}=${REDACTED}` : whole));
   return redactUrlParts(out);
 }

@@ -6,7 +6,21 @@
  * `--report-mode` says otherwise. A report path may be neither an input file nor another report.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import * as path from 'node:path';
 import { isatty } from 'node:tty';
 import { HarnessError, type ErrorCode } from '../core/errors.js';
@@ -129,7 +143,11 @@ export function parseReportMode(v: string | undefined): number {
   if (v === undefined) return DEFAULT_REPORT_MODE;
   const m = /^0?([0-7]{3})$/.exec(v.trim());
   const mode = m ? parseInt(m[1]!, 8) : NaN;
-  if (!m || (mode & 0o600) !== 0o600) throw new HarnessError('usage.invalid-value', `--report-mode "${v.slice(0, 40)}" must be an octal file mode the owner can read and write, e.g. 0600 (the default) or 0644`);
+  if (!m || (mode & 0o600) !== 0o600)
+    throw new HarnessError(
+      'usage.invalid-value',
+      `--report-mode "${v.slice(0, 40)}" must be an octal file mode the owner can read and write, e.g. 0600 (the default) or 0644`,
+    );
   return mode;
 }
 
@@ -219,19 +237,35 @@ function identity(file: string): string {
  * e.g. `--json ca.pem`, or a symlink to it) or another report's path (`--json x --junit x`).
  * `-` (stdout) and undefined entries are ignored; at most one input may be `-` (standard input).
  */
-export function assertReportPaths(command: string, reports: [flag: string, file: string | undefined][], inputs: [flag: string, file: string | undefined][]): void {
+export function assertReportPaths(
+  command: string,
+  reports: [flag: string, file: string | undefined][],
+  inputs: [flag: string, file: string | undefined][],
+): void {
   const seen = new Map<string, string>();
   const fromStdin = inputs.filter(([, file]) => file === STDIN).map(([flag]) => flag);
-  if (fromStdin.length > 1) throw new HarnessError('usage.invalid-value', `${command}: ${fromStdin.join(' and ')} both read standard input (-): only one input can; give the other as a file`);
+  if (fromStdin.length > 1)
+    throw new HarnessError(
+      'usage.invalid-value',
+      `${command}: ${fromStdin.join(' and ')} both read standard input (-): only one input can; give the other as a file`,
+    );
   for (const [flag, file] of inputs) if (file && file !== STDIN) seen.set(identity(file), `${flag} ${file}`);
   const reportIds = new Map<string, string>();
   for (const [flag, file] of reports) {
     if (!file || file === '-') continue;
     const id = identity(file);
     const input = seen.get(id);
-    if (input) throw new HarnessError('usage.invalid-value', `${command}: ${flag} ${file} is the input file ${input}: a report would overwrite it; write the report elsewhere`);
+    if (input)
+      throw new HarnessError(
+        'usage.invalid-value',
+        `${command}: ${flag} ${file} is the input file ${input}: a report would overwrite it; write the report elsewhere`,
+      );
     const other = reportIds.get(id);
-    if (other) throw new HarnessError('usage.invalid-value', `${command}: ${flag} ${file} is also ${other}: one report would replace the other; give each report its own file`);
+    if (other)
+      throw new HarnessError(
+        'usage.invalid-value',
+        `${command}: ${flag} ${file} is also ${other}: one report would replace the other; give each report its own file`,
+      );
     reportIds.set(id, `${flag} ${file}`);
   }
 }

@@ -23,7 +23,10 @@ function isMissing(e: unknown, name: string): boolean {
 /** The error for a missing optional package: what needs it and the command that installs it. */
 export function missingPackage(name: OptionalPackage): HarnessError {
   const p = OPTIONAL_PACKAGES[name];
-  return new HarnessError('usage.missing-dependency', `${p.neededBy} needs the optional package ${name}, which is not installed: npm install ${name}@${p.version}`);
+  return new HarnessError(
+    'usage.missing-dependency',
+    `${p.neededBy} needs the optional package ${name}, which is not installed: npm install ${name}@${p.version}`,
+  );
 }
 
 /** Throws the missing-package error unless `name` resolves from here (checked before anything runs). */

@@ -36,13 +36,22 @@ export interface Facts {
 
 export const KU = KEY_USAGE_FLAGS;
 /** The names of the keyUsage bits set: "digitalSignature, keyEncipherment". */
-export const kuNames = (bits: number) => KU_NAMES.filter(([b]) => bits & b).map(([, n]) => n).join(', ');
+export const kuNames = (bits: number) =>
+  KU_NAMES.filter(([b]) => bits & b)
+    .map(([, n]) => n)
+    .join(', ');
 export const EKU = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2' } as const;
 export const ANY_EKU = '2.5.29.37.0';
 /** An EKU by name, else its OID. */
 export const ekuName = (oid: string): string => EKU_NAMES[oid] ?? oid;
 
-const OID = { basicConstraints: '2.5.29.19', keyUsage: '2.5.29.15', extKeyUsage: '2.5.29.37', subjectAltName: '2.5.29.17', nameConstraints: '2.5.29.30' } as const;
+const OID = {
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  subjectAltName: '2.5.29.17',
+  nameConstraints: '2.5.29.30',
+} as const;
 /**
  * Critical extensions a certificate may carry: those processed here, and those OpenSSL accepts as
  * critical without this verifier needing them (policies, CRL distribution points, RFC 3779, proxy,
@@ -123,7 +132,8 @@ function decode(c: X509Certificate): Facts {
       if (ext.extnID === OID.nameConstraints) f.nameConstraints = 'malformed';
       else if (ext.extnID === OID.subjectAltName) f.names = 'malformed';
       else if (ext.extnID === OID.keyUsage) f.unreadable = { code: 'key-usage', message: `the keyUsage extension of "${label(c)}" cannot be read` };
-      else if (ext.extnID === OID.extKeyUsage) f.unreadable = { code: 'extended-key-usage', message: `the extendedKeyUsage extension of "${label(c)}" cannot be read` };
+      else if (ext.extnID === OID.extKeyUsage)
+        f.unreadable = { code: 'extended-key-usage', message: `the extendedKeyUsage extension of "${label(c)}" cannot be read` };
     }
     if (ext.critical && !HANDLED.has(ext.extnID)) f.unhandledCritical.push(ext.extnID);
   }

@@ -37,7 +37,17 @@ export declare namespace x509 {
 }
 
 /** keyUsage bits as the library numbers them (its KeyUsageFlags), without loading it. */
-export const KEY_USAGE_FLAGS = { digitalSignature: 1, nonRepudiation: 2, keyEncipherment: 4, dataEncipherment: 8, keyAgreement: 16, keyCertSign: 32, cRLSign: 64, encipherOnly: 128, decipherOnly: 256 } as const;
+export const KEY_USAGE_FLAGS = {
+  digitalSignature: 1,
+  nonRepudiation: 2,
+  keyEncipherment: 4,
+  dataEncipherment: 8,
+  keyAgreement: 16,
+  keyCertSign: 32,
+  cRLSign: 64,
+  encipherOnly: 128,
+  decipherOnly: 256,
+} as const;
 
 /** @peculiar/asn1-schema (AsnConvert), @peculiar/asn1-x509 (the X.509 ASN.1 types) and asn1js. */
 export const asnSchema = require('@peculiar/asn1-schema') as typeof AsnSchema;

@@ -32,7 +32,7 @@ export function readTlv(buf: Uint8Array, off: number): Tlv {
 /** The elements inside a constructed element. */
 export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let p = parent.contentStart; p < parent.end; ) {
+  for (let p = parent.contentStart; p < parent.end;) {
     const t = readTlv(buf, p);
     out.push(t);
     p = t.end;

@@ -29,7 +29,12 @@ async function libraryTbs(opts: MintOptions & { serialNumber: string }, key: Cre
   ];
   if (opts.eku && opts.eku.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension(opts.eku.map((e) => x509.ExtendedKeyUsage[e])));
   const s = opts.sans ?? {};
-  const names = [...(s.dns ?? []).map((value) => ({ type: 'dns' as const, value })), ...(s.ip ?? []).map((value) => ({ type: 'ip' as const, value })), ...(s.uri ?? []).map((value) => ({ type: 'url' as const, value })), ...(s.email ?? []).map((value) => ({ type: 'email' as const, value }))];
+  const names = [
+    ...(s.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(s.ip ?? []).map((value) => ({ type: 'ip' as const, value })),
+    ...(s.uri ?? []).map((value) => ({ type: 'url' as const, value })),
+    ...(s.email ?? []).map((value) => ({ type: 'email' as const, value })),
+  ];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
   let cert = await x509.X509CertificateGenerator.create({
     serialNumber: opts.serialNumber,
@@ -61,12 +66,51 @@ describe('mintCertificate (encode.ts) and the library generator', () => {
         expect(new X509Certificate(ours.certPem).verify(issuer.publicKey)).toBe(true);
         return ours;
       };
-      const root = await check({ subject: 'CN=mtls-harness Test Root CA, O=mtls-harness', keyType: type, notBefore: now, notAfter: later, ca: true, pathLength: 1 });
-      const int = await check({ subject: 'CN=Intermediate, O=Example Org, OU=Unit, L=Town, ST=State, C=DE', issuer: root, notBefore: now, notAfter: later, ca: true, pathLength: 0 });
-      await check({ subject: 'CN=localhost, O=mtls-harness', issuer: int, notBefore: now, notAfter: later, sans: { dns: ['localhost', '*.example.com'], ip: ['127.0.0.1', '::1', '2001:db8::42:1'], uri: ['spiffe://example.org/ns/a/sa/b'], email: ['a@example.com'] }, eku: ['serverAuth', 'clientAuth'] });
-      await check({ subject: 'CN=client_1*, O=mtls-harness', issuer: root, notBefore: now, notAfter: new Date('2051-01-02T03:04:05Z'), eku: ['clientAuth'], sans: {} });
+      const root = await check({
+        subject: 'CN=mtls-harness Test Root CA, O=mtls-harness',
+        keyType: type,
+        notBefore: now,
+        notAfter: later,
+        ca: true,
+        pathLength: 1,
+      });
+      const int = await check({
+        subject: 'CN=Intermediate, O=Example Org, OU=Unit, L=Town, ST=State, C=DE',
+        issuer: root,
+        notBefore: now,
+        notAfter: later,
+        ca: true,
+        pathLength: 0,
+      });
+      await check({
+        subject: 'CN=localhost, O=mtls-harness',
+        issuer: int,
+        notBefore: now,
+        notAfter: later,
+        sans: {
+          dns: ['localhost', '*.example.com'],
+          ip: ['127.0.0.1', '::1', '2001:db8::42:1'],
+          uri: ['spiffe://example.org/ns/a/sa/b'],
+          email: ['a@example.com'],
+        },
+        eku: ['serverAuth', 'clientAuth'],
+      });
+      await check({
+        subject: 'CN=client_1*, O=mtls-harness',
+        issuer: root,
+        notBefore: now,
+        notAfter: new Date('2051-01-02T03:04:05Z'),
+        eku: ['clientAuth'],
+        sans: {},
+      });
       await check({ subject: subjectDer(root.cert.rawData), keyType: type, notBefore: now, notAfter: later, ca: true });
-      await check({ subject: 'CN=self signed, O=mtls-harness', keyType: type, notBefore: new Date('1999-12-31T23:59:59Z'), notAfter: later, eku: ['clientAuth'] });
+      await check({
+        subject: 'CN=self signed, O=mtls-harness',
+        keyType: type,
+        notBefore: new Date('1999-12-31T23:59:59Z'),
+        notAfter: later,
+        eku: ['clientAuth'],
+      });
     });
   }
 
@@ -83,7 +127,14 @@ describe('mintCertificate (encode.ts) and the library generator', () => {
 
 describe('plainNameDer', () => {
   it('encodes a plain CN=…, O=… list as the library encodes the same text', () => {
-    for (const text of ['CN=localhost, O=mtls-harness', 'CN=mtls-harness Test Root CA, O=mtls-harness', "CN=a'b (c) d-e.f/g:h?j", 'CN=under_score, O=star*', 'CN=Zoë Ünïcode, O=日本', 'C=US, ST=CA, L=SF, O=Org, OU=Unit, CN=x']) {
+    for (const text of [
+      'CN=localhost, O=mtls-harness',
+      'CN=mtls-harness Test Root CA, O=mtls-harness',
+      "CN=a'b (c) d-e.f/g:h?j",
+      'CN=under_score, O=star*',
+      'CN=Zoë Ünïcode, O=日本',
+      'C=US, ST=CA, L=SF, O=Org, OU=Unit, CN=x',
+    ]) {
       const ours = plainNameDer(text);
       expect(ours, text).toBeDefined();
       expect(ours!.toString('hex'), text).toBe(Buffer.from(new x509.Name(text).toArrayBuffer()).toString('hex'));
@@ -91,6 +142,18 @@ describe('plainNameDer', () => {
   });
 
   it('leaves any other text to the library', () => {
-    for (const text of ['CN=a+O=b', 'CN="quoted, value"', 'CN=esc\\,aped', 'E=a@example.com', 'CN= padded', 'CN=', 'CN=a,O=b', '2.5.4.3=x', 'CN=#0403', 'DC=example, DC=org']) expect(plainNameDer(text), text).toBeUndefined();
+    for (const text of [
+      'CN=a+O=b',
+      'CN="quoted, value"',
+      'CN=esc\\,aped',
+      'E=a@example.com',
+      'CN= padded',
+      'CN=',
+      'CN=a,O=b',
+      '2.5.4.3=x',
+      'CN=#0403',
+      'DC=example, DC=org',
+    ])
+      expect(plainNameDer(text), text).toBeUndefined();
   });
 });

@@ -32,9 +32,16 @@ function stringTags(name: Buffer): number[] {
   return tags;
 }
 
-const CA_EXT = '[req]\ndistinguished_name=dn\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n';
+const CA_EXT =
+  '[req]\ndistinguished_name=dn\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n';
 
-interface OpensslCa { name: string; cert: string; key: string; cred: Credential; der: Buffer }
+interface OpensslCa {
+  name: string;
+  cert: string;
+  key: string;
+  cred: Credential;
+  der: Buffer;
+}
 
 let dir: string;
 const cas: Record<string, OpensslCa> = {};
@@ -45,7 +52,24 @@ const end = addDays(now, 30);
 async function makeCa(name: string, subj: string, opts: { mask?: string; multi?: boolean; defaultConfig?: boolean }): Promise<OpensslCa> {
   const cert = path.join(dir, `${name}.pem`);
   const key = path.join(dir, `${name}-key.pem`);
-  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', subj, '-utf8', '-days', '30', '-keyout', key, '-out', cert];
+  const args = [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    subj,
+    '-utf8',
+    '-days',
+    '30',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ];
   if (!opts.defaultConfig) {
     const cnf = path.join(dir, `${name}.cnf`);
     await fs.writeFile(cnf, CA_EXT.replace('distinguished_name=dn\n', `distinguished_name=dn\n${opts.mask ? `string_mask=${opts.mask}\n` : ''}`));
@@ -90,47 +114,78 @@ describe.skipIf(!HAVE_OPENSSL)('certificates minted from openssl-made CAs', () =
     }
   });
 
-  it.each(['utf8', 'bmp', 't61', 'multi'])('%s: a leaf minted from it names the CA byte for byte, with the CA\'s SKI as AKI, and openssl verify accepts it', async (name) => {
-    const ca = cas[name]!;
-    const leaf = await mintCertificate({ subject: 'CN=crafted client, O=mtls-harness', issuer: ca.cred, notBefore: start, notAfter: end, eku: ['clientAuth'] });
-    expect(issuerDer(leaf.cert.rawData).equals(subjectDer(ca.der))).toBe(true);
-    const ski = ca.cred.cert.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId;
-    expect(leaf.cert.getExtension(x509.AuthorityKeyIdentifierExtension)!.keyId).toBe(ski);
-    const f = path.join(dir, `${name}-leaf.pem`);
-    await fs.writeFile(f, leaf.certPem);
-    const r = await openssl(['verify', '-CAfile', ca.cert, '-purpose', 'sslclient', f], dir);
-    expect(r.out).toMatch(/: OK/);
-    expect(r.ok).toBe(true);
+  it.each(['utf8', 'bmp', 't61', 'multi'])(
+    "%s: a leaf minted from it names the CA byte for byte, with the CA's SKI as AKI, and openssl verify accepts it",
+    async (name) => {
+      const ca = cas[name]!;
+      const leaf = await mintCertificate({
+        subject: 'CN=crafted client, O=mtls-harness',
+        issuer: ca.cred,
+        notBefore: start,
+        notAfter: end,
+        eku: ['clientAuth'],
+      });
+      expect(issuerDer(leaf.cert.rawData).equals(subjectDer(ca.der))).toBe(true);
+      const ski = ca.cred.cert.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId;
+      expect(leaf.cert.getExtension(x509.AuthorityKeyIdentifierExtension)!.keyId).toBe(ski);
+      const f = path.join(dir, `${name}-leaf.pem`);
+      await fs.writeFile(f, leaf.certPem);
+      const r = await openssl(['verify', '-CAfile', ca.cert, '-purpose', 'sslclient', f], dir);
+      expect(r.out).toMatch(/: OK/);
+      expect(r.ok).toBe(true);
 
-    // Through a harness-minted intermediate too.
-    const int = await mintCertificate({ subject: 'CN=crafted intermediate, O=mtls-harness', issuer: ca.cred, notBefore: start, notAfter: end, ca: true, pathLength: 0 });
-    const leaf2 = await mintCertificate({ subject: 'CN=crafted client 2, O=mtls-harness', issuer: int, notBefore: start, notAfter: end, eku: ['clientAuth'] });
-    expect(issuerDer(int.cert.rawData).equals(subjectDer(ca.der))).toBe(true);
-    expect(issuerDer(leaf2.cert.rawData).equals(subjectDer(int.cert.rawData))).toBe(true);
-    await fs.writeFile(f, leaf2.chainPem);
-    const intFile = path.join(dir, `${name}-int.pem`);
-    await fs.writeFile(intFile, int.certPem);
-    const r2 = await openssl(['verify', '-CAfile', ca.cert, '-untrusted', intFile, f], dir);
-    expect(r2.out).toMatch(/: OK/);
-  });
+      // Through a harness-minted intermediate too.
+      const int = await mintCertificate({
+        subject: 'CN=crafted intermediate, O=mtls-harness',
+        issuer: ca.cred,
+        notBefore: start,
+        notAfter: end,
+        ca: true,
+        pathLength: 0,
+      });
+      const leaf2 = await mintCertificate({
+        subject: 'CN=crafted client 2, O=mtls-harness',
+        issuer: int,
+        notBefore: start,
+        notAfter: end,
+        eku: ['clientAuth'],
+      });
+      expect(issuerDer(int.cert.rawData).equals(subjectDer(ca.der))).toBe(true);
+      expect(issuerDer(leaf2.cert.rawData).equals(subjectDer(int.cert.rawData))).toBe(true);
+      await fs.writeFile(f, leaf2.chainPem);
+      const intFile = path.join(dir, `${name}-int.pem`);
+      await fs.writeFile(intFile, int.certPem);
+      const r2 = await openssl(['verify', '-CAfile', ca.cert, '-untrusted', intFile, f], dir);
+      expect(r2.out).toMatch(/: OK/);
+    },
+  );
 
-  it.each(['utf8', 'bmp', 't61', 'multi'])('%s: the look-alike CA minted from the name has the same subject bytes and another key; openssl refuses its leaf', async (name) => {
-    const ca = cas[name]!;
-    const lookAlike = await mintCertificate({ subject: subjectDer(ca.der), notBefore: start, notAfter: end, ca: true, pathLength: 1 });
-    expect(subjectDer(lookAlike.cert.rawData).equals(subjectDer(ca.der))).toBe(true);
-    expect(issuerDer(lookAlike.cert.rawData).equals(subjectDer(ca.der))).toBe(true);
-    const spki = (c: Credential) => new X509Certificate(c.certPem).publicKey.export({ format: 'der', type: 'spki' });
-    expect(spki(lookAlike).equals(spki(ca.cred))).toBe(false);
-    const leaf = await mintCertificate({ subject: 'CN=crafted client, O=mtls-harness', issuer: lookAlike, notBefore: start, notAfter: end, eku: ['clientAuth'] });
-    expect(issuerDer(leaf.cert.rawData).equals(subjectDer(ca.der))).toBe(true);
-    // Self-signed and verifiable by its own key; not by the real CA.
-    expect(new X509Certificate(lookAlike.certPem).verify(new X509Certificate(lookAlike.certPem).publicKey)).toBe(true);
-    const f = path.join(dir, `${name}-lookalike-leaf.pem`);
-    await fs.writeFile(f, leaf.certPem);
-    const r = await openssl(['verify', '-CAfile', ca.cert, f], dir);
-    expect(r.ok).toBe(false);
-    expect(r.out).toMatch(/certificate signature failure|unable to get local issuer|signature/i);
-  });
+  it.each(['utf8', 'bmp', 't61', 'multi'])(
+    '%s: the look-alike CA minted from the name has the same subject bytes and another key; openssl refuses its leaf',
+    async (name) => {
+      const ca = cas[name]!;
+      const lookAlike = await mintCertificate({ subject: subjectDer(ca.der), notBefore: start, notAfter: end, ca: true, pathLength: 1 });
+      expect(subjectDer(lookAlike.cert.rawData).equals(subjectDer(ca.der))).toBe(true);
+      expect(issuerDer(lookAlike.cert.rawData).equals(subjectDer(ca.der))).toBe(true);
+      const spki = (c: Credential) => new X509Certificate(c.certPem).publicKey.export({ format: 'der', type: 'spki' });
+      expect(spki(lookAlike).equals(spki(ca.cred))).toBe(false);
+      const leaf = await mintCertificate({
+        subject: 'CN=crafted client, O=mtls-harness',
+        issuer: lookAlike,
+        notBefore: start,
+        notAfter: end,
+        eku: ['clientAuth'],
+      });
+      expect(issuerDer(leaf.cert.rawData).equals(subjectDer(ca.der))).toBe(true);
+      // Self-signed and verifiable by its own key; not by the real CA.
+      expect(new X509Certificate(lookAlike.certPem).verify(new X509Certificate(lookAlike.certPem).publicKey)).toBe(true);
+      const f = path.join(dir, `${name}-lookalike-leaf.pem`);
+      await fs.writeFile(f, leaf.certPem);
+      const r = await openssl(['verify', '-CAfile', ca.cert, f], dir);
+      expect(r.ok).toBe(false);
+      expect(r.out).toMatch(/certificate signature failure|unable to get local issuer|signature/i);
+    },
+  );
 
   it('reissue keeps the subject bytes of the certificate it renews', async () => {
     const leaf = await mintCertificate({ subject: subjectDer(cas.bmp!.der), issuer: cas.utf8!.cred, notBefore: start, notAfter: end, eku: ['clientAuth'] });
@@ -147,7 +202,11 @@ describe('exactNames (when the library would re-encode a name)', () => {
     const atv = (oid: string, tag: number, v: string) => element(0x30, Buffer.concat([Buffer.from(oid, 'hex'), element(tag, Buffer.from(v))]));
     const want = element(0x30, element(0x31, Buffer.concat([atv('060355040a', 0x0c, 'Other'), atv('0603550403', 0x0c, 'Exact Root')])));
     const wantSubject = element(0x30, element(0x31, atv('0603550403', 0x14, 'T61 leaf')));
-    for (const signer of [ca, await mintCertificate({ subject: 'CN=RSA Root', keyType: 'rsa-2048', notBefore: start, notAfter: end, ca: true }), await mintCertificate({ subject: 'CN=P384 Root', keyType: 'ec-p384', notBefore: start, notAfter: end, ca: true })]) {
+    for (const signer of [
+      ca,
+      await mintCertificate({ subject: 'CN=RSA Root', keyType: 'rsa-2048', notBefore: start, notAfter: end, ca: true }),
+      await mintCertificate({ subject: 'CN=P384 Root', keyType: 'ec-p384', notBefore: start, notAfter: end, ca: true }),
+    ]) {
       const leaf = await mintCertificate({ subject: 'CN=leaf', issuer: signer, notBefore: start, notAfter: end, eku: ['clientAuth'] });
       const fixed = exactNames(leaf.cert, { issuer: want, subject: wantSubject }, signer.key);
       const parts = certificateParts(fixed.rawData);
@@ -155,7 +214,9 @@ describe('exactNames (when the library would re-encode a name)', () => {
       expect(parts.subject.equals(wantSubject)).toBe(true);
       // Everything else is unchanged.
       const before = certificateParts(leaf.cert.rawData);
-      expect(parts.tbsElements.filter((_, i) => i !== parts.issuerIndex && i !== parts.issuerIndex + 2)).toEqual(before.tbsElements.filter((_, i) => i !== before.issuerIndex && i !== before.issuerIndex + 2));
+      expect(parts.tbsElements.filter((_, i) => i !== parts.issuerIndex && i !== parts.issuerIndex + 2)).toEqual(
+        before.tbsElements.filter((_, i) => i !== before.issuerIndex && i !== before.issuerIndex + 2),
+      );
       expect(new X509Certificate(Buffer.from(fixed.rawData)).verify(new X509Certificate(signer.certPem).publicKey), signer.key.type).toBe(true);
     }
     // Nothing to fix: the very same object.

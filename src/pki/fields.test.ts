@@ -18,7 +18,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 function ders(pems: string[]): Buffer[] {
   const out: Buffer[] = [];
-  for (const pem of pems) for (const m of pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)) out.push(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
+  for (const pem of pems)
+    for (const m of pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)) out.push(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
   return out;
 }
 
@@ -36,7 +37,9 @@ function both(der: Buffer): { fast: boolean; ours: unknown; library: unknown } |
 
 describe('readCertFields and the certificate library', () => {
   it('the same summary for every certificate of the x509-limbo corpus', () => {
-    const limbo = JSON.parse(readFileSync(path.join(root, 'fixtures/x509-limbo/limbo.json'), 'utf8')) as { testcases: { trusted_certs: string[]; untrusted_intermediates: string[]; peer_certificate: string }[] };
+    const limbo = JSON.parse(readFileSync(path.join(root, 'fixtures/x509-limbo/limbo.json'), 'utf8')) as {
+      testcases: { trusted_certs: string[]; untrusted_intermediates: string[]; peer_certificate: string }[];
+    };
     const all = limbo.testcases.flatMap((c) => ders([...c.trusted_certs, ...c.untrusted_intermediates, c.peer_certificate]));
     let fast = 0;
     let compared = 0;

@@ -33,7 +33,10 @@ async function file(c: Credential): Promise<string> {
 }
 
 /** `openssl verify` at the fixed time against a root (default: the fixture root), optionally with the intermediate as untrusted. */
-async function verify(c: Credential, opts: { purpose?: 'sslclient' | 'sslserver'; withIntermediate?: boolean; at?: Date; host?: string; root?: Credential; of?: FixturePki } = {}) {
+async function verify(
+  c: Credential,
+  opts: { purpose?: 'sslclient' | 'sslserver'; withIntermediate?: boolean; at?: Date; host?: string; root?: Credential; of?: FixturePki } = {},
+) {
   const p = opts.of ?? pki;
   const args = ['verify', '-attime', epoch(opts.at ?? NOW), '-CAfile', await file(opts.root ?? p.root)];
   if (opts.withIntermediate) args.push('-untrusted', await file(p.intermediate));
@@ -155,7 +158,7 @@ describe('clock injection', () => {
 });
 
 describe('crafted bad client certificates', () => {
-  it('untrusted CA: its issuer has the trusted root\'s exact name but another key; openssl rejects it', async () => {
+  it("untrusted CA: its issuer has the trusted root's exact name but another key; openssl rejects it", async () => {
     const bad = pki.badClients.untrustedCa;
     const lookAlikeCa = pki.badClients.untrustedCaIssuer;
     expect(bad.cert.issuer).toBe(pki.root.cert.subject);
@@ -177,7 +180,7 @@ describe('crafted bad client certificates', () => {
     expect(summarizeCertificate(bad.cert, clock).extKeyUsage).toEqual(['clientAuth']);
   });
 
-  it('self-signed: issuer = subject = the valid client\'s name, clientAuth; openssl: self-signed (18)', async () => {
+  it("self-signed: issuer = subject = the valid client's name, clientAuth; openssl: self-signed (18)", async () => {
     const c = pki.badClients.selfSigned;
     const s = summarizeCertificate(c.cert, clock);
     expect(s.selfIssued).toBe(true);

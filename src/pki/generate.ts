@@ -75,7 +75,9 @@ export async function mintCertificate(opts: MintOptions): Promise<Credential> {
   const issuerCert = opts.issuer ? certDer(opts.issuer) : undefined;
   const spki = KeyObject.from(key.pair.publicKey).export({ format: 'der', type: 'spki' });
   // Path building (Go, GnuTLS, OpenSSL) uses the AKI to find the parent: the issuer's SKI.
-  const authorityKeyId = (issuerCert && subjectKeyIdOf(issuerCert)) ?? keyIdentifier(issuerCert ? KeyObject.from(issuerKey.pair.publicKey).export({ format: 'der', type: 'spki' }) : spki);
+  const authorityKeyId =
+    (issuerCert && subjectKeyIdOf(issuerCert)) ??
+    keyIdentifier(issuerCert ? KeyObject.from(issuerKey.pair.publicKey).export({ format: 'der', type: 'spki' }) : spki);
   const der = signedCertificate(
     {
       serialHex: opts.serialNumber ?? randomSerial(),
@@ -119,7 +121,11 @@ export function certDer(c: Credential): Buffer {
 /** The credential with its `cert`: the library's certificate object, parsed from `der` when first read. */
 function withCertificate(c: Omit<Credential, 'cert'>, der: Buffer): Credential {
   let parsed: x509.X509Certificate | undefined;
-  const cred = Object.defineProperty(c, 'cert', { enumerable: true, configurable: true, get: () => (parsed ??= new x509.X509Certificate(new Uint8Array(der))) }) as Credential;
+  const cred = Object.defineProperty(c, 'cert', {
+    enumerable: true,
+    configurable: true,
+    get: () => (parsed ??= new x509.X509Certificate(new Uint8Array(der))),
+  }) as Credential;
   DER.set(cred, der);
   return cred;
 }
@@ -187,7 +193,11 @@ export function craftedOptions(kind: CraftedKind, valid: MintOptions, now: Date,
     case 'notYetValid':
       return { ...valid, notBefore: addDays(now, 1), notAfter: addDays(now, 30) };
     case 'wrongIdentity':
-      return { ...valid, subject: 'CN=mtls-harness wrong identity, O=mtls-harness', sans: { uri: [WRONG_IDENTITY_URI], dns: ['wrong-identity.mtls-harness.invalid'] } };
+      return {
+        ...valid,
+        subject: 'CN=mtls-harness wrong identity, O=mtls-harness',
+        sans: { uri: [WRONG_IDENTITY_URI], dns: ['wrong-identity.mtls-harness.invalid'] },
+      };
   }
 }
 
@@ -277,11 +287,34 @@ export async function mintFixturePki(options: FixturePkiOptions = {}): Promise<F
   const root = await mintCertificate({ subject: rootSubject, keyType, notBefore: start, notAfter: caEnd, ca: true, pathLength: 1 });
   // The look-alike carries the root's subject byte for byte, with another key.
   const untrustedCaIssuer = await mintCertificate(lookAlikeCaOptions(subjectDer(root.cert.rawData), start, caEnd, keyType));
-  const intermediate = await mintCertificate({ subject: `CN=${org} Test Intermediate CA, O=${org}`, issuer: root, notBefore: start, notAfter: caEnd, ca: true, pathLength: 0 });
+  const intermediate = await mintCertificate({
+    subject: `CN=${org} Test Intermediate CA, O=${org}`,
+    issuer: root,
+    notBefore: start,
+    notAfter: caEnd,
+    ca: true,
+    pathLength: 0,
+  });
 
-  const serverOptions = (issuer: Credential): MintOptions => ({ subject: `CN=${serverCn}, O=${org}`, issuer, keyType, notBefore: start, notAfter: leafEnd, sans: serverSans, eku: ['serverAuth'] });
+  const serverOptions = (issuer: Credential): MintOptions => ({
+    subject: `CN=${serverCn}, O=${org}`,
+    issuer,
+    keyType,
+    notBefore: start,
+    notAfter: leafEnd,
+    sans: serverSans,
+    eku: ['serverAuth'],
+  });
   const server = (issuer: Credential, over: Partial<MintOptions> = {}) => mintCertificate({ ...serverOptions(issuer), ...over });
-  const validClient: MintOptions = { subject: clientSubject, issuer: root, keyType, notBefore: start, notAfter: leafEnd, sans: clientSans, eku: ['clientAuth'] };
+  const validClient: MintOptions = {
+    subject: clientSubject,
+    issuer: root,
+    keyType,
+    notBefore: start,
+    notAfter: leafEnd,
+    sans: clientSans,
+    eku: ['clientAuth'],
+  };
   const crafted = (kind: Exclude<CraftedKind, 'wrongIdentity'>, issuer?: Credential) => mintCertificate(craftedOptions(kind, validClient, now, issuer));
 
   const [srv, cli] = await Promise.all([server(intermediate), mintCertificate(validClient)]);

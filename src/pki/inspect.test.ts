@@ -31,7 +31,9 @@ let dir: string;
 
 function opensslRaw(args: string[], input?: string | Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const p = execFile('openssl', args, { encoding: 'buffer' }, (err, stdout, stderr) => (err ? reject(new Error(`openssl ${args.join(' ')}: ${stderr.toString()}`)) : resolve(stdout)));
+    const p = execFile('openssl', args, { encoding: 'buffer' }, (err, stdout, stderr) =>
+      err ? reject(new Error(`openssl ${args.join(' ')}: ${stderr.toString()}`)) : resolve(stdout),
+    );
     p.stdin!.end(input ?? '');
   });
 }
@@ -59,7 +61,14 @@ async function write(name: string, content: string | Buffer): Promise<string> {
 beforeAll(async () => {
   [pki, rsa] = await Promise.all([
     mintFixturePki({ clock, clientUri: SPIFFE }),
-    mintCertificate({ subject: 'CN=rsa.example', keyType: 'rsa-2048', notBefore: NOW, notAfter: addDays(NOW, 10), sans: { dns: ['rsa.example'] }, eku: ['serverAuth', 'clientAuth'] }),
+    mintCertificate({
+      subject: 'CN=rsa.example',
+      keyType: 'rsa-2048',
+      notBefore: NOW,
+      notAfter: addDays(NOW, 10),
+      sans: { dns: ['rsa.example'] },
+      eku: ['serverAuth', 'clientAuth'],
+    }),
   ]);
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-inspect-'));
 });
@@ -207,7 +216,10 @@ describe('private keys', () => {
   });
 
   it('DER keys (PKCS#8, SEC1, PKCS#1) and coded errors for non-keys', async () => {
-    for (const args of [['pkey', '-outform', 'DER'], ['ec', '-outform', 'DER']]) {
+    for (const args of [
+      ['pkey', '-outform', 'DER'],
+      ['ec', '-outform', 'DER'],
+    ]) {
       const der = await opensslRaw(args, pki.client.keyPem);
       expect(keyMatchesCertificate(parsePrivateKey(der, 'k.der'), x(pki.client.certPem))).toBe(true);
     }
@@ -287,13 +299,18 @@ describe('summary', () => {
     expect(summarizeCertificate(pki.badClients.notYetValid.cert, clock)).toMatchObject({ notYetValid: true, expired: false });
   });
 
-  it('fingerprint, serial and dates equal openssl\'s', async () => {
+  it("fingerprint, serial and dates equal openssl's", async () => {
     for (const c of [pki.server, pki.client, rsa]) {
       const s = summarizeCertificate(c.cert, clock);
       const out = await openssl(['x509', '-noout', '-fingerprint', '-sha256', '-serial', '-dates'], c.certPem);
       expect(out).toContain(`sha256 Fingerprint=${s.fingerprintSha256}\n`);
       expect(s.fingerprintSha256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
-      expect(out.match(/^serial=([0-9A-F]+)$/m)![1]!.toLowerCase().replace(/^0+/, '')).toBe(s.serialNumber.replace(/^0+/, ''));
+      expect(
+        out
+          .match(/^serial=([0-9A-F]+)$/m)![1]!
+          .toLowerCase()
+          .replace(/^0+/, ''),
+      ).toBe(s.serialNumber.replace(/^0+/, ''));
       expect(new Date(out.match(/^notBefore=(.*)$/m)![1]!).toISOString()).toBe(s.notBefore);
       expect(new Date(out.match(/^notAfter=(.*)$/m)![1]!).toISOString()).toBe(s.notAfter);
     }

@@ -20,8 +20,15 @@ export const EKU_NAMES: Readonly<Record<string, string>> = {
 
 /** keyUsage bits and their names (RFC 5280 §4.2.1.3). */
 export const KU_NAMES: readonly [number, string][] = [
-  [1, 'digitalSignature'], [2, 'nonRepudiation'], [4, 'keyEncipherment'], [8, 'dataEncipherment'],
-  [16, 'keyAgreement'], [32, 'keyCertSign'], [64, 'cRLSign'], [128, 'encipherOnly'], [256, 'decipherOnly'],
+  [1, 'digitalSignature'],
+  [2, 'nonRepudiation'],
+  [4, 'keyEncipherment'],
+  [8, 'dataEncipherment'],
+  [16, 'keyAgreement'],
+  [32, 'keyCertSign'],
+  [64, 'cRLSign'],
+  [128, 'encipherOnly'],
+  [256, 'decipherOnly'],
 ];
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
@@ -42,9 +49,16 @@ export function parsePemBlocks(text: string, source = 'input'): PemBlock[] {
   const blocks: PemBlock[] = [];
   for (const m of text.matchAll(PEM_BLOCK)) {
     const label = m[1]!;
-    const body = m[2]!.split(/\r?\n/).filter((l) => !/^[A-Za-z-]+:/.test(l)).join('').replace(/\s+/g, '');
+    const body = m[2]!
+      .split(/\r?\n/)
+      .filter((l) => !/^[A-Za-z-]+:/.test(l))
+      .join('')
+      .replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0 || body.length === 0) {
-      throw new HarnessError('pki.malformed-pem', `${source}: the PEM block "${label}" is not valid base64; re-export the file (e.g. openssl x509 -in FILE -out FILE.pem)`);
+      throw new HarnessError(
+        'pki.malformed-pem',
+        `${source}: the PEM block "${label}" is not valid base64; re-export the file (e.g. openssl x509 -in FILE -out FILE.pem)`,
+      );
     }
     blocks.push({ label, der: Buffer.from(body, 'base64'), text: m[0] });
   }
@@ -54,10 +68,16 @@ export function parsePemBlocks(text: string, source = 'input'): PemBlock[] {
   // (Comments in UTF-8, as in curl's cacert.pem, are text.)
   const outside = Buffer.from(text.replace(PEM_BLOCK, ''), 'latin1').toString('utf8');
   if (begins === blocks.length && /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/.test(outside)) {
-    throw new HarnessError('pki.malformed-pem', `${source}: binary data outside the PEM blocks; the file is corrupt or has something appended: keep only the -----BEGIN/END----- blocks (and text comments)`);
+    throw new HarnessError(
+      'pki.malformed-pem',
+      `${source}: binary data outside the PEM blocks; the file is corrupt or has something appended: keep only the -----BEGIN/END----- blocks (and text comments)`,
+    );
   }
   if (begins !== blocks.length) {
-    throw new HarnessError('pki.malformed-pem', `${source}: ${begins} BEGIN line(s) but ${blocks.length} complete PEM block(s); the file is truncated or its BEGIN/END labels do not match`);
+    throw new HarnessError(
+      'pki.malformed-pem',
+      `${source}: ${begins} BEGIN line(s) but ${blocks.length} complete PEM block(s); the file is truncated or its BEGIN/END labels do not match`,
+    );
   }
   return blocks;
 }
@@ -75,7 +95,8 @@ export function parseCertificates(input: string | Buffer, source = 'input'): Nod
   const text = buf.toString('latin1');
   if (text.includes('-----BEGIN ')) {
     const blocks = parsePemBlocks(text, source).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE');
-    if (blocks.length === 0) throw new HarnessError('pki.no-certificate', `${source}: no CERTIFICATE block found (is this a key or a CSR instead of a certificate?)`);
+    if (blocks.length === 0)
+      throw new HarnessError('pki.no-certificate', `${source}: no CERTIFICATE block found (is this a key or a CSR instead of a certificate?)`);
     return blocks.map((b, i) => parseDer(b.der, `${source} (certificate #${i + 1})`));
   }
   if (looksLikeDer(buf)) return [parseDer(buf, source)];
@@ -150,41 +171,49 @@ export function staticSummary(node: NodeX509, der: Buffer, fingerprint: string, 
     extKeyUsage = f.extKeyUsage.map((u) => EKU_NAMES[u] ?? u);
     if (f.keyUsage !== undefined) keyUsage = KU_NAMES.filter(([bit]) => (f.keyUsage! & bit) !== 0).map(([, n]) => n);
     basicConstraints = f.basicConstraints;
-  } else try {
-    const p = new x509.X509Certificate(new Uint8Array(der));
-    subject = p.subject;
-    issuer = p.issuer;
-    notBefore = p.notBefore;
-    notAfter = p.notAfter;
-    const sig = p.signatureAlgorithm as { name?: string; hash?: { name?: string } };
-    signatureAlgorithm = [sig.hash?.name, sig.name].filter(Boolean).join(' with ') || 'unknown';
-    for (const ext of p.extensions) {
-      if (ext instanceof x509.SubjectAlternativeNameExtension) {
-        for (const n of ext.names.toJSON()) {
-          if (n.type === 'dns') sans.dns.push(n.value);
-          else if (n.type === 'ip') sans.ip.push(n.value);
-          else if (n.type === 'url') sans.uri.push(n.value);
-          else if (n.type === 'email') sans.email.push(n.value);
-          else sans.other.push(`${n.type}:${n.value}`);
+  } else
+    try {
+      const p = new x509.X509Certificate(new Uint8Array(der));
+      subject = p.subject;
+      issuer = p.issuer;
+      notBefore = p.notBefore;
+      notAfter = p.notAfter;
+      const sig = p.signatureAlgorithm as { name?: string; hash?: { name?: string } };
+      signatureAlgorithm = [sig.hash?.name, sig.name].filter(Boolean).join(' with ') || 'unknown';
+      for (const ext of p.extensions) {
+        if (ext instanceof x509.SubjectAlternativeNameExtension) {
+          for (const n of ext.names.toJSON()) {
+            if (n.type === 'dns') sans.dns.push(n.value);
+            else if (n.type === 'ip') sans.ip.push(n.value);
+            else if (n.type === 'url') sans.uri.push(n.value);
+            else if (n.type === 'email') sans.email.push(n.value);
+            else sans.other.push(`${n.type}:${n.value}`);
+          }
+        } else if (ext instanceof x509.ExtendedKeyUsageExtension) {
+          extKeyUsage = Array.from(ext.usages, (u) => EKU_NAMES[String(u)] ?? String(u)); // a plain array, not peculiar's Array subclass
+        } else if (ext instanceof x509.KeyUsagesExtension) {
+          keyUsage = KU_NAMES.filter(([bit]) => (ext.usages & bit) !== 0).map(([, n]) => n);
+        } else if (ext instanceof x509.BasicConstraintsExtension) {
+          basicConstraints = { ca: ext.ca, critical: ext.critical, ...(ext.pathLength !== undefined ? { pathLength: ext.pathLength } : {}) };
         }
-      } else if (ext instanceof x509.ExtendedKeyUsageExtension) {
-        extKeyUsage = Array.from(ext.usages, (u) => EKU_NAMES[String(u)] ?? String(u)); // a plain array, not peculiar's Array subclass
-      } else if (ext instanceof x509.KeyUsagesExtension) {
-        keyUsage = KU_NAMES.filter(([bit]) => (ext.usages & bit) !== 0).map(([, n]) => n);
-      } else if (ext instanceof x509.BasicConstraintsExtension) {
-        basicConstraints = { ca: ext.ca, critical: ext.critical, ...(ext.pathLength !== undefined ? { pathLength: ext.pathLength } : {}) };
       }
+    } catch {
+      // A certificate node can parse but peculiar cannot: keep what node gave us.
     }
-  } catch {
-    // A certificate node can parse but peculiar cannot: keep what node gave us.
-  }
   const problem = publicKeyProblem(node);
   const pk = problem === undefined ? node.publicKey : undefined;
   const details = pk?.asymmetricKeyDetails ?? {};
   const publicKey: CertSummary['publicKey'] = pk ? { type: (pk.asymmetricKeyType ?? 'unknown').toUpperCase() } : { type: 'undecodable', undecodable: problem! };
   if (details.modulusLength) publicKey.bits = details.modulusLength;
   if (details.namedCurve) {
-    publicKey.curve = details.namedCurve === 'prime256v1' ? 'P-256' : details.namedCurve === 'secp384r1' ? 'P-384' : details.namedCurve === 'secp521r1' ? 'P-521' : details.namedCurve;
+    publicKey.curve =
+      details.namedCurve === 'prime256v1'
+        ? 'P-256'
+        : details.namedCurve === 'secp384r1'
+          ? 'P-384'
+          : details.namedCurve === 'secp521r1'
+            ? 'P-521'
+            : details.namedCurve;
     const bits = { 'P-256': 256, 'P-384': 384, 'P-521': 521 }[publicKey.curve];
     if (bits) publicKey.bits = bits;
   }
@@ -242,7 +271,11 @@ export function readPkiFile(path: string, what: string): Buffer {
     throw new HarnessError('pki.file-missing', `${what} file not found: ${path}`);
   }
   if (!st.isFile()) throw new HarnessError('pki.file-unreadable', `${what} path is not a file: ${path}`);
-  if (st.size > MAX_PKI_FILE_BYTES) throw new HarnessError('pki.file-unreadable', `${what} file ${path} is ${(st.size / 1048576).toFixed(1)} MB: too large for a certificate or key file (at most ${MAX_PKI_FILE_BYTES / 1048576} MB)`);
+  if (st.size > MAX_PKI_FILE_BYTES)
+    throw new HarnessError(
+      'pki.file-unreadable',
+      `${what} file ${path} is ${(st.size / 1048576).toFixed(1)} MB: too large for a certificate or key file (at most ${MAX_PKI_FILE_BYTES / 1048576} MB)`,
+    );
   try {
     return readFileSync(path);
   } catch (e) {
@@ -263,11 +296,15 @@ export function parsePrivateKey(input: Buffer | string, source = 'key', passphra
   if (text.includes('-----BEGIN ')) {
     const blocks = parsePemBlocks(text, source);
     const keyBlocks = blocks.filter((b) => /PRIVATE KEY$/.test(b.label));
-    if (keyBlocks.length === 0) throw new HarnessError('pki.no-private-key', `${source}: no PRIVATE KEY block found (is this a certificate instead of its key?)`);
+    if (keyBlocks.length === 0)
+      throw new HarnessError('pki.no-private-key', `${source}: no PRIVATE KEY block found (is this a certificate instead of its key?)`);
     const block = keyBlocks[0]!;
     const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(block.text);
     if (encrypted && passphrase === undefined) {
-      throw new HarnessError('pki.encrypted-key', `${source}: the private key is encrypted; pass its passphrase with --key-passphrase-env VAR (the name of an environment variable holding it)`);
+      throw new HarnessError(
+        'pki.encrypted-key',
+        `${source}: the private key is encrypted; pass its passphrase with --key-passphrase-env VAR (the name of an environment variable holding it)`,
+      );
     }
     try {
       return known(createPrivateKey(passphrase !== undefined ? { key: block.text, passphrase } : { key: block.text }));
@@ -283,7 +320,10 @@ export function parsePrivateKey(input: Buffer | string, source = 'key', passphra
       // DER EncryptedPrivateKeyInfo (openssl pkcs8 -topk8 -outform DER): node asks for the passphrase.
       if (type === 'pkcs8' && (e as { code?: unknown }).code === 'ERR_MISSING_PASSPHRASE') {
         if (passphrase === undefined) {
-          throw new HarnessError('pki.encrypted-key', `${source}: the private key is encrypted; pass its passphrase with --key-passphrase-env VAR (the name of an environment variable holding it)`);
+          throw new HarnessError(
+            'pki.encrypted-key',
+            `${source}: the private key is encrypted; pass its passphrase with --key-passphrase-env VAR (the name of an environment variable holding it)`,
+          );
         }
         try {
           return known(createPrivateKey({ key: buf, format: 'der', type, passphrase }));
@@ -329,12 +369,20 @@ export const MAX_CLIENT_CHAIN = 64;
 export function loadCredentialFiles(certFile: string, keyFile: string, passphrase?: string): LoadedCredentials {
   const certBuf = readPkiFile(certFile, 'certificate');
   const chain = parseCertificates(certBuf, certFile);
-  if (chain.length > MAX_CLIENT_CHAIN) throw new HarnessError('pki.malformed-pem', `${certFile} holds a chain of ${chain.length} certificates; a client chain is the leaf and its intermediates (at most ${MAX_CLIENT_CHAIN}): is this a CA bundle?`);
+  if (chain.length > MAX_CLIENT_CHAIN)
+    throw new HarnessError(
+      'pki.malformed-pem',
+      `${certFile} holds a chain of ${chain.length} certificates; a client chain is the leaf and its intermediates (at most ${MAX_CLIENT_CHAIN}): is this a CA bundle?`,
+    );
   const keyProblem = publicKeyProblem(chain[0]!);
-  if (keyProblem) throw new HarnessError('pki.unsupported-key', `${certFile}: the certificate's ${keyProblem}; a client certificate needs a key the harness can use`);
+  if (keyProblem)
+    throw new HarnessError('pki.unsupported-key', `${certFile}: the certificate's ${keyProblem}; a client certificate needs a key the harness can use`);
   const key = parsePrivateKey(readPkiFile(keyFile, 'private key'), keyFile, passphrase);
   if (!keyMatchesCertificate(key, chain[0]!)) {
-    throw new HarnessError('pki.key-mismatch', `${keyFile} is not the private key of ${certFile} (subject ${oneLine(chain[0]!.subject)}); pass the key that was generated with this certificate`);
+    throw new HarnessError(
+      'pki.key-mismatch',
+      `${keyFile} is not the private key of ${certFile} (subject ${oneLine(chain[0]!.subject)}); pass the key that was generated with this certificate`,
+    );
   }
   return {
     certPem: chain.map((c) => c.toString()).join(''),
@@ -348,7 +396,11 @@ export function loadCaFile(caFile: string): { pem: string; certs: NodeX509[] } {
   const certs = parseCertificates(readPkiFile(caFile, 'CA'), caFile);
   for (const [i, c] of certs.entries()) {
     const problem = publicKeyProblem(c);
-    if (problem) throw new HarnessError('pki.unsupported-key', `${caFile}: certificate ${i + 1} (subject ${oneLine(c.subject)}): its ${problem}; a trust anchor needs a key that can verify signatures`);
+    if (problem)
+      throw new HarnessError(
+        'pki.unsupported-key',
+        `${caFile}: certificate ${i + 1} (subject ${oneLine(c.subject)}): its ${problem}; a trust anchor needs a key that can verify signatures`,
+      );
   }
   return { pem: certs.map((c) => c.toString()).join(''), certs };
 }

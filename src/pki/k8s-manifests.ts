@@ -19,7 +19,10 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 /** Validates a namespace or service name as an RFC 1123 label (Kubernetes' rule for both). */
 export function assertDnsLabel(what: string, value: string): string {
   if (!DNS_LABEL.test(value)) {
-    throw new HarnessError('usage.invalid-value', `${what} "${value}" is not a valid Kubernetes name: use lower-case letters, digits and "-", at most 63 characters, starting and ending with a letter or digit`);
+    throw new HarnessError(
+      'usage.invalid-value',
+      `${what} "${value}" is not a valid Kubernetes name: use lower-case letters, digits and "-", at most 63 characters, starting and ending with a letter or digit`,
+    );
   }
   return value;
 }
@@ -47,6 +50,9 @@ export function renderSecretsYaml(secrets: SecretSpec[], header: string): string
       { lineWidth: 0 },
     );
   });
-  const head = header.split('\n').map((l) => `# ${l}`.trimEnd()).join('\n');
+  const head = header
+    .split('\n')
+    .map((l) => `# ${l}`.trimEnd())
+    .join('\n');
   return `${head}\n---\n${docs.join('---\n')}`;
 }

@@ -12,11 +12,23 @@ export const KEY_TYPES: readonly KeyType[] = ['ec-p256', 'ec-p384', 'rsa-2048', 
 export function parseKeyType(input: string): KeyType {
   const s = input.trim().toLowerCase().replace(/[:_]/g, '-');
   const aliases: Record<string, KeyType> = {
-    ec: 'ec-p256', ecdsa: 'ec-p256', 'ec-p256': 'ec-p256', p256: 'ec-p256', 'p-256': 'ec-p256', 'ec-p-256': 'ec-p256',
-    'ec-p384': 'ec-p384', p384: 'ec-p384', 'p-384': 'ec-p384', 'ec-p-384': 'ec-p384',
-    rsa: 'rsa-2048', 'rsa-2048': 'rsa-2048', rsa2048: 'rsa-2048',
-    'rsa-3072': 'rsa-3072', rsa3072: 'rsa-3072',
-    'rsa-4096': 'rsa-4096', rsa4096: 'rsa-4096',
+    ec: 'ec-p256',
+    ecdsa: 'ec-p256',
+    'ec-p256': 'ec-p256',
+    p256: 'ec-p256',
+    'p-256': 'ec-p256',
+    'ec-p-256': 'ec-p256',
+    'ec-p384': 'ec-p384',
+    p384: 'ec-p384',
+    'p-384': 'ec-p384',
+    'ec-p-384': 'ec-p384',
+    rsa: 'rsa-2048',
+    'rsa-2048': 'rsa-2048',
+    rsa2048: 'rsa-2048',
+    'rsa-3072': 'rsa-3072',
+    rsa3072: 'rsa-3072',
+    'rsa-4096': 'rsa-4096',
+    rsa4096: 'rsa-4096',
   };
   const t = aliases[s];
   if (!t) {
@@ -74,12 +86,16 @@ export async function importKeyPair(privateKey: KeyObject, publicKey: KeyObject)
   if (privateKey.asymmetricKeyType === 'ec') {
     if (d.namedCurve === 'prime256v1') type = 'ec-p256';
     else if (d.namedCurve === 'secp384r1') type = 'ec-p384';
-    else throw new HarnessError('pki.unsupported-key', `EC curve ${d.namedCurve ?? 'unknown'} is not supported for signing test certificates; use P-256 or P-384`);
+    else
+      throw new HarnessError('pki.unsupported-key', `EC curve ${d.namedCurve ?? 'unknown'} is not supported for signing test certificates; use P-256 or P-384`);
   } else if (privateKey.asymmetricKeyType === 'rsa') {
     const bits = d.modulusLength ?? 0;
     type = bits >= 4096 ? 'rsa-4096' : bits >= 3072 ? 'rsa-3072' : 'rsa-2048';
   } else {
-    throw new HarnessError('pki.unsupported-key', `${privateKey.asymmetricKeyType ?? 'unknown'} keys are not supported for signing test certificates; use an EC (P-256/P-384) or RSA CA key`);
+    throw new HarnessError(
+      'pki.unsupported-key',
+      `${privateKey.asymmetricKeyType ?? 'unknown'} keys are not supported for signing test certificates; use an EC (P-256/P-384) or RSA CA key`,
+    );
   }
   const alg = keyAlgorithms(type).generate;
   const importAlg = alg.name === 'ECDSA' ? { name: 'ECDSA', namedCurve: (alg as EcKeyGenParams).namedCurve } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };

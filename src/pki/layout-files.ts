@@ -18,17 +18,46 @@ export interface LayoutFile {
   optional?: true;
 }
 
-const file = (name: string, of: LayoutFile['of'], part: LayoutFile['part'], optional?: 'optional'): LayoutFile => ({ name, of, part, ...(optional ? { optional: true as const } : {}) });
+const file = (name: string, of: LayoutFile['of'], part: LayoutFile['part'], optional?: 'optional'): LayoutFile => ({
+  name,
+  of,
+  part,
+  ...(optional ? { optional: true as const } : {}),
+});
 
 /** The files of each two-party layout, in the order written: `certs init` writes them, `audit` recognises them. */
 export const TWO_PARTY_FILES: Readonly<Record<TwoPartyLayout, readonly LayoutFile[]>> = {
-  default: [file('ca.pem', 'ca', 'cert'), file('ca-key.pem', 'ca', 'key'), file('server.pem', 'server', 'cert'), file('server-key.pem', 'server', 'key'), file('client.pem', 'client', 'cert'), file('client-key.pem', 'client', 'key')],
+  default: [
+    file('ca.pem', 'ca', 'cert'),
+    file('ca-key.pem', 'ca', 'key'),
+    file('server.pem', 'server', 'cert'),
+    file('server-key.pem', 'server', 'key'),
+    file('client.pem', 'client', 'cert'),
+    file('client-key.pem', 'client', 'key'),
+  ],
   // `gufo cert init` writes no CA key: the CA cannot mint further identities from this directory.
-  gufo: [file('ca.pem', 'ca', 'cert'), file('server.pem', 'server', 'cert'), file('server-key.pem', 'server', 'key'), file('client.pem', 'client', 'cert'), file('client-key.pem', 'client', 'key')],
+  gufo: [
+    file('ca.pem', 'ca', 'cert'),
+    file('server.pem', 'server', 'cert'),
+    file('server-key.pem', 'server', 'key'),
+    file('client.pem', 'client', 'cert'),
+    file('client-key.pem', 'client', 'key'),
+  ],
   kong: [
-    file('ca.crt', 'ca', 'cert'), file('ca.key', 'ca', 'key', 'optional'), file('server.crt', 'server', 'cert'), file('server.key', 'server', 'key'),
-    file('kong-client.crt', 'client', 'cert'), file('kong-client.key', 'client', 'key'), file('kong-client.pem', 'client', 'cert+key', 'optional'),
+    file('ca.crt', 'ca', 'cert'),
+    file('ca.key', 'ca', 'key', 'optional'),
+    file('server.crt', 'server', 'cert'),
+    file('server.key', 'server', 'key'),
+    file('kong-client.crt', 'client', 'cert'),
+    file('kong-client.key', 'client', 'key'),
+    file('kong-client.pem', 'client', 'cert+key', 'optional'),
   ],
   // The files of the cert-manager Secret grpc-tls-certs mounted at /etc/grpc-tls/.
-  nova: [file('ca.crt', 'ca', 'cert'), file('tls.crt', 'server', 'cert'), file('tls.key', 'server', 'key'), file('client.crt', 'client', 'cert'), file('client.key', 'client', 'key')],
+  nova: [
+    file('ca.crt', 'ca', 'cert'),
+    file('tls.crt', 'server', 'cert'),
+    file('tls.key', 'server', 'key'),
+    file('client.crt', 'client', 'cert'),
+    file('client.key', 'client', 'key'),
+  ],
 };

@@ -58,14 +58,21 @@ describe('certs init layouts', () => {
     const out = path.join(dir, 'certs');
     const r = await certsInit({ out });
     expect(await listing(out)).toEqual({
-      'ca.pem': 0o644, 'ca-key.pem': 0o600, 'server.pem': 0o644, 'server-key.pem': 0o600, 'client.pem': 0o644, 'client-key.pem': 0o600,
+      'ca.pem': 0o644,
+      'ca-key.pem': 0o600,
+      'server.pem': 0o644,
+      'server-key.pem': 0o600,
+      'client.pem': 0o644,
+      'client-key.pem': 0o600,
     });
     expect((await fs.stat(out)).mode & 0o777).toBe(0o700);
     expect(r.leafCertPaths.map((p) => path.basename(p))).toEqual(['server.pem', 'client.pem']);
     expect(await openssl('verify', '-purpose', 'sslserver', '-CAfile', path.join(out, 'ca.pem'), path.join(out, 'server.pem'))).toContain(': OK');
     expect(await openssl('verify', '-purpose', 'sslclient', '-CAfile', path.join(out, 'ca.pem'), path.join(out, 'client.pem'))).toContain(': OK');
     // The client must not be usable as a server and vice versa.
-    await expect(openssl('verify', '-purpose', 'sslserver', '-CAfile', path.join(out, 'ca.pem'), path.join(out, 'client.pem'))).rejects.toThrow(/unsuitable certificate purpose/);
+    await expect(openssl('verify', '-purpose', 'sslserver', '-CAfile', path.join(out, 'ca.pem'), path.join(out, 'client.pem'))).rejects.toThrow(
+      /unsuitable certificate purpose/,
+    );
     const ext = await openssl('x509', '-in', path.join(out, 'server.pem'), '-noout', '-ext', 'subjectAltName');
     expect(ext).toContain('DNS:localhost');
     expect(ext).toContain('IP Address:127.0.0.1');
@@ -80,7 +87,9 @@ describe('certs init layouts', () => {
     const secrets = path.join(dir, 'gufo-secrets.yaml');
     await certsInit({ out, layout: 'gufo', k8sSecretsFile: secrets });
     expect(Object.keys(await listing(out)).sort()).toEqual(['ca.pem', 'client-key.pem', 'client.pem', 'server-key.pem', 'server.pem']);
-    expect(await openssl('verify', '-CAfile', path.join(out, 'ca.pem'), path.join(out, 'server.pem'), path.join(out, 'client.pem'))).toMatch(/server\.pem: OK[\s\S]*client\.pem: OK/);
+    expect(await openssl('verify', '-CAfile', path.join(out, 'ca.pem'), path.join(out, 'server.pem'), path.join(out, 'client.pem'))).toMatch(
+      /server\.pem: OK[\s\S]*client\.pem: OK/,
+    );
     expect((await fs.stat(secrets)).mode & 0o777).toBe(0o600);
     const [s, ...rest] = await secretsIn(secrets);
     expect(rest).toHaveLength(0);
@@ -94,8 +103,14 @@ describe('certs init layouts', () => {
     const out = path.join(dir, 'mtls');
     await certsInit({ out, layout: 'kong', cn: 'dogcatcher-api', sans: ['localhost', 'dogcatcher-api', 'dogcatcher-api.default.svc.cluster.local'] });
     expect(await listing(out)).toEqual({
-      'ca.crt': 0o644, 'ca.key': 0o600, 'server.crt': 0o644, 'server.key': 0o600,
-      'kong-client.crt': 0o644, 'kong-client.key': 0o600, 'kong-client.pem': 0o600, 'k8s-mtls-secrets.yaml': 0o600,
+      'ca.crt': 0o644,
+      'ca.key': 0o600,
+      'server.crt': 0o644,
+      'server.key': 0o600,
+      'kong-client.crt': 0o644,
+      'kong-client.key': 0o600,
+      'kong-client.pem': 0o600,
+      'k8s-mtls-secrets.yaml': 0o600,
     });
     const f = (n: string) => path.join(out, n);
     expect(await openssl('verify', '-CAfile', f('ca.crt'), f('server.crt'), f('kong-client.crt'))).toMatch(/server\.crt: OK[\s\S]*kong-client\.crt: OK/);
@@ -139,11 +154,17 @@ describe('certs init layouts', () => {
     const secretsFile = path.join(dir, 'svc.yaml');
     await certsInit({ out, layout: 'per-service', services: ['gateway', 'auth-service'], namespace: 'gaia', k8sSecretsFile: secretsFile });
     expect(await listing(out)).toEqual({
-      'ca.pem': 0o644, 'ca-key.pem': 0o600, 'gateway/cert.pem': 0o644, 'gateway/key.pem': 0o600, 'auth-service/cert.pem': 0o644, 'auth-service/key.pem': 0o600,
+      'ca.pem': 0o644,
+      'ca-key.pem': 0o600,
+      'gateway/cert.pem': 0o644,
+      'gateway/key.pem': 0o600,
+      'auth-service/cert.pem': 0o644,
+      'auth-service/key.pem': 0o600,
     });
     for (const svc of ['gateway', 'auth-service']) {
       const cert = path.join(out, svc, 'cert.pem');
-      for (const purpose of ['sslserver', 'sslclient']) expect(await openssl('verify', '-purpose', purpose, '-CAfile', path.join(out, 'ca.pem'), cert)).toContain('OK');
+      for (const purpose of ['sslserver', 'sslclient'])
+        expect(await openssl('verify', '-purpose', purpose, '-CAfile', path.join(out, 'ca.pem'), cert)).toContain('OK');
       expect(await openssl('x509', '-in', cert, '-noout', '-checkhost', `${svc}.gaia.svc.cluster.local`)).toContain('does match');
       expect(await openssl('x509', '-in', cert, '-noout', '-subject')).toContain(`CN = ${svc}`);
     }
@@ -237,7 +258,9 @@ describe('certs init bad options', () => {
     expect(parseLayout('Kong')).toBe('kong');
     expect(() => parseLayout('istio')).toThrow(/unknown layout "istio": use one of default, gufo, kong, nova, per-service/);
     expect(parseSanList(['a.example', '10.0.0.1', '[::1]', 'spiffe://td/ns/x/sa/y', '*.svc.example'])).toEqual({
-      dns: ['a.example', '*.svc.example'], ip: ['10.0.0.1', '::1'], uri: ['spiffe://td/ns/x/sa/y'],
+      dns: ['a.example', '*.svc.example'],
+      ip: ['10.0.0.1', '::1'],
+      uri: ['spiffe://td/ns/x/sa/y'],
     });
   });
 });

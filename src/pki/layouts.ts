@@ -96,11 +96,16 @@ function defaultServerSans(cn: string, ns: string, inCluster: boolean): SubjectA
 
 function validateOptions(o: CertsInitOptions, layout: LayoutName): void {
   if (o.days !== undefined && (!Number.isInteger(o.days) || o.days < 1 || o.days > MAX_DAYS)) {
-    throw new HarnessError('usage.invalid-value', `--days must be a whole number from 1 to ${MAX_DAYS} (the CA is valid ${MAX_DAYS} days and a leaf may not outlive it)`);
+    throw new HarnessError(
+      'usage.invalid-value',
+      `--days must be a whole number from 1 to ${MAX_DAYS} (the CA is valid ${MAX_DAYS} days and a leaf may not outlive it)`,
+    );
   }
   if (layout === 'per-service') {
-    if (!o.services || o.services.length === 0) throw new HarnessError('usage.missing-argument', 'certs init --layout per-service needs --services a,b,c (one certificate per service)');
-    if (o.cn !== undefined) throw new HarnessError('usage.invalid-value', '--cn does not apply to --layout per-service: each service certificate is named after its service');
+    if (!o.services || o.services.length === 0)
+      throw new HarnessError('usage.missing-argument', 'certs init --layout per-service needs --services a,b,c (one certificate per service)');
+    if (o.cn !== undefined)
+      throw new HarnessError('usage.invalid-value', '--cn does not apply to --layout per-service: each service certificate is named after its service');
     for (const s of o.services) assertDnsLabel('service name', s);
     if (new Set(o.services).size !== o.services.length) throw new HarnessError('usage.invalid-value', '--services lists a service twice');
   } else if (o.services && o.services.length > 0) {
@@ -160,7 +165,11 @@ export async function certsInit(o: CertsInitOptions): Promise<CertsInitResult> {
     });
   } else {
     const cn = o.cn ?? (layout === 'nova' ? `*.${ns}.svc.cluster.local` : 'localhost');
-    const serverSans = userSans ?? (layout === 'nova' ? { dns: [`*.${ns}.svc.cluster.local`, `*.${ns}.svc`, 'localhost'], ip: ['127.0.0.1', '::1'] } : defaultServerSans(cn, ns, o.namespace !== undefined || layout === 'kong'));
+    const serverSans =
+      userSans ??
+      (layout === 'nova'
+        ? { dns: [`*.${ns}.svc.cluster.local`, `*.${ns}.svc`, 'localhost'], ip: ['127.0.0.1', '::1'] }
+        : defaultServerSans(cn, ns, o.namespace !== undefined || layout === 'kong'));
     const clientCn = layout === 'kong' ? 'kong-client' : layout === 'nova' ? `grpc-client.${ns}` : `${layout === 'gufo' ? 'gufo' : 'mtls'}-client`;
     const [server, client] = await Promise.all([leaf(cn, serverSans, ['serverAuth']), leaf(clientCn, undefined, ['clientAuth'])]);
     planTwoParty(layout, { ca, server, client, cn, ns, add, secrets });
@@ -218,7 +227,11 @@ function planTwoParty(layout: TwoPartyLayout, p: TwoParty): void {
   });
   switch (layout) {
     case 'default':
-      secrets.push({ name: 'mtls-ca', namespace: ns, type: 'Opaque', data: { 'ca.crt': ca.certPem } }, tls('mtls-server-tls', ns, server), tls('mtls-client-tls', ns, client));
+      secrets.push(
+        { name: 'mtls-ca', namespace: ns, type: 'Opaque', data: { 'ca.crt': ca.certPem } },
+        tls('mtls-server-tls', ns, server),
+        tls('mtls-client-tls', ns, client),
+      );
       return;
     case 'gufo':
       // As `kubectl create secret generic gufo-mtls --from-file=certs/` would make it.
@@ -227,7 +240,11 @@ function planTwoParty(layout: TwoPartyLayout, p: TwoParty): void {
     case 'kong': {
       // The seed's naming: --cn dogcatcher-api → Secret dogcatcher-server-cert.
       const base = /^[a-z0-9-]+$/.test(p.cn) && p.cn !== 'localhost' ? p.cn.replace(/-api$/, '') : 'mtls';
-      secrets.push({ name: 'mtls-ca', namespace: ns, type: 'Opaque', data: { 'ca.crt': ca.certPem } }, tls(`${base}-server-cert`, ns, server), tls('kong-client-cert', 'kong', client));
+      secrets.push(
+        { name: 'mtls-ca', namespace: ns, type: 'Opaque', data: { 'ca.crt': ca.certPem } },
+        tls(`${base}-server-cert`, ns, server),
+        tls('kong-client-cert', 'kong', client),
+      );
       return;
     }
     case 'nova':
@@ -248,7 +265,16 @@ async function exists(p: string): Promise<boolean> {
 
 function writeFailed(p: string, e: unknown): HarnessError {
   const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'no space left on the device' : code === 'EISDIR' ? 'it is a directory' : code === 'ENOTDIR' ? 'a parent is not a directory' : (e as Error).message;
+  const why =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'permission denied'
+      : code === 'ENOSPC'
+        ? 'no space left on the device'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'ENOTDIR'
+            ? 'a parent is not a directory'
+            : (e as Error).message;
   return new HarnessError('pki.write-failed', `cannot write ${p}: ${why}`, { cause: e });
 }
 
@@ -262,7 +288,10 @@ async function writeAll(outDir: string, files: PlannedFile[], force: boolean): P
     const existing: string[] = [];
     for (const f of files) if (await exists(f.path)) existing.push(f.path);
     if (existing.length > 0) {
-      throw new HarnessError('pki.output-exists', `refusing to overwrite ${existing.length} existing file(s): ${existing.join(', ')} (pass --force to replace them)`);
+      throw new HarnessError(
+        'pki.output-exists',
+        `refusing to overwrite ${existing.length} existing file(s): ${existing.join(', ')} (pass --force to replace them)`,
+      );
     }
   }
   const dirs = dedupe([outDir, ...files.map((f) => path.dirname(f.path))]);

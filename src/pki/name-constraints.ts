@@ -101,7 +101,10 @@ export function namesOf(subject: NameView, sans: GeneralName[] | undefined): Gen
   const names: GeneralName[] = [...(sans ?? [])];
   const json = subject.toJSON();
   if (json.length > 0) names.push(dnName(subject));
-  if (!sans) for (const rdn of json) for (const [type, values] of Object.entries(rdn)) if (type === 'E' || type === '1.2.840.113549.1.9.1') for (const v of values) names.push({ form: 'email', value: v });
+  if (!sans)
+    for (const rdn of json)
+      for (const [type, values] of Object.entries(rdn))
+        if (type === 'E' || type === '1.2.840.113549.1.9.1') for (const v of values) names.push({ form: 'email', value: v });
   return names;
 }
 
@@ -118,7 +121,12 @@ export function describeName(n: GeneralName): string {
 }
 
 function ipText(b: Uint8Array): string {
-  const addr = (x: Uint8Array) => (x.length === 4 ? [...x].join('.') : x.length === 16 ? Array.from({ length: 8 }, (_, i) => ((x[2 * i]! << 8) | x[2 * i + 1]!).toString(16)).join(':') : Buffer.from(x).toString('hex'));
+  const addr = (x: Uint8Array) =>
+    x.length === 4
+      ? [...x].join('.')
+      : x.length === 16
+        ? Array.from({ length: 8 }, (_, i) => ((x[2 * i]! << 8) | x[2 * i + 1]!).toString(16)).join(':')
+        : Buffer.from(x).toString('hex');
   if (b.length === 8 || b.length === 32) return `${addr(b.subarray(0, b.length / 2))}/${addr(b.subarray(b.length / 2))}`;
   return addr(b);
 }

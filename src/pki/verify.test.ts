@@ -34,14 +34,28 @@ async function pemFile(pem: string): Promise<string> {
 async function opensslAccepts(presented: Credential[], anchors: Credential[], at = NOW, purpose?: VerifyOptions['purpose']): Promise<boolean> {
   const args = ['verify', '-attime', String(Math.floor(at.getTime() / 1000)), '-CAfile', await pemFile(anchors.map((a) => a.certPem).join(''))];
   if (purpose) args.push('-purpose', purpose === 'serverAuth' ? 'sslserver' : 'sslclient');
-  if (presented.length > 1) args.push('-untrusted', await pemFile(presented.slice(1).map((c) => c.certPem).join('')));
+  if (presented.length > 1)
+    args.push(
+      '-untrusted',
+      await pemFile(
+        presented
+          .slice(1)
+          .map((c) => c.certPem)
+          .join(''),
+      ),
+    );
   args.push(await pemFile(presented[0]!.certPem));
   return new Promise((resolve) => execFile('openssl', args, (err) => resolve(!err)));
 }
 
 /** verifyChain on credentials, asserting the verdict agrees with openssl. */
 async function check(presented: Credential[], anchors: Credential[], at = NOW, opts: VerifyOptions = {}) {
-  const v = verifyChain(presented.map((c) => x(c)), anchors.map((c) => x(c)), fixedClock(at), opts);
+  const v = verifyChain(
+    presented.map((c) => x(c)),
+    anchors.map((c) => x(c)),
+    fixedClock(at),
+    opts,
+  );
   expect(v.ok, JSON.stringify(v.problems)).toBe(await opensslAccepts(presented, anchors, at, opts.purpose));
   return v;
 }
@@ -194,7 +208,14 @@ describe('verifyChain: what is wrong', () => {
   });
 
   it('an expired intermediate is named', async () => {
-    const oldInt = await mintCertificate({ subject: 'CN=Old Intermediate', issuer: pki.root, notBefore: addDays(NOW, -60), notAfter: addDays(NOW, -2), ca: true, pathLength: 0 });
+    const oldInt = await mintCertificate({
+      subject: 'CN=Old Intermediate',
+      issuer: pki.root,
+      notBefore: addDays(NOW, -60),
+      notAfter: addDays(NOW, -2),
+      ca: true,
+      pathLength: 0,
+    });
     const leaf = await mintCertificate({ subject: 'CN=leaf', issuer: oldInt, notBefore: addDays(NOW, -30), notAfter: addDays(NOW, 30), eku: ['clientAuth'] });
     const v = await check([leaf, oldInt], [pki.root]);
     expect(codes(v)).toEqual(['expired']);
@@ -202,7 +223,13 @@ describe('verifyChain: what is wrong', () => {
   });
 
   it('an issuer that is not a CA: intermediate-not-ca', async () => {
-    const notCa = await mintCertificate({ subject: 'CN=not a CA', issuer: pki.root, notBefore: addDays(NOW, -1), notAfter: addDays(NOW, 30), eku: ['clientAuth'] });
+    const notCa = await mintCertificate({
+      subject: 'CN=not a CA',
+      issuer: pki.root,
+      notBefore: addDays(NOW, -1),
+      notAfter: addDays(NOW, 30),
+      eku: ['clientAuth'],
+    });
     const leaf = await mintCertificate({ subject: 'CN=under a leaf', issuer: notCa, notBefore: addDays(NOW, -1), notAfter: addDays(NOW, 30) });
     const v = await check([leaf, notCa], [pki.root]);
     expect(codes(v)).toEqual(['intermediate-not-ca']);
@@ -247,7 +274,12 @@ describe('sanCovers (RFC 6125)', () => {
 
   it('no partial-label wildcards, and the CN is never used (CN-only certificate)', async () => {
     // (OpenSSL ignores any wildcard with fewer than two labels after it, so these have two.)
-    const partial = await mintCertificate({ subject: 'CN=localhost', notBefore: NOW, notAfter: addDays(NOW, 1), sans: { dns: ['api*.svc.example', 'w*.svc.example', '*z.svc.example'] } });
+    const partial = await mintCertificate({
+      subject: 'CN=localhost',
+      notBefore: NOW,
+      notAfter: addDays(NOW, 1),
+      sans: { dns: ['api*.svc.example', 'w*.svc.example', '*z.svc.example'] },
+    });
     expect(sanCovers(x(partial), 'api1.svc.example')).toBe(false);
     expect(sanCovers(x(partial), 'www.svc.example')).toBe(false);
     expect(sanCovers(x(partial), 'baz.svc.example')).toBe(false);
@@ -270,7 +302,15 @@ describe('basicConstraints pathLenConstraint (RFC 5280 §4.2.1.9)', () => {
   const nb = addDays(NOW, -1);
   const na = addDays(NOW, 30);
   const ca = (subject: string, pathLength: number | undefined, issuer?: Credential, key?: Credential['key']) =>
-    mintCertificate({ subject, ...(issuer ? { issuer } : {}), ...(key ? { key } : {}), notBefore: nb, notAfter: na, ca: true, ...(pathLength !== undefined ? { pathLength } : {}) });
+    mintCertificate({
+      subject,
+      ...(issuer ? { issuer } : {}),
+      ...(key ? { key } : {}),
+      notBefore: nb,
+      notAfter: na,
+      ca: true,
+      ...(pathLength !== undefined ? { pathLength } : {}),
+    });
   const leaf = (issuer: Credential) => mintCertificate({ subject: 'CN=path leaf', issuer, notBefore: nb, notAfter: na, eku: ['clientAuth'] });
 
   it('a root with pathlen:0 issuing an intermediate that issues the leaf: exceeded, with the reason (openssl agrees)', async () => {
@@ -279,7 +319,9 @@ describe('basicConstraints pathLenConstraint (RFC 5280 §4.2.1.9)', () => {
     const l = await leaf(int);
     const v = await check([l, int], [root]);
     expect(codes(v)).toEqual(['path-length-exceeded']);
-    expect(v.problems[0]!.message).toBe('path length constraint exceeded: "CN=PL0 Root" has pathLenConstraint 0 (at most 0 intermediate CA(s) may follow it), but 1 follow it in the path to the leaf');
+    expect(v.problems[0]!.message).toBe(
+      'path length constraint exceeded: "CN=PL0 Root" has pathLenConstraint 0 (at most 0 intermediate CA(s) may follow it), but 1 follow it in the path to the leaf',
+    );
   });
 
   it('an intermediate with pathlen:0 issuing another intermediate: exceeded at that intermediate (the nginx "path length constraint exceeded" case)', async () => {
@@ -317,12 +359,28 @@ describe('basicConstraints pathLenConstraint (RFC 5280 §4.2.1.9)', () => {
 describe('nameConstraints (RFC 5280 §4.2.1.10)', () => {
   it('a root permitting DNS example.com: names under it pass, others fail naming the CA, the name and what is permitted (openssl agrees)', async () => {
     const root = await mintRaw({ subject: 'CN=NC DNS Root', ca: true, permitted: [dns('example.com')] });
-    const good = await mintRaw({ subject: 'CN=good', issuer: root, sans: [{ type: 'dns', value: 'api.example.com' }, { type: 'dns', value: 'example.com' }] });
+    const good = await mintRaw({
+      subject: 'CN=good',
+      issuer: root,
+      sans: [
+        { type: 'dns', value: 'api.example.com' },
+        { type: 'dns', value: 'example.com' },
+      ],
+    });
     expect((await check([good], [root])).ok).toBe(true);
-    const bad = await mintRaw({ subject: 'CN=bad', issuer: root, sans: [{ type: 'dns', value: 'api.example.com' }, { type: 'dns', value: 'api.example.org' }] });
+    const bad = await mintRaw({
+      subject: 'CN=bad',
+      issuer: root,
+      sans: [
+        { type: 'dns', value: 'api.example.com' },
+        { type: 'dns', value: 'api.example.org' },
+      ],
+    });
     const v = await check([bad], [root]);
     expect(codes(v)).toEqual(['name-constraints']);
-    expect(v.problems[0]!.message).toBe('the leaf has the DNS name "api.example.org", outside every DNS subtree the name constraints of "CN=NC DNS Root" permit (example.com)');
+    expect(v.problems[0]!.message).toBe(
+      'the leaf has the DNS name "api.example.org", outside every DNS subtree the name constraints of "CN=NC DNS Root" permit (example.com)',
+    );
     expect(v.anchor).toBe('CN=NC DNS Root'); // the path is built; the constraint is what fails
     // "example.com" does not cover "notexample.com": labels, not characters.
     const lookAlike = await mintRaw({ subject: 'CN=look-alike', issuer: root, sans: [{ type: 'dns', value: 'notexample.com' }] });
@@ -337,7 +395,9 @@ describe('nameConstraints (RFC 5280 §4.2.1.10)', () => {
     const deep = await mintRaw({ subject: 'CN=deep', issuer: int, sans: [{ type: 'dns', value: 'db.internal.example.com' }] });
     const v = await check([deep, int], [root]);
     expect(codes(v)).toEqual(['name-constraints']);
-    expect(v.problems[0]!.message).toBe('the leaf has the DNS name "db.internal.example.com", which the name constraints of "CN=NC Excluding Intermediate" exclude (excluded subtree DNS "internal.example.com")');
+    expect(v.problems[0]!.message).toBe(
+      'the leaf has the DNS name "db.internal.example.com", which the name constraints of "CN=NC Excluding Intermediate" exclude (excluded subtree DNS "internal.example.com")',
+    );
     // A sub-CA below the constraining one, and the leaf below that: the leaf is still bound.
     const sub = await mintRaw({ subject: 'CN=NC Sub CA', issuer: int, ca: true });
     const under = await mintRaw({ subject: 'CN=under', issuer: sub, sans: [{ type: 'dns', value: 'internal.example.com' }] });
@@ -346,7 +406,14 @@ describe('nameConstraints (RFC 5280 §4.2.1.10)', () => {
 
   it('IP subtrees (CIDR): inside passes, outside and another family fail (openssl agrees)', async () => {
     const root = await mintRaw({ subject: 'CN=NC IP Root', ca: true, permitted: [ip('10.0.0.0/8'), dns('svc.example')] });
-    const inside = await mintRaw({ subject: 'CN=inside', issuer: root, sans: [{ type: 'ip', value: '10.1.2.3' }, { type: 'dns', value: 'a.svc.example' }] });
+    const inside = await mintRaw({
+      subject: 'CN=inside',
+      issuer: root,
+      sans: [
+        { type: 'ip', value: '10.1.2.3' },
+        { type: 'dns', value: 'a.svc.example' },
+      ],
+    });
     expect((await check([inside], [root])).ok).toBe(true);
     for (const addr of ['192.168.1.1', '2001:db8::1']) {
       const outside = await mintRaw({ subject: `CN=outside ${addr}`, issuer: root, sans: [{ type: 'ip', value: addr }] });
@@ -380,7 +447,9 @@ describe('nameConstraints (RFC 5280 §4.2.1.10)', () => {
     expect(v.problems[0]!.message).toContain('"*.example.com", which the name constraints of "CN=NC Wildcard Root" exclude');
     // A wildcard wholly inside a permitted subtree is fine.
     const permitting = await mintRaw({ subject: 'CN=NC Permitting Root', ca: true, permitted: [dns('example.com')] });
-    expect(verifyChain([x(await mintRaw({ subject: 'CN=wild', issuer: permitting, sans: [{ type: 'dns', value: '*.example.com' }] }))], [x(permitting)], clock).ok).toBe(true);
+    expect(
+      verifyChain([x(await mintRaw({ subject: 'CN=wild', issuer: permitting, sans: [{ type: 'dns', value: '*.example.com' }] }))], [x(permitting)], clock).ok,
+    ).toBe(true);
   });
 });
 
@@ -435,7 +504,9 @@ describe('extendedKeyUsage, with a purpose (RFC 5280 §4.2.1.12)', () => {
     const leaf = await mintRaw({ subject: 'CN=client', issuer: int, eku: [x509.ExtendedKeyUsage.clientAuth] });
     const v = await check([leaf, int], [root], NOW, { purpose: 'clientAuth' });
     expect(codes(v)).toEqual(['extended-key-usage']);
-    expect(v.problems[0]!.message).toBe('"CN=Server-only Intermediate" limits the certificates below it to the extended key usages serverAuth, which lack clientAuth');
+    expect(v.problems[0]!.message).toBe(
+      '"CN=Server-only Intermediate" limits the certificates below it to the extended key usages serverAuth, which lack clientAuth',
+    );
   });
 });
 
@@ -445,7 +516,9 @@ describe('critical extensions (RFC 5280 §4.2)', () => {
     const root = await mintRaw({ subject: 'CN=Crit Root', ca: true });
     const v = await check([await mintRaw({ subject: 'CN=crit leaf', issuer: root, extra: [unknown(true)] })], [root]);
     expect(codes(v)).toEqual(['critical-extension']);
-    expect(v.problems[0]!.message).toBe('the leaf has a critical extension 1.3.6.1.4.1.55738.666.1 that the verifier does not process (RFC 5280 §4.2: such a certificate must be refused)');
+    expect(v.problems[0]!.message).toBe(
+      'the leaf has a critical extension 1.3.6.1.4.1.55738.666.1 that the verifier does not process (RFC 5280 §4.2: such a certificate must be refused)',
+    );
     expect((await check([await mintRaw({ subject: 'CN=plain leaf', issuer: root, extra: [unknown(false)] })], [root])).ok).toBe(true);
     const critRoot = await mintRaw({ subject: 'CN=Crit Ext Root', ca: true, extra: [unknown(true)] });
     expect(codes(await check([await mintRaw({ subject: 'CN=leaf', issuer: critRoot })], [critRoot]))).toEqual(['critical-extension']);
@@ -488,7 +561,9 @@ describe('path search', () => {
     const leaf = await mintRaw({ subject: 'CN=loop leaf', issuer: a0 });
     const v = await check([leaf, aByB, bByA], [pki.root]);
     expect(codes(v)).toEqual(['untrusted']);
-    expect(v.problems[0]!.message).toBe('the chain loops: "CN=Loop B" is issued by "CN=Loop A", which is already on the path, and no certificate on it is issued by a trusted CA');
+    expect(v.problems[0]!.message).toBe(
+      'the chain loops: "CN=Loop B" is issued by "CN=Loop A", which is already on the path, and no certificate on it is issued by a trusted CA',
+    );
   });
 
   it('a leaf with an empty subject (SANs only) verifies and is labelled, not a crash (openssl agrees)', async () => {

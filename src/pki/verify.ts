@@ -123,7 +123,9 @@ export function verifyChain(presented: X509Certificate[], anchors: X509Certifica
   if (passed) return result(passed, [], true);
   if (first) return result(first.path, first.problems, true);
   if (!stop || stop.kind === 'too-long') {
-    const message = stop ? `no path to a trust anchor within ${MAX_PATH - 1} certificates` : `no path to a trust anchor found within ${MAX_SIGNATURE_CHECKS} signature checks`;
+    const message = stop
+      ? `no path to a trust anchor within ${MAX_PATH - 1} certificates`
+      : `no path to a trust anchor found within ${MAX_SIGNATURE_CHECKS} signature checks`;
     return result(stop?.path ?? [presented[0]!], [{ code: 'too-long', message }], false);
   }
   const path = stop.path;
@@ -133,13 +135,34 @@ export function verifyChain(presented: X509Certificate[], anchors: X509Certifica
   }
   const loop = path.find((x) => x !== cur && issued(cur, x));
   if (loop) {
-    return result(path, [{ code: 'untrusted', message: `the chain loops: "${label(cur)}" is issued by "${label(loop)}", which is already on the path, and no certificate on it is issued by a trusted CA` }], false);
+    return result(
+      path,
+      [
+        {
+          code: 'untrusted',
+          message: `the chain loops: "${label(cur)}" is issued by "${label(loop)}", which is already on the path, and no certificate on it is issued by a trusted CA`,
+        },
+      ],
+      false,
+    );
   }
   if ([...anchors, ...presented].some((x) => x !== cur && x.subject === cur.issuer)) {
-    return result(path, [{ code: 'signature-mismatch', message: `"${label(cur)}" names "${oneLine(cur.issuer ?? '')}" as issuer, but no certificate of that name with a matching key is available (same name, another key)` }], false);
+    return result(
+      path,
+      [
+        {
+          code: 'signature-mismatch',
+          message: `"${label(cur)}" names "${oneLine(cur.issuer ?? '')}" as issuer, but no certificate of that name with a matching key is available (same name, another key)`,
+        },
+      ],
+      false,
+    );
   }
   const missingIssuer = oneLine(cur.issuer ?? '');
-  return { ...result(path, [{ code: 'issuer-missing', message: `the issuer "${missingIssuer}" of "${label(cur)}" was not sent and is not a trust anchor` }], false), missingIssuer };
+  return {
+    ...result(path, [{ code: 'issuer-missing', message: `the issuer "${missingIssuer}" of "${label(cur)}" was not sent and is not a trust anchor` }], false),
+    missingIssuer,
+  };
 }
 
 function result(path: X509Certificate[], problems: ChainVerification['problems'], anchored: boolean): ChainVerification {

@@ -5,7 +5,15 @@ import { adviceParts, advise, advisedStackNote, recognizeStack, STACK_LABELS, ST
 const TOKENS: Record<Stack, RegExp[]> = {
   nginx: [/ssl_verify_client/, /ssl_client_certificate/, /ssl_verify_depth/, /ssl_protocols/, /ssl_crl/, /grpc_pass/, /nginx -s reload/, /\$ssl_client/],
   haproxy: [/(?<![\w.-])ca-file/, /ssl-min-ver/, /(?<![\w.-])crl-file/, /verify required/, /ssl_c_s_dn/, /bind line/],
-  envoy: [/require_client_certificate/, /validation_context/, /trusted_ca(?!_)/, /match_typed_subject_alt_names/, /tls_minimum_protocol_version/, /allow_expired_certificate/, /\bSDS\b/],
+  envoy: [
+    /require_client_certificate/,
+    /validation_context/,
+    /trusted_ca(?!_)/,
+    /match_typed_subject_alt_names/,
+    /tls_minimum_protocol_version/,
+    /allow_expired_certificate/,
+    /\bSDS\b/,
+  ],
   istio: [/credentialName/, /\bMUTUAL\b/, /PeerAuthentication/, /Gateway tls/, /meshConfig/],
   apache: [/SSLVerifyClient/, /SSLCACertificateFile/, /SSLVerifyDepth/, /SSLProtocol/, /SSLCARevocation/, /apachectl/],
   caddy: [/require_and_verify/, /trusted_ca_cert_file/, /trust_pool/, /caddy reload/],
@@ -94,7 +102,9 @@ describe('advise', () => {
   });
 
   it('names the real directive for the recognised stack', () => {
-    expect(advise('require-client-cert', 'nginx')).toBe('Require a client certificate on this listener and verify it against your CA. nginx: ssl_verify_client on + ssl_client_certificate ca.pem.');
+    expect(advise('require-client-cert', 'nginx')).toBe(
+      'Require a client certificate on this listener and verify it against your CA. nginx: ssl_verify_client on + ssl_client_certificate ca.pem.',
+    );
     expect(advise('require-client-cert', 'haproxy')).toMatch(/haproxy: verify required ca-file ca\.pem on the bind line\.$/);
     expect(advise('require-client-cert', 'java')).toMatch(/setNeedClientAuth\(true\).*server\.ssl\.client-auth=need/);
     expect(advise('require-client-cert', 'python')).toMatch(/ssl\.CERT_REQUIRED.*load_verify_locations/);
@@ -111,7 +121,9 @@ describe('advise', () => {
     expect(advise('min-tls-version', 'haproxy')).toMatch(/ssl-min-ver TLSv1\.2/);
     expect(advise('min-tls-version', 'go', { minTlsVersion: 'TLSv1.3' })).toMatch(/MinVersion: tls\.VersionTLS13/);
     expect(advise('min-tls-version', 'apache')).toMatch(/SSLProtocol -all \+TLSv1\.2 \+TLSv1\.3/);
-    expect(advise('san-coverage', undefined, { names: ['api.example', '10.1.2.3', 'spiffe://td/x'] })).toMatch(/\(DNS:api\.example, IP:10\.1\.2\.3, URI:spiffe:\/\/td\/x\)\./);
+    expect(advise('san-coverage', undefined, { names: ['api.example', '10.1.2.3', 'spiffe://td/x'] })).toMatch(
+      /\(DNS:api\.example, IP:10\.1\.2\.3, URI:spiffe:\/\/td\/x\)\./,
+    );
   });
 
   it('intermediate-issued clients: a depth directive only where the stack has one', () => {
@@ -127,7 +139,8 @@ describe('advise', () => {
   });
 
   it("a revoked own certificate says the certificate is revoked and never to change the server's trust", () => {
-    const trust = /trust the CA|add that CA|ssl_client_certificate|(?<![\w.-])ca-file|ClientCAs|trusted_ca|SSLCACertificateFile|trustStore|trust-store|--x509cafile|(?<!-)CAfile|-CAfile|caFiles|ca_certificates|ca\.crt|the ca option/;
+    const trust =
+      /trust the CA|add that CA|ssl_client_certificate|(?<![\w.-])ca-file|ClientCAs|trusted_ca|SSLCACertificateFile|trustStore|trust-store|--x509cafile|(?<!-)CAfile|-CAfile|caFiles|ca_certificates|ca\.crt|the ca option/;
     for (const stack of ALL) {
       const text = advise('client-cert-revoked', stack);
       expect(text, String(stack)).toMatch(/^Your client certificate itself is revoked/);

@@ -1,14 +1,39 @@
 /** TLS alert descriptions (RFC 8446 §6, RFC 5246 §7.2), by code. */
 export const ALERT_NAMES: Readonly<Record<number, string>> = {
-  0: 'close_notify', 10: 'unexpected_message', 20: 'bad_record_mac', 21: 'decryption_failed', 22: 'record_overflow',
-  30: 'decompression_failure', 40: 'handshake_failure', 41: 'no_certificate', 42: 'bad_certificate',
-  43: 'unsupported_certificate', 44: 'certificate_revoked', 45: 'certificate_expired', 46: 'certificate_unknown',
-  47: 'illegal_parameter', 48: 'unknown_ca', 49: 'access_denied', 50: 'decode_error', 51: 'decrypt_error',
-  60: 'export_restriction', 70: 'protocol_version', 71: 'insufficient_security', 80: 'internal_error',
-  86: 'inappropriate_fallback', 90: 'user_canceled', 100: 'no_renegotiation', 109: 'missing_extension',
-  110: 'unsupported_extension', 111: 'certificate_unobtainable', 112: 'unrecognized_name',
-  113: 'bad_certificate_status_response', 114: 'bad_certificate_hash_value', 115: 'unknown_psk_identity',
-  116: 'certificate_required', 120: 'no_application_protocol',
+  0: 'close_notify',
+  10: 'unexpected_message',
+  20: 'bad_record_mac',
+  21: 'decryption_failed',
+  22: 'record_overflow',
+  30: 'decompression_failure',
+  40: 'handshake_failure',
+  41: 'no_certificate',
+  42: 'bad_certificate',
+  43: 'unsupported_certificate',
+  44: 'certificate_revoked',
+  45: 'certificate_expired',
+  46: 'certificate_unknown',
+  47: 'illegal_parameter',
+  48: 'unknown_ca',
+  49: 'access_denied',
+  50: 'decode_error',
+  51: 'decrypt_error',
+  60: 'export_restriction',
+  70: 'protocol_version',
+  71: 'insufficient_security',
+  80: 'internal_error',
+  86: 'inappropriate_fallback',
+  90: 'user_canceled',
+  100: 'no_renegotiation',
+  109: 'missing_extension',
+  110: 'unsupported_extension',
+  111: 'certificate_unobtainable',
+  112: 'unrecognized_name',
+  113: 'bad_certificate_status_response',
+  114: 'bad_certificate_hash_value',
+  115: 'unknown_psk_identity',
+  116: 'certificate_required',
+  120: 'no_application_protocol',
 };
 
 export interface TlsAlert {
@@ -50,7 +75,8 @@ export interface AlertMeaning {
   alpnRefusal?: true;
 }
 
-const NO_SHARED_PARAMETERS = 'the server shares no cipher suite, group or signature algorithm with the harness, or refuses the SNI sent: check its TLS settings and --servername';
+const NO_SHARED_PARAMETERS =
+  'the server shares no cipher suite, group or signature algorithm with the harness, or refuses the SNI sent: check its TLS settings and --servername';
 
 export const ALERT_MEANINGS: Readonly<Record<number, AlertMeaning>> = {
   40: { clientHello: NO_SHARED_PARAMETERS },
@@ -70,7 +96,9 @@ export function ownCertificateFault(alert: TlsAlert | undefined): (OwnCertificat
 
 /** The alert that names a fault of the client's own certificate, by its advice topic: "alert 45 certificate_expired". */
 export function ownCertificateAlert(topic: OwnCertificateFault['topic']): string {
-  const code = Object.keys(ALERT_MEANINGS).map(Number).find((c) => ALERT_MEANINGS[c]!.ownCertificate?.topic === topic)!;
+  const code = Object.keys(ALERT_MEANINGS)
+    .map(Number)
+    .find((c) => ALERT_MEANINGS[c]!.ownCertificate?.topic === topic)!;
   return alertLabel(alertOf(code));
 }
 
@@ -91,5 +119,10 @@ export function alertFromError(err: unknown): TlsAlert | undefined {
  * our own TLS client about what it read.
  */
 export function isReceivedAlertCode(code: string | undefined): boolean {
-  return !!code && /^ERR_SSL_(?:(?:SSLV3|TLSV1|TLSV13)_ALERT_|TLSV1_(?:UNRECOGNIZED_NAME|UNSUPPORTED_EXTENSION|CERTIFICATE_UNOBTAINABLE|BAD_CERTIFICATE_STATUS_RESPONSE|BAD_CERTIFICATE_HASH_VALUE)$)/.test(code);
+  return (
+    !!code &&
+    /^ERR_SSL_(?:(?:SSLV3|TLSV1|TLSV13)_ALERT_|TLSV1_(?:UNRECOGNIZED_NAME|UNSUPPORTED_EXTENSION|CERTIFICATE_UNOBTAINABLE|BAD_CERTIFICATE_STATUS_RESPONSE|BAD_CERTIFICATE_HASH_VALUE)$)/.test(
+      code,
+    )
+  );
 }

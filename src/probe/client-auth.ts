@@ -35,7 +35,12 @@ export interface ClientAuthDetection {
  */
 export function detectClientAuthMode(noCert: ProbeOutcome, controlOrWithCert?: Control | ProbeOutcome, protocol?: Protocol): ClientAuthDetection {
   // A bare outcome is the user's valid client (the library's earlier signature).
-  const control: Control | undefined = controlOrWithCert && 'outcome' in controlOrWithCert ? controlOrWithCert : controlOrWithCert ? { what: 'the valid client certificate', source: 'given', outcome: controlOrWithCert } : undefined;
+  const control: Control | undefined =
+    controlOrWithCert && 'outcome' in controlOrWithCert
+      ? controlOrWithCert
+      : controlOrWithCert
+        ? { what: 'the valid client certificate', source: 'given', outcome: controlOrWithCert }
+        : undefined;
   const withCert = control?.outcome;
   const caNames = noCert.acceptableCaNames.length > 0 ? noCert.acceptableCaNames : (withCert?.acceptableCaNames ?? []);
   const requested = noCert.certificateRequested ?? withCert?.certificateRequested;
@@ -43,33 +48,93 @@ export function detectClientAuthMode(noCert: ProbeOutcome, controlOrWithCert?: C
   const renegotiated = noCert.postHandshakeAuth?.kind === 'renegotiation';
   const method = renegotiated && !requested ? 'renegotiation' : insight.method === 'unavailable' ? 'none' : insight.method;
   if (noCert.postHandshakeAuth?.kind === 'tls13' || withCert?.postHandshakeAuth?.kind === 'tls13') {
-    const reason = 'the server asked for a client certificate after the handshake (TLS 1.3 post-handshake authentication), which the harness\'s TLS client cannot answer';
-    return { mode: 'unknown', method: 'none', acceptableCaNames: caNames, evidence: `inconclusive: ${reason}`, inconclusive: { reason, hint: 'try --tls-max 1.2 (the server may then ask on a renegotiation, which the harness follows)' } };
+    const reason =
+      "the server asked for a client certificate after the handshake (TLS 1.3 post-handshake authentication), which the harness's TLS client cannot answer";
+    return {
+      mode: 'unknown',
+      method: 'none',
+      acceptableCaNames: caNames,
+      evidence: `inconclusive: ${reason}`,
+      inconclusive: { reason, hint: 'try --tls-max 1.2 (the server may then ask on a renegotiation, which the harness follows)' },
+    };
   }
   if (noCert.rejectedAt === 'unreachable') {
-    return { mode: 'unknown', method: 'none', acceptableCaNames: caNames, evidence: `the probe without a certificate could not evaluate the server: ${noCert.reason}` };
+    return {
+      mode: 'unknown',
+      method: 'none',
+      acceptableCaNames: caNames,
+      evidence: `the probe without a certificate could not evaluate the server: ${noCert.reason}`,
+    };
   }
   if (noCert.rejectedAt === 'accepted') {
     if (requested === true || (renegotiated && noCert.postHandshakeAuth?.certificateRequested)) {
-      return { mode: 'optional', method, acceptableCaNames: caNames, evidence: `the server requested a client certificate${renegotiated && !requested ? ' on a renegotiation' : ''} but served the request without one` };
+      return {
+        mode: 'optional',
+        method,
+        acceptableCaNames: caNames,
+        evidence: `the server requested a client certificate${renegotiated && !requested ? ' on a renegotiation' : ''} but served the request without one`,
+      };
     }
-    if (requested === false) return { mode: 'not-requested', method, acceptableCaNames: [], evidence: 'the server never sent a CertificateRequest, and served the request without a certificate' };
-    return { mode: 'unknown', method: 'none', acceptableCaNames: caNames, evidence: 'the server served a client without a certificate; whether it asks for one could not be observed', caveat: insight.limitation ?? 'handshake not observable' };
+    if (requested === false)
+      return {
+        mode: 'not-requested',
+        method,
+        acceptableCaNames: [],
+        evidence: 'the server never sent a CertificateRequest, and served the request without a certificate',
+      };
+    return {
+      mode: 'unknown',
+      method: 'none',
+      acceptableCaNames: caNames,
+      evidence: 'the server served a client without a certificate; whether it asks for one could not be observed',
+      caveat: insight.limitation ?? 'handshake not observable',
+    };
   }
   // Refused. Against no accepted control a refusal says nothing, not even "not requested": a server
   // wanting TLS 1.3 post-handshake auth the client cannot offer (Apache per location) never sends a
   // CertificateRequest and refuses every client alike.
   const r = readRefusal(noCert, control, protocol);
   if (r.kind === 'inconclusive') {
-    return { mode: 'unknown', method, acceptableCaNames: caNames, evidence: `inconclusive: ${r.reason}`, inconclusive: { reason: r.reason, ...(r.hint ? { hint: r.hint } : {}) } };
+    return {
+      mode: 'unknown',
+      method,
+      acceptableCaNames: caNames,
+      evidence: `inconclusive: ${r.reason}`,
+      inconclusive: { reason: r.reason, ...(r.hint ? { hint: r.hint } : {}) },
+    };
   }
   // The control was served: a server that never asked for a certificate has not enforced one.
   if (requested === false && !renegotiated) {
-    return { mode: 'not-requested', method, acceptableCaNames: [], evidence: 'the server never sent a CertificateRequest', caveat: `it refused the connection without a certificate anyway ${describeRefusal(noCert)}, while the valid client was served: for a reason other than client certificates` };
+    return {
+      mode: 'not-requested',
+      method,
+      acceptableCaNames: [],
+      evidence: 'the server never sent a CertificateRequest',
+      caveat: `it refused the connection without a certificate anyway ${describeRefusal(noCert)}, while the valid client was served: for a reason other than client certificates`,
+    };
   }
   const where = describeRefusal(noCert);
   const against = control ? `, while ${control.what} was accepted` : '';
-  if (requested === true) return { mode: 'required', method, acceptableCaNames: caNames, evidence: `the server requested a client certificate and refused the connection without one ${where}${against}` };
-  if (renegotiated) return { mode: 'required', method: 'renegotiation', acceptableCaNames: caNames, evidence: `the server asked for a client certificate on a renegotiation (per-path client auth) and refused the connection without one ${where}${against}`, caveat: 'requested after the initial handshake: the mode describes the path probed' };
-  return { mode: 'required', method: 'inferred-from-rejection', acceptableCaNames: caNames, evidence: `the connection without a certificate was refused ${where}${against}`, caveat: `the CertificateRequest itself could not be observed (${insight.limitation ?? 'unknown reason'})` };
+  if (requested === true)
+    return {
+      mode: 'required',
+      method,
+      acceptableCaNames: caNames,
+      evidence: `the server requested a client certificate and refused the connection without one ${where}${against}`,
+    };
+  if (renegotiated)
+    return {
+      mode: 'required',
+      method: 'renegotiation',
+      acceptableCaNames: caNames,
+      evidence: `the server asked for a client certificate on a renegotiation (per-path client auth) and refused the connection without one ${where}${against}`,
+      caveat: 'requested after the initial handshake: the mode describes the path probed',
+    };
+  return {
+    mode: 'required',
+    method: 'inferred-from-rejection',
+    acceptableCaNames: caNames,
+    evidence: `the connection without a certificate was refused ${where}${against}`,
+    caveat: `the CertificateRequest itself could not be observed (${insight.limitation ?? 'unknown reason'})`,
+  };
 }

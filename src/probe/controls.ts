@@ -64,13 +64,17 @@ export function refusalLayer(o: ProbeOutcome): string {
  */
 export function describeRefusal(o: ProbeOutcome): string {
   if (o.rejectedAt === 'application') return `at the ${refusalLayer(o)} layer (${answeringModule(o).refusal(o)})`;
-  if (answeredClientHello(o)) return `in answer to the ClientHello, before any ServerHello${o.alert ? `, with ${alertLabel(o.alert)}` : ' (connection closed without an alert)'}`;
+  if (answeredClientHello(o))
+    return `in answer to the ClientHello, before any ServerHello${o.alert ? `, with ${alertLabel(o.alert)}` : ' (connection closed without an alert)'}`;
   return `at ${o.rejectedAt}${o.alert ? ` with ${alertLabel(o.alert)}` : ' (connection closed without an alert)'}`;
 }
 
 /** What would decide a refusal in answer to the ClientHello, by its alert (alerts.ts ALERT_MEANINGS). */
 function clientHelloHint(o: ProbeOutcome): string {
-  return (o.alert && ALERT_MEANINGS[o.alert.code]?.clientHello) ?? 'check --servername and the TLS versions the server allows; a server that refuses the ClientHello has not looked at any certificate';
+  return (
+    (o.alert && ALERT_MEANINGS[o.alert.code]?.clientHello) ??
+    'check --servername and the TLS versions the server allows; a server that refuses the ClientHello has not looked at any certificate'
+  );
 }
 
 /**
@@ -85,7 +89,9 @@ function controlHint(o: ProbeOutcome, c: ProbeOutcome, protocol: Protocol | unde
   const own = ownCertificateFault(c.alert);
   if (own) return `the valid client certificate itself ${own.state} (${own.label}): ${own.fix} it, then test again`;
   const m = c.rejectedAt === 'application' ? answeringModule(c) : protocolModule(protocol);
-  return m.controlRefusedHint?.(c) ?? 'make sure the valid client certificate is trusted by the server (see handshake.accepts-valid-client-cert), then test again';
+  return (
+    m.controlRefusedHint?.(c) ?? 'make sure the valid client certificate is trusted by the server (see handshake.accepts-valid-client-cert), then test again'
+  );
 }
 
 /**
@@ -97,14 +103,26 @@ export function readRefusal(o: ProbeOutcome, control: Control | undefined, proto
   if (o.rejectedAt === 'unreachable') return { kind: 'unreachable', reason: o.reason };
   if (answeredClientHello(o)) {
     const same = control && answeredClientHello(control.outcome) ? `; ${control.what} was refused the same way` : '';
-    return { kind: 'inconclusive', reason: `the server refused ${describeRefusal(o)}${same}: no certificate could have mattered yet`, hint: clientHelloHint(o) };
+    return {
+      kind: 'inconclusive',
+      reason: `the server refused ${describeRefusal(o)}${same}: no certificate could have mattered yet`,
+      hint: clientHelloHint(o),
+    };
   }
   if (!control) {
-    return { kind: 'inconclusive', reason: `the server refused ${describeRefusal(o)}, but no valid client was tested to compare with: a server that refuses every client would look the same`, hint: 'give a valid client certificate (--cert/--key), or the CA key (--ca-key) so the harness can mint one' };
+    return {
+      kind: 'inconclusive',
+      reason: `the server refused ${describeRefusal(o)}, but no valid client was tested to compare with: a server that refuses every client would look the same`,
+      hint: 'give a valid client certificate (--cert/--key), or the CA key (--ca-key) so the harness can mint one',
+    };
   }
   const c = control.outcome;
   if (c.rejectedAt === 'unreachable') {
-    return { kind: 'inconclusive', reason: `the server refused ${describeRefusal(o)}, and the control (${control.what}) could not be evaluated: ${safeText(c.reason, 200)}`, hint: 'test again when the control connection succeeds' };
+    return {
+      kind: 'inconclusive',
+      reason: `the server refused ${describeRefusal(o)}, and the control (${control.what}) could not be evaluated: ${safeText(c.reason, 200)}`,
+      hint: 'test again when the control connection succeeds',
+    };
   }
   if (c.rejectedAt !== 'accepted') {
     const a = describeRefusal(o);
@@ -134,6 +152,7 @@ export function controlEvidence(c: Control): Record<string, unknown> {
 /** A served probe, in words that say only what happened. */
 export function describeServed(o: ProbeOutcome, what: string): string {
   const neverAsked = o.certificateRequested === false && !o.postHandshakeAuth;
-  if (neverAsked && o.clientCertificateOffered) return `${what}: served; the server never asked for a certificate, so none was sent (${safeText(o.reason, 160)})`;
+  if (neverAsked && o.clientCertificateOffered)
+    return `${what}: served; the server never asked for a certificate, so none was sent (${safeText(o.reason, 160)})`;
   return `${what} was accepted: ${safeText(o.reason, 200)}`;
 }

@@ -113,28 +113,64 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
     const leafEnd = leafSummary.notAfter.slice(0, 10);
     const expiry = expiryOf(leafSummary, { warnDays, failDays });
     if (expiry.state === 'not-yet-valid') {
-      findings.push({ id: 'server-expiry', aspect: 'Server certificate expiry', status: 'problem', finding: `not valid until ${leafSummary.notBefore}`, fix: 'check the clock of the machine that issued it and reissue the server certificate with a notBefore in the past' });
+      findings.push({
+        id: 'server-expiry',
+        aspect: 'Server certificate expiry',
+        status: 'problem',
+        finding: `not valid until ${leafSummary.notBefore}`,
+        fix: 'check the clock of the machine that issued it and reissue the server certificate with a notBefore in the past',
+      });
     } else if (expiry.status === 'fail') {
-      findings.push({ id: 'server-expiry', aspect: 'Server certificate expiry', status: 'problem', finding: expiry.state === 'expired' ? `expired on ${leafEnd}` : `expires in ${leafDays} day(s), on ${leafEnd}`, fix: 'renew the server certificate now and reload the server (cert-manager: check the Certificate is Ready and renewBefore is long enough)' });
+      findings.push({
+        id: 'server-expiry',
+        aspect: 'Server certificate expiry',
+        status: 'problem',
+        finding: expiry.state === 'expired' ? `expired on ${leafEnd}` : `expires in ${leafDays} day(s), on ${leafEnd}`,
+        fix: 'renew the server certificate now and reload the server (cert-manager: check the Certificate is Ready and renewBefore is long enough)',
+      });
     } else {
       const warn = expiry.status === 'warn';
-      findings.push({ id: 'server-expiry', aspect: 'Server certificate expiry', status: warn ? 'warn' : 'ok', finding: `expires in ${leafDays} days, on ${leafEnd}`, ...(warn ? { fix: `renew within the next ${leafDays - failDays} days` } : {}) });
+      findings.push({
+        id: 'server-expiry',
+        aspect: 'Server certificate expiry',
+        status: warn ? 'warn' : 'ok',
+        finding: `expires in ${leafDays} days, on ${leafEnd}`,
+        ...(warn ? { fix: `renew within the next ${leafDays - failDays} days` } : {}),
+      });
     }
     const leaf = presented[0]!;
     const s = ref.peerChain[0]!.sans;
     const sans = sanList(s);
     if (!hasSubjectAltName(s)) {
-      findings.push({ id: 'san-coverage', aspect: 'SAN coverage', status: 'problem', finding: `the server certificate has no subjectAltName (CN only); clients ignore the CN (RFC 6125 §6.4.4)`, fix: `reissue it with subjectAltName ${sanKindFor(name)}:${safeText(name)}` });
+      findings.push({
+        id: 'san-coverage',
+        aspect: 'SAN coverage',
+        status: 'problem',
+        finding: `the server certificate has no subjectAltName (CN only); clients ignore the CN (RFC 6125 §6.4.4)`,
+        fix: `reissue it with subjectAltName ${sanKindFor(name)}:${safeText(name)}`,
+      });
     } else if (sanCoverage(leaf, [name]).ok) {
-      findings.push({ id: 'san-coverage', aspect: 'SAN coverage', status: 'ok', finding: `"${safeText(name)}" is covered by ${safeText(sans.join(', '), 200)}` });
+      findings.push({
+        id: 'san-coverage',
+        aspect: 'SAN coverage',
+        status: 'ok',
+        finding: `"${safeText(name)}" is covered by ${safeText(sans.join(', '), 200)}`,
+      });
     } else {
-      findings.push({ id: 'san-coverage', aspect: 'SAN coverage', status: 'problem', finding: `"${safeText(name)}" is not covered by the SANs ${safeText(sans.join(', '), 200)}`, fix: `reissue the server certificate with subjectAltName ${sanKindFor(name)}:${safeText(name)}, or connect with --servername set to a covered name` });
+      findings.push({
+        id: 'san-coverage',
+        aspect: 'SAN coverage',
+        status: 'problem',
+        finding: `"${safeText(name)}" is not covered by the SANs ${safeText(sans.join(', '), 200)}`,
+        fix: `reissue the server certificate with subjectAltName ${sanKindFor(name)}:${safeText(name)}, or connect with --servername set to a covered name`,
+      });
     }
   }
   return {
     target: withoutCert.target,
     ...(withoutCert.servername ? { servername: withoutCert.servername } : {}),
-    enforced: clientAuth.mode === 'required' && !trustsAnyCertificate && (!isRefusal(withoutCert) || refusalEnforces(withoutCert.rejectedAt, { requireTlsRejection })),
+    enforced:
+      clientAuth.mode === 'required' && !trustsAnyCertificate && (!isRefusal(withoutCert) || refusalEnforces(withoutCert.rejectedAt, { requireTlsRejection })),
     ...(trustsAnyCertificate ? { trustsAnyCertificate } : {}),
     unreachable,
     clientAuth,
@@ -194,33 +230,82 @@ function splitPem(bundle: string): string[] {
 
 function fixForUnreachable(o: ProbeOutcome): string {
   switch (o.failure?.kind) {
-    case 'refused': return 'check the host and port, and that the service is running and listening there';
-    case 'dns': return 'check the host name (typo? a cluster-internal name outside the cluster? use port-forward)';
-    case 'timeout': return 'check firewalls/NetworkPolicies and that the port speaks TLS; raise --timeout for slow links';
-    case 'plaintext-http': return 'this port serves plain HTTP: probe the TLS port, or enable TLS (and mTLS) on this one';
-    case 'not-tls': return 'this port does not speak TLS: probe the TLS port of the service';
+    case 'refused':
+      return 'check the host and port, and that the service is running and listening there';
+    case 'dns':
+      return 'check the host name (typo? a cluster-internal name outside the cluster? use port-forward)';
+    case 'timeout':
+      return 'check firewalls/NetworkPolicies and that the port speaks TLS; raise --timeout for slow links';
+    case 'plaintext-http':
+      return 'this port serves plain HTTP: probe the TLS port, or enable TLS (and mTLS) on this one';
+    case 'not-tls':
+      return 'this port does not speak TLS: probe the TLS port of the service';
     case 'reset':
-    case 'closed': return 'the peer drops TLS clients: check it terminates TLS on this port and that a proxy in front does not filter by SNI';
-    case 'starttls': return 'TLS did not start in the protocol given (--protocol): enable TLS on the server (the reason says what it answered), or check the port and the protocol';
-    case 'unavailable': return 'the server cannot take a connection now (the reason says why): test again when it can';
-    default: return 'check the endpoint and the TLS options (--tls-min/--tls-max)';
+    case 'closed':
+      return 'the peer drops TLS clients: check it terminates TLS on this port and that a proxy in front does not filter by SNI';
+    case 'starttls':
+      return 'TLS did not start in the protocol given (--protocol): enable TLS on the server (the reason says what it answered), or check the port and the protocol';
+    case 'unavailable':
+      return 'the server cannot take a connection now (the reason says why): test again when it can';
+    default:
+      return 'check the endpoint and the TLS options (--tls-min/--tls-max)';
   }
 }
 
 function clientAuthFinding(d: ClientAuthDetection, selfSignedAccepted: ProbeOutcome | undefined, stack: Stack | undefined): Finding {
-  const how = d.method === 'tls1.3-keylog' ? ' (seen in the decrypted TLS 1.3 handshake)' : d.method === 'tls1.2-plaintext' ? ' (seen in the TLS 1.2 handshake)' : d.method === 'renegotiation' ? ' (asked for on a TLS 1.2 renegotiation: per-path client auth)' : d.method === 'inferred-from-rejection' ? ' (inferred: the request itself was not observable)' : '';
-  const cas = d.acceptableCaNames.length > 0 ? `; acceptable CAs advertised: ${safeText(d.acceptableCaNames.join(' | '), 240)}` : d.mode === 'required' || d.mode === 'optional' ? '; no acceptable CA names advertised' : '';
+  const how =
+    d.method === 'tls1.3-keylog'
+      ? ' (seen in the decrypted TLS 1.3 handshake)'
+      : d.method === 'tls1.2-plaintext'
+        ? ' (seen in the TLS 1.2 handshake)'
+        : d.method === 'renegotiation'
+          ? ' (asked for on a TLS 1.2 renegotiation: per-path client auth)'
+          : d.method === 'inferred-from-rejection'
+            ? ' (inferred: the request itself was not observable)'
+            : '';
+  const cas =
+    d.acceptableCaNames.length > 0
+      ? `; acceptable CAs advertised: ${safeText(d.acceptableCaNames.join(' | '), 240)}`
+      : d.mode === 'required' || d.mode === 'optional'
+        ? '; no acceptable CA names advertised'
+        : '';
   const aspect = 'Client-auth mode';
   switch (d.mode) {
     case 'required':
-      if (selfSignedAccepted) return { id: 'client-auth-mode', aspect, status: 'problem', finding: `required but not verified: a self-signed certificate was accepted (${safeText(selfSignedAccepted.reason, 160)}): the server asks for a certificate and takes any${how}`, fix: advise('verify-client-cert', stack) };
+      if (selfSignedAccepted)
+        return {
+          id: 'client-auth-mode',
+          aspect,
+          status: 'problem',
+          finding: `required but not verified: a self-signed certificate was accepted (${safeText(selfSignedAccepted.reason, 160)}): the server asks for a certificate and takes any${how}`,
+          fix: advise('verify-client-cert', stack),
+        };
       return { id: 'client-auth-mode', aspect, status: 'ok', finding: `required${how}${cas}` };
     case 'optional':
-      return { id: 'client-auth-mode', aspect, status: 'problem', finding: `optional: the server asks for a certificate but serves clients without one${how}${cas}`, fix: advise('require-client-cert', stack) };
+      return {
+        id: 'client-auth-mode',
+        aspect,
+        status: 'problem',
+        finding: `optional: the server asks for a certificate but serves clients without one${how}${cas}`,
+        fix: advise('require-client-cert', stack),
+      };
     case 'not-requested':
-      return { id: 'client-auth-mode', aspect, status: 'problem', finding: `not requested: the server never asks for a client certificate${how}${d.caveat ? `; ${d.caveat}` : ''}`, fix: advise('require-client-cert', stack) };
+      return {
+        id: 'client-auth-mode',
+        aspect,
+        status: 'problem',
+        finding: `not requested: the server never asks for a client certificate${how}${d.caveat ? `; ${d.caveat}` : ''}`,
+        fix: advise('require-client-cert', stack),
+      };
     default:
-      if (d.inconclusive) return { id: 'client-auth-mode', aspect, status: 'warn', finding: `inconclusive: ${safeText(d.inconclusive.reason, 300)}`, ...(d.inconclusive.hint ? { fix: d.inconclusive.hint } : {}) };
+      if (d.inconclusive)
+        return {
+          id: 'client-auth-mode',
+          aspect,
+          status: 'warn',
+          finding: `inconclusive: ${safeText(d.inconclusive.reason, 300)}`,
+          ...(d.inconclusive.hint ? { fix: d.inconclusive.hint } : {}),
+        };
       return { id: 'client-auth-mode', aspect, status: 'warn', finding: `unknown: ${d.evidence}${d.caveat ? ` (${d.caveat})` : ''}` };
   }
 }
@@ -232,19 +317,42 @@ function withoutCertFinding(o: ProbeOutcome, d: ClientAuthDetection, requireTlsR
     case 'post-handshake':
     case 'application': {
       const where = describeRefusal(o);
-      if (d.mode !== 'required') return { id: 'without-cert', aspect, status: 'warn', finding: `refused ${where}, but that is not enforcement: ${safeText(d.inconclusive?.reason ?? d.caveat ?? d.evidence, 240)}` };
+      if (d.mode !== 'required')
+        return {
+          id: 'without-cert',
+          aspect,
+          status: 'warn',
+          finding: `refused ${where}, but that is not enforcement: ${safeText(d.inconclusive?.reason ?? d.caveat ?? d.evidence, 240)}`,
+        };
       // The same rule as run's reject.no-client-cert (rules/refusal.ts).
       switch (refusalStanding(o.rejectedAt, { requireTlsRejection })) {
         case 'tls':
           return { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}` };
         case 'application-only':
-          return { id: 'without-cert', aspect, status: 'problem', finding: `refused only ${where}; the TLS connection itself was accepted, and --require-tls-rejection demands refusal in TLS`, fix: advise('refuse-in-tls', stack) };
+          return {
+            id: 'without-cert',
+            aspect,
+            status: 'problem',
+            finding: `refused only ${where}; the TLS connection itself was accepted, and --require-tls-rejection demands refusal in TLS`,
+            fix: advise('refuse-in-tls', stack),
+          };
         case 'application':
-          return { id: 'without-cert', aspect, status: 'ok', finding: `refused ${where}: nothing was served (enforcement at the ${refusalLayer(o)} layer; --require-tls-rejection to demand refusal in TLS)` };
+          return {
+            id: 'without-cert',
+            aspect,
+            status: 'ok',
+            finding: `refused ${where}: nothing was served (enforcement at the ${refusalLayer(o)} layer; --require-tls-rejection to demand refusal in TLS)`,
+          };
       }
     }
     case 'accepted':
-      return { id: 'without-cert', aspect, status: 'problem', finding: `served without a certificate: ${safeText(o.reason)}`, fix: advise('require-client-cert', stack) };
+      return {
+        id: 'without-cert',
+        aspect,
+        status: 'problem',
+        finding: `served without a certificate: ${safeText(o.reason)}`,
+        fix: advise('require-client-cert', stack),
+      };
     default:
       return { id: 'without-cert', aspect, status: 'warn', finding: `could not be evaluated: ${o.reason}` };
   }
@@ -255,7 +363,12 @@ function selfSignedFinding(o: ProbeOutcome, d: ClientAuthDetection, stack: Stack
   if (o.rejectedAt === 'accepted') {
     const neverAsked = o.certificateRequested === false && !o.postHandshakeAuth;
     return neverAsked
-      ? { id: 'self-signed', aspect, status: d.mode === 'required' ? 'problem' : 'info', finding: 'served; the server never asked for a certificate, so none was sent' }
+      ? {
+          id: 'self-signed',
+          aspect,
+          status: d.mode === 'required' ? 'problem' : 'info',
+          finding: 'served; the server never asked for a certificate, so none was sent',
+        }
       : { id: 'self-signed', aspect, status: 'problem', finding: `accepted: ${safeText(o.reason, 200)}`, fix: advise('verify-client-cert', stack) };
   }
   if (o.rejectedAt === 'unreachable') return { id: 'self-signed', aspect, status: 'info', finding: `could not be evaluated: ${safeText(o.reason, 200)}` };
@@ -264,23 +377,57 @@ function selfSignedFinding(o: ProbeOutcome, d: ClientAuthDetection, stack: Stack
 
 function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection, stack: Stack | undefined): Finding {
   const aspect = 'With your client cert';
-  if (!o) return { id: 'with-cert', aspect, status: 'info', finding: 'not tested: pass --cert and --key to check that a valid client certificate is accepted (without it, no refusal can be told from a server that refuses everyone)' };
+  if (!o)
+    return {
+      id: 'with-cert',
+      aspect,
+      status: 'info',
+      finding:
+        'not tested: pass --cert and --key to check that a valid client certificate is accepted (without it, no refusal can be told from a server that refuses everyone)',
+    };
   if (o.rejectedAt === 'accepted') {
     const neverAsked = o.certificateRequested === false && !o.postHandshakeAuth;
     const answer = o.httpStatusLine ?? o.application?.message;
-    return { id: 'with-cert', aspect, status: 'ok', finding: neverAsked ? `served; the server never asked for a certificate, so none was sent${answer ? ` (${safeText(answer)})` : ''}` : `accepted${answer ? `: ${safeText(answer)}` : ''}` };
+    return {
+      id: 'with-cert',
+      aspect,
+      status: 'ok',
+      finding: neverAsked
+        ? `served; the server never asked for a certificate, so none was sent${answer ? ` (${safeText(answer)})` : ''}`
+        : `accepted${answer ? `: ${safeText(answer)}` : ''}`,
+    };
   }
   if (o.rejectedAt === 'unreachable') return { id: 'with-cert', aspect, status: 'warn', finding: `could not be evaluated: ${o.reason}` };
-  if (answeredClientHello(o)) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: before any certificate was asked for`, fix: 'check --servername (the name the server serves) and the TLS versions it allows (offer them with --tls-min/--tls-max)' };
+  if (answeredClientHello(o))
+    return {
+      id: 'with-cert',
+      aspect,
+      status: 'problem',
+      finding: `refused ${describeRefusal(o)}: before any certificate was asked for`,
+      fix: 'check --servername (the name the server serves) and the TLS versions it allows (offer them with --tls-min/--tls-max)',
+    };
   if (o.certificateRequested === false && !o.postHandshakeAuth) {
     // No certificate was asked for, so none was sent: the refusal is not about yours.
-    return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}; the server never asked for a certificate, so none was sent: the refusal is not about your certificate`, fix: d.inconclusive?.hint ?? 'check what the server expects on this port and path (--protocol, --path, --tls-max)' };
+    return {
+      id: 'with-cert',
+      aspect,
+      status: 'problem',
+      finding: `refused ${describeRefusal(o)}; the server never asked for a certificate, so none was sent: the refusal is not about your certificate`,
+      fix: d.inconclusive?.hint ?? 'check what the server expects on this port and path (--protocol, --path, --tls-max)',
+    };
   }
   // Refused by the database or broker after TLS: its module knows what admits a client there (a role, an account, a user name).
   const byProtocol = o.rejectedAt === 'application' ? answeringModule(o).controlRefusedHint?.(o) : undefined;
   if (byProtocol) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}`, fix: byProtocol };
   const own = ownCertificateFault(o.alert);
-  if (own) return { id: 'with-cert', aspect, status: 'problem', finding: `refused ${describeRefusal(o)}: your client certificate itself ${own.state}${own.serverClock ? ' (as the server sees it)' : ''}`, fix: advise(own.topic, stack) };
+  if (own)
+    return {
+      id: 'with-cert',
+      aspect,
+      status: 'problem',
+      finding: `refused ${describeRefusal(o)}: your client certificate itself ${own.state}${own.serverClock ? ' (as the server sees it)' : ''}`,
+      fix: advise(own.topic, stack),
+    };
   const hint = d.acceptableCaNames.length > 0 ? ` The server accepts client certificates from: ${safeText(d.acceptableCaNames.join(' | '), 200)}.` : '';
   return {
     id: 'with-cert',
@@ -294,7 +441,13 @@ function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection, st
 function chainFinding(chain: Diagnosis['chain'], presented: readonly X509Certificate[], stack: Stack | undefined): Finding {
   const count = presented.length;
   const trustWord = chain.trust === 'given-ca' ? 'the given --ca' : 'the system trust store (pass --ca to use yours)';
-  if (chain.ok) return { id: 'server-chain', aspect: 'Server chain', status: 'ok', finding: `${count} certificate(s) sent; verifies to ${safeText(chain.anchor ?? '')} via ${trustWord}` };
+  if (chain.ok)
+    return {
+      id: 'server-chain',
+      aspect: 'Server chain',
+      status: 'ok',
+      finding: `${count} certificate(s) sent; verifies to ${safeText(chain.anchor ?? '')} via ${trustWord}`,
+    };
   const p = chain.problems[0]!;
   if (p.code === 'issuer-missing' && chain.trust === 'system-store') {
     const fix = likelyMissingRoot(presented)
@@ -309,12 +462,20 @@ function chainFinding(chain: Diagnosis['chain'], presented: readonly X509Certifi
     expired: 'renew the expired certificate and reload the server',
     'not-yet-valid': 'check the clocks, or wait until the certificate becomes valid',
     'intermediate-not-ca': 'the chain contains a non-CA certificate as issuer: reissue from a proper intermediate CA',
-    'name-constraints': "the issuing CA's name constraints do not allow the certificate's names: reissue it with names the CA may certify, or from a CA without that constraint",
-    'key-usage': 'reissue the certificate the finding names with the key usage its role needs (a CA: keyCertSign; a TLS server: digitalSignature, or keyEncipherment for RSA key exchange)',
+    'name-constraints':
+      "the issuing CA's name constraints do not allow the certificate's names: reissue it with names the CA may certify, or from a CA without that constraint",
+    'key-usage':
+      'reissue the certificate the finding names with the key usage its role needs (a CA: keyCertSign; a TLS server: digitalSignature, or keyEncipherment for RSA key exchange)',
     'extended-key-usage': 'reissue the server certificate with the serverAuth extended key usage (and an issuing CA whose EKU, if any, allows it)',
     'critical-extension': 'reissue the certificate without the critical extension clients do not understand',
   };
-  return { id: 'server-chain', aspect: 'Server chain', status: 'problem', finding: safeText(chain.problems.map((x) => x.message).join('; '), 400), fix: fixes[p.code] ?? 'fix the server certificate chain' };
+  return {
+    id: 'server-chain',
+    aspect: 'Server chain',
+    status: 'problem',
+    finding: safeText(chain.problems.map((x) => x.message).join('; '), 400),
+    fix: fixes[p.code] ?? 'fix the server certificate chain',
+  };
 }
 
 /** One self-signed client certificate per process and day: minting costs a few ms, probes are many. */
@@ -324,7 +485,12 @@ function selfSignedClient(clock: Clock): Promise<Credential> {
   const now = clock();
   const day = now.toISOString().slice(0, 10);
   if (!SELF_SIGNED || SELF_SIGNED.day !== day) {
-    const valid = { subject: 'CN=mtls-harness self-signed probe client, O=mtls-harness', notBefore: addDays(now, -1), notAfter: addDays(now, 30), eku: ['clientAuth' as const] };
+    const valid = {
+      subject: 'CN=mtls-harness self-signed probe client, O=mtls-harness',
+      notBefore: addDays(now, -1),
+      notAfter: addDays(now, 30),
+      eku: ['clientAuth' as const],
+    };
     SELF_SIGNED = { day, cred: mintCertificate(craftedOptions('selfSigned', valid, now)) };
   }
   return SELF_SIGNED.cred;

@@ -23,11 +23,32 @@ describe('parseEndpoint', () => {
   });
 
   it.each([
-    'localhost', 'localhost:0', 'localhost:65536', 'localhost:http', '::1', ':443', 'a b:443', 'tcp://x', 'host:1:2',
-    '', '   ', 'localhost:', '[::1]', '[::1]:', '[]:443', 'http://x', 'https://user@host:443',
-    'localhost:+443', 'localhost:443.0', 'localhost:1e3', 'localhost:-1', 'localhost:0x1bb',
+    'localhost',
+    'localhost:0',
+    'localhost:65536',
+    'localhost:http',
+    '::1',
+    ':443',
+    'a b:443',
+    'tcp://x',
+    'host:1:2',
+    '',
+    '   ',
+    'localhost:',
+    '[::1]',
+    '[::1]:',
+    '[]:443',
+    'http://x',
+    'https://user@host:443',
+    'localhost:+443',
+    'localhost:443.0',
+    'localhost:1e3',
+    'localhost:-1',
+    'localhost:0x1bb',
   ])('rejects %j with a usage error', (input) => {
-    expect(() => parseEndpoint(input)).toThrow(expect.objectContaining({ name: 'HarnessError', code: 'usage.invalid-value', message: expect.stringContaining(`"${input}"`) }));
+    expect(() => parseEndpoint(input)).toThrow(
+      expect.objectContaining({ name: 'HarnessError', code: 'usage.invalid-value', message: expect.stringContaining(`"${input}"`) }),
+    );
   });
 
   it('tells the user how to write a bare IPv6 address', () => {
@@ -42,7 +63,11 @@ describe('parseEndpoint', () => {
 
 describe('alerts and versions', () => {
   it('reads the alert number out of an OpenSSL error', () => {
-    expect(alertFromError(new Error('error:0A00045C:SSL routines::tlsv13 alert certificate required:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1605:SSL alert number 116'))).toEqual({ code: 116, name: 'certificate_required' });
+    expect(
+      alertFromError(
+        new Error('error:0A00045C:SSL routines::tlsv13 alert certificate required:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1605:SSL alert number 116'),
+      ),
+    ).toEqual({ code: 116, name: 'certificate_required' });
     expect(alertFromError(new Error('socket hang up'))).toBeUndefined();
     expect(alertOf(48).name).toBe('unknown_ca');
     expect(alertOf(45).name).toBe('certificate_expired');
@@ -56,16 +81,28 @@ describe('alerts and versions', () => {
   });
 
   it.each([
-    ['1', 'TLSv1'], ['1.0', 'TLSv1'], ['1.1', 'TLSv1.1'], ['tls1.3', 'TLSv1.3'], ['tlsv1.2', 'TLSv1.2'], ['TLS 1.2', 'TLSv1.2'], [' TLSv1.2 ', 'TLSv1.2'],
+    ['1', 'TLSv1'],
+    ['1.0', 'TLSv1'],
+    ['1.1', 'TLSv1.1'],
+    ['tls1.3', 'TLSv1.3'],
+    ['tlsv1.2', 'TLSv1.2'],
+    ['TLS 1.2', 'TLSv1.2'],
+    [' TLSv1.2 ', 'TLSv1.2'],
   ])('parses %j as %s', (input, expected) => {
     expect(parseTlsVersion(input)).toBe(expected);
   });
 
   it.each(['', '1.4', '2', 'v1.2', 'SSLv3', '1.2.0', 'TLSv1.2x', 'latest'])('rejects %j with a usage error', (input) => {
-    expect(() => parseTlsVersion(input)).toThrow(expect.objectContaining({ name: 'HarnessError', code: 'usage.invalid-value', message: `unknown TLS version "${input}": use 1.2 or 1.3 (or TLSv1.2, TLSv1.3)` }));
+    expect(() => parseTlsVersion(input)).toThrow(
+      expect.objectContaining({
+        name: 'HarnessError',
+        code: 'usage.invalid-value',
+        message: `unknown TLS version "${input}": use 1.2 or 1.3 (or TLSv1.2, TLSv1.3)`,
+      }),
+    );
   });
 
-  it('tells node error codes that name a received alert from our own client\'s errors', () => {
+  it("tells node error codes that name a received alert from our own client's errors", () => {
     expect(isReceivedAlertCode('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE')).toBe(true);
     expect(isReceivedAlertCode('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA')).toBe(true);
     expect(isReceivedAlertCode('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED')).toBe(true);
@@ -78,7 +115,11 @@ describe('alerts and versions', () => {
   });
 
   it('reads alerts from TLS 1.2 errors and ignores errors without one', () => {
-    expect(alertFromError(new Error('error:0A000410:SSL routines::sslv3 alert handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1605:SSL alert number 40'))).toEqual({ code: 40, name: 'handshake_failure' });
+    expect(
+      alertFromError(
+        new Error('error:0A000410:SSL routines::sslv3 alert handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1605:SSL alert number 40'),
+      ),
+    ).toEqual({ code: 40, name: 'handshake_failure' });
     expect(alertFromError(new Error('...:SSL alert number 48'))).toEqual({ code: 48, name: 'unknown_ca' });
     expect(alertFromError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBeUndefined();
     expect(alertFromError(undefined)).toBeUndefined();

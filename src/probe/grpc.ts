@@ -70,7 +70,25 @@ function fields(b: Buffer): Map<number, { varint?: number; bytes?: Buffer }> {
 }
 
 /** gRPC status code names (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
-export const GRPC_CODES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'] as const;
+export const GRPC_CODES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+] as const;
 
 /** What a Health/Check call came back with: evidence of the `grpc` protocol. */
 export interface GrpcHealthOutcome {
@@ -128,7 +146,9 @@ export async function grpcHealthCheck(o: GrpcHealthOptions): Promise<GrpcHealthO
           const durationMs = Math.round(performance.now() - t0);
           if (err) {
             const code = typeof err.code === 'number' ? err.code : 2;
-            const details = String(err.details ?? err.message ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
+            const details = String(err.details ?? err.message ?? '')
+              .replace(/[^\x20-\x7e]/g, '?')
+              .slice(0, 300);
             resolve({ code, codeName: GRPC_CODES[code] ?? String(code), ...(details ? { details } : {}), durationMs });
             return;
           }

@@ -91,14 +91,28 @@ export function parseTlsVersion(v: string): TlsVersion {
 export function validateProbeOptions(opts: ProbeOptions): void {
   if (!opts.host) throw new HarnessError('usage.missing-argument', 'probe needs a host');
   if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535) throw new HarnessError('usage.invalid-value', `port ${opts.port} is not in 1..65535`);
-  if (opts.secureContext && (opts.ca || opts.cert || opts.key)) throw new HarnessError('usage.invalid-value', 'a prepared secure context replaces ca, cert and key: give one or the other');
-  if (!!opts.cert !== !!opts.key) throw new HarnessError('usage.missing-argument', 'a client certificate needs its key and a key needs its certificate: pass both --cert and --key');
+  if (opts.secureContext && (opts.ca || opts.cert || opts.key))
+    throw new HarnessError('usage.invalid-value', 'a prepared secure context replaces ca, cert and key: give one or the other');
+  if (!!opts.cert !== !!opts.key)
+    throw new HarnessError('usage.missing-argument', 'a client certificate needs its key and a key needs its certificate: pass both --cert and --key');
   if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) throw new HarnessError('usage.invalid-value', `timeout must be a positive number of milliseconds`);
   // Defence in depth (the loaders validate names and paths at the edge): these go into the request line and Host header.
-  for (const [what, v] of [['host', opts.host], ['servername', opts.servername], ['HTTP path', opts.httpPath]] as const) {
-    if (v !== undefined && /[\u0000-\u0020\u007f-\u009f]/.test(v)) throw new HarnessError('usage.invalid-value', `${what} "${printable(v, 80)}" contains a space or a control character (CR/LF would inject into the HTTP request): nothing was sent`);
+  for (const [what, v] of [
+    ['host', opts.host],
+    ['servername', opts.servername],
+    ['HTTP path', opts.httpPath],
+  ] as const) {
+    if (v !== undefined && /[\u0000-\u0020\u007f-\u009f]/.test(v))
+      throw new HarnessError(
+        'usage.invalid-value',
+        `${what} "${printable(v, 80)}" contains a space or a control character (CR/LF would inject into the HTTP request): nothing was sent`,
+      );
   }
-  if (opts.appUser !== undefined && !isAppUser(opts.appUser)) throw new HarnessError('usage.invalid-value', `the application user "${printable(opts.appUser, 80)}" must be 1 to ${APP_USER_MAX} characters without control characters: nothing was sent`);
+  if (opts.appUser !== undefined && !isAppUser(opts.appUser))
+    throw new HarnessError(
+      'usage.invalid-value',
+      `the application user "${printable(opts.appUser, 80)}" must be 1 to ${APP_USER_MAX} characters without control characters: nothing was sent`,
+    );
 }
 
 /** Longest application user sent (MariaDB allows 80 characters, PostgreSQL truncates at 63 bytes). */

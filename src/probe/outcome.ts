@@ -148,7 +148,16 @@ export function assembleOutcome(c: EndedConnection): ProbeOutcome {
     serverHello: flight.serverHello || handshakeAt !== undefined || (fast && c.keylogged),
     ...(flight.helloRetryRequest ? { helloRetryRequest: true as const } : {}),
     ...(flight.certificateRequested !== undefined ? { certificateRequested: flight.certificateRequested } : {}),
-    ...(flight.postHandshakeCertificateRequest ? { postHandshakeAuth: { kind: 'tls13' as const } } : renegotiated ? { postHandshakeAuth: { kind: 'renegotiation' as const, ...(flight.renegotiation?.certificateRequested !== undefined ? { certificateRequested: flight.renegotiation.certificateRequested } : {}) } } : {}),
+    ...(flight.postHandshakeCertificateRequest
+      ? { postHandshakeAuth: { kind: 'tls13' as const } }
+      : renegotiated
+        ? {
+            postHandshakeAuth: {
+              kind: 'renegotiation' as const,
+              ...(flight.renegotiation?.certificateRequested !== undefined ? { certificateRequested: flight.renegotiation.certificateRequested } : {}),
+            },
+          }
+        : {}),
     ...(flight.version === 'TLSv1.3' ? { sessionTicket: flight.sessionTicket } : {}),
     ...(info.protocol === undefined && flight.version ? { protocol: flight.version } : {}),
     timings: {

@@ -70,10 +70,18 @@ export function probePlaintext(host: string, port: number, kind: PlaintextKind, 
         const line = printable(text.slice(0, eol > 0 ? eol : 200));
         const status = Number(/^HTTP\/\d(?:\.\d)? (\d{3})/.exec(line)?.[1] ?? 0);
         const served = status >= 100 && status < 400 && status !== 100;
-        return done({ served, statusLine: line, reason: served ? `the port served a plaintext request: ${line}` : `the plaintext request was refused: ${line}` });
+        return done({
+          served,
+          statusLine: line,
+          reason: served ? `the port served a plaintext request: ${line}` : `the plaintext request was refused: ${line}`,
+        });
       }
       if (buf.length > 0 && buf[0] === 0x15) return done({ served: false, reason: 'the port answered with a TLS alert' });
-      if (final) done({ served: false, reason: buf.length > 0 ? `the port answered with ${buf.length} non-HTTP byte(s) and closed` : 'the port closed the connection without answering' });
+      if (final)
+        done({
+          served: false,
+          reason: buf.length > 0 ? `the port answered with ${buf.length} non-HTTP byte(s) and closed` : 'the port closed the connection without answering',
+        });
     }
   });
 }

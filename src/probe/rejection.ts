@@ -18,7 +18,8 @@ export type RejectedAt = 'handshake' | 'post-handshake' | 'application' | 'accep
  * connection before TLS, not the protocol expected); `unavailable`: the application answered that
  * it cannot serve now (too many connections, starting up, protocol version).
  */
-export type FailureKind = 'refused' | 'reset' | 'timeout' | 'dns' | 'plaintext-http' | 'not-tls' | 'closed' | 'network' | 'tls-client' | 'alpn' | 'starttls' | 'unavailable';
+export type FailureKind =
+  'refused' | 'reset' | 'timeout' | 'dns' | 'plaintext-http' | 'not-tls' | 'closed' | 'network' | 'tls-client' | 'alpn' | 'starttls' | 'unavailable';
 
 /** Where a probe was when it ended: `starttls` is the plaintext exchange before TLS (postgres, mysql). */
 export type ProbePhase = 'connect' | 'starttls' | 'handshake' | 'exchange';
@@ -67,7 +68,10 @@ export function describeNonTls(prefix: Buffer): { kind: FailureKind; reason: str
   const text = prefix.toString('latin1');
   if (/^HTTP\/\d/.test(text)) {
     const line = printable(text.split(/\r?\n/)[0] ?? '');
-    return { kind: 'plaintext-http', reason: `the peer answered plaintext HTTP, not TLS ("${line}"): point the harness at the TLS port, or enable TLS on this one` };
+    return {
+      kind: 'plaintext-http',
+      reason: `the peer answered plaintext HTTP, not TLS ("${line}"): point the harness at the TLS port, or enable TLS on this one`,
+    };
   }
   if (/^SSH-/.test(text)) return { kind: 'not-tls', reason: `the peer speaks SSH, not TLS ("${printable(text.split(/\r?\n/)[0] ?? '')}")` };
   return { kind: 'not-tls', reason: `the peer sent bytes that are not TLS (starting 0x${prefix.subarray(0, 8).toString('hex')}): it is not a TLS server` };
@@ -81,17 +85,25 @@ const SOCKET_END_CODES = new Set(['', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /** OpenSSL's complaints about what it read, in plain words. */
 const CLIENT_ERROR_WORDS: [RegExp, string][] = [
-  [/^ERR_SSL_(?:DECRYPTION_FAILED_OR_BAD_RECORD_MAC|DECRYPTION_FAILED|BAD_RECORD_MAC|INVALID_AAD|BAD_DECRYPT)$/, 'a record from the server failed to decrypt or authenticate'],
-  [/^ERR_SSL_(?:WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE|ENCRYPTED_LENGTH_TOO_LONG|RECORD_LENGTH_MISMATCH)$/, 'bytes that are not a valid TLS record arrived'],
+  [
+    /^ERR_SSL_(?:DECRYPTION_FAILED_OR_BAD_RECORD_MAC|DECRYPTION_FAILED|BAD_RECORD_MAC|INVALID_AAD|BAD_DECRYPT)$/,
+    'a record from the server failed to decrypt or authenticate',
+  ],
+  [
+    /^ERR_SSL_(?:WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE|ENCRYPTED_LENGTH_TOO_LONG|RECORD_LENGTH_MISMATCH)$/,
+    'bytes that are not a valid TLS record arrived',
+  ],
   [/^ERR_SSL_UNEXPECTED_MESSAGE$/, 'a handshake message that is not allowed at this point arrived'],
   [/^ERR_SSL_(?:UNEXPECTED_RECORD|BAD_RECORD_TYPE)$/, 'a record of a type not allowed at this point arrived'],
 ];
 
 /** What our TLS client gave up on after the handshake, in plain words, from what the recorder saw. */
 export function clientGaveUpOn(flight: ServerFlight, err: { code?: string; message: string }): string {
-  if (flight.postHandshakeCertificateRequest) return 'the server asked for a client certificate after the handshake (TLS 1.3 post-handshake authentication), which this client did not offer and cannot answer';
+  if (flight.postHandshakeCertificateRequest)
+    return 'the server asked for a client certificate after the handshake (TLS 1.3 post-handshake authentication), which this client did not offer and cannot answer';
   const unprotected = flight.unprotectedAlerts?.[0];
-  if (unprotected) return `an alert record (${unprotected.code} ${unprotected.name}) arrived unprotected, in plaintext, after the ${flight.version === 'TLSv1.3' ? 'TLS 1.3 ServerHello' : "server's ChangeCipherSpec"}, where only encrypted records are valid`;
+  if (unprotected)
+    return `an alert record (${unprotected.code} ${unprotected.name}) arrived unprotected, in plaintext, after the ${flight.version === 'TLSv1.3' ? 'TLS 1.3 ServerHello' : "server's ChangeCipherSpec"}, where only encrypted records are valid`;
   if (flight.trailingNonTls) return `bytes that are not a TLS record arrived (starting 0x${flight.trailingNonTls.subarray(0, 8).toString('hex')})`;
   const code = err.code ?? '';
   for (const [re, words] of CLIENT_ERROR_WORDS) if (re.test(code)) return words;
@@ -104,7 +116,10 @@ export function httpServerHeader(text: string): string | undefined {
   const head = text.split(/\r?\n\r?\n/)[0] ?? '';
   const m = /^server:[ \t]*(.*)$/im.exec(head.split(/\r?\n/).slice(1).join('\n'));
   if (!m) return undefined;
-  return m[1]!.replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 100);
+  return m[1]!
+    .replace(/[^\x20-\x7e]/g, '?')
+    .trim()
+    .slice(0, 100);
 }
 
 /**
@@ -142,7 +157,13 @@ export function classifyHttp(text: string, rejectStatuses: readonly number[]): C
   const server = httpServerHeader(text);
   const withServer = server !== undefined ? { httpServer: server } : {};
   if (rejectStatuses.includes(status)) {
-    return { rejectedAt: 'application', httpStatus: status, httpStatusLine: statusLine, ...withServer, reason: `the TLS connection was established, then the request was refused with HTTP ${status} (${statusLine})` };
+    return {
+      rejectedAt: 'application',
+      httpStatus: status,
+      httpStatusLine: statusLine,
+      ...withServer,
+      reason: `the TLS connection was established, then the request was refused with HTTP ${status} (${statusLine})`,
+    };
   }
   return { rejectedAt: 'accepted', httpStatus: status, httpStatusLine: statusLine, ...withServer, reason: `the request was served: ${statusLine}` };
 }
@@ -179,10 +200,28 @@ export function classifyTlsEnd(e: TlsEnd): Classified {
   const { phase, fast, err, errCode, flight, alert } = e;
   if (phase === 'handshake' && fast && !alert) {
     // No record of the server's bytes: classify from the TLS library's error alone.
-    if (errCode && NOT_TLS_ERRORS.has(errCode)) return { rejectedAt: 'unreachable', failure: { kind: 'not-tls', phase }, errorCode: errCode, reason: `the peer does not speak TLS (${errCode})` };
-    if (errCode === 'ECONNRESET') return { rejectedAt: 'unreachable', failure: { kind: 'reset', phase }, errorCode: errCode, reason: 'the peer reset the connection during the TLS handshake' };
-    if (err && !errCode?.startsWith('ECONN')) return { rejectedAt: 'unreachable', failure: { kind: 'tls-client', phase }, ...(errCode ? { errorCode: errCode } : {}), reason: `the TLS handshake failed: ${printable(err.message)}` };
-    return { rejectedAt: 'unreachable', failure: { kind: 'closed', phase }, ...(errCode ? { errorCode: errCode } : {}), reason: 'the peer closed the connection during the TLS handshake, without an alert' };
+    if (errCode && NOT_TLS_ERRORS.has(errCode))
+      return { rejectedAt: 'unreachable', failure: { kind: 'not-tls', phase }, errorCode: errCode, reason: `the peer does not speak TLS (${errCode})` };
+    if (errCode === 'ECONNRESET')
+      return {
+        rejectedAt: 'unreachable',
+        failure: { kind: 'reset', phase },
+        errorCode: errCode,
+        reason: 'the peer reset the connection during the TLS handshake',
+      };
+    if (err && !errCode?.startsWith('ECONN'))
+      return {
+        rejectedAt: 'unreachable',
+        failure: { kind: 'tls-client', phase },
+        ...(errCode ? { errorCode: errCode } : {}),
+        reason: `the TLS handshake failed: ${printable(err.message)}`,
+      };
+    return {
+      rejectedAt: 'unreachable',
+      failure: { kind: 'closed', phase },
+      ...(errCode ? { errorCode: errCode } : {}),
+      reason: 'the peer closed the connection during the TLS handshake, without an alert',
+    };
   }
   if (phase === 'handshake') {
     if (!flight.spokeTls && !fast) {
@@ -190,29 +229,67 @@ export function classifyTlsEnd(e: TlsEnd): Classified {
         const d = describeNonTls(flight.nonTlsPrefix ?? Buffer.alloc(0));
         return { rejectedAt: 'unreachable', failure: { kind: d.kind, phase }, reason: d.reason, ...(errCode ? { errorCode: errCode } : {}) };
       }
-      if (errCode === 'ECONNRESET') return { rejectedAt: 'unreachable', failure: { kind: 'reset', phase }, errorCode: errCode, reason: 'the peer reset the connection without answering the TLS ClientHello' };
-      if (err && !errCode?.startsWith('ECONN')) return { rejectedAt: 'unreachable', failure: { kind: 'tls-client', phase }, ...(errCode ? { errorCode: errCode } : {}), reason: `the TLS client gave up before the server answered: ${printable(err.message)}` };
-      return { rejectedAt: 'unreachable', failure: { kind: 'closed', phase }, ...(errCode ? { errorCode: errCode } : {}), reason: 'the peer closed the connection without answering the TLS ClientHello' };
+      if (errCode === 'ECONNRESET')
+        return {
+          rejectedAt: 'unreachable',
+          failure: { kind: 'reset', phase },
+          errorCode: errCode,
+          reason: 'the peer reset the connection without answering the TLS ClientHello',
+        };
+      if (err && !errCode?.startsWith('ECONN'))
+        return {
+          rejectedAt: 'unreachable',
+          failure: { kind: 'tls-client', phase },
+          ...(errCode ? { errorCode: errCode } : {}),
+          reason: `the TLS client gave up before the server answered: ${printable(err.message)}`,
+        };
+      return {
+        rejectedAt: 'unreachable',
+        failure: { kind: 'closed', phase },
+        ...(errCode ? { errorCode: errCode } : {}),
+        reason: 'the peer closed the connection without answering the TLS ClientHello',
+      };
     }
     if (!alert && errCode && /^ERR_SSL_/.test(errCode) && !isReceivedAlertCode(errCode)) {
       // Our own TLS library gave up on what the server sent (an oversized or malformed message):
       // the server did not refuse anything, and nothing can be concluded about client auth.
-      return { rejectedAt: 'unreachable', failure: { kind: 'tls-client', phase }, errorCode: errCode, reason: `the harness's TLS client aborted the handshake on the server's messages (${errCode}): e.g. a certificate list larger than the client accepts, or a malformed message` };
+      return {
+        rejectedAt: 'unreachable',
+        failure: { kind: 'tls-client', phase },
+        errorCode: errCode,
+        reason: `the harness's TLS client aborted the handshake on the server's messages (${errCode}): e.g. a certificate list larger than the client accepts, or a malformed message`,
+      };
     }
     if (!alert && !fast && flight.version && flight.flightComplete === false && flight.limitation === "the server's first flight did not arrive complete") {
       // No client certificate is sent before the server's first flight is complete: a close here
       // is a broken or overloaded server, not a verdict on the client.
       const how = errCode === 'ECONNRESET' ? 'reset' : 'closed';
-      return { rejectedAt: 'unreachable', failure: { kind: how === 'reset' ? 'reset' : 'closed', phase }, ...(errCode ? { errorCode: errCode } : {}), reason: `the server ${how} the connection in the middle of its own handshake flight (after ${e.bytesReceived} bytes), before any client certificate was sent` };
+      return {
+        rejectedAt: 'unreachable',
+        failure: { kind: how === 'reset' ? 'reset' : 'closed', phase },
+        ...(errCode ? { errorCode: errCode } : {}),
+        reason: `the server ${how} the connection in the middle of its own handshake flight (after ${e.bytesReceived} bytes), before any client certificate was sent`,
+      };
     }
     if (alert && ALERT_MEANINGS[alert.code]?.alpnRefusal) {
       // no_application_protocol: the server speaks none of the protocols offered (ALPN). That is
       // not a verdict on the client's certificate.
       const offered = e.offeredAlpn.join(', ');
-      return { rejectedAt: 'unreachable', failure: { kind: 'alpn', phase }, alert, ...(errCode ? { errorCode: errCode } : {}), reason: `the server refused the application protocol offered by ALPN (${offered || 'none'}) with ${alertLabel(alert)}${e.alpnRefusal ? `: ${e.alpnRefusal}` : ''}` };
+      return {
+        rejectedAt: 'unreachable',
+        failure: { kind: 'alpn', phase },
+        alert,
+        ...(errCode ? { errorCode: errCode } : {}),
+        reason: `the server refused the application protocol offered by ALPN (${offered || 'none'}) with ${alertLabel(alert)}${e.alpnRefusal ? `: ${e.alpnRefusal}` : ''}`,
+      };
     }
     const how = alert ? `with ${alertLabel(alert)}` : errCode === 'ECONNRESET' ? 'with a TCP reset (no alert)' : 'by closing the connection (no alert)';
-    return { rejectedAt: 'handshake', ...(alert ? { alert } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the server refused the TLS handshake ${how}` };
+    return {
+      rejectedAt: 'handshake',
+      ...(alert ? { alert } : {}),
+      ...(errCode ? { errorCode: errCode } : {}),
+      reason: `the server refused the TLS handshake ${how}`,
+    };
   }
   // After the handshake completed. Only the server can refuse: an alert it sent (decrypted from
   // the wire, or named by our TLS library as received), or its TCP close or reset. Any other error
@@ -228,7 +305,20 @@ export function classifyTlsEnd(e: TlsEnd): Classified {
     };
   }
   const named = alert && alert.code !== 0 ? alert : undefined;
-  const how = named ? `sent ${alertLabel(named)}` : !alert && receivedAlert ? `sent an alert (${errCode})` : errCode === 'ECONNRESET' ? 'reset the connection without an alert' : 'closed the connection without a response';
-  const during = e.renegotiated ? `, in the renegotiation it started after the handshake${flight.renegotiation?.certificateRequested ? ' to request a client certificate' : ''}` : '';
-  return { rejectedAt: 'post-handshake', ...(named ? { alert: named } : {}), ...(errCode ? { errorCode: errCode } : {}), reason: `the handshake completed, then the server ${how}${during}` };
+  const how = named
+    ? `sent ${alertLabel(named)}`
+    : !alert && receivedAlert
+      ? `sent an alert (${errCode})`
+      : errCode === 'ECONNRESET'
+        ? 'reset the connection without an alert'
+        : 'closed the connection without a response';
+  const during = e.renegotiated
+    ? `, in the renegotiation it started after the handshake${flight.renegotiation?.certificateRequested ? ' to request a client certificate' : ''}`
+    : '';
+  return {
+    rejectedAt: 'post-handshake',
+    ...(named ? { alert: named } : {}),
+    ...(errCode ? { errorCode: errCode } : {}),
+    reason: `the handshake completed, then the server ${how}${during}`,
+  };
 }

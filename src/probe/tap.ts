@@ -3,7 +3,10 @@ import { Duplex } from 'node:stream';
 
 /** Passes socket bytes through untouched while letting the recorder see every byte the server sends. */
 export class TapDuplex extends Duplex {
-  constructor(private readonly raw: net.Socket, tap: (b: Buffer) => void) {
+  constructor(
+    private readonly raw: net.Socket,
+    tap: (b: Buffer) => void,
+  ) {
     super();
     raw.on('data', (d: Buffer) => {
       tap(d);

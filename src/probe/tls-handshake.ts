@@ -26,15 +26,43 @@ export function splitHandshake(buf: Buffer): { msgs: { type: number; body: Buffe
 class Reader {
   off = 0;
   constructor(readonly buf: Buffer) {}
-  u8(): number { this.need(1); return this.buf[this.off++]!; }
-  u16(): number { this.need(2); const v = this.buf.readUInt16BE(this.off); this.off += 2; return v; }
-  u24(): number { this.need(3); const v = this.buf.readUIntBE(this.off, 3); this.off += 3; return v; }
-  bytes(n: number): Buffer { this.need(n); const b = this.buf.subarray(this.off, this.off + n); this.off += n; return b; }
-  vec8(): Buffer { return this.bytes(this.u8()); }
-  vec16(): Buffer { return this.bytes(this.u16()); }
-  vec24(): Buffer { return this.bytes(this.u24()); }
-  get left(): number { return this.buf.length - this.off; }
-  private need(n: number): void { if (this.off + n > this.buf.length) throw new Error('truncated TLS structure'); }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.off++]!;
+  }
+  u16(): number {
+    this.need(2);
+    const v = this.buf.readUInt16BE(this.off);
+    this.off += 2;
+    return v;
+  }
+  u24(): number {
+    this.need(3);
+    const v = this.buf.readUIntBE(this.off, 3);
+    this.off += 3;
+    return v;
+  }
+  bytes(n: number): Buffer {
+    this.need(n);
+    const b = this.buf.subarray(this.off, this.off + n);
+    this.off += n;
+    return b;
+  }
+  vec8(): Buffer {
+    return this.bytes(this.u8());
+  }
+  vec16(): Buffer {
+    return this.bytes(this.u16());
+  }
+  vec24(): Buffer {
+    return this.bytes(this.u24());
+  }
+  get left(): number {
+    return this.buf.length - this.off;
+  }
+  private need(n: number): void {
+    if (this.off + n > this.buf.length) throw new Error('truncated TLS structure');
+  }
 }
 
 function parseDistinguishedNames(list: Buffer): Buffer[] {

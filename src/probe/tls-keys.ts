@@ -32,9 +32,17 @@ const GCM128: Tls12Suite = { hash: 'sha256', keyLen: 16, cipher: 'aes-128-gcm' }
 const GCM256: Tls12Suite = { hash: 'sha384', keyLen: 32, cipher: 'aes-256-gcm' };
 const CHACHA: Tls12Suite = { hash: 'sha256', keyLen: 32, cipher: 'chacha20-poly1305' };
 export const TLS12_SUITES: Record<number, Tls12Suite> = {
-  0xc02b: GCM128, 0xc02f: GCM128, 0x009e: GCM128, 0x009c: GCM128,
-  0xc02c: GCM256, 0xc030: GCM256, 0x009f: GCM256, 0x009d: GCM256,
-  0xcca8: CHACHA, 0xcca9: CHACHA, 0xccaa: CHACHA,
+  0xc02b: GCM128,
+  0xc02f: GCM128,
+  0x009e: GCM128,
+  0x009c: GCM128,
+  0xc02c: GCM256,
+  0xc030: GCM256,
+  0x009f: GCM256,
+  0x009d: GCM256,
+  0xcca8: CHACHA,
+  0xcca9: CHACHA,
+  0xccaa: CHACHA,
 };
 
 /** TLS 1.2 PRF (RFC 5246 §5). */
@@ -45,7 +53,9 @@ function prf12(hash: 'sha256' | 'sha384', secret: Buffer, label: string, seed: B
   let have = 0;
   while (have < length) {
     a = createHmac(hash, secret).update(a).digest();
-    const block = createHmac(hash, secret).update(Buffer.concat([a, s])).digest();
+    const block = createHmac(hash, secret)
+      .update(Buffer.concat([a, s]))
+      .digest();
     out.push(block);
     have += block.length;
   }
@@ -57,7 +67,12 @@ export class Tls12Protection {
   private seq = 0n;
   private readonly key: Buffer;
   private readonly iv: Buffer;
-  constructor(private readonly suite: Tls12Suite, master: Buffer, clientRandom: Buffer, serverRandom: Buffer) {
+  constructor(
+    private readonly suite: Tls12Suite,
+    master: Buffer,
+    clientRandom: Buffer,
+    serverRandom: Buffer,
+  ) {
     const ivLen = suite.cipher === 'chacha20-poly1305' ? 12 : 4;
     const block = prf12(suite.hash, master, 'key expansion', Buffer.concat([serverRandom, clientRandom]), 2 * suite.keyLen + 2 * ivLen);
     this.key = block.subarray(suite.keyLen, 2 * suite.keyLen); // client key, then server key (AEAD: no MAC keys)
@@ -95,7 +110,9 @@ export function hkdfExpandLabel(hash: 'sha256' | 'sha384', secret: Buffer, label
   const out: Buffer[] = [];
   let prev = Buffer.alloc(0);
   for (let i = 1; Buffer.concat(out).length < length; i++) {
-    prev = createHmac(hash, secret).update(Buffer.concat([prev, info, Buffer.from([i])])).digest();
+    prev = createHmac(hash, secret)
+      .update(Buffer.concat([prev, info, Buffer.from([i])]))
+      .digest();
     out.push(prev);
   }
   return Buffer.concat(out).subarray(0, length);
@@ -106,7 +123,10 @@ export class RecordProtection {
   private seq = 0n;
   private readonly key: Buffer;
   private readonly iv: Buffer;
-  constructor(private readonly suite: Tls13Suite, secret: Buffer) {
+  constructor(
+    private readonly suite: Tls13Suite,
+    secret: Buffer,
+  ) {
     this.key = hkdfExpandLabel(suite.hash, secret, 'key', suite.keyLen);
     this.iv = hkdfExpandLabel(suite.hash, secret, 'iv', 12);
   }

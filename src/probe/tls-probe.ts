@@ -79,9 +79,17 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
 
     const deadline = setTimeout(() => {
       if (phase === 'connect') {
-        finish({ rejectedAt: 'unreachable', failure: { kind: 'timeout', phase }, reason: `TCP connect to ${target} did not complete within ${timeoutMs} ms (filtered port or unreachable host)` });
+        finish({
+          rejectedAt: 'unreachable',
+          failure: { kind: 'timeout', phase },
+          reason: `TCP connect to ${target} did not complete within ${timeoutMs} ms (filtered port or unreachable host)`,
+        });
       } else if (phase === 'starttls') {
-        finish({ rejectedAt: 'unreachable', failure: { kind: 'timeout', phase }, reason: session.startTlsStalled?.(timeoutMs) ?? `TLS did not start within ${timeoutMs} ms` });
+        finish({
+          rejectedAt: 'unreachable',
+          failure: { kind: 'timeout', phase },
+          reason: session.startTlsStalled?.(timeoutMs) ?? `TLS did not start within ${timeoutMs} ms`,
+        });
       } else if (phase === 'handshake') {
         const got = recorder.bytesReceived;
         finish({
@@ -95,9 +103,13 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
         });
       } else {
         // Connected, not refused, and nothing came back for the whole budget.
-        finish({ rejectedAt: 'accepted', reason: mod.answer && session.request && opts.until !== 'handshake'
-          ? `the connection was accepted and stayed open, but no ${mod.answer} arrived within ${timeoutMs} ms`
-          : `the connection was accepted and stayed open` });
+        finish({
+          rejectedAt: 'accepted',
+          reason:
+            mod.answer && session.request && opts.until !== 'handshake'
+              ? `the connection was accepted and stayed open, but no ${mod.answer} arrived within ${timeoutMs} ms`
+              : `the connection was accepted and stayed open`,
+        });
       }
     }, timeoutMs);
 
@@ -131,7 +143,12 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
             phase = 'handshake';
             overTls();
           },
-          (e: Error) => finish({ rejectedAt: 'unreachable', failure: { kind: 'starttls', phase }, reason: `the ${mod.title} exchange before TLS failed: ${printable(e.message)}` }),
+          (e: Error) =>
+            finish({
+              rejectedAt: 'unreachable',
+              failure: { kind: 'starttls', phase },
+              reason: `the ${mod.title} exchange before TLS failed: ${printable(e.message)}`,
+            }),
         );
       });
     }
@@ -152,7 +169,11 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
       try {
         sock = tls.connect(tlsOpts);
       } catch (e) {
-        finish({ rejectedAt: 'unreachable', failure: { kind: 'tls-client', phase }, reason: `the TLS client could not be set up: ${printable((e as Error).message)}` });
+        finish({
+          rejectedAt: 'unreachable',
+          failure: { kind: 'tls-client', phase },
+          reason: `the TLS client could not be set up: ${printable((e as Error).message)}`,
+        });
         return;
       }
       tlsSock = sock;
@@ -188,7 +209,13 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
         if (opts.until === 'handshake') {
           if (info.protocol === 'TLSv1.3') {
             afterVerdict(sock, (ticket) => {
-              if (!sock.destroyed) finish({ rejectedAt: 'accepted', reason: ticket ? 'the server completed the handshake and issued a session ticket (it accepted our certificate)' : `the server completed the handshake and sent no alert within ${VERDICT_WINDOW_MS} ms` });
+              if (!sock.destroyed)
+                finish({
+                  rejectedAt: 'accepted',
+                  reason: ticket
+                    ? 'the server completed the handshake and issued a session ticket (it accepted our certificate)'
+                    : `the server completed the handshake and sent no alert within ${VERDICT_WINDOW_MS} ms`,
+                });
             });
           } else {
             finish({ rejectedAt: 'accepted', reason: 'the server completed the handshake (its Finished follows its verification of our certificate)' });
@@ -203,7 +230,10 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
           if (info.protocol === 'TLSv1.3') afterVerdict(sock, send);
           else send();
         } else {
-          graceTimer = setTimeout(() => finish({ rejectedAt: 'accepted', reason: `the server completed the handshake and kept the connection open for ${graceMs} ms` }), graceMs);
+          graceTimer = setTimeout(
+            () => finish({ rejectedAt: 'accepted', reason: `the server completed the handshake and kept the connection open for ${graceMs} ms` }),
+            graceMs,
+          );
         }
       });
       sock.on('data', (d: Buffer) => {
@@ -258,7 +288,7 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
       settled = true;
       clearTimeout(deadline);
       if (graceTimer) clearTimeout(graceTimer);
-      const application = startEvidence || end.application ? { ...startEvidence, ...end.application } as ApplicationEvidence : undefined;
+      const application = startEvidence || end.application ? ({ ...startEvidence, ...end.application } as ApplicationEvidence) : undefined;
       const outcome = assembleOutcome({
         target,
         ...(servername ? { servername } : {}),

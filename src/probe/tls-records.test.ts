@@ -52,7 +52,14 @@ describe('TLS 1.2 (plaintext handshake)', () => {
     const r = new ServerFlightRecorder();
     r.push(flight);
     const f = r.decode();
-    expect(f).toMatchObject({ spokeTls: true, version: 'TLSv1.2', cipherSuite: 0xc02b, certificateRequested: true, method: 'tls1.2-plaintext', sessionTicket: false });
+    expect(f).toMatchObject({
+      spokeTls: true,
+      version: 'TLSv1.2',
+      cipherSuite: 0xc02b,
+      certificateRequested: true,
+      method: 'tls1.2-plaintext',
+      sessionTicket: false,
+    });
     expect(f.limitation).toBeUndefined();
     expect(f.certificates).toEqual([leaf, inter]);
     expect(f.acceptableCaNames.map(nameOf)).toEqual([pki.root.cert.subject]);
@@ -95,7 +102,8 @@ describe('TLS 1.2 (plaintext handshake)', () => {
   it('follows a HelloRetryRequest and its compatibility ChangeCipherSpec to the real ServerHello', () => {
     const hrrRandom = Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex');
     const supportedVersions13 = Buffer.concat([u16(0x002b), vec16(u16(0x0304))]);
-    const hello = (random: Buffer, cs: number) => hsMsg(2, Buffer.concat([u16(0x0303), random, vec8(Buffer.alloc(0)), u16(cs), Buffer.from([0]), vec16(supportedVersions13)]));
+    const hello = (random: Buffer, cs: number) =>
+      hsMsg(2, Buffer.concat([u16(0x0303), random, vec8(Buffer.alloc(0)), u16(cs), Buffer.from([0]), vec16(supportedVersions13)]));
     const r = new ServerFlightRecorder();
     r.push(record(22, hello(hrrRandom, 0x1302)));
     r.push(record(20, Buffer.from([1]))); // middlebox-compatibility CCS right after the HRR
@@ -114,7 +122,11 @@ describe('TLS 1.2 (plaintext handshake)', () => {
   });
 
   it('an alert in answer to the ClientHello: no ServerHello, any code (unknown ones named)', () => {
-    for (const [code, name] of [[70, 'protocol_version'], [112, 'unrecognized_name'], [199, 'unknown(199)']] as const) {
+    for (const [code, name] of [
+      [70, 'protocol_version'],
+      [112, 'unrecognized_name'],
+      [199, 'unknown(199)'],
+    ] as const) {
       const r = new ServerFlightRecorder();
       r.push(record(21, Buffer.from([2, code]), 0x0301));
       const f = r.decode();
@@ -123,7 +135,7 @@ describe('TLS 1.2 (plaintext handshake)', () => {
     }
   });
 
-  it('TLS 1.2: encrypted handshake records after the server\'s Finished are counted as a renegotiation', () => {
+  it("TLS 1.2: encrypted handshake records after the server's Finished are counted as a renegotiation", () => {
     const r = new ServerFlightRecorder();
     r.push(record(22, Buffer.concat([serverHello12(), certificate12([Buffer.from('x')]), serverHelloDone])));
     r.push(record(20, Buffer.from([1])));
@@ -192,17 +204,31 @@ describe('TLS 1.3 (handshake decrypted with the key log), captured on loopback',
   let relay: net.Server;
 
   beforeAll(async () => {
-    server = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (s) => {
-      s.on('error', () => {});
-      s.end('hello\n');
-    });
+    server = tls.createServer(
+      { cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' },
+      (s) => {
+        s.on('error', () => {});
+        s.end('hello\n');
+      },
+    );
     server.on('tlsClientError', () => {});
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const hrr = (requestCert: boolean) => {
-      const s = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert, rejectUnauthorized: requestCert, minVersion: 'TLSv1.3', ecdhCurve: 'P-384' }, (c) => {
-        c.on('error', () => {});
-        c.end('hello\n');
-      });
+      const s = tls.createServer(
+        {
+          cert: pki.server.chainPem,
+          key: pki.server.keyPem,
+          ca: pki.root.certPem,
+          requestCert,
+          rejectUnauthorized: requestCert,
+          minVersion: 'TLSv1.3',
+          ecdhCurve: 'P-384',
+        },
+        (c) => {
+          c.on('error', () => {});
+          c.end('hello\n');
+        },
+      );
       s.on('tlsClientError', () => {});
       return s;
     };
@@ -262,7 +288,9 @@ describe('TLS 1.3 (handshake decrypted with the key log), captured on loopback',
     expect(f).toMatchObject({ spokeTls: true, version: 'TLSv1.3', certificateRequested: true, method: 'tls1.3-keylog', sessionTicket: true });
     expect(f.limitation).toBeUndefined();
     expect(f.acceptableCaNames.map(nameOf)).toEqual([pki.root.cert.subject]);
-    expect(f.certificates.map((d) => new X509Certificate(d).subject)).toEqual([pki.server.certPem, pki.intermediate.certPem].map((p) => new X509Certificate(p).subject));
+    expect(f.certificates.map((d) => new X509Certificate(d).subject)).toEqual(
+      [pki.server.certPem, pki.intermediate.certPem].map((p) => new X509Certificate(p).subject),
+    );
     expect(f.appDataPrefix?.toString()).toBe('hello\n');
     expect(f.alerts.filter((a) => a.code !== 0)).toEqual([]);
   });
@@ -310,7 +338,16 @@ describe('TLS 1.3 (handshake decrypted with the key log), captured on loopback',
     r.push(bytes);
     for (const l of keylog) r.addKeylogLine(l);
     const f = r.decode();
-    expect(f).toMatchObject({ spokeTls: true, serverHello: true, helloRetryRequest: true, version: 'TLSv1.3', certificateRequested: true, method: 'tls1.3-keylog', sessionTicket: true, flightComplete: true });
+    expect(f).toMatchObject({
+      spokeTls: true,
+      serverHello: true,
+      helloRetryRequest: true,
+      version: 'TLSv1.3',
+      certificateRequested: true,
+      method: 'tls1.3-keylog',
+      sessionTicket: true,
+      flightComplete: true,
+    });
     expect(f.limitation).toBeUndefined();
     expect(f.acceptableCaNames.map(nameOf)).toEqual([pki.root.cert.subject]);
     expect(f.certificates).toHaveLength(2);
@@ -323,7 +360,14 @@ describe('TLS 1.3 (handshake decrypted with the key log), captured on loopback',
     r.push(bytes);
     for (const l of keylog) r.addKeylogLine(l);
     const f = r.decode();
-    expect(f).toMatchObject({ serverHello: true, helloRetryRequest: true, version: 'TLSv1.3', certificateRequested: false, method: 'tls1.3-keylog', sessionTicket: true });
+    expect(f).toMatchObject({
+      serverHello: true,
+      helloRetryRequest: true,
+      version: 'TLSv1.3',
+      certificateRequested: false,
+      method: 'tls1.3-keylog',
+      sessionTicket: true,
+    });
     expect(f.postHandshakeCertificateRequest).toBeUndefined();
   });
 
@@ -334,10 +378,20 @@ describe('TLS 1.3 (handshake decrypted with the key log), captured on loopback',
     });
     /** `resume`: node resumes the session on renegotiation unless told not to (then no CertificateRequest can come). */
     async function renegotiating(requestCert: boolean, resume = false): Promise<tls.Server> {
-      const s = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256', ...(resume ? {} : { secureOptions: constants.SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION }) }, (c) => {
-        c.on('error', () => {});
-        c.write('before\n', () => c.renegotiate({ requestCert, rejectUnauthorized: false }, () => c.end('after\n')));
-      });
+      const s = tls.createServer(
+        {
+          cert: pki.server.chainPem,
+          key: pki.server.keyPem,
+          ca: pki.root.certPem,
+          maxVersion: 'TLSv1.2',
+          ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+          ...(resume ? {} : { secureOptions: constants.SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION }),
+        },
+        (c) => {
+          c.on('error', () => {});
+          c.write('before\n', () => c.renegotiate({ requestCert, rejectUnauthorized: false }, () => c.end('after\n')));
+        },
+      );
       s.on('tlsClientError', () => {});
       servers.push(s);
       await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
@@ -348,21 +402,37 @@ describe('TLS 1.3 (handshake decrypted with the key log), captured on loopback',
       [true, false, true],
       [false, false, false],
       [true, true, false],
-    ])('requestCert %s, resumed %s: HelloRequest and the renegotiation\'s CertificateRequest (%s) read from the encrypted records', async (requestCert, resume, expected) => {
-      const { bytes, keylog } = await capture(true, await renegotiating(requestCert, resume));
-      expect(keylog.filter((l) => l.toString().startsWith('CLIENT_RANDOM '))).toHaveLength(2);
-      const r = new ServerFlightRecorder();
-      r.push(bytes);
-      for (const l of keylog) r.addKeylogLine(l);
-      const f = r.decode();
-      expect(f).toMatchObject({ version: 'TLSv1.2', certificateRequested: false, method: 'tls1.2-plaintext', renegotiation: { helloRequest: true, serverHello: true, certificateRequested: expected } });
-      expect(f.renegotiationRecords).toBeGreaterThanOrEqual(2);
-      expect(f.appDataPrefix?.toString()).toBe('before\n');
-    });
+    ])(
+      "requestCert %s, resumed %s: HelloRequest and the renegotiation's CertificateRequest (%s) read from the encrypted records",
+      async (requestCert, resume, expected) => {
+        const { bytes, keylog } = await capture(true, await renegotiating(requestCert, resume));
+        expect(keylog.filter((l) => l.toString().startsWith('CLIENT_RANDOM '))).toHaveLength(2);
+        const r = new ServerFlightRecorder();
+        r.push(bytes);
+        for (const l of keylog) r.addKeylogLine(l);
+        const f = r.decode();
+        expect(f).toMatchObject({
+          version: 'TLSv1.2',
+          certificateRequested: false,
+          method: 'tls1.2-plaintext',
+          renegotiation: { helloRequest: true, serverHello: true, certificateRequested: expected },
+        });
+        expect(f.renegotiationRecords).toBeGreaterThanOrEqual(2);
+        expect(f.appDataPrefix?.toString()).toBe('before\n');
+      },
+    );
 
     it('without the key log (or with a wrong master secret): only the outer record types say a renegotiation happened', async () => {
       const { bytes, keylog } = await capture(true, await renegotiating(true));
-      for (const lines of [[], keylog.map((l) => l.toString().trim().replace(/ [0-9a-f]+$/i, ` ${'00'.repeat(48)}`))]) {
+      for (const lines of [
+        [],
+        keylog.map((l) =>
+          l
+            .toString()
+            .trim()
+            .replace(/ [0-9a-f]+$/i, ` ${'00'.repeat(48)}`),
+        ),
+      ]) {
         const r = new ServerFlightRecorder();
         r.push(bytes);
         for (const l of lines) r.addKeylogLine(l);

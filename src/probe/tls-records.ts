@@ -43,7 +43,8 @@ export class ServerFlightRecorder {
   addKeylogLine(line: Buffer | string): void {
     const parts = line.toString('latin1').trim().split(/\s+/);
     if (parts.length === 3 && parts[0] && parts[2]) this.keylog.set(parts[0], Buffer.from(parts[2], 'hex'));
-    if (parts.length === 3 && parts[0] === 'CLIENT_RANDOM' && this.masters.length < 8) this.masters.push({ clientRandom: Buffer.from(parts[1]!, 'hex'), master: Buffer.from(parts[2]!, 'hex') });
+    if (parts.length === 3 && parts[0] === 'CLIENT_RANDOM' && this.masters.length < 8)
+      this.masters.push({ clientRandom: Buffer.from(parts[1]!, 'hex'), master: Buffer.from(parts[2]!, 'hex') });
   }
 
   get bytesReceived(): number {
@@ -52,7 +53,15 @@ export class ServerFlightRecorder {
 
   decode(): ServerFlight {
     const data = Buffer.concat(this.chunks);
-    const flight: ServerFlight = { spokeTls: false, serverHello: false, acceptableCaNames: [], certificates: [], alerts: [], sessionTicket: false, method: 'unavailable' };
+    const flight: ServerFlight = {
+      spokeTls: false,
+      serverHello: false,
+      acceptableCaNames: [],
+      certificates: [],
+      alerts: [],
+      sessionTicket: false,
+      method: 'unavailable',
+    };
     if (data.length === 0) {
       flight.limitation = 'the server sent no bytes';
       return flight;
@@ -223,7 +232,7 @@ export class ServerFlightRecorder {
       if (hs.flightComplete || hs.sawCertificateRequest) {
         flight.certificateRequested = hs.sawCertificateRequest;
       } else if (!flight.limitation) {
-        flight.limitation = 'the server\'s first flight did not arrive complete';
+        flight.limitation = "the server's first flight did not arrive complete";
       }
       if (flight.certificateRequested === undefined) flight.method = 'unavailable';
     }

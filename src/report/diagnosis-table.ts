@@ -34,7 +34,13 @@ export function renderDiagnosis(d: Diagnosis, st: Style, width = 100, quiet = fa
     const c = new Table({ head: ['#', 'Subject', 'Issuer', 'Days left', 'SHA-256'], colWidths: [4, 30, 30, 11, 23], wordWrap: true, style: tableStyle(st) });
     chainOutcome.peerChain.forEach((s, i) => {
       const sans = [...s.sans.dns, ...s.sans.ip].slice(0, 4).join(', ');
-      c.push([String(i + 1), safeText(s.subject, 120) + (sans ? `\nSAN: ${safeText(sans, 120)}` : ''), safeText(s.issuer, 120), String(s.daysLeft), s.fingerprintSha256.slice(0, 17) + '…']);
+      c.push([
+        String(i + 1),
+        safeText(s.subject, 120) + (sans ? `\nSAN: ${safeText(sans, 120)}` : ''),
+        safeText(s.issuer, 120),
+        String(s.daysLeft),
+        s.fingerprintSha256.slice(0, 17) + '…',
+      ]);
     });
     out.push(c.toString());
   }

@@ -36,7 +36,9 @@ const omitted = (v: unknown) => v === undefined || typeof v === 'function' || ty
 
 /** A value after `toJSON`, as JSON.stringify calls it (once, with the property name or index). */
 function toJsonValue(v: unknown, key: string): unknown {
-  return v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function' ? (v as { toJSON(k: string): unknown }).toJSON(key) : v;
+  return v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function'
+    ? (v as { toJSON(k: string): unknown }).toJSON(key)
+    : v;
 }
 
 /** Only plain arrays and objects without toJSON are opened here; anything else goes to JSON.stringify whole. */

@@ -24,7 +24,14 @@ export function buildJsonReport(run: RunReport, argv: string[]) {
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: toolInfo().name, version: toolInfo().version },
-    run: { startedAt: run.startedAt, finishedAt: run.finishedAt, durationMs: run.durationMs, argv: redactArgv(argv), ...(run.settings ? { settings: run.settings } : {}), ...(run.incomplete ? { incomplete: run.incomplete } : {}) },
+    run: {
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
+      durationMs: run.durationMs,
+      argv: redactArgv(argv),
+      ...(run.settings ? { settings: run.settings } : {}),
+      ...(run.incomplete ? { incomplete: run.incomplete } : {}),
+    },
     suites: reportSuites(run.results),
     targets: run.targets,
     results: run.results,

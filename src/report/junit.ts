@@ -23,7 +23,10 @@ function seconds(ms: number): string {
  * (thousands of attempts) stays in the JSON report; JUnit says how many attempts it holds.
  */
 function evidenceProperties(r: Result): [string, string][] {
-  const props: [string, string][] = [[`${r.check}.status`, r.status], [`${r.check}.message`, r.message]];
+  const props: [string, string][] = [
+    [`${r.check}.status`, r.status],
+    [`${r.check}.message`, r.message],
+  ];
   if (r.remediation) props.push([`${r.check}.remediation`, r.remediation]);
   for (const [k, v] of Object.entries(r.evidence)) {
     if (k === 'timeline' && v && typeof v === 'object' && Array.isArray((v as { attempts?: unknown }).attempts)) {
@@ -90,26 +93,33 @@ export function* junitChunks(run: RunReport): Generator<string> {
   let id = 0;
   for (const results of groups.values()) {
     const out: string[] = [];
-    const leaf = (indent: string, name: string, attrs: Record<string, string>, body = '') => out.push(body ? `${indent}${open(name, attrs)}>${text(body)}</${name}>` : `${indent}${open(name, attrs)}/>`);
+    const leaf = (indent: string, name: string, attrs: Record<string, string>, body = '') =>
+      out.push(body ? `${indent}${open(name, attrs)}>${text(body)}</${name}>` : `${indent}${open(name, attrs)}/>`);
     const { targetId, target, suite } = results[0]!;
     const count = (s: Result['status']) => results.filter((r) => r.status === s).length;
-    out.push(`  ${open('testsuite', {
-      name: xmlSafe(`${targetId} ${suite}`),
-      package: xmlSafe(`mtls-harness.${suite}`),
-      id: String(id++),
-      timestamp: timestamp(run.startedAt),
-      hostname: xmlSafe(host),
-      tests: String(results.length),
-      failures: String(count('fail')),
-      errors: String(count('error')),
-      skipped: String(count('skip')),
-      time: seconds(results.reduce((a, r) => Math.max(a, r.durationMs), 0)),
-    })}>`);
+    out.push(
+      `  ${open('testsuite', {
+        name: xmlSafe(`${targetId} ${suite}`),
+        package: xmlSafe(`mtls-harness.${suite}`),
+        id: String(id++),
+        timestamp: timestamp(run.startedAt),
+        hostname: xmlSafe(host),
+        tests: String(results.length),
+        failures: String(count('fail')),
+        errors: String(count('error')),
+        skipped: String(count('skip')),
+        time: seconds(results.reduce((a, r) => Math.max(a, r.durationMs), 0)),
+      })}>`,
+    );
     out.push('    <properties>');
     leaf('      ', 'property', { name: 'target', value: xmlSafe(target) });
     if (targetId !== target) leaf('      ', 'property', { name: 'targetId', value: xmlSafe(targetId) });
     leaf('      ', 'property', { name: 'suite', value: suite });
-    if (run.incomplete) leaf('      ', 'property', { name: 'incomplete', value: xmlSafe(`${run.incomplete.reason}; ${run.incomplete.targetsFinished} of ${run.incomplete.targetsTotal} target(s) finished`) });
+    if (run.incomplete)
+      leaf('      ', 'property', {
+        name: 'incomplete',
+        value: xmlSafe(`${run.incomplete.reason}; ${run.incomplete.targetsFinished} of ${run.incomplete.targetsTotal} target(s) finished`),
+      });
     for (const r of results) for (const [name, value] of evidenceProperties(r)) leaf('      ', 'property', { name: xmlSafe(name), value: xmlSafe(value) });
     out.push('    </properties>');
     for (const r of results) {

@@ -34,7 +34,17 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Chromium flags: headless, no sandbox (containers, root), and no background traffic of its own. */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run', '--disable-default-apps', '--disable-extensions'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-default-apps',
+  '--disable-extensions',
+];
 
 /**
  * Chromium's print parameters (Page.printToPDF) for A4, backgrounds, page numbers: what
@@ -47,7 +57,8 @@ const PRINT = {
   displayHeaderFooter: true,
   headerTemplate: '<span></span>',
   // Constant markup only: nothing from a target goes into Chromium's header/footer templates.
-  footerTemplate: '<div style="font-size:8px;width:100%;text-align:center;color:#59636e">mtls-harness report · page <span class="pageNumber"></span> of <span class="totalPages"></span></div>',
+  footerTemplate:
+    '<div style="font-size:8px;width:100%;text-align:center;color:#59636e">mtls-harness report · page <span class="pageNumber"></span> of <span class="totalPages"></span></div>',
   printBackground: true,
   scale: 1,
   paperWidth: 8.27,

@@ -34,7 +34,10 @@ export class Progress {
   }
 
   onTarget(_t: TargetReport, results: Result[]): void {
-    this.count(results.some((r) => r.status === 'fail'), results.some((r) => r.status === 'error'));
+    this.count(
+      results.some((r) => r.status === 'fail'),
+      results.some((r) => r.status === 'error'),
+    );
   }
 
   /** One probed target: enforced (pass), not enforced (fail), not evaluated (error). */

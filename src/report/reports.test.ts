@@ -20,10 +20,51 @@ const report: RunReport = {
   durationMs: 877,
   targets: [{ id: 'gw:443', name: 'gw:443', endpoint: 'gw:443', kind: 'live' }],
   results: [
-    { targetId: 'gw:443', target: 'gw:443', suite: 'san-validation', check: 'san.server-has-san', title: 't', status: 'fail', message: `the server certificate (${HOSTILE}) has no subjectAltName`, remediation: 'reissue', evidence: { subject: HOSTILE, nested: { a: [1, 2] } }, durationMs: 12 },
-    { targetId: 'gw:443', target: 'gw:443', suite: 'san-validation', check: 'san.server-identity', title: 't', status: 'skip', message: 'no identity', evidence: {}, durationMs: 0 },
-    { targetId: 'gw:443', target: 'gw:443', suite: 'expiry', check: 'expiry.server-cert', title: 't', status: 'error', message: 'unreachable', evidence: {}, durationMs: 5000 },
-    { targetId: 'gw:443', target: 'gw:443', suite: 'expiry', check: 'expiry.server-chain', title: 't', status: 'warn', message: 'expiring soon', evidence: {}, durationMs: 1 },
+    {
+      targetId: 'gw:443',
+      target: 'gw:443',
+      suite: 'san-validation',
+      check: 'san.server-has-san',
+      title: 't',
+      status: 'fail',
+      message: `the server certificate (${HOSTILE}) has no subjectAltName`,
+      remediation: 'reissue',
+      evidence: { subject: HOSTILE, nested: { a: [1, 2] } },
+      durationMs: 12,
+    },
+    {
+      targetId: 'gw:443',
+      target: 'gw:443',
+      suite: 'san-validation',
+      check: 'san.server-identity',
+      title: 't',
+      status: 'skip',
+      message: 'no identity',
+      evidence: {},
+      durationMs: 0,
+    },
+    {
+      targetId: 'gw:443',
+      target: 'gw:443',
+      suite: 'expiry',
+      check: 'expiry.server-cert',
+      title: 't',
+      status: 'error',
+      message: 'unreachable',
+      evidence: {},
+      durationMs: 5000,
+    },
+    {
+      targetId: 'gw:443',
+      target: 'gw:443',
+      suite: 'expiry',
+      check: 'expiry.server-chain',
+      title: 't',
+      status: 'warn',
+      message: 'expiring soon',
+      evidence: {},
+      durationMs: 1,
+    },
   ],
   summary: { pass: 0, warn: 1, fail: 1, skip: 1, error: 1 },
 };
@@ -40,7 +81,17 @@ describe('JUnit', () => {
     expect(xml).not.toContain('<script>');
     expect(xml).toContain('&lt;script&gt;');
     expect(xml).not.toMatch(/[\u0000\u001b]/);
-    const doc = create(xml).end({ format: 'object' }) as { testsuites: { testsuite: { '@name': string; '@failures': string; '@errors': string; '@skipped': string; properties: { property: { '@name': string; '@value': string }[] } }[] } };
+    const doc = create(xml).end({ format: 'object' }) as {
+      testsuites: {
+        testsuite: {
+          '@name': string;
+          '@failures': string;
+          '@errors': string;
+          '@skipped': string;
+          properties: { property: { '@name': string; '@value': string }[] };
+        }[];
+      };
+    };
     const [san, exp] = doc.testsuites.testsuite;
     expect(san!['@name']).toBe('gw:443 san-validation');
     expect([san!['@failures'], san!['@skipped'], exp!['@errors']]).toEqual(['1', '1', '1']);
@@ -64,14 +115,42 @@ describe('JUnit', () => {
 
 describe('JSON', () => {
   it('has the DESIGN.md shape and redacts secrets from argv', () => {
-    const j = buildJsonReport(report, ['run', '--target', 'gw:443', '--key-passphrase', 'hunter2', '--token=abc', '--key-passphrase-env', 'VAR', '-----BEGIN PRIVATE KEY-----x']);
+    const j = buildJsonReport(report, [
+      'run',
+      '--target',
+      'gw:443',
+      '--key-passphrase',
+      'hunter2',
+      '--token=abc',
+      '--key-passphrase-env',
+      'VAR',
+      '-----BEGIN PRIVATE KEY-----x',
+    ]);
     expect(Object.keys(j)).toEqual(['schemaVersion', 'tool', 'run', 'suites', 'targets', 'results', 'summary']);
     expect(j.schemaVersion).toBe(2);
     expect(j.tool.name).toBe('mtls-harness');
-    expect(j.run.argv).toEqual(['run', '--target', 'gw:443', '--key-passphrase', '[REDACTED]', '--token=[REDACTED]', '--key-passphrase-env', 'VAR', '[REDACTED]']);
+    expect(j.run.argv).toEqual([
+      'run',
+      '--target',
+      'gw:443',
+      '--key-passphrase',
+      '[REDACTED]',
+      '--token=[REDACTED]',
+      '--key-passphrase-env',
+      'VAR',
+      '[REDACTED]',
+    ]);
     expect(redactArgv(['pass:secret'])).toEqual(['[REDACTED]']);
     // k8s scan's --secret / --ca-key-secret name a Kubernetes Secret: evidence, not a secret.
-    expect(redactArgv(['k8s', 'scan', '--secret', 'grpc-tls-certs', '--ca-key-secret=nova/ca', '--client-secret', 'x'])).toEqual(['k8s', 'scan', '--secret', 'grpc-tls-certs', '--ca-key-secret=nova/ca', '--client-secret', '[REDACTED]']);
+    expect(redactArgv(['k8s', 'scan', '--secret', 'grpc-tls-certs', '--ca-key-secret=nova/ca', '--client-secret', 'x'])).toEqual([
+      'k8s',
+      'scan',
+      '--secret',
+      'grpc-tls-certs',
+      '--ca-key-secret=nova/ca',
+      '--client-secret',
+      '[REDACTED]',
+    ]);
   });
 });
 
@@ -98,14 +177,30 @@ describe('v2: targets told apart by targetId, suites named from the catalogue', 
     expect(j.results.map((r) => r.targetId)).toEqual(['gw:443', 'gw:443', 'gw:443#2', 'gw:443#2']);
     // san-validation comes before expiry in the catalogue, whatever the results' order.
     const reversed = buildJsonReport({ ...report, results: [...report.results].reverse() }, ['run']);
-    for (const doc of [j, reversed]) expect(doc.suites).toEqual(['san-validation', 'expiry'].map((id) => ({ id, title: SUITES.find((x) => x.id === id)!.title, kind: 'server' })));
+    for (const doc of [j, reversed])
+      expect(doc.suites).toEqual(['san-validation', 'expiry'].map((id) => ({ id, title: SUITES.find((x) => x.id === id)!.title, kind: 'server' })));
     expect(j.suites.every((s) => typeof s.title === 'string' && s.title !== s.id)).toBe(true);
   });
 
   it('suites of every kind take their catalogue title; the limbo corpus its own; an unknown suite its id (no kind)', () => {
     const at = (suite: string) => ({ ...report.results[0]!, suite });
-    const got = reportSuites([at('mine'), at('client-conformance'), at('x509-limbo'), at('offline-audit'), at('k8s-audit'), at('handshake-with-cert'), at('mine')]);
-    expect(got.map((s) => [s.id, s.kind])).toEqual([['handshake-with-cert', 'server'], ['k8s-audit', 'cluster'], ['offline-audit', 'files'], ['client-conformance', 'client'], ['x509-limbo', 'client'], ['mine', undefined]]);
+    const got = reportSuites([
+      at('mine'),
+      at('client-conformance'),
+      at('x509-limbo'),
+      at('offline-audit'),
+      at('k8s-audit'),
+      at('handshake-with-cert'),
+      at('mine'),
+    ]);
+    expect(got.map((s) => [s.id, s.kind])).toEqual([
+      ['handshake-with-cert', 'server'],
+      ['k8s-audit', 'cluster'],
+      ['offline-audit', 'files'],
+      ['client-conformance', 'client'],
+      ['x509-limbo', 'client'],
+      ['mine', undefined],
+    ]);
     for (const s of got.slice(0, 5)) expect(s.title, s.id).not.toBe(s.id);
     expect(got[5]).toEqual({ id: 'mine', title: 'mine' });
     expect(reportSuites([])).toEqual([]);
@@ -113,7 +208,16 @@ describe('v2: targets told apart by targetId, suites named from the catalogue', 
 
   it('JUnit: two targets at one address are two testsuites per suite, named by targetId, with a targetId property on the second', () => {
     const xml = buildJunitXml(twoTargetsOneAddress());
-    const doc = create(xml).end({ format: 'object' }) as { testsuites: { testsuite: { '@name': string; '@failures': string; properties: { property: { '@name': string; '@value': string }[] }; testcase: { '@classname': string }[] | { '@classname': string } }[] } };
+    const doc = create(xml).end({ format: 'object' }) as {
+      testsuites: {
+        testsuite: {
+          '@name': string;
+          '@failures': string;
+          properties: { property: { '@name': string; '@value': string }[] };
+          testcase: { '@classname': string }[] | { '@classname': string };
+        }[];
+      };
+    };
     const suites = doc.testsuites.testsuite;
     expect(suites.map((s) => s['@name'])).toEqual(['gw:443 san-validation', 'gw:443 expiry', 'gw:443#2 san-validation', 'gw:443#2 expiry']);
     expect(suites.map((s) => s['@failures'])).toEqual(['0', '0', '1', '0']);

@@ -9,11 +9,15 @@ const LABEL: Record<Status, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL'
 
 function paint(st: Style, s: Status): string {
   switch (s) {
-    case 'pass': return st.ok(LABEL[s]);
-    case 'warn': return st.warn(LABEL[s]);
+    case 'pass':
+      return st.ok(LABEL[s]);
+    case 'warn':
+      return st.warn(LABEL[s]);
     case 'fail':
-    case 'error': return st.bad(LABEL[s]);
-    default: return st.dim(LABEL[s]);
+    case 'error':
+      return st.bad(LABEL[s]);
+    default:
+      return st.dim(LABEL[s]);
   }
 }
 
@@ -37,7 +41,10 @@ function renderTargetsTable(run: RunReport, st: Style, width: number, quiet: boo
     const note = look.map((r) => r.check).join(', ') + (first ? `\n${safeText(first.message, 160)}` : '');
     rows.push([safeText(t.id, 60), paint(st, worst), count('pass'), count('warn'), count('fail'), count('skip'), count('error'), note]);
   }
-  return rows.length > 0 ? renderChunkedTable(['Target', 'Verdict', 'pass', 'warn', 'fail', 'skip', 'error', 'To look at'], [30, 9, 6, 6, 6, 6, 7, Math.max(30, width - 86)], rows) + '\n' : '';
+  return rows.length > 0
+    ? renderChunkedTable(['Target', 'Verdict', 'pass', 'warn', 'fail', 'skip', 'error', 'To look at'], [30, 9, 6, 6, 6, 6, 7, Math.max(30, width - 86)], rows) +
+        '\n'
+    : '';
 }
 
 /** Rows per cli-table3 table: its layout is quadratic in the number of rows (1.7 s for 3,000). */
@@ -77,7 +84,13 @@ export function renderResultsTable(run: RunReport, st: Style, width = 120, quiet
   const msgWidth = Math.max(40, width - (multi ? 26 : 0) - 50);
   const head = [...(multi ? ['Target'] : []), 'Status', 'Check', 'Finding'];
   const table = new Table({ head, style: { head: [], border: [] }, wordWrap: true, colWidths: [...(multi ? [24] : []), 8, 40, msgWidth] });
-  for (const r of rows) table.push([...(multi ? [safeText(r.targetId, 60)] : []), paint(st, r.status), r.check, safeText(r.message, 600) + (r.remediation && (r.status === 'fail' || r.status === 'warn') ? `\n→ ${safeText(r.remediation, 300)}` : '')]);
+  for (const r of rows)
+    table.push([
+      ...(multi ? [safeText(r.targetId, 60)] : []),
+      paint(st, r.status),
+      r.check,
+      safeText(r.message, 600) + (r.remediation && (r.status === 'fail' || r.status === 'warn') ? `\n→ ${safeText(r.remediation, 300)}` : ''),
+    ]);
   const s = run.summary;
   const line = `${run.results.length} checks on ${run.targets.length} target(s) in ${(run.durationMs / 1000).toFixed(2)} s: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors`;
   return (rows.length > 0 ? table.toString() + '\n' : '') + line + '\n';

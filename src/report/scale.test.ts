@@ -22,11 +22,28 @@ function syntheticRun(targets: number, checksPerTarget: number): RunReport {
   for (let c = 0; c < checksPerTarget; c++) {
     for (const [i, target] of names.entries()) {
       const status = i % 7 === 0 && c === 3 ? 'fail' : i % 11 === 0 && c === 5 ? 'error' : c % 9 === 8 ? 'skip' : 'pass';
-      results.push({ targetId: target, target, suite: c < 6 ? 'handshake-with-cert' : 'chain-validation', check: `check.${c}`, title: `Check ${c}`, status, message: `${status} on ${target}`, evidence: { n: c }, durationMs: c });
+      results.push({
+        targetId: target,
+        target,
+        suite: c < 6 ? 'handshake-with-cert' : 'chain-validation',
+        check: `check.${c}`,
+        title: `Check ${c}`,
+        status,
+        message: `${status} on ${target}`,
+        evidence: { n: c },
+        durationMs: c,
+      });
     }
   }
   const summary = Object.fromEntries(STATUSES.map((s) => [s, results.filter((r) => r.status === s).length])) as RunReport['summary'];
-  return { startedAt: '2026-11-28T12:00:00.000Z', finishedAt: '2026-11-28T12:01:00.000Z', durationMs: 60_000, targets: names.map((name) => ({ id: name, name, endpoint: name, kind: 'live' })), results, summary };
+  return {
+    startedAt: '2026-11-28T12:00:00.000Z',
+    finishedAt: '2026-11-28T12:01:00.000Z',
+    durationMs: 60_000,
+    targets: names.map((name) => ({ id: name, name, endpoint: name, kind: 'live' })),
+    results,
+    summary,
+  };
 }
 
 describe('results grouped by target once', () => {

@@ -15,9 +15,21 @@ function pristine(): typeof TableType {
 
 const long = `a trusted-CA certificate with CA:TRUE used as a client leaf was accepted: the request was served: HTTP/1.1 200 OK\n→ Refuse CA certificates (CA:TRUE) presented as client certificates. ${'Common stacks: nginx: no directive for it, so refuse it in the application; '.repeat(6)}…`;
 const TABLES: { options: ConstructorParameters<typeof TableType>[0]; rows: string[][] }[] = [
-  { options: { head: ['Status', 'Check', 'Finding'], style: { head: [], border: [] }, wordWrap: true, colWidths: [8, 40, 70] }, rows: [['WARN', 'chain.rejects-ca-as-client', long], ['PASS', 'reject.no-client-cert', 'refused at the handshake']] },
-  { options: { head: ['', 'Aspect', 'Finding'], style: { head: ['cyan'], border: ['grey'] }, wordWrap: true, colWidths: [7, 24, 50] }, rows: [['\u001b[31mFAIL\u001b[39m', 'Without a client cert', `served: ${'x'.repeat(120)} 日本語の名前 and more words\n\u001b[2msecond line\u001b[22m`]] },
-  { options: { head: ['#', 'Subject'], style: { head: [], border: [] }, wordWrap: true, colWidths: [4, 12] }, rows: [['1', 'CN=averyveryverylongname, O=x\nSAN: a.example, b.example']] },
+  {
+    options: { head: ['Status', 'Check', 'Finding'], style: { head: [], border: [] }, wordWrap: true, colWidths: [8, 40, 70] },
+    rows: [
+      ['WARN', 'chain.rejects-ca-as-client', long],
+      ['PASS', 'reject.no-client-cert', 'refused at the handshake'],
+    ],
+  },
+  {
+    options: { head: ['', 'Aspect', 'Finding'], style: { head: ['cyan'], border: ['grey'] }, wordWrap: true, colWidths: [7, 24, 50] },
+    rows: [['\u001b[31mFAIL\u001b[39m', 'Without a client cert', `served: ${'x'.repeat(120)} 日本語の名前 and more words\n\u001b[2msecond line\u001b[22m`]],
+  },
+  {
+    options: { head: ['#', 'Subject'], style: { head: [], border: [] }, wordWrap: true, colWidths: [4, 12] },
+    rows: [['1', 'CN=averyveryverylongname, O=x\nSAN: a.example, b.example']],
+  },
 ];
 
 describe('cli-table3 with the text set aside while a line is drawn', () => {

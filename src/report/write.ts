@@ -35,7 +35,13 @@ export function makeDocument(kind: DocumentKind, json: () => Iterable<string>, p
       sha256 = hex;
     },
     // The digest is read when the page renders (a getter): after a JSON report written first recorded it.
-    htmlPage: () => (html ??= page({ get sha256() { return doc.jsonSha256(); }, json })),
+    htmlPage: () =>
+      (html ??= page({
+        get sha256() {
+          return doc.jsonSha256();
+        },
+        json,
+      })),
   };
   return doc;
 }

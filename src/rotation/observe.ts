@@ -90,13 +90,20 @@ export function targetProbeOptions(target: TargetConfig, timeoutMs: number, cloc
 
 /** A full probe with a client credential (trust anchors from the target). */
 export function probeWith(target: TargetConfig, client: ClientCredentials, o: ObserveOptions): Promise<ProbeOutcome> {
-  return probeEndpoint({ ...targetProbeOptions(target, o.timeoutMs, o.clock), ...(target.trustPem ? { ca: target.trustPem } : {}), cert: client.certPem, key: client.keyPem });
+  return probeEndpoint({
+    ...targetProbeOptions(target, o.timeoutMs, o.clock),
+    ...(target.trustPem ? { ca: target.trustPem } : {}),
+    cert: client.certPem,
+    key: client.keyPem,
+  });
 }
 
 /** Why a target's rotation cannot be observed, or undefined. */
 export function rotationSkipReason(target: TargetConfig): string | undefined {
-  if (target.reference && !target.rotation?.trigger) return `profile ${target.reference.profile} does not rotate (the rotation profiles are rotation-graceful and rotation-restart)`;
-  if (!target.rotation?.trigger) return 'no rotation to observe: configure rotation.command (a command that rotates the target) or rotation.watch (a window to observe), or pass --rotation-command / --rotation-watch';
+  if (target.reference && !target.rotation?.trigger)
+    return `profile ${target.reference.profile} does not rotate (the rotation profiles are rotation-graceful and rotation-restart)`;
+  if (!target.rotation?.trigger)
+    return 'no rotation to observe: configure rotation.command (a command that rotates the target) or rotation.watch (a window to observe), or pass --rotation-command / --rotation-watch';
   if (!target.client) return 'needs the valid client credentials (--cert/--key) for the stream of handshakes';
   return undefined;
 }
@@ -162,13 +169,26 @@ export async function observeRotation(target: TargetUnderTest, o: ObserveOptions
   }
   const analysis = analyzeTimeline(run);
   const before = run.attempts.filter((a) => trigger.kind === 'watch' || a.t < triggerT);
-  return { trigger: record ?? { kind: trigger.kind, description: trigger.kind, error: 'the rotation did not complete' }, run, analysis, baseline: { attempts: before.length, served: before.filter((a) => a.ok).length }, overlap };
+  return {
+    trigger: record ?? { kind: trigger.kind, description: trigger.kind, error: 'the rotation did not complete' },
+    run,
+    analysis,
+    baseline: { attempts: before.length, served: before.filter((a) => a.ok).length },
+    overlap,
+  };
 }
 
-async function rotateReference(target: TargetUnderTest, trigger: Extract<NonNullable<RotationConfig['trigger']>, { kind: 'reference' }>, prober: RotationProber): Promise<TriggerRecord> {
+async function rotateReference(
+  target: TargetUnderTest,
+  trigger: Extract<NonNullable<RotationConfig['trigger']>, { kind: 'reference' }>,
+  prober: RotationProber,
+): Promise<TriggerRecord> {
   const ref = target.started;
   const implementation = ref?.implementation ?? target.reference?.implementation ?? target.name;
-  const description = trigger.mode === 'graceful' ? `${implementation} graceful reload with a new server certificate` : `${implementation} restarted with a new server certificate`;
+  const description =
+    trigger.mode === 'graceful'
+      ? `${implementation} graceful reload with a new server certificate`
+      : `${implementation} restarted with a new server certificate`;
   const record: TriggerRecord = { kind: 'reference', mode: trigger.mode, description, startedT: round1(prober.now()) };
   try {
     if (!ref?.apply || !target.reference) throw new Error(`${implementation} cannot be rotated by the harness`);
@@ -199,8 +219,10 @@ async function runCommand(trigger: Extract<NonNullable<RotationConfig['trigger']
   const err = outputTail(r.stderr);
   if (out) record.stdoutTail = out;
   if (err) record.stderrTail = err;
-  if (r.timedOut) record.error = `the rotation command timed out after ${formatLimit(trigger.timeoutMs)} (its time limit, --rotation-timeout) and was stopped with its process group (SIGTERM, SIGKILL after ${formatLimit(KILL_GRACE_MS)}); it ran ${formatLimit(r.durationMs)} in all`;
-  else if (r.failed) record.error = `the rotation command failed (${r.exitCode !== undefined ? `exit ${r.exitCode}` : safeText(redactText((r.shortMessage ?? 'error').replace(trigger.command, redactCommandLine(trigger.command))), 200)})`;
+  if (r.timedOut)
+    record.error = `the rotation command timed out after ${formatLimit(trigger.timeoutMs)} (its time limit, --rotation-timeout) and was stopped with its process group (SIGTERM, SIGKILL after ${formatLimit(KILL_GRACE_MS)}); it ran ${formatLimit(r.durationMs)} in all`;
+  else if (r.failed)
+    record.error = `the rotation command failed (${r.exitCode !== undefined ? `exit ${r.exitCode}` : safeText(redactText((r.shortMessage ?? 'error').replace(trigger.command, redactCommandLine(trigger.command))), 200)})`;
   prober.mark(r.timedOut ? 'command timed out' : `command exited (${r.exitCode ?? 'error'})`);
   return record;
 }

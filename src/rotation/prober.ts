@@ -123,8 +123,10 @@ export class RotationProber {
     this.rate = opts.rate ?? 20;
     this.maxInFlight = opts.maxInFlight ?? 4;
     this.request = opts.request ?? false;
-    if (!(this.rate > 0 && this.rate <= 10_000)) throw new HarnessError('usage.invalid-value', `rate must be between 0 and 10000 handshakes per second, not ${this.rate}`);
-    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1 || this.maxInFlight > 1024) throw new HarnessError('usage.invalid-value', `in-flight bound must be a whole number from 1 to 1024, not ${this.maxInFlight}`);
+    if (!(this.rate > 0 && this.rate <= 10_000))
+      throw new HarnessError('usage.invalid-value', `rate must be between 0 and 10000 handshakes per second, not ${this.rate}`);
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1 || this.maxInFlight > 1024)
+      throw new HarnessError('usage.invalid-value', `in-flight bound must be a whole number from 1 to 1024, not ${this.maxInFlight}`);
   }
 
   /** Milliseconds since the prober started. */
@@ -207,7 +209,16 @@ export class RotationProber {
       .then((o) => this.record(seq, t, lag, o))
       .catch((e: unknown) => {
         // probeEndpoint only throws on invalid options: a harness bug, recorded, not hidden.
-        this.attempts.push({ seq, t: round1(t), lagMs: round1(lag), latencyMs: round1(this.now() - t), ok: false, outcome: 'unreachable', failure: 'tls-client', reason: safeText((e as Error).message, 200) });
+        this.attempts.push({
+          seq,
+          t: round1(t),
+          lagMs: round1(lag),
+          latencyMs: round1(this.now() - t),
+          ok: false,
+          outcome: 'unreachable',
+          failure: 'tls-client',
+          reason: safeText((e as Error).message, 200),
+        });
       })
       .finally(() => {
         this.inFlight--;
@@ -279,7 +290,8 @@ export class RotationProber {
 
 /** Runs the prober for its duration or attempt bound and returns the run. */
 export async function runProber(opts: ProberOptions): Promise<ProberRun> {
-  if (opts.durationMs === undefined && opts.maxAttempts === undefined) throw new HarnessError('usage.invalid-value', 'the prober needs a duration or an attempt count to stop by itself');
+  if (opts.durationMs === undefined && opts.maxAttempts === undefined)
+    throw new HarnessError('usage.invalid-value', 'the prober needs a duration or an attempt count to stop by itself');
   const p = new RotationProber(opts).start();
   await p.done();
   return p.stop();

@@ -21,8 +21,24 @@ const certs = [
 
 describe('analyzeTimeline', () => {
   it('no failure: no outage, gap 0, the leaf change and when it happened', () => {
-    const a = analyzeTimeline({ attempts: attempts(20, () => false, (i) => (i < 12 ? 0 : 1)), certificates: certs });
-    expect(a).toMatchObject({ attempts: 20, failures: 0, outages: [], longestGapMs: 0, fingerprintBefore: 'AA:AA:AA:AA:AA', fingerprintAfter: 'BB:BB:BB:BB:BB', changedAtT: 600, mixedAfterChange: 0 });
+    const a = analyzeTimeline({
+      attempts: attempts(
+        20,
+        () => false,
+        (i) => (i < 12 ? 0 : 1),
+      ),
+      certificates: certs,
+    });
+    expect(a).toMatchObject({
+      attempts: 20,
+      failures: 0,
+      outages: [],
+      longestGapMs: 0,
+      fingerprintBefore: 'AA:AA:AA:AA:AA',
+      fingerprintAfter: 'BB:BB:BB:BB:BB',
+      changedAtT: 600,
+      mixedAfterChange: 0,
+    });
   });
 
   it('an outage: midpoint estimate, certain bounds, kinds counted', () => {
@@ -45,14 +61,25 @@ describe('analyzeTimeline', () => {
   });
 
   it('counts old leaves served after the new one (several instances)', () => {
-    const a = analyzeTimeline({ attempts: attempts(10, () => false, (i) => (i === 4 || i === 9 ? 1 : i > 6 ? 1 : 0)), certificates: certs });
+    const a = analyzeTimeline({
+      attempts: attempts(
+        10,
+        () => false,
+        (i) => (i === 4 || i === 9 ? 1 : i > 6 ? 1 : 0),
+      ),
+      certificates: certs,
+    });
     expect(a.fingerprintAfter).toBe('BB:BB:BB:BB:BB');
     expect(a.changedAtT).toBe(200);
     expect(a.mixedAfterChange).toBe(2); // attempts 5 and 6 served the old leaf again
   });
 
   it('summary line has attempts, failures, longest gap, fingerprints and the rate', () => {
-    const att = attempts(30, (i) => i >= 10 && i <= 15, (i) => (i < 16 ? 0 : 1));
+    const att = attempts(
+      30,
+      (i) => i >= 10 && i <= 15,
+      (i) => (i < 16 ? 0 : 1),
+    );
     const a = analyzeTimeline({ attempts: att, certificates: certs });
     const line = rotationSummaryLine({ rate: { target: 20, achieved: 19.5, shortfallPct: 2.5 } } as never, a);
     expect(line).toBe('30 attempts, 6 failed, longest gap 300 ms, leaf AA:AA:AA:AA… → BB:BB:BB:BB…, 19.5/s achieved (target 20/s, shortfall 2.5%)');

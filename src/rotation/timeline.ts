@@ -110,7 +110,10 @@ export function shortFingerprint(fp: string | undefined): string {
 
 /** The one-line terminal summary of a rotation observation. */
 export function rotationSummaryLine(run: ProberRun, a: TimelineAnalysis): string {
-  const leaf = a.fingerprintBefore === a.fingerprintAfter ? `leaf ${shortFingerprint(a.fingerprintBefore)} (unchanged)` : `leaf ${shortFingerprint(a.fingerprintBefore)} → ${shortFingerprint(a.fingerprintAfter)}`;
+  const leaf =
+    a.fingerprintBefore === a.fingerprintAfter
+      ? `leaf ${shortFingerprint(a.fingerprintBefore)} (unchanged)`
+      : `leaf ${shortFingerprint(a.fingerprintBefore)} → ${shortFingerprint(a.fingerprintAfter)}`;
   const short = run.rate.shortfallPct > 0 ? `, shortfall ${run.rate.shortfallPct}%` : '';
   return `${a.attempts} attempts, ${a.failures} failed, longest gap ${Math.round(a.longestGapMs)} ms, ${leaf}, ${run.rate.achieved}/s achieved (target ${run.rate.target}/s${short})`;
 }

@@ -10,7 +10,15 @@ beforeAll(async () => {
 
 type Name = 'leaf' | 'int' | 'root' | 'other' | 'lookAlike';
 const cert = (n: Name): X509Certificate =>
-  new X509Certificate({ leaf: pki.server.certPem, int: pki.intermediate.certPem, root: pki.root.certPem, other: pki.badClients.selfSigned.certPem, lookAlike: pki.badClients.untrustedCaIssuer.certPem }[n]);
+  new X509Certificate(
+    {
+      leaf: pki.server.certPem,
+      int: pki.intermediate.certPem,
+      root: pki.root.certPem,
+      other: pki.badClients.selfSigned.certPem,
+      lookAlike: pki.badClients.untrustedCaIssuer.certPem,
+    }[n],
+  );
 
 describe('chain order', () => {
   it.each<[string, Name[], Partial<ChainOrderReport>, RegExp[]]>([
@@ -18,11 +26,36 @@ describe('chain order', () => {
     ['a lone leaf is in order', ['leaf'], { ok: true, ordered: true, rootSent: false, unrelated: [] }, []],
     ['leaf, intermediate, root: in order, the root noted', ['leaf', 'int', 'root'], { ok: true, ordered: true, rootSent: true, unrelated: [] }, []],
     // The first certificate is the one TLS treats as the leaf, so the real leaf sent second certifies nothing.
-    ['reversed', ['int', 'leaf'], { ok: false, ordered: false, rootSent: false, unrelated: [1] }, [/certificate #1 \(.*Intermediate.*\) is not issued by certificate #2/, /certificate #2 \(.*localhost.*\) issues nothing in the chain/]],
-    ['a stranger at the end is unrelated', ['leaf', 'int', 'other'], { ok: false, ordered: false, unrelated: [2] }, [/is not issued by certificate #3/, /certificate #3 .* issues nothing in the chain/]],
-    ['leaf, root: the intermediate is skipped, so the root does not issue the leaf', ['leaf', 'root'], { ok: false, ordered: false, rootSent: true, unrelated: [1] }, [/certificate #1 .* is not issued by certificate #2/, /certificate #2 .* issues nothing in the chain/]],
-    ['leaf, root, intermediate: out of order, nothing unrelated', ['leaf', 'root', 'int'], { ok: false, ordered: false, unrelated: [] }, [/certificate #1 .* is not issued by certificate #2/, /certificate #2 .* is not issued by certificate #3/]],
-    ['a look-alike root (same name, another key) is not the issuer and certifies nothing', ['leaf', 'int', 'lookAlike'], { ok: false, ordered: false, rootSent: true, unrelated: [2] }, [/not issued by certificate #3/, /certificate #3 .* issues nothing/]],
+    [
+      'reversed',
+      ['int', 'leaf'],
+      { ok: false, ordered: false, rootSent: false, unrelated: [1] },
+      [/certificate #1 \(.*Intermediate.*\) is not issued by certificate #2/, /certificate #2 \(.*localhost.*\) issues nothing in the chain/],
+    ],
+    [
+      'a stranger at the end is unrelated',
+      ['leaf', 'int', 'other'],
+      { ok: false, ordered: false, unrelated: [2] },
+      [/is not issued by certificate #3/, /certificate #3 .* issues nothing in the chain/],
+    ],
+    [
+      'leaf, root: the intermediate is skipped, so the root does not issue the leaf',
+      ['leaf', 'root'],
+      { ok: false, ordered: false, rootSent: true, unrelated: [1] },
+      [/certificate #1 .* is not issued by certificate #2/, /certificate #2 .* issues nothing in the chain/],
+    ],
+    [
+      'leaf, root, intermediate: out of order, nothing unrelated',
+      ['leaf', 'root', 'int'],
+      { ok: false, ordered: false, unrelated: [] },
+      [/certificate #1 .* is not issued by certificate #2/, /certificate #2 .* is not issued by certificate #3/],
+    ],
+    [
+      'a look-alike root (same name, another key) is not the issuer and certifies nothing',
+      ['leaf', 'int', 'lookAlike'],
+      { ok: false, ordered: false, rootSent: true, unrelated: [2] },
+      [/not issued by certificate #3/, /certificate #3 .* issues nothing/],
+    ],
   ])('%s', (_, names, want, issues) => {
     const r = checkChainOrder(names.map(cert));
     expect(r).toMatchObject(want);

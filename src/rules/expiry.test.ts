@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { daysStatus, expiryOf, type ExpiryResult } from './expiry.js';
 
 const T = { warnDays: 30, failDays: 7 };
-const v = (daysLeft: number, o: { expired?: boolean; notYetValid?: boolean } = {}) => ({ daysLeft, expired: o.expired ?? daysLeft < 0, notYetValid: o.notYetValid ?? false });
+const v = (daysLeft: number, o: { expired?: boolean; notYetValid?: boolean } = {}) => ({
+  daysLeft,
+  expired: o.expired ?? daysLeft < 0,
+  notYetValid: o.notYetValid ?? false,
+});
 
 describe('expiry thresholds', () => {
   it.each<[string, ReturnType<typeof v>, ExpiryResult]>([
@@ -14,7 +18,11 @@ describe('expiry thresholds', () => {
     ['the last day fails', v(0), { status: 'fail', state: 'under-fail', daysLeft: 0 }],
     ['expired fails as expired', v(-1), { status: 'fail', state: 'expired', daysLeft: -1 }],
     ['not yet valid fails first, whatever the days left', v(400, { notYetValid: true }), { status: 'fail', state: 'not-yet-valid', daysLeft: 400 }],
-    ['not yet valid and expired (inverted dates): not yet valid', v(-3, { expired: true, notYetValid: true }), { status: 'fail', state: 'not-yet-valid', daysLeft: -3 }],
+    [
+      'not yet valid and expired (inverted dates): not yet valid',
+      v(-3, { expired: true, notYetValid: true }),
+      { status: 'fail', state: 'not-yet-valid', daysLeft: -3 },
+    ],
   ])('%s', (_, validity, want) => {
     expect(expiryOf(validity, T)).toEqual(want);
   });

@@ -9,7 +9,12 @@ describe('SAN lists', () => {
   it.each<[string, Partial<Sans>, string[], boolean]>([
     ['none', {}, [], false],
     ['DNS and IP', { dns: ['a.example'], ip: ['127.0.0.1', '::1'] }, ['DNS:a.example', 'IP:127.0.0.1', 'IP:::1'], true],
-    ['every kind, in order', { other: ['registeredID:1.2.3'], email: ['ops@example.com'], uri: ['spiffe://td/x'], dns: ['a'] }, ['DNS:a', 'URI:spiffe://td/x', 'email:ops@example.com', 'registeredID:1.2.3'], true],
+    [
+      'every kind, in order',
+      { other: ['registeredID:1.2.3'], email: ['ops@example.com'], uri: ['spiffe://td/x'], dns: ['a'] },
+      ['DNS:a', 'URI:spiffe://td/x', 'email:ops@example.com', 'registeredID:1.2.3'],
+      true,
+    ],
     ['an email only is a SAN', { email: ['ops@example.com'] }, ['email:ops@example.com'], true],
   ])('%s', (_, s, list, has) => {
     expect(sanList(sans(s))).toEqual(list);
@@ -61,7 +66,11 @@ describe('SAN coverage (RFC 9525)', () => {
   let ips: X509Certificate;
   let cnOnly: X509Certificate;
   beforeAll(async () => {
-    [wild, ips, cnOnly] = await Promise.all([mint({ dns: ['*.example.com', 'api.internal'] }), mint({ ip: ['10.0.0.1', '::1'], dns: ['host'] }), mint({}, 'cn-only.example')]);
+    [wild, ips, cnOnly] = await Promise.all([
+      mint({ dns: ['*.example.com', 'api.internal'] }),
+      mint({ ip: ['10.0.0.1', '::1'], dns: ['host'] }),
+      mint({}, 'cn-only.example'),
+    ]);
   });
 
   it.each<[string, () => X509Certificate, string, boolean]>([
@@ -79,7 +88,11 @@ describe('SAN coverage (RFC 9525)', () => {
   });
 
   it('several names against several certificates: a name is covered when any certificate covers it', () => {
-    expect(sanCoverage([wild, ips], ['a.example.com', '10.0.0.1', 'nowhere.test', 'host'])).toEqual({ ok: false, covered: ['a.example.com', '10.0.0.1', 'host'], uncovered: ['nowhere.test'] });
+    expect(sanCoverage([wild, ips], ['a.example.com', '10.0.0.1', 'nowhere.test', 'host'])).toEqual({
+      ok: false,
+      covered: ['a.example.com', '10.0.0.1', 'host'],
+      uncovered: ['nowhere.test'],
+    });
     expect(sanCoverage([], ['x'])).toEqual({ ok: false, covered: [], uncovered: ['x'] });
     expect(sanCoverage(wild, [])).toEqual({ ok: true, covered: [], uncovered: [] });
   });

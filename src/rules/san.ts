@@ -14,7 +14,13 @@ export type Sans = CertSummary['sans'];
 
 /** Every SAN entry, by kind: `DNS:`, `IP:`, `URI:`, `email:`, then other names as `type:value`. */
 export function sanList(sans: Sans): string[] {
-  return [...sans.dns.map((d) => `DNS:${d}`), ...sans.ip.map((i) => `IP:${i}`), ...sans.uri.map((u) => `URI:${u}`), ...sans.email.map((e) => `email:${e}`), ...sans.other];
+  return [
+    ...sans.dns.map((d) => `DNS:${d}`),
+    ...sans.ip.map((i) => `IP:${i}`),
+    ...sans.uri.map((u) => `URI:${u}`),
+    ...sans.email.map((e) => `email:${e}`),
+    ...sans.other,
+  ];
 }
 
 /** Whether the certificate has a subjectAltName entry of any kind (without one, clients ignore the CN and match nothing). */

@@ -14,7 +14,11 @@ describe('key strength', () => {
     ['RSA of unknown size', { type: 'RSA' }, { ok: false, code: 'rsa-too-short' }],
     ['DSA', { type: 'DSA', bits: 2048 }, { ok: false, code: 'dsa' }],
     ['Ed25519', { type: 'ED25519' }, { ok: true }],
-    ['undecodable', { type: 'undecodable', undecodable: 'subject public key (SPKI) cannot be decoded: x' }, { ok: false, code: 'undecodable', reason: 'subject public key (SPKI) cannot be decoded: x' }],
+    [
+      'undecodable',
+      { type: 'undecodable', undecodable: 'subject public key (SPKI) cannot be decoded: x' },
+      { ok: false, code: 'undecodable', reason: 'subject public key (SPKI) cannot be decoded: x' },
+    ],
   ])('%s', (_, pk, want) => {
     expect(keyStrength(pk)).toEqual(want);
   });

@@ -5,7 +5,16 @@ import type { Suite } from '../checks/types.js';
 import { SUITES } from '../../suites/index.js';
 import { runChecks, selectChecks } from './run.js';
 
-const target: TargetConfig = { name: 't', host: '127.0.0.1', port: 9, expectedNames: [], protocol: 'https', expect: {}, policy: DEFAULT_POLICY, plaintextPorts: [] };
+const target: TargetConfig = {
+  name: 't',
+  host: '127.0.0.1',
+  port: 9,
+  expectedNames: [],
+  protocol: 'https',
+  expect: {},
+  policy: DEFAULT_POLICY,
+  plaintextPorts: [],
+};
 
 const suite: Suite = {
   id: 's',
@@ -13,7 +22,13 @@ const suite: Suite = {
   kind: 'server',
   checks: [
     { id: 's.ok', title: 'ok', run: async () => ({ status: 'pass', message: 'fine' }) },
-    { id: 's.throws', title: 'throws', run: async () => { throw new Error('boom\u001b[31m'); } },
+    {
+      id: 's.throws',
+      title: 'throws',
+      run: async () => {
+        throw new Error('boom\u001b[31m');
+      },
+    },
     { id: 's.skip', title: 'skip', run: async () => ({ status: 'skip', message: 'n/a' }) },
   ],
 };
@@ -21,7 +36,11 @@ const suite: Suite = {
 describe('runChecks', () => {
   it('a throw inside a check becomes status error with its message; the others are unaffected', async () => {
     const r = await runChecks({ targets: [target], suites: [suite] });
-    expect(r.results.map((x) => [x.check, x.status])).toEqual([['s.ok', 'pass'], ['s.throws', 'error'], ['s.skip', 'skip']]);
+    expect(r.results.map((x) => [x.check, x.status])).toEqual([
+      ['s.ok', 'pass'],
+      ['s.throws', 'error'],
+      ['s.skip', 'skip'],
+    ]);
     expect(r.results[1]!.message).toBe('the harness could not evaluate this check: boom?[31m');
     expect(r.summary).toEqual({ pass: 1, warn: 0, fail: 0, skip: 1, error: 1 });
   });
@@ -66,7 +85,16 @@ describe('runChecks', () => {
     // One target, connections bounded per target: capped probes of three versions, one at a time.
     connections = 0;
     maxOpen = 0;
-    const capped: Suite = { id: 'c', title: 'c', kind: 'server', checks: (['TLSv1', 'TLSv1.1', 'TLSv1.2'] as const).map((v) => ({ id: `c.${v}`, title: 'c', run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.capped(v)).rejectedAt }) })) };
+    const capped: Suite = {
+      id: 'c',
+      title: 'c',
+      kind: 'server',
+      checks: (['TLSv1', 'TLSv1.1', 'TLSv1.2'] as const).map((v) => ({
+        id: `c.${v}`,
+        title: 'c',
+        run: async (ctx) => ({ status: 'pass' as const, message: (await ctx.capped(v)).rejectedAt }),
+      })),
+    };
     await runChecks({ targets: [{ ...target, port }], suites: [capped], connectionsPerTarget: 1, timeoutMs: 2000 });
     srv.close();
     expect(connections).toBe(4); // the gate, then the three capped hellos
@@ -111,7 +139,15 @@ describe('runChecks', () => {
         { id: 's.slow', title: 'slow', run: async (ctx) => (ctx.target.name === 'slow' ? new Promise(() => undefined) : { status: 'pass', message: 'fine' }) },
       ],
     };
-    const r = await runChecks({ targets: [{ ...target, name: 'slow' }, { ...target, name: 'quick' }], suites: [slow], timeoutMs: 100, targetTimeoutMs: 300 });
+    const r = await runChecks({
+      targets: [
+        { ...target, name: 'slow' },
+        { ...target, name: 'quick' },
+      ],
+      suites: [slow],
+      timeoutMs: 100,
+      targetTimeoutMs: 300,
+    });
     expect(r.results.map((x) => [x.target, x.check, x.status])).toEqual([
       ['slow', 's.fast', 'pass'],
       ['slow', 's.slow', 'error'],
@@ -129,13 +165,22 @@ describe('runChecks', () => {
       kind: 'server',
       checks: [
         { id: 'h.done', title: 'done', run: async () => ({ status: 'fail', message: 'a real verdict' }) },
-        { id: 'h.hangs', title: 'hangs', run: async (ctx) => (ctx.target.name === 'quick' ? { status: 'pass', message: 'fine' } : new Promise(() => undefined)) },
+        {
+          id: 'h.hangs',
+          title: 'hangs',
+          run: async (ctx) => (ctx.target.name === 'quick' ? { status: 'pass', message: 'fine' } : new Promise(() => undefined)),
+        },
       ],
     };
     setTimeout(() => abort.abort(new Error('the run was interrupted (Ctrl-C)')), 200);
     const t0 = performance.now();
     // Two lanes: quick finishes, second and third hang in theirs, queued never gets one.
-    const r = await runChecks({ targets: ['quick', 'second', 'third', 'queued'].map((name) => ({ ...target, name })), suites: [hang], concurrency: 2, signal: abort.signal });
+    const r = await runChecks({
+      targets: ['quick', 'second', 'third', 'queued'].map((name) => ({ ...target, name })),
+      suites: [hang],
+      concurrency: 2,
+      signal: abort.signal,
+    });
     expect(performance.now() - t0).toBeLessThan(1500);
     expect(r.results.map((x) => [x.target, x.check, x.status])).toEqual([
       ['quick', 'h.done', 'fail'],

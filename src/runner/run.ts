@@ -66,7 +66,10 @@ export function matchCheckIds(ids: readonly string[], patterns: readonly string[
     const glob = /[*?[\]{}]/.test(pattern);
     const matches = pattern ? picomatchLazy()(pattern, { dot: true }) : () => false;
     if (!ids.some((id) => matches(id))) {
-      throw new HarnessError('usage.invalid-value', `${glob ? 'check pattern' : 'unknown check'} "${safeText(raw, 80)}"${glob ? ' matches no check' : ''}; ${hint}`);
+      throw new HarnessError(
+        'usage.invalid-value',
+        `${glob ? 'check pattern' : 'unknown check'} "${safeText(raw, 80)}"${glob ? ' matches no check' : ''}; ${hint}`,
+      );
     }
     return { negated, matches };
   });
@@ -87,7 +90,12 @@ export function selectChecks<S extends AnySuite>(suites: readonly S[], suiteIds?
     }
   }
   const all = suites.flatMap((suite) => suite.checks.map((check: S['checks'][number]) => ({ suite, check })));
-  const chosen = new Set(matchCheckIds(all.map((c) => c.check.id), checkIds));
+  const chosen = new Set(
+    matchCheckIds(
+      all.map((c) => c.check.id),
+      checkIds,
+    ),
+  );
   return all.filter((c) => (!suiteIds?.length || suiteIds.includes(c.suite.id)) && chosen.has(c.check.id));
 }
 
@@ -98,7 +106,16 @@ class Cutoff extends Error {}
  * Runs one check, turning a throw into `error` and bounding its time (its own budget, and what is
  * left of its target's) so one hung target never stalls a run. An abort ends it at once.
  */
-async function runOne(target: TargetUnderTest, targetId: string, suite: Suite, check: Check, ctx: CheckContext, budgetMs: number, targetBudget: { deadline: number; ms: number } | undefined, aborted: { promise: Promise<never>; signal: AbortSignal } | undefined): Promise<Result> {
+async function runOne(
+  target: TargetUnderTest,
+  targetId: string,
+  suite: Suite,
+  check: Check,
+  ctx: CheckContext,
+  budgetMs: number,
+  targetBudget: { deadline: number; ms: number } | undefined,
+  aborted: { promise: Promise<never>; signal: AbortSignal } | undefined,
+): Promise<Result> {
   const t0 = performance.now();
   const base = { targetId, target: target.name, suite: suite.id, check: check.id, title: check.title };
   const timers: NodeJS.Timeout[] = [];
@@ -110,9 +127,21 @@ async function runOne(target: TargetUnderTest, targetId: string, suite: Suite, c
     ];
     if (targetBudget) {
       const left = Math.max(0, targetBudget.deadline - performance.now());
-      stops.push(new Promise<never>((_, reject) => {
-        timers.push(setTimeout(() => reject(new Cutoff(`the target did not finish within its budget (--target-timeout ${targetBudget.ms < 1000 ? `${targetBudget.ms} ms` : `${Math.round(targetBudget.ms / 1000)} s`}): the peer is too slow (it stalls or trickles bytes)`)), left));
-      }));
+      stops.push(
+        new Promise<never>((_, reject) => {
+          timers.push(
+            setTimeout(
+              () =>
+                reject(
+                  new Cutoff(
+                    `the target did not finish within its budget (--target-timeout ${targetBudget.ms < 1000 ? `${targetBudget.ms} ms` : `${Math.round(targetBudget.ms / 1000)} s`}): the peer is too slow (it stalls or trickles bytes)`,
+                  ),
+                ),
+              left,
+            ),
+          );
+        }),
+      );
     }
     if (aborted) {
       // A check never starts after an interrupt; one running ends at once.
@@ -120,11 +149,31 @@ async function runOne(target: TargetUnderTest, targetId: string, suite: Suite, c
       stops.push(aborted.promise);
     }
     const v = await Promise.race([check.run(ctx), ...stops]);
-    return { ...base, status: v.status, message: v.message, ...(v.remediation ? { remediation: v.remediation } : {}), evidence: v.evidence ?? {}, durationMs: Math.round(performance.now() - t0) };
+    return {
+      ...base,
+      status: v.status,
+      message: v.message,
+      ...(v.remediation ? { remediation: v.remediation } : {}),
+      evidence: v.evidence ?? {},
+      durationMs: Math.round(performance.now() - t0),
+    };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    if (e instanceof Cutoff) return { ...base, status: 'error', message: safeText(msg, 300), evidence: { cutoff: safeText(msg, 300) }, durationMs: Math.round(performance.now() - t0) };
-    return { ...base, status: 'error', message: `the harness could not evaluate this check: ${safeText(msg, 300)}`, evidence: { error: safeText(msg, 500) }, durationMs: Math.round(performance.now() - t0) };
+    if (e instanceof Cutoff)
+      return {
+        ...base,
+        status: 'error',
+        message: safeText(msg, 300),
+        evidence: { cutoff: safeText(msg, 300) },
+        durationMs: Math.round(performance.now() - t0),
+      };
+    return {
+      ...base,
+      status: 'error',
+      message: `the harness could not evaluate this check: ${safeText(msg, 300)}`,
+      evidence: { error: safeText(msg, 500) },
+      durationMs: Math.round(performance.now() - t0),
+    };
   } finally {
     for (const t of timers) clearTimeout(t);
   }
@@ -174,7 +223,16 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
   const runTarget = async (target: TargetUnderTest, id: string, ctx: CheckContext) => {
     const targetBudget = { deadline: performance.now() + targetTimeoutMs, ms: targetTimeoutMs };
     const one = async ({ suite, check }: { suite: Suite; check: Check }, bounded: boolean) => {
-      const r = await runOne(target, id, suite, check, ctx, check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs, bounded ? targetBudget : undefined, aborted);
+      const r = await runOne(
+        target,
+        id,
+        suite,
+        check,
+        ctx,
+        check.budgetMs ? check.budgetMs(target, timeoutMs) : budgetMs,
+        bounded ? targetBudget : undefined,
+        aborted,
+      );
       o.onResult?.(r);
       return r;
     };
@@ -205,7 +263,17 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
 
   // Targets queue for a lane; an interrupted run still goes through every target so each check
   // gets its result (finished, or `error` "not finished"), in catalogue order.
-  const contexts = o.targets.map((target) => createContext(target, { timeoutMs, clock, semaphore: new Semaphore(o.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget), craftedCache, contextCache, issuerCache, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) }));
+  const contexts = o.targets.map((target) =>
+    createContext(target, {
+      timeoutMs,
+      clock,
+      semaphore: new Semaphore(o.connectionsPerTarget ?? RUN_DEFAULTS.connectionsPerTarget),
+      craftedCache,
+      contextCache,
+      issuerCache,
+      ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
+    }),
+  );
   // Each target's first connection (its reachability gate, shared by its checks) is made ahead of
   // the lanes, with a wider bound: hung or black-holed targets then wait out their timeouts side by
   // side instead of each holding a lane for a whole timeout. A target takes a lane once its gate is

@@ -29,7 +29,7 @@ export const PROFILE_DESCRIPTIONS: Readonly<Record<ProfileName, string>> = {
   'incomplete-chain': 'leaf issued by an intermediate the server does not send',
   'expiring-server': 'server cert expires in 3 days',
   'expired-server': 'server cert expired yesterday',
-  'rotation-graceful': 'rotates with the implementation\'s graceful reload',
+  'rotation-graceful': "rotates with the implementation's graceful reload",
   'rotation-restart': 'rotates by stopping and starting the process',
 };
 
@@ -40,12 +40,18 @@ export function isProfileName(s: string): s is ProfileName {
 /** The server certificate a profile serves, and whether its intermediate is sent (CONFORMANCE.md table). */
 export function serverCredentialFor(profile: ProfileName, pki: FixturePki): { cred: Credential; sendChain: boolean } {
   switch (profile) {
-    case 'wrong-san-server': return { cred: pki.badServers.wrongSan, sendChain: true };
-    case 'cn-only-server': return { cred: pki.badServers.cnOnly, sendChain: true };
-    case 'incomplete-chain': return { cred: pki.badServers.incompleteChain, sendChain: false };
-    case 'expiring-server': return { cred: pki.badServers.expiring, sendChain: true };
-    case 'expired-server': return { cred: pki.badServers.expired, sendChain: true };
-    default: return { cred: pki.server, sendChain: true };
+    case 'wrong-san-server':
+      return { cred: pki.badServers.wrongSan, sendChain: true };
+    case 'cn-only-server':
+      return { cred: pki.badServers.cnOnly, sendChain: true };
+    case 'incomplete-chain':
+      return { cred: pki.badServers.incompleteChain, sendChain: false };
+    case 'expiring-server':
+      return { cred: pki.badServers.expiring, sendChain: true };
+    case 'expired-server':
+      return { cred: pki.badServers.expired, sendChain: true };
+    default:
+      return { cred: pki.server, sendChain: true };
   }
 }
 
@@ -54,10 +60,15 @@ export type ClientPolicy = 'require-verified' | 'optional-verified' | 'none' | '
 
 export function clientPolicyFor(profile: ProfileName): ClientPolicy {
   switch (profile) {
-    case 'optional-client-cert': return 'optional-verified';
-    case 'no-client-auth': return 'none';
-    case 'trust-any-client': return 'require-any';
-    case 'accept-expired-client': return 'require-ignore-dates';
-    default: return 'require-verified';
+    case 'optional-client-cert':
+      return 'optional-verified';
+    case 'no-client-auth':
+      return 'none';
+    case 'trust-any-client':
+      return 'require-any';
+    case 'accept-expired-client':
+      return 'require-ignore-dates';
+    default:
+      return 'require-verified';
   }
 }

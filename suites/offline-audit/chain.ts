@@ -11,12 +11,29 @@ import { verdict, type FileSetContext } from '../../src/audit/fileset.js';
 
 export function leafChain({ set, trust, clock }: FileSetContext): CheckVerdict {
   if (!trust || trust.anchors.length === 0) {
-    return verdict('skip', `No CA certificate among the audited files to verify ${set.main.name} against.`, { file: set.main.display }, 'Audit the directory that holds the CA bundle too, or name the trust anchors with --ca FILE.');
+    return verdict(
+      'skip',
+      `No CA certificate among the audited files to verify ${set.main.name} against.`,
+      { file: set.main.display },
+      'Audit the directory that holds the CA bundle too, or name the trust anchors with --ca FILE.',
+    );
   }
   const certs = set.main.content.certs;
   const v = verifyChain([...certs, ...trust.pool], trust.anchors, clock);
-  const ev = { file: set.main.display, trustedFrom: trust.from, path: v.path, ...(v.anchor ? { anchor: v.anchor } : {}), problems: v.problems.map((p) => `${p.code}: ${p.message}`), ...(trust.partial ? { partialChain: true } : {}) };
-  if (v.ok) return verdict('pass', `${set.main.name} chains to "${v.anchor}" (${trust.from})${trust.partial ? ', an intermediate: no root CA certificate is among the files' : ''}.`, ev);
+  const ev = {
+    file: set.main.display,
+    trustedFrom: trust.from,
+    path: v.path,
+    ...(v.anchor ? { anchor: v.anchor } : {}),
+    problems: v.problems.map((p) => `${p.code}: ${p.message}`),
+    ...(trust.partial ? { partialChain: true } : {}),
+  };
+  if (v.ok)
+    return verdict(
+      'pass',
+      `${set.main.name} chains to "${v.anchor}" (${trust.from})${trust.partial ? ', an intermediate: no root CA certificate is among the files' : ''}.`,
+      ev,
+    );
   else return verdict('fail', `${set.main.name} does not verify against ${trust.from}: ${v.problems[0]!.message}.`, ev, chainFix(v.problems[0]!.code));
 }
 
@@ -65,12 +82,36 @@ export function caChain({ set, trust, ca, clock }: FileSetContext): CheckVerdict
     paths.push(v.path);
     problems.push(...v.problems.map((p) => p.message));
   }
-  const ev = { file: set.main.display, ...(ca ? { trustedFrom: `--ca ${ca.file}` } : {}), paths, problems, ...(rootless.length ? { intermediatesWithoutRoot: rootless } : {}) };
+  const ev = {
+    file: set.main.display,
+    ...(ca ? { trustedFrom: `--ca ${ca.file}` } : {}),
+    paths,
+    problems,
+    ...(rootless.length ? { intermediatesWithoutRoot: rootless } : {}),
+  };
   if (problems.length === 0 && rootless.length > 0) {
     // e.g. Let's Encrypt's chain.pem: the root lives in the peers' trust stores, not among these files.
-    return verdict('skip', `${set.main.name} holds intermediate CA certificates whose root is not among the audited files, so they cannot be verified here.`, ev, 'Audit the root CA certificate too, or name it with --ca FILE.');
-  } else if (problems.length === 0) return verdict('pass', ca ? `${set.main.name} chains to --ca ${path.basename(ca.file)}.` : `${set.main.name}: every root's self-signature verifies${certs.some((c) => !isSelfSigned(c)) ? ' and every intermediate chains to a root of the set' : ''}.`, ev);
-  else return verdict('fail', `${set.main.name}: ${problems[0]}.`, ev, ca ? `The CA bundle is not the CA named with --ca: deploy the CA that issued your certificates.` : 'Re-export the CA certificates from the issuing CA.');
+    return verdict(
+      'skip',
+      `${set.main.name} holds intermediate CA certificates whose root is not among the audited files, so they cannot be verified here.`,
+      ev,
+      'Audit the root CA certificate too, or name it with --ca FILE.',
+    );
+  } else if (problems.length === 0)
+    return verdict(
+      'pass',
+      ca
+        ? `${set.main.name} chains to --ca ${path.basename(ca.file)}.`
+        : `${set.main.name}: every root's self-signature verifies${certs.some((c) => !isSelfSigned(c)) ? ' and every intermediate chains to a root of the set' : ''}.`,
+      ev,
+    );
+  else
+    return verdict(
+      'fail',
+      `${set.main.name}: ${problems[0]}.`,
+      ev,
+      ca ? `The CA bundle is not the CA named with --ca: deploy the CA that issued your certificates.` : 'Re-export the CA certificates from the issuing CA.',
+    );
 }
 
 export function caIsCa({ set, summary }: FileSetContext): CheckVerdict {
@@ -78,19 +119,37 @@ export function caIsCa({ set, summary }: FileSetContext): CheckVerdict {
   const rows = certs.map((c, i) => {
     const s = summary(c);
     const code = caProblem({ ca: c.ca, keyUsage: s.keyUsage });
-    const problem = code === 'not-ca' ? 'not a CA (CA:FALSE or no basicConstraints)' : code === 'no-key-cert-sign' ? 'its key usage lacks keyCertSign' : undefined;
+    const problem =
+      code === 'not-ca' ? 'not a CA (CA:FALSE or no basicConstraints)' : code === 'no-key-cert-sign' ? 'its key usage lacks keyCertSign' : undefined;
     return { index: i + 1, subject: s.subject, ca: c.ca, keyUsage: s.keyUsage, ...(problem ? { problem } : {}) };
   });
   const bad = rows.find((r) => r.problem);
   const ev = { file: set.main.display, certificates: rows };
-  if (!bad) return verdict('pass', `Every certificate in ${set.main.name} is a CA (basicConstraints CA:TRUE${rows.some((r) => r.keyUsage.length) ? ', keyCertSign' : ''}).`, ev);
-  else return verdict('fail', `${set.main.name} is where the CA bundle belongs, yet certificate #${bad.index} ("${bad.subject}") is ${bad.problem}: peers cannot verify certificates against it.`, ev, 'Put the issuing CA certificate in the bundle, not a leaf (a leaf trusted as an anchor also lets its own key impersonate).');
+  if (!bad)
+    return verdict(
+      'pass',
+      `Every certificate in ${set.main.name} is a CA (basicConstraints CA:TRUE${rows.some((r) => r.keyUsage.length) ? ', keyCertSign' : ''}).`,
+      ev,
+    );
+  else
+    return verdict(
+      'fail',
+      `${set.main.name} is where the CA bundle belongs, yet certificate #${bad.index} ("${bad.subject}") is ${bad.problem}: peers cannot verify certificates against it.`,
+      ev,
+      'Put the issuing CA certificate in the bundle, not a leaf (a leaf trusted as an anchor also lets its own key impersonate).',
+    );
 }
 
 export function leafNotCa({ set, summary }: FileSetContext): CheckVerdict {
   const cert = set.main.content.certs[0]!;
   const s = summary(cert);
   const evidence = { file: set.main.display, subject: s.subject, basicConstraints: s.basicConstraints ?? null };
-  if (cert.ca) return verdict('fail', `${set.main.name} is a CA certificate (basicConstraints CA:TRUE) used as a ${set.role === 'unknown' ? 'leaf' : `${set.role} certificate`}: whoever holds its key can issue certificates.`, evidence, 'Issue the leaf with basicConstraints CA:FALSE (e.g. openssl x509 -req … -extfile with basicConstraints=critical,CA:FALSE, or mtls-harness certs init).');
+  if (cert.ca)
+    return verdict(
+      'fail',
+      `${set.main.name} is a CA certificate (basicConstraints CA:TRUE) used as a ${set.role === 'unknown' ? 'leaf' : `${set.role} certificate`}: whoever holds its key can issue certificates.`,
+      evidence,
+      'Issue the leaf with basicConstraints CA:FALSE (e.g. openssl x509 -req … -extfile with basicConstraints=critical,CA:FALSE, or mtls-harness certs init).',
+    );
   return verdict('pass', `${set.main.name} is not a CA (${s.basicConstraints ? 'CA:FALSE' : 'no basicConstraints'}).`, evidence);
 }

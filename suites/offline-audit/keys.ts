@@ -48,7 +48,11 @@ export function noKeyInCaBundle({ set, belongsTo }: FileSetContext): CheckVerdic
   }
   const keys = f.content.keys.map((k) => {
     const owners = k.key ? belongsTo(k.key) : [];
-    return { description: describeKey(k), ...(k.key ? { publicKeySha256: spkiSha256(k.key) } : {}), belongsTo: owners.map((o) => `${o.file.display} (${o.cert.subject.replace(/\n/g, ', ')})`) };
+    return {
+      description: describeKey(k),
+      ...(k.key ? { publicKeySha256: spkiSha256(k.key) } : {}),
+      belongsTo: owners.map((o) => `${o.file.display} (${o.cert.subject.replace(/\n/g, ', ')})`),
+    };
   });
   const isCaKey = f.content.keys.some((k) => k.key && f.content.certs.some((c) => keyMatchesCertificate(k.key!, c)));
   return verdict(
@@ -72,26 +76,55 @@ export function caKeyPresent({ set, files }: FileSetContext): CheckVerdict {
     `The CA private key is stored with the certificates (${all.map((f) => f.display).join(', ')}): whoever can read it can mint server and client certificates your services trust.`,
     { caFile: set.main.display, caKeyFiles: all.map((f) => f.display) },
     [
-      all.some((f) => f !== set.main) ? `Move ${all.filter((f) => f !== set.main).map((f) => f.name).join(', ')} to offline storage or a secrets manager; deploy only the CA certificate and each service's own certificate and key.` : '',
+      all.some((f) => f !== set.main)
+        ? `Move ${all
+            .filter((f) => f !== set.main)
+            .map((f) => f.name)
+            .join(', ')} to offline storage or a secrets manager; deploy only the CA certificate and each service's own certificate and key.`
+        : '',
       all.includes(set.main) ? `Take the key out of ${set.main.name} (see audit.no-key-in-ca-bundle).` : '',
-    ].filter(Boolean).join(' '),
+    ]
+      .filter(Boolean)
+      .join(' '),
   );
 }
 
-function loadKeys(set: FileSet, o: Pick<FileSetContext, 'passphrase' | 'passphraseSource'>): { file: DiscoveredFile; found: FoundKey; key?: KeyObject; problem?: { status: Status; message: string; remediation?: string } }[] {
+function loadKeys(
+  set: FileSet,
+  o: Pick<FileSetContext, 'passphrase' | 'passphraseSource'>,
+): { file: DiscoveredFile; found: FoundKey; key?: KeyObject; problem?: { status: Status; message: string; remediation?: string } }[] {
   const sources = set.kind === 'leaf' && set.main.content.keys.length > 0 ? [set.main] : set.keyFile ? [set.keyFile] : set.kind === 'key' ? [set.main] : [];
   return sources.flatMap((file) =>
     file.content.keys.map((found) => {
       if (found.key) return { file, found, key: found.key };
-      if (found.error) return { file, found, problem: { status: 'skip' as Status, message: `${file.name} cannot be parsed (see audit.parse), so it cannot be matched.` } };
+      if (found.error)
+        return { file, found, problem: { status: 'skip' as Status, message: `${file.name} cannot be parsed (see audit.parse), so it cannot be matched.` } };
       if (o.passphrase === undefined) {
-        return { file, found, problem: { status: 'skip' as Status, message: `${file.name} is encrypted: pass its passphrase with --key-passphrase-env VAR to check that it belongs to the certificate.` } };
+        return {
+          file,
+          found,
+          problem: {
+            status: 'skip' as Status,
+            message: `${file.name} is encrypted: pass its passphrase with --key-passphrase-env VAR to check that it belongs to the certificate.`,
+          },
+        };
       }
       try {
         return { file, found, key: parsePrivateKey(found.encoded!, file.name, o.passphrase) };
       } catch (e) {
-        const why = isHarnessError(e) && e.code === 'pki.bad-passphrase' ? `the passphrase from ${o.passphraseSource ?? '--key-passphrase-env'} does not decrypt ${file.name}` : `${file.name} cannot be decrypted`;
-        return { file, found, problem: { status: 'error' as Status, message: `${why[0]!.toUpperCase()}${why.slice(1)}, so it cannot be matched.`, remediation: 'Check the passphrase (or audit keys with different passphrases in separate runs).' } };
+        const why =
+          isHarnessError(e) && e.code === 'pki.bad-passphrase'
+            ? `the passphrase from ${o.passphraseSource ?? '--key-passphrase-env'} does not decrypt ${file.name}`
+            : `${file.name} cannot be decrypted`;
+        return {
+          file,
+          found,
+          problem: {
+            status: 'error' as Status,
+            message: `${why[0]!.toUpperCase()}${why.slice(1)}, so it cannot be matched.`,
+            remediation: 'Check the passphrase (or audit keys with different passphrases in separate runs).',
+          },
+        };
       }
     }),
   );
@@ -121,9 +154,18 @@ export function keyMatch(ctx: FileSetContext): CheckVerdict {
   }
   const cert = set.main.content.certs[0]!;
   const certKeyProblem = publicKeyProblem(cert);
-  const base = { certificateFile: set.main.display, certificateSha256: summarizeFingerprint(cert), ...(certKeyProblem ? { certPublicKeyProblem: certKeyProblem } : { certPublicKeySha256: spkiSha256(cert.publicKey) }) };
+  const base = {
+    certificateFile: set.main.display,
+    certificateSha256: summarizeFingerprint(cert),
+    ...(certKeyProblem ? { certPublicKeyProblem: certKeyProblem } : { certPublicKeySha256: spkiSha256(cert.publicKey) }),
+  };
   if (certKeyProblem) {
-    return verdict('error', `${set.main.name}: the certificate's ${certKeyProblem}, so no private key can be matched with it.`, base, 'Re-issue the certificate with a key on a supported algorithm (ECDSA P-256 or RSA ≥ 2048).');
+    return verdict(
+      'error',
+      `${set.main.name}: the certificate's ${certKeyProblem}, so no private key can be matched with it.`,
+      base,
+      'Re-issue the certificate with a key on a supported algorithm (ECDSA P-256 or RSA ≥ 2048).',
+    );
   }
   if (keys.length === 0 && set.keyFile) {
     const why = set.keyFile.content.unreadable ? 'cannot be read by the auditing user' : 'holds no parseable private key (see audit.parse)';
@@ -140,7 +182,11 @@ export function keyMatch(ctx: FileSetContext): CheckVerdict {
   }
   const keySha = spkiSha256(k.key!);
   if (keyMatchesCertificate(k.key!, cert)) {
-    return verdict('pass', k.file === set.main ? `The private key in ${set.main.name} belongs to its certificate.` : `${k.file.name} is the private key of ${set.main.name}.`, { ...ev, keyPublicKeySha256: keySha });
+    return verdict(
+      'pass',
+      k.file === set.main ? `The private key in ${set.main.name} belongs to its certificate.` : `${k.file.name} is the private key of ${set.main.name}.`,
+      { ...ev, keyPublicKeySha256: keySha },
+    );
   }
   const owners = belongsTo(k.key!).filter((x) => x.cert !== cert);
   const whose = owners.length ? ` (it belongs to ${owners.map((x) => x.file.name).join(', ')})` : '';
@@ -150,7 +196,9 @@ export function keyMatch(ctx: FileSetContext): CheckVerdict {
       ? `The private key in ${set.main.name} does not belong to its certificate${whose}: a TLS stack refuses to load this pair.`
       : `${k.file.name} is not the private key of ${set.main.name}${whose}: a TLS stack refuses to load this pair.`,
     { ...ev, keyPublicKeySha256: keySha, keyBelongsTo: owners.map((x) => x.file.display) },
-    owners.length ? `The files look swapped: put the key of ${set.main.name} into ${k.file.name}.` : `Deploy the key generated with ${set.main.name}, or re-issue the certificate for this key.`,
+    owners.length
+      ? `The files look swapped: put the key of ${set.main.name} into ${k.file.name}.`
+      : `Deploy the key generated with ${set.main.name}, or re-issue the certificate for this key.`,
   );
 }
 

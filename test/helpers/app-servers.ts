@@ -42,7 +42,11 @@ function run(bin: string, args: string[], opts: { uid?: number; gid?: number; cw
     proc,
     logs: () => out,
     dead: () =>
-      spawnError ? `${bin} could not be started: ${spawnError.message}` : proc.exitCode !== null || proc.signalCode !== null ? `${path.basename(bin)} exited (${proc.exitCode ?? proc.signalCode}):\n${tail(out)}` : undefined,
+      spawnError
+        ? `${bin} could not be started: ${spawnError.message}`
+        : proc.exitCode !== null || proc.signalCode !== null
+          ? `${path.basename(bin)} exited (${proc.exitCode ?? proc.signalCode}):\n${tail(out)}`
+          : undefined,
   };
 }
 
@@ -131,7 +135,29 @@ export async function startRedis(o: RedisOptions): Promise<StartedServer> {
   const dir = await tempDir('mtls-redis-');
   const f = await writeServerFiles(dir, o.pki);
   return onFreePort(async (port) => {
-    const s = run(REDIS, ['--port', '0', '--bind', '127.0.0.1', '--tls-port', String(port), '--tls-cert-file', f.chain, '--tls-key-file', f.key, '--tls-ca-cert-file', f.ca, '--tls-auth-clients', o.authClients, '--save', '', '--appendonly', 'no', '--dir', dir, ...(o.requirepass ? ['--requirepass', o.requirepass] : [])]);
+    const s = run(REDIS, [
+      '--port',
+      '0',
+      '--bind',
+      '127.0.0.1',
+      '--tls-port',
+      String(port),
+      '--tls-cert-file',
+      f.chain,
+      '--tls-key-file',
+      f.key,
+      '--tls-ca-cert-file',
+      f.ca,
+      '--tls-auth-clients',
+      o.authClients,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...(o.requirepass ? ['--requirepass', o.requirepass] : []),
+    ]);
     return whenReady(port, s, dir, waitForTls('127.0.0.1', port, s.dead));
   });
 }
@@ -191,7 +217,10 @@ export async function startPostgres(o: PostgresOptions): Promise<StartedServer> 
   await fs.writeFile(hba, ['local all all trust', ...o.hba, ''].join('\n'));
   if (owner) for (const file of [...Object.values(f), hba]) await fs.chown(file, owner.uid, owner.gid);
   const data = path.join(dir, 'data');
-  const init = spawnSync(path.join(PG_BIN, 'initdb'), ['-D', data, '-U', o.user, '-A', 'trust', '--no-sync', '-N', '--no-instructions'], { encoding: 'utf8', ...(owner ?? {}) });
+  const init = spawnSync(path.join(PG_BIN, 'initdb'), ['-D', data, '-U', o.user, '-A', 'trust', '--no-sync', '-N', '--no-instructions'], {
+    encoding: 'utf8',
+    ...(owner ?? {}),
+  });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   return onFreePort(async (port) => {
     const settings = {
@@ -224,15 +253,26 @@ export async function startMariadb(o: MariadbOptions): Promise<StartedServer> {
   const f: ServerFiles = await writeServerFiles(dir, o.pki);
   const data = path.join(dir, 'data');
   const user = isRoot ? ['--user=root'] : [];
-  const install = spawnSync(MARIADB_INSTALL, ['--no-defaults', `--datadir=${data}`, ...user, '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8' });
+  const install = spawnSync(MARIADB_INSTALL, ['--no-defaults', `--datadir=${data}`, ...user, '--auth-root-authentication-method=normal', '--skip-test-db'], {
+    encoding: 'utf8',
+  });
   if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
   const init = path.join(dir, 'init.sql');
   await fs.writeFile(init, o.initSql.map((l) => `${l};\n`).join(''));
   return onFreePort(async (port) => {
     const s = run(MARIADB, [
-      '--no-defaults', `--datadir=${data}`, `--socket=${path.join(dir, 'sock')}`, `--port=${port}`, '--bind-address=127.0.0.1', ...user,
+      '--no-defaults',
+      `--datadir=${data}`,
+      `--socket=${path.join(dir, 'sock')}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      ...user,
       ...(o.ssl === false ? ['--skip-ssl'] : [`--ssl-cert=${f.chain}`, `--ssl-key=${f.key}`, `--ssl-ca=${f.ca}`]),
-      `--init-file=${init}`, '--skip-log-bin', '--innodb-buffer-pool-size=8M', '--skip-name-resolve', `--pid-file=${path.join(dir, 'pid')}`,
+      `--init-file=${init}`,
+      '--skip-log-bin',
+      '--innodb-buffer-pool-size=8M',
+      '--skip-name-resolve',
+      `--pid-file=${path.join(dir, 'pid')}`,
     ]);
     return whenReady(port, s, dir, waitForAnswer(port, undefined, s, /ready for connections/));
   });

@@ -27,7 +27,11 @@ export async function runInProcess(args: string[], env: Record<string, string> =
   const { runCli } = await import('../../src/cli/run.js');
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1', ...env } });
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { NO_COLOR: '1', ...env },
+  });
   return { code, stdout, stderr };
 }
 

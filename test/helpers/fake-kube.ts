@@ -50,9 +50,14 @@ const PLACEHOLDER = /^\{\{([a-z0-9/-]+)\}\}$/;
 /** Loads fixtures/k8s: namespace → objects, placeholders replaced (base64 in Secret data). */
 export function loadFixtureObjects(pems: Record<string, string>, dir = FIXTURES_DIR): Map<string, Obj[]> {
   const byNs = new Map<string, Obj[]>();
-  for (const ns of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+  for (const ns of readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()) {
     const objs: Obj[] = [];
-    for (const f of readdirSync(path.join(dir, ns)).filter((f) => f.endsWith('.yaml')).sort()) {
+    for (const f of readdirSync(path.join(dir, ns))
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()) {
       for (const doc of parseAllDocuments(readFileSync(path.join(dir, ns, f), 'utf8'))) {
         const o = doc.toJS() as Obj | null;
         if (!o) continue;
@@ -74,16 +79,27 @@ export function loadFixtureObjects(pems: Record<string, string>, dir = FIXTURES_
 
 function matchesSelector(sel: string | null, labels: Record<string, string> = {}): boolean {
   if (!sel) return true;
-  return sel.split(',').map((s) => s.trim()).filter(Boolean).every((term) => {
-    let m = /^([^!=]+)!=(.*)$/.exec(term);
-    if (m) return labels[m[1]!.trim()] !== m[2]!.trim();
-    m = /^([^!=]+)==?(.*)$/.exec(term);
-    if (m) return labels[m[1]!.trim()] === m[2]!.trim();
-    return term.startsWith('!') ? !(term.slice(1) in labels) : term in labels;
-  });
+  return sel
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .every((term) => {
+      let m = /^([^!=]+)!=(.*)$/.exec(term);
+      if (m) return labels[m[1]!.trim()] !== m[2]!.trim();
+      m = /^([^!=]+)==?(.*)$/.exec(term);
+      if (m) return labels[m[1]!.trim()] === m[2]!.trim();
+      return term.startsWith('!') ? !(term.slice(1) in labels) : term in labels;
+    });
 }
 
-const PLURAL_KIND: Record<string, string> = { services: 'Service', endpoints: 'Endpoints', pods: 'Pod', secrets: 'Secret', configmaps: 'ConfigMap', certificates: 'Certificate' };
+const PLURAL_KIND: Record<string, string> = {
+  services: 'Service',
+  endpoints: 'Endpoints',
+  pods: 'Pod',
+  secrets: 'Secret',
+  configmaps: 'ConfigMap',
+  certificates: 'Certificate',
+};
 
 /** Endpoints as the endpoints controller writes them: ready Pods in addresses, the others in notReadyAddresses. */
 function endpointsFor(svc: Obj, pods: Obj[]): Obj {
@@ -96,15 +112,23 @@ function endpointsFor(svc: Obj, pods: Obj[]): Obj {
   const resolve = (tp: number | string | undefined, port: number) => {
     if (tp === undefined) return port;
     if (typeof tp === 'number') return tp;
-    for (const p of selected) for (const c of (p.spec as { containers?: { ports?: { name?: string; containerPort: number }[] }[] }).containers ?? []) {
-      const cp = c.ports?.find((x) => x.name === tp);
-      if (cp) return cp.containerPort;
-    }
+    for (const p of selected)
+      for (const c of (p.spec as { containers?: { ports?: { name?: string; containerPort: number }[] }[] }).containers ?? []) {
+        const cp = c.ports?.find((x) => x.name === tp);
+        if (cp) return cp.containerPort;
+      }
     return undefined;
   };
-  const addr = (p: Obj, i: number) => ({ ip: (p.status as { podIP?: string } | undefined)?.podIP ?? `10.42.0.${100 + i}`, targetRef: { kind: 'Pod', name: p.metadata.name, namespace: p.metadata.namespace } });
-  const ports = (spec.ports ?? []).map((sp) => ({ name: sp.name, port: resolve(sp.targetPort, sp.port), protocol: sp.protocol ?? 'TCP' })).filter((p) => p.port !== undefined);
-  const subsets = selected.length ? [{ addresses: selected.filter(ready).map(addr), notReadyAddresses: selected.filter((p) => !ready(p)).map(addr), ports }] : [];
+  const addr = (p: Obj, i: number) => ({
+    ip: (p.status as { podIP?: string } | undefined)?.podIP ?? `10.42.0.${100 + i}`,
+    targetRef: { kind: 'Pod', name: p.metadata.name, namespace: p.metadata.namespace },
+  });
+  const ports = (spec.ports ?? [])
+    .map((sp) => ({ name: sp.name, port: resolve(sp.targetPort, sp.port), protocol: sp.protocol ?? 'TCP' }))
+    .filter((p) => p.port !== undefined);
+  const subsets = selected.length
+    ? [{ addresses: selected.filter(ready).map(addr), notReadyAddresses: selected.filter((p) => !ready(p)).map(addr), ports }]
+    : [];
   return { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace! }, subsets };
 }
 
@@ -115,18 +139,36 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
   const requests: FakeKube['requests'] = [];
   const forwards = { ...(o.forwards ?? {}) };
   const forbidden = o.forbidden ?? [];
-  const isForbidden = (verb: string, resource: string, ns?: string) => forbidden.some((f) => f.verb === verb && f.resource === resource && (!f.namespace || f.namespace === ns));
+  const isForbidden = (verb: string, resource: string, ns?: string) =>
+    forbidden.some((f) => f.verb === verb && f.resource === resource && (!f.namespace || f.namespace === ns));
 
-  const status = (code: number, reason: string, message: string, details: Record<string, unknown> = {}) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code });
+  const status = (code: number, reason: string, message: string, details: Record<string, unknown> = {}) => ({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    details,
+    code,
+  });
   const forbiddenStatus = (verb: string, resource: string, group: string, ns: string | undefined, name?: string) =>
-    status(403, 'Forbidden', `${name ? `${resource.split('/')[0]} "${name}"` : resource} is forbidden: User "${SERVICE_ACCOUNT}" cannot ${verb} resource "${resource}" in API group "${group}"${ns ? ` in the namespace "${ns}"` : ' at the cluster scope'}`, { ...(name ? { name } : {}), kind: resource.split('/')[0] });
+    status(
+      403,
+      'Forbidden',
+      `${name ? `${resource.split('/')[0]} "${name}"` : resource} is forbidden: User "${SERVICE_ACCOUNT}" cannot ${verb} resource "${resource}" in API group "${group}"${ns ? ` in the namespace "${ns}"` : ' at the cluster scope'}`,
+      { ...(name ? { name } : {}), kind: resource.split('/')[0] },
+    );
 
   const list = (ns: string, resource: string, sel: string | null): Obj[] => {
     const all = objects.get(ns) ?? [];
     if (resource === 'endpoints') {
       const recorded = all.filter((x) => x.kind === 'Endpoints');
       const pods = all.filter((x) => x.kind === 'Pod');
-      return [...recorded, ...all.filter((x) => x.kind === 'Service' && !recorded.some((r) => r.metadata.name === x.metadata.name)).map((s) => endpointsFor(s, pods))];
+      return [
+        ...recorded,
+        ...all.filter((x) => x.kind === 'Service' && !recorded.some((r) => r.metadata.name === x.metadata.name)).map((s) => endpointsFor(s, pods)),
+      ];
     }
     return all.filter((x) => x.kind === PLURAL_KIND[resource] && matchesSelector(sel, x.metadata.labels));
   };
@@ -143,13 +185,19 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
     if (url.pathname === '/api/v1/namespaces') {
       requests.push({ verb: 'list', resource: 'namespaces' });
       if (isForbidden('list', 'namespaces')) return send(403, forbiddenStatus('list', 'namespaces', '', undefined));
-      return send(200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [...objects.keys()].map((name) => ({ metadata: { name }, status: { phase: 'Active' } })) });
+      return send(200, {
+        kind: 'NamespaceList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: '1' },
+        items: [...objects.keys()].map((name) => ({ metadata: { name }, status: { phase: 'Active' } })),
+      });
     }
     if ((m = /^\/(?:api\/v1|apis\/(cert-manager\.io)\/v1)\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(url.pathname))) {
       const [, group = '', ns, resource, name] = m as unknown as [string, string | undefined, string, string, string | undefined];
       const verb = name ? 'get' : 'list';
       requests.push({ verb, resource, namespace: ns, ...(name ? { name } : {}) });
-      if (!PLURAL_KIND[resource] || (resource === 'certificates') !== (group === 'cert-manager.io')) return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
+      if (!PLURAL_KIND[resource] || (resource === 'certificates') !== (group === 'cert-manager.io'))
+        return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
       if (resource === 'certificates' && o.certManager === false) return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
       if (isForbidden(verb, resource, ns)) return send(403, forbiddenStatus(verb, resource, group, ns, name));
       const items = list(ns, resource, url.searchParams.get('labelSelector'));
@@ -158,13 +206,21 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
         return item ? send(200, item) : send(404, status(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource }));
       }
       const apiVersion = group ? `${group}/v1` : 'v1';
-      return send(200, { kind: `${PLURAL_KIND[resource]}List`, apiVersion, metadata: { resourceVersion: '1' }, items: items.map((x) => ({ ...x, apiVersion: x.apiVersion ?? apiVersion, kind: x.kind })) });
+      return send(200, {
+        kind: `${PLURAL_KIND[resource]}List`,
+        apiVersion,
+        metadata: { resourceVersion: '1' },
+        items: items.map((x) => ({ ...x, apiVersion: x.apiVersion ?? apiVersion, kind: x.kind })),
+      });
     }
     return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
   });
 
   // Port-forward: a WebSocket upgrade speaking v4.channel.k8s.io.
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols: Set<string>) => (protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false) });
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols: Set<string>) => (protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false),
+  });
   const live = new Set<{ ws: WebSocket; tcp?: net.Socket }>();
   server.on('upgrade', (req, socket, head) => {
     const reject = (code: number, text: string, body: unknown) => {
@@ -178,10 +234,12 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
     const [, ns, pod] = m as unknown as [string, string, string];
     requests.push({ verb: 'create', resource: 'pods/portforward', namespace: ns, name: pod });
     if (isForbidden('create', 'pods/portforward', ns)) return reject(403, 'Forbidden', forbiddenStatus('create', 'pods/portforward', '', ns, pod));
-    if (!(objects.get(ns) ?? []).some((x) => x.kind === 'Pod' && x.metadata.name === pod)) return reject(404, 'Not Found', status(404, 'NotFound', `pods "${pod}" not found`, { name: pod, kind: 'pods' }));
+    if (!(objects.get(ns) ?? []).some((x) => x.kind === 'Pod' && x.metadata.name === pod))
+      return reject(404, 'Not Found', status(404, 'NotFound', `pods "${pod}" not found`, { name: pod, kind: 'pods' }));
     const ports = url.searchParams.getAll('ports');
     const port = Number(ports[0]);
-    if (ports.length !== 1 || !Number.isInteger(port) || port < 1 || port > 65535) return reject(400, 'Bad Request', status(400, 'BadRequest', 'exactly one port in ?ports= is served by this fake'));
+    if (ports.length !== 1 || !Number.isInteger(port) || port < 1 || port > 65535)
+      return reject(400, 'Bad Request', status(400, 'BadRequest', 'exactly one port in ?ports= is served by this fake'));
     wss.handleUpgrade(req, socket, head, (ws) => {
       const entry: { ws: WebSocket; tcp?: net.Socket } = { ws };
       live.add(entry);
@@ -196,7 +254,8 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
         ws.close();
       };
       const target = forwards[`${ns}/${pod}:${port}`];
-      if (!target) return fail(`failed to connect to localhost:${port} inside namespace "${ns}", IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused`);
+      if (!target)
+        return fail(`failed to connect to localhost:${port} inside namespace "${ns}", IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused`);
       const tcp = net.connect(target.port, target.host);
       entry.tcp = tcp;
       tcp.on('data', (d: Buffer) => ws.readyState === ws.OPEN && ws.send(frame(0, d)));
@@ -214,27 +273,31 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
   const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-fake-kube-'));
   const kubeconfig = path.join(dir, 'kubeconfig');
-  await fs.writeFile(kubeconfig, [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '  - name: fake',
-    '    cluster:',
-    `      server: ${url}`,
-    `      certificate-authority-data: ${Buffer.from(tls.root.certPem).toString('base64')}`,
-    'users:',
-    '  - name: scanner',
-    '    user:',
-    `      token: ${token}`,
-    'contexts:',
-    '  - name: fake',
-    '    context:',
-    '      cluster: fake',
-    '      user: scanner',
-    '      namespace: nova',
-    'current-context: fake',
-    '',
-  ].join('\n'), { mode: 0o600 });
+  await fs.writeFile(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '  - name: fake',
+      '    cluster:',
+      `      server: ${url}`,
+      `      certificate-authority-data: ${Buffer.from(tls.root.certPem).toString('base64')}`,
+      'users:',
+      '  - name: scanner',
+      '    user:',
+      `      token: ${token}`,
+      'contexts:',
+      '  - name: fake',
+      '    context:',
+      '      cluster: fake',
+      '      user: scanner',
+      '      namespace: nova',
+      'current-context: fake',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
 
   return {
     server: url,

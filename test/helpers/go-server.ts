@@ -43,8 +43,13 @@ export interface StartedGoServer {
   stop(): Promise<void>;
 }
 
-export async function startGoServer(bin: string, o: { cert: string; key: string; clientCa: string; clientAuth: GoClientAuth; mode?: 'https' | 'raw' }): Promise<StartedGoServer> {
-  const proc = spawn(bin, ['-cert', o.cert, '-key', o.key, '-client-ca', o.clientCa, '-client-auth', o.clientAuth, '-mode', o.mode ?? 'https'], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startGoServer(
+  bin: string,
+  o: { cert: string; key: string; clientCa: string; clientAuth: GoClientAuth; mode?: 'https' | 'raw' },
+): Promise<StartedGoServer> {
+  const proc = spawn(bin, ['-cert', o.cert, '-key', o.key, '-client-ca', o.clientCa, '-client-auth', o.clientAuth, '-mode', o.mode ?? 'https'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   proc.stdout.on('data', (b: Buffer) => (out += b.toString()));

@@ -15,9 +15,23 @@ export interface K8sPki {
 
 export async function mintK8sPki(): Promise<K8sPki> {
   const [gufo, nova, kong] = await Promise.all([
-    mintFixturePki({ organization: 'gufo', serverDnsNames: ['gufo-gateway.gufo.svc.cluster.local', 'gufo-gateway', 'localhost'], clientCommonName: 'gufo-client' }),
-    mintFixturePki({ organization: 'nova', serverDnsNames: ['*.nova.svc.cluster.local', '*.nova.svc', 'localhost'], serverCommonName: '*.nova.svc.cluster.local', clientCommonName: 'grpc-client.nova' }),
-    mintFixturePki({ organization: 'kong', serverDnsNames: ['localhost', 'dogcatcher-api', 'dogcatcher-api.default.svc.cluster.local'], serverCommonName: 'dogcatcher-api', clientCommonName: 'kong-client' }),
+    mintFixturePki({
+      organization: 'gufo',
+      serverDnsNames: ['gufo-gateway.gufo.svc.cluster.local', 'gufo-gateway', 'localhost'],
+      clientCommonName: 'gufo-client',
+    }),
+    mintFixturePki({
+      organization: 'nova',
+      serverDnsNames: ['*.nova.svc.cluster.local', '*.nova.svc', 'localhost'],
+      serverCommonName: '*.nova.svc.cluster.local',
+      clientCommonName: 'grpc-client.nova',
+    }),
+    mintFixturePki({
+      organization: 'kong',
+      serverDnsNames: ['localhost', 'dogcatcher-api', 'dogcatcher-api.default.svc.cluster.local'],
+      serverCommonName: 'dogcatcher-api',
+      clientCommonName: 'kong-client',
+    }),
   ]);
   const pems: Record<string, string> = {
     'gufo/ca': gufo.root.certPem,

@@ -97,10 +97,15 @@ export interface OpensslPkiFiles {
 export function opensslPkiFiles(dir: string): OpensslPkiFiles {
   const f = (n: string) => path.join(dir, n);
   return {
-    root: f('root.pem'), rootKey: f('root-key.pem'),
-    intermediate: f('intermediate.pem'), intermediateKey: f('intermediate-key.pem'),
-    server: f('server.pem'), serverKey: f('server-key.pem'), serverChain: f('server-chain.pem'),
-    client: f('client.pem'), clientKey: f('client-key.pem'),
+    root: f('root.pem'),
+    rootKey: f('root-key.pem'),
+    intermediate: f('intermediate.pem'),
+    intermediateKey: f('intermediate-key.pem'),
+    server: f('server.pem'),
+    serverKey: f('server-key.pem'),
+    serverChain: f('server-chain.pem'),
+    client: f('client.pem'),
+    clientKey: f('client-key.pem'),
   };
 }
 
@@ -116,7 +121,10 @@ async function openssl(dir: string, args: string[]): Promise<string> {
 
 /** `YYYYMMDDHHMMSSZ` (the form `openssl ca -startdate/-enddate` takes). */
 function asn1Time(d: Date): string {
-  return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /**
@@ -137,7 +145,24 @@ export async function makeOpensslPki(dir: string): Promise<FixturePki> {
   const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   const org = '/O=mtls-harness openssl';
 
-  await openssl(dir, ['req', '-x509', '-config', cnf, '-utf8', ...newKey, '-keyout', files.rootKey, '-out', files.root, '-subj', `/CN=OpenSSL Test Root CA${org}`, '-days', '3650', '-extensions', 'root']);
+  await openssl(dir, [
+    'req',
+    '-x509',
+    '-config',
+    cnf,
+    '-utf8',
+    ...newKey,
+    '-keyout',
+    files.rootKey,
+    '-out',
+    files.root,
+    '-subj',
+    `/CN=OpenSSL Test Root CA${org}`,
+    '-days',
+    '3650',
+    '-extensions',
+    'root',
+  ]);
 
   /** A CSR and key, then signed by `ca` with `openssl x509 -req` for `days`. */
   const issue = async (name: string, subj: string, ca: { cert: string; key: string }, ext: string, days: number) => {
@@ -147,8 +172,30 @@ export async function makeOpensslPki(dir: string): Promise<FixturePki> {
     await openssl(dir, ['req', '-new', '-config', cnf, '-utf8', ...newKey, '-keyout', key, '-out', csr, '-subj', subj]);
     // A random serial per certificate: -CAcreateserial shares one .srl file, which the issues made
     // in parallel below would race on ("Unable to load number from … .srl").
-    const serial = `0x${randomBytes(16).toString('hex').replace(/^./, (c) => (parseInt(c, 16) & 7).toString(16))}`;
-    await openssl(dir, ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', serial, '-days', String(days), '-sha256', '-extfile', cnf, '-extensions', ext, '-out', out]);
+    const serial = `0x${randomBytes(16)
+      .toString('hex')
+      .replace(/^./, (c) => (parseInt(c, 16) & 7).toString(16))}`;
+    await openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ca.cert,
+      '-CAkey',
+      ca.key,
+      '-set_serial',
+      serial,
+      '-days',
+      String(days),
+      '-sha256',
+      '-extfile',
+      cnf,
+      '-extensions',
+      ext,
+      '-out',
+      out,
+    ]);
     return { cert: out, key };
   };
   const rootCa = { cert: files.root, key: files.rootKey };
@@ -167,8 +214,31 @@ export async function makeOpensslPki(dir: string): Promise<FixturePki> {
   const expiredCsr = path.join(dir, 'expired.csr');
   const expiredPem = path.join(dir, 'expired.pem');
   await openssl(dir, ['req', '-new', '-config', cnf, '-utf8', ...newKey, '-keyout', expiredKey, '-out', expiredCsr, '-subj', `/CN=localhost${org}`]);
-  await openssl(dir, ['ca', '-config', cnf, '-batch', '-notext', '-preserveDN', '-utf8', '-cert', int.cert, '-keyfile', int.key, '-in', expiredCsr, '-out', expiredPem,
-    '-startdate', asn1Time(addDays(now, -30)), '-enddate', asn1Time(addDays(now, -1)), '-extfile', cnf, '-extensions', 'server']);
+  await openssl(dir, [
+    'ca',
+    '-config',
+    cnf,
+    '-batch',
+    '-notext',
+    '-preserveDN',
+    '-utf8',
+    '-cert',
+    int.cert,
+    '-keyfile',
+    int.key,
+    '-in',
+    expiredCsr,
+    '-out',
+    expiredPem,
+    '-startdate',
+    asn1Time(addDays(now, -30)),
+    '-enddate',
+    asn1Time(addDays(now, -1)),
+    '-extfile',
+    cnf,
+    '-extensions',
+    'server',
+  ]);
 
   const read = (p: string) => fs.readFile(p, 'utf8');
   const load = async (cert: string, key: string, issuer?: Credential): Promise<Credential> => {
@@ -201,7 +271,13 @@ export async function makeOpensslPki(dir: string): Promise<FixturePki> {
   const subject = 'CN=openssl crafted client, O=mtls-harness openssl';
   const client_ = (issuer: Credential, over: Partial<Parameters<typeof mintCertificate>[0]> = {}) =>
     mintCertificate({ subject, issuer, notBefore: start, notAfter: end, eku: ['clientAuth'], ...over });
-  const untrustedCaIssuer = await mintCertificate({ subject: subjectDer(root.cert.rawData), notBefore: start, notAfter: addDays(now, 3650), ca: true, pathLength: 1 });
+  const untrustedCaIssuer = await mintCertificate({
+    subject: subjectDer(root.cert.rawData),
+    notBefore: start,
+    notAfter: addDays(now, 3650),
+    ca: true,
+    pathLength: 1,
+  });
   const [untrustedCa, selfSigned, wrongEku, caAsLeaf, expired, notYetValid, harnessIntermediate] = await Promise.all([
     client_(untrustedCaIssuer),
     mintCertificate({ subject, notBefore: start, notAfter: end, eku: ['clientAuth'] }),
@@ -209,7 +285,14 @@ export async function makeOpensslPki(dir: string): Promise<FixturePki> {
     client_(root, { ca: true }),
     client_(root, { notBefore: addDays(now, -30), notAfter: addDays(now, -1) }),
     client_(root, { notBefore: addDays(now, 1), notAfter: addDays(now, 30) }),
-    mintCertificate({ subject: 'CN=openssl crafted intermediate, O=mtls-harness openssl', issuer: root, notBefore: start, notAfter: end, ca: true, pathLength: 0 }),
+    mintCertificate({
+      subject: 'CN=openssl crafted intermediate, O=mtls-harness openssl',
+      issuer: root,
+      notBefore: start,
+      notAfter: end,
+      ca: true,
+      pathLength: 0,
+    }),
   ]);
   const intermediateIssued = await client_(harnessIntermediate);
   return {

@@ -14,7 +14,9 @@ import { hkdfExpandLabel } from '../../src/probe/tls-keys.js';
 import { findBinary, freePort, stopProcess, tail } from '../../src/targets/reference/process.js';
 
 export const APACHE = ['/usr/sbin/apache2', findBinary('apache2'), findBinary('httpd')].find((p): p is string => !!p && existsSync(p));
-export const APACHE_MODULES = ['/usr/lib/apache2/modules', '/usr/lib/httpd/modules', '/usr/lib64/httpd/modules'].find((d) => existsSync(path.join(d, 'mod_ssl.so')));
+export const APACHE_MODULES = ['/usr/lib/apache2/modules', '/usr/lib/httpd/modules', '/usr/lib64/httpd/modules'].find((d) =>
+  existsSync(path.join(d, 'mod_ssl.so')),
+);
 
 export interface Peer {
   port: number;
@@ -40,7 +42,14 @@ export interface PkiFiles {
 
 /** The server side of the fixture PKI in `dir`: key 0600, the rest 0644. */
 export async function writePkiFiles(dir: string, pki: FixturePki): Promise<PkiFiles> {
-  const f: PkiFiles = { dir, leaf: path.join(dir, 'server.pem'), intermediates: path.join(dir, 'intermediates.pem'), chain: path.join(dir, 'server-chain.pem'), key: path.join(dir, 'server-key.pem'), clientCa: path.join(dir, 'client-ca.pem') };
+  const f: PkiFiles = {
+    dir,
+    leaf: path.join(dir, 'server.pem'),
+    intermediates: path.join(dir, 'intermediates.pem'),
+    chain: path.join(dir, 'server-chain.pem'),
+    key: path.join(dir, 'server-key.pem'),
+    clientCa: path.join(dir, 'client-ca.pem'),
+  };
   await fs.writeFile(f.leaf, pki.server.certPem, { mode: 0o644 });
   await fs.writeFile(f.intermediates, pki.intermediate.certPem, { mode: 0o644 });
   await fs.writeFile(f.chain, pki.server.chainPem, { mode: 0o644 });
@@ -136,12 +145,29 @@ SSLVerifyClient none
       stdio: ['ignore', 'pipe', 'pipe'],
       // Debian's apache2 reads these from /etc/apache2/envvars when started by apache2ctl; this
       // config names every path itself, they are set so nothing falls back to the system's.
-      env: { ...process.env, APACHE_RUN_DIR: path.join(dir, 'run'), APACHE_PID_FILE: path.join(dir, 'run/httpd.pid'), APACHE_LOCK_DIR: path.join(dir, 'run'), APACHE_LOG_DIR: dir, APACHE_RUN_USER: 'www-data', APACHE_RUN_GROUP: 'www-data', LANG: 'C' },
+      env: {
+        ...process.env,
+        APACHE_RUN_DIR: path.join(dir, 'run'),
+        APACHE_PID_FILE: path.join(dir, 'run/httpd.pid'),
+        APACHE_LOCK_DIR: path.join(dir, 'run'),
+        APACHE_LOG_DIR: dir,
+        APACHE_RUN_USER: 'www-data',
+        APACHE_RUN_GROUP: 'www-data',
+        LANG: 'C',
+      },
     });
     const c = collect(proc);
     const logs = () => `${c.out()}${readLog()}`;
     if (await tlsReady(port, proc, 15_000)) {
-      return { port, logs, errorLog: readLog, stop: async () => { await stopProcess(proc); await fs.rm(dir, { recursive: true, force: true }); } };
+      return {
+        port,
+        logs,
+        errorLog: readLog,
+        stop: async () => {
+          await stopProcess(proc);
+          await fs.rm(dir, { recursive: true, force: true });
+        },
+      };
     }
     last = logs();
     await stopProcess(proc);
@@ -171,7 +197,6 @@ async function tlsReady(port: number, proc: ChildProcess, ms: number): Promise<b
   return false;
 }
 
-
 /** What the relay puts into the server's stream once the server's handshake is over. */
 export type Injection = 'garbage' | 'plaintext-alert' | 'post-handshake-certificate-request' | 'none';
 
@@ -184,7 +209,6 @@ export interface InjectingRelay {
   stop(): Promise<void>;
 }
 
-
 const SUITES: Record<number, { hash: 'sha256' | 'sha384'; keyLen: number; cipher: 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305' }> = {
   0x1301: { hash: 'sha256', keyLen: 16, cipher: 'aes-128-gcm' },
   0x1302: { hash: 'sha384', keyLen: 32, cipher: 'aes-256-gcm' },
@@ -195,7 +219,10 @@ const SUITES: Record<number, { hash: 'sha256' | 'sha384'; keyLen: number; cipher
 class ServerAppKeys {
   private readonly key: Buffer;
   private readonly iv: Buffer;
-  constructor(private readonly suite: (typeof SUITES)[number], secret: Buffer) {
+  constructor(
+    private readonly suite: (typeof SUITES)[number],
+    secret: Buffer,
+  ) {
     this.key = hkdfExpandLabel(suite.hash, secret, 'key', suite.keyLen);
     this.iv = hkdfExpandLabel(suite.hash, secret, 'iv', 12);
   }
@@ -249,7 +276,11 @@ export function postHandshakeCertificateRequest(): Buffer {
  * The post-handshake CertificateRequest is sealed as a proper TLSCiphertext with the next server
  * sequence number, so it decrypts for the client and for the probe's recorder alike.
  */
-export async function startInjectingRelay(pki: FixturePki, injection: Injection, o: { maxVersion?: tls.SecureVersion; tickets?: number; endAfterMs?: number } = {}): Promise<InjectingRelay> {
+export async function startInjectingRelay(
+  pki: FixturePki,
+  injection: Injection,
+  o: { maxVersion?: tls.SecureVersion; tickets?: number; endAfterMs?: number } = {},
+): Promise<InjectingRelay> {
   const log: string[] = [];
   let injected = 0;
   const keylogs = new Map<number, Map<string, Buffer>>(); // by the relay's upstream local port
@@ -348,4 +379,3 @@ export async function startInjectingRelay(pki: FixturePki, injection: Injection,
     },
   };
 }
-

@@ -18,16 +18,27 @@ export function certSummary(i: number, over: Partial<CertSummary> = {}): CertSum
     subject: `CN=leaf ${i} ${HOSTILE}, O=Example & Co`,
     issuer: `CN=Issuing CA ${i % 3}, O=Example`,
     serialNumber: (0x1000 + i).toString(16).toUpperCase(),
-    sans: { dns: [`svc-${i}.example.internal`, `*.svc-${i}.example.internal`, HOSTILE], ip: [`10.1.${i % 250}.7`], uri: [`spiffe://example/ns/${i}/sa/svc`, `javascript:${HOSTILE}`], email: [], other: ['othername:<unsupported>'] },
+    sans: {
+      dns: [`svc-${i}.example.internal`, `*.svc-${i}.example.internal`, HOSTILE],
+      ip: [`10.1.${i % 250}.7`],
+      uri: [`spiffe://example/ns/${i}/sa/svc`, `javascript:${HOSTILE}`],
+      email: [],
+      other: ['othername:<unsupported>'],
+    },
     extKeyUsage: i % 4 === 0 ? [] : ['serverAuth', 'clientAuth'],
     keyUsage: ['digitalSignature', 'keyEncipherment'],
     ...(i % 5 === 0 ? {} : { basicConstraints: { ca: i % 7 === 0, ...(i % 7 === 0 ? { pathLength: 0 } : {}), critical: true } }),
     notBefore: '2026-01-01T00:00:00.000Z',
     notAfter: `2027-0${1 + (i % 9)}-15T12:00:00.000Z`,
-    daysLeft: (i * 13) % 60 - 3,
-    expired: (i * 13) % 60 - 3 < 0,
+    daysLeft: ((i * 13) % 60) - 3,
+    expired: ((i * 13) % 60) - 3 < 0,
     notYetValid: false,
-    publicKey: i % 3 === 0 ? { type: 'RSA', bits: 2048 } : i % 3 === 1 ? { type: 'EC', curve: 'P-256', bits: 256 } : { type: 'undecodable', undecodable: 'unknown curve OID 1.2.3.4' },
+    publicKey:
+      i % 3 === 0
+        ? { type: 'RSA', bits: 2048 }
+        : i % 3 === 1
+          ? { type: 'EC', curve: 'P-256', bits: 256 }
+          : { type: 'undecodable', undecodable: 'unknown curve OID 1.2.3.4' },
     signatureAlgorithm: 'SHA-256 with ECDSA',
     fingerprintSha256: Array.from({ length: 32 }, (_, k) => ((i * 31 + k * 7) % 256).toString(16).padStart(2, '0').toUpperCase()).join(':'),
     selfIssued: i % 6 === 5,
@@ -39,13 +50,42 @@ export function certSummary(i: number, over: Partial<CertSummary> = {}): CertSum
 function evidence(t: number, c: number): Record<string, unknown> {
   switch (c % 6) {
     case 0:
-      return { rejectedAt: 'handshake', alert: { code: 116, name: 'certificate_required' }, tlsVersion: 'TLSv1.3', certificateRequested: true, clientCertificateOffered: false, durationMs: 12 + t, acceptableCaNames: [`CN=Client CA ${t}`, `CN=${HOSTILE}`] };
+      return {
+        rejectedAt: 'handshake',
+        alert: { code: 116, name: 'certificate_required' },
+        tlsVersion: 'TLSv1.3',
+        certificateRequested: true,
+        clientCertificateOffered: false,
+        durationMs: 12 + t,
+        acceptableCaNames: [`CN=Client CA ${t}`, `CN=${HOSTILE}`],
+      };
     case 1:
-      return { rejectedAt: 'application', httpStatusLine: `HTTP/1.1 403 ${HOSTILE}`, httpStatus: 403, cipher: 'TLS_AES_128_GCM_SHA256', reason: `refused at the HTTP layer ${HOSTILE}` };
+      return {
+        rejectedAt: 'application',
+        httpStatusLine: `HTTP/1.1 403 ${HOSTILE}`,
+        httpStatus: 403,
+        cipher: 'TLS_AES_128_GCM_SHA256',
+        reason: `refused at the HTTP layer ${HOSTILE}`,
+      };
     case 2:
-      return { presentedCertificate: { subject: `CN=crafted ${t}`, fingerprintSha256: 'AA:BB:CC', extKeyUsage: ['serverAuth'] }, noCert: { rejectedAt: 'post-handshake', alert: { code: 42, name: 'bad_certificate' } }, withCert: { rejectedAt: 'accepted', httpStatus: 200 }, nested: { a: { b: { c: { d: { e: { f: { g: 'deep' } } } } } } } };
+      return {
+        presentedCertificate: { subject: `CN=crafted ${t}`, fingerprintSha256: 'AA:BB:CC', extKeyUsage: ['serverAuth'] },
+        noCert: { rejectedAt: 'post-handshake', alert: { code: 42, name: 'bad_certificate' } },
+        withCert: { rejectedAt: 'accepted', httpStatus: 200 },
+        nested: { a: { b: { c: { d: { e: { f: { g: 'deep' } } } } } } },
+      };
     case 3:
-      return { names: Array.from({ length: 75 }, (_, k) => `name-${k}.example`), objects: Array.from({ length: 64 }, (_, k) => ({ k, ok: k % 2 === 0, v: null })), empty: [], emptyObject: {}, n: 0, f: 1.5, neg: -2, big: 1e21, flag: false };
+      return {
+        names: Array.from({ length: 75 }, (_, k) => `name-${k}.example`),
+        objects: Array.from({ length: 64 }, (_, k) => ({ k, ok: k % 2 === 0, v: null })),
+        empty: [],
+        emptyObject: {},
+        n: 0,
+        f: 1.5,
+        neg: -2,
+        big: 1e21,
+        flag: false,
+      };
     case 4:
       return { minTlsVersion: 'TLSv1.2', tlsVersion: 'TLSv1.2', long: `${'x'.repeat(4100)}${HOSTILE}`, serialNumber: '0A', errorCode: 'ECONNRESET' };
     default:
@@ -55,7 +95,13 @@ function evidence(t: number, c: number): Record<string, unknown> {
 
 /** A rotation timeline: attempts at 100/s with an outage, two leaves, marks. */
 function rotationEvidence(t: number): Record<string, unknown> {
-  const attempts = Array.from({ length: 600 }, (_, k) => ({ t: k * 10, latencyMs: 3 + ((k * 7919 + t) % 23), ok: !(k >= 250 && k < 262), leaf: k < 300 ? 0 : 1, ...(k >= 250 && k < 262 ? { outcome: 'ECONNREFUSED' } : {}) }));
+  const attempts = Array.from({ length: 600 }, (_, k) => ({
+    t: k * 10,
+    latencyMs: 3 + ((k * 7919 + t) % 23),
+    ok: !(k >= 250 && k < 262),
+    leaf: k < 300 ? 0 : 1,
+    ...(k >= 250 && k < 262 ? { outcome: 'ECONNREFUSED' } : {}),
+  }));
   return {
     summary: `rotation of target ${t}: 12 of 600 handshakes failed during a 120 ms outage`,
     changedAtT: 3000,
@@ -68,7 +114,10 @@ function rotationEvidence(t: number): Record<string, unknown> {
         { fingerprintSha256: 'AA:01', firstT: 0, lastT: 2990, count: 300 },
         { fingerprintSha256: 'BB:02', firstT: 3000, lastT: 5990, count: 288 },
       ],
-      marks: [{ t: 2000, label: 'rotation command started' }, { t: 2700, label: `command exited 0 ${HOSTILE}` }],
+      marks: [
+        { t: 2000, label: 'rotation command started' },
+        { t: 2700, label: `command exited 0 ${HOSTILE}` },
+      ],
     },
   };
 }
@@ -141,11 +190,33 @@ export function fixedAuditReport(): RunReport {
     ],
   }));
   const results: Result[] = targets.flatMap((t, i) =>
-    ['audit.parse', 'audit.key-match', 'audit.expiry'].map((check, c) => ({ targetId: t.id, target: t.name, suite: 'offline-audit', check, title: check, status: STATUSES[(i + c) % 5]!, message: `${check} ${HOSTILE}`, evidence: evidence(i, c), durationMs: 0 })),
+    ['audit.parse', 'audit.key-match', 'audit.expiry'].map((check, c) => ({
+      targetId: t.id,
+      target: t.name,
+      suite: 'offline-audit',
+      check,
+      title: check,
+      status: STATUSES[(i + c) % 5]!,
+      message: `${check} ${HOSTILE}`,
+      evidence: evidence(i, c),
+      durationMs: 0,
+    })),
   );
   const summary = Object.fromEntries(STATUSES.map((s) => [s, results.filter((r) => r.status === s).length])) as RunReport['summary'];
   return {
-    settings: { failOn: 'fail', timeoutMs: 0, concurrency: 1, audit: { paths: ['certs'], warnDays: 30, failDays: 7, expectedNames: ['svc.example'], roles: [{ file: 'certs/svc-0/tls.crt', role: 'server' }], layouts: [{ dir: 'certs', layout: 'per-service' }] } },
+    settings: {
+      failOn: 'fail',
+      timeoutMs: 0,
+      concurrency: 1,
+      audit: {
+        paths: ['certs'],
+        warnDays: 30,
+        failDays: 7,
+        expectedNames: ['svc.example'],
+        roles: [{ file: 'certs/svc-0/tls.crt', role: 'server' }],
+        layouts: [{ dir: 'certs', layout: 'per-service' }],
+      },
+    },
     startedAt: '2026-11-23T10:00:00.000Z',
     finishedAt: '2026-11-23T10:00:00.500Z',
     durationMs: 500,
@@ -157,7 +228,14 @@ export function fixedAuditReport(): RunReport {
 
 /** A run that checked nothing. */
 export function emptyRunReport(): RunReport {
-  return { startedAt: '2026-11-23T10:00:00.000Z', finishedAt: '2026-11-23T10:00:00.001Z', durationMs: 1, targets: [], results: [], summary: { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 } };
+  return {
+    startedAt: '2026-11-23T10:00:00.000Z',
+    finishedAt: '2026-11-23T10:00:00.001Z',
+    durationMs: 1,
+    targets: [],
+    results: [],
+    summary: { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 },
+  };
 }
 
 /**
@@ -165,4 +243,20 @@ export function emptyRunReport(): RunReport {
  * than ' ' in it: src/redact.ts's shell tokenizer loops forever on one (U+00A0, U+2028, U+3000 …).
  */
 export const ARGV_HOSTILE = `<img src=x onerror=alert(1)>"'& &amp; \u0000\u001b[31m\u202egnp.exe \ud83d\ude00`;
-export const FIXED_ARGV = ['run', '--targets-file', 'targets.txt', '--ca', 'ca.pem', '--key-passphrase', 'hunter2', '--json', 'r.json', '--html', 'r.html', '--servername', ARGV_HOSTILE, '--rotation-command', `kubectl rollout restart deploy/x --token=abc && echo '<b>'`];
+export const FIXED_ARGV = [
+  'run',
+  '--targets-file',
+  'targets.txt',
+  '--ca',
+  'ca.pem',
+  '--key-passphrase',
+  'hunter2',
+  '--json',
+  'r.json',
+  '--html',
+  'r.html',
+  '--servername',
+  ARGV_HOSTILE,
+  '--rotation-command',
+  `kubectl rollout restart deploy/x --token=abc && echo '<b>'`,
+];

@@ -117,7 +117,9 @@ async function waitForHandshake(port: number, pki: FixturePki, proc: ChildProces
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`no TLS handshake succeeded on 127.0.0.1:${port} within ${timeoutMs} ms (last attempt: ${last}); last lines of the server's output:\n${tail(logs())}`);
+  throw new Error(
+    `no TLS handshake succeeded on 127.0.0.1:${port} within ${timeoutMs} ms (last attempt: ${last}); last lines of the server's output:\n${tail(logs())}`,
+  );
 }
 
 const IN_USE = /in use|EADDRINUSE|bind\(\)|cannot bind|Address already/i;
@@ -194,9 +196,21 @@ export async function startOpensslServer(o: OpensslServerOptions): Promise<Start
       proc: spawn(
         OPENSSL,
         [
-          's_server', '-accept', `127.0.0.1:${p}`, '-naccept', '100000',
+          's_server',
+          '-accept',
+          `127.0.0.1:${p}`,
+          '-naccept',
+          '100000',
           // s_server sends only the first certificate of -cert; the intermediate goes in -cert_chain.
-          '-cert', f.leaf, '-cert_chain', f.intermediates, '-key', f.key, '-CAfile', f.ca, ...verify,
+          '-cert',
+          f.leaf,
+          '-cert_chain',
+          f.intermediates,
+          '-key',
+          f.key,
+          '-CAfile',
+          f.ca,
+          ...verify,
           ...(o.tls === '1.2' ? ['-no_tls1_3'] : []),
           ...(o.protocol === 'tls' ? ['-quiet'] : ['-www']),
           ...(o.extraArgs ?? []),

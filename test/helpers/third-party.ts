@@ -21,7 +21,6 @@ export const MOSQUITTO = findBinary('mosquitto');
 export const REDIS = findBinary('redis-server');
 export const GO = findBinary('go');
 
-
 export interface ThirdPartyPeer extends StartedServer {
   /** What it is, for failure messages ("nginx ssl_reject_handshake"). */
   name: string;
@@ -34,7 +33,6 @@ async function tempDir(prefix: string): Promise<string> {
   await fs.chmod(dir, 0o700);
   return dir;
 }
-
 
 function collect(proc: ChildProcess): () => string {
   let out = '';
@@ -223,8 +221,20 @@ export function startOpensslPeer(o: OpensslPeerOptions): Promise<ThirdPartyPeer>
     const f = await writeServerFiles(dir, o.pki);
     return {
       command: (port) => [
-        openssl, 's_server', '-accept', `127.0.0.1:${port}`, '-naccept', '100000',
-        '-cert', f.leaf, '-cert_chain', f.intermediates, '-key', f.key, '-CAfile', f.ca,
+        openssl,
+        's_server',
+        '-accept',
+        `127.0.0.1:${port}`,
+        '-naccept',
+        '100000',
+        '-cert',
+        f.leaf,
+        '-cert_chain',
+        f.intermediates,
+        '-key',
+        f.key,
+        '-CAfile',
+        f.ca,
         ...o.args,
       ],
     };

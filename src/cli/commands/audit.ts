@@ -17,7 +17,10 @@ function parseRole(spec: string): { file: string; role: AuditRole } {
   const file = i > 0 ? spec.slice(0, i) : '';
   const role = (i > 0 ? spec.slice(i + 1) : '').trim().toLowerCase();
   if (!file || !(AUDIT_ROLES as readonly string[]).includes(role)) {
-    throw new HarnessError('usage.invalid-value', `audit: --role "${spec}" must be FILE=ROLE with ROLE one of ${AUDIT_ROLES.join(', ')} (e.g. --role certs/tls.crt=server)`);
+    throw new HarnessError(
+      'usage.invalid-value',
+      `audit: --role "${spec}" must be FILE=ROLE with ROLE one of ${AUDIT_ROLES.join(', ')} (e.g. --role certs/tls.crt=server)`,
+    );
   }
   return { file, role: role as AuditRole };
 }
@@ -40,7 +43,8 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (v['list-checks']) return listChecks(io);
-  if (positionals.length === 0) throw new HarnessError('usage.missing-argument', 'audit: give at least one file or directory to audit (e.g. mtls-harness audit certs/)');
+  if (positionals.length === 0)
+    throw new HarnessError('usage.missing-argument', 'audit: give at least one file or directory to audit (e.g. mtls-harness audit certs/)');
   const failOn = (v['fail-on'] as string | undefined) ?? 'fail';
   if (failOn !== 'warn' && failOn !== 'fail') throw new HarnessError('usage.invalid-value', `audit: --fail-on must be warn or fail, not "${failOn}"`);
   const warnFlag = v['warn-days'] as string | undefined;

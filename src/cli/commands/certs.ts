@@ -11,7 +11,8 @@ export async function certsCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(certsHelp());
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== 'init') throw new HarnessError('usage.unknown-command', `certs: unknown subcommand "${sub}"; the only one is "init" (mtls-harness certs init --out DIR)`);
+  if (sub !== 'init')
+    throw new HarnessError('usage.unknown-command', `certs: unknown subcommand "${sub}"; the only one is "init" (mtls-harness certs init --out DIR)`);
   const { values: v, positionals } = parseCommandArgs('certs init', rest, {
     out: { type: 'string' },
     layout: { type: 'string' },

@@ -47,26 +47,51 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
     return 0;
   }
   if (v['list-checks']) return listChecks(io);
-  if (positionals.length > 0) throw new HarnessError('usage.invalid-value', `client-test: unexpected argument "${safeText(positionals[0]!, 100)}": the client's command goes after -- (mtls-harness client-test -- curl ...)`);
+  if (positionals.length > 0)
+    throw new HarnessError(
+      'usage.invalid-value',
+      `client-test: unexpected argument "${safeText(positionals[0]!, 100)}": the client's command goes after -- (mtls-harness client-test -- curl ...)`,
+    );
   const env = io.env;
 
   const reference = (v.reference as string | undefined) ?? 'node';
   if (!(OBSERVER_IMPLEMENTATIONS as readonly string[]).includes(reference)) {
-    if (!(IMPLEMENTATIONS as readonly string[]).includes(reference)) throw new HarnessError('usage.invalid-value', `client-test: unknown reference implementation "${safeText(reference, 100)}"; implementations: ${IMPLEMENTATIONS.join(', ')}`);
-    throw new HarnessError('usage.invalid-value', `client-test: the ${reference} reference cannot report what a client did (whether its handshake completed, the alert it sent, the certificate it presented and whether it chains); client-test runs against ${OBSERVER_IMPLEMENTATIONS.join(' or ')}`);
+    if (!(IMPLEMENTATIONS as readonly string[]).includes(reference))
+      throw new HarnessError(
+        'usage.invalid-value',
+        `client-test: unknown reference implementation "${safeText(reference, 100)}"; implementations: ${IMPLEMENTATIONS.join(', ')}`,
+      );
+    throw new HarnessError(
+      'usage.invalid-value',
+      `client-test: the ${reference} reference cannot report what a client did (whether its handshake completed, the alert it sent, the certificate it presented and whether it chains); client-test runs against ${OBSERVER_IMPLEMENTATIONS.join(' or ')}`,
+    );
   }
-  if (reference === 'nginx' && !findBinary('nginx')) throw new HarnessError('usage.invalid-value', 'client-test: --reference nginx: nginx is not installed (apt-get install nginx-light)');
-  if (reference !== 'node' && v.corpus !== undefined) throw new HarnessError('usage.invalid-value', `client-test: --corpus runs on the node reference only (it classifies handshakes the server itself cannot make, e.g. with a P-192 or DSA key, from node's errors); drop --reference ${reference}`);
+  if (reference === 'nginx' && !findBinary('nginx'))
+    throw new HarnessError('usage.invalid-value', 'client-test: --reference nginx: nginx is not installed (apt-get install nginx-light)');
+  if (reference !== 'node' && v.corpus !== undefined)
+    throw new HarnessError(
+      'usage.invalid-value',
+      `client-test: --corpus runs on the node reference only (it classifies handshakes the server itself cannot make, e.g. with a P-192 or DSA key, from node's errors); drop --reference ${reference}`,
+    );
   const corpus = v.corpus as string | undefined;
-  if (corpus !== undefined && !(CORPORA as readonly string[]).includes(corpus)) throw new HarnessError('usage.invalid-value', `client-test: unknown corpus "${safeText(corpus, 100)}"; corpora: ${CORPORA.join(', ')}`);
+  if (corpus !== undefined && !(CORPORA as readonly string[]).includes(corpus))
+    throw new HarnessError('usage.invalid-value', `client-test: unknown corpus "${safeText(corpus, 100)}"; corpora: ${CORPORA.join(', ')}`);
   if (v.case && corpus === undefined) throw new HarnessError('usage.invalid-value', 'client-test: --case selects corpus cases; give --corpus limbo too');
   const checkPatterns = v.check ? (v.check as string[]).flatMap((x) => splitList(x)) : undefined;
-  if (checkPatterns && corpus !== undefined) throw new HarnessError('usage.invalid-value', 'client-test: --check selects client-conformance checks; with --corpus use --case');
-  const checkIds = checkPatterns ? matchCheckIds(CLIENT_CHECKS.map((c) => c.id), checkPatterns, `checks: ${CLIENT_CHECKS.map((c) => c.id).join(', ')}`) : undefined;
+  if (checkPatterns && corpus !== undefined)
+    throw new HarnessError('usage.invalid-value', 'client-test: --check selects client-conformance checks; with --corpus use --case');
+  const checkIds = checkPatterns
+    ? matchCheckIds(
+        CLIENT_CHECKS.map((c) => c.id),
+        checkPatterns,
+        `checks: ${CLIENT_CHECKS.map((c) => c.id).join(', ')}`,
+      )
+    : undefined;
   const configFile = (v.config as string | undefined) ?? env.MTLS_CONFIG;
   const file = configFile ? loadConfigFile(configFile, reportConfigKeys()) : {};
   const failOn = (v['fail-on'] as string | undefined) ?? env.MTLS_FAIL_ON ?? file.failOn ?? 'fail';
-  if (failOn !== 'warn' && failOn !== 'fail') throw new HarnessError('usage.invalid-value', `client-test: --fail-on must be warn or fail, not "${safeText(failOn, 50)}"`);
+  if (failOn !== 'warn' && failOn !== 'fail')
+    throw new HarnessError('usage.invalid-value', `client-test: --fail-on must be warn or fail, not "${safeText(failOn, 50)}"`);
   const flagTimeout = v.timeout !== undefined ? parseDuration('--timeout', v.timeout as string) : undefined;
   const concurrency = v.concurrency !== undefined ? parseIntFlag('--concurrency', v.concurrency as string, 1, 32) : 4;
   const baseDir = configFile ? path.dirname(path.resolve(configFile)) : process.cwd();
@@ -84,13 +109,18 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
   } else {
     for (const [i, c] of (file.clients ?? []).entries()) clients.push(fileClient(c, i, configFile!, flagTimeout, env));
   }
-  if (clients.length === 0) throw new HarnessError('usage.missing-argument', `client-test: no client to test: give its command after -- (e.g. mtls-harness client-test -- curl --cacert {ca} --cert {cert} --key {key} --resolve {resolve} {url}) or clients: in --config; placeholders: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`);
+  if (clients.length === 0)
+    throw new HarnessError(
+      'usage.missing-argument',
+      `client-test: no client to test: give its command after -- (e.g. mtls-harness client-test -- curl --cacert {ca} --cert {cert} --key {key} --resolve {resolve} {url}) or clients: in --config; placeholders: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`,
+    );
   const names = new Set<string>();
   for (const c of clients) {
     if (names.has(c.name)) throw new HarnessError('config.invalid', `client-test: two clients are named "${safeText(c.name, 100)}"; give each a name`);
     names.add(c.name);
   }
-  const cases = corpus === 'limbo' ? matchCaseIds(stageableLimboCases(loadLimbo()), v.case ? (v.case as string[]).flatMap((c) => splitList(c)) : undefined) : [];
+  const cases =
+    corpus === 'limbo' ? matchCaseIds(stageableLimboCases(loadLimbo()), v.case ? (v.case as string[]).flatMap((c) => splitList(c)) : undefined) : [];
   if (corpus === 'limbo') {
     for (const c of clients) checkLimboRouting(c);
     if (cases.length === 0) throw new HarnessError('usage.invalid-value', `client-test: no limbo case matches ${(v.case as string[]).join(', ')}`);
@@ -112,7 +142,14 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
       report = mergeReports(parts);
       markIncomplete(report, signal, clients.length);
     } else {
-      report = await runClientConformance({ clients, pki, reference: reference as ObserverImplementation, signal, ...(checkIds ? { checkIds } : {}), ...(onInterrupt ? { onInterrupt } : {}) });
+      report = await runClientConformance({
+        clients,
+        pki,
+        reference: reference as ObserverImplementation,
+        signal,
+        ...(checkIds ? { checkIds } : {}),
+        ...(onInterrupt ? { onInterrupt } : {}),
+      });
     }
     reportsOk = await writeReports(reports, runDocument(report, ['client-test', ...argv]), io, reportMode);
   } finally {

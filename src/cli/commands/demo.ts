@@ -99,7 +99,9 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
     unregister?.();
     await Promise.all(started.splice(0).map((s) => s.stop().catch(() => undefined)));
   }
-  io.stdout.write(`\nTry it on your own server:\n  mtls-harness probe HOST:PORT --ca ca.pem --cert client.pem --key client-key.pem --html probe.html\n  mtls-harness run --target HOST:PORT --ca ca.pem --cert client.pem --key client-key.pem --html report.html\n`);
+  io.stdout.write(
+    `\nTry it on your own server:\n  mtls-harness probe HOST:PORT --ca ca.pem --cert client.pem --key client-key.pem --html probe.html\n  mtls-harness run --target HOST:PORT --ca ca.pem --cert client.pem --key client-key.pem --html report.html\n`,
+  );
   if (!asExpected) io.stderr.write('mtls-harness demo: a verdict differed from the expected one (see above)\n');
   return asExpected ? 0 : 1;
 }

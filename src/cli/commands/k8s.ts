@@ -41,7 +41,8 @@ async function scanCommand(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (v['list-checks']) return listChecks(io);
-  if (positionals.length > 0) throw new HarnessError('usage.invalid-value', `k8s scan: unexpected argument "${positionals[0]}" (Services are discovered; narrow with -n, -l, --service)`);
+  if (positionals.length > 0)
+    throw new HarnessError('usage.invalid-value', `k8s scan: unexpected argument "${positionals[0]}" (Services are discovered; narrow with -n, -l, --service)`);
   const env = io.env;
   const settings = resolveRunSettings('k8s scan', v, env, SCANNED);
   const credentials = credentialFlags('k8s scan', v, env);
@@ -78,6 +79,8 @@ async function scanCommand(argv: string[], io: CliIO): Promise<number> {
 function sayFound(io: CliIO, scan: ClusterScan, inCluster: boolean): void {
   const f = scan.findings();
   const via = inCluster ? 'dialled directly' : 'through port-forward';
-  io.stderr.write(`mtls-harness: k8s scan: context ${safeText(f.context, 120)} (${safeText(f.server, 200)}), namespace${f.namespaces.length === 1 ? '' : 's'} ${f.namespaces.join(', ') || '(none)'}: ${f.servicePorts} Service port(s), ${f.reached} ${via}, ${f.unreachable} unreachable${f.skipped.length ? `, ${f.skipped.length} skipped` : ''}${f.forbidden ? `, ${f.forbidden} forbidden read(s)` : ''}\n`);
+  io.stderr.write(
+    `mtls-harness: k8s scan: context ${safeText(f.context, 120)} (${safeText(f.server, 200)}), namespace${f.namespaces.length === 1 ? '' : 's'} ${f.namespaces.join(', ') || '(none)'}: ${f.servicePorts} Service port(s), ${f.reached} ${via}, ${f.unreachable} unreachable${f.skipped.length ? `, ${f.skipped.length} skipped` : ''}${f.forbidden ? `, ${f.forbidden} forbidden read(s)` : ''}\n`,
+  );
   for (const s of f.skipped) io.stderr.write(`  skipped ${safeText(s.service, 200)}: ${safeText(s.reason, 300)}\n`);
 }

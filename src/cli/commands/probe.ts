@@ -44,14 +44,16 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   if (v.servername !== undefined) checkHostName('probe: --servername', v.servername as string);
   if (v.path !== undefined) checkHttpPath('probe: --path', v.path as string);
   if (v['targets-file'] !== undefined) endpoints.push(...(await loadTargetsFile(v['targets-file'] as string)));
-  if (endpoints.length === 0) throw new HarnessError('usage.missing-argument', 'probe: give a target, e.g. mtls-harness probe localhost:8443 (or several, or --targets-file FILE)');
+  if (endpoints.length === 0)
+    throw new HarnessError('usage.missing-argument', 'probe: give a target, e.g. mtls-harness probe localhost:8443 (or several, or --targets-file FILE)');
   const many = endpoints.length > 1 || v['targets-file'] !== undefined;
   if (!!v.cert !== !!v.key) throw new HarnessError('usage.missing-argument', 'probe: --cert and --key go together');
   let passphrase: string | undefined;
   const passVar = v['key-passphrase-env'] as string | undefined;
   if (passVar !== undefined) {
     passphrase = io.env[passVar];
-    if (passphrase === undefined) throw new HarnessError('usage.invalid-value', `probe: environment variable ${passVar} (from --key-passphrase-env) is not set`);
+    if (passphrase === undefined)
+      throw new HarnessError('usage.invalid-value', `probe: environment variable ${passVar} (from --key-passphrase-env) is not set`);
   }
   const creds = v.cert ? loadCredentialFiles(v.cert as string, v.key as string, passphrase) : undefined;
   const ca = v.ca ? loadCaFile(v.ca as string) : undefined;
@@ -59,10 +61,24 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
   if (!isProtocol(protocol)) throw new HarnessError('usage.invalid-value', `probe: --protocol must be one of ${PROTOCOLS.join(', ')}, not "${protocol}"`);
   // Reports (--html, --pdf): files only, stdout is the diagnosis's; checked before anything is probed.
   // --json (the diagnosis as JSON) is probe's own: a file, or stdout in place of the table.
-  const reports = resolveReports('probe', { values: v, env: io.env, kind: 'probe', stdoutTaken: 'stdout is for the diagnosis: its table, or its JSON with --json' });
+  const reports = resolveReports('probe', {
+    values: v,
+    env: io.env,
+    kind: 'probe',
+    stdoutTaken: 'stdout is for the diagnosis: its table, or its JSON with --json',
+  });
   const jsonOut = v.json as string | undefined;
   const reportMode = parseReportMode(v['report-mode'] as string | undefined);
-  assertReportPaths('probe', [['--json', jsonOut], ...reportPaths(reports)], [['--ca', v.ca as string | undefined], ['--cert', v.cert as string | undefined], ['--key', v.key as string | undefined], ['--targets-file', v['targets-file'] as string | undefined]]);
+  assertReportPaths(
+    'probe',
+    [['--json', jsonOut], ...reportPaths(reports)],
+    [
+      ['--ca', v.ca as string | undefined],
+      ['--cert', v.cert as string | undefined],
+      ['--key', v.key as string | undefined],
+      ['--targets-file', v['targets-file'] as string | undefined],
+    ],
+  );
   const warnDays = v['warn-days'] ? parseIntFlag('--warn-days', v['warn-days'] as string) : DEFAULT_POLICY.warnDays;
   const failDays = v['fail-days'] ? parseIntFlag('--fail-days', v['fail-days'] as string) : DEFAULT_POLICY.failDays;
   const concurrency = v.concurrency ? parseIntFlag('--concurrency', v.concurrency as string, 1, 1024) : RUN_DEFAULTS.concurrency;
@@ -98,7 +114,14 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     const settled = await Promise.all(
       endpoints.map(async (e) => {
         const servername = (v.servername as string | undefined) ?? e.servername;
-        const d = await Promise.race([lanes.use(() => (abort.signal.aborted ? Promise.resolve(undefined) : diagnoseEndpoint({ host: e.host, port: e.port, ...(servername ? { servername } : {}), ...common }))), interrupted]);
+        const d = await Promise.race([
+          lanes.use(() =>
+            abort.signal.aborted
+              ? Promise.resolve(undefined)
+              : diagnoseEndpoint({ host: e.host, port: e.port, ...(servername ? { servername } : {}), ...common }),
+          ),
+          interrupted,
+        ]);
         if (d === 'interrupted' || d === undefined) return { target: formatEndpoint(e), notFinished: `not finished: ${stopReason()}` };
         progress?.onDiagnosis(d.unreachable ? 'error' : d.enforced ? 'pass' : 'fail');
         return d;
@@ -110,12 +133,18 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     const fullArgv = ['probe', ...argv];
     if (!many && diagnoses.length === 0) {
       reportsWritten();
-      if (!isInternalFailure(abort.signal.reason)) io.stderr.write('mtls-harness: incomplete: the probe was interrupted (Ctrl-C) before it finished; nothing to report\n');
+      if (!isInternalFailure(abort.signal.reason))
+        io.stderr.write('mtls-harness: incomplete: the probe was interrupted (Ctrl-C) before it finished; nothing to report\n');
       return 130;
     }
     // The `probe --json` document: written (and digested for the HTML) piece by piece, never whole.
     const jsonDoc = many ? diagnosesToJson(diagnoses, fullArgv, incomplete) : diagnosisToJson(diagnoses[0]!, fullArgv);
-    const doc = makeDocument('probe', () => reportJsonChunks(jsonDoc), async (json) => (await import('../../report/html/model.js')).probeHtmlPage(diagnoses, fullArgv, json, timing, { ...DEFAULT_POLICY, warnDays, failDays }, incomplete));
+    const doc = makeDocument(
+      'probe',
+      () => reportJsonChunks(jsonDoc),
+      async (json) =>
+        (await import('../../report/html/model.js')).probeHtmlPage(diagnoses, fullArgv, json, timing, { ...DEFAULT_POLICY, warnDays, failDays }, incomplete),
+    );
     let reportsOk = true;
     // An interrupt (or an escaped exception) waits for the reports and for --json on stdout, which
     // is written piece by piece: the process must not exit half-way through it.
@@ -127,7 +156,9 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
         } catch (e) {
           reportsOk = false;
           const err = e as NodeJS.ErrnoException;
-          io.stderr.write(`mtls-harness: error: could not write the JSON report to ${safeText(jsonOut, 300)}: ${safeText(err.code && /^E[A-Z]+$/.test(err.code) ? err.code : String(err.message ?? e).split('\n')[0]!, 300)}\n`);
+          io.stderr.write(
+            `mtls-harness: error: could not write the JSON report to ${safeText(jsonOut, 300)}: ${safeText(err.code && /^E[A-Z]+$/.test(err.code) ? err.code : String(err.message ?? e).split('\n')[0]!, 300)}\n`,
+          );
         }
       }
       const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
@@ -138,7 +169,8 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
       reportsWritten();
     }
     if (incomplete) {
-      if (!isInternalFailure(abort.signal.reason)) io.stderr.write(`mtls-harness: incomplete: ${incomplete.reason}; ${incomplete.targetsFinished} of ${incomplete.targetsTotal} target(s) finished\n`);
+      if (!isInternalFailure(abort.signal.reason))
+        io.stderr.write(`mtls-harness: incomplete: ${incomplete.reason}; ${incomplete.targetsFinished} of ${incomplete.targetsTotal} target(s) finished\n`);
       return 130;
     }
     return diagnoses.every((d) => d.enforced) && reportsOk ? 0 : 1;

@@ -18,7 +18,11 @@ export async function referenceCommand(argv: string[], io: CliIO, signal?: Abort
     return sub === undefined ? 2 : 0;
   }
   if (sub !== 'start') throw new HarnessError('usage.unknown-command', `reference: unknown subcommand "${sub}"; the only one is "start"`);
-  const { values: v, positionals } = parseCommandArgs('reference start', rest, { profile: { type: 'string' }, provider: { type: 'string' }, out: { type: 'string' } });
+  const { values: v, positionals } = parseCommandArgs('reference start', rest, {
+    profile: { type: 'string' },
+    provider: { type: 'string' },
+    out: { type: 'string' },
+  });
   if (v.help) {
     io.stdout.write(referenceHelp());
     return 0;
@@ -26,7 +30,8 @@ export async function referenceCommand(argv: string[], io: CliIO, signal?: Abort
   if (positionals.length !== 1) throw new HarnessError('usage.missing-argument', `reference start: give one implementation (${IMPLEMENTATIONS.join(', ')})`);
   if (!v.profile) throw new HarnessError('usage.missing-argument', 'reference start: --profile NAME is required');
   const provider = (v.provider as string | undefined) ?? 'process';
-  if (provider !== 'process' && provider !== 'container') throw new HarnessError('usage.invalid-value', `reference start: --provider must be process or container, not "${provider}"`);
+  if (provider !== 'process' && provider !== 'container')
+    throw new HarnessError('usage.invalid-value', `reference start: --provider must be process or container, not "${provider}"`);
   const { implementation, profile } = checkReference(positionals[0]!, v.profile as string);
 
   const outGiven = v.out as string | undefined;
@@ -41,10 +46,11 @@ export async function referenceCommand(argv: string[], io: CliIO, signal?: Abort
   }
   const ref = await startReference({ implementation, profile, pki, provider: provider as Provider });
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => {
-    await ref.stop();
-    if (!outGiven) await fs.rm(out, { recursive: true, force: true });
-  })());
+  const stop = () =>
+    (stopping ??= (async () => {
+      await ref.stop();
+      if (!outGiven) await fs.rm(out, { recursive: true, force: true });
+    })());
   const unregister = io.onInterrupt?.(stop);
   const e = ref.endpoint;
   const protocol = referenceServer(implementation)?.protocol ?? 'https';

@@ -19,7 +19,15 @@ import { runHelp } from '../help/run.js';
 
 export type { Values, RunSettingsResolved } from '../../app/settings.js';
 export { resolveRunSettings, targetPolicy } from '../../app/settings.js';
-export { credentialFlags, FileCache, resolveLiveTarget, resolveRotation, resolveRotationFlags, type CredentialFlags, type RotationFlags } from '../../app/targets.js';
+export {
+  credentialFlags,
+  FileCache,
+  resolveLiveTarget,
+  resolveRotation,
+  resolveRotationFlags,
+  type CredentialFlags,
+  type RotationFlags,
+} from '../../app/targets.js';
 
 /** The targets of `run` (k8s scan discovers its own). */
 const RUN_TARGET_OPTIONS: OptionSpec = {
@@ -85,7 +93,10 @@ export function interruptibleRun(io: CliIO, cleanup: () => Promise<void>): RunIn
 
 /** After an interrupt, one line on stderr: what the reports hold. */
 export function sayIncomplete(io: CliIO, report: RunReport): void {
-  if (report.incomplete) io.stderr.write(`mtls-harness: incomplete: ${report.incomplete.reason}; ${report.incomplete.targetsFinished} of ${report.incomplete.targetsTotal} target(s) finished; the reports hold what was known\n`);
+  if (report.incomplete)
+    io.stderr.write(
+      `mtls-harness: incomplete: ${report.incomplete.reason}; ${report.incomplete.targetsFinished} of ${report.incomplete.targetsTotal} target(s) finished; the reports hold what was known\n`,
+    );
 }
 
 export interface ExecuteRunOptions {
@@ -114,9 +125,7 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
   let reportsOk: boolean;
   let report: RunReport;
   try {
-    report = await o
-      .check({ signal: interrupt.signal, ...(progress ? { onTarget: (t, r) => progress.onTarget(t, r) } : {}) })
-      .finally(() => progress?.end());
+    report = await o.check({ signal: interrupt.signal, ...(progress ? { onTarget: (t, r) => progress.onTarget(t, r) } : {}) }).finally(() => progress?.end());
     // Each reporter on its own: one failing never loses another's output.
     reportsOk = await writeRunReports({ settings: st }, report, o.argv, io);
   } finally {
@@ -127,7 +136,8 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
     const style = makeStyle({ isTTY: !!io.stdout.isTTY, env });
     io.stdout.write(renderResultsTable(report, style, io.stdout.columns ?? 120, st.quiet));
     for (const r of report.results) {
-      if (r.check === 'rotation.continuity' && typeof r.evidence.summary === 'string') io.stdout.write(`rotation ${safeText(r.target, 120)}: ${r.evidence.summary}\n`);
+      if (r.check === 'rotation.continuity' && typeof r.evidence.summary === 'string')
+        io.stdout.write(`rotation ${safeText(r.target, 120)}: ${r.evidence.summary}\n`);
     }
   }
   return exitCodeOf({ settings: st }, report, reportsOk);
@@ -151,7 +161,14 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const interrupt = interruptibleRun(io, () => pool.stopAll());
   try {
     const targets = await pool.start(plan);
-    return await executeRun({ argv: ['run', ...argv], io, settings: plan.settings, interrupt, targets: targets.length, check: (hooks) => runWithSettings(targets, plan.suites, plan.settings, hooks) });
+    return await executeRun({
+      argv: ['run', ...argv],
+      io,
+      settings: plan.settings,
+      interrupt,
+      targets: targets.length,
+      check: (hooks) => runWithSettings(targets, plan.suites, plan.settings, hooks),
+    });
   } finally {
     interrupt.unregister();
     await pool.stopAll();

@@ -39,8 +39,8 @@ otherwise; 2 usage error (a path that does not exist, a bad flag, an
 unreadable --ca).
 
 ${examples(
-    'mtls-harness audit certs/ --expected-name api.example.com',
-    'mtls-harness audit pki/ --role pki/tls.crt=server --fail-on warn --json -',
-    'mtls-harness audit /etc/ssl/app --alert-days 30 --quiet',
-  )}`;
+  'mtls-harness audit certs/ --expected-name api.example.com',
+  'mtls-harness audit pki/ --role pki/tls.crt=server --fail-on warn --json -',
+  'mtls-harness audit /etc/ssl/app --alert-days 30 --quiet',
+)}`;
 }

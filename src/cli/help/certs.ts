@@ -37,8 +37,8 @@ Options:
 Private keys are written with mode 0600, certificates 0644.
 
 ${examples(
-    'mtls-harness certs init --out pki --cn api.example.com --san api,10.0.0.5',
-    'mtls-harness certs init --out certs --layout kong --k8s-secrets secrets.yaml',
-    'mtls-harness certs init --out svc --layout per-service --services api,web',
-  )}`;
+  'mtls-harness certs init --out pki --cn api.example.com --san api,10.0.0.5',
+  'mtls-harness certs init --out certs --layout kong --k8s-secrets secrets.yaml',
+  'mtls-harness certs init --out svc --layout per-service --services api,web',
+)}`;
 }

@@ -48,8 +48,8 @@ disagreement is a fail); 2 usage or configuration error (nothing was run);
 130 interrupted (the reports are still written, marked incomplete).
 
 ${examples(
-    'mtls-harness client-test -- curl --cacert {ca} --cert {cert} --key {key} {url}',
-    'mtls-harness client-test --config mtls.yaml --junit client.xml',
-    "mtls-harness client-test --corpus limbo --case 'webpki::san::*' -- ./client",
-  )}`;
+  'mtls-harness client-test -- curl --cacert {ca} --cert {cert} --key {key} {url}',
+  'mtls-harness client-test --config mtls.yaml --junit client.xml',
+  "mtls-harness client-test --corpus limbo --case 'webpki::san::*' -- ./client",
+)}`;
 }

@@ -48,8 +48,8 @@ Exit status: 0 no fail and no error; 1 otherwise (a 403 is an error result,
 k8s.rbac); 2 usage error or no reachable cluster (nothing was run).
 
 ${examples(
-    'mtls-harness k8s scan -n payments --secret payments/client-mtls',
-    'mtls-harness k8s scan -A --suite k8s-audit --json audit.json',
-    'mtls-harness k8s scan -n nova -l app=api --ca-key-secret nova/ca --quiet',
-  )}`;
+  'mtls-harness k8s scan -n payments --secret payments/client-mtls',
+  'mtls-harness k8s scan -A --suite k8s-audit --json audit.json',
+  'mtls-harness k8s scan -n nova -l app=api --ca-key-secret nova/ca --quiet',
+)}`;
 }

@@ -33,8 +33,8 @@ Exit status: 0 pass, 1 fail or error, 2 usage error, 130 interrupted (reports
 still written).
 
 ${examples(
-    'mtls-harness probe api.example.com:443 --cert client.pem --key client-key.pem',
-    'mtls-harness run --reference node --profile strict --html report.html',
-    'mtls-harness certs init --out pki --layout kong',
-  )}`;
+  'mtls-harness probe api.example.com:443 --cert client.pem --key client-key.pem',
+  'mtls-harness run --reference node --profile strict --html report.html',
+  'mtls-harness certs init --out pki --layout kong',
+)}`;
 }

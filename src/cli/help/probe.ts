@@ -52,8 +52,8 @@ be evaluated; 2 usage error (bad flag, missing or malformed file, key not
 matching certificate); 130 interrupted (what finished is still reported).
 
 ${examples(
-    'mtls-harness probe localhost:8443 --ca ca.pem --cert client.pem --key key.pem',
-    'mtls-harness probe --targets-file hosts.txt --cert c.pem --key k.pem --json -',
-    'mtls-harness probe api.internal:443 --protocol grpc --html probe.html',
-  )}`;
+  'mtls-harness probe localhost:8443 --ca ca.pem --cert client.pem --key key.pem',
+  'mtls-harness probe --targets-file hosts.txt --cert c.pem --key k.pem --json -',
+  'mtls-harness probe api.internal:443 --protocol grpc --html probe.html',
+)}`;
 }

@@ -16,8 +16,5 @@ Options:
   --out DIR                 where the fixture PKI is written (default: a new
                             private temp dir, removed at exit); keys are 0600
 
-${examples(
-    'mtls-harness reference start node --profile strict',
-    'mtls-harness reference start nginx --profile optional-client-cert --out pki',
-  )}`;
+${examples('mtls-harness reference start node --profile strict', 'mtls-harness reference start nginx --profile optional-client-cert --out pki')}`;
 }

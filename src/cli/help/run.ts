@@ -82,10 +82,10 @@ Exit status: 0 no fail and no error (and no warn with --fail-on warn); 1
 otherwise; 2 usage or configuration error (nothing was run); 130 interrupted.
 
 ${examples(
-    'mtls-harness run --reference node --profile strict --html report.html',
-    'mtls-harness run --target api:443 --ca ca.pem --cert c.pem --key k.pem --quiet',
-    'mtls-harness run --config mtls.yaml --junit junit.xml --json -',
-  )}`;
+  'mtls-harness run --reference node --profile strict --html report.html',
+  'mtls-harness run --target api:443 --ca ca.pem --cert c.pem --key k.pem --quiet',
+  'mtls-harness run --config mtls.yaml --junit junit.xml --json -',
+)}`;
 }
 
 /** A comma-separated list wrapped to 80 columns. */

@@ -6,7 +6,8 @@ import type { Stack } from './stacks.js';
 export const LIBRARY_PROFILES = {
   dotnet: {
     require: 'ClientCertificateMode = ClientCertificateMode.RequireCertificate in HttpsConnectionAdapterOptions',
-    verify: 'validate in ClientCertificateValidation with an X509Chain whose ChainPolicy.TrustMode is CustomRootTrust over your CA (never return true unconditionally)',
+    verify:
+      'validate in ClientCertificateValidation with an X509Chain whose ChainPolicy.TrustMode is CustomRootTrust over your CA (never return true unconditionally)',
     caFile: 'ChainPolicy.CustomTrustStore of the X509Chain in ClientCertificateValidation',
     depth: 'no depth limit, so have the client send its intermediate or add it to ChainPolicy.ExtraStore',
     eku: 'add the clientAuth OID 1.3.6.1.5.5.7.3.2 to ChainPolicy.ApplicationPolicy',
@@ -14,7 +15,10 @@ export const LIBRARY_PROFILES = {
     dates: 'remove VerificationFlags.IgnoreNotTimeValid from the ChainPolicy (and check the clock)',
     identity: 'authorize the subject or SAN in CertificateAuthenticationEvents.OnCertificateValidated against an allow-list',
     crl: 'the revocation check follows ChainPolicy.RevocationMode and the CRL at the certificate distribution point',
-    minVersion: (v) => `SslProtocols = ${atLeast(v).map((x) => `SslProtocols.Tls${compact(x)}`).join(' | ')}`,
+    minVersion: (v) =>
+      `SslProtocols = ${atLeast(v)
+        .map((x) => `SslProtocols.Tls${compact(x)}`)
+        .join(' | ')}`,
     chainFile: 'load the certificate with its intermediates (PEM chain or PFX) so Kestrel sends them',
     serverCert: 'the Kestrel endpoint Certificate',
     installCert: 'replace the Kestrel endpoint certificate (reloadOnChange or a ServerCertificateSelector picks it up)',
@@ -31,7 +35,8 @@ export const LIBRARY_PROFILES = {
     depth: 'Go sets no depth limit, so have the client send its intermediate or add the intermediate to ClientCAs',
     eku: 'Go requires the clientAuth EKU under RequireAndVerifyClientCert and cannot be told to skip it, so remove the custom verification (RequireAnyClientCert plus VerifyPeerCertificate) that accepted it',
     caLeaf: 'crypto/tls does not refuse a CA:TRUE client leaf by itself, so refuse cs.PeerCertificates[0].IsCA in tls.Config.VerifyConnection',
-    dates: 'Go checks dates under RequireAndVerifyClientCert and cannot be told to skip them, so remove the custom verification that accepted it (or fix tls.Config.Time)',
+    dates:
+      'Go checks dates under RequireAndVerifyClientCert and cannot be told to skip them, so remove the custom verification that accepted it (or fix tls.Config.Time)',
     identity: 'check cs.PeerCertificates[0].URIs or DNSNames against an allow-list in tls.Config.VerifyConnection',
     crl: 'crypto/tls checks no CRL itself, so the revocation comes from the server code (VerifyPeerCertificate or VerifyConnection)',
     clock: 'the check uses the server clock (or tls.Config.Time if set)',
@@ -67,7 +72,8 @@ export const LIBRARY_PROFILES = {
     plaintext: 'remove the plain HTTP connector',
   },
   python: {
-    require: 'ctx.verify_mode = ssl.CERT_REQUIRED with ctx.load_verify_locations(cafile="ca.pem") (uvicorn --ssl-cert-reqs 2 --ssl-ca-certs, gunicorn --cert-reqs 2 --ca-certs)',
+    require:
+      'ctx.verify_mode = ssl.CERT_REQUIRED with ctx.load_verify_locations(cafile="ca.pem") (uvicorn --ssl-cert-reqs 2 --ssl-ca-certs, gunicorn --cert-reqs 2 --ca-certs)',
     verify: 'ssl.CERT_REQUIRED (not CERT_OPTIONAL) with load_verify_locations of your CA only',
     caFile: 'ctx.load_verify_locations(cafile=…)',
     depth: 'no practical depth limit, so have the client send its intermediate or add the intermediate to the CA file',
@@ -155,7 +161,10 @@ export const LIBRARY_PROFILES = {
     dates: 'dates are checked with --verify-client-cert, so check it is given (and the clock)',
     identity: 'no allow-list option (it is a test server)',
     crl: 'the revocation list is --x509crlfile',
-    minVersion: (v) => `--priority NORMAL${below(v).map((x) => `:-VERS-TLS${num(x)}`).join('')}`,
+    minVersion: (v) =>
+      `--priority NORMAL${below(v)
+        .map((x) => `:-VERS-TLS${num(x)}`)
+        .join('')}`,
     chainFile: '--x509certfile must hold the leaf, then the intermediates',
     serverCert: '--x509certfile and --x509keyfile',
     installCert: 'replace --x509certfile and --x509keyfile and restart it',

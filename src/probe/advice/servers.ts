@@ -10,7 +10,8 @@ export const SERVER_PROFILES = {
     caFile: 'the ssl_client_certificate file',
     depth: 'raise ssl_verify_depth to 2 or more (the default 1 allows no intermediate)',
     eku: 'OpenSSL checks the clientAuth EKU under ssl_verify_client on, so one getting through means optional_no_ca (or optional without checking $ssl_client_verify)',
-    caLeaf: 'no directive for it (OpenSSL does not refuse CA:TRUE leaves by itself), so refuse it in the application or keep the client CA from issuing sub-CAs',
+    caLeaf:
+      'no directive for it (OpenSSL does not refuse CA:TRUE leaves by itself), so refuse it in the application or keep the client CA from issuing sub-CAs',
     dates: 'OpenSSL checks dates under ssl_verify_client on, so an expired client getting through means optional_no_ca (or a wrong server clock)',
     identity: 'map $ssl_client_s_dn to an allow-list and return 403 for the rest',
     crl: 'the revocation list is the ssl_crl file (reload nginx after updating it)',
@@ -21,7 +22,8 @@ export const SERVER_PROFILES = {
     reload: 'run nginx -s reload (old workers finish their connections)',
     alpnH2: 'http2 on (or listen … ssl http2 before 1.25.1) with grpc_pass to the backend',
     grpcHealth: 'check that the location uses grpc_pass (not proxy_pass) to a live gRPC backend',
-    tlsRefusal: 'nginx answers 400 by design under ssl_verify_client on and has no handshake-level refusal, so terminate mTLS in front of it if the policy needs one',
+    tlsRefusal:
+      'nginx answers 400 by design under ssl_verify_client on and has no handshake-level refusal, so terminate mTLS in front of it if the policy needs one',
     plaintext: 'remove the plain listen server for this site or make it return 444',
   },
   haproxy: {
@@ -48,7 +50,8 @@ export const SERVER_PROFILES = {
     require: 'DownstreamTlsContext require_client_certificate: true with validation_context.trusted_ca',
     verify: 'validation_context.trusted_ca set to your CA (no trust_chain_verification: ACCEPT_UNTRUSTED)',
     caFile: 'validation_context.trusted_ca',
-    depth: 'Envoy allows intermediates by default (depth 100) unless max_verify_depth is set lower, so raise it or have the client send its intermediate (or add it to trusted_ca)',
+    depth:
+      'Envoy allows intermediates by default (depth 100) unless max_verify_depth is set lower, so raise it or have the client send its intermediate (or add it to trusted_ca)',
     eku: 'no EKU setting, so check that no custom_validator_config or ACCEPT_UNTRUSTED relaxes verification and filter on the certificate in an RBAC or Lua filter if needed',
     caLeaf: 'no setting for it, so refuse CA:TRUE clients in an ext_authz or Lua filter or keep the client CA from issuing sub-CAs',
     dates: 'remove allow_expired_certificate: true from the validation_context (and check the clock)',
@@ -91,11 +94,15 @@ export const SERVER_PROFILES = {
     caFile: 'SSLCACertificateFile',
     depth: 'raise SSLVerifyDepth to 2 or more (the default 1 allows no intermediate)',
     eku: 'OpenSSL checks the clientAuth EKU under SSLVerifyClient require, so one getting through means optional_no_ca',
-    caLeaf: 'no directive for it (OpenSSL does not refuse CA:TRUE leaves by itself), so refuse it in the application or keep the client CA from issuing sub-CAs',
+    caLeaf:
+      'no directive for it (OpenSSL does not refuse CA:TRUE leaves by itself), so refuse it in the application or keep the client CA from issuing sub-CAs',
     dates: 'OpenSSL checks dates under SSLVerifyClient require, so an expired client getting through means optional_no_ca (or a wrong server clock)',
     identity: 'Require expr with %{SSL_CLIENT_S_DN_CN} (or SSL_CLIENT_SAN_*) against an allow-list',
     crl: 'the revocation list is SSLCARevocationFile (with SSLCARevocationCheck chain)',
-    minVersion: (v) => `SSLProtocol -all ${atLeast(v).map((x) => `+${x}`).join(' ')}`,
+    minVersion: (v) =>
+      `SSLProtocol -all ${atLeast(v)
+        .map((x) => `+${x}`)
+        .join(' ')}`,
     chainFile: 'SSLCertificateFile must hold the leaf, then the intermediates',
     serverCert: 'SSLCertificateFile and SSLCertificateKeyFile',
     installCert: 'replace SSLCertificateFile and SSLCertificateKeyFile, then run apachectl graceful',
@@ -120,7 +127,8 @@ export const SERVER_PROFILES = {
     serverCert: 'the files given to the tls directive',
     installCert: 'replace the files given to the tls directive, then run caddy reload',
     reload: 'run caddy reload',
-    alpnH2: 'Caddy offers h2 by default, so do not restrict the server protocols or tls alpn to http/1.1 and proxy gRPC with reverse_proxy h2c:// or transport http versions 2',
+    alpnH2:
+      'Caddy offers h2 by default, so do not restrict the server protocols or tls alpn to http/1.1 and proxy gRPC with reverse_proxy h2c:// or transport http versions 2',
     grpcHealth: 'check that reverse_proxy reaches a live gRPC backend over HTTP/2 (h2c:// or transport http versions 2)',
     tlsRefusal: 'mode require_and_verify refuses in the handshake',
     plaintext: 'remove http:// site blocks that serve content',
@@ -194,7 +202,12 @@ export const SERVER_PROFILES = {
     dates: 'Windows checks dates when building the client chain, so check the server clock and any application code that accepts the certificate anyway',
     identity: 'Client Certificate Mapping Authentication (one-to-one or many-to-one rules) to allowed accounts',
     crl: 'Windows checks the CRL published at the certificate CRL distribution point (certstorename and revocation flags of netsh http sslcert)',
-    minVersion: (v) => `disable ${below(v).map((x) => `TLS ${num(x)}`).join(' and ') || 'older protocols'} under the SCHANNEL Protocols registry key (Server Enabled=0)`,
+    minVersion: (v) =>
+      `disable ${
+        below(v)
+          .map((x) => `TLS ${num(x)}`)
+          .join(' and ') || 'older protocols'
+      } under the SCHANNEL Protocols registry key (Server Enabled=0)`,
     chainFile: 'Windows sends the intermediates it finds, so import them into the machine Intermediate Certification Authorities store',
     serverCert: 'the https binding certificate',
     installCert: 'import the new certificate and switch the https binding to it',

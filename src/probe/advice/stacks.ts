@@ -7,7 +7,27 @@
 import type { Protocol } from '../protocols/names.js';
 
 /** Every stack the harness can recognise and give specific advice for, in a stable order. */
-export const STACKS = ['nginx', 'haproxy', 'envoy', 'istio', 'apache', 'caddy', 'traefik', 'kong', 'lighttpd', 'iis', 'dotnet', 'go', 'java', 'python', 'node', 'grpc', 'openssl', 'gnutls', 'stunnel'] as const;
+export const STACKS = [
+  'nginx',
+  'haproxy',
+  'envoy',
+  'istio',
+  'apache',
+  'caddy',
+  'traefik',
+  'kong',
+  'lighttpd',
+  'iis',
+  'dotnet',
+  'go',
+  'java',
+  'python',
+  'node',
+  'grpc',
+  'openssl',
+  'gnutls',
+  'stunnel',
+] as const;
 
 /** A server stack the harness can recognise and give specific advice for. */
 export type Stack = (typeof STACKS)[number];
@@ -103,7 +123,10 @@ export function clip(s: string, max = 60): string {
 
 /** The stack a Server header names, or undefined. Only the first product token is read. */
 function stackFromServerHeader(header: string): Stack | undefined {
-  const head = header.replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 200);
+  const head = header
+    .replace(/[^\x20-\x7e]/g, '?')
+    .trim()
+    .slice(0, 200);
   // "Apache Tomcat/9" is two words; every other product is one token.
   if (/^apache tomcat(?:\/\S*)?(?:\s|$)/i.test(head)) return 'java';
   const m = /^([^\s/]+)(?:\/\S*)?(?:\s|$)/.exec(head);
@@ -121,7 +144,11 @@ function stackFromServerHeader(header: string): Stack | undefined {
  */
 export function recognizeStack(hints: StackHints): RecognizedStack | undefined {
   if (hints.reference) {
-    const name = hints.reference.trim().toLowerCase().split(/[/:\s(]/)[0] ?? '';
+    const name =
+      hints.reference
+        .trim()
+        .toLowerCase()
+        .split(/[/:\s(]/)[0] ?? '';
     const stack = REFERENCES[name];
     if (stack) return { stack, evidence: `reference implementation ${name}` };
   }

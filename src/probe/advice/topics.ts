@@ -16,15 +16,41 @@ import { clip, STACK_LABELS, type Stack } from './stacks.js';
  */
 export const TOPICS = [
   // Client authentication (the server's configuration)
-  'require-client-cert', 'verify-client-cert', 'check-client-eku', 'reject-ca-as-client', 'check-client-dates', 'authorize-client-identity', 'allow-intermediate-clients', 'trust-client-ca', 'refuse-in-tls',
+  'require-client-cert',
+  'verify-client-cert',
+  'check-client-eku',
+  'reject-ca-as-client',
+  'check-client-dates',
+  'authorize-client-identity',
+  'allow-intermediate-clients',
+  'trust-client-ca',
+  'refuse-in-tls',
   // The user's own client certificate was refused
-  'client-cert-revoked', 'client-cert-expired-own', 'client-cert-refused', 'client-cert-renew',
+  'client-cert-revoked',
+  'client-cert-expired-own',
+  'client-cert-refused',
+  'client-cert-renew',
   // The server certificate
-  'send-full-chain', 'server-chain-order', 'trust-anchor-missing', 'server-cert-untrusted', 'server-leaf-profile', 'san-coverage', 'server-cert-renew', 'cert-not-yet-valid',
+  'send-full-chain',
+  'server-chain-order',
+  'trust-anchor-missing',
+  'server-cert-untrusted',
+  'server-leaf-profile',
+  'san-coverage',
+  'server-cert-renew',
+  'cert-not-yet-valid',
   // Protocol
-  'min-tls-version', 'alpn-h2', 'grpc-health', 'plaintext-port',
+  'min-tls-version',
+  'alpn-h2',
+  'grpc-health',
+  'plaintext-port',
   // Operations: certificate and CA rotation
-  'graceful-reload', 'rollout-overlap', 'ca-rotation-overlap', 'reload-client-ca', 'cert-files-delivered', 'prober-rate',
+  'graceful-reload',
+  'rollout-overlap',
+  'ca-rotation-overlap',
+  'reload-client-ca',
+  'cert-files-delivered',
+  'prober-rate',
 ] as const;
 
 /** What a piece of advice is about. */
@@ -76,12 +102,24 @@ function sanEntry(name: string): string {
 
 const TOPIC_SPECS: Readonly<Record<Topic, TopicSpec>> = {
   'require-client-cert': { neutral: 'Require a client certificate on this listener and verify it against your CA.', line: 'require' },
-  'verify-client-cert': { neutral: 'Verify client certificates against your CA, not just ask for one: a certificate from another issuer, or self-signed, must be refused.', line: 'verify' },
+  'verify-client-cert': {
+    neutral: 'Verify client certificates against your CA, not just ask for one: a certificate from another issuer, or self-signed, must be refused.',
+    line: 'verify',
+  },
   'check-client-eku': { neutral: 'Refuse client certificates whose extended key usage lacks clientAuth.', line: 'eku' },
   'reject-ca-as-client': { neutral: 'Refuse CA certificates (CA:TRUE) presented as client certificates.', line: 'caLeaf' },
-  'check-client-dates': { neutral: 'Refuse expired and not-yet-valid client certificates (never disable the time check) and keep the server clock in sync.', line: 'dates' },
-  'authorize-client-identity': { neutral: 'After verifying the chain, authorize the client identity (SAN or SPIFFE ID) against an allow-list, not only its CA.', line: 'identity' },
-  'allow-intermediate-clients': { neutral: 'Accept client certificates issued by an intermediate of your CA when the client sends that intermediate.', line: 'depth' },
+  'check-client-dates': {
+    neutral: 'Refuse expired and not-yet-valid client certificates (never disable the time check) and keep the server clock in sync.',
+    line: 'dates',
+  },
+  'authorize-client-identity': {
+    neutral: 'After verifying the chain, authorize the client identity (SAN or SPIFFE ID) against an allow-list, not only its CA.',
+    line: 'identity',
+  },
+  'allow-intermediate-clients': {
+    neutral: 'Accept client certificates issued by an intermediate of your CA when the client sends that intermediate.',
+    line: 'depth',
+  },
   'trust-client-ca': { neutral: 'Make the server trust the CA that issued the client certificate.', line: (s) => `add that CA to ${s.caFile}` },
   'refuse-in-tls': { neutral: 'Refuse clients without a valid certificate in the TLS handshake, not only with an HTTP error.', line: 'tlsRefusal' },
   'client-cert-revoked': {
@@ -95,24 +133,34 @@ const TOPIC_SPECS: Readonly<Record<Topic, TopicSpec>> = {
     fallback: [],
   },
   'client-cert-refused': {
-    neutral: "Check that your client certificate is issued by a CA in the server's client-CA bundle, is within its validity dates and has the clientAuth EKU, and that --cert includes any intermediate.",
+    neutral:
+      "Check that your client certificate is issued by a CA in the server's client-CA bundle, is within its validity dates and has the clientAuth EKU, and that --cert includes any intermediate.",
     line: (s) => `the server's client-CA bundle is ${s.caFile}`,
   },
-  'client-cert-renew': { neutral: 'Renew your client certificate before it expires (cert-manager: check the Certificate is Ready and renewBefore is long enough).', ...USER },
+  'client-cert-renew': {
+    neutral: 'Renew your client certificate before it expires (cert-manager: check the Certificate is Ready and renewBefore is long enough).',
+    ...USER,
+  },
   'send-full-chain': { neutral: "Send the intermediate certificate(s) after the server's leaf.", line: 'chainFile' },
   'server-chain-order': { neutral: 'Serve the leaf first, then each issuer in turn, without unrelated certificates or the root.', line: 'chainFile' },
   'trust-anchor-missing': { neutral: "The server's chain is complete but ends at a CA the harness was not given: pass that CA bundle with --ca.", ...USER },
   'server-cert-untrusted': {
-    neutral: 'Serve a certificate issued by the CA your clients trust, with every certificate of its chain valid (or pass the right CA with --ca if the harness was given the wrong one).',
+    neutral:
+      'Serve a certificate issued by the CA your clients trust, with every certificate of its chain valid (or pass the right CA with --ca if the harness was given the wrong one).',
     line: (s) => `the served certificate is ${s.serverCert}`,
   },
-  'server-leaf-profile': { neutral: 'Reissue the server certificate as a TLS server certificate: CA:FALSE, EKU serverAuth, RSA 2048+ or EC P-256+, signed with SHA-256 or better.', ...REISSUE },
+  'server-leaf-profile': {
+    neutral: 'Reissue the server certificate as a TLS server certificate: CA:FALSE, EKU serverAuth, RSA 2048+ or EC P-256+, signed with SHA-256 or better.',
+    ...REISSUE,
+  },
   'san-coverage': {
-    neutral: (p) => `Reissue the server certificate with subjectAltName entries for every name clients use${p.names?.length ? ` (${p.names.slice(0, 8).map(sanEntry).join(', ')})` : ''}.`,
+    neutral: (p) =>
+      `Reissue the server certificate with subjectAltName entries for every name clients use${p.names?.length ? ` (${p.names.slice(0, 8).map(sanEntry).join(', ')})` : ''}.`,
     ...REISSUE,
   },
   'server-cert-renew': {
-    neutral: "Renew the expiring certificate of the server's chain (leaf or intermediate) and load it before the old one expires (cert-manager: check the Certificate is Ready and renewBefore is long enough).",
+    neutral:
+      "Renew the expiring certificate of the server's chain (leaf or intermediate) and load it before the old one expires (cert-manager: check the Certificate is Ready and renewBefore is long enough).",
     ...REISSUE,
   },
   'cert-not-yet-valid': { neutral: "Reissue the certificate with a notBefore in the past and check the issuing machine's clock.", ...REISSUE },
@@ -139,16 +187,22 @@ const TOPIC_SPECS: Readonly<Record<Topic, TopicSpec>> = {
   },
   'graceful-reload': { neutral: 'Rotate certificates with a reload in place, without dropping connections, instead of a restart.', line: 'reload' },
   'rollout-overlap': {
-    neutral: 'Roll out with overlap: keep old instances serving until new ones are ready (maxUnavailable: 0, readiness probes, a preStop delay), or reload certificates in place.',
+    neutral:
+      'Roll out with overlap: keep old instances serving until new ones are ready (maxUnavailable: 0, readiness probes, a preStop delay), or reload certificates in place.',
     line: (s) => `to reload in place, ${s.reload}`,
   },
   'ca-rotation-overlap': {
-    neutral: 'During a CA rotation, trust the old and the new CA together (one bundle the server has reloaded) until every client has a certificate from the new CA, and keep the new CA afterwards.',
+    neutral:
+      'During a CA rotation, trust the old and the new CA together (one bundle the server has reloaded) until every client has a certificate from the new CA, and keep the new CA afterwards.',
     line: (s) => `put both CAs in ${s.caFile}`,
   },
-  'reload-client-ca': { neutral: 'Reload the server after changing its client-CA bundle: the old trust stays in memory until then.', line: (s) => s.reloadCa ?? s.reload },
+  'reload-client-ca': {
+    neutral: 'Reload the server after changing its client-CA bundle: the old trust stays in memory until then.',
+    line: (s) => s.reloadCa ?? s.reload,
+  },
   'cert-files-delivered': {
-    neutral: 'Make sure the new certificate files reach the server (a Secret mounted as a volume, not with subPath, which never updates) and that it reloads them.',
+    neutral:
+      'Make sure the new certificate files reach the server (a Secret mounted as a volume, not with subPath, which never updates) and that it reloads them.',
     line: (s) => `once they are there, ${s.reload}`,
   },
   'prober-rate': { neutral: 'Lower --rate, raise --in-flight, or run the harness on a less loaded machine.', ...USER },
@@ -163,7 +217,11 @@ function specLine(spec: TopicSpec, s: StackProfile, params: AdviceParams): strin
  * The parts of a piece of advice: the stack-neutral sentence and the stack line(s) that follow it
  * (one for a recognised stack; for none, up to four common stacks, or none for advice to the user).
  */
-export function adviceParts(topic: Topic, stack?: Stack, params: AdviceParams = {}): { neutral: string; lines: { stack: Stack; label: string; line: string }[] } {
+export function adviceParts(
+  topic: Topic,
+  stack?: Stack,
+  params: AdviceParams = {},
+): { neutral: string; lines: { stack: Stack; label: string; line: string }[] } {
   const spec = TOPIC_SPECS[topic];
   const neutral = typeof spec.neutral === 'function' ? spec.neutral(params) : spec.neutral;
   const lineFor = (s: Stack): string | undefined => specLine(spec, PROFILES[s], params) ?? spec.generic?.(STACK_LABELS[s]);
@@ -172,12 +230,10 @@ export function adviceParts(topic: Topic, stack?: Stack, params: AdviceParams = 
     return { neutral, lines: [{ stack, label: STACK_LABELS[stack], line }] };
   }
   if (spec.user) return { neutral, lines: [] };
-  const lines = (spec.fallback ?? DEFAULT_FALLBACK)
-    .slice(0, 4)
-    .flatMap((s) => {
-      const line = specLine(spec, PROFILES[s], params);
-      return line ? [{ stack: s, label: STACK_LABELS[s], line }] : [];
-    });
+  const lines = (spec.fallback ?? DEFAULT_FALLBACK).slice(0, 4).flatMap((s) => {
+    const line = specLine(spec, PROFILES[s], params);
+    return line ? [{ stack: s, label: STACK_LABELS[s], line }] : [];
+  });
   return { neutral, lines };
 }
 

@@ -20,12 +20,24 @@ const GRPC_NO_ANSWER = new Set([1, 4, 14]);
 export async function withGrpcCall(opts: ProbeOptions, o: ProbeOutcome): Promise<ProbeOutcome> {
   const context = opts.secureContext?.context ?? tlsModule.createSecureContext(tlsContextOptions(opts));
   const servername = sniOf(opts);
-  const g = await grpcHealthCheck({ host: opts.host, port: opts.port, ...(servername ? { servername } : {}), secureContext: context, timeoutMs: Math.max(1000, (opts.timeoutMs ?? 5000) - o.durationMs) });
+  const g = await grpcHealthCheck({
+    host: opts.host,
+    port: opts.port,
+    ...(servername ? { servername } : {}),
+    secureContext: context,
+    timeoutMs: Math.max(1000, (opts.timeoutMs ?? 5000) - o.durationMs),
+  });
   const detail = g.details ? ` (${g.details})` : '';
   const base = { ...o, grpc: g, durationMs: roundMs(o.durationMs + g.durationMs) };
-  if (GRPC_REFUSALS.has(g.code)) return { ...base, rejectedAt: 'application', reason: `the TLS connection was established, then the gRPC Health/Check call was refused with ${g.codeName}${detail}` };
+  if (GRPC_REFUSALS.has(g.code))
+    return {
+      ...base,
+      rejectedAt: 'application',
+      reason: `the TLS connection was established, then the gRPC Health/Check call was refused with ${g.codeName}${detail}`,
+    };
   if (g.code === 0) return { ...base, reason: `the gRPC Health/Check call was answered: ${g.servingStatus}` };
-  if (GRPC_NO_ANSWER.has(g.code)) return { ...base, reason: `the TLS handshake was accepted, but the gRPC Health/Check call got no answer: ${g.codeName}${detail}` };
+  if (GRPC_NO_ANSWER.has(g.code))
+    return { ...base, reason: `the TLS handshake was accepted, but the gRPC Health/Check call got no answer: ${g.codeName}${detail}` };
   return { ...base, reason: `the gRPC Health/Check call was answered with ${g.codeName}${detail}` };
 }
 

@@ -45,7 +45,8 @@ export const https: ProtocolModule<'https'> = {
     if (c.rejectedAt === 'application' && c.httpStatus === 403 && c.protocol === 'TLSv1.3') {
       return 'an HTTP 403 to every client over TLS 1.3 is what a server asking for certificates per path (post-handshake authentication) answers: try --tls-max 1.2, or --path with a path that is not protected per location';
     }
-    if (c.rejectedAt !== 'application' && !c.httpStatus) return 'the server closed on the HTTP request of every client: if this is not an HTTP service, give --protocol tls (or the protocol it speaks)';
+    if (c.rejectedAt !== 'application' && !c.httpStatus)
+      return 'the server closed on the HTTP request of every client: if this is not an HTTP service, give --protocol tls (or the protocol it speaks)';
     return undefined;
   },
 };

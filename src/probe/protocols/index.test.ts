@@ -44,7 +44,9 @@ describe('the application user', () => {
     expect(appUserOf({ cert: pki.client.chainPem })).toBe('alice');
     expect(appUserOf({ cert: 'not a certificate' })).toBe('mtls-harness');
     expect(appUserOf({})).toBe('mtls-harness');
-    expect(() => validateProbeOptions({ host: 'h', port: 1, appUser: 'a\u0000b' })).toThrow(/application user "a\?b" must be 1 to 128 characters without control characters/);
+    expect(() => validateProbeOptions({ host: 'h', port: 1, appUser: 'a\u0000b' })).toThrow(
+      /application user "a\?b" must be 1 to 128 characters without control characters/,
+    );
     expect(() => validateProbeOptions({ host: 'h', port: 1, appUser: '' })).toThrow(/application user/);
     expect(() => validateProbeOptions({ host: 'h', port: 1, appUser: 'mtls-harness client' })).not.toThrow();
   });

@@ -26,13 +26,22 @@ describe('mqtt: CONNECT and the CONNACK', () => {
   });
 
   it('return code 0 is served; 4 and 5 are refusals at the MQTT layer', () => {
-    expect(readConnack(ACCEPTED, false)).toEqual({ rejectedAt: 'accepted', reason: 'the MQTT broker accepted the connection (CONNACK 0 connection accepted)', application: { protocol: 'mqtt', code: '0', message: 'CONNACK 0 connection accepted' } });
-    expect(readConnack(NOT_AUTHORIZED, false)).toEqual({ rejectedAt: 'application', reason: 'the TLS connection was established, then the MQTT broker refused the connection: CONNACK 5 not authorized', application: { protocol: 'mqtt', code: '5', message: 'CONNACK 5 not authorized' } });
+    expect(readConnack(ACCEPTED, false)).toEqual({
+      rejectedAt: 'accepted',
+      reason: 'the MQTT broker accepted the connection (CONNACK 0 connection accepted)',
+      application: { protocol: 'mqtt', code: '0', message: 'CONNACK 0 connection accepted' },
+    });
+    expect(readConnack(NOT_AUTHORIZED, false)).toEqual({
+      rejectedAt: 'application',
+      reason: 'the TLS connection was established, then the MQTT broker refused the connection: CONNACK 5 not authorized',
+      application: { protocol: 'mqtt', code: '5', message: 'CONNACK 5 not authorized' },
+    });
     expect(readConnack(BAD_USER, false)).toMatchObject({ rejectedAt: 'application', application: { message: 'CONNACK 4 bad user name or password' } });
   });
 
   it('1 to 3 are unreachable (built)', () => {
-    for (const rc of [1, 2, 3]) expect(readConnack(Buffer.from([0x20, 2, 0, rc]), false)).toMatchObject({ rejectedAt: 'unreachable', failure: { kind: 'unavailable' } });
+    for (const rc of [1, 2, 3])
+      expect(readConnack(Buffer.from([0x20, 2, 0, rc]), false)).toMatchObject({ rejectedAt: 'unreachable', failure: { kind: 'unavailable' } });
     expect(readConnack(hex('20020003'), false)?.reason).toBe('the MQTT broker could not take the connection: CONNACK 3 server unavailable');
   });
 
@@ -40,11 +49,15 @@ describe('mqtt: CONNECT and the CONNACK', () => {
     expect(readConnack(Buffer.alloc(0), true)).toBeUndefined();
     expect(readConnack(hex('2002'), false)).toBeUndefined();
     expect(readConnack(hex('2002'), true)).toMatchObject({ rejectedAt: 'unreachable', failure: { kind: 'closed' } });
-    expect(readConnack(Buffer.from('HTTP/1.1 400 Bad Request\r\n'), false)).toMatchObject({ rejectedAt: 'accepted', reason: /not with a CONNACK \(starting 0x485454502f312e31, "HTTP\/1\.1 400 Bad Request\?\?"\)/ });
+    expect(readConnack(Buffer.from('HTTP/1.1 400 Bad Request\r\n'), false)).toMatchObject({
+      rejectedAt: 'accepted',
+      reason: /not with a CONNACK \(starting 0x485454502f312e31, "HTTP\/1\.1 400 Bad Request\?\?"\)/,
+    });
     expect(readConnack(hex('200200ee'), false)).toMatchObject({ rejectedAt: 'accepted', application: { message: 'CONNACK 238 unknown return code' } });
     // MQTT 5 reason codes, should a broker send them.
     expect(readConnack(hex('20030087'), false)?.rejectedAt).toBe('application');
-    for (let i = 0; i < 100; i++) expect(() => readConnack(Buffer.from(Array.from({ length: 1 + (i % 9) }, (_, j) => (i * 3 + j * 101) & 0xff)), true)).not.toThrow();
+    for (let i = 0; i < 100; i++)
+      expect(() => readConnack(Buffer.from(Array.from({ length: 1 + (i % 9) }, (_, j) => (i * 3 + j * 101) & 0xff)), true)).not.toThrow();
   });
 
   it('is in the registry with ports 8883 and 1883, words its deadline with CONNACK', () => {

@@ -32,7 +32,11 @@ const RETURN_CODES: Readonly<Record<number, { words: string; verdict: 'served' |
 /** CONNECT, MQTT 3.1.1: protocol name MQTT, level 4, clean session, keepalive 60 s, the client id. */
 export function connectPacket(clientId: string): Buffer {
   const id = Buffer.from(clientId, 'utf8');
-  const variable = Buffer.concat([Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3c]), Buffer.from([id.length >> 8, id.length & 0xff]), id]);
+  const variable = Buffer.concat([
+    Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3c]),
+    Buffer.from([id.length >> 8, id.length & 0xff]),
+    id,
+  ]);
   return Buffer.concat([Buffer.from([0x10, variable.length]), variable]);
 }
 
@@ -45,10 +49,14 @@ export function clientId(): string {
 export function readConnack(buffered: Buffer, ended: boolean): AppVerdict | undefined {
   const app = (more: Partial<ApplicationEvidence> = {}): ApplicationEvidence => ({ protocol: 'mqtt', ...more });
   if (buffered.length === 0) return undefined;
-  if (buffered[0] !== 0x20) return served(`the server completed the handshake and answered, but not with a CONNACK (starting 0x${buffered.subarray(0, 8).toString('hex')}, "${serverText(buffered.subarray(0, 40), 40)}")`, app());
+  if (buffered[0] !== 0x20)
+    return served(
+      `the server completed the handshake and answered, but not with a CONNACK (starting 0x${buffered.subarray(0, 8).toString('hex')}, "${serverText(buffered.subarray(0, 40), 40)}")`,
+      app(),
+    );
   if (buffered.length < 4) {
     if (!ended) return undefined;
-    return unavailable('the broker\'s CONNACK was cut short (the connection ended in the middle of it)', app(), 'closed');
+    return unavailable("the broker's CONNACK was cut short (the connection ended in the middle of it)", app(), 'closed');
   }
   const rc = buffered[3]!;
   const known = RETURN_CODES[rc];

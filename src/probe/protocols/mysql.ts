@@ -118,14 +118,27 @@ export function handshakeResponse(g: Greeting, user: string): Buffer {
 const UNAVAILABLE = new Set([1040, 1129, 1203, 1226]);
 
 /** What the greeting (or an ERR in its place) means; on success the SSLRequest is written at once. */
-export function readGreeting(buffered: Buffer, end: PlainEnd | undefined, raw: Pick<net.Socket, 'write'>, onGreeting: (g: Greeting) => void): StartTlsResult | undefined {
+export function readGreeting(
+  buffered: Buffer,
+  end: PlainEnd | undefined,
+  raw: Pick<net.Socket, 'write'>,
+  onGreeting: (g: Greeting) => void,
+): StartTlsResult | undefined {
   const app = (more: Partial<ApplicationEvidence> = {}): ApplicationEvidence => ({ protocol: 'mysql', ...more });
   const pk = packetAt(buffered, 0);
-  if (pk === 'invalid') return noTls(`the server's first bytes are not a MySQL packet (0x${buffered.subarray(0, 8).toString('hex')}, "${serverText(buffered.subarray(0, 40), 40)}"): it is not a MySQL server`, app());
+  if (pk === 'invalid')
+    return noTls(
+      `the server's first bytes are not a MySQL packet (0x${buffered.subarray(0, 8).toString('hex')}, "${serverText(buffered.subarray(0, 40), 40)}"): it is not a MySQL server`,
+      app(),
+    );
   if (pk === 'incomplete') {
     if (!end) return undefined;
     const what = buffered.length === 0 ? 'without a greeting' : 'in the middle of its greeting';
-    return noTls(`the server ${endedHow(end)} ${what}: it is not a MySQL server, or it refuses this client before TLS`, app(), end.code === 'ECONNRESET' ? 'reset' : 'starttls');
+    return noTls(
+      `the server ${endedHow(end)} ${what}: it is not a MySQL server, or it refuses this client before TLS`,
+      app(),
+      end.code === 'ECONNRESET' ? 'reset' : 'starttls',
+    );
   }
   const p = pk.payload;
   if (p[0] === 0xff) {
@@ -137,8 +150,13 @@ export function readGreeting(buffered: Buffer, end: PlainEnd | undefined, raw: P
   if (!g) return noTls(`the server's first packet is not a MySQL greeting (protocol ${p[0]}): it is not a MySQL server this client speaks to`, app());
   const server = { server: g.version };
   if (!(g.capabilities & CLIENT_PROTOCOL_41)) return noTls(`the server (${g.version}) speaks a protocol older than MySQL 4.1`, app(server));
-  if (!(g.capabilities & CLIENT_SSL)) return noTls(`the server (${g.version}) does not offer TLS (no CLIENT_SSL in its greeting): TLS is not enabled on this MySQL/MariaDB server`, app(server));
-  if (pk.next < buffered.length) return noTls(`the server sent ${buffered.length - pk.next} more plaintext bytes after its greeting, before the TLS handshake: a MySQL server sends none there (injected bytes?)`, app(server));
+  if (!(g.capabilities & CLIENT_SSL))
+    return noTls(`the server (${g.version}) does not offer TLS (no CLIENT_SSL in its greeting): TLS is not enabled on this MySQL/MariaDB server`, app(server));
+  if (pk.next < buffered.length)
+    return noTls(
+      `the server sent ${buffered.length - pk.next} more plaintext bytes after its greeting, before the TLS handshake: a MySQL server sends none there (injected bytes?)`,
+      app(server),
+    );
   onGreeting(g);
   raw.write(sslRequest(g));
   return { ok: true, evidence: app({ ...server, startTls: 'the greeting offered CLIENT_SSL; SSLRequest sent' }) };
@@ -148,19 +166,28 @@ export function readGreeting(buffered: Buffer, end: PlainEnd | undefined, raw: P
 export function readLogin(buffered: Buffer, ended: boolean, user: string): AppVerdict | undefined {
   const app = (more: Partial<ApplicationEvidence> = {}): ApplicationEvidence => ({ protocol: 'mysql', user: serverText(Buffer.from(user), 128), ...more });
   const password = (what: string) =>
-    served(`the MySQL server asked for a password (${what}): the certificate is not what admits this client, and the server did not refuse it for lack of one`, app({ message: what }));
+    served(
+      `the MySQL server asked for a password (${what}): the certificate is not what admits this client, and the server did not refuse it for lack of one`,
+      app({ message: what }),
+    );
   let off = 0;
   for (;;) {
     const pk = packetAt(buffered, off);
-    if (pk === 'invalid') return served(`the server completed the handshake and answered, but not as MySQL does (starting 0x${buffered.subarray(off, off + 8).toString('hex')})`, app());
+    if (pk === 'invalid')
+      return served(
+        `the server completed the handshake and answered, but not as MySQL does (starting 0x${buffered.subarray(off, off + 8).toString('hex')})`,
+        app(),
+      );
     if (pk === 'incomplete') break;
     const p = pk.payload;
     off = pk.next;
-    if (p[0] === 0x00) return served(`the MySQL server logged the client in as "${serverText(Buffer.from(user), 80)}" without a password (OK packet)`, app({ message: 'OK' }));
+    if (p[0] === 0x00)
+      return served(`the MySQL server logged the client in as "${serverText(Buffer.from(user), 80)}" without a password (OK packet)`, app({ message: 'OK' }));
     if (p[0] === 0xff) {
       const e = parseErr(p);
       const evidence = app({ code: String(e.code), message: errLine(e) });
-      if (e.code === 1045 || e.sqlstate?.startsWith('28')) return refused(`the TLS connection was established, then the MySQL server refused the login: ${errLine(e)}`, evidence);
+      if (e.code === 1045 || e.sqlstate?.startsWith('28'))
+        return refused(`the TLS connection was established, then the MySQL server refused the login: ${errLine(e)}`, evidence);
       if (UNAVAILABLE.has(e.code)) return unavailable(`the MySQL server could not take the connection: ${errLine(e)}`, evidence);
       return served(`the MySQL server answered the login: ${errLine(e)}`, evidence);
     }
@@ -192,7 +219,8 @@ export const mysql: ProtocolModule<'mysql'> = {
     let greeting: Greeting | undefined;
     return {
       startTls: (raw) => plainExchange(raw, undefined, (b, end) => readGreeting(b, end, raw, (g) => (greeting = g)), { protocol: 'mysql' }),
-      startTlsStalled: (ms) => (greeting ? `the TLS handshake did not start within ${ms} ms` : `the server accepted the TCP connection but sent no MySQL greeting within ${ms} ms`),
+      startTlsStalled: (ms) =>
+        greeting ? `the TLS handshake did not start within ${ms} ms` : `the server accepted the TCP connection but sent no MySQL greeting within ${ms} ms`,
       request: () => handshakeResponse(greeting!, ctx.appUser),
       read: (buffered, ended) => readLogin(buffered, ended, ctx.appUser),
     };

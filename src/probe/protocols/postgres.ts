@@ -74,7 +74,10 @@ export function readLogin(buffered: Buffer, ended: boolean, user: string): AppVe
     const type = String.fromCharCode(buffered[off]!);
     const len = buffered.readUInt32BE(off + 1);
     if (len < 4 || len > MESSAGE_MAX || !/[A-Za-z]/.test(type)) {
-      return served(`the server completed the handshake and answered, but not as PostgreSQL does (starting 0x${buffered.subarray(off, off + 8).toString('hex')})`, app());
+      return served(
+        `the server completed the handshake and answered, but not as PostgreSQL does (starting 0x${buffered.subarray(off, off + 8).toString('hex')})`,
+        app(),
+      );
     }
     if (off + 1 + len > buffered.length) break;
     const body = buffered.subarray(off + 5, off + 1 + len);
@@ -82,10 +85,17 @@ export function readLogin(buffered: Buffer, ended: boolean, user: string): AppVe
     if (type === 'R') {
       if (body.length < 4) return served('the server completed the handshake and answered with a malformed authentication message', app());
       const code = body.readUInt32BE(0);
-      if (code === 0) return served(`the PostgreSQL server logged the client in as "${serverText(Buffer.from(user), 80)}" without asking for a password (AuthenticationOk)`, app({ message: 'AuthenticationOk' }));
+      if (code === 0)
+        return served(
+          `the PostgreSQL server logged the client in as "${serverText(Buffer.from(user), 80)}" without asking for a password (AuthenticationOk)`,
+          app({ message: 'AuthenticationOk' }),
+        );
       const name = AUTH_REQUESTS[code] ?? `authentication request ${code}`;
       const mechanisms = code === 10 ? ` ${serverText(body.subarray(4), 80).split('?').filter(Boolean).join(', ')}` : '';
-      return served(`the PostgreSQL server asked for a password (${name}${mechanisms}): the certificate is not what admits this client, and the server did not refuse it for lack of one`, app({ message: `${name}${mechanisms}` }));
+      return served(
+        `the PostgreSQL server asked for a password (${name}${mechanisms}): the certificate is not what admits this client, and the server did not refuse it for lack of one`,
+        app({ message: `${name}${mechanisms}` }),
+      );
     }
     if (type === 'E') {
       const e = describeError(body);
@@ -98,7 +108,11 @@ export function readLogin(buffered: Buffer, ended: boolean, user: string): AppVe
     if (!'NvSK'.includes(type)) return served(`the PostgreSQL server answered the login with message '${type}', not an authentication message`, app());
   }
   if (!ended || buffered.length === 0) return undefined;
-  return unavailable('the PostgreSQL answer was cut short in the middle of a message (the connection ended, or the answer passed the read limit)', app(), 'closed');
+  return unavailable(
+    'the PostgreSQL answer was cut short in the middle of a message (the connection ended, or the answer passed the read limit)',
+    app(),
+    'closed',
+  );
 }
 
 /** What the server's answer to the SSLRequest means. */
@@ -106,26 +120,43 @@ export function readSslAnswer(buffered: Buffer, end: { code?: string } | undefin
   const app = (more: Partial<ApplicationEvidence> = {}): ApplicationEvidence => ({ protocol: 'postgres', ...more });
   if (buffered.length === 0) {
     if (!end) return undefined;
-    return noTls(`the server ${endedHow(end)} on the SSLRequest without answering: it is not a PostgreSQL server, or it refuses this client before TLS`, app(), end.code === 'ECONNRESET' ? 'reset' : 'starttls');
+    return noTls(
+      `the server ${endedHow(end)} on the SSLRequest without answering: it is not a PostgreSQL server, or it refuses this client before TLS`,
+      app(),
+      end.code === 'ECONNRESET' ? 'reset' : 'starttls',
+    );
   }
   const first = buffered[0]!;
   if (first === 0x53 /* S */) {
     if (buffered.length > 1) {
       // A PostgreSQL server sends nothing after its 'S' until our ClientHello: bytes there were put in the plaintext stream (CVE-2021-23214).
-      return noTls(`the server answered S to the SSLRequest, then sent ${buffered.length - 1} more plaintext bytes before the TLS handshake: a PostgreSQL server sends none there (injected bytes?)`, app({ startTls: 'SSLRequest answered S, with bytes after it' }));
+      return noTls(
+        `the server answered S to the SSLRequest, then sent ${buffered.length - 1} more plaintext bytes before the TLS handshake: a PostgreSQL server sends none there (injected bytes?)`,
+        app({ startTls: 'SSLRequest answered S, with bytes after it' }),
+      );
     }
     return { ok: true, evidence: app({ startTls: 'SSLRequest answered S' }) };
   }
-  if (first === 0x4e /* N */) return noTls('the server answered N to the SSLRequest: TLS is not enabled on this PostgreSQL server (ssl = off)', app({ startTls: 'SSLRequest answered N' }));
+  if (first === 0x4e /* N */)
+    return noTls(
+      'the server answered N to the SSLRequest: TLS is not enabled on this PostgreSQL server (ssl = off)',
+      app({ startTls: 'SSLRequest answered N' }),
+    );
   if (first === 0x45 /* E */) {
     const len = buffered.length >= 5 ? buffered.readUInt32BE(1) : 0;
     const complete = len >= 4 && len <= MESSAGE_MAX && buffered.length >= 1 + len;
     if (!complete && !end && buffered.length < MESSAGE_MAX) return undefined;
     // A protocol 3 ErrorResponse, or (very old servers, pgbouncer) an 'E' and a bare message.
     const e = complete ? describeError(buffered.subarray(5, 1 + len)) : { message: serverText(buffered.subarray(1)) };
-    return noTls(`the server answered the SSLRequest with an error: ${e.message}`, app({ startTls: 'SSLRequest answered E', ...('code' in e && e.code ? { code: e.code } : {}), message: e.message }));
+    return noTls(
+      `the server answered the SSLRequest with an error: ${e.message}`,
+      app({ startTls: 'SSLRequest answered E', ...('code' in e && e.code ? { code: e.code } : {}), message: e.message }),
+    );
   }
-  return noTls(`the server answered the SSLRequest with 0x${buffered.subarray(0, 8).toString('hex')} ("${serverText(buffered.subarray(0, 40), 40)}"): it is not a PostgreSQL server`, app());
+  return noTls(
+    `the server answered the SSLRequest with 0x${buffered.subarray(0, 8).toString('hex')} ("${serverText(buffered.subarray(0, 40), 40)}"): it is not a PostgreSQL server`,
+    app(),
+  );
 }
 
 export const postgres: ProtocolModule<'postgres'> = {

@@ -17,21 +17,43 @@ const UNKNOWN = hex('2d45525220756e6b6e6f776e20636f6d6d616e642027464f4f272c20776
 
 describe('redis: the reply to PING', () => {
   it('+PONG is served', () => {
-    expect(readPong(PONG, false)).toEqual({ rejectedAt: 'accepted', reason: 'the Redis server answered PING: +PONG', application: { protocol: 'redis', message: '+PONG' } });
+    expect(readPong(PONG, false)).toEqual({
+      rejectedAt: 'accepted',
+      reason: 'the Redis server answered PING: +PONG',
+      application: { protocol: 'redis', message: '+PONG' },
+    });
     expect(redis.session({ opts: { host: 'h', port: 1 }, appUser: 'x' }).request?.()).toBe('PING\r\n');
   });
 
   it('-NOAUTH and -WRONGPASS asked for a password: served, saying the certificate is not what admits the client', () => {
-    expect(readPong(NOAUTH, false)).toMatchObject({ rejectedAt: 'accepted', reason: /^the Redis server asked for a password \(-NOAUTH Authentication required\.\): the certificate is not what admits this client/, application: { code: 'NOAUTH' } });
+    expect(readPong(NOAUTH, false)).toMatchObject({
+      rejectedAt: 'accepted',
+      reason: /^the Redis server asked for a password \(-NOAUTH Authentication required\.\): the certificate is not what admits this client/,
+      application: { code: 'NOAUTH' },
+    });
     expect(readPong(WRONGPASS, false)).toMatchObject({ rejectedAt: 'accepted', application: { code: 'WRONGPASS' } });
   });
 
   it('-ERR is an answer; -NOPERM and -DENIED are refusals at the Redis layer; -LOADING is unreachable', () => {
-    expect(readPong(UNKNOWN, false)).toMatchObject({ rejectedAt: 'accepted', reason: "the Redis server answered PING with an error: -ERR unknown command 'FOO', with args beginning with: " });
+    expect(readPong(UNKNOWN, false)).toMatchObject({
+      rejectedAt: 'accepted',
+      reason: "the Redis server answered PING with an error: -ERR unknown command 'FOO', with args beginning with: ",
+    });
     // Built: protected mode (networking.c) and an ACL refusal (acl.c), a server loading its data set.
-    expect(readPong(Buffer.from('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.\r\n'), false)).toMatchObject({ rejectedAt: 'application', application: { code: 'DENIED' } });
-    expect(readPong(Buffer.from("-NOPERM User default has no permissions to run the 'ping' command\r\n"), false)).toMatchObject({ rejectedAt: 'application', reason: /^the TLS connection was established, then the Redis server refused the command: -NOPERM/ });
-    expect(readPong(Buffer.from('-LOADING Redis is loading the dataset in memory\r\n'), false)).toMatchObject({ rejectedAt: 'unreachable', failure: { kind: 'unavailable', phase: 'exchange' } });
+    expect(
+      readPong(
+        Buffer.from('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.\r\n'),
+        false,
+      ),
+    ).toMatchObject({ rejectedAt: 'application', application: { code: 'DENIED' } });
+    expect(readPong(Buffer.from("-NOPERM User default has no permissions to run the 'ping' command\r\n"), false)).toMatchObject({
+      rejectedAt: 'application',
+      reason: /^the TLS connection was established, then the Redis server refused the command: -NOPERM/,
+    });
+    expect(readPong(Buffer.from('-LOADING Redis is loading the dataset in memory\r\n'), false)).toMatchObject({
+      rejectedAt: 'unreachable',
+      failure: { kind: 'unavailable', phase: 'exchange' },
+    });
   });
 
   it('waits for the line; truncated, endless, hostile and foreign replies end classified', () => {
@@ -44,7 +66,8 @@ describe('redis: the reply to PING', () => {
     const evil = readPong(Buffer.from('-DENIED \x1b[2J\u202egone\r\n'), false);
     expect(evil?.application?.message).not.toMatch(/[\u0000-\u001f\u202e]/);
     expect(readPong(Buffer.from(`-ERR ${'x'.repeat(3000)}\r\n`), false)?.application?.message?.length).toBeLessThanOrEqual(201);
-    for (let i = 0; i < 200; i++) expect(() => readPong(Buffer.from(Array.from({ length: 1 + (i % 30) }, (_, j) => (i * 7 + j * 41) & 0xff)), true)).not.toThrow();
+    for (let i = 0; i < 200; i++)
+      expect(() => readPong(Buffer.from(Array.from({ length: 1 + (i % 30) }, (_, j) => (i * 7 + j * 41) & 0xff)), true)).not.toThrow();
   });
 
   it('is in the registry with ports 6379 and 6380, raw TLS at connect', () => {

@@ -31,7 +31,11 @@ export function readPong(buffered: Buffer, ended: boolean): AppVerdict | undefin
   if (type === 0x2d /* - */) {
     const code = /^-([A-Z]{1,32})\b/.exec(line)?.[1];
     const evidence = app(code ? { code } : {});
-    if (code && PASSWORD.has(code)) return served(`the Redis server asked for a password (${line}): the certificate is not what admits this client, and the server did not refuse it for lack of one`, evidence);
+    if (code && PASSWORD.has(code))
+      return served(
+        `the Redis server asked for a password (${line}): the certificate is not what admits this client, and the server did not refuse it for lack of one`,
+        evidence,
+      );
     if (code && REFUSALS.has(code)) return refused(`the TLS connection was established, then the Redis server refused the command: ${line}`, evidence);
     if (code && BUSY.has(code)) return unavailable(`the Redis server cannot serve now: ${line}`, evidence);
     return served(`the Redis server answered PING with an error: ${line}`, evidence);

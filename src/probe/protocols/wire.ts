@@ -66,10 +66,12 @@ export function plainExchange(
       raw.pause();
       resolve(r);
     };
-    const ended = (e: PlainEnd) => finish(parse(buffered, e) ?? noTls('the server ended the connection before TLS started', app, e.code === 'ECONNRESET' ? 'reset' : 'starttls'));
+    const ended = (e: PlainEnd) =>
+      finish(parse(buffered, e) ?? noTls('the server ended the connection before TLS started', app, e.code === 'ECONNRESET' ? 'reset' : 'starttls'));
     const onData = (d: Buffer) => {
       buffered = Buffer.concat([buffered, d]);
-      if (buffered.length > PLAIN_MAX) return finish(noTls(`the server sent more than ${PLAIN_MAX} bytes before TLS started: it does not speak this protocol`, app));
+      if (buffered.length > PLAIN_MAX)
+        return finish(noTls(`the server sent more than ${PLAIN_MAX} bytes before TLS started: it does not speak this protocol`, app));
       const r = parse(buffered, undefined);
       if (r) finish(r);
     };

@@ -12,7 +12,13 @@ function daysClass(days: number, p?: Policy): string {
 }
 
 function sanText(c: CertSummary): string {
-  const all = [...c.sans.dns.map((d) => `DNS:${d}`), ...c.sans.ip.map((d) => `IP:${d}`), ...c.sans.uri.map((d) => `URI:${d}`), ...c.sans.email.map((d) => `email:${d}`), ...c.sans.other];
+  const all = [
+    ...c.sans.dns.map((d) => `DNS:${d}`),
+    ...c.sans.ip.map((d) => `IP:${d}`),
+    ...c.sans.uri.map((d) => `URI:${d}`),
+    ...c.sans.email.map((d) => `email:${d}`),
+    ...c.sans.other,
+  ];
   return all.length ? all.join(', ') : 'none (no subjectAltName)';
 }
 
@@ -26,22 +32,36 @@ function CertCard({ c, role, policy }: { c: CertSummary; role: string; policy?: 
     <div class="cert" data-fingerprint={c.fingerprintSha256}>
       <h4>{role}</h4>
       <dl class="ev">
-        <dt>Subject</dt><dd>{c.subject}</dd>
-        <dt>Issuer</dt><dd>{c.issuer}</dd>
-        <dt>Serial</dt><dd class="mono">{c.serialNumber}</dd>
-        <dt>SANs</dt><dd>{sanText(c)}</dd>
-        <dt>Extended key usage</dt><dd>{c.extKeyUsage.length ? c.extKeyUsage.join(', ') : 'none (any purpose)'}</dd>
-        <dt>Key usage</dt><dd>{c.keyUsage.length ? c.keyUsage.join(', ') : 'none'}</dd>
-        <dt>Basic constraints</dt><dd>{c.basicConstraints ? `CA:${c.basicConstraints.ca ? 'TRUE' : 'FALSE'}${c.basicConstraints.pathLength !== undefined ? `, pathlen ${c.basicConstraints.pathLength}` : ''}${c.basicConstraints.critical ? ' (critical)' : ''}` : 'absent'}</dd>
+        <dt>Subject</dt>
+        <dd>{c.subject}</dd>
+        <dt>Issuer</dt>
+        <dd>{c.issuer}</dd>
+        <dt>Serial</dt>
+        <dd class="mono">{c.serialNumber}</dd>
+        <dt>SANs</dt>
+        <dd>{sanText(c)}</dd>
+        <dt>Extended key usage</dt>
+        <dd>{c.extKeyUsage.length ? c.extKeyUsage.join(', ') : 'none (any purpose)'}</dd>
+        <dt>Key usage</dt>
+        <dd>{c.keyUsage.length ? c.keyUsage.join(', ') : 'none'}</dd>
+        <dt>Basic constraints</dt>
+        <dd>
+          {c.basicConstraints
+            ? `CA:${c.basicConstraints.ca ? 'TRUE' : 'FALSE'}${c.basicConstraints.pathLength !== undefined ? `, pathlen ${c.basicConstraints.pathLength}` : ''}${c.basicConstraints.critical ? ' (critical)' : ''}`
+            : 'absent'}
+        </dd>
         <dt>Valid</dt>
         <dd>
           {`${utc(c.notBefore)} → ${utc(c.notAfter)} · `}
           <span class={daysClass(c.daysLeft, policy)}>{validity}</span>
           <span class="muted"> (at the time of the run)</span>
         </dd>
-        <dt>Public key</dt><dd>{keyText(c)}</dd>
-        <dt>Signature</dt><dd>{c.signatureAlgorithm}</dd>
-        <dt>SHA-256 fingerprint</dt><dd class="mono">{c.fingerprintSha256}</dd>
+        <dt>Public key</dt>
+        <dd>{keyText(c)}</dd>
+        <dt>Signature</dt>
+        <dd>{c.signatureAlgorithm}</dd>
+        <dt>SHA-256 fingerprint</dt>
+        <dd class="mono">{c.fingerprintSha256}</dd>
       </dl>
     </div>
   );
@@ -56,19 +76,28 @@ function ChainDiagram({ chain, anchor, label: what }: { chain: CertSummary[]; an
       {chain.map((c, i) => (
         <>
           {i > 0 ? <span class="arrow">issued by →</span> : null}
-          <span class="node"><span class="role">{role(i, c)}</span>{c.subject}</span>
+          <span class="node">
+            <span class="role">{role(i, c)}</span>
+            {c.subject}
+          </span>
         </>
       ))}
       {anchor !== undefined && !anchorSent ? (
         <>
           <span class="arrow">issued by →</span>
-          <span class="node anchor"><span class="role">trust anchor (not sent)</span>{anchor}</span>
+          <span class="node anchor">
+            <span class="role">trust anchor (not sent)</span>
+            {anchor}
+          </span>
         </>
       ) : null}
       {anchor === undefined && chain.length > 0 && !chain[chain.length - 1]!.selfIssued ? (
         <>
           <span class="arrow">issued by →</span>
-          <span class="node anchor"><span class="role">no trusted issuer found</span>{chain[chain.length - 1]!.issuer}</span>
+          <span class="node anchor">
+            <span class="role">no trusted issuer found</span>
+            {chain[chain.length - 1]!.issuer}
+          </span>
         </>
       ) : null}
     </div>
@@ -85,7 +114,13 @@ export function Certificates({ t }: { t: HtmlTarget }) {
           <h4>Server chain, as presented</h4>
           <ChainDiagram chain={t.serverChain} {...(t.anchorSubject ? { anchor: t.anchorSubject } : {})} label="server chain" />
           <div class="certs">
-            {t.serverChain.map((c, i) => <CertCard c={c} role={i === 0 ? 'Server leaf' : `${c.selfIssued ? 'Root' : 'Intermediate'} #${i + 1}, sent by the server`} {...(t.policy ? { policy: t.policy } : {})} />)}
+            {t.serverChain.map((c, i) => (
+              <CertCard
+                c={c}
+                role={i === 0 ? 'Server leaf' : `${c.selfIssued ? 'Root' : 'Intermediate'} #${i + 1}, sent by the server`}
+                {...(t.policy ? { policy: t.policy } : {})}
+              />
+            ))}
           </div>
         </>
       ) : null}
@@ -93,7 +128,9 @@ export function Certificates({ t }: { t: HtmlTarget }) {
         <>
           <h4>Certificates in the audited files</h4>
           <div class="certs">
-            {t.fileCertificates.map((f) => <CertCard c={f.cert} role={`${f.role} · ${f.file}${f.index > 1 ? ` #${f.index}` : ''}`} {...(t.policy ? { policy: t.policy } : {})} />)}
+            {t.fileCertificates.map((f) => (
+              <CertCard c={f.cert} role={`${f.role} · ${f.file}${f.index > 1 ? ` #${f.index}` : ''}`} {...(t.policy ? { policy: t.policy } : {})} />
+            ))}
           </div>
         </>
       ) : null}
@@ -101,7 +138,13 @@ export function Certificates({ t }: { t: HtmlTarget }) {
         <>
           <h4>Client certificate the harness presented</h4>
           <div class="certs">
-            {t.clientChain.map((c, i) => <CertCard c={c} role={i === 0 ? 'Client leaf' : `Client chain #${i + 1} (${c.selfIssued ? 'root' : 'intermediate'})`} {...(t.policy ? { policy: t.policy } : {})} />)}
+            {t.clientChain.map((c, i) => (
+              <CertCard
+                c={c}
+                role={i === 0 ? 'Client leaf' : `Client chain #${i + 1} (${c.selfIssued ? 'root' : 'intermediate'})`}
+                {...(t.policy ? { policy: t.policy } : {})}
+              />
+            ))}
           </div>
         </>
       ) : null}

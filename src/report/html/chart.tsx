@@ -31,15 +31,40 @@ export function chartDataOf(evidence: Record<string, unknown>): ChartData | unde
   const attempts: ChartAttempt[] = [];
   for (const a of tl.attempts as Record<string, unknown>[]) {
     if (!a || !num(a.t) || !num(a.latencyMs)) continue;
-    attempts.push({ t: a.t, latencyMs: a.latencyMs, ok: a.ok === true, ...(num(a.leaf) ? { leaf: a.leaf } : {}), ...(typeof a.outcome === 'string' ? { outcome: a.outcome } : {}) });
+    attempts.push({
+      t: a.t,
+      latencyMs: a.latencyMs,
+      ok: a.ok === true,
+      ...(num(a.leaf) ? { leaf: a.leaf } : {}),
+      ...(typeof a.outcome === 'string' ? { outcome: a.outcome } : {}),
+    });
   }
   if (attempts.length === 0) return undefined;
-  const marks = Array.isArray(tl.marks) ? (tl.marks as Record<string, unknown>[]).filter((m) => m && num(m.t) && typeof m.label === 'string').map((m) => ({ t: m.t as number, label: m.label as string })) : [];
+  const marks = Array.isArray(tl.marks)
+    ? (tl.marks as Record<string, unknown>[])
+        .filter((m) => m && num(m.t) && typeof m.label === 'string')
+        .map((m) => ({ t: m.t as number, label: m.label as string }))
+    : [];
   const leaves = Array.isArray(tl.certificates)
-    ? (tl.certificates as Record<string, unknown>[]).filter((c) => c && typeof c.fingerprintSha256 === 'string').map((c) => ({ fingerprintSha256: c.fingerprintSha256 as string, firstT: num(c.firstT) ? c.firstT : 0, lastT: num(c.lastT) ? c.lastT : 0, count: num(c.count) ? c.count : 0 }))
+    ? (tl.certificates as Record<string, unknown>[])
+        .filter((c) => c && typeof c.fingerprintSha256 === 'string')
+        .map((c) => ({
+          fingerprintSha256: c.fingerprintSha256 as string,
+          firstT: num(c.firstT) ? c.firstT : 0,
+          lastT: num(c.lastT) ? c.lastT : 0,
+          count: num(c.count) ? c.count : 0,
+        }))
     : [];
   const outages = Array.isArray(evidence.outages)
-    ? (evidence.outages as Record<string, unknown>[]).filter((o) => o && num(o.firstFailT) && num(o.lastFailT)).map((o) => ({ firstFailT: o.firstFailT as number, lastFailT: o.lastFailT as number, ...(num(o.recoveredT) ? { recoveredT: o.recoveredT } : {}), failures: num(o.failures) ? o.failures : 0, gapMs: num(o.gapMs) ? o.gapMs : 0 }))
+    ? (evidence.outages as Record<string, unknown>[])
+        .filter((o) => o && num(o.firstFailT) && num(o.lastFailT))
+        .map((o) => ({
+          firstFailT: o.firstFailT as number,
+          lastFailT: o.lastFailT as number,
+          ...(num(o.recoveredT) ? { recoveredT: o.recoveredT } : {}),
+          failures: num(o.failures) ? o.failures : 0,
+          gapMs: num(o.gapMs) ? o.gapMs : 0,
+        }))
     : [];
   const last = attempts.reduce((m, a) => Math.max(m, a.t + a.latencyMs), 0);
   return {
@@ -112,7 +137,14 @@ export function RotationChart({ data, caption, id }: { data: ChartData; caption:
   const titleId = `${id}-title`;
   return (
     <figure class="chart" id={id}>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={titleId} xmlns="http://www.w3.org/2000/svg" font-family="system-ui, 'DejaVu Sans', sans-serif" font-size="11">
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-labelledby={titleId}
+        xmlns="http://www.w3.org/2000/svg"
+        font-family="system-ui, 'DejaVu Sans', sans-serif"
+        font-size="11"
+      >
         <title id={titleId}>{caption}</title>
         <defs>
           <pattern id={`${id}-hatch`} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
@@ -122,7 +154,15 @@ export function RotationChart({ data, caption, id }: { data: ChartData; caption:
         </defs>
         {/* outages: shaded (hatched) from the first to the last failure */}
         {data.outages.map((o) => (
-          <rect class="outage" x={xOf(o.firstFailT)} y={T} width={Math.max(2, xOf(o.lastFailT) - xOf(o.firstFailT))} height={PH + LANE} fill={`url(#${id}-hatch)`} opacity="0.55">
+          <rect
+            class="outage"
+            x={xOf(o.firstFailT)}
+            y={T}
+            width={Math.max(2, xOf(o.lastFailT) - xOf(o.firstFailT))}
+            height={PH + LANE}
+            fill={`url(#${id}-hatch)`}
+            opacity="0.55"
+          >
             <title>{`outage: ${o.failures} failed attempt(s), about ${Math.round(o.gapMs)} ms`}</title>
           </rect>
         ))}
@@ -136,35 +176,47 @@ export function RotationChart({ data, caption, id }: { data: ChartData; caption:
         {xTicks.map((x) => (
           <g>
             <line x1={xOf(x)} x2={xOf(x)} y1={T + PH} y2={T + PH + LANE + 4} stroke="#59636e" stroke-width="1" />
-            <text x={xOf(x)} y={T + PH + LANE + 16} text-anchor="middle" fill="#59636e">{fmtX(x)}</text>
+            <text x={xOf(x)} y={T + PH + LANE + 16} text-anchor="middle" fill="#59636e">
+              {fmtX(x)}
+            </text>
           </g>
         ))}
         <line x1={L} x2={W - R} y1={T + PH} y2={T + PH} stroke="#1f2328" stroke-width="1" />
         <line x1={L} x2={L} y1={T} y2={T + PH} stroke="#1f2328" stroke-width="1" />
-        <text x={14} y={T + PH / 2} transform={`rotate(-90 14 ${T + PH / 2})`} text-anchor="middle" fill="#1f2328">latency</text>
-        <text x={L - 6} y={laneY + 11} text-anchor="end" fill="#cf222e">failed</text>
+        <text x={14} y={T + PH / 2} transform={`rotate(-90 14 ${T + PH / 2})`} text-anchor="middle" fill="#1f2328">
+          latency
+        </text>
+        <text x={L - 6} y={laneY + 11} text-anchor="end" fill="#cf222e">
+          failed
+        </text>
         {/* the served leaf changed */}
         {changeX !== undefined ? (
           <g class="leaf-change">
             <line x1={changeX} x2={changeX} y1={T} y2={T + PH + LANE} stroke="#1f2328" stroke-width="1.5" stroke-dasharray="6 3" />
-            <text x={Math.min(changeX + 4, W - R - 150)} y={T + 11} fill="#1f2328">new leaf served</text>
+            <text x={Math.min(changeX + 4, W - R - 150)} y={T + 11} fill="#1f2328">
+              new leaf served
+            </text>
           </g>
         ) : null}
         {/* trigger marks, numbered (the legend below names them) */}
         {data.marks.map((m, i) => (
           <g class="mark">
             <line x1={xOf(m.t)} x2={xOf(m.t)} y1={T} y2={T + PH} stroke="#0969da" stroke-width="1" stroke-dasharray="2 3" />
-            <text x={xOf(m.t)} y={H - 4 - (i % 3) * 11} text-anchor="middle" fill="#0969da">{String(i + 1)}</text>
+            <text x={xOf(m.t)} y={H - 4 - (i % 3) * 11} text-anchor="middle" fill="#0969da">
+              {String(i + 1)}
+            </text>
           </g>
         ))}
         {/* successful attempts: ● first leaf, ■ later leaves */}
-        {points.filter((a) => a.ok).map((a) =>
-          (a.leaf ?? 0) === 0 ? (
-            <circle class="ok" cx={xOf(a.t)} cy={yOf(a.latencyMs)} r="2.2" fill="#1a7f37" />
-          ) : (
-            <rect class="ok" x={xOf(a.t) - 2.2} y={yOf(a.latencyMs) - 2.2} width="4.4" height="4.4" fill="#0550ae" />
-          ),
-        )}
+        {points
+          .filter((a) => a.ok)
+          .map((a) =>
+            (a.leaf ?? 0) === 0 ? (
+              <circle class="ok" cx={xOf(a.t)} cy={yOf(a.latencyMs)} r="2.2" fill="#1a7f37" />
+            ) : (
+              <rect class="ok" x={xOf(a.t) - 2.2} y={yOf(a.latencyMs) - 2.2} width="4.4" height="4.4" fill="#0550ae" />
+            ),
+          )}
         {/* failed attempts: × at their latency, and a tick in the failure lane */}
         {failures.map((a) => {
           const x = xOf(a.t);
@@ -181,7 +233,8 @@ export function RotationChart({ data, caption, id }: { data: ChartData; caption:
         <div>{caption}</div>
         <div>
           ● successful handshake, first leaf{data.leaves[0] ? ` (${short(data.leaves[0].fingerprintSha256)})` : ''} · ■ successful handshake, new leaf
-          {data.leaves[1] ? ` (${short(data.leaves[1].fingerprintSha256)})` : ''} · × failed attempt · hatched: outage · dashed line: the new leaf is first served
+          {data.leaves[1] ? ` (${short(data.leaves[1].fingerprintSha256)})` : ''} · × failed attempt · hatched: outage · dashed line: the new leaf is first
+          served
         </div>
         {data.marks.length > 0 ? (
           <ol class="marks">

@@ -38,7 +38,12 @@ function label(key: string): string {
   // Timeline offsets (`firstFailT`) and durations (`gapMs`) say their unit.
   const unit = /[a-z]T$/.test(key) ? ' at (ms)' : /[a-z]Ms$/.test(key) ? ' (ms)' : /[a-z]Pct$/.test(key) ? ' (%)' : '';
   const base = unit ? key.replace(/(T|Ms|Pct)$/, '') : key;
-  return base.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().replace(/^./, (c) => c.toUpperCase()) + unit;
+  return (
+    base
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .toLowerCase()
+      .replace(/^./, (c) => c.toUpperCase()) + unit
+  );
 }
 
 const MAX_ITEMS = 60;
@@ -55,12 +60,19 @@ function EvidenceValue({ k, v, depth }: { k: string; v: unknown; depth: number }
   if (Array.isArray(v)) {
     if (v.length === 0) return <span class="muted">none</span>;
     if (v.every((x) => x === null || typeof x !== 'object')) {
-      const shown = v.slice(0, MAX_ITEMS).map((x) => String(x)).join(', ');
+      const shown = v
+        .slice(0, MAX_ITEMS)
+        .map((x) => String(x))
+        .join(', ');
       return v.length > MAX_ITEMS ? `${shown} … (${v.length - MAX_ITEMS} more)` : shown;
     }
     return (
       <ol class="ev-list">
-        {v.slice(0, MAX_ITEMS).map((x) => <li><EvidenceValue k={k} v={x} depth={depth + 1} /></li>)}
+        {v.slice(0, MAX_ITEMS).map((x) => (
+          <li>
+            <EvidenceValue k={k} v={x} depth={depth + 1} />
+          </li>
+        ))}
         {v.length > MAX_ITEMS ? <li class="muted">{`… ${v.length - MAX_ITEMS} more in the JSON report`}</li> : null}
       </ol>
     );
@@ -87,7 +99,9 @@ export function EvidenceList({ evidence, depth = 0, omit = [] }: { evidence: Rec
       {keys.map((k) => (
         <>
           <dt>{label(k)}</dt>
-          <dd><EvidenceValue k={k} v={evidence[k]} depth={depth} /></dd>
+          <dd>
+            <EvidenceValue k={k} v={evidence[k]} depth={depth} />
+          </dd>
         </>
       ))}
     </dl>

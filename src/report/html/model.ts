@@ -131,7 +131,11 @@ export function pageOfModel(m: HtmlModel): HtmlPage {
 export function modelOfPage(p: HtmlPage): HtmlModel {
   const json: string[] = [];
   for (const piece of p.digest.json()) json.push(piece);
-  return { ...p.head, targets: Array.from({ length: p.count }, (_, i) => p.target(i, true)), digest: { sha256: p.digest.sha256, of: p.digest.of, json: json.join('') } };
+  return {
+    ...p.head,
+    targets: Array.from({ length: p.count }, (_, i) => p.target(i, true)),
+    digest: { sha256: p.digest.sha256, of: p.digest.of, json: json.join('') },
+  };
 }
 
 const SEVERITY: Status[] = ['error', 'fail', 'warn', 'pass', 'skip'];
@@ -197,7 +201,12 @@ export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): Ht
     const suiteIds = [...new Set([...SUITES.map((s) => s.id), ...results.map((r) => r.suite)])];
     const suites: HtmlSuiteCell[] = suiteIds.map((id) => {
       const rs = results.filter((r) => r.suite === id);
-      return { id, title: suiteTitle(id) ?? id, ...(rs.length ? { status: worstStatus(rs.map((r) => r.status)) } : {}), counts: countStatuses(rs.map((r) => r.status)) };
+      return {
+        id,
+        title: suiteTitle(id) ?? id,
+        ...(rs.length ? { status: worstStatus(rs.map((r) => r.status)) } : {}),
+        counts: countStatuses(rs.map((r) => r.status)),
+      };
     });
     const trusted = results.find((r) => r.check === 'chain.server-trusted' && r.status === 'pass');
     const anchorSubject = typeof trusted?.evidence.anchor === 'string' ? trusted.evidence.anchor : undefined;
@@ -273,13 +282,26 @@ function diagnosisStatuses(d: Diagnosis): { statuses: Status[]; verdict: Status 
 function diagnosisTarget(d: Diagnosis, i: number, id: string, policy: Policy, full: boolean): HtmlTarget {
   const evidenceFor = (id: string): Evidence => {
     switch (id) {
-      case 'without-cert': return probeEvidence(d.withoutCert);
-      case 'with-cert': return d.withCert ? probeEvidence(d.withCert) : {};
-      case 'self-signed': return d.selfSigned ? probeEvidence(d.selfSigned) : {};
-      case 'client-auth-mode': return { mode: d.clientAuth.mode, method: d.clientAuth.method, acceptableCaNames: d.clientAuth.acceptableCaNames, observed: d.clientAuth.evidence, ...(d.clientAuth.caveat ? { caveat: d.clientAuth.caveat } : {}) };
-      case 'server-chain': return { path: d.chain.path, ...(d.chain.anchor ? { anchor: d.chain.anchor } : {}), problems: d.chain.problems, trust: d.chain.trust };
-      case 'connection': return d.unreachable ? probeEvidence(d.withoutCert) : {};
-      default: return {};
+      case 'without-cert':
+        return probeEvidence(d.withoutCert);
+      case 'with-cert':
+        return d.withCert ? probeEvidence(d.withCert) : {};
+      case 'self-signed':
+        return d.selfSigned ? probeEvidence(d.selfSigned) : {};
+      case 'client-auth-mode':
+        return {
+          mode: d.clientAuth.mode,
+          method: d.clientAuth.method,
+          acceptableCaNames: d.clientAuth.acceptableCaNames,
+          observed: d.clientAuth.evidence,
+          ...(d.clientAuth.caveat ? { caveat: d.clientAuth.caveat } : {}),
+        };
+      case 'server-chain':
+        return { path: d.chain.path, ...(d.chain.anchor ? { anchor: d.chain.anchor } : {}), problems: d.chain.problems, trust: d.chain.trust };
+      case 'connection':
+        return d.unreachable ? probeEvidence(d.withoutCert) : {};
+      default:
+        return {};
     }
   };
   const { statuses, verdict } = diagnosisStatuses(d);
@@ -318,12 +340,26 @@ function diagnosisTarget(d: Diagnosis, i: number, id: string, policy: Policy, fu
 }
 
 /** The model of `probe` diagnoses (one target each). */
-export function probeHtmlModel(ds: Diagnosis[], argv: string[], jsonText: string, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy, incomplete?: HtmlModel['incomplete']): HtmlModel {
+export function probeHtmlModel(
+  ds: Diagnosis[],
+  argv: string[],
+  jsonText: string,
+  timing: { startedAt: string; finishedAt: string; durationMs: number },
+  policy: Policy,
+  incomplete?: HtmlModel['incomplete'],
+): HtmlModel {
   return modelOfPage(probeHtmlPage(ds, argv, { sha256: sha256Hex(jsonText), json: () => [jsonText] }, timing, policy, incomplete));
 }
 
 /** The page of `probe` diagnoses, one target at a time; `json` the exact `probe --json` document's bytes and digest. */
-export function probeHtmlPage(ds: Diagnosis[], argv: string[], json: JsonBytes, timing: { startedAt: string; finishedAt: string; durationMs: number }, policy: Policy, incomplete?: HtmlModel['incomplete']): HtmlPage {
+export function probeHtmlPage(
+  ds: Diagnosis[],
+  argv: string[],
+  json: JsonBytes,
+  timing: { startedAt: string; finishedAt: string; durationMs: number },
+  policy: Policy,
+  incomplete?: HtmlModel['incomplete'],
+): HtmlPage {
   const all = ds.map(diagnosisStatuses);
   const ids = targetIds(ds.map((d) => d.target));
   const head: HtmlHead = {

@@ -13,17 +13,47 @@ function StatusIcon({ status }: { status: RowStatus }) {
   const common = { viewBox: '0 0 16 16', 'aria-hidden': 'true' as const, xmlns: 'http://www.w3.org/2000/svg' };
   switch (status) {
     case 'pass':
-      return (<svg {...common}><circle cx="8" cy="8" r="7" fill="currentColor" /><path d="M4.5 8.2l2.3 2.3 4.7-4.9" stroke="#fff" stroke-width="2" fill="none" /></svg>);
+      return (
+        <svg {...common}>
+          <circle cx="8" cy="8" r="7" fill="currentColor" />
+          <path d="M4.5 8.2l2.3 2.3 4.7-4.9" stroke="#fff" stroke-width="2" fill="none" />
+        </svg>
+      );
     case 'warn':
-      return (<svg {...common}><path d="M8 1L15.5 14.5H.5z" fill="currentColor" /><path d="M8 5.5v4.5M8 11.5v1.5" stroke="#fff" stroke-width="1.8" /></svg>);
+      return (
+        <svg {...common}>
+          <path d="M8 1L15.5 14.5H.5z" fill="currentColor" />
+          <path d="M8 5.5v4.5M8 11.5v1.5" stroke="#fff" stroke-width="1.8" />
+        </svg>
+      );
     case 'fail':
-      return (<svg {...common}><rect x="1" y="1" width="14" height="14" rx="2" fill="currentColor" /><path d="M4.5 4.5l7 7M11.5 4.5l-7 7" stroke="#fff" stroke-width="2" /></svg>);
+      return (
+        <svg {...common}>
+          <rect x="1" y="1" width="14" height="14" rx="2" fill="currentColor" />
+          <path d="M4.5 4.5l7 7M11.5 4.5l-7 7" stroke="#fff" stroke-width="2" />
+        </svg>
+      );
     case 'error':
-      return (<svg {...common}><path d="M5 1h6l4 4v6l-4 4H5l-4-4V5z" fill="currentColor" /><path d="M6 6.2a2 2 0 1 1 2.8 1.8c-.5.3-.8.6-.8 1.3v.6M8 11.3v1.4" stroke="#fff" stroke-width="1.6" fill="none" /></svg>);
+      return (
+        <svg {...common}>
+          <path d="M5 1h6l4 4v6l-4 4H5l-4-4V5z" fill="currentColor" />
+          <path d="M6 6.2a2 2 0 1 1 2.8 1.8c-.5.3-.8.6-.8 1.3v.6M8 11.3v1.4" stroke="#fff" stroke-width="1.6" fill="none" />
+        </svg>
+      );
     case 'skip':
-      return (<svg {...common}><circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" stroke-width="1.5" /><path d="M4.5 8h7" stroke="currentColor" stroke-width="2" /></svg>);
+      return (
+        <svg {...common}>
+          <circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" stroke-width="1.5" />
+          <path d="M4.5 8h7" stroke="currentColor" stroke-width="2" />
+        </svg>
+      );
     default:
-      return (<svg {...common}><circle cx="8" cy="8" r="7" fill="currentColor" /><path d="M8 7v5M8 4v1.5" stroke="#fff" stroke-width="2" /></svg>);
+      return (
+        <svg {...common}>
+          <circle cx="8" cy="8" r="7" fill="currentColor" />
+          <path d="M8 7v5M8 4v1.5" stroke="#fff" stroke-width="2" />
+        </svg>
+      );
   }
 }
 
@@ -51,7 +81,17 @@ export function local(iso: string, timeZone: string): string {
   if (Number.isNaN(d.getTime())) return iso;
   try {
     const parts = Object.fromEntries(
-      new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset' })
+      new Intl.DateTimeFormat('en-GB', {
+        timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        hourCycle: 'h23',
+        timeZoneName: 'longOffset',
+      })
         .formatToParts(d)
         .map((p) => [p.type, p.value]),
     );
@@ -83,5 +123,9 @@ export function auditSettingsText(a: NonNullable<RunSettings['audit']>, failOn: 
 }
 
 export function countsText(c: Record<Status, number>): string {
-  return STATUS_ORDER.filter((s) => c[s] > 0).map((s) => `${c[s]} ${s}`).join(' · ') || 'no checks';
+  return (
+    STATUS_ORDER.filter((s) => c[s] > 0)
+      .map((s) => `${c[s]} ${s}`)
+      .join(' · ') || 'no checks'
+  );
 }

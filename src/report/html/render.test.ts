@@ -34,7 +34,18 @@ function cert(over: Partial<CertSummary> = {}): CertSummary {
 }
 
 function report(results: Partial<Result>[]): RunReport {
-  const full: Result[] = results.map((r) => ({ targetId: `t ${EVIL}`, target: `t ${EVIL}`, suite: 'rejection-without-cert', check: 'reject.no-client-cert', title: 'x', status: 'pass', message: 'm', evidence: {}, durationMs: 1, ...r }));
+  const full: Result[] = results.map((r) => ({
+    targetId: `t ${EVIL}`,
+    target: `t ${EVIL}`,
+    suite: 'rejection-without-cert',
+    check: 'reject.no-client-cert',
+    title: 'x',
+    status: 'pass',
+    message: 'm',
+    evidence: {},
+    durationMs: 1,
+    ...r,
+  }));
   return {
     startedAt: '2026-11-23T10:00:00.000Z',
     finishedAt: '2026-11-23T10:00:01.500Z',
@@ -42,14 +53,26 @@ function report(results: Partial<Result>[]): RunReport {
     settings: { failOn: 'fail', timeoutMs: 5000, concurrency: 8 },
     targets: [{ id: `t ${EVIL}`, name: `t ${EVIL}`, endpoint: '127.0.0.1:1', kind: 'live', peerChain: [cert()], policy: DEFAULT_POLICY }],
     results: full,
-    summary: { pass: 0, warn: 0, fail: 0, skip: 0, error: 0, ...Object.fromEntries(['pass', 'warn', 'fail', 'skip', 'error'].map((s) => [s, full.filter((r) => r.status === s).length])) },
+    summary: {
+      pass: 0,
+      warn: 0,
+      fail: 0,
+      skip: 0,
+      error: 0,
+      ...Object.fromEntries(['pass', 'warn', 'fail', 'skip', 'error'].map((s) => [s, full.filter((r) => r.status === s).length])),
+    },
   };
 }
 
 describe('HTML report rendering', () => {
   it('escapes every hostile string: certificate fields, messages, evidence, target names, argv', () => {
     const run = report([
-      { status: 'fail', message: `served: HTTP/1.1 200 ${EVIL}`, remediation: `fix ${EVIL}`, evidence: { httpStatusLine: `HTTP/1.1 403 ${EVIL}`, [`key ${EVIL}`]: [EVIL, { nested: EVIL }] } },
+      {
+        status: 'fail',
+        message: `served: HTTP/1.1 200 ${EVIL}`,
+        remediation: `fix ${EVIL}`,
+        evidence: { httpStatusLine: `HTTP/1.1 403 ${EVIL}`, [`key ${EVIL}`]: [EVIL, { nested: EVIL }] },
+      },
     ]);
     const argv = ['run', '--target', `${EVIL}:1`];
     const html = buildRunHtml(run, argv, jsonReportText(run, argv));
@@ -57,9 +80,12 @@ describe('HTML report rendering', () => {
     expect(html).not.toMatch(/<img|<script|<\/script>/i);
     expect(html).toContain('&lt;img src=x onerror=alert(1)>&lt;/script>&lt;script>alert(2)&lt;/script>');
     // The only links: fragment anchors, RFC references and the embedded JSON; never a certificate's URI.
-    for (const [, href] of html.matchAll(/href="([^"]*)"/g)) expect(href).toMatch(/^(#t\d|https:\/\/www\.rfc-editor\.org\/|https:\/\/github\.com\/spiffe\/|data:application\/json;base64,)/);
+    for (const [, href] of html.matchAll(/href="([^"]*)"/g))
+      expect(href).toMatch(/^(#t\d|https:\/\/www\.rfc-editor\.org\/|https:\/\/github\.com\/spiffe\/|data:application\/json;base64,)/);
     // A CSP that forbids scripts and every external load.
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"/>`);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"/>`,
+    );
   });
 
   it('neutralises control and bidi-override characters from hostile text', () => {
@@ -89,15 +115,35 @@ describe('HTML report rendering', () => {
     const base = report([]);
     const t0 = base.targets[0]!;
     const name = '127.0.0.1:8443';
-    const r = (id: string, suite: string, check: string, status: Result['status']): Result => ({ targetId: id, target: name, suite, check, title: check, status, message: `${check} on ${id}`, evidence: {}, durationMs: 1 });
+    const r = (id: string, suite: string, check: string, status: Result['status']): Result => ({
+      targetId: id,
+      target: name,
+      suite,
+      check,
+      title: check,
+      status,
+      message: `${check} on ${id}`,
+      evidence: {},
+      durationMs: 1,
+    });
     const run: RunReport = {
       ...base,
-      targets: [{ ...t0, id: name, name }, { ...t0, id: `${name}#2`, name, servername: 'other.example' }],
-      results: [r(name, 'rejection-without-cert', 'reject.no-client-cert', 'pass'), r(`${name}#2`, 'rejection-without-cert', 'reject.no-client-cert', 'fail'), r(`${name}#2`, 'k8s-audit', 'k8s.secret-cert-expiry', 'warn')],
+      targets: [
+        { ...t0, id: name, name },
+        { ...t0, id: `${name}#2`, name, servername: 'other.example' },
+      ],
+      results: [
+        r(name, 'rejection-without-cert', 'reject.no-client-cert', 'pass'),
+        r(`${name}#2`, 'rejection-without-cert', 'reject.no-client-cert', 'fail'),
+        r(`${name}#2`, 'k8s-audit', 'k8s.secret-cert-expiry', 'warn'),
+      ],
       summary: { pass: 1, warn: 1, fail: 1, skip: 0, error: 0 },
     };
     const model = runHtmlModel(run, ['run'], jsonReportText(run, ['run']));
-    expect(model.targets.map((t) => [t.id, t.name, t.verdict, t.checks.length])).toEqual([[name, name, 'pass', 1], [`${name}#2`, name, 'fail', 2]]);
+    expect(model.targets.map((t) => [t.id, t.name, t.verdict, t.checks.length])).toEqual([
+      [name, name, 'pass', 1],
+      [`${name}#2`, name, 'fail', 2],
+    ]);
     const html = buildRunHtml(run, ['run'], jsonReportText(run, ['run']));
     expect([...html.matchAll(/<h2 class="wrap">([^<]*)<\/h2>/g)].map((m) => m[1])).toEqual([name, `${name}#2`]);
     // Headings of the suites of every kind: the catalogue's titles (k8s-audit was shown by its id).

@@ -18,7 +18,6 @@ import { Certificates } from './certificates.js';
 import { EvidenceList } from './evidence.js';
 import { auditSettingsText, Badge, countsText, duration, local, policyText, shellJoin, STATUS_ORDER, utc } from './parts.js';
 
-
 /** The page's lists over the targets: summary rows, the targets × suites matrix, the sections. */
 type TargetList = 'rows' | 'matrix' | 'sections';
 
@@ -86,15 +85,62 @@ function Header({ v }: { v: View }) {
       </div>
       <table class="meta">
         <tbody>
-          <tr><th>Tool</th><td>{`${m.tool.name} ${m.tool.version}`}</td></tr>
-          <tr><th>Started</th><td>{utc(m.startedAt)}<br /><span class="muted">{local(m.startedAt, m.timeZone)}</span></td></tr>
-          <tr><th>Finished</th><td>{utc(m.finishedAt)}<br /><span class="muted">{local(m.finishedAt, m.timeZone)}</span></td></tr>
-          <tr><th>Duration</th><td>{duration(m.durationMs)}</td></tr>
-          <tr><th>Command</th><td><code class="cmd wrap">{shellJoin(m.command)}</code><span class="muted">Secrets (passphrases, tokens, inline PEM) are redacted.</span></td></tr>
-          <tr><th>Host</th><td class="wrap">{m.host}</td></tr>
-          {m.kind === 'audit' && m.policy ? <tr><th>Policy in force</th><td>{`expiry: warn under ${m.policy.warnDays} days, fail under ${m.policy.failDays}; private keys readable by their owner only`}</td></tr> : null}
-          {m.kind === 'audit' && m.settings?.audit ? <tr><th>Audit settings</th><td class="wrap">{auditSettingsText(m.settings.audit, m.settings.failOn)}</td></tr> : null}
-          {m.kind !== 'audit' && m.policy ? <tr><th>Policy in force</th><td>{policyText(m.policy)}{v.policyOverride ? ' (some targets override it: see each target)' : ''}</td></tr> : null}
+          <tr>
+            <th>Tool</th>
+            <td>{`${m.tool.name} ${m.tool.version}`}</td>
+          </tr>
+          <tr>
+            <th>Started</th>
+            <td>
+              {utc(m.startedAt)}
+              <br />
+              <span class="muted">{local(m.startedAt, m.timeZone)}</span>
+            </td>
+          </tr>
+          <tr>
+            <th>Finished</th>
+            <td>
+              {utc(m.finishedAt)}
+              <br />
+              <span class="muted">{local(m.finishedAt, m.timeZone)}</span>
+            </td>
+          </tr>
+          <tr>
+            <th>Duration</th>
+            <td>{duration(m.durationMs)}</td>
+          </tr>
+          <tr>
+            <th>Command</th>
+            <td>
+              <code class="cmd wrap">{shellJoin(m.command)}</code>
+              <span class="muted">Secrets (passphrases, tokens, inline PEM) are redacted.</span>
+            </td>
+          </tr>
+          <tr>
+            <th>Host</th>
+            <td class="wrap">{m.host}</td>
+          </tr>
+          {m.kind === 'audit' && m.policy ? (
+            <tr>
+              <th>Policy in force</th>
+              <td>{`expiry: warn under ${m.policy.warnDays} days, fail under ${m.policy.failDays}; private keys readable by their owner only`}</td>
+            </tr>
+          ) : null}
+          {m.kind === 'audit' && m.settings?.audit ? (
+            <tr>
+              <th>Audit settings</th>
+              <td class="wrap">{auditSettingsText(m.settings.audit, m.settings.failOn)}</td>
+            </tr>
+          ) : null}
+          {m.kind !== 'audit' && m.policy ? (
+            <tr>
+              <th>Policy in force</th>
+              <td>
+                {policyText(m.policy)}
+                {v.policyOverride ? ' (some targets override it: see each target)' : ''}
+              </td>
+            </tr>
+          ) : null}
           {m.kind !== 'audit' && m.settings ? (
             <tr>
               <th>Run settings</th>
@@ -133,15 +179,28 @@ function Summary({ v }: { v: View }) {
       <h2>Summary</h2>
       <table class="targets">
         <thead>
-          <tr><th>Target</th><th>Endpoint</th><th>Verdict</th>{STATUS_ORDER.map((s) => <th class="num">{s}</th>)}</tr>
+          <tr>
+            <th>Target</th>
+            <th>Endpoint</th>
+            <th>Verdict</th>
+            {STATUS_ORDER.map((s) => (
+              <th class="num">{s}</th>
+            ))}
+          </tr>
         </thead>
         <tbody>
           {v.each('rows', (t) => (
             <tr data-target={t.anchor}>
-              <td class="wrap"><a href={`#${t.anchor}`}>{t.id}</a></td>
+              <td class="wrap">
+                <a href={`#${t.anchor}`}>{t.id}</a>
+              </td>
               <td class="mono wrap">{t.endpoint}</td>
-              <td><Badge status={t.verdict} /></td>
-              {STATUS_ORDER.map((s) => <td class="num">{t.counts[s]}</td>)}
+              <td>
+                <Badge status={t.verdict} />
+              </td>
+              {STATUS_ORDER.map((s) => (
+                <td class="num">{t.counts[s]}</td>
+              ))}
             </tr>
           ))}
         </tbody>
@@ -151,12 +210,19 @@ function Summary({ v }: { v: View }) {
           <h3>Targets × suites</h3>
           <table class="matrix">
             <thead>
-              <tr><th>Target</th>{suites.map((s) => <th class="wrap">{s.id}</th>)}</tr>
+              <tr>
+                <th>Target</th>
+                {suites.map((s) => (
+                  <th class="wrap">{s.id}</th>
+                ))}
+              </tr>
             </thead>
             <tbody>
               {v.each('matrix', (t) => (
                 <tr>
-                  <td class="wrap"><a href={`#${t.anchor}`}>{t.id}</a></td>
+                  <td class="wrap">
+                    <a href={`#${t.anchor}`}>{t.id}</a>
+                  </td>
                   {suites.map((s) => {
                     const cell = t.suites.find((x) => x.id === s.id);
                     if (!cell?.status) return <td class="muted">—</td>;
@@ -180,7 +246,6 @@ function Summary({ v }: { v: View }) {
   );
 }
 
-
 function Check({ c, target }: { c: HtmlCheck; target: HtmlTarget }) {
   const chart = c.id === 'rotation.continuity' ? chartDataOf(c.evidence) : undefined;
   return (
@@ -191,20 +256,33 @@ function Check({ c, target }: { c: HtmlCheck; target: HtmlTarget }) {
         <span class="title">{c.title}</span>
       </div>
       <p class="wrap">{c.message}</p>
-      {c.remediation ? <p class="fix wrap"><strong>Fix: </strong>{c.remediation}</p> : null}
+      {c.remediation ? (
+        <p class="fix wrap">
+          <strong>Fix: </strong>
+          {c.remediation}
+        </p>
+      ) : null}
       {c.references.length > 0 ? (
         <p class="refs">
           {'References: '}
           {c.references.map((r, i) => (
             <>
               {i > 0 ? '; ' : ''}
-              <a href={r.url} rel="noreferrer">{r.cite}</a>
+              <a href={r.url} rel="noreferrer">
+                {r.cite}
+              </a>
               {` (${r.about})`}
             </>
           ))}
         </p>
       ) : null}
-      {chart ? <RotationChart id={`${target.anchor}-rotation-chart`} data={chart} caption={`Rotation timeline of ${target.id}: ${chart.attempts.length} handshake attempts, ${chart.attempts.filter((a) => !a.ok).length} failed`} /> : null}
+      {chart ? (
+        <RotationChart
+          id={`${target.anchor}-rotation-chart`}
+          data={chart}
+          caption={`Rotation timeline of ${target.id}: ${chart.attempts.length} handshake attempts, ${chart.attempts.filter((a) => !a.ok).length} failed`}
+        />
+      ) : null}
       {Object.keys(c.evidence).length > 0 ? (
         <>
           <h4>Evidence</h4>
@@ -214,7 +292,6 @@ function Check({ c, target }: { c: HtmlCheck; target: HtmlTarget }) {
     </article>
   );
 }
-
 
 function TargetSection({ t, v }: { t: HtmlTarget; v: View }) {
   const { m } = v;
@@ -228,19 +305,36 @@ function TargetSection({ t, v }: { t: HtmlTarget; v: View }) {
           <div class="muted wrap">
             <span class="mono">{t.endpoint}</span>
             {t.servername ? ` · SNI ${t.servername}` : ''}
-            {t.kind === 'client' ? ` · client under test, observed by the ${t.reference?.implementation ?? 'node'} reference server` : t.reference ? ` · reference ${t.reference.implementation}, profile ${t.reference.profile}` : t.kind === 'files' ? ' · audited files' : ` · ${t.kind} target`}
+            {t.kind === 'client'
+              ? ` · client under test, observed by the ${t.reference?.implementation ?? 'node'} reference server`
+              : t.reference
+                ? ` · reference ${t.reference.implementation}, profile ${t.reference.profile}`
+                : t.kind === 'files'
+                  ? ' · audited files'
+                  : ` · ${t.kind} target`}
             {t.protocol ? ` · ${t.protocol}` : ''}
           </div>
-          {t.policy && m.policy && policyText(t.policy) !== policyText(m.policy) ? <div class="muted">{`Policy for this target: ${policyText(t.policy)}`}</div> : null}
+          {t.policy && m.policy && policyText(t.policy) !== policyText(m.policy) ? (
+            <div class="muted">{`Policy for this target: ${policyText(t.policy)}`}</div>
+          ) : null}
         </div>
-        <div><Badge status={t.verdict} big /><div class="muted">{countsText(t.counts)}</div></div>
+        <div>
+          <Badge status={t.verdict} big />
+          <div class="muted">{countsText(t.counts)}</div>
+        </div>
       </div>
       {problems.length > 0 ? (
         <div class="problems">
           <strong>{`${problems.length} finding${problems.length === 1 ? '' : 's'} to act on`}</strong>
           <ul>
             {problems.map((c) => (
-              <li><Badge status={c.status} /> <a href={`#${t.anchor}-${c.id}`}><code>{c.id}</code></a>{` — ${c.message}`}</li>
+              <li>
+                <Badge status={c.status} />{' '}
+                <a href={`#${t.anchor}-${c.id}`}>
+                  <code>{c.id}</code>
+                </a>
+                {` — ${c.message}`}
+              </li>
             ))}
           </ul>
         </div>
@@ -250,7 +344,11 @@ function TargetSection({ t, v }: { t: HtmlTarget; v: View }) {
       {suites.map((s) => (
         <>
           <h3>{t.suites.find((x) => x.id === s)?.title ?? s}</h3>
-          {t.checks.filter((c) => c.suite === s).map((c) => <Check c={c} target={t} />)}
+          {t.checks
+            .filter((c) => c.suite === s)
+            .map((c) => (
+              <Check c={c} target={t} />
+            ))}
         </>
       ))}
       <Certificates t={t} />
@@ -275,7 +373,9 @@ function Page({ v }: { v: View }) {
         <main>
           <Header v={v} />
           <Summary v={v} />
-          {v.each('sections', (t) => <TargetSection t={t} v={v} />)}
+          {v.each('sections', (t) => (
+            <TargetSection t={t} v={v} />
+          ))}
           <footer class="report">
             <p>
               {`Generated by ${m.tool.name} ${m.tool.version} on ${utc(m.finishedAt)}. Statuses: PASS the target behaved as mTLS requires; WARN acceptable but weaker than best practice; FAIL the target violates the requirement; SKIP not applicable or not testable with what was given (the reason is stated); ERROR the harness could not evaluate (the reason is classified).`}

@@ -122,7 +122,14 @@ export function resolveReports(command: string, src: ReportSources): SelectedRep
     const flag = src.values[optionName(r)];
     const fromEnv = r.env !== undefined && src.fromEnv ? src.env[r.env] : undefined;
     const fromConfig = r.configKey !== undefined ? src.config?.reports?.[r.configKey] : undefined;
-    const file = typeof flag === 'string' ? flag : fromEnv !== undefined && fromEnv !== '' ? fromEnv : fromConfig ? path.resolve(src.config!.baseDir, fromConfig) : undefined;
+    const file =
+      typeof flag === 'string'
+        ? flag
+        : fromEnv !== undefined && fromEnv !== ''
+          ? fromEnv
+          : fromConfig
+            ? path.resolve(src.config!.baseDir, fromConfig)
+            : undefined;
     if (file !== undefined && file !== '') picked.push({ reporter: r, file });
   }
   for (const { reporter: r, file } of picked) {
@@ -131,7 +138,11 @@ export function resolveReports(command: string, src: ReportSources): SelectedRep
     if (src.stdoutTaken) throw new HarnessError('usage.invalid-value', `${command}: ${r.flag} needs a file name (${src.stdoutTaken})`);
   }
   const toStdout = picked.filter((p) => p.file === '-');
-  if (toStdout.length > 1) throw new HarnessError('usage.invalid-value', `${command}: only one report can go to stdout (${toStdout.map((p) => `${p.reporter.flag} -`).join(', ')}): two documents there could not be told apart; write the others to files`);
+  if (toStdout.length > 1)
+    throw new HarnessError(
+      'usage.invalid-value',
+      `${command}: only one report can go to stdout (${toStdout.map((p) => `${p.reporter.flag} -`).join(', ')}): two documents there could not be told apart; write the others to files`,
+    );
   return picked.map(({ reporter, file }) => ({ reporter, file, prepared: reporter.prepare?.(src.env) }));
 }
 

@@ -49,7 +49,11 @@ const NO_CLUSTER = 'no Kubernetes cluster configured';
  */
 function serviceAccountNamespace(file: string): string {
   const text = readInputFile(file, 'service account namespace file', 4096, 'k8s.no-cluster').toString('utf8').trim();
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(text)) throw new HarnessError('k8s.no-cluster', `${NO_CLUSTER}: the service account namespace file ${file} does not hold a namespace name ("${safeText(text, 80)}")`);
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(text))
+    throw new HarnessError(
+      'k8s.no-cluster',
+      `${NO_CLUSTER}: the service account namespace file ${file} does not hold a namespace name ("${safeText(text, 80)}")`,
+    );
   return text;
 }
 
@@ -79,7 +83,11 @@ async function loadKubeConfig(k: ClientNode, o: LoadKubeOptions): Promise<{ kc: 
     return true;
   };
   if (o.inCluster && !o.kubeconfig) {
-    if (!inCluster()) throw new HarnessError('k8s.no-cluster', `${NO_CLUSTER}: --in-cluster needs KUBERNETES_SERVICE_HOST and a service account token at ${path.join(serviceAccountDir(o.env), 'token')} (is automountServiceAccountToken off?)`);
+    if (!inCluster())
+      throw new HarnessError(
+        'k8s.no-cluster',
+        `${NO_CLUSTER}: --in-cluster needs KUBERNETES_SERVICE_HOST and a service account token at ${path.join(serviceAccountDir(o.env), 'token')} (is automountServiceAccountToken off?)`,
+      );
     return { kc, from: 'in-cluster service account' };
   }
   if (o.kubeconfig) {
@@ -106,7 +114,10 @@ async function loadKubeConfig(k: ClientNode, o: LoadKubeOptions): Promise<{ kc: 
     return { kc, from: file };
   }
   if (inCluster()) return { kc, from: 'in-cluster service account' };
-  throw new HarnessError('k8s.no-cluster', `${NO_CLUSTER}: no --kubeconfig, KUBECONFIG is not set, ${file ?? '~/.kube/config'} does not exist and this is not a Pod with a service account`);
+  throw new HarnessError(
+    'k8s.no-cluster',
+    `${NO_CLUSTER}: no --kubeconfig, KUBECONFIG is not set, ${file ?? '~/.kube/config'} does not exist and this is not a Pod with a service account`,
+  );
 }
 
 /** The resources the scan lists, with their RBAC group (see README "RBAC"). */
@@ -139,7 +150,13 @@ export interface KubeApi {
    * bytes from `socket` go to the Pod, the Pod's bytes to `socket`; text on the error channel goes
    * to `onError`. Resolves once the stream is open; `close()` ends it.
    */
-  portForward(ns: string, pod: string, port: number, socket: Duplex, onError: (text: string) => void): Promise<{ close(): void; onClose(fn: () => void): void }>;
+  portForward(
+    ns: string,
+    pod: string,
+    port: number,
+    socket: Duplex,
+    onError: (text: string) => void,
+  ): Promise<{ close(): void; onClose(fn: () => void): void }>;
 }
 
 /** How long one API call may take before the server is called unreachable. */
@@ -170,7 +187,16 @@ export async function connectKube(o: LoadKubeOptions): Promise<KubeApi> {
   const k = await importOptional('@kubernetes/client-node', () => import('@kubernetes/client-node'));
   const { kc, from } = await loadKubeConfig(k, o);
   if (o.context) {
-    if (!kc.getContextObject(o.context)) throw new HarnessError('usage.invalid-value', `k8s: no context "${o.context}" in ${from}; contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`);
+    if (!kc.getContextObject(o.context))
+      throw new HarnessError(
+        'usage.invalid-value',
+        `k8s: no context "${o.context}" in ${from}; contexts: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        }`,
+      );
     kc.setCurrentContext(o.context);
   }
   const cluster = kc.getCurrentCluster();
@@ -182,7 +208,12 @@ export async function connectKube(o: LoadKubeOptions): Promise<KubeApi> {
   const forwarder = new k.PortForward(kc, false);
 
   /** Runs one call; a 403 is data, 404 `notFound`; 401, TLS and network failures are exit-2 errors. */
-  async function call<T>(verb: string, resource: ResourceName, ns: string | undefined, fn: () => Promise<T>): Promise<T | { forbidden: Forbidden } | { notFound: true }> {
+  async function call<T>(
+    verb: string,
+    resource: ResourceName,
+    ns: string | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T | { forbidden: Forbidden } | { notFound: true }> {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
@@ -196,10 +227,20 @@ export async function connectKube(o: LoadKubeOptions): Promise<KubeApi> {
       if (e instanceof k.ApiException || typeof code === 'number') {
         const status = code as number;
         const msg = statusMessage((e as { body?: unknown }).body);
-        if (status === 403) return { forbidden: { verb, resource, group: RESOURCES[resource].group, ...(ns ? { namespace: ns } : {}), message: msg ?? `${resource} is forbidden` } };
+        if (status === 403)
+          return {
+            forbidden: { verb, resource, group: RESOURCES[resource].group, ...(ns ? { namespace: ns } : {}), message: msg ?? `${resource} is forbidden` },
+          };
         if (status === 404) return { notFound: true };
-        if (status === 401) throw new HarnessError('k8s.unauthorized', `the Kubernetes API server ${source.server} refused the credentials of context "${source.context}" (401 Unauthorized): log in again or renew the token`);
-        throw new HarnessError('k8s.unreachable', `the Kubernetes API server ${source.server} answered ${status} to ${verb} ${resource}${ns ? ` in ${ns}` : ''}${msg ? `: ${msg}` : ''}`);
+        if (status === 401)
+          throw new HarnessError(
+            'k8s.unauthorized',
+            `the Kubernetes API server ${source.server} refused the credentials of context "${source.context}" (401 Unauthorized): log in again or renew the token`,
+          );
+        throw new HarnessError(
+          'k8s.unreachable',
+          `the Kubernetes API server ${source.server} answered ${status} to ${verb} ${resource}${ns ? ` in ${ns}` : ''}${msg ? `: ${msg}` : ''}`,
+        );
       }
       const errno = errnoOf(e);
       const why = errno ?? safeText(((e as Error).message ?? String(e)).split('\n')[0]!, 200);
@@ -216,12 +257,22 @@ export async function connectKube(o: LoadKubeOptions): Promise<KubeApi> {
   return {
     source,
     listNamespaces: () => list('list', 'namespaces', undefined, () => core.listNamespace()),
-    listServices: (ns, labelSelector) => list('list', 'services', ns, () => core.listNamespacedService({ namespace: ns, ...(labelSelector ? { labelSelector } : {}) })),
+    listServices: (ns, labelSelector) =>
+      list('list', 'services', ns, () => core.listNamespacedService({ namespace: ns, ...(labelSelector ? { labelSelector } : {}) })),
     listEndpoints: (ns) => list('list', 'endpoints', ns, () => core.listNamespacedEndpoints({ namespace: ns })),
     listPods: (ns) => list('list', 'pods', ns, () => core.listNamespacedPod({ namespace: ns })),
     listSecrets: (ns) => list('list', 'secrets', ns, () => core.listNamespacedSecret({ namespace: ns })),
     listConfigMaps: (ns) => list('list', 'configmaps', ns, () => core.listNamespacedConfigMap({ namespace: ns })),
-    listCertificates: (ns) => list('list', 'certificates', ns, () => custom.listNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', namespace: ns, plural: 'certificates' }) as Promise<{ items: unknown[] }>),
+    listCertificates: (ns) =>
+      list(
+        'list',
+        'certificates',
+        ns,
+        () =>
+          custom.listNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', namespace: ns, plural: 'certificates' }) as Promise<{
+            items: unknown[];
+          }>,
+      ),
     async getSecret(ns, name) {
       const r = await call('get', 'secrets', ns, () => core.readNamespacedSecret({ namespace: ns, name }));
       return 'forbidden' in r || 'notFound' in r ? r : { item: r as unknown as Secret };

@@ -8,20 +8,52 @@ const pod = (name: string, labels: Record<string, string>, ready: boolean, ports
   spec: { containers: [{ name: 'c', ports }] },
   status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
 });
-const svc = (name: string, ports: NonNullable<NonNullable<Service['spec']>['ports']>, annotations: Record<string, string> = {}): Service => ({ metadata: { name, annotations }, spec: { selector: { app: name }, ports } });
+const svc = (name: string, ports: NonNullable<NonNullable<Service['spec']>['ports']>, annotations: Record<string, string> = {}): Service => ({
+  metadata: { name, annotations },
+  spec: { selector: { app: name }, ports },
+});
 
 describe('discoverTargets', () => {
   it('resolves a named targetPort on a ready Pod, skips plaintext-named ports, takes protocol and servername from annotations', () => {
-    const s = svc('gw', [{ name: 'https', port: 443, targetPort: 'https' }, { name: 'http', port: 80, targetPort: 8080 }], { 'mtls-harness/servername': 'gw.example', 'mtls-harness/protocol': 'grpc' });
-    const snap: NamespaceSnapshot = { namespace: 'ns', services: [s], pods: [pod('gw-0', { app: 'gw' }, false, [{ name: 'https', containerPort: 9443 }]), pod('gw-1', { app: 'gw' }, true, [{ name: 'https', containerPort: 8443 }])] };
+    const s = svc(
+      'gw',
+      [
+        { name: 'https', port: 443, targetPort: 'https' },
+        { name: 'http', port: 80, targetPort: 8080 },
+      ],
+      { 'mtls-harness/servername': 'gw.example', 'mtls-harness/protocol': 'grpc' },
+    );
+    const snap: NamespaceSnapshot = {
+      namespace: 'ns',
+      services: [s],
+      pods: [
+        pod('gw-0', { app: 'gw' }, false, [{ name: 'https', containerPort: 9443 }]),
+        pod('gw-1', { app: 'gw' }, true, [{ name: 'https', containerPort: 8443 }]),
+      ],
+    };
     const d = discoverTargets(snap, [s]);
-    expect(d.targets).toEqual([expect.objectContaining({ name: 'service/ns/gw:443', servername: 'gw.example', expectedNames: ['gw.ns.svc.cluster.local'], protocol: 'grpc', pod: { name: 'gw-1', port: 8443 } })]);
+    expect(d.targets).toEqual([
+      expect.objectContaining({
+        name: 'service/ns/gw:443',
+        servername: 'gw.example',
+        expectedNames: ['gw.ns.svc.cluster.local'],
+        protocol: 'grpc',
+        pod: { name: 'gw-1', port: 8443 },
+      }),
+    ]);
     expect(d.skipped).toEqual([{ service: 'service/ns/gw', reason: 'port http (80): named/declared as plaintext HTTP' }]);
   });
 
   it('Endpoints win over the selector (they carry the resolved port); a port named grpc means gRPC', () => {
     const s = svc('api', [{ name: 'grpc', port: 50051, targetPort: 'grpc' }]);
-    const snap: NamespaceSnapshot = { namespace: 'ns', services: [s], pods: [], endpoints: [{ metadata: { name: 'api' }, subsets: [{ addresses: [{ targetRef: { kind: 'Pod', name: 'api-7' } }], ports: [{ name: 'grpc', port: 6000 }] }] }] };
+    const snap: NamespaceSnapshot = {
+      namespace: 'ns',
+      services: [s],
+      pods: [],
+      endpoints: [
+        { metadata: { name: 'api' }, subsets: [{ addresses: [{ targetRef: { kind: 'Pod', name: 'api-7' } }], ports: [{ name: 'grpc', port: 6000 }] }] },
+      ],
+    };
     expect(discoverTargets(snap, [s]).targets[0]).toMatchObject({ protocol: 'grpc', pod: { name: 'api-7', port: 6000 } });
   });
 
@@ -34,7 +66,13 @@ describe('discoverTargets', () => {
       { name: 'web', port: 9443, targetPort: 9443 },
     ]);
     const snap: NamespaceSnapshot = { namespace: 'ns', services: [s], pods: [pod('db-0', { app: 'db' }, true, [])] };
-    expect(discoverTargets(snap, [s]).targets.map((t) => [t.port.port, t.protocol])).toEqual([[15432, 'postgres'], [13306, 'mysql'], [6380, 'redis'], [8883, 'mqtt'], [9443, 'https']]);
+    expect(discoverTargets(snap, [s]).targets.map((t) => [t.port.port, t.protocol])).toEqual([
+      [15432, 'postgres'],
+      [13306, 'mysql'],
+      [6380, 'redis'],
+      [8883, 'mqtt'],
+      [9443, 'https'],
+    ]);
     const annotated = svc('db2', [{ name: 'postgres', port: 5432, targetPort: 5432 }], { 'mtls-harness/protocol': 'tls' });
     expect(discoverTargets({ ...snap, services: [annotated], pods: [pod('db2-0', { app: 'db2' }, true, [])] }, [annotated]).targets[0]!.protocol).toBe('tls');
   });
@@ -45,7 +83,10 @@ describe('discoverTargets', () => {
     const c = svc('c', [{ port: 3 }], { 'mtls-harness/protocol': 'quic' });
     const off = svc('off', [{ port: 4 }], { 'mtls-harness/enabled': 'false' });
     const ext: Service = { metadata: { name: 'ext' }, spec: { type: 'ExternalName' } };
-    const snap: NamespaceSnapshot = { namespace: 'ns', pods: [pod('a-0', { app: 'a' }, false, []), pod('b-0', { app: 'b' }, true, [{ name: 'web', containerPort: 80 }]), pod('c-0', { app: 'c' }, true, [])] };
+    const snap: NamespaceSnapshot = {
+      namespace: 'ns',
+      pods: [pod('a-0', { app: 'a' }, false, []), pod('b-0', { app: 'b' }, true, [{ name: 'web', containerPort: 80 }]), pod('c-0', { app: 'c' }, true, [])],
+    };
     const d = discoverTargets(snap, [a, b, c, off, ext]);
     expect(d.targets.map((t) => t.problem)).toEqual([
       'no ready Pod behind service/ns/a (1 Pod(s) selected, none Running and Ready)',

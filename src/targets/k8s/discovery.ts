@@ -59,15 +59,27 @@ const BY_NAME: readonly (readonly [Protocol, RegExp])[] = [
 ];
 
 /** Their well-known ports (the protocol modules' defaults), for a port that says nothing else. */
-const BY_PORT: readonly (readonly [Protocol, readonly number[]])[] = (['postgres', 'mysql', 'redis', 'mqtt'] as const).map((p) => [p, PROTOCOL_MODULES[p].defaultPorts] as const);
+const BY_PORT: readonly (readonly [Protocol, readonly number[]])[] = (['postgres', 'mysql', 'redis', 'mqtt'] as const).map(
+  (p) => [p, PROTOCOL_MODULES[p].defaultPorts] as const,
+);
 
 /** Which ports of a Service to probe: the annotation's list, else every TCP port not named as plaintext HTTP. */
 function portsOf(svc: Service): { probe: ServicePort[]; skipped: string[] } {
   const tcp = (svc.spec?.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP');
   const listed = svc.metadata.annotations?.[ANNOTATIONS.ports];
   if (listed) {
-    const want = new Set(listed.split(',').map((s) => s.trim()).filter(Boolean));
-    return { probe: tcp.filter((p) => want.has(String(p.port)) || (p.name !== undefined && want.has(p.name))), skipped: tcp.filter((p) => !(want.has(String(p.port)) || (p.name !== undefined && want.has(p.name)))).map((p) => `${p.name ?? p.port}: not in ${ANNOTATIONS.ports}`) };
+    const want = new Set(
+      listed
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+    return {
+      probe: tcp.filter((p) => want.has(String(p.port)) || (p.name !== undefined && want.has(p.name))),
+      skipped: tcp
+        .filter((p) => !(want.has(String(p.port)) || (p.name !== undefined && want.has(p.name))))
+        .map((p) => `${p.name ?? p.port}: not in ${ANNOTATIONS.ports}`),
+    };
   }
   const plain = (p: ServicePort) => PLAIN_HTTP_NAME.test(p.name ?? '') || PLAIN_APP_PROTOCOL.has(p.appProtocol ?? '');
   return { probe: tcp.filter((p) => !plain(p)), skipped: tcp.filter(plain).map((p) => `${p.name ?? p.port} (${p.port}): named/declared as plaintext HTTP`) };
@@ -84,7 +96,8 @@ function backendOf(snap: NamespaceSnapshot, svc: Service, p: ServicePort): { pod
   }
   // No Endpoints (not readable, or not yet written): the selector's ready Pods and the target port.
   const selected = (snap.pods ?? []).filter((pod) => selectorMatches(svc.spec?.selector, pod.metadata.labels));
-  if (!svc.spec?.selector || Object.keys(svc.spec.selector).length === 0) return { problem: `${ref} has no selector and no Endpoints with a Pod: nothing to port-forward to` };
+  if (!svc.spec?.selector || Object.keys(svc.spec.selector).length === 0)
+    return { problem: `${ref} has no selector and no Endpoints with a Pod: nothing to port-forward to` };
   const ready = selected.filter(podReady);
   if (ready.length === 0) return { problem: `no ready Pod behind ${ref} (${selected.length} Pod(s) selected, none Running and Ready)` };
   const tp = p.targetPort ?? p.port;
@@ -121,16 +134,35 @@ export function discoverTargets(snap: NamespaceSnapshot, services: Service[]): {
     // Validated here, where it enters: a bad name (CR/LF would reach the Host header) is that Service's problem.
     const nameProblem = annotated ? hostNameProblem(annotated) : undefined;
     const servername = (!nameProblem && annotated) || fqdn;
-    const expected = (ann[ANNOTATIONS.expectedNames] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const expected = (ann[ANNOTATIONS.expectedNames] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const p of probe) {
       const protocol = protocolOf(svc, p);
-      const base = { namespace: snap.namespace, service: svc.metadata.name, port: p, name: `${ref}:${p.port}`, fqdn, servername, expectedNames: [...new Set([...(servername !== fqdn ? [fqdn] : []), ...expected])] };
+      const base = {
+        namespace: snap.namespace,
+        service: svc.metadata.name,
+        port: p,
+        name: `${ref}:${p.port}`,
+        fqdn,
+        servername,
+        expectedNames: [...new Set([...(servername !== fqdn ? [fqdn] : []), ...expected])],
+      };
       if (nameProblem) {
-        targets.push({ ...base, protocol: 'https', problem: `${ref}: ${ANNOTATIONS.servername} "${safeText(annotated!, 80)}" is not a valid host name (${nameProblem})` });
+        targets.push({
+          ...base,
+          protocol: 'https',
+          problem: `${ref}: ${ANNOTATIONS.servername} "${safeText(annotated!, 80)}" is not a valid host name (${nameProblem})`,
+        });
         continue;
       }
       if (typeof protocol === 'object') {
-        targets.push({ ...base, protocol: 'https', problem: `${ref}: ${ANNOTATIONS.protocol} "${safeText(protocol.invalid, 80)}" is not one of ${PROTOCOLS.join(', ')}` });
+        targets.push({
+          ...base,
+          protocol: 'https',
+          problem: `${ref}: ${ANNOTATIONS.protocol} "${safeText(protocol.invalid, 80)}" is not one of ${PROTOCOLS.join(', ')}`,
+        });
         continue;
       }
       const b = backendOf(snap, svc, p);

@@ -25,7 +25,11 @@ export interface Service {
 
 export interface Endpoints {
   metadata: ObjectMeta;
-  subsets?: { addresses?: { ip?: string; targetRef?: { kind?: string; name?: string; namespace?: string } }[]; notReadyAddresses?: unknown[]; ports?: { name?: string; port: number; protocol?: string }[] }[];
+  subsets?: {
+    addresses?: { ip?: string; targetRef?: { kind?: string; name?: string; namespace?: string } }[];
+    notReadyAddresses?: unknown[];
+    ports?: { name?: string; port: number; protocol?: string }[];
+  }[];
 }
 
 export interface KeyToPath {
@@ -71,7 +75,14 @@ export interface ConfigMap {
 /** cert-manager.io/v1 Certificate. */
 export interface Certificate {
   metadata: ObjectMeta;
-  spec?: { secretName?: string; dnsNames?: string[]; duration?: string; renewBefore?: string; renewBeforePercentage?: number; issuerRef?: { name?: string; kind?: string } };
+  spec?: {
+    secretName?: string;
+    dnsNames?: string[];
+    duration?: string;
+    renewBefore?: string;
+    renewBeforePercentage?: number;
+    issuerRef?: { name?: string; kind?: string };
+  };
   status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[]; notAfter?: string; renewalTime?: string };
 }
 

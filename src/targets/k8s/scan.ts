@@ -81,7 +81,12 @@ export async function readNamespace(api: KubeApi, namespace: string, o: ReadOpti
  * Opens and closes one port-forward stream: a 403 on the upgrade (no `create pods/portforward`) is
  * a Forbidden; any other failure to open is the target's problem. Nothing is sent to the Pod.
  */
-export async function checkForward(api: KubeApi, namespace: string, pod: string, port: number): Promise<{ ok: true } | { forbidden: Forbidden } | { problem: string }> {
+export async function checkForward(
+  api: KubeApi,
+  namespace: string,
+  pod: string,
+  port: number,
+): Promise<{ ok: true } | { forbidden: Forbidden } | { problem: string }> {
   const dummy = new PassThrough();
   try {
     const stream = await api.portForward(namespace, pod, port, dummy, () => undefined);
@@ -90,7 +95,10 @@ export async function checkForward(api: KubeApi, namespace: string, pod: string,
   } catch (e) {
     const msg = ((e as { message?: string }).message ?? String(e)).split('\n')[0]!;
     const status = /Unexpected server response: (\d+)/.exec(msg)?.[1];
-    if (status === '403') return { forbidden: { verb: 'create', resource: 'pods/portforward', group: '', namespace, message: `port-forward to pod ${namespace}/${pod} refused (403)` } };
+    if (status === '403')
+      return {
+        forbidden: { verb: 'create', resource: 'pods/portforward', group: '', namespace, message: `port-forward to pod ${namespace}/${pod} refused (403)` },
+      };
     return { problem: `port-forward to pod ${namespace}/${pod} port ${port} could not be opened: ${status ? `the API server answered ${status}` : msg}` };
   } finally {
     dummy.destroy();

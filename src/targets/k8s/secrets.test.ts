@@ -6,7 +6,11 @@ import type { Secret } from './objects.js';
 
 let pki: FixturePki;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-const secret = (name: string, data: Record<string, string>, type = 'Opaque'): Secret => ({ metadata: { name, namespace: 'ns' }, type, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])) });
+const secret = (name: string, data: Record<string, string>, type = 'Opaque'): Secret => ({
+  metadata: { name, namespace: 'ns' },
+  type,
+  data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])),
+});
 
 beforeAll(async () => {
   pki = await mintFixturePki();
@@ -14,17 +18,39 @@ beforeAll(async () => {
 
 describe('Secrets as client credentials (both shapes)', () => {
   it('gufo generic: client.pem/client-key.pem and ca.pem, not the server pair', () => {
-    const m = readSecretMaterial(secret('gufo-mtls', { 'ca.pem': pki.root.certPem, 'server.pem': pki.server.chainPem, 'server-key.pem': pki.server.keyPem, 'client.pem': pki.client.certPem, 'client-key.pem': pki.client.keyPem }));
+    const m = readSecretMaterial(
+      secret('gufo-mtls', {
+        'ca.pem': pki.root.certPem,
+        'server.pem': pki.server.chainPem,
+        'server-key.pem': pki.server.keyPem,
+        'client.pem': pki.client.certPem,
+        'client-key.pem': pki.client.keyPem,
+      }),
+    );
     const c = clientCredentialsFrom(m);
     expect(c.source).toEqual({ cert: 'client.pem', key: 'client-key.pem', ca: 'ca.pem' });
     expect(c.client.chain[0]!.fingerprint256).toBe(new X509Certificate(pki.client.certPem).fingerprint256);
     expect(c.trustPem).toContain('BEGIN CERTIFICATE');
   });
 
-  it('kubernetes.io/tls with nova\'s client.crt/client.key prefers the client pair; plain tls.crt/tls.key is used when it allows clientAuth', () => {
-    const nova = readSecretMaterial(secret('grpc-tls-certs', { 'ca.crt': pki.root.certPem, 'tls.crt': pki.server.chainPem, 'tls.key': pki.server.keyPem, 'client.crt': pki.client.certPem, 'client.key': pki.client.keyPem }, 'kubernetes.io/tls'));
+  it("kubernetes.io/tls with nova's client.crt/client.key prefers the client pair; plain tls.crt/tls.key is used when it allows clientAuth", () => {
+    const nova = readSecretMaterial(
+      secret(
+        'grpc-tls-certs',
+        {
+          'ca.crt': pki.root.certPem,
+          'tls.crt': pki.server.chainPem,
+          'tls.key': pki.server.keyPem,
+          'client.crt': pki.client.certPem,
+          'client.key': pki.client.keyPem,
+        },
+        'kubernetes.io/tls',
+      ),
+    );
     expect(clientCredentialsFrom(nova).source).toEqual({ cert: 'client.crt', key: 'client.key', ca: 'ca.crt' });
-    const kong = readSecretMaterial(secret('kong-client-cert', { 'ca.crt': pki.root.certPem, 'tls.crt': pki.client.certPem, 'tls.key': pki.client.keyPem }, 'kubernetes.io/tls'));
+    const kong = readSecretMaterial(
+      secret('kong-client-cert', { 'ca.crt': pki.root.certPem, 'tls.crt': pki.client.certPem, 'tls.key': pki.client.keyPem }, 'kubernetes.io/tls'),
+    );
     expect(clientCredentialsFrom(kong).source).toEqual({ cert: 'tls.crt', key: 'tls.key', ca: 'ca.crt' });
     const upstream = readSecretMaterial(secret('kong-upstream-mtls', { 'kong-client.crt': pki.client.certPem, 'kong-client.key': pki.client.keyPem }));
     expect(clientCredentialsFrom(upstream).source).toEqual({ cert: 'kong-client.crt', key: 'kong-client.key' });
@@ -48,9 +74,16 @@ describe('Secrets as client credentials (both shapes)', () => {
   });
 
   it('--ca-key-secret: a CA certificate with its key (cert-manager CA issuer tls.crt/tls.key, ca.pem/ca-key.pem); a leaf pair is refused', () => {
-    expect(caKeyFrom(readSecretMaterial(secret('ca-key-pair', { 'tls.crt': pki.root.certPem, 'tls.key': pki.root.keyPem }, 'kubernetes.io/tls'))).source).toEqual({ cert: 'tls.crt', key: 'tls.key' });
-    expect(caKeyFrom(readSecretMaterial(secret('gufo-ca-key', { 'ca.pem': pki.root.certPem, 'ca-key.pem': pki.root.keyPem }))).source).toEqual({ cert: 'ca.pem', key: 'ca-key.pem' });
-    expect(() => caKeyFrom(readSecretMaterial(secret('leaf', { 'tls.crt': pki.client.certPem, 'tls.key': pki.client.keyPem })))).toThrow(/no CA certificate \(CA:TRUE\) with its matching private key/);
+    expect(
+      caKeyFrom(readSecretMaterial(secret('ca-key-pair', { 'tls.crt': pki.root.certPem, 'tls.key': pki.root.keyPem }, 'kubernetes.io/tls'))).source,
+    ).toEqual({ cert: 'tls.crt', key: 'tls.key' });
+    expect(caKeyFrom(readSecretMaterial(secret('gufo-ca-key', { 'ca.pem': pki.root.certPem, 'ca-key.pem': pki.root.keyPem }))).source).toEqual({
+      cert: 'ca.pem',
+      key: 'ca-key.pem',
+    });
+    expect(() => caKeyFrom(readSecretMaterial(secret('leaf', { 'tls.crt': pki.client.certPem, 'tls.key': pki.client.keyPem })))).toThrow(
+      /no CA certificate \(CA:TRUE\) with its matching private key/,
+    );
   });
 
   it('values that are not PEM (API keys, tokens) are ignored', () => {

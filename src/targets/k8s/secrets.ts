@@ -41,7 +41,13 @@ function decode(v: string): string {
 
 /** Reads every data value of a Secret: certificates and private keys by PEM label; anything else is ignored. */
 export function readSecretMaterial(s: Secret, namespace?: string): SecretMaterial {
-  const m: SecretMaterial = { ref: objectRef('secret', s.metadata, namespace), type: s.type ?? 'Opaque', keys: Object.keys(s.data ?? {}).sort(), certs: [], privateKeys: [] };
+  const m: SecretMaterial = {
+    ref: objectRef('secret', s.metadata, namespace),
+    type: s.type ?? 'Opaque',
+    keys: Object.keys(s.data ?? {}).sort(),
+    certs: [],
+    privateKeys: [],
+  };
   for (const key of m.keys) {
     const text = decode(s.data![key]!);
     if (!text.includes('-----BEGIN ')) continue;
@@ -141,14 +147,24 @@ function isClientPair(p: KeyPair): boolean {
  * pair whose certificate allows clientAuth; the trust anchors from ca.crt / ca.pem. Exit 2 when the
  * Secret holds no usable pair: the message lists its data keys (never their values).
  */
-export function clientCredentialsFrom(m: SecretMaterial): { client: ClientCredentials; trustPem?: string; caPem?: string; source: { cert: string; key: string; ca?: string } } {
+export function clientCredentialsFrom(m: SecretMaterial): {
+  client: ClientCredentials;
+  trustPem?: string;
+  caPem?: string;
+  source: { cert: string; key: string; ca?: string };
+} {
   const pairs = keyPairs(m).filter((p) => p.matches && isClientPair(p));
   const rank = (p: KeyPair) => (/client/i.test(p.certKey) ? 0 : p.certKey === 'tls.crt' ? 1 : 2);
   pairs.sort((a, b) => rank(a) - rank(b));
   const best = pairs[0];
   if (!best) {
-    const mismatched = keyPairs(m).filter((p) => !p.matches).map((p) => `${p.certKey}/${p.keyKey}`);
-    throw new HarnessError('usage.invalid-value', `--secret ${m.ref.replace(/^secret\//, '')}: no client certificate with its matching private key among the data keys ${m.keys.join(', ') || '(none)'}${mismatched.length ? ` (${mismatched.join(', ')}: the key does not match the certificate, or cannot be read)` : ''}; expected client.crt/client.key, client.pem/client-key.pem or tls.crt/tls.key`);
+    const mismatched = keyPairs(m)
+      .filter((p) => !p.matches)
+      .map((p) => `${p.certKey}/${p.keyKey}`);
+    throw new HarnessError(
+      'usage.invalid-value',
+      `--secret ${m.ref.replace(/^secret\//, '')}: no client certificate with its matching private key among the data keys ${m.keys.join(', ') || '(none)'}${mismatched.length ? ` (${mismatched.join(', ')}: the key does not match the certificate, or cannot be read)` : ''}; expected client.crt/client.key, client.pem/client-key.pem or tls.crt/tls.key`,
+    );
   }
   const ca = caCertificates(m);
   const client: ClientCredentials = {
@@ -166,6 +182,10 @@ export function clientCredentialsFrom(m: SecretMaterial): { client: ClientCreden
  */
 export function caKeyFrom(m: SecretMaterial): { caPem: string; key: KeyObject; source: { cert: string; key: string } } {
   const pair = keyPairs(m).find((p) => p.matches && p.chain[0]!.ca);
-  if (!pair) throw new HarnessError('usage.invalid-value', `--ca-key-secret ${m.ref.replace(/^secret\//, '')}: no CA certificate (CA:TRUE) with its matching private key among the data keys ${m.keys.join(', ') || '(none)'}; expected tls.crt/tls.key (cert-manager CA issuer), ca.crt/ca.key or ca.pem/ca-key.pem`);
+  if (!pair)
+    throw new HarnessError(
+      'usage.invalid-value',
+      `--ca-key-secret ${m.ref.replace(/^secret\//, '')}: no CA certificate (CA:TRUE) with its matching private key among the data keys ${m.keys.join(', ') || '(none)'}; expected tls.crt/tls.key (cert-manager CA issuer), ca.crt/ca.key or ca.pem/ca-key.pem`,
+    );
   return { caPem: pair.chain[0]!.toString(), key: pair.key!, source: { cert: pair.certKey, key: pair.keyKey } };
 }

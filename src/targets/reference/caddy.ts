@@ -30,7 +30,13 @@ export const caddy: ProcessImplementation = {
       'require-ignore-dates': '',
     };
     if (!clientAuth[ctx.policy]) throw new HarnessError('internal', `caddy cannot express the ${ctx.policy} client policy`);
-    const config = renderTemplate('caddy.json.tmpl', { profile: ctx.profile, dir: ctx.dir, bind: ctx.bind, port: String(ctx.port), client_auth: clientAuth[ctx.policy] });
+    const config = renderTemplate('caddy.json.tmpl', {
+      profile: ctx.profile,
+      dir: ctx.dir,
+      bind: ctx.bind,
+      port: String(ctx.port),
+      client_auth: clientAuth[ctx.policy],
+    });
     try {
       JSON.parse(config);
     } catch (e) {

@@ -73,7 +73,14 @@ export async function startContainerReference(impl: ProcessImplementation, o: { 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), `mtls-container-${impl.name}-`));
   await fs.chmod(dir, 0o700);
   const { files, sendChain, secret } = pkiFiles(o.pki, o.profile);
-  const rendered = impl.render({ profile: o.profile, policy: clientPolicyFor(o.profile), dir: CONTAINER_DIR, bind: '0.0.0.0', port: CONTAINER_PORT, sendChain });
+  const rendered = impl.render({
+    profile: o.profile,
+    policy: clientPolicyFor(o.profile),
+    dir: CONTAINER_DIR,
+    bind: '0.0.0.0',
+    port: CONTAINER_PORT,
+    sendChain,
+  });
   await writeFiles(dir, { ...files, ...rendered.files }, secret);
   const command = rendered.command[0] === impl.binary ? [impl.binary, ...rendered.command.slice(1)] : rendered.command;
 
@@ -106,14 +113,26 @@ export async function startContainerReference(impl: ProcessImplementation, o: { 
     throw new HarnessError('target.start-failed', `${impl.name} container (profile ${o.profile}) did not start: ${(e as Error).message.split('\n')[0]}`);
   }
   const port = started.getMappedPort(CONTAINER_PORT);
-  const ref = new StartedContainerReference(impl.name, o.profile, { host: '127.0.0.1', port }, o.pki, dir, started, rendered.reloadSignal, sendChain, rendered.reloadCommand);
+  const ref = new StartedContainerReference(
+    impl.name,
+    o.profile,
+    { host: '127.0.0.1', port },
+    o.pki,
+    dir,
+    started,
+    rendered.reloadSignal,
+    sendChain,
+    rendered.reloadCommand,
+  );
   running.add(ref);
   try {
     await waitForTls('127.0.0.1', port, () => undefined, 20_000);
   } catch (e) {
     const log = await ref.fetchLogs();
     await ref.stop();
-    throw new HarnessError('target.start-failed', `${impl.name} container (profile ${o.profile}) is not answering TLS: ${(e as Error).message}`, { details: `last lines of the container log:\n${tail(log)}` });
+    throw new HarnessError('target.start-failed', `${impl.name} container (profile ${o.profile}) is not answering TLS: ${(e as Error).message}`, {
+      details: `last lines of the container log:\n${tail(log)}`,
+    });
   }
   return ref;
 }
@@ -163,7 +182,12 @@ export class StartedContainerReference implements StartedReference {
   async reload(): Promise<void> {
     if (this.reloadCommand) {
       const r = await this.container.exec(this.reloadCommand);
-      if (r.exitCode !== 0) throw new HarnessError('target.start-failed', `${this.implementation} reload (${this.reloadCommand.join(' ')}) failed in the container: exit ${r.exitCode}`, { details: tail(r.output) });
+      if (r.exitCode !== 0)
+        throw new HarnessError(
+          'target.start-failed',
+          `${this.implementation} reload (${this.reloadCommand.join(' ')}) failed in the container: exit ${r.exitCode}`,
+          { details: tail(r.output) },
+        );
       return;
     }
     if (!this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
@@ -171,13 +195,20 @@ export class StartedContainerReference implements StartedReference {
   }
   /** Copies the changed files into the container, then reloads its server or restarts the container. */
   async apply(change: ReferenceChange, mode: ApplyMode, mark?: (label: string) => void): Promise<void> {
-    if (mode === 'graceful' && !this.reloadSignal && !this.reloadCommand) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
+    if (mode === 'graceful' && !this.reloadSignal && !this.reloadCommand)
+      throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
     const files = changedFiles(change, this.sendChain);
-    await this.container.copyContentToContainer(Object.entries(files).map(([name, content]) => ({ content, target: `${CONTAINER_DIR}/${name}`, mode: fileMode(name, SECRET_FILES) })));
+    await this.container.copyContentToContainer(
+      Object.entries(files).map(([name, content]) => ({ content, target: `${CONTAINER_DIR}/${name}`, mode: fileMode(name, SECRET_FILES) })),
+    );
     mark?.('new files copied into the container');
     if (mode === 'graceful') {
       await this.reload();
-      mark?.(this.reloadCommand ? `${this.reloadCommand.slice(0, 2).join(' ')} done in the container` : `${this.reloadSignal} sent to ${this.implementation} (container PID 1)`);
+      mark?.(
+        this.reloadCommand
+          ? `${this.reloadCommand.slice(0, 2).join(' ')} done in the container`
+          : `${this.reloadSignal} sent to ${this.implementation} (container PID 1)`,
+      );
       return;
     }
     await this.container.restart({ timeout: 1000 });

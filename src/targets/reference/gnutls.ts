@@ -36,9 +36,15 @@ export const gnutls: ProcessImplementation = {
   },
   // Every profile that verifies clients is expressed exactly (--verify-client-cert); the server's
   // real gap is that it never checks the EKU, which the harness must report as a failure.
-  deviations: (profile) => (clientPolicyFor(profile) === 'require-verified' || clientPolicyFor(profile) === 'optional-verified' ? { checks: { 'chain.rejects-wrong-eku-client': 'fail' }, reason: NO_EKU_CHECK } : undefined),
+  deviations: (profile) =>
+    clientPolicyFor(profile) === 'require-verified' || clientPolicyFor(profile) === 'optional-verified'
+      ? { checks: { 'chain.rejects-wrong-eku-client': 'fail' }, reason: NO_EKU_CHECK }
+      : undefined,
   render(ctx: RenderContext) {
-    const base = renderTemplate('gnutls-serv.args.tmpl', { port: String(ctx.port), dir: ctx.dir }).split('\n').map((l) => l.trim()).filter(Boolean);
+    const base = renderTemplate('gnutls-serv.args.tmpl', { port: String(ctx.port), dir: ctx.dir })
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const clientAuth: Record<RenderContext['policy'], string[]> = {
       'require-verified': ['--require-client-cert', '--verify-client-cert'],
       'optional-verified': ['--verify-client-cert'],

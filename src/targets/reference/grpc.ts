@@ -66,11 +66,20 @@ export async function startGrpcReference(o: GrpcReferenceOptions): Promise<Start
   const sockets = new Set<Socket>();
   if (o.profile === 'optional-client-cert') {
     const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-    tlsServer = tls.createServer({ cert: pki.server.chainPem, key: pki.server.keyPem, ca: pki.root.certPem, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+    tlsServer = tls.createServer({
+      cert: pki.server.chainPem,
+      key: pki.server.keyPem,
+      ca: pki.root.certPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ALPNProtocols: ['h2'],
+    });
     tlsServer.on('secureConnection', (sock: tls.TLSSocket) => {
       const peer = sock.getPeerX509Certificate();
       const serve = !peer || sock.authorized;
-      log(`connection ${sock.getProtocol()} alpn=${sock.alpnProtocol || 'none'} authorized=${sock.authorized} ${sock.authorizationError ?? ''} -> ${serve ? 'serve' : 'refuse'}`);
+      log(
+        `connection ${sock.getProtocol()} alpn=${sock.alpnProtocol || 'none'} authorized=${sock.authorized} ${sock.authorizationError ?? ''} -> ${serve ? 'serve' : 'refuse'}`,
+      );
       if (!serve) {
         sock.destroy();
         return;
@@ -89,10 +98,14 @@ export async function startGrpcReference(o: GrpcReferenceOptions): Promise<Start
   } else {
     const creds = grpc.ServerCredentials.createSsl(Buffer.from(pki.root.certPem), [keyPair], o.profile === 'strict');
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${host}:0`, creds, (err, p) => (err ? reject(new HarnessError('target.start-failed', `node-grpc reference could not listen: ${err.message}`, { cause: err })) : resolve(p))),
+      server.bindAsync(`${host}:0`, creds, (err, p) =>
+        err ? reject(new HarnessError('target.start-failed', `node-grpc reference could not listen: ${err.message}`, { cause: err })) : resolve(p),
+      ),
     );
   }
-  log(`listening on ${host}:${port} profile=${o.profile} (grpc-js${o.profile === 'optional-client-cert' ? ' behind node:tls' : `, checkClientCertificate: ${o.profile === 'strict'}`})`);
+  log(
+    `listening on ${host}:${port} profile=${o.profile} (grpc-js${o.profile === 'optional-client-cert' ? ' behind node:tls' : `, checkClientCertificate: ${o.profile === 'strict'}`})`,
+  );
   return {
     implementation: 'node-grpc',
     profile: o.profile,

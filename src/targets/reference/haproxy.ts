@@ -20,7 +20,13 @@ export const haproxy: ProcessImplementation = {
       'require-any': `${ca} verify required crt-ignore-err all ca-ignore-err all`,
       'require-ignore-dates': `${ca} verify required crt-ignore-err 9,10`,
     };
-    const cfg = renderTemplate('haproxy.cfg.tmpl', { profile: ctx.profile, dir: ctx.dir, bind: ctx.bind, port: String(ctx.port), client_auth: clientAuth[ctx.policy] });
+    const cfg = renderTemplate('haproxy.cfg.tmpl', {
+      profile: ctx.profile,
+      dir: ctx.dir,
+      bind: ctx.bind,
+      port: String(ctx.port),
+      client_auth: clientAuth[ctx.policy],
+    });
     return { files: { 'haproxy.cfg': cfg }, command: ['haproxy', '-W', '-db', '-f', `${ctx.dir}/haproxy.cfg`], reloadSignal: 'SIGUSR2' };
   },
 };

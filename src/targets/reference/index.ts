@@ -29,7 +29,10 @@ export type { Deviation, ProcessImplementation, ReferenceProtocol, ReferenceServ
  * The entry of a file-based server: it runs as a local process from its rendered config, and in the
  * reference image too when `container` (its packages must then be in fixtures/images).
  */
-export function processReference(impl: ProcessImplementation, o: { title: string; protocol?: ReferenceProtocol; appUser?: string; container: boolean }): ReferenceServer {
+export function processReference(
+  impl: ProcessImplementation,
+  o: { title: string; protocol?: ReferenceProtocol; appUser?: string; container: boolean },
+): ReferenceServer {
   return {
     name: impl.name,
     title: o.title,

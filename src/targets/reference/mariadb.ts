@@ -13,7 +13,8 @@ const REQUIRE: Partial<Record<RenderContext['policy'], string>> = {
 /** Why the client policies it cannot express are unsupported (every other profile is). */
 const UNSUPPORTED: Partial<Record<ClientPolicy, string>> = {
   none: 'mariadbd always asks for a client certificate (its TLS acceptor sets SSL_VERIFY_PEER whatever the configuration) and verifies one presented against ssl-ca, or the system trust store without it: it cannot be configured never to ask',
-  'require-any': 'mariadbd verifies every client certificate it receives (a failure is alert 48 in the handshake) and REQUIRE X509 accepts only a verified one: it cannot require a certificate without verifying it',
+  'require-any':
+    'mariadbd verifies every client certificate it receives (a failure is alert 48 in the handshake) and REQUIRE X509 accepts only a verified one: it cannot require a certificate without verifying it',
   'require-ignore-dates': "mariadbd has no setting to ignore a client certificate's validity dates",
 };
 

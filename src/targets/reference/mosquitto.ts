@@ -3,7 +3,8 @@ import { PKI_FILES, renderTemplate, type ProcessImplementation, type RenderConte
 
 /** Why the client policies it cannot express are unsupported (every other profile is). */
 const UNSUPPORTED: Partial<Record<ClientPolicy, string>> = {
-  'optional-verified': 'mosquitto asks for a client certificate only with require_certificate true, which refuses a client without one; with false it never asks: it has no optional mode',
+  'optional-verified':
+    'mosquitto asks for a client certificate only with require_certificate true, which refuses a client without one; with false it never asks: it has no optional mode',
   'require-any': 'mosquitto verifies every client certificate against its cafile/capath: it cannot require a certificate without verifying it',
   'require-ignore-dates': "mosquitto has no setting to ignore a client certificate's validity dates",
 };

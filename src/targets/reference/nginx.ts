@@ -33,7 +33,18 @@ export const nginx: ProcessImplementation = {
       'require-any': '',
       'require-ignore-dates': '',
     };
-    const conf = renderTemplate('nginx.conf.tmpl', { profile: ctx.profile, dir: ctx.dir, bind: ctx.bind, port: String(ctx.port), client_auth: clientAuth[ctx.policy], location_guard: guard[ctx.policy] });
-    return { files: { 'nginx.conf': conf }, command: ['nginx', '-p', ctx.dir, '-c', `${ctx.dir}/nginx.conf`, '-e', `${ctx.dir}/error.log`], reloadSignal: 'SIGHUP' };
+    const conf = renderTemplate('nginx.conf.tmpl', {
+      profile: ctx.profile,
+      dir: ctx.dir,
+      bind: ctx.bind,
+      port: String(ctx.port),
+      client_auth: clientAuth[ctx.policy],
+      location_guard: guard[ctx.policy],
+    });
+    return {
+      files: { 'nginx.conf': conf },
+      command: ['nginx', '-p', ctx.dir, '-c', `${ctx.dir}/nginx.conf`, '-e', `${ctx.dir}/error.log`],
+      reloadSignal: 'SIGHUP',
+    };
   },
 };

@@ -48,5 +48,6 @@ export const nodeReference: ReferenceServer = {
   container: false,
   unsupported: (profile) => (NODE_PROFILES.includes(profile) ? undefined : nodeProcess.unsupported(profile)),
   // Rotation profiles need a process to reload or restart; the static ones run in-process.
-  start: ({ profile, pki }) => (NODE_PROFILES.includes(profile) ? new NodeReference({ profile, pki }).start() : startProcessReference(nodeProcess, { profile, pki })),
+  start: ({ profile, pki }) =>
+    NODE_PROFILES.includes(profile) ? new NodeReference({ profile, pki }).start() : startProcessReference(nodeProcess, { profile, pki }),
 };

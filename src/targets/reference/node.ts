@@ -59,7 +59,10 @@ export class NodeReference {
   private readonly opts: NodeReferenceOptions;
   constructor(opts: NodeReferenceOptions) {
     if (!PLANS[opts.profile]) {
-      throw new HarnessError('target.unsupported-profile', `the in-process node reference does not run profile "${opts.profile}" (rotation profiles start node as a process: startReference); in-process profiles: ${NODE_PROFILES.join(', ')}`);
+      throw new HarnessError(
+        'target.unsupported-profile',
+        `the in-process node reference does not run profile "${opts.profile}" (rotation profiles start node as a process: startReference); in-process profiles: ${NODE_PROFILES.join(', ')}`,
+      );
     }
     this.opts = opts;
   }
@@ -84,16 +87,19 @@ export class NodeReference {
     };
     const protocol = this.opts.protocol ?? 'https';
     const profile = this.opts.profile;
-    const server: tls.Server = protocol === 'https'
-      ? https.createServer(secure, (req, res) => {
-          const peer = (req.socket as tls.TLSSocket).getPeerCertificate();
-          res.writeHead(200, { 'content-type': 'text/plain' });
-          res.end(`hello from the mtls-harness node reference (profile ${profile}); client: ${peer?.subject?.CN ?? 'none'}\n`);
-        })
-      : tls.createServer(secure, () => undefined);
+    const server: tls.Server =
+      protocol === 'https'
+        ? https.createServer(secure, (req, res) => {
+            const peer = (req.socket as tls.TLSSocket).getPeerCertificate();
+            res.writeHead(200, { 'content-type': 'text/plain' });
+            res.end(`hello from the mtls-harness node reference (profile ${profile}); client: ${peer?.subject?.CN ?? 'none'}\n`);
+          })
+        : tls.createServer(secure, () => undefined);
     server.on('secureConnection', (sock: tls.TLSSocket) => {
       const verdict = gate(plan.policy, sock, trusted);
-      log(`connection from ${sock.remoteAddress}:${sock.remotePort} ${sock.getProtocol()} authorized=${sock.authorized} ${sock.authorizationError ?? ''} -> ${verdict}`);
+      log(
+        `connection from ${sock.remoteAddress}:${sock.remotePort} ${sock.getProtocol()} authorized=${sock.authorized} ${sock.authorizationError ?? ''} -> ${verdict}`,
+      );
       if (verdict !== 'serve') sock.destroy();
     });
     const sockets = new Set<Socket>();

@@ -10,9 +10,15 @@ export const openssl: ProcessImplementation = {
   name: 'openssl',
   debianPackages: ['openssl'],
   binary: 'openssl',
-  unsupported: (profile) => (profile === 'rotation-graceful' ? 'openssl s_server cannot reload its certificate (it has no reload signal): it can only be restarted (rotation-restart)' : undefined),
+  unsupported: (profile) =>
+    profile === 'rotation-graceful'
+      ? 'openssl s_server cannot reload its certificate (it has no reload signal): it can only be restarted (rotation-restart)'
+      : undefined,
   render(ctx: RenderContext) {
-    const base = renderTemplate('openssl-s_server.args.tmpl', { bind: ctx.bind, port: String(ctx.port), dir: ctx.dir }).split('\n').map((l) => l.trim()).filter(Boolean);
+    const base = renderTemplate('openssl-s_server.args.tmpl', { bind: ctx.bind, port: String(ctx.port), dir: ctx.dir })
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const verify: Record<RenderContext['policy'], string[]> = {
       'require-verified': ['-Verify', '1', '-verify_return_error'],
       'optional-verified': ['-verify', '1', '-verify_return_error'],

@@ -31,7 +31,8 @@ const HBA: Partial<Record<RenderContext['policy'], string>> = {
 
 /** Why the client policies it cannot express are unsupported (every other profile is). */
 const UNSUPPORTED: Partial<Record<ClientPolicy, string>> = {
-  'require-any': 'PostgreSQL verifies every client certificate it receives against ssl_ca_file (OpenSSL SSL_VERIFY_PEER; its verify callback never overrides a failure): it cannot require a certificate without verifying it',
+  'require-any':
+    'PostgreSQL verifies every client certificate it receives against ssl_ca_file (OpenSSL SSL_VERIFY_PEER; its verify callback never overrides a failure): it cannot require a certificate without verifying it',
   'require-ignore-dates': "PostgreSQL has no setting to ignore a client certificate's validity dates",
 };
 
@@ -64,7 +65,12 @@ export const postgres: ProcessImplementation = {
     const conf = renderTemplate('postgresql.conf.tmpl', { profile: ctx.profile, dir: ctx.dir, bind: ctx.bind, port: String(ctx.port), ssl_ca: sslCa });
     const start = renderTemplate('postgres-start.sh.tmpl', { profile: ctx.profile, dir: ctx.dir, bindir, user: REFERENCE_DB_USER });
     return {
-      files: { 'postgresql.conf': conf, 'pg_hba.conf': `# mtls-harness reference: PostgreSQL, profile ${ctx.profile}\nlocal all all trust\n${hba}\n`, 'pg_ident.conf': '', 'start.sh': start },
+      files: {
+        'postgresql.conf': conf,
+        'pg_hba.conf': `# mtls-harness reference: PostgreSQL, profile ${ctx.profile}\nlocal all all trust\n${hba}\n`,
+        'pg_ident.conf': '',
+        'start.sh': start,
+      },
       command: ['/bin/sh', `${ctx.dir}/start.sh`],
       reloadSignal: 'SIGHUP',
       stopSignal: 'SIGINT',

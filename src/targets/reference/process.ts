@@ -90,8 +90,15 @@ export interface Owner {
 /** The owner of a server's process and files: its runAs user when the harness runs as root, else none (the current user). */
 export function serverOwner(impl: Pick<ProcessImplementation, 'name' | 'runAs' | 'debianPackages'>): Owner | undefined {
   if (!impl.runAs || process.getuid?.() !== 0) return undefined;
-  const entry = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === impl.runAs);
-  if (!entry) throw new HarnessError('target.start-failed', `${impl.name} runs as the system user ${impl.runAs} when the harness is root, and there is none: apt-get install ${impl.debianPackages.join(' ')} creates it`);
+  const entry = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find((f) => f[0] === impl.runAs);
+  if (!entry)
+    throw new HarnessError(
+      'target.start-failed',
+      `${impl.name} runs as the system user ${impl.runAs} when the harness is root, and there is none: apt-get install ${impl.debianPackages.join(' ')} creates it`,
+    );
   return { user: impl.runAs, uid: Number(entry[2]), gid: Number(entry[3]) };
 }
 
@@ -143,17 +150,20 @@ export async function waitForTls(host: string, port: number, isDead: () => strin
     const dead = isDead();
     if (dead) throw new Error(dead);
     const socket = starttls ? await startTlsSocket(host, port, starttls, 1000).catch((e: Error) => void (last = e.message)) : undefined;
-    const ok = starttls && !socket ? false : await new Promise<boolean>((resolve) => {
-      const s = tls.connect({ host, port, rejectUnauthorized: false, servername: 'localhost', ...(socket ? { socket } : {}) });
-      const done = (v: boolean, why?: string) => {
-        if (why) last = why;
-        s.destroy();
-        resolve(v);
-      };
-      s.setTimeout(1000, () => done(false, 'timeout'));
-      s.once('secureConnect', () => done(true));
-      s.once('error', (e) => done(/alert/i.test(e.message), e.message));
-    });
+    const ok =
+      starttls && !socket
+        ? false
+        : await new Promise<boolean>((resolve) => {
+            const s = tls.connect({ host, port, rejectUnauthorized: false, servername: 'localhost', ...(socket ? { socket } : {}) });
+            const done = (v: boolean, why?: string) => {
+              if (why) last = why;
+              s.destroy();
+              resolve(v);
+            };
+            s.setTimeout(1000, () => done(false, 'timeout'));
+            s.once('secureConnect', () => done(true));
+            s.once('error', (e) => done(/alert/i.test(e.message), e.message));
+          });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -218,10 +228,17 @@ export class StartedProcessReference implements StartedReference {
     for (;;) {
       this.current = this.respawn();
       const { proc, spawnError, ownOutput } = this.current;
-      const exited = () => (proc.exitCode !== null || proc.signalCode !== null ? `${this.implementation} exited (${proc.exitCode ?? proc.signalCode}) during restart` : undefined);
+      const exited = () =>
+        proc.exitCode !== null || proc.signalCode !== null ? `${this.implementation} exited (${proc.exitCode ?? proc.signalCode}) during restart` : undefined;
       const busy = () => PORT_BUSY.test(ownOutput());
       try {
-        await waitForTls(this.endpoint.host, this.endpoint.port, () => spawnError() ?? (busy() ? `${this.implementation} could not bind port ${this.endpoint.port}` : exited()), Math.max(1000, deadline - Date.now()), this.run.starttls);
+        await waitForTls(
+          this.endpoint.host,
+          this.endpoint.port,
+          () => spawnError() ?? (busy() ? `${this.implementation} could not bind port ${this.endpoint.port}` : exited()),
+          Math.max(1000, deadline - Date.now()),
+          this.run.starttls,
+        );
         break;
       } catch (e) {
         if (busy() && Date.now() < deadline) {
@@ -230,18 +247,25 @@ export class StartedProcessReference implements StartedReference {
           await new Promise((r) => setTimeout(r, 100));
           continue;
         }
-        throw new HarnessError('target.start-failed', `${this.implementation} did not come back after the restart: ${(e as Error).message}`, { details: `last lines of the ${this.implementation} log:\n${tail(this.output())}` });
+        throw new HarnessError('target.start-failed', `${this.implementation} did not come back after the restart: ${(e as Error).message}`, {
+          details: `last lines of the ${this.implementation} log:\n${tail(this.output())}`,
+        });
       }
     }
     mark?.(`${this.implementation} answering again`);
   }
   async apply(change: ReferenceChange, mode: ApplyMode, mark?: (label: string) => void): Promise<void> {
-    if (mode === 'graceful' && !this.reloadSignal && !this.reloadCommand) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
+    if (mode === 'graceful' && !this.reloadSignal && !this.reloadCommand)
+      throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
     await replaceFiles(this.dir, changedFiles(change, this.sendChain), SECRET_FILES, this.run.owner);
     mark?.('new files written');
     if (mode === 'graceful') {
       await this.reload();
-      mark?.(this.reloadCommand ? `${path.basename(this.reloadCommand.argv[0]!)} ${this.reloadCommand.argv.slice(1, 2).join(' ')} done` : `${this.reloadSignal} sent to ${this.implementation}`);
+      mark?.(
+        this.reloadCommand
+          ? `${path.basename(this.reloadCommand.argv[0]!)} ${this.reloadCommand.argv.slice(1, 2).join(' ')} done`
+          : `${this.reloadSignal} sent to ${this.implementation}`,
+      );
     } else {
       await this.restart(mark);
     }
@@ -255,7 +279,14 @@ export class StartedProcessReference implements StartedReference {
 }
 
 /** Runs a reload command (e.g. `caddy reload`) to completion; a non-zero exit throws with its output. */
-export async function runReloadCommand(implementation: string, argv: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs = 15_000, owner?: Owner): Promise<void> {
+export async function runReloadCommand(
+  implementation: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  timeoutMs = 15_000,
+  owner?: Owner,
+): Promise<void> {
   const [cmd, ...args] = argv;
   let out = '';
   const code = await new Promise<number | string>((resolve) => {
@@ -316,7 +347,12 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
       if (out.length < 500_000) out += b.toString('utf8');
     };
     const spawnOnce = (): Spawned => {
-      const proc = spawn(cmd === impl.binary ? bin : cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir, env: { ...process.env, ...rendered.env }, ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) });
+      const proc = spawn(cmd === impl.binary ? bin : cmd!, args, {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        cwd: dir,
+        env: { ...process.env, ...rendered.env },
+        ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+      });
       let own = '';
       const addOwn = (b: Buffer) => {
         add(b);
@@ -343,11 +379,41 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
     const { proc } = first;
     try {
       // A server reporting its port busy is not ready even if it runs on (gnutls-serv goes on with its IPv6 listener alone).
-      await waitForTls('127.0.0.1', port, () => first.spawnError() ?? (proc.exitCode !== null || proc.signalCode !== null ? `${impl.name} exited (${proc.exitCode ?? proc.signalCode}) during start` : PORT_BUSY.test(output()) ? `${impl.name} could not bind port ${port}` : undefined), undefined, impl.starttls);
-      const reloadCommand = rendered.reloadCommand && { argv: rendered.reloadCommand.map((a, i) => (i === 0 && a === impl.binary ? bin : a)), env: { ...process.env, ...rendered.env } };
-      return new StartedProcessReference(impl.name, o.profile, { host: '127.0.0.1', port }, pki, dir, first, output, rendered.reloadSignal, sendChain, spawnOnce, reloadCommand, { owner, stopSignal: rendered.stopSignal, starttls: impl.starttls });
+      await waitForTls(
+        '127.0.0.1',
+        port,
+        () =>
+          first.spawnError() ??
+          (proc.exitCode !== null || proc.signalCode !== null
+            ? `${impl.name} exited (${proc.exitCode ?? proc.signalCode}) during start`
+            : PORT_BUSY.test(output())
+              ? `${impl.name} could not bind port ${port}`
+              : undefined),
+        undefined,
+        impl.starttls,
+      );
+      const reloadCommand = rendered.reloadCommand && {
+        argv: rendered.reloadCommand.map((a, i) => (i === 0 && a === impl.binary ? bin : a)),
+        env: { ...process.env, ...rendered.env },
+      };
+      return new StartedProcessReference(
+        impl.name,
+        o.profile,
+        { host: '127.0.0.1', port },
+        pki,
+        dir,
+        first,
+        output,
+        rendered.reloadSignal,
+        sendChain,
+        spawnOnce,
+        reloadCommand,
+        { owner, stopSignal: rendered.stopSignal, starttls: impl.starttls },
+      );
     } catch (e) {
-      lastError = new HarnessError('target.start-failed', `${impl.name} (profile ${o.profile}) did not start: ${(e as Error).message}`, { details: `last lines of the ${impl.name} log:\n${tail(output())}` });
+      lastError = new HarnessError('target.start-failed', `${impl.name} (profile ${o.profile}) did not start: ${(e as Error).message}`, {
+        details: `last lines of the ${impl.name} log:\n${tail(output())}`,
+      });
       await stopProcess(proc, rendered.stopSignal);
       const busy = PORT_BUSY.test(output());
       await fs.rm(dir, { recursive: true, force: true });

@@ -6,7 +6,8 @@ const AUTH_CLIENTS: Partial<Record<RenderContext['policy'], string>> = { 'requir
 
 /** Why the client policies it cannot express are unsupported (every other profile is). */
 const UNSUPPORTED: Partial<Record<ClientPolicy, string>> = {
-  'require-any': 'Redis verifies every client certificate it receives (tls-auth-clients yes or optional, against tls-ca-cert-file): it cannot require a certificate without verifying it',
+  'require-any':
+    'Redis verifies every client certificate it receives (tls-auth-clients yes or optional, against tls-ca-cert-file): it cannot require a certificate without verifying it',
   'require-ignore-dates': "Redis has no setting to ignore a client certificate's validity dates",
 };
 
@@ -27,9 +28,17 @@ export const redis: ProcessImplementation = {
     if (!auth) throw new Error(`redis: no rendering for client policy ${ctx.policy}`);
     const ca = `${ctx.dir}/${PKI_FILES.clientCa}`;
     const clientAuth = ctx.policy === 'none' ? 'tls-auth-clients no' : `tls-ca-cert-file ${ca}\ntls-auth-clients ${auth}`;
-    const files = [`tls-cert-file '${ctx.dir}/server-chain.pem'`, `tls-key-file '${ctx.dir}/server-key.pem'`, ...(ctx.policy === 'none' ? [] : [`tls-ca-cert-file '${ca}'`])].join(' ');
+    const files = [
+      `tls-cert-file '${ctx.dir}/server-chain.pem'`,
+      `tls-key-file '${ctx.dir}/server-key.pem'`,
+      ...(ctx.policy === 'none' ? [] : [`tls-ca-cert-file '${ca}'`]),
+    ].join(' ');
     const conf = renderTemplate('redis.conf.tmpl', { profile: ctx.profile, dir: ctx.dir, bind: ctx.bind, port: String(ctx.port), client_auth: clientAuth });
     const reload = renderTemplate('redis-reload.sh.tmpl', { profile: ctx.profile, dir: ctx.dir, files });
-    return { files: { 'redis.conf': conf, 'reload.sh': reload }, command: ['redis-server', `${ctx.dir}/redis.conf`], reloadCommand: ['/bin/sh', `${ctx.dir}/reload.sh`] };
+    return {
+      files: { 'redis.conf': conf, 'reload.sh': reload },
+      command: ['redis-server', `${ctx.dir}/redis.conf`],
+      reloadCommand: ['/bin/sh', `${ctx.dir}/reload.sh`],
+    };
   },
 };

@@ -25,10 +25,10 @@ export function unsupportedReason(implementation: string, profile: ProfileName):
   return server.unsupported(profile);
 }
 
-
 /** Validates an (implementation, profile) pair up front: usage errors exit 2 before anything starts. */
 export function checkReference(implementation: string, profile: string): { implementation: string; profile: ProfileName } {
-  if (!isImplementation(implementation)) throw new HarnessError('usage.invalid-value', `unknown reference implementation "${implementation}"; implementations: ${IMPLEMENTATIONS.join(', ')}`);
+  if (!isImplementation(implementation))
+    throw new HarnessError('usage.invalid-value', `unknown reference implementation "${implementation}"; implementations: ${IMPLEMENTATIONS.join(', ')}`);
   if (!isProfileName(profile)) throw new HarnessError('usage.invalid-value', `unknown profile "${profile}"; profiles: ${PROFILES.join(', ')}`);
   const why = unsupportedReason(implementation, profile);
   if (why) throw new HarnessError('target.unsupported-profile', `${implementation} cannot express profile "${profile}" (unsupported): ${why}`);
@@ -41,7 +41,10 @@ export async function startReference(o: StartReferenceOptions): Promise<StartedR
   const server = referenceServer(implementation)!;
   if ((o.provider ?? 'process') === 'process') return server.start({ profile, pki: o.pki });
   if (!server.container || !server.process) {
-    throw new HarnessError('target.unsupported-profile', `${implementation} runs ${server.runs === 'in-process' ? 'in-process' : 'as a local process'} only (no container form); use --provider process for it`);
+    throw new HarnessError(
+      'target.unsupported-profile',
+      `${implementation} runs ${server.runs === 'in-process' ? 'in-process' : 'as a local process'} only (no container form); use --provider process for it`,
+    );
   }
   // testcontainers is loaded only here, when a container is asked for.
   const { startContainerReference } = await import('./container.js');

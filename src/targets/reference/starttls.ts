@@ -63,7 +63,8 @@ export function startTlsSocket(host: string, port: number, protocol: StartTls, t
     s.on('data', (b: Buffer) => {
       got = Buffer.concat([got, b]);
       if (protocol === 'postgres') {
-        if (got[0] !== 0x53) return fail(got[0] === 0x4e ? 'SSLRequest refused (N): the server does not do TLS' : `unexpected answer to SSLRequest: 0x${got[0]!.toString(16)}`);
+        if (got[0] !== 0x53)
+          return fail(got[0] === 0x4e ? 'SSLRequest refused (N): the server does not do TLS' : `unexpected answer to SSLRequest: 0x${got[0]!.toString(16)}`);
         if (got.length > 1) return fail('data after S');
         s.removeAllListeners('close');
         return done();

@@ -27,7 +27,13 @@ export const stunnel: ProcessImplementation = {
       'require-any': 'requireCert = yes',
       'require-ignore-dates': '',
     };
-    const conf = renderTemplate('stunnel.conf.tmpl', { profile: ctx.profile, dir: ctx.dir, bind: ctx.bind, port: String(ctx.port), client_auth: clientAuth[ctx.policy] });
+    const conf = renderTemplate('stunnel.conf.tmpl', {
+      profile: ctx.profile,
+      dir: ctx.dir,
+      bind: ctx.bind,
+      port: String(ctx.port),
+      client_auth: clientAuth[ctx.policy],
+    });
     const respond = renderTemplate('stunnel-respond.sh.tmpl', { profile: ctx.profile });
     return { files: { 'stunnel.conf': conf, 'respond.sh': respond }, command: ['stunnel4', `${ctx.dir}/stunnel.conf`], reloadSignal: 'SIGHUP' };
   },
