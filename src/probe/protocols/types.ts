@@ -57,6 +57,19 @@ export interface ProtocolSession {
   read(buffered: Buffer, ended: boolean): AppVerdict | undefined;
 }
 
+/**
+ * How auto-detection recognises a protocol (docs/protocols.md "Detection"): the names a Service
+ * port or `appProtocol` gives it (k8s scan) and, for a server that speaks first in plaintext
+ * (SMTP, IMAP, POP3, MySQL), whether its greeting is this protocol's. The well-known ports are
+ * `defaultPorts`. What the detector does with them is `src/probe/detect.ts`.
+ */
+export interface ProtocolDetection {
+  /** Port names and `appProtocol` values naming the protocol (a `-suffix` is allowed: `postgres-tls`). */
+  names?: readonly string[];
+  /** The first bytes a server sent after connect, before the client sent anything: are they this protocol's greeting? Never throws. */
+  greeting?(first: Buffer): boolean;
+}
+
 /** A protocol of the registry. */
 export interface ProtocolModule<P extends Protocol = Protocol> {
   name: P;
@@ -70,8 +83,10 @@ export interface ProtocolModule<P extends Protocol = Protocol> {
    * its own plaintext protocol, which the harness does not send yet.
    */
   plaintextHttp: boolean;
-  /** Well-known ports: hints for a later auto-detection. */
+  /** Well-known ports: hints for auto-detection. */
   defaultPorts: readonly number[];
+  /** How auto-detection recognises it (names, greeting). */
+  detection?: ProtocolDetection;
   /** ALPN protocols offered by default. */
   alpn: readonly string[];
   /** How TLS starts, in words (for the docs and the evidence). */
