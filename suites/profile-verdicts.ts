@@ -5,6 +5,7 @@
  */
 import type { Status } from '../src/core/status.js';
 import type { ProfileName } from '../src/targets/profiles.js';
+import { protocolModule } from '../src/probe/protocols/index.js';
 import { referenceServer } from '../src/targets/reference/index.js';
 import { SUITES } from './index.js';
 
@@ -55,14 +56,17 @@ export const NO_ROTATION: Readonly<Record<string, Status>> = {
 export const isRotationProfile = (profile: ProfileName): boolean => profile.startsWith('rotation-');
 
 /**
- * Every server check's expected status on a profile; with an implementation, its declared
- * deviations (a real gap of that server, e.g. gnutls-serv's unchecked EKU) override the table.
+ * Every server check's expected status on a profile; with an implementation, its protocol's
+ * (reject.plaintext is `skip` for a protocol plaintext HTTP cannot test) and its declared deviations
+ * (a real gap of that server, e.g. gnutls-serv's unchecked EKU) override the table.
  */
 export function expectedVerdicts(profile: ProfileName, implementation?: string): Record<string, Status> {
   const rotation = isRotationProfile(profile) ? {} : NO_ROTATION;
   const out: Record<string, Status> = {};
   for (const id of SERVER_CHECK_IDS) out[id] = PROFILE_DEVIATIONS[profile][id] ?? rotation[id] ?? EVERYWHERE[id] ?? 'pass';
   const server = implementation === undefined ? undefined : referenceServer(implementation);
+  // A database or broker: plaintext HTTP proves nothing about its own plaintext protocol (docs/protocols.md "Plaintext").
+  if (server && !protocolModule(server.protocol).plaintextHttp && out['reject.plaintext'] === 'pass') out['reject.plaintext'] = 'skip';
   Object.assign(out, server?.deviations?.(profile)?.checks ?? {});
   return out;
 }
