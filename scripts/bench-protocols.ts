@@ -5,12 +5,10 @@
 // (`--starttls postgres`, `mysql`, `smtp`, `imap`, `pop3`, `ldap`) or the port is TLS at connect,
 // testssl.sh's protocols-only run (-p) and its default run against the same reference, started once.
 // Results go to stdout and reports/bench/protocols.json.
-import { execFile, spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
-import { runBench, stats, writeBenchJson } from './bench-util.js';
+import { findTestssl, runBench, stats, timed, writeBenchJson } from './bench-util.js';
 import { mintFixturePki } from '../src/pki/generate.js';
 import { REFERENCES } from '../src/targets/reference/index.js';
 import { startReference } from '../src/targets/reference/start.js';
@@ -32,23 +30,6 @@ const TESTSSL_STARTTLS: Record<string, string | null> = {
   mqtt: null,
   amqp: null,
 };
-
-function timed(cmd: string, args: string[], timeoutMs = 900_000): Promise<{ ms: number; code: number; stdout: string }> {
-  const t0 = performance.now();
-  return new Promise((resolve) =>
-    execFile(cmd, args, { env: { ...process.env, NO_COLOR: '1' }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
-      resolve({ ms: performance.now() - t0, code: err ? Number(err.code ?? -1) : 0, stdout }),
-    ),
-  );
-}
-
-function findTestssl(): string | undefined {
-  for (const bin of ['testssl', 'testssl.sh']) {
-    const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
-    if (r.status === 0) return r.stdout.trim();
-  }
-  return undefined;
-}
 
 async function main(): Promise<void> {
   const testssl = findTestssl();
