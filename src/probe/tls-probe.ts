@@ -227,7 +227,10 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
           const send = () => {
             if (!sock.destroyed && sock.writable) sock.write(request());
           };
-          if (info.protocol === 'TLSv1.3') afterVerdict(sock, send);
+          // The rotation prober (fast) sends at once: the application's answer is its verdict, and a
+          // server that issues no TLS 1.3 ticket (PostgreSQL) would otherwise cost every attempt the
+          // whole window. A refusal's alert may then be overtaken by a reset: a failure either way.
+          if (info.protocol === 'TLSv1.3' && !fast) afterVerdict(sock, send);
           else send();
         } else {
           graceTimer = setTimeout(
