@@ -14,6 +14,7 @@ import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../src/core/target.js';
 import { mintCertificate, mintFixturePki, type Credential, type FixturePki } from '../src/pki/generate.js';
+import { probeEndpoint } from '../src/probe/tls-probe.js';
 import { referenceTarget } from '../src/runner/reference-target.js';
 import { PROFILES, serverCredentialFor, type ProfileName } from '../src/targets/profiles.js';
 import { REFERENCES } from '../src/targets/reference/index.js';
@@ -468,6 +469,43 @@ describe('the whole catalogue against each database and broker reference (the pr
       120_000,
     );
   }
+});
+
+describe('PostgreSQL 17 direct TLS (postgres-direct) against the real PostgreSQL here (15, which has none)', () => {
+  const pg = SERVERS.find((x) => x.name === 'postgres')!;
+  it.skipIf(!findBinary(REFERENCES.postgres!.process!.binary))(
+    'a direct ClientHello is read as a startup packet and the connection closed: unreachable with the hint, never a refusal, with or without a certificate',
+    () =>
+      withServer(pg, 'strict', async (ref) => {
+        for (const withCert of [true, false]) {
+          const o = await probeEndpoint({
+            host: '127.0.0.1',
+            port: ref.endpoint.port,
+            servername: 'localhost',
+            protocol: 'postgres-direct',
+            ca: pki.root.certPem,
+            ...(withCert ? { cert: pki.client.chainPem, key: pki.client.keyPem } : {}),
+          });
+          expect(o.rejectedAt, o.reason).toBe('unreachable');
+          expect(['closed', 'reset']).toContain(o.failure?.kind);
+          expect(o.reason).toMatch(/a PostgreSQL server before 17 reads a direct-TLS ClientHello as a startup packet .*try --protocol postgres \(SSLRequest\)/);
+        }
+        expect(ref.logs().join('\n')).toMatch(/invalid length of startup packet/);
+        // The same server over the SSLRequest serves the valid client.
+        const o = await probeEndpoint({
+          host: '127.0.0.1',
+          port: ref.endpoint.port,
+          servername: 'localhost',
+          protocol: 'postgres',
+          appUser: REFERENCE_DB_USER,
+          ca: pki.root.certPem,
+          cert: pki.client.chainPem,
+          key: pki.client.keyPem,
+        });
+        expect(o.rejectedAt, o.reason).toBe('accepted');
+      }),
+    30_000,
+  );
 });
 
 describe('rotation-continuity against each database and broker reference (run --profile rotation-*)', () => {
