@@ -109,8 +109,8 @@ export function profilesBlock(): string {
 }
 
 /** Profiles grouped by the same text (an unsupported reason, a deviation), in profile order. */
-function byText<K extends string>(entries: readonly [K, string | undefined][]): [string, K[]][] {
-  const groups = new Map<string, K[]>();
+function byText(entries: readonly [ProfileName, string | undefined][]): [string, ProfileName[]][] {
+  const groups = new Map<string, ProfileName[]>();
   for (const [p, text] of entries) if (text) groups.set(text, [...(groups.get(text) ?? []), p]);
   return [...groups];
 }
@@ -126,7 +126,7 @@ export function referencesBlock(): string {
         s.title,
         s.protocol,
         s.runs === 'in-process' ? 'in the harness' : 'a local process',
-        s.container ? 'the reference image' : s.noContainer ? '— (below)' : '—',
+        s.container ? 'the reference image' : '—',
         s.debianPackages.map(code).join(', ') || "— (the harness's Node)",
       ]),
     ),
@@ -141,8 +141,6 @@ export function referencesBlock(): string {
   ];
   for (const s of servers)
     for (const [why, ps] of byText(PROFILES.map((p) => [p, s.unsupported(p)]))) out.push(`- ${code(s.name)}, ${ps.map(code).join(', ')}: ${why}`);
-  const noContainer = byText(servers.map((s) => [s.name, s.noContainer]));
-  if (noContainer.length) out.push('', 'No container form, as each says:', '', ...noContainer.map(([why, names]) => `- ${names.map(code).join(', ')}: ${why}`));
   out.push('', 'Declared deviations (the self-test expects them):', '');
   for (const s of servers) {
     const devs = byText(PROFILES.map((p) => [p, s.deviations?.(p) ? `${verdictList(s.deviations(p)!.checks)}: ${s.deviations(p)!.reason}` : undefined]));

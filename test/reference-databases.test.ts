@@ -1,10 +1,12 @@
 // Issue 18: PostgreSQL, MariaDB, mosquitto and Redis as reference servers, one entry each in the
-// reference map. The probe does not speak their protocols yet (run refuses them, exit 2), so real
-// clients show that each supported profile holds: psql and the mariadb client (the application
-// answers `select 1`, or refuses with its own error), openssl s_client (-starttls postgres|mysql, or
-// raw TLS with a Redis PING and an MQTT CONNECT) for what happens in TLS: whether a certificate is
-// requested, which chain is served, the alert. Rotation: the new leaf is served after the reload
-// (same process, no failed handshake) or the restart; stop leaves no process behind.
+// reference map. Real clients show that each supported profile holds: psql and the mariadb client
+// (the application answers `select 1`, or refuses with its own error), openssl s_client
+// (-starttls postgres|mysql, or raw TLS with a Redis PING and an MQTT CONNECT) for what happens in
+// TLS: whether a certificate is requested, which chain is served, the alert. Rotation: the new leaf
+// is served after the reload (same process, no failed handshake) or the restart; stop leaves no
+// process behind. Then the harness itself: the catalogue (`run --reference`), the rotation suite at
+// the reference rate, a direct-TLS (PostgreSQL 17) ClientHello against PostgreSQL 15, and the
+// container forms in the reference image.
 import { execFile, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
@@ -19,6 +21,7 @@ import { referenceTarget } from '../src/runner/reference-target.js';
 import { PROFILES, serverCredentialFor, type ProfileName } from '../src/targets/profiles.js';
 import { REFERENCES } from '../src/targets/reference/index.js';
 import { findBinary, type StartedProcessReference } from '../src/targets/reference/process.js';
+import { containerProviderUnavailable, stopAllContainers } from '../src/targets/reference/container.js';
 import { checkReference } from '../src/targets/reference/start.js';
 import { REFERENCE_DB_USER, startTlsSocket } from '../src/targets/reference/starttls.js';
 import type { StartTls } from '../src/targets/reference/types.js';
@@ -411,19 +414,14 @@ for (const s of SERVERS) {
 }
 
 describe('the whole catalogue against each database and broker reference (the probe speaks their protocols)', () => {
-  it('each declares its protocol, its Debian packages, no container form', () => {
+  it('each declares its protocol, its Debian packages, a container form', () => {
     expect(Object.fromEntries(SERVERS.map((s) => [s.name, REFERENCES[s.name]!.protocol]))).toEqual({
       postgres: 'postgres',
       mariadb: 'mysql',
       mosquitto: 'mqtt',
       redis: 'redis',
     });
-    for (const s of SERVERS)
-      expect(REFERENCES[s.name]).toMatchObject({
-        runs: 'process',
-        container: false,
-        noContainer: expect.stringMatching(/^not in the reference image: .*877 MB/),
-      });
+    for (const s of SERVERS) expect(REFERENCES[s.name]).toMatchObject({ runs: 'process', container: true });
     for (const s of SERVERS) expect(checkReference(s.name, 'strict')).toEqual({ implementation: s.name, profile: 'strict' });
   });
 
@@ -511,6 +509,48 @@ describe('PostgreSQL 17 direct TLS (postgres-direct) against the real PostgreSQL
       }),
     30_000,
   );
+});
+
+describe('in the reference image (--provider container): run as their own user, TLS started by their protocol', () => {
+  let reason: string | undefined;
+  beforeAll(async () => {
+    reason = await containerProviderUnavailable();
+    // CI sets MTLS_REQUIRE_CONTAINERS=1: there these must run, never skip.
+    if (reason && process.env.MTLS_REQUIRE_CONTAINERS) throw new Error(`container provider required but unavailable: ${reason}`);
+    if (reason) console.warn(`SKIPPED the database references in containers: ${reason}`);
+  }, 30_000);
+  afterAll(() => stopAllContainers());
+
+  const container = (name: Name, profile: ProfileName, suite: string) =>
+    runInProcess(['run', '--reference', name, '--profile', profile, '--provider', 'container', '--suite', suite, '--json', '-']);
+  const statuses = (stdout: string): Record<string, string> =>
+    Object.fromEntries((JSON.parse(stdout).results as { check: string; status: string; message: string }[]).map((r) => [r.check, `${r.status}: ${r.message}`]));
+  const REFUSED_AT: Record<Name, RegExp> = {
+    postgres: /at the PostgreSQL layer \(FATAL 28000/,
+    mariadb: /at the MySQL layer \(ERR 1045/,
+    mosquitto: /alert 116 certificate_required/,
+    redis: /alert 116 certificate_required/,
+  };
+
+  for (const name of ['postgres', 'mariadb', 'mosquitto', 'redis'] as const) {
+    it(`${name} strict: the cert-less client refused where the process form refuses it, the valid one served`, async (t) => {
+      if (reason) return t.skip();
+      const r = await container(name, 'strict', 'rejection-without-cert');
+      expect(r.code, r.stderr).toBe(0);
+      const got = statuses(r.stdout)['reject.no-client-cert'];
+      expect(got).toMatch(/^pass: /);
+      expect(got).toMatch(REFUSED_AT[name]);
+      expect(got).toMatch(/the valid client certificate given \(--cert\) was accepted/);
+    }, 60_000);
+  }
+
+  for (const name of ['postgres', 'mariadb'] as const) {
+    it(`${name} rotation-graceful: the reload in the container (as the server's user) serves the new leaf with no failed handshake`, async (t) => {
+      if (reason) return t.skip();
+      const got = statuses((await container(name, 'rotation-graceful', 'rotation-continuity')).stdout);
+      for (const check of ['rotation.continuity', 'rotation.new-cert-served', 'rotation.ca-overlap']) expect(got[check]).toMatch(/^pass: /);
+    }, 60_000);
+  }
 });
 
 describe('rotation-continuity against each database and broker reference (run --profile rotation-*)', () => {

@@ -86,7 +86,18 @@ describe('the reference map', () => {
       if (s.container) expect(s.process, s.name).toBeDefined();
       if (s.process) expect(s.debianPackages).toEqual(s.process.debianPackages);
     }
-    expect(servers.filter((s) => s.container).map((s) => s.name)).toEqual(['openssl', 'nginx', 'haproxy', 'stunnel', 'caddy', 'gnutls']);
+    expect(servers.filter((s) => s.container).map((s) => s.name)).toEqual([
+      'openssl',
+      'nginx',
+      'haproxy',
+      'stunnel',
+      'caddy',
+      'gnutls',
+      'postgres',
+      'mariadb',
+      'mosquitto',
+      'redis',
+    ]);
   });
 
   it('every entry answers for every profile: supported, or unsupported with a reason; strict is everywhere', () => {

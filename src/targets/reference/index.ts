@@ -31,7 +31,7 @@ export type { Deviation, ProcessImplementation, ReferenceProtocol, ReferenceServ
  */
 export function processReference(
   impl: ProcessImplementation,
-  o: { title: string; protocol?: ReferenceProtocol; appUser?: string; container: boolean; noContainer?: string },
+  o: { title: string; protocol?: ReferenceProtocol; appUser?: string; container: boolean },
 ): ReferenceServer {
   return {
     name: impl.name,
@@ -46,19 +46,8 @@ export function processReference(
     start: (s) => startProcessReference(impl, s),
     process: impl,
     container: o.container,
-    ...(o.noContainer ? { noContainer: o.noContainer } : {}),
   };
 }
-
-/**
- * Why the databases and brokers have no container form (measured, docs/reference-servers.md): the
- * image would carry four more servers for one provider of four references.
- */
-const DB_PROCESS_ONLY = {
-  container: false,
-  noContainer:
-    'not in the reference image: PostgreSQL, MariaDB, Redis and mosquitto would make it 3.2 times larger (rootfs 276 → 877 MB) and its build 37–55 s longer, and their container forms (run as the server user, STARTTLS readiness) are not written yet',
-} as const;
 
 /** The reference servers by name, in the order they are listed (help, docs). */
 export const REFERENCES: Readonly<Record<string, ReferenceServer>> = {
@@ -70,11 +59,11 @@ export const REFERENCES: Readonly<Record<string, ReferenceServer>> = {
   stunnel: processReference(stunnel, { title: 'stunnel', container: true }),
   caddy: processReference(caddy, { title: 'caddy (Go crypto/tls)', container: true }),
   gnutls: processReference(gnutls, { title: 'gnutls-serv (GnuTLS)', container: true }),
-  // The databases and brokers of issue 18 run as local processes only (NO_DB_CONTAINER says why).
-  postgres: processReference(postgres, { title: 'PostgreSQL (pg_hba.conf, SSLRequest)', protocol: 'postgres', appUser: REFERENCE_DB_USER, ...DB_PROCESS_ONLY }),
-  mariadb: processReference(mariadb, { title: 'MariaDB (mariadbd, SSL request)', protocol: 'mysql', appUser: REFERENCE_DB_USER, ...DB_PROCESS_ONLY }),
-  mosquitto: processReference(mosquitto, { title: 'mosquitto (MQTT broker)', protocol: 'mqtt', ...DB_PROCESS_ONLY }),
-  redis: processReference(redis, { title: 'Redis (tls-port)', protocol: 'redis', ...DB_PROCESS_ONLY }),
+  // The databases and brokers of issue 18: in the reference image too, run there as their own user (container.ts).
+  postgres: processReference(postgres, { title: 'PostgreSQL (pg_hba.conf, SSLRequest)', protocol: 'postgres', appUser: REFERENCE_DB_USER, container: true }),
+  mariadb: processReference(mariadb, { title: 'MariaDB (mariadbd, SSL request)', protocol: 'mysql', appUser: REFERENCE_DB_USER, container: true }),
+  mosquitto: processReference(mosquitto, { title: 'mosquitto (MQTT broker)', protocol: 'mqtt', container: true }),
+  redis: processReference(redis, { title: 'Redis (tls-port)', protocol: 'redis', container: true }),
 };
 
 const names: string[] = Object.keys(REFERENCES);

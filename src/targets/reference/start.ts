@@ -43,7 +43,7 @@ export async function startReference(o: StartReferenceOptions): Promise<StartedR
   if (!server.container || !server.process) {
     throw new HarnessError(
       'target.unsupported-profile',
-      `${implementation} runs ${server.runs === 'in-process' ? 'in-process' : 'as a local process'} only (no container form${server.noContainer ? `: ${server.noContainer}` : ''}); use --provider process for it`,
+      `${implementation} runs ${server.runs === 'in-process' ? 'in-process' : 'as a local process'} only (no container form); use --provider process for it`,
     );
   }
   // testcontainers is loaded only here, when a container is asked for.

@@ -60,8 +60,6 @@ export interface ReferenceServer {
   process?: ProcessImplementation;
   /** Whether `--provider container` runs its file-based form in the reference image (its packages are then in fixtures/images). */
   container: boolean;
-  /** Why it has no container form, when it is a file-based server without one (`--provider container` and the docs say it). */
-  noContainer?: string;
 }
 
 /** Where the rendered files live, as the server process sees them (host temp dir, or /mtls in a container). */
