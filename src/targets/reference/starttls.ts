@@ -1,10 +1,12 @@
 /**
- * How TLS starts on a database reference's port, for its readiness check (and the tests'
- * handshakes): the protocol module's own exchange before TLS (`src/probe/protocols/`: PostgreSQL's
+ * Database references (PostgreSQL, MariaDB): their user, when they are ready (`notAnswering`, the
+ * probe of their protocol) and how TLS starts on their port for the tests' own handshakes
+ * (`startTlsSocket`). Both go through the protocol modules (`src/probe/protocols/`: PostgreSQL's
  * SSLRequest, MySQL's greeting and SSL request), so the bytes live in one place.
  */
 import * as net from 'node:net';
 import { protocolModule } from '../../probe/protocols/index.js';
+import { probeEndpoint } from '../../probe/tls-probe.js';
 import type { StartTls } from './types.js';
 
 /**
@@ -41,4 +43,14 @@ export function startTlsSocket(host: string, port: number, protocol: StartTls, t
       );
     });
   });
+}
+
+/**
+ * A database reference's readiness: why it does not answer its protocol's login after TLS yet
+ * (unreachable: no TLS yet, or "the database system is starting up"), or undefined once it answers
+ * (served, or refused: either way the server is up).
+ */
+export async function notAnswering(host: string, port: number, protocol: StartTls): Promise<string | undefined> {
+  const o = await probeEndpoint({ host, port, protocol, servername: 'localhost', appUser: REFERENCE_DB_USER, detail: 'fast', timeoutMs: 1000 });
+  return o.rejectedAt === 'unreachable' ? o.reason : undefined;
 }
