@@ -11,7 +11,7 @@ import { clientPolicyFor, serverCredentialFor, type ProfileName } from '../profi
 import type { ApplyMode } from '../../core/target.js';
 import type { ReferenceChange, StartedReference } from '../target.js';
 import type { Credential } from '../../pki/generate.js';
-import { startTlsSocket } from './starttls.js';
+import { notAnswering } from './starttls.js';
 import type { ProcessImplementation, StartTls } from './types.js';
 
 export type { ProcessImplementation, RenderContext, Rendered } from './types.js';
@@ -140,8 +140,10 @@ export async function freePort(): Promise<number> {
 /**
  * Resolves once a full TLS handshake with the server completes, or a TLS alert proves a TLS server
  * is answering (a server that requires a client certificate refuses ours). A listening socket is
- * not enough: nginx and haproxy accept before they are ready to handshake. With `starttls`, the
- * protocol's request for TLS comes first (PostgreSQL, MariaDB).
+ * not enough: nginx and haproxy accept before they are ready to handshake. With `starttls`
+ * (PostgreSQL, MariaDB) it is the probe of that protocol, and the server must answer the login: a
+ * PostgreSQL still starting up does the handshake, then answers 57P03 "the database system is
+ * starting up" (unreachable: not ready yet).
  */
 export async function waitForTls(host: string, port: number, isDead: () => string | undefined, timeoutMs = 15_000, starttls?: StartTls): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -149,21 +151,19 @@ export async function waitForTls(host: string, port: number, isDead: () => strin
   while (Date.now() < deadline) {
     const dead = isDead();
     if (dead) throw new Error(dead);
-    const socket = starttls ? await startTlsSocket(host, port, starttls, 1000).catch((e: Error) => void (last = e.message)) : undefined;
-    const ok =
-      starttls && !socket
-        ? false
-        : await new Promise<boolean>((resolve) => {
-            const s = tls.connect({ host, port, rejectUnauthorized: false, servername: 'localhost', ...(socket ? { socket } : {}) });
-            const done = (v: boolean, why?: string) => {
-              if (why) last = why;
-              s.destroy();
-              resolve(v);
-            };
-            s.setTimeout(1000, () => done(false, 'timeout'));
-            s.once('secureConnect', () => done(true));
-            s.once('error', (e) => done(/alert/i.test(e.message), e.message));
-          });
+    const ok = starttls
+      ? await notAnswering(host, port, starttls).then((why) => (why ? void (last = why) : true))
+      : await new Promise<boolean>((resolve) => {
+          const s = tls.connect({ host, port, rejectUnauthorized: false, servername: 'localhost' });
+          const done = (v: boolean, why?: string) => {
+            if (why) last = why;
+            s.destroy();
+            resolve(v);
+          };
+          s.setTimeout(1000, () => done(false, 'timeout'));
+          s.once('secureConnect', () => done(true));
+          s.once('error', (e) => done(/alert/i.test(e.message), e.message));
+        });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 20));
   }
