@@ -200,7 +200,12 @@ export class StartedProcessReference implements StartedReference {
     private readonly respawn: () => Spawned,
     private readonly reloadCommand?: { argv: string[]; env: NodeJS.ProcessEnv },
     /** Who owns the process and files (runAs, as root), the stop signal, the protocol's request for TLS. */
-    private readonly run: { owner?: Owner | undefined; stopSignal?: NodeJS.Signals | undefined; starttls?: StartTls | undefined } = {},
+    private readonly run: {
+      owner?: Owner | undefined;
+      stopSignal?: NodeJS.Signals | undefined;
+      starttls?: StartTls | undefined;
+      reloadDone?: RegExp | undefined;
+    } = {},
   ) {
     this.url = `https://${endpoint.host}:${endpoint.port}/`;
   }
@@ -214,7 +219,11 @@ export class StartedProcessReference implements StartedReference {
   async reload(): Promise<void> {
     if (this.reloadCommand) return runReloadCommand(this.implementation, this.reloadCommand.argv, this.reloadCommand.env, this.dir, undefined, this.run.owner);
     if (!this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
+    const done = this.run.reloadDone;
+    const count = () => (done ? (this.output().match(new RegExp(done.source, 'gm'))?.length ?? 0) : 0);
+    const before = count();
     this.current.proc.kill(this.reloadSignal);
+    for (const deadline = Date.now() + 10_000; done && count() <= before && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 25));
   }
   /** Stops the process and starts it again on the same port with the files in `dir`; resolves once it answers TLS. */
   async restart(mark?: (label: string) => void): Promise<void> {
@@ -408,7 +417,7 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
         sendChain,
         spawnOnce,
         reloadCommand,
-        { owner, stopSignal: rendered.stopSignal, starttls: impl.starttls },
+        { owner, stopSignal: rendered.stopSignal, starttls: impl.starttls, reloadDone: rendered.reloadDone },
       );
     } catch (e) {
       lastError = new HarnessError('target.start-failed', `${impl.name} (profile ${o.profile}) did not start: ${(e as Error).message}`, {

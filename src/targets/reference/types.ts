@@ -81,6 +81,12 @@ export interface Rendered {
   command: string[];
   /** Graceful reload: a signal to the main process (nginx HUP, haproxy master USR2, stunnel HUP). */
   reloadSignal?: NodeJS.Signals;
+  /**
+   * A line the server logs once a signal reload is complete (haproxy: "Loading success."): the reload
+   * waits for one more of them (up to 10 s), so a second reload is not sent, and lost, while the first
+   * is still being applied.
+   */
+  reloadDone?: RegExp;
   /** Graceful reload by a command instead (caddy reload): argv, run beside the server with its env; must exit 0. */
   reloadCommand?: string[];
   /** Extra environment of the server and its reload command (caddy: HOME and XDG dirs in the rendered dir). */
