@@ -1,3 +1,4 @@
+import { advertisesNoCaNames } from './types.js';
 import { clientPolicyFor, type ClientPolicy } from '../profiles.js';
 import { PKI_FILES, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
@@ -24,6 +25,7 @@ export const mosquitto: ProcessImplementation = {
   binary: 'mosquitto',
   runAs: 'mosquitto',
   unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
+  deviations: advertisesNoCaNames('mosquitto'),
   render(ctx: RenderContext) {
     if (ctx.policy !== 'require-verified' && ctx.policy !== 'none') throw new Error(`mosquitto: no rendering for client policy ${ctx.policy}`);
     const clientAuth = ctx.policy === 'none' ? 'require_certificate false' : `cafile ${ctx.dir}/${PKI_FILES.clientCa}\nrequire_certificate true`;

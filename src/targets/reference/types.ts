@@ -4,13 +4,29 @@
  */
 import type { Protocol } from '../../core/target.js';
 import type { FixturePki } from '../../pki/generate.js';
-import type { ClientPolicy, ProfileName } from '../profiles.js';
+import { clientPolicyFor, type ClientPolicy, type ProfileName } from '../profiles.js';
 import type { StartedReference } from '../target.js';
 
 /** A verdict a server really reaches, differing from its profile's table, with why (a real gap, never an approximation). */
 export interface Deviation {
   checks: Record<string, 'pass' | 'warn' | 'fail' | 'skip' | 'error'>;
   reason: string;
+}
+
+/**
+ * The deviation of a server that loads its client CA for verification only and sets no client CA
+ * list (OpenSSL's SSL_CTX_load_verify_locations without SSL_CTX_set_client_CA_list): whenever it
+ * asks for a certificate, its CertificateRequest names no CA, so handshake.advertised-cas-cover-client
+ * warns (measured: MariaDB, Redis, mosquitto).
+ */
+export function advertisesNoCaNames(server: string): (profile: ProfileName) => Deviation | undefined {
+  return (profile) =>
+    clientPolicyFor(profile) === 'none'
+      ? undefined
+      : {
+          checks: { 'handshake.advertised-cas-cover-client': 'warn' },
+          reason: `${server} loads its CA file for verification only and sets no client CA list: its CertificateRequest names no acceptable CA`,
+        };
 }
 
 /** The protocol a reference server speaks (its targets' `protocol` once the probe speaks it). */
