@@ -65,7 +65,11 @@ export const clientKeyTypes: Check = {
       return skip(`${first.skip}: one client per key type is minted from it`);
     }
     const probed = outcomes as ProbeOutcome[];
-    const controlType = (user && CLIENT_KEY_TYPES.find((t) => sameKind(leafKeyKind(t), user))) ?? 'rsa-2048';
+    // The control: the client of the user's key type when accepted, else the first accepted type
+    // (RSA-2048 first). Any of them differs from the others in the key type alone.
+    const userType = user && CLIENT_KEY_TYPES.find((t) => sameKind(leafKeyKind(t), user));
+    const preferred = userType ?? 'rsa-2048';
+    const controlType = [preferred, ...CLIENT_KEY_TYPES].find((t) => probed[CLIENT_KEY_TYPES.indexOf(t)]!.rejectedAt === 'accepted') ?? preferred;
     const ci = CLIENT_KEY_TYPES.indexOf(controlType);
     const control: Control = { what: `the ${leafKeyKind(controlType).label} client minted from the same CA`, source: 'minted', outcome: probed[ci]! };
     const readings: Reading[] = CLIENT_KEY_TYPES.map((type, i) => {
@@ -93,7 +97,7 @@ export const clientKeyTypes: Check = {
     if (c.rejectedAt !== 'accepted') {
       return {
         status: 'error',
-        message: `could not judge the key types: the control, ${control.what}, was ${c.rejectedAt === 'unreachable' ? `not evaluated (${safeText(c.reason, 200)})` : `refused ${whereRefused(c)}`}: a refusal of another type proves nothing while it is refused; make sure a valid client from this CA is accepted (handshake.accepts-valid-client-cert), then test again`,
+        message: `could not judge the key types: no client minted from the CA was accepted, whatever its key (${control.what}: ${c.rejectedAt === 'unreachable' ? `not evaluated, ${safeText(c.reason, 200)}` : `refused ${whereRefused(c)}`}), so a refusal proves nothing about key types; make sure a valid client from this CA is accepted (handshake.accepts-valid-client-cert), then test again${userGap ? `; also, ${userGap}` : ''}`,
         evidence,
       };
     }
