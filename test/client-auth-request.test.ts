@@ -5,6 +5,8 @@
 //   PrintableString, or nginx advertises only ssl_client_certificate while the client's CA is only
 //   in ssl_trusted_certificate; warn with -no_ca_names), in TLS 1.3 (encrypted CertificateRequest,
 //   read through the key log) and TLS 1.2;
+//   Go crypto/tls advertises its ClientCAs' subjects (pass; fail when ClientCAs is another CA and
+//   RequireAnyClientCert accepts the client unverified);
 // - handshake.client-key-types: s_server restricting -client_sigalgs to RSA refuses the ECDSA and
 //   Ed25519 clients while the RSA ones are accepted (fail, the alert as evidence, the client's own
 //   P-256 key reported uncovered).
@@ -18,11 +20,14 @@ import { runCli } from '../src/cli/run.js';
 import { mintCertificate, type FixturePki } from '../src/pki/generate.js';
 import type { Status } from '../src/core/status.js';
 import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
+import { buildGoServer, goTempDir, goUnavailable, startGoServer } from './helpers/go-server.js';
 import { NGINX, OPENSSL, skipUnless, startNginx, startOpensslServer, type StartedServer } from './helpers/servers.js';
 
 const exec = promisify(execFile);
 const noOpenssl = skipUnless(OPENSSL, 'openssl', 'apt-get install openssl');
 const noNginx = skipUnless(NGINX, 'nginx', 'apt-get install nginx-light');
+const noGo = goUnavailable();
+if (noGo) console.warn(`SKIPPED the Go crypto/tls cases: ${noGo}`);
 
 interface Result {
   check: string;
@@ -207,5 +212,38 @@ describe.skipIf(noOpenssl || noNginx)('nginx', () => {
     expect(a.evidence.advertisedCaNames).toEqual(['CN=Some Other Client CA, O=elsewhere']);
     expect(a.evidence.clientIssuerChain).toEqual([pki.root.cert.subject]);
     expect(r['handshake.client-key-types']!.status).toBe('pass');
+  });
+});
+
+describe.skipIf(noOpenssl || !!noGo)('Go crypto/tls (tls.Config.ClientCAs)', () => {
+  let goDir: string;
+  let bin: string;
+  beforeAll(async () => {
+    goDir = await goTempDir();
+    bin = await buildGoServer(goDir);
+  }, 300_000);
+  afterAll(async () => {
+    if (goDir) await fs.rm(goDir, { recursive: true, force: true });
+  });
+
+  it("ClientCAs = the client's root: its subject advertised byte for byte (pass); every key type accepted", async () => {
+    const r = await withServer(
+      () => startGoServer(bin, { cert: files.serverChain, key: files.serverKey, clientCa: files.root, clientAuth: 'require-and-verify' }),
+      (s) => live(s.port),
+    );
+    expect(r['handshake.advertised-cas-cover-client']!.status, r['handshake.advertised-cas-cover-client']!.message).toBe('pass');
+    const k = r['handshake.client-key-types']!;
+    expect(k.status, k.message).toBe('pass');
+  });
+
+  it('ClientCAs = another CA, RequireAnyClientCert: the client is accepted unverified, but its issuer is not advertised (fail)', async () => {
+    const r = await withServer(
+      () => startGoServer(bin, { cert: files.serverChain, key: files.serverKey, clientCa: other, clientAuth: 'require-any' }),
+      (s) => live(s.port),
+    );
+    expect(r['handshake.accepts-valid-client-cert']!.status).toBe('pass');
+    const a = r['handshake.advertised-cas-cover-client']!;
+    expect(a.status, a.message).toBe('fail');
+    expect(a.evidence.advertisedCaNames).toEqual(['CN=Some Other Client CA, O=elsewhere']);
   });
 });
