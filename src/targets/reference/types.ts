@@ -14,19 +14,24 @@ export interface Deviation {
 }
 
 /**
- * The deviation of a server that loads its client CA for verification only and sets no client CA
- * list (OpenSSL's SSL_CTX_load_verify_locations without SSL_CTX_set_client_CA_list): whenever it
- * asks for a certificate, its CertificateRequest names no CA, so handshake.advertised-cas-cover-client
- * warns (measured: MariaDB, Redis, mosquitto).
+ * The deviation of a server whose CertificateRequest names no CA, so
+ * handshake.advertised-cas-cover-client warns: one that loads its client CA for verification only
+ * and sets no client CA list (OpenSSL's SSL_CTX_load_verify_locations without
+ * SSL_CTX_set_client_CA_list; measured: MariaDB, Redis, mosquitto), on every profile where it asks
+ * for a certificate; or (`trustAnyOnly`) one configured with no client CA at all when it verifies
+ * nothing (trust-any-client; measured: stunnel, Caddy).
  */
-export function advertisesNoCaNames(server: string): (profile: ProfileName) => Deviation | undefined {
-  return (profile) =>
-    clientPolicyFor(profile) === 'none'
-      ? undefined
-      : {
-          checks: { 'handshake.advertised-cas-cover-client': 'warn' },
-          reason: `${server} loads its CA file for verification only and sets no client CA list: its CertificateRequest names no acceptable CA`,
-        };
+export function advertisesNoCaNames(server: string, trustAnyOnly = false): (profile: ProfileName) => Deviation | undefined {
+  return (profile) => {
+    const policy = clientPolicyFor(profile);
+    if (policy === 'none' || (trustAnyOnly && policy !== 'require-any')) return undefined;
+    return {
+      checks: { 'handshake.advertised-cas-cover-client': 'warn' },
+      reason: trustAnyOnly
+        ? `${server} verifying no client is configured with no client CA, so its CertificateRequest names no acceptable CA`
+        : `${server} loads its CA file for verification only and sets no client CA list: its CertificateRequest names no acceptable CA`,
+    };
+  };
 }
 
 /** The protocol a reference server speaks (its targets' `protocol` once the probe speaks it). */
