@@ -16,10 +16,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/run.js';
 import { mintCertificate, type FixturePki } from '../src/pki/generate.js';
-import type { Status } from '../src/core/status.js';
-import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
+import { liveRunWithPki, makeOpensslPki, opensslPkiFiles, type ReportResult } from './helpers/openssl-pki.js';
 import { buildGoServer, goTempDir, goUnavailable, startGoServer } from './helpers/go-server.js';
 import { NGINX, OPENSSL, skipUnless, startNginx, startOpensslServer, type StartedServer } from './helpers/servers.js';
 
@@ -28,13 +26,6 @@ const noOpenssl = skipUnless(OPENSSL, 'openssl', 'apt-get install openssl');
 const noNginx = skipUnless(NGINX, 'nginx', 'apt-get install nginx-light');
 const noGo = goUnavailable();
 if (noGo) console.warn(`SKIPPED the Go crypto/tls cases: ${noGo}`);
-
-interface Result {
-  check: string;
-  status: Status;
-  message: string;
-  evidence: Record<string, unknown>;
-}
 
 let dir: string;
 let pki: FixturePki;
@@ -84,34 +75,9 @@ afterAll(async () => {
   if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 
-async function live(port: number, extra: string[] = []): Promise<Record<string, Result>> {
-  const out = path.join(dir, `report-${port}-${extra.join('')}.json`);
-  let stderr = '';
-  await runCli(
-    [
-      'run',
-      '--target',
-      `127.0.0.1:${port}`,
-      '--servername',
-      'localhost',
-      '--ca',
-      files.root,
-      '--cert',
-      files.client,
-      '--key',
-      files.clientKey,
-      '--ca-key',
-      files.rootKey,
-      '--check',
-      'handshake.*',
-      '--json',
-      out,
-      ...extra,
-    ],
-    { stdout: { write: () => undefined }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } },
-  );
-  const report = JSON.parse(await fs.readFile(out, 'utf8').catch(() => `{"results":[],"stderr":${JSON.stringify(stderr)}}`)) as { results: Result[] };
-  return Object.fromEntries(report.results.map((r) => [r.check, r]));
+async function live(port: number, extra: string[] = []): Promise<Record<string, ReportResult>> {
+  const r = await liveRunWithPki(files, port, path.join(dir, `report-${port}-${extra.join('')}.json`), ['--check', 'handshake.*', ...extra]);
+  return Object.fromEntries(r.results.map((x) => [x.check, x]));
 }
 
 async function withServer<T>(start: () => Promise<StartedServer>, fn: (s: StartedServer) => Promise<T>): Promise<T> {
