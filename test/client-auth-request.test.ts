@@ -164,6 +164,27 @@ describe.skipIf(noOpenssl).each([['1.3'], ['1.2']] as const)('openssl s_server, 
     expect(k.message).toMatch(/offer no scheme for the client's ECDSA P-256 key/);
     expect((k.evidence.control as { what: string }).what).toMatch(/RSA-2048/);
   });
+  it('-client_sigalgs without ed25519: only the Ed25519 client refused (warn, a policy choice), the others accepted', async () => {
+    const sigalgs = 'ecdsa_secp256r1_sha256:ecdsa_secp384r1_sha384:rsa_pss_rsae_sha256:rsa_pkcs1_sha256';
+    const r = await withServer(
+      () => startOpensslServer({ pki, mode: 'required', tls: tlsVersion, extraArgs: ['-client_sigalgs', sigalgs] }),
+      (s) => live(s.port, opts),
+    );
+    const k = r['handshake.client-key-types']!;
+    expect(k.status, k.message).toBe('warn');
+    const results = Object.fromEntries((k.evidence.keyTypes as { type: string; result: string }[]).map((x) => [x.type, x.result]));
+    expect(results).toEqual({
+      'rsa-2048': 'accepted',
+      'rsa-3072': 'accepted',
+      'rsa-4096': 'accepted',
+      'ec-p256': 'accepted',
+      'ec-p384': 'accepted',
+      ed25519: 'refused',
+    });
+    expect(k.message).toMatch(
+      /^Ed25519 refused at .* \(the CertificateRequest offers no signature scheme for it\), while the ECDSA P-256 client minted from the same CA was accepted/,
+    );
+  });
 });
 
 describe.skipIf(noOpenssl || noNginx)('nginx', () => {
