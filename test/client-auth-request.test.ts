@@ -16,6 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run.js';
 import { mintCertificate, type FixturePki } from '../src/pki/generate.js';
 import { liveRunWithPki, makeOpensslPki, opensslPkiFiles, type ReportResult } from './helpers/openssl-pki.js';
 import { buildGoServer, goTempDir, goUnavailable, startGoServer } from './helpers/go-server.js';
@@ -184,6 +185,26 @@ describe.skipIf(noOpenssl).each([['1.3'], ['1.2']] as const)('openssl s_server, 
     expect(k.message).toMatch(
       /^Ed25519 refused at .* \(the CertificateRequest offers no signature scheme for it\), while the ECDSA P-256 client minted from the same CA was accepted/,
     );
+  });
+});
+
+describe.skipIf(noOpenssl)('without --ca: the look-alike CA takes the advertised name as sent', () => {
+  it("chain.rejects-untrusted-ca-client mints the look-alike from the CertificateRequest's DER name (UTF8String kept) and it is refused", async () => {
+    const r = await withServer(
+      () => startOpensslServer({ pki, mode: 'required' }),
+      async (s) => {
+        const out = path.join(dir, 'no-ca.json');
+        const argv = ['run', '--target', `127.0.0.1:${s.port}`, '--servername', 'localhost', '--cert', files.client, '--key', files.clientKey];
+        await runCli([...argv, '--check', 'chain.rejects-untrusted-ca-client', '--json', out], {
+          stdout: { write: () => undefined },
+          stderr: { write: () => undefined },
+          env: { NO_COLOR: '1' },
+        });
+        return (JSON.parse(await fs.readFile(out, 'utf8')) as { results: ReportResult[] }).results[0]!;
+      },
+    );
+    expect(r.status, r.message).toBe('pass');
+    expect((r.evidence.presentedCertificate as { issuer: string }).issuer).toBe(pki.root.cert.subject);
   });
 });
 

@@ -182,9 +182,9 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
       CA_NAMES.set(bundle, name);
       if (name.length > 0) return name;
     }
-    // Only the string form of advertised names reaches here (the probe keeps no DER): re-encoded.
-    const advertised = (await ctx.noCert()).acceptableCaNames;
-    return advertised[0];
+    // The first name the server advertised, as the DER it sent (its text form only when no DER was kept).
+    const seen = await ctx.noCert();
+    return seen.certificateRequest?.caNames[0] ?? seen.acceptableCaNames[0];
   };
 
   /**
