@@ -107,7 +107,7 @@ export interface ReportResult {
 /**
  * `run` against 127.0.0.1:`port` as a LIVE target with this PKI (`--servername localhost --ca root
  * --cert client --key client-key --ca-key root-key --json out`, then `extra`): its exit code,
- * results and stderr.
+ * results, and what it wrote (stderr, then stdout).
  */
 export async function liveRunWithPki(
   files: OpensslPkiFiles,
@@ -115,6 +115,7 @@ export async function liveRunWithPki(
   out: string,
   extra: readonly string[] = [],
 ): Promise<{ code: number; results: ReportResult[]; stderr: string }> {
+  let stdout = '';
   let stderr = '';
   const code = await runCli(
     [
@@ -135,10 +136,10 @@ export async function liveRunWithPki(
       out,
       ...extra,
     ],
-    { stdout: { write: () => undefined }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } },
+    { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } },
   );
   const report = JSON.parse(await fs.readFile(out, 'utf8')) as { results: ReportResult[] };
-  return { code, results: report.results, stderr };
+  return { code, results: report.results, stderr: stderr + stdout };
 }
 
 export function opensslPkiFiles(dir: string): OpensslPkiFiles {
