@@ -11,7 +11,7 @@ import { safeText } from '../src/core/text.js';
 import type { LeafKeyType } from '../src/pki/keys.js';
 import { controlEvidence, readRefusal, type Control } from '../src/probe/controls.js';
 import type { ProbeOutcome } from '../src/probe/tls-probe.js';
-import { clientKeyKind, leafKeyKind, schemeName, usableSchemes, type ClientKeyKind } from '../src/rules/client-auth-request.js';
+import { certificateSignatureSchemes, clientKeyKind, leafKeyKind, schemeName, usableSchemes, type ClientKeyKind } from '../src/rules/client-auth-request.js';
 import { certificateRequestOf } from './client-auth-request.js';
 
 /** The key types probed, in report order. */
@@ -46,7 +46,21 @@ export const clientKeyTypes: Check = {
     const covers = (k: ClientKeyKind) => (offered ? usableSchemes(k, offered, tls13).length > 0 : undefined);
     const user = ctx.target.client ? clientKeyKind(ctx.target.client.chain[0]!.publicKey) : undefined;
     const userCovered = user ? covers(user) : undefined;
+    // The signatures in the client's chain against signature_algorithms_cert (else signature_algorithms,
+    // RFC 8446 §4.2.3): reported, not judged (clients differ in whether they check them).
+    const forCerts = r.cr.signatureAlgorithmsCert ?? offered;
+    const chainSignatures =
+      forCerts && ctx.target.client
+        ? ctx.target.client.chain.map((c) => {
+            const s = certificateSignatureSchemes(Buffer.from(c.raw));
+            return {
+              subject: safeText(c.subject.replace(/\n/g, ', '), 200),
+              ...(s ? { schemes: s.map(schemeName), covered: s.some((x) => forCerts.includes(x)) } : {}),
+            };
+          })
+        : undefined;
     const schemes = {
+      ...(chainSignatures ? { clientChainSignatures: chainSignatures } : {}),
       ...(offered ? { signatureAlgorithms: offered.map(schemeName) } : {}),
       ...(r.cr.signatureAlgorithmsCert ? { signatureAlgorithmsCert: r.cr.signatureAlgorithmsCert.map(schemeName) } : {}),
       ...(user ? { clientKeyType: user.label, clientKeyCovered: userCovered ?? null } : {}),

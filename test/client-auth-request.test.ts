@@ -105,6 +105,9 @@ describe.skipIf(noOpenssl).each([['1.3'], ['1.2']] as const)('openssl s_server, 
     expect(k.status, k.message).toBe('pass');
     expect(k.evidence.clientKeyType).toBe('ECDSA P-256');
     expect(k.evidence.clientKeyCovered).toBe(true);
+    expect(k.evidence.clientChainSignatures).toEqual([
+      { subject: 'CN=openssl client, O=mtls-harness openssl', schemes: ['ecdsa_secp256r1_sha256'], covered: true },
+    ]);
     expect((k.evidence.keyTypes as { result: string }[]).map((x) => x.result)).toEqual(Array(6).fill('accepted'));
   });
 
@@ -161,6 +164,7 @@ describe.skipIf(noOpenssl).each([['1.3'], ['1.2']] as const)('openssl s_server, 
     }
     expect(k.evidence.signatureAlgorithms).toEqual(['rsa_pss_rsae_sha256', 'rsa_pss_rsae_sha384', 'rsa_pkcs1_sha256']);
     expect(k.evidence.clientKeyCovered).toBe(false);
+    expect(k.evidence.clientChainSignatures).toMatchObject([{ schemes: ['ecdsa_secp256r1_sha256'], covered: false }]);
     expect(k.message).toMatch(/ECDSA P-256 refused at .*alert/);
     expect(k.message).toMatch(/offer no scheme for the client's ECDSA P-256 key/);
     expect((k.evidence.control as { what: string }).what).toMatch(/RSA-2048/);

@@ -1,6 +1,15 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { caNamesCoverage, clientKeyKind, leafKeyKind, schemeName, usableSchemes, type ClientKeyKind } from './client-auth-request.js';
+import { mintCertificate } from '../pki/generate.js';
+import {
+  certificateSignatureSchemes,
+  caNamesCoverage,
+  clientKeyKind,
+  leafKeyKind,
+  schemeName,
+  usableSchemes,
+  type ClientKeyKind,
+} from './client-auth-request.js';
 
 // CN=Root in PrintableString and in UTF8String: the same text, other bytes.
 const printable = Buffer.from('300f310d300b06035504031304526f6f74', 'hex');
@@ -41,5 +50,21 @@ describe('signature schemes a client key can sign CertificateVerify with', () =>
     expect(clientKeyKind(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey)).toEqual({ type: 'ec', curve: 'secp384r1', label: 'ECDSA P-384' });
     expect(clientKeyKind(generateKeyPairSync('ed25519').publicKey)).toEqual({ type: 'ed25519', label: 'Ed25519' });
     expect(clientKeyKind(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey)).toEqual({ type: 'rsa', bits: 1024, label: 'RSA-1024' });
+  });
+});
+
+describe("a certificate's own signature, as schemes", () => {
+  it('ECDSA P-256/SHA-256, RSA PKCS#1/SHA-256, Ed25519 (a CA with an Ed25519 key signs too)', async () => {
+    const t = { notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000) };
+    const sig = async (keyType: 'ec-p256' | 'ec-p384' | 'rsa-2048' | 'ed25519') => {
+      const ca = await mintCertificate({ subject: 'CN=CA', keyType, ca: true, ...t });
+      const leaf = await mintCertificate({ subject: 'CN=leaf', issuer: ca, keyType: 'ec-p256', ...t });
+      return certificateSignatureSchemes(Buffer.from(leaf.cert.rawData))?.map(schemeName);
+    };
+    expect(await sig('ec-p256')).toEqual(['ecdsa_secp256r1_sha256']);
+    expect(await sig('ec-p384')).toEqual(['ecdsa_secp384r1_sha384']);
+    expect(await sig('rsa-2048')).toEqual(['rsa_pkcs1_sha256']);
+    expect(await sig('ed25519')).toEqual(['ed25519']);
+    expect(certificateSignatureSchemes(Buffer.from('not a certificate'))).toBeUndefined();
   });
 });

@@ -9,8 +9,8 @@
  * Pure functions over DER and code points.
  */
 import type { KeyObject } from 'node:crypto';
-import { issuerDer } from '../pki/der.js';
-import { nameOf } from '../pki/fields.js';
+import { certificateParts, issuerDer } from '../pki/der.js';
+import { nameOf, oidText } from '../pki/fields.js';
 import type { LeafKeyType } from '../pki/keys.js';
 
 /** The names a client matches against the advertised list: the issuer of each certificate of its chain (leaf first), DER. */
@@ -136,4 +136,30 @@ export function usableSchemes(key: ClientKeyKind, offered: readonly number[], tl
         return false;
     }
   });
+}
+
+/** The schemes a certificate signature algorithm (OID) is, as signature_algorithms(_cert) name it (RFC 8446 §4.2.3). */
+const CERT_SIGNATURE_SCHEMES: Readonly<Record<string, readonly number[]>> = {
+  '1.2.840.113549.1.1.5': [0x0201],
+  '1.2.840.113549.1.1.11': [0x0401],
+  '1.2.840.113549.1.1.12': [0x0501],
+  '1.2.840.113549.1.1.13': [0x0601],
+  '1.2.840.113549.1.1.10': [0x0804, 0x0805, 0x0806, 0x0809, 0x080a, 0x080b], // RSASSA-PSS: the hash is in its parameters
+  '1.2.840.10045.4.1': [0x0203],
+  '1.2.840.10045.4.3.2': [0x0403],
+  '1.2.840.10045.4.3.3': [0x0503],
+  '1.2.840.10045.4.3.4': [0x0603],
+  '1.3.101.112': [0x0807],
+  '1.3.101.113': [0x0808],
+};
+
+/** The schemes of a certificate's own signature, or undefined for an algorithm not listed here or an unreadable certificate. */
+export function certificateSignatureSchemes(der: Buffer): readonly number[] | undefined {
+  try {
+    const alg = certificateParts(der).signatureAlgorithm; // SEQUENCE { OID, params }
+    if (alg[2] !== 0x06) return undefined;
+    return CERT_SIGNATURE_SCHEMES[oidText(alg.subarray(4, 4 + alg[3]!))];
+  } catch {
+    return undefined;
+  }
 }
