@@ -127,7 +127,7 @@ export const clientKeyTypes: Check = {
         status: 'fail',
         message: [
           ...(failing.length
-            ? [`${failing.map(says).join('; ')}${against}: clients with ${failing.length > 1 ? 'these keys' : 'this key'} cannot connect`]
+            ? [`${refused.map(says).join('; ')}${against}: clients with ${refused.length > 1 ? 'these keys' : 'this key'} cannot connect`]
             : []),
           ...(userGap ? [userGap] : []),
         ].join('; and '),
