@@ -1,3 +1,4 @@
+import { advertisesNoCaNames, bothDeviations } from './types.js';
 import { clientPolicyFor, type ClientPolicy } from '../profiles.js';
 import { PKI_FILES, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
@@ -33,7 +34,9 @@ export const mosquitto: ProcessImplementation = {
   binary: 'mosquitto',
   runAs: 'mosquitto',
   unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
-  deviations: (profile) => (profile === 'rotation-graceful' ? { checks: { 'rotation.ca-overlap': 'fail' }, reason: CA_NOT_RELOADED } : undefined),
+  deviations: bothDeviations(advertisesNoCaNames('mosquitto'), (profile) =>
+    profile === 'rotation-graceful' ? { checks: { 'rotation.ca-overlap': 'fail' }, reason: CA_NOT_RELOADED } : undefined,
+  ),
   render(ctx: RenderContext) {
     if (ctx.policy !== 'require-verified' && ctx.policy !== 'none') throw new Error(`mosquitto: no rendering for client policy ${ctx.policy}`);
     const clientAuth = ctx.policy === 'none' ? 'require_certificate false' : `cafile ${ctx.dir}/${PKI_FILES.clientCa}\nrequire_certificate true`;
