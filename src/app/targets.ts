@@ -22,6 +22,7 @@ import {
   type TlsVersion,
 } from '../core/target.js';
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../pki/inspect.js';
+import { loadPkcs12Credentials } from '../pki/pkcs12.js';
 import { parseTlsVersion } from '../probe/tls-probe.js';
 import { pemOrFile, pick, type Values } from './settings.js';
 
@@ -33,6 +34,9 @@ export interface CredentialFlags {
   caKey?: string | undefined;
   servername?: string | undefined;
   passEnv?: string | undefined;
+  /** A PKCS#12 client credential (instead of cert and key) and the variable holding its passphrase. */
+  p12?: string | undefined;
+  p12PassEnv?: string | undefined;
   protocol?: string | undefined;
   expectedNames: string[];
   /** TLS versions offered (not the policy minimum, which is --min-tls). */
@@ -49,6 +53,8 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
     caKey: pick(v, env, 'ca-key', 'MTLS_CA_KEY'),
     servername: pick(v, env, 'servername', 'MTLS_SERVERNAME'),
     passEnv: v['key-passphrase-env'] as string | undefined,
+    p12: pick(v, env, 'p12', 'MTLS_P12'),
+    p12PassEnv: v['p12-passphrase-env'] as string | undefined,
     protocol: v.protocol as string | undefined,
     expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
     tlsMin: v['tls-min'] !== undefined ? parseTlsVersion(v['tls-min'] as string) : undefined,
@@ -58,6 +64,7 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
   if (over.path !== undefined) checkHttpPath(`${command}: --path`, over.path);
   if (over.servername !== undefined) checkHostName(`${command}: --servername`, over.servername);
   if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', `${command}: --cert and --key go together`);
+  p12Excludes(command, over.p12, over.cert ?? over.key);
   if (over.protocol && !isProtocol(over.protocol))
     throw new HarnessError('usage.invalid-value', `${command}: --protocol must be one of ${PROTOCOLS.join(', ')}, not "${over.protocol}"`);
   return over;
@@ -182,11 +189,18 @@ export function resolveLiveTarget(
     passphrase = env[passVar];
     if (passphrase === undefined) throw new HarnessError('usage.invalid-value', `${where}: environment variable ${passVar} (the key passphrase) is not set`);
   }
-  const certSrc = src(over.cert, t.cert);
-  const keySrc = src(over.key, t.key);
+  // A credential given by flag (--p12, or --cert/--key) replaces the file's (p12, or cert/key).
+  const flagCred = over.p12 !== undefined || over.cert !== undefined;
+  if (t.p12 !== undefined) p12Excludes(where, t.p12, t.cert ?? t.key, 'config.invalid');
+  const p12File = over.p12 !== undefined ? path.resolve(flagDir, over.p12) : !flagCred && t.p12 !== undefined ? path.resolve(baseDir, t.p12) : undefined;
+  const certSrc = p12File ? undefined : src(over.cert, t.cert);
+  const keySrc = p12File ? undefined : src(over.key, t.key);
   if (!!certSrc !== !!keySrc) throw new HarnessError('config.invalid', `${where}: cert and key go together`);
   let client: ClientCredentials | undefined;
-  if (certSrc && keySrc) {
+  if (p12File) {
+    const p12Var = over.p12PassEnv ?? t.p12PassphraseEnv;
+    client = files.get(`p12\u0000${p12File}\u0000${p12Var ?? ''}`, () => loadPkcs12Credentials(p12File, p12Passphrase(where, p12Var, env)));
+  } else if (certSrc && keySrc) {
     if (certSrc.file && keySrc.file) {
       client = files.get(`cred\u0000${certSrc.file}\u0000${keySrc.file}\u0000${passVar ?? ''}`, () =>
         loadCredentialFiles(certSrc.file!, keySrc.file!, passphrase),
@@ -232,6 +246,32 @@ export function resolveLiveTarget(
     policy,
     plaintextPorts: t.plaintextPorts ?? [],
   };
+}
+
+/** --p12 (or p12:) and --cert/--key (cert:/key:) are two ways to give one credential: never both. */
+export function p12Excludes(
+  where: string,
+  p12: string | undefined,
+  certOrKey: string | undefined,
+  code: 'usage.invalid-value' | 'config.invalid' = 'usage.invalid-value',
+): void {
+  if (p12 !== undefined && certOrKey !== undefined)
+    throw new HarnessError(
+      code,
+      `${where}: ${code === 'config.invalid' ? 'p12 and cert/key' : '--p12 and --cert/--key'} exclude each other (the PKCS#12 file holds the certificate and its key): give one or the other`,
+    );
+}
+
+/**
+ * The PKCS#12 passphrase, read from the environment variable --p12-passphrase-env names (never
+ * from argv); undefined when none is named (the empty passphrase is then tried).
+ */
+export function p12Passphrase(where: string, varName: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (varName === undefined) return undefined;
+  const value = env[varName];
+  if (value === undefined)
+    throw new HarnessError('usage.invalid-value', `${where}: environment variable ${varName} (the PKCS#12 passphrase, from --p12-passphrase-env) is not set`);
+  return value;
 }
 
 /** The TLS versions offered to a target: flags over the config file's `tlsMin`/`tlsMax`. */
