@@ -304,3 +304,29 @@ export function pkcs12Credentials(der: Buffer, passphrase: string | undefined, s
 export function loadPkcs12Credentials(file: string, passphrase: string | undefined): LoadedCredentials {
   return pkcs12Credentials(readPkiFile(file, 'PKCS#12'), passphrase, file);
 }
+
+/** --p12 (or p12:) and --cert/--key (cert:/key:) are two ways to give one credential: never both. */
+export function p12Excludes(
+  where: string,
+  p12: string | undefined,
+  certOrKey: string | undefined,
+  code: 'usage.invalid-value' | 'config.invalid' = 'usage.invalid-value',
+): void {
+  if (p12 !== undefined && certOrKey !== undefined)
+    throw new HarnessError(
+      code,
+      `${where}: ${code === 'config.invalid' ? 'p12 and cert/key' : '--p12 and --cert/--key'} exclude each other (the PKCS#12 file holds the certificate and its key): give one or the other`,
+    );
+}
+
+/**
+ * The PKCS#12 passphrase, read from the environment variable --p12-passphrase-env names (never
+ * from argv); undefined when none is named (the empty passphrase is then tried).
+ */
+export function p12Passphrase(where: string, varName: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (varName === undefined) return undefined;
+  const value = env[varName];
+  if (value === undefined)
+    throw new HarnessError('usage.invalid-value', `${where}: environment variable ${varName} (the PKCS#12 passphrase, from --p12-passphrase-env) is not set`);
+  return value;
+}
