@@ -90,6 +90,22 @@ describe.skipIf(skip)('--p12 against openssl s_server -Verify 1 (client certific
     expect(statuses(p12.stdout).filter((s) => s.startsWith('handshake.') && !s.endsWith('=pass'))).toEqual([]);
   }, 90_000);
 
+  it('config file: p12 and p12PassphraseEnv on a target (relative to the file) give the same statuses; p12 with cert/key is exit 2', async () => {
+    const cfg = path.join(dir, 'conf');
+    await fs.mkdir(cfg, { recursive: true });
+    const yaml = (cred: string) =>
+      `targets:\n  - endpoint: ${target()}\n    servername: localhost\n    ca: ../ca.pem\n${cred}suites: [rejection-without-cert, handshake-with-cert]\n`;
+    await fs.writeFile(path.join(cfg, 'p12.yaml'), yaml('    p12: ../client.p12\n    p12PassphraseEnv: P12_PASS\n'));
+    await fs.writeFile(path.join(cfg, 'pem.yaml'), yaml('    cert: ../client.pem\n    key: ../client-key.pem\n'));
+    await fs.writeFile(path.join(cfg, 'both.yaml'), yaml('    p12: ../client.p12\n    cert: ../client.pem\n    key: ../client-key.pem\n'));
+    const run = (file: string) => spawnCli(['run', '--config', path.join('conf', file), '--json', '-'], dir, P12_ENV, 60_000);
+    const [pem, p12] = await Promise.all([run('pem.yaml'), run('p12.yaml')]);
+    const statuses = (stdout: string) => (JSON.parse(stdout).results as { check: string; status: string }[]).map((r) => `${r.check}=${r.status}`).sort();
+    expect(p12.code, p12.stderr).toBe(pem.code);
+    expect(statuses(p12.stdout)).toEqual(statuses(pem.stdout));
+    expectUsageError(await run('both.yaml'), /p12 and cert\/key exclude each other/);
+  }, 90_000);
+
   it('bad inputs: --p12 with --cert/--key, a wrong passphrase, an unset variable, no passphrase, a truncated file: exit 2, one line', async () => {
     await fs.writeFile(path.join(dir, 'cut.p12'), (await fs.readFile(path.join(dir, 'client.p12'))).subarray(0, 300), { mode: 0o600 });
     const cases: [string[], Record<string, string>, RegExp][] = [

@@ -34,23 +34,33 @@ const PRFS: Readonly<Record<string, string>> = {
   '1.2.840.113549.2.10': 'sha384',
   '1.2.840.113549.2.11': 'sha512',
 };
-/** PBES2 encryption schemes: node cipher, key and IV lengths. */
-const PBES2_CIPHERS: Readonly<Record<string, { cipher: string; keyLen: number; ivLen: number; label: string }>> = {
-  '2.16.840.1.101.3.4.1.2': { cipher: 'aes-128-cbc', keyLen: 16, ivLen: 16, label: 'AES-128-CBC' },
-  '2.16.840.1.101.3.4.1.22': { cipher: 'aes-192-cbc', keyLen: 24, ivLen: 16, label: 'AES-192-CBC' },
-  '2.16.840.1.101.3.4.1.42': { cipher: 'aes-256-cbc', keyLen: 32, ivLen: 16, label: 'AES-256-CBC' },
-  '1.2.840.113549.3.7': { cipher: 'des-ede3-cbc', keyLen: 24, ivLen: 8, label: 'DES-EDE3-CBC' },
-  '1.3.14.3.2.7': { cipher: 'des-cbc', keyLen: 8, ivLen: 8, label: 'DES-CBC' },
-};
-/** The PKCS#12 PBE schemes (RFC 7292 appendix C), all on SHA-1. */
-const PKCS12_PBE: Readonly<Record<string, { cipher: string; keyLen: number; ivLen: number; label: string }>> = {
-  '1.2.840.113549.1.12.1.1': { cipher: 'rc4', keyLen: 16, ivLen: 0, label: 'pbeWithSHAAnd128BitRC4' },
-  '1.2.840.113549.1.12.1.2': { cipher: 'rc4-40', keyLen: 5, ivLen: 0, label: 'pbeWithSHAAnd40BitRC4' },
-  '1.2.840.113549.1.12.1.3': { cipher: 'des-ede3-cbc', keyLen: 24, ivLen: 8, label: 'pbeWithSHAAnd3-KeyTripleDES-CBC' },
-  '1.2.840.113549.1.12.1.4': { cipher: 'des-ede-cbc', keyLen: 16, ivLen: 8, label: 'pbeWithSHAAnd2-KeyTripleDES-CBC' },
-  '1.2.840.113549.1.12.1.5': { cipher: 'rc2-cbc', keyLen: 16, ivLen: 8, label: 'pbeWithSHAAnd128BitRC2-CBC' },
-  '1.2.840.113549.1.12.1.6': { cipher: 'rc2-40-cbc', keyLen: 5, ivLen: 8, label: 'pbeWithSHAAnd40BitRC2-CBC' },
-};
+interface Cipher {
+  /** `pbes2`: an encryption scheme inside PBES2 (RFC 8018 B.2); `pkcs12`: a PKCS#12 PBE scheme on SHA-1 (RFC 7292 appendix C). */
+  kind: 'pbes2' | 'pkcs12';
+  cipher: string;
+  keyLen: number;
+  ivLen: number;
+  label: string;
+}
+/** The ciphers by OID, from rows of [OID, kind, node cipher, key length, IV length, name]. */
+const CIPHERS: Readonly<Record<string, Cipher>> = Object.fromEntries(
+  (
+    [
+      ['2.16.840.1.101.3.4.1.2', 'pbes2', 'aes-128-cbc', 16, 16, 'AES-128-CBC'],
+      ['2.16.840.1.101.3.4.1.22', 'pbes2', 'aes-192-cbc', 24, 16, 'AES-192-CBC'],
+      ['2.16.840.1.101.3.4.1.42', 'pbes2', 'aes-256-cbc', 32, 16, 'AES-256-CBC'],
+      ['1.2.840.113549.3.7', 'pbes2', 'des-ede3-cbc', 24, 8, 'DES-EDE3-CBC'],
+      ['1.3.14.3.2.7', 'pbes2', 'des-cbc', 8, 8, 'DES-CBC'],
+      ['1.2.840.113549.1.12.1.1', 'pkcs12', 'rc4', 16, 0, 'pbeWithSHAAnd128BitRC4'],
+      ['1.2.840.113549.1.12.1.2', 'pkcs12', 'rc4-40', 5, 0, 'pbeWithSHAAnd40BitRC4'],
+      ['1.2.840.113549.1.12.1.3', 'pkcs12', 'des-ede3-cbc', 24, 8, 'pbeWithSHAAnd3-KeyTripleDES-CBC'],
+      ['1.2.840.113549.1.12.1.4', 'pkcs12', 'des-ede-cbc', 16, 8, 'pbeWithSHAAnd2-KeyTripleDES-CBC'],
+      ['1.2.840.113549.1.12.1.5', 'pkcs12', 'rc2-cbc', 16, 8, 'pbeWithSHAAnd128BitRC2-CBC'],
+      ['1.2.840.113549.1.12.1.6', 'pkcs12', 'rc2-40-cbc', 5, 8, 'pbeWithSHAAnd40BitRC2-CBC'],
+    ] as const
+  ).map(([oid, kind, cipher, keyLen, ivLen, label]) => [oid, { kind, cipher, keyLen, ivLen, label }]),
+);
+const scheme = (oid: string, kind: Cipher['kind']): Cipher | undefined => (CIPHERS[oid]?.kind === kind ? CIPHERS[oid] : undefined);
 const PBES2 = '1.2.840.113549.1.5.13';
 const PBKDF2 = '1.2.840.113549.1.5.12';
 
@@ -194,13 +204,14 @@ function decipher(cipher: string, key: Buffer, iv: Buffer, data: Buffer, label: 
 
 /** A scheme's name for messages (the OID when unknown). */
 export function schemeLabel(oid: string, params?: Buffer): string {
-  if (PKCS12_PBE[oid]) return PKCS12_PBE[oid].label;
+  const p12 = scheme(oid, 'pkcs12');
+  if (p12) return p12.label;
   if (oid === PBES2 && params) {
     try {
       const top = readTlv(params, 0);
       const [, enc] = children(params, top);
       const e = enc ? oidOf(params, children(params, enc)[0]) : undefined;
-      return `PBES2 with ${(e && PBES2_CIPHERS[e]?.label) ?? e ?? 'an unknown cipher'}`;
+      return `PBES2 with ${(e && scheme(e, 'pbes2')?.label) ?? e ?? 'an unknown cipher'}`;
     } catch {
       return 'PBES2';
     }
@@ -214,8 +225,8 @@ export function schemeLabel(oid: string, params?: Buffer): string {
  * scheme node cannot do (named, with the re-export command).
  */
 export function pbeDecrypt(oid: string, params: Buffer | undefined, data: Buffer, passphrase: string, budget: IterationBudget, source: string): Buffer {
-  if (data.length % 8 !== 0 && !PKCS12_PBE[oid]?.cipher.startsWith('rc4')) throw bad(source, 'encrypted data whose length is not whole cipher blocks');
-  const p12 = PKCS12_PBE[oid];
+  if (data.length % 8 !== 0 && !scheme(oid, 'pkcs12')?.cipher.startsWith('rc4')) throw bad(source, 'encrypted data whose length is not whole cipher blocks');
+  const p12 = scheme(oid, 'pkcs12');
   if (p12) {
     if (!params) throw bad(source, `${p12.label} without parameters`);
     const [saltT, iterT] = seq(params, tlvAt(params, source, 'the PBE parameters'), source, 'the PBE parameters');
@@ -262,7 +273,7 @@ export function pbeDecrypt(oid: string, params: Buffer | undefined, data: Buffer
     );
   const [encOidT, ivT] = seq(params, enc, source, 'the PBES2 encryption scheme');
   const encOid = oidOf(params, encOidT) ?? '?';
-  const c = PBES2_CIPHERS[encOid];
+  const c = scheme(encOid, 'pbes2');
   if (!c)
     throw new HarnessError(
       'pki.unsupported-key',
