@@ -104,6 +104,15 @@ describe.skipIf(skip)('--p12 against openssl s_server -Verify 1 (client certific
     expect(p12.code, p12.stderr).toBe(pem.code);
     expect(statuses(p12.stdout)).toEqual(statuses(pem.stdout));
     expectUsageError(await run('both.yaml'), /p12 and cert\/key exclude each other/);
+    // A flag replaces the file's credential whatever its form, and wins over MTLS_CERT/MTLS_KEY.
+    const over = await spawnCli(
+      ['run', '--config', path.join('conf', 'pem.yaml'), ...P12, '--json', '-'],
+      dir,
+      { ...P12_ENV, MTLS_CERT: 'client.pem', MTLS_KEY: 'client-key.pem' },
+      60_000,
+    );
+    expect(over.code, over.stderr).toBe(pem.code);
+    expect(statuses(over.stdout)).toEqual(statuses(pem.stdout));
   }, 90_000);
 
   it('bad inputs: --p12 with --cert/--key, a wrong passphrase, an unset variable, no passphrase, a truncated file: exit 2, one line', async () => {

@@ -48,12 +48,13 @@ export interface CredentialFlags {
 export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessEnv): CredentialFlags {
   const over: CredentialFlags = {
     ca: pick(v, env, 'ca', 'MTLS_CA'),
-    cert: pick(v, env, 'cert', 'MTLS_CERT'),
-    key: pick(v, env, 'key', 'MTLS_KEY'),
+    // --p12 given: MTLS_CERT/MTLS_KEY in the environment do not apply (a flag wins over the environment).
+    cert: v.p12 === undefined ? pick(v, env, 'cert', 'MTLS_CERT') : (v.cert as string | undefined),
+    key: v.p12 === undefined ? pick(v, env, 'key', 'MTLS_KEY') : (v.key as string | undefined),
     caKey: pick(v, env, 'ca-key', 'MTLS_CA_KEY'),
     servername: pick(v, env, 'servername', 'MTLS_SERVERNAME'),
     passEnv: v['key-passphrase-env'] as string | undefined,
-    p12: pick(v, env, 'p12', 'MTLS_P12'),
+    p12: v.p12 as string | undefined,
     p12PassEnv: v['p12-passphrase-env'] as string | undefined,
     protocol: v.protocol as string | undefined,
     expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
