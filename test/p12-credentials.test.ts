@@ -146,6 +146,13 @@ describe.skipIf(skip)('--p12 against openssl s_server -Verify 1 (client certific
     expect(km?.status).toBe('pass');
     expect(open.stdout).not.toContain('PRIVATE KEY');
 
+    // By content too: the same archive named .der.
+    await fs.copyFile(path.join(dir, 'client.p12'), path.join(aud, 'client-bundle.der'));
+    await fs.chmod(path.join(aud, 'client-bundle.der'), 0o600);
+    const byContent = await spawnCli(['audit', 'audited/client-bundle.der', '--p12-passphrase-env', 'P12_PASS', '--json', '-'], dir, P12_ENV);
+    expect(parseResult(byContent.stdout)[0]!.message).toMatch(/client-bundle\.der \(PKCS#12 archive: 2 certificates, EC P-256 private key\) parses/);
+    await fs.rm(path.join(aud, 'client-bundle.der'));
+
     const closed = await spawnCli(['audit', 'audited', '--json', '-'], dir);
     expect(closed.code).toBe(0);
     const c = parseResult(closed.stdout)[0]!;

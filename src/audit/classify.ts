@@ -6,7 +6,7 @@
 import { X509Certificate as NodeX509, createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { isHarnessError } from '../core/errors.js';
 import { parsePemBlocks, parsePrivateKey } from '../pki/inspect.js';
-import { readPkcs12 } from '../pki/pkcs12.js';
+import { looksLikePkcs12, readPkcs12 } from '../pki/pkcs12.js';
 
 /** A private key found in a file. The key material stays in memory; reports only ever see public facts. */
 export interface FoundKey {
@@ -94,7 +94,8 @@ function parseKeyText(label: string, text: string, source: string): FoundKey {
  */
 export function classifyBytes(buf: Buffer, name: string, pkiName: boolean, o: { p12Passphrase?: string } = {}): FileContent {
   const c: FileContent = { format: 'none', certs: [], keys: [], others: [], errors: [], keyLike: false };
-  if (/\.(p12|pfx)$/i.test(name)) return classifyPkcs12(buf, name, o.p12Passphrase, c);
+  // PKCS#12 by name, or by content (a PFX is the only DER PKI file opening with INTEGER 3).
+  if (/\.(p12|pfx)$/i.test(name) || looksLikePkcs12(buf)) return classifyPkcs12(buf, name, o.p12Passphrase, c);
   const text = buf.toString('latin1');
   if (/^kind:\s*Secret\s*$/m.test(text) && /^apiVersion:/m.test(text)) return classifySecretManifest(text, c);
   if (text.includes('-----BEGIN ')) {

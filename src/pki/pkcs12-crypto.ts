@@ -83,9 +83,10 @@ export class IterationBudget {
   private spent = 0;
   constructor(
     private readonly source: string,
-    private readonly total = 4 * MAX_PBE_ITERATIONS,
+    private readonly total = 2 * MAX_PBE_ITERATIONS,
   ) {}
-  take(count: unknown, what: string): number {
+  /** Checks a count and charges it `times` (hash blocks × passphrase forms tried). */
+  take(count: unknown, what: string, times = 1): number {
     // The ASN.1 library gives integers of 4 bytes and more as decimal text.
     const n = typeof count === 'string' && /^\d{1,15}$/.test(count) ? Number(count) : typeof count === 'string' && /^\d+$/.test(count) ? Infinity : count;
     if (n === Infinity) return this.take(MAX_PBE_ITERATIONS + 1, what);
@@ -96,7 +97,7 @@ export class IterationBudget {
         'pki.unsupported-key',
         `${this.source}: the ${what} asks for ${n} iterations; more than ${MAX_PBE_ITERATIONS.toLocaleString('en')} are refused (a file made to hold the run); re-export it: ${REEXPORT_HINT}`,
       );
-    this.spent += n;
+    this.spent += n * times;
     if (this.spent > this.total)
       throw new HarnessError(
         'pki.unsupported-key',
@@ -232,7 +233,8 @@ export function pbeDecrypt(oid: string, params: Buffer | undefined, data: Buffer
     const [saltT, iterT] = seq(params, tlvAt(params, source, 'the PBE parameters'), source, 'the PBE parameters');
     const salt = octets(params, saltT);
     if (!salt) throw bad(source, 'the PBE salt is missing');
-    const iterations = budget.take(intOf(params, iterT), p12.label);
+    const blocks = Math.ceil(p12.keyLen / 20) + Math.ceil(p12.ivLen / 20);
+    const iterations = budget.take(intOf(params, iterT), p12.label, blocks * pkcs12PasswordForms(passphrase).length);
     const sha1 = DIGESTS['1.3.14.3.2.26']!;
     for (const [i, pw] of pkcs12PasswordForms(passphrase).entries()) {
       const key = pkcs12Kdf(sha1, pw, salt, 1, iterations, p12.keyLen);
@@ -316,7 +318,7 @@ export function verifyMac(mac: MacParams, content: Buffer, passphrase: string, b
       `${source}: the MAC uses the digest ${mac.digestOid} (read: SHA-1, SHA-224, SHA-256, SHA-384, SHA-512; PBMAC1 is not read); re-export the file: ${REEXPORT_HINT}`,
     );
   if (mac.salt.length > 1024 || mac.digest.length !== hash.u) throw bad(source, 'the MAC salt or digest has the wrong length');
-  const iterations = budget.take(mac.iterations, 'MAC');
+  const iterations = budget.take(mac.iterations, 'MAC', pkcs12PasswordForms(passphrase).length);
   for (const pw of pkcs12PasswordForms(passphrase)) {
     const key = pkcs12Kdf(hash, pw, mac.salt, 3, iterations, hash.u);
     const got = createHmac(hash.name, key).update(content).digest();
