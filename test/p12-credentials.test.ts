@@ -120,6 +120,8 @@ describe.skipIf(skip)('--p12 against openssl s_server -Verify 1 (client certific
     const cases: [string[], Record<string, string>, RegExp][] = [
       [['probe', target(), ...P12, ...PEM], P12_ENV, /probe: --p12 and --cert\/--key exclude each other/],
       [['run', '--target', target(), ...P12, ...PEM], P12_ENV, /--p12 and --cert\/--key exclude each other/],
+      [['k8s', 'scan', ...P12, ...PEM], P12_ENV, /k8s scan: --p12 and --cert\/--key exclude each other/],
+      [['k8s', 'scan', '--secret', 'ns/client-tls', ...P12], P12_ENV, /k8s scan: --secret and --p12 exclude each other/],
       [['probe', target(), ...P12], { P12_PASS: 'wrong' }, /client\.p12: the MAC does not verify: wrong passphrase or corrupt file/],
       [['run', '--target', target(), ...P12], { P12_PASS: 'wrong' }, /client\.p12: the MAC does not verify: wrong passphrase or corrupt file/],
       [['probe', target(), '--p12', 'client.p12', '--p12-passphrase-env', 'NOT_SET_ANYWHERE'], {}, /environment variable NOT_SET_ANYWHERE .* is not set/],

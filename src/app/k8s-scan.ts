@@ -91,7 +91,10 @@ export class ClusterScan {
     if (o.namespaces?.length && o.allNamespaces)
       throw new HarnessError('usage.invalid-value', 'k8s scan: -n/--namespace and --all-namespaces exclude each other');
     if (o.secret && (o.credentials.cert || o.credentials.p12))
-      throw new HarnessError('usage.invalid-value', 'k8s scan: --secret and --cert/--key or --p12 exclude each other (one set of client credentials)');
+      throw new HarnessError(
+        'usage.invalid-value',
+        `k8s scan: --secret and ${o.credentials.p12 ? '--p12' : '--cert/--key'} exclude each other (one set of client credentials)`,
+      );
     if (o.caKeySecret && o.credentials.caKey) throw new HarnessError('usage.invalid-value', 'k8s scan: --ca-key-secret and --ca-key exclude each other');
     this.selected = selectChecks(SCANNED, o.settings.suiteIds, o.settings.checkIds);
     this.auditIds = new Set(this.selected.filter((c) => c.suite.kind === 'cluster').map((c) => c.check.id));
