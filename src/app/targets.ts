@@ -226,7 +226,9 @@ export function resolveLiveTarget(
   if (t.servername !== undefined) checkHostName(`${where}: servername`, t.servername, 'config.invalid');
   if (t.path !== undefined) checkHttpPath(`${where}: path`, t.path, 'config.invalid');
   const servername = over.servername ?? t.servername;
-  const protocol = (over.protocol ?? t.protocol ?? 'https') as Protocol;
+  // No protocol given: the runner decides it from what the server does (probe/detect.ts).
+  const given = (over.protocol ?? t.protocol) as Protocol | undefined;
+  const protocol = given ?? 'https';
   return {
     name: t.name ?? t.endpoint!,
     host: endpoint.host,
@@ -234,6 +236,7 @@ export function resolveLiveTarget(
     ...(servername ? { servername } : !isIP(endpoint.host) ? { servername: endpoint.host } : {}),
     expectedNames: [...new Set([...(t.expectedNames ?? []), ...over.expectedNames])],
     protocol,
+    ...(given ? {} : { detectProtocol: true }),
     ...((over.path ?? t.path) ? { httpPath: over.path ?? t.path } : {}),
     ...offeredVersions(over, t),
     ...(trustPem ? { trustPem } : {}),

@@ -80,7 +80,10 @@ export interface TargetReport {
    */
   kind: 'live' | 'reference' | 'client' | 'files' | 'kubernetes';
   reference?: { implementation: string; profile: string };
+  /** The TLS version negotiated by the first connection. */
   protocol?: string;
+  /** What is spoken around TLS (https, postgres, redis …) and, when it was detected, how. */
+  appProtocol?: { name: string; detected?: string };
   peerChain?: CertSummary[];
   /** The policy this target was judged by (global policy with the target's overrides). */
   policy?: Policy;

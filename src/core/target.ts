@@ -50,6 +50,14 @@ export interface TargetConfig {
   expectedNames: string[];
   protocol: Protocol;
   /**
+   * No protocol was given (flag, config, annotation): the runner decides it from what the server
+   * does before the checks run (`probe/detect.ts`); `protocol` is then replaced, or, undecided, stays
+   * `https` and the report says it was not decided.
+   */
+  detectProtocol?: boolean;
+  /** How the protocol was decided, or why it could not be (set by the runner). */
+  protocolDetection?: { how: string; decided: boolean };
+  /**
    * The user a database or broker probe logs in as (postgres, mysql): default the CN of the valid
    * client certificate (what certificate authentication maps to a role), else `mtls-harness`.
    */

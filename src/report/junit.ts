@@ -90,6 +90,7 @@ export function* junitChunks(run: RunReport): Generator<string> {
     return;
   }
   yield '<testsuites>\n';
+  const appProtocols = new Map(run.targets.map((t) => [t.id, t.appProtocol]));
   let id = 0;
   for (const results of groups.values()) {
     const out: string[] = [];
@@ -115,6 +116,8 @@ export function* junitChunks(run: RunReport): Generator<string> {
     leaf('      ', 'property', { name: 'target', value: xmlSafe(target) });
     if (targetId !== target) leaf('      ', 'property', { name: 'targetId', value: xmlSafe(targetId) });
     leaf('      ', 'property', { name: 'suite', value: suite });
+    const app = appProtocols.get(targetId);
+    if (app) leaf('      ', 'property', { name: 'protocol', value: xmlSafe(app.detected ? `${app.name} (${app.detected})` : app.name) });
     if (run.incomplete)
       leaf('      ', 'property', {
         name: 'incomplete',

@@ -93,5 +93,15 @@ export function renderResultsTable(run: RunReport, st: Style, width = 120, quiet
     ]);
   const s = run.summary;
   const line = `${run.results.length} checks on ${run.targets.length} target(s) in ${(run.durationMs / 1000).toFixed(2)} s: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors`;
-  return (rows.length > 0 ? table.toString() + '\n' : '') + line + '\n';
+  return (rows.length > 0 ? table.toString() + '\n' : '') + line + '\n' + protocolLines(run);
+}
+
+/** How each target's protocol was detected (targets given no --protocol): "protocol: postgres (SSLRequest answered S)". */
+function protocolLines(run: RunReport): string {
+  const detected = run.targets.filter((t) => t.appProtocol?.detected);
+  const lines = detected
+    .slice(0, 20)
+    .map((t) => `${run.targets.length > 1 ? `${safeText(t.id, 60)}: ` : ''}protocol: ${t.appProtocol!.name} (${safeText(t.appProtocol!.detected!, 200)})`);
+  if (detected.length > 20) lines.push(`… and ${detected.length - 20} more (the JSON report has each target's appProtocol)`);
+  return lines.map((l) => l + '\n').join('');
 }

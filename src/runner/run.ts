@@ -4,7 +4,9 @@ import { HarnessError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { summarizeCertificate } from '../pki/inspect.js';
 import type { Credential } from '../pki/generate.js';
+import { detectProtocol } from '../probe/detect.js';
 import type { ProbeOptions } from '../probe/tls-probe.js';
+import { targetProbeOptions } from '../rotation/observe.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { safeText } from '../core/text.js';
 import { createContext, Semaphore } from '../checks/context.js';
@@ -253,6 +255,7 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
       kind: target.reference ? 'reference' : 'live',
       ...(target.reference ? { reference: { ...target.reference } } : {}),
       ...(noCert?.protocol ? { protocol: noCert.protocol } : {}),
+      appProtocol: { name: target.protocol, ...(target.protocolDetection ? { detected: target.protocolDetection.how } : {}) },
       ...(noCert && noCert.peerChain.length > 0 ? { peerChain: noCert.peerChain } : {}),
       policy: { ...target.policy },
       ...(target.client ? { clientChain: target.client.chain.map((c) => summarizeCertificate(c, clock)) } : {}),
@@ -282,6 +285,7 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
   const interrupted = aborted ? aborted.promise.catch(() => undefined) : new Promise<undefined>(() => undefined);
   const perTarget = await Promise.all(
     o.targets.map(async (target, i) => {
+      if (target.detectProtocol && !target.protocolDetection) await gateLanes.use(() => decideProtocol(target, timeoutMs, clock));
       const ctx = contexts[i]!;
       await Promise.race([gateLanes.use(() => ctx.noCert()).catch(() => undefined), interrupted]);
       return lanes.use(() => runTarget(target, ids[i]!, ctx));
@@ -299,6 +303,19 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
   };
   markIncomplete(report, signal, o.targets.length);
   return report;
+}
+
+/** Decides a target's protocol from what its server does (`probe/detect.ts`), before its checks. */
+async function decideProtocol(target: TargetUnderTest, timeoutMs: number, clock: Clock): Promise<void> {
+  const d = await detectProtocol({
+    ...targetProbeOptions(target, timeoutMs, clock),
+    ...(target.trustPem ? { ca: target.trustPem } : {}),
+    ...(target.client ? { cert: target.client.certPem, key: target.client.keyPem } : {}),
+  }).catch((e: unknown) => ({ protocol: undefined, how: `cannot decide the protocol: ${(e as Error).message}; give --protocol`, connections: 0 }));
+  // Undecided: probed as HTTPS, and the report says so. The controls keep that honest: a server that
+  // is not HTTP and closes on the request refuses the valid client too, so no check passes on it.
+  if (d.protocol) target.protocol = d.protocol;
+  target.protocolDetection = { how: d.protocol ? d.how : `not decided (${d.how}): probed as HTTPS; give --protocol`, decided: d.protocol !== undefined };
 }
 
 /** A check an interrupt ended (or never started): `error` "not finished: …", evidence `cutoff`. */

@@ -47,6 +47,7 @@ export const grpc: ProtocolModule<'grpc'> = {
   layer: 'gRPC',
   plaintextHttp: true,
   defaultPorts: [443, 50051],
+  detection: { names: ['grpc', 'grpcs'] },
   alpn: ['h2'],
   startsTls: 'at connect',
   alpnRefusal: 'it does not serve HTTP/2, which gRPC needs',

@@ -24,6 +24,7 @@ export const https: ProtocolModule<'https'> = {
   layer: 'HTTP',
   plaintextHttp: true,
   defaultPorts: [443, 8443],
+  detection: { names: ['https', 'http2', 'h2'] },
   alpn: ['http/1.1'],
   startsTls: 'at connect',
   answer: 'HTTP response',

@@ -80,6 +80,7 @@ export const mqtt: ProtocolModule<'mqtt'> = {
   layer: 'MQTT',
   plaintextHttp: false,
   defaultPorts: [8883, 1883],
+  detection: { names: ['mqtt', 'mqtts', 'secure-mqtt'], recognises: (a) => /^CONNACK /.test(a.message ?? '') },
   alpn: [],
   startsTls: 'at connect',
   answer: 'CONNACK',

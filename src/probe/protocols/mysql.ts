@@ -212,6 +212,11 @@ export const mysql: ProtocolModule<'mysql'> = {
   layer: 'MySQL',
   plaintextHttp: false,
   defaultPorts: [3306],
+  // The server speaks first: a packet of sequence 0 holding a v10 handshake (0x0a) or an ERR (0xff).
+  detection: {
+    names: ['mysql', 'mariadb'],
+    greeting: (b) => b.length >= 5 && b[3] === 0 && (b[4] === 0x0a || b[4] === 0xff) && b.readUIntLE(0, 3) > 0 && b.readUIntLE(0, 3) < 0x10000,
+  },
   alpn: [],
   startsTls: 'the server greets (protocol 10, CLIENT_SSL), the client sends an SSLRequest packet',
   answer: 'MySQL answer',

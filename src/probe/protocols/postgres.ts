@@ -165,6 +165,7 @@ export const postgres: ProtocolModule<'postgres'> = {
   layer: 'PostgreSQL',
   plaintextHttp: false,
   defaultPorts: [5432],
+  detection: { names: ['postgres', 'postgresql', 'pg'] },
   alpn: [],
   startsTls: 'SSLRequest (8 bytes), the server answers S',
   answer: 'PostgreSQL answer',

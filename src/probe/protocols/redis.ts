@@ -50,6 +50,8 @@ export const redis: ProtocolModule<'redis'> = {
   layer: 'Redis',
   plaintextHttp: false,
   defaultPorts: [6379, 6380],
+  // Any RESP reply to PING (its first byte a RESP type) is Redis (or a server speaking its protocol).
+  detection: { names: ['redis', 'rediss'], recognises: (a) => /^[+\-:$*_%|#,(=~>]/.test(a.message ?? '') },
   alpn: [],
   startsTls: 'at connect',
   answer: 'Redis reply',

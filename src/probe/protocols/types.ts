@@ -68,6 +68,8 @@ export interface ProtocolDetection {
   names?: readonly string[];
   /** The first bytes a server sent after connect, before the client sent anything: are they this protocol's greeting? Never throws. */
   greeting?(first: Buffer): boolean;
+  /** A raw-TLS protocol: is the application's answer to this module's request (`ProbeOutcome.application`) really this protocol's? */
+  recognises?(app: ApplicationEvidence): boolean;
 }
 
 /** A protocol of the registry. */
