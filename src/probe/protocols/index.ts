@@ -5,6 +5,7 @@
  */
 import type { ProbeOptions } from '../options.js';
 import type { ProbeOutcome } from '../outcome.js';
+import { amqp } from './amqp.js';
 import { grpc } from './grpc.js';
 import { https } from './https.js';
 import { mqtt } from './mqtt.js';
@@ -29,6 +30,7 @@ export const PROTOCOL_MODULES: { readonly [P in Protocol]: ProtocolModule<P> } =
   mysql,
   redis,
   mqtt,
+  amqp,
 };
 
 /** The module of a protocol (default `https`). */
