@@ -22,7 +22,7 @@ describe('the protocol registry', () => {
 
   it('only the STARTTLS protocols start TLS in their own protocol; only raw TLS and gRPC read without a request', () => {
     const session = (p: (typeof PROTOCOLS)[number]) => PROTOCOL_MODULES[p].session({ opts: { host: 'h', port: 1 }, appUser: 'u' });
-    expect(PROTOCOLS.filter((p) => session(p).startTls)).toEqual(['postgres', 'mysql']);
+    expect(PROTOCOLS.filter((p) => session(p).startTls)).toEqual(['postgres', 'mysql', 'ldap']);
     expect(PROTOCOLS.filter((p) => !session(p).request)).toEqual(['tls', 'grpc']);
     for (const p of PROTOCOLS) expect(PROTOCOL_MODULES[p].startsTls === 'at connect').toBe(!session(p).startTls);
   });

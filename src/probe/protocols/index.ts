@@ -8,6 +8,7 @@ import type { ProbeOutcome } from '../outcome.js';
 import { amqp } from './amqp.js';
 import { grpc } from './grpc.js';
 import { https } from './https.js';
+import { ldap } from './ldap.js';
 import { mqtt } from './mqtt.js';
 import type { Protocol } from './names.js';
 import { mysql } from './mysql.js';
@@ -31,6 +32,7 @@ export const PROTOCOL_MODULES: { readonly [P in Protocol]: ProtocolModule<P> } =
   redis,
   mqtt,
   amqp,
+  ldap,
 };
 
 /** The module of a protocol (default `https`). */
