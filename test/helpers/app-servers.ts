@@ -28,7 +28,7 @@ export interface Spawned {
   dead: () => string | undefined;
 }
 
-export function run(bin: string, args: string[], opts: { uid?: number; gid?: number; cwd?: string } = {}): Spawned {
+export function run(bin: string, args: string[], opts: { uid?: number; gid?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Spawned {
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   let out = '';
   let spawnError: Error | undefined;

@@ -1,7 +1,7 @@
-// The amqp module on frames built to the AMQP 0-9-1 specification (§4.2.3 frames, §4.2.5 field
-// tables, the Connection class), shaped like RabbitMQ's Connection.Start (its server-properties:
-// a nested capabilities table, then product, version, platform, copyright as long strings). No
-// broker's bytes were recorded: these follow the format, not a capture.
+// The amqp module on the Connection.Start recorded from a real broker (RabbitMQ 3.10.8, Debian,
+// Erlang/OTP 25, one TLS listener, answering the harness's protocol header), and on frames built to
+// the AMQP 0-9-1 specification (§4.2.3 frames, §4.2.5 field tables, the Connection class) for what
+// RabbitMQ did not send here (Connection.Close, AMQP 1.0 headers, hostile lengths).
 import { describe, expect, it } from 'vitest';
 import { amqp, PROTOCOL_HEADER, readStart, tableStrings } from './amqp.js';
 
@@ -38,6 +38,13 @@ const SERVER_PROPERTIES = table(
   entry('product', 'S', longstr('RabbitMQ')),
   entry('version', 'S', longstr('3.10.8')),
 );
+/** RabbitMQ 3.10.8's Connection.Start (cluster_name rabbit-t1@vm). */
+const RECORDED = Buffer.from(
+  '010000000001f3000a000a0009000001ce0c6361706162696c697469657346000000c7127075626c69736865725f636f6e6669726d7374011a65786368616e67655f65786368616e67655f62696e64696e677374010a62617369632e6e61636b740116636f6e73756d65725f63616e63656c5f6e6f74696679740112636f6e6e656374696f6e2e626c6f636b6564740113636f6e73756d65725f7072696f72697469657374011c61757468656e7469636174696f6e5f6661696c7572655f636c6f73657401107065725f636f6e73756d65725f716f7374010f6469726563745f7265706c795f746f74010c636c75737465725f6e616d65530000000c7261626269742d743140766d09636f707972696768745300000037436f707972696768742028632920323030372d3230323220564d776172652c20496e632e206f722069747320616666696c69617465732e0b696e666f726d6174696f6e53000000394c6963656e73656420756e64657220746865204d504c20322e302e20576562736974653a2068747470733a2f2f7261626269746d712e636f6d08706c6174666f726d530000001145726c616e672f4f54502032352e322e330770726f6475637453000000085261626269744d510776657273696f6e5300000006332e31302e380000000e414d51504c41494e20504c41494e00000005656e5f5553ce',
+  'hex',
+);
+/** RabbitMQ's answer to a protocol header it does not accept (AMQP 1.0 without its plugin): its own, then it closes. */
+const RECORDED_HEADER = Buffer.from('414d515000000901', 'hex');
 const START = methodFrame(10, 10, Buffer.concat([Buffer.from([0, 9]), SERVER_PROPERTIES, longstr('PLAIN AMQPLAIN'), longstr('en_US')]));
 
 describe('amqp: the protocol header and Connection.Start', () => {
@@ -58,6 +65,19 @@ describe('amqp: the protocol header and Connection.Start', () => {
     });
   });
 
+  it("RabbitMQ 3.10.8's Connection.Start (recorded) is served", () => {
+    expect(readStart(RECORDED, false)).toEqual({
+      rejectedAt: 'accepted',
+      reason:
+        'the AMQP broker (RabbitMQ 3.10.8) answered the protocol header with Connection.Start (mechanisms AMQPLAIN PLAIN); the harness stops there (it sends no credentials)',
+      application: { protocol: 'amqp', server: 'RabbitMQ 3.10.8', message: 'Connection.Start 0-9, mechanisms AMQPLAIN PLAIN' },
+    });
+    expect(readStart(RECORDED.subarray(0, 200), false)).toBeUndefined();
+    expect(readStart(RECORDED_HEADER, false)?.application?.message).toBe(
+      'protocol header AMQP 0-9-1: the version it speaks; it did not take the header as sent',
+    );
+  });
+
   it('waits for the whole frame; a frame cut short by the end is unreachable (closed)', () => {
     for (const n of [1, 6, 7, 40, START.length - 1]) expect(readStart(START.subarray(0, n), false)).toBeUndefined();
     expect(readStart(START.subarray(0, 40), true)).toMatchObject({ rejectedAt: 'unreachable', failure: { kind: 'closed' } });
@@ -72,7 +92,7 @@ describe('amqp: the protocol header and Connection.Start', () => {
     expect(readStart(Buffer.from('AMQP\x03\x01\x00\x00', 'latin1'), false)?.application?.message).toBe(
       'protocol header AMQP 1.0 (its SASL layer): it speaks AMQP 1.0, not 0-9-1',
     );
-    expect(readStart(Buffer.from('AMQP\x00\x00\x08\x00', 'latin1'), false)?.reason).toContain('AMQP 0-8-0: it does not speak AMQP 0-9-1 as sent');
+    expect(readStart(Buffer.from('AMQP\x00\x00\x08\x00', 'latin1'), false)?.reason).toContain('AMQP 0-8-0: the version it speaks');
     expect(readStart(Buffer.from('AMQP\x01\x01', 'latin1'), false)).toBeUndefined();
     expect(readStart(Buffer.from('AMQP\x01\x01', 'latin1'), true)).toMatchObject({ rejectedAt: 'unreachable' });
   });

@@ -3,9 +3,9 @@
  * broker's first frame decides (https://www.rabbitmq.com/resources/specs/amqp0-9-1.pdf §4.2.2,
  * §2.2.4). Connection.Start (a method frame on channel 0, class 10 method 10) is served, with the
  * broker's `product`/`version` and SASL mechanisms as evidence. A broker that answers with a
- * protocol header instead does not speak 0-9-1 at that version (an AMQP 1.0 broker answers
- * `AMQP\0\x01\0\0` or `AMQP\x03\x01\0\0`): it answered, so it served, and the reason says what it
- * speaks. The probe stops at Connection.Start: a refusal at the AMQP layer (ACCESS_REFUSED after
+ * protocol header instead did not take ours (RabbitMQ answers a header it does not accept with
+ * its own, `AMQP\0\0\x09\x01`; an AMQP 1.0 broker answers `AMQP\0\x01\0\0` or
+ * `AMQP\x03\x01\0\0`): it answered, so it served, and the reason says what it speaks. The probe stops at Connection.Start: a refusal at the AMQP layer (ACCESS_REFUSED after
  * Connection.StartOk) needs credentials, which the harness does not send; a Connection.Close read
  * instead of Connection.Start is classified by its reply code all the same.
  */
@@ -92,7 +92,7 @@ function describeHeader(h: Buffer): string {
     const layer = id === 3 ? ' (its SASL layer)' : id === 2 ? ' (its TLS layer)' : '';
     return `AMQP 1.0${layer}: it speaks AMQP 1.0, not 0-9-1`;
   }
-  if (id === 0 && a === 0) return `AMQP 0-${b}-${c}: it does not speak AMQP 0-9-1 as sent`;
+  if (id === 0 && a === 0) return `AMQP 0-${b}-${c}: the version it speaks; it did not take the header as sent`;
   return `AMQP ${id}-${a}-${b}-${c}: an AMQP version the harness does not speak`;
 }
 
