@@ -9,8 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
-import { probeEndpoint, type ProbeOutcome } from '../src/probe/tls-probe.js';
-import { spawnCli } from './helpers/cli.js';
+import { probeThrice, rejectionSuite } from './helpers/protocol-runs.js';
 import { skipUnless, type StartedServer } from './helpers/servers.js';
 import { SLAPD, startSlapd, type SlapdOptions } from './helpers/slapd.js';
 
@@ -36,77 +35,17 @@ async function slapd(verifyClient: SlapdOptions['verifyClient'], extra?: string[
   return s;
 }
 
-/** Three probes, one classification: returns the first. */
-async function probe(s: StartedServer, withCert: boolean): Promise<ProbeOutcome> {
-  const outs: ProbeOutcome[] = [];
-  for (let i = 0; i < 3; i++)
-    outs.push(
-      await probeEndpoint({
-        host: s.host,
-        port: s.port,
-        servername: 'localhost',
-        ca: pki.root.certPem,
-        protocol: 'ldap',
-        timeoutMs: 5000,
-        ...(withCert ? { cert: pki.client.chainPem, key: pki.client.keyPem } : {}),
-      }),
-    );
-  const shape = (o: ProbeOutcome) => ({ at: o.rejectedAt, failure: o.failure?.kind, code: o.application?.code, message: o.application?.message });
-  for (const o of outs.slice(1)) expect(shape(o), `${o.reason}\n${s.logs().slice(-2000)}`).toEqual(shape(outs[0]!));
-  return outs[0]!;
-}
-
-interface Json {
-  results: { check: string; status: string; message: string; evidence: Record<string, unknown> }[];
-}
-
-async function runSuite(s: StartedServer): Promise<{ code: number; noCert: Json['results'][number] }> {
-  const files = { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'client.pem'), key: path.join(dir, 'client-key.pem') };
-  await fs.writeFile(files.ca, pki.root.certPem);
-  await fs.writeFile(files.cert, pki.client.chainPem);
-  await fs.writeFile(files.key, pki.client.keyPem, { mode: 0o600 });
-  const r = await spawnCli(
-    [
-      'run',
-      '--target',
-      `127.0.0.1:${s.port}`,
-      '--servername',
-      'localhost',
-      '--protocol',
-      'ldap',
-      '--ca',
-      files.ca,
-      '--cert',
-      files.cert,
-      '--key',
-      files.key,
-      '--suite',
-      'rejection-without-cert',
-      '--json',
-      '-',
-    ],
-    dir,
-    {},
-    60_000,
-  );
-  expect(r.stderr, r.stdout).not.toMatch(/\n\s+at /);
-  const j = JSON.parse(r.stdout) as Json;
-  const noCert = j.results.find((x) => x.check === 'reject.no-client-cert')!;
-  expect(noCert, r.stdout).toBeDefined();
-  return { code: r.code, noCert };
-}
-
 describe.skipIf(skipUnless(SLAPD, 'slapd', 'apt-get install slapd ldap-utils'))('slapd (StartTLS, then WhoAmI)', () => {
   it('TLSVerifyClient demand: the valid client is served (WhoAmI answered); without a certificate, refused in TLS', async () => {
     const s = await slapd('demand');
-    const valid = await probe(s, true);
+    const valid = await probeThrice(s, pki, 'ldap', true);
     expect(valid, valid.reason).toMatchObject({
       rejectedAt: 'accepted',
       certificateRequested: true,
       application: { protocol: 'ldap', startTls: 'StartTLS answered success (0)', code: '0' },
     });
     expect(valid.reason).toMatch(/^the LDAP server answered WhoAmI: /);
-    const none = await probe(s, false);
+    const none = await probeThrice(s, pki, 'ldap', false);
     expect(['handshake', 'post-handshake'], none.reason).toContain(none.rejectedAt);
     expect(none.application).toMatchObject({ protocol: 'ldap', startTls: 'StartTLS answered success (0)' });
     expect(none.timings.startTlsMs).toBeGreaterThanOrEqual(0);
@@ -114,18 +53,18 @@ describe.skipIf(skipUnless(SLAPD, 'slapd', 'apt-get install slapd ldap-utils'))(
 
   it('TLSVerifyClient never: served without a certificate (anonymous WhoAmI), and with one', async () => {
     const s = await slapd('never');
-    const none = await probe(s, false);
+    const none = await probeThrice(s, pki, 'ldap', false);
     expect(none).toMatchObject({
       rejectedAt: 'accepted',
       reason: 'the LDAP server answered WhoAmI: anonymous (an empty authzId)',
       application: { protocol: 'ldap', code: '0', message: 'WhoAmI anonymous (an empty authzId)' },
     });
-    expect((await probe(s, true)).rejectedAt).toBe('accepted');
+    expect((await probeThrice(s, pki, 'ldap', true)).rejectedAt).toBe('accepted');
   });
 
   it('no TLS configured: StartTLS answered protocolError, unreachable (starttls) with the code and message', async () => {
     const s = await slapd('none');
-    const none = await probe(s, true);
+    const none = await probeThrice(s, pki, 'ldap', true);
     expect(none).toMatchObject({
       rejectedAt: 'unreachable',
       failure: { kind: 'starttls', phase: 'starttls' },
@@ -136,19 +75,19 @@ describe.skipIf(skipUnless(SLAPD, 'slapd', 'apt-get install slapd ldap-utils'))(
   it('require authc: every anonymous WhoAmI is refused at the LDAP layer (53), the valid client too', async () => {
     const s = await slapd('never', ['require authc']);
     for (const withCert of [false, true])
-      expect(await probe(s, withCert)).toMatchObject({
+      expect(await probeThrice(s, pki, 'ldap', withCert)).toMatchObject({
         rejectedAt: 'application',
         application: { code: '53', message: 'resultCode 53 unwillingToPerform: authentication required' },
       });
   });
 
   it('run --protocol ldap --suite rejection-without-cert: strict passes, open fails', async () => {
-    const strict = await runSuite(await slapd('demand'));
-    expect(strict.noCert.status, strict.noCert.message).toBe('pass');
+    const strict = await rejectionSuite(await slapd('demand'), pki, 'ldap', dir);
+    expect(strict.status, strict.message).toBe('pass');
     expect(strict.code).toBe(0);
-    const open = await runSuite(await slapd('never'));
-    expect(open.noCert.status, open.noCert.message).toBe('fail');
-    expect(open.noCert.message).toMatch(/WhoAmI/);
+    const open = await rejectionSuite(await slapd('never'), pki, 'ldap', dir);
+    expect(open.status, open.message).toBe('fail');
+    expect(open.message).toMatch(/WhoAmI/);
     expect(open.code).not.toBe(0);
   }, 120_000);
 });

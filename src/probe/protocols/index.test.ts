@@ -15,7 +15,7 @@ describe('the protocol registry', () => {
   it('offers ALPN http/1.1 for https, h2 for grpc, none for the others, unless the options say', () => {
     expect(offeredAlpn({})).toEqual(['http/1.1']);
     expect(offeredAlpn({ protocol: 'grpc' })).toEqual(['h2']);
-    for (const p of ['tls', 'postgres', 'mysql', 'redis', 'mqtt'] as const) expect(offeredAlpn({ protocol: p })).toEqual([]);
+    for (const p of ['tls', 'postgres', 'mysql', 'redis', 'mqtt', 'amqp', 'ldap'] as const) expect(offeredAlpn({ protocol: p })).toEqual([]);
     expect(offeredAlpn({ protocol: 'grpc', alpn: ['x'] })).toEqual(['x']);
     expect(PROTOCOL_MODULES.grpc.alpnRefusal).toBe('it does not serve HTTP/2, which gRPC needs');
   });
