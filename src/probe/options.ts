@@ -39,7 +39,8 @@ export interface ProbeOptions {
    * after the handshake; `tls` only reads; `grpc` offers ALPN h2, reads like `tls`, and when the
    * connection is accepted makes one real grpc.health.v1 Health/Check call with the same
    * credentials; `postgres` and `mysql` start TLS in their own protocol first (SSLRequest) and then
-   * log in; `redis` sends PING; `mqtt` sends CONNECT (default `https`).
+   * log in; `redis` sends PING; `mqtt` sends CONNECT; `amqp` sends the AMQP 0-9-1 header; `ldap`
+   * starts TLS with StartTLS (at connect on 636) and sends WhoAmI (default `https`).
    */
   protocol?: Protocol;
   /**

@@ -32,11 +32,11 @@ export interface ApplicationEvidence {
   protocol: Protocol;
   /** How TLS was started, for a protocol that negotiates it in plaintext first ("SSLRequest answered S"). */
   startTls?: string;
-  /** The server software as it announced itself before TLS (MySQL's greeting). */
+  /** The server software as it announced itself (MySQL's greeting, AMQP's Connection.Start). */
   server?: string;
-  /** postgres, mysql: the user the probe logged in as. */
+  /** postgres, mysql: the user the probe logged in as; ldap: the authzId WhoAmI answered. */
   user?: string;
-  /** The server's code: a SQLSTATE, a MySQL error number, a CONNACK return code, a Redis error prefix. */
+  /** The server's code: a SQLSTATE, a MySQL error number, a CONNACK return code, a Redis error prefix, an LDAP resultCode. */
   code?: string;
   /** The server's answer in one line ("FATAL 28000 connection requires a valid client certificate"). */
   message?: string;
@@ -53,7 +53,7 @@ export interface Classified {
   httpStatusLine?: string;
   /** The response's Server header (for stack recognition), when there was one. */
   httpServer?: string;
-  /** The application's answer (postgres, mysql, redis, mqtt). */
+  /** The application's answer (postgres, mysql, redis, mqtt, amqp, ldap). */
   application?: ApplicationEvidence;
 }
 

@@ -31,7 +31,9 @@ Options:
                             handshake; tls: only read for --grace; grpc: ALPN
                             h2 and a grpc.health.v1 Health/Check call;
                             postgres, mysql (STARTTLS, a login), redis
-                            (PING), mqtt (CONNECT): docs/protocols.md
+                            (PING), mqtt (CONNECT), amqp (the protocol
+                            header), ldap (StartTLS, WhoAmI):
+                            docs/protocols.md
   --path PATH               HTTP path to request (default /)
   --grace DURATION          tls: how long an accepted connection must stay
                             open (default 300ms)

@@ -5,8 +5,10 @@
  */
 import type { ProbeOptions } from '../options.js';
 import type { ProbeOutcome } from '../outcome.js';
+import { amqp } from './amqp.js';
 import { grpc } from './grpc.js';
 import { https } from './https.js';
+import { ldap } from './ldap.js';
 import { mqtt } from './mqtt.js';
 import type { Protocol } from './names.js';
 import { mysql } from './mysql.js';
@@ -29,6 +31,8 @@ export const PROTOCOL_MODULES: { readonly [P in Protocol]: ProtocolModule<P> } =
   mysql,
   redis,
   mqtt,
+  amqp,
+  ldap,
 };
 
 /** The module of a protocol (default `https`). */
