@@ -4,7 +4,8 @@
 import { createHash, KeyObject } from 'node:crypto';
 import { element, subjectDer } from './der.js';
 import { integer, keyIdentifier, oid, pemBlock, signedStructure, signatureAlgorithm, subjectKeyIdOf, time } from './encode.js';
-import { certDer, type Credential } from './generate.js';
+import { addDays } from '../core/clock.js';
+import { certDer, type Credential, type FixturePki } from './generate.js';
 
 const seq = (...items: Buffer[]) => element(0x30, Buffer.concat(items));
 
@@ -65,4 +66,26 @@ export function mintCrl(ca: Credential, o: CrlOptions): string {
     extensions,
   );
   return `${pemBlock('X509 CRL', signedStructure(tbs, KeyObject.from(ca.key.pair.privateKey), ca.key.type))}\n`;
+}
+
+/** The fixture PKI's CRLs by PKI: a reference's files are rendered again on every restart. */
+const FIXTURE_CRLS = new WeakMap<FixturePki, string>();
+
+/**
+ * The CRLs of the fixture PKI's client-issuing CAs, in one PEM file (client-crl.pem of the
+ * references): the root's lists the revoked client (revokedSerialFor), the intermediate's is empty
+ * (a server checking every certificate of a chain needs one from each CA: OpenSSL's
+ * X509_V_FLAG_CRL_CHECK_ALL). Valid from an hour before the PKI was made, for 30 days.
+ */
+export function fixtureCrlPem(pki: FixturePki): string {
+  let pem = FIXTURE_CRLS.get(pki);
+  if (!pem) {
+    const thisUpdate = addDays(pki.createdAt, -1 / 24);
+    const nextUpdate = addDays(pki.createdAt, 30);
+    pem =
+      mintCrl(pki.root, { thisUpdate, nextUpdate, revoked: [{ serialHex: revokedSerialFor(pki.root), revokedAt: thisUpdate }] }) +
+      mintCrl(pki.intermediate, { thisUpdate, nextUpdate, revoked: [] });
+    FIXTURE_CRLS.set(pki, pem);
+  }
+  return pem;
 }
