@@ -13,9 +13,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays } from '../src/core/clock.js';
-import { revokedSerialFor } from '../src/pki/crl.js';
-import { mintCertificate, type FixturePki } from '../src/pki/generate.js';
+import { mintRevokedClient } from '../src/checks/revoked.js';
+import type { FixturePki } from '../src/pki/generate.js';
 import { loadsClientCrl, presentsRevokedClient, type ProfileName } from '../src/targets/profiles.js';
 import { REFERENCES } from '../src/targets/reference/index.js';
 import { NODE_PROFILES } from '../src/targets/reference/node.js';
@@ -44,15 +43,7 @@ beforeAll(async () => {
   files = opensslPkiFiles(path.join(dir, 'pki'));
   // The revoked client of the revocation profiles, given as a live target's --revoked-cert: a client
   // of the openssl-CLI root with the serial the references' CRL (issued by that root) lists.
-  const now = new Date();
-  const revoked = await mintCertificate({
-    subject: 'CN=revoked client, O=mtls-harness',
-    issuer: pki.root,
-    notBefore: addDays(now, -1 / 24),
-    notAfter: addDays(now, 30),
-    eku: ['clientAuth'],
-    serialNumber: revokedSerialFor(pki.root),
-  });
+  const revoked = await mintRevokedClient(pki.root, new Date());
   await fs.writeFile(path.join(dir, 'revoked.pem'), revoked.certPem);
   await fs.writeFile(path.join(dir, 'revoked-key.pem'), revoked.keyPem, { mode: 0o600 });
 }, 60_000);

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
 import { addDays } from '../src/core/clock.js';
 import { mintCrl } from '../src/pki/crl.js';
-import { mintCertificate, mintFixturePki, randomSerial, type FixturePki } from '../src/pki/generate.js';
+import { mintRevokedClient } from '../src/checks/revoked.js';
+import { mintFixturePki, randomSerial, type FixturePki } from '../src/pki/generate.js';
 import { writeClientFiles } from './helpers/cli.js';
 import { OPENSSL, startOpensslServer, type StartedServer } from './helpers/servers.js';
 
@@ -51,14 +52,7 @@ beforeAll(async () => {
   // A client the CA issued and then revoked (any serial: the organisation's own, not the harness's derived one).
   serial = randomSerial();
   const now = new Date();
-  const revoked = await mintCertificate({
-    subject: 'CN=revoked client, O=example',
-    issuer: pki.root,
-    notBefore: addDays(now, -1),
-    notAfter: addDays(now, 30),
-    eku: ['clientAuth'],
-    serialNumber: serial,
-  });
+  const revoked = await mintRevokedClient(pki.root, now, serial);
   await fs.writeFile(f('revoked.pem'), revoked.certPem);
   await fs.writeFile(f('revoked-key.pem'), revoked.keyPem, { mode: 0o600 });
   const crl = mintCrl(pki.root, { thisUpdate: addDays(now, -1), nextUpdate: addDays(now, 7), revoked: [{ serialHex: serial, revokedAt: addDays(now, -1) }] });

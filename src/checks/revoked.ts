@@ -2,7 +2,7 @@
 // certificate the CA has revoked, presented where the verdict means something.
 import { addDays, type Clock } from '../core/clock.js';
 import { revokedSerialFor } from '../pki/crl.js';
-import { mintCertificate } from '../pki/generate.js';
+import { mintCertificate, type Credential } from '../pki/generate.js';
 import { presentsRevokedClient } from '../targets/profiles.js';
 import type { TargetUnderTest } from '../targets/target.js';
 import type { RevokedClient } from './types.js';
@@ -17,6 +17,21 @@ export const REVOKED_NEEDS_GIVEN =
 /** Why a target without a CA key or a revoked certificate is not tested. */
 export const REVOKED_NEEDS_CERT =
   'needs a client certificate your CA has revoked (--revoked-cert and --revoked-key), with the valid client (--cert) as its control';
+
+/**
+ * A valid client of `ca` (EKU clientAuth, now − 1 h … now + 30 d) with the serial a CRL lists: by
+ * default the one the harness's CRLs revoke (revokedSerialFor).
+ */
+export function mintRevokedClient(ca: Credential, now: Date, serialHex = revokedSerialFor(ca)): Promise<Credential> {
+  return mintCertificate({
+    subject: REVOKED_SUBJECT,
+    issuer: ca,
+    notBefore: addDays(now, -1 / 24),
+    notAfter: addDays(now, 30),
+    eku: ['clientAuth'],
+    serialNumber: serialHex,
+  });
+}
 
 /**
  * The revoked client of a target: the one given (--revoked-cert); on a reference of a revocation
@@ -34,16 +49,7 @@ export async function revokedClientOf(target: TargetUnderTest, clock: Clock): Pr
       return {
         skip: `the reference profile ${started.profile} gives the server no CRL: a revoked client is presented on the revocation profiles (revocation-crl, no-revocation-check)`,
       };
-    const root = started.pki.root;
-    const now = clock();
-    const c = await mintCertificate({
-      subject: REVOKED_SUBJECT,
-      issuer: root,
-      notBefore: addDays(now, -1 / 24),
-      notAfter: addDays(now, 30),
-      eku: ['clientAuth'],
-      serialNumber: revokedSerialFor(root),
-    });
+    const c = await mintRevokedClient(started.pki.root, clock());
     return { certPem: c.certPem, chainPem: c.chainPem, keyPem: c.keyPem, source: 'minted' };
   }
   return { skip: target.caKey ? REVOKED_NEEDS_GIVEN : REVOKED_NEEDS_CERT };
