@@ -15,6 +15,7 @@ import {
   whereRefused,
 } from '../src/checks/judge.js';
 import type { CheckContext, Suite } from '../src/checks/types.js';
+import { rejectsRevokedClient } from './revocation.js';
 import type { CheckVerdict } from '../src/core/model.js';
 import { safeText } from '../src/core/text.js';
 
@@ -180,6 +181,7 @@ export const chainValidation: Suite = {
       'a trusted-CA certificate with CA:TRUE used as a client leaf',
       { status: 'warn', topic: 'reject-ca-as-client' },
     ),
+    rejectsRevokedClient,
     {
       id: 'chain.accepts-intermediate-client',
       title: 'A client issued by an intermediate (chain sent) is accepted',

@@ -14,12 +14,15 @@ export const SERVER_CHECK_IDS: readonly string[] = SUITES.flatMap((s) => s.check
 
 /**
  * Expected on every profile: OpenSSL-based servers accept a CA certificate as a client leaf
- * (`warn`), and a reference target declares no identities (`skip`).
+ * (`warn`), a reference target declares no identities (`skip`), and a revoked client is presented
+ * only on the revocation profiles (`skip`).
  */
 export const EVERYWHERE: Readonly<Record<string, Status>> = {
   'chain.rejects-ca-as-client': 'warn',
   'san.server-identity': 'skip',
   'san.rejects-wrong-identity-client': 'skip',
+  // Presented only on the revocation profiles, where the fixture CRL lists it.
+  'chain.rejects-revoked-client': 'skip',
 };
 
 const CLIENT_REJECTS_FAIL: Record<string, Status> = {
@@ -52,6 +55,8 @@ export const PROFILE_DEVIATIONS: Readonly<Record<ProfileName, Readonly<Record<st
   'expired-server': { 'expiry.server-cert': 'fail', 'chain.server-trusted': 'fail' },
   'rotation-graceful': {},
   'rotation-restart': { 'rotation.continuity': 'fail' },
+  'revocation-crl': { 'chain.rejects-revoked-client': 'pass' },
+  'no-revocation-check': { 'chain.rejects-revoked-client': 'fail' },
 };
 
 /** The static profiles have no rotation trigger: the rotation checks skip. */

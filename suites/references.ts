@@ -79,6 +79,11 @@ export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = 
   'chain.rejects-wrong-eku-client': [EKU, rfc(8446, '4.4.2.3', 'Client certificate selection')],
   'chain.rejects-ca-as-client': [BASIC_CONSTRAINTS, rfc(5280, '4.2.1.3', 'Key usage: keyCertSign for CA certificates')],
   'chain.accepts-intermediate-client': [TLS13_CERT, PATH_VALIDATION],
+  'chain.rejects-revoked-client': [
+    rfc(5280, '6.3', 'CRL validation: a certificate listed in its issuer’s CRL is revoked'),
+    rfc(5280, '5.3.1', 'CRL entry reason code (keyCompromise)'),
+    ALERTS,
+  ],
   'san.server-has-san': [SAN, SERVICE_IDENTITY],
   'san.server-matches-name': [SERVICE_IDENTITY, WILDCARDS, rfc(2818, '3.1', 'HTTP over TLS: server identity')],
   'san.server-identity': [

@@ -13,8 +13,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintRevokedClient } from '../src/checks/revoked.js';
 import type { FixturePki } from '../src/pki/generate.js';
-import type { ProfileName } from '../src/targets/profiles.js';
+import { loadsClientCrl, presentsRevokedClient, type ProfileName } from '../src/targets/profiles.js';
 import { REFERENCES } from '../src/targets/reference/index.js';
 import { NODE_PROFILES } from '../src/targets/reference/node.js';
 import { findBinary } from '../src/targets/reference/process.js';
@@ -40,21 +41,44 @@ beforeAll(async () => {
   await fs.mkdir(path.join(dir, 'pki'));
   pki = await makeOpensslPki(path.join(dir, 'pki'));
   files = opensslPkiFiles(path.join(dir, 'pki'));
+  // The revoked client of the revocation profiles, given as a live target's --revoked-cert: a client
+  // of the openssl-CLI root with the serial the references' CRL (issued by that root) lists.
+  const revoked = await mintRevokedClient(pki.root, new Date());
+  await fs.writeFile(path.join(dir, 'revoked.pem'), revoked.certPem);
+  await fs.writeFile(path.join(dir, 'revoked-key.pem'), revoked.keyPem, { mode: 0o600 });
 }, 60_000);
 afterAll(async () => {
   if (mismatches.length > 0) console.log(`openssl-PKI matrix mismatches:\n${mismatches.join('\n')}`);
   if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 
-const liveRun = (port: number, out: string) => liveRunWithPki(files, port, out);
+const liveRun = (port: number, out: string, profile: ProfileName) =>
+  liveRunWithPki(
+    files,
+    port,
+    out,
+    presentsRevokedClient(profile) ? ['--revoked-cert', path.join(dir, 'revoked.pem'), '--revoked-key', path.join(dir, 'revoked-key.pem')] : [],
+  );
+
+/**
+ * Run as a live target, chain.accepts-intermediate-client mints its own intermediate under the root
+ * (--ca-key), which publishes no CRL: an OpenSSL-based server checking CRLs on revocation-crl
+ * (X509_V_FLAG_CRL_CHECK_ALL; s_server's -crl_check checks the leaf's issuer) finds none for it and
+ * refuses that client (warn). GnuTLS treats a CA without a CRL as revoking nothing and serves it.
+ */
+function liveTargetVerdicts(profile: ProfileName, implementation: string): Record<string, string> {
+  const want = expectedVerdicts(profile, implementation);
+  if (loadsClientCrl(profile) && implementation !== 'gnutls') want['chain.accepts-intermediate-client'] = 'warn';
+  return want;
+}
 
 async function pair(implementation: string, profile: ProfileName): Promise<void> {
-  const want = expectedVerdicts(profile, implementation);
+  const want = liveTargetVerdicts(profile, implementation);
   for (let i = 0; i < REPEAT; i++) {
     const ref = await startReference({ implementation, profile, pki });
     let r: Awaited<ReturnType<typeof liveRun>>;
     try {
-      r = await liveRun(ref.endpoint.port, path.join(dir, `${implementation}-${profile}-${i}.json`));
+      r = await liveRun(ref.endpoint.port, path.join(dir, `${implementation}-${profile}-${i}.json`), profile);
     } finally {
       await ref.stop();
     }

@@ -108,6 +108,8 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
     ['--key', v.key as string | undefined],
     ['--p12', v.p12 as string | undefined],
     ['--ca-key', v['ca-key'] as string | undefined],
+    ['--revoked-cert', v['revoked-cert'] as string | undefined],
+    ['--revoked-key', v['revoked-key'] as string | undefined],
     ['--targets-file', v['targets-file'] as string | undefined],
     ['targetsFile', inputFile(file.targetsFile)],
     ['--rotation-overlap-cert', v['rotation-overlap-cert'] as string | undefined],

@@ -32,6 +32,9 @@ export interface CredentialFlags {
   cert?: string | undefined;
   key?: string | undefined;
   caKey?: string | undefined;
+  /** A client certificate the CA has revoked, and its key (chain.rejects-revoked-client). */
+  revokedCert?: string | undefined;
+  revokedKey?: string | undefined;
   servername?: string | undefined;
   passEnv?: string | undefined;
   /** A PKCS#12 client credential (instead of cert and key) and the variable holding its passphrase. */
@@ -52,6 +55,8 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
     cert: v.p12 === undefined ? pick(v, env, 'cert', 'MTLS_CERT') : (v.cert as string | undefined),
     key: v.p12 === undefined ? pick(v, env, 'key', 'MTLS_KEY') : (v.key as string | undefined),
     caKey: pick(v, env, 'ca-key', 'MTLS_CA_KEY'),
+    revokedCert: v['revoked-cert'] as string | undefined,
+    revokedKey: v['revoked-key'] as string | undefined,
     servername: pick(v, env, 'servername', 'MTLS_SERVERNAME'),
     passEnv: v['key-passphrase-env'] as string | undefined,
     p12: v.p12 as string | undefined,
@@ -65,6 +70,7 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
   if (over.path !== undefined) checkHttpPath(`${command}: --path`, over.path);
   if (over.servername !== undefined) checkHostName(`${command}: --servername`, over.servername);
   if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', `${command}: --cert and --key go together`);
+  if (!!over.revokedCert !== !!over.revokedKey) throw new HarnessError('usage.missing-argument', `${command}: --revoked-cert and --revoked-key go together`);
   p12Excludes(command, over.p12, over.cert ?? over.key);
   if (over.protocol && !isProtocol(over.protocol))
     throw new HarnessError('usage.invalid-value', `${command}: --protocol must be one of ${PROTOCOLS.join(', ')}, not "${over.protocol}"`);
@@ -221,6 +227,12 @@ export function resolveLiveTarget(
       ? files.get(`cakey\u0000${caKeySrc.file}`, () => parsePrivateKey(readPkiFile(caKeySrc.file!, 'CA private key'), caKeySrc.file))
       : parsePrivateKey(caKeySrc.pem!, `${where} caKey`)
     : undefined;
+  const revokedClient =
+    over.revokedCert && over.revokedKey
+      ? files.get(`revoked\u0000${over.revokedCert}\u0000${over.revokedKey}`, () =>
+          loadCredentialFiles(path.resolve(flagDir, over.revokedCert!), path.resolve(flagDir, over.revokedKey!), passphrase),
+        )
+      : undefined;
   if (caKey && !trustPem && !clientCaPem) throw new HarnessError('usage.missing-argument', `${where}: --ca-key needs the CA certificate too (--ca)`);
 
   if (t.servername !== undefined) checkHostName(`${where}: servername`, t.servername, 'config.invalid');
@@ -243,6 +255,7 @@ export function resolveLiveTarget(
     ...(client ? { client } : {}),
     ...(clientCaPem ? { clientCaPem } : {}),
     ...(caKey ? { caKey } : {}),
+    ...(revokedClient ? { revokedClient } : {}),
     expect: {
       ...(t.expect?.serverIdentity ? { serverIdentity: t.expect.serverIdentity } : {}),
       ...(t.expect?.allowedClientIdentities ? { allowedClientIdentities: t.expect.allowedClientIdentities } : {}),

@@ -26,6 +26,7 @@ import type { CheckContext, CraftedKind } from './types.js';
 import type { Control } from '../probe/controls.js';
 import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
 import { identityKind } from '../rules/san.js';
+import { revokedClientOf } from './revoked.js';
 
 /** Unreachable outcomes of the first connection that no other connection to the target could change. */
 const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn', 'starttls']);
@@ -351,6 +352,12 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
         if ('skip' in ca) return ca;
         const cred = await shared(`keyType:${type}\u0000${ca.certPem}`, async () => mintCertificate({ ...validClient(ca), key: await sharedLeafKey(type) }));
         return probe({ cert: cred.chainPem, key: cred.keyPem });
+      }),
+    revokedClient: () => once('revokedClient', () => revokedClientOf(target, o.clock)),
+    withRevoked: () =>
+      once('withRevoked', async () => {
+        const r = await ctx.revokedClient();
+        return 'skip' in r ? r : probe({ cert: r.chainPem, key: r.keyPem });
       }),
     withCrafted: (kind: CraftedKind) =>
       once(`withCrafted:${kind}`, async () => {

@@ -153,7 +153,12 @@ export const skip = (message: string): CheckVerdict => ({ status: 'skip', messag
 export async function withPresented(ctx: CheckContext, kind: CraftedKind, v: CheckVerdict): Promise<CheckVerdict> {
   const c = await ctx.crafted(kind);
   if ('skip' in c) return v;
-  const s = summarizeCertificate(certDer(c), ctx.clock);
+  return withPresentedCertificate(v, certDer(c), c.chainPem, ctx.clock);
+}
+
+/** Adds a presented certificate (its DER, the chain PEM it was sent with) to a verdict's evidence (withPresented). */
+export function withPresentedCertificate(v: CheckVerdict, der: Buffer, chainPem: string, clock: CheckContext['clock']): CheckVerdict {
+  const s = summarizeCertificate(der, clock);
   const presentedCertificate = {
     subject: s.subject,
     issuer: s.issuer,
@@ -163,7 +168,7 @@ export async function withPresented(ctx: CheckContext, kind: CraftedKind, v: Che
     extKeyUsage: s.extKeyUsage,
     ...(s.basicConstraints ? { basicConstraints: s.basicConstraints } : {}),
     sans: s.sans,
-    chainLength: (c.chainPem.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length,
+    chainLength: (chainPem.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length,
     fingerprintSha256: s.fingerprintSha256,
   };
   return { ...v, evidence: { ...(v.evidence ?? {}), presentedCertificate } };

@@ -14,6 +14,14 @@ import type { RotationObservation } from '../rotation/observe.js';
 /** The kinds of crafted client certificates checks present (CONFORMANCE.md chain-validation, expiry, san); their recipe: pki/generate.ts. */
 export type { CraftedKind } from '../pki/generate.js';
 
+/** A revoked client certificate: PEM (leaf first, then any intermediates) and key; never reported. */
+export interface RevokedClient {
+  certPem: string;
+  chainPem: string;
+  keyPem: string;
+  source: 'given' | 'minted';
+}
+
 /** What a check sees: the target, memoised probes, crafted credentials, the clock. */
 export interface CheckContext {
   target: TargetUnderTest;
@@ -33,6 +41,13 @@ export interface CheckContext {
    * the control's profile (handshake.client-key-types); `skip` says what is missing (memoised).
    */
   withKeyType(type: LeafKeyType): Promise<ProbeOutcome | { skip: string }>;
+  /**
+   * The revoked client of chain.rejects-revoked-client: the one given (--revoked-cert), or on a
+   * revocation reference profile one minted with the serial its CRL lists; `skip` says why none (memoised).
+   */
+  revokedClient(): Promise<RevokedClient | { skip: string }>;
+  /** Probe presenting the revoked client (memoised). */
+  withRevoked(): Promise<ProbeOutcome | { skip: string }>;
   /** Probe with a hello capped at `maxVersion` (memoised). */
   capped(maxVersion: TlsVersion): Promise<ProbeOutcome>;
   /**

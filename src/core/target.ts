@@ -69,6 +69,8 @@ export interface TargetConfig {
   trustPem?: string;
   /** The valid client credentials. */
   client?: ClientCredentials;
+  /** A client certificate the CA has really revoked (--revoked-cert/--revoked-key): chain.rejects-revoked-client. */
+  revokedClient?: ClientCredentials;
   /** The CA that issues clients (default: the trust bundle) and its key, for crafted certificates. */
   clientCaPem?: string;
   caKey?: KeyObject;

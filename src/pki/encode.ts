@@ -35,7 +35,7 @@ export function integer(bytes: Uint8Array): Buffer {
 }
 
 /** UTCTime until 2049, GeneralizedTime after (RFC 5280 §4.1.2.5), to the second. */
-function time(d: Date): Buffer {
+export function time(d: Date): Buffer {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   const rest = `${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
   const y = d.getUTCFullYear();
@@ -190,6 +190,14 @@ export function signedCertificate(f: TbsFields, signer: KeyObject, signerType: L
     f.spki,
     extensions(f),
   );
+  return signedStructure(tbs, signer, signerType);
+}
+
+/**
+ * `SEQUENCE { tbs, signatureAlgorithm, signature BIT STRING }` (a certificate, RFC 5280 §4.1; a
+ * CRL, §5.1): `tbs` signed by `signer`, a key of `signerType`.
+ */
+export function signedStructure(tbs: Buffer, signer: KeyObject, signerType: LeafKeyType): Buffer {
   const hash = signerType === 'ec-p384' ? 'sha384' : 'sha256';
   const signature =
     signerType === 'ed25519'
@@ -198,15 +206,20 @@ export function signedCertificate(f: TbsFields, signer: KeyObject, signerType: L
         ? nodeSign(hash, tbs, { key: signer, dsaEncoding: 'der' })
         : nodeSign(hash, tbs, signer);
   const bits = element(0x03, Buffer.concat([Buffer.from([0]), signature]));
-  return seq(tbs, alg, bits);
+  return seq(tbs, signatureAlgorithm(signerType), bits);
 }
 
 /** PEM of a certificate's DER (64-column base64, no newline after the END line). */
 export function certificatePem(der: Buffer): string {
+  return pemBlock('CERTIFICATE', der);
+}
+
+/** A PEM block of DER under `label` (64-column base64, no newline after the END line). */
+export function pemBlock(label: string, der: Buffer): string {
   const b64 = der.toString('base64');
-  const lines = ['-----BEGIN CERTIFICATE-----'];
+  const lines = [`-----BEGIN ${label}-----`];
   for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
-  lines.push('-----END CERTIFICATE-----');
+  lines.push(`-----END ${label}-----`);
   return lines.join('\n');
 }
 

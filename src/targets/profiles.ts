@@ -14,6 +14,8 @@ export const PROFILES = [
   'expired-server',
   'rotation-graceful',
   'rotation-restart',
+  'revocation-crl',
+  'no-revocation-check',
 ] as const;
 
 export type ProfileName = (typeof PROFILES)[number];
@@ -31,7 +33,19 @@ export const PROFILE_DESCRIPTIONS: Readonly<Record<ProfileName, string>> = {
   'expired-server': 'server cert expired yesterday',
   'rotation-graceful': "rotates with the implementation's graceful reload",
   'rotation-restart': 'rotates by stopping and starting the process',
+  'revocation-crl': "as strict, and checks client certificates against the fixture CAs' CRLs (one lists the revoked client)",
+  'no-revocation-check': 'as strict; the CRL listing the revoked client is not loaded',
 };
+
+/** Whether the server of a profile is given the fixture CRLs (client-crl.pem) and checks them. */
+export const loadsClientCrl = (profile: ProfileName): boolean => profile === 'revocation-crl';
+
+/**
+ * Whether a revoked client is presented on a reference of this profile
+ * (chain.rejects-revoked-client): only on the revocation profiles, where the CRL exists and the
+ * verdict says whether the server checks it; elsewhere the check is `skip`.
+ */
+export const presentsRevokedClient = (profile: string): boolean => profile === 'revocation-crl' || profile === 'no-revocation-check';
 
 export function isProfileName(s: string): s is ProfileName {
   return (PROFILES as readonly string[]).includes(s);

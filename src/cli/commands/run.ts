@@ -46,6 +46,8 @@ const RUN_TARGET_OPTIONS: OptionSpec = {
 export const RUN_SHARED_OPTIONS: OptionSpec = {
   ...CONNECTION_OPTIONS,
   'ca-key': { type: 'string' },
+  'revoked-cert': { type: 'string' },
+  'revoked-key': { type: 'string' },
   'expected-name': { type: 'string', multiple: true },
   suite: { type: 'string' },
   check: { type: 'string', multiple: true },

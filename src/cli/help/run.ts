@@ -20,6 +20,9 @@ export function runSharedOptionsHelp(): string {
   --ca-key FILE             the client CA's private key: lets the harness mint
                             crafted client certificates (wrong EKU, CA as leaf,
                             expired, ...); never written anywhere
+  --revoked-cert FILE, --revoked-key FILE
+                            a client certificate your CA has revoked:
+                            chain.rejects-revoked-client (docs/CONFORMANCE.md)
   --servername NAME         SNI and the name the server certificate must cover
   --expected-name NAME      another name the certificate must cover (repeat)
   --protocol P              https (default): one request after the handshake;

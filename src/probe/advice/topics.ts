@@ -21,6 +21,7 @@ export const TOPICS = [
   'check-client-eku',
   'reject-ca-as-client',
   'check-client-dates',
+  'check-client-revocation',
   'authorize-client-identity',
   'allow-intermediate-clients',
   'trust-client-ca',
@@ -111,6 +112,10 @@ const TOPIC_SPECS: Readonly<Record<Topic, TopicSpec>> = {
   'check-client-dates': {
     neutral: 'Refuse expired and not-yet-valid client certificates (never disable the time check) and keep the server clock in sync.',
     line: 'dates',
+  },
+  'check-client-revocation': {
+    neutral: "Check client certificates against your CA's revocation list (a CRL the server loads and keeps current): a revoked certificate must be refused.",
+    line: 'crl',
   },
   'authorize-client-identity': {
     neutral: 'After verifying the chain, authorize the client identity (SAN or SPIFFE ID) against an allow-list, not only its CA.',

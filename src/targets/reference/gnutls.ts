@@ -1,4 +1,4 @@
-import { clientPolicyFor } from '../profiles.js';
+import { clientPolicyFor, loadsClientCrl } from '../profiles.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /**
@@ -46,7 +46,11 @@ export const gnutls: ProcessImplementation = {
       .map((l) => l.trim())
       .filter(Boolean);
     const clientAuth: Record<RenderContext['policy'], string[]> = {
-      'require-verified': ['--require-client-cert', '--verify-client-cert'],
+      'require-verified': [
+        '--require-client-cert',
+        '--verify-client-cert',
+        ...(loadsClientCrl(ctx.profile) ? ['--x509crlfile', `${ctx.dir}/client-crl.pem`] : []),
+      ],
       'optional-verified': ['--verify-client-cert'],
       none: ['--disable-client-cert'],
       'require-any': ['--require-client-cert'],

@@ -1,3 +1,4 @@
+import { loadsClientCrl } from '../profiles.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /**
@@ -14,7 +15,7 @@ export const haproxy: ProcessImplementation = {
   render(ctx: RenderContext) {
     const ca = `ca-file ${ctx.dir}/client-ca.pem`;
     const clientAuth: Record<RenderContext['policy'], string> = {
-      'require-verified': `${ca} verify required`,
+      'require-verified': `${ca} verify required${loadsClientCrl(ctx.profile) ? ` crl-file ${ctx.dir}/client-crl.pem` : ''}`,
       'optional-verified': `${ca} verify optional`,
       none: 'verify none',
       'require-any': `${ca} verify required crt-ignore-err all ca-ignore-err all`,

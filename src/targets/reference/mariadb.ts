@@ -1,6 +1,6 @@
 import { advertisesNoCaNames } from './types.js';
-import { clientPolicyFor, type ClientPolicy } from '../profiles.js';
-import { findBinary, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
+import { clientPolicyFor, loadsClientCrl, type ClientPolicy } from '../profiles.js';
+import { findBinary, PKI_FILES, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 import { REFERENCE_DB_USER } from './starttls.js';
 
 /** What the reference's user requires, per client policy (`CREATE USER … REQUIRE`). */
@@ -41,7 +41,13 @@ export const mariadb: ProcessImplementation = {
   render(ctx: RenderContext) {
     const require = REQUIRE[ctx.policy];
     if (!require) throw new Error(`mariadb: no rendering for client policy ${ctx.policy}`);
-    const cnf = renderTemplate('mariadb.cnf.tmpl', { profile: ctx.profile, dir: ctx.dir, bind: ctx.bind, port: String(ctx.port) });
+    const cnf = renderTemplate('mariadb.cnf.tmpl', {
+      profile: ctx.profile,
+      dir: ctx.dir,
+      bind: ctx.bind,
+      port: String(ctx.port),
+      ssl_crl: loadsClientCrl(ctx.profile) ? `ssl-crl = ${ctx.dir}/${PKI_FILES.clientCrl}` : '',
+    });
     const start = renderTemplate('mariadb-start.sh.tmpl', { profile: ctx.profile, dir: ctx.dir, mariadbd: findBinary('mariadbd') ?? 'mariadbd' });
     const init = `CREATE USER IF NOT EXISTS '${REFERENCE_DB_USER}'@'%' IDENTIFIED BY '' REQUIRE ${require};\n`;
     return {

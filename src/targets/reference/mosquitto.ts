@@ -1,5 +1,5 @@
 import { advertisesNoCaNames, bothDeviations } from './types.js';
-import { clientPolicyFor, type ClientPolicy } from '../profiles.js';
+import { clientPolicyFor, loadsClientCrl, type ClientPolicy } from '../profiles.js';
 import { PKI_FILES, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /** Why the client policies it cannot express are unsupported (every other profile is). */
@@ -39,7 +39,10 @@ export const mosquitto: ProcessImplementation = {
   ),
   render(ctx: RenderContext) {
     if (ctx.policy !== 'require-verified' && ctx.policy !== 'none') throw new Error(`mosquitto: no rendering for client policy ${ctx.policy}`);
-    const clientAuth = ctx.policy === 'none' ? 'require_certificate false' : `cafile ${ctx.dir}/${PKI_FILES.clientCa}\nrequire_certificate true`;
+    const clientAuth =
+      ctx.policy === 'none'
+        ? 'require_certificate false'
+        : `cafile ${ctx.dir}/${PKI_FILES.clientCa}\nrequire_certificate true${loadsClientCrl(ctx.profile) ? `\ncrlfile ${ctx.dir}/${PKI_FILES.clientCrl}` : ''}`;
     const conf = renderTemplate('mosquitto.conf.tmpl', { profile: ctx.profile, dir: ctx.dir, bind: ctx.bind, port: String(ctx.port), client_auth: clientAuth });
     return { files: { 'mosquitto.conf': conf }, command: ['mosquitto', '-c', `${ctx.dir}/mosquitto.conf`], reloadSignal: 'SIGHUP' };
   },

@@ -1,3 +1,4 @@
+import { loadsClientCrl } from '../profiles.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /**
@@ -19,7 +20,7 @@ export const nginx: ProcessImplementation = {
   render(ctx: RenderContext) {
     const ca = `    ssl_client_certificate ${ctx.dir}/client-ca.pem;\n    ssl_verify_depth 2;\n`;
     const clientAuth: Record<RenderContext['policy'], string> = {
-      'require-verified': `${ca}    ssl_verify_client on;`,
+      'require-verified': `${ca}    ssl_verify_client on;${loadsClientCrl(ctx.profile) ? `\n    ssl_crl ${ctx.dir}/client-crl.pem;` : ''}`,
       'optional-verified': `${ca}    ssl_verify_client optional;`,
       none: '    ssl_verify_client off;',
       'require-any': '',

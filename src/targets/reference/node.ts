@@ -3,6 +3,7 @@ import * as tls from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { HarnessError } from '../../core/errors.js';
+import { fixtureCrlPem } from '../../pki/crl.js';
 import { mintFixturePki, type Credential, type FixturePki } from '../../pki/generate.js';
 import { isIssuedBy } from '../../pki/inspect.js';
 import type { TlsVersion } from '../../core/target.js';
@@ -29,6 +30,8 @@ interface ProfilePlan {
   server: (pki: FixturePki) => Credential;
   /** Serve the leaf only, not its intermediate. */
   leafOnly?: boolean;
+  /** Check client certificates against the fixture CRLs (tls `crl`: OpenSSL's CRL_CHECK and CRL_CHECK_ALL). */
+  crl?: boolean;
 }
 
 const PLANS: Partial<Record<ProfileName, ProfilePlan>> = {
@@ -42,6 +45,8 @@ const PLANS: Partial<Record<ProfileName, ProfilePlan>> = {
   'incomplete-chain': { policy: 'require-verified', server: (p) => p.badServers.incompleteChain, leafOnly: true },
   'expiring-server': { policy: 'require-verified', server: (p) => p.badServers.expiring },
   'expired-server': { policy: 'require-verified', server: (p) => p.badServers.expired },
+  'revocation-crl': { policy: 'require-verified', server: (p) => p.server, crl: true },
+  'no-revocation-check': { policy: 'require-verified', server: (p) => p.server },
 };
 
 /** Profiles the in-process node reference expresses (the rotation profiles run node as a child process: node-process.ts). */
@@ -80,6 +85,8 @@ export class NodeReference {
       cert: plan.leafOnly ? serverCred.certPem : serverCred.chainPem,
       key: serverCred.keyPem,
       ca: pki.root.certPem,
+      // One CRL per array element: node reads a single CRL from each PEM string.
+      ...(plan.crl ? { crl: fixtureCrlPem(pki).match(/-----BEGIN X509 CRL-----[\s\S]*?-----END X509 CRL-----\n/g) ?? [] } : {}),
       requestCert: plan.policy !== 'none',
       rejectUnauthorized: plan.policy === 'require-verified',
       ...(this.opts.minVersion ? { minVersion: this.opts.minVersion } : {}),

@@ -1,3 +1,4 @@
+import { loadsClientCrl } from '../profiles.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /**
@@ -14,6 +15,16 @@ export const openssl: ProcessImplementation = {
     profile === 'rotation-graceful'
       ? 'openssl s_server cannot reload its certificate (it has no reload signal): it can only be restarted (rotation-restart)'
       : undefined,
+  // s_server -CRL reads a single CRL (apps/s_server.c: load_crl): the root's; -crl_check then finds
+  // none for the intermediate and refuses the client it issued (X509_V_ERR_UNABLE_TO_GET_CRL, alert 48).
+  deviations: (profile) =>
+    loadsClientCrl(profile)
+      ? {
+          checks: { 'chain.accepts-intermediate-client': 'warn' },
+          reason:
+            "openssl s_server's -CRL reads one CRL (the root's): with -crl_check a client issued by the intermediate has no CRL to be checked against and is refused (alert 48 unknown_ca, unable to get certificate CRL)",
+        }
+      : undefined,
   render(ctx: RenderContext) {
     const base = renderTemplate('openssl-s_server.args.tmpl', { bind: ctx.bind, port: String(ctx.port), dir: ctx.dir })
       .split('\n')
@@ -28,7 +39,13 @@ export const openssl: ProcessImplementation = {
     };
     return {
       files: {},
-      command: ['openssl', ...base, ...(ctx.sendChain ? ['-cert_chain', `${ctx.dir}/intermediates.pem`] : []), ...verify[ctx.policy]],
+      command: [
+        'openssl',
+        ...base,
+        ...(ctx.sendChain ? ['-cert_chain', `${ctx.dir}/intermediates.pem`] : []),
+        ...verify[ctx.policy],
+        ...(loadsClientCrl(ctx.profile) ? ['-CRL', `${ctx.dir}/client-crl.pem`, '-crl_check'] : []),
+      ],
     };
   },
 };

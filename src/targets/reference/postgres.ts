@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { clientPolicyFor, type ClientPolicy } from '../profiles.js';
+import { clientPolicyFor, loadsClientCrl, type ClientPolicy } from '../profiles.js';
 import { PKI_FILES, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 import { REFERENCE_DB_USER } from './starttls.js';
 
@@ -61,7 +61,10 @@ export const postgres: ProcessImplementation = {
     const hba = HBA[ctx.policy];
     const bindir = postgresBinDir();
     if (!hba || !bindir) throw new Error(`postgres: no rendering for client policy ${ctx.policy}${bindir ? '' : ' (no PostgreSQL installed)'}`);
-    const sslCa = ctx.policy === 'none' ? "ssl_ca_file = ''" : `ssl_ca_file = '${ctx.dir}/${PKI_FILES.clientCa}'`;
+    const sslCa =
+      ctx.policy === 'none'
+        ? "ssl_ca_file = ''"
+        : `ssl_ca_file = '${ctx.dir}/${PKI_FILES.clientCa}'${loadsClientCrl(ctx.profile) ? `\nssl_crl_file = '${ctx.dir}/${PKI_FILES.clientCrl}'` : ''}`;
     const conf = renderTemplate('postgresql.conf.tmpl', { profile: ctx.profile, dir: ctx.dir, bind: ctx.bind, port: String(ctx.port), ssl_ca: sslCa });
     const start = renderTemplate('postgres-start.sh.tmpl', { profile: ctx.profile, dir: ctx.dir, bindir, user: REFERENCE_DB_USER });
     return {

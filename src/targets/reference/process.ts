@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { HarnessError } from '../../core/errors.js';
 import { fixturePath } from '../../io/fixtures.js';
+import { fixtureCrlPem } from '../../pki/crl.js';
 import { mintFixturePki, type FixturePki } from '../../pki/generate.js';
 import { clientPolicyFor, serverCredentialFor, type ProfileName } from '../profiles.js';
 import type { ApplyMode } from '../../core/target.js';
@@ -26,6 +27,8 @@ export const PKI_FILES = {
   /** Chain + key in one file (haproxy `crt`). */
   combined: 'server-combined.pem',
   clientCa: 'client-ca.pem',
+  /** The fixture CAs' CRLs (the root's lists the revoked client): read on revocation-crl only. */
+  clientCrl: 'client-crl.pem',
 } as const;
 
 const TEMPLATE_DIR = fixturePath('reference');
@@ -57,7 +60,12 @@ export function pkiFiles(pki: FixturePki, profile: ProfileName): { files: Record
   const { cred, sendChain } = serverCredentialFor(profile, pki);
   return {
     sendChain,
-    files: { ...serverFiles(cred, sendChain), [PKI_FILES.intermediates]: pki.intermediate.certPem, [PKI_FILES.clientCa]: pki.root.certPem },
+    files: {
+      ...serverFiles(cred, sendChain),
+      [PKI_FILES.intermediates]: pki.intermediate.certPem,
+      [PKI_FILES.clientCa]: pki.root.certPem,
+      [PKI_FILES.clientCrl]: fixtureCrlPem(pki),
+    },
     secret: SECRET_FILES,
   };
 }

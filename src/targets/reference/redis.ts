@@ -23,7 +23,10 @@ export const redis: ProcessImplementation = {
   name: 'redis',
   debianPackages: ['redis-server'],
   binary: 'redis-server',
-  unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
+  unsupported: (profile) =>
+    profile === 'revocation-crl'
+      ? 'Redis 7.0 has no CRL setting (its TLS options are tls-cert-file, tls-key-file, tls-ca-cert-file/dir, tls-auth-clients, protocols and ciphers): it cannot check a client certificate against a CRL'
+      : UNSUPPORTED[clientPolicyFor(profile)],
   deviations: advertisesNoCaNames('Redis'),
   render(ctx: RenderContext) {
     const auth = AUTH_CLIENTS[ctx.policy];

@@ -1,3 +1,4 @@
+import { loadsClientCrl } from '../profiles.js';
 import { advertisesNoCaNames } from './types.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
@@ -23,7 +24,7 @@ export const stunnel: ProcessImplementation = {
   render(ctx: RenderContext) {
     const ca = `CAfile = ${ctx.dir}/client-ca.pem`;
     const clientAuth: Record<RenderContext['policy'], string> = {
-      'require-verified': `${ca}\nverifyChain = yes`,
+      'require-verified': `${ca}\nverifyChain = yes${loadsClientCrl(ctx.profile) ? `\nCRLfile = ${ctx.dir}/client-crl.pem` : ''}`,
       'optional-verified': `${ca}\nverifyChain = yes\nrequireCert = no`,
       none: '',
       'require-any': 'requireCert = yes',

@@ -1,0 +1,56 @@
+// The revoked client of chain.rejects-revoked-client (docs/CONFORMANCE.md "Revocation"): a
+// certificate the CA has revoked, presented where the verdict means something.
+import { addDays, type Clock } from '../core/clock.js';
+import { revokedSerialFor } from '../pki/crl.js';
+import { mintCertificate, type Credential } from '../pki/generate.js';
+import { presentsRevokedClient } from '../targets/profiles.js';
+import type { TargetUnderTest } from '../targets/target.js';
+import type { RevokedClient } from './types.js';
+
+/** The subject of the minted revoked client. */
+export const REVOKED_SUBJECT = 'CN=mtls-harness revoked client, O=mtls-harness';
+
+/** Why a live target with a CA key but no revoked certificate is not tested (the harness cannot hand a server a CRL). */
+export const REVOKED_NEEDS_GIVEN =
+  "needs a client certificate your CA has really revoked (--revoked-cert and --revoked-key): a live server's revocation list cannot be handed to it by the harness, so a certificate minted now (--ca-key) is revoked nowhere the server looks";
+
+/** Why a target without a CA key or a revoked certificate is not tested. */
+export const REVOKED_NEEDS_CERT =
+  'needs a client certificate your CA has revoked (--revoked-cert and --revoked-key), with the valid client (--cert) as its control';
+
+/**
+ * A valid client of `ca` (EKU clientAuth, now − 1 h … now + 30 d) with the serial a CRL lists: by
+ * default the one the harness's CRLs revoke (revokedSerialFor).
+ */
+export function mintRevokedClient(ca: Credential, now: Date, serialHex = revokedSerialFor(ca)): Promise<Credential> {
+  return mintCertificate({
+    subject: REVOKED_SUBJECT,
+    issuer: ca,
+    notBefore: addDays(now, -1 / 24),
+    notAfter: addDays(now, 30),
+    eku: ['clientAuth'],
+    serialNumber: serialHex,
+  });
+}
+
+/**
+ * The revoked client of a target: the one given (--revoked-cert); on a reference of a revocation
+ * profile, a valid client of the fixture root whose serial is the one the fixture CRL lists
+ * (revokedSerialFor), so the server refuses it exactly when it checks the CRL; otherwise why not.
+ */
+export async function revokedClientOf(target: TargetUnderTest, clock: Clock): Promise<RevokedClient | { skip: string }> {
+  if (target.revokedClient) {
+    const { certPem, keyPem } = target.revokedClient;
+    return { certPem, chainPem: certPem, keyPem, source: 'given' };
+  }
+  const started = target.started;
+  if (started) {
+    if (!presentsRevokedClient(started.profile))
+      return {
+        skip: `the reference profile ${started.profile} gives the server no CRL: a revoked client is presented on the revocation profiles (revocation-crl, no-revocation-check)`,
+      };
+    const c = await mintRevokedClient(started.pki.root, clock());
+    return { certPem: c.certPem, chainPem: c.chainPem, keyPem: c.keyPem, source: 'minted' };
+  }
+  return { skip: target.caKey ? REVOKED_NEEDS_GIVEN : REVOKED_NEEDS_CERT };
+}
