@@ -272,7 +272,7 @@ describe('3. synthetic: a fatal alert of any code answers every ClientHello', ()
   }
 });
 
-describe('4. TLS brokers that do not speak HTTP, probed at the default protocol (https)', () => {
+describe('4. TLS brokers that do not speak HTTP: detected without --protocol, and probed as HTTPS when told to', () => {
   const brokers: { name: string; bin: string | undefined; install: string; start: () => Promise<ThirdPartyPeer> }[] = [
     {
       name: 'mosquitto, require_certificate false',
@@ -290,8 +290,15 @@ describe('4. TLS brokers that do not speak HTTP, probed at the default protocol 
       });
       afterAll(() => stop(peer));
 
-      it('https: the valid client is closed on the same way, so nothing passes: no-client-cert and every crafted rejection error', async () => {
+      it('no --protocol: detected from its answer to its own protocol, so the open broker fails', async () => {
         const r = await run(peer, [...creds, ...caKey]);
+        expect(r.byId('reject.no-client-cert').status, r.summary).toBe('fail');
+        expect(r.byId('reject.no-client-cert').evidence.rejectedAt, r.summary).toBe('accepted');
+        expectNoPassOnRefusal(r);
+      });
+
+      it('--protocol https: the valid client is closed on the same way, so nothing passes: no-client-cert and every crafted rejection error', async () => {
+        const r = await run(peer, [...creds, ...caKey, '--protocol', 'https']);
         const noCert = r.byId('reject.no-client-cert');
         expect(noCert.status, r.summary).toBe('error');
         expect(noCert.message, r.summary).toMatch(/inconclusive/i);

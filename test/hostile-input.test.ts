@@ -250,13 +250,18 @@ describe('hostile servers → classified results, no crash, bounded memory', () 
     expect(j.results.find((x) => x.check === 'handshake.accepts-valid-client-cert')!.status).toBe('error');
   });
 
-  it('accepts TCP and never speaks → timeout after one connection', async () => {
+  it('accepts TCP and never speaks → timeout after one connection of the checks (and two of the protocol detection)', async () => {
     let connections = 0;
     const port = await serve(() => connections++);
     const r = noCert(await scan(port));
     expect(r.evidence.failure?.kind).toBe('timeout');
     expect(r.message).toMatch(/never answered the TLS ClientHello within 1500 ms/);
-    expect(connections).toBe(1);
+    // Detection (no --protocol): one connection listening for a greeting, one ClientHello, then it
+    // stops; the checks share one gate connection: not one per check.
+    expect(connections).toBe(3);
+    const again = await scan(port, ['--protocol', 'https']);
+    expect(noCert(again).evidence.failure?.kind).toBe('timeout');
+    expect(connections).toBe(4);
   });
 
   it('trickles one byte a second → timeout within the connection budget', async () => {

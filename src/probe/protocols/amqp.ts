@@ -156,7 +156,7 @@ export const amqp: ProtocolModule<'amqp'> = {
   layer: 'AMQP',
   plaintextHttp: false,
   defaultPorts: [5671],
-  detection: { names: ['amqp', 'amqps'] },
+  detection: { names: ['amqp', 'amqps'], recognises: (a) => /^(Connection\.Start |protocol header |method \d+\.\d+)/.test(a.message ?? '') },
   alpn: [],
   startsTls: 'at connect',
   answer: 'AMQP Connection.Start',

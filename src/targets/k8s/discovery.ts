@@ -1,7 +1,7 @@
 // Services → probe targets: which ports, which protocol and name, and which ready Pod serves each
 // port (Endpoints first, they carry the resolved port; else the selector's Pods and the named port).
 import { isProtocol, PROTOCOLS, type Protocol } from '../../core/target.js';
-import { PROTOCOL_MODULES } from '../../probe/protocols/index.js';
+import { PROTOCOL_MODULES, type ProtocolModule } from '../../probe/protocols/index.js';
 import { hostNameProblem } from '../../config/validate.js';
 import { safeText } from '../../core/text.js';
 import { objectRef, podReady, selectorMatches, serviceFqdn, type NamespaceSnapshot, type Service, type ServicePort } from './objects.js';
@@ -24,7 +24,8 @@ export interface ServiceTarget {
   fqdn: string;
   servername: string;
   expectedNames: string[];
-  protocol: Protocol;
+  /** From the annotation, appProtocol, the port's name or number; undefined: detected when probed (probe/detect.ts). */
+  protocol?: Protocol;
   /** The ready Pod and its port the Service port leads to, or why there is none. */
   pod?: { name: string; port: number };
   problem?: string;
@@ -38,7 +39,7 @@ export interface Skipped {
 const PLAIN_HTTP_NAME = /^(http|metrics|health|healthz)(-.*)?$/;
 const PLAIN_APP_PROTOCOL = new Set(['http', 'kubernetes.io/h2c', 'h2c']);
 
-function protocolOf(svc: Service, p: ServicePort): ServiceTarget['protocol'] | { invalid: string } {
+function protocolOf(svc: Service, p: ServicePort): ServiceTarget['protocol'] | { invalid: string } | undefined {
   const a = svc.metadata.annotations?.[ANNOTATIONS.protocol]?.trim().toLowerCase();
   if (a) return isProtocol(a) ? a : { invalid: a };
   if (p.appProtocol === 'grpc' || /^grpc($|-)/.test(p.name ?? '')) return 'grpc';
@@ -47,21 +48,20 @@ function protocolOf(svc: Service, p: ServicePort): ServiceTarget['protocol'] | {
   // around TLS, and probing them as HTTPS would judge nothing (docs/protocols.md).
   for (const [protocol, names] of BY_NAME) if (names.test(p.appProtocol ?? '') || names.test(p.name ?? '')) return protocol;
   for (const [protocol, ports] of BY_PORT) if (ports.includes(p.port)) return protocol;
-  return 'https';
+  // Nothing says: decided from what the server does through the port-forward (probe/detect.ts).
+  return undefined;
 }
 
-/** Port names and appProtocol values of the databases and brokers (a `-suffix` allowed: `postgres-tls`). */
-const BY_NAME: readonly (readonly [Protocol, RegExp])[] = [
-  ['postgres', /^(postgres|postgresql|pg)($|-)/i],
-  ['mysql', /^(mysql|mariadb)($|-)/i],
-  ['redis', /^(redis|rediss)($|-)/i],
-  ['mqtt', /^(mqtt|mqtts|secure-mqtt)($|-)/i],
-];
-
-/** Their well-known ports (the protocol modules' defaults), for a port that says nothing else. */
-const BY_PORT: readonly (readonly [Protocol, readonly number[]])[] = (['postgres', 'mysql', 'redis', 'mqtt'] as const).map(
-  (p) => [p, PROTOCOL_MODULES[p].defaultPorts] as const,
+/**
+ * Port names and appProtocol values of the protocols other than HTTPS (the registry's
+ * `detection.names`; a `-suffix` allowed: `postgres-tls`), then their well-known ports
+ * (`defaultPorts`), for a port that says nothing else: the same hints as auto-detection.
+ */
+const SPECIFIC = (Object.values(PROTOCOL_MODULES) as ProtocolModule[]).filter((m) => m.name !== 'https' && m.name !== 'grpc' && m.name !== 'tls');
+const BY_NAME: readonly (readonly [Protocol, RegExp])[] = SPECIFIC.filter((m) => m.detection?.names?.length).map(
+  (m) => [m.name, new RegExp(`^(${m.detection!.names!.map((n) => n.replace(/[^a-z0-9]/gi, '\\$&')).join('|')})($|-)`, 'i')] as const,
 );
+const BY_PORT: readonly (readonly [Protocol, readonly number[]])[] = SPECIFIC.map((m) => [m.name, m.defaultPorts] as const);
 
 /** Which ports of a Service to probe: the annotation's list, else every TCP port not named as plaintext HTTP. */
 function portsOf(svc: Service): { probe: ServicePort[]; skipped: string[] } {
