@@ -90,3 +90,88 @@ export function plainExchange(
 export function endedHow(e: PlainEnd): string {
   return e.code === 'ECONNRESET' ? 'reset the connection' : e.code ? `ended the connection (${e.code})` : 'closed the connection';
 }
+
+/** Longest line of a line-based protocol's reply (SMTP, IMAP, POP3): a longer one is not the protocol speaking. */
+export const LINE_MAX = 4096;
+
+/** The bytes of the first complete reply of `b`: up to the end of the first line (LF, CR stripped) that `last` accepts; undefined until one arrives. */
+export function replyUntil(b: Buffer, last: (line: string) => boolean): number | undefined {
+  let off = 0;
+  for (;;) {
+    const eol = b.indexOf(0x0a, off);
+    if (eol < 0) return undefined;
+    const line = b.subarray(off, eol).toString('latin1').replace(/\r$/, '');
+    off = eol + 1;
+    if (last(line)) return off;
+  }
+}
+
+/** The lines of a reply, without their line ends, as raw text (latin1) for matching: never shown as is (serverText). */
+export function rawLines(b: Buffer): string[] {
+  const lines = b.toString('latin1').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((l) => l.replace(/\r$/, ''));
+}
+
+/** Whether the unfinished last line of `b` is already longer than LINE_MAX. */
+export function overlong(b: Buffer): boolean {
+  return b.length - (b.lastIndexOf(0x0a) + 1) > LINE_MAX;
+}
+
+/** A line-based conversation before TLS (SMTP, IMAP, POP3): the replies one by one, each answered with a command or ending the exchange. */
+export interface LineDialog {
+  /** The length of the first complete reply of `b` (`replyUntil`), undefined while more is needed. */
+  reply(b: Buffer): number | undefined;
+  /** What a complete reply means: the next command to send, or the end of the exchange (`rest`: what the server sent after it). */
+  next(reply: Buffer, rest: Buffer): StartTlsResult | { send: string };
+  /** The server ended the connection with `partial` (maybe nothing) unread. */
+  ended(partial: Buffer, end: PlainEnd): StartTlsResult;
+}
+
+/** `plainExchange` for a line-based protocol: `send` first (if any), then the dialog, bounded (LINE_MAX per line, PLAIN_MAX in all). */
+export function lineExchange(raw: net.Socket, dialog: LineDialog, app: ApplicationEvidence, send?: string): Promise<StartTlsResult> {
+  let off = 0;
+  const parse = (buffered: Buffer, end: PlainEnd | undefined): StartTlsResult | undefined => {
+    for (;;) {
+      const rest = buffered.subarray(off);
+      const n = dialog.reply(rest);
+      if (n === undefined) {
+        if (end) return dialog.ended(rest, end);
+        if (overlong(rest)) return noTls(`the server sent a line longer than ${LINE_MAX} bytes before TLS started: it does not speak this protocol`, app);
+        return undefined;
+      }
+      const r = dialog.next(rest.subarray(0, n), rest.subarray(n));
+      off += n;
+      if (!('send' in r)) return r;
+      raw.write(r.send);
+    }
+  };
+  return plainExchange(raw, send === undefined ? undefined : Buffer.from(send, 'latin1'), parse, app);
+}
+
+/**
+ * The replies after the handshake, in order, until `decide` returns a verdict (`undefined`: read
+ * on). An unfinished reply when the connection ended, or a line longer than LINE_MAX, goes to `cut`;
+ * nothing left unread when it ended leaves the end to the TLS rules.
+ */
+export function readReplies(
+  buffered: Buffer,
+  ended: boolean,
+  reply: (b: Buffer) => number | undefined,
+  decide: (reply: Buffer, index: number) => AppVerdict | undefined,
+  cut: (partial: Buffer, why: 'ended' | 'overlong') => AppVerdict,
+): AppVerdict | undefined {
+  let off = 0;
+  for (let i = 0; ; i++) {
+    const rest = buffered.subarray(off);
+    const n = reply(rest);
+    if (n === undefined) {
+      if (rest.length === 0) return undefined;
+      if (overlong(rest)) return cut(rest, 'overlong');
+      return ended ? cut(rest, 'ended') : undefined;
+    }
+    const v = decide(rest.subarray(0, n), i);
+    if (v) return v;
+    off += n;
+  }
+}
