@@ -1,36 +1,17 @@
 // npm run bench (second part): wall time of `mtls-harness run` with all five suites against a local
 // strict reference, min/median/max of N runs, CLI start included; and, when testssl.sh is installed
 // (Debian package testssl.sh, binary `testssl`), its `-p` and default runs against the same server.
-import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
-import { runBench, stats, writeBenchJson } from './bench-util.js';
+import { findTestssl, runBench, stats, timed, writeBenchJson } from './bench-util.js';
 import { mintFixturePki } from '../src/pki/generate.js';
 import { NodeReference } from '../src/targets/reference/node.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cliJs = path.resolve(here, '../src/cli/main.js');
-
-function timed(cmd: string, args: string[], timeoutMs = 600_000): Promise<{ ms: number; code: number; stdout: string }> {
-  const t0 = performance.now();
-  return new Promise((resolve) =>
-    execFile(cmd, args, { env: { ...process.env, NO_COLOR: '1' }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
-      resolve({ ms: performance.now() - t0, code: err ? Number(err.code ?? -1) : 0, stdout }),
-    ),
-  );
-}
-
-function findTestssl(): string | undefined {
-  for (const bin of ['testssl', 'testssl.sh']) {
-    const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
-    if (r.status === 0) return r.stdout.trim();
-  }
-  return undefined;
-}
 
 async function main(): Promise<void> {
   const pki = await mintFixturePki();

@@ -1,5 +1,7 @@
 // Shared helpers of the benchmark scripts.
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,4 +37,23 @@ export function runBench(main: () => Promise<void>): void {
     console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   });
+}
+
+/** Runs a command to completion (or its timeout) and times it, CLI start included; never rejects. */
+export function timed(cmd: string, args: string[], timeoutMs = 600_000): Promise<{ ms: number; code: number; stdout: string }> {
+  const t0 = performance.now();
+  return new Promise((resolve) =>
+    execFile(cmd, args, { env: { ...process.env, NO_COLOR: '1' }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
+      resolve({ ms: performance.now() - t0, code: err ? Number(err.code ?? -1) : 0, stdout }),
+    ),
+  );
+}
+
+/** testssl.sh's path (Debian's binary is `testssl`), when installed. */
+export function findTestssl(): string | undefined {
+  for (const bin of ['testssl', 'testssl.sh']) {
+    const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
+    if (r.status === 0) return r.stdout.trim();
+  }
+  return undefined;
 }

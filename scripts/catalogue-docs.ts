@@ -143,7 +143,9 @@ export function referencesBlock(): string {
     for (const [why, ps] of byText(PROFILES.map((p) => [p, s.unsupported(p)]))) out.push(`- ${code(s.name)}, ${ps.map(code).join(', ')}: ${why}`);
   out.push('', 'Declared deviations (the self-test expects them):', '');
   for (const s of servers) {
-    const devs = byText(PROFILES.map((p) => [p, s.deviations?.(p) ? `${verdictList(s.deviations(p)!.checks)}: ${s.deviations(p)!.reason}` : undefined]));
+    const devs = byText(
+      PROFILES.map((p) => [p, s.deviations?.(p) && !s.unsupported(p) ? `${verdictList(s.deviations(p)!.checks)}: ${s.deviations(p)!.reason}` : undefined]),
+    );
     for (const [what, ps] of devs) out.push(`- ${code(s.name)}, ${ps.map(code).join(', ')}: ${what}`);
   }
   return out.join('\n');

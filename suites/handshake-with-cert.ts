@@ -5,6 +5,8 @@ import { TLS_VERSIONS, type TlsVersion } from '../src/core/target.js';
 import { adviceFor, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/checks/judge.js';
 import type { Suite } from '../src/checks/types.js';
 import { safeText } from '../src/core/text.js';
+import { advertisedCasCoverClient } from './client-auth-request.js';
+import { clientKeyTypes } from './client-key-types.js';
 
 const ORDER: readonly TlsVersion[] = TLS_VERSIONS;
 
@@ -179,5 +181,7 @@ export const handshakeWithCert: Suite = {
         }
       },
     },
+    advertisedCasCoverClient,
+    clientKeyTypes,
   ],
 };

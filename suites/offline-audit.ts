@@ -57,12 +57,13 @@ function parse({ set }: FileSetContext): CheckVerdict {
       evidence,
       'Run the audit as the user the service runs as (or root) to audit the content too.',
     );
-  } else if (main.content.format === 'pkcs12') {
+  } else if (main.content.format === 'pkcs12' && main.content.pkcs12?.closed.length) {
+    const closed = main.content.pkcs12.closed;
     return verdict(
       'skip',
-      `${main.name} is a PKCS#12 archive, which the audit does not open (it needs the archive's passphrase).`,
+      `${main.name} is a PKCS#12 archive${main.content.certs.length ? ` (${describeContent(main)})` : ''} not fully opened: ${closed[0]}${closed.length > 1 ? ` (and ${closed.length - 1} more part${closed.length > 2 ? 's' : ''})` : ''}.`,
       evidence,
-      `Audit its contents as PEM: openssl pkcs12 -in ${main.display} -nodes -out DIR/bundle.pem (mode 0600), then mtls-harness audit DIR.`,
+      `Give its passphrase in an environment variable: mtls-harness audit --p12-passphrase-env VAR; for a scheme node cannot decrypt, re-export it: openssl pkcs12 -legacy -in ${main.display} -nodes | openssl pkcs12 -export -out NEW.p12.`,
     );
   } else if (set.kind === 'other') {
     return verdict('pass', `${main.name} parses: ${describeContent(main)}; nothing else to audit in it.`, evidence);

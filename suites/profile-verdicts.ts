@@ -5,6 +5,7 @@
  */
 import type { Status } from '../src/core/status.js';
 import type { ProfileName } from '../src/targets/profiles.js';
+import { protocolModule } from '../src/probe/protocols/index.js';
 import { referenceServer } from '../src/targets/reference/index.js';
 import { SUITES } from './index.js';
 
@@ -33,7 +34,15 @@ const CLIENT_REJECTS_FAIL: Record<string, Status> = {
 export const PROFILE_DEVIATIONS: Readonly<Record<ProfileName, Readonly<Record<string, Status>>>> = {
   strict: {},
   'optional-client-cert': { 'reject.no-client-cert': 'fail', 'handshake.client-auth-mode': 'fail' },
-  'no-client-auth': { 'reject.no-client-cert': 'fail', 'handshake.client-auth-mode': 'fail', ...CLIENT_REJECTS_FAIL, 'chain.rejects-ca-as-client': 'warn' },
+  'no-client-auth': {
+    'reject.no-client-cert': 'fail',
+    'handshake.client-auth-mode': 'fail',
+    ...CLIENT_REJECTS_FAIL,
+    'chain.rejects-ca-as-client': 'warn',
+    // No CertificateRequest: no CA names and no signature schemes to judge.
+    'handshake.advertised-cas-cover-client': 'skip',
+    'handshake.client-key-types': 'skip',
+  },
   'trust-any-client': CLIENT_REJECTS_FAIL,
   'accept-expired-client': { 'expiry.rejects-expired-client': 'fail', 'expiry.rejects-not-yet-valid-client': 'fail' },
   'wrong-san-server': { 'san.server-matches-name': 'fail' },
@@ -55,14 +64,17 @@ export const NO_ROTATION: Readonly<Record<string, Status>> = {
 export const isRotationProfile = (profile: ProfileName): boolean => profile.startsWith('rotation-');
 
 /**
- * Every server check's expected status on a profile; with an implementation, its declared
- * deviations (a real gap of that server, e.g. gnutls-serv's unchecked EKU) override the table.
+ * Every server check's expected status on a profile; with an implementation, its protocol's
+ * (reject.plaintext is `skip` for a protocol plaintext HTTP cannot test) and its declared deviations
+ * (a real gap of that server, e.g. gnutls-serv's unchecked EKU) override the table.
  */
 export function expectedVerdicts(profile: ProfileName, implementation?: string): Record<string, Status> {
   const rotation = isRotationProfile(profile) ? {} : NO_ROTATION;
   const out: Record<string, Status> = {};
   for (const id of SERVER_CHECK_IDS) out[id] = PROFILE_DEVIATIONS[profile][id] ?? rotation[id] ?? EVERYWHERE[id] ?? 'pass';
   const server = implementation === undefined ? undefined : referenceServer(implementation);
+  // A database or broker: plaintext HTTP proves nothing about its own plaintext protocol (docs/protocols.md "Plaintext").
+  if (server && !protocolModule(server.protocol).plaintextHttp && out['reject.plaintext'] === 'pass') out['reject.plaintext'] = 'skip';
   Object.assign(out, server?.deviations?.(profile)?.checks ?? {});
   return out;
 }

@@ -48,6 +48,17 @@ export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = 
     rfc(9325, '3.1.1', 'BCP 195: TLS 1.2 or higher'),
   ],
   'handshake.client-auth-mode': [TLS13_CERT_REQ, TLS12_CERT_REQ, TLS13_RECV_CERT],
+  'handshake.advertised-cas-cover-client': [
+    TLS13_CERT_REQ,
+    TLS12_CERT_REQ,
+    rfc(8446, '4.2.4', 'Certificate authorities: the distinguished names of acceptable CAs, DER-encoded'),
+  ],
+  'handshake.client-key-types': [
+    rfc(8446, '4.2.3', 'Signature algorithms (and signature_algorithms_cert) in the CertificateRequest'),
+    rfc(8446, '9.1', 'Mandatory-to-implement signature schemes: rsa_pkcs1_sha256, rsa_pss_rsae_sha256, ecdsa_secp256r1_sha256'),
+    rfc(5246, '7.4.4', 'TLS 1.2 CertificateRequest: certificate_types and supported_signature_algorithms'),
+    rfc(8410, '3', 'Ed25519 keys and signatures in X.509'),
+  ],
   'reject.no-client-cert': [TLS13_RECV_CERT, TLS12_CLIENT_CERT, ALERTS],
   'reject.plaintext': [
     rfc(9110, '4.2.2', 'The https URI scheme'),

@@ -61,3 +61,33 @@ describe('rotation verdicts when the rotation itself did not happen', () => {
     expect((await check('rotation.new-cert-served').run(ctxWith(o))).status).toBe('fail');
   });
 });
+
+describe('a shortfall says whose limit it was', () => {
+  const done: TriggerRecord = { kind: 'reference', mode: 'graceful', description: 'postgres graceful reload', expectedFingerprint: 'AA' };
+  const slow = (missed: { inFlightFull: number; stalled: number }, latencyMs: number) => {
+    const o = observation(done, 20);
+    o.run = {
+      ...o.run,
+      rate: { target: 100, achieved: 31.5, shortfallPct: 68.5 },
+      maxInFlight: 16,
+      missed,
+      attempts: o.run.attempts.map((a) => ({ ...a, latencyMs })),
+    };
+    return o;
+  };
+
+  it("slots that found every in-flight place taken: the target's pace, with its median latency and the rate it allows", async () => {
+    const v = await check('rotation.continuity').run(ctxWith(slow({ inFlightFull: 140, stalled: 0 }, 508)));
+    expect(v.status).toBe('warn');
+    expect(v.message).toMatch(
+      /140 slots found all 16 attempts still open, each taking 508 ms at the median \(the target's pace at 16 in flight, not the harness's\)/,
+    );
+    expect(v.remediation).toMatch(/answers 31\/s at most with 16 in flight/);
+  });
+
+  it("slots that came too late: the harness's own limit", async () => {
+    const v = await check('rotation.continuity').run(ctxWith(slow({ inFlightFull: 0, stalled: 140 }, 5)));
+    expect(v.status).toBe('warn');
+    expect(v.message).toMatch(/140 slots came more than 250 ms late \(the harness stalled: its own limit, not the target's\)/);
+  });
+});

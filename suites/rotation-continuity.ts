@@ -5,6 +5,7 @@ import { summarizeCertificate } from '../src/pki/inspect.js';
 import { verifyChain } from '../src/pki/verify.js';
 import type { ProbeOutcome } from '../src/probe/tls-probe.js';
 import { probeWith, RELOAD_DEADLINE_MS, rotationSkipReason, type RotationObservation } from '../src/rotation/observe.js';
+import { STALL_MS } from '../src/rotation/prober.js';
 import { rotationSummaryLine, shortFingerprint } from '../src/rotation/timeline.js';
 import { probeEvidence, skip, trustAnchors, whereRefused } from '../src/checks/judge.js';
 import type { CheckContext, Suite } from '../src/checks/types.js';
@@ -201,6 +202,29 @@ async function liveCaOverlap(ctx: CheckContext, cfg: RotationConfig): Promise<Ch
   return { status: 'pass', message: `clients from both CAs were accepted (${rounds.map((x) => x.when).join(', ')})`, evidence };
 }
 
+/**
+ * Why the prober launched fewer attempts than asked, by whose limit: slots that found every
+ * in-flight place taken (the target answers slower than rate / in-flight allows: its limit at
+ * that bound), or slots that came too late (the harness stalled: its own limit).
+ */
+export function shortfall(run: RotationObservation['run']): { message: string; remediation: string } {
+  const { achieved, target, shortfallPct } = run.rate;
+  const head = `no handshake failed, but the prober launched only ${achieved}/s of ${target}/s (shortfall ${shortfallPct}%)`;
+  const tail = 'continuity is proven only at the achieved rate';
+  const latencies = run.attempts.map((a) => a.latencyMs).sort((a, b) => a - b);
+  const p50 = latencies[Math.floor(latencies.length / 2)] ?? 0;
+  if (run.missed.inFlightFull >= run.missed.stalled) {
+    return {
+      message: `${head}: ${run.missed.inFlightFull} slots found all ${run.maxInFlight} attempts still open, each taking ${Math.round(p50)} ms at the median (the target's pace at ${run.maxInFlight} in flight, not the harness's)${run.missed.stalled ? `, ${run.missed.stalled} came too late (the harness stalled)` : ''}: ${tail}`,
+      remediation: `the target answers ${Math.round((run.maxInFlight * 1000) / Math.max(p50, 1))}/s at most with ${run.maxInFlight} in flight: raise --in-flight if it can take more connections at once, or lower --rate to what it sustains`,
+    };
+  }
+  return {
+    message: `${head}: ${run.missed.stalled} slots came more than ${STALL_MS} ms late (the harness stalled: its own limit, not the target's)${run.missed.inFlightFull ? `, ${run.missed.inFlightFull} found all ${run.maxInFlight} attempts still open` : ''}: ${tail}`,
+    remediation: 'run the harness on a less loaded machine, or lower --rate',
+  };
+}
+
 export const rotationContinuity: Suite = {
   id: 'rotation-continuity',
   title: 'Rotation continuity (certificates rotate with zero failed handshakes)',
@@ -238,14 +262,7 @@ export const rotationContinuity: Suite = {
           };
         }
         if (r.trigger.error) return { status: 'error', message: `no handshake failed, but the rotation itself did not complete: ${r.trigger.error}`, evidence };
-        if (r.run.rate.shortfallPct > SHORTFALL_WARN_PCT) {
-          return {
-            status: 'warn',
-            message: `no handshake failed, but the prober kept only ${r.run.rate.achieved}/s of ${r.run.rate.target}/s (shortfall ${r.run.rate.shortfallPct}%, the harness's own limit): continuity is proven only at the achieved rate`,
-            remediation: 'lower --rate, raise --in-flight, or run the harness on a less loaded machine',
-            evidence,
-          };
-        }
+        if (r.run.rate.shortfallPct > SHORTFALL_WARN_PCT) return { status: 'warn', ...shortfall(r.run), evidence };
         return {
           status: 'pass',
           message: `all ${a.attempts} handshakes succeeded across the rotation (${r.run.rate.achieved}/s, ${r.trigger.description})`,

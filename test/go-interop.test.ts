@@ -7,22 +7,14 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tls from 'node:tls';
-import { runCli } from '../src/cli/run.js';
 import { x509 } from '../src/pki/crypto.js';
 import { issuerDer, subjectDer } from '../src/pki/der.js';
 import { exactNames, mintCertificate, type Credential, type FixturePki } from '../src/pki/generate.js';
 import { buildGoServer, goTempDir, goUnavailable, startGoServer, type GoClientAuth, type StartedGoServer } from './helpers/go-server.js';
-import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
+import { liveRunWithPki, makeOpensslPki, opensslPkiFiles, type ReportResult } from './helpers/openssl-pki.js';
 
 const GO_MISSING = goUnavailable();
 if (GO_MISSING) console.warn(`SKIPPED the Go crypto/tls tests: ${GO_MISSING}`);
-
-interface Result {
-  check: string;
-  status: string;
-  message: string;
-  evidence: Record<string, unknown>;
-}
 
 let dir: string;
 let bin: string;
@@ -33,36 +25,11 @@ async function runAgainst(
   server: StartedGoServer,
   name: string,
   extra: string[] = [],
-): Promise<{ code: number; results: Result[]; logs: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = path.join(dir, `${name}.json`);
-  const code = await runCli(
-    [
-      'run',
-      '--target',
-      `127.0.0.1:${server.port}`,
-      '--ca',
-      files.root,
-      '--cert',
-      files.client,
-      '--key',
-      files.clientKey,
-      '--ca-key',
-      files.rootKey,
-      '--servername',
-      'localhost',
-      '--json',
-      out,
-      ...extra,
-    ],
-    { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } },
-  );
-  const report = JSON.parse(await fs.readFile(out, 'utf8')) as { results: Result[] };
-  return { code, results: report.results, logs: server.logs(), stderr: stderr + stdout };
+): Promise<{ code: number; results: ReportResult[]; logs: string; stderr: string }> {
+  return { ...(await liveRunWithPki(files, server.port, path.join(dir, `${name}.json`), extra)), logs: server.logs() };
 }
 
-const byId = (rs: Result[], id: string) => rs.find((r) => r.check === id)!;
+const byId = (rs: ReportResult[], id: string) => rs.find((r) => r.check === id)!;
 
 describe.skipIf(!!GO_MISSING)('Go crypto/tls server, openssl-CLI PKI', () => {
   beforeAll(async () => {

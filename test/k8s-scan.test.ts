@@ -83,7 +83,7 @@ describe('k8s scan through port-forward', () => {
     const gw = 'service/gufo/gufo-gateway:443';
     expect(deviations(j, gw)).toEqual([]);
     const probe = j.results.filter((x) => x.target === gw);
-    expect(probe).toHaveLength(26);
+    expect(probe).toHaveLength(28);
     // With the CA key from the Secret, the crafted-certificate checks ran (none skipped for want of it).
     expect(
       probe
@@ -123,7 +123,7 @@ describe('k8s scan through port-forward', () => {
     // The unreachable Service is a target with its id beside those the runner probed.
     expectTargetIds(j);
     const content = j.results.filter((x) => x.target === 'service/nova/content-service:50053');
-    expect(content).toHaveLength(26);
+    expect(content).toHaveLength(28);
     expect(new Set(content.map((x) => x.status))).toEqual(new Set(['error']));
     expect(content[0]!.message).toBe('not attempted: no ready Pod behind service/nova/content-service (1 Pod(s) selected, none Running and Ready)');
     expect(j.results.some((x) => x.target.includes('nova-metrics'))).toBe(false);

@@ -13,27 +13,18 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/run.js';
 import type { FixturePki } from '../src/pki/generate.js';
-import type { Status } from '../src/core/status.js';
 import type { ProfileName } from '../src/targets/profiles.js';
 import { REFERENCES } from '../src/targets/reference/index.js';
 import { NODE_PROFILES } from '../src/targets/reference/node.js';
 import { findBinary } from '../src/targets/reference/process.js';
 import { startReference, unsupportedReason } from '../src/targets/reference/start.js';
 import { expectedVerdicts } from './helpers/conformance.js';
-import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
+import { liveRunWithPki, makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
 import { OPENSSL } from './helpers/servers.js';
 
 const REPEAT = Math.max(1, Number(process.env.MTLS_MATRIX_REPEAT ?? '1') || 1);
 if (!OPENSSL) console.warn('SKIPPED the openssl-PKI matrix: openssl not installed (apt-get install openssl)');
-
-interface Result {
-  check: string;
-  status: Status;
-  message: string;
-  evidence: Record<string, unknown>;
-}
 
 let dir: string;
 let pki: FixturePki;
@@ -55,31 +46,7 @@ afterAll(async () => {
   if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 
-async function liveRun(port: number, out: string): Promise<{ code: number; results: Result[]; stderr: string }> {
-  let stderr = '';
-  const code = await runCli(
-    [
-      'run',
-      '--target',
-      `127.0.0.1:${port}`,
-      '--servername',
-      'localhost',
-      '--ca',
-      files.root,
-      '--cert',
-      files.client,
-      '--key',
-      files.clientKey,
-      '--ca-key',
-      files.rootKey,
-      '--json',
-      out,
-    ],
-    { stdout: { write: () => undefined }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } },
-  );
-  const report = JSON.parse(await fs.readFile(out, 'utf8')) as { results: Result[] };
-  return { code, results: report.results, stderr };
-}
+const liveRun = (port: number, out: string) => liveRunWithPki(files, port, out);
 
 async function pair(implementation: string, profile: ProfileName): Promise<void> {
   const want = expectedVerdicts(profile, implementation);

@@ -186,6 +186,11 @@ describe.skipIf(skipUnless(POSTGRES, 'PostgreSQL', 'apt-get install postgresql')
     expect(d.findings.find((f) => f.id === 'without-cert')?.finding).toBe(
       'refused at the PostgreSQL layer (FATAL 28000 connection requires a valid client certificate): nothing was served (enforcement at the PostgreSQL layer; --require-tls-rejection to demand refusal in TLS)',
     );
+    // probe says in plain words what the database did, and how TLS started.
+    expect(d.findings.find((f) => f.id === 'with-cert')?.finding).toMatch(
+      /^accepted: the PostgreSQL server logged the client in as ".+" .*\(AuthenticationOk\)$/,
+    );
+    expect(d.findings.find((f) => f.id === 'connection')?.finding).toMatch(/^PostgreSQL \(SSLRequest answered S\), TLSv1\.[23], /);
     const strict = await diagnoseEndpoint({ ...options(s, 'postgres', 'valid'), requireTlsRejection: true });
     expect(strict.enforced).toBe(false);
     // Logged in as a role the certificate does not name: the valid client is refused too, and the PostgreSQL module says why.

@@ -1,10 +1,12 @@
 // Issue 18: PostgreSQL, MariaDB, mosquitto and Redis as reference servers, one entry each in the
-// reference map. The probe does not speak their protocols yet (run refuses them, exit 2), so real
-// clients show that each supported profile holds: psql and the mariadb client (the application
-// answers `select 1`, or refuses with its own error), openssl s_client (-starttls postgres|mysql, or
-// raw TLS with a Redis PING and an MQTT CONNECT) for what happens in TLS: whether a certificate is
-// requested, which chain is served, the alert. Rotation: the new leaf is served after the reload
-// (same process, no failed handshake) or the restart; stop leaves no process behind.
+// reference map. Real clients show that each supported profile holds: psql and the mariadb client
+// (the application answers `select 1`, or refuses with its own error), openssl s_client
+// (-starttls postgres|mysql, or raw TLS with a Redis PING and an MQTT CONNECT) for what happens in
+// TLS: whether a certificate is requested, which chain is served, the alert. Rotation: the new leaf
+// is served after the reload (same process, no failed handshake) or the restart; stop leaves no
+// process behind. Then the harness itself: the catalogue (`run --reference`), the rotation suite at
+// the reference rate, a direct-TLS (PostgreSQL 17) ClientHello against PostgreSQL 15, and the
+// container forms in the reference image.
 import { execFile, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
@@ -14,13 +16,16 @@ import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../src/core/target.js';
 import { mintCertificate, mintFixturePki, type Credential, type FixturePki } from '../src/pki/generate.js';
+import { probeEndpoint } from '../src/probe/tls-probe.js';
 import { referenceTarget } from '../src/runner/reference-target.js';
 import { PROFILES, serverCredentialFor, type ProfileName } from '../src/targets/profiles.js';
 import { REFERENCES } from '../src/targets/reference/index.js';
 import { findBinary, type StartedProcessReference } from '../src/targets/reference/process.js';
+import { containerProviderUnavailable, stopAllContainers } from '../src/targets/reference/container.js';
 import { checkReference } from '../src/targets/reference/start.js';
 import { REFERENCE_DB_USER, startTlsSocket } from '../src/targets/reference/starttls.js';
 import type { StartTls } from '../src/targets/reference/types.js';
+import { expectedVerdicts } from '../suites/profile-verdicts.js';
 import { runInProcess } from './helpers/cli.js';
 
 type Name = 'postgres' | 'mariadb' | 'mosquitto' | 'redis';
@@ -409,14 +414,14 @@ for (const s of SERVERS) {
 }
 
 describe('the whole catalogue against each database and broker reference (the probe speaks their protocols)', () => {
-  it('each declares its protocol, its Debian packages, no container form', () => {
+  it('each declares its protocol, its Debian packages, a container form', () => {
     expect(Object.fromEntries(SERVERS.map((s) => [s.name, REFERENCES[s.name]!.protocol]))).toEqual({
       postgres: 'postgres',
       mariadb: 'mysql',
       mosquitto: 'mqtt',
       redis: 'redis',
     });
-    for (const s of SERVERS) expect(REFERENCES[s.name]).toMatchObject({ runs: 'process', container: false });
+    for (const s of SERVERS) expect(REFERENCES[s.name]).toMatchObject({ runs: 'process', container: true });
     for (const s of SERVERS) expect(checkReference(s.name, 'strict')).toEqual({ implementation: s.name, profile: 'strict' });
   });
 
@@ -466,6 +471,115 @@ describe('the whole catalogue against each database and broker reference (the pr
       },
       120_000,
     );
+  }
+});
+
+describe('PostgreSQL 17 direct TLS (postgres-direct) against the real PostgreSQL here (15, which has none)', () => {
+  const pg = SERVERS.find((x) => x.name === 'postgres')!;
+  it.skipIf(!findBinary(REFERENCES.postgres!.process!.binary))(
+    'a direct ClientHello is read as a startup packet and the connection closed: unreachable with the hint, never a refusal, with or without a certificate',
+    () =>
+      withServer(pg, 'strict', async (ref) => {
+        for (const withCert of [true, false]) {
+          const o = await probeEndpoint({
+            host: '127.0.0.1',
+            port: ref.endpoint.port,
+            servername: 'localhost',
+            protocol: 'postgres-direct',
+            ca: pki.root.certPem,
+            ...(withCert ? { cert: pki.client.chainPem, key: pki.client.keyPem } : {}),
+          });
+          expect(o.rejectedAt, o.reason).toBe('unreachable');
+          expect(['closed', 'reset']).toContain(o.failure?.kind);
+          expect(o.reason).toMatch(/a PostgreSQL server before 17 reads a direct-TLS ClientHello as a startup packet .*try --protocol postgres \(SSLRequest\)/);
+        }
+        expect(ref.logs().join('\n')).toMatch(/invalid length of startup packet/);
+        // The same server over the SSLRequest serves the valid client.
+        const o = await probeEndpoint({
+          host: '127.0.0.1',
+          port: ref.endpoint.port,
+          servername: 'localhost',
+          protocol: 'postgres',
+          appUser: REFERENCE_DB_USER,
+          ca: pki.root.certPem,
+          cert: pki.client.chainPem,
+          key: pki.client.keyPem,
+        });
+        expect(o.rejectedAt, o.reason).toBe('accepted');
+      }),
+    30_000,
+  );
+});
+
+describe('in the reference image (--provider container): run as their own user, TLS started by their protocol', () => {
+  let reason: string | undefined;
+  beforeAll(async () => {
+    reason = await containerProviderUnavailable();
+    // CI sets MTLS_REQUIRE_CONTAINERS=1: there these must run, never skip.
+    if (reason && process.env.MTLS_REQUIRE_CONTAINERS) throw new Error(`container provider required but unavailable: ${reason}`);
+    if (reason) console.warn(`SKIPPED the database references in containers: ${reason}`);
+  }, 30_000);
+  afterAll(() => stopAllContainers());
+
+  const container = (name: Name, profile: ProfileName, suite: string) =>
+    runInProcess(['run', '--reference', name, '--profile', profile, '--provider', 'container', '--suite', suite, '--json', '-']);
+  const statuses = (stdout: string): Record<string, string> =>
+    Object.fromEntries((JSON.parse(stdout).results as { check: string; status: string; message: string }[]).map((r) => [r.check, `${r.status}: ${r.message}`]));
+  const REFUSED_AT: Record<Name, RegExp> = {
+    postgres: /at the PostgreSQL layer \(FATAL 28000/,
+    mariadb: /at the MySQL layer \(ERR 1045/,
+    mosquitto: /alert 116 certificate_required/,
+    redis: /alert 116 certificate_required/,
+  };
+
+  for (const name of ['postgres', 'mariadb', 'mosquitto', 'redis'] as const) {
+    it(`${name} strict: the cert-less client refused where the process form refuses it, the valid one served`, async (t) => {
+      if (reason) return t.skip();
+      const r = await container(name, 'strict', 'rejection-without-cert');
+      expect(r.code, r.stderr).toBe(0);
+      const got = statuses(r.stdout)['reject.no-client-cert'];
+      expect(got).toMatch(/^pass: /);
+      expect(got).toMatch(REFUSED_AT[name]);
+      expect(got).toMatch(/the valid client certificate given \(--cert\) was accepted/);
+    }, 60_000);
+  }
+
+  for (const name of ['postgres', 'mariadb'] as const) {
+    it(`${name} rotation-graceful: the reload in the container (as the server's user) serves the new leaf with no failed handshake`, async (t) => {
+      if (reason) return t.skip();
+      const got = statuses((await container(name, 'rotation-graceful', 'rotation-continuity')).stdout);
+      for (const check of ['rotation.continuity', 'rotation.new-cert-served', 'rotation.ca-overlap']) expect(got[check]).toMatch(/^pass: /);
+    }, 60_000);
+  }
+});
+
+describe('rotation-continuity against each database and broker reference (run --profile rotation-*)', () => {
+  const installed = (s: Server) => !!findBinary(REFERENCES[s.name]!.process!.binary);
+  for (const s of SERVERS) {
+    for (const profile of ['rotation-graceful', 'rotation-restart'] as const) {
+      if (REFERENCES[s.name]!.unsupported(profile)) continue;
+      it.skipIf(!installed(s))(
+        `${s.name} ${profile}: the rotation checks reach the profile's verdicts (its declared deviations included), at the rate asked, each attempt answered by the application`,
+        async () => {
+          const r = await runInProcess(['run', '--reference', s.name, '--profile', profile, '--suite', 'rotation-continuity', '--json', '-']);
+          const results: { check: string; status: string; message: string; evidence: unknown }[] = JSON.parse(r.stdout).results;
+          const expected = expectedVerdicts(profile, s.name);
+          const got = Object.fromEntries(results.map((x) => [x.check, x.status]));
+          expect(got, results.map((x) => `${x.check}: ${x.message}`).join('\n')).toEqual(Object.fromEntries(results.map((x) => [x.check, expected[x.check]])));
+          expect(Object.keys(got).sort()).toEqual(['rotation.ca-overlap', 'rotation.continuity', 'rotation.new-cert-served']);
+          const continuity = results.find((x) => x.check === 'rotation.continuity')!.evidence as {
+            rate: { target: number; achieved: number; shortfallPct: number };
+            prober: { request: boolean };
+          };
+          // The reference rate (100/s) kept: a server that issues no TLS 1.3 ticket (PostgreSQL) costs no verdict window.
+          expect(continuity.rate.target).toBe(100);
+          expect(continuity.rate.shortfallPct).toBeLessThanOrEqual(5);
+          // Served means the application answered (the login, PING, CONNECT), as for the rest of the catalogue.
+          expect(continuity.prober.request).toBe(true);
+        },
+        60_000,
+      );
+    }
   }
 });
 

@@ -1,5 +1,7 @@
 // The verdict matrix of CONFORMANCE.md on real implementations: openssl, nginx, haproxy, stunnel,
-// caddy (Go's crypto/tls), gnutls as local processes (every supported profile), and nginx, openssl, caddy and gnutls in containers (every profile).
+// caddy (Go's crypto/tls), gnutls as local processes (every supported profile), and nginx, openssl, caddy and gnutls in containers (every profile);
+// the databases and brokers (PostgreSQL, MariaDB, Redis, mosquitto: issue 18) as local processes, each
+// probed in its own protocol (reject.plaintext is skip there: plaintext HTTP cannot test them).
 // Where implementations legitimately differ (where and how they refuse) the test asserts what each
 // really does, recorded as evidence in the results.
 import { promises as fs } from 'node:fs';
@@ -30,6 +32,7 @@ interface Result {
     rejectedAt?: string;
     alert?: { code: number; name: string };
     httpStatusLine?: string;
+    application?: { protocol: string; code?: string };
     failures?: number;
     longestGapMs?: number;
     outages?: Outage[];
@@ -75,11 +78,20 @@ const REFUSAL: Record<string, { noCert: string; untrustedCa: string; wrongEku: s
   // GnuTLS's verify callback refuses with 49 access_denied, followed by a second fatal alert 42 (the probe
   // records the first); a wrong-EKU client is served: gnutls-serv checks no key purpose (its declared deviation).
   gnutls: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 49', wrongEku: 'accepted HTTP/1.0 200 OK', expired: 'post-handshake 49' },
+  // The databases verify a presented certificate in TLS (OpenSSL), but ask for one without requiring it:
+  // the cert-less client is refused at login (pg_hba.conf clientcert=verify-ca: FATAL 28000; MariaDB
+  // REQUIRE X509: ERR 1045). Redis (tls-auth-clients yes) and mosquitto (require_certificate) refuse it in TLS.
+  postgres: { noCert: 'application 28000', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
+  mariadb: { noCert: 'application 1045', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
+  redis: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
+  mosquitto: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
 };
 
 function refusal(results: Result[], id: string): string {
   const e = results.find((r) => r.check === id)!.evidence;
-  return [e.rejectedAt, e.alert?.code, e.httpStatusLine].filter((x) => x !== undefined).join(' ');
+  return [e.rejectedAt, e.alert?.code, e.httpStatusLine, e.rejectedAt === 'application' ? e.application?.code : undefined]
+    .filter((x) => x !== undefined)
+    .join(' ');
 }
 
 let dir: string;
@@ -155,7 +167,8 @@ const missing = (name: string) => () => {
 };
 
 describe('process provider', () => {
-  for (const name of ['openssl', 'nginx', 'haproxy', 'stunnel', 'caddy', 'gnutls'] as const) matrix('process', [name], missing(name));
+  for (const name of ['openssl', 'nginx', 'haproxy', 'stunnel', 'caddy', 'gnutls', 'postgres', 'mariadb', 'redis', 'mosquitto'] as const)
+    matrix('process', [name], missing(name));
 });
 
 describe('container provider', () => {

@@ -78,7 +78,7 @@ describe('reports', () => {
     expect(statusOf(j.results, 'reject.no-client-cert')).toBe('fail');
     expect(j.summary.fail).toBe(2);
     expect(r.stdout).toMatch(/FAIL\s+│ reject\.no-client-cert/);
-    expect(r.stdout).toMatch(/26 checks on 1 target\(s\) in [\d.]+ s: 18 passed, 1 warned, 2 failed, 5 skipped, 0 errors/);
+    expect(r.stdout).toMatch(/28 checks on 1 target\(s\) in [\d.]+ s: 20 passed, 1 warned, 2 failed, 5 skipped, 0 errors/);
 
     const xml = await fs.readFile(f('r.xml'), 'utf8');
     expectValidJunit(f('r.xml'));
@@ -88,7 +88,7 @@ describe('reports', () => {
     const suites = doc.testsuites.testsuite;
     expect(suites.map((s) => s['@name'])).toEqual(SUITES.map((s) => `node:optional-client-cert ${s.id}`));
     const cases = suites.flatMap((s) => (Array.isArray(s.testcase) ? s.testcase : [s.testcase]));
-    expect(cases).toHaveLength(26);
+    expect(cases).toHaveLength(28);
     expect(
       cases
         .filter((c) => c.failure)
@@ -112,7 +112,7 @@ describe('reports', () => {
     const r = await run(['run', '--reference', 'node', '--profile', 'strict', '--json', '-']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.summary).toEqual({ pass: 20, warn: 1, fail: 0, skip: 5, error: 0 });
+    expect(j.summary).toEqual({ pass: 22, warn: 1, fail: 0, skip: 5, error: 0 });
   });
 
   it('--fail-on warn turns the CA-as-leaf warning into exit 1', async () => {
@@ -245,7 +245,7 @@ describe('targets that cannot be evaluated', () => {
     const r = await run(['run', '--target', `127.0.0.1:${port}`, '--timeout', '1s', '--json', f('down.json'), '--junit', f('down.xml')]);
     expect(r.code).toBe(1);
     const j = await readJson(f('down.json'));
-    expect(j.results).toHaveLength(26);
+    expect(j.results).toHaveLength(28);
     for (const x of j.results) expect(['error', 'skip'], `${x.check}: ${x.message}`).toContain(x.status);
     expect(statusOf(j.results, 'reject.no-client-cert')).toBe('error');
     expect(j.results.find((x) => x.check === 'reject.no-client-cert')!.message).toMatch(/refused/);
@@ -374,7 +374,7 @@ targets:
     expect(r.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^mtls-harness: error: could not write the HTML report to .*a-file\/report\.html: (ENOTDIR|EEXIST)$/),
     ]);
-    expect((await readJson(f('out/with-html.json'))).results).toHaveLength(3);
+    expect((await readJson(f('out/with-html.json'))).results).toHaveLength(5);
   });
 
   it('environment variables fill in what flags leave out', async () => {
@@ -598,5 +598,5 @@ it('the built CLI runs the suites', async () => {
     ),
   );
   expect(out.code).toBe(0);
-  expect(JSON.parse(out.stdout).results).toHaveLength(26);
+  expect(JSON.parse(out.stdout).results).toHaveLength(28);
 });

@@ -131,7 +131,7 @@ describe('run with many targets', () => {
     expect(status(`127.0.0.1:${refs[3]!.endpoint.port}`, 'reject.no-client-cert')).toBe('fail');
     for (const port of [hungPort, tricklePort, closedPort]) {
       const rs = j.results.filter((x) => x.target === `127.0.0.1:${port}`);
-      expect(rs).toHaveLength(26);
+      expect(rs).toHaveLength(28);
       // Every check that needs the target reports why it could not (skips, and the expiry of our
       // own client certificate, need no connection).
       expect(rs.filter((x) => x.status !== 'skip' && x.check !== 'expiry.client-cert').every((x) => x.status === 'error')).toBe(true);
@@ -178,7 +178,7 @@ describe('run with many targets', () => {
     const tty = await inProcess(args, {}, true);
     expect(tty.stderr).toMatch(/\r\x1b\[Kmtls-harness: 2\/2 targets · 0 failing · 1 with errors/);
     expect(tty.stderr.endsWith('\r\x1b[K')).toBe(true); // cleared at the end
-    expect(JSON.parse(tty.stdout).results).toHaveLength(6); // stdout is the JSON report, untouched
+    expect(JSON.parse(tty.stdout).results).toHaveLength(10); // stdout is the JSON report, untouched
     expect((await inProcess(args, { CI: 'true' }, true)).stderr).toBe('');
     expect((await inProcess([...args, '--quiet'], {}, true)).stderr).toBe('');
     expect((await inProcess(args, {}, false)).stderr).toBe('');

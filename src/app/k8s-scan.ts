@@ -90,8 +90,11 @@ export class ClusterScan {
   constructor(private readonly o: ClusterScanOptions) {
     if (o.namespaces?.length && o.allNamespaces)
       throw new HarnessError('usage.invalid-value', 'k8s scan: -n/--namespace and --all-namespaces exclude each other');
-    if (o.secret && o.credentials.cert)
-      throw new HarnessError('usage.invalid-value', 'k8s scan: --secret and --cert/--key exclude each other (one set of client credentials)');
+    if (o.secret && (o.credentials.cert || o.credentials.p12))
+      throw new HarnessError(
+        'usage.invalid-value',
+        `k8s scan: --secret and ${o.credentials.p12 ? '--p12' : '--cert/--key'} exclude each other (one set of client credentials)`,
+      );
     if (o.caKeySecret && o.credentials.caKey) throw new HarnessError('usage.invalid-value', 'k8s scan: --ca-key-secret and --ca-key exclude each other');
     this.selected = selectChecks(SCANNED, o.settings.suiteIds, o.settings.checkIds);
     this.auditIds = new Set(this.selected.filter((c) => c.suite.kind === 'cluster').map((c) => c.check.id));
@@ -194,7 +197,7 @@ export class ClusterScan {
         files,
       );
       // Secret credentials, unless files were given on the command line.
-      if (!over.cert && this.fromSecret.client) live.client = this.fromSecret.client;
+      if (!over.cert && !over.p12 && this.fromSecret.client) live.client = this.fromSecret.client;
       if (!over.ca && this.fromSecret.trustPem) live.trustPem = this.fromSecret.trustPem;
       if (this.caKeyFromSecret && !over.caKey) {
         live.caKey = this.caKeyFromSecret.key;

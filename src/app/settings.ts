@@ -106,13 +106,14 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
     ['--ca', v.ca as string | undefined],
     ['--cert', v.cert as string | undefined],
     ['--key', v.key as string | undefined],
+    ['--p12', v.p12 as string | undefined],
     ['--ca-key', v['ca-key'] as string | undefined],
     ['--targets-file', v['targets-file'] as string | undefined],
     ['targetsFile', inputFile(file.targetsFile)],
     ['--rotation-overlap-cert', v['rotation-overlap-cert'] as string | undefined],
     ['--rotation-overlap-key', v['rotation-overlap-key'] as string | undefined],
     ...(file.targets ?? []).flatMap((t) =>
-      [t.ca, t.cert, t.key, t.caKey, t.clientCa, t.rotation?.overlapCert, t.rotation?.overlapKey].map((x): [string, string | undefined] => [
+      [t.ca, t.cert, t.key, t.p12, t.caKey, t.clientCa, t.rotation?.overlapCert, t.rotation?.overlapKey].map((x): [string, string | undefined] => [
         `${configFile}:${t.line}`,
         inputFile(x),
       ]),

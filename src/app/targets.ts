@@ -22,6 +22,7 @@ import {
   type TlsVersion,
 } from '../core/target.js';
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../pki/inspect.js';
+import { loadPkcs12Credentials, p12Excludes, p12Passphrase } from '../pki/pkcs12.js';
 import { parseTlsVersion } from '../probe/tls-probe.js';
 import { pemOrFile, pick, type Values } from './settings.js';
 
@@ -33,6 +34,9 @@ export interface CredentialFlags {
   caKey?: string | undefined;
   servername?: string | undefined;
   passEnv?: string | undefined;
+  /** A PKCS#12 client credential (instead of cert and key) and the variable holding its passphrase. */
+  p12?: string | undefined;
+  p12PassEnv?: string | undefined;
   protocol?: string | undefined;
   expectedNames: string[];
   /** TLS versions offered (not the policy minimum, which is --min-tls). */
@@ -44,11 +48,14 @@ export interface CredentialFlags {
 export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessEnv): CredentialFlags {
   const over: CredentialFlags = {
     ca: pick(v, env, 'ca', 'MTLS_CA'),
-    cert: pick(v, env, 'cert', 'MTLS_CERT'),
-    key: pick(v, env, 'key', 'MTLS_KEY'),
+    // --p12 given: MTLS_CERT/MTLS_KEY in the environment do not apply (a flag wins over the environment).
+    cert: v.p12 === undefined ? pick(v, env, 'cert', 'MTLS_CERT') : (v.cert as string | undefined),
+    key: v.p12 === undefined ? pick(v, env, 'key', 'MTLS_KEY') : (v.key as string | undefined),
     caKey: pick(v, env, 'ca-key', 'MTLS_CA_KEY'),
     servername: pick(v, env, 'servername', 'MTLS_SERVERNAME'),
     passEnv: v['key-passphrase-env'] as string | undefined,
+    p12: v.p12 as string | undefined,
+    p12PassEnv: v['p12-passphrase-env'] as string | undefined,
     protocol: v.protocol as string | undefined,
     expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
     tlsMin: v['tls-min'] !== undefined ? parseTlsVersion(v['tls-min'] as string) : undefined,
@@ -58,6 +65,7 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
   if (over.path !== undefined) checkHttpPath(`${command}: --path`, over.path);
   if (over.servername !== undefined) checkHostName(`${command}: --servername`, over.servername);
   if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', `${command}: --cert and --key go together`);
+  p12Excludes(command, over.p12, over.cert ?? over.key);
   if (over.protocol && !isProtocol(over.protocol))
     throw new HarnessError('usage.invalid-value', `${command}: --protocol must be one of ${PROTOCOLS.join(', ')}, not "${over.protocol}"`);
   return over;
@@ -182,11 +190,18 @@ export function resolveLiveTarget(
     passphrase = env[passVar];
     if (passphrase === undefined) throw new HarnessError('usage.invalid-value', `${where}: environment variable ${passVar} (the key passphrase) is not set`);
   }
-  const certSrc = src(over.cert, t.cert);
-  const keySrc = src(over.key, t.key);
+  // A credential given by flag (--p12, or --cert/--key) replaces the file's (p12, or cert/key).
+  const flagCred = over.p12 !== undefined || over.cert !== undefined;
+  if (t.p12 !== undefined) p12Excludes(where, t.p12, t.cert ?? t.key, 'config.invalid');
+  const p12File = over.p12 !== undefined ? path.resolve(flagDir, over.p12) : !flagCred && t.p12 !== undefined ? path.resolve(baseDir, t.p12) : undefined;
+  const certSrc = p12File ? undefined : src(over.cert, t.cert);
+  const keySrc = p12File ? undefined : src(over.key, t.key);
   if (!!certSrc !== !!keySrc) throw new HarnessError('config.invalid', `${where}: cert and key go together`);
   let client: ClientCredentials | undefined;
-  if (certSrc && keySrc) {
+  if (p12File) {
+    const p12Var = over.p12PassEnv ?? t.p12PassphraseEnv;
+    client = files.get(`p12\u0000${p12File}\u0000${p12Var ?? ''}`, () => loadPkcs12Credentials(p12File, p12Passphrase(where, p12Var, env)));
+  } else if (certSrc && keySrc) {
     if (certSrc.file && keySrc.file) {
       client = files.get(`cred\u0000${certSrc.file}\u0000${keySrc.file}\u0000${passVar ?? ''}`, () =>
         loadCredentialFiles(certSrc.file!, keySrc.file!, passphrase),

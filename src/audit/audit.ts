@@ -44,6 +44,8 @@ export interface AuditOptions {
   passphrase?: string;
   /** Where the passphrase came from, for messages (e.g. `$KEY_PASS`). */
   passphraseSource?: string;
+  /** Opens PKCS#12 archives (.p12/.pfx); without it the empty passphrase is tried and what stays closed is said. */
+  p12Passphrase?: string;
   failOn?: FailOn;
   clock?: Clock;
   /** Paths in reports are relative to this directory when below it (default: process.cwd()). */
@@ -86,7 +88,11 @@ export function auditPaths(o: AuditOptions): RunReport {
   const failDays = o.failDays ?? DEFAULT_POLICY.failDays;
   if (failDays > warnDays) throw new HarnessError('usage.invalid-value', `audit: --fail-days (${failDays}) must not exceed --warn-days (${warnDays})`);
   const expectedNames = [...new Set(o.expectedNames ?? [])];
-  const disc = discoverFiles(o.paths, { cwd, ...(o.limits ? { limits: o.limits } : {}) });
+  const disc = discoverFiles(o.paths, {
+    cwd,
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.p12Passphrase !== undefined ? { p12Passphrase: o.p12Passphrase } : {}),
+  });
 
   const summaries = new Map<NodeX509, CertSummary>();
   const summary = (c: NodeX509) => {
@@ -127,7 +133,7 @@ export function auditPaths(o: AuditOptions): RunReport {
     } else if (
       c.tooLarge ||
       c.unreadable ||
-      c.format === 'pkcs12' ||
+      (c.format === 'pkcs12' && c.certs.length === 0) ||
       c.format === 'k8s-secret' ||
       (c.certs.length === 0 && c.keys.length === 0 && c.errors.length === 0)
     ) {

@@ -6,6 +6,7 @@
 import { X509Certificate as NodeX509, createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { isHarnessError } from '../core/errors.js';
 import { parsePemBlocks, parsePrivateKey } from '../pki/inspect.js';
+import { looksLikePkcs12, readPkcs12 } from '../pki/pkcs12.js';
 
 /** A private key found in a file. The key material stays in memory; reports only ever see public facts. */
 export interface FoundKey {
@@ -37,6 +38,8 @@ export interface FileContent {
   tooLarge?: boolean;
   /** Not read: the file cannot be opened (permissions). */
   unreadable?: boolean;
+  /** A PKCS#12 archive: its MAC and what stayed closed (without the passphrase, or in a scheme node cannot decrypt). */
+  pkcs12?: { mac: 'verified' | 'absent' | 'unchecked'; closed: string[] };
 }
 
 const CERT_LABELS = new Set(['CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 CERTIFICATE']);
@@ -89,12 +92,10 @@ function parseKeyText(label: string, text: string, source: string): FoundKey {
  * (a certificate or a private key), PKCS#12 by name, Kubernetes Secret manifests. `pkiName` says the
  * name promises PKI content: then bytes that are neither PEM nor DER are an error, else "not PKI".
  */
-export function classifyBytes(buf: Buffer, name: string, pkiName: boolean): FileContent {
+export function classifyBytes(buf: Buffer, name: string, pkiName: boolean, o: { p12Passphrase?: string } = {}): FileContent {
   const c: FileContent = { format: 'none', certs: [], keys: [], others: [], errors: [], keyLike: false };
-  if (/\.(p12|pfx)$/i.test(name)) {
-    // PKCS#12 needs a passphrase and a parser node lacks; it normally holds a key, so permissions apply.
-    return { ...c, format: 'pkcs12', keyLike: true };
-  }
+  // PKCS#12 by name, or by content (a PFX is the only DER PKI file opening with INTEGER 3).
+  if (/\.(p12|pfx)$/i.test(name) || looksLikePkcs12(buf)) return classifyPkcs12(buf, name, o.p12Passphrase, c);
   const text = buf.toString('latin1');
   if (/^kind:\s*Secret\s*$/m.test(text) && /^apiVersion:/m.test(text)) return classifySecretManifest(text, c);
   if (text.includes('-----BEGIN ')) {
@@ -160,4 +161,25 @@ function classifySecretManifest(text: string, c: FileContent): FileContent {
   }
   if (keyLikeText(text)) entries.push('stringData (PEM in clear text)');
   return { ...c, format: 'k8s-secret', keyLike: entries.length > 0, secretKeyEntries: [...new Set(entries)] };
+}
+
+/**
+ * A PKCS#12 archive read like a PEM bundle: its certificates and opened keys. Without the passphrase
+ * (the empty one is tried, as openssl does) or with a wrong one, what stayed closed is said with what
+ * would open it: a finding of the parse check, never an exception. It normally holds a key, so
+ * permissions apply either way.
+ */
+function classifyPkcs12(buf: Buffer, name: string, passphrase: string | undefined, c: FileContent): FileContent {
+  const out: FileContent = { ...c, format: 'pkcs12', keyLike: true };
+  try {
+    const p = readPkcs12(buf, passphrase, name, { partial: true });
+    out.certs = p.certificates.map((x) => x.cert);
+    out.keys = p.keys.map((k) => ({ label: 'PKCS#12 key', encrypted: false, key: k.key }));
+    out.pkcs12 = { mac: p.mac, closed: p.closed };
+  } catch (e) {
+    if (isHarnessError(e) && e.code === 'pki.bad-passphrase')
+      out.pkcs12 = { mac: 'unchecked', closed: [`${e.message.replace(`${name}: `, '')} (the passphrase from --p12-passphrase-env)`] };
+    else out.errors.push(isHarnessError(e) ? e.message : `${name}: not a PKCS#12 archive`);
+  }
+  return out;
 }

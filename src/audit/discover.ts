@@ -90,7 +90,7 @@ function readHead(file: string, size: number): Buffer {
  * usage error (exit 2): nothing is audited. Symlinks are followed once (a directory reached twice,
  * e.g. through a loop, is walked once; a file reached twice is audited once).
  */
-export function discoverFiles(paths: string[], opts: { cwd?: string; limits?: Partial<WalkLimits> } = {}): Discovery {
+export function discoverFiles(paths: string[], opts: { cwd?: string; limits?: Partial<WalkLimits>; p12Passphrase?: string } = {}): Discovery {
   const cwd = opts.cwd ?? process.cwd();
   const limits = { ...DEFAULT_WALK_LIMITS, ...opts.limits };
   const files: DiscoveredFile[] = [];
@@ -139,7 +139,7 @@ export function discoverFiles(paths: string[], opts: { cwd?: string; limits?: Pa
         };
       }
       if (buf) {
-        content = classifyBytes(buf, name, pkiName);
+        content = classifyBytes(buf, name, pkiName, opts.p12Passphrase !== undefined ? { p12Passphrase: opts.p12Passphrase } : {});
         if (content.format === 'none' && content.errors.length === 0) return; // not a PKI file
         if (content.errors.length > 0 && hasKeyName(name)) content.keyLike = true;
       }

@@ -105,12 +105,13 @@ export function describeContent(f: DiscoveredFile): string {
   const c = f.content;
   if (c.tooLarge) return `not read (${f.size} bytes, over the size limit)`;
   if (c.unreadable) return 'not readable';
-  if (c.format === 'pkcs12') return 'PKCS#12 archive';
+  if (c.format === 'pkcs12' && c.certs.length === 0 && c.keys.length === 0) return `PKCS#12 archive${c.pkcs12?.closed.length ? ' (encrypted)' : ''}`;
   if (c.format === 'k8s-secret') return `Kubernetes Secret manifest${c.secretKeyEntries?.length ? ` (private keys in ${c.secretKeyEntries.join(', ')})` : ''}`;
   const parts: string[] = [];
   if (c.certs.length) parts.push(`${c.certs.length} certificate${c.certs.length === 1 ? '' : 's'}`);
   for (const k of c.keys) parts.push(describeKey(k));
   parts.push(...c.others);
+  if (c.format === 'pkcs12') return `PKCS#12 archive: ${parts.join(', ') || 'empty'}${c.pkcs12?.closed.length ? ' (part encrypted)' : ''}`;
   return parts.join(', ') || 'nothing parseable';
 }
 

@@ -15,6 +15,7 @@ import {
   type SubjectAltNames,
 } from '../pki/generate.js';
 import { parseCertificates, publicKeyProblem } from '../pki/inspect.js';
+import { sharedLeafKey, type LeafKeyType } from '../pki/keys.js';
 import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../probe/plaintext.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
 import type { FailureKind } from '../probe/rejection.js';
@@ -181,9 +182,9 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
       CA_NAMES.set(bundle, name);
       if (name.length > 0) return name;
     }
-    // Only the string form of advertised names reaches here (the probe keeps no DER): re-encoded.
-    const advertised = (await ctx.noCert()).acceptableCaNames;
-    return advertised[0];
+    // The first name the server advertised, as the DER it sent (its text form only when no DER was kept).
+    const seen = await ctx.noCert();
+    return seen.certificateRequest?.caNames[0] ?? seen.acceptableCaNames[0];
   };
 
   /**
@@ -344,6 +345,13 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
     crafted,
     // Not under the run's connection bound: the prober keeps its own rate and in-flight bound.
     rotation: () => once('rotation', () => observeRotation(target, { timeoutMs: o.timeoutMs, clock: o.clock })),
+    withKeyType: (type: LeafKeyType) =>
+      once(`withKeyType:${type}`, async () => {
+        const ca = await issuer();
+        if ('skip' in ca) return ca;
+        const cred = await shared(`keyType:${type}\u0000${ca.certPem}`, async () => mintCertificate({ ...validClient(ca), key: await sharedLeafKey(type) }));
+        return probe({ cert: cred.chainPem, key: cred.keyPem });
+      }),
     withCrafted: (kind: CraftedKind) =>
       once(`withCrafted:${kind}`, async () => {
         const c = await crafted(kind);

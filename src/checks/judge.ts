@@ -35,6 +35,7 @@ export function probeEvidence(o: ProbeOutcome): Evidence {
         }
       : {}),
     ...(o.httpStatusLine ? { httpStatusLine: safeText(o.httpStatusLine, 200) } : {}),
+    ...(o.application ? { application: o.application } : {}),
     ...(o.certificateRequested !== undefined ? { certificateRequested: o.certificateRequested } : {}),
     ...(o.serverHello === false ? { serverHello: false } : {}),
     ...(o.helloRetryRequest ? { helloRetryRequest: true } : {}),

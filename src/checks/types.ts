@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { CheckVerdict } from '../core/model.js';
 import type { TargetConfig, TlsVersion } from '../core/target.js';
 import type { CraftedKind, Credential } from '../pki/generate.js';
+import type { LeafKeyType } from '../pki/keys.js';
 import type { ProbeOutcome } from '../probe/tls-probe.js';
 import type { Control } from '../probe/controls.js';
 import type { RecognizedStack } from '../probe/advice.js';
@@ -27,6 +28,11 @@ export interface CheckContext {
   withCert(): Promise<ProbeOutcome | undefined>;
   /** Probe presenting a crafted certificate; `skip` says what is missing to mint it (memoised). */
   withCrafted(kind: CraftedKind): Promise<ProbeOutcome | { skip: string }>;
+  /**
+   * Probe with a valid client whose key is of `type`, minted from the CA (fixture or --ca-key) with
+   * the control's profile (handshake.client-key-types); `skip` says what is missing (memoised).
+   */
+  withKeyType(type: LeafKeyType): Promise<ProbeOutcome | { skip: string }>;
   /** Probe with a hello capped at `maxVersion` (memoised). */
   capped(maxVersion: TlsVersion): Promise<ProbeOutcome>;
   /**

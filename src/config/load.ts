@@ -90,6 +90,9 @@ export interface FileTarget {
   cert?: string;
   key?: string;
   keyPassphraseEnv?: string;
+  /** A PKCS#12 file: the client certificate, its chain and key (instead of cert and key). */
+  p12?: string;
+  p12PassphraseEnv?: string;
   caKey?: string;
   clientCa?: string;
   plaintextPorts?: number[];

@@ -7,7 +7,7 @@
 import { createHash, KeyObject, sign as nodeSign } from 'node:crypto';
 import { isIP } from 'node:net';
 import { children, element, readTlv } from './der.js';
-import type { KeyType } from './keys.js';
+import type { LeafKeyType } from './keys.js';
 
 const SEQUENCE = 0x30;
 const SET = 0x31;
@@ -170,14 +170,15 @@ function extensions(f: TbsFields): Buffer {
 }
 
 /** The signature algorithm a key of this type signs certificates with (AlgorithmIdentifier, DER). */
-export function signatureAlgorithm(type: KeyType): Buffer {
+export function signatureAlgorithm(type: LeafKeyType): Buffer {
+  if (type === 'ed25519') return seq(oid('1.3.101.112')); // RFC 8410 §3: no parameters
   if (type === 'ec-p256') return seq(oid('1.2.840.10045.4.3.2'));
   if (type === 'ec-p384') return seq(oid('1.2.840.10045.4.3.3'));
   return seq(oid('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00]));
 }
 
 /** The TBSCertificate (v3) of these fields, signed by `signer` (a key of `signerType`): the certificate DER. */
-export function signedCertificate(f: TbsFields, signer: KeyObject, signerType: KeyType): Buffer {
+export function signedCertificate(f: TbsFields, signer: KeyObject, signerType: LeafKeyType): Buffer {
   const alg = signatureAlgorithm(signerType);
   const tbs = seq(
     element(0xa0, integer(Buffer.from([2]))),
@@ -190,7 +191,12 @@ export function signedCertificate(f: TbsFields, signer: KeyObject, signerType: K
     extensions(f),
   );
   const hash = signerType === 'ec-p384' ? 'sha384' : 'sha256';
-  const signature = signerType.startsWith('ec') ? nodeSign(hash, tbs, { key: signer, dsaEncoding: 'der' }) : nodeSign(hash, tbs, signer);
+  const signature =
+    signerType === 'ed25519'
+      ? nodeSign(null, tbs, signer)
+      : signerType.startsWith('ec')
+        ? nodeSign(hash, tbs, { key: signer, dsaEncoding: 'der' })
+        : nodeSign(hash, tbs, signer);
   const bits = element(0x03, Buffer.concat([Buffer.from([0]), signature]));
   return seq(tbs, alg, bits);
 }

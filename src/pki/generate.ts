@@ -3,7 +3,7 @@ import { x509 } from './crypto.js';
 import { assembleCertificate, certificateParts, replaceNames, subjectDer, toBuffer } from './der.js';
 import { certificatePem, keyIdentifier, plainNameDer, signedCertificate, subjectKeyIdOf } from './encode.js';
 import { addDays, systemClock, type Clock } from '../core/clock.js';
-import { generateKey, importKeyPair, privateKeyToPem, type GeneratedKey, type KeyType } from './keys.js';
+import { generateKey, importKeyPair, privateKeyToPem, type GeneratedKey, type KeyType, type LeafKeyType } from './keys.js';
 
 /** A minted certificate with its private key, in memory. */
 export interface Credential {
@@ -41,7 +41,7 @@ export interface MintOptions {
    * bytes), and its authorityKeyIdentifier is the issuer's subjectKeyIdentifier when it has one.
    */
   issuer?: Credential;
-  keyType?: KeyType;
+  keyType?: LeafKeyType;
   /** Reuse an existing key (e.g. a CA with the same name but another key is NOT this; this is for renewals). */
   key?: GeneratedKey;
   notBefore: Date;

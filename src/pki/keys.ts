@@ -8,6 +8,9 @@ export type KeyType = 'ec-p256' | 'ec-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-409
 
 export const KEY_TYPES: readonly KeyType[] = ['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
 
+/** Key types of minted client leaves (handshake.client-key-types): every KeyType, and Ed25519 (RFC 8410). */
+export type LeafKeyType = KeyType | 'ed25519';
+
 /** Accepts the spellings users type (`ec`, `rsa`, `rsa4096`, `rsa:3072`, `p384`) and returns a KeyType. */
 export function parseKeyType(input: string): KeyType {
   const s = input.trim().toLowerCase().replace(/[:_]/g, '-');
@@ -43,8 +46,10 @@ export interface KeyAlgorithms {
   sign: Algorithm | EcdsaParams;
 }
 
-export function keyAlgorithms(type: KeyType): KeyAlgorithms {
+export function keyAlgorithms(type: LeafKeyType): KeyAlgorithms {
   switch (type) {
+    case 'ed25519':
+      return { generate: { name: 'Ed25519' } as unknown as EcKeyGenParams, sign: { name: 'Ed25519' } };
     case 'ec-p256':
       return { generate: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams };
     case 'ec-p384':
@@ -61,13 +66,31 @@ export function keyAlgorithms(type: KeyType): KeyAlgorithms {
 
 /** A generated key pair with its type; the private key is extractable so it can be written as PKCS#8 PEM. */
 export interface GeneratedKey {
-  type: KeyType;
+  type: LeafKeyType;
   pair: CryptoKeyPair;
 }
 
-export async function generateKey(type: KeyType): Promise<GeneratedKey> {
+export async function generateKey(type: LeafKeyType): Promise<GeneratedKey> {
   const pair = (await subtle.generateKey(keyAlgorithms(type).generate, true, ['sign', 'verify'])) as CryptoKeyPair;
   return { type, pair };
+}
+
+/** Leaf keys by type, generated once per process when first asked for (an RSA-4096 key takes seconds). */
+const LEAF_KEYS = new Map<LeafKeyType, Promise<GeneratedKey>>();
+
+/**
+ * A key of this type for test leaves, shared by every certificate of the process that asks for
+ * one: the key-type probes of every target and run (handshake.client-key-types). Generated on the
+ * libuv pool, so several types are made in parallel.
+ */
+export function sharedLeafKey(type: LeafKeyType): Promise<GeneratedKey> {
+  let k = LEAF_KEYS.get(type);
+  if (!k) {
+    k = generateKey(type);
+    k.catch(() => LEAF_KEYS.delete(type));
+    LEAF_KEYS.set(type, k);
+  }
+  return k;
 }
 
 /** PKCS#8 PEM of a private CryptoKey. */

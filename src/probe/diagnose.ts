@@ -15,7 +15,7 @@ import { answeredClientHello, describeRefusal, isRefusal, refusalLayer, type Con
 import { addDays, type Clock } from '../core/clock.js';
 import { craftedOptions, mintCertificate, type Credential } from '../pki/generate.js';
 import { appUserOf, tlsContextOptions } from './options.js';
-import { answeringModule } from './protocols/index.js';
+import { answeringModule, protocolModule } from './protocols/index.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from './tls-probe.js';
 
 /** Options for an ad hoc diagnosis: the probe options plus expiry thresholds. */
@@ -99,7 +99,14 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
       id: 'connection',
       aspect: 'TLS',
       status: 'info',
-      finding: [o.protocol ?? 'handshake not completed', o.cipher, o.alpn ? `ALPN ${o.alpn}` : undefined].filter(Boolean).join(', '),
+      finding: [
+        o.application ? `${protocolModule(o.application.protocol).title}${o.application.startTls ? ` (${safeText(o.application.startTls)})` : ''}` : undefined,
+        o.protocol ?? 'handshake not completed',
+        o.cipher,
+        o.alpn ? `ALPN ${o.alpn}` : undefined,
+      ]
+        .filter(Boolean)
+        .join(', '),
     });
     findings.push(clientAuthFinding(clientAuth, trustsAnyCertificate ? selfSigned : undefined, stack));
     findings.push(withoutCertFinding(withoutCert, clientAuth, requireTlsRejection, stack));
@@ -387,7 +394,8 @@ function withCertFinding(o: ProbeOutcome | undefined, d: ClientAuthDetection, st
     };
   if (o.rejectedAt === 'accepted') {
     const neverAsked = o.certificateRequested === false && !o.postHandshakeAuth;
-    const answer = o.httpStatusLine ?? o.application?.message;
+    // A database or broker: what it did, in the reason's plain words ("the PostgreSQL server logged the client in as …").
+    const answer = o.application ? o.reason : o.httpStatusLine;
     return {
       id: 'with-cert',
       aspect,

@@ -15,6 +15,7 @@ import type { TlsAlert } from './alerts.js';
 import type { GrpcHealthOutcome } from './grpc.js';
 import { firstFatalAlert, type ApplicationEvidence, type FailureKind, type ProbePhase, type RejectedAt } from './rejection.js';
 import type { ServerFlight } from './tls-records.js';
+import type { CertificateRequestInfo } from './tls-flight.js';
 
 /** The answer of a probe: data, never an exception for target behaviour. */
 export interface ProbeOutcome {
@@ -69,6 +70,11 @@ export interface ProbeOutcome {
   postHandshakeAuth?: { kind: 'tls13' } | { kind: 'renegotiation'; certificateRequested?: boolean };
   /** Distinguished names of the CAs the server said it accepts. */
   acceptableCaNames: string[];
+  /**
+   * The initial handshake's CertificateRequest as sent: its CA names as DER, byte for byte (clients
+   * match them that way), and its signature schemes. Absent when none was read.
+   */
+  certificateRequest?: CertificateRequestInfo & { caNames: Buffer[] };
   /** How the server's handshake flight was read (client-auth detection method) and its limitation if any. */
   handshakeInsight: { method: ServerFlight['method']; limitation?: string };
   /** TLS 1.3: the server issued a session ticket after our Finished (it processed our certificate). */
@@ -144,6 +150,7 @@ export function assembleOutcome(c: EndedConnection): ProbeOutcome {
     authorized: info.authorized ?? false,
     clientCertificateOffered: c.clientCertificateOffered,
     acceptableCaNames: flight.acceptableCaNames.map(nameToString),
+    ...(flight.certificateRequest ? { certificateRequest: { ...flight.certificateRequest, caNames: flight.acceptableCaNames } } : {}),
     handshakeInsight: { method: flight.method, ...(flight.limitation ? { limitation: flight.limitation } : {}) },
     serverHello: flight.serverHello || handshakeAt !== undefined || (fast && c.keylogged),
     ...(flight.helloRetryRequest ? { helloRetryRequest: true as const } : {}),

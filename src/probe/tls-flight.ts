@@ -1,6 +1,16 @@
 /** What the server's bytes revealed (tls-records.ts `ServerFlightRecorder.decode`). */
 import type { TlsAlert } from './alerts.js';
 
+/** A CertificateRequest's parameters (RFC 8446 §4.3.2, RFC 5246 §7.4.4); CA names are `acceptableCaNames`. */
+export interface CertificateRequestInfo {
+  /** SignatureScheme code points, in the server's order; undefined when the message carries none (TLS 1.0/1.1). */
+  signatureAlgorithms?: number[];
+  /** TLS 1.3 signature_algorithms_cert, when sent: the schemes accepted in certificates' signatures. */
+  signatureAlgorithmsCert?: number[];
+  /** TLS 1.2 and older: ClientCertificateType values (1 rsa_sign, 64 ecdsa_sign, …). */
+  certificateTypes?: number[];
+}
+
 /** What the server's bytes revealed: its records, alerts, handshake messages, and how they were read. */
 export interface ServerFlight {
   /** True once at least one well-formed TLS record arrived. */
@@ -19,6 +29,13 @@ export interface ServerFlight {
   certificateRequested?: boolean;
   /** Distinguished names from the CertificateRequest's certificate_authorities (DER). */
   acceptableCaNames: Buffer[];
+  /**
+   * What the initial handshake's CertificateRequest asked for, beside its CA names: the signature
+   * schemes it accepts (TLS 1.3 signature_algorithms extension, TLS 1.2
+   * supported_signature_algorithms), signature_algorithms_cert when sent (TLS 1.3), and the
+   * certificate_types (TLS 1.2 and older). Absent when no CertificateRequest was read.
+   */
+  certificateRequest?: CertificateRequestInfo;
   /** The certificates the server sent, in the order sent (DER). */
   certificates: Buffer[];
   /** Alerts the server sent (plaintext where allowed, or decrypted), in order. */

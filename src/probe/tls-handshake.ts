@@ -4,7 +4,7 @@
  * and its CA names, ServerHelloDone, Finished, NewSessionTicket. Every read is bounds-checked; a
  * malformed message keeps what was read before it.
  */
-import type { ServerFlight } from './tls-flight.js';
+import type { CertificateRequestInfo, ServerFlight } from './tls-flight.js';
 import { TLS13_SUITES, type Tls13Suite } from './tls-keys.js';
 
 const HRR_RANDOM = Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex');
@@ -69,6 +69,13 @@ function parseDistinguishedNames(list: Buffer): Buffer[] {
   const r = new Reader(list);
   const out: Buffer[] = [];
   while (r.left > 0) out.push(Buffer.from(r.vec16()));
+  return out;
+}
+
+/** A list of 16-bit SignatureScheme code points (at most 256 kept: a hostile peer cannot grow it). */
+function parseSchemes(list: Buffer): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 1 < list.length && out.length < 256; i += 2) out.push(list.readUInt16BE(i));
   return out;
 }
 
@@ -140,6 +147,8 @@ export class HandshakeMessages {
       } else if (type === 13) {
         this.sawCertificateRequest = true;
         const r = new Reader(body);
+        const info: CertificateRequestInfo = {};
+        this.flight.certificateRequest = info;
         if (this.tls13) {
           r.vec8(); // certificate_request_context
           const ext = new Reader(r.vec16());
@@ -147,10 +156,12 @@ export class HandshakeMessages {
             const et = ext.u16();
             const ed = ext.vec16();
             if (et === 47) this.flight.acceptableCaNames = parseDistinguishedNames(new Reader(ed).vec16());
+            else if (et === 13) info.signatureAlgorithms = parseSchemes(new Reader(ed).vec16());
+            else if (et === 50) info.signatureAlgorithmsCert = parseSchemes(new Reader(ed).vec16());
           }
         } else {
-          r.vec8(); // certificate_types
-          if (this.flight.version === 'TLSv1.2') r.vec16(); // supported_signature_algorithms
+          info.certificateTypes = [...r.vec8()];
+          if (this.flight.version === 'TLSv1.2') info.signatureAlgorithms = parseSchemes(r.vec16());
           this.flight.acceptableCaNames = parseDistinguishedNames(r.vec16());
         }
       } else if (type === 14) {

@@ -227,7 +227,10 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
           const send = () => {
             if (!sock.destroyed && sock.writable) sock.write(request());
           };
-          if (info.protocol === 'TLSv1.3') afterVerdict(sock, send);
+          // The rotation prober (fast) sends at once: the application's answer is its verdict, and a
+          // server that issues no TLS 1.3 ticket (PostgreSQL) would otherwise cost every attempt the
+          // whole window. A refusal's alert may then be overtaken by a reset: a failure either way.
+          if (info.protocol === 'TLSv1.3' && !fast) afterVerdict(sock, send);
           else send();
         } else {
           graceTimer = setTimeout(
@@ -267,20 +270,21 @@ async function probeTls(opts: ProbeOptions): Promise<ProbeOutcome> {
       const ownCode = (err as NodeJS.ErrnoException | undefined)?.code;
       const flight = recorder.decode();
       const alert = firstFatalAlert(flight) ?? alertFromError(err);
-      finish(
-        classifyTlsEnd({
-          phase,
-          fast,
-          ...(err ? { err: { ...(ownCode ? { code: ownCode } : {}), message: err.message } } : {}),
-          ...((ownCode ?? rawError?.code) ? { errCode: (ownCode ?? rawError?.code)! } : {}),
-          flight,
-          ...(alert ? { alert } : {}),
-          bytesReceived: recorder.bytesReceived,
-          offeredAlpn: offeredAlpn(opts),
-          ...(mod.alpnRefusal ? { alpnRefusal: mod.alpnRefusal } : {}),
-          renegotiated: (flight.renegotiationRecords ?? 0) > 0 || clientRandoms.size > 1,
-        }),
-      );
+      const end = classifyTlsEnd({
+        phase,
+        fast,
+        ...(err ? { err: { ...(ownCode ? { code: ownCode } : {}), message: err.message } } : {}),
+        ...((ownCode ?? rawError?.code) ? { errCode: (ownCode ?? rawError?.code)! } : {}),
+        flight,
+        ...(alert ? { alert } : {}),
+        bytesReceived: recorder.bytesReceived,
+        offeredAlpn: offeredAlpn(opts),
+        ...(mod.alpnRefusal ? { alpnRefusal: mod.alpnRefusal } : {}),
+        renegotiated: (flight.renegotiationRecords ?? 0) > 0 || clientRandoms.size > 1,
+      });
+      // Closed without a byte of answer to the ClientHello: what that most likely is, for this protocol.
+      const unanswered = phase === 'handshake' && !keylogged && recorder.bytesReceived === 0 && mod.unansweredHello;
+      finish(unanswered && end.rejectedAt === 'unreachable' ? { ...end, reason: `${end.reason}: ${mod.unansweredHello}` } : end);
     }
 
     function finish(end: Partial<ProbeOutcome> & Pick<ProbeOutcome, 'rejectedAt' | 'reason'>): void {

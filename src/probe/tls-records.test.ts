@@ -63,6 +63,8 @@ describe('TLS 1.2 (plaintext handshake)', () => {
     expect(f.limitation).toBeUndefined();
     expect(f.certificates).toEqual([leaf, inter]);
     expect(f.acceptableCaNames.map(nameOf)).toEqual([pki.root.cert.subject]);
+    expect(f.acceptableCaNames).toEqual([rootName]); // the DER as sent, byte for byte
+    expect(f.certificateRequest).toEqual({ certificateTypes: [64, 1], signatureAlgorithms: [0x0403, 0x0804] });
     expect(f.alerts).toEqual([{ code: 40, name: 'handshake_failure', level: 2 }]);
     expect(r.bytesReceived).toBe(flight.length);
   });
@@ -74,6 +76,7 @@ describe('TLS 1.2 (plaintext handshake)', () => {
     for (const b of flight) r.push(Buffer.from([b]));
     const f = r.decode();
     expect(f.certificateRequested).toBe(false);
+    expect(f.certificateRequest).toBeUndefined();
     expect(f.method).toBe('tls1.2-plaintext');
     expect(f.certificates).toEqual([Buffer.from('not a real certificate')]);
     expect(f.acceptableCaNames).toEqual([]);
@@ -288,6 +291,9 @@ describe('TLS 1.3 (handshake decrypted with the key log), captured on loopback',
     expect(f).toMatchObject({ spokeTls: true, version: 'TLSv1.3', certificateRequested: true, method: 'tls1.3-keylog', sessionTicket: true });
     expect(f.limitation).toBeUndefined();
     expect(f.acceptableCaNames.map(nameOf)).toEqual([pki.root.cert.subject]);
+    expect(f.acceptableCaNames).toEqual([rootName]);
+    // node's (OpenSSL's) default schemes, read from the encrypted CertificateRequest: ECDSA P-256, RSA-PSS, Ed25519 among them.
+    expect(f.certificateRequest?.signatureAlgorithms).toEqual(expect.arrayContaining([0x0403, 0x0804, 0x0807]));
     expect(f.certificates.map((d) => new X509Certificate(d).subject)).toEqual(
       [pki.server.certPem, pki.intermediate.certPem].map((p) => new X509Certificate(p).subject),
     );

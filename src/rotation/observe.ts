@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { reissue } from '../pki/generate.js';
 import { formatLimit, KILL_GRACE_MS, runInProcessGroup } from '../io/process-group.js';
 import type { Clock } from '../core/clock.js';
+import { protocolModule } from '../probe/protocols/index.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
 import { serverCredentialFor } from '../targets/profiles.js';
 import { outputTail, safeText } from '../core/text.js';
@@ -123,7 +124,9 @@ export async function observeRotation(target: TargetUnderTest, o: ObserveOptions
     probe: { ...targetProbeOptions(target, o.timeoutMs, o.clock), secureContext: { context, withClientCert: true } },
     rate: cfg.rate,
     maxInFlight: cfg.maxInFlight,
-    request: cfg.request && target.protocol === 'https',
+    // The protocol's request per attempt (https GET, the databases' login, Redis PING, MQTT CONNECT):
+    // served means the application answered; raw TLS and gRPC have none here.
+    request: cfg.request && !!protocolModule(target.protocol).answer,
     ...(trigger.kind === 'watch' ? { durationMs: trigger.durationMs } : {}),
   });
   const overlap: OverlapProbes[] = [];

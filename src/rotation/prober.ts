@@ -82,7 +82,7 @@ export interface ProberRun {
 }
 
 /** A slot later than this is counted missed (the event loop stalled) instead of launched in a burst. */
-const STALL_MS = 250;
+export const STALL_MS = 250;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;

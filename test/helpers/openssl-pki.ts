@@ -7,7 +7,9 @@ import { createPrivateKey, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { runCli } from '../../src/cli/run.js';
 import { addDays } from '../../src/core/clock.js';
+import type { Status } from '../../src/core/status.js';
 import { subjectDer } from '../../src/pki/der.js';
 import { credentialFromPem, mintCertificate, type Credential, type FixturePki } from '../../src/pki/generate.js';
 
@@ -92,6 +94,52 @@ export interface OpensslPkiFiles {
   serverChain: string;
   client: string;
   clientKey: string;
+}
+
+/** One result of a `run --json` report, as the tests read it. */
+export interface ReportResult {
+  check: string;
+  status: Status;
+  message: string;
+  evidence: Record<string, unknown>;
+}
+
+/**
+ * `run` against 127.0.0.1:`port` as a LIVE target with this PKI (`--servername localhost --ca root
+ * --cert client --key client-key --ca-key root-key --json out`, then `extra`): its exit code,
+ * results, and what it wrote (stderr, then stdout).
+ */
+export async function liveRunWithPki(
+  files: OpensslPkiFiles,
+  port: number,
+  out: string,
+  extra: readonly string[] = [],
+): Promise<{ code: number; results: ReportResult[]; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(
+    [
+      'run',
+      '--target',
+      `127.0.0.1:${port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      files.root,
+      '--cert',
+      files.client,
+      '--key',
+      files.clientKey,
+      '--ca-key',
+      files.rootKey,
+      '--json',
+      out,
+      ...extra,
+    ],
+    { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } },
+  );
+  const report = JSON.parse(await fs.readFile(out, 'utf8')) as { results: ReportResult[] };
+  return { code, results: report.results, stderr: stderr + stdout };
 }
 
 export function opensslPkiFiles(dir: string): OpensslPkiFiles {

@@ -230,6 +230,10 @@ export interface NginxOptions {
   pki: FixturePki;
   /** `ssl_verify_client` value. */
   verify: 'on' | 'optional' | 'off';
+  /** `ssl_client_certificate` (trusted and advertised in the CertificateRequest; default: the fixture root). */
+  clientCertificate?: string;
+  /** `ssl_trusted_certificate`: trusted for verification, never advertised. */
+  trustedCertificate?: string;
 }
 
 /** nginx (Debian nginx-light) in the foreground with every path inside its temp dir, so it runs unprivileged too. */
@@ -266,7 +270,7 @@ http {
     server_name localhost;
     ssl_certificate ${f.chain};
     ssl_certificate_key ${f.key};
-    ssl_client_certificate ${f.ca};
+    ssl_client_certificate ${o.clientCertificate ?? f.ca};${o.trustedCertificate ? `\n    ssl_trusted_certificate ${o.trustedCertificate};` : ''}
     ssl_verify_client ${o.verify};
     ssl_verify_depth 2;
     ssl_protocols TLSv1.2 TLSv1.3;

@@ -1,4 +1,5 @@
 import { AUDIT_ROLES, auditPaths, type AuditRole } from '../../audit/audit.js';
+import { p12Passphrase as p12PassphraseFrom } from '../../pki/pkcs12.js';
 import { HarnessError } from '../../core/errors.js';
 import { failsRun } from '../../core/status.js';
 import { loadCaFile } from '../../pki/inspect.js';
@@ -35,6 +36,7 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
     'alert-days': { type: 'string' },
     'fail-days': { type: 'string' },
     'key-passphrase-env': { type: 'string' },
+    'p12-passphrase-env': { type: 'string' },
     'fail-on': { type: 'string' },
     ...reportOptions(),
   });
@@ -63,6 +65,7 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
     passphrase = io.env[passVar];
     if (passphrase === undefined) throw new HarnessError('usage.invalid-value', `audit: environment variable ${passVar} (the key passphrase) is not set`);
   }
+  const p12Passphrase = p12PassphraseFrom('audit', v['p12-passphrase-env'] as string | undefined, io.env);
   const caFile = v.ca as string | undefined;
   const ca = caFile !== undefined ? { file: caFile, certs: loadCaFile(caFile).certs } : undefined;
   // Reports: flags only, checked before anything is read.
@@ -78,6 +81,7 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
     ...((warnDays ?? alertDays) !== undefined ? { warnDays: (warnDays ?? alertDays)! } : {}),
     ...(failDays !== undefined ? { failDays } : {}),
     ...(passphrase !== undefined ? { passphrase, passphraseSource: `$${passVar}` } : {}),
+    ...(p12Passphrase !== undefined ? { p12Passphrase } : {}),
     failOn,
   });
   const reportsOk = await writeReports(reports, runDocument(report, ['audit', ...argv]), io, reportMode);

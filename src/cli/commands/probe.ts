@@ -2,6 +2,7 @@ import { isProtocol, PROTOCOLS } from '../../core/target.js';
 import { HarnessError, isInternalFailure } from '../../core/errors.js';
 import { safeText } from '../../core/text.js';
 import { loadCaFile, loadCredentialFiles } from '../../pki/inspect.js';
+import { loadPkcs12Credentials, p12Excludes, p12Passphrase } from '../../pki/pkcs12.js';
 import { diagnoseEndpoint, type Diagnosis } from '../../probe/diagnose.js';
 import { formatEndpoint, parseEndpoint } from '../../core/endpoint.js';
 import { parseTlsVersion } from '../../probe/tls-probe.js';
@@ -55,7 +56,12 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     if (passphrase === undefined)
       throw new HarnessError('usage.invalid-value', `probe: environment variable ${passVar} (from --key-passphrase-env) is not set`);
   }
-  const creds = v.cert ? loadCredentialFiles(v.cert as string, v.key as string, passphrase) : undefined;
+  p12Excludes('probe', v.p12 as string | undefined, (v.cert ?? v.key) as string | undefined);
+  const creds = v.p12
+    ? loadPkcs12Credentials(v.p12 as string, p12Passphrase('probe', v['p12-passphrase-env'] as string | undefined, io.env))
+    : v.cert
+      ? loadCredentialFiles(v.cert as string, v.key as string, passphrase)
+      : undefined;
   const ca = v.ca ? loadCaFile(v.ca as string) : undefined;
   const protocol = (v.protocol as string | undefined) ?? 'https';
   if (!isProtocol(protocol)) throw new HarnessError('usage.invalid-value', `probe: --protocol must be one of ${PROTOCOLS.join(', ')}, not "${protocol}"`);
@@ -76,6 +82,7 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
       ['--ca', v.ca as string | undefined],
       ['--cert', v.cert as string | undefined],
       ['--key', v.key as string | undefined],
+      ['--p12', v.p12 as string | undefined],
       ['--targets-file', v['targets-file'] as string | undefined],
     ],
   );

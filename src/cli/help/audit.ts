@@ -28,6 +28,9 @@ Options:
   --fail-days N             fail when it expires within N days (default 7)
   --key-passphrase-env VAR  environment variable holding the passphrase of
                             encrypted keys (without it their match is skipped)
+  --p12-passphrase-env VAR  environment variable holding the passphrase of
+                            .p12/.pfx archives (without it the empty one is
+                            tried; what stays closed is said)
 ${FAIL_ON_LINE}
 ${reportsSection()}
 

@@ -40,7 +40,7 @@ Service annotations:
   mtls-harness/ports: "https,8443"  only these ports (default: every TCP port
                                     not named http/metrics)
   mtls-harness/expected-names: a,b  further names the certificate must cover
-The files below (--ca, --cert, --key, --ca-key) go instead of or over the
+The files below (--ca, --cert, --key, --p12, --ca-key) go instead of or over the
 Secrets; --suite and --check select k8s-audit checks too.
 ${runSharedOptionsHelp()}
 

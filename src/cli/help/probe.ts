@@ -18,6 +18,11 @@ Options:
                             system store)
   --cert FILE --key FILE    a client certificate (chain, leaf first) and key
   --key-passphrase-env VAR  environment variable holding the key's passphrase
+  --p12 FILE                the client certificate, its chain and key as
+                            PKCS#12 (.p12/.pfx), instead of --cert/--key; its
+                            CA certificates are not trust anchors (--ca)
+  --p12-passphrase-env VAR  environment variable holding its passphrase
+                            (none: the empty passphrase is tried)
   --servername NAME         SNI and the name the server certificate must cover
                             (default: HOST)
   --tls-min V, --tls-max V  TLS versions to offer (1.2, 1.3); --max-tls is an

@@ -12,6 +12,11 @@ export function runSharedOptionsHelp(): string {
                             CA's name)
   --cert FILE --key FILE    valid client credentials
   --key-passphrase-env VAR  environment variable holding the key's passphrase
+  --p12 FILE                the client certificate, its chain and key as
+                            PKCS#12 (.p12/.pfx), instead of --cert/--key; its
+                            CA certificates are not trust anchors (--ca)
+  --p12-passphrase-env VAR  environment variable holding its passphrase
+                            (none: the empty passphrase is tried)
   --ca-key FILE             the client CA's private key: lets the harness mint
                             crafted client certificates (wrong EKU, CA as leaf,
                             expired, ...); never written anywhere

@@ -11,6 +11,7 @@ import { mqtt } from './mqtt.js';
 import type { Protocol } from './names.js';
 import { mysql } from './mysql.js';
 import { postgres } from './postgres.js';
+import { postgresDirect } from './postgres-direct.js';
 import { redis } from './redis.js';
 import { tls } from './tls.js';
 import type { ProtocolModule } from './types.js';
@@ -19,7 +20,16 @@ export { PROTOCOLS, isProtocol, type Protocol } from './names.js';
 export type { AppVerdict, ProtocolContext, ProtocolModule, ProtocolSession, StartTlsResult } from './types.js';
 
 /** Every protocol, by name: exactly the names of `PROTOCOLS` (the type holds it to that). */
-export const PROTOCOL_MODULES: { readonly [P in Protocol]: ProtocolModule<P> } = { https, tls, grpc, postgres, mysql, redis, mqtt };
+export const PROTOCOL_MODULES: { readonly [P in Protocol]: ProtocolModule<P> } = {
+  https,
+  tls,
+  grpc,
+  postgres,
+  'postgres-direct': postgresDirect,
+  mysql,
+  redis,
+  mqtt,
+};
 
 /** The module of a protocol (default `https`). */
 export function protocolModule(p: Protocol | undefined): ProtocolModule {

@@ -95,6 +95,8 @@ export interface ProtocolModule<P extends Protocol = Protocol> {
   answer?: string;
   /** What an ALPN refusal (alert 120) means for this protocol. */
   alpnRefusal?: string;
+  /** What a server that closes without a byte of answer to the ClientHello most likely is, for this protocol (added to the reason). */
+  unansweredHello?: string;
   session(ctx: ProtocolContext): ProtocolSession;
   /** After an accepted connection (full probe, exchange mode): a further call that decides what was served (gRPC Health/Check). */
   afterAccepted?(opts: ProbeOptions, o: ProbeOutcome): Promise<ProbeOutcome>;

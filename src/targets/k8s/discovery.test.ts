@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseGoDuration } from '../../audit/k8s.js';
+import { PROTOCOLS } from '../../core/target.js';
 import { discoverTargets } from './discovery.js';
 import type { NamespaceSnapshot, Pod, Service } from './objects.js';
 
@@ -91,7 +92,7 @@ describe('discoverTargets', () => {
     expect(d.targets.map((t) => t.problem)).toEqual([
       'no ready Pod behind service/ns/a (1 Pod(s) selected, none Running and Ready)',
       'service/ns/b port 2 targets the named port "nope", which no ready Pod declares',
-      'service/ns/c: mtls-harness/protocol "quic" is not one of https, tls, grpc, postgres, mysql, redis, mqtt',
+      `service/ns/c: mtls-harness/protocol "quic" is not one of ${PROTOCOLS.join(', ')}`,
     ]);
     expect(d.skipped.map((s) => s.service)).toEqual(['service/ns/off', 'service/ns/ext']);
   });

@@ -7,7 +7,7 @@ import { clientPolicyFor, type ProfileName } from '../profiles.js';
 import type { ApplyMode } from '../../core/target.js';
 import type { ReferenceChange, StartedReference } from '../target.js';
 import { changedFiles, fileMode, freePort, pkiFiles, SECRET_FILES, tail, waitForTls, writeFiles } from './process.js';
-import type { ProcessImplementation } from './types.js';
+import type { ProcessImplementation, StartTls } from './types.js';
 import { importOptional } from '../../io/optional.js';
 
 /** The reference image (fixtures/images): override with MTLS_REFERENCE_IMAGE. */
@@ -82,7 +82,7 @@ export async function startContainerReference(impl: ProcessImplementation, o: { 
     sendChain,
   });
   await writeFiles(dir, { ...files, ...rendered.files }, secret);
-  const command = rendered.command[0] === impl.binary ? [impl.binary, ...rendered.command.slice(1)] : rendered.command;
+  const command = asServerUser(impl.runAs, rendered.command[0] === impl.binary ? [impl.binary, ...rendered.command.slice(1)] : rendered.command);
 
   /**
    * Publishes the port on 127.0.0.1 only (testcontainers binds every interface by default), on a
@@ -123,10 +123,11 @@ export async function startContainerReference(impl: ProcessImplementation, o: { 
     rendered.reloadSignal,
     sendChain,
     rendered.reloadCommand,
+    { runAs: impl.runAs, starttls: impl.starttls },
   );
   running.add(ref);
   try {
-    await waitForTls('127.0.0.1', port, () => undefined, 20_000);
+    await waitForTls('127.0.0.1', port, () => undefined, 20_000, impl.starttls);
   } catch (e) {
     const log = await ref.fetchLogs();
     await ref.stop();
@@ -135,6 +136,16 @@ export async function startContainerReference(impl: ProcessImplementation, o: { 
     });
   }
   return ref;
+}
+
+/**
+ * A server that must not run as root (ProcessImplementation.runAs: PostgreSQL refuses it, mariadbd's
+ * reload authenticates by OS user, mosquitto drops to its user before it reads its key): the files
+ * copied in (owned by root) are given to that user, then the command runs as it (setpriv, util-linux).
+ */
+function asServerUser(runAs: string | undefined, command: string[]): string[] {
+  if (!runAs) return command;
+  return ['/bin/sh', '-c', `chown -R "$0" ${CONTAINER_DIR} && exec setpriv --reuid="$0" --regid="$0" --init-groups "$@"`, runAs, ...command];
 }
 
 type StartedTc = Awaited<ReturnType<InstanceType<Testcontainers['GenericContainer']>['start']>>;
@@ -154,6 +165,8 @@ export class StartedContainerReference implements StartedReference {
     private readonly sendChain: boolean,
     /** Reload by a command run in the container (caddy reload), instead of a signal to PID 1. */
     private readonly reloadCommand?: string[],
+    /** The server's own user (files and reload command), and how TLS starts on its port (readiness). */
+    private readonly run: { runAs?: string | undefined; starttls?: StartTls | undefined } = {},
   ) {
     this.url = `https://${endpoint.host}:${endpoint.port}/`;
   }
@@ -181,7 +194,7 @@ export class StartedContainerReference implements StartedReference {
   /** The implementation's graceful reload inside the container (signal to its main process, PID 1). */
   async reload(): Promise<void> {
     if (this.reloadCommand) {
-      const r = await this.container.exec(this.reloadCommand);
+      const r = await this.container.exec(this.reloadCommand, this.run.runAs ? { user: this.run.runAs } : {});
       if (r.exitCode !== 0)
         throw new HarnessError(
           'target.start-failed',
@@ -201,6 +214,8 @@ export class StartedContainerReference implements StartedReference {
     await this.container.copyContentToContainer(
       Object.entries(files).map(([name, content]) => ({ content, target: `${CONTAINER_DIR}/${name}`, mode: fileMode(name, SECRET_FILES) })),
     );
+    // Copied in as root: the server's own user must read them (its key included) on reload or restart.
+    if (this.run.runAs) await this.container.exec(['chown', '-R', this.run.runAs, CONTAINER_DIR]);
     mark?.('new files copied into the container');
     if (mode === 'graceful') {
       await this.reload();
@@ -213,7 +228,7 @@ export class StartedContainerReference implements StartedReference {
     }
     await this.container.restart({ timeout: 1000 });
     mark?.('container restarted');
-    await waitForTls(this.endpoint.host, this.endpoint.port, () => undefined, 20_000);
+    await waitForTls(this.endpoint.host, this.endpoint.port, () => undefined, 20_000, this.run.starttls);
     mark?.(`${this.implementation} answering again`);
   }
   async stop(): Promise<void> {

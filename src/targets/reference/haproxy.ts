@@ -27,6 +27,12 @@ export const haproxy: ProcessImplementation = {
       port: String(ctx.port),
       client_auth: clientAuth[ctx.policy],
     });
-    return { files: { 'haproxy.cfg': cfg }, command: ['haproxy', '-W', '-db', '-f', `${ctx.dir}/haproxy.cfg`], reloadSignal: 'SIGUSR2' };
+    return {
+      files: { 'haproxy.cfg': cfg },
+      command: ['haproxy', '-W', '-db', '-f', `${ctx.dir}/haproxy.cfg`],
+      reloadSignal: 'SIGUSR2',
+      // The master logs this once the new worker runs; a USR2 sent before it is lost (signals do not queue).
+      reloadDone: /Loading success\./,
+    };
   },
 };

@@ -59,14 +59,11 @@ export const REFERENCES: Readonly<Record<string, ReferenceServer>> = {
   stunnel: processReference(stunnel, { title: 'stunnel', container: true }),
   caddy: processReference(caddy, { title: 'caddy (Go crypto/tls)', container: true }),
   gnutls: processReference(gnutls, { title: 'gnutls-serv (GnuTLS)', container: true }),
-  // The databases and brokers of issue 18 run as local processes only for now: a container form would
-  // add PostgreSQL, MariaDB, mosquitto and Redis to the reference image's package list (postgresql-15
-  // and mariadb-server alone are 54 MB installed each, before their dependencies); whether the image
-  // carries them is decided when the probe speaks their protocols.
-  postgres: processReference(postgres, { title: 'PostgreSQL (pg_hba.conf, SSLRequest)', protocol: 'postgres', appUser: REFERENCE_DB_USER, container: false }),
-  mariadb: processReference(mariadb, { title: 'MariaDB (mariadbd, SSL request)', protocol: 'mysql', appUser: REFERENCE_DB_USER, container: false }),
-  mosquitto: processReference(mosquitto, { title: 'mosquitto (MQTT broker)', protocol: 'mqtt', container: false }),
-  redis: processReference(redis, { title: 'Redis (tls-port)', protocol: 'redis', container: false }),
+  // The databases and brokers of issue 18: in the reference image too, run there as their own user (container.ts).
+  postgres: processReference(postgres, { title: 'PostgreSQL (pg_hba.conf, SSLRequest)', protocol: 'postgres', appUser: REFERENCE_DB_USER, container: true }),
+  mariadb: processReference(mariadb, { title: 'MariaDB (mariadbd, SSL request)', protocol: 'mysql', appUser: REFERENCE_DB_USER, container: true }),
+  mosquitto: processReference(mosquitto, { title: 'mosquitto (MQTT broker)', protocol: 'mqtt', container: true }),
+  redis: processReference(redis, { title: 'Redis (tls-port)', protocol: 'redis', container: true }),
 };
 
 const names: string[] = Object.keys(REFERENCES);

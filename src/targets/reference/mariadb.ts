@@ -1,3 +1,4 @@
+import { advertisesNoCaNames } from './types.js';
 import { clientPolicyFor, type ClientPolicy } from '../profiles.js';
 import { findBinary, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 import { REFERENCE_DB_USER } from './starttls.js';
@@ -36,6 +37,7 @@ export const mariadb: ProcessImplementation = {
   runAs: 'mysql',
   starttls: 'mysql',
   unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
+  deviations: advertisesNoCaNames('MariaDB'),
   render(ctx: RenderContext) {
     const require = REQUIRE[ctx.policy];
     if (!require) throw new Error(`mariadb: no rendering for client policy ${ctx.policy}`);

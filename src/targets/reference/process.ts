@@ -11,7 +11,7 @@ import { clientPolicyFor, serverCredentialFor, type ProfileName } from '../profi
 import type { ApplyMode } from '../../core/target.js';
 import type { ReferenceChange, StartedReference } from '../target.js';
 import type { Credential } from '../../pki/generate.js';
-import { startTlsSocket } from './starttls.js';
+import { notAnswering } from './starttls.js';
 import type { ProcessImplementation, StartTls } from './types.js';
 
 export type { ProcessImplementation, RenderContext, Rendered } from './types.js';
@@ -140,8 +140,10 @@ export async function freePort(): Promise<number> {
 /**
  * Resolves once a full TLS handshake with the server completes, or a TLS alert proves a TLS server
  * is answering (a server that requires a client certificate refuses ours). A listening socket is
- * not enough: nginx and haproxy accept before they are ready to handshake. With `starttls`, the
- * protocol's request for TLS comes first (PostgreSQL, MariaDB).
+ * not enough: nginx and haproxy accept before they are ready to handshake. With `starttls`
+ * (PostgreSQL, MariaDB) it is the probe of that protocol, and the server must answer the login: a
+ * PostgreSQL still starting up does the handshake, then answers 57P03 "the database system is
+ * starting up" (unreachable: not ready yet).
  */
 export async function waitForTls(host: string, port: number, isDead: () => string | undefined, timeoutMs = 15_000, starttls?: StartTls): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -149,21 +151,19 @@ export async function waitForTls(host: string, port: number, isDead: () => strin
   while (Date.now() < deadline) {
     const dead = isDead();
     if (dead) throw new Error(dead);
-    const socket = starttls ? await startTlsSocket(host, port, starttls, 1000).catch((e: Error) => void (last = e.message)) : undefined;
-    const ok =
-      starttls && !socket
-        ? false
-        : await new Promise<boolean>((resolve) => {
-            const s = tls.connect({ host, port, rejectUnauthorized: false, servername: 'localhost', ...(socket ? { socket } : {}) });
-            const done = (v: boolean, why?: string) => {
-              if (why) last = why;
-              s.destroy();
-              resolve(v);
-            };
-            s.setTimeout(1000, () => done(false, 'timeout'));
-            s.once('secureConnect', () => done(true));
-            s.once('error', (e) => done(/alert/i.test(e.message), e.message));
-          });
+    const ok = starttls
+      ? await notAnswering(host, port, starttls).then((why) => (why ? void (last = why) : true))
+      : await new Promise<boolean>((resolve) => {
+          const s = tls.connect({ host, port, rejectUnauthorized: false, servername: 'localhost' });
+          const done = (v: boolean, why?: string) => {
+            if (why) last = why;
+            s.destroy();
+            resolve(v);
+          };
+          s.setTimeout(1000, () => done(false, 'timeout'));
+          s.once('secureConnect', () => done(true));
+          s.once('error', (e) => done(/alert/i.test(e.message), e.message));
+        });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -200,7 +200,12 @@ export class StartedProcessReference implements StartedReference {
     private readonly respawn: () => Spawned,
     private readonly reloadCommand?: { argv: string[]; env: NodeJS.ProcessEnv },
     /** Who owns the process and files (runAs, as root), the stop signal, the protocol's request for TLS. */
-    private readonly run: { owner?: Owner | undefined; stopSignal?: NodeJS.Signals | undefined; starttls?: StartTls | undefined } = {},
+    private readonly run: {
+      owner?: Owner | undefined;
+      stopSignal?: NodeJS.Signals | undefined;
+      starttls?: StartTls | undefined;
+      reloadDone?: RegExp | undefined;
+    } = {},
   ) {
     this.url = `https://${endpoint.host}:${endpoint.port}/`;
   }
@@ -214,7 +219,11 @@ export class StartedProcessReference implements StartedReference {
   async reload(): Promise<void> {
     if (this.reloadCommand) return runReloadCommand(this.implementation, this.reloadCommand.argv, this.reloadCommand.env, this.dir, undefined, this.run.owner);
     if (!this.reloadSignal) throw new HarnessError('target.unsupported-profile', `${this.implementation} has no graceful reload`);
+    const done = this.run.reloadDone;
+    const count = () => (done ? (this.output().match(new RegExp(done.source, 'gm'))?.length ?? 0) : 0);
+    const before = count();
     this.current.proc.kill(this.reloadSignal);
+    for (const deadline = Date.now() + 10_000; done && count() <= before && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 25));
   }
   /** Stops the process and starts it again on the same port with the files in `dir`; resolves once it answers TLS. */
   async restart(mark?: (label: string) => void): Promise<void> {
@@ -408,7 +417,7 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
         sendChain,
         spawnOnce,
         reloadCommand,
-        { owner, stopSignal: rendered.stopSignal, starttls: impl.starttls },
+        { owner, stopSignal: rendered.stopSignal, starttls: impl.starttls, reloadDone: rendered.reloadDone },
       );
     } catch (e) {
       lastError = new HarnessError('target.start-failed', `${impl.name} (profile ${o.profile}) did not start: ${(e as Error).message}`, {

@@ -1,3 +1,4 @@
+import { advertisesNoCaNames } from './types.js';
 import { clientPolicyFor, type ClientPolicy } from '../profiles.js';
 import { PKI_FILES, renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
@@ -23,6 +24,7 @@ export const redis: ProcessImplementation = {
   debianPackages: ['redis-server'],
   binary: 'redis-server',
   unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
+  deviations: advertisesNoCaNames('Redis'),
   render(ctx: RenderContext) {
     const auth = AUTH_CLIENTS[ctx.policy];
     if (!auth) throw new Error(`redis: no rendering for client policy ${ctx.policy}`);

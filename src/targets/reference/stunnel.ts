@@ -1,3 +1,4 @@
+import { advertisesNoCaNames } from './types.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /**
@@ -10,6 +11,7 @@ export const stunnel: ProcessImplementation = {
   name: 'stunnel',
   debianPackages: ['stunnel4'],
   binary: 'stunnel4',
+  deviations: advertisesNoCaNames('stunnel', true),
   unsupported: (profile) =>
     profile === 'accept-expired-client'
       ? 'stunnel cannot verify a client chain while ignoring its validity dates'

@@ -4,13 +4,43 @@
  */
 import type { Protocol } from '../../core/target.js';
 import type { FixturePki } from '../../pki/generate.js';
-import type { ClientPolicy, ProfileName } from '../profiles.js';
+import { clientPolicyFor, type ClientPolicy, type ProfileName } from '../profiles.js';
 import type { StartedReference } from '../target.js';
 
 /** A verdict a server really reaches, differing from its profile's table, with why (a real gap, never an approximation). */
 export interface Deviation {
   checks: Record<string, 'pass' | 'warn' | 'fail' | 'skip' | 'error'>;
   reason: string;
+}
+
+/**
+ * The deviation of a server whose CertificateRequest names no CA, so
+ * handshake.advertised-cas-cover-client warns: one that loads its client CA for verification only
+ * and sets no client CA list (OpenSSL's SSL_CTX_load_verify_locations without
+ * SSL_CTX_set_client_CA_list; measured: MariaDB, Redis, mosquitto), on every profile where it asks
+ * for a certificate; or (`trustAnyOnly`) one configured with no client CA at all when it verifies
+ * nothing (trust-any-client; measured: stunnel, Caddy).
+ */
+export function advertisesNoCaNames(server: string, trustAnyOnly = false): (profile: ProfileName) => Deviation | undefined {
+  return (profile) => {
+    const policy = clientPolicyFor(profile);
+    if (policy === 'none' || (trustAnyOnly && policy !== 'require-any')) return undefined;
+    return {
+      checks: { 'handshake.advertised-cas-cover-client': 'warn' },
+      reason: trustAnyOnly
+        ? `${server} verifying no client is configured with no client CA, so its CertificateRequest names no acceptable CA`
+        : `${server} loads its CA file for verification only and sets no client CA list: its CertificateRequest names no acceptable CA`,
+    };
+  };
+}
+
+/** Several deviations of one server on a profile as one: their checks together, their reasons joined. */
+export function bothDeviations(...all: ((profile: ProfileName) => Deviation | undefined)[]): (profile: ProfileName) => Deviation | undefined {
+  return (profile) => {
+    const found = all.map((d) => d(profile)).filter((d): d is Deviation => d !== undefined);
+    if (found.length === 0) return undefined;
+    return { checks: Object.assign({}, ...found.map((d) => d.checks)) as Deviation['checks'], reason: found.map((d) => d.reason).join('; ') };
+  };
 }
 
 /** The protocol a reference server speaks (its targets' `protocol` once the probe speaks it). */
@@ -81,6 +111,12 @@ export interface Rendered {
   command: string[];
   /** Graceful reload: a signal to the main process (nginx HUP, haproxy master USR2, stunnel HUP). */
   reloadSignal?: NodeJS.Signals;
+  /**
+   * A line the server logs once a signal reload is complete (haproxy: "Loading success."): the reload
+   * waits for one more of them (up to 10 s), so a second reload is not sent, and lost, while the first
+   * is still being applied.
+   */
+  reloadDone?: RegExp;
   /** Graceful reload by a command instead (caddy reload): argv, run beside the server with its env; must exit 0. */
   reloadCommand?: string[];
   /** Extra environment of the server and its reload command (caddy: HOME and XDG dirs in the rendered dir). */
