@@ -175,3 +175,43 @@ export function readReplies(
     off += n;
   }
 }
+
+/** A reply of a line-based protocol in one line, safe to show: line ends dropped, lines joined with " ". */
+export function lineText(b: Buffer, max = 200): string {
+  return serverText(
+    Buffer.from(
+      b
+        .toString('utf8')
+        .replace(/\r?\n$/, '')
+        .replace(/\r?\n/g, ' '),
+    ),
+    max,
+  );
+}
+
+/** The server of a line-based protocol ended the exchange before TLS, `what` unanswered ("a greeting", "an answer to STARTTLS"). */
+export function endedBeforeTls(what: string, partial: Buffer, end: PlainEnd, app: ApplicationEvidence): StartTlsResult {
+  const how = partial.length > 0 ? `in the middle of ${what}` : `without ${what}`;
+  return noTls(`the server ${endedHow(end)} ${how}, before TLS started`, app, end.code === 'ECONNRESET' ? 'reset' : 'starttls');
+}
+
+/**
+ * The server's go-ahead for TLS (`said`, e.g. "220 Ready to start TLS"): TLS starts, unless bytes
+ * followed it before our ClientHello. A server sends none there; a man in the middle may have
+ * injected commands into the plaintext stream to be read as if after TLS (CVE-2011-0411).
+ */
+export function goAhead(title: string, said: string, rest: Buffer, app: ApplicationEvidence): StartTlsResult {
+  if (rest.length > 0)
+    return noTls(
+      `the server answered "${said}", then sent ${rest.length} more plaintext bytes before the TLS handshake: ${title} servers send none there (injected bytes?)`,
+      { ...app, startTls: `${app.startTls ?? 'STARTTLS'}, with bytes after the answer` },
+    );
+  return { ok: true, evidence: app };
+}
+
+/** A reply after TLS cut short (`readReplies`'s `cut`): a line too long is not the protocol speaking; a reply cut by the end is unreachable. */
+export function cutReply(title: string, app: ApplicationEvidence, why: 'ended' | 'overlong'): AppVerdict {
+  return why === 'overlong'
+    ? served(`the server completed the handshake and answered, but not as ${title} does (a line longer than ${LINE_MAX} bytes)`, app)
+    : unavailable(`the ${title} answer was cut short in the middle of a line (the connection ended, or the answer passed the read limit)`, app, 'closed');
+}
