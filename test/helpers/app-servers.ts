@@ -18,17 +18,17 @@ export const POSTGRES = PG_BIN ? path.join(PG_BIN, 'postgres') : undefined;
 export const MARIADB = findBinary('mariadbd');
 const MARIADB_INSTALL = findBinary('mariadb-install-db');
 
-const isRoot = process.getuid?.() === 0;
+export const isRoot = process.getuid?.() === 0;
 /** nobody:nogroup on Debian. */
 const NOBODY = { uid: 65534, gid: 65534 };
 
-interface Spawned {
+export interface Spawned {
   proc: ChildProcess;
   logs: () => string;
   dead: () => string | undefined;
 }
 
-function run(bin: string, args: string[], opts: { uid?: number; gid?: number; cwd?: string } = {}): Spawned {
+export function run(bin: string, args: string[], opts: { uid?: number; gid?: number; cwd?: string } = {}): Spawned {
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   let out = '';
   let spawnError: Error | undefined;
@@ -50,7 +50,7 @@ function run(bin: string, args: string[], opts: { uid?: number; gid?: number; cw
   };
 }
 
-async function tempDir(prefix: string, owner?: { uid: number; gid: number }): Promise<string> {
+export async function tempDir(prefix: string, owner?: { uid: number; gid: number }): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
   await fs.chmod(dir, 0o700);
   if (owner) await fs.chown(dir, owner.uid, owner.gid);
@@ -70,7 +70,7 @@ function handle(port: number, s: Spawned, dir: string): StartedServer {
 }
 
 /** Resolves once the server's log says `ready` and the port answers `send` (or, with nothing to send, says anything). */
-async function waitForAnswer(port: number, send: Buffer | undefined, s: Spawned, ready: RegExp, timeoutMs = 15_000): Promise<void> {
+export async function waitForAnswer(port: number, send: Buffer | undefined, s: Spawned, ready: RegExp, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const why = s.dead();
@@ -98,7 +98,7 @@ async function waitForAnswer(port: number, send: Buffer | undefined, s: Spawned,
 }
 
 /** Waits for `ready`; a server that does not get there is stopped, and the error carries its log. */
-async function whenReady(port: number, s: Spawned, dir: string, ready: Promise<void>): Promise<StartedServer> {
+export async function whenReady(port: number, s: Spawned, dir: string, ready: Promise<void>): Promise<StartedServer> {
   try {
     await ready;
   } catch (e) {
@@ -109,7 +109,7 @@ async function whenReady(port: number, s: Spawned, dir: string, ready: Promise<v
 }
 
 /** Starts on a free port; retries on another port when the chosen one was taken meanwhile. */
-async function onFreePort(start: (port: number) => Promise<StartedServer>): Promise<StartedServer> {
+export async function onFreePort(start: (port: number) => Promise<StartedServer>): Promise<StartedServer> {
   let last: unknown;
   for (let i = 0; i < 3; i++) {
     try {
