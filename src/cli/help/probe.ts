@@ -31,7 +31,8 @@ Options:
                             handshake; tls: only read for --grace; grpc: ALPN
                             h2 and a grpc.health.v1 Health/Check call;
                             postgres, mysql (STARTTLS, a login), redis
-                            (PING), mqtt (CONNECT): docs/protocols.md
+                            (PING), mqtt (CONNECT), smtp, imap, pop3
+                            (STARTTLS; 465/993/995: tls): docs/protocols.md
   --path PATH               HTTP path to request (default /)
   --grace DURATION          tls: how long an accepted connection must stay
                             open (default 300ms)
