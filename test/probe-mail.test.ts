@@ -56,31 +56,10 @@ async function probe(host: string, port: number, protocol: Protocol, valid: bool
 /** `run --suite rejection-without-cert --protocol P` against the port: exit code and reject.no-client-cert. */
 async function suite(port: number, protocol: Protocol): Promise<{ code: number; status: string; evidence: Record<string, unknown>; summary: string }> {
   const file = path.join(dir, `run-${protocol}-${port}.json`);
-  const r = await spawnCli(
-    [
-      'run',
-      '--target',
-      `127.0.0.1:${port}`,
-      '--servername',
-      'localhost',
-      '--ca',
-      path.join(dir, 'ca.pem'),
-      '--cert',
-      path.join(dir, 'client.pem'),
-      '--key',
-      path.join(dir, 'client-key.pem'),
-      '--protocol',
-      protocol,
-      '--suite',
-      'rejection-without-cert',
-      '--quiet',
-      '--json',
-      file,
-    ],
-    dir,
-    {},
-    120_000,
-  );
+  const files = { '--ca': 'ca.pem', '--cert': 'client.pem', '--key': 'client-key.pem' };
+  const args = ['run', '--target', `127.0.0.1:${port}`, '--servername', 'localhost', '--protocol', protocol, '--suite', 'rejection-without-cert'];
+  const credentials = Object.entries(files).flatMap(([flag, name]) => [flag, path.join(dir, name)]);
+  const r = await spawnCli([...args, ...credentials, '--quiet', '--json', file], dir, {}, 120_000);
   expect(r.stderr, r.stdout).not.toMatch(/\n\s+at /);
   const report = JSON.parse(await fs.readFile(file, 'utf8')) as {
     results: { check: string; status: string; message: string; evidence: Record<string, unknown> }[];

@@ -10,7 +10,21 @@
  */
 import type { ApplicationEvidence } from '../rejection.js';
 import type { AppVerdict, ProtocolModule, StartTlsResult } from './types.js';
-import { cutReply, endedBeforeTls, goAhead, lineExchange, lineText, noTls, readReplies, refused, replyUntil, served, serverText, unavailable } from './wire.js';
+import {
+  awaited,
+  cutReply,
+  endedBeforeTls,
+  goAhead,
+  lineSession,
+  lineText,
+  noTls,
+  readReplies,
+  refused,
+  replyUntil,
+  served,
+  serverText,
+  unavailable,
+} from './wire.js';
 
 const STARTTLS_TAG = 'a1';
 const LOGIN_TAG = 'a2';
@@ -45,7 +59,7 @@ function lastLine(b: Buffer): string {
 
 /** The plaintext dialog: greeting, STARTTLS, its tagged answer. */
 export function imapDialog(app: (more?: Partial<ApplicationEvidence>) => ApplicationEvidence) {
-  let stage: 'greeting' | 'starttls' = 'greeting';
+  let stage: 'greeting' | 'STARTTLS' = 'greeting';
   let server: string | undefined;
   return {
     get stage() {
@@ -58,7 +72,7 @@ export function imapDialog(app: (more?: Partial<ApplicationEvidence>) => Applica
       if (stage === 'greeting') {
         server = said;
         if (/^\* OK\b/i.test(line)) {
-          stage = 'starttls';
+          stage = 'STARTTLS';
           return { send: `${STARTTLS_TAG} STARTTLS\r\n` };
         }
         if (/^\* BYE\b/i.test(line)) return noTls(`the IMAP server refused the connection before TLS: ${said}`, app({ message: said }), 'unavailable');
@@ -73,8 +87,7 @@ export function imapDialog(app: (more?: Partial<ApplicationEvidence>) => Applica
         return noTls(`the IMAP server refused STARTTLS (${said}): TLS is not enabled on this IMAP server, or not offered before login`, evidence);
       return noTls(`the server answered STARTTLS with "${said}", not as IMAP does`, evidence);
     },
-    ended: (partial: Buffer, end: { code?: string }) =>
-      endedBeforeTls(stage === 'greeting' ? 'a greeting' : 'an answer to STARTTLS', partial, end, app(server ? { server } : {})),
+    ended: (partial: Buffer, end: { code?: string }) => endedBeforeTls(awaited(stage), partial, end, app(server ? { server } : {})),
   };
 }
 
@@ -109,19 +122,14 @@ export const imap: ProtocolModule<'imap'> = {
   alpn: [],
   startsTls: 'the server greets (* OK), the client sends STARTTLS, the server answers OK',
   answer: 'IMAP answer to LOGIN',
-  session(ctx) {
-    const app = (more: Partial<ApplicationEvidence> = {}): ApplicationEvidence => ({ protocol: 'imap', ...more });
-    const dialog = imapDialog(app);
-    return {
-      startTls: (raw) => lineExchange(raw, dialog, app()),
-      startTlsStalled: (ms) =>
-        dialog.stage === 'greeting'
-          ? `the server accepted the TCP connection but sent no IMAP greeting within ${ms} ms`
-          : `the IMAP server did not answer STARTTLS within ${ms} ms`,
-      request: () => loginCommand(ctx.appUser),
-      read: (buffered, ended) => readLogin(buffered, ended, ctx.appUser),
-    };
-  },
+  session: (ctx) =>
+    lineSession(
+      'IMAP',
+      'imap',
+      imapDialog((more = {}) => ({ protocol: 'imap', ...more })),
+      loginCommand(ctx.appUser),
+      (b, ended) => readLogin(b, ended, ctx.appUser),
+    ),
   refusal: (o) => serverText(Buffer.from(o.application?.message ?? o.reason), 120),
   controlRefusedHint: (c) =>
     c.application?.protocol === 'imap' && c.rejectedAt === 'application'

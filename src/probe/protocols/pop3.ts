@@ -9,7 +9,21 @@
  */
 import type { ApplicationEvidence } from '../rejection.js';
 import type { AppVerdict, ProtocolModule, StartTlsResult } from './types.js';
-import { cutReply, endedBeforeTls, goAhead, lineExchange, lineText, noTls, readReplies, refused, replyUntil, served, serverText, unavailable } from './wire.js';
+import {
+  awaited,
+  cutReply,
+  endedBeforeTls,
+  goAhead,
+  lineSession,
+  lineText,
+  noTls,
+  readReplies,
+  refused,
+  replyUntil,
+  served,
+  serverText,
+  unavailable,
+} from './wire.js';
 
 /** A POP3 greeting (RFC 1939 4). */
 export const POP3_GREETING = /^\+OK\b/;
@@ -24,7 +38,7 @@ export function loginCommands(user: string): string {
 
 /** The plaintext dialog: greeting, STLS, its answer. */
 export function pop3Dialog(app: (more?: Partial<ApplicationEvidence>) => ApplicationEvidence) {
-  let stage: 'greeting' | 'stls' = 'greeting';
+  let stage: 'greeting' | 'STLS' = 'greeting';
   let server: string | undefined;
   return {
     get stage() {
@@ -38,7 +52,7 @@ export function pop3Dialog(app: (more?: Partial<ApplicationEvidence>) => Applica
       if (stage === 'greeting') {
         server = said;
         if (ok) {
-          stage = 'stls';
+          stage = 'STLS';
           return { send: 'STLS\r\n' };
         }
         if (err) return noTls(`the POP3 server refused the connection before TLS: ${said}`, app({ message: said }), 'unavailable');
@@ -49,8 +63,7 @@ export function pop3Dialog(app: (more?: Partial<ApplicationEvidence>) => Applica
       if (err) return noTls(`the POP3 server refused STLS (${said}): TLS is not enabled on this POP3 server`, evidence);
       return noTls(`the server answered STLS with "${said}", not as POP3 does`, evidence);
     },
-    ended: (partial: Buffer, end: { code?: string }) =>
-      endedBeforeTls(stage === 'greeting' ? 'a greeting' : 'an answer to STLS', partial, end, app(server ? { server } : {})),
+    ended: (partial: Buffer, end: { code?: string }) => endedBeforeTls(awaited(stage), partial, end, app(server ? { server } : {})),
   };
 }
 
@@ -84,19 +97,14 @@ export const pop3: ProtocolModule<'pop3'> = {
   alpn: [],
   startsTls: 'the server greets (+OK), the client sends STLS, the server answers +OK',
   answer: 'POP3 answer to USER and PASS',
-  session(ctx) {
-    const app = (more: Partial<ApplicationEvidence> = {}): ApplicationEvidence => ({ protocol: 'pop3', ...more });
-    const dialog = pop3Dialog(app);
-    return {
-      startTls: (raw) => lineExchange(raw, dialog, app()),
-      startTlsStalled: (ms) =>
-        dialog.stage === 'greeting'
-          ? `the server accepted the TCP connection but sent no POP3 greeting within ${ms} ms`
-          : `the POP3 server did not answer STLS within ${ms} ms`,
-      request: () => loginCommands(ctx.appUser),
-      read: (buffered, ended) => readLogin(buffered, ended, ctx.appUser),
-    };
-  },
+  session: (ctx) =>
+    lineSession(
+      'POP3',
+      'pop3',
+      pop3Dialog((more = {}) => ({ protocol: 'pop3', ...more })),
+      loginCommands(ctx.appUser),
+      (b, ended) => readLogin(b, ended, ctx.appUser),
+    ),
   refusal: (o) => serverText(Buffer.from(o.application?.message ?? o.reason), 120),
   controlRefusedHint: (c) =>
     c.application?.protocol === 'pop3' && c.rejectedAt === 'application'

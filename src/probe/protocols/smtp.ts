@@ -9,10 +9,11 @@
 import type { ApplicationEvidence } from '../rejection.js';
 import type { AppVerdict, ProtocolModule, StartTlsResult } from './types.js';
 import {
+  awaited,
   cutReply,
   endedBeforeTls,
   goAhead,
-  lineExchange,
+  lineSession,
   lineText,
   noTls,
   rawLines,
@@ -47,7 +48,7 @@ function enhanced(reply: Buffer): string | undefined {
 
 /** The plaintext dialog: greeting, EHLO (must offer STARTTLS), STARTTLS, its 220. */
 export function smtpDialog(app: (more?: Partial<ApplicationEvidence>) => ApplicationEvidence) {
-  let stage: 'greeting' | 'ehlo' | 'starttls' = 'greeting';
+  let stage: 'greeting' | 'EHLO' | 'STARTTLS' = 'greeting';
   let server: string | undefined;
   return {
     get stage() {
@@ -62,28 +63,22 @@ export function smtpDialog(app: (more?: Partial<ApplicationEvidence>) => Applica
       if (stage === 'greeting') {
         server = lineText(reply, 120);
         if (code === 220) {
-          stage = 'ehlo';
+          stage = 'EHLO';
           return { send: EHLO };
         }
         return noTls(`the SMTP server refused the connection before TLS: ${said}`, evidence, code === 421 ? 'unavailable' : 'starttls');
       }
-      if (stage === 'ehlo') {
+      if (stage === 'EHLO') {
         if (code !== 250) return noTls(`the SMTP server refused EHLO before TLS: ${said}`, evidence, code === 421 ? 'unavailable' : 'starttls');
         if (!rawLines(reply).some((l) => /^250[ -]STARTTLS\s*$/i.test(l)))
           return noTls('the SMTP server does not offer STARTTLS (not in its EHLO reply): TLS is not enabled on this SMTP server', evidence);
-        stage = 'starttls';
+        stage = 'STARTTLS';
         return { send: 'STARTTLS\r\n' };
       }
       if (code === 220) return goAhead('SMTP', said, rest, { ...evidence, startTls: 'EHLO offered STARTTLS; STARTTLS answered 220' });
       return noTls(`the SMTP server refused STARTTLS: ${said}`, evidence, code === 421 ? 'unavailable' : 'starttls');
     },
-    ended: (partial: Buffer, end: { code?: string }) =>
-      endedBeforeTls(
-        stage === 'greeting' ? 'a greeting' : `an answer to ${stage === 'ehlo' ? 'EHLO' : 'STARTTLS'}`,
-        partial,
-        end,
-        app(server ? { server } : {}),
-      ),
+    ended: (partial: Buffer, end: { code?: string }) => endedBeforeTls(awaited(stage), partial, end, app(server ? { server } : {})),
   };
 }
 
@@ -118,19 +113,14 @@ export const smtp: ProtocolModule<'smtp'> = {
   alpn: [],
   startsTls: 'the server greets (220), the client sends EHLO (STARTTLS offered), then STARTTLS, the server answers 220',
   answer: 'SMTP answer to EHLO',
-  session() {
-    const app = (more: Partial<ApplicationEvidence> = {}): ApplicationEvidence => ({ protocol: 'smtp', ...more });
-    const dialog = smtpDialog(app);
-    return {
-      startTls: (raw) => lineExchange(raw, dialog, app()),
-      startTlsStalled: (ms) =>
-        dialog.stage === 'greeting'
-          ? `the server accepted the TCP connection but sent no SMTP greeting within ${ms} ms`
-          : `the SMTP server did not answer ${dialog.stage === 'ehlo' ? 'EHLO' : 'STARTTLS'} within ${ms} ms`,
-      request: () => EHLO,
-      read: readEhlo,
-    };
-  },
+  session: () =>
+    lineSession(
+      'SMTP',
+      'smtp',
+      smtpDialog((more = {}) => ({ protocol: 'smtp', ...more })),
+      EHLO,
+      readEhlo,
+    ),
   refusal: (o) => serverText(Buffer.from(o.application?.message ?? o.reason), 120),
   controlRefusedHint: (c) =>
     c.application?.protocol === 'smtp' && c.rejectedAt === 'application'

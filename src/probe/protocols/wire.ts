@@ -6,7 +6,8 @@
 import type * as net from 'node:net';
 import { safeText } from '../../core/text.js';
 import type { ApplicationEvidence, FailureKind } from '../rejection.js';
-import type { AppVerdict, StartTlsResult } from './types.js';
+import type { Protocol } from './names.js';
+import type { AppVerdict, ProtocolSession, StartTlsResult } from './types.js';
 
 /** The application answered. */
 export function served(reason: string, application?: ApplicationEvidence): AppVerdict {
@@ -214,4 +215,27 @@ export function cutReply(title: string, app: ApplicationEvidence, why: 'ended' |
   return why === 'overlong'
     ? served(`the server completed the handshake and answered, but not as ${title} does (a line longer than ${LINE_MAX} bytes)`, app)
     : unavailable(`the ${title} answer was cut short in the middle of a line (the connection ended, or the answer passed the read limit)`, app, 'closed');
+}
+
+/** A line-based dialog that says what it awaits: `greeting`, or the command sent (`EHLO`, `STARTTLS`, `STLS`). */
+export interface StagedDialog extends LineDialog {
+  readonly stage: string;
+}
+
+/** What a staged dialog awaits, in words: "a greeting", "an answer to STARTTLS". */
+export function awaited(stage: string): string {
+  return stage === 'greeting' ? 'a greeting' : `an answer to ${stage}`;
+}
+
+/** The session of a line-based STARTTLS protocol (smtp, imap, pop3): its dialog before TLS, one request after it. */
+export function lineSession(title: string, protocol: Protocol, dialog: StagedDialog, request: string, read: ProtocolSession['read']): ProtocolSession {
+  return {
+    startTls: (raw) => lineExchange(raw, dialog, { protocol }),
+    startTlsStalled: (ms) =>
+      dialog.stage === 'greeting'
+        ? `the server accepted the TCP connection but sent no ${title} greeting within ${ms} ms`
+        : `the ${title} server did not answer ${dialog.stage} within ${ms} ms`,
+    request: () => request,
+    read,
+  };
 }
