@@ -14,7 +14,7 @@ import { PROFILES } from '../src/targets/profiles.js';
 import { containerProviderUnavailable, stopAllContainers } from '../src/targets/reference/container.js';
 import { REFERENCES } from '../src/targets/reference/index.js';
 import { findBinary } from '../src/targets/reference/process.js';
-import { expectedVerdicts } from './helpers/conformance.js';
+import { expectedVerdicts, shortOfRate } from './helpers/conformance.js';
 
 const MATRIX_PROFILES = PROFILES;
 /** Runs of every (implementation, profile) pair: `npm run matrix` sets 5; CI runs each once. */
@@ -28,6 +28,7 @@ interface Outage {
 interface Result {
   check: string;
   status: Status;
+  message?: string;
   evidence: {
     rejectedAt?: string;
     alert?: { code: number; name: string };
@@ -103,7 +104,27 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * A run of the pair. A rotation whose continuity warns only because the prober fell short of its
+ * rate (a loaded machine: "no handshake failed, but the prober launched only …") proved nothing either
+ * way: it is run again, up to twice, and the last run is judged. Any other verdict is judged as it is.
+ */
 async function runReference(impl: string, profile: string, provider: 'process' | 'container'): Promise<{ code: number; results: Result[]; stderr: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await runReferenceOnce(impl, profile, provider);
+    if (attempt < 3 && shortOfRate(r.results)) {
+      console.warn(`${impl} ${profile} (${provider}): rotation.continuity fell short of its rate; run again`);
+      continue;
+    }
+    return r;
+  }
+}
+
+async function runReferenceOnce(
+  impl: string,
+  profile: string,
+  provider: 'process' | 'container',
+): Promise<{ code: number; results: Result[]; stderr: string }> {
   const out = path.join(dir, `${impl}-${profile}-${provider}.json`);
   let stderr = '';
   const code = await runCli(['run', '--reference', impl, '--profile', profile, '--provider', provider, '--json', out], {
@@ -131,31 +152,35 @@ function matrix(provider: 'process' | 'container', impls: string[], unavailable:
           });
           continue;
         }
-        it(`${profile}: every check's verdict equals CONFORMANCE.md`, async (ctx) => {
-          const skip = unavailable();
-          if (skip) {
-            console.warn(`SKIPPED ${name} ${provider} ${profile}: ${skip}`);
-            ctx.skip();
-          }
-          // MTLS_MATRIX_REPEAT (npm run matrix: 5) repeats every pair; CI runs each once.
-          for (let i = 1; i < REPEAT; i++) {
-            const again = await runReference(name, profile, provider);
-            expect(Object.fromEntries(again.results.map((x) => [x.check, x.status])), `repetition ${i + 1}: ${again.stderr}`).toEqual(
-              expectedVerdicts(profile, name),
-            );
-          }
-          const r = await runReference(name, profile, provider);
-          const got = Object.fromEntries(r.results.map((x) => [x.check, x.status]));
-          expect(got, r.stderr).toEqual(expectedVerdicts(profile, name));
-          if (profile.startsWith('rotation-')) assertRotationEvidence(r.results, profile);
-          if (profile === 'strict') {
-            const want = REFUSAL[name]!;
-            expect(refusal(r.results, 'reject.no-client-cert')).toBe(want.noCert);
-            expect(refusal(r.results, 'chain.rejects-untrusted-ca-client')).toBe(want.untrustedCa);
-            expect(refusal(r.results, 'chain.rejects-wrong-eku-client')).toBe(want.wrongEku);
-            expect(refusal(r.results, 'expiry.rejects-expired-client')).toBe(want.expired);
-          }
-        });
+        it(
+          `${profile}: every check's verdict equals CONFORMANCE.md`,
+          async (ctx) => {
+            const skip = unavailable();
+            if (skip) {
+              console.warn(`SKIPPED ${name} ${provider} ${profile}: ${skip}`);
+              ctx.skip();
+            }
+            // MTLS_MATRIX_REPEAT (npm run matrix: 5) repeats every pair; CI runs each once.
+            for (let i = 1; i < REPEAT; i++) {
+              const again = await runReference(name, profile, provider);
+              expect(Object.fromEntries(again.results.map((x) => [x.check, x.status])), `repetition ${i + 1}: ${again.stderr}`).toEqual(
+                expectedVerdicts(profile, name),
+              );
+            }
+            const r = await runReference(name, profile, provider);
+            const got = Object.fromEntries(r.results.map((x) => [x.check, x.status]));
+            expect(got, r.stderr).toEqual(expectedVerdicts(profile, name));
+            if (profile.startsWith('rotation-')) assertRotationEvidence(r.results, profile);
+            if (profile === 'strict') {
+              const want = REFUSAL[name]!;
+              expect(refusal(r.results, 'reject.no-client-cert')).toBe(want.noCert);
+              expect(refusal(r.results, 'chain.rejects-untrusted-ca-client')).toBe(want.untrustedCa);
+              expect(refusal(r.results, 'chain.rejects-wrong-eku-client')).toBe(want.wrongEku);
+              expect(refusal(r.results, 'expiry.rejects-expired-client')).toBe(want.expired);
+            }
+          },
+          60_000 * REPEAT,
+        );
       }
     });
   }

@@ -10,7 +10,7 @@ import type { Status } from '../src/core/status.js';
 import { PROFILES } from '../src/targets/profiles.js';
 import { NODE_PROFILES } from '../src/targets/reference/node.js';
 import { GRPC_PROFILES } from '../src/targets/reference/grpc.js';
-import { ALL_CHECKS, expectedVerdicts as expected, TABLE } from './helpers/conformance.js';
+import { ALL_CHECKS, expectedVerdicts as expected, shortOfRate, TABLE } from './helpers/conformance.js';
 
 const REPEAT = 5;
 let dir: string;
@@ -44,8 +44,14 @@ describe.each(ALL_NODE_PROFILES.map((p) => [p]))('profile %s', (profile) => {
     const want = expected(profile);
     for (let i = 0; i < times; i++) {
       const out = path.join(dir, `${profile}-${i}.json`);
-      const r = await run(['run', '--reference', 'node', '--profile', profile, '--json', out]);
-      const report = JSON.parse(await fs.readFile(out, 'utf8'));
+      // A rotation that warns only because the prober fell short of its rate (a loaded machine) proved
+      // nothing either way: run again, up to twice (as test/reference-matrix.test.ts does).
+      let r = await run(['run', '--reference', 'node', '--profile', profile, '--json', out]);
+      let report = JSON.parse(await fs.readFile(out, 'utf8'));
+      for (let again = 0; again < 2 && shortOfRate(report.results); again++) {
+        r = await run(['run', '--reference', 'node', '--profile', profile, '--json', out]);
+        report = JSON.parse(await fs.readFile(out, 'utf8'));
+      }
       const got = Object.fromEntries(report.results.map((x: { check: string; status: Status }) => [x.check, x.status]));
       expect(got, `run ${i + 1} of ${profile}`).toEqual(want);
       const failing = Object.values(want).some((s) => s === 'fail' || s === 'error');

@@ -182,6 +182,9 @@ interface Spawned {
   ownOutput: () => string;
 }
 
+/** The shortest time a restarted reference server is down (rotation-restart). */
+const RESTART_MIN_DOWN_MS = 100;
+
 /** A reference server running as a local process. */
 export class StartedProcessReference implements StartedReference {
   readonly url: string;
@@ -229,6 +232,10 @@ export class StartedProcessReference implements StartedReference {
   async restart(mark?: (label: string) => void): Promise<void> {
     await stopProcess(this.current.proc, this.run.stopSignal);
     mark?.(`${this.implementation} stopped`);
+    // Down for at least RESTART_MIN_DOWN_MS, as a unit restarted by its service manager is (systemd's
+    // RestartSec defaults to 100 ms): a server that stops and starts within a few ms (mosquitto) would
+    // otherwise slip between two attempts of the prober, and the profile's outage would go unseen.
+    await new Promise((r) => setTimeout(r, RESTART_MIN_DOWN_MS));
     // As a service manager restarting a unit would: start again on the same port. A child of the old
     // process still serving a connection may hold the listening socket for a moment (stunnel's
     // per-connection responders: 3 restarts in about 100 on a loaded machine, measured); the new
