@@ -53,7 +53,7 @@ export interface Classified {
   httpStatusLine?: string;
   /** The response's Server header (for stack recognition), when there was one. */
   httpServer?: string;
-  /** The application's answer (postgres, mysql, redis, mqtt). */
+  /** The application's answer (postgres, mysql, redis, mqtt, smtp, imap, pop3). */
   application?: ApplicationEvidence;
 }
 
