@@ -32,9 +32,9 @@ export interface ApplicationEvidence {
   protocol: Protocol;
   /** How TLS was started, for a protocol that negotiates it in plaintext first ("SSLRequest answered S"). */
   startTls?: string;
-  /** The server software as it announced itself before TLS (MySQL's greeting). */
+  /** The server software as it announced itself before TLS (MySQL's greeting; the SMTP, IMAP or POP3 greeting line). */
   server?: string;
-  /** postgres, mysql: the user the probe logged in as. */
+  /** postgres, mysql, imap, pop3: the user the probe logged in as. */
   user?: string;
   /** The server's code: a SQLSTATE, a MySQL error number, a CONNACK return code, a Redis error prefix. */
   code?: string;
