@@ -10,7 +10,7 @@ export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 export type TlsVersion = (typeof TLS_VERSIONS)[number];
 
 /** The protocols a target or a reference server speaks (issue 18 adds the databases and brokers). */
-export const PROTOCOLS = ['https', 'tls', 'grpc', 'postgres', 'postgres-direct', 'mysql', 'redis', 'mqtt', 'amqp', 'ldap'] as const;
+export const PROTOCOLS = ['https', 'tls', 'grpc', 'postgres', 'postgres-direct', 'mysql', 'redis', 'mqtt', 'amqp', 'ldap', 'smtp', 'imap', 'pop3'] as const;
 
 export type Protocol = (typeof PROTOCOLS)[number];
 

@@ -85,7 +85,7 @@ export interface ProbeOutcome {
   /** The HTTP `Server` response header (printable ASCII, at most 100 characters), to recognise the server stack. */
   httpServer?: string;
   /**
-   * postgres, mysql, redis, mqtt, amqp, ldap: how TLS was started and what the application answered (its code
+   * postgres, mysql, redis, mqtt, amqp, ldap, smtp, imap, pop3: how TLS was started and what the application answered (its code
    * and message, printable, bounded). https keeps the `http*` fields and gRPC `grpc`.
    */
   application?: ApplicationEvidence;

@@ -32,9 +32,9 @@ export interface ApplicationEvidence {
   protocol: Protocol;
   /** How TLS was started, for a protocol that negotiates it in plaintext first ("SSLRequest answered S"). */
   startTls?: string;
-  /** The server software as it announced itself (MySQL's greeting, AMQP's Connection.Start). */
+  /** The server software as it announced itself (MySQL's greeting, AMQP's Connection.Start; the SMTP, IMAP or POP3 greeting line). */
   server?: string;
-  /** postgres, mysql: the user the probe logged in as; ldap: the authzId WhoAmI answered. */
+  /** postgres, mysql, imap, pop3: the user the probe logged in as; ldap: the authzId WhoAmI answered. */
   user?: string;
   /** The server's code: a SQLSTATE, a MySQL error number, a CONNACK return code, a Redis error prefix, an LDAP resultCode. */
   code?: string;
@@ -53,7 +53,7 @@ export interface Classified {
   httpStatusLine?: string;
   /** The response's Server header (for stack recognition), when there was one. */
   httpServer?: string;
-  /** The application's answer (postgres, mysql, redis, mqtt, amqp, ldap). */
+  /** The application's answer (postgres, mysql, redis, mqtt, amqp, ldap, smtp, imap, pop3). */
   application?: ApplicationEvidence;
 }
 

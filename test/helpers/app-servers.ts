@@ -18,7 +18,7 @@ export const POSTGRES = PG_BIN ? path.join(PG_BIN, 'postgres') : undefined;
 export const MARIADB = findBinary('mariadbd');
 const MARIADB_INSTALL = findBinary('mariadb-install-db');
 
-const isRoot = process.getuid?.() === 0;
+export const isRoot = process.getuid?.() === 0;
 /** nobody:nogroup on Debian. */
 const NOBODY = { uid: 65534, gid: 65534 };
 

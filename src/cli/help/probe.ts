@@ -32,7 +32,8 @@ Options:
                             h2 and a grpc.health.v1 Health/Check call;
                             postgres, mysql (STARTTLS, a login), redis
                             (PING), mqtt (CONNECT), amqp (the protocol
-                            header), ldap (StartTLS, WhoAmI):
+                            header), ldap (StartTLS, WhoAmI), smtp, imap,
+                            pop3 (STARTTLS; 465/993/995: tls):
                             docs/protocols.md
   --path PATH               HTTP path to request (default /)
   --grace DURATION          tls: how long an accepted connection must stay

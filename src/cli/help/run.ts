@@ -29,7 +29,8 @@ export function runSharedOptionsHelp(): string {
                             tls: only read; grpc: ALPN h2 and a Health/Check;
                             postgres, mysql (STARTTLS, a login), redis
                             (PING), mqtt (CONNECT), amqp (the protocol
-                            header), ldap (StartTLS, WhoAmI):
+                            header), ldap (StartTLS, WhoAmI), smtp, imap,
+                            pop3 (STARTTLS; 465/993/995: tls):
                             docs/protocols.md
   --path PATH               HTTP path of the request (default /)
   --tls-min V, --tls-max V  TLS versions offered (1.2, 1.3; --max-tls is an

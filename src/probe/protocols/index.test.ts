@@ -8,21 +8,23 @@ describe('the protocol registry', () => {
     expect(Object.keys(PROTOCOL_MODULES).sort()).toEqual([...PROTOCOLS].sort());
     for (const p of PROTOCOLS) expect(PROTOCOL_MODULES[p].name).toBe(p);
     expect(isProtocol('postgres')).toBe(true);
-    expect(isProtocol('smtp')).toBe(false);
+    expect(isProtocol('smtp')).toBe(true);
+    expect(isProtocol('ftp')).toBe(false);
     expect(protocolModule(undefined).name).toBe('https');
   });
 
   it('offers ALPN http/1.1 for https, h2 for grpc, none for the others, unless the options say', () => {
     expect(offeredAlpn({})).toEqual(['http/1.1']);
     expect(offeredAlpn({ protocol: 'grpc' })).toEqual(['h2']);
-    for (const p of ['tls', 'postgres', 'mysql', 'redis', 'mqtt', 'amqp', 'ldap'] as const) expect(offeredAlpn({ protocol: p })).toEqual([]);
+    for (const p of ['tls', 'postgres', 'mysql', 'redis', 'mqtt', 'amqp', 'ldap', 'smtp', 'imap', 'pop3'] as const)
+      expect(offeredAlpn({ protocol: p })).toEqual([]);
     expect(offeredAlpn({ protocol: 'grpc', alpn: ['x'] })).toEqual(['x']);
     expect(PROTOCOL_MODULES.grpc.alpnRefusal).toBe('it does not serve HTTP/2, which gRPC needs');
   });
 
   it('only the STARTTLS protocols start TLS in their own protocol; only raw TLS and gRPC read without a request', () => {
     const session = (p: (typeof PROTOCOLS)[number]) => PROTOCOL_MODULES[p].session({ opts: { host: 'h', port: 1 }, appUser: 'u' });
-    expect(PROTOCOLS.filter((p) => session(p).startTls)).toEqual(['postgres', 'mysql', 'ldap']);
+    expect(PROTOCOLS.filter((p) => session(p).startTls)).toEqual(['postgres', 'mysql', 'ldap', 'smtp', 'imap', 'pop3']);
     expect(PROTOCOLS.filter((p) => !session(p).request)).toEqual(['tls', 'grpc']);
     for (const p of PROTOCOLS) expect(PROTOCOL_MODULES[p].startsTls === 'at connect').toBe(!session(p).startTls);
   });

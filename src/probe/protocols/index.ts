@@ -9,12 +9,15 @@ import { amqp } from './amqp.js';
 import { grpc } from './grpc.js';
 import { https } from './https.js';
 import { ldap } from './ldap.js';
+import { imap } from './imap.js';
 import { mqtt } from './mqtt.js';
 import type { Protocol } from './names.js';
 import { mysql } from './mysql.js';
 import { postgres } from './postgres.js';
+import { pop3 } from './pop3.js';
 import { postgresDirect } from './postgres-direct.js';
 import { redis } from './redis.js';
+import { smtp } from './smtp.js';
 import { tls } from './tls.js';
 import type { ProtocolModule } from './types.js';
 
@@ -33,6 +36,9 @@ export const PROTOCOL_MODULES: { readonly [P in Protocol]: ProtocolModule<P> } =
   mqtt,
   amqp,
   ldap,
+  smtp,
+  imap,
+  pop3,
 };
 
 /** The module of a protocol (default `https`). */

@@ -14,7 +14,7 @@ export interface ProtocolContext {
   opts: ProbeOptions;
   /** The SNI sent (none for an IP address without `servername`). */
   servername?: string;
-  /** postgres, mysql: the user to log in as (`options.ts` `appUserOf`). */
+  /** postgres, mysql, imap, pop3: the user to log in as (`options.ts` `appUserOf`). */
   appUser: string;
 }
 
