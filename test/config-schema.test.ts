@@ -63,7 +63,7 @@ describe('the config JSON Schema', () => {
     ['concurrency 2.5', 'concurrency: 2.5\n', false],
     ['warnDays 2.5', 'policy: { warnDays: 2.5 }\n', false],
     ['an enum outside its values', 'failOn: sometimes\n', false],
-    ['protocol outside its values', 'targets:\n  - endpoint: a:1\n    protocol: smtp\n', false],
+    ['protocol outside its values', 'targets:\n  - endpoint: a:1\n    protocol: telnet\n', false],
     ['both endpoint and reference', 'targets:\n  - endpoint: a:1\n    reference: { implementation: nginx, profile: strict }\n', false],
     ['neither endpoint nor reference', 'targets:\n  - servername: x\n', false],
     ['a reference without a profile', 'targets:\n  - reference: { implementation: nginx }\n', false],

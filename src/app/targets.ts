@@ -10,6 +10,7 @@ import { checkHostName, checkHttpPath } from '../config/validate.js';
 import { parseDuration, parseIntFlag } from '../config/values.js';
 import { parseEndpoint } from '../core/endpoint.js';
 import { HarnessError } from '../core/errors.js';
+import { safeText } from '../core/text.js';
 import {
   isProtocol,
   PROTOCOLS,
@@ -41,11 +42,25 @@ export interface CredentialFlags {
   p12?: string | undefined;
   p12PassEnv?: string | undefined;
   protocol?: string | undefined;
+  /** The user a database or mail probe logs in as (--app-user). */
+  appUser?: string | undefined;
   expectedNames: string[];
   /** TLS versions offered (not the policy minimum, which is --min-tls). */
   tlsMin?: TlsVersion | undefined;
   tlsMax?: TlsVersion | undefined;
   path?: string | undefined;
+}
+
+/** A user name for --app-user (config appUser): printable, no spaces or quotes, 1 to 63 characters; exit 2 otherwise. */
+export function appUserFlag(
+  where: string,
+  user: string | undefined,
+  code: 'usage.invalid-value' | 'config.invalid' = 'usage.invalid-value',
+): string | undefined {
+  if (user === undefined) return undefined;
+  if (!/^[A-Za-z0-9._@+=-]{1,63}$/.test(user))
+    throw new HarnessError(code, `${where}: the application user must be 1 to 63 letters, digits or . _ @ + = -, not "${safeText(user, 70)}"`);
+  return user;
 }
 
 export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessEnv): CredentialFlags {
@@ -62,6 +77,7 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
     p12: v.p12 as string | undefined,
     p12PassEnv: v['p12-passphrase-env'] as string | undefined,
     protocol: v.protocol as string | undefined,
+    appUser: appUserFlag(command, v['app-user'] as string | undefined),
     expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
     tlsMin: v['tls-min'] !== undefined ? parseTlsVersion(v['tls-min'] as string) : undefined,
     tlsMax: (v['tls-max'] ?? v['max-tls']) !== undefined ? parseTlsVersion((v['tls-max'] ?? v['max-tls']) as string) : undefined,
@@ -249,6 +265,7 @@ export function resolveLiveTarget(
     expectedNames: [...new Set([...(t.expectedNames ?? []), ...over.expectedNames])],
     protocol,
     ...(given ? {} : { detectProtocol: true }),
+    ...((over.appUser ?? t.appUser) ? { appUser: (over.appUser ?? appUserFlag(where, t.appUser, 'config.invalid'))! } : {}),
     ...((over.path ?? t.path) ? { httpPath: over.path ?? t.path } : {}),
     ...offeredVersions(over, t),
     ...(trustPem ? { trustPem } : {}),

@@ -87,6 +87,7 @@ export const CONNECTION_OPTIONS: OptionSpec = {
   'tls-max': { type: 'string' },
   'max-tls': { type: 'string' },
   protocol: { type: 'string' },
+  'app-user': { type: 'string' },
   path: { type: 'string' },
   timeout: { type: 'string' },
   'warn-days': { type: 'string' },

@@ -80,6 +80,7 @@ export interface FileTarget {
   reference?: { implementation: string; profile: string };
   servername?: string;
   expectedNames?: string[];
+  appUser?: string;
   protocol?: Protocol;
   path?: string;
   /** TLS versions the harness offers this target (not the policy minimum). */

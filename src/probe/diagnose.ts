@@ -9,6 +9,7 @@ import { expiryOf } from '../rules/expiry.js';
 import { refusalEnforces, refusalStanding } from '../rules/refusal.js';
 import { hasSubjectAltName, sanCoverage, sanKindFor, sanList } from '../rules/san.js';
 import { detectClientAuthMode, type ClientAuthDetection } from './client-auth.js';
+import { detectProtocol } from './detect.js';
 import { advise, recognizeStack, type Stack } from './advice.js';
 import { ownCertificateFault } from './alerts.js';
 import { answeredClientHello, describeRefusal, isRefusal, refusalLayer, type Control } from './controls.js';
@@ -26,13 +27,15 @@ export interface DiagnoseOptions extends ProbeOptions {
   failDays?: number;
   /** A refusal only at the application layer (HTTP, gRPC, PostgreSQL, …) is not enforcement (as `run --require-tls-rejection`). */
   requireTlsRejection?: boolean;
+  /** No protocol was given: decide it first from what the server does (`detect.ts`); a finding says how. */
+  detectProtocol?: boolean;
 }
 
 export type FindingStatus = 'ok' | 'warn' | 'problem' | 'info';
 
 /** One line of a diagnosis: what was looked at, what was found, and how to fix it. */
 export interface Finding {
-  id: 'connection' | 'client-auth-mode' | 'without-cert' | 'with-cert' | 'self-signed' | 'server-chain' | 'server-expiry' | 'san-coverage';
+  id: 'connection' | 'protocol' | 'client-auth-mode' | 'without-cert' | 'with-cert' | 'self-signed' | 'server-chain' | 'server-expiry' | 'san-coverage';
   aspect: string;
   status: FindingStatus;
   finding: string;
@@ -62,7 +65,9 @@ export interface Diagnosis {
  * Probes a server twice, concurrently (without a client certificate and, when given, with one),
  * and turns what happened into findings with one plain sentence each and a fix for every problem.
  */
-export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis> {
+export async function diagnoseEndpoint(asked: DiagnoseOptions): Promise<Diagnosis> {
+  const detection = asked.detectProtocol ? await detectProtocol(asked) : undefined;
+  const { detectProtocol: _, ...opts } = detection ? { ...asked, protocol: detection.protocol ?? 'https' } : asked;
   const clock = opts.clock ?? systemClock;
   const { cert, key, warnDays = 30, failDays = 7, requireTlsRejection = false, ...given } = opts;
   // One application user for the three (postgres, mysql): a refused client differs from its control in the certificate alone.
@@ -108,6 +113,15 @@ export async function diagnoseEndpoint(opts: DiagnoseOptions): Promise<Diagnosis
         .filter(Boolean)
         .join(', '),
     });
+    if (detection)
+      findings.push({
+        id: 'protocol',
+        aspect: 'Protocol',
+        status: detection.protocol ? 'info' : 'warn',
+        finding: detection.protocol
+          ? `${detection.protocol}, detected: ${safeText(detection.how, 200)}`
+          : `not decided (${safeText(detection.how, 200)}): probed as HTTPS; give --protocol`,
+      });
     findings.push(clientAuthFinding(clientAuth, trustsAnyCertificate ? selfSigned : undefined, stack));
     findings.push(withoutCertFinding(withoutCert, clientAuth, requireTlsRejection, stack));
     findings.push(withCertFinding(withCert, clientAuth, stack));

@@ -24,6 +24,7 @@ import { DEFAULT_POLICY } from '../../core/target.js';
 import { checkHostName, checkHttpPath } from '../../config/validate.js';
 import { CONNECTION_OPTIONS, parseCommandArgs, parseDuration, DURATION_MAX, parseIntFlag } from '../args.js';
 import type { CliIO } from '../io.js';
+import { appUserFlag } from '../../app/targets.js';
 import { probeHelp } from '../help/probe.js';
 
 /** `mtls-harness probe`: returns the exit code. */
@@ -63,7 +64,9 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
       ? loadCredentialFiles(v.cert as string, v.key as string, passphrase)
       : undefined;
   const ca = v.ca ? loadCaFile(v.ca as string) : undefined;
+  // No --protocol: each endpoint's is decided from what its server does (probe/detect.ts).
   const protocol = (v.protocol as string | undefined) ?? 'https';
+  const appUser = appUserFlag('probe', v['app-user'] as string | undefined);
   if (!isProtocol(protocol)) throw new HarnessError('usage.invalid-value', `probe: --protocol must be one of ${PROTOCOLS.join(', ')}, not "${protocol}"`);
   // Reports (--html, --pdf): files only, stdout is the diagnosis's; checked before anything is probed.
   // --json (the diagnosis as JSON) is probe's own: a file, or stdout in place of the table.
@@ -95,6 +98,8 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     ...(v['tls-min'] ? { minVersion: parseTlsVersion(v['tls-min'] as string) } : {}),
     ...((v['tls-max'] ?? v['max-tls']) ? { maxVersion: parseTlsVersion((v['tls-max'] ?? v['max-tls']) as string) } : {}),
     protocol,
+    ...(v.protocol === undefined ? { detectProtocol: true } : {}),
+    ...(appUser ? { appUser } : {}),
     ...(v.path ? { httpPath: v.path as string } : {}),
     ...(v.grace ? { graceMs: parseDuration('--grace', v.grace as string, DURATION_MAX.connection) } : {}),
     ...(v.timeout ? { timeoutMs: parseDuration('--timeout', v.timeout as string, DURATION_MAX.connection) } : {}),

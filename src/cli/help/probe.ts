@@ -36,6 +36,8 @@ Options:
                             pop3 (STARTTLS; 465/993/995: tls):
                             docs/protocols.md
   --path PATH               HTTP path to request (default /)
+  --app-user NAME           the user a postgres, mysql, imap or pop3 probe
+                            logs in as (default the --cert's CN)
   --grace DURATION          tls: how long an accepted connection must stay
                             open (default 300ms)
   --timeout DURATION        per connection (default 5s)
