@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
+import { probeWithPha } from '../src/probe/pha-client.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../src/probe/tls-probe.js';
 import { APACHE, APACHE_MODULES, startApache, startInjectingRelay, type Injection } from './helpers/peers.js';
 import { NGINX, startAlertPeer, startNginxRejectHandshake, startOpensslPeer, type ThirdPartyPeer as Peer } from './helpers/third-party.js';
@@ -308,6 +309,72 @@ describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth: Apache httpd,
   });
 });
 
+describe.skipIf(!APACHE || !APACHE_MODULES)('TLS 1.3 post-handshake auth through openssl s_client -enable_pha: Apache <Location /secure>', () => {
+  let apache: Awaited<ReturnType<typeof startApache>>;
+  beforeAll(async () => {
+    apache = await startApache(pki);
+  }, 30_000);
+  afterAll(async () => {
+    await apache?.stop();
+  });
+  const opts = (extra: Partial<ProbeOptions> = {}): ProbeOptions => ({
+    host: '127.0.0.1',
+    port: apache.port,
+    servername: 'localhost',
+    ca: pki.root.certPem,
+    timeoutMs: 4000,
+    httpPath: '/secure',
+    ...extra,
+  });
+
+  it('no certificate: Apache asks after the handshake, then sends alert 116 certificate_required (not 403)', async () => {
+    const mark = apache.errorLog().length;
+    const o = await probeWithPha(opts());
+    expect(o, show(o)).toMatchObject({
+      protocol: 'TLSv1.3',
+      certificateRequested: false,
+      postHandshakeAuth: { kind: 'tls13' },
+      rejectedAt: 'post-handshake',
+      alert: { code: 116, name: 'certificate_required' },
+      clientCertificateOffered: false,
+      client: expect.stringMatching(/^openssl s_client -enable_pha \(OpenSSL \d/),
+    });
+    expect(o.httpStatus).toBeUndefined();
+    expect(o.reason).toMatch(/in answer to the post-handshake authentication it requested \(the client sent none\)/);
+    // node's connection first (403: it offered no post_handshake_auth), then the reference client's.
+    const log = apache.errorLog().slice(mark);
+    expect(log).toMatch(/AH10158: cannot perform post-handshake authentication/);
+    expect(log).toMatch(/AH02263: Re-negotiation handshake failed: Client certificate missing/);
+  });
+
+  it('the valid certificate: served 200 after the post-handshake authentication; mode required, method post-handshake-auth', async () => {
+    const ok = await probeWithPha(opts({ cert: pki.client.chainPem, key: pki.client.keyPem }));
+    expect(ok, show(ok)).toMatchObject({ postHandshakeAuth: { kind: 'tls13' }, rejectedAt: 'accepted', httpStatus: 200, clientCertificateOffered: true });
+    expect(ok.client).toMatch(/^openssl s_client -enable_pha/);
+    const noCert = await probeWithPha(opts());
+    expect(detectClientAuthMode(noCert, ok)).toMatchObject({ mode: 'required', method: 'post-handshake-auth' });
+  });
+
+  it('a path without client auth is not remade: node served it (200), no reference client', async () => {
+    const o = await probeWithPha(opts({ httpPath: '/index.html' }));
+    expect(o, show(o)).toMatchObject({ protocol: 'TLSv1.3', rejectedAt: 'accepted', httpStatus: 200 });
+    expect(o.client).toBeUndefined();
+  });
+
+  it("no PHA-capable client: node's 403 kept, phaUnavailable says why; the mode is unknown (inconclusive), never a verdict", async () => {
+    const bin = path.join(os.tmpdir(), 'mtls-no-such-openssl');
+    const [noCert, ok] = await Promise.all([probeWithPha(opts(), bin), probeWithPha(opts({ cert: pki.client.chainPem, key: pki.client.keyPem }), bin)]);
+    for (const o of [noCert, ok]) {
+      expect(o, show(o)).toMatchObject({ rejectedAt: 'application', httpStatus: 403 });
+      expect(o.phaUnavailable).toMatch(/^no PHA-capable client: the openssl binary \(.*mtls-no-such-openssl\) could not run \(ENOENT\)$/);
+    }
+    const mode = detectClientAuthMode(noCert, ok);
+    expect(mode).toMatchObject({ mode: 'unknown', method: 'none' });
+    expect(mode.inconclusive?.reason).toMatch(/no PHA-capable client/);
+    expect(mode.inconclusive?.hint).toMatch(/--tls-max 1\.2/);
+  });
+});
+
 describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth, judged: run and probe against Apache <Location /secure> SSLVerifyClient require', () => {
   let apache: Awaited<ReturnType<typeof startApache>>;
   let dir: string;
@@ -349,22 +416,50 @@ describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth, judged: run a
     expect(JSON.parse(p.stdout).diagnosis.clientAuth).toMatchObject({ mode: 'required', method: 'renegotiation' });
   });
 
-  it('TLS 1.3 (--path /secure): 403 to every client; inconclusive with "try --tls-max 1.2", nothing blamed on the trust configuration', async () => {
+  it('TLS 1.3 (--path /secure): the 403 connections are remade by openssl s_client -enable_pha: alert 116 without a certificate, 200 with; mode required', async () => {
     const r = await cli(['run', '--target', `127.0.0.1:${apache.port}`, ...creds(), '--path', '/secure', '--check', CHECKS, '--json', '-']);
-    const res = (JSON.parse(r.stdout) as { results: { check: string; status: string; message: string; remediation?: string }[] }).results;
+    const res = (JSON.parse(r.stdout) as { results: { check: string; status: string; message: string; evidence: Record<string, unknown> }[] }).results;
     const by = (id: string) => res.find((x) => x.check === id)!;
-    expect(r.code).toBe(1);
-    expect(by('reject.no-client-cert').status).toBe('error');
-    expect(by('reject.no-client-cert').message).toMatch(/inconclusive: .*403.*--tls-max 1\.2/);
-    expect(by('handshake.client-auth-mode').status).toBe('error');
-    // The valid client's 403 is not a trust problem: the server never asked for a certificate on TLS 1.3.
-    expect(by('handshake.accepts-valid-client-cert').status).toBe('error');
-    expect(by('handshake.accepts-valid-client-cert').remediation ?? '').not.toMatch(/trust|ssl_client_certificate|SSLCACertificateFile/);
-    const p = await cli(['probe', `127.0.0.1:${apache.port}`, ...creds(), '--path', '/secure']);
-    expect(p.code).toBe(1);
-    expect(p.stdout).toMatch(/Verdict: inconclusive/);
-    expect(p.stdout).toMatch(/--tls-max 1\.2/);
-    expect(p.stdout).not.toMatch(/client-CA bundle|trust the CA|SSLCACertificateFile/);
+    expect(r.code, r.stdout).toBe(0);
+    expect(by('reject.no-client-cert').status, by('reject.no-client-cert').message).toBe('pass');
+    expect(by('reject.no-client-cert').evidence).toMatchObject({
+      rejectedAt: 'post-handshake',
+      alert: { code: 116, name: 'certificate_required' },
+      postHandshakeAuth: { kind: 'tls13' },
+      client: expect.stringMatching(/^openssl s_client -enable_pha \(OpenSSL \d/),
+    });
+    expect(by('handshake.client-auth-mode').status).toBe('pass');
+    expect(by('handshake.client-auth-mode').evidence).toMatchObject({ mode: 'required', method: 'post-handshake-auth' });
+    expect(by('handshake.accepts-valid-client-cert').status, by('handshake.accepts-valid-client-cert').message).toBe('pass');
+    const p = await cli(['probe', `127.0.0.1:${apache.port}`, ...creds(), '--path', '/secure', '--json']);
+    expect(p.code, p.stdout).toBe(0);
+    expect(JSON.parse(p.stdout).diagnosis.clientAuth).toMatchObject({ mode: 'required', method: 'post-handshake-auth' });
+  });
+
+  it('TLS 1.3 without a PHA-capable client (MTLS_OPENSSL names no binary): inconclusive, never a verdict; nothing blamed on the trust configuration', async () => {
+    const env = process.env.MTLS_OPENSSL;
+    process.env.MTLS_OPENSSL = path.join(dir, 'no-such-openssl');
+    try {
+      const r = await cli(['run', '--target', `127.0.0.1:${apache.port}`, ...creds(), '--path', '/secure', '--check', CHECKS, '--json', '-']);
+      const res = (JSON.parse(r.stdout) as { results: { check: string; status: string; message: string; remediation?: string }[] }).results;
+      const by = (id: string) => res.find((x) => x.check === id)!;
+      expect(r.code).toBe(1);
+      expect(by('reject.no-client-cert').status).toBe('error');
+      expect(by('reject.no-client-cert').message).toMatch(/inconclusive: .*403/);
+      expect(by('handshake.client-auth-mode').status).toBe('error');
+      expect(by('handshake.client-auth-mode').message).toMatch(/no PHA-capable client: the openssl binary .* could not run/);
+      // The valid client's 403 is not a trust problem: the server never asked for a certificate on TLS 1.3.
+      expect(by('handshake.accepts-valid-client-cert').status).toBe('error');
+      expect(by('handshake.accepts-valid-client-cert').remediation ?? '').not.toMatch(/trust|ssl_client_certificate|SSLCACertificateFile/);
+      const p = await cli(['probe', `127.0.0.1:${apache.port}`, ...creds(), '--path', '/secure']);
+      expect(p.code).toBe(1);
+      expect(p.stdout).toMatch(/Verdict: inconclusive/);
+      expect(p.stdout).toMatch(/--tls-max 1\.2/);
+      expect(p.stdout).not.toMatch(/client-CA bundle|trust the CA|SSLCACertificateFile/);
+    } finally {
+      if (env === undefined) delete process.env.MTLS_OPENSSL;
+      else process.env.MTLS_OPENSSL = env;
+    }
   });
 });
 
