@@ -436,6 +436,64 @@ describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth, judged: run a
     expect(JSON.parse(p.stdout).diagnosis.clientAuth).toMatchObject({ mode: 'required', method: 'post-handshake-auth' });
   });
 
+  for (const tls of [['--tls-max', '1.2'], []]) {
+    const version = tls.length > 0 ? 'TLS 1.2 (renegotiation)' : 'TLS 1.3 (post-handshake auth via s_client)';
+    it(`several paths, ${version}: --path / --path /secure is one target per path; / served without a certificate, /secure requires one`, async () => {
+      const r = await cli([
+        'run',
+        '--target',
+        `127.0.0.1:${apache.port}`,
+        ...creds(),
+        ...tls,
+        '--path',
+        '/',
+        '--path',
+        '/secure',
+        '--check',
+        CHECKS,
+        '--json',
+        '-',
+      ]);
+      const doc = JSON.parse(r.stdout) as {
+        targets: { id: string }[];
+        results: { targetId: string; check: string; status: string; message: string; evidence: Record<string, unknown> }[];
+      };
+      const t = `127.0.0.1:${apache.port}`;
+      expect(doc.targets.map((x) => x.id)).toEqual([`${t} /`, `${t} /secure`]);
+      const by = (path: string, id: string) => doc.results.find((x) => x.targetId === `${t} ${path}` && x.check === id)!;
+      expect(by('/', 'reject.no-client-cert').status, by('/', 'reject.no-client-cert').message).toBe('fail');
+      expect(by('/', 'handshake.client-auth-mode').evidence).toMatchObject({ mode: 'not-requested' });
+      expect(by('/secure', 'reject.no-client-cert').status, by('/secure', 'reject.no-client-cert').message).toBe('pass');
+      expect(by('/secure', 'handshake.client-auth-mode').evidence).toMatchObject({
+        mode: 'required',
+        method: tls.length > 0 ? 'renegotiation' : 'post-handshake-auth',
+      });
+      for (const path of ['/', '/secure']) expect(by(path, 'handshake.accepts-valid-client-cert').status).toBe('pass');
+      expect(r.code).toBe(1);
+      // The same from a config file's paths:
+      await fs.writeFile(
+        f('paths.yaml'),
+        `targets:\n  - endpoint: ${t}\n    name: apache\n    servername: localhost\n    ca: ca.pem\n    cert: client.pem\n    key: client-key.pem\n${tls.length > 0 ? '    tlsMax: "1.2"\n' : ''}    paths: [/, /secure]\n`,
+      );
+      const c = await cli(['run', '--config', f('paths.yaml'), '--check', 'handshake.client-auth-mode', '--json', '-']);
+      const cdoc = JSON.parse(c.stdout) as { results: { targetId: string; evidence: { mode: string } }[] };
+      expect(cdoc.results.map((x) => [x.targetId, x.evidence.mode])).toEqual([
+        ['apache /', 'not-requested'],
+        ['apache /secure', 'required'],
+      ]);
+      const p = await cli(['probe', t, ...creds(), ...tls, '--path', '/', '--path', '/secure']);
+      // One row per path in probe's table (its Mode column), and per path in its JSON.
+      expect(p.stdout).toMatch(new RegExp(`│ ${t} / +│ not-request`));
+      expect(p.stdout).toMatch(new RegExp(`│ ${t} +│ required +│[^\\n]*\\n│ /secure `));
+      const pj = await cli(['probe', t, ...creds(), ...tls, '--path', '/', '--path', '/secure', '--json']);
+      const diagnoses = (JSON.parse(pj.stdout) as { diagnoses: { target: string; clientAuth: { mode: string } }[] }).diagnoses;
+      expect(diagnoses.map((d) => [d.target, d.clientAuth.mode])).toEqual([
+        [`${t} /`, 'not-requested'],
+        [`${t} /secure`, 'required'],
+      ]);
+    });
+  }
+
   it('TLS 1.3 without a PHA-capable client (MTLS_OPENSSL names no binary): inconclusive, never a verdict; nothing blamed on the trust configuration', async () => {
     const env = process.env.MTLS_OPENSSL;
     process.env.MTLS_OPENSSL = path.join(dir, 'no-such-openssl');

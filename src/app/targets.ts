@@ -42,7 +42,8 @@ export interface CredentialFlags {
   /** TLS versions offered (not the policy minimum, which is --min-tls). */
   tlsMin?: TlsVersion | undefined;
   tlsMax?: TlsVersion | undefined;
-  path?: string | undefined;
+  /** `--path`, repeatable: the HTTP paths (several: one target per path). */
+  paths?: string[] | undefined;
 }
 
 export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessEnv): CredentialFlags {
@@ -60,9 +61,9 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
     expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
     tlsMin: v['tls-min'] !== undefined ? parseTlsVersion(v['tls-min'] as string) : undefined,
     tlsMax: (v['tls-max'] ?? v['max-tls']) !== undefined ? parseTlsVersion((v['tls-max'] ?? v['max-tls']) as string) : undefined,
-    path: v.path as string | undefined,
+    paths: v.path as string[] | undefined,
   };
-  if (over.path !== undefined) checkHttpPath(`${command}: --path`, over.path);
+  for (const p of over.paths ?? []) checkHttpPath(`${command}: --path`, p);
   if (over.servername !== undefined) checkHostName(`${command}: --servername`, over.servername);
   if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', `${command}: --cert and --key go together`);
   p12Excludes(command, over.p12, over.cert ?? over.key);
@@ -224,7 +225,8 @@ export function resolveLiveTarget(
   if (caKey && !trustPem && !clientCaPem) throw new HarnessError('usage.missing-argument', `${where}: --ca-key needs the CA certificate too (--ca)`);
 
   if (t.servername !== undefined) checkHostName(`${where}: servername`, t.servername, 'config.invalid');
-  if (t.path !== undefined) checkHttpPath(`${where}: path`, t.path, 'config.invalid');
+  checkTargetPaths(t, where);
+  const httpPath = targetPaths(over, t)[0];
   const servername = over.servername ?? t.servername;
   const protocol = (over.protocol ?? t.protocol ?? 'https') as Protocol;
   return {
@@ -234,7 +236,7 @@ export function resolveLiveTarget(
     ...(servername ? { servername } : !isIP(endpoint.host) ? { servername: endpoint.host } : {}),
     expectedNames: [...new Set([...(t.expectedNames ?? []), ...over.expectedNames])],
     protocol,
-    ...((over.path ?? t.path) ? { httpPath: over.path ?? t.path } : {}),
+    ...(httpPath ? { httpPath } : {}),
     ...offeredVersions(over, t),
     ...(trustPem ? { trustPem } : {}),
     ...(client ? { client } : {}),
@@ -247,6 +249,31 @@ export function resolveLiveTarget(
     policy,
     plaintextPorts: t.plaintextPorts ?? [],
   };
+}
+
+/** A config target's `path`/`paths`, validated (they exclude each other). */
+export function checkTargetPaths(t: { path?: string; paths?: string[] }, where: string): void {
+  if (t.path !== undefined) checkHttpPath(`${where}: path`, t.path, 'config.invalid');
+  for (const p of t.paths ?? []) checkHttpPath(`${where}: paths`, p, 'config.invalid');
+  if (t.path !== undefined && t.paths !== undefined) throw new HarnessError('config.invalid', `${where}: path and paths exclude each other`);
+  if (t.paths !== undefined && t.paths.length === 0) throw new HarnessError('config.invalid', `${where}: paths is empty`);
+}
+
+/** The HTTP paths of a target: `--path` (repeatable) over the config file's `paths`/`path`; none: the protocol's default. */
+export function targetPaths(over: Pick<CredentialFlags, 'paths'>, t: { path?: string; paths?: string[] }): string[] {
+  const paths = over.paths && over.paths.length > 0 ? over.paths : (t.paths ?? (t.path !== undefined ? [t.path] : []));
+  return [...new Set(paths)];
+}
+
+/**
+ * A target with several HTTP paths, as one target per path (docs/run.md "Several paths"): named
+ * `NAME /path`, so every check's verdict, control and evidence is per path; one path (or none)
+ * leaves the target as it is.
+ */
+export function perPathTargets<T extends { name: string; httpPath?: string }>(t: T, paths: readonly string[]): T[] {
+  if (paths.length === 0) return [t];
+  if (paths.length === 1) return [{ ...t, httpPath: paths[0]! }];
+  return paths.map((p) => ({ ...t, name: `${t.name} ${p}`, httpPath: p }));
 }
 
 /** The TLS versions offered to a target: flags over the config file's `tlsMin`/`tlsMax`. */

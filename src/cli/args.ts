@@ -87,7 +87,7 @@ export const CONNECTION_OPTIONS: OptionSpec = {
   'tls-max': { type: 'string' },
   'max-tls': { type: 'string' },
   protocol: { type: 'string' },
-  path: { type: 'string' },
+  path: { type: 'string', multiple: true },
   timeout: { type: 'string' },
   'warn-days': { type: 'string' },
   'fail-days': { type: 'string' },

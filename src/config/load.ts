@@ -82,6 +82,8 @@ export interface FileTarget {
   expectedNames?: string[];
   protocol?: Protocol;
   path?: string;
+  /** Several HTTP paths: one target per path (`path` is the one-path form). */
+  paths?: string[];
   /** TLS versions the harness offers this target (not the policy minimum). */
   tlsMin?: string;
   tlsMax?: string;
