@@ -79,7 +79,7 @@ const TARGET = map(
     reference: map(
       { implementation: 'string', profile: 'string' },
       {
-        implementation: 'A reference server implementation (node, nginx, haproxy, stunnel, openssl, caddy, gnutls, …).',
+        implementation: 'A reference server implementation (node, nginx, haproxy, stunnel, openssl, caddy, gnutls, apache, …).',
         profile: 'A reference profile (strict, no-client-auth, …).',
       },
       [['implementation', 'profile']],

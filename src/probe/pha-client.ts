@@ -135,9 +135,15 @@ export async function connectWithPha(opts: ProbeOptions & { cert?: string; key?:
     const servername = sniOf(opts);
     args.push(...(servername ? ['-servername', servername] : ['-noservername']));
     if (opts.cert && opts.key) {
-      await fs.writeFile(path.join(dir, 'cert.pem'), opts.cert, { mode: 0o600 });
+      // -cert takes the leaf alone: the intermediates go with -cert_chain, so they are sent too.
+      const [leaf, ...chain] = opts.cert.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [opts.cert];
+      await fs.writeFile(path.join(dir, 'cert.pem'), `${leaf}\n`, { mode: 0o600 });
       await fs.writeFile(path.join(dir, 'key.pem'), opts.key, { mode: 0o600 });
       args.push('-cert', path.join(dir, 'cert.pem'), '-key', path.join(dir, 'key.pem'));
+      if (chain.length > 0) {
+        await fs.writeFile(path.join(dir, 'chain.pem'), `${chain.join('\n')}\n`, { mode: 0o600 });
+        args.push('-cert_chain', path.join(dir, 'chain.pem'));
+      }
     }
     const session = protocolModule('https').session({ opts, ...(servername ? { servername } : {}), appUser: appUserOf(opts) });
     const request = session.request?.() ?? '';

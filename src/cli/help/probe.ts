@@ -32,7 +32,7 @@ Options:
                             h2 and a grpc.health.v1 Health/Check call;
                             postgres, mysql (STARTTLS, a login), redis
                             (PING), mqtt (CONNECT): docs/protocols.md
-  --path PATH               HTTP path to request (default /); repeat to diagnose each path
+  --path PATH               HTTP path (default /); repeat: each path
   --grace DURATION          tls: how long an accepted connection must stay
                             open (default 300ms)
   --timeout DURATION        per connection (default 5s)

@@ -26,7 +26,7 @@ export function runSharedOptionsHelp(): string {
                             tls: only read; grpc: ALPN h2 and a Health/Check;
                             postgres, mysql (STARTTLS, a login), redis
                             (PING), mqtt (CONNECT): docs/protocols.md
-  --path PATH               HTTP path of the request (default /); repeat for one target per path
+  --path PATH               HTTP path (default /); repeat: a target per path
   --tls-min V, --tls-max V  TLS versions offered (1.2, 1.3; --max-tls is an
                             alias); the policy minimum is --min-tls
 Selection and policy:
