@@ -307,16 +307,8 @@ describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth: Apache httpd,
     expect(log.match(/AH10158: cannot perform post-handshake authentication/g)).toHaveLength(2);
     expect(log).toMatch(/extension not received/);
   });
-});
 
-describe.skipIf(!APACHE || !APACHE_MODULES)('TLS 1.3 post-handshake auth through openssl s_client -enable_pha: Apache <Location /secure>', () => {
-  let apache: Awaited<ReturnType<typeof startApache>>;
-  beforeAll(async () => {
-    apache = await startApache(pki);
-  }, 30_000);
-  afterAll(async () => {
-    await apache?.stop();
-  });
+  // TLS 1.3 post-handshake authentication through openssl s_client -enable_pha (src/probe/pha-client.ts).
   const opts = (extra: Partial<ProbeOptions> = {}): ProbeOptions => ({
     host: '127.0.0.1',
     port: apache.port,
