@@ -37,11 +37,31 @@ afterAll(async () => {
 async function run(profile: string, tls: string[]): Promise<{ code: number; targets: string[]; results: Result[]; stderr: string }> {
   const out = path.join(dir, `${profile}-${tls.join('')}.json`);
   let stderr = '';
-  const code = await runCli(['run', '--reference', 'apache-location', '--profile', profile, '--path', '/', '--path', '/secure', ...tls, '--json', out], {
-    stdout: { write: () => true },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: { NO_COLOR: '1' },
-  });
+  const code = await runCli(
+    [
+      'run',
+      '--reference',
+      'apache-location',
+      '--profile',
+      profile,
+      '--path',
+      '/',
+      '--path',
+      '/secure',
+      ...tls,
+      '--json',
+      out,
+      '--junit',
+      `${out}.xml`,
+      '--html',
+      `${out}.html`,
+    ],
+    {
+      stdout: { write: () => true },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: { NO_COLOR: '1' },
+    },
+  );
   const doc = JSON.parse(await fs.readFile(out, 'utf8')) as { targets: { id: string }[]; results: Result[] };
   return { code, targets: doc.targets.map((t) => t.id), results: doc.results, stderr };
 }
@@ -70,6 +90,12 @@ describe.skipIf(!APACHE)('apache-location: the catalogue per path', () => {
             mode: profile === 'strict' ? 'required' : 'optional',
             method,
           });
+          // JUnit and HTML: a testsuite and a section per path.
+          const junit = await fs.readFile(path.join(dir, `${profile}-${tls.join('')}.json.xml`), 'utf8');
+          expect(junit).toContain(`<testsuite name="${id} / rejection-without-cert"`);
+          expect(junit).toContain(`<testsuite name="${id} /secure rejection-without-cert"`);
+          const html = await fs.readFile(path.join(dir, `${profile}-${tls.join('')}.json.html`), 'utf8');
+          for (const p of ['/', '/secure']) expect(html).toContain(`${id} ${p}`);
           if (profile === 'strict') {
             const e = by('/secure', 'reject.no-client-cert').evidence;
             expect(e).toMatchObject({ rejectedAt: 'post-handshake' });
