@@ -171,6 +171,9 @@ describe('(7) CR/LF never reaches the HTTP request', () => {
     const target = `127.0.0.1:${srv.port}`;
     expectUsageError(await spawnCli(['probe', target, '--path', `/\r\n${injected}`], tmp), /--path "\/\?\?X-Injected: yes" is not a valid HTTP path/);
     expectUsageError(await spawnCli(['run', '--target', target, '--path', `/ HTTP/1.1\r\n${injected}`], tmp), /--path .* is not a valid HTTP path/);
+    // Repeated --path: each one is checked.
+    expectUsageError(await spawnCli(['run', '--target', target, '--path', '/', '--path', `/\r\n${injected}`], tmp), /--path .* is not a valid HTTP path/);
+    expectUsageError(await spawnCli(['probe', target, '--path', '/', '--path', `/\r\n${injected}`], tmp), /--path .* is not a valid HTTP path/);
     expectUsageError(
       await spawnCli(['run', '--target', target], tmp, { MTLS_SERVERNAME: `localhost\r\n${injected}` }),
       /servername .* is not a valid host name/,
@@ -180,6 +183,10 @@ describe('(7) CR/LF never reaches the HTTP request', () => {
     expectUsageError(await spawnCli(['run', '--config', file], tmp), /servername .* is not a valid host name/);
     await fs.writeFile(file, `targets:\n  - endpoint: ${target}\n    path: "/\\r\\n${injected}"\n`);
     expectUsageError(await spawnCli(['run', '--config', file], tmp), /path .* is not a valid HTTP path/);
+    await fs.writeFile(file, `targets:\n  - endpoint: ${target}\n    paths: [/, "/\\r\\n${injected}"]\n`);
+    expectUsageError(await spawnCli(['run', '--config', file], tmp), /paths .* is not a valid HTTP path/);
+    await fs.writeFile(file, `targets:\n  - endpoint: ${target}\n    path: /\n    paths: [/a]\n`);
+    expectUsageError(await spawnCli(['run', '--config', file], tmp), /path and paths exclude each other/);
     expect(srv.raw()).not.toContain(injected);
     expect(srv.connections()).toBe(0);
   });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { detectClientAuthMode } from '../src/probe/client-auth.js';
+import { probeWithPha } from '../src/probe/pha-client.js';
 import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../src/probe/tls-probe.js';
 import { APACHE, APACHE_MODULES, startApache, startInjectingRelay, type Injection } from './helpers/peers.js';
 import { NGINX, startAlertPeer, startNginxRejectHandshake, startOpensslPeer, type ThirdPartyPeer as Peer } from './helpers/third-party.js';
@@ -306,6 +307,64 @@ describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth: Apache httpd,
     expect(log.match(/AH10158: cannot perform post-handshake authentication/g)).toHaveLength(2);
     expect(log).toMatch(/extension not received/);
   });
+
+  // TLS 1.3 post-handshake authentication through openssl s_client -enable_pha (src/probe/pha-client.ts).
+  const opts = (extra: Partial<ProbeOptions> = {}): ProbeOptions => ({
+    host: '127.0.0.1',
+    port: apache.port,
+    servername: 'localhost',
+    ca: pki.root.certPem,
+    timeoutMs: 4000,
+    httpPath: '/secure',
+    ...extra,
+  });
+
+  it('no certificate: Apache asks after the handshake, then sends alert 116 certificate_required (not 403)', async () => {
+    const mark = apache.errorLog().length;
+    const o = await probeWithPha(opts());
+    expect(o, show(o)).toMatchObject({
+      protocol: 'TLSv1.3',
+      certificateRequested: false,
+      postHandshakeAuth: { kind: 'tls13' },
+      rejectedAt: 'post-handshake',
+      alert: { code: 116, name: 'certificate_required' },
+      clientCertificateOffered: false,
+      client: expect.stringMatching(/^openssl s_client -enable_pha \(OpenSSL \d/),
+    });
+    expect(o.httpStatus).toBeUndefined();
+    expect(o.reason).toMatch(/in answer to the post-handshake authentication it requested \(the client sent none\)/);
+    // node's connection first (403: it offered no post_handshake_auth), then the reference client's.
+    const log = apache.errorLog().slice(mark);
+    expect(log).toMatch(/AH10158: cannot perform post-handshake authentication/);
+    expect(log).toMatch(/AH02263: Re-negotiation handshake failed: Client certificate missing/);
+  });
+
+  it('the valid certificate: served 200 after the post-handshake authentication; mode required, method post-handshake-auth', async () => {
+    const ok = await probeWithPha(opts({ cert: pki.client.chainPem, key: pki.client.keyPem }));
+    expect(ok, show(ok)).toMatchObject({ postHandshakeAuth: { kind: 'tls13' }, rejectedAt: 'accepted', httpStatus: 200, clientCertificateOffered: true });
+    expect(ok.client).toMatch(/^openssl s_client -enable_pha/);
+    const noCert = await probeWithPha(opts());
+    expect(detectClientAuthMode(noCert, ok)).toMatchObject({ mode: 'required', method: 'post-handshake-auth' });
+  });
+
+  it('a path without client auth is not remade: node served it (200), no reference client', async () => {
+    const o = await probeWithPha(opts({ httpPath: '/index.html' }));
+    expect(o, show(o)).toMatchObject({ protocol: 'TLSv1.3', rejectedAt: 'accepted', httpStatus: 200 });
+    expect(o.client).toBeUndefined();
+  });
+
+  it("no PHA-capable client: node's 403 kept, phaUnavailable says why; the mode is unknown (inconclusive), never a verdict", async () => {
+    const bin = path.join(os.tmpdir(), 'mtls-no-such-openssl');
+    const [noCert, ok] = await Promise.all([probeWithPha(opts(), bin), probeWithPha(opts({ cert: pki.client.chainPem, key: pki.client.keyPem }), bin)]);
+    for (const o of [noCert, ok]) {
+      expect(o, show(o)).toMatchObject({ rejectedAt: 'application', httpStatus: 403 });
+      expect(o.phaUnavailable).toMatch(/^no PHA-capable client: the openssl binary \(.*mtls-no-such-openssl\) could not run \(ENOENT\)$/);
+    }
+    const mode = detectClientAuthMode(noCert, ok);
+    expect(mode).toMatchObject({ mode: 'unknown', method: 'none' });
+    expect(mode.inconclusive?.reason).toMatch(/no PHA-capable client/);
+    expect(mode.inconclusive?.hint).toMatch(/--tls-max 1\.2/);
+  });
 });
 
 describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth, judged: run and probe against Apache <Location /secure> SSLVerifyClient require', () => {
@@ -349,22 +408,108 @@ describe.skipIf(!APACHE || !APACHE_MODULES)('per-path client auth, judged: run a
     expect(JSON.parse(p.stdout).diagnosis.clientAuth).toMatchObject({ mode: 'required', method: 'renegotiation' });
   });
 
-  it('TLS 1.3 (--path /secure): 403 to every client; inconclusive with "try --tls-max 1.2", nothing blamed on the trust configuration', async () => {
+  it('TLS 1.3 (--path /secure): the 403 connections are remade by openssl s_client -enable_pha: alert 116 without a certificate, 200 with; mode required', async () => {
     const r = await cli(['run', '--target', `127.0.0.1:${apache.port}`, ...creds(), '--path', '/secure', '--check', CHECKS, '--json', '-']);
-    const res = (JSON.parse(r.stdout) as { results: { check: string; status: string; message: string; remediation?: string }[] }).results;
+    const res = (JSON.parse(r.stdout) as { results: { check: string; status: string; message: string; evidence: Record<string, unknown> }[] }).results;
     const by = (id: string) => res.find((x) => x.check === id)!;
-    expect(r.code).toBe(1);
-    expect(by('reject.no-client-cert').status).toBe('error');
-    expect(by('reject.no-client-cert').message).toMatch(/inconclusive: .*403.*--tls-max 1\.2/);
-    expect(by('handshake.client-auth-mode').status).toBe('error');
-    // The valid client's 403 is not a trust problem: the server never asked for a certificate on TLS 1.3.
-    expect(by('handshake.accepts-valid-client-cert').status).toBe('error');
-    expect(by('handshake.accepts-valid-client-cert').remediation ?? '').not.toMatch(/trust|ssl_client_certificate|SSLCACertificateFile/);
-    const p = await cli(['probe', `127.0.0.1:${apache.port}`, ...creds(), '--path', '/secure']);
-    expect(p.code).toBe(1);
-    expect(p.stdout).toMatch(/Verdict: inconclusive/);
-    expect(p.stdout).toMatch(/--tls-max 1\.2/);
-    expect(p.stdout).not.toMatch(/client-CA bundle|trust the CA|SSLCACertificateFile/);
+    expect(r.code, r.stdout).toBe(0);
+    expect(by('reject.no-client-cert').status, by('reject.no-client-cert').message).toBe('pass');
+    expect(by('reject.no-client-cert').evidence).toMatchObject({
+      rejectedAt: 'post-handshake',
+      alert: { code: 116, name: 'certificate_required' },
+      postHandshakeAuth: { kind: 'tls13' },
+      client: expect.stringMatching(/^openssl s_client -enable_pha \(OpenSSL \d/),
+    });
+    expect(by('handshake.client-auth-mode').status).toBe('pass');
+    expect(by('handshake.client-auth-mode').evidence).toMatchObject({ mode: 'required', method: 'post-handshake-auth' });
+    expect(by('handshake.accepts-valid-client-cert').status, by('handshake.accepts-valid-client-cert').message).toBe('pass');
+    const p = await cli(['probe', `127.0.0.1:${apache.port}`, ...creds(), '--path', '/secure', '--json']);
+    expect(p.code, p.stdout).toBe(0);
+    expect(JSON.parse(p.stdout).diagnosis.clientAuth).toMatchObject({ mode: 'required', method: 'post-handshake-auth' });
+  });
+
+  for (const tls of [['--tls-max', '1.2'], []]) {
+    const version = tls.length > 0 ? 'TLS 1.2 (renegotiation)' : 'TLS 1.3 (post-handshake auth via s_client)';
+    it(`several paths, ${version}: --path / --path /secure is one target per path; / served without a certificate, /secure requires one`, async () => {
+      const r = await cli([
+        'run',
+        '--target',
+        `127.0.0.1:${apache.port}`,
+        ...creds(),
+        ...tls,
+        '--path',
+        '/',
+        '--path',
+        '/secure',
+        '--check',
+        CHECKS,
+        '--json',
+        '-',
+      ]);
+      const doc = JSON.parse(r.stdout) as {
+        targets: { id: string }[];
+        results: { targetId: string; check: string; status: string; message: string; evidence: Record<string, unknown> }[];
+      };
+      const t = `127.0.0.1:${apache.port}`;
+      expect(doc.targets.map((x) => x.id)).toEqual([`${t} /`, `${t} /secure`]);
+      const by = (path: string, id: string) => doc.results.find((x) => x.targetId === `${t} ${path}` && x.check === id)!;
+      expect(by('/', 'reject.no-client-cert').status, by('/', 'reject.no-client-cert').message).toBe('fail');
+      expect(by('/', 'handshake.client-auth-mode').evidence).toMatchObject({ mode: 'not-requested' });
+      expect(by('/secure', 'reject.no-client-cert').status, by('/secure', 'reject.no-client-cert').message).toBe('pass');
+      expect(by('/secure', 'handshake.client-auth-mode').evidence).toMatchObject({
+        mode: 'required',
+        method: tls.length > 0 ? 'renegotiation' : 'post-handshake-auth',
+      });
+      for (const path of ['/', '/secure']) expect(by(path, 'handshake.accepts-valid-client-cert').status).toBe('pass');
+      expect(r.code).toBe(1);
+      // The same from a config file's paths:
+      await fs.writeFile(
+        f('paths.yaml'),
+        `targets:\n  - endpoint: ${t}\n    name: apache\n    servername: localhost\n    ca: ca.pem\n    cert: client.pem\n    key: client-key.pem\n${tls.length > 0 ? '    tlsMax: "1.2"\n' : ''}    paths: [/, /secure]\n`,
+      );
+      const c = await cli(['run', '--config', f('paths.yaml'), '--check', 'handshake.client-auth-mode', '--json', '-']);
+      const cdoc = JSON.parse(c.stdout) as { results: { targetId: string; evidence: { mode: string } }[] };
+      expect(cdoc.results.map((x) => [x.targetId, x.evidence.mode])).toEqual([
+        ['apache /', 'not-requested'],
+        ['apache /secure', 'required'],
+      ]);
+      const p = await cli(['probe', t, ...creds(), ...tls, '--path', '/', '--path', '/secure']);
+      // One row per path in probe's table (its Mode column), and per path in its JSON.
+      expect(p.stdout).toMatch(new RegExp(`│ ${t} / +│ not-request`));
+      expect(p.stdout).toMatch(new RegExp(`│ ${t} +│ required +│[^\\n]*\\n│ /secure `));
+      const pj = await cli(['probe', t, ...creds(), ...tls, '--path', '/', '--path', '/secure', '--json']);
+      const diagnoses = (JSON.parse(pj.stdout) as { diagnoses: { target: string; clientAuth: { mode: string } }[] }).diagnoses;
+      expect(diagnoses.map((d) => [d.target, d.clientAuth.mode])).toEqual([
+        [`${t} /`, 'not-requested'],
+        [`${t} /secure`, 'required'],
+      ]);
+    });
+  }
+
+  it('TLS 1.3 without a PHA-capable client (MTLS_OPENSSL names no binary): inconclusive, never a verdict; nothing blamed on the trust configuration', async () => {
+    const env = process.env.MTLS_OPENSSL;
+    process.env.MTLS_OPENSSL = path.join(dir, 'no-such-openssl');
+    try {
+      const r = await cli(['run', '--target', `127.0.0.1:${apache.port}`, ...creds(), '--path', '/secure', '--check', CHECKS, '--json', '-']);
+      const res = (JSON.parse(r.stdout) as { results: { check: string; status: string; message: string; remediation?: string }[] }).results;
+      const by = (id: string) => res.find((x) => x.check === id)!;
+      expect(r.code).toBe(1);
+      expect(by('reject.no-client-cert').status).toBe('error');
+      expect(by('reject.no-client-cert').message).toMatch(/inconclusive: .*403/);
+      expect(by('handshake.client-auth-mode').status).toBe('error');
+      expect(by('handshake.client-auth-mode').message).toMatch(/no PHA-capable client: the openssl binary .* could not run/);
+      // The valid client's 403 is not a trust problem: the server never asked for a certificate on TLS 1.3.
+      expect(by('handshake.accepts-valid-client-cert').status).toBe('error');
+      expect(by('handshake.accepts-valid-client-cert').remediation ?? '').not.toMatch(/trust|ssl_client_certificate|SSLCACertificateFile/);
+      const p = await cli(['probe', `127.0.0.1:${apache.port}`, ...creds(), '--path', '/secure']);
+      expect(p.code).toBe(1);
+      expect(p.stdout).toMatch(/Verdict: inconclusive/);
+      expect(p.stdout).toMatch(/--tls-max 1\.2/);
+      expect(p.stdout).not.toMatch(/client-CA bundle|trust the CA|SSLCACertificateFile/);
+    } finally {
+      if (env === undefined) delete process.env.MTLS_OPENSSL;
+      else process.env.MTLS_OPENSSL = env;
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 // The verdict matrix of CONFORMANCE.md on real implementations: openssl, nginx, haproxy, stunnel,
-// caddy (Go's crypto/tls), gnutls as local processes (every supported profile), and nginx, openssl, caddy and gnutls in containers (every profile);
+// caddy (Go's crypto/tls), gnutls, Apache httpd as local processes (every supported profile; the
+// per-path apache-location is judged per path in test/reference-apache-location.test.ts), and nginx, openssl, caddy and gnutls in containers (every profile);
 // the databases and brokers (PostgreSQL, MariaDB, Redis, mosquitto: issue 18) as local processes, each
 // probed in its own protocol (reject.plaintext is skip there: plaintext HTTP cannot test them).
 // Where implementations legitimately differ (where and how they refuse) the test asserts what each
@@ -79,6 +80,8 @@ const REFUSAL: Record<string, { noCert: string; untrustedCa: string; wrongEku: s
   // GnuTLS's verify callback refuses with 49 access_denied, followed by a second fatal alert 42 (the probe
   // records the first); a wrong-EKU client is served: gnutls-serv checks no key purpose (its declared deviation).
   gnutls: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 49', wrongEku: 'accepted HTTP/1.0 200 OK', expired: 'post-handshake 49' },
+  // Apache httpd (mod_ssl, SSLVerifyClient require at server level): OpenSSL's alerts, after the TLS 1.3 handshake.
+  apache: { noCert: 'post-handshake 116', untrustedCa: 'post-handshake 48', wrongEku: 'post-handshake 43', expired: 'post-handshake 45' },
   // The databases verify a presented certificate in TLS (OpenSSL), but ask for one without requiring it:
   // the cert-less client is refused at login (pg_hba.conf clientcert=verify-ca: FATAL 28000; MariaDB
   // REQUIRE X509: ERR 1045). Redis (tls-auth-clients yes) and mosquitto (require_certificate) refuse it in TLS.
@@ -192,7 +195,7 @@ const missing = (name: string) => () => {
 };
 
 describe('process provider', () => {
-  for (const name of ['openssl', 'nginx', 'haproxy', 'stunnel', 'caddy', 'gnutls', 'postgres', 'mariadb', 'redis', 'mosquitto'] as const)
+  for (const name of ['openssl', 'nginx', 'haproxy', 'stunnel', 'caddy', 'gnutls', 'apache', 'postgres', 'mariadb', 'redis', 'mosquitto'] as const)
     matrix('process', [name], missing(name));
 });
 

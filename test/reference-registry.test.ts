@@ -49,6 +49,8 @@ describe('the reference map', () => {
       'stunnel',
       'caddy',
       'gnutls',
+      'apache',
+      'apache-location',
       'postgres',
       'mariadb',
       'mosquitto',
@@ -74,6 +76,8 @@ describe('the reference map', () => {
       stunnel: 'https',
       caddy: 'https',
       gnutls: 'https',
+      apache: 'https',
+      'apache-location': 'https',
       postgres: 'postgres',
       mariadb: 'mysql',
       mosquitto: 'mqtt',
@@ -86,10 +90,11 @@ describe('the reference map', () => {
       if (s.container) expect(s.process, s.name).toBeDefined();
       if (s.process) expect(s.debianPackages).toEqual(s.process.debianPackages);
     }
-    // Every file-based server runs in the reference image too (the databases and brokers since issue 18).
+    // Every file-based server runs in the reference image too (the databases and brokers since issue 18),
+    // except Apache (issue 18's per-path references: local processes only, apache2 is not in the image).
     const named = (f: (s: (typeof servers)[number]) => unknown) => servers.filter(f).map((s) => s.name);
-    expect(named((s) => s.container)).toEqual(named((s) => s.process));
-    expect(named((s) => !s.container)).toEqual(['node', 'node-grpc']);
+    expect(named((s) => s.container)).toEqual(named((s) => s.process && !s.name.startsWith('apache')));
+    expect(named((s) => !s.container)).toEqual(['node', 'node-grpc', 'apache', 'apache-location']);
   });
 
   it('every entry answers for every profile: supported, or unsupported with a reason; strict is everywhere', () => {
@@ -120,7 +125,7 @@ describe('the reference map', () => {
     expect(() => registerReference({ ...REFERENCES.node!, name: 'node2', container: true })).toThrow(/a container form needs its file-based form/);
     expect(() => registerReference({ ...REFERENCES.nginx!, name: 'nginx2' })).toThrow(/its file-based form is named nginx/);
     expect(Object.keys(REFERENCES)).toEqual(IMPLEMENTATIONS);
-    expect(IMPLEMENTATIONS).toHaveLength(12);
+    expect(IMPLEMENTATIONS).toHaveLength(14);
   });
 });
 

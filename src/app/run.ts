@@ -30,6 +30,9 @@ import {
   FileCache,
   offeredVersions,
   resolveLiveTarget,
+  checkTargetPaths,
+  perPathTargets,
+  targetPaths,
   resolveRotation,
   resolveRotationFlags,
   type CredentialFlags,
@@ -42,6 +45,8 @@ export interface PlannedReference {
   name?: string;
   policy: Policy;
   line?: number;
+  /** Several HTTP paths: the started reference is tested once per path. */
+  paths?: string[];
 }
 
 /** A run resolved and validated, nothing started: what `run` would do. */
@@ -110,12 +115,21 @@ export async function planRun(v: Values, ctx: PlanRunContext = {}): Promise<RunP
     const where = configFile && t.line ? `${configFile}:${t.line}` : `target ${i + 1}`;
     const policy = targetPolicy(st, t.policy, where);
     if (t.reference) {
-      targets.push({ reference: t.reference, ...(t.name ? { name: t.name } : {}), policy, ...(t.line ? { line: t.line } : {}) });
+      checkTargetPaths(t, where);
+      const paths = targetPaths(credentials, t);
+      targets.push({
+        reference: t.reference,
+        ...(t.name ? { name: t.name } : {}),
+        policy,
+        ...(t.line ? { line: t.line } : {}),
+        ...(paths.length > 0 ? { paths } : {}),
+      });
       continue;
     }
     const live = resolveLiveTarget(t, credentials, baseDir, policy, env, where, files);
     const rot = resolveRotation(t, rotation, baseDir, env, where, live.protocol);
-    targets.push(rot ? { ...live, rotation: rot } : live);
+    // Several paths: one target per path (docs/run.md "Several paths").
+    for (const one of perPathTargets(live, targetPaths(credentials, t))) targets.push(rot ? { ...one, rotation: rot } : one);
   }
   const provider = (v.provider as string | undefined) ?? env.MTLS_PROVIDER ?? 'process';
   if (provider !== 'process' && provider !== 'container')
@@ -153,8 +167,8 @@ export class ReferencePool {
         inFlight: plan.rotation.inFlight,
         handshakeOnly: plan.rotation.handshakeOnly,
       });
-      Object.assign(target, offeredVersions(plan.credentials, {}), plan.credentials.path ? { httpPath: plan.credentials.path } : {});
-      out.push(target);
+      Object.assign(target, offeredVersions(plan.credentials, {}));
+      out.push(...perPathTargets(target, t.paths ?? []));
     }
     return out;
   }

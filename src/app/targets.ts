@@ -48,7 +48,8 @@ export interface CredentialFlags {
   /** TLS versions offered (not the policy minimum, which is --min-tls). */
   tlsMin?: TlsVersion | undefined;
   tlsMax?: TlsVersion | undefined;
-  path?: string | undefined;
+  /** `--path`, repeatable: the HTTP paths (several: one target per path). */
+  paths?: string[] | undefined;
 }
 
 /** A user name for --app-user (config appUser): printable, no spaces or quotes, 1 to 63 characters; exit 2 otherwise. */
@@ -81,9 +82,9 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
     expectedNames: (v['expected-name'] as string[] | undefined) ?? [],
     tlsMin: v['tls-min'] !== undefined ? parseTlsVersion(v['tls-min'] as string) : undefined,
     tlsMax: (v['tls-max'] ?? v['max-tls']) !== undefined ? parseTlsVersion((v['tls-max'] ?? v['max-tls']) as string) : undefined,
-    path: v.path as string | undefined,
+    paths: v.path as string[] | undefined,
   };
-  if (over.path !== undefined) checkHttpPath(`${command}: --path`, over.path);
+  for (const p of over.paths ?? []) checkHttpPath(`${command}: --path`, p);
   if (over.servername !== undefined) checkHostName(`${command}: --servername`, over.servername);
   if (!!over.cert !== !!over.key) throw new HarnessError('usage.missing-argument', `${command}: --cert and --key go together`);
   if (!!over.revokedCert !== !!over.revokedKey) throw new HarnessError('usage.missing-argument', `${command}: --revoked-cert and --revoked-key go together`);
@@ -252,7 +253,8 @@ export function resolveLiveTarget(
   if (caKey && !trustPem && !clientCaPem) throw new HarnessError('usage.missing-argument', `${where}: --ca-key needs the CA certificate too (--ca)`);
 
   if (t.servername !== undefined) checkHostName(`${where}: servername`, t.servername, 'config.invalid');
-  if (t.path !== undefined) checkHttpPath(`${where}: path`, t.path, 'config.invalid');
+  checkTargetPaths(t, where);
+  const httpPath = targetPaths(over, t)[0];
   const servername = over.servername ?? t.servername;
   // No protocol given: the runner decides it from what the server does (probe/detect.ts).
   const given = (over.protocol ?? t.protocol) as Protocol | undefined;
@@ -266,7 +268,7 @@ export function resolveLiveTarget(
     protocol,
     ...(given ? {} : { detectProtocol: true }),
     ...((over.appUser ?? t.appUser) ? { appUser: (over.appUser ?? appUserFlag(where, t.appUser, 'config.invalid'))! } : {}),
-    ...((over.path ?? t.path) ? { httpPath: over.path ?? t.path } : {}),
+    ...(httpPath ? { httpPath } : {}),
     ...offeredVersions(over, t),
     ...(trustPem ? { trustPem } : {}),
     ...(client ? { client } : {}),
@@ -280,6 +282,31 @@ export function resolveLiveTarget(
     policy,
     plaintextPorts: t.plaintextPorts ?? [],
   };
+}
+
+/** A config target's `path`/`paths`, validated (they exclude each other). */
+export function checkTargetPaths(t: { path?: string; paths?: string[] }, where: string): void {
+  if (t.path !== undefined) checkHttpPath(`${where}: path`, t.path, 'config.invalid');
+  for (const p of t.paths ?? []) checkHttpPath(`${where}: paths`, p, 'config.invalid');
+  if (t.path !== undefined && t.paths !== undefined) throw new HarnessError('config.invalid', `${where}: path and paths exclude each other`);
+  if (t.paths !== undefined && t.paths.length === 0) throw new HarnessError('config.invalid', `${where}: paths is empty`);
+}
+
+/** The HTTP paths of a target: `--path` (repeatable) over the config file's `paths`/`path`; none: the protocol's default. */
+export function targetPaths(over: Pick<CredentialFlags, 'paths'>, t: { path?: string; paths?: string[] }): string[] {
+  const paths = over.paths && over.paths.length > 0 ? over.paths : (t.paths ?? (t.path !== undefined ? [t.path] : []));
+  return [...new Set(paths)];
+}
+
+/**
+ * A target with several HTTP paths, as one target per path (docs/run.md "Several paths"): named
+ * `NAME /path`, so every check's verdict, control and evidence is per path; one path (or none)
+ * leaves the target as it is.
+ */
+export function perPathTargets<T extends { name: string; httpPath?: string }>(t: T, paths: readonly string[]): T[] {
+  if (paths.length === 0) return [t];
+  if (paths.length === 1) return [{ ...t, httpPath: paths[0]! }];
+  return paths.map((p) => ({ ...t, name: `${t.name} ${p}`, httpPath: p }));
 }
 
 /** The TLS versions offered to a target: flags over the config file's `tlsMin`/`tlsMax`. */

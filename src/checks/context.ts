@@ -17,7 +17,8 @@ import {
 import { parseCertificates, publicKeyProblem } from '../pki/inspect.js';
 import { sharedLeafKey, type LeafKeyType } from '../pki/keys.js';
 import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../probe/plaintext.js';
-import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from '../probe/tls-probe.js';
+import { probeWithPha } from '../probe/pha-client.js';
+import type { ProbeOptions, ProbeOutcome } from '../probe/tls-probe.js';
 import type { FailureKind } from '../probe/rejection.js';
 import type { TlsVersion } from '../core/target.js';
 import { observeRotation, targetProbeOptions } from '../rotation/observe.js';
@@ -104,7 +105,11 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
     let c = o.contextCache?.get(k);
     if (!c) {
       const offered = { ...(versions?.min ? { minVersion: versions.min } : {}), ...(versions?.max ? { maxVersion: versions.max } : {}) };
-      c = { context: tls.createSecureContext({ ...offered, ...(cert && key ? { cert, key } : {}) }), withClientCert: !!(cert && key) };
+      c = {
+        context: tls.createSecureContext({ ...offered, ...(cert && key ? { cert, key } : {}) }),
+        withClientCert: !!(cert && key),
+        ...(cert && key ? { pem: { cert, key } } : {}),
+      };
       o.contextCache?.set(k, c);
     }
     return c;
@@ -119,7 +124,7 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
     const opts: ProbeOptions = custom
       ? { ...base, ...(target.trustPem ? { ca: target.trustPem } : {}), ...extra }
       : { ...base, ...rest, secureContext: prepared(typeof cert === 'string' ? cert : undefined, typeof key === 'string' ? key : undefined) };
-    return o.semaphore.use(() => probeEndpoint(opts));
+    return o.semaphore.use(() => probeWithPha(opts));
   };
   const noCert = () => once('noCert', () => rawProbe({}));
   /**

@@ -40,6 +40,8 @@ export function probeEvidence(o: ProbeOutcome): Evidence {
     ...(o.serverHello === false ? { serverHello: false } : {}),
     ...(o.helloRetryRequest ? { helloRetryRequest: true } : {}),
     ...(o.postHandshakeAuth ? { postHandshakeAuth: o.postHandshakeAuth } : {}),
+    ...(o.client ? { client: o.client } : {}),
+    ...(o.phaUnavailable ? { phaUnavailable: safeText(o.phaUnavailable, 300) } : {}),
     ...(o.httpServer ? { httpServer: safeText(o.httpServer, 100) } : {}),
     clientCertificateOffered: o.clientCertificateOffered,
     reason: safeText(o.reason, 300),

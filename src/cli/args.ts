@@ -88,7 +88,7 @@ export const CONNECTION_OPTIONS: OptionSpec = {
   'max-tls': { type: 'string' },
   protocol: { type: 'string' },
   'app-user': { type: 'string' },
-  path: { type: 'string' },
+  path: { type: 'string', multiple: true },
   timeout: { type: 'string' },
   'warn-days': { type: 'string' },
   'fail-days': { type: 'string' },

@@ -83,6 +83,8 @@ export interface FileTarget {
   appUser?: string;
   protocol?: Protocol;
   path?: string;
+  /** Several HTTP paths: one target per path (`path` is the one-path form). */
+  paths?: string[];
   /** TLS versions the harness offers this target (not the policy minimum). */
   tlsMin?: string;
   tlsMax?: string;

@@ -79,7 +79,7 @@ const TARGET = map(
     reference: map(
       { implementation: 'string', profile: 'string' },
       {
-        implementation: 'A reference server implementation (node, nginx, haproxy, stunnel, openssl, caddy, gnutls, …).',
+        implementation: 'A reference server implementation (node, nginx, haproxy, stunnel, openssl, caddy, gnutls, apache, …).',
         profile: 'A reference profile (strict, no-client-auth, …).',
       },
       [['implementation', 'profile']],
@@ -89,6 +89,7 @@ const TARGET = map(
     protocol: oneOf(...PROTOCOLS),
     appUser: 'string',
     path: 'string',
+    paths: 'string[]',
     tlsMin: 'string',
     tlsMax: 'string',
     ca: 'string',
@@ -113,6 +114,7 @@ const TARGET = map(
     protocol: 'What is spoken around TLS (docs/protocols.md); without it, decided from what the server does.',
     appUser: "The user a database or mail probe logs in as (postgres, mysql, imap, pop3; default the valid client certificate's CN).",
     path: 'HTTP path of the request after the handshake (default /).',
+    paths: 'Several HTTP paths: the target is tested once per path (targets `NAME /path`), e.g. where client auth is asked for per path.',
     tlsMin: 'Lowest TLS version the harness offers (1.2, 1.3); not the policy minimum.',
     tlsMax: 'Highest TLS version the harness offers (1.2, 1.3).',
     ca: 'The CA bundle the server certificate must chain to (file or inline PEM).',

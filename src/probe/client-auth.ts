@@ -10,9 +10,10 @@ export interface ClientAuthDetection {
   /**
    * How the CertificateRequest was observed: read in plaintext (TLS 1.2), decrypted from the
    * handshake with the secrets node's `keylog` event gives (TLS 1.3), on a TLS 1.2 renegotiation,
-   * or not observed and the mode inferred from the refusal against an accepted control.
+   * after a TLS 1.3 handshake (post-handshake authentication, answered by the reference client
+   * `openssl s_client -enable_pha`), or not observed and the mode inferred from the refusal against an accepted control.
    */
-  method: 'tls1.2-plaintext' | 'tls1.3-keylog' | 'renegotiation' | 'inferred-from-rejection' | 'none';
+  method: 'tls1.2-plaintext' | 'tls1.3-keylog' | 'renegotiation' | 'post-handshake-auth' | 'inferred-from-rejection' | 'none';
   /** Distinguished names of the CAs the server advertised in its CertificateRequest. */
   acceptableCaNames: string[];
   /** One sentence: what was seen. */
@@ -45,17 +46,30 @@ export function detectClientAuthMode(noCert: ProbeOutcome, controlOrWithCert?: C
   const caNames = noCert.acceptableCaNames.length > 0 ? noCert.acceptableCaNames : (withCert?.acceptableCaNames ?? []);
   const requested = noCert.certificateRequested ?? withCert?.certificateRequested;
   const insight = noCert.certificateRequested !== undefined ? noCert.handshakeInsight : (withCert?.handshakeInsight ?? noCert.handshakeInsight);
-  const renegotiated = noCert.postHandshakeAuth?.kind === 'renegotiation';
-  const method = renegotiated && !requested ? 'renegotiation' : insight.method === 'unavailable' ? 'none' : insight.method;
-  if (noCert.postHandshakeAuth?.kind === 'tls13' || withCert?.postHandshakeAuth?.kind === 'tls13') {
-    const reason =
-      "the server asked for a client certificate after the handshake (TLS 1.3 post-handshake authentication), which the harness's TLS client cannot answer";
+  // Asked for after the handshake, and followed: a TLS 1.2 renegotiation, or TLS 1.3 post-handshake
+  // auth answered by the reference client (`client` set: pha-client.ts).
+  const pha = noCert.postHandshakeAuth?.kind === 'tls13' && !!noCert.client;
+  const renegotiated = noCert.postHandshakeAuth?.kind === 'renegotiation' || pha;
+  const lateMethod = pha ? 'post-handshake-auth' : 'renegotiation';
+  const lateAsked = pha || (noCert.postHandshakeAuth?.kind === 'renegotiation' && noCert.postHandshakeAuth.certificateRequested);
+  const method = renegotiated && !requested ? lateMethod : insight.method === 'unavailable' ? 'none' : insight.method;
+  const unanswered = (o: ProbeOutcome | undefined) => o?.postHandshakeAuth?.kind === 'tls13' && !o.client;
+  const phaUnavailable = noCert.phaUnavailable ?? withCert?.phaUnavailable;
+  if (unanswered(noCert) || unanswered(withCert) || (phaUnavailable && noCert.rejectedAt !== 'accepted')) {
+    const reason = phaUnavailable
+      ? `the server may ask for a client certificate after the TLS 1.3 handshake (post-handshake authentication), which the harness's TLS client cannot answer, and ${phaUnavailable}`
+      : "the server asked for a client certificate after the handshake (TLS 1.3 post-handshake authentication), which the harness's TLS client cannot answer";
     return {
       mode: 'unknown',
       method: 'none',
       acceptableCaNames: caNames,
       evidence: `inconclusive: ${reason}`,
-      inconclusive: { reason, hint: 'try --tls-max 1.2 (the server may then ask on a renegotiation, which the harness follows)' },
+      inconclusive: {
+        reason,
+        hint: phaUnavailable
+          ? 'install OpenSSL 1.1.1 or later (openssl s_client -enable_pha), or try --tls-max 1.2 (the server may then ask on a renegotiation, which the harness follows)'
+          : 'try --tls-max 1.2 (the server may then ask on a renegotiation, which the harness follows)',
+      },
     };
   }
   if (noCert.rejectedAt === 'unreachable') {
@@ -67,12 +81,12 @@ export function detectClientAuthMode(noCert: ProbeOutcome, controlOrWithCert?: C
     };
   }
   if (noCert.rejectedAt === 'accepted') {
-    if (requested === true || (renegotiated && noCert.postHandshakeAuth?.certificateRequested)) {
+    if (requested === true || lateAsked) {
       return {
         mode: 'optional',
         method,
         acceptableCaNames: caNames,
-        evidence: `the server requested a client certificate${renegotiated && !requested ? ' on a renegotiation' : ''} but served the request without one`,
+        evidence: `the server requested a client certificate${renegotiated && !requested ? (pha ? ' after the TLS 1.3 handshake (post-handshake authentication)' : ' on a renegotiation') : ''} but served the request without one`,
       };
     }
     if (requested === false)
@@ -125,9 +139,9 @@ export function detectClientAuthMode(noCert: ProbeOutcome, controlOrWithCert?: C
   if (renegotiated)
     return {
       mode: 'required',
-      method: 'renegotiation',
+      method: lateMethod,
       acceptableCaNames: caNames,
-      evidence: `the server asked for a client certificate on a renegotiation (per-path client auth) and refused the connection without one ${where}${against}`,
+      evidence: `the server asked for a client certificate ${pha ? `after the TLS 1.3 handshake (post-handshake authentication, answered by ${noCert.client})` : 'on a renegotiation'} (per-path client auth) and refused the connection without one ${where}${against}`,
       caveat: 'requested after the initial handshake: the mode describes the path probed',
     };
   return {

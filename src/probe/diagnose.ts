@@ -17,7 +17,8 @@ import { addDays, type Clock } from '../core/clock.js';
 import { craftedOptions, mintCertificate, type Credential } from '../pki/generate.js';
 import { appUserOf, tlsContextOptions } from './options.js';
 import { answeringModule, protocolModule } from './protocols/index.js';
-import { probeEndpoint, type ProbeOptions, type ProbeOutcome } from './tls-probe.js';
+import { probeWithPha } from './pha-client.js';
+import type { ProbeOptions, ProbeOutcome } from './tls-probe.js';
 
 /** Options for an ad hoc diagnosis: the probe options plus expiry thresholds. */
 export interface DiagnoseOptions extends ProbeOptions {
@@ -75,9 +76,9 @@ export async function diagnoseEndpoint(asked: DiagnoseOptions): Promise<Diagnosi
   // Three connections at once: none, the user's client (the control of every refusal), and a
   // self-signed client (no CA key needed) that a server verifying certificates must refuse.
   const [withoutCert, withCert, selfSigned] = await Promise.all([
-    probeEndpoint(prepared(base)),
-    cert && key ? probeEndpoint(prepared({ ...base, cert, key })) : Promise.resolve(undefined),
-    selfSignedClient(clock).then((c) => probeEndpoint(prepared({ ...base, cert: c.certPem, key: c.keyPem }))),
+    probeWithPha(prepared(base)),
+    cert && key ? probeWithPha(prepared({ ...base, cert, key })) : Promise.resolve(undefined),
+    selfSignedClient(clock).then((c) => probeWithPha(prepared({ ...base, cert: c.certPem, key: c.keyPem }))),
   ]);
   const control: Control | undefined = withCert ? { what: 'your client certificate', source: 'given', outcome: withCert } : undefined;
   const clientAuth = detectClientAuthMode(withoutCert, control, opts.protocol);
@@ -226,7 +227,10 @@ function prepared(o: ProbeOptions): ProbeOptions {
     if (CONTEXTS.size >= 64) CONTEXTS.clear();
     CONTEXTS.set(k, context);
   }
-  return { ...rest, secureContext: { context, withClientCert: !!(cert && key) } };
+  return {
+    ...rest,
+    secureContext: { context, withClientCert: !!(cert && key), ...(cert && key ? { pem: { cert: cert.toString(), key: key.toString() } } : {}) },
+  };
 }
 
 /**
@@ -281,9 +285,11 @@ function clientAuthFinding(d: ClientAuthDetection, selfSignedAccepted: ProbeOutc
         ? ' (seen in the TLS 1.2 handshake)'
         : d.method === 'renegotiation'
           ? ' (asked for on a TLS 1.2 renegotiation: per-path client auth)'
-          : d.method === 'inferred-from-rejection'
-            ? ' (inferred: the request itself was not observable)'
-            : '';
+          : d.method === 'post-handshake-auth'
+            ? ' (asked for after the TLS 1.3 handshake, answered by openssl s_client -enable_pha: per-path client auth)'
+            : d.method === 'inferred-from-rejection'
+              ? ' (inferred: the request itself was not observable)'
+              : '';
   const cas =
     d.acceptableCaNames.length > 0
       ? `; acceptable CAs advertised: ${safeText(d.acceptableCaNames.join(' | '), 240)}`

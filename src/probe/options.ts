@@ -55,9 +55,10 @@ export interface ProbeOptions {
   rejectStatuses?: number[];
   /**
    * A prepared secure context (trust anchors and client credentials) used instead of ca/cert/key:
-   * no PEM parsing per connection (the rotation prober). `withClientCert` says whether it holds one.
+   * no PEM parsing per connection (the rotation prober). `withClientCert` says whether it holds one; `pem`, its
+   * certificate and key, for a connection remade by the reference client (`pha-client.ts`).
    */
-  secureContext?: { context: tls.SecureContext; withClientCert: boolean };
+  secureContext?: { context: tls.SecureContext; withClientCert: boolean; pem?: { cert: string; key: string } };
   /**
    * `exchange` (default): after the handshake, an HTTP request (https) or a read (tls).
    * `handshake`: accepted as soon as the server's verdict on the handshake is known, without

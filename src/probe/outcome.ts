@@ -77,6 +77,13 @@ export interface ProbeOutcome {
   certificateRequest?: CertificateRequestInfo & { caNames: Buffer[] };
   /** How the server's handshake flight was read (client-auth detection method) and its limitation if any. */
   handshakeInsight: { method: ServerFlight['method']; limitation?: string };
+  /**
+   * The client that made the connection when it was not the harness's own: "openssl s_client
+   * -enable_pha (OpenSSL 3.0.x)" for TLS 1.3 post-handshake authentication (`pha-client.ts`).
+   */
+  client?: string;
+  /** A connection that needed post-handshake authentication could not be remade: why (no PHA-capable client). */
+  phaUnavailable?: string;
   /** TLS 1.3: the server issued a session ticket after our Finished (it processed our certificate). */
   sessionTicket?: boolean;
   httpStatus?: number;

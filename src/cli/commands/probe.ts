@@ -42,10 +42,14 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(probeHelp());
     return 0;
   }
-  const endpoints: { host: string; port: number; servername?: string }[] = positionals.map((p) => parseEndpoint(p));
+  const given: { host: string; port: number; servername?: string }[] = positionals.map((p) => parseEndpoint(p));
   if (v.servername !== undefined) checkHostName('probe: --servername', v.servername as string);
-  if (v.path !== undefined) checkHttpPath('probe: --path', v.path as string);
-  if (v['targets-file'] !== undefined) endpoints.push(...(await loadTargetsFile(v['targets-file'] as string)));
+  const paths = [...new Set((v.path as string[] | undefined) ?? [])];
+  for (const p of paths) checkHttpPath('probe: --path', p);
+  if (v['targets-file'] !== undefined) given.push(...(await loadTargetsFile(v['targets-file'] as string)));
+  // Several --path: each endpoint is diagnosed once per path, labelled `host:port /path`.
+  const endpoints: { host: string; port: number; servername?: string; path?: string }[] =
+    paths.length > 1 ? given.flatMap((e) => paths.map((path) => ({ ...e, path }))) : given.map((e) => (paths[0] ? { ...e, path: paths[0] } : e));
   if (endpoints.length === 0)
     throw new HarnessError('usage.missing-argument', 'probe: give a target, e.g. mtls-harness probe localhost:8443 (or several, or --targets-file FILE)');
   const many = endpoints.length > 1 || v['targets-file'] !== undefined;
@@ -100,7 +104,6 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     protocol,
     ...(v.protocol === undefined ? { detectProtocol: true } : {}),
     ...(appUser ? { appUser } : {}),
-    ...(v.path ? { httpPath: v.path as string } : {}),
     ...(v.grace ? { graceMs: parseDuration('--grace', v.grace as string, DURATION_MAX.connection) } : {}),
     ...(v.timeout ? { timeoutMs: parseDuration('--timeout', v.timeout as string, DURATION_MAX.connection) } : {}),
     warnDays,
@@ -130,11 +133,18 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
           lanes.use(() =>
             abort.signal.aborted
               ? Promise.resolve(undefined)
-              : diagnoseEndpoint({ host: e.host, port: e.port, ...(servername ? { servername } : {}), ...common }),
+              : diagnoseEndpoint({
+                  host: e.host,
+                  port: e.port,
+                  ...(servername ? { servername } : {}),
+                  ...common,
+                  ...(e.path ? { httpPath: e.path } : {}),
+                }).then((d) => (paths.length > 1 ? { ...d, target: `${d.target} ${e.path}` } : d)),
           ),
           interrupted,
         ]);
-        if (d === 'interrupted' || d === undefined) return { target: formatEndpoint(e), notFinished: `not finished: ${stopReason()}` };
+        if (d === 'interrupted' || d === undefined)
+          return { target: `${formatEndpoint(e)}${paths.length > 1 ? ` ${e.path}` : ''}`, notFinished: `not finished: ${stopReason()}` };
         progress?.onDiagnosis(d.unreachable ? 'error' : d.enforced ? 'pass' : 'fail');
         return d;
       }),

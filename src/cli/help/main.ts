@@ -21,7 +21,8 @@ Commands:
   certs init          generate an mTLS PKI with your stack's file names
   reference start     start a reference server until Ctrl-C: node, node-grpc,
                       openssl, nginx, haproxy, stunnel, caddy, gnutls,
-                      postgres, mariadb, mosquitto, redis
+                      apache, apache-location, postgres, mariadb,
+                      mosquitto, redis
   demo                probe and test the node reference; reports/demo.html
   help CMD, --version
 

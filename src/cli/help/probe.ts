@@ -35,7 +35,7 @@ Options:
                             header), ldap (StartTLS, WhoAmI), smtp, imap,
                             pop3 (STARTTLS; 465/993/995: tls):
                             docs/protocols.md
-  --path PATH               HTTP path to request (default /)
+  --path PATH               HTTP path (default /); repeat: each path
   --app-user NAME           the user a postgres, mysql, imap or pop3 probe
                             logs in as (default the --cert's CN)
   --grace DURATION          tls: how long an accepted connection must stay

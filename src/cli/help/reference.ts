@@ -5,7 +5,8 @@ export function referenceHelp(): string {
   return `Usage: mtls-harness reference start IMPL --profile NAME [options]
 
 Starts a reference mTLS server (node, node-grpc, openssl, nginx, haproxy,
-stunnel, caddy, gnutls, postgres, mariadb, mosquitto, redis) in a profile of
+stunnel, caddy, gnutls, apache, apache-location, postgres, mariadb, mosquitto,
+redis) in a profile of
 docs/CONFORMANCE.md on 127.0.0.1, prints its endpoint and the paths of the CA
 and client credentials, and runs until Ctrl-C, so you can point your own
 clients at it (docs/reference-servers.md).

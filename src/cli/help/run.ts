@@ -32,7 +32,7 @@ export function runSharedOptionsHelp(): string {
                             header), ldap (StartTLS, WhoAmI), smtp, imap,
                             pop3 (STARTTLS; 465/993/995: tls):
                             docs/protocols.md
-  --path PATH               HTTP path of the request (default /)
+  --path PATH               HTTP path (default /); repeat: a target per path
   --app-user NAME           the user a postgres, mysql, imap or pop3 probe
                             logs in as (default the --cert's CN)
   --tls-min V, --tls-max V  TLS versions offered (1.2, 1.3; --max-tls is an

@@ -7,6 +7,7 @@
  * file-based server is one file here (its ProcessImplementation, with a template in
  * fixtures/reference/) and one entry below.
  */
+import { apache, apacheLocation } from './apache.js';
 import { caddy } from './caddy.js';
 import { gnutls } from './gnutls.js';
 import { grpcReference } from './grpc.js';
@@ -59,6 +60,9 @@ export const REFERENCES: Readonly<Record<string, ReferenceServer>> = {
   stunnel: processReference(stunnel, { title: 'stunnel', container: true }),
   caddy: processReference(caddy, { title: 'caddy (Go crypto/tls)', container: true }),
   gnutls: processReference(gnutls, { title: 'gnutls-serv (GnuTLS)', container: true }),
+  // Issue 18's per-path client auth: Apache httpd, server-level and per <Location /secure> (a local process only).
+  apache: processReference(apache, { title: 'Apache httpd (mod_ssl)', container: false }),
+  'apache-location': processReference(apacheLocation, { title: 'Apache httpd, client auth in <Location /secure> (per path)', container: false }),
   // The databases and brokers of issue 18: in the reference image too, run there as their own user (container.ts).
   postgres: processReference(postgres, { title: 'PostgreSQL (pg_hba.conf, SSLRequest)', protocol: 'postgres', appUser: REFERENCE_DB_USER, container: true }),
   mariadb: processReference(mariadb, { title: 'MariaDB (mariadbd, SSL request)', protocol: 'mysql', appUser: REFERENCE_DB_USER, container: true }),
