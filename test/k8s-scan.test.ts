@@ -13,6 +13,7 @@ import type { StartedReference } from '../src/targets/target.js';
 import { expectTargetIds } from './helpers/target-ids.js';
 import { startFakeKube, type FakeKube } from './helpers/fake-kube.js';
 import { mintK8sPki, type K8sPki } from './helpers/k8s-fixtures.js';
+import { SERVER_CHECK_IDS } from '../suites/profile-verdicts.js';
 
 let pki: K8sPki;
 let kube: FakeKube;
@@ -83,14 +84,21 @@ describe('k8s scan through port-forward', () => {
     const gw = 'service/gufo/gufo-gateway:443';
     expect(deviations(j, gw)).toEqual([]);
     const probe = j.results.filter((x) => x.target === gw);
-    expect(probe).toHaveLength(28);
+    expect(probe).toHaveLength(SERVER_CHECK_IDS.length);
     // With the CA key from the Secret, the crafted-certificate checks ran (none skipped for want of it).
     expect(
       probe
         .filter((x) => x.status === 'skip')
         .map((x) => x.check)
         .sort(),
-    ).toEqual(['rotation.ca-overlap', 'rotation.continuity', 'rotation.new-cert-served', 'san.rejects-wrong-identity-client', 'san.server-identity']);
+    ).toEqual([
+      'chain.rejects-revoked-client',
+      'rotation.ca-overlap',
+      'rotation.continuity',
+      'rotation.new-cert-served',
+      'san.rejects-wrong-identity-client',
+      'san.server-identity',
+    ]);
     expect(get(j, gw, 'san.server-matches-name').message).toMatch(/gufo-gateway\.gufo\.svc\.cluster\.local/);
     expect(get(j, gw, 'handshake.accepts-valid-client-cert').evidence.rejectedAt).toBe('accepted');
     const t = j.targets.find((x) => x.name === gw)!;
@@ -123,7 +131,7 @@ describe('k8s scan through port-forward', () => {
     // The unreachable Service is a target with its id beside those the runner probed.
     expectTargetIds(j);
     const content = j.results.filter((x) => x.target === 'service/nova/content-service:50053');
-    expect(content).toHaveLength(28);
+    expect(content).toHaveLength(SERVER_CHECK_IDS.length);
     expect(new Set(content.map((x) => x.status))).toEqual(new Set(['error']));
     expect(content[0]!.message).toBe('not attempted: no ready Pod behind service/nova/content-service (1 Pod(s) selected, none Running and Ready)');
     expect(j.results.some((x) => x.target.includes('nova-metrics'))).toBe(false);

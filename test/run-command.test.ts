@@ -15,6 +15,7 @@ import { NodeReference, type StartedNodeReference } from '../src/targets/referen
 import { SUITES } from '../suites/index.js';
 import { freePort, NGINX, skipUnless, startNginx, type StartedServer } from './helpers/servers.js';
 import { expectTargetIds } from './helpers/target-ids.js';
+import { SERVER_CHECK_IDS } from '../suites/profile-verdicts.js';
 
 // A copy of shared/external/junit/JUnit.xsd (Apache-2.0, see fixtures/junit/PROVENANCE.md).
 const XSD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/junit/JUnit.xsd');
@@ -78,7 +79,11 @@ describe('reports', () => {
     expect(statusOf(j.results, 'reject.no-client-cert')).toBe('fail');
     expect(j.summary.fail).toBe(2);
     expect(r.stdout).toMatch(/FAIL\s+│ reject\.no-client-cert/);
-    expect(r.stdout).toMatch(/28 checks on 1 target\(s\) in [\d.]+ s: 20 passed, 1 warned, 2 failed, 5 skipped, 0 errors/);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `${SERVER_CHECK_IDS.length} checks on 1 target\\(s\\) in [\\d.]+ s: 20 passed, 1 warned, 2 failed, ${SERVER_CHECK_IDS.length - 23} skipped, 0 errors`,
+      ),
+    );
 
     const xml = await fs.readFile(f('r.xml'), 'utf8');
     expectValidJunit(f('r.xml'));
@@ -88,15 +93,16 @@ describe('reports', () => {
     const suites = doc.testsuites.testsuite;
     expect(suites.map((s) => s['@name'])).toEqual(SUITES.map((s) => `node:optional-client-cert ${s.id}`));
     const cases = suites.flatMap((s) => (Array.isArray(s.testcase) ? s.testcase : [s.testcase]));
-    expect(cases).toHaveLength(28);
+    expect(cases).toHaveLength(SERVER_CHECK_IDS.length);
     expect(
       cases
         .filter((c) => c.failure)
         .map((c) => c['@name'])
         .sort(),
     ).toEqual(['handshake.client-auth-mode', 'reject.no-client-cert']);
-    // The identity checks (no identities declared) and the rotation checks (a static profile).
-    expect(cases.filter((c) => c.skipped)).toHaveLength(5);
+    // The identity checks (no identities declared), the rotation checks (a static profile) and the
+    // revoked client (no CRL on this profile).
+    expect(cases.filter((c) => c.skipped)).toHaveLength(6);
     expect(xml).not.toContain('PRIVATE KEY');
   });
 
@@ -112,7 +118,7 @@ describe('reports', () => {
     const r = await run(['run', '--reference', 'node', '--profile', 'strict', '--json', '-']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.summary).toEqual({ pass: 22, warn: 1, fail: 0, skip: 5, error: 0 });
+    expect(j.summary).toEqual({ pass: 22, warn: 1, fail: 0, skip: 6, error: 0 });
   });
 
   it('--fail-on warn turns the CA-as-leaf warning into exit 1', async () => {
@@ -149,6 +155,7 @@ describe('live targets given by flags', () => {
       .sort();
     expect(notPass).toEqual([
       'chain.rejects-ca-as-client=warn',
+      'chain.rejects-revoked-client=skip',
       'rotation.ca-overlap=skip',
       'rotation.continuity=skip',
       'rotation.new-cert-served=skip',
@@ -245,7 +252,7 @@ describe('targets that cannot be evaluated', () => {
     const r = await run(['run', '--target', `127.0.0.1:${port}`, '--timeout', '1s', '--json', f('down.json'), '--junit', f('down.xml')]);
     expect(r.code).toBe(1);
     const j = await readJson(f('down.json'));
-    expect(j.results).toHaveLength(28);
+    expect(j.results).toHaveLength(SERVER_CHECK_IDS.length);
     for (const x of j.results) expect(['error', 'skip'], `${x.check}: ${x.message}`).toContain(x.status);
     expect(statusOf(j.results, 'reject.no-client-cert')).toBe('error');
     expect(j.results.find((x) => x.check === 'reject.no-client-cert')!.message).toMatch(/refused/);
@@ -598,5 +605,5 @@ it('the built CLI runs the suites', async () => {
     ),
   );
   expect(out.code).toBe(0);
-  expect(JSON.parse(out.stdout).results).toHaveLength(28);
+  expect(JSON.parse(out.stdout).results).toHaveLength(SERVER_CHECK_IDS.length);
 });

@@ -11,6 +11,7 @@ import { runCli } from '../src/cli/run.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { NodeReference, type StartedNodeReference } from '../src/targets/reference/node.js';
 import { freePort } from '../src/targets/reference/process.js';
+import { SERVER_CHECK_IDS } from '../suites/profile-verdicts.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cliJs = path.join(root, 'dist/src/cli/main.js');
@@ -131,7 +132,7 @@ describe('run with many targets', () => {
     expect(status(`127.0.0.1:${refs[3]!.endpoint.port}`, 'reject.no-client-cert')).toBe('fail');
     for (const port of [hungPort, tricklePort, closedPort]) {
       const rs = j.results.filter((x) => x.target === `127.0.0.1:${port}`);
-      expect(rs).toHaveLength(28);
+      expect(rs).toHaveLength(SERVER_CHECK_IDS.length);
       // Every check that needs the target reports why it could not (skips, and the expiry of our
       // own client certificate, need no connection).
       expect(rs.filter((x) => x.status !== 'skip' && x.check !== 'expiry.client-cert').every((x) => x.status === 'error')).toBe(true);

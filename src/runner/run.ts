@@ -266,7 +266,8 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
 
   // Targets queue for a lane; an interrupted run still goes through every target so each check
   // gets its result (finished, or `error` "not finished"), in catalogue order.
-  const contexts = o.targets.map((target) =>
+  // Made once the target's protocol is known (detected, when none was given: a context keeps it).
+  const contextOf = (target: TargetUnderTest) =>
     createContext(target, {
       timeoutMs,
       clock,
@@ -275,8 +276,7 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
       contextCache,
       issuerCache,
       ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
-    }),
-  );
+    });
   // Each target's first connection (its reachability gate, shared by its checks) is made ahead of
   // the lanes, with a wider bound: hung or black-holed targets then wait out their timeouts side by
   // side instead of each holding a lane for a whole timeout. A target takes a lane once its gate is
@@ -286,7 +286,7 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
   const perTarget = await Promise.all(
     o.targets.map(async (target, i) => {
       if (target.detectProtocol && !target.protocolDetection) await gateLanes.use(() => decideProtocol(target, timeoutMs, clock));
-      const ctx = contexts[i]!;
+      const ctx = contextOf(target);
       await Promise.race([gateLanes.use(() => ctx.noCert()).catch(() => undefined), interrupted]);
       return lanes.use(() => runTarget(target, ids[i]!, ctx));
     }),

@@ -58,7 +58,7 @@ describe('discoverTargets', () => {
     expect(discoverTargets(snap, [s]).targets[0]).toMatchObject({ protocol: 'grpc', pod: { name: 'api-7', port: 6000 } });
   });
 
-  it('a database or broker port by appProtocol, by its name, then by its well-known number; an annotation wins; anything else is https', () => {
+  it('a database or broker port by appProtocol, by its name, then by its well-known number; an annotation wins; anything else is left to auto-detection', () => {
     const s = svc('db', [
       { name: 'tcp-a', port: 15432, appProtocol: 'postgresql', targetPort: 5432 },
       { name: 'mariadb-tls', port: 13306, targetPort: 3306 },
@@ -72,7 +72,7 @@ describe('discoverTargets', () => {
       [13306, 'mysql'],
       [6380, 'redis'],
       [8883, 'mqtt'],
-      [9443, 'https'],
+      [9443, undefined],
     ]);
     const annotated = svc('db2', [{ name: 'postgres', port: 5432, targetPort: 5432 }], { 'mtls-harness/protocol': 'tls' });
     expect(discoverTargets({ ...snap, services: [annotated], pods: [pod('db2-0', { app: 'db2' }, true, [])] }, [annotated]).targets[0]!.protocol).toBe('tls');
