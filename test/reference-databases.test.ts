@@ -27,6 +27,7 @@ import { REFERENCE_DB_USER, startTlsSocket } from '../src/targets/reference/star
 import type { StartTls } from '../src/targets/reference/types.js';
 import { expectedVerdicts } from '../suites/profile-verdicts.js';
 import { runInProcess } from './helpers/cli.js';
+import { shortOfRate } from './helpers/conformance.js';
 
 type Name = 'postgres' | 'mariadb' | 'mosquitto' | 'redis';
 
@@ -547,9 +548,13 @@ describe('in the reference image (--provider container): run as their own user, 
   for (const name of ['postgres', 'mariadb'] as const) {
     it(`${name} rotation-graceful: the reload in the container (as the server's user) serves the new leaf with no failed handshake`, async (t) => {
       if (reason) return t.skip();
-      const got = statuses((await container(name, 'rotation-graceful', 'rotation-continuity')).stdout);
+      // A continuity that warned only for the prober's rate shortfall (a loaded machine) is run again, up to twice.
+      let out = (await container(name, 'rotation-graceful', 'rotation-continuity')).stdout;
+      for (let again = 0; again < 2 && shortOfRate(JSON.parse(out).results); again++)
+        out = (await container(name, 'rotation-graceful', 'rotation-continuity')).stdout;
+      const got = statuses(out);
       for (const check of ['rotation.continuity', 'rotation.new-cert-served', 'rotation.ca-overlap']) expect(got[check]).toMatch(/^pass: /);
-    }, 60_000);
+    }, 180_000);
   }
 });
 
@@ -561,7 +566,10 @@ describe('rotation-continuity against each database and broker reference (run --
       it.skipIf(!installed(s))(
         `${s.name} ${profile}: the rotation checks reach the profile's verdicts (its declared deviations included), at the rate asked, each attempt answered by the application`,
         async () => {
-          const r = await runInProcess(['run', '--reference', s.name, '--profile', profile, '--suite', 'rotation-continuity', '--json', '-']);
+          const once = () => runInProcess(['run', '--reference', s.name, '--profile', profile, '--suite', 'rotation-continuity', '--json', '-']);
+          let r = await once();
+          // A continuity that warned only for the prober's rate shortfall (a loaded machine) is run again, up to twice.
+          for (let again = 0; again < 2 && shortOfRate(JSON.parse(r.stdout).results); again++) r = await once();
           const results: { check: string; status: string; message: string; evidence: unknown }[] = JSON.parse(r.stdout).results;
           const expected = expectedVerdicts(profile, s.name);
           const got = Object.fromEntries(results.map((x) => [x.check, x.status]));
