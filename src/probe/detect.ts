@@ -1,7 +1,8 @@
 /**
  * Which protocol a port speaks, from what the server does (docs/protocols.md "Detection"), for a
- * target given no protocol. Driven by the registry alone (`PROTOCOL_MODULES`: `detection`,
- * `defaultPorts`, `session().startTls`): the detector branches on no protocol's name.
+ * target given no protocol. Driven by the registry (`PROTOCOL_MODULES`: `detection`,
+ * `defaultPorts`, `session().startTls`), so a new database or broker module is detected without
+ * touching this file; only HTTPS and gRPC, told apart by ALPN, are named here.
  *
  *  1. Connect and listen: a server that speaks first is recognised by its greeting (MySQL's
  *     handshake packet, SMTP's 220 …); a greeting no module knows is undecided.
