@@ -52,10 +52,10 @@ import { ARGV_HOSTILE, emptyRunReport, fixedAuditReport, fixedRunReport, FIXED_A
  */
 const BEFORE: Record<string, { json: string; junit: string; html: string; page: string }> = {
   run: {
-    json: '3fd074916c83660c7465c231e4055241ee5798c946fc337f205840b9110b1531',
-    junit: '08f53c3efef786ffaf4bf6276738cc9363f359fd24be3da64b33365e5cdb7550',
-    html: 'd2b31ef1657cc2d3126a71a8d367d38609501c36b05365391fd69676fed69d42',
-    page: '234fde951522f4741343bf5194ababecb19230b435470ff520bcd47ead4fecf6',
+    json: 'c6ab57bf772b7630ca15b59b9de27cc9b75909c552159d82f8d2b547b098c992',
+    junit: 'c157d4226fb7d069a19c9ec2492796a488dfebc93b7c343836214686290fe40b',
+    html: '1f460ddf020841c994c947169438eb8f58d97edb61b4476f365cd79a4f2a71be',
+    page: '12334388dc65036d3ae4dc39ca34d47fa0a115c5288ada48dd3802379d9b6a55',
   },
   audit: {
     json: '2b8abd0c7c3a5f4ef176afc54aadc82e67936c131beedf4718ee05a55b5372e6',
