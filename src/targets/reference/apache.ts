@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { ProfileName } from '../profiles.js';
-import { clientPolicyFor } from '../profiles.js';
+import { clientPolicyFor, loadsClientCrl } from '../profiles.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /** Where Debian's apache2 keeps its modules (mod_ssl is in apache2 itself). */
@@ -72,7 +72,10 @@ function apacheImpl(name: 'apache' | 'apache-location'): ProcessImplementation {
         bind: ctx.bind,
         port: String(ctx.port),
         modules: MODULES,
-        server_auth: perLocation ? DIRECTIVE.none : DIRECTIVE[ctx.policy],
+        // revocation-crl: the CRL file, checked for every certificate of the chain (as nginx's ssl_crl).
+        server_auth:
+          (perLocation ? DIRECTIVE.none : DIRECTIVE[ctx.policy]) +
+          (loadsClientCrl(ctx.profile) ? `\nSSLCARevocationFile "${ctx.dir}/client-crl.pem"\nSSLCARevocationCheck chain` : ''),
         location_auth: perLocation ? `  ${DIRECTIVE[ctx.policy]}` : '',
       });
       return {
