@@ -1,3 +1,4 @@
+import { craftedDeviations, OPENSSL_NO_CHECK_TIME } from './crafted.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /**
@@ -10,6 +11,7 @@ export const openssl: ProcessImplementation = {
   name: 'openssl',
   debianPackages: ['openssl'],
   binary: 'openssl',
+  deviations: craftedDeviations({ ignoringDates: OPENSSL_NO_CHECK_TIME }),
   unsupported: (profile) =>
     profile === 'rotation-graceful'
       ? 'openssl s_server cannot reload its certificate (it has no reload signal): it can only be restarted (rotation-restart)'
