@@ -108,7 +108,7 @@ function BesideControl({ crafted, control }: { crafted: Record<string, unknown>;
       </thead>
       <tbody>
         {keys.map((k) => (
-          <tr class={text(crafted[k]) === text(control[k]) ? undefined : 'differs'}>
+          <tr class={k === 'serialNumber' || text(crafted[k]) === text(control[k]) ? undefined : 'differs'}>
             <th>{label(k)}</th>
             <td>
               <EvidenceValue k={k} v={crafted[k]} depth={4} />
@@ -125,7 +125,7 @@ function BesideControl({ crafted, control }: { crafted: Record<string, unknown>;
 
 export function EvidenceList({ evidence, depth = 0, omit = [] }: { evidence: Record<string, unknown>; depth?: number; omit?: string[] }) {
   const { presentedCertificate: crafted, controlCertificate: control } = evidence;
-  if (depth === 0 && isRecord(crafted) && isRecord(control)) {
+  if (depth === 0 && !omit.includes('controlCertificate') && isRecord(crafted) && isRecord(control)) {
     return (
       <>
         <EvidenceList evidence={evidence} depth={depth} omit={[...omit, 'presentedCertificate', 'controlCertificate']} />
