@@ -7,8 +7,7 @@
  */
 import { CRAFTED_PROFILES, type CraftedProfile } from '../src/pki/crafted-profiles.js';
 import { certDer, type Credential } from '../src/pki/generate.js';
-import { summarizeCertificate } from '../src/pki/inspect.js';
-import { mustBeRefused, skip } from '../src/checks/judge.js';
+import { certificateEvidence, mustBeRefused, skip } from '../src/checks/judge.js';
 import type { Check, CheckContext, Suite } from '../src/checks/types.js';
 import type { CheckVerdict } from '../src/core/model.js';
 import { safeText } from '../src/core/text.js';
@@ -16,19 +15,7 @@ import { safeText } from '../src/core/text.js';
 /** What the evidence shows of a certificate: enough to tell the crafted one from its control. Never the key. */
 function shown(c: Credential, ctx: CheckContext): Record<string, unknown> {
   try {
-    const s = summarizeCertificate(certDer(c), ctx.clock);
-    return {
-      subject: s.subject,
-      issuer: s.issuer,
-      serialNumber: s.serialNumber,
-      notBefore: s.notBefore,
-      notAfter: s.notAfter,
-      extKeyUsage: s.extKeyUsage,
-      ...(s.basicConstraints ? { basicConstraints: s.basicConstraints } : {}),
-      sans: s.sans,
-      chainLength: (c.chainPem.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length,
-      fingerprintSha256: s.fingerprintSha256,
-    };
+    return certificateEvidence(c, ctx.clock);
   } catch (e) {
     // A certificate crafted to break a rule may break our own summary too: say so, show its size.
     return { unparsed: safeText(e instanceof Error ? e.message : String(e), 200), derBytes: certDer(c).length };

@@ -3,7 +3,7 @@ import type { ProbeOutcome } from '../probe/tls-probe.js';
 import { safeText } from '../core/text.js';
 import { X509Certificate } from 'node:crypto';
 import { parseCertificates, summarizeCertificate } from '../pki/inspect.js';
-import { certDer } from '../pki/generate.js';
+import { certDer, type Credential } from '../pki/generate.js';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
 import { verifyChain, type ChainVerification } from '../pki/verify.js';
 import type { Check, CheckContext, CraftedKind } from './types.js';
@@ -153,8 +153,14 @@ export const skip = (message: string): CheckVerdict => ({ status: 'skip', messag
 export async function withPresented(ctx: CheckContext, kind: CraftedKind, v: CheckVerdict): Promise<CheckVerdict> {
   const c = await ctx.crafted(kind);
   if ('skip' in c) return v;
-  const s = summarizeCertificate(certDer(c), ctx.clock);
-  const presentedCertificate = {
+  const presentedCertificate = certificateEvidence(c, ctx.clock);
+  return { ...v, evidence: { ...(v.evidence ?? {}), presentedCertificate } };
+}
+
+/** What the evidence shows of a presented certificate (subject, issuer, serial, validity, EKU, SANs, chain length, fingerprint). Never the key. */
+export function certificateEvidence(c: Credential, clock: CheckContext['clock']): Record<string, unknown> {
+  const s = summarizeCertificate(certDer(c), clock);
+  return {
     subject: s.subject,
     issuer: s.issuer,
     serialNumber: s.serialNumber,
@@ -166,7 +172,6 @@ export async function withPresented(ctx: CheckContext, kind: CraftedKind, v: Che
     chainLength: (c.chainPem.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length,
     fingerprintSha256: s.fingerprintSha256,
   };
-  return { ...v, evidence: { ...(v.evidence ?? {}), presentedCertificate } };
 }
 
 /**
