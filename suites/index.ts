@@ -7,6 +7,7 @@
 import type { AnySuite, Suite, SuiteKind } from '../src/checks/types.js';
 import { chainValidation } from './chain-validation.js';
 import { clientConformance } from './client-conformance.js';
+import { craftedProfiles } from './crafted-profiles.js';
 import { expiry } from './expiry.js';
 import { handshakeWithCert } from './handshake-with-cert.js';
 import { k8sAudit } from './k8s-audit.js';
@@ -16,7 +17,7 @@ import { rotationContinuity } from './rotation-continuity.js';
 import { sanValidation } from './san-validation.js';
 
 /** The server-under-test catalogue of CONFORMANCE.md, in report order (rotation last: it changes the target). */
-export const SUITES: readonly Suite[] = [handshakeWithCert, rejectionWithoutCert, chainValidation, sanValidation, expiry, rotationContinuity];
+export const SUITES: readonly Suite[] = [handshakeWithCert, rejectionWithoutCert, chainValidation, sanValidation, expiry, craftedProfiles, rotationContinuity];
 
 /** The kinds of checks, in listing order: what each judges and the commands that run it. */
 export const KINDS: readonly { kind: SuiteKind; judges: string; commands: readonly string[] }[] = [

@@ -7,6 +7,8 @@ import type { Status } from '../src/core/status.js';
 import type { ProfileName } from '../src/targets/profiles.js';
 import { protocolModule } from '../src/probe/protocols/index.js';
 import { referenceServer } from '../src/targets/reference/index.js';
+import { clientPolicyFor } from '../src/targets/profiles.js';
+import { CRAFTED_PROFILES } from '../src/pki/crafted-profiles.js';
 import { SUITES } from './index.js';
 
 /** Every server check id, in report order. */
@@ -32,6 +34,51 @@ const CLIENT_REJECTS_FAIL: Record<string, Status> = {
   'expiry.rejects-expired-client': 'fail',
   'expiry.rejects-not-yet-valid-client': 'fail',
 };
+
+/**
+ * The crafted profiles a server verifying its clients with OpenSSL (the table's reference library)
+ * accepts: policy rows (`warn`), measured (docs/CONFORMANCE.md "Which stacks accept which profiles").
+ * Other libraries' differences are their servers' declared deviations (src/targets/reference/crafted.ts).
+ */
+export const OPENSSL_ACCEPTS: readonly string[] = [
+  'ku-key-cert-sign-leaf',
+  'unknown-critical-policy',
+  'explicit-non-critical',
+  'leaf-path-length',
+  'eku-absent',
+  'leaf-with-ca-key',
+  'aki-absent',
+  'empty-subject-no-san',
+  'empty-san-extension',
+  'two-uri-sans',
+  'serial-zero',
+  'serial-negative',
+  'serial-21-octets',
+  'v1-with-extensions',
+  'v2-with-extensions',
+  'generalized-time-before-2050',
+  'validity-beyond-ca',
+];
+
+/** The leaf's validity is all a server ignoring (the leaf's) dates lets through of the refused profiles. */
+const DATES = ['validity-inverted'];
+
+/**
+ * Each crafted profile's expected verdict on a profile: accepted by a server that verifies no client
+ * (`fail` for a refuse row, `warn` for a policy row); when it verifies, refused unless OpenSSL
+ * accepts it; `path-length-exceeded` skips (the fixture root's pathLenConstraint 1 leaves it no control).
+ */
+export function craftedVerdicts(profile: ProfileName): Record<string, Status> {
+  const policy = clientPolicyFor(profile);
+  const out: Record<string, Status> = {};
+  for (const p of CRAFTED_PROFILES) {
+    const accepted: Status = p.expect === 'refuse' ? 'fail' : 'warn';
+    const verifies = policy !== 'none' && policy !== 'require-any';
+    const letThrough = !verifies || OPENSSL_ACCEPTS.includes(p.id) || (policy === 'require-ignore-dates' && DATES.includes(p.id));
+    out[`crafted.${p.id}`] = p.id === 'path-length-exceeded' ? 'skip' : letThrough ? accepted : 'pass';
+  }
+  return out;
+}
 
 /** Each profile's deviations from all-pass (beyond EVERYWHERE, and the rotation checks' skips on static profiles). */
 export const PROFILE_DEVIATIONS: Readonly<Record<ProfileName, Readonly<Record<string, Status>>>> = {
@@ -76,7 +123,8 @@ export const isRotationProfile = (profile: ProfileName): boolean => profile.star
 export function expectedVerdicts(profile: ProfileName, implementation?: string): Record<string, Status> {
   const rotation = isRotationProfile(profile) ? {} : NO_ROTATION;
   const out: Record<string, Status> = {};
-  for (const id of SERVER_CHECK_IDS) out[id] = PROFILE_DEVIATIONS[profile][id] ?? rotation[id] ?? EVERYWHERE[id] ?? 'pass';
+  const crafted = craftedVerdicts(profile);
+  for (const id of SERVER_CHECK_IDS) out[id] = PROFILE_DEVIATIONS[profile][id] ?? rotation[id] ?? EVERYWHERE[id] ?? crafted[id] ?? 'pass';
   const server = implementation === undefined ? undefined : referenceServer(implementation);
   // A database or broker: plaintext HTTP proves nothing about its own plaintext protocol (docs/protocols.md "Plaintext").
   if (server && !protocolModule(server.protocol).plaintextHttp && out['reject.plaintext'] === 'pass') out['reject.plaintext'] = 'skip';

@@ -1,3 +1,5 @@
+import { CRAFTED_PROFILES } from '../src/pki/crafted-profiles.js';
+
 /** A normative source a check rests on: shown with each check in the HTML report. */
 export interface Reference {
   /** Short citation, e.g. "RFC 8446 §4.4.2". */
@@ -170,6 +172,8 @@ export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = 
     VALIDITY,
   ],
   'k8s.rbac': [k8s('Using RBAC Authorization', 'https://kubernetes.io/docs/reference/access-authn-authz/rbac/')],
+  // The crafted profiles: each row's clauses (src/pki/crafted-profiles.ts).
+  ...Object.fromEntries(CRAFTED_PROFILES.map((p) => [`crafted.${p.id}`, p.clauses])),
 };
 
 /** The references of a check id (empty when none, or the id is unknown). */

@@ -238,6 +238,7 @@ describe.skipIf(!CHROMIUM)('HTML evidence report in Chromium', () => {
       'chain-validation',
       'san-validation',
       'expiry',
+      'crafted-profiles',
       'rotation-continuity',
     ]);
     await page.context().close();

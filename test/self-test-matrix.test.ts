@@ -41,7 +41,7 @@ it('the table covers every profile, node expresses all of them, and every check 
 describe.each(ALL_NODE_PROFILES.map((p) => [p]))('profile %s', (profile) => {
   const times = profile.startsWith('rotation-') ? ROTATION_REPEAT : REPEAT;
   it(`every check's verdict equals the table, ${times} times`, async () => {
-    const want = expected(profile);
+    const want = expected(profile, 'node');
     for (let i = 0; i < times; i++) {
       const out = path.join(dir, `${profile}-${i}.json`);
       // A rotation that warns only because the prober fell short of its rate (a loaded machine) proved
@@ -63,7 +63,7 @@ describe.each(ALL_NODE_PROFILES.map((p) => [p]))('profile %s', (profile) => {
 // The gRPC reference (grpc-js, Health/Check, protocol grpc): the client-auth profiles.
 describe.each(GRPC_PROFILES.map((p) => [p]))('gRPC reference (node-grpc), profile %s', (profile) => {
   it(`every check's verdict equals the table, ${REPEAT} times, with the gRPC call as evidence`, async () => {
-    const want = expected(profile);
+    const want = expected(profile, 'node-grpc');
     for (let i = 0; i < REPEAT; i++) {
       const out = path.join(dir, `grpc-${profile}-${i}.json`);
       const r = await run(['run', '--reference', 'node-grpc', '--profile', profile, '--json', out]);

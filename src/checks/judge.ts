@@ -3,7 +3,7 @@ import type { ProbeOutcome } from '../probe/tls-probe.js';
 import { safeText } from '../core/text.js';
 import { X509Certificate } from 'node:crypto';
 import { parseCertificates, summarizeCertificate } from '../pki/inspect.js';
-import { certDer } from '../pki/generate.js';
+import { certDer, type Credential } from '../pki/generate.js';
 import { tlsRootCertificatesAsX509 } from '../pki/system-roots.js';
 import { verifyChain, type ChainVerification } from '../pki/verify.js';
 import type { Check, CheckContext, CraftedKind } from './types.js';
@@ -160,8 +160,14 @@ export async function withPresented(ctx: CheckContext, kind: CraftedKind, v: Che
 
 /** Adds a presented certificate (its DER, the chain PEM it was sent with) to a verdict's evidence (withPresented). */
 export function withPresentedCertificate(v: CheckVerdict, der: Buffer, chainPem: string, clock: CheckContext['clock']): CheckVerdict {
+  const presentedCertificate = certificateEvidence(der, chainPem, clock);
+  return { ...v, evidence: { ...(v.evidence ?? {}), presentedCertificate } };
+}
+
+/** What the evidence shows of a presented certificate (subject, issuer, serial, validity, EKU, SANs, chain length, fingerprint). Never the key. */
+export function certificateEvidence(der: Buffer, chainPem: string, clock: CheckContext['clock']): Record<string, unknown> {
   const s = summarizeCertificate(der, clock);
-  const presentedCertificate = {
+  return {
     subject: s.subject,
     issuer: s.issuer,
     serialNumber: s.serialNumber,
@@ -173,7 +179,6 @@ export function withPresentedCertificate(v: CheckVerdict, der: Buffer, chainPem:
     chainLength: (chainPem.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length,
     fingerprintSha256: s.fingerprintSha256,
   };
-  return { ...v, evidence: { ...(v.evidence ?? {}), presentedCertificate } };
 }
 
 /**

@@ -37,6 +37,14 @@ export interface CheckContext {
   /** Probe presenting a crafted certificate; `skip` says what is missing to mint it (memoised). */
   withCrafted(kind: CraftedKind): Promise<ProbeOutcome | { skip: string }>;
   /**
+   * A crafted profile (src/pki/crafted-profiles.ts, by id): the probe presenting it, the
+   * certificate, and its control (the same CA, that one property not changed); `skip` says what is
+   * missing to mint it (memoised).
+   */
+  withProfile(
+    id: string,
+  ): Promise<{ outcome: ProbeOutcome; crafted: Credential; controlCert: Credential; control: () => Promise<Control | undefined> } | { skip: string }>;
+  /**
    * Probe with a valid client whose key is of `type`, minted from the CA (fixture or --ca-key) with
    * the control's profile (handshake.client-key-types); `skip` says what is missing (memoised).
    */

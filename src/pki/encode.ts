@@ -35,11 +35,11 @@ export function integer(bytes: Uint8Array): Buffer {
 }
 
 /** UTCTime until 2049, GeneralizedTime after (RFC 5280 §4.1.2.5), to the second. */
-export function time(d: Date): Buffer {
+export function time(d: Date, generalized = false): Buffer {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   const rest = `${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
   const y = d.getUTCFullYear();
-  return y < 2050 ? element(0x17, Buffer.from(`${p(y % 100)}${rest}`, 'latin1')) : element(0x18, Buffer.from(`${p(y, 4)}${rest}`, 'latin1'));
+  return y < 2050 && !generalized ? element(0x17, Buffer.from(`${p(y % 100)}${rest}`, 'latin1')) : element(0x18, Buffer.from(`${p(y, 4)}${rest}`, 'latin1'));
 }
 
 /** Attribute types of the plain names encoded here (others go to the library's parser). */
@@ -128,6 +128,48 @@ export interface TbsFields {
   rsa: boolean;
   eku?: readonly ('serverAuth' | 'clientAuth')[] | undefined;
   sans?: { dns?: string[] | undefined; ip?: string[] | undefined; uri?: string[] | undefined; email?: string[] | undefined } | undefined;
+  /** A deliberate departure from this profile (the crafted certificates of src/pki/crafted-profiles.ts). */
+  tweak?: Tweak | undefined;
+}
+
+/**
+ * One property of a certificate changed on purpose, at the encoding: what the crafted profiles
+ * (src/pki/crafted-profiles.ts) need beyond the fields above. Each is applied after the rest is encoded.
+ */
+export interface Tweak {
+  /** keyUsage bits instead of the profile's (an empty list: a keyUsage with no bit set). */
+  keyUsage?: number[];
+  /** Extensions left out, by OID. */
+  drop?: string[];
+  /** Extensions added at the end (DER Extension elements, e.g. from `extensionDer`). */
+  add?: Buffer[];
+  /** An extension that appears twice, by OID. */
+  duplicate?: string;
+  /** basicConstraints of a leaf with a pathLenConstraint. */
+  leafPathLength?: number;
+  /** The version: 1 (v1, the field absent, extensions kept), 2 (v2). */
+  version?: 1 | 2;
+  /** The serial's INTEGER content bytes as they are (zero, negative, longer than 20 octets). */
+  serialBytes?: Buffer;
+  /** The TBSCertificate's signature algorithm (the outer one stays the signer's). */
+  tbsAlgorithm?: Buffer;
+  /** The hash the issuer signs with (SHA-1, for the weak-signature profile). */
+  hash?: 'sha1';
+  /** Validity times as GeneralizedTime even before 2050. */
+  generalizedTime?: boolean;
+  /** The last byte of the signature inverted. */
+  flipSignature?: boolean;
+  /** The issuer Name with its last byte changed. */
+  flipIssuer?: boolean;
+  /** A subjectAltName extension with no name in it. */
+  emptySan?: boolean;
+  /** Every extension marked non-critical with an explicit critical FALSE (not DER). */
+  explicitNonCritical?: boolean;
+}
+
+/** An Extension element (RFC 5280 §4.1). */
+export function extensionDer(id: string, critical: boolean, value: Buffer): Buffer {
+  return extension(id, critical, value);
 }
 
 function ipBytes(ip: string): Buffer {
@@ -149,15 +191,23 @@ function ipBytes(ip: string): Buffer {
  * subjectAltName (dns, ip, uri, email).
  */
 function extensions(f: TbsFields): Buffer {
-  const bc = f.ca ? seq(Buffer.from([0x01, 0x01, 0xff]), ...(f.pathLength !== undefined ? [integer(Buffer.from([f.pathLength]))] : [])) : seq();
-  const ku = f.ca ? keyUsageBits([0, 5, 6]) : keyUsageBits(f.rsa ? [0, 2] : [0]);
+  const t = f.tweak ?? {};
+  const pathLength = f.ca ? f.pathLength : t.leafPathLength;
+  const bc =
+    f.ca || pathLength !== undefined
+      ? seq(...(f.ca ? [Buffer.from([0x01, 0x01, 0xff])] : []), ...(pathLength !== undefined ? [integer(Buffer.from([pathLength]))] : []))
+      : seq();
+  const kuList = t.keyUsage ?? (f.ca ? [0, 5, 6] : f.rsa ? [0, 2] : [0]);
+  const ku = kuList.length > 0 ? keyUsageBits(kuList) : element(0x03, Buffer.from([0]));
+  const nonCritical = (id: string, value: Buffer) =>
+    t.explicitNonCritical ? seq(oid(id), Buffer.from([0x01, 0x01, 0x00]), element(0x04, value)) : extension(id, false, value);
   const list = [
     extension('2.5.29.19', true, bc),
     extension('2.5.29.15', true, ku),
-    extension('2.5.29.14', false, element(0x04, keyIdentifier(f.spki))),
-    extension('2.5.29.35', false, seq(element(0x80, f.authorityKeyId))),
+    nonCritical('2.5.29.14', element(0x04, keyIdentifier(f.spki))),
+    nonCritical('2.5.29.35', seq(element(0x80, f.authorityKeyId))),
   ];
-  if (f.eku && f.eku.length > 0) list.push(extension('2.5.29.37', false, seq(...f.eku.map((e) => oid(EKU_OIDS[e])))));
+  if (f.eku && f.eku.length > 0) list.push(nonCritical('2.5.29.37', seq(...f.eku.map((e) => oid(EKU_OIDS[e])))));
   const s = f.sans ?? {};
   const names = [
     ...(s.dns ?? []).map((v) => element(0x82, Buffer.from(v, 'latin1'))),
@@ -165,8 +215,11 @@ function extensions(f: TbsFields): Buffer {
     ...(s.uri ?? []).map((v) => element(0x86, Buffer.from(v, 'latin1'))),
     ...(s.email ?? []).map((v) => element(0x81, Buffer.from(v, 'latin1'))),
   ];
-  if (names.length > 0) list.push(extension('2.5.29.17', false, seq(...names)));
-  return element(0xa3, seq(...list));
+  if (names.length > 0 || t.emptySan) list.push(nonCritical('2.5.29.17', seq(...names)));
+  const isExtension = (e: Buffer, id: string) => e.subarray(readTlv(e, 0).contentStart).indexOf(oid(id)) === 0;
+  const kept = list.filter((e) => !t.drop?.some((id) => isExtension(e, id)));
+  const twice = t.duplicate ? kept.filter((e) => isExtension(e, t.duplicate!)) : [];
+  return element(0xa3, seq(...kept, ...twice, ...(t.add ?? [])));
 }
 
 /** The signature algorithm a key of this type signs certificates with (AlgorithmIdentifier, DER). */
@@ -179,34 +232,54 @@ export function signatureAlgorithm(type: LeafKeyType): Buffer {
 
 /** The TBSCertificate (v3) of these fields, signed by `signer` (a key of `signerType`): the certificate DER. */
 export function signedCertificate(f: TbsFields, signer: KeyObject, signerType: LeafKeyType): Buffer {
-  const alg = signatureAlgorithm(signerType);
+  const t = f.tweak ?? {};
+  const alg = t.hash === 'sha1' ? sha1Algorithm(signerType) : signatureAlgorithm(signerType);
+  const issuer = t.flipIssuer ? Buffer.from(f.issuer) : f.issuer;
+  if (t.flipIssuer) issuer[issuer.length - 1] = issuer[issuer.length - 1]! ^ 0x01;
+  const version = t.version === 1 ? [] : [element(0xa0, integer(Buffer.from([t.version === 2 ? 1 : 2])))];
   const tbs = seq(
-    element(0xa0, integer(Buffer.from([2]))),
-    integer(Buffer.from(f.serialHex.length % 2 ? `0${f.serialHex}` : f.serialHex, 'hex')),
-    alg,
-    f.issuer,
-    seq(time(f.notBefore), time(f.notAfter)),
+    ...version,
+    t.serialBytes ? element(0x02, t.serialBytes) : integer(Buffer.from(f.serialHex.length % 2 ? `0${f.serialHex}` : f.serialHex, 'hex')),
+    t.tbsAlgorithm ?? alg,
+    issuer,
+    seq(time(f.notBefore, t.generalizedTime), time(f.notAfter, t.generalizedTime)),
     f.subject,
     f.spki,
     extensions(f),
   );
-  return signedStructure(tbs, signer, signerType);
+  return signedStructure(tbs, signer, signerType, { hash: t.hash, algorithm: alg, flipSignature: t.flipSignature });
+}
+
+/** How a structure is signed when a crafted profile says otherwise (a SHA-1 hash, a corrupted signature). */
+export interface SignatureTweak {
+  hash?: 'sha1';
+  /** The AlgorithmIdentifier written beside the signature (default: signatureAlgorithm(signerType)). */
+  algorithm?: Buffer;
+  flipSignature?: boolean;
 }
 
 /**
  * `SEQUENCE { tbs, signatureAlgorithm, signature BIT STRING }` (a certificate, RFC 5280 §4.1; a
  * CRL, §5.1): `tbs` signed by `signer`, a key of `signerType`.
  */
-export function signedStructure(tbs: Buffer, signer: KeyObject, signerType: LeafKeyType): Buffer {
-  const hash = signerType === 'ec-p384' ? 'sha384' : 'sha256';
+export function signedStructure(tbs: Buffer, signer: KeyObject, signerType: LeafKeyType, w: SignatureTweak = {}): Buffer {
+  const hash = w.hash ?? (signerType === 'ec-p384' ? 'sha384' : 'sha256');
   const signature =
     signerType === 'ed25519'
       ? nodeSign(null, tbs, signer)
       : signerType.startsWith('ec')
         ? nodeSign(hash, tbs, { key: signer, dsaEncoding: 'der' })
         : nodeSign(hash, tbs, signer);
+  if (w.flipSignature) signature[signature.length - 1] = signature[signature.length - 1]! ^ 0xff;
   const bits = element(0x03, Buffer.concat([Buffer.from([0]), signature]));
-  return seq(tbs, signatureAlgorithm(signerType), bits);
+  return seq(tbs, w.algorithm ?? signatureAlgorithm(signerType), bits);
+}
+
+/** The SHA-1 signature algorithm of a key type (ecdsa-with-SHA1, sha1WithRSAEncryption). */
+function sha1Algorithm(type: LeafKeyType): Buffer {
+  if (type.startsWith('ec')) return seq(oid('1.2.840.10045.4.1'));
+  if (type.startsWith('rsa')) return seq(oid('1.2.840.113549.1.1.5'), Buffer.from([0x05, 0x00]));
+  throw new Error(`no SHA-1 signature with a ${type} key`);
 }
 
 /** PEM of a certificate's DER (64-column base64, no newline after the END line). */

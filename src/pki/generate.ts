@@ -1,7 +1,7 @@
 import { randomBytes, sign as nodeSign, KeyObject, X509Certificate as NodeX509 } from 'node:crypto';
 import { x509 } from './crypto.js';
 import { assembleCertificate, certificateParts, replaceNames, subjectDer, toBuffer } from './der.js';
-import { certificatePem, keyIdentifier, plainNameDer, signedCertificate, subjectKeyIdOf } from './encode.js';
+import { certificatePem, keyIdentifier, plainNameDer, signedCertificate, subjectKeyIdOf, type Tweak } from './encode.js';
 import { addDays, systemClock, type Clock } from '../core/clock.js';
 import { generateKey, importKeyPair, privateKeyToPem, type GeneratedKey, type KeyType, type LeafKeyType } from './keys.js';
 
@@ -52,6 +52,8 @@ export interface MintOptions {
   sans?: SubjectAltNames;
   eku?: Eku[];
   serialNumber?: string;
+  /** One property changed on purpose at the encoding (the crafted profiles, src/pki/crafted-profiles.ts). */
+  tweak?: Tweak;
 }
 
 /** A positive random 128-bit serial number, hex. */
@@ -92,6 +94,7 @@ export async function mintCertificate(opts: MintOptions): Promise<Credential> {
       rsa: keyType.startsWith('rsa'),
       eku: opts.eku,
       sans: opts.sans,
+      tweak: opts.tweak,
     },
     KeyObject.from(issuerKey.pair.privateKey),
     issuerKey.type,

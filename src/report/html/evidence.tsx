@@ -16,6 +16,8 @@ const KEY_LABELS: Record<string, string> = {
   durationMs: 'Duration (ms)',
   fingerprintSha256: 'SHA-256 fingerprint',
   presentedCertificate: 'Certificate presented',
+  controlCertificate: 'Control certificate',
+  crafted: 'Crafted property',
   noCert: 'Probe without a certificate',
   withCert: 'Probe with the client certificate',
   acceptableCaNames: 'Acceptable CA names advertised',
@@ -86,7 +88,51 @@ function EvidenceValue({ k, v, depth }: { k: string; v: unknown; depth: number }
   return String(v);
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A crafted certificate beside its control (the crafted profiles): one row per property, the rows
+ * where they differ marked, so the one property under test stands out.
+ */
+function BesideControl({ crafted, control }: { crafted: Record<string, unknown>; control: Record<string, unknown> }) {
+  const keys = [...new Set([...Object.keys(crafted), ...Object.keys(control)])].filter((k) => k !== 'fingerprintSha256');
+  const text = (v: unknown) => (v === undefined ? '' : JSON.stringify(v));
+  return (
+    <table class="beside">
+      <thead>
+        <tr>
+          <th></th>
+          <th>Crafted certificate</th>
+          <th>Control (same CA)</th>
+        </tr>
+      </thead>
+      <tbody>
+        {keys.map((k) => (
+          <tr class={k === 'serialNumber' || text(crafted[k]) === text(control[k]) ? undefined : 'differs'}>
+            <th>{label(k)}</th>
+            <td>
+              <EvidenceValue k={k} v={crafted[k]} depth={4} />
+            </td>
+            <td>
+              <EvidenceValue k={k} v={control[k]} depth={4} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function EvidenceList({ evidence, depth = 0, omit = [] }: { evidence: Record<string, unknown>; depth?: number; omit?: string[] }) {
+  const { presentedCertificate: crafted, controlCertificate: control } = evidence;
+  if (depth === 0 && !omit.includes('controlCertificate') && isRecord(crafted) && isRecord(control)) {
+    return (
+      <>
+        <EvidenceList evidence={evidence} depth={depth} omit={[...omit, 'presentedCertificate', 'controlCertificate']} />
+        <BesideControl crafted={crafted} control={control} />
+      </>
+    );
+  }
   const keys = Object.keys(evidence).filter((k) => !omit.includes(k));
   keys.sort((a, b) => {
     const ia = KEY_ORDER.indexOf(a);

@@ -61,6 +61,7 @@ article.check.c-skip{border-left-color:var(--skip);border-left-style:dotted}arti
 dl.ev{display:grid;grid-template-columns:minmax(120px,max-content) 1fr;gap:2px 12px;margin:6px 0 0;font-size:12.5px}
 dl.ev dt{color:var(--muted)}dl.ev dd{margin:0;overflow-wrap:anywhere;word-break:break-word}
 dl.ev dl.ev{margin:0;padding-left:8px;border-left:2px solid var(--line)}
+table.beside{border-collapse:collapse;margin:8px 0 0;font-size:12.5px;width:100%}table.beside th,table.beside td{text-align:left;padding:2px 8px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}table.beside tbody th{color:var(--muted);font-weight:normal}table.beside tr.differs td{font-weight:600;background:var(--warn-bg,rgba(255,200,0,.12))}
 .certs{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:10px}
 .cert{border:1px solid var(--line);border-radius:6px;padding:8px 10px;break-inside:avoid;page-break-inside:avoid}
 .cert h4{margin:0 0 4px}

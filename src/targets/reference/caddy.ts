@@ -1,4 +1,5 @@
-import { advertisesNoCaNames } from './types.js';
+import { craftedDeviations, GO_PARSER, GO_X509 } from './crafted.js';
+import { advertisesNoCaNames, bothDeviations } from './types.js';
 import { HarnessError } from '../../core/errors.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
@@ -17,7 +18,7 @@ export const caddy: ProcessImplementation = {
   name: 'caddy',
   debianPackages: ['caddy'],
   binary: 'caddy',
-  deviations: advertisesNoCaNames('Caddy', true),
+  deviations: bothDeviations(advertisesNoCaNames('Caddy', true), craftedDeviations({ verified: GO_X509, unverified: GO_PARSER })),
   unsupported: (profile) =>
     profile === 'accept-expired-client'
       ? "Caddy 2.6's client_authentication has no option to ignore validity dates: Go's crypto/tls verifies the client chain with x509.Certificate.Verify at the current time (only trusted_ca_certs, trusted_leaf_certs and mode are configurable)"

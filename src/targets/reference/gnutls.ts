@@ -1,3 +1,5 @@
+import { craftedDeviations, GNUTLS, GNUTLS_UNVERIFIED } from './crafted.js';
+import { bothDeviations } from './types.js';
 import { clientPolicyFor, loadsClientCrl } from '../profiles.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
@@ -36,10 +38,13 @@ export const gnutls: ProcessImplementation = {
   },
   // Every profile that verifies clients is expressed exactly (--verify-client-cert); the server's
   // real gap is that it never checks the EKU, which the harness must report as a failure.
-  deviations: (profile) =>
-    clientPolicyFor(profile) === 'require-verified' || clientPolicyFor(profile) === 'optional-verified'
-      ? { checks: { 'chain.rejects-wrong-eku-client': 'fail' }, reason: NO_EKU_CHECK }
-      : undefined,
+  deviations: bothDeviations(
+    (profile) =>
+      clientPolicyFor(profile) === 'require-verified' || clientPolicyFor(profile) === 'optional-verified'
+        ? { checks: { 'chain.rejects-wrong-eku-client': 'fail' }, reason: NO_EKU_CHECK }
+        : undefined,
+    craftedDeviations({ verified: GNUTLS, unverified: GNUTLS_UNVERIFIED }),
+  ),
   render(ctx: RenderContext) {
     const base = renderTemplate('gnutls-serv.args.tmpl', { port: String(ctx.port), dir: ctx.dir })
       .split('\n')

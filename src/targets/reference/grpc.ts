@@ -1,3 +1,4 @@
+import { craftedDeviations, NODE_OPENSSL } from './crafted.js';
 import * as tls from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { HarnessError } from '../../core/errors.js';
@@ -129,6 +130,7 @@ export const grpcReference: ReferenceServer = {
   debianPackages: [],
   runs: 'in-process',
   container: false,
+  deviations: craftedDeviations({ verified: NODE_OPENSSL }),
   unsupported: grpcUnsupported,
   start: startGrpcReference,
 };

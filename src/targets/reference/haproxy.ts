@@ -1,3 +1,4 @@
+import { craftedDeviations, HAPROXY_UNVERIFIED } from './crafted.js';
 import { loadsClientCrl } from '../profiles.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
@@ -11,6 +12,7 @@ export const haproxy: ProcessImplementation = {
   name: 'haproxy',
   debianPackages: ['haproxy'],
   binary: 'haproxy',
+  deviations: craftedDeviations({ unverified: HAPROXY_UNVERIFIED }),
   unsupported: () => undefined,
   render(ctx: RenderContext) {
     const ca = `ca-file ${ctx.dir}/client-ca.pem`;

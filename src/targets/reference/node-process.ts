@@ -1,3 +1,4 @@
+import { craftedDeviations, NODE_OPENSSL } from './crafted.js';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,7 @@ export const nodeReference: ReferenceServer = {
   debianPackages: [],
   runs: 'in-process',
   container: false,
+  deviations: craftedDeviations({ verified: NODE_OPENSSL }),
   unsupported: (profile) => (NODE_PROFILES.includes(profile) ? undefined : nodeProcess.unsupported(profile)),
   // Rotation profiles need a process to reload or restart; the static ones run in-process.
   start: ({ profile, pki }) =>

@@ -1,3 +1,5 @@
+import { craftedDeviations, OPENSSL_NO_CHECK_TIME } from './crafted.js';
+import { bothDeviations } from './types.js';
 import { loadsClientCrl } from '../profiles.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
@@ -17,14 +19,17 @@ export const openssl: ProcessImplementation = {
       : undefined,
   // s_server -CRL reads a single CRL (apps/s_server.c: load_crl): the root's; -crl_check then finds
   // none for the intermediate and refuses the client it issued (X509_V_ERR_UNABLE_TO_GET_CRL, alert 48).
-  deviations: (profile) =>
-    loadsClientCrl(profile)
-      ? {
-          checks: { 'chain.accepts-intermediate-client': 'warn' },
-          reason:
-            "openssl s_server's -CRL reads one CRL (the root's): with -crl_check a client issued by the intermediate has no CRL to be checked against and is refused (alert 48 unknown_ca, unable to get certificate CRL)",
-        }
-      : undefined,
+  deviations: bothDeviations(
+    (profile) =>
+      loadsClientCrl(profile)
+        ? {
+            checks: { 'chain.accepts-intermediate-client': 'warn' },
+            reason:
+              "openssl s_server's -CRL reads one CRL (the root's): with -crl_check a client issued by the intermediate has no CRL to be checked against and is refused (alert 48 unknown_ca, unable to get certificate CRL)",
+          }
+        : undefined,
+    craftedDeviations({ ignoringDates: OPENSSL_NO_CHECK_TIME }),
+  ),
   render(ctx: RenderContext) {
     const base = renderTemplate('openssl-s_server.args.tmpl', { bind: ctx.bind, port: String(ctx.port), dir: ctx.dir })
       .split('\n')

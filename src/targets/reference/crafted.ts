@@ -1,0 +1,109 @@
+/**
+ * Where a reference server's TLS library differs from OpenSSL (the table's library, suites/
+ * profile-verdicts.ts OPENSSL_ACCEPTS) on the crafted profiles (src/pki/crafted-profiles.ts), on
+ * every profile where it verifies its clients: measured against the real servers, each with why
+ * (docs/CONFORMANCE.md "Which stacks accept which profiles").
+ */
+import { clientPolicyFor, type ProfileName } from '../profiles.js';
+import type { Deviation } from './types.js';
+
+/** One library's verdicts on crafted profiles that differ from OpenSSL's, and why. */
+export interface CraftedDifference {
+  checks: Record<string, 'pass' | 'warn' | 'fail'>;
+  reason: string;
+}
+
+/** Node's bundled OpenSSL runs at security level 1 (Debian's at 2): an RSA-1024 client key passes. */
+export const NODE_OPENSSL: CraftedDifference = {
+  checks: { 'crafted.rsa-1024-key': 'warn' },
+  reason: "Node's bundled OpenSSL verifies at security level 1, which allows an RSA-1024 client key (Debian's OpenSSL: level 2)",
+};
+
+/** Go's crypto/x509 (Caddy). */
+export const GO_X509: CraftedDifference = {
+  checks: {
+    'crafted.ku-no-digital-signature': 'fail',
+    'crafted.ku-empty': 'warn',
+    'crafted.eku-any': 'warn',
+    'crafted.rsa-1024-key': 'warn',
+    'crafted.aki-mismatch': 'warn',
+  },
+  reason:
+    "Go's crypto/x509 does not check a leaf's keyUsage (a client key without digitalSignature is accepted), takes anyExtendedKeyUsage for clientAuth, allows RSA-1024 keys, and finds the issuer by name when the authorityKeyIdentifier does not match",
+};
+
+/** GnuTLS (gnutls-serv). */
+export const GNUTLS: CraftedDifference = {
+  checks: {
+    'crafted.ku-empty': 'warn',
+    'crafted.eku-any': 'warn',
+    'crafted.rsa-1024-key': 'warn',
+    'crafted.v1-with-extensions': 'pass',
+    'crafted.v2-with-extensions': 'pass',
+  },
+  reason:
+    'GnuTLS accepts a keyUsage with no bit set, anyExtendedKeyUsage and an RSA-1024 key (its default priority allows 1024-bit keys), and refuses a version 1 or 2 certificate that carries extensions',
+};
+
+/**
+ * A server's crafted-profile differences as its deviation: `verified` on the profiles where it
+ * verifies clients, `unverified` where it asks for any certificate without verifying it
+ * (trust-any-client: a library that still parses or checks part of the certificate refuses some).
+ */
+export function craftedDeviations(d: {
+  verified?: CraftedDifference;
+  unverified?: CraftedDifference;
+  ignoringDates?: CraftedDifference;
+}): (profile: ProfileName) => Deviation | undefined {
+  return (profile) => {
+    const policy = clientPolicyFor(profile);
+    const found =
+      policy === 'none'
+        ? undefined
+        : policy === 'require-any'
+          ? d.unverified
+          : policy === 'require-ignore-dates'
+            ? (d.ignoringDates ?? d.verified)
+            : d.verified;
+    return found && { checks: found.checks, reason: found.reason };
+  };
+}
+
+/** Go's x509.ParseCertificate, which runs even when Caddy verifies nothing (mode `require`). */
+export const GO_PARSER: CraftedDifference = {
+  checks: { 'crafted.duplicate-extension': 'pass', 'crafted.signature-algorithm-mismatch': 'pass' },
+  reason:
+    'Go parses every client certificate even when it verifies none, and its parser refuses duplicate extensions and differing inner and outer signature algorithms',
+};
+
+/** GnuTLS parses and checks part of a client certificate even when it verifies none. */
+export const GNUTLS_UNVERIFIED: CraftedDifference = {
+  checks: {
+    'crafted.ku-no-digital-signature': 'pass',
+    'crafted.duplicate-extension': 'pass',
+    'crafted.signature-algorithm-mismatch': 'pass',
+    'crafted.v1-with-extensions': 'pass',
+    'crafted.v2-with-extensions': 'pass',
+  },
+  reason:
+    'gnutls-serv without --verify-client-cert still refuses a client key without digitalSignature (it checks the key usage for the signature) and certificates its parser rejects (duplicate extensions, differing signature algorithms, extensions in v1/v2)',
+};
+
+/** haproxy trusting any client (`crt-ignore-err all ca-ignore-err all`) still refuses some profiles: measured. */
+export const HAPROXY_UNVERIFIED: CraftedDifference = {
+  checks: {
+    'crafted.unknown-critical-extension': 'pass',
+    'crafted.intermediate-no-key-cert-sign': 'pass',
+    'crafted.intermediate-unknown-critical-extension': 'pass',
+    'crafted.name-constraints-permitted': 'pass',
+    'crafted.name-constraints-excluded': 'pass',
+  },
+  reason:
+    'haproxy with crt-ignore-err all and ca-ignore-err all (trust-any-client) still refuses a client chain with an unhandled critical extension, an intermediate without keyCertSign or a name-constraint violation (measured)',
+};
+
+/** openssl s_server -no_check_time ignores the dates of every certificate of the path, not only the leaf's. */
+export const OPENSSL_NO_CHECK_TIME: CraftedDifference = {
+  checks: { 'crafted.intermediate-expired': 'fail' },
+  reason: "openssl s_server's accept-expired-client (no time check) ignores the dates of the whole client chain: an expired intermediate is accepted too",
+};
