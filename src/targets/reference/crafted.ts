@@ -4,8 +4,31 @@
  * every profile where it verifies its clients: measured against the real servers, each with why
  * (docs/CONFORMANCE.md "Which stacks accept which profiles").
  */
-import { clientPolicyFor, type ProfileName } from '../profiles.js';
+import { CRAFTED_PROFILES } from '../../pki/crafted-profiles.js';
+import { clientPolicyFor, loadsClientCrl, type ProfileName } from '../profiles.js';
 import type { Deviation } from './types.js';
+
+/**
+ * The crafted checks whose control is a leaf under an intermediate the harness mints in the run
+ * (chain, constrained): no CRL exists for that intermediate. A server checking the CRL of every CA
+ * in the chain (OpenSSL's CRL_CHECK_ALL: nginx, haproxy, stunnel, Apache, s_server, PostgreSQL,
+ * MariaDB, mosquitto) refuses the control too ("unable to get certificate CRL"), so on the
+ * revocation profiles these checks are `error` there: no accepted control, no evidence.
+ */
+export const UNDER_MINTED_INTERMEDIATE: readonly string[] = CRAFTED_PROFILES.filter((p) => p.control === 'chain' || p.control === 'constrained').map(
+  (p) => `crafted.${p.id}`,
+);
+
+/** A server that checks a CRL only for an issuer it holds one for: the crafted chain rows keep their verdicts when it loads CRLs. */
+export function crlOnlyWhereHeld(stack: string): (profile: ProfileName) => Deviation | undefined {
+  return (profile) =>
+    loadsClientCrl(profile)
+      ? {
+          checks: Object.fromEntries(UNDER_MINTED_INTERMEDIATE.map((id) => [id, 'pass'])),
+          reason: `${stack} checks a client chain against a CRL only where it holds one for the issuer: a client under an intermediate without a CRL is still verified, so the crafted chain profiles keep their controls`,
+        }
+      : undefined;
+}
 
 /** One library's verdicts on crafted profiles that differ from OpenSSL's, and why. */
 export interface CraftedDifference {

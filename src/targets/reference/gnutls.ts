@@ -1,4 +1,4 @@
-import { craftedDeviations, GNUTLS, GNUTLS_UNVERIFIED } from './crafted.js';
+import { craftedDeviations, crlOnlyWhereHeld, GNUTLS, GNUTLS_UNVERIFIED } from './crafted.js';
 import { bothDeviations } from './types.js';
 import { clientPolicyFor, loadsClientCrl } from '../profiles.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
@@ -44,6 +44,7 @@ export const gnutls: ProcessImplementation = {
         ? { checks: { 'chain.rejects-wrong-eku-client': 'fail' }, reason: NO_EKU_CHECK }
         : undefined,
     craftedDeviations({ verified: GNUTLS, unverified: GNUTLS_UNVERIFIED }),
+    crlOnlyWhereHeld('gnutls-serv'),
   ),
   render(ctx: RenderContext) {
     const base = renderTemplate('gnutls-serv.args.tmpl', { port: String(ctx.port), dir: ctx.dir })
