@@ -128,6 +128,8 @@ export interface TbsFields {
   rsa: boolean;
   eku?: readonly ('serverAuth' | 'clientAuth')[] | undefined;
   sans?: { dns?: string[] | undefined; ip?: string[] | undefined; uri?: string[] | undefined; email?: string[] | undefined } | undefined;
+  /** OCSP responder URLs: an authorityInfoAccess extension with id-ad-ocsp (RFC 5280 §4.2.2.1). */
+  ocspUrls?: readonly string[] | undefined;
 }
 
 function ipBytes(ip: string): Buffer {
@@ -146,7 +148,7 @@ function ipBytes(ip: string): Buffer {
 /**
  * The extensions the harness's certificates carry, in this order: basicConstraints (critical),
  * keyUsage (critical), subjectKeyIdentifier, authorityKeyIdentifier, extendedKeyUsage,
- * subjectAltName (dns, ip, uri, email).
+ * subjectAltName (dns, ip, uri, email), authorityInfoAccess (OCSP URLs only).
  */
 function extensions(f: TbsFields): Buffer {
   const bc = f.ca ? seq(Buffer.from([0x01, 0x01, 0xff]), ...(f.pathLength !== undefined ? [integer(Buffer.from([f.pathLength]))] : [])) : seq();
@@ -166,6 +168,9 @@ function extensions(f: TbsFields): Buffer {
     ...(s.email ?? []).map((v) => element(0x81, Buffer.from(v, 'latin1'))),
   ];
   if (names.length > 0) list.push(extension('2.5.29.17', false, seq(...names)));
+  // AccessDescription { id-ad-ocsp, uniformResourceIdentifier [6] }.
+  const aia = (f.ocspUrls ?? []).map((u) => seq(oid('1.3.6.1.5.5.7.48.1'), element(0x86, Buffer.from(u, 'latin1'))));
+  if (aia.length > 0) list.push(extension('1.3.6.1.5.5.7.1.1', false, seq(...aia)));
   return element(0xa3, seq(...list));
 }
 
@@ -198,15 +203,15 @@ export function signedCertificate(f: TbsFields, signer: KeyObject, signerType: L
  * CRL, §5.1): `tbs` signed by `signer`, a key of `signerType`.
  */
 export function signedStructure(tbs: Buffer, signer: KeyObject, signerType: LeafKeyType): Buffer {
-  const hash = signerType === 'ec-p384' ? 'sha384' : 'sha256';
-  const signature =
-    signerType === 'ed25519'
-      ? nodeSign(null, tbs, signer)
-      : signerType.startsWith('ec')
-        ? nodeSign(hash, tbs, { key: signer, dsaEncoding: 'der' })
-        : nodeSign(hash, tbs, signer);
-  const bits = element(0x03, Buffer.concat([Buffer.from([0]), signature]));
+  const bits = element(0x03, Buffer.concat([Buffer.from([0]), signBytes(tbs, signer, signerType)]));
   return seq(tbs, signatureAlgorithm(signerType), bits);
+}
+
+/** The signature of `tbs` by `signer` (a key of `signerType`), as signatureAlgorithm() names it (ECDSA: DER). */
+export function signBytes(tbs: Buffer, signer: KeyObject, signerType: LeafKeyType): Buffer {
+  const hash = signerType === 'ec-p384' ? 'sha384' : 'sha256';
+  if (signerType === 'ed25519') return nodeSign(null, tbs, signer);
+  return signerType.startsWith('ec') ? nodeSign(hash, tbs, { key: signer, dsaEncoding: 'der' }) : nodeSign(hash, tbs, signer);
 }
 
 /** PEM of a certificate's DER (64-column base64, no newline after the END line). */

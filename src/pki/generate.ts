@@ -52,6 +52,8 @@ export interface MintOptions {
   sans?: SubjectAltNames;
   eku?: Eku[];
   serialNumber?: string;
+  /** OCSP responder URLs (authorityInfoAccess, id-ad-ocsp). */
+  ocspUrls?: string[];
 }
 
 /** A positive random 128-bit serial number, hex. */
@@ -92,6 +94,7 @@ export async function mintCertificate(opts: MintOptions): Promise<Credential> {
       rsa: keyType.startsWith('rsa'),
       eku: opts.eku,
       sans: opts.sans,
+      ocspUrls: opts.ocspUrls,
     },
     KeyObject.from(issuerKey.pair.privateKey),
     issuerKey.type,
