@@ -27,7 +27,7 @@ import type { CheckContext, CraftedKind } from './types.js';
 import type { Control } from '../probe/controls.js';
 import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
 import { identityKind } from '../rules/san.js';
-import { revokedClientOf } from './revoked.js';
+import { ocspRevokedClientOf, revokedClientOf } from './revoked.js';
 
 /** Unreachable outcomes of the first connection that no other connection to the target could change. */
 const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn', 'starttls']);
@@ -362,6 +362,12 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
     withRevoked: () =>
       once('withRevoked', async () => {
         const r = await ctx.revokedClient();
+        return 'skip' in r ? r : probe({ cert: r.chainPem, key: r.keyPem });
+      }),
+    ocspRevokedClient: () => once('ocspRevokedClient', () => ocspRevokedClientOf(target, o.clock)),
+    withOcspRevoked: () =>
+      once('withOcspRevoked', async () => {
+        const r = await ctx.ocspRevokedClient();
         return 'skip' in r ? r : probe({ cert: r.chainPem, key: r.keyPem });
       }),
     withCrafted: (kind: CraftedKind) =>

@@ -32,7 +32,7 @@ export async function referenceCommand(argv: string[], io: CliIO, signal?: Abort
   const provider = (v.provider as string | undefined) ?? 'process';
   if (provider !== 'process' && provider !== 'container')
     throw new HarnessError('usage.invalid-value', `reference start: --provider must be process or container, not "${provider}"`);
-  const { implementation, profile } = checkReference(positionals[0]!, v.profile as string);
+  const { implementation, profile } = checkReference(positionals[0]!, v.profile as string, provider);
 
   const outGiven = v.out as string | undefined;
   const out = outGiven ? path.resolve(outGiven) : await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-reference-'));

@@ -46,7 +46,12 @@ export const nodeReference: ReferenceServer = {
   debianPackages: [],
   runs: 'in-process',
   container: false,
-  unsupported: (profile) => (NODE_PROFILES.includes(profile) ? undefined : nodeProcess.unsupported(profile)),
+  unsupported: (profile) =>
+    profile === 'revocation-ocsp'
+      ? "node:tls checks no client certificate by OCSP: its crl option is its only revocation check, and its OCSPRequest event staples the server's own status"
+      : NODE_PROFILES.includes(profile)
+        ? undefined
+        : nodeProcess.unsupported(profile),
   // Rotation profiles need a process to reload or restart; the static ones run in-process.
   start: ({ profile, pki }) =>
     NODE_PROFILES.includes(profile) ? new NodeReference({ profile, pki }).start() : startProcessReference(nodeProcess, { profile, pki }),

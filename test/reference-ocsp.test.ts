@@ -1,0 +1,85 @@
+// chain.rejects-ocsp-revoked-client against the real servers that can check a client by OCSP
+// (docs/CONFORMANCE.md "Revocation"): each started on revocation-ocsp (asks the harness's loopback
+// responder: the OCSP-revoked client refused, pass) and on no-revocation-check (the responder runs,
+// nobody asks it: served, fail), the valid client accepted on both. The responder's own log says
+// whether the server asked, so a pass cannot come from anything else.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from '../src/core/target.js';
+import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
+import { serialKey } from '../src/pki/ocsp.js';
+import { revokedSerialFor } from '../src/pki/crl.js';
+import { runChecks } from '../src/runner/run.js';
+import { referenceTarget } from '../src/runner/reference-target.js';
+import { REFERENCES } from '../src/targets/reference/index.js';
+import { findBinary } from '../src/targets/reference/process.js';
+import { startReference } from '../src/targets/reference/start.js';
+import type { StartedReference } from '../src/targets/target.js';
+import { SUITES } from '../suites/index.js';
+
+const ID = 'chain.rejects-ocsp-revoked-client';
+const CHECKS = [ID, 'handshake.accepts-valid-client-cert', 'chain.rejects-revoked-client', 'chain.accepts-intermediate-client'];
+/** The references that check a client certificate by OCSP (every other one declares revocation-ocsp unsupported). */
+const OCSP_REFERENCES = ['nginx', 'apache', 'stunnel'];
+
+let pki: FixturePki;
+const running: StartedReference[] = [];
+beforeAll(async () => {
+  pki = await mintFixturePki();
+});
+afterAll(async () => {
+  for (const r of running) await r.stop();
+});
+
+async function runOn(implementation: string, profile: 'revocation-ocsp' | 'no-revocation-check') {
+  const ref = await startReference({ implementation, profile, pki });
+  running.push(ref);
+  const target = referenceTarget(ref, implementation, profile, { policy: DEFAULT_POLICY });
+  const report = await runChecks({ targets: [target], suites: [...SUITES], checkIds: CHECKS });
+  const byId = Object.fromEntries(report.results.map((r) => [r.check, r]));
+  const answered = ref.ocsp!.answered();
+  await ref.stop();
+  return { byId, answered };
+}
+
+const revokedSerial = () => serialKey(revokedSerialFor(pki.root));
+
+for (const implementation of OCSP_REFERENCES) {
+  const bin = findBinary(REFERENCES[implementation]!.process!.binary);
+  if (!bin)
+    console.warn(`SKIPPED ${implementation} on revocation-ocsp: not installed (apt-get install ${REFERENCES[implementation]!.debianPackages.join(' ')})`);
+  describe.skipIf(!bin)(`${implementation}: client OCSP against the harness's responder`, () => {
+    it('revocation-ocsp: the OCSP-revoked client refused (pass), the valid client and an intermediate-issued one accepted, the responder asked', async () => {
+      const { byId, answered } = await runOn(implementation, 'revocation-ocsp');
+      const r = byId[ID]!;
+      expect(r.status, r.message).toBe('pass');
+      expect(r.message).toMatch(/the CA has revoked \(its OCSP responder, the harness's, says so\) was refused .*while the valid client/);
+      expect(byId['handshake.accepts-valid-client-cert']!.status).toBe('pass');
+      expect(byId['chain.accepts-intermediate-client']!.status).toBe('pass');
+      // Not presented on this profile: the CRL check's client.
+      expect(byId['chain.rejects-revoked-client']!.status).toBe('skip');
+      expect(answered.filter((a) => a.serialHex === revokedSerial() && a.status === 'revoked').length).toBeGreaterThan(0);
+      expect(answered.filter((a) => a.serialHex === serialKey(pki.client.cert.serialNumber) && a.status === 'good').length).toBeGreaterThan(0);
+      expect(answered.every((a) => a.status === 'good' || a.status === 'revoked')).toBe(true);
+    }, 60_000);
+
+    it('no-revocation-check: the OCSP-revoked client served (fail), the responder never asked', async () => {
+      const { byId, answered } = await runOn(implementation, 'no-revocation-check');
+      const r = byId[ID]!;
+      expect(r.status, r.message).toBe('fail');
+      expect(r.message).toMatch(/the CA has revoked \(its OCSP responder, the harness's, says so\) was accepted/);
+      expect(r.remediation).toMatch(/OCSP/);
+      expect(byId['handshake.accepts-valid-client-cert']!.status).toBe('pass');
+      expect(answered).toEqual([]);
+    }, 60_000);
+  });
+}
+
+describe('the references that cannot check a client by OCSP declare it', () => {
+  it('every other reference: revocation-ocsp unsupported, with the reason', () => {
+    for (const [name, server] of Object.entries(REFERENCES)) {
+      const why = server.unsupported('revocation-ocsp');
+      if (OCSP_REFERENCES.includes(name)) expect(why, name).toBeUndefined();
+      else expect(why, name).toMatch(/OCSP|revocation|profiles|per-path/);
+    }
+  });
+});
