@@ -3,7 +3,12 @@
 // responder: the OCSP-revoked client refused, pass) and on no-revocation-check (the responder runs,
 // nobody asks it: served, fail), the valid client accepted on both. The responder's own log says
 // whether the server asked, so a pass cannot come from anything else.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintRevokedClient } from '../src/checks/revoked.js';
+import { runCli } from '../src/cli/run.js';
 import { DEFAULT_POLICY } from '../src/core/target.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { serialKey } from '../src/pki/ocsp.js';
@@ -15,6 +20,7 @@ import { findBinary } from '../src/targets/reference/process.js';
 import { startReference } from '../src/targets/reference/start.js';
 import type { StartedReference } from '../src/targets/target.js';
 import { SUITES } from '../suites/index.js';
+import { writeClientFiles } from './helpers/cli.js';
 
 const ID = 'chain.rejects-ocsp-revoked-client';
 const CHECKS = [ID, 'handshake.accepts-valid-client-cert', 'chain.rejects-revoked-client', 'chain.accepts-intermediate-client'];
@@ -81,5 +87,83 @@ describe('the references that cannot check a client by OCSP declare it', () => {
       if (OCSP_REFERENCES.includes(name)) expect(why, name).toBeUndefined();
       else expect(why, name).toMatch(/OCSP|revocation|profiles|per-path/);
     }
+  });
+});
+
+/** `run` against a live target: the check's result and the exit code. */
+async function live(port: number, dir: string, extra: string[]): Promise<{ code: number; stderr: string; status?: string; message?: string }> {
+  let stdout = '';
+  let stderr = '';
+  const f = (n: string) => path.join(dir, n);
+  const code = await runCli(
+    [
+      'run',
+      '--target',
+      `127.0.0.1:${port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      f('ca.pem'),
+      '--cert',
+      f('client.pem'),
+      '--key',
+      f('client-key.pem'),
+      ...extra,
+    ].concat(['--check', ID, '--json', '-']),
+    { stdout: { write: (x: string) => (stdout += x) }, stderr: { write: (x: string) => (stderr += x) }, env: { NO_COLOR: '1' } },
+  );
+  const r = stdout ? (JSON.parse(stdout) as { results: { check: string; status: string; message: string }[] }).results.find((x) => x.check === ID) : undefined;
+  return { code, stderr, ...(r ? { status: r.status, message: r.message } : {}) };
+}
+
+const NGINX = findBinary('nginx');
+describe.skipIf(!NGINX)('a live target (nginx checking client OCSP against the harness responder, tested as --target)', () => {
+  let dir: string;
+  let ref: StartedReference;
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-ocsp-live-'));
+    ref = await startReference({ implementation: 'nginx', profile: 'revocation-ocsp', pki });
+    running.push(ref);
+    await writeClientFiles(dir, pki);
+    // A certificate the CA revoked whose responder says so (its AIA names it), and the same serial naming none.
+    const named = await mintRevokedClient(pki.root, new Date(), revokedSerialFor(pki.root), [ref.ocsp!.url]);
+    const unnamed = await mintRevokedClient(pki.root, new Date());
+    for (const [n, c] of [
+      ['named', named],
+      ['unnamed', unnamed],
+    ] as const) {
+      await fs.writeFile(path.join(dir, `${n}.pem`), c.certPem);
+      await fs.writeFile(path.join(dir, `${n}-key.pem`), c.keyPem, { mode: 0o600 });
+    }
+  });
+  afterAll(async () => {
+    await ref.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  const given = (n: string) => ['--revoked-cert', path.join(dir, `${n}.pem`), '--revoked-key', path.join(dir, `${n}-key.pem`)];
+
+  it('--revoked-cert naming its OCSP responder: refused against the accepted --cert (pass)', async () => {
+    const before = ref.ocsp!.answered().filter((a) => a.status === 'revoked').length;
+    const r = await live(ref.endpoint.port, dir, given('named'));
+    expect(r.status, r.message ?? r.stderr).toBe('pass');
+    expect(r.message).toMatch(
+      /the revoked client certificate given \(--revoked-cert, naming its OCSP responder\) was refused .*while the valid client certificate given \(--cert\) was accepted/,
+    );
+    expect(ref.ocsp!.answered().filter((a) => a.status === 'revoked').length).toBeGreaterThan(before);
+  });
+
+  it('--revoked-cert naming no OCSP responder: skip (the CRL check judges it)', async () => {
+    const r = await live(ref.endpoint.port, dir, given('unnamed'));
+    expect(r.status).toBe('skip');
+    expect(r.message).toMatch(/names no OCSP responder .*chain\.rejects-revoked-client judges it/);
+  });
+
+  it('--ca-key alone: skip, saying what would decide it (a responder the server consults)', async () => {
+    const r = await live(ref.endpoint.port, dir, ['--ca-key', path.join(dir, 'ca-key.pem')]);
+    expect(r.status).toBe('skip');
+    expect(r.message).toMatch(/a responder the server consults saying revoked/);
+    const none = await live(ref.endpoint.port, dir, []);
+    expect(none.status).toBe('skip');
+    expect(none.message).toMatch(/--revoked-cert and --revoked-key/);
   });
 });
