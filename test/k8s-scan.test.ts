@@ -92,6 +92,7 @@ describe('k8s scan through port-forward', () => {
         .map((x) => x.check)
         .sort(),
     ).toEqual([
+      'chain.rejects-ocsp-revoked-client',
       'chain.rejects-revoked-client',
       'rotation.ca-overlap',
       'rotation.continuity',

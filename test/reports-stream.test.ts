@@ -52,10 +52,10 @@ import { ARGV_HOSTILE, emptyRunReport, fixedAuditReport, fixedRunReport, FIXED_A
  */
 const BEFORE: Record<string, { json: string; junit: string; html: string; page: string }> = {
   run: {
-    json: 'c6ab57bf772b7630ca15b59b9de27cc9b75909c552159d82f8d2b547b098c992',
-    junit: 'c157d4226fb7d069a19c9ec2492796a488dfebc93b7c343836214686290fe40b',
-    html: '1f460ddf020841c994c947169438eb8f58d97edb61b4476f365cd79a4f2a71be',
-    page: '12334388dc65036d3ae4dc39ca34d47fa0a115c5288ada48dd3802379d9b6a55',
+    json: '66ae5dd973727b0aad4dbd70b901cab87a42acaccbaed6d55605b293d2e073fa',
+    junit: '449abdb8a56dc19b205f5b00f7a38ba4cc5e3939aac784fab53b8b9276afaab0',
+    html: '7ee2c297a200b03e99282de93f9893b35a59cf4b54d36c2816c6f26d184ae082',
+    page: '1e0b6143b809c9914d0912023deb459efcd05dd3f51684f9f3570c2f99f1116f',
   },
   audit: {
     json: '2b8abd0c7c3a5f4ef176afc54aadc82e67936c131beedf4718ee05a55b5372e6',

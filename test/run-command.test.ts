@@ -102,7 +102,7 @@ describe('reports', () => {
     ).toEqual(['handshake.client-auth-mode', 'reject.no-client-cert']);
     // The identity checks (no identities declared), the rotation checks (a static profile) and the
     // revoked client (no CRL on this profile).
-    expect(cases.filter((c) => c.skipped)).toHaveLength(6);
+    expect(cases.filter((c) => c.skipped)).toHaveLength(7);
     expect(xml).not.toContain('PRIVATE KEY');
   });
 
@@ -118,7 +118,7 @@ describe('reports', () => {
     const r = await run(['run', '--reference', 'node', '--profile', 'strict', '--json', '-']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.summary).toEqual({ pass: 22, warn: 1, fail: 0, skip: 6, error: 0 });
+    expect(j.summary).toEqual({ pass: 22, warn: 1, fail: 0, skip: 7, error: 0 });
   });
 
   it('--fail-on warn turns the CA-as-leaf warning into exit 1', async () => {
@@ -155,6 +155,7 @@ describe('live targets given by flags', () => {
       .sort();
     expect(notPass).toEqual([
       'chain.rejects-ca-as-client=warn',
+      'chain.rejects-ocsp-revoked-client=skip',
       'chain.rejects-revoked-client=skip',
       'rotation.ca-overlap=skip',
       'rotation.continuity=skip',
