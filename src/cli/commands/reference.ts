@@ -61,6 +61,7 @@ export async function referenceCommand(argv: string[], io: CliIO, signal?: Abort
       `  endpoint   ${e.host}:${e.port}   (${protocol === 'https' ? `${ref.url}, ` : `protocol ${protocol}, `}SNI localhost)`,
       `  CA         ${path.join(out, 'ca.pem')}`,
       `  client     ${path.join(out, 'client.pem')}  key ${path.join(out, 'client-key.pem')}`,
+      ...(ref.ocsp ? [`  OCSP       ${ref.ocsp.url}   (the harness's responder for the fixture CAs)`] : []),
       `  try        mtls-harness probe ${e.host}:${e.port}${protocolFlag} --servername localhost --ca ${path.join(out, 'ca.pem')} --cert ${path.join(out, 'client.pem')} --key ${path.join(out, 'client-key.pem')}`,
       'Running until Ctrl-C.',
       '',
