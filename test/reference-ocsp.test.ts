@@ -8,7 +8,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintRevokedClient } from '../src/checks/revoked.js';
-import { runCli } from '../src/cli/run.js';
 import { DEFAULT_POLICY } from '../src/core/target.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { serialKey } from '../src/pki/ocsp.js';
@@ -20,7 +19,7 @@ import { findBinary } from '../src/targets/reference/process.js';
 import { startReference } from '../src/targets/reference/start.js';
 import type { StartedReference } from '../src/targets/target.js';
 import { SUITES } from '../suites/index.js';
-import { writeClientFiles } from './helpers/cli.js';
+import { runInProcess, writeClientFiles } from './helpers/cli.js';
 
 const ID = 'chain.rejects-ocsp-revoked-client';
 const CHECKS = [ID, 'handshake.accepts-valid-client-cert', 'chain.rejects-revoked-client', 'chain.accepts-intermediate-client'];
@@ -92,28 +91,13 @@ describe('the references that cannot check a client by OCSP declare it', () => {
 
 /** `run` against a live target: the check's result and the exit code. */
 async function live(port: number, dir: string, extra: string[]): Promise<{ code: number; stderr: string; status?: string; message?: string }> {
-  let stdout = '';
-  let stderr = '';
   const f = (n: string) => path.join(dir, n);
-  const code = await runCli(
-    [
-      'run',
-      '--target',
-      `127.0.0.1:${port}`,
-      '--servername',
-      'localhost',
-      '--ca',
-      f('ca.pem'),
-      '--cert',
-      f('client.pem'),
-      '--key',
-      f('client-key.pem'),
-      ...extra,
-    ].concat(['--check', ID, '--json', '-']),
-    { stdout: { write: (x: string) => (stdout += x) }, stderr: { write: (x: string) => (stderr += x) }, env: { NO_COLOR: '1' } },
-  );
-  const r = stdout ? (JSON.parse(stdout) as { results: { check: string; status: string; message: string }[] }).results.find((x) => x.check === ID) : undefined;
-  return { code, stderr, ...(r ? { status: r.status, message: r.message } : {}) };
+  const creds = ['--ca', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client-key.pem')];
+  const r = await runInProcess(['run', '--target', `127.0.0.1:${port}`, '--servername', 'localhost', ...creds, ...extra, '--check', ID, '--json', '-']);
+  const found = r.stdout
+    ? (JSON.parse(r.stdout) as { results: { check: string; status: string; message: string }[] }).results.find((x) => x.check === ID)
+    : undefined;
+  return { code: r.code, stderr: r.stderr, ...(found ? { status: found.status, message: found.message } : {}) };
 }
 
 const NGINX = findBinary('nginx');
