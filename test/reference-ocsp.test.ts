@@ -27,16 +27,18 @@ const CHECKS = [ID, 'handshake.accepts-valid-client-cert', 'chain.rejects-revoke
 const OCSP_REFERENCES = ['nginx', 'apache', 'stunnel'];
 
 let pki: FixturePki;
+/** The second fixture PKI: RSA keys, so the responses are signed with RSA as well as ECDSA. */
+let rsaPki: FixturePki;
 const running: StartedReference[] = [];
 beforeAll(async () => {
-  pki = await mintFixturePki();
+  [pki, rsaPki] = await Promise.all([mintFixturePki(), mintFixturePki({ keyType: 'rsa-2048' })]);
 });
 afterAll(async () => {
   for (const r of running) await r.stop();
 });
 
-async function runOn(implementation: string, profile: 'revocation-ocsp' | 'no-revocation-check') {
-  const ref = await startReference({ implementation, profile, pki });
+async function runOn(implementation: string, profile: 'revocation-ocsp' | 'no-revocation-check', p = pki) {
+  const ref = await startReference({ implementation, profile, pki: p });
   running.push(ref);
   const target = referenceTarget(ref, implementation, profile, { policy: DEFAULT_POLICY });
   const report = await runChecks({ targets: [target], suites: [...SUITES], checkIds: CHECKS });
@@ -65,6 +67,13 @@ for (const implementation of OCSP_REFERENCES) {
       expect(answered.filter((a) => a.serialHex === revokedSerial() && a.status === 'revoked').length).toBeGreaterThan(0);
       expect(answered.filter((a) => a.serialHex === serialKey(pki.client.cert.serialNumber) && a.status === 'good').length).toBeGreaterThan(0);
       expect(answered.every((a) => a.status === 'good' || a.status === 'revoked')).toBe(true);
+    }, 60_000);
+
+    it('revocation-ocsp with the RSA fixture PKI (RSA-signed responses): pass, the valid client accepted', async () => {
+      const { byId, answered } = await runOn(implementation, 'revocation-ocsp', rsaPki);
+      expect(byId[ID]!.status, byId[ID]!.message).toBe('pass');
+      expect(byId['handshake.accepts-valid-client-cert']!.status).toBe('pass');
+      expect(answered.some((a) => a.serialHex === serialKey(revokedSerialFor(rsaPki.root)) && a.status === 'revoked')).toBe(true);
     }, 60_000);
 
     it('no-revocation-check: the OCSP-revoked client served (fail), the responder never asked', async () => {
