@@ -15,7 +15,7 @@ import {
   whereRefused,
 } from '../src/checks/judge.js';
 import type { CheckContext, Suite } from '../src/checks/types.js';
-import { rejectsRevokedClient } from './revocation.js';
+import { rejectsOcspRevokedClient, rejectsRevokedClient } from './revocation.js';
 import type { CheckVerdict } from '../src/core/model.js';
 import { safeText } from '../src/core/text.js';
 
@@ -182,6 +182,7 @@ export const chainValidation: Suite = {
       { status: 'warn', topic: 'reject-ca-as-client' },
     ),
     rejectsRevokedClient,
+    rejectsOcspRevokedClient,
     {
       id: 'chain.accepts-intermediate-client',
       title: 'A client issued by an intermediate (chain sent) is accepted',

@@ -26,6 +26,8 @@ export const EVERYWHERE: Readonly<Record<string, Status>> = {
   'san.rejects-wrong-identity-client': 'skip',
   // Presented only on the revocation profiles, where the fixture CRL lists it.
   'chain.rejects-revoked-client': 'skip',
+  // Presented only where the harness's OCSP responder runs (revocation-ocsp, no-revocation-check).
+  'chain.rejects-ocsp-revoked-client': 'skip',
 };
 
 const CLIENT_REJECTS_FAIL: Record<string, Status> = {
@@ -109,7 +111,8 @@ export const PROFILE_DEVIATIONS: Readonly<Record<ProfileName, Readonly<Record<st
   'rotation-graceful': {},
   'rotation-restart': { 'rotation.continuity': 'fail' },
   'revocation-crl': { 'chain.rejects-revoked-client': 'pass' },
-  'no-revocation-check': { 'chain.rejects-revoked-client': 'fail' },
+  'revocation-ocsp': { 'chain.rejects-ocsp-revoked-client': 'pass' },
+  'no-revocation-check': { 'chain.rejects-revoked-client': 'fail', 'chain.rejects-ocsp-revoked-client': 'fail' },
 };
 
 /** The static profiles have no rotation trigger: the rotation checks skip. */

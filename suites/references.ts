@@ -86,6 +86,12 @@ export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = 
     rfc(5280, '5.3.1', 'CRL entry reason code (keyCompromise)'),
     ALERTS,
   ],
+  'chain.rejects-ocsp-revoked-client': [
+    rfc(6960, '2.2', 'OCSP response: the revoked state'),
+    rfc(6960, '4.2.2.2', 'Authorized responders: the CA that issued the certificate signs'),
+    rfc(5280, '4.2.2.1', 'Authority information access: id-ad-ocsp names the responder'),
+    ALERTS,
+  ],
   'san.server-has-san': [SAN, SERVICE_IDENTITY],
   'san.server-matches-name': [SERVICE_IDENTITY, WILDCARDS, rfc(2818, '3.1', 'HTTP over TLS: server identity')],
   'san.server-identity': [

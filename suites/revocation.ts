@@ -1,6 +1,24 @@
 import { adviceFor, mustBeRefused, skip, withPresentedCertificate } from '../src/checks/judge.js';
-import type { Check } from '../src/checks/types.js';
+import type { Check, CheckContext, RevokedClient } from '../src/checks/types.js';
+import type { CheckVerdict } from '../src/core/model.js';
+import type { ProbeOutcome } from '../src/probe/tls-probe.js';
 import { pemToDer } from '../src/pki/encode.js';
+
+/** The revoked client presented, refused or not, judged against the valid client accepted by the same target. */
+async function judgeRevoked(
+  ctx: CheckContext,
+  r: RevokedClient | { skip: string },
+  probe: () => Promise<ProbeOutcome | { skip: string }>,
+  what: (r: RevokedClient) => string,
+  remediation: () => Promise<string>,
+): Promise<CheckVerdict> {
+  if ('skip' in r) return skip(r.skip);
+  const o = await probe();
+  if ('skip' in o) return skip(o.skip);
+  const advice = o.rejectedAt === 'accepted' ? await remediation() : '';
+  const v = await mustBeRefused(o, () => ctx.control('noCert'), ctx.target, what(r), { status: 'fail', remediation: advice });
+  return withPresentedCertificate(v, pemToDer(r.certPem), r.chainPem, ctx.clock);
+}
 
 /**
  * chain.rejects-revoked-client (docs/CONFORMANCE.md "Revocation"): a client certificate of the
@@ -12,16 +30,42 @@ export const rejectsRevokedClient: Check = {
   id: 'chain.rejects-revoked-client',
   title: 'A client certificate revoked by its CA (CRL) is refused',
   async run(ctx) {
-    const r = await ctx.revokedClient();
-    if ('skip' in r) return skip(r.skip);
-    const o = await ctx.withRevoked();
-    if ('skip' in o) return skip(o.skip);
-    const what =
-      r.source === 'given'
-        ? 'the revoked client certificate given (--revoked-cert)'
-        : 'a client certificate from the trusted CA that the CA has revoked (its CRL lists it)';
-    const remediation = o.rejectedAt === 'accepted' ? await adviceFor(ctx, 'check-client-revocation') : '';
-    const v = await mustBeRefused(o, () => ctx.control('noCert'), ctx.target, what, { status: 'fail', remediation });
-    return withPresentedCertificate(v, pemToDer(r.certPem), r.chainPem, ctx.clock);
+    return judgeRevoked(
+      ctx,
+      await ctx.revokedClient(),
+      () => ctx.withRevoked(),
+      (r) =>
+        r.source === 'given'
+          ? 'the revoked client certificate given (--revoked-cert)'
+          : 'a client certificate from the trusted CA that the CA has revoked (its CRL lists it)',
+      () => adviceFor(ctx, 'check-client-revocation'),
+    );
+  },
+};
+
+/** What to do when the OCSP-revoked client is served (the stacks that can check a client by OCSP). */
+const OCSP_REMEDIATION =
+  "Check client certificates by OCSP against your CA's responder (nginx: ssl_ocsp on, with ssl_ocsp_responder when the certificates name none; Apache: SSLOCSPEnable on; stunnel: OCSPaia = yes or OCSP = URL), or load your CA's CRL: a certificate its CA says is revoked must be refused.";
+
+/**
+ * chain.rejects-ocsp-revoked-client (docs/CONFORMANCE.md "Revocation"): the same through OCSP. A
+ * client certificate of the trusted CA, naming an OCSP responder that answers `revoked` for it,
+ * must be refused against the accepted valid client. Presented on the OCSP reference profiles (the
+ * harness's loopback responder) and, live, when the given --revoked-cert names a responder.
+ */
+export const rejectsOcspRevokedClient: Check = {
+  id: 'chain.rejects-ocsp-revoked-client',
+  title: "A client certificate its CA's OCSP responder says is revoked is refused",
+  async run(ctx) {
+    return judgeRevoked(
+      ctx,
+      await ctx.ocspRevokedClient(),
+      () => ctx.withOcspRevoked(),
+      (r) =>
+        r.source === 'given'
+          ? 'the revoked client certificate given (--revoked-cert, naming its OCSP responder)'
+          : "a client certificate from the trusted CA that the CA has revoked (its OCSP responder, the harness's, says so)",
+      () => Promise.resolve(OCSP_REMEDIATION),
+    );
   },
 };

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintRevokedClient } from '../src/checks/revoked.js';
 import type { FixturePki } from '../src/pki/generate.js';
-import { loadsClientCrl, presentsRevokedClient, type ProfileName } from '../src/targets/profiles.js';
+import { loadsClientCrl, presentsRevokedClient, runsOcspResponder, type ProfileName } from '../src/targets/profiles.js';
 import { REFERENCES } from '../src/targets/reference/index.js';
 import { NODE_PROFILES } from '../src/targets/reference/node.js';
 import { findBinary } from '../src/targets/reference/process.js';
@@ -65,10 +65,13 @@ const liveRun = (port: number, out: string, profile: ProfileName) =>
  * (--ca-key), which publishes no CRL: an OpenSSL-based server checking CRLs on revocation-crl
  * (X509_V_FLAG_CRL_CHECK_ALL; s_server's -crl_check checks the leaf's issuer) finds none for it and
  * refuses that client (warn). GnuTLS treats a CA without a CRL as revoking nothing and serves it.
+ * The given revoked certificate names no OCSP responder, so chain.rejects-ocsp-revoked-client skips.
  */
 function liveTargetVerdicts(profile: ProfileName, implementation: string): Record<string, string> {
   const want = expectedVerdicts(profile, implementation);
   if (loadsClientCrl(profile) && implementation !== 'gnutls') want['chain.accepts-intermediate-client'] = 'warn';
+  // The given --revoked-cert names no OCSP responder: the OCSP check has nothing to present to a live target.
+  if (runsOcspResponder(profile)) want['chain.rejects-ocsp-revoked-client'] = 'skip';
   return want;
 }
 

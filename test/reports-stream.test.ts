@@ -51,15 +51,16 @@ import { ARGV_HOSTILE, emptyRunReport, fixedAuditReport, fixedRunReport, FIXED_A
  * after issue 17.
  *
  * Issue 19 changed them again on purpose: the run model's catalogue gained the crafted-profiles
- * suite (its JSON `suites` list and its JUnit testsuites), and every HTML page gained the style of
- * the crafted-beside-control table; audit and empty JSON and JUnit did not change.
+ * suite and the OCSP-revoked client check (its JSON `suites` list and its JUnit testsuites), and
+ * every HTML page gained the style of the crafted-beside-control table; audit and empty JSON and
+ * JUnit did not change.
  */
 const BEFORE: Record<string, { json: string; junit: string; html: string; page: string }> = {
   run: {
-    json: '235d0a2c2007d3cfd66c5356e8f857e7d5fef1c8623dd250861b674396405990',
-    junit: 'b259ef1c9aaaaed7cc523cb878931e898714fd94e752fd97b6cb4b582d8618e9',
-    html: 'f7d07dc65e0cbf198c479f39c7dfd380ab25cd18b66042c48222933bb5d4a355',
-    page: '00e7b508d2ddf4617a12c7a746e34bfbe46b7126f80586c9994e72bdb46c5f1e',
+    json: '12477e925ead7bc623c9ac383a1542049c5127b6ecc01d93acf14f07cb0a2aaa',
+    junit: '90ff425701e3d74d49e99d0fed0c11634dac9b41d8b507ed7e4504da661b048a',
+    html: '9336bdacc33d2e907d49f329552cbccf087bc592bcc336f2c1da9017624fb282',
+    page: '16b9f0264d92b489e71bd18cf1c8c6f29de8156072ef809704cf05a471002566',
   },
   audit: {
     json: '2b8abd0c7c3a5f4ef176afc54aadc82e67936c131beedf4718ee05a55b5372e6',

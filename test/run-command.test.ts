@@ -166,6 +166,7 @@ describe('live targets given by flags', () => {
     expect(notPass).toEqual(
       [
         'chain.rejects-ca-as-client=warn',
+        'chain.rejects-ocsp-revoked-client=skip',
         'chain.rejects-revoked-client=skip',
         'rotation.ca-overlap=skip',
         'rotation.continuity=skip',

@@ -134,7 +134,7 @@ export async function planRun(v: Values, ctx: PlanRunContext = {}): Promise<RunP
   const provider = (v.provider as string | undefined) ?? env.MTLS_PROVIDER ?? 'process';
   if (provider !== 'process' && provider !== 'container')
     throw new HarnessError('usage.invalid-value', `${command}: --provider must be process or container, not "${provider}"`);
-  for (const t of targets) if (!('host' in t)) checkReference(t.reference.implementation, t.reference.profile);
+  for (const t of targets) if (!('host' in t)) checkReference(t.reference.implementation, t.reference.profile, provider);
   return { settings: st, targets, provider, suites, credentials, rotation };
 }
 
@@ -155,7 +155,7 @@ export class ReferencePool {
         out.push(t);
         continue;
       }
-      const { implementation, profile } = checkReference(t.reference.implementation, t.reference.profile);
+      const { implementation, profile } = checkReference(t.reference.implementation, t.reference.profile, plan.provider);
       this.fixture ??= await mintFixturePki();
       const ref = await startReference({ implementation, profile, pki: this.fixture, provider: plan.provider });
       this.started.push(ref);

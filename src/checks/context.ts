@@ -28,7 +28,7 @@ import type { CheckContext, CraftedKind } from './types.js';
 import type { Control } from '../probe/controls.js';
 import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
 import { identityKind } from '../rules/san.js';
-import { revokedClientOf } from './revoked.js';
+import { ocspRevokedClientOf, revokedClientOf } from './revoked.js';
 
 /** Unreachable outcomes of the first connection that no other connection to the target could change. */
 const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn', 'starttls']);
@@ -388,6 +388,12 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
         // Our own client refuses to load a SHA-1-signed certificate above security level 0.
         const weak = p.weakClient ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {};
         return { outcome: await probe({ cert: crafted.chainPem, key: crafted.keyPem, ...weak }), crafted, controlCert: made, control };
+      }),
+    ocspRevokedClient: () => once('ocspRevokedClient', () => ocspRevokedClientOf(target, o.clock)),
+    withOcspRevoked: () =>
+      once('withOcspRevoked', async () => {
+        const r = await ctx.ocspRevokedClient();
+        return 'skip' in r ? r : probe({ cert: r.chainPem, key: r.keyPem });
       }),
     withCrafted: (kind: CraftedKind) =>
       once(`withCrafted:${kind}`, async () => {

@@ -56,6 +56,13 @@ export interface CheckContext {
   revokedClient(): Promise<RevokedClient | { skip: string }>;
   /** Probe presenting the revoked client (memoised). */
   withRevoked(): Promise<ProbeOutcome | { skip: string }>;
+  /**
+   * The OCSP-revoked client of chain.rejects-ocsp-revoked-client: the given revoked certificate when
+   * it names an OCSP responder, or on an OCSP reference profile one the harness's responder revokes (memoised).
+   */
+  ocspRevokedClient(): Promise<RevokedClient | { skip: string }>;
+  /** Probe presenting the OCSP-revoked client (memoised). */
+  withOcspRevoked(): Promise<ProbeOutcome | { skip: string }>;
   /** Probe with a hello capped at `maxVersion` (memoised). */
   capped(maxVersion: TlsVersion): Promise<ProbeOutcome>;
   /**

@@ -128,6 +128,8 @@ export interface TbsFields {
   rsa: boolean;
   eku?: readonly ('serverAuth' | 'clientAuth')[] | undefined;
   sans?: { dns?: string[] | undefined; ip?: string[] | undefined; uri?: string[] | undefined; email?: string[] | undefined } | undefined;
+  /** OCSP responder URLs: an authorityInfoAccess extension with id-ad-ocsp (RFC 5280 §4.2.2.1). */
+  ocspUrls?: readonly string[] | undefined;
   /** A deliberate departure from this profile (the crafted certificates of src/pki/crafted-profiles.ts). */
   tweak?: Tweak | undefined;
 }
@@ -188,7 +190,7 @@ function ipBytes(ip: string): Buffer {
 /**
  * The extensions the harness's certificates carry, in this order: basicConstraints (critical),
  * keyUsage (critical), subjectKeyIdentifier, authorityKeyIdentifier, extendedKeyUsage,
- * subjectAltName (dns, ip, uri, email).
+ * subjectAltName (dns, ip, uri, email), authorityInfoAccess (OCSP URLs only).
  */
 function extensions(f: TbsFields): Buffer {
   const t = f.tweak ?? {};
@@ -217,6 +219,9 @@ function extensions(f: TbsFields): Buffer {
   ];
   if (names.length > 0 || t.emptySan) list.push(nonCritical('2.5.29.17', seq(...names)));
   const isExtension = (e: Buffer, id: string) => e.subarray(readTlv(e, 0).contentStart).indexOf(oid(id)) === 0;
+  // AccessDescription { id-ad-ocsp, uniformResourceIdentifier [6] }.
+  const aia = (f.ocspUrls ?? []).map((u) => seq(oid('1.3.6.1.5.5.7.48.1'), element(0x86, Buffer.from(u, 'latin1'))));
+  if (aia.length > 0) list.push(extension('1.3.6.1.5.5.7.1.1', false, seq(...aia)));
   const kept = list.filter((e) => !t.drop?.some((id) => isExtension(e, id)));
   const twice = t.duplicate ? kept.filter((e) => isExtension(e, t.duplicate!)) : [];
   return element(0xa3, seq(...kept, ...twice, ...(t.add ?? [])));
@@ -263,13 +268,7 @@ export interface SignatureTweak {
  * CRL, §5.1): `tbs` signed by `signer`, a key of `signerType`.
  */
 export function signedStructure(tbs: Buffer, signer: KeyObject, signerType: LeafKeyType, w: SignatureTweak = {}): Buffer {
-  const hash = w.hash ?? (signerType === 'ec-p384' ? 'sha384' : 'sha256');
-  const signature =
-    signerType === 'ed25519'
-      ? nodeSign(null, tbs, signer)
-      : signerType.startsWith('ec')
-        ? nodeSign(hash, tbs, { key: signer, dsaEncoding: 'der' })
-        : nodeSign(hash, tbs, signer);
+  const signature = signBytes(tbs, signer, signerType, w.hash);
   if (w.flipSignature) signature[signature.length - 1] = signature[signature.length - 1]! ^ 0xff;
   const bits = element(0x03, Buffer.concat([Buffer.from([0]), signature]));
   return seq(tbs, w.algorithm ?? signatureAlgorithm(signerType), bits);
@@ -280,6 +279,13 @@ function sha1Algorithm(type: LeafKeyType): Buffer {
   if (type.startsWith('ec')) return seq(oid('1.2.840.10045.4.1'));
   if (type.startsWith('rsa')) return seq(oid('1.2.840.113549.1.1.5'), Buffer.from([0x05, 0x00]));
   throw new Error(`no SHA-1 signature with a ${type} key`);
+}
+
+/** The signature of `tbs` by `signer` (a key of `signerType`), as signatureAlgorithm() names it (ECDSA: DER), or with SHA-1 when a crafted profile asks. */
+export function signBytes(tbs: Buffer, signer: KeyObject, signerType: LeafKeyType, sha1?: 'sha1'): Buffer {
+  const hash = sha1 ?? (signerType === 'ec-p384' ? 'sha384' : 'sha256');
+  if (signerType === 'ed25519') return nodeSign(null, tbs, signer);
+  return signerType.startsWith('ec') ? nodeSign(hash, tbs, { key: signer, dsaEncoding: 'der' }) : nodeSign(hash, tbs, signer);
 }
 
 /** PEM of a certificate's DER (64-column base64, no newline after the END line). */

@@ -54,6 +54,8 @@ export interface MintOptions {
   serialNumber?: string;
   /** One property changed on purpose at the encoding (the crafted profiles, src/pki/crafted-profiles.ts). */
   tweak?: Tweak;
+  /** OCSP responder URLs (authorityInfoAccess, id-ad-ocsp). */
+  ocspUrls?: string[];
 }
 
 /** A positive random 128-bit serial number, hex. */
@@ -95,6 +97,7 @@ export async function mintCertificate(opts: MintOptions): Promise<Credential> {
       eku: opts.eku,
       sans: opts.sans,
       tweak: opts.tweak,
+      ocspUrls: opts.ocspUrls,
     },
     KeyObject.from(issuerKey.pair.privateKey),
     issuerKey.type,

@@ -15,6 +15,7 @@ export const PROFILES = [
   'rotation-graceful',
   'rotation-restart',
   'revocation-crl',
+  'revocation-ocsp',
   'no-revocation-check',
 ] as const;
 
@@ -34,7 +35,9 @@ export const PROFILE_DESCRIPTIONS: Readonly<Record<ProfileName, string>> = {
   'rotation-graceful': "rotates with the implementation's graceful reload",
   'rotation-restart': 'rotates by stopping and starting the process',
   'revocation-crl': "as strict, and checks client certificates against the fixture CAs' CRLs (one lists the revoked client)",
-  'no-revocation-check': 'as strict; the CRL listing the revoked client is not loaded',
+  'revocation-ocsp':
+    "as strict, and checks client certificates by OCSP against the harness's loopback responder (it answers revoked for the OCSP-revoked client)",
+  'no-revocation-check': "as strict; the CRL listing the revoked client is not loaded and OCSP is not consulted (the harness's responder runs, unasked)",
 };
 
 /** Whether the server of a profile is given the fixture CRLs (client-crl.pem) and checks them. */
@@ -46,6 +49,16 @@ export const loadsClientCrl = (profile: ProfileName): boolean => profile === 're
  * verdict says whether the server checks it; elsewhere the check is `skip`.
  */
 export const presentsRevokedClient = (profile: string): boolean => profile === 'revocation-crl' || profile === 'no-revocation-check';
+
+/** Whether the server of a profile checks client certificates by OCSP (the harness's loopback responder). */
+export const checksClientOcsp = (profile: ProfileName): boolean => profile === 'revocation-ocsp';
+
+/**
+ * Whether a reference of this profile runs the harness's OCSP responder and is presented the
+ * OCSP-revoked client (chain.rejects-ocsp-revoked-client): on revocation-ocsp, where the server
+ * asks it, and on no-revocation-check, where it runs and nothing asks (the check must fail there).
+ */
+export const runsOcspResponder = (profile: string): boolean => profile === 'revocation-ocsp' || profile === 'no-revocation-check';
 
 export function isProfileName(s: string): s is ProfileName {
   return (PROFILES as readonly string[]).includes(s);

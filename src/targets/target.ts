@@ -20,6 +20,11 @@ export interface StartedReference {
   apply?(change: ReferenceChange, mode: ApplyMode, mark?: (label: string) => void): Promise<void>;
   /** The server's log lines (connection events; never key material). */
   logs(): string[];
+  /**
+   * The harness's loopback OCSP responder beside it (revocation-ocsp, no-revocation-check): its URL,
+   * and every certificate it was asked about with its answer (so a test can tell the server asked).
+   */
+  ocsp?: { url: string; answered(): readonly { serialHex: string; status: string }[] };
   stop(): Promise<void>;
 }
 

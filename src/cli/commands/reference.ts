@@ -32,7 +32,7 @@ export async function referenceCommand(argv: string[], io: CliIO, signal?: Abort
   const provider = (v.provider as string | undefined) ?? 'process';
   if (provider !== 'process' && provider !== 'container')
     throw new HarnessError('usage.invalid-value', `reference start: --provider must be process or container, not "${provider}"`);
-  const { implementation, profile } = checkReference(positionals[0]!, v.profile as string);
+  const { implementation, profile } = checkReference(positionals[0]!, v.profile as string, provider);
 
   const outGiven = v.out as string | undefined;
   const out = outGiven ? path.resolve(outGiven) : await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-reference-'));
@@ -61,6 +61,7 @@ export async function referenceCommand(argv: string[], io: CliIO, signal?: Abort
       `  endpoint   ${e.host}:${e.port}   (${protocol === 'https' ? `${ref.url}, ` : `protocol ${protocol}, `}SNI localhost)`,
       `  CA         ${path.join(out, 'ca.pem')}`,
       `  client     ${path.join(out, 'client.pem')}  key ${path.join(out, 'client-key.pem')}`,
+      ...(ref.ocsp ? [`  OCSP       ${ref.ocsp.url}   (the harness's responder for the fixture CAs)`] : []),
       `  try        mtls-harness probe ${e.host}:${e.port}${protocolFlag} --servername localhost --ca ${path.join(out, 'ca.pem')} --cert ${path.join(out, 'client.pem')} --key ${path.join(out, 'client-key.pem')}`,
       'Running until Ctrl-C.',
       '',

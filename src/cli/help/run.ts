@@ -22,7 +22,9 @@ export function runSharedOptionsHelp(): string {
                             expired, ...); never written anywhere
   --revoked-cert FILE, --revoked-key FILE
                             a client certificate your CA has revoked:
-                            chain.rejects-revoked-client (docs/CONFORMANCE.md)
+                            chain.rejects-revoked-client, and
+                            chain.rejects-ocsp-revoked-client when it names
+                            its OCSP responder (docs/CONFORMANCE.md)
   --servername NAME         SNI and the name the server certificate must cover
   --expected-name NAME      another name the certificate must cover (repeat)
   --protocol P              https (default): one request after the handshake;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ProfileName } from '../profiles.js';
-import { clientPolicyFor, loadsClientCrl } from '../profiles.js';
+import { checksClientOcsp, clientPolicyFor, loadsClientCrl } from '../profiles.js';
+import { ocspUrlOf } from './types.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /** Where Debian's apache2 keeps its modules (mod_ssl is in apache2 itself). */
@@ -75,7 +76,9 @@ function apacheImpl(name: 'apache' | 'apache-location'): ProcessImplementation {
         // revocation-crl: the CRL file, checked for every certificate of the chain (as nginx's ssl_crl).
         server_auth:
           (perLocation ? DIRECTIVE.none : DIRECTIVE[ctx.policy]) +
-          (loadsClientCrl(ctx.profile) ? `\nSSLCARevocationFile "${ctx.dir}/client-crl.pem"\nSSLCARevocationCheck chain` : ''),
+          (loadsClientCrl(ctx.profile) ? `\nSSLCARevocationFile "${ctx.dir}/client-crl.pem"\nSSLCARevocationCheck chain` : '') +
+          // revocation-ocsp: the harness's responder for every certificate of the client's chain, whatever its AIA names.
+          (checksClientOcsp(ctx.profile) ? `\nSSLOCSPEnable on\nSSLOCSPDefaultResponder ${ocspUrlOf(ctx, name)}\nSSLOCSPOverrideResponder on` : ''),
         location_auth: perLocation ? `  ${DIRECTIVE[ctx.policy]}` : '',
       });
       return {

@@ -22,7 +22,7 @@ export const caddy: ProcessImplementation = {
   unsupported: (profile) =>
     profile === 'accept-expired-client'
       ? "Caddy 2.6's client_authentication has no option to ignore validity dates: Go's crypto/tls verifies the client chain with x509.Certificate.Verify at the current time (only trusted_ca_certs, trusted_leaf_certs and mode are configurable)"
-      : profile === 'revocation-crl'
+      : profile === 'revocation-crl' || profile === 'revocation-ocsp'
         ? "Caddy's client_authentication has no CRL or OCSP option for clients, and Go's crypto/tls never checks a client certificate's revocation (x509.Certificate.Verify ignores CRLs): it cannot refuse a revoked client"
         : undefined,
   render(ctx: RenderContext) {

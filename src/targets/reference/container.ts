@@ -3,11 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { HarnessError, isHarnessError } from '../../core/errors.js';
 import type { FixturePki } from '../../pki/generate.js';
-import { clientPolicyFor, type ProfileName } from '../profiles.js';
+import { checksClientOcsp, clientPolicyFor, type ProfileName } from '../profiles.js';
 import type { ApplyMode } from '../../core/target.js';
 import type { ReferenceChange, StartedReference } from '../target.js';
 import { changedFiles, fileMode, freePort, pkiFiles, SECRET_FILES, tail, waitForTls, writeFiles } from './process.js';
-import type { ProcessImplementation, StartTls } from './types.js';
+import { OCSP_IN_CONTAINER, type ProcessImplementation, type StartTls } from './types.js';
 import { importOptional } from '../../io/optional.js';
 
 /** The reference image (fixtures/images): override with MTLS_REFERENCE_IMAGE. */
@@ -66,7 +66,7 @@ function splitImage(image: string): [string | undefined, string, string] {
  * config and PKI as the process provider, copied to /mtls; the port published on 127.0.0.1 only.
  */
 export async function startContainerReference(impl: ProcessImplementation, o: { profile: ProfileName; pki: FixturePki }): Promise<StartedReference> {
-  const why = impl.unsupported(o.profile);
+  const why = impl.unsupported(o.profile) ?? (checksClientOcsp(o.profile) ? OCSP_IN_CONTAINER : undefined);
   if (why) throw new HarnessError('target.unsupported-profile', `${impl.name} cannot express profile "${o.profile}" (unsupported): ${why}`);
   const { GenericContainer, Wait } = await loadTestcontainers();
 

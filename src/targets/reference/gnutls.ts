@@ -32,6 +32,8 @@ export const gnutls: ProcessImplementation = {
         return 'gnutls-serv cannot verify a client chain while ignoring its validity dates (no option sets GNUTLS_VERIFY_DISABLE_TIME_CHECKS)';
       case 'rotation-graceful':
         return 'gnutls-serv cannot re-read its certificate (it ignores SIGHUP and has no reload): it can only be restarted (rotation-restart)';
+      case 'revocation-ocsp':
+        return "gnutls-serv checks no client certificate by OCSP: --ocsp-response staples the server's own status";
       default:
         return undefined;
     }

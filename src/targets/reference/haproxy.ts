@@ -13,7 +13,10 @@ export const haproxy: ProcessImplementation = {
   debianPackages: ['haproxy'],
   binary: 'haproxy',
   deviations: craftedDeviations({ unverified: HAPROXY_UNVERIFIED }),
-  unsupported: () => undefined,
+  unsupported: (profile) =>
+    profile === 'revocation-ocsp'
+      ? "haproxy 2.6 checks no client certificate by OCSP: its OCSP support staples the server's own response (a .ocsp file beside crt); a client's revocation is crl-file only"
+      : undefined,
   render(ctx: RenderContext) {
     const ca = `ca-file ${ctx.dir}/client-ca.pem`;
     const clientAuth: Record<RenderContext['policy'], string> = {

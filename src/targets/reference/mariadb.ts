@@ -36,7 +36,10 @@ export const mariadb: ProcessImplementation = {
   binary: 'mariadbd',
   runAs: 'mysql',
   starttls: 'mysql',
-  unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
+  unsupported: (profile) =>
+    profile === 'revocation-ocsp'
+      ? 'mariadbd checks a client certificate against ssl-crl/ssl-crlpath only: it has no OCSP setting'
+      : UNSUPPORTED[clientPolicyFor(profile)],
   deviations: advertisesNoCaNames('MariaDB'),
   render(ctx: RenderContext) {
     const require = REQUIRE[ctx.policy];

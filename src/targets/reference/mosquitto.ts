@@ -33,7 +33,10 @@ export const mosquitto: ProcessImplementation = {
   debianPackages: ['mosquitto'],
   binary: 'mosquitto',
   runAs: 'mosquitto',
-  unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
+  unsupported: (profile) =>
+    profile === 'revocation-ocsp'
+      ? "mosquitto checks a client certificate against crlfile only: its OCSP option (bridge_require_ocsp) is a bridge's check of the remote broker's stapled status"
+      : UNSUPPORTED[clientPolicyFor(profile)],
   deviations: bothDeviations(advertisesNoCaNames('mosquitto'), (profile) =>
     profile === 'rotation-graceful' ? { checks: { 'rotation.ca-overlap': 'fail' }, reason: CA_NOT_RELOADED } : undefined,
   ),

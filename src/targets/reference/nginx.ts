@@ -1,4 +1,5 @@
-import { loadsClientCrl } from '../profiles.js';
+import { checksClientOcsp, loadsClientCrl } from '../profiles.js';
+import { ocspUrlOf } from './types.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /**
@@ -19,8 +20,10 @@ export const nginx: ProcessImplementation = {
         : undefined,
   render(ctx: RenderContext) {
     const ca = `    ssl_client_certificate ${ctx.dir}/client-ca.pem;\n    ssl_verify_depth 2;\n`;
+    // revocation-ocsp: every certificate of the client's chain but the root, asked of the harness's responder (an IP URL: no resolver).
+    const ocsp = checksClientOcsp(ctx.profile) ? `\n    ssl_ocsp on;\n    ssl_ocsp_responder ${ocspUrlOf(ctx, 'nginx')};` : '';
     const clientAuth: Record<RenderContext['policy'], string> = {
-      'require-verified': `${ca}    ssl_verify_client on;${loadsClientCrl(ctx.profile) ? `\n    ssl_crl ${ctx.dir}/client-crl.pem;` : ''}`,
+      'require-verified': `${ca}    ssl_verify_client on;${loadsClientCrl(ctx.profile) ? `\n    ssl_crl ${ctx.dir}/client-crl.pem;` : ''}${ocsp}`,
       'optional-verified': `${ca}    ssl_verify_client optional;`,
       none: '    ssl_verify_client off;',
       'require-any': '',

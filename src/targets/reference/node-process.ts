@@ -48,7 +48,12 @@ export const nodeReference: ReferenceServer = {
   runs: 'in-process',
   container: false,
   deviations: craftedDeviations({ verified: NODE_OPENSSL }),
-  unsupported: (profile) => (NODE_PROFILES.includes(profile) ? undefined : nodeProcess.unsupported(profile)),
+  unsupported: (profile) =>
+    profile === 'revocation-ocsp'
+      ? "node:tls checks no client certificate by OCSP: its crl option is its only revocation check, and its OCSPRequest event staples the server's own status"
+      : NODE_PROFILES.includes(profile)
+        ? undefined
+        : nodeProcess.unsupported(profile),
   // Rotation profiles need a process to reload or restart; the static ones run in-process.
   start: ({ profile, pki }) =>
     NODE_PROFILES.includes(profile) ? new NodeReference({ profile, pki }).start() : startProcessReference(nodeProcess, { profile, pki }),

@@ -16,7 +16,9 @@ export const openssl: ProcessImplementation = {
   unsupported: (profile) =>
     profile === 'rotation-graceful'
       ? 'openssl s_server cannot reload its certificate (it has no reload signal): it can only be restarted (rotation-restart)'
-      : undefined,
+      : profile === 'revocation-ocsp'
+        ? "openssl s_server checks no client certificate by OCSP: its OCSP options (-status, -status_url, -status_file) staple the server's own status; a client's revocation is -CRL with -crl_check only"
+        : undefined,
   // s_server -CRL reads a single CRL (apps/s_server.c: load_crl): the root's; -crl_check then finds
   // none for the intermediate and refuses the client it issued (X509_V_ERR_UNABLE_TO_GET_CRL, alert 48).
   deviations: bothDeviations(

@@ -56,7 +56,10 @@ export const postgres: ProcessImplementation = {
   },
   runAs: 'postgres',
   starttls: 'postgres',
-  unsupported: (profile) => UNSUPPORTED[clientPolicyFor(profile)],
+  unsupported: (profile) =>
+    profile === 'revocation-ocsp'
+      ? 'PostgreSQL checks a client certificate against ssl_crl_file/ssl_crl_dir only: it has no OCSP setting'
+      : UNSUPPORTED[clientPolicyFor(profile)],
   render(ctx: RenderContext) {
     const hba = HBA[ctx.policy];
     const bindir = postgresBinDir();

@@ -346,6 +346,8 @@ const PORT_BUSY = /in use|EADDRINUSE|cannot bind|Address already/i;
 export interface ProcessReferenceOptions {
   profile: ProfileName;
   pki?: FixturePki;
+  /** The loopback OCSP responder's URL (revocation-ocsp). */
+  ocspUrl?: string | undefined;
 }
 
 /** Starts an implementation as a local process on 127.0.0.1 and a free port. */
@@ -363,7 +365,7 @@ export async function startProcessReference(impl: ProcessImplementation, o: Proc
     if (owner) await fs.chown(dir, owner.uid, owner.gid);
     const port = await freePort();
     const { files, sendChain, secret } = pkiFiles(pki, o.profile);
-    const rendered = impl.render({ profile: o.profile, policy: clientPolicyFor(o.profile), dir, bind: '127.0.0.1', port, sendChain });
+    const rendered = impl.render({ profile: o.profile, policy: clientPolicyFor(o.profile), dir, bind: '127.0.0.1', port, sendChain, ocspUrl: o.ocspUrl });
     await writeFiles(dir, { ...files, ...rendered.files }, secret, owner);
     const [cmd, ...args] = rendered.command;
     let out = '';

@@ -24,8 +24,8 @@ export const redis: ProcessImplementation = {
   debianPackages: ['redis-server'],
   binary: 'redis-server',
   unsupported: (profile) =>
-    profile === 'revocation-crl'
-      ? 'Redis 7.0 has no CRL setting (its TLS options are tls-cert-file, tls-key-file, tls-ca-cert-file/dir, tls-auth-clients, protocols and ciphers): it cannot check a client certificate against a CRL'
+    profile === 'revocation-crl' || profile === 'revocation-ocsp'
+      ? 'Redis 7.0 has no revocation setting, CRL or OCSP (its TLS options are tls-cert-file, tls-key-file, tls-ca-cert-file/dir, tls-auth-clients, protocols and ciphers): it cannot check whether a client certificate is revoked'
       : UNSUPPORTED[clientPolicyFor(profile)],
   deviations: advertisesNoCaNames('Redis'),
   render(ctx: RenderContext) {

@@ -1,5 +1,5 @@
-import { loadsClientCrl } from '../profiles.js';
-import { advertisesNoCaNames } from './types.js';
+import { checksClientOcsp, loadsClientCrl } from '../profiles.js';
+import { advertisesNoCaNames, ocspUrlOf } from './types.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /**
@@ -23,8 +23,10 @@ export const stunnel: ProcessImplementation = {
     'stunnel answers each connection by running a shell script (inetd style): at 100 attempts a second a request per attempt measures fork and exec of the responder (hundreds of ms on a busy machine), not the TLS continuity; each attempt is judged by its handshake (TLS 1.3: the session ticket)',
   render(ctx: RenderContext) {
     const ca = `CAfile = ${ctx.dir}/client-ca.pem`;
+    // revocation-ocsp: the harness's responder for the client's certificates (OCSP overrides the AIA URL).
+    const ocsp = checksClientOcsp(ctx.profile) ? `\nOCSP = ${ocspUrlOf(ctx, 'stunnel')}` : '';
     const clientAuth: Record<RenderContext['policy'], string> = {
-      'require-verified': `${ca}\nverifyChain = yes${loadsClientCrl(ctx.profile) ? `\nCRLfile = ${ctx.dir}/client-crl.pem` : ''}`,
+      'require-verified': `${ca}\nverifyChain = yes${loadsClientCrl(ctx.profile) ? `\nCRLfile = ${ctx.dir}/client-crl.pem` : ''}${ocsp}`,
       'optional-verified': `${ca}\nverifyChain = yes\nrequireCert = no`,
       none: '',
       'require-any': 'requireCert = yes',

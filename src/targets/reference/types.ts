@@ -2,6 +2,7 @@
  * What a reference server declares (issue 17): one entry of REFERENCES (index.ts) per server, and
  * for the file-based ones the rendered process form the process and container providers run.
  */
+import { HarnessError } from '../../core/errors.js';
 import type { Protocol } from '../../core/target.js';
 import type { FixturePki } from '../../pki/generate.js';
 import { clientPolicyFor, type ClientPolicy, type ProfileName } from '../profiles.js';
@@ -49,6 +50,13 @@ export type ReferenceProtocol = Protocol;
 /** How TLS starts on a port after a protocol's own request: PostgreSQL's SSLRequest, MySQL's SSL request packet. */
 export type StartTls = 'postgres' | 'mysql';
 
+/** What a reference server is started with: the profile, the fixture PKI, and the OCSP responder's URL when one runs. */
+export interface ReferenceStartOptions {
+  profile: ProfileName;
+  pki: FixturePki;
+  ocspUrl?: string | undefined;
+}
+
 /**
  * One reference server: everything the harness knows of it is here, and `--reference`, the
  * `unsupported` refusals, the container provider, the self-test's expectations, the reference
@@ -85,7 +93,7 @@ export interface ReferenceServer {
    */
   rotationHandshakeOnly?: string;
   /** Starts it with `--provider process`, for a profile it supports, on 127.0.0.1 and a free port. */
-  start(o: { profile: ProfileName; pki: FixturePki }): Promise<StartedReference>;
+  start(o: ReferenceStartOptions): Promise<StartedReference>;
   /** Its file-based form (a config rendered beside the PKI files, a binary): how `start` runs it, when it is one. */
   process?: ProcessImplementation;
   /** Whether `--provider container` runs its file-based form in the reference image (its packages are then in fixtures/images). */
@@ -103,7 +111,19 @@ export interface RenderContext {
   port: number;
   /** Whether the server's intermediate is sent (false for incomplete-chain). */
   sendChain: boolean;
+  /** The harness's loopback OCSP responder (`http://127.0.0.1:PORT/`), on the profiles that run one (runsOcspResponder). */
+  ocspUrl?: string | undefined;
 }
+
+/** The loopback OCSP responder's URL a server is configured with on revocation-ocsp (a bug when absent: the server would check nothing). */
+export function ocspUrlOf(ctx: RenderContext, server: string): string {
+  if (!ctx.ocspUrl) throw new HarnessError('internal', `${server} on ${ctx.profile}: no OCSP responder URL was given (start it with startReference)`);
+  return ctx.ocspUrl;
+}
+
+/** Why no container expresses revocation-ocsp. */
+export const OCSP_IN_CONTAINER =
+  "in a container: the harness's OCSP responder listens on the host's loopback (127.0.0.1), which a container on its own bridge network cannot reach; use --provider process";
 
 /** What an implementation renders for a profile: files to write beside the PKI, and how to run and reload it. */
 export interface Rendered {
