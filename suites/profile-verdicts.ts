@@ -7,7 +7,7 @@ import type { Status } from '../src/core/status.js';
 import type { ProfileName } from '../src/targets/profiles.js';
 import { protocolModule } from '../src/probe/protocols/index.js';
 import { referenceServer } from '../src/targets/reference/index.js';
-import { clientPolicyFor, loadsClientCrl } from '../src/targets/profiles.js';
+import { checksClientOcsp, clientPolicyFor, loadsClientCrl } from '../src/targets/profiles.js';
 import { UNDER_MINTED_INTERMEDIATE } from '../src/targets/reference/crafted.js';
 import { CRAFTED_PROFILES } from '../src/pki/crafted-profiles.js';
 import { SUITES } from './index.js';
@@ -70,8 +70,9 @@ const DATES = ['validity-inverted'];
  * Each crafted profile's expected verdict on a profile: accepted by a server that verifies no client
  * (`fail` for a refuse row, `warn` for a policy row); when it verifies, refused unless OpenSSL
  * accepts it; `path-length-exceeded` skips (the fixture root's pathLenConstraint 1 leaves it no control);
- * on a profile that loads CRLs, the rows under the harness's own intermediate are `error`
- * (UNDER_MINTED_INTERMEDIATE: the server refuses their control for want of that intermediate's CRL).
+ * on a profile that checks revocation (CRL or OCSP), the rows under the harness's own intermediate
+ * are `error` (UNDER_MINTED_INTERMEDIATE: the server refuses their control for want of that
+ * intermediate's CRL, or of an OCSP answer for it).
  */
 export function craftedVerdicts(profile: ProfileName): Record<string, Status> {
   const policy = clientPolicyFor(profile);
@@ -82,7 +83,7 @@ export function craftedVerdicts(profile: ProfileName): Record<string, Status> {
     const letThrough = !verifies || OPENSSL_ACCEPTS.includes(p.id) || (policy === 'require-ignore-dates' && DATES.includes(p.id));
     const id = `crafted.${p.id}`;
     // A CRL-checking server refuses the control under the harness's own intermediate (no CRL for it): `error`.
-    const noControl = verifies && loadsClientCrl(profile) && UNDER_MINTED_INTERMEDIATE.includes(id);
+    const noControl = verifies && (loadsClientCrl(profile) || checksClientOcsp(profile)) && UNDER_MINTED_INTERMEDIATE.includes(id);
     out[id] = p.id === 'path-length-exceeded' ? 'skip' : noControl ? 'error' : letThrough ? accepted : 'pass';
   }
   return out;

@@ -5,7 +5,7 @@
  * (docs/CONFORMANCE.md "Which stacks accept which profiles").
  */
 import { CRAFTED_PROFILES } from '../../pki/crafted-profiles.js';
-import { clientPolicyFor, loadsClientCrl, type ProfileName } from '../profiles.js';
+import { checksClientOcsp, clientPolicyFor, loadsClientCrl, type ProfileName } from '../profiles.js';
 import type { Deviation } from './types.js';
 
 /**
@@ -18,6 +18,22 @@ import type { Deviation } from './types.js';
 export const UNDER_MINTED_INTERMEDIATE: readonly string[] = CRAFTED_PROFILES.filter((p) => p.control === 'chain' || p.control === 'constrained').map(
   (p) => `crafted.${p.id}`,
 );
+
+/**
+ * Measured: nginx (`ssl_ocsp`) and stunnel (`OCSP`) refuse a client leaf carrying the CA's own key
+ * on the OCSP profile only (they accept it on `strict`; Apache accepts it on both). The likely
+ * cause: OpenSSL's OCSP_basic_verify finds the response's signer by key identifier among the
+ * certificates it is given, the client's own included, and the leaf matches the CA's key.
+ */
+export function ocspSignerByKey(stack: string): (profile: ProfileName) => Deviation | undefined {
+  return (profile) =>
+    checksClientOcsp(profile)
+      ? {
+          checks: { 'crafted.leaf-with-ca-key': 'pass' },
+          reason: `${stack} refuses a client leaf carrying the CA's own key when it checks clients by OCSP (measured; it accepts it on strict): OpenSSL's OCSP_basic_verify finds the response's signer by key identifier, which that leaf shares with the CA`,
+        }
+      : undefined;
+}
 
 /** A server that checks a CRL only for an issuer it holds one for: the crafted chain rows keep their verdicts when it loads CRLs. */
 export function crlOnlyWhereHeld(stack: string): (profile: ProfileName) => Deviation | undefined {

@@ -1,4 +1,5 @@
 import { checksClientOcsp, loadsClientCrl } from '../profiles.js';
+import { ocspSignerByKey } from './crafted.js';
 import { ocspUrlOf } from './types.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
@@ -10,6 +11,7 @@ import { renderTemplate, type ProcessImplementation, type RenderContext } from '
  */
 export const nginx: ProcessImplementation = {
   name: 'nginx',
+  deviations: ocspSignerByKey('nginx'),
   debianPackages: ['nginx-light'],
   binary: 'nginx',
   unsupported: (profile) =>

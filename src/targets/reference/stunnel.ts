@@ -1,5 +1,6 @@
 import { checksClientOcsp, loadsClientCrl } from '../profiles.js';
-import { advertisesNoCaNames, ocspUrlOf } from './types.js';
+import { ocspSignerByKey } from './crafted.js';
+import { advertisesNoCaNames, bothDeviations, ocspUrlOf } from './types.js';
 import { renderTemplate, type ProcessImplementation, type RenderContext } from './process.js';
 
 /**
@@ -12,7 +13,7 @@ export const stunnel: ProcessImplementation = {
   name: 'stunnel',
   debianPackages: ['stunnel4'],
   binary: 'stunnel4',
-  deviations: advertisesNoCaNames('stunnel', true),
+  deviations: bothDeviations(advertisesNoCaNames('stunnel', true), ocspSignerByKey('stunnel')),
   unsupported: (profile) =>
     profile === 'accept-expired-client'
       ? 'stunnel cannot verify a client chain while ignoring its validity dates'
