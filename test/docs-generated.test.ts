@@ -20,6 +20,12 @@ describe('the generated docs are up to date', () => {
     expect(read(file), `${file} differs from what the catalogue and the reference map say: run \`npm run docs\` and commit the result`).toBe(page(file));
   });
 
+  it("the README and run.md give the catalogue's true number of server checks", () => {
+    const n = suitesOfKind('server').flatMap((s) => s.checks).length;
+    expect(read('README.md')).toMatch(new RegExp(`Runs the ${n} checks of`));
+    expect(read('docs/run.md')).toMatch(new RegExp(`\\(${n} checks, stable IDs`));
+  });
+
   it('docs/checks.md names every check of every kind, under its suite, and every server check on every profile', () => {
     const text = page('docs/checks.md');
     for (const suite of CATALOGUE) {
