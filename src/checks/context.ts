@@ -16,7 +16,6 @@ import {
 } from '../pki/generate.js';
 import { parseCertificates, publicKeyProblem } from '../pki/inspect.js';
 import { sharedLeafKey, type LeafKeyType } from '../pki/keys.js';
-import { craftedProfile, mintControl, mintCrafted } from '../pki/crafted-profiles.js';
 import { probePlaintext, type PlaintextKind, type PlaintextOutcome } from '../probe/plaintext.js';
 import { probeWithPha } from '../probe/pha-client.js';
 import type { ProbeOptions, ProbeOutcome } from '../probe/tls-probe.js';
@@ -29,6 +28,7 @@ import type { Control } from '../probe/controls.js';
 import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
 import { identityKind } from '../rules/san.js';
 import { ocspRevokedClientOf, revokedClientOf } from './revoked.js';
+import { profileProbe } from './profile-probe.js';
 
 /** Unreachable outcomes of the first connection that no other connection to the target could change. */
 const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn', 'starttls']);
@@ -365,30 +365,7 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
         const r = await ctx.revokedClient();
         return 'skip' in r ? r : probe({ cert: r.chainPem, key: r.keyPem });
       }),
-    withProfile: (id: string) =>
-      once(`withProfile:${id}`, async () => {
-        const p = craftedProfile(id);
-        const ca = await issuer();
-        if (!p || 'skip' in ca) return { skip: p ? (ca as { skip: string }).skip : `no crafted profile ${id}` };
-        const env = { ca, now: o.clock() };
-        const na = p.notApplicable?.(env);
-        if (na) return { skip: `not applicable: ${na}` };
-        const made = await shared(`profileControl:${p.control}\u0000${ca.certPem}`, async () => {
-          const c = await mintControl(p.control, ca, validClient(ca));
-          return Object.assign(c.control, { recipe: c });
-        });
-        const recipe = (made as typeof made & { recipe: Awaited<ReturnType<typeof mintControl>> }).recipe;
-        const crafted = await shared(`profile:${id}\u0000${ca.certPem}`, () => mintCrafted(p, env, recipe));
-        const control = () =>
-          once(`profileControlProbe:${p.control}`, async (): Promise<Control> => ({
-            what: 'a control certificate minted from the same CA, without the crafted property',
-            source: 'minted',
-            outcome: await probe({ cert: made.chainPem, key: made.keyPem }),
-          }));
-        // Our own client refuses to load a SHA-1-signed certificate above security level 0.
-        const weak = p.weakClient ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {};
-        return { outcome: await probe({ cert: crafted.chainPem, key: crafted.keyPem, ...weak }), crafted, controlCert: made, control };
-      }),
+    withProfile: (id: string) => profileProbe({ once, shared, issuer, validClient, probe, now: o.clock }, id),
     ocspRevokedClient: () => once('ocspRevokedClient', () => ocspRevokedClientOf(target, o.clock)),
     withOcspRevoked: () =>
       once('withOcspRevoked', async () => {
