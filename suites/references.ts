@@ -101,6 +101,11 @@ export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = 
       about: 'The SPIFFE ID in the URI SAN',
       url: 'https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md#2-spiffe-id',
     },
+    {
+      cite: 'SPIFFE X509-SVID §4',
+      about: 'A leaf SVID: cA FALSE, a critical keyUsage with digitalSignature and no keyCertSign or cRLSign, serverAuth and clientAuth',
+      url: 'https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md#4-constraints-and-usage',
+    },
   ],
   'san.rejects-wrong-identity-client': [SAN, rfc(6125, '6.2', 'Identity checking: the presented identifier must be one the relying party expects')],
   'expiry.server-cert': [VALIDITY],

@@ -5,6 +5,7 @@ import { adviceFor, mustBeRefused, onPresentedChain, skip, withPresented } from 
 import type { CheckContext, Suite } from '../src/checks/types.js';
 import type { CertSummary, CheckVerdict } from '../src/core/model.js';
 import { safeText } from '../src/core/text.js';
+import { isSpiffeId, spiffeIdProblem, svidProblems, SVID_SPEC_URL } from '../src/rules/svid.js';
 
 /** A check of the server's leaf: its certificate and summary (none presented: the `error` verdict). */
 const onLeaf = (judge: (cert: X509Certificate, summary: CertSummary, ctx: CheckContext) => CheckVerdict) =>
@@ -14,6 +15,31 @@ const onLeaf = (judge: (cert: X509Certificate, summary: CertSummary, ctx: CheckC
 export function expectedNames(ctx: CheckContext): string[] {
   const t = ctx.target;
   return [...new Set([t.servername ?? t.host, ...t.expectedNames])];
+}
+
+/**
+ * The identity is a SPIFFE ID the leaf carries: the leaf must also be an X.509-SVID (X509-SVID
+ * §2-§4: exactly one URI SAN, cA FALSE, a critical keyUsage with digitalSignature and neither
+ * keyCertSign nor cRLSign, serverAuth and clientAuth when it has an EKU). A MUST broken: `fail`;
+ * only the EKU's SHOULD: `warn`.
+ */
+function svidVerdict(cert: X509Certificate, want: string, evidence: Record<string, unknown>): CheckVerdict {
+  const problems = svidProblems(cert.raw);
+  const ev = { ...evidence, svidProfile: { spec: SVID_SPEC_URL, problems } };
+  if (problems.length === 0)
+    return {
+      status: 'pass',
+      message: `the server certificate carries the identity ${safeText(want, 200)} and is an X.509-SVID (one URI SAN, not a CA, digitalSignature)`,
+      evidence: ev,
+    };
+  const status = problems.some((p) => p.severity === 'fail') ? 'fail' : 'warn';
+  return {
+    status,
+    message: `the server certificate carries the identity ${safeText(want, 200)} but is not a conforming X.509-SVID: ${problems.map((p) => `${p.text} (${p.clause})`).join('; ')}`,
+    remediation:
+      'reissue the server certificate as an X.509-SVID: the SPIFFE ID as its only URI SAN, basicConstraints cA FALSE, a critical keyUsage with digitalSignature (not keyCertSign or cRLSign), extendedKeyUsage serverAuth and clientAuth (SPIRE and cert-manager csi-driver-spiffe issue such certificates)',
+    evidence: ev,
+  };
 }
 
 export const sanValidation: Suite = {
@@ -62,10 +88,20 @@ export const sanValidation: Suite = {
       async run(ctx) {
         const want = ctx.target.expect.serverIdentity;
         if (!want) return skip('no expected server identity declared (expect.serverIdentity in the config)');
-        return onLeaf((_cert, summary) => {
-          const evidence = { expected: want, sans: sanList(summary.sans) };
-          if (carriesIdentity(summary.sans, want))
+        if (isSpiffeId(want)) {
+          const bad = spiffeIdProblem(want);
+          if (bad)
+            return {
+              status: 'error',
+              message: `the expected server identity ${safeText(want, 200)} is not a valid SPIFFE ID: ${bad}; correct expect.serverIdentity`,
+            };
+        }
+        return onLeaf((cert, summary) => {
+          const evidence: Record<string, unknown> = { expected: want, sans: sanList(summary.sans) };
+          if (carriesIdentity(summary.sans, want)) {
+            if (isSpiffeId(want)) return svidVerdict(cert, want, evidence);
             return { status: 'pass', message: `the server certificate carries the identity ${safeText(want, 200)}`, evidence };
+          }
           return {
             status: 'fail',
             message: `the server certificate does not carry the identity ${safeText(want, 200)} (it has ${safeText(sanList(summary.sans).join(', ') || 'no SAN', 200)})`,
