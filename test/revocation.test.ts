@@ -112,3 +112,51 @@ describe('chain.rejects-revoked-client on a live target', () => {
     expect(r.stderr).toMatch(/--revoked-cert and --revoked-key go together/);
   });
 });
+
+describe('the revoked client from a config file, and the valid client itself revoked', () => {
+  it.skipIf(!OPENSSL)('revokedCert/revokedKey in the config file: the same evidence as the flags (pass against s_server with the CRL)', async () => {
+    const s = await server(['-CRL', f('crl.pem'), '-crl_check']);
+    await fs.writeFile(
+      f('revoked.yaml'),
+      `targets:\n  - endpoint: 127.0.0.1:${s.port}\n    servername: localhost\n    ca: ca.pem\n    cert: client.pem\n    key: client-key.pem\n    revokedCert: revoked.pem\n    revokedKey: revoked-key.pem\n`,
+    );
+    const r = await run(['--config', f('revoked.yaml')]);
+    expect(r.result?.status, r.result?.message ?? r.stderr).toBe('pass');
+    expect(r.result!.message).toMatch(/the revoked client certificate given \(--revoked-cert\) was refused/);
+    await fs.writeFile(f('half.yaml'), `targets:\n  - endpoint: 127.0.0.1:${s.port}\n    revokedCert: revoked.pem\n`);
+    const half = await run(['--config', f('half.yaml')]);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(/revokedCert and revokedKey go together/);
+  });
+
+  it.skipIf(!OPENSSL)('the valid client given is itself revoked (alert 44): the refusal checks are inconclusive and say so, naming the fix', async () => {
+    const s = await server(['-CRL', f('crl.pem'), '-crl_check']);
+    let stdout = '';
+    const code = await runCli(
+      [
+        'run',
+        '--target',
+        `127.0.0.1:${s.port}`,
+        '--servername',
+        'localhost',
+        '--ca',
+        f('ca.pem'),
+        '--cert',
+        f('revoked.pem'),
+        '--key',
+        f('revoked-key.pem'),
+        '--json',
+        '-',
+      ],
+      { stdout: { write: (x: string) => (stdout += x) }, stderr: { write: () => undefined }, env: { NO_COLOR: '1' } },
+    );
+    expect(code).toBe(1);
+    const results = (JSON.parse(stdout) as { results: Res[] }).results;
+    const valid = results.find((x) => x.check === 'handshake.accepts-valid-client-cert')!;
+    expect(valid.status).toBe('fail');
+    expect(valid.message + (valid.remediation ?? '')).toMatch(/revoked/);
+    const noCert = results.find((x) => x.check === 'reject.no-client-cert')!;
+    expect(noCert.status).toBe('error');
+    expect(noCert.message).toMatch(/the valid client certificate itself is revoked \(alert 44 certificate_revoked\): reissue it/);
+  });
+});

@@ -174,6 +174,29 @@ export function resolveRotation(
  * checked once per run, not once per target. Keyed by path (and passphrase variable); errors are
  * not cached, they stop the run (exit 2) anyway.
  */
+/** A certificate and its key, each a file or inline PEM: read once per run (files), the key checked against the certificate. */
+function credentialOf(
+  where: string,
+  label: 'cert' | 'revokedCert',
+  certSrc: { file?: string; pem?: string },
+  keySrc: { file?: string; pem?: string },
+  passphrase: string | undefined,
+  passVar: string | undefined,
+  files: FileCache,
+): ClientCredentials {
+  if (certSrc.file && keySrc.file)
+    return files.get(`${label}\u0000${certSrc.file}\u0000${keySrc.file}\u0000${passVar ?? ''}`, () =>
+      loadCredentialFiles(certSrc.file!, keySrc.file!, passphrase),
+    );
+  const certPem = certSrc.pem ?? readPkiFile(certSrc.file!, 'certificate').toString();
+  const keyBuf = keySrc.pem ?? readPkiFile(keySrc.file!, 'private key');
+  const chain = parseCertificates(certPem, `${where} ${label}`);
+  const key = parsePrivateKey(keyBuf, `${where} ${label === 'cert' ? 'key' : 'revokedKey'}`, passphrase);
+  if (!chain[0]!.checkPrivateKey(key))
+    throw new HarnessError('pki.key-mismatch', `${where}: the key is not the private key of the ${label === 'cert' ? 'client' : 'revoked client'} certificate`);
+  return { certPem: chain.map((c) => c.toString()).join(''), keyPem: key.export({ format: 'pem', type: 'pkcs8' }).toString(), chain };
+}
+
 export class FileCache {
   private readonly map = new Map<string, unknown>();
   get<T>(key: string, load: () => T): T {
@@ -225,18 +248,7 @@ export function resolveLiveTarget(
     const p12Var = over.p12PassEnv ?? t.p12PassphraseEnv;
     client = files.get(`p12\u0000${p12File}\u0000${p12Var ?? ''}`, () => loadPkcs12Credentials(p12File, p12Passphrase(where, p12Var, env)));
   } else if (certSrc && keySrc) {
-    if (certSrc.file && keySrc.file) {
-      client = files.get(`cred\u0000${certSrc.file}\u0000${keySrc.file}\u0000${passVar ?? ''}`, () =>
-        loadCredentialFiles(certSrc.file!, keySrc.file!, passphrase),
-      );
-    } else {
-      const certPem = certSrc.pem ?? readPkiFile(certSrc.file!, 'certificate').toString();
-      const keyBuf = keySrc.pem ?? readPkiFile(keySrc.file!, 'private key');
-      const chain = parseCertificates(certPem, `${where} cert`);
-      const key = parsePrivateKey(keyBuf, `${where} key`, passphrase);
-      if (!chain[0]!.checkPrivateKey(key)) throw new HarnessError('pki.key-mismatch', `${where}: the key is not the private key of the client certificate`);
-      client = { certPem: chain.map((c) => c.toString()).join(''), keyPem: key.export({ format: 'pem', type: 'pkcs8' }).toString(), chain };
-    }
+    client = credentialOf(where, 'cert', certSrc, keySrc, passphrase, passVar, files);
   }
   const caKeySrc = src(over.caKey, t.caKey);
   const caKey = caKeySrc
@@ -244,12 +256,12 @@ export function resolveLiveTarget(
       ? files.get(`cakey\u0000${caKeySrc.file}`, () => parsePrivateKey(readPkiFile(caKeySrc.file!, 'CA private key'), caKeySrc.file))
       : parsePrivateKey(caKeySrc.pem!, `${where} caKey`)
     : undefined;
+  // A revoked client given by flag replaces the file's (revokedCert/revokedKey).
+  const revokedCertSrc = src(over.revokedCert, t.revokedCert);
+  const revokedKeySrc = src(over.revokedKey, t.revokedKey);
+  if (!!revokedCertSrc !== !!revokedKeySrc) throw new HarnessError('config.invalid', `${where}: revokedCert and revokedKey go together`);
   const revokedClient =
-    over.revokedCert && over.revokedKey
-      ? files.get(`revoked\u0000${over.revokedCert}\u0000${over.revokedKey}`, () =>
-          loadCredentialFiles(path.resolve(flagDir, over.revokedCert!), path.resolve(flagDir, over.revokedKey!), passphrase),
-        )
-      : undefined;
+    revokedCertSrc && revokedKeySrc ? credentialOf(where, 'revokedCert', revokedCertSrc, revokedKeySrc, passphrase, passVar, files) : undefined;
   if (caKey && !trustPem && !clientCaPem) throw new HarnessError('usage.missing-argument', `${where}: --ca-key needs the CA certificate too (--ca)`);
 
   if (t.servername !== undefined) checkHostName(`${where}: servername`, t.servername, 'config.invalid');

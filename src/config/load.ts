@@ -97,6 +97,9 @@ export interface FileTarget {
   p12?: string;
   p12PassphraseEnv?: string;
   caKey?: string;
+  /** A client certificate the CA has revoked, and its key (file paths or inline PEM). */
+  revokedCert?: string;
+  revokedKey?: string;
   clientCa?: string;
   plaintextPorts?: number[];
   expect?: { serverIdentity?: string; allowedClientIdentities?: string[] };

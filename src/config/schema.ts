@@ -99,6 +99,8 @@ const TARGET = map(
     p12: 'string',
     p12PassphraseEnv: 'string',
     caKey: 'string',
+    revokedCert: 'string',
+    revokedKey: 'string',
     clientCa: 'string',
     plaintextPorts: 'number[]',
     expect: map({ serverIdentity: 'string', allowedClientIdentities: 'string[]' }),
@@ -124,6 +126,9 @@ const TARGET = map(
     p12: 'A PKCS#12 file (.p12/.pfx) with the client certificate, its chain and key, instead of cert and key; never trust anchors.',
     p12PassphraseEnv: 'Name of the environment variable holding the PKCS#12 passphrase (none: the empty passphrase is tried).',
     caKey: "The client CA's private key: the harness then mints the crafted client certificates and their controls.",
+    revokedCert:
+      'A client certificate your CA has really revoked (file or inline PEM): chain.rejects-revoked-client, and the OCSP check when it names a responder.',
+    revokedKey: 'Its private key (file or inline PEM); goes with revokedCert.',
     clientCa: 'The CA the server trusts for clients, when it is not the one in ca.',
     plaintextPorts: 'Ports that must not serve plaintext.',
     expect: 'Identities to check (serverIdentity; allowedClientIdentities).',
