@@ -36,6 +36,7 @@ const HELPS: { words: string[]; command?: string }[] = [
   { words: ['audit'], command: 'audit' },
   { words: ['k8s', 'scan'], command: 'k8s scan' },
   { words: ['certs', 'init'], command: 'certs init' },
+  { words: ['certs', 'revoke'], command: 'certs revoke' },
   { words: ['reference', 'start'], command: 'reference start' },
   { words: ['demo'], command: 'demo' },
 ];

@@ -13,7 +13,7 @@ export const REVOKED_SUBJECT = 'CN=mtls-harness revoked client, O=mtls-harness';
 
 /** Why a live target with a CA key but no revoked certificate is not tested (the harness cannot hand a server a CRL). */
 export const REVOKED_NEEDS_GIVEN =
-  "needs a client certificate your CA has really revoked (--revoked-cert and --revoked-key): a live server's revocation list cannot be handed to it by the harness, so a certificate minted now (--ca-key) is revoked nowhere the server looks";
+  "needs a client certificate your CA has really revoked (--revoked-cert and --revoked-key): a live server's revocation list cannot be handed to it by the harness, so a certificate minted now (--ca-key) is revoked nowhere the server looks. `mtls-harness certs revoke --ca-cert CA --ca-key KEY --out DIR` writes one with a CRL listing it: deploy the CRL on the server, then give --revoked-cert and --revoked-key";
 
 /** Why a target without a CA key or a revoked certificate is not tested. */
 export const REVOKED_NEEDS_CERT =

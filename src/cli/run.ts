@@ -22,13 +22,18 @@ const COMMANDS: Record<string, Command> = {
  * --help` is answered without loading the command. `sub` is the command's one subcommand (`k8s
  * scan`), `helpWord` when `CMD help` prints the help too.
  */
-const HELP: Record<string, { text: () => Promise<string>; sub?: string; helpWord?: boolean }> = {
+const HELP: Record<string, { text: () => Promise<string>; sub?: string; helpWord?: boolean; more?: Record<string, () => Promise<string>> }> = {
   probe: { text: async () => (await import('./help/probe.js')).probeHelp() },
   run: { text: async () => (await import('./help/run.js')).runHelp() },
   'client-test': { text: async () => (await import('./help/client-test.js')).clientTestHelp() },
   audit: { text: async () => (await import('./help/audit.js')).auditHelp() },
   k8s: { text: async () => (await import('./help/k8s.js')).k8sHelp(), sub: 'scan', helpWord: true },
-  certs: { text: async () => (await import('./help/certs.js')).certsHelp(), sub: 'init', helpWord: true },
+  certs: {
+    text: async () => (await import('./help/certs.js')).certsHelp(),
+    sub: 'init',
+    helpWord: true,
+    more: { revoke: async () => (await import('./help/certs.js')).certsRevokeHelp() },
+  },
   demo: { text: async () => (await import('./help/demo.js')).demoHelp() },
   reference: { text: async () => (await import('./help/reference.js')).referenceHelp(), sub: 'start' },
 };
@@ -65,6 +70,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     }
     if (onlyHelp(cmd, rest)) {
       io.stdout.write(await HELP[cmd]!.text());
+      return 0;
+    }
+    // Another subcommand's own help (`certs revoke --help`), also without loading the command.
+    const more = rest.length === 2 && isHelpFlag(rest[1]) ? HELP[cmd]?.more?.[rest[0]!] : undefined;
+    if (more) {
+      io.stdout.write(await more());
       return 0;
     }
     const command = COMMANDS[cmd];

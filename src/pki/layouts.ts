@@ -36,7 +36,7 @@ export interface CertsInitOptions {
   clock?: Clock;
 }
 
-export type FileKind = 'ca-cert' | 'ca-key' | 'cert' | 'key' | 'cert+key' | 'k8s-secrets';
+export type FileKind = 'ca-cert' | 'ca-key' | 'cert' | 'key' | 'cert+key' | 'k8s-secrets' | 'crl';
 
 export interface WrittenFile {
   path: string;
@@ -54,7 +54,7 @@ export interface CertsInitResult {
   secretsPath?: string;
 }
 
-interface PlannedFile {
+export interface PlannedFile {
   path: string;
   content: string;
   kind: FileKind;
@@ -283,7 +283,7 @@ function writeFailed(p: string, e: unknown): HarnessError {
  * Secret files are created with O_EXCL and mode 0600 (never briefly readable, never through a symlink),
  * then chmod-ed so a restrictive or permissive umask changes nothing.
  */
-async function writeAll(outDir: string, files: PlannedFile[], force: boolean): Promise<void> {
+export async function writeAll(outDir: string, files: PlannedFile[], force: boolean): Promise<void> {
   if (!force) {
     const existing: string[] = [];
     for (const f of files) if (await exists(f.path)) existing.push(f.path);

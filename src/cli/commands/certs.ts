@@ -3,7 +3,9 @@ import { parseKeyType } from '../../pki/keys.js';
 import { certsInit, parseLayout } from '../../pki/layouts.js';
 import { parseCommandArgs, parseIntFlag, splitList } from '../args.js';
 import type { CliIO } from '../io.js';
-import { certsHelp } from '../help/certs.js';
+import { certsHelp, certsRevokeHelp } from '../help/certs.js';
+import { loadCaFile, parsePrivateKey, readPkiFile } from '../../pki/inspect.js';
+import { kitInstructions, revocationKit } from '../../pki/revocation-kit.js';
 
 export async function certsCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
@@ -11,8 +13,12 @@ export async function certsCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(certsHelp());
     return sub === undefined ? 2 : 0;
   }
+  if (sub === 'revoke') return certsRevoke(rest, io);
   if (sub !== 'init')
-    throw new HarnessError('usage.unknown-command', `certs: unknown subcommand "${sub}"; the only one is "init" (mtls-harness certs init --out DIR)`);
+    throw new HarnessError(
+      'usage.unknown-command',
+      `certs: unknown subcommand "${sub}"; they are "init" (mtls-harness certs init --out DIR) and "revoke" (mtls-harness certs revoke --ca-cert FILE --ca-key FILE --out DIR)`,
+    );
   const { values: v, positionals } = parseCommandArgs('certs init', rest, {
     out: { type: 'string' },
     layout: { type: 'string' },
@@ -47,5 +53,33 @@ export async function certsCommand(argv: string[], io: CliIO): Promise<number> {
   for (const f of result.files) io.stdout.write(`  ${f.mode.toString(8).padStart(4, '0')}  ${f.path}  (${f.kind})\n`);
   if (result.secretsPath) io.stdout.write(`Kubernetes Secrets: ${result.secretsPath} (contains private keys, mode 0600; no CA key)\n`);
   io.stdout.write(`Check: openssl verify -CAfile ${result.caCertPath} ${result.leafCertPaths.join(' ')}\n`);
+  return 0;
+}
+
+/** `certs revoke`: a client certificate of the CA and a CRL listing it, for the user to deploy (docs/CONFORMANCE.md "Revocation"). */
+async function certsRevoke(rest: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseCommandArgs('certs revoke', rest, {
+    'ca-cert': { type: 'string' },
+    'ca-key': { type: 'string' },
+    out: { type: 'string' },
+    days: { type: 'string' },
+    force: { type: 'boolean' },
+  });
+  if (v.help) {
+    io.stdout.write(certsRevokeHelp());
+    return 0;
+  }
+  if (positionals.length > 0) throw new HarnessError('usage.invalid-value', `certs revoke: unexpected argument "${positionals[0]}"`);
+  for (const f of ['ca-cert', 'ca-key', 'out'] as const) if (!v[f]) throw new HarnessError('usage.missing-argument', `certs revoke: --${f} is required`);
+  const kit = await revocationKit({
+    caCertPem: loadCaFile(v['ca-cert'] as string).pem,
+    caKey: parsePrivateKey(readPkiFile(v['ca-key'] as string, 'CA private key'), v['ca-key'] as string),
+    out: v.out as string,
+    ...(v.days ? { days: parseIntFlag('--days', v.days as string, 1, 365) } : {}),
+    ...(v.force ? { force: true } : {}),
+  });
+  io.stdout.write(`Wrote ${kit.files.length} files:\n`);
+  for (const f of kit.files) io.stdout.write(`  ${f.mode.toString(8).padStart(4, '0')}  ${f.path}\n`);
+  io.stdout.write(`${kitInstructions(kit).join('\n')}\n`);
   return 0;
 }

@@ -3,6 +3,8 @@ import { examples } from './format.js';
 /** `mtls-harness certs init --help` (and `certs --help`). The layouts are test/help.test.ts's to keep in step. */
 export function certsHelp(): string {
   return `Usage: mtls-harness certs init --out DIR [options]
+Also: mtls-harness certs revoke   a revoked client and its CRL
+                                 (mtls-harness certs revoke -h)
 
 Generates an mTLS PKI (CA, server and client certificates) with the file names
 your stack expects (docs/certs.md).
@@ -40,5 +42,29 @@ ${examples(
   'mtls-harness certs init --out pki --cn api.example.com --san api,10.0.0.5',
   'mtls-harness certs init --out certs --layout kong --k8s-secrets secrets.yaml',
   'mtls-harness certs init --out svc --layout per-service --services api,web',
+)}`;
+}
+
+/** `mtls-harness certs revoke --help`. */
+export function certsRevokeHelp(): string {
+  return `Usage: mtls-harness certs revoke --ca-cert FILE --ca-key FILE --out DIR
+
+Mints a client certificate of your CA and a CRL of that CA listing it as
+revoked, for you to deploy on the server. Then give the certificate and its key
+to run as the revoked client, and chain.rejects-revoked-client is judged on a
+live target (docs/CONFORMANCE.md "Revocation").
+
+Options:
+  --ca-cert FILE          the client CA's certificate (PEM)
+  --ca-key FILE           its private key (never written, never logged)
+  --out DIR               output directory: revoked-client.pem,
+                          revoked-client-key.pem (0600), crl.pem
+  --days N                validity of the certificate and of the CRL's
+                          nextUpdate (default 30, at most 365)
+  --force                 replace existing files (never done without it)
+
+${examples(
+  'mtls-harness certs revoke --ca-cert ca.pem --ca-key ca-key.pem --out revoked',
+  'mtls-harness certs revoke --ca-cert ca.pem --ca-key ca.key --out r --days 7',
 )}`;
 }
