@@ -16,6 +16,7 @@ import {
 } from '../src/checks/judge.js';
 import type { CheckContext, Suite } from '../src/checks/types.js';
 import { rejectsOcspRevokedClient, rejectsRevokedClient } from './revocation.js';
+import { clientCertNotRevoked } from './client-revocation.js';
 import type { CheckVerdict } from '../src/core/model.js';
 import { safeText } from '../src/core/text.js';
 
@@ -183,6 +184,7 @@ export const chainValidation: Suite = {
     ),
     rejectsRevokedClient,
     rejectsOcspRevokedClient,
+    clientCertNotRevoked,
     {
       id: 'chain.accepts-intermediate-client',
       title: 'A client issued by an intermediate (chain sent) is accepted',

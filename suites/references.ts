@@ -86,6 +86,10 @@ export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = 
     rfc(5280, '5.3.1', 'CRL entry reason code (keyCompromise)'),
     ALERTS,
   ],
+  'chain.client-cert-not-revoked': [
+    rfc(5280, '6.3', 'CRL validation: a certificate listed in its issuer’s CRL is revoked'),
+    rfc(5280, '4.2.1.13', 'CRL distribution points: where the issuer publishes its CRL'),
+  ],
   'chain.rejects-ocsp-revoked-client': [
     rfc(6960, '2.2', 'OCSP response: the revoked state'),
     rfc(6960, '4.2.2.2', 'Authorized responders: the CA that issued the certificate signs'),

@@ -97,6 +97,7 @@ describe('k8s scan through port-forward', () => {
         .map((x) => x.check)
         .sort(),
     ).toEqual([
+      'chain.client-cert-not-revoked',
       'chain.rejects-ocsp-revoked-client',
       'chain.rejects-revoked-client',
       // The root's pathLenConstraint leaves no room for its control (expectedVerdicts: skip on every profile).

@@ -165,6 +165,7 @@ describe('live targets given by flags', () => {
       .sort();
     expect(notPass).toEqual(
       [
+        'chain.client-cert-not-revoked=skip',
         'chain.rejects-ca-as-client=warn',
         'chain.rejects-ocsp-revoked-client=skip',
         'chain.rejects-revoked-client=skip',

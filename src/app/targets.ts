@@ -24,6 +24,7 @@ import {
 } from '../core/target.js';
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../pki/inspect.js';
 import { loadPkcs12Credentials, p12Excludes, p12Passphrase } from '../pki/pkcs12.js';
+import { crlsOfFile } from '../pki/client-crl.js';
 import { parseTlsVersion } from '../probe/tls-probe.js';
 import { pemOrFile, pick, type Values } from './settings.js';
 
@@ -36,6 +37,9 @@ export interface CredentialFlags {
   /** A client certificate the CA has revoked, and its key (chain.rejects-revoked-client). */
   revokedCert?: string | undefined;
   revokedKey?: string | undefined;
+  /** CRL files the valid client is checked against (--crl), and whether its distribution points are fetched (--fetch-crl). */
+  crls?: string[] | undefined;
+  fetchCrl?: true | undefined;
   servername?: string | undefined;
   passEnv?: string | undefined;
   /** A PKCS#12 client credential (instead of cert and key) and the variable holding its passphrase. */
@@ -73,6 +77,8 @@ export function credentialFlags(command: string, v: Values, env: NodeJS.ProcessE
     caKey: pick(v, env, 'ca-key', 'MTLS_CA_KEY'),
     revokedCert: v['revoked-cert'] as string | undefined,
     revokedKey: v['revoked-key'] as string | undefined,
+    crls: v.crl as string[] | undefined,
+    fetchCrl: v['fetch-crl'] === true ? true : undefined,
     servername: pick(v, env, 'servername', 'MTLS_SERVERNAME'),
     passEnv: v['key-passphrase-env'] as string | undefined,
     p12: v.p12 as string | undefined,
@@ -287,6 +293,14 @@ export function resolveLiveTarget(
     ...(clientCaPem ? { clientCaPem } : {}),
     ...(caKey ? { caKey } : {}),
     ...(revokedClient ? { revokedClient } : {}),
+    ...(over.crls?.length
+      ? {
+          clientCrls: over.crls.flatMap((f) =>
+            files.get(`crl\u0000${f}`, () => crlsOfFile(readPkiFile(path.resolve(flagDir, f), 'CRL')).map((der) => ({ source: f, der }))),
+          ),
+        }
+      : {}),
+    ...(over.fetchCrl ? { fetchCrl: true } : {}),
     expect: {
       ...(t.expect?.serverIdentity ? { serverIdentity: t.expect.serverIdentity } : {}),
       ...(t.expect?.allowedClientIdentities ? { allowedClientIdentities: t.expect.allowedClientIdentities } : {}),

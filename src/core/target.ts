@@ -71,6 +71,10 @@ export interface TargetConfig {
   client?: ClientCredentials;
   /** A client certificate the CA has really revoked (--revoked-cert/--revoked-key): chain.rejects-revoked-client. */
   revokedClient?: ClientCredentials;
+  /** CRLs to check the valid client against (--crl: DER each, with where it came from): chain.client-cert-not-revoked. */
+  clientCrls?: readonly { source: string; der: Buffer }[];
+  /** Fetch the valid client's CRL distribution points (http only) for that check (--fetch-crl). */
+  fetchCrl?: boolean;
   /** The CA that issues clients (default: the trust bundle) and its key, for crafted certificates. */
   clientCaPem?: string;
   caKey?: KeyObject;

@@ -48,6 +48,8 @@ export const RUN_SHARED_OPTIONS: OptionSpec = {
   'ca-key': { type: 'string' },
   'revoked-cert': { type: 'string' },
   'revoked-key': { type: 'string' },
+  crl: { type: 'string', multiple: true },
+  'fetch-crl': { type: 'boolean' },
   'expected-name': { type: 'string', multiple: true },
   suite: { type: 'string' },
   check: { type: 'string', multiple: true },

@@ -25,6 +25,10 @@ export function runSharedOptionsHelp(): string {
                             chain.rejects-revoked-client, and
                             chain.rejects-ocsp-revoked-client when it names
                             its OCSP responder (docs/CONFORMANCE.md)
+  --crl FILE                your CA's CRL (PEM or DER; repeat): is the valid
+                            client listed? (chain.client-cert-not-revoked)
+  --fetch-crl               also fetch the client certificate's CRL
+                            distribution points (http; off by default)
   --servername NAME         SNI and the name the server certificate must cover
   --expected-name NAME      another name the certificate must cover (repeat)
   --protocol P              https (default): one request after the handshake;
