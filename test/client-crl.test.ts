@@ -73,6 +73,17 @@ describe('chain.client-cert-not-revoked with --crl', () => {
     expect(forged.status).toBe('error');
     expect(forged.message).toMatch(/does not verify with the issuer's key/);
   });
+  it('crl in a config file (relative to the file): the same verdict', async () => {
+    await fs.writeFile(
+      f('crl.yaml'),
+      `targets:\n  - endpoint: 127.0.0.1:9\n    ca: ca.pem\n    cert: client.pem\n    key: client-key.pem\n    crl: [listing.pem]\n`,
+    );
+    const r = await runInProcess(['run', '--config', f('crl.yaml'), '--check', ID, '--json', '-']);
+    const v = (JSON.parse(r.stdout) as { results: { status: string; message: string }[] }).results[0]!;
+    expect(v.status, v.message + r.stderr).toBe('fail');
+    expect(v.message).toMatch(/listing\.pem lists it/);
+  });
+
   it('a CRL file that is not there: exit 2, one line', async () => {
     const r = await runInProcess(['run', '--target', '127.0.0.1:9', ...creds(), '--crl', f('nope.pem')]);
     expect(r.code).toBe(2);

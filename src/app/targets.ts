@@ -266,6 +266,10 @@ export function resolveLiveTarget(
   const revokedCertSrc = src(over.revokedCert, t.revokedCert);
   const revokedKeySrc = src(over.revokedKey, t.revokedKey);
   if (!!revokedCertSrc !== !!revokedKeySrc) throw new HarnessError('config.invalid', `${where}: revokedCert and revokedKey go together`);
+  // CRL files given by flag replace the file's (crl).
+  const crlFiles: [string, string][] = over.crls?.length
+    ? over.crls.map((f): [string, string] => [f, flagDir])
+    : (t.crl ?? []).map((f): [string, string] => [f, baseDir]);
   const revokedClient =
     revokedCertSrc && revokedKeySrc ? credentialOf(where, 'revokedCert', revokedCertSrc, revokedKeySrc, passphrase, passVar, files) : undefined;
   if (caKey && !trustPem && !clientCaPem) throw new HarnessError('usage.missing-argument', `${where}: --ca-key needs the CA certificate too (--ca)`);
@@ -293,14 +297,14 @@ export function resolveLiveTarget(
     ...(clientCaPem ? { clientCaPem } : {}),
     ...(caKey ? { caKey } : {}),
     ...(revokedClient ? { revokedClient } : {}),
-    ...(over.crls?.length
+    ...(crlFiles.length
       ? {
-          clientCrls: over.crls.flatMap((f) =>
-            files.get(`crl\u0000${f}`, () => crlsOfFile(readPkiFile(path.resolve(flagDir, f), 'CRL')).map((der) => ({ source: f, der }))),
+          clientCrls: crlFiles.flatMap(([f, dir]) =>
+            files.get(`crl\u0000${path.resolve(dir, f)}`, () => crlsOfFile(readPkiFile(path.resolve(dir, f), 'CRL')).map((der) => ({ source: f, der }))),
           ),
         }
       : {}),
-    ...(over.fetchCrl ? { fetchCrl: true } : {}),
+    ...((over.fetchCrl ?? t.fetchCrl) ? { fetchCrl: true } : {}),
     expect: {
       ...(t.expect?.serverIdentity ? { serverIdentity: t.expect.serverIdentity } : {}),
       ...(t.expect?.allowedClientIdentities ? { allowedClientIdentities: t.expect.allowedClientIdentities } : {}),

@@ -100,6 +100,9 @@ export interface FileTarget {
   /** A client certificate the CA has revoked, and its key (file paths or inline PEM). */
   revokedCert?: string;
   revokedKey?: string;
+  /** CRL files for chain.client-cert-not-revoked, and whether the certificate's distribution points are fetched. */
+  crl?: string[];
+  fetchCrl?: boolean;
   clientCa?: string;
   plaintextPorts?: number[];
   expect?: { serverIdentity?: string; allowedClientIdentities?: string[] };

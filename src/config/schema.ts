@@ -101,6 +101,8 @@ const TARGET = map(
     caKey: 'string',
     revokedCert: 'string',
     revokedKey: 'string',
+    crl: 'string[]',
+    fetchCrl: 'boolean',
     clientCa: 'string',
     plaintextPorts: 'number[]',
     expect: map({ serverIdentity: 'string', allowedClientIdentities: 'string[]' }),
@@ -129,6 +131,8 @@ const TARGET = map(
     revokedCert:
       'A client certificate your CA has really revoked (file or inline PEM): chain.rejects-revoked-client, and the OCSP check when it names a responder.',
     revokedKey: 'Its private key (file or inline PEM); goes with revokedCert.',
+    crl: "Your CA's CRL files (PEM or DER): is the valid client certificate listed? (chain.client-cert-not-revoked)",
+    fetchCrl: "Also fetch the valid client certificate's CRL distribution points (http; default false).",
     clientCa: 'The CA the server trusts for clients, when it is not the one in ca.',
     plaintextPorts: 'Ports that must not serve plaintext.',
     expect: 'Identities to check (serverIdentity; allowedClientIdentities).',
