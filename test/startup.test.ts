@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { suitesOfKind } from '../suites/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintFixturePki } from '../src/pki/generate.js';
 import { NodeReference, type StartedNodeReference } from '../src/targets/reference/node.js';
@@ -37,7 +38,10 @@ afterAll(async () => {
 });
 
 describe('start-up', () => {
-  it('run, the whole catalogue with --ca-key against a live target, loads no certificate library, no HTML renderer, browser driver, process runner or YAML parser', async () => {
+  // The crafted-profiles suite summarises deliberately malformed certificates (v1 with extensions,
+  // negative serials, duplicate extensions…), which the fast reader (pki/fields.ts) leaves to the
+  // full library: it is the one suite that loads it (about 40 ms), so it is left out here.
+  it('run, every suite but crafted-profiles with --ca-key against a live target, loads no certificate library, no HTML renderer, browser driver, process runner or YAML parser', async () => {
     const r = await spawnCli(
       [
         'run',
@@ -53,6 +57,11 @@ describe('start-up', () => {
         f('client-key.pem'),
         '--ca-key',
         f('ca-key.pem'),
+        '--suite',
+        suitesOfKind('server')
+          .filter((x) => x.id !== 'crafted-profiles')
+          .map((x) => x.id)
+          .join(','),
         '--json',
         f('r.json'),
         '--quiet',
