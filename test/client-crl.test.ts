@@ -15,6 +15,7 @@ import { mintCrl } from '../src/pki/crl.js';
 import { subjectDer } from '../src/pki/der.js';
 import { certDer, mintCertificate, mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { runInProcess } from './helpers/cli.js';
+import { opensslCa, opensslLeaf } from './helpers/openssl-cli.js';
 import { OPENSSL } from './helpers/servers.js';
 
 const sh = promisify(execFile);
@@ -103,60 +104,11 @@ describe.skipIf(!OPENSSL)('chain.client-cert-not-revoked with --fetch-crl (an op
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
     const o = (n: string) => path.join(dir, `o-${n}`);
-    await fs.writeFile(o('ext'), `[v]\nextendedKeyUsage=clientAuth\ncrlDistributionPoints=URI:http://127.0.0.1:${port}/ca.crl\n`);
     await fs.writeFile(o('db'), '');
     await fs.writeFile(o('ca.cnf'), `[ca]\ndefault_ca=c\n[c]\ndatabase=${o('db')}\ndefault_md=sha256\ncrlnumber=${o('crlnum')}\ndefault_crl_days=7\n`);
     await fs.writeFile(o('crlnum'), '01\n');
-    await sh('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/O=ops/CN=ops CA',
-      '-days',
-      '3',
-      '-keyout',
-      o('ca-key.pem'),
-      '-out',
-      o('ca.pem'),
-    ]);
-    await sh('openssl', [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=ops client',
-      '-keyout',
-      o('client-key.pem'),
-      '-out',
-      o('client.csr'),
-    ]);
-    await sh('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      o('client.csr'),
-      '-CA',
-      o('ca.pem'),
-      '-CAkey',
-      o('ca-key.pem'),
-      '-days',
-      '2',
-      '-extfile',
-      o('ext'),
-      '-extensions',
-      'v',
-      '-out',
-      o('client.pem'),
-    ]);
+    await opensslCa(o('ca'), '/O=ops/CN=ops CA');
+    await opensslLeaf(o('client'), o('ca'), '/CN=ops client', `extendedKeyUsage=clientAuth\ncrlDistributionPoints=URI:http://127.0.0.1:${port}/ca.crl`);
     // The CA's database lists the client as revoked; `openssl ca -gencrl` writes the CRL the server serves.
     const serial = (await sh('openssl', ['x509', '-in', o('client.pem'), '-noout', '-serial'])).stdout.trim().split('=')[1]!;
     const subject = '/CN=ops client';

@@ -1,59 +1,22 @@
 // san.server-identity with a SPIFFE ID expected: the server's leaf must carry it AND be an X.509-SVID
 // (X509-SVID §2-§4). Leaves made by the openssl CLI (a CA of its own), served by `openssl s_server`
 // on 127.0.0.1, judged by `mtls-harness run --config` end to end.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, stopProcess, waitForTls } from '../src/targets/reference/process.js';
 import { runInProcess } from './helpers/cli.js';
+import { opensslCa, opensslLeaf } from './helpers/openssl-cli.js';
 import { OPENSSL } from './helpers/servers.js';
 
-const sh = promisify(execFile);
 const ID = 'spiffe://example.org/ns/default/sa/web';
 let dir: string;
 const servers: ChildProcess[] = [];
 
 /** A server leaf signed by the openssl-CLI CA with these extensions (an `openssl x509 -extfile` section). */
-async function leaf(name: string, ext: string): Promise<void> {
-  const f = (x: string) => path.join(dir, `${name}${x}`);
-  await fs.writeFile(f('.ext'), `[v]\n${ext}\n`);
-  await sh('openssl', [
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-subj',
-    '/O=example/CN=web',
-    '-keyout',
-    f('-key.pem'),
-    '-out',
-    f('.csr'),
-  ]);
-  await sh('openssl', [
-    'x509',
-    '-req',
-    '-in',
-    f('.csr'),
-    '-CA',
-    path.join(dir, 'ca.pem'),
-    '-CAkey',
-    path.join(dir, 'ca-key.pem'),
-    '-days',
-    '2',
-    '-extfile',
-    f('.ext'),
-    '-extensions',
-    'v',
-    '-out',
-    f('.pem'),
-  ]);
-}
+const leaf = (name: string, ext: string) => opensslLeaf(path.join(dir, name), path.join(dir, 'ca'), '/O=example/CN=web', ext);
 
 /** `openssl s_server -www` serving the leaf; resolves once it answers TLS. */
 async function serve(name: string): Promise<number> {
@@ -90,23 +53,7 @@ const BASE = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSigna
 describe.skipIf(!OPENSSL)('san.server-identity: the X.509-SVID profile of a server leaf made by the openssl CLI', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-svid-'));
-    await sh('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/O=example/CN=example.org trust domain CA',
-      '-days',
-      '3',
-      '-keyout',
-      path.join(dir, 'ca-key.pem'),
-      '-out',
-      path.join(dir, 'ca.pem'),
-    ]);
+    await opensslCa(path.join(dir, 'ca'), '/O=example/CN=example.org trust domain CA');
     await leaf('svid', `subjectAltName=URI:${ID},DNS:localhost\n${BASE}`);
     await leaf('two-uris', `subjectAltName=URI:${ID},URI:spiffe://example.org/ns/default/sa/other,DNS:localhost\n${BASE}`);
     await leaf(
