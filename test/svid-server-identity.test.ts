@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, stopProcess, waitForTls } from '../src/targets/reference/process.js';
-import { runInProcess } from './helpers/cli.js';
+import { expectUsageError, runInProcess } from './helpers/cli.js';
 import { opensslCa, opensslLeaf } from './helpers/openssl-cli.js';
 import { OPENSSL } from './helpers/servers.js';
 
@@ -100,13 +100,16 @@ describe.skipIf(!OPENSSL)('san.server-identity: the X.509-SVID profile of a serv
     expect(fail.message).toMatch(/lacks clientAuth/);
   });
 
-  it('another SPIFFE ID expected: fail as before (the identity is not carried); a malformed one: error naming the config key', async () => {
+  it('another SPIFFE ID expected: fail as before (the identity is not carried); a malformed one: exit 2 naming the config key, nothing run', async () => {
     const other = await identityVerdict('svid', 'spiffe://example.org/ns/default/sa/api');
     expect(other.status).toBe('fail');
     expect(other.message).toMatch(/does not carry the identity spiffe:\/\/example\.org\/ns\/default\/sa\/api/);
-    const bad = await identityVerdict('svid', 'spiffe://Example.org/ns/default/sa/web');
-    expect(bad.status).toBe('error');
-    expect(bad.message).toMatch(/not a valid SPIFFE ID: its trust domain .*correct expect\.serverIdentity/);
+    const cfg = path.join(dir, 'bad-id.yaml');
+    await fs.writeFile(cfg, `targets:\n  - endpoint: 127.0.0.1:9\n    expect:\n      serverIdentity: "spiffe://Example.org/ns/default/sa/web"\n`);
+    expectUsageError(
+      await runInProcess(['run', '--config', cfg]),
+      /expect\.serverIdentity "spiffe:\/\/Example\.org\/ns\/default\/sa\/web" is not a valid SPIFFE ID: its trust domain/,
+    );
   });
 
   it('a DNS identity keeps the old behaviour: carried, pass (no SVID profile asked)', async () => {

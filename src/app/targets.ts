@@ -25,6 +25,7 @@ import {
 import { loadCaFile, loadCredentialFiles, parseCertificates, parsePrivateKey, readPkiFile } from '../pki/inspect.js';
 import { loadPkcs12Credentials, p12Excludes, p12Passphrase } from '../pki/pkcs12.js';
 import { crlsOfFile } from '../pki/client-crl.js';
+import { isSpiffeId, spiffeIdProblem } from '../rules/svid.js';
 import { parseTlsVersion } from '../probe/tls-probe.js';
 import { pemOrFile, pick, type Values } from './settings.js';
 
@@ -276,6 +277,10 @@ export function resolveLiveTarget(
 
   if (t.servername !== undefined) checkHostName(`${where}: servername`, t.servername, 'config.invalid');
   checkTargetPaths(t, where);
+  // A SPIFFE ID expected of the server must be one (san.server-identity judges its X.509-SVID profile).
+  const identity = t.expect?.serverIdentity;
+  const badId = identity !== undefined && isSpiffeId(identity) ? spiffeIdProblem(identity) : undefined;
+  if (badId) throw new HarnessError('config.invalid', `${where}: expect.serverIdentity "${safeText(identity!, 200)}" is not a valid SPIFFE ID: ${badId}`);
   const httpPath = targetPaths(over, t)[0];
   const servername = over.servername ?? t.servername;
   // No protocol given: the runner decides it from what the server does (probe/detect.ts).
