@@ -10,7 +10,7 @@ import { safeText } from '../src/core/text.js';
 import { crlDistributionPoints, readCrlsFor, type CrlReading } from '../src/pki/client-crl.js';
 import { issuerDer, subjectDer } from '../src/pki/der.js';
 import { parseCertificates } from '../src/pki/inspect.js';
-import { fetchCrl } from '../src/probe/crl-fetch.js';
+import { fetchCrl, type CrlFetch } from '../src/probe/crl-fetch.js';
 
 const NO_CRL = "no CRL to read: give --crl FILE (your CA's CRL, PEM or DER), or --fetch-crl to fetch the certificate's CRL distribution points";
 
@@ -22,6 +22,17 @@ function issuerOf(leaf: X509Certificate, candidates: readonly X509Certificate[])
 
 const where = (r: CrlReading) => safeText(r.source, 200);
 
+/** One fetch per certificate per command: targets sharing a credential (several paths, ports) share its CRLs. */
+const fetched = new WeakMap<X509Certificate, Promise<{ url: string; result: CrlFetch }[]>>();
+function fetchOnce(leaf: X509Certificate): Promise<{ url: string; result: CrlFetch }[]> {
+  let p = fetched.get(leaf);
+  if (!p) {
+    p = Promise.all(crlDistributionPoints(leaf).map(async (url) => ({ url, result: await fetchCrl(url) })));
+    fetched.set(leaf, p);
+  }
+  return p;
+}
+
 export const clientCertNotRevoked: Check = {
   id: 'chain.client-cert-not-revoked',
   title: 'The client certificate given is not listed in a CRL the harness can read',
@@ -31,11 +42,10 @@ export const clientCertNotRevoked: Check = {
     const leaf = c.chain[0]!;
     const crls = [...(ctx.target.clientCrls ?? [])];
     const fetchErrors: { url: string; error: string }[] = [];
-    const points = ctx.target.fetchCrl ? crlDistributionPoints(leaf) : [];
-    for (const url of points) {
-      const r = await fetchCrl(url);
-      if ('der' in r) crls.push({ source: url, der: r.der });
-      else fetchErrors.push({ url, error: r.error });
+    const points = ctx.target.fetchCrl ? await fetchOnce(leaf) : [];
+    for (const { url, result } of points) {
+      if ('der' in result) crls.push({ source: url, der: result.der });
+      else fetchErrors.push({ url, error: result.error });
     }
     if (crls.length === 0) {
       if (fetchErrors.length > 0)
@@ -47,7 +57,7 @@ export const clientCertNotRevoked: Check = {
       return skip(ctx.target.fetchCrl && points.length === 0 ? `the certificate names no CRL distribution point; ${NO_CRL}` : NO_CRL);
     }
     const trusted = [ctx.target.clientCaPem, ctx.target.trustPem].flatMap((p) => (p ? parseCertificates(p, 'the trust bundle') : []));
-    const readings = await readCrlsFor(leaf, issuerOf(leaf, [...c.chain.slice(1), ...trusted]), crls);
+    const readings = readCrlsFor(leaf, issuerOf(leaf, [...c.chain.slice(1), ...trusted]), crls);
     const evidence = { serialNumber: leaf.serialNumber, crls: readings, ...(fetchErrors.length ? { fetchErrors } : {}) };
     const own = readings.filter((r) => !r.ignored && r.signatureOk !== false);
     const forged = readings.filter((r) => r.signatureOk === false);
@@ -57,7 +67,7 @@ export const clientCertNotRevoked: Check = {
       const verified = l.signatureOk === true;
       return {
         status: verified ? 'fail' : 'warn',
-        message: `the valid client certificate (serial ${leaf.serialNumber}) is revoked: ${where(l)} lists it since ${l.listed!.revokedAt}${l.listed!.reason ? ` (${l.listed!.reason})` : ''}${verified ? '' : "; the CRL's signature was not verified (its issuer's certificate is not in --ca or the client chain)"}`,
+        message: `the valid client certificate (serial ${leaf.serialNumber}) is revoked: ${where(l)} lists it since ${l.listed!.revokedAt}${l.listed!.reason ? ` (${l.listed!.reason})` : ''}${verified ? '' : `; the CRL's signature was not verified (${safeText(l.signatureNote ?? "its issuer's certificate is not in --ca or the client chain", 160)})`}`,
         remediation:
           'issue a new client certificate (a revoked one stays revoked) and deploy it; a server checking revocation refuses this one with alert 44 certificate_revoked',
         evidence,
@@ -72,10 +82,11 @@ export const clientCertNotRevoked: Check = {
             : `none of the CRLs read is the certificate's issuer's (${readings.map((r) => `${where(r)}: ${safeText(r.ignored ?? '', 200)}`).join('; ')})`,
         evidence,
       };
-    const unverified = own.filter((r) => r.signatureOk === undefined).length;
+    const unverified = own.filter((r) => r.signatureOk === undefined);
+    const notes = [...new Set(unverified.map((r) => r.signatureNote ?? "the issuer's certificate is not in --ca or the client chain"))];
     return {
       status: 'pass',
-      message: `the valid client certificate is not listed in ${own.length} CRL(s) of its issuer (${own.map(where).join(', ')})${unverified ? `; ${unverified} of them not verified (the issuer's certificate is not at hand)` : ''}`,
+      message: `the valid client certificate is not listed in ${own.length} CRL(s) of its issuer (${own.map((r) => `${where(r)}: ${r.entries ?? 0} entries`).join(', ')})${unverified.length ? `; ${unverified.length} of them not verified (${notes.map((n) => safeText(n, 160)).join('; ')})` : ''}`,
       evidence,
     };
   },

@@ -74,6 +74,36 @@ describe('chain.client-cert-not-revoked with --crl', () => {
     expect(forged.status).toBe('error');
     expect(forged.message).toMatch(/does not verify with the issuer's key/);
   });
+  it('a CRL of 100,000 entries is read (the old reader stopped at about 1,200): listed among them, fail; absent, pass', async () => {
+    const serial = new X509Certificate(pki.client.certPem).serialNumber;
+    const now = new Date();
+    const many = Array.from({ length: 100_000 }, (_, i) => ({ serialHex: (0x10000000 + i).toString(16), revokedAt: addDays(now, -2) }));
+    const window = { thisUpdate: addDays(now, -1), nextUpdate: addDays(now, 7) };
+    await fs.writeFile(
+      f('large-listing.pem'),
+      mintCrl(pki.client.issuerOf!, { ...window, revoked: [...many.slice(0, 50_000), { serialHex: serial, revokedAt: now }, ...many.slice(50_000)] }),
+    );
+    await fs.writeFile(f('large.pem'), mintCrl(pki.client.issuerOf!, { ...window, revoked: many }));
+    const listed = await verdict([...creds(), '--crl', f('large-listing.pem')]);
+    expect(listed.status, listed.message).toBe('fail');
+    expect(listed.message).toMatch(/large-listing\.pem lists it since .*\(keyCompromise\)/);
+    const absent = await verdict([...creds(), '--crl', f('large.pem')]);
+    expect(absent.status, absent.message).toBe('pass');
+    expect(absent.message).toMatch(/large\.pem: 100000 entries/);
+  });
+  it('a CRL whose entry for the certificate cannot be decoded is not read as a listing', async () => {
+    const serial = new X509Certificate(pki.client.certPem).serialNumber;
+    const now = new Date();
+    const pem = mintCrl(pki.client.issuerOf!, { thisUpdate: addDays(now, -1), nextUpdate: addDays(now, 7), revoked: [{ serialHex: serial, revokedAt: now }] });
+    const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const at = der.indexOf(Buffer.from(serial, 'hex')) + serial.length / 2;
+    expect(der[at]).toBe(0x17); // the entry's revocationDate (UTCTime) turned into an OCTET STRING
+    der[at] = 0x04;
+    await fs.writeFile(f('bad-entry.crl'), der);
+    const v = await verdict([...creds(), '--crl', f('bad-entry.crl')]);
+    expect(v.status, v.message).toBe('skip');
+    expect(v.message).toMatch(/bad-entry\.crl: its entry for serial [0-9A-F]+ cannot be read/);
+  });
   it('crl in a config file (relative to the file): the same verdict', async () => {
     await fs.writeFile(
       f('crl.yaml'),
@@ -117,7 +147,13 @@ describe.skipIf(!OPENSSL)('chain.client-cert-not-revoked with --fetch-crl (an op
     const z = (n: number) => String(n).padStart(2, '0');
     const stamp = (t: Date) =>
       `${z(t.getUTCFullYear() % 100)}${z(t.getUTCMonth() + 1)}${z(t.getUTCDate())}${z(t.getUTCHours())}${z(t.getUTCMinutes())}${z(t.getUTCSeconds())}Z`;
-    await fs.writeFile(o('db'), `R\t${stamp(d)}\t${stamp(new Date(Date.now() - 3600_000))},keyCompromise\t${serial}\tunknown\t${subject}\n`);
+    // 5,000 other revoked certificates before it (the old reader stopped at about 1,200 entries).
+    const revokedAt = stamp(new Date(Date.now() - 3600_000));
+    const others = Array.from(
+      { length: 5000 },
+      (_, i) => `R\t${stamp(d)}\t${revokedAt},superseded\t${(0x7f000000 + i).toString(16).toUpperCase()}\tunknown\t/CN=other ${i}\n`,
+    );
+    await fs.writeFile(o('db'), `${others.join('')}R\t${stamp(d)}\t${revokedAt},keyCompromise\t${serial}\tunknown\t${subject}\n`);
     await sh('openssl', ['ca', '-config', o('ca.cnf'), '-gencrl', '-keyfile', o('ca-key.pem'), '-cert', o('ca.pem'), '-out', o('crl.pem')]);
     crlDer = Buffer.from((await sh('openssl', ['crl', '-in', o('crl.pem'), '-outform', 'DER'], { encoding: 'buffer' })).stdout);
   }, 60_000);
@@ -133,5 +169,32 @@ describe.skipIf(!OPENSSL)('chain.client-cert-not-revoked with --fetch-crl (an op
     expect(requests).toBe(1);
     expect(fetched.status, fetched.message).toBe('fail');
     expect(fetched.message).toMatch(/http:\/\/127\.0\.0\.1:\d+\/ca\.crl lists it since .*\(keyCompromise\)/);
+  });
+  it('one fetch per certificate per command: two paths of a target (two targets sharing the credential) fetch it once', async () => {
+    const o = (n: string) => path.join(dir, `o-${n}`);
+    const before = requests;
+    const r = await runInProcess([
+      'run',
+      '--target',
+      '127.0.0.1:9',
+      '--path',
+      '/a',
+      '--path',
+      '/b',
+      '--check',
+      ID,
+      '--json',
+      '-',
+      '--ca',
+      o('ca.pem'),
+      '--cert',
+      o('client.pem'),
+      '--key',
+      o('client-key.pem'),
+      '--fetch-crl',
+    ]);
+    const results = (JSON.parse(r.stdout) as { results: { status: string }[] }).results;
+    expect(results.map((x) => x.status)).toEqual(['fail', 'fail']);
+    expect(requests - before).toBe(1);
   });
 });
