@@ -4,6 +4,7 @@ import { answeredClientHello, controlEvidence } from '../src/probe/controls.js';
 import { TLS_VERSIONS, type TlsVersion } from '../src/core/target.js';
 import { adviceFor, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/checks/judge.js';
 import type { Suite } from '../src/checks/types.js';
+import { listedInWords, ownRevocation } from '../src/checks/own-revocation.js';
 import { safeText } from '../src/core/text.js';
 import { advertisedCasCoverClient } from './client-auth-request.js';
 import { clientKeyTypes } from './client-key-types.js';
@@ -63,9 +64,10 @@ export const handshakeWithCert: Suite = {
           // Say only what happened: a server that never asks for a certificate never saw ours.
           if (o.certificateRequested === false && !o.postHandshakeAuth)
             return { status: 'pass', message: `served; the server never asked for a certificate, so none was sent${answered}`, evidence: probeEvidence(o) };
+          const listed = (await ownRevocation(ctx.target))?.listed;
           return {
             status: 'pass',
-            message: `the valid client certificate was accepted${answered ? ` and the request answered${answered}` : ''}`,
+            message: `the valid client certificate was accepted${answered ? ` and the request answered${answered}` : ''}${listed ? `, though it is ${listedInWords(listed)}: this server does not check that list (see chain.client-cert-not-revoked)` : ''}`,
             evidence: probeEvidence(o),
           };
         }
@@ -93,10 +95,21 @@ export const handshakeWithCert: Suite = {
             evidence: probeEvidence(o),
           };
         }
+        const own = ownCertificateFault(o.alert);
+        const listed = own ? undefined : (await ownRevocation(ctx.target))?.listed;
+        if (listed)
+          // Refused without saying why (nginx: HTTP 400), and the certificate is in its CA's CRL.
+          return {
+            status: 'fail',
+            message: `the valid client certificate was refused ${whereRefused(o)}; it is ${listedInWords(listed)}`,
+            remediation:
+              "issue a new client certificate (a revoked one stays revoked) and deploy it; if it should not be revoked, correct the CRL the server loads. Nothing to change in the server's trust of your CA.",
+            evidence: { ...probeEvidence(o), crl: listed },
+          };
         return {
           status: 'fail',
           message: `the valid client certificate was refused ${whereRefused(o)}`,
-          remediation: await adviceFor(ctx, ownCertificateFault(o.alert)?.topic ?? 'trust-client-ca'),
+          remediation: await adviceFor(ctx, own?.topic ?? 'trust-client-ca'),
           evidence: probeEvidence(o),
         };
       },

@@ -29,6 +29,7 @@ import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
 import { identityKind } from '../rules/san.js';
 import { ocspRevokedClientOf, revokedClientOf } from './revoked.js';
 import { profileProbe } from './profile-probe.js';
+import { listedInWords, ownRevocation } from './own-revocation.js';
 
 /** Unreachable outcomes of the first connection that no other connection to the target could change. */
 const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn', 'starttls']);
@@ -288,7 +289,10 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
     });
   const givenControl = async (): Promise<Control | undefined> => {
     const outcome = await ctx.withCert();
-    return outcome && { what: 'the valid client certificate given (--cert)', source: 'given', outcome };
+    const listed = outcome && outcome.rejectedAt !== 'accepted' ? (await ownRevocation(target))?.listed : undefined;
+    return (
+      outcome && { what: 'the valid client certificate given (--cert)', source: 'given', outcome, ...(listed ? { listedRevoked: listedInWords(listed) } : {}) }
+    );
   };
   const control = (kind: CraftedKind | 'noCert') =>
     once(`control:${kind}`, async (): Promise<Control | undefined> => {

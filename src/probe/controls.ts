@@ -23,6 +23,8 @@ export interface Control {
   /** `given`: the user's own valid client; `minted`: minted by the harness from the CA key. */
   source: 'given' | 'minted';
   outcome: ProbeOutcome;
+  /** The given certificate is listed in a CRL the harness read: in words ("listed as revoked in crl.pem since …"). */
+  listedRevoked?: string;
 }
 
 /** What a probe that was expected to be refused says, once read against its control. */
@@ -82,12 +84,13 @@ function clientHelloHint(o: ProbeOutcome): string {
  * application layer by the module that answered, any other by the module of the protocol probed
  * (default https).
  */
-function controlHint(o: ProbeOutcome, c: ProbeOutcome, protocol: Protocol | undefined): string {
+function controlHint(o: ProbeOutcome, c: ProbeOutcome, protocol: Protocol | undefined, listedRevoked?: string): string {
   if (o.postHandshakeAuth?.kind === 'tls13' || c.postHandshakeAuth?.kind === 'tls13') {
     return 'the server asked for a certificate after the handshake (TLS 1.3 post-handshake authentication), which the harness cannot answer: try --tls-max 1.2';
   }
   const own = ownCertificateFault(c.alert);
   if (own) return `the valid client certificate itself ${own.state} (${own.label}): ${own.fix} it, then test again`;
+  if (listedRevoked) return `the valid client certificate itself is ${listedRevoked}: reissue it, then test again`;
   const m = c.rejectedAt === 'application' ? answeringModule(c) : protocolModule(protocol);
   return (
     m.controlRefusedHint?.(c) ?? 'make sure the valid client certificate is trusted by the server (see handshake.accepts-valid-client-cert), then test again'
@@ -128,7 +131,7 @@ export function readRefusal(o: ProbeOutcome, control: Control | undefined, proto
     const a = describeRefusal(o);
     const b = describeRefusal(c);
     const how = a === b ? `the same way (${a})` : `too (${b}; this client ${a})`;
-    return { kind: 'inconclusive', reason: `the server refused ${control.what} ${how}`, hint: controlHint(o, c, protocol) };
+    return { kind: 'inconclusive', reason: `the server refused ${control.what} ${how}`, hint: controlHint(o, c, protocol, control.listedRevoked) };
   }
   return { kind: 'refused', control };
 }
