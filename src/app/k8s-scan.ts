@@ -203,6 +203,8 @@ export class ClusterScan {
         live.caKey = this.caKeyFromSecret.key;
         live.clientCaPem = this.caKeyFromSecret.caPem;
       }
+      live.origin = t.origin;
+      if (t.scope) live.scope = t.scope;
       const rotation = resolveRotation({}, o.rotation, process.cwd(), o.env, t.name, live.protocol);
       this.targets.push(rotation ? { ...live, rotation } : live);
     }
@@ -298,7 +300,15 @@ export class ClusterScan {
     const ids = new TargetIds(report.targets.map((x) => x.id));
     for (const { target: t, message } of this.unreachable) {
       const id = ids.next(t.name);
-      report.targets.push({ id, name: t.name, endpoint: `${t.fqdn}:${t.port.port}`, servername: t.servername, kind: 'live', ...(policy ? { policy } : {}) });
+      report.targets.push({
+        id,
+        name: t.name,
+        endpoint: `${t.fqdn}:${t.port.port}`,
+        servername: t.servername,
+        kind: 'live',
+        ...(policy ? { policy } : {}),
+        origin: t.origin,
+      });
       for (const { suite, check } of this.probeSelected) {
         const r: Result = {
           targetId: id,

@@ -186,7 +186,11 @@ export function certificateEvidence(der: Buffer, chainPem: string, clock: CheckC
  * target (or a short list of common stacks).
  */
 export async function adviceFor(ctx: CheckContext, topic: Topic, params?: AdviceParams): Promise<string> {
-  return advise(topic, (await ctx.stack())?.stack, params);
+  const advice = advise(topic, (await ctx.stack())?.stack, params);
+  // A target of k8s scan: then the change to the Kubernetes object it came from.
+  const o = ctx.target.origin;
+  const fix = o?.fixes?.[topic];
+  return fix ? `${advice} ${safeText(`${o.kind} ${o.namespace}/${o.name}${o.section ? ` (${o.section})` : ''}: ${fix}`, 400)}` : advice;
 }
 
 /** A check that presents a crafted client certificate which the target must refuse. */

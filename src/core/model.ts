@@ -3,7 +3,7 @@
  * command reports in it; nothing here holds a live object.
  */
 import type { FailOn, Status, Summary } from './status.js';
-import type { Policy } from './target.js';
+import type { Policy, TargetOrigin } from './target.js';
 
 /**
  * The version of every JSON document the harness writes (the run report and `probe --json`): 2
@@ -91,6 +91,8 @@ export interface TargetReport {
   clientChain?: CertSummary[];
   /** Offline audit: the certificates found in this credential set's files, each with its file; never a key. */
   fileCertificates?: FileCertificate[];
+  /** k8s scan: the Kubernetes object (and part of it) this target was made from, and what it declares. */
+  origin?: TargetOrigin;
 }
 
 /** A certificate found by the offline audit, with the file it is in and what it is there for. */

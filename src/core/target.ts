@@ -85,6 +85,31 @@ export interface TargetConfig {
   /** How this target rotates, for the rotation-continuity suite (absent: its checks are `skip`). */
   rotation?: RotationConfig;
   reference?: { implementation: string; profile: string };
+  /** The Kubernetes object a scanned target comes from (k8s scan): findings are tied to it, fixes said in its terms. */
+  origin?: TargetOrigin;
+  /**
+   * Only these checks apply to this target (e.g. a plaintext Service port: reject.plaintext); every
+   * other selected check is `skip` with `why`. Absent: every selected check runs.
+   */
+  scope?: { checks: readonly string[]; why: string };
+}
+
+/**
+ * The Kubernetes object (and the part of it) a target of `k8s scan` was made from: a Service port,
+ * a Gateway listener, an Ingress host, a mesh policy's port. Its verdicts are tied to it in every
+ * report, and a fix is said in the object's own terms after the stack-neutral advice.
+ */
+export interface TargetOrigin {
+  /** The object's kind as the API names it: Service, Gateway, Ingress, PeerAuthentication … */
+  kind: string;
+  namespace: string;
+  name: string;
+  /** The part of the object: `listener https`, `port 8443`, `host app.example`, `rules[0]`. */
+  section?: string;
+  /** What the object declares, that the observed behaviour is compared with: field path → value. */
+  declared?: Readonly<Record<string, string>>;
+  /** Advice topic → the change to this object that fixes it ("add tls.frontendValidation.caCertificateRefs to listener https"). */
+  fixes?: Readonly<Record<string, string>>;
 }
 
 /** What triggers a rotation (CONFORMANCE.md rotation-continuity). */

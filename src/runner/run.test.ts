@@ -45,6 +45,21 @@ describe('runChecks', () => {
     expect(r.summary).toEqual({ pass: 1, warn: 0, fail: 0, skip: 1, error: 1 });
   });
 
+  it("a target's scope: the checks outside it are skip with its reason and never run; its origin reaches the report", async () => {
+    let ran = 0;
+    const counting: Suite = { ...suite, checks: suite.checks.map((c) => ({ ...c, run: async (ctx) => (ran++, c.run(ctx)) })) };
+    const origin = { kind: 'Service', namespace: 'ns', name: 'web', section: 'port http (80)' };
+    const scoped = { ...target, scope: { checks: ['s.ok'], why: 'a plaintext port: only reject.plaintext applies' }, origin };
+    const r = await runChecks({ targets: [scoped], suites: [counting] });
+    expect(r.results.map((x) => [x.check, x.status, x.message])).toEqual([
+      ['s.ok', 'pass', 'fine'],
+      ['s.throws', 'skip', 'a plaintext port: only reject.plaintext applies'],
+      ['s.skip', 'skip', 'a plaintext port: only reject.plaintext applies'],
+    ]);
+    expect(ran).toBe(1);
+    expect(r.targets[0]!.origin).toEqual(origin);
+  });
+
   it('bounds targets at once and connections per target, and shares one probe between checks', async () => {
     let open = 0;
     let maxOpen = 0;

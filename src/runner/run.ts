@@ -225,6 +225,23 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
   const runTarget = async (target: TargetUnderTest, id: string, ctx: CheckContext) => {
     const targetBudget = { deadline: performance.now() + targetTimeoutMs, ms: targetTimeoutMs };
     const one = async ({ suite, check }: { suite: Suite; check: Check }, bounded: boolean) => {
+      const scope = target.scope;
+      if (scope && !scope.checks.includes(check.id)) {
+        // Out of this target's scope (a plaintext port has no TLS to judge): said, not run.
+        const r: Result = {
+          targetId: id,
+          target: target.name,
+          suite: suite.id,
+          check: check.id,
+          title: check.title,
+          status: 'skip',
+          message: scope.why,
+          evidence: {},
+          durationMs: 0,
+        };
+        o.onResult?.(r);
+        return r;
+      }
       const r = await runOne(
         target,
         id,
@@ -259,6 +276,7 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
       ...(noCert && noCert.peerChain.length > 0 ? { peerChain: noCert.peerChain } : {}),
       policy: { ...target.policy },
       ...(target.client ? { clientChain: target.client.chain.map((c) => summarizeCertificate(c, clock)) } : {}),
+      ...(target.origin ? { origin: target.origin } : {}),
     };
     o.onTarget?.(report, results);
     return { results, report };

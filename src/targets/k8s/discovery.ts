@@ -1,6 +1,6 @@
 // Services → probe targets: which ports, which protocol and name, and which ready Pod serves each
 // port (Endpoints first, they carry the resolved port; else the selector's Pods and the named port).
-import { isProtocol, PROTOCOLS, type Protocol } from '../../core/target.js';
+import { isProtocol, PROTOCOLS, type Protocol, type TargetOrigin } from '../../core/target.js';
 import { PROTOCOL_MODULES, type ProtocolModule } from '../../probe/protocols/index.js';
 import { hostNameProblem } from '../../config/validate.js';
 import { safeText } from '../../core/text.js';
@@ -29,6 +29,10 @@ export interface ServiceTarget {
   /** The ready Pod and its port the Service port leads to, or why there is none. */
   pod?: { name: string; port: number };
   problem?: string;
+  /** The object (and part of it) the target comes from; verdicts and fixes are tied to it. */
+  origin: TargetOrigin;
+  /** Only these checks apply (core/target.ts TargetConfig.scope). */
+  scope?: { checks: readonly string[]; why: string };
 }
 
 export interface Skipped {
@@ -148,6 +152,7 @@ export function discoverTargets(snap: NamespaceSnapshot, services: Service[]): {
         fqdn,
         servername,
         expectedNames: [...new Set([...(servername !== fqdn ? [fqdn] : []), ...expected])],
+        origin: { kind: 'Service', namespace: snap.namespace, name: svc.metadata.name, section: `port ${p.name ? `${p.name} (${p.port})` : p.port}` },
       };
       if (nameProblem) {
         targets.push({
