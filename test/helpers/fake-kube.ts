@@ -28,6 +28,8 @@ export interface FakeKubeOptions {
   forwards?: Record<string, { host: string; port: number }>;
   /** false: cert-manager's CRD is not installed (404 on certificates). */
   certManager?: boolean;
+  /** Resources the fake's cluster does not serve (their CRD not installed, e.g. `gateways`): 404 as a real API server answers. */
+  notServed?: string[];
 }
 
 export interface FakeKube {
@@ -99,6 +101,23 @@ const PLURAL_KIND: Record<string, string> = {
   secrets: 'Secret',
   configmaps: 'ConfigMap',
   certificates: 'Certificate',
+  endpointslices: 'EndpointSlice',
+  ingresses: 'Ingress',
+  gateways: 'Gateway',
+  httproutes: 'HTTPRoute',
+  tlsroutes: 'TLSRoute',
+  peerauthentications: 'PeerAuthentication',
+};
+
+/** The API group of each resource outside core, and the versions the fake serves it at (as a cluster with those CRDs would). */
+const GROUP_OF: Record<string, { group: string; versions: string[] }> = {
+  certificates: { group: 'cert-manager.io', versions: ['v1'] },
+  endpointslices: { group: 'discovery.k8s.io', versions: ['v1'] },
+  ingresses: { group: 'networking.k8s.io', versions: ['v1'] },
+  gateways: { group: 'gateway.networking.k8s.io', versions: ['v1', 'v1beta1'] },
+  httproutes: { group: 'gateway.networking.k8s.io', versions: ['v1', 'v1beta1'] },
+  tlsroutes: { group: 'gateway.networking.k8s.io', versions: ['v1alpha2'] },
+  peerauthentications: { group: 'security.istio.io', versions: ['v1', 'v1beta1'] },
 };
 
 /** Endpoints as the endpoints controller writes them: ready Pods in addresses, the others in notReadyAddresses. */
@@ -192,20 +211,32 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
         items: [...objects.keys()].map((name) => ({ metadata: { name }, status: { phase: 'Active' } })),
       });
     }
-    if ((m = /^\/(?:api\/v1|apis\/(cert-manager\.io)\/v1)\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(url.pathname))) {
-      const [, group = '', ns, resource, name] = m as unknown as [string, string | undefined, string, string, string | undefined];
+    if ((m = /^\/(?:api\/v1|apis\/([a-z0-9.-]+)\/(v[a-z0-9]+))\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(url.pathname))) {
+      const [, group = '', version = 'v1', ns, resource, name] = m as unknown as [
+        string,
+        string | undefined,
+        string | undefined,
+        string,
+        string,
+        string | undefined,
+      ];
       const verb = name ? 'get' : 'list';
       requests.push({ verb, resource, namespace: ns, ...(name ? { name } : {}) });
-      if (!PLURAL_KIND[resource] || (resource === 'certificates') !== (group === 'cert-manager.io'))
-        return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
-      if (resource === 'certificates' && o.certManager === false) return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
+      const served = GROUP_OF[resource] ?? { group: '', versions: ['v1'] };
+      const notServed =
+        !PLURAL_KIND[resource] ||
+        served.group !== group ||
+        !served.versions.includes(version) ||
+        (o.notServed ?? []).includes(resource) ||
+        (resource === 'certificates' && o.certManager === false);
+      if (notServed) return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
       if (isForbidden(verb, resource, ns)) return send(403, forbiddenStatus(verb, resource, group, ns, name));
       const items = list(ns, resource, url.searchParams.get('labelSelector'));
       if (name) {
         const item = items.find((x) => x.metadata.name === name);
         return item ? send(200, item) : send(404, status(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource }));
       }
-      const apiVersion = group ? `${group}/v1` : 'v1';
+      const apiVersion = group ? `${group}/${version}` : 'v1';
       return send(200, {
         kind: `${PLURAL_KIND[resource]}List`,
         apiVersion,

@@ -120,7 +120,10 @@ async function loadKubeConfig(k: ClientNode, o: LoadKubeOptions): Promise<{ kc: 
   );
 }
 
-/** The resources the scan lists, with their RBAC group (see README "RBAC"). */
+/**
+ * The resources the scan lists, with their RBAC group (docs/k8s.md "RBAC") and, for the API groups
+ * other than core, the version listed (`listObjects`). deploy/role.yaml grants exactly these reads.
+ */
 export const RESOURCES = {
   namespaces: { group: '' },
   services: { group: '' },
@@ -128,9 +131,17 @@ export const RESOURCES = {
   pods: { group: '' },
   secrets: { group: '' },
   configmaps: { group: '' },
-  certificates: { group: 'cert-manager.io' },
-} as const;
+  certificates: { group: 'cert-manager.io', version: 'v1' },
+  endpointslices: { group: 'discovery.k8s.io', version: 'v1' },
+  ingresses: { group: 'networking.k8s.io', version: 'v1' },
+  gateways: { group: 'gateway.networking.k8s.io', version: 'v1' },
+  httproutes: { group: 'gateway.networking.k8s.io', version: 'v1' },
+  tlsroutes: { group: 'gateway.networking.k8s.io', version: 'v1alpha2' },
+  peerauthentications: { group: 'security.istio.io', version: 'v1' },
+} as const satisfies Record<string, { group: string; version?: string }>;
 export type ResourceName = keyof typeof RESOURCES;
+/** The resources of an API group other than core: listed by `listObjects`. */
+export type GroupResource = { [K in ResourceName]: (typeof RESOURCES)[K] extends { version: string } ? K : never }[ResourceName];
 
 /** A list call's answer: the items, or a 403 as data (the scan goes on with what it may read). */
 export type Listed<T> = { items: T[] } | { forbidden: Forbidden } | { notFound: true };
@@ -144,6 +155,12 @@ export interface KubeApi {
   listSecrets(ns: string): Promise<Listed<Secret>>;
   listConfigMaps(ns: string): Promise<Listed<ConfigMap>>;
   listCertificates(ns: string): Promise<Listed<Certificate>>;
+  /**
+   * The objects of a resource of an API group (RESOURCES: group and version) in a namespace, as the
+   * API serves them; 404 (`notFound`) when the cluster does not serve that resource (its CRD is not
+   * installed), 403 as data.
+   */
+  listObjects<T>(resource: GroupResource, ns: string, version?: string): Promise<Listed<T>>;
   getSecret(ns: string, name: string): Promise<{ item: Secret } | { forbidden: Forbidden } | { notFound: true }>;
   /**
    * Forwards one local connection to a Pod's port (the port-forward WebSocket, v4.channel.k8s.io):
@@ -254,6 +271,16 @@ export async function connectKube(o: LoadKubeOptions): Promise<KubeApi> {
     return 'items' in r ? { items: r.items as T[] } : r;
   };
 
+  function listObjects<T>(resource: GroupResource, ns: string, version?: string): Promise<Listed<T>> {
+    const { group, version: v } = RESOURCES[resource];
+    return list<T>(
+      'list',
+      resource,
+      ns,
+      () => custom.listNamespacedCustomObject({ group, version: version ?? v, namespace: ns, plural: resource }) as Promise<{ items: unknown[] }>,
+    );
+  }
+
   return {
     source,
     listNamespaces: () => list('list', 'namespaces', undefined, () => core.listNamespace()),
@@ -263,16 +290,8 @@ export async function connectKube(o: LoadKubeOptions): Promise<KubeApi> {
     listPods: (ns) => list('list', 'pods', ns, () => core.listNamespacedPod({ namespace: ns })),
     listSecrets: (ns) => list('list', 'secrets', ns, () => core.listNamespacedSecret({ namespace: ns })),
     listConfigMaps: (ns) => list('list', 'configmaps', ns, () => core.listNamespacedConfigMap({ namespace: ns })),
-    listCertificates: (ns) =>
-      list(
-        'list',
-        'certificates',
-        ns,
-        () =>
-          custom.listNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', namespace: ns, plural: 'certificates' }) as Promise<{
-            items: unknown[];
-          }>,
-      ),
+    listCertificates: (ns) => listObjects<Certificate>('certificates', ns),
+    listObjects,
     async getSecret(ns, name) {
       const r = await call('get', 'secrets', ns, () => core.readNamespacedSecret({ namespace: ns, name }));
       return 'forbidden' in r || 'notFound' in r ? r : { item: r as unknown as Secret };
