@@ -2,7 +2,8 @@
 // writes a client certificate of that CA and a CRL listing it; a real server given that CRL
 // (openssl s_server -CRL -crl_check) refuses it, and `run --revoked-cert/--revoked-key` judges
 // chain.rejects-revoked-client `pass` against the accepted valid client. Bad input: exit 2.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,8 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, stopProcess, waitForTls } from '../src/targets/reference/process.js';
 import { expectUsageError, runInProcess } from './helpers/cli.js';
 import { makeOpensslPki, opensslPkiFiles } from './helpers/openssl-pki.js';
+import { opensslCa } from './helpers/openssl-cli.js';
 import { OPENSSL } from './helpers/servers.js';
 
+const sh = promisify(execFile);
 let dir: string;
 let files: ReturnType<typeof opensslPkiFiles>;
 const procs: ChildProcess[] = [];
@@ -102,6 +105,55 @@ describe.skipIf(!OPENSSL)('certs revoke: a revoked client and its CRL for the us
       /the CA key is not the private key of the CA certificate/,
     );
     expectUsageError(await runInProcess(['certs', 'revoke', '--ca-cert', files.root, '--out', path.join(dir, 'kit3')]), /--ca-key is required/);
+  });
+
+  it("--crl CURRENT: the new CRL carries the current CRL's entries byte for byte, takes the next number, and verifies with openssl; another CA's CRL, or a CA without cRLSign: exit 2", async () => {
+    const o = (n: string) => path.join(dir, `cur-${n}`);
+    // The CA's current CRL, issued by `openssl ca -gencrl` from a database listing two revoked serials, number 0x41.
+    const stamp = '261201000000Z';
+    await fs.writeFile(
+      o('db'),
+      `R\t301231000000Z\t${stamp},keyCompromise\t0A0B0C\tunknown\t/CN=a\nR\t301231000000Z\t${stamp},superseded\t0D0E0F\tunknown\t/CN=b\n`,
+    );
+    await fs.writeFile(o('num'), '41\n');
+    await fs.writeFile(o('ca.cnf'), `[ca]\ndefault_ca=c\n[c]\ndatabase=${o('db')}\ndefault_md=sha256\ncrlnumber=${o('num')}\ndefault_crl_days=7\n`);
+    await sh('openssl', ['ca', '-config', o('ca.cnf'), '-gencrl', '-keyfile', files.rootKey, '-cert', files.root, '-out', o('current.pem')]);
+    const out = path.join(dir, 'kit-carried');
+    const r = await runInProcess(['certs', 'revoke', '--ca-cert', files.root, '--ca-key', files.rootKey, '--out', out, '--crl', o('current.pem')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/carries the 2 entries of the current CRL given \(--crl\) and is CRL number 66/);
+    const text = (await sh('openssl', ['crl', '-in', path.join(out, 'crl.pem'), '-noout', '-text'])).stdout;
+    expect(text).toMatch(/X509v3 CRL Number: \s*\n\s*66/);
+    expect(text).toMatch(/Serial Number: 0A0B0C[\s\S]*Key Compromise/);
+    expect(text).toMatch(/Serial Number: 0D0E0F[\s\S]*Superseded/);
+    expect(text.match(/Serial Number:/g)).toHaveLength(3);
+    expect((await sh('openssl', ['crl', '-in', path.join(out, 'crl.pem'), '-noout', '-CAfile', files.root, '-verify'])).stderr).toMatch(/verify OK/);
+    // The carried entries are the current CRL's bytes.
+    const der = async (f: string) => Buffer.from((await sh('openssl', ['crl', '-in', f, '-outform', 'DER'], { encoding: 'buffer' })).stdout);
+    const [before, after] = [await der(o('current.pem')), await der(path.join(out, 'crl.pem'))];
+    const entry = before.subarray(before.indexOf(Buffer.from([0x02, 0x03, 0x0a, 0x0b, 0x0c])) - 2);
+    expect(after.includes(entry.subarray(0, entry[1]! + 2))).toBe(true);
+
+    expectUsageError(
+      await runInProcess([
+        'certs',
+        'revoke',
+        '--ca-cert',
+        files.intermediate,
+        '--ca-key',
+        files.intermediateKey,
+        '--out',
+        path.join(dir, 'kit-other'),
+        '--crl',
+        path.join(out, 'crl.pem'),
+      ]),
+      /not this CA's CRL/,
+    );
+    await opensslCa(o('nocrl'), '/CN=no crl sign', 2, ['keyUsage=critical,keyCertSign', 'basicConstraints=critical,CA:TRUE']);
+    expectUsageError(
+      await runInProcess(['certs', 'revoke', '--ca-cert', o('nocrl.pem'), '--ca-key', o('nocrl-key.pem'), '--out', path.join(dir, 'kit-nocrl')]),
+      /keyUsage \(keyCertSign\) lacks cRLSign/,
+    );
   });
 
   it('run with --ca-key alone names the command in its skip', async () => {

@@ -80,6 +80,10 @@ export function normalizeSerial(hexOrBytes: string | Uint8Array): string {
 export interface CrlParts {
   issuerDer: Buffer;
   nextUpdate?: Date;
+  /** The cRLNumber extension (§5.2.3), when present and readable. */
+  number?: bigint;
+  /** A delta CRL (deltaCRLIndicator, §5.2.4): it lists changes since a base CRL only. */
+  delta: boolean;
   revoked: Map<string, Buffer>;
   tbs: Buffer;
   signatureAlgorithm: string;
@@ -122,11 +126,28 @@ export function crlParts(der: Buffer): CrlParts {
       if (serial?.tag !== 0x02) throw new Error('an entry without a serial number');
       revoked.set(normalizeSerial(der.subarray(serial.contentStart, serial.end)), der.subarray(entry.start, entry.end));
     }
+  if (next?.tag === 0x30) next = els[++i];
+  // crlExtensions [0]: cRLNumber and deltaCRLIndicator.
+  let number: bigint | undefined;
+  let delta = false;
+  if (next?.tag === 0xa0) {
+    const exts = asnSchema.AsnConvert.parse(der.subarray(next.contentStart, next.end), asnX509.Extensions);
+    for (const x of exts) {
+      if (x.extnID === asnX509.id_ce_deltaCRLIndicator) delta = true;
+      if (x.extnID === asnX509.id_ce_cRLNumber) {
+        const v = Buffer.from(x.extnValue.buffer);
+        const int = readTlv(v, 0);
+        if (int.tag === 0x02 && int.end > int.contentStart) number = BigInt(`0x${v.toString('hex', int.contentStart, int.end)}`);
+      }
+    }
+  }
   const alg = asnSchema.AsnConvert.parse(der.subarray(algTlv.start, algTlv.end), asnX509.AlgorithmIdentifier);
   if (der[sigTlv.contentStart] !== 0) throw new Error('a signature with unused bits');
   return {
     issuerDer: Buffer.from(der.subarray(issuer.start, issuer.end)),
     ...(nextUpdate ? { nextUpdate } : {}),
+    ...(number !== undefined ? { number } : {}),
+    delta,
     revoked,
     tbs: der.subarray(tbsTlv.start, tbsTlv.end),
     signatureAlgorithm: alg.algorithm,
@@ -145,7 +166,7 @@ export function crlEntry(crl: CrlParts, serial: string): { revokedAt: Date; reas
 }
 
 /** The CRL's signature against the issuer's key: true, false, or why it was not checked. */
-function signatureBy(crl: CrlParts, issuer: NodeX509): boolean | string {
+export function signatureBy(crl: CrlParts, issuer: NodeX509): boolean | string {
   const hash = SIGNATURE_HASHES[crl.signatureAlgorithm];
   if (hash === undefined) return `signed with ${crl.signatureAlgorithm}, an algorithm the harness does not verify`;
   try {
@@ -189,6 +210,10 @@ export function readCrlsFor(leaf: NodeX509, issuer: NodeX509 | undefined, crls: 
     const sig = issuer && Buffer.from(subjectDer(issuer.raw)).equals(leafIssuer) ? signatureBy(crl, issuer) : undefined;
     // removeFromCRL (8) appears in delta CRLs only: the certificate is no longer revoked.
     const listed = entry && entry.reasonCode !== 8 ? entry : undefined;
+    if (crl.delta && !listed) {
+      out.push({ source, ignored: 'a delta CRL: it lists only the changes since its base CRL, so not being listed in it proves nothing' });
+      continue;
+    }
     const reason = listed?.reasonCode !== undefined ? (REASONS[listed.reasonCode] ?? `reason ${listed.reasonCode}`) : undefined;
     out.push({
       source,

@@ -20,7 +20,9 @@ export interface CrlOptions {
   nextUpdate: Date;
   revoked: readonly RevokedEntry[];
   /** The cRLNumber extension (§5.2.3; default 1). */
-  number?: number;
+  number?: number | bigint;
+  /** Entries carried over from the CA's current CRL, each its DER exactly as read (copied, not re-encoded). */
+  carried?: readonly Buffer[];
 }
 
 /**
@@ -54,18 +56,25 @@ export function mintCrl(ca: Credential, o: CrlOptions): string {
   );
   const extensions = element(
     0xa0,
-    seq(seq(oid('2.5.29.35'), element(0x04, seq(element(0x80, akid)))), seq(oid('2.5.29.20'), element(0x04, integer(Buffer.from([o.number ?? 1]))))),
+    seq(seq(oid('2.5.29.35'), element(0x04, seq(element(0x80, akid)))), seq(oid('2.5.29.20'), element(0x04, integer(bigIntBytes(BigInt(o.number ?? 1)))))),
   );
+  const all = [...(o.carried ?? []), ...entries];
   const tbs = seq(
     integer(Buffer.from([1])), // v2
     signatureAlgorithm(ca.key.type),
     subjectDer(der),
     time(o.thisUpdate),
     time(o.nextUpdate),
-    ...(entries.length > 0 ? [seq(...entries)] : []),
+    ...(all.length > 0 ? [seq(...all)] : []),
     extensions,
   );
   return `${pemBlock('X509 CRL', signedStructure(tbs, KeyObject.from(ca.key.pair.privateKey), ca.key.type))}\n`;
+}
+
+/** A non-negative integer's big-endian bytes (at least one). */
+function bigIntBytes(n: bigint): Buffer {
+  const hex = n.toString(16);
+  return Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
 }
 
 /** The fixture PKI's CRLs by PKI: a reference's files are rendered again on every restart. */

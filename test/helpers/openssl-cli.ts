@@ -7,9 +7,10 @@ import { promisify } from 'node:util';
 const sh = promisify(execFile);
 const P256 = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 
-/** A self-signed P-256 CA: `${base}.pem` and `${base}-key.pem`. */
-export async function opensslCa(base: string, subj: string, days = 3): Promise<void> {
-  await sh('openssl', ['req', '-x509', ...P256, '-subj', subj, '-days', String(days), '-keyout', `${base}-key.pem`, '-out', `${base}.pem`]);
+/** A self-signed P-256 CA: `${base}.pem` and `${base}-key.pem`; `addext`: extensions for `-addext` (e.g. `keyUsage=critical,keyCertSign`). */
+export async function opensslCa(base: string, subj: string, days = 3, addext: string[] = []): Promise<void> {
+  const ext = addext.flatMap((e) => ['-addext', e]);
+  await sh('openssl', ['req', '-x509', ...P256, '-subj', subj, '-days', String(days), ...ext, '-keyout', `${base}-key.pem`, '-out', `${base}.pem`]);
 }
 
 /** A P-256 leaf `${base}.pem`, `${base}-key.pem` signed by the CA `${ca}.pem`/`${ca}-key.pem`, with these extension lines. */

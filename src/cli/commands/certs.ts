@@ -6,6 +6,7 @@ import type { CliIO } from '../io.js';
 import { certsHelp, certsRevokeHelp } from '../help/certs.js';
 import { loadCaFile, parsePrivateKey, readPkiFile } from '../../pki/inspect.js';
 import { kitInstructions, revocationKit } from '../../pki/revocation-kit.js';
+import { crlsOfFile } from '../../pki/client-crl.js';
 
 export async function certsCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
@@ -48,12 +49,21 @@ export async function certsCommand(argv: string[], io: CliIO): Promise<number> {
     ...(v['k8s-secrets'] ? { k8sSecretsFile: v['k8s-secrets'] as string } : {}),
     ...(v.namespace ? { namespace: v.namespace as string } : {}),
     ...(v.force ? { force: true } : {}),
+    ...(v.crl ? { currentCrl: oneCrl(v.crl as string) } : {}),
   });
   io.stdout.write(`Wrote ${result.files.length} files (layout ${result.layout}) to ${result.outDir}:\n`);
   for (const f of result.files) io.stdout.write(`  ${f.mode.toString(8).padStart(4, '0')}  ${f.path}  (${f.kind})\n`);
   if (result.secretsPath) io.stdout.write(`Kubernetes Secrets: ${result.secretsPath} (contains private keys, mode 0600; no CA key)\n`);
   io.stdout.write(`Check: openssl verify -CAfile ${result.caCertPath} ${result.leafCertPaths.join(' ')}\n`);
   return 0;
+}
+
+/** The one CRL of a file (--crl): a file of several is ambiguous. */
+function oneCrl(file: string): { source: string; der: Buffer } {
+  const crls = crlsOfFile(readPkiFile(file, 'CRL'));
+  if (crls.length !== 1)
+    throw new HarnessError('usage.invalid-value', `certs revoke: --crl ${file} holds ${crls.length} CRLs; give the CA's current CRL alone`);
+  return { source: file, der: crls[0]! };
 }
 
 /** `certs revoke`: a client certificate of the CA and a CRL listing it, for the user to deploy (docs/CONFORMANCE.md "Revocation"). */
@@ -64,6 +74,7 @@ async function certsRevoke(rest: string[], io: CliIO): Promise<number> {
     out: { type: 'string' },
     days: { type: 'string' },
     force: { type: 'boolean' },
+    crl: { type: 'string' },
   });
   if (v.help) {
     io.stdout.write(certsRevokeHelp());
@@ -77,6 +88,7 @@ async function certsRevoke(rest: string[], io: CliIO): Promise<number> {
     out: v.out as string,
     ...(v.days ? { days: parseIntFlag('--days', v.days as string, 1, 365) } : {}),
     ...(v.force ? { force: true } : {}),
+    ...(v.crl ? { currentCrl: oneCrl(v.crl as string) } : {}),
   });
   io.stdout.write(`Wrote ${kit.files.length} files:\n`);
   for (const f of kit.files) io.stdout.write(`  ${f.mode.toString(8).padStart(4, '0')}  ${f.path}\n`);

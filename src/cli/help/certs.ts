@@ -62,9 +62,13 @@ Options:
   --days N                validity of the certificate and of the CRL's
                           nextUpdate (default 30, at most 365)
   --force                 replace existing files (never done without it)
+  --crl FILE              the CA's current CRL (PEM or DER): the new CRL
+                          carries every entry it lists (never un-revoking)
+                          and takes the next cRLNumber
 
 ${examples(
   'mtls-harness certs revoke --ca-cert ca.pem --ca-key ca-key.pem --out revoked',
+  'mtls-harness certs revoke --ca-cert ca.pem --ca-key ca.key --out r --crl c.crl',
   'mtls-harness certs revoke --ca-cert ca.pem --ca-key ca.key --out r --days 7',
 )}`;
 }
