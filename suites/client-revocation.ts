@@ -4,7 +4,7 @@
 // with the verdicts whose control that certificate is. A server refusing it with alert 44 is the
 // other way it shows (the control's own fault, src/probe/controls.ts).
 import { skip } from '../src/checks/judge.js';
-import { ownRevocation } from '../src/checks/own-revocation.js';
+import { ownRevocation } from '../src/probe/own-revocation.js';
 import type { Check } from '../src/checks/types.js';
 import type { CheckVerdict } from '../src/core/model.js';
 import { safeText } from '../src/core/text.js';

@@ -4,7 +4,7 @@ import { answeredClientHello, controlEvidence } from '../src/probe/controls.js';
 import { TLS_VERSIONS, type TlsVersion } from '../src/core/target.js';
 import { adviceFor, probeEvidence, skip, unreachableVerdict, whereRefused } from '../src/checks/judge.js';
 import type { Suite } from '../src/checks/types.js';
-import { listedInWords, ownRevocation } from '../src/checks/own-revocation.js';
+import { listedInWords, ownRevocation, REISSUE_LISTED } from '../src/probe/own-revocation.js';
 import { safeText } from '../src/core/text.js';
 import { advertisedCasCoverClient } from './client-auth-request.js';
 import { clientKeyTypes } from './client-key-types.js';

@@ -72,6 +72,53 @@ describe.skipIf(!NGINX)('the valid client given is itself revoked, on nginx', ()
     expect(r.get('chain.client-cert-not-revoked')!.status).toBe('skip');
   });
 
+  it("probe --crl: the refusal is the listed certificate's, with the reissue; served by a server checking no CRL: said; --crl without a certificate: exit 2", async () => {
+    interface Line {
+      id: string;
+      status: string;
+      finding: string;
+      fix?: string;
+    }
+    const probe = async (profile: 'revocation-crl' | 'strict') => {
+      const ref = await startReference({ implementation: 'nginx', profile, pki });
+      refs.push(ref);
+      const r = await runInProcess([
+        'probe',
+        `127.0.0.1:${ref.endpoint.port}`,
+        '--servername',
+        'localhost',
+        '--ca',
+        f('ca.pem'),
+        '--cert',
+        f('client.pem'),
+        '--key',
+        f('client-key.pem'),
+        '--crl',
+        f('crl.pem'),
+        '--json',
+        '-',
+      ]);
+      expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+      const d = JSON.parse(r.stdout) as { diagnosis: { findings: Line[] } };
+      return new Map(d.diagnosis.findings.map((x) => [x.id, x]));
+    };
+    const checking = await probe('revocation-crl');
+    expect(checking.get('with-cert')!.status).toBe('problem');
+    expect(checking.get('with-cert')!.finding).toMatch(/refused .*; it is listed as revoked in .*crl\.pem since .*\(keyCompromise\)/);
+    expect(checking.get('with-cert')!.fix).toMatch(/issue a new client certificate/);
+    expect(checking.get('client-auth-mode')!.fix).toMatch(/the valid client certificate itself is listed as revoked in .*crl\.pem/);
+    expect(checking.get('client-revocation')).toMatchObject({
+      status: 'problem',
+      finding: expect.stringMatching(/your client certificate is listed as revoked in/),
+    });
+    const open = await probe('strict');
+    expect(open.get('with-cert')!.status).toBe('ok');
+    expect(open.get('with-cert')!.finding).toMatch(/accepted.*, though it is listed as revoked in .*: this server does not check that list/);
+    const bare = await runInProcess(['probe', '127.0.0.1:9', '--crl', f('crl.pem')]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/--crl reads your client certificate against its CRLs: give --cert and --key/);
+  });
+
   it('a server that checks no CRL serves it: pass, saying it is listed and the server does not check that list', async () => {
     const r = await run('strict', ['--crl', f('crl.pem')]);
     const valid = r.get('handshake.accepts-valid-client-cert')!;

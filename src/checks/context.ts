@@ -29,7 +29,7 @@ import { recognizeStack, type RecognizedStack } from '../probe/advice.js';
 import { identityKind } from '../rules/san.js';
 import { ocspRevokedClientOf, revokedClientOf } from './revoked.js';
 import { profileProbe } from './profile-probe.js';
-import { listedInWords, ownRevocation } from './own-revocation.js';
+import { listedInWords, ownRevocation } from '../probe/own-revocation.js';
 
 /** Unreachable outcomes of the first connection that no other connection to the target could change. */
 const SHORT_CIRCUIT: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'timeout', 'dns', 'network', 'not-tls', 'plaintext-http', 'alpn', 'starttls']);

@@ -19,6 +19,8 @@ import { appUserOf, tlsContextOptions } from './options.js';
 import { answeringModule, protocolModule } from './protocols/index.js';
 import { probeWithPha } from './pha-client.js';
 import type { ProbeOptions, ProbeOutcome } from './tls-probe.js';
+import { listedInWords, ownRevocationLine, readOwnRevocation, REISSUE_LISTED, type OwnRevocation } from './own-revocation.js';
+import { parseCertificates } from '../pki/inspect.js';
 
 /** Options for an ad hoc diagnosis: the probe options plus expiry thresholds. */
 export interface DiagnoseOptions extends ProbeOptions {
@@ -30,13 +32,26 @@ export interface DiagnoseOptions extends ProbeOptions {
   requireTlsRejection?: boolean;
   /** No protocol was given: decide it first from what the server does (`detect.ts`); a finding says how. */
   detectProtocol?: boolean;
+  /** CRLs to read the client certificate against (--crl), and whether to fetch its distribution points (--fetch-crl). */
+  clientCrls?: readonly { source: string; der: Buffer }[];
+  fetchCrl?: boolean;
 }
 
 export type FindingStatus = 'ok' | 'warn' | 'problem' | 'info';
 
 /** One line of a diagnosis: what was looked at, what was found, and how to fix it. */
 export interface Finding {
-  id: 'connection' | 'protocol' | 'client-auth-mode' | 'without-cert' | 'with-cert' | 'self-signed' | 'server-chain' | 'server-expiry' | 'san-coverage';
+  id:
+    | 'connection'
+    | 'protocol'
+    | 'client-auth-mode'
+    | 'without-cert'
+    | 'with-cert'
+    | 'client-revocation'
+    | 'self-signed'
+    | 'server-chain'
+    | 'server-expiry'
+    | 'san-coverage';
   aspect: string;
   status: FindingStatus;
   finding: string;
@@ -58,6 +73,8 @@ export interface Diagnosis {
   /** Required, but a self-signed certificate was accepted: the certificate is asked for, not verified. */
   trustsAnyCertificate?: boolean;
   chain: ChainVerification & { trust: 'given-ca' | 'system-store' };
+  /** Your client certificate read against its CRLs (--crl, --fetch-crl): what each CRL said. */
+  clientRevocation?: OwnRevocation;
   findings: Finding[];
   checkedAt: string;
 }
@@ -70,7 +87,7 @@ export async function diagnoseEndpoint(asked: DiagnoseOptions): Promise<Diagnosi
   const detection = asked.detectProtocol ? await detectProtocol(asked) : undefined;
   const { detectProtocol: _, ...opts } = detection ? { ...asked, protocol: detection.protocol ?? 'https' } : asked;
   const clock = opts.clock ?? systemClock;
-  const { cert, key, warnDays = 30, failDays = 7, requireTlsRejection = false, ...given } = opts;
+  const { cert, key, warnDays = 30, failDays = 7, requireTlsRejection = false, clientCrls, fetchCrl, ...given } = opts;
   // One application user for the three (postgres, mysql): a refused client differs from its control in the certificate alone.
   const base = { ...given, appUser: appUserOf(opts) };
   // Three connections at once: none, the user's client (the control of every refusal), and a
@@ -80,7 +97,21 @@ export async function diagnoseEndpoint(asked: DiagnoseOptions): Promise<Diagnosi
     cert && key ? probeWithPha(prepared({ ...base, cert, key })) : Promise.resolve(undefined),
     selfSignedClient(clock).then((c) => probeWithPha(prepared({ ...base, cert: c.certPem, key: c.keyPem }))),
   ]);
-  const control: Control | undefined = withCert ? { what: 'your client certificate', source: 'given', outcome: withCert } : undefined;
+  // Your certificate in its CA's CRLs (--crl, --fetch-crl): a refusal that says nothing of why
+  // (nginx: HTTP 400) is then told apart from a trust problem, here and in every control hint.
+  const own =
+    cert && (clientCrls?.length || fetchCrl)
+      ? await readOwnRevocation({
+          chain: parseCertificates(cert.toString(), 'the client certificate'),
+          crls: clientCrls ?? [],
+          fetchCrl: !!fetchCrl,
+          trustPems: opts.ca ? [opts.ca.toString()] : [],
+        })
+      : undefined;
+  const listedRevoked = own?.listed && withCert && withCert.rejectedAt !== 'accepted' ? listedInWords(own.listed) : undefined;
+  const control: Control | undefined = withCert
+    ? { what: 'your client certificate', source: 'given', outcome: withCert, ...(listedRevoked ? { listedRevoked } : {}) }
+    : undefined;
   const clientAuth = detectClientAuthMode(withoutCert, control, opts.protocol);
   // Required, but is the certificate verified? A self-signed one accepted says no.
   const trustsAnyCertificate = clientAuth.mode === 'required' && selfSigned.rejectedAt === 'accepted';
@@ -126,6 +157,16 @@ export async function diagnoseEndpoint(asked: DiagnoseOptions): Promise<Diagnosi
     findings.push(clientAuthFinding(clientAuth, trustsAnyCertificate ? selfSigned : undefined, stack));
     findings.push(withoutCertFinding(withoutCert, clientAuth, requireTlsRejection, stack));
     findings.push(withCertFinding(withCert, clientAuth, stack));
+    if (own) {
+      const line = ownRevocationLine(own);
+      const w = findings.find((f) => f.id === 'with-cert')!;
+      if (own.listed && w.status === 'problem' && !ownCertificateFault(withCert?.alert)) {
+        w.finding = `${w.finding}; it is ${listedInWords(own.listed)}`;
+        w.fix = REISSUE_LISTED;
+        delete line.fix; // said once, on the refusal
+      } else if (own.listed && w.status === 'ok') w.finding = `${w.finding}, though it is ${listedInWords(own.listed)}: this server does not check that list`;
+      findings.push({ id: 'client-revocation', aspect: 'Your cert in its CRLs', ...line });
+    }
     findings.push(selfSignedFinding(selfSigned, clientAuth, stack));
   }
   if (presented.length > 0) {
@@ -196,6 +237,7 @@ export async function diagnoseEndpoint(asked: DiagnoseOptions): Promise<Diagnosi
     ...(trustsAnyCertificate ? { trustsAnyCertificate } : {}),
     unreachable,
     clientAuth,
+    ...(own ? { clientRevocation: own } : {}),
     withoutCert,
     ...(withCert ? { withCert } : {}),
     selfSigned,

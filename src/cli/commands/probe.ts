@@ -1,7 +1,8 @@
 import { isProtocol, PROTOCOLS } from '../../core/target.js';
 import { HarnessError, isInternalFailure } from '../../core/errors.js';
 import { safeText } from '../../core/text.js';
-import { loadCaFile, loadCredentialFiles } from '../../pki/inspect.js';
+import { loadCaFile, loadCredentialFiles, readPkiFile } from '../../pki/inspect.js';
+import { crlsOfFile } from '../../pki/client-crl.js';
 import { loadPkcs12Credentials, p12Excludes, p12Passphrase } from '../../pki/pkcs12.js';
 import { diagnoseEndpoint, type Diagnosis } from '../../probe/diagnose.js';
 import { formatEndpoint, parseEndpoint } from '../../core/endpoint.js';
@@ -37,6 +38,8 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     'report-mode': { type: 'string' },
     'targets-file': { type: 'string' },
     quiet: { type: 'boolean' },
+    crl: { type: 'string', multiple: true },
+    'fetch-crl': { type: 'boolean' },
   });
   if (v.help) {
     io.stdout.write(probeHelp());
@@ -68,6 +71,13 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
       ? loadCredentialFiles(v.cert as string, v.key as string, passphrase)
       : undefined;
   const ca = v.ca ? loadCaFile(v.ca as string) : undefined;
+  // Your certificate against its CA's CRLs: meaningless without one.
+  const crlFiles = (v.crl as string[] | undefined) ?? [];
+  if ((crlFiles.length || v['fetch-crl']) && !creds)
+    throw new HarnessError(
+      'usage.missing-argument',
+      `probe: ${crlFiles.length ? '--crl' : '--fetch-crl'} reads your client certificate against its CRLs: give --cert and --key (or --p12)`,
+    );
   // No --protocol: each endpoint's is decided from what its server does (probe/detect.ts).
   const protocol = (v.protocol as string | undefined) ?? 'https';
   const appUser = appUserFlag('probe', v['app-user'] as string | undefined);
@@ -109,6 +119,8 @@ export async function probeCommand(argv: string[], io: CliIO): Promise<number> {
     warnDays,
     failDays,
     requireTlsRejection: !!v['require-tls-rejection'],
+    ...(crlFiles.length ? { clientCrls: crlFiles.flatMap((f) => crlsOfFile(readPkiFile(f, 'CRL')).map((der) => ({ source: f, der }))) } : {}),
+    ...(v['fetch-crl'] ? { fetchCrl: true } : {}),
   };
 
   // Ctrl-C: what finished is kept and reported (marked incomplete).

@@ -23,6 +23,10 @@ Options:
                             CA certificates are not trust anchors (--ca)
   --p12-passphrase-env VAR  environment variable holding its passphrase
                             (none: the empty passphrase is tried)
+  --crl FILE                your CA's CRL (PEM or DER; repeat): is your client
+                            certificate listed as revoked?
+  --fetch-crl               also fetch its CRL distribution points (http; off
+                            by default)
   --servername NAME         SNI and the name the server certificate must cover
                             (default: HOST)
   --tls-min V, --tls-max V  TLS versions to offer (1.2, 1.3); --max-tls is an

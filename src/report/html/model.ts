@@ -288,6 +288,8 @@ function diagnosisTarget(d: Diagnosis, i: number, id: string, policy: Policy, fu
         return d.withCert ? probeEvidence(d.withCert) : {};
       case 'self-signed':
         return d.selfSigned ? probeEvidence(d.selfSigned) : {};
+      case 'client-revocation':
+        return d.clientRevocation ? { crls: d.clientRevocation.readings, fetched: d.clientRevocation.fetched } : {};
       case 'client-auth-mode':
         return {
           mode: d.clientAuth.mode,
@@ -390,6 +392,7 @@ const PROBE_FINDING_CHECK: Record<string, string> = {
   'without-cert': 'reject.no-client-cert',
   'with-cert': 'handshake.accepts-valid-client-cert',
   'self-signed': 'chain.rejects-self-signed-client',
+  'client-revocation': 'chain.client-cert-not-revoked',
   'server-chain': 'chain.server-trusted',
   'server-expiry': 'expiry.server-cert',
   'san-coverage': 'san.server-matches-name',
