@@ -1,3 +1,5 @@
+// A reference server as a process: its template rendered, its files written (files.ts), started on a free
+// loopback port, waited for until it speaks TLS, reloaded or restarted for rotation, and stopped.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as net from 'node:net';
@@ -6,30 +8,16 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { HarnessError } from '../../core/errors.js';
 import { fixturePath } from '../../io/fixtures.js';
-import { fixtureCrlPem } from '../../pki/crl.js';
 import { mintFixturePki, type FixturePki } from '../../pki/generate.js';
-import { clientPolicyFor, serverCredentialFor, type ProfileName } from '../profiles.js';
+import { clientPolicyFor, type ProfileName } from '../profiles.js';
 import type { ApplyMode } from '../../core/target.js';
 import type { ReferenceChange, StartedReference } from '../target.js';
-import type { Credential } from '../../pki/generate.js';
 import { notAnswering } from './starttls.js';
 import type { ProcessImplementation, StartTls } from './types.js';
+import { changedFiles, pkiFiles, replaceFiles, SECRET_FILES, serverOwner, writeFiles, type Owner } from './files.js';
 
 export type { ProcessImplementation, RenderContext, Rendered } from './types.js';
-
-/** PKI file names inside the rendered directory. */
-export const PKI_FILES = {
-  leaf: 'server.pem',
-  intermediates: 'intermediates.pem',
-  /** Leaf + intermediate (or the leaf alone for incomplete-chain). */
-  chain: 'server-chain.pem',
-  key: 'server-key.pem',
-  /** Chain + key in one file (haproxy `crt`). */
-  combined: 'server-combined.pem',
-  clientCa: 'client-ca.pem',
-  /** The fixture CAs' CRLs (the root's lists the revoked client): read on revocation-crl only. */
-  clientCrl: 'client-crl.pem',
-} as const;
+export { changedFiles, fileMode, PKI_FILES, pkiFiles, replaceFiles, SECRET_FILES, serverOwner, writeFiles, type Owner } from './files.js';
 
 const TEMPLATE_DIR = fixturePath('reference');
 
@@ -53,85 +41,6 @@ export function findBinary(bin: string): string | undefined {
     if (dir && existsSync(path.join(dir, bin))) return path.join(dir, bin);
   }
   return undefined;
-}
-
-/** The PKI files every implementation reads: keys 0600. */
-export function pkiFiles(pki: FixturePki, profile: ProfileName): { files: Record<string, string>; sendChain: boolean; secret: ReadonlySet<string> } {
-  const { cred, sendChain } = serverCredentialFor(profile, pki);
-  return {
-    sendChain,
-    files: {
-      ...serverFiles(cred, sendChain),
-      [PKI_FILES.intermediates]: pki.intermediate.certPem,
-      [PKI_FILES.clientCa]: pki.root.certPem,
-      [PKI_FILES.clientCrl]: fixtureCrlPem(pki),
-    },
-    secret: SECRET_FILES,
-  };
-}
-
-/** Files holding a private key (mode 0600). */
-export const SECRET_FILES: ReadonlySet<string> = new Set([PKI_FILES.key, PKI_FILES.combined]);
-
-/** The files that carry the server credential: every implementation reads its own subset. */
-function serverFiles(cred: Credential, sendChain: boolean): Record<string, string> {
-  const chain = sendChain ? cred.chainPem : cred.certPem;
-  return { [PKI_FILES.leaf]: cred.certPem, [PKI_FILES.chain]: chain, [PKI_FILES.key]: cred.keyPem, [PKI_FILES.combined]: chain + cred.keyPem };
-}
-
-/** The files a change rewrites (a new server credential, a new client CA bundle). */
-export function changedFiles(change: ReferenceChange, sendChain: boolean): Record<string, string> {
-  return { ...(change.server ? serverFiles(change.server, sendChain) : {}), ...(change.clientCaPem ? { [PKI_FILES.clientCa]: change.clientCaPem } : {}) };
-}
-
-export function fileMode(name: string, secret: ReadonlySet<string>): number {
-  return secret.has(name) ? 0o600 : name.endsWith('.sh') ? 0o755 : 0o644;
-}
-
-/** The user a server runs as when it is not the harness's own (ProcessImplementation.runAs, when root). */
-export interface Owner {
-  user: string;
-  uid: number;
-  gid: number;
-}
-
-/** The owner of a server's process and files: its runAs user when the harness runs as root, else none (the current user). */
-export function serverOwner(impl: Pick<ProcessImplementation, 'name' | 'runAs' | 'debianPackages'>): Owner | undefined {
-  if (!impl.runAs || process.getuid?.() !== 0) return undefined;
-  const entry = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .map((l) => l.split(':'))
-    .find((f) => f[0] === impl.runAs);
-  if (!entry)
-    throw new HarnessError(
-      'target.start-failed',
-      `${impl.name} runs as the system user ${impl.runAs} when the harness is root, and there is none: apt-get install ${impl.debianPackages.join(' ')} creates it`,
-    );
-  return { user: impl.runAs, uid: Number(entry[2]), gid: Number(entry[3]) };
-}
-
-export async function writeFiles(dir: string, files: Record<string, string>, secret: ReadonlySet<string>, owner?: Owner): Promise<void> {
-  for (const [name, content] of Object.entries(files)) {
-    const mode = fileMode(name, secret);
-    await fs.writeFile(path.join(dir, name), content, { mode });
-    await fs.chmod(path.join(dir, name), mode);
-    if (owner) await fs.chown(path.join(dir, name), owner.uid, owner.gid);
-  }
-}
-
-/**
- * Replaces files atomically (write beside, then rename), so a server reloading at that moment
- * reads the old file or the new one, never half of one. The key files keep mode 0600.
- */
-export async function replaceFiles(dir: string, files: Record<string, string>, secret: ReadonlySet<string>, owner?: Owner): Promise<void> {
-  for (const [name, content] of Object.entries(files)) {
-    const mode = fileMode(name, secret);
-    const tmp = path.join(dir, `.${name}.${process.pid}.${Date.now()}.tmp`);
-    await fs.writeFile(tmp, content, { mode, flag: 'wx' });
-    await fs.chmod(tmp, mode);
-    if (owner) await fs.chown(tmp, owner.uid, owner.gid);
-    await fs.rename(tmp, path.join(dir, name));
-  }
 }
 
 export async function freePort(): Promise<number> {
