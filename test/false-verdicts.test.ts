@@ -5,6 +5,8 @@
 // ClientHello itself is never about client certificates, and nothing passes on the strength of a
 // refusal that also met the valid client. `run` and `probe` are run in-process (runCli).
 import { promises as fs } from 'node:fs';
+import * as http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +47,7 @@ interface ProbeOutcomeJson {
   alert?: { code: number; name: string };
   protocol?: string;
   certificateRequested?: boolean;
+  helloRetryRequest?: boolean;
 }
 interface DiagnosisJson {
   enforced: boolean;
@@ -422,8 +425,7 @@ describe('5. a client certificate required but never verified', () => {
 describe.skipIf(skipUnless(OPENSSL, 'openssl', 'apt-get install openssl'))(
   '6. TLS 1.3 with a HelloRetryRequest (openssl -tls1_3 -groups P-384), no client auth',
   () => {
-    // --protocol grpc is not covered: it needs an h2 server behind the HelloRetryRequest, and
-    // s_server -www speaks HTTP/1.0 only.
+    // --protocol grpc: section 7 (s_server -www speaks HTTP/1.0 only).
     let peer: ThirdPartyPeer;
     beforeAll(async () => {
       peer = await startOpensslHelloRetry(pki);
@@ -447,3 +449,83 @@ describe.skipIf(skipUnless(OPENSSL, 'openssl', 'apt-get install openssl'))(
     });
   },
 );
+
+/**
+ * A gRPC server (node http2, ALPN h2) whose only TLS 1.3 group is P-384: node's client offers an
+ * X25519 key share first, so every handshake goes through a HelloRetryRequest, as with the gRPC
+ * server of Debian's python3-grpcio. It answers grpc.health.v1.Health/Check with SERVING.
+ */
+async function startGrpcHelloRetry(requestCert: boolean): Promise<ThirdPartyPeer> {
+  const server = http2.createSecureServer({
+    key: pki.server.keyPem,
+    cert: pki.server.chainPem,
+    ecdhCurve: 'P-384',
+    minVersion: 'TLSv1.3',
+    allowHTTP1: false,
+    ...(requestCert ? { requestCert: true, rejectUnauthorized: true, ca: pki.root.certPem } : {}),
+  });
+  server.on('stream', (stream, headers) => {
+    if (headers[':path'] !== '/grpc.health.v1.Health/Check') {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12' }, { endStream: true });
+      return;
+    }
+    stream.on('data', () => undefined);
+    stream.on('end', () => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      // HealthCheckResponse { status: SERVING (1) }, length-prefixed, uncompressed.
+      stream.end(Buffer.from([0, 0, 0, 0, 2, 0x08, 0x01]));
+    });
+  });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => (sessions.add(s), s.on('close', () => sessions.delete(s))));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    name: `node http2 gRPC, ecdhCurve P-384${requestCert ? ', client certificates required' : ''}`,
+    pid: undefined,
+    host: '127.0.0.1',
+    port: (server.address() as AddressInfo).port,
+    logs: () => '',
+    stop: () =>
+      new Promise<void>((r) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+describe('7. gRPC (--protocol grpc) behind a HelloRetryRequest: a real node http2 server offering only P-384', () => {
+  let open: ThirdPartyPeer;
+  let required: ThirdPartyPeer;
+  beforeAll(async () => {
+    open = await startGrpcHelloRetry(false);
+    required = await startGrpcHelloRetry(true);
+  });
+  afterAll(async () => {
+    await stop(open);
+    await stop(required);
+  });
+
+  it('no client auth: the CertificateRequest is looked for after the retry: mode not-requested, probe exit 1; run: reject.no-client-cert fail', async () => {
+    const p = await probe(open, [...creds, '--protocol', 'grpc']);
+    expect(p.d.withoutCert.helloRetryRequest, p.summary).toBe(true);
+    expect(p.d.withoutCert.protocol, p.summary).toBe('TLSv1.3');
+    expect(p.d.withoutCert.certificateRequested, p.summary).toBe(false);
+    expect(p.d.clientAuth.mode, p.summary).toBe('not-requested');
+    expect(p.code, p.summary).toBe(1);
+    const r = await run(open, [...creds, '--protocol', 'grpc']);
+    expect(r.byId('reject.no-client-cert').status, r.summary).toBe('fail');
+    expect(r.byId('handshake.accepts-valid-client-cert').status, r.summary).toBe('pass');
+  });
+
+  it('client certificates required: read after the retry: mode required, probe exit 0; the valid client is served over h2', async () => {
+    const p = await probe(required, [...creds, '--protocol', 'grpc']);
+    expect(p.d.withoutCert.helloRetryRequest, p.summary).toBe(true);
+    expect(p.d.withoutCert.certificateRequested, p.summary).toBe(true);
+    expect(p.d.clientAuth.mode, p.summary).toBe('required');
+    expect(p.code, p.summary).toBe(0);
+    const r = await run(required, [...creds, '--protocol', 'grpc']);
+    expect(r.byId('reject.no-client-cert').status, r.summary).toBe('pass');
+    expect(r.byId('handshake.accepts-valid-client-cert').message, r.summary).toMatch(/Health\/Check call was answered: SERVING/);
+  });
+});
