@@ -43,10 +43,6 @@ export const rejectsRevokedClient: Check = {
   },
 };
 
-/** What to do when the OCSP-revoked client is served (the stacks that can check a client by OCSP). */
-const OCSP_REMEDIATION =
-  "Check client certificates by OCSP against your CA's responder (nginx: ssl_ocsp on, with ssl_ocsp_responder when the certificates name none; Apache: SSLOCSPEnable on; stunnel: OCSPaia = yes or OCSP = URL), or load your CA's CRL: a certificate its CA says is revoked must be refused.";
-
 /**
  * chain.rejects-ocsp-revoked-client (docs/CONFORMANCE.md "Revocation"): the same through OCSP. A
  * client certificate of the trusted CA, naming an OCSP responder that answers `revoked` for it,
@@ -65,7 +61,7 @@ export const rejectsOcspRevokedClient: Check = {
         r.source === 'given'
           ? 'the revoked client certificate given (--revoked-cert, naming its OCSP responder)'
           : "a client certificate from the trusted CA that the CA has revoked (its OCSP responder, the harness's, says so)",
-      () => Promise.resolve(OCSP_REMEDIATION),
+      () => adviceFor(ctx, 'check-client-ocsp'),
     );
   },
 };

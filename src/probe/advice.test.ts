@@ -93,6 +93,11 @@ describe('advise', () => {
       'Require a client certificate on this listener and verify it against your CA. Common stacks: nginx: ssl_verify_client on + ssl_client_certificate ca.pem; haproxy: verify required ca-file ca.pem on the bind line; Envoy: DownstreamTlsContext require_client_certificate: true with validation_context.trusted_ca; Go crypto/tls: tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}.',
     );
     expect(adviceParts('alpn-h2').lines[0]!.stack).toBe('grpc');
+    // Client OCSP: the stacks that can check it name their setting, the others say they cannot and what to use instead.
+    expect(adviceParts('check-client-ocsp').lines.map((l) => l.stack)).toEqual(['nginx', 'apache', 'stunnel', 'envoy']);
+    expect(advise('check-client-ocsp', 'nginx')).toMatch(/^Check client certificates by OCSP .* nginx: ssl_ocsp on \(nginx 1\.19\.0 or later\)/);
+    expect(advise('check-client-ocsp', 'haproxy')).toMatch(/haproxy checks no OCSP for client certificates, so load the CA's CRL with crl-file/);
+    expect(advise('check-client-ocsp', 'go')).toMatch(/Go crypto\/tls: crypto\/tls checks no OCSP, so ask the responder in VerifyConnection/);
     expect(advise('trust-anchor-missing')).toBe("The server's chain is complete but ends at a CA the harness was not given: pass that CA bundle with --ca.");
     expect(advise('trust-anchor-missing', 'nginx')).toMatch(/--ca\. nginx: nothing to change on the server\.$/);
     expect(advise('prober-rate')).not.toMatch(/nginx|haproxy/);

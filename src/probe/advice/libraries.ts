@@ -15,6 +15,7 @@ export const LIBRARY_PROFILES = {
     dates: 'remove VerificationFlags.IgnoreNotTimeValid from the ChainPolicy (and check the clock)',
     identity: 'authorize the subject or SAN in CertificateAuthenticationEvents.OnCertificateValidated against an allow-list',
     crl: 'the revocation check follows ChainPolicy.RevocationMode and the CRL at the certificate distribution point',
+    ocsp: 'X509ChainPolicy.RevocationMode Online asks the OCSP responder (or CRL) the certificate names',
     minVersion: (v) =>
       `SslProtocols = ${atLeast(v)
         .map((x) => `SslProtocols.Tls${compact(x)}`)
@@ -39,6 +40,7 @@ export const LIBRARY_PROFILES = {
       'Go checks dates under RequireAndVerifyClientCert and cannot be told to skip them, so remove the custom verification that accepted it (or fix tls.Config.Time)',
     identity: 'check cs.PeerCertificates[0].URIs or DNSNames against an allow-list in tls.Config.VerifyConnection',
     crl: 'crypto/tls checks no CRL itself, so the revocation comes from the server code (VerifyPeerCertificate or VerifyConnection)',
+    ocsp: 'crypto/tls checks no OCSP, so ask the responder in VerifyConnection (golang.org/x/crypto/ocsp)',
     clock: 'the check uses the server clock (or tls.Config.Time if set)',
     minVersion: (v) => `MinVersion: tls.VersionTLS${compact(v)}`,
     chainFile: 'the certificate file given to tls.LoadX509KeyPair must hold the leaf, then the intermediates',
@@ -61,6 +63,7 @@ export const LIBRARY_PROFILES = {
     dates: 'SunJSSE checks dates by default, so a custom X509TrustManager that skips them must go (or fix the clock)',
     identity: 'authorize the subject or getSubjectAlternativeNames() after the handshake (Spring Security x509() with a UserDetailsService allow-list)',
     crl: 'the revocation check is the PKIX one (com.sun.net.ssl.checkRevocation, ocsp.enable or the CRL distribution point)',
+    ocsp: 'turn on PKIX revocation checking (com.sun.net.ssl.checkRevocation=true with the security property ocsp.enable=true)',
     minVersion: (v) => `setEnabledProtocols to ${atLeast(v).join(', ')} (Spring Boot server.ssl.enabled-protocols, or jdk.tls.disabledAlgorithms)`,
     chainFile: 'the keystore key entry must hold the full certificate chain (leaf, then the intermediates)',
     serverCert: 'the keystore key entry (Spring Boot server.ssl.key-store or an SSL bundle)',
@@ -82,6 +85,7 @@ export const LIBRARY_PROFILES = {
     dates: 'OpenSSL checks dates under ssl.CERT_REQUIRED, so an expired client getting through means CERT_OPTIONAL or CERT_NONE (or a wrong clock)',
     identity: "check getpeercert()['subjectAltName'] against an allow-list after the handshake",
     crl: 'the revocation list is the CRL loaded with load_verify_locations under verify_flags ssl.VERIFY_CRL_CHECK_LEAF',
+    ocsp: "the ssl module checks no OCSP, so load the CA's CRL (VERIFY_CRL_CHECK_LEAF) or ask the responder in the application",
     minVersion: (v) => `ctx.minimum_version = ssl.TLSVersion.TLSv1_${MINOR[v]}`,
     chainFile: 'the certfile given to ctx.load_cert_chain must hold the leaf, then the intermediates',
     serverCert: 'the files given to ctx.load_cert_chain',
@@ -102,6 +106,7 @@ export const LIBRARY_PROFILES = {
     dates: 'OpenSSL checks dates under rejectUnauthorized: true, so an expired client getting through means rejectUnauthorized: false (or a wrong clock)',
     identity: 'check socket.getPeerCertificate().subjectaltname against an allow-list on secureConnection',
     crl: 'the revocation list is the crl option of tls.createServer',
+    ocsp: "node checks no client OCSP, so ask the responder in the secureConnection handler (getPeerX509Certificate()) or load the CA's CRL with the crl option",
     minVersion: (v) => `minVersion: 'TLSv${num(v)}'`,
     chainFile: 'the cert option must hold the leaf, then the intermediates',
     serverCert: 'the cert and key options',
@@ -122,6 +127,7 @@ export const LIBRARY_PROFILES = {
     dates: 'gRPC libraries check dates when client certificates are verified, so an expired client getting through means verification is off or customised',
     identity: 'authorize the peer certificate in an interceptor (grpc-go: peer.FromContext and credentials.TLSInfo)',
     crl: 'grpc-js loads no CRL, grpc-go checks one only through advancedtls revocation options',
+    ocsp: 'neither grpc-go nor grpc-js checks client OCSP, so use CRLs (grpc-go advancedtls) or refuse in an interceptor',
     minVersion: (v) => `grpc-go MinVersion: tls.VersionTLS${compact(v)} (grpc-js follows Node --tls-min-v${num(v)})`,
     chainFile: 'the cert_chain of keyCertPairs (grpc-go: the certificate file) must hold the leaf, then the intermediates',
     serverCert: 'the keyCertPairs of createSsl (grpc-go: tls.Config Certificates)',
@@ -142,6 +148,7 @@ export const LIBRARY_PROFILES = {
     dates: 'dates are checked unless -no_check_time or -attime is given, and only refused with -verify_return_error',
     identity: 'no allow-list option (it is a test server)',
     crl: 'the revocation list is -CRL crl.pem with -crl_check',
+    ocsp: 's_server checks no client OCSP, so use -CRL crl.pem with -crl_check',
     minVersion: (v) => `-min_protocol TLSv${num(v)}`,
     chainFile: '-cert_chain must name the intermediates (or -cert the full chain)',
     serverCert: '-cert and -key',
@@ -161,6 +168,7 @@ export const LIBRARY_PROFILES = {
     dates: 'dates are checked with --verify-client-cert, so check it is given (and the clock)',
     identity: 'no allow-list option (it is a test server)',
     crl: 'the revocation list is --x509crlfile',
+    ocsp: 'gnutls-serv checks no client OCSP, so use --x509crlfile',
     minVersion: (v) =>
       `--priority NORMAL${below(v)
         .map((x) => `:-VERS-TLS${num(x)}`)
@@ -183,6 +191,7 @@ export const LIBRARY_PROFILES = {
     dates: 'OpenSSL checks dates under verifyChain = yes, so check it is set (and the clock)',
     identity: 'checkHost or checkEmail restrict the accepted client names',
     crl: 'the revocation list is CRLfile (or CRLpath)',
+    ocsp: 'OCSPaia = yes (the responder the certificates name) or OCSP = URL',
     minVersion: (v) => `sslVersionMin = TLSv${num(v)}`,
     chainFile: 'the cert file must hold the leaf, then the intermediates',
     serverCert: 'cert and key',

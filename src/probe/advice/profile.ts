@@ -21,6 +21,8 @@ export interface StackProfile {
   identity: string;
   /** Where the revocation list the server checks comes from. */
   crl: string;
+  /** How client certificates are checked by OCSP, or that the stack does not and what to use instead. */
+  ocsp?: string;
   /** Clock / date handling for a refusal of the user's own certificate as expired. */
   clock?: string;
   minVersion: (v: TlsVersion) => string;

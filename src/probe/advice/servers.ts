@@ -15,6 +15,7 @@ export const SERVER_PROFILES = {
     dates: 'OpenSSL checks dates under ssl_verify_client on, so an expired client getting through means optional_no_ca (or a wrong server clock)',
     identity: 'map $ssl_client_s_dn to an allow-list and return 403 for the rest',
     crl: 'the revocation list is the ssl_crl file (reload nginx after updating it)',
+    ocsp: 'ssl_ocsp on (nginx 1.19.0 or later), with ssl_ocsp_responder URL when the certificates name no responder and ssl_ocsp_cache to keep the answers',
     minVersion: (v) => `ssl_protocols ${atLeast(v).join(' ')}`,
     chainFile: 'ssl_certificate must name the full-chain file (leaf first, then the intermediates)',
     serverCert: 'the ssl_certificate and ssl_certificate_key files',
@@ -36,6 +37,7 @@ export const SERVER_PROFILES = {
     dates: 'OpenSSL checks dates under verify required, so an expired client getting through means crt-ignore-err (or a wrong server clock)',
     identity: 'http-request deny unless { ssl_c_s_dn(CN) -m str <allowed> }',
     crl: 'the revocation list is the crl-file of the bind line (reload haproxy after updating it)',
+    ocsp: "haproxy checks no OCSP for client certificates, so load the CA's CRL with crl-file on the bind line",
     minVersion: (v) => `ssl-min-ver TLSv${num(v)} on the bind line (or ssl-default-bind-options)`,
     chainFile: 'the crt PEM must hold the leaf, then the intermediates, then the key',
     serverCert: 'the crt file of the bind line',
@@ -57,6 +59,7 @@ export const SERVER_PROFILES = {
     dates: 'remove allow_expired_certificate: true from the validation_context (and check the clock)',
     identity: 'match_typed_subject_alt_names in the validation_context (or an RBAC filter on the principal)',
     crl: 'the revocation list is validation_context.crl (delivered by file or SDS)',
+    ocsp: "Envoy checks no OCSP for client certificates, so load the CA's CRL in validation_context.crl",
     minVersion: (v) => `common_tls_context.tls_params.tls_minimum_protocol_version: TLSv1_${MINOR[v]}`,
     chainFile: 'tls_certificates.certificate_chain must hold the leaf, then the intermediates',
     serverCert: 'tls_certificates (or the SDS secret)',
@@ -78,6 +81,7 @@ export const SERVER_PROFILES = {
     dates: 'no Gateway setting skips date checks, so look for an EnvoyFilter setting allow_expired_certificate (and check the clock)',
     identity: 'list the allowed client SANs in the Gateway tls.subjectAltNames (or an AuthorizationPolicy on principals)',
     crl: 'the revocation list is the one the gateway loads (the ca.crl key of the credentialName Secret)',
+    ocsp: "the gateway's Envoy checks no OCSP for client certificates, so put the CA's CRL in the ca.crl key of the credentialName Secret",
     minVersion: (v) => `Gateway tls.minProtocolVersion: TLSV1_${MINOR[v]} (mesh: meshConfig.meshMTLS.minProtocolVersion)`,
     chainFile: 'tls.crt in the credentialName Secret must hold the leaf, then the intermediates',
     serverCert: 'tls.crt and tls.key in the credentialName Secret',
@@ -99,6 +103,7 @@ export const SERVER_PROFILES = {
     dates: 'OpenSSL checks dates under SSLVerifyClient require, so an expired client getting through means optional_no_ca (or a wrong server clock)',
     identity: 'Require expr with %{SSL_CLIENT_S_DN_CN} (or SSL_CLIENT_SAN_*) against an allow-list',
     crl: 'the revocation list is SSLCARevocationFile (with SSLCARevocationCheck chain)',
+    ocsp: 'SSLOCSPEnable on, with SSLOCSPDefaultResponder URL and SSLOCSPOverrideResponder on when the certificates name no responder',
     minVersion: (v) =>
       `SSLProtocol -all ${atLeast(v)
         .map((x) => `+${x}`)
@@ -122,6 +127,7 @@ export const SERVER_PROFILES = {
     dates: 'Caddy (Go) checks dates under require_and_verify, so an expired client getting through means mode require or request',
     identity: 'pin allowed clients with trusted_leaf_cert_file, or match {http.request.tls.client.subject} and respond 403 to the rest',
     crl: 'Caddy loads no CRL itself, so the revocation comes from a client_auth verifier module or a proxy in front',
+    ocsp: 'Caddy checks no OCSP for client certificates, so refuse revoked ones with a client_auth verifier module or a proxy in front',
     minVersion: (v) => `tls { protocols tls${num(v)} }`,
     chainFile: 'the certificate file given to the tls directive must hold the leaf, then the intermediates',
     serverCert: 'the files given to the tls directive',
@@ -143,6 +149,7 @@ export const SERVER_PROFILES = {
     dates: 'Traefik (Go) checks dates under RequireAndVerifyClientCert, so an expired client getting through means RequireAnyClientCert',
     identity: 'Traefik has no allow-list, so forward the certificate with the PassTLSClientCert middleware and authorize the subject in the backend',
     crl: 'clientAuth has no CRL setting, so the revocation comes from a plugin or the backend',
+    ocsp: 'clientAuth has no revocation setting, so refuse revoked certificates in a plugin or the backend',
     minVersion: (v) => `TLSOption minVersion: VersionTLS${compact(v)}`,
     chainFile: 'the certFile (or the Secret tls.crt) must hold the leaf, then the intermediates',
     serverCert: 'the tls.certificates certFile and keyFile (or the Secret)',
@@ -163,6 +170,7 @@ export const SERVER_PROFILES = {
     dates: 'mtls-auth has no option to skip dates, so check the clock on the Kong nodes',
     identity: 'map clients to Consumers with mtls-auth (consumer_by username or custom_id) and restrict routes with the acl plugin',
     crl: 'the revocation check is mtls-auth config.revocation_check_mode (the CRL or OCSP responder it consults lists the certificate)',
+    ocsp: 'mtls-auth config.revocation_check_mode (STRICT or IGNORE_CA_ERROR) asks the OCSP responder the certificate names, then its CRL distribution point',
     minVersion: (v) => `ssl_protocols = ${atLeast(v).join(' ')} in kong.conf`,
     chainFile: 'the Certificate entity (or ssl_cert in kong.conf) must hold the leaf, then the intermediates',
     serverCert: 'the Certificate entity (or ssl_cert and ssl_cert_key in kong.conf)',
@@ -183,6 +191,7 @@ export const SERVER_PROFILES = {
     dates: 'OpenSSL checks dates when ssl.verifyclient.enforce is enabled, so an expired client getting through means enforce is off (or a wrong clock)',
     identity: 'ssl.verifyclient.username = "SSL_CLIENT_S_DN_CN" with mod_auth require "user=…" for the allowed clients',
     crl: 'the revocation list is ssl.verifyclient.ca-crl-file (ssl.ca-crl-file before 1.4.60)',
+    ocsp: "lighttpd checks no OCSP for client certificates, so load the CA's CRL with ssl.verifyclient.ca-crl-file",
     minVersion: (v) => `ssl.openssl.ssl-conf-cmd = ("MinProtocol" => "TLSv${num(v)}")`,
     chainFile: 'ssl.pemfile must hold the leaf, then the intermediates',
     serverCert: 'ssl.pemfile and ssl.privkey',
@@ -202,6 +211,7 @@ export const SERVER_PROFILES = {
     dates: 'Windows checks dates when building the client chain, so check the server clock and any application code that accepts the certificate anyway',
     identity: 'Client Certificate Mapping Authentication (one-to-one or many-to-one rules) to allowed accounts',
     crl: 'Windows checks the CRL published at the certificate CRL distribution point (certstorename and revocation flags of netsh http sslcert)',
+    ocsp: 'http.sys asks the OCSP responder or CRL the certificate names unless client revocation checking is off (verifyclientcertrevocation of netsh http sslcert)',
     minVersion: (v) =>
       `disable ${
         below(v)

@@ -22,6 +22,7 @@ export const TOPICS = [
   'reject-ca-as-client',
   'check-client-dates',
   'check-client-revocation',
+  'check-client-ocsp',
   'authorize-client-identity',
   'allow-intermediate-clients',
   'trust-client-ca',
@@ -116,6 +117,12 @@ const TOPIC_SPECS: Readonly<Record<Topic, TopicSpec>> = {
   'check-client-revocation': {
     neutral: "Check client certificates against your CA's revocation list (a CRL the server loads and keeps current): a revoked certificate must be refused.",
     line: 'crl',
+  },
+  'check-client-ocsp': {
+    neutral:
+      "Check client certificates by OCSP against the responder your CA runs, or load your CA's CRL: a certificate its CA says is revoked must be refused.",
+    line: 'ocsp',
+    fallback: ['nginx', 'apache', 'stunnel', 'envoy'],
   },
   'authorize-client-identity': {
     neutral: 'After verifying the chain, authorize the client identity (SAN or SPIFFE ID) against an allow-list, not only its CA.',
