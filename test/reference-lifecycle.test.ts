@@ -1,5 +1,7 @@
 // Reference processes: graceful reload serves new files, a failed start is a coded error with the
 // server's log, stop leaves no process and no files behind.
+import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { existsSync } from 'node:fs';
@@ -197,6 +199,30 @@ describe.skipIf(!findBinary('caddy'))('caddy reference specifics', () => {
       await ref.reload();
       expect(await servedLeaf(ref.endpoint.port)).toBe(new (await import('node:crypto')).X509Certificate(renewed.certPem).fingerprint256);
       expect(ref.pid).toBe(pid);
+    } finally {
+      await ref.stop();
+    }
+  });
+});
+
+describe.skipIf(!findBinary('haproxy'))('haproxy reference: its port is its own', () => {
+  it("a second haproxy on the same port cannot bind it (noreuseport): no reference answers with another server's certificate", async () => {
+    const ref = await startProcessReference(referenceServer('haproxy')!.process!, { profile: 'strict', pki });
+    try {
+      // The same configuration again, as another run's haproxy that happened to draw the same port would be.
+      const cfg = (await fs.readdir(ref.dir)).find((f) => f.endsWith('.cfg'))!;
+      const second = spawn(findBinary('haproxy')!, ['-db', '-f', path.join(ref.dir, cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      second.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      second.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+      const code = await new Promise<number | null>((resolve) => {
+        const t = setTimeout(() => (second.kill('SIGKILL'), resolve(null)), 5000);
+        second.on('exit', (c) => (clearTimeout(t), resolve(c)));
+      });
+      expect(code, out).not.toBe(0);
+      expect(code, out).not.toBeNull();
+      expect(out).toMatch(/Address already in use/);
+      expect(await servedLeaf(ref.endpoint.port)).toBe(new X509Certificate(pki.server.certPem).fingerprint256);
     } finally {
       await ref.stop();
     }
