@@ -1,0 +1,206 @@
+// k8s scan of Ingresses served by ingress-nginx: each spec.tls host is a target probed with SNI =
+// the host at the controller's Service, through port-forward (the fake API server) to a real nginx
+// on loopback emulating the controller: two server blocks chosen by SNI, one `ssl_verify_client on`
+// (checkout.shop.test), one `optional` (www.shop.test and legacy.shop.test) — what ingress-nginx
+// renders for auth-tls-verify-client "on" and "optional". Objects: fixtures/k8s-ingress.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run.js';
+import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
+import { findBinary, freePort, stopProcess, tail, waitForTls } from '../src/targets/reference/process.js';
+import { startFakeKube, type FakeKube } from './helpers/fake-kube.js';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/k8s-ingress');
+const CONTROLLER_POD = 'ingress-nginx/ingress-nginx-controller-5c8d66c76d-4lq2z:443';
+const NGINX = findBinary('nginx');
+const skipWhy = NGINX ? undefined : 'nginx is not installed (apt-get install nginx-light)';
+if (skipWhy) console.warn(`test/k8s-ingress.test.ts skipped: ${skipWhy}`);
+
+type Json = {
+  results: { target: string; check: string; status: string; message: string; remediation?: string }[];
+  targets: {
+    name: string;
+    endpoint: string;
+    servername?: string;
+    origin?: { kind: string; namespace: string; name: string; section?: string; declared?: Record<string, string> };
+  }[];
+};
+
+let tmp: string;
+let pki: FixturePki;
+let nginx: ChildProcess | undefined;
+let nginxLog = '';
+let port: number;
+let kube: FakeKube;
+
+function nginxConf(dir: string): string {
+  const common = `    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_certificate ${dir}/server-chain.pem;
+    ssl_certificate_key ${dir}/server-key.pem;
+    ssl_client_certificate ${dir}/client-ca.pem;
+    ssl_verify_depth 1;
+    location / { default_type text/plain; return 200 "host $host, client verify $ssl_client_verify\\n"; }`;
+  return `daemon off;
+master_process on;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log info;
+events { worker_connections 256; }
+http {
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  # auth-tls-verify-client "on"
+  server {
+    listen 127.0.0.1:${port} ssl default_server;
+    server_name checkout.shop.test;
+${common}
+    ssl_verify_client on;
+  }
+  # auth-tls-verify-client "optional"
+  server {
+    listen 127.0.0.1:${port} ssl;
+    server_name www.shop.test legacy.shop.test;
+${common}
+    ssl_verify_client optional;
+  }
+}
+`;
+}
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { NO_COLOR: '1', HOME: tmp, ...env },
+  });
+  return { code, stdout, stderr };
+}
+const get = (j: Json, target: string, check: string) => {
+  const r = j.results.find((x) => x.target === target && x.check === check);
+  if (!r) throw new Error(`no ${check} for ${target}; targets: ${[...new Set(j.results.map((x) => x.target))].join(', ')}`);
+  return r;
+};
+
+beforeAll(async () => {
+  if (skipWhy) return;
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-k8s-ingress-'));
+  pki = await mintFixturePki({
+    organization: 'shop',
+    serverDnsNames: ['checkout.shop.test', 'www.shop.test', 'legacy.shop.test'],
+    serverCommonName: 'checkout.shop.test',
+    clientCommonName: 'shop-scanner',
+  });
+  port = await freePort();
+  await fs.writeFile(path.join(tmp, 'server-chain.pem'), pki.server.chainPem);
+  await fs.writeFile(path.join(tmp, 'server-key.pem'), pki.server.keyPem, { mode: 0o600 });
+  await fs.writeFile(path.join(tmp, 'client-ca.pem'), pki.root.certPem);
+  await fs.writeFile(path.join(tmp, 'nginx.conf'), nginxConf(tmp));
+  nginx = spawn(NGINX!, ['-p', tmp, '-c', path.join(tmp, 'nginx.conf'), '-e', path.join(tmp, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  nginx.stderr!.on('data', (d: Buffer) => (nginxLog += d.toString()));
+  await waitForTls('127.0.0.1', port, () => (nginx!.exitCode !== null ? `nginx exited: ${tail(nginxLog)}` : undefined));
+  kube = await startFakeKube({
+    fixturesDir: FIXTURES,
+    pems: { 'shop/ca': pki.root.certPem, 'shop/client': pki.client.certPem, 'shop/client-key': pki.client.keyPem },
+    forwards: { [CONTROLLER_POD]: { host: '127.0.0.1', port } },
+  });
+});
+
+afterAll(async () => {
+  await kube?.stop();
+  if (nginx) await stopProcess(nginx);
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+const SUITES = '--suite=handshake-with-cert,rejection-without-cert,chain-validation,san-validation';
+
+describe.skipIf(!!skipWhy)('k8s scan: Ingress hosts at the ingress-nginx controller', () => {
+  it('each TLS host is a target probed with its SNI through the controller; on enforces, optional is what was declared, on-but-optional fails naming the declaration', async () => {
+    const r = await cli(['k8s', 'scan', '-n', 'shop', '--secret', 'shop-client', SUITES, '--json', '-'], { KUBECONFIG: kube.kubeconfig });
+    expect(r.stderr).toMatch(/0 Service port\(s\), 3 Ingress host\(s\), 3 through port-forward, 0 unreachable, 1 skipped/);
+    expect(r.stderr).toMatch(/skipped ingress\/shop\/blog: ingress class "traefik": not ingress-nginx's \("nginx"\)/);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout) as Json;
+    const checkout = 'ingress/shop/checkout/checkout.shop.test';
+    const storefront = 'ingress/shop/storefront/www.shop.test';
+    const legacy = 'ingress/shop/legacy/legacy.shop.test';
+    const t = j.targets.find((x) => x.name === checkout)!;
+    expect(t.endpoint).toBe(
+      'ingress-nginx-controller.ingress-nginx.svc.cluster.local:443 via port-forward to pod/ingress-nginx/ingress-nginx-controller-5c8d66c76d-4lq2z:443',
+    );
+    expect(t.servername).toBe('checkout.shop.test');
+    expect(t.origin).toMatchObject({
+      kind: 'Ingress',
+      namespace: 'shop',
+      name: 'checkout',
+      section: 'host checkout.shop.test',
+      declared: {
+        'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'on',
+        'nginx.ingress.kubernetes.io/auth-tls-secret': 'shop/shop-client-ca',
+        'nginx.ingress.kubernetes.io/auth-tls-verify-depth': '1',
+        'nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream': 'true',
+        'spec.tls[0].secretName': 'shop-tls',
+        ingressClassName: 'nginx',
+      },
+    });
+    // "on": the controller refuses a client without a certificate and serves the valid one.
+    expect(get(j, checkout, 'reject.no-client-cert').status).toBe('pass');
+    expect(get(j, checkout, 'handshake.accepts-valid-client-cert').status).toBe('pass');
+    expect(get(j, checkout, 'san.server-matches-name').status).toBe('pass');
+    // "optional", served as optional: fails (nothing is required), and says it is what was declared.
+    const opt = get(j, storefront, 'reject.no-client-cert');
+    expect(opt.status).toBe('fail');
+    expect(opt.remediation).toMatch(/Ingress shop\/storefront \(host www\.shop\.test\): observed as declared: .*auth-tls-verify-client is "optional"/);
+    expect(opt.remediation).toContain('set nginx.ingress.kubernetes.io/auth-tls-verify-client: "on" on Ingress shop/storefront');
+    expect(get(j, storefront, 'handshake.accepts-valid-client-cert').status).toBe('pass');
+    // Declared "on", served without a certificate: fails, naming the declaration and what to check.
+    const on = get(j, legacy, 'reject.no-client-cert');
+    expect(on.status).toBe('fail');
+    expect(on.remediation).toMatch(
+      /Ingress shop\/legacy \(host legacy\.shop\.test\): declared nginx\.ingress\.kubernetes\.io\/auth-tls-verify-client "on", yet a client without a certificate was served: Secret shop\/shop-client-ca holds a CA in ca.crt/,
+    );
+    // The blog's other class is never probed.
+    expect(j.targets.some((x) => x.name.includes('blog'))).toBe(false);
+    expect(r.stdout + r.stderr).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it('no readable controller Service: every check of the Ingress hosts is an error saying so, the 403 a k8s.rbac finding; Ingresses not served: no Ingress target', async () => {
+    const denied = await startFakeKube({
+      fixturesDir: FIXTURES,
+      pems: { 'shop/ca': pki.root.certPem, 'shop/client': pki.client.certPem, 'shop/client-key': pki.client.keyPem },
+      forbidden: [{ verb: 'list', resource: 'services', namespace: 'ingress-nginx' }],
+    });
+    try {
+      const r = await cli(['k8s', 'scan', '-n', 'shop', '--check', 'reject.no-client-cert,k8s.rbac', '--json', '-'], { KUBECONFIG: denied.kubeconfig });
+      const j = JSON.parse(r.stdout) as Json;
+      const x = get(j, 'ingress/shop/checkout/checkout.shop.test', 'reject.no-client-cert');
+      expect(x.status).toBe('error');
+      expect(x.message).toMatch(
+        /no ingress-nginx controller Service \(app\.kubernetes\.io\/name=ingress-nginx, a port named https\) in shop, ingress-nginx \(forbidden\)/,
+      );
+      expect(j.results.some((q) => q.check === 'k8s.rbac' && q.status === 'error' && /list services/.test(q.target))).toBe(true);
+    } finally {
+      await denied.stop();
+    }
+    const bare = await startFakeKube({
+      fixturesDir: FIXTURES,
+      pems: { 'shop/ca': pki.root.certPem, 'shop/client': pki.client.certPem, 'shop/client-key': pki.client.keyPem },
+      notServed: ['ingresses'],
+    });
+    try {
+      const r = await cli(['k8s', 'scan', '-n', 'shop', '--check', 'reject.no-client-cert', '--json', '-'], { KUBECONFIG: bare.kubeconfig });
+      expect(r.code).toBe(0);
+      expect((JSON.parse(r.stdout) as Json).targets.filter((t) => t.name.startsWith('ingress/'))).toEqual([]);
+    } finally {
+      await bare.stop();
+    }
+  });
+});
