@@ -25,9 +25,7 @@ afterAll(async () => {
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
-async function scanNova(
-  o: Partial<FakeKubeOptions>,
-): Promise<{
+async function scanNova(o: Partial<FakeKubeOptions>): Promise<{
   kube: FakeKube;
   json: { results: { target: string; check: string; status: string; message: string }[]; targets: { name: string; endpoint: string }[] };
 }> {

@@ -5,23 +5,12 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/run.js';
+import { runInProcess } from './helpers/cli.js';
 import { startFakeKube, type FakeKube } from './helpers/fake-kube.js';
 import { mintK8sPki } from './helpers/k8s-fixtures.js';
 
 let kube: FakeKube;
 let tmp: string;
-
-async function cli(args: string[], env: NodeJS.ProcessEnv) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: { NO_COLOR: '1', HOME: tmp, PATH: process.env.PATH, ...env },
-  });
-  return { code, stdout, stderr };
-}
 
 /** A kubeconfig for the fake whose user runs `command args…` for its credentials. */
 async function execKubeconfig(name: string, command: string, args: string[] = []): Promise<string> {
@@ -86,7 +75,11 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
     );
     const kc = await execKubeconfig('ok.yaml', plugin, [kube.token]);
     kube.requests.length = 0;
-    const r = await cli(['k8s', 'scan', '-n', 'nova', '--suite', 'k8s-audit', '--json', '-'], { KUBECONFIG: kc });
+    const r = await runInProcess(['k8s', 'scan', '-n', 'nova', '--suite', 'k8s-audit', '--json', '-'], {
+      HOME: tmp,
+      PATH: process.env.PATH ?? '',
+      KUBECONFIG: kc,
+    });
     expect(r.stderr).not.toMatch(/401|Unauthorized|credential plugin/);
     expect(r.code).toBe(1);
     expect((JSON.parse(r.stdout) as { results: unknown[] }).results.length).toBeGreaterThan(5);
@@ -109,7 +102,7 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
       [await execKubeconfig('garbage.yaml', await script('garbage', 'echo hello')), /failed: its output is not an ExecCredential \(JSON\)/],
     ];
     for (const [kc, message] of cases) {
-      const r = await cli(['k8s', 'scan', '-n', 'nova', '--suite', 'k8s-audit'], { KUBECONFIG: kc });
+      const r = await runInProcess(['k8s', 'scan', '-n', 'nova', '--suite', 'k8s-audit'], { HOME: tmp, PATH: process.env.PATH ?? '', KUBECONFIG: kc });
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);

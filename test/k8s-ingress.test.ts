@@ -3,21 +3,18 @@
 // on loopback emulating the controller: two server blocks chosen by SNI, one `ssl_verify_client on`
 // (checkout.shop.test), one `optional` (www.shop.test and legacy.shop.test) — what ingress-nginx
 // renders for auth-tls-verify-client "on" and "optional". Objects: fixtures/k8s-ingress.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/run.js';
+import { runInProcess } from './helpers/cli.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
-import { findBinary, freePort, stopProcess, tail, waitForTls } from '../src/targets/reference/process.js';
+import { NGINX, skipUnless, startNginx, type StartedServer } from './helpers/servers.js';
 import { startFakeKube, type FakeKube } from './helpers/fake-kube.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/k8s-ingress');
 const CONTROLLER_POD = 'ingress-nginx/ingress-nginx-controller-5c8d66c76d-4lq2z:443';
-const NGINX = findBinary('nginx');
-const skipWhy = NGINX ? undefined : 'nginx is not installed (apt-get install nginx-light)';
-if (skipWhy) console.warn(`test/k8s-ingress.test.ts skipped: ${skipWhy}`);
+const skip = skipUnless(NGINX, 'nginx', 'apt-get install nginx-light');
 
 type Json = {
   results: { target: string; check: string; status: string; message: string; remediation?: string }[];
@@ -31,59 +28,9 @@ type Json = {
 
 let tmp: string;
 let pki: FixturePki;
-let nginx: ChildProcess | undefined;
-let nginxLog = '';
-let port: number;
+let nginx: StartedServer | undefined;
 let kube: FakeKube;
 
-function nginxConf(dir: string): string {
-  const common = `    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_certificate ${dir}/server-chain.pem;
-    ssl_certificate_key ${dir}/server-key.pem;
-    ssl_client_certificate ${dir}/client-ca.pem;
-    ssl_verify_depth 1;
-    location / { default_type text/plain; return 200 "host $host, client verify $ssl_client_verify\\n"; }`;
-  return `daemon off;
-master_process on;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log info;
-events { worker_connections 256; }
-http {
-  access_log ${dir}/access.log;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  # auth-tls-verify-client "on"
-  server {
-    listen 127.0.0.1:${port} ssl default_server;
-    server_name checkout.shop.test;
-${common}
-    ssl_verify_client on;
-  }
-  # auth-tls-verify-client "optional"
-  server {
-    listen 127.0.0.1:${port} ssl;
-    server_name www.shop.test legacy.shop.test;
-${common}
-    ssl_verify_client optional;
-  }
-}
-`;
-}
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: { NO_COLOR: '1', HOME: tmp, ...env },
-  });
-  return { code, stdout, stderr };
-}
 const get = (j: Json, target: string, check: string) => {
   const r = j.results.find((x) => x.target === target && x.check === check);
   if (!r) throw new Error(`no ${check} for ${target}; targets: ${[...new Set(j.results.map((x) => x.target))].join(', ')}`);
@@ -91,7 +38,7 @@ const get = (j: Json, target: string, check: string) => {
 };
 
 beforeAll(async () => {
-  if (skipWhy) return;
+  if (skip) return;
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-k8s-ingress-'));
   pki = await mintFixturePki({
     organization: 'shop',
@@ -99,32 +46,33 @@ beforeAll(async () => {
     serverCommonName: 'checkout.shop.test',
     clientCommonName: 'shop-scanner',
   });
-  port = await freePort();
-  await fs.writeFile(path.join(tmp, 'server-chain.pem'), pki.server.chainPem);
-  await fs.writeFile(path.join(tmp, 'server-key.pem'), pki.server.keyPem, { mode: 0o600 });
-  await fs.writeFile(path.join(tmp, 'client-ca.pem'), pki.root.certPem);
-  await fs.writeFile(path.join(tmp, 'nginx.conf'), nginxConf(tmp));
-  nginx = spawn(NGINX!, ['-p', tmp, '-c', path.join(tmp, 'nginx.conf'), '-e', path.join(tmp, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  nginx.stderr!.on('data', (d: Buffer) => (nginxLog += d.toString()));
-  await waitForTls('127.0.0.1', port, () => (nginx!.exitCode !== null ? `nginx exited: ${tail(nginxLog)}` : undefined));
+  // ingress-nginx renders a server block per host: "on" for checkout, "optional" for www and legacy.
+  nginx = await startNginx({
+    pki,
+    verify: 'on',
+    servers: [
+      { names: ['checkout.shop.test'], verify: 'on' },
+      { names: ['www.shop.test', 'legacy.shop.test'], verify: 'optional' },
+    ],
+  });
   kube = await startFakeKube({
     fixturesDir: FIXTURES,
     pems: { 'shop/ca': pki.root.certPem, 'shop/client': pki.client.certPem, 'shop/client-key': pki.client.keyPem },
-    forwards: { [CONTROLLER_POD]: { host: '127.0.0.1', port } },
+    forwards: { [CONTROLLER_POD]: { host: nginx.host, port: nginx.port } },
   });
 });
 
 afterAll(async () => {
   await kube?.stop();
-  if (nginx) await stopProcess(nginx);
+  await nginx?.stop();
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
 const SUITES = '--suite=handshake-with-cert,rejection-without-cert,chain-validation,san-validation';
 
-describe.skipIf(!!skipWhy)('k8s scan: Ingress hosts at the ingress-nginx controller', () => {
+describe.skipIf(skip)('k8s scan: Ingress hosts at the ingress-nginx controller', () => {
   it('each TLS host is a target probed with its SNI through the controller; on enforces, optional is what was declared, on-but-optional fails naming the declaration', async () => {
-    const r = await cli(['k8s', 'scan', '-n', 'shop', '--secret', 'shop-client', SUITES, '--json', '-'], { KUBECONFIG: kube.kubeconfig });
+    const r = await runInProcess(['k8s', 'scan', '-n', 'shop', '--secret', 'shop-client', SUITES, '--json', '-'], { HOME: tmp, KUBECONFIG: kube.kubeconfig });
     expect(r.stderr).toMatch(/0 Service port\(s\), 3 Ingress host\(s\), 3 through port-forward, 0 unreachable, 1 skipped/);
     expect(r.stderr).toMatch(/skipped ingress\/shop\/blog: ingress class "traefik": not ingress-nginx's \("nginx"\)/);
     expect(r.code).toBe(1);
@@ -179,7 +127,10 @@ describe.skipIf(!!skipWhy)('k8s scan: Ingress hosts at the ingress-nginx control
       forbidden: [{ verb: 'list', resource: 'services', namespace: 'ingress-nginx' }],
     });
     try {
-      const r = await cli(['k8s', 'scan', '-n', 'shop', '--check', 'reject.no-client-cert,k8s.rbac', '--json', '-'], { KUBECONFIG: denied.kubeconfig });
+      const r = await runInProcess(['k8s', 'scan', '-n', 'shop', '--check', 'reject.no-client-cert,k8s.rbac', '--json', '-'], {
+        HOME: tmp,
+        KUBECONFIG: denied.kubeconfig,
+      });
       const j = JSON.parse(r.stdout) as Json;
       const x = get(j, 'ingress/shop/checkout/checkout.shop.test', 'reject.no-client-cert');
       expect(x.status).toBe('error');
@@ -196,7 +147,10 @@ describe.skipIf(!!skipWhy)('k8s scan: Ingress hosts at the ingress-nginx control
       notServed: ['ingresses'],
     });
     try {
-      const r = await cli(['k8s', 'scan', '-n', 'shop', '--check', 'reject.no-client-cert', '--json', '-'], { KUBECONFIG: bare.kubeconfig });
+      const r = await runInProcess(['k8s', 'scan', '-n', 'shop', '--check', 'reject.no-client-cert', '--json', '-'], {
+        HOME: tmp,
+        KUBECONFIG: bare.kubeconfig,
+      });
       expect(r.code).toBe(0);
       expect((JSON.parse(r.stdout) as Json).targets.filter((t) => t.name.startsWith('ingress/'))).toEqual([]);
     } finally {

@@ -19,13 +19,18 @@ const slice = (name: string, service: string, endpoints: EndpointSlice['endpoint
   ports,
 });
 
+const snapshot = (endpointSlices: EndpointSlice[], more: Partial<NamespaceSnapshot> = {}): NamespaceSnapshot => ({
+  namespace: 'ns',
+  services: [svc],
+  pods: [],
+  endpointSlices,
+  ...more,
+});
+
 describe('EndpointSlices as the backend of a Service port', () => {
   it('takes a ready Pod endpoint of the slices labelled with the Service, the port by name ("" unnamed), over Endpoints', () => {
-    const snap: NamespaceSnapshot = {
-      namespace: 'ns',
-      services: [svc],
-      pods: [],
-      endpointSlices: [
+    const snap = snapshot(
+      [
         // Another Service's slice: never read for api.
         slice(
           'other-1',
@@ -47,8 +52,12 @@ describe('EndpointSlices as the backend of a Service port', () => {
           ],
         ),
       ],
-      endpoints: [{ metadata: { name: 'api' }, subsets: [{ addresses: [{ targetRef: { kind: 'Pod', name: 'stale' } }], ports: [{ name: 'grpc', port: 1 }] }] }],
-    };
+      {
+        endpoints: [
+          { metadata: { name: 'api' }, subsets: [{ addresses: [{ targetRef: { kind: 'Pod', name: 'stale' } }], ports: [{ name: 'grpc', port: 1 }] }] },
+        ],
+      },
+    );
     const t = discoverTargets(snap, [svc]).targets;
     expect(t.map((x) => [x.name, x.pod])).toEqual([
       ['service/ns/api:50051', { name: 'api-new', port: 6000 }],
@@ -57,19 +66,14 @@ describe('EndpointSlices as the backend of a Service port', () => {
   });
 
   it('no ready endpoint in the slices: no Pod from them (the selector fallback says why)', () => {
-    const snap: NamespaceSnapshot = {
-      namespace: 'ns',
-      services: [svc],
-      pods: [],
-      endpointSlices: [
-        slice(
-          'api-abc',
-          'api',
-          [{ addresses: ['10.0.0.1'], conditions: { ready: false }, targetRef: { kind: 'Pod', name: 'api-0' } }],
-          [{ name: 'grpc', port: 6000 }],
-        ),
-      ],
-    };
+    const snap = snapshot([
+      slice(
+        'api-abc',
+        'api',
+        [{ addresses: ['10.0.0.1'], conditions: { ready: false }, targetRef: { kind: 'Pod', name: 'api-0' } }],
+        [{ name: 'grpc', port: 6000 }],
+      ),
+    ]);
     expect(discoverTargets(snap, [svc]).targets[0]).toMatchObject({ problem: expect.stringMatching(/no ready Pod behind service\/ns\/api/) });
   });
 });
