@@ -42,7 +42,7 @@ beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mtls-k8s-ingress-'));
   pki = await mintFixturePki({
     organization: 'shop',
-    serverDnsNames: ['checkout.shop.test', 'www.shop.test', 'legacy.shop.test'],
+    serverDnsNames: ['checkout.shop.test', 'www.shop.test', 'legacy.shop.test', '*.promo.shop.test'],
     serverCommonName: 'checkout.shop.test',
     clientCommonName: 'shop-scanner',
   });
@@ -51,7 +51,7 @@ beforeAll(async () => {
     pki,
     verify: 'on',
     servers: [
-      { names: ['checkout.shop.test'], verify: 'on' },
+      { names: ['checkout.shop.test', '*.promo.shop.test'], verify: 'on' },
       { names: ['www.shop.test', 'legacy.shop.test'], verify: 'optional' },
     ],
   });
@@ -73,8 +73,9 @@ const SUITES = '--suite=handshake-with-cert,rejection-without-cert,chain-validat
 describe.skipIf(skip)('k8s scan: Ingress hosts at the ingress-nginx controller', () => {
   it('each TLS host is a target probed with its SNI through the controller; on enforces, optional is what was declared, on-but-optional fails naming the declaration', async () => {
     const r = await runInProcess(['k8s', 'scan', '-n', 'shop', '--secret', 'shop-client', SUITES, '--json', '-'], { HOME: tmp, KUBECONFIG: kube.kubeconfig });
-    expect(r.stderr).toMatch(/0 Service port\(s\), 3 Ingress host\(s\), 3 through port-forward, 0 unreachable, 1 skipped/);
+    expect(r.stderr).toMatch(/0 Service port\(s\), 4 Ingress host\(s\), 4 through port-forward, 0 unreachable, 2 skipped/);
     expect(r.stderr).toMatch(/skipped ingress\/shop\/blog: ingress class "traefik": not ingress-nginx's \("nginx"\)/);
+    expect(r.stderr).toMatch(/skipped ingress\/shop\/status-page: no spec.tls hosts \(served without TLS\)/);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout) as Json;
     const checkout = 'ingress/shop/checkout/checkout.shop.test';
@@ -115,6 +116,14 @@ describe.skipIf(skip)('k8s scan: Ingress hosts at the ingress-nginx controller',
     expect(on.remediation).toMatch(
       /Ingress shop\/legacy \(host legacy\.shop\.test\): declared nginx\.ingress\.kubernetes\.io\/auth-tls-verify-client "on", yet a client without a certificate was served: Secret shop\/shop-client-ca holds a CA in ca.crt/,
     );
+    // A wildcard host: probed with a name it covers; auth-tls-verify-client absent with a secret is "on".
+    const promo = 'ingress/shop/promo/*.promo.shop.test';
+    expect(j.targets.find((x) => x.name === promo)).toMatchObject({
+      servername: 'mtls-harness-probe.promo.shop.test',
+      origin: { section: 'host *.promo.shop.test', declared: { 'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'on' } },
+    });
+    expect(get(j, promo, 'reject.no-client-cert').status).toBe('pass');
+    expect(get(j, promo, 'san.server-matches-name').status).toBe('pass');
     // The blog's other class is never probed.
     expect(j.targets.some((x) => x.name.includes('blog'))).toBe(false);
     expect(r.stdout + r.stderr).not.toMatch(/PRIVATE KEY/);
