@@ -129,14 +129,28 @@ describe.skipIf(skip)('k8s scan: Ingress hosts at the ingress-nginx controller',
     expect(r.stdout + r.stderr).not.toMatch(/PRIVATE KEY/);
   });
 
-  it('no readable controller Service: every check of the Ingress hosts is an error saying so, the 403 a k8s.rbac finding; Ingresses not served: no Ingress target', async () => {
+  it('no readable controller Service: a host whose Ingress publishes a status.loadBalancer address is dialled there, the others are errors saying why, the 403 a k8s.rbac finding; Ingresses not served: no Ingress target', async () => {
+    // The recorded objects plus an Ingress whose status.loadBalancer is the controller on loopback.
+    const dir = path.join(tmp, 'fixtures-lb');
+    await fs.cp(FIXTURES, dir, { recursive: true });
+    await fs.writeFile(
+      path.join(dir, 'shop', 'lb.yaml'),
+      [
+        'apiVersion: networking.k8s.io/v1',
+        'kind: Ingress',
+        'metadata: { name: lb, namespace: shop, annotations: { nginx.ingress.kubernetes.io/auth-tls-secret: shop/shop-client-ca } }',
+        'spec: { ingressClassName: nginx, tls: [{ hosts: [checkout.shop.test], secretName: shop-tls }] }',
+        `status: { loadBalancer: { ingress: [{ ip: ${nginx!.host}, ports: [{ port: ${nginx!.port}, protocol: TCP }] }] } }`,
+        '',
+      ].join('\n'),
+    );
     const denied = await startFakeKube({
-      fixturesDir: FIXTURES,
+      fixturesDir: dir,
       pems: { 'shop/ca': pki.root.certPem, 'shop/client': pki.client.certPem, 'shop/client-key': pki.client.keyPem },
       forbidden: [{ verb: 'list', resource: 'services', namespace: 'ingress-nginx' }],
     });
     try {
-      const r = await runInProcess(['k8s', 'scan', '-n', 'shop', '--check', 'reject.no-client-cert,k8s.rbac', '--json', '-'], {
+      const r = await runInProcess(['k8s', 'scan', '-n', 'shop', '--secret', 'shop-client', '--check', 'reject.no-client-cert,k8s.rbac', '--json', '-'], {
         HOME: tmp,
         KUBECONFIG: denied.kubeconfig,
       });
@@ -146,7 +160,11 @@ describe.skipIf(skip)('k8s scan: Ingress hosts at the ingress-nginx controller',
       expect(x.message).toMatch(
         /no ingress-nginx controller Service \(app\.kubernetes\.io\/name=ingress-nginx, a port named https\) in shop, ingress-nginx \(forbidden\)/,
       );
+      expect(x.message).toMatch(/and ingress\/shop\/checkout publishes no status\.loadBalancer address/);
       expect(j.results.some((q) => q.check === 'k8s.rbac' && q.status === 'error' && /list services/.test(q.target))).toBe(true);
+      const lb = 'ingress/shop/lb/checkout.shop.test';
+      expect(j.targets.find((t) => t.name === lb)?.endpoint).toBe(`${nginx!.host}:${nginx!.port} (status.loadBalancer.ingress)`);
+      expect(get(j, lb, 'reject.no-client-cert').status).toBe('pass');
     } finally {
       await denied.stop();
     }

@@ -175,13 +175,18 @@ export class ClusterScan {
     const over = o.credentials;
     const files = new FileCache();
     for (const t of this.serviceTargets) {
-      if (t.problem || !t.pod) {
+      // An Ingress host at its status.loadBalancer address (no controller Service found): dialled directly.
+      const direct = (t as IngressTarget).direct;
+      if (t.problem || (!t.pod && !direct)) {
         this.unreachable.push({ target: t, message: t.problem ?? 'no Pod' });
         continue;
       }
       let host = t.fqdn;
       let port = t.port.port;
-      if (!o.inCluster) {
+      if (direct) {
+        host = direct.host;
+        port = direct.port;
+      } else if (!o.inCluster && t.pod) {
         const pre = await checkForward(api, t.namespace, t.pod.name, t.pod.port);
         if ('forbidden' in pre) {
           if (!this.forbidden.some((f) => f.resource === 'pods/portforward' && f.namespace === t.namespace)) this.forbidden.push(pre.forbidden);
@@ -298,8 +303,10 @@ export class ClusterScan {
     for (const tr of report.targets) {
       const st = this.serviceTargets.find((s) => s.name === tr.name);
       if (!st) continue;
-      tr.endpoint =
-        this.o.inCluster || !st.pod
+      const direct = (st as IngressTarget).direct;
+      tr.endpoint = direct
+        ? `${direct.host}:${direct.port} (${direct.from})`
+        : this.o.inCluster || !st.pod
           ? `${st.fqdn}:${st.port.port}`
           : `${st.fqdn}:${st.port.port} via port-forward to pod/${st.namespace}/${st.pod.name}:${st.pod.port}`;
     }

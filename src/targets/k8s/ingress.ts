@@ -22,7 +22,7 @@ import { readNamespace } from './scan.js';
 export interface Ingress {
   metadata: ObjectMeta;
   spec?: { ingressClassName?: string; tls?: { hosts?: string[]; secretName?: string }[] };
-  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ports?: { port: number; protocol?: string }[] }[] } };
 }
 
 const P = 'nginx.ingress.kubernetes.io/';
@@ -44,6 +44,17 @@ const NGINX_CLASS = 'nginx';
 /** An Ingress host target: a ServiceTarget (the controller's port) probed with the host as SNI, and the client CA its Ingress names. */
 export interface IngressTarget extends ServiceTarget {
   clientCaPem?: string;
+  /** No controller Service found: the address the Ingress's status.loadBalancer publishes, dialled directly. */
+  direct?: { host: string; port: number; from: string };
+}
+
+/** The first address an Ingress's status.loadBalancer publishes, and its port (ports[] of v1, else 443). */
+function loadBalancerOf(ing: Ingress): IngressTarget['direct'] {
+  const lb = (ing.status?.loadBalancer?.ingress ?? []).find((x) => x.ip || x.hostname);
+  const host = lb?.ip ?? lb?.hostname;
+  if (!lb || !host || hostNameProblem(host)) return undefined;
+  const port = (lb.ports ?? []).find((p) => (p.protocol ?? 'TCP') === 'TCP' && Number.isInteger(p.port))?.port ?? 443;
+  return { host, port, from: 'status.loadBalancer.ingress' };
 }
 
 /** What an Ingress declares for client certificates, as ingress-nginx reads it. */
@@ -203,8 +214,14 @@ export async function discoverIngresses(
         ...(ca && 'pem' in ca ? { clientCaPem: ca.pem } : {}),
       };
       if (nameProblem) t.problem = `${objRef}: spec.tls[${i}].hosts "${safeText(host, 80)}" is not a valid host name (${nameProblem})`;
-      else if (!base) t.problem = (controller as { problem: string }).problem;
-      else if (base.problem || !base.pod) t.problem = base.problem ?? 'no controller Pod';
+      else if (!base) {
+        const lb = loadBalancerOf(ing);
+        if (lb) {
+          t.direct = lb;
+          t.fqdn = lb.host;
+          t.port = { port: lb.port };
+        } else t.problem = `${(controller as { problem: string }).problem}, and ${objRef} publishes no status.loadBalancer address`;
+      } else if (base.problem || !base.pod) t.problem = base.problem ?? 'no controller Pod';
       else t.pod = base.pod;
       targets.push(t);
     }
