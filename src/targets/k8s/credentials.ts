@@ -8,15 +8,28 @@ import { safeText } from '../../core/text.js';
 
 type KubeConfig = import('@kubernetes/client-node').KubeConfig;
 
-export async function checkCredentialPlugin(kc: KubeConfig, from: string): Promise<void> {
+/** How long a plugin may take (a browser login flow is interactive: it cannot run here). */
+const PLUGIN_TIMEOUT_MS = 60_000;
+
+export async function checkCredentialPlugin(kc: KubeConfig, from: string, timeoutMs = PLUGIN_TIMEOUT_MS): Promise<void> {
   const user = kc.getCurrentUser();
   if (!user || (!user.exec && !user.authProvider)) return;
   const exec = (user.exec ?? (user.authProvider?.config as { exec?: unknown } | undefined)?.exec) as { command?: string } | undefined;
   const what = exec
     ? `exec credential plugin "${safeText(exec.command ?? '(no command)', 120)}"`
     : `auth-provider "${safeText(user.authProvider?.name ?? '', 60)}"`;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await kc.applyToHTTPSOptions({});
+    await Promise.race([
+      kc.applyToHTTPSOptions({}),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no credential within ${timeoutMs / 1000} s (a plugin that prompts cannot: the scan gives it no terminal)`)),
+          timeoutMs,
+        );
+        timer.unref();
+      }),
+    ]);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why =
@@ -29,5 +42,7 @@ export async function checkCredentialPlugin(kc: KubeConfig, from: string): Promi
       'k8s.unauthorized',
       `the ${what} of user "${safeText(user.name, 80)}" (context "${kc.getCurrentContext()}", ${from}) failed: ${why}`,
     );
+  } finally {
+    clearTimeout(timer);
   }
 }
