@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
+import { RESOURCES } from '../src/targets/k8s/api.js';
 import { startFakeKube, type FakeKube } from './helpers/fake-kube.js';
 import { mintK8sPki } from './helpers/k8s-fixtures.js';
 import { promises as fs } from 'node:fs';
@@ -22,6 +23,8 @@ const KINDS: Record<string, [string, string]> = {
   PersistentVolumeClaim: ['v1', 'V1PersistentVolumeClaim'],
   Role: ['rbac.authorization.k8s.io/v1', 'V1Role'],
   RoleBinding: ['rbac.authorization.k8s.io/v1', 'V1RoleBinding'],
+  ClusterRole: ['rbac.authorization.k8s.io/v1', 'V1ClusterRole'],
+  ClusterRoleBinding: ['rbac.authorization.k8s.io/v1', 'V1ClusterRoleBinding'],
   Job: ['batch/v1', 'V1Job'],
   CronJob: ['batch/v1', 'V1CronJob'],
 };
@@ -31,6 +34,8 @@ const REQUIRED: Record<string, string[]> = {
   '*': ['metadata.name'],
   Role: ['rules[].verbs'],
   RoleBinding: ['roleRef.apiGroup', 'roleRef.kind', 'roleRef.name', 'subjects[].kind', 'subjects[].name'],
+  ClusterRole: ['rules[].verbs'],
+  ClusterRoleBinding: ['roleRef.apiGroup', 'roleRef.kind', 'roleRef.name', 'subjects[].kind', 'subjects[].name'],
   PersistentVolumeClaim: ['spec.accessModes', 'spec.resources.requests.storage'],
   Job: [
     'spec.template.spec.containers[].name',
@@ -106,23 +111,44 @@ function loadDeploy(): Obj[] {
     .flatMap((f) => (k8s.loadAllYaml(readFileSync(path.join(DEPLOY, f), 'utf8')) as Obj[]).map((o) => Object.assign(o, { __file: f })));
 }
 
-/** The documented minimal rules (docs/k8s.md "RBAC"): read-only; port-forward only for scans from outside. */
-const ROLE_RULES = [
-  { apiGroups: [''], resources: ['services', 'endpoints', 'pods', 'secrets', 'configmaps'], verbs: ['get', 'list'] },
-  { apiGroups: ['cert-manager.io'], resources: ['certificates'], verbs: ['get', 'list'] },
-];
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+
+/**
+ * The documented minimal rules (docs/k8s.md "RBAC"), derived from what the scan reads (RESOURCES in
+ * src/targets/k8s/api.ts): get and list of every namespaced resource, grouped by API group in
+ * RESOURCES' order; read-only; port-forward only for scans from outside.
+ */
+const ROLE_RULES: Rule[] = (() => {
+  const byGroup = new Map<string, string[]>();
+  for (const [name, r] of Object.entries(RESOURCES)) {
+    if (name === 'namespaces') continue;
+    byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), name]);
+  }
+  return [...byGroup].map(([g, resources]) => ({ apiGroups: [g], resources, verbs: ['get', 'list'] }));
+})();
+/** `-A`: the same cluster-wide, plus list namespaces. */
+const CLUSTER_RULES: Rule[] = [...ROLE_RULES, { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] }];
 const PORT_FORWARD_RULE = { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] };
 
-const allowed = (rules: typeof ROLE_RULES, q: { verb: string; resource: string }) =>
-  rules.some(
-    (r) => r.resources.includes(q.resource) && r.verbs.includes(q.verb) && r.apiGroups.includes(q.resource === 'certificates' ? 'cert-manager.io' : ''),
-  );
+const groupOf = (resource: string) => (resource in RESOURCES ? RESOURCES[resource as keyof typeof RESOURCES].group : '');
+const allowed = (rules: Rule[], q: { verb: string; resource: string }) =>
+  rules.some((r) => r.resources.includes(q.resource) && r.verbs.includes(q.verb) && r.apiGroups.includes(groupOf(q.resource)));
 
 describe('deploy/ manifests', () => {
   const objs = loadDeploy();
 
   it('every object has a known kind and apiVersion, no unknown field anywhere, and the required fields', () => {
-    expect(objs.map((o) => o.kind).sort()).toEqual(['CronJob', 'Job', 'Namespace', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'ServiceAccount']);
+    expect(objs.map((o) => o.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CronJob',
+      'Job',
+      'Namespace',
+      'PersistentVolumeClaim',
+      'Role',
+      'RoleBinding',
+      'ServiceAccount',
+    ]);
     for (const o of objs) {
       const { __file, ...obj } = o as Obj & { __file: string };
       const known = KINDS[obj.kind];
@@ -160,6 +186,16 @@ describe('deploy/ manifests', () => {
     expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
     const doc = readFileSync(path.resolve(DEPLOY, '../docs/k8s.md'), 'utf8');
     expect(doc).toContain('resources: [pods/portforward]');
+  });
+
+  it('the ClusterRole (-A) grants the same reads cluster-wide plus list namespaces, bound to the same ServiceAccount', () => {
+    const cr = objs.find((o) => o.kind === 'ClusterRole')!;
+    expect(cr.metadata.namespace).toBeUndefined();
+    expect(cr.rules).toEqual(CLUSTER_RULES);
+    const sa = objs.find((o) => o.kind === 'ServiceAccount')!;
+    const crb = objs.find((o) => o.kind === 'ClusterRoleBinding')!;
+    expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: cr.metadata.name });
+    expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
   });
 
   it('the Job and the CronJob run k8s scan --in-cluster as the ServiceAccount, non-root on a read-only root, reports on the volume', async () => {
@@ -236,5 +272,17 @@ describe('the documented RBAC covers what a scan does', () => {
     });
     expect(kube.requests.some((q) => q.resource === 'pods/portforward')).toBe(true);
     expect(kube.requests.filter((q) => !allowed([...ROLE_RULES, PORT_FORWARD_RULE], q))).toEqual([]);
+  });
+
+  it('-A in-cluster: every request is allowed by deploy/clusterrole.yaml', async () => {
+    const io = { stdout: { write: () => true }, stderr: { write: () => true } };
+    const port = new URL(kube.server).port;
+    kube.requests.length = 0;
+    await runCli(['k8s', 'scan', '--in-cluster', '-A', '--timeout', '1s'], {
+      ...io,
+      env: { MTLS_K8S_SERVICEACCOUNT_DIR: sa, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port },
+    });
+    expect(kube.requests.filter((q) => !allowed(CLUSTER_RULES, q))).toEqual([]);
+    expect(kube.requests.some((q) => q.resource === 'namespaces')).toBe(true);
   });
 });

@@ -18,6 +18,7 @@ import { TargetIds } from '../core/target-id.js';
 import { selectChecks } from '../runner/run.js';
 import type { KubeApi } from '../targets/k8s/api.js';
 import type { ServiceTarget, Skipped } from '../targets/k8s/discovery.js';
+import type { ControllerCache, IngressTarget } from '../targets/k8s/ingress.js';
 import type { Forbidden, NamespaceSnapshot } from '../targets/k8s/objects.js';
 import type { OpenForward } from '../targets/k8s/port-forward.js';
 import { runWithSettings, type RunHooks } from './run.js';
@@ -56,6 +57,8 @@ export interface ScanFindings {
   server: string;
   namespaces: string[];
   servicePorts: number;
+  /** Ingress TLS hosts, probed at the ingress-nginx controller. */
+  ingressHosts: number;
   /** Ports reached (port-forward opened, or dialled directly). */
   reached: number;
   unreachable: number;
@@ -115,6 +118,8 @@ export class ClusterScan {
     const { connectKube } = await import('../targets/k8s/api.js');
     const { namespacesToScan, readNamespace } = await import('../targets/k8s/scan.js');
     const { discoverTargets } = await import('../targets/k8s/discovery.js');
+    const { discoverIngresses } = await import('../targets/k8s/ingress.js');
+    const controllers: ControllerCache = new Map();
     const { readSecretMaterial, clientCredentialsFrom, caKeyFrom } = await import('../targets/k8s/secrets.js');
     const api = await connectKube({ kubeconfig: o.kubeconfig, context: o.context, inCluster: !!o.inCluster, env: o.env });
     this.api = api;
@@ -129,6 +134,13 @@ export class ClusterScan {
         const d = discoverTargets(r.snapshot, r.services);
         this.serviceTargets.push(...d.targets);
         this.skipped.push(...d.skipped);
+        // Ingress hosts (at the ingress-nginx controller), unless -l/--service narrowed the scan to Services.
+        if (!o.selector && !o.services?.length) {
+          const ing = await discoverIngresses(api, namespace, controllers);
+          this.serviceTargets.push(...ing.targets);
+          this.skipped.push(...ing.skipped);
+          this.forbidden.push(...ing.forbidden);
+        }
       }
     }
 
@@ -163,13 +175,18 @@ export class ClusterScan {
     const over = o.credentials;
     const files = new FileCache();
     for (const t of this.serviceTargets) {
-      if (t.problem || !t.pod) {
+      // An Ingress host at its status.loadBalancer address (no controller Service found): dialled directly.
+      const direct = (t as IngressTarget).direct;
+      if (t.problem || (!t.pod && !direct)) {
         this.unreachable.push({ target: t, message: t.problem ?? 'no Pod' });
         continue;
       }
       let host = t.fqdn;
       let port = t.port.port;
-      if (!o.inCluster) {
+      if (direct) {
+        host = direct.host;
+        port = direct.port;
+      } else if (!o.inCluster && t.pod) {
         const pre = await checkForward(api, t.namespace, t.pod.name, t.pod.port);
         if ('forbidden' in pre) {
           if (!this.forbidden.some((f) => f.resource === 'pods/portforward' && f.namespace === t.namespace)) this.forbidden.push(pre.forbidden);
@@ -210,6 +227,12 @@ export class ClusterScan {
     }
     const caKey = this.caKeyFromSecret;
     if (caKey && !this.fromSecret.trustPem && !over.ca) for (const t of this.targets) t.trustPem ??= caKey.caPem;
+    // An Ingress host's client CA (its auth-tls-secret's ca.crt), unless a CA key names the issuer of crafted clients.
+    for (const t of this.serviceTargets) {
+      const ca = (t as IngressTarget).clientCaPem;
+      const live = ca ? this.targets.find((x) => x.name === t.name) : undefined;
+      if (live && ca && !live.caKey) live.clientCaPem ??= ca;
+    }
   }
 
   /** What was found so far. */
@@ -218,7 +241,8 @@ export class ClusterScan {
       context: this.api?.source.context ?? '',
       server: this.api?.source.server ?? '',
       namespaces: this.namespaces,
-      servicePorts: this.serviceTargets.length,
+      servicePorts: this.serviceTargets.filter((t) => t.origin.kind !== 'Ingress').length,
+      ingressHosts: this.serviceTargets.filter((t) => t.origin.kind === 'Ingress').length,
       reached: this.targets.length,
       unreachable: this.unreachable.length,
       skipped: this.skipped,
@@ -279,8 +303,10 @@ export class ClusterScan {
     for (const tr of report.targets) {
       const st = this.serviceTargets.find((s) => s.name === tr.name);
       if (!st) continue;
-      tr.endpoint =
-        this.o.inCluster || !st.pod
+      const direct = (st as IngressTarget).direct;
+      tr.endpoint = direct
+        ? `${direct.host}:${direct.port} (${direct.from})`
+        : this.o.inCluster || !st.pod
           ? `${st.fqdn}:${st.port.port}`
           : `${st.fqdn}:${st.port.port} via port-forward to pod/${st.namespace}/${st.pod.name}:${st.pod.port}`;
     }

@@ -120,9 +120,11 @@ const GROUP_OF: Record<string, { group: string; versions: string[] }> = {
   peerauthentications: { group: 'security.istio.io', versions: ['v1', 'v1beta1'] },
 };
 
-/** Endpoints as the endpoints controller writes them: ready Pods in addresses, the others in notReadyAddresses. */
-function endpointsFor(svc: Obj, pods: Obj[]): Obj {
-  const spec = svc.spec as { selector?: Record<string, string>; ports?: { name?: string; port: number; targetPort?: number | string; protocol?: string }[] };
+type SvcSpec = { selector?: Record<string, string>; ports?: { name?: string; port: number; targetPort?: number | string; protocol?: string }[] };
+
+/** A Service's selected Pods, readiness, addresses and resolved ports: what both controllers write from. */
+function backendsOf(svc: Obj, pods: Obj[]) {
+  const spec = svc.spec as SvcSpec;
   const selected = spec.selector ? pods.filter((p) => Object.entries(spec.selector!).every(([k, v]) => p.metadata.labels?.[k] === v)) : [];
   const ready = (p: Obj) => {
     const st = p.status as { phase?: string; conditions?: { type: string; status: string }[] } | undefined;
@@ -138,17 +140,51 @@ function endpointsFor(svc: Obj, pods: Obj[]): Obj {
       }
     return undefined;
   };
-  const addr = (p: Obj, i: number) => ({
-    ip: (p.status as { podIP?: string } | undefined)?.podIP ?? `10.42.0.${100 + i}`,
-    targetRef: { kind: 'Pod', name: p.metadata.name, namespace: p.metadata.namespace },
-  });
+  const ip = (p: Obj, i: number) => (p.status as { podIP?: string } | undefined)?.podIP ?? `10.42.0.${100 + i}`;
+  const targetRef = (p: Obj) => ({ kind: 'Pod', name: p.metadata.name, namespace: p.metadata.namespace });
   const ports = (spec.ports ?? [])
     .map((sp) => ({ name: sp.name, port: resolve(sp.targetPort, sp.port), protocol: sp.protocol ?? 'TCP' }))
     .filter((p) => p.port !== undefined);
+  return { selected, ready, ip, targetRef, ports };
+}
+
+/** Endpoints as the endpoints controller writes them: ready Pods in addresses, the others in notReadyAddresses. */
+function endpointsFor(svc: Obj, pods: Obj[]): Obj {
+  const { selected, ready, ip, targetRef, ports } = backendsOf(svc, pods);
+  const addr = (p: Obj, i: number) => ({ ip: ip(p, i), targetRef: targetRef(p) });
   const subsets = selected.length
     ? [{ addresses: selected.filter(ready).map(addr), notReadyAddresses: selected.filter((p) => !ready(p)).map(addr), ports }]
     : [];
   return { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace! }, subsets };
+}
+
+/**
+ * EndpointSlices as the EndpointSlice controller writes them for a Service with a selector: one
+ * slice (generateName `<service>-`, label kubernetes.io/service-name and managed-by), every selected
+ * Pod an endpoint with conditions ready/serving/terminating, ports by the Service port's name ("" unnamed).
+ */
+function endpointSlicesFor(svc: Obj, pods: Obj[]): Obj[] {
+  if (!(svc.spec as SvcSpec).selector) return [];
+  const { selected, ready, ip, targetRef, ports } = backendsOf(svc, pods);
+  const endpoints = selected.map((p, i) => ({
+    addresses: [ip(p, i)],
+    conditions: { ready: ready(p), serving: ready(p), terminating: false },
+    targetRef: targetRef(p),
+  }));
+  return [
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: `${svc.metadata.name}-x7k2p`,
+        namespace: svc.metadata.namespace!,
+        labels: { 'kubernetes.io/service-name': svc.metadata.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+      },
+      addressType: 'IPv4',
+      endpoints,
+      ports: ports.map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol })),
+    },
+  ];
 }
 
 export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
@@ -188,6 +224,14 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
         ...recorded,
         ...all.filter((x) => x.kind === 'Service' && !recorded.some((r) => r.metadata.name === x.metadata.name)).map((s) => endpointsFor(s, pods)),
       ];
+    }
+    if (resource === 'endpointslices') {
+      const recorded = all.filter((x) => x.kind === 'EndpointSlice');
+      const pods = all.filter((x) => x.kind === 'Pod');
+      const generated = all
+        .filter((x) => x.kind === 'Service' && !recorded.some((r) => r.metadata.labels?.['kubernetes.io/service-name'] === x.metadata.name))
+        .flatMap((s) => endpointSlicesFor(s, pods));
+      return [...recorded, ...generated].filter((x) => matchesSelector(sel, x.metadata.labels));
     }
     return all.filter((x) => x.kind === PLURAL_KIND[resource] && matchesSelector(sel, x.metadata.labels));
   };

@@ -234,6 +234,11 @@ export interface NginxOptions {
   clientCertificate?: string;
   /** `ssl_trusted_certificate`: trusted for verification, never advertised. */
   trustedCertificate?: string;
+  /**
+   * Server blocks chosen by SNI (as an ingress controller renders one per host), each with its own
+   * `ssl_verify_client`; the first is the default server. Absent: one block, `localhost`, `verify`.
+   */
+  servers?: { names: string[]; verify: 'on' | 'optional' | 'off' }[];
 }
 
 /** nginx (Debian nginx-light) in the foreground with every path inside its temp dir, so it runs unprivileged too. */
@@ -265,20 +270,24 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port} ssl;
-    server_name localhost;
+${(o.servers ?? [{ names: ['localhost'], verify: o.verify }])
+  .map(
+    (b, i) => `  server {
+    listen 127.0.0.1:${port} ssl${o.servers && i === 0 ? ' default_server' : ''};
+    server_name ${b.names.join(' ')};
     ssl_certificate ${f.chain};
     ssl_certificate_key ${f.key};
     ssl_client_certificate ${o.clientCertificate ?? f.ca};${o.trustedCertificate ? `\n    ssl_trusted_certificate ${o.trustedCertificate};` : ''}
-    ssl_verify_client ${o.verify};
+    ssl_verify_client ${b.verify};
     ssl_verify_depth 2;
     ssl_protocols TLSv1.2 TLSv1.3;
     location / {
       default_type text/plain;
-      return 200 "hello from nginx, client verify: $ssl_client_verify\\n";
+      return 200 "hello from nginx (host $host), client verify: $ssl_client_verify\\n";
     }
-  }
+  }`,
+  )
+  .join('\n')}
 }
 `;
     const { proc, port, logs } = await startOnPort(o.pki, (p) => {

@@ -218,6 +218,8 @@ export async function connectKube(o: LoadKubeOptions): Promise<KubeApi> {
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new HarnessError('k8s.no-cluster', `${NO_CLUSTER}: the current context "${kc.getCurrentContext()}" of ${from} names no cluster`);
+  // A credential plugin (exec:) runs now: its failure is one clear line, not an unreachable server.
+  await (await import('./credentials.js')).checkCredentialPlugin(kc, from);
   const ctx = kc.getContextObject(kc.getCurrentContext());
   const source: KubeSource = { from, context: kc.getCurrentContext(), server: cluster.server, namespace: ctx?.namespace || 'default' };
   const core = kc.makeApiClient(k.CoreV1Api);

@@ -1,9 +1,10 @@
 // Services → probe targets: which ports, which protocol and name, and which ready Pod serves each
-// port (Endpoints first, they carry the resolved port; else the selector's Pods and the named port).
+// port (EndpointSlices, else Endpoints: they carry the resolved port; else the selector's Pods and the named port).
 import { isProtocol, PROTOCOLS, type Protocol, type TargetOrigin } from '../../core/target.js';
 import { PROTOCOL_MODULES, type ProtocolModule } from '../../probe/protocols/index.js';
 import { hostNameProblem } from '../../config/validate.js';
 import { safeText } from '../../core/text.js';
+import { sliceBackend } from './endpointslices.js';
 import { objectRef, podReady, selectorMatches, serviceFqdn, type NamespaceSnapshot, type Service, type ServicePort } from './objects.js';
 
 export const ANNOTATIONS = {
@@ -92,6 +93,8 @@ function portsOf(svc: Service): { probe: ServicePort[]; skipped: string[] } {
 /** The ready Pod and container port behind one Service port. */
 function backendOf(snap: NamespaceSnapshot, svc: Service, p: ServicePort): { pod: { name: string; port: number } } | { problem: string } {
   const ref = objectRef('service', svc.metadata, snap.namespace);
+  const fromSlice = sliceBackend(snap, svc, p);
+  if (fromSlice) return { pod: fromSlice };
   const ep = (snap.endpoints ?? []).find((e) => e.metadata.name === svc.metadata.name);
   for (const subset of ep?.subsets ?? []) {
     const port = (subset.ports ?? []).find((x) => (p.name ? x.name === p.name : true) && (x.protocol ?? 'TCP') === 'TCP');

@@ -32,6 +32,19 @@ export interface Endpoints {
   }[];
 }
 
+/** discovery.k8s.io/v1 EndpointSlice (label kubernetes.io/service-name: its Service). */
+export interface EndpointSlice {
+  metadata: ObjectMeta;
+  addressType?: string;
+  endpoints?: {
+    addresses?: string[];
+    /** `ready` absent: to be read as ready (the API's compatibility rule). */
+    conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+    targetRef?: { kind?: string; name?: string; namespace?: string };
+  }[];
+  ports?: { name?: string; port?: number; protocol?: string }[];
+}
+
 export interface KeyToPath {
   key: string;
   path: string;
@@ -102,6 +115,8 @@ export interface NamespaceSnapshot {
   namespace: string;
   services?: Service[];
   endpoints?: Endpoints[];
+  /** Absent when not served (404) or forbidden: Endpoints are read instead. */
+  endpointSlices?: EndpointSlice[];
   pods?: Pod[];
   secrets?: Secret[];
   configMaps?: ConfigMap[];

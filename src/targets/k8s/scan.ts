@@ -2,7 +2,7 @@
 // Forbidden (the scan goes on with what it may read), and checks port-forward access up front.
 import { PassThrough } from 'node:stream';
 import type { KubeApi, Listed } from './api.js';
-import type { Forbidden, NamespaceSnapshot, Service } from './objects.js';
+import type { EndpointSlice, Forbidden, NamespaceSnapshot, Service } from './objects.js';
 
 export interface ReadOptions {
   /** Services to probe: label selector (`-l`) and names (`--service`); the audit covers the whole namespace. */
@@ -37,8 +37,8 @@ export async function namespacesToScan(api: KubeApi, o: { namespaces: string[]; 
 export async function readNamespace(api: KubeApi, namespace: string, o: ReadOptions): Promise<NamespaceRead> {
   const forbidden: Forbidden[] = [];
   const all = take(await api.listServices(namespace), forbidden);
-  const [endpoints, pods, secrets, configMaps, certs] = await Promise.all([
-    api.listEndpoints(namespace),
+  const [slices, pods, secrets, configMaps, certs] = await Promise.all([
+    api.listObjects<EndpointSlice>('endpointslices', namespace),
     api.listPods(namespace),
     o.audit ? api.listSecrets(namespace) : Promise.resolve(undefined),
     o.audit ? api.listConfigMaps(namespace) : Promise.resolve(undefined),
@@ -46,8 +46,13 @@ export async function readNamespace(api: KubeApi, namespace: string, o: ReadOpti
   ]);
   const snapshot: NamespaceSnapshot = { namespace };
   if (all) snapshot.services = all;
-  const ep = take(endpoints, forbidden);
-  if (ep) snapshot.endpoints = ep;
+  // EndpointSlices name each Service's backends; Endpoints only where slices are not served (404) or forbidden.
+  const sl = 'notFound' in slices ? undefined : take(slices, forbidden);
+  if (sl) snapshot.endpointSlices = sl;
+  else {
+    const ep = take(await api.listEndpoints(namespace), forbidden);
+    if (ep) snapshot.endpoints = ep;
+  }
   const p = take(pods, forbidden);
   if (p) snapshot.pods = p;
   if (secrets) {
