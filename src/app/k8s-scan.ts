@@ -131,6 +131,16 @@ export class ClusterScan {
         this.skipped.push(...d.skipped);
       }
     }
+    // Gateway API listeners (unless -l/--service pick Services): the Gateways' own Services are probed per listener.
+    if (this.probeSelected.length > 0 && !o.selector && !o.services?.length) {
+      const { discoverGateways } = await import('../targets/k8s/gateway-targets.js');
+      const g = await discoverGateways(api, this.snapshots, { inCluster: !!o.inCluster });
+      this.forbidden.push(...g.forbidden);
+      const own = this.serviceTargets.filter((t) => g.gatewayServices.has(`${t.namespace}/${t.service}`));
+      for (const t of own) this.skipped.push({ service: t.name, reason: 'the Service of a Gateway: probed per listener (gateway/…)' });
+      this.serviceTargets.splice(0, this.serviceTargets.length, ...this.serviceTargets.filter((t) => !own.includes(t)), ...g.targets);
+      this.skipped.push(...g.skipped);
+    }
 
     // Credentials from Secrets: in memory only.
     const firstNs = ns.namespaces[0] ?? api.source.namespace;
@@ -163,14 +173,17 @@ export class ClusterScan {
     const over = o.credentials;
     const files = new FileCache();
     for (const t of this.serviceTargets) {
-      if (t.problem || !t.pod) {
+      if (t.problem || (!t.pod && !t.direct)) {
         this.unreachable.push({ target: t, message: t.problem ?? 'no Pod' });
         continue;
       }
       let host = t.fqdn;
       let port = t.port.port;
-      if (!o.inCluster) {
-        const pre = await checkForward(api, t.namespace, t.pod.name, t.pod.port);
+      if (t.direct) {
+        host = t.direct.host;
+        port = t.direct.port;
+      } else if (!o.inCluster) {
+        const pre = await checkForward(api, t.namespace, t.pod!.name, t.pod!.port);
         if ('forbidden' in pre) {
           if (!this.forbidden.some((f) => f.resource === 'pods/portforward' && f.namespace === t.namespace)) this.forbidden.push(pre.forbidden);
           this.unreachable.push({ target: t, message: `port-forward is forbidden in namespace ${t.namespace} (create pods/portforward; see k8s.rbac)` });
@@ -180,7 +193,7 @@ export class ClusterScan {
           this.unreachable.push({ target: t, message: pre.problem });
           continue;
         }
-        const f = await openForward(api, t.namespace, t.pod.name, t.pod.port);
+        const f = await openForward(api, t.namespace, t.pod!.name, t.pod!.port);
         this.forwards.set(t.name, f);
         host = '127.0.0.1';
         port = f.port;
@@ -203,6 +216,8 @@ export class ClusterScan {
         live.caKey = this.caKeyFromSecret.key;
         live.clientCaPem = this.caKeyFromSecret.caPem;
       }
+      // The client CA a Gateway declares names the crafted certificates (after any CA whose key was given).
+      if (t.clientCaPem && !live.clientCaPem) live.clientCaPem = live.caKey && live.trustPem ? live.trustPem + t.clientCaPem : t.clientCaPem;
       live.origin = t.origin;
       if (t.scope) live.scope = t.scope;
       const rotation = resolveRotation({}, o.rotation, process.cwd(), o.env, t.name, live.protocol);
@@ -279,8 +294,9 @@ export class ClusterScan {
     for (const tr of report.targets) {
       const st = this.serviceTargets.find((s) => s.name === tr.name);
       if (!st) continue;
-      tr.endpoint =
-        this.o.inCluster || !st.pod
+      tr.endpoint = st.direct
+        ? `${st.direct.host}:${st.direct.port} (${st.direct.via})`
+        : this.o.inCluster || !st.pod
           ? `${st.fqdn}:${st.port.port}`
           : `${st.fqdn}:${st.port.port} via port-forward to pod/${st.namespace}/${st.pod.name}:${st.pod.port}`;
     }
