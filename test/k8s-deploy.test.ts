@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
 import { startFakeKube, type FakeKube } from './helpers/fake-kube.js';
 import { mintK8sPki } from './helpers/k8s-fixtures.js';
+import { RESOURCES } from '../src/targets/k8s/api.js';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 
@@ -110,12 +111,13 @@ function loadDeploy(): Obj[] {
 const ROLE_RULES = [
   { apiGroups: [''], resources: ['services', 'endpoints', 'pods', 'secrets', 'configmaps'], verbs: ['get', 'list'] },
   { apiGroups: ['cert-manager.io'], resources: ['certificates'], verbs: ['get', 'list'] },
+  { apiGroups: ['gateway.networking.k8s.io'], resources: ['gateways', 'httproutes', 'tlsroutes'], verbs: ['get', 'list'] },
 ];
 const PORT_FORWARD_RULE = { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] };
 
 const allowed = (rules: typeof ROLE_RULES, q: { verb: string; resource: string }) =>
   rules.some(
-    (r) => r.resources.includes(q.resource) && r.verbs.includes(q.verb) && r.apiGroups.includes(q.resource === 'certificates' ? 'cert-manager.io' : ''),
+    (r) => r.resources.includes(q.resource) && r.verbs.includes(q.verb) && r.apiGroups.includes(RESOURCES[q.resource as keyof typeof RESOURCES]?.group ?? ''),
   );
 
 describe('deploy/ manifests', () => {

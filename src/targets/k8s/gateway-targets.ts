@@ -112,6 +112,15 @@ interface Ctx {
   forbidden: Forbidden[];
   configMaps: Map<string, ConfigMap[] | undefined>;
   inCluster: boolean;
+  /** `host port` → does it answer (every status address of a Gateway is tried at once, in parallel). */
+  answering: Map<string, Promise<boolean>>;
+}
+
+function answering(c: Ctx, host: string, port: number): Promise<boolean> {
+  const key = `${host} ${port}`;
+  let p = c.answering.get(key);
+  if (!p) c.answering.set(key, (p = answers(host, port, ADDRESS_TIMEOUT_MS)));
+  return p;
 }
 
 async function listenerTarget(c: Ctx, read: GatewayRead, gw: Gateway, l: Listener): Promise<ServiceTarget | Skipped> {
@@ -185,8 +194,7 @@ async function listenerTarget(c: Ctx, read: GatewayRead, gw: Gateway, l: Listene
   };
   if (problems.length) return { ...base, problem: problems.join('; ') };
   for (const a of addresses)
-    if (await answers(a.value, l.port, ADDRESS_TIMEOUT_MS))
-      return { ...base, direct: { host: a.value, port: l.port, via: `status.addresses of Gateway ${gwName}` } };
+    if (await answering(c, a.value, l.port)) return { ...base, direct: { host: a.value, port: l.port, via: `status.addresses of Gateway ${gwName}` } };
   const where = addresses.length
     ? `no status address answered on port ${l.port} (${addresses.map((a) => a.value).join(', ')})`
     : 'the Gateway has no status.addresses';
@@ -204,12 +212,13 @@ async function listenerTarget(c: Ctx, read: GatewayRead, gw: Gateway, l: Listene
 /** The listeners of the Gateways of the namespaces read, as probe targets (the namespaces' Services already read into `snaps`). */
 export async function discoverGateways(api: KubeApi, snaps: NamespaceSnapshot[], o: { inCluster: boolean }): Promise<GatewayDiscovery> {
   const out: GatewayDiscovery = { targets: [], skipped: [], forbidden: [], gatewayServices: new Set() };
-  const c: Ctx = { api, snaps, forbidden: out.forbidden, configMaps: new Map(), inCluster: o.inCluster };
+  const c: Ctx = { api, snaps, forbidden: out.forbidden, configMaps: new Map(), inCluster: o.inCluster, answering: new Map() };
   for (const snap of snaps) {
     const read = await readGateways(api, snap.namespace, out.forbidden);
     for (const gw of read.gateways) {
       const svc = gatewayService(gw, snap.namespace, snaps);
       if (svc) out.gatewayServices.add(`${svc.snap.namespace}/${svc.svc.metadata.name}`);
+      for (const a of gw.status?.addresses ?? []) for (const l of gw.spec?.listeners ?? []) void answering(c, a.value, l.port);
       for (const l of gw.spec?.listeners ?? []) {
         const t = await listenerTarget(c, read, gw, l);
         if ('reason' in t) out.skipped.push(t);
