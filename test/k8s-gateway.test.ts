@@ -24,6 +24,7 @@ let kube: FakeKube;
 let tmp: string;
 let strict: StartedReference;
 let open: StartedReference;
+let optional: StartedReference;
 let relay: net.Server;
 const NS = 'gateway-mtls';
 const POD = 'gw-istio-6f9c8d7b5-q7w2e';
@@ -59,6 +60,8 @@ beforeAll(async () => {
   // the ConfigMap gw-client-ca; the listener without validation does not ask for one.
   strict = await startReference({ implementation: 'node', profile: 'strict', pki: pki.gateway });
   open = await startReference({ implementation: 'node', profile: 'no-client-auth', pki: pki.gateway });
+  // AllowInsecureFallback: asks for a certificate, serves a client without one.
+  optional = await startReference({ implementation: 'node', profile: 'optional-client-cert', pki: pki.gateway });
   // Passthrough: the Gateway relays the bytes to the backend, TLS untouched.
   relay = net.createServer((s) => {
     const b = net.connect(strict.endpoint.port, strict.endpoint.host);
@@ -73,6 +76,7 @@ beforeAll(async () => {
     forwards: {
       [`${NS}/${POD}:443`]: strict.endpoint,
       [`${NS}/${POD}:8443`]: open.endpoint,
+      [`${NS}/${POD}:7443`]: optional.endpoint,
       [`${NS}/${POD}:9443`]: { host: '127.0.0.1', port: relayPort },
       [`${NS}/${ENVOY_POD}:10443`]: strict.endpoint,
       [`${NS}/backend-5c7d8e9f6-r2t3y:8443`]: strict.endpoint,
@@ -83,7 +87,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await kube?.stop();
   relay?.close();
-  for (const r of [strict, open]) await r?.stop();
+  for (const r of [strict, open, optional]) await r?.stop();
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
@@ -94,7 +98,14 @@ describe('k8s scan: Gateway API listeners', () => {
     const j = JSON.parse(r.stdout) as Json;
     expectTargetIds(j);
     const live = j.targets.filter((t) => t.kind === 'live').map((t) => t.name);
-    expect(live.sort()).toEqual([`${GW}/https`, `${GW}/https-open`, `${GW}/tls-passthrough`, `gateway/${NS}/legacy/https`, `service/${NS}/backend:8443`]);
+    expect(live.sort()).toEqual([
+      `${GW}/https`,
+      `${GW}/https-fallback`,
+      `${GW}/https-open`,
+      `${GW}/tls-passthrough`,
+      `gateway/${NS}/legacy/https`,
+      `service/${NS}/backend:8443`,
+    ]);
     // The implementations' Services are probed per listener, not as Services; the plaintext listener is skipped.
     expect(r.stderr).toMatch(/skipped service\/gateway-mtls\/gw-istio:443: the Service of a Gateway: probed per listener/);
     expect(r.stderr).toMatch(/skipped gateway\/gateway-mtls\/gw\/http: listener http \(80\): protocol HTTP, no TLS at the Gateway/);
@@ -110,6 +121,11 @@ describe('k8s scan: Gateway API listeners', () => {
       `Gateway ${NS}/gw (listener https-open): add spec.tls.frontend.perPort (port 8443) tls.validation.caCertificateRefs, or spec.tls.frontend.default.validation, to Gateway ${NS}/gw`,
     );
 
+    const fallback = get(j, `${GW}/https-fallback`, 'reject.no-client-cert');
+    expect(fallback.status).toBe('fail');
+    expect(fallback.remediation).toContain(
+      `set mode: AllowValidOnly in spec.tls.frontend.perPort[port 7443].tls.validation of Gateway ${NS}/gw (AllowInsecureFallback accepts clients without a valid certificate)`,
+    );
     // Origin: the Gateway, the listener, what it declares; the endpoint says how it was reached.
     const t = (name: string) => j.targets.find((x) => x.name === name)!;
     expect(t(`${GW}/https`).origin).toMatchObject({
@@ -178,6 +194,7 @@ describe('k8s scan: Gateway API listeners', () => {
     expect(by(`${GW}/https`).clientCaPem?.trim()).toBe(pki.gateway.root.certPem.trim());
     expect(by(`gateway/${NS}/legacy/https`).clientCaPem?.trim()).toBe(pki.gateway.root.certPem.trim());
     expect(by(`${GW}/https-open`).clientCaPem).toBeUndefined();
+    expect(by(`${GW}/https-fallback`).clientCaPem?.trim()).toBe(pki.gateway.root.certPem.trim());
     expect(by(`${GW}/tls-passthrough`).clientCaPem).toBeUndefined();
     expect([...g.gatewayServices].sort()).toEqual([`${NS}/envoy-gateway-mtls-legacy-3f2a1b9c`, `${NS}/gw-istio`]);
     expect(g.forbidden).toEqual([]);
