@@ -200,6 +200,23 @@ describe('k8s scan: Gateway API listeners', () => {
     expect(g.forbidden).toEqual([]);
   });
 
+  it("the crafted look-alike CA carries the name of the CA in the Gateway's caCertificateRefs, not of the trust anchors given for the server", async () => {
+    // --ca: the server's trust anchors, another CA last (the one a look-alike would copy without the Gateway's CA).
+    const ca = path.join(tmp, 'anchors.pem');
+    await fs.writeFile(ca, pki.gateway.root.certPem + pki.gufo.root.certPem);
+    const r = await cli(['k8s', 'scan', '-n', NS, '--secret', 'gateway-client', '--ca', ca, '--check', 'chain.rejects-untrusted-ca-client', '--json', '-'], {
+      KUBECONFIG: kube.kubeconfig,
+    });
+    const j = JSON.parse(r.stdout) as Json;
+    const issuerOf = (t: string) => (get(j, t, 'chain.rejects-untrusted-ca-client').evidence.presentedCertificate as { issuer: string }).issuer;
+    for (const t of [`${GW}/https`, `gateway/${NS}/legacy/https`]) {
+      expect(get(j, t, 'chain.rejects-untrusted-ca-client').status, t).toBe('pass');
+      expect(issuerOf(t), t).toMatch(/O=gateway/);
+    }
+    // The Passthrough listener declares no CA: the last trust anchor given names the look-alike.
+    expect(issuerOf(`${GW}/tls-passthrough`)).toMatch(/O=gufo/);
+  });
+
   it('a status address that answers is dialled directly', async () => {
     // The legacy Gateway's address is 127.0.0.1 and its listener port the strict server's.
     const dir = path.join(tmp, 'direct');
