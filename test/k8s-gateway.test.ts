@@ -9,7 +9,6 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/run.js';
 import { startReference } from '../src/targets/reference/start.js';
 import type { StartedReference } from '../src/targets/target.js';
 import { connectKube } from '../src/targets/k8s/api.js';
@@ -18,6 +17,7 @@ import { readNamespace } from '../src/targets/k8s/scan.js';
 import { FIXTURES_DIR, startFakeKube, type FakeKube } from './helpers/fake-kube.js';
 import { mintK8sPki, type K8sPki } from './helpers/k8s-fixtures.js';
 import { expectTargetIds } from './helpers/target-ids.js';
+import { runInProcess } from './helpers/cli.js';
 
 let pki: K8sPki;
 let kube: FakeKube;
@@ -35,16 +35,7 @@ type Json = {
   targets: { id: string; name: string; endpoint: string; servername?: string; kind: string; origin?: Record<string, unknown> }[];
 };
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: { NO_COLOR: '1', HOME: tmp, ...env },
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], env: Record<string, string>) => runInProcess(args, { HOME: tmp, ...env });
 const get = (j: Json, target: string, check: string) => {
   const r = j.results.find((x) => x.target === target && x.check === check);
   if (!r) throw new Error(`no result ${check} for ${target}; targets: ${[...new Set(j.results.map((x) => x.target))].join(', ')}`);
