@@ -112,6 +112,11 @@ describe('k8s scan: Gateway API listeners', () => {
       `Gateway ${NS}/gw (listener https-open): add spec.tls.frontend.perPort (port 8443) tls.validation.caCertificateRefs, or spec.tls.frontend.default.validation, to Gateway ${NS}/gw`,
     );
 
+    // Only the refusal of a client without a certificate tells the two apart from the validated listener.
+    for (const t of [`${GW}/https-open`, `${GW}/https-fallback`]) {
+      expect(get(j, t, 'handshake.accepts-valid-client-cert').status, t).toBe('pass');
+      expect(get(j, t, 'san.server-matches-name').status, t).toBe('pass');
+    }
     const fallback = get(j, `${GW}/https-fallback`, 'reject.no-client-cert');
     expect(fallback.status).toBe('fail');
     expect(fallback.remediation).toContain(

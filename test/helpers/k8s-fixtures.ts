@@ -39,6 +39,7 @@ export async function mintK8sPki(): Promise<K8sPki> {
       serverDnsNames: [
         'foo.example.com',
         'bar.example.com',
+        'baz.example.com',
         '*.legacy.example.com',
         'backend.example.com',
         'backend.gateway-mtls.svc.cluster.local',
