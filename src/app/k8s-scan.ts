@@ -56,6 +56,8 @@ export interface ScanFindings {
   server: string;
   namespaces: string[];
   servicePorts: number;
+  /** Gateway API listeners (targets beside the Service ports). */
+  listeners: number;
   /** Ports reached (port-forward opened, or dialled directly). */
   reached: number;
   unreachable: number;
@@ -233,7 +235,8 @@ export class ClusterScan {
       context: this.api?.source.context ?? '',
       server: this.api?.source.server ?? '',
       namespaces: this.namespaces,
-      servicePorts: this.serviceTargets.length,
+      servicePorts: this.serviceTargets.filter((t) => t.origin.kind !== 'Gateway').length,
+      listeners: this.serviceTargets.filter((t) => t.origin.kind === 'Gateway').length,
       reached: this.targets.length,
       unreachable: this.unreachable.length,
       skipped: this.skipped,

@@ -129,7 +129,7 @@ async function listenerTarget(c: Ctx, read: GatewayRead, gw: Gateway, l: Listene
   const name = `gateway/${gwName}/${l.name}`;
   const mode = l.tls?.mode ?? 'Terminate';
   if (l.protocol !== 'HTTPS' && l.protocol !== 'TLS')
-    return { service: name, reason: `listener ${l.name} (${l.port}): protocol ${safeText(l.protocol, 40)}, no TLS at the Gateway` };
+    return { service: name, reason: `listener ${l.name} (${l.port}): protocol ${safeText(String(l.protocol ?? 'none'), 40)}, no TLS at the Gateway` };
   const routes = attached(l.protocol === 'TLS' ? read.tlsRoutes : read.httpRoutes, gw, ns, l);
   const declared: Record<string, string> = { protocol: l.protocol, port: String(l.port), 'tls.mode': mode };
   if (l.hostname) declared.hostname = l.hostname;
