@@ -259,6 +259,23 @@ describe('k8s scan: Gateway API listeners', () => {
     }
   });
 
+  it('403 on tlsroutes: a k8s.rbac error, and the Passthrough listener is an error that says its backend is unknown (no guessed verdict)', async () => {
+    const denied = await startFakeKube({ pems: pki.pems, forwards: kube.forwards, forbidden: [{ verb: 'list', resource: 'tlsroutes', namespace: NS }] });
+    try {
+      const r = await cli(['k8s', 'scan', '-n', NS, '--secret', 'gateway-client', '--check', 'reject.no-client-cert,k8s.rbac', '--json', '-'], {
+        KUBECONFIG: denied.kubeconfig,
+      });
+      const j = JSON.parse(r.stdout) as Json;
+      expect(get(j, `rbac/${NS}/list tlsroutes`, 'k8s.rbac').status).toBe('error');
+      const pt = get(j, `${GW}/tls-passthrough`, 'reject.no-client-cert');
+      expect(pt.status).toBe('error');
+      expect(pt.message).toMatch(/the TLSRoutes of gateway-mtls may not be listed \(k8s\.rbac\), so the backend behind it is unknown/);
+      expect(get(j, `${GW}/https`, 'reject.no-client-cert').status).toBe('pass');
+    } finally {
+      await denied.stop();
+    }
+  });
+
   it('403 on gateways is a k8s.rbac error; the Services are still probed', async () => {
     const denied = await startFakeKube({ pems: pki.pems, forwards: kube.forwards, forbidden: [{ verb: 'list', resource: 'gateways', namespace: NS }] });
     try {

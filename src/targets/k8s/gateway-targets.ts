@@ -152,7 +152,11 @@ async function listenerTarget(c: Ctx, read: GatewayRead, gw: Gateway, l: Listene
         `listener ${l.name} is Passthrough, so TLS ends at ${backend} behind TLSRoute ${r.metadata.name}: require client certificates there (frontend validation does not apply to Passthrough)`;
       fixes['trust-client-ca'] = `make ${backend} (behind listener ${l.name}, Passthrough) trust the CA of your client certificate`;
     } else
-      problems.push(`Passthrough listener ${l.name} of Gateway ${gwName}: no TLSRoute of the namespaces read attaches to it, so no backend answers behind it`);
+      problems.push(
+        read.tlsRoutesForbidden
+          ? `Passthrough listener ${l.name} of Gateway ${gwName}: the TLSRoutes of ${ns} may not be listed (k8s.rbac), so the backend behind it is unknown`
+          : `Passthrough listener ${l.name} of Gateway ${gwName}: no TLSRoute of the namespaces read attaches to it, so no backend answers behind it`,
+      );
   } else {
     const { v, field } = validationOf(gw, l);
     if (!v) {

@@ -65,6 +65,8 @@ export interface GatewayRead {
   gateways: Gateway[];
   tlsRoutes: Route[];
   httpRoutes: Route[];
+  /** TLSRoutes could not be listed (403): a Passthrough listener's backend is unknown. */
+  tlsRoutesForbidden?: boolean;
 }
 
 function take<T>(r: Listed<T>, forbidden: Forbidden[]): T[] {
@@ -82,6 +84,7 @@ export async function readGateways(api: KubeApi, namespace: string, forbidden: F
   // TLSRoute is v1 from Gateway API v1.5, v1alpha2 before.
   let tls = await api.listObjects<Route>('tlsroutes', namespace, 'v1');
   if ('notFound' in tls) tls = await api.listObjects<Route>('tlsroutes', namespace);
+  if ('forbidden' in tls) read.tlsRoutesForbidden = true;
   read.tlsRoutes = take(tls, forbidden).map((r) => ({ ...r, kind: 'TLSRoute' }));
   read.httpRoutes = take(await api.listObjects<Route>('httproutes', namespace), forbidden).map((r) => ({ ...r, kind: 'HTTPRoute' }));
   return read;
