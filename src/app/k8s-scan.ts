@@ -139,7 +139,8 @@ export class ClusterScan {
       const g = await discoverGateways(api, this.snapshots, { inCluster: !!o.inCluster });
       this.forbidden.push(...g.forbidden);
       const own = this.serviceTargets.filter((t) => g.gatewayServices.has(`${t.namespace}/${t.service}`));
-      for (const t of own) this.skipped.push({ service: t.name, reason: 'the Service of a Gateway: probed per listener (gateway/…)' });
+      for (const svc of new Set(own.map((t) => `service/${t.namespace}/${t.service}`)))
+        this.skipped.push({ service: svc, reason: 'the Service of a Gateway: its ports are probed per listener (gateway/…)' });
       this.serviceTargets.splice(0, this.serviceTargets.length, ...this.serviceTargets.filter((t) => !own.includes(t)), ...g.targets);
       this.skipped.push(...g.skipped);
     }
