@@ -60,7 +60,7 @@ function gatewayService(gw: Gateway, ns: string, snaps: NamespaceSnapshot[]): { 
 }
 
 /** Routes attached to a listener: a parentRef to the Gateway naming the listener (sectionName) or none, and its port if any. */
-function attached(routes: Route[], gw: Gateway, ns: string, l: Listener): Route[] {
+export function attached(routes: Route[], gw: Gateway, ns: string, l: Listener): Route[] {
   return routes.filter((r) =>
     (r.spec?.parentRefs ?? []).some(
       (p) =>
@@ -74,7 +74,7 @@ function attached(routes: Route[], gw: Gateway, ns: string, l: Listener): Route[
 }
 
 /** The client validation that applies to a listener, and the field that declares it. */
-function validationOf(gw: Gateway, l: Listener): { v?: FrontendValidation; field?: string } {
+export function validationOf(gw: Gateway, l: Listener): { v?: FrontendValidation; field?: string } {
   const has = (v?: FrontendValidation) => !!v?.caCertificateRefs?.length;
   if (has(l.tls?.frontendValidation)) return { v: l.tls!.frontendValidation!, field: `listener ${l.name} tls.frontendValidation` };
   // spec.tls.frontend applies to the listeners handling HTTPS; a perPort entry replaces the default on its port.
@@ -86,7 +86,7 @@ function validationOf(gw: Gateway, l: Listener): { v?: FrontendValidation; field
 }
 
 /** SNI: the listener's hostname; for a wildcard, a concrete name under it (an attached route's, else one made up). */
-function sniOf(l: Listener, routes: Route[]): string | undefined {
+export function sniOf(l: Listener, routes: Route[]): string | undefined {
   const hosts = routes.flatMap((r) => r.spec?.hostnames ?? []).filter((h) => !h.startsWith('*'));
   const h = l.hostname;
   if (h && !h.startsWith('*.')) return h;
