@@ -276,6 +276,27 @@ describe('k8s scan: Gateway API listeners', () => {
     }
   });
 
+  it("--in-cluster: a listener is dialled at its implementation's Service DNS name (no port-forward)", async () => {
+    const sa = path.join(tmp, 'sa');
+    await fs.mkdir(sa, { recursive: true });
+    await fs.writeFile(path.join(sa, 'token'), kube.token);
+    await fs.writeFile(path.join(sa, 'ca.crt'), kube.caPem);
+    await fs.writeFile(path.join(sa, 'namespace'), NS);
+    const before = kube.requests.filter((q) => q.resource === 'pods/portforward').length;
+    const r = await cli(['k8s', 'scan', '--in-cluster', '--check', 'reject.no-client-cert', '--timeout', '2s', '--json', '-'], {
+      KUBECONFIG: '',
+      MTLS_K8S_SERVICEACCOUNT_DIR: sa,
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: new URL(kube.server).port,
+    });
+    const j = JSON.parse(r.stdout) as Json;
+    const t = j.targets.find((x) => x.name === `gateway/${NS}/legacy/https`)!;
+    expect(t.endpoint).toBe(`envoy-gateway-mtls-legacy-3f2a1b9c.${NS}.svc.cluster.local:443`);
+    // Outside a cluster the name does not resolve: an error that says so, never a verdict.
+    expect(get(j, t.name, 'reject.no-client-cert').evidence.failure).toMatchObject({ kind: 'dns' });
+    expect(kube.requests.filter((q) => q.resource === 'pods/portforward').length).toBe(before);
+  });
+
   it('403 on gateways is a k8s.rbac error; the Services are still probed', async () => {
     const denied = await startFakeKube({ pems: pki.pems, forwards: kube.forwards, forbidden: [{ verb: 'list', resource: 'gateways', namespace: NS }] });
     try {
