@@ -186,7 +186,7 @@ describe('k8s scan: Gateway API listeners', () => {
   it('the CA read from caCertificateRefs is the client CA of the crafted checks; a listener without validation has none', async () => {
     const api = await connectKube({ kubeconfig: kube.kubeconfig, env: {} });
     const read = await readNamespace(api, NS, { audit: false });
-    const g = await discoverGateways(api, [read.snapshot], { inCluster: false });
+    const g = await discoverGateways(api, [read.snapshot]);
     const by = (n: string) => g.targets.find((t) => t.name === n)!;
     expect(by(`${GW}/https`).clientCaPem?.trim()).toBe(pki.gateway.root.certPem.trim());
     expect(by(`gateway/${NS}/legacy/https`).clientCaPem?.trim()).toBe(pki.gateway.root.certPem.trim());

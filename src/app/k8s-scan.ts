@@ -136,7 +136,7 @@ export class ClusterScan {
     // Gateway API listeners (unless -l/--service pick Services): the Gateways' own Services are probed per listener.
     if (this.probeSelected.length > 0 && !o.selector && !o.services?.length) {
       const { discoverGateways } = await import('../targets/k8s/gateway-targets.js');
-      const g = await discoverGateways(api, this.snapshots, { inCluster: !!o.inCluster });
+      const g = await discoverGateways(api, this.snapshots);
       this.forbidden.push(...g.forbidden);
       const own = this.serviceTargets.filter((t) => g.gatewayServices.has(`${t.namespace}/${t.service}`));
       for (const svc of new Set(own.map((t) => `service/${t.namespace}/${t.service}`)))

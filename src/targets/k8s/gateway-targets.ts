@@ -111,7 +111,6 @@ interface Ctx {
   snaps: NamespaceSnapshot[];
   forbidden: Forbidden[];
   configMaps: Map<string, ConfigMap[] | undefined>;
-  inCluster: boolean;
   /** `host port` → does it answer (every status address of a Gateway is tried at once, in parallel). */
   answering: Map<string, Promise<boolean>>;
 }
@@ -121,6 +120,11 @@ function answering(c: Ctx, host: string, port: number): Promise<boolean> {
   let p = c.answering.get(key);
   if (!p) c.answering.set(key, (p = answers(host, port, ADDRESS_TIMEOUT_MS)));
   return p;
+}
+
+/** The status addresses a client can dial: IPAddress (the default type) and Hostname. */
+function addressesOf(gw: Gateway): { value: string }[] {
+  return (gw.status?.addresses ?? []).filter((a) => typeof a.value === 'string' && ((a.type ?? 'IPAddress') === 'IPAddress' || a.type === 'Hostname'));
 }
 
 async function listenerTarget(c: Ctx, read: GatewayRead, gw: Gateway, l: Listener): Promise<ServiceTarget | Skipped> {
@@ -136,7 +140,7 @@ async function listenerTarget(c: Ctx, read: GatewayRead, gw: Gateway, l: Listene
   if (l.tls?.certificateRefs?.length) declared['tls.certificateRefs'] = l.tls.certificateRefs.map((r) => refText(r, ns, 'Secret')).join(', ');
   if (routes.length)
     declared.routes = routes.map((r) => refText({ kind: r.kind!, name: r.metadata.name, namespace: r.metadata.namespace }, ns, 'Route')).join(', ');
-  const addresses = (gw.status?.addresses ?? []).filter((a) => (a.type ?? 'IPAddress') === 'IPAddress' || a.type === 'Hostname');
+  const addresses = addressesOf(gw);
   if (addresses.length) declared['status.addresses'] = addresses.map((a) => a.value).join(', ');
   if (gw.spec?.gatewayClassName) declared.gatewayClassName = gw.spec.gatewayClassName;
   const fixes: Record<string, string> = {};
@@ -198,7 +202,8 @@ async function listenerTarget(c: Ctx, read: GatewayRead, gw: Gateway, l: Listene
   };
   if (problems.length) return { ...base, problem: problems.join('; ') };
   for (const a of addresses)
-    if (await answering(c, a.value, l.port)) return { ...base, direct: { host: a.value, port: l.port, via: `status.addresses of Gateway ${gwName}` } };
+    if (await answering(c, a.value, l.port))
+      return { ...base, direct: { host: net.isIPv6(a.value) ? `[${a.value}]` : a.value, port: l.port, via: `status.addresses of Gateway ${gwName}` } };
   const where = addresses.length
     ? `no status address answered on port ${l.port} (${addresses.map((a) => a.value).join(', ')})`
     : 'the Gateway has no status.addresses';
@@ -214,15 +219,15 @@ async function listenerTarget(c: Ctx, read: GatewayRead, gw: Gateway, l: Listene
 }
 
 /** The listeners of the Gateways of the namespaces read, as probe targets (the namespaces' Services already read into `snaps`). */
-export async function discoverGateways(api: KubeApi, snaps: NamespaceSnapshot[], o: { inCluster: boolean }): Promise<GatewayDiscovery> {
+export async function discoverGateways(api: KubeApi, snaps: NamespaceSnapshot[]): Promise<GatewayDiscovery> {
   const out: GatewayDiscovery = { targets: [], skipped: [], forbidden: [], gatewayServices: new Set() };
-  const c: Ctx = { api, snaps, forbidden: out.forbidden, configMaps: new Map(), inCluster: o.inCluster, answering: new Map() };
+  const c: Ctx = { api, snaps, forbidden: out.forbidden, configMaps: new Map(), answering: new Map() };
   for (const snap of snaps) {
     const read = await readGateways(api, snap.namespace, out.forbidden);
     for (const gw of read.gateways) {
       const svc = gatewayService(gw, snap.namespace, snaps);
       if (svc) out.gatewayServices.add(`${svc.snap.namespace}/${svc.svc.metadata.name}`);
-      for (const a of gw.status?.addresses ?? []) for (const l of gw.spec?.listeners ?? []) void answering(c, a.value, l.port);
+      for (const a of addressesOf(gw)) for (const l of gw.spec?.listeners ?? []) void answering(c, a.value, l.port);
       for (const l of gw.spec?.listeners ?? []) {
         const t = await listenerTarget(c, read, gw, l);
         if ('reason' in t) out.skipped.push(t);
