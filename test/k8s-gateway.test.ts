@@ -4,6 +4,7 @@
 // status address answers. Terminate with client validation must refuse clients without a
 // certificate; Terminate without it fails reject.no-client-cert with the fix in the Gateway's terms;
 // Passthrough answers with the backend behind its TLSRoute (a byte relay in front of it here).
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -178,6 +179,11 @@ describe('k8s scan: Gateway API listeners', () => {
     expect(xml).toContain(`<property name="origin" value="Gateway ${NS}/gw, listener https-open"/>`);
     expect(xml).toMatch(/<property name="origin\.declared" value="protocol=HTTPS; port=8443; tls\.mode=Terminate;[^"]*frontendValidation=none/);
     expect(xml).toMatch(/<testcase name="reject\.no-client-cert" classname="gateway\/gateway-mtls\/gw\/https-open\.rejection-without-cert"[^>]*>\s*<failure/);
+    // Valid against the Ant JUnit schema with the origin properties (when xmllint is installed, as in CI).
+    if (spawnSync('sh', ['-c', 'command -v xmllint']).status === 0) {
+      const lint = spawnSync('xmllint', ['--noout', '--schema', path.resolve(import.meta.dirname, '../fixtures/junit/JUnit.xsd'), junit], { encoding: 'utf8' });
+      expect(lint.status, lint.stderr).toBe(0);
+    } else console.warn('SKIPPED the XSD validation: xmllint not installed (apt-get install libxml2-utils)');
     const page = await fs.readFile(html, 'utf8');
     expect(page).toContain(`From Gateway ${NS}/gw, listener https-open · declares protocol=HTTPS; port=8443; tls.mode=Terminate;`);
     expect(page).toContain('From Gateway gateway-mtls/gw, listener tls-passthrough · declares protocol=TLS; port=9443; tls.mode=Passthrough;');
