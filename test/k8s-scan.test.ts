@@ -516,6 +516,7 @@ describe('the command', () => {
     const j = JSON.parse(r.stdout) as Json;
     expect([...new Set(j.results.filter((x) => x.target.startsWith('rbac/')).map((x) => x.target))].sort()).toEqual([
       'rbac/default',
+      'rbac/gateway-mtls',
       'rbac/gufo',
       'rbac/kong',
       'rbac/nova',

@@ -18,7 +18,7 @@ import { TargetIds } from '../core/target-id.js';
 import { selectChecks } from '../runner/run.js';
 import type { KubeApi } from '../targets/k8s/api.js';
 import type { ServiceTarget, Skipped } from '../targets/k8s/discovery.js';
-import type { ControllerCache, IngressTarget } from '../targets/k8s/ingress.js';
+import type { ControllerCache } from '../targets/k8s/ingress.js';
 import type { Forbidden, NamespaceSnapshot } from '../targets/k8s/objects.js';
 import type { OpenForward } from '../targets/k8s/port-forward.js';
 import { runWithSettings, type RunHooks } from './run.js';
@@ -59,6 +59,8 @@ export interface ScanFindings {
   servicePorts: number;
   /** Ingress TLS hosts, probed at the ingress-nginx controller. */
   ingressHosts: number;
+  /** Gateway API listeners (targets beside the Service ports). */
+  listeners: number;
   /** Ports reached (port-forward opened, or dialled directly). */
   reached: number;
   unreachable: number;
@@ -143,6 +145,17 @@ export class ClusterScan {
         }
       }
     }
+    // Gateway API listeners (unless -l/--service pick Services): the Gateways' own Services are probed per listener.
+    if (this.probeSelected.length > 0 && !o.selector && !o.services?.length) {
+      const { discoverGateways } = await import('../targets/k8s/gateway-targets.js');
+      const g = await discoverGateways(api, this.snapshots);
+      this.forbidden.push(...g.forbidden);
+      const own = this.serviceTargets.filter((t) => g.gatewayServices.has(`${t.namespace}/${t.service}`));
+      for (const svc of new Set(own.map((t) => `service/${t.namespace}/${t.service}`)))
+        this.skipped.push({ service: svc, reason: 'the Service of a Gateway: its ports are probed per listener (gateway/…)' });
+      this.serviceTargets.splice(0, this.serviceTargets.length, ...this.serviceTargets.filter((t) => !own.includes(t)), ...g.targets);
+      this.skipped.push(...g.skipped);
+    }
 
     // Credentials from Secrets: in memory only.
     const firstNs = ns.namespaces[0] ?? api.source.namespace;
@@ -175,17 +188,15 @@ export class ClusterScan {
     const over = o.credentials;
     const files = new FileCache();
     for (const t of this.serviceTargets) {
-      // An Ingress host at its status.loadBalancer address (no controller Service found): dialled directly.
-      const direct = (t as IngressTarget).direct;
-      if (t.problem || (!t.pod && !direct)) {
+      if (t.problem || (!t.pod && !t.direct)) {
         this.unreachable.push({ target: t, message: t.problem ?? 'no Pod' });
         continue;
       }
       let host = t.fqdn;
       let port = t.port.port;
-      if (direct) {
-        host = direct.host;
-        port = direct.port;
+      if (t.direct) {
+        host = t.direct.host;
+        port = t.direct.port;
       } else if (!o.inCluster && t.pod) {
         const pre = await checkForward(api, t.namespace, t.pod.name, t.pod.port);
         if ('forbidden' in pre) {
@@ -197,7 +208,7 @@ export class ClusterScan {
           this.unreachable.push({ target: t, message: pre.problem });
           continue;
         }
-        const f = await openForward(api, t.namespace, t.pod.name, t.pod.port);
+        const f = await openForward(api, t.namespace, t.pod!.name, t.pod!.port);
         this.forwards.set(t.name, f);
         host = '127.0.0.1';
         port = f.port;
@@ -220,6 +231,8 @@ export class ClusterScan {
         live.caKey = this.caKeyFromSecret.key;
         live.clientCaPem = this.caKeyFromSecret.caPem;
       }
+      // The client CA a Gateway or Ingress declares names the crafted certificates (after any CA whose key was given).
+      if (t.clientCaPem && !live.clientCaPem) live.clientCaPem = live.caKey && live.trustPem ? live.trustPem + t.clientCaPem : t.clientCaPem;
       live.origin = t.origin;
       if (t.scope) live.scope = t.scope;
       const rotation = resolveRotation({}, o.rotation, process.cwd(), o.env, t.name, live.protocol);
@@ -227,12 +240,6 @@ export class ClusterScan {
     }
     const caKey = this.caKeyFromSecret;
     if (caKey && !this.fromSecret.trustPem && !over.ca) for (const t of this.targets) t.trustPem ??= caKey.caPem;
-    // An Ingress host's client CA (its auth-tls-secret's ca.crt), unless a CA key names the issuer of crafted clients.
-    for (const t of this.serviceTargets) {
-      const ca = (t as IngressTarget).clientCaPem;
-      const live = ca ? this.targets.find((x) => x.name === t.name) : undefined;
-      if (live && ca && !live.caKey) live.clientCaPem ??= ca;
-    }
   }
 
   /** What was found so far. */
@@ -241,8 +248,9 @@ export class ClusterScan {
       context: this.api?.source.context ?? '',
       server: this.api?.source.server ?? '',
       namespaces: this.namespaces,
-      servicePorts: this.serviceTargets.filter((t) => t.origin.kind !== 'Ingress').length,
+      servicePorts: this.serviceTargets.filter((t) => t.origin.kind === 'Service').length,
       ingressHosts: this.serviceTargets.filter((t) => t.origin.kind === 'Ingress').length,
+      listeners: this.serviceTargets.filter((t) => t.origin.kind === 'Gateway').length,
       reached: this.targets.length,
       unreachable: this.unreachable.length,
       skipped: this.skipped,
@@ -303,9 +311,8 @@ export class ClusterScan {
     for (const tr of report.targets) {
       const st = this.serviceTargets.find((s) => s.name === tr.name);
       if (!st) continue;
-      const direct = (st as IngressTarget).direct;
-      tr.endpoint = direct
-        ? `${direct.host}:${direct.port} (${direct.from})`
+      tr.endpoint = st.direct
+        ? `${st.direct.host}:${st.direct.port} (${st.direct.via})`
         : this.o.inCluster || !st.pod
           ? `${st.fqdn}:${st.port.port}`
           : `${st.fqdn}:${st.port.port} via port-forward to pod/${st.namespace}/${st.pod.name}:${st.pod.port}`;

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Result, RunReport } from '../core/model.js';
+import { declaredText, originText } from './origin.js';
 
 /**
  * XML 1.0 cannot carry most control characters, even escaped: replace them, and the bidi/zero-width
@@ -91,6 +92,7 @@ export function* junitChunks(run: RunReport): Generator<string> {
   }
   yield '<testsuites>\n';
   const appProtocols = new Map(run.targets.map((t) => [t.id, t.appProtocol]));
+  const origins = new Map(run.targets.map((t) => [t.id, t.origin]));
   let id = 0;
   for (const results of groups.values()) {
     const out: string[] = [];
@@ -118,6 +120,11 @@ export function* junitChunks(run: RunReport): Generator<string> {
     leaf('      ', 'property', { name: 'suite', value: suite });
     const app = appProtocols.get(targetId);
     if (app) leaf('      ', 'property', { name: 'protocol', value: xmlSafe(app.detected ? `${app.name} (${app.detected})` : app.name) });
+    const origin = origins.get(targetId);
+    if (origin) {
+      leaf('      ', 'property', { name: 'origin', value: xmlSafe(originText(origin)) });
+      if (origin.declared) leaf('      ', 'property', { name: 'origin.declared', value: xmlSafe(declaredText(origin)) });
+    }
     if (run.incomplete)
       leaf('      ', 'property', {
         name: 'incomplete',

@@ -9,6 +9,9 @@ import type { RunReport } from '../core/model.js';
 import { redactArgv } from '../core/redact.js';
 import { buildJsonReport, reportSuites } from './json.js';
 import { buildJunitXml } from './junit.js';
+import { buildRunHtml } from './html/index.js';
+import { renderResultsTable } from './results-table.js';
+import { makeStyle } from './style.js';
 import { SUITES } from '../../suites/index.js';
 
 const XSD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/junit/JUnit.xsd');
@@ -227,5 +230,50 @@ describe('v2: targets told apart by targetId, suites named from the catalogue', 
     expect(props(2)).toMatchObject({ target: 'gw:443', targetId: 'gw:443#2' });
     const classnames = suites.flatMap((s) => (Array.isArray(s.testcase) ? s.testcase : [s.testcase]).map((c) => c['@classname']));
     expect(classnames).toEqual(['gw:443.san-validation', 'gw:443.expiry', 'gw:443#2.san-validation', 'gw:443#2.expiry']);
+  });
+});
+
+describe('origin: the Kubernetes object a target came from (k8s scan)', () => {
+  const withOrigin: RunReport = {
+    ...report,
+    targets: [
+      {
+        ...report.targets[0]!,
+        origin: {
+          kind: 'Gateway',
+          namespace: 'shop',
+          name: `gw${HOSTILE}`,
+          section: 'listener https',
+          declared: { 'tls.mode': 'Terminate', frontendValidation: 'none' },
+          fixes: { 'san-coverage': 'never shown: no finding carries it', 'require-client-cert': 'reissue' },
+        },
+      },
+    ],
+  };
+
+  it('JUnit: origin and origin.declared properties, escaped and schema-valid', () => {
+    const xml = buildJunitXml(withOrigin);
+    expect(xml).toMatch(
+      /<property name="origin" value="Gateway shop\/gwCN=&lt;script&gt;alert\(1\)&lt;\/script&gt; &amp; &quot;quotes&quot;[^"]*, listener https"\/>/,
+    );
+    expect(xml).toContain('<property name="origin.declared" value="tls.mode=Terminate; frontendValidation=none"/>');
+    expect(xml).not.toContain('<script>');
+    expect(buildJunitXml(report)).not.toContain('name="origin"');
+  });
+
+  it('table: a line per target with a finding, and the fixes its findings carry', () => {
+    const text = renderResultsTable(withOrigin, makeStyle({ isTTY: false, env: {} }), 120, false);
+    expect(text).toMatch(/^gw:443 ← Gateway shop\/gwCN=<script>.*, listener https \(tls\.mode=Terminate; frontendValidation=none\)$/m);
+    expect(text).toContain('\n  fix: reissue\n');
+    expect(text).not.toContain('never shown');
+    expect(text).not.toMatch(/\u001b|\u202e/);
+    expect(renderResultsTable(report, makeStyle({ isTTY: false, env: {} }), 120, false)).not.toContain('←');
+  });
+
+  it('HTML: the target card says where it came from and what it declares', () => {
+    const page = buildRunHtml(withOrigin, ['k8s', 'scan'], '{}');
+    expect(page).toContain('From Gateway shop/gwCN=&lt;script>alert(1)&lt;/script>');
+    expect(page).toContain('listener https · declares tls.mode=Terminate; frontendValidation=none');
+    expect(page).not.toContain('<script>alert');
   });
 });

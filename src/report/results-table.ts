@@ -4,6 +4,7 @@ import type { Status } from '../core/status.js';
 import { safeText } from '../core/text.js';
 import type { Style } from './style.js';
 import { resultsByTarget } from './by-target.js';
+import { declaredText, originText } from './origin.js';
 
 const LABEL: Record<Status, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP', error: 'ERROR' };
 
@@ -93,7 +94,30 @@ export function renderResultsTable(run: RunReport, st: Style, width = 120, quiet
     ]);
   const s = run.summary;
   const line = `${run.results.length} checks on ${run.targets.length} target(s) in ${(run.durationMs / 1000).toFixed(2)} s: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors`;
-  return (rows.length > 0 ? table.toString() + '\n' : '') + line + '\n' + protocolLines(run);
+  return (rows.length > 0 ? table.toString() + '\n' : '') + line + '\n' + protocolLines(run) + originLines(run);
+}
+
+/**
+ * Where each target with a finding comes from (k8s scan: the object and the part of it, what it
+ * declares) and the fix in the object's terms that its findings' advice carries.
+ */
+function originLines(run: RunReport): string {
+  const lines: string[] = [];
+  const byTarget = resultsByTarget(run.results);
+  for (const t of run.targets) {
+    const o = t.origin;
+    const bad = (byTarget.get(t.id) ?? []).filter((r) => r.status === 'fail' || r.status === 'error' || r.status === 'warn');
+    if (!o || bad.length === 0) continue;
+    if (lines.length >= 40) {
+      lines.push("… (the JSON report has every target's origin)");
+      break;
+    }
+    const declared = declaredText(o);
+    lines.push(`${safeText(t.id, 120)} ← ${originText(o)}${declared ? ` (${safeText(declared, 400)})` : ''}`);
+    for (const fix of new Set(Object.values(o.fixes ?? {}).filter((f) => bad.some((r) => r.remediation?.includes(f)))))
+      lines.push(`  fix: ${safeText(fix, 400)}`);
+  }
+  return lines.map((l) => l + '\n').join('');
 }
 
 /** How each target's protocol was detected (targets given no --protocol): "protocol: postgres (SSLRequest answered S)". */

@@ -9,12 +9,14 @@ export interface K8sPki {
   nova: FixturePki;
   /** kong/dogcatcher: SANs localhost, dogcatcher-api, dogcatcher-api.default.svc.cluster.local. */
   kong: FixturePki;
+  /** gateway-mtls (Gateway API listeners): SANs of every listener's hostname and the Passthrough backend. */
+  gateway: FixturePki;
   /** Placeholder → PEM. */
   pems: Record<string, string>;
 }
 
 export async function mintK8sPki(): Promise<K8sPki> {
-  const [gufo, nova, kong] = await Promise.all([
+  const [gufo, nova, kong, gateway] = await Promise.all([
     mintFixturePki({
       organization: 'gufo',
       serverDnsNames: ['gufo-gateway.gufo.svc.cluster.local', 'gufo-gateway', 'localhost'],
@@ -31,6 +33,20 @@ export async function mintK8sPki(): Promise<K8sPki> {
       serverDnsNames: ['localhost', 'dogcatcher-api', 'dogcatcher-api.default.svc.cluster.local'],
       serverCommonName: 'dogcatcher-api',
       clientCommonName: 'kong-client',
+    }),
+    mintFixturePki({
+      organization: 'gateway',
+      serverDnsNames: [
+        'foo.example.com',
+        'bar.example.com',
+        'baz.example.com',
+        '*.legacy.example.com',
+        'backend.example.com',
+        'backend.gateway-mtls.svc.cluster.local',
+        'localhost',
+      ],
+      serverCommonName: 'foo.example.com',
+      clientCommonName: 'gateway-client',
     }),
   ]);
   const pems: Record<string, string> = {
@@ -56,6 +72,11 @@ export async function mintK8sPki(): Promise<K8sPki> {
     'kong/server-key': kong.server.keyPem,
     'kong/client': kong.client.certPem,
     'kong/client-key': kong.client.keyPem,
+    'gateway/ca': gateway.root.certPem,
+    'gateway/server-chain': gateway.server.chainPem,
+    'gateway/server-key': gateway.server.keyPem,
+    'gateway/client': gateway.client.certPem,
+    'gateway/client-key': gateway.client.keyPem,
   };
-  return { gufo, nova, kong, pems };
+  return { gufo, nova, kong, gateway, pems };
 }

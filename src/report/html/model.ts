@@ -6,7 +6,7 @@ import type { ProbeOutcome } from '../../probe/tls-probe.js';
 import { summarizeCertificate } from '../../pki/inspect.js';
 import { STATUSES, type Status, type Summary } from '../../core/status.js';
 import type { Evidence, FileCertificate, RunReport, RunSettings } from '../../core/model.js';
-import type { Policy } from '../../core/target.js';
+import type { Policy, TargetOrigin } from '../../core/target.js';
 import { toolInfo } from '../../io/version.js';
 import { redactArgv } from '../../core/redact.js';
 import { referencesOf, type Reference } from '../../../suites/references.js';
@@ -47,6 +47,8 @@ export interface HtmlTarget {
   endpoint: string;
   servername?: string;
   kind: string;
+  /** The Kubernetes object the target came from (k8s scan). */
+  origin?: TargetOrigin;
   reference?: { implementation: string; profile: string };
   protocol?: string;
   policy?: Policy;
@@ -217,6 +219,7 @@ export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): Ht
       endpoint: t.endpoint,
       ...(t.servername ? { servername: t.servername } : {}),
       kind: t.kind,
+      ...(t.origin ? { origin: t.origin } : {}),
       ...(t.reference ? { reference: t.reference } : {}),
       ...(t.protocol ? { protocol: t.protocol } : {}),
       ...(t.policy ? { policy: t.policy } : {}),

@@ -17,6 +17,7 @@ import { REPORT_CSS } from './style.js';
 import { Certificates } from './certificates.js';
 import { EvidenceList } from './evidence.js';
 import { auditSettingsText, Badge, countsText, duration, local, policyText, shellJoin, STATUS_ORDER, utc } from './parts.js';
+import { declaredText, originText } from '../origin.js';
 
 /** The page's lists over the targets: summary rows, the targets × suites matrix, the sections. */
 type TargetList = 'rows' | 'matrix' | 'sections';
@@ -314,6 +315,12 @@ function TargetSection({ t, v }: { t: HtmlTarget; v: View }) {
                   : ` · ${t.kind} target`}
             {t.protocol ? ` · ${t.protocol}` : ''}
           </div>
+          {t.origin ? (
+            <div class="muted wrap">
+              {`From ${originText(t.origin)}`}
+              {t.origin.declared ? ` · declares ${declaredText(t.origin)}` : ''}
+            </div>
+          ) : null}
           {t.policy && m.policy && policyText(t.policy) !== policyText(m.policy) ? (
             <div class="muted">{`Policy for this target: ${policyText(t.policy)}`}</div>
           ) : null}

@@ -34,6 +34,10 @@ export interface ServiceTarget {
   origin: TargetOrigin;
   /** Only these checks apply (core/target.ts TargetConfig.scope). */
   scope?: { checks: readonly string[]; why: string };
+  /** The client CA the object declares (a Gateway's caCertificateRefs): the crafted checks' names. */
+  clientCaPem?: string;
+  /** Dialled directly, not through a Pod (a Gateway's status address that answered). */
+  direct?: { host: string; port: number; via: string };
 }
 
 export interface Skipped {
@@ -91,7 +95,7 @@ function portsOf(svc: Service): { probe: ServicePort[]; skipped: string[] } {
 }
 
 /** The ready Pod and container port behind one Service port. */
-function backendOf(snap: NamespaceSnapshot, svc: Service, p: ServicePort): { pod: { name: string; port: number } } | { problem: string } {
+export function backendOf(snap: NamespaceSnapshot, svc: Service, p: ServicePort): { pod: { name: string; port: number } } | { problem: string } {
   const ref = objectRef('service', svc.metadata, snap.namespace);
   const fromSlice = sliceBackend(snap, svc, p);
   if (fromSlice) return { pod: fromSlice };

@@ -41,12 +41,12 @@ export const CONTROLLER_NAMESPACE = 'ingress-nginx';
 /** The IngressClass ingress-nginx installs; an Ingress of another class is another controller's. */
 const NGINX_CLASS = 'nginx';
 
-/** An Ingress host target: a ServiceTarget (the controller's port) probed with the host as SNI, and the client CA its Ingress names. */
-export interface IngressTarget extends ServiceTarget {
-  clientCaPem?: string;
-  /** No controller Service found: the address the Ingress's status.loadBalancer publishes, dialled directly. */
-  direct?: { host: string; port: number; from: string };
-}
+/**
+ * An Ingress host target: a ServiceTarget (the controller's port) probed with the host as SNI, with
+ * the client CA its Ingress names (clientCaPem) and, when no controller Service is found, the address
+ * its status.loadBalancer publishes, dialled directly (direct).
+ */
+export type IngressTarget = ServiceTarget;
 
 /** The first address an Ingress's status.loadBalancer publishes, and its port (ports[] of v1, else 443). */
 function loadBalancerOf(ing: Ingress): IngressTarget['direct'] {
@@ -54,7 +54,7 @@ function loadBalancerOf(ing: Ingress): IngressTarget['direct'] {
   const host = lb?.ip ?? lb?.hostname;
   if (!lb || !host || hostNameProblem(host)) return undefined;
   const port = (lb.ports ?? []).find((p) => (p.protocol ?? 'TCP') === 'TCP' && Number.isInteger(p.port))?.port ?? 443;
-  return { host, port, from: 'status.loadBalancer.ingress' };
+  return { host, port, via: 'status.loadBalancer.ingress' };
 }
 
 /** What an Ingress declares for client certificates, as ingress-nginx reads it. */
