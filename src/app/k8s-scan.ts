@@ -85,6 +85,8 @@ export class ClusterScan {
   private readonly unreachable: { target: ServiceTarget; message: string }[] = [];
   /** The live targets reached (filled by `open()`). */
   private readonly targets: TargetConfig[] = [];
+  /** Istio's mesh-wide PeerAuthentications (root namespace), read once. */
+  private rootPolicies: import('../targets/k8s/mesh.js').PeerAuthentication[] | undefined;
 
   /** Checks the options that exclude each other and the selection; nothing is contacted yet. */
   constructor(private readonly o: ClusterScanOptions) {
@@ -130,6 +132,7 @@ export class ClusterScan {
         this.serviceTargets.push(...d.targets);
         this.skipped.push(...d.skipped);
       }
+      if (this.probeSelected.some((c) => c.suite.id === 'mesh')) this.serviceTargets.push(...(await this.meshPorts(api, r.snapshot)));
     }
 
     // Credentials from Secrets: in memory only.
@@ -154,6 +157,19 @@ export class ClusterScan {
     }
   }
 
+  /** The mesh's ports of a namespace (targets/k8s/mesh.ts): Istio's policies (the root namespace's read once), Linkerd's annotations. */
+  private async meshPorts(api: KubeApi, snap: NamespaceSnapshot): Promise<ServiceTarget[]> {
+    const { listPeerAuthentications, istioTargets, linkerdTargets, ISTIO_ROOT_NAMESPACE } = await import('../targets/k8s/mesh.js');
+    const read = async (ns: string) => {
+      const r = await listPeerAuthentications(api, ns);
+      if ('forbidden' in r) this.forbidden.push(r.forbidden);
+      return 'items' in r ? r.items : [];
+    };
+    this.rootPolicies ??= await read(ISTIO_ROOT_NAMESPACE);
+    const policies = snap.namespace === ISTIO_ROOT_NAMESPACE ? this.rootPolicies : await read(snap.namespace);
+    return [...istioTargets(snap, policies, this.rootPolicies), ...linkerdTargets(snap)];
+  }
+
   /** Reaches every probed port (a port-forward each, unless in the cluster) and resolves it as a live target with the run's own rules. */
   async open(): Promise<void> {
     const { o, api } = this;
@@ -165,6 +181,11 @@ export class ClusterScan {
     for (const t of this.serviceTargets) {
       if (t.problem || !t.pod) {
         this.unreachable.push({ target: t, message: t.problem ?? 'no Pod' });
+        continue;
+      }
+      if (t.mesh && !o.inCluster) {
+        const { MESH_NEEDS_IN_CLUSTER } = await import('../targets/k8s/mesh.js');
+        this.unreachable.push({ target: t, message: MESH_NEEDS_IN_CLUSTER });
         continue;
       }
       let host = t.fqdn;
@@ -310,15 +331,16 @@ export class ClusterScan {
         origin: t.origin,
       });
       for (const { suite, check } of this.probeSelected) {
+        const outOfScope = t.scope && !t.scope.checks.includes(check.id);
         const r: Result = {
           targetId: id,
           target: t.name,
           suite: suite.id,
           check: check.id,
           title: check.title,
-          status: 'error',
-          message: `not attempted: ${message}`,
-          evidence: { unreachable: message },
+          status: outOfScope ? 'skip' : 'error',
+          message: outOfScope ? t.scope!.why : `not attempted: ${message}`,
+          evidence: outOfScope ? {} : { unreachable: message },
           durationMs: 0,
         };
         report.results.push(r);
