@@ -178,8 +178,8 @@ export function discoverTargets(snap: NamespaceSnapshot, services: Service[]): {
       }
       const b = backendOf(snap, svc, p);
       const reach = 'pod' in b ? { pod: b.pod } : { problem: b.problem };
-      // Unless the annotation names a protocol, a port named as plaintext HTTP is probed as such.
-      if (plainPort(p) && !ann[ANNOTATIONS.protocol]) targets.push({ ...base, protocol: 'https', ...reach, scope: PLAINTEXT_SCOPE });
+      // A port named or declared as plaintext HTTP: probed for plaintext only (h2c gRPC too, when annotated so).
+      if (plainPort(p)) targets.push({ ...base, protocol: protocol ?? 'https', ...reach, scope: PLAINTEXT_SCOPE });
       else targets.push({ ...base, protocol, ...reach });
     }
   }
