@@ -23,6 +23,7 @@ type Json = {
 };
 
 let tmp: string;
+let fixtures: string;
 let kube: FakeKube;
 const sidecars: Sidecar[] = [];
 /** Placeholder port of the fixtures → the ephemeral port of the real server standing in for it. */
@@ -56,7 +57,7 @@ beforeAll(async () => {
   for (const [p, mode] of Object.entries(plan)) ports[Number(p)] = await start(mode);
   const storefront = await start('PLAIN');
   // The fixtures with their placeholder ports rewritten to the real servers'.
-  const dir = path.join(tmp, 'fixtures');
+  const dir = (fixtures = path.join(tmp, 'fixtures'));
   for (const ns of await fs.readdir(TEMPLATE, { withFileTypes: true })) {
     if (!ns.isDirectory()) continue;
     await fs.mkdir(path.join(dir, ns.name), { recursive: true });
@@ -106,20 +107,38 @@ describe('plaintext Service ports and mesh ports out of the cluster', () => {
   });
 });
 
+const inCluster = async (k: FakeKube, args: string[]) => {
+  const sa = path.join(tmp, 'sa');
+  await fs.mkdir(sa, { recursive: true });
+  await fs.writeFile(path.join(sa, 'token'), k.token);
+  await fs.writeFile(path.join(sa, 'ca.crt'), k.caPem);
+  await fs.writeFile(path.join(sa, 'namespace'), 'shop');
+  return cli(['k8s', 'scan', '--in-cluster', ...args, '--timeout', '2s', '--json', '-'], {
+    KUBECONFIG: '',
+    MTLS_K8S_SERVICEACCOUNT_DIR: sa,
+    KUBERNETES_SERVICE_HOST: '127.0.0.1',
+    KUBERNETES_SERVICE_PORT: new URL(k.server).port,
+  });
+};
+
 describe('mesh ports in the cluster (the Pod IP dialled)', () => {
+  it('PeerAuthentications that may not be read: a k8s.rbac result, and the declared mode is unknown (error), never guessed', async () => {
+    const denied = await startFakeKube({ pems: {}, fixturesDir: fixtures, forbidden: [{ verb: 'list', resource: 'peerauthentications', namespace: 'vault' }] });
+    try {
+      const j = (await inCluster(denied, ['-n', 'vault', '--suite', 'mesh,k8s-audit'])).json();
+      const leak = `mesh/vault/secrets-api-8d7e6f5a4-k3l4m:${ports[39021]}`;
+      const r = result(j, leak, 'mesh.declared-matches-observed');
+      expect(r.status).toBe('error');
+      expect(r.message).toMatch(/PeerAuthentications of namespace vault may not be read .*declared for this port is unknown/);
+      expect(j.results.some((x) => x.check === 'k8s.rbac' && x.status === 'error' && /peerauthentications/.test(x.message))).toBe(true);
+    } finally {
+      await denied.stop();
+    }
+  });
+
   it('declared mode beside observed: PERMISSIVE warns, STRICT passes, STRICT declared but serving plaintext fails with the fix in the policy', async () => {
-    const sa = path.join(tmp, 'sa');
-    await fs.mkdir(sa, { recursive: true });
-    await fs.writeFile(path.join(sa, 'token'), kube.token);
-    await fs.writeFile(path.join(sa, 'ca.crt'), kube.caPem);
-    await fs.writeFile(path.join(sa, 'namespace'), 'shop');
     const t0 = performance.now();
-    const r = await cli(['k8s', 'scan', '--in-cluster', '-n', 'shop', '-n', 'bank', '-n', 'vault', '--suite', 'mesh', '--timeout', '2s', '--json', '-'], {
-      KUBECONFIG: '',
-      MTLS_K8S_SERVICEACCOUNT_DIR: sa,
-      KUBERNETES_SERVICE_HOST: '127.0.0.1',
-      KUBERNETES_SERVICE_PORT: new URL(kube.server).port,
-    });
+    const r = await inCluster(kube, ['-n', 'shop', '-n', 'bank', '-n', 'vault', '--suite', 'mesh']);
     console.log(`mesh scan of 3 namespaces (4 mesh ports): ${Math.round(performance.now() - t0)} ms`);
     const j = r.json();
     const target = (name: string) => j.targets.find((t) => t.name === name)!;

@@ -86,7 +86,7 @@ export class ClusterScan {
   /** The live targets reached (filled by `open()`). */
   private readonly targets: TargetConfig[] = [];
   /** Istio's mesh-wide PeerAuthentications (root namespace), read once. */
-  private rootPolicies: import('../targets/k8s/mesh.js').PeerAuthentication[] | undefined;
+  private rootPolicies: import('../targets/k8s/mesh.js').PeerAuthentication[] | null | undefined;
 
   /** Checks the options that exclude each other and the selection; nothing is contacted yet. */
   constructor(private readonly o: ClusterScanOptions) {
@@ -160,14 +160,15 @@ export class ClusterScan {
   /** The mesh's ports of a namespace (targets/k8s/mesh.ts): Istio's policies (the root namespace's read once), Linkerd's annotations. */
   private async meshPorts(api: KubeApi, snap: NamespaceSnapshot): Promise<ServiceTarget[]> {
     const { listPeerAuthentications, istioTargets, linkerdTargets, ISTIO_ROOT_NAMESPACE } = await import('../targets/k8s/mesh.js');
+    // undefined: forbidden (a k8s.rbac result); [] when Istio's CRD is not served.
     const read = async (ns: string) => {
       const r = await listPeerAuthentications(api, ns);
       if ('forbidden' in r) this.forbidden.push(r.forbidden);
-      return 'items' in r ? r.items : [];
+      return 'forbidden' in r ? undefined : 'items' in r ? r.items : [];
     };
-    this.rootPolicies ??= await read(ISTIO_ROOT_NAMESPACE);
+    if (this.rootPolicies === undefined) this.rootPolicies = (await read(ISTIO_ROOT_NAMESPACE)) ?? null;
     const policies = snap.namespace === ISTIO_ROOT_NAMESPACE ? this.rootPolicies : await read(snap.namespace);
-    return [...istioTargets(snap, policies, this.rootPolicies), ...linkerdTargets(snap)];
+    return [...istioTargets(snap, policies ?? undefined, this.rootPolicies ?? undefined), ...linkerdTargets(snap)];
   }
 
   /** Reaches every probed port (a port-forward each, unless in the cluster) and resolves it as a live target with the run's own rules. */

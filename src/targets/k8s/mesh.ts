@@ -109,11 +109,31 @@ function meshTarget(snap: NamespaceSnapshot, pod: Pod, p: { name?: string; port:
 export const MESH_NEEDS_IN_CLUSTER =
   "a mesh port is observed only from inside the cluster (k8s scan --in-cluster dials the Pod IP): port-forward reaches the application on the Pod's loopback, behind the sidecar";
 
-/** Istio: every port of every meshed Pod, with the mode its policies declare. */
-export function istioTargets(snap: NamespaceSnapshot, policies: PeerAuthentication[], rootPolicies: PeerAuthentication[]): ServiceTarget[] {
+/**
+ * Istio: every port of every meshed Pod, with the mode its policies declare. Policies undefined: they
+ * could not be read (403), and the declared mode is unknown: the targets carry that problem.
+ */
+export function istioTargets(
+  snap: NamespaceSnapshot,
+  policies: PeerAuthentication[] | undefined,
+  rootPolicies: PeerAuthentication[] | undefined,
+): ServiceTarget[] {
   const out: ServiceTarget[] = [];
   for (const pod of (snap.pods ?? []).filter(istioMeshed)) {
     for (const p of appPorts(pod, 'istio-proxy')) {
+      if (!policies || !rootPolicies) {
+        const unread = !policies ? snap.namespace : ISTIO_ROOT_NAMESPACE;
+        out.push({
+          ...meshTarget(snap, pod, p, {
+            kind: 'Pod',
+            namespace: snap.namespace,
+            name: pod.metadata.name,
+            section: `port ${p.port} of pod ${pod.metadata.name}`,
+          }),
+          problem: `the PeerAuthentications of namespace ${unread} may not be read (see k8s.rbac): the mTLS mode declared for this port is unknown`,
+        });
+        continue;
+      }
       const d = effectiveMode(pod, p.port, policies, rootPolicies);
       const where = d.policy
         ? { namespace: d.policy.metadata.namespace ?? snap.namespace, name: d.policy.metadata.name }
