@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveMode, istioTargets, linkerdTargets, type PeerAuthentication } from './mesh.js';
+import type { KubeApi } from './api.js';
+import { effectiveMode, istioTargets, linkerdTargets, listPeerAuthentications, type PeerAuthentication } from './mesh.js';
 import type { Pod } from './objects.js';
 
 const pod = (labels: Record<string, string>, containers: Pod['spec'] = {}, annotations: Record<string, string> = {}): Pod => ({
@@ -78,5 +79,29 @@ describe("Linkerd's annotations", () => {
   });
   it('a Pod without the proxy is not a mesh port', () => {
     expect(linkerdTargets({ namespace: 'ns', pods: [pod({}, { containers: [{ name: 'app', ports: [{ containerPort: 1 }] }] })] })).toEqual([]);
+  });
+});
+
+describe('reading PeerAuthentications', () => {
+  it('v1 first, v1beta1 when v1 is not served (older Istio), 403 as data', async () => {
+    const calls: string[] = [];
+    const api = (served: Record<string, unknown>) =>
+      ({
+        listObjects: async (_r: string, ns: string, version = 'v1') => {
+          calls.push(`${ns}@${version}`);
+          return served[version] ?? { notFound: true };
+        },
+      }) as unknown as KubeApi;
+    const item = pa('default', 'ns', { mtls: { mode: 'STRICT' } });
+    expect(await listPeerAuthentications(api({ v1beta1: { items: [item] } }), 'ns')).toEqual({ items: [item] });
+    expect(calls).toEqual(['ns@v1', 'ns@v1beta1']);
+    const forbidden = { forbidden: { verb: 'list', resource: 'peerauthentications', group: 'security.istio.io', message: 'no' } };
+    expect(await listPeerAuthentications(api({ v1: forbidden }), 'ns')).toEqual(forbidden);
+    expect(await listPeerAuthentications(api({}), 'ns')).toEqual({ notFound: true });
+  });
+  it('an IPv6 Pod IP is dialled in brackets', () => {
+    const p = pod({}, { containers: [{ name: 'a', ports: [{ containerPort: 80 }] }, { name: 'istio-proxy' }] });
+    p.status!.podIP = 'fd00::7';
+    expect(istioTargets({ namespace: 'ns', pods: [p] }, [], [])[0]!.fqdn).toBe('[fd00::7]');
   });
 });

@@ -88,7 +88,8 @@ function meshTarget(snap: NamespaceSnapshot, pod: Pod, p: { name?: string; port:
     service: pod.metadata.name,
     port: { port: p.port, ...(p.name ? { name: p.name } : {}) },
     name: `mesh/${snap.namespace}/${pod.metadata.name}:${p.port}`,
-    fqdn: ip ?? `${pod.metadata.name}.${snap.namespace}`,
+    // Dialled as host:port (in the cluster): an IPv6 Pod IP in brackets.
+    fqdn: ip ? (ip.includes(':') ? `[${ip}]` : ip) : `${pod.metadata.name}.${snap.namespace}`,
     servername: `${pod.metadata.name}.${snap.namespace}`,
     expectedNames: [],
     protocol: 'https',
