@@ -6,8 +6,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/run.js';
 import { mintFixturePki } from '../src/pki/generate.js';
+import { runInProcess } from './helpers/cli.js';
 import { startFakeKube, type FakeKube } from './helpers/fake-kube.js';
 import { startSidecar, type Sidecar, type SidecarMode } from './helpers/mesh-sidecar.js';
 
@@ -29,15 +29,9 @@ const sidecars: Sidecar[] = [];
 /** Placeholder port of the fixtures → the ephemeral port of the real server standing in for it. */
 const ports: Record<number, number> = {};
 
-async function cli(args: string[], env: NodeJS.ProcessEnv) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: { NO_COLOR: '1', HOME: tmp, ...env },
-  });
-  return { code, stdout, stderr, json: () => JSON.parse(stdout) as Json };
+async function cli(args: string[], env: Record<string, string>) {
+  const r = await runInProcess(args, { HOME: tmp, ...env });
+  return { ...r, json: () => JSON.parse(r.stdout) as Json };
 }
 const result = (j: Json, target: string, check: string) => {
   const r = j.results.find((x) => x.target === target && x.check === check);
