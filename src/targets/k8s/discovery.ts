@@ -29,12 +29,12 @@ export interface ServiceTarget {
   /** The ready Pod and its port the Service port leads to, or why there is none. */
   pod?: { name: string; port: number };
   problem?: string;
+  /** A mesh sidecar's port (targets/k8s/mesh.ts): only dialling the Pod IP shows what the mesh's peers see. */
+  mesh?: true;
   /** The object (and part of it) the target comes from; verdicts and fixes are tied to it. */
   origin: TargetOrigin;
   /** Only these checks apply (core/target.ts TargetConfig.scope). */
   scope?: { checks: readonly string[]; why: string };
-  /** A mesh sidecar's port (targets/k8s/mesh.ts): only dialling the Pod IP shows what the mesh's peers see. */
-  mesh?: true;
 }
 
 export interface Skipped {
