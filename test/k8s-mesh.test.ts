@@ -47,7 +47,7 @@ beforeAll(async () => {
     sidecars.push(s);
     return s.port;
   };
-  const plan: Record<number, SidecarMode> = { 39001: 'PERMISSIVE', 39011: 'STRICT', 39012: 'PERMISSIVE', 39021: 'PLAIN' };
+  const plan: Record<number, SidecarMode> = { 39001: 'PERMISSIVE', 39011: 'STRICT', 39012: 'PERMISSIVE', 39021: 'PLAIN', 39031: 'PERMISSIVE' };
   for (const [p, mode] of Object.entries(plan)) ports[Number(p)] = await start(mode);
   const storefront = await start('PLAIN');
   // The fixtures with their placeholder ports rewritten to the real servers'.
@@ -174,5 +174,21 @@ describe('mesh ports in the cluster (the Pod IP dialled)', () => {
     expect(dm.message).toMatch(/declared STRICT .*observed DISABLE/);
     expect(dm.evidence).toMatchObject({ declared: { 'mtls.mode': 'STRICT' }, observed: 'DISABLE' });
     expect(r.code).toBe(1);
+  });
+
+  it("Linkerd: all-authenticated declared on the Pod, plaintext served: STRICT declared, PERMISSIVE observed, the fix in the Pod's annotation", async () => {
+    const j = (await inCluster(kube, ['-n', 'edge', '--suite', 'mesh'])).json();
+    const edge = `mesh/edge/edge-api-6f5e4d3c2-p9o8i:${ports[39031]}`;
+    expect(j.targets.find((t) => t.name === edge)!.origin).toMatchObject({
+      kind: 'Pod',
+      name: 'edge-api-6f5e4d3c2-p9o8i',
+      declared: { 'mtls.mode': 'STRICT' },
+    });
+    const dm = result(j, edge, 'mesh.declared-matches-observed');
+    expect(dm.status).toBe('fail');
+    expect(dm.message).toMatch(
+      /declared STRICT by Pod edge\/edge-api-6f5e4d3c2-p9o8i \(annotation config\.linkerd\.io\/default-inbound-policy: all-authenticated\); observed PERMISSIVE/,
+    );
+    expect(result(j, edge, 'mesh.strict-refuses-plaintext').status).toBe('fail');
   });
 });
