@@ -11,13 +11,23 @@ import { craftedProfiles } from './crafted-profiles.js';
 import { expiry } from './expiry.js';
 import { handshakeWithCert } from './handshake-with-cert.js';
 import { k8sAudit } from './k8s-audit.js';
+import { mesh } from './mesh.js';
 import { offlineAudit } from './offline-audit.js';
 import { rejectionWithoutCert } from './rejection-without-cert.js';
 import { rotationContinuity } from './rotation-continuity.js';
 import { sanValidation } from './san-validation.js';
 
 /** The server-under-test catalogue of CONFORMANCE.md, in report order (rotation last: it changes the target). */
-export const SUITES: readonly Suite[] = [handshakeWithCert, rejectionWithoutCert, chainValidation, sanValidation, expiry, craftedProfiles, rotationContinuity];
+export const SUITES: readonly Suite[] = [
+  handshakeWithCert,
+  rejectionWithoutCert,
+  chainValidation,
+  sanValidation,
+  expiry,
+  craftedProfiles,
+  mesh,
+  rotationContinuity,
+];
 
 /** The kinds of checks, in listing order: what each judges and the commands that run it. */
 export const KINDS: readonly { kind: SuiteKind; judges: string; commands: readonly string[] }[] = [

@@ -42,6 +42,17 @@ const K8S_TLS_SECRET = k8s('TLS Secrets (kubernetes.io/tls: tls.crt, tls.key)', 
  * The normative basis of every check of the catalogue, by stable check id. A check without an RFC
  * behind it (rotation behaviour is operational practice) says so with an empty list.
  */
+const ISTIO_PEER_AUTHN: Reference = {
+  cite: 'Istio PeerAuthentication',
+  about: 'mtls.mode STRICT, PERMISSIVE, DISABLE, UNSET; mesh, namespace and workload policies; portLevelMtls',
+  url: 'https://istio.io/latest/docs/reference/config/security/peer_authentication/',
+};
+const LINKERD_POLICY: Reference = {
+  cite: 'Linkerd authorization policy',
+  about: 'config.linkerd.io/default-inbound-policy (all-authenticated, all-unauthenticated, deny …), skip-inbound-ports',
+  url: 'https://linkerd.io/2-edge/reference/authorization-policy/',
+};
+
 export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = {
   'handshake.accepts-valid-client-cert': [TLS13_CERT, TLS12_CLIENT_CERT, PATH_VALIDATION],
   'handshake.protocol-version': [
@@ -67,6 +78,8 @@ export const CHECK_REFERENCES: Readonly<Record<string, readonly Reference[]>> = 
     rfc(9113, '3.3', 'HTTP/2 with prior knowledge (h2c)'),
     rfc(7540, '3.2', 'HTTP/2 upgrade from http/1.1 (h2c)'),
   ],
+  'mesh.strict-refuses-plaintext': [ISTIO_PEER_AUTHN, LINKERD_POLICY],
+  'mesh.declared-matches-observed': [ISTIO_PEER_AUTHN, LINKERD_POLICY],
   'chain.server-trusted': [PATH_VALIDATION, HTTPS_IDENTITY],
   'chain.server-complete': [TLS13_CERT, TLS12_SERVER_CERT, rfc(5280, '4.2.2.1', 'Authority information access (which clients must not be made to rely on)')],
   'chain.server-order': [TLS13_CERT, TLS12_SERVER_CERT],

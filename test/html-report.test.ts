@@ -239,6 +239,7 @@ describe.skipIf(!CHROMIUM)('HTML evidence report in Chromium', () => {
       'san-validation',
       'expiry',
       'crafted-profiles',
+      'mesh',
       'rotation-continuity',
     ]);
     await page.context().close();

@@ -98,7 +98,7 @@ describe('k8s scan: Gateway API listeners', () => {
       `gateway/${NS}/legacy/https`,
       `service/${NS}/backend:8443`,
     ]);
-    expect(r.stderr).toMatch(/namespace gateway-mtls: 1 Service port\(s\), 5 Gateway listener\(s\), 6 through port-forward, 0 unreachable, 4 skipped/);
+    expect(r.stderr).toMatch(/namespace gateway-mtls: 1 Service port\(s\), 5 Gateway listener\(s\), 6 through port-forward, 0 unreachable, 3 skipped/);
     // The implementations' Services are probed per listener, not as Services; the plaintext listener is skipped.
     expect(r.stderr).toMatch(/skipped service\/gateway-mtls\/gw-istio: the Service of a Gateway: its ports are probed per listener/);
     expect(r.stderr).toMatch(/skipped gateway\/gateway-mtls\/gw\/http: listener http \(80\): protocol HTTP, no TLS at the Gateway/);

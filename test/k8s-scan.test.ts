@@ -81,9 +81,11 @@ const PRIVATE = /PRIVATE KEY|MII[A-Za-z0-9+/]{40}/;
 describe('k8s scan through port-forward', () => {
   it('gufo: the https gateway passes the full suites through port-forward, credentials and CA key from Secrets', async () => {
     const r = await scan(['-n', 'gufo', '--secret', 'gufo-mtls', '--ca-key-secret', 'gufo-ca-key', '--json', '-']);
-    expect(r.stderr).toMatch(/namespace gufo: 1 Service port\(s\), 1 through port-forward, 0 unreachable, 1 skipped/);
-    expect(r.stderr).toMatch(/skipped service\/gufo\/gufo-orders: port http \(8080\): named\/declared as plaintext HTTP/);
+    expect(r.stderr).toMatch(/namespace gufo: 2 Service port\(s\), 2 through port-forward, 0 unreachable/);
     const j = JSON.parse(r.stdout) as Json;
+    // The plaintext http port: a target of reject.plaintext only (the other checks skip, saying why).
+    const orders = j.results.filter((x) => x.target === 'service/gufo/gufo-orders:8080' && x.check !== 'reject.plaintext');
+    expect(new Set(orders.map((x) => `${x.status}: ${x.message}`))).toEqual(new Set(['skip: a plaintext port: only reject.plaintext applies']));
     // Service targets, then the objects the audit judged: every one with its own id.
     expectTargetIds(j);
     const gw = 'service/gufo/gufo-gateway:443';
@@ -102,6 +104,9 @@ describe('k8s scan through port-forward', () => {
       'chain.rejects-revoked-client',
       // The root's pathLenConstraint leaves no room for its control (expectedVerdicts: skip on every profile).
       'crafted.path-length-exceeded',
+      // Not a mesh port.
+      'mesh.declared-matches-observed',
+      'mesh.strict-refuses-plaintext',
       'rotation.ca-overlap',
       'rotation.continuity',
       'rotation.new-cert-served',
@@ -158,8 +163,12 @@ describe('k8s scan through port-forward', () => {
     expect(res.status).toBe('error');
     expect(res.message).toMatch(/^port-forward failed \(error forwarding port 5443 to pod dogcatcher-api-59d8c7f6d-tq4zn, uid : failed to connect/);
     expect(res.evidence.portForwardErrors).toBeDefined();
-    // Both Services selecting the Pod were tried: the plaintext http port of dogcatcher-api was not.
-    expect(j.targets.map((t) => t.name).sort()).toEqual(['service/default/dogcatcher-api-mtls:5443', 'service/default/dogcatcher-api:5443']);
+    // Both Services selecting the Pod were tried, and the plaintext http port of dogcatcher-api (scoped to reject.plaintext).
+    expect(j.targets.map((t) => t.name).sort()).toEqual([
+      'service/default/dogcatcher-api-mtls:5443',
+      'service/default/dogcatcher-api:5000',
+      'service/default/dogcatcher-api:5443',
+    ]);
   });
 
   it('-l and --service narrow the probed Services; the audit still covers the namespace', async () => {
@@ -596,7 +605,7 @@ describe('the command', () => {
     const statuses = (t: string) => [...t.matchAll(/│ (PASS|WARN|FAIL|SKIP|ERROR) +│/g)].map((m) => m[1]);
     const loud = await tty(['--json', path.join(tmp, 'loud.json')]);
     const quiet = await tty(['--json', path.join(tmp, 'quiet.json'), '--quiet']);
-    expect(loud.stderr).toMatch(/namespace gufo: 1 Service port\(s\)/);
+    expect(loud.stderr).toMatch(/namespace gufo: 2 Service port\(s\)/);
     expect(loud.stderr).toMatch(/mtls-harness: \d+\/\d+ targets/);
     expect(quiet.stderr).toBe('');
     expect(statuses(loud.stdout)).toContain('PASS');

@@ -107,10 +107,16 @@ describe('the prober', () => {
       expect(Math.abs(o.gapMs - truth), `estimated ${o.gapMs} ms, truth ${truth} ms`).toBeLessThanOrEqual(50);
       expect(o.boundsMs[0]).toBeLessThanOrEqual(truth);
       expect(o.boundsMs[1]).toBeGreaterThanOrEqual(truth);
-      expect(o.kinds).toEqual({ refused: o.failures });
+      // Refused while nothing listens; a connection already in the closing listener's accept queue is
+      // reset instead (seen under load): both are the injected outage, nothing else is.
+      expect(
+        Object.keys(o.kinds).every((k) => k === 'refused' || k === 'reset'),
+        JSON.stringify(o.kinds),
+      ).toBe(true);
+      expect(o.kinds.refused ?? 0, JSON.stringify(o.kinds)).toBeGreaterThan(0);
       expect(r.rate.target).toBe(20);
       expect(r.rate.shortfallPct).toBe(0);
-      expect(r.attempts.every((x) => x.ok || x.failure === 'refused')).toBe(true);
+      expect(r.attempts.every((x) => x.ok || x.failure === 'refused' || x.failure === 'reset')).toBe(true);
     }
   });
 

@@ -169,6 +169,9 @@ describe('live targets given by flags', () => {
         'chain.rejects-ca-as-client=warn',
         'chain.rejects-ocsp-revoked-client=skip',
         'chain.rejects-revoked-client=skip',
+        // Mesh ports only (k8s scan).
+        'mesh.declared-matches-observed=skip',
+        'mesh.strict-refuses-plaintext=skip',
         'rotation.ca-overlap=skip',
         'rotation.continuity=skip',
         'rotation.new-cert-served=skip',

@@ -61,6 +61,8 @@ export interface ScanFindings {
   ingressHosts: number;
   /** Gateway API listeners (targets beside the Service ports). */
   listeners: number;
+  /** Mesh ports (a Pod port an Istio PeerAuthentication or a Linkerd proxy covers). */
+  meshPorts: number;
   /** Ports reached (port-forward opened, or dialled directly). */
   reached: number;
   unreachable: number;
@@ -90,6 +92,8 @@ export class ClusterScan {
   private readonly unreachable: { target: ServiceTarget; message: string }[] = [];
   /** The live targets reached (filled by `open()`). */
   private readonly targets: TargetConfig[] = [];
+  /** Istio's mesh-wide PeerAuthentications (root namespace), read once. */
+  private rootPolicies: import('../targets/k8s/mesh.js').PeerAuthentication[] | null | undefined;
 
   /** Checks the options that exclude each other and the selection; nothing is contacted yet. */
   constructor(private readonly o: ClusterScanOptions) {
@@ -144,6 +148,7 @@ export class ClusterScan {
           this.forbidden.push(...ing.forbidden);
         }
       }
+      if (this.probeSelected.some((c) => c.suite.id === 'mesh')) this.serviceTargets.push(...(await this.meshPorts(api, r.snapshot)));
     }
     // Gateway API listeners (unless -l/--service pick Services): the Gateways' own Services are probed per listener.
     if (this.probeSelected.length > 0 && !o.selector && !o.services?.length) {
@@ -179,6 +184,20 @@ export class ClusterScan {
     }
   }
 
+  /** The mesh's ports of a namespace (targets/k8s/mesh.ts): Istio's policies (the root namespace's read once), Linkerd's annotations. */
+  private async meshPorts(api: KubeApi, snap: NamespaceSnapshot): Promise<ServiceTarget[]> {
+    const { listPeerAuthentications, istioTargets, linkerdTargets, ISTIO_ROOT_NAMESPACE } = await import('../targets/k8s/mesh.js');
+    // undefined: forbidden (a k8s.rbac result); [] when Istio's CRD is not served.
+    const read = async (ns: string) => {
+      const r = await listPeerAuthentications(api, ns);
+      if ('forbidden' in r) this.forbidden.push(r.forbidden);
+      return 'forbidden' in r ? undefined : 'items' in r ? r.items : [];
+    };
+    if (this.rootPolicies === undefined) this.rootPolicies = (await read(ISTIO_ROOT_NAMESPACE)) ?? null;
+    const policies = snap.namespace === ISTIO_ROOT_NAMESPACE ? this.rootPolicies : await read(snap.namespace);
+    return [...istioTargets(snap, policies ?? undefined, this.rootPolicies ?? undefined), ...linkerdTargets(snap)];
+  }
+
   /** Reaches every probed port (a port-forward each, unless in the cluster) and resolves it as a live target with the run's own rules. */
   async open(): Promise<void> {
     const { o, api } = this;
@@ -190,6 +209,11 @@ export class ClusterScan {
     for (const t of this.serviceTargets) {
       if (t.problem || (!t.pod && !t.direct)) {
         this.unreachable.push({ target: t, message: t.problem ?? 'no Pod' });
+        continue;
+      }
+      if (t.mesh && !o.inCluster) {
+        const { MESH_NEEDS_IN_CLUSTER } = await import('../targets/k8s/mesh.js');
+        this.unreachable.push({ target: t, message: MESH_NEEDS_IN_CLUSTER });
         continue;
       }
       let host = t.fqdn;
@@ -248,7 +272,8 @@ export class ClusterScan {
       context: this.api?.source.context ?? '',
       server: this.api?.source.server ?? '',
       namespaces: this.namespaces,
-      servicePorts: this.serviceTargets.filter((t) => t.origin.kind === 'Service').length,
+      servicePorts: this.serviceTargets.filter((t) => t.origin.kind === 'Service' && !t.mesh).length,
+      meshPorts: this.serviceTargets.filter((t) => t.mesh).length,
       ingressHosts: this.serviceTargets.filter((t) => t.origin.kind === 'Ingress').length,
       listeners: this.serviceTargets.filter((t) => t.origin.kind === 'Gateway').length,
       reached: this.targets.length,
@@ -343,15 +368,16 @@ export class ClusterScan {
         origin: t.origin,
       });
       for (const { suite, check } of this.probeSelected) {
+        const outOfScope = t.scope && !t.scope.checks.includes(check.id);
         const r: Result = {
           targetId: id,
           target: t.name,
           suite: suite.id,
           check: check.id,
           title: check.title,
-          status: 'error',
-          message: `not attempted: ${message}`,
-          evidence: { unreachable: message },
+          status: outOfScope ? 'skip' : 'error',
+          message: outOfScope ? t.scope!.why : `not attempted: ${message}`,
+          evidence: outOfScope ? {} : { unreachable: message },
           durationMs: 0,
         };
         report.results.push(r);

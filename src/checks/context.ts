@@ -335,12 +335,12 @@ export function createContext(target: TargetUnderTest, o: ContextOptions): Check
         const attempt = () => o.semaphore.use(() => probePlaintext(target.host, port, kind, o.timeoutMs));
         // Only the TLS port is known to be down; other plaintext ports are tried regardless.
         if (port !== target.port) return attempt();
-        return gated(attempt, (g): PlaintextOutcome => ({
-          kind,
-          served: false,
-          unreachable: true,
-          reason: `not attempted: the first connection to this target failed (${g.reason})`,
-        }));
+        return noCert().then((g): PlaintextOutcome | Promise<PlaintextOutcome> => {
+          const down = g.rejectedAt === 'unreachable' && g.failure && SHORT_CIRCUIT.has(g.failure.kind);
+          // A port that answered, but not in TLS (a plaintext port): its plaintext is exactly what is asked.
+          if (!down || g.failure!.kind === 'plaintext-http' || g.failure!.kind === 'not-tls') return attempt();
+          return { kind, served: false, unreachable: true, reason: `not attempted: the first connection to this target failed (${g.reason})` };
+        });
       }),
     withCert: () => once('withCert', async () => (target.client ? probe({ cert: target.client.certPem, key: target.client.keyPem }) : undefined)),
     capped: (maxVersion: TlsVersion) =>

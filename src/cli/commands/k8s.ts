@@ -80,7 +80,7 @@ function sayFound(io: CliIO, scan: ClusterScan, inCluster: boolean): void {
   const f = scan.findings();
   const via = inCluster ? 'dialled directly' : 'through port-forward';
   io.stderr.write(
-    `mtls-harness: k8s scan: context ${safeText(f.context, 120)} (${safeText(f.server, 200)}), namespace${f.namespaces.length === 1 ? '' : 's'} ${f.namespaces.join(', ') || '(none)'}: ${f.servicePorts} Service port(s)${f.listeners ? `, ${f.listeners} Gateway listener(s)` : ''}${f.ingressHosts ? `, ${f.ingressHosts} Ingress host(s)` : ''}, ${f.reached} ${via}, ${f.unreachable} unreachable${f.skipped.length ? `, ${f.skipped.length} skipped` : ''}${f.forbidden ? `, ${f.forbidden} forbidden read(s)` : ''}\n`,
+    `mtls-harness: k8s scan: context ${safeText(f.context, 120)} (${safeText(f.server, 200)}), namespace${f.namespaces.length === 1 ? '' : 's'} ${f.namespaces.join(', ') || '(none)'}: ${f.servicePorts} Service port(s)${f.listeners ? `, ${f.listeners} Gateway listener(s)` : ''}${f.ingressHosts ? `, ${f.ingressHosts} Ingress host(s)` : ''}${f.meshPorts ? `, ${f.meshPorts} mesh port(s)` : ''}, ${f.reached} ${via}, ${f.unreachable} unreachable${f.skipped.length ? `, ${f.skipped.length} skipped` : ''}${f.forbidden ? `, ${f.forbidden} forbidden read(s)` : ''}\n`,
   );
   for (const s of f.skipped) io.stderr.write(`  skipped ${safeText(s.service, 200)}: ${safeText(s.reason, 300)}\n`);
 }

@@ -15,7 +15,7 @@ const svc = (name: string, ports: NonNullable<NonNullable<Service['spec']>['port
 });
 
 describe('discoverTargets', () => {
-  it('resolves a named targetPort on a ready Pod, skips plaintext-named ports, takes protocol and servername from annotations', () => {
+  it('resolves a named targetPort on a ready Pod, scopes plaintext-named ports to reject.plaintext, takes protocol and servername from annotations', () => {
     const s = svc(
       'gw',
       [
@@ -41,8 +41,15 @@ describe('discoverTargets', () => {
         protocol: 'grpc',
         pod: { name: 'gw-1', port: 8443 },
       }),
+      // A plaintext port: a target of reject.plaintext only, no longer skipped.
+      expect.objectContaining({
+        name: 'service/ns/gw:80',
+        pod: { name: 'gw-1', port: 8080 },
+        scope: { checks: ['reject.plaintext'], why: 'a plaintext port: only reject.plaintext applies' },
+      }),
     ]);
-    expect(d.skipped).toEqual([{ service: 'service/ns/gw', reason: 'port http (80): named/declared as plaintext HTTP' }]);
+    expect(d.targets[0]!.scope).toBeUndefined();
+    expect(d.skipped).toEqual([]);
   });
 
   it('Endpoints win over the selector (they carry the resolved port); a port named grpc means gRPC', () => {

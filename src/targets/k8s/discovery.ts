@@ -30,6 +30,8 @@ export interface ServiceTarget {
   /** The ready Pod and its port the Service port leads to, or why there is none. */
   pod?: { name: string; port: number };
   problem?: string;
+  /** A mesh sidecar's port (targets/k8s/mesh.ts): only dialling the Pod IP shows what the mesh's peers see. */
+  mesh?: true;
   /** The object (and part of it) the target comes from; verdicts and fixes are tied to it. */
   origin: TargetOrigin;
   /** Only these checks apply (core/target.ts TargetConfig.scope). */
@@ -45,7 +47,7 @@ export interface Skipped {
   reason: string;
 }
 
-const PLAIN_HTTP_NAME = /^(http|metrics|health|healthz)(-.*)?$/;
+const PLAIN_HTTP_NAME = /^(http|h2c|metrics|health|healthz)(-.*)?$/;
 const PLAIN_APP_PROTOCOL = new Set(['http', 'kubernetes.io/h2c', 'h2c']);
 
 function protocolOf(svc: Service, p: ServicePort): ServiceTarget['protocol'] | { invalid: string } | undefined {
@@ -72,7 +74,7 @@ const BY_NAME: readonly (readonly [Protocol, RegExp])[] = SPECIFIC.filter((m) =>
 );
 const BY_PORT: readonly (readonly [Protocol, readonly number[]])[] = SPECIFIC.map((m) => [m.name, m.defaultPorts] as const);
 
-/** Which ports of a Service to probe: the annotation's list, else every TCP port not named as plaintext HTTP. */
+/** Which ports of a Service to probe: the annotation's list, else every TCP port (plaintext ones scoped to reject.plaintext). */
 function portsOf(svc: Service): { probe: ServicePort[]; skipped: string[] } {
   const tcp = (svc.spec?.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP');
   const listed = svc.metadata.annotations?.[ANNOTATIONS.ports];
@@ -90,9 +92,13 @@ function portsOf(svc: Service): { probe: ServicePort[]; skipped: string[] } {
         .map((p) => `${p.name ?? p.port}: not in ${ANNOTATIONS.ports}`),
     };
   }
-  const plain = (p: ServicePort) => PLAIN_HTTP_NAME.test(p.name ?? '') || PLAIN_APP_PROTOCOL.has(p.appProtocol ?? '');
-  return { probe: tcp.filter((p) => !plain(p)), skipped: tcp.filter(plain).map((p) => `${p.name ?? p.port} (${p.port}): named/declared as plaintext HTTP`) };
+  return { probe: tcp, skipped: [] };
 }
+
+/** A port named or declared as plaintext HTTP (`http`, `h2c`, appProtocol `http`/`kubernetes.io/h2c`). */
+const plainPort = (p: ServicePort) => PLAIN_HTTP_NAME.test(p.name ?? '') || PLAIN_APP_PROTOCOL.has(p.appProtocol ?? '');
+/** A plaintext port has no TLS to judge: only whether it serves plaintext. */
+export const PLAINTEXT_SCOPE = { checks: ['reject.plaintext'], why: 'a plaintext port: only reject.plaintext applies' } as const;
 
 /** The ready Pod and container port behind one Service port. */
 export function backendOf(snap: NamespaceSnapshot, svc: Service, p: ServicePort): { pod: { name: string; port: number } } | { problem: string } {
@@ -178,7 +184,10 @@ export function discoverTargets(snap: NamespaceSnapshot, services: Service[]): {
         continue;
       }
       const b = backendOf(snap, svc, p);
-      targets.push({ ...base, protocol, ...('pod' in b ? { pod: b.pod } : { problem: b.problem }) });
+      const reach = 'pod' in b ? { pod: b.pod } : { problem: b.problem };
+      // A port named or declared as plaintext HTTP: probed for plaintext only (h2c gRPC too, when annotated so).
+      if (plainPort(p)) targets.push({ ...base, protocol: protocol ?? 'https', ...reach, scope: PLAINTEXT_SCOPE });
+      else targets.push({ ...base, protocol, ...reach });
     }
   }
   return { targets, skipped };
