@@ -126,8 +126,8 @@ const ROLE_RULES: Rule[] = (() => {
   }
   return [...byGroup].map(([g, resources]) => ({ apiGroups: [g], resources, verbs: ['get', 'list'] }));
 })();
-/** `-A`: the same cluster-wide, plus list namespaces. */
-const CLUSTER_RULES: Rule[] = [...ROLE_RULES, { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] }];
+/** `-A`: the same cluster-wide, plus get and list namespaces (get: Linkerd's namespace annotation). */
+const CLUSTER_RULES: Rule[] = [...ROLE_RULES, { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] }];
 const PORT_FORWARD_RULE = { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] };
 
 const groupOf = (resource: string) => (resource in RESOURCES ? RESOURCES[resource as keyof typeof RESOURCES].group : '');
@@ -143,9 +143,12 @@ describe('deploy/ manifests', () => {
       'ClusterRoleBinding',
       'CronJob',
       'Job',
+      'Job',
       'Namespace',
       'PersistentVolumeClaim',
       'Role',
+      'Role',
+      'RoleBinding',
       'RoleBinding',
       'ServiceAccount',
     ]);
@@ -177,10 +180,10 @@ describe('deploy/ manifests', () => {
   });
 
   it('the Role grants exactly the documented read-only rules; the RoleBinding binds it to the ServiceAccount the Jobs run as', () => {
-    const role = objs.find((o) => o.kind === 'Role')!;
+    const role = objs.find((o) => o.kind === 'Role' && o.metadata.namespace === 'nova')!;
     expect(role.rules).toEqual(ROLE_RULES);
     const sa = objs.find((o) => o.kind === 'ServiceAccount')!;
-    const rb = objs.find((o) => o.kind === 'RoleBinding')!;
+    const rb = objs.find((o) => o.kind === 'RoleBinding' && o.metadata.namespace === 'nova')!;
     expect(rb.metadata.namespace).toBe(role.metadata.namespace);
     expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
     expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
@@ -188,7 +191,7 @@ describe('deploy/ manifests', () => {
     expect(doc).toContain('resources: [pods/portforward]');
   });
 
-  it('the ClusterRole (-A) grants the same reads cluster-wide plus list namespaces, bound to the same ServiceAccount', () => {
+  it('the ClusterRole (-A) grants the same reads cluster-wide plus get and list namespaces, bound to the same ServiceAccount', () => {
     const cr = objs.find((o) => o.kind === 'ClusterRole')!;
     expect(cr.metadata.namespace).toBeUndefined();
     expect(cr.rules).toEqual(CLUSTER_RULES);
@@ -201,7 +204,7 @@ describe('deploy/ manifests', () => {
   it('the Job and the CronJob run k8s scan --in-cluster as the ServiceAccount, non-root on a read-only root, reports on the volume', async () => {
     const sa = objs.find((o) => o.kind === 'ServiceAccount')!;
     const pvc = objs.find((o) => o.kind === 'PersistentVolumeClaim')!;
-    const job = objs.find((o) => o.kind === 'Job')!;
+    const job = objs.find((o) => o.kind === 'Job' && o.metadata.name === 'mtls-harness-scan')!;
     const cron = objs.find((o) => o.kind === 'CronJob')!;
     for (const spec of [at(job, 'spec.template.spec')[0], at(cron, 'spec.jobTemplate.spec.template.spec')[0]] as Record<string, any>[]) {
       expect(spec.serviceAccountName).toBe(sa.metadata.name);
@@ -223,6 +226,27 @@ describe('deploy/ manifests', () => {
     expect(cronScript).toMatch(
       /exec mtls-harness k8s scan --in-cluster --namespace nova --secret grpc-tls-certs --json \/reports\/\$d\.json --junit \/reports\/\$d\.xml --html \/reports\/\$d\.html/,
     );
+  });
+
+  it("the Gateway scan (gateway-job.yaml): the same Job in the Gateway's namespace, with the same Role and RoleBinding there", async () => {
+    const job = objs.find((o) => o.kind === 'Job' && o.metadata.name === 'mtls-harness-gateway-scan')!;
+    const base = objs.find((o) => o.kind === 'Job' && o.metadata.name === 'mtls-harness-scan')!;
+    expect((job as Obj & { __file: string }).__file).toBe('gateway-job.yaml');
+    const spec = at(job, 'spec.template.spec')[0] as Record<string, any>;
+    const baseSpec = at(base, 'spec.template.spec')[0] as Record<string, any>;
+    // Everything but the arguments is the reviewed Job's: account, security context, volumes.
+    expect({ ...spec, containers: spec.containers.map((c: Record<string, unknown>) => ({ ...c, args: [] })) }).toEqual({
+      ...baseSpec,
+      containers: baseSpec.containers.map((c: Record<string, unknown>) => ({ ...c, args: [] })),
+    });
+    const args = spec.containers[0].args as string[];
+    expect(args.slice(0, 5)).toEqual(['k8s', 'scan', '--in-cluster', '--namespace', 'gateway-mtls']);
+    const role = objs.find((o) => o.kind === 'Role' && o.metadata.namespace === 'gateway-mtls')!;
+    expect(role.rules).toEqual(ROLE_RULES);
+    const rb = objs.find((o) => o.kind === 'RoleBinding' && o.metadata.namespace === 'gateway-mtls')!;
+    expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
+    const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} };
+    expect(await runCli([...args, '--list-checks'], io)).toBe(0);
   });
 
   it('the Dockerfile builds on node:20-slim, installs production dependencies only (and the Kubernetes client), and runs the scan in-cluster by default', () => {
@@ -272,6 +296,26 @@ describe('the documented RBAC covers what a scan does', () => {
     });
     expect(kube.requests.some((q) => q.resource === 'pods/portforward')).toBe(true);
     expect(kube.requests.filter((q) => !allowed([...ROLE_RULES, PORT_FORWARD_RULE], q))).toEqual([]);
+  });
+
+  it("the Gateway Job's own arguments, in-cluster: its Gateway listeners become targets, every request allowed by its Role", async () => {
+    const job = loadDeploy().find((o) => o.kind === 'Job' && o.metadata.name === 'mtls-harness-gateway-scan')!;
+    const args = (at(job, 'spec.template.spec.containers')[0] as { args: string[] }[])[0]!.args;
+    // The reports go to stdout here instead of the volume; one check keeps it short (the names do not resolve outside a cluster).
+    const argv = [...args.filter((a, i) => !/^--(json|junit|html)$/.test(a) && !/^--(json|junit|html)$/.test(args[i - 1] ?? ''))];
+    let out = '';
+    const port = new URL(kube.server).port;
+    kube.requests.length = 0;
+    await runCli([...argv, '--check', 'reject.no-client-cert,k8s.rbac', '--timeout', '1s', '--json', '-'], {
+      stdout: { write: (s: string) => ((out += s), true) },
+      stderr: { write: () => true },
+      env: { MTLS_K8S_SERVICEACCOUNT_DIR: sa, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port },
+    });
+    const report = JSON.parse(out) as { targets: { name: string; origin?: { kind: string } }[]; results: { check: string; status: string }[] };
+    expect(report.targets.filter((t) => t.origin?.kind === 'Gateway').map((t) => t.name)).toContain('gateway/gateway-mtls/gw/https');
+    expect(report.results.filter((r) => r.check === 'k8s.rbac' && r.status !== 'pass')).toEqual([]);
+    expect(kube.requests.some((q) => q.resource === 'gateways')).toBe(true);
+    expect(kube.requests.filter((q) => !allowed(ROLE_RULES, q))).toEqual([]);
   });
 
   it('-A in-cluster: every request is allowed by deploy/clusterrole.yaml', async () => {

@@ -52,7 +52,7 @@ beforeAll(async () => {
   await fs.writeFile(path.join(tmp, 'mesh-client.pem'), pki.client.chainPem);
   await fs.writeFile(path.join(tmp, 'mesh-client-key.pem'), pki.client.keyPem, { mode: 0o600 });
   meshClient = ['--cert', path.join(tmp, 'mesh-client.pem'), '--key', path.join(tmp, 'mesh-client-key.pem')];
-  const plan: Record<number, SidecarMode> = { 39001: 'PERMISSIVE', 39011: 'STRICT', 39012: 'PERMISSIVE', 39021: 'PLAIN', 39031: 'PERMISSIVE' };
+  const plan: Record<number, SidecarMode> = { 39001: 'PERMISSIVE', 39011: 'STRICT', 39012: 'PERMISSIVE', 39021: 'PLAIN', 39031: 'PERMISSIVE', 39032: 'STRICT' };
   for (const [p, mode] of Object.entries(plan)) ports[Number(p)] = await start(mode);
   const storefront = await start('PLAIN');
   // The fixtures with their placeholder ports rewritten to the real servers'.
@@ -208,5 +208,59 @@ describe('mesh ports in the cluster (the Pod IP dialled)', () => {
       /declared STRICT by Pod edge\/edge-api-6f5e4d3c2-p9o8i \(annotation config\.linkerd\.io\/default-inbound-policy: all-authenticated\); observed PERMISSIVE/,
     );
     expect(result(j, edge, 'mesh.strict-refuses-plaintext').status).toBe('fail');
+  });
+
+  it("Linkerd: a Pod without its own policy takes its namespace's annotation (STRICT), observed STRICT against the mesh CA's client", async () => {
+    const j = (await inCluster(kube, ['-n', 'edge', '--suite', 'mesh', ...meshClient])).json();
+    const web = `mesh/edge/edge-web-7a6b5c4d3-k1j2h:${ports[39032]}`;
+    expect(j.targets.find((t) => t.name === web)!.origin).toMatchObject({
+      kind: 'Namespace',
+      name: 'edge',
+      declared: { 'mtls.mode': 'STRICT', field: 'annotation config.linkerd.io/default-inbound-policy: all-authenticated' },
+    });
+    const dm = result(j, web, 'mesh.declared-matches-observed');
+    expect(dm.status, dm.message).toBe('pass');
+    expect(result(j, web, 'mesh.strict-refuses-plaintext').status).toBe('pass');
+    // The annotated Pod is still declared by its own annotation.
+    expect(j.targets.find((t) => t.name === `mesh/edge/edge-api-6f5e4d3c2-p9o8i:${ports[39031]}`)!.origin).toMatchObject({ kind: 'Pod' });
+  });
+
+  it('Linkerd: a namespace the scan may not get leaves its unannotated Pods unknown (error, k8s.rbac), never the default guessed', async () => {
+    const denied = await startFakeKube({ pems: {}, fixturesDir: fixtures, forbidden: [{ verb: 'get', resource: 'namespaces' }] });
+    try {
+      const j = (
+        await inCluster(denied, ['-n', 'edge', '--check', 'mesh.declared-matches-observed,mesh.strict-refuses-plaintext,k8s.rbac', ...meshClient])
+      ).json();
+      const web = `mesh/edge/edge-web-7a6b5c4d3-k1j2h:${ports[39032]}`;
+      for (const check of ['mesh.declared-matches-observed', 'mesh.strict-refuses-plaintext']) {
+        const r = result(j, web, check);
+        expect(r.status).toBe('error');
+        expect(r.message).toMatch(/namespace edge may not be read .*the inbound policy declared for this port is unknown/);
+      }
+      expect(j.results.find((r) => r.check === 'k8s.rbac' && r.status === 'error' && /namespaces/.test(r.message))).toBeDefined();
+      expect(result(j, `mesh/edge/edge-api-6f5e4d3c2-p9o8i:${ports[39031]}`, 'mesh.declared-matches-observed').status).toBe('fail');
+    } finally {
+      await denied.stop();
+    }
+  });
+
+  it('Istio: --istio-root-namespace names the root namespace whose policy is mesh-wide (meshConfig.rootNamespace)', async () => {
+    const ledger = `mesh/bank/ledger-7c9d8e6f5-z9y8x:${ports[39011]}`;
+    const byDefault = (await inCluster(kube, ['-n', 'bank', '--check', 'mesh.declared-matches-observed'])).json();
+    expect(byDefault.targets.find((t) => t.name === ledger)!.origin).toMatchObject({
+      kind: 'PeerAuthentication',
+      namespace: 'istio-system',
+      declared: { 'mtls.mode': 'STRICT' },
+    });
+    const custom = (await inCluster(kube, ['-n', 'bank', '--check', 'mesh.declared-matches-observed', '--istio-root-namespace', 'istio-config'])).json();
+    expect(custom.targets.find((t) => t.name === ledger)!.origin).toMatchObject({
+      kind: 'PeerAuthentication',
+      namespace: 'istio-config',
+      name: 'default',
+      declared: { 'mtls.mode': 'PERMISSIVE' },
+    });
+    const bad = await inCluster(kube, ['-n', 'bank', '--istio-root-namespace', 'Istio_System']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--istio-root-namespace "Istio_System" is not a namespace name/);
   });
 });

@@ -12,6 +12,7 @@ import { SUITES, suitesOfKind } from '../../suites/index.js';
 import { auditCluster } from '../audit/k8s.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { HarnessError } from '../core/errors.js';
+import { safeText } from '../core/text.js';
 import type { Result, RunReport } from '../core/model.js';
 import type { ClientCredentials, TargetConfig } from '../core/target.js';
 import { TargetIds } from '../core/target-id.js';
@@ -21,6 +22,7 @@ import type { ServiceTarget, Skipped } from '../targets/k8s/discovery.js';
 import type { ControllerCache } from '../targets/k8s/ingress.js';
 import type { Forbidden, NamespaceSnapshot } from '../targets/k8s/objects.js';
 import type { OpenForward } from '../targets/k8s/port-forward.js';
+import type { LinkerdNamespace } from '../targets/k8s/mesh.js';
 import { runWithSettings, type RunHooks } from './run.js';
 import { targetPolicy, type RunSettingsResolved } from './settings.js';
 import { FileCache, resolveLiveTarget, resolveRotation, type CredentialFlags, type RotationFlags } from './targets.js';
@@ -48,6 +50,8 @@ export interface ClusterScanOptions {
   caKeySecret?: string | undefined;
   /** Runs in a Pod: the service account's API access, Services dialled directly. */
   inCluster?: boolean | undefined;
+  /** Istio's root namespace (meshConfig.rootNamespace), whose selector-less PeerAuthentication is mesh-wide; default istio-system. */
+  istioRootNamespace?: string | undefined;
   clock?: Clock | undefined;
 }
 
@@ -99,6 +103,11 @@ export class ClusterScan {
   constructor(private readonly o: ClusterScanOptions) {
     if (o.namespaces?.length && o.allNamespaces)
       throw new HarnessError('usage.invalid-value', 'k8s scan: -n/--namespace and --all-namespaces exclude each other');
+    if (o.istioRootNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(o.istioRootNamespace))
+      throw new HarnessError(
+        'usage.invalid-value',
+        `k8s scan: --istio-root-namespace "${safeText(o.istioRootNamespace, 80)}" is not a namespace name (RFC 1123 label)`,
+      );
     if (o.secret && (o.credentials.cert || o.credentials.p12))
       throw new HarnessError(
         'usage.invalid-value',
@@ -186,16 +195,24 @@ export class ClusterScan {
 
   /** The mesh's ports of a namespace (targets/k8s/mesh.ts): Istio's policies (the root namespace's read once), Linkerd's annotations. */
   private async meshPorts(api: KubeApi, snap: NamespaceSnapshot): Promise<ServiceTarget[]> {
-    const { listPeerAuthentications, istioTargets, linkerdTargets, ISTIO_ROOT_NAMESPACE } = await import('../targets/k8s/mesh.js');
+    const { listPeerAuthentications, istioTargets, linkerdTargets, linkerdNeedsNamespace, ISTIO_ROOT_NAMESPACE } = await import('../targets/k8s/mesh.js');
+    const root = this.o.istioRootNamespace ?? ISTIO_ROOT_NAMESPACE;
     // undefined: forbidden (a k8s.rbac result); [] when Istio's CRD is not served.
     const read = async (ns: string) => {
       const r = await listPeerAuthentications(api, ns);
       if ('forbidden' in r) this.forbidden.push(r.forbidden);
       return 'forbidden' in r ? undefined : 'items' in r ? r.items : [];
     };
-    if (this.rootPolicies === undefined) this.rootPolicies = (await read(ISTIO_ROOT_NAMESPACE)) ?? null;
-    const policies = snap.namespace === ISTIO_ROOT_NAMESPACE ? this.rootPolicies : await read(snap.namespace);
-    return [...istioTargets(snap, policies ?? undefined, this.rootPolicies ?? undefined), ...linkerdTargets(snap)];
+    if (this.rootPolicies === undefined) this.rootPolicies = (await read(root)) ?? null;
+    const policies = snap.namespace === root ? this.rootPolicies : await read(snap.namespace);
+    // Linkerd: the namespace's annotation decides for Pods without their own (read only then: a Role cannot grant it).
+    let linkerdNs: LinkerdNamespace;
+    if (linkerdNeedsNamespace(snap)) {
+      const r = await api.getNamespace(snap.namespace);
+      if ('forbidden' in r) this.forbidden.push(r.forbidden);
+      linkerdNs = 'forbidden' in r ? 'forbidden' : 'item' in r ? { ...(r.item.metadata.annotations ? { annotations: r.item.metadata.annotations } : {}) } : {};
+    }
+    return [...istioTargets(snap, policies ?? undefined, this.rootPolicies ?? undefined, root), ...linkerdTargets(snap, linkerdNs)];
   }
 
   /** Reaches every probed port (a port-forward each, unless in the cluster) and resolves it as a live target with the run's own rules. */

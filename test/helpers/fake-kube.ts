@@ -194,6 +194,11 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
   const requests: FakeKube['requests'] = [];
   const forwards = { ...(o.forwards ?? {}) };
   const forbidden = o.forbidden ?? [];
+  /** A namespace as the API serves it: the fixture's own Namespace object (its annotations), else a bare one. */
+  const namespaceObject = (name: string) => {
+    const own = (objects.get(name) ?? []).find((x) => x.kind === 'Namespace' && x.metadata.name === name);
+    return { apiVersion: 'v1', kind: 'Namespace', ...own, metadata: { ...own?.metadata, name }, status: { phase: 'Active' } };
+  };
   const isForbidden = (verb: string, resource: string, ns?: string) =>
     forbidden.some((f) => f.verb === verb && f.resource === resource && (!f.namespace || f.namespace === ns));
 
@@ -252,8 +257,16 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
         kind: 'NamespaceList',
         apiVersion: 'v1',
         metadata: { resourceVersion: '1' },
-        items: [...objects.keys()].map((name) => ({ metadata: { name }, status: { phase: 'Active' } })),
+        items: [...objects.keys()].map((name) => namespaceObject(name)),
       });
+    }
+    if ((m = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(url.pathname))) {
+      const name = m[1]!;
+      requests.push({ verb: 'get', resource: 'namespaces', name });
+      if (isForbidden('get', 'namespaces')) return send(403, forbiddenStatus('get', 'namespaces', '', undefined, name));
+      return objects.has(name)
+        ? send(200, namespaceObject(name))
+        : send(404, status(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' }));
     }
     if ((m = /^\/(?:api\/v1|apis\/([a-z0-9.-]+)\/(v[a-z0-9]+))\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(url.pathname))) {
       const [, group = '', version = 'v1', ns, resource, name] = m as unknown as [

@@ -22,6 +22,7 @@ const K8S_OPTIONS = {
   secret: { type: 'string' },
   'ca-key-secret': { type: 'string' },
   'in-cluster': { type: 'boolean' },
+  'istio-root-namespace': { type: 'string' },
 } as const;
 
 export async function k8sCommand(argv: string[], io: CliIO): Promise<number> {
@@ -61,6 +62,7 @@ async function scanCommand(argv: string[], io: CliIO): Promise<number> {
     secret: v.secret as string | undefined,
     caKeySecret: v['ca-key-secret'] as string | undefined,
     inCluster: !!v['in-cluster'],
+    istioRootNamespace: v['istio-root-namespace'] as string | undefined,
   });
   await scan.discover();
   // Ctrl-C from here on: the reports are written with what finished, then every port-forward closes.

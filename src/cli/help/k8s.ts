@@ -22,6 +22,9 @@ Cluster:
   --service NAME            only this Service (repeatable)
   --in-cluster              running in a Pod: its service account, Services
                             dialled as NAME.NS.svc.cluster.local directly
+  --istio-root-namespace NS Istio's root namespace (meshConfig.rootNamespace),
+                            whose PeerAuthentication is mesh-wide (default
+                            istio-system)
 Credentials (from Secrets; held in memory, never written or printed):
   --secret [NS/]NAME        client certificate, key and CA to probe with:
                             client.crt/.key, client.pem/client-key.pem,

@@ -162,6 +162,10 @@ export interface KubeApi {
    */
   listObjects<T>(resource: GroupResource, ns: string, version?: string): Promise<Listed<T>>;
   getSecret(ns: string, name: string): Promise<{ item: Secret } | { forbidden: Forbidden } | { notFound: true }>;
+  /** One namespace object (its annotations: Linkerd's namespace-wide policy); cluster-scoped: a Role cannot grant it. */
+  getNamespace(
+    name: string,
+  ): Promise<{ item: { metadata: { name: string; annotations?: Record<string, string> } } } | { forbidden: Forbidden } | { notFound: true }>;
   /**
    * Forwards one local connection to a Pod's port (the port-forward WebSocket, v4.channel.k8s.io):
    * bytes from `socket` go to the Pod, the Pod's bytes to `socket`; text on the error channel goes
@@ -297,6 +301,10 @@ export async function connectKube(o: LoadKubeOptions): Promise<KubeApi> {
     async getSecret(ns, name) {
       const r = await call('get', 'secrets', ns, () => core.readNamespacedSecret({ namespace: ns, name }));
       return 'forbidden' in r || 'notFound' in r ? r : { item: r as unknown as Secret };
+    },
+    async getNamespace(name) {
+      const r = await call('get', 'namespaces', undefined, () => core.readNamespace({ name }));
+      return 'forbidden' in r || 'notFound' in r ? r : { item: r as unknown as { metadata: { name: string; annotations?: Record<string, string> } } };
     },
     async portForward(ns, pod, port, socket, onError) {
       const err: Writable = new (await import('node:stream')).Writable({

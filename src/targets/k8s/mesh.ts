@@ -118,12 +118,13 @@ export function istioTargets(
   snap: NamespaceSnapshot,
   policies: PeerAuthentication[] | undefined,
   rootPolicies: PeerAuthentication[] | undefined,
+  rootNamespace = ISTIO_ROOT_NAMESPACE,
 ): ServiceTarget[] {
   const out: ServiceTarget[] = [];
   for (const pod of (snap.pods ?? []).filter(istioMeshed)) {
     for (const p of appPorts(pod, 'istio-proxy')) {
       if (!policies || !rootPolicies) {
-        const unread = !policies ? snap.namespace : ISTIO_ROOT_NAMESPACE;
+        const unread = !policies ? snap.namespace : rootNamespace;
         out.push({
           ...meshTarget(snap, pod, p, {
             kind: 'Pod',
@@ -138,7 +139,7 @@ export function istioTargets(
       const d = effectiveMode(pod, p.port, policies, rootPolicies);
       const where = d.policy
         ? { namespace: d.policy.metadata.namespace ?? snap.namespace, name: d.policy.metadata.name }
-        : { namespace: ISTIO_ROOT_NAMESPACE, name: 'default' };
+        : { namespace: rootNamespace, name: 'default' };
       out.push(
         meshTarget(snap, pod, p, {
           kind: 'PeerAuthentication',
@@ -148,7 +149,7 @@ export function istioTargets(
           fixes: {
             'require-client-cert': d.policy
               ? `set ${d.field}: STRICT in PeerAuthentication ${where.namespace}/${where.name}`
-              : `create a PeerAuthentication with spec.mtls.mode: STRICT (namespace ${snap.namespace}, or ${ISTIO_ROOT_NAMESPACE} for the whole mesh)`,
+              : `create a PeerAuthentication with spec.mtls.mode: STRICT (namespace ${snap.namespace}, or ${rootNamespace} for the whole mesh)`,
           },
         }),
       );
@@ -164,33 +165,63 @@ const LINKERD = {
   opaque: 'config.linkerd.io/opaque-ports',
 } as const;
 
+/** The namespace of Linkerd Pods as read for its annotations: absent when not needed, `forbidden` when the scan may not get it. */
+export type LinkerdNamespace = { annotations?: Record<string, string> } | 'forbidden' | undefined;
+
+/** True when a Linkerd Pod of the namespace has no inbound policy of its own: its namespace's annotation decides. */
+export function linkerdNeedsNamespace(snap: NamespaceSnapshot): boolean {
+  return (snap.pods ?? []).some((p) => linkerdMeshed(p) && p.metadata.annotations?.[LINKERD.policy] === undefined);
+}
+
+const linkerdMeshed = (pod: Pod) => (pod.spec?.containers ?? []).some((c) => c.name === 'linkerd-proxy');
+
 /**
- * Linkerd, from the Pod's own annotations (the proxy injector's output: a `linkerd-proxy` container):
+ * Linkerd, from the annotations (the proxy injector's output: a `linkerd-proxy` container): the
+ * Pod's `default-inbound-policy`, else its namespace's, else the install's default (taken as
+ * Linkerd's `all-unauthenticated`: `proxy.defaultInboundPolicy` of linkerd-config is not read).
  * `all-authenticated` declares STRICT (only meshed, mTLS clients); `deny` also refuses plaintext;
  * the `*-unauthenticated` policies accept plaintext (PERMISSIVE); a port in `skip-inbound-ports`
- * bypasses the proxy (DISABLE). Namespace annotations, Server and AuthorizationPolicy objects are not read.
+ * bypasses the proxy (DISABLE). A namespace the scan may not read leaves the mode of its
+ * unannotated Pods unknown (never guessed). Server and AuthorizationPolicy objects are not read.
  */
-export function linkerdTargets(snap: NamespaceSnapshot): ServiceTarget[] {
+export function linkerdTargets(snap: NamespaceSnapshot, namespace?: LinkerdNamespace): ServiceTarget[] {
   const out: ServiceTarget[] = [];
-  for (const pod of snap.pods ?? []) {
-    if (!(pod.spec?.containers ?? []).some((c) => c.name === 'linkerd-proxy')) continue;
+  for (const pod of (snap.pods ?? []).filter(linkerdMeshed)) {
     const ann = pod.metadata.annotations ?? {};
-    const policy = ann[LINKERD.policy]?.trim() ?? 'all-unauthenticated';
+    const own = ann[LINKERD.policy]?.trim();
+    const fromNs = namespace && namespace !== 'forbidden' ? namespace.annotations?.[LINKERD.policy]?.trim() : undefined;
+    const policy = own ?? fromNs ?? 'all-unauthenticated';
     const skipped = new Set((ann[LINKERD.skip] ?? '').split(',').map((s) => s.trim()));
     for (const p of appPorts(pod, 'linkerd-proxy')) {
       const bypass = skipped.has(String(p.port));
+      const section = `port ${p.port} of pod ${pod.metadata.name}`;
+      if (!bypass && own === undefined && namespace === 'forbidden') {
+        out.push({
+          ...meshTarget(snap, pod, p, { kind: 'Pod', namespace: snap.namespace, name: pod.metadata.name, section }),
+          problem: `the Pod has no ${LINKERD.policy} annotation and namespace ${snap.namespace} may not be read for its own (see k8s.rbac): the inbound policy declared for this port is unknown`,
+        });
+        continue;
+      }
       const mode: MtlsMode = bypass ? 'DISABLE' : policy === 'all-authenticated' || policy === 'deny' ? 'STRICT' : 'PERMISSIVE';
+      const onNamespace = !bypass && own === undefined && fromNs !== undefined;
+      const field = bypass
+        ? `annotation ${LINKERD.skip}`
+        : own !== undefined || onNamespace
+          ? `annotation ${LINKERD.policy}: ${policy}`
+          : `none on the Pod or namespace ${snap.namespace} (Linkerd's default all-unauthenticated; the install's proxy.defaultInboundPolicy is not read)`;
       out.push(
         meshTarget(snap, pod, p, {
-          kind: 'Pod',
-          namespace: snap.namespace,
-          name: pod.metadata.name,
-          section: `port ${p.port} of pod ${pod.metadata.name}`,
-          declared: { 'mtls.mode': mode, field: bypass ? `annotation ${LINKERD.skip}` : `annotation ${LINKERD.policy}: ${policy}` },
+          ...(onNamespace
+            ? { kind: 'Namespace', namespace: snap.namespace, name: snap.namespace }
+            : { kind: 'Pod', namespace: snap.namespace, name: pod.metadata.name }),
+          section,
+          declared: { 'mtls.mode': mode, field },
           fixes: {
             'require-client-cert': bypass
               ? `remove port ${p.port} from the ${LINKERD.skip} annotation`
-              : `set the ${LINKERD.policy}: all-authenticated annotation (on the Pod template or its namespace)`,
+              : onNamespace
+                ? `set the ${LINKERD.policy}: all-authenticated annotation on namespace ${snap.namespace} (or on the Pod template)`
+                : `set the ${LINKERD.policy}: all-authenticated annotation (on the Pod template or its namespace)`,
           },
         }),
       );
