@@ -76,10 +76,28 @@ describe('attached: routes whose parentRefs name the listener', () => {
     ['another listener', [{ name: 'gw', sectionName: 'other' }], 'shop', false],
     ['another port', [{ name: 'gw', port: 8443 }], 'shop', false],
     ['another Gateway', [{ name: 'gw2' }], 'shop', false],
-    ['a route of another namespace naming this one', [{ name: 'gw', namespace: 'shop' }], 'apps', true],
+    ['a route of another namespace naming this one (allowedRoutes from: Same, the default)', [{ name: 'gw', namespace: 'shop' }], 'apps', false],
     ['a route of another namespace without the namespace', [{ name: 'gw' }], 'apps', false],
     ['a parentRef to a Service (GAMMA)', [{ name: 'gw', kind: 'Service' }], 'shop', false],
   ])('%s', (_what, parentRefs, ns, yes) => {
     expect(attached([route([], parentRefs, ns)], g, 'shop', l).length).toBe(yes ? 1 : 0);
+  });
+});
+
+describe('attached: what the listener allows (allowedRoutes)', () => {
+  const g = gw({});
+  const ref = [{ name: 'gw', namespace: 'shop' }];
+  const withAllowed = (allowedRoutes: Listener['allowedRoutes']): Listener => ({ ...https('https', 443), ...(allowedRoutes ? { allowedRoutes } : {}) });
+  it.each([
+    ['from: All admits another namespace', { namespaces: { from: 'All' } }, 'apps', 'HTTPRoute', true],
+    ['from: Same refuses another namespace', { namespaces: { from: 'Same' } }, 'apps', 'HTTPRoute', false],
+    ['from: Selector: another namespace is not taken (its labels are not read)', { namespaces: { from: 'Selector' } }, 'apps', 'HTTPRoute', false],
+    ['from: Selector: the Gateway’s own namespace is', { namespaces: { from: 'Selector' } }, 'shop', 'HTTPRoute', true],
+    ['kinds listing the route’s kind', { kinds: [{ kind: 'HTTPRoute' }] }, 'shop', 'HTTPRoute', true],
+    ['kinds not listing it', { kinds: [{ kind: 'GRPCRoute' }] }, 'shop', 'HTTPRoute', false],
+    ['kinds of another group', { kinds: [{ group: 'example.com', kind: 'HTTPRoute' }] }, 'shop', 'HTTPRoute', false],
+  ] as const)('%s', (_what, allowed, ns, kind, yes) => {
+    const r = { ...route([], ref, ns), kind };
+    expect(attached([r], g, 'shop', withAllowed(allowed as Listener['allowedRoutes'])).length).toBe(yes ? 1 : 0);
   });
 });

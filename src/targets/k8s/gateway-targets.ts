@@ -59,17 +59,27 @@ function gatewayService(gw: Gateway, ns: string, snaps: NamespaceSnapshot[]): { 
   return undefined;
 }
 
-/** Routes attached to a listener: a parentRef to the Gateway naming the listener (sectionName) or none, and its port if any. */
+/**
+ * Routes attached to a listener: a parentRef to the Gateway naming the listener (sectionName) or
+ * none, and its port if any, and a route the listener allows (`allowedRoutes`): from the Gateway's
+ * namespace unless `namespaces.from` is All (Selector: only the Gateway's own namespace is taken,
+ * the labels of others are not read), of a kind `kinds` lists when it lists any.
+ */
 export function attached(routes: Route[], gw: Gateway, ns: string, l: Listener): Route[] {
-  return routes.filter((r) =>
-    (r.spec?.parentRefs ?? []).some(
-      (p) =>
-        (p.kind ?? 'Gateway') === 'Gateway' &&
-        p.name === gw.metadata.name &&
-        (p.namespace ?? r.metadata.namespace ?? ns) === ns &&
-        (p.sectionName === undefined || p.sectionName === l.name) &&
-        (p.port === undefined || p.port === l.port),
-    ),
+  const from = l.allowedRoutes?.namespaces?.from ?? 'Same';
+  const kinds = l.allowedRoutes?.kinds;
+  return routes.filter(
+    (r) =>
+      (from === 'All' || (r.metadata.namespace ?? ns) === ns) &&
+      (!kinds?.length || kinds.some((k) => k.kind === r.kind && (k.group ?? 'gateway.networking.k8s.io') === 'gateway.networking.k8s.io')) &&
+      (r.spec?.parentRefs ?? []).some(
+        (p) =>
+          (p.kind ?? 'Gateway') === 'Gateway' &&
+          p.name === gw.metadata.name &&
+          (p.namespace ?? r.metadata.namespace ?? ns) === ns &&
+          (p.sectionName === undefined || p.sectionName === l.name) &&
+          (p.port === undefined || p.port === l.port),
+      ),
   );
 }
 
@@ -152,6 +162,9 @@ async function listenerTarget(c: Ctx, read: GatewayRead, gw: Gateway, l: Listene
       const { b, r } = backends[0]!;
       const backend = `${refText(b, r.metadata.namespace ?? ns, 'Service')}${b.port ? `:${b.port}` : ''}`;
       declared.backend = `${backend} (TLSRoute ${r.metadata.name}): TLS ends there, the Gateway passes the bytes through`;
+      // A backend in another namespace is allowed only by a ReferenceGrant there, which the scan does not read.
+      if (b.namespace && b.namespace !== (r.metadata.namespace ?? ns))
+        declared.backend += `; in another namespace than the route: only a ReferenceGrant in ${b.namespace} allows it (not read)`;
       fixes['require-client-cert'] =
         `listener ${l.name} is Passthrough, so TLS ends at ${backend} behind TLSRoute ${r.metadata.name}: require client certificates there (frontend validation does not apply to Passthrough)`;
       fixes['trust-client-ca'] = `make ${backend} (behind listener ${l.name}, Passthrough) trust the CA of your client certificate`;

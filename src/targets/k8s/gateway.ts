@@ -25,6 +25,8 @@ export interface Listener {
   port: number;
   protocol: string;
   hostname?: string;
+  /** Which routes may attach: namespaces From Same (default), All or Selector; kinds (default: the protocol's). */
+  allowedRoutes?: { namespaces?: { from?: string; selector?: { matchLabels?: Record<string, string> } }; kinds?: { group?: string; kind: string }[] };
   tls?: {
     mode?: string;
     certificateRefs?: ObjectRef[];
