@@ -121,13 +121,18 @@ type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 const ROLE_RULES: Rule[] = (() => {
   const byGroup = new Map<string, string[]>();
   for (const [name, r] of Object.entries(RESOURCES)) {
-    if (name === 'namespaces') continue;
+    if (name === 'namespaces' || 'cluster' in r) continue;
     byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), name]);
   }
   return [...byGroup].map(([g, resources]) => ({ apiGroups: [g], resources, verbs: ['get', 'list'] }));
 })();
-/** `-A`: the same cluster-wide, plus get and list namespaces (get: Linkerd's namespace annotation). */
-const CLUSTER_RULES: Rule[] = [...ROLE_RULES, { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] }];
+/** The cluster-scoped reads a Role cannot grant (deploy/cluster-reads.yaml): an IngressClass, a namespace. */
+const CLUSTER_READS: Rule[] = [
+  { apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: ['get'] },
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+];
+/** `-A`: the same cluster-wide, plus get of IngressClasses and get and list of namespaces. */
+const CLUSTER_RULES: Rule[] = [...ROLE_RULES, CLUSTER_READS[0]!, { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] }];
 const PORT_FORWARD_RULE = { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] };
 
 const groupOf = (resource: string) => (resource in RESOURCES ? RESOURCES[resource as keyof typeof RESOURCES].group : '');
@@ -140,6 +145,8 @@ describe('deploy/ manifests', () => {
   it('every object has a known kind and apiVersion, no unknown field anywhere, and the required fields', () => {
     expect(objs.map((o) => o.kind).sort()).toEqual([
       'ClusterRole',
+      'ClusterRole',
+      'ClusterRoleBinding',
       'ClusterRoleBinding',
       'CronJob',
       'Job',
@@ -192,11 +199,20 @@ describe('deploy/ manifests', () => {
   });
 
   it('the ClusterRole (-A) grants the same reads cluster-wide plus get and list namespaces, bound to the same ServiceAccount', () => {
-    const cr = objs.find((o) => o.kind === 'ClusterRole')!;
+    const cr = objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'mtls-harness-scan-all')!;
     expect(cr.metadata.namespace).toBeUndefined();
     expect(cr.rules).toEqual(CLUSTER_RULES);
     const sa = objs.find((o) => o.kind === 'ServiceAccount')!;
-    const crb = objs.find((o) => o.kind === 'ClusterRoleBinding')!;
+    const crb = objs.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'mtls-harness-scan-all')!;
+    expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: cr.metadata.name });
+    expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
+  });
+
+  it('cluster-reads.yaml grants exactly the two cluster-scoped gets a Role cannot (IngressClass, namespace), nothing secret, to the same ServiceAccount', () => {
+    const cr = objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'mtls-harness-cluster-reads')!;
+    expect(cr.rules).toEqual(CLUSTER_READS);
+    const sa = objs.find((o) => o.kind === 'ServiceAccount')!;
+    const crb = objs.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'mtls-harness-cluster-reads')!;
     expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: cr.metadata.name });
     expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
   });

@@ -73,8 +73,10 @@ const SUITES = '--suite=handshake-with-cert,rejection-without-cert,chain-validat
 describe.skipIf(skip)('k8s scan: Ingress hosts at the ingress-nginx controller', () => {
   it('each TLS host is a target probed with its SNI through the controller; on enforces, optional is what was declared, on-but-optional fails naming the declaration', async () => {
     const r = await runInProcess(['k8s', 'scan', '-n', 'shop', '--secret', 'shop-client', SUITES, '--json', '-'], { HOME: tmp, KUBECONFIG: kube.kubeconfig });
-    expect(r.stderr).toMatch(/0 Service port\(s\), 4 Ingress host\(s\), 4 through port-forward, 0 unreachable, 2 skipped/);
-    expect(r.stderr).toMatch(/skipped ingress\/shop\/blog: ingress class "traefik": not ingress-nginx's \("nginx"\)/);
+    expect(r.stderr).toMatch(/0 Service port\(s\), 5 Ingress host\(s\), 5 through port-forward, 0 unreachable, 2 skipped/);
+    expect(r.stderr).toMatch(
+      /skipped ingress\/shop\/blog: ingress class "traefik": its IngressClass names controller "traefik\.io\/ingress-controller", not ingress-nginx's \(k8s\.io\/ingress-nginx\)/,
+    );
     expect(r.stderr).toMatch(/skipped ingress\/shop\/status-page: no spec.tls hosts \(served without TLS\)/);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout) as Json;
@@ -126,6 +128,17 @@ describe.skipIf(skip)('k8s scan: Ingress hosts at the ingress-nginx controller',
     expect(get(j, promo, 'san.server-matches-name').status).toBe('pass');
     // The blog's other class is never probed.
     expect(j.targets.some((x) => x.name.includes('blog'))).toBe(false);
+    // A class other than "nginx" whose IngressClass names ingress-nginx's controller is probed there.
+    const coupons = 'ingress/shop/coupons/coupons.promo.shop.test';
+    expect(j.targets.find((x) => x.name === coupons)).toMatchObject({ origin: { declared: { ingressClassName: 'nginx-internal' } } });
+    expect(get(j, coupons, 'reject.no-client-cert').status).toBe('pass');
+    // Each IngressClass is read once per scan, "nginx" never.
+    expect(
+      kube.requests
+        .filter((q) => q.resource === 'ingressclasses')
+        .map((q) => q.name)
+        .sort(),
+    ).toEqual(['nginx-internal', 'traefik']);
     expect(r.stdout + r.stderr).not.toMatch(/PRIVATE KEY/);
   });
 
@@ -182,6 +195,33 @@ describe.skipIf(skip)('k8s scan: Ingress hosts at the ingress-nginx controller',
       expect((JSON.parse(r.stdout) as Json).targets.filter((t) => t.name.startsWith('ingress/'))).toEqual([]);
     } finally {
       await bare.stop();
+    }
+  });
+});
+
+describe.skipIf(skip)('k8s scan: an IngressClass the scan may not read', () => {
+  it('a 403 on get ingressclasses is a k8s.rbac error and the Ingress of that class is skipped saying what is unknown; class nginx is still probed', async () => {
+    const denied = await startFakeKube({
+      fixturesDir: FIXTURES,
+      pems: { 'shop/ca': pki.root.certPem, 'shop/client': pki.client.certPem, 'shop/client-key': pki.client.keyPem },
+      forwards: { [CONTROLLER_POD]: { host: nginx!.host, port: nginx!.port } },
+      forbidden: [{ verb: 'get', resource: 'ingressclasses' }],
+    });
+    try {
+      const r = await runInProcess(['k8s', 'scan', '-n', 'shop', '--secret', 'shop-client', '--check', 'reject.no-client-cert,k8s.rbac', '--json', '-'], {
+        HOME: tmp,
+        KUBECONFIG: denied.kubeconfig,
+      });
+      expect(r.stderr).toMatch(
+        /skipped ingress\/shop\/coupons: ingress class "nginx-internal": its IngressClass may not be read \(get ingressclasses, cluster-scoped/,
+      );
+      const j = JSON.parse(r.stdout) as Json;
+      const rbac = j.results.filter((x) => x.check === 'k8s.rbac' && x.status === 'error');
+      expect(rbac.some((x) => /ingressclasses/.test(x.message))).toBe(true);
+      expect(j.targets.some((x) => x.name.includes('coupons'))).toBe(false);
+      expect(get(j, 'ingress/shop/checkout/checkout.shop.test', 'reject.no-client-cert').status).toBe('pass');
+    } finally {
+      await denied.stop();
     }
   });
 });

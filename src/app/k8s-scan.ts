@@ -19,7 +19,7 @@ import { TargetIds } from '../core/target-id.js';
 import { selectChecks } from '../runner/run.js';
 import type { KubeApi } from '../targets/k8s/api.js';
 import type { ServiceTarget, Skipped } from '../targets/k8s/discovery.js';
-import type { ControllerCache } from '../targets/k8s/ingress.js';
+import type { ClassCache, ControllerCache } from '../targets/k8s/ingress.js';
 import type { Forbidden, NamespaceSnapshot } from '../targets/k8s/objects.js';
 import type { OpenForward } from '../targets/k8s/port-forward.js';
 import type { LinkerdNamespace } from '../targets/k8s/mesh.js';
@@ -135,6 +135,7 @@ export class ClusterScan {
     const { discoverTargets } = await import('../targets/k8s/discovery.js');
     const { discoverIngresses } = await import('../targets/k8s/ingress.js');
     const controllers: ControllerCache = new Map();
+    const classes: ClassCache = new Map();
     const { readSecretMaterial, clientCredentialsFrom, caKeyFrom } = await import('../targets/k8s/secrets.js');
     const api = await connectKube({ kubeconfig: o.kubeconfig, context: o.context, inCluster: !!o.inCluster, env: o.env });
     this.api = api;
@@ -151,7 +152,7 @@ export class ClusterScan {
         this.skipped.push(...d.skipped);
         // Ingress hosts (at the ingress-nginx controller), unless -l/--service narrowed the scan to Services.
         if (!o.selector && !o.services?.length) {
-          const ing = await discoverIngresses(api, namespace, controllers);
+          const ing = await discoverIngresses(api, namespace, controllers, classes);
           this.serviceTargets.push(...ing.targets);
           this.skipped.push(...ing.skipped);
           this.forbidden.push(...ing.forbidden);

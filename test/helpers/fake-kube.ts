@@ -260,6 +260,16 @@ export async function startFakeKube(o: FakeKubeOptions): Promise<FakeKube> {
         items: [...objects.keys()].map((name) => namespaceObject(name)),
       });
     }
+    if ((m = /^\/apis\/networking\.k8s\.io\/v1\/ingressclasses\/([^/]+)$/.exec(url.pathname))) {
+      // Cluster-scoped: the fixtures' IngressClass objects, whichever folder holds them.
+      const name = m[1]!;
+      requests.push({ verb: 'get', resource: 'ingressclasses', name });
+      if (isForbidden('get', 'ingressclasses')) return send(403, forbiddenStatus('get', 'ingressclasses', 'networking.k8s.io', undefined, name));
+      const own = [...objects.values()].flat().find((x) => x.kind === 'IngressClass' && x.metadata.name === name);
+      if (!own) return send(404, status(404, 'NotFound', `ingressclasses.networking.k8s.io "${name}" not found`, { name, kind: 'ingressclasses' }));
+      const { namespace: _ns, ...metadata } = own.metadata;
+      return send(200, { ...own, apiVersion: 'networking.k8s.io/v1', metadata });
+    }
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(url.pathname))) {
       const name = m[1]!;
       requests.push({ verb: 'get', resource: 'namespaces', name });

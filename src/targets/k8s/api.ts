@@ -138,7 +138,9 @@ export const RESOURCES = {
   httproutes: { group: 'gateway.networking.k8s.io', version: 'v1' },
   tlsroutes: { group: 'gateway.networking.k8s.io', version: 'v1alpha2' },
   peerauthentications: { group: 'security.istio.io', version: 'v1' },
-} as const satisfies Record<string, { group: string; version?: string }>;
+  /** Cluster-scoped (a Role cannot grant it): `get` of an Ingress's class, to tell whether ingress-nginx serves it. */
+  ingressclasses: { group: 'networking.k8s.io', version: 'v1', cluster: true },
+} as const satisfies Record<string, { group: string; version?: string; cluster?: true }>;
 export type ResourceName = keyof typeof RESOURCES;
 /** The resources of an API group other than core: listed by `listObjects`. */
 export type GroupResource = { [K in ResourceName]: (typeof RESOURCES)[K] extends { version: string } ? K : never }[ResourceName];
@@ -162,6 +164,10 @@ export interface KubeApi {
    */
   listObjects<T>(resource: GroupResource, ns: string, version?: string): Promise<Listed<T>>;
   getSecret(ns: string, name: string): Promise<{ item: Secret } | { forbidden: Forbidden } | { notFound: true }>;
+  /** One IngressClass (cluster-scoped): its `spec.controller` says which controller serves its Ingresses. */
+  getIngressClass(
+    name: string,
+  ): Promise<{ item: { metadata: { name: string }; spec?: { controller?: string } } } | { forbidden: Forbidden } | { notFound: true }>;
   /** One namespace object (its annotations: Linkerd's namespace-wide policy); cluster-scoped: a Role cannot grant it. */
   getNamespace(
     name: string,
@@ -301,6 +307,11 @@ export async function connectKube(o: LoadKubeOptions): Promise<KubeApi> {
     async getSecret(ns, name) {
       const r = await call('get', 'secrets', ns, () => core.readNamespacedSecret({ namespace: ns, name }));
       return 'forbidden' in r || 'notFound' in r ? r : { item: r as unknown as Secret };
+    },
+    async getIngressClass(name) {
+      const { group, version } = RESOURCES.ingressclasses;
+      const r = await call('get', 'ingressclasses', undefined, () => custom.getClusterCustomObject({ group, version, plural: 'ingressclasses', name }));
+      return 'forbidden' in r || 'notFound' in r ? r : { item: r as { metadata: { name: string }; spec?: { controller?: string } } };
     },
     async getNamespace(name) {
       const r = await call('get', 'namespaces', undefined, () => core.readNamespace({ name }));

@@ -38,8 +38,39 @@ type Verify = (typeof VERIFY)[number];
 /** The controller's labels (the ingress-nginx Helm chart and static manifests) and its usual namespace. */
 export const CONTROLLER_SELECTOR = 'app.kubernetes.io/name=ingress-nginx';
 export const CONTROLLER_NAMESPACE = 'ingress-nginx';
-/** The IngressClass ingress-nginx installs; an Ingress of another class is another controller's. */
+/** The IngressClass ingress-nginx installs by default; another class is ingress-nginx's when its IngressClass names its controller. */
 const NGINX_CLASS = 'nginx';
+const NGINX_CONTROLLER = 'k8s.io/ingress-nginx';
+
+/** Whether ingress-nginx serves a class: undefined when it does, else why not (a skip reason). */
+type ClassVerdict = string | undefined;
+/** IngressClasses read once per scan (cluster-scoped), by name. */
+export type ClassCache = Map<string, Promise<ClassVerdict>>;
+
+/**
+ * Class `nginx` is taken as ingress-nginx's (its default); any other is read (`get ingressclasses`,
+ * cluster-scoped): ingress-nginx's when its `spec.controller` is k8s.io/ingress-nginx. A 403 is a
+ * Forbidden (k8s.rbac) and the Ingress is skipped saying what is unknown; never a guess.
+ */
+function classVerdict(api: KubeApi, cls: string, classes: ClassCache, forbidden: Forbidden[]): Promise<ClassVerdict> {
+  let p = classes.get(cls);
+  if (!p) {
+    p = api.getIngressClass(cls).then((r) => {
+      const name = `ingress class "${safeText(cls, 60)}"`;
+      if ('forbidden' in r) {
+        forbidden.push(r.forbidden);
+        return `${name}: its IngressClass may not be read (get ingressclasses, cluster-scoped; see k8s.rbac), so whether ingress-nginx serves it is unknown`;
+      }
+      if ('notFound' in r) return `${name}: no IngressClass of that name, so no controller is known to serve it`;
+      const controller = r.item.spec?.controller;
+      return controller === NGINX_CONTROLLER
+        ? undefined
+        : `${name}: its IngressClass names controller ${controller ? `"${safeText(controller, 80)}"` : '(none)'}, not ingress-nginx's (${NGINX_CONTROLLER})`;
+    });
+    classes.set(cls, p);
+  }
+  return p;
+}
 
 /**
  * An Ingress host target: a ServiceTarget (the controller's port) probed with the host as SNI, with
@@ -153,13 +184,14 @@ async function clientCa(api: KubeApi, ns: string, ref: string, forbidden: Forbid
 
 /**
  * The TLS hosts of a namespace's Ingresses as targets at the ingress-nginx controller. Ingresses of
- * another class are skipped (another controller serves them); a host with no controller found is a
+ * another controller's class are skipped (classVerdict); a host with no controller found is a
  * target with its problem (every check an `error` saying why).
  */
 export async function discoverIngresses(
   api: KubeApi,
   namespace: string,
   cache: ControllerCache,
+  classes: ClassCache = new Map(),
 ): Promise<{ targets: IngressTarget[]; skipped: Skipped[]; forbidden: Forbidden[] }> {
   const forbidden: Forbidden[] = [];
   const targets: IngressTarget[] = [];
@@ -171,8 +203,9 @@ export async function discoverIngresses(
     const ref = `Ingress ${namespace}/${ing.metadata.name}`;
     const objRef = `ingress/${namespace}/${ing.metadata.name}`;
     const cls = ing.spec?.ingressClassName ?? ing.metadata.annotations?.['kubernetes.io/ingress.class'];
-    if (cls && cls !== NGINX_CLASS) {
-      skipped.push({ service: objRef, reason: `ingress class "${safeText(cls, 60)}": not ingress-nginx's ("${NGINX_CLASS}")` });
+    const notNginx = cls && cls !== NGINX_CLASS ? await classVerdict(api, cls, classes, forbidden) : undefined;
+    if (notNginx) {
+      skipped.push({ service: objRef, reason: notNginx });
       continue;
     }
     const hosts = (ing.spec?.tls ?? []).flatMap((t, i) => (t.hosts ?? []).map((h) => ({ host: h, i, secretName: t.secretName })));
