@@ -144,9 +144,6 @@ export function mergeSources(sources: readonly ReadSource[]): RunReport {
   const labels = new Set<string>();
   const digests = new Map<string, string>();
   for (const s of sources) {
-    if (labels.has(s.label))
-      throw new HarnessError('usage.invalid-value', `report merge: two sources are labelled "${s.label}": give each its own with --label NAME=FILE`);
-    labels.add(s.label);
     const other = digests.get(s.sha256);
     if (other !== undefined)
       throw new HarnessError(
@@ -154,6 +151,9 @@ export function mergeSources(sources: readonly ReadSource[]): RunReport {
         `report merge: ${safeText(s.file, 200)} and ${safeText(other, 200)} are the same report (SHA-256 ${s.sha256})`,
       );
     digests.set(s.sha256, s.file);
+    if (labels.has(s.label))
+      throw new HarnessError('usage.invalid-value', `report merge: two sources are labelled "${s.label}": give each its own with --label NAME=FILE`);
+    labels.add(s.label);
   }
   const targets: TargetReport[] = [];
   const results: Result[] = [];
