@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintFixturePki } from '../src/pki/generate.js';
 import { STATUSES, summarize } from '../src/core/status.js';
-import type { MergeSource, Provenance, Result, Summary, TargetReport } from '../src/core/model.js';
+import type { MergeSource, Provenance, Result, TargetReport } from '../src/core/model.js';
+import type { Summary } from '../src/core/status.js';
 import { expectUsageError, spawnCli, writeClientFiles, type Ran } from './helpers/cli.js';
 
 interface Json {
