@@ -98,6 +98,22 @@ describe('provenance in the run reports', () => {
     const keyBody = pki.client.keyPem.split('\n').find((l) => l.length > 40)!;
     expect(text).not.toContain(keyBody);
   }, 90_000);
+  it('audit: the files audited by digest and fingerprint, a key file given as an argument by its path only', async () => {
+    const init = await run(['certs', 'init', '--out', 'pki']);
+    expect(init.code, init.stderr).toBe(0);
+    const r = await run(['audit', 'pki/client.pem', 'pki/client-key.pem', '--ca', 'pki/ca.pem', '--json', 'audit.json']);
+    expect([0, 1]).toContain(r.code);
+    const text = await fs.readFile(path.join(dir, 'audit.json'), 'utf8');
+    const p = (JSON.parse(text) as Json).run.provenance!;
+    expect(p.command).toBe('audit');
+    const byPath = new Map(p.files.map((f) => [f.path, f]));
+    expect(byPath.get('pki/ca.pem')).toMatchObject({ from: '--ca', sha256: sha256(await fs.readFile(path.join(dir, 'pki/ca.pem'))) });
+    expect(byPath.get('pki/client.pem')!.certificates![0]!.fingerprintSha256).toBe(
+      new X509Certificate(await fs.readFile(path.join(dir, 'pki/client.pem'))).fingerprint256,
+    );
+    expect(byPath.get('pki/client-key.pem')).toEqual({ from: 'argument', path: 'pki/client-key.pem', note: 'holds a private key: path only' });
+    expect(text).not.toMatch(/PRIVATE KEY/);
+  }, 60_000);
 });
 
 describe('report merge: two real runs into one fleet report', () => {
