@@ -243,10 +243,32 @@ describe('report merge: hostile or wrong input is exit 2, one line', () => {
     expectUsageError(await run(['report', 'squash', 'strict.json']), /report: unknown subcommand "squash"; subcommands: merge/);
   }, 120_000);
 
-  it('a directory or a device is refused before it is read', async () => {
+  it('markup and bidi controls in a source (its provenance, a target name) are text in the HTML and escaped in the JUnit', async () => {
+    const doc = JSON.parse(await fs.readFile(path.join(dir, 'optional.json'), 'utf8')) as Json;
+    const evil = '<script>alert(1)</script>\u202e"&';
+    doc.run.provenance = { ...doc.run.provenance!, operator: evil, host: `<img src=x onerror=alert(2)>` };
+    doc.targets[0]!.name = evil;
+    await write('evil.json', JSON.stringify(doc));
+    const r = await run(['report', 'merge', 'evil.json', 'strict.json', '--html', 'evil.html', '--junit', 'evil.xml']);
+    expect(r.code, r.stderr).toBe(1);
+    const html = await fs.readFile(path.join(dir, 'evil.html'), 'utf8');
+    expect(html).not.toMatch(/<script|<img/);
+    expect(html).toContain('&lt;script>alert(1)&lt;/script>');
+    expect(html).not.toContain('\u202e');
+    const xml = await fs.readFile(path.join(dir, 'evil.xml'), 'utf8');
+    expect(xml).not.toMatch(/<script|<img/);
+    expect(xml).toContain('<property name="source.operator" value="&lt;script&gt;alert(1)&lt;/script&gt;?&quot;&amp;"/>');
+  });
+
+  it('a directory, a device or a file over 256 MiB is refused before it is read', async () => {
     await fs.mkdir(path.join(dir, 'adir.json'), { recursive: true });
     expectUsageError(await run(['report', 'merge', 'adir.json']), /is not a regular file/);
     expectUsageError(await run(['report', 'merge', '/dev/zero']), /is not a regular file/);
+    // Larger than the bound (sparse: nothing is written, and nothing is read: refused at stat).
+    const big = await fs.open(path.join(dir, 'big.json'), 'w');
+    await big.truncate(257 * 1024 * 1024);
+    await big.close();
+    expectUsageError(await run(['report', 'merge', 'big.json']), /big\.json is .*too large/);
   });
 
   it('report --help and report merge --help print the help', async () => {
