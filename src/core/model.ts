@@ -134,9 +134,76 @@ export interface RunSettings {
   audit?: AuditSettings;
 }
 
+/**
+ * Who ran what, where, with what (docs/evidence.md): written into the JSON report (`run.provenance`)
+ * and so under its digest. Paths and certificate fingerprints only: never key material.
+ */
+export interface Provenance {
+  /** `user@host`, or $MTLS_OPERATOR when set (CI: the pipeline's identity). */
+  operator: string;
+  /** Where `operator` came from. */
+  operatorFrom: 'MTLS_OPERATOR' | 'system';
+  host: string;
+  /** `linux 6.1.0 x64`. */
+  platform: string;
+  versions: { tool: string; node: string; openssl: string };
+  /** The working directory the relative paths below are relative to. */
+  cwd: string;
+  /** The command (`run`, `k8s scan`, `report merge` …). */
+  command: string;
+  /** The global policy in force, when the command has one. */
+  policy?: Policy;
+  /** The config file read, and the SHA-256 of its bytes. */
+  config?: { path: string; sha256: string };
+  /** The MTLS_* environment variables set (secret ones redacted). */
+  environment: Record<string, string>;
+  /**
+   * The files the command's flags named: SHA-256 of the bytes and the SHA-256 fingerprints of the
+   * certificates in them; a key file (or one holding a private key) by its path only.
+   */
+  files: ProvenanceFile[];
+}
+
+export interface ProvenanceFile {
+  /** The flag (`--cert`) or variable (`MTLS_CERT`) that named it, or `argument`. */
+  from: string;
+  path: string;
+  /** Absent for key material (keys, PKCS#12) and unreadable files. */
+  sha256?: string;
+  certificates?: { subject: string; fingerprintSha256: string }[];
+  /** Why there is no digest (`key material: path only`, `unreadable: ENOENT`, …). */
+  note?: string;
+}
+
+/** One run report merged into a fleet report (`mtls-harness report merge`; docs/fleet.md). */
+export interface MergeSource {
+  /** The prefix of its targets' ids in the merged report (`LABEL/id`). */
+  label: string;
+  /** The file as given on the command line. */
+  file: string;
+  bytes: number;
+  /** SHA-256 of the bytes read: the digest that run's HTML and PDF reports print. */
+  sha256: string;
+  schemaVersion: number;
+  tool?: { name: string; version: string };
+  startedAt: string;
+  finishedAt: string;
+  /** The source's own recorded provenance, as it was. */
+  provenance?: Provenance;
+  /** The source's own sources, when it was itself a merged report. */
+  sources?: { label: string; file: string; sha256: string }[];
+  incomplete?: { reason: string; targetsFinished: number; targetsTotal: number };
+  targets: number;
+  summary: Summary;
+}
+
 export interface RunReport {
   /** Absent when the caller did not say (library use); the CLI always sets it. */
   settings?: RunSettings;
+  /** Who ran it, where, with what (the CLI always sets it; docs/evidence.md). */
+  provenance?: Provenance;
+  /** A fleet report (`report merge`): the run reports merged into it, each with its digest. */
+  sources?: MergeSource[];
   /** Set when the run ended early (Ctrl-C): the results hold what finished; the rest are `error` "not finished". */
   incomplete?: { reason: string; targetsFinished: number; targetsTotal: number };
   startedAt: string;

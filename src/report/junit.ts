@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Result, RunReport } from '../core/model.js';
 import { declaredText, originText } from './origin.js';
+import { provenanceProperties } from './junit-provenance.js';
 
 /**
  * XML 1.0 cannot carry most control characters, even escaped: replace them, and the bidi/zero-width
@@ -130,6 +131,7 @@ export function* junitChunks(run: RunReport): Generator<string> {
         name: 'incomplete',
         value: xmlSafe(`${run.incomplete.reason}; ${run.incomplete.targetsFinished} of ${run.incomplete.targetsTotal} target(s) finished`),
       });
+    for (const [name, value] of provenanceProperties(run, targetId)) leaf('      ', 'property', { name, value: xmlSafe(value) });
     for (const r of results) for (const [name, value] of evidenceProperties(r)) leaf('      ', 'property', { name: xmlSafe(name), value: xmlSafe(value) });
     out.push('    </properties>');
     for (const r of results) {

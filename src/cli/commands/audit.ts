@@ -3,6 +3,7 @@ import { p12Passphrase as p12PassphraseFrom } from '../../pki/pkcs12.js';
 import { HarnessError } from '../../core/errors.js';
 import { failsRun } from '../../core/status.js';
 import { loadCaFile } from '../../pki/inspect.js';
+import { collectProvenance } from '../../app/provenance.js';
 import { runDocument, writeReports } from '../../report/outputs.js';
 import { reportPaths, reportsToStdout, resolveReports } from '../../report/reporters/index.js';
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
@@ -84,6 +85,7 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
     ...(p12Passphrase !== undefined ? { p12Passphrase } : {}),
     failOn,
   });
+  report.provenance = collectProvenance({ command: 'audit', values: v, files: positionals, env: io.env });
   const reportsOk = await writeReports(reports, runDocument(report, ['audit', ...argv]), io, reportMode);
   if (!reportsToStdout(reports)) {
     const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });

@@ -6,6 +6,7 @@ import { CLIENT_CHECKS } from '../../../suites/client-conformance.js';
 import { checkLimboRouting, CORPORA, limboFigures, limboSummaryLine, loadLimbo, matchCaseIds, runLimbo, stageableLimboCases } from '../../client-test/limbo.js';
 import { OBSERVER_IMPLEMENTATIONS, runClientConformance, type ObserverImplementation } from '../../client-test/run.js';
 import { mintFixturePki } from '../../pki/generate.js';
+import { collectProvenance } from '../../app/provenance.js';
 import { runDocument, writeReports } from '../../report/outputs.js';
 import { reportConfigKeys, reportPaths, reportsToStdout, resolveReports } from '../../report/reporters/index.js';
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
@@ -151,6 +152,7 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
         ...(onInterrupt ? { onInterrupt } : {}),
       });
     }
+    report.provenance = collectProvenance({ command: 'client-test', values: v, env, configFile });
     reportsOk = await writeReports(reports, runDocument(report, ['client-test', ...argv]), io, reportMode);
   } finally {
     interrupt.written();

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { mintFixturePki } from '../../pki/generate.js';
 import { diagnoseEndpoint } from '../../probe/diagnose.js';
 import { renderDiagnosis } from '../../report/diagnosis-table.js';
+import { collectProvenance } from '../../app/provenance.js';
 import { runDocument, writeReports } from '../../report/outputs.js';
 import { reportPaths, resolveReports } from '../../report/reporters/index.js';
 import { assertReportPaths } from '../../io/files.js';
@@ -92,6 +93,7 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
         io.stderr.write(`mtls-harness demo: ${check} on node:${profile} is ${r?.status ?? 'missing'}, expected ${status}\n`);
       }
     }
+    report.provenance = collectProvenance({ command: 'demo', values, env: io.env, policy: DEFAULT_POLICY });
     const ok = await writeReports(reports, runDocument(report, ['demo', ...argv]), io);
     if (ok) io.stdout.write(`\nEvidence report: ${htmlOut} (open it in a browser; JSON: ${jsonOut})\n`);
     else asExpected = false;

@@ -70,7 +70,15 @@ async function scanCommand(argv: string[], io: CliIO): Promise<number> {
   try {
     await scan.open();
     if (!settings.quiet) sayFound(io, scan, !!v['in-cluster']);
-    return await executeRun({ argv: ['k8s', 'scan', ...argv], io, settings, interrupt, targets: scan.probed.length, check: (hooks) => scan.check(hooks) });
+    return await executeRun({
+      argv: ['k8s', 'scan', ...argv],
+      io,
+      settings,
+      interrupt,
+      targets: scan.probed.length,
+      provenance: { command: 'k8s scan', values: v, configFile: settings.configFile, policy: settings.policy },
+      check: (hooks) => scan.check(hooks),
+    });
   } finally {
     interrupt.unregister();
     await scan.close();

@@ -12,6 +12,7 @@ import { makeStyle } from '../../report/style.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
 import { exitCodeOf, planRun, ReferencePool, runWithSettings, writeRunReports, type RunHooks } from '../../app/run.js';
 import type { RunSettingsResolved } from '../../app/settings.js';
+import { collectProvenance, type ProvenanceInput } from '../../app/provenance.js';
 import { CONNECTION_OPTIONS, parseCommandArgs, reportOptions, type OptionSpec } from '../args.js';
 import type { CliIO } from '../io.js';
 import { listChecks } from '../list-checks.js';
@@ -111,6 +112,8 @@ export interface ExecuteRunOptions {
   interrupt: RunInterrupt;
   /** How many targets the checks run against (the progress line). */
   targets: number;
+  /** What the report's provenance records (the flags, the config file): docs/evidence.md. */
+  provenance?: Omit<ProvenanceInput, 'env'>;
   /** Runs the checks and completes the report (run: `runWithSettings`; k8s scan: `ClusterScan.check`). */
   check(hooks: Omit<RunHooks, 'complete'>): Promise<RunReport>;
 }
@@ -130,6 +133,7 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
   let report: RunReport;
   try {
     report = await o.check({ signal: interrupt.signal, ...(progress ? { onTarget: (t, r) => progress.onTarget(t, r) } : {}) }).finally(() => progress?.end());
+    if (o.provenance) report.provenance = collectProvenance({ ...o.provenance, env });
     // Each reporter on its own: one failing never loses another's output.
     reportsOk = await writeRunReports({ settings: st }, report, o.argv, io);
   } finally {
@@ -171,6 +175,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       settings: plan.settings,
       interrupt,
       targets: targets.length,
+      provenance: { command: 'run', values: v, configFile: plan.settings.configFile, policy: plan.settings.policy },
       check: (hooks) => runWithSettings(targets, plan.suites, plan.settings, hooks),
     });
   } finally {

@@ -23,6 +23,8 @@ Commands:
                       openssl, nginx, haproxy, stunnel, caddy, gnutls,
                       apache, apache-location, postgres, mariadb,
                       mosquitto, redis
+  report merge        merge JSON run reports (one per cluster) into one fleet
+                      report, each source's SHA-256 kept
   demo                probe and test the node reference; reports/demo.html
   help CMD, --version
 

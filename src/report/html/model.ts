@@ -5,7 +5,7 @@ import type { Diagnosis, FindingStatus } from '../../probe/diagnose.js';
 import type { ProbeOutcome } from '../../probe/tls-probe.js';
 import { summarizeCertificate } from '../../pki/inspect.js';
 import { STATUSES, type Status, type Summary } from '../../core/status.js';
-import type { Evidence, FileCertificate, RunReport, RunSettings } from '../../core/model.js';
+import type { Evidence, FileCertificate, MergeSource, Provenance, RunReport, RunSettings } from '../../core/model.js';
 import type { Policy, TargetOrigin } from '../../core/target.js';
 import { toolInfo } from '../../io/version.js';
 import { redactArgv } from '../../core/redact.js';
@@ -78,6 +78,10 @@ export interface HtmlModel {
   host: string;
   policy?: Policy;
   settings?: RunSettings;
+  /** Who ran it, where, with what (the JSON's `run.provenance`). */
+  provenance?: Provenance;
+  /** A fleet report's merged run reports (`report merge`). */
+  sources?: MergeSource[];
   verdict: Status;
   summary: Summary;
   /** The run ended early (Ctrl-C): what finished is shown, the rest is `error` "not finished". */
@@ -249,7 +253,7 @@ export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): Ht
   };
   const head: HtmlHead = {
     kind: audit ? 'audit' : 'run',
-    title: audit ? 'mTLS credential audit' : 'mTLS conformance report',
+    title: audit ? 'mTLS credential audit' : run.sources ? 'mTLS fleet report' : 'mTLS conformance report',
     tool: toolInfo(),
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
@@ -259,6 +263,8 @@ export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): Ht
     host: hostname(),
     ...(run.targets[0]?.policy ? { policy: run.targets[0].policy } : {}),
     ...(run.settings ? { settings: run.settings } : {}),
+    ...(run.provenance ? { provenance: run.provenance } : {}),
+    ...(run.sources ? { sources: run.sources } : {}),
     verdict: worstStatus(run.results.map((r) => r.status)),
     summary: run.summary,
     ...(run.incomplete ? { incomplete: run.incomplete } : {}),

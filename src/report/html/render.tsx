@@ -18,6 +18,8 @@ import { Certificates } from './certificates.js';
 import { EvidenceList } from './evidence.js';
 import { auditSettingsText, Badge, countsText, duration, local, policyText, shellJoin, STATUS_ORDER, utc } from './parts.js';
 import { declaredText, originText } from '../origin.js';
+import { ProvenanceRows } from './provenance.js';
+import { Sources } from './sources.js';
 
 /** The page's lists over the targets: summary rows, the targets × suites matrix, the sections. */
 type TargetList = 'rows' | 'matrix' | 'sections';
@@ -121,6 +123,7 @@ function Header({ v }: { v: View }) {
             <th>Host</th>
             <td class="wrap">{m.host}</td>
           </tr>
+          {m.provenance ? <ProvenanceRows p={m.provenance} /> : null}
           {m.kind === 'audit' && m.policy ? (
             <tr>
               <th>Policy in force</th>
@@ -380,6 +383,7 @@ function Page({ v }: { v: View }) {
         <main>
           <Header v={v} />
           <Summary v={v} />
+          {m.sources ? <Sources sources={m.sources} /> : null}
           {v.each('sections', (t) => (
             <TargetSection t={t} v={v} />
           ))}

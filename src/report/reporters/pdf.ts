@@ -1,11 +1,13 @@
 import { findChromium, printHtmlToPdfStreamed } from '../pdf.js';
+import { attachJson, ATTACHMENT_NAME } from '../pdf-attach.js';
 import { requireInstalled } from '../../io/optional.js';
 import type { Reporter } from './types.js';
 
 /**
  * The HTML report printed to PDF by Chromium: the HTML is streamed into a private temporary
  * folder, Chromium loads that file, and the PDF is streamed back into the report file. The browser
- * driver (playwright-core) and the renderer are loaded only when this report is asked for.
+ * driver (playwright-core) and the renderer are loaded only when this report is asked for. The
+ * JSON report's exact bytes are attached to the PDF (report.json; its SHA-256 is printed in it).
  */
 export const pdfReporter: Reporter = {
   name: 'pdf',
@@ -27,6 +29,19 @@ export const pdfReporter: Reporter = {
   },
   async write(doc, out, chromium) {
     const [page, { streamHtmlReport }] = await Promise.all([doc.htmlPage(), import('../html/render.js')]);
-    await printHtmlToPdfStreamed(streamHtmlReport(page), chromium as string, out);
+    // Chromium's PDF is held (pdf-lib rewrites it), the JSON's exact bytes attached (docs/evidence.md).
+    const parts: Buffer[] = [];
+    await printHtmlToPdfStreamed(streamHtmlReport(page), chromium as string, {
+      write: async (b) => void parts.push(typeof b === 'string' ? Buffer.from(b) : b),
+    });
+    const json = Buffer.concat([...doc.json()].map((p) => Buffer.from(p, 'utf8')));
+    const finished = doc.run ? new Date(doc.run.finishedAt) : undefined;
+    const pdf = await attachJson(Buffer.concat(parts), {
+      name: ATTACHMENT_NAME[doc.kind],
+      bytes: json,
+      sha256: doc.jsonSha256(),
+      ...(finished ? { date: finished } : {}),
+    });
+    await out.write(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength));
   },
 };
