@@ -18,6 +18,7 @@ import { Certificates } from './certificates.js';
 import { EvidenceList } from './evidence.js';
 import { auditSettingsText, Badge, countsText, duration, local, policyText, shellJoin, STATUS_ORDER, utc } from './parts.js';
 import { declaredText, originText } from '../origin.js';
+import { WaiverNote, WaiversSection } from './waivers.js';
 
 /** The page's lists over the targets: summary rows, the targets × suites matrix, the sections. */
 type TargetList = 'rows' | 'matrix' | 'sections';
@@ -256,6 +257,7 @@ function Check({ c, target }: { c: HtmlCheck; target: HtmlTarget }) {
         <code>{c.id}</code>
         <span class="title">{c.title}</span>
       </div>
+      {c.waiver ? <WaiverNote w={c.waiver} /> : null}
       <p class="wrap">{c.message}</p>
       {c.remediation ? (
         <p class="fix wrap">
@@ -380,6 +382,7 @@ function Page({ v }: { v: View }) {
         <main>
           <Header v={v} />
           <Summary v={v} />
+          {v.m.waivers ? <WaiversSection w={v.m.waivers} /> : null}
           {v.each('sections', (t) => (
             <TargetSection t={t} v={v} />
           ))}
