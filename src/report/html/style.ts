@@ -76,9 +76,6 @@ figure.chart svg{width:100%;height:auto;display:block}
 figure.chart figcaption{font-size:12.5px;color:var(--muted)}
 footer.report{margin-top:40px;padding-top:10px;border-top:1px solid var(--line);font-size:12.5px;color:var(--muted)}
 .toc{columns:2;font-size:13px;padding-left:18px}
-.waived{margin:6px 0;padding:4px 8px;border:1.5px dashed var(--muted);border-radius:4px;background:var(--soft)}
-.badge.s-waived{color:var(--muted);background:var(--soft);border-style:dashed}
-section.waivers{margin:18px 0}
 @media (max-width:700px){main{padding:12px}.toc{columns:1}dl.ev{grid-template-columns:1fr}}
 @page{size:A4;margin:14mm 12mm}
 @media print{

@@ -2,14 +2,21 @@
  * (Rendered only as JSX text, as render.tsx: never markup by string concatenation.)
  * Waivers in the HTML report (docs/waivers.md): a "waived" badge with the reason, owner and last
  * day under a waived check, and a section with what the waivers did (waived, unused, expired).
+ * Styled inline (the CSP allows inline styles): the shared stylesheet, and so every report without
+ * waivers, stays byte for byte as it was.
  */
 import type { AppliedWaiver, WaiverListed, WaiversReport } from '../../core/model.js';
 
 /** Under a waived check: its status stays as found; this says who accepted it, why, until when. */
+const NOTE_STYLE = 'margin:6px 0;padding:4px 8px;border:1.5px dashed var(--muted);border-radius:4px;background:var(--soft)';
+const BADGE_STYLE = 'color:var(--muted);background:var(--soft);border-style:dashed';
+
 export function WaiverNote({ w }: { w: AppliedWaiver }) {
   return (
-    <p class="waived wrap" data-waived="true">
-      <span class="badge s-waived">WAIVED</span>
+    <p class="waived wrap" data-waived="true" style={NOTE_STYLE}>
+      <span class="badge" style={BADGE_STYLE}>
+        WAIVED
+      </span>
       {` ${w.reason} — owner ${w.owner}, until ${w.expires} (UTC, inclusive); ${w.file} waivers[${w.index}]. It does not fail the run.`}
     </p>
   );
