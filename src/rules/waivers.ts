@@ -60,13 +60,20 @@ export function applyWaivers(report: RunReport, set: WaiverSet, clock: Clock): W
     matched: 0,
   }));
   const targets = new Map(report.targets.map((t) => [t.id, t]));
+  // The entries naming each target, found once per target (not once per result).
+  const forTarget = new Map<string, Matcher[]>();
   let applied = 0;
   for (const r of report.results) {
     delete r.waiver;
     if (!WAIVABLE.includes(r.status)) continue;
-    const t = targets.get(r.targetId);
-    for (const m of matchers) {
-      if (!m.check.test(r.check) || !targetMatches(m, t, r)) continue;
+    let named = forTarget.get(r.targetId);
+    if (!named) {
+      const t = targets.get(r.targetId);
+      named = matchers.filter((m) => targetMatches(m, t, r));
+      forTarget.set(r.targetId, named);
+    }
+    for (const m of named) {
+      if (!m.check.test(r.check)) continue;
       m.matched++;
       if (m.expired || r.waiver) continue;
       const w = m.waiver;
