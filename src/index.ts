@@ -187,6 +187,15 @@ export {
   type RunHooks,
 } from './app/run.js';
 export type { Values as RunOptionValues, RunSettingsResolved } from './app/settings.js';
+/**
+ * Waivers (docs/waivers.md): `planRun({ waivers: 'mtls-waivers.yaml' })` loads them (so do the
+ * config's `waivers:` and MTLS_WAIVERS) and `runWithSettings` applies them; these are the pieces
+ * for a report of your own: load and check a file, apply it as of a clock, a file from findings.
+ */
+export { loadWaiversFile, checkWaivers, type Waiver, type WaiverSet } from './config/waivers.js';
+export { applyWaivers } from './rules/waivers.js';
+export { baselineYaml, readReportFindings, type BaselineFinding } from './app/baseline.js';
+export type { AppliedWaiver, WaiversReport, WaiverListed } from './core/model.js';
 /** A client command with `{host}` `{port}` `{url}` `{ca}` `{cert}` `{key}` `{servername}` `{resolve}` placeholders, its validation and one run of it. */
 export {
   runClientCommand,

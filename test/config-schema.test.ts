@@ -73,6 +73,11 @@ describe('the config JSON Schema', () => {
     ['a client env value that is not a string', 'clients:\n  - command: x\n    env: { A: 1 }\n', false],
     ['checks as globs and negations', 'checks: ["chain.*", "!chain.rejects-ca-as-client"]\n', true],
     ['a duration that is a number', 'timeout: 5\n', false],
+    ['waivers: a file', 'waivers: mtls-waivers.yaml\n', true],
+    ['waivers: an entry', 'waivers:\n  - { target: "api*", check: reject.no-client-cert, reason: legacy, owner: me, expires: "2027-01-31" }\n', true],
+    ['waivers: an unknown key', 'waivers:\n  - { target: "api*", check: x, reason: r, owner: o, expires: "2027-01-31", severity: low }\n', false],
+    ['waivers: a mapping', 'waivers: { target: x }\n', false],
+    ['waivers: an empty path', 'waivers: ""\n', false],
   ];
   it.each(cases)('%s: the loader and the schema agree (valid: %s)', (_what, yaml, valid) => {
     expect(loaderAccepts(yaml)).toBe(valid);

@@ -12,7 +12,9 @@ import { splitList } from '../config/values.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { HarnessError } from '../core/errors.js';
 import type { RunReport } from '../core/model.js';
-import { failsRun, summarize } from '../core/status.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { failsRun, summarize, unwaivedSummary } from '../core/status.js';
+import { applyWaivers } from '../rules/waivers.js';
 import type { Policy, TargetConfig } from '../core/target.js';
 import type { AnySuite, Suite } from '../checks/types.js';
 import { mintFixturePki, type FixturePki } from '../pki/generate.js';
@@ -185,6 +187,8 @@ export interface RunHooks {
   onTarget?: RunOptions['onTarget'];
   /** Adds to the report before its summary (k8s scan: the cluster audit, unreachable Services). */
   complete?(report: RunReport): void | Promise<void>;
+  /** The clock the waivers' expiry is judged by (default the system clock). */
+  clock?: Clock;
 }
 
 /** Runs the checks of the settings' selection on ready targets; the report carries the settings and the summary. */
@@ -212,6 +216,8 @@ export async function runWithSettings(targets: TargetUnderTest[], suites: readon
   };
   await hooks.complete?.(report);
   report.summary = summarize(report.results);
+  // Waivers: the one place they apply, for every report and the exit code (docs/waivers.md).
+  if (st.waivers) applyWaivers(report, st.waivers, hooks.clock ?? systemClock);
   return report;
 }
 
@@ -240,8 +246,12 @@ export async function writeRunReports(
   return writeReports(plan.settings.reports, runDocument(report, argv), streams, plan.settings.reportMode);
 }
 
-/** The exit status of a finished run: 0, 1 (fail/error, warn with fail-on warn, a report not written), 130 (incomplete). */
+/**
+ * The exit status of a finished run: 0, 1 (fail/error, warn with fail-on warn, a report not
+ * written), 130 (incomplete). A waived result (`result.waiver`) does not count.
+ */
 export function exitCodeOf(plan: Pick<RunPlan, 'settings'>, report: RunReport, reportsWritten = true): 0 | 1 | 130 {
   if (report.incomplete) return 130;
-  return failsRun(report.summary, plan.settings.failOn) || !reportsWritten ? 1 : 0;
+  const summary = report.waivers ? unwaivedSummary(report.results) : report.summary;
+  return failsRun(summary, plan.settings.failOn) || !reportsWritten ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { loadConfigFile, type FileConfig, type FilePolicy } from '../config/load.js';
 import { DURATION_MAX, parseDuration, parseIntFlag, splitList } from '../config/values.js';
+import { checkWaivers, loadWaiversFile, type WaiverSet } from '../config/waivers.js';
 import { HarnessError } from '../core/errors.js';
 import type { FailOn } from '../core/status.js';
 import { DEFAULT_POLICY, type Policy } from '../core/target.js';
@@ -64,6 +65,16 @@ export interface RunSettingsResolved {
   quiet: boolean;
   /** --report-mode (default 0600). */
   reportMode: number;
+  /** The accepted findings (--waivers, MTLS_WAIVERS, the config's waivers:; docs/waivers.md). */
+  waivers?: WaiverSet;
+}
+
+/** The waivers of a run: --waivers FILE > MTLS_WAIVERS > the config file's `waivers:` (a list, or a file relative to it). */
+function resolveWaivers(v: Values, env: NodeJS.ProcessEnv, file: FileConfig, configFile: string | undefined, baseDir: string): WaiverSet | undefined {
+  const given = pick(v, env, 'waivers', 'MTLS_WAIVERS');
+  if (given) return loadWaiversFile(given);
+  if (typeof file.waivers === 'string') return loadWaiversFile(path.resolve(baseDir, file.waivers));
+  return file.waivers ? checkWaivers(file.waivers, configFile ?? 'config') : undefined;
 }
 
 /**
@@ -101,6 +112,7 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
   const reports = resolveReports(command, { values: v, env, fromEnv: true, config: { reports: file.reports, baseDir } });
   const reportMode = parseReportMode(v['report-mode'] as string | undefined);
   const inputFile = (x: string | undefined) => (x && !x.includes('-----BEGIN') ? path.resolve(baseDir, x) : undefined);
+  const waivers = resolveWaivers(v, env, file, configFile, baseDir);
   assertReportPaths(command, reportPaths(reports), [
     ['--config', configFile],
     ['--ca', v.ca as string | undefined],
@@ -111,6 +123,7 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
     ['--revoked-cert', v['revoked-cert'] as string | undefined],
     ['--revoked-key', v['revoked-key'] as string | undefined],
     ['--targets-file', v['targets-file'] as string | undefined],
+    ['--waivers', pick(v, env, 'waivers', 'MTLS_WAIVERS') ?? inputFile(typeof file.waivers === 'string' ? file.waivers : undefined)],
     ['targetsFile', inputFile(file.targetsFile)],
     ['--rotation-overlap-cert', v['rotation-overlap-cert'] as string | undefined],
     ['--rotation-overlap-key', v['rotation-overlap-key'] as string | undefined],
@@ -148,6 +161,7 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
     policy: mergePolicy(filePolicy, flagPolicy, 'flags'),
     quiet: !!v.quiet,
     reportMode,
+    ...(waivers ? { waivers } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   demo: async (argv, io) => (await import('./commands/demo.js')).demoCommand(argv, io),
   reference: async (argv, io) => (await import('./commands/reference.js')).referenceCommand(argv, io),
   report: async (argv, io) => (await import('./commands/report.js')).reportCommand(argv, io),
+  baseline: async (argv, io) => (await import('./commands/baseline.js')).baselineCommand(argv, io),
 };
 
 /**
@@ -38,6 +39,7 @@ const HELP: Record<string, { text: () => Promise<string>; sub?: string; helpWord
   demo: { text: async () => (await import('./help/demo.js')).demoHelp() },
   reference: { text: async () => (await import('./help/reference.js')).referenceHelp(), sub: 'start' },
   report: { text: async () => (await import('./help/report.js')).reportHelp(), sub: 'merge', helpWord: true },
+  baseline: { text: async () => (await import('./help/baseline.js')).baselineHelp() },
 };
 
 const isHelpFlag = (w: string | undefined) => w === '--help' || w === '-h';

@@ -31,6 +31,19 @@ export interface FileConfig {
   targets?: FileTarget[];
   /** Clients under test for `client-test` (README "client-test"). */
   clients?: FileClient[];
+  /** Accepted findings (docs/waivers.md): the entries, or a waivers file relative to this file. */
+  waivers?: FileWaiver[] | string;
+}
+
+/** A waiver entry as written (docs/waivers.md); checked by src/config/waivers.ts. */
+export interface FileWaiver {
+  target?: string;
+  check?: string;
+  reason?: string;
+  expires?: string;
+  owner?: string;
+  /** Line of the entry in the file, for messages. */
+  line?: number;
 }
 
 /** A client under test: a command the harness runs against its reference servers. */
@@ -126,6 +139,15 @@ export function loadConfigFile(file: string, reportKeys?: readonly string[]): Fi
 }
 
 export function parseConfigText(text: string, file: string, reportKeys?: readonly string[]): FileConfig {
+  const cfg = (parseYamlAs(text, file, configSchema(reportKeys)) ?? {}) as FileConfig;
+  return checkConfig(cfg, file);
+}
+
+/**
+ * Parses YAML (or JSON) text and walks it by `kind` (the config schema's kinds): every mistake is a
+ * `config.invalid` error naming the file, the line and the key. Undefined for an empty document.
+ */
+export function parseYamlAs(text: string, file: string, kind: Kind): unknown {
   // yaml (about 30 ms of module loading) is loaded when a config file is read, not by every command.
   const { isMap, isScalar, isSeq, LineCounter, parseDocument } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   const lc = new LineCounter();
@@ -136,7 +158,7 @@ export function parseConfigText(text: string, file: string, reportKeys?: readonl
     const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line;
     throw new HarnessError('config.invalid', `${file}:${line}: not valid YAML/JSON: ${e.message.split('\n')[0]}`);
   }
-  if (doc.contents === null) return {};
+  if (doc.contents === null) return undefined;
   const fail = (n: Node | null | undefined, msg: string): never => {
     throw new HarnessError('config.invalid', `${file}:${lineOf(n)}: ${msg}`);
   };
@@ -171,6 +193,11 @@ export function parseConfigText(text: string, file: string, reportKeys?: readonl
         fail(node, `${where} must be one of ${kind.values.join(', ')}`);
       return (node as { value: unknown }).value;
     }
+    if (kind.t === 'pathOrList') {
+      if (isSeq(node)) return walk(node, { t: 'list', of: kind.of }, where);
+      if (!isScalar(node) || typeof node.value !== 'string' || node.value === '') fail(node, `${where} must be a list or a file path`);
+      return (node as { value: unknown }).value;
+    }
     if (kind.t === 'list') {
       if (!isSeq(node)) fail(node, `${where} must be a list`);
       return (node as { items: Node[] }).items.map((n, i) => {
@@ -193,7 +220,11 @@ export function parseConfigText(text: string, file: string, reportKeys?: readonl
     }
     return out;
   };
-  const cfg = walk(doc.contents as Node, configSchema(reportKeys), '') as FileConfig;
+  return walk(doc.contents as Node, kind, '');
+}
+
+/** The config file's rules across keys (after the walk checked each key). */
+function checkConfig(cfg: FileConfig, file: string): FileConfig {
   for (const [i, t] of (cfg.targets ?? []).entries()) {
     if (!t.endpoint && !t.reference)
       throw new HarnessError('config.invalid', `${file}:${t.line}: targets[${i}] needs an endpoint (host:port) or a reference (implementation, profile)`);

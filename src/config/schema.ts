@@ -19,7 +19,9 @@ export type Kind =
   | { t: 'dict'; of: 'string' }
   | { t: 'enum'; values: readonly string[] }
   | { t: 'map'; shape: Shape; docs?: Docs; required?: readonly (readonly string[])[] }
-  | { t: 'list'; of: Kind };
+  | { t: 'list'; of: Kind }
+  /** A list of `of`, or a string (a file path holding the list). */
+  | { t: 'pathOrList'; of: Kind };
 export type Shape = Record<string, Kind>;
 type Docs = Record<string, string>;
 
@@ -142,6 +144,19 @@ const TARGET = map(
   [['endpoint'], ['reference']],
 );
 
+/** One accepted finding (docs/waivers.md): every key is required, checked by src/config/waivers.ts. */
+export const WAIVER = map(
+  { target: 'string', check: 'string', reason: 'string', expires: 'string', owner: 'string' },
+  {
+    target: "A glob (* and ?) matched against the target's id, name and endpoint.",
+    check: 'A check id or a glob (e.g. chain.*).',
+    reason: 'Why the finding is accepted (required; not empty, not a TODO placeholder).',
+    expires: 'The last day the waiver holds, YYYY-MM-DD (UTC, inclusive); the day after, the finding fails the run again.',
+    owner: 'Who accepted it (a person or team).',
+  },
+  [['target', 'check', 'reason', 'expires', 'owner']],
+);
+
 const CLIENT = map(
   { name: 'string', command: 'string|string[]', env: { t: 'dict', of: 'string' }, timeout: 'duration' },
   {
@@ -178,6 +193,7 @@ export function configSchema(reportKeys?: readonly string[]): Kind {
       reports,
       targets: { t: 'list', of: TARGET },
       clients: { t: 'list', of: CLIENT },
+      waivers: { t: 'pathOrList', of: WAIVER },
     },
     {
       policy: 'The policy every target is judged by (minimum TLS version, expiry thresholds).',
@@ -192,6 +208,7 @@ export function configSchema(reportKeys?: readonly string[]): Kind {
       reports: 'Where to write the reports (relative to this file).',
       targets: 'Servers to test.',
       clients: 'Clients under test, for client-test.',
+      waivers: 'Accepted findings (docs/waivers.md): a list of waivers, or a waivers file (relative to this file).',
     },
   );
 }
@@ -237,6 +254,13 @@ function toJsonSchema(kind: Kind): JsonSchema {
       return { enum: [...kind.values] };
     case 'list':
       return { type: 'array', items: toJsonSchema(kind.of) };
+    case 'pathOrList':
+      return {
+        oneOf: [
+          { type: 'string', minLength: 1 },
+          { type: 'array', items: toJsonSchema(kind.of) },
+        ],
+      };
     case 'map': {
       const properties: Record<string, JsonSchema> = {};
       for (const [key, sub] of Object.entries(kind.shape)) {

@@ -31,6 +31,49 @@ export interface Result {
   remediation?: string;
   evidence: Evidence;
   durationMs: number;
+  /**
+   * The waiver that accepts this finding (docs/waivers.md): the status is kept as it was found, but
+   * the result does not fail the run. Only on fail, warn and error results, while the waiver is valid.
+   */
+  waiver?: AppliedWaiver;
+}
+
+/** A waiver as a result carries it: who accepted the finding, why, until when, and which entry. */
+export interface AppliedWaiver {
+  reason: string;
+  owner: string;
+  /** The last day (UTC, inclusive) the waiver is valid: YYYY-MM-DD. */
+  expires: string;
+  /** The file the entry is in (the waivers file, or the config file for inline `waivers:`). */
+  file: string;
+  /** 0-based position of the entry in the file's `waivers:` list. */
+  index: number;
+}
+
+/** A waiver entry named in a report's `waivers` (unused or expired). */
+export interface WaiverListed {
+  index: number;
+  /** Line of the entry in its file. */
+  line?: number;
+  target: string;
+  check: string;
+  owner: string;
+  expires: string;
+  /** How many fail/warn/error results it matches (an expired one waives none of them). */
+  matched: number;
+}
+
+/** What the waivers of a run did (docs/waivers.md): present when a waivers file or `waivers:` was given. */
+export interface WaiversReport {
+  file: string;
+  /** Entries in the file. */
+  entries: number;
+  /** Results waived. */
+  applied: number;
+  /** Valid entries that matched no fail/warn/error result. */
+  unused: WaiverListed[];
+  /** Entries past their `expires` date: they waive nothing. */
+  expired: WaiverListed[];
 }
 
 /** What a check returns; the runner adds the target (id and label), suite, id, title and timing. */
@@ -212,4 +255,6 @@ export interface RunReport {
   targets: TargetReport[];
   results: Result[];
   summary: Summary;
+  /** Set when waivers were given (docs/waivers.md). */
+  waivers?: WaiversReport;
 }

@@ -8,7 +8,8 @@ export type Status = 'pass' | 'warn' | 'fail' | 'skip' | 'error';
 /** Report order: the summary's keys and every per-status listing follow it. */
 export const STATUSES: readonly Status[] = ['pass', 'warn', 'fail', 'skip', 'error'];
 
-export type Summary = Record<Status, number>;
+/** `waived`: how many of the counted results a waiver accepts (set only when waivers were given; docs/waivers.md). */
+export type Summary = Record<Status, number> & { waived?: number };
 
 /** Worst first: error > fail > warn > pass > skip (a pass says something about a target, a skip nothing). */
 export const SEVERITY: readonly Status[] = ['error', 'fail', 'warn', 'pass', 'skip'];
@@ -41,6 +42,13 @@ export function summarize(results: Iterable<{ status: Status }>): Summary {
 
 /** `--fail-on`: the least status that fails a run. */
 export type FailOn = 'fail' | 'warn';
+
+/** The summary of the results no waiver accepts: what decides the exit code. */
+export function unwaivedSummary(results: Iterable<{ status: Status; waiver?: unknown }>): Summary {
+  const s = summarize([]);
+  for (const r of results) if (!r.waiver) s[r.status]++;
+  return s;
+}
 
 /** Whether a run with this summary failed (exit 1): any fail or error, or a warn under `--fail-on warn`. */
 export function failsRun(summary: Summary, failOn: FailOn): boolean {

@@ -38,5 +38,6 @@ export function buildJsonReport(run: RunReport, argv: string[]) {
     targets: run.targets,
     results: run.results,
     summary: run.summary,
+    ...(run.waivers ? { waivers: run.waivers } : {}),
   };
 }

@@ -30,6 +30,7 @@ function evidenceProperties(r: Result): [string, string][] {
     [`${r.check}.message`, r.message],
   ];
   if (r.remediation) props.push([`${r.check}.remediation`, r.remediation]);
+  if (r.waiver) props.push([`${r.check}.waiver`, waiverLine(r.waiver)]);
   for (const [k, v] of Object.entries(r.evidence)) {
     if (k === 'timeline' && v && typeof v === 'object' && Array.isArray((v as { attempts?: unknown }).attempts)) {
       props.push([`${r.check}.evidence.timeline`, `${(v as { attempts: unknown[] }).attempts.length} attempts: the full timeline is in the JSON report`]);
@@ -39,6 +40,11 @@ function evidenceProperties(r: Result): [string, string][] {
     props.push([`${r.check}.evidence.${k}`, typeof v === 'string' ? v : JSON.stringify(v)]);
   }
   return props;
+}
+
+/** A waiver as one line: reason, owner, last day, entry. */
+function waiverLine(w: NonNullable<Result['waiver']>): string {
+  return `${w.reason} (owner ${w.owner}, until ${w.expires}; ${w.file} waivers[${w.index}])`;
 }
 
 /** XML text: `&`, `<` and `>` escaped (every `&`, also one that looks like an entity). */
@@ -100,7 +106,8 @@ export function* junitChunks(run: RunReport): Generator<string> {
     const leaf = (indent: string, name: string, attrs: Record<string, string>, body = '') =>
       out.push(body ? `${indent}${open(name, attrs)}>${text(body)}</${name}>` : `${indent}${open(name, attrs)}/>`);
     const { targetId, target, suite } = results[0]!;
-    const count = (s: Result['status']) => results.filter((r) => r.status === s).length;
+    // A waived fail or error is a passing testcase (it does not fail the run); its property and system-out say so.
+    const count = (s: Result['status']) => results.filter((r) => r.status === s && !r.waiver).length;
     out.push(
       `  ${open('testsuite', {
         name: xmlSafe(`${targetId} ${suite}`),
@@ -137,7 +144,7 @@ export function* junitChunks(run: RunReport): Generator<string> {
     for (const r of results) {
       const tc = { name: r.check, classname: xmlSafe(`${targetId}.${suite}`), time: seconds(r.durationMs) };
       const body = xmlSafe([r.message, r.remediation ? `Fix: ${r.remediation}` : ''].filter(Boolean).join('\n'));
-      if (r.status !== 'fail' && r.status !== 'error' && r.status !== 'skip') {
+      if ((r.status !== 'fail' && r.status !== 'error' && r.status !== 'skip') || r.waiver) {
         leaf('    ', 'testcase', tc);
         continue;
       }
@@ -147,7 +154,8 @@ export function* junitChunks(run: RunReport): Generator<string> {
       out.push('    </testcase>');
     }
     const warns = results.filter((r) => r.status === 'warn');
-    leaf('    ', 'system-out', {}, xmlSafe(warns.map((r) => `WARN ${r.check}: ${r.message}`).join('\n')));
+    const waived = results.filter((r) => r.waiver).map((r) => `WAIVED ${r.status.toUpperCase()} ${r.check}: ${r.message}\n  waiver: ${waiverLine(r.waiver!)}`);
+    leaf('    ', 'system-out', {}, xmlSafe([...warns.map((r) => `WARN ${r.check}: ${r.message}`), ...waived].join('\n')));
     leaf('    ', 'system-err', {});
     out.push('  </testsuite>');
     yield out.join('\n') + '\n';

@@ -39,7 +39,7 @@ function renderTargetsTable(run: RunReport, st: Style, width: number, quiet: boo
     const bad = rs.filter((r) => r.status === 'fail' || r.status === 'error');
     const look = (bad.length > 0 ? bad : rs.filter((r) => r.status === 'warn')).slice(0, 3);
     const first = bad.find((r) => r.status === 'error') ?? bad[0];
-    const note = look.map((r) => r.check).join(', ') + (first ? `\n${safeText(first.message, 160)}` : '');
+    const note = look.map((r) => r.check + (r.waiver ? ' (waived)' : '')).join(', ') + (first ? `\n${safeText(first.message, 160)}` : '');
     rows.push([safeText(t.id, 60), paint(st, worst), count('pass'), count('warn'), count('fail'), count('skip'), count('error'), note]);
   }
   return rows.length > 0
@@ -78,7 +78,7 @@ export function renderResultsTable(run: RunReport, st: Style, width = 120, quiet
     const s = run.summary;
     const failingIds = new Set(run.results.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => r.targetId));
     const failing = run.targets.filter((t) => failingIds.has(t.id)).length;
-    return `${renderTargetsTable(run, st, width, quiet)}${run.results.length} checks on ${run.targets.length} targets in ${(run.durationMs / 1000).toFixed(2)} s: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors; ${failing} target(s) with failures or errors (every check is in the JSON/JUnit/HTML reports)\n`;
+    return `${renderTargetsTable(run, st, width, quiet)}${run.results.length} checks on ${run.targets.length} targets in ${(run.durationMs / 1000).toFixed(2)} s: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors${waivedText(s)}; ${failing} target(s) with failures or errors (every check is in the JSON/JUnit/HTML reports)\n`;
   }
   const rows: Result[] = quiet ? run.results.filter((r) => r.status === 'fail' || r.status === 'error' || r.status === 'warn') : run.results;
   const multi = run.targets.length > 1;
@@ -88,13 +88,24 @@ export function renderResultsTable(run: RunReport, st: Style, width = 120, quiet
   for (const r of rows)
     table.push([
       ...(multi ? [safeText(r.targetId, 60)] : []),
-      paint(st, r.status),
+      paint(st, r.status) + (r.waiver ? `\n${st.dim('waived')}` : ''),
       r.check,
-      safeText(r.message, 600) + (r.remediation && (r.status === 'fail' || r.status === 'warn') ? `\n→ ${safeText(r.remediation, 300)}` : ''),
+      safeText(r.message, 600) + (r.remediation && (r.status === 'fail' || r.status === 'warn') ? `\n→ ${safeText(r.remediation, 300)}` : '') + waiverText(r),
     ]);
   const s = run.summary;
-  const line = `${run.results.length} checks on ${run.targets.length} target(s) in ${(run.durationMs / 1000).toFixed(2)} s: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors`;
+  const line = `${run.results.length} checks on ${run.targets.length} target(s) in ${(run.durationMs / 1000).toFixed(2)} s: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors${waivedText(s)}`;
   return (rows.length > 0 ? table.toString() + '\n' : '') + line + '\n' + protocolLines(run) + originLines(run);
+}
+
+/** ", N waived (not failing the run)" when waivers were given. */
+function waivedText(s: RunReport['summary']): string {
+  return s.waived !== undefined ? `, ${s.waived} waived (not failing the run)` : '';
+}
+
+/** A waived result's waiver, under its finding. */
+function waiverText(r: Result): string {
+  const w = r.waiver;
+  return w ? `\nwaived until ${w.expires} by ${safeText(w.owner, 80)}: ${safeText(w.reason, 300)}` : '';
 }
 
 /**

@@ -8,6 +8,7 @@ import type { RunReport } from '../../core/model.js';
 import { safeText } from '../../core/text.js';
 import { reportsToStdout } from '../../report/reporters/index.js';
 import { renderResultsTable } from '../../report/results-table.js';
+import { waiverNotices } from '../../rules/waivers.js';
 import { makeStyle } from '../../report/style.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
 import { exitCodeOf, planRun, ReferencePool, runWithSettings, writeRunReports, type RunHooks } from '../../app/run.js';
@@ -60,6 +61,7 @@ export const RUN_SHARED_OPTIONS: OptionSpec = {
   'connections-per-target': { type: 'string' },
   'target-timeout': { type: 'string' },
   config: { type: 'string' },
+  waivers: { type: 'string' },
   'rotation-command': { type: 'string' },
   'rotation-watch': { type: 'string' },
   'rotation-timeout': { type: 'string' },
@@ -132,7 +134,9 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
   let reportsOk: boolean;
   let report: RunReport;
   try {
-    report = await o.check({ signal: interrupt.signal, ...(progress ? { onTarget: (t, r) => progress.onTarget(t, r) } : {}) }).finally(() => progress?.end());
+    report = await o
+      .check({ signal: interrupt.signal, ...(io.clock ? { clock: io.clock } : {}), ...(progress ? { onTarget: (t, r) => progress.onTarget(t, r) } : {}) })
+      .finally(() => progress?.end());
     if (o.provenance) report.provenance = collectProvenance({ ...o.provenance, env });
     // Each reporter on its own: one failing never loses another's output.
     reportsOk = await writeRunReports({ settings: st }, report, o.argv, io);
@@ -148,6 +152,7 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
         io.stdout.write(`rotation ${safeText(r.target, 120)}: ${r.evidence.summary}\n`);
     }
   }
+  if (report.waivers) for (const line of waiverNotices(report.waivers, (x) => safeText(x, 200))) io.stderr.write(`${line}\n`);
   return exitCodeOf({ settings: st }, report, reportsOk);
 }
 

@@ -26,6 +26,7 @@ Commands:
   report merge        merge JSON run reports (one per cluster) into one fleet
                       report, each source's SHA-256 kept
   demo                probe and test the node reference; reports/demo.html
+  baseline REPORT     a waivers file from a JSON report (docs/waivers.md)
   help CMD, --version
 
 "mtls-harness CMD --help" lists a command's options; an option means the same

@@ -70,6 +70,8 @@ Budgets and config:
   --target-timeout DURATION time one target may take (default: max(30s, 6 x
                             --timeout)); a peer that stalls costs at most this
   --config FILE             YAML or JSON config (docs/config.md); flags win
+  --waivers FILE            accepted findings (docs/waivers.md): waived ones
+                            keep their status but do not fail the run
 ${reportsSection()}`;
 }
 

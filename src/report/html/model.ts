@@ -5,7 +5,7 @@ import type { Diagnosis, FindingStatus } from '../../probe/diagnose.js';
 import type { ProbeOutcome } from '../../probe/tls-probe.js';
 import { summarizeCertificate } from '../../pki/inspect.js';
 import { STATUSES, type Status, type Summary } from '../../core/status.js';
-import type { Evidence, FileCertificate, MergeSource, Provenance, RunReport, RunSettings } from '../../core/model.js';
+import type { AppliedWaiver, Evidence, FileCertificate, MergeSource, Provenance, RunReport, RunSettings, WaiversReport } from '../../core/model.js';
 import type { Policy, TargetOrigin } from '../../core/target.js';
 import { toolInfo } from '../../io/version.js';
 import { redactArgv } from '../../core/redact.js';
@@ -28,6 +28,8 @@ export interface HtmlCheck {
   references: readonly Reference[];
   evidence: Evidence;
   durationMs?: number;
+  /** The waiver that accepts this finding (docs/waivers.md). */
+  waiver?: AppliedWaiver;
 }
 
 export interface HtmlSuiteCell {
@@ -86,6 +88,8 @@ export interface HtmlModel {
   summary: Summary;
   /** The run ended early (Ctrl-C): what finished is shown, the rest is `error` "not finished". */
   incomplete?: { reason: string; targetsFinished: number; targetsTotal: number };
+  /** What the run's waivers did: waived, unused and expired (docs/waivers.md). */
+  waivers?: WaiversReport;
   targets: HtmlTarget[];
   /** SHA-256 (hex) of the JSON report's exact bytes, and those bytes (embedded for verification). */
   digest: { sha256: string; of: string; json: string };
@@ -241,6 +245,7 @@ export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): Ht
             references: referencesOf(r.check),
             evidence: r.evidence,
             durationMs: r.durationMs,
+            ...(r.waiver ? { waiver: r.waiver } : {}),
           }))
         : [],
       serverChain: full ? (t.peerChain ?? []) : [],
@@ -266,8 +271,9 @@ export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): Ht
     ...(run.provenance ? { provenance: run.provenance } : {}),
     ...(run.sources ? { sources: run.sources } : {}),
     verdict: worstStatus(run.results.map((r) => r.status)),
-    summary: run.summary,
+    summary: countStatuses(run.results.map((r) => r.status)),
     ...(run.incomplete ? { incomplete: run.incomplete } : {}),
+    ...(run.waivers ? { waivers: run.waivers } : {}),
   };
   // The digest and the embedded bytes are ours, and must stay byte-exact: never cleaned or cut.
   return { head: clean(head) as HtmlHead, count: run.targets.length, target, digest: digestOf(json, RUN_DIGEST_OF) };

@@ -20,6 +20,7 @@ import { auditSettingsText, Badge, countsText, duration, local, policyText, shel
 import { declaredText, originText } from '../origin.js';
 import { ProvenanceRows } from './provenance.js';
 import { Sources } from './sources.js';
+import { WaiverNote, WaiversSection } from './waivers.js';
 
 /** The page's lists over the targets: summary rows, the targets × suites matrix, the sections. */
 type TargetList = 'rows' | 'matrix' | 'sections';
@@ -259,6 +260,7 @@ function Check({ c, target }: { c: HtmlCheck; target: HtmlTarget }) {
         <code>{c.id}</code>
         <span class="title">{c.title}</span>
       </div>
+      {c.waiver ? <WaiverNote w={c.waiver} /> : null}
       <p class="wrap">{c.message}</p>
       {c.remediation ? (
         <p class="fix wrap">
@@ -384,6 +386,7 @@ function Page({ v }: { v: View }) {
           <Header v={v} />
           <Summary v={v} />
           {m.sources ? <Sources sources={m.sources} /> : null}
+          {v.m.waivers ? <WaiversSection w={v.m.waivers} /> : null}
           {v.each('sections', (t) => (
             <TargetSection t={t} v={v} />
           ))}
