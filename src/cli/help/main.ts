@@ -24,6 +24,7 @@ Commands:
                       apache, apache-location, postgres, mariadb,
                       mosquitto, redis
   demo                probe and test the node reference; reports/demo.html
+  serve               run the targets on an interval; Prometheus /metrics
   help CMD, --version
 
 "mtls-harness CMD --help" lists a command's options; an option means the same
