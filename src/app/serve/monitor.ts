@@ -76,9 +76,12 @@ export async function startServe(o: ServeOptions): Promise<Serving> {
         metrics.inProgress.set(0);
         return;
       }
-      metrics.completed(report);
-      html = await htmlOf(report, o.argv);
+      // The report files and the page first, then the metrics and the page together: a scrape
+      // that sees this run's metrics finds its report at /report and in the files.
+      const page = await htmlOf(report, o.argv);
       await writeRunReports(plan, report, o.argv, o.streams);
+      metrics.completed(report);
+      html = page;
       const counts = STATUSES.map((s) => `${report.summary[s]} ${s}`).join(', ');
       o.log(`serve: run ${run} finished in ${(report.durationMs / 1000).toFixed(1)} s: ${report.targets.length} target(s), ${counts}`);
     } catch (e) {
