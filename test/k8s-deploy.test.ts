@@ -27,6 +27,11 @@ const KINDS: Record<string, [string, string]> = {
   ClusterRoleBinding: ['rbac.authorization.k8s.io/v1', 'V1ClusterRoleBinding'],
   Job: ['batch/v1', 'V1Job'],
   CronJob: ['batch/v1', 'V1CronJob'],
+  // serve (deploy/serve.yaml; its ServiceMonitor and PrometheusRule, CRDs, are in deploy/monitoring/: test/serve-deploy.test.ts)
+  ConfigMap: ['v1', 'V1ConfigMap'],
+  Deployment: ['apps/v1', 'V1Deployment'],
+  Service: ['v1', 'V1Service'],
+  NetworkPolicy: ['networking.k8s.io/v1', 'V1NetworkPolicy'],
 };
 
 /** Fields the OpenAPI schema marks required (for the kinds shipped), as paths with [] for arrays. */
@@ -52,6 +57,9 @@ const REQUIRED: Record<string, string[]> = {
     'spec.jobTemplate.spec.template.spec.restartPolicy',
     'spec.jobTemplate.spec.template.spec.volumes[].name',
   ],
+  Deployment: ['spec.selector', 'spec.template.spec.containers[].name', 'spec.template.spec.containers[].image', 'spec.template.spec.volumes[].name'],
+  Service: ['spec.ports[].port'],
+  NetworkPolicy: ['spec.podSelector'],
 };
 
 const models = k8s as unknown as Record<string, { getAttributeTypeMap?: () => { name: string; baseName: string; type: string }[] }>;
@@ -84,7 +92,8 @@ function validate(value: unknown, type: string, at: string): string[] {
   const model = models[type];
   if (!model?.getAttributeTypeMap) return [`${at}: unknown model type ${type}`];
   if (typeof value !== 'object' || Array.isArray(value)) return [`${at}: expected an object (${type})`];
-  const attrs = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
+  // loadAllYaml deserialises into the models: a field named as a reserved word (NetworkPolicy's `from`) arrives as its property (`_from`).
+  const attrs = new Map(model.getAttributeTypeMap().flatMap((a) => [[a.baseName, a.type] as const, [a.name, a.type] as const]));
   return Object.entries(value as object).flatMap(([k, v]) =>
     attrs.has(k) ? validate(v, attrs.get(k)!, `${at}.${k}`) : [`${at}.${k}: unknown field (not in ${type})`],
   );
@@ -141,12 +150,16 @@ describe('deploy/ manifests', () => {
     expect(objs.map((o) => o.kind).sort()).toEqual([
       'ClusterRole',
       'ClusterRoleBinding',
+      'ConfigMap',
       'CronJob',
+      'Deployment',
       'Job',
       'Namespace',
+      'NetworkPolicy',
       'PersistentVolumeClaim',
       'Role',
       'RoleBinding',
+      'Service',
       'ServiceAccount',
     ]);
     for (const o of objs) {

@@ -79,6 +79,7 @@ export class ServeMetrics {
   readonly lastRunDuration = this.g('mtls_last_run_duration_seconds', 'How long the last completed run took');
   readonly lastRunSuccess = this.g('mtls_last_run_success', '1 when the last run completed, 0 when it failed to (the other metrics then hold the run before)');
   readonly inProgress = this.g('mtls_run_in_progress', '1 while a run is in progress');
+  readonly startTime = this.g('mtls_serve_start_time_seconds', 'When serve started (Unix seconds)');
   readonly runs = this.c('mtls_runs_total', 'Runs started');
   readonly runFailures = this.c(
     'mtls_run_failures_total',
@@ -86,7 +87,8 @@ export class ServeMetrics {
   );
   readonly overruns = this.c('mtls_run_overruns_total', 'Runs that outlasted the interval: the next run was delayed (runs never overlap)');
 
-  constructor() {
+  constructor(now: Date = new Date()) {
+    this.startTime.set(now.getTime() / 1000);
     this.lastRunSuccess.set(0);
     this.inProgress.set(0);
   }
