@@ -84,32 +84,14 @@ beforeAll(async () => {
   pki = await mintFixturePki();
   await writeClientFiles(dir, pki);
   await startTarget('strict');
-  child = spawn(
-    process.execPath,
-    [
-      CLI_JS,
-      'serve',
-      '--target',
-      `127.0.0.1:${port}`,
-      '--ca',
-      path.join(dir, 'ca.pem'),
-      '--cert',
-      path.join(dir, 'client.pem'),
-      '--key',
-      path.join(dir, 'client-key.pem'),
-      '--check',
-      'reject.no-client-cert,handshake.accepts-valid-client-cert,expiry.*',
-      '--timeout',
-      '3s',
-      '--interval',
-      '1s',
-      '--listen',
-      '127.0.0.1:0',
-      '--json',
-      path.join(dir, 'last.json'),
-    ],
-    { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  // The credentials relative to the working directory (the temp dir), as a user would give them.
+  const flags = `--ca ca.pem --cert client.pem --key client-key.pem --timeout 3s --interval 1s --listen 127.0.0.1:0 --json last.json`;
+  const checks = 'reject.no-client-cert,handshake.accepts-valid-client-cert,expiry.*';
+  child = spawn(process.execPath, [CLI_JS, 'serve', '--target', `127.0.0.1:${port}`, '--check', checks, ...flags.split(' ')], {
+    cwd: dir,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (s: string) => (stderr += s));
   const end = Date.now() + 30_000;
