@@ -30,6 +30,8 @@ export interface ServeOptions {
   jitterMs: number;
   /** One line per run and per failure (stderr for the CLI). */
   log(line: string): void;
+  /** No line for a completed run (`--quiet`); failures are still said. */
+  quiet?: boolean;
   /** Where report files' failures are said (`-` is refused before serve starts). */
   streams: { stdout: TextOut; stderr: { write(s: string): unknown } };
   random?: () => number;
@@ -83,7 +85,7 @@ export async function startServe(o: ServeOptions): Promise<Serving> {
       metrics.completed(report);
       html = page;
       const counts = STATUSES.map((s) => `${report.summary[s]} ${s}`).join(', ');
-      o.log(`serve: run ${run} finished in ${(report.durationMs / 1000).toFixed(1)} s: ${report.targets.length} target(s), ${counts}`);
+      if (!o.quiet) o.log(`serve: run ${run} finished in ${(report.durationMs / 1000).toFixed(1)} s: ${report.targets.length} target(s), ${counts}`);
     } catch (e) {
       metrics.failed();
       o.log(`serve: run ${run} failed to complete: ${errorLine(e)}; the metrics keep the last completed run`);

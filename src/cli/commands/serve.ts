@@ -59,7 +59,7 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
   const log = (line: string) => void io.stderr.write(`mtls-harness ${line}\n`);
   let serving: Awaited<ReturnType<typeof startServe>>;
   try {
-    serving = await startServe({ values: v, env: io.env, argv: ['serve', ...argv], listen, intervalMs, jitterMs, log, streams: io });
+    serving = await startServe({ values: v, env: io.env, argv: ['serve', ...argv], listen, intervalMs, jitterMs, log, quiet: !!v.quiet, streams: io });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new HarnessError(

@@ -25,7 +25,7 @@ Targets (as run):
   --provider P              process (default) or container (testcontainers)
 ${runSharedOptionsHelp()}
 Report files asked for are rewritten after each run (never stdout: serve logs
-one line per run on stderr).
+one line per run on stderr; with --quiet only the runs that failed).
 
 Exit status: 2 usage or configuration error (nothing was served); 130 stopped
 (SIGTERM or Ctrl-C: the run in progress is abandoned, the server closed).
