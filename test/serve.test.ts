@@ -11,6 +11,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe } from '../src/app/serve/monitor.js';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { CLI_JS, expectUsageError, spawnCli, writeClientFiles } from './helpers/cli.js';
 import { parsePromText, value, type Family } from './helpers/prom-text.js';
@@ -199,5 +200,33 @@ describe('mtls-harness serve', () => {
     const busyPort = (busy.address() as net.AddressInfo).port;
     expectUsageError(await spawnCli(['serve', ...t, '--listen', `127.0.0.1:${busyPort}`], dir), /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
     busy.close();
+  }, 60_000);
+});
+
+describe('startServe (the library)', () => {
+  it('stop() during the first run: the run is abandoned and not published, the port closed', async () => {
+    const lines: string[] = [];
+    const serving = await startServe({
+      values: { reference: 'node', profile: 'strict' },
+      env: {},
+      argv: ['serve'],
+      listen: { host: '127.0.0.1', port: 0 },
+      intervalMs: 60_000,
+      jitterMs: 0,
+      log: (l) => lines.push(l),
+      streams: { stdout: { write: async () => undefined }, stderr: { write: () => true } },
+    });
+    base = serving.http.url;
+    const f = await scrapeUntil((x) => value(x, 'mtls_run_in_progress') === 1, 'a run in progress');
+    expect(value(f, 'mtls_runs_total')).toBe(1);
+    await serving.stop();
+    await serving.stop(); // twice is harmless
+    const after = parsePromText((await serving.metrics.exposition()).body);
+    expect(value(after, 'mtls_last_run_success')).toBe(0);
+    expect(value(after, 'mtls_run_failures_total')).toBe(0);
+    expect(value(after, 'mtls_run_in_progress')).toBe(0);
+    expect(after.get('mtls_check_status')!.samples).toEqual([]);
+    expect(lines.filter((l) => /finished|failed/.test(l))).toEqual([]);
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
   }, 60_000);
 });
