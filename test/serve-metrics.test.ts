@@ -76,6 +76,13 @@ describe('serve metrics of a run', () => {
     m.completed(one);
     let fams = parsePromText((await m.exposition()).body);
     expect(new Set(samples(fams, 'mtls_check_status').map((s) => s.labels.target))).toEqual(new Set([one.targets[0]!.id]));
+    // A run that completes while a scrape renders: the scrape serves one run's series, the new one's.
+    m.completed(fixedRunReport(9));
+    const pending = m.exposition();
+    m.completed(one);
+    const mixed = parsePromText((await pending).body);
+    expect(samples(mixed, 'mtls_check_status')).toHaveLength(one.results.length);
+    expect(samples(mixed, 'mtls_target_info')).toHaveLength(1);
     m.started();
     m.failed();
     fams = parsePromText((await m.exposition()).body);

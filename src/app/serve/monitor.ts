@@ -75,7 +75,7 @@ export async function startServe(o: ServeOptions): Promise<Serving> {
       const report = await runWithSettings(targets, plan.suites, plan.settings, { signal });
       if (report.incomplete) {
         // Stopped mid-run: what finished is not a run's verdict; the metrics keep the last one.
-        metrics.inProgress.set(0);
+        metrics.abandoned();
         return;
       }
       // The report files and the page first, then the metrics and the page together: a scrape
@@ -84,6 +84,7 @@ export async function startServe(o: ServeOptions): Promise<Serving> {
       await writeRunReports(plan, report, o.argv, o.streams);
       metrics.completed(report);
       html = page;
+      await metrics.exposition(); // the per-target text rendered now, between runs, not during the next one
       const counts = STATUSES.map((s) => `${report.summary[s]} ${s}`).join(', ');
       if (!o.quiet) o.log(`serve: run ${run} finished in ${(report.durationMs / 1000).toFixed(1)} s: ${report.targets.length} target(s), ${counts}`);
     } catch (e) {
@@ -99,7 +100,7 @@ export async function startServe(o: ServeOptions): Promise<Serving> {
     jitterMs: o.jitterMs,
     run: runOnce,
     onOverrun: () => {
-      metrics.overruns.inc();
+      metrics.overrun();
       o.log('serve: the run outlasted the interval; the next starts now (runs never overlap)');
     },
     ...(o.random ? { random: o.random } : {}),
