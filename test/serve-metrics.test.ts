@@ -3,6 +3,7 @@
 // clock and a pinned jitter: runs never overlap, an overrun is counted, stop ends the loop.
 import { describe, expect, it } from 'vitest';
 import { ENFORCEMENT_CHECK, enforcementValue, HANDSHAKE_CHECK, labelValue, ServeMetrics } from '../src/app/serve/metrics.js';
+import { listen } from '../src/app/serve/http.js';
 import { Schedule } from '../src/app/serve/schedule.js';
 import { fixedRunReport, HOSTILE } from './helpers/report-model.js';
 import { parsePromText, samples, value } from './helpers/prom-text.js';
@@ -142,5 +143,32 @@ describe('serve schedule', () => {
     expect(most).toBe(1);
     expect(overruns).toBe(2);
     expect(aborted).toBe('stopping');
+  });
+});
+
+describe('serve HTTP', () => {
+  it('a scrape that fails to collect is 500 with one line, the error said to onError only', async () => {
+    const errors: unknown[] = [];
+    const http = await listen(
+      { host: '127.0.0.1', port: 0 },
+      {
+        metrics: async () => {
+          throw new Error('secret detail /etc/key.pem');
+        },
+        report: () => undefined,
+        onError: (e) => errors.push(e),
+      },
+    );
+    try {
+      const r = await fetch(`${http.url}/metrics`);
+      expect(r.status).toBe(500);
+      expect(await r.text()).toBe('the metrics could not be collected\n');
+      expect(errors).toHaveLength(1);
+      const report = await fetch(`${http.url}/report`);
+      expect(report.status).toBe(503);
+      expect(report.headers.get('retry-after')).toBe('5');
+    } finally {
+      await http.close();
+    }
   });
 });

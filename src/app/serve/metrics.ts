@@ -95,6 +95,7 @@ export class ServeMetrics {
     'mtls_run_failures_total',
     'Runs that failed to complete (configuration no longer valid, a reference server not started, an internal error)',
   );
+  readonly scrapeErrors = this.c('mtls_scrape_errors_total', 'Scrapes of /metrics that failed to collect (answered 500)');
   readonly overruns = this.c('mtls_run_overruns_total', 'Runs that outlasted the interval: the next run was delayed (runs never overlap)');
 
   constructor(now: Date = new Date()) {

@@ -62,7 +62,10 @@ export async function startServe(o: ServeOptions): Promise<Serving> {
   const http = await listen(o.listen, {
     metrics: () => metrics.exposition(),
     report: () => html,
-    onError: (e) => o.log(`serve: the metrics could not be collected: ${errorLine(e)}`),
+    onError: (e) => {
+      metrics.scrapeErrors.inc();
+      o.log(`serve: the metrics could not be collected: ${errorLine(e)}`);
+    },
   });
 
   const runOnce = async (signal: AbortSignal): Promise<void> => {
