@@ -87,6 +87,11 @@ describe('deploy/serve.yaml and the ServiceMonitor', () => {
     expect(sm.spec.endpoints[0].path).toBe('/metrics');
     for (const [k, v] of Object.entries(svc.spec.selector as Record<string, string>)) expect(dep.spec.template.metadata.labels[k]).toBe(v);
     expect(dep.spec.template.spec.containers[0].ports[0]).toMatchObject({ name: 'metrics', containerPort: svc.spec.ports[0].port });
+    // The NetworkPolicy covers serve's pods and lets in only the metrics port.
+    const np = byKind('NetworkPolicy');
+    for (const [k, v] of Object.entries(np.spec.podSelector.matchLabels as Record<string, string>)) expect(dep.spec.template.metadata.labels[k]).toBe(v);
+    expect(np.spec.policyTypes).toEqual(['Ingress']);
+    expect(np.spec.ingress.flatMap((r: { ports: { port: string }[] }) => r.ports.map((p) => p.port))).toEqual(['metrics']);
   });
 
   it('the Deployment runs serve as non-root on a read-only root, config from the ConfigMap, credentials from a Secret, bound for the pod', async () => {
@@ -113,6 +118,7 @@ describe('deploy/serve.yaml and the ServiceMonitor', () => {
       const config = loadConfigFile(file, reportConfigKeys());
       expect(config.targets!.length).toBeGreaterThan(0);
       for (const t of config.targets!) for (const p of [t.ca, t.cert, t.key]) expect(vol(mount(p!).name).secret.secretName).toBe('mtls-harness-client');
+      expect(vol('client').secret.defaultMode).toBe(0o400);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
