@@ -1,17 +1,19 @@
 // deploy/ for serve: the PrometheusRule's rules checked and unit-tested by Debian's promtool (series
 // shaped like serve's: every metric and label they use is one a real exposition of serve has), the
 // ServiceMonitor pointing at the Service's port, the Deployment's command line and config valid.
-// The Kubernetes schema of serve.yaml's objects is test/k8s-deploy.test.ts's.
+// serve.yaml's objects are walked against client-node's models as deploy/'s are (test/helpers/k8s-models.ts).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ServeMetrics } from '../src/app/serve/metrics.js';
 import { loadConfigFile } from '../src/config/load.js';
 import { reportConfigKeys } from '../src/report/reporters/index.js';
 import { runCli } from '../src/cli/run.js';
+import { at, validate } from './helpers/k8s-models.js';
 import { parsePromText, type Family } from './helpers/prom-text.js';
 import { fixedRunReport } from './helpers/report-model.js';
 
@@ -21,8 +23,8 @@ type Obj = { kind: string; metadata: { name: string; namespace?: string; labels?
 const docs = (p: string) => parseAllDocuments(read(p)).map((d) => d.toJS() as Obj);
 
 const PROMTOOL = spawnSync('sh', ['-c', 'command -v promtool']).stdout?.toString().trim() || undefined;
-const rule = docs('deploy/monitoring/prometheusrule.yaml')[0]!;
-const serveObjs = docs('deploy/serve.yaml');
+const rule = docs('deploy/serve/prometheusrule.yaml')[0]!;
+const serveObjs = docs('deploy/serve/serve.yaml');
 const byKind = (k: string) => serveObjs.find((o) => o.kind === k)!;
 
 /** Serve's families after a completed run (a fixed report with every kind of target and certificate). */
@@ -75,9 +77,35 @@ describe('the PrometheusRule', () => {
   if (!PROMTOOL) console.warn('SKIPPED promtool check/test rules: promtool not installed (apt-get install prometheus)');
 });
 
-describe('deploy/serve.yaml and the ServiceMonitor', () => {
+/** serve.yaml's kinds: apiVersion, client-node model, fields the OpenAPI schema requires ([] for every element). */
+const KINDS: Record<string, [string, string, string[]]> = {
+  ConfigMap: ['v1', 'V1ConfigMap', []],
+  Deployment: [
+    'apps/v1',
+    'V1Deployment',
+    ['spec.selector', 'spec.template.spec.containers[].name', 'spec.template.spec.containers[].image', 'spec.template.spec.volumes[].name'],
+  ],
+  Service: ['v1', 'V1Service', ['spec.ports[].port']],
+  NetworkPolicy: ['networking.k8s.io/v1', 'V1NetworkPolicy', ['spec.podSelector']],
+};
+
+describe('deploy/serve/serve.yaml and the ServiceMonitor', () => {
+  it('every object has a known kind and apiVersion, no unknown field anywhere (kubectl --validate=strict), and the required fields', () => {
+    const objs = k8s.loadAllYaml(read('deploy/serve/serve.yaml')) as { apiVersion: string; kind: string }[];
+    expect(objs.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'NetworkPolicy', 'Service']);
+    for (const o of objs) {
+      const [apiVersion, model, required] = KINDS[o.kind]!;
+      expect(o.apiVersion, o.kind).toBe(apiVersion);
+      expect(validate(o, model, o.kind)).toEqual([]);
+      for (const p of ['metadata.name', 'metadata.namespace', ...required]) {
+        const vals = at(o, p);
+        expect(vals.length > 0 && vals.every((v) => v !== undefined && v !== ''), `${o.kind} needs ${p}`).toBe(true);
+      }
+    }
+  });
+
   it('the ServiceMonitor selects the Service and scrapes its metrics port; the Service selects the Deployment', () => {
-    const sm = docs('deploy/monitoring/servicemonitor.yaml')[0]!;
+    const sm = docs('deploy/serve/servicemonitor.yaml')[0]!;
     const svc = byKind('Service');
     const dep = byKind('Deployment');
     expect(sm.kind).toBe('ServiceMonitor');
