@@ -12,6 +12,7 @@ Commands:
                       accepted, server chain and SANs
   run                 run the conformance suites against targets or a
                       reference server; JSON/JUnit/HTML/PDF reports
+  serve               run the targets on an interval; Prometheus /metrics
   client-test -- CMD  test an mTLS client: does it present its certificate,
                       does it refuse bad servers (--corpus limbo: x509-limbo)
   audit PATH...       audit certificate and key files offline: parse, key
@@ -24,7 +25,6 @@ Commands:
                       apache, apache-location, postgres, mariadb,
                       mosquitto, redis
   demo                probe and test the node reference; reports/demo.html
-  serve               run the targets on an interval; Prometheus /metrics
   help CMD, --version
 
 "mtls-harness CMD --help" lists a command's options; an option means the same
