@@ -10,6 +10,7 @@ import { runCli } from '../src/cli/run.js';
 import { RESOURCES } from '../src/targets/k8s/api.js';
 import { startFakeKube, type FakeKube } from './helpers/fake-kube.js';
 import { mintK8sPki } from './helpers/k8s-fixtures.js';
+import { at, validate } from './helpers/k8s-models.js';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 
@@ -53,56 +54,6 @@ const REQUIRED: Record<string, string[]> = {
     'spec.jobTemplate.spec.template.spec.volumes[].name',
   ],
 };
-
-const models = k8s as unknown as Record<string, { getAttributeTypeMap?: () => { name: string; baseName: string; type: string }[] }>;
-
-/** Walks a value against a client-node model type; returns the unknown or mistyped fields. */
-function validate(value: unknown, type: string, at: string): string[] {
-  if (value === undefined || value === null) return [];
-  const arr = /^Array<(.+)>$/.exec(type);
-  if (arr) return Array.isArray(value) ? value.flatMap((v, i) => validate(v, arr[1]!, `${at}[${i}]`)) : [`${at}: expected a list`];
-  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
-  if (map)
-    return typeof value === 'object' && !Array.isArray(value)
-      ? Object.entries(value as object).flatMap(([k, v]) => validate(v, map[1]!, `${at}.${k}`))
-      : [`${at}: expected a map`];
-  switch (type) {
-    case 'string':
-      return typeof value === 'string' ? [] : [`${at}: expected a string, got ${JSON.stringify(value)}`];
-    case 'number':
-      return typeof value === 'number' ? [] : [`${at}: expected a number, got ${JSON.stringify(value)}`];
-    case 'boolean':
-      return typeof value === 'boolean' ? [] : [`${at}: expected a boolean`];
-    case 'IntOrString':
-      return typeof value === 'string' || typeof value === 'number' ? [] : [`${at}: expected an int or string`];
-    case 'Date':
-      return typeof value === 'string' ? [] : [`${at}: expected a date string`];
-    case 'any':
-    case 'object':
-      return [];
-  }
-  const model = models[type];
-  if (!model?.getAttributeTypeMap) return [`${at}: unknown model type ${type}`];
-  if (typeof value !== 'object' || Array.isArray(value)) return [`${at}: expected an object (${type})`];
-  const attrs = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
-  return Object.entries(value as object).flatMap(([k, v]) =>
-    attrs.has(k) ? validate(v, attrs.get(k)!, `${at}.${k}`) : [`${at}.${k}: unknown field (not in ${type})`],
-  );
-}
-
-/** Values at a path with [] for "every element". */
-function at(o: unknown, p: string): unknown[] {
-  let cur: unknown[] = [o];
-  for (const seg of p.split('.')) {
-    const many = seg.endsWith('[]');
-    const key = many ? seg.slice(0, -2) : seg;
-    cur = cur.flatMap((c) => {
-      const v = (c as Record<string, unknown> | undefined)?.[key];
-      return many ? (Array.isArray(v) ? v : [undefined]) : [v];
-    });
-  }
-  return cur;
-}
 
 function loadDeploy(): Obj[] {
   return readdirSync(DEPLOY)

@@ -9,6 +9,7 @@ type Command = (argv: string[], io: CliIO) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   probe: async (argv, io) => (await import('./commands/probe.js')).probeCommand(argv, io),
   run: async (argv, io) => (await import('./commands/run.js')).runCommand(argv, io),
+  serve: async (argv, io) => (await import('./commands/serve.js')).serveCommand(argv, io),
   'client-test': async (argv, io) => (await import('./commands/client-test.js')).clientTestCommand(argv, io),
   audit: async (argv, io) => (await import('./commands/audit.js')).auditCommand(argv, io),
   k8s: async (argv, io) => (await import('./commands/k8s.js')).k8sCommand(argv, io),
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
 const HELP: Record<string, { text: () => Promise<string>; sub?: string; helpWord?: boolean; more?: Record<string, () => Promise<string>> }> = {
   probe: { text: async () => (await import('./help/probe.js')).probeHelp() },
   run: { text: async () => (await import('./help/run.js')).runHelp() },
+  serve: { text: async () => (await import('./help/serve.js')).serveHelp() },
   'client-test': { text: async () => (await import('./help/client-test.js')).clientTestHelp() },
   audit: { text: async () => (await import('./help/audit.js')).auditHelp() },
   k8s: { text: async () => (await import('./help/k8s.js')).k8sHelp(), sub: 'scan', helpWord: true },

@@ -32,7 +32,7 @@ export {
 } from '../../app/targets.js';
 
 /** The targets of `run` (k8s scan discovers its own). */
-const RUN_TARGET_OPTIONS: OptionSpec = {
+export const RUN_TARGET_OPTIONS: OptionSpec = {
   target: { type: 'string', multiple: true },
   reference: { type: 'string' },
   profile: { type: 'string' },

@@ -12,6 +12,7 @@ Commands:
                       accepted, server chain and SANs
   run                 run the conformance suites against targets or a
                       reference server; JSON/JUnit/HTML/PDF reports
+  serve               run the targets on an interval; Prometheus /metrics
   client-test -- CMD  test an mTLS client: does it present its certificate,
                       does it refuse bad servers (--corpus limbo: x509-limbo)
   audit PATH...       audit certificate and key files offline: parse, key
