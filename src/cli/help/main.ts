@@ -24,6 +24,7 @@ Commands:
                       apache, apache-location, postgres, mariadb,
                       mosquitto, redis
   demo                probe and test the node reference; reports/demo.html
+  github REPORT.json  GitHub Actions annotations and step summary of a report
   help CMD, --version
 
 "mtls-harness CMD --help" lists a command's options; an option means the same
