@@ -209,7 +209,7 @@ describe('action.yml, its steps run by a script', () => {
     // The artifact upload (not run here) names the reports folder: every report is in it.
     const upload = r.uses.find((u) => u.uses.startsWith('actions/upload-artifact@'))!;
     expect(upload.with.path).toBe('mtls-harness-reports');
-    for (const f of ['report.json', 'junit.xml', 'report.html', 'report.sarif']) expect(existsSync(path.join(ws, upload.with.path, f)), f).toBe(true);
+    for (const f of ['report.json', 'junit.xml', 'report.html', 'report.sarif']) expect(existsSync(path.join(ws, upload.with.path!, f)), f).toBe(true);
     expect(r.outputs.sarif).toBe('mtls-harness-reports/report.sarif');
     // Code scanning upload only when asked.
     expect(r.uses.some((u) => u.uses.startsWith('github/codeql-action/upload-sarif@'))).toBe(false);
@@ -224,8 +224,8 @@ describe('action.yml, its steps run by a script', () => {
     expect(r.summary).toMatch(/^## mtls-harness: ✅ pass\n/);
     const sarif = r.uses.find((u) => u.uses.startsWith('github/codeql-action/upload-sarif@'))!;
     expect(sarif.with.sarif_file).toBe('out/mtls/report.sarif');
-    expect(existsSync(path.join(ws, sarif.with.sarif_file))).toBe(true);
-    expect(existsSync(path.join(ws, r.uses.find((u) => u.uses.startsWith('actions/upload-artifact@'))!.with.path, 'junit.xml'))).toBe(true);
+    expect(existsSync(path.join(ws, sarif.with.sarif_file!))).toBe(true);
+    expect(existsSync(path.join(ws, r.uses.find((u) => u.uses.startsWith('actions/upload-artifact@'))!.with.path!, 'junit.xml'))).toBe(true);
   }, 120_000);
 
   it('a configuration error: the step exits 2 (the CLI said why), no annotations', async () => {
