@@ -15,6 +15,7 @@ import { parse } from 'yaml';
 import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { NodeReference, type StartedNodeReference } from '../src/targets/reference/node.js';
 import { CLI_JS, writeClientFiles } from './helpers/cli.js';
+import { ENFORCEMENT_CHECKS, liveTargetLines } from './helpers/config-yaml.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -157,18 +158,7 @@ async function workspace(name: string, ref: StartedNodeReference): Promise<strin
   await writeClientFiles(ws, pki);
   await fs.writeFile(
     path.join(ws, 'mtls.yaml'),
-    [
-      'checks: [reject.no-client-cert, handshake.client-auth-mode, handshake.accepts-valid-client-cert]',
-      'targets:',
-      '  # the gateway',
-      `  - name: ${JSON.stringify(HOSTILE)}`,
-      `    endpoint: 127.0.0.1:${ref.endpoint.port}`,
-      '    servername: localhost',
-      '    ca: ca.pem',
-      '    cert: client.pem',
-      '    key: client-key.pem',
-      '',
-    ].join('\n'),
+    [ENFORCEMENT_CHECKS, 'targets:', '  # the gateway', ...liveTargetLines(HOSTILE, ref.endpoint.port), ''].join('\n'),
   );
   return ws;
 }

@@ -3,7 +3,6 @@
 // (fixtures/sarif/sarif-schema-2.1.0.json, draft-04) with ajv-draft-04 and ajv-formats.
 import { createHash } from 'node:crypto';
 import { readFileSync, promises as fs } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,8 @@ import { mintFixturePki, type FixturePki } from '../src/pki/generate.js';
 import { NodeReference, type StartedNodeReference } from '../src/targets/reference/node.js';
 import { CATALOGUE } from '../suites/index.js';
 import { spawnCli, writeClientFiles } from './helpers/cli.js';
+import { ENFORCEMENT_CHECKS, liveTargetLines } from './helpers/config-yaml.js';
+import { freePort } from './helpers/servers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // ajv-draft-04 and ajv-formats are CommonJS: their default imports are the class and the function at run time.
@@ -71,13 +72,8 @@ beforeAll(async () => {
   pki = await mintFixturePki();
   await writeClientFiles(dir, pki);
   optional = await new NodeReference({ profile: 'optional-client-cert', pki }).start();
-  // A port nothing listens on (bound, then closed): its checks are inconclusive (error).
-  closedPort = await new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
+  // A port nothing listens on: its checks are inconclusive (error).
+  closedPort = await freePort();
 });
 afterAll(async () => {
   await optional?.stop();
@@ -151,16 +147,11 @@ describe('run --config: results located at the target’s line of the config fil
   beforeAll(async () => {
     const config = [
       '# targets of the SARIF test',
-      'checks: [reject.no-client-cert, handshake.client-auth-mode, handshake.accepts-valid-client-cert]',
+      ENFORCEMENT_CHECKS,
       'reports:',
       '  sarif: out/config.sarif',
       'targets:',
-      `  - name: ${JSON.stringify(hostile)}`,
-      `    endpoint: 127.0.0.1:${optional.endpoint.port}`,
-      '    servername: localhost',
-      '    ca: ca.pem',
-      '    cert: client.pem',
-      '    key: client-key.pem',
+      ...liveTargetLines(hostile, optional.endpoint.port),
       '  - reference: { implementation: node, profile: strict }',
       `  - endpoint: 127.0.0.1:${closedPort}`,
       '    ca: ca.pem',
@@ -209,22 +200,10 @@ describe('run --config: results located at the target’s line of the config fil
 
 describe('run --targets-file: results located at the target’s line of the targets file', () => {
   it('each target at its own line; validates', async () => {
-    await fs.writeFile(path.join(dir, 'targets.txt'), `# two targets\n\n127.0.0.1:${optional.endpoint.port},localhost\n`);
+    await fs.writeFile(path.join(dir, 'targets.txt'), `# the optional-client-cert server\n\n127.0.0.1:${optional.endpoint.port},localhost\n`);
+    const creds = '--ca ca.pem --cert client.pem --key client-key.pem'.split(' ');
     const r = await spawnCli(
-      [
-        'run',
-        '--targets-file',
-        'targets.txt',
-        '--ca',
-        'ca.pem',
-        '--cert',
-        'client.pem',
-        '--key',
-        'client-key.pem',
-        '--check',
-        'reject.no-client-cert',
-        '--quiet',
-      ],
+      ['run', '--targets-file', 'targets.txt', ...creds, '--check', 'reject.no-client-cert', '--quiet'],
       dir,
       { MTLS_SARIF: 'tf.sarif' },
       60_000,
