@@ -217,3 +217,18 @@ describe('run --targets-file: results located at the target’s line of the targ
     });
   }, 90_000);
 });
+
+describe('audit --sarif: an audited credential set’s findings are at its certificate file', () => {
+  it('key files readable by others: error at the certificate file of their set; validates', async () => {
+    const init = await spawnCli(['certs', 'init', '--out', 'pki'], dir);
+    expect(init.code, init.stderr).toBe(0);
+    await fs.chmod(path.join(dir, 'pki', 'server-key.pem'), 0o644);
+    const r = await spawnCli(['audit', 'pki', '--sarif', 'audit.sarif', '--quiet'], dir);
+    expect(r.code, r.stderr).toBe(1);
+    const log = await readSarif(path.join(dir, 'audit.sarif'));
+    const perms = log.runs[0]!.results.filter((x) => x.ruleId === 'audit.key-permissions');
+    expect(perms).toHaveLength(1);
+    expect(perms[0]!.level).toBe('error');
+    expect(perms[0]!.locations[0]!.physicalLocation.artifactLocation).toEqual({ uri: 'pki/server.pem', uriBaseId: '%SRCROOT%' });
+  }, 60_000);
+});

@@ -12,7 +12,7 @@ import { STATUSES, worstStatus, type Status, type Summary } from '../core/status
 
 /** The parts of a JSON report (docs/reports.md) this reads. */
 export interface GithubReportInput {
-  targets: { id: string; name?: string; endpoint?: string; source?: { file: string; line: number } }[];
+  targets: { id: string; name?: string; endpoint?: string; source?: { file: string; line: number }; fileCertificates?: { file: string }[] }[];
   results: { targetId: string; check: string; title?: string; status: Status; message: string; remediation?: string }[];
   summary: Summary;
   incomplete?: { reason: string };
@@ -94,7 +94,10 @@ export function annotationLines(input: GithubReportInput, max = DEFAULT_MAX_ANNO
       continue;
     }
     shown[cmd] = (shown[cmd] ?? 0) + 1;
-    const src = targets.get(r.targetId)?.source;
+    const t = targets.get(r.targetId);
+    // The config or targets file line; an audited credential set: its first certificate file.
+    const cert = t?.fileCertificates?.[0]?.file;
+    const src = t?.source ?? (typeof cert === 'string' ? { file: cert, line: 1 } : undefined);
     const props = [
       ...(src && annotatable(src.file) && Number.isInteger(src.line) ? [`file=${escapeProperty(src.file)}`, `line=${src.line}`] : []),
       `title=${escapeProperty(`${r.status === 'error' ? 'inconclusive' : r.status}: ${r.check} on ${r.targetId}`)}`,

@@ -3,7 +3,8 @@
  * per check of the catalogue (its title, suite, normative references, the fix as help text), one
  * result per finding (fail → error, warn → warning, error → note saying it is not a finding of the
  * server; pass and skip are not results), located at the config file or targets file line the
- * target was written on, else at an artificial repository-relative path naming the target
+ * target was written on (an audited credential set: its certificate file), else at an artificial
+ * repository-relative path naming the target
  * (`mtls-harness/target/<target id, percent-encoded>`). partialFingerprints are derived from the
  * target id and the check id, so a finding keeps its alert across runs.
  */
@@ -44,7 +45,10 @@ export function fileUri(file: string): { uri: string; uriBaseId?: string } {
 }
 
 /** Where a target's results are shown: the file line it was written on, else the artificial path naming it. */
-export function targetLocation(t: Pick<TargetReport, 'id' | 'name' | 'endpoint' | 'origin' | 'source'> | undefined, targetId: string) {
+export function targetLocation(
+  t: Pick<TargetReport, 'id' | 'name' | 'endpoint' | 'origin' | 'source' | 'kind' | 'fileCertificates'> | undefined,
+  targetId: string,
+) {
   const logical = [
     {
       name: t?.name ?? targetId,
@@ -57,6 +61,9 @@ export function targetLocation(t: Pick<TargetReport, 'id' | 'name' | 'endpoint' 
       physicalLocation: { artifactLocation: fileUri(t.source.file), region: { startLine: t.source.line } },
       logicalLocations: logical,
     };
+  // An offline audit's credential set: its first certificate file (the leaf's, for a leaf set).
+  const file = t?.kind === 'files' ? t.fileCertificates?.[0]?.file : undefined;
+  if (file) return { physicalLocation: { artifactLocation: fileUri(file), region: { startLine: 1 } }, logicalLocations: logical };
   return {
     physicalLocation: { artifactLocation: { uri: ARTIFICIAL_ROOT + encodeURIComponent(targetId), uriBaseId: '%SRCROOT%' }, region: { startLine: 1 } },
     logicalLocations: logical,
