@@ -34,12 +34,12 @@ const HELPS: { words: string[]; command?: string }[] = [
   { words: ['run'], command: 'run' },
   { words: ['client-test'], command: 'client-test' },
   { words: ['audit'], command: 'audit' },
+  { words: ['github'], command: 'github' },
   { words: ['k8s', 'scan'], command: 'k8s scan' },
   { words: ['certs', 'init'], command: 'certs init' },
   { words: ['certs', 'revoke'], command: 'certs revoke' },
   { words: ['reference', 'start'], command: 'reference start' },
   { words: ['demo'], command: 'demo' },
-  { words: ['github'], command: 'github' },
 ];
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mtls-help-'));

@@ -11,10 +11,9 @@ import { loadTargetsFile } from '../config/targets-file.js';
 import { splitList } from '../config/values.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { HarnessError } from '../core/errors.js';
-import { STDIN } from '../io/files.js';
 import type { RunReport } from '../core/model.js';
 import { failsRun, summarize } from '../core/status.js';
-import type { Policy, TargetConfig, TargetSource } from '../core/target.js';
+import type { Policy, TargetConfig } from '../core/target.js';
 import type { AnySuite, Suite } from '../checks/types.js';
 import { mintFixturePki, type FixturePki } from '../pki/generate.js';
 import { runDocument } from '../report/outputs.js';
@@ -25,6 +24,8 @@ import { runChecks, type RunOptions } from '../runner/run.js';
 import { checkReference, startReference, type Provider } from '../targets/reference/start.js';
 import type { StartedReference, TargetUnderTest } from '../targets/target.js';
 import { SUITES } from '../../suites/index.js';
+import type { TargetSource } from '../core/target.js';
+import { STDIN } from '../io/files.js';
 import { resolveRunSettings, targetPolicy, type RunSettingsResolved, type Values } from './settings.js';
 import {
   credentialFlags,

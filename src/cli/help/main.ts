@@ -18,13 +18,13 @@ Commands:
                       match, chain, SANs, EKU, expiry, key permissions
   k8s scan            probe a namespace's Services through port-forward and
                       audit its Secrets, ConfigMaps, Pods and Certificates
+  github REPORT.json  GitHub Actions annotations and step summary of a report
   certs init          generate an mTLS PKI with your stack's file names
   reference start     start a reference server until Ctrl-C: node, node-grpc,
                       openssl, nginx, haproxy, stunnel, caddy, gnutls,
                       apache, apache-location, postgres, mariadb,
                       mosquitto, redis
   demo                probe and test the node reference; reports/demo.html
-  github REPORT.json  GitHub Actions annotations and step summary of a report
   help CMD, --version
 
 "mtls-harness CMD --help" lists a command's options; an option means the same
