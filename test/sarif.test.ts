@@ -232,3 +232,37 @@ describe('audit --sarif: an audited credential set’s findings are at its certi
     expect(perms[0]!.locations[0]!.physicalLocation.artifactLocation).toEqual({ uri: 'pki/server.pem', uriBaseId: '%SRCROOT%' });
   }, 60_000);
 });
+
+describe('a waived finding (the waivers branch: result.waiver) is an accepted suppression', () => {
+  it('validates; the result keeps its level and carries who accepted it, why and until when', async () => {
+    const { buildSarif } = await import('../src/report/sarif.js');
+    const run = {
+      startedAt: '2026-11-29T00:00:00.000Z',
+      finishedAt: '2026-11-29T00:00:01.000Z',
+      durationMs: 1000,
+      targets: [{ id: 'legacy', name: 'legacy', endpoint: '10.0.0.7:8443', kind: 'live' as const }],
+      results: [
+        {
+          targetId: 'legacy',
+          target: 'legacy',
+          suite: 'rejection-without-cert',
+          check: 'reject.no-client-cert',
+          title: 'A client without a certificate is refused',
+          status: 'fail' as const,
+          message: 'a client offering no certificate was accepted',
+          evidence: {},
+          durationMs: 1,
+          waiver: { reason: 'until the Q3 migration', owner: 'platform', expires: '2027-06-30', file: 'w.yaml', index: 0 },
+        },
+      ],
+      summary: { pass: 0, warn: 0, fail: 1, skip: 0, error: 0 },
+    };
+    const log = buildSarif(run);
+    expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+    const r = log.runs[0]!.results[0]!;
+    expect(r.level).toBe('error');
+    expect(r).toHaveProperty('suppressions', [
+      { kind: 'external', status: 'accepted', justification: 'waived by platform until 2027-06-30: until the Q3 migration' },
+    ]);
+  });
+});

@@ -81,3 +81,14 @@ describe('the report read', () => {
     expect(r.summary.fail).toBe(1);
   });
 });
+
+describe('waived findings (docs/waivers.md)', () => {
+  it('a notice saying who waived it until when, never an error; the verdict leaves it out', () => {
+    const waived = input([{ status: 'fail', waiver: { reason: 'legacy, SEC-1', owner: 'team', expires: '2027-01-31' } }, { status: 'pass' }]);
+    expect(annotationLines(waived)).toEqual(['::notice title=waived fail%3A c.0 on t::t: m%0AWaived by team until 2027-01-31: legacy, SEC-1']);
+    const s = stepSummary(waived);
+    expect(s).toMatch(/^## mtls-harness: ✅ pass\n/);
+    expect(s).toContain('(1 waived)');
+    expect(s).toContain('❌ fail (waived)');
+  });
+});

@@ -13,7 +13,16 @@ import { STATUSES, worstStatus, type Status, type Summary } from '../core/status
 /** The parts of a JSON report (docs/reports.md) this reads. */
 export interface GithubReportInput {
   targets: { id: string; name?: string; endpoint?: string; source?: { file: string; line: number }; fileCertificates?: { file: string }[] }[];
-  results: { targetId: string; check: string; title?: string; status: Status; message: string; remediation?: string }[];
+  results: {
+    targetId: string;
+    check: string;
+    title?: string;
+    status: Status;
+    message: string;
+    remediation?: string;
+    /** Set by a waiver (docs/waivers.md): the finding does not fail the run. */
+    waiver?: { reason?: string; owner?: string; expires?: string };
+  }[];
   summary: Summary;
   incomplete?: { reason: string };
 }
@@ -87,7 +96,8 @@ export function annotationLines(input: GithubReportInput, max = DEFAULT_MAX_ANNO
   let more = 0;
   const lines: string[] = [];
   for (const r of input.results) {
-    const cmd = COMMAND[r.status];
+    // A waived finding does not fail the run: a notice, never an error or a warning.
+    const cmd = COMMAND[r.status] && r.waiver ? 'notice' : COMMAND[r.status];
     if (!cmd) continue;
     if ((shown[cmd] ?? 0) >= max) {
       more++;
@@ -100,12 +110,15 @@ export function annotationLines(input: GithubReportInput, max = DEFAULT_MAX_ANNO
     const src = t?.source ?? (typeof cert === 'string' ? { file: cert, line: 1 } : undefined);
     const props = [
       ...(src && annotatable(src.file) && Number.isInteger(src.line) ? [`file=${escapeProperty(src.file)}`, `line=${src.line}`] : []),
-      `title=${escapeProperty(`${r.status === 'error' ? 'inconclusive' : r.status}: ${r.check} on ${r.targetId}`)}`,
+      `title=${escapeProperty(`${r.waiver ? 'waived ' : ''}${r.status === 'error' ? 'inconclusive' : r.status}: ${r.check} on ${r.targetId}`)}`,
     ];
+    const waived = r.waiver
+      ? `\nWaived${r.waiver.owner ? ` by ${r.waiver.owner}` : ''}${r.waiver.expires ? ` until ${r.waiver.expires}` : ''}: ${r.waiver.reason ?? ''}`
+      : '';
     const text =
-      r.status === 'error'
+      (r.status === 'error'
         ? `${r.targetId}: ${r.check} could not be judged (not a finding of the server): ${r.message}`
-        : `${r.targetId}: ${r.message}${r.remediation ? `\nFix: ${r.remediation}` : ''}`;
+        : `${r.targetId}: ${r.message}${r.remediation ? `\nFix: ${r.remediation}` : ''}`) + waived;
     lines.push(`::${cmd} ${props.join(',')}::${escapeData(text)}`);
   }
   if (more > 0) lines.push(`::notice title=mtls-harness::${more} more findings are not annotated (at most ${max} of each kind): see the step summary`);
@@ -115,27 +128,36 @@ export function annotationLines(input: GithubReportInput, max = DEFAULT_MAX_ANNO
 /** The step summary (markdown): the verdict and counts, a line per target, then the findings. */
 export function stepSummary(input: GithubReportInput): string {
   const s = input.summary;
-  const verdict = worstStatus(input.results.map((r) => r.status));
+  // Waived findings keep their status but do not fail the run: the verdicts leave them out.
+  const verdict = worstStatus(input.results.filter((r) => !r.waiver).map((r) => r.status));
+  const waived = input.results.filter((r) => r.waiver).length;
   const out = [
     `## mtls-harness: ${ICON[verdict]}${input.incomplete ? ' (incomplete)' : ''}`,
     '',
-    `${s.fail} fail, ${s.warn} warn, ${s.error} error (inconclusive), ${s.pass} pass, ${s.skip} skip; ${input.targets.length} target${input.targets.length === 1 ? '' : 's'}.`,
+    `${s.fail} fail, ${s.warn} warn, ${s.error} error (inconclusive), ${s.pass} pass, ${s.skip} skip${waived ? ` (${waived} waived)` : ''}; ${input.targets.length} target${input.targets.length === 1 ? '' : 's'}.`,
   ];
   if (input.incomplete) out.push('', `The run did not finish: ${mdText(input.incomplete.reason)}.`);
-  const byTarget = new Map<string, Status[]>();
-  for (const r of input.results) byTarget.set(r.targetId, [...(byTarget.get(r.targetId) ?? []), r.status]);
+  const byTarget = new Map<string, { statuses: Status[]; counted: Status[] }>();
+  for (const r of input.results) {
+    const t = byTarget.get(r.targetId) ?? { statuses: [], counted: [] };
+    t.statuses.push(r.status);
+    if (!r.waiver) t.counted.push(r.status);
+    byTarget.set(r.targetId, t);
+  }
   out.push('', '| target | verdict | fail | warn | error | pass | skip |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
   const rows = [...byTarget];
-  for (const [id, statuses] of rows.slice(0, MAX_SUMMARY_ROWS)) {
+  for (const [id, { statuses, counted }] of rows.slice(0, MAX_SUMMARY_ROWS)) {
     const n = (st: Status) => statuses.filter((x) => x === st).length;
-    out.push(`| ${mdText(id, 120)} | ${ICON[worstStatus(statuses)]} | ${n('fail')} | ${n('warn')} | ${n('error')} | ${n('pass')} | ${n('skip')} |`);
+    out.push(`| ${mdText(id, 120)} | ${ICON[worstStatus(counted)]} | ${n('fail')} | ${n('warn')} | ${n('error')} | ${n('pass')} | ${n('skip')} |`);
   }
   if (rows.length > MAX_SUMMARY_ROWS) out.push('', `… and ${rows.length - MAX_SUMMARY_ROWS} more targets (the JSON and HTML reports have them all).`);
   const findings = input.results.filter((r) => COMMAND[r.status]);
   if (findings.length > 0) {
     out.push('', '### Findings', '', '| status | target | check | message |', '| --- | --- | --- | --- |');
     for (const r of findings.slice(0, MAX_SUMMARY_ROWS))
-      out.push(`| ${ICON[r.status]} | ${mdText(r.targetId, 120)} | \`${r.check.replace(/[^A-Za-z0-9._:-]/g, '?')}\` | ${mdText(r.message)} |`);
+      out.push(
+        `| ${ICON[r.status]}${r.waiver ? ' (waived)' : ''} | ${mdText(r.targetId, 120)} | \`${r.check.replace(/[^A-Za-z0-9._:-]/g, '?')}\` | ${mdText(r.message)} |`,
+      );
     if (findings.length > MAX_SUMMARY_ROWS)
       out.push('', `… and ${findings.length - MAX_SUMMARY_ROWS} more findings (the JSON and HTML reports have them all).`);
   }

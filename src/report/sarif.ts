@@ -110,6 +110,18 @@ function rule(r: RuleSource, fixes: readonly string[]) {
   };
 }
 
+/**
+ * A waived finding (the waivers branch's `result.waiver`, docs/waivers.md): read structurally, so
+ * this builds on a model with or without it. SARIF's own word for it is an accepted suppression.
+ */
+function suppressions(r: Result) {
+  const w = (r as { waiver?: { reason?: unknown; owner?: unknown; expires?: unknown } }).waiver;
+  if (!w || typeof w !== 'object') return {};
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const justification = `waived${str(w.owner) ? ` by ${str(w.owner)}` : ''}${str(w.expires) ? ` until ${str(w.expires)}` : ''}: ${str(w.reason)}`;
+  return { suppressions: [{ kind: 'external', status: 'accepted', justification }] };
+}
+
 /** The message of a result: what was seen, the fix; an inconclusive check says it is not a finding of the server. */
 function message(r: Result): string {
   const sentence = (s: string) => (/[.!?)]$/.test(s) ? s : `${s}.`);
@@ -145,6 +157,7 @@ export function buildSarif(run: RunReport) {
       message: { text: message(r) },
       locations: [targetLocation(t, r.targetId)],
       partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(r.targetId, r.check) },
+      ...suppressions(r),
       properties: {
         status: r.status,
         targetId: r.targetId,
