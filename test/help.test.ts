@@ -34,6 +34,7 @@ const HELPS: { words: string[]; command?: string }[] = [
   { words: ['run'], command: 'run' },
   { words: ['client-test'], command: 'client-test' },
   { words: ['audit'], command: 'audit' },
+  { words: ['github'], command: 'github' },
   { words: ['k8s', 'scan'], command: 'k8s scan' },
   { words: ['certs', 'init'], command: 'certs init' },
   { words: ['certs', 'revoke'], command: 'certs revoke' },

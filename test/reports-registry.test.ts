@@ -76,11 +76,11 @@ const csvLines = (text: string) => text.trimEnd().split('\n');
 
 describe('a reporter registered at run time (in this test only) is a format like the others', () => {
   it('is in the map, after the built-in ones, with its flag in run --help', async () => {
-    expect(Object.keys(REPORTERS)).toEqual(['json', 'junit', 'html', 'pdf', 'csv']);
+    expect(Object.keys(REPORTERS)).toEqual(['json', 'junit', 'html', 'pdf', 'sarif', 'csv']);
     const help = await run(['run', '--help']);
     // (its text word-wrapped to 80 columns: continuation lines start at the description column)
     expect(help.stdout.replace(/\n {28}/g, ' ')).toMatch(/^ {2}--csv FILE {16}one target,check,status line per result \(this test only\)$/m);
-    expect(help.stdout).toContain('MTLS_PDF, MTLS_CSV, MTLS_CHROMIUM');
+    expect(help.stdout.replace(/\n/g, ' ')).toContain('MTLS_PDF, MTLS_SARIF, MTLS_CSV, MTLS_CHROMIUM');
   });
 
   it('run --csv FILE writes it (0600, atomically) beside the other reports', async () => {

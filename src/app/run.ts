@@ -26,6 +26,8 @@ import { runChecks, type RunOptions } from '../runner/run.js';
 import { checkReference, startReference, type Provider } from '../targets/reference/start.js';
 import type { StartedReference, TargetUnderTest } from '../targets/target.js';
 import { SUITES } from '../../suites/index.js';
+import type { TargetSource } from '../core/target.js';
+import { STDIN } from '../io/files.js';
 import { resolveRunSettings, targetPolicy, type RunSettingsResolved, type Values } from './settings.js';
 import {
   credentialFlags,
@@ -41,12 +43,24 @@ import {
   type RotationFlags,
 } from './targets.js';
 
+/** A target as written, with the file line it was written on (config file or targets file). */
+type SourcedTarget = FileTarget & { source?: TargetSource };
+
+/** A file as a target's source names it: relative to the working directory when below it, else absolute. */
+function sourceFile(f: string): string {
+  const abs = path.resolve(f);
+  const rel = path.relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+}
+
 /** A reference target of a plan: started only by `ReferencePool.start`. */
 export interface PlannedReference {
   reference: { implementation: string; profile: string };
   name?: string;
   policy: Policy;
   line?: number;
+  /** The config file line it was written on (SARIF locations). */
+  source?: TargetSource;
   /** Several HTTP paths: the started reference is tested once per path. */
   paths?: string[];
 }
@@ -89,13 +103,20 @@ export async function planRun(v: Values, ctx: PlanRunContext = {}): Promise<RunP
 
   // Targets: flags (--target, MTLS_TARGETS, --targets-file) replace the file's list; the file's own
   // targetsFile adds to its targets:; per-target flags override each target.
-  const fromTargetsFile = async (f: string): Promise<FileTarget[]> =>
-    (await loadTargetsFile(f)).map((t) => ({ endpoint: formatEndpoint(t), ...(t.servername ? { servername: t.servername } : {}) }));
-  const flagTargets: FileTarget[] = ((v.target as string[] | undefined) ?? (env.MTLS_TARGETS ? splitList(env.MTLS_TARGETS) : [])).map((endpoint) => ({
+  const fromTargetsFile = async (f: string): Promise<SourcedTarget[]> => {
+    const file = f === STDIN ? undefined : sourceFile(f);
+    return (await loadTargetsFile(f)).map((t) => ({
+      endpoint: formatEndpoint(t),
+      ...(t.servername ? { servername: t.servername } : {}),
+      ...(file ? { source: { file, line: t.line } } : {}),
+    }));
+  };
+  const flagTargets: SourcedTarget[] = ((v.target as string[] | undefined) ?? (env.MTLS_TARGETS ? splitList(env.MTLS_TARGETS) : [])).map((endpoint) => ({
     endpoint,
   }));
   if (v['targets-file'] !== undefined) flagTargets.push(...(await fromTargetsFile(v['targets-file'] as string)));
-  let fileTargets: FileTarget[] = file.targets ?? [];
+  const configSource = configFile && configFile !== STDIN ? sourceFile(configFile) : undefined;
+  let fileTargets: SourcedTarget[] = (file.targets ?? []).map((t) => (configSource && t.line ? { ...t, source: { file: configSource, line: t.line } } : t));
   if (flagTargets.length > 0 || v.reference) fileTargets = flagTargets;
   else if (file.targetsFile) fileTargets = [...fileTargets, ...(await fromTargetsFile(path.resolve(baseDir, file.targetsFile)))];
   if (v.reference || v.profile) {
@@ -124,11 +145,13 @@ export async function planRun(v: Values, ctx: PlanRunContext = {}): Promise<RunP
         ...(t.name ? { name: t.name } : {}),
         policy,
         ...(t.line ? { line: t.line } : {}),
+        ...(t.source ? { source: t.source } : {}),
         ...(paths.length > 0 ? { paths } : {}),
       });
       continue;
     }
     const live = resolveLiveTarget(t, credentials, baseDir, policy, env, where, files);
+    if (t.source) live.source = t.source;
     const rot = resolveRotation(t, rotation, baseDir, env, where, live.protocol);
     // Several paths: one target per path (docs/run.md "Several paths").
     for (const one of perPathTargets(live, targetPaths(credentials, t))) targets.push(rot ? { ...one, rotation: rot } : one);
@@ -169,7 +192,7 @@ export class ReferencePool {
         inFlight: plan.rotation.inFlight,
         handshakeOnly: plan.rotation.handshakeOnly,
       });
-      Object.assign(target, offeredVersions(plan.credentials, {}));
+      Object.assign(target, offeredVersions(plan.credentials, {}), t.source ? { source: t.source } : {});
       out.push(...perPathTargets(target, t.paths ?? []));
     }
     return out;

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   serve: async (argv, io) => (await import('./commands/serve.js')).serveCommand(argv, io),
   'client-test': async (argv, io) => (await import('./commands/client-test.js')).clientTestCommand(argv, io),
   audit: async (argv, io) => (await import('./commands/audit.js')).auditCommand(argv, io),
+  github: async (argv, io) => (await import('./commands/github.js')).githubCommand(argv, io),
   k8s: async (argv, io) => (await import('./commands/k8s.js')).k8sCommand(argv, io),
   certs: async (argv, io) => (await import('./commands/certs.js')).certsCommand(argv, io),
   demo: async (argv, io) => (await import('./commands/demo.js')).demoCommand(argv, io),
@@ -31,6 +32,7 @@ const HELP: Record<string, { text: () => Promise<string>; sub?: string; helpWord
   serve: { text: async () => (await import('./help/serve.js')).serveHelp() },
   'client-test': { text: async () => (await import('./help/client-test.js')).clientTestHelp() },
   audit: { text: async () => (await import('./help/audit.js')).auditHelp() },
+  github: { text: async () => (await import('./help/github.js')).githubHelp() },
   k8s: { text: async () => (await import('./help/k8s.js')).k8sHelp(), sub: 'scan', helpWord: true },
   certs: {
     text: async () => (await import('./help/certs.js')).certsHelp(),

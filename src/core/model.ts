@@ -3,7 +3,7 @@
  * command reports in it; nothing here holds a live object.
  */
 import type { FailOn, Status, Summary } from './status.js';
-import type { Policy, TargetOrigin } from './target.js';
+import type { Policy, TargetOrigin, TargetSource } from './target.js';
 
 /**
  * The version of every JSON document the harness writes (the run report and `probe --json`): 2
@@ -136,6 +136,8 @@ export interface TargetReport {
   fileCertificates?: FileCertificate[];
   /** k8s scan: the Kubernetes object (and part of it) this target was made from, and what it declares. */
   origin?: TargetOrigin;
+  /** The config file or targets file line the target was written on (absent for `--target`, a reference started by flags, k8s scan). */
+  source?: TargetSource;
 }
 
 /** A certificate found by the offline audit, with the file it is in and what it is there for. */

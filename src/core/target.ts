@@ -92,6 +92,14 @@ export interface TargetConfig {
    * other selected check is `skip` with `why`. Absent: every selected check runs.
    */
   scope?: { checks: readonly string[]; why: string };
+  /** The line of a config file or targets file this target was written on (SARIF locations); absent for flags. */
+  source?: TargetSource;
+}
+
+/** Where a target was written: the file (relative to the working directory when below it) and its 1-based line. */
+export interface TargetSource {
+  file: string;
+  line: number;
 }
 
 /**

@@ -277,6 +277,7 @@ export async function runChecks(o: RunOptions): Promise<RunReport> {
       policy: { ...target.policy },
       ...(target.client ? { clientChain: target.client.chain.map((c) => summarizeCertificate(c, clock)) } : {}),
       ...(target.origin ? { origin: target.origin } : {}),
+      ...(target.source ? { source: target.source } : {}),
     };
     o.onTarget?.(report, results);
     return { results, report };

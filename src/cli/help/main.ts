@@ -19,6 +19,7 @@ Commands:
                       match, chain, SANs, EKU, expiry, key permissions
   k8s scan            probe a namespace's Services through port-forward and
                       audit its Secrets, ConfigMaps, Pods and Certificates
+  github REPORT.json  GitHub Actions annotations and step summary of a report
   certs init          generate an mTLS PKI with your stack's file names
   reference start     start a reference server until Ctrl-C: node, node-grpc,
                       openssl, nginx, haproxy, stunnel, caddy, gnutls,

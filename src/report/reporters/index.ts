@@ -11,6 +11,7 @@ import { htmlReporter } from './html.js';
 import { jsonReporter } from './json.js';
 import { junitReporter } from './junit.js';
 import { pdfReporter } from './pdf.js';
+import { sarifReporter } from './sarif.js';
 import type { DocumentKind, Reporter } from './types.js';
 
 export type { DocumentKind, ReportDocument, Reporter } from './types.js';
@@ -21,6 +22,7 @@ export const REPORTERS: Record<string, Reporter> = {
   junit: junitReporter,
   html: htmlReporter,
   pdf: pdfReporter,
+  sarif: sarifReporter,
 };
 
 /**
