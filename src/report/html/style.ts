@@ -76,13 +76,33 @@ figure.chart svg{width:100%;height:auto;display:block}
 figure.chart figcaption{font-size:12.5px;color:var(--muted)}
 footer.report{margin-top:40px;padding-top:10px;border-top:1px solid var(--line);font-size:12.5px;color:var(--muted)}
 .toc{columns:2;font-size:13px;padding-left:18px}
+details.target>summary{display:flex;cursor:pointer;list-style:none}
+details.target>summary::-webkit-details-marker{display:none}
+details.target>summary h2::before{content:"▾ ";color:var(--muted)}
+details.target:not([open])>summary h2::before{content:"▸ "}
+details.target:not([open])>summary h2::after{content:" — collapsed, select to show its checks and certificates";font-size:12px;font-weight:400;color:var(--muted)}
+table.compact{font-size:12.5px;margin:4px 0 8px}
+table.compact td{padding:3px 6px}
+table.compact td:first-child{width:64px}
+table.compact td:nth-child(2){width:30%}
+.ev-text{display:block;font-size:11.5px;color:var(--muted);overflow-wrap:anywhere;word-break:break-word}
+.fix-inline{font-style:italic}
+.cert.seen{font-size:12.5px}
+.small{font-size:12px}
+@media screen{section.target{content-visibility:auto;contain-intrinsic-size:auto 120px}}
 @media (max-width:700px){main{padding:12px}.toc{columns:1}dl.ev{grid-template-columns:1fr}}
 @page{size:A4;margin:14mm 12mm}
 @media print{
   body{font-size:11px}main{max-width:none;padding:0}
   a{color:inherit;text-decoration:none}
-  section.target{break-before:page;page-break-before:always;border-top:none;margin-top:0}
-  h2,h3,h4{break-after:avoid;page-break-after:avoid}
+  /* Collapsed targets print whole: the evidence is the auditor's. Targets follow one another (no page each). */
+  details.target::details-content{content-visibility:visible;display:block}
+  details.target>summary h2::before,details.target:not([open])>summary h2::after{content:none}
+  section.target{margin-top:18px;padding-top:6px}
+  summary.target-head,h2,h3,h4{break-after:avoid;page-break-after:avoid}
+  summary.target-head,.problems,.nothing,.cert,article.check .check-head{break-inside:avoid;page-break-inside:avoid}
+  table.compact{font-size:10px}.ev-text{font-size:9.5px}
+  .certs{grid-template-columns:repeat(2,1fr)}
   .noprint{display:none}
   tr{break-inside:avoid;page-break-inside:avoid}
 }
