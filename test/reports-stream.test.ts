@@ -59,25 +59,30 @@ import { ARGV_HOSTILE, emptyRunReport, fixedAuditReport, fixedRunReport, FIXED_A
  * Issue 20 changed the run model's again: the catalogue gained the mesh suite (its two checks,
  * `skip` on every non-mesh target) in the JSON `suites` list, the JUnit testsuites and the HTML
  * matrix; audit and empty did not change.
+ *
+ * Issue 21 (the HTML at fleet scale) changed every HTML page on purpose (`html` and `page`; JSON
+ * and JUnit did not change): a target is a <details> (open when it fails), only failures and
+ * errors are blocks, the other checks compact rows, results and certificates already shown are
+ * links, the summary's badges and the matrix cells are text marks, and the stylesheet grew.
  */
 const BEFORE: Record<string, { json: string; junit: string; html: string; page: string }> = {
   run: {
     json: 'd60d59e463e937c70bc51e6db259ca66c18adc782716b12b42da58b5491068f9',
     junit: 'fb3daecf40fe1e6b1aaaf0855ed4a1501337efbd8db6bb4634aaff006a5b9f9e',
-    html: '84f97b8928db96b6b72f713ac9a4c33cea01f865c1aa196aad0cd69105e83e8f',
-    page: '302c3aa53fb522ca4b94e709a4c97496ff8ac8e9e15f56e7ba6c2ff1b7d774a5',
+    html: '507674cd75c3d549084f7d59f9e05f7b6747f1616b60e9047baf9b55618e9294',
+    page: 'a34f147fc416cb8df87af5b7389b0184d02e24a1cf7c383a2df36c24befb5fb3',
   },
   audit: {
     json: '2b8abd0c7c3a5f4ef176afc54aadc82e67936c131beedf4718ee05a55b5372e6',
     junit: '3b169c1674a19b9d93a0e5fb55285af3fea3dabb686b13534973d07264221aa1',
-    html: '40ee3deb6f843b21a4ab84d4dd53e77e5691d7ee479e9710d30a462d43f3350b',
-    page: '9ca78c78436c64747bb6c82a8812fe6abd0dc6fced80c496347f215b268ad31e',
+    html: '934e161f364b9e95b7c17268ff0d2aa65b8b90c69f12d266c1c84d3bfa6ae274',
+    page: 'a015de03784009981f02b7198253bef87da86f076bc19c2054521750330e8cf5',
   },
   empty: {
     json: 'a3769c6200d3c0be5931a6738a88818ca6abeb27618f76638716414a5b682133',
     junit: 'd57c299e3639972fcf7a3e0783a1fd0976458a8bb6f392a175e30a5556e64210',
-    html: 'fbccb7a66991f74b8a96978bc902aa4c77c8ad433fd023cb3685c95ff7d27b61',
-    page: '10cfcbd9fe0ca8cbb2e1688ab3148319f2902414cf6f0a4c0d46b1cf0bc77263',
+    html: '82b402098c18ee0d6d05670a718eec84e8303cf7813cfe03b589b3aa19ed0167',
+    page: 'e3c6dee25d016b416c1e5ec82a19474c4911f9a7a559f9efdb1acbf5515426c0',
   },
 };
 /** An HTML report without the JSON it embeds and without any SHA-256 (the digest it shows). */

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { HtmlCheck, HtmlTarget, RowStatus } from './model.js';
 import { label, REJECTED_AT } from './evidence.js';
+import { chartDataOf } from './chart.js';
 
 const LABEL: Record<RowStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', error: 'ERROR', skip: 'SKIP', info: 'INFO' };
 
@@ -58,7 +59,8 @@ export function evidenceText(evidence: Record<string, unknown>, seen?: Set<strin
 }
 
 /** Whether a check gets a block of its own: failures, errors and the rotation timeline (its chart) do; the rest are compact rows. */
-export const hasBlock = (c: HtmlCheck): boolean => c.status === 'fail' || c.status === 'error' || c.id === 'rotation.continuity';
+export const hasBlock = (c: HtmlCheck): boolean =>
+  c.status === 'fail' || c.status === 'error' || (c.id === 'rotation.continuity' && chartDataOf(c.evidence) !== undefined);
 
 /**
  * What the page has shown so far, in target order: the certificates shown in full (fingerprints)
@@ -110,20 +112,36 @@ function Row({ c, target, shown }: { c: HtmlCheck; target: HtmlTarget; shown: Sh
   );
 }
 
+/** Where each compact check of a target is shown: undefined for its own row, else the earlier target whose row it repeats. */
+export type Placement = Map<HtmlCheck, { anchor: string; id: string } | undefined>;
+
+/** Places a target's compact checks (results not seen before are registered as this target's rows). */
+export function placeChecks(checks: HtmlCheck[], target: HtmlTarget, shown: Shown): Placement {
+  const placed: Placement = new Map();
+  for (const c of checks) {
+    const sig = signature(c);
+    const first = shown.results.get(sig);
+    if (!first) shown.results.set(sig, { anchor: target.anchor, id: target.id });
+    placed.set(c, first);
+  }
+  return placed;
+}
+
+/** The anchor of the row that shows `c` (its own, or the earlier target's it repeats). */
+export const rowHref = (c: HtmlCheck, target: HtmlTarget, placed: Placement): string => `#${placed.get(c)?.anchor ?? target.anchor}-${c.id}`;
+
 /**
  * One suite's compact checks of a target: a row each (status, check, title, message, fix,
  * evidence), except results the same as one shown for an earlier target (timings aside): those are
- * one row per status and earlier target, each check a link to the row it repeats.
+ * one row per status and earlier target naming the checks (data-checks lists them).
  */
-export function CompactChecks({ checks, target, shown }: { checks: HtmlCheck[]; target: HtmlTarget; shown: Shown }) {
+export function CompactChecks({ checks, target, shown, placed }: { checks: HtmlCheck[]; target: HtmlTarget; shown: Shown; placed: Placement }) {
   if (checks.length === 0) return null;
   const fresh: HtmlCheck[] = [];
   const same = new Map<string, { status: RowStatus; first: { anchor: string; id: string }; checks: HtmlCheck[] }>();
   for (const c of checks) {
-    const sig = signature(c);
-    const first = shown.results.get(sig);
+    const first = placed.get(c);
     if (!first) {
-      shown.results.set(sig, { anchor: target.anchor, id: target.id });
       fresh.push(c);
       continue;
     }
@@ -139,22 +157,14 @@ export function CompactChecks({ checks, target, shown }: { checks: HtmlCheck[]; 
           <Row c={c} target={target} shown={shown} />
         ))}
         {[...same.values()].map((g) => (
-          <tr class="same">
+          <tr class="same" data-checks={g.checks.map((c) => c.id).join(' ')} data-status={g.status}>
             <td>
               <Mark status={g.status} />
             </td>
             <td colSpan={2} class="wrap">
               {`${g.checks.length} check${g.checks.length === 1 ? '' : 's'} with the same result as on `}
               <a href={`#${g.first.anchor}`}>{g.first.id}</a>
-              {' (timings aside: in the JSON report): '}
-              {g.checks.map((c, i) => (
-                <>
-                  {i > 0 ? ', ' : ''}
-                  <a id={`${target.anchor}-${c.id}`} href={`#${g.first.anchor}-${c.id}`} data-check={c.id} data-status={c.status}>
-                    {c.id}
-                  </a>
-                </>
-              ))}
+              {` (timings aside: in the JSON report): ${g.checks.map((c) => c.id).join(', ')}`}
             </td>
           </tr>
         ))}

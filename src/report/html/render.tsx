@@ -203,7 +203,7 @@ function Summary({ v }: { v: View }) {
               </td>
               <td class="mono wrap">{t.endpoint}</td>
               <td>
-                <Badge status={t.verdict} />
+                <Mark status={t.verdict} />
               </td>
               {STATUS_ORDER.map((s) => (
                 <td class="num">{t.counts[s]}</td>

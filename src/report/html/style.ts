@@ -37,7 +37,11 @@ table.meta td,table.meta th{border-bottom:1px solid #eef1f4}
 .num{font-variant-numeric:tabular-nums;text-align:right}
 table.matrix td,table.matrix th{text-align:center}
 table.matrix td:first-child,table.matrix th:first-child{text-align:left}
-table.matrix .cell{display:inline-flex;flex-direction:column;align-items:center;gap:2px}
+table.matrix .cell .small{display:block}
+/* Fixed layouts: a table of 1,000 rows is laid out from its first row, not measured whole. */
+table.targets,table.matrix{table-layout:fixed}
+table.targets th:first-child{width:30%}table.targets th:nth-child(2){width:24%}table.targets th:nth-child(3){width:76px}
+table.matrix th:first-child{width:24%}
 table.matrix .small{font-size:11px;color:var(--muted)}
 section.target{margin-top:34px;padding-top:10px;border-top:1px solid var(--line)}
 .target-head{display:flex;justify-content:space-between;align-items:flex-start;gap:16px;flex-wrap:wrap}
@@ -89,6 +93,7 @@ table.compact td:nth-child(2){width:30%}
 .fix-inline{font-style:italic}
 .cert.seen{font-size:12.5px}
 .small{font-size:12px}
+/* Off-screen targets are laid out when scrolled to (find-in-page still finds their text). */
 @media screen{section.target{content-visibility:auto;contain-intrinsic-size:auto 120px}}
 @media (max-width:700px){main{padding:12px}.toc{columns:1}dl.ev{grid-template-columns:1fr}}
 @page{size:A4;margin:14mm 12mm}
@@ -97,12 +102,14 @@ table.compact td:nth-child(2){width:30%}
   a{color:inherit;text-decoration:none}
   /* Collapsed targets print whole: the evidence is the auditor's. Targets follow one another (no page each). */
   details.target::details-content{content-visibility:visible;display:block}
-  details.target>summary h2::before,details.target:not([open])>summary h2::after{content:none}
+  details.target>summary h2::before,details.target:not([open])>summary h2::before,details.target:not([open])>summary h2::after{content:none}
   section.target{margin-top:18px;padding-top:6px}
   summary.target-head,h2,h3,h4{break-after:avoid;page-break-after:avoid}
-  summary.target-head,.problems,.nothing,.cert,article.check .check-head{break-inside:avoid;page-break-inside:avoid}
+  summary.target-head,.problems li,.nothing,.cert,article.check .check-head{break-inside:avoid;page-break-inside:avoid}
+  /* A certificate heading may end a page: kept with what follows it, it left near-empty pages. */
+  section.certificates h4{break-after:auto;page-break-after:auto}
   table.compact{font-size:10px}.ev-text{font-size:9.5px}
-  .certs{grid-template-columns:repeat(2,1fr)}
+  .certs{display:block}.cert{margin:0 0 8px}.chain{break-inside:avoid;page-break-inside:avoid}
   .noprint{display:none}
   tr{break-inside:avoid;page-break-inside:avoid}
 }

@@ -6,7 +6,7 @@
 import { RotationChart, chartDataOf } from './chart.js';
 import type { HtmlCheck, HtmlHead, HtmlTarget } from './model.js';
 import { Certificates } from './certificates.js';
-import { CompactChecks, hasBlock, Mark, type Shown } from './compact.js';
+import { CompactChecks, hasBlock, Mark, placeChecks, rowHref, type Shown } from './compact.js';
 import { EvidenceList } from './evidence.js';
 import { Badge, countsText, policyText } from './parts.js';
 import { declaredText, originText } from '../origin.js';
@@ -68,6 +68,11 @@ export const isOpen = (t: HtmlTarget): boolean => t.verdict === 'fail' || t.verd
 export function TargetSection({ t, m, shown }: { t: HtmlTarget; m: HtmlHead; shown: Shown }) {
   const problems = t.checks.filter((c) => c.status === 'fail' || c.status === 'error' || c.status === 'warn');
   const blocks = t.checks.filter(hasBlock);
+  const placed = placeChecks(
+    t.checks.filter((c) => !hasBlock(c)),
+    t,
+    shown,
+  );
   const suites = [...new Set(t.checks.map((c) => c.suite))];
   return (
     <section class="target" id={t.anchor} data-target-name={t.name} data-verdict={t.verdict}>
@@ -109,8 +114,8 @@ export function TargetSection({ t, m, shown }: { t: HtmlTarget; m: HtmlHead; sho
               {problems.map((c) => (
                 <li>
                   <Mark status={c.status} />{' '}
-                  <a href={`#${t.anchor}-${c.id}`}>
-                    <code>{c.id}</code>
+                  <a class="mono" href={hasBlock(c) ? `#${t.anchor}-${c.id}` : rowHref(c, t, placed)}>
+                    {c.id}
                   </a>
                   {` — ${c.message}`}
                 </li>
@@ -127,7 +132,7 @@ export function TargetSection({ t, m, shown }: { t: HtmlTarget; m: HtmlHead; sho
         {suites.map((s) => (
           <div class="suite-checks">
             <h3>{t.suites.find((x) => x.id === s)?.title ?? s}</h3>
-            <CompactChecks checks={t.checks.filter((c) => c.suite === s && !hasBlock(c))} target={t} shown={shown} />
+            <CompactChecks checks={t.checks.filter((c) => c.suite === s && !hasBlock(c))} target={t} shown={shown} placed={placed} />
             {blocks.some((c) => c.suite === s) ? (
               <p class="muted small">{`Above: ${blocks
                 .filter((c) => c.suite === s)
