@@ -46,8 +46,6 @@ export interface FleetHtml {
   load: Stats;
   /** Navigation start to the first contentful paint. */
   firstPaint: Stats;
-  /** Chromium's renderer: the JS heap used after load (MiB), median. */
-  jsHeapMiB: number;
 }
 
 /** Writes the fleet's JSON and HTML as the CLI does, then opens the HTML `runs` times in Chromium. */
@@ -65,45 +63,45 @@ export async function fleetHtmlBench(run: RunReport, n: number, chromiumPath: st
       jsonBytes: statSync(files.json).size,
       load: stats([0]),
       firstPaint: stats([0]),
-      jsHeapMiB: 0,
     };
     if (!chromiumPath) return out;
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
-    try {
-      const load: number[] = [];
-      const paint: number[] = [];
-      const heap: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-        const page = await context.newPage();
-        const t0 = performance.now();
-        await page.goto(`file://${files.html}`, { waitUntil: 'load', timeout: 600_000 });
-        const wall = performance.now() - t0;
-        // Read through the DevTools protocol (the page's CSP forbids its own scripts, not this).
-        const m = await page.evaluate(() => {
-          // The page's Performance (DOM), not node's: the DOM types lose to node's here.
-          const perf = globalThis.performance as unknown as {
-            getEntriesByType(t: string): { loadEventStart?: number }[];
-            getEntriesByName(n: string): { startTime: number }[];
-            memory?: { usedJSHeapSize: number };
-          };
-          const nav = perf.getEntriesByType('navigation')[0];
-          const fcp = perf.getEntriesByName('first-contentful-paint')[0];
-          const mem = perf.memory;
-          return { load: nav?.loadEventStart, fcp: fcp?.startTime, heap: mem?.usedJSHeapSize };
-        });
-        load.push(m.load ?? wall);
-        paint.push(m.fcp ?? wall);
-        heap.push((m.heap ?? 0) / 1048576);
-        await context.close();
-      }
-      return { ...out, load: stats(load), firstPaint: stats(paint), jsHeapMiB: Math.round(stats(heap).medianMs) };
-    } finally {
-      await browser.close();
-    }
+    return { ...out, ...(await chromiumLoad(files.html, chromiumPath, runs)) };
   } finally {
     if (process.env.BENCH_KEEP_FLEET_HTML) console.log(`fleet report kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Opens an HTML file `runs` times in Chromium (a fresh context each): the load event and first contentful paint. */
+export async function chromiumLoad(file: string, chromiumPath: string, runs: number): Promise<Pick<FleetHtml, 'load' | 'firstPaint'>> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+  try {
+    const load: number[] = [];
+    const paint: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const t0 = performance.now();
+      await page.goto(`file://${file}`, { waitUntil: 'load', timeout: 600_000 });
+      const wall = performance.now() - t0;
+      // Read through the DevTools protocol (the page's CSP forbids its own scripts, not this).
+      const m = await page.evaluate(() => {
+        // The page's Performance (DOM), not node's: the DOM types lose to node's here.
+        const perf = globalThis.performance as unknown as {
+          getEntriesByType(t: string): { loadEventStart?: number }[];
+          getEntriesByName(n: string): { startTime: number }[];
+        };
+        const nav = perf.getEntriesByType('navigation')[0];
+        const fcp = perf.getEntriesByName('first-contentful-paint')[0];
+        return { load: nav?.loadEventStart, fcp: fcp?.startTime };
+      });
+      load.push(m.load ?? wall);
+      paint.push(m.fcp ?? wall);
+      await context.close();
+    }
+    return { load: stats(load), firstPaint: stats(paint) };
+  } finally {
+    await browser.close();
   }
 }

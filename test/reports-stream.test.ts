@@ -69,20 +69,20 @@ const BEFORE: Record<string, { json: string; junit: string; html: string; page: 
   run: {
     json: 'd60d59e463e937c70bc51e6db259ca66c18adc782716b12b42da58b5491068f9',
     junit: 'fb3daecf40fe1e6b1aaaf0855ed4a1501337efbd8db6bb4634aaff006a5b9f9e',
-    html: '507674cd75c3d549084f7d59f9e05f7b6747f1616b60e9047baf9b55618e9294',
-    page: 'a34f147fc416cb8df87af5b7389b0184d02e24a1cf7c383a2df36c24befb5fb3',
+    html: '2790838ac6988ae1e9ad4b604d2568f26fde363c0c8ba186abcef1515d45bb94',
+    page: 'ab8d33bee84336fa358b5d5d4018b5f567f98c719f4f3e0e8e77aa1cde4a707c',
   },
   audit: {
     json: '2b8abd0c7c3a5f4ef176afc54aadc82e67936c131beedf4718ee05a55b5372e6',
     junit: '3b169c1674a19b9d93a0e5fb55285af3fea3dabb686b13534973d07264221aa1',
-    html: '934e161f364b9e95b7c17268ff0d2aa65b8b90c69f12d266c1c84d3bfa6ae274',
-    page: 'a015de03784009981f02b7198253bef87da86f076bc19c2054521750330e8cf5',
+    html: 'f924c3530ab73dfb129e384e885ebbbb60d5afa3839880d4f58486197f53c862',
+    page: '8cc13ed5e7ac065e14b972109e5c4cf7726afe1369bcb3c775ef0e8744ea9059',
   },
   empty: {
     json: 'a3769c6200d3c0be5931a6738a88818ca6abeb27618f76638716414a5b682133',
     junit: 'd57c299e3639972fcf7a3e0783a1fd0976458a8bb6f392a175e30a5556e64210',
-    html: '82b402098c18ee0d6d05670a718eec84e8303cf7813cfe03b589b3aa19ed0167',
-    page: 'e3c6dee25d016b416c1e5ec82a19474c4911f9a7a559f9efdb1acbf5515426c0',
+    html: '6fcbaf88de1da6e8844bb0a1e01e5cf1069927a77cf59f4ab187bde560cad65c',
+    page: '1e53d91ab5c3d97b6a9e26b63373d731078148fd0bfed642c8b34214d6c15651',
   },
 };
 /** An HTML report without the JSON it embeds and without any SHA-256 (the digest it shows). */

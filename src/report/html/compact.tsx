@@ -107,6 +107,7 @@ function Row({ c, target, shown }: { c: HtmlCheck; target: HtmlTarget; shown: Sh
         {c.message}
         {c.remediation && c.status !== 'pass' ? <span class="fix-inline">{` Fix: ${c.remediation}`}</span> : null}
         {Object.keys(c.evidence).length > 0 ? <span class="ev-text">{evidenceText(c.evidence, shown.certs)}</span> : null}
+        {c.references.length > 0 ? <span class="ev-text">{`References: ${c.references.map((r) => r.cite).join('; ')}`}</span> : null}
       </td>
     </tr>
   );
@@ -132,7 +133,7 @@ export const rowHref = (c: HtmlCheck, target: HtmlTarget, placed: Placement): st
 
 /**
  * One suite's compact checks of a target: a row each (status, check, title, message, fix,
- * evidence), except results the same as one shown for an earlier target (timings aside): those are
+ * evidence, the references cited), except results the same as one shown for an earlier target (timings aside): those are
  * one row per status and earlier target naming the checks (data-checks lists them).
  */
 export function CompactChecks({ checks, target, shown, placed }: { checks: HtmlCheck[]; target: HtmlTarget; shown: Shown; placed: Placement }) {
