@@ -69,20 +69,20 @@ const BEFORE: Record<string, { json: string; junit: string; html: string; page: 
   run: {
     json: 'd60d59e463e937c70bc51e6db259ca66c18adc782716b12b42da58b5491068f9',
     junit: 'fb3daecf40fe1e6b1aaaf0855ed4a1501337efbd8db6bb4634aaff006a5b9f9e',
-    html: '2790838ac6988ae1e9ad4b604d2568f26fde363c0c8ba186abcef1515d45bb94',
-    page: 'ab8d33bee84336fa358b5d5d4018b5f567f98c719f4f3e0e8e77aa1cde4a707c',
+    html: '73e172bd316865e3fae866c8cc23e897d656ae15320fba264f489fd4c77c4236',
+    page: 'cd9162526e67ff58d87eec10df938662eb765755507498e8d975876cc924c7eb',
   },
   audit: {
     json: '2b8abd0c7c3a5f4ef176afc54aadc82e67936c131beedf4718ee05a55b5372e6',
     junit: '3b169c1674a19b9d93a0e5fb55285af3fea3dabb686b13534973d07264221aa1',
-    html: 'f924c3530ab73dfb129e384e885ebbbb60d5afa3839880d4f58486197f53c862',
-    page: '8cc13ed5e7ac065e14b972109e5c4cf7726afe1369bcb3c775ef0e8744ea9059',
+    html: '8b6a72c3b0267eaf240524cffeb1e5ff9fe811312e96e25fa7db552ec97c3ff5',
+    page: 'ff0efef15935b7e3b87ed8a24a3e7737cca547be40e260721bfd6b441ac48031',
   },
   empty: {
     json: 'a3769c6200d3c0be5931a6738a88818ca6abeb27618f76638716414a5b682133',
     junit: 'd57c299e3639972fcf7a3e0783a1fd0976458a8bb6f392a175e30a5556e64210',
-    html: '6fcbaf88de1da6e8844bb0a1e01e5cf1069927a77cf59f4ab187bde560cad65c',
-    page: '1e53d91ab5c3d97b6a9e26b63373d731078148fd0bfed642c8b34214d6c15651',
+    html: '37f565fed219a11c373743c4046e705c8255364ef703989c2ae5873a8bb61015',
+    page: '8ea788fc7ccc65bcd192eb62dd9a0d41cfbf51cb9e26c9a3a43edea167995edf',
   },
 };
 /** An HTML report without the JSON it embeds and without any SHA-256 (the digest it shows). */

@@ -50,8 +50,10 @@ section.target{margin-top:34px;padding-top:10px;border-top:1px solid var(--line)
 .problems ul{margin:4px 0 0;padding-left:18px}
 .nothing{margin:10px 0;padding:8px 12px;border-left:4px solid var(--pass);background:var(--pass-bg)}
 article.check{border:1px solid var(--line);border-left-width:5px;border-radius:4px;padding:8px 12px;margin:8px 0}
-/* Long evidence may break across pages; a check's head, message and fix stay together. */
-.check-head,.check>p{break-inside:avoid;page-break-inside:avoid;break-after:avoid;page-break-after:avoid}
+/* Long evidence may break across pages; a check's head stays with its message, no paragraph is split
+   (chaining every paragraph to the next moved whole cards to the next page, leaving near-empty ones). */
+.check-head{break-inside:avoid;page-break-inside:avoid;break-after:avoid;page-break-after:avoid}
+.check>p{break-inside:avoid;page-break-inside:avoid}
 dl.ev dt{break-after:avoid;page-break-after:avoid}
 article.check.c-pass{border-left-color:var(--pass)}article.check.c-warn{border-left-color:var(--warn);border-left-style:dashed}
 article.check.c-fail{border-left-color:var(--fail);border-left-width:8px}article.check.c-error{border-left-color:var(--error);border-left-style:double;border-left-width:8px}
