@@ -15,6 +15,7 @@ import { startReference } from '../src/targets/reference/start.js';
 import type { StartedReference } from '../src/targets/target.js';
 import { SUITES } from '../suites/index.js';
 import { runBench, stats, writeBenchJson } from './bench-util.js';
+import { fleetHtmlBench } from './bench-html-fleet.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
       ...three.stats,
       htmlBytes: three.htmlBytes,
       jsonBytes: three.jsonBytes,
-      what: 'buildRunHtml for node strict + optional-client-cert + rotation-graceful (78 checks), JSON embedded',
+      what: `buildRunHtml for node strict + optional-client-cert + rotation-graceful (${run.results.length} checks), JSON embedded`,
     },
     rotation12k: {
       ...long.stats,
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     },
   };
   const lines = [
-    `HTML, 3 targets / 78 checks: render median ${three.stats.medianMs} ms (max ${three.stats.maxMs}, ${RUNS} runs), ${(three.htmlBytes / 1024).toFixed(0)} KiB (JSON ${(three.jsonBytes / 1024).toFixed(0)} KiB)`,
+    `HTML, 3 targets / ${run.results.length} checks: render median ${three.stats.medianMs} ms (max ${three.stats.maxMs}, ${RUNS} runs), ${(three.htmlBytes / 1024).toFixed(0)} KiB (JSON ${(three.jsonBytes / 1024).toFixed(0)} KiB)`,
     `HTML, 12,000-attempt rotation timeline: render median ${long.stats.medianMs} ms (max ${long.stats.maxMs}), ${(long.htmlBytes / 1024).toFixed(0)} KiB (JSON ${(long.jsonBytes / 1024).toFixed(0)} KiB)`,
   ];
   let chromium: string | undefined;
@@ -108,14 +109,33 @@ async function main(): Promise<void> {
   }
   if (chromium) {
     const ms: number[] = [];
-    let bytes = 0;
+    let pdf: Buffer = Buffer.alloc(0);
     for (let i = 0; i < Math.min(RUNS, 5); i++) {
       const t0 = performance.now();
-      bytes = (await printHtmlToPdf(three.html, chromium)).length;
+      pdf = await printHtmlToPdf(three.html, chromium);
       ms.push(performance.now() - t0);
     }
-    result.pdfThreeTargets = { ...stats(ms), pdfBytes: bytes, what: 'printHtmlToPdf of the 3-target report, Chromium start included' };
-    lines.push(`PDF of the 3-target report (Chromium start included): median ${stats(ms).medianMs} ms (${ms.length} runs), ${(bytes / 1024).toFixed(0)} KiB`);
+    const { PDFDocument } = await import('pdf-lib');
+    const pages = (await PDFDocument.load(pdf, { updateMetadata: false })).getPageCount();
+    result.pdfThreeTargets = { ...stats(ms), pdfBytes: pdf.length, pages, what: 'printHtmlToPdf of the 3-target report, Chromium start included' };
+    lines.push(
+      `PDF of the 3-target report (Chromium start included): median ${stats(ms).medianMs} ms (${ms.length} runs), ${(pdf.length / 1024).toFixed(0)} KiB, ${pages} A4 pages`,
+    );
+  }
+  // The HTML at fleet scale (BENCH_FLEET_TARGETS, default 1000): bytes and Chromium's load time.
+  const fleetTargets = Number(process.env.BENCH_FLEET_TARGETS ?? 1000);
+  if (fleetTargets > 0) {
+    const f = await fleetHtmlBench(run, fleetTargets, chromium, Number(process.env.BENCH_FLEET_RUNS ?? 5));
+    result.fleetHtml = {
+      ...f,
+      what: `HTML report of ${fleetTargets} targets cloned from the real strict and optional-client-cert results (every tenth failing), opened in Chromium; load = navigation start to the load event`,
+    };
+    lines.push(
+      `HTML, ${f.targets} targets / ${f.results} checks: ${(f.htmlBytes / 1048576).toFixed(1)} MiB (JSON ${(f.jsonBytes / 1048576).toFixed(1)} MiB, not embedded)` +
+        (chromium
+          ? `, Chromium load event median ${f.load.medianMs} ms (max ${f.load.maxMs}, ${f.load.runs} runs), first contentful paint median ${f.firstPaint.medianMs} ms`
+          : ''),
+    );
   }
   const written = writeBenchJson('report', result);
   console.log(lines.join('\n'));

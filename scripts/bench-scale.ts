@@ -20,6 +20,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { runBench, writeBenchJson } from './bench-util.js';
+import { chromiumLoad } from './bench-html-fleet.js';
+import { findChromium } from '../src/report/pdf.js';
 import { addDays } from '../src/core/clock.js';
 import { mintCertificate, mintFixturePki } from '../src/pki/generate.js';
 import { runDocument, writeReports } from '../src/report/outputs.js';
@@ -103,6 +105,8 @@ interface LargeScan {
   statuses: Record<string, number>;
   /** The reports the run wrote, and their sizes. */
   bytes: Partial<Record<'json' | 'junit' | 'html' | 'pdf', number>>;
+  /** The HTML report opened in Chromium (when written and Chromium is installed): load event and first paint, median ms. */
+  htmlLoad?: { loadMs: number; firstPaintMs: number; runs: number };
   /** Each phase after the checks, timed on its own in the bench process on this run's report. */
   phasesMs: { table: number; json: number; junit: number; html: number };
   tableMsPer1000Targets: number;
@@ -142,6 +146,18 @@ async function spawnMeasured(args: string[]): Promise<{ wallMs: number; exitCode
   return { wallMs: Math.round(performance.now() - t0), exitCode, peak };
 }
 
+/** The HTML report's load in Debian's Chromium (median of 3), or undefined without Chromium. */
+async function htmlLoadOf(file: string): Promise<LargeScan['htmlLoad']> {
+  let chromium: string;
+  try {
+    chromium = findChromium();
+  } catch {
+    return undefined;
+  }
+  const m = await chromiumLoad(file, chromium, 3);
+  return { loadMs: m.load.medianMs, firstPaintMs: m.firstPaint.medianMs, runs: m.load.runs };
+}
+
 /** `run` over n healthy endpoints with the reports of BENCH_SCALE_REPORTS, then its phases one by one. */
 async function largeScan(dir: string, ports: number[], reports: ReportName[]): Promise<LargeScan> {
   const n = ports.length;
@@ -168,6 +184,7 @@ async function largeScan(dir: string, ports: number[], reports: ReportName[]): P
   // The table goes to stdout as a user would see it (not --quiet, which would hide the passing targets).
   const { wallMs, exitCode, peak } = await spawnMeasured(args);
   const bytes = Object.fromEntries(reports.map((r) => [r, statSync(out[r]!).size]));
+  const htmlLoad = out.html ? await htmlLoadOf(out.html) : undefined;
   if (!out.json) {
     return {
       endpoints: n,
@@ -223,6 +240,7 @@ async function largeScan(dir: string, ports: number[], reports: ReportName[]): P
     results: run.results.length,
     statuses,
     bytes,
+    ...(htmlLoad ? { htmlLoad } : {}),
     phasesMs: { table, json, junit, html },
     tableMsPer1000Targets: Math.round((table / n) * 1000),
     withinTwiceChecks: wallMs <= 2 * checksMs,
@@ -300,7 +318,7 @@ async function main(): Promise<void> {
         const l = await largeScan(dir, healthy.slice(0, n), reports);
         large.push(l);
         console.log(
-          `${n} endpoints, ${reports.join('+') || 'no report'}: ${l.wallMs} ms wall (checks ${l.checksMs} ms, after them ${l.afterChecksMs} ms incl. CLI start; ${l.withinTwiceChecks ? 'within' : 'NOT within'} 2× the checks), peak RSS ${l.peakRssMiB} MiB, exit ${l.exitCode}, ${l.results} results ${JSON.stringify(l.statuses)}; phases in-process: table ${l.phasesMs.table} ms (${l.tableMsPer1000Targets} ms/1,000 targets), JSON ${l.phasesMs.json} ms, JUnit ${l.phasesMs.junit} ms, HTML ${l.phasesMs.html} ms; bytes ${JSON.stringify(l.bytes)}`,
+          `${n} endpoints, ${reports.join('+') || 'no report'}: ${l.wallMs} ms wall (checks ${l.checksMs} ms, after them ${l.afterChecksMs} ms incl. CLI start; ${l.withinTwiceChecks ? 'within' : 'NOT within'} 2× the checks), peak RSS ${l.peakRssMiB} MiB, exit ${l.exitCode}, ${l.results} results ${JSON.stringify(l.statuses)}; phases in-process: table ${l.phasesMs.table} ms (${l.tableMsPer1000Targets} ms/1,000 targets), JSON ${l.phasesMs.json} ms, JUnit ${l.phasesMs.junit} ms, HTML ${l.phasesMs.html} ms; bytes ${JSON.stringify(l.bytes)}${l.htmlLoad ? `; HTML in Chromium: load ${l.htmlLoad.loadMs} ms, first paint ${l.htmlLoad.firstPaintMs} ms (median of ${l.htmlLoad.runs})` : ''}`,
         );
       }
       for (const ca of probeTargets > 0 ? [path.join(dir, 'bundle-10001.pem'), undefined] : []) {

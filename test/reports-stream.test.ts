@@ -59,25 +59,30 @@ import { ARGV_HOSTILE, emptyRunReport, fixedAuditReport, fixedRunReport, FIXED_A
  * Issue 20 changed the run model's again: the catalogue gained the mesh suite (its two checks,
  * `skip` on every non-mesh target) in the JSON `suites` list, the JUnit testsuites and the HTML
  * matrix; audit and empty did not change.
+ *
+ * Issue 21 (the HTML at fleet scale) changed every HTML page on purpose (`html` and `page`; JSON
+ * and JUnit did not change): a target is a <details> (open when it fails), only failures and
+ * errors are blocks, the other checks compact rows, results and certificates already shown are
+ * links, the summary's badges and the matrix cells are text marks, and the stylesheet grew.
  */
 const BEFORE: Record<string, { json: string; junit: string; html: string; page: string }> = {
   run: {
     json: 'd60d59e463e937c70bc51e6db259ca66c18adc782716b12b42da58b5491068f9',
     junit: 'fb3daecf40fe1e6b1aaaf0855ed4a1501337efbd8db6bb4634aaff006a5b9f9e',
-    html: '84f97b8928db96b6b72f713ac9a4c33cea01f865c1aa196aad0cd69105e83e8f',
-    page: '302c3aa53fb522ca4b94e709a4c97496ff8ac8e9e15f56e7ba6c2ff1b7d774a5',
+    html: '73e172bd316865e3fae866c8cc23e897d656ae15320fba264f489fd4c77c4236',
+    page: 'cd9162526e67ff58d87eec10df938662eb765755507498e8d975876cc924c7eb',
   },
   audit: {
     json: '2b8abd0c7c3a5f4ef176afc54aadc82e67936c131beedf4718ee05a55b5372e6',
     junit: '3b169c1674a19b9d93a0e5fb55285af3fea3dabb686b13534973d07264221aa1',
-    html: '40ee3deb6f843b21a4ab84d4dd53e77e5691d7ee479e9710d30a462d43f3350b',
-    page: '9ca78c78436c64747bb6c82a8812fe6abd0dc6fced80c496347f215b268ad31e',
+    html: '8b6a72c3b0267eaf240524cffeb1e5ff9fe811312e96e25fa7db552ec97c3ff5',
+    page: 'ff0efef15935b7e3b87ed8a24a3e7737cca547be40e260721bfd6b441ac48031',
   },
   empty: {
     json: 'a3769c6200d3c0be5931a6738a88818ca6abeb27618f76638716414a5b682133',
     junit: 'd57c299e3639972fcf7a3e0783a1fd0976458a8bb6f392a175e30a5556e64210',
-    html: 'fbccb7a66991f74b8a96978bc902aa4c77c8ad433fd023cb3685c95ff7d27b61',
-    page: '10cfcbd9fe0ca8cbb2e1688ab3148319f2902414cf6f0a4c0d46b1cf0bc77263',
+    html: '37f565fed219a11c373743c4046e705c8255364ef703989c2ae5873a8bb61015',
+    page: '8ea788fc7ccc65bcd192eb62dd9a0d41cfbf51cb9e26c9a3a43edea167995edf',
   },
 };
 /** An HTML report without the JSON it embeds and without any SHA-256 (the digest it shows). */

@@ -26,10 +26,31 @@ function keyText(c: CertSummary): string {
   return [c.publicKey.type, c.publicKey.curve, c.publicKey.bits ? `${c.publicKey.bits} bits` : undefined].filter(Boolean).join(' ');
 }
 
-function CertCard({ c, role, policy }: { c: CertSummary; role: string; policy?: Policy }) {
+/** A fingerprint as an anchor id: hex digits only (never hostile text in an id). */
+const certAnchor = (c: CertSummary) => `cert-${c.fingerprintSha256.replace(/[^0-9A-Fa-f]/g, '')}`;
+
+/**
+ * A certificate's card; when `seen` already holds its fingerprint (shown in full for an earlier
+ * target), one line naming it and linking to that card.
+ */
+function CertCard({ c, role, policy, seen }: { c: CertSummary; role: string; policy?: Policy; seen?: Set<string> }) {
+  if (seen?.has(c.fingerprintSha256)) {
+    return (
+      <div class="cert seen" data-fingerprint={c.fingerprintSha256}>
+        <h4>{role}</h4>
+        <span class="wrap">{c.subject}</span>
+        <span class="muted">
+          {' · the same certificate as '}
+          <a href={`#${certAnchor(c)}`}>shown in full above</a>
+          {` (SHA-256 ${c.fingerprintSha256})`}
+        </span>
+      </div>
+    );
+  }
+  seen?.add(c.fingerprintSha256);
   const validity = c.expired ? `expired ${-c.daysLeft} day(s) ago` : c.notYetValid ? 'not yet valid' : `${c.daysLeft} day(s) left`;
   return (
-    <div class="cert" data-fingerprint={c.fingerprintSha256}>
+    <div class="cert" id={seen ? certAnchor(c) : undefined} data-fingerprint={c.fingerprintSha256}>
       <h4>{role}</h4>
       <dl class="ev">
         <dt>Subject</dt>
@@ -104,7 +125,7 @@ function ChainDiagram({ chain, anchor, label: what }: { chain: CertSummary[]; an
   );
 }
 
-export function Certificates({ t }: { t: HtmlTarget }) {
+export function Certificates({ t, seen }: { t: HtmlTarget; seen?: Set<string> }) {
   if (t.serverChain.length === 0 && t.clientChain.length === 0 && t.fileCertificates.length === 0) return null;
   return (
     <section class="certificates">
@@ -119,6 +140,7 @@ export function Certificates({ t }: { t: HtmlTarget }) {
                 c={c}
                 role={i === 0 ? 'Server leaf' : `${c.selfIssued ? 'Root' : 'Intermediate'} #${i + 1}, sent by the server`}
                 {...(t.policy ? { policy: t.policy } : {})}
+                seen={seen}
               />
             ))}
           </div>
@@ -129,7 +151,7 @@ export function Certificates({ t }: { t: HtmlTarget }) {
           <h4>Certificates in the audited files</h4>
           <div class="certs">
             {t.fileCertificates.map((f) => (
-              <CertCard c={f.cert} role={`${f.role} · ${f.file}${f.index > 1 ? ` #${f.index}` : ''}`} {...(t.policy ? { policy: t.policy } : {})} />
+              <CertCard c={f.cert} role={`${f.role} · ${f.file}${f.index > 1 ? ` #${f.index}` : ''}`} {...(t.policy ? { policy: t.policy } : {})} seen={seen} />
             ))}
           </div>
         </>
@@ -143,6 +165,7 @@ export function Certificates({ t }: { t: HtmlTarget }) {
                 c={c}
                 role={i === 0 ? 'Client leaf' : `Client chain #${i + 1} (${c.selfIssued ? 'root' : 'intermediate'})`}
                 {...(t.policy ? { policy: t.policy } : {})}
+                seen={seen}
               />
             ))}
           </div>

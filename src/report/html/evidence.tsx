@@ -27,7 +27,7 @@ const KEY_LABELS: Record<string, string> = {
 /** The evidence keys shown first, in this order (where it was refused, how, over what). */
 const KEY_ORDER = ['rejectedAt', 'alert', 'tlsVersion', 'httpStatusLine', 'reason', 'mode', 'method'];
 
-const REJECTED_AT: Record<string, string> = {
+export const REJECTED_AT: Record<string, string> = {
   handshake: 'handshake — refused during the TLS handshake',
   'post-handshake': 'post-handshake — TLS 1.3: the handshake completed, then the server refused',
   application: 'application — TLS completed, refused at the HTTP layer',
@@ -35,7 +35,7 @@ const REJECTED_AT: Record<string, string> = {
   unreachable: 'unreachable — no verdict could be reached',
 };
 
-function label(key: string): string {
+export function label(key: string): string {
   if (KEY_LABELS[key]) return KEY_LABELS[key]!;
   // Timeline offsets (`firstFailT`) and durations (`gapMs`) say their unit.
   const unit = /[a-z]T$/.test(key) ? ' at (ms)' : /[a-z]Ms$/.test(key) ? ' (ms)' : /[a-z]Pct$/.test(key) ? ' (%)' : '';

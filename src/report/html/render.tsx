@@ -11,16 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { renderToString } from 'preact-render-to-string';
 import type { ComponentChildren, VNode } from 'preact';
 import type { Policy } from '../../core/target.js';
-import { RotationChart, chartDataOf } from './chart.js';
-import type { HtmlCheck, HtmlHead, HtmlModel, HtmlPage, HtmlSuiteCell, HtmlTarget } from './model.js';
+import type { HtmlHead, HtmlModel, HtmlPage, HtmlSuiteCell, HtmlTarget } from './model.js';
 import { REPORT_CSS } from './style.js';
-import { Certificates } from './certificates.js';
-import { EvidenceList } from './evidence.js';
+import { Mark, newShown, type Shown } from './compact.js';
+import { TargetSection } from './target.js';
 import { auditSettingsText, Badge, countsText, duration, local, policyText, shellJoin, STATUS_ORDER, utc } from './parts.js';
-import { declaredText, originText } from '../origin.js';
 import { ProvenanceRows } from './provenance.js';
 import { Sources } from './sources.js';
-import { WaiverNote, WaiversSection } from './waivers.js';
+import { WaiversSection } from './waivers.js';
 
 /** The page's lists over the targets: summary rows, the targets × suites matrix, the sections. */
 type TargetList = 'rows' | 'matrix' | 'sections';
@@ -41,8 +39,10 @@ interface View {
   /** The matrix columns: the first target's suites that some target ran. */
   matrixSuites: HtmlSuiteCell[];
   digest: { sha256: string; of: string };
-  /** The JSON report's bytes in base64 (or the slot where they go). */
-  base64: string;
+  /** The JSON report's bytes in base64 (or the slot where they go); undefined when not embedded (larger than EMBED_MAX_BYTES). */
+  base64: string | undefined;
+  /** What the target sections showed so far (certificates, results): shown once, referred to after. */
+  shown: Shown;
   each(list: TargetList, render: (t: HtmlTarget) => VNode): ComponentChildren;
 }
 
@@ -162,11 +162,17 @@ function Header({ v }: { v: View }) {
               <span class="muted">
                 {`of ${v.digest.of}. Check it with `}
                 <code>{m.kind === 'probe' ? 'sha256sum diagnosis.json' : 'sha256sum report.json'}</code>
-                {'. The same bytes are embedded here: '}
-                <a download={m.kind === 'probe' ? 'mtls-diagnosis.json' : 'mtls-report.json'} href={`data:application/json;base64,${v.base64}`}>
-                  save the embedded JSON
-                </a>
-                .
+                {v.base64 !== undefined ? (
+                  <>
+                    {'. The same bytes are embedded here: '}
+                    <a download={m.kind === 'probe' ? 'mtls-diagnosis.json' : 'mtls-report.json'} href={`data:application/json;base64,${v.base64}`}>
+                      save the embedded JSON
+                    </a>
+                    .
+                  </>
+                ) : (
+                  `. Not embedded: the JSON is larger than ${EMBED_MAX_BYTES / 1048576} MiB (a browser would load it whole); keep it beside this report, this digest names it.`
+                )}
               </span>
             </td>
           </tr>
@@ -201,7 +207,7 @@ function Summary({ v }: { v: View }) {
               </td>
               <td class="mono wrap">{t.endpoint}</td>
               <td>
-                <Badge status={t.verdict} />
+                <Mark status={t.verdict} />
               </td>
               {STATUS_ORDER.map((s) => (
                 <td class="num">{t.counts[s]}</td>
@@ -235,7 +241,7 @@ function Summary({ v }: { v: View }) {
                     return (
                       <td>
                         <span class="cell">
-                          <Badge status={cell.status} />
+                          <Mark status={cell.status} />
                           <span class="small">{`${cell.counts.pass}/${ran} pass${cell.counts.skip ? `, ${cell.counts.skip} skip` : ''}`}</span>
                         </span>
                       </td>
@@ -247,123 +253,6 @@ function Summary({ v }: { v: View }) {
           </table>
         </>
       ) : null}
-    </section>
-  );
-}
-
-function Check({ c, target }: { c: HtmlCheck; target: HtmlTarget }) {
-  const chart = c.id === 'rotation.continuity' ? chartDataOf(c.evidence) : undefined;
-  return (
-    <article class={`check c-${c.status}`} id={`${target.anchor}-${c.id}`} data-check={c.id} data-status={c.status}>
-      <div class="check-head">
-        <Badge status={c.status} />
-        <code>{c.id}</code>
-        <span class="title">{c.title}</span>
-      </div>
-      {c.waiver ? <WaiverNote w={c.waiver} /> : null}
-      <p class="wrap">{c.message}</p>
-      {c.remediation ? (
-        <p class="fix wrap">
-          <strong>Fix: </strong>
-          {c.remediation}
-        </p>
-      ) : null}
-      {c.references.length > 0 ? (
-        <p class="refs">
-          {'References: '}
-          {c.references.map((r, i) => (
-            <>
-              {i > 0 ? '; ' : ''}
-              <a href={r.url} rel="noreferrer">
-                {r.cite}
-              </a>
-              {` (${r.about})`}
-            </>
-          ))}
-        </p>
-      ) : null}
-      {chart ? (
-        <RotationChart
-          id={`${target.anchor}-rotation-chart`}
-          data={chart}
-          caption={`Rotation timeline of ${target.id}: ${chart.attempts.length} handshake attempts, ${chart.attempts.filter((a) => !a.ok).length} failed`}
-        />
-      ) : null}
-      {Object.keys(c.evidence).length > 0 ? (
-        <>
-          <h4>Evidence</h4>
-          <EvidenceList evidence={c.evidence} omit={chart ? ['timeline'] : []} />
-        </>
-      ) : null}
-    </article>
-  );
-}
-
-function TargetSection({ t, v }: { t: HtmlTarget; v: View }) {
-  const { m } = v;
-  const problems = t.checks.filter((c) => c.status === 'fail' || c.status === 'error' || c.status === 'warn');
-  const suites = [...new Set(t.checks.map((c) => c.suite))];
-  return (
-    <section class="target" id={t.anchor} data-target-name={t.name}>
-      <div class="target-head">
-        <div>
-          <h2 class="wrap">{t.id}</h2>
-          <div class="muted wrap">
-            <span class="mono">{t.endpoint}</span>
-            {t.servername ? ` · SNI ${t.servername}` : ''}
-            {t.kind === 'client'
-              ? ` · client under test, observed by the ${t.reference?.implementation ?? 'node'} reference server`
-              : t.reference
-                ? ` · reference ${t.reference.implementation}, profile ${t.reference.profile}`
-                : t.kind === 'files'
-                  ? ' · audited files'
-                  : ` · ${t.kind} target`}
-            {t.protocol ? ` · ${t.protocol}` : ''}
-          </div>
-          {t.origin ? (
-            <div class="muted wrap">
-              {`From ${originText(t.origin)}`}
-              {t.origin.declared ? ` · declares ${declaredText(t.origin)}` : ''}
-            </div>
-          ) : null}
-          {t.policy && m.policy && policyText(t.policy) !== policyText(m.policy) ? (
-            <div class="muted">{`Policy for this target: ${policyText(t.policy)}`}</div>
-          ) : null}
-        </div>
-        <div>
-          <Badge status={t.verdict} big />
-          <div class="muted">{countsText(t.counts)}</div>
-        </div>
-      </div>
-      {problems.length > 0 ? (
-        <div class="problems">
-          <strong>{`${problems.length} finding${problems.length === 1 ? '' : 's'} to act on`}</strong>
-          <ul>
-            {problems.map((c) => (
-              <li>
-                <Badge status={c.status} />{' '}
-                <a href={`#${t.anchor}-${c.id}`}>
-                  <code>{c.id}</code>
-                </a>
-                {` — ${c.message}`}
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : (
-        <div class="nothing">Nothing to act on: every check that ran passed.</div>
-      )}
-      {suites.map((s) => (
-        <>
-          <h3>{t.suites.find((x) => x.id === s)?.title ?? s}</h3>
-          {t.checks
-            .filter((c) => c.suite === s)
-            .map((c) => (
-              <Check c={c} target={t} />
-            ))}
-        </>
-      ))}
-      <Certificates t={t} />
     </section>
   );
 }
@@ -388,7 +277,7 @@ function Page({ v }: { v: View }) {
           {m.sources ? <Sources sources={m.sources} /> : null}
           {v.m.waivers ? <WaiversSection w={v.m.waivers} /> : null}
           {v.each('sections', (t) => (
-            <TargetSection t={t} v={v} />
+            <TargetSection t={t} m={m} shown={v.shown} />
           ))}
           <footer class="report">
             <p>
@@ -402,13 +291,27 @@ function Page({ v }: { v: View }) {
   );
 }
 
+/**
+ * The JSON report is embedded (base64, behind a download link) up to this many bytes; a larger one
+ * (a fleet's: 26 MB at 1,000 targets) is not, and the page names it by its digest alone.
+ */
+export const EMBED_MAX_BYTES = 4 * 1048576;
+
+/** Whether `pieces` hold at most `max` bytes of UTF-8 (reads no further than `max` bytes). */
+function atMost(pieces: Iterable<string>, max: number): boolean {
+  let n = 0;
+  for (const piece of pieces) if ((n += Buffer.byteLength(piece, 'utf8')) > max) return false;
+  return true;
+}
+
 /** Renders the model as one self-contained HTML document (one string: small reports, tests). */
 export function renderHtmlReport(m: HtmlModel): string {
   const v: View = {
     m,
     ...overview(m, m.targets),
     digest: m.digest,
-    base64: Buffer.from(m.digest.json, 'utf8').toString('base64'),
+    base64: atMost([m.digest.json], EMBED_MAX_BYTES) ? Buffer.from(m.digest.json, 'utf8').toString('base64') : undefined,
+    shown: newShown(),
     each: (_list, render) => m.targets.map(render),
   };
   return `<!DOCTYPE html>\n${renderToString(<Page v={v} />)}\n`;
@@ -431,7 +334,8 @@ export function* streamHtmlReport(p: HtmlPage): Generator<string> {
     m: p.head,
     ...overview(p.head, light()),
     digest: p.digest,
-    base64: slot('json'),
+    base64: atMost(p.digest.json(), EMBED_MAX_BYTES) ? slot('json') : undefined,
+    shown: newShown(),
     each: (list, render) => {
       lists.set(list, render);
       return slot(list);

@@ -37,7 +37,11 @@ table.meta td,table.meta th{border-bottom:1px solid #eef1f4}
 .num{font-variant-numeric:tabular-nums;text-align:right}
 table.matrix td,table.matrix th{text-align:center}
 table.matrix td:first-child,table.matrix th:first-child{text-align:left}
-table.matrix .cell{display:inline-flex;flex-direction:column;align-items:center;gap:2px}
+table.matrix .cell .small{display:block}
+/* Fixed layouts: a table of 1,000 rows is laid out from its first row, not measured whole. */
+table.targets,table.matrix{table-layout:fixed}
+table.targets th:first-child{width:30%}table.targets th:nth-child(2){width:24%}table.targets th:nth-child(3){width:76px}
+table.matrix th:first-child{width:24%}
 table.matrix .small{font-size:11px;color:var(--muted)}
 section.target{margin-top:34px;padding-top:10px;border-top:1px solid var(--line)}
 .target-head{display:flex;justify-content:space-between;align-items:flex-start;gap:16px;flex-wrap:wrap}
@@ -46,8 +50,10 @@ section.target{margin-top:34px;padding-top:10px;border-top:1px solid var(--line)
 .problems ul{margin:4px 0 0;padding-left:18px}
 .nothing{margin:10px 0;padding:8px 12px;border-left:4px solid var(--pass);background:var(--pass-bg)}
 article.check{border:1px solid var(--line);border-left-width:5px;border-radius:4px;padding:8px 12px;margin:8px 0}
-/* Long evidence may break across pages; a check's head, message and fix stay together. */
-.check-head,.check>p{break-inside:avoid;page-break-inside:avoid;break-after:avoid;page-break-after:avoid}
+/* Long evidence may break across pages; a check's head stays with its message, no paragraph is split
+   (chaining every paragraph to the next moved whole cards to the next page, leaving near-empty ones). */
+.check-head{break-inside:avoid;page-break-inside:avoid;break-after:avoid;page-break-after:avoid}
+.check>p{break-inside:avoid;page-break-inside:avoid}
 dl.ev dt{break-after:avoid;page-break-after:avoid}
 article.check.c-pass{border-left-color:var(--pass)}article.check.c-warn{border-left-color:var(--warn);border-left-style:dashed}
 article.check.c-fail{border-left-color:var(--fail);border-left-width:8px}article.check.c-error{border-left-color:var(--error);border-left-style:double;border-left-width:8px}
@@ -76,13 +82,36 @@ figure.chart svg{width:100%;height:auto;display:block}
 figure.chart figcaption{font-size:12.5px;color:var(--muted)}
 footer.report{margin-top:40px;padding-top:10px;border-top:1px solid var(--line);font-size:12.5px;color:var(--muted)}
 .toc{columns:2;font-size:13px;padding-left:18px}
+details.target>summary{display:flex;cursor:pointer;list-style:none}
+details.target>summary::-webkit-details-marker{display:none}
+details.target>summary h2::before{content:"▾ ";color:var(--muted)}
+details.target:not([open])>summary h2::before{content:"▸ "}
+details.target:not([open])>summary h2::after{content:" — collapsed, select to show its checks and certificates";font-size:12px;font-weight:400;color:var(--muted)}
+table.compact{font-size:12.5px;margin:4px 0 8px}
+table.compact td{padding:3px 6px}
+table.compact td:first-child{width:64px}
+table.compact td:nth-child(2){width:30%}
+.ev-text{display:block;font-size:11.5px;color:var(--muted);overflow-wrap:anywhere;word-break:break-word}
+.fix-inline{font-style:italic}
+.cert.seen{font-size:12.5px}
+.small{font-size:12px}
+/* Off-screen targets are laid out when scrolled to (find-in-page still finds their text). */
+@media screen{section.target{content-visibility:auto;contain-intrinsic-size:auto 120px}}
 @media (max-width:700px){main{padding:12px}.toc{columns:1}dl.ev{grid-template-columns:1fr}}
 @page{size:A4;margin:14mm 12mm}
 @media print{
   body{font-size:11px}main{max-width:none;padding:0}
   a{color:inherit;text-decoration:none}
-  section.target{break-before:page;page-break-before:always;border-top:none;margin-top:0}
-  h2,h3,h4{break-after:avoid;page-break-after:avoid}
+  /* Collapsed targets print whole: the evidence is the auditor's. Targets follow one another (no page each). */
+  details.target::details-content{content-visibility:visible;display:block}
+  details.target>summary h2::before,details.target:not([open])>summary h2::before,details.target:not([open])>summary h2::after{content:none}
+  section.target{margin-top:18px;padding-top:6px}
+  summary.target-head,h2,h3,h4{break-after:avoid;page-break-after:avoid}
+  summary.target-head,.problems li,.nothing,.cert,article.check .check-head{break-inside:avoid;page-break-inside:avoid}
+  /* A certificate heading may end a page: kept with what follows it, it left near-empty pages. */
+  section.certificates h4{break-after:auto;page-break-after:auto}
+  table.compact{font-size:10px}.ev-text{font-size:9.5px}
+  .certs{display:block}.cert{margin:0 0 8px}.chain{break-inside:avoid;page-break-inside:avoid}
   .noprint{display:none}
   tr{break-inside:avoid;page-break-inside:avoid}
 }
