@@ -59,17 +59,21 @@ import { ARGV_HOSTILE, emptyRunReport, fixedAuditReport, fixedRunReport, FIXED_A
  * Issue 20 changed the run model's again: the catalogue gained the mesh suite (its two checks,
  * `skip` on every non-mesh target) in the JSON `suites` list, the JUnit testsuites and the HTML
  * matrix; audit and empty did not change.
+ *
+ * Issue 21 changed the JUnit of the run and audit models on purpose: a warned check's testcase holds
+ * its own status=warn property and system-out (`--junit-warn-as output`, the default); with
+ * `--junit-warn-as suite` the JUnit is byte for byte the one before (JUNIT_WARN_AS_SUITE).
  */
 const BEFORE: Record<string, { json: string; junit: string; html: string; page: string }> = {
   run: {
     json: 'd60d59e463e937c70bc51e6db259ca66c18adc782716b12b42da58b5491068f9',
-    junit: 'fb3daecf40fe1e6b1aaaf0855ed4a1501337efbd8db6bb4634aaff006a5b9f9e',
+    junit: 'fdf181875558fccc21714e817930c3c6ec6ca19d637022cc9f3a530ca71948a7',
     html: '84f97b8928db96b6b72f713ac9a4c33cea01f865c1aa196aad0cd69105e83e8f',
     page: '302c3aa53fb522ca4b94e709a4c97496ff8ac8e9e15f56e7ba6c2ff1b7d774a5',
   },
   audit: {
     json: '2b8abd0c7c3a5f4ef176afc54aadc82e67936c131beedf4718ee05a55b5372e6',
-    junit: '3b169c1674a19b9d93a0e5fb55285af3fea3dabb686b13534973d07264221aa1',
+    junit: 'dfa4d7505c3d27d3ea4e8580416a1e2cfb42bfe954a97e62828d45976cd726d1',
     html: '40ee3deb6f843b21a4ab84d4dd53e77e5691d7ee479e9710d30a462d43f3350b',
     page: '9ca78c78436c64747bb6c82a8812fe6abd0dc6fced80c496347f215b268ad31e',
   },
@@ -79,6 +83,12 @@ const BEFORE: Record<string, { json: string; junit: string; html: string; page: 
     html: 'fbccb7a66991f74b8a96978bc902aa4c77c8ad433fd023cb3685c95ff7d27b61',
     page: '10cfcbd9fe0ca8cbb2e1688ab3148319f2902414cf6f0a4c0d46b1cf0bc77263',
   },
+};
+/** The JUnit before issue 21, which `--junit-warn-as suite` writes. */
+const JUNIT_WARN_AS_SUITE: Record<string, string> = {
+  run: 'fb3daecf40fe1e6b1aaaf0855ed4a1501337efbd8db6bb4634aaff006a5b9f9e',
+  audit: '3b169c1674a19b9d93a0e5fb55285af3fea3dabb686b13534973d07264221aa1',
+  empty: 'd57c299e3639972fcf7a3e0783a1fd0976458a8bb6f392a175e30a5556e64210',
 };
 /** An HTML report without the JSON it embeds and without any SHA-256 (the digest it shows). */
 const withoutJson = (html: Buffer) =>
@@ -105,9 +115,9 @@ afterAll(async () => {
 });
 
 /** Writes `names` for `run` as the CLI does (one writeReports call), into `sub`; the files' bytes. */
-async function writeAll(run: RunReport, names: string[], sub: string): Promise<Record<string, Buffer>> {
+async function writeAll(run: RunReport, names: string[], sub: string, settings: Record<string, string> = {}): Promise<Record<string, Buffer>> {
   const ext: Record<string, string> = { json: 'json', junit: 'xml', html: 'html' };
-  const values = Object.fromEntries(names.map((n) => [n, path.join(dir, sub, `report.${ext[n]}`)]));
+  const values: Record<string, string> = { ...settings, ...Object.fromEntries(names.map((n) => [n, path.join(dir, sub, `report.${ext[n]}`)])) };
   errors = [];
   const ok = await writeReports(resolveReports('test', { values, env: {} }), runDocument(run, FIXED_ARGV), quiet);
   expect(errors).toEqual([]);
@@ -126,6 +136,11 @@ function embedded(html: Buffer): { json: Buffer; digest: string } {
 }
 
 describe('reports streamed to files: the same bytes as before', () => {
+  it.each(MODELS)('%s: JUnit with --junit-warn-as suite is the JUnit before issue 21', async (name, make) => {
+    const files = await writeAll(make(), ['junit'], `suite-${name}`, { 'junit-warn-as': 'suite' });
+    expect(sha(files.junit!)).toBe(JUNIT_WARN_AS_SUITE[name]);
+  });
+
   it.each(MODELS)('%s: JSON, JUnit and HTML files equal the whole-string output of 42a9820 (JSON: of issue 17) and of today', async (name, make) => {
     const run = make();
     const files = await writeAll(run, ['json', 'junit', 'html'], `all-${name}`);
