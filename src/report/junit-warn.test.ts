@@ -30,10 +30,9 @@ function result(check: string, status: Result['status'], message: string, remedi
   };
 }
 
+const when = { startedAt: '2026-11-23T10:00:00.000Z', finishedAt: '2026-11-23T10:00:01.000Z', durationMs: 1000 };
 const run: RunReport = {
-  startedAt: '2026-11-23T10:00:00.000Z',
-  finishedAt: '2026-11-23T10:00:01.000Z',
-  durationMs: 1000,
+  ...when,
   targets: [{ id: 'gw:443', name: 'gw:443', endpoint: 'gw:443', kind: 'live' }],
   results: [
     result('chain.rejects-ca-as-client', 'warn', `a CA certificate (${HOSTILE}) was accepted as a client leaf`, 'refuse CA:TRUE client certificates'),
