@@ -262,8 +262,7 @@ describe('origin: the Kubernetes object a target came from (k8s scan)', () => {
   });
 
   it('table: a line per target with a finding, and the fixes its findings carry', () => {
-    // wide enough for the origin line whole (at 120 it is wrapped to the width: src/report/table-fit.test.ts)
-    const text = renderResultsTable(withOrigin, makeStyle({ isTTY: false, env: {} }), 300, false);
+    const text = renderResultsTable(withOrigin, makeStyle({ isTTY: false, env: {} }), 120, false);
     expect(text).toMatch(/^gw:443 ← Gateway shop\/gwCN=<script>.*, listener https \(tls\.mode=Terminate; frontendValidation=none\)$/m);
     expect(text).toContain('\n  fix: reissue\n');
     expect(text).not.toContain('never shown');

@@ -112,7 +112,8 @@ export function renderResultsTable(run: RunReport, st: Style, width = 120, quiet
   const multi = run.targets.length > 1;
   const s = run.summary;
   const line = `${run.results.length} checks on ${run.targets.length} target(s) in ${(run.durationMs / 1000).toFixed(2)} s: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors`;
-  const notes = wrapText(line, width) + '\n' + wrapLines(protocolLines(run) + originLines(run), width);
+  // The notes (each target's protocol, origin and fix) stay one line each: a fix is copied whole.
+  const notes = wrapText(line, width) + '\n' + protocolLines(run) + originLines(run);
   if (compact)
     return (
       rows.map((r) => compactLine(st, r.status, `${multi ? `${safeText(r.targetId, 60)}  ` : ''}${r.check}  ${safeText(r.message, 600)}`, width)).join('') +
@@ -133,15 +134,6 @@ export function renderResultsTable(run: RunReport, st: Style, width = 120, quiet
       ),
     ]);
   return (rows.length > 0 ? table.toString() + '\n' : '') + notes;
-}
-
-/** Lines (each ending in a newline) wrapped to `width`. */
-function wrapLines(text: string, width: number): string {
-  return text
-    .split('\n')
-    .slice(0, -1)
-    .map((l) => wrapText(l, width) + '\n')
-    .join('');
 }
 
 /**
