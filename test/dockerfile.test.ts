@@ -4,7 +4,8 @@
 // and named by $MTLS_CHROMIUM, and the image holds the fixtures the npm package holds. The build
 // itself only where Docker and a Node base image are present locally (no registry here).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -105,6 +106,60 @@ describe('deploy/Dockerfile', () => {
       });
     expect(copiedFixtures.sort()).toEqual(pkg.files.filter((f) => f.startsWith('fixtures/')).sort());
   });
+
+  it('the runtime stage, replayed here without Docker: its npm step (offline-first) and COPY layout give a CLI that runs a real check', () => {
+    // Each COPY of the runtime stage and its npm RUN step, in a temp dir standing for WORKDIR
+    // (apt-get, chmod/ln and USER need the image); then the CLI as the entrypoint would run it.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mtls-dockerfile-'));
+    try {
+      for (const c of runtime.filter((i) => i.op === 'COPY')) {
+        const parts = c.args.split(/\s+/);
+        const from = parts[0]!.startsWith('--from=') ? parts.shift() : undefined;
+        const dest = parts.pop()!;
+        for (const s of parts) {
+          const src = from ? path.join(ROOT, path.relative('/src', s)) : path.join(ROOT, s);
+          const target =
+            dest.endsWith('/') || parts.length > 1 ? path.join(dir, dest, path.basename(s)) : path.join(dir, dest === './' ? path.basename(s) : dest);
+          cpSync(src, target, { recursive: true });
+        }
+      }
+      const npmStep = runtime.find((i) => i.op === 'RUN' && i.args.includes('npm install'))!.args;
+      const npm = spawnSync('sh', ['-c', npmStep], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 300_000,
+        env: { ...process.env, npm_config_prefer_offline: 'true' },
+      });
+      if (npm.status !== 0 && /ENOTCACHED|ENOTFOUND|EAI_AGAIN/.test(npm.stderr)) {
+        console.warn(
+          `SKIPPED replaying the npm step: a dependency is not in the npm cache (run npm ci first): ${npm.stderr.split('\n').find((l) => /ERR/.test(l))}`,
+        );
+        return;
+      }
+      expect(npm.status, npm.stderr).toBe(0);
+      const modules = readdirSync(path.join(dir, 'node_modules'));
+      expect(modules).toContain('playwright-core');
+      expect(readdirSync(path.join(dir, 'node_modules/@kubernetes'))).toContain('client-node');
+      for (const dev of ['typescript', 'vitest', 'prettier', 'testcontainers']) expect(modules).not.toContain(dev);
+      const cli = path.join(dir, pkg.bin['mtls-harness']!);
+      const version = spawnSync(process.execPath, [cli, '--version'], { cwd: dir, encoding: 'utf8' });
+      expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+      const run = spawnSync(
+        process.execPath,
+        [cli, 'run', '--reference', 'node', '--profile', 'optional-client-cert', '--check', 'reject.no-client-cert', '--quiet'],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+          timeout: 120_000,
+          env: { ...process.env, NO_COLOR: '1', NODE_ENV: 'production' },
+        },
+      );
+      expect(run.status, run.stderr).toBe(1); // a real finding: the optional-client-cert server serves a client without one
+      expect(run.stdout).toMatch(/FAIL +│ reject\.no-client-cert/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 400_000);
 
   const NODE_IMAGE = process.env.MTLS_DOCKER_NODE_IMAGE ?? 'node:20-slim';
   const docker = spawnSync('docker', ['image', 'inspect', NODE_IMAGE], { encoding: 'utf8' });
