@@ -58,9 +58,9 @@ export function reportConfigKeys(): string[] {
   return Object.values(REPORTERS).flatMap((r) => [r.configKey, ...(r.settings ?? []).map((s) => s.configKey)].filter((k): k is string => !!k));
 }
 
-/** The environment variables naming report files (run, k8s scan). */
+/** The environment variables naming report files and their settings (run, k8s scan). */
 export function reportEnvNames(list: readonly Reporter[] = reportersFor('run')): string[] {
-  return list.flatMap((r) => (r.env ? [r.env] : []));
+  return list.flatMap((r) => [r.env, ...(r.settings ?? []).map((s) => s.env)].filter((e): e is string => !!e));
 }
 
 /**
