@@ -17,7 +17,7 @@ import type { Status } from '../src/core/status.js';
 import { CLI_JS as cliJs, expectUsageError, spawnCli, type Ran } from './helpers/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const XSD = path.join(root, 'fixtures/junit/JUnit.xsd');
+const XSD = path.join(root, 'fixtures/junit/JUnit-testcase-output.xsd');
 const HAVE_OPENSSL = spawnSync('sh', ['-c', 'command -v openssl']).status === 0;
 const HAVE_XMLLINT = spawnSync('sh', ['-c', 'command -v xmllint']).status === 0;
 

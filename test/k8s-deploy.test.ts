@@ -218,13 +218,14 @@ describe('deploy/ manifests', () => {
 
   it('the Dockerfile builds on node:20-slim, installs production dependencies only (and the Kubernetes client), and runs the scan in-cluster by default', () => {
     const df = readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8');
-    expect(df.match(/^FROM node:20-slim/gm)).toHaveLength(2);
-    // Production dependencies only (devDependencies deleted, --omit=dev), plus the Kubernetes client,
-    // an optional peer dependency k8s scan needs, at the version package.json names.
+    // (issue 21: the base is a build argument, node:20-slim unless a mirror is named)
+    expect(df).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
+    expect(df.match(/^FROM \$\{NODE_IMAGE\}/gm)).toHaveLength(2);
+    // Production dependencies only (devDependencies deleted, --omit=dev), plus the Kubernetes client
+    // (and playwright-core, issue 21), optional peer dependencies the image needs, at the versions package.json names.
     expect(df).toMatch(/^RUN npm pkg delete devDependencies/m);
-    expect(df).toMatch(
-      /npm pkg set "dependencies\.@kubernetes\/client-node=\$\(node -p "require\('\.\/package\.json'\)\.peerDependencies\['@kubernetes\/client-node'\]"\)"/,
-    );
+    expect(df).toMatch(/for p in @kubernetes\/client-node playwright-core; do/);
+    expect(df).toMatch(/npm pkg set "dependencies\.\$p=\$\(node -p "require\('\.\/package\.json'\)\.peerDependencies\['\$p'\]"\)"/);
     expect(df).toMatch(/npm install --omit=dev /);
     expect(df).toMatch(/^USER 10001:10001$/m);
     expect(df).toMatch(/^ENTRYPOINT \["mtls-harness"\]$/m);

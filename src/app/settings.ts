@@ -63,6 +63,8 @@ export interface RunSettingsResolved {
   /** The global policy in force: file, then flags. */
   policy: Policy;
   quiet: boolean;
+  /** --compact: one line per check instead of the table. */
+  compact: boolean;
   /** --report-mode (default 0600). */
   reportMode: number;
   /** The accepted findings (--waivers, MTLS_WAIVERS, the config's waivers:; docs/waivers.md). */
@@ -160,6 +162,7 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
     flagPolicy,
     policy: mergePolicy(filePolicy, flagPolicy, 'flags'),
     quiet: !!v.quiet,
+    compact: !!v.compact,
     reportMode,
     ...(waivers ? { waivers } : {}),
   };

@@ -102,5 +102,5 @@ export const CONNECTION_OPTIONS: OptionSpec = {
  * reporter registered at run time has its flag too.
  */
 export function reportOptions(): OptionSpec {
-  return { ...reporterOptions(), quiet: { type: 'boolean' }, 'report-mode': { type: 'string' } };
+  return { ...reporterOptions(), quiet: { type: 'boolean' }, compact: { type: 'boolean' }, 'report-mode': { type: 'string' } };
 }

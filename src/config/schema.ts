@@ -217,6 +217,8 @@ export function configSchema(reportKeys?: readonly string[]): Kind {
 const REPORT_DOCS: Record<string, string> = {
   json: 'JSON report path.',
   junit: 'JUnit XML report path.',
+  junitWarnAs:
+    'A warned check in the JUnit report: output (default: its testcase\'s own system-out and a status=warn property), failure (<failure type="warn">) or suite (the testsuite\'s system-out only).',
   html: 'HTML evidence report path.',
   pdf: 'PDF evidence report path (needs Chromium).',
 };

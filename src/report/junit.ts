@@ -65,17 +65,33 @@ function open(name: string, attrs: Record<string, string>): string {
 }
 
 /**
+ * How a warned check is rendered (`--junit-warn-as`, docs/reports.md): `output` (default) a passed
+ * testcase carrying its own `<properties>` (status=warn) and `<system-out>` (the warning and its fix);
+ * `failure` a `<failure type="warn">` (GitLab and Jenkins show a failing testcase's text; counted in
+ * `failures`); `suite` a plain passed testcase (the warning only in the testsuite's system-out and
+ * properties, as before issue 21: the strict Ant schema allows nothing inside a passed testcase).
+ */
+export const JUNIT_WARN_AS = ['output', 'failure', 'suite'] as const;
+export type JunitWarnAs = (typeof JUNIT_WARN_AS)[number];
+
+export interface JunitOptions {
+  warnAs?: JunitWarnAs;
+}
+
+/**
  * JUnit XML valid against the Apache Ant schema (shared/external/junit/JUnit.xsd): one testsuite per
  * (target, suite), named by the target's id (`targetId`: two targets at one address stay two
  * testsuites; the id is the target's name unless an earlier target has it, and then a `targetId`
- * property joins `target`), one testcase per check; fail → failure, error → error, skip → skipped; the
- * evidence of each check as testsuite properties (the schema has no testcase properties).
+ * property joins `target`), one testcase per check; fail → failure, error → error, skip → skipped, warn
+ * as `opts.warnAs` says; the evidence of each check as testsuite properties. A warned testcase's own
+ * properties and system-out (`output`, the default) are beyond the Ant schema: the report is then valid
+ * against fixtures/junit/JUnit-testcase-output.xsd (Ant's, with them allowed in a testcase).
  * Written as text, line by line, with every attribute and text node escaped (the layout
  * xmlbuilder2's pretty printer gave): a DOM of a 3,000-target run held ~500 MB for 36 MB of XML.
  */
-export function buildJunitXml(run: RunReport): string {
+export function buildJunitXml(run: RunReport, opts: JunitOptions = {}): string {
   let out = '';
-  for (const chunk of junitChunks(run)) out += chunk;
+  for (const chunk of junitChunks(run, opts)) out += chunk;
   return out;
 }
 
@@ -83,7 +99,8 @@ export function buildJunitXml(run: RunReport): string {
  * The text of `buildJunitXml(run)`, byte for byte, one testsuite (one target's suite) at a time:
  * the report is written as it is generated, never held whole.
  */
-export function* junitChunks(run: RunReport): Generator<string> {
+export function* junitChunks(run: RunReport, opts: JunitOptions = {}): Generator<string> {
+  const warnAs = opts.warnAs ?? 'output';
   const host = hostname() || 'localhost';
   const groups = new Map<string, Result[]>();
   for (const r of run.results) {
@@ -116,7 +133,7 @@ export function* junitChunks(run: RunReport): Generator<string> {
         timestamp: timestamp(run.startedAt),
         hostname: xmlSafe(host),
         tests: String(results.length),
-        failures: String(count('fail')),
+        failures: String(count('fail') + (warnAs === 'failure' ? count('warn') : 0)),
         errors: String(count('error')),
         skipped: String(count('skip')),
         time: seconds(results.reduce((a, r) => Math.max(a, r.durationMs), 0)),
@@ -144,12 +161,20 @@ export function* junitChunks(run: RunReport): Generator<string> {
     for (const r of results) {
       const tc = { name: r.check, classname: xmlSafe(`${targetId}.${suite}`), time: seconds(r.durationMs) };
       const body = xmlSafe([r.message, r.remediation ? `Fix: ${r.remediation}` : ''].filter(Boolean).join('\n'));
-      if ((r.status !== 'fail' && r.status !== 'error' && r.status !== 'skip') || r.waiver) {
+      const warned = r.status === 'warn' && warnAs !== 'suite';
+      // A waived fail or error is a passing testcase; a waived warning keeps its output, never a failure.
+      if ((r.status !== 'fail' && r.status !== 'error' && r.status !== 'skip' && !warned) || (r.waiver && r.status !== 'warn')) {
         leaf('    ', 'testcase', tc);
         continue;
       }
       out.push(`    ${open('testcase', tc)}>`);
-      if (r.status === 'skip') leaf('      ', 'skipped', { message: xmlSafe(r.message) });
+      if (r.status === 'warn' && warnAs === 'failure' && !r.waiver) leaf('      ', 'failure', { message: xmlSafe(r.message), type: 'warn' }, body);
+      else if (r.status === 'warn') {
+        out.push('      <properties>');
+        leaf('        ', 'property', { name: 'status', value: 'warn' });
+        out.push('      </properties>');
+        leaf('      ', 'system-out', {}, `WARN ${body}`);
+      } else if (r.status === 'skip') leaf('      ', 'skipped', { message: xmlSafe(r.message) });
       else leaf('      ', r.status === 'fail' ? 'failure' : 'error', { message: xmlSafe(r.message), type: r.status }, body);
       out.push('    </testcase>');
     }

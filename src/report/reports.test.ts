@@ -14,7 +14,7 @@ import { renderResultsTable } from './results-table.js';
 import { makeStyle } from './style.js';
 import { SUITES } from '../../suites/index.js';
 
-const XSD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/junit/JUnit.xsd');
+const XSD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/junit/JUnit-testcase-output.xsd');
 const HOSTILE = 'CN=<script>alert(1)</script> & "quotes" \u0000\u001b[31m\u202e';
 
 const report: RunReport = {

@@ -8,6 +8,7 @@ import { runDocument, writeReports } from '../../report/outputs.js';
 import { reportPaths, reportsToStdout, resolveReports } from '../../report/reporters/index.js';
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { renderResultsTable } from '../../report/results-table.js';
+import { tableWidth } from '../../report/table-fit.js';
 import { makeStyle } from '../../report/style.js';
 import { parseCommandArgs, parseIntFlag, reportOptions } from '../args.js';
 import type { CliIO } from '../io.js';
@@ -89,7 +90,7 @@ export async function auditCommand(argv: string[], io: CliIO): Promise<number> {
   const reportsOk = await writeReports(reports, runDocument(report, ['audit', ...argv]), io, reportMode);
   if (!reportsToStdout(reports)) {
     const st = makeStyle({ isTTY: !!io.stdout.isTTY, env: io.env });
-    io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
+    io.stdout.write(renderResultsTable(report, st, tableWidth(io.stdout.columns, io.env), !!v.quiet, !!v.compact));
   }
   return failsRun(report.summary, failOn) || !reportsOk ? 1 : 0;
 }

@@ -11,6 +11,7 @@ import { runDocument, writeReports } from '../../report/outputs.js';
 import { reportConfigKeys, reportPaths, reportsToStdout, resolveReports } from '../../report/reporters/index.js';
 import { assertReportPaths, parseReportMode } from '../../io/files.js';
 import { renderResultsTable } from '../../report/results-table.js';
+import { tableWidth } from '../../report/table-fit.js';
 import { makeStyle } from '../../report/style.js';
 import { failsRun, summarize } from '../../core/status.js';
 import { markIncomplete, matchCheckIds } from '../../runner/run.js';
@@ -161,7 +162,7 @@ export async function clientTestCommand(argv: string[], io: CliIO): Promise<numb
   if (!isInternalFailure(interrupt.signal.reason)) sayIncomplete(io, report);
   if (!reportsToStdout(reports)) {
     const st = makeStyle({ isTTY: !!io.stdout.isTTY, env });
-    io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, !!v.quiet));
+    io.stdout.write(renderResultsTable(report, st, tableWidth(io.stdout.columns, io.env), !!v.quiet, !!v.compact));
     if (corpus === 'limbo') {
       for (const c of clients) io.stdout.write(`${limboSummaryLine(c.name, limboFigures(report.results.filter((r: Result) => r.target === c.name)))}\n`);
     }

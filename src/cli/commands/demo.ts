@@ -7,6 +7,7 @@ import { runDocument, writeReports } from '../../report/outputs.js';
 import { reportPaths, resolveReports } from '../../report/reporters/index.js';
 import { assertReportPaths } from '../../io/files.js';
 import { renderResultsTable } from '../../report/results-table.js';
+import { tableWidth } from '../../report/table-fit.js';
 import { makeStyle } from '../../report/style.js';
 import { referenceTarget } from '../../runner/reference-target.js';
 import { runChecks } from '../../runner/run.js';
@@ -79,7 +80,7 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
     }
     const report = await runChecks({ targets, suites: [...SUITES], timeoutMs: 5000, concurrency: 8 });
     report.settings = { failOn: 'fail', timeoutMs: 5000, concurrency: 8 };
-    io.stdout.write(renderResultsTable(report, st, io.stdout.columns ?? 120, true));
+    io.stdout.write(renderResultsTable(report, st, tableWidth(io.stdout.columns, io.env), true));
     for (const { profile, check, status } of REPORT_PROFILES) {
       const r = report.results.find((x) => x.target === `node:${profile}` && x.check === check);
       if (r && check === 'rotation.continuity' && r.status === 'warn' && (r.evidence as { failures?: number }).failures === 0) {

@@ -9,6 +9,7 @@ import { safeText } from '../../core/text.js';
 import { reportsToStdout } from '../../report/reporters/index.js';
 import { renderResultsTable } from '../../report/results-table.js';
 import { waiverNotices } from '../../rules/waivers.js';
+import { tableWidth } from '../../report/table-fit.js';
 import { makeStyle } from '../../report/style.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
 import { exitCodeOf, planRun, ReferencePool, runWithSettings, writeRunReports, type RunHooks } from '../../app/run.js';
@@ -146,7 +147,7 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
   if (!isInternalFailure(interrupt.signal.reason)) sayIncomplete(io, report);
   if (!reportsToStdout(st.reports)) {
     const style = makeStyle({ isTTY: !!io.stdout.isTTY, env });
-    io.stdout.write(renderResultsTable(report, style, io.stdout.columns ?? 120, st.quiet));
+    io.stdout.write(renderResultsTable(report, style, tableWidth(io.stdout.columns, env), st.quiet, st.compact));
     for (const r of report.results) {
       if (r.check === 'rotation.continuity' && typeof r.evidence.summary === 'string')
         io.stdout.write(`rotation ${safeText(r.target, 120)}: ${r.evidence.summary}\n`);

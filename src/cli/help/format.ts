@@ -6,6 +6,9 @@
 export const QUIET_LINE = `  --quiet                   no progress line or status notes; the table shows
                             only warn/fail/error rows (reports keep them all)`;
 
+export const COMPACT_LINE = `  --compact                 one line per check (cut with … at the width) instead
+                            of the table; tables fit $COLUMNS, else the terminal`;
+
 export const REPORT_MODE_LINE = '  --report-mode OCTAL       mode of report files (default 0600; e.g. 0644)';
 
 /** The selection options of every command that runs catalogue checks. */

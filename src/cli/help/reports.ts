@@ -1,5 +1,5 @@
 import { reportersFor, reportHelp } from '../../report/reporters/index.js';
-import { QUIET_LINE, REPORT_MODE_LINE } from './format.js';
+import { COMPACT_LINE, QUIET_LINE, REPORT_MODE_LINE } from './format.js';
 
 /**
  * The Reports section of the commands that run checks (run, k8s scan, audit, client-test): one line
@@ -9,5 +9,6 @@ export function reportsSection(): string {
   return `Reports (at most one of them on stdout; docs/reports.md):
 ${reportHelp(reportersFor('run'))}
 ${REPORT_MODE_LINE}
-${QUIET_LINE}`;
+${QUIET_LINE}
+${COMPACT_LINE}`;
 }

@@ -7,14 +7,15 @@
  */
 import * as path from 'node:path';
 import { HarnessError } from '../../core/errors.js';
+import { safeText } from '../../core/text.js';
 import { htmlReporter } from './html.js';
 import { jsonReporter } from './json.js';
 import { junitReporter } from './junit.js';
 import { pdfReporter } from './pdf.js';
 import { sarifReporter } from './sarif.js';
-import type { DocumentKind, Reporter } from './types.js';
+import type { DocumentKind, Reporter, ReporterSetting } from './types.js';
 
-export type { DocumentKind, ReportDocument, Reporter } from './types.js';
+export type { DocumentKind, ReportDocument, Reporter, ReporterSetting } from './types.js';
 
 /** The reporters by name, in the order a run writes their reports (JSON first: the HTML reuses its digest). */
 export const REPORTERS: Record<string, Reporter> = {
@@ -48,19 +49,20 @@ export function reportersFor(kind: DocumentKind = 'run'): Reporter[] {
 /** The option name parseArgs knows a reporter's flag by (`--json` → `json`). */
 export const optionName = (r: Reporter) => r.flag.slice(2);
 
-/** parseArgs options for the reporters' flags (each takes a file name). */
+/** parseArgs options for the reporters' flags (each takes a file name) and their settings' flags. */
 export function reporterOptions(list: readonly Reporter[] = reportersFor('run')): Record<string, { type: 'string' }> {
-  return Object.fromEntries(list.map((r) => [optionName(r), { type: 'string' as const }]));
+  const names = list.flatMap((r) => [optionName(r), ...(r.settings ?? []).map((s) => s.flag.slice(2))]);
+  return Object.fromEntries(names.map((n) => [n, { type: 'string' as const }]));
 }
 
-/** The config file's `reports:` keys. */
+/** The config file's `reports:` keys (the reporters' files and settings). */
 export function reportConfigKeys(): string[] {
-  return Object.values(REPORTERS).flatMap((r) => (r.configKey ? [r.configKey] : []));
+  return Object.values(REPORTERS).flatMap((r) => [r.configKey, ...(r.settings ?? []).map((s) => s.configKey)].filter((k): k is string => !!k));
 }
 
-/** The environment variables naming report files (run, k8s scan). */
+/** The environment variables naming report files and their settings (run, k8s scan). */
 export function reportEnvNames(list: readonly Reporter[] = reportersFor('run')): string[] {
-  return list.flatMap((r) => (r.env ? [r.env] : []));
+  return list.flatMap((r) => [r.env, ...(r.settings ?? []).map((s) => s.env)].filter((e): e is string => !!e));
 }
 
 /**
@@ -69,9 +71,13 @@ export function reportEnvNames(list: readonly Reporter[] = reportersFor('run')):
  */
 export function reportHelp(list: readonly Reporter[] = reportersFor('run'), width = 80): string {
   const col = 28;
-  return list
+  const entries = list.flatMap((r) => [
+    { head: `  ${r.flag} FILE`, help: r.help },
+    ...(r.settings ?? []).map((s) => ({ head: `  ${s.flag} ${s.values.join('|')}`, help: s.help })),
+  ]);
+  return entries
     .map((r) => {
-      const head = `  ${r.flag} FILE`;
+      const head = r.head;
       const lines: string[] = [];
       let line = head.length < col ? head.padEnd(col) : `${head}  `;
       let empty = true;
@@ -145,7 +151,33 @@ export function resolveReports(command: string, src: ReportSources): SelectedRep
       'usage.invalid-value',
       `${command}: only one report can go to stdout (${toStdout.map((p) => `${p.reporter.flag} -`).join(', ')}): two documents there could not be told apart; write the others to files`,
     );
-  return picked.map(({ reporter, file }) => ({ reporter, file, prepared: reporter.prepare?.(src.env) }));
+  for (const r of reportersFor(src.kind ?? 'run'))
+    for (const s of r.settings ?? [])
+      if (typeof src.values[s.flag.slice(2)] === 'string' && !picked.some((p) => p.reporter === r))
+        throw new HarnessError('usage.invalid-value', `${command}: ${s.flag} applies to the ${r.what} report: give ${r.flag} FILE too`);
+  return picked.map(({ reporter, file }) => ({ reporter, file, prepared: reporter.prepare?.(src.env, settingValues(command, reporter, src)) }));
+}
+
+/** A reporter's settings (flag > environment > config file > default), each checked against its values (exit 2). */
+function settingValues(command: string, r: Reporter, src: ReportSources): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of r.settings ?? []) {
+    const flag = src.values[s.flag.slice(2)];
+    const fromEnv = s.env !== undefined && src.fromEnv ? src.env[s.env] : undefined;
+    const fromConfig = s.configKey !== undefined ? src.config?.reports?.[s.configKey] : undefined;
+    const [where, value] = pickSetting(s, typeof flag === 'string' ? flag : undefined, fromEnv || undefined, fromConfig || undefined);
+    if (!s.values.includes(value))
+      throw new HarnessError('usage.invalid-value', `${command}: ${where} must be ${s.values.join(' or ')}, not "${safeText(value, 40)}"`);
+    out[s.flag.slice(2)] = value;
+  }
+  return out;
+}
+
+function pickSetting(s: ReporterSetting, flag?: string, env?: string, config?: string): [where: string, value: string] {
+  if (flag !== undefined) return [s.flag, flag];
+  if (env !== undefined) return [`$${s.env}`, env];
+  if (config !== undefined) return [`reports.${s.configKey}`, config];
+  return [s.flag, s.default];
 }
 
 /** True when a report goes to stdout (the command then prints no table there). */

@@ -1,4 +1,4 @@
-import { junitChunks } from '../junit.js';
+import { JUNIT_WARN_AS, junitChunks, type JunitWarnAs } from '../junit.js';
 import { writePieces, type Reporter } from './types.js';
 
 /** JUnit XML (the Apache Ant schema): one testsuite per (target, suite), written one at a time. */
@@ -11,8 +11,19 @@ export const junitReporter: Reporter = {
   stdout: true,
   documents: ['run'],
   help: 'JUnit XML report (- for stdout)',
-  async write(doc, out) {
+  settings: [
+    {
+      flag: '--junit-warn-as',
+      env: 'MTLS_JUNIT_WARN_AS',
+      configKey: 'junitWarnAs',
+      values: JUNIT_WARN_AS,
+      default: 'output',
+      help: 'A warned check in JUnit: output (default: the testcase\'s own system-out and a status=warn property), failure (<failure type="warn">: CI shows it as failing; the exit code is unchanged), suite (the testsuite\'s system-out only: the strict Ant schema)',
+    },
+  ],
+  prepare: (_env, settings) => ({ warnAs: (settings['junit-warn-as'] ?? 'output') as JunitWarnAs }),
+  async write(doc, out, prepared) {
     if (!doc.run) throw new Error('a JUnit report needs a run');
-    await writePieces(out, junitChunks(doc.run));
+    await writePieces(out, junitChunks(doc.run, (prepared as { warnAs: JunitWarnAs } | undefined) ?? {}));
   },
 };

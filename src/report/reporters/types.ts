@@ -27,6 +27,23 @@ export interface ReportDocument {
 }
 
 /**
+ * A setting of one report format beyond its file (`--junit-warn-as failure`): a flag, an environment
+ * variable and a key under the config file's `reports:`, resolved like the file (flag > environment >
+ * config file) and handed to the reporter's `prepare`. Its value is one of `values` (else exit 2).
+ */
+export interface ReporterSetting {
+  /** The command-line flag, e.g. `--junit-warn-as`. */
+  flag: `--${string}`;
+  env?: string;
+  configKey?: string;
+  values: readonly string[];
+  /** The value when none is given. */
+  default: string;
+  /** Its text in the commands' help. */
+  help: string;
+}
+
+/**
  * A report format. The CLI flag, the environment variable and the config file key of every
  * command that writes reports are derived from these fields (src/report/reporters/index.ts), and
  * so are the checks before anything runs (stdout, one report per path, what `prepare` checks).
@@ -48,11 +65,13 @@ export interface Reporter {
   documents: readonly DocumentKind[];
   /** Its text in the commands' help, word-wrapped there to 80 columns. */
   help: string;
+  /** Its settings beyond the file (their values reach `prepare`, by flag name without `--`). */
+  settings?: readonly ReporterSetting[];
   /**
    * Checks made when the flag is given, before anything runs (throw a usage error); the value
    * returned is handed to `write` (the PDF reporter: the Chromium it will use).
    */
-  prepare?(env: NodeJS.ProcessEnv): unknown;
+  prepare?(env: NodeJS.ProcessEnv, settings: Readonly<Record<string, string>>): unknown;
   /**
    * Imports what `write` needs that is heavy (the HTML renderer): called for every report asked
    * for before the first one is written, and only then, so writing turns no event loop for it.
