@@ -17,6 +17,7 @@ import type { Policy, TargetConfig } from '../core/target.js';
 import type { AnySuite, Suite } from '../checks/types.js';
 import { mintFixturePki, type FixturePki } from '../pki/generate.js';
 import { runDocument } from '../report/outputs.js';
+import { diffRuns } from '../report/diff.js';
 import type { TextOut } from '../report/sink.js';
 import { writeReports } from '../report/write.js';
 import { referenceTarget } from '../runner/reference-target.js';
@@ -212,6 +213,7 @@ export async function runWithSettings(targets: TargetUnderTest[], suites: readon
   };
   await hooks.complete?.(report);
   report.summary = summarize(report.results);
+  if (st.baseline) report.diff = diffRuns(st.baseline.run, report, { baseline: st.baseline.source });
   return report;
 }
 
@@ -240,8 +242,12 @@ export async function writeRunReports(
   return writeReports(plan.settings.reports, runDocument(report, argv), streams, plan.settings.reportMode);
 }
 
-/** The exit status of a finished run: 0, 1 (fail/error, warn with fail-on warn, a report not written), 130 (incomplete). */
+/**
+ * The exit status of a finished run: 0, 1 (fail/error, warn with fail-on warn, with fail-on new a
+ * finding new since the baseline; a report not written), 130 (incomplete).
+ */
 export function exitCodeOf(plan: Pick<RunPlan, 'settings'>, report: RunReport, reportsWritten = true): 0 | 1 | 130 {
   if (report.incomplete) return 130;
-  return failsRun(report.summary, plan.settings.failOn) || !reportsWritten ? 1 : 0;
+  const newFindings = plan.settings.failOn === 'new' && (report.diff?.summary.new ?? 0) > 0;
+  return failsRun(report.summary, plan.settings.failOn) || newFindings || !reportsWritten ? 1 : 0;
 }

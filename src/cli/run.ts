@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   certs: async (argv, io) => (await import('./commands/certs.js')).certsCommand(argv, io),
   demo: async (argv, io) => (await import('./commands/demo.js')).demoCommand(argv, io),
   reference: async (argv, io) => (await import('./commands/reference.js')).referenceCommand(argv, io),
+  diff: async (argv, io) => (await import('./commands/diff.js')).diffCommand(argv, io),
 };
 
 /**
@@ -36,6 +37,7 @@ const HELP: Record<string, { text: () => Promise<string>; sub?: string; helpWord
   },
   demo: { text: async () => (await import('./help/demo.js')).demoHelp() },
   reference: { text: async () => (await import('./help/reference.js')).referenceHelp(), sub: 'start' },
+  diff: { text: async () => (await import('./help/diff.js')).diffHelp() },
 };
 
 const isHelpFlag = (w: string | undefined) => w === '--help' || w === '-h';

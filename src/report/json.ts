@@ -36,5 +36,6 @@ export function buildJsonReport(run: RunReport, argv: string[]) {
     targets: run.targets,
     results: run.results,
     summary: run.summary,
+    ...(run.diff ? { diff: run.diff } : {}),
   };
 }

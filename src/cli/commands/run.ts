@@ -8,6 +8,7 @@ import type { RunReport } from '../../core/model.js';
 import { safeText } from '../../core/text.js';
 import { reportsToStdout } from '../../report/reporters/index.js';
 import { renderResultsTable } from '../../report/results-table.js';
+import { renderDiffSummary } from '../../report/diff-table.js';
 import { makeStyle } from '../../report/style.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
 import { exitCodeOf, planRun, ReferencePool, runWithSettings, writeRunReports, type RunHooks } from '../../app/run.js';
@@ -56,6 +57,7 @@ export const RUN_SHARED_OPTIONS: OptionSpec = {
   'list-checks': { type: 'boolean' },
   'min-tls': { type: 'string' },
   'fail-on': { type: 'string' },
+  baseline: { type: 'string' },
   'connections-per-target': { type: 'string' },
   'target-timeout': { type: 'string' },
   config: { type: 'string' },
@@ -143,6 +145,7 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
       if (r.check === 'rotation.continuity' && typeof r.evidence.summary === 'string')
         io.stdout.write(`rotation ${safeText(r.target, 120)}: ${r.evidence.summary}\n`);
     }
+    if (report.diff) io.stdout.write(renderDiffSummary(report.diff));
   }
   return exitCodeOf({ settings: st }, report, reportsOk);
 }

@@ -24,6 +24,8 @@ Commands:
                       apache, apache-location, postgres, mariadb,
                       mosquitto, redis
   demo                probe and test the node reference; reports/demo.html
+  diff OLD NEW        what changed between two JSON reports: new findings,
+                      fixed ones, changed certificates (--fail-on new)
   help CMD, --version
 
 "mtls-harness CMD --help" lists a command's options; an option means the same

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { CertSummary } from '../../core/model.js';
+import type { RunDiff } from '../../core/diff.js';
 import type { Diagnosis, FindingStatus } from '../../probe/diagnose.js';
 import type { ProbeOutcome } from '../../probe/tls-probe.js';
 import { summarizeCertificate } from '../../pki/inspect.js';
@@ -83,6 +84,8 @@ export interface HtmlModel {
   /** The run ended early (Ctrl-C): what finished is shown, the rest is `error` "not finished". */
   incomplete?: { reason: string; targetsFinished: number; targetsTotal: number };
   targets: HtmlTarget[];
+  /** `run --baseline`: what changed since the baseline ("Changes since baseline"). */
+  diff?: RunDiff;
   /** SHA-256 (hex) of the JSON report's exact bytes, and those bytes (embedded for verification). */
   digest: { sha256: string; of: string; json: string };
 }
@@ -262,6 +265,7 @@ export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): Ht
     verdict: worstStatus(run.results.map((r) => r.status)),
     summary: run.summary,
     ...(run.incomplete ? { incomplete: run.incomplete } : {}),
+    ...(run.diff ? { diff: run.diff } : {}),
   };
   // The digest and the embedded bytes are ours, and must stay byte-exact: never cleaned or cut.
   return { head: clean(head) as HtmlHead, count: run.targets.length, target, digest: digestOf(json, RUN_DIGEST_OF) };

@@ -16,6 +16,7 @@ import type { HtmlCheck, HtmlHead, HtmlModel, HtmlPage, HtmlSuiteCell, HtmlTarge
 import { REPORT_CSS } from './style.js';
 import { Certificates } from './certificates.js';
 import { EvidenceList } from './evidence.js';
+import { DiffSection } from './diff.js';
 import { auditSettingsText, Badge, countsText, duration, local, policyText, shellJoin, STATUS_ORDER, utc } from './parts.js';
 import { declaredText, originText } from '../origin.js';
 
@@ -380,6 +381,7 @@ function Page({ v }: { v: View }) {
         <main>
           <Header v={v} />
           <Summary v={v} />
+          {m.diff ? <DiffSection d={m.diff} /> : null}
           {v.each('sections', (t) => (
             <TargetSection t={t} v={v} />
           ))}
