@@ -39,6 +39,7 @@ const HELPS: { words: string[]; command?: string }[] = [
   { words: ['certs', 'revoke'], command: 'certs revoke' },
   { words: ['reference', 'start'], command: 'reference start' },
   { words: ['demo'], command: 'demo' },
+  { words: ['diff'], command: 'diff' },
 ];
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mtls-help-'));

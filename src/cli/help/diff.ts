@@ -9,8 +9,8 @@ targets paired by id (else by endpoint, else the one target of each, said so),
 results by target and check. Lists NEW findings (warn, fail or error now; pass,
 skip or absent before), FIXED ones (a finding before, pass now), other status
 changes, targets added and removed, and changed certificates of the peer and
-client chains (new leaf, new issuer, expiry moved). "run --baseline OLD.json"
-puts the same diff in the run's reports.
+client chains (new leaf, new issuer, expiry moved). A run given a baseline
+(run's own option, docs/diff.md) puts the same diff in its reports.
 
 Options:
   --json FILE               the diff as JSON (- for stdout instead of the table)
