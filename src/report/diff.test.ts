@@ -154,3 +154,16 @@ describe('the terminal table', () => {
     expect(text).not.toMatch(/[\u001b\u202e]/);
   });
 });
+
+describe('the HTML section and page', () => {
+  it('quote hostile text as data: no markup, no bidi or control character', async () => {
+    const { renderDiffPage } = await import('./html/diff-page.js');
+    const evil = '<script>alert(1)</script>\u202efdp.exe';
+    const d = diffRuns(run([target('a')], [['a', 'reject.no-client-cert', 'pass']]), run([target(evil, 'a:443')], [[evil, 'reject.no-client-cert', 'fail']]));
+    const html = renderDiffPage(d, { name: 'mtls-harness', version: '0' }, ['diff', 'a.json', 'b.json']);
+    expect(html).toContain('Changes since baseline');
+    expect(html).toContain('&lt;script>alert(1)&lt;/script>?fdp.exe');
+    expect(html).not.toMatch(/<script|\u202e/);
+    expect(html).toContain("default-src 'none'");
+  });
+});
