@@ -212,8 +212,8 @@ export async function runWithSettings(targets: TargetUnderTest[], suites: readon
     ...(st.checkIds ? { checks: st.checkIds } : {}),
   };
   await hooks.complete?.(report);
-  report.summary = summarize(report.results);
   if (st.baseline) report.diff = diffRuns(st.baseline.run, report, { baseline: st.baseline.source });
+  report.summary = summarize(report.results);
   return report;
 }
 
@@ -242,12 +242,10 @@ export async function writeRunReports(
   return writeReports(plan.settings.reports, runDocument(report, argv), streams, plan.settings.reportMode);
 }
 
-/**
- * The exit status of a finished run: 0, 1 (fail/error, warn with fail-on warn, with fail-on new a
- * finding new since the baseline; a report not written), 130 (incomplete).
- */
+/** The exit status of a finished run: 0, 1 (fail/error, warn with fail-on warn, a report not written), 130 (incomplete). */
 export function exitCodeOf(plan: Pick<RunPlan, 'settings'>, report: RunReport, reportsWritten = true): 0 | 1 | 130 {
+  // --fail-on new (docs/diff.md): a finding new since the baseline fails the run, the summary none (failsRun).
+  if (!report.incomplete && plan.settings.failOn === 'new' && (report.diff?.summary.new ?? 0) > 0) return 1;
   if (report.incomplete) return 130;
-  const newFindings = plan.settings.failOn === 'new' && (report.diff?.summary.new ?? 0) > 0;
-  return failsRun(report.summary, plan.settings.failOn) || newFindings || !reportsWritten ? 1 : 0;
+  return failsRun(report.summary, plan.settings.failOn) || !reportsWritten ? 1 : 0;
 }

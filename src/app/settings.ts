@@ -48,6 +48,8 @@ export interface RunSettingsResolved {
   file: FileConfig;
   baseDir: string;
   failOn: FailOn;
+  /** `--baseline FILE`: the earlier run's JSON report, read (and checked) before anything runs. */
+  baseline?: ReadReport;
   timeoutMs: number;
   concurrency: number;
   connectionsPerTarget: number;
@@ -65,8 +67,6 @@ export interface RunSettingsResolved {
   quiet: boolean;
   /** --report-mode (default 0600). */
   reportMode: number;
-  /** `--baseline FILE`: the earlier run's JSON report, read (and checked) before anything runs. */
-  baseline?: ReadReport;
 }
 
 /**
@@ -145,6 +145,7 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
     file,
     baseDir,
     failOn,
+    ...(baseline ? { baseline } : {}),
     timeoutMs,
     concurrency,
     connectionsPerTarget,
@@ -157,7 +158,6 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
     policy: mergePolicy(filePolicy, flagPolicy, 'flags'),
     quiet: !!v.quiet,
     reportMode,
-    ...(baseline ? { baseline } : {}),
   };
 }
 

@@ -13,9 +13,9 @@ const COMMANDS: Record<string, Command> = {
   audit: async (argv, io) => (await import('./commands/audit.js')).auditCommand(argv, io),
   k8s: async (argv, io) => (await import('./commands/k8s.js')).k8sCommand(argv, io),
   certs: async (argv, io) => (await import('./commands/certs.js')).certsCommand(argv, io),
+  diff: async (argv, io) => (await import('./commands/diff.js')).diffCommand(argv, io),
   demo: async (argv, io) => (await import('./commands/demo.js')).demoCommand(argv, io),
   reference: async (argv, io) => (await import('./commands/reference.js')).referenceCommand(argv, io),
-  diff: async (argv, io) => (await import('./commands/diff.js')).diffCommand(argv, io),
 };
 
 /**
@@ -28,6 +28,7 @@ const HELP: Record<string, { text: () => Promise<string>; sub?: string; helpWord
   run: { text: async () => (await import('./help/run.js')).runHelp() },
   'client-test': { text: async () => (await import('./help/client-test.js')).clientTestHelp() },
   audit: { text: async () => (await import('./help/audit.js')).auditHelp() },
+  diff: { text: async () => (await import('./help/diff.js')).diffHelp() },
   k8s: { text: async () => (await import('./help/k8s.js')).k8sHelp(), sub: 'scan', helpWord: true },
   certs: {
     text: async () => (await import('./help/certs.js')).certsHelp(),
@@ -37,7 +38,6 @@ const HELP: Record<string, { text: () => Promise<string>; sub?: string; helpWord
   },
   demo: { text: async () => (await import('./help/demo.js')).demoHelp() },
   reference: { text: async () => (await import('./help/reference.js')).referenceHelp(), sub: 'start' },
-  diff: { text: async () => (await import('./help/diff.js')).diffHelp() },
 };
 
 const isHelpFlag = (w: string | undefined) => w === '--help' || w === '-h';

@@ -4,11 +4,11 @@
  * the interrupt handling are shared with `k8s scan`.
  */
 import { HarnessError, isInternalFailure } from '../../core/errors.js';
+import { renderDiffSummary } from '../../report/diff-table.js';
 import type { RunReport } from '../../core/model.js';
 import { safeText } from '../../core/text.js';
 import { reportsToStdout } from '../../report/reporters/index.js';
 import { renderResultsTable } from '../../report/results-table.js';
-import { renderDiffSummary } from '../../report/diff-table.js';
 import { makeStyle } from '../../report/style.js';
 import { Progress, progressEnabled } from '../../report/progress.js';
 import { exitCodeOf, planRun, ReferencePool, runWithSettings, writeRunReports, type RunHooks } from '../../app/run.js';

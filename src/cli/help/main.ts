@@ -16,6 +16,8 @@ Commands:
                       does it refuse bad servers (--corpus limbo: x509-limbo)
   audit PATH...       audit certificate and key files offline: parse, key
                       match, chain, SANs, EKU, expiry, key permissions
+  diff OLD NEW        what changed between two JSON reports: new findings,
+                      fixed ones, changed certificates (--fail-on new)
   k8s scan            probe a namespace's Services through port-forward and
                       audit its Secrets, ConfigMaps, Pods and Certificates
   certs init          generate an mTLS PKI with your stack's file names
@@ -24,8 +26,6 @@ Commands:
                       apache, apache-location, postgres, mariadb,
                       mosquitto, redis
   demo                probe and test the node reference; reports/demo.html
-  diff OLD NEW        what changed between two JSON reports: new findings,
-                      fixed ones, changed certificates (--fail-on new)
   help CMD, --version
 
 "mtls-harness CMD --help" lists a command's options; an option means the same
