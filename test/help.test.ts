@@ -31,6 +31,7 @@ const { runCli } = await import('../src/cli/run.js');
 const HELPS: { words: string[]; command?: string }[] = [
   { words: [] },
   { words: ['probe'], command: 'probe' },
+  { words: ['diff'], command: 'diff' },
   { words: ['run'], command: 'run' },
   { words: ['client-test'], command: 'client-test' },
   { words: ['audit'], command: 'audit' },
@@ -39,7 +40,6 @@ const HELPS: { words: string[]; command?: string }[] = [
   { words: ['certs', 'revoke'], command: 'certs revoke' },
   { words: ['reference', 'start'], command: 'reference start' },
   { words: ['demo'], command: 'demo' },
-  { words: ['diff'], command: 'diff' },
 ];
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mtls-help-'));

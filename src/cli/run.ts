@@ -25,10 +25,10 @@ const COMMANDS: Record<string, Command> = {
  */
 const HELP: Record<string, { text: () => Promise<string>; sub?: string; helpWord?: boolean; more?: Record<string, () => Promise<string>> }> = {
   probe: { text: async () => (await import('./help/probe.js')).probeHelp() },
+  diff: { text: async () => (await import('./help/diff.js')).diffHelp() },
   run: { text: async () => (await import('./help/run.js')).runHelp() },
   'client-test': { text: async () => (await import('./help/client-test.js')).clientTestHelp() },
   audit: { text: async () => (await import('./help/audit.js')).auditHelp() },
-  diff: { text: async () => (await import('./help/diff.js')).diffHelp() },
   k8s: { text: async () => (await import('./help/k8s.js')).k8sHelp(), sub: 'scan', helpWord: true },
   certs: {
     text: async () => (await import('./help/certs.js')).certsHelp(),

@@ -143,9 +143,9 @@ export interface RunReport {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+  /** `--baseline FILE`: what changed since that run's report (docs/diff.md); absent without one. */
+  diff?: RunDiff;
   targets: TargetReport[];
   results: Result[];
   summary: Summary;
-  /** `--baseline FILE`: what changed since that run's report (docs/diff.md); absent without one. */
-  diff?: RunDiff;
 }

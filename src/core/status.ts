@@ -45,11 +45,9 @@ export function summarize(results: Iterable<{ status: Status }>): Summary {
  */
 export type FailOn = 'fail' | 'warn' | 'new';
 
-/**
- * Whether a run with this summary failed (exit 1): any fail or error, or a warn under `--fail-on
- * warn`. Under `--fail-on new` the summary fails nothing: the diff's new findings decide.
- */
+/** Whether a run with this summary failed (exit 1): any fail or error, or a warn under `--fail-on warn`. */
 export function failsRun(summary: Summary, failOn: FailOn): boolean {
+  // Under --fail-on new the summary fails nothing: the diff's new findings decide (docs/diff.md).
   if (failOn === 'new') return false;
   return summary.fail > 0 || summary.error > 0 || (failOn === 'warn' && summary.warn > 0);
 }

@@ -35,7 +35,7 @@ export function buildJsonReport(run: RunReport, argv: string[]) {
     suites: reportSuites(run.results),
     targets: run.targets,
     results: run.results,
-    summary: run.summary,
     ...(run.diff ? { diff: run.diff } : {}),
+    summary: run.summary,
   };
 }

@@ -257,6 +257,7 @@ export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): Ht
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     durationMs: run.durationMs,
+    ...(run.diff ? { diff: run.diff } : {}),
     timeZone: timeZone(),
     command: ['mtls-harness', ...redactArgv(argv)],
     host: hostname(),
@@ -265,7 +266,6 @@ export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): Ht
     verdict: worstStatus(run.results.map((r) => r.status)),
     summary: run.summary,
     ...(run.incomplete ? { incomplete: run.incomplete } : {}),
-    ...(run.diff ? { diff: run.diff } : {}),
   };
   // The digest and the embedded bytes are ours, and must stay byte-exact: never cleaned or cut.
   return { head: clean(head) as HtmlHead, count: run.targets.length, target, digest: digestOf(json, RUN_DIGEST_OF) };

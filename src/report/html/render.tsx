@@ -380,8 +380,8 @@ function Page({ v }: { v: View }) {
       <body>
         <main>
           <Header v={v} />
-          <Summary v={v} />
           {m.diff ? <DiffSection d={m.diff} /> : null}
+          <Summary v={v} />
           {v.each('sections', (t) => (
             <TargetSection t={t} v={v} />
           ))}
