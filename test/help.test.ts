@@ -31,6 +31,7 @@ const { runCli } = await import('../src/cli/run.js');
 const HELPS: { words: string[]; command?: string }[] = [
   { words: [] },
   { words: ['probe'], command: 'probe' },
+  { words: ['diff'], command: 'diff' },
   { words: ['run'], command: 'run' },
   { words: ['client-test'], command: 'client-test' },
   { words: ['audit'], command: 'audit' },

@@ -19,6 +19,7 @@ import type { Policy, TargetConfig } from '../core/target.js';
 import type { AnySuite, Suite } from '../checks/types.js';
 import { mintFixturePki, type FixturePki } from '../pki/generate.js';
 import { runDocument } from '../report/outputs.js';
+import { diffRuns } from '../report/diff.js';
 import type { TextOut } from '../report/sink.js';
 import { writeReports } from '../report/write.js';
 import { referenceTarget } from '../runner/reference-target.js';
@@ -238,6 +239,7 @@ export async function runWithSettings(targets: TargetUnderTest[], suites: readon
     ...(st.checkIds ? { checks: st.checkIds } : {}),
   };
   await hooks.complete?.(report);
+  if (st.baseline) report.diff = diffRuns(st.baseline.run, report, { baseline: st.baseline.source });
   report.summary = summarize(report.results);
   // Waivers: the one place they apply, for every report and the exit code (docs/waivers.md).
   if (st.waivers) applyWaivers(report, st.waivers, hooks.clock ?? systemClock);
@@ -274,6 +276,12 @@ export async function writeRunReports(
  * written), 130 (incomplete). A waived result (`result.waiver`) does not count.
  */
 export function exitCodeOf(plan: Pick<RunPlan, 'settings'>, report: RunReport, reportsWritten = true): 0 | 1 | 130 {
+  // --fail-on new (docs/diff.md): a finding new since the baseline fails the run, the summary none (failsRun).
+  // A new finding a waiver covers does not fail it (docs/waivers.md).
+  if (!report.incomplete && plan.settings.failOn === 'new' && report.diff) {
+    const waived = new Set(report.results.filter((r) => r.waiver).map((r) => `${r.targetId}\0${r.check}`));
+    if (report.diff.new.some((c) => !waived.has(`${c.targetId}\0${c.check}`))) return 1;
+  }
   if (report.incomplete) return 130;
   const summary = report.waivers ? unwaivedSummary(report.results) : report.summary;
   return failsRun(summary, plan.settings.failOn) || !reportsWritten ? 1 : 0;

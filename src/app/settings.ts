@@ -14,6 +14,7 @@ import type { AnySuite } from '../checks/types.js';
 import { assertReportPaths, parseReportMode } from '../io/files.js';
 import { parseTlsVersion } from '../probe/tls-probe.js';
 import { reportConfigKeys, reportPaths, resolveReports, type SelectedReport } from '../report/reporters/index.js';
+import { readReportFile, type ReadReport } from '../report/diff-read.js';
 import { defaultTargetTimeoutMs, RUN_DEFAULTS, selectChecks } from '../runner/run.js';
 
 export type Values = Record<string, string | boolean | string[] | undefined>;
@@ -48,6 +49,8 @@ export interface RunSettingsResolved {
   file: FileConfig;
   baseDir: string;
   failOn: FailOn;
+  /** `--baseline FILE`: the earlier run's JSON report, read (and checked) before anything runs. */
+  baseline?: ReadReport;
   timeoutMs: number;
   concurrency: number;
   connectionsPerTarget: number;
@@ -90,7 +93,13 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
 
   // Global options: flag > env > file > default.
   const failOn = pick(v, env, 'fail-on', 'MTLS_FAIL_ON') ?? file.failOn ?? 'fail';
-  if (failOn !== 'warn' && failOn !== 'fail') throw new HarnessError('usage.invalid-value', `${command}: --fail-on must be warn or fail, not "${failOn}"`);
+  if (failOn !== 'warn' && failOn !== 'fail' && failOn !== 'new')
+    throw new HarnessError('usage.invalid-value', `${command}: --fail-on must be warn, fail or new, not "${failOn}"`);
+  // The baseline is read whole here, before anything runs: --json may then replace it (a rolling baseline).
+  const baselineFile = v.baseline as string | undefined;
+  if (failOn === 'new' && baselineFile === undefined)
+    throw new HarnessError('usage.missing-argument', `${command}: --fail-on new needs --baseline FILE (a JSON report of an earlier run to compare with)`);
+  const baseline = baselineFile !== undefined ? readReportFile(baselineFile, command) : undefined;
   const timeoutText = pick(v, env, 'timeout', 'MTLS_TIMEOUT') ?? file.timeout;
   const timeoutMs = timeoutText ? parseDuration('--timeout', timeoutText, DURATION_MAX.connection) : 5000;
   const concText = pick(v, env, 'concurrency', 'MTLS_CONCURRENCY');
@@ -151,6 +160,7 @@ export function resolveRunSettings(command: string, v: Values, env: NodeJS.Proce
     file,
     baseDir,
     failOn,
+    ...(baseline ? { baseline } : {}),
     timeoutMs,
     concurrency,
     connectionsPerTarget,

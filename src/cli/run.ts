@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   github: async (argv, io) => (await import('./commands/github.js')).githubCommand(argv, io),
   k8s: async (argv, io) => (await import('./commands/k8s.js')).k8sCommand(argv, io),
   certs: async (argv, io) => (await import('./commands/certs.js')).certsCommand(argv, io),
+  diff: async (argv, io) => (await import('./commands/diff.js')).diffCommand(argv, io),
   demo: async (argv, io) => (await import('./commands/demo.js')).demoCommand(argv, io),
   reference: async (argv, io) => (await import('./commands/reference.js')).referenceCommand(argv, io),
   report: async (argv, io) => (await import('./commands/report.js')).reportCommand(argv, io),
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
  */
 const HELP: Record<string, { text: () => Promise<string>; sub?: string; helpWord?: boolean; more?: Record<string, () => Promise<string>> }> = {
   probe: { text: async () => (await import('./help/probe.js')).probeHelp() },
+  diff: { text: async () => (await import('./help/diff.js')).diffHelp() },
   run: { text: async () => (await import('./help/run.js')).runHelp() },
   serve: { text: async () => (await import('./help/serve.js')).serveHelp() },
   'client-test': { text: async () => (await import('./help/client-test.js')).clientTestHelp() },

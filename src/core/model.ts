@@ -2,6 +2,7 @@
  * The result and report model (data only): what a check concludes, what a run reports. Every
  * command reports in it; nothing here holds a live object.
  */
+import type { RunDiff } from './diff.js';
 import type { FailOn, Status, Summary } from './status.js';
 import type { Policy, TargetOrigin, TargetSource } from './target.js';
 
@@ -254,6 +255,8 @@ export interface RunReport {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+  /** `--baseline FILE`: what changed since that run's report (docs/diff.md); absent without one. */
+  diff?: RunDiff;
   targets: TargetReport[];
   results: Result[];
   summary: Summary;

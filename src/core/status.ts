@@ -40,8 +40,11 @@ export function summarize(results: Iterable<{ status: Status }>): Summary {
   return s;
 }
 
-/** `--fail-on`: the least status that fails a run. */
-export type FailOn = 'fail' | 'warn';
+/**
+ * `--fail-on`: the least status that fails a run; `new`: only findings new since the baseline
+ * (`--baseline`, docs/diff.md) fail it, which the summary alone cannot tell.
+ */
+export type FailOn = 'fail' | 'warn' | 'new';
 
 /** The summary of the results no waiver accepts: what decides the exit code. */
 export function unwaivedSummary(results: Iterable<{ status: Status; waiver?: unknown }>): Summary {
@@ -52,5 +55,7 @@ export function unwaivedSummary(results: Iterable<{ status: Status; waiver?: unk
 
 /** Whether a run with this summary failed (exit 1): any fail or error, or a warn under `--fail-on warn`. */
 export function failsRun(summary: Summary, failOn: FailOn): boolean {
+  // Under --fail-on new the summary fails nothing: the diff's new findings decide (docs/diff.md).
+  if (failOn === 'new') return false;
   return summary.fail > 0 || summary.error > 0 || (failOn === 'warn' && summary.warn > 0);
 }

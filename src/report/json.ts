@@ -37,6 +37,7 @@ export function buildJsonReport(run: RunReport, argv: string[]) {
     suites: reportSuites(run.results),
     targets: run.targets,
     results: run.results,
+    ...(run.diff ? { diff: run.diff } : {}),
     summary: run.summary,
     ...(run.waivers ? { waivers: run.waivers } : {}),
   };

@@ -4,6 +4,7 @@
  * the interrupt handling are shared with `k8s scan`.
  */
 import { HarnessError, isInternalFailure } from '../../core/errors.js';
+import { renderDiffSummary } from '../../report/diff-table.js';
 import type { RunReport } from '../../core/model.js';
 import { safeText } from '../../core/text.js';
 import { reportsToStdout } from '../../report/reporters/index.js';
@@ -59,6 +60,7 @@ export const RUN_SHARED_OPTIONS: OptionSpec = {
   'list-checks': { type: 'boolean' },
   'min-tls': { type: 'string' },
   'fail-on': { type: 'string' },
+  baseline: { type: 'string' },
   'connections-per-target': { type: 'string' },
   'target-timeout': { type: 'string' },
   config: { type: 'string' },
@@ -152,6 +154,7 @@ export async function executeRun(o: ExecuteRunOptions): Promise<number> {
       if (r.check === 'rotation.continuity' && typeof r.evidence.summary === 'string')
         io.stdout.write(`rotation ${safeText(r.target, 120)}: ${r.evidence.summary}\n`);
     }
+    if (report.diff) io.stdout.write(renderDiffSummary(report.diff));
   }
   if (report.waivers) for (const line of waiverNotices(report.waivers, (x) => safeText(x, 200))) io.stderr.write(`${line}\n`);
   return exitCodeOf({ settings: st }, report, reportsOk);

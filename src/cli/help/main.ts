@@ -17,6 +17,8 @@ Commands:
                       does it refuse bad servers (--corpus limbo: x509-limbo)
   audit PATH...       audit certificate and key files offline: parse, key
                       match, chain, SANs, EKU, expiry, key permissions
+  diff OLD NEW        what changed between two JSON reports: new findings,
+                      fixed ones, changed certificates (--fail-on new)
   k8s scan            probe a namespace's Services through port-forward and
                       audit its Secrets, ConfigMaps, Pods and Certificates
   github REPORT.json  GitHub Actions annotations and step summary of a report

@@ -52,6 +52,9 @@ ${CHECK_LINES}
   --fail-days N             fail when it expires within N days (default 7)
   --require-tls-rejection   a refusal only at the HTTP layer counts as fail
 ${FAIL_ON_LINE}
+  --baseline FILE           a JSON report of an earlier run: the reports and
+                            the table add what changed since (docs/diff.md)
+  --fail-on new             with --baseline: exit 1 on new findings only
 Rotation (suite rotation-continuity; docs/rotation.md):
   --rotation-command CMD    a command (run by /bin/sh) that rotates the live
                             target(s), e.g. "kubectl rollout restart deploy/x"
@@ -99,8 +102,9 @@ MTLS_KEY_PASSPHRASE (the passphrase itself), MTLS_SERVERNAME, MTLS_TIMEOUT,
 MTLS_CONCURRENCY, MTLS_FAIL_ON, MTLS_WARN_DAYS, MTLS_FAIL_DAYS, MTLS_MIN_TLS,
 ${wrapList([...reportEnvNames(), 'MTLS_CHROMIUM'])}.
 
-Exit status: 0 no fail and no error (and no warn with --fail-on warn); 1
-otherwise; 2 usage or configuration error (nothing was run); 130 interrupted.
+Exit status: 0 no fail and no error (and no warn with --fail-on warn; with
+--fail-on new, no new finding since --baseline); 1 otherwise; 2 usage or
+configuration error (nothing was run); 130 interrupted.
 
 ${examples(
   'mtls-harness run --reference node --profile strict --html report.html',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { CertSummary } from '../../core/model.js';
+import type { RunDiff } from '../../core/diff.js';
 import type { Diagnosis, FindingStatus } from '../../probe/diagnose.js';
 import type { ProbeOutcome } from '../../probe/tls-probe.js';
 import { summarizeCertificate } from '../../pki/inspect.js';
@@ -91,6 +92,8 @@ export interface HtmlModel {
   /** What the run's waivers did: waived, unused and expired (docs/waivers.md). */
   waivers?: WaiversReport;
   targets: HtmlTarget[];
+  /** `run --baseline`: what changed since the baseline ("Changes since baseline"). */
+  diff?: RunDiff;
   /** SHA-256 (hex) of the JSON report's exact bytes, and those bytes (embedded for verification). */
   digest: { sha256: string; of: string; json: string };
 }
@@ -263,6 +266,7 @@ export function runHtmlPage(run: RunReport, argv: string[], json: JsonBytes): Ht
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     durationMs: run.durationMs,
+    ...(run.diff ? { diff: run.diff } : {}),
     timeZone: timeZone(),
     command: ['mtls-harness', ...redactArgv(argv)],
     host: hostname(),

@@ -15,6 +15,7 @@ import type { HtmlHead, HtmlModel, HtmlPage, HtmlSuiteCell, HtmlTarget } from '.
 import { REPORT_CSS } from './style.js';
 import { Mark, newShown, type Shown } from './compact.js';
 import { TargetSection } from './target.js';
+import { DiffSection } from './diff.js';
 import { auditSettingsText, Badge, countsText, duration, local, policyText, shellJoin, STATUS_ORDER, utc } from './parts.js';
 import { ProvenanceRows } from './provenance.js';
 import { Sources } from './sources.js';
@@ -273,6 +274,7 @@ function Page({ v }: { v: View }) {
       <body>
         <main>
           <Header v={v} />
+          {m.diff ? <DiffSection d={m.diff} /> : null}
           <Summary v={v} />
           {m.sources ? <Sources sources={m.sources} /> : null}
           {v.m.waivers ? <WaiversSection w={v.m.waivers} /> : null}
