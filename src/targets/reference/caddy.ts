@@ -12,7 +12,8 @@ import { renderTemplate, type ProcessImplementation, type RenderContext } from '
  * certificate, unverified). `strict_sni_host` is off: Caddy turns it on by default with client
  * auth and answers 421 when SNI (localhost) and Host (127.0.0.1) differ; with one policy for every
  * name it protects nothing here. Reload: `caddy reload --force` (POST /load on the admin socket),
- * forced because Caddy skips a reload whose config text is unchanged even if the files it names did change.
+ * forced because Caddy skips a reload whose config text is unchanged even if the files it names did
+ * change; it can reset a queued handshake (SO_REUSEPORT), so rotation-graceful is unsupported.
  */
 export const caddy: ProcessImplementation = {
   name: 'caddy',
@@ -22,9 +23,11 @@ export const caddy: ProcessImplementation = {
   unsupported: (profile) =>
     profile === 'accept-expired-client'
       ? "Caddy 2.6's client_authentication has no option to ignore validity dates: Go's crypto/tls verifies the client chain with x509.Certificate.Verify at the current time (only trusted_ca_certs, trusted_leaf_certs and mode are configurable)"
-      : profile === 'revocation-crl' || profile === 'revocation-ocsp'
-        ? "Caddy's client_authentication has no CRL or OCSP option for clients, and Go's crypto/tls never checks a client certificate's revocation (x509.Certificate.Verify ignores CRLs): it cannot refuse a revoked client"
-        : undefined,
+      : profile === 'rotation-graceful'
+        ? 'Caddy 2.6 binds its listeners with SO_REUSEPORT on Linux and `caddy reload` opens the new socket beside the old one: a handshake queued on the old socket is reset when it closes (measured: one reset handshake in 2 of 36 reloads at 100 handshakes/s on a loaded machine), so a reload without a dropped handshake cannot be promised; rotation-restart covers its rotation'
+        : profile === 'revocation-crl' || profile === 'revocation-ocsp'
+          ? "Caddy's client_authentication has no CRL or OCSP option for clients, and Go's crypto/tls never checks a client certificate's revocation (x509.Certificate.Verify ignores CRLs): it cannot refuse a revoked client"
+          : undefined,
   render(ctx: RenderContext) {
     const ca = `"trusted_ca_certs_pem_files": ["${ctx.dir}/client-ca.pem"]`;
     const clientAuth: Record<RenderContext['policy'], string> = {
